@@ -1,0 +1,56 @@
+/**
+ * Typed errors with stable codes. Callers branch on `code` (and `retriable`), never on
+ * message text. Every code is listed in docs/errors.md.
+ */
+export const ErrorCodes = {
+  // config
+  SHK_CONFIG_INVALID: 'SHK_CONFIG_INVALID',
+  SHK_CONFIG_FILE: 'SHK_CONFIG_FILE',
+  SHK_PORT_IN_USE: 'SHK_PORT_IN_USE',
+  // ingest
+  SHK_INGEST_AUTH: 'SHK_INGEST_AUTH',
+  SHK_INGEST_ACL: 'SHK_INGEST_ACL',
+  SHK_INGEST_LIMIT: 'SHK_INGEST_LIMIT',
+  SHK_INGEST_DECODE: 'SHK_INGEST_DECODE',
+  SHK_INGEST_BACKPRESSURE: 'SHK_INGEST_BACKPRESSURE',
+  // store
+  SHK_STORE_VEHICLE_EXISTS: 'SHK_STORE_VEHICLE_EXISTS',
+  SHK_STORE_UNKNOWN_VEHICLE: 'SHK_STORE_UNKNOWN_VEHICLE',
+  // policy
+  SHK_POLICY_INVALID: 'SHK_POLICY_INVALID',
+  SHK_POLICY_UNKNOWN_TRANSFORM: 'SHK_POLICY_UNKNOWN_TRANSFORM',
+  SHK_POLICY_UNSAFE: 'SHK_POLICY_UNSAFE',
+  // egress
+  SHK_EGRESS_HTTP: 'SHK_EGRESS_HTTP',
+  SHK_EGRESS_NETWORK: 'SHK_EGRESS_NETWORK',
+  SHK_EGRESS_DEST_DENIED: 'SHK_EGRESS_DEST_DENIED',
+  // audit
+  SHK_AUDIT_PROOF: 'SHK_AUDIT_PROOF',
+  SHK_AUDIT_SIGNATURE: 'SHK_AUDIT_SIGNATURE',
+  SHK_AUDIT_CHECKPOINT: 'SHK_AUDIT_CHECKPOINT',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class ShekaraError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  /** Extra machine-readable context (key path, port, file:line…). Never personal data. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { retriable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ShekaraError';
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    this.details = Object.freeze({ ...(opts.details ?? {}) });
+  }
+}
+
+export function isShekaraError(err: unknown, code?: ErrorCode): err is ShekaraError {
+  return err instanceof ShekaraError && (code === undefined || err.code === code);
+}
