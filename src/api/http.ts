@@ -1,0 +1,31 @@
+/**
+ * The gateway's HTTP surface: one fastify instance that modules register their routes on.
+ * Deny by default: a route no module registered answers 404 with a code, never a default page.
+ */
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { HttpConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+
+export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
+  const https = cfg.tls.enabled
+    ? { key: readFileSync(cfg.tls.keyFile!), cert: readFileSync(cfg.tls.certFile!) }
+    : null;
+  const app = Fastify({
+    loggerInstance: log.child({ module: 'http' }),
+    // Per-request logs would be one line per car message; refusals are logged with reasons instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) reply.log.error({ err }, 'http: request failed');
+    const code = status === 413 ? 'SHK_INGEST_LIMIT' : status < 500 ? 'SHK_BAD_REQUEST' : 'SHK_INTERNAL';
+    reply.code(status).send({ code, message: status < 500 ? err.message : 'internal error; see the gateway log' });
+  });
+  return app;
+}

@@ -1,0 +1,74 @@
+/**
+ * Wires the modules — store → policy → egress → ingest → HTTP — from one validated config.
+ * `buildApp` resolves only when every listener is up; `main` (cli/start.ts) just calls it.
+ * Data flows one way: ingest commits records and projections; egress reads the outbox.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config/schema.js';
+import { createStore, type Store } from './store/index.js';
+import { createPolicyEngine, type PolicyEngine } from './policy/index.js';
+import { createEgress, type Egress } from './egress/index.js';
+import { createIngest, type Ingest } from './ingest/index.js';
+import { buildHttp } from './api/http.js';
+import { listen } from './net.js';
+import { createLogger, type Logger } from './log.js';
+
+export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
+
+export interface App {
+  readonly mqttPort: number;
+  readonly httpPort: number;
+  readonly httpScheme: 'http' | 'https';
+  readonly store: Store;
+  readonly policy: PolicyEngine;
+  readonly ingest: Ingest;
+  readonly egress: Egress;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.log.level);
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    const store = await createStore(config.store, config.dataDir);
+    closers.push(() => store.close());
+    const masterKey = store.getSecret(PSEUDONYM_MASTER_KEY) ?? store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
+    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey });
+    closers.push(() => policy.close());
+    for (const oem of config.oems) {
+      const p = policy.policyOf(oem.id)!;
+      log.info({ oem: oem.id, policy: p.source, policyHash: p.hash, purposes: p.purposes.map((x) => x.id) }, 'policy active');
+    }
+
+    const egress = await createEgress(config.egress, {
+      store, log, destinations: new Map(config.oems.map((o) => [o.id, o.endpoint])),
+    });
+    closers.push(() => egress.close());
+
+    const http = buildHttp(config.http, log);
+    closers.push(() => http.close());
+    let ready = false;
+    http.get('/healthz', async (_req, reply) => reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting' }));
+
+    const ingest = await createIngest(config, {
+      store, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
+    });
+    // Ingest closes before egress: no new records arrive while deliveries drain.
+    closers.push(() => ingest.close());
+
+    await http.ready();
+    const httpPort = await listen(http.server, config.http.port, config.http.host, 'HTTP', 'SHEKARA_HTTP_PORT');
+    ready = true;
+    return {
+      mqttPort: ingest.mqttPort, httpPort, httpScheme: config.http.tls.enabled ? 'https' : 'http',
+      store, policy, ingest, egress, log, close,
+    };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+import { loadConfigFile } from '../config/load.js';
+import { loadPolicyFile } from '../policy/index.js';
+
+export async function configCheckCommand(file: string | undefined): Promise<void> {
+  const path = file ?? process.env.SHEKARA_CONFIG;
+  const config = loadConfigFile(path);
+  for (const oem of config.oems) {
+    const p = loadPolicyFile(oem.policyFile);
+    process.stdout.write(`policy ${oem.policyFile}: OEM ${p.oem}, ${p.purposes.length} purpose(s), ${p.hash}\n`);
+  }
+  process.stdout.write(`config ${path ?? '(defaults)'}: valid (${config.oems.length} OEM(s), MQTT ${config.mqtt.port}, HTTP ${config.http.port})\n`);
+}
+
+export async function policyCheckCommand(file: string): Promise<void> {
+  const p = loadPolicyFile(file);
+  process.stdout.write(`policy ${file}: valid\n  OEM ${p.oem}\n  hash ${p.hash}\n`);
+  for (const purpose of p.purposes) process.stdout.write(`  purpose ${purpose.id}: ${purpose.fields.join(', ')}\n`);
+}

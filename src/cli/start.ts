@@ -1,0 +1,38 @@
+import { buildApp } from '../app.js';
+import { loadConfigFile } from '../config/load.js';
+import { createLogger } from '../log.js';
+
+export async function startCommand(opts: { config?: string }): Promise<void> {
+  const config = loadConfigFile(opts.config);
+  const log = createLogger(config.log.level, process.stderr);
+  const app = await buildApp(config, { log });
+
+  const host = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+  const http = `${app.httpScheme}://${host(config.http.host)}:${app.httpPort}`;
+  const lines = [
+    '',
+    'Shekara gateway is up.',
+    `  MQTT ingest    mqtt://${host(config.mqtt.host)}:${app.mqttPort}   topic vehicles/{VIN}/telemetry, username = VIN`,
+    `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
+    `  Health         ${http}/healthz`,
+    `  Local store    ${config.store.file === ':memory:' ? '(in memory)' : `${config.dataDir}/${config.store.file}`}`,
+    ...config.oems.map((o) => `  OEM ${o.id.padEnd(10)} → ${o.endpoint}   policy ${app.policy.policyOf(o.id)!.hash.slice(0, 19)}…`),
+    config.oems.length === 0 ? '  No OEMs configured: nothing will leave the country.' : '',
+    '',
+    'Try it (in two more terminals):',
+    '  npx shekara oem-sink --port 9090',
+    `  npx shekara simulate${opts.config ? ` -c ${opts.config}` : ''} --vehicles 10 --rate 20 --duration 30`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    app.close().then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,121 @@
+/**
+ * Loads, validates and freezes the config exactly once. Errors name the file, line and key
+ * path with the reason, so an operator can fix the file without reading code.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { describeSchemaErrors, parseYamlSource, YamlSyntaxError, type YamlSource } from '../yaml-source.js';
+import { ConfigSchema, type Config } from './schema.js';
+import { ShekaraError } from '../errors.js';
+
+/** Environment variables that may override a config value, and where each lands. */
+export const ENV_OVERRIDES = {
+  SHEKARA_MQTT_PORT: ['mqtt', 'port'],
+  SHEKARA_HTTP_PORT: ['http', 'port'],
+  SHEKARA_DATA_DIR: ['dataDir'],
+  SHEKARA_LOG_LEVEL: ['log', 'level'],
+} as const satisfies Record<string, readonly string[]>;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateConfig = ajv.compile(ConfigSchema);
+
+export interface LoadOptions {
+  env?: Record<string, string | undefined>;
+}
+
+/** Read a YAML config file. `file` undefined means "all defaults" (no OEMs). */
+export function loadConfigFile(file: string | undefined, opts: LoadOptions = {}): Readonly<Config> {
+  if (file === undefined) return parseConfig('', '<defaults>', process.cwd(), opts);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read config file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(text, file, path.dirname(path.resolve(file)), opts);
+}
+
+/** Parse and validate config text. `baseDir` anchors relative paths in the file. */
+export function parseConfig(text: string, source: string, baseDir: string, opts: LoadOptions = {}): Readonly<Config> {
+  let src: YamlSource;
+  try {
+    src = parseYamlSource(text, source);
+  } catch (cause) {
+    if (cause instanceof YamlSyntaxError) throw invalid(source, cause.message);
+    throw cause;
+  }
+  const raw = src.data ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw invalid(source, `${source}: the config must be a YAML mapping of keys to values`);
+  }
+  const data = raw as Record<string, unknown>;
+  applyEnvOverrides(data, opts.env ?? process.env);
+
+  if (!validateConfig(data)) {
+    const problems = describeSchemaErrors(validateConfig.errors ?? [], src);
+    throw invalid(source, `invalid config ${source}:\n  ${problems.join('\n  ')}`, problems);
+  }
+  const cfg = data as unknown as Config;
+  checkCrossFields(cfg, source);
+  cfg.dataDir = path.resolve(baseDir, cfg.dataDir);
+  for (const oem of cfg.oems) oem.policyFile = path.resolve(baseDir, oem.policyFile);
+  if (cfg.http.tls.certFile) cfg.http.tls.certFile = path.resolve(baseDir, cfg.http.tls.certFile);
+  if (cfg.http.tls.keyFile) cfg.http.tls.keyFile = path.resolve(baseDir, cfg.http.tls.keyFile);
+  return deepFreeze(cfg);
+}
+
+function applyEnvOverrides(data: Record<string, unknown>, env: Record<string, string | undefined>): void {
+  for (const [name, keyPath] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let target = data;
+    for (const key of keyPath.slice(0, -1)) {
+      const next = target[key];
+      if (next === undefined || next === null) target[key] = {};
+      else if (typeof next !== 'object') throw invalid('env', `${name} overrides ${keyPath.join('.')}, but that key is not a mapping in the file`);
+      target = target[key] as Record<string, unknown>;
+    }
+    const leaf = keyPath[keyPath.length - 1]!;
+    if (leaf === 'port') {
+      if (!/^\d+$/.test(value)) throw invalid('env', `${name}=${value}: must be a port number 0-65535`);
+      target[leaf] = Number(value);
+    } else {
+      target[leaf] = value;
+    }
+  }
+}
+
+function checkCrossFields(cfg: Config, source: string): void {
+  const problems: string[] = [];
+  if (cfg.limits.keepaliveMinSeconds > cfg.limits.keepaliveMaxSeconds) {
+    problems.push('limits.keepaliveMinSeconds: must not exceed limits.keepaliveMaxSeconds');
+  }
+  if (cfg.egress.initialBackoffMs > cfg.egress.maxBackoffMs) {
+    problems.push('egress.initialBackoffMs: must not exceed egress.maxBackoffMs');
+  }
+  const seen = new Set<string>();
+  cfg.oems.forEach((oem, i) => {
+    if (seen.has(oem.id)) problems.push(`oems.${i}.id: duplicate OEM id "${oem.id}"`);
+    seen.add(oem.id);
+  });
+  if (cfg.http.tls.enabled && !(cfg.http.tls.certFile && cfg.http.tls.keyFile)) {
+    problems.push('http.tls: enabled needs both certFile and keyFile');
+  }
+  if (cfg.mqtt.port !== 0 && cfg.mqtt.port === cfg.http.port) {
+    problems.push(`http.port: ${cfg.http.port} is also mqtt.port; each listener needs its own port`);
+  }
+  if (problems.length > 0) throw invalid(source, `invalid config ${source}:\n  ${problems.join('\n  ')}`, problems);
+}
+
+function invalid(source: string, message: string, problems: string[] = [message]): ShekaraError {
+  return new ShekaraError('SHK_CONFIG_INVALID', message, { details: { source, problems } });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

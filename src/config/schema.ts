@@ -1,0 +1,133 @@
+/**
+ * The one schema for Shekara's YAML config. Validated once at start-up (see load.ts);
+ * unknown keys are rejected, defaults filled in, the result frozen. Each module receives
+ * only its own slice.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535, description: '0 picks a free port (tests)' });
+const Host = Type.String({ minLength: 1, default: '0.0.0.0' });
+const strict = { additionalProperties: false } as const;
+
+const TlsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    certFile: Type.Optional(Type.String({ minLength: 1 })),
+    keyFile: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { ...strict, default: {} },
+);
+
+export const MqttSchema = Type.Object(
+  { host: Host, port: { ...Port, default: 1883 } },
+  { ...strict, default: {} },
+);
+
+export const HttpSchema = Type.Object(
+  { host: Host, port: { ...Port, default: 8080 }, tls: TlsSchema },
+  { ...strict, default: {} },
+);
+
+export const LimitsSchema = Type.Object(
+  {
+    /** Largest MQTT packet or HTTPS body accepted; checked on the declared length. */
+    maxPacketBytes: Type.Integer({ minimum: 64, maximum: 268_435_455, default: 65_536 }),
+    /** A socket that has not sent CONNECT within this time is closed. */
+    connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000 }),
+    keepaliveMinSeconds: Type.Integer({ minimum: 1, maximum: 65_535, default: 5 }),
+    keepaliveMaxSeconds: Type.Integer({ minimum: 1, maximum: 65_535, default: 1_200 }),
+    maxTopicLength: Type.Integer({ minimum: 8, maximum: 65_535, default: 128 }),
+    maxTopicLevels: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
+    /** Sustained messages per second per vehicle, and the burst above it. */
+    messagesPerSecond: Type.Number({ exclusiveMinimum: 0, default: 20 }),
+    messageBurst: Type.Integer({ minimum: 1, default: 40 }),
+  },
+  { ...strict, default: {} },
+);
+
+export const IngestSchema = Type.Object(
+  {
+    /** Records grouped into one durable commit at most. */
+    commitMaxBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 256 }),
+    /** Records waiting for a commit before new ones are pushed back (503 / PUBACK withheld). */
+    maxPendingRecords: Type.Integer({ minimum: 1, default: 20_000 }),
+  },
+  { ...strict, default: {} },
+);
+
+export const StoreSchema = Type.Object(
+  {
+    kind: Type.Literal('sqlite', { default: 'sqlite' }),
+    /** SQLite file; relative paths are under dataDir. */
+    file: Type.String({ minLength: 1, default: 'shekara.db' }),
+  },
+  { ...strict, default: {} },
+);
+
+export const OemSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case OEM id' }),
+    /** Where approved projections are POSTed. The only destination this OEM has. */
+    endpoint: Type.String({ pattern: '^https?://', minLength: 8 }),
+    /** Policy YAML; relative paths are resolved against the config file's folder. */
+    policyFile: Type.String({ minLength: 1 }),
+  },
+  strict,
+);
+
+export const PseudonymSchema = Type.Object(
+  {
+    /** Pseudonyms are stable within an epoch and unlinkable across epochs. */
+    epochDays: Type.Integer({ minimum: 1, maximum: 366, default: 30 }),
+  },
+  { ...strict, default: {} },
+);
+
+export const EgressSchema = Type.Object(
+  {
+    concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+    initialBackoffMs: Type.Integer({ minimum: 1, default: 500 }),
+    maxBackoffMs: Type.Integer({ minimum: 1, default: 60_000 }),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+    /** Idle poll of the outbox; new records wake the worker at once. */
+    pollIntervalMs: Type.Integer({ minimum: 10, default: 1_000 }),
+  },
+  { ...strict, default: {} },
+);
+
+export const LogSchema = Type.Object(
+  {
+    level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { ...strict, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    /** Folder for the SQLite store and locally held keys. Relative to the config file. */
+    dataDir: Type.String({ minLength: 1, default: './data' }),
+    mqtt: MqttSchema,
+    http: HttpSchema,
+    limits: LimitsSchema,
+    ingest: IngestSchema,
+    store: StoreSchema,
+    pseudonymization: PseudonymSchema,
+    egress: EgressSchema,
+    oems: Type.Array(OemSchema, { default: [] }),
+    log: LogSchema,
+  },
+  strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type MqttConfig = Static<typeof MqttSchema>;
+export type HttpConfig = Static<typeof HttpSchema>;
+export type LimitsConfig = Static<typeof LimitsSchema>;
+export type IngestConfig = Static<typeof IngestSchema>;
+export type StoreConfig = Static<typeof StoreSchema>;
+export type OemConfig = Static<typeof OemSchema>;
+export type EgressConfig = Static<typeof EgressSchema>;

@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+
+let lastMs = -1;
+let seq = 0;
+
+/**
+ * UUIDv7 (RFC 9562 §5.7): 48-bit ms timestamp, then random bits. Ids made in the same
+ * millisecond stay ordered through a 12-bit counter in rand_a (RFC 9562 §6.2, method 1).
+ */
+export function uuidv7(now: number = Date.now()): string {
+  if (now <= lastMs) {
+    seq += 1;
+    if (seq > 0xfff) { lastMs += 1; seq = 0; }
+    now = lastMs;
+  } else {
+    lastMs = now;
+    seq = 0;
+  }
+  const b = randomBytes(16);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = 0x70 | ((seq >> 8) & 0x0f);
+  b[7] = seq & 0xff;
+  b[8] = 0x80 | (b[8]! & 0x3f);
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

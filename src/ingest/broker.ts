@@ -1,0 +1,158 @@
+/**
+ * The embedded MQTT broker (aedes), locked down. aedes allows everything unless told
+ * otherwise; here every hook denies unless a rule allows:
+ *  - CONNECT: client id = username = a registered VIN, secret checked against its hash,
+ *    keepalive within bounds, no will message.
+ *  - PUBLISH: only to `vehicles/{own VIN}/telemetry`, within topic and rate limits.
+ *  - SUBSCRIBE: only to `vehicles/{own VIN}/commands`, no wildcards.
+ *
+ * Durability: aedes writes the PUBACK right after `authorizePublish` calls back, and before
+ * its `published` event, so the record is committed INSIDE authorizePublish. The callback
+ * MUST NOT run before intake.accept has resolved (record durable in the local store).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes, type Client, type AuthenticateError } from 'aedes';
+import type { LimitsConfig, MqttConfig } from '../config/schema.js';
+import type { VehicleRow } from '../store/index.js';
+import { verifySecret, VIN_RE } from './credentials.js';
+import type { Intake, Vehicle } from './intake.js';
+import { guardSocket } from './packet-guard.js';
+import { createRateLimiter } from './rate-limit.js';
+import { isShekaraError } from '../errors.js';
+import { listen } from '../net.js';
+import type { Logger } from '../log.js';
+
+export interface MqttIngest {
+  readonly port: number;
+  readonly connectedVehicles: number;
+  /** Publishes a downlink command to a vehicle's command topic (QoS 1). */
+  publishCommand(vin: string, payload: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MqttDeps {
+  readonly lookupVehicle: (vin: string) => VehicleRow | undefined;
+  readonly intake: Intake;
+  readonly log: Logger;
+}
+
+const BACKPRESSURE_RETRY_MS = 50;
+const BACKPRESSURE_MAX_WAIT_MS = 30_000;
+
+export const telemetryTopic = (vin: string): string => `vehicles/${vin}/telemetry`;
+export const commandTopic = (vin: string): string => `vehicles/${vin}/commands`;
+
+export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, deps: MqttDeps): Promise<MqttIngest> {
+  const { intake, log } = deps;
+  const sessions = new WeakMap<Client, Vehicle>();
+  const rate = createRateLimiter(limits.messagesPerSecond, limits.messageBurst);
+
+  const refuse = (client: Client | null, reason: string, detail: Record<string, unknown> = {}): Error => {
+    intake.reject(reason);
+    log.warn({ clientId: client?.id, reason, ...detail }, 'mqtt: refused');
+    return Object.assign(new Error(reason), { code: reason });
+  };
+
+  const broker = await Aedes.createBroker({
+    connectTimeout: limits.connectTimeoutMs,
+    maxTopicLevels: limits.maxTopicLevels,
+    maxClientsIdLength: 17,
+
+    preConnect(client, packet, done) {
+      if (packet.will) return done(refuse(client, 'will-not-allowed', { clientId: packet.clientId }), false);
+      const ka = packet.keepalive ?? 0;
+      if (ka < limits.keepaliveMinSeconds || ka > limits.keepaliveMaxSeconds) {
+        return done(refuse(client, 'keepalive-out-of-bounds', { keepalive: ka, min: limits.keepaliveMinSeconds, max: limits.keepaliveMaxSeconds }), false);
+      }
+      done(null, true);
+    },
+
+    authenticate(client, username, password, done) {
+      const deny = (returnCode: 2 | 4 | 5, reason: string) => {
+        refuse(client, reason, { username });
+        done(Object.assign(new Error(reason), { returnCode }) as AuthenticateError, false);
+      };
+      // The client id must equal the VIN it authenticates as, so one car cannot take over
+      // another's session [MQTT-3.1.3-8: the server may refuse a client id it does not allow].
+      if (!username || !VIN_RE.test(username)) return deny(4, 'bad-username');
+      if (client.id !== username) return deny(2, 'client-id-not-vin');
+      const vehicle = deps.lookupVehicle(username);
+      if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
+      sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+      done(null, true);
+    },
+
+    authorizePublish(client, packet, done) {
+      if (client === null) return done(null); // the gateway's own downlink publishes
+      const vehicle = sessions.get(client);
+      if (!vehicle) return done(refuse(client, 'not-authenticated'));
+      if (packet.topic.length > limits.maxTopicLength) return done(refuse(client, 'topic-too-long', { length: packet.topic.length }));
+      if (packet.topic !== telemetryTopic(vehicle.vin)) return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
+      if (!rate.take(vehicle.vin)) return done(refuse(client, 'rate-limit-exceeded', { ratePerSecond: limits.messagesPerSecond }));
+      // Retained telemetry would sit in the broker's memory and be replayed to subscribers;
+      // the local store is where telemetry lives.
+      packet.retain = false;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const started = Date.now();
+      const attempt = (): void => {
+        intake.accept(vehicle, 'mqtt', payload).then(
+          () => done(null),
+          (err: unknown) => {
+            // Backpressure: withhold the PUBACK and try again; the car's in-flight window
+            // fills and it slows down. Past the bound, disconnect: the car will resend.
+            if (isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') && Date.now() - started < BACKPRESSURE_MAX_WAIT_MS) {
+              setTimeout(attempt, BACKPRESSURE_RETRY_MS).unref();
+              return;
+            }
+            log.error({ err, vin: vehicle.vin }, 'mqtt: could not store record; disconnecting so the car resends');
+            done(err as Error);
+          },
+        );
+      };
+      attempt();
+    },
+
+    authorizeSubscribe(client, sub, done) {
+      const vehicle = sessions.get(client);
+      if (!vehicle || sub.topic !== commandTopic(vehicle.vin)) {
+        refuse(client, 'subscribe-topic-denied', { topic: sub.topic });
+        return done(null, null); // SUBACK 0x80 for this topic; the connection stays
+      }
+      done(null, sub);
+    },
+
+    authorizeForward(client, packet) {
+      const vehicle = sessions.get(client);
+      return vehicle && packet.topic === commandTopic(vehicle.vin) ? packet : null;
+    },
+  });
+
+  broker.on('clientDisconnect', (client) => {
+    const v = sessions.get(client);
+    if (v) rate.forget(v.vin);
+  });
+  broker.on('clientError', (client, err) => log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'));
+  broker.on('connectionError', (_client, err) => log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'));
+
+  const server: Server = createServer((socket: Socket) => {
+    socket.setNoDelay(true);
+    const remote = socket.remoteAddress;
+    broker.handle(guardSocket(socket, limits.maxPacketBytes, (err) => {
+      intake.reject('packet-too-large');
+      log.warn({ remote, reason: err.message }, 'mqtt: connection closed');
+    }));
+  });
+  const port = await listen(server, cfg.port, cfg.host, 'MQTT', 'SHEKARA_MQTT_PORT');
+
+  return {
+    port,
+    get connectedVehicles() { return broker.connectedClients; },
+    publishCommand: (vin, payload) => new Promise((resolve, reject) => {
+      broker.publish({ cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+    }),
+    close: () => new Promise<void>((resolve) => {
+      server.close();
+      broker.close(() => resolve());
+    }),
+  };
+}

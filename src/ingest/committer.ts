@@ -1,0 +1,64 @@
+/**
+ * Group commit. Every record submitted in one turn of the event loop (a socket read often
+ * holds dozens of PUBLISH packets) is written in one durable transaction, so the fsync that
+ * backs each acknowledgement is shared.
+ *
+ * Contract: the promise returned by `submit` MUST resolve only after the item's transaction
+ * is durable; callers MUST NOT acknowledge the car (PUBACK, HTTP 2xx) before it resolves.
+ * When more than `maxPending` items wait, `submit` rejects with SHK_INGEST_BACKPRESSURE
+ * (retriable) and nothing of that item was stored.
+ */
+import type { IngestItem, Store } from '../store/index.js';
+import { ShekaraError } from '../errors.js';
+
+export interface Committer {
+  submit(item: IngestItem): Promise<void>;
+  /** Commits whatever is waiting, now. */
+  flush(): void;
+  readonly pending: number;
+}
+
+interface Waiting { item: IngestItem; resolve: () => void; reject: (e: unknown) => void }
+
+export function createCommitter(
+  store: Pick<Store, 'commitIngest'>,
+  opts: { maxBatch: number; maxPending: number },
+  onCommitted: (count: number) => void,
+): Committer {
+  let queue: Waiting[] = [];
+  let scheduled = false;
+
+  const flush = (): void => {
+    scheduled = false;
+    while (queue.length > 0) {
+      const batch = queue.length <= opts.maxBatch ? queue : queue.slice(0, opts.maxBatch);
+      queue = queue.length <= opts.maxBatch ? [] : queue.slice(opts.maxBatch);
+      try {
+        store.commitIngest(batch.map((w) => w.item));
+      } catch (cause) {
+        const err = new ShekaraError('SHK_INGEST_BACKPRESSURE', `local store commit failed: ${(cause as Error).message}`, { retriable: true, cause });
+        for (const w of batch) w.reject(err);
+        continue;
+      }
+      for (const w of batch) w.resolve();
+      onCommitted(batch.length);
+    }
+  };
+
+  return {
+    submit(item) {
+      if (queue.length >= opts.maxPending) {
+        return Promise.reject(new ShekaraError('SHK_INGEST_BACKPRESSURE', `${queue.length} records are waiting for the store; try again shortly`, { retriable: true }));
+      }
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    flush,
+    get pending() { return queue.length; },
+  };
+}

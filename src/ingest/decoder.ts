@@ -1,0 +1,142 @@
+/**
+ * Decodes a car's telemetry JSON into the canonical record's signals and account section.
+ * One table maps payload keys to COVESA VSS paths; anything not in the table is kept in the
+ * raw record only and listed as unknown, so it can never egress by accident.
+ */
+import type { SignalValue } from '../record.js';
+
+export const VIN_SIGNAL = 'Vehicle.VehicleIdentification.VIN';
+const VSS_PATH = /^Vehicle(\.[A-Za-z][A-Za-z0-9_]*)+$/;
+
+export interface DecodedTelemetry {
+  readonly observedAt: number | undefined;
+  readonly signals: Record<string, SignalValue>;
+  readonly account: Record<string, string>;
+  readonly unknownKeys: string[];
+}
+
+export class DecodeError extends Error {}
+
+type Coerce = (v: unknown, key: string) => SignalValue;
+
+const num = (min: number, max: number): Coerce => (v, key) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new DecodeError(`${key}: expected a number, got ${typeName(v)}`);
+  if (v < min || v > max) throw new DecodeError(`${key}: ${v} is outside ${min}..${max}`);
+  return v;
+};
+const str: Coerce = (v, key) => {
+  if (typeof v !== 'string' || v.length > 256) throw new DecodeError(`${key}: expected a string of at most 256 characters`);
+  return v;
+};
+const onOff: Coerce = (v, key) => {
+  if (typeof v !== 'boolean') throw new DecodeError(`${key}: expected true or false, got ${typeName(v)}`);
+  return v ? 'ON' : 'OFF';
+};
+const dtcList: Coerce = (v, key) => {
+  if (!Array.isArray(v) || v.length > 64 || !v.every((c) => typeof c === 'string' && /^[PCBU][0-9A-F]{4}$/.test(c))) {
+    throw new DecodeError(`${key}: expected a list of OBD trouble codes like "P0300"`);
+  }
+  return v as string[];
+};
+
+/** Payload key path → [VSS path, coercion]. The vocabulary of `shekara-json/1`. */
+const SIGNALS: Readonly<Record<string, readonly [string, Coerce]>> = {
+  'position.lat': ['Vehicle.CurrentLocation.Latitude', num(-90, 90)],
+  'position.lon': ['Vehicle.CurrentLocation.Longitude', num(-180, 180)],
+  'position.heading': ['Vehicle.CurrentLocation.Heading', num(0, 360)],
+  'position.altitude': ['Vehicle.CurrentLocation.Altitude', num(-500, 9000)],
+  speed: ['Vehicle.Speed', num(-50, 500)],
+  odometer: ['Vehicle.TraveledDistance', num(0, 10_000_000)],
+  ignition: ['Vehicle.LowVoltageSystemState', onOff],
+  'battery.soc': ['Vehicle.Powertrain.TractionBattery.StateOfCharge.Current', num(0, 100)],
+  'battery.voltage': ['Vehicle.LowVoltageBattery.CurrentVoltage', num(0, 1000)],
+  fuelLevel: ['Vehicle.Powertrain.FuelSystem.RelativeLevel', num(0, 100)],
+  'cabin.temperature': ['Vehicle.Cabin.HVAC.AmbientAirTemperature', num(-80, 100)],
+  dtc: ['Vehicle.OBD.DTCList', dtcList],
+};
+
+/** Personal data: owner and driver. Kept apart in the record; never sent unless a policy names it. */
+const ACCOUNT: Readonly<Record<string, string>> = {
+  'account.owner.name': 'Account.Owner.Name',
+  'account.owner.phone': 'Account.Owner.Phone',
+  'account.owner.iin': 'Account.Owner.NationalId',
+  'account.owner.email': 'Account.Owner.Email',
+  'account.driver.name': 'Account.Driver.Name',
+  'account.driver.phone': 'Account.Driver.Phone',
+  'account.driver.license': 'Account.Driver.LicenseNumber',
+};
+
+const NESTED = new Set(['position', 'battery', 'cabin', 'account', 'account.owner', 'account.driver']);
+
+/**
+ * Decodes one payload for the authenticated `vin`. Throws DecodeError with a reason a car
+ * integrator can act on; the caller quarantines the payload.
+ */
+export function decodeTelemetry(payload: Buffer, vin: string): DecodedTelemetry {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    throw new DecodeError(`payload is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(doc)) throw new DecodeError(`payload must be a JSON object, got ${typeName(doc)}`);
+
+  const out: DecodedTelemetry = { observedAt: undefined, signals: { [VIN_SIGNAL]: vin }, account: {}, unknownKeys: [] };
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === 'ts') (out as { observedAt: number }).observedAt = parseTimestamp(value);
+    else if (key === 'vin') {
+      if (value !== vin) throw new DecodeError('vin: does not match the authenticated vehicle');
+    } else if (key === 'signals') decodeVssSignals(value, out);
+    else walk(key, value, out);
+  }
+  return out;
+}
+
+function walk(key: string, value: unknown, out: DecodedTelemetry): void {
+  const signal = SIGNALS[key];
+  if (signal) {
+    out.signals[signal[0]] = signal[1](value, key);
+    return;
+  }
+  const account = ACCOUNT[key];
+  if (account) {
+    out.account[account] = str(value, key) as string;
+    return;
+  }
+  if (NESTED.has(key) && isObject(value)) {
+    for (const [k, v] of Object.entries(value)) walk(`${key}.${k}`, v, out);
+    return;
+  }
+  if (NESTED.has(key)) throw new DecodeError(`${key}: expected an object, got ${typeName(value)}`);
+  out.unknownKeys.push(key);
+}
+
+/** `signals: { "Vehicle.Speed": 50 }` — cars that already speak VSS. Scalars only. */
+function decodeVssSignals(value: unknown, out: DecodedTelemetry): void {
+  if (!isObject(value)) throw new DecodeError('signals: expected an object of VSS paths to values');
+  for (const [path, v] of Object.entries(value)) {
+    if (!VSS_PATH.test(path) || path === VIN_SIGNAL) throw new DecodeError(`signals.${path}: not an accepted VSS signal path`);
+    if (typeof v === 'number' ? !Number.isFinite(v) : typeof v !== 'string' && typeof v !== 'boolean') {
+      throw new DecodeError(`signals.${path}: expected a number, string or boolean`);
+    }
+    if (typeof v === 'string' && v.length > 256) throw new DecodeError(`signals.${path}: string longer than 256 characters`);
+    out.signals[path] = v as SignalValue;
+  }
+}
+
+function parseTimestamp(v: unknown): number {
+  const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+  // Years 2000..2100: anything else is a clock that was never set, or garbage.
+  if (!Number.isFinite(ms) || ms < 946_684_800_000 || ms > 4_102_444_800_000) {
+    throw new DecodeError('ts: expected an ISO 8601 time or milliseconds since 1970, between 2000 and 2100');
+  }
+  return ms;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}

@@ -1,0 +1,64 @@
+/**
+ * The ingest module's one door. `createIngest` starts the embedded MQTT broker and registers
+ * the HTTPS ingest route; both feed the same intake (decode → policy → durable commit).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { IngestConfig, LimitsConfig, MqttConfig } from '../config/schema.js';
+import type { CanonicalRecord, Projection } from '../record.js';
+import type { Store } from '../store/index.js';
+import { createCommitter } from './committer.js';
+import { createIntake, type IngestCounters } from './intake.js';
+import { startMqttIngest } from './broker.js';
+import { registerHttpIngest } from './http.js';
+import { createRateLimiter } from './rate-limit.js';
+import type { Logger } from '../log.js';
+
+export { telemetryTopic, commandTopic } from './broker.js';
+export { generateSecret, hashSecret, VIN_RE, MIN_SECRET_LENGTH } from './credentials.js';
+
+export interface IngestModuleConfig {
+  readonly mqtt: MqttConfig;
+  readonly limits: LimitsConfig;
+  readonly ingest: IngestConfig;
+}
+
+export interface IngestDeps {
+  readonly store: Pick<Store, 'commitIngest' | 'getVehicle'>;
+  readonly project: (record: CanonicalRecord) => Projection[];
+  /** Where the HTTPS ingest route is registered (not yet listening). */
+  readonly http: FastifyInstance;
+  /** Called after each durable commit with the number of items written. */
+  readonly onCommitted: (count: number) => void;
+  readonly log: Logger;
+}
+
+export interface Ingest {
+  readonly mqttPort: number;
+  readonly counters: Readonly<IngestCounters>;
+  readonly connectedVehicles: number;
+  publishCommand(vin: string, payload: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): Promise<Ingest> {
+  const log = deps.log.child({ module: 'ingest' });
+  const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords }, deps.onCommitted);
+  const intake = createIntake({ committer, project: deps.project, log });
+  const lookupVehicle = (vin: string) => deps.store.getVehicle(vin);
+
+  registerHttpIngest(deps.http, cfg.limits, {
+    lookupVehicle, intake, rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
+  });
+  const mqtt = await startMqttIngest(cfg.mqtt, cfg.limits, { lookupVehicle, intake, log });
+
+  return {
+    mqttPort: mqtt.port,
+    counters: intake.counters,
+    get connectedVehicles() { return mqtt.connectedVehicles; },
+    publishCommand: mqtt.publishCommand,
+    async close() {
+      await mqtt.close();
+      committer.flush();
+    },
+  };
+}

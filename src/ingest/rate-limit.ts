@@ -1,0 +1,25 @@
+/** Token bucket per vehicle: `ratePerSecond` sustained, `burst` at once. */
+export interface RateLimiter {
+  /** Takes one token for `key`; false when the key is over its rate. */
+  take(key: string, now?: number): boolean;
+  forget(key: string): void;
+}
+
+export function createRateLimiter(ratePerSecond: number, burst: number): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    take(key, now = Date.now()) {
+      let b = buckets.get(key);
+      if (!b) {
+        b = { tokens: burst, at: now };
+        buckets.set(key, b);
+      }
+      b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * ratePerSecond);
+      b.at = now;
+      if (b.tokens < 1) return false;
+      b.tokens -= 1;
+      return true;
+    },
+    forget: (key) => void buckets.delete(key),
+  };
+}

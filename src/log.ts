@@ -1,0 +1,20 @@
+/**
+ * Structured logs (pino). Secrets and personal data are redacted by path, so a careless
+ * `log.info({ packet })` cannot leak a password or an owner's phone number.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  'password', '*.password', 'secret', '*.secret', 'secretHash', '*.secretHash',
+  'req.headers.authorization', 'headers.authorization', 'authorization',
+  'account', '*.account', 'masterKey', '*.masterKey', 'privateKey', '*.privateKey',
+];
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    { level, base: { svc: 'shekara' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    destination as pino.DestinationStream | undefined,
+  );
+}

@@ -1,0 +1,40 @@
+/**
+ * Reads and validates a policy file, then compiles it. Everything that can be wrong with a
+ * policy is found here, with file, line, path and reason — never on the hot path.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { PolicyFileSchema, type PolicyFile } from './schema.js';
+import { compilePolicy, type CompiledPolicy } from './compile.js';
+import { describeSchemaErrors, parseYamlSource, YamlSyntaxError } from '../yaml-source.js';
+import { ShekaraError } from '../errors.js';
+
+const validatePolicy = new Ajv({ allErrors: true, strict: false }).compile(PolicyFileSchema);
+
+export function loadPolicyFile(file: string): CompiledPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ShekaraError('SHK_POLICY_INVALID', `cannot read policy file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return parsePolicy(text, file);
+}
+
+/** Validates and compiles policy text. The hash is over the exact bytes, so anyone can recompute it. */
+export function parsePolicy(text: string, source: string): CompiledPolicy {
+  let src;
+  try {
+    src = parseYamlSource(text, source);
+  } catch (cause) {
+    if (cause instanceof YamlSyntaxError) throw new ShekaraError('SHK_POLICY_INVALID', cause.message, { cause });
+    throw cause;
+  }
+  if (!validatePolicy(src.data)) {
+    const problems = describeSchemaErrors(validatePolicy.errors ?? [], src);
+    throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy ${source}:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  }
+  const hash = `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  return compilePolicy(src.data as PolicyFile, hash, src);
+}

@@ -1,0 +1,40 @@
+/**
+ * The shared vocabulary of the pipeline: the canonical record every decoder produces and the
+ * projection a policy approves. Signal names are COVESA VSS paths; account data lives in its
+ * own section because it is personal data by definition.
+ */
+export type SignalValue = number | string | boolean | readonly string[];
+
+export type IngestChannel = 'mqtt' | 'https';
+
+export interface CanonicalRecord {
+  /** Gateway id (UUIDv7, time-ordered): the idempotency key end to end. */
+  readonly id: string;
+  readonly vin: string;
+  readonly oem: string;
+  readonly channel: IngestChannel;
+  /** Gateway clock, ms since epoch. */
+  readonly receivedAt: number;
+  /** Vehicle clock as reported, ms since epoch (receivedAt when the car sent none). */
+  readonly observedAt: number;
+  /** VSS path → value, e.g. `Vehicle.Speed` → 54.2. */
+  readonly signals: Readonly<Record<string, SignalValue>>;
+  /** `Account.*` path → value: owner and driver data. Never leaves unless a policy names it. */
+  readonly account: Readonly<Record<string, string>>;
+  /** Payload keys the decoder did not recognise; kept in the raw record only, never sent. */
+  readonly unknownKeys: readonly string[];
+}
+
+/** What a policy approved to leave for one OEM purpose. Holds no raw VIN. */
+export interface Projection {
+  readonly recordId: string;
+  readonly oem: string;
+  readonly purpose: string;
+  readonly policyHash: string;
+  /** Keyed pseudonym of the VIN for this OEM and epoch. */
+  readonly vehicle: string;
+  readonly observedAt: number;
+  readonly signals: Readonly<Record<string, SignalValue>>;
+  readonly fieldsSent: readonly string[];
+  readonly fieldsDropped: readonly string[];
+}

@@ -1,0 +1,63 @@
+/**
+ * `shekara oem-sink`: a real HTTP server standing in for an OEM endpoint abroad. It prints (or
+ * appends to a file) exactly what crossed the border, one JSON line per delivery.
+ */
+import { createServer, type Server } from 'node:http';
+import { appendFileSync } from 'node:fs';
+import { listen } from '../net.js';
+
+export interface SinkDelivery {
+  readonly receivedAt: string;
+  readonly path: string;
+  readonly headers: Record<string, string | undefined>;
+  readonly body: unknown;
+}
+
+export interface OemSink {
+  readonly port: number;
+  readonly deliveries: SinkDelivery[];
+  /** Status to answer with from now on (200 by default); lets tests play an OEM outage. */
+  setStatus(status: number): void;
+  close(): Promise<void>;
+}
+
+export async function startOemSink(opts: { port: number; host?: string; out?: string; print?: (d: SinkDelivery) => void }): Promise<OemSink> {
+  const deliveries: SinkDelivery[] = [];
+  let status = 200;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (status < 200 || status >= 300) {
+        res.writeHead(status).end();
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"body is not JSON"}');
+        return;
+      }
+      const d: SinkDelivery = {
+        receivedAt: new Date().toISOString(), path: req.url ?? '/',
+        headers: { 'idempotency-key': header(req.headers['idempotency-key']), 'shekara-record-id': header(req.headers['shekara-record-id']) },
+        body,
+      };
+      deliveries.push(d);
+      if (opts.out) appendFileSync(opts.out, `${JSON.stringify(d)}\n`);
+      opts.print?.(d);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  const port = await listen(server, opts.port, opts.host ?? '127.0.0.1', 'OEM sink');
+  return {
+    port, deliveries,
+    setStatus: (s) => { status = s; },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
