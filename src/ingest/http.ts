@@ -33,6 +33,13 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxPacketBytes }, (_req, body, done) => done(null, body));
 
+    scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      if (err.statusCode === 413) {
+        return fail(reply, 413, 'SHK_INGEST_LIMIT', 'packet-too-large', `body exceeds limits.maxPacketBytes (${limits.maxPacketBytes} bytes)`);
+      }
+      throw err;
+    });
+
     scope.post<{ Params: { vin: string } }>('/v1/vehicles/:vin/telemetry', async (req, reply) => {
       const creds = parseBasicAuth(req.headers.authorization);
       if (!creds) {

@@ -59,7 +59,8 @@ export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource): 
           signals[f.path] = result;
           sent.push(f.path);
         }
-        if (sent.length === 0) continue;
+        // The pseudonym alone says nothing about the car: such a projection is not sent.
+        if (sent.length === 0 || (sent.length === 1 && sent[0] === VIN_PATH)) continue;
         out.push({
           recordId: record.id, oem: file.oem, purpose: purpose.id, policyHash: hash, vehicle,
           observedAt: record.observedAt, signals, fieldsSent: sent, fieldsDropped: droppedPaths(record, sent),

@@ -1,0 +1,61 @@
+/** Egress against a real HTTP OEM endpoint that fails: retries, dead letters, and the log of both. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telemetryTopic } from '../../src/ingest/index.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+const SPEED_ONLY = `
+oem: demo-oem
+purposes:
+  - id: speed
+    description: Speed only.
+    fields:
+      Vehicle.Speed: pass
+`;
+
+describe('egress delivery', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ policy: SPEED_ONLY, config: { egress: { initialBackoffMs: 20, maxBackoffMs: 50, maxAttempts: 4, pollIntervalMs: 20, requestTimeoutMs: 1000 } } });
+  });
+  afterAll(async () => gw?.stop());
+
+  const publish = async (speed: number) => {
+    const car = gw.cars[0]!;
+    const c = await gw.connect(car);
+    await c.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed }), { qos: 1 });
+    await c.endAsync();
+  };
+
+  it('retries while the OEM answers 503, logs each failed attempt, and delivers once it recovers', async () => {
+    gw.sink.setStatus(503);
+    await publish(11);
+    const failed = await eventually(() => {
+      const rows = gw.app.store.listEgressLog().filter((r) => r.outcome === 'failed');
+      return rows.length >= 2 && rows;
+    }, 5_000, 'two failed attempts');
+    expect(failed[0]).toMatchObject({ httpStatus: 503, error: 'HTTP 503', attempt: 1 });
+    gw.sink.setStatus(200);
+    const d = await eventually(() => gw.sink.deliveries[0], 5_000, 'delivery after recovery');
+    expect((d.body as { signals: unknown }).signals).toEqual({ 'Vehicle.Speed': 11 });
+    const log = gw.app.store.listEgressLog({ recordId: (d.body as { recordId: string }).recordId });
+    expect(log.at(-1)).toMatchObject({ outcome: 'delivered', httpStatus: 200 });
+    expect(log.map((r) => r.attempt)).toEqual(log.map((_, i) => i + 1));
+  });
+
+  it('dead-letters after maxAttempts and keeps the row, never dropping it silently', async () => {
+    gw.sink.setStatus(500);
+    await publish(22);
+    const dead = await eventually(() => gw.app.store.listEgressLog().find((r) => r.outcome === 'dead-lettered'), 5_000, 'a dead letter');
+    expect(dead).toMatchObject({ attempt: 4, httpStatus: 500 });
+    expect(gw.app.store.counts().outboxDead).toBe(1);
+    gw.sink.setStatus(200);
+  });
+
+  it('dead-letters at once when the OEM rejects the body with a 4xx (retrying cannot help)', async () => {
+    gw.sink.setStatus(400);
+    await publish(33);
+    const dead = await eventually(() => gw.app.store.listEgressLog().filter((r) => r.outcome === 'dead-lettered')[1], 5_000, 'a second dead letter');
+    expect(dead).toMatchObject({ attempt: 1, httpStatus: 400 });
+    gw.sink.setStatus(200);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Boots a real gateway (aedes on a TCP socket, fastify, SQLite file in a temp dir) against a
+ * real HTTP OEM sink, both on ephemeral loopback ports. Cars in tests are real mqtt.js clients.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { stringify } from 'yaml';
+import { buildApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
+import { startOemSink, type OemSink } from '../../src/sim/oem-sink.js';
+import { registerSimCars } from '../../src/sim/simulate.js';
+
+export const DEMO_POLICY = `
+oem: demo-oem
+purposes:
+  - id: battery-warranty
+    description: Diagnose traction-battery faults under warranty.
+    fields:
+      Vehicle.VehicleIdentification.VIN: pseudonymize
+      Vehicle.Powertrain.TractionBattery.StateOfCharge.Current: pass
+      Vehicle.TraveledDistance: pass
+  - id: speed-profile
+    description: Speed profile, no location.
+    fields:
+      Vehicle.Speed: pass
+`;
+
+export interface TestGateway {
+  readonly app: App;
+  readonly sink: OemSink;
+  readonly dir: string;
+  readonly mqttUrl: string;
+  readonly httpUrl: string;
+  readonly cars: { vin: string; secret: string }[];
+  connect(car: { vin: string; secret: string }, opts?: IClientOptions): Promise<MqttClient>;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string } = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
+  const sink = await startOemSink({ port: 0 });
+  writeFileSync(path.join(dir, 'policy.yaml'), opts.policy ?? DEMO_POLICY);
+  const cfgObj = {
+    dataDir: dir,
+    mqtt: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
+    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml' }],
+    log: { level: 'silent' },
+    ...opts.config,
+  };
+  const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
+  const app = await buildApp(config, { log: createLogger('silent') });
+  const cars = registerSimCars(app.store, opts.cars ?? 2, 'demo-oem', 'LTEST');
+  const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
+  const clients: MqttClient[] = [];
+  return {
+    app, sink, dir, mqttUrl, cars,
+    httpUrl: `http://127.0.0.1:${app.httpPort}`,
+    async connect(car, extra = {}) {
+      const c = await mqtt.connectAsync(mqttUrl, {
+        clientId: car.vin, username: car.vin, password: car.secret, protocolVersion: 4,
+        keepalive: 30, reconnectPeriod: 0, connectTimeout: 5_000, ...extra,
+      });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+      await app.close();
+      await sink.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value other than undefined/false, or fails after `ms`. */
+export async function eventually<T>(check: () => T | undefined | false, ms = 5_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves when the client is closed by the server (or rejects if it stays up for `ms`). */
+export function closedByServer(client: MqttClient, ms = 3_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!client.connected) return resolve();
+    const t = setTimeout(() => reject(new Error('the server did not close the connection')), ms);
+    client.once('close', () => { clearTimeout(t); resolve(); });
+  });
+}

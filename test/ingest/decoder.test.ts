@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { decodeTelemetry, DecodeError, VIN_SIGNAL } from '../../src/ingest/decoder.js';
+
+const VIN = 'LSHKZ000000000001';
+const decode = (v: unknown) => decodeTelemetry(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)), VIN);
+
+describe('telemetry decoder', () => {
+  it('maps known payload keys to VSS paths', () => {
+    const d = decode({ ts: '2026-11-23T10:00:00Z', position: { lat: 43.2, lon: 76.9, heading: 90 }, speed: 50, odometer: 123.4, ignition: false, battery: { soc: 80 }, dtc: ['P0300'] });
+    expect(d.observedAt).toBe(Date.parse('2026-11-23T10:00:00Z'));
+    expect(d.signals).toEqual({
+      [VIN_SIGNAL]: VIN,
+      'Vehicle.CurrentLocation.Latitude': 43.2,
+      'Vehicle.CurrentLocation.Longitude': 76.9,
+      'Vehicle.CurrentLocation.Heading': 90,
+      'Vehicle.Speed': 50,
+      'Vehicle.TraveledDistance': 123.4,
+      'Vehicle.LowVoltageSystemState': 'OFF',
+      'Vehicle.Powertrain.TractionBattery.StateOfCharge.Current': 80,
+      'Vehicle.OBD.DTCList': ['P0300'],
+    });
+  });
+
+  it('puts owner and driver data in the account section, not among the signals', () => {
+    const d = decode({ account: { owner: { name: 'A', iin: '900101300123', email: 'a@b.kz' }, driver: { phone: '+7' } } });
+    expect(d.account).toEqual({ 'Account.Owner.Name': 'A', 'Account.Owner.NationalId': '900101300123', 'Account.Owner.Email': 'a@b.kz', 'Account.Driver.Phone': '+7' });
+    expect(Object.keys(d.signals)).toEqual([VIN_SIGNAL]);
+  });
+
+  it('lists unknown keys without decoding them', () => {
+    const d = decode({ speed: 1, extra: { deep: [1, 2] }, position: { lat: 1, lon: 2, fix: '3d' }, account: { owner: { pet: 'cat' } } });
+    expect(d.unknownKeys).toEqual(['extra', 'position.fix', 'account.owner.pet']);
+    expect(d.account).toEqual({});
+  });
+
+  it('accepts VSS paths sent as they are under "signals"', () => {
+    expect(decode({ signals: { 'Vehicle.Exterior.AirTemperature': -12 } }).signals['Vehicle.Exterior.AirTemperature']).toBe(-12);
+  });
+
+  it.each([
+    ['not JSON', '{', /not valid JSON/],
+    ['a string', '"x"', /must be a JSON object, got string/],
+    ['null', 'null', /got null/],
+    ['NaN-like speed', '{"speed":"NaN"}', /speed: expected a number, got string/],
+    ['a position that is not an object', '{"position":5}', /position: expected an object/],
+    ['a malformed trouble code', '{"dtc":["XYZ"]}', /dtc: expected a list of OBD trouble codes/],
+    ['a VIN signal smuggled under "signals"', `{"signals":{"${VIN_SIGNAL}":"x"}}`, /not an accepted VSS signal path/],
+    ['an account value that is not a string', '{"account":{"owner":{"name":{"first":"A"}}}}', /account.owner.name: expected a string/],
+  ])('rejects %s with a reason', (_what, body, reason) => {
+    expect(() => decode(body)).toThrow(DecodeError);
+    expect(() => decode(body)).toThrow(reason);
+  });
+});
