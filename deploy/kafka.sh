@@ -134,7 +134,10 @@ stop() {
   say "stopping broker (pid $pid)…"
   kill -TERM "$pid" 2>/dev/null || true   # controlled shutdown: flushes logs, clean restart next time
   for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  if kill -0 "$pid" 2>/dev/null; then say "still alive after 20s, sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  if kill -0 "$pid" 2>/dev/null; then
+    say "still alive after 20s, sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done  # let it release the ports
+  fi
   rm -f "$PIDFILE"
   say "stopped"
 }
