@@ -82,7 +82,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   function settle(row: OutboxRow, destination: string, result: DeliveryResult): void {
     const attempt = row.attempts + 1;
     const entry = (outcome: EgressLogEntry['outcome'], status: number | null, error: string | null): EgressLogEntry => ({
-      at: now(), oem: row.oem, destination, recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose,
+      at: now(), oem: row.oem, destination, destinationIp: null, destinationCountry: null, recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose,
       policyHash: row.policyHash, fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped,
       outcome, attempt, httpStatus: status, error,
     });

@@ -1,7 +1,7 @@
 /** The store module's one door: `createStore(cfg)` opens the configured backend. */
 import path from 'node:path';
 import type { StoreConfig } from '../config/schema.js';
-import { openSqliteStore } from './sqlite.js';
+import { openSqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
 
 export type * from './types.js';

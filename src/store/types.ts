@@ -46,7 +46,11 @@ export type EgressOutcome = 'delivered' | 'failed' | 'dead-lettered';
 export interface EgressLogEntry {
   readonly at: number;
   readonly oem: string;
+  /** Host (and port) of the OEM endpoint. */
   readonly destination: string;
+  /** The IP actually connected to, and its country (ISO 3166 alpha-2), when known. */
+  readonly destinationIp: string | null;
+  readonly destinationCountry: string | null;
   readonly recordId: string;
   readonly pseudonym: string;
   readonly purpose: string;
@@ -68,11 +72,42 @@ export interface StoredRecord {
   readonly raw: Buffer;
 }
 
-export interface Store {
+export interface VehicleStore {
   registerVehicle(v: { vin: string; oem: string; secretHash: Buffer; secretSalt: Buffer; replace?: boolean }): void;
   getVehicle(vin: string): VehicleRow | undefined;
   listVehicles(): VehicleRow[];
+}
 
+export interface RecordStore {
+  getRecord(id: string): StoredRecord | undefined;
+  listQuarantine(limit?: number): QuarantineItem[];
+}
+
+export interface OutboxStore {
+  /**
+   * Leases up to `limit` outbox rows that are due, for `leaseMs`. A leased row is not handed
+   * out again until its lease expires, so a crash mid-delivery only delays it.
+   */
+  leaseDueOutbox(now: number, limit: number, leaseMs: number): OutboxRow[];
+  /** Soonest time a pending row becomes due, or undefined when none is pending. */
+  nextDueAt(): number | undefined;
+}
+
+export interface EgressLogStore {
+  /** Outcome and its egress-log row, in one transaction. */
+  recordDelivery(outboxId: number, entry: EgressLogEntry): void;
+  recordFailedAttempt(outboxId: number, entry: EgressLogEntry, nextAttemptAt: number): void;
+  recordDeadLetter(outboxId: number, entry: EgressLogEntry): void;
+  listEgressLog(filter?: { recordId?: string; oem?: string; limit?: number }): EgressLogRow[];
+}
+
+/** Key material kept locally (pseudonymization, signing). Created by the caller once. */
+export interface SecretStore {
+  getSecret(name: string): Buffer | undefined;
+  putSecretIfAbsent(name: string, value: Buffer): Buffer;
+}
+
+export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressLogStore, SecretStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.
@@ -80,28 +115,6 @@ export interface Store {
    * (PUBACK, HTTP 2xx) only after it returns. If it throws, nothing of the batch was written.
    */
   commitIngest(items: readonly IngestItem[]): void;
-
-  getRecord(id: string): StoredRecord | undefined;
-  listQuarantine(limit?: number): QuarantineItem[];
   counts(): { records: number; quarantine: number; outboxPending: number; outboxDead: number; egressLog: number };
-
-  /**
-   * Leases up to `limit` outbox rows that are due, for `leaseMs`. A leased row is not handed
-   * out again until its lease expires, so a crash mid-delivery only delays it.
-   */
-  leaseDueOutbox(now: number, limit: number, leaseMs: number): OutboxRow[];
-  /** Outcome and its egress-log row, in one transaction. */
-  recordDelivery(outboxId: number, entry: EgressLogEntry): void;
-  recordFailedAttempt(outboxId: number, entry: EgressLogEntry, nextAttemptAt: number): void;
-  recordDeadLetter(outboxId: number, entry: EgressLogEntry): void;
-  /** Soonest time a pending row becomes due, or undefined when none is pending. */
-  nextDueAt(): number | undefined;
-
-  listEgressLog(filter?: { recordId?: string; oem?: string; limit?: number }): EgressLogRow[];
-
-  /** Key material kept locally (pseudonymization, signing). Created by the caller once. */
-  getSecret(name: string): Buffer | undefined;
-  putSecretIfAbsent(name: string, value: Buffer): Buffer;
-
   close(): void;
 }

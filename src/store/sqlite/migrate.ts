@@ -1,0 +1,33 @@
+/**
+ * Named migrations. Each store area (vehicles.ts, records.ts, …) declares its own, with an id
+ * that sorts into place (`0001-…`); the runner applies, in id order, those the file has not
+ * seen, and records each in `schema_migrations`. Never edit a shipped migration: add the next.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  readonly id: string;
+  readonly sql: string;
+}
+
+export function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`);
+  const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
+  const ids = new Set<string>();
+  for (const m of migrations) {
+    if (ids.has(m.id)) throw new Error(`two store migrations share the id ${m.id}`);
+    ids.add(m.id);
+  }
+  const unknown = [...applied].filter((id) => !ids.has(id));
+  if (unknown.length > 0) {
+    throw new Error(`the store has migrations this Shekara does not know (${unknown.join(', ')}): it was written by a newer version`);
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {
+    if (applied.has(m.id)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.id, Date.now());
+    })();
+  }
+}

@@ -1,0 +1,107 @@
+import type Database from 'better-sqlite3';
+import type { Migration } from './migrate.js';
+import type { CanonicalRecord, IngestChannel } from '../../record.js';
+import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
+
+export const RECORD_MIGRATIONS: Migration[] = [{
+  id: '0002-records',
+  sql: `
+  -- Records as received, with the decoded canonical record (minus account data).
+  CREATE TABLE records (
+    id           TEXT PRIMARY KEY,
+    vin          TEXT NOT NULL,
+    oem          TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    observed_at  INTEGER NOT NULL,
+    signals      TEXT NOT NULL,
+    unknown_keys TEXT NOT NULL,
+    raw          BLOB NOT NULL
+  ) STRICT;
+  CREATE INDEX records_vin_time ON records (vin, observed_at);
+
+  CREATE TABLE route_points (
+    record_id    TEXT PRIMARY KEY REFERENCES records (id) ON DELETE CASCADE,
+    vin          TEXT NOT NULL,
+    observed_at  INTEGER NOT NULL,
+    latitude     REAL NOT NULL,
+    longitude    REAL NOT NULL,
+    speed        REAL
+  ) STRICT;
+  CREATE INDEX route_points_vin_time ON route_points (vin, observed_at);
+
+  -- Personal data, kept apart so retention and erasure can treat it on its own.
+  CREATE TABLE account_data (
+    record_id    TEXT PRIMARY KEY REFERENCES records (id) ON DELETE CASCADE,
+    vin          TEXT NOT NULL,
+    data         TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE quarantine (
+    id           TEXT PRIMARY KEY,
+    vin          TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    reason       TEXT NOT NULL,
+    raw          BLOB NOT NULL
+  ) STRICT;`,
+}];
+
+const LAT = 'Vehicle.CurrentLocation.Latitude';
+const LON = 'Vehicle.CurrentLocation.Longitude';
+const SPEED = 'Vehicle.Speed';
+
+export interface RecordWriter {
+  /** Writes one ingest item's record side (record, route point, account data, or quarantine row). Inside the caller's transaction. */
+  write(item: IngestItem): void;
+}
+
+export function sqliteRecords(db: Database.Database): RecordStore & RecordWriter {
+  const insertRecord = db.prepare(`INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertPoint = db.prepare(`INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?)`);
+  const insertAccount = db.prepare(`INSERT INTO account_data (record_id, vin, data) VALUES (?, ?, ?)`);
+  const insertQuarantine = db.prepare(`INSERT INTO quarantine (id, vin, channel, received_at, reason, raw) VALUES (?, ?, ?, ?, ?, ?)`);
+  const getRecord = db.prepare(`SELECT r.*, a.data AS account FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = ?`);
+  const listQuarantine = db.prepare(`SELECT * FROM quarantine ORDER BY received_at DESC, id DESC LIMIT ?`);
+
+  return {
+    write(it) {
+      if (it.kind === 'quarantine') {
+        const x = it.item;
+        insertQuarantine.run(x.id, x.vin, x.channel, x.receivedAt, x.reason, x.raw);
+        return;
+      }
+      const r = it.record;
+      insertRecord.run(r.id, r.vin, r.oem, r.channel, r.receivedAt, r.observedAt, JSON.stringify(r.signals), JSON.stringify(r.unknownKeys), it.raw);
+      const lat = r.signals[LAT];
+      const lon = r.signals[LON];
+      if (typeof lat === 'number' && typeof lon === 'number') {
+        const speed = r.signals[SPEED];
+        insertPoint.run(r.id, r.vin, r.observedAt, lat, lon, typeof speed === 'number' ? speed : null);
+      }
+      if (Object.keys(r.account).length > 0) insertAccount.run(r.id, r.vin, JSON.stringify(r.account));
+    },
+    getRecord(id) {
+      const row = getRecord.get(id) as RecordDbRow | undefined;
+      return row ? toStoredRecord(row) : undefined;
+    },
+    listQuarantine: (limit = 100) => (listQuarantine.all(limit) as QuarantineDbRow[]).map((r): QuarantineItem => ({
+      id: r.id, vin: r.vin, channel: r.channel as IngestChannel, receivedAt: r.received_at, reason: r.reason, raw: r.raw,
+    })),
+  };
+}
+
+interface RecordDbRow {
+  id: string; vin: string; oem: string; channel: string; received_at: number; observed_at: number;
+  signals: string; unknown_keys: string; raw: Buffer; account: string | null;
+}
+interface QuarantineDbRow { id: string; vin: string; channel: string; received_at: number; reason: string; raw: Buffer }
+
+function toStoredRecord(r: RecordDbRow): StoredRecord {
+  const record: CanonicalRecord = {
+    id: r.id, vin: r.vin, oem: r.oem, channel: r.channel as IngestChannel,
+    receivedAt: r.received_at, observedAt: r.observed_at,
+    signals: JSON.parse(r.signals), account: r.account ? JSON.parse(r.account) : {}, unknownKeys: JSON.parse(r.unknown_keys),
+  };
+  return { record, raw: r.raw };
+}

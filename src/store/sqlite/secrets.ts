@@ -1,0 +1,25 @@
+import type Database from 'better-sqlite3';
+import type { Migration } from './migrate.js';
+import type { SecretStore } from '../types.js';
+
+export const SECRET_MIGRATIONS: Migration[] = [{
+  id: '0001-local-secrets',
+  sql: `
+  -- Key material that never leaves the country (pseudonymization, signing).
+  CREATE TABLE local_secrets (
+    name   TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+  ) STRICT;`,
+}];
+
+export function sqliteSecrets(db: Database.Database): SecretStore {
+  const get = db.prepare(`SELECT value FROM local_secrets WHERE name = ?`).pluck();
+  const put = db.prepare(`INSERT OR IGNORE INTO local_secrets (name, value) VALUES (?, ?)`);
+  return {
+    getSecret: (name) => get.get(name) as Buffer | undefined,
+    putSecretIfAbsent(name, value) {
+      put.run(name, value);
+      return get.get(name) as Buffer;
+    },
+  };
+}
