@@ -9,7 +9,7 @@ import { createStore, type Store } from './store/index.js';
 import { createPolicyEngine, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
-import { buildHttp } from './api/http.js';
+import { buildHttp, reloadHttpTls } from './api/http.js';
 import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -17,6 +17,7 @@ export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
 
 export interface App {
   readonly mqttPort: number;
+  readonly mqttsPort: number | undefined;
   readonly httpPort: number;
   readonly httpScheme: 'http' | 'https';
   readonly store: Store;
@@ -24,6 +25,8 @@ export interface App {
   readonly ingest: Ingest;
   readonly egress: Egress;
   readonly log: Logger;
+  /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
+  reloadTls(): void;
   close(): Promise<void>;
 }
 
@@ -64,7 +67,15 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const httpPort = await listen(http.server, config.http.port, config.http.host, 'HTTP', 'SHEKARA_HTTP_PORT');
     ready = true;
     return {
-      mqttPort: ingest.mqttPort, httpPort, httpScheme: config.http.tls.enabled ? 'https' : 'http',
+      mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
+      reloadTls() {
+        ingest.reloadTls();
+        try {
+          reloadHttpTls(http, config.http);
+        } catch (err) {
+          log.error({ reason: (err as Error).message }, 'https: reloading certificates failed; the previous ones stay in use');
+        }
+      }, httpScheme: config.http.tls.enabled ? 'https' : 'http',
       store, policy, ingest, egress, log, close,
     };
   } catch (err) {

@@ -7,10 +7,15 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { HttpConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 
+const tlsFiles = (cfg: HttpConfig) => ({ key: readFileSync(cfg.tls.keyFile!), cert: readFileSync(cfg.tls.certFile!) });
+
+/** Re-reads the HTTPS certificate and key (SIGHUP); new connections use them. */
+export function reloadHttpTls(app: FastifyInstance, cfg: HttpConfig): void {
+  if (cfg.tls.enabled) (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext(tlsFiles(cfg));
+}
+
 export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
-  const https = cfg.tls.enabled
-    ? { key: readFileSync(cfg.tls.keyFile!), cert: readFileSync(cfg.tls.certFile!) }
-    : null;
+  const https = cfg.tls.enabled ? tlsFiles(cfg) : null;
   const app = Fastify({
     loggerInstance: log.child({ module: 'http' }),
     // Per-request logs would be one line per car message; refusals are logged with reasons instead.

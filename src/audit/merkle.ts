@@ -57,10 +57,7 @@ export interface CompactRangeJSON {
  * of `size` (popcount(size) hashes). Appending is O(log n) hashes, the root is O(log n).
  */
 export class CompactRange {
-  private constructor(
-    private count: number,
-    private readonly frontier: Buffer[],
-  ) {}
+  private constructor(private count: number, private readonly frontier: Buffer[]) {}
 
   static empty(): CompactRange {
     return new CompactRange(0, []);
@@ -86,9 +83,7 @@ export class CompactRange {
     return new CompactRange(size, frontier);
   }
 
-  get size(): number {
-    return this.count;
-  }
+  get size(): number { return this.count; }
 
   /** Appends one leaf hash (already HASH(0x00 || leaf)); returns the new size. */
   append(hash: Uint8Array): number {
@@ -178,13 +173,9 @@ export function consistencyProof(size1: number, size2: number, source: Leaves): 
 export function verifyInclusion(leafIndex: number, treeSize: number, leafHashValue: Uint8Array,
   proof: readonly Uint8Array[], root: Uint8Array): true {
   const where = `leaf ${leafIndex} of tree size ${treeSize}`;
-  if (!isTreeSize(leafIndex) || !isTreeSize(treeSize)) {
-    throw proofError('bad-input', `leaf index and tree size must be non-negative safe integers (${where})`);
-  }
+  if (!isTreeSize(leafIndex) || !isTreeSize(treeSize)) throw proofError('bad-input', `${where}: not safe integers`);
   // §2.1.3.2 step 1: leaf_index must be below tree_size.
-  if (leafIndex >= treeSize) {
-    throw proofError('index-out-of-range', `leaf index ${leafIndex} is not below tree size ${treeSize}`);
-  }
+  if (leafIndex >= treeSize) throw proofError('index-out-of-range', `leaf index ${leafIndex} is not below tree size ${treeSize}`);
   requireHash('leaf hash', leafHashValue);
   requireHash('expected root', root);
   proof.forEach((p, i) => requireHash(`inclusion proof hash ${i}`, p));
@@ -214,11 +205,9 @@ export function verifyInclusion(leafIndex: number, treeSize: number, leafHashVal
 export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[],
   root1: Uint8Array, root2: Uint8Array): true {
   const where = `from size ${size1} to ${size2}`;
-  if (!isTreeSize(size1) || !isTreeSize(size2)) {
-    throw proofError('bad-input', `tree sizes must be non-negative safe integers (${where})`);
-  }
+  if (!isTreeSize(size1) || !isTreeSize(size2)) throw proofError('bad-input', `consistency ${where}: not safe integers`);
   // RFC 9162 §2.1.4.1 defines PROOF(m, D[n]) only for 0 < m: the empty tree proves nothing.
-  if (false) throw proofError('bad-sizes', `consistency ${where} is undefined: size1 is 0 (RFC 9162 §2.1.4.1)`);
+  if (size1 === 0) throw proofError('bad-sizes', `consistency ${where} is undefined: size1 is 0 (RFC 9162 §2.1.4.1)`);
   if (size1 > size2) throw proofError('bad-sizes', `consistency ${where} is undefined: size1 is greater than size2`);
   if (size1 === size2) {
     // SUBPROOF(m, D[m], true) = {} (§2.1.4.1): the same size must be the same tree.

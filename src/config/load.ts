@@ -13,6 +13,7 @@ import { ShekaraError } from '../errors.js';
 export const ENV_OVERRIDES = {
   SHEKARA_MQTT_PORT: ['mqtt', 'port'],
   SHEKARA_HTTP_PORT: ['http', 'port'],
+  SHEKARA_MQTTS_PORT: ['mqtt', 'tls', 'port'],
   SHEKARA_DATA_DIR: ['dataDir'],
   SHEKARA_LOG_LEVEL: ['log', 'level'],
 } as const satisfies Record<string, readonly string[]>;
@@ -60,8 +61,19 @@ export function parseConfig(text: string, source: string, baseDir: string, opts:
   checkCrossFields(cfg, source);
   cfg.dataDir = path.resolve(baseDir, cfg.dataDir);
   for (const oem of cfg.oems) oem.policyFile = path.resolve(baseDir, oem.policyFile);
-  if (cfg.http.tls.certFile) cfg.http.tls.certFile = path.resolve(baseDir, cfg.http.tls.certFile);
-  if (cfg.http.tls.keyFile) cfg.http.tls.keyFile = path.resolve(baseDir, cfg.http.tls.keyFile);
+  for (const oem of cfg.oems) {
+    if (oem.signingKeyFile) oem.signingKeyFile = path.resolve(baseDir, oem.signingKeyFile);
+    if (oem.mtls) {
+      oem.mtls.certFile = path.resolve(baseDir, oem.mtls.certFile);
+      oem.mtls.keyFile = path.resolve(baseDir, oem.mtls.keyFile);
+      if (oem.mtls.caFile) oem.mtls.caFile = path.resolve(baseDir, oem.mtls.caFile);
+    }
+  }
+  for (const tls of [cfg.http.tls, cfg.mqtt.tls] as Record<string, unknown>[]) {
+    for (const key of ['certFile', 'keyFile', 'clientCaFile', 'crlFile']) {
+      if (typeof tls[key] === 'string') tls[key] = path.resolve(baseDir, tls[key]);
+    }
+  }
   return deepFreeze(cfg);
 }
 
@@ -96,11 +108,18 @@ function checkCrossFields(cfg: Config, source: string): void {
   }
   const seen = new Set<string>();
   cfg.oems.forEach((oem, i) => {
+    if (oem.mtls && !oem.endpoint.startsWith('https://')) problems.push(`oems.${i}.mtls: a client certificate needs an https:// endpoint`);
     if (seen.has(oem.id)) problems.push(`oems.${i}.id: duplicate OEM id "${oem.id}"`);
     seen.add(oem.id);
   });
   if (cfg.http.tls.enabled && !(cfg.http.tls.certFile && cfg.http.tls.keyFile)) {
     problems.push('http.tls: enabled needs both certFile and keyFile');
+  }
+  if (cfg.mqtt.tls.enabled && !(cfg.mqtt.tls.certFile && cfg.mqtt.tls.keyFile)) {
+    problems.push('mqtt.tls: enabled needs both certFile and keyFile');
+  }
+  if (cfg.mqtt.tls.crlFile && !cfg.mqtt.tls.clientCaFile) {
+    problems.push('mqtt.tls.crlFile: needs mqtt.tls.clientCaFile (a revocation list only matters for client certificates)');
   }
   if (cfg.mqtt.port !== 0 && cfg.mqtt.port === cfg.http.port) {
     problems.push(`http.port: ${cfg.http.port} is also mqtt.port; each listener needs its own port`);

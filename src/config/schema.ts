@@ -18,8 +18,24 @@ const TlsSchema = Type.Object(
   { ...strict, default: {} },
 );
 
+/** MQTT over TLS. With `clientCaFile`, a car may authenticate by client certificate (mTLS). */
+const MqttTlsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    host: Host,
+    port: { ...Port, default: 8883 },
+    certFile: Type.Optional(Type.String({ minLength: 1 })),
+    keyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** CA that issues vehicle certificates; the certificate's CN must be the car's VIN. */
+    clientCaFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Revocation list (PEM) for vehicle certificates; re-read when the file changes, no restart. */
+    crlFile: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { ...strict, default: {} },
+);
+
 export const MqttSchema = Type.Object(
-  { host: Host, port: { ...Port, default: 1883 } },
+  { host: Host, port: { ...Port, default: 1883 }, tls: MqttTlsSchema },
   { ...strict, default: {} },
 );
 
@@ -71,6 +87,20 @@ export const OemSchema = Type.Object(
     endpoint: Type.String({ pattern: '^https?://', minLength: 8 }),
     /** Policy YAML; relative paths are resolved against the config file's folder. */
     policyFile: Type.String({ minLength: 1 }),
+    /**
+     * Countries (ISO 3166-1 alpha-2) the endpoint may resolve to. Deny by default: an empty
+     * list blocks every delivery to a public address. Checked at send time (egress/destination.ts).
+     */
+    allowedCountries: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { default: [], uniqueItems: true }),
+    /** Loopback and private-use addresses have no country; they need this explicit allowance (tests, demo). */
+    allowPrivateNetworks: Type.Boolean({ default: false }),
+    /** File holding the HMAC key that signs each body (>= 32 bytes). Absent: generated into the local store. */
+    signingKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Optional mTLS client certificate for an https endpoint. */
+    mtls: Type.Optional(Type.Object(
+      { certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }), caFile: Type.Optional(Type.String({ minLength: 1 })) },
+      strict,
+    )),
   },
   strict,
 );
@@ -79,6 +109,34 @@ export const PseudonymSchema = Type.Object(
   {
     /** Pseudonyms are stable within an epoch and unlinkable across epochs. */
     epochDays: Type.Integer({ minimum: 1, maximum: 366, default: 30 }),
+  },
+  { ...strict, default: {} },
+);
+
+/** The egress queue: the outbox table itself (embedded default) or Apache Kafka. */
+export const KafkaQueueSchema = Type.Object(
+  {
+    brokers: Type.Array(Type.String({ pattern: '^[^\\s:]+:\\d+$' }), { minItems: 1, default: ['127.0.0.1:19092'] }),
+    clientId: Type.String({ minLength: 1, default: 'shekara' }),
+    /** Topics are `{topicPrefix}egress.{oem}` and `{topicPrefix}egress.{oem}.dlq`; created at start. */
+    topicPrefix: Type.String({ pattern: '^[A-Za-z0-9._-]*$', default: 'shekara.' }),
+    partitions: Type.Integer({ minimum: 1, maximum: 1_000, default: 6 }),
+    replicationFactor: Type.Integer({ minimum: 1, maximum: 7, default: 1 }),
+    /** Outbox rows per producer request, and how long the relay waits to fill one. */
+    relayBatchSize: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+    relayLingerMs: Type.Integer({ minimum: 0, maximum: 1_000, default: 5 }),
+    /** Unacknowledged produce requests per broker connection (<= 5 keeps order with idempotence, KIP-98). */
+    maxInFlightRequests: Type.Integer({ minimum: 1, maximum: 5, default: 1 }),
+    /** Upper bound on a consumer fetch wait; also bounds how long close() waits for a fetch. */
+    maxWaitTimeMs: Type.Integer({ minimum: 10, maximum: 10_000, default: 200 }),
+  },
+  { ...strict, default: {} },
+);
+
+export const EgressQueueSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('local'), Type.Literal('kafka')], { default: 'local' }),
+    kafka: KafkaQueueSchema,
   },
   { ...strict, default: {} },
 );
@@ -92,6 +150,14 @@ export const EgressSchema = Type.Object(
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
     /** Idle poll of the outbox; new records wake the worker at once. */
     pollIntervalMs: Type.Integer({ minimum: 10, default: 1_000 }),
+    /** Outbox rows not yet handed on above which ingest is pushed back (PUBACK withheld, HTTP 503). */
+    maxBacklog: Type.Integer({ minimum: 1, default: 100_000 }),
+    /** Per-OEM circuit breaker: opens after this many consecutive retriable failures, for openMs. */
+    breaker: Type.Object(
+      { failureThreshold: Type.Integer({ minimum: 1, default: 5 }), openMs: Type.Integer({ minimum: 10, default: 5_000 }) },
+      { ...strict, default: {} },
+    ),
+    queue: EgressQueueSchema,
   },
   { ...strict, default: {} },
 );
@@ -125,9 +191,11 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type MqttConfig = Static<typeof MqttSchema>;
+export type MqttTlsConfig = Static<typeof MqttTlsSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;
 export type LimitsConfig = Static<typeof LimitsSchema>;
 export type IngestConfig = Static<typeof IngestSchema>;
 export type StoreConfig = Static<typeof StoreSchema>;
 export type OemConfig = Static<typeof OemSchema>;
 export type EgressConfig = Static<typeof EgressSchema>;
+export type KafkaQueueConfig = Static<typeof KafkaQueueSchema>;

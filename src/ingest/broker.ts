@@ -11,6 +11,7 @@
  * MUST NOT run before intake.accept has resolved (record durable in the local store).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createMqttsServer, peerIdentity, type MqttsServer, type PeerIdentity } from './tls.js';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import type { LimitsConfig, MqttConfig } from '../config/schema.js';
 import type { VehicleRow } from '../store/index.js';
@@ -24,6 +25,10 @@ import type { Logger } from '../log.js';
 
 export interface MqttIngest {
   readonly port: number;
+  /** The MQTTS port, when mqtt.tls is enabled. */
+  readonly tlsPort: number | undefined;
+  /** Re-reads the MQTTS certificate, key, client CA and CRL (SIGHUP). */
+  reloadTls(): void;
   readonly connectedVehicles: number;
   /** Publishes a downlink command to a vehicle's command topic (QoS 1). */
   publishCommand(vin: string, payload: Buffer): Promise<void>;
@@ -46,6 +51,8 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   const { intake, log } = deps;
   const sessions = new WeakMap<Client, Vehicle>();
   const rate = createRateLimiter(limits.messagesPerSecond, limits.messageBurst);
+  // Set once the listeners exist; authenticate only runs after a socket was accepted.
+  let peerOf: (client: Client) => PeerIdentity | undefined = () => undefined;
 
   const refuse = (client: Client | null, reason: string, detail: Record<string, unknown> = {}): Error => {
     intake.reject(reason);
@@ -74,6 +81,18 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       };
       // The client id must equal the VIN it authenticates as, so one car cannot take over
       // another's session [MQTT-3.1.3-8: the server may refuse a client id it does not allow].
+      const peer = peerOf(client);
+      if (peer?.presented) {
+        // mTLS: the certificate is the credential. Its CN binds it to one VIN, which must
+        // also be the client id (and the username, if one is sent).
+        if (!peer.authorized) return deny(5, `certificate-rejected:${peer.error ?? 'untrusted'}`);
+        if (!peer.commonName || !VIN_RE.test(peer.commonName)) return deny(5, 'certificate-cn-not-vin');
+        if (client.id !== peer.commonName || (username !== undefined && username !== peer.commonName)) return deny(2, 'client-id-not-certificate-vin');
+        const vehicle = deps.lookupVehicle(peer.commonName);
+        if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
+        sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+        return done(null, true);
+      }
       if (!username || !VIN_RE.test(username)) return deny(4, 'bad-username');
       if (client.id !== username) return deny(2, 'client-id-not-vin');
       const vehicle = deps.lookupVehicle(username);
@@ -134,24 +153,40 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   broker.on('clientError', (client, err) => log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'));
   broker.on('connectionError', (_client, err) => log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'));
 
-  const server: Server = createServer((socket: Socket) => {
+  const peers = new WeakMap<object, PeerIdentity>();
+  const accept = (socket: Socket, peer?: PeerIdentity) => {
     socket.setNoDelay(true);
     const remote = socket.remoteAddress;
-    broker.handle(guardSocket(socket, limits.maxPacketBytes, (err) => {
+    const conn = guardSocket(socket, limits.maxPacketBytes, (err) => {
       intake.reject('packet-too-large');
       log.warn({ remote, reason: err.message }, 'mqtt: connection closed');
-    }));
-  });
+    });
+    if (peer) peers.set(conn, peer);
+    broker.handle(conn);
+  };
+  peerOf = (client) => peers.get(client.conn);
+
+  const server: Server = createServer((socket) => accept(socket));
   const port = await listen(server, cfg.port, cfg.host, 'MQTT', 'SHEKARA_MQTT_PORT');
+  let mqtts: MqttsServer | undefined;
+  let tlsPort: number | undefined;
+  if (cfg.tls.enabled) {
+    mqtts = createMqttsServer(cfg.tls, (socket) => accept(socket, peerIdentity(socket)),
+      (err) => log.error({ reason: err.message }, 'mqtts: reloading certificates failed; the previous ones stay in use'));
+    tlsPort = await listen(mqtts.server, cfg.tls.port, cfg.tls.host, 'MQTTS', 'SHEKARA_MQTTS_PORT');
+  }
 
   return {
     port,
+    tlsPort,
+    reloadTls: () => mqtts?.reload(),
     get connectedVehicles() { return broker.connectedClients; },
     publishCommand: (vin, payload) => new Promise((resolve, reject) => {
       broker.publish({ cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
     }),
     close: () => new Promise<void>((resolve) => {
       server.close();
+      mqtts?.close();
       broker.close(() => resolve());
     }),
   };

@@ -34,6 +34,9 @@ export interface IngestDeps {
 
 export interface Ingest {
   readonly mqttPort: number;
+  readonly mqttsPort: number | undefined;
+  /** Re-reads MQTTS certificates, keys and the vehicle CRL. */
+  reloadTls(): void;
   readonly counters: Readonly<IngestCounters>;
   readonly connectedVehicles: number;
   publishCommand(vin: string, payload: Buffer): Promise<void>;
@@ -53,6 +56,8 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
 
   return {
     mqttPort: mqtt.port,
+    mqttsPort: mqtt.tlsPort,
+    reloadTls: mqtt.reloadTls,
     counters: intake.counters,
     get connectedVehicles() { return mqtt.connectedVehicles; },
     publishCommand: mqtt.publishCommand,

@@ -191,6 +191,30 @@ describe('merkle › generated proofs', () => {
     }
   });
 
+  it('a rejection names what failed, in details.reason', () => {
+    const reasonOf = (check: () => unknown): unknown => {
+      try {
+        check();
+      } catch (err) {
+        return isShekaraError(err, 'SHK_AUDIT_PROOF') ? err.details.reason : err;
+      }
+      return 'accepted';
+    };
+    const incl = inclusionProof(5, 20, leaves);
+    const cons = consistencyProof(6, 20, leaves);
+    const extra = leaves[0]!;
+    expect(reasonOf(() => verifyInclusion(5, 20, leaves[5]!, [...incl, extra], roots[20]!))).toBe('proof-too-long');
+    expect(reasonOf(() => verifyInclusion(5, 20, leaves[5]!, incl.slice(1), roots[20]!))).toBe('proof-too-short');
+    expect(reasonOf(() => verifyInclusion(5, 20, leaves[5]!, incl, roots[19]!))).toBe('root-mismatch');
+    expect(reasonOf(() => verifyInclusion(20, 20, leaves[5]!, incl, roots[20]!))).toBe('index-out-of-range');
+    expect(reasonOf(() => verifyInclusion(5, 20, leaves[5]!.subarray(1), incl, roots[20]!))).toBe('bad-input');
+    expect(reasonOf(() => verifyConsistency(6, 20, [...cons, extra], roots[6]!, roots[20]!))).toBe('proof-too-long');
+    expect(reasonOf(() => verifyConsistency(6, 20, cons.slice(1), roots[6]!, roots[20]!))).toBe('proof-too-short');
+    expect(reasonOf(() => verifyConsistency(6, 20, cons, roots[6]!, roots[19]!))).toBe('root-mismatch');
+    expect(reasonOf(() => verifyConsistency(0, 20, [], roots[0]!, roots[20]!))).toBe('bad-sizes');
+    expect(reasonOf(() => verifyConsistency(7, 6, [], roots[7]!, roots[6]!))).toBe('bad-sizes');
+  });
+
   it('a proof is read through a LeafHashSource as well as from an array', () => {
     const source = { size: 64, leafHash: (i: number) => leaves[i]! };
     expect(inclusionProof(10, 50, source)).toEqual(inclusionProof(10, 50, leaves));
