@@ -12,11 +12,13 @@ import { createIngest, type Ingest } from './ingest/index.js';
 import { buildHttp, reloadHttpTls } from './api/http.js';
 import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
+import { ShekaraError } from './errors.js';
 
 export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
 
 export interface App {
-  readonly mqttPort: number;
+  /** The embedded broker's port; undefined in external-broker mode. */
+  readonly mqttPort: number | undefined;
   readonly mqttsPort: number | undefined;
   readonly httpPort: number;
   readonly httpScheme: 'http' | 'https';
@@ -48,7 +50,10 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     }
 
     const egress = await createEgress(config.egress, {
-      store, log, destinations: new Map(config.oems.map((o) => [o.id, o.endpoint])),
+      store, log, oems: config.oems,
+      // TODO(lead): consent re-check — wire to the policy engineer's consent store (store.isGranted,
+      // resolving the record's VIN by recordId) once it exists; until then nothing is revoked.
+      isStillAllowed: () => true,
     });
     closers.push(() => egress.close());
 
@@ -57,8 +62,17 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     let ready = false;
     http.get('/healthz', async (_req, reply) => reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting' }));
 
+    // Backpressure: while the egress queue is saturated a commit is refused, which ingest turns
+    // into SHK_INGEST_BACKPRESSURE (MQTT withholds the PUBACK, HTTPS answers 503 + Retry-After).
+    const ingestStore = {
+      getVehicle: (vin: string) => store.getVehicle(vin),
+      commitIngest: (items: Parameters<Store['commitIngest']>[0]) => {
+        if (egress.saturated) throw new ShekaraError('SHK_EGRESS_SATURATED', `egress queue holds ${config.egress.maxBacklog}+ rows`, { retriable: true });
+        store.commitIngest(items);
+      },
+    };
     const ingest = await createIngest(config, {
-      store, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
+      store: ingestStore, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
     });
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => ingest.close());

@@ -12,7 +12,9 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
   const lines = [
     '',
     'Shekara gateway is up.',
-    `  MQTT ingest    mqtt://${host(config.mqtt.host)}:${app.mqttPort}   topic vehicles/{VIN}/telemetry, username = VIN`,
+    app.mqttPort !== undefined
+      ? `  MQTT ingest    mqtt://${host(config.mqtt.host)}:${app.mqttPort}   topic vehicles/{VIN}/telemetry, username = VIN`
+      : `  MQTT ingest    external broker ${config.mqtt.external.url}, shared group "${config.mqtt.external.group}"`,
     ...(app.mqttsPort !== undefined ? [`  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`] : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
     `  Health         ${http}/healthz`,

@@ -34,8 +34,35 @@ const MqttTlsSchema = Type.Object(
   { ...strict, default: {} },
 );
 
+/**
+ * External-broker mode: instead of the embedded broker, attach to an existing clustered broker
+ * (EMQX, Mosquitto) with MQTT 5 shared subscriptions, so several instances split the load.
+ * The broker then MUST enforce per-device auth, topic ACL and limits (docs/external-broker.md).
+ */
+const MqttExternalSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^mqtts?://', default: 'mqtt://127.0.0.1:1883' }),
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String({ minLength: 1 })),
+    /** Shared-subscription group: every instance with the same group shares the telemetry. */
+    group: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'shekara' }),
+    /** Connections per instance; each acknowledges in order, so more connections mean more records per commit. */
+    connections: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+    /** Client-id prefix; each connection appends its number. Must be unique per instance. */
+    clientIdPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'shekara' }),
+  },
+  { ...strict, default: {} },
+);
+
 export const MqttSchema = Type.Object(
-  { host: Host, port: { ...Port, default: 1883 }, tls: MqttTlsSchema },
+  {
+    /** `embedded`: Shekara is the broker. `external`: Shekara subscribes to another broker. */
+    mode: Type.Union([Type.Literal('embedded'), Type.Literal('external')], { default: 'embedded' }),
+    host: Host,
+    port: { ...Port, default: 1883 },
+    tls: MqttTlsSchema,
+    external: MqttExternalSchema,
+  },
   { ...strict, default: {} },
 );
 
@@ -192,6 +219,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type MqttConfig = Static<typeof MqttSchema>;
 export type MqttTlsConfig = Static<typeof MqttTlsSchema>;
+export type MqttExternalConfig = Static<typeof MqttExternalSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;
 export type LimitsConfig = Static<typeof LimitsSchema>;
 export type IngestConfig = Static<typeof IngestSchema>;

@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import { createCommitter } from './committer.js';
 import { createIntake, type IngestCounters } from './intake.js';
 import { startMqttIngest } from './broker.js';
+import { startExternalIngest } from './external.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
@@ -33,7 +34,8 @@ export interface IngestDeps {
 }
 
 export interface Ingest {
-  readonly mqttPort: number;
+  /** The embedded broker's port; undefined in external-broker mode. */
+  readonly mqttPort: number | undefined;
   readonly mqttsPort: number | undefined;
   /** Re-reads MQTTS certificates, keys and the vehicle CRL. */
   reloadTls(): void;
@@ -52,6 +54,21 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   registerHttpIngest(deps.http, cfg.limits, {
     lookupVehicle, intake, rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
   });
+  if (cfg.mqtt.mode === 'external') {
+    const external = await startExternalIngest(cfg.mqtt.external, { lookupVehicle, intake, log });
+    return {
+      mqttPort: undefined,
+      mqttsPort: undefined,
+      reloadTls: () => undefined,
+      counters: intake.counters,
+      connectedVehicles: 0,
+      publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
+      async close() {
+        await external.close();
+        committer.flush();
+      },
+    };
+  }
   const mqtt = await startMqttIngest(cfg.mqtt, cfg.limits, { lookupVehicle, intake, log });
 
   return {

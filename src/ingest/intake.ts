@@ -22,8 +22,11 @@ export interface IngestCounters {
 }
 
 export interface Intake {
-  /** Resolves once the payload is durably stored (as a record or in quarantine). */
-  accept(vehicle: Vehicle, channel: IngestChannel, payload: Buffer): Promise<AcceptResult>;
+  /**
+   * Resolves once the payload is durably stored (as a record or in quarantine).
+   * With `quarantineReason`, the payload goes straight to quarantine (it cannot be attributed).
+   */
+  accept(vehicle: Vehicle, channel: IngestChannel, payload: Buffer, quarantineReason?: string): Promise<AcceptResult>;
   reject(reason: string): void;
   readonly counters: Readonly<IngestCounters>;
 }
@@ -42,18 +45,22 @@ export function createIntake(deps: {
     reject(reason) {
       counters.rejected[reason] = (counters.rejected[reason] ?? 0) + 1;
     },
-    async accept(vehicle, channel, payload) {
+    async accept(vehicle, channel, payload, quarantineReason) {
       const receivedAt = now();
       const id = uuidv7(receivedAt);
+      const quarantine = async (reason: string): Promise<AcceptResult> => {
+        await deps.committer.submit({ kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload } });
+        counters.quarantined += 1;
+        deps.log.warn({ vin: vehicle.vin, recordId: id, channel, reason }, 'payload quarantined');
+        return { recordId: id, quarantined: true, reason };
+      };
+      if (quarantineReason !== undefined) return quarantine(quarantineReason);
       let decoded;
       try {
         decoded = decodeTelemetry(payload, vehicle.vin);
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err;
-        await deps.committer.submit({ kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason: err.message, raw: payload } });
-        counters.quarantined += 1;
-        deps.log.warn({ vin: vehicle.vin, recordId: id, channel, reason: err.message }, 'payload quarantined');
-        return { recordId: id, quarantined: true, reason: err.message };
+        return quarantine(err.message);
       }
       const record: CanonicalRecord = {
         id, vin: vehicle.vin, oem: vehicle.oem, channel, receivedAt,

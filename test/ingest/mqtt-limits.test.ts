@@ -26,7 +26,7 @@ describe('mqtt ingest limits', () => {
   });
 
   it('cuts a connection on the declared length alone, before the body arrives', async () => {
-    const sock = tcpConnect(gw.app.mqttPort, '127.0.0.1');
+    const sock = tcpConnect(gw.app.mqttPort!, '127.0.0.1');
     await new Promise((r) => sock.once('connect', r));
     const closed = new Promise((r) => sock.once('close', r));
     // PUBLISH fixed header declaring 100 MB (varint 0x80 0x80 0x80 0x30), no body at all.
@@ -36,7 +36,7 @@ describe('mqtt ingest limits', () => {
   });
 
   it('closes a socket that never sends CONNECT within connectTimeoutMs', async () => {
-    const sock = tcpConnect(gw.app.mqttPort, '127.0.0.1');
+    const sock = tcpConnect(gw.app.mqttPort!, '127.0.0.1');
     const started = Date.now();
     await new Promise((r) => sock.once('close', r));
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
