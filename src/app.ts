@@ -35,14 +35,16 @@ export interface App {
 export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.log.level);
   const closers: (() => Promise<void> | void)[] = [];
+  let state: 'starting' | 'ready' | 'stopping' = 'starting';
   const close = async () => {
+    state = 'stopping';
     for (const c of closers.reverse()) await c();
   };
   try {
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
     const masterKey = store.getSecret(PSEUDONYM_MASTER_KEY) ?? store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
-    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey });
+    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store });
     closers.push(() => policy.close());
     for (const oem of config.oems) {
       const p = policy.policyOf(oem.id)!;
@@ -59,8 +61,10 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
 
     const http = buildHttp(config.http, log);
     closers.push(() => http.close());
-    let ready = false;
-    http.get('/healthz', async (_req, reply) => reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting' }));
+    // Liveness: the process answers. Readiness: it takes traffic (not while starting or stopping),
+    // so a load balancer stops sending cars here before the listeners close.
+    http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
+    http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     // Backpressure: while the egress queue is saturated a commit is refused, which ingest turns
     // into SHK_INGEST_BACKPRESSURE (MQTT withholds the PUBACK, HTTPS answers 503 + Retry-After).
@@ -79,7 +83,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
 
     await http.ready();
     const httpPort = await listen(http.server, config.http.port, config.http.host, 'HTTP', 'SHEKARA_HTTP_PORT');
-    ready = true;
+    state = 'ready';
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       reloadTls() {

@@ -17,7 +17,7 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
       : `  MQTT ingest    external broker ${config.mqtt.external.url}, shared group "${config.mqtt.external.group}"`,
     ...(app.mqttsPort !== undefined ? [`  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`] : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
-    `  Health         ${http}/healthz`,
+    `  Health         ${http}/healthz   readiness ${http}/readyz`,
     `  Local store    ${config.store.file === ':memory:' ? '(in memory)' : `${config.dataDir}/${config.store.file}`}`,
     ...config.oems.map((o) => `  OEM ${o.id.padEnd(10)} → ${o.endpoint}   policy ${app.policy.policyOf(o.id)!.hash.slice(0, 19)}…`),
     config.oems.length === 0 ? '  No OEMs configured: nothing will leave the country.' : '',
@@ -33,13 +33,28 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    app.close().then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+    log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: no new connections, draining what is in flight');
+    // Nothing acknowledged can be lost here: a PUBACK or 202 was only sent after its commit.
+    // The bound is for deliveries in flight to the OEM, which resume from the outbox on restart.
+    setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    app.close().then(() => { log.info('stopped cleanly'); process.exit(0); }, (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading TLS certificates and keys');
     app.reloadTls();
+    // Policies: all or nothing; an invalid file leaves every previous version in force.
+    try {
+      const r = app.policy.reload();
+      for (const c of r.changed) log.info({ oem: c.oem, from: c.from, policyHash: c.to, droppedHeld: c.droppedHeld }, 'SIGHUP: policy activated');
+      if (r.changed.length === 0) log.info({ oems: r.unchanged }, 'SIGHUP: policies unchanged');
+    } catch (err) {
+      log.error({ code: (err as { code?: string }).code, problems: (err as { details?: { problems?: unknown } }).details?.problems, reason: (err as Error).message },
+        'SIGHUP: policy reload refused; the previous versions stay in force');
+    }
   });
 }

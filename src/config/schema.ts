@@ -156,6 +156,11 @@ export const KafkaQueueSchema = Type.Object(
     maxInFlightRequests: Type.Integer({ minimum: 1, maximum: 5, default: 1 }),
     /** Upper bound on a consumer fetch wait; also bounds how long close() waits for a fetch. */
     maxWaitTimeMs: Type.Integer({ minimum: 10, maximum: 10_000, default: 200 }),
+    /**
+     * Consumer group session: a crashed gateway's partitions move to another member after this.
+     * The broker bounds it (group.min.session.timeout.ms, 6 s by default).
+     */
+    sessionTimeoutMs: Type.Integer({ minimum: 6_000, maximum: 300_000, default: 10_000 }),
   },
   { ...strict, default: {} },
 );
@@ -189,6 +194,17 @@ export const EgressSchema = Type.Object(
   { ...strict, default: {} },
 );
 
+/** The egress log's Merkle tree and signed checkpoints (src/audit, docs/audit.md). */
+export const AuditSchema = Type.Object(
+  {
+    /** The log's name: first line of every checkpoint and the name of its Ed25519 key. No spaces or '+'. */
+    origin: Type.String({ pattern: '^[^\\s+]+$', default: 'shekara.local/egress-log' }),
+    /** While the log grows, a checkpoint is signed every this many milliseconds. */
+    checkpointIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5_000 }),
+  },
+  { ...strict, default: {} },
+);
+
 export const LogSchema = Type.Object(
   {
     level: Type.Union(
@@ -211,7 +227,10 @@ export const ConfigSchema = Type.Object(
     pseudonymization: PseudonymSchema,
     egress: EgressSchema,
     oems: Type.Array(OemSchema, { default: [] }),
+    audit: AuditSchema,
     log: LogSchema,
+    /** SIGTERM: stop accepting, drain what is in flight, close; forced exit after this long. */
+    shutdownTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
   },
   strict,
 );
@@ -226,4 +245,5 @@ export type IngestConfig = Static<typeof IngestSchema>;
 export type StoreConfig = Static<typeof StoreSchema>;
 export type OemConfig = Static<typeof OemSchema>;
 export type EgressConfig = Static<typeof EgressSchema>;
+export type AuditConfig = Static<typeof AuditSchema>;
 export type KafkaQueueConfig = Static<typeof KafkaQueueSchema>;
