@@ -51,3 +51,23 @@ describe('shekara command line', () => {
     expect(r.stderr).toContain('a VIN is 17 characters');
   });
 });
+
+describe('shekara backup', () => {
+  it('copies a store into a file that opens as the same database, and refuses to overwrite', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shekara-backup-'));
+    writeFileSync(path.join(dir, 'c.yaml'), 'dataDir: .\noems: []\n');
+    const { openSqliteStore } = await import('../../src/store/sqlite/index.js');
+    const store = openSqliteStore(path.join(dir, 'shekara.db'));
+    store.registerVehicle({ vin: 'LSHKZ000000000001', oem: 'x', secretHash: Buffer.alloc(32), secretSalt: Buffer.alloc(16) });
+    store.close();
+    const to = path.join(dir, 'copy.db');
+    const r = await shekara('backup', '-c', path.join(dir, 'c.yaml'), '--to', to);
+    expect(r.code).toBe(0);
+    const copy = openSqliteStore(to);
+    expect(copy.listVehicles().map((v) => v.vin)).toEqual(['LSHKZ000000000001']);
+    copy.close();
+    const again = await shekara('backup', '-c', path.join(dir, 'c.yaml'), '--to', to);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('refusing to overwrite');
+  });
+});
