@@ -20,6 +20,9 @@ export interface Committer {
 
 interface Waiting { item: IngestItem; resolve: () => void; reject: (e: unknown) => void }
 
+const storeError = (cause: unknown) =>
+  new ShekaraError('SHK_INGEST_STORE', `local store commit failed: ${(cause as Error).message}`, { retriable: true, cause });
+
 export function createCommitter(
   store: Pick<Store, 'commitIngest'>,
   opts: { maxBatch: number; maxPending: number },
@@ -36,13 +39,33 @@ export function createCommitter(
       try {
         store.commitIngest(batch.map((w) => w.item));
       } catch (cause) {
-        const err = new ShekaraError('SHK_INGEST_BACKPRESSURE', `local store commit failed: ${(cause as Error).message}`, { retriable: true, cause });
-        for (const w of batch) w.reject(err);
+        // One bad item must not take its neighbours down with it: commit them one by one,
+        // so only the item that fails on its own is refused.
+        if (batch.length > 1) {
+          commitEach(batch);
+          continue;
+        }
+        batch[0]!.reject(storeError(cause));
         continue;
       }
       for (const w of batch) w.resolve();
       onCommitted(batch.length);
     }
+  };
+
+  const commitEach = (batch: Waiting[]): void => {
+    let committed = 0;
+    for (const w of batch) {
+      try {
+        store.commitIngest([w.item]);
+      } catch (cause) {
+        w.reject(storeError(cause));
+        continue;
+      }
+      w.resolve();
+      committed += 1;
+    }
+    if (committed > 0) onCommitted(committed);
   };
 
   return {

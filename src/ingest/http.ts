@@ -66,7 +66,7 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
         }
         return reply.code(202).send({ recordId: result.recordId, stored: 'record', projections: result.projections });
       } catch (err) {
-        if (isShekaraError(err, 'SHK_INGEST_BACKPRESSURE')) {
+        if (isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') || isShekaraError(err, 'SHK_INGEST_STORE')) {
           reply.header('retry-after', '1');
           return reply.code(503).send({ code: err.code, message: err.message });
         }

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { createCommitter } from '../../src/ingest/committer.js';
+import type { IngestItem } from '../../src/store/index.js';
+
+const item = (id: string): IngestItem => ({ kind: 'quarantine', item: { id, vin: 'V', channel: 'mqtt', receivedAt: 0, reason: 'r', raw: Buffer.alloc(0) } });
+const idOf = (i: IngestItem) => (i.kind === 'quarantine' ? i.item.id : i.record.id);
+
+/** A store that records each transaction and refuses any transaction holding the poison id. */
+function fakeStore(poison?: string) {
+  const commits: string[][] = [];
+  return {
+    commits,
+    commitIngest(items: readonly IngestItem[]) {
+      if (items.some((i) => idOf(i) === poison)) throw new Error('constraint failed');
+      commits.push(items.map(idOf));
+    },
+  };
+}
+
+describe('group commit', () => {
+  it('writes everything submitted in one event-loop turn in one transaction', async () => {
+    const store = fakeStore();
+    const c = createCommitter(store, { maxBatch: 100, maxPending: 1000 }, () => undefined);
+    await Promise.all(['a', 'b', 'c'].map((id) => c.submit(item(id))));
+    expect(store.commits).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('splits at maxBatch', async () => {
+    const store = fakeStore();
+    const c = createCommitter(store, { maxBatch: 2, maxPending: 1000 }, () => undefined);
+    await Promise.all(['a', 'b', 'c'].map((id) => c.submit(item(id))));
+    expect(store.commits).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('resolves a submission only after its transaction returned', async () => {
+    const store = fakeStore();
+    const c = createCommitter(store, { maxBatch: 10, maxPending: 10 }, () => undefined);
+    let resolvedBeforeCommit = false;
+    const p = c.submit(item('a')).then(() => { resolvedBeforeCommit = store.commits.length === 0; });
+    await p;
+    expect(resolvedBeforeCommit).toBe(false);
+  });
+
+  it('refuses only the item that fails on its own; its neighbours are committed', async () => {
+    const store = fakeStore('bad');
+    const c = createCommitter(store, { maxBatch: 100, maxPending: 1000 }, () => undefined);
+    const results = await Promise.allSettled(['a', 'bad', 'c'].map((id) => c.submit(item(id))));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.code).toBe('SHK_INGEST_STORE');
+    expect(store.commits).toEqual([['a'], ['c']]);
+  });
+
+  it('pushes back with a retriable error when too many records wait', async () => {
+    const c = createCommitter(fakeStore(), { maxBatch: 10, maxPending: 2 }, () => undefined);
+    const first = [c.submit(item('a')), c.submit(item('b'))];
+    await expect(c.submit(item('c'))).rejects.toMatchObject({ code: 'SHK_INGEST_BACKPRESSURE', retriable: true });
+    await Promise.all(first);
+  });
+});
