@@ -165,13 +165,16 @@ start() {
   say "starting Kafka $VERSION on $BOOTSTRAP (log: $LOG)"
   # nohup and </dev/null: the broker must outlive this shell and a CI step's closed stdin.
   nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true "${BROKER_LOG[@]}" -cp "$LIB/*" \
-    kafka.Kafka "$RUN/server.properties" >"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
+    kafka.Kafka "$RUN/server.properties" >"$LOG" 2>&1 </dev/null 9>&- &  # 9>&-: the broker must not inherit the lock
+  local pid=$!
+  echo "$pid" >"$PIDFILE"
 
   # Cheap checks first (process alive, log line, socket), then a real metadata call.
   local deadline=$((SECONDS + READY_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if ! pid_alive; then
+    # kill -0, not pid_alive: until the forked shell has exec'd java, its cmdline is still this
+    # script's, and a loaded machine makes that window long enough to see.
+    if ! kill -0 "$pid" 2>/dev/null; then
       say "broker exited during startup (data from another Kafka version? try SHEKARA_KAFKA_FRESH=1); last 40 log lines:"
       tail -n 40 "$LOG" >&2; rm -f "$PIDFILE"; exit 1
     fi
@@ -190,9 +193,17 @@ status() {
   return 1
 }
 
+# One kafka.sh at a time per cache: test runs on a shared machine (and the tests that stop and
+# restart the broker) must not interleave a start with a stop, or two starts on one data dir.
+locked() {
+  mkdir -p "$RUN"
+  if command -v flock >/dev/null; then exec 9>"$RUN/kafka.sh.lock"; flock -w 300 9 || die "another kafka.sh held $RUN/kafka.sh.lock for 300s"; fi
+  "$@"
+}
+
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
+  start) locked start ;;
+  stop) locked stop ;;
   status) status ;;
   fetch) fetch; say "Kafka $VERSION jars ready in $LIB" ;;
   -h | --help | help) usage ;;

@@ -6,13 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/schema.js';
 import { createStore, type Store } from './store/index.js';
-import { createPolicyEngine, type PolicyEngine } from './policy/index.js';
+import { createPolicyEngine, consentStillGiven, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import { buildHttp, reloadHttpTls } from './api/http.js';
 import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
-import { ShekaraError } from './errors.js';
+import { createAuditLog, type AuditLog } from './audit/index.js';
+import { registerRegulatorApi } from './api/regulator/index.js';
 
 export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
 
@@ -26,6 +27,8 @@ export interface App {
   readonly policy: PolicyEngine;
   readonly ingest: Ingest;
   readonly egress: Egress;
+  /** The egress log's checkpoints and proofs (src/audit). */
+  readonly audit: AuditLog;
   readonly log: Logger;
   /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
   reloadTls(): void;
@@ -51,11 +54,18 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       log.info({ oem: oem.id, policy: p.source, policyHash: p.hash, purposes: p.purposes.map((x) => x.id) }, 'policy active');
     }
 
+    // Closes after egress (closers run in reverse): the last outcomes get a checkpoint too.
+    const audit = await createAuditLog(config.audit, { store, log });
+    closers.push(() => audit.close());
+
     const egress = await createEgress(config.egress, {
       store, log, oems: config.oems,
-      // TODO(lead): consent re-check — wire to the policy engineer's consent store (store.isGranted,
-      // resolving the record's VIN by recordId) once it exists; until then nothing is revoked.
-      isStillAllowed: () => true,
+      // Consent re-check just before sending: a revocation after enqueue stops the delivery.
+      isStillAllowed: (row) => {
+        const stored = store.getRecord(row.recordId);
+        return stored !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
+          { vin: stored.record.vin, oem: row.oem, purpose: row.purpose }, Date.now());
+      },
     });
     closers.push(() => egress.close());
 
@@ -64,19 +74,13 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // Liveness: the process answers. Readiness: it takes traffic (not while starting or stopping),
     // so a load balancer stops sending cars here before the listeners close.
     http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
+    await registerRegulatorApi(http, { store, audit, now: Date.now });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
-    // Backpressure: while the egress queue is saturated a commit is refused, which ingest turns
-    // into SHK_INGEST_BACKPRESSURE (MQTT withholds the PUBACK, HTTPS answers 503 + Retry-After).
-    const ingestStore = {
-      getVehicle: (vin: string) => store.getVehicle(vin),
-      commitIngest: (items: Parameters<Store['commitIngest']>[0]) => {
-        if (egress.saturated) throw new ShekaraError('SHK_EGRESS_SATURATED', `egress queue holds ${config.egress.maxBacklog}+ rows`, { retriable: true });
-        store.commitIngest(items);
-      },
-    };
     const ingest = await createIngest(config, {
-      store: ingestStore, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
+      store, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
+      // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
+      egressSaturated: () => egress.saturated,
     });
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => ingest.close());
@@ -94,7 +98,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
           log.error({ reason: (err as Error).message }, 'https: reloading certificates failed; the previous ones stay in use');
         }
       }, httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, log, close,
+      store, policy, ingest, egress, audit, log, close,
     };
   } catch (err) {
     await close().catch(() => undefined);

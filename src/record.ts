@@ -37,4 +37,23 @@ export interface Projection {
   readonly signals: Readonly<Record<string, SignalValue>>;
   readonly fieldsSent: readonly string[];
   readonly fieldsDropped: readonly string[];
+  /**
+   * Why, per field: what the policy did (kept in the country for the operator and the
+   * regulator). MUST NOT be put in the body sent to the OEM.
+   */
+  readonly decision?: ProjectionDecision;
+}
+
+/** What the policy did with one field of a record, and why. */
+export interface FieldDecision {
+  readonly outcome: 'passed' | 'transformed' | 'dropped' | 'suppressed' | 'blocked';
+  /** E.g. `not listed`, `generalized to H3 res 7`, `suppressed: trip start radius`. */
+  readonly reason: string;
+}
+
+export interface ProjectionDecision {
+  /** Record path (or `$unknown.KEY`) → what happened to it. */
+  readonly fields: Readonly<Record<string, FieldDecision>>;
+  /** Record-level notes, e.g. `held back until the car left the trip radius`. */
+  readonly notes?: readonly string[];
 }

@@ -20,6 +20,12 @@ const NODE_PREFIX = Buffer.from([0x01]); // RFC 9162 §2.1.1
 export interface LeafHashSource {
   readonly size: number;
   leafHash(index: number): Uint8Array;
+  /**
+   * Optional: the stored root of the perfect subtree of 2^level leaves that starts at leaf
+   * index·2^level (every one is produced once by {@link CompactRange.append}'s `onNode`).
+   * With it a proof costs O(log² n) look-ups instead of O(n) hashes; undefined falls back.
+   */
+  perfectSubtree?(level: number, index: number): Uint8Array | undefined;
 }
 
 /** HASH(0x00 || leaf), RFC 9162 §2.1.1. */
@@ -85,15 +91,22 @@ export class CompactRange {
 
   get size(): number { return this.count; }
 
-  /** Appends one leaf hash (already HASH(0x00 || leaf)); returns the new size. */
-  append(hash: Uint8Array): number {
+  /**
+   * Appends one leaf hash (already HASH(0x00 || leaf)); returns the new size. `onNode` sees
+   * every perfect subtree root completed by this leaf (level ≥ 1; level 0 is the leaf itself),
+   * so a store can keep them for O(log² n) proofs.
+   */
+  append(hash: Uint8Array, onNode?: (level: number, index: number, hash: Buffer) => void): number {
     requireHash('appended leaf hash', hash);
     if (this.count >= Number.MAX_SAFE_INTEGER) throw proofError('bad-input', 'tree is full');
     // Each trailing 1 bit of the old size is a perfect subtree of the new leaf's height:
     // merge it in, exactly like carrying in binary addition.
     let node: Buffer = Buffer.from(hash);
+    let level = 0;
     for (let s = BigInt(this.count); (s & 1n) === 1n; s >>= 1n) {
       node = nodeHash(this.frontier.pop()!, node);
+      level += 1;
+      onNode?.(level, Math.floor(this.count / 2 ** level), node);
     }
     this.frontier.push(node);
     return ++this.count;
@@ -113,6 +126,13 @@ export class CompactRange {
 }
 
 type Leaves = LeafHashSource | readonly Uint8Array[];
+
+/** MTH(D[0:size]) over a source that may hold more leaves (RFC 9162 §2.1.1). */
+export function rootAt(size: number, source: Leaves): Buffer {
+  const leaves = toSource(source);
+  requireTreeSize('tree size', size, leaves.size);
+  return size === 0 ? emptyRoot() : subtreeHash(leaves, 0, size);
+}
 
 /**
  * PATH(m, D[n]) of RFC 9162 §2.1.3.1, leaf-side sibling first.
@@ -256,6 +276,16 @@ function subtreeHash(leaves: LeafHashSource, start: number, end: number): Buffer
     const h = leaves.leafHash(start);
     requireHash(`leaf hash ${start} from the source`, h);
     return Buffer.from(h);
+  }
+  if (leaves.perfectSubtree) {
+    const level = Math.log2(end - start); // exact for powers of two
+    if (Number.isInteger(level) && start % (end - start) === 0) {
+      const stored = leaves.perfectSubtree(level, start / (end - start));
+      if (stored) {
+        requireHash(`subtree hash [${start}, ${end}) from the source`, stored);
+        return Buffer.from(stored);
+      }
+    }
   }
   const k = largestPowerOfTwoBelow(end - start); // RFC 9162 §2.1.1: k < n <= 2k
   return nodeHash(subtreeHash(leaves, start, start + k), subtreeHash(leaves, start + k, end));

@@ -10,9 +10,3 @@ export async function configCheckCommand(file: string | undefined): Promise<void
   }
   process.stdout.write(`config ${path ?? '(defaults)'}: valid (${config.oems.length} OEM(s), MQTT ${config.mqtt.port}, HTTP ${config.http.port})\n`);
 }
-
-export async function policyCheckCommand(file: string): Promise<void> {
-  const p = loadPolicyFile(file);
-  process.stdout.write(`policy ${file}: valid\n  OEM ${p.oem}\n  hash ${p.hash}\n`);
-  for (const purpose of p.purposes) process.stdout.write(`  purpose ${purpose.id}: ${purpose.fields.join(', ')}\n`);
-}

@@ -5,10 +5,15 @@
 import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
 import { startCommand } from './start.js';
+import { backupCommand } from './backup.js';
 import { simulateCommand } from './simulate.js';
 import { oemSinkCommand } from './oem-sink.js';
 import { vehiclesAddCommand, vehiclesListCommand } from './vehicles.js';
-import { configCheckCommand, policyCheckCommand } from './check.js';
+import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey.js';
+import { auditCheckpointCommand, auditExportCommand, auditPubkeyCommand } from './audit.js';
+import { verifyCommand } from './verify.js';
+import { configCheckCommand } from './check.js';
+import { policyCheckCommand, policyDiffCommand, policyDryRunCommand, policySchemaCommand } from './policy.js';
 
 const configOption = () =>
   new Option('-c, --config <file>', 'gateway config YAML (see examples/shekara.yaml)').env('SHEKARA_CONFIG');
@@ -64,15 +69,63 @@ vehicles.command('add')
   .action(vehiclesAddCommand);
 vehicles.command('list').description('list registered vehicles').addOption(configOption()).action(vehiclesListCommand);
 
+program.command('backup')
+  .description('write an online, consistent copy of the SQLite store (safe while the gateway runs)')
+  .addOption(configOption())
+  .requiredOption('--to <file>', 'where to write the copy (must not exist)')
+  .action(backupCommand);
+
 program.command('config').description('config tools')
   .command('check').argument('[file]', 'config YAML (default: --config / SHEKARA_CONFIG)')
   .description('validate a config file and the policies it names; exit 2 with the reasons if invalid')
   .action(configCheckCommand);
 
-program.command('policy').description('policy tools')
-  .command('check').argument('<file>', 'policy YAML')
+const policy = program.command('policy').description('policy tools: check, dry-run, diff, schema');
+policy.command('check').argument('<file>', 'policy YAML')
   .description('validate and compile a policy; exit 2 with file:line, path and reason if invalid')
   .action(policyCheckCommand);
+policy.command('dry-run')
+  .description('print, per input record, what the policy would let leave and what not, then a summary')
+  .requiredOption('--policy <file>', 'policy YAML')
+  .requiredOption('--input <file>', 'NDJSON: one car payload (shekara-json/1, docs/telemetry.md) per line')
+  .option('--vin <vin>', 'VIN for payloads without a "vin" key')
+  .option('--canonical', 'input lines are canonical records (vin, observedAt, signals, account) instead of payloads')
+  .option('--assume-consent', 'treat purposes that require consent as granted')
+  .option('--json', 'one JSON line per record, then the summary')
+  .action(policyDryRunCommand);
+policy.command('diff').argument('<old>', 'policy YAML in force').argument('<new>', 'policy YAML proposed')
+  .description('show which purposes and fields a change opens or closes')
+  .action(policyDiffCommand);
+policy.command('schema')
+  .description('print the JSON Schema of the policy format (docs/policy.schema.json)')
+  .action(policySchemaCommand);
+
+const apikey = program.command('apikey').description('API keys for the regulator API (and later roles); stored hashed');
+apikey.command('create')
+  .description('create a key; prints it once')
+  .addOption(configOption())
+  .addOption(new Option('--role <role>', 'what the key may do').choices(['regulator', 'operator', 'oem', 'owner-app']).makeOptionMandatory())
+  .option('--label <text>', 'who holds it, for `apikey list`')
+  .action(apikeyCreateCommand);
+apikey.command('list').description('list keys (never the keys themselves)').addOption(configOption()).action(apikeyListCommand);
+apikey.command('revoke').argument('<id>', 'key id from `apikey list`').description('revoke a key at once').addOption(configOption()).action(apikeyRevokeCommand);
+
+const audit = program.command('audit').description('the egress log: public key, checkpoints, export');
+audit.command('pubkey').description('print the log\'s verifier key (give it to the regulator)').addOption(configOption()).action(auditPubkeyCommand);
+audit.command('checkpoint').description('print a signed checkpoint (default: the latest)').addOption(configOption())
+  .option('--size <n>', 'the checkpoint of this tree size', toInt).action(auditCheckpointCommand);
+audit.command('export').description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint').addOption(configOption())
+  .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt).option('-o, --out <file>', 'write here instead of stdout')
+  .action(auditExportCommand);
+
+program.command('verify')
+  .description('check an egress-log export against signed checkpoints, offline; exit 1 naming what failed')
+  .requiredOption('--export <file>', 'NDJSON export (GET /regulator/v1/log/export or `shekara audit export`)')
+  .requiredOption('--checkpoint <file>', 'checkpoint note; give two to check consistency', (v: string, prev: string[] = []) => [...prev, v])
+  .requiredOption('--pubkey <key|file>', 'the log\'s verifier key, or a file holding it')
+  .option('--entry <seq>', 'also check this entry\'s inclusion proof', toInt)
+  .option('-q, --quiet', 'no progress on stderr')
+  .action(verifyCommand);
 
 function toInt(v: string): number {
   if (!/^\d+$/.test(v)) throw new Error(`expected a whole number, got "${v}"`);

@@ -1,122 +1,106 @@
 /**
- * The egress module's one door. On the embedded default the outbox table in the local store is
- * the durable queue; `createEgress` runs workers that lease due rows, POST each approved
- * projection to its OEM's configured endpoint (the only destination it has: deny by default),
- * and record every outcome — delivered, failed attempt, dead-lettered — together with its
- * egress-log row in one transaction. Nothing is dropped silently.
+ * The egress module's one door. `createEgress` starts the egress queue the config names — the
+ * local durable queue (the store's outbox table; the embedded default) or Apache Kafka — and
+ * the delivery workers behind it. Each approved projection is POSTed, signed, to its OEM's one
+ * configured endpoint (deny by default), after consent and the destination country are checked
+ * again just before sending. Every outcome — delivered, failed attempt, dead letter, blocked —
+ * is made durable with its egress-log row. Nothing is dropped silently.
+ *
+ * Resolves only when the queue is fully started (Kafka: topics exist, consumers joined).
  */
-import type { EgressConfig } from '../config/schema.js';
-import type { EgressLogEntry, OutboxRow, Store } from '../store/index.js';
-import { backoffDelay, isRetriableStatus } from './retry.js';
-import { deliver, type DeliveryResult } from './deliver.js';
+import type { EgressConfig, OemConfig } from '../config/schema.js';
+import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
+import { backoffDelay, isRetriableStatus } from './retry.js';
+import { createTransport, type Transport } from './deliver.js';
+import { systemResolver, type Resolver } from './destination.js';
+import { createBreaker } from './breaker.js';
+import { createDeliveryWorker, type OemRoute } from './worker.js';
+import { createSettler } from './settler.js';
+import { startLocalQueue } from './local-queue.js';
+import { startKafkaQueue } from './kafka-queue.js';
+import { loadSigningKey } from './sign.js';
+import type { EgressQueue } from './queue.js';
 
 export { backoffDelay, isRetriableStatus };
+export { verifySignature, exportSigningKey, SIGNATURE_HEADER } from './sign.js';
+export { topicOf, dlqTopicOf } from './kafka-queue.js';
+export type { Resolver } from './destination.js';
+export type { Transport, DeliveryResult } from './deliver.js';
 
 export interface EgressDeps {
-  readonly store: Pick<Store, 'leaseDueOutbox' | 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter' | 'nextDueAt'>;
-  /** OEM id → its endpoint URL. */
-  readonly destinations: ReadonlyMap<string, string>;
+  readonly store: Pick<Store,
+    'leaseDueOutbox' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
+  /** The OEMs and their one destination each. */
+  readonly oems: readonly OemConfig[];
+  /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
+  readonly isStillAllowed: (row: OutboxRow) => boolean;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Host → addresses (default: the system resolver). Tests map names to addresses here. */
+  readonly resolve?: Resolver;
+  /** Replaces the HTTP transport (tests that must prove no connection was attempted). */
+  readonly transport?: Transport;
 }
 
 export interface Egress {
+  readonly queue: EgressQueue['kind'];
   /** New rows are due: look now rather than at the next poll. */
   wake(): void;
   readonly inFlight: number;
-  /** Stops leasing new rows and waits (bounded) for deliveries in flight. */
+  /**
+   * True while more than `maxBacklog` outbox rows wait to be handed on. Ingest MUST then push
+   * back (PUBACK withheld, HTTP 503) rather than accept without bound.
+   */
+  readonly saturated: boolean;
+  /** Stops taking new messages and waits (bounded) for deliveries in flight. */
   close(): Promise<void>;
 }
 
 export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise<Egress> {
   const log = deps.log.child({ module: 'egress' });
   const now = deps.now ?? Date.now;
-  const endpoints = new Map([...deps.destinations].map(([oem, url]) => [oem, new URL(url)]));
-  const leaseMs = cfg.requestTimeoutMs * 2 + 1_000;
-  let inFlight = 0;
-  let closing = false;
-  let timer: NodeJS.Timeout | undefined;
-  let wakePending = false;
-  const idle: (() => void)[] = [];
-
-  const schedule = (delayMs: number) => {
-    if (closing) return;
-    clearTimeout(timer);
-    timer = setTimeout(pump, Math.max(0, delayMs));
-    timer.unref();
-  };
-
-  function pump(): void {
-    wakePending = false;
-    if (closing) return;
-    const free = cfg.concurrency - inFlight;
-    if (free <= 0) return; // a finishing delivery pumps again
-    const t = now();
-    const rows = deps.store.leaseDueOutbox(t, free, leaseMs);
-    for (const row of rows) void run(row);
-    if (rows.length < free) {
-      const due = deps.store.nextDueAt();
-      schedule(due === undefined ? cfg.pollIntervalMs : Math.min(cfg.pollIntervalMs, due - t));
+  const transports: (Transport & { close(): Promise<void> })[] = [];
+  const routes = new Map<string, OemRoute>();
+  for (const oem of deps.oems) {
+    let transport = deps.transport;
+    if (!transport) {
+      const t = createTransport({
+        timeoutMs: cfg.requestTimeoutMs, signingKey: loadSigningKey(oem, deps.store), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
+      });
+      transports.push(t);
+      transport = t;
     }
+    routes.set(oem.id, { oem, endpoint: new URL(oem.endpoint), transport, breaker: createBreaker(cfg.breaker) });
   }
+  const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now });
+  const settler = createSettler(deps.store);
 
-  async function run(row: OutboxRow): Promise<void> {
-    inFlight += 1;
-    try {
-      const endpoint = endpoints.get(row.oem);
-      const result: DeliveryResult = endpoint
-        ? await deliver(endpoint, row, cfg.requestTimeoutMs, isRetriableStatus)
-        : { ok: false, status: null, error: `no destination is configured for OEM "${row.oem}"`, retriable: false };
-      settle(row, endpoint?.host ?? '(none)', result);
-    } catch (err) {
-      // A store failure here leaves the row leased; it is retried when the lease ends.
-      log.error({ err, recordId: row.recordId }, 'egress: could not record the delivery outcome');
-    } finally {
-      inFlight -= 1;
-      if (inFlight === 0) idle.splice(0).forEach((f) => f());
-      if (!closing) pump();
-    }
-  }
+  const queue: EgressQueue = cfg.queue.kind === 'kafka'
+    ? await startKafkaQueue(
+      { kafka: cfg.queue.kafka, concurrency: cfg.concurrency, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
+      { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now },
+    )
+    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now });
 
-  function settle(row: OutboxRow, destination: string, result: DeliveryResult): void {
-    const attempt = row.attempts + 1;
-    const entry = (outcome: EgressLogEntry['outcome'], status: number | null, error: string | null): EgressLogEntry => ({
-      at: now(), oem: row.oem, destination, destinationIp: null, destinationCountry: null, recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose,
-      policyHash: row.policyHash, fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped,
-      outcome, attempt, httpStatus: status, error,
-    });
-    if (result.ok) {
-      deps.store.recordDelivery(row.id, entry('delivered', result.status, null));
-      return;
-    }
-    if (!result.retriable || attempt >= cfg.maxAttempts) {
-      deps.store.recordDeadLetter(row.id, entry('dead-lettered', result.status, result.error));
-      log.error({ recordId: row.recordId, oem: row.oem, attempt, error: result.error }, 'egress: dead-lettered');
-      return;
-    }
-    const delay = backoffDelay(attempt, cfg);
-    deps.store.recordFailedAttempt(row.id, entry('failed', result.status, result.error), now() + delay);
-    log.warn({ recordId: row.recordId, oem: row.oem, attempt, retryInMs: delay, error: result.error }, 'egress: delivery failed, will retry');
-  }
-
-  pump();
-
+  let backlogAt = -Infinity;
+  let saturated = false;
   return {
-    wake() {
-      if (wakePending || closing) return;
-      wakePending = true;
-      setImmediate(pump);
+    queue: queue.kind,
+    wake: () => queue.wake(),
+    get inFlight() { return queue.inFlight; },
+    get saturated() {
+      // A COUNT over the pending rows' index, at most every 100 ms.
+      const t = now();
+      if (t - backlogAt >= 100) {
+        backlogAt = t;
+        saturated = deps.store.outboxBacklog() >= cfg.maxBacklog;
+      }
+      return saturated;
     },
-    get inFlight() { return inFlight; },
     async close() {
-      closing = true;
-      clearTimeout(timer);
-      if (inFlight === 0) return;
-      await Promise.race([
-        new Promise<void>((resolve) => idle.push(resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, cfg.requestTimeoutMs).unref()),
-      ]);
+      await queue.close();
+      await Promise.all(transports.map((t) => t.close()));
     },
   };
 }

@@ -25,7 +25,8 @@ const storeError = (cause: unknown) =>
 
 export function createCommitter(
   store: Pick<Store, 'commitIngest'>,
-  opts: { maxBatch: number; maxPending: number },
+  /** `saturated`: the egress queue is full (egress.maxBacklog); new items are pushed back too. */
+  opts: { maxBatch: number; maxPending: number; saturated?: () => boolean },
   onCommitted: (count: number) => void,
 ): Committer {
   let queue: Waiting[] = [];
@@ -72,6 +73,9 @@ export function createCommitter(
     submit(item) {
       if (queue.length >= opts.maxPending) {
         return Promise.reject(new ShekaraError('SHK_INGEST_BACKPRESSURE', `${queue.length} records are waiting for the store; try again shortly`, { retriable: true }));
+      }
+      if (opts.saturated?.()) {
+        return Promise.reject(new ShekaraError('SHK_INGEST_BACKPRESSURE', 'the egress queue is saturated; try again shortly', { retriable: true, details: { cause: 'SHK_EGRESS_SATURATED' } }));
       }
       return new Promise<void>((resolve, reject) => {
         queue.push({ item, resolve, reject });

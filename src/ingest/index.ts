@@ -30,6 +30,8 @@ export interface IngestDeps {
   readonly http: FastifyInstance;
   /** Called after each durable commit with the number of items written. */
   readonly onCommitted: (count: number) => void;
+  /** True while the egress queue is saturated: ingest pushes back (PUBACK withheld, HTTP 503). */
+  readonly egressSaturated?: () => boolean;
   readonly log: Logger;
 }
 
@@ -47,7 +49,7 @@ export interface Ingest {
 
 export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): Promise<Ingest> {
   const log = deps.log.child({ module: 'ingest' });
-  const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords }, deps.onCommitted);
+  const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
   const intake = createIntake({ committer, project: deps.project, log });
   const lookupVehicle = (vin: string) => deps.store.getVehicle(vin);
 

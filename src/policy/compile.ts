@@ -1,113 +1,182 @@
 /**
- * Compiles a validated policy into plain functions, once. The hot path (`evaluate`) only walks
- * precompiled rules: no parsing, no lookups by name.
+ * Compiles a validated policy file into plain data and functions, once. Every check that can
+ * fail fails here, with `file:line path: reason`; the hot path (evaluate.ts) only walks what
+ * this produces.
  */
-import type { CanonicalRecord, Projection, SignalValue } from '../record.js';
-import type { PolicyFile, FieldRule } from './schema.js';
-import { TRANSFORMS, type FieldTransform, type TransformContext } from './transforms/index.js';
+import type { PolicyFile, FieldRule, PurposeDef } from './schema.js';
+import { TRANSFORMS, type CompiledLocationTransform, type CompiledValueTransform } from './transforms/index.js';
+import { compileWildcard, isPath, isWildcard, wildcardProblem, VIN_PATH, type Matcher } from './selectors.js';
+import { LAT, LOCATION, LON, inPolygon, type Point } from './geo.js';
+import { decision, type FieldDecision } from './decision.js';
+import { parseDuration } from './duration.js';
 import { ShekaraError } from '../errors.js';
 import { at, type YamlSource } from '../yaml-source.js';
 
-/** VSS-style path: dot-separated identifiers under the Vehicle or Account tree. */
-const PATH_RE = /^(Vehicle|Account)(\.[A-Za-z][A-Za-z0-9_]*)+$/;
-export const VIN_PATH = 'Vehicle.VehicleIdentification.VIN';
+export { VIN_PATH } from './selectors.js';
+
 /** The only transforms under which the VIN may be named: it leaves as a pseudonym or not at all. */
 const VIN_SAFE = new Set(['pseudonymize', 'drop']);
 
-interface CompiledField { readonly path: string; readonly apply: FieldTransform }
-interface CompiledPurpose { readonly id: string; readonly fields: readonly CompiledField[] }
+export interface CompiledRule {
+  readonly selector: string;
+  readonly transform: string;
+  readonly value: CompiledValueTransform;
+  /** The decision every field this rule passes carries (built once). */
+  readonly decision: FieldDecision;
+}
+
+export interface CompiledPurpose {
+  readonly id: string;
+  readonly description: string;
+  readonly legalBasis: 'consent' | 'contract' | 'legal-obligation' | undefined;
+  readonly consentRequired: boolean;
+  readonly retention: string | undefined;
+  readonly minIntervalMs: number;
+  readonly timeBucketMs: number;
+  readonly exact: ReadonlyMap<string, CompiledRule>;
+  /** Most specific first. */
+  readonly wildcards: readonly { readonly matcher: Matcher; readonly rule: CompiledRule }[];
+  /** The rule on `Vehicle.CurrentLocation` (generalize, noise), if any. */
+  readonly location: CompiledLocationTransform | undefined;
+  /** True when any form of the position (raw, rounded, generalized, noised) can leave. */
+  readonly emitsLocation: boolean;
+  readonly trip: { readonly radiusMeters: number; readonly gapMs: number; readonly stopMs: number } | undefined;
+  readonly kAnonymity: { readonly k: number; readonly windowMs: number; readonly maxCoarsen: number } | undefined;
+  /** selector → transform with options, as written (for check, diff and dry-run output). */
+  readonly rules: Readonly<Record<string, string>>;
+}
+
+export interface CompiledZone { readonly name: string; contains(p: Point): boolean }
 
 export interface CompiledPolicy {
   readonly oem: string;
+  readonly version: string | number | undefined;
   readonly hash: string;
   readonly source: string;
-  readonly purposes: readonly { id: string; description: string; fields: readonly string[] }[];
-  /**
-   * One projection per purpose that has at least one field to send. `vehicle` is the
-   * record's pseudonym for this OEM and epoch; `ctx` pseudonymizes field values the same way.
-   */
-  evaluate(record: CanonicalRecord, vehicle: string, ctx: TransformContext): Projection[];
+  /** The exact file text the hash is over: kept in the activation history. */
+  readonly text: string;
+  readonly purposes: readonly CompiledPurpose[];
+  readonly zones: readonly CompiledZone[];
+  /** Things that are allowed but worth a second look (printed by `policy check`). */
+  readonly warnings: readonly string[];
 }
 
-export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource): CompiledPolicy {
-  const purposes: CompiledPurpose[] = [];
+export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource, text: string): CompiledPolicy {
   const seen = new Set<string>();
-  file.purposes.forEach((purpose, pi) => {
+  const warnings: string[] = [];
+  const purposes = file.purposes.map((purpose, pi) => {
     if (seen.has(purpose.id)) throw unsafe('SHK_POLICY_INVALID', src, ['purposes', pi, 'id'], `duplicate purpose "${purpose.id}"`);
     seen.add(purpose.id);
-    const fields = Object.entries(purpose.fields).map(([path, rule]) =>
-      compileField(path, rule, src, ['purposes', pi, 'fields', path]),
-    ).filter((f): f is CompiledField => f !== undefined);
-    purposes.push({ id: purpose.id, fields });
+    return compilePurpose(purpose, src, ['purposes', pi], warnings);
   });
-
-  return {
-    oem: file.oem,
-    hash,
-    source: src.source,
-    purposes: file.purposes.map((p) => ({ id: p.id, description: p.description, fields: Object.keys(p.fields) })),
-    evaluate(record, vehicle, ctx) {
-      const out: Projection[] = [];
-      for (const purpose of purposes) {
-        const signals: Record<string, SignalValue> = {};
-        const sent: string[] = [];
-        for (const f of purpose.fields) {
-          const value = valueAt(record, f.path);
-          if (value === undefined) continue;
-          const result = f.apply(value, ctx);
-          if (result === undefined) continue;
-          signals[f.path] = result;
-          sent.push(f.path);
-        }
-        // The pseudonym alone says nothing about the car: such a projection is not sent.
-        if (sent.length === 0 || (sent.length === 1 && sent[0] === VIN_PATH)) continue;
-        out.push({
-          recordId: record.id, oem: file.oem, purpose: purpose.id, policyHash: hash, vehicle,
-          observedAt: record.observedAt, signals, fieldsSent: sent, fieldsDropped: droppedPaths(record, sent),
-        });
+  const zones = (file.sensitiveZones ?? []).map((z, zi): CompiledZone => {
+    const polys = z.geometry.type === 'Polygon' ? [z.geometry.coordinates] : z.geometry.coordinates;
+    for (const rings of polys) for (const ring of rings) for (const pos of ring) {
+      if (Math.abs(pos[0]!) > 180 || Math.abs(pos[1]!) > 90) {
+        throw unsafe('SHK_POLICY_INVALID', src, ['sensitiveZones', zi, 'geometry'], `position [${pos.join(', ')}] is not [longitude, latitude] (RFC 7946 §3.1.1)`);
       }
-      return out;
-    },
+    }
+    // A bounding box first: most points are far from every zone.
+    const all = polys.flat(2);
+    const [minLon, maxLon] = [Math.min(...all.map((p) => p[0]!)), Math.max(...all.map((p) => p[0]!))];
+    const [minLat, maxLat] = [Math.min(...all.map((p) => p[1]!)), Math.max(...all.map((p) => p[1]!))];
+    return {
+      name: z.name,
+      contains: (p) => p.lat >= minLat && p.lat <= maxLat && p.lon >= minLon && p.lon <= maxLon && polys.some((rings) => inPolygon(p, rings)),
+    };
+  });
+  return { oem: file.oem, version: file.version, hash, source: src.source, text, purposes, zones, warnings };
+}
+
+function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[], warnings: string[]): CompiledPurpose {
+  const consentRequired = p.consentRequired ?? p.legalBasis === 'consent';
+  if (p.legalBasis === 'consent' && !consentRequired) {
+    throw unsafe('SHK_POLICY_UNSAFE', src, [...base, 'consentRequired'], 'a purpose whose legal basis is consent must require consent');
+  }
+  const exact = new Map<string, CompiledRule>();
+  const wildcards: { matcher: Matcher; rule: CompiledRule }[] = [];
+  const rules: Record<string, string> = {};
+  let location: CompiledLocationTransform | undefined;
+  for (const [selector, rule] of Object.entries(p.fields)) {
+    const keyPath = [...base, 'fields', selector];
+    const { name, options } = splitRule(rule);
+    rules[selector] = Object.keys(options).length ? `${name} ${JSON.stringify(options)}` : name;
+    const spec = TRANSFORMS[name];
+    if (!spec) throw unsafe('SHK_POLICY_UNKNOWN_TRANSFORM', src, keyPath, `unknown transform "${name}" (known: ${Object.keys(TRANSFORMS).join(', ')})`);
+    if (isWildcard(selector)) {
+      const problem = wildcardProblem(selector);
+      if (problem) throw unsafe('SHK_POLICY_INVALID', src, keyPath, problem);
+      if (selector.startsWith('Account.') && name !== 'drop') {
+        throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, 'a wildcard may not open the account section: name each Account field that may leave, one by one');
+      }
+    } else if (!isPath(selector)) {
+      throw unsafe('SHK_POLICY_INVALID', src, keyPath, 'not a signal path (expected e.g. Vehicle.Speed or Account.Owner.Email)');
+    }
+    if (selector === VIN_PATH && !VIN_SAFE.has(name)) {
+      throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, `the VIN may only be pseudonymized or dropped, not "${name}"`);
+    }
+    const extra = Object.keys(options).filter((k) => !spec.options.includes(k));
+    if (extra.length > 0) throw unsafe('SHK_POLICY_INVALID', src, [...keyPath, extra[0]!], `unknown option for transform "${name}"`);
+    if (spec.kind === 'location' && selector !== LOCATION) {
+      throw unsafe('SHK_POLICY_INVALID', src, keyPath, `"${name}" transforms the position as a whole: name it on ${LOCATION}`);
+    }
+    if (spec.kind === 'value' && selector === LOCATION) {
+      throw unsafe('SHK_POLICY_INVALID', src, keyPath, `${LOCATION} takes a location transform (generalize, noise); name ${LAT} and ${LON} for value transforms`);
+    }
+    try {
+      if (spec.kind === 'location') location = spec.compile(options);
+      else {
+        const value = spec.compile(options);
+        const compiled: CompiledRule = { selector, transform: name, value, decision: decision(value.outcome, value.describe) };
+        if (isWildcard(selector)) wildcards.push({ matcher: compileWildcard(selector), rule: compiled });
+        else exact.set(selector, compiled);
+      }
+    } catch (reason) {
+      throw unsafe('SHK_POLICY_INVALID', src, keyPath, reason instanceof Error ? reason.message : String(reason));
+    }
+  }
+  const rawLat = [LAT, LON].some((x) => exact.has(x) && exact.get(x)!.transform !== 'drop');
+  if (location && rawLat) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'fields', LOCATION], `the position is named twice: on ${LOCATION} and on its latitude/longitude`);
+  const emitsLocation = location !== undefined || rawLat;
+  if (rawLat && [LAT, LON].some((x) => exact.get(x)?.transform === 'pass')) {
+    warnings.push(`purpose ${p.id}: sends the raw position; consider generalize or noise on ${LOCATION}`);
+  }
+  if (emitsLocation && !p.tripEndpoints) warnings.push(`purpose ${p.id}: sends a position without tripEndpoints: trip starts and ends (home, work) can leave`);
+  if (p.tripEndpoints && !emitsLocation) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'tripEndpoints'], 'this purpose sends no position, so there is nothing to suppress');
+  if (p.kAnonymity && !location?.cellKey) {
+    throw unsafe('SHK_POLICY_INVALID', src, [...base, 'kAnonymity'], `k-anonymity counts vehicles per generalized cell: name ${LOCATION}: { transform: generalize, … }`);
+  }
+  wildcards.sort((a, b) => b.matcher.specificity - a.matcher.specificity);
+  const dur = (v: string | undefined, key: string, dflt: number) => {
+    try {
+      return v === undefined ? dflt : parseDuration(v);
+    } catch (reason) {
+      throw unsafe('SHK_POLICY_INVALID', src, [...base, ...key.split('.')], (reason as Error).message);
+    }
+  };
+  const t = p.tripEndpoints;
+  const k = p.kAnonymity;
+  return {
+    id: p.id, description: p.description, legalBasis: p.legalBasis, consentRequired, retention: p.retention,
+    minIntervalMs: dur(p.minInterval, 'minInterval', 0),
+    timeBucketMs: dur(p.timeBucket, 'timeBucket', 0),
+    exact, wildcards, location, emitsLocation, rules,
+    trip: t && { radiusMeters: t.radiusMeters ?? 500, gapMs: dur(t.gap, 'tripEndpoints.gap', 300_000), stopMs: dur(t.stopAfter, 'tripEndpoints.stopAfter', 180_000) },
+    kAnonymity: k && { k: k.k, windowMs: dur(k.window, 'kAnonymity.window', 900_000), maxCoarsen: (k.otherwise ?? 'drop') === 'drop' ? 0 : k.maxCoarsen ?? 2 },
   };
 }
 
-function compileField(path: string, rule: FieldRule, src: YamlSource, keyPath: (string | number)[]): CompiledField | undefined {
-  if (!PATH_RE.test(path)) {
-    throw unsafe('SHK_POLICY_INVALID', src, keyPath, 'not a signal path (expected e.g. Vehicle.Speed or Account.Owner.Email)');
-  }
-  const { transform: name, ...options } = typeof rule === 'string' ? { transform: rule } : rule;
-  const spec = TRANSFORMS[name];
-  if (!spec) {
-    throw unsafe('SHK_POLICY_UNKNOWN_TRANSFORM', src, keyPath, `unknown transform "${name}" (known: ${Object.keys(TRANSFORMS).join(', ')})`);
-  }
-  if (path === VIN_PATH && !VIN_SAFE.has(name)) {
-    throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, `the VIN may only be pseudonymized or dropped, not "${name}"`);
-  }
-  const extra = Object.keys(options).filter((k) => !spec.options.includes(k));
-  if (extra.length > 0) throw unsafe('SHK_POLICY_INVALID', src, [...keyPath, extra[0]!], `unknown option for transform "${name}"`);
-  let apply: FieldTransform;
-  try {
-    apply = spec.compile(options);
-  } catch (reason) {
-    throw unsafe('SHK_POLICY_INVALID', src, keyPath, String(reason instanceof Error ? reason.message : reason));
-  }
-  return name === 'drop' ? undefined : { path, apply };
+function splitRule(rule: FieldRule): { name: string; options: Record<string, unknown> } {
+  if (typeof rule === 'string') return { name: rule, options: {} };
+  const { transform, ...options } = rule;
+  return { name: transform, options };
 }
 
-function valueAt(record: CanonicalRecord, path: string): SignalValue | undefined {
-  return path.startsWith('Account.') ? record.account[path] : record.signals[path];
-}
+type PolicyCode = 'SHK_POLICY_INVALID' | 'SHK_POLICY_UNKNOWN_TRANSFORM' | 'SHK_POLICY_UNSAFE';
 
-function droppedPaths(record: CanonicalRecord, sent: readonly string[]): string[] {
-  const kept = new Set(sent);
-  const dropped: string[] = [];
-  for (const p of Object.keys(record.signals)) if (!kept.has(p)) dropped.push(p);
-  for (const p of Object.keys(record.account)) if (!kept.has(p)) dropped.push(p);
-  for (const k of record.unknownKeys) dropped.push(`$unknown.${k}`);
-  return dropped;
-}
-
-function unsafe(code: 'SHK_POLICY_INVALID' | 'SHK_POLICY_UNKNOWN_TRANSFORM' | 'SHK_POLICY_UNSAFE', src: YamlSource, keyPath: (string | number)[], reason: string): ShekaraError {
+export function unsafe(code: PolicyCode, src: YamlSource, keyPath: (string | number)[], reason: string): ShekaraError {
   const where = at(src, keyPath);
-  return new ShekaraError(code, `invalid policy ${src.source}:\n  ${where}: ${reason}`, { details: { problems: [`${where}: ${reason}`] } });
+  return new ShekaraError(code, `invalid policy ${src.source}:\n  ${where}: ${reason}`, {
+    details: { problems: [`${where}: ${reason}`], file: src.source, line: src.lineOf(keyPath), path: keyPath.join('.'), reason },
+  });
 }

@@ -33,8 +33,8 @@ export function parsePolicy(text: string, source: string): CompiledPolicy {
   }
   if (!validatePolicy(src.data)) {
     const problems = describeSchemaErrors(validatePolicy.errors ?? [], src);
-    throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy ${source}:\n  ${problems.join('\n  ')}`, { details: { problems } });
+    throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy ${source}:\n  ${problems.join('\n  ')}`, { details: { problems, file: source } });
   }
   const hash = `sha256:${createHash('sha256').update(text).digest('hex')}`;
-  return compilePolicy(src.data as PolicyFile, hash, src);
+  return compilePolicy(src.data as PolicyFile, hash, src, text);
 }

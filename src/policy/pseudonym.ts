@@ -7,12 +7,17 @@
 import { createHmac } from 'node:crypto';
 
 const DAY_MS = 86_400_000;
+/** Pseudonyms kept in memory: an HMAC costs about a microsecond, a map lookup far less. */
+const CACHE_SIZE = 50_000;
 
 export type Pseudonymizer = (value: string, atMs: number) => string;
 
 export function createPseudonymizer(masterKey: Buffer, oem: string, epochDays: number): Pseudonymizer {
   const epochMs = epochDays * DAY_MS;
   const keys = new Map<number, Buffer>();
+  // Pseudonyms of the current epoch only; a new epoch starts an empty cache.
+  let cacheEpoch = -1;
+  let cache = new Map<string, string>();
   const keyFor = (epoch: number): Buffer => {
     let key = keys.get(epoch);
     if (!key) {
@@ -22,6 +27,21 @@ export function createPseudonymizer(masterKey: Buffer, oem: string, epochDays: n
     }
     return key;
   };
-  // 128 bits of HMAC-SHA256, base64url: short enough for a message key, far from collisions.
-  return (value, atMs) => createHmac('sha256', keyFor(Math.floor(atMs / epochMs))).update(value).digest('base64url').slice(0, 22);
+  return (value, atMs) => {
+    const epoch = Math.floor(atMs / epochMs);
+    if (epoch !== cacheEpoch) {
+      // Records near an epoch boundary may alternate; only the newest epoch is cached.
+      if (epoch < cacheEpoch) return createHmac('sha256', keyFor(epoch)).update(value).digest('base64url').slice(0, 22);
+      cacheEpoch = epoch;
+      cache = new Map();
+    }
+    let p = cache.get(value);
+    if (p === undefined) {
+      // 128 bits of HMAC-SHA256, base64url: short enough for a message key, far from collisions.
+      p = createHmac('sha256', keyFor(epoch)).update(value).digest('base64url').slice(0, 22);
+      if (cache.size >= CACHE_SIZE) cache.clear();
+      cache.set(value, p);
+    }
+    return p;
+  };
 }

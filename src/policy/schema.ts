@@ -1,8 +1,16 @@
 /**
  * The policy file format. `docs/policy.schema.json` is generated from this schema
- * (`npm run policy-schema`) so OEMs and operators can validate files with any tool.
+ * (`shekara policy schema > docs/policy.schema.json`; a test fails when the two differ) so OEMs
+ * and operators can validate files with any JSON Schema tool.
+ *
+ * Transform options are checked by each transform at compile time (with file:line), not here:
+ * a union per transform would turn one typo into a dozen unreadable `anyOf` errors.
  */
 import { Type, type Static } from '@sinclair/typebox';
+
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
+/** ISO 8601 duration of days, hours, minutes, seconds: P30D, PT1H, PT30S. */
+const Duration = Type.String({ pattern: '^P(?!$)(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$', description: 'ISO 8601 duration, e.g. PT1M, PT1H, P30D' });
 
 /** A field rule: a transform name, or a mapping with `transform` and that transform's options. */
 export const FieldRuleSchema = Type.Union([
@@ -10,24 +18,76 @@ export const FieldRuleSchema = Type.Union([
   Type.Object({ transform: Type.String({ minLength: 1 }) }, { additionalProperties: true }),
 ]);
 
+export const TripEndpointsSchema = Type.Object(
+  {
+    /** No location within this distance of a trip's start or end leaves. */
+    radiusMeters: Type.Optional(Type.Number({ minimum: 50, maximum: 20_000, default: 500 })),
+    /** A silence longer than this ends a trip (the last point seen was its end). */
+    gap: Type.Optional(Duration),
+    /** Standing still (speed ≤ 1 km/h) this long ends a trip. */
+    stopAfter: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+
+export const KAnonymitySchema = Type.Object(
+  {
+    /** Distinct vehicles that must have been seen in a cell in the window before it is released. */
+    k: Type.Integer({ minimum: 2, maximum: 1000 }),
+    window: Type.Optional(Duration),
+    /** Below k: drop the location, or try coarser cells (up to maxCoarsen steps) first. */
+    otherwise: Type.Optional(Type.Union([Type.Literal('drop'), Type.Literal('coarsen')])),
+    maxCoarsen: Type.Optional(Type.Integer({ minimum: 1, maximum: 6 })),
+  },
+  { additionalProperties: false },
+);
+
 export const PurposeSchema = Type.Object(
   {
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+    id: Id,
     description: Type.String({ minLength: 1 }),
-    /** VSS path → rule. Deny by default: a path not named here never leaves. */
+    legalBasis: Type.Optional(Type.Union([Type.Literal('consent'), Type.Literal('contract'), Type.Literal('legal-obligation')])),
+    /** Default: true when legalBasis is consent. Without a grant the purpose sends nothing. */
+    consentRequired: Type.Optional(Type.Boolean()),
+    /** How long the OEM may keep what it receives (stated to the OEM and the regulator). */
+    retention: Type.Optional(Duration),
+    /** Down-sampling: at most one projection per vehicle per this interval. */
+    minInterval: Type.Optional(Duration),
+    /** Bucket the projection's observedAt time (floor) to this size. */
+    timeBucket: Type.Optional(Duration),
+    tripEndpoints: Type.Optional(TripEndpointsSchema),
+    kAnonymity: Type.Optional(KAnonymitySchema),
+    /** VSS path or wildcard (`*` one level, `**` any depth) → rule. Deny by default. */
     fields: Type.Record(Type.String(), FieldRuleSchema, { minProperties: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+const Ring = Type.Array(Type.Array(Type.Number(), { minItems: 2, maxItems: 3 }), { minItems: 4 });
+export const ZoneSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    /** GeoJSON (RFC 7946) Polygon or MultiPolygon; positions are [longitude, latitude]. */
+    geometry: Type.Union([
+      Type.Object({ type: Type.Literal('Polygon'), coordinates: Type.Array(Ring, { minItems: 1 }) }, { additionalProperties: false }),
+      Type.Object({ type: Type.Literal('MultiPolygon'), coordinates: Type.Array(Type.Array(Ring, { minItems: 1 }), { minItems: 1 }) }, { additionalProperties: false }),
+    ]),
   },
   { additionalProperties: false },
 );
 
 export const PolicyFileSchema = Type.Object(
   {
-    oem: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+    oem: Id,
     version: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+    /** Places (clinics, shelters, places of worship…) inside which no location leaves, for every purpose. */
+    sensitiveZones: Type.Optional(Type.Array(ZoneSchema)),
     purposes: Type.Array(PurposeSchema, { minItems: 1 }),
   },
   { additionalProperties: false, $id: 'https://shekara.kz/schemas/policy.schema.json', title: 'Shekara OEM policy' },
 );
 
 export type PolicyFile = Static<typeof PolicyFileSchema>;
+export type PurposeDef = Static<typeof PurposeSchema>;
 export type FieldRule = Static<typeof FieldRuleSchema>;
+export type ZoneDef = Static<typeof ZoneSchema>;

@@ -41,7 +41,18 @@ export interface OutboxRow {
   readonly attempts: number;
 }
 
-export type EgressOutcome = 'delivered' | 'failed' | 'dead-lettered';
+/** 'blocked': a send-time check (consent, destination country) stopped the delivery; nothing was sent. */
+export type EgressOutcome = 'delivered' | 'failed' | 'dead-lettered' | 'blocked';
+
+/** pending → (Kafka mode: published →) delivered | dead | blocked. */
+export type OutboxStatus = 'pending' | 'published' | 'delivered' | 'dead' | 'blocked';
+
+/** One delivery outcome to make durable, with its egress-log row (none for 'deferred'). */
+export type EgressSettlement =
+  | { readonly kind: 'delivered' | 'dead' | 'blocked'; readonly outboxId: number; readonly entry: EgressLogEntry }
+  | { readonly kind: 'failed'; readonly outboxId: number; readonly entry: EgressLogEntry; readonly nextAttemptAt: number }
+  /** Not attempted (circuit breaker open): due again at `until`, no attempt counted, nothing logged. */
+  | { readonly kind: 'deferred'; readonly outboxId: number; readonly until: number };
 
 export interface EgressLogEntry {
   readonly at: number;
@@ -93,6 +104,23 @@ export interface OutboxStore {
   nextDueAt(): number | undefined;
 }
 
+/** What the egress queues (src/egress) need beyond OutboxStore. */
+export interface EgressQueueStore {
+  /** Kafka relay: leases up to `limit` pending rows in id order, whatever their next_attempt_at. */
+  leaseUnpublished(now: number, limit: number, leaseMs: number): OutboxRow[];
+  /** Kafka relay: MUST be called only after the broker acknowledged (acks=all) every row named. */
+  markPublished(ids: readonly number[]): void;
+  outboxState(id: number): { readonly status: OutboxStatus; readonly attempts: number } | undefined;
+  /** Rows not yet handed on (status pending): the measure of a saturated queue. */
+  outboxBacklog(): number;
+  /**
+   * Makes every outcome and its egress-log row durable in ONE transaction (all or nothing).
+   * MUST return only after the commit is on disk: callers commit Kafka offsets or forget a
+   * lease only after it returns.
+   */
+  settleOutbox(items: readonly EgressSettlement[]): void;
+}
+
 export interface EgressLogStore {
   /** Outcome and its egress-log row, in one transaction. */
   recordDelivery(outboxId: number, entry: EgressLogEntry): void;
@@ -107,7 +135,144 @@ export interface SecretStore {
   putSecretIfAbsent(name: string, value: Buffer): Buffer;
 }
 
-export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressLogStore, SecretStore {
+/** One grant of consent by a vehicle's owner, for one OEM purpose; `revokedAt` null while in force. */
+export interface ConsentRow {
+  readonly id: number;
+  readonly vin: string;
+  readonly oem: string;
+  readonly purpose: string;
+  readonly grantedAt: number;
+  readonly revokedAt: number | null;
+  /** Where the consent came from (owner app, dealer form…), for the regulator. */
+  readonly source: string;
+}
+
+/** The consent registry (issue 3). History is kept: a revocation closes a grant, it never deletes it. */
+export interface ConsentStore {
+  /** Records a grant from `atMs`; a grant already in force is returned as it is. */
+  grantConsent(c: { vin: string; oem: string; purpose: string; atMs: number; source?: string }): ConsentRow;
+  /** Closes every grant in force for that vehicle, OEM and purpose at `atMs`; returns how many. */
+  revokeConsent(c: { vin: string; oem: string; purpose: string; atMs: number }): number;
+  /** True when a grant was in force at `atMs`. */
+  isConsentGranted(vin: string, oem: string, purpose: string, atMs: number): boolean;
+  /** Every grant of a vehicle, newest first. */
+  listConsents(vin: string): ConsentRow[];
+}
+
+/** One policy version becoming active for an OEM. */
+export interface PolicyActivation {
+  readonly id: number;
+  readonly oem: string;
+  readonly policyHash: string;
+  readonly source: string;
+  /** The exact policy text, so the hash can be recomputed from the store alone. */
+  readonly content: string;
+  readonly activatedAt: number;
+}
+
+export interface PolicyHistoryStore {
+  /** Records an activation unless `policyHash` is already the OEM's latest; true when recorded. */
+  recordPolicyActivation(a: { oem: string; policyHash: string; source: string; content: string; activatedAt: number }): boolean;
+  /** Activations, newest first. */
+  listPolicyActivations(oem?: string): PolicyActivation[];
+}
+
+/** A signed checkpoint of the egress log's Merkle tree (src/audit). */
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly root: Buffer;
+  readonly signedAt: number;
+  /** The C2SP signed note, exactly as signed. */
+  readonly note: string;
+}
+
+/** The egress log's Merkle tree: leaves, stored subtree roots, checkpoints (store/sqlite/audit.ts). */
+export interface AuditStore {
+  auditTreeSize(): number;
+  auditRoot(): Buffer;
+  auditLeafHash(index: number): Buffer | undefined;
+  /** Root of the perfect subtree of 2^level leaves starting at leaf index·2^level, if stored. */
+  auditNode(level: number, index: number): Buffer | undefined;
+  /** Appends a non-egress leaf (e.g. 'access': a re-identification) in its own transaction; returns its index. */
+  appendAuditEvent(kind: 'access', at: number, body: Readonly<Record<string, string | number | null | readonly string[]>>): number;
+  putCheckpoint(cp: StoredCheckpoint): void;
+  latestCheckpoint(): StoredCheckpoint | undefined;
+  getCheckpoint(size: number): StoredCheckpoint | undefined;
+  /** The smallest checkpoint whose size is at least `size`. */
+  checkpointCovering(size: number): StoredCheckpoint | undefined;
+}
+
+/** An egress-log row as the regulator sees it: with its leaf index and payload digest. */
+export interface EgressEntry extends EgressLogRow {
+  readonly leafIndex: number;
+  readonly payloadSha256: string | null;
+  readonly payloadBytes: number | null;
+}
+
+export interface EgressSearch {
+  readonly oem?: string;
+  /** Pseudonyms to match (a VIN is resolved to these server-side). */
+  readonly pseudonyms?: readonly string[];
+  readonly from?: number;
+  readonly to?: number;
+  readonly field?: string;
+  readonly country?: string;
+  readonly outcome?: string;
+  readonly policyHash?: string;
+  readonly recordId?: string;
+}
+
+/** One leaf as exported for the verifier: its hash as stored, and the entry it hashes. */
+export interface ExportedLeaf {
+  readonly index: number;
+  readonly leafHash: string;
+  readonly entry: Record<string, unknown>;
+}
+
+export interface SummaryRow {
+  readonly day: string;
+  readonly oem: string;
+  readonly destinationCountry: string | null;
+  readonly field: string;
+  readonly records: number;
+  readonly bytes: number;
+}
+
+/** Read side of the egress log for the regulator API (store/sqlite/audit-queries.ts). */
+export interface AuditQueryStore {
+  searchEgress(filter: EgressSearch, afterSeq: number, limit: number): EgressEntry[];
+  egressEntry(seq: number): EgressEntry | undefined;
+  /** Re-identification: the pseudonyms a VIN's records crossed under. The caller logs it. */
+  pseudonymsOfVin(vin: string): string[];
+  /** Leaves with index in (afterIndex, before), in order, at most `limit`. */
+  exportLeaves(afterIndex: number, before: number, limit: number): ExportedLeaf[];
+  /** Delivered records and bytes per day × OEM × destination country × field sent. */
+  egressSummary(filter: EgressSearch): SummaryRow[];
+}
+
+export type ApiRole = 'regulator' | 'operator' | 'oem' | 'owner-app';
+
+export interface ApiKeyRow {
+  readonly id: string;
+  readonly role: ApiRole;
+  readonly label: string;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+/** Bearer API keys, stored hashed (store/sqlite/api-keys.ts). */
+export interface ApiKeyStore {
+  /** Creates a key; the returned `key` is the only time the secret exists in clear. */
+  createApiKey(k: { role: ApiRole; label: string; now: number }): { id: string; key: string };
+  /** The key's row when `key` is a valid, unrevoked key; undefined otherwise. */
+  authenticateApiKey(key: string): ApiKeyRow | undefined;
+  listApiKeys(): ApiKeyRow[];
+  /** Returns false when no such unrevoked key exists. */
+  revokeApiKey(id: string, now: number): boolean;
+}
+
+export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
+  AuditStore, AuditQueryStore, ApiKeyStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.

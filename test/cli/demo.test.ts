@@ -40,7 +40,7 @@ describe('the demo, as an operator runs it', () => {
       `mqtt: { host: 127.0.0.1, port: ${mqttPort} }`,
       `http: { host: 127.0.0.1, port: ${httpPort} }`,
       'oems:',
-      `  - { id: demo-oem, endpoint: 'http://127.0.0.1:${sinkPort}/shekara/v1/telemetry', policyFile: demo-oem.yaml }`,
+      `  - { id: demo-oem, endpoint: 'http://127.0.0.1:${sinkPort}/shekara/v1/telemetry', policyFile: demo-oem.yaml, allowPrivateNetworks: true }`,
       'log: { level: warn }',
     ].join('\n'));
     const out = path.join(dir, 'sink.ndjson');

@@ -48,7 +48,7 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
-    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml' }],
+    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
     log: { level: 'silent' },
     ...opts.config,
   };

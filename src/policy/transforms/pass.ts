@@ -1,4 +1,6 @@
-import type { TransformSpec } from './types.js';
+import type { ValueTransformSpec } from './types.js';
 
 /** Sends the value as it is. */
-export const pass: TransformSpec = { options: [], compile: () => (value) => value };
+export const pass: ValueTransformSpec = {
+  kind: 'value', options: [], compile: () => ({ apply: (value) => value, describe: 'passed', outcome: 'passed' }),
+};

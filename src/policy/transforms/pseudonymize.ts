@@ -1,7 +1,12 @@
-import type { TransformSpec } from './types.js';
+import type { ValueTransformSpec } from './types.js';
 
 /** Replaces the value with a keyed HMAC pseudonym (per OEM, per epoch). */
-export const pseudonymize: TransformSpec = {
+export const pseudonymize: ValueTransformSpec = {
+  kind: 'value',
   options: [],
-  compile: () => (value, ctx) => ctx.pseudonymize(Array.isArray(value) ? value.join(',') : String(value)),
+  compile: () => ({
+    apply: (value, ctx) => ctx.pseudonymize(Array.isArray(value) ? value.join(',') : String(value)),
+    describe: 'pseudonymized (keyed HMAC, per OEM and epoch)',
+    outcome: 'transformed',
+  }),
 };

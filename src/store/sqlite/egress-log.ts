@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
+import { createHash } from 'node:crypto';
 import type { EgressLogEntry, EgressLogRow, EgressLogStore } from '../types.js';
 import type { OutboxWriter } from './outbox.js';
+import type { AuditTreeWriter } from './audit.js';
+import { egressLeaf } from '../../audit/leaf.js';
 
 export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
   id: '0004-egress-log',
@@ -32,14 +35,35 @@ export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
     BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;`,
 }];
 
-export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter): EgressLogStore {
-  const insert = db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error)
-    VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error)`);
-  const append = (e: EgressLogEntry) => insert.run({ ...e, fieldsSent: JSON.stringify(e.fieldsSent), fieldsDropped: JSON.stringify(e.fieldsDropped) });
+/**
+ * Every row of egress_log enters through `append` (and only there): the row and its Merkle leaf
+ * (store/sqlite/audit.ts, RFC 9162 §2.1.1) are written in the caller's transaction, together
+ * with the outbox status change. A row without a leaf, or a leaf without a row, cannot commit.
+ */
+export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tree: AuditTreeWriter): EgressLogStore {
+  const insert = db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index)
+    VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex)`);
+  const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
+  const append = (outboxId: number, e: EgressLogEntry) => {
+    // The digest and length of the exact body POSTed (or that would have been): never the body.
+    const body = payloadOf.get(outboxId) as string | undefined;
+    const payloadSha256 = body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex');
+    const payloadBytes = body === undefined ? null : Buffer.byteLength(body, 'utf8');
+    tree.appendLeaf('egress', (index) => {
+      const seq = Number(insert.run({ ...e, fieldsSent: JSON.stringify(e.fieldsSent), fieldsDropped: JSON.stringify(e.fieldsDropped), payloadSha256, payloadBytes, leafIndex: index }).lastInsertRowid);
+      return { ref: seq, entry: egressLeaf({ ...e, seq, payloadSha256, payloadBytes }, index) };
+    });
+  };
+  backfillLeaves(db, tree);
 
-  const recordDelivery = db.transaction((id: number, e: EgressLogEntry) => { outbox.markDelivered(id); append(e); });
-  const recordFailedAttempt = db.transaction((id: number, e: EgressLogEntry, next: number) => { outbox.markFailed(id, next); append(e); });
-  const recordDeadLetter = db.transaction((id: number, e: EgressLogEntry) => { outbox.markDead(id); append(e); });
+  // Inside a caller's transaction (settleOutbox's batch) they join it directly, without a savepoint each.
+  const inTx = <A extends unknown[]>(f: (...a: A) => void) => {
+    const tx = db.transaction(f);
+    return (...a: A) => (db.inTransaction ? f(...a) : tx(...a));
+  };
+  const recordDelivery = inTx((id: number, e: EgressLogEntry) => { outbox.markDelivered(id); append(id, e); });
+  const recordFailedAttempt = inTx((id: number, e: EgressLogEntry, next: number) => { outbox.markFailed(id, next); append(id, e); });
+  const recordDeadLetter = inTx((id: number, e: EgressLogEntry) => { outbox.markDead(id); append(id, e); });
 
   return {
     recordDelivery: (id, e) => recordDelivery(id, e),
@@ -56,16 +80,30 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter): Eg
   };
 }
 
-interface LogDbRow {
+export interface LogDbRow {
   seq: number; at: number; oem: string; destination: string; destination_ip: string | null; destination_country: string | null; record_id: string; pseudonym: string; purpose: string;
   policy_hash: string; fields_sent: string; fields_dropped: string; outcome: string; attempt: number;
   http_status: number | null; error: string | null;
 }
 
-function toLogRow(r: LogDbRow): EgressLogRow {
+export function toLogRow(r: LogDbRow): EgressLogRow {
   return {
     seq: r.seq, at: r.at, oem: r.oem, destination: r.destination, destinationIp: r.destination_ip, destinationCountry: r.destination_country, recordId: r.record_id, pseudonym: r.pseudonym,
     purpose: r.purpose, policyHash: r.policy_hash, fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped),
     outcome: r.outcome as EgressLogRow['outcome'], attempt: r.attempt, httpStatus: r.http_status, error: r.error,
   };
+}
+
+/** Rows written before the tree existed (stores from before 0007-egress-merkle) become leaves, in seq order, once. */
+function backfillLeaves(db: Database.Database, tree: AuditTreeWriter): void {
+  // O(1) check first: leaves are written with their rows, so only a legacy tail can be missing.
+  const maxSeq = db.prepare(`SELECT MAX(seq) FROM egress_log`).pluck().get() as number | null;
+  const maxRef = db.prepare(`SELECT ref FROM audit_leaves WHERE kind = 'egress' ORDER BY leaf_index DESC LIMIT 1`).pluck().get() as number | null;
+  if (maxSeq === null || maxSeq === maxRef) return;
+  const missing = db.prepare(`SELECT * FROM egress_log e WHERE NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq) ORDER BY seq`);
+  const rows = missing.all() as (LogDbRow & { payload_sha256: string | null; payload_bytes: number | null })[];
+  if (rows.length === 0) return;
+  db.transaction(() => {
+    for (const r of rows) tree.appendLeaf('egress', (index) => ({ ref: r.seq, entry: egressLeaf({ ...toLogRow(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes }, index) }));
+  })();
 }

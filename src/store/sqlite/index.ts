@@ -13,12 +13,19 @@ import { migrate } from './migrate.js';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from './vehicles.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from './records.js';
-import { sqliteOutbox, OUTBOX_MIGRATIONS } from './outbox.js';
+import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
 import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
+import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
+import { sqliteAuditQueries } from './audit-queries.js';
+import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
+import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
+import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import type { IngestItem, Store } from '../types.js';
 
 export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
+  ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
+  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS,
 ];
 
 export function openSqliteStore(file: string): Store {
@@ -32,7 +39,8 @@ export function openSqliteStore(file: string): Store {
 
   const records = sqliteRecords(db);
   const outbox = sqliteOutbox(db);
-  const egressLog = sqliteEgressLog(db, outbox);
+  const audit = sqliteAudit(db);
+  const egressLog = sqliteEgressLog(db, outbox, audit);
 
   const commitIngest = db.transaction((items: readonly IngestItem[]) => {
     for (const it of items) {
@@ -52,11 +60,17 @@ export function openSqliteStore(file: string): Store {
   return {
     ...sqliteVehicles(db),
     ...sqliteSecrets(db),
+    ...sqliteConsent(db),
+    ...sqlitePolicyHistory(db),
     getRecord: records.getRecord,
     listQuarantine: records.listQuarantine,
     leaseDueOutbox: outbox.leaseDueOutbox,
     nextDueAt: outbox.nextDueAt,
     ...egressLog,
+    ...sqliteEgressQueue(db, egressLog),
+    ...audit,
+    ...sqliteAuditQueries(db),
+    ...sqliteApiKeys(db),
     commitIngest: (items) => { if (items.length > 0) commitIngest(items); },
     counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<Store['counts']>,
     close: () => db.close(),

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { Projection } from '../../record.js';
-import type { OutboxRow, OutboxStore } from '../types.js';
+import type { EgressLogStore, EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [{
   id: '0003-egress-outbox',
@@ -24,6 +24,14 @@ export const OUTBOX_MIGRATIONS: Migration[] = [{
     UNIQUE (record_id, oem, purpose)
   ) STRICT;
   CREATE INDEX egress_outbox_due ON egress_outbox (next_attempt_at) WHERE status = 'pending';`,
+}, {
+  // status gains 'published' (handed to Kafka) and 'blocked' (a send-time check stopped it).
+  id: '0003-egress-outbox-queue',
+  sql: `
+  -- Per-vehicle order: a row is leased only when no earlier row of its vehicle is pending.
+  CREATE INDEX egress_outbox_vehicle ON egress_outbox (oem, pseudonym, id) WHERE status = 'pending';
+  -- The Kafka relay reads pending rows in id order.
+  CREATE INDEX egress_outbox_unpublished ON egress_outbox (id) WHERE status = 'pending';`,
 }];
 
 export interface OutboxWriter {
@@ -35,12 +43,17 @@ export interface OutboxWriter {
   markDead(id: number): void;
 }
 
+const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
+
 export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter {
   const insert = db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Only the head of each vehicle's queue is due: a row waiting on a retry (or leased) holds back
+  // the rows behind it, so the OEM sees each vehicle's records in order even across an outage.
   const leaseDue = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
-      SELECT id FROM egress_outbox WHERE status = 'pending' AND next_attempt_at <= @now AND lease_until <= @now
-      ORDER BY next_attempt_at, id LIMIT @limit)
-    RETURNING id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts`);
+      SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
+        AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
+      ORDER BY o.next_attempt_at, o.id LIMIT @limit)
+    RETURNING ${ROW_COLUMNS}`);
   const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
   const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
   const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
@@ -79,5 +92,43 @@ function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
     fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped), body: r.body, attempts: r.attempts,
+  };
+}
+
+/**
+ * The egress queues' side of the outbox: the Kafka relay's reads and marks, and the one
+ * transaction that settles a batch of delivery outcomes with their egress-log rows (one fsync
+ * for many outcomes, as ingest's group commit does for records).
+ */
+export function sqliteEgressQueue(db: Database.Database, log: Pick<EgressLogStore, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>): EgressQueueStore {
+  const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
+      SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
+    RETURNING ${ROW_COLUMNS}`);
+  const published = db.prepare(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`);
+  const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked' WHERE id = ?`);
+  const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
+  const state = db.prepare(`SELECT status, attempts FROM egress_outbox WHERE id = ?`);
+  const backlog = db.prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status = 'pending'`).pluck();
+
+  const markPublished = db.transaction((ids: readonly number[]) => { for (const id of ids) published.run(id); });
+  // Nested transactions are savepoints in better-sqlite3: the egress-log writes below join this one.
+  const settle = db.transaction((items: Parameters<EgressQueueStore['settleOutbox']>[0]) => {
+    for (const it of items) {
+      switch (it.kind) {
+        case 'delivered': log.recordDelivery(it.outboxId, it.entry); break;
+        case 'failed': log.recordFailedAttempt(it.outboxId, it.entry, it.nextAttemptAt); break;
+        case 'dead': log.recordDeadLetter(it.outboxId, it.entry); break;
+        // Logged as a dead letter would be (the entry says outcome 'blocked'), then marked blocked.
+        case 'blocked': log.recordDeadLetter(it.outboxId, it.entry); blocked.run(it.outboxId); break;
+        case 'deferred': defer.run(it.until, it.outboxId); break;
+      }
+    }
+  });
+  return {
+    leaseUnpublished: (now, limit, leaseMs) => (leaseUnpublished.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox).sort((a, b) => a.id - b.id),
+    markPublished: (ids) => { if (ids.length > 0) markPublished(ids); },
+    outboxState: (id) => state.get(id) as { status: OutboxStatus; attempts: number } | undefined,
+    outboxBacklog: () => backlog.get() as number,
+    settleOutbox: (items) => { if (items.length > 0) settle(items); },
   };
 }

@@ -1,0 +1,44 @@
+/**
+ * Deny by default for every regulator route: a bearer API key of the regulator role, and a
+ * query string with only the parameters the route's schema names.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyRow, ApiRole, Store } from '../../store/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: ApiKeyRow;
+  }
+}
+
+const REALM = 'Bearer realm="shekara-regulator"';
+
+export function installGuard(app: FastifyInstance, store: Pick<Store, 'authenticateApiKey'>, role: ApiRole): void {
+  app.decorateRequest('apiKey', undefined);
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
+    const key = m ? store.authenticateApiKey(m[1]!) : undefined;
+    if (!key) {
+      return reply.code(401).header('www-authenticate', REALM)
+        .send({ code: 'SHK_AUTH_REQUIRED', message: m ? 'unknown or revoked API key' : 'send Authorization: Bearer <API key>' });
+    }
+    if (key.role !== role) {
+      return reply.code(403).send({ code: 'SHK_AUTH_FORBIDDEN', message: `this route needs a ${role} key; key ${key.id} is ${key.role}` });
+    }
+    req.apiKey = key;
+  });
+  // Fastify would silently drop unknown query parameters (removeAdditional); a typo must not
+  // widen a search, so each one is refused by name.
+  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.routeOptions.url === undefined) return; // no such route: the 404/405 answer says so
+    const schema = req.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+    const allowed = Object.keys(schema?.properties ?? {});
+    const unknown = Object.keys((req.query ?? {}) as object).filter((k) => !allowed.includes(k));
+    if (unknown.length > 0) {
+      return reply.code(400).send({
+        code: 'SHK_BAD_REQUEST',
+        message: `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; this route accepts ${allowed.length ? allowed.join(', ') : 'none'}`,
+      });
+    }
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * The audit module's one door: `createAuditLog(cfg, deps)` loads (or on first start creates)
+ * the log's Ed25519 signing key, signs a C2SP checkpoint every `checkpointIntervalMs` while
+ * the log grows, and serves RFC 9162 inclusion and consistency proofs from the store.
+ *
+ * Leaves are appended by the store itself, in the transaction of the outcome they record
+ * (store/sqlite/egress-log.ts); this module never writes an entry.
+ *
+ * Contract: a checkpoint MUST NOT be stored unless the tree it signs is consistent with the
+ * previous checkpoint (RFC 9162 §2.1.4.2, checked before signing); a log that shrank or
+ * forked stops the signer and is logged at error level.
+ */
+import type { AuditConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Store, StoredCheckpoint } from '../store/index.js';
+import { ErrorCodes, ShekaraError } from '../errors.js';
+import { consistencyProof, inclusionProof, verifyConsistency, type LeafHashSource } from './merkle.js';
+import { generateSigningKey, parseSignerKey, signCheckpoint, verifierKeyOf, type NoteSigner } from './checkpoint.js';
+
+export const AUDIT_SIGNER_SECRET = 'egress-log-signer-key';
+
+type AuditStoreDeps = Pick<Store, 'auditTreeSize' | 'auditRoot' | 'auditLeafHash' | 'auditNode' | 'putCheckpoint' | 'latestCheckpoint'
+  | 'getCheckpoint' | 'getSecret' | 'putSecretIfAbsent'>;
+
+export interface AuditDeps {
+  readonly store: AuditStoreDeps;
+  readonly log: Logger;
+  /** Clock for checkpoint timestamps (tests inject one). */
+  readonly now?: () => number;
+}
+
+export interface AuditLog {
+  readonly origin: string;
+  /** `<origin>+<key id>+<base64 key>`: what a regulator needs to check checkpoints. */
+  readonly verifierKey: string;
+  /** Signs a checkpoint now if the log grew since the last one (or none exists); returns the latest. */
+  checkpointNow(): StoredCheckpoint;
+  latestCheckpoint(): StoredCheckpoint | undefined;
+  /** RFC 9162 §2.1.3.1 audit path of leaf `index` in the tree of `treeSize` leaves. */
+  inclusionProof(index: number, treeSize: number): Buffer[];
+  /** RFC 9162 §2.1.4.1 proof that the tree of `size1` leaves is a prefix of the tree of `size2`. */
+  consistencyProof(size1: number, size2: number): Buffer[];
+  close(): void;
+}
+
+/** The log's signer, created and stored in local_secrets on first use. Never logged. */
+export function loadOrCreateSigner(store: Pick<Store, 'getSecret' | 'putSecretIfAbsent'>, origin: string): { signer: NoteSigner; verifierKey: string } {
+  const stored = store.getSecret(AUDIT_SIGNER_SECRET)
+    ?? store.putSecretIfAbsent(AUDIT_SIGNER_SECRET, Buffer.from(generateSigningKey(origin).signerKey, 'utf8'));
+  const signer = parseSignerKey(stored.toString('utf8'));
+  if (signer.name !== origin) {
+    throw new ShekaraError(ErrorCodes.SHK_CONFIG_INVALID,
+      `audit.origin is "${origin}" but this store's egress log is "${signer.name}" (its key and every checkpoint carry that name); set audit.origin back`);
+  }
+  return { signer, verifierKey: verifierKeyOf(signer) };
+}
+
+export function proofSource(store: Pick<Store, 'auditTreeSize' | 'auditLeafHash' | 'auditNode'>): LeafHashSource {
+  return {
+    size: store.auditTreeSize(),
+    leafHash(i) {
+      const h = store.auditLeafHash(i);
+      if (!h) throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `leaf ${i} is missing from the store`, { details: { reason: 'missing-leaf' } });
+      return h;
+    },
+    perfectSubtree: (level, i) => store.auditNode(level, i),
+  };
+}
+
+export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise<AuditLog> {
+  const { store } = deps;
+  const log = deps.log.child({ module: 'audit' });
+  const now = deps.now ?? Date.now;
+  const { signer, verifierKey } = loadOrCreateSigner(store, cfg.origin);
+  let failed: Error | undefined;
+
+  function checkpointNow(): StoredCheckpoint {
+    if (failed) throw failed;
+    const size = store.auditTreeSize();
+    const prev = store.latestCheckpoint();
+    if (prev && prev.size === size) return prev;
+    const root = store.auditRoot();
+    if (prev) {
+      try {
+        if (prev.size > size) {
+          throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `the log shrank from ${prev.size} to ${size} leaves`, { details: { reason: 'log-shrank' } });
+        }
+        // RFC 9162 §2.1.4.2: the new tree must extend the one the last checkpoint signed.
+        if (prev.size > 0) verifyConsistency(prev.size, size, consistencyProof(prev.size, size, proofSource(store)), prev.root, root);
+      } catch (err) {
+        failed = err as Error;
+        log.error({ err, previousSize: prev.size, size }, 'audit: the log is not consistent with its last checkpoint; no more checkpoints are signed');
+        throw err;
+      }
+    }
+    const cp: StoredCheckpoint = { size, root, signedAt: now(), note: signCheckpoint({ origin: cfg.origin, size, rootHash: root }, signer) };
+    store.putCheckpoint(cp);
+    log.debug({ size }, 'audit: checkpoint signed');
+    return cp;
+  }
+
+  checkpointNow();
+  const timer = setInterval(() => {
+    try {
+      checkpointNow();
+    } catch (err) {
+      if (!failed) log.error({ err }, 'audit: signing a checkpoint failed; retried at the next interval');
+    }
+  }, cfg.checkpointIntervalMs);
+  timer.unref();
+
+  return {
+    origin: cfg.origin,
+    verifierKey,
+    checkpointNow,
+    latestCheckpoint: () => store.latestCheckpoint(),
+    inclusionProof: (index, treeSize) => inclusionProof(index, treeSize, proofSource(store)),
+    consistencyProof: (size1, size2) => consistencyProof(size1, size2, proofSource(store)),
+    close() {
+      clearInterval(timer);
+      try {
+        if (!failed) checkpointNow(); // what was appended before shutdown is signed too
+      } catch { /* logged above */ }
+    },
+  };
+}

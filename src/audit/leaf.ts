@@ -1,0 +1,116 @@
+/**
+ * The egress log's leaves: what one entry says, and the exact bytes that are hashed.
+ *
+ * Leaf bytes = canonical JSON of the entry object (docs/audit.md "Leaf format"):
+ *   - UTF-8, no whitespace, object keys sorted by code point, at every depth;
+ *   - values are strings, safe integers, booleans, null, arrays and objects only: no
+ *     fractions or exponents, so every language prints each number the same way;
+ *   - strings escaped as JSON.stringify (ECMA-262 §25.5.2.2) does, which is what Python's
+ *     `json.dumps(o, sort_keys=True, separators=(',', ':'), ensure_ascii=False)` prints too.
+ * Leaf hash = SHA-256(0x00 ‖ leaf bytes), RFC 9162 §2.1.1.
+ *
+ * Every leaf has `v` (format version), `kind` and `index` (its position in the tree), so new
+ * kinds (downlink commands, consent grants and revocations) fit without a new format: the
+ * verifier hashes any kind the same way. A leaf never holds personal data: no VIN, no
+ * payload, only the vehicle pseudonym and the payload's SHA-256.
+ */
+import { ErrorCodes, ShekaraError } from '../errors.js';
+import { leafHash } from './merkle.js';
+
+export const LEAF_VERSION = 1;
+
+export type LeafKind = 'egress' | 'access';
+
+export type CanonicalValue = string | number | boolean | null | readonly CanonicalValue[] | { readonly [k: string]: CanonicalValue };
+
+/** Canonical JSON text of `value` (see the file comment). Throws on floats and undefined. */
+export function canonicalJson(value: unknown, path = '$'): string {
+  // Fast path for the common leaf shape — one object of scalars and arrays of scalars: the
+  // engine's JSON.stringify with the sorted key list prints exactly the canonical form.
+  if (path === '$' && isFlatLeaf(value)) return JSON.stringify(value, Object.keys(value).sort(byCodePoint));
+  return canonicalSlow(value, path);
+}
+
+function isFlatLeaf(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const scalar = (v: unknown) => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
+  for (const v of Object.values(value)) {
+    if (scalar(v)) continue;
+    if (!Array.isArray(v) || !v.every(scalar)) return false;
+  }
+  return true;
+}
+
+function canonicalSlow(value: unknown, path: string): string {
+  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw leafError(`${path}: ${value} is not a safe integer; leaves hold integers only`);
+    return String(value);
+  }
+  if (Array.isArray(value)) return `[${value.map((v, i) => canonicalSlow(v, `${path}[${i}]`)).join(',')}]`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value as object).sort(byCodePoint);
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalSlow((value as Record<string, unknown>)[k], `${path}.${k}`)}`).join(',')}}`;
+  }
+  throw leafError(`${path}: a ${typeof value} cannot be in a leaf`);
+}
+
+/** The bytes that are hashed for `entry`. */
+export function leafBytes(entry: Readonly<Record<string, unknown>>): Buffer {
+  return Buffer.from(canonicalJson(entry), 'utf8');
+}
+
+/** SHA-256(0x00 ‖ canonical JSON of `entry`). */
+export function entryLeafHash(entry: Readonly<Record<string, unknown>>): Buffer {
+  return leafHash(leafBytes(entry));
+}
+
+/** What an egress-log row holds, as the leaf needs it. */
+export interface EgressLeafSource {
+  readonly seq: number;
+  readonly at: number;
+  readonly oem: string;
+  readonly destination: string;
+  readonly destinationIp: string | null;
+  readonly destinationCountry: string | null;
+  readonly recordId: string;
+  readonly pseudonym: string;
+  readonly purpose: string;
+  readonly policyHash: string;
+  readonly fieldsSent: readonly string[];
+  readonly fieldsDropped: readonly string[];
+  readonly payloadSha256: string | null;
+  readonly payloadBytes: number | null;
+  readonly outcome: string;
+  readonly attempt: number;
+  readonly httpStatus: number | null;
+  readonly error: string | null;
+}
+
+/** The leaf object of one delivery, failed attempt, dead letter or blocked attempt. */
+export function egressLeaf(r: EgressLeafSource, index: number): Record<string, CanonicalValue> {
+  return {
+    v: LEAF_VERSION, kind: 'egress', index, seq: r.seq, at: r.at,
+    oem: r.oem, destination: r.destination, destinationIp: r.destinationIp, destinationCountry: r.destinationCountry,
+    recordId: r.recordId, pseudonym: r.pseudonym, purpose: r.purpose, policyHash: r.policyHash,
+    fieldsSent: [...r.fieldsSent], fieldsDropped: [...r.fieldsDropped],
+    payloadSha256: r.payloadSha256, payloadBytes: r.payloadBytes,
+    outcome: r.outcome, attempt: r.attempt, httpStatus: r.httpStatus, error: r.error,
+  };
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const byCodePoint = (a: string, b: string): number => {
+  // Code-point order (not UTF-16 unit order), so Python's sorted() agrees for any key. Without
+  // surrogates (every key Shekara writes) the two orders are the same and the fast path applies.
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  const x = [...a].map((c) => c.codePointAt(0)!);
+  const y = [...b].map((c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+};
+
+function leafError(message: string): ShekaraError {
+  return new ShekaraError(ErrorCodes.SHK_AUDIT_EXPORT, message, { details: { reason: 'not-canonical' } });
+}

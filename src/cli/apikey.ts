@@ -1,0 +1,44 @@
+import { loadConfigFile } from '../config/load.js';
+import { createStore } from '../store/index.js';
+import { ShekaraError } from '../errors.js';
+import type { ApiRole } from '../store/index.js';
+
+const ROLES: readonly ApiRole[] = ['regulator', 'operator', 'oem', 'owner-app'];
+
+export async function apikeyCreateCommand(opts: { config?: string; role: string; label?: string }): Promise<void> {
+  if (!ROLES.includes(opts.role as ApiRole)) {
+    throw new ShekaraError('SHK_CONFIG_INVALID', `--role ${opts.role}: one of ${ROLES.join(', ')}`);
+  }
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir);
+  try {
+    const { id, key } = store.createApiKey({ role: opts.role as ApiRole, label: opts.label ?? '', now: Date.now() });
+    process.stdout.write(`created ${opts.role} key ${id}${opts.label ? ` (${opts.label})` : ''}\n  key (shown once; only its hash is stored): ${key}\n  use it as: Authorization: Bearer ${key}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+export async function apikeyListCommand(opts: { config?: string }): Promise<void> {
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir);
+  try {
+    for (const k of store.listApiKeys()) {
+      const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
+      process.stdout.write(`${k.id}\t${k.role}\t${new Date(k.createdAt).toISOString()}\t${state}\t${k.label}\n`);
+    }
+  } finally {
+    store.close();
+  }
+}
+
+export async function apikeyRevokeCommand(id: string, opts: { config?: string }): Promise<void> {
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir);
+  try {
+    if (!store.revokeApiKey(id, Date.now())) throw new ShekaraError('SHK_CONFIG_INVALID', `no active API key ${id} (see \`shekara apikey list\`)`);
+    process.stdout.write(`revoked ${id}\n`);
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { loadConfigFile } from '../config/load.js';
+import { createStore } from '../store/index.js';
+import { loadOrCreateSigner } from '../audit/index.js';
+import { exportLines } from '../audit/export.js';
+import { ShekaraError } from '../errors.js';
+
+/** Prints the egress log's verifier key (creating the signing key if the gateway never ran). */
+export async function auditPubkeyCommand(opts: { config?: string }): Promise<void> {
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir);
+  try {
+    process.stdout.write(`${loadOrCreateSigner(store, config.audit.origin).verifierKey}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+/** Prints a stored checkpoint note (the latest, or the one of --size). */
+export async function auditCheckpointCommand(opts: { config?: string; size?: number }): Promise<void> {
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir);
+  try {
+    const cp = opts.size === undefined ? store.latestCheckpoint() : store.getCheckpoint(opts.size);
+    if (!cp) throw new ShekaraError('SHK_CONFIG_INVALID', opts.size === undefined ? 'no checkpoint has been signed yet: start the gateway once' : `no checkpoint of size ${opts.size}`);
+    process.stdout.write(cp.note);
+  } finally {
+    store.close();
+  }
+}
+
+/** Writes the verifiable export (every leaf up to a checkpoint's size) to --out or stdout. */
+export async function auditExportCommand(opts: { config?: string; size?: number; out?: string }): Promise<void> {
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir);
+  try {
+    const size = opts.size ?? store.latestCheckpoint()?.size ?? 0;
+    if (size > store.auditTreeSize()) throw new ShekaraError('SHK_CONFIG_INVALID', `--size ${size} is beyond the tree (${store.auditTreeSize()} leaves)`);
+    const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+    for await (const line of exportLines(store, size)) if (!out.write(line)) await once(out, 'drain');
+    if (opts.out) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
+    process.stderr.write(`exported ${size} leaves${opts.out ? ` to ${opts.out}` : ''}\n`);
+  } finally {
+    store.close();
+  }
+}

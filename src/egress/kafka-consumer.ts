@@ -1,0 +1,132 @@
+/**
+ * The egress workers in Kafka mode: one consumer group per OEM. Each partition is consumed in
+ * order; inside a fetched batch, different vehicles are delivered concurrently (bounded by
+ * `concurrency`) and one vehicle's messages strictly one after another. A failed delivery is
+ * retried in place after a backoff, holding back the vehicle's later messages (order kept).
+ *
+ * Contract: an offset MUST be committed only after the outcome of every message below it is
+ * durable in the store (settler resolved). A message whose row the store has already settled
+ * (a redelivery after a crash or rebalance) is skipped, not sent again. After maxAttempts a
+ * message is copied to the OEM's dead-letter topic (acks=all) and then settled as dead.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Store } from '../store/index.js';
+import type { Logger } from '../log.js';
+import type { DeliveryWorker } from './worker.js';
+import type { Settler } from './settler.js';
+import { HEADER_OUTBOX_ID, type QueuedRow } from './kafka-relay.js';
+
+export interface OemConsumerConfig { readonly groupId: string; readonly topic: string; readonly dlqTopic: string; readonly concurrency: number; readonly partitions: number; readonly maxWaitTimeMs: number; readonly sessionTimeoutMs: number }
+
+export interface OemConsumer { readonly inFlight: number; close(): Promise<void> }
+
+export async function startOemConsumer(
+  cfg: OemConsumerConfig,
+  deps: { kafka: Kafka; producer: Producer; store: Pick<Store, 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger },
+): Promise<OemConsumer> {
+  const { log } = deps;
+  let closing = false;
+  let inFlight = 0;
+  const wakers = new Set<() => void>();
+  /** A sleep that ends early when the consumer closes or its batch goes stale. */
+  const pause = (ms: number) => new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(t); wakers.delete(done); resolve(); };
+    const t = setTimeout(done, ms);
+    wakers.add(done);
+  });
+
+  const consumer: Consumer = deps.kafka.consumer({
+    groupId: cfg.groupId, maxWaitTimeInMs: cfg.maxWaitTimeMs,
+    sessionTimeout: cfg.sessionTimeoutMs, heartbeatInterval: Math.floor(cfg.sessionTimeoutMs / 5),
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: cfg.topic, fromBeginning: true });
+
+  /**
+   * Delivers one message (retrying in place). Returns false when abandoned; otherwise the
+   * promise of its outcome being durable. A delivered or blocked outcome is not awaited here:
+   * the vehicle's next message may go while the commit is under way (order of delivery is
+   * what the OEM sees), and eachBatch awaits every outcome before it resolves any offset.
+   */
+  async function handle(m: KafkaMessage, abandoned: () => boolean): Promise<{ durable: Promise<void> } | false> {
+    const id = Number(m.headers?.[HEADER_OUTBOX_ID]?.toString());
+    const state = deps.store.outboxState(id);
+    if (!state || (state.status !== 'pending' && state.status !== 'published')) return { durable: Promise.resolve() };
+    let row = { ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow), id, attempts: state.attempts };
+    for (;;) {
+      if (abandoned()) return false;
+      inFlight += 1;
+      try {
+        const outcome = await deps.worker(row);
+        if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
+        if (outcome.kind === 'dead') {
+          await deps.producer.send({
+            topic: cfg.dlqTopic, acks: -1,
+            messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
+          });
+        }
+        const durable = deps.settler.settle(outcome);
+        if (outcome.kind === 'delivered') return { durable };
+        await durable;
+        if (outcome.kind === 'dead') log.error({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, error: outcome.entry.error }, 'egress: dead-lettered');
+        else if (outcome.kind === 'blocked') log.warn({ recordId: row.recordId, oem: row.oem, error: outcome.entry.error }, 'egress: blocked at send time');
+        if (outcome.kind !== 'failed') return { durable };
+        log.warn({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, retryInMs: outcome.retryInMs, error: outcome.entry.error }, 'egress: delivery failed, will retry');
+        row = { ...row, attempts: row.attempts + 1 };
+        await pause(outcome.retryInMs ?? 100);
+      } finally {
+        inFlight -= 1;
+      }
+    }
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const abandoned = () => closing || !isRunning() || isStale();
+    const chains = new Map<string, KafkaMessage[]>();
+    for (const m of batch.messages) {
+      const key = m.key?.toString('utf8') ?? '';
+      let c = chains.get(key);
+      if (!c) chains.set(key, (c = []));
+      c.push(m);
+    }
+    const settled = new Set<string>();
+    const durable: Promise<void>[] = [];
+    const beat = setInterval(() => { heartbeat().catch(() => undefined); if (abandoned()) wakers.forEach((w) => w()); }, 1_000);
+    try {
+      const queue = [...chains.values()];
+      const lane = async () => {
+        for (let chain = queue.shift(); chain; chain = queue.shift()) {
+          for (const m of chain) {
+            const outcome = await handle(m, abandoned);
+            if (outcome === false) return;
+            durable.push(outcome.durable.then(() => { settled.add(m.offset); }));
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(cfg.concurrency, queue.length) }, lane));
+    } finally {
+      clearInterval(beat);
+      const results = await Promise.allSettled(durable);
+      // Resolve only the prefix of the batch whose outcomes are all durable.
+      let last: string | undefined;
+      for (const m of batch.messages) { if (!settled.has(m.offset)) break; last = m.offset; }
+      if (last !== undefined) resolveOffset(last);
+      // A store failure: the batch is fetched again from the last resolved offset.
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+    await commitOffsetsIfNecessary();
+  }
+
+  await consumer.run({ autoCommit: true, autoCommitInterval: 1_000, eachBatchAutoResolve: false, partitionsConsumedConcurrently: cfg.partitions, eachBatch });
+  consumer.on(consumer.events.CRASH, (e) => log.warn({ error: e.payload.error?.message, restart: e.payload.restart }, 'egress consumer crashed'));
+
+  return {
+    get inFlight() { return inFlight; },
+    async close() {
+      closing = true;
+      wakers.forEach((w) => w());
+      await consumer.disconnect().catch((err) => log.warn({ err }, 'egress consumer: disconnect failed'));
+    },
+  };
+}

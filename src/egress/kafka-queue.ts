@@ -1,0 +1,95 @@
+/**
+ * Kafka as the egress queue: per-OEM topics `{prefix}egress.{oem}` (+ `.dlq`), created at
+ * start (brokers run with auto.create.topics.enable=false, as locked-down clusters do), the
+ * outbox relay (kafka-relay.ts) and one consumer group per OEM (kafka-consumer.ts).
+ */
+import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import type { KafkaQueueConfig } from '../config/schema.js';
+import type { Store } from '../store/index.js';
+import type { Logger } from '../log.js';
+import { ShekaraError } from '../errors.js';
+import type { DeliveryWorker } from './worker.js';
+import type { Settler } from './settler.js';
+import type { EgressQueue } from './queue.js';
+import { startRelay } from './kafka-relay.js';
+import { startOemConsumer, type OemConsumer } from './kafka-consumer.js';
+
+export const topicOf = (prefix: string, oem: string): string => `${prefix}egress.${oem}`;
+export const dlqTopicOf = (prefix: string, oem: string): string => `${prefix}egress.${oem}.dlq`;
+
+export interface KafkaQueueOptions {
+  readonly kafka: KafkaQueueConfig;
+  readonly concurrency: number;
+  readonly pollIntervalMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export async function startKafkaQueue(
+  cfg: KafkaQueueOptions,
+  deps: { oems: readonly string[]; store: Pick<Store, 'leaseUnpublished' | 'markPublished' | 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number },
+): Promise<EgressQueue> {
+  const k = cfg.kafka;
+  const log = deps.log.child({ component: 'kafka' });
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // we pass keys; the default partitioner is the one we want
+  const kafka = new Kafka({
+    clientId: k.clientId, brokers: [...k.brokers], connectionTimeout: 3_000, requestTimeout: cfg.requestTimeoutMs,
+    retry: { initialRetryTime: 200, maxRetryTime: 3_000, retries: 10 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      // kafkajs reports transient states (coordinator moving, broker restarting) as errors; ours
+      // are the outcomes that matter, so its own lines go one level down.
+      (level <= logLevel.ERROR ? log.warn : log.info).call(log, { namespace, error: rest.error }, `kafkajs: ${message}`);
+    },
+  });
+
+  const admin = kafka.admin();
+  const producer: Producer = kafka.producer({
+    idempotent: true, maxInFlightRequests: k.maxInFlightRequests,
+    // An idempotent producer retries until the broker answers (kafkajs warns if limited).
+    retry: { initialRetryTime: 200, maxRetryTime: 3_000, retries: Number.MAX_SAFE_INTEGER },
+  });
+  const consumers: OemConsumer[] = [];
+  try {
+    await admin.connect();
+    const topics = deps.oems.flatMap((oem) => [topicOf(k.topicPrefix, oem), dlqTopicOf(k.topicPrefix, oem)]);
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: k.partitions, replicationFactor: k.replicationFactor })),
+      });
+    }
+    await admin.disconnect();
+    await producer.connect();
+    for (const oem of deps.oems) {
+      consumers.push(await startOemConsumer({
+        groupId: `${k.topicPrefix}egress.${oem}`, topic: topicOf(k.topicPrefix, oem), dlqTopic: dlqTopicOf(k.topicPrefix, oem),
+        concurrency: cfg.concurrency, partitions: k.partitions, maxWaitTimeMs: k.maxWaitTimeMs, sessionTimeoutMs: k.sessionTimeoutMs,
+      }, { kafka, producer, store: deps.store, worker: deps.worker, settler: deps.settler, log }));
+    }
+  } catch (cause) {
+    await Promise.all(consumers.map((c) => c.close()));
+    await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+    throw new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, { cause, retriable: true });
+  }
+
+  const relay = startRelay(
+    { relayBatchSize: k.relayBatchSize, relayLingerMs: k.relayLingerMs, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
+    { producer, store: deps.store, topicOf: (oem) => topicOf(k.topicPrefix, oem), log, now: deps.now },
+  );
+  relay.wake(); // rows left pending by an earlier run
+  log.info({ brokers: k.brokers, oems: deps.oems }, 'egress: Kafka queue started');
+
+  return {
+    kind: 'kafka',
+    wake: () => relay.wake(),
+    get inFlight() { return consumers.reduce((n, c) => n + c.inFlight, 0); },
+    async close() {
+      await relay.close();
+      await Promise.all(consumers.map((c) => c.close()));
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}

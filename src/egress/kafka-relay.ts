@@ -1,0 +1,104 @@
+/**
+ * The outbox relay: publishes outbox rows to the OEM's Kafka topic, then marks them published.
+ * Idempotent producer with acks=all (KIP-98: with idempotence and at most 5 requests in flight
+ * the broker keeps each partition in send order, without duplicates from producer retries);
+ * message key = vehicle pseudonym, so one vehicle's records stay in one partition, in order.
+ * Batches are bounded by size (relayBatchSize rows) and time (relayLingerMs), and one batch is
+ * in flight at a time.
+ *
+ * Contract: a row MUST be marked published only after the broker acknowledged it (acks=all).
+ * A crash between the acknowledgement and the mark publishes it again: at-least-once, same
+ * record id in the header, and the consumer skips a row the store already settled.
+ */
+import type { Producer, Message } from 'kafkajs';
+import type { OutboxRow, Store } from '../store/index.js';
+import type { Logger } from '../log.js';
+import { backoffDelay } from './retry.js';
+
+export const HEADER_RECORD_ID = 'shekara-record-id';
+export const HEADER_OUTBOX_ID = 'shekara-outbox-id';
+
+/** What travels in a Kafka message: the row as the worker needs it, minus its attempt count. */
+export type QueuedRow = Omit<OutboxRow, 'attempts'>;
+
+export function toMessage(row: OutboxRow): Message {
+  const { attempts: _attempts, ...rest } = row;
+  return {
+    key: row.pseudonym,
+    value: JSON.stringify(rest),
+    headers: { [HEADER_RECORD_ID]: row.recordId, [HEADER_OUTBOX_ID]: String(row.id), 'shekara-purpose': row.purpose },
+  };
+}
+
+export interface RelayConfig { readonly relayBatchSize: number; readonly relayLingerMs: number; readonly pollIntervalMs: number; readonly requestTimeoutMs: number }
+
+export interface Relay { wake(): void; close(): Promise<void> }
+
+export function startRelay(
+  cfg: RelayConfig,
+  deps: { producer: Producer; store: Pick<Store, 'leaseUnpublished' | 'markPublished'>; topicOf: (oem: string) => string; log: Logger; now: () => number },
+): Relay {
+  const { log, now } = deps;
+  const leaseMs = Math.max(30_000, cfg.requestTimeoutMs * 3);
+  let closing = false;
+  let woken: (() => void) | undefined;
+  let wakeFlag = false;
+  const wait = (ms: number) => new Promise<void>((resolve) => {
+    if (wakeFlag || closing) { wakeFlag = false; return resolve(); }
+    const t = setTimeout(() => { woken = undefined; resolve(); }, ms);
+    woken = () => { clearTimeout(t); woken = undefined; wakeFlag = false; resolve(); };
+  });
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+  async function publish(rows: OutboxRow[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const row of rows) {
+      const topic = deps.topicOf(row.oem);
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push(toMessage(row));
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.producer.sendBatch({ acks: -1, timeout: cfg.requestTimeoutMs, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        deps.store.markPublished(rows.map((r) => r.id));
+        return;
+      } catch (err) {
+        if (closing) return; // the rows stay pending; the next start publishes them
+        const delay = backoffDelay(attempt, { initialBackoffMs: 200, maxBackoffMs: 5_000 });
+        log.warn({ err: (err as Error).message, rows: rows.length, retryInMs: delay }, 'egress relay: Kafka did not acknowledge; retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  const done = (async () => {
+    let full = false;
+    while (!closing) {
+      if (!full) {
+        await wait(cfg.pollIntervalMs);
+        if (closing) break;
+        if (cfg.relayLingerMs > 0) await sleep(cfg.relayLingerMs); // let a batch fill
+      }
+      let rows: OutboxRow[];
+      try {
+        rows = deps.store.leaseUnpublished(now(), cfg.relayBatchSize, leaseMs);
+      } catch (err) {
+        log.error({ err }, 'egress relay: could not read the outbox');
+        full = false;
+        continue;
+      }
+      full = rows.length === cfg.relayBatchSize;
+      if (rows.length > 0) await publish(rows);
+    }
+  })();
+
+  return {
+    wake() { if (woken) woken(); else wakeFlag = true; },
+    async close() {
+      closing = true;
+      woken?.();
+      await Promise.race([done, sleep(cfg.requestTimeoutMs)]);
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * The egress queue, one interface with two backends: the local durable queue (the outbox
+ * table, local-queue.ts) and Apache Kafka (kafka-queue.ts). Both pass test/egress/conformance.
+ *
+ * Contract for every backend:
+ *  - at-least-once: a row committed to the outbox MUST reach a settled outcome (delivered,
+ *    dead-lettered, blocked); a crash at any point MUST NOT lose it, and MAY deliver it again
+ *    with the same record id (the Idempotency-Key);
+ *  - a message MUST NOT be let go of (Kafka offset committed, lease forgotten) before its
+ *    outcome and egress-log row are durable in the store;
+ *  - per (OEM, vehicle pseudonym), rows are delivered in outbox order, also across retries.
+ */
+export interface EgressQueue {
+  readonly kind: 'local' | 'kafka';
+  /** New outbox rows were committed: look now rather than at the next poll. */
+  wake(): void;
+  /** Messages being delivered right now. */
+  readonly inFlight: number;
+  /** Stops taking new messages and waits (bounded) for those in flight. */
+  close(): Promise<void>;
+}

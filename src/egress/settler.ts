@@ -1,0 +1,48 @@
+/**
+ * Group commit of delivery outcomes: outcomes that arrive together are written in one store
+ * transaction (one fsync; at synchronous=FULL the fsync, not the SQL, bounds outcomes/s).
+ * Idle, an outcome is flushed at once (microtask): the log says what the OEM saw without delay.
+ * Busy (a flush within the last BUSY_MS), flushes wait for setImmediate, so every response that
+ * arrived in the same poll phase shares one commit.
+ *
+ * Contract: the promise returned by `settle` MUST resolve only after the outcome and its
+ * egress-log row are durable; queues MUST NOT commit a Kafka offset or let a lease lapse into
+ * "done" before it resolves. If the store throws, every outcome of that batch rejects.
+ */
+import type { EgressSettlement, Store } from '../store/index.js';
+
+export interface Settler {
+  settle(item: EgressSettlement): Promise<void>;
+}
+
+const BUSY_MS = 5;
+
+export function createSettler(store: Pick<Store, 'settleOutbox'>, maxBatch = 512): Settler {
+  let lastFlush = -Infinity;
+  let queue: { item: EgressSettlement; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(maxBatch);
+      try {
+        store.settleOutbox(batch.map((w) => w.item));
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+        continue;
+      }
+      for (const w of batch) w.resolve();
+    }
+    lastFlush = performance.now();
+  };
+  return {
+    settle: (item) => new Promise<void>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (scheduled) return;
+      scheduled = true;
+      if (performance.now() - lastFlush < BUSY_MS) setImmediate(flush);
+      else queueMicrotask(flush);
+    }),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * One delivery attempt of one outbox row, whatever queue it came from: consent re-check,
+ * circuit breaker, destination check, HTTP delivery — and the outcome, as a settlement the
+ * queue makes durable (with its egress-log row) before it lets go of the message.
+ * Nothing is sent unless every check passed just before sending; nothing is dropped silently.
+ */
+import type { EgressLogEntry, EgressSettlement, OutboxRow } from '../store/index.js';
+import type { OemConfig } from '../config/schema.js';
+import { backoffDelay, type BackoffConfig } from './retry.js';
+import { checkDestination, type CheckedAddress, type DestinationVerdict, type Resolver } from './destination.js';
+import type { DeliveryResult, Transport } from './deliver.js';
+import type { Breaker } from './breaker.js';
+
+export interface WorkerConfig extends BackoffConfig { readonly maxAttempts: number }
+
+export interface OemRoute {
+  readonly oem: OemConfig;
+  readonly endpoint: URL;
+  readonly transport: Transport;
+  readonly breaker: Breaker;
+}
+
+export interface WorkerDeps {
+  readonly routes: ReadonlyMap<string, OemRoute>;
+  /** Consent re-check, just before sending. false → blocked and logged, nothing sent. */
+  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  readonly resolve: Resolver;
+  readonly now: () => number;
+}
+
+/** A settlement, plus when a failed row is due again (for queues that retry in place). */
+export type AttemptOutcome = EgressSettlement & { readonly retryInMs?: number };
+
+export type DeliveryWorker = (row: OutboxRow) => Promise<AttemptOutcome>;
+
+/**
+ * How long one resolution + classification of an OEM's host is reused. Safe against DNS
+ * rebinding: the transport connects only to the address the verdict names, never re-resolving.
+ */
+const VERDICT_TTL_MS = 5_000;
+
+export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): DeliveryWorker {
+  const { now } = deps;
+  const verdicts = new Map<string, { at: number; verdict: Promise<DestinationVerdict> }>();
+  const destinationOf = (route: OemRoute): Promise<DestinationVerdict> => {
+    const hit = verdicts.get(route.oem.id);
+    if (hit && now() - hit.at < VERDICT_TTL_MS) return hit.verdict;
+    const verdict = checkDestination(route.endpoint, route.oem, deps.resolve);
+    verdicts.set(route.oem.id, { at: now(), verdict });
+    // A name that did not resolve is asked again next time, not remembered.
+    void verdict.then((v) => { if (!v.ok && v.error.code === 'SHK_EGRESS_DEST_UNRESOLVED') verdicts.delete(route.oem.id); });
+    return verdict;
+  };
+  return async (row) => {
+    const attempt = row.attempts + 1;
+    const route = deps.routes.get(row.oem);
+    const entry = (outcome: EgressLogEntry['outcome'], target: CheckedAddress | null, status: number | null, error: string | null): EgressLogEntry => ({
+      at: now(), oem: row.oem, destination: route?.endpoint.host ?? '(none)',
+      destinationIp: target?.address ?? null, destinationCountry: target?.country ?? null,
+      recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash,
+      fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped, outcome, attempt, httpStatus: status, error,
+    });
+    if (!route) {
+      return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
+    }
+    if (!deps.isStillAllowed(row)) {
+      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
+    }
+    const until = route.breaker.blockedUntil(now());
+    if (until !== undefined) return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };
+
+    const verdict = await destinationOf(route);
+    let result: DeliveryResult;
+    let target: CheckedAddress | null = verdict.target;
+    if (!verdict.ok) {
+      if (verdict.error.code === 'SHK_EGRESS_DEST_COUNTRY') {
+        route.breaker.success(); // not the OEM's fault; the breaker measures its availability
+        return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', target, null, `${verdict.error.code}: ${verdict.error.message}`) };
+      }
+      result = { ok: false, status: null, error: `${verdict.error.code}: ${verdict.error.message}`, retriable: verdict.error.retriable };
+      target = null;
+    } else {
+      result = await route.transport(route.endpoint, verdict.target, row);
+    }
+
+    if (result.ok) {
+      route.breaker.success();
+      return { kind: 'delivered', outboxId: row.id, entry: entry('delivered', target, result.status, null) };
+    }
+    if (result.retriable) route.breaker.failure(now());
+    if (!result.retriable || attempt >= cfg.maxAttempts) {
+      return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', target, result.status, result.error) };
+    }
+    const delay = backoffDelay(attempt, cfg);
+    return { kind: 'failed', outboxId: row.id, entry: entry('failed', target, result.status, result.error), nextAttemptAt: now() + delay, retryInMs: delay };
+  };
+}

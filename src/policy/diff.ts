@@ -1,0 +1,48 @@
+/**
+ * What a policy change opens or closes: purposes and field rules added or removed, transforms
+ * changed, and record-level rules loosened or tightened. For review before activation.
+ */
+import type { CompiledPolicy, CompiledPurpose } from './compile.js';
+
+export type Effect = 'opens' | 'closes' | 'changes';
+export interface DiffLine { readonly effect: Effect; readonly purpose: string; readonly what: string }
+
+export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): DiffLine[] {
+  const out: DiffLine[] = [];
+  const before = new Map(a.purposes.map((p) => [p.id, p]));
+  const after = new Map(b.purposes.map((p) => [p.id, p]));
+  for (const [id, p] of after) {
+    const old = before.get(id);
+    if (!old) {
+      const sends = Object.entries(p.rules).filter(([, r]) => r !== 'drop').map(([s]) => s);
+      out.push({ effect: 'opens', purpose: id, what: `new purpose, sends ${sends.join(', ') || 'nothing'}` });
+    } else {
+      diffPurpose(old, p, out);
+    }
+  }
+  for (const id of before.keys()) if (!after.has(id)) out.push({ effect: 'closes', purpose: id, what: 'purpose removed' });
+  const zonesA = new Set(a.zones.map((z) => z.name));
+  const zonesB = new Set(b.zones.map((z) => z.name));
+  for (const z of zonesA) if (!zonesB.has(z)) out.push({ effect: 'opens', purpose: '*', what: `sensitive zone "${z}" removed` });
+  for (const z of zonesB) if (!zonesA.has(z)) out.push({ effect: 'closes', purpose: '*', what: `sensitive zone "${z}" added` });
+  return out;
+}
+
+function diffPurpose(a: CompiledPurpose, b: CompiledPurpose, out: DiffLine[]): void {
+  const push = (effect: Effect, what: string) => out.push({ effect, purpose: b.id, what });
+  for (const [sel, rule] of Object.entries(b.rules)) {
+    const old = a.rules[sel];
+    if (old === undefined) { if (rule !== 'drop') push('opens', `${sel}: ${rule}`); }
+    else if (old !== rule) push(rule === 'drop' ? 'closes' : old === 'drop' ? 'opens' : 'changes', `${sel}: ${old} → ${rule}`);
+  }
+  for (const [sel, rule] of Object.entries(a.rules)) if (!(sel in b.rules) && rule !== 'drop') push('closes', `${sel}: ${rule} removed`);
+  if (a.consentRequired !== b.consentRequired) push(b.consentRequired ? 'closes' : 'opens', `consent required: ${a.consentRequired} → ${b.consentRequired}`);
+  if (a.minIntervalMs !== b.minIntervalMs) push(b.minIntervalMs > a.minIntervalMs ? 'closes' : 'opens', `minimum interval: ${a.minIntervalMs} ms → ${b.minIntervalMs} ms`);
+  if (a.timeBucketMs !== b.timeBucketMs) push(b.timeBucketMs > a.timeBucketMs ? 'closes' : 'opens', `time bucket: ${a.timeBucketMs} ms → ${b.timeBucketMs} ms`);
+  const trip = (p: CompiledPurpose) => (p.trip ? `${p.trip.radiusMeters} m` : 'off');
+  if (trip(a) !== trip(b)) push(!b.trip || (a.trip && b.trip.radiusMeters < a.trip.radiusMeters) ? 'opens' : 'closes', `trip-endpoint suppression: ${trip(a)} → ${trip(b)}`);
+  const k = (p: CompiledPurpose) => p.kAnonymity?.k ?? 0;
+  if (k(a) !== k(b)) push(k(b) < k(a) ? 'opens' : 'closes', `k-anonymity: k ${k(a) || 'off'} → ${k(b) || 'off'}`);
+  if (a.legalBasis !== b.legalBasis) push('changes', `legal basis: ${a.legalBasis ?? '(none)'} → ${b.legalBasis ?? '(none)'}`);
+  if (a.retention !== b.retention) push('changes', `retention: ${a.retention ?? '(none)'} → ${b.retention ?? '(none)'}`);
+}

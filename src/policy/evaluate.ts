@@ -1,0 +1,248 @@
+/**
+ * The hot path: one compiled policy applied to one record, per purpose. Stateful rules keep
+ * their state here, in memory, per evaluator (one per OEM and policy version):
+ * trip-endpoint hold-back, minimum interval per vehicle, k-anonymity counts.
+ *
+ * Order per purpose, and why:
+ *  1. trip tracking and k-anonymity counting see EVERY record with a position, before any
+ *     gate, so down-sampling or a missing consent cannot hide a trip start or a vehicle;
+ *  2. consent, then minimum interval: a purpose that may not send stops here;
+ *  3. fields, deny by default: only named paths (wildcards never select the VIN, the raw
+ *     position or account data);
+ *  4. the position last: sensitive zones, trip endpoints, then generalization with k-anonymity.
+ */
+import type { CanonicalRecord, Projection, SignalValue } from '../record.js';
+import type { ConsentStore } from '../store/types.js';
+import type { CompiledPolicy, CompiledPurpose, CompiledRule } from './compile.js';
+import type { TransformContext } from './transforms/index.js';
+import { H3_CELL, GRID_CELL } from './transforms/index.js';
+import { VIN_PATH } from './selectors.js';
+import { LAT, LON, type Point } from './geo.js';
+import { TripTracker, TRIP_REASONS, type TripVerdict } from './trip.js';
+import { CellCounter } from './kanon.js';
+import { containsVin } from './vin-guard.js';
+import { CONTAINS_VIN, FieldDecisions, NOT_LISTED, NOT_LISTED_ACCOUNT, NOT_LISTED_VIN, TRANSFORM_DECLINED, UNKNOWN_KEY, interned, type FieldDecision } from './decision.js';
+
+const IGNITION = 'Vehicle.LowVoltageSystemState';
+const SPEED = 'Vehicle.Speed';
+const LOCATION_OUTPUTS = new Set([LAT, LON, H3_CELL, GRID_CELL]);
+
+/** The consent registry as the policy sees it. */
+export type ConsentLookup = Pick<ConsentStore, 'isConsentGranted'>;
+
+/** A purpose that produced nothing for a record, and why (dry runs print these). */
+export interface Withheld { readonly recordId: string; readonly purpose: string; readonly reason: string }
+
+export interface Evaluator {
+  readonly policy: CompiledPolicy;
+  /** Appends this record's projections, and earlier held ones now released, to `out`. */
+  evaluate(record: CanonicalRecord, vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[]): void;
+  /** Projections held back (trip endpoints) right now. */
+  readonly held: number;
+}
+
+/** What every purpose reads of a record, computed once per record. */
+interface RecordView {
+  readonly keys: readonly string[];
+  readonly values: readonly SignalValue[];
+  /** rules[i][purpose]: the rule for keys[i], or null. */
+  readonly rules: readonly (readonly (CompiledRule | null)[])[];
+  readonly accountKeys: readonly string[];
+  /** `$unknown.KEY` for each unknown payload key. */
+  readonly unknown: readonly string[];
+}
+
+export function createEvaluator(policy: CompiledPolicy, consent?: ConsentLookup): Evaluator {
+  const purposes = policy.purposes.map((p) => purposeEvaluator(policy, p, consent));
+  // path → the rule of each purpose for it (null: not listed). One lookup per signal per
+  // record, whatever the number of purposes. Cars may send any VSS path: bounded.
+  const rulesByPath = new Map<string, readonly (CompiledRule | null)[]>();
+  const rulesFor = (path: string): readonly (CompiledRule | null)[] => {
+    let r = rulesByPath.get(path);
+    if (r === undefined) {
+      r = purposes.map((p) => p.resolve(path));
+      if (rulesByPath.size < 10_000) rulesByPath.set(path, r);
+    }
+    return r;
+  };
+  let lastKeys: readonly string[] = [];
+  let lastRules: readonly (readonly (CompiledRule | null)[])[] = [];
+  return {
+    policy,
+    evaluate(record, vehicle, ctx, out, withheld) {
+      // Keys, values and rules once per record, not once per purpose.
+      // Decoded records are dictionary-mode objects (built key by key), where Object.values
+      // costs four times Object.keys plus one lookup per key.
+      const signals = record.signals;
+      const keys = Object.keys(signals);
+      const values = new Array<SignalValue>(keys.length);
+      for (let i = 0; i < keys.length; i++) values[i] = signals[keys[i]!]!;
+      // Records of one decoder mostly share their key order: when it is the last one's, its
+      // rules are reused (key strings are interned, so the comparison is by pointer).
+      let same = keys.length === lastKeys.length;
+      for (let i = 0; same && i < keys.length; i++) same = keys[i] === lastKeys[i];
+      let rules = lastRules;
+      if (!same) {
+        const r = new Array<readonly (CompiledRule | null)[]>(keys.length);
+        for (let i = 0; i < keys.length; i++) r[i] = rulesFor(keys[i]!);
+        lastKeys = keys;
+        lastRules = rules = r;
+      }
+      const view: RecordView = { keys, values, rules, accountKeys: Object.keys(record.account), unknown: record.unknownKeys.map((k) => `$unknown.${k}`) };
+      for (let pi = 0; pi < purposes.length; pi++) purposes[pi]!.evaluate(record, view, pi, vehicle, ctx, out, withheld);
+    },
+    get held() {
+      return purposes.reduce((n, p) => n + (p.tracker?.held ?? 0), 0);
+    },
+  };
+}
+
+function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, consent: ConsentLookup | undefined) {
+  const tracker = p.trip ? new TripTracker<Projection>(p.trip) : undefined;
+  const counter = p.kAnonymity ? new CellCounter(p.kAnonymity.windowMs) : undefined;
+  const lastSent = new Map<string, number>();
+  const resolve = (path: string): CompiledRule | null =>
+    p.exact.get(path) ?? p.wildcards.find((w) => w.matcher.test(path))?.rule ?? null;
+  // Decisions that depend only on the coarsening level, built once.
+  const locationDecisions = Array.from({ length: 8 }, (_, level) => p.location && interned('transformed', p.location.describe(level)));
+  const kAnonReason = p.kAnonymity && interned('suppressed', `suppressed: k-anonymity (fewer than ${p.kAnonymity.k} vehicles in the cell)`);
+  const withheldNote = (w: Withheld[] | undefined, recordId: string, reason: string) => w?.push({ recordId, purpose: p.id, reason });
+
+  function evaluate(
+    record: CanonicalRecord, { keys, values, rules, accountKeys, unknown }: RecordView, pi: number,
+    vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[],
+  ): void {
+    const lat = record.signals[LAT];
+    const lon = record.signals[LON];
+    const pos: Point | undefined = typeof lat === 'number' && typeof lon === 'number' ? { lat, lon } : undefined;
+    let verdict: TripVerdict = 'none';
+    if (tracker) {
+      const ign = record.signals[IGNITION];
+      const speed = record.signals[SPEED];
+      const obs = tracker.observe(record.vin, record.observedAt, record.receivedAt, pos,
+        typeof ign === 'string' ? ign : undefined, typeof speed === 'number' ? speed : undefined);
+      verdict = obs.verdict;
+      for (const h of obs.released) out.push(withNote(h, 'held back until the car left the trip radius, then released'));
+      for (const h of obs.tail) {
+        const stripped = stripLocation(h, interned('suppressed', TRIP_REASONS['suppress-end']));
+        if (stripped) out.push(stripped);
+      }
+    }
+    let cells: string[] | undefined;
+    if (counter && pos && p.location?.cellKey) {
+      cells = [];
+      for (let i = 0; i <= p.kAnonymity!.maxCoarsen; i++) cells.push(p.location.cellKey(pos.lat, pos.lon, i));
+      counter.see(record.vin, record.observedAt, cells);
+    }
+
+    if (p.consentRequired && !(consent?.isConsentGranted(record.vin, record.oem, p.id, record.receivedAt) ?? false)) {
+      return void withheldNote(withheld, record.id, 'blocked: no consent');
+    }
+    if (p.minIntervalMs > 0) {
+      const last = lastSent.get(record.vin);
+      if (last !== undefined && record.observedAt >= last && record.observedAt - last < p.minIntervalMs) {
+        return void withheldNote(withheld, record.id, 'down-sampled: minimum interval');
+      }
+    }
+
+    const signals: Record<string, SignalValue> = {};
+    const decision = new FieldDecisions(keys);
+    const base = decision.base;
+    const sent: string[] = [];
+    // Hand-inlined (no closure per record): this loop runs for every signal of every record.
+    const skipPosition = p.location !== undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const path = keys[i]!;
+      if (skipPosition && (path === LAT || path === LON)) continue; // the position as a whole, below
+      const rule = rules[i]![pi];
+      if (!rule) { base[i] = path === VIN_PATH ? NOT_LISTED_VIN : NOT_LISTED; continue; }
+      const v = rule.value.apply(values[i]!, ctx);
+      if (v === undefined) { base[i] = rule.value.outcome === 'dropped' ? rule.decision : TRANSFORM_DECLINED; continue; }
+      if (typeof v !== 'number' && typeof v !== 'boolean' && rule.transform !== 'pseudonymize' && containsVin(v, record.vin)) {
+        base[i] = CONTAINS_VIN;
+        continue;
+      }
+      signals[path] = v; base[i] = rule.decision; sent.push(path);
+    }
+    // Account data: exact names only, never a wildcard.
+    for (const path of accountKeys) {
+      const rule = p.exact.get(path);
+      const v = rule?.value.apply(record.account[path]!, ctx);
+      if (rule === undefined || v === undefined || (rule.transform !== 'pseudonymize' && containsVin(v, record.vin))) {
+        decision.add(path, rule === undefined ? NOT_LISTED_ACCOUNT : v === undefined ? (rule.value.outcome === 'dropped' ? rule.decision : TRANSFORM_DECLINED) : CONTAINS_VIN);
+        continue;
+      }
+      signals[path] = v; decision.add(path, rule.decision); sent.push(path);
+    }
+    for (const k of unknown) decision.add(k, UNKNOWN_KEY);
+
+    let locationSent = false;
+    if (p.emitsLocation && pos) {
+      const zone = policy.zones.find((z) => z.contains(pos));
+      const reason = zone ? interned('suppressed', `suppressed: sensitive zone "${zone.name}"`)
+        : verdict !== 'none' && verdict !== 'hold' ? interned('suppressed', TRIP_REASONS[verdict]) : undefined;
+      let level = 0;
+      if (!reason && counter && cells) {
+        level = cells.findIndex((c) => counter.count(record.observedAt, c) >= p.kAnonymity!.k);
+      }
+      const suppressed = reason ?? (level < 0 ? kAnonReason : undefined);
+      if (suppressed) {
+        suppressLocation(signals, sent, decision, suppressed);
+      } else if (p.location) {
+        p.location.apply(pos.lat, pos.lon, ctx, level, signals);
+        const d = locationDecisions[level]!;
+        decision.add(LAT, d); decision.add(LON, d);
+        for (const o of p.location.outputs) sent.push(o);
+        locationSent = true;
+      } else {
+        locationSent = LAT in signals || LON in signals;
+      }
+    } else if (p.location) {
+      for (const path of [LAT, LON]) if (path in record.signals) decision.add(path, TRANSFORM_DECLINED);
+    }
+
+    if (sent.length === 0 || (sent.length === 1 && sent[0] === VIN_PATH)) {
+      // The pseudonym alone says nothing about the car: such a projection is not sent.
+      return void withheldNote(withheld, record.id, 'nothing to send');
+    }
+    const projection: Projection = {
+      recordId: record.id, oem: policy.oem, purpose: p.id, policyHash: policy.hash, vehicle,
+      observedAt: p.timeBucketMs > 0 ? Math.floor(record.observedAt / p.timeBucketMs) * p.timeBucketMs : record.observedAt,
+      signals, fieldsSent: sent, fieldsDropped: decision.dropped(), decision,
+    };
+    if (p.minIntervalMs > 0) lastSent.set(record.vin, record.observedAt);
+    if (verdict === 'hold' && locationSent && pos) {
+      tracker!.hold(record.vin, pos, projection);
+      withheldNote(withheld, record.id, 'held: waiting until the car leaves the trip radius');
+    } else {
+      out.push(projection);
+    }
+  }
+  return { evaluate, tracker, resolve };
+}
+
+function suppressLocation(signals: Record<string, SignalValue>, sent: string[], decision: FieldDecisions, d: FieldDecision): void {
+  for (const o of LOCATION_OUTPUTS) delete signals[o];
+  for (let i = sent.length - 1; i >= 0; i--) if (LOCATION_OUTPUTS.has(sent[i]!)) sent.splice(i, 1);
+  decision.set(LAT, d);
+  decision.set(LON, d);
+}
+
+function decisionsOf(p: Projection): FieldDecisions {
+  return p.decision instanceof FieldDecisions ? p.decision : new FieldDecisions(Object.keys(p.decision?.fields ?? {}), Object.values(p.decision?.fields ?? {}), p.decision?.notes);
+}
+
+/** A held projection sent after all, without its position (the tail of a trip). */
+function stripLocation(p: Projection, d: FieldDecision): Projection | undefined {
+  const signals = { ...p.signals };
+  const sent = [...p.fieldsSent];
+  const decision = decisionsOf(p).with({ notes: ['held back near the end of a trip; sent without its position'] });
+  suppressLocation(signals, sent, decision, d);
+  if (sent.length === 0 || (sent.length === 1 && sent[0] === VIN_PATH)) return undefined;
+  return { ...p, signals, fieldsSent: sent, fieldsDropped: decision.dropped(), decision };
+}
+
+function withNote(p: Projection, note: string): Projection {
+  const decision = decisionsOf(p).with({ notes: [...(p.decision?.notes ?? []), note] });
+  return { ...p, fieldsDropped: decision.dropped(), decision };
+}

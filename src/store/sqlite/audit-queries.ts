@@ -1,0 +1,82 @@
+/**
+ * The regulator's read side of the egress log: search with keyset pagination, one entry,
+ * VIN → pseudonym resolution (re-identification; the API logs it as a leaf), the export the
+ * verifier checks, and the per-day summary. Reads only; nothing here writes.
+ */
+import type Database from 'better-sqlite3';
+import { egressLeaf } from '../../audit/leaf.js';
+import { toLogRow, type LogDbRow } from './egress-log.js';
+import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from '../types.js';
+
+/** Rows from before 0007-egress-merkle have no leaf_index column value; their leaf is found by a (slow) scan. */
+const LEAF_INDEX = `COALESCE(e.leaf_index, (SELECT l.leaf_index FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq))`;
+
+type EntryDbRow = LogDbRow & { payload_sha256: string | null; payload_bytes: number | null; leaf_index: number };
+
+export function sqliteAuditQueries(db: Database.Database): AuditQueryStore {
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string) => {
+    let st = statements.get(sql);
+    if (!st) { st = db.prepare(sql); statements.set(sql, st); }
+    return st;
+  };
+  const pseudonyms = db.prepare(`SELECT DISTINCT e.pseudonym FROM records r JOIN egress_log e ON e.record_id = r.id WHERE r.vin = ? ORDER BY e.pseudonym`).pluck();
+  const exportPage = db.prepare(`SELECT e.*, l.leaf_index AS l_index, l.kind AS l_kind, l.leaf_hash AS l_hash, ev.body AS event_body
+      FROM audit_leaves l
+      LEFT JOIN egress_log e ON l.kind = 'egress' AND e.seq = l.ref
+      LEFT JOIN audit_events ev ON l.kind <> 'egress' AND ev.id = l.ref
+      WHERE l.leaf_index > ? AND l.leaf_index < ? ORDER BY l.leaf_index LIMIT ?`);
+
+  return {
+    searchEgress(filter, afterSeq, limit) {
+      const { where, args } = conditions(filter);
+      const sql = `SELECT e.*, ${LEAF_INDEX} AS leaf_index FROM egress_log e
+        WHERE e.seq > ? ${where.map((w) => `AND ${w}`).join(' ')} ORDER BY e.seq LIMIT ?`;
+      return (prepared(sql).all(afterSeq, ...args, limit) as EntryDbRow[]).map(toEntry);
+    },
+    egressEntry(seq) {
+      const row = prepared(`SELECT e.*, ${LEAF_INDEX} AS leaf_index FROM egress_log e WHERE e.seq = ?`).get(seq);
+      return row ? toEntry(row as EntryDbRow) : undefined;
+    },
+    pseudonymsOfVin: (vin) => pseudonyms.all(vin) as string[],
+    exportLeaves(afterIndex, before, limit) {
+      return (exportPage.all(afterIndex, before, limit) as (LogDbRow & { payload_sha256: string | null; payload_bytes: number | null; l_index: number; l_kind: string; l_hash: Buffer; event_body: string | null })[]).map((r): ExportedLeaf => ({
+        index: r.l_index,
+        leafHash: r.l_hash.toString('hex'),
+        // A leaf whose row is missing exports an empty entry: the verifier names it.
+        entry: r.l_kind === 'egress'
+          ? (r.seq === null ? {} : egressLeaf({ ...toLogRow(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes }, r.l_index))
+          : (r.event_body === null ? {} : JSON.parse(r.event_body) as Record<string, unknown>),
+      }));
+    },
+    egressSummary(filter) {
+      const { where, args } = conditions(filter);
+      const sql = `SELECT strftime('%Y-%m-%d', e.at / 1000, 'unixepoch') AS day, e.oem AS oem, e.destination_country AS destinationCountry,
+          f.value AS field, COUNT(DISTINCT e.record_id) AS records, SUM(COALESCE(e.payload_bytes, 0)) AS bytes
+        FROM egress_log e, json_each(e.fields_sent) f
+        WHERE e.outcome = 'delivered' ${where.map((w) => `AND ${w}`).join(' ')}
+        GROUP BY day, e.oem, e.destination_country, f.value ORDER BY day, oem, destinationCountry, field`;
+      return prepared(sql).all(...args) as SummaryRow[];
+    },
+  };
+}
+
+function conditions(f: EgressSearch): { where: string[]; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, v: unknown) => { where.push(sql); args.push(v); };
+  if (f.oem !== undefined) add('e.oem = ?', f.oem);
+  if (f.pseudonyms !== undefined) add('e.pseudonym IN (SELECT value FROM json_each(?))', JSON.stringify(f.pseudonyms));
+  if (f.from !== undefined) add('e.at >= ?', f.from);
+  if (f.to !== undefined) add('e.at < ?', f.to);
+  if (f.field !== undefined) add('EXISTS (SELECT 1 FROM json_each(e.fields_sent) s WHERE s.value = ?)', f.field);
+  if (f.country !== undefined) add('e.destination_country = ?', f.country);
+  if (f.outcome !== undefined) add('e.outcome = ?', f.outcome);
+  if (f.policyHash !== undefined) add('e.policy_hash = ?', f.policyHash);
+  if (f.recordId !== undefined) add('e.record_id = ?', f.recordId);
+  return { where, args };
+}
+
+function toEntry(r: EntryDbRow): EgressEntry {
+  return { ...toLogRow(r), leafIndex: r.leaf_index, payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes };
+}

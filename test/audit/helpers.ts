@@ -1,0 +1,69 @@
+/** A real SQLite store in a temp dir, with egress outcomes written the way the egress workers write them. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { EgressLogEntry, Store } from '../../src/store/index.js';
+import { uuidv7 } from '../../src/ids.js';
+
+export interface TempStore { store: Store; dir: string; file: string; reopen(): Store; remove(): void }
+
+export function tempStore(): TempStore {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-audit-'));
+  const file = path.join(dir, 'shekara.db');
+  const t: TempStore = {
+    store: openSqliteStore(file), dir, file,
+    reopen() { t.store.close(); t.store = openSqliteStore(file); return t.store; },
+    remove() { try { t.store.close(); } catch { /* closed */ } rmSync(dir, { recursive: true, force: true }); },
+  };
+  return t;
+}
+
+export const POLICY_HASH = `sha256:${'ab'.repeat(32)}`;
+
+/**
+ * Ingests one record of `vin` with one projection and settles it with `outcome`, exactly as
+ * the egress side does (settleOutbox → egress-log append in one transaction). Returns the record id.
+ */
+export function egressOnce(store: Store, opts: { vin: string; pseudonym?: string; at: number; oem?: string; outcome?: 'delivered' | 'failed' | 'dead' | 'blocked'; country?: string }): string {
+  const oem = opts.oem ?? 'demo-oem';
+  const id = uuidv7(opts.at);
+  const pseudonym = opts.pseudonym ?? `p-${opts.vin.slice(-6)}`;
+  store.commitIngest([{
+    kind: 'record', raw: Buffer.from('{}'),
+    record: { id, vin: opts.vin, oem, channel: 'mqtt', receivedAt: opts.at, observedAt: opts.at, signals: { 'Vehicle.Speed': 50 }, account: {}, unknownKeys: [] },
+    projections: [{ recordId: id, oem, purpose: 'speed-profile', policyHash: POLICY_HASH, vehicle: pseudonym, observedAt: opts.at,
+      signals: { 'Vehicle.Speed': 50 }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: ['Vehicle.CurrentLocation.Latitude'] }],
+  }]);
+  const [row] = store.leaseDueOutbox(opts.at + 1, 1_000, 10_000).filter((r) => r.recordId === id);
+  if (!row) throw new Error('outbox row not leased');
+  const outcome = opts.outcome ?? 'delivered';
+  const entry: EgressLogEntry = {
+    at: opts.at, oem, destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: opts.country ?? 'DE',
+    recordId: id, pseudonym, purpose: row.purpose, policyHash: row.policyHash, fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped,
+    outcome: outcome === 'dead' ? 'dead-lettered' : outcome, attempt: 1, httpStatus: outcome === 'delivered' ? 200 : null, error: outcome === 'delivered' ? null : 'x',
+  };
+  if (outcome === 'failed') store.settleOutbox([{ kind: 'failed', outboxId: row.id, entry, nextAttemptAt: opts.at + 1_000 }]);
+  else store.settleOutbox([{ kind: outcome, outboxId: row.id, entry }]);
+  return id;
+}
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+
+const run = promisify(execFile);
+
+/** The built `shekara` binary in a child process, as an operator or a regulator runs it. */
+export const shekara = (...args: string[]) =>
+  run('node', ['bin/shekara.js', ...args], { env: { ...process.env, SHEKARA_CONFIG: '' }, maxBuffer: 64 << 20 }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+/** A config file whose store is `dir`/shekara.db. */
+export function configFor(dir: string, origin = 'shekara.test/egress-log'): string {
+  const file = path.join(dir, 'shekara.yaml');
+  writeFileSync(file, `dataDir: ${dir}\naudit:\n  origin: ${origin}\nlog:\n  level: silent\n`);
+  return file;
+}

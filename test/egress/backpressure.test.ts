@@ -1,0 +1,48 @@
+/**
+ * Backpressure: when the egress queue is saturated (more than egress.maxBacklog rows not yet
+ * handed on), ingest slows down instead of failing — MQTT withholds the PUBACK, HTTPS answers
+ * 503 with Retry-After — and resumes by itself once the backlog drains. Nothing is lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telemetryTopic } from '../../src/ingest/index.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+describe('egress backpressure › when the queue is saturated', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      cars: 1,
+      config: { egress: { maxBacklog: 5, initialBackoffMs: 20, maxBackoffMs: 50, pollIntervalMs: 20, requestTimeoutMs: 1_000, maxAttempts: 100, breaker: { failureThreshold: 3, openMs: 100 } } },
+    });
+  });
+  afterAll(async () => gw?.stop());
+
+  it('withholds the PUBACK and answers HTTPS with 503 + Retry-After, then catches up with nothing lost', async () => {
+    const car = gw.cars[0]!;
+    gw.sink.setStatus(503); // the OEM is down: the outbox fills
+    const client = await gw.connect(car);
+    for (let i = 0; i < 6; i++) await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: i }), { qos: 1 }); // at least 6 rows
+    await eventually(() => gw.app.egress.saturated, 2_000, 'the queue to report saturation');
+
+    let acked = false;
+    const withheld = client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 99 }), { qos: 1 }).then(() => { acked = true; });
+    const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
+      method: 'POST', body: JSON.stringify({ speed: 98 }),
+      headers: { authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`, 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await res.json()) as { code: string }).code).toBe('SHK_INGEST_BACKPRESSURE');
+    await new Promise((r) => setTimeout(r, 700));
+    expect(acked).toBe(false); // the car's in-flight window holds it; the car slows down
+    expect(gw.app.store.counts().records).toBe(6);
+
+    gw.sink.setStatus(200); // the OEM is back: the backlog drains and ingest resumes by itself
+    await withheld;
+    const speeds = await eventually(() => {
+      const s = gw.sink.deliveries.map((d) => (d.body as { signals: Record<string, number> }).signals['Vehicle.Speed']).filter((v) => v !== undefined);
+      return s.length >= 7 && s;
+    }, 15_000, 'every record delivered');
+    expect(speeds).toEqual([0, 1, 2, 3, 4, 5, 99]);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Egress test fixtures: a real SQLite store in a temp dir, rows committed the way ingest commits
+ * them (record + projections in one transaction), a real HTTP OEM sink, and a real Kafka broker
+ * (started by test/setup/kafka.ts). Each Kafka test uses its own topic prefix.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { Store } from '../../src/store/index.js';
+import { uuidv7 } from '../../src/ids.js';
+import type { Projection } from '../../src/record.js';
+
+export const KAFKA_BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
+export type QueueKind = 'local' | 'kafka';
+
+export const uniquePrefix = (): string => `t${randomBytes(4).toString('hex')}.`;
+
+/** A validated config (defaults filled) with one OEM at `endpoint`. */
+export function egressTestConfig(kind: QueueKind, endpoint: string, egress: Record<string, unknown> = {}, oem: Record<string, unknown> = {}): Readonly<Config> {
+  return parseConfig(stringify({
+    egress: {
+      initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 20, requestTimeoutMs: 2_000, maxAttempts: 50,
+      breaker: { failureThreshold: 5, openMs: 200 },
+      queue: { kind, kafka: { brokers: KAFKA_BROKERS, topicPrefix: uniquePrefix(), partitions: 3, maxWaitTimeMs: 50, relayLingerMs: 2 } },
+      ...egress,
+    },
+    oems: [{ id: 'demo-oem', endpoint, policyFile: 'unused.yaml', allowPrivateNetworks: true, ...oem }],
+    log: { level: 'silent' },
+  }), 'egress-test.yaml', tmpdir(), { env: {} });
+}
+
+export interface TempStore { readonly store: Store; readonly dir: string; dispose(): void }
+
+export function tempStore(): TempStore {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-egress-'));
+  const store = openSqliteStore(path.join(dir, 'shekara.db'));
+  return { store, dir, dispose: () => { try { store.close(); } catch { /* closed */ } rmSync(dir, { recursive: true, force: true }); } };
+}
+
+let vinSeq = 0;
+/** Commits one record per (vehicle, seq) with one projection for demo-oem; returns the record ids in commit order. */
+export function commitRecords(store: Store, vehicles: number, perVehicle: number, opts: { vinPrefix?: string } = {}): { recordId: string; vehicle: string; seq: number }[] {
+  const out: { recordId: string; vehicle: string; seq: number }[] = [];
+  const items = [];
+  const base = (vinSeq += 1000);
+  for (let s = 0; s < perVehicle; s++) {
+    for (let v = 0; v < vehicles; v++) {
+      const vin = `${opts.vinPrefix ?? 'LTEST'}${String(base + v).padStart(12, '0')}`;
+      const at = Date.now();
+      const id = uuidv7(at);
+      const vehicle = `pseudo-${base + v}`;
+      const projection: Projection = {
+        recordId: id, oem: 'demo-oem', purpose: 'speed', policyHash: 'sha256:test', vehicle, observedAt: at,
+        signals: { 'Vehicle.Speed': s }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: [],
+      };
+      items.push({
+        kind: 'record' as const,
+        record: { id, vin, oem: 'demo-oem', channel: 'mqtt' as const, receivedAt: at, observedAt: at, signals: { 'Vehicle.Speed': s }, account: {}, unknownKeys: [] },
+        raw: Buffer.from('{}'), projections: [projection],
+      });
+      out.push({ recordId: id, vehicle, seq: s });
+    }
+  }
+  store.commitIngest(items);
+  return out;
+}
+
+export async function eventually<T>(check: () => T | undefined | false, ms = 10_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SinkHit { readonly raw: string; readonly body: { recordId: string; vehicle: string; signals: Record<string, unknown> }; readonly headers: Record<string, string | string[] | undefined> }
+export interface TestSink { readonly url: string; readonly hits: SinkHit[]; status: number; connections: number; close(): Promise<void> }
+
+/** A real HTTP OEM endpoint on a loopback port that keeps the raw body and every header. */
+export async function startTestSink(): Promise<TestSink> {
+  const hits: SinkHit[] = [];
+  const sink = { hits, status: 200, connections: 0 } as { hits: SinkHit[]; status: number; connections: number };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (sink.status !== 200) { res.writeHead(sink.status).end(); return; }
+      const raw = Buffer.concat(chunks).toString('utf8');
+      hits.push({ raw, body: JSON.parse(raw), headers: req.headers });
+      res.writeHead(200).end('{"ok":true}');
+    });
+  });
+  server.on('connection', () => { sink.connections += 1; });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(sink, {
+    url: `http://127.0.0.1:${port}/oem/telemetry`,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  });
+}

@@ -1,0 +1,18 @@
+/**
+ * vitest globalSetup: a REAL Kafka broker for the egress tests (deploy/kafka.sh: Apache Kafka
+ * from Maven Central, single-node KRaft on 127.0.0.1:19092). Starts it unless it already runs,
+ * and stops it at the end only if this run started it. No Java or Maven → the run fails here
+ * with kafka.sh's reason; a fake broker is never substituted.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const script = path.resolve(import.meta.dirname, '../../deploy/kafka.sh');
+
+export default function setup(): () => void {
+  const running = spawnSync('bash', [script, 'status'], { stdio: 'ignore' }).status === 0;
+  if (!running) execFileSync('bash', [script, 'start'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+  return () => {
+    if (!running) execFileSync('bash', [script, 'stop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+  };
+}
