@@ -175,7 +175,11 @@ export const EgressQueueSchema = Type.Object(
 
 export const EgressSchema = Type.Object(
   {
-    concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+    /**
+     * Deliveries in flight at once. An OEM abroad is ~100-300 ms away, so deliveries/s is about
+     * concurrency / round-trip time: 8 would cap a distant OEM near 40/s.
+     */
+    concurrency: Type.Integer({ minimum: 1, maximum: 1024, default: 64 }),
     maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
     initialBackoffMs: Type.Integer({ minimum: 1, default: 500 }),
     maxBackoffMs: Type.Integer({ minimum: 1, default: 60_000 }),

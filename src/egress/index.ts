@@ -30,7 +30,7 @@ export type { Transport, DeliveryResult } from './deliver.js';
 
 export interface EgressDeps {
   readonly store: Pick<Store,
-    'leaseDueOutbox' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
+    'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
   /** The OEMs and their one destination each. */
   readonly oems: readonly OemConfig[];
   /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */

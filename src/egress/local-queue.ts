@@ -1,8 +1,10 @@
 /**
  * The local durable queue: the outbox table in the store IS the queue (embedded default).
- * Workers lease due rows — only the head of each vehicle's queue, so order per vehicle holds
- * across retries — and settle each outcome in the store. A crash mid-delivery leaves the row
- * leased; it is due again when the lease ends (at-least-once, same record id).
+ * Workers take due rows — only the head of each vehicle's queue, so order per vehicle holds
+ * across retries — and settle each outcome in the store. Leases are held in memory: a lease
+ * written to the store would cost an fsync per delivery, and one process owns this queue. A
+ * crash mid-delivery forgets the lease, so the row is due again at restart (at-least-once,
+ * same record id).
  */
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
@@ -14,10 +16,10 @@ export interface LocalQueueConfig { readonly concurrency: number; readonly pollI
 
 export function startLocalQueue(
   cfg: LocalQueueConfig,
-  deps: { store: Pick<Store, 'leaseDueOutbox' | 'nextDueAt'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number },
+  deps: { store: Pick<Store, 'dueOutboxHeads' | 'nextDueAt'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number },
 ): EgressQueue {
   const { log, now } = deps;
-  const leaseMs = cfg.requestTimeoutMs * 2 + 1_000;
+  const leased = new Set<number>();
   let inFlight = 0;
   let closing = false;
   let timer: NodeJS.Timeout | undefined;
@@ -39,20 +41,23 @@ export function startLocalQueue(
     const t = now();
     let rows: OutboxRow[];
     try {
-      rows = deps.store.leaseDueOutbox(t, free, leaseMs);
+      // Rows in flight are still the heads of their vehicles' queues: ask for enough to skip them.
+      rows = deps.store.dueOutboxHeads(t, free + leased.size).filter((r) => !leased.has(r.id)).slice(0, free);
     } catch (err) {
-      log.error({ err }, 'egress: could not lease outbox rows; retrying');
+      log.error({ err }, 'egress: could not read due outbox rows; retrying');
       return schedule(cfg.pollIntervalMs);
     }
     for (const row of rows) void run(row);
     if (rows.length < free) {
+      // Every due row is taken; a finishing delivery or new records wake the queue before then.
       const due = deps.store.nextDueAt();
-      schedule(due === undefined ? cfg.pollIntervalMs : Math.min(cfg.pollIntervalMs, due - t));
+      schedule(due === undefined || due <= t ? cfg.pollIntervalMs : Math.min(cfg.pollIntervalMs, due - t));
     }
   }
 
   async function run(row: OutboxRow): Promise<void> {
     inFlight += 1;
+    leased.add(row.id);
     try {
       const outcome = await deps.worker(row);
       await deps.settler.settle(outcome);
@@ -64,13 +69,14 @@ export function startLocalQueue(
       log.error({ err, recordId: row.recordId }, 'egress: could not record the delivery outcome');
     } finally {
       inFlight -= 1;
+      leased.delete(row.id);
       if (inFlight === 0) idle.splice(0).forEach((f) => f());
-      if (!closing) pump();
+      // Coalesced: deliveries finishing in the same turn share one read of the outbox.
+      queue.wake();
     }
   }
 
-  pump();
-  return {
+  const queue: EgressQueue = {
     kind: 'local',
     wake() {
       if (wakePending || closing) return;
@@ -88,4 +94,6 @@ export function startLocalQueue(
       ]);
     },
   };
+  pump();
+  return queue;
 }

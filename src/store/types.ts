@@ -102,6 +102,11 @@ export interface OutboxStore {
   leaseDueOutbox(now: number, limit: number, leaseMs: number): OutboxRow[];
   /** Soonest time a pending row becomes due, or undefined when none is pending. */
   nextDueAt(): number | undefined;
+  /**
+   * The rows `leaseDueOutbox` would lease, without leasing them: for a single-process queue that
+   * holds its leases in memory. A crash forgets such leases, so the rows are due again at once.
+   */
+  dueOutboxHeads(now: number, limit: number): OutboxRow[];
 }
 
 /** What the egress queues (src/egress) need beyond OutboxStore. */

@@ -66,6 +66,7 @@ export function openSqliteStore(file: string): Store {
     listQuarantine: records.listQuarantine,
     leaseDueOutbox: outbox.leaseDueOutbox,
     nextDueAt: outbox.nextDueAt,
+    dueOutboxHeads: outbox.dueOutboxHeads,
     ...egressLog,
     ...sqliteEgressQueue(db, egressLog),
     ...audit,

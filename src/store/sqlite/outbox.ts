@@ -54,6 +54,11 @@ export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter 
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit)
     RETURNING ${ROW_COLUMNS}`);
+  // The same heads, read only: the embedded local queue keeps its leases in memory, so leasing
+  // costs no write (and no fsync) per delivery.
+  const dueHeads = db.prepare(`SELECT ${ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
+        AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
+      ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
   const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
   const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
   const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
@@ -67,6 +72,7 @@ export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter 
     markFailed: (id, next) => void failed.run(next, id),
     markDead: (id) => void dead.run(id),
     leaseDueOutbox: (now, limit, leaseMs) => (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
+    dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
   };
 }
