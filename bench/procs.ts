@@ -76,6 +76,7 @@ egress: { concurrency: ${over.egressConcurrency} }
 oems:
   - id: bench-oem
     endpoint: http://127.0.0.1:${PORTS.sink}/oem/v1/telemetry
+    allowPrivateNetworks: true   # the stand-in OEM sink is on loopback; deny by default otherwise
     policyFile: ${JSON.stringify(path.join(BENCH_DIR, 'fixtures/bench-oem.yaml'))}
 log: { level: warn }
 `);

@@ -41,7 +41,7 @@ const PLAN = quick
 // report next to the work files instead of over the published numbers in docs/.
 if (argOf('--rate')) PLAN.lat.rate = Number(argOf('--rate'));
 const scratch = quick || args.includes('--scratch');
-const EGRESS_CONCURRENCY = 8; // the shipped default
+const EGRESS_CONCURRENCY = 64; // the shipped default
 
 async function main(): Promise<void> {
   const started = new Date();
