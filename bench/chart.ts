@@ -74,7 +74,7 @@ export function renderChart(s: Summary, takenAt: string, rate: number): Buffer {
     `<rect x="${230 + i * 340}" y="${H - 30}" width="14" height="14" fill="${COLORS[t]}"/>${text(250 + i * 340, H - 18, t === 'shekara' ? 'Shekara (durable store + policy + egress)' : 'Mosquitto 2.0 (pass-through + 1 subscriber)', { anchor: 'start', size: 12 })}`).join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
 <rect width="100%" height="100%" fill="white"/>
-${text(W / 2, 26, `Shekara vs Mosquitto — measured ${takenAt.replace('T', ' ').slice(0, 16)} UTC on a shared 2-core machine (noisy)`, { size: 16, weight: 'bold' })}
+${text(W / 2, 26, `Shekara vs Mosquitto — measured ${takenAt.replace('T', ' ').slice(0, 16)} UTC on one 2-core machine (generator, broker and receiver together)`, { size: 16, weight: 'bold' })}
 ${throughputPanel(s, 80, 100, 330, 270)}
 ${latencyPanel(s, rate, 520, 100, 450, 270)}
 ${legend}

@@ -60,7 +60,7 @@ function markdown(r: BenchResults, s: Summary): string {
   const m = r.machine;
   const out: string[] = [];
   out.push(`Measured **${r.startedAt.replace('T', ' ').slice(0, 16)} UTC** (${r.quick ? 'quick smoke run, not representative' : 'full run'}, gateway build \`${r.gateway}\`) on ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, Mosquitto ${m.mosquitto}. `
-    + 'The machine was shared: other engineers\' test suites ran at the same time, so treat every number as noisy. '
+    + 'Each run records the machine\'s load average (the bench\'s own processes count in it). '
     + 'Load generator, broker and receiver all share the same 2 cores. Raw data: [latest.json](benchmarks/latest.json).');
   out.push('', '| scenario | Shekara | Mosquitto (pass-through, 1 subscriber) | aim |', '| --- | ---: | ---: | --- |');
   out.push(`| QoS 1 ingest, ${fmt(r.throughput[0]?.cars)} cars, max rate (mean of rounds) | ${fmt(s.throughput.shekara)} msgs/s | ${fmt(s.throughput.mosquitto)} msgs/s | ratio ${fmt(s.ratio, 2)} (aim ≥ 1.0) |`);

@@ -1,0 +1,60 @@
+// Egress-log append rate and proof time at N leaves (default 1,000,000; issue 5).
+// Run: node --import tsx bench/audit-append.ts [N]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate } from '../src/store/sqlite/migrate.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/index.js';
+import { sqliteAudit } from '../src/store/sqlite/audit.js';
+import { sqliteEgressLog } from '../src/store/sqlite/egress-log.js';
+import { proofSource } from '../src/audit/index.js';
+import { consistencyProof, inclusionProof, verifyInclusion, rootAt } from '../src/audit/merkle.js';
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const BATCH = 512; // what the egress settler commits per transaction
+const dir = mkdtempSync(path.join(tmpdir(), 'shk-bench-'));
+const db = new Database(path.join(dir, 'b.db'));
+db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL'); db.pragma('foreign_keys = ON');
+migrate(db, SQLITE_MIGRATIONS);
+const audit = sqliteAudit(db);
+const noop = () => undefined;
+const log = sqliteEgressLog(db, { insert: noop, markDelivered: noop, markFailed: noop, markDead: noop } as never, audit);
+const entry = (i: number) => ({ at: 1_763_900_000_000 + i, oem: 'demo-oem', destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: 'DE',
+  recordId: `019ab000-0000-7000-8000-${String(i).padStart(12, '0')}`, pseudonym: `p${i % 5000}`, purpose: 'speed-profile', policyHash: `sha256:${'ab'.repeat(32)}`,
+  fieldsSent: ['Vehicle.Speed', 'Vehicle.TraveledDistance'], fieldsDropped: ['Account.Owner.Name', 'Vehicle.CurrentLocation.Latitude'],
+  outcome: 'delivered' as const, attempt: 1, httpStatus: 200, error: null });
+const batch = db.transaction((from: number, to: number) => { for (let i = from; i < to; i++) log.recordDelivery(i, entry(i)); });
+let t = performance.now();
+let lastReport = t;
+for (let i = 0; i < N; i += BATCH) {
+  batch(i, Math.min(N, i + BATCH));
+  if (performance.now() - lastReport > 10_000) { lastReport = performance.now(); console.error(`  ${i} appended…`); }
+}
+const secs = (performance.now() - t) / 1000;
+console.log(`append: ${N} leaves (egress_log row + leaf + subtree nodes + frontier, ${BATCH} per transaction, synchronous=FULL) in ${secs.toFixed(1)} s = ${Math.round(N / secs)} leaves/s`);
+
+const src = proofSource(audit);
+const size = audit.auditTreeSize();
+const root = audit.auditRoot();
+const time = (what: string, k: number, f: (i: number) => void) => {
+  const s = performance.now();
+  for (let i = 0; i < k; i++) f(i);
+  const ms = (performance.now() - s) / k;
+  console.log(`${what}: ${ms.toFixed(3)} ms each (mean of ${k})`);
+};
+let x = 12345;
+const rnd = (m: number) => { x = (x * 1103515245 + 12345) % 2 ** 31; return x % m; };
+time(`inclusion proof at ${size} leaves (generate + verify)`, 2000, () => {
+  const i = rnd(size);
+  verifyInclusion(i, size, audit.auditLeafHash(i)!, inclusionProof(i, size, src), root);
+});
+time(`inclusion proof at a past size (generate)`, 2000, () => { const s = 1 + rnd(size); inclusionProof(rnd(s), s, src); });
+time(`consistency proof (generate)`, 2000, () => { const b = 1 + rnd(size); consistencyProof(1 + rnd(b), b, src); });
+time(`root at a past size`, 2000, () => { rootAt(1 + rnd(size), src); });
+const o = inclusionProof(size - 1, size, { size, leafHash: (i) => audit.auditLeafHash(i)! });
+t = performance.now();
+inclusionProof(0, size, { size, leafHash: (i) => audit.auditLeafHash(i)! });
+console.log(`for comparison, O(n) inclusion proof from leaf hashes only: ${(performance.now() - t).toFixed(0)} ms (proof of ${o.length} hashes)`);
+db.close();
+rmSync(dir, { recursive: true, force: true });
