@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
 import { startCommand } from './start.js';
 import { backupCommand } from './backup.js';
+import { oemSigningKeyCommand } from './oem.js';
 import { simulateCommand } from './simulate.js';
 import { oemSinkCommand } from './oem-sink.js';
 import { vehiclesAddCommand, vehiclesListCommand } from './vehicles.js';
@@ -74,6 +75,13 @@ program.command('backup')
   .addOption(configOption())
   .requiredOption('--to <file>', 'where to write the copy (must not exist)')
   .action(backupCommand);
+
+program.command('oem').description('OEM tools')
+  .command('signing-key')
+  .description('print the HMAC key that signs every body sent to an OEM (to hand to the OEM)')
+  .addOption(configOption())
+  .requiredOption('--oem <id>', 'OEM id from the config')
+  .action(oemSigningKeyCommand);
 
 program.command('config').description('config tools')
   .command('check').argument('[file]', 'config YAML (default: --config / SHEKARA_CONFIG)')

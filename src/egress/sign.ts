@@ -5,7 +5,7 @@
  * country: read from the OEM's `signingKeyFile`, or generated into the store's local secrets on
  * first start (export with `exportSigningKey`, hand it to the OEM out of band).
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecretStore } from '../store/index.js';
 import { ShekaraError } from '../errors.js';
@@ -26,7 +26,7 @@ export function verifySignature(key: Buffer, body: string, header: string | unde
   if (!m) return false;
   if (Math.abs(nowMs / 1000 - Number(m[1])) > toleranceSeconds) return false;
   const expected = createHmac('sha256', key).update(`${m[1]}.`).update(body).digest('hex');
-  return expected === m[2];
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(m[2]!));
 }
 
 export function loadSigningKey(oem: { id: string; signingKeyFile?: string }, store: Pick<SecretStore, 'getSecret' | 'putSecretIfAbsent'>): Buffer {

@@ -71,3 +71,23 @@ describe('shekara backup', () => {
     expect(again.stderr).toContain('refusing to overwrite');
   });
 });
+
+describe('shekara oem signing-key', () => {
+  it('prints a key that verifies the signature the gateway puts on a delivery', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shekara-sign-'));
+    writeFileSync(path.join(dir, 'p.yaml'), 'oem: acme\npurposes:\n  - id: x\n    description: d\n    fields: { Vehicle.Speed: pass }\n');
+    writeFileSync(path.join(dir, 'c.yaml'), 'dataDir: .\noems:\n  - { id: acme, endpoint: "https://oem.example", policyFile: p.yaml, allowedCountries: [DE] }\n');
+    const r = await shekara('oem', 'signing-key', '-c', path.join(dir, 'c.yaml'), '--oem', 'acme');
+    expect(r.code).toBe(0);
+    const key = Buffer.from(r.stdout.trim(), 'base64url');
+    expect(key.length).toBeGreaterThanOrEqual(32);
+    const { signBody, verifySignature, loadSigningKey } = await import('../../src/egress/sign.js');
+    const { openSqliteStore } = await import('../../src/store/sqlite/index.js');
+    const store = openSqliteStore(path.join(dir, 'shekara.db'));
+    const gatewayKey = loadSigningKey({ id: 'acme' }, store);
+    store.close();
+    const header = signBody(gatewayKey, '{"a":1}', Date.now());
+    expect(verifySignature(key, '{"a":1}', header, Date.now())).toBe(true);
+    expect(verifySignature(key, '{"a":2}', header, Date.now())).toBe(false);
+  });
+});

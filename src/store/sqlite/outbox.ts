@@ -32,6 +32,11 @@ export const OUTBOX_MIGRATIONS: Migration[] = [{
   CREATE INDEX egress_outbox_vehicle ON egress_outbox (oem, pseudonym, id) WHERE status = 'pending';
   -- The Kafka relay reads pending rows in id order.
   CREATE INDEX egress_outbox_unpublished ON egress_outbox (id) WHERE status = 'pending';`,
+}, {
+  // Why each field of the projection left or did not (the policy's decision record), kept in
+  // the country for the operator and the regulator; never part of the body sent to the OEM.
+  id: '0009-egress-outbox-decision',
+  sql: `ALTER TABLE egress_outbox ADD COLUMN decision TEXT;`,
 }];
 
 export interface OutboxWriter {
@@ -46,7 +51,11 @@ export interface OutboxWriter {
 const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
 
 export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter {
-  const insert = db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // A projection released late (trip hold-back) names an earlier record; if that record's own
+  // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
+  // rather than failing the record being committed now.
+  const insert = db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, next_attempt_at)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
   // Only the head of each vehicle's queue is due: a row waiting on a retry (or leased) holds back
   // the rows behind it, so the OEM sees each vehicle's records in order even across an outage.
   const leaseDue = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
@@ -66,7 +75,8 @@ export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter 
 
   return {
     insert(p, dueAt) {
-      insert.run(p.recordId, p.oem, p.purpose, p.policyHash, p.vehicle, JSON.stringify(p.fieldsSent), JSON.stringify(p.fieldsDropped), projectionBody(p), dueAt);
+      insert.run(p.recordId, p.oem, p.purpose, p.policyHash, p.vehicle, JSON.stringify(p.fieldsSent), JSON.stringify(p.fieldsDropped),
+        projectionBody(p), p.decision ? JSON.stringify(p.decision) : null, dueAt, p.recordId);
     },
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
