@@ -4,18 +4,11 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
+import { freePort } from '../helpers/net.js';
 
 const waitForOutput = (child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, ms = 15_000) => new Promise<string>((resolve, reject) => {
   let seen = '';

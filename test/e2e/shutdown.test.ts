@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,13 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { telemetryTopic } from '../../src/ingest/index.js';
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
+import { freePort } from '../helpers/net.js';
 
 describe('graceful shutdown', () => {
   it('loses nothing acknowledged when SIGTERM arrives in the middle of a publish load', async () => {

@@ -6,20 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
-  });
-});
+import { freePort } from '../helpers/net.js';
 
 async function startMosquitto(): Promise<{ port: number; proc: ChildProcess }> {
   const port = await freePort();
