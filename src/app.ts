@@ -62,9 +62,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       store, log, oems: config.oems,
       // Consent re-check just before sending: a revocation after enqueue stops the delivery.
       isStillAllowed: (row) => {
-        const stored = store.getRecord(row.recordId);
-        return stored !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
-          { vin: stored.record.vin, oem: row.oem, purpose: row.purpose }, Date.now());
+        const vin = store.recordVin(row.recordId);
+        return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
+          { vin, oem: row.oem, purpose: row.purpose }, Date.now());
       },
     });
     closers.push(() => egress.close());
@@ -90,6 +90,8 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     state = 'ready';
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
+      httpScheme: config.http.tls.enabled ? 'https' : 'http',
+      store, policy, ingest, egress, audit, log, close,
       reloadTls() {
         ingest.reloadTls();
         try {
@@ -97,8 +99,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         } catch (err) {
           log.error({ reason: (err as Error).message }, 'https: reloading certificates failed; the previous ones stay in use');
         }
-      }, httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, audit, log, close,
+      },
     };
   } catch (err) {
     await close().catch(() => undefined);

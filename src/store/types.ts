@@ -91,6 +91,8 @@ export interface VehicleStore {
 
 export interface RecordStore {
   getRecord(id: string): StoredRecord | undefined;
+  /** Just the VIN of a stored record (cheap: for send-time checks on the hot path). */
+  recordVin(id: string): string | undefined;
   listQuarantine(limit?: number): QuarantineItem[];
 }
 

@@ -20,6 +20,8 @@ describe('a car\'s telemetry crossing the border', () => {
     await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(payload), { qos: 1 });
     const delivered = await eventually(() => gw.sink.deliveries.length >= 2 && gw.sink.deliveries, 5_000, 'two deliveries');
     recordId = (delivered[0]!.body as { recordId: string }).recordId;
+    // The outcome is committed after the OEM answered, so the log row follows the receipt.
+    await eventually(() => gw.app.store.listEgressLog({ recordId }).length >= 2, 5_000, 'two egress-log rows');
   });
   afterAll(async () => gw?.stop());
 

@@ -37,7 +37,11 @@ describe('egress delivery', () => {
     gw.sink.setStatus(200);
     const d = await eventually(() => gw.sink.deliveries[0], 5_000, 'delivery after recovery');
     expect((d.body as { signals: unknown }).signals).toEqual({ 'Vehicle.Speed': 11 });
-    const log = gw.app.store.listEgressLog({ recordId: (d.body as { recordId: string }).recordId });
+    // The outcome is committed after the OEM answered, so the log row follows the receipt.
+    const log = await eventually(() => {
+      const rows = gw.app.store.listEgressLog({ recordId: (d.body as { recordId: string }).recordId });
+      return rows.at(-1)?.outcome === 'delivered' && rows;
+    }, 5_000, 'the delivered row');
     expect(log.at(-1)).toMatchObject({ outcome: 'delivered', httpStatus: 200 });
     expect(log.map((r) => r.attempt)).toEqual(log.map((_, i) => i + 1));
   });

@@ -63,6 +63,7 @@ export function openSqliteStore(file: string): Store {
     ...sqliteConsent(db),
     ...sqlitePolicyHistory(db),
     getRecord: records.getRecord,
+    recordVin: records.recordVin,
     listQuarantine: records.listQuarantine,
     leaseDueOutbox: outbox.leaseDueOutbox,
     nextDueAt: outbox.nextDueAt,

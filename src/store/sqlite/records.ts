@@ -62,6 +62,7 @@ export function sqliteRecords(db: Database.Database): RecordStore & RecordWriter
   const insertAccount = db.prepare(`INSERT INTO account_data (record_id, vin, data) VALUES (?, ?, ?)`);
   const insertQuarantine = db.prepare(`INSERT INTO quarantine (id, vin, channel, received_at, reason, raw) VALUES (?, ?, ?, ?, ?, ?)`);
   const getRecord = db.prepare(`SELECT r.*, a.data AS account FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = ?`);
+  const recordVin = db.prepare(`SELECT vin FROM records WHERE id = ?`).pluck();
   const listQuarantine = db.prepare(`SELECT * FROM quarantine ORDER BY received_at DESC, id DESC LIMIT ?`);
 
   return {
@@ -85,6 +86,7 @@ export function sqliteRecords(db: Database.Database): RecordStore & RecordWriter
       const row = getRecord.get(id) as RecordDbRow | undefined;
       return row ? toStoredRecord(row) : undefined;
     },
+    recordVin: (id) => recordVin.get(id) as string | undefined,
     listQuarantine: (limit = 100) => (listQuarantine.all(limit) as QuarantineDbRow[]).map((r): QuarantineItem => ({
       id: r.id, vin: r.vin, channel: r.channel as IngestChannel, receivedAt: r.received_at, reason: r.reason, raw: r.raw,
     })),
