@@ -66,7 +66,11 @@ export function entryLeafHash(entry: Readonly<Record<string, unknown>>): Buffer 
   return leafHash(leafBytes(entry));
 }
 
-/** What an egress-log row holds, as the leaf needs it. */
+/**
+ * What an egress-log row holds, as the leaf needs it. Spelled out here rather than derived from
+ * the store's row type on purpose: the leaf format is a contract with regulators' verifiers, so
+ * a change to the store's types must not change a leaf without a change to this file.
+ */
 export interface EgressLeafSource {
   readonly seq: number;
   readonly at: number;
