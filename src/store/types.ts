@@ -290,3 +290,29 @@ export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQue
   counts(): { records: number; quarantine: number; outboxPending: number; outboxDead: number; egressLog: number };
   close(): void;
 }
+
+/** How long each category of local data is kept (config `retention`). The egress log is exempt. */
+export interface RetentionPeriods {
+  readonly rawRecordsDays: number;
+  readonly routePointsDays: number;
+  readonly accountDataDays: number;
+}
+
+/** What a retention sweep or an erasure removed, per category. */
+export interface RemovedCounts { records: number; routePoints: number; accountData: number; quarantine: number }
+
+/** Retention and erasure (issue 6 and 7): they remove personal data; the egress log and its Merkle tables are never touched. */
+export interface LifecycleStore {
+  /**
+   * Deletes raw records (and quarantined payloads) older than `rawRecordsDays` by arrival,
+   * route points older than `routePointsDays` by the point's own time, account data older than
+   * `accountDataDays` by arrival. A record whose outbox rows are not all settled is kept until
+   * they are (nothing accepted is lost); its settled outbox rows go with it.
+   */
+  applyRetention(nowMs: number, periods: RetentionPeriods): Promise<RemovedCounts>;
+  /**
+   * Removes a vehicle's local personal data: records incl. raw payloads, route points, account
+   * data, quarantined payloads; its outbox rows not yet delivered are marked 'blocked'.
+   */
+  eraseVehicle(vin: string): Promise<{ records: number; routePoints: number; accountData: number; quarantine: number }>;
+}

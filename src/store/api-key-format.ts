@@ -1,0 +1,20 @@
+/**
+ * The API key format, shared by every store backend. A key is `shk_<id>_<secret>`: the id finds
+ * the row, the secret is checked against its SHA-256 in constant time. 256 random bits need no
+ * salt or slow hash; the clear key exists only in `createApiKey`'s return value.
+ */
+import { createHash } from 'node:crypto';
+import type { ApiKeyRow, ApiRole } from './types.js';
+
+const KEY_RE = /^shk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+export const hashApiKeySecret = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();
+
+export function parseApiKey(key: string): { id: string; secret: string } | undefined {
+  const m = KEY_RE.exec(key);
+  return m ? { id: m[1]!, secret: m[2]! } : undefined;
+}
+
+export interface KeyDbRow { id: string; role: string; label: string; key_hash: Buffer; created_at: number; revoked_at: number | null }
+
+export const toApiKeyRow = (r: KeyDbRow): ApiKeyRow => ({ id: r.id, role: r.role as ApiRole, label: r.label, createdAt: r.created_at, revokedAt: r.revoked_at });
