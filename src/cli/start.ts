@@ -1,6 +1,7 @@
 import { buildApp } from '../app.js';
 import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../log.js';
+import { describeStore } from '../store/index.js';
 
 export async function startCommand(opts: { config?: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
@@ -18,7 +19,7 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     ...(app.mqttsPort !== undefined ? [`  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`] : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
     `  Health         ${http}/healthz   readiness ${http}/readyz`,
-    `  Local store    ${config.store.file === ':memory:' ? '(in memory)' : `${config.dataDir}/${config.store.file}`}`,
+    `  Local store    ${describeStore(config.store, config.dataDir)}`,
     ...config.oems.map((o) => `  OEM ${o.id.padEnd(10)} → ${o.endpoint}   policy ${app.policy.policyOf(o.id)!.hash.slice(0, 19)}…`),
     config.oems.length === 0 ? '  No OEMs configured: nothing will leave the country.' : '',
     '',
