@@ -34,12 +34,14 @@ export async function ensureRoutePartitions(db: Db, nowMs: number): Promise<stri
   });
 }
 
+const counted = (del: string) => `WITH d AS (${del}) SELECT count(*) AS n FROM d`;
+
 export function pgRetention(db: Db): Pick<LifecycleStore, 'applyRetention'> {
-  /** Runs a batched DELETE (`$1` cut-off, `$2` batch size, RETURNING 1) until it deletes less than a batch. */
-  const drain = async (del: string, cutoff: number) => {
+  /** Runs a batched delete (`$1` cut-off, `$2` batch size; its deleted rows counted as `n`) until it deletes less than a batch. */
+  const drain = async (sql: string, cutoff: number) => {
     let total = 0;
     for (;;) {
-      const [row] = await db.query<{ n: number }>(`WITH d AS (${del}) SELECT count(*) AS n FROM d`, [cutoff, BATCH]);
+      const [row] = await db.query<{ n: number }>(sql, [cutoff, BATCH]);
       total += row!.n;
       if (row!.n < BATCH) return total;
     }
@@ -48,18 +50,19 @@ export function pgRetention(db: Db): Pick<LifecycleStore, 'applyRetention'> {
     async applyRetention(nowMs, periods) {
       const cut = (days: number) => nowMs - days * DAY_MS;
       const removed: RemovedCounts = { records: 0, routePoints: 0, accountData: 0, quarantine: 0 };
-      removed.accountData = await drain(`DELETE FROM account_data WHERE record_id IN (
-        SELECT record_id FROM account_data WHERE received_at < $1 LIMIT $2) RETURNING 1`, cut(periods.accountDataDays));
-      removed.quarantine = await drain(`DELETE FROM quarantine WHERE id IN (
-        SELECT id FROM quarantine WHERE received_at < $1 LIMIT $2) RETURNING 1`, cut(periods.rawRecordsDays));
+      removed.accountData = await drain(counted(`DELETE FROM account_data WHERE record_id IN (
+        SELECT record_id FROM account_data WHERE received_at < $1 LIMIT $2) RETURNING 1`), cut(periods.accountDataDays));
+      removed.quarantine = await drain(counted(`DELETE FROM quarantine WHERE id IN (
+        SELECT id FROM quarantine WHERE received_at < $1 LIMIT $2) RETURNING 1`), cut(periods.rawRecordsDays));
       // A record still on its way out (pending or published) is kept until it is settled; its
       // settled outbox rows (which hold the body sent) go with it.
       removed.records = await drain(`WITH doomed AS (
           SELECT r.id FROM records r WHERE r.received_at < $1
             AND NOT EXISTS (SELECT 1 FROM egress_outbox o WHERE o.record_id = r.id AND o.status IN ('pending', 'published'))
           LIMIT $2),
-        settled AS (DELETE FROM egress_outbox o USING doomed d WHERE o.record_id = d.id)
-        DELETE FROM records r USING doomed d WHERE r.id = d.id RETURNING 1`, cut(periods.rawRecordsDays));
+        settled AS (DELETE FROM egress_outbox o USING doomed d WHERE o.record_id = d.id),
+        gone AS (DELETE FROM records r USING doomed d WHERE r.id = d.id RETURNING 1)
+        SELECT count(*) AS n FROM gone`, cut(periods.rawRecordsDays));
       const routeCut = cut(periods.routePointsDays);
       removed.routePoints = await db.tx(async (t) => {
         await t.lock('partitions');
@@ -70,8 +73,8 @@ export function pgRetention(db: Db): Pick<LifecycleStore, 'applyRetention'> {
         await createRoutePartitions(t, db.schema, nowMs, MONTHS_AHEAD);
         return dropped;
       });
-      removed.routePoints += await drain(`DELETE FROM route_points WHERE (record_id, observed_at) IN (
-        SELECT record_id, observed_at FROM route_points WHERE observed_at < $1 LIMIT $2) RETURNING 1`, routeCut);
+      removed.routePoints += await drain(counted(`DELETE FROM route_points WHERE (record_id, observed_at) IN (
+        SELECT record_id, observed_at FROM route_points WHERE observed_at < $1 LIMIT $2) RETURNING 1`), routeCut);
       return removed;
     },
   };
