@@ -35,7 +35,8 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [{
     lease_until     BIGINT NOT NULL DEFAULT 0,
     UNIQUE (record_id, oem, purpose)
   );
-  CREATE INDEX egress_outbox_due ON egress_outbox (next_attempt_at) WHERE status = 'pending';`,
+  -- (next_attempt_at, id): the lease's own order, so a lease reads the first due rows and stops.
+  CREATE INDEX egress_outbox_due ON egress_outbox (next_attempt_at, id) WHERE status = 'pending';`,
 }, {
   id: '0003-egress-outbox-queue',
   sql: `
