@@ -64,12 +64,12 @@ async function measure(name: string, open: () => Promise<Store>) {
 const dir = mkdtempSync(path.join(tmpdir(), 'shk-bench-store-'));
 const schema = `shk_bench_${process.pid}`;
 try {
-  await measure('SQLite (synchronous=FULL)', async () => openSqliteStore(path.join(dir, 's.db')) as unknown as Store);
-  await measure('PostgreSQL (synchronous_commit=on)', async () => openPostgresStore({ url: PG_URL, schema, poolSize: 4 }) as unknown as Store);
+  await measure('SQLite (synchronous=FULL)', async () => openSqliteStore(path.join(dir, 's.db')));
+  await measure('PostgreSQL (synchronous_commit=on)', async () => openPostgresStore({ url: PG_URL, schema, poolSize: 4 }));
   // Two instances settling at once on a fresh schema.
   const schema2 = `${schema}_two`;
-  const a = await openPostgresStore({ url: PG_URL, schema: schema2, poolSize: 4 }) as unknown as Store;
-  const b = await openPostgresStore({ url: PG_URL, schema: schema2, poolSize: 4 }) as unknown as Store;
+  const a = await openPostgresStore({ url: PG_URL, schema: schema2, poolSize: 4 });
+  const b = await openPostgresStore({ url: PG_URL, schema: schema2, poolSize: 4 });
   await ingest(a);
   const t = performance.now();
   const [x, y] = await Promise.all([settleAll(a), settleAll(b)]);

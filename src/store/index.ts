@@ -13,7 +13,7 @@ export async function createStore(cfg: StoreConfig, dataDir: string): Promise<St
     case 'sqlite':
       return openSqliteStore(cfg.file === ':memory:' ? ':memory:' : path.resolve(dataDir, cfg.file));
     case 'postgres':
-      return openPostgresStore(cfg) as unknown as Store; // TEMPORARY: until the async Store interface is merged
+      return openPostgresStore(cfg);
   }
 }
 

@@ -282,19 +282,6 @@ export interface ApiKeyStore {
   revokeApiKey(id: string, now: number): Promise<boolean>;
 }
 
-export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
-  AuditStore, AuditQueryStore, ApiKeyStore {
-  /**
-   * Commits a batch of ingest items in ONE transaction: each record with its route points,
-   * account data and outbox rows, or its quarantine row.
-   * MUST resolve only after the transaction is durable on disk; callers acknowledge to the car
-   * (PUBACK, HTTP 2xx) only after it resolves. If it rejects, nothing of the batch was written.
-   */
-  commitIngest(items: readonly IngestItem[]): Promise<void>;
-  counts(): Promise<{ records: number; quarantine: number; outboxPending: number; outboxDead: number; egressLog: number }>;
-  close(): Promise<void>;
-}
-
 /** How long each category of local data is kept (config `retention`). The egress log is exempt. */
 export interface RetentionPeriods {
   readonly rawRecordsDays: number;
@@ -319,4 +306,17 @@ export interface LifecycleStore {
    * data, quarantined payloads; its outbox rows not yet delivered are marked 'blocked'.
    */
   eraseVehicle(vin: string): Promise<{ records: number; routePoints: number; accountData: number; quarantine: number }>;
+}
+
+export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
+  AuditStore, AuditQueryStore, ApiKeyStore, LifecycleStore {
+  /**
+   * Commits a batch of ingest items in ONE transaction: each record with its route points,
+   * account data and outbox rows, or its quarantine row.
+   * MUST resolve only after the transaction is durable on disk; callers acknowledge to the car
+   * (PUBACK, HTTP 2xx) only after it resolves. If it rejects, nothing of the batch was written.
+   */
+  commitIngest(items: readonly IngestItem[]): Promise<void>;
+  counts(): Promise<{ records: number; quarantine: number; outboxPending: number; outboxDead: number; egressLog: number }>;
+  close(): Promise<void>;
 }

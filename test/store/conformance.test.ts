@@ -89,8 +89,8 @@ const pgBackend = (): Backend => {
       schemas.push(schema);
       const cfg = { url: PG_URL, schema, poolSize: 4 };
       return {
-        store: await openPostgresStore(cfg) as unknown as Store,
-        second: async () => openPostgresStore(cfg) as unknown as Store,
+        store: await openPostgresStore(cfg),
+        second: async () => openPostgresStore(cfg),
         decisionOf: (recordId) => admin(async (c) => (await c.query(`SELECT decision FROM "${schema}".egress_outbox WHERE record_id = $1`, [recordId])).rows[0].decision),
         partitions: () => admin(async (c) => (await c.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
           WHERE i.inhparent = to_regclass($1) ORDER BY 1`, [`"${schema}".route_points`])).rows.map((r: { relname: string }) => r.relname)),
@@ -100,7 +100,7 @@ const pgBackend = (): Backend => {
       const schema = `${run}_${schemas.length}`;
       schemas.push(schema);
       const cfg = { url: PG_URL, schema, poolSize: 2 };
-      return Promise.all([openPostgresStore(cfg), openPostgresStore(cfg)]) as unknown as Promise<Store[]>;
+      return Promise.all([openPostgresStore(cfg), openPostgresStore(cfg)]);
     },
     async cleanup() {
       await admin(async (c) => { for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`); });

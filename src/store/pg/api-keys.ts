@@ -1,9 +1,7 @@
 /** Bearer API keys, stored hashed (the format: store/api-key-format.ts). */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
-import type { AsyncOf } from './async.js';
-import { hashApiKeySecret, parseApiKey, toApiKeyRow, type KeyDbRow } from '../api-key-format.js';
+import { authenticatedRow, mintApiKey, parseApiKey, toApiKeyRow, type KeyDbRow } from '../api-key-format.js';
 import type { ApiKeyStore } from '../types.js';
 
 export const API_KEY_MIGRATIONS: PgMigration[] = [{
@@ -21,20 +19,16 @@ export const API_KEY_MIGRATIONS: PgMigration[] = [{
 
 const COLUMNS = 'id, role, label, key_hash, created_at, revoked_at';
 
-export function pgApiKeys(db: Db): AsyncOf<ApiKeyStore> {
+export function pgApiKeys(db: Db): ApiKeyStore {
   return {
     async createApiKey({ role, label, now }) {
-      const id = randomBytes(8).toString('hex');
-      const secret = randomBytes(32).toString('base64url');
-      await db.query(`INSERT INTO api_keys (id, role, label, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)`, [id, role, label, hashApiKeySecret(secret), now]);
-      return { id, key: `shk_${id}_${secret}` };
+      const k = mintApiKey();
+      await db.query(`INSERT INTO api_keys (id, role, label, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)`, [k.id, role, label, k.keyHash, now]);
+      return { id: k.id, key: k.key };
     },
     async authenticateApiKey(key) {
       const parsed = parseApiKey(key);
-      if (!parsed) return undefined;
-      const [row] = await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [parsed.id]);
-      if (!row || row.revoked_at !== null) return undefined;
-      return timingSafeEqual(row.key_hash, hashApiKeySecret(parsed.secret)) ? toApiKeyRow(row) : undefined;
+      return parsed && authenticatedRow((await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [parsed.id]))[0], parsed.secret);
     },
     listApiKeys: async () => (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id COLLATE "C"`)).map(toApiKeyRow),
     revokeApiKey: async (id, now) => (await db.query(`UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id`, [now, id])).length > 0,

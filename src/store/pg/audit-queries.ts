@@ -4,14 +4,13 @@
  * and NULLs first, as SQLite sorts. Reads only; nothing here writes.
  */
 import type { Db } from './db.js';
-import type { AsyncOf } from './async.js';
 import { LOG_COLUMNS, toLogRow, type LogDbRow } from './egress-log.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from '../types.js';
 
 type EntryDbRow = LogDbRow & { leaf_index: number };
 
-export function pgAuditQueries(db: Db): AsyncOf<AuditQueryStore> {
+export function pgAuditQueries(db: Db): AuditQueryStore {
   return {
     async searchEgress(filter, afterSeq, limit) {
       const args: unknown[] = [afterSeq];

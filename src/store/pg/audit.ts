@@ -13,7 +13,6 @@
  */
 import type { PgMigration } from './migrate.js';
 import type { Db, Sql, Tx } from './db.js';
-import type { AsyncOf } from './async.js';
 import { CompactRange } from '../../audit/merkle.js';
 import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
 import { frontierFrom, frontierSubtrees } from '../audit-frontier.js';
@@ -82,7 +81,7 @@ export interface PgTreeWriter {
 
 const CHECKPOINT_COLUMNS = 'size, root, signed_at, note';
 
-export function pgAudit(db: Db): AsyncOf<AuditStore> & PgTreeWriter {
+export function pgAudit(db: Db): AuditStore & PgTreeWriter {
   // The frontier is cached, and trusted only while the stored tree's size AND last leaf hash
   // match it: a rolled-back append of ours, or leaves appended by another instance, are
   // reloaded, never built upon.

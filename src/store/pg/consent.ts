@@ -1,6 +1,5 @@
 import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
-import type { AsyncOf } from './async.js';
 import type { ConsentRow, ConsentStore } from '../types.js';
 
 export const CONSENT_MIGRATIONS: PgMigration[] = [{
@@ -22,7 +21,7 @@ export const CONSENT_MIGRATIONS: PgMigration[] = [{
 
 const COLUMNS = 'id, vin, oem, purpose, granted_at, revoked_at, source';
 
-export function pgConsent(db: Db): AsyncOf<ConsentStore> {
+export function pgConsent(db: Db): ConsentStore {
   return {
     grantConsent: (c) => db.tx(async (t) => {
       // One grant in force per vehicle, OEM and purpose, even with several instances granting at once.

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import type { PgMigration } from './migrate.js';
 import { pgText, type Db, type Tx } from './db.js';
-import type { AsyncOf } from './async.js';
 import type { PgOutboxWriter } from './outbox.js';
 import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from './audit.js';
 import { egressLeaf } from '../../audit/leaf.js';
@@ -49,7 +48,7 @@ export interface PgEgressSettler {
   settle(t: Tx, items: readonly EgressSettlement[]): Promise<void>;
 }
 
-export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter): AsyncOf<EgressLogStore> & PgEgressSettler {
+export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter): EgressLogStore & PgEgressSettler {
   const append = async (t: Tx, items: readonly { outboxId: number; entry: EgressLogEntry }[]) => {
     if (items.length === 0) return;
     // The digest and length of the exact body POSTed (or that would have been): never the body.

@@ -24,8 +24,7 @@ import { pgConsent, CONSENT_MIGRATIONS } from './consent.js';
 import { pgPolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { pgErasure } from './erasure.js';
-import type { AsyncOf } from './async.js';
-import type { LifecycleStore, Store } from '../types.js';
+import type { Store } from '../types.js';
 
 export const PG_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
@@ -33,10 +32,8 @@ export const PG_MIGRATIONS = [
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...RETENTION_MIGRATIONS,
 ];
 
-export type PgStore = AsyncOf<Omit<Store, keyof LifecycleStore>> & LifecycleStore;
-
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */
-export async function openPostgresStore(cfg: PgConnectOptions): Promise<PgStore> {
+export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
   const db = await connectPg(cfg);
   try {
     await migratePg(db, PG_MIGRATIONS);

@@ -7,7 +7,6 @@
  */
 import type { PgMigration } from './migrate.js';
 import type { Db, Tx } from './db.js';
-import type { AsyncOf } from './async.js';
 import type { PgEgressSettler } from './egress-log.js';
 import { projectionBody } from '../outbox-body.js';
 import type { Projection } from '../../record.js';
@@ -72,7 +71,7 @@ const OUTCOMES = `UPDATE egress_outbox o SET
   FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(id, kind, next)
   WHERE o.id = v.id AND o.status IN ('pending', 'published')`;
 
-export function pgOutbox(db: Db): AsyncOf<OutboxStore> & PgOutboxWriter {
+export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
   return {
     async insert(t, rows) {
       if (rows.length === 0) return;
@@ -126,7 +125,7 @@ function toOutbox(r: OutboxDbRow): OutboxRow {
  * The egress queues' side of the outbox: the Kafka relay's reads and marks, and the one
  * transaction that settles a batch of delivery outcomes with their egress-log rows.
  */
-export function pgEgressQueue(db: Db, log: PgEgressSettler): AsyncOf<EgressQueueStore> {
+export function pgEgressQueue(db: Db, log: PgEgressSettler): EgressQueueStore {
   return {
     // Relays of several instances may lease at once; a row whose vehicle has an earlier row
     // leased (being published by another relay) waits, so Kafka sees each vehicle in order.

@@ -1,6 +1,5 @@
 import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
-import type { AsyncOf } from './async.js';
 import type { PolicyActivation, PolicyHistoryStore } from '../types.js';
 
 export const POLICY_HISTORY_MIGRATIONS: PgMigration[] = [{
@@ -21,7 +20,7 @@ export const POLICY_HISTORY_MIGRATIONS: PgMigration[] = [{
 
 const COLUMNS = 'id, oem, policy_hash, source, content, activated_at';
 
-export function pgPolicyHistory(db: Db): AsyncOf<PolicyHistoryStore> {
+export function pgPolicyHistory(db: Db): PolicyHistoryStore {
   return {
     recordPolicyActivation: (a) => db.tx(async (t) => {
       // Several instances start with the same file: one activation, not one per instance.

@@ -10,7 +10,6 @@
  */
 import type { PgMigration } from './migrate.js';
 import { pgText, type Db, type Sql } from './db.js';
-import type { AsyncOf } from './async.js';
 import type { CanonicalRecord, IngestChannel } from '../../record.js';
 import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
 
@@ -71,7 +70,7 @@ export interface PgRecordWriter {
   write(t: Sql, items: readonly IngestItem[]): Promise<void>;
 }
 
-export function pgRecords(db: Db): AsyncOf<RecordStore> & PgRecordWriter {
+export function pgRecords(db: Db): RecordStore & PgRecordWriter {
   return {
     async write(t, items) {
       const rec: unknown[][] = [[], [], [], [], [], [], [], [], []];

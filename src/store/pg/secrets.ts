@@ -1,6 +1,5 @@
 import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
-import type { AsyncOf } from './async.js';
 import type { SecretStore } from '../types.js';
 
 export const SECRET_MIGRATIONS: PgMigration[] = [{
@@ -13,7 +12,7 @@ export const SECRET_MIGRATIONS: PgMigration[] = [{
   );`,
 }];
 
-export function pgSecrets(db: Db): AsyncOf<SecretStore> {
+export function pgSecrets(db: Db): SecretStore {
   return {
     getSecret: async (name) => (await db.query<{ value: Buffer }>(`SELECT value FROM local_secrets WHERE name = $1`, [name]))[0]?.value,
     async putSecretIfAbsent(name, value) {

@@ -1,6 +1,5 @@
 import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
-import type { AsyncOf } from './async.js';
 import type { VehicleRow, VehicleStore } from '../types.js';
 import { ShekaraError } from '../../errors.js';
 
@@ -18,7 +17,7 @@ export const VEHICLE_MIGRATIONS: PgMigration[] = [{
 
 const COLUMNS = 'vin, oem, secret_hash, secret_salt, created_at';
 
-export function pgVehicles(db: Db): AsyncOf<VehicleStore> {
+export function pgVehicles(db: Db): VehicleStore {
   return {
     async registerVehicle(v) {
       const args = [v.vin, v.oem, v.secretHash, v.secretSalt, Date.now()];

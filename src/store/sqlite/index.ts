@@ -22,17 +22,22 @@ import { sqliteAuditQueries } from './audit-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
-import type { IngestItem, Store } from '../types.js';
+import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
+import { sqliteErasure } from './erasure.js';
+import type { IngestItem, LifecycleStore, Store } from '../types.js';
 import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
-  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS,
+  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...RETENTION_MIGRATIONS,
 ];
 
-/** The composed synchronous store, before it is lifted to the asynchronous interface. */
-type SyncStore = Sync<Store>;
+/**
+ * The composed synchronous store, before it is lifted to the asynchronous interface. Retention
+ * and erasure are asynchronous already: a sweep yields to the event loop between its batches.
+ */
+type SyncStore = Sync<Omit<Store, keyof LifecycleStore>> & LifecycleStore;
 
 /**
  * A synchronous call as a promise. A throw becomes a rejection (an async function cannot throw
@@ -96,6 +101,8 @@ function liftStore(s: SyncStore): Store {
     listApiKeys: lift(s.listApiKeys),
     revokeApiKey: lift(s.revokeApiKey),
     commitIngest: lift(s.commitIngest),
+    applyRetention: s.applyRetention,
+    eraseVehicle: s.eraseVehicle,
     counts: lift(s.counts),
     close: lift(s.close),
   };
@@ -146,6 +153,8 @@ function openSync(file: string): SyncStore {
     ...audit,
     ...sqliteAuditQueries(db),
     ...sqliteApiKeys(db),
+    ...sqliteRetention(db),
+    ...sqliteErasure(db),
     commitIngest: (items) => { if (items.length > 0) commitIngest(items); },
     counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<SyncStore['counts']>,
     close: () => db.close(),

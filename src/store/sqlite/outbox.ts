@@ -3,6 +3,7 @@ import type { Migration } from './migrate.js';
 import type { Projection } from '../../record.js';
 import type { EgressLogStore, EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
 import type { Sync } from './sync.js';
+import { projectionBody } from '../outbox-body.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [{
   id: '0003-egress-outbox',
@@ -49,6 +50,7 @@ export interface OutboxWriter {
   markDead(id: number): void;
 }
 
+const ON_ITS_WAY = `status IN ('pending', 'published')`;
 const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
 
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
@@ -69,9 +71,10 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   const dueHeads = db.prepare(`SELECT ${ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
-  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
-  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
-  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
+  // Outcomes change only rows still on their way: a row erasure blocked stays blocked.
+  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND ${ON_ITS_WAY}`);
+  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND ${ON_ITS_WAY}`);
+  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND ${ON_ITS_WAY}`);
   const nextDue = db.prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
   return {
@@ -88,17 +91,8 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   };
 }
 
-/** The JSON an OEM receives: only what the policy approved, keyed by the record id. */
-export function projectionBody(p: Projection): string {
-  return JSON.stringify({
-    recordId: p.recordId,
-    purpose: p.purpose,
-    policyHash: p.policyHash,
-    vehicle: p.vehicle,
-    observedAt: new Date(p.observedAt).toISOString(),
-    signals: p.signals,
-  });
-}
+/** The JSON an OEM receives (shared by every backend). */
+export { projectionBody };
 
 interface OutboxDbRow {
   id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
@@ -118,12 +112,16 @@ function toOutbox(r: OutboxDbRow): OutboxRow {
  * for many outcomes, as ingest's group commit does for records).
  */
 export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>): Sync<EgressQueueStore> {
+  // A row whose vehicle has an earlier row leased (being published) waits, so Kafka sees each
+  // vehicle in order even with several relays (PostgreSQL); one relay never has such a lease.
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
-      SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
+      SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.lease_until <= @now
+        AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id AND p.lease_until > @now)
+      ORDER BY o.id LIMIT @limit)
     RETURNING ${ROW_COLUMNS}`);
   const published = db.prepare(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`);
-  const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked' WHERE id = ?`);
-  const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
+  const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND ${ON_ITS_WAY}`);
+  const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ? AND ${ON_ITS_WAY}`);
   const state = db.prepare(`SELECT status, attempts FROM egress_outbox WHERE id = ?`);
   const backlog = db.prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
@@ -135,8 +133,9 @@ export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLo
         case 'delivered': log.recordDelivery(it.outboxId, it.entry); break;
         case 'failed': log.recordFailedAttempt(it.outboxId, it.entry, it.nextAttemptAt); break;
         case 'dead': log.recordDeadLetter(it.outboxId, it.entry); break;
-        // Logged as a dead letter would be (the entry says outcome 'blocked'), then marked blocked.
-        case 'blocked': log.recordDeadLetter(it.outboxId, it.entry); blocked.run(it.outboxId); break;
+        // Marked blocked (the attempt counted), then logged as a dead letter would be (the entry
+        // says outcome 'blocked'; the dead mark no longer applies to a blocked row).
+        case 'blocked': blocked.run(it.outboxId); log.recordDeadLetter(it.outboxId, it.entry); break;
         case 'deferred': defer.run(it.until, it.outboxId); break;
       }
     }
