@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/schema.js';
-import { createStore, type Store } from './store/index.js';
+import { createStore, startRetentionSweep, type RetentionSweep, type Store } from './store/index.js';
 import { createPolicyEngine, consentStillGiven, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
@@ -29,6 +29,8 @@ export interface App {
   readonly egress: Egress;
   /** The egress log's checkpoints and proofs (src/audit). */
   readonly audit: AuditLog;
+  /** Deletes local personal data older than its retention period, on a schedule. */
+  readonly retention: RetentionSweep;
   readonly log: Logger;
   /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
   reloadTls(): void;
@@ -46,6 +48,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
   try {
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
+    // Closes before the store (closers run in reverse), after waiting for a sweep under way.
+    const retention = startRetentionSweep(config.retention, { store, log });
+    closers.push(() => retention.close());
     const masterKey = await store.getSecret(PSEUDONYM_MASTER_KEY) ?? await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
     const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store });
     closers.push(() => policy.close());
@@ -60,6 +65,8 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
 
     const egress = await createEgress(config.egress, {
       store, log, oems: config.oems,
+      // Other instances may share a PostgreSQL store: outbox leases then live in the store.
+      sharedStore: config.store.kind === 'postgres',
       // Consent re-check just before sending: a revocation after enqueue stops the delivery.
       isStillAllowed: async (row) => {
         const vin = await store.recordVin(row.recordId);
@@ -91,7 +98,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, audit, log, close,
+      store, policy, ingest, egress, audit, retention, log, close,
       reloadTls() {
         ingest.reloadTls();
         try {

@@ -30,7 +30,7 @@ export type { Transport, DeliveryResult } from './deliver.js';
 
 export interface EgressDeps {
   readonly store: Pick<Store,
-    'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
+    'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
   /** The OEMs and their one destination each. */
   readonly oems: readonly OemConfig[];
   /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
@@ -41,6 +41,11 @@ export interface EgressDeps {
   readonly resolve?: Resolver;
   /** Replaces the HTTP transport (tests that must prove no connection was attempted). */
   readonly transport?: Transport;
+  /**
+   * Other instances may share this store (PostgreSQL): the local queue then leases outbox rows
+   * in the store rather than in memory, so no row is sent by two instances at once.
+   */
+  readonly sharedStore?: boolean;
 }
 
 export interface Egress {
@@ -82,7 +87,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       { kafka: cfg.queue.kafka, concurrency: cfg.concurrency, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
       { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now },
     )
-    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now });
+    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now, sharedOutbox: deps.sharedStore === true });
 
   // Counted once before the first record can arrive, so a backlog left by the last run counts.
   let saturated = (await deps.store.outboxBacklog()) >= cfg.maxBacklog;

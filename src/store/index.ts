@@ -7,6 +7,7 @@ import { describePgUrl } from './pg/db.js';
 import type { Store } from './types.js';
 
 export type * from './types.js';
+export { startRetentionSweep, type RetentionSweep } from './retention-sweep.js';
 
 export async function createStore(cfg: StoreConfig, dataDir: string): Promise<Store> {
   switch (cfg.kind) {
