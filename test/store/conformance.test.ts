@@ -336,22 +336,26 @@ describe.each([sqliteBackend(), pgBackend()])('store conformance: $name', (backe
       expect((await store.listEgressLog()).map((e) => e.seq)).toEqual([1, 2, 3]);
     });
 
-    it('relays pending rows in id order, a vehicle waiting behind its row being published', async () => {
+    it('relays pending rows in id order, skipping leased ones', async () => {
       const store = await fresh();
       const [a, b] = await outboxRows(store, ['va', 'vb']);
       const va2 = record();
       await store.commitIngest([item(va2, [projection(va2, { vehicle: 'va' })])]);
       const [d] = await outboxRows(store, ['vc']);
       expect((await store.leaseUnpublished(T0, 2, 1_000)).map((r) => r.id)).toEqual([a!.id, b!.id]);
-      // va2 is va's too: it waits until va's first row is published, so Kafka sees va in order.
-      expect((await store.leaseUnpublished(T0, 10, 1_000)).map((r) => r.id)).toEqual([d!.id]);
+      const second = (await store.leaseUnpublished(T0, 10, 1_000)).map((r) => r.recordId);
+      if (backend.name === 'PostgreSQL') {
+        // Several relays (one per instance): va2 waits until va's earlier row, leased by another
+        // relay, is published, so Kafka sees each vehicle in order. SQLite has one relay, which
+        // leases its next batch only after publishing the last.
+        expect(second).toEqual([d!.recordId]);
+      } else {
+        expect(second).toEqual([va2.id, d!.recordId]);
+      }
       await store.markPublished([a!.id, b!.id]);
       expect(await store.outboxState(a!.id)).toEqual({ status: 'published', attempts: 0 });
       expect(await store.outboxBacklog()).toBe(2);
-      const next = await store.leaseUnpublished(T0, 10, 1_000);
-      expect(next.map((r) => r.recordId)).toEqual([va2.id]);
-      expect(next[0]!.id).toBeGreaterThan(b!.id);
-      expect(next[0]!.id).toBeLessThan(d!.id);
+      expect((await store.leaseUnpublished(T0 + 1_000, 10, 1_000)).map((r) => r.recordId)).toEqual([va2.id, d!.recordId]);
       await store.markPublished([]);
       // A published row is settled like any other.
       await deliver(store, [a!]);

@@ -112,12 +112,11 @@ function toOutbox(r: OutboxDbRow): OutboxRow {
  * for many outcomes, as ingest's group commit does for records).
  */
 export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>): Sync<EgressQueueStore> {
-  // A row whose vehicle has an earlier row leased (being published) waits, so Kafka sees each
-  // vehicle in order even with several relays (PostgreSQL); one relay never has such a lease.
+  // One relay per SQLite store, and it leases its next batch only after publishing the last.
+  // (PostgreSQL, with a relay per instance, also holds back a row whose vehicle has an earlier
+  // row leased by another relay; see store/pg/outbox.ts.)
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
-      SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.lease_until <= @now
-        AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id AND p.lease_until > @now)
-      ORDER BY o.id LIMIT @limit)
+      SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
     RETURNING ${ROW_COLUMNS}`);
   const published = db.prepare(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`);
   const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND ${ON_ITS_WAY}`);
