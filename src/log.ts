@@ -10,6 +10,8 @@ export const REDACT_PATHS = [
   'password', '*.password', 'secret', '*.secret', 'secretHash', '*.secretHash',
   'req.headers.authorization', 'headers.authorization', 'authorization',
   'account', '*.account', 'masterKey', '*.masterKey', 'privateKey', '*.privateKey',
+  // A PostgreSQL URL may hold the database password.
+  'store.url', '*.store.url',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -10,6 +10,8 @@ import { openPostgresStore } from '../../src/store/pg/index.js';
 import { createStore } from '../../src/store/index.js';
 import { isShekaraError, type ShekaraError } from '../../src/errors.js';
 import { freePort } from '../helpers/net.js';
+import { createLogger } from '../../src/log.js';
+import { Writable } from 'node:stream';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const run = `shk_pg_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -32,6 +34,14 @@ describe('PostgreSQL store', () => {
     expect(err.message).toBe(`cannot reach PostgreSQL at 127.0.0.1:${port}: connection refused`);
     expect(err.retriable).toBe(true);
     expect(JSON.stringify(err.details)).not.toContain('hunter2');
+  });
+
+  it('never logs the URL of a store config, which may hold the password', () => {
+    let out = '';
+    const log = createLogger('info', new Writable({ write(c, _e, done) { out += String(c); done(); } }));
+    log.info({ store: { kind: 'postgres', url: 'postgres://u:hunter2@db:5432/x' } }, 'config');
+    expect(out).toContain('"url":"[redacted]"');
+    expect(out).not.toContain('hunter2');
   });
 
   it('says so when the database does not exist', async () => {
