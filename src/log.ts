@@ -12,6 +12,7 @@ export const REDACT_PATHS = [
   'account', '*.account', 'masterKey', '*.masterKey', 'privateKey', '*.privateKey',
   // A PostgreSQL URL may hold the database password.
   'store.url', '*.store.url',
+  'signingKey', '*.signingKey', 'token', '*.token', 'key', '*.key',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -1,6 +1,13 @@
 /**
+<<<<<<< HEAD
  * Bearer API keys for the HTTP APIs, one role each (regulator now; operator, oem, owner-app
  * later), stored hashed. The key format and its check: store/api-key-format.ts.
+=======
+ * Bearer API keys for the HTTP APIs, one role each (regulator, operator, oem, owner-app); an
+ * oem key is also bound to one OEM (its scope). A key is `shk_<id>_<secret>`: the id finds the row, the secret is checked against
+ * its SHA-256 in constant time. 256 random bits need no salt or slow hash; the clear key
+ * exists only in `createApiKey`'s return value.
+>>>>>>> main
  */
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
@@ -19,18 +26,30 @@ export const API_KEY_MIGRATIONS: Migration[] = [{
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
   ) STRICT;`,
+}, {
+  // An OEM key is bound to its OEM (tenant isolation in /oem/v1); other roles have no scope.
+  id: '0010-api-key-scope',
+  sql: `ALTER TABLE api_keys ADD COLUMN scope TEXT;`,
 }];
 
 export function sqliteApiKeys(db: Database.Database): Sync<ApiKeyStore> {
-  const insert = db.prepare(`INSERT INTO api_keys (id, role, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`);
+  const insert = db.prepare(`INSERT INTO api_keys (id, role, scope, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`);
   const get = db.prepare(`SELECT * FROM api_keys WHERE id = ?`);
   const list = db.prepare(`SELECT * FROM api_keys ORDER BY created_at, id`);
   const revoke = db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
   return {
+<<<<<<< HEAD
     createApiKey({ role, label, now }) {
       const k = mintApiKey();
       insert.run(k.id, role, label, k.keyHash, now);
       return { id: k.id, key: k.key };
+=======
+    createApiKey({ role, label, now, scope = null }) {
+      const id = randomBytes(8).toString('hex');
+      const secret = randomBytes(32).toString('base64url');
+      insert.run(id, role, scope, label, hashSecret(secret), now);
+      return { id, key: `shk_${id}_${secret}` };
+>>>>>>> main
     },
     authenticateApiKey(key) {
       const parsed = parseApiKey(key);
@@ -40,3 +59,10 @@ export function sqliteApiKeys(db: Database.Database): Sync<ApiKeyStore> {
     revokeApiKey: (id, now) => revoke.run(now, id).changes > 0,
   };
 }
+<<<<<<< HEAD
+=======
+
+interface KeyDbRow { id: string; role: string; scope: string | null; label: string; key_hash: Buffer; created_at: number; revoked_at: number | null }
+
+const toRow = (r: KeyDbRow): ApiKeyRow => ({ id: r.id, role: r.role as ApiRole, scope: r.scope, label: r.label, createdAt: r.created_at, revokedAt: r.revoked_at });
+>>>>>>> main
