@@ -14,6 +14,7 @@ import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
 import { createAuditLog, type AuditLog } from './audit/index.js';
 import { registerRegulatorApi } from './api/regulator/index.js';
+import { createTelemetry, type Telemetry } from './telemetry/index.js';
 
 export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
 
@@ -30,6 +31,8 @@ export interface App {
   /** The egress log's checkpoints and proofs (src/audit). */
   readonly audit: AuditLog;
   readonly log: Logger;
+  /** Tracing and metrics (src/telemetry); the Prometheus port is `telemetry.metrics.prometheusPort`. */
+  readonly telemetry: Telemetry;
   /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
   reloadTls(): void;
   close(): Promise<void>;
@@ -44,6 +47,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     for (const c of closers.reverse()) await c();
   };
   try {
+    // First up, last down (closers run in reverse): it flushes the spans the others ended.
+    const telemetry = await createTelemetry(config.telemetry, { log });
+    closers.push(() => telemetry.close());
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
     const masterKey = store.getSecret(PSEUDONYM_MASTER_KEY) ?? store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
@@ -85,13 +91,24 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => ingest.close());
 
+    telemetry.metrics.observe({
+      backlog: () => store.outboxBacklog(),
+      // Seconds the most overdue pending row has been due and not taken: a queue that keeps up stays near 0.
+      lagSeconds: async () => {
+        const due = await store.nextDueAt();
+        return due === undefined ? 0 : Math.max(0, (Date.now() - due) / 1000);
+      },
+      inFlight: () => egress.inFlight,
+      connections: () => ingest.connectedVehicles,
+    });
+
     await http.ready();
     const httpPort = await listen(http.server, config.http.port, config.http.host, 'HTTP', 'SHEKARA_HTTP_PORT');
     state = 'ready';
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, audit, log, close,
+      store, policy, ingest, egress, audit, log, telemetry, close,
       reloadTls() {
         ingest.reloadTls();
         try {

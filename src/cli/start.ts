@@ -18,6 +18,9 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     ...(app.mqttsPort !== undefined ? [`  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`] : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
     `  Health         ${http}/healthz   readiness ${http}/readyz`,
+    ...(app.telemetry.metrics.prometheusPort !== undefined
+      ? [`  Metrics        http://${host(config.telemetry.metrics.prometheus.host)}:${app.telemetry.metrics.prometheusPort}/metrics   (Prometheus; own listener)`] : []),
+    ...(app.telemetry.tracing.enabled ? [`  Traces         OTLP/HTTP → ${config.telemetry.tracing.otlpUrl}   (sample ratio ${config.telemetry.tracing.sampleRatio})`] : []),
     `  Local store    ${config.store.file === ':memory:' ? '(in memory)' : `${config.dataDir}/${config.store.file}`}`,
     ...config.oems.map((o) => `  OEM ${o.id.padEnd(10)} → ${o.endpoint}   policy ${app.policy.policyOf(o.id)!.hash.slice(0, 19)}…`),
     config.oems.length === 0 ? '  No OEMs configured: nothing will leave the country.' : '',
