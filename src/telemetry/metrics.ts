@@ -11,7 +11,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { TelemetryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { ATTR, DURATION_BUCKETS_S, METER_NAME, METRIC, type MetricName } from './names.js';
-import { logExportFailures } from './export-log.js';
+import { bounded, logExportFailures } from './export-log.js';
 import { startPrometheusListener, type PrometheusListener } from './prometheus.js';
 
 /** Where the observable gauges read their values, at collection time. */
@@ -64,7 +64,7 @@ export async function startMetrics(cfg: TelemetryConfig, log: Logger): Promise<M
     : undefined;
   return instruments(provider?.getMeter(METER_NAME) ?? createNoopMeter(), provider !== undefined, listener?.port, async () => {
     await listener?.close();
-    await provider?.shutdown();
+    if (provider) await bounded(provider.shutdown());
   }, log);
 }
 

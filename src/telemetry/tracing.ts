@@ -20,7 +20,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { TelemetryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { TRACER_NAME } from './names.js';
-import { logExportFailures } from './export-log.js';
+import { bounded, logExportFailures } from './export-log.js';
 
 export interface Tracing {
   /** True when spans are recorded and exported. */
@@ -37,6 +37,7 @@ export interface Tracing {
 const MAX_QUEUE = 8_192;
 const EXPORT_BATCH = 1_024;
 const EXPORT_DELAY_MS = 1_000;
+const EXPORT_TIMEOUT_MS = 10_000;
 
 export function startTracing(cfg: TelemetryConfig, log: Logger): Tracing {
   if (!cfg.tracing.enabled) return disabledTracing();
@@ -45,7 +46,7 @@ export function startTracing(cfg: TelemetryConfig, log: Logger): Tracing {
     resource: resourceFromAttributes({ 'service.name': cfg.serviceName }),
     // A trace is sampled at its root (the car's message) and kept or dropped whole downstream.
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(cfg.tracing.sampleRatio) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter, maxQueueSize: MAX_QUEUE, maxExportBatchSize: EXPORT_BATCH, scheduledDelayMillis: EXPORT_DELAY_MS })],
+    spanProcessors: [new BatchSpanProcessor({ exporter, maxQueueSize: MAX_QUEUE, maxExportBatchSize: EXPORT_BATCH, scheduledDelayMillis: EXPORT_DELAY_MS, exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
   });
   return {
     enabled: true,
@@ -56,7 +57,7 @@ export function startTracing(cfg: TelemetryConfig, log: Logger): Tracing {
       return sc ? trace.setSpanContext(ROOT_CONTEXT, { ...sc, isRemote: true }) : ROOT_CONTEXT;
     },
     flush: () => provider.forceFlush(),
-    close: () => provider.shutdown(),
+    close: () => bounded(provider.shutdown()),
   };
 }
 
