@@ -39,7 +39,8 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string } = {}): Promise<TestGateway> {
+/** `oem`: extra keys for the demo OEM's entry (e.g. `propagateTraceContext`). */
+export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; oem?: Record<string, unknown> } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
   const sink = await startOemSink({ port: 0 });
   writeFileSync(path.join(dir, 'policy.yaml'), opts.policy ?? DEMO_POLICY);
@@ -48,7 +49,7 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
-    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
+    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true, ...opts.oem }],
     log: { level: 'silent' },
     ...opts.config,
   };
