@@ -37,13 +37,19 @@ async function sendOneRecord(gw: TestGateway): Promise<string> {
   return recordId;
 }
 
-async function apiEntry(gw: TestGateway, recordId: string): Promise<{ traceId: string | null }> {
+/** The record's one entry as the regulator API shows it, with its Merkle leaf's canonical bytes. */
+async function apiEntry(gw: TestGateway, recordId: string): Promise<{ traceId: string | null; leaf: string }> {
   const { key } = await gw.app.store.createApiKey({ role: 'regulator', label: 'trace test', now: Date.now() });
-  const res = await fetch(`${gw.httpUrl}/regulator/v1/entries?recordId=${recordId}`, { headers: { authorization: `Bearer ${key}` } });
-  expect(res.status).toBe(200);
-  const { entries } = await res.json() as { entries: { traceId: string | null }[] };
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${gw.httpUrl}/regulator/v1${path}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+    return res.json() as Promise<T>;
+  };
+  const { entries } = await get<{ entries: { seq: number; traceId: string | null }[] }>(`/entries?recordId=${recordId}`);
   expect(entries).toHaveLength(1);
-  return entries[0]!;
+  const one = await get<{ entry: { traceId: string | null }; leaf: { canonical: string } }>(`/entries/${entries[0]!.seq}`);
+  expect(one.entry.traceId).toBe(entries[0]!.traceId);
+  return { traceId: entries[0]!.traceId, leaf: one.leaf.canonical };
 }
 
 describe('tracing › one trace per record, through Kafka', () => {
@@ -100,10 +106,15 @@ describe('tracing › one trace per record, through Kafka', () => {
     });
   });
 
-  it('keeps the trace id in the egress-log row, and the regulator API shows it', async () => {
+  it('keeps the trace id in the egress-log row, and the regulator API shows it, outside the Merkle leaf', async () => {
+    const traceId = trace[0]!.traceId;
     const [row] = await gw.app.store.listEgressLog({ recordId });
-    expect(row!.traceId).toBe(trace[0]!.traceId);
-    expect((await apiEntry(gw, recordId)).traceId).toBe(trace[0]!.traceId);
+    expect(row!.traceId).toBe(traceId);
+    const entry = await apiEntry(gw, recordId);
+    expect(entry.traceId).toBe(traceId);
+    // The leaf format is a contract with the verifiers (docs/audit.md): no trace id in it.
+    expect(Object.keys(JSON.parse(entry.leaf) as object)).not.toContain('traceId');
+    expect(entry.leaf).not.toContain(traceId);
   });
 
   it('records no VIN and no payload value in any span', () => {
