@@ -12,10 +12,10 @@ export async function apikeyCreateCommand(opts: { config?: string; role: string;
   const config = loadConfigFile(opts.config);
   const store = await createStore(config.store, config.dataDir);
   try {
-    const { id, key } = store.createApiKey({ role: opts.role as ApiRole, label: opts.label ?? '', now: Date.now() });
+    const { id, key } = await store.createApiKey({ role: opts.role as ApiRole, label: opts.label ?? '', now: Date.now() });
     process.stdout.write(`created ${opts.role} key ${id}${opts.label ? ` (${opts.label})` : ''}\n  key (shown once; only its hash is stored): ${key}\n  use it as: Authorization: Bearer ${key}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -23,12 +23,12 @@ export async function apikeyListCommand(opts: { config?: string }): Promise<void
   const config = loadConfigFile(opts.config);
   const store = await createStore(config.store, config.dataDir);
   try {
-    for (const k of store.listApiKeys()) {
+    for (const k of await store.listApiKeys()) {
       const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
       process.stdout.write(`${k.id}\t${k.role}\t${new Date(k.createdAt).toISOString()}\t${state}\t${k.label}\n`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -36,9 +36,9 @@ export async function apikeyRevokeCommand(id: string, opts: { config?: string })
   const config = loadConfigFile(opts.config);
   const store = await createStore(config.store, config.dataDir);
   try {
-    if (!store.revokeApiKey(id, Date.now())) throw new ShekaraError('SHK_CONFIG_INVALID', `no active API key ${id} (see \`shekara apikey list\`)`);
+    if (!(await store.revokeApiKey(id, Date.now()))) throw new ShekaraError('SHK_CONFIG_INVALID', `no active API key ${id} (see \`shekara apikey list\`)`);
     process.stdout.write(`revoked ${id}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }

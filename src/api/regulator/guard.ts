@@ -17,7 +17,7 @@ export function installGuard(app: FastifyInstance, store: Pick<Store, 'authentic
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
-    const key = m ? store.authenticateApiKey(m[1]!) : undefined;
+    const key = m ? await store.authenticateApiKey(m[1]!) : undefined;
     if (!key) {
       return reply.code(401).header('www-authenticate', REALM)
         .send({ code: 'SHK_AUTH_REQUIRED', message: m ? 'unknown or revoked API key' : 'send Authorization: Bearer <API key>' });
