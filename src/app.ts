@@ -53,7 +53,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
     const masterKey = await store.getSecret(PSEUDONYM_MASTER_KEY) ?? await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
-    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store });
+    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store, metrics: telemetry.metrics });
     closers.push(() => policy.close());
     for (const oem of config.oems) {
       const p = policy.policyOf(oem.id)!;
@@ -65,7 +65,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     closers.push(() => audit.close());
 
     const egress = await createEgress(config.egress, {
-      store, log, oems: config.oems,
+      store, log, telemetry, oems: config.oems,
       // Consent re-check just before sending: a revocation after enqueue stops the delivery.
       isStillAllowed: async (row) => {
         const vin = await store.recordVin(row.recordId);
@@ -84,7 +84,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     const ingest = await createIngest(config, {
-      store, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
+      store, http, log, telemetry, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
       // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
       egressSaturated: () => egress.saturated,
     });

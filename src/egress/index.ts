@@ -11,6 +11,7 @@
 import type { EgressConfig, OemConfig } from '../config/schema.js';
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry/index.js';
 import { backoffDelay, isRetriableStatus } from './retry.js';
 import { createTransport, type Transport } from './deliver.js';
 import { systemResolver, type Resolver } from './destination.js';
@@ -41,6 +42,8 @@ export interface EgressDeps {
   readonly resolve?: Resolver;
   /** Replaces the HTTP transport (tests that must prove no connection was attempted). */
   readonly transport?: Transport;
+  /** Spans (produce, consume, deliver) and delivery metrics (src/telemetry); off when absent. */
+  readonly telemetry?: Telemetry;
 }
 
 export interface Egress {
@@ -74,15 +77,16 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     }
     routes.set(oem.id, { oem, endpoint: new URL(oem.endpoint), transport, breaker: createBreaker(cfg.breaker) });
   }
-  const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now });
+  const { telemetry } = deps;
+  const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now, telemetry });
   const settler = createSettler(deps.store);
 
   const queue: EgressQueue = cfg.queue.kind === 'kafka'
     ? await startKafkaQueue(
       { kafka: cfg.queue.kafka, concurrency: cfg.concurrency, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
-      { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now },
+      { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now, telemetry },
     )
-    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now });
+    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now, telemetry });
 
   // Counted once before the first record can arrive, so a backlog left by the last run counts.
   let saturated = (await deps.store.outboxBacklog()) >= cfg.maxBacklog;

@@ -13,6 +13,7 @@ import { startExternalIngest } from './external.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry/index.js';
 
 export { telemetryTopic, commandTopic } from './broker.js';
 export { generateSecret, hashSecret, VIN_RE, MIN_SECRET_LENGTH } from './credentials.js';
@@ -33,6 +34,8 @@ export interface IngestDeps {
   /** True while the egress queue is saturated: ingest pushes back (PUBACK withheld, HTTP 503). */
   readonly egressSaturated?: () => boolean;
   readonly log: Logger;
+  /** Spans and counters (src/telemetry); everything off when absent. */
+  readonly telemetry?: Telemetry;
 }
 
 export interface Ingest {
@@ -50,7 +53,7 @@ export interface Ingest {
 export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): Promise<Ingest> {
   const log = deps.log.child({ module: 'ingest' });
   const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
-  const intake = createIntake({ committer, project: deps.project, log });
+  const intake = createIntake({ committer, project: deps.project, log, telemetry: deps.telemetry });
   const lookupVehicle = (vin: string) => deps.store.getVehicle(vin);
 
   registerHttpIngest(deps.http, cfg.limits, {
