@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startOemSink, type OemSink } from '../../src/sim/oem-sink.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 
@@ -39,8 +39,8 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/** `oem`: extra keys for the demo OEM's entry (e.g. `propagateTraceContext`). */
-export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; oem?: Record<string, unknown> } = {}): Promise<TestGateway> {
+/** `oem`: extra keys for the demo OEM's entry (e.g. `propagateTraceContext`); `log`: where the gateway logs (silent by default). */
+export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; oem?: Record<string, unknown>; log?: Logger } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
   const sink = await startOemSink({ port: 0 });
   writeFileSync(path.join(dir, 'policy.yaml'), opts.policy ?? DEMO_POLICY);
@@ -54,7 +54,7 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
     ...opts.config,
   };
   const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
-  const app = await buildApp(config, { log: createLogger('silent') });
+  const app = await buildApp(config, { log: opts.log ?? createLogger('silent') });
   const cars = await registerSimCars(app.store, opts.cars ?? 2, 'demo-oem', 'LTEST');
   const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
   const clients: MqttClient[] = [];

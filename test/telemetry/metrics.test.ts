@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { newCar, nextTelemetry } from '../../src/sim/telemetry.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { DEMO_POLICY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+/** The demo policy, plus a purpose that needs a consent no owner gave: it decides `blocked` for every record. */
+const POLICY = `${DEMO_POLICY}
+  - id: location-insights
+    description: Needs the owner's consent; none was given.
+    consentRequired: true
+    fields:
+      Vehicle.Speed: pass
+`;
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 
@@ -35,7 +44,7 @@ describe('metrics › scraped from the Prometheus listener after traffic', () =>
   };
 
   beforeAll(async () => {
-    gw = await startTestGateway({ cars: 2, config: { telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } } } });
+    gw = await startTestGateway({ cars: 2, policy: POLICY, config: { telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } } } });
     const [a, b] = gw.cars as [{ vin: string; secret: string }, { vin: string; secret: string }];
     // Car A over MQTT: three good records and one that does not decode.
     const client = await gw.connect(a);
@@ -76,6 +85,8 @@ describe('metrics › scraped from the Prometheus listener after traffic', () =>
     for (const purpose of ['battery-warranty', 'speed-profile']) {
       expect(value('shekara_policy_decisions_total', { shekara_oem: 'demo-oem', shekara_purpose: purpose, shekara_outcome: 'approved' })).toBe(4);
     }
+    expect(value('shekara_policy_decisions_total', { shekara_purpose: 'location-insights', shekara_outcome: 'blocked' })).toBe(4);
+    expect(value('shekara_policy_decisions_total', { shekara_purpose: 'location-insights', shekara_outcome: 'approved' })).toBeUndefined();
   });
 
   it('counts deliveries by OEM and outcome, and times each one', () => {
