@@ -156,6 +156,35 @@ describe('tracing › the local queue and an OEM that opted in to trace context'
   });
 });
 
+describe('tracing › HTTPS ingest', () => {
+  it('starts a new trace at the gateway as a SERVER span, ignoring a traceparent the car sent', async () => {
+    const collector = await startCollector();
+    const gw = await startTestGateway({ cars: 1, policy: ONE_PURPOSE, config: { egress: egress({ kind: 'local' }), telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl } } } });
+    try {
+      const car = gw.cars[0]!;
+      const carsOwn = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
+        method: 'POST', body: JSON.stringify(nextTelemetry(newCar(car.vin, 0), Date.now())),
+        headers: { authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`, 'content-type': 'application/json', traceparent: carsOwn },
+      });
+      expect(res.status).toBe(202);
+      const { recordId } = await res.json() as { recordId: string };
+      await eventually(async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1, 10_000, 'the egress-log row');
+      await gw.app.telemetry.tracing.flush();
+      const receive = await eventually(() => collector.spans.find((s) => s.name === SPAN.receive), 10_000, 'the receive span');
+      expect(receive).toMatchObject({ kind: SPAN_KIND.server, parentSpanId: undefined, attributes: { 'shekara.channel': 'https', 'shekara.record_id': recordId, 'shekara.outcome': 'stored' } });
+      expect(receive.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
+      const [row] = await gw.app.store.listEgressLog({ recordId });
+      expect(row!.traceId).toBe(receive.traceId);
+      // The URL path names the VIN: it is not recorded.
+      expect(JSON.stringify(collector.spans)).not.toContain(car.vin);
+    } finally {
+      await gw.stop();
+      await collector.close();
+    }
+  });
+});
+
 describe('tracing › disabled', () => {
   it('sends nothing to the collector and stores no trace id', async () => {
     const collector = await startCollector();
