@@ -69,6 +69,7 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       attributes: {
         [ATTR.recordId]: row.recordId, [ATTR.oem]: row.oem, [ATTR.purpose]: row.purpose, [ATTR.outboxId]: row.id, [ATTR.attempt]: row.attempts + 1,
         [ATTR.httpMethod]: 'POST', [ATTR.serverAddress]: route?.endpoint.hostname ?? '(none)',
+        ...(route ? { [ATTR.serverPort]: Number(route.endpoint.port || (route.endpoint.protocol === 'https:' ? 443 : 80)) } : {}),
       },
     }, parent);
     const started = performance.now();

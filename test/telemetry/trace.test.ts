@@ -102,7 +102,10 @@ describe('tracing › one trace per record, through Kafka', () => {
     expect(one(SPAN.consume)).toMatchObject({ kind: SPAN_KIND.consumer, attributes: { 'messaging.system': 'kafka', 'shekara.queue': 'kafka', 'shekara.record_id': recordId } });
     expect(one(SPAN.deliver)).toMatchObject({
       kind: SPAN_KIND.client,
-      attributes: { 'shekara.outcome': 'delivered', 'http.response.status_code': 200, 'http.request.method': 'POST', 'shekara.destination.country': 'private', 'shekara.attempt': 1 },
+      attributes: {
+        'shekara.outcome': 'delivered', 'http.response.status_code': 200, 'http.request.method': 'POST', 'shekara.destination.country': 'private', 'shekara.attempt': 1,
+        'server.address': '127.0.0.1', 'server.port': gw.sink.port,
+      },
     });
   });
 
