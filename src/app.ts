@@ -14,6 +14,9 @@ import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
 import { createAuditLog, type AuditLog } from './audit/index.js';
 import { registerRegulatorApi } from './api/regulator/index.js';
+import { registerAdminApi } from './api/admin/index.js';
+import { registerOemApi } from './api/oem/index.js';
+import { registerOwnerApi } from './api/owner/index.js';
 
 export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
 
@@ -75,6 +78,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // so a load balancer stops sending cars here before the listeners close.
     http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
     await registerRegulatorApi(http, { store, audit, now: Date.now });
+    await registerAdminApi(http, { store, now: Date.now });
+    await registerOemApi(http, { store, now: Date.now });
+    await registerOwnerApi(http, { store, now: Date.now });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     const ingest = await createIngest(config, {

@@ -108,12 +108,13 @@ policy.command('schema')
   .description('print the JSON Schema of the policy format (docs/policy.schema.json)')
   .action(policySchemaCommand);
 
-const apikey = program.command('apikey').description('API keys for the regulator API (and later roles); stored hashed');
+const apikey = program.command('apikey').description('API keys for the HTTP APIs, one role each (regulator, operator, oem, owner-app); stored hashed');
 apikey.command('create')
   .description('create a key; prints it once')
   .addOption(configOption())
   .addOption(new Option('--role <role>', 'what the key may do').choices(['regulator', 'operator', 'oem', 'owner-app']).makeOptionMandatory())
   .option('--label <text>', 'who holds it, for `apikey list`')
+  .option('--oem <id>', 'with --role oem: the OEM the key is bound to (it sees only that OEM\'s vehicles and data)')
   .action(apikeyCreateCommand);
 apikey.command('list').description('list keys (never the keys themselves)').addOption(configOption()).action(apikeyListCommand);
 apikey.command('revoke').argument('<id>', 'key id from `apikey list`').description('revoke a key at once').addOption(configOption()).action(apikeyRevokeCommand);

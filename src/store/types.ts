@@ -3,6 +3,7 @@
  * implements the same interface and passes the same conformance suite.
  */
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
+import type { EventLeafKind } from '../audit/leaf.js';
 
 export interface VehicleRow {
   readonly vin: string;
@@ -200,8 +201,12 @@ export interface AuditStore {
   auditLeafHash(index: number): Buffer | undefined;
   /** Root of the perfect subtree of 2^level leaves starting at leaf index·2^level, if stored. */
   auditNode(level: number, index: number): Buffer | undefined;
-  /** Appends a non-egress leaf (e.g. 'access': a re-identification) in its own transaction; returns its index. */
-  appendAuditEvent(kind: 'access', at: number, body: Readonly<Record<string, string | number | null | readonly string[]>>): number;
+  /**
+   * Appends a non-egress leaf (a re-identification, a consent change, a command, an objection, an
+   * erasure) in its own transaction; returns its index. The body MUST NOT hold personal data:
+   * pseudonyms, ids and digests only, never a VIN (docs/audit.md).
+   */
+  appendAuditEvent(kind: EventLeafKind, at: number, body: Readonly<Record<string, string | number | null | readonly string[]>>): number;
   putCheckpoint(cp: StoredCheckpoint): void;
   latestCheckpoint(): StoredCheckpoint | undefined;
   getCheckpoint(size: number): StoredCheckpoint | undefined;
@@ -262,6 +267,11 @@ export type ApiRole = 'regulator' | 'operator' | 'oem' | 'owner-app';
 export interface ApiKeyRow {
   readonly id: string;
   readonly role: ApiRole;
+  /**
+   * The tenant the key is bound to: for an 'oem' key the OEM id (it sees only that OEM's
+   * vehicles and data); null for the other roles.
+   */
+  readonly scope: string | null;
   readonly label: string;
   readonly createdAt: number;
   readonly revokedAt: number | null;
@@ -270,7 +280,7 @@ export interface ApiKeyRow {
 /** Bearer API keys, stored hashed (store/sqlite/api-keys.ts). */
 export interface ApiKeyStore {
   /** Creates a key; the returned `key` is the only time the secret exists in clear. */
-  createApiKey(k: { role: ApiRole; label: string; now: number }): { id: string; key: string };
+  createApiKey(k: { role: ApiRole; label: string; now: number; scope?: string | null }): { id: string; key: string };
   /** The key's row when `key` is a valid, unrevoked key; undefined otherwise. */
   authenticateApiKey(key: string): ApiKeyRow | undefined;
   listApiKeys(): ApiKeyRow[];
