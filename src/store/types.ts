@@ -288,8 +288,29 @@ export interface ApiKeyStore {
   revokeApiKey(id: string, now: number): boolean;
 }
 
+/** An owner's token and the vehicles it covers (store/sqlite/owner-bindings.ts). */
+export interface OwnerBindingRow {
+  readonly id: string;
+  /** The operator's own reference for the person (customer number…); never shown to OEMs. */
+  readonly ownerRef: string;
+  readonly vins: readonly string[];
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+/** Which vehicles an owner may act for in /owner/v1. */
+export interface OwnerBindingStore {
+  /** Issues a token for `ownerRef` covering `vins`; the returned `token` is the only time it exists in clear. */
+  createOwnerToken(b: { ownerRef: string; vins: readonly string[]; now: number }): Promise<{ id: string; token: string }>;
+  /** The binding when `token` is valid and unrevoked; undefined otherwise. */
+  authenticateOwner(token: string): Promise<OwnerBindingRow | undefined>;
+  ownersOfVehicle(vin: string): Promise<OwnerBindingRow[]>;
+  /** Returns false when no such unrevoked token exists. */
+  revokeOwnerToken(id: string, now: number): Promise<boolean>;
+}
+
 export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
-  AuditStore, AuditQueryStore, ApiKeyStore {
+  AuditStore, AuditQueryStore, ApiKeyStore, OwnerBindingStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.js';
 import { mountSurface } from '../surface.js';
+import { installOwnerBinding, OWNER_TOKEN_HEADER } from './binding.js';
 
 export const OWNER_PREFIX = '/owner/v1';
 
@@ -21,7 +22,11 @@ export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): 
       title: 'Shekara owner API',
       description: 'Consent per OEM purpose, what left the country about your car, objections to automated processing, erasure. See docs/owner-api.md.',
       keyHint: 'an owner-app key from `shekara apikey create --role owner-app`',
+      headers: [{ name: OWNER_TOKEN_HEADER, description: 'the owner\'s token, issued by the operator when binding the owner to a vehicle' }],
+      notFound: 'no such route, or the vehicle is not among this owner\'s vehicles',
     },
-    routes: () => undefined,
+    routes: (app) => {
+      installOwnerBinding(app, deps.store);
+    },
   });
 }

@@ -20,12 +20,13 @@ import { sqliteAuditQueries } from './audit-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
+import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import type { IngestItem, Store } from '../types.js';
 
 export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
-  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS,
+  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
 ];
 
 export function openSqliteStore(file: string): Store {
@@ -73,6 +74,7 @@ export function openSqliteStore(file: string): Store {
     ...audit,
     ...sqliteAuditQueries(db),
     ...sqliteApiKeys(db),
+    ...sqliteOwnerBindings(db),
     commitIngest: (items) => { if (items.length > 0) commitIngest(items); },
     counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<Store['counts']>,
     close: () => db.close(),
