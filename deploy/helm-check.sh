@@ -4,8 +4,9 @@
 # to fetch), Node and `npm run build` (for the gateway's own config check).
 #
 #   deploy/helm-check.sh [check] [--out DIR]   helm lint --strict; helm template with the chart's values
-#                                              and each deploy/helm-check/scenarios/*.yaml; then validate
-#                                              the manifests and config-check each rendered shekara.yaml
+#                                              and each deploy/helm-check/scenarios/*.yaml (+ NOTES.txt via a
+#                                              client-only install --dry-run); then validate the manifests
+#                                              and config-check each rendered shekara.yaml
 #   deploy/helm-check.sh render [-f VALUES]... helm template to stdout (Helm's error and exit 1 on failure)
 #   deploy/helm-check.sh fetch | --help
 #
@@ -24,7 +25,7 @@ LIB="$CACHE/lib-$VERSION"
 
 say() { printf 'helm-check.sh: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 need() {
   command -v java >/dev/null || die "java not found (helm-java needs Java 17+; Debian: openjdk-17-jdk-headless)"
@@ -70,7 +71,8 @@ compile() {
   rm -rf "$CLASSES" && mv "$tmp" "$CLASSES"
 }
 
-helm_java() { java -Xmx256m -cp "$CLASSES:$LIB/*" HelmCheck "$@"; }
+# KUBECONFIG=/dev/null: a check never reads, or talks to, whatever cluster this machine knows.
+helm_java() { KUBECONFIG=/dev/null java -Xmx256m -cp "$CLASSES:$LIB/*" HelmCheck "$@"; }
 
 check() {
   local out=""

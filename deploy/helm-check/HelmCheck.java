@@ -4,11 +4,14 @@
  * re-implementation. Driven by deploy/helm-check.sh, which fetches the jars and compiles this.
  *
  *   HelmCheck check    <chart> <outDir> <kubeVersion> <scenario>=<values.yaml>[,<values.yaml>]...
+ *       writes <outDir>/<scenario>.yaml (helm template) and <scenario>.notes.txt (NOTES.txt, from a
+ *       client-only `helm install --dry-run`, which never contacts a cluster)
  *   HelmCheck template <chart> <kubeVersion> [<values.yaml>]...      (manifests to stdout)
  *
  * Exit 0: all good; 1: lint failed or a render failed (Helm's message on stderr); 2: usage.
  */
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import java.nio.charset.StandardCharsets;
@@ -65,11 +68,29 @@ public final class HelmCheck {
         Path file = outDir.resolve(name + ".yaml");
         Files.writeString(file, out, StandardCharsets.UTF_8);
         System.out.println("helm template (" + name + "): " + out.length() + " bytes -> " + file);
+        String notes;
+        try {
+          notes = notes(chart, kubeVersion, files);
+        } catch (RuntimeException e) {
+          System.err.println("helm install --dry-run (" + name + "): " + e.getMessage());
+          return 1;
+        }
+        Files.writeString(outDir.resolve(name + ".notes.txt"), notes, StandardCharsets.UTF_8);
       }
     } catch (java.io.IOException e) {
       throw new RuntimeException(e);
     }
     return 0;
+  }
+
+  /** NOTES.txt as `helm install` would print it; `helm template` does not render it. */
+  static String notes(Path chart, String kubeVersion, List<String> valuesFiles) {
+    InstallCommand i = new Helm(chart).install().withName(RELEASE).withNamespace(NAMESPACE).withKubeVersion(kubeVersion).dryRun().clientOnly();
+    for (String f : valuesFiles) if (!f.isBlank()) i = i.withValuesFile(Path.of(f));
+    String out = i.call().getOutput();
+    int at = out.indexOf("NOTES:\n");
+    if (at < 0) throw new IllegalStateException("no NOTES in the dry-run output");
+    return out.substring(at + "NOTES:\n".length());
   }
 
   static String render(Path chart, String kubeVersion, List<String> valuesFiles) {

@@ -176,6 +176,16 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
     expect(one(docs, 'Deployment').spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
   });
 
+  it('prints install notes that say what is still missing before the pods can start', () => {
+    const notes = (name: string) => readFileSync(path.join(out, `${name}.notes.txt`), 'utf8');
+    expect(notes('default')).toContain('WARNING: secret.storeUrl is empty');
+    expect(notes('default')).toContain('kubectl -n shekara create secret tls shekara-tls');
+    expect(notes('default')).toContain('No OEM is configured, so nothing leaves the country');
+    expect(notes('oem-mtls')).not.toContain('WARNING');
+    expect(notes('oem-mtls')).toContain('MQTT   port 1883   (plain');
+    expect(notes('tls-terminated')).toContain('from your Secret shekara-existing, key store-url');
+  });
+
   it.each([
     ['a store other than PostgreSQL', 'config:\n  store:\n    kind: sqlite\n', 'config.store.kind: this chart runs the PostgreSQL store'],
     ['a store URL in the ConfigMap', 'config:\n  store:\n    kind: postgres\n    url: postgres://u:p@h/db\n', 'config.store.url: the URL holds a password'],
