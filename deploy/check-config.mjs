@@ -5,8 +5,8 @@
  *
  *   node deploy/check-config.mjs <shekara.yaml> [--store-url URL]
  *
- * Keys that CONTRACTS.md adds but this build's schema does not know yet (store.kind postgres,
- * telemetry, retention) are named on stdout and left out of the checked copy; every other key
+ * Keys announced for the PostgreSQL store, telemetry and retention work that this build's schema
+ * does not know yet (store.kind postgres, telemetry, retention) are named on stdout and left out of the checked copy; every other key
  * is checked as the gateway would at start. Once those keys are built in, the whole file is
  * checked and nothing is left out. Needs `npm run build` (dist/) first.
  */
@@ -19,7 +19,7 @@ import { parse, stringify } from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The keys CONTRACTS.md announces, and how to tell whether this build's schema has them. */
+/** The announced keys (PostgreSQL store, telemetry, retention), and how to tell whether this build's schema has them. */
 const CONTRACT_KEYS = [
   { name: 'store.kind=postgres', present: (cfg) => cfg.store?.kind === 'postgres', known: (s) => JSON.stringify(s.properties.store).includes('"postgres"'), remove: (cfg) => delete cfg.store },
   { name: 'telemetry', present: (cfg) => 'telemetry' in cfg, known: (s) => 'telemetry' in s.properties, remove: (cfg) => delete cfg.telemetry },
@@ -78,7 +78,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const r = await checkConfigFile(args[0], storeUrl ? { storeUrl } : {});
     process.stdout.write(`${r.output}\n`);
     if (r.unchecked.length > 0) {
-      process.stdout.write(`not checked (this build's schema does not have these CONTRACTS.md keys yet): ${r.unchecked.join(', ')}\n`);
+      process.stdout.write(`not checked (announced keys this build's schema does not have yet): ${r.unchecked.join(', ')}\n`);
     }
     process.exit(r.ok ? 0 : 1);
   } catch (e) {

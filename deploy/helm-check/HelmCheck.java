@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 public final class HelmCheck {
   // The release name and namespace every render uses; the test reads names built from them.
@@ -58,29 +59,26 @@ public final class HelmCheck {
         if (eq <= 0) throw new IllegalArgumentException("scenario must be <name>=<values>[,<values>]: " + s);
         String name = s.substring(0, eq);
         List<String> files = s.length() > eq + 1 ? Arrays.asList(s.substring(eq + 1).split(",")) : List.of();
-        String out;
-        try {
-          out = render(chart, kubeVersion, files);
-        } catch (RuntimeException e) {
-          System.err.println("helm template (" + name + "): " + e.getMessage());
-          return 1;
-        }
+        String out = step("helm template (" + name + ")", () -> render(chart, kubeVersion, files));
         Path file = outDir.resolve(name + ".yaml");
         Files.writeString(file, out, StandardCharsets.UTF_8);
         System.out.println("helm template (" + name + "): " + out.length() + " bytes -> " + file);
-        String notes;
-        try {
-          notes = notes(chart, kubeVersion, files);
-        } catch (RuntimeException e) {
-          System.err.println("helm install --dry-run (" + name + "): " + e.getMessage());
-          return 1;
-        }
+        String notes = step("helm install --dry-run (" + name + ")", () -> notes(chart, kubeVersion, files));
         Files.writeString(outDir.resolve(name + ".notes.txt"), notes, StandardCharsets.UTF_8);
       }
     } catch (java.io.IOException e) {
       throw new RuntimeException(e);
     }
     return 0;
+  }
+
+  /** Runs one Helm call, naming it in the error that main() prints. */
+  static <T> T step(String what, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(what + ": " + e.getMessage(), e);
+    }
   }
 
   /** NOTES.txt as `helm install` would print it; `helm template` does not render it. */
