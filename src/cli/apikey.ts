@@ -22,7 +22,7 @@ export async function apikeyCreateCommand(opts: { config?: string; role: string;
     const { id, key } = await store.createApiKey({ role: opts.role as ApiRole, label: opts.label ?? '', now: Date.now(), scope: opts.oem ?? null });
     process.stdout.write(`created ${opts.role} key ${id}${opts.oem ? ` for OEM ${opts.oem}` : ''}${opts.label ? ` (${opts.label})` : ''}\n  key (shown once; only its hash is stored): ${key}\n  use it as: Authorization: Bearer ${key}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -35,7 +35,7 @@ export async function apikeyListCommand(opts: { config?: string }): Promise<void
       process.stdout.write(`${k.id}\t${k.role}${k.scope ? `:${k.scope}` : ''}\t${new Date(k.createdAt).toISOString()}\t${state}\t${k.label}\n`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -46,6 +46,6 @@ export async function apikeyRevokeCommand(id: string, opts: { config?: string })
     if (!(await store.revokeApiKey(id, Date.now()))) throw new ShekaraError('SHK_CONFIG_INVALID', `no active API key ${id} (see \`shekara apikey list\`)`);
     process.stdout.write(`revoked ${id}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }

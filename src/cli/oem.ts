@@ -17,12 +17,12 @@ export async function oemSigningKeyCommand(opts: { config?: string; oem: string 
   }
   const store = await createStore(config.store, config.dataDir);
   try {
-    const key = loadSigningKey(oem, store);
+    const key = await loadSigningKey(oem, store);
     process.stdout.write(`${key.toString('base64url')}\n`);
     process.stderr.write(`HMAC-SHA256 key for OEM ${oem.id} (base64url; decode to bytes). Each delivery carries\n`
       + `  ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC(key, "<t>.<body>")>\n`
       + 'Hand it to the OEM over a secure channel; it never needs to leave the country otherwise.\n');
   } finally {
-    store.close();
+    await store.close();
   }
 }

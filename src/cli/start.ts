@@ -48,13 +48,12 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     log.info('SIGHUP: reloading TLS certificates and keys');
     app.reloadTls();
     // Policies: all or nothing; an invalid file leaves every previous version in force.
-    try {
-      const r = app.policy.reload();
+    app.policy.reload().then((r) => {
       for (const c of r.changed) log.info({ oem: c.oem, from: c.from, policyHash: c.to, droppedHeld: c.droppedHeld }, 'SIGHUP: policy activated');
       if (r.changed.length === 0) log.info({ oems: r.unchanged }, 'SIGHUP: policies unchanged');
-    } catch (err) {
+    }, (err: unknown) => {
       log.error({ code: (err as { code?: string }).code, problems: (err as { details?: { problems?: unknown } }).details?.problems, reason: (err as Error).message },
         'SIGHUP: policy reload refused; the previous versions stay in force');
-    }
+    });
   });
 }

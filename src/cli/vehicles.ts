@@ -17,9 +17,9 @@ export async function vehiclesAddCommand(opts: { config?: string; vin: string; o
   const secret = opts.secret ?? generateSecret();
   const store = await createStore(config.store, config.dataDir);
   try {
-    store.registerVehicle({ vin: opts.vin, oem: opts.oem, ...hashSecret(secret), replace: opts.replace });
+    await store.registerVehicle({ vin: opts.vin, oem: opts.oem, ...hashSecret(secret), replace: opts.replace });
   } finally {
-    store.close();
+    await store.close();
   }
   process.stdout.write(`registered ${opts.vin} (${opts.oem})\n  username / client id: ${opts.vin}\n  secret (shown once): ${secret}\n`);
 }
@@ -28,8 +28,8 @@ export async function vehiclesListCommand(opts: { config?: string }): Promise<vo
   const config = loadConfigFile(opts.config);
   const store = await createStore(config.store, config.dataDir);
   try {
-    for (const v of store.listVehicles()) process.stdout.write(`${v.vin}\t${v.oem}\t${new Date(v.createdAt).toISOString()}\n`);
+    for (const v of await store.listVehicles()) process.stdout.write(`${v.vin}\t${v.oem}\t${new Date(v.createdAt).toISOString()}\n`);
   } finally {
-    store.close();
+    await store.close();
   }
 }

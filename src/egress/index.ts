@@ -34,7 +34,7 @@ export interface EgressDeps {
   /** The OEMs and their one destination each. */
   readonly oems: readonly OemConfig[];
   /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Host → addresses (default: the system resolver). Tests map names to addresses here. */
@@ -49,8 +49,9 @@ export interface Egress {
   wake(): void;
   readonly inFlight: number;
   /**
-   * True while more than `maxBacklog` outbox rows wait to be handed on. Ingest MUST then push
-   * back (PUBACK withheld, HTTP 503) rather than accept without bound.
+   * True while more than `maxBacklog` outbox rows wait to be handed on (as of the latest count,
+   * taken at most every 100 ms). Ingest MUST then push back (PUBACK withheld, HTTP 503) rather
+   * than accept without bound. Synchronous and cheap: it is asked per submitted record.
    */
   readonly saturated: boolean;
   /** Stops taking new messages and waits (bounded) for deliveries in flight. */
@@ -66,7 +67,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     let transport = deps.transport;
     if (!transport) {
       const t = createTransport({
-        timeoutMs: cfg.requestTimeoutMs, signingKey: loadSigningKey(oem, deps.store), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
+        timeoutMs: cfg.requestTimeoutMs, signingKey: await loadSigningKey(oem, deps.store), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
       });
       transports.push(t);
       transport = t;
@@ -83,18 +84,25 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     )
     : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now });
 
-  let backlogAt = -Infinity;
-  let saturated = false;
+  // Counted once before the first record can arrive, so a backlog left by the last run counts.
+  let saturated = (await deps.store.outboxBacklog()) >= cfg.maxBacklog;
+  let backlogAt = now();
+  let counting = false;
   return {
     queue: queue.kind,
     wake: () => queue.wake(),
     get inFlight() { return queue.inFlight; },
     get saturated() {
-      // A COUNT over the pending rows' index, at most every 100 ms.
+      // Asked per submitted record, so never a store round trip: a COUNT over the pending
+      // rows' index at most every 100 ms, in the background; the answer is the latest count.
       const t = now();
-      if (t - backlogAt >= 100) {
+      if (t - backlogAt >= 100 && !counting) {
         backlogAt = t;
-        saturated = deps.store.outboxBacklog() >= cfg.maxBacklog;
+        counting = true;
+        deps.store.outboxBacklog().then(
+          (n) => { saturated = n >= cfg.maxBacklog; },
+          (err: unknown) => log.warn({ err }, 'egress: could not count the outbox backlog; keeping the last answer'),
+        ).finally(() => { counting = false; });
       }
       return saturated;
     },

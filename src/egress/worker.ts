@@ -23,7 +23,7 @@ export interface OemRoute {
 export interface WorkerDeps {
   readonly routes: ReadonlyMap<string, OemRoute>;
   /** Consent re-check, just before sending. false → blocked and logged, nothing sent. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
   readonly resolve: Resolver;
   readonly now: () => number;
 }
@@ -63,7 +63,7 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     if (!route) {
       return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
     }
-    if (!deps.isStillAllowed(row)) {
+    if (!(await deps.isStillAllowed(row))) {
       return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
     }
     const until = route.breaker.blockedUntil(now());

@@ -36,7 +36,7 @@ export interface MqttIngest {
 }
 
 export interface MqttDeps {
-  readonly lookupVehicle: (vin: string) => VehicleRow | undefined;
+  readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   readonly intake: Intake;
   readonly log: Logger;
 }
@@ -75,9 +75,14 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     },
 
     authenticate(client, username, password, done) {
-      const deny = (returnCode: 2 | 4 | 5, reason: string) => {
+      const deny = (returnCode: 2 | 3 | 4 | 5, reason: string) => {
         refuse(client, reason, { username });
         done(Object.assign(new Error(reason), { returnCode }) as AuthenticateError, false);
+      };
+      // The store could not answer: "server unavailable", and the car retries later.
+      const unavailable = (err: unknown) => {
+        log.error({ err, clientId: client.id }, 'mqtt: could not look the vehicle up');
+        deny(3, 'store-unavailable');
       };
       // The client id must equal the VIN it authenticates as, so one car cannot take over
       // another's session [MQTT-3.1.3-8: the server may refuse a client id it does not allow].
@@ -88,17 +93,19 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
         if (!peer.authorized) return deny(5, `certificate-rejected:${peer.error ?? 'untrusted'}`);
         if (!peer.commonName || !VIN_RE.test(peer.commonName)) return deny(5, 'certificate-cn-not-vin');
         if (client.id !== peer.commonName || (username !== undefined && username !== peer.commonName)) return deny(2, 'client-id-not-certificate-vin');
-        const vehicle = deps.lookupVehicle(peer.commonName);
-        if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
-        sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
-        return done(null, true);
+        return void deps.lookupVehicle(peer.commonName).then((vehicle) => {
+          if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
+          sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+          done(null, true);
+        }, unavailable);
       }
       if (!username || !VIN_RE.test(username)) return deny(4, 'bad-username');
       if (client.id !== username) return deny(2, 'client-id-not-vin');
-      const vehicle = deps.lookupVehicle(username);
-      if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
-      sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
-      done(null, true);
+      deps.lookupVehicle(username).then((vehicle) => {
+        if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
+        sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+        done(null, true);
+      }, unavailable);
     },
 
     authorizePublish(client, packet, done) {

@@ -25,7 +25,7 @@ export interface IngestModuleConfig {
 
 export interface IngestDeps {
   readonly store: Pick<Store, 'commitIngest' | 'getVehicle'>;
-  readonly project: (record: CanonicalRecord) => Projection[];
+  readonly project: (record: CanonicalRecord) => Promise<Projection[]>;
   /** Where the HTTPS ingest route is registered (not yet listening). */
   readonly http: FastifyInstance;
   /** Called after each durable commit with the number of items written. */
@@ -67,7 +67,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
       async close() {
         await external.close();
-        committer.flush();
+        await committer.flush();
       },
     };
   }
@@ -82,7 +82,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     publishCommand: mqtt.publishCommand,
     async close() {
       await mqtt.close();
-      committer.flush();
+      await committer.flush();
     },
   };
 }

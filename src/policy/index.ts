@@ -4,14 +4,21 @@
  * Deny by default: a vehicle whose OEM has no policy sends nothing; a purpose that requires
  * consent sends nothing without a grant (or without a consent registry at all).
  *
- * `project` is called at ingest inside the group commit; it MAY return projections of EARLIER
+ * `project` is called at ingest before the group commit; it MAY return projections of EARLIER
  * records of the same vehicle that were held back (trip endpoints) and are now released —
  * each carries its own recordId. State is in memory: after a restart, held projections are
  * gone (dropped, never sent).
+ *
+ * `project` is asynchronous only because consent lives in the store: the grants a record's
+ * purposes need are looked up first (one look-up per consent-requiring purpose, none per
+ * field), then the policy is evaluated synchronously. Records are evaluated in the order they
+ * were handed in, whatever order the look-ups answer in: the stateful rules (trips, minimum
+ * interval, k-anonymity) depend on it.
  */
 import { loadPolicyFile } from './load.js';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.js';
-import { createEvaluator, type ConsentLookup, type Evaluator, type Withheld } from './evaluate.js';
+import { createEvaluator, type Evaluator, type Withheld } from './evaluate.js';
+import type { ConsentLookup } from './consent.js';
 import { createSecureRandom } from './random.js';
 import type { CompiledPolicy } from './compile.js';
 import type { CanonicalRecord, Projection } from '../record.js';
@@ -21,7 +28,8 @@ import { ShekaraError } from '../errors.js';
 export { parsePolicy, loadPolicyFile } from './load.js';
 export type { CompiledPolicy, CompiledPurpose } from './compile.js';
 export { VIN_PATH } from './compile.js';
-export type { Withheld, ConsentLookup } from './evaluate.js';
+export type { Withheld } from './evaluate.js';
+export type { ConsentLookup } from './consent.js';
 export { createEvaluator } from './evaluate.js';
 export { consentStillGiven } from './consent.js';
 
@@ -49,18 +57,20 @@ export interface ReloadResult {
 }
 
 export interface PolicyEngine {
-  project(record: CanonicalRecord): Projection[];
+  /** Resolves in call order. Rejects (the record then sends nothing) if consent cannot be looked up. */
+  project(record: CanonicalRecord): Promise<Projection[]>;
   /** Like `project`, and also says why a purpose produced nothing (dry runs). */
-  explain(record: CanonicalRecord): { projections: Projection[]; withheld: Withheld[] };
+  explain(record: CanonicalRecord): Promise<{ projections: Projection[]; withheld: Withheld[] }>;
   /** The active policy of an OEM, if any. */
   policyOf(oem: string): CompiledPolicy | undefined;
   /** The pseudonym an OEM knows a VIN by at a given time. */
   pseudonymFor(oem: string, vin: string, atMs: number): string | undefined;
   /**
-   * Re-reads every policy file. All or nothing: if any file is invalid this throws its
+   * Re-reads every policy file. All or nothing: if any file is invalid this rejects with its
    * SHK_POLICY_* error (file, line, path, reason) and every previous version stays in force.
+   * Reloads run one after another.
    */
-  reload(): ReloadResult;
+  reload(): Promise<ReloadResult>;
   /** Projections held back right now (trip endpoints), all OEMs. */
   held(): number;
   close(): Promise<void>;
@@ -84,13 +94,13 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     }
     return out;
   };
-  const activate = (policy: CompiledPolicy): Entry => {
-    deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
-    return { evaluator: createEvaluator(policy, deps.consent), pseudonym: pseudonyms.get(policy.oem)! };
+  const activate = async (policy: CompiledPolicy): Promise<Entry> => {
+    await deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
+    return { evaluator: createEvaluator(policy), pseudonym: pseudonyms.get(policy.oem)! };
   };
 
   let byOem = new Map<string, Entry>();
-  for (const [oem, policy] of loadAll()) byOem.set(oem, activate(policy));
+  for (const [oem, policy] of loadAll()) byOem.set(oem, await activate(policy));
 
   // One context reused for every record (evaluation is synchronous): no closure per record.
   const ctx = {
@@ -99,43 +109,81 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     pseudonymize(v: string): string { return this.pseudonym!(v, this.at); },
     random,
   };
-  const run = (record: CanonicalRecord, withheld?: Withheld[]): Projection[] => {
-    const entry = byOem.get(record.oem);
-    if (!entry) return [];
+  const run = (entry: Entry, record: CanonicalRecord, withheld: Withheld[] | undefined, granted: ReadonlySet<string> | undefined): Projection[] => {
     ctx.at = record.receivedAt;
     ctx.pseudonym = entry.pseudonym;
     const out: Projection[] = [];
-    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld);
+    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld, granted);
     return out;
   };
 
+  /** The consent-requiring purposes granted for this record; undefined when there is nothing to ask. */
+  const grantsFor = (entry: Entry, record: CanonicalRecord): Promise<ReadonlySet<string>> | undefined => {
+    const ids = entry.evaluator.consentPurposes;
+    const consent = deps.consent;
+    if (ids.length === 0 || !consent) return undefined;
+    return Promise.all(ids.map((id) => consent.isConsentGranted(record.vin, record.oem, id, record.receivedAt)))
+      .then((ok) => new Set(ids.filter((_, i) => ok[i])));
+  };
+
+  // Evaluations waiting for an earlier record's look-ups, and the last of them.
+  let queued = 0;
+  let tail: Promise<unknown> = Promise.resolve();
+  const evaluate = (record: CanonicalRecord, withheld?: Withheld[]): Promise<Projection[]> => {
+    const entry = byOem.get(record.oem);
+    if (!entry) return Promise.resolve([]);
+    const granted = grantsFor(entry, record);
+    if (granted === undefined && queued === 0) {
+      // Nothing to look up and nobody ahead: evaluated at once, in this turn.
+      try {
+        return Promise.resolve(run(entry, record, withheld, undefined));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    queued += 1;
+    const result = tail.then(() => granted).then(
+      (g) => { queued -= 1; return run(entry, record, withheld, g); },
+      (err: unknown) => { queued -= 1; throw err; },
+    );
+    tail = result.catch(() => undefined);
+    return result;
+  };
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadNow = async (): Promise<ReloadResult> => {
+    const fresh = loadAll(); // throws before anything changes
+    const next = new Map<string, Entry>();
+    const changed: { oem: string; from: string; to: string; droppedHeld: number }[] = [];
+    const unchanged: string[] = [];
+    for (const [oem, policy] of fresh) {
+      const old = byOem.get(oem);
+      if (old && old.evaluator.policy.hash === policy.hash) {
+        next.set(oem, old); // same version: keep its state (trips, counts, intervals)
+        unchanged.push(oem);
+      } else {
+        // A new version starts from empty state: what the old one held is dropped, never
+        // sent under rules that are no longer in force.
+        next.set(oem, await activate(policy));
+        changed.push({ oem, from: old?.evaluator.policy.hash ?? '(none)', to: policy.hash, droppedHeld: old?.evaluator.held ?? 0 });
+      }
+    }
+    byOem = next;
+    return { changed, unchanged };
+  };
+
   return {
-    project: (record) => run(record),
-    explain(record) {
+    project: (record) => evaluate(record),
+    async explain(record) {
       const withheld: Withheld[] = [];
-      return { projections: run(record, withheld), withheld };
+      return { projections: await evaluate(record, withheld), withheld };
     },
     policyOf: (oem) => byOem.get(oem)?.evaluator.policy,
     pseudonymFor: (oem, vin, atMs) => pseudonyms.get(oem)?.(vin, atMs),
     reload() {
-      const fresh = loadAll(); // throws before anything changes
-      const next = new Map<string, Entry>();
-      const changed: { oem: string; from: string; to: string; droppedHeld: number }[] = [];
-      const unchanged: string[] = [];
-      for (const [oem, policy] of fresh) {
-        const old = byOem.get(oem);
-        if (old && old.evaluator.policy.hash === policy.hash) {
-          next.set(oem, old); // same version: keep its state (trips, counts, intervals)
-          unchanged.push(oem);
-        } else {
-          // A new version starts from empty state: what the old one held is dropped, never
-          // sent under rules that are no longer in force.
-          next.set(oem, activate(policy));
-          changed.push({ oem, from: old?.evaluator.policy.hash ?? '(none)', to: policy.hash, droppedHeld: old?.evaluator.held ?? 0 });
-        }
-      }
-      byOem = next;
-      return { changed, unchanged };
+      const result = reloading.then(reloadNow);
+      reloading = result.catch(() => undefined);
+      return result;
     },
     held: () => [...byOem.values()].reduce((n, e) => n + e.evaluator.held, 0),
     close: async () => {},

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { VehicleRow, VehicleStore } from '../types.js';
 import { ShekaraError } from '../../errors.js';
+import type { Sync } from './sync.js';
 
 export const VEHICLE_MIGRATIONS: Migration[] = [{
   id: '0001-vehicles',
@@ -15,7 +16,7 @@ export const VEHICLE_MIGRATIONS: Migration[] = [{
   ) STRICT;`,
 }];
 
-export function sqliteVehicles(db: Database.Database): VehicleStore {
+export function sqliteVehicles(db: Database.Database): Sync<VehicleStore> {
   const insert = db.prepare(`INSERT INTO vehicles (vin, oem, secret_hash, secret_salt, created_at) VALUES (?, ?, ?, ?, ?)`);
   const replace = db.prepare(`INSERT OR REPLACE INTO vehicles (vin, oem, secret_hash, secret_salt, created_at) VALUES (?, ?, ?, ?, ?)`);
   const get = db.prepare(`SELECT * FROM vehicles WHERE vin = ?`);
