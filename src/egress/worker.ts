@@ -23,7 +23,7 @@ export interface OemRoute {
 export interface WorkerDeps {
   readonly routes: ReadonlyMap<string, OemRoute>;
   /** Consent re-check, just before sending. false → blocked and logged, nothing sent. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  readonly isStillAllowed: (row: OutboxRow) => boolean | Promise<boolean>;
   readonly resolve: Resolver;
   readonly now: () => number;
 }
@@ -63,9 +63,12 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     if (!route) {
       return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
     }
-    if (!deps.isStillAllowed(row)) {
+    if (!(await deps.isStillAllowed(row))) {
       return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
     }
+    // An OEM that pulls is never pushed to: the row waits in its feed (GET /oem/v1/feed), where
+    // consent and the requester's country are checked again when it is pulled.
+    if (route.oem.delivery === 'pull') return { kind: 'parked', outboxId: row.id };
     const until = route.breaker.blockedUntil(now());
     if (until !== undefined) return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };
 

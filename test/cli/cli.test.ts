@@ -84,7 +84,7 @@ describe('shekara oem signing-key', () => {
     const { signBody, verifySignature, loadSigningKey } = await import('../../src/egress/sign.js');
     const { openSqliteStore } = await import('../../src/store/sqlite/index.js');
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
-    const gatewayKey = loadSigningKey({ id: 'acme' }, store);
+    const gatewayKey = await loadSigningKey({ id: 'acme' }, store);
     store.close();
     const header = signBody(gatewayKey, '{"a":1}', Date.now());
     expect(verifySignature(key, '{"a":1}', header, Date.now())).toBe(true);

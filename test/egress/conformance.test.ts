@@ -35,7 +35,7 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     const rows = commitRecords(ts.store, 4, 5);
     egress!.wake();
     await eventually(() => sink.hits.length >= rows.length, 20_000, 'all deliveries');
-    const key = Buffer.from(exportSigningKey(ts.store, 'demo-oem')!, 'base64url');
+    const key = Buffer.from((await exportSigningKey(ts.store, 'demo-oem'))!, 'base64url');
     expect(sink.hits.map((h) => h.body.recordId).sort()).toEqual(rows.map((r) => r.recordId).sort());
     for (const h of sink.hits) {
       expect(h.headers['idempotency-key']).toBe(`${h.body.recordId}/speed`);

@@ -21,12 +21,17 @@ import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
+import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js';
+import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
+import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
+import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
 import type { IngestItem, Store } from '../types.js';
 
 export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
+  ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
 ];
 
 export function openSqliteStore(file: string): Store {
@@ -70,11 +75,15 @@ export function openSqliteStore(file: string): Store {
     nextDueAt: outbox.nextDueAt,
     dueOutboxHeads: outbox.dueOutboxHeads,
     ...egressLog,
-    ...sqliteEgressQueue(db, egressLog),
+    ...sqliteEgressQueue(db, egressLog, parkStatement(db)),
     ...audit,
     ...sqliteAuditQueries(db),
     ...sqliteApiKeys(db),
     ...sqliteOwnerBindings(db),
+    ...sqliteOemFeed(db),
+    ...sqliteSigningKeys(db),
+    ...sqliteCommands(db, audit.appendAuditEvent),
+    ...sqliteCommandApprovals(db, audit.appendAuditEvent),
     commitIngest: (items) => { if (items.length > 0) commitIngest(items); },
     counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<Store['counts']>,
     close: () => db.close(),
