@@ -352,7 +352,7 @@ export interface SigningKeyStore {
   /** The OEM's rotated keys, newest first; empty until the first rotation. */
   listSigningKeys(oem: string): Promise<SigningKeyRow[]>;
   /**
-   * Makes `key` the OEM's newest key; the previous newest retires at `previousRetiresAt`. The
+   * Makes `key` the OEM's newest key; every older one retires at `previousRetiresAt` at the latest. The
    * first rotation of an OEM records `seed` (the key it signed with until now) as version 0.
    */
   rotateSigningKey(r: { oem: string; key: Buffer; now: number; previousRetiresAt: number; seed: Buffer }): Promise<SigningKeyRow>;

@@ -96,4 +96,5 @@ export const Command = Type.Object({
   acks: Type.Array(Type.Object({ status: Type.String(), detail: Nullable(Type.String()), at: Time }, strict)),
 }, strict);
 
-export const CommandRefusal = Type.Object({ code: Type.String(), message: Type.String(), command: Command }, strict);
+/** A 403 or 429: the blocked command is in `command` (absent when the guard refused the request itself). */
+export const CommandRefusal = Type.Object({ code: Type.String(), message: Type.String(), command: Type.Optional(Command) }, strict);

@@ -24,11 +24,13 @@ export const SIGNING_KEY_MIGRATIONS: Migration[] = [{
 export function sqliteSigningKeys(db: Database.Database): SigningKeyStore {
   const list = db.prepare(`SELECT * FROM egress_signing_keys WHERE oem = ? ORDER BY version DESC`);
   const insert = db.prepare(`INSERT INTO egress_signing_keys (oem, version, key, created_at) VALUES (?, ?, ?, ?)`);
-  const retire = db.prepare(`UPDATE egress_signing_keys SET retires_at = ? WHERE oem = ? AND retires_at IS NULL`);
+  // Every older key stops at the latest when the new overlap ends: at most two keys sign at once,
+  // and a rotation with no overlap is a hard switch even right after another rotation.
+  const retire = db.prepare(`UPDATE egress_signing_keys SET retires_at = @at WHERE oem = @oem AND (retires_at IS NULL OR retires_at > @at)`);
   const rotate = db.transaction((r: Parameters<SigningKeyStore['rotateSigningKey']>[0]): SigningKeyRow => {
     const newest = list.get(r.oem) as KeyDbRow | undefined;
     if (!newest) insert.run(r.oem, 0, r.seed, r.now);
-    retire.run(r.previousRetiresAt, r.oem);
+    retire.run({ at: r.previousRetiresAt, oem: r.oem });
     const version = (newest?.version ?? 0) + 1;
     insert.run(r.oem, version, r.key, r.now);
     return { oem: r.oem, version, key: r.key, createdAt: r.now, retiresAt: null };
