@@ -176,11 +176,18 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     if (v) rate.forget(v.vin);
     if (v && commandSubscribers.get(v.vin) === client) commandSubscribers.delete(v.vin);
   });
-  broker.on('subscribe', (subs, client) => {
-    const v = client && sessions.get(client);
-    if (!v || !subs.some((s) => s.topic === commandTopic(v.vin))) return;
+  const commandsReady = (client: Client, v: Vehicle) => {
     commandSubscribers.set(v.vin, client);
     deps.onCommandSubscribed?.(v.vin);
+  };
+  broker.on('subscribe', (subs, client) => {
+    const v = client && sessions.get(client);
+    // A persistent session's subscriptions are restored before its CONNACK: wait for clientReady.
+    if (v && client.connected && subs.some((s) => s.topic === commandTopic(v.vin) && (s.qos as number) !== 128)) commandsReady(client, v);
+  });
+  broker.on('clientReady', (client) => {
+    const v = sessions.get(client);
+    if (v && (client as Client & { subscriptions: Record<string, unknown> }).subscriptions[commandTopic(v.vin)] !== undefined) commandsReady(client, v);
   });
   broker.on('unsubscribe', (topics, client) => {
     const v = client && sessions.get(client);
