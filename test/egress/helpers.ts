@@ -70,10 +70,10 @@ export function commitRecords(store: Store, vehicles: number, perVehicle: number
   return out;
 }
 
-export async function eventually<T>(check: () => T | undefined | false, ms = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
