@@ -30,7 +30,7 @@ export interface DownlinkConfig {
 }
 
 export interface DownlinkDeps {
-  readonly store: Pick<Store, 'listVehicles' | 'createCommand' | 'getCommand' | 'queuedCommands' | 'expiredQueuedCommands' | 'commandTimes'
+  readonly store: Pick<Store, 'listVehicles' | 'getVehicle' | 'createCommand' | 'getCommand' | 'queuedCommands' | 'expiredQueuedCommands' | 'commandTimes'
     | 'markCommandSent' | 'requeueCommand' | 'expireCommand' | 'recordCommandAck' | 'isCommandApproved'>;
   readonly policyOf: (oem: string) => CompiledPolicy | undefined;
   readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
@@ -133,7 +133,11 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
   sweep.unref();
 
   return {
-    resolveVehicle: (oem, pseudonym) => resolver.resolve(oem, pseudonym, now()),
+    async resolveVehicle(oem, pseudonym) {
+      const vin = await resolver.resolve(oem, pseudonym, now());
+      // The table may predate a re-registration of the car to another OEM: its OEM now decides.
+      return vin !== undefined && (await store.getVehicle(vin))?.oem === oem ? vin : undefined;
+    },
 
     async request(r) {
       const t = now();

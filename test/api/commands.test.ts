@@ -6,7 +6,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandAckTopic, commandTopic } from '../../src/ingest/index.js';
+import { commandAckTopic, commandTopic, generateSecret, hashSecret } from '../../src/ingest/index.js';
 import { OWNER_TOKEN_HEADER } from '../../src/api/owner/binding.js';
 import { closedByServer } from '../helpers/gateway.js';
 import { leavesOf, startOemGateway, until, type OemGateway } from './oem-helpers.js';
@@ -193,6 +193,13 @@ describe('guarded downlink commands', () => {
       // oem-a may not command oem-b's car by the pseudonym oem-b knows it by.
       expect((await send(0, { type: 'climate-on', params: { temperatureC: 20 } }, 'oem-a', pB)).status).toBe(404);
       expect((await send(0, { type: 'climate-on' }, 'oem-a', 'A'.repeat(22))).body).toMatchObject({ code: 'SHK_NOT_FOUND' });
+    });
+
+    it('stops answering an OEM for a car re-registered to another OEM', async () => {
+      const pseudonym = pA(3);
+      expect((await status(3, (await send(3, { type: 'immobilize' })).body.command.id)).status).toBe(200);
+      await g.gw.app.store.registerVehicle({ vin: car(3).vin, oem: 'oem-b', ...hashSecret(generateSecret()), replace: true });
+      expect((await send(3, { type: 'immobilize' }, 'oem-a', pseudonym)).status).toBe(404);
     });
   });
 });

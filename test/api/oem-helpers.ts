@@ -93,16 +93,8 @@ export async function startOemGateway(oems: readonly OemSpec[], sinkUrl?: string
   };
 }
 
-/** Polls an async check until it returns something other than undefined/false. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls a (possibly async) check until it returns something other than undefined/false. */
+export { eventually as until } from '../egress/helpers.js';
 
 /** Every leaf of the egress log whose kind is `kind`, as exported for the verifier. */
 export async function leavesOf(gw: TestGateway, kind: string): Promise<Record<string, unknown>[]> {

@@ -7,11 +7,7 @@
  * over it the answer is 429 with Retry-After, before anything else is done.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { OemConfig } from '../../config/schema.js';
-import type { OutboxRow, Store } from '../../store/index.js';
-import type { CompiledPolicy } from '../../policy/index.js';
-import type { Egress } from '../../egress/index.js';
-import type { Downlink } from '../../downlink/index.js';
+import type { OemDeps } from './index.js';
 import { createRateLimiter, type RateLimiter } from '../../ingest/rate-limit.js';
 import { isShekaraError } from '../../errors.js';
 import { toApiEntry } from '../regulator/routes.js';
@@ -21,16 +17,8 @@ import { registerFeed } from './feed.js';
 import { registerCommands } from './commands.js';
 import * as S from './schemas.js';
 
-export interface OemRouteDeps {
-  readonly store: Store;
-  readonly now: () => number;
-  readonly oems: readonly OemConfig[];
-  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
-  readonly egress: Pick<Egress, 'settle' | 'signing'>;
-  readonly downlink: Downlink;
-  /** The consent re-check the egress workers run before a push; the feed runs it per pulled item. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean | Promise<boolean>;
-}
+/** What the routes need: the surface's deps (index.ts). */
+export type OemRouteDeps = OemDeps;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
