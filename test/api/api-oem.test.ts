@@ -227,10 +227,12 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       expect(g.gw.app.egress.signing.keysFor('oem-a', Date.now())).toEqual(untouched);
     });
 
-    it('takes an empty body (an hour of overlap) and refuses a bad overlap by name', async () => {
-      const ok = await g.call('POST', '/oem/v1/webhook-secret/rotate', g.key('oem', 'oem-d'), {});
-      expect(ok.status).toBe(200);
-      expect(Date.parse(ok.body.previousKeySignsUntil) - Date.parse(ok.body.createdAt)).toBe(3_600_000);
+    it('takes an empty body or none (an hour of overlap) and refuses a bad overlap by name', async () => {
+      for (const body of [{}, undefined]) {
+        const ok = await g.call('POST', '/oem/v1/webhook-secret/rotate', g.key('oem', 'oem-d'), body);
+        expect(ok.status).toBe(200);
+        expect(Date.parse(ok.body.previousKeySignsUntil) - Date.parse(ok.body.createdAt)).toBe(3_600_000);
+      }
       const bad = await g.call('POST', '/oem/v1/webhook-secret/rotate', g.key('oem', 'oem-d'), { overlapSeconds: -5 });
       expect(bad.status).toBe(400);
       expect(bad.body).toEqual({ code: 'SHK_BAD_REQUEST', message: 'body.overlapSeconds: must be >= 0' });

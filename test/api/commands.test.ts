@@ -106,6 +106,13 @@ describe('guarded downlink commands', () => {
       expect((await owner('POST', `${car(0).vin}/command-approvals`, { type: 'immobilize', oem: 'oem-b' })).body.message).toBe('body.oem: unknown field');
       expect((await owner('GET', `${car(0).vin}/command-approvals`, undefined, 'sho_0000000000000000_x')).status).toBe(401);
       expect((await g.call('GET', `/owner/v1/vehicles/${car(0).vin}/command-approvals`, g.key('oem', 'oem-a'), undefined, { [OWNER_TOKEN_HEADER]: ownerToken })).status).toBe(403);
+      expect((await g.call('DELETE', `/owner/v1/vehicles/${car(0).vin}/command-approvals/immobilize`, null, undefined, { [OWNER_TOKEN_HEADER]: ownerToken })).status).toBe(401);
+    });
+
+    it('lists the owner routes in the owner API\'s OpenAPI document', async () => {
+      const doc = await g.call('GET', '/owner/v1/openapi.json', g.key('owner-app'));
+      expect(Object.keys(doc.body.paths['/owner/v1/vehicles/{vin}/command-approvals'])).toEqual(['get', 'post']);
+      expect(Object.keys(doc.body.paths['/owner/v1/vehicles/{vin}/command-approvals/{type}'])).toEqual(['delete']);
     });
   });
 

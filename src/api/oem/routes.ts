@@ -104,6 +104,8 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemRouteDeps): voi
 
   app.post<{ Body: { overlapSeconds: number } }>('/webhook-secret/rotate', {
     schema: { summary: 'A new webhook signing key (shown once); the previous one keeps signing during the overlap', body: S.RotateBody, response: { 200: S.RotateReply } },
+    // No body at all means every default (an hour of overlap).
+    preValidation: async (req) => { req.body ??= { overlapSeconds: 3_600 }; },
   }, async (req, reply) => {
     const oem = oemOf(req);
     if (!configOf(oem)) return notFound(reply, `no OEM ${oem} on this gateway`);
