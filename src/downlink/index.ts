@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEventBody, CommandAckStatus, CommandRow, Store } from '../store/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
-import { checkCommand, NO_COMMANDS } from '../policy/commands.js';
+import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
 import { createPseudonymResolver } from '../policy/pseudonym.js';
 import { uuidv7 } from '../ids.js';
 import type { Logger } from '../log.js';
@@ -162,7 +162,7 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       const command = await store.createCommand(
         { id, oem: r.oem, vin: r.vin, pseudonym: r.pseudonym, type: r.type, params: r.params, status: reason ? 'blocked' : 'queued', reason, apiKey: r.apiKey, createdAt: t, expiresAt: t + ttlMs },
         leaf({ id, oem: r.oem, pseudonym: r.pseudonym, type: r.type }, 'requested', reason ? 'blocked' : 'allowed', reason, {
-          apiKey: r.apiKey, restricting: def?.restricting ?? false, ttlSeconds: Math.round(ttlMs / 1000),
+          apiKey: r.apiKey, restricting: def?.restricting ?? isBuiltInRestricting(r.type), ttlSeconds: Math.round(ttlMs / 1000),
           paramsSha256: createHash('sha256').update(params).digest('hex'),
         }),
       );
