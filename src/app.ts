@@ -17,6 +17,8 @@ import { registerRegulatorApi } from './api/regulator/index.js';
 import { registerAdminApi } from './api/admin/index.js';
 import { registerOemApi } from './api/oem/index.js';
 import { registerOwnerApi } from './api/owner/index.js';
+import { createDownlink, type Downlink } from './downlink/index.js';
+import type { OutboxRow } from './store/index.js';
 
 export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
 
@@ -30,6 +32,8 @@ export interface App {
   readonly policy: PolicyEngine;
   readonly ingest: Ingest;
   readonly egress: Egress;
+  /** Guarded downlink commands (src/downlink). */
+  readonly downlink: Downlink;
   /** The egress log's checkpoints and proofs (src/audit). */
   readonly audit: AuditLog;
   readonly log: Logger;
@@ -61,16 +65,21 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const audit = await createAuditLog(config.audit, { store, log });
     closers.push(() => audit.close());
 
-    const egress = await createEgress(config.egress, {
-      store, log, oems: config.oems,
-      // Consent re-check just before sending: a revocation after enqueue stops the delivery.
-      isStillAllowed: async (row) => {
-        const vin = await store.recordVin(row.recordId);
-        return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
-          { vin, oem: row.oem, purpose: row.purpose }, Date.now());
-      },
-    });
+    // Consent re-check just before a projection crosses, pushed by a worker or pulled from the
+    // OEM feed: a revocation after enqueue stops the delivery.
+    const isStillAllowed = async (row: OutboxRow) => {
+      const vin = await store.recordVin(row.recordId);
+      return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
+        { vin, oem: row.oem, purpose: row.purpose }, Date.now());
+    };
+    const egress = await createEgress(config.egress, { store, log, oems: config.oems, isStillAllowed });
     closers.push(() => egress.close());
+
+    // Closes after ingest (closers run in reverse): no acknowledgement arrives once it is closed.
+    const downlink = await createDownlink({ epochDays: config.pseudonymization.epochDays }, {
+      store, log, policyOf: (o) => policy.policyOf(o), pseudonymFor: (o, vin, at) => policy.pseudonymFor(o, vin, at),
+    });
+    closers.push(() => downlink.close());
 
     const http = buildHttp(config.http, log);
     closers.push(() => http.close());
@@ -79,15 +88,18 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
     await registerRegulatorApi(http, { store, audit, now: Date.now });
     await registerAdminApi(http, { store, now: Date.now });
-    await registerOemApi(http, { store, now: Date.now });
-    await registerOwnerApi(http, { store, now: Date.now });
+    await registerOemApi(http, { store, now: Date.now, oems: config.oems, policyOf: (o) => policy.policyOf(o), egress, downlink, isStillAllowed });
+    await registerOwnerApi(http, { store, now: Date.now, policyOf: (o) => policy.policyOf(o), pseudonymFor: (o, vin, at) => policy.pseudonymFor(o, vin, at) });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     const ingest = await createIngest(config, {
       store, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
       // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
       egressSaturated: () => egress.saturated,
+      onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
+      onCommandSubscribed: (vin) => downlink.onSubscribed(vin),
     });
+    downlink.attach({ publish: (vin, payload) => ingest.publishCommand(vin, payload), isOnline: (vin) => ingest.isCommandSubscriber(vin) });
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => ingest.close());
 
@@ -97,7 +109,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, audit, log, close,
+      store, policy, ingest, egress, downlink, audit, log, close,
       reloadTls() {
         ingest.reloadTls();
         try {

@@ -4,7 +4,7 @@
  */
 import { loadConfigFile } from '../config/load.js';
 import { createStore } from '../store/index.js';
-import { loadSigningKey, SIGNATURE_HEADER } from '../egress/sign.js';
+import { currentSigningKey, SIGNATURE_HEADER } from '../egress/sign.js';
 import { ShekaraError } from '../errors.js';
 
 export async function oemSigningKeyCommand(opts: { config?: string; oem: string }): Promise<void> {
@@ -17,10 +17,12 @@ export async function oemSigningKeyCommand(opts: { config?: string; oem: string 
   }
   const store = await createStore(config.store, config.dataDir);
   try {
-    const key = await loadSigningKey(oem, store);
+    // The newest key: after `POST /oem/v1/webhook-secret/rotate`, the rotated one.
+    const key = await currentSigningKey(oem, store);
     process.stdout.write(`${key.toString('base64url')}\n`);
     process.stderr.write(`HMAC-SHA256 key for OEM ${oem.id} (base64url; decode to bytes). Each delivery carries\n`
       + `  ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC(key, "<t>.<body>")>\n`
+      + '  (during a rotation\'s overlap a second v1= is signed with the previous key)\n'
       + 'Hand it to the OEM over a secure channel; it never needs to leave the country otherwise.\n');
   } finally {
     await store.close();

@@ -29,6 +29,14 @@ export async function policyCheckCommand(file: string): Promise<void> {
     if (purpose.kAnonymity) rl.push(`cells released only with ≥ ${purpose.kAnonymity.k} vehicles`);
     if (rl.length) out(`    rules: ${rl.join('; ')}`);
   }
+  const commands = [...p.commands.types.values()];
+  if (commands.length === 0) out('  commands: none allowed');
+  for (const c of commands) {
+    const limits = [c.restricting ? 'RESTRICTING: needs the owner\'s approval' : 'not restricting'];
+    if (c.maxPerVehiclePerHour !== undefined) limits.push(`at most ${c.maxPerVehiclePerHour} per vehicle per hour`);
+    out(`  command ${c.type}: ${limits.join(', ')}`);
+    for (const [name, def] of Object.entries(c.params)) out(`    ${name}  ${JSON.stringify(def)}`);
+  }
   for (const w of p.warnings) out(`  warning: ${w}`);
 }
 

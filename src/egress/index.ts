@@ -9,7 +9,7 @@
  * Resolves only when the queue is fully started (Kafka: topics exist, consumers joined).
  */
 import type { EgressConfig, OemConfig } from '../config/schema.js';
-import type { OutboxRow, Store } from '../store/index.js';
+import type { EgressSettlement, OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, isRetriableStatus } from './retry.js';
 import { createTransport, type Transport } from './deliver.js';
@@ -19,18 +19,19 @@ import { createDeliveryWorker, type OemRoute } from './worker.js';
 import { createSettler } from './settler.js';
 import { startLocalQueue } from './local-queue.js';
 import { startKafkaQueue } from './kafka-queue.js';
-import { loadSigningKey } from './sign.js';
+import { createSigningKeyring, type SigningKeyring } from './sign.js';
 import type { EgressQueue } from './queue.js';
 
 export { backoffDelay, isRetriableStatus };
-export { verifySignature, exportSigningKey, SIGNATURE_HEADER } from './sign.js';
+export { verifySignature, exportSigningKey, SIGNATURE_HEADER, type SigningKeyring } from './sign.js';
 export { topicOf, dlqTopicOf } from './kafka-queue.js';
 export type { Resolver } from './destination.js';
 export type { Transport, DeliveryResult } from './deliver.js';
 
 export interface EgressDeps {
   readonly store: Pick<Store,
-    'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
+    'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'
+    | 'listSigningKeys' | 'rotateSigningKey'>;
   /** The OEMs and their one destination each. */
   readonly oems: readonly OemConfig[];
   /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
@@ -54,6 +55,13 @@ export interface Egress {
    * than accept without bound. Synchronous and cheap: it is asked per submitted record.
    */
   readonly saturated: boolean;
+  /**
+   * Makes one outcome durable through the workers' own group commit (the pull feed's deliveries
+   * and blocks, so they reach the egress log exactly as pushed ones do). Resolves once durable.
+   */
+  settle(item: EgressSettlement): Promise<void>;
+  /** Every OEM's webhook signing keys, and their rotation. */
+  readonly signing: SigningKeyring;
   /** Stops taking new messages and waits (bounded) for deliveries in flight. */
   close(): Promise<void>;
 }
@@ -63,11 +71,12 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   const now = deps.now ?? Date.now;
   const transports: (Transport & { close(): Promise<void> })[] = [];
   const routes = new Map<string, OemRoute>();
+  const signing = await createSigningKeyring(deps.oems, deps.store, { log });
   for (const oem of deps.oems) {
     let transport = deps.transport;
     if (!transport) {
       const t = createTransport({
-        timeoutMs: cfg.requestTimeoutMs, signingKey: await loadSigningKey(oem, deps.store), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
+        timeoutMs: cfg.requestTimeoutMs, signingKeys: (t) => signing.keysFor(oem.id, t), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
       });
       transports.push(t);
       transport = t;
@@ -91,6 +100,8 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   return {
     queue: queue.kind,
     wake: () => queue.wake(),
+    settle: (item) => settler.settle(item),
+    signing,
     get inFlight() { return queue.inFlight; },
     get saturated() {
       // Asked per submitted record, so never a store round trip: a COUNT over the pending
@@ -107,6 +118,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       return saturated;
     },
     async close() {
+      signing.close();
       await queue.close();
       await Promise.all(transports.map((t) => t.close()));
     },

@@ -66,6 +66,9 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     if (!(await deps.isStillAllowed(row))) {
       return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
     }
+    // An OEM that pulls is never pushed to: the row waits in its feed (GET /oem/v1/feed), where
+    // consent and the requester's country are checked again when it is pulled.
+    if (route.oem.delivery === 'pull') return { kind: 'parked', outboxId: row.id };
     const until = route.breaker.blockedUntil(now());
     if (until !== undefined) return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };
 

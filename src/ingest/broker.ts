@@ -3,7 +3,8 @@
  * otherwise; here every hook denies unless a rule allows:
  *  - CONNECT: client id = username = a registered VIN, secret checked against its hash,
  *    keepalive within bounds, no will message.
- *  - PUBLISH: only to `vehicles/{own VIN}/telemetry`, within topic and rate limits.
+ *  - PUBLISH: only to `vehicles/{own VIN}/telemetry`, and acknowledgements of downlink commands
+ *    to `vehicles/{own VIN}/commands/ack` (validated: command-ack.ts), within topic and rate limits.
  *  - SUBSCRIBE: only to `vehicles/{own VIN}/commands`, no wildcards.
  *
  * Durability: aedes writes the PUBACK right after `authorizePublish` calls back, and before
@@ -22,6 +23,7 @@ import { createRateLimiter } from './rate-limit.js';
 import { isShekaraError } from '../errors.js';
 import { listen } from '../net.js';
 import type { Logger } from '../log.js';
+import { parseCommandAck, type CommandAckMessage } from './command-ack.js';
 
 export interface MqttIngest {
   readonly port: number;
@@ -32,6 +34,8 @@ export interface MqttIngest {
   readonly connectedVehicles: number;
   /** Publishes a downlink command to a vehicle's command topic (QoS 1). */
   publishCommand(vin: string, payload: Buffer): Promise<void>;
+  /** True while the vehicle is connected and subscribed to its command topic. */
+  isCommandSubscriber(vin: string): boolean;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,13 @@ export interface MqttDeps {
   readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   readonly intake: Intake;
   readonly log: Logger;
+  /**
+   * A car acknowledged a downlink command. The PUBACK is sent only after this resolves (the
+   * acknowledgement is recorded); without a handler the ack topic is denied like any other.
+   */
+  readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
+  /** A car (re)subscribed to its command topic: commands waiting for it can go now. */
+  readonly onCommandSubscribed?: (vin: string) => void;
 }
 
 const BACKPRESSURE_RETRY_MS = 50;
@@ -46,10 +57,13 @@ const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
 export const telemetryTopic = (vin: string): string => `vehicles/${vin}/telemetry`;
 export const commandTopic = (vin: string): string => `vehicles/${vin}/commands`;
+export const commandAckTopic = (vin: string): string => `vehicles/${vin}/commands/ack`;
 
 export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, deps: MqttDeps): Promise<MqttIngest> {
   const { intake, log } = deps;
   const sessions = new WeakMap<Client, Vehicle>();
+  /** VIN → the session subscribed to its command topic (one per VIN: the client id is the VIN). */
+  const commandSubscribers = new Map<string, Client>();
   const rate = createRateLimiter(limits.messagesPerSecond, limits.messageBurst);
   // Set once the listeners exist; authenticate only runs after a socket was accepted.
   let peerOf: (client: Client) => PeerIdentity | undefined = () => undefined;
@@ -113,8 +127,19 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       const vehicle = sessions.get(client);
       if (!vehicle) return done(refuse(client, 'not-authenticated'));
       if (packet.topic.length > limits.maxTopicLength) return done(refuse(client, 'topic-too-long', { length: packet.topic.length }));
-      if (packet.topic !== telemetryTopic(vehicle.vin)) return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
+      const ack = packet.topic === commandAckTopic(vehicle.vin) && deps.onCommandAck;
+      if (packet.topic !== telemetryTopic(vehicle.vin) && !ack) return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
       if (!rate.take(vehicle.vin)) return done(refuse(client, 'rate-limit-exceeded', { ratePerSecond: limits.messagesPerSecond }));
+      if (ack) {
+        packet.retain = false;
+        const parsed = parseCommandAck(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+        if ('invalid' in parsed) return done(refuse(client, 'command-ack-invalid', { problem: parsed.invalid }));
+        ack(vehicle.vin, parsed).then(() => done(null), (err: unknown) => {
+          log.error({ err, vin: vehicle.vin }, 'mqtt: could not record a command acknowledgement; disconnecting so the car resends');
+          done(err as Error);
+        });
+        return;
+      }
       // Retained telemetry would sit in the broker's memory and be replayed to subscribers;
       // the local store is where telemetry lives.
       packet.retain = false;
@@ -156,6 +181,24 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   broker.on('clientDisconnect', (client) => {
     const v = sessions.get(client);
     if (v) rate.forget(v.vin);
+    if (v && commandSubscribers.get(v.vin) === client) commandSubscribers.delete(v.vin);
+  });
+  const commandsReady = (client: Client, v: Vehicle) => {
+    commandSubscribers.set(v.vin, client);
+    deps.onCommandSubscribed?.(v.vin);
+  };
+  broker.on('subscribe', (subs, client) => {
+    const v = client && sessions.get(client);
+    // A persistent session's subscriptions are restored before its CONNACK: wait for clientReady.
+    if (v && client.connected && subs.some((s) => s.topic === commandTopic(v.vin) && (s.qos as number) !== 128)) commandsReady(client, v);
+  });
+  broker.on('clientReady', (client) => {
+    const v = sessions.get(client);
+    if (v && (client as Client & { subscriptions: Record<string, unknown> }).subscriptions[commandTopic(v.vin)] !== undefined) commandsReady(client, v);
+  });
+  broker.on('unsubscribe', (topics, client) => {
+    const v = client && sessions.get(client);
+    if (v && topics.includes(commandTopic(v.vin)) && commandSubscribers.get(v.vin) === client) commandSubscribers.delete(v.vin);
   });
   broker.on('clientError', (client, err) => log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'));
   broker.on('connectionError', (_client, err) => log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'));
@@ -188,6 +231,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     tlsPort,
     reloadTls: () => mqtts?.reload(),
     get connectedVehicles() { return broker.connectedClients; },
+    isCommandSubscriber: (vin) => commandSubscribers.has(vin),
     publishCommand: (vin, payload) => new Promise((resolve, reject) => {
       broker.publish({ cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
     }),

@@ -13,8 +13,10 @@ import { startExternalIngest } from './external.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
+import type { CommandAckMessage } from './command-ack.js';
 
-export { telemetryTopic, commandTopic } from './broker.js';
+export { telemetryTopic, commandTopic, commandAckTopic } from './broker.js';
+export type { CommandAckMessage } from './command-ack.js';
 export { generateSecret, hashSecret, VIN_RE, MIN_SECRET_LENGTH } from './credentials.js';
 
 export interface IngestModuleConfig {
@@ -33,6 +35,10 @@ export interface IngestDeps {
   /** True while the egress queue is saturated: ingest pushes back (PUBACK withheld, HTTP 503). */
   readonly egressSaturated?: () => boolean;
   readonly log: Logger;
+  /** A car acknowledged a downlink command (MQTT PUBACK after this resolves). Embedded broker only. */
+  readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
+  /** A car subscribed to its command topic. Embedded broker only. */
+  readonly onCommandSubscribed?: (vin: string) => void;
 }
 
 export interface Ingest {
@@ -44,6 +50,8 @@ export interface Ingest {
   readonly counters: Readonly<IngestCounters>;
   readonly connectedVehicles: number;
   publishCommand(vin: string, payload: Buffer): Promise<void>;
+  /** True while the vehicle is connected and subscribed to its command topic (always false in external-broker mode). */
+  isCommandSubscriber(vin: string): boolean;
   close(): Promise<void>;
 }
 
@@ -65,13 +73,16 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       counters: intake.counters,
       connectedVehicles: 0,
       publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
+      isCommandSubscriber: () => false,
       async close() {
         await external.close();
         await committer.flush();
       },
     };
   }
-  const mqtt = await startMqttIngest(cfg.mqtt, cfg.limits, { lookupVehicle, intake, log });
+  const mqtt = await startMqttIngest(cfg.mqtt, cfg.limits, {
+    lookupVehicle, intake, log, onCommandAck: deps.onCommandAck, onCommandSubscribed: deps.onCommandSubscribed,
+  });
 
   return {
     mqttPort: mqtt.port,
@@ -80,6 +91,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     counters: intake.counters,
     get connectedVehicles() { return mqtt.connectedVehicles; },
     publishCommand: mqtt.publishCommand,
+    isCommandSubscriber: mqtt.isCommandSubscriber,
     async close() {
       await mqtt.close();
       await committer.flush();

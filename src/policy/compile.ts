@@ -11,6 +11,7 @@ import { decision, type FieldDecision } from './decision.js';
 import { parseDuration } from './duration.js';
 import { ShekaraError } from '../errors.js';
 import { at, type YamlSource } from '../yaml-source.js';
+import { compileCommands, type CompiledCommands } from './commands.js';
 
 export { VIN_PATH } from './selectors.js';
 
@@ -57,6 +58,8 @@ export interface CompiledPolicy {
   readonly text: string;
   readonly purposes: readonly CompiledPurpose[];
   readonly zones: readonly CompiledZone[];
+  /** Downlink commands this OEM may send (src/policy/commands.ts); none without a `commands:` section. */
+  readonly commands: CompiledCommands;
   /** Things that are allowed but worth a second look (printed by `policy check`). */
   readonly warnings: readonly string[];
 }
@@ -85,7 +88,8 @@ export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource, t
       contains: (p) => p.lat >= minLat && p.lat <= maxLat && p.lon >= minLon && p.lon <= maxLon && polys.some((rings) => inPolygon(p, rings)),
     };
   });
-  return { oem: file.oem, version: file.version, hash, source: src.source, text, purposes, zones, warnings };
+  const commands = compileCommands(file.commands, src);
+  return { oem: file.oem, version: file.version, hash, source: src.source, text, purposes, zones, commands, warnings };
 }
 
 function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[], warnings: string[]): CompiledPurpose {

@@ -76,6 +76,49 @@ export const ZoneSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** One parameter of a command type: its JSON type and the range the policy allows. */
+export const CommandParamSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('number'), Type.Literal('integer'), Type.Literal('string'), Type.Literal('boolean')]),
+    /** A parameter is optional unless it says `required: true`. */
+    required: Type.Optional(Type.Boolean()),
+    minimum: Type.Optional(Type.Number()),
+    maximum: Type.Optional(Type.Number()),
+    /** Allowed values (strings or numbers). */
+    enum: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 1 })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CommandTypeSchema = Type.Object(
+  {
+    type: Id,
+    description: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Marks a type as restricting the car (needs the owner's approval). The built-in restricting
+     * types (immobilize, speed-limit, disable-function, remote-shutdown) are restricting whatever
+     * this says; `false` on one of them is an error.
+     */
+    restricting: Type.Optional(Type.Boolean()),
+    /** At most this many commands of this type per vehicle in any sliding hour. */
+    maxPerVehiclePerHour: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /** Deny by default: a parameter not named here is refused. */
+    params: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }), CommandParamSchema)),
+  },
+  { additionalProperties: false },
+);
+
+/** Downlink commands this OEM may send to its cars. Deny by default: a type not listed is refused. */
+export const CommandsSchema = Type.Object(
+  {
+    /** The longest a command may wait for an offline car (default PT1H); the OEM asks for less with ttlSeconds. */
+    maxTtl: Type.Optional(Duration),
+    types: Type.Array(CommandTypeSchema),
+  },
+  { additionalProperties: false },
+);
+
 export const PolicyFileSchema = Type.Object(
   {
     oem: Id,
@@ -83,6 +126,7 @@ export const PolicyFileSchema = Type.Object(
     /** Places (clinics, shelters, places of worship…) inside which no location leaves, for every purpose. */
     sensitiveZones: Type.Optional(Type.Array(ZoneSchema)),
     purposes: Type.Array(PurposeSchema, { minItems: 1 }),
+    commands: Type.Optional(CommandsSchema),
   },
   { additionalProperties: false, $id: 'https://shekara.kz/schemas/policy.schema.json', title: 'Shekara OEM policy' },
 );
@@ -91,3 +135,5 @@ export type PolicyFile = Static<typeof PolicyFileSchema>;
 export type PurposeDef = Static<typeof PurposeSchema>;
 export type FieldRule = Static<typeof FieldRuleSchema>;
 export type ZoneDef = Static<typeof ZoneSchema>;
+export type CommandsDef = Static<typeof CommandsSchema>;
+export type CommandParamDef = Static<typeof CommandParamSchema>;

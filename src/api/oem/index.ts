@@ -4,14 +4,27 @@
  * vehicles and data (docs/oem-api.md).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../store/index.js';
+import type { OutboxRow, Store } from '../../store/index.js';
+import type { OemConfig } from '../../config/schema.js';
+import type { CompiledPolicy } from '../../policy/index.js';
+import type { Egress } from '../../egress/index.js';
+import type { Downlink } from '../../downlink/index.js';
 import { mountSurface } from '../surface.js';
+import { registerOemRoutes } from './routes.js';
 
 export const OEM_PREFIX = '/oem/v1';
 
 export interface OemDeps {
   readonly store: Store;
   readonly now: () => number;
+  /** The OEMs this gateway runs (delivery mode, allowed countries, API rate limit). */
+  readonly oems: readonly OemConfig[];
+  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
+  /** The pull feed settles through the egress workers' path; webhook keys rotate in egress. */
+  readonly egress: Pick<Egress, 'settle' | 'signing'>;
+  readonly downlink: Downlink;
+  /** Consent re-check at pull time (the one the egress workers run before a push). */
+  readonly isStillAllowed: (row: OutboxRow) => boolean | Promise<boolean>;
 }
 
 export async function registerOemApi(http: FastifyInstance, deps: OemDeps): Promise<void> {
@@ -22,6 +35,6 @@ export async function registerOemApi(http: FastifyInstance, deps: OemDeps): Prom
       description: 'What your active policy allows, a pull feed of your approved projections, delivery status, webhook secret rotation and guarded downlink commands. See docs/oem-api.md.',
       keyHint: 'an OEM key from the gateway operator (`shekara apikey create --role oem --oem ID`)',
     },
-    routes: () => undefined,
+    routes: (app) => registerOemRoutes(app, deps),
   });
 }

@@ -7,12 +7,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.js';
 import { mountSurface } from '../surface.js';
 import { installOwnerBinding, OWNER_TOKEN_HEADER } from './binding.js';
+import { registerCommandApprovals } from './command-approvals.js';
+import type { CompiledPolicy } from '../../policy/index.js';
 
 export const OWNER_PREFIX = '/owner/v1';
 
 export interface OwnerDeps {
   readonly store: Store;
   readonly now: () => number;
+  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
+  readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
 }
 
 export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): Promise<void> {
@@ -27,6 +31,7 @@ export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): 
     },
     routes: (app) => {
       installOwnerBinding(app, deps.store);
+      registerCommandApprovals(app, deps);
     },
   });
 }

@@ -49,7 +49,7 @@ export interface OutboxWriter {
   markDead(id: number): void;
 }
 
-const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
+export const OUTBOX_ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
 
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
@@ -63,10 +63,10 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
       SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit)
-    RETURNING ${ROW_COLUMNS}`);
+    RETURNING ${OUTBOX_ROW_COLUMNS}`);
   // The same heads, read only: the embedded local queue keeps its leases in memory, so leasing
   // costs no write (and no fsync) per delivery.
-  const dueHeads = db.prepare(`SELECT ${ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
+  const dueHeads = db.prepare(`SELECT ${OUTBOX_ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
   const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
@@ -100,12 +100,12 @@ export function projectionBody(p: Projection): string {
   });
 }
 
-interface OutboxDbRow {
+export interface OutboxDbRow {
   id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
   fields_sent: string; fields_dropped: string; body: string; attempts: number;
 }
 
-function toOutbox(r: OutboxDbRow): OutboxRow {
+export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
     fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped), body: r.body, attempts: r.attempts,
@@ -117,10 +117,14 @@ function toOutbox(r: OutboxDbRow): OutboxRow {
  * transaction that settles a batch of delivery outcomes with their egress-log rows (one fsync
  * for many outcomes, as ingest's group commit does for records).
  */
-export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>): Sync<EgressQueueStore> {
+export function sqliteEgressQueue(
+  db: Database.Database,
+  log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>,
+  park: (outboxId: number) => void,
+): Sync<EgressQueueStore> {
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
       SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
-    RETURNING ${ROW_COLUMNS}`);
+    RETURNING ${OUTBOX_ROW_COLUMNS}`);
   const published = db.prepare(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`);
   const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked' WHERE id = ?`);
   const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
@@ -138,6 +142,7 @@ export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLo
         // Logged as a dead letter would be (the entry says outcome 'blocked'), then marked blocked.
         case 'blocked': log.recordDeadLetter(it.outboxId, it.entry); blocked.run(it.outboxId); break;
         case 'deferred': defer.run(it.until, it.outboxId); break;
+        case 'parked': park(it.outboxId); break;
       }
     }
   });
