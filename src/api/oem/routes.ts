@@ -22,7 +22,7 @@ export type OemRouteDeps = OemDeps;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The OEM a request speaks for. The guard ran: an OEM key always has a scope. */
+/** The OEM a request speaks for. The hook below refused keys without one. */
 export const oemOf = (req: FastifyRequest): string => req.apiKey!.scope!;
 
 export const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ code: 'SHK_NOT_FOUND', message });
@@ -34,7 +34,9 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemRouteDeps): voi
   const limiters = new Map<string, RateLimiter>(deps.oems.map((o) => [o.id, createRateLimiter(o.apiRateLimit.requestsPerSecond, o.apiRateLimit.burst)]));
   app.addHook('onRequest', async (req, reply) => {
     const oem = req.apiKey?.scope;
-    const limiter = oem ? limiters.get(oem) : undefined;
+    // Deny by default: an OEM key made without its OEM speaks for no tenant at all.
+    if (!oem) return reply.code(403).send({ code: 'SHK_AUTH_FORBIDDEN', message: `OEM key ${req.apiKey!.id} is bound to no OEM; the operator makes OEM keys with --oem ID` });
+    const limiter = limiters.get(oem);
     // A key bound to an OEM the gateway does not run: every route answers 404 below.
     if (!limiter) return;
     const t = now();
