@@ -30,6 +30,11 @@ export interface MqttIngest {
   /** Re-reads the MQTTS certificate, key, client CA and CRL (SIGHUP). */
   reloadTls(): void;
   readonly connectedVehicles: number;
+  /**
+   * Closes every MQTT connection authenticated as `vin` (its credentials were rotated or
+   * revoked); returns how many were closed. The car must reconnect with valid credentials.
+   */
+  disconnectVehicle(vin: string): number;
   /** Publishes a downlink command to a vehicle's command topic (QoS 1). */
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +55,14 @@ export const commandTopic = (vin: string): string => `vehicles/${vin}/commands`;
 export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, deps: MqttDeps): Promise<MqttIngest> {
   const { intake, log } = deps;
   const sessions = new WeakMap<Client, Vehicle>();
+  // The live connections of each VIN, so a rotated or revoked credential can be cut off at once.
+  const byVin = new Map<string, Set<Client>>();
+  const startSession = (client: Client, vehicle: Vehicle) => {
+    sessions.set(client, vehicle);
+    let set = byVin.get(vehicle.vin);
+    if (!set) byVin.set(vehicle.vin, (set = new Set()));
+    set.add(client);
+  };
   const rate = createRateLimiter(limits.messagesPerSecond, limits.messageBurst);
   // Set once the listeners exist; authenticate only runs after a socket was accepted.
   let peerOf: (client: Client) => PeerIdentity | undefined = () => undefined;
@@ -90,14 +103,14 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
         if (client.id !== peer.commonName || (username !== undefined && username !== peer.commonName)) return deny(2, 'client-id-not-certificate-vin');
         const vehicle = deps.lookupVehicle(peer.commonName);
         if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
-        sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+        startSession(client, { vin: vehicle.vin, oem: vehicle.oem });
         return done(null, true);
       }
       if (!username || !VIN_RE.test(username)) return deny(4, 'bad-username');
       if (client.id !== username) return deny(2, 'client-id-not-vin');
       const vehicle = deps.lookupVehicle(username);
       if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
-      sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+      startSession(client, { vin: vehicle.vin, oem: vehicle.oem });
       done(null, true);
     },
 
@@ -146,10 +159,21 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     },
   });
 
+  const endSession = (client: Client) => {
+    const v = sessions.get(client);
+    if (!v) return;
+    const set = byVin.get(v.vin);
+    set?.delete(client);
+    if (set?.size === 0) byVin.delete(v.vin);
+  };
   broker.on('clientDisconnect', (client) => {
     const v = sessions.get(client);
     if (v) rate.forget(v.vin);
+    endSession(client);
   });
+  // A connection that ends on an error, or is taken over by a new one with the same client id,
+  // does not always emit clientDisconnect.
+  broker.on('clientError', (client) => endSession(client));
   broker.on('clientError', (client, err) => log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'));
   broker.on('connectionError', (_client, err) => log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'));
 
@@ -181,6 +205,16 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     tlsPort,
     reloadTls: () => mqtts?.reload(),
     get connectedVehicles() { return broker.connectedClients; },
+    disconnectVehicle(vin) {
+      const clients = [...(byVin.get(vin) ?? [])];
+      byVin.delete(vin);
+      for (const c of clients) {
+        log.info({ clientId: c.id, reason: 'credentials-changed' }, 'mqtt: disconnecting a vehicle whose credentials were rotated or revoked');
+        sessions.delete(c); // no publish of this session is authorized from here on
+        c.close();
+      }
+      return clients.length;
+    },
     publishCommand: (vin, payload) => new Promise((resolve, reject) => {
       broker.publish({ cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
     }),

@@ -43,6 +43,8 @@ export interface Ingest {
   reloadTls(): void;
   readonly counters: Readonly<IngestCounters>;
   readonly connectedVehicles: number;
+  /** Closes the vehicle's MQTT connections (credentials rotated or revoked); returns how many. */
+  disconnectVehicle(vin: string): number;
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,7 +53,11 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   const log = deps.log.child({ module: 'ingest' });
   const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
   const intake = createIntake({ committer, project: deps.project, log });
-  const lookupVehicle = (vin: string) => deps.store.getVehicle(vin);
+  // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
+  const lookupVehicle = (vin: string) => {
+    const v = deps.store.getVehicle(vin);
+    return v && v.revokedAt === null ? v : undefined;
+  };
 
   registerHttpIngest(deps.http, cfg.limits, {
     lookupVehicle, intake, rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
@@ -64,6 +70,8 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       reloadTls: () => undefined,
       counters: intake.counters,
       connectedVehicles: 0,
+      // The external broker holds the connections and enforces device auth (docs/external-broker.md).
+      disconnectVehicle: () => 0,
       publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
       async close() {
         await external.close();
@@ -79,6 +87,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     reloadTls: mqtt.reloadTls,
     counters: intake.counters,
     get connectedVehicles() { return mqtt.connectedVehicles; },
+    disconnectVehicle: mqtt.disconnectVehicle,
     publishCommand: mqtt.publishCommand,
     async close() {
       await mqtt.close();

@@ -4,6 +4,10 @@
  * Deny by default: a vehicle whose OEM has no policy sends nothing; a purpose that requires
  * consent sends nothing without a grant (or without a consent registry at all).
  *
+ * OEMs come from two places: config OEMs have a policy file (re-read by `reload`, SIGHUP); OEMs
+ * of the registry (admin API, CLI) get their policy through `activatePolicy` at run time. A
+ * disabled OEM (`upsertOem({ enabled: false })`) gets no projections at all.
+ *
  * `project` is called at ingest inside the group commit; it MAY return projections of EARLIER
  * records of the same vehicle that were held back (trip endpoints) and are now released —
  * each carries its own recordId. State is in memory: after a restart, held projections are
@@ -26,6 +30,7 @@ export { createEvaluator } from './evaluate.js';
 export { consentStillGiven } from './consent.js';
 
 export interface PolicyEngineConfig {
+  /** OEMs whose policy is a file (the config's); `reload` re-reads exactly these. */
   readonly oems: readonly { readonly id: string; readonly policyFile: string }[];
   readonly epochDays: number;
 }
@@ -48,6 +53,18 @@ export interface ReloadResult {
   readonly unchanged: readonly string[];
 }
 
+/** What one activation did. */
+export interface ActivationResult {
+  readonly oem: string;
+  /** The hash that was active before, or null when the OEM had no policy. */
+  readonly from: string | null;
+  readonly to: string;
+  /** False when `to` was already the active version (nothing changed, nothing recorded). */
+  readonly changed: boolean;
+  /** Projections the old version held back (trip endpoints) and that are now dropped, never sent. */
+  readonly droppedHeld: number;
+}
+
 export interface PolicyEngine {
   project(record: CanonicalRecord): Projection[];
   /** Like `project`, and also says why a purpose produced nothing (dry runs). */
@@ -61,6 +78,17 @@ export interface PolicyEngine {
    * SHK_POLICY_* error (file, line, path, reason) and every previous version stays in force.
    */
   reload(): ReloadResult;
+  /**
+   * Makes an OEM known (its pseudonyms exist from now on) and says whether it may send. A new
+   * OEM sends nothing until a policy is activated for it; a disabled one sends nothing at all.
+   */
+  upsertOem(oem: { readonly id: string; readonly enabled: boolean }): void;
+  /**
+   * Makes `policy` its OEM's active version, all or nothing: the activation is recorded in the
+   * history first, and only once that is durable does the new version decide. If recording
+   * throws, the previous version stays in force. The same hash again changes nothing.
+   */
+  activatePolicy(policy: CompiledPolicy): Promise<ActivationResult>;
   /** Projections held back right now (trip endpoints), all OEMs. */
   held(): number;
   close(): Promise<void>;
@@ -72,6 +100,12 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   const now = deps.now ?? Date.now;
   const random = deps.random ?? createSecureRandom();
   const pseudonyms = new Map(cfg.oems.map((o) => [o.id, createPseudonymizer(deps.masterKey, o.id, cfg.epochDays)]));
+  const pseudonymOf = (oem: string): Pseudonymizer => {
+    let p = pseudonyms.get(oem);
+    if (!p) pseudonyms.set(oem, (p = createPseudonymizer(deps.masterKey, oem, cfg.epochDays)));
+    return p;
+  };
+  const disabled = new Set<string>();
   const loadAll = (): Map<string, CompiledPolicy> => {
     const out = new Map<string, CompiledPolicy>();
     for (const oem of cfg.oems) {
@@ -84,11 +118,15 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     }
     return out;
   };
-  const activate = (policy: CompiledPolicy): Entry => {
+  const record = (policy: CompiledPolicy) =>
     deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
-    return { evaluator: createEvaluator(policy, deps.consent), pseudonym: pseudonyms.get(policy.oem)! };
+  const entryOf = (policy: CompiledPolicy): Entry => ({ evaluator: createEvaluator(policy, deps.consent), pseudonym: pseudonymOf(policy.oem) });
+  const activate = (policy: CompiledPolicy): Entry => {
+    record(policy);
+    return entryOf(policy);
   };
 
+  const fileBacked = new Set(cfg.oems.map((o) => o.id));
   let byOem = new Map<string, Entry>();
   for (const [oem, policy] of loadAll()) byOem.set(oem, activate(policy));
 
@@ -101,7 +139,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   };
   const run = (record: CanonicalRecord, withheld?: Withheld[]): Projection[] => {
     const entry = byOem.get(record.oem);
-    if (!entry) return [];
+    if (!entry || disabled.has(record.oem)) return [];
     ctx.at = record.receivedAt;
     ctx.pseudonym = entry.pseudonym;
     const out: Projection[] = [];
@@ -117,9 +155,25 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     },
     policyOf: (oem) => byOem.get(oem)?.evaluator.policy,
     pseudonymFor: (oem, vin, atMs) => pseudonyms.get(oem)?.(vin, atMs),
+    upsertOem(oem) {
+      pseudonymOf(oem.id);
+      if (oem.enabled) disabled.delete(oem.id);
+      else disabled.add(oem.id);
+    },
+    async activatePolicy(policy) {
+      const old = byOem.get(policy.oem);
+      if (old?.evaluator.policy.hash === policy.hash) return { oem: policy.oem, from: policy.hash, to: policy.hash, changed: false, droppedHeld: 0 };
+      await record(policy); // durable first: an activation not in the history never decides
+      const current = byOem.get(policy.oem); // another activation may have finished meanwhile
+      const next = new Map(byOem);
+      next.set(policy.oem, entryOf(policy));
+      byOem = next;
+      return { oem: policy.oem, from: current?.evaluator.policy.hash ?? null, to: policy.hash, changed: true, droppedHeld: current?.evaluator.held ?? 0 };
+    },
     reload() {
       const fresh = loadAll(); // throws before anything changes
-      const next = new Map<string, Entry>();
+      // Registry OEMs (no policy file) keep what was activated for them.
+      const next = new Map([...byOem].filter(([oem]) => !fileBacked.has(oem)));
       const changed: { oem: string; from: string; to: string; droppedHeld: number }[] = [];
       const unchanged: string[] = [];
       for (const [oem, policy] of fresh) {

@@ -21,12 +21,15 @@ import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
+import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
+import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
 import type { IngestItem, Store } from '../types.js';
 
 export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
+  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
 ];
 
 export function openSqliteStore(file: string): Store {
@@ -63,6 +66,8 @@ export function openSqliteStore(file: string): Store {
     ...sqliteSecrets(db),
     ...sqliteConsent(db),
     ...sqlitePolicyHistory(db),
+    ...sqlitePolicyVersions(db),
+    ...sqliteOems(db),
     getRecord: records.getRecord,
     recordVin: records.recordVin,
     listQuarantine: records.listQuarantine,
