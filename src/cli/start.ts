@@ -63,6 +63,9 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
       log.error({ code: (err as { code?: string }).code, problems: (err as { details?: { problems?: unknown } }).details?.problems, reason: (err as Error).message },
         'SIGHUP: policy reload refused; the previous versions stay in force');
     }
+    // Device credentials rotated or revoked with the CLI: cut the connections that used them.
+    const cut = app.ingest.recheckCredentials();
+    if (cut > 0) log.info({ disconnected: cut }, 'SIGHUP: closed connections whose credentials were rotated or revoked');
     // The OEM registry: what the CLI changed in the store (OEMs, activated policies) takes effect now.
     app.admin.sync().then((problems) => {
       for (const p of problems) log.error({ oem: p.oem, code: (p.error as { code?: string }).code, reason: p.error.message }, 'SIGHUP: an OEM of the registry could not be applied; its previous state stays');

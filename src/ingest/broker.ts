@@ -35,6 +35,11 @@ export interface MqttIngest {
    * revoked); returns how many were closed. The car must reconnect with valid credentials.
    */
   disconnectVehicle(vin: string): number;
+  /**
+   * Checks every live connection against the store again (SIGHUP): a connection whose vehicle
+   * is revoked, gone, or whose secret changed since it authenticated is closed. Returns how many.
+   */
+  recheckCredentials(): number;
   /** Publishes a downlink command to a vehicle's command topic (QoS 1). */
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
@@ -57,8 +62,11 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   const sessions = new WeakMap<Client, Vehicle>();
   // The live connections of each VIN, so a rotated or revoked credential can be cut off at once.
   const byVin = new Map<string, Set<Client>>();
-  const startSession = (client: Client, vehicle: Vehicle) => {
+  // The secret hash a connection authenticated with (none for a client certificate).
+  const authenticatedWith = new WeakMap<Client, Buffer>();
+  const startSession = (client: Client, vehicle: Vehicle, secretHash?: Buffer) => {
     sessions.set(client, vehicle);
+    if (secretHash) authenticatedWith.set(client, secretHash);
     let set = byVin.get(vehicle.vin);
     if (!set) byVin.set(vehicle.vin, (set = new Set()));
     set.add(client);
@@ -110,7 +118,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       if (client.id !== username) return deny(2, 'client-id-not-vin');
       const vehicle = deps.lookupVehicle(username);
       if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
-      startSession(client, { vin: vehicle.vin, oem: vehicle.oem });
+      startSession(client, { vin: vehicle.vin, oem: vehicle.oem }, vehicle.secretHash);
       done(null, true);
     },
 
@@ -177,6 +185,17 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   broker.on('clientError', (client, err) => log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'));
   broker.on('connectionError', (_client, err) => log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'));
 
+  function disconnect(vin: string, clients: readonly Client[]): number {
+    for (const c of clients) {
+      log.info({ clientId: c.id, reason: 'credentials-changed' }, 'mqtt: disconnecting a vehicle whose credentials were rotated or revoked');
+      endSession(c);
+      sessions.delete(c); // no publish of this session is authorized from here on
+      c.close();
+    }
+    if (byVin.get(vin)?.size === 0) byVin.delete(vin);
+    return clients.length;
+  }
+
   const peers = new WeakMap<object, PeerIdentity>();
   const accept = (socket: Socket, peer?: PeerIdentity) => {
     socket.setNoDelay(true);
@@ -205,15 +224,15 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     tlsPort,
     reloadTls: () => mqtts?.reload(),
     get connectedVehicles() { return broker.connectedClients; },
-    disconnectVehicle(vin) {
-      const clients = [...(byVin.get(vin) ?? [])];
-      byVin.delete(vin);
-      for (const c of clients) {
-        log.info({ clientId: c.id, reason: 'credentials-changed' }, 'mqtt: disconnecting a vehicle whose credentials were rotated or revoked');
-        sessions.delete(c); // no publish of this session is authorized from here on
-        c.close();
+    disconnectVehicle: (vin) => disconnect(vin, [...(byVin.get(vin) ?? [])]),
+    recheckCredentials() {
+      let closed = 0;
+      for (const [vin, clients] of [...byVin]) {
+        const v = deps.lookupVehicle(vin);
+        const stale = [...clients].filter((c) => { const h = authenticatedWith.get(c); return !v || (h !== undefined && !h.equals(v.secretHash)); });
+        closed += disconnect(vin, stale);
       }
-      return clients.length;
+      return closed;
     },
     publishCommand: (vin, payload) => new Promise((resolve, reject) => {
       broker.publish({ cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));

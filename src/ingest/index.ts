@@ -45,6 +45,8 @@ export interface Ingest {
   readonly connectedVehicles: number;
   /** Closes the vehicle's MQTT connections (credentials rotated or revoked); returns how many. */
   disconnectVehicle(vin: string): number;
+  /** Closes live connections whose credentials changed in the store since they authenticated (SIGHUP). */
+  recheckCredentials(): number;
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       connectedVehicles: 0,
       // The external broker holds the connections and enforces device auth (docs/external-broker.md).
       disconnectVehicle: () => 0,
+      recheckCredentials: () => 0,
       publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
       async close() {
         await external.close();
@@ -88,6 +91,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     counters: intake.counters,
     get connectedVehicles() { return mqtt.connectedVehicles; },
     disconnectVehicle: mqtt.disconnectVehicle,
+    recheckCredentials: mqtt.recheckCredentials,
     publishCommand: mqtt.publishCommand,
     async close() {
       await mqtt.close();
