@@ -4,7 +4,7 @@
  * when it is made; the store keeps only its hash.
  */
 import type { ApiKeyRow, ApiRole, OwnerBindingRow } from '../store/index.js';
-import { VIN_RE } from '../ingest/credentials.js';
+import { checkVin } from './vehicles.js';
 import { ShekaraError } from '../errors.js';
 import { badInput, iso, notFound, type Actor, type AdminContext } from './context.js';
 import type { OemAdmin } from './oems.js';
@@ -74,7 +74,7 @@ export function createAccessAdmin(ctx: AdminContext, oems: OemAdmin) {
       if (input.vins.length === 0) throw badInput('vins', 'name at least one vehicle');
       if (new Set(input.vins).size !== input.vins.length) throw badInput('vins', 'must not repeat a VIN');
       for (const [i, vin] of input.vins.entries()) {
-        if (!VIN_RE.test(vin)) throw badInput(`vins.${i}`, 'a VIN is 17 characters of digits and capitals, without I, O or Q');
+        checkVin(vin, `vins.${i}`);
         if (!(await store.getVehicle(vin))) throw badInput(`vins.${i}`, `no vehicle ${vin} is registered`);
       }
       const now = ctx.now();

@@ -22,6 +22,7 @@ export type { VehicleView } from './vehicles.js';
 export type { ApiKeyView, OwnerView } from './access.js';
 export { destinationOf, OEM_ID_RE } from './oems.js';
 export { API_ROLES } from './access.js';
+export { checkVin } from './vehicles.js';
 
 export interface AdminOptions {
   readonly store: Store;

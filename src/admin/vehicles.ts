@@ -24,6 +24,11 @@ export const vehicleView = (v: VehicleRow): VehicleView => ({
   createdAt: iso(v.createdAt)!, secretSetAt: iso(v.secretSetAt)!, revokedAt: iso(v.revokedAt),
 });
 
+/** Checked before anything is opened or written (the CLI calls it first too). */
+export function checkVin(vin: string, field = 'vin'): void {
+  if (!VIN_RE.test(vin)) throw badInput(field, 'a VIN is 17 characters of digits and capitals, without I, O or Q');
+}
+
 function checkSecret(secret: string | undefined): string {
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) throw badInput('secret', `must be at least ${MIN_SECRET_LENGTH} characters`);
   return secret ?? generateSecret();
@@ -43,7 +48,7 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
 
     /** `replace` (CLI only): re-key a registered vehicle, possibly moving it to another OEM. */
     async register(input: { vin: string; oem: string; secret?: string; replace?: boolean }, actor: Actor): Promise<{ vehicle: VehicleView; secret: string; disconnected: number }> {
-      if (!VIN_RE.test(input.vin)) throw badInput('vin', 'a VIN is 17 characters of digits and capitals, without I, O or Q');
+      checkVin(input.vin);
       if (!(await oems.rowOf(input.oem))) throw badInput('oem', `no OEM "${input.oem}" in the registry`);
       const secret = checkSecret(input.secret);
       await store.registerVehicle({ vin: input.vin, oem: input.oem, ...hashSecret(secret), replace: input.replace });

@@ -4,13 +4,14 @@
  * for every new connection at once; a running gateway closes the connections that used it on
  * SIGHUP (the admin API closes them at once).
  */
-import type { VehicleView } from '../admin/index.js';
+import { checkVin, type VehicleView } from '../admin/index.js';
 import { CLI_ACTOR, json, out, withAdmin } from './admin-store.js';
 
 const CUT_HINT = 'a car connected with the old credentials is disconnected when the gateway gets SIGHUP (the admin API disconnects it at once)';
 const line = (v: VehicleView) => [v.vin, v.oem, v.status, v.createdAt, v.secretSetAt, v.revokedAt ?? ''].join('\t').trimEnd();
 
 export async function vehiclesAddCommand(opts: { config?: string; vin: string; oem: string; secret?: string; replace?: boolean }): Promise<void> {
+  checkVin(opts.vin); // before the store is opened: a typo creates nothing
   const r = await withAdmin(opts.config, (a) => a.vehicles.register({ vin: opts.vin, oem: opts.oem, secret: opts.secret, replace: opts.replace }, CLI_ACTOR));
   out(`registered ${r.vehicle.vin} (${r.vehicle.oem})\n  username / client id: ${r.vehicle.vin}\n  secret (shown once): ${r.secret}`);
   if (opts.replace) out(`  ${CUT_HINT}`);
