@@ -5,16 +5,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../src/store/sqlite/migrate.js';
-import { SQLITE_MIGRATIONS } from '../src/store/sqlite/index.js';
+import { openSqliteStore, SQLITE_MIGRATIONS } from '../src/store/sqlite/index.js';
 import { sqliteAudit } from '../src/store/sqlite/audit.js';
 import { sqliteEgressLog } from '../src/store/sqlite/egress-log.js';
 import { proofSource } from '../src/audit/index.js';
-import { consistencyProof, inclusionProof, verifyInclusion, rootAt } from '../src/audit/merkle.js';
+import { consistencyProofAsync, inclusionProof, inclusionProofAsync, verifyInclusion, rootAtAsync } from '../src/audit/merkle.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BATCH = 512; // what the egress settler commits per transaction
 const dir = mkdtempSync(path.join(tmpdir(), 'shk-bench-'));
-const db = new Database(path.join(dir, 'b.db'));
+const file = path.join(dir, 'b.db');
+const db = new Database(file);
 db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL'); db.pragma('foreign_keys = ON');
 migrate(db, SQLITE_MIGRATIONS);
 const audit = sqliteAudit(db);
@@ -34,27 +35,31 @@ for (let i = 0; i < N; i += BATCH) {
 const secs = (performance.now() - t) / 1000;
 console.log(`append: ${N} leaves (egress_log row + leaf + subtree nodes + frontier, ${BATCH} per transaction, synchronous=FULL) in ${secs.toFixed(1)} s = ${Math.round(N / secs)} leaves/s`);
 
-const src = proofSource(audit);
+// Proofs as the gateway serves them: over the asynchronous store.
 const size = audit.auditTreeSize();
-const root = audit.auditRoot();
-const time = (what: string, k: number, f: (i: number) => void) => {
+const o = inclusionProof(size - 1, size, { size, leafHash: (i) => audit.auditLeafHash(i)! });
+t = performance.now();
+inclusionProof(0, size, { size, leafHash: (i) => audit.auditLeafHash(i)! });
+const linearMs = performance.now() - t;
+db.close();
+const store = openSqliteStore(file);
+const src = await proofSource(store);
+const root = await store.auditRoot();
+const time = async (what: string, k: number, f: (i: number) => Promise<unknown>) => {
   const s = performance.now();
-  for (let i = 0; i < k; i++) f(i);
+  for (let i = 0; i < k; i++) await f(i);
   const ms = (performance.now() - s) / k;
   console.log(`${what}: ${ms.toFixed(3)} ms each (mean of ${k})`);
 };
 let x = 12345;
 const rnd = (m: number) => { x = (x * 1103515245 + 12345) % 2 ** 31; return x % m; };
-time(`inclusion proof at ${size} leaves (generate + verify)`, 2000, () => {
+await time(`inclusion proof at ${size} leaves (generate + verify)`, 2000, async () => {
   const i = rnd(size);
-  verifyInclusion(i, size, audit.auditLeafHash(i)!, inclusionProof(i, size, src), root);
+  verifyInclusion(i, size, (await store.auditLeafHash(i))!, await inclusionProofAsync(i, size, src), root);
 });
-time(`inclusion proof at a past size (generate)`, 2000, () => { const s = 1 + rnd(size); inclusionProof(rnd(s), s, src); });
-time(`consistency proof (generate)`, 2000, () => { const b = 1 + rnd(size); consistencyProof(1 + rnd(b), b, src); });
-time(`root at a past size`, 2000, () => { rootAt(1 + rnd(size), src); });
-const o = inclusionProof(size - 1, size, { size, leafHash: (i) => audit.auditLeafHash(i)! });
-t = performance.now();
-inclusionProof(0, size, { size, leafHash: (i) => audit.auditLeafHash(i)! });
-console.log(`for comparison, O(n) inclusion proof from leaf hashes only: ${(performance.now() - t).toFixed(0)} ms (proof of ${o.length} hashes)`);
-db.close();
+await time(`inclusion proof at a past size (generate)`, 2000, () => { const s = 1 + rnd(size); return inclusionProofAsync(rnd(s), s, src); });
+await time(`consistency proof (generate)`, 2000, () => { const b = 1 + rnd(size); return consistencyProofAsync(1 + rnd(b), b, src); });
+await time(`root at a past size`, 2000, () => rootAtAsync(1 + rnd(size), src));
+console.log(`for comparison, O(n) inclusion proof from leaf hashes only: ${linearMs.toFixed(0)} ms (proof of ${o.length} hashes)`);
+await store.close();
 rmSync(dir, { recursive: true, force: true });

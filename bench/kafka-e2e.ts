@@ -81,8 +81,8 @@ async function startGateway(dir: string, sinkUrl: string, cars: number): Promise
     log: { level: 'warn' },
   }));
   const store = openSqliteStore(path.join(dir, 'shekara.db'));
-  const creds = registerSimCars(store, cars, 'demo-oem', 'LBNCH');
-  store.close();
+  const creds = await registerSimCars(store, cars, 'demo-oem', 'LBNCH');
+  await store.close();
   const child = spawn(process.execPath, [...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/shekara.js', 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

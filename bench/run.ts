@@ -54,8 +54,8 @@ async function main(): Promise<void> {
   const cfg = loadConfigFile(writeShekaraConfig(workDir, { egressConcurrency: EGRESS_CONCURRENCY }));
   const store = await createStore(cfg.store, workDir);
   const t = Date.now();
-  const creds = registerSimCars(store, vehicles, 'bench-oem', 'BENCH');
-  store.close();
+  const creds = await registerSimCars(store, vehicles, 'bench-oem', 'BENCH');
+  await store.close();
   const credsFile = path.join(workDir, 'creds.json');
   writeFileSync(credsFile, JSON.stringify(creds));
   log(`registered ${vehicles} vehicles in ${Date.now() - t} ms`);

@@ -57,8 +57,8 @@ async function withTarget<T>(env: Env, target: Target, fn: (ctx: Ctx) => Promise
     if (target !== 'shekara') return out as T & { storeCounts?: Record<string, number> };
     // Counted after a graceful stop: everything the gateway acknowledged must be in here.
     const store = await createStore(loadConfigFile(path.join(dir, 'shekara.yaml')).store, dir);
-    const storeCounts = store.counts() as unknown as Record<string, number>;
-    store.close();
+    const storeCounts = (await store.counts()) as unknown as Record<string, number>;
+    await store.close();
     return { ...(out as T), storeCounts };
   } finally {
     if (!broker.crashed()) await broker.stop();

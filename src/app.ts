@@ -52,7 +52,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
   try {
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
-    const masterKey = store.getSecret(PSEUDONYM_MASTER_KEY) ?? store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
+    const masterKey = await store.getSecret(PSEUDONYM_MASTER_KEY) ?? await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
     // The OEM registry: config OEMs seeded into the store (the config wins), API OEMs already there.
     await seedConfigOems({ store, configOems: config.oems, log });
     const registry = await store.listOems();
@@ -67,8 +67,8 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const egress = await createEgress(config.egress, {
       store, log, oems: registry.map(destinationOf),
       // Consent re-check just before sending: a revocation after enqueue stops the delivery.
-      isStillAllowed: (row) => {
-        const vin = store.recordVin(row.recordId);
+      isStillAllowed: async (row) => {
+        const vin = await store.recordVin(row.recordId);
         return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
           { vin, oem: row.oem, purpose: row.purpose }, Date.now());
       },

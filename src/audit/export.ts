@@ -16,7 +16,7 @@ const PAGE = 1_000;
 export async function* exportLines(store: Pick<Store, 'exportLeaves'>, size: number): AsyncGenerator<string> {
   let after = -1;
   for (;;) {
-    const page = store.exportLeaves(after, size, PAGE);
+    const page = await store.exportLeaves(after, size, PAGE);
     if (page.length === 0) return;
     for (const leaf of page) yield `${JSON.stringify({ index: leaf.index, leafHash: leaf.leafHash, entry: leaf.entry })}\n`;
     after = page.at(-1)!.index;

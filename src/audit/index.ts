@@ -14,12 +14,12 @@ import type { AuditConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Store, StoredCheckpoint } from '../store/index.js';
 import { ErrorCodes, ShekaraError } from '../errors.js';
-import { consistencyProof, inclusionProof, verifyConsistency, type LeafHashSource } from './merkle.js';
+import { consistencyProofAsync, inclusionProofAsync, rootAtAsync, verifyConsistency, type AsyncLeafHashSource } from './merkle.js';
 import { generateSigningKey, parseSignerKey, signCheckpoint, verifierKeyOf, type NoteSigner } from './checkpoint.js';
 
 export const AUDIT_SIGNER_SECRET = 'egress-log-signer-key';
 
-type AuditStoreDeps = Pick<Store, 'auditTreeSize' | 'auditRoot' | 'auditLeafHash' | 'auditNode' | 'putCheckpoint' | 'latestCheckpoint'
+type AuditStoreDeps = Pick<Store, 'auditTreeSize' | 'auditLeafHash' | 'auditNode' | 'putCheckpoint' | 'latestCheckpoint'
   | 'getCheckpoint' | 'getSecret' | 'putSecretIfAbsent'>;
 
 export interface AuditDeps {
@@ -34,19 +34,19 @@ export interface AuditLog {
   /** `<origin>+<key id>+<base64 key>`: what a regulator needs to check checkpoints. */
   readonly verifierKey: string;
   /** Signs a checkpoint now if the log grew since the last one (or none exists); returns the latest. */
-  checkpointNow(): StoredCheckpoint;
-  latestCheckpoint(): StoredCheckpoint | undefined;
+  checkpointNow(): Promise<StoredCheckpoint>;
+  latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
   /** RFC 9162 §2.1.3.1 audit path of leaf `index` in the tree of `treeSize` leaves. */
-  inclusionProof(index: number, treeSize: number): Buffer[];
+  inclusionProof(index: number, treeSize: number): Promise<Buffer[]>;
   /** RFC 9162 §2.1.4.1 proof that the tree of `size1` leaves is a prefix of the tree of `size2`. */
-  consistencyProof(size1: number, size2: number): Buffer[];
-  close(): void;
+  consistencyProof(size1: number, size2: number): Promise<Buffer[]>;
+  close(): Promise<void>;
 }
 
 /** The log's signer, created and stored in local_secrets on first use. Never logged. */
-export function loadOrCreateSigner(store: Pick<Store, 'getSecret' | 'putSecretIfAbsent'>, origin: string): { signer: NoteSigner; verifierKey: string } {
-  const stored = store.getSecret(AUDIT_SIGNER_SECRET)
-    ?? store.putSecretIfAbsent(AUDIT_SIGNER_SECRET, Buffer.from(generateSigningKey(origin).signerKey, 'utf8'));
+export async function loadOrCreateSigner(store: Pick<Store, 'getSecret' | 'putSecretIfAbsent'>, origin: string): Promise<{ signer: NoteSigner; verifierKey: string }> {
+  const stored = await store.getSecret(AUDIT_SIGNER_SECRET)
+    ?? await store.putSecretIfAbsent(AUDIT_SIGNER_SECRET, Buffer.from(generateSigningKey(origin).signerKey, 'utf8'));
   const signer = parseSignerKey(stored.toString('utf8'));
   if (signer.name !== origin) {
     throw new ShekaraError(ErrorCodes.SHK_CONFIG_INVALID,
@@ -55,11 +55,15 @@ export function loadOrCreateSigner(store: Pick<Store, 'getSecret' | 'putSecretIf
   return { signer, verifierKey: verifierKeyOf(signer) };
 }
 
-export function proofSource(store: Pick<Store, 'auditTreeSize' | 'auditLeafHash' | 'auditNode'>): LeafHashSource {
+/**
+ * The stored tree as a proof source, at its size now. Leaves are append-only, so a proof or
+ * root over the first `size` leaves stays right while the log keeps growing underneath.
+ */
+export async function proofSource(store: Pick<Store, 'auditTreeSize' | 'auditLeafHash' | 'auditNode'>): Promise<AsyncLeafHashSource> {
   return {
-    size: store.auditTreeSize(),
-    leafHash(i) {
-      const h = store.auditLeafHash(i);
+    size: await store.auditTreeSize(),
+    async leafHash(i) {
+      const h = await store.auditLeafHash(i);
       if (!h) throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `leaf ${i} is missing from the store`, { details: { reason: 'missing-leaf' } });
       return h;
     },
@@ -71,22 +75,37 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
   const { store } = deps;
   const log = deps.log.child({ module: 'audit' });
   const now = deps.now ?? Date.now;
-  const { signer, verifierKey } = loadOrCreateSigner(store, cfg.origin);
+  const { signer, verifierKey } = await loadOrCreateSigner(store, cfg.origin);
   let failed: Error | undefined;
 
-  function checkpointNow(): StoredCheckpoint {
+  /**
+   * One signing at a time, in call order: the interval, a route and close() may ask at once,
+   * and two signings racing could each read the same previous checkpoint. Each call signs
+   * after it was made, so the checkpoint covers every leaf committed before the call.
+   */
+  let signing: Promise<unknown> = Promise.resolve();
+  function checkpointNow(): Promise<StoredCheckpoint> {
+    const next = signing.then(sign, sign);
+    signing = next.catch(() => undefined);
+    return next;
+  }
+
+  async function sign(): Promise<StoredCheckpoint> {
     if (failed) throw failed;
-    const size = store.auditTreeSize();
-    const prev = store.latestCheckpoint();
+    // The size, then the root of exactly that many leaves (not the store's current root):
+    // entries appended between the two reads must not be signed under the smaller size.
+    const source = await proofSource(store);
+    const size = source.size;
+    const prev = await store.latestCheckpoint();
     if (prev && prev.size === size) return prev;
-    const root = store.auditRoot();
+    const root = await rootAtAsync(size, source);
     if (prev) {
       try {
         if (prev.size > size) {
           throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `the log shrank from ${prev.size} to ${size} leaves`, { details: { reason: 'log-shrank' } });
         }
         // RFC 9162 §2.1.4.2: the new tree must extend the one the last checkpoint signed.
-        if (prev.size > 0) verifyConsistency(prev.size, size, consistencyProof(prev.size, size, proofSource(store)), prev.root, root);
+        if (prev.size > 0) verifyConsistency(prev.size, size, await consistencyProofAsync(prev.size, size, source), prev.root, root);
       } catch (err) {
         failed = err as Error;
         log.error({ err, previousSize: prev.size, size }, 'audit: the log is not consistent with its last checkpoint; no more checkpoints are signed');
@@ -94,18 +113,16 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
       }
     }
     const cp: StoredCheckpoint = { size, root, signedAt: now(), note: signCheckpoint({ origin: cfg.origin, size, rootHash: root }, signer) };
-    store.putCheckpoint(cp);
+    await store.putCheckpoint(cp);
     log.debug({ size }, 'audit: checkpoint signed');
     return cp;
   }
 
-  checkpointNow();
+  await checkpointNow();
   const timer = setInterval(() => {
-    try {
-      checkpointNow();
-    } catch (err) {
+    checkpointNow().catch((err: unknown) => {
       if (!failed) log.error({ err }, 'audit: signing a checkpoint failed; retried at the next interval');
-    }
+    });
   }, cfg.checkpointIntervalMs);
   timer.unref();
 
@@ -114,12 +131,12 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
     verifierKey,
     checkpointNow,
     latestCheckpoint: () => store.latestCheckpoint(),
-    inclusionProof: (index, treeSize) => inclusionProof(index, treeSize, proofSource(store)),
-    consistencyProof: (size1, size2) => consistencyProof(size1, size2, proofSource(store)),
-    close() {
+    inclusionProof: async (index, treeSize) => inclusionProofAsync(index, treeSize, await proofSource(store)),
+    consistencyProof: async (size1, size2) => consistencyProofAsync(size1, size2, await proofSource(store)),
+    async close() {
       clearInterval(timer);
       try {
-        if (!failed) checkpointNow(); // what was appended before shutdown is signed too
+        if (!failed) await checkpointNow(); // what was appended before shutdown is signed too
       } catch { /* logged above */ }
     },
   };

@@ -28,6 +28,19 @@ export interface LeafHashSource {
   perfectSubtree?(level: number, index: number): Uint8Array | undefined;
 }
 
+/**
+ * A {@link LeafHashSource} whose look-ups are asynchronous (a store). Proofs over it make the
+ * same look-ups as over a synchronous source, independent ones at once.
+ */
+export interface AsyncLeafHashSource {
+  readonly size: number;
+  leafHash(index: number): Promise<Uint8Array>;
+  perfectSubtree?(level: number, index: number): Promise<Uint8Array | undefined>;
+}
+
+/** A subtree [start, end) whose root a proof needs. */
+type Span = readonly [start: number, end: number];
+
 /** HASH(0x00 || leaf), RFC 9162 §2.1.1. */
 export function leafHash(leaf: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest();
@@ -134,6 +147,12 @@ export function rootAt(size: number, source: Leaves): Buffer {
   return size === 0 ? emptyRoot() : subtreeHash(leaves, 0, size);
 }
 
+/** {@link rootAt} over an asynchronous source. */
+export async function rootAtAsync(size: number, source: AsyncLeafHashSource): Promise<Buffer> {
+  requireTreeSize('tree size', size, source.size);
+  return size === 0 ? emptyRoot() : subtreeHashAsync(source, 0, size);
+}
+
 /**
  * PATH(m, D[n]) of RFC 9162 §2.1.3.1, leaf-side sibling first.
  * Cost: each sibling subtree is hashed from leaf hashes, O(n) hashes per proof. Fine for
@@ -141,20 +160,30 @@ export function rootAt(size: number, source: Leaves): Buffer {
  */
 export function inclusionProof(index: number, treeSize: number, source: Leaves): Buffer[] {
   const leaves = toSource(source);
-  requireTreeSize('tree size', treeSize, leaves.size);
+  return inclusionSpans(index, treeSize, leaves.size).map(([start, end]) => subtreeHash(leaves, start, end));
+}
+
+/** {@link inclusionProof} over an asynchronous source. */
+export function inclusionProofAsync(index: number, treeSize: number, source: AsyncLeafHashSource): Promise<Buffer[]> {
+  return spansAsync(source, () => inclusionSpans(index, treeSize, source.size));
+}
+
+/** The subtrees whose roots make up PATH(index, D[treeSize]), in proof order. */
+function inclusionSpans(index: number, treeSize: number, available: number): Span[] {
+  requireTreeSize('tree size', treeSize, available);
   if (!isTreeSize(index) || index >= treeSize) {
     throw proofError('index-out-of-range', `leaf index ${index} is not below tree size ${treeSize}`);
   }
   // Walk from the root down, collecting the sibling at each split; reversed at the end.
-  const path: Buffer[] = [];
+  const path: Span[] = [];
   let [start, end, m] = [0, treeSize, index];
   while (end - start > 1) {
     const k = largestPowerOfTwoBelow(end - start);
     if (m < k) {
-      path.push(subtreeHash(leaves, start + k, end)); // PATH(m, D[0:k]) : MTH(D[k:n])
+      path.push([start + k, end]); // PATH(m, D[0:k]) : MTH(D[k:n])
       end = start + k;
     } else {
-      path.push(subtreeHash(leaves, start, start + k)); // PATH(m - k, D[k:n]) : MTH(D[0:k])
+      path.push([start, start + k]); // PATH(m - k, D[k:n]) : MTH(D[0:k])
       [start, m] = [start + k, m - k];
     }
   }
@@ -167,25 +196,35 @@ export function inclusionProof(index: number, treeSize: number, source: Leaves):
  */
 export function consistencyProof(size1: number, size2: number, source: Leaves): Buffer[] {
   const leaves = toSource(source);
-  requireTreeSize('size2', size2, leaves.size);
+  return consistencySpans(size1, size2, leaves.size).map(([start, end]) => subtreeHash(leaves, start, end));
+}
+
+/** {@link consistencyProof} over an asynchronous source. */
+export function consistencyProofAsync(size1: number, size2: number, source: AsyncLeafHashSource): Promise<Buffer[]> {
+  return spansAsync(source, () => consistencySpans(size1, size2, source.size));
+}
+
+/** The subtrees whose roots make up PROOF(size1, D[size2]), in proof order. */
+function consistencySpans(size1: number, size2: number, available: number): Span[] {
+  requireTreeSize('size2', size2, available);
   if (!isTreeSize(size1) || size1 === 0 || size1 > size2) {
     throw proofError('bad-sizes',
       `no consistency proof from size ${size1} to ${size2}: RFC 9162 §2.1.4.1 needs 0 < size1 <= size2`);
   }
-  const proof: Buffer[] = [];
+  const proof: Span[] = [];
   // `known` is SUBPROOF's b: true while the old tree is still a left edge of the walk.
   let [start, end, m, known] = [0, size2, size1, true];
   while (m !== end - start) {
     const k = largestPowerOfTwoBelow(end - start);
     if (m <= k) {
-      proof.push(subtreeHash(leaves, start + k, end)); // SUBPROOF(m, D[0:k], b) : MTH(D[k:n])
+      proof.push([start + k, end]); // SUBPROOF(m, D[0:k], b) : MTH(D[k:n])
       end = start + k;
     } else {
-      proof.push(subtreeHash(leaves, start, start + k)); // SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])
+      proof.push([start, start + k]); // SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])
       [start, m, known] = [start + k, m - k, false];
     }
   }
-  if (!known) proof.push(subtreeHash(leaves, start, end)); // SUBPROOF(m, D[m], false) = {MTH(D[m])}
+  if (!known) proof.push([start, end]); // SUBPROOF(m, D[m], false) = {MTH(D[m])}
   return proof.reverse();
 }
 
@@ -277,18 +316,46 @@ function subtreeHash(leaves: LeafHashSource, start: number, end: number): Buffer
     requireHash(`leaf hash ${start} from the source`, h);
     return Buffer.from(h);
   }
-  if (leaves.perfectSubtree) {
-    const level = Math.log2(end - start); // exact for powers of two
-    if (Number.isInteger(level) && start % (end - start) === 0) {
-      const stored = leaves.perfectSubtree(level, start / (end - start));
-      if (stored) {
-        requireHash(`subtree hash [${start}, ${end}) from the source`, stored);
-        return Buffer.from(stored);
-      }
-    }
+  const perfect = leaves.perfectSubtree && perfectAt(start, end);
+  if (perfect) {
+    const stored = leaves.perfectSubtree!(...perfect);
+    if (stored) return storedSubtree(start, end, stored);
   }
   const k = largestPowerOfTwoBelow(end - start); // RFC 9162 §2.1.1: k < n <= 2k
   return nodeHash(subtreeHash(leaves, start, start + k), subtreeHash(leaves, start + k, end));
+}
+
+/** [level, index] when [start, end) is a perfect subtree a source may have stored. */
+function perfectAt(start: number, end: number): [level: number, index: number] | undefined {
+  const level = Math.log2(end - start); // exact for powers of two
+  return Number.isInteger(level) && start % (end - start) === 0 ? [level, start / (end - start)] : undefined;
+}
+
+function storedSubtree(start: number, end: number, stored: Uint8Array): Buffer {
+  requireHash(`subtree hash [${start}, ${end}) from the source`, stored);
+  return Buffer.from(stored);
+}
+
+/** Invalid sizes reject (never throw synchronously), like every other failure of an async source. */
+async function spansAsync(source: AsyncLeafHashSource, spans: () => Span[]): Promise<Buffer[]> {
+  return Promise.all(spans().map(([start, end]) => subtreeHashAsync(source, start, end)));
+}
+
+/** {@link subtreeHash} over an asynchronous source: the same look-ups, siblings at once. */
+async function subtreeHashAsync(leaves: AsyncLeafHashSource, start: number, end: number): Promise<Buffer> {
+  if (end - start === 1) {
+    const h = await leaves.leafHash(start);
+    requireHash(`leaf hash ${start} from the source`, h);
+    return Buffer.from(h);
+  }
+  const perfect = leaves.perfectSubtree && perfectAt(start, end);
+  if (perfect) {
+    const stored = await leaves.perfectSubtree!(...perfect);
+    if (stored) return storedSubtree(start, end, stored);
+  }
+  const k = largestPowerOfTwoBelow(end - start);
+  const [left, right] = await Promise.all([subtreeHashAsync(leaves, start, start + k), subtreeHashAsync(leaves, start + k, end)]);
+  return nodeHash(left, right);
 }
 
 function largestPowerOfTwoBelow(n: number): number {

@@ -68,7 +68,7 @@ export async function oemSigningKeyCommand(opts: { config?: string; oem: string 
       out(`OEM ${row.id} signs with the key in ${row.signingKeyFile} (its UTF-8 bytes are the HMAC key).`);
       return;
     }
-    out(loadSigningKey(destinationOf(row), store).toString('base64url'));
+    out((await loadSigningKey(destinationOf(row), store)).toString('base64url'));
     process.stderr.write(`HMAC-SHA256 key for OEM ${row.id} (base64url; decode to bytes). Each delivery carries\n`
       + `  ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC(key, "<t>.<body>")>\n`
       + 'Hand it to the OEM over a secure channel; it never needs to leave the country otherwise.\n');

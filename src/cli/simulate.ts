@@ -12,8 +12,7 @@ export async function simulateCommand(opts: {
     throw new ShekaraError('SHK_CONFIG_INVALID', `OEM "${oem ?? ''}" is not in the config; name one of: ${config.oems.map((o) => o.id).join(', ') || '(none configured)'}`);
   }
   const store = await createStore(config.store, config.dataDir);
-  const creds = registerSimCars(store, opts.vehicles, oem);
-  store.close();
+  const creds = await registerSimCars(store, opts.vehicles, oem).finally(() => store.close());
   const url = opts.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`;
   process.stderr.write(`simulate: ${opts.vehicles} cars of ${oem} → ${url}, ${opts.rate} msg/s for ${opts.duration} s (QoS ${opts.qos})\n`);
   const result = await simulate(creds, {

@@ -55,21 +55,21 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     log.info('SIGHUP: reloading TLS certificates and keys');
     app.reloadTls();
     // Policies: all or nothing; an invalid file leaves every previous version in force.
-    try {
-      const r = app.policy.reload();
+    app.policy.reload().then((r) => {
       for (const c of r.changed) log.info({ oem: c.oem, from: c.from, policyHash: c.to, droppedHeld: c.droppedHeld }, 'SIGHUP: policy activated');
       if (r.changed.length === 0) log.info({ oems: r.unchanged }, 'SIGHUP: policy files unchanged');
-    } catch (err) {
+    }, (err: unknown) => {
       log.error({ code: (err as { code?: string }).code, problems: (err as { details?: { problems?: unknown } }).details?.problems, reason: (err as Error).message },
         'SIGHUP: policy reload refused; the previous versions stay in force');
-    }
+    });
     // Device credentials rotated or revoked with the CLI: cut the connections that used them.
-    const cut = app.ingest.recheckCredentials();
-    if (cut > 0) log.info({ disconnected: cut }, 'SIGHUP: closed connections whose credentials were rotated or revoked');
+    app.ingest.recheckCredentials().then((cut) => {
+      if (cut > 0) log.info({ disconnected: cut }, 'SIGHUP: closed connections whose credentials were rotated or revoked');
+    }, (err: unknown) => log.error({ err }, 'SIGHUP: could not re-check connected vehicles\' credentials'));
     // The OEM registry: what the CLI changed in the store (OEMs, activated policies) takes effect now.
     app.admin.sync().then((problems) => {
       for (const p of problems) log.error({ oem: p.oem, code: (p.error as { code?: string }).code, reason: p.error.message }, 'SIGHUP: an OEM of the registry could not be applied; its previous state stays');
       log.info('SIGHUP: OEM registry applied');
-    }, (err) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'));
+    }, (err: unknown) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'));
   });
 }

@@ -37,7 +37,7 @@ export interface EgressDeps {
   /** The OEMs and their one destination each (the OEM registry at start). */
   readonly oems: readonly OemDestination[];
   /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Host → addresses (default: the system resolver). Tests map names to addresses here. */
@@ -52,8 +52,9 @@ export interface Egress {
   wake(): void;
   readonly inFlight: number;
   /**
-   * True while more than `maxBacklog` outbox rows wait to be handed on. Ingest MUST then push
-   * back (PUBACK withheld, HTTP 503) rather than accept without bound.
+   * True while more than `maxBacklog` outbox rows wait to be handed on (as of the latest count,
+   * taken at most every 100 ms). Ingest MUST then push back (PUBACK withheld, HTTP 503) rather
+   * than accept without bound. Synchronous and cheap: it is asked per submitted record.
    */
   readonly saturated: boolean;
   /**
@@ -72,8 +73,8 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   const now = deps.now ?? Date.now;
   type Route = OemRoute & { readonly signingKey: Buffer; readonly close?: () => Promise<void> };
   const routes = new Map<string, Route>();
-  const buildRoute = (oem: OemDestination, old: Route | undefined): Route => {
-    const signingKey = loadSigningKey(oem, deps.store);
+  const buildRoute = async (oem: OemDestination, old: Route | undefined): Promise<Route> => {
+    const signingKey = await loadSigningKey(oem, deps.store);
     const sameTransport = old && old.signingKey.equals(signingKey) && JSON.stringify(old.oem.mtls ?? null) === JSON.stringify(oem.mtls ?? null);
     let transport = deps.transport;
     let close: (() => Promise<void>) | undefined;
@@ -87,7 +88,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     const breaker = old && old.oem.endpoint === oem.endpoint ? old.breaker : createBreaker(cfg.breaker);
     return { oem: { ...oem }, endpoint: new URL(oem.endpoint), transport: transport!, breaker, signingKey, close };
   };
-  for (const oem of deps.oems) routes.set(oem.id, buildRoute(oem, undefined));
+  for (const oem of deps.oems) routes.set(oem.id, await buildRoute(oem, undefined));
   const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now });
   const settler = createSettler(deps.store);
 
@@ -102,24 +103,31 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     JSON.stringify([a.endpoint, a.allowedCountries, a.allowPrivateNetworks, a.signingKeyFile ?? null, a.mtls ?? null, a.enabled !== false])
     === JSON.stringify([b.endpoint, b.allowedCountries, b.allowPrivateNetworks, b.signingKeyFile ?? null, b.mtls ?? null, b.enabled !== false]);
 
-  let backlogAt = -Infinity;
-  let saturated = false;
+  // Counted once before the first record can arrive, so a backlog left by the last run counts.
+  let saturated = (await deps.store.outboxBacklog()) >= cfg.maxBacklog;
+  let backlogAt = now();
+  let counting = false;
   return {
     queue: queue.kind,
     wake: () => queue.wake(),
     get inFlight() { return queue.inFlight; },
     get saturated() {
-      // A COUNT over the pending rows' index, at most every 100 ms.
+      // Asked per submitted record, so never a store round trip: a COUNT over the pending
+      // rows' index at most every 100 ms, in the background; the answer is the latest count.
       const t = now();
-      if (t - backlogAt >= 100) {
+      if (t - backlogAt >= 100 && !counting) {
         backlogAt = t;
-        saturated = deps.store.outboxBacklog() >= cfg.maxBacklog;
+        counting = true;
+        deps.store.outboxBacklog().then(
+          (n) => { saturated = n >= cfg.maxBacklog; },
+          (err: unknown) => log.warn({ err }, 'egress: could not count the outbox backlog; keeping the last answer'),
+        ).finally(() => { counting = false; });
       }
       return saturated;
     },
     async upsertOem(oem) {
       const old = routes.get(oem.id);
-      const route = buildRoute(oem, old); // reads the key and mTLS files: throws before anything changes
+      const route = await buildRoute(oem, old); // reads the key and mTLS files: throws before anything changes
       if (old && sameDefinition(old.oem, oem) && old.signingKey.equals(route.signingKey)) return;
       if (!old) {
         try {

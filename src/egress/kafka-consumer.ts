@@ -50,7 +50,7 @@ export async function startOemConsumer(
    */
   async function handle(m: KafkaMessage, abandoned: () => boolean): Promise<{ durable: Promise<void> } | false> {
     const id = Number(m.headers?.[HEADER_OUTBOX_ID]?.toString());
-    const state = deps.store.outboxState(id);
+    const state = await deps.store.outboxState(id);
     if (!state || (state.status !== 'pending' && state.status !== 'published')) return { durable: Promise.resolve() };
     let row = { ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow), id, attempts: state.attempts };
     for (;;) {

@@ -61,7 +61,7 @@ export function startRelay(
     for (let attempt = 1; ; attempt++) {
       try {
         await deps.producer.sendBatch({ acks: -1, timeout: cfg.requestTimeoutMs, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-        deps.store.markPublished(rows.map((r) => r.id));
+        await deps.store.markPublished(rows.map((r) => r.id));
         return;
       } catch (err) {
         if (closing) return; // the rows stay pending; the next start publishes them
@@ -82,7 +82,7 @@ export function startRelay(
       }
       let rows: OutboxRow[];
       try {
-        rows = deps.store.leaseUnpublished(now(), cfg.relayBatchSize, leaseMs);
+        rows = await deps.store.leaseUnpublished(now(), cfg.relayBatchSize, leaseMs);
       } catch (err) {
         log.error({ err }, 'egress relay: could not read the outbox');
         full = false;

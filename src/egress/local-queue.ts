@@ -24,6 +24,9 @@ export function startLocalQueue(
   let closing = false;
   let timer: NodeJS.Timeout | undefined;
   let wakePending = false;
+  // One read of the outbox at a time: two overlapping reads would hand out the same rows.
+  let pumping = false;
+  let pumpAgain = false;
   const idle: (() => void)[] = [];
 
   const schedule = (delayMs: number) => {
@@ -36,21 +39,40 @@ export function startLocalQueue(
   function pump(): void {
     wakePending = false;
     if (closing) return;
-    const free = cfg.concurrency - inFlight;
-    if (free <= 0) return; // a finishing delivery pumps again
+    if (pumping) { pumpAgain = true; return; }
+    pumping = true;
+    void pumpOnce().finally(() => {
+      pumping = false;
+      if (pumpAgain) { pumpAgain = false; pump(); }
+    });
+  }
+
+  async function pumpOnce(): Promise<void> {
+    if (cfg.concurrency - inFlight <= 0) return; // a finishing delivery pumps again
     const t = now();
+    // The rows in flight when the outbox is read: a delivery that finishes while the read is
+    // under way leaves the lease set, but the read may still show its row as due.
+    const skip = new Set(leased);
     let rows: OutboxRow[];
     try {
       // Rows in flight are still the heads of their vehicles' queues: ask for enough to skip them.
-      rows = deps.store.dueOutboxHeads(t, free + leased.size).filter((r) => !leased.has(r.id)).slice(0, free);
+      rows = await deps.store.dueOutboxHeads(t, cfg.concurrency - inFlight + skip.size);
     } catch (err) {
       log.error({ err }, 'egress: could not read due outbox rows; retrying');
       return schedule(cfg.pollIntervalMs);
     }
+    if (closing) return;
+    const free = cfg.concurrency - inFlight;
+    rows = rows.filter((r) => !skip.has(r.id)).slice(0, free);
     for (const row of rows) void run(row);
     if (rows.length < free) {
       // Every due row is taken; a finishing delivery or new records wake the queue before then.
-      const due = deps.store.nextDueAt();
+      let due: number | undefined;
+      try {
+        due = await deps.store.nextDueAt();
+      } catch (err) {
+        log.error({ err }, 'egress: could not read when the next outbox row is due; polling');
+      }
       schedule(due === undefined || due <= t ? cfg.pollIntervalMs : Math.min(cfg.pollIntervalMs, due - t));
     }
   }

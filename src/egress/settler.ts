@@ -21,28 +21,36 @@ export function createSettler(store: Pick<Store, 'settleOutbox'>, maxBatch = 512
   let lastFlush = -Infinity;
   let queue: { item: EgressSettlement; resolve: () => void; reject: (e: unknown) => void }[] = [];
   let scheduled = false;
-  const flush = () => {
+  // One commit in flight at a time: outcomes that arrive meanwhile wait and share the next one.
+  let flushing = false;
+  const flush = async () => {
     scheduled = false;
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(maxBatch);
-      try {
-        store.settleOutbox(batch.map((w) => w.item));
-      } catch (err) {
-        for (const w of batch) w.reject(err);
-        continue;
+    flushing = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatch);
+        queue = queue.slice(maxBatch);
+        try {
+          await store.settleOutbox(batch.map((w) => w.item));
+        } catch (err) {
+          for (const w of batch) w.reject(err);
+          continue;
+        }
+        for (const w of batch) w.resolve();
       }
-      for (const w of batch) w.resolve();
+    } finally {
+      flushing = false;
+      lastFlush = performance.now();
     }
-    lastFlush = performance.now();
   };
   return {
     settle: (item) => new Promise<void>((resolve, reject) => {
       queue.push({ item, resolve, reject });
-      if (scheduled) return;
+      if (scheduled || flushing) return; // the flush under way takes it
+
       scheduled = true;
-      if (performance.now() - lastFlush < BUSY_MS) setImmediate(flush);
-      else queueMicrotask(flush);
+      if (performance.now() - lastFlush < BUSY_MS) setImmediate(() => void flush());
+      else queueMicrotask(() => void flush());
     }),
   };
 }

@@ -29,7 +29,7 @@ export function verifySignature(key: Buffer, body: string, header: string | unde
   return timingSafeEqual(Buffer.from(expected), Buffer.from(m[2]!));
 }
 
-export function loadSigningKey(oem: { id: string; signingKeyFile?: string }, store: Pick<SecretStore, 'getSecret' | 'putSecretIfAbsent'>): Buffer {
+export async function loadSigningKey(oem: { id: string; signingKeyFile?: string }, store: Pick<SecretStore, 'getSecret' | 'putSecretIfAbsent'>): Promise<Buffer> {
   if (oem.signingKeyFile) {
     let key: Buffer;
     try {
@@ -41,10 +41,10 @@ export function loadSigningKey(oem: { id: string; signingKeyFile?: string }, sto
     return key;
   }
   const name = signingSecretName(oem.id);
-  return store.getSecret(name) ?? store.putSecretIfAbsent(name, randomBytes(MIN_KEY_BYTES));
+  return await store.getSecret(name) ?? await store.putSecretIfAbsent(name, randomBytes(MIN_KEY_BYTES));
 }
 
 /** The generated key of an OEM, base64url, for the operator to hand to the OEM. */
-export function exportSigningKey(store: Pick<SecretStore, 'getSecret'>, oem: string): string | undefined {
-  return store.getSecret(signingSecretName(oem))?.toString('base64url');
+export async function exportSigningKey(store: Pick<SecretStore, 'getSecret'>, oem: string): Promise<string | undefined> {
+  return (await store.getSecret(signingSecretName(oem)))?.toString('base64url');
 }

@@ -37,7 +37,7 @@ export interface OemRoute {
 export interface WorkerDeps {
   readonly routes: ReadonlyMap<string, OemRoute>;
   /** Consent re-check, just before sending. false → blocked and logged, nothing sent. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
   readonly resolve: Resolver;
   readonly now: () => number;
 }
@@ -85,7 +85,7 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       // Disabled: not an attempt, not a block; the row waits for the OEM to be enabled again.
       return { kind: 'deferred', outboxId: row.id, until: now() + DISABLED_RECHECK_MS, retryInMs: DISABLED_RECHECK_MS };
     }
-    if (!deps.isStillAllowed(row)) {
+    if (!(await deps.isStillAllowed(row))) {
       return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
     }
     const until = route.breaker.blockedUntil(now());

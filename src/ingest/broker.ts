@@ -39,14 +39,14 @@ export interface MqttIngest {
    * Checks every live connection against the store again (SIGHUP): a connection whose vehicle
    * is revoked, gone, or whose secret changed since it authenticated is closed. Returns how many.
    */
-  recheckCredentials(): number;
+  recheckCredentials(): Promise<number>;
   /** Publishes a downlink command to a vehicle's command topic (QoS 1). */
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface MqttDeps {
-  readonly lookupVehicle: (vin: string) => VehicleRow | undefined;
+  readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   readonly intake: Intake;
   readonly log: Logger;
 }
@@ -62,6 +62,9 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   const sessions = new WeakMap<Client, Vehicle>();
   // The live connections of each VIN, so a rotated or revoked credential can be cut off at once.
   const byVin = new Map<string, Set<Client>>();
+  // Bumped each time a VIN's connections are cut, so a CONNECT whose look-up straddled the cut is refused.
+  const cuts = new Map<string, number>();
+  const generation = (vin: string) => cuts.get(vin) ?? 0;
   // The secret hash a connection authenticated with (none for a client certificate).
   const authenticatedWith = new WeakMap<Client, Buffer>();
   const startSession = (client: Client, vehicle: Vehicle, secretHash?: Buffer) => {
@@ -96,9 +99,14 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     },
 
     authenticate(client, username, password, done) {
-      const deny = (returnCode: 2 | 4 | 5, reason: string) => {
+      const deny = (returnCode: 2 | 3 | 4 | 5, reason: string) => {
         refuse(client, reason, { username });
         done(Object.assign(new Error(reason), { returnCode }) as AuthenticateError, false);
+      };
+      // The store could not answer: "server unavailable", and the car retries later.
+      const unavailable = (err: unknown) => {
+        log.error({ err, clientId: client.id }, 'mqtt: could not look the vehicle up');
+        deny(3, 'store-unavailable');
       };
       // The client id must equal the VIN it authenticates as, so one car cannot take over
       // another's session [MQTT-3.1.3-8: the server may refuse a client id it does not allow].
@@ -109,17 +117,24 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
         if (!peer.authorized) return deny(5, `certificate-rejected:${peer.error ?? 'untrusted'}`);
         if (!peer.commonName || !VIN_RE.test(peer.commonName)) return deny(5, 'certificate-cn-not-vin');
         if (client.id !== peer.commonName || (username !== undefined && username !== peer.commonName)) return deny(2, 'client-id-not-certificate-vin');
-        const vehicle = deps.lookupVehicle(peer.commonName);
-        if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
-        startSession(client, { vin: vehicle.vin, oem: vehicle.oem });
-        return done(null, true);
+        const gen = generation(peer.commonName);
+        return void deps.lookupVehicle(peer.commonName).then((vehicle) => {
+          if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
+          if (generation(vehicle.vin) !== gen) return deny(5, 'credentials-changed');
+          startSession(client, { vin: vehicle.vin, oem: vehicle.oem });
+          done(null, true);
+        }, unavailable);
       }
       if (!username || !VIN_RE.test(username)) return deny(4, 'bad-username');
       if (client.id !== username) return deny(2, 'client-id-not-vin');
-      const vehicle = deps.lookupVehicle(username);
-      if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
-      startSession(client, { vin: vehicle.vin, oem: vehicle.oem }, vehicle.secretHash);
-      done(null, true);
+      const gen = generation(username);
+      deps.lookupVehicle(username).then((vehicle) => {
+        if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
+        // Rotated or revoked while this look-up was under way: what it read may be the old secret.
+        if (generation(vehicle.vin) !== gen) return deny(4, 'credentials-changed');
+        startSession(client, { vin: vehicle.vin, oem: vehicle.oem }, vehicle.secretHash);
+        done(null, true);
+      }, unavailable);
     },
 
     authorizePublish(client, packet, done) {
@@ -224,12 +239,16 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     tlsPort,
     reloadTls: () => mqtts?.reload(),
     get connectedVehicles() { return broker.connectedClients; },
-    disconnectVehicle: (vin) => disconnect(vin, [...(byVin.get(vin) ?? [])]),
-    recheckCredentials() {
+    disconnectVehicle(vin) {
+      cuts.set(vin, generation(vin) + 1);
+      return disconnect(vin, [...(byVin.get(vin) ?? [])]);
+    },
+    async recheckCredentials() {
       let closed = 0;
       for (const [vin, clients] of [...byVin]) {
-        const v = deps.lookupVehicle(vin);
+        const v = await deps.lookupVehicle(vin);
         const stale = [...clients].filter((c) => { const h = authenticatedWith.get(c); return !v || (h !== undefined && !h.equals(v.secretHash)); });
+        if (stale.length > 0) cuts.set(vin, generation(vin) + 1);
         closed += disconnect(vin, stale);
       }
       return closed;

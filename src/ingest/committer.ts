@@ -1,7 +1,9 @@
 /**
  * Group commit. Every record submitted in one turn of the event loop (a socket read often
  * holds dozens of PUBLISH packets) is written in one durable transaction, so the fsync that
- * backs each acknowledgement is shared.
+ * backs each acknowledgement is shared. One commit is in flight at a time: what is submitted
+ * while it is under way waits and goes in the next one (with a networked store, the batch
+ * grows with the commit's latency rather than the number of transactions).
  *
  * Contract: the promise returned by `submit` MUST resolve only after the item's transaction
  * is durable; callers MUST NOT acknowledge the car (PUBACK, HTTP 2xx) before it resolves.
@@ -13,8 +15,8 @@ import { ShekaraError } from '../errors.js';
 
 export interface Committer {
   submit(item: IngestItem): Promise<void>;
-  /** Commits whatever is waiting, now. */
-  flush(): void;
+  /** Commits whatever is waiting, now; resolves when nothing is waiting or being committed. */
+  flush(): Promise<void>;
   readonly pending: number;
 }
 
@@ -31,34 +33,47 @@ export function createCommitter(
 ): Committer {
   let queue: Waiting[] = [];
   let scheduled = false;
+  let draining = false;
+  let drained: Promise<void> = Promise.resolve();
 
-  const flush = (): void => {
-    scheduled = false;
-    while (queue.length > 0) {
-      const batch = queue.length <= opts.maxBatch ? queue : queue.slice(0, opts.maxBatch);
-      queue = queue.length <= opts.maxBatch ? [] : queue.slice(opts.maxBatch);
-      try {
-        store.commitIngest(batch.map((w) => w.item));
-      } catch (cause) {
-        // One bad item must not take its neighbours down with it: commit them one by one,
-        // so only the item that fails on its own is refused.
-        if (batch.length > 1) {
-          commitEach(batch);
+  const drain = async (): Promise<void> => {
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.length <= opts.maxBatch ? queue : queue.slice(0, opts.maxBatch);
+        queue = queue.length <= opts.maxBatch ? [] : queue.slice(opts.maxBatch);
+        try {
+          await store.commitIngest(batch.map((w) => w.item));
+        } catch (cause) {
+          // One bad item must not take its neighbours down with it: commit them one by one,
+          // so only the item that fails on its own is refused.
+          if (batch.length > 1) {
+            await commitEach(batch);
+            continue;
+          }
+          batch[0]!.reject(storeError(cause));
           continue;
         }
-        batch[0]!.reject(storeError(cause));
-        continue;
+        for (const w of batch) w.resolve();
+        onCommitted(batch.length);
       }
-      for (const w of batch) w.resolve();
-      onCommitted(batch.length);
+    } finally {
+      // Cleared in the same step as the loop's last check: a submit after it schedules a flush.
+      draining = false;
     }
   };
 
-  const commitEach = (batch: Waiting[]): void => {
+  const flush = (): Promise<void> => {
+    scheduled = false;
+    if (!draining) drained = drain();
+    return drained;
+  };
+
+  const commitEach = async (batch: Waiting[]): Promise<void> => {
     let committed = 0;
     for (const w of batch) {
       try {
-        store.commitIngest([w.item]);
+        await store.commitIngest([w.item]);
       } catch (cause) {
         w.reject(storeError(cause));
         continue;
@@ -79,9 +94,9 @@ export function createCommitter(
       }
       return new Promise<void>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        if (!scheduled) {
+        if (!scheduled && !draining) { // a commit under way takes it next
           scheduled = true;
-          setImmediate(flush);
+          setImmediate(() => void flush());
         }
       });
     },

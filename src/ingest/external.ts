@@ -28,7 +28,7 @@ export interface ExternalIngest {
 }
 
 export async function startExternalIngest(cfg: MqttExternalConfig, deps: {
-  lookupVehicle: (vin: string) => VehicleRow | undefined;
+  lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   intake: Intake;
   log: Logger;
 }): Promise<ExternalIngest> {
@@ -37,7 +37,7 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: {
 
   const handle = async (topic: string, payload: Buffer): Promise<void> => {
     const vin = TOPIC.exec(topic)?.[1];
-    const vehicle = vin && VIN_RE.test(vin) ? deps.lookupVehicle(vin) : undefined;
+    const vehicle = vin && VIN_RE.test(vin) ? await deps.lookupVehicle(vin) : undefined;
     if (!vehicle) {
       intake.reject('unregistered-vehicle');
       log.warn({ topic }, 'external broker: telemetry for an unregistered vehicle; quarantined');

@@ -14,7 +14,7 @@ import type { RateLimiter } from './rate-limit.js';
 import { isShekaraError } from '../errors.js';
 
 export interface HttpIngestDeps {
-  readonly lookupVehicle: (vin: string) => VehicleRow | undefined;
+  readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   readonly intake: Intake;
   readonly rate: RateLimiter;
 }
@@ -46,7 +46,7 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
         reply.header('www-authenticate', 'Basic realm="shekara-vehicles"');
         return fail(reply, 401, 'SHK_INGEST_AUTH', 'missing-credentials', 'HTTP Basic credentials required: username = VIN, password = vehicle secret');
       }
-      const vehicle = deps.lookupVehicle(creds.user);
+      const vehicle = await deps.lookupVehicle(creds.user);
       if (!vehicle || !verifySecret(creds.password, vehicle)) {
         reply.header('www-authenticate', 'Basic realm="shekara-vehicles"');
         return fail(reply, 401, 'SHK_INGEST_AUTH', 'bad-credentials', 'unknown vehicle or wrong secret');

@@ -25,7 +25,7 @@ export interface IngestModuleConfig {
 
 export interface IngestDeps {
   readonly store: Pick<Store, 'commitIngest' | 'getVehicle'>;
-  readonly project: (record: CanonicalRecord) => Projection[];
+  readonly project: (record: CanonicalRecord) => Promise<Projection[]>;
   /** Where the HTTPS ingest route is registered (not yet listening). */
   readonly http: FastifyInstance;
   /** Called after each durable commit with the number of items written. */
@@ -46,7 +46,7 @@ export interface Ingest {
   /** Closes the vehicle's MQTT connections (credentials rotated or revoked); returns how many. */
   disconnectVehicle(vin: string): number;
   /** Closes live connections whose credentials changed in the store since they authenticated (SIGHUP). */
-  recheckCredentials(): number;
+  recheckCredentials(): Promise<number>;
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   close(): Promise<void>;
 }
@@ -56,8 +56,8 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
   const intake = createIntake({ committer, project: deps.project, log });
   // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
-  const lookupVehicle = (vin: string) => {
-    const v = deps.store.getVehicle(vin);
+  const lookupVehicle = async (vin: string) => {
+    const v = await deps.store.getVehicle(vin);
     return v && v.revokedAt === null ? v : undefined;
   };
 
@@ -74,11 +74,11 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       connectedVehicles: 0,
       // The external broker holds the connections and enforces device auth (docs/external-broker.md).
       disconnectVehicle: () => 0,
-      recheckCredentials: () => 0,
+      recheckCredentials: async () => 0,
       publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
       async close() {
         await external.close();
-        committer.flush();
+        await committer.flush();
       },
     };
   }
@@ -95,7 +95,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     publishCommand: mqtt.publishCommand,
     async close() {
       await mqtt.close();
-      committer.flush();
+      await committer.flush();
     },
   };
 }

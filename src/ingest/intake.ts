@@ -33,7 +33,7 @@ export interface Intake {
 
 export function createIntake(deps: {
   committer: Committer;
-  project: (record: CanonicalRecord) => Projection[];
+  project: (record: CanonicalRecord) => Promise<Projection[]>;
   log: Logger;
   now?: () => number;
 }): Intake {
@@ -69,7 +69,7 @@ export function createIntake(deps: {
       };
       let projections: Projection[] = [];
       try {
-        projections = deps.project(record);
+        projections = await deps.project(record);
       } catch (err) {
         // Safe failure: the record is kept, nothing of it leaves.
         deps.log.error({ err, recordId: id }, 'policy evaluation failed; record stored without egress');

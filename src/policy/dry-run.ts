@@ -47,7 +47,8 @@ export interface DryRunSummary {
 }
 
 export function dryRun(policy: CompiledPolicy, lines: readonly string[], opts: DryRunOptions = {}): { records: DryRunRecord[]; summary: DryRunSummary } {
-  const evaluator = createEvaluator(policy, opts.assumeConsent ? { isConsentGranted: () => true } : undefined);
+  const evaluator = createEvaluator(policy);
+  const granted = opts.assumeConsent ? new Set(evaluator.consentPurposes) : undefined;
   const pseudonym = createPseudonymizer(randomBytes(32), policy.oem, opts.epochDays ?? 30);
   const random = createSecureRandom();
   const records: DryRunRecord[] = [];
@@ -74,7 +75,7 @@ export function dryRun(policy: CompiledPolicy, lines: readonly string[], opts: D
     const projections: Projection[] = [];
     const withheld: Withheld[] = [];
     const at = record.receivedAt;
-    evaluator.evaluate(record, pseudonym(record.vin, at), { pseudonymize: (v) => pseudonym(v, at), random }, projections, withheld);
+    evaluator.evaluate(record, pseudonym(record.vin, at), { pseudonymize: (v) => pseudonym(v, at), random }, projections, withheld, granted);
     for (const p of projections) {
       sentBy[p.purpose] = (sentBy[p.purpose] ?? 0) + 1;
       for (const f of p.fieldsSent) fieldsSent[f] = (fieldsSent[f] ?? 0) + 1;

@@ -12,7 +12,6 @@
  *  4. the position last: sensitive zones, trip endpoints, then generalization with k-anonymity.
  */
 import type { CanonicalRecord, Projection, SignalValue } from '../record.js';
-import type { ConsentStore } from '../store/types.js';
 import type { CompiledPolicy, CompiledPurpose, CompiledRule } from './compile.js';
 import type { TransformContext } from './transforms/index.js';
 import { H3_CELL, GRID_CELL } from './transforms/index.js';
@@ -27,16 +26,19 @@ const IGNITION = 'Vehicle.LowVoltageSystemState';
 const SPEED = 'Vehicle.Speed';
 const LOCATION_OUTPUTS = new Set([LAT, LON, H3_CELL, GRID_CELL]);
 
-/** The consent registry as the policy sees it. */
-export type ConsentLookup = Pick<ConsentStore, 'isConsentGranted'>;
-
 /** A purpose that produced nothing for a record, and why (dry runs print these). */
 export interface Withheld { readonly recordId: string; readonly purpose: string; readonly reason: string }
 
 export interface Evaluator {
   readonly policy: CompiledPolicy;
-  /** Appends this record's projections, and earlier held ones now released, to `out`. */
-  evaluate(record: CanonicalRecord, vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[]): void;
+  /** Ids of the purposes that send nothing without the owner's consent, in policy order. */
+  readonly consentPurposes: readonly string[];
+  /**
+   * Appends this record's projections, and earlier held ones now released, to `out`.
+   * `granted`: the purposes of `consentPurposes` whose consent was in force at the record's
+   * receipt (looked up by the caller beforehand: evaluation itself never waits on a store).
+   */
+  evaluate(record: CanonicalRecord, vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[], granted?: ReadonlySet<string>): void;
   /** Projections held back (trip endpoints) right now. */
   readonly held: number;
 }
@@ -52,8 +54,8 @@ interface RecordView {
   readonly unknown: readonly string[];
 }
 
-export function createEvaluator(policy: CompiledPolicy, consent?: ConsentLookup): Evaluator {
-  const purposes = policy.purposes.map((p) => purposeEvaluator(policy, p, consent));
+export function createEvaluator(policy: CompiledPolicy): Evaluator {
+  const purposes = policy.purposes.map((p) => purposeEvaluator(policy, p));
   // path → the rule of each purpose for it (null: not listed). One lookup per signal per
   // record, whatever the number of purposes. Cars may send any VSS path: bounded.
   const rulesByPath = new Map<string, readonly (CompiledRule | null)[]>();
@@ -69,7 +71,8 @@ export function createEvaluator(policy: CompiledPolicy, consent?: ConsentLookup)
   let lastRules: readonly (readonly (CompiledRule | null)[])[] = [];
   return {
     policy,
-    evaluate(record, vehicle, ctx, out, withheld) {
+    consentPurposes: policy.purposes.filter((p) => p.consentRequired).map((p) => p.id),
+    evaluate(record, vehicle, ctx, out, withheld, granted) {
       // Keys, values and rules once per record, not once per purpose.
       // Decoded records are dictionary-mode objects (built key by key), where Object.values
       // costs four times Object.keys plus one lookup per key.
@@ -89,7 +92,7 @@ export function createEvaluator(policy: CompiledPolicy, consent?: ConsentLookup)
         lastRules = rules = r;
       }
       const view: RecordView = { keys, values, rules, accountKeys: Object.keys(record.account), unknown: record.unknownKeys.map((k) => `$unknown.${k}`) };
-      for (let pi = 0; pi < purposes.length; pi++) purposes[pi]!.evaluate(record, view, pi, vehicle, ctx, out, withheld);
+      for (let pi = 0; pi < purposes.length; pi++) purposes[pi]!.evaluate(record, view, pi, vehicle, ctx, out, withheld, granted);
     },
     get held() {
       return purposes.reduce((n, p) => n + (p.tracker?.held ?? 0), 0);
@@ -97,7 +100,7 @@ export function createEvaluator(policy: CompiledPolicy, consent?: ConsentLookup)
   };
 }
 
-function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, consent: ConsentLookup | undefined) {
+function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
   const tracker = p.trip ? new TripTracker<Projection>(p.trip) : undefined;
   const counter = p.kAnonymity ? new CellCounter(p.kAnonymity.windowMs) : undefined;
   const lastSent = new Map<string, number>();
@@ -110,7 +113,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, consent: C
 
   function evaluate(
     record: CanonicalRecord, { keys, values, rules, accountKeys, unknown }: RecordView, pi: number,
-    vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[],
+    vehicle: string, ctx: TransformContext, out: Projection[], withheld: Withheld[] | undefined, granted: ReadonlySet<string> | undefined,
   ): void {
     const lat = record.signals[LAT];
     const lon = record.signals[LON];
@@ -135,7 +138,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, consent: C
       counter.see(record.vin, record.observedAt, cells);
     }
 
-    if (p.consentRequired && !(consent?.isConsentGranted(record.vin, record.oem, p.id, record.receivedAt) ?? false)) {
+    if (p.consentRequired && !(granted?.has(p.id) ?? false)) {
       return void withheldNote(withheld, record.id, 'blocked: no consent');
     }
     if (p.minIntervalMs > 0) {

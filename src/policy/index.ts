@@ -8,14 +8,21 @@
  * of the registry (admin API, CLI) get their policy through `activatePolicy` at run time. A
  * disabled OEM (`upsertOem({ enabled: false })`) gets no projections at all.
  *
- * `project` is called at ingest inside the group commit; it MAY return projections of EARLIER
+ * `project` is called at ingest before the group commit; it MAY return projections of EARLIER
  * records of the same vehicle that were held back (trip endpoints) and are now released —
  * each carries its own recordId. State is in memory: after a restart, held projections are
  * gone (dropped, never sent).
+ *
+ * `project` is asynchronous only because consent lives in the store: the grants a record's
+ * purposes need are looked up first (one look-up per consent-requiring purpose, none per
+ * field), then the policy is evaluated synchronously. Records are evaluated in the order they
+ * were handed in, whatever order the look-ups answer in: the stateful rules (trips, minimum
+ * interval, k-anonymity) depend on it.
  */
 import { loadPolicyFile } from './load.js';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.js';
-import { createEvaluator, type ConsentLookup, type Evaluator, type Withheld } from './evaluate.js';
+import { createEvaluator, type Evaluator, type Withheld } from './evaluate.js';
+import type { ConsentLookup } from './consent.js';
 import { createSecureRandom } from './random.js';
 import type { CompiledPolicy } from './compile.js';
 import type { CanonicalRecord, Projection } from '../record.js';
@@ -25,7 +32,8 @@ import { ShekaraError } from '../errors.js';
 export { parsePolicy, loadPolicyFile } from './load.js';
 export type { CompiledPolicy, CompiledPurpose } from './compile.js';
 export { VIN_PATH } from './compile.js';
-export type { Withheld, ConsentLookup } from './evaluate.js';
+export type { Withheld } from './evaluate.js';
+export type { ConsentLookup } from './consent.js';
 export { createEvaluator } from './evaluate.js';
 export { consentStillGiven } from './consent.js';
 
@@ -66,18 +74,20 @@ export interface ActivationResult {
 }
 
 export interface PolicyEngine {
-  project(record: CanonicalRecord): Projection[];
+  /** Resolves in call order. Rejects (the record then sends nothing) if consent cannot be looked up. */
+  project(record: CanonicalRecord): Promise<Projection[]>;
   /** Like `project`, and also says why a purpose produced nothing (dry runs). */
-  explain(record: CanonicalRecord): { projections: Projection[]; withheld: Withheld[] };
+  explain(record: CanonicalRecord): Promise<{ projections: Projection[]; withheld: Withheld[] }>;
   /** The active policy of an OEM, if any. */
   policyOf(oem: string): CompiledPolicy | undefined;
   /** The pseudonym an OEM knows a VIN by at a given time. */
   pseudonymFor(oem: string, vin: string, atMs: number): string | undefined;
   /**
-   * Re-reads every policy file. All or nothing: if any file is invalid this throws its
+   * Re-reads every policy file. All or nothing: if any file is invalid this rejects with its
    * SHK_POLICY_* error (file, line, path, reason) and every previous version stays in force.
+   * Reloads run one after another.
    */
-  reload(): ReloadResult;
+  reload(): Promise<ReloadResult>;
   /**
    * Makes an OEM known (its pseudonyms exist from now on) and says whether it may send. A new
    * OEM sends nothing until a policy is activated for it; a disabled one sends nothing at all.
@@ -86,7 +96,8 @@ export interface PolicyEngine {
   /**
    * Makes `policy` its OEM's active version, all or nothing: the activation is recorded in the
    * history first, and only once that is durable does the new version decide. If recording
-   * throws, the previous version stays in force. The same hash again changes nothing.
+   * fails, the previous version stays in force. The same hash again changes nothing.
+   * Activations and reloads run one after another.
    */
   activatePolicy(policy: CompiledPolicy): Promise<ActivationResult>;
   /** Projections held back right now (trip endpoints), all OEMs. */
@@ -106,6 +117,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     return p;
   };
   const disabled = new Set<string>();
+  const fileBacked = new Set(cfg.oems.map((o) => o.id));
   const loadAll = (): Map<string, CompiledPolicy> => {
     const out = new Map<string, CompiledPolicy>();
     for (const oem of cfg.oems) {
@@ -118,17 +130,13 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     }
     return out;
   };
-  const record = (policy: CompiledPolicy) =>
-    deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
-  const entryOf = (policy: CompiledPolicy): Entry => ({ evaluator: createEvaluator(policy, deps.consent), pseudonym: pseudonymOf(policy.oem) });
-  const activate = (policy: CompiledPolicy): Entry => {
-    record(policy);
-    return entryOf(policy);
+  const activate = async (policy: CompiledPolicy): Promise<Entry> => {
+    await deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
+    return { evaluator: createEvaluator(policy), pseudonym: pseudonymOf(policy.oem) };
   };
 
-  const fileBacked = new Set(cfg.oems.map((o) => o.id));
   let byOem = new Map<string, Entry>();
-  for (const [oem, policy] of loadAll()) byOem.set(oem, activate(policy));
+  for (const [oem, policy] of loadAll()) byOem.set(oem, await activate(policy));
 
   // One context reused for every record (evaluation is synchronous): no closure per record.
   const ctx = {
@@ -137,60 +145,98 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     pseudonymize(v: string): string { return this.pseudonym!(v, this.at); },
     random,
   };
-  const run = (record: CanonicalRecord, withheld?: Withheld[]): Projection[] => {
-    const entry = byOem.get(record.oem);
-    if (!entry || disabled.has(record.oem)) return [];
+  const run = (entry: Entry, record: CanonicalRecord, withheld: Withheld[] | undefined, granted: ReadonlySet<string> | undefined): Projection[] => {
     ctx.at = record.receivedAt;
     ctx.pseudonym = entry.pseudonym;
     const out: Projection[] = [];
-    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld);
+    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld, granted);
     return out;
   };
 
+  /** The consent-requiring purposes granted for this record; undefined when there is nothing to ask. */
+  const grantsFor = (entry: Entry, record: CanonicalRecord): Promise<ReadonlySet<string>> | undefined => {
+    const ids = entry.evaluator.consentPurposes;
+    const consent = deps.consent;
+    if (ids.length === 0 || !consent) return undefined;
+    return Promise.all(ids.map((id) => consent.isConsentGranted(record.vin, record.oem, id, record.receivedAt)))
+      .then((ok) => new Set(ids.filter((_, i) => ok[i])));
+  };
+
+  // Evaluations waiting for an earlier record's look-ups, and the last of them.
+  let queued = 0;
+  let tail: Promise<unknown> = Promise.resolve();
+  const evaluate = (record: CanonicalRecord, withheld?: Withheld[]): Promise<Projection[]> => {
+    const entry = byOem.get(record.oem);
+    if (!entry || disabled.has(record.oem)) return Promise.resolve([]);
+    const granted = grantsFor(entry, record);
+    if (granted === undefined && queued === 0) {
+      // Nothing to look up and nobody ahead: evaluated at once, in this turn.
+      try {
+        return Promise.resolve(run(entry, record, withheld, undefined));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    queued += 1;
+    const result = tail.then(() => granted).then(
+      (g) => { queued -= 1; return run(entry, record, withheld, g); },
+      (err: unknown) => { queued -= 1; throw err; },
+    );
+    tail = result.catch(() => undefined);
+    return result;
+  };
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadNow = async (): Promise<ReloadResult> => {
+    const fresh = loadAll(); // throws before anything changes
+    // Registry OEMs (no policy file) keep what was activated for them.
+    const next = new Map([...byOem].filter(([oem]) => !fileBacked.has(oem)));
+    const changed: { oem: string; from: string; to: string; droppedHeld: number }[] = [];
+    const unchanged: string[] = [];
+    for (const [oem, policy] of fresh) {
+      const old = byOem.get(oem);
+      if (old && old.evaluator.policy.hash === policy.hash) {
+        next.set(oem, old); // same version: keep its state (trips, counts, intervals)
+        unchanged.push(oem);
+      } else {
+        // A new version starts from empty state: what the old one held is dropped, never
+        // sent under rules that are no longer in force.
+        next.set(oem, await activate(policy));
+        changed.push({ oem, from: old?.evaluator.policy.hash ?? '(none)', to: policy.hash, droppedHeld: old?.evaluator.held ?? 0 });
+      }
+    }
+    byOem = next;
+    return { changed, unchanged };
+  };
+  const activateNow = async (policy: CompiledPolicy): Promise<ActivationResult> => {
+    const old = byOem.get(policy.oem);
+    if (old?.evaluator.policy.hash === policy.hash) return { oem: policy.oem, from: policy.hash, to: policy.hash, changed: false, droppedHeld: 0 };
+    const entry = await activate(policy); // durable first: an activation not in the history never decides
+    byOem = new Map(byOem).set(policy.oem, entry);
+    return { oem: policy.oem, from: old?.evaluator.policy.hash ?? null, to: policy.hash, changed: true, droppedHeld: old?.evaluator.held ?? 0 };
+  };
+  /** Reloads and activations, one after another: each sees the state the previous one left. */
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = reloading.then(fn);
+    reloading = result.catch(() => undefined);
+    return result;
+  };
+
   return {
-    project: (record) => run(record),
-    explain(record) {
+    project: (record) => evaluate(record),
+    async explain(record) {
       const withheld: Withheld[] = [];
-      return { projections: run(record, withheld), withheld };
+      return { projections: await evaluate(record, withheld), withheld };
     },
     policyOf: (oem) => byOem.get(oem)?.evaluator.policy,
     pseudonymFor: (oem, vin, atMs) => pseudonyms.get(oem)?.(vin, atMs),
+    reload: () => serial(reloadNow),
     upsertOem(oem) {
       pseudonymOf(oem.id);
       if (oem.enabled) disabled.delete(oem.id);
       else disabled.add(oem.id);
     },
-    async activatePolicy(policy) {
-      const old = byOem.get(policy.oem);
-      if (old?.evaluator.policy.hash === policy.hash) return { oem: policy.oem, from: policy.hash, to: policy.hash, changed: false, droppedHeld: 0 };
-      await record(policy); // durable first: an activation not in the history never decides
-      const current = byOem.get(policy.oem); // another activation may have finished meanwhile
-      const next = new Map(byOem);
-      next.set(policy.oem, entryOf(policy));
-      byOem = next;
-      return { oem: policy.oem, from: current?.evaluator.policy.hash ?? null, to: policy.hash, changed: true, droppedHeld: current?.evaluator.held ?? 0 };
-    },
-    reload() {
-      const fresh = loadAll(); // throws before anything changes
-      // Registry OEMs (no policy file) keep what was activated for them.
-      const next = new Map([...byOem].filter(([oem]) => !fileBacked.has(oem)));
-      const changed: { oem: string; from: string; to: string; droppedHeld: number }[] = [];
-      const unchanged: string[] = [];
-      for (const [oem, policy] of fresh) {
-        const old = byOem.get(oem);
-        if (old && old.evaluator.policy.hash === policy.hash) {
-          next.set(oem, old); // same version: keep its state (trips, counts, intervals)
-          unchanged.push(oem);
-        } else {
-          // A new version starts from empty state: what the old one held is dropped, never
-          // sent under rules that are no longer in force.
-          next.set(oem, activate(policy));
-          changed.push({ oem, from: old?.evaluator.policy.hash ?? '(none)', to: policy.hash, droppedHeld: old?.evaluator.held ?? 0 });
-        }
-      }
-      byOem = next;
-      return { changed, unchanged };
-    },
+    activatePolicy: (policy) => serial(() => activateNow(policy)),
     held: () => [...byOem.values()].reduce((n, e) => n + e.evaluator.held, 0),
     close: async () => {},
   };

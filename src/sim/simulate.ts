@@ -22,13 +22,15 @@ export interface SimulateOptions {
 export interface SimProgress { connected: number; sent: number; acked: number; errors: number; elapsedSeconds: number }
 
 /** Registers (or re-keys) the simulated cars and returns their credentials. */
-export function registerSimCars(store: Pick<Store, 'registerVehicle'>, n: number, oem: string, prefix?: string): { vin: string; secret: string }[] {
-  return Array.from({ length: n }, (_, i) => {
+export async function registerSimCars(store: Pick<Store, 'registerVehicle'>, n: number, oem: string, prefix?: string): Promise<{ vin: string; secret: string }[]> {
+  const creds: { vin: string; secret: string }[] = [];
+  for (let i = 0; i < n; i++) {
     const vin = simVin(i + 1, prefix);
     const secret = generateSecret();
-    store.registerVehicle({ vin, oem, ...hashSecret(secret), replace: true });
-    return { vin, secret };
-  });
+    await store.registerVehicle({ vin, oem, ...hashSecret(secret), replace: true });
+    creds.push({ vin, secret });
+  }
+  return creds;
 }
 
 export async function simulate(creds: { vin: string; secret: string }[], opts: SimulateOptions): Promise<SimProgress> {

@@ -1,6 +1,10 @@
 /**
  * The store's typed interface. SQLite is the embedded default; a PostgreSQL backend (issue 7)
  * implements the same interface and passes the same conformance suite.
+ *
+ * Every method is asynchronous: a networked backend (PostgreSQL) cannot answer synchronously.
+ * A failure is a rejected promise, never a synchronous throw. The signatures are spelled out
+ * one by one (no mapped type) so an implementer reads exactly what to return.
  */
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { EventLeafKind } from '../audit/leaf.js';
@@ -89,9 +93,9 @@ export interface StoredRecord {
 }
 
 export interface VehicleStore {
-  registerVehicle(v: { vin: string; oem: string; secretHash: Buffer; secretSalt: Buffer; replace?: boolean }): void;
-  getVehicle(vin: string): VehicleRow | undefined;
-  listVehicles(): VehicleRow[];
+  registerVehicle(v: { vin: string; oem: string; secretHash: Buffer; secretSalt: Buffer; replace?: boolean }): Promise<void>;
+  getVehicle(vin: string): Promise<VehicleRow | undefined>;
+  listVehicles(): Promise<VehicleRow[]>;
   /**
    * Replaces a vehicle's secret and clears a revocation: the old secret MUST fail from the
    * moment this resolves. Returns false when no such vehicle exists.
@@ -102,10 +106,10 @@ export interface VehicleStore {
 }
 
 export interface RecordStore {
-  getRecord(id: string): StoredRecord | undefined;
+  getRecord(id: string): Promise<StoredRecord | undefined>;
   /** Just the VIN of a stored record (cheap: for send-time checks on the hot path). */
-  recordVin(id: string): string | undefined;
-  listQuarantine(limit?: number): QuarantineItem[];
+  recordVin(id: string): Promise<string | undefined>;
+  listQuarantine(limit?: number): Promise<QuarantineItem[]>;
 }
 
 export interface OutboxStore {
@@ -113,45 +117,45 @@ export interface OutboxStore {
    * Leases up to `limit` outbox rows that are due, for `leaseMs`. A leased row is not handed
    * out again until its lease expires, so a crash mid-delivery only delays it.
    */
-  leaseDueOutbox(now: number, limit: number, leaseMs: number): OutboxRow[];
+  leaseDueOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
   /** Soonest time a pending row becomes due, or undefined when none is pending. */
-  nextDueAt(): number | undefined;
+  nextDueAt(): Promise<number | undefined>;
   /**
    * The rows `leaseDueOutbox` would lease, without leasing them: for a single-process queue that
    * holds its leases in memory. A crash forgets such leases, so the rows are due again at once.
    */
-  dueOutboxHeads(now: number, limit: number): OutboxRow[];
+  dueOutboxHeads(now: number, limit: number): Promise<OutboxRow[]>;
 }
 
 /** What the egress queues (src/egress) need beyond OutboxStore. */
 export interface EgressQueueStore {
   /** Kafka relay: leases up to `limit` pending rows in id order, whatever their next_attempt_at. */
-  leaseUnpublished(now: number, limit: number, leaseMs: number): OutboxRow[];
+  leaseUnpublished(now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
   /** Kafka relay: MUST be called only after the broker acknowledged (acks=all) every row named. */
-  markPublished(ids: readonly number[]): void;
-  outboxState(id: number): { readonly status: OutboxStatus; readonly attempts: number } | undefined;
+  markPublished(ids: readonly number[]): Promise<void>;
+  outboxState(id: number): Promise<{ readonly status: OutboxStatus; readonly attempts: number } | undefined>;
   /** Rows not yet handed on (status pending): the measure of a saturated queue. */
-  outboxBacklog(): number;
+  outboxBacklog(): Promise<number>;
   /**
    * Makes every outcome and its egress-log row durable in ONE transaction (all or nothing).
-   * MUST return only after the commit is on disk: callers commit Kafka offsets or forget a
-   * lease only after it returns.
+   * MUST resolve only after the commit is on disk: callers commit Kafka offsets or forget a
+   * lease only after it resolves. If it rejects, nothing of the batch was written.
    */
-  settleOutbox(items: readonly EgressSettlement[]): void;
+  settleOutbox(items: readonly EgressSettlement[]): Promise<void>;
 }
 
 export interface EgressLogStore {
   /** Outcome and its egress-log row, in one transaction. */
-  recordDelivery(outboxId: number, entry: EgressLogEntry): void;
-  recordFailedAttempt(outboxId: number, entry: EgressLogEntry, nextAttemptAt: number): void;
-  recordDeadLetter(outboxId: number, entry: EgressLogEntry): void;
-  listEgressLog(filter?: { recordId?: string; oem?: string; limit?: number }): EgressLogRow[];
+  recordDelivery(outboxId: number, entry: EgressLogEntry): Promise<void>;
+  recordFailedAttempt(outboxId: number, entry: EgressLogEntry, nextAttemptAt: number): Promise<void>;
+  recordDeadLetter(outboxId: number, entry: EgressLogEntry): Promise<void>;
+  listEgressLog(filter?: { recordId?: string; oem?: string; limit?: number }): Promise<EgressLogRow[]>;
 }
 
 /** Key material kept locally (pseudonymization, signing). Created by the caller once. */
 export interface SecretStore {
-  getSecret(name: string): Buffer | undefined;
-  putSecretIfAbsent(name: string, value: Buffer): Buffer;
+  getSecret(name: string): Promise<Buffer | undefined>;
+  putSecretIfAbsent(name: string, value: Buffer): Promise<Buffer>;
 }
 
 /** One grant of consent by a vehicle's owner, for one OEM purpose; `revokedAt` null while in force. */
@@ -168,14 +172,14 @@ export interface ConsentRow {
 
 /** The consent registry (issue 3). History is kept: a revocation closes a grant, it never deletes it. */
 export interface ConsentStore {
-  /** Records a grant from `atMs`; a grant already in force is returned as it is. */
-  grantConsent(c: { vin: string; oem: string; purpose: string; atMs: number; source?: string }): ConsentRow;
-  /** Closes every grant in force for that vehicle, OEM and purpose at `atMs`; returns how many. */
-  revokeConsent(c: { vin: string; oem: string; purpose: string; atMs: number }): number;
+  /** Records a grant from `atMs`; a grant already in force is resolved as it is. */
+  grantConsent(c: { vin: string; oem: string; purpose: string; atMs: number; source?: string }): Promise<ConsentRow>;
+  /** Closes every grant in force for that vehicle, OEM and purpose at `atMs`; resolves to how many. */
+  revokeConsent(c: { vin: string; oem: string; purpose: string; atMs: number }): Promise<number>;
   /** True when a grant was in force at `atMs`. */
-  isConsentGranted(vin: string, oem: string, purpose: string, atMs: number): boolean;
+  isConsentGranted(vin: string, oem: string, purpose: string, atMs: number): Promise<boolean>;
   /** Every grant of a vehicle, newest first. */
-  listConsents(vin: string): ConsentRow[];
+  listConsents(vin: string): Promise<ConsentRow[]>;
 }
 
 /** One policy version becoming active for an OEM. */
@@ -191,9 +195,9 @@ export interface PolicyActivation {
 
 export interface PolicyHistoryStore {
   /** Records an activation unless `policyHash` is already the OEM's latest; true when recorded. */
-  recordPolicyActivation(a: { oem: string; policyHash: string; source: string; content: string; activatedAt: number }): boolean;
+  recordPolicyActivation(a: { oem: string; policyHash: string; source: string; content: string; activatedAt: number }): Promise<boolean>;
   /** Activations, newest first. */
-  listPolicyActivations(oem?: string): PolicyActivation[];
+  listPolicyActivations(oem?: string): Promise<PolicyActivation[]>;
 }
 
 /** One uploaded policy text of an OEM, by content hash (store/sqlite/policy-versions.ts). */
@@ -268,22 +272,22 @@ export interface StoredCheckpoint {
 
 /** The egress log's Merkle tree: leaves, stored subtree roots, checkpoints (store/sqlite/audit.ts). */
 export interface AuditStore {
-  auditTreeSize(): number;
-  auditRoot(): Buffer;
-  auditLeafHash(index: number): Buffer | undefined;
+  auditTreeSize(): Promise<number>;
+  auditRoot(): Promise<Buffer>;
+  auditLeafHash(index: number): Promise<Buffer | undefined>;
   /** Root of the perfect subtree of 2^level leaves starting at leaf index·2^level, if stored. */
-  auditNode(level: number, index: number): Buffer | undefined;
+  auditNode(level: number, index: number): Promise<Buffer | undefined>;
   /**
    * Appends a non-egress leaf (a re-identification, a consent change, a command, an objection, an
-   * erasure) in its own transaction; returns its index. The body MUST NOT hold personal data:
+   * erasure) in its own transaction; resolves to its index. The body MUST NOT hold personal data:
    * pseudonyms, ids and digests only, never a VIN (docs/audit.md).
    */
-  appendAuditEvent(kind: EventLeafKind, at: number, body: Readonly<Record<string, string | number | null | readonly string[]>>): number;
-  putCheckpoint(cp: StoredCheckpoint): void;
-  latestCheckpoint(): StoredCheckpoint | undefined;
-  getCheckpoint(size: number): StoredCheckpoint | undefined;
+  appendAuditEvent(kind: EventLeafKind, at: number, body: Readonly<Record<string, string | number | null | readonly string[]>>): Promise<number>;
+  putCheckpoint(cp: StoredCheckpoint): Promise<void>;
+  latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
+  getCheckpoint(size: number): Promise<StoredCheckpoint | undefined>;
   /** The smallest checkpoint whose size is at least `size`. */
-  checkpointCovering(size: number): StoredCheckpoint | undefined;
+  checkpointCovering(size: number): Promise<StoredCheckpoint | undefined>;
 }
 
 /** An egress-log row as the regulator sees it: with its leaf index and payload digest. */
@@ -324,14 +328,14 @@ export interface SummaryRow {
 
 /** Read side of the egress log for the regulator API (store/sqlite/audit-queries.ts). */
 export interface AuditQueryStore {
-  searchEgress(filter: EgressSearch, afterSeq: number, limit: number): EgressEntry[];
-  egressEntry(seq: number): EgressEntry | undefined;
+  searchEgress(filter: EgressSearch, afterSeq: number, limit: number): Promise<EgressEntry[]>;
+  egressEntry(seq: number): Promise<EgressEntry | undefined>;
   /** Re-identification: the pseudonyms a VIN's records crossed under. The caller logs it. */
-  pseudonymsOfVin(vin: string): string[];
+  pseudonymsOfVin(vin: string): Promise<string[]>;
   /** Leaves with index in (afterIndex, before), in order, at most `limit`. */
-  exportLeaves(afterIndex: number, before: number, limit: number): ExportedLeaf[];
+  exportLeaves(afterIndex: number, before: number, limit: number): Promise<ExportedLeaf[]>;
   /** Delivered records and bytes per day × OEM × destination country × field sent. */
-  egressSummary(filter: EgressSearch): SummaryRow[];
+  egressSummary(filter: EgressSearch): Promise<SummaryRow[]>;
 }
 
 export type ApiRole = 'regulator' | 'operator' | 'oem' | 'owner-app';
@@ -351,13 +355,13 @@ export interface ApiKeyRow {
 
 /** Bearer API keys, stored hashed (store/sqlite/api-keys.ts). */
 export interface ApiKeyStore {
-  /** Creates a key; the returned `key` is the only time the secret exists in clear. */
-  createApiKey(k: { role: ApiRole; label: string; now: number; scope?: string | null }): { id: string; key: string };
+  /** Creates a key; the resolved `key` is the only time the secret exists in clear. */
+  createApiKey(k: { role: ApiRole; label: string; now: number; scope?: string | null }): Promise<{ id: string; key: string }>;
   /** The key's row when `key` is a valid, unrevoked key; undefined otherwise. */
-  authenticateApiKey(key: string): ApiKeyRow | undefined;
-  listApiKeys(): ApiKeyRow[];
-  /** Returns false when no such unrevoked key exists. */
-  revokeApiKey(id: string, now: number): boolean;
+  authenticateApiKey(key: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(): Promise<ApiKeyRow[]>;
+  /** Resolves to false when no such unrevoked key exists. */
+  revokeApiKey(id: string, now: number): Promise<boolean>;
 }
 
 /** An owner's token and the vehicles it covers (store/sqlite/owner-bindings.ts). */
@@ -386,10 +390,10 @@ export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQue
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.
-   * MUST return only after the transaction is durable on disk; callers acknowledge to the car
-   * (PUBACK, HTTP 2xx) only after it returns. If it throws, nothing of the batch was written.
+   * MUST resolve only after the transaction is durable on disk; callers acknowledge to the car
+   * (PUBACK, HTTP 2xx) only after it resolves. If it rejects, nothing of the batch was written.
    */
-  commitIngest(items: readonly IngestItem[]): void;
-  counts(): { records: number; quarantine: number; outboxPending: number; outboxDead: number; egressLog: number };
-  close(): void;
+  commitIngest(items: readonly IngestItem[]): Promise<void>;
+  counts(): Promise<{ records: number; quarantine: number; outboxPending: number; outboxDead: number; egressLog: number }>;
+  close(): Promise<void>;
 }

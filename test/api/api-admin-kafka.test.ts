@@ -33,7 +33,7 @@ describe('operator admin API on a Kafka egress queue', () => {
         },
       },
     });
-    api = adminClient(() => gw.httpUrl, gw.app.store.createApiKey({ role: 'operator', label: 'ops', now: Date.now() }).key);
+    api = adminClient(() => gw.httpUrl, (await gw.app.store.createApiKey({ role: 'operator', label: 'ops', now: Date.now() })).key);
     await kafkaAdmin.connect();
   }, 120_000);
   afterAll(async () => {
@@ -61,13 +61,13 @@ describe('operator admin API on a Kafka egress queue', () => {
   it('a disabled OEM\'s messages wait in Kafka and are delivered once it is enabled', async () => {
     sink.status = 503;
     await car.publishAsync(telemetryTopic(VIN), JSON.stringify({ speed: 72 }), { qos: 1 });
-    await eventually(() => gw.app.store.listEgressLog({ oem: 'acme' }).some((e) => e.outcome === 'failed'), 30_000, 'a failed attempt');
+    await eventually(async () => (await gw.app.store.listEgressLog({ oem: 'acme' })).some((e) => e.outcome === 'failed'), 30_000, 'a failed attempt');
     await api.ok('POST', '/oems/acme/disable');
     await eventually(() => gw.app.egress.inFlight === 0, 10_000, 'no delivery in flight');
     sink.status = 200;
     expect(sink.hits.some((h) => h.body.signals['Vehicle.Speed'] === 72)).toBe(false);
     await api.ok('POST', '/oems/acme/enable');
     await eventually(() => sink.hits.find((h) => h.body.signals['Vehicle.Speed'] === 72), 30_000, 'the waiting delivery');
-    expect(gw.app.store.listEgressLog({ oem: 'acme' }).filter((e) => e.outcome === 'dead-lettered' || e.outcome === 'blocked')).toEqual([]);
+    expect((await gw.app.store.listEgressLog({ oem: 'acme' })).filter((e) => e.outcome === 'dead-lettered' || e.outcome === 'blocked')).toEqual([]);
   }, 60_000);
 });

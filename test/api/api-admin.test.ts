@@ -49,8 +49,8 @@ describe('operator admin API over HTTP', () => {
   beforeAll(async () => {
     gw = await startTestGateway({ cars: 1 });
     [sink, sink2] = await Promise.all([startTestSink(), startTestSink()]);
-    api = adminClient(() => gw.httpUrl, gw.app.store.createApiKey({ role: 'operator', label: 'ops', now: Date.now() }).key);
-    regulatorKey = gw.app.store.createApiKey({ role: 'regulator', label: 'reg', now: Date.now() }).key;
+    api = adminClient(() => gw.httpUrl, (await gw.app.store.createApiKey({ role: 'operator', label: 'ops', now: Date.now() })).key);
+    regulatorKey = (await gw.app.store.createApiKey({ role: 'regulator', label: 'reg', now: Date.now() })).key;
   });
   afterAll(async () => {
     await car?.endAsync(true).catch(() => undefined);
@@ -153,7 +153,7 @@ describe('operator admin API over HTTP', () => {
 
     await api.ok('PATCH', '/oems/acme', { allowPrivateNetworks: false });
     await car.publishAsync(telemetryTopic(VIN), JSON.stringify({ ...PAYLOAD, speed: 47 }), { qos: 1 });
-    const blocked = await eventually(() => gw.app.store.listEgressLog({ oem: 'acme' }).find((e) => e.outcome === 'blocked'), 5_000, 'a blocked delivery');
+    const blocked = await eventually(async () => (await gw.app.store.listEgressLog({ oem: 'acme' })).find((e) => e.outcome === 'blocked'), 5_000, 'a blocked delivery');
     expect(blocked.error).toMatch(/SHK_EGRESS_DEST_COUNTRY: .*allowPrivateNetworks is false/);
     expect(sink2.hits.some((h) => h.body.signals['Vehicle.Speed'] === 47)).toBe(false);
 
@@ -164,19 +164,19 @@ describe('operator admin API over HTTP', () => {
   it('a disabled OEM is sent nothing and nothing new is queued for it; what waited is delivered once it is enabled', async () => {
     sink.status = 503;
     await car.publishAsync(telemetryTopic(VIN), JSON.stringify({ ...PAYLOAD, speed: 49 }), { qos: 1 });
-    await eventually(() => gw.app.store.listEgressLog({ oem: 'acme' }).some((e) => e.outcome === 'failed'), 5_000, 'a failed attempt');
+    await eventually(async () => (await gw.app.store.listEgressLog({ oem: 'acme' })).some((e) => e.outcome === 'failed'), 5_000, 'a failed attempt');
     expect(await api.ok('POST', '/oems/acme/disable')).toMatchObject({ enabled: false, disabledAt: expect.any(String) });
     await eventually(() => gw.app.egress.inFlight === 0, 5_000, 'no delivery in flight');
     sink.status = 200;
 
     expect(await queuedFor(secret)).toBe(0);
     // The waiting row is neither blocked nor dropped: still pending.
-    expect(gw.app.store.counts().outboxPending).toBeGreaterThanOrEqual(1);
+    expect((await gw.app.store.counts()).outboxPending).toBeGreaterThanOrEqual(1);
     expect(sink.hits.some((h) => h.body.signals['Vehicle.Speed'] === 49)).toBe(false);
 
     expect(await api.ok('POST', '/oems/acme/enable')).toMatchObject({ enabled: true, disabledAt: null });
     await eventually(() => sink.hits.find((h) => h.body.signals['Vehicle.Speed'] === 49), 5_000, 'the waiting delivery');
-    expect(gw.app.store.listEgressLog({ oem: 'acme' }).filter((e) => e.outcome === 'dead-lettered')).toEqual([]);
+    expect((await gw.app.store.listEgressLog({ oem: 'acme' })).filter((e) => e.outcome === 'dead-lettered')).toEqual([]);
   });
 
   it('config OEMs are listed but read-only through the API', async () => {
@@ -266,8 +266,10 @@ describe('operator admin API over HTTP', () => {
     const fill = (p: string) => p.replace('{oem}', 'acme').replace('{hash}', hashes.v1).replace('{vin}', VIN).replace('{id}', '0'.repeat(16));
     const routes = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => [m.toUpperCase(), p.replace(/^\/admin\/v1/, '')] as const));
     expect(routes.map(([m, p]) => `${m} ${p}`).sort()).toEqual(ADMIN_ROUTES);
-    const others = ['owner-app', 'regulator'].map((role) => gw.app.store.createApiKey({ role: role as 'regulator', label: role, now: Date.now() }).key);
-    others.push(regulatorKey, gw.app.store.createApiKey({ role: 'oem', scope: 'acme', label: 'oem', now: Date.now() }).key);
+    const others = [regulatorKey];
+    for (const [role, scope] of [['owner-app', null], ['oem', 'acme'], ['regulator', null]] as const) {
+      others.push((await gw.app.store.createApiKey({ role, scope, label: role, now: Date.now() })).key);
+    }
     for (const [method, p] of routes) {
       const url = `${gw.httpUrl}/admin/v1${fill(p)}`;
       const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';

@@ -19,12 +19,12 @@ describe('shekara apikey', () => {
 
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
     try {
-      expect(store.authenticateApiKey(key)).toMatchObject({ id, role: 'regulator', revokedAt: null });
-      const raw = JSON.stringify(store.listApiKeys());
+      expect(await store.authenticateApiKey(key)).toMatchObject({ id, role: 'regulator', revokedAt: null });
+      const raw = JSON.stringify(await store.listApiKeys());
       // The secret is everything after `shk_<id>_` (base64url, so it may contain '_' itself).
       expect(raw).not.toContain(key.slice(`shk_${id}_`.length));
     } finally {
-      store.close();
+      await store.close();
     }
 
     const list = await shekara('apikey', 'list', '-c', config);

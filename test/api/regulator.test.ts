@@ -23,11 +23,11 @@ describe('regulator API over HTTP', () => {
     expect(res.status, await res.clone().text()).toBe(200);
     return res.json() as Promise<T>;
   };
-  const vinOf = (recordId: string) => gw.app.store.getRecord(recordId)!.record.vin;
+  const vinOf = async (recordId: string) => (await gw.app.store.getRecord(recordId))!.record.vin;
 
   beforeAll(async () => {
     gw = await startTestGateway({ cars: 3 });
-    for (const role of ['regulator', 'operator', 'oem'] as const) keys[role] = gw.app.store.createApiKey({ role, label: `test ${role}`, now: Date.now() }).key;
+    for (const role of ['regulator', 'operator', 'oem'] as const) keys[role] = (await gw.app.store.createApiKey({ role, label: `test ${role}`, now: Date.now() })).key;
     const plan = [3, 2, 0];
     for (const [i, n] of plan.entries()) {
       const car = gw.cars[i]!;
@@ -37,13 +37,13 @@ describe('regulator API over HTTP', () => {
       const sim = newCar(car.vin, i);
       for (let k = 0; k < n; k++) await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(nextTelemetry(sim, Date.now())), { qos: 1 });
     }
-    await eventually(() => gw.sink.deliveries.length >= 10 && gw.app.store.counts().egressLog >= 10, 10_000, '10 deliveries');
+    await eventually(async () => gw.sink.deliveries.length >= 10 && (await gw.app.store.counts()).egressLog >= 10, 10_000, '10 deliveries');
   });
   afterAll(async () => gw?.stop());
 
   it('has exactly one leaf per egress, and as many delivered leaves as the OEM sink received', async () => {
     const all = await json<{ entries: Entry[] }>('/entries?limit=1000');
-    expect(all.entries).toHaveLength(gw.app.store.counts().egressLog);
+    expect(all.entries).toHaveLength((await gw.app.store.counts()).egressLog);
     expect(new Set(all.entries.map((e) => e.leafIndex)).size).toBe(all.entries.length);
     expect(all.entries.filter((e) => e.outcome === 'delivered')).toHaveLength(gw.sink.deliveries.length);
   });
@@ -52,15 +52,15 @@ describe('regulator API over HTTP', () => {
     for (const car of gw.cars) {
       const { entries } = await json<{ entries: Entry[] }>(`/entries?vin=${car.vin}`);
       expect(entries).toHaveLength(sent[car.vin]! * 2); // two purposes in the demo policy
-      for (const e of entries) expect(vinOf(e.recordId)).toBe(car.vin);
+      for (const e of entries) expect(await vinOf(e.recordId)).toBe(car.vin);
       expect(JSON.stringify(entries)).not.toContain(car.vin);
     }
   });
 
   it('logs each re-identification as an access leaf naming the key and pseudonyms, never the VIN', async () => {
-    const before = gw.app.store.auditTreeSize();
+    const before = await gw.app.store.auditTreeSize();
     await json(`/entries?vin=${gw.cars[0]!.vin}`);
-    const [leaf] = gw.app.store.exportLeaves(before - 1, before + 1, 1);
+    const [leaf] = await gw.app.store.exportLeaves(before - 1, before + 1, 1);
     const keyId = keys.regulator.split('_')[1];
     expect(leaf!.entry).toMatchObject({ kind: 'access', action: 'vin-resolved', apiKey: keyId, role: 'regulator', index: before });
     const { entries } = await json<{ entries: Entry[] }>(`/entries?recordId=${(await json<{ entries: Entry[] }>(`/entries?vin=${gw.cars[0]!.vin}&limit=1`)).entries[0]!.recordId}`);
@@ -97,7 +97,7 @@ describe('regulator API over HTTP', () => {
     expect(nd.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l) as Entry);
     expect(lines).toHaveLength(4);
-    for (const e of lines) expect(vinOf(e.recordId)).toBe(vin);
+    for (const e of lines) expect(await vinOf(e.recordId)).toBe(vin);
     const csv = await get(`/entries/export?vin=${vin}&format=csv`);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const rows = (await csv.text()).trim().split('\r\n');
@@ -118,9 +118,9 @@ describe('regulator API over HTTP', () => {
 
   it('serves checkpoints and a consistency proof between them', async () => {
     const { verifierKey } = await json<{ verifierKey: string }>('/pubkey');
-    const first = gw.app.audit.checkpointNow();
+    const first = await gw.app.audit.checkpointNow();
     await json(`/entries?vin=${gw.cars[2]!.vin}`); // grows the log by one access leaf
-    const second = gw.app.audit.checkpointNow();
+    const second = await gw.app.audit.checkpointNow();
     const latest = await json<{ size: number; note: string }>('/checkpoints/latest');
     expect(latest.size).toBe(second.size);
     const old = await json<{ note: string }>(`/checkpoints/${first.size}`);
@@ -171,8 +171,8 @@ describe('regulator API over HTTP', () => {
     const routes = ['/entries', '/entries/export', '/entries/1', '/checkpoints/latest', '/checkpoints/0', '/consistency?from=1&to=1',
       '/log/export', '/pubkey', '/reports/summary', '/openapi.json', '/no-such-route'];
     it('every route refuses no key, a malformed key, a wrong key and a revoked key (401)', async () => {
-      const revoked = gw.app.store.createApiKey({ role: 'regulator', label: 'gone', now: Date.now() });
-      gw.app.store.revokeApiKey(revoked.id, Date.now());
+      const revoked = await gw.app.store.createApiKey({ role: 'regulator', label: 'gone', now: Date.now() });
+      await gw.app.store.revokeApiKey(revoked.id, Date.now());
       const wrong = `${keys.regulator.slice(0, -4)}AAAA`;
       for (const route of routes) {
         for (const key of [null, 'nonsense', wrong, revoked.key]) {
@@ -193,7 +193,7 @@ describe('regulator API over HTTP', () => {
       }
     });
     it('a regulator key cannot write anything', async () => {
-      const size = gw.app.store.auditTreeSize();
+      const size = await gw.app.store.auditTreeSize();
       for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
         for (const route of ['/entries', '/entries/1', '/checkpoints/latest', '/log/export']) {
           const r = await get(route, keys.regulator, method === 'DELETE' ? { method } : { method, headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -201,7 +201,7 @@ describe('regulator API over HTTP', () => {
           expect((await get(route, null, { method })).status).toBe(401);
         }
       }
-      expect(gw.app.store.auditTreeSize()).toBe(size);
+      expect(await gw.app.store.auditTreeSize()).toBe(size);
     });
   });
 });

@@ -25,12 +25,12 @@ describe('egress log › checkpoints', () => {
 
   it('two checkpoints taken an hour apart verify as consistent, in the library and with `shekara verify`', async () => {
     const audit = await createAuditLog(cfg, { store: t.store, log, now: () => clock });
-    for (let i = 0; i < 11; i++) egressOnce(t.store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: clock + i });
-    const first = audit.checkpointNow();
+    for (let i = 0; i < 11; i++) await egressOnce(t.store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: clock + i });
+    const first = await audit.checkpointNow();
     clock += HOUR;
-    for (let i = 0; i < 6; i++) egressOnce(t.store, { vin: `LTEST0000000001${i}0`, at: clock + i });
-    const second = audit.checkpointNow();
-    audit.close();
+    for (let i = 0; i < 6; i++) await egressOnce(t.store, { vin: `LTEST0000000001${i}0`, at: clock + i });
+    const second = await audit.checkpointNow();
+    await audit.close();
 
     expect([first.size, second.size]).toEqual([11, 17]);
     expect(second.signedAt - first.signedAt).toBe(HOUR);
@@ -55,37 +55,37 @@ describe('egress log › checkpoints', () => {
 
   it('signs only when the log grew, and keeps one key across restarts', async () => {
     const a = await createAuditLog(cfg, { store: t.store, log, now: () => clock });
-    const empty = a.checkpointNow();
+    const empty = await a.checkpointNow();
     expect(empty.size).toBe(0);
-    expect(a.checkpointNow()).toEqual(empty);
-    a.close();
-    t.reopen();
+    expect(await a.checkpointNow()).toEqual(empty);
+    await a.close();
+    await t.reopen();
     const b = await createAuditLog(cfg, { store: t.store, log, now: () => clock });
     expect(b.verifierKey).toBe(a.verifierKey);
-    b.close();
+    await b.close();
     await expect(createAuditLog({ ...cfg, origin: 'other.test/log' }, { store: t.store, log })).rejects.toThrow(/audit.origin is "other.test\/log" but this store's egress log is "shekara.test\/egress-log"/);
   });
 
   it('refuses to sign a tree that is not consistent with the last checkpoint', async () => {
     const audit = await createAuditLog(cfg, { store: t.store, log, now: () => clock });
-    for (let i = 0; i < 6; i++) egressOnce(t.store, { vin: `LTEST00000000000${i}`, at: clock + i });
-    audit.checkpointNow();
-    egressOnce(t.store, { vin: 'LTEST000000000009', at: clock + 9 });
+    for (let i = 0; i < 6; i++) await egressOnce(t.store, { vin: `LTEST00000000000${i}`, at: clock + i });
+    await audit.checkpointNow();
+    await egressOnce(t.store, { vin: 'LTEST000000000009', at: clock + 9 });
     // Someone rewrites history under the store: the subtree of leaves 0–3.
     const raw = new Database(t.file);
     raw.exec(`DROP TRIGGER audit_nodes_no_update; UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0`);
     raw.close();
-    expect(() => audit.checkpointNow()).toThrow(expect.objectContaining({ code: 'SHK_AUDIT_PROOF' }));
-    expect(t.store.latestCheckpoint()!.size).toBe(6);
-    audit.close();
+    await expect(audit.checkpointNow()).rejects.toThrow(expect.objectContaining({ code: 'SHK_AUDIT_PROOF' }));
+    expect((await t.store.latestCheckpoint())!.size).toBe(6);
+    await audit.close();
   });
 
   it('`shekara audit pubkey` prints the verifier key the checkpoints verify under', async () => {
     const config = configFor(t.dir);
     const audit = await createAuditLog(cfg, { store: t.store, log });
-    const cp = audit.checkpointNow();
-    audit.close();
-    t.store.close();
+    const cp = await audit.checkpointNow();
+    await audit.close();
+    await t.store.close();
     const r = await shekara('audit', 'pubkey', '-c', config);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(audit.verifierKey);

@@ -1,7 +1,7 @@
 /** The egress log's Merkle tree in the store: one leaf per outcome, in the same transaction, proofs from stored nodes. */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { consistencyProof, inclusionProof, rootFromLeafHashes, verifyConsistency, verifyInclusion, rootAt } from '../../src/audit/merkle.js';
+import { consistencyProof, consistencyProofAsync, inclusionProof, inclusionProofAsync, rootFromLeafHashes, verifyConsistency, verifyInclusion, rootAtAsync } from '../../src/audit/merkle.js';
 import { entryLeafHash } from '../../src/audit/leaf.js';
 import { proofSource } from '../../src/audit/index.js';
 import { egressOnce, tempStore, type TempStore } from './helpers.js';
@@ -14,59 +14,59 @@ describe('egress log › Merkle tree in the store', () => {
   beforeEach(() => { t = tempStore(); });
   afterEach(() => t.remove());
 
-  const leafHashes = () => t.store.exportLeaves(-1, Number.MAX_SAFE_INTEGER, 1e9).map((l) => entryLeafHash(l.entry));
+  const leafHashes = async () => (await t.store.exportLeaves(-1, Number.MAX_SAFE_INTEGER, 1e9)).map((l) => entryLeafHash(l.entry));
 
-  it('appends exactly one leaf per delivered, failed, dead-lettered and blocked outcome', () => {
+  it('appends exactly one leaf per delivered, failed, dead-lettered and blocked outcome', async () => {
     const outcomes = ['delivered', 'failed', 'dead', 'blocked'] as const;
-    outcomes.forEach((outcome, i) => egressOnce(t.store, { vin: `LTEST00000000000${i}`, at: T0 + i, outcome }));
-    expect(t.store.counts().egressLog).toBe(4);
-    expect(t.store.auditTreeSize()).toBe(4);
-    const leaves = t.store.exportLeaves(-1, 4, 100);
+    for (const [i, outcome] of outcomes.entries()) await egressOnce(t.store, { vin: `LTEST00000000000${i}`, at: T0 + i, outcome });
+    expect((await t.store.counts()).egressLog).toBe(4);
+    expect(await t.store.auditTreeSize()).toBe(4);
+    const leaves = await t.store.exportLeaves(-1, 4, 100);
     expect(leaves.map((l) => l.entry.outcome)).toEqual(['delivered', 'failed', 'dead-lettered', 'blocked']);
     expect(leaves.map((l) => [l.index, l.entry.seq])).toEqual([[0, 1], [1, 2], [2, 3], [3, 4]]);
     for (const l of leaves) expect(l.leafHash).toBe(entryLeafHash(l.entry).toString('hex'));
   });
 
-  it('keeps the root equal to the RFC 9162 root of the leaves, across a reopen', () => {
-    for (let i = 0; i < 21; i++) egressOnce(t.store, { vin: VIN, at: T0 + i });
-    expect(t.store.auditRoot().equals(rootFromLeafHashes(leafHashes()))).toBe(true);
-    const before = t.store.auditRoot();
-    t.reopen();
-    expect(t.store.auditTreeSize()).toBe(21);
-    expect(t.store.auditRoot().equals(before)).toBe(true);
-    egressOnce(t.store, { vin: VIN, at: T0 + 99 });
-    expect(t.store.auditRoot().equals(rootFromLeafHashes(leafHashes()))).toBe(true);
+  it('keeps the root equal to the RFC 9162 root of the leaves, across a reopen', async () => {
+    for (let i = 0; i < 21; i++) await egressOnce(t.store, { vin: VIN, at: T0 + i });
+    expect((await t.store.auditRoot()).equals(rootFromLeafHashes(await leafHashes()))).toBe(true);
+    const before = await t.store.auditRoot();
+    await t.reopen();
+    expect(await t.store.auditTreeSize()).toBe(21);
+    expect((await t.store.auditRoot()).equals(before)).toBe(true);
+    await egressOnce(t.store, { vin: VIN, at: T0 + 99 });
+    expect((await t.store.auditRoot()).equals(rootFromLeafHashes(await leafHashes()))).toBe(true);
   });
 
-  it('never holds the VIN, only the pseudonym and the payload digest', () => {
-    egressOnce(t.store, { vin: VIN, at: T0 });
-    const [leaf] = t.store.exportLeaves(-1, 1, 1);
+  it('never holds the VIN, only the pseudonym and the payload digest', async () => {
+    await egressOnce(t.store, { vin: VIN, at: T0 });
+    const [leaf] = await t.store.exportLeaves(-1, 1, 1);
     expect(JSON.stringify(leaf)).not.toContain(VIN);
     expect(leaf!.entry).toMatchObject({ v: 1, kind: 'egress', pseudonym: 'p-000001', payloadSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
-  it('rolls the leaf back with the outcome when the transaction fails, and appends correctly afterwards', () => {
-    egressOnce(t.store, { vin: VIN, at: T0 });
-    const id = egressOnce(t.store, { vin: VIN, at: T0 + 1, outcome: 'failed' });
-    const row = t.store.leaseDueOutbox(T0 + 10_000, 10, 1_000).find((r) => r.recordId === id)!;
+  it('rolls the leaf back with the outcome when the transaction fails, and appends correctly afterwards', async () => {
+    await egressOnce(t.store, { vin: VIN, at: T0 });
+    const id = await egressOnce(t.store, { vin: VIN, at: T0 + 1, outcome: 'failed' });
+    const row = (await t.store.leaseDueOutbox(T0 + 10_000, 10, 1_000)).find((r) => r.recordId === id)!;
     const good = { at: T0 + 2, oem: 'demo-oem', destination: 'd', destinationIp: null, destinationCountry: null, recordId: id, pseudonym: 'p', purpose: row.purpose,
       policyHash: row.policyHash, fieldsSent: [], fieldsDropped: [], outcome: 'delivered' as const, attempt: 2, httpStatus: 200, error: null };
     // The second settlement violates NOT NULL: the whole batch, the first leaf included, is rolled back.
-    expect(() => t.store.settleOutbox([
+    await expect(t.store.settleOutbox([
       { kind: 'delivered', outboxId: row.id, entry: good },
       { kind: 'delivered', outboxId: row.id, entry: { ...good, oem: null as unknown as string } },
-    ])).toThrow(/NOT NULL/);
-    expect(t.store.auditTreeSize()).toBe(2);
-    expect(t.store.counts().egressLog).toBe(2);
-    t.store.settleOutbox([{ kind: 'delivered', outboxId: row.id, entry: good }]);
-    expect(t.store.auditTreeSize()).toBe(3);
-    expect(t.store.auditRoot().equals(rootFromLeafHashes(leafHashes()))).toBe(true);
+    ])).rejects.toThrow(/NOT NULL/);
+    expect(await t.store.auditTreeSize()).toBe(2);
+    expect((await t.store.counts()).egressLog).toBe(2);
+    await t.store.settleOutbox([{ kind: 'delivered', outboxId: row.id, entry: good }]);
+    expect(await t.store.auditTreeSize()).toBe(3);
+    expect((await t.store.auditRoot()).equals(rootFromLeafHashes(await leafHashes()))).toBe(true);
   });
 
-  it('refuses a row update or delete in the log and its tree (append-only)', () => {
-    egressOnce(t.store, { vin: VIN, at: T0 });
-    egressOnce(t.store, { vin: VIN, at: T0 + 1 });
-    expect(() => t.store.putCheckpoint({ size: 2, root: t.store.auditRoot(), signedAt: T0, note: 'n' })).not.toThrow();
+  it('refuses a row update or delete in the log and its tree (append-only)', async () => {
+    await egressOnce(t.store, { vin: VIN, at: T0 });
+    await egressOnce(t.store, { vin: VIN, at: T0 + 1 });
+    await expect(t.store.putCheckpoint({ size: 2, root: await t.store.auditRoot(), signedAt: T0, note: 'n' })).resolves.toBeUndefined();
     const raw = new Database(t.file);
     try {
       expect(() => raw.prepare(`UPDATE egress_log SET oem = 'x'`).run()).toThrow(/append-only/);
@@ -78,20 +78,20 @@ describe('egress log › Merkle tree in the store', () => {
     }
   });
 
-  it('serves inclusion and consistency proofs from stored subtree roots that equal the proofs from leaf hashes', () => {
-    for (let i = 0; i < 37; i++) egressOnce(t.store, { vin: VIN, at: T0 + i });
-    const hashes = leafHashes();
-    const source = proofSource(t.store);
+  it('serves inclusion and consistency proofs from stored subtree roots that equal the proofs from leaf hashes', async () => {
+    for (let i = 0; i < 37; i++) await egressOnce(t.store, { vin: VIN, at: T0 + i });
+    const hashes = await leafHashes();
+    const source = await proofSource(t.store);
     for (const size of [1, 2, 3, 7, 8, 16, 31, 32, 33, 37]) {
       const root = rootFromLeafHashes(hashes.slice(0, size));
-      expect(rootAt(size, source).equals(root)).toBe(true);
+      expect((await rootAtAsync(size, source)).equals(root)).toBe(true);
       for (let i = 0; i < size; i++) {
-        const proof = inclusionProof(i, size, source);
+        const proof = await inclusionProofAsync(i, size, source);
         expect(proof).toEqual(inclusionProof(i, size, hashes));
         expect(verifyInclusion(i, size, hashes[i]!, proof, root)).toBe(true);
       }
       for (let m = 1; m <= size; m++) {
-        const proof = consistencyProof(m, size, source);
+        const proof = await consistencyProofAsync(m, size, source);
         expect(proof).toEqual(consistencyProof(m, size, hashes));
         expect(verifyConsistency(m, size, proof, rootFromLeafHashes(hashes.slice(0, m)), root)).toBe(true);
       }

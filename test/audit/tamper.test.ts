@@ -39,10 +39,10 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'shekara-tamper-'));
     const store = openSqliteStore(f('shekara.db'));
     const audit = await createAuditLog({ origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000 }, { store, log: createLogger('silent') });
-    for (let i = 0; i < N; i++) egressOnce(store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: T0 + i * 1000 });
-    audit.checkpointNow();
-    audit.close();
-    store.close();
+    for (let i = 0; i < N; i++) await egressOnce(store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: T0 + i * 1000 });
+    await audit.checkpointNow();
+    await audit.close();
+    await store.close();
     const config = configFor(dir);
     const key = await shekara('audit', 'pubkey', '-c', config);
     writeFileSync(f('key.txt'), key.stdout);

@@ -21,7 +21,7 @@ describe('a car\'s telemetry crossing the border', () => {
     const delivered = await eventually(() => gw.sink.deliveries.length >= 2 && gw.sink.deliveries, 5_000, 'two deliveries');
     recordId = (delivered[0]!.body as { recordId: string }).recordId;
     // The outcome is committed after the OEM answered, so the log row follows the receipt.
-    await eventually(() => gw.app.store.listEgressLog({ recordId }).length >= 2, 5_000, 'two egress-log rows');
+    await eventually(async () => (await gw.app.store.listEgressLog({ recordId })).length >= 2, 5_000, 'two egress-log rows');
   });
   afterAll(async () => gw?.stop());
 
@@ -58,8 +58,8 @@ describe('a car\'s telemetry crossing the border', () => {
     expect(b.vehicle).toBe(gw.app.policy.pseudonymFor('demo-oem', gw.cars[0]!.vin, Date.now()));
   });
 
-  it('keeps the full record, account data included, in the local store', () => {
-    const stored = gw.app.store.getRecord(recordId)!;
+  it('keeps the full record, account data included, in the local store', async () => {
+    const stored = (await gw.app.store.getRecord(recordId))!;
     expect(stored.record.vin).toBe(gw.cars[0]!.vin);
     expect(stored.record.account['Account.Owner.Email']).toMatch(/@example\.kz$/);
     expect(stored.record.signals['Vehicle.CurrentLocation.Latitude']).toBe((payload.position as { lat: number }).lat);
@@ -67,8 +67,8 @@ describe('a car\'s telemetry crossing the border', () => {
     expect(JSON.parse(stored.raw.toString('utf8'))).toEqual(payload);
   });
 
-  it('writes an egress-log row per delivery naming OEM, destination, fields sent and policy hash', () => {
-    const rows = gw.app.store.listEgressLog({ recordId });
+  it('writes an egress-log row per delivery naming OEM, destination, fields sent and policy hash', async () => {
+    const rows = await gw.app.store.listEgressLog({ recordId });
     expect(rows).toHaveLength(2);
     const policyHash = gw.app.policy.policyOf('demo-oem')!.hash;
     for (const row of rows) {

@@ -32,8 +32,8 @@ describe('graceful shutdown', () => {
       'shutdownTimeoutMs: 10000',
     ].join('\n'));
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
-    const cars = registerSimCars(store, 8, 'demo-oem', 'LSTPX');
-    store.close();
+    const cars = await registerSimCars(store, 8, 'demo-oem', 'LSTPX');
+    await store.close();
 
     const gateway = spawn('node', ['bin/shekara.js', 'start', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => gateway.once('exit', (code) => r(code)));

@@ -35,7 +35,7 @@ describe('egress backpressure › when the queue is saturated', () => {
     expect(((await res.json()) as { code: string }).code).toBe('SHK_INGEST_BACKPRESSURE');
     await new Promise((r) => setTimeout(r, 700));
     expect(acked).toBe(false); // the car's in-flight window holds it; the car slows down
-    expect(gw.app.store.counts().records).toBe(6);
+    expect((await gw.app.store.counts()).records).toBe(6);
 
     gw.sink.setStatus(200); // the OEM is back: the backlog drains and ingest resumes by itself
     await withheld;

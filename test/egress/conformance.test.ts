@@ -19,40 +19,40 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     await egress?.close();
     egress = undefined;
     await sink?.close();
-    ts?.dispose();
+    await ts?.dispose();
   });
 
   const start = async (egressOverrides: Record<string, unknown> = {}, oemOverrides: Record<string, unknown> = {}, extra: Partial<Parameters<typeof createEgress>[1]> = {}) => {
     ts = tempStore();
     sink = await startTestSink();
     const config = egressTestConfig(kind, sink.url, egressOverrides, oemOverrides);
-    egress = await createEgress(config.egress, { store: ts.store, oems: config.oems, isStillAllowed: () => true, log: createLogger('silent'), ...extra });
+    egress = await createEgress(config.egress, { store: ts.store, oems: config.oems, isStillAllowed: async () => true, log: createLogger('silent'), ...extra });
     return config;
   };
 
   it('delivers every row once, signed, with the record id as the idempotency key, and logs the address it used', async () => {
     await start();
-    const rows = commitRecords(ts.store, 4, 5);
+    const rows = await commitRecords(ts.store, 4, 5);
     egress!.wake();
     await eventually(() => sink.hits.length >= rows.length, 20_000, 'all deliveries');
-    const key = Buffer.from(exportSigningKey(ts.store, 'demo-oem')!, 'base64url');
+    const key = Buffer.from((await exportSigningKey(ts.store, 'demo-oem'))!, 'base64url');
     expect(sink.hits.map((h) => h.body.recordId).sort()).toEqual(rows.map((r) => r.recordId).sort());
     for (const h of sink.hits) {
       expect(h.headers['idempotency-key']).toBe(`${h.body.recordId}/speed`);
       expect(verifySignature(key, h.raw, h.headers['shekara-signature'] as string, Date.now())).toBe(true);
       expect(verifySignature(key, h.raw.replace('"Vehicle.Speed"', '"Vehicle.Speeds"'), h.headers['shekara-signature'] as string, Date.now())).toBe(false);
     }
-    const log = await eventually(() => { const l = ts.store.listEgressLog(); return l.length >= rows.length && l; }, 5_000, 'log rows');
+    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.length >= rows.length && l; }, 5_000, 'log rows');
     expect(log.every((r) => r.outcome === 'delivered' && r.destinationIp === '127.0.0.1' && r.destinationCountry === 'private')).toBe(true);
-    expect(ts.store.counts().outboxPending).toBe(0);
+    expect((await ts.store.counts()).outboxPending).toBe(0);
   });
 
   it('when the OEM is down and comes back, drains the backlog with nothing lost and each vehicle in order', async () => {
     await start();
     sink.status = 503;
-    const rows = commitRecords(ts.store, 5, 8);
+    const rows = await commitRecords(ts.store, 5, 8);
     egress!.wake();
-    await eventually(() => ts.store.listEgressLog().filter((r) => r.outcome === 'failed').length >= 3, 10_000, 'failed attempts');
+    await eventually(async () => (await ts.store.listEgressLog()).filter((r) => r.outcome === 'failed').length >= 3, 10_000, 'failed attempts');
     await new Promise((r) => setTimeout(r, 500));
     sink.status = 200;
     await eventually(() => new Set(sink.hits.map((h) => h.body.recordId)).size >= rows.length, 30_000, 'backlog drained');
@@ -60,16 +60,16 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     for (const h of sink.hits) byVehicle.set(h.body.vehicle, [...(byVehicle.get(h.body.vehicle) ?? []), h.body.signals['Vehicle.Speed'] as number]);
     expect(byVehicle.size).toBe(5);
     for (const seqs of byVehicle.values()) expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(ts.store.listEgressLog({ limit: 10_000 }).some((r) => r.outcome === 'dead-lettered')).toBe(false);
+    expect((await ts.store.listEgressLog({ limit: 10_000 })).some((r) => r.outcome === 'dead-lettered')).toBe(false);
   });
 
   it('re-checks consent just before sending: a revocation after enqueue blocks the delivery and logs it', async () => {
     const revoked = new Set<string>();
-    await start({}, {}, { isStillAllowed: (row: OutboxRow) => !revoked.has(row.pseudonym) });
-    const rows = commitRecords(ts.store, 2, 3);
+    await start({}, {}, { isStillAllowed: async (row: OutboxRow) => !revoked.has(row.pseudonym) });
+    const rows = await commitRecords(ts.store, 2, 3);
     revoked.add(rows[0]!.vehicle); // after enqueue, before delivery
     egress!.wake();
-    const log = await eventually(() => { const l = ts.store.listEgressLog(); return l.length >= rows.length && l; }, 20_000, 'every row settled');
+    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.length >= rows.length && l; }, 20_000, 'every row settled');
     const blocked = log.filter((r) => r.outcome === 'blocked');
     expect(blocked).toHaveLength(3);
     expect(blocked.every((r) => r.pseudonym === rows[0]!.vehicle && r.error === 'consent revoked' && r.httpStatus === null)).toBe(true);
@@ -83,9 +83,9 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
       resolve: async () => [{ address: '8.8.8.8', family: 4 }],
       transport: async () => { transportCalls += 1; return { ok: true, status: 200 }; },
     });
-    const rows = commitRecords(ts.store, 1, 2);
+    const rows = await commitRecords(ts.store, 1, 2);
     egress!.wake();
-    const log = await eventually(() => { const l = ts.store.listEgressLog(); return l.length >= rows.length && l; }, 20_000, 'blocked rows logged');
+    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.length >= rows.length && l; }, 20_000, 'blocked rows logged');
     for (const r of log) {
       expect(r).toMatchObject({ outcome: 'blocked', destination: 'oem.example.test', destinationIp: '8.8.8.8', destinationCountry: 'US', httpStatus: null });
       expect(r.error).toMatch(/^SHK_EGRESS_DEST_COUNTRY: .*8\.8\.8\.8 is in US, not in allowedCountries \[DE\]/);
@@ -97,11 +97,11 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
   it('dead-letters after maxAttempts, logs every attempt, and never drops the row silently', async () => {
     const config = await start({ maxAttempts: 3, breaker: { failureThreshold: 100, openMs: 100 } });
     sink.status = 500;
-    commitRecords(ts.store, 1, 1);
+    await commitRecords(ts.store, 1, 1);
     egress!.wake();
-    const log = await eventually(() => { const l = ts.store.listEgressLog(); return l.some((r) => r.outcome === 'dead-lettered') && l; }, 20_000, 'a dead letter');
+    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.some((r) => r.outcome === 'dead-lettered') && l; }, 20_000, 'a dead letter');
     expect(log.map((r) => [r.outcome, r.attempt])).toEqual([['failed', 1], ['failed', 2], ['dead-lettered', 3]]);
-    expect(ts.store.counts().outboxDead).toBe(1);
+    expect((await ts.store.counts()).outboxDead).toBe(1);
     if (kind === 'kafka') {
       const admin = new Kafka({ brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
       await admin.connect();

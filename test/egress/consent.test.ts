@@ -29,17 +29,17 @@ describe('egress › when the owner revokes consent between enqueue and delivery
 
   it('blocks the queued delivery, logs it as blocked, and sends nothing', async () => {
     const car = gw.cars[0]!;
-    gw.app.store.grantConsent({ vin: car.vin, oem: 'demo-oem', purpose: 'speed', atMs: Date.now() - 1_000 });
+    await gw.app.store.grantConsent({ vin: car.vin, oem: 'demo-oem', purpose: 'speed', atMs: Date.now() - 1_000 });
     gw.sink.setStatus(503); // the OEM is down: the record waits in the queue
     const client = await gw.connect(car);
     await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 42 }), { qos: 1 });
-    const failed = await eventually(() => gw.app.store.listEgressLog().find((r) => r.outcome === 'failed'), 5_000, 'a failed attempt while consent holds');
-    gw.app.store.revokeConsent({ vin: car.vin, oem: 'demo-oem', purpose: 'speed', atMs: Date.now() });
+    const failed = await eventually(async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'failed'), 5_000, 'a failed attempt while consent holds');
+    await gw.app.store.revokeConsent({ vin: car.vin, oem: 'demo-oem', purpose: 'speed', atMs: Date.now() });
     gw.sink.setStatus(200);
-    const blocked = await eventually(() => gw.app.store.listEgressLog().find((r) => r.outcome === 'blocked'), 5_000, 'the block');
+    const blocked = await eventually(async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'blocked'), 5_000, 'the block');
     expect(blocked).toMatchObject({ recordId: failed.recordId, error: 'consent revoked', httpStatus: null, destinationIp: null });
     await new Promise((r) => setTimeout(r, 200));
     expect(gw.sink.deliveries).toEqual([]);
-    expect(gw.app.store.listEgressLog().map((r) => r.outcome)).not.toContain('delivered');
+    expect((await gw.app.store.listEgressLog()).map((r) => r.outcome)).not.toContain('delivered');
   });
 });

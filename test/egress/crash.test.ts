@@ -29,8 +29,8 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
   it('loses nothing it acknowledged, and every duplicate carries the same record id', async () => {
     const config = writeGatewayConfig(dir, sink.url);
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
-    const cars = registerSimCars(store, 10, 'demo-oem', 'LCRSH');
-    store.close();
+    const cars = await registerSimCars(store, 10, 'demo-oem', 'LCRSH');
+    await store.close();
 
     gw = await spawnGateway(config);
     const load = new Load();

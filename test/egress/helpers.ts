@@ -34,17 +34,23 @@ export function egressTestConfig(kind: QueueKind, endpoint: string, egress: Reco
   }), 'egress-test.yaml', tmpdir(), { env: {} });
 }
 
-export interface TempStore { readonly store: Store; readonly dir: string; dispose(): void }
+export interface TempStore { readonly store: Store; readonly dir: string; dispose(): Promise<void> }
 
 export function tempStore(): TempStore {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-egress-'));
   const store = openSqliteStore(path.join(dir, 'shekara.db'));
-  return { store, dir, dispose: () => { try { store.close(); } catch { /* closed */ } rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    store, dir,
+    async dispose() {
+      await store.close().catch(() => undefined); // already closed
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 let vinSeq = 0;
 /** Commits one record per (vehicle, seq) with one projection for demo-oem; returns the record ids in commit order. */
-export function commitRecords(store: Store, vehicles: number, perVehicle: number, opts: { vinPrefix?: string } = {}): { recordId: string; vehicle: string; seq: number }[] {
+export async function commitRecords(store: Store, vehicles: number, perVehicle: number, opts: { vinPrefix?: string } = {}): Promise<{ recordId: string; vehicle: string; seq: number }[]> {
   const out: { recordId: string; vehicle: string; seq: number }[] = [];
   const items = [];
   const base = (vinSeq += 1000);
@@ -66,14 +72,15 @@ export function commitRecords(store: Store, vehicles: number, perVehicle: number
       out.push({ recordId: id, vehicle, seq: s });
     }
   }
-  store.commitIngest(items);
+  await store.commitIngest(items);
   return out;
 }
 
-export async function eventually<T>(check: () => T | undefined | false, ms = 10_000, what = 'condition'): Promise<T> {
+/** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));

@@ -34,8 +34,8 @@ describe('egress through Kafka › when the Kafka broker is stopped and restarte
   it('keeps acknowledging cars, then delivers every acknowledged record once the broker is back', async () => {
     const config = writeGatewayConfig(dir, sink.url);
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
-    const cars = registerSimCars(store, 5, 'demo-oem', 'LKRST');
-    store.close();
+    const cars = await registerSimCars(store, 5, 'demo-oem', 'LKRST');
+    await store.close();
     gw = await spawnGateway(config);
     const load = new Load();
     await load.start(gw.mqttPort, cars, 25); // 5 cars × 40 msg/s = 200 msg/s

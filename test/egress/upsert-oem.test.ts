@@ -22,24 +22,24 @@ describe('egress › upsertOem', () => {
     ts = tempStore();
     sink = await startTestSink();
     const config = egressTestConfig('local', sink.url);
-    egress = await createEgress(config.egress, { store: ts.store, oems: [], isStillAllowed: () => true, log: createLogger('silent'), ...extra });
+    egress = await createEgress(config.egress, { store: ts.store, oems: [], isStillAllowed: async () => true, log: createLogger('silent'), ...extra });
     return { id: 'demo-oem', endpoint: sink.url, allowedCountries: [], allowPrivateNetworks: true } satisfies OemDestination;
   };
-  const outcomes = () => ts.store.listEgressLog().map((e) => e.outcome);
+  const outcomes = async () => (await ts.store.listEgressLog()).map((e) => e.outcome);
 
   it('delivers to an OEM added at run time, and judges a withdrawn allowance at the very next delivery', async () => {
     const oem = await start();
     await egress!.upsertOem(oem);
     commitRecords(ts.store, 1, 1);
     egress!.wake();
-    await eventually(() => sink.hits.length === 1 && outcomes().length === 1, 5_000, 'the delivery');
+    await eventually(async () => sink.hits.length === 1 && (await outcomes()).length === 1, 5_000, 'the delivery');
 
     // Within the 5 s a destination verdict is reused: the change must not be judged by the old one.
     await egress!.upsertOem({ ...oem, allowPrivateNetworks: false });
     commitRecords(ts.store, 1, 1);
     egress!.wake();
-    await eventually(() => outcomes().length === 2, 5_000, 'the second outcome');
-    expect(outcomes()).toEqual(['delivered', 'blocked']);
+    await eventually(async () => (await outcomes()).length === 2, 5_000, 'the second outcome');
+    expect(await outcomes()).toEqual(['delivered', 'blocked']);
     expect(sink.hits).toHaveLength(1);
   });
 
@@ -51,12 +51,12 @@ describe('egress › upsertOem', () => {
     commitRecords(ts.store, 2, 1);
     egress!.wake();
     // The worker looked at them and put them off: their next attempt moved past the recheck interval.
-    await eventually(() => (ts.store.nextDueAt() ?? 0) >= committedAt + DISABLED_RECHECK_MS / 2, 5_000, 'the rows to be put off');
+    await eventually(async () => ((await ts.store.nextDueAt()) ?? 0) >= committedAt + DISABLED_RECHECK_MS / 2, 5_000, 'the rows to be put off');
     expect(attempts).toBe(0);
-    expect(ts.store.counts()).toMatchObject({ outboxPending: 2, outboxDead: 0, egressLog: 0 });
+    expect(await ts.store.counts()).toMatchObject({ outboxPending: 2, outboxDead: 0, egressLog: 0 });
 
     await egress!.upsertOem({ ...oem, enabled: true });
-    await eventually(() => outcomes().length === 2, 5_000, 'both deliveries');
-    expect([attempts, ...outcomes()]).toEqual([2, 'delivered', 'delivered']);
+    await eventually(async () => (await outcomes()).length === 2, 5_000, 'both deliveries');
+    expect([attempts, ...(await outcomes())]).toEqual([2, 'delivered', 'delivered']);
   });
 });

@@ -56,7 +56,7 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
   };
   const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
   const app = await buildApp(config, { log: createLogger('silent') });
-  const cars = registerSimCars(app.store, opts.cars ?? 2, 'demo-oem', 'LTEST');
+  const cars = await registerSimCars(app.store, opts.cars ?? 2, 'demo-oem', 'LTEST');
   const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
   const clients: MqttClient[] = [];
   return {
@@ -79,11 +79,11 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
   };
 }
 
-/** Polls until `check` returns a value other than undefined/false, or fails after `ms`. */
-export async function eventually<T>(check: () => T | undefined | false, ms = 5_000, what = 'condition'): Promise<T> {
+/** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 5_000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -5,12 +5,12 @@ import type { IngestItem } from '../../src/store/index.js';
 const item = (id: string): IngestItem => ({ kind: 'quarantine', item: { id, vin: 'V', channel: 'mqtt', receivedAt: 0, reason: 'r', raw: Buffer.alloc(0) } });
 const idOf = (i: IngestItem) => (i.kind === 'quarantine' ? i.item.id : i.record.id);
 
-/** A store that records each transaction and refuses any transaction holding the poison id. */
+/** A store that records each transaction and refuses (rejects) any transaction holding the poison id. */
 function fakeStore(poison?: string) {
   const commits: string[][] = [];
   return {
     commits,
-    commitIngest(items: readonly IngestItem[]) {
+    async commitIngest(items: readonly IngestItem[]) {
       if (items.some((i) => idOf(i) === poison)) throw new Error('constraint failed');
       commits.push(items.map(idOf));
     },
@@ -32,7 +32,7 @@ describe('group commit', () => {
     expect(store.commits).toEqual([['a', 'b'], ['c']]);
   });
 
-  it('resolves a submission only after its transaction returned', async () => {
+  it('resolves a submission only after its transaction resolved', async () => {
     const store = fakeStore();
     const c = createCommitter(store, { maxBatch: 10, maxPending: 10 }, () => undefined);
     let resolvedBeforeCommit = false;
@@ -48,6 +48,26 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason.code).toBe('SHK_INGEST_STORE');
     expect(store.commits).toEqual([['a'], ['c']]);
+  });
+
+  it('keeps one commit in flight: what is submitted meanwhile goes, together, in the next one', async () => {
+    const commits: string[][] = [];
+    const release: (() => void)[] = [];
+    const slow = { commitIngest: (items: readonly IngestItem[]) => new Promise<void>((resolve) => { commits.push(items.map(idOf)); release.push(resolve); }) };
+    const c = createCommitter(slow, { maxBatch: 100, maxPending: 1000 }, () => undefined);
+    const first = c.submit(item('a'));
+    await new Promise((r) => setImmediate(r));
+    expect(commits).toEqual([['a']]);
+    const later = ['b', 'c'].map((id) => c.submit(item(id)));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(commits).toEqual([['a']]); // b and c wait for a's commit
+    release.shift()!();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(commits).toEqual([['a'], ['b', 'c']]);
+    release.shift()!();
+    await Promise.all(later);
   });
 
   it('pushes back with a retriable error when too many records wait', async () => {

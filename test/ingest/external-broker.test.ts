@@ -59,7 +59,7 @@ describe('external broker mode (Mosquitto, MQTT 5 shared subscriptions)', () => 
     )));
     const total = cars.length * perCar;
     await eventually(() => a.app.ingest.counters.accepted + b.app.ingest.counters.accepted === total, 10_000, `${total} records stored`);
-    expect(a.app.store.counts().records).toBe(total);
+    expect((await a.app.store.counts()).records).toBe(total);
     expect(a.app.ingest.counters.accepted).toBeGreaterThan(0);
     expect(b.app.ingest.counters.accepted).toBeGreaterThan(0);
     await Promise.all(publishers.map((p) => p.endAsync()));
@@ -68,7 +68,7 @@ describe('external broker mode (Mosquitto, MQTT 5 shared subscriptions)', () => 
   it('quarantines telemetry for a VIN that is not registered, instead of dropping it', async () => {
     const p = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { clientId: 'stranger', protocolVersion: 5 });
     await p.publishAsync('vehicles/LZZZZ000000000077/telemetry', '{"speed":1}', { qos: 1 });
-    const q = await eventually(() => a.app.store.listQuarantine(1)[0], 5_000, 'a quarantined payload');
+    const q = await eventually(async () => (await a.app.store.listQuarantine(1))[0], 5_000, 'a quarantined payload');
     expect(q.reason).toContain('unregistered vehicle');
     await p.endAsync();
   });

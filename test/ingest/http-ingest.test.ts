@@ -18,7 +18,7 @@ describe('https ingest', () => {
     const res = await post(car.vin, JSON.stringify({ speed: 61.5, account: { owner: { name: 'Asel' } } }), { user: car.vin, pass: car.secret });
     expect(res.status).toBe(202);
     const { recordId } = (await res.json()) as { recordId: string };
-    expect(gw.app.store.getRecord(recordId)!.record).toMatchObject({ channel: 'https', account: { 'Account.Owner.Name': 'Asel' } });
+    expect((await gw.app.store.getRecord(recordId))!.record).toMatchObject({ channel: 'https', account: { 'Account.Owner.Name': 'Asel' } });
     const d = await eventually(() => gw.sink.deliveries.find((x) => (x.body as { recordId: string }).recordId === recordId));
     expect((d.body as { signals: unknown }).signals).toEqual({ 'Vehicle.Speed': 61.5 });
   });
@@ -47,7 +47,7 @@ describe('https ingest', () => {
     const body = (await res.json()) as { code: string; message: string; stored: string };
     expect(body).toMatchObject({ code: 'SHK_INGEST_DECODE', stored: 'quarantine' });
     expect(body.message).toMatch(/not valid JSON/);
-    expect(gw.app.store.listQuarantine(1)[0]!.raw.toString()).toBe('{"speed":');
+    expect((await gw.app.store.listQuarantine(1))[0]!.raw.toString()).toBe('{"speed":');
   });
 
   it('answers 413 for a body over maxPacketBytes', async () => {

@@ -45,7 +45,7 @@ describe('https ingest with tls enabled', () => {
     const res = await post('{"speed":12}', `${car.vin}:${car.secret}`);
     expect(res.status).toBe(202);
     expect(res.protocol).toMatch(/^TLSv1\.[23]$/);
-    expect(gw.app.store.getRecord(JSON.parse(res.body).recordId)).toBeDefined();
+    expect(await gw.app.store.getRecord(JSON.parse(res.body).recordId)).toBeDefined();
   });
 
   it('does not answer plain HTTP on the TLS port', async () => {

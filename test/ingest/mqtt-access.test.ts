@@ -61,21 +61,21 @@ describe('mqtt ingest access control', () => {
   describe('publishing', () => {
     it('stores telemetry a car publishes to its own topic', async () => {
       const car = gw.cars[0]!;
-      const before = gw.app.store.counts().records;
+      const before = (await gw.app.store.counts()).records;
       const c = await gw.connect(car);
       await c.publishAsync(telemetryTopic(car.vin), reading, { qos: 1 });
-      expect(gw.app.store.counts().records).toBe(before + 1);
+      expect((await gw.app.store.counts()).records).toBe(before + 1);
       await c.endAsync();
     });
 
     it('disconnects a car that publishes to another VIN\'s topic, and stores nothing of it', async () => {
       const [a, b] = gw.cars;
-      const before = gw.app.store.counts().records;
+      const before = (await gw.app.store.counts()).records;
       const c = await gw.connect(a!);
       const closed = closedByServer(c);
       c.publish(telemetryTopic(b!.vin), reading, { qos: 1 });
       await closed;
-      expect(gw.app.store.counts().records).toBe(before);
+      expect((await gw.app.store.counts()).records).toBe(before);
       expect(gw.app.ingest.counters.rejected['publish-topic-denied']).toBeGreaterThan(0);
     });
 

@@ -16,13 +16,13 @@ describe('mqtt ingest limits', () => {
 
   it('disconnects a car whose packet is larger than maxPacketBytes', async () => {
     const car = gw.cars[0]!;
-    const before = gw.app.store.counts().records;
+    const before = (await gw.app.store.counts()).records;
     const c = await gw.connect(car);
     const closed = closedByServer(c);
     c.publish(telemetryTopic(car.vin), JSON.stringify({ speed: 1, pad: 'x'.repeat(4096) }), { qos: 1 });
     await closed;
     expect(gw.app.ingest.counters.rejected['packet-too-large']).toBe(1);
-    expect(gw.app.store.counts().records).toBe(before);
+    expect((await gw.app.store.counts()).records).toBe(before);
   });
 
   it('cuts a connection on the declared length alone, before the body arrives', async () => {
@@ -44,13 +44,13 @@ describe('mqtt ingest limits', () => {
 
   it('disconnects a car that publishes faster than its rate allows, after storing what was within it', async () => {
     const car = gw.cars[1]!;
-    const before = gw.app.store.counts().records;
+    const before = (await gw.app.store.counts()).records;
     const c = await gw.connect(car);
     const closed = closedByServer(c);
     for (let i = 0; i < 20; i++) c.publish(telemetryTopic(car.vin), JSON.stringify({ speed: i }), { qos: 1 });
     await closed;
     expect(gw.app.ingest.counters.rejected['rate-limit-exceeded']).toBeGreaterThan(0);
-    const stored = gw.app.store.counts().records - before;
+    const stored = (await gw.app.store.counts()).records - before;
     expect(stored).toBeGreaterThanOrEqual(5);
     expect(stored).toBeLessThan(20);
   });
@@ -68,7 +68,7 @@ describe('mqtt ingest limits', () => {
     const car = gw.cars[2]!;
     const c = await gw.connect(car);
     await c.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 3 }), { qos: 1 });
-    await eventually(() => gw.app.store.counts().records > 0);
+    await eventually(async () => (await gw.app.store.counts()).records > 0);
     await c.endAsync();
   });
 });

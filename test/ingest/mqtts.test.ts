@@ -37,9 +37,9 @@ describe('mqtts ingest with vehicle certificates', () => {
     const car = gw.cars[0]!;
     const r = await connect(car.vin, withCert(pki.vehicle(car.vin)));
     expect(r.code).toBe(0);
-    const before = gw.app.store.counts().records;
+    const before = (await gw.app.store.counts()).records;
     await r.client!.publishAsync(telemetryTopic(car.vin), '{"speed":7}', { qos: 1 });
-    expect(gw.app.store.counts().records).toBe(before + 1);
+    expect((await gw.app.store.counts()).records).toBe(before + 1);
     await r.client!.endAsync();
   });
 

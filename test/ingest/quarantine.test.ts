@@ -12,7 +12,7 @@ describe('quarantine', () => {
     const car = gw.cars[0]!;
     const c = await gw.connect(car);
     await c.publishAsync(telemetryTopic(car.vin), '{"speed": 50, ', { qos: 1 });
-    const q = gw.app.store.listQuarantine();
+    const q = await gw.app.store.listQuarantine();
     expect(q).toHaveLength(1);
     expect(q[0]!.reason).toMatch(/not valid JSON/);
     expect(q[0]!.raw.toString()).toBe('{"speed": 50, ');
@@ -31,13 +31,13 @@ describe('quarantine', () => {
     const car = gw.cars[1]!;
     const c = await gw.connect(car);
     await c.publishAsync(telemetryTopic(car.vin), body, { qos: 1 });
-    expect(gw.app.store.listQuarantine(1)[0]!.reason).toMatch(reason);
+    expect((await gw.app.store.listQuarantine(1))[0]!.reason).toMatch(reason);
     await c.endAsync();
   });
 
   it('never puts a quarantined payload in the outbox or the egress log', async () => {
     await new Promise((r) => setTimeout(r, 200));
-    const counts = gw.app.store.counts();
+    const counts = await gw.app.store.counts();
     expect(counts.quarantine).toBe(6);
     expect(counts.records).toBe(0);
     expect(counts.outboxPending + counts.egressLog).toBe(0);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPolicyEngine, type PolicyEngine } from '../../src/policy/index.js';
-import type { CanonicalRecord, SignalValue } from '../../src/record.js';
+import type { CanonicalRecord, Projection, SignalValue } from '../../src/record.js';
 
 export const VIN = 'LSHKZ000000000001';
 export const T0 = 1_795_000_000_000;
@@ -34,12 +34,13 @@ export function writePolicy(text: string, name = 'acme.yaml'): string {
 
 export interface TestConsent {
   grants: Set<string>;
-  isConsentGranted(vin: string, oem: string, purpose: string): boolean;
+  isConsentGranted(vin: string, oem: string, purpose: string): Promise<boolean>;
 }
 
+/** A consent registry in memory, asynchronous like the store's. */
 export function testConsent(): TestConsent {
   const grants = new Set<string>();
-  return { grants, isConsentGranted: (vin, oem, purpose) => grants.has(`${vin}/${oem}/${purpose}`) };
+  return { grants, isConsentGranted: async (vin, oem, purpose) => grants.has(`${vin}/${oem}/${purpose}`) };
 }
 
 export async function engineFor(text: string, opts: { consent?: TestConsent; random?: () => number } = {}): Promise<PolicyEngine & { file: string }> {
@@ -47,6 +48,13 @@ export async function engineFor(text: string, opts: { consent?: TestConsent; ran
   const engine = await createPolicyEngine({ oems: [{ id: 'acme', policyFile: file }], epochDays: 30 },
     { masterKey: Buffer.alloc(32, 7), consent: opts.consent, random: opts.random ?? seeded() });
   return Object.assign(engine, { file });
+}
+
+/** Projects records one after another (stateful rules see them in order); one list per record. */
+export async function projectEach(engine: PolicyEngine, records: readonly CanonicalRecord[]): Promise<Projection[][]> {
+  const out: Projection[][] = [];
+  for (const r of records) out.push(await engine.project(r));
+  return out;
 }
 
 let n = 0;

@@ -28,22 +28,22 @@ describe('reload', () => {
     const file = writePolicy(onePurpose('      Vehicle.Speed: pass\n'));
     const engine = await createPolicyEngine({ oems: [{ id: 'acme', policyFile: file }], epochDays: 30 }, { masterKey: Buffer.alloc(32), history: store, now: () => 1000 });
     const v1 = engine.policyOf('acme')!.hash;
-    expect(engine.reload()).toEqual({ changed: [], unchanged: ['acme'] });
+    expect(await engine.reload()).toEqual({ changed: [], unchanged: ['acme'] });
 
     writeFileSync(file, onePurpose('      Vehicle.Speed: pass\n      Vehicle.TraveledDistance: { transform: round, step: 100 }\n'));
-    const r = engine.reload();
+    const r = await engine.reload();
     const v2 = engine.policyOf('acme')!.hash;
     expect(r.changed).toEqual([{ oem: 'acme', from: v1, to: v2, droppedHeld: 0 }]);
 
     writeFileSync(file, onePurpose('      Vehicle.Speed: pass\n      Vehicle.TraveledDistance: smudge\n'));
-    expect(() => engine.reload()).toThrow(expect.objectContaining({ code: 'SHK_POLICY_UNKNOWN_TRANSFORM', message: expect.stringContaining(`${file}:7 purposes.0.fields.Vehicle.TraveledDistance: unknown transform "smudge"`) }));
+    await expect(engine.reload()).rejects.toThrow(expect.objectContaining({ code: 'SHK_POLICY_UNKNOWN_TRANSFORM', message: expect.stringContaining(`${file}:7 purposes.0.fields.Vehicle.TraveledDistance: unknown transform "smudge"`) }));
     expect(engine.policyOf('acme')!.hash).toBe(v2);
-    expect(engine.project(rec({ 'Vehicle.TraveledDistance': 1234 }))[0]!.signals).toEqual({ 'Vehicle.TraveledDistance': 1200 });
+    expect((await engine.project(rec({ 'Vehicle.TraveledDistance': 1234 })))[0]!.signals).toEqual({ 'Vehicle.TraveledDistance': 1200 });
 
-    const history = store.listPolicyActivations('acme');
+    const history = await store.listPolicyActivations('acme');
     expect(history.map((h) => h.policyHash)).toEqual([v2, v1]);
     expect(history[1]!.content).toBe(onePurpose('      Vehicle.Speed: pass\n'));
-    store.close();
+    await store.close();
   });
 });
 

@@ -20,7 +20,7 @@ const rejection = (text: string): ShekaraError => {
 describe('policy', () => {
   describe('when a field is not listed', () => {
     it('is never sent, is named among the dropped fields, and the decision says why', async () => {
-      const [p] = (await engineFor(onePurpose('      Vehicle.Speed: pass\n'))).project(full());
+      const [p] = await (await engineFor(onePurpose('      Vehicle.Speed: pass\n'))).project(full());
       expect(p!.signals).toEqual({ 'Vehicle.Speed': 50 });
       expect(p!.fieldsSent).toEqual(['Vehicle.Speed']);
       expect(p!.fieldsDropped).toEqual(['Vehicle.VehicleIdentification.VIN', LAT, LON, 'Account.Owner.Email', 'Account.Owner.Name', '$unknown.hu_firmware']);
@@ -32,7 +32,7 @@ describe('policy', () => {
   });
 
   it('sends an account field only when the policy names it', async () => {
-    const [p] = (await engineFor(onePurpose('      Vehicle.Speed: pass\n      Account.Owner.Email: pseudonymize\n'))).project(full());
+    const [p] = await (await engineFor(onePurpose('      Vehicle.Speed: pass\n      Account.Owner.Email: pseudonymize\n'))).project(full());
     expect(Object.keys(p!.signals)).toEqual(['Vehicle.Speed', 'Account.Owner.Email']);
     expect(p!.signals['Account.Owner.Email']).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(p!.decision!.fields['Account.Owner.Name']!.outcome).toBe('dropped');
@@ -40,19 +40,19 @@ describe('policy', () => {
 
   it('sends nothing for a purpose whose only field present is the pseudonymized VIN', async () => {
     const engine = await engineFor(onePurpose('      Vehicle.VehicleIdentification.VIN: pseudonymize\n      Vehicle.Cabin.Door: pass\n'));
-    expect(engine.project(full())).toEqual([]);
-    expect(engine.explain(full()).withheld).toEqual([expect.objectContaining({ purpose: 'p1', reason: 'nothing to send' })]);
+    expect(await engine.project(full())).toEqual([]);
+    expect((await engine.explain(full())).withheld).toEqual([expect.objectContaining({ purpose: 'p1', reason: 'nothing to send' })]);
   });
 
   it('carries the sha256 of the policy file bytes on every projection', async () => {
     const text = onePurpose('      Vehicle.Speed: pass\n');
-    const [p] = (await engineFor(text)).project(full());
+    const [p] = await (await engineFor(text)).project(full());
     expect(p!.policyHash).toBe(`sha256:${createHash('sha256').update(text).digest('hex')}`);
   });
 
   it('keeps the decision out of what the OEM receives', async () => {
     const { projectionBody } = await import('../../src/store/sqlite/outbox.js');
-    const [p] = (await engineFor(onePurpose('      Vehicle.Speed: pass\n'))).project(full());
+    const [p] = await (await engineFor(onePurpose('      Vehicle.Speed: pass\n'))).project(full());
     expect(JSON.parse(projectionBody(p!))).not.toHaveProperty('decision');
   });
 
@@ -65,12 +65,12 @@ describe('policy', () => {
     it('** selects every depth below, * one level, the more specific rule wins', async () => {
       const engine = await engineFor(onePurpose(
         '      Vehicle.Powertrain.**: pass\n      Vehicle.Powertrain.TractionBattery.*: drop\n      Vehicle.Powertrain.TractionBattery.Temperature.*: { transform: round, step: 10 }\n'));
-      const [p] = engine.project(record());
+      const [p] = await engine.project(record());
       expect(p!.signals).toEqual({ 'Vehicle.Powertrain.TractionBattery.StateOfCharge.Current': 80, 'Vehicle.Powertrain.Range': 300, 'Vehicle.Powertrain.TractionBattery.Temperature.Max': 30 });
     });
 
     it('never select the VIN, the raw position or an account field', async () => {
-      const [p] = (await engineFor(onePurpose('      Vehicle.**: pass\n'))).project(record());
+      const [p] = await (await engineFor(onePurpose('      Vehicle.**: pass\n'))).project(record());
       expect(Object.keys(p!.signals)).not.toContain('Vehicle.VehicleIdentification.VIN');
       expect(Object.keys(p!.signals)).not.toContain(LAT);
       expect(Object.keys(p!.signals)).not.toContain(LON);
@@ -81,7 +81,7 @@ describe('policy', () => {
 
   describe('transforms', () => {
     const one = async (rule: string, value: number | string, path = 'Vehicle.X.Y') =>
-      (await engineFor(onePurpose(`      ${path}: ${rule}\n      Vehicle.Speed: pass\n`))).project(rec({ [path]: value, 'Vehicle.Speed': 1 }))[0]!;
+      (await (await engineFor(onePurpose(`      ${path}: ${rule}\n      Vehicle.Speed: pass\n`))).project(rec({ [path]: value, 'Vehicle.Speed': 1 })))[0]!;
 
     it('round sends the nearest multiple of the step and says so', async () => {
       const p = await one('{ transform: round, step: 5 }', 52.6);
@@ -109,7 +109,7 @@ describe('policy', () => {
 
     it('a purpose can bucket the time it reports', async () => {
       const engine = await engineFor(onePurpose('      Vehicle.Speed: pass\n', '    timeBucket: PT1H\n'));
-      const [p] = engine.project(rec({ 'Vehicle.Speed': 1 }, { observedAt: Date.parse('2026-11-23T18:24:33Z') }));
+      const [p] = await engine.project(rec({ 'Vehicle.Speed': 1 }, { observedAt: Date.parse('2026-11-23T18:24:33Z') }));
       expect(new Date(p!.observedAt).toISOString()).toBe('2026-11-23T18:00:00.000Z');
     });
   });
@@ -174,7 +174,7 @@ describe('policy', () => {
   });
 
   it('never lets the raw VIN out, even pseudonymized into a field', async () => {
-    const [p] = (await engineFor(onePurpose('      Vehicle.VehicleIdentification.VIN: pseudonymize\n      Vehicle.Speed: pass\n'))).project(full());
+    const [p] = await (await engineFor(onePurpose('      Vehicle.VehicleIdentification.VIN: pseudonymize\n      Vehicle.Speed: pass\n'))).project(full());
     expect(JSON.stringify(p)).not.toContain(VIN);
     expect(p!.signals['Vehicle.VehicleIdentification.VIN']).toBe(p!.vehicle);
   });

@@ -71,8 +71,8 @@ function encodings(v: string): string[] {
 describe('policy output, for any record', () => {
   it('holds only fields the policy names, no account field it does not name, and never the raw VIN', async () => {
     const engine = await engineFor(POLICY);
-    fc.assert(fc.property(record, (r) => {
-      for (const p of engine.project(r)) {
+    await fc.assert(fc.asyncProperty(record, async (r) => {
+      for (const p of await engine.project(r)) {
         for (const path of Object.keys(p.signals)) {
           expect(NAMED(path) || path === 'Vehicle.CurrentLocation.GridCell').toBe(true);
           if (path.startsWith('Account.')) expect(path).toBe('Account.Owner.Email');
@@ -87,8 +87,8 @@ describe('policy output, for any record', () => {
 
   it('with no policy line for a field, the field never leaves (an empty-ish policy sends nothing)', async () => {
     const engine = await engineFor(onePurpose('      Vehicle.Nothing.Here: pass\n'));
-    fc.assert(fc.property(record, (r) => {
-      expect(engine.project(r).every((p) => Object.keys(p.signals).every((k) => k === 'Vehicle.Nothing.Here'))).toBe(true);
+    await fc.assert(fc.asyncProperty(record, async (r) => {
+      expect((await engine.project(r)).every((p) => Object.keys(p.signals).every((k) => k === 'Vehicle.Nothing.Here'))).toBe(true);
     }), { numRuns: 200 });
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { distanceMeters, type Point } from '../../src/policy/geo.js';
 import type { Projection } from '../../src/record.js';
-import { engineFor, rec, T0, LAT, LON } from './helpers.js';
+import { engineFor, projectEach, rec, T0, LAT, LON } from './helpers.js';
 
 const HOME: Point = { lat: 43.2389, lon: 76.8897 };
 const WORK: Point = { lat: 43.2565, lon: 76.9286 }; // ~3.6 km north-east
@@ -41,7 +41,7 @@ describe('trip-endpoint suppression', () => {
   it('home → work: no egressed point lies within the radius of either end, and the middle of the trip is sent', async () => {
     const engine = await engineFor(POLICY);
     const records = trip(HOME, WORK, T0);
-    const out = records.flatMap((r) => engine.project(r));
+    const out = (await projectEach(engine, records)).flat();
     const sent = positions(out);
     for (const p of sent) {
       expect(distanceMeters(p, HOME)).toBeGreaterThan(RADIUS);
@@ -59,7 +59,7 @@ describe('trip-endpoint suppression', () => {
 
   it('says why a position was not sent, and still sends the rest of the record', async () => {
     const engine = await engineFor(POLICY);
-    const [first] = engine.project(trip(HOME, WORK, T0)[0]!);
+    const [first] = await engine.project(trip(HOME, WORK, T0)[0]!);
     expect(first!.signals).toEqual({ 'Vehicle.Speed': 40 });
     expect(first!.decision!.fields[LAT]).toEqual({ outcome: 'suppressed', reason: 'suppressed: trip start radius' });
   });
@@ -69,7 +69,7 @@ describe('trip-endpoint suppression', () => {
     const records = trip(HOME, WORK, T0);
     let released: { by: string; p: Projection } | undefined;
     for (const r of records) {
-      for (const p of engine.project(r)) if (p.recordId !== r.id && LAT in p.signals) { released = { by: r.id, p }; break; }
+      for (const p of await engine.project(r)) if (p.recordId !== r.id && LAT in p.signals) { released = { by: r.id, p }; break; }
       if (released) break;
     }
     expect(released).toBeDefined();
@@ -78,7 +78,7 @@ describe('trip-endpoint suppression', () => {
 
   it('the next day, work → home: the known home is never sent either', async () => {
     const engine = await engineFor(POLICY);
-    const out = [...trip(HOME, WORK, T0), ...trip(WORK, HOME, T0 + 9 * 3_600_000)].flatMap((r) => engine.project(r));
+    const out = (await projectEach(engine, [...trip(HOME, WORK, T0), ...trip(WORK, HOME, T0 + 9 * 3_600_000)])).flat();
     for (const p of positions(out)) {
       expect(distanceMeters(p, HOME)).toBeGreaterThan(RADIUS);
       expect(distanceMeters(p, WORK)).toBeGreaterThan(RADIUS);
@@ -88,8 +88,8 @@ describe('trip-endpoint suppression', () => {
   it('a trip that ends without an ignition-off message (silence) sends its tail without positions', async () => {
     const engine = await engineFor(POLICY);
     const records = trip(HOME, WORK, T0).slice(0, -1); // never says OFF
-    const out = records.flatMap((r) => engine.project(r));
-    out.push(...engine.project(rec({ [LAT]: WORK.lat, [LON]: WORK.lon, 'Vehicle.Speed': 0 }, { observedAt: T0 + 86_400_000 })));
+    const out = (await projectEach(engine, records)).flat();
+    out.push(...await engine.project(rec({ [LAT]: WORK.lat, [LON]: WORK.lon, 'Vehicle.Speed': 0 }, { observedAt: T0 + 86_400_000 })));
     for (const p of positions(out)) expect(distanceMeters(p, WORK)).toBeGreaterThan(RADIUS);
     const tail = out.filter((p) => p.decision?.notes?.some((n) => n.includes('near the end of a trip')));
     expect(tail.length).toBeGreaterThan(0);
@@ -100,11 +100,11 @@ describe('trip-endpoint suppression', () => {
     const records = trip(HOME, WORK, T0);
     const first = await engineFor(POLICY);
     const half = Math.floor(records.length / 2);
-    const before = records.slice(0, half).flatMap((r) => first.project(r));
+    const before = (await projectEach(first, records.slice(0, half))).flat();
     expect(first.held()).toBeGreaterThan(0);
     const heldIds = new Set(records.slice(0, half).map((r) => r.id).filter((id) => !before.some((p) => p.recordId === id && LAT in p.signals)));
     const second = await engineFor(POLICY); // state is in memory only
-    const after = records.slice(half).flatMap((r) => second.project(r));
+    const after = (await projectEach(second, records.slice(half))).flat();
     for (const p of after) expect(heldIds.has(p.recordId)).toBe(false);
     // The restart point counts as a trip start: nothing near it leaves.
     const restartAt = { lat: records[half]!.signals[LAT] as number, lon: records[half]!.signals[LON] as number };

@@ -22,11 +22,11 @@ describe('outbox', () => {
     return { file, store: openSqliteStore(file) };
   };
 
-  it('keeps the policy decision with the row, and out of the body the OEM receives', () => {
+  it('keeps the policy decision with the row, and out of the body the OEM receives', async () => {
     const { file, store } = open();
     const decision = { fields: { 'Vehicle.Speed': 'passed', 'Account.Owner.Name': 'dropped: not listed' } };
-    store.commitIngest([{ kind: 'record', record: record('r1'), raw: Buffer.from('{}'), projections: [projection('r1', decision)] }]);
-    store.close();
+    await store.commitIngest([{ kind: 'record', record: record('r1'), raw: Buffer.from('{}'), projections: [projection('r1', decision)] }]);
+    await store.close();
     const db = new Database(file, { readonly: true });
     const row = db.prepare('SELECT body, decision FROM egress_outbox WHERE record_id = ?').get('r1') as { body: string; decision: string };
     db.close();
@@ -34,10 +34,10 @@ describe('outbox', () => {
     expect(row.body).not.toContain('dropped: not listed');
   });
 
-  it('skips a late-released projection whose record was never stored, and commits the rest', () => {
+  it('skips a late-released projection whose record was never stored, and commits the rest', async () => {
     const { store } = open();
-    store.commitIngest([{ kind: 'record', record: record('r2'), raw: Buffer.from('{}'), projections: [projection('never-stored'), projection('r2')] }]);
-    expect(store.dueOutboxHeads(10, 10).map((r) => r.recordId)).toEqual(['r2']);
-    store.close();
+    await store.commitIngest([{ kind: 'record', record: record('r2'), raw: Buffer.from('{}'), projections: [projection('never-stored'), projection('r2')] }]);
+    expect((await store.dueOutboxHeads(10, 10)).map((r) => r.recordId)).toEqual(['r2']);
+    await store.close();
   });
 });

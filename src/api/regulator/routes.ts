@@ -9,7 +9,7 @@ import type { EgressEntry, EgressSearch, Store, StoredCheckpoint } from '../../s
 import type { AuditLog } from '../../audit/index.js';
 import { proofSource } from '../../audit/index.js';
 import { canonicalJson } from '../../audit/leaf.js';
-import { rootAt } from '../../audit/merkle.js';
+import { rootAtAsync } from '../../audit/merkle.js';
 import { exportLines } from '../../audit/export.js';
 import * as S from './schemas.js';
 
@@ -52,11 +52,11 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     reply.code(status).send({ code: status === 404 ? 'SHK_NOT_FOUND' : 'SHK_BAD_REQUEST', message });
 
   /** Query → store filter; a VIN is re-identified into pseudonyms, and that act is logged. */
-  function toFilter(q: Omit<Partial<S.SearchQuery>, 'limit'>, req: FastifyRequest): EgressSearch {
+  async function toFilter(q: Omit<Partial<S.SearchQuery>, 'limit'>, req: FastifyRequest): Promise<EgressSearch> {
     let pseudonyms: string[] | undefined;
     if (q.vin !== undefined) {
-      pseudonyms = store.pseudonymsOfVin(q.vin);
-      const index = store.appendAuditEvent('access', now(), {
+      pseudonyms = await store.pseudonymsOfVin(q.vin);
+      const index = await store.appendAuditEvent('access', now(), {
         action: 'vin-resolved', apiKey: req.apiKey!.id, role: req.apiKey!.role, route: req.routeOptions.url ?? req.url.split('?')[0]!, pseudonyms,
       });
       req.log.info({ apiKey: req.apiKey!.id, pseudonyms: pseudonyms.length, leafIndex: index }, 'regulator: VIN re-identified');
@@ -73,8 +73,8 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
   app.get<{ Querystring: S.SearchQuery }>('/entries', {
     schema: { summary: 'Search egress-log entries (cursor pagination, oldest first)', querystring: S.SearchQuery, response: { 200: S.SearchReply } },
   }, async (req) => {
-    const filter = toFilter(req.query, req);
-    const rows = store.searchEgress(filter, req.query.cursor ? Number(req.query.cursor) : 0, req.query.limit + 1);
+    const filter = await toFilter(req.query, req);
+    const rows = await store.searchEgress(filter, req.query.cursor ? Number(req.query.cursor) : 0, req.query.limit + 1);
     const page = rows.slice(0, req.query.limit);
     return { entries: page.map(toApiEntry), nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null };
   });
@@ -83,11 +83,11 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     schema: { summary: 'Stream every matching entry as NDJSON or CSV', querystring: S.ExportQuery, produces: ['application/x-ndjson', 'text/csv'] },
   }, async (req, reply) => {
     const { format, ...q } = req.query;
-    const filter = toFilter(q, req);
+    const filter = await toFilter(q, req);
     async function* lines(): AsyncGenerator<string> {
       if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
       for (let after = 0; ;) {
-        const rows = store.searchEgress(filter, after, PAGE);
+        const rows = await store.searchEgress(filter, after, PAGE);
         if (rows.length === 0) return;
         for (const r of rows) yield format === 'csv' ? csvLine(toApiEntry(r)) : `${JSON.stringify(toApiEntry(r))}\n`;
         after = rows.at(-1)!.seq;
@@ -102,34 +102,34 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
   app.get<{ Params: { seq: number }; Querystring: { checkpoint?: number } }>('/entries/:seq', {
     schema: { summary: 'One entry, its leaf, and its inclusion proof against a checkpoint', params: S.SeqParams, querystring: S.EntryQuery, response: { 200: S.EntryReply } },
   }, async (req, reply) => {
-    const entry = store.egressEntry(req.params.seq);
+    const entry = await store.egressEntry(req.params.seq);
     if (!entry) return bad(reply, 404, `no entry with seq ${req.params.seq}`);
     let cp: StoredCheckpoint | undefined;
     if (req.query.checkpoint !== undefined) {
-      cp = store.getCheckpoint(req.query.checkpoint);
+      cp = await store.getCheckpoint(req.query.checkpoint);
       if (!cp) return bad(reply, 404, `no checkpoint of size ${req.query.checkpoint}`);
       if (cp.size <= entry.leafIndex) return bad(reply, 400, `checkpoint ${cp.size} was signed before entry ${entry.seq} (leaf ${entry.leafIndex}) was appended`);
     } else {
-      cp = audit.latestCheckpoint();
-      if (!cp || cp.size <= entry.leafIndex) cp = audit.checkpointNow();
+      cp = await audit.latestCheckpoint();
+      if (!cp || cp.size <= entry.leafIndex) cp = await audit.checkpointNow();
     }
-    const leaf = store.exportLeaves(entry.leafIndex - 1, entry.leafIndex + 1, 1)[0]!;
+    const [leaf] = await store.exportLeaves(entry.leafIndex - 1, entry.leafIndex + 1, 1);
     return {
       entry: toApiEntry(entry),
-      leaf: { index: leaf.index, hash: leaf.leafHash, canonical: canonicalJson(leaf.entry) },
+      leaf: { index: leaf!.index, hash: leaf!.leafHash, canonical: canonicalJson(leaf!.entry) },
       checkpoint: apiCheckpoint(cp),
-      inclusionProof: audit.inclusionProof(entry.leafIndex, cp.size).map(b64),
+      inclusionProof: (await audit.inclusionProof(entry.leafIndex, cp.size)).map(b64),
     };
   });
 
   app.get('/checkpoints/latest', {
     schema: { summary: 'The latest signed checkpoint', response: { 200: S.Checkpoint } },
-  }, async () => apiCheckpoint(audit.latestCheckpoint() ?? audit.checkpointNow()));
+  }, async () => apiCheckpoint(await audit.latestCheckpoint() ?? await audit.checkpointNow()));
 
   app.get<{ Params: { size: number } }>('/checkpoints/:size', {
     schema: { summary: 'The checkpoint signed at a tree size', params: S.SizeParams, response: { 200: S.Checkpoint } },
   }, async (req, reply) => {
-    const cp = store.getCheckpoint(req.params.size);
+    const cp = await store.getCheckpoint(req.params.size);
     return cp ? apiCheckpoint(cp) : bad(reply, 404, `no checkpoint of size ${req.params.size}`);
   });
 
@@ -137,17 +137,19 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     schema: { summary: 'Consistency proof between two tree sizes', querystring: S.ConsistencyQuery, response: { 200: S.ConsistencyReply } },
   }, async (req, reply) => {
     const { from, to } = req.query;
-    const size = store.auditTreeSize();
+    const source = await proofSource(store);
+    const size = source.size;
     if (from > to || to > size) return bad(reply, 400, `need 0 < from <= to <= ${size} (the current tree size); got from=${from}, to=${to}`);
-    const source = proofSource(store);
-    return { from, to, fromRoot: b64(rootAt(from, source)), toRoot: b64(rootAt(to, source)), proof: audit.consistencyProof(from, to).map(b64) };
+    const [fromRoot, toRoot, proof] = await Promise.all([rootAtAsync(from, source), rootAtAsync(to, source), audit.consistencyProof(from, to)]);
+    return { from, to, fromRoot: b64(fromRoot), toRoot: b64(toRoot), proof: proof.map(b64) };
   });
 
   app.get<{ Querystring: { size?: number } }>('/log/export', {
     schema: { summary: 'The whole log up to a tree size, one leaf per line: the input of `shekara verify`', querystring: S.LogExportQuery, produces: ['application/x-ndjson'] },
   }, async (req, reply) => {
-    const size = req.query.size ?? (audit.latestCheckpoint() ?? audit.checkpointNow()).size;
-    if (size > store.auditTreeSize()) return bad(reply, 400, `size ${size} is beyond the tree (${store.auditTreeSize()} leaves)`);
+    const size = req.query.size ?? (await audit.latestCheckpoint() ?? await audit.checkpointNow()).size;
+    const treeSize = await store.auditTreeSize();
+    if (size > treeSize) return bad(reply, 400, `size ${size} is beyond the tree (${treeSize} leaves)`);
     reply.type('application/x-ndjson').header('x-shekara-tree-size', String(size))
       .header('content-disposition', `attachment; filename="egress-log-${size}.ndjson"`);
     return reply.send(Readable.from(exportLines(store, size)));
@@ -159,5 +161,5 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
 
   app.get<{ Querystring: S.SummaryQuery }>('/reports/summary', {
     schema: { summary: 'Delivered records and bytes per day × OEM × destination country × field', querystring: S.SummaryQuery, response: { 200: S.SummaryReply } },
-  }, async (req) => ({ rows: store.egressSummary(toFilter(req.query, req)) }));
+  }, async (req) => ({ rows: await store.egressSummary(await toFilter(req.query, req)) }));
 }

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { ApiKeyRow, ApiKeyStore, ApiRole } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const API_KEY_MIGRATIONS: Migration[] = [{
   id: '0008-api-keys',
@@ -29,7 +30,7 @@ export const API_KEY_MIGRATIONS: Migration[] = [{
 const KEY_RE = /^shk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 
-export function sqliteApiKeys(db: Database.Database): ApiKeyStore {
+export function sqliteApiKeys(db: Database.Database): Sync<ApiKeyStore> {
   const insert = db.prepare(`INSERT INTO api_keys (id, role, scope, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`);
   const get = db.prepare(`SELECT * FROM api_keys WHERE id = ?`);
   const list = db.prepare(`SELECT * FROM api_keys ORDER BY created_at, id`);

@@ -12,6 +12,7 @@ import type { Migration } from './migrate.js';
 import { CompactRange, type CompactRangeJSON } from '../../audit/merkle.js';
 import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
 import type { AuditStore, StoredCheckpoint } from '../types.js';
+import type { Sync } from './sync.js';
 
 const appendOnly = (table: string) => `
   CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
@@ -70,7 +71,7 @@ export interface AuditTreeWriter {
   appendLeaf(kind: LeafKind, insertRow: (index: number) => { ref: number; entry: Record<string, CanonicalValue> }): number;
 }
 
-export function sqliteAudit(db: Database.Database): AuditStore & AuditTreeWriter {
+export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTreeWriter {
   const insertLeaf = db.prepare(`INSERT INTO audit_leaves (leaf_index, kind, ref, leaf_hash) VALUES (?, ?, ?, ?)`);
   const insertNode = db.prepare(`INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)`);
   const getLeafHash = db.prepare(`SELECT leaf_hash FROM audit_leaves WHERE leaf_index = ?`).pluck();

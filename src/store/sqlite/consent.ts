@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { ConsentRow, ConsentStore } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const CONSENT_MIGRATIONS: Migration[] = [{
   id: '0005-consent',
@@ -19,7 +20,7 @@ export const CONSENT_MIGRATIONS: Migration[] = [{
   CREATE INDEX consent_lookup ON consent (vin, oem, purpose, granted_at);`,
 }];
 
-export function sqliteConsent(db: Database.Database): ConsentStore {
+export function sqliteConsent(db: Database.Database): Sync<ConsentStore> {
   const open = db.prepare(`SELECT * FROM consent WHERE vin = ? AND oem = ? AND purpose = ? AND revoked_at IS NULL ORDER BY granted_at DESC LIMIT 1`);
   const insert = db.prepare(`INSERT INTO consent (vin, oem, purpose, granted_at, source) VALUES (?, ?, ?, ?, ?) RETURNING *`);
   const revoke = db.prepare(`UPDATE consent SET revoked_at = ? WHERE vin = ? AND oem = ? AND purpose = ? AND revoked_at IS NULL AND granted_at <= ?`);

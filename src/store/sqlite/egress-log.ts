@@ -5,6 +5,7 @@ import type { EgressLogEntry, EgressLogRow, EgressLogStore } from '../types.js';
 import type { OutboxWriter } from './outbox.js';
 import type { AuditTreeWriter } from './audit.js';
 import { egressLeaf } from '../../audit/leaf.js';
+import type { Sync } from './sync.js';
 
 export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
   id: '0004-egress-log',
@@ -40,7 +41,7 @@ export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
  * (store/sqlite/audit.ts, RFC 9162 §2.1.1) are written in the caller's transaction, together
  * with the outbox status change. A row without a leaf, or a leaf without a row, cannot commit.
  */
-export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tree: AuditTreeWriter): EgressLogStore {
+export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tree: AuditTreeWriter): Sync<EgressLogStore> {
   const insert = db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index)
     VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex)`);
   const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();

@@ -4,7 +4,9 @@
  * (several records per transaction) is the caller's job; see ingest/committer.ts.
  *
  * Each area of the store lives in its own file with its own migrations; this file opens the
- * database and composes them.
+ * database and composes them. The areas are synchronous (better-sqlite3 answers at once, and
+ * its synchronous transactions are what make group commit cheap); the composed store is lifted
+ * to the asynchronous `Store` interface in one place, below.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +26,7 @@ import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.
 import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
 import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
 import type { IngestItem, Store } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
@@ -32,7 +35,92 @@ export const SQLITE_MIGRATIONS = [
   ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
 ];
 
+/** The composed synchronous store, before it is lifted to the asynchronous interface. */
+type SyncStore = Sync<Store>;
+
+/**
+ * A synchronous call as a promise. A throw becomes a rejection (an async function cannot throw
+ * synchronously), so callers handle every failure the same way, whatever the backend.
+ */
+const lift = <A extends unknown[], R>(f: (...args: A) => R) => async (...args: A): Promise<R> => f(...args);
+
 export function openSqliteStore(file: string): Store {
+  return liftStore(openSync(file));
+}
+
+/**
+ * The asynchronous `Store` over the synchronous one. Named method by method, so the compiler
+ * says when the interface gains a method this backend does not lift. Each call still runs its
+ * statement (or whole transaction) synchronously, at once: group commit stays one fsync.
+ */
+function liftStore(s: SyncStore): Store {
+  return {
+    registerVehicle: lift(s.registerVehicle),
+    getVehicle: lift(s.getVehicle),
+    listVehicles: lift(s.listVehicles),
+    rotateVehicleSecret: lift(s.rotateVehicleSecret),
+    revokeVehicleCredentials: lift(s.revokeVehicleCredentials),
+    getRecord: lift(s.getRecord),
+    recordVin: lift(s.recordVin),
+    listQuarantine: lift(s.listQuarantine),
+    leaseDueOutbox: lift(s.leaseDueOutbox),
+    nextDueAt: lift(s.nextDueAt),
+    dueOutboxHeads: lift(s.dueOutboxHeads),
+    leaseUnpublished: lift(s.leaseUnpublished),
+    markPublished: lift(s.markPublished),
+    outboxState: lift(s.outboxState),
+    outboxBacklog: lift(s.outboxBacklog),
+    settleOutbox: lift(s.settleOutbox),
+    recordDelivery: lift(s.recordDelivery),
+    recordFailedAttempt: lift(s.recordFailedAttempt),
+    recordDeadLetter: lift(s.recordDeadLetter),
+    listEgressLog: lift(s.listEgressLog),
+    getSecret: lift(s.getSecret),
+    putSecretIfAbsent: lift(s.putSecretIfAbsent),
+    grantConsent: lift(s.grantConsent),
+    revokeConsent: lift(s.revokeConsent),
+    isConsentGranted: lift(s.isConsentGranted),
+    listConsents: lift(s.listConsents),
+    recordPolicyActivation: lift(s.recordPolicyActivation),
+    listPolicyActivations: lift(s.listPolicyActivations),
+    putPolicyVersion: lift(s.putPolicyVersion),
+    getPolicyVersion: lift(s.getPolicyVersion),
+    listPolicyVersions: lift(s.listPolicyVersions),
+    insertOem: lift(s.insertOem),
+    updateOem: lift(s.updateOem),
+    setOemDisabled: lift(s.setOemDisabled),
+    getOem: lift(s.getOem),
+    listOems: lift(s.listOems),
+    seedConfigOems: lift(s.seedConfigOems),
+    auditTreeSize: lift(s.auditTreeSize),
+    auditRoot: lift(s.auditRoot),
+    auditLeafHash: lift(s.auditLeafHash),
+    auditNode: lift(s.auditNode),
+    appendAuditEvent: lift(s.appendAuditEvent),
+    putCheckpoint: lift(s.putCheckpoint),
+    latestCheckpoint: lift(s.latestCheckpoint),
+    getCheckpoint: lift(s.getCheckpoint),
+    checkpointCovering: lift(s.checkpointCovering),
+    searchEgress: lift(s.searchEgress),
+    egressEntry: lift(s.egressEntry),
+    pseudonymsOfVin: lift(s.pseudonymsOfVin),
+    exportLeaves: lift(s.exportLeaves),
+    egressSummary: lift(s.egressSummary),
+    createApiKey: lift(s.createApiKey),
+    authenticateApiKey: lift(s.authenticateApiKey),
+    listApiKeys: lift(s.listApiKeys),
+    revokeApiKey: lift(s.revokeApiKey),
+    createOwnerToken: lift(s.createOwnerToken),
+    authenticateOwner: lift(s.authenticateOwner),
+    ownersOfVehicle: lift(s.ownersOfVehicle),
+    revokeOwnerToken: lift(s.revokeOwnerToken),
+    commitIngest: lift(s.commitIngest),
+    counts: lift(s.counts),
+    close: lift(s.close),
+  };
+}
+
+function openSync(file: string): SyncStore {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -81,7 +169,7 @@ export function openSqliteStore(file: string): Store {
     ...sqliteApiKeys(db),
     ...sqliteOwnerBindings(db),
     commitIngest: (items) => { if (items.length > 0) commitIngest(items); },
-    counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<Store['counts']>,
+    counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<SyncStore['counts']>,
     close: () => db.close(),
   };
 }

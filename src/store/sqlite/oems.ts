@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { OemDefinition, OemRegistryStore, OemRow, OemSource } from '../types.js';
 import { ShekaraError } from '../../errors.js';
+import type { Sync } from './sync.js';
 
 export const OEM_MIGRATIONS: Migration[] = [{
   id: '0013-oem-registry',
@@ -43,7 +44,7 @@ const columns = (o: OemDefinition) => ({
   allow_private_networks: o.allowPrivateNetworks ? 1 : 0, signing_key_file: o.signingKeyFile, mtls: o.mtls === null ? null : JSON.stringify(o.mtls),
 });
 
-export function sqliteOems(db: Database.Database): OemRegistryStore {
+export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
   const get = db.prepare(`SELECT * FROM oems WHERE id = ?`);
   const list = db.prepare(`SELECT * FROM oems ORDER BY id`);
   const insert = db.prepare(`INSERT INTO oems (id, name, endpoint, allowed_countries, allow_private_networks, signing_key_file, mtls, source, disabled_at, created_at, updated_at)
@@ -80,7 +81,7 @@ export function sqliteOems(db: Database.Database): OemRegistryStore {
   });
 
   return {
-    async insertOem(o) {
+    insertOem(o) {
       try {
         insert.run({ ...columns(o), source: 'api', now: o.now });
       } catch (cause) {
@@ -91,17 +92,17 @@ export function sqliteOems(db: Database.Database): OemRegistryStore {
       }
       return read(o.id)!;
     },
-    async updateOem(id, patch, now) {
+    updateOem(id, patch, now) {
       const old = read(id);
       if (!old) return undefined;
       update.run({ ...columns({ ...old, ...patch, id }), now });
       return read(id);
     },
-    async setOemDisabled(id, disabledAt, now) {
+    setOemDisabled(id, disabledAt, now) {
       return disable.run({ id, disabledAt, now }).changes > 0 ? read(id) : undefined;
     },
-    async getOem(id) { return read(id); },
-    async listOems() { return (list.all() as OemDbRow[]).map(toRow); },
-    async seedConfigOems(oems, now) { return seed(oems, now); },
+    getOem: (id) => read(id),
+    listOems: () => (list.all() as OemDbRow[]).map(toRow),
+    seedConfigOems: (oems, now) => seed(oems, now),
   };
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { Projection } from '../../record.js';
 import type { EgressLogStore, EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [{
   id: '0003-egress-outbox',
@@ -50,7 +51,7 @@ export interface OutboxWriter {
 
 const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
 
-export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter {
+export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
   // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
   // rather than failing the record being committed now.
@@ -116,7 +117,7 @@ function toOutbox(r: OutboxDbRow): OutboxRow {
  * transaction that settles a batch of delivery outcomes with their egress-log rows (one fsync
  * for many outcomes, as ingest's group commit does for records).
  */
-export function sqliteEgressQueue(db: Database.Database, log: Pick<EgressLogStore, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>): EgressQueueStore {
+export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>): Sync<EgressQueueStore> {
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
       SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
     RETURNING ${ROW_COLUMNS}`);

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { OwnerBindingRow, OwnerBindingStore } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const OWNER_BINDING_MIGRATIONS: Migration[] = [{
   id: '0011-owner-bindings',
@@ -32,7 +33,7 @@ export const OWNER_BINDING_MIGRATIONS: Migration[] = [{
 const TOKEN_RE = /^sho_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const hash = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 
-export function sqliteOwnerBindings(db: Database.Database): OwnerBindingStore {
+export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingStore> {
   const insertToken = db.prepare(`INSERT INTO owner_tokens (id, owner_ref, token_hash, created_at) VALUES (?, ?, ?, ?)`);
   const getToken = db.prepare(`SELECT * FROM owner_tokens WHERE id = ?`);
   const bind = db.prepare(`INSERT OR IGNORE INTO owner_bindings (token_id, vin, bound_at) VALUES (?, ?, ?)`);
@@ -50,16 +51,16 @@ export function sqliteOwnerBindings(db: Database.Database): OwnerBindingStore {
     id: r.id, ownerRef: r.owner_ref, vins: vinsOf.all(r.id) as string[], createdAt: r.created_at, revokedAt: r.revoked_at,
   });
   return {
-    async createOwnerToken({ ownerRef, vins, now }) { return create(ownerRef, vins, now); },
-    async authenticateOwner(token) {
+    createOwnerToken({ ownerRef, vins, now }) { return create(ownerRef, vins, now); },
+    authenticateOwner(token) {
       const m = TOKEN_RE.exec(token);
       if (!m) return undefined;
       const row = getToken.get(m[1]) as TokenDbRow | undefined;
       if (!row || row.revoked_at !== null || !timingSafeEqual(row.token_hash, hash(m[2]!))) return undefined;
       return toRow(row);
     },
-    async ownersOfVehicle(vin) { return (byVin.all(vin) as TokenDbRow[]).map(toRow); },
-    async revokeOwnerToken(id, now) { return revoke.run(now, id).changes > 0; },
+    ownersOfVehicle(vin) { return (byVin.all(vin) as TokenDbRow[]).map(toRow); },
+    revokeOwnerToken(id, now) { return revoke.run(now, id).changes > 0; },
   };
 }
 

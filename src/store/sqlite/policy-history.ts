@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { PolicyActivation, PolicyHistoryStore } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const POLICY_HISTORY_MIGRATIONS: Migration[] = [{
   id: '0006-policy-activations',
@@ -18,7 +19,7 @@ export const POLICY_HISTORY_MIGRATIONS: Migration[] = [{
   CREATE INDEX policy_activations_oem ON policy_activations (oem, id);`,
 }];
 
-export function sqlitePolicyHistory(db: Database.Database): PolicyHistoryStore {
+export function sqlitePolicyHistory(db: Database.Database): Sync<PolicyHistoryStore> {
   const latest = db.prepare(`SELECT policy_hash FROM policy_activations WHERE oem = ? ORDER BY id DESC LIMIT 1`).pluck();
   const insert = db.prepare(`INSERT INTO policy_activations (oem, policy_hash, source, content, activated_at) VALUES (?, ?, ?, ?, ?)`);
   const listAll = db.prepare(`SELECT * FROM policy_activations ORDER BY id DESC`);

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { CanonicalRecord, IngestChannel } from '../../record.js';
 import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const RECORD_MIGRATIONS: Migration[] = [{
   id: '0002-records',
@@ -56,7 +57,7 @@ export interface RecordWriter {
   write(item: IngestItem): void;
 }
 
-export function sqliteRecords(db: Database.Database): RecordStore & RecordWriter {
+export function sqliteRecords(db: Database.Database): Sync<RecordStore> & RecordWriter {
   const insertRecord = db.prepare(`INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertPoint = db.prepare(`INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?)`);
   const insertAccount = db.prepare(`INSERT INTO account_data (record_id, vin, data) VALUES (?, ?, ?)`);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { SecretStore } from '../types.js';
+import type { Sync } from './sync.js';
 
 export const SECRET_MIGRATIONS: Migration[] = [{
   id: '0001-local-secrets',
@@ -12,7 +13,7 @@ export const SECRET_MIGRATIONS: Migration[] = [{
   ) STRICT;`,
 }];
 
-export function sqliteSecrets(db: Database.Database): SecretStore {
+export function sqliteSecrets(db: Database.Database): Sync<SecretStore> {
   const get = db.prepare(`SELECT value FROM local_secrets WHERE name = ?`).pluck();
   const put = db.prepare(`INSERT OR IGNORE INTO local_secrets (name, value) VALUES (?, ?)`);
   return {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { VehicleRow, VehicleStore } from '../types.js';
 import { ShekaraError } from '../../errors.js';
+import type { Sync } from './sync.js';
 
 export const VEHICLE_MIGRATIONS: Migration[] = [{
   id: '0001-vehicles',
@@ -23,7 +24,7 @@ export const VEHICLE_MIGRATIONS: Migration[] = [{
   UPDATE vehicles SET secret_set_at = created_at;`,
 }];
 
-export function sqliteVehicles(db: Database.Database): VehicleStore {
+export function sqliteVehicles(db: Database.Database): Sync<VehicleStore> {
   const insert = db.prepare(`INSERT INTO vehicles (vin, oem, secret_hash, secret_salt, created_at, secret_set_at) VALUES (@vin, @oem, @hash, @salt, @now, @now)`);
   const replace = db.prepare(`INSERT OR REPLACE INTO vehicles (vin, oem, secret_hash, secret_salt, created_at, secret_set_at) VALUES (@vin, @oem, @hash, @salt, @now, @now)`);
   const get = db.prepare(`SELECT * FROM vehicles WHERE vin = ?`);
@@ -43,8 +44,8 @@ export function sqliteVehicles(db: Database.Database): VehicleStore {
     },
     getVehicle: (vin) => toVehicle(get.get(vin)),
     listVehicles: () => list.all().map((r) => toVehicle(r)!),
-    async rotateVehicleSecret(vin, s, now) { return rotate.run(s.secretHash, s.secretSalt, now, vin).changes > 0; },
-    async revokeVehicleCredentials(vin, now) { return revoke.run(now, vin).changes > 0; },
+    rotateVehicleSecret: (vin, s, now) => rotate.run(s.secretHash, s.secretSalt, now, vin).changes > 0,
+    revokeVehicleCredentials: (vin, now) => revoke.run(now, vin).changes > 0,
   };
 }
 
