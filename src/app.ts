@@ -17,6 +17,7 @@ import { registerRegulatorApi } from './api/regulator/index.js';
 import { registerAdminApi } from './api/admin/index.js';
 import { registerOemApi } from './api/oem/index.js';
 import { registerOwnerApi } from './api/owner/index.js';
+import { createAdmin, destinationOf, seedConfigOems, type Admin } from './admin/index.js';
 import { createDownlink, type Downlink } from './downlink/index.js';
 import type { OutboxRow } from './store/index.js';
 
@@ -36,6 +37,8 @@ export interface App {
   readonly downlink: Downlink;
   /** The egress log's checkpoints and proofs (src/audit). */
   readonly audit: AuditLog;
+  /** Operator admin (OEM registry, policies, vehicles, keys), applied to this running gateway. */
+  readonly admin: Admin;
   readonly log: Logger;
   /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
   reloadTls(): void;
@@ -54,12 +57,12 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
     const masterKey = await store.getSecret(PSEUDONYM_MASTER_KEY) ?? await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
+    // The OEM registry: config OEMs seeded into the store (the config wins), API OEMs already there.
+    await seedConfigOems({ store, configOems: config.oems, log });
+    const registry = await store.listOems();
+    // Config OEMs' policies are their files; registry OEMs get their last activated version in admin.sync() below.
     const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store });
     closers.push(() => policy.close());
-    for (const oem of config.oems) {
-      const p = policy.policyOf(oem.id)!;
-      log.info({ oem: oem.id, policy: p.source, policyHash: p.hash, purposes: p.purposes.map((x) => x.id) }, 'policy active');
-    }
 
     // Closes after egress (closers run in reverse): the last outcomes get a checkpoint too.
     const audit = await createAuditLog(config.audit, { store, log });
@@ -72,7 +75,10 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
         { vin, oem: row.oem, purpose: row.purpose }, Date.now());
     };
-    const egress = await createEgress(config.egress, { store, log, oems: config.oems, isStillAllowed });
+    const deliveryOf = (id: string) => config.oems.find((o) => o.id === id)?.delivery ?? 'push';
+    const egress = await createEgress(config.egress, {
+      store, log, oems: registry.map((r) => ({ ...destinationOf(r), delivery: deliveryOf(r.id) })), isStillAllowed,
+    });
     closers.push(() => egress.close());
 
     // Closes after ingest (closers run in reverse): no acknowledgement arrives once it is closed.
@@ -81,27 +87,42 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     });
     closers.push(() => downlink.close());
 
+    let ingest: Ingest | undefined;
+    const admin = createAdmin({
+      store, configOems: config.oems, log,
+      live: { policy, egress, disconnectVehicle: (vin) => ingest?.disconnectVehicle(vin) ?? 0 },
+    });
+    const problems = await admin.sync();
+    if (problems.length > 0) throw problems[0]!.error;
+    for (const row of await store.listOems()) {
+      const p = policy.policyOf(row.id);
+      if (row.disabledAt !== null) log.warn({ oem: row.id }, 'OEM disabled: nothing is sent to it');
+      else if (!p) log.warn({ oem: row.id }, 'OEM has no active policy: nothing is sent to it');
+      else log.info({ oem: row.id, source: row.source, policy: p.source, policyHash: p.hash, purposes: p.purposes.map((x) => x.id) }, 'policy active');
+    }
+
     const http = buildHttp(config.http, log);
     closers.push(() => http.close());
     // Liveness: the process answers. Readiness: it takes traffic (not while starting or stopping),
     // so a load balancer stops sending cars here before the listeners close.
     http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
     await registerRegulatorApi(http, { store, audit, now: Date.now });
-    await registerAdminApi(http, { store, now: Date.now });
+    await registerAdminApi(http, { store, now: Date.now, admin });
     await registerOemApi(http, { store, now: Date.now, oems: config.oems, policyOf: (o) => policy.policyOf(o), egress, downlink, isStillAllowed });
     await registerOwnerApi(http, { store, now: Date.now, policyOf: (o) => policy.policyOf(o), pseudonymFor: (o, vin, at) => policy.pseudonymFor(o, vin, at) });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
-    const ingest = await createIngest(config, {
+    ingest = await createIngest(config, {
       store, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
       // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
       egressSaturated: () => egress.saturated,
       onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
       onCommandSubscribed: (vin) => downlink.onSubscribed(vin),
     });
-    downlink.attach({ publish: (vin, payload) => ingest.publishCommand(vin, payload), isOnline: (vin) => ingest.isCommandSubscriber(vin) });
+    const started = ingest;
+    downlink.attach({ publish: (vin, payload) => started.publishCommand(vin, payload), isOnline: (vin) => started.isCommandSubscriber(vin) });
     // Ingest closes before egress: no new records arrive while deliveries drain.
-    closers.push(() => ingest.close());
+    closers.push(() => started.close());
 
     await http.ready();
     const httpPort = await listen(http.server, config.http.port, config.http.host, 'HTTP', 'SHEKARA_HTTP_PORT');
@@ -109,7 +130,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, downlink, audit, log, close,
+      store, policy, ingest, egress, downlink, audit, admin, log, close,
       reloadTls() {
         ingest.reloadTls();
         try {

@@ -110,6 +110,8 @@ export const StoreSchema = Type.Object(
 export const OemSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case OEM id' }),
+    /** Display name in the OEM registry (`shekara oem list`, /admin/v1/oems); the id when absent. */
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     /** Where approved projections are POSTed. The only destination this OEM has. */
     endpoint: Type.String({ pattern: '^https?://', minLength: 8 }),
     /** Policy YAML; relative paths are resolved against the config file's folder. */

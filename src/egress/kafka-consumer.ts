@@ -55,28 +55,30 @@ export async function startOemConsumer(
     let row = { ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow), id, attempts: state.attempts };
     for (;;) {
       if (abandoned()) return false;
+      // In flight: the attempt itself. A message waiting out a backoff (or a disabled OEM) is not.
       inFlight += 1;
+      let outcome: Awaited<ReturnType<DeliveryWorker>>;
       try {
-        const outcome = await deps.worker(row);
-        if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
-        if (outcome.kind === 'dead') {
-          await deps.producer.send({
-            topic: cfg.dlqTopic, acks: -1,
-            messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
-          });
-        }
-        const durable = deps.settler.settle(outcome);
-        if (outcome.kind === 'delivered') return { durable };
-        await durable;
-        if (outcome.kind === 'dead') log.error({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, error: outcome.entry.error }, 'egress: dead-lettered');
-        else if (outcome.kind === 'blocked') log.warn({ recordId: row.recordId, oem: row.oem, error: outcome.entry.error }, 'egress: blocked at send time');
-        if (outcome.kind !== 'failed') return { durable };
-        log.warn({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, retryInMs: outcome.retryInMs, error: outcome.entry.error }, 'egress: delivery failed, will retry');
-        row = { ...row, attempts: row.attempts + 1 };
-        await pause(outcome.retryInMs ?? 100);
+        outcome = await deps.worker(row);
       } finally {
         inFlight -= 1;
       }
+      if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
+      if (outcome.kind === 'dead') {
+        await deps.producer.send({
+          topic: cfg.dlqTopic, acks: -1,
+          messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
+        });
+      }
+      const durable = deps.settler.settle(outcome);
+      if (outcome.kind === 'delivered') return { durable };
+      await durable;
+      if (outcome.kind === 'dead') log.error({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, error: outcome.entry.error }, 'egress: dead-lettered');
+      else if (outcome.kind === 'blocked') log.warn({ recordId: row.recordId, oem: row.oem, error: outcome.entry.error }, 'egress: blocked at send time');
+      if (outcome.kind !== 'failed') return { durable };
+      log.warn({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, retryInMs: outcome.retryInMs, error: outcome.entry.error }, 'egress: delivery failed, will retry');
+      row = { ...row, attempts: row.attempts + 1 };
+      await pause(outcome.retryInMs ?? 100);
     }
   }
 

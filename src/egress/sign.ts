@@ -77,6 +77,8 @@ export interface SigningKeyring {
   rotate(oem: string, now: number, overlapMs: number): Promise<SigningKeyRow>;
   /** Re-reads rotations from the store (another instance may have rotated). */
   refresh(): Promise<void>;
+  /** Learns an OEM added or changed at run time (OEM registry): its file or local key, and rotations. */
+  upsert(oem: { id: string; signingKeyFile?: string }): Promise<void>;
   close(): void;
 }
 
@@ -124,6 +126,13 @@ export async function createSigningKeyring(
       return row;
     },
     refresh,
+    async upsert(oem) {
+      const key = await loadSigningKey(oem, store);
+      fileKeys.delete(oem.id);
+      legacy.delete(oem.id);
+      (oem.signingKeyFile ? fileKeys : legacy).set(oem.id, key);
+      if (!oem.signingKeyFile) rotated.set(oem.id, await store.listSigningKeys(oem.id));
+    },
     close: () => clearInterval(timer),
   };
 }

@@ -5,16 +5,32 @@
  * Nothing is sent unless every check passed just before sending; nothing is dropped silently.
  */
 import type { EgressLogEntry, EgressSettlement, OutboxRow } from '../store/index.js';
-import type { OemConfig } from '../config/schema.js';
 import { backoffDelay, type BackoffConfig } from './retry.js';
-import { checkDestination, type CheckedAddress, type DestinationVerdict, type Resolver } from './destination.js';
+import { checkDestination, type CheckedAddress, type DestinationRules, type DestinationVerdict, type Resolver } from './destination.js';
 import type { DeliveryResult, Transport } from './deliver.js';
 import type { Breaker } from './breaker.js';
 
 export interface WorkerConfig extends BackoffConfig { readonly maxAttempts: number }
 
+/** One OEM as egress sees it: its one destination and what may be sent there. */
+export interface OemDestination extends DestinationRules {
+  readonly id: string;
+  /** Where approved projections are POSTed. The only destination this OEM has. */
+  readonly endpoint: string;
+  /** A file holding the HMAC signing key; absent: the key is in the store's local secrets. */
+  readonly signingKeyFile?: string;
+  readonly mtls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
+  /**
+   * false: the OEM is disabled. Nothing is sent to it; its pending deliveries wait (deferred,
+   * no attempt counted, nothing blocked or dropped) until it is enabled again. Default true.
+   */
+  readonly enabled?: boolean;
+  /** 'pull': never pushed to; its rows wait in its feed (GET /oem/v1/feed). Default 'push'. */
+  readonly delivery?: 'push' | 'pull';
+}
+
 export interface OemRoute {
-  readonly oem: OemConfig;
+  readonly oem: OemDestination;
   readonly endpoint: URL;
   readonly transport: Transport;
   readonly breaker: Breaker;
@@ -39,14 +55,18 @@ export type DeliveryWorker = (row: OutboxRow) => Promise<AttemptOutcome>;
  */
 const VERDICT_TTL_MS = 5_000;
 
+/** How often a disabled OEM's waiting rows are looked at again (bounds how soon enabling takes effect). */
+export const DISABLED_RECHECK_MS = 1_000;
+
 export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): DeliveryWorker {
   const { now } = deps;
-  const verdicts = new Map<string, { at: number; verdict: Promise<DestinationVerdict> }>();
+  const verdicts = new Map<string, { at: number; route: OemRoute; verdict: Promise<DestinationVerdict> }>();
   const destinationOf = (route: OemRoute): Promise<DestinationVerdict> => {
     const hit = verdicts.get(route.oem.id);
-    if (hit && now() - hit.at < VERDICT_TTL_MS) return hit.verdict;
+    // A changed OEM (endpoint, allowed countries) is a new route object: never judged by the old verdict.
+    if (hit && hit.route === route && now() - hit.at < VERDICT_TTL_MS) return hit.verdict;
     const verdict = checkDestination(route.endpoint, route.oem, deps.resolve);
-    verdicts.set(route.oem.id, { at: now(), verdict });
+    verdicts.set(route.oem.id, { at: now(), route, verdict });
     // A name that did not resolve is asked again next time, not remembered.
     void verdict.then((v) => { if (!v.ok && v.error.code === 'SHK_EGRESS_DEST_UNRESOLVED') verdicts.delete(route.oem.id); });
     return verdict;
@@ -62,6 +82,10 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     });
     if (!route) {
       return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
+    }
+    if (route.oem.enabled === false) {
+      // Disabled: not an attempt, not a block; the row waits for the OEM to be enabled again.
+      return { kind: 'deferred', outboxId: row.id, until: now() + DISABLED_RECHECK_MS, retryInMs: DISABLED_RECHECK_MS };
     }
     if (!(await deps.isStillAllowed(row))) {
       return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };

@@ -49,6 +49,10 @@ export interface Ingest {
   reloadTls(): void;
   readonly counters: Readonly<IngestCounters>;
   readonly connectedVehicles: number;
+  /** Closes the vehicle's MQTT connections (credentials rotated or revoked); returns how many. */
+  disconnectVehicle(vin: string): number;
+  /** Closes live connections whose credentials changed in the store since they authenticated (SIGHUP). */
+  recheckCredentials(): Promise<number>;
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   /** True while the vehicle is connected and subscribed to its command topic (always false in external-broker mode). */
   isCommandSubscriber(vin: string): boolean;
@@ -59,7 +63,11 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   const log = deps.log.child({ module: 'ingest' });
   const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
   const intake = createIntake({ committer, project: deps.project, log });
-  const lookupVehicle = (vin: string) => deps.store.getVehicle(vin);
+  // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
+  const lookupVehicle = async (vin: string) => {
+    const v = await deps.store.getVehicle(vin);
+    return v && v.revokedAt === null ? v : undefined;
+  };
 
   registerHttpIngest(deps.http, cfg.limits, {
     lookupVehicle, intake, rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
@@ -72,6 +80,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       reloadTls: () => undefined,
       counters: intake.counters,
       connectedVehicles: 0,
+      // The external broker holds the connections and enforces device auth (docs/external-broker.md).
+      disconnectVehicle: () => 0,
+      recheckCredentials: async () => 0,
       publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
       isCommandSubscriber: () => false,
       async close() {
@@ -90,6 +101,8 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     reloadTls: mqtt.reloadTls,
     counters: intake.counters,
     get connectedVehicles() { return mqtt.connectedVehicles; },
+    disconnectVehicle: mqtt.disconnectVehicle,
+    recheckCredentials: mqtt.recheckCredentials,
     publishCommand: mqtt.publishCommand,
     isCommandSubscriber: mqtt.isCommandSubscriber,
     async close() {

@@ -4,6 +4,10 @@
  * Deny by default: a vehicle whose OEM has no policy sends nothing; a purpose that requires
  * consent sends nothing without a grant (or without a consent registry at all).
  *
+ * OEMs come from two places: config OEMs have a policy file (re-read by `reload`, SIGHUP); OEMs
+ * of the registry (admin API, CLI) get their policy through `activatePolicy` at run time. A
+ * disabled OEM (`upsertOem({ enabled: false })`) gets no projections at all.
+ *
  * `project` is called at ingest before the group commit; it MAY return projections of EARLIER
  * records of the same vehicle that were held back (trip endpoints) and are now released —
  * each carries its own recordId. State is in memory: after a restart, held projections are
@@ -34,6 +38,7 @@ export { createEvaluator } from './evaluate.js';
 export { consentStillGiven } from './consent.js';
 
 export interface PolicyEngineConfig {
+  /** OEMs whose policy is a file (the config's); `reload` re-reads exactly these. */
   readonly oems: readonly { readonly id: string; readonly policyFile: string }[];
   readonly epochDays: number;
 }
@@ -56,6 +61,18 @@ export interface ReloadResult {
   readonly unchanged: readonly string[];
 }
 
+/** What one activation did. */
+export interface ActivationResult {
+  readonly oem: string;
+  /** The hash that was active before, or null when the OEM had no policy. */
+  readonly from: string | null;
+  readonly to: string;
+  /** False when `to` was already the active version (nothing changed, nothing recorded). */
+  readonly changed: boolean;
+  /** Projections the old version held back (trip endpoints) and that are now dropped, never sent. */
+  readonly droppedHeld: number;
+}
+
 export interface PolicyEngine {
   /** Resolves in call order. Rejects (the record then sends nothing) if consent cannot be looked up. */
   project(record: CanonicalRecord): Promise<Projection[]>;
@@ -71,6 +88,18 @@ export interface PolicyEngine {
    * Reloads run one after another.
    */
   reload(): Promise<ReloadResult>;
+  /**
+   * Makes an OEM known (its pseudonyms exist from now on) and says whether it may send. A new
+   * OEM sends nothing until a policy is activated for it; a disabled one sends nothing at all.
+   */
+  upsertOem(oem: { readonly id: string; readonly enabled: boolean }): void;
+  /**
+   * Makes `policy` its OEM's active version, all or nothing: the activation is recorded in the
+   * history first, and only once that is durable does the new version decide. If recording
+   * fails, the previous version stays in force. The same hash again changes nothing.
+   * Activations and reloads run one after another.
+   */
+  activatePolicy(policy: CompiledPolicy): Promise<ActivationResult>;
   /** Projections held back right now (trip endpoints), all OEMs. */
   held(): number;
   close(): Promise<void>;
@@ -82,6 +111,13 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   const now = deps.now ?? Date.now;
   const random = deps.random ?? createSecureRandom();
   const pseudonyms = new Map(cfg.oems.map((o) => [o.id, createPseudonymizer(deps.masterKey, o.id, cfg.epochDays)]));
+  const pseudonymOf = (oem: string): Pseudonymizer => {
+    let p = pseudonyms.get(oem);
+    if (!p) pseudonyms.set(oem, (p = createPseudonymizer(deps.masterKey, oem, cfg.epochDays)));
+    return p;
+  };
+  const disabled = new Set<string>();
+  const fileBacked = new Set(cfg.oems.map((o) => o.id));
   const loadAll = (): Map<string, CompiledPolicy> => {
     const out = new Map<string, CompiledPolicy>();
     for (const oem of cfg.oems) {
@@ -96,7 +132,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   };
   const activate = async (policy: CompiledPolicy): Promise<Entry> => {
     await deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
-    return { evaluator: createEvaluator(policy), pseudonym: pseudonyms.get(policy.oem)! };
+    return { evaluator: createEvaluator(policy), pseudonym: pseudonymOf(policy.oem) };
   };
 
   let byOem = new Map<string, Entry>();
@@ -131,7 +167,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   let tail: Promise<unknown> = Promise.resolve();
   const evaluate = (record: CanonicalRecord, withheld?: Withheld[]): Promise<Projection[]> => {
     const entry = byOem.get(record.oem);
-    if (!entry) return Promise.resolve([]);
+    if (!entry || disabled.has(record.oem)) return Promise.resolve([]);
     const granted = grantsFor(entry, record);
     if (granted === undefined && queued === 0) {
       // Nothing to look up and nobody ahead: evaluated at once, in this turn.
@@ -153,7 +189,8 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   let reloading: Promise<unknown> = Promise.resolve();
   const reloadNow = async (): Promise<ReloadResult> => {
     const fresh = loadAll(); // throws before anything changes
-    const next = new Map<string, Entry>();
+    // Registry OEMs (no policy file) keep what was activated for them.
+    const next = new Map([...byOem].filter(([oem]) => !fileBacked.has(oem)));
     const changed: { oem: string; from: string; to: string; droppedHeld: number }[] = [];
     const unchanged: string[] = [];
     for (const [oem, policy] of fresh) {
@@ -171,6 +208,19 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     byOem = next;
     return { changed, unchanged };
   };
+  const activateNow = async (policy: CompiledPolicy): Promise<ActivationResult> => {
+    const old = byOem.get(policy.oem);
+    if (old?.evaluator.policy.hash === policy.hash) return { oem: policy.oem, from: policy.hash, to: policy.hash, changed: false, droppedHeld: 0 };
+    const entry = await activate(policy); // durable first: an activation not in the history never decides
+    byOem = new Map(byOem).set(policy.oem, entry);
+    return { oem: policy.oem, from: old?.evaluator.policy.hash ?? null, to: policy.hash, changed: true, droppedHeld: old?.evaluator.held ?? 0 };
+  };
+  /** Reloads and activations, one after another: each sees the state the previous one left. */
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = reloading.then(fn);
+    reloading = result.catch(() => undefined);
+    return result;
+  };
 
   return {
     project: (record) => evaluate(record),
@@ -180,11 +230,13 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     },
     policyOf: (oem) => byOem.get(oem)?.evaluator.policy,
     pseudonymFor: (oem, vin, atMs) => pseudonyms.get(oem)?.(vin, atMs),
-    reload() {
-      const result = reloading.then(reloadNow);
-      reloading = result.catch(() => undefined);
-      return result;
+    reload: () => serial(reloadNow),
+    upsertOem(oem) {
+      pseudonymOf(oem.id);
+      if (oem.enabled) disabled.delete(oem.id);
+      else disabled.add(oem.id);
     },
+    activatePolicy: (policy) => serial(() => activateNow(policy)),
     held: () => [...byOem.values()].reduce((n, e) => n + e.evaluator.held, 0),
     close: async () => {},
   };

@@ -16,6 +16,10 @@ export interface VehicleRow {
   readonly secretHash: Buffer;
   readonly secretSalt: Buffer;
   readonly createdAt: number;
+  /** When the device credentials were revoked (the car is refused), or null while they are valid. */
+  readonly revokedAt: number | null;
+  /** When the secret was last set (registration or rotation). */
+  readonly secretSetAt: number;
 }
 
 export interface QuarantineItem {
@@ -100,6 +104,13 @@ export interface VehicleStore {
   registerVehicle(v: { vin: string; oem: string; secretHash: Buffer; secretSalt: Buffer; replace?: boolean }): Promise<void>;
   getVehicle(vin: string): Promise<VehicleRow | undefined>;
   listVehicles(): Promise<VehicleRow[]>;
+  /**
+   * Replaces a vehicle's secret and clears a revocation: the old secret MUST fail from the
+   * moment this resolves. Returns false when no such vehicle exists.
+   */
+  rotateVehicleSecret(vin: string, secret: { secretHash: Buffer; secretSalt: Buffer }, now: number): Promise<boolean>;
+  /** Revokes a vehicle's device credentials (secret and certificate alike); false when none or already revoked. */
+  revokeVehicleCredentials(vin: string, now: number): Promise<boolean>;
 }
 
 export interface RecordStore {
@@ -195,6 +206,67 @@ export interface PolicyHistoryStore {
   recordPolicyActivation(a: { oem: string; policyHash: string; source: string; content: string; activatedAt: number }): Promise<boolean>;
   /** Activations, newest first. */
   listPolicyActivations(oem?: string): Promise<PolicyActivation[]>;
+}
+
+/** One uploaded policy text of an OEM, by content hash (store/sqlite/policy-versions.ts). */
+export interface PolicyVersionRow {
+  readonly oem: string;
+  readonly policyHash: string;
+  /** The exact text the hash is over. */
+  readonly content: string;
+  /** Who uploaded it (`admin-api:<key id>`, `cli`). */
+  readonly source: string;
+  readonly uploadedAt: number;
+}
+
+/** Uploaded policy versions: stored once per hash, activated through PolicyHistoryStore. */
+export interface PolicyVersionStore {
+  /** Stores a version unless that OEM already has this hash; true when stored. */
+  putPolicyVersion(v: PolicyVersionRow): Promise<boolean>;
+  getPolicyVersion(oem: string, policyHash: string): Promise<PolicyVersionRow | undefined>;
+  /** Newest first. */
+  listPolicyVersions(oem: string): Promise<PolicyVersionRow[]>;
+}
+
+/** Where an OEM is defined: the config file (read-only through the API) or the admin API/CLI. */
+export type OemSource = 'config' | 'api';
+
+/** One OEM of the registry (store/sqlite/oems.ts). */
+export interface OemRow {
+  readonly id: string;
+  readonly name: string;
+  /** The one destination approved projections are POSTed to. */
+  readonly endpoint: string;
+  readonly allowedCountries: readonly string[];
+  readonly allowPrivateNetworks: boolean;
+  /** Config OEMs only: a file holding the HMAC key; otherwise the key is in the local secrets. */
+  readonly signingKeyFile: string | null;
+  readonly mtls: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string } | null;
+  readonly source: OemSource;
+  /** Disabled OEMs send nothing; their pending deliveries wait. */
+  readonly disabledAt: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type OemDefinition = Pick<OemRow, 'id' | 'name' | 'endpoint' | 'allowedCountries' | 'allowPrivateNetworks' | 'signingKeyFile' | 'mtls'>;
+
+/** The OEM registry: config OEMs are seeded into it at start, API OEMs live only here. */
+export interface OemRegistryStore {
+  /** Adds an API-defined OEM; SHK_ADMIN_CONFLICT if the id is taken. */
+  insertOem(o: OemDefinition & { now: number }): Promise<OemRow>;
+  /** Changes an OEM's definition (not its id or source); undefined when no such OEM. */
+  updateOem(id: string, patch: Partial<Omit<OemDefinition, 'id'>>, now: number): Promise<OemRow | undefined>;
+  /** `disabledAt` null enables. Returns the row, or undefined when no such OEM. */
+  setOemDisabled(id: string, disabledAt: number | null, now: number): Promise<OemRow | undefined>;
+  getOem(id: string): Promise<OemRow | undefined>;
+  listOems(): Promise<OemRow[]>;
+  /**
+   * At gateway start, in one transaction: each config OEM is written as source 'config'
+   * (the config wins over an API definition of the same id), and a 'config' row whose id the
+   * config no longer has becomes an API OEM, disabled. Returns the ids so demoted.
+   */
+  seedConfigOems(oems: readonly OemDefinition[], now: number): Promise<{ demoted: string[]; overridden: string[] }>;
 }
 
 /** A signed checkpoint of the egress log's Merkle tree (src/audit). */
@@ -446,7 +518,8 @@ export interface CommandApprovalStore {
 }
 
 export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
-  AuditStore, AuditQueryStore, ApiKeyStore, OwnerBindingStore, OemFeedStore, SigningKeyStore, CommandStore, CommandApprovalStore {
+  PolicyVersionStore, OemRegistryStore, AuditStore, AuditQueryStore, ApiKeyStore, OwnerBindingStore, OemFeedStore, SigningKeyStore, CommandStore,
+  CommandApprovalStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.

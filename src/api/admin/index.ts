@@ -4,13 +4,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.js';
+import type { Admin } from '../../admin/index.js';
 import { mountSurface } from '../surface.js';
+import { registerAdminRoutes } from './routes.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
 export interface AdminDeps {
   readonly store: Store;
   readonly now: () => number;
+  /** The admin operations, applied to the running gateway (src/admin). */
+  readonly admin: Admin;
 }
 
 export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -21,6 +25,8 @@ export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): 
       description: 'Register OEMs, vehicles and their credentials, load and activate policies, manage API keys. See docs/admin.md.',
       keyHint: 'an operator key from `shekara apikey create --role operator`',
     },
-    routes: () => undefined,
+    routes: (app) => {
+      registerAdminRoutes(app, deps.admin);
+    },
   });
 }

@@ -27,6 +27,8 @@ import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js
 import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
 import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
+import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
+import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
 import type { IngestItem, Store } from '../types.js';
 import type { Sync } from './sync.js';
 
@@ -35,6 +37,7 @@ export const SQLITE_MIGRATIONS = [
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
   ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
+  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
 ];
 
 /** The composed synchronous store, before it is lifted to the asynchronous interface. */
@@ -96,6 +99,8 @@ function openSync(file: string): SyncStore {
     ...sqliteSecrets(db),
     ...sqliteConsent(db),
     ...sqlitePolicyHistory(db),
+    ...sqlitePolicyVersions(db),
+    ...sqliteOems(db),
     getRecord: records.getRecord,
     recordVin: records.recordVin,
     listQuarantine: records.listQuarantine,
