@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/schema.js';
 import { createStore, type Store } from './store/index.js';
-import { createPolicyEngine, consentStillGiven, type PolicyEngine } from './policy/index.js';
+import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import { buildHttp, reloadHttpTls } from './api/http.js';
@@ -63,12 +63,10 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
 
     const egress = await createEgress(config.egress, {
       store, log, oems: config.oems,
-      // Consent re-check just before sending: a revocation after enqueue stops the delivery.
-      isStillAllowed: (row) => {
-        const vin = store.recordVin(row.recordId);
-        return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
-          { vin, oem: row.oem, purpose: row.purpose }, Date.now());
-      },
+      // Consent and objections re-checked just before sending: a revocation, an objection or an
+      // erasure after enqueue stops the delivery.
+      isStillAllowed: (row) => sendTimeVerdict({ consent: store, policyOf: (o) => policy.policyOf(o) },
+        { vin: store.recordVin(row.recordId), oem: row.oem, purpose: row.purpose }, Date.now()),
     });
     closers.push(() => egress.close());
 
@@ -80,7 +78,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     await registerRegulatorApi(http, { store, audit, now: Date.now });
     await registerAdminApi(http, { store, now: Date.now });
     await registerOemApi(http, { store, now: Date.now });
-    await registerOwnerApi(http, { store, now: Date.now });
+    await registerOwnerApi(http, { store, policy, now: Date.now });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     const ingest = await createIngest(config, {

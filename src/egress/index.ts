@@ -33,8 +33,8 @@ export interface EgressDeps {
     'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
   /** The OEMs and their one destination each. */
   readonly oems: readonly OemConfig[];
-  /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  /** Consent (and objection) re-check just before sending; false or a reason → the row is blocked and logged, never sent. */
+  readonly isStillAllowed: (row: OutboxRow) => boolean | string;
   readonly log: Logger;
   readonly now?: () => number;
   /** Host → addresses (default: the system resolver). Tests map names to addresses here. */

@@ -22,8 +22,11 @@ export interface OemRoute {
 
 export interface WorkerDeps {
   readonly routes: ReadonlyMap<string, OemRoute>;
-  /** Consent re-check, just before sending. false → blocked and logged, nothing sent. */
-  readonly isStillAllowed: (row: OutboxRow) => boolean;
+  /**
+   * Consent (and objection) re-check, just before sending. false, or the reason as a string →
+   * blocked and logged with that reason (false: 'consent revoked'), nothing sent.
+   */
+  readonly isStillAllowed: (row: OutboxRow) => boolean | string;
   readonly resolve: Resolver;
   readonly now: () => number;
 }
@@ -63,8 +66,9 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     if (!route) {
       return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
     }
-    if (!deps.isStillAllowed(row)) {
-      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
+    const allowed = deps.isStillAllowed(row);
+    if (allowed !== true) {
+      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, typeof allowed === 'string' ? allowed : 'consent revoked') };
     }
     const until = route.breaker.blockedUntil(now());
     if (until !== undefined) return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };

@@ -19,3 +19,28 @@ export function consentStillGiven(
   if (purpose && !purpose.consentRequired) return true;
   return deps.consent?.isConsentGranted(q.vin, q.oem, q.purpose, atMs) ?? false;
 }
+
+/** Why a queued projection may no longer be sent (the blocked leaf's `error`). */
+export const SEND_BLOCKED = {
+  consent: 'consent revoked',
+  objection: 'the owner objects to automated processing',
+  erased: 'the record is no longer stored (erased)',
+} as const;
+
+/**
+ * The send-time verdict for one queued projection: true, or the reason it is blocked. Consent
+ * as above; then, for a purpose flagged `automatedDecisions` (or one the active policy no
+ * longer has: fail safe), an objection open (or upheld) for the vehicle.
+ */
+export function sendTimeVerdict(
+  deps: { readonly consent: ConsentLookup | undefined; policyOf(oem: string): CompiledPolicy | undefined },
+  q: { readonly vin: string | undefined; readonly oem: string; readonly purpose: string },
+  atMs: number,
+): true | string {
+  if (q.vin === undefined) return SEND_BLOCKED.erased;
+  const vq = { vin: q.vin, oem: q.oem, purpose: q.purpose };
+  if (!consentStillGiven(deps, vq, atMs)) return SEND_BLOCKED.consent;
+  const purpose = deps.policyOf(q.oem)?.purposes.find((p) => p.id === q.purpose);
+  if ((purpose?.automatedDecisions ?? true) && (deps.consent?.isProcessingObjected?.(q.vin, q.oem, q.purpose, atMs) ?? false)) return SEND_BLOCKED.objection;
+  return true;
+}

@@ -6,13 +6,14 @@
  * Order per purpose, and why:
  *  1. trip tracking and k-anonymity counting see EVERY record with a position, before any
  *     gate, so down-sampling or a missing consent cannot hide a trip start or a vehicle;
- *  2. consent, then minimum interval: a purpose that may not send stops here;
+ *  2. consent, an objection to automated processing, then minimum interval: a purpose that
+ *     may not send stops here;
  *  3. fields, deny by default: only named paths (wildcards never select the VIN, the raw
  *     position or account data);
  *  4. the position last: sensitive zones, trip endpoints, then generalization with k-anonymity.
  */
 import type { CanonicalRecord, Projection, SignalValue } from '../record.js';
-import type { ConsentStore } from '../store/types.js';
+import type { ConsentStore, ObjectionStore } from '../store/types.js';
 import type { CompiledPolicy, CompiledPurpose, CompiledRule } from './compile.js';
 import type { TransformContext } from './transforms/index.js';
 import { H3_CELL, GRID_CELL } from './transforms/index.js';
@@ -27,8 +28,11 @@ const IGNITION = 'Vehicle.LowVoltageSystemState';
 const SPEED = 'Vehicle.Speed';
 const LOCATION_OUTPUTS = new Set([LAT, LON, H3_CELL, GRID_CELL]);
 
-/** The consent registry as the policy sees it. */
-export type ConsentLookup = Pick<ConsentStore, 'isConsentGranted'>;
+/**
+ * The consent registry as the policy sees it, with the owners' objections to automated
+ * processing (without those, no objection stops anything: the registry of them is optional).
+ */
+export type ConsentLookup = Pick<ConsentStore, 'isConsentGranted'> & Partial<Pick<ObjectionStore, 'isProcessingObjected'>>;
 
 /** A purpose that produced nothing for a record, and why (dry runs print these). */
 export interface Withheld { readonly recordId: string; readonly purpose: string; readonly reason: string }
@@ -137,6 +141,9 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, consent: C
 
     if (p.consentRequired && !(consent?.isConsentGranted(record.vin, record.oem, p.id, record.receivedAt) ?? false)) {
       return void withheldNote(withheld, record.id, 'blocked: no consent');
+    }
+    if (p.automatedDecisions && (consent?.isProcessingObjected?.(record.vin, record.oem, p.id, record.receivedAt) ?? false)) {
+      return void withheldNote(withheld, record.id, 'blocked: the owner objects to automated processing');
     }
     if (p.minIntervalMs > 0) {
       const last = lastSent.get(record.vin);

@@ -20,10 +20,11 @@ import { ShekaraError } from '../errors.js';
 
 export { parsePolicy, loadPolicyFile } from './load.js';
 export type { CompiledPolicy, CompiledPurpose } from './compile.js';
+export { DEFAULT_CONSENT_MAX_DAYS } from './compile.js';
 export { VIN_PATH } from './compile.js';
 export type { Withheld, ConsentLookup } from './evaluate.js';
 export { createEvaluator } from './evaluate.js';
-export { consentStillGiven } from './consent.js';
+export { consentStillGiven, sendTimeVerdict, SEND_BLOCKED } from './consent.js';
 
 export interface PolicyEngineConfig {
   readonly oems: readonly { readonly id: string; readonly policyFile: string }[];

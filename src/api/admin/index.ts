@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.js';
 import { mountSurface } from '../surface.js';
+import { registerObjectionAdmin } from './objections.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
@@ -21,6 +22,8 @@ export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): 
       description: 'Register OEMs, vehicles and their credentials, load and activate policies, manage API keys. See docs/admin.md.',
       keyHint: 'an operator key from `shekara apikey create --role operator`',
     },
-    routes: () => undefined,
+    routes: (app) => {
+      registerObjectionAdmin(app, deps);
+    },
   });
 }

@@ -7,12 +7,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.js';
 import { mountSurface } from '../surface.js';
 import { installOwnerBinding, OWNER_TOKEN_HEADER } from './binding.js';
+import { registerOwnerRights } from './rights.js';
+import type { PolicyEngine } from '../../policy/index.js';
 
 export const OWNER_PREFIX = '/owner/v1';
 
 export interface OwnerDeps {
   readonly store: Store;
   readonly now: () => number;
+  /** The OEM policies (what each purpose sends) and the pseudonyms the leaves name. */
+  readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
 }
 
 export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): Promise<void> {
@@ -27,6 +31,7 @@ export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): 
     },
     routes: (app) => {
       installOwnerBinding(app, deps.store);
+      registerOwnerRights(app, deps);
     },
   });
 }

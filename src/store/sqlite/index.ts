@@ -18,7 +18,10 @@ import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { sqliteAuditQueries } from './audit-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
-import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
+import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from './consent.js';
+import { sqliteObjections, OBJECTION_MIGRATIONS } from './objections.js';
+import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';
+import { sqliteOwnerReport } from './owner-report.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import type { IngestItem, Store } from '../types.js';
@@ -27,6 +30,7 @@ export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
+  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS,
 ];
 
 export function openSqliteStore(file: string): Store {
@@ -42,6 +46,8 @@ export function openSqliteStore(file: string): Store {
   const outbox = sqliteOutbox(db);
   const audit = sqliteAudit(db);
   const egressLog = sqliteEgressLog(db, outbox, audit);
+  // The consent writer's grant/revoke join the owner API's logged changes; they are not store methods.
+  const { grant, revoke, ...consent } = sqliteConsent(db);
 
   const commitIngest = db.transaction((items: readonly IngestItem[]) => {
     for (const it of items) {
@@ -61,7 +67,11 @@ export function openSqliteStore(file: string): Store {
   return {
     ...sqliteVehicles(db),
     ...sqliteSecrets(db),
-    ...sqliteConsent(db),
+    ...consent,
+    ...sqliteConsentRegistry(db, { consent: { grant, revoke }, outbox, audit }),
+    ...sqliteObjections(db, { outbox, audit }),
+    ...sqliteErasure(db, outbox),
+    ...sqliteOwnerReport(db),
     ...sqlitePolicyHistory(db),
     getRecord: records.getRecord,
     recordVin: records.recordVin,

@@ -46,6 +46,12 @@ export interface OutboxWriter {
   markDelivered(id: number): void;
   markFailed(id: number, nextAttemptAt: number): void;
   markDead(id: number): void;
+  /**
+   * Marks a vehicle's rows not yet delivered (pending, or published to Kafka and not yet
+   * settled) as blocked: for one OEM purpose on a revocation, all of them on an erasure.
+   * Inside the caller's transaction; returns how many.
+   */
+  blockUndelivered(vin: string, only?: { oem: string; purpose: string }): number;
 }
 
 const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
@@ -71,6 +77,11 @@ export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter 
   const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
   const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
   const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
+  // The vehicle's rows through its records (record_id leads the UNIQUE index).
+  const blockOne = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
+    WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
+  const blockAll = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
+    WHERE status IN ('pending', 'published') AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
   const nextDue = db.prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
   return {
@@ -81,6 +92,7 @@ export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter 
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
     markDead: (id) => void dead.run(id),
+    blockUndelivered: (vin, only) => (only ? blockOne.run(only.oem, only.purpose, vin) : blockAll.run(vin)).changes,
     leaseDueOutbox: (now, limit, leaseMs) => (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
     dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
