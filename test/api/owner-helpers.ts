@@ -44,7 +44,7 @@ export interface OwnerGateway {
   readonly tokenIds: string[];
   owner<T = Record<string, unknown>>(method: string, path: string, opts?: { body?: unknown; token?: string | null; key?: string | null }): Promise<Reply<T>>;
   admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>>;
-  /** Publishes `n` telemetry messages of car `i` at QoS 1 (each acknowledged: stored). */
+  /** Publishes `n` telemetry messages of car `i` at QoS 1 (each acknowledged: stored); a string payload is sent as it is. */
   publish(i: number, n: number, payload?: (car: SimCar) => unknown): Promise<void>;
   /** The pseudonym the OEM knows car `i` by now. */
   pseudonym(i: number): string;
@@ -100,7 +100,7 @@ export async function startOwnerGateway(opts: { cars?: number; policy?: string; 
       }
       for (let k = 0; k < n; k++) {
         const body = payload ? payload(c.sim) : nextTelemetry(c.sim, Date.now());
-        await c.client.publishAsync(telemetryTopic(gw.cars[i]!.vin), JSON.stringify(body), { qos: 1 });
+        await c.client.publishAsync(telemetryTopic(gw.cars[i]!.vin), typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
       }
     },
     pseudonym: (i) => gw.app.policy.pseudonymFor('demo-oem', gw.cars[i]!.vin, Date.now())!,
