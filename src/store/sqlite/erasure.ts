@@ -45,8 +45,8 @@ export const ERASURE_MIGRATIONS: Migration[] = [{
   CREATE INDEX egress_outbox_due ON egress_outbox (next_attempt_at) WHERE status = 'pending';
   CREATE INDEX egress_outbox_vehicle ON egress_outbox (oem, pseudonym, id) WHERE status = 'pending';
   CREATE INDEX egress_outbox_unpublished ON egress_outbox (id) WHERE status = 'pending';
-  CREATE INDEX quarantine_vin ON quarantine (vin);
-  CREATE INDEX account_data_vin ON account_data (vin);`,
+  CREATE INDEX IF NOT EXISTS quarantine_vin ON quarantine (vin);
+  CREATE INDEX IF NOT EXISTS account_data_vin ON account_data (vin);`,
 }];
 
 export function sqliteErasure(db: Database.Database, outbox: Pick<OutboxWriter, 'blockUndelivered'>): ErasureStore {

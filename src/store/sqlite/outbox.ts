@@ -74,9 +74,11 @@ export function sqliteOutbox(db: Database.Database): OutboxStore & OutboxWriter 
   const dueHeads = db.prepare(`SELECT ${ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
-  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
-  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
-  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
+  // An outcome never reopens a blocked row: a delivery already on the wire when a revocation,
+  // an objection or an erasure blocked it is logged as what it was, but the row stays blocked.
+  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
   // The vehicle's rows through its records (record_id leads the UNIQUE index).
   const blockOne = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
     WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
