@@ -222,6 +222,7 @@ export interface ObjectionRow {
 
 /** Objections to automated processing (store/sqlite/objections.ts). Every change is an 'objection' leaf in the same transaction. */
 export interface ObjectionStore {
+  /** Records it; when `automated`, also marks the vehicle's undelivered rows of that OEM purpose blocked (as a revocation does). */
   openObjection(o: { vin: string; oem: string; purpose: string; pseudonym: string; reason: string; receivedAt: number; dueAt: number; automated: boolean; actor: RightsActor }): Promise<{ objection: ObjectionRow; leafIndex: number }>;
   /** undefined when no such objection; throws SHK_OBJECTION_RESOLVED when it is no longer open. */
   resolveObjection(r: { id: string; status: 'upheld' | 'rejected'; answer: string; resolvedAt: number; actor: RightsActor }): Promise<{ objection: ObjectionRow; leafIndex: number } | undefined>;

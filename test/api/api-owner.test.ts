@@ -97,6 +97,7 @@ describe('owner API › who may ask', () => {
       ['POST', `/vehicles/${vin}/objections`, { oem: 'demo-oem', purpose: 'battery-score', reason: '   ' }, /^body\.reason: must say why, in words$/],
       ['POST', `/vehicles/${vin}/objections`, { oem: 'demo-oem', purpose: 'nope', reason: 'x' }, /^body\.purpose: OEM "demo-oem" has no purpose "nope"/],
       ['POST', `/vehicles/${vin}/objections`, { oem: 'acme', purpose: 'speed', reason: 'x' }, /^body\.oem: vehicle \w+ belongs to OEM "demo-oem", not "acme"$/],
+      ['DELETE', `/vehicles/${vin}/consents/odometer`, undefined, /^params\.purpose: purpose "odometer" does not ask for consent/],
       ['GET', `/vehicles/${vin}/report?from=yesterday`, undefined, /^querystring\.from: must match format "date-time"$/],
       ['GET', `/vehicles/${vin}/report?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z`, undefined, /^querystring\.to: must be after from/],
       ['GET', `/vehicles/${vin}/report?vin=${vin}`, undefined, /^unknown query parameter "vin"; this route accepts from, to, limit, cursor$/],

@@ -81,10 +81,15 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext):
     const v = await ctx.vehicle(req, reply);
     if (!v) return reply;
     const id = req.params.purpose;
+    const purpose = policy.policyOf(v.oem)?.purposes.find((p) => p.id === id);
+    // Not built on consent: nothing to revoke, and its deliveries do not wait on one.
+    if (purpose && !purpose.consentRequired) {
+      return bad(reply, 'params.purpose', `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to revoke; an objection is the owner's remedy`);
+    }
     // A purpose the policy no longer has may still hold a grant: that one can be revoked too.
-    const known = policy.policyOf(v.oem)?.purposes.some((p) => p.id === id)
-      || (await store.listConsents(v.vin)).some((c) => c.oem === v.oem && c.purpose === id);
-    if (!known) return notFound(reply, `OEM "${v.oem}" has no purpose "${id}" and this vehicle never consented to one of that name`);
+    if (!purpose && !(await store.listConsents(v.vin)).some((c) => c.oem === v.oem && c.purpose === id)) {
+      return notFound(reply, `OEM "${v.oem}" has no purpose "${id}" and this vehicle never consented to one of that name`);
+    }
     const t = now();
     const r = await store.revokeConsentLogged({ vin: v.vin, oem: v.oem, purpose: id, atMs: t, pseudonym: ctx.pseudonym(v, t), actor: ctx.actor(req) });
     req.log.info({ owner: req.owner!.id, oem: v.oem, purpose: id, revoked: r.revoked, blockedPending: r.blockedPending, leafIndex: r.leafIndex }, 'owner: consent revoked');
