@@ -53,10 +53,8 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext):
     const v = await ctx.vehicle(req, reply);
     if (!v) return reply;
     const { oem = v.oem, purpose: id } = req.body;
-    if (oem !== v.oem) return bad(reply, 'body.oem', `vehicle ${v.vin} belongs to OEM "${v.oem}", not "${oem}"`);
-    const purposes = policy.policyOf(v.oem)?.purposes ?? [];
-    const purpose = purposes.find((p) => p.id === id);
-    if (!purpose) return bad(reply, 'body.purpose', `OEM "${v.oem}" has no purpose "${id}" (its purposes: ${purposes.map((p) => p.id).join(', ') || 'none'})`);
+    const purpose = ctx.purpose(reply, v, oem, id);
+    if (!purpose) return reply;
     if (!purpose.consentRequired) {
       return bad(reply, 'body.purpose', `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to grant; an objection is the owner's remedy`);
     }

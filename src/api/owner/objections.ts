@@ -12,7 +12,7 @@ import { objectionDueAt, ownerObjection } from './objection-model.js';
 import * as S from './schemas.js';
 
 export function registerObjectionRoutes(app: FastifyInstance, ctx: RightsContext): void {
-  const { store, policy, now } = ctx;
+  const { store, now } = ctx;
 
   app.post<{ Params: { vin: string }; Body: S.ObjectionBody }>('/vehicles/:vin/objections', {
     schema: { summary: 'Object to automated processing of this vehicle\'s data for one OEM purpose (answered within three days)', params: S.VinParams, body: S.ObjectionBody, response: { 201: S.ObjectionReply } },
@@ -20,10 +20,8 @@ export function registerObjectionRoutes(app: FastifyInstance, ctx: RightsContext
     const v = await ctx.vehicle(req, reply);
     if (!v) return reply;
     const { oem, purpose: id, reason } = req.body;
-    if (oem !== v.oem) return bad(reply, 'body.oem', `vehicle ${v.vin} belongs to OEM "${v.oem}", not "${oem}"`);
-    const purposes = policy.policyOf(v.oem)?.purposes ?? [];
-    const purpose = purposes.find((p) => p.id === id);
-    if (!purpose) return bad(reply, 'body.purpose', `OEM "${v.oem}" has no purpose "${id}" (its purposes: ${purposes.map((p) => p.id).join(', ') || 'none'})`);
+    const purpose = ctx.purpose(reply, v, oem, id);
+    if (!purpose) return reply;
     if (reason.trim() === '') return bad(reply, 'body.reason', 'must say why, in words');
     const t = now();
     // Recorded whether or not the purpose is flagged automated: the operator still answers it.

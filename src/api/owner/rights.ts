@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RightsActor, Store, VehicleRow } from '../../store/index.js';
-import type { PolicyEngine } from '../../policy/index.js';
+import type { CompiledPurpose, PolicyEngine } from '../../policy/index.js';
 import { registerConsentRoutes } from './consents.js';
 import { registerReportRoutes } from './report.js';
 import { registerObjectionRoutes } from './objections.js';
@@ -24,6 +24,8 @@ export interface RightsContext extends RightsDeps {
   /** The vehicle's pseudonym for its OEM now: what every leaf names instead of the VIN. */
   pseudonym(v: VehicleRow, at: number): string;
   actor(req: FastifyRequest): RightsActor;
+  /** The purpose named in a body for the vehicle's OEM (`oem` must be the vehicle's), or a 400 sent naming the field. */
+  purpose(reply: FastifyReply, v: VehicleRow, oem: string, id: string): CompiledPurpose | undefined;
 }
 
 export const bad = (reply: FastifyReply, field: string, reason: string) =>
@@ -48,6 +50,13 @@ export function registerOwnerRights(app: FastifyInstance, deps: RightsDeps): voi
       return p ?? `unconfigured-oem:${v.oem}`;
     },
     actor: (req) => ({ source: 'owner-app', apiKey: req.apiKey?.id ?? null, owner: req.owner?.id ?? null }),
+    purpose(reply, v, oem, id) {
+      if (oem !== v.oem) return void bad(reply, 'body.oem', `vehicle ${v.vin} belongs to OEM "${v.oem}", not "${oem}"`);
+      const purposes = deps.policy.policyOf(v.oem)?.purposes ?? [];
+      const p = purposes.find((x) => x.id === id);
+      if (!p) bad(reply, 'body.purpose', `OEM "${v.oem}" has no purpose "${id}" (its purposes: ${purposes.map((x) => x.id).join(', ') || 'none'})`);
+      return p;
+    },
   };
   registerConsentRoutes(app, ctx);
   registerReportRoutes(app, ctx);
