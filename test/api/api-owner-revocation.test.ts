@@ -8,7 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/gateway.js';
 import { KAFKA_BROKERS, uniquePrefix } from '../egress/helpers.js';
-import { startOwnerGateway, type OwnerGateway } from './owner-helpers.js';
+import { OWNER_POLICY, startOwnerGateway, type OwnerGateway } from './owner-helpers.js';
+
+// Two purposes per record (speed, with consent; odometer, the control), not three: each
+// vehicle's deliveries go one at a time, in order, so fewer rows per message keep the queue
+// from growing on a loaded machine.
+const POLICY = OWNER_POLICY.replace(/  - id: battery-score[\s\S]*?(?=  - id: odometer)/, '');
 
 const RATE = 20; // messages per second per car
 const AFTER_MS = 3_000; // publishing goes on this long after the answer
@@ -18,7 +23,7 @@ for (const kind of ['local', 'kafka'] as const) {
     let o: OwnerGateway;
     beforeAll(async () => {
       o = await startOwnerGateway({
-        cars: 2,
+        cars: 2, policy: POLICY,
         config: {
           egress: {
             initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000,
@@ -40,7 +45,11 @@ for (const kind of ['local', 'kafka'] as const) {
       let published = 0;
       const car = async (i: number) => {
         for (let next = Date.now(); publishing; next += 1_000 / RATE) {
-          await o.publish(i, 1);
+          try {
+            await o.publish(i, 1);
+          } catch (err) {
+            if (publishing) throw err; // after the end, the gateway may already be closing
+          }
           published += 1;
           await new Promise((r) => setTimeout(r, Math.max(0, next + 1_000 / RATE - Date.now())));
         }
@@ -48,7 +57,7 @@ for (const kind of ['local', 'kafka'] as const) {
       const cars = Promise.all([car(0), car(1)]);
       try {
         const before = o.delivered(0, 'speed').length;
-        await eventually(() => o.delivered(0, 'speed').length >= before + 2 * RATE, 15_000, 'two seconds of speed deliveries');
+        await eventually(() => o.delivered(0, 'speed').length >= before + RATE, 60_000, 'a second of speed deliveries');
         if (outage) {
           o.gw.sink.setStatus(503); // a backlog builds up behind the failing deliveries
           await new Promise((r) => setTimeout(r, 1_000));
@@ -62,11 +71,20 @@ for (const kind of ['local', 'kafka'] as const) {
           await new Promise((r) => setTimeout(r, 500));
           o.gw.sink.setStatus(200);
         }
-        await new Promise((r) => setTimeout(r, AFTER_MS));
+        // Publishing goes on at least AFTER_MS, and until the pipeline has visibly moved on past
+        // the one-second mark — the same car's other purposes and the other car's speed — so an
+        // empty result below cannot come from a stalled queue (a loaded machine drains slower).
+        const moved = (ds: { at: number }[]) => ds.filter((d) => d.at > answered + 1_000).length >= RATE;
+        await eventually(() => moved(o.delivered(0, 'odometer')) && moved(o.delivered(1, 'speed')), 60_000, 'deliveries going on after the revocation');
+        await new Promise((r) => setTimeout(r, Math.max(0, answered + AFTER_MS - Date.now())));
         publishing = false;
         await cars;
-        // Let whatever was still on its way arrive (it must not be car 0's speed).
-        await new Promise((r) => setTimeout(r, 1_000));
+        // Let whatever was still on its way arrive (it must not be car 0's speed): until the
+        // sink has heard nothing for 1.5 s.
+        for (let seen = -1; seen !== o.gw.sink.deliveries.length;) {
+          seen = o.gw.sink.deliveries.length;
+          await new Promise((r) => setTimeout(r, 1_500));
+        }
 
         const speed = o.delivered(0, 'speed');
         const last = Math.max(...speed.map((d) => d.at));
@@ -76,9 +94,6 @@ for (const kind of ['local', 'kafka'] as const) {
           + `${after.length} delivered after the answer (${published} messages published by the two cars)`);
         expect(speed.filter((d) => d.at > answered + 1_000)).toEqual([]);
         if (outage) expect(res.body.blockedPending).toBeGreaterThan(0);
-        // The pipeline kept going: the same car's other purposes, and the other car's speed.
-        expect(o.delivered(0, 'odometer').filter((d) => d.at > answered + 1_000).length).toBeGreaterThanOrEqual(RATE);
-        expect(o.delivered(1, 'speed').filter((d) => d.at > answered + 1_000).length).toBeGreaterThanOrEqual(RATE);
       } finally {
         publishing = false;
         await cars;
@@ -87,12 +102,12 @@ for (const kind of ['local', 'kafka'] as const) {
 
     it('lets nothing of that vehicle and purpose reach the OEM later than one second after the answer', async () => {
       await revokeWhilePublishing(false);
-    });
+    }, 120_000);
 
     it('stops the backlog queued for that vehicle and purpose when the OEM comes back', async () => {
       const g = await o.owner('POST', `/vehicles/${o.gw.cars[0]!.vin}/consents`, { body: { purpose: 'speed' } });
       expect(g.status).toBe(201);
       await revokeWhilePublishing(true);
-    });
+    }, 120_000);
   });
 }
