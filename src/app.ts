@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/schema.js';
 import { createStore, type Store } from './store/index.js';
-import { createPolicyEngine, consentStillGiven, type PolicyEngine } from './policy/index.js';
+import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import { buildHttp, reloadHttpTls } from './api/http.js';
@@ -68,13 +68,11 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const audit = await createAuditLog(config.audit, { store, log });
     closers.push(() => audit.close());
 
-    // Consent re-check just before a projection crosses, pushed by a worker or pulled from the
-    // OEM feed: a revocation after enqueue stops the delivery.
-    const isStillAllowed = async (row: OutboxRow) => {
-      const vin = await store.recordVin(row.recordId);
-      return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
-        { vin, oem: row.oem, purpose: row.purpose }, Date.now());
-    };
+    // Consent and objections re-checked just before a projection crosses, pushed by a worker or
+    // pulled from the OEM feed: a revocation, an objection or an erasure after enqueue stops it.
+    // true, or the reason it is blocked.
+    const isStillAllowed = async (row: OutboxRow) => sendTimeVerdict({ consent: store, policyOf: (o) => policy.policyOf(o) },
+      { vin: await store.recordVin(row.recordId), oem: row.oem, purpose: row.purpose }, Date.now());
     const deliveryOf = (id: string) => config.oems.find((o) => o.id === id)?.delivery ?? 'push';
     const egress = await createEgress(config.egress, {
       store, log, oems: registry.map((r) => ({ ...destinationOf(r), delivery: deliveryOf(r.id) })), isStillAllowed,
@@ -109,7 +107,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     await registerRegulatorApi(http, { store, audit, now: Date.now });
     await registerAdminApi(http, { store, now: Date.now, admin });
     await registerOemApi(http, { store, now: Date.now, oems: config.oems, policyOf: (o) => policy.policyOf(o), egress, downlink, isStillAllowed });
-    await registerOwnerApi(http, { store, now: Date.now, policyOf: (o) => policy.policyOf(o), pseudonymFor: (o, vin, at) => policy.pseudonymFor(o, vin, at) });
+    await registerOwnerApi(http, { store, policy, now: Date.now });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     ingest = await createIngest(config, {

@@ -47,6 +47,8 @@ export const ErrorCodes = {
   // api (regulator and, later, other roles)
   SHK_AUTH_REQUIRED: 'SHK_AUTH_REQUIRED',
   SHK_AUTH_FORBIDDEN: 'SHK_AUTH_FORBIDDEN',
+  // owner rights
+  SHK_OBJECTION_RESOLVED: 'SHK_OBJECTION_RESOLVED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

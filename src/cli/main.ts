@@ -15,6 +15,7 @@ import { policyActivateCommand, policyHistoryCommand, policyUploadCommand } from
 import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey.js';
 import { auditCheckpointCommand, auditExportCommand, auditPubkeyCommand } from './audit.js';
 import { verifyCommand } from './verify.js';
+import { objectionsListCommand, objectionsResolveCommand } from './objections.js';
 import { configCheckCommand } from './check.js';
 import { policyCheckCommand, policyDiffCommand, policyDryRunCommand, policySchemaCommand } from './policy.js';
 
@@ -191,6 +192,19 @@ audit.command('checkpoint').description('print a signed checkpoint (default: the
 audit.command('export').description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint').addOption(configOption())
   .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt).option('-o, --out <file>', 'write here instead of stdout')
   .action(auditExportCommand);
+
+const objections = program.command('objections').description('owners\' objections to automated processing: answer each within three days');
+objections.command('list').description('list objections, oldest first: id, VIN, OEM, purpose, received, due, status, reason')
+  .addOption(configOption())
+  .addOption(new Option('--status <status>', 'only these').choices(['open', 'upheld', 'rejected']))
+  .option('--overdue', 'only open objections past their deadline')
+  .action(objectionsListCommand);
+objections.command('resolve').argument('<id>', 'objection id from `objections list`')
+  .description('answer an open objection: upheld keeps its automated purpose stopped for the vehicle, rejected lets it resume')
+  .addOption(configOption())
+  .addOption(new Option('--status <status>', 'the decision').choices(['upheld', 'rejected']).makeOptionMandatory())
+  .requiredOption('--answer <text>', 'the reply the owner sees (only its SHA-256 goes into the log)')
+  .action(objectionsResolveCommand);
 
 program.command('verify')
   .description('check an egress-log export against signed checkpoints, offline; exit 1 naming what failed')

@@ -20,6 +20,8 @@ export async function policyCheckCommand(file: string): Promise<void> {
   for (const purpose of p.purposes) {
     const basis = [`legal basis ${purpose.legalBasis ?? '(not stated)'}`, purpose.consentRequired ? 'consent required' : 'no consent needed'];
     if (purpose.retention) basis.push(`retention ${purpose.retention}`);
+    if (purpose.consentRequired) basis.push(`consent lasts at most ${purpose.consentMaxDays} days`);
+    if (purpose.automatedDecisions) basis.push('automated decisions (stopped for a vehicle while its owner\'s objection is open)');
     out(`  purpose ${purpose.id}: ${basis.join(', ')}`);
     for (const [sel, rule] of Object.entries(purpose.rules)) out(`    ${sel}  ${rule}`);
     const rl: string[] = [];

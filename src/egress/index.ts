@@ -37,8 +37,8 @@ export interface EgressDeps {
     | 'listSigningKeys' | 'rotateSigningKey'>;
   /** The OEMs and their one destination each (the OEM registry at start). */
   readonly oems: readonly OemDestination[];
-  /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
-  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
+  /** Consent (and objection) re-check just before sending; false or a reason → the row is blocked and logged, never sent. */
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean | string>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Host → addresses (default: the system resolver). Tests map names to addresses here. */

@@ -38,8 +38,11 @@ export interface OemRoute {
 
 export interface WorkerDeps {
   readonly routes: ReadonlyMap<string, OemRoute>;
-  /** Consent re-check, just before sending. false → blocked and logged, nothing sent. */
-  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
+  /**
+   * Consent (and objection) re-check, just before sending. false, or the reason as a string →
+   * blocked and logged with that reason (false: 'consent revoked'), nothing sent.
+   */
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean | string>;
   readonly resolve: Resolver;
   readonly now: () => number;
 }
@@ -87,8 +90,9 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       // Disabled: not an attempt, not a block; the row waits for the OEM to be enabled again.
       return { kind: 'deferred', outboxId: row.id, until: now() + DISABLED_RECHECK_MS, retryInMs: DISABLED_RECHECK_MS };
     }
-    if (!(await deps.isStillAllowed(row))) {
-      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
+    const allowed = await deps.isStillAllowed(row);
+    if (allowed !== true) {
+      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, typeof allowed === 'string' ? allowed : 'consent revoked') };
     }
     // An OEM that pulls is never pushed to: the row waits in its feed (GET /oem/v1/feed), where
     // consent and the requester's country are checked again when it is pulled.

@@ -59,5 +59,7 @@ function diffPurpose(a: CompiledPurpose, b: CompiledPurpose, out: DiffLine[]): v
   const k = (p: CompiledPurpose) => p.kAnonymity?.k ?? 0;
   if (k(a) !== k(b)) push(k(b) < k(a) ? 'opens' : 'closes', `k-anonymity: k ${k(a) || 'off'} → ${k(b) || 'off'}`);
   if (a.legalBasis !== b.legalBasis) push('changes', `legal basis: ${a.legalBasis ?? '(none)'} → ${b.legalBasis ?? '(none)'}`);
+  if (a.automatedDecisions !== b.automatedDecisions) push('changes', `automated decisions: ${a.automatedDecisions} → ${b.automatedDecisions}`);
+  if (a.consentMaxDays !== b.consentMaxDays) push(b.consentMaxDays > a.consentMaxDays ? 'opens' : 'closes', `consent lasts at most: ${a.consentMaxDays} → ${b.consentMaxDays} days`);
   if (a.retention !== b.retention) push('changes', `retention: ${a.retention ?? '(none)'} → ${b.retention ?? '(none)'}`);
 }

@@ -31,11 +31,15 @@ import { ShekaraError } from '../errors.js';
 
 export { parsePolicy, loadPolicyFile } from './load.js';
 export type { CompiledPolicy, CompiledPurpose } from './compile.js';
+export { DEFAULT_CONSENT_MAX_DAYS } from './compile.js';
 export { VIN_PATH } from './compile.js';
 export type { Withheld } from './evaluate.js';
 export type { ConsentLookup } from './consent.js';
 export { createEvaluator } from './evaluate.js';
-export { consentStillGiven } from './consent.js';
+export { consentStillGiven, sendTimeVerdict, SEND_BLOCKED } from './consent.js';
+
+/** What a record's owner allows, looked up before evaluation (which never waits on a store). */
+interface Gates { readonly granted: ReadonlySet<string>; readonly objected: ReadonlySet<string> }
 
 export interface PolicyEngineConfig {
   /** OEMs whose policy is a file (the config's); `reload` re-reads exactly these. */
@@ -145,21 +149,29 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     pseudonymize(v: string): string { return this.pseudonym!(v, this.at); },
     random,
   };
-  const run = (entry: Entry, record: CanonicalRecord, withheld: Withheld[] | undefined, granted: ReadonlySet<string> | undefined): Projection[] => {
+  const run = (entry: Entry, record: CanonicalRecord, withheld: Withheld[] | undefined, gates: Gates | undefined): Projection[] => {
     ctx.at = record.receivedAt;
     ctx.pseudonym = entry.pseudonym;
     const out: Projection[] = [];
-    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld, granted);
+    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld, gates?.granted, gates?.objected);
     return out;
   };
 
-  /** The consent-requiring purposes granted for this record; undefined when there is nothing to ask. */
-  const grantsFor = (entry: Entry, record: CanonicalRecord): Promise<ReadonlySet<string>> | undefined => {
-    const ids = entry.evaluator.consentPurposes;
+  /**
+   * The consent-requiring purposes granted for this record and the automated purposes its owner
+   * objects to; undefined when there is nothing to ask.
+   */
+  const gatesFor = (entry: Entry, record: CanonicalRecord): Promise<Gates> | undefined => {
+    const consentIds = entry.evaluator.consentPurposes;
     const consent = deps.consent;
-    if (ids.length === 0 || !consent) return undefined;
-    return Promise.all(ids.map((id) => consent.isConsentGranted(record.vin, record.oem, id, record.receivedAt)))
-      .then((ok) => new Set(ids.filter((_, i) => ok[i])));
+    const objectionIds = consent?.isProcessingObjected ? entry.evaluator.automatedPurposes : [];
+    if (!consent || (consentIds.length === 0 && objectionIds.length === 0)) return undefined;
+    const ask = (ids: readonly string[], q: (id: string) => Promise<boolean>) =>
+      Promise.all(ids.map(q)).then((ok) => new Set(ids.filter((_, i) => ok[i])));
+    return Promise.all([
+      ask(consentIds, (id) => consent.isConsentGranted(record.vin, record.oem, id, record.receivedAt)),
+      ask(objectionIds, (id) => consent.isProcessingObjected!(record.vin, record.oem, id, record.receivedAt)),
+    ]).then(([granted, objected]) => ({ granted, objected }));
   };
 
   // Evaluations waiting for an earlier record's look-ups, and the last of them.
@@ -168,8 +180,8 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   const evaluate = (record: CanonicalRecord, withheld?: Withheld[]): Promise<Projection[]> => {
     const entry = byOem.get(record.oem);
     if (!entry || disabled.has(record.oem)) return Promise.resolve([]);
-    const granted = grantsFor(entry, record);
-    if (granted === undefined && queued === 0) {
+    const gates = gatesFor(entry, record);
+    if (gates === undefined && queued === 0) {
       // Nothing to look up and nobody ahead: evaluated at once, in this turn.
       try {
         return Promise.resolve(run(entry, record, withheld, undefined));
@@ -178,7 +190,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
       }
     }
     queued += 1;
-    const result = tail.then(() => granted).then(
+    const result = tail.then(() => gates).then(
       (g) => { queued -= 1; return run(entry, record, withheld, g); },
       (err: unknown) => { queued -= 1; throw err; },
     );

@@ -51,6 +51,17 @@ export const PurposeSchema = Type.Object(
     consentRequired: Type.Optional(Type.Boolean()),
     /** How long the OEM may keep what it receives (stated to the OEM and the regulator). */
     retention: Type.Optional(Duration),
+    /**
+     * The longest an owner's consent to this purpose may last, in days (default 365): a grant
+     * runs until its `validUntil`, never beyond grant time + this. The owner is asked again after.
+     */
+    consentMaxDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'longest validity of a consent grant, in days (default 365)' })),
+    /**
+     * The OEM takes automated decisions about the vehicle or its owner from this data (scoring,
+     * profiling). An owner's objection to automated processing stops it for that vehicle while
+     * the objection is open, and for good when it is upheld.
+     */
+    automatedDecisions: Type.Optional(Type.Boolean({ description: 'the OEM makes automated decisions from this data; an open objection stops it for the vehicle (default false)' })),
     /** Down-sampling: at most one projection per vehicle per this interval. */
     minInterval: Type.Optional(Duration),
     /** Bucket the projection's observedAt time (floor) to this size. */

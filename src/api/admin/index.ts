@@ -7,6 +7,7 @@ import type { Store } from '../../store/index.js';
 import type { Admin } from '../../admin/index.js';
 import { mountSurface } from '../surface.js';
 import { registerAdminRoutes } from './routes.js';
+import { registerObjectionAdmin } from './objections.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
@@ -27,6 +28,7 @@ export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): 
     },
     routes: (app) => {
       registerAdminRoutes(app, deps.admin);
+      registerObjectionAdmin(app, deps);
     },
   });
 }

@@ -68,15 +68,16 @@ export function registerFeed(app: FastifyInstance, deps: OemRouteDeps & { config
       const rows = await store.pullFeed(oem, acked, req.query.limit);
       const t = now();
       const outcomes = await Promise.all(rows.map(async (row) => {
-        const allowed = await deps.isStillAllowed(row);
-        const entry = pulled(row, t, from.address, from.country, allowed);
+        const verdict = await deps.isStillAllowed(row);
+        const allowed = verdict === true;
+        const entry = pulled(row, t, from.address, from.country, verdict);
         await deps.egress.settle(allowed ? { kind: 'delivered', outboxId: row.id, entry } : { kind: 'blocked', outboxId: row.id, entry });
         return allowed;
       }));
       const last = rows.at(-1);
       if (last) await store.markFeedServed(oem, last.feedSeq);
       const blocked = outcomes.filter((ok) => !ok).length;
-      if (blocked > 0) req.log.warn({ oem, blocked }, 'oem api: pulled items blocked at pull time (consent)');
+      if (blocked > 0) req.log.warn({ oem, blocked }, 'oem api: pulled items blocked at pull time (consent, objection or erasure)');
       return {
         items: rows.filter((_, i) => outcomes[i]).map((r) => ({ cursor: String(r.feedSeq), body: JSON.parse(r.body) as unknown })),
         nextCursor: String(last?.feedSeq ?? acked),
@@ -87,12 +88,14 @@ export function registerFeed(app: FastifyInstance, deps: OemRouteDeps & { config
 }
 
 /** The egress-log entry of one pulled item: a push's entry, with the requester as the destination. */
-function pulled(row: FeedItem, at: number, ip: string, country: string, allowed: boolean): EgressLogEntry {
+/** `verdict`: true, or why the item is blocked (false: consent revoked). */
+function pulled(row: FeedItem, at: number, ip: string, country: string, verdict: boolean | string): EgressLogEntry {
+  const allowed = verdict === true;
   return {
     at, oem: row.oem, destination: `pull:${ip}`, destinationIp: ip, destinationCountry: country,
     recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash,
     fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped,
     outcome: allowed ? 'delivered' : 'blocked', attempt: row.attempts + 1,
-    httpStatus: allowed ? 200 : null, error: allowed ? null : 'consent revoked',
+    httpStatus: allowed ? 200 : null, error: allowed ? null : typeof verdict === 'string' ? verdict : 'consent revoked',
   };
 }

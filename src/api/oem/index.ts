@@ -23,8 +23,8 @@ export interface OemDeps {
   /** The pull feed settles through the egress workers' path; webhook keys rotate in egress. */
   readonly egress: Pick<Egress, 'settle' | 'signing'>;
   readonly downlink: Downlink;
-  /** Consent re-check at pull time (the one the egress workers run before a push). */
-  readonly isStillAllowed: (row: OutboxRow) => boolean | Promise<boolean>;
+  /** Consent and objection re-check at pull time (the one the egress workers run before a push): true, or why not. */
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean | string>;
 }
 
 export async function registerOemApi(http: FastifyInstance, deps: OemDeps): Promise<void> {

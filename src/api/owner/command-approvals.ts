@@ -9,14 +9,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CommandApprovalRow, Store } from '../../store/index.js';
-import type { CompiledPolicy } from '../../policy/index.js';
+import type { PolicyEngine } from '../../policy/index.js';
 import { isBuiltInRestricting, RESTRICTING_COMMANDS } from '../../policy/commands.js';
 
 export interface CommandApprovalDeps {
   readonly store: Pick<Store, 'getVehicle' | 'approveCommand' | 'revokeCommandApproval' | 'listCommandApprovals'>;
   readonly now: () => number;
-  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
-  readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
+  /** The OEM's command policy (which types restrict the car) and the pseudonym the leaf names. */
+  readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
 }
 
 const strict = { additionalProperties: false } as const;
@@ -36,9 +36,9 @@ export function registerCommandApprovals(app: FastifyInstance, deps: CommandAppr
   const { store, now } = deps;
   /** Restricting types of the vehicle's OEM: the built-in ones and those its policy marks. */
   const restrictingTypes = (oem: string) => [...new Set([...RESTRICTING_COMMANDS,
-    ...[...(deps.policyOf(oem)?.commands.types.values() ?? [])].filter((t) => t.restricting).map((t) => t.type)])];
+    ...[...(deps.policy.policyOf(oem)?.commands.types.values() ?? [])].filter((t) => t.restricting).map((t) => t.type)])];
   const leaf = (vin: string, oem: string, type: string, granted: boolean) => ({
-    action: granted ? 'approval-granted' : 'approval-revoked', oem, pseudonym: deps.pseudonymFor(oem, vin, now()) ?? null, type,
+    action: granted ? 'approval-granted' : 'approval-revoked', oem, pseudonym: deps.policy.pseudonymFor(oem, vin, now()) ?? null, type,
     outcome: granted ? 'granted' : 'revoked', reason: null,
   });
 

@@ -9,14 +9,16 @@ import { mountSurface } from '../surface.js';
 import { installOwnerBinding, OWNER_TOKEN_HEADER } from './binding.js';
 import { registerCommandApprovals } from './command-approvals.js';
 import type { CompiledPolicy } from '../../policy/index.js';
+import { registerOwnerRights } from './rights.js';
+import type { PolicyEngine } from '../../policy/index.js';
 
 export const OWNER_PREFIX = '/owner/v1';
 
 export interface OwnerDeps {
   readonly store: Store;
   readonly now: () => number;
-  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
-  readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
+  /** The OEM policies (what each purpose sends) and the pseudonyms the leaves name. */
+  readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
 }
 
 export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): Promise<void> {
@@ -32,6 +34,7 @@ export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): 
     routes: (app) => {
       installOwnerBinding(app, deps.store);
       registerCommandApprovals(app, deps);
+      registerOwnerRights(app, deps);
     },
   });
 }

@@ -20,7 +20,10 @@ import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { sqliteAuditQueries } from './audit-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
-import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
+import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from './consent.js';
+import { sqliteObjections, OBJECTION_MIGRATIONS } from './objections.js';
+import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';
+import { sqliteOwnerReport } from './owner-report.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js';
@@ -38,6 +41,7 @@ export const SQLITE_MIGRATIONS = [
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
   ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
   ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
+  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS,
 ];
 
 /** The composed synchronous store, before it is lifted to the asynchronous interface. */
@@ -78,6 +82,8 @@ function openSync(file: string): SyncStore {
   const outbox = sqliteOutbox(db);
   const audit = sqliteAudit(db);
   const egressLog = sqliteEgressLog(db, outbox, audit);
+  // The consent writer's grant/revoke join the owner API's logged changes; they are not store methods.
+  const { grant, revoke, ...consent } = sqliteConsent(db);
 
   const commitIngest = db.transaction((items: readonly IngestItem[]) => {
     for (const it of items) {
@@ -97,7 +103,11 @@ function openSync(file: string): SyncStore {
   return {
     ...sqliteVehicles(db),
     ...sqliteSecrets(db),
-    ...sqliteConsent(db),
+    ...consent,
+    ...sqliteConsentRegistry(db, { consent: { grant, revoke }, outbox, audit }),
+    ...sqliteObjections(db, { outbox, audit }),
+    ...sqliteErasure(db, outbox),
+    ...sqliteOwnerReport(db),
     ...sqlitePolicyHistory(db),
     ...sqlitePolicyVersions(db),
     ...sqliteOems(db),

@@ -47,6 +47,12 @@ export interface OutboxWriter {
   markDelivered(id: number): void;
   markFailed(id: number, nextAttemptAt: number): void;
   markDead(id: number): void;
+  /**
+   * Marks a vehicle's rows not yet delivered (pending, or published to Kafka and not yet
+   * settled) as blocked: for one OEM purpose on a revocation, all of them on an erasure.
+   * Inside the caller's transaction; returns how many.
+   */
+  blockUndelivered(vin: string, only?: { oem: string; purpose: string }): number;
 }
 
 export const OUTBOX_ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
@@ -69,9 +75,16 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   const dueHeads = db.prepare(`SELECT ${OUTBOX_ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
-  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
-  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
-  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
+  // An outcome never reopens a blocked row: a delivery already on the wire when a revocation,
+  // an objection or an erasure blocked it is logged as what it was, but the row stays blocked.
+  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  // The vehicle's rows through its records (record_id leads the UNIQUE index).
+  const blockOne = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
+    WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
+  const blockAll = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
+    WHERE status IN ('pending', 'published') AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
   const nextDue = db.prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
   return {
@@ -82,6 +95,7 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
     markDead: (id) => void dead.run(id),
+    blockUndelivered: (vin, only) => (only ? blockOne.run(only.oem, only.purpose, vin) : blockAll.run(vin)).changes,
     leaseDueOutbox: (now, limit, leaseMs) => (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
     dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
