@@ -37,15 +37,18 @@ export const ERASURE_MIGRATIONS: Migration[] = [{
     next_attempt_at INTEGER NOT NULL,
     lease_until     INTEGER NOT NULL DEFAULT 0,
     decision        TEXT,
+    feed_seq        INTEGER,
     UNIQUE (record_id, oem, purpose)
   ) STRICT;
-  INSERT INTO egress_outbox_rebuilt (id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, status, attempts, next_attempt_at, lease_until, decision)
-    SELECT id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, status, attempts, next_attempt_at, lease_until, decision FROM egress_outbox;
+  INSERT INTO egress_outbox_rebuilt (id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, status, attempts, next_attempt_at, lease_until, decision, feed_seq)
+    SELECT id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, status, attempts, next_attempt_at, lease_until, decision, feed_seq FROM egress_outbox;
   DROP TABLE egress_outbox;
   ALTER TABLE egress_outbox_rebuilt RENAME TO egress_outbox;
   CREATE INDEX egress_outbox_due ON egress_outbox (next_attempt_at) WHERE status = 'pending';
   CREATE INDEX egress_outbox_vehicle ON egress_outbox (oem, pseudonym, id) WHERE status = 'pending';
   CREATE INDEX egress_outbox_unpublished ON egress_outbox (id) WHERE status = 'pending';
+  CREATE UNIQUE INDEX egress_outbox_feed ON egress_outbox (feed_seq) WHERE feed_seq IS NOT NULL;
+  CREATE INDEX egress_outbox_oem_feed ON egress_outbox (oem, feed_seq) WHERE feed_seq IS NOT NULL;
   CREATE INDEX IF NOT EXISTS quarantine_vin ON quarantine (vin);
   CREATE INDEX IF NOT EXISTS account_data_vin ON account_data (vin);`,
 }];
