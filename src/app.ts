@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/schema.js';
 import { createStore, type Store } from './store/index.js';
-import { createPolicyEngine, consentStillGiven, type PolicyEngine } from './policy/index.js';
+import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import { buildHttp, reloadHttpTls } from './api/http.js';
@@ -15,6 +15,12 @@ import { createLogger, type Logger } from './log.js';
 import { createAuditLog, type AuditLog } from './audit/index.js';
 import { registerRegulatorApi } from './api/regulator/index.js';
 import { createTelemetry, type Telemetry } from './telemetry/index.js';
+import { registerAdminApi } from './api/admin/index.js';
+import { registerOemApi } from './api/oem/index.js';
+import { registerOwnerApi } from './api/owner/index.js';
+import { createAdmin, destinationOf, seedConfigOems, type Admin } from './admin/index.js';
+import { createDownlink, type Downlink } from './downlink/index.js';
+import type { OutboxRow } from './store/index.js';
 
 export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
 
@@ -28,8 +34,12 @@ export interface App {
   readonly policy: PolicyEngine;
   readonly ingest: Ingest;
   readonly egress: Egress;
+  /** Guarded downlink commands (src/downlink). */
+  readonly downlink: Downlink;
   /** The egress log's checkpoints and proofs (src/audit). */
   readonly audit: AuditLog;
+  /** Operator admin (OEM registry, policies, vehicles, keys), applied to this running gateway. */
+  readonly admin: Admin;
   readonly log: Logger;
   /** Tracing and metrics (src/telemetry); the Prometheus port is `telemetry.metrics.prometheusPort`. */
   readonly telemetry: Telemetry;
@@ -53,27 +63,50 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
     const masterKey = await store.getSecret(PSEUDONYM_MASTER_KEY) ?? await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
+    // The OEM registry: config OEMs seeded into the store (the config wins), API OEMs already there.
+    await seedConfigOems({ store, configOems: config.oems, log });
+    const registry = await store.listOems();
+    // Config OEMs' policies are their files; registry OEMs get their last activated version in admin.sync() below.
     const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store, metrics: telemetry.metrics });
     closers.push(() => policy.close());
-    for (const oem of config.oems) {
-      const p = policy.policyOf(oem.id)!;
-      log.info({ oem: oem.id, policy: p.source, policyHash: p.hash, purposes: p.purposes.map((x) => x.id) }, 'policy active');
-    }
 
     // Closes after egress (closers run in reverse): the last outcomes get a checkpoint too.
     const audit = await createAuditLog(config.audit, { store, log });
     closers.push(() => audit.close());
 
+    // Consent and objections re-checked just before a projection crosses, pushed by a worker or
+    // pulled from the OEM feed: a revocation, an objection or an erasure after enqueue stops it.
+    // true, or the reason it is blocked.
+    const isStillAllowed = async (row: OutboxRow) => sendTimeVerdict({ consent: store, policyOf: (o) => policy.policyOf(o) },
+      { vin: await store.recordVin(row.recordId), oem: row.oem, purpose: row.purpose }, Date.now());
+    // Config-only keys the registry does not hold yet; egress keeps them across registry changes.
+    const configOf = (id: string) => config.oems.find((o) => o.id === id);
+    const deliveryOf = (id: string) => configOf(id)?.delivery ?? 'push';
     const egress = await createEgress(config.egress, {
-      store, log, telemetry, oems: config.oems,
-      // Consent re-check just before sending: a revocation after enqueue stops the delivery.
-      isStillAllowed: async (row) => {
-        const vin = await store.recordVin(row.recordId);
-        return vin !== undefined && consentStillGiven({ consent: store, policyOf: (o) => policy.policyOf(o) },
-          { vin, oem: row.oem, purpose: row.purpose }, Date.now());
-      },
+      store, log, telemetry, oems: registry.map((r) => ({ ...destinationOf(r), delivery: deliveryOf(r.id), propagateTraceContext: configOf(r.id)?.propagateTraceContext ?? false })),
+      isStillAllowed,
     });
     closers.push(() => egress.close());
+
+    // Closes after ingest (closers run in reverse): no acknowledgement arrives once it is closed.
+    const downlink = await createDownlink({ epochDays: config.pseudonymization.epochDays }, {
+      store, log, policyOf: (o) => policy.policyOf(o), pseudonymFor: (o, vin, at) => policy.pseudonymFor(o, vin, at),
+    });
+    closers.push(() => downlink.close());
+
+    let ingest: Ingest | undefined;
+    const admin = createAdmin({
+      store, configOems: config.oems, log,
+      live: { policy, egress, disconnectVehicle: (vin) => ingest?.disconnectVehicle(vin) ?? 0 },
+    });
+    const problems = await admin.sync();
+    if (problems.length > 0) throw problems[0]!.error;
+    for (const row of await store.listOems()) {
+      const p = policy.policyOf(row.id);
+      if (row.disabledAt !== null) log.warn({ oem: row.id }, 'OEM disabled: nothing is sent to it');
+      else if (!p) log.warn({ oem: row.id }, 'OEM has no active policy: nothing is sent to it');
+      else log.info({ oem: row.id, source: row.source, policy: p.source, policyHash: p.hash, purposes: p.purposes.map((x) => x.id) }, 'policy active');
+    }
 
     const http = buildHttp(config.http, log);
     closers.push(() => http.close());
@@ -81,15 +114,22 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // so a load balancer stops sending cars here before the listeners close.
     http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
     await registerRegulatorApi(http, { store, audit, now: Date.now });
+    await registerAdminApi(http, { store, now: Date.now, admin });
+    await registerOemApi(http, { store, now: Date.now, oems: config.oems, policyOf: (o) => policy.policyOf(o), egress, downlink, isStillAllowed });
+    await registerOwnerApi(http, { store, policy, now: Date.now });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
-    const ingest = await createIngest(config, {
+    ingest = await createIngest(config, {
       store, http, log, telemetry, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
       // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
       egressSaturated: () => egress.saturated,
+      onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
+      onCommandSubscribed: (vin) => downlink.onSubscribed(vin),
     });
+    const started = ingest;
+    downlink.attach({ publish: (vin, payload) => started.publishCommand(vin, payload), isOnline: (vin) => started.isCommandSubscriber(vin) });
     // Ingest closes before egress: no new records arrive while deliveries drain.
-    closers.push(() => ingest.close());
+    closers.push(() => started.close());
 
     telemetry.metrics.observe({
       backlog: () => store.outboxBacklog(),
@@ -99,7 +139,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         return due === undefined ? 0 : Math.max(0, (Date.now() - due) / 1000);
       },
       inFlight: () => egress.inFlight,
-      connections: () => ingest.connectedVehicles,
+      connections: () => started.connectedVehicles,
     });
 
     await http.ready();
@@ -108,7 +148,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, audit, log, telemetry, close,
+      store, policy, ingest, egress, downlink, audit, admin, log, telemetry, close,
       reloadTls() {
         ingest.reloadTls();
         try {

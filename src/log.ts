@@ -10,6 +10,7 @@ export const REDACT_PATHS = [
   'password', '*.password', 'secret', '*.secret', 'secretHash', '*.secretHash',
   'req.headers.authorization', 'headers.authorization', 'authorization',
   'account', '*.account', 'masterKey', '*.masterKey', 'privateKey', '*.privateKey',
+  'signingKey', '*.signingKey', 'token', '*.token', 'key', '*.key',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -14,12 +14,23 @@ export function reloadHttpTls(app: FastifyInstance, cfg: HttpConfig): void {
   if (cfg.tls.enabled) (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext(tlsFiles(cfg));
 }
 
+/** `body.oem: must match pattern "^[a-z0-9-]+$"` — the field, then the reason. */
+function describeSchemaError(dataVar: string, e: { instancePath: string; message?: string; params: Record<string, unknown> }): string {
+  const field = `${dataVar}${e.instancePath.replaceAll('/', '.')}`;
+  if (typeof e.params.additionalProperty === 'string') return `${field}.${e.params.additionalProperty}: unknown field`;
+  if (typeof e.params.missingProperty === 'string') return `${field}.${e.params.missingProperty}: required`;
+  return `${field}: ${e.message ?? 'invalid'}`;
+}
+
 export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
   const https = cfg.tls.enabled ? tlsFiles(cfg) : null;
   const app = Fastify({
     loggerInstance: log.child({ module: 'http' }),
     // Per-request logs would be one line per car message; refusals are logged with reasons instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // Deny by default for bodies too: an unknown field is refused by name, never dropped silently.
+    ajv: { customOptions: { removeAdditional: false } },
+    schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => describeSchemaError(dataVar, e)).join('; ')),
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 

@@ -19,7 +19,17 @@ import { leafHash } from './merkle.js';
 
 export const LEAF_VERSION = 1;
 
-export type LeafKind = 'egress' | 'access';
+/**
+ * 'egress': a delivery, failed attempt, dead letter or blocked attempt (egress_log).
+ * The others are events (audit_events): 'access' a re-identification of a VIN; 'consent' a grant
+ * or revocation; 'command' a downlink command allowed, blocked or acknowledged; 'objection' an
+ * owner's objection to automated processing and its resolution; 'erasure' a vehicle's local
+ * personal data erased on request.
+ */
+export type LeafKind = 'egress' | 'access' | 'consent' | 'command' | 'objection' | 'erasure';
+
+/** Leaf kinds appended as events, apart from the egress outcomes. */
+export type EventLeafKind = Exclude<LeafKind, 'egress'>;
 
 export type CanonicalValue = string | number | boolean | null | readonly CanonicalValue[] | { readonly [k: string]: CanonicalValue };
 

@@ -1,44 +1,24 @@
-import { loadConfigFile } from '../config/load.js';
-import { createStore } from '../store/index.js';
+/** `shekara apikey create|list|revoke`: API keys per role, printed once, stored hashed. */
 import { ShekaraError } from '../errors.js';
-import type { ApiRole } from '../store/index.js';
+import { CLI_ACTOR, out, withAdmin } from './admin-store.js';
 
-const ROLES: readonly ApiRole[] = ['regulator', 'operator', 'oem', 'owner-app'];
-
-export async function apikeyCreateCommand(opts: { config?: string; role: string; label?: string }): Promise<void> {
-  if (!ROLES.includes(opts.role as ApiRole)) {
-    throw new ShekaraError('SHK_CONFIG_INVALID', `--role ${opts.role}: one of ${ROLES.join(', ')}`);
-  }
-  const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
-  try {
-    const { id, key } = await store.createApiKey({ role: opts.role as ApiRole, label: opts.label ?? '', now: Date.now() });
-    process.stdout.write(`created ${opts.role} key ${id}${opts.label ? ` (${opts.label})` : ''}\n  key (shown once; only its hash is stored): ${key}\n  use it as: Authorization: Bearer ${key}\n`);
-  } finally {
-    await store.close();
-  }
+export async function apikeyCreateCommand(opts: { config?: string; role: string; label?: string; oem?: string }): Promise<void> {
+  const k = await withAdmin(opts.config, (a) => a.access.createApiKey({ role: opts.role, label: opts.label, oem: opts.oem }, CLI_ACTOR));
+  out(`created ${k.role} key ${k.id}${k.scope ? ` for OEM ${k.scope}` : ''}${k.label ? ` (${k.label})` : ''}\n  key (shown once; only its hash is stored): ${k.key}\n  use it as: Authorization: Bearer ${k.key}`);
 }
 
 export async function apikeyListCommand(opts: { config?: string }): Promise<void> {
-  const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
-  try {
-    for (const k of await store.listApiKeys()) {
-      const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
-      process.stdout.write(`${k.id}\t${k.role}\t${new Date(k.createdAt).toISOString()}\t${state}\t${k.label}\n`);
-    }
-  } finally {
-    await store.close();
+  for (const k of await withAdmin(opts.config, (a) => a.access.listApiKeys())) {
+    const state = k.revokedAt === null ? 'active' : `revoked ${k.revokedAt}`;
+    out(`${k.id}\t${k.role}${k.scope ? `:${k.scope}` : ''}\t${k.createdAt}\t${state}\t${k.label}`);
   }
 }
 
+/** The CLI may revoke any key, the last operator key too: it is the recovery path on the gateway host. */
 export async function apikeyRevokeCommand(id: string, opts: { config?: string }): Promise<void> {
-  const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
-  try {
-    if (!(await store.revokeApiKey(id, Date.now()))) throw new ShekaraError('SHK_CONFIG_INVALID', `no active API key ${id} (see \`shekara apikey list\`)`);
-    process.stdout.write(`revoked ${id}\n`);
-  } finally {
-    await store.close();
-  }
+  await withAdmin(opts.config, (a) => a.access.revokeApiKey(id, { keepLastOperator: false }, CLI_ACTOR)).catch((err: unknown) => {
+    if (err instanceof ShekaraError && err.code === 'SHK_NOT_FOUND') throw new ShekaraError('SHK_NOT_FOUND', `${err.message} (see \`shekara apikey list\`)`);
+    throw err;
+  });
+  out(`revoked ${id}`);
 }

@@ -6,13 +6,16 @@ import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
 import { startCommand } from './start.js';
 import { backupCommand } from './backup.js';
-import { oemSigningKeyCommand } from './oem.js';
+import { oemAddCommand, oemEnableCommand, oemListCommand, oemShowCommand, oemSigningKeyCommand, oemUpdateCommand } from './oem.js';
 import { simulateCommand } from './simulate.js';
 import { oemSinkCommand } from './oem-sink.js';
-import { vehiclesAddCommand, vehiclesListCommand } from './vehicles.js';
+import { vehiclesAddCommand, vehiclesListCommand, vehiclesRevokeCommand, vehiclesRotateCommand, vehiclesShowCommand } from './vehicles.js';
+import { ownersCreateCommand, ownersListCommand, ownersRevokeCommand } from './owners.js';
+import { policyActivateCommand, policyHistoryCommand, policyUploadCommand } from './policy-registry.js';
 import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey.js';
 import { auditCheckpointCommand, auditExportCommand, auditPubkeyCommand } from './audit.js';
 import { verifyCommand } from './verify.js';
+import { objectionsListCommand, objectionsResolveCommand } from './objections.js';
 import { configCheckCommand } from './check.js';
 import { policyCheckCommand, policyDiffCommand, policyDryRunCommand, policySchemaCommand } from './policy.js';
 
@@ -31,6 +34,8 @@ Examples:
   shekara oem-sink --port 9090                stand-in OEM endpoint that prints what crosses
   shekara simulate -c examples/shekara.yaml --vehicles 10 --rate 20 --duration 30
   shekara vehicles add -c examples/shekara.yaml --vin LSHKZ000000000042 --oem demo-oem
+  shekara oem add acme -c examples/shekara.yaml --endpoint https://oem.example/in --country DE
+  shekara policy upload acme.yaml --oem acme --activate -c examples/shekara.yaml
   shekara config check examples/shekara.yaml
 
 Environment: SHEKARA_CONFIG, SHEKARA_MQTT_PORT, SHEKARA_HTTP_PORT, SHEKARA_DATA_DIR, SHEKARA_LOG_LEVEL`);
@@ -59,16 +64,36 @@ program.command('oem-sink')
   .option('-q, --quiet', 'do not print deliveries (count them only)')
   .action(oemSinkCommand);
 
-const vehicles = program.command('vehicles').description('register and list vehicles');
+const vehicles = program.command('vehicles').description('vehicles and their device credentials (acts on the store; see docs/admin.md)');
 vehicles.command('add')
   .description('register a vehicle; prints its secret once (only a hash is stored)')
   .addOption(configOption())
   .requiredOption('--vin <vin>', '17-character VIN; also the MQTT client id and username')
-  .requiredOption('--oem <id>', 'OEM the vehicle belongs to (must be in the config)')
+  .requiredOption('--oem <id>', 'OEM the vehicle belongs to (must be in the OEM registry: `shekara oem list`)')
   .option('--secret <secret>', `use this secret (at least 24 characters) instead of generating one`)
   .option('--replace', 're-key a vehicle that is already registered')
   .action(vehiclesAddCommand);
-vehicles.command('list').description('list registered vehicles').addOption(configOption()).action(vehiclesListCommand);
+vehicles.command('list').description('list registered vehicles: VIN, OEM, status, registered, secret set, revoked')
+  .addOption(configOption()).option('--oem <id>', 'only this OEM\'s vehicles').action(vehiclesListCommand);
+vehicles.command('show').argument('<vin>').description('one vehicle and its owners, as JSON (never its secret)').addOption(configOption()).action(vehiclesShowCommand);
+vehicles.command('rotate').argument('<vin>')
+  .description('issue a new secret (printed once); the old one stops authenticating at once; lifts a revocation')
+  .addOption(configOption()).option('--secret <secret>', 'use this secret (at least 24 characters) instead of generating one')
+  .action(vehiclesRotateCommand);
+vehicles.command('revoke').argument('<vin>')
+  .description('revoke the vehicle\'s credentials (secret and certificate alike): it is refused from now on')
+  .addOption(configOption()).action(vehiclesRevokeCommand);
+
+const owners = program.command('owners').description('owner tokens: which vehicles an owner\'s app may act for in /owner/v1');
+owners.command('create')
+  .description('bind an owner to vehicles; prints the owner token once')
+  .addOption(configOption())
+  .requiredOption('--owner-ref <ref>', 'your own reference for the person (customer number…); never shown to OEMs')
+  .requiredOption('--vin <vin>', 'a vehicle of the owner (repeat for several)', (v: string, prev: string[] = []) => [...prev, v])
+  .action(ownersCreateCommand);
+owners.command('list').description('the owner tokens bound to a vehicle (never the tokens)').addOption(configOption())
+  .requiredOption('--vin <vin>', 'the vehicle').action(ownersListCommand);
+owners.command('revoke').argument('<id>', 'token id from `owners list`').description('revoke an owner token at once').addOption(configOption()).action(ownersRevokeCommand);
 
 program.command('backup')
   .description('write an online, consistent copy of the SQLite store (safe while the gateway runs)')
@@ -76,11 +101,36 @@ program.command('backup')
   .requiredOption('--to <file>', 'where to write the copy (must not exist)')
   .action(backupCommand);
 
-program.command('oem').description('OEM tools')
-  .command('signing-key')
+const oem = program.command('oem').description('the OEM registry (acts on the store; config OEMs are read-only; see docs/admin.md)');
+const countries = (v: string, prev: string[] = []) => [...prev, v];
+oem.command('add').argument('<id>', 'lower-case OEM id')
+  .description('register an OEM; prints its generated body-signing key once. It is sent nothing until a policy is activated')
+  .addOption(configOption())
+  .option('--name <name>', 'display name (default: the id)')
+  .requiredOption('--endpoint <url>', 'the one http(s) URL approved projections are POSTed to')
+  .option('--country <CC>', 'a country (ISO 3166-1 alpha-2) the endpoint may resolve to; repeat for several', countries)
+  .option('--allow-private-networks', 'allow loopback and private-use addresses (they have no country)')
+  .option('--signing-key <base64url>', 'import the body-signing key (at least 32 bytes) instead of generating one')
+  .option('--mtls-cert <file>', 'client certificate for an https endpoint (absolute path)')
+  .option('--mtls-key <file>', 'its private key (absolute path)')
+  .option('--mtls-ca <file>', 'CA to verify the endpoint with (absolute path)')
+  .action(oemAddCommand);
+oem.command('update').argument('<id>')
+  .description('change an OEM registered with `oem add` or the admin API')
+  .addOption(configOption())
+  .option('--name <name>').option('--endpoint <url>')
+  .option('--country <CC>', 'replaces the allowed countries; repeat for several', countries)
+  .option('--allow-private-networks').option('--no-allow-private-networks', 'refuse loopback and private-use addresses again')
+  .option('--mtls-cert <file>').option('--mtls-key <file>').option('--mtls-ca <file>').option('--no-mtls', 'remove the client certificate')
+  .action(oemUpdateCommand);
+oem.command('list').description('list the registry: id, source, state, endpoint, active policy, name').addOption(configOption()).action(oemListCommand);
+oem.command('show').argument('<id>').description('one OEM, as JSON (never its signing key)').addOption(configOption()).action(oemShowCommand);
+oem.command('disable').argument('<id>').description('send the OEM nothing; its pending deliveries wait').addOption(configOption()).action(oemEnableCommand(false));
+oem.command('enable').argument('<id>').description('enable a disabled OEM again').addOption(configOption()).action(oemEnableCommand(true));
+oem.command('signing-key')
   .description('print the HMAC key that signs every body sent to an OEM (to hand to the OEM)')
   .addOption(configOption())
-  .requiredOption('--oem <id>', 'OEM id from the config')
+  .requiredOption('--oem <id>', 'OEM id from the registry')
   .action(oemSigningKeyCommand);
 
 program.command('config').description('config tools')
@@ -88,7 +138,7 @@ program.command('config').description('config tools')
   .description('validate a config file and the policies it names; exit 2 with the reasons if invalid')
   .action(configCheckCommand);
 
-const policy = program.command('policy').description('policy tools: check, dry-run, diff, schema');
+const policy = program.command('policy').description('policy tools: check, dry-run, diff, schema; upload, activate, history of registry OEMs');
 policy.command('check').argument('<file>', 'policy YAML')
   .description('validate and compile a policy; exit 2 with file:line, path and reason if invalid')
   .action(policyCheckCommand);
@@ -104,16 +154,33 @@ policy.command('dry-run')
 policy.command('diff').argument('<old>', 'policy YAML in force').argument('<new>', 'policy YAML proposed')
   .description('show which purposes and fields a change opens or closes')
   .action(policyDiffCommand);
+policy.command('upload').argument('<file>', 'policy YAML')
+  .description('validate a policy for a registry OEM and store it as a version (by hash); show what it opens or closes against the active one')
+  .addOption(configOption())
+  .requiredOption('--oem <id>', 'the OEM (registered with `oem add` or the admin API)')
+  .option('--activate', 'also activate it')
+  .action(policyUploadCommand);
+policy.command('activate').argument('<hash>', 'a stored version (sha256:…) from `policy history`')
+  .description('make a stored version active, all or nothing; an older hash is a rollback')
+  .addOption(configOption())
+  .requiredOption('--oem <id>', 'the OEM')
+  .action(policyActivateCommand);
+policy.command('history')
+  .description('stored versions and every activation of an OEM, newest first')
+  .addOption(configOption())
+  .requiredOption('--oem <id>', 'the OEM')
+  .action(policyHistoryCommand);
 policy.command('schema')
   .description('print the JSON Schema of the policy format (docs/policy.schema.json)')
   .action(policySchemaCommand);
 
-const apikey = program.command('apikey').description('API keys for the regulator API (and later roles); stored hashed');
+const apikey = program.command('apikey').description('API keys for the HTTP APIs, one role each (regulator, operator, oem, owner-app); stored hashed');
 apikey.command('create')
   .description('create a key; prints it once')
   .addOption(configOption())
   .addOption(new Option('--role <role>', 'what the key may do').choices(['regulator', 'operator', 'oem', 'owner-app']).makeOptionMandatory())
   .option('--label <text>', 'who holds it, for `apikey list`')
+  .option('--oem <id>', 'with --role oem: the registry OEM the key is bound to (it sees only that OEM\'s vehicles and data)')
   .action(apikeyCreateCommand);
 apikey.command('list').description('list keys (never the keys themselves)').addOption(configOption()).action(apikeyListCommand);
 apikey.command('revoke').argument('<id>', 'key id from `apikey list`').description('revoke a key at once').addOption(configOption()).action(apikeyRevokeCommand);
@@ -125,6 +192,19 @@ audit.command('checkpoint').description('print a signed checkpoint (default: the
 audit.command('export').description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint').addOption(configOption())
   .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt).option('-o, --out <file>', 'write here instead of stdout')
   .action(auditExportCommand);
+
+const objections = program.command('objections').description('owners\' objections to automated processing: answer each within three days');
+objections.command('list').description('list objections, oldest first: id, VIN, OEM, purpose, received, due, status, reason')
+  .addOption(configOption())
+  .addOption(new Option('--status <status>', 'only these').choices(['open', 'upheld', 'rejected']))
+  .option('--overdue', 'only open objections past their deadline')
+  .action(objectionsListCommand);
+objections.command('resolve').argument('<id>', 'objection id from `objections list`')
+  .description('answer an open objection: upheld keeps its automated purpose stopped for the vehicle, rejected lets it resume')
+  .addOption(configOption())
+  .addOption(new Option('--status <status>', 'the decision').choices(['upheld', 'rejected']).makeOptionMandatory())
+  .requiredOption('--answer <text>', 'the reply the owner sees (only its SHA-256 goes into the log)')
+  .action(objectionsResolveCommand);
 
 program.command('verify')
   .description('check an egress-log export against signed checkpoints, offline; exit 1 naming what failed')
@@ -145,10 +225,13 @@ function toNumber(v: string): number {
   return n;
 }
 
+/** Exit 2: the command or its input was wrong (bad field, no such thing, read-only, conflict). */
+const USAGE_CODES = new Set(['SHK_PORT_IN_USE', 'SHK_BAD_REQUEST', 'SHK_NOT_FOUND', 'SHK_ADMIN_CONFLICT', 'SHK_ADMIN_READ_ONLY', 'SHK_STORE_VEHICLE_EXISTS']);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isShekaraError(err)) {
     console.error(`shekara: ${err.code}: ${err.message}`);
-    process.exit(err.code.startsWith('SHK_CONFIG') || err.code.startsWith('SHK_POLICY') || err.code === 'SHK_PORT_IN_USE' ? 2 : 1);
+    process.exit(USAGE_CODES.has(err.code) || err.code.startsWith('SHK_CONFIG') || err.code.startsWith('SHK_POLICY') ? 2 : 1);
   }
   console.error(`shekara: ${(err as Error).stack ?? String(err)}`);
   process.exit(1);

@@ -20,6 +20,8 @@ export async function policyCheckCommand(file: string): Promise<void> {
   for (const purpose of p.purposes) {
     const basis = [`legal basis ${purpose.legalBasis ?? '(not stated)'}`, purpose.consentRequired ? 'consent required' : 'no consent needed'];
     if (purpose.retention) basis.push(`retention ${purpose.retention}`);
+    if (purpose.consentRequired) basis.push(`consent lasts at most ${purpose.consentMaxDays} days`);
+    if (purpose.automatedDecisions) basis.push('automated decisions (stopped for a vehicle while its owner\'s objection is open)');
     out(`  purpose ${purpose.id}: ${basis.join(', ')}`);
     for (const [sel, rule] of Object.entries(purpose.rules)) out(`    ${sel}  ${rule}`);
     const rl: string[] = [];
@@ -28,6 +30,14 @@ export async function policyCheckCommand(file: string): Promise<void> {
     if (purpose.trip) rl.push(`no position within ${purpose.trip.radiusMeters} m of a trip start or end`);
     if (purpose.kAnonymity) rl.push(`cells released only with ≥ ${purpose.kAnonymity.k} vehicles`);
     if (rl.length) out(`    rules: ${rl.join('; ')}`);
+  }
+  const commands = [...p.commands.types.values()];
+  if (commands.length === 0) out('  commands: none allowed');
+  for (const c of commands) {
+    const limits = [c.restricting ? 'RESTRICTING: needs the owner\'s approval' : 'not restricting'];
+    if (c.maxPerVehiclePerHour !== undefined) limits.push(`at most ${c.maxPerVehiclePerHour} per vehicle per hour`);
+    out(`  command ${c.type}: ${limits.join(', ')}`);
+    for (const [name, def] of Object.entries(c.params)) out(`    ${name}  ${JSON.stringify(def)}`);
   }
   for (const w of p.warnings) out(`  warning: ${w}`);
 }

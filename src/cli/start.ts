@@ -6,6 +6,12 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
   const log = createLogger(config.log.level, process.stderr);
   const app = await buildApp(config, { log });
+  const oems = await app.store.listOems();
+  const oemLine = (o: (typeof oems)[number]) => {
+    const p = app.policy.policyOf(o.id);
+    const state = o.disabledAt !== null ? 'disabled' : p ? `policy ${p.hash.slice(0, 19)}…` : 'no active policy: sends nothing';
+    return `  OEM ${o.id.padEnd(10)} → ${o.endpoint}   ${state}${o.source === 'api' ? '   (admin API)' : ''}`;
+  };
 
   const host = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
   const http = `${app.httpScheme}://${host(config.http.host)}:${app.httpPort}`;
@@ -22,8 +28,9 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
       ? [`  Metrics        http://${host(config.telemetry.metrics.prometheus.host)}:${app.telemetry.metrics.prometheusPort}/metrics   (Prometheus; own listener)`] : []),
     ...(app.telemetry.tracing.enabled ? [`  Traces         OTLP/HTTP → ${config.telemetry.tracing.otlpUrl}   (sample ratio ${config.telemetry.tracing.sampleRatio})`] : []),
     `  Local store    ${config.store.file === ':memory:' ? '(in memory)' : `${config.dataDir}/${config.store.file}`}`,
-    ...config.oems.map((o) => `  OEM ${o.id.padEnd(10)} → ${o.endpoint}   policy ${app.policy.policyOf(o.id)!.hash.slice(0, 19)}…`),
-    config.oems.length === 0 ? '  No OEMs configured: nothing will leave the country.' : '',
+    `  Admin API      ${http}/admin/v1/openapi.json   (operator key: shekara apikey create --role operator)`,
+    ...oems.map(oemLine),
+    oems.length === 0 ? '  No OEMs registered: nothing will leave the country.' : '',
     '',
     'Try it (in two more terminals):',
     '  npx shekara oem-sink --port 9090',
@@ -53,10 +60,19 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     // Policies: all or nothing; an invalid file leaves every previous version in force.
     app.policy.reload().then((r) => {
       for (const c of r.changed) log.info({ oem: c.oem, from: c.from, policyHash: c.to, droppedHeld: c.droppedHeld }, 'SIGHUP: policy activated');
-      if (r.changed.length === 0) log.info({ oems: r.unchanged }, 'SIGHUP: policies unchanged');
+      if (r.changed.length === 0) log.info({ oems: r.unchanged }, 'SIGHUP: policy files unchanged');
     }, (err: unknown) => {
       log.error({ code: (err as { code?: string }).code, problems: (err as { details?: { problems?: unknown } }).details?.problems, reason: (err as Error).message },
         'SIGHUP: policy reload refused; the previous versions stay in force');
     });
+    // Device credentials rotated or revoked with the CLI: cut the connections that used them.
+    app.ingest.recheckCredentials().then((cut) => {
+      if (cut > 0) log.info({ disconnected: cut }, 'SIGHUP: closed connections whose credentials were rotated or revoked');
+    }, (err: unknown) => log.error({ err }, 'SIGHUP: could not re-check connected vehicles\' credentials'));
+    // The OEM registry: what the CLI changed in the store (OEMs, activated policies) takes effect now.
+    app.admin.sync().then((problems) => {
+      for (const p of problems) log.error({ oem: p.oem, code: (p.error as { code?: string }).code, reason: p.error.message }, 'SIGHUP: an OEM of the registry could not be applied; its previous state stays');
+      log.info('SIGHUP: OEM registry applied');
+    }, (err: unknown) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'));
   });
 }

@@ -1,35 +1,36 @@
-import { loadConfigFile } from '../config/load.js';
-import { createStore } from '../store/index.js';
-import { generateSecret, hashSecret, MIN_SECRET_LENGTH, VIN_RE } from '../ingest/index.js';
-import { ShekaraError } from '../errors.js';
+/**
+ * `shekara vehicles add|list|show|rotate|revoke`: vehicles and their device credentials. A
+ * secret is printed once; only its salted hash is stored. A rotated or revoked credential fails
+ * for every new connection at once; a running gateway closes the connections that used it on
+ * SIGHUP (the admin API closes them at once).
+ */
+import { checkVin, type VehicleView } from '../admin/index.js';
+import { CLI_ACTOR, json, out, withAdmin } from './admin-store.js';
+
+const CUT_HINT = 'a car connected with the old credentials is disconnected when the gateway gets SIGHUP (the admin API disconnects it at once)';
+const line = (v: VehicleView) => [v.vin, v.oem, v.status, v.createdAt, v.secretSetAt, v.revokedAt ?? ''].join('\t').trimEnd();
 
 export async function vehiclesAddCommand(opts: { config?: string; vin: string; oem: string; secret?: string; replace?: boolean }): Promise<void> {
-  const config = loadConfigFile(opts.config);
-  if (!VIN_RE.test(opts.vin)) {
-    throw new ShekaraError('SHK_CONFIG_INVALID', `--vin ${opts.vin}: a VIN is 17 characters of digits and capitals, without I, O or Q`);
-  }
-  if (!config.oems.some((o) => o.id === opts.oem)) {
-    throw new ShekaraError('SHK_CONFIG_INVALID', `--oem ${opts.oem}: not in the config; known: ${config.oems.map((o) => o.id).join(', ') || '(none)'}`);
-  }
-  if (opts.secret !== undefined && opts.secret.length < MIN_SECRET_LENGTH) {
-    throw new ShekaraError('SHK_CONFIG_INVALID', `--secret: must be at least ${MIN_SECRET_LENGTH} characters`);
-  }
-  const secret = opts.secret ?? generateSecret();
-  const store = await createStore(config.store, config.dataDir);
-  try {
-    await store.registerVehicle({ vin: opts.vin, oem: opts.oem, ...hashSecret(secret), replace: opts.replace });
-  } finally {
-    await store.close();
-  }
-  process.stdout.write(`registered ${opts.vin} (${opts.oem})\n  username / client id: ${opts.vin}\n  secret (shown once): ${secret}\n`);
+  checkVin(opts.vin); // before the store is opened: a typo creates nothing
+  const r = await withAdmin(opts.config, (a) => a.vehicles.register({ vin: opts.vin, oem: opts.oem, secret: opts.secret, replace: opts.replace }, CLI_ACTOR));
+  out(`registered ${r.vehicle.vin} (${r.vehicle.oem})\n  username / client id: ${r.vehicle.vin}\n  secret (shown once): ${r.secret}`);
+  if (opts.replace) out(`  ${CUT_HINT}`);
 }
 
-export async function vehiclesListCommand(opts: { config?: string }): Promise<void> {
-  const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
-  try {
-    for (const v of await store.listVehicles()) process.stdout.write(`${v.vin}\t${v.oem}\t${new Date(v.createdAt).toISOString()}\n`);
-  } finally {
-    await store.close();
-  }
+export async function vehiclesListCommand(opts: { config?: string; oem?: string }): Promise<void> {
+  for (const v of await withAdmin(opts.config, (a) => a.vehicles.list({ oem: opts.oem }))) out(line(v));
+}
+
+export async function vehiclesShowCommand(vin: string, opts: { config?: string }): Promise<void> {
+  await withAdmin(opts.config, async (a) => json({ ...(await a.vehicles.show(vin)), owners: await a.access.ownersOfVehicle(vin) }));
+}
+
+export async function vehiclesRotateCommand(vin: string, opts: { config?: string; secret?: string }): Promise<void> {
+  const r = await withAdmin(opts.config, (a) => a.vehicles.rotate(vin, { secret: opts.secret }, CLI_ACTOR));
+  out(`rotated the secret of ${vin}; the old one no longer authenticates\n  secret (shown once): ${r.secret}\n  ${CUT_HINT}`);
+}
+
+export async function vehiclesRevokeCommand(vin: string, opts: { config?: string }): Promise<void> {
+  const r = await withAdmin(opts.config, (a) => a.vehicles.revoke(vin, CLI_ACTOR));
+  out(r.changed ? `revoked the credentials of ${vin}: it is refused from now on (rotate to issue new ones)\n  ${CUT_HINT}` : `${vin} was already revoked`);
 }

@@ -110,6 +110,8 @@ export const StoreSchema = Type.Object(
 export const OemSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case OEM id' }),
+    /** Display name in the OEM registry (`shekara oem list`, /admin/v1/oems); the id when absent. */
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     /** Where approved projections are POSTed. The only destination this OEM has. */
     endpoint: Type.String({ pattern: '^https?://', minLength: 8 }),
     /** Policy YAML; relative paths are resolved against the config file's folder. */
@@ -129,6 +131,20 @@ export const OemSchema = Type.Object(
     propagateTraceContext: Type.Boolean({ default: false }),
     /** File holding the HMAC key that signs each body (>= 32 bytes). Absent: generated into the local store. */
     signingKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * `push` (default): egress workers POST each approved projection to `endpoint`. `pull`: nothing
+     * is pushed; the OEM fetches its projections from `GET /oem/v1/feed` (docs/oem-api.md), with
+     * the same consent and country checks at the moment it pulls.
+     */
+    delivery: Type.Union([Type.Literal('push'), Type.Literal('pull')], { default: 'push' }),
+    /** Token bucket over every /oem/v1 request of this OEM (all its keys together); over it: 429 + Retry-After. */
+    apiRateLimit: Type.Object(
+      {
+        requestsPerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 20 }),
+        burst: Type.Integer({ minimum: 1, maximum: 100_000, default: 40 }),
+      },
+      { ...strict, default: {} },
+    ),
     /** Optional mTLS client certificate for an https endpoint. */
     mtls: Type.Optional(Type.Object(
       { certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }), caFile: Type.Optional(Type.String({ minLength: 1 })) },

@@ -22,7 +22,8 @@ export type Transport = (endpoint: URL, target: CheckedAddress, row: OutboxRow, 
 
 export interface TransportOptions {
   readonly timeoutMs: number;
-  readonly signingKey: Buffer;
+  /** The keys that sign a body at a given time (newest first; two during a rotation's overlap). */
+  readonly signingKeys: (nowMs: number) => readonly Buffer[];
   readonly mtls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
   readonly retriableStatus: (s: number) => boolean;
   readonly now?: () => number;
@@ -67,7 +68,7 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
           'idempotency-key': `${row.recordId}/${row.purpose}`,
           'shekara-record-id': row.recordId,
           'shekara-policy-hash': row.policyHash,
-          [SIGNATURE_HEADER]: signBody(opts.signingKey, row.body, now()),
+          [SIGNATURE_HEADER]: signBody(opts.signingKeys(now()), row.body, now()),
           ...(traceParent ? { traceparent: traceParent } : {}),
         },
         body: row.body,

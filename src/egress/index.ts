@@ -2,40 +2,44 @@
  * The egress module's one door. `createEgress` starts the egress queue the config names — the
  * local durable queue (the store's outbox table; the embedded default) or Apache Kafka — and
  * the delivery workers behind it. Each approved projection is POSTed, signed, to its OEM's one
- * configured endpoint (deny by default), after consent and the destination country are checked
+ * registered endpoint (deny by default), after consent and the destination country are checked
  * again just before sending. Every outcome — delivered, failed attempt, dead letter, blocked —
  * is made durable with its egress-log row. Nothing is dropped silently.
  *
- * Resolves only when the queue is fully started (Kafka: topics exist, consumers joined).
+ * Resolves only when the queue is fully started (Kafka: topics exist, consumers joined). OEMs
+ * added or changed later (`upsertOem`, from the OEM registry) take effect without a restart.
  */
-import type { EgressConfig, OemConfig } from '../config/schema.js';
-import type { OutboxRow, Store } from '../store/index.js';
+import type { EgressConfig } from '../config/schema.js';
+import type { EgressSettlement, OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { backoffDelay, isRetriableStatus } from './retry.js';
 import { createTransport, type Transport } from './deliver.js';
 import { systemResolver, type Resolver } from './destination.js';
 import { createBreaker } from './breaker.js';
-import { createDeliveryWorker, type OemRoute } from './worker.js';
+import { createDeliveryWorker, type OemDestination, type OemRoute } from './worker.js';
 import { createSettler } from './settler.js';
 import { startLocalQueue } from './local-queue.js';
 import { startKafkaQueue } from './kafka-queue.js';
-import { loadSigningKey } from './sign.js';
+import { createSigningKeyring, loadSigningKey, type SigningKeyring } from './sign.js';
 import type { EgressQueue } from './queue.js';
 
 export { backoffDelay, isRetriableStatus };
-export { verifySignature, exportSigningKey, SIGNATURE_HEADER } from './sign.js';
+export { verifySignature, exportSigningKey, SIGNATURE_HEADER, type SigningKeyring } from './sign.js';
 export { topicOf, dlqTopicOf } from './kafka-queue.js';
 export type { Resolver } from './destination.js';
 export type { Transport, DeliveryResult } from './deliver.js';
+export type { OemDestination } from './worker.js';
+export { DISABLED_RECHECK_MS } from './worker.js';
 
 export interface EgressDeps {
   readonly store: Pick<Store,
-    'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'>;
-  /** The OEMs and their one destination each. */
-  readonly oems: readonly OemConfig[];
-  /** Consent re-check just before sending; false → the row is blocked and logged, never sent. */
-  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
+    'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'
+    | 'listSigningKeys' | 'rotateSigningKey'>;
+  /** The OEMs and their one destination each (the OEM registry at start). */
+  readonly oems: readonly OemDestination[];
+  /** Consent (and objection) re-check just before sending; false or a reason → the row is blocked and logged, never sent. */
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean | string>;
   readonly log: Logger;
   readonly now?: () => number;
   /** Host → addresses (default: the system resolver). Tests map names to addresses here. */
@@ -57,6 +61,20 @@ export interface Egress {
    * than accept without bound. Synchronous and cheap: it is asked per submitted record.
    */
   readonly saturated: boolean;
+  /**
+   * Adds an OEM or applies a change to one (endpoint, allowed countries, mTLS, signing key, enabled),
+   * effective for the next delivery: in Kafka mode a new OEM's topics and consumer group exist
+   * before this resolves. The signing key is read again (file or local secrets), so a rotated
+   * key is picked up by calling this. Unchanged definitions change nothing.
+   */
+  upsertOem(oem: OemDestination): Promise<void>;
+  /**
+   * Makes one outcome durable through the workers' own group commit (the pull feed's deliveries
+   * and blocks, so they reach the egress log exactly as pushed ones do). Resolves once durable.
+   */
+  settle(item: EgressSettlement): Promise<void>;
+  /** Every OEM's webhook signing keys, and their rotation. */
+  readonly signing: SigningKeyring;
   /** Stops taking new messages and waits (bounded) for deliveries in flight. */
   close(): Promise<void>;
 }
@@ -64,19 +82,28 @@ export interface Egress {
 export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise<Egress> {
   const log = deps.log.child({ module: 'egress' });
   const now = deps.now ?? Date.now;
-  const transports: (Transport & { close(): Promise<void> })[] = [];
-  const routes = new Map<string, OemRoute>();
-  for (const oem of deps.oems) {
+  type Route = OemRoute & { readonly signingKey: Buffer; readonly close?: () => Promise<void> };
+  const routes = new Map<string, Route>();
+  // The transport asks the keyring for the keys at each send, so a rotation needs no new transport.
+  const signing = await createSigningKeyring(deps.oems, deps.store, { log });
+  const buildRoute = async (oem: OemDestination, old: Route | undefined): Promise<Route> => {
+    const signingKey = await loadSigningKey(oem, deps.store);
+    const sameTransport = old && JSON.stringify(old.oem.mtls ?? null) === JSON.stringify(oem.mtls ?? null);
     let transport = deps.transport;
-    if (!transport) {
+    let close: (() => Promise<void>) | undefined;
+    if (sameTransport) ({ transport, close } = old);
+    else if (!transport) {
       const t = createTransport({
-        timeoutMs: cfg.requestTimeoutMs, signingKey: await loadSigningKey(oem, deps.store), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
+        timeoutMs: cfg.requestTimeoutMs, signingKeys: (at) => signing.keysFor(oem.id, at), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
       });
-      transports.push(t);
       transport = t;
+      close = t.close;
     }
-    routes.set(oem.id, { oem, endpoint: new URL(oem.endpoint), transport, breaker: createBreaker(cfg.breaker) });
-  }
+    // A new endpoint is a new destination: its availability is measured afresh.
+    const breaker = old && old.oem.endpoint === oem.endpoint ? old.breaker : createBreaker(cfg.breaker);
+    return { oem: { ...oem }, endpoint: new URL(oem.endpoint), transport: transport!, breaker, signingKey, close };
+  };
+  for (const oem of deps.oems) routes.set(oem.id, await buildRoute(oem, undefined));
   const { telemetry } = deps;
   const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now, telemetry });
   const settler = createSettler(deps.store);
@@ -87,6 +114,10 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now, telemetry },
     )
     : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now, telemetry });
+
+  const sameDefinition = (a: OemDestination, b: OemDestination) =>
+    JSON.stringify([a.endpoint, a.allowedCountries, a.allowPrivateNetworks, a.signingKeyFile ?? null, a.mtls ?? null, a.enabled !== false])
+    === JSON.stringify([b.endpoint, b.allowedCountries, b.allowPrivateNetworks, b.signingKeyFile ?? null, b.mtls ?? null, b.enabled !== false]);
 
   // Counted once before the first record can arrive, so a backlog left by the last run counts.
   let saturated = (await deps.store.outboxBacklog()) >= cfg.maxBacklog;
@@ -110,9 +141,38 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       }
       return saturated;
     },
+    async upsertOem(given) {
+      const old = routes.get(given.id);
+      // The delivery mode and trace propagation come from the config only (the registry does not
+      // hold them yet): a change from the registry keeps what the OEM runs with, so a pull OEM is
+      // never pushed to and an opted-in OEM keeps its traceparent header.
+      const oem: OemDestination = {
+        ...given, delivery: given.delivery ?? old?.oem.delivery ?? 'push',
+        propagateTraceContext: given.propagateTraceContext ?? old?.oem.propagateTraceContext ?? false,
+      };
+      const route = await buildRoute(oem, old); // reads the key and mTLS files: throws before anything changes
+      await signing.upsert(oem);
+      if (old && sameDefinition(old.oem, oem) && old.signingKey.equals(route.signingKey)) return;
+      if (!old) {
+        try {
+          await queue.addOem(oem.id);
+        } catch (err) {
+          await route.close?.();
+          throw err;
+        }
+      }
+      routes.set(oem.id, route);
+      // Requests in flight on the old pool finish; undici closes it once they have.
+      if (old?.close && old.close !== route.close) void old.close().catch(() => undefined);
+      log.info({ oem: oem.id, endpoint: oem.endpoint, enabled: oem.enabled !== false }, old ? 'egress: OEM changed' : 'egress: OEM added');
+      if (oem.enabled !== false) queue.wake();
+    },
+    settle: (item) => settler.settle(item),
+    signing,
     async close() {
+      signing.close();
       await queue.close();
-      await Promise.all(transports.map((t) => t.close()));
+      await Promise.all([...routes.values()].map((r) => r.close?.()));
     },
   };
 }

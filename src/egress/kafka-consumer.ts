@@ -65,29 +65,31 @@ export async function startOemConsumer(
     try {
       for (;;) {
         if (abandoned()) { span.end(); return false; }
+        // In flight: the attempt itself. A message waiting out a backoff (or a disabled OEM) is not.
         inFlight += 1;
+        let outcome: Awaited<ReturnType<DeliveryWorker>>;
         try {
-          const outcome = await deps.worker(row, contextOf(span));
-          if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
-          if (outcome.kind === 'dead') {
-            await deps.producer.send({
-              topic: cfg.dlqTopic, acks: -1,
-              messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
-            });
-          }
-          const durable = deps.settler.settle(outcome);
-          if (outcome.kind === 'delivered') {
-            void durable.then(() => span.end(), (err: unknown) => failSpan(span, err));
-            return { durable };
-          }
-          await durable;
-          logOutcome(log, row, outcome, span);
-          if (outcome.kind !== 'failed') { span.end(); return { durable }; }
-          row = { ...row, attempts: row.attempts + 1 };
-          await pause(outcome.retryInMs ?? 100);
+          outcome = await deps.worker(row, contextOf(span));
         } finally {
           inFlight -= 1;
         }
+        if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
+        if (outcome.kind === 'dead') {
+          await deps.producer.send({
+            topic: cfg.dlqTopic, acks: -1,
+            messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
+          });
+        }
+        const durable = deps.settler.settle(outcome);
+        if (outcome.kind === 'delivered') {
+          void durable.then(() => span.end(), (err: unknown) => failSpan(span, err));
+          return { durable };
+        }
+        await durable;
+        logOutcome(log, row, outcome, span);
+        if (outcome.kind !== 'failed') { span.end(); return { durable }; }
+        row = { ...row, attempts: row.attempts + 1 };
+        await pause(outcome.retryInMs ?? 100);
       }
     } catch (err) {
       failSpan(span, err);

@@ -50,10 +50,10 @@ export async function startKafkaQueue(
     // An idempotent producer retries until the broker answers (kafkajs warns if limited).
     retry: { initialRetryTime: 200, maxRetryTime: 3_000, retries: Number.MAX_SAFE_INTEGER },
   });
-  const consumers: OemConsumer[] = [];
-  try {
-    await admin.connect();
-    const topics = deps.oems.flatMap((oem) => [topicOf(k.topicPrefix, oem), dlqTopicOf(k.topicPrefix, oem)]);
+  const consumers = new Map<string, OemConsumer>();
+  /** Creates the OEM's topics if missing (waiting for their leaders), then joins its consumer group. */
+  const ensureTopics = async (oems: readonly string[]) => {
+    const topics = oems.flatMap((oem) => [topicOf(k.topicPrefix, oem), dlqTopicOf(k.topicPrefix, oem)]);
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0) {
@@ -62,19 +62,28 @@ export async function startKafkaQueue(
         topics: missing.map((topic) => ({ topic, numPartitions: k.partitions, replicationFactor: k.replicationFactor })),
       });
     }
+  };
+  const startConsumer = async (oem: string) => {
+    consumers.set(oem, await startOemConsumer({
+      groupId: `${k.topicPrefix}egress.${oem}`, topic: topicOf(k.topicPrefix, oem), dlqTopic: dlqTopicOf(k.topicPrefix, oem),
+      concurrency: cfg.concurrency, partitions: k.partitions, maxWaitTimeMs: k.maxWaitTimeMs, sessionTimeoutMs: k.sessionTimeoutMs,
+    }, { kafka, producer, store: deps.store, worker: deps.worker, settler: deps.settler, log, telemetry: deps.telemetry }));
+  };
+  const failure = (cause: unknown) =>
+    new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, { cause, retriable: true });
+  try {
+    await admin.connect();
+    await ensureTopics(deps.oems);
     await admin.disconnect();
     await producer.connect();
-    for (const oem of deps.oems) {
-      consumers.push(await startOemConsumer({
-        groupId: `${k.topicPrefix}egress.${oem}`, topic: topicOf(k.topicPrefix, oem), dlqTopic: dlqTopicOf(k.topicPrefix, oem),
-        concurrency: cfg.concurrency, partitions: k.partitions, maxWaitTimeMs: k.maxWaitTimeMs, sessionTimeoutMs: k.sessionTimeoutMs,
-      }, { kafka, producer, store: deps.store, worker: deps.worker, settler: deps.settler, log, telemetry: deps.telemetry }));
-    }
+    for (const oem of deps.oems) await startConsumer(oem);
   } catch (cause) {
-    await Promise.all(consumers.map((c) => c.close()));
+    await Promise.all([...consumers.values()].map((c) => c.close()));
     await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
-    throw new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, { cause, retriable: true });
+    throw failure(cause);
   }
+  // One OEM added at a time: two concurrent additions must not both create the same topic.
+  let adding: Promise<void> = Promise.resolve();
 
   const relay = startRelay(
     { relayBatchSize: k.relayBatchSize, relayLingerMs: k.relayLingerMs, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
@@ -86,10 +95,28 @@ export async function startKafkaQueue(
   return {
     kind: 'kafka',
     wake: () => relay.wake(),
-    get inFlight() { return consumers.reduce((n, c) => n + c.inFlight, 0); },
+    get inFlight() { return [...consumers.values()].reduce((n, c) => n + c.inFlight, 0); },
+    addOem(oem) {
+      const run = adding.then(async () => {
+        if (consumers.has(oem)) return;
+        try {
+          await admin.connect();
+          await ensureTopics([oem]);
+          await admin.disconnect();
+          await startConsumer(oem);
+        } catch (cause) {
+          await admin.disconnect().catch(() => undefined);
+          throw failure(cause);
+        }
+        log.info({ oem }, 'egress: Kafka topics and consumer group started for a new OEM');
+      });
+      adding = run.catch(() => undefined);
+      return run;
+    },
     async close() {
       await relay.close();
-      await Promise.all(consumers.map((c) => c.close()));
+      await adding;
+      await Promise.all([...consumers.values()].map((c) => c.close()));
       await producer.disconnect().catch(() => undefined);
     },
   };

@@ -16,6 +16,11 @@ export interface EgressQueue {
   wake(): void;
   /** Messages being delivered right now. */
   readonly inFlight: number;
+  /**
+   * An OEM was added at run time. Kafka: its topics are created and its consumer group joined
+   * before this resolves, so rows for it can be published at once. The local queue needs nothing.
+   */
+  addOem(oem: string): Promise<void>;
   /** Stops taking new messages and waits (bounded) for those in flight. */
   close(): Promise<void>;
 }

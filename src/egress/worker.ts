@@ -5,9 +5,8 @@
  * Nothing is sent unless every check passed just before sending; nothing is dropped silently.
  */
 import type { EgressLogEntry, EgressSettlement, OutboxRow } from '../store/index.js';
-import type { OemConfig } from '../config/schema.js';
 import { backoffDelay, type BackoffConfig } from './retry.js';
-import { checkDestination, type CheckedAddress, type DestinationVerdict, type Resolver } from './destination.js';
+import { checkDestination, type CheckedAddress, type DestinationRules, type DestinationVerdict, type Resolver } from './destination.js';
 import type { DeliveryResult, Transport } from './deliver.js';
 import type { Breaker } from './breaker.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
@@ -16,8 +15,27 @@ import { uuidv7Time } from '../ids.js';
 
 export interface WorkerConfig extends BackoffConfig { readonly maxAttempts: number }
 
+/** One OEM as egress sees it: its one destination and what may be sent there. */
+export interface OemDestination extends DestinationRules {
+  readonly id: string;
+  /** Where approved projections are POSTed. The only destination this OEM has. */
+  readonly endpoint: string;
+  /** A file holding the HMAC signing key; absent: the key is in the store's local secrets. */
+  readonly signingKeyFile?: string;
+  readonly mtls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
+  /**
+   * false: the OEM is disabled. Nothing is sent to it; its pending deliveries wait (deferred,
+   * no attempt counted, nothing blocked or dropped) until it is enabled again. Default true.
+   */
+  readonly enabled?: boolean;
+  /** 'pull': never pushed to; its rows wait in its feed (GET /oem/v1/feed). Default 'push'. */
+  readonly delivery?: 'push' | 'pull';
+  /** With tracing on, a W3C traceparent header goes with each POST to this OEM. Config only; default false. */
+  readonly propagateTraceContext?: boolean;
+}
+
 export interface OemRoute {
-  readonly oem: OemConfig;
+  readonly oem: OemDestination;
   readonly endpoint: URL;
   readonly transport: Transport;
   readonly breaker: Breaker;
@@ -25,8 +43,11 @@ export interface OemRoute {
 
 export interface WorkerDeps {
   readonly routes: ReadonlyMap<string, OemRoute>;
-  /** Consent re-check, just before sending. false → blocked and logged, nothing sent. */
-  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean>;
+  /**
+   * Consent (and objection) re-check, just before sending. false, or the reason as a string →
+   * blocked and logged with that reason (false: 'consent revoked'), nothing sent.
+   */
+  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean | string>;
   readonly resolve: Resolver;
   readonly now: () => number;
   /** The deliver span per attempt, and the delivery counters and histograms. */
@@ -48,14 +69,18 @@ export type DeliveryWorker = (row: OutboxRow, parent?: Context) => Promise<Attem
  */
 const VERDICT_TTL_MS = 5_000;
 
+/** How often a disabled OEM's waiting rows are looked at again (bounds how soon enabling takes effect). */
+export const DISABLED_RECHECK_MS = 1_000;
+
 export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): DeliveryWorker {
   const { now } = deps;
-  const verdicts = new Map<string, { at: number; verdict: Promise<DestinationVerdict> }>();
+  const verdicts = new Map<string, { at: number; route: OemRoute; verdict: Promise<DestinationVerdict> }>();
   const destinationOf = (route: OemRoute): Promise<DestinationVerdict> => {
     const hit = verdicts.get(route.oem.id);
-    if (hit && now() - hit.at < VERDICT_TTL_MS) return hit.verdict;
+    // A changed OEM (endpoint, allowed countries) is a new route object: never judged by the old verdict.
+    if (hit && hit.route === route && now() - hit.at < VERDICT_TTL_MS) return hit.verdict;
     const verdict = checkDestination(route.endpoint, route.oem, deps.resolve);
-    verdicts.set(route.oem.id, { at: now(), verdict });
+    verdicts.set(route.oem.id, { at: now(), route, verdict });
     // A name that did not resolve is asked again next time, not remembered.
     void verdict.then((v) => { if (!v.ok && v.error.code === 'SHK_EGRESS_DEST_UNRESOLVED') verdicts.delete(route.oem.id); });
     return verdict;
@@ -88,9 +113,9 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
 
   /** The attempt as telemetry sees it: span attributes, the delivery counter, the histograms. */
   const observe = (row: OutboxRow, outcome: AttemptOutcome, span: Span, seconds: number) => {
-    if (outcome.kind === 'deferred') {
-      span.setAttribute(ATTR.outcome, 'deferred');
-      return; // not attempted: nothing counted
+    if (outcome.kind === 'deferred' || outcome.kind === 'parked') {
+      span.setAttribute(ATTR.outcome, outcome.kind);
+      return; // not attempted (breaker open, OEM disabled, or a pull OEM's row parked for its feed): nothing counted
     }
     const { entry } = outcome;
     span.setAttribute(ATTR.outcome, entry.outcome);
@@ -121,9 +146,17 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     if (!route) {
       return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
     }
-    if (!(await deps.isStillAllowed(row))) {
-      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, 'consent revoked') };
+    if (route.oem.enabled === false) {
+      // Disabled: not an attempt, not a block; the row waits for the OEM to be enabled again.
+      return { kind: 'deferred', outboxId: row.id, until: now() + DISABLED_RECHECK_MS, retryInMs: DISABLED_RECHECK_MS };
     }
+    const allowed = await deps.isStillAllowed(row);
+    if (allowed !== true) {
+      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, typeof allowed === 'string' ? allowed : 'consent revoked') };
+    }
+    // An OEM that pulls is never pushed to: the row waits in its feed (GET /oem/v1/feed), where
+    // consent and the requester's country are checked again when it is pulled.
+    if (route.oem.delivery === 'pull') return { kind: 'parked', outboxId: row.id };
     const until = route.breaker.blockedUntil(now());
     if (until !== undefined) return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };
 

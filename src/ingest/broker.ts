@@ -3,7 +3,8 @@
  * otherwise; here every hook denies unless a rule allows:
  *  - CONNECT: client id = username = a registered VIN, secret checked against its hash,
  *    keepalive within bounds, no will message.
- *  - PUBLISH: only to `vehicles/{own VIN}/telemetry`, within topic and rate limits.
+ *  - PUBLISH: only to `vehicles/{own VIN}/telemetry`, and acknowledgements of downlink commands
+ *    to `vehicles/{own VIN}/commands/ack` (validated: command-ack.ts), within topic and rate limits.
  *  - SUBSCRIBE: only to `vehicles/{own VIN}/commands`, no wildcards.
  *
  * Durability: aedes writes the PUBACK right after `authorizePublish` calls back, and before
@@ -23,6 +24,7 @@ import { isShekaraError } from '../errors.js';
 import { listen } from '../net.js';
 import type { Logger } from '../log.js';
 import { logFields } from '../telemetry/index.js';
+import { parseCommandAck, type CommandAckMessage } from './command-ack.js';
 
 export interface MqttIngest {
   readonly port: number;
@@ -31,8 +33,20 @@ export interface MqttIngest {
   /** Re-reads the MQTTS certificate, key, client CA and CRL (SIGHUP). */
   reloadTls(): void;
   readonly connectedVehicles: number;
+  /**
+   * Closes every MQTT connection authenticated as `vin` (its credentials were rotated or
+   * revoked); returns how many were closed. The car must reconnect with valid credentials.
+   */
+  disconnectVehicle(vin: string): number;
+  /**
+   * Checks every live connection against the store again (SIGHUP): a connection whose vehicle
+   * is revoked, gone, or whose secret changed since it authenticated is closed. Returns how many.
+   */
+  recheckCredentials(): Promise<number>;
   /** Publishes a downlink command to a vehicle's command topic (QoS 1). */
   publishCommand(vin: string, payload: Buffer): Promise<void>;
+  /** True while the vehicle is connected and subscribed to its command topic. */
+  isCommandSubscriber(vin: string): boolean;
   close(): Promise<void>;
 }
 
@@ -40,6 +54,13 @@ export interface MqttDeps {
   readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   readonly intake: Intake;
   readonly log: Logger;
+  /**
+   * A car acknowledged a downlink command. The PUBACK is sent only after this resolves (the
+   * acknowledgement is recorded); without a handler the ack topic is denied like any other.
+   */
+  readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
+  /** A car (re)subscribed to its command topic: commands waiting for it can go now. */
+  readonly onCommandSubscribed?: (vin: string) => void;
 }
 
 const BACKPRESSURE_RETRY_MS = 50;
@@ -47,10 +68,27 @@ const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
 export const telemetryTopic = (vin: string): string => `vehicles/${vin}/telemetry`;
 export const commandTopic = (vin: string): string => `vehicles/${vin}/commands`;
+export const commandAckTopic = (vin: string): string => `vehicles/${vin}/commands/ack`;
 
 export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, deps: MqttDeps): Promise<MqttIngest> {
   const { intake, log } = deps;
   const sessions = new WeakMap<Client, Vehicle>();
+  /** VIN → the session subscribed to its command topic (one per VIN: the client id is the VIN). */
+  const commandSubscribers = new Map<string, Client>();
+  // The live connections of each VIN, so a rotated or revoked credential can be cut off at once.
+  const byVin = new Map<string, Set<Client>>();
+  // Bumped each time a VIN's connections are cut, so a CONNECT whose look-up straddled the cut is refused.
+  const cuts = new Map<string, number>();
+  const generation = (vin: string) => cuts.get(vin) ?? 0;
+  // The secret hash a connection authenticated with (none for a client certificate).
+  const authenticatedWith = new WeakMap<Client, Buffer>();
+  const startSession = (client: Client, vehicle: Vehicle, secretHash?: Buffer) => {
+    sessions.set(client, vehicle);
+    if (secretHash) authenticatedWith.set(client, secretHash);
+    let set = byVin.get(vehicle.vin);
+    if (!set) byVin.set(vehicle.vin, (set = new Set()));
+    set.add(client);
+  };
   const rate = createRateLimiter(limits.messagesPerSecond, limits.messageBurst);
   // Set once the listeners exist; authenticate only runs after a socket was accepted.
   let peerOf: (client: Client) => PeerIdentity | undefined = () => undefined;
@@ -94,17 +132,22 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
         if (!peer.authorized) return deny(5, `certificate-rejected:${peer.error ?? 'untrusted'}`);
         if (!peer.commonName || !VIN_RE.test(peer.commonName)) return deny(5, 'certificate-cn-not-vin');
         if (client.id !== peer.commonName || (username !== undefined && username !== peer.commonName)) return deny(2, 'client-id-not-certificate-vin');
+        const gen = generation(peer.commonName);
         return void deps.lookupVehicle(peer.commonName).then((vehicle) => {
           if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
-          sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+          if (generation(vehicle.vin) !== gen) return deny(5, 'credentials-changed');
+          startSession(client, { vin: vehicle.vin, oem: vehicle.oem });
           done(null, true);
         }, unavailable);
       }
       if (!username || !VIN_RE.test(username)) return deny(4, 'bad-username');
       if (client.id !== username) return deny(2, 'client-id-not-vin');
+      const gen = generation(username);
       deps.lookupVehicle(username).then((vehicle) => {
         if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
-        sessions.set(client, { vin: vehicle.vin, oem: vehicle.oem });
+        // Rotated or revoked while this look-up was under way: what it read may be the old secret.
+        if (generation(vehicle.vin) !== gen) return deny(4, 'credentials-changed');
+        startSession(client, { vin: vehicle.vin, oem: vehicle.oem }, vehicle.secretHash);
         done(null, true);
       }, unavailable);
     },
@@ -114,8 +157,19 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       const vehicle = sessions.get(client);
       if (!vehicle) return done(refuse(client, 'not-authenticated'));
       if (packet.topic.length > limits.maxTopicLength) return done(refuse(client, 'topic-too-long', { length: packet.topic.length }));
-      if (packet.topic !== telemetryTopic(vehicle.vin)) return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
+      const ack = packet.topic === commandAckTopic(vehicle.vin) && deps.onCommandAck;
+      if (packet.topic !== telemetryTopic(vehicle.vin) && !ack) return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
       if (!rate.take(vehicle.vin)) return done(refuse(client, 'rate-limit-exceeded', { ratePerSecond: limits.messagesPerSecond }));
+      if (ack) {
+        packet.retain = false;
+        const parsed = parseCommandAck(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+        if ('invalid' in parsed) return done(refuse(client, 'command-ack-invalid', { problem: parsed.invalid }));
+        ack(vehicle.vin, parsed).then(() => done(null), (err: unknown) => {
+          log.error({ err, vin: vehicle.vin }, 'mqtt: could not record a command acknowledgement; disconnecting so the car resends');
+          done(err as Error);
+        });
+        return;
+      }
       // Retained telemetry would sit in the broker's memory and be replayed to subscribers;
       // the local store is where telemetry lives.
       packet.retain = false;
@@ -157,12 +211,52 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     },
   });
 
+  const endSession = (client: Client) => {
+    const v = sessions.get(client);
+    if (!v) return;
+    const set = byVin.get(v.vin);
+    set?.delete(client);
+    if (set?.size === 0) byVin.delete(v.vin);
+  };
   broker.on('clientDisconnect', (client) => {
     const v = sessions.get(client);
     if (v) rate.forget(v.vin);
+    endSession(client);
+    if (v && commandSubscribers.get(v.vin) === client) commandSubscribers.delete(v.vin);
   });
+  const commandsReady = (client: Client, v: Vehicle) => {
+    commandSubscribers.set(v.vin, client);
+    deps.onCommandSubscribed?.(v.vin);
+  };
+  broker.on('subscribe', (subs, client) => {
+    const v = client && sessions.get(client);
+    // A persistent session's subscriptions are restored before its CONNACK: wait for clientReady.
+    if (v && client.connected && subs.some((s) => s.topic === commandTopic(v.vin) && (s.qos as number) !== 128)) commandsReady(client, v);
+  });
+  broker.on('clientReady', (client) => {
+    const v = sessions.get(client);
+    if (v && (client as Client & { subscriptions: Record<string, unknown> }).subscriptions[commandTopic(v.vin)] !== undefined) commandsReady(client, v);
+  });
+  broker.on('unsubscribe', (topics, client) => {
+    const v = client && sessions.get(client);
+    if (v && topics.includes(commandTopic(v.vin)) && commandSubscribers.get(v.vin) === client) commandSubscribers.delete(v.vin);
+  });
+  // A connection that ends on an error, or is taken over by a new one with the same client id,
+  // does not always emit clientDisconnect.
+  broker.on('clientError', (client) => endSession(client));
   broker.on('clientError', (client, err) => log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'));
   broker.on('connectionError', (_client, err) => log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'));
+
+  function disconnect(vin: string, clients: readonly Client[]): number {
+    for (const c of clients) {
+      log.info({ clientId: c.id, reason: 'credentials-changed' }, 'mqtt: disconnecting a vehicle whose credentials were rotated or revoked');
+      endSession(c);
+      sessions.delete(c); // no publish of this session is authorized from here on
+      c.close();
+    }
+    if (byVin.get(vin)?.size === 0) byVin.delete(vin);
+    return clients.length;
+  }
 
   const peers = new WeakMap<object, PeerIdentity>();
   const accept = (socket: Socket, peer?: PeerIdentity) => {
@@ -192,6 +286,21 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     tlsPort,
     reloadTls: () => mqtts?.reload(),
     get connectedVehicles() { return broker.connectedClients; },
+    isCommandSubscriber: (vin) => commandSubscribers.has(vin),
+    disconnectVehicle(vin) {
+      cuts.set(vin, generation(vin) + 1);
+      return disconnect(vin, [...(byVin.get(vin) ?? [])]);
+    },
+    async recheckCredentials() {
+      let closed = 0;
+      for (const [vin, clients] of [...byVin]) {
+        const v = await deps.lookupVehicle(vin);
+        const stale = [...clients].filter((c) => { const h = authenticatedWith.get(c); return !v || (h !== undefined && !h.equals(v.secretHash)); });
+        if (stale.length > 0) cuts.set(vin, generation(vin) + 1);
+        closed += disconnect(vin, stale);
+      }
+      return closed;
+    },
     publishCommand: (vin, payload) => new Promise((resolve, reject) => {
       broker.publish({ cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
     }),

@@ -14,8 +14,10 @@ import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry/index.js';
+import type { CommandAckMessage } from './command-ack.js';
 
-export { telemetryTopic, commandTopic } from './broker.js';
+export { telemetryTopic, commandTopic, commandAckTopic } from './broker.js';
+export type { CommandAckMessage } from './command-ack.js';
 export { generateSecret, hashSecret, VIN_RE, MIN_SECRET_LENGTH } from './credentials.js';
 
 export interface IngestModuleConfig {
@@ -36,6 +38,10 @@ export interface IngestDeps {
   readonly log: Logger;
   /** Spans and counters (src/telemetry); everything off when absent. */
   readonly telemetry?: Telemetry;
+  /** A car acknowledged a downlink command (MQTT PUBACK after this resolves). Embedded broker only. */
+  readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
+  /** A car subscribed to its command topic. Embedded broker only. */
+  readonly onCommandSubscribed?: (vin: string) => void;
 }
 
 export interface Ingest {
@@ -46,7 +52,13 @@ export interface Ingest {
   reloadTls(): void;
   readonly counters: Readonly<IngestCounters>;
   readonly connectedVehicles: number;
+  /** Closes the vehicle's MQTT connections (credentials rotated or revoked); returns how many. */
+  disconnectVehicle(vin: string): number;
+  /** Closes live connections whose credentials changed in the store since they authenticated (SIGHUP). */
+  recheckCredentials(): Promise<number>;
   publishCommand(vin: string, payload: Buffer): Promise<void>;
+  /** True while the vehicle is connected and subscribed to its command topic (always false in external-broker mode). */
+  isCommandSubscriber(vin: string): boolean;
   close(): Promise<void>;
 }
 
@@ -54,7 +66,11 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   const log = deps.log.child({ module: 'ingest' });
   const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
   const intake = createIntake({ committer, project: deps.project, log, telemetry: deps.telemetry });
-  const lookupVehicle = (vin: string) => deps.store.getVehicle(vin);
+  // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
+  const lookupVehicle = async (vin: string) => {
+    const v = await deps.store.getVehicle(vin);
+    return v && v.revokedAt === null ? v : undefined;
+  };
 
   registerHttpIngest(deps.http, cfg.limits, {
     lookupVehicle, intake, rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
@@ -67,14 +83,20 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       reloadTls: () => undefined,
       counters: intake.counters,
       connectedVehicles: 0,
+      // The external broker holds the connections and enforces device auth (docs/external-broker.md).
+      disconnectVehicle: () => 0,
+      recheckCredentials: async () => 0,
       publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
+      isCommandSubscriber: () => false,
       async close() {
         await external.close();
         await committer.flush();
       },
     };
   }
-  const mqtt = await startMqttIngest(cfg.mqtt, cfg.limits, { lookupVehicle, intake, log });
+  const mqtt = await startMqttIngest(cfg.mqtt, cfg.limits, {
+    lookupVehicle, intake, log, onCommandAck: deps.onCommandAck, onCommandSubscribed: deps.onCommandSubscribed,
+  });
 
   return {
     mqttPort: mqtt.port,
@@ -82,7 +104,10 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     reloadTls: mqtt.reloadTls,
     counters: intake.counters,
     get connectedVehicles() { return mqtt.connectedVehicles; },
+    disconnectVehicle: mqtt.disconnectVehicle,
+    recheckCredentials: mqtt.recheckCredentials,
     publishCommand: mqtt.publishCommand,
+    isCommandSubscriber: mqtt.isCommandSubscriber,
     async close() {
       await mqtt.close();
       await committer.flush();

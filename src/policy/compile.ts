@@ -11,8 +11,12 @@ import { decision, type FieldDecision } from './decision.js';
 import { parseDuration } from './duration.js';
 import { ShekaraError } from '../errors.js';
 import { at, type YamlSource } from '../yaml-source.js';
+import { compileCommands, type CompiledCommands } from './commands.js';
 
 export { VIN_PATH } from './selectors.js';
+
+/** A consent grant lasts at most a year unless the purpose says otherwise: owners are asked again yearly. */
+export const DEFAULT_CONSENT_MAX_DAYS = 365;
 
 /** The only transforms under which the VIN may be named: it leaves as a pseudonym or not at all. */
 const VIN_SAFE = new Set(['pseudonymize', 'drop']);
@@ -31,6 +35,10 @@ export interface CompiledPurpose {
   readonly legalBasis: 'consent' | 'contract' | 'legal-obligation' | undefined;
   readonly consentRequired: boolean;
   readonly retention: string | undefined;
+  /** Longest validity of a consent grant, in days (policy `consentMaxDays`, default DEFAULT_CONSENT_MAX_DAYS). */
+  readonly consentMaxDays: number;
+  /** Automated decision-making: an open (or upheld) objection stops the purpose for that vehicle. */
+  readonly automatedDecisions: boolean;
   readonly minIntervalMs: number;
   readonly timeBucketMs: number;
   readonly exact: ReadonlyMap<string, CompiledRule>;
@@ -57,6 +65,8 @@ export interface CompiledPolicy {
   readonly text: string;
   readonly purposes: readonly CompiledPurpose[];
   readonly zones: readonly CompiledZone[];
+  /** Downlink commands this OEM may send (src/policy/commands.ts); none without a `commands:` section. */
+  readonly commands: CompiledCommands;
   /** Things that are allowed but worth a second look (printed by `policy check`). */
   readonly warnings: readonly string[];
 }
@@ -85,7 +95,8 @@ export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource, t
       contains: (p) => p.lat >= minLat && p.lat <= maxLat && p.lon >= minLon && p.lon <= maxLon && polys.some((rings) => inPolygon(p, rings)),
     };
   });
-  return { oem: file.oem, version: file.version, hash, source: src.source, text, purposes, zones, warnings };
+  const commands = compileCommands(file.commands, src);
+  return { oem: file.oem, version: file.version, hash, source: src.source, text, purposes, zones, commands, warnings };
 }
 
 function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[], warnings: string[]): CompiledPurpose {
@@ -158,6 +169,7 @@ function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[
   const k = p.kAnonymity;
   return {
     id: p.id, description: p.description, legalBasis: p.legalBasis, consentRequired, retention: p.retention,
+    consentMaxDays: p.consentMaxDays ?? DEFAULT_CONSENT_MAX_DAYS, automatedDecisions: p.automatedDecisions ?? false,
     minIntervalMs: dur(p.minInterval, 'minInterval', 0),
     timeBucketMs: dur(p.timeBucket, 'timeBucket', 0),
     exact, wildcards, location, emitsLocation, rules,

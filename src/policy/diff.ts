@@ -25,7 +25,22 @@ export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): DiffLine[] {
   const zonesB = new Set(b.zones.map((z) => z.name));
   for (const z of zonesA) if (!zonesB.has(z)) out.push({ effect: 'opens', purpose: '*', what: `sensitive zone "${z}" removed` });
   for (const z of zonesB) if (!zonesA.has(z)) out.push({ effect: 'closes', purpose: '*', what: `sensitive zone "${z}" added` });
+  diffCommands(a, b, out);
   return out;
+}
+
+/** Command types added or removed, and their limits loosened or tightened (purpose `commands`). */
+function diffCommands(a: CompiledPolicy, b: CompiledPolicy, out: DiffLine[]): void {
+  const push = (effect: Effect, what: string) => out.push({ effect, purpose: 'commands', what });
+  for (const [type, t] of b.commands.types) {
+    const old = a.commands.types.get(type);
+    if (!old) { push('opens', `new command type ${type}${t.restricting ? ' (restricting: needs the owner\'s approval)' : ''}`); continue; }
+    const hourly = (x: typeof t) => x.maxPerVehiclePerHour ?? Infinity;
+    if (hourly(old) !== hourly(t)) push(hourly(t) > hourly(old) ? 'opens' : 'closes', `${type}: at most ${hourly(old)} → ${hourly(t)} per vehicle per hour`);
+    if (JSON.stringify(old.params) !== JSON.stringify(t.params)) push('changes', `${type}: parameters ${JSON.stringify(old.params)} → ${JSON.stringify(t.params)}`);
+  }
+  for (const type of a.commands.types.keys()) if (!b.commands.types.has(type)) push('closes', `command type ${type} removed`);
+  if (a.commands.maxTtlMs !== b.commands.maxTtlMs) push(b.commands.maxTtlMs > a.commands.maxTtlMs ? 'opens' : 'closes', `command maxTtl: ${a.commands.maxTtlMs} ms → ${b.commands.maxTtlMs} ms`);
 }
 
 function diffPurpose(a: CompiledPurpose, b: CompiledPurpose, out: DiffLine[]): void {
@@ -44,5 +59,7 @@ function diffPurpose(a: CompiledPurpose, b: CompiledPurpose, out: DiffLine[]): v
   const k = (p: CompiledPurpose) => p.kAnonymity?.k ?? 0;
   if (k(a) !== k(b)) push(k(b) < k(a) ? 'opens' : 'closes', `k-anonymity: k ${k(a) || 'off'} → ${k(b) || 'off'}`);
   if (a.legalBasis !== b.legalBasis) push('changes', `legal basis: ${a.legalBasis ?? '(none)'} → ${b.legalBasis ?? '(none)'}`);
+  if (a.automatedDecisions !== b.automatedDecisions) push('changes', `automated decisions: ${a.automatedDecisions} → ${b.automatedDecisions}`);
+  if (a.consentMaxDays !== b.consentMaxDays) push(b.consentMaxDays > a.consentMaxDays ? 'opens' : 'closes', `consent lasts at most: ${a.consentMaxDays} → ${b.consentMaxDays} days`);
   if (a.retention !== b.retention) push('changes', `retention: ${a.retention ?? '(none)'} → ${b.retention ?? '(none)'}`);
 }

@@ -6,7 +6,8 @@
  * Order per purpose, and why:
  *  1. trip tracking and k-anonymity counting see EVERY record with a position, before any
  *     gate, so down-sampling or a missing consent cannot hide a trip start or a vehicle;
- *  2. consent, then minimum interval: a purpose that may not send stops here;
+ *  2. consent, an objection to automated processing, then minimum interval: a purpose that
+ *     may not send stops here;
  *  3. fields, deny by default: only named paths (wildcards never select the VIN, the raw
  *     position or account data);
  *  4. the position last: sensitive zones, trip endpoints, then generalization with k-anonymity.
@@ -33,12 +34,15 @@ export interface Evaluator {
   readonly policy: CompiledPolicy;
   /** Ids of the purposes that send nothing without the owner's consent, in policy order. */
   readonly consentPurposes: readonly string[];
+  /** Ids of the purposes flagged `automatedDecisions`: an owner's open objection stops them. */
+  readonly automatedPurposes: readonly string[];
   /**
    * Appends this record's projections, and earlier held ones now released, to `out`.
    * `granted`: the purposes of `consentPurposes` whose consent was in force at the record's
-   * receipt (looked up by the caller beforehand: evaluation itself never waits on a store).
+   * receipt; `objected`: the purposes of `automatedPurposes` the owner objects to (both looked
+   * up by the caller beforehand: evaluation itself never waits on a store).
    */
-  evaluate(record: CanonicalRecord, vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[], granted?: ReadonlySet<string>): void;
+  evaluate(record: CanonicalRecord, vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[], granted?: ReadonlySet<string>, objected?: ReadonlySet<string>): void;
   /** Projections held back (trip endpoints) right now. */
   readonly held: number;
 }
@@ -72,7 +76,8 @@ export function createEvaluator(policy: CompiledPolicy): Evaluator {
   return {
     policy,
     consentPurposes: policy.purposes.filter((p) => p.consentRequired).map((p) => p.id),
-    evaluate(record, vehicle, ctx, out, withheld, granted) {
+    automatedPurposes: policy.purposes.filter((p) => p.automatedDecisions).map((p) => p.id),
+    evaluate(record, vehicle, ctx, out, withheld, granted, objected) {
       // Keys, values and rules once per record, not once per purpose.
       // Decoded records are dictionary-mode objects (built key by key), where Object.values
       // costs four times Object.keys plus one lookup per key.
@@ -92,7 +97,7 @@ export function createEvaluator(policy: CompiledPolicy): Evaluator {
         lastRules = rules = r;
       }
       const view: RecordView = { keys, values, rules, accountKeys: Object.keys(record.account), unknown: record.unknownKeys.map((k) => `$unknown.${k}`) };
-      for (let pi = 0; pi < purposes.length; pi++) purposes[pi]!.evaluate(record, view, pi, vehicle, ctx, out, withheld, granted);
+      for (let pi = 0; pi < purposes.length; pi++) purposes[pi]!.evaluate(record, view, pi, vehicle, ctx, out, withheld, granted, objected);
     },
     get held() {
       return purposes.reduce((n, p) => n + (p.tracker?.held ?? 0), 0);
@@ -114,6 +119,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
   function evaluate(
     record: CanonicalRecord, { keys, values, rules, accountKeys, unknown }: RecordView, pi: number,
     vehicle: string, ctx: TransformContext, out: Projection[], withheld: Withheld[] | undefined, granted: ReadonlySet<string> | undefined,
+    objected: ReadonlySet<string> | undefined,
   ): void {
     const lat = record.signals[LAT];
     const lon = record.signals[LON];
@@ -140,6 +146,9 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
 
     if (p.consentRequired && !(granted?.has(p.id) ?? false)) {
       return void withheldNote(withheld, record.id, 'blocked: no consent');
+    }
+    if (p.automatedDecisions && (objected?.has(p.id) ?? false)) {
+      return void withheldNote(withheld, record.id, 'blocked: the owner objects to automated processing');
     }
     if (p.minIntervalMs > 0) {
       const last = lastSent.get(record.vin);

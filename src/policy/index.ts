@@ -4,6 +4,10 @@
  * Deny by default: a vehicle whose OEM has no policy sends nothing; a purpose that requires
  * consent sends nothing without a grant (or without a consent registry at all).
  *
+ * OEMs come from two places: config OEMs have a policy file (re-read by `reload`, SIGHUP); OEMs
+ * of the registry (admin API, CLI) get their policy through `activatePolicy` at run time. A
+ * disabled OEM (`upsertOem({ enabled: false })`) gets no projections at all.
+ *
  * `project` is called at ingest before the group commit; it MAY return projections of EARLIER
  * records of the same vehicle that were held back (trip endpoints) and are now released —
  * each carries its own recordId. State is in memory: after a restart, held projections are
@@ -28,13 +32,18 @@ import { ATTR, type Metrics } from '../telemetry/index.js';
 
 export { parsePolicy, loadPolicyFile } from './load.js';
 export type { CompiledPolicy, CompiledPurpose } from './compile.js';
+export { DEFAULT_CONSENT_MAX_DAYS } from './compile.js';
 export { VIN_PATH } from './compile.js';
 export type { Withheld } from './evaluate.js';
 export type { ConsentLookup } from './consent.js';
 export { createEvaluator } from './evaluate.js';
-export { consentStillGiven } from './consent.js';
+export { consentStillGiven, sendTimeVerdict, SEND_BLOCKED } from './consent.js';
+
+/** What a record's owner allows, looked up before evaluation (which never waits on a store). */
+interface Gates { readonly granted: ReadonlySet<string>; readonly objected: ReadonlySet<string> }
 
 export interface PolicyEngineConfig {
+  /** OEMs whose policy is a file (the config's); `reload` re-reads exactly these. */
   readonly oems: readonly { readonly id: string; readonly policyFile: string }[];
   readonly epochDays: number;
 }
@@ -59,6 +68,18 @@ export interface ReloadResult {
   readonly unchanged: readonly string[];
 }
 
+/** What one activation did. */
+export interface ActivationResult {
+  readonly oem: string;
+  /** The hash that was active before, or null when the OEM had no policy. */
+  readonly from: string | null;
+  readonly to: string;
+  /** False when `to` was already the active version (nothing changed, nothing recorded). */
+  readonly changed: boolean;
+  /** Projections the old version held back (trip endpoints) and that are now dropped, never sent. */
+  readonly droppedHeld: number;
+}
+
 export interface PolicyEngine {
   /** Resolves in call order. Rejects (the record then sends nothing) if consent cannot be looked up. */
   project(record: CanonicalRecord): Promise<Projection[]>;
@@ -74,6 +95,18 @@ export interface PolicyEngine {
    * Reloads run one after another.
    */
   reload(): Promise<ReloadResult>;
+  /**
+   * Makes an OEM known (its pseudonyms exist from now on) and says whether it may send. A new
+   * OEM sends nothing until a policy is activated for it; a disabled one sends nothing at all.
+   */
+  upsertOem(oem: { readonly id: string; readonly enabled: boolean }): void;
+  /**
+   * Makes `policy` its OEM's active version, all or nothing: the activation is recorded in the
+   * history first, and only once that is durable does the new version decide. If recording
+   * fails, the previous version stays in force. The same hash again changes nothing.
+   * Activations and reloads run one after another.
+   */
+  activatePolicy(policy: CompiledPolicy): Promise<ActivationResult>;
   /** Projections held back right now (trip endpoints), all OEMs. */
   held(): number;
   close(): Promise<void>;
@@ -85,6 +118,13 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   const now = deps.now ?? Date.now;
   const random = deps.random ?? createSecureRandom();
   const pseudonyms = new Map(cfg.oems.map((o) => [o.id, createPseudonymizer(deps.masterKey, o.id, cfg.epochDays)]));
+  const pseudonymOf = (oem: string): Pseudonymizer => {
+    let p = pseudonyms.get(oem);
+    if (!p) pseudonyms.set(oem, (p = createPseudonymizer(deps.masterKey, oem, cfg.epochDays)));
+    return p;
+  };
+  const disabled = new Set<string>();
+  const fileBacked = new Set(cfg.oems.map((o) => o.id));
   const loadAll = (): Map<string, CompiledPolicy> => {
     const out = new Map<string, CompiledPolicy>();
     for (const oem of cfg.oems) {
@@ -99,7 +139,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   };
   const activate = async (policy: CompiledPolicy): Promise<Entry> => {
     await deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
-    return { evaluator: createEvaluator(policy), pseudonym: pseudonyms.get(policy.oem)! };
+    return { evaluator: createEvaluator(policy), pseudonym: pseudonymOf(policy.oem) };
   };
 
   let byOem = new Map<string, Entry>();
@@ -112,21 +152,29 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     pseudonymize(v: string): string { return this.pseudonym!(v, this.at); },
     random,
   };
-  const run = (entry: Entry, record: CanonicalRecord, withheld: Withheld[] | undefined, granted: ReadonlySet<string> | undefined): Projection[] => {
+  const run = (entry: Entry, record: CanonicalRecord, withheld: Withheld[] | undefined, gates: Gates | undefined): Projection[] => {
     ctx.at = record.receivedAt;
     ctx.pseudonym = entry.pseudonym;
     const out: Projection[] = [];
-    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld, granted);
+    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld, gates?.granted, gates?.objected);
     return out;
   };
 
-  /** The consent-requiring purposes granted for this record; undefined when there is nothing to ask. */
-  const grantsFor = (entry: Entry, record: CanonicalRecord): Promise<ReadonlySet<string>> | undefined => {
-    const ids = entry.evaluator.consentPurposes;
+  /**
+   * The consent-requiring purposes granted for this record and the automated purposes its owner
+   * objects to; undefined when there is nothing to ask.
+   */
+  const gatesFor = (entry: Entry, record: CanonicalRecord): Promise<Gates> | undefined => {
+    const consentIds = entry.evaluator.consentPurposes;
     const consent = deps.consent;
-    if (ids.length === 0 || !consent) return undefined;
-    return Promise.all(ids.map((id) => consent.isConsentGranted(record.vin, record.oem, id, record.receivedAt)))
-      .then((ok) => new Set(ids.filter((_, i) => ok[i])));
+    const objectionIds = consent?.isProcessingObjected ? entry.evaluator.automatedPurposes : [];
+    if (!consent || (consentIds.length === 0 && objectionIds.length === 0)) return undefined;
+    const ask = (ids: readonly string[], q: (id: string) => Promise<boolean>) =>
+      Promise.all(ids.map(q)).then((ok) => new Set(ids.filter((_, i) => ok[i])));
+    return Promise.all([
+      ask(consentIds, (id) => consent.isConsentGranted(record.vin, record.oem, id, record.receivedAt)),
+      ask(objectionIds, (id) => consent.isProcessingObjected!(record.vin, record.oem, id, record.receivedAt)),
+    ]).then(([granted, objected]) => ({ granted, objected }));
   };
 
   // Evaluations waiting for an earlier record's look-ups, and the last of them.
@@ -134,9 +182,9 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   let tail: Promise<unknown> = Promise.resolve();
   const evaluate = (record: CanonicalRecord, withheld?: Withheld[]): Promise<Projection[]> => {
     const entry = byOem.get(record.oem);
-    if (!entry) return Promise.resolve([]);
-    const granted = grantsFor(entry, record);
-    if (granted === undefined && queued === 0) {
+    if (!entry || disabled.has(record.oem)) return Promise.resolve([]);
+    const gates = gatesFor(entry, record);
+    if (gates === undefined && queued === 0) {
       // Nothing to look up and nobody ahead: evaluated at once, in this turn.
       try {
         return Promise.resolve(run(entry, record, withheld, undefined));
@@ -145,7 +193,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
       }
     }
     queued += 1;
-    const result = tail.then(() => granted).then(
+    const result = tail.then(() => gates).then(
       (g) => { queued -= 1; return run(entry, record, withheld, g); },
       (err: unknown) => { queued -= 1; throw err; },
     );
@@ -156,7 +204,8 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   let reloading: Promise<unknown> = Promise.resolve();
   const reloadNow = async (): Promise<ReloadResult> => {
     const fresh = loadAll(); // throws before anything changes
-    const next = new Map<string, Entry>();
+    // Registry OEMs (no policy file) keep what was activated for them.
+    const next = new Map([...byOem].filter(([oem]) => !fileBacked.has(oem)));
     const changed: { oem: string; from: string; to: string; droppedHeld: number }[] = [];
     const unchanged: string[] = [];
     for (const [oem, policy] of fresh) {
@@ -173,6 +222,19 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     }
     byOem = next;
     return { changed, unchanged };
+  };
+  const activateNow = async (policy: CompiledPolicy): Promise<ActivationResult> => {
+    const old = byOem.get(policy.oem);
+    if (old?.evaluator.policy.hash === policy.hash) return { oem: policy.oem, from: policy.hash, to: policy.hash, changed: false, droppedHeld: 0 };
+    const entry = await activate(policy); // durable first: an activation not in the history never decides
+    byOem = new Map(byOem).set(policy.oem, entry);
+    return { oem: policy.oem, from: old?.evaluator.policy.hash ?? null, to: policy.hash, changed: true, droppedHeld: old?.evaluator.held ?? 0 };
+  };
+  /** Reloads and activations, one after another: each sees the state the previous one left. */
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = reloading.then(fn);
+    reloading = result.catch(() => undefined);
+    return result;
   };
 
   /**
@@ -201,11 +263,13 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     },
     policyOf: (oem) => byOem.get(oem)?.evaluator.policy,
     pseudonymFor: (oem, vin, atMs) => pseudonyms.get(oem)?.(vin, atMs),
-    reload() {
-      const result = reloading.then(reloadNow);
-      reloading = result.catch(() => undefined);
-      return result;
+    reload: () => serial(reloadNow),
+    upsertOem(oem) {
+      pseudonymOf(oem.id);
+      if (oem.enabled) disabled.delete(oem.id);
+      else disabled.add(oem.id);
     },
+    activatePolicy: (policy) => serial(() => activateNow(policy)),
     held: () => [...byOem.values()].reduce((n, e) => n + e.evaluator.held, 0),
     close: async () => {},
   };

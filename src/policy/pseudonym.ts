@@ -45,3 +45,53 @@ export function createPseudonymizer(masterKey: Buffer, oem: string, epochDays: n
     return p;
   };
 }
+
+export interface PseudonymResolver {
+  /**
+   * The VIN that `pseudonym` names among `oem`'s vehicles, in the current epoch or the one
+   * before (a pseudonym the OEM received just before an epoch boundary still names its car);
+   * undefined for any other pseudonym, including another OEM's.
+   */
+  resolve(oem: string, pseudonym: string, atMs: number): Promise<string | undefined>;
+}
+
+/**
+ * Reverse look-up for downlink commands: an OEM names a car only by its pseudonym. Per OEM and
+ * epoch, a table pseudonym → VIN over that OEM's vehicles, rebuilt when the epoch turns, or on a
+ * miss (a vehicle registered since) at most once per `rebuildMs`: unknown pseudonyms cannot make
+ * the gateway recompute every HMAC per request.
+ */
+export function createPseudonymResolver(deps: {
+  readonly vinsOf: (oem: string) => Promise<readonly string[]>;
+  readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
+  readonly epochDays: number;
+  readonly rebuildMs?: number;
+}): PseudonymResolver {
+  const epochMs = deps.epochDays * DAY_MS;
+  const rebuildMs = deps.rebuildMs ?? 1_000;
+  const tables = new Map<string, { epoch: number; builtAt: number; byPseudonym: Map<string, string> }>();
+  const build = async (oem: string, epoch: number, atMs: number) => {
+    const byPseudonym = new Map<string, string>();
+    // Epoch starts, not `atMs - epochMs`: the previous epoch is the one before the current one.
+    const times = [epoch * epochMs, (epoch - 1) * epochMs];
+    for (const vin of await deps.vinsOf(oem)) {
+      for (const t of times) {
+        const p = deps.pseudonymFor(oem, vin, t);
+        if (p !== undefined && !byPseudonym.has(p)) byPseudonym.set(p, vin);
+      }
+    }
+    const table = { epoch, builtAt: atMs, byPseudonym };
+    tables.set(oem, table);
+    return table;
+  };
+  return {
+    async resolve(oem, pseudonym, atMs) {
+      const epoch = Math.floor(atMs / epochMs);
+      let table = tables.get(oem);
+      if (!table || table.epoch !== epoch) table = await build(oem, epoch, atMs);
+      const vin = table.byPseudonym.get(pseudonym);
+      if (vin !== undefined || atMs - table.builtAt < rebuildMs) return vin;
+      return (await build(oem, epoch, atMs)).byPseudonym.get(pseudonym);
+    },
+  };
+}

@@ -51,6 +51,17 @@ export const PurposeSchema = Type.Object(
     consentRequired: Type.Optional(Type.Boolean()),
     /** How long the OEM may keep what it receives (stated to the OEM and the regulator). */
     retention: Type.Optional(Duration),
+    /**
+     * The longest an owner's consent to this purpose may last, in days (default 365): a grant
+     * runs until its `validUntil`, never beyond grant time + this. The owner is asked again after.
+     */
+    consentMaxDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'longest validity of a consent grant, in days (default 365)' })),
+    /**
+     * The OEM takes automated decisions about the vehicle or its owner from this data (scoring,
+     * profiling). An owner's objection to automated processing stops it for that vehicle while
+     * the objection is open, and for good when it is upheld.
+     */
+    automatedDecisions: Type.Optional(Type.Boolean({ description: 'the OEM makes automated decisions from this data; an open objection stops it for the vehicle (default false)' })),
     /** Down-sampling: at most one projection per vehicle per this interval. */
     minInterval: Type.Optional(Duration),
     /** Bucket the projection's observedAt time (floor) to this size. */
@@ -76,6 +87,49 @@ export const ZoneSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** One parameter of a command type: its JSON type and the range the policy allows. */
+export const CommandParamSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('number'), Type.Literal('integer'), Type.Literal('string'), Type.Literal('boolean')]),
+    /** A parameter is optional unless it says `required: true`. */
+    required: Type.Optional(Type.Boolean()),
+    minimum: Type.Optional(Type.Number()),
+    maximum: Type.Optional(Type.Number()),
+    /** Allowed values (strings or numbers). */
+    enum: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 1 })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CommandTypeSchema = Type.Object(
+  {
+    type: Id,
+    description: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Marks a type as restricting the car (needs the owner's approval). The built-in restricting
+     * types (immobilize, speed-limit, disable-function, remote-shutdown) are restricting whatever
+     * this says; `false` on one of them is an error.
+     */
+    restricting: Type.Optional(Type.Boolean()),
+    /** At most this many commands of this type per vehicle in any sliding hour. */
+    maxPerVehiclePerHour: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /** Deny by default: a parameter not named here is refused. */
+    params: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }), CommandParamSchema)),
+  },
+  { additionalProperties: false },
+);
+
+/** Downlink commands this OEM may send to its cars. Deny by default: a type not listed is refused. */
+export const CommandsSchema = Type.Object(
+  {
+    /** The longest a command may wait for an offline car (default PT1H); the OEM asks for less with ttlSeconds. */
+    maxTtl: Type.Optional(Duration),
+    types: Type.Array(CommandTypeSchema),
+  },
+  { additionalProperties: false },
+);
+
 export const PolicyFileSchema = Type.Object(
   {
     oem: Id,
@@ -83,6 +137,7 @@ export const PolicyFileSchema = Type.Object(
     /** Places (clinics, shelters, places of worship…) inside which no location leaves, for every purpose. */
     sensitiveZones: Type.Optional(Type.Array(ZoneSchema)),
     purposes: Type.Array(PurposeSchema, { minItems: 1 }),
+    commands: Type.Optional(CommandsSchema),
   },
   { additionalProperties: false, $id: 'https://shekara.kz/schemas/policy.schema.json', title: 'Shekara OEM policy' },
 );
@@ -91,3 +146,5 @@ export type PolicyFile = Static<typeof PolicyFileSchema>;
 export type PurposeDef = Static<typeof PurposeSchema>;
 export type FieldRule = Static<typeof FieldRuleSchema>;
 export type ZoneDef = Static<typeof ZoneSchema>;
+export type CommandsDef = Static<typeof CommandsSchema>;
+export type CommandParamDef = Static<typeof CommandParamSchema>;

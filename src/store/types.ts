@@ -7,6 +7,7 @@
  * one by one (no mapped type) so an implementer reads exactly what to return.
  */
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
+import type { EventLeafKind } from '../audit/leaf.js';
 
 export interface VehicleRow {
   readonly vin: string;
@@ -15,6 +16,10 @@ export interface VehicleRow {
   readonly secretHash: Buffer;
   readonly secretSalt: Buffer;
   readonly createdAt: number;
+  /** When the device credentials were revoked (the car is refused), or null while they are valid. */
+  readonly revokedAt: number | null;
+  /** When the secret was last set (registration or rotation). */
+  readonly secretSetAt: number;
 }
 
 export interface QuarantineItem {
@@ -58,15 +63,23 @@ export interface OutboxRow {
 /** 'blocked': a send-time check (consent, destination country) stopped the delivery; nothing was sent. */
 export type EgressOutcome = 'delivered' | 'failed' | 'dead-lettered' | 'blocked';
 
-/** pending → (Kafka mode: published →) delivered | dead | blocked. */
-export type OutboxStatus = 'pending' | 'published' | 'delivered' | 'dead' | 'blocked';
+/**
+ * pending → (Kafka mode: published →) delivered | dead | blocked.
+ * For an OEM that pulls (delivery: pull): pending → pull (parked, waits in its feed) → delivered | blocked.
+ */
+export type OutboxStatus = 'pending' | 'published' | 'delivered' | 'dead' | 'blocked' | 'pull';
 
 /** One delivery outcome to make durable, with its egress-log row (none for 'deferred'). */
 export type EgressSettlement =
   | { readonly kind: 'delivered' | 'dead' | 'blocked'; readonly outboxId: number; readonly entry: EgressLogEntry }
   | { readonly kind: 'failed'; readonly outboxId: number; readonly entry: EgressLogEntry; readonly nextAttemptAt: number }
   /** Not attempted (circuit breaker open): due again at `until`, no attempt counted, nothing logged. */
-  | { readonly kind: 'deferred'; readonly outboxId: number; readonly until: number };
+  | { readonly kind: 'deferred'; readonly outboxId: number; readonly until: number }
+  /**
+   * Not sent: the OEM pulls (delivery: pull). The row leaves the push queue (status 'pull') and
+   * takes the next position of the pull feed; nothing crossed, so nothing is logged.
+   */
+  | { readonly kind: 'parked'; readonly outboxId: number };
 
 export interface EgressLogEntry {
   readonly at: number;
@@ -108,6 +121,13 @@ export interface VehicleStore {
   registerVehicle(v: { vin: string; oem: string; secretHash: Buffer; secretSalt: Buffer; replace?: boolean }): Promise<void>;
   getVehicle(vin: string): Promise<VehicleRow | undefined>;
   listVehicles(): Promise<VehicleRow[]>;
+  /**
+   * Replaces a vehicle's secret and clears a revocation: the old secret MUST fail from the
+   * moment this resolves. Returns false when no such vehicle exists.
+   */
+  rotateVehicleSecret(vin: string, secret: { secretHash: Buffer; secretSalt: Buffer }, now: number): Promise<boolean>;
+  /** Revokes a vehicle's device credentials (secret and certificate alike); false when none or already revoked. */
+  revokeVehicleCredentials(vin: string, now: number): Promise<boolean>;
 }
 
 export interface RecordStore {
@@ -163,28 +183,124 @@ export interface SecretStore {
   putSecretIfAbsent(name: string, value: Buffer): Promise<Buffer>;
 }
 
-/** One grant of consent by a vehicle's owner, for one OEM purpose; `revokedAt` null while in force. */
+/** One grant of consent by a vehicle's owner, for one OEM purpose; `revokedAt` null while open. */
 export interface ConsentRow {
   readonly id: number;
   readonly vin: string;
   readonly oem: string;
   readonly purpose: string;
   readonly grantedAt: number;
+  /** When the grant lapses by itself (the purpose's `consentMaxDays` at most); null: no end (grants made before validity periods). */
+  readonly validUntil: number | null;
+  /** When the grant was ended early: revoked, or superseded by a newer grant. */
   readonly revokedAt: number | null;
+  readonly endedBy: 'revoked' | 'superseded' | null;
   /** Where the consent came from (owner app, dealer form…), for the regulator. */
   readonly source: string;
 }
 
 /** The consent registry (issue 3). History is kept: a revocation closes a grant, it never deletes it. */
 export interface ConsentStore {
-  /** Records a grant from `atMs`; a grant already in force is resolved as it is. */
-  grantConsent(c: { vin: string; oem: string; purpose: string; atMs: number; source?: string }): Promise<ConsentRow>;
+  /**
+   * Records a grant from `atMs` until `validUntil` (null/absent: no end). A grant already in
+   * force with the same `validUntil` is resolved as it is; any other grant in force is
+   * superseded (closed at `atMs`), so exactly one grant is open afterwards.
+   */
+  grantConsent(c: { vin: string; oem: string; purpose: string; atMs: number; source?: string; validUntil?: number | null }): Promise<ConsentRow>;
   /** Closes every grant in force for that vehicle, OEM and purpose at `atMs`; resolves to how many. */
   revokeConsent(c: { vin: string; oem: string; purpose: string; atMs: number }): Promise<number>;
-  /** True when a grant was in force at `atMs`. */
+  /** True when a grant was in force at `atMs`: granted, not revoked and not past its `validUntil`. */
   isConsentGranted(vin: string, oem: string, purpose: string, atMs: number): Promise<boolean>;
   /** Every grant of a vehicle, newest first. */
   listConsents(vin: string): Promise<ConsentRow[]>;
+}
+
+/** Who changed something on the owner's behalf, as the leaf names them (ids, never names). */
+export interface RightsActor {
+  /** `owner-app`, `operator`, `cli`… */
+  readonly source: string;
+  /** The API key's id (never the key), when the change came through an API. */
+  readonly apiKey: string | null;
+  /** The owner binding's id (src/api/owner/binding.ts), when an owner acted. */
+  readonly owner: string | null;
+}
+
+/**
+ * Consent changes made through the owner API: each change, its effect on the outbox and its
+ * 'consent' leaf (docs/audit.md) commit in ONE transaction (store/sqlite/consent.ts).
+ */
+export interface ConsentRegistryStore {
+  grantConsentLogged(c: { vin: string; oem: string; purpose: string; atMs: number; validUntil: number; pseudonym: string; actor: RightsActor }): Promise<{ grant: ConsentRow; leafIndex: number }>;
+  /**
+   * Revokes, and marks every outbox row of that vehicle, OEM and purpose not yet handed on
+   * (pending) as blocked, so nothing of it waits in the local queue. Rows already published to
+   * Kafka are stopped by the send-time check. Logged even when nothing was in force.
+   */
+  revokeConsentLogged(c: { vin: string; oem: string; purpose: string; atMs: number; pseudonym: string; actor: RightsActor }): Promise<{ revoked: number; blockedPending: number; leafIndex: number }>;
+}
+
+export type ObjectionStatus = 'open' | 'upheld' | 'rejected';
+
+/** An owner's objection to automated processing of their vehicle's data for one OEM purpose. */
+export interface ObjectionRow {
+  readonly id: string;
+  readonly vin: string;
+  readonly oem: string;
+  readonly purpose: string;
+  /** The vehicle's pseudonym for the OEM at receipt: the leaves of opening and resolution name it. */
+  readonly pseudonym: string;
+  /** The owner's words; kept in the country, never in a leaf (only its SHA-256). */
+  readonly reason: string;
+  readonly receivedAt: number;
+  /** The operator answers by then (three calendar days after receipt). */
+  readonly dueAt: number;
+  readonly status: ObjectionStatus;
+  readonly answer: string | null;
+  readonly resolvedAt: number | null;
+  readonly resolvedBy: string | null;
+}
+
+/** Objections to automated processing (store/sqlite/objections.ts). Every change is an 'objection' leaf in the same transaction. */
+export interface ObjectionStore {
+  /** Records it; when `automated`, also marks the vehicle's undelivered rows of that OEM purpose blocked (as a revocation does). */
+  openObjection(o: { vin: string; oem: string; purpose: string; pseudonym: string; reason: string; receivedAt: number; dueAt: number; automated: boolean; actor: RightsActor }): Promise<{ objection: ObjectionRow; leafIndex: number }>;
+  /** undefined when no such objection; throws SHK_OBJECTION_RESOLVED when it is no longer open. */
+  resolveObjection(r: { id: string; status: 'upheld' | 'rejected'; answer: string; resolvedAt: number; actor: RightsActor }): Promise<{ objection: ObjectionRow; leafIndex: number } | undefined>;
+  getObjection(id: string): Promise<ObjectionRow | undefined>;
+  /** Oldest first. `overdueAt`: only open objections whose deadline is before it. */
+  listObjections(filter?: { vin?: string; status?: ObjectionStatus; overdueAt?: number; limit?: number }): Promise<ObjectionRow[]>;
+  /**
+   * True when processing of `vin` for `oem`/`purpose` is objected to at `atMs`: an objection
+   * received by then is open, or was upheld. Hot path (ingest and send time), like isConsentGranted.
+   */
+  isProcessingObjected(vin: string, oem: string, purpose: string, atMs: number): Promise<boolean>;
+}
+
+/** Erasure of a vehicle's local personal data on its owner's request (store/sqlite/erasure.ts). */
+export interface ErasureStore {
+  /**
+   * Removes the vehicle's records (raw payloads included), route points, account data and
+   * quarantined payloads, and marks its outbox rows not yet delivered as blocked, in ONE
+   * transaction. MUST NOT touch the egress log or the Merkle tables.
+   */
+  eraseVehicle(vin: string): Promise<{ records: number; routePoints: number; accountData: number; quarantine: number }>;
+}
+
+/** Totals of the egress log per OEM × purpose × outcome × pseudonym (the owner's report). */
+export interface EgressTotalRow {
+  readonly oem: string;
+  readonly purpose: string;
+  readonly outcome: string;
+  readonly pseudonym: string;
+  readonly entries: number;
+  /** Distinct records. */
+  readonly records: number;
+  readonly bytes: number;
+}
+
+/** The owner's report (store/sqlite/owner-report.ts): totals over the same filter as searchEgress. */
+export interface OwnerReportStore {
+  egressTotals(filter: EgressSearch): Promise<EgressTotalRow[]>;
 }
 
 /** One policy version becoming active for an OEM. */
@@ -205,6 +321,67 @@ export interface PolicyHistoryStore {
   listPolicyActivations(oem?: string): Promise<PolicyActivation[]>;
 }
 
+/** One uploaded policy text of an OEM, by content hash (store/sqlite/policy-versions.ts). */
+export interface PolicyVersionRow {
+  readonly oem: string;
+  readonly policyHash: string;
+  /** The exact text the hash is over. */
+  readonly content: string;
+  /** Who uploaded it (`admin-api:<key id>`, `cli`). */
+  readonly source: string;
+  readonly uploadedAt: number;
+}
+
+/** Uploaded policy versions: stored once per hash, activated through PolicyHistoryStore. */
+export interface PolicyVersionStore {
+  /** Stores a version unless that OEM already has this hash; true when stored. */
+  putPolicyVersion(v: PolicyVersionRow): Promise<boolean>;
+  getPolicyVersion(oem: string, policyHash: string): Promise<PolicyVersionRow | undefined>;
+  /** Newest first. */
+  listPolicyVersions(oem: string): Promise<PolicyVersionRow[]>;
+}
+
+/** Where an OEM is defined: the config file (read-only through the API) or the admin API/CLI. */
+export type OemSource = 'config' | 'api';
+
+/** One OEM of the registry (store/sqlite/oems.ts). */
+export interface OemRow {
+  readonly id: string;
+  readonly name: string;
+  /** The one destination approved projections are POSTed to. */
+  readonly endpoint: string;
+  readonly allowedCountries: readonly string[];
+  readonly allowPrivateNetworks: boolean;
+  /** Config OEMs only: a file holding the HMAC key; otherwise the key is in the local secrets. */
+  readonly signingKeyFile: string | null;
+  readonly mtls: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string } | null;
+  readonly source: OemSource;
+  /** Disabled OEMs send nothing; their pending deliveries wait. */
+  readonly disabledAt: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type OemDefinition = Pick<OemRow, 'id' | 'name' | 'endpoint' | 'allowedCountries' | 'allowPrivateNetworks' | 'signingKeyFile' | 'mtls'>;
+
+/** The OEM registry: config OEMs are seeded into it at start, API OEMs live only here. */
+export interface OemRegistryStore {
+  /** Adds an API-defined OEM; SHK_ADMIN_CONFLICT if the id is taken. */
+  insertOem(o: OemDefinition & { now: number }): Promise<OemRow>;
+  /** Changes an OEM's definition (not its id or source); undefined when no such OEM. */
+  updateOem(id: string, patch: Partial<Omit<OemDefinition, 'id'>>, now: number): Promise<OemRow | undefined>;
+  /** `disabledAt` null enables. Returns the row, or undefined when no such OEM. */
+  setOemDisabled(id: string, disabledAt: number | null, now: number): Promise<OemRow | undefined>;
+  getOem(id: string): Promise<OemRow | undefined>;
+  listOems(): Promise<OemRow[]>;
+  /**
+   * At gateway start, in one transaction: each config OEM is written as source 'config'
+   * (the config wins over an API definition of the same id), and a 'config' row whose id the
+   * config no longer has becomes an API OEM, disabled. Returns the ids so demoted.
+   */
+  seedConfigOems(oems: readonly OemDefinition[], now: number): Promise<{ demoted: string[]; overridden: string[] }>;
+}
+
 /** A signed checkpoint of the egress log's Merkle tree (src/audit). */
 export interface StoredCheckpoint {
   readonly size: number;
@@ -221,8 +398,12 @@ export interface AuditStore {
   auditLeafHash(index: number): Promise<Buffer | undefined>;
   /** Root of the perfect subtree of 2^level leaves starting at leaf index·2^level, if stored. */
   auditNode(level: number, index: number): Promise<Buffer | undefined>;
-  /** Appends a non-egress leaf (e.g. 'access': a re-identification) in its own transaction; resolves to its index. */
-  appendAuditEvent(kind: 'access', at: number, body: Readonly<Record<string, string | number | null | readonly string[]>>): Promise<number>;
+  /**
+   * Appends a non-egress leaf (a re-identification, a consent change, a command, an objection, an
+   * erasure) in its own transaction; resolves to its index. The body MUST NOT hold personal data:
+   * pseudonyms, ids and digests only, never a VIN (docs/audit.md).
+   */
+  appendAuditEvent(kind: EventLeafKind, at: number, body: AuditEventBody): Promise<number>;
   putCheckpoint(cp: StoredCheckpoint): Promise<void>;
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
   getCheckpoint(size: number): Promise<StoredCheckpoint | undefined>;
@@ -283,6 +464,11 @@ export type ApiRole = 'regulator' | 'operator' | 'oem' | 'owner-app';
 export interface ApiKeyRow {
   readonly id: string;
   readonly role: ApiRole;
+  /**
+   * The tenant the key is bound to: for an 'oem' key the OEM id (it sees only that OEM's
+   * vehicles and data); null for the other roles.
+   */
+  readonly scope: string | null;
   readonly label: string;
   readonly createdAt: number;
   readonly revokedAt: number | null;
@@ -291,7 +477,7 @@ export interface ApiKeyRow {
 /** Bearer API keys, stored hashed (store/sqlite/api-keys.ts). */
 export interface ApiKeyStore {
   /** Creates a key; the resolved `key` is the only time the secret exists in clear. */
-  createApiKey(k: { role: ApiRole; label: string; now: number }): Promise<{ id: string; key: string }>;
+  createApiKey(k: { role: ApiRole; label: string; now: number; scope?: string | null }): Promise<{ id: string; key: string }>;
   /** The key's row when `key` is a valid, unrevoked key; undefined otherwise. */
   authenticateApiKey(key: string): Promise<ApiKeyRow | undefined>;
   listApiKeys(): Promise<ApiKeyRow[]>;
@@ -299,8 +485,154 @@ export interface ApiKeyStore {
   revokeApiKey(id: string, now: number): Promise<boolean>;
 }
 
+/** An owner's token and the vehicles it covers (store/sqlite/owner-bindings.ts). */
+export interface OwnerBindingRow {
+  readonly id: string;
+  /** The operator's own reference for the person (customer number…); never shown to OEMs. */
+  readonly ownerRef: string;
+  readonly vins: readonly string[];
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+/** Which vehicles an owner may act for in /owner/v1. */
+export interface OwnerBindingStore {
+  /** Issues a token for `ownerRef` covering `vins`; the returned `token` is the only time it exists in clear. */
+  createOwnerToken(b: { ownerRef: string; vins: readonly string[]; now: number }): Promise<{ id: string; token: string }>;
+  /** The binding when `token` is valid and unrevoked; undefined otherwise. */
+  authenticateOwner(token: string): Promise<OwnerBindingRow | undefined>;
+  ownersOfVehicle(vin: string): Promise<OwnerBindingRow[]>;
+  /** Returns false when no such unrevoked token exists. */
+  revokeOwnerToken(id: string, now: number): Promise<boolean>;
+}
+
+/** A row of an OEM's pull feed: a parked outbox row, served or not, not yet acknowledged. */
+export interface FeedItem extends OutboxRow {
+  /** Its position in the feed (the cursor after it). */
+  readonly feedSeq: number;
+  /** 'pull': never served; 'delivered': served (and logged) but not yet acknowledged. */
+  readonly status: 'pull' | 'delivered';
+}
+
+/** The pull feed of OEMs with delivery: pull (store/sqlite/oem-feed.ts). */
+export interface OemFeedStore {
+  /** Everything at or below `acked` is acknowledged; `served` is the highest position ever handed out. */
+  feedPosition(oem: string): Promise<{ readonly acked: number; readonly served: number }>;
+  /** Acknowledges the feed up to `upTo`; the position never moves back. */
+  ackFeed(oem: string, upTo: number): Promise<void>;
+  /** Raises `served` to `upTo` (never lowers it). */
+  markFeedServed(oem: string, upTo: number): Promise<void>;
+  /** The OEM's parked or served rows after `afterSeq`, in feed order, at most `limit`. */
+  pullFeed(oem: string, afterSeq: number, limit: number): Promise<FeedItem[]>;
+}
+
+/** One HMAC key that signs bodies to an OEM. */
+export interface SigningKeyRow {
+  readonly oem: string;
+  readonly version: number;
+  readonly key: Buffer;
+  readonly createdAt: number;
+  /** null while it is the newest key; after a rotation, when it stops signing. */
+  readonly retiresAt: number | null;
+}
+
+/** Webhook signing keys and their rotations (store/sqlite/signing-keys.ts). */
+export interface SigningKeyStore {
+  /** The OEM's rotated keys, newest first; empty until the first rotation. */
+  listSigningKeys(oem: string): Promise<SigningKeyRow[]>;
+  /**
+   * Makes `key` the OEM's newest key; every older one retires at `previousRetiresAt` at the latest. The
+   * first rotation of an OEM records `seed` (the key it signed with until now) as version 0.
+   */
+  rotateSigningKey(r: { oem: string; key: Buffer; now: number; previousRetiresAt: number; seed: Buffer }): Promise<SigningKeyRow>;
+}
+
+/** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
+export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
+
+/** blocked (never sent) | queued (waits for the car) → sent → accepted → done | failed; rejected; expired (ttl passed unsent). */
+export type CommandStatus = 'blocked' | 'queued' | 'sent' | 'accepted' | 'rejected' | 'done' | 'failed' | 'expired';
+export type CommandAckStatus = 'accepted' | 'rejected' | 'done' | 'failed';
+
+export interface CommandAck {
+  readonly status: CommandAckStatus;
+  readonly detail: string | null;
+  readonly at: number;
+}
+
+/** One downlink command an OEM asked for (store/sqlite/commands.ts). */
+export interface CommandRow {
+  readonly id: string;
+  readonly oem: string;
+  readonly vin: string;
+  /** The pseudonym the OEM named the vehicle by. */
+  readonly pseudonym: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly status: CommandStatus;
+  /** Why it was blocked or expired. */
+  readonly reason: string | null;
+  /** The id of the OEM key that sent it. */
+  readonly apiKey: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly sentAt: number | null;
+  /** The car's acknowledgements, oldest first. */
+  readonly acks: readonly CommandAck[];
+}
+
+export interface CommandStore {
+  /** Records a new command ('queued' or 'blocked') and its leaf in ONE transaction. */
+  createCommand(c: {
+    id: string; oem: string; vin: string; pseudonym: string; type: string; params: Readonly<Record<string, unknown>>;
+    status: 'queued' | 'blocked'; reason: string | null; apiKey: string; createdAt: number; expiresAt: number;
+  }, leaf: AuditEventBody): Promise<CommandRow>;
+  getCommand(id: string): Promise<CommandRow | undefined>;
+  /** A vehicle's queued commands, oldest first. */
+  queuedCommands(vin: string): Promise<CommandRow[]>;
+  /** Queued commands whose ttl ended before `now`, oldest first, at most `limit`. */
+  expiredQueuedCommands(now: number, limit: number): Promise<CommandRow[]>;
+  /** When commands of this vehicle and type that were not blocked were created, since `since`, oldest first. */
+  commandTimes(vin: string, type: string, since: number): Promise<number[]>;
+  /** queued → sent, with its leaf, in one transaction; false (nothing written) when it was no longer queued. */
+  markCommandSent(id: string, at: number, leaf: AuditEventBody): Promise<boolean>;
+  /** sent → queued again after a failed publish (nothing reached the car). */
+  requeueCommand(id: string): Promise<void>;
+  /** queued → expired, with its leaf; false when it was no longer queued. */
+  expireCommand(id: string, at: number, reason: string, leaf: AuditEventBody): Promise<boolean>;
+  /**
+   * Records the car's acknowledgement of its own command while the command is open (sent or
+   * accepted), with its leaf, in one transaction; false (nothing written) otherwise.
+   */
+  recordCommandAck(a: { id: string; vin: string; ack: CommandAck }, leaf: AuditEventBody): Promise<boolean>;
+}
+
+/** An owner's approval of one restricting command type, for one OEM and vehicle. */
+export interface CommandApprovalRow {
+  readonly id: number;
+  readonly vin: string;
+  readonly oem: string;
+  readonly type: string;
+  /** The owner binding (token id) that approved or revoked it. */
+  readonly ownerId: string;
+  readonly approvedAt: number;
+  readonly revokedAt: number | null;
+}
+
+/** Owners' approvals of restricting commands (store/sqlite/command-approvals.ts). History is kept. */
+export interface CommandApprovalStore {
+  /** Approves from `now` with its leaf; an approval already in force is returned as it is (no leaf). */
+  approveCommand(a: { vin: string; oem: string; type: string; ownerId: string; now: number }, leaf: AuditEventBody): Promise<{ row: CommandApprovalRow; created: boolean }>;
+  /** Revokes the approval in force (with its leaf); false when there was none. */
+  revokeCommandApproval(a: { vin: string; oem: string; type: string; now: number }, leaf: AuditEventBody): Promise<boolean>;
+  isCommandApproved(vin: string, oem: string, type: string, atMs: number): Promise<boolean>;
+  /** Every approval of a vehicle, newest first. */
+  listCommandApprovals(vin: string): Promise<CommandApprovalRow[]>;
+}
+
 export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
-  AuditStore, AuditQueryStore, ApiKeyStore {
+  PolicyVersionStore, OemRegistryStore, AuditStore, AuditQueryStore, ApiKeyStore, OwnerBindingStore, OemFeedStore, SigningKeyStore, CommandStore,
+  CommandApprovalStore, ConsentRegistryStore, ObjectionStore, ErasureStore, OwnerReportStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.

@@ -77,6 +77,22 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     expect(sink.hits).toHaveLength(3);
   });
 
+  it('never connects to an OEM that pulls: every row is parked in its feed, each vehicle in order, nothing logged', async () => {
+    await start({}, { delivery: 'pull' });
+    const rows = await commitRecords(ts.store, 3, 4);
+    egress!.wake();
+    const resolved = await eventually(async () => { const f = await ts.store.pullFeed('demo-oem', 0, 100); return f.length === rows.length && f; }, 20_000, 'every row parked');
+    expect(sink.connections).toBe(0);
+    expect(await ts.store.listEgressLog()).toEqual([]);
+    expect(resolved.every((r) => r.status === 'pull')).toBe(true);
+    const seqs = resolved.map((r) => r.feedSeq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    for (const v of new Set(rows.map((r) => r.vehicle))) {
+      const mine = resolved.filter((r) => r.pseudonym === v).map((r) => JSON.parse(r.body).signals['Vehicle.Speed'] as number);
+      expect(mine).toEqual([0, 1, 2, 3]);
+    }
+  });
+
   it('blocks and logs a destination that resolves to a country not allowed, without connecting', async () => {
     let transportCalls = 0;
     await start({}, { endpoint: 'https://oem.example.test/v1/telemetry', allowedCountries: ['DE'], allowPrivateNetworks: false }, {

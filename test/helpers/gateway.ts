@@ -36,12 +36,15 @@ export interface TestGateway {
   readonly httpUrl: string;
   readonly cars: { vin: string; secret: string }[];
   connect(car: { vin: string; secret: string }, opts?: IClientOptions): Promise<MqttClient>;
-  stop(): Promise<void>;
+  /** `keepDir`: leave the store for a restart on the same `dir`. */
+  stop(opts?: { keepDir?: boolean }): Promise<void>;
 }
 
-/** `oem`: extra keys for the demo OEM's entry (e.g. `propagateTraceContext`); `log`: where the gateway logs (silent by default). */
-export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; oem?: Record<string, unknown>; log?: Logger } = {}): Promise<TestGateway> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
+/** `oem`: extra keys for the demo OEM's entry (e.g. `propagateTraceContext`); `log`: where the gateway logs (silent by default,
+ * SHEKARA_TEST_LOG_LEVEL=error shows the gateway's own errors while a test is debugged); `dir`: reuse a store left by an
+ * earlier gateway's `stop({ keepDir: true })` (a restart). */
+export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; oem?: Record<string, unknown>; log?: Logger; dir?: string } = {}): Promise<TestGateway> {
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
   const sink = await startOemSink({ port: 0 });
   writeFileSync(path.join(dir, 'policy.yaml'), opts.policy ?? DEMO_POLICY);
   const cfgObj = {
@@ -54,7 +57,7 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
     ...opts.config,
   };
   const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
-  const app = await buildApp(config, { log: opts.log ?? createLogger('silent') });
+  const app = await buildApp(config, { log: opts.log ?? createLogger((process.env.SHEKARA_TEST_LOG_LEVEL ?? 'silent') as Parameters<typeof createLogger>[0]) });
   const cars = await registerSimCars(app.store, opts.cars ?? 2, 'demo-oem', 'LTEST');
   const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
   const clients: MqttClient[] = [];
@@ -69,11 +72,11 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
       clients.push(c);
       return c;
     },
-    async stop() {
+    async stop(stopOpts = {}) {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
       await app.close();
       await sink.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!stopOpts.keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

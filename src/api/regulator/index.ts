@@ -4,8 +4,7 @@
  * OpenAPI document at /regulator/v1/openapi.json (docs/regulator.md).
  */
 import type { FastifyInstance } from 'fastify';
-import { installGuard } from './guard.js';
-import { openApiDocument, type RouteDoc } from './openapi.js';
+import { mountSurface } from '../surface.js';
 import { registerRoutes, type RegulatorDeps } from './routes.js';
 
 export const REGULATOR_PREFIX = '/regulator/v1';
@@ -13,21 +12,14 @@ export const REGULATOR_PREFIX = '/regulator/v1';
 export type { RegulatorDeps };
 
 export async function registerRegulatorApi(http: FastifyInstance, deps: RegulatorDeps): Promise<void> {
-  await http.register(async (app) => {
-    const routes: RouteDoc[] = [];
-    app.addHook('onRoute', (r) => {
-      if (r.method === 'GET' && r.schema) routes.push({ method: 'GET', url: r.url, schema: r.schema as RouteDoc['schema'] });
-    });
-    installGuard(app, deps.store, 'regulator');
-    registerRoutes(app, deps);
-    app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => openApiDocument(routes, '1'));
-    // Read-only and deny by default: anything else under the prefix is refused after the key check.
-    app.setNotFoundHandler((req, reply) => {
-      const readOnly = req.method !== 'GET' && req.method !== 'HEAD';
-      reply.code(readOnly ? 405 : 404).send({
-        code: readOnly ? 'SHK_BAD_REQUEST' : 'SHK_NOT_FOUND',
-        message: readOnly ? `the regulator API is read-only: ${req.method} is not allowed` : `no route GET ${req.url.split('?')[0]}`,
-      });
-    });
-  }, { prefix: REGULATOR_PREFIX });
+  await mountSurface(http, {
+    prefix: REGULATOR_PREFIX, role: 'regulator', store: deps.store, readOnly: true,
+    info: {
+      title: 'Shekara regulator API',
+      description: 'The egress log of a Shekara gateway: what left the country, about which vehicle, to whom, under which policy, with RFC 9162 proofs. See docs/regulator.md.',
+      keyHint: 'a regulator key from `shekara apikey create --role regulator`',
+      notFound: 'no such entry or checkpoint',
+    },
+    routes: (app) => registerRoutes(app, deps),
+  });
 }

@@ -62,7 +62,7 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
   };
 }
 
-function conditions(f: EgressSearch): { where: string[]; args: unknown[] } {
+export function conditions(f: EgressSearch): { where: string[]; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
   const add = (sql: string, v: unknown) => { where.push(sql); args.push(v); };

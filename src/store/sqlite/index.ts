@@ -20,15 +20,28 @@ import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { sqliteAuditQueries } from './audit-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
-import { sqliteConsent, CONSENT_MIGRATIONS } from './consent.js';
+import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from './consent.js';
+import { sqliteObjections, OBJECTION_MIGRATIONS } from './objections.js';
+import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';
+import { sqliteOwnerReport } from './owner-report.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
+import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
+import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js';
+import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
+import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
+import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
+import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
+import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
 import type { IngestItem, Store } from '../types.js';
 import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
-  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS,
+  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
+  ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
+  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
+  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS,
 ];
 
 /** The composed synchronous store, before it is lifted to the asynchronous interface. */
@@ -45,60 +58,15 @@ export function openSqliteStore(file: string): Store {
 }
 
 /**
- * The asynchronous `Store` over the synchronous one. Named method by method, so the compiler
- * says when the interface gains a method this backend does not lift. Each call still runs its
- * statement (or whole transaction) synchronously, at once: group commit stays one fsync.
+ * The asynchronous `Store` over the synchronous one: every method wrapped by `lift`. Complete by
+ * construction: `openSync` must return a whole `Sync<Store>` (the compiler names any method an
+ * area forgets), and this maps each of them. Each call still runs its statement (or whole
+ * transaction) synchronously, at once: group commit stays one fsync.
  */
 function liftStore(s: SyncStore): Store {
-  return {
-    registerVehicle: lift(s.registerVehicle),
-    getVehicle: lift(s.getVehicle),
-    listVehicles: lift(s.listVehicles),
-    getRecord: lift(s.getRecord),
-    recordVin: lift(s.recordVin),
-    listQuarantine: lift(s.listQuarantine),
-    leaseDueOutbox: lift(s.leaseDueOutbox),
-    nextDueAt: lift(s.nextDueAt),
-    dueOutboxHeads: lift(s.dueOutboxHeads),
-    leaseUnpublished: lift(s.leaseUnpublished),
-    markPublished: lift(s.markPublished),
-    outboxState: lift(s.outboxState),
-    outboxBacklog: lift(s.outboxBacklog),
-    settleOutbox: lift(s.settleOutbox),
-    recordDelivery: lift(s.recordDelivery),
-    recordFailedAttempt: lift(s.recordFailedAttempt),
-    recordDeadLetter: lift(s.recordDeadLetter),
-    listEgressLog: lift(s.listEgressLog),
-    getSecret: lift(s.getSecret),
-    putSecretIfAbsent: lift(s.putSecretIfAbsent),
-    grantConsent: lift(s.grantConsent),
-    revokeConsent: lift(s.revokeConsent),
-    isConsentGranted: lift(s.isConsentGranted),
-    listConsents: lift(s.listConsents),
-    recordPolicyActivation: lift(s.recordPolicyActivation),
-    listPolicyActivations: lift(s.listPolicyActivations),
-    auditTreeSize: lift(s.auditTreeSize),
-    auditRoot: lift(s.auditRoot),
-    auditLeafHash: lift(s.auditLeafHash),
-    auditNode: lift(s.auditNode),
-    appendAuditEvent: lift(s.appendAuditEvent),
-    putCheckpoint: lift(s.putCheckpoint),
-    latestCheckpoint: lift(s.latestCheckpoint),
-    getCheckpoint: lift(s.getCheckpoint),
-    checkpointCovering: lift(s.checkpointCovering),
-    searchEgress: lift(s.searchEgress),
-    egressEntry: lift(s.egressEntry),
-    pseudonymsOfVin: lift(s.pseudonymsOfVin),
-    exportLeaves: lift(s.exportLeaves),
-    egressSummary: lift(s.egressSummary),
-    createApiKey: lift(s.createApiKey),
-    authenticateApiKey: lift(s.authenticateApiKey),
-    listApiKeys: lift(s.listApiKeys),
-    revokeApiKey: lift(s.revokeApiKey),
-    commitIngest: lift(s.commitIngest),
-    counts: lift(s.counts),
-    close: lift(s.close),
-  };
+  const lifted: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(s) as [string, (...args: unknown[]) => unknown][]) lifted[name] = lift(method);
+  return lifted as unknown as Store;
 }
 
 function openSync(file: string): SyncStore {
@@ -114,6 +82,8 @@ function openSync(file: string): SyncStore {
   const outbox = sqliteOutbox(db);
   const audit = sqliteAudit(db);
   const egressLog = sqliteEgressLog(db, outbox, audit);
+  // The consent writer's grant/revoke join the owner API's logged changes; they are not store methods.
+  const { grant, revoke, ...consent } = sqliteConsent(db);
 
   const commitIngest = db.transaction((items: readonly IngestItem[]) => {
     for (const it of items) {
@@ -133,8 +103,14 @@ function openSync(file: string): SyncStore {
   return {
     ...sqliteVehicles(db),
     ...sqliteSecrets(db),
-    ...sqliteConsent(db),
+    ...consent,
+    ...sqliteConsentRegistry(db, { consent: { grant, revoke }, outbox, audit }),
+    ...sqliteObjections(db, { outbox, audit }),
+    ...sqliteErasure(db, outbox),
+    ...sqliteOwnerReport(db),
     ...sqlitePolicyHistory(db),
+    ...sqlitePolicyVersions(db),
+    ...sqliteOems(db),
     getRecord: records.getRecord,
     recordVin: records.recordVin,
     listQuarantine: records.listQuarantine,
@@ -142,10 +118,15 @@ function openSync(file: string): SyncStore {
     nextDueAt: outbox.nextDueAt,
     dueOutboxHeads: outbox.dueOutboxHeads,
     ...egressLog,
-    ...sqliteEgressQueue(db, egressLog),
+    ...sqliteEgressQueue(db, egressLog, parkStatement(db)),
     ...audit,
     ...sqliteAuditQueries(db),
     ...sqliteApiKeys(db),
+    ...sqliteOwnerBindings(db),
+    ...sqliteOemFeed(db),
+    ...sqliteSigningKeys(db),
+    ...sqliteCommands(db, audit.appendAuditEvent),
+    ...sqliteCommandApprovals(db, audit.appendAuditEvent),
     commitIngest: (items) => { if (items.length > 0) commitIngest(items); },
     counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<SyncStore['counts']>,
     close: () => db.close(),

@@ -53,9 +53,15 @@ export interface OutboxWriter {
   markDelivered(id: number): void;
   markFailed(id: number, nextAttemptAt: number): void;
   markDead(id: number): void;
+  /**
+   * Marks a vehicle's rows not yet delivered (pending, or published to Kafka and not yet
+   * settled) as blocked: for one OEM purpose on a revocation, all of them on an erasure.
+   * Inside the caller's transaction; returns how many.
+   */
+  blockUndelivered(vin: string, only?: { oem: string; purpose: string }): number;
 }
 
-const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
+export const OUTBOX_ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
 
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
@@ -69,15 +75,22 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
       SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit)
-    RETURNING ${ROW_COLUMNS}`);
+    RETURNING ${OUTBOX_ROW_COLUMNS}`);
   // The same heads, read only: the embedded local queue keeps its leases in memory, so leasing
   // costs no write (and no fsync) per delivery.
-  const dueHeads = db.prepare(`SELECT ${ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
+  const dueHeads = db.prepare(`SELECT ${OUTBOX_ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
-  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
-  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
-  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ?`);
+  // An outcome never reopens a blocked row: a delivery already on the wire when a revocation,
+  // an objection or an erasure blocked it is logged as what it was, but the row stays blocked.
+  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  // The vehicle's rows through its records (record_id leads the UNIQUE index).
+  const blockOne = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
+    WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
+  const blockAll = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
+    WHERE status IN ('pending', 'published') AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
   const nextDue = db.prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
   return {
@@ -88,6 +101,7 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
     markDead: (id) => void dead.run(id),
+    blockUndelivered: (vin, only) => (only ? blockOne.run(only.oem, only.purpose, vin) : blockAll.run(vin)).changes,
     leaseDueOutbox: (now, limit, leaseMs) => (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
     dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
@@ -106,12 +120,12 @@ export function projectionBody(p: Projection): string {
   });
 }
 
-interface OutboxDbRow {
+export interface OutboxDbRow {
   id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
   fields_sent: string; fields_dropped: string; body: string; attempts: number; trace_parent: string | null;
 }
 
-function toOutbox(r: OutboxDbRow): OutboxRow {
+export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
     fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped), body: r.body, attempts: r.attempts, traceParent: r.trace_parent,
@@ -123,10 +137,14 @@ function toOutbox(r: OutboxDbRow): OutboxRow {
  * transaction that settles a batch of delivery outcomes with their egress-log rows (one fsync
  * for many outcomes, as ingest's group commit does for records).
  */
-export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>): Sync<EgressQueueStore> {
+export function sqliteEgressQueue(
+  db: Database.Database,
+  log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>,
+  park: (outboxId: number) => void,
+): Sync<EgressQueueStore> {
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
       SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
-    RETURNING ${ROW_COLUMNS}`);
+    RETURNING ${OUTBOX_ROW_COLUMNS}`);
   const published = db.prepare(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`);
   const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked' WHERE id = ?`);
   const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
@@ -144,6 +162,7 @@ export function sqliteEgressQueue(db: Database.Database, log: Pick<Sync<EgressLo
         // Logged as a dead letter would be (the entry says outcome 'blocked'), then marked blocked.
         case 'blocked': log.recordDeadLetter(it.outboxId, it.entry); blocked.run(it.outboxId); break;
         case 'deferred': defer.run(it.until, it.outboxId); break;
+        case 'parked': park(it.outboxId); break;
       }
     }
   });

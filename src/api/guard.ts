@@ -1,9 +1,11 @@
 /**
- * Deny by default for every regulator route: a bearer API key of the regulator role, and a
- * query string with only the parameters the route's schema names.
+ * Deny by default for every API surface (/regulator/v1, /admin/v1, /oem/v1, /owner/v1): a
+ * bearer API key of the surface's role, and a query string with only the parameters the route's
+ * schema names. Tenant checks (an OEM key sees only its OEM; an owner only their vehicles) are
+ * each surface's own, on top of this.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKeyRow, ApiRole, Store } from '../../store/index.js';
+import type { ApiKeyRow, ApiRole, Store } from '../store/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,15 +13,14 @@ declare module 'fastify' {
   }
 }
 
-const REALM = 'Bearer realm="shekara-regulator"';
-
 export function installGuard(app: FastifyInstance, store: Pick<Store, 'authenticateApiKey'>, role: ApiRole): void {
+  const realm = `Bearer realm="shekara-${role}"`;
   app.decorateRequest('apiKey', undefined);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
     const key = m ? await store.authenticateApiKey(m[1]!) : undefined;
     if (!key) {
-      return reply.code(401).header('www-authenticate', REALM)
+      return reply.code(401).header('www-authenticate', realm)
         .send({ code: 'SHK_AUTH_REQUIRED', message: m ? 'unknown or revoked API key' : 'send Authorization: Bearer <API key>' });
     }
     if (key.role !== role) {

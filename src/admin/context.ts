@@ -1,0 +1,60 @@
+/**
+ * What every admin operation shares: the store, the config's OEMs (read-only here), the live
+ * gateway when there is one (API) or none (CLI), the clock, the log, and one queue that runs
+ * changes one after another, so two activations or registrations never interleave.
+ */
+import type { OemConfig } from '../config/schema.js';
+import type { Store } from '../store/index.js';
+import type { PolicyEngine } from '../policy/index.js';
+import type { Egress } from '../egress/index.js';
+import type { Logger } from '../log.js';
+import { ShekaraError } from '../errors.js';
+
+/** The running gateway's modules an admin change is applied to at once (absent in the CLI). */
+export interface AdminLive {
+  readonly policy: Pick<PolicyEngine, 'upsertOem' | 'activatePolicy' | 'policyOf'>;
+  readonly egress: Pick<Egress, 'upsertOem'>;
+  /** Closes the vehicle's MQTT connections; returns how many. */
+  disconnectVehicle(vin: string): number;
+}
+
+export interface AdminContext {
+  readonly store: Store;
+  /** Config-defined OEMs by id: read-only through the admin API and CLI. */
+  readonly configOems: ReadonlyMap<string, OemConfig>;
+  readonly live: AdminLive | undefined;
+  readonly now: () => number;
+  readonly log: Logger | undefined;
+  /** Runs `fn` after every change queued before it has finished. */
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export function createContext(opts: { store: Store; configOems: readonly OemConfig[]; live?: AdminLive; now?: () => number; log?: Logger }): AdminContext {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    store: opts.store,
+    configOems: new Map(opts.configOems.map((o) => [o.id, o])),
+    live: opts.live,
+    now: opts.now ?? Date.now,
+    log: opts.log?.child({ module: 'admin' }),
+    serial<T>(fn: () => Promise<T>): Promise<T> {
+      const run = tail.then(fn);
+      tail = run.catch(() => undefined);
+      return run;
+    },
+  };
+}
+
+/** Bad input: `field` is the request field (the HTTP answer reads `body.field: reason`). */
+export function badInput(field: string, reason: string): ShekaraError {
+  return new ShekaraError('SHK_BAD_REQUEST', `${field}: ${reason}`, { details: { field, reason } });
+}
+
+export function notFound(what: string): ShekaraError {
+  return new ShekaraError('SHK_NOT_FOUND', what);
+}
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Who made a change, for the history and the log: `admin-api:<key id>` or `cli`. */
+export type Actor = string;

@@ -1,0 +1,40 @@
+/**
+ * One door for every API surface: `mountSurface(http, spec)` registers a prefix behind the
+ * role's guard (src/api/guard.ts), the surface's routes, its OpenAPI document at
+ * `{prefix}/openapi.json`, and a deny-by-default answer for everything else under the prefix.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ApiRole, Store } from '../store/index.js';
+import { installGuard } from './guard.js';
+import { openApiDocument, type ApiInfo, type RouteDoc } from './openapi.js';
+
+export interface SurfaceSpec {
+  readonly prefix: string;
+  readonly role: ApiRole;
+  readonly store: Pick<Store, 'authenticateApiKey'>;
+  readonly info: ApiInfo;
+  /** Read-only surfaces answer 405 to any other method under the prefix. */
+  readonly readOnly?: boolean;
+  /** Registers the surface's routes, after the guard. */
+  readonly routes: (app: FastifyInstance) => void | Promise<void>;
+}
+
+export async function mountSurface(http: FastifyInstance, spec: SurfaceSpec): Promise<void> {
+  await http.register(async (app) => {
+    const docs: RouteDoc[] = [];
+    app.addHook('onRoute', (r) => {
+      const methods = Array.isArray(r.method) ? r.method : [r.method];
+      for (const method of methods) if (method !== 'HEAD' && r.schema) docs.push({ method, url: r.url, schema: r.schema as RouteDoc['schema'] });
+    });
+    installGuard(app, spec.store, spec.role);
+    await spec.routes(app);
+    app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => openApiDocument(docs, '1', spec.info));
+    app.setNotFoundHandler((req, reply) => {
+      const path = req.url.split('?')[0];
+      if (spec.readOnly && req.method !== 'GET' && req.method !== 'HEAD') {
+        return reply.code(405).send({ code: 'SHK_BAD_REQUEST', message: `${spec.prefix} is read-only: ${req.method} is not allowed` });
+      }
+      return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no route ${req.method} ${path}` });
+    });
+  }, { prefix: spec.prefix });
+}

@@ -1,0 +1,46 @@
+/**
+ * The bodies of the owner-rights leaves: 'consent', 'objection' and 'erasure' (docs/audit.md).
+ * Spelled out here, apart from the store rows, for the reason egressLeaf is (leaf.ts): a leaf is
+ * a contract with regulators' verifiers. A body NEVER holds a VIN or personal data — the
+ * vehicle's pseudonym for its OEM, ids, counts, times and SHA-256 digests of free text only.
+ */
+import { createHash } from 'node:crypto';
+import type { RightsActor } from '../store/types.js';
+
+export type EventBody = Record<string, string | number | boolean | null | readonly string[]>;
+
+const actorKeys = (a: RightsActor) => ({ source: a.source, apiKey: a.apiKey, owner: a.owner });
+
+/** SHA-256 (hex) of a text the leaf must not hold (an owner's reason, the operator's answer). */
+export const textDigest = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+export function consentLeaf(c: {
+  action: 'grant' | 'revoke'; pseudonym: string; oem: string; purpose: string; validUntil: number | null;
+  grant: number | null; revoked: number; blockedPending: number; actor: RightsActor;
+}): EventBody {
+  return {
+    action: c.action, pseudonym: c.pseudonym, oem: c.oem, purpose: c.purpose, validUntil: c.validUntil,
+    grant: c.grant, revoked: c.revoked, blockedPending: c.blockedPending, ...actorKeys(c.actor),
+  };
+}
+
+export function objectionLeaf(o: {
+  action: 'opened' | 'resolved'; objection: string; pseudonym: string; oem: string; purpose: string; status: string;
+  dueAt: number; automated: boolean | null; blockedPending: number; text: string; actor: RightsActor;
+}): EventBody {
+  return {
+    action: o.action, objection: o.objection, pseudonym: o.pseudonym, oem: o.oem, purpose: o.purpose, status: o.status, dueAt: o.dueAt,
+    automated: o.automated, blockedPending: o.blockedPending,
+    // The owner's reason when opened, the operator's answer when resolved: digest only.
+    textSha256: textDigest(o.text), ...actorKeys(o.actor),
+  };
+}
+
+export function erasureLeaf(e: {
+  pseudonym: string; oem: string; counts: { records: number; routePoints: number; accountData: number; quarantine: number }; actor: RightsActor;
+}): EventBody {
+  return {
+    pseudonym: e.pseudonym, oem: e.oem, records: e.counts.records, routePoints: e.counts.routePoints,
+    accountData: e.counts.accountData, quarantine: e.counts.quarantine, ...actorKeys(e.actor),
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Guarded downlink commands, the one door: `createDownlink(cfg, deps)`. An OEM asks for a
+ * command for one of its cars (by pseudonym); the command policy (src/policy/commands.ts) and,
+ * for a restricting command, the owner's approval decide; an allowed command is published to
+ * the car's command topic at QoS 1 and the car's acknowledgement is recorded.
+ *
+ * Every command is a 'command' leaf of the egress log at each step — requested (allowed or
+ * blocked, with the reason), sent, acknowledged, expired — written in the same transaction as
+ * the state change and BEFORE the command reaches the car. A leaf never holds the VIN.
+ *
+ * A car that is offline: the command waits in the store (status queued) until the car
+ * subscribes to its command topic again, or until its ttl passes (expired, never sent).
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEventBody, CommandAckStatus, CommandRow, Store } from '../store/index.js';
+import type { CompiledPolicy } from '../policy/index.js';
+import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
+import { createPseudonymResolver } from '../policy/pseudonym.js';
+import { uuidv7 } from '../ids.js';
+import type { Logger } from '../log.js';
+
+const HOUR_MS = 3_600_000;
+/** ttl when the OEM names none (or the policy's maxTtl when that is shorter). */
+export const DEFAULT_TTL_SECONDS = 300;
+const SWEEP_MS = 1_000;
+
+export interface DownlinkConfig {
+  /** pseudonymization.epochDays: pseudonyms of the current and the previous epoch name a car. */
+  readonly epochDays: number;
+}
+
+export interface DownlinkDeps {
+  readonly store: Pick<Store, 'listVehicles' | 'getVehicle' | 'createCommand' | 'getCommand' | 'queuedCommands' | 'expiredQueuedCommands' | 'commandTimes'
+    | 'markCommandSent' | 'requeueCommand' | 'expireCommand' | 'recordCommandAck' | 'isCommandApproved'>;
+  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
+  readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+/** How commands reach cars: the embedded broker (ingest). Attached once ingest is up. */
+export interface DownlinkLink {
+  publish(vin: string, payload: Buffer): Promise<void>;
+  isOnline(vin: string): boolean;
+}
+
+export interface CommandRequest {
+  readonly oem: string;
+  readonly vin: string;
+  readonly pseudonym: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly ttlSeconds?: number;
+  /** The id of the OEM key that asked. */
+  readonly apiKey: string;
+}
+
+export interface Downlink {
+  /** The VIN a pseudonym names among this OEM's vehicles (current and previous epoch), or undefined. */
+  resolveVehicle(oem: string, pseudonym: string): Promise<string | undefined>;
+  /**
+   * Decides and records a command; an allowed one is sent at once when the car is online.
+   * `retryAfterMs` is set when the command was blocked by its per-vehicle hourly limit.
+   */
+  request(r: CommandRequest): Promise<{ command: CommandRow; retryAfterMs?: number }>;
+  /** A command, with an overdue queued one expired first (so its status is never stale). */
+  get(id: string): Promise<CommandRow | undefined>;
+  attach(link: DownlinkLink): void;
+  /** A car acknowledged a command (from MQTT). Resolves once recorded (or ignored: not its command, not open). */
+  onAck(vin: string, ack: { id: string; status: CommandAckStatus; detail?: string }): Promise<void>;
+  /** A car subscribed to its command topic: send what waits for it. */
+  onSubscribed(vin: string): void;
+  close(): Promise<void>;
+}
+
+/** The bytes published to `vehicles/{VIN}/commands`. */
+export function commandPayload(c: CommandRow): Buffer {
+  return Buffer.from(JSON.stringify({ id: c.id, type: c.type, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }));
+}
+
+export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): Promise<Downlink> {
+  const { store } = deps;
+  const log = deps.log.child({ module: 'downlink' });
+  const now = deps.now ?? Date.now;
+  let link: DownlinkLink | undefined;
+  let closing = false;
+  const resolver = createPseudonymResolver({
+    vinsOf: async (oem) => (await store.listVehicles()).filter((v) => v.oem === oem).map((v) => v.vin),
+    pseudonymFor: deps.pseudonymFor,
+    epochDays: cfg.epochDays,
+  });
+
+  const leaf = (c: Pick<CommandRow, 'id' | 'oem' | 'pseudonym' | 'type'>, action: string, outcome: string, reason: string | null, extra: AuditEventBody = {}): AuditEventBody => ({
+    action, commandId: c.id, oem: c.oem, pseudonym: c.pseudonym, type: c.type, outcome, reason, ...extra,
+  });
+
+  const expire = async (c: CommandRow, at: number) => {
+    const reason = `ttl passed at ${new Date(c.expiresAt).toISOString()} before the car was online`;
+    if (await store.expireCommand(c.id, at, reason, leaf(c, 'expired', 'expired', reason))) log.info({ command: c.id, oem: c.oem, type: c.type }, 'downlink: command expired unsent');
+  };
+
+  /** Sends a vehicle's queued commands in order; one flush per vehicle at a time, so none goes twice. */
+  const flushing = new Map<string, Promise<void>>();
+  const flush = (vin: string): Promise<void> => {
+    const run = async () => {
+      if (!link?.isOnline(vin)) return;
+      for (const c of await store.queuedCommands(vin)) {
+        const t = now();
+        if (c.expiresAt < t) { await expire(c, t); continue; }
+        if (!(await store.markCommandSent(c.id, t, leaf(c, 'sent', 'sent', null)))) continue;
+        try {
+          await link.publish(vin, commandPayload(c));
+        } catch (err) {
+          // Nothing reached the car; it waits for the next subscribe (the 'sent' leaf stays: the attempt was made).
+          log.warn({ err, command: c.id }, 'downlink: publish failed; the command waits for the car to reconnect');
+          await store.requeueCommand(c.id);
+        }
+      }
+    };
+    const next = (flushing.get(vin) ?? Promise.resolve()).then(run).catch((err) => log.error({ err }, 'downlink: could not send queued commands'));
+    flushing.set(vin, next);
+    void next.finally(() => { if (flushing.get(vin) === next) flushing.delete(vin); });
+    return next;
+  };
+
+  const sweep = setInterval(() => {
+    if (closing) return;
+    const t = now();
+    store.expiredQueuedCommands(t, 100)
+      .then(async (rows) => { for (const c of rows) await expire(c, t); })
+      .catch((err) => log.error({ err }, 'downlink: could not expire commands'));
+  }, SWEEP_MS);
+  sweep.unref();
+
+  return {
+    async resolveVehicle(oem, pseudonym) {
+      const vin = await resolver.resolve(oem, pseudonym, now());
+      // The table may predate a re-registration of the car to another OEM: its OEM now decides.
+      return vin !== undefined && (await store.getVehicle(vin))?.oem === oem ? vin : undefined;
+    },
+
+    async request(r) {
+      const t = now();
+      const commands = deps.policyOf(r.oem)?.commands ?? NO_COMMANDS;
+      const ttlMs = (r.ttlSeconds ?? Math.min(DEFAULT_TTL_SECONDS, commands.maxTtlMs / 1000)) * 1000;
+      const verdict = checkCommand(commands, r.type, r.params, ttlMs);
+      let reason = verdict.ok ? null : verdict.reason;
+      let retryAfterMs: number | undefined;
+      const def = verdict.def;
+      if (!reason && def?.restricting && !(await store.isCommandApproved(r.vin, r.oem, r.type, t))) {
+        reason = `"${r.type}" restricts the car: its owner has not approved it for ${r.oem}`;
+      }
+      if (!reason && def?.maxPerVehiclePerHour !== undefined) {
+        const times = await store.commandTimes(r.vin, r.type, t - HOUR_MS + 1);
+        if (times.length >= def.maxPerVehiclePerHour) {
+          reason = `at most ${def.maxPerVehiclePerHour} "${r.type}" commands per vehicle per hour`;
+          retryAfterMs = Math.max(1, times[times.length - def.maxPerVehiclePerHour]! + HOUR_MS - t);
+        }
+      }
+      const id = uuidv7(t);
+      const params = JSON.stringify(r.params);
+      const command = await store.createCommand(
+        { id, oem: r.oem, vin: r.vin, pseudonym: r.pseudonym, type: r.type, params: r.params, status: reason ? 'blocked' : 'queued', reason, apiKey: r.apiKey, createdAt: t, expiresAt: t + ttlMs },
+        leaf({ id, oem: r.oem, pseudonym: r.pseudonym, type: r.type }, 'requested', reason ? 'blocked' : 'allowed', reason, {
+          apiKey: r.apiKey, restricting: def?.restricting ?? isBuiltInRestricting(r.type), ttlSeconds: Math.round(ttlMs / 1000),
+          paramsSha256: createHash('sha256').update(params).digest('hex'),
+        }),
+      );
+      if (reason) {
+        log.warn({ command: id, oem: r.oem, type: r.type, reason }, 'downlink: command blocked');
+        return { command, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      }
+      await flush(r.vin);
+      return { command: (await store.getCommand(id))! };
+    },
+
+    async get(id) {
+      const c = await store.getCommand(id);
+      if (c?.status !== 'queued' || c.expiresAt >= now()) return c;
+      await expire(c, now());
+      return store.getCommand(id);
+    },
+
+    attach(l) { link = l; },
+
+    async onAck(vin, ack) {
+      const c = await store.getCommand(ack.id);
+      // Another car's command, or one never sent: the car learns nothing (same PUBACK), nothing changes.
+      if (!c || c.vin !== vin) { log.warn({ command: ack.id }, 'downlink: acknowledgement for a command this car was not sent; ignored'); return; }
+      const t = now();
+      const recorded = await store.recordCommandAck({ id: c.id, vin, ack: { status: ack.status, detail: ack.detail ?? null, at: t } }, leaf(c, 'acknowledged', ack.status, null));
+      if (!recorded) log.info({ command: c.id, status: c.status, ack: ack.status }, 'downlink: acknowledgement of a command that is not open; ignored');
+    },
+
+    onSubscribed(vin) { if (!closing) void flush(vin); },
+
+    async close() {
+      closing = true;
+      clearInterval(sweep);
+      await Promise.all([...flushing.values()]);
+    },
+  };
+}

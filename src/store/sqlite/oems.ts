@@ -1,0 +1,108 @@
+/**
+ * The OEM registry. Config OEMs are seeded here at every gateway start (the config wins for
+ * the ids it defines); OEMs registered through the admin API or CLI live only here. Egress and
+ * the policy engine are built from this table, so an OEM added at run time needs no restart.
+ */
+import type Database from 'better-sqlite3';
+import type { Migration } from './migrate.js';
+import type { OemDefinition, OemRegistryStore, OemRow, OemSource } from '../types.js';
+import { ShekaraError } from '../../errors.js';
+import type { Sync } from './sync.js';
+
+export const OEM_MIGRATIONS: Migration[] = [{
+  id: '0013-oem-registry',
+  sql: `
+  CREATE TABLE oems (
+    id                     TEXT PRIMARY KEY,
+    name                   TEXT NOT NULL,
+    endpoint               TEXT NOT NULL,
+    allowed_countries      TEXT NOT NULL,   -- JSON array of ISO 3166-1 alpha-2 codes
+    allow_private_networks INTEGER NOT NULL,
+    signing_key_file       TEXT,
+    mtls                   TEXT,            -- JSON {certFile, keyFile, caFile?} or NULL
+    source                 TEXT NOT NULL,   -- 'config' | 'api'
+    disabled_at            INTEGER,
+    created_at             INTEGER NOT NULL,
+    updated_at             INTEGER NOT NULL
+  ) STRICT;`,
+}];
+
+interface OemDbRow {
+  id: string; name: string; endpoint: string; allowed_countries: string; allow_private_networks: number;
+  signing_key_file: string | null; mtls: string | null; source: string; disabled_at: number | null; created_at: number; updated_at: number;
+}
+
+const toRow = (r: OemDbRow): OemRow => ({
+  id: r.id, name: r.name, endpoint: r.endpoint, allowedCountries: JSON.parse(r.allowed_countries) as string[],
+  allowPrivateNetworks: r.allow_private_networks === 1, signingKeyFile: r.signing_key_file,
+  mtls: r.mtls === null ? null : JSON.parse(r.mtls) as OemRow['mtls'], source: r.source as OemSource,
+  disabledAt: r.disabled_at, createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const columns = (o: OemDefinition) => ({
+  id: o.id, name: o.name, endpoint: o.endpoint, allowed_countries: JSON.stringify(o.allowedCountries),
+  allow_private_networks: o.allowPrivateNetworks ? 1 : 0, signing_key_file: o.signingKeyFile, mtls: o.mtls === null ? null : JSON.stringify(o.mtls),
+});
+
+export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
+  const get = db.prepare(`SELECT * FROM oems WHERE id = ?`);
+  const list = db.prepare(`SELECT * FROM oems ORDER BY id`);
+  const insert = db.prepare(`INSERT INTO oems (id, name, endpoint, allowed_countries, allow_private_networks, signing_key_file, mtls, source, disabled_at, created_at, updated_at)
+    VALUES (@id, @name, @endpoint, @allowed_countries, @allow_private_networks, @signing_key_file, @mtls, @source, NULL, @now, @now)`);
+  const update = db.prepare(`UPDATE oems SET name = @name, endpoint = @endpoint, allowed_countries = @allowed_countries, allow_private_networks = @allow_private_networks,
+    signing_key_file = @signing_key_file, mtls = @mtls, updated_at = @now WHERE id = @id`);
+  const seedOne = db.prepare(`UPDATE oems SET name = @name, endpoint = @endpoint, allowed_countries = @allowed_countries, allow_private_networks = @allow_private_networks,
+    signing_key_file = @signing_key_file, mtls = @mtls, source = 'config', disabled_at = NULL, updated_at = @now WHERE id = @id`);
+  const disable = db.prepare(`UPDATE oems SET disabled_at = @disabledAt, updated_at = @now WHERE id = @id`);
+  const demote = db.prepare(`UPDATE oems SET source = 'api', signing_key_file = NULL, disabled_at = @now, updated_at = @now WHERE id = @id`);
+
+  const read = (id: string) => { const r = get.get(id) as OemDbRow | undefined; return r && toRow(r); };
+  const seed = db.transaction((oems: readonly OemDefinition[], now: number) => {
+    const wanted = new Set(oems.map((o) => o.id));
+    const overridden: string[] = [];
+    for (const o of oems) {
+      const old = read(o.id);
+      if (!old) insert.run({ ...columns(o), source: 'config', now });
+      else {
+        // Only a real change moves updated_at: a restart with the same config is not an edit.
+        const same = old.source === 'config' && old.disabledAt === null && JSON.stringify(columns(o)) === JSON.stringify(columns(old));
+        if (!same) seedOne.run({ ...columns(o), now });
+        if (old.source === 'api') overridden.push(o.id);
+      }
+    }
+    const demoted: string[] = [];
+    for (const r of list.all() as OemDbRow[]) {
+      if (r.source === 'config' && !wanted.has(r.id)) {
+        demote.run({ id: r.id, now });
+        demoted.push(r.id);
+      }
+    }
+    return { demoted, overridden };
+  });
+
+  return {
+    insertOem(o) {
+      try {
+        insert.run({ ...columns(o), source: 'api', now: o.now });
+      } catch (cause) {
+        if ((cause as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${o.id} is already registered`, { cause, details: { field: 'id' } });
+        }
+        throw cause;
+      }
+      return read(o.id)!;
+    },
+    updateOem(id, patch, now) {
+      const old = read(id);
+      if (!old) return undefined;
+      update.run({ ...columns({ ...old, ...patch, id }), now });
+      return read(id);
+    },
+    setOemDisabled(id, disabledAt, now) {
+      return disable.run({ id, disabledAt, now }).changes > 0 ? read(id) : undefined;
+    },
+    getOem: (id) => read(id),
+    listOems: () => (list.all() as OemDbRow[]).map(toRow),
+    seedConfigOems: (oems, now) => seed(oems, now),
+  };
+}
