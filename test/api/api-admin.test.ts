@@ -348,8 +348,8 @@ describe('operator admin API over HTTP', () => {
 const ADMIN_ROUTES = [
   'DELETE /api-keys/{id}', 'DELETE /owners/{id}',
   'GET /api-keys', 'GET /oems', 'GET /oems/{oem}', 'GET /oems/{oem}/policies', 'GET /oems/{oem}/policies/{hash}', 'GET /oems/{oem}/policies/{hash}/diff',
-  'GET /openapi.json', 'GET /vehicles', 'GET /vehicles/{vin}', 'GET /vehicles/{vin}/owners',
+  'GET /objections', 'GET /openapi.json', 'GET /vehicles', 'GET /vehicles/{vin}', 'GET /vehicles/{vin}/owners',
   'PATCH /oems/{oem}',
   'POST /api-keys', 'POST /oems', 'POST /oems/{oem}/disable', 'POST /oems/{oem}/enable', 'POST /oems/{oem}/policies', 'POST /oems/{oem}/policies/{hash}/activate',
-  'POST /owners', 'POST /vehicles', 'POST /vehicles/{vin}/credentials/revoke', 'POST /vehicles/{vin}/credentials/rotate',
+  'POST /objections/{id}/resolve', 'POST /owners', 'POST /vehicles', 'POST /vehicles/{vin}/credentials/revoke', 'POST /vehicles/{vin}/credentials/rotate',
 ].sort();

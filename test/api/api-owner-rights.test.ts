@@ -50,7 +50,7 @@ describe('owner API › objections to automated processing', () => {
     // The OEM is down: the car's next projections wait in the queue.
     o.gw.sink.setStatus(503);
     await o.publish(0, 1);
-    await eventually(() => o.gw.app.store.listEgressLog().some((r) => r.outcome === 'failed' && r.purpose === 'battery-score'), 5_000, 'a failed battery-score attempt');
+    await eventually(async () => (await o.gw.app.store.listEgressLog()).some((r) => r.outcome === 'failed' && r.purpose === 'battery-score'), 5_000, 'a failed battery-score attempt');
 
     const reason = 'I do not agree to my battery being scored by a machine.';
     const res = await o.owner<{ objection: Objection; stopsProcessing: boolean; leafIndex: number }>('POST', `/vehicles/${o.gw.cars[0]!.vin}/objections`, {
@@ -62,7 +62,7 @@ describe('owner API › objections to automated processing', () => {
     expect(first).toMatchObject({ oem: 'demo-oem', purpose: 'battery-score', reason, status: 'open', overdue: false, answer: null, resolvedAt: null });
     expect(Date.parse(first.dueAt) - Date.parse(first.receivedAt)).toBe(72 * HOUR_MS);
 
-    const [leaf] = o.gw.app.store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
+    const [leaf] = await o.gw.app.store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
     expect(leaf!.entry).toEqual({
       v: 1, kind: 'objection', index: res.body.leafIndex, at: Date.parse(first.receivedAt), action: 'opened', objection: first.id,
       pseudonym: o.pseudonym(0), oem: 'demo-oem', purpose: 'battery-score', status: 'open', dueAt: Date.parse(first.dueAt),
@@ -110,7 +110,7 @@ describe('owner API › objections to automated processing', () => {
     const res = await o.admin<{ objection: Objection & { resolvedBy: string }; leafIndex: number }>('POST', `/objections/${first.id}/resolve`, { status: 'rejected', answer });
     expect(res.status).toBe(200);
     expect(res.body.objection).toMatchObject({ id: first.id, status: 'rejected', answer, overdue: false, resolvedBy: o.keys.operator.split('_')[1] });
-    const [leaf] = o.gw.app.store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
+    const [leaf] = await o.gw.app.store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
     expect(leaf!.entry).toMatchObject({ kind: 'objection', action: 'resolved', objection: first.id, status: 'rejected', pseudonym: o.pseudonym(0), textSha256: sha256(answer), source: 'operator', owner: null });
 
     await o.publish(0, 2);
@@ -157,24 +157,24 @@ describe('owner API › erasure', () => {
     const vin = o.gw.cars[0]!.vin;
     const delivered = o.delivered(0, 'odometer').map((d) => d.recordId);
     expect(delivered).toHaveLength(4);
-    expect(store.listQuarantine().filter((q) => q.vin === vin)).toHaveLength(1);
+    expect((await store.listQuarantine()).filter((q) => q.vin === vin)).toHaveLength(1);
     // Two more records wait in the queue while the OEM is down.
     o.gw.sink.setStatus(503);
     await o.publish(0, 2);
-    await eventually(() => store.listEgressLog().some((r) => r.outcome === 'failed'), 5_000, 'a failed attempt');
-    const before = audit.checkpointNow();
+    await eventually(async () => (await store.listEgressLog()).some((r) => r.outcome === 'failed'), 5_000, 'a failed attempt');
+    const before = await audit.checkpointNow();
     const sentBefore = o.gw.sink.deliveries.length;
 
     const res = await o.owner<{ erased: Record<string, number>; leafIndex: number; erasedAt: string }>('POST', `/vehicles/${vin}/erasure`);
     expect(res.status).toBe(200);
     expect(res.body.erased).toEqual({ records: 6, routePoints: 6, accountData: 6, quarantine: 1 });
 
-    for (const id of delivered) expect(store.getRecord(id)).toBeUndefined();
-    expect(store.listQuarantine().filter((q) => q.vin === vin)).toEqual([]);
-    expect(store.pseudonymsOfVin(vin)).toEqual([]);
+    for (const id of delivered) expect(await store.getRecord(id)).toBeUndefined();
+    expect((await store.listQuarantine()).filter((q) => q.vin === vin)).toEqual([]);
+    expect(await store.pseudonymsOfVin(vin)).toEqual([]);
     const others = o.delivered(1, 'odometer').map((d) => d.recordId);
     expect(others).toHaveLength(2);
-    for (const id of others) expect(store.getRecord(id)?.record.account).toMatchObject({ 'Account.Owner.Email': expect.stringMatching(/@example\.kz$/) });
+    for (const id of others) expect((await store.getRecord(id))?.record.account).toMatchObject({ 'Account.Owner.Email': expect.stringMatching(/@example\.kz$/) });
 
     // Nothing queued for the car leaves once the OEM is back.
     o.gw.sink.setStatus(200);
@@ -183,7 +183,7 @@ describe('owner API › erasure', () => {
     expect(o.gw.sink.deliveries.slice(sentBefore).map((d) => (d.body as { vehicle: string }).vehicle)).not.toContain(o.pseudonym(0));
     expect(o.delivered(1, 'odometer')).toHaveLength(3);
 
-    const [leaf] = store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
+    const [leaf] = await store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
     expect(leaf!.entry).toEqual({
       v: 1, kind: 'erasure', index: res.body.leafIndex, at: Date.parse(res.body.erasedAt), pseudonym: o.pseudonym(0), oem: 'demo-oem',
       records: 6, routePoints: 6, accountData: 6, quarantine: 1, source: 'owner-app', apiKey: o.keys.ownerApp.split('_')[1], owner: o.tokenIds[0],
@@ -191,7 +191,7 @@ describe('owner API › erasure', () => {
     expect(JSON.stringify(leaf)).not.toContain(vin);
 
     // The regulator's verifier over the whole export, against a checkpoint from before the erasure and one after.
-    const after = audit.checkpointNow();
+    const after = await audit.checkpointNow();
     expect(after.size).toBeGreaterThan(before.size);
     const lines: string[] = [];
     for await (const line of exportLines(store, after.size)) lines.push(line);

@@ -49,15 +49,15 @@ describe('owner API › who may ask', () => {
 
   it('answers 404 on every route for another owner\'s vehicle, and changes nothing there', async () => {
     const other = o.gw.cars[1]!.vin;
-    const leaves = o.gw.app.store.auditTreeSize();
+    const leaves = await o.gw.app.store.auditTreeSize();
     for (const r of routes(other)) {
       const res = await o.owner(r.method, r.path, { body: r.body });
       expect(res.status, `${r.method} ${r.path}`).toBe(404);
       expect(res.body).toMatchObject({ code: 'SHK_NOT_FOUND' });
       expect(JSON.stringify(res.body)).not.toContain('customer-1');
     }
-    expect(o.gw.app.store.auditTreeSize()).toBe(leaves);
-    expect(o.gw.app.store.listConsents(other)).toEqual([]);
+    expect(await o.gw.app.store.auditTreeSize()).toBe(leaves);
+    expect(await o.gw.app.store.listConsents(other)).toEqual([]);
     expect(await o.gw.app.store.listObjections({ vin: other })).toEqual([]);
   });
 
@@ -77,7 +77,7 @@ describe('owner API › who may ask', () => {
       }
     }
     expect(await o.gw.app.store.listObjections({})).toEqual([]);
-    expect(o.gw.app.store.listConsents(vin)).toEqual([]);
+    expect(await o.gw.app.store.listConsents(vin)).toEqual([]);
   });
 
   it('refuses bad bodies and queries with 400 naming the field and the reason', async () => {
@@ -110,7 +110,7 @@ describe('owner API › who may ask', () => {
       expect(res.body.code).toBe('SHK_BAD_REQUEST');
       expect(res.body.message).toMatch(message);
     }
-    expect(o.gw.app.store.listConsents(vin)).toEqual([]);
+    expect(await o.gw.app.store.listConsents(vin)).toEqual([]);
     const admin: [string, unknown, RegExp][] = [
       ['/objections/00000000-0000-7000-8000-000000000000/resolve', { status: 'maybe', answer: 'x' }, /^body\.status: /],
       ['/objections/00000000-0000-7000-8000-000000000000/resolve', { status: 'upheld' }, /^body\.answer: required$/],
@@ -163,7 +163,7 @@ describe('owner API › consent with a validity period', () => {
     expect(span).toBe(30 * DAY_MS);
     expect(Date.parse(grant.grantedAt)).toBeGreaterThanOrEqual(before);
 
-    const [leaf] = o.gw.app.store.exportLeaves(leafIndex - 1, leafIndex + 1, 1);
+    const [leaf] = await o.gw.app.store.exportLeaves(leafIndex - 1, leafIndex + 1, 1);
     expect(leaf!.entry).toEqual({
       v: 1, kind: 'consent', index: leafIndex, at: Date.parse(grant.grantedAt), action: 'grant', pseudonym: o.pseudonym(0), oem: 'demo-oem', purpose: 'speed',
       validUntil: Date.parse(grant.validUntil!), grant: grant.id, revoked: 0, blockedPending: 0,
@@ -201,14 +201,14 @@ describe('owner API › consent with a validity period', () => {
     // Queued while the grant holds, the OEM down until it lapses: the send-time check stops it.
     o.gw.sink.setStatus(503);
     await o.publish(1, 1);
-    await eventually(() => o.gw.app.store.listEgressLog().some((r) => r.outcome === 'failed' && r.purpose === 'speed'), 5_000, 'a failed attempt while the grant holds');
+    await eventually(async () => (await o.gw.app.store.listEgressLog()).some((r) => r.outcome === 'failed' && r.purpose === 'speed'), 5_000, 'a failed attempt while the grant holds');
     await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 50)));
     o.gw.sink.setStatus(200);
     await o.publish(1, 1); // received after the lapse: no projection for speed at all
     await drained(o.gw);
     expect(o.delivered(1, 'speed')).toHaveLength(1);
     expect(o.delivered(1, 'odometer')).toHaveLength(3);
-    expect(o.gw.app.store.listEgressLog().filter((r) => r.purpose === 'speed' && r.outcome === 'blocked').map((r) => r.error)).toEqual(['consent revoked']);
+    expect((await o.gw.app.store.listEgressLog()).filter((r) => r.purpose === 'speed' && r.outcome === 'blocked').map((r) => r.error)).toEqual(['consent revoked']);
     const view = await o.owner<Consents>('GET', `/vehicles/${vin}/consents`, { token });
     expect(view.body.purposes[0]!.consent).toBeNull();
     expect(view.body.history[0]).toMatchObject({ inForce: false, endedBy: null, revokedAt: null });
@@ -219,7 +219,7 @@ describe('owner API › consent with a validity period', () => {
     const res = await o.owner<{ revoked: number; blockedPending: number; leafIndex: number; revokedAt: string }>('DELETE', `/vehicles/${vin}/consents/speed`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ purpose: 'speed', revoked: 1, blockedPending: 0 });
-    const [leaf] = o.gw.app.store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
+    const [leaf] = await o.gw.app.store.exportLeaves(res.body.leafIndex - 1, res.body.leafIndex + 1, 1);
     expect(leaf!.entry).toMatchObject({ kind: 'consent', action: 'revoke', pseudonym: o.pseudonym(0), purpose: 'speed', revoked: 1, validUntil: null, grant: null, owner: o.tokenIds[0] });
     const sent = o.delivered(0, 'speed').length;
     await o.publish(0, 3);
@@ -252,8 +252,8 @@ describe('owner API › consent with a validity period', () => {
     const others = new Set(o.gw.sink.deliveries.filter((d) => (d.body as { vehicle: string }).vehicle !== o.pseudonym(0)).map((d) => (d.body as { recordId: string }).recordId));
     expect(res.body.entries.some((e) => others.has(e.recordId))).toBe(false);
 
-    const size = o.gw.app.store.auditTreeSize();
-    const [leaf] = o.gw.app.store.exportLeaves(size - 2, size, 1);
+    const size = await o.gw.app.store.auditTreeSize();
+    const [leaf] = await o.gw.app.store.exportLeaves(size - 2, size, 1);
     expect(leaf!.entry).toMatchObject({ kind: 'access', action: 'owner-report', role: 'owner-app', owner: o.tokenIds[0], pseudonyms: [o.pseudonym(0)], route: '/owner/v1/vehicles/:vin/report' });
     expect(JSON.stringify(leaf)).not.toContain(vin);
 

@@ -118,7 +118,7 @@ export async function startOwnerGateway(opts: { cars?: number; policy?: string; 
 /** Waits until the egress queue has settled every record committed so far (nothing pending). */
 export async function drained(gw: TestGateway, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
-  while (gw.app.store.counts().outboxPending > 0 || gw.app.egress.inFlight > 0) {
+  while ((await gw.app.store.counts()).outboxPending > 0 || gw.app.egress.inFlight > 0) {
     if (Date.now() > until) throw new Error(`egress did not drain in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }

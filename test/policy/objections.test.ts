@@ -34,8 +34,8 @@ function registry() {
   const objections = new Map<string, number>();
   return {
     ends, objections,
-    isConsentGranted: (vin: string, oem: string, purpose: string, at: number) => (ends.get(`${vin}/${oem}/${purpose}`) ?? -Infinity) > at,
-    isProcessingObjected: (vin: string, oem: string, purpose: string, at: number) => (objections.get(`${vin}/${oem}/${purpose}`) ?? Infinity) <= at,
+    isConsentGranted: async (vin: string, oem: string, purpose: string, at: number) => (ends.get(`${vin}/${oem}/${purpose}`) ?? -Infinity) > at,
+    isProcessingObjected: async (vin: string, oem: string, purpose: string, at: number) => (objections.get(`${vin}/${oem}/${purpose}`) ?? Infinity) <= at,
   };
 }
 
@@ -50,17 +50,17 @@ describe('objections to automated processing', () => {
     const engine = await engineFor(POLICY, { consent: r });
     r.objections.set(`${VIN}/acme/score`, T0 + 1_000);
     r.objections.set(`${VIN}/acme/plain`, T0); // recorded, but the purpose is not automated
-    const purposes = (at: number) => engine.project(rec({ 'Vehicle.Speed': 1 }, { observedAt: at })).map((p) => p.purpose);
-    expect(purposes(T0)).toEqual(['score', 'plain']);
-    expect(purposes(T0 + 1_000)).toEqual(['plain']);
-    expect(engine.explain(rec({ 'Vehicle.Speed': 1 }, { observedAt: T0 + 1_000 })).withheld).toEqual(expect.arrayContaining([
+    const purposes = async (at: number) => (await engine.project(rec({ 'Vehicle.Speed': 1 }, { observedAt: at }))).map((p) => p.purpose);
+    expect(await purposes(T0)).toEqual(['score', 'plain']);
+    expect(await purposes(T0 + 1_000)).toEqual(['plain']);
+    expect((await engine.explain(rec({ 'Vehicle.Speed': 1 }, { observedAt: T0 + 1_000 }))).withheld).toEqual(expect.arrayContaining([
       expect.objectContaining({ purpose: 'score', reason: 'blocked: the owner objects to automated processing' }),
     ]));
     const deps = { consent: r, policyOf: engine.policyOf };
-    expect(sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'score' }, T0)).toBe(true);
-    expect(sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'score' }, T0 + 1_000)).toBe(SEND_BLOCKED.objection);
-    expect(sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'plain' }, T0 + 1_000)).toBe(true);
-    expect(sendTimeVerdict(deps, { vin: 'LSHKZ000000000009', oem: 'acme', purpose: 'score' }, T0 + 1_000)).toBe(true);
+    expect(await sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'score' }, T0)).toBe(true);
+    expect(await sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'score' }, T0 + 1_000)).toBe(SEND_BLOCKED.objection);
+    expect(await sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'plain' }, T0 + 1_000)).toBe(true);
+    expect(await sendTimeVerdict(deps, { vin: 'LSHKZ000000000009', oem: 'acme', purpose: 'score' }, T0 + 1_000)).toBe(true);
   });
 
   it('at send time: a lapsed or missing grant is "consent revoked", an erased record is blocked too', async () => {
@@ -68,12 +68,12 @@ describe('objections to automated processing', () => {
     const engine = await engineFor(POLICY, { consent: r });
     r.ends.set(`${VIN}/acme/asked`, T0 + 500);
     const deps = { consent: r, policyOf: engine.policyOf };
-    expect(sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'asked' }, T0)).toBe(true);
-    expect(sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'asked' }, T0 + 500)).toBe(SEND_BLOCKED.consent);
-    expect(sendTimeVerdict(deps, { vin: undefined, oem: 'acme', purpose: 'plain' }, T0)).toBe(SEND_BLOCKED.erased);
+    expect(await sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'asked' }, T0)).toBe(true);
+    expect(await sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'asked' }, T0 + 500)).toBe(SEND_BLOCKED.consent);
+    expect(await sendTimeVerdict(deps, { vin: undefined, oem: 'acme', purpose: 'plain' }, T0)).toBe(SEND_BLOCKED.erased);
     // A purpose the policy no longer has: consent and objections both fail safe.
     r.objections.set(`${VIN}/acme/gone`, T0);
-    expect(sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'gone' }, T0)).toBe(SEND_BLOCKED.consent);
+    expect(await sendTimeVerdict(deps, { vin: VIN, oem: 'acme', purpose: 'gone' }, T0)).toBe(SEND_BLOCKED.consent);
   });
 
   it('policy diff names a change of automatedDecisions or consentMaxDays', async () => {

@@ -17,7 +17,7 @@ const T0 = 1_800_000_000_000;
 const actor = { source: 'owner-app', apiKey: 'k1', owner: 'o1' };
 let seq = 0;
 let store: Store;
-afterEach(() => { try { store?.close(); } catch { /* closed */ } });
+afterEach(async () => { try { await store?.close(); } catch { /* closed */ } });
 
 function record(vin: string, opts: { lat?: number; account?: Record<string, string> } = {}): CanonicalRecord {
   seq += 1;
@@ -36,54 +36,54 @@ const entry = (row: OutboxRow, outcome: EgressLogEntry['outcome'] = 'delivered')
   pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash, fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped,
   outcome, attempt: row.attempts + 1, httpStatus: 200, error: null,
 });
-const allRows = (s: Store, ids: number[]) => ids.map((id) => s.outboxState(id)?.status);
+const allRows = async (s: Store, ids: number[]) => Promise.all(ids.map(async (id) => (await s.outboxState(id))?.status));
 
 describe('consent validity (SQLite)', () => {
-  it('a grant is in force from its time until validUntil (exclusive), revoked or not', () => {
+  it('a grant is in force from its time until validUntil (exclusive), revoked or not', async () => {
     store = openSqliteStore(':memory:');
     const q = { vin: VIN1, oem: 'acme', purpose: 'speed' };
-    const g = store.grantConsent({ ...q, atMs: 100, validUntil: 200, source: 'owner-app' });
+    const g = await store.grantConsent({ ...q, atMs: 100, validUntil: 200, source: 'owner-app' });
     expect(g).toMatchObject({ grantedAt: 100, validUntil: 200, revokedAt: null, endedBy: null });
-    expect([99, 100, 199, 200].map((t) => store.isConsentGranted(VIN1, 'acme', 'speed', t))).toEqual([false, true, true, false]);
+    expect(await Promise.all([99, 100, 199, 200].map((t) => store.isConsentGranted(VIN1, 'acme', 'speed', t)))).toEqual([false, true, true, false]);
     // A lapsed grant is not revoked: there is nothing in force to close.
-    expect(store.revokeConsent({ ...q, atMs: 250 })).toBe(0);
-    expect(store.listConsents(VIN1)[0]).toMatchObject({ revokedAt: null, endedBy: null });
+    expect(await store.revokeConsent({ ...q, atMs: 250 })).toBe(0);
+    expect((await store.listConsents(VIN1))[0]).toMatchObject({ revokedAt: null, endedBy: null });
   });
 
-  it('a renewal supersedes the grant in force; the same period again changes nothing', () => {
+  it('a renewal supersedes the grant in force; the same period again changes nothing', async () => {
     store = openSqliteStore(':memory:');
     const q = { vin: VIN1, oem: 'acme', purpose: 'speed' };
-    const a = store.grantConsent({ ...q, atMs: 100, validUntil: 1_000 });
-    expect(store.grantConsent({ ...q, atMs: 150, validUntil: 1_000 }).id).toBe(a.id);
-    const b = store.grantConsent({ ...q, atMs: 200, validUntil: 400 });
+    const a = await store.grantConsent({ ...q, atMs: 100, validUntil: 1_000 });
+    expect((await store.grantConsent({ ...q, atMs: 150, validUntil: 1_000 })).id).toBe(a.id);
+    const b = await store.grantConsent({ ...q, atMs: 200, validUntil: 400 });
     expect(b.id).not.toBe(a.id);
-    expect(store.listConsents(VIN1).map((c) => [c.id, c.revokedAt, c.endedBy])).toEqual([[b.id, null, null], [a.id, 200, 'superseded']]);
-    expect(store.isConsentGranted(VIN1, 'acme', 'speed', 500)).toBe(false); // the shorter grant rules
-    expect(store.isConsentGranted(VIN1, 'acme', 'speed', 199)).toBe(true); // the history still answers for the past
+    expect((await store.listConsents(VIN1)).map((c) => [c.id, c.revokedAt, c.endedBy])).toEqual([[b.id, null, null], [a.id, 200, 'superseded']]);
+    expect(await store.isConsentGranted(VIN1, 'acme', 'speed', 500)).toBe(false); // the shorter grant rules
+    expect(await store.isConsentGranted(VIN1, 'acme', 'speed', 199)).toBe(true); // the history still answers for the past
   });
 
   it('a logged revocation closes the grant, blocks that vehicle\'s undelivered rows of that purpose only, and appends its leaf', async () => {
     store = openSqliteStore(':memory:');
     const [a, b, c, d] = [record(VIN1), record(VIN1), record(VIN1), record(VIN2)];
-    store.commitIngest([item(a!, ['speed', 'odometer']), item(b!, ['speed', 'odometer']), item(c!, ['speed']), item(d!, ['speed'])]);
-    const rows = store.leaseUnpublished(T0, 100, 1);
+    await store.commitIngest([item(a!, ['speed', 'odometer']), item(b!, ['speed', 'odometer']), item(c!, ['speed']), item(d!, ['speed'])]);
+    const rows = await store.leaseUnpublished(T0, 100, 1);
     const ids = Object.fromEntries(rows.map((r) => [`${r.recordId}/${r.purpose}`, r.id]));
-    store.recordDelivery(ids[`${a!.id}/speed`]!, entry(rows.find((r) => r.recordId === a!.id && r.purpose === 'speed')!));
-    store.markPublished([ids[`${b!.id}/speed`]!]);
+    await store.recordDelivery(ids[`${a!.id}/speed`]!, entry(rows.find((r) => r.recordId === a!.id && r.purpose === 'speed')!));
+    await store.markPublished([ids[`${b!.id}/speed`]!]);
     await store.grantConsentLogged({ vin: VIN1, oem: 'acme', purpose: 'speed', atMs: T0, validUntil: T0 + 1_000_000, pseudonym: 'p-01', actor });
-    const size = store.auditTreeSize();
+    const size = await store.auditTreeSize();
 
     const r = await store.revokeConsentLogged({ vin: VIN1, oem: 'acme', purpose: 'speed', atMs: T0 + 500, pseudonym: 'p-01', actor });
     expect(r).toEqual({ revoked: 1, blockedPending: 2, leafIndex: size });
-    expect(store.isConsentGranted(VIN1, 'acme', 'speed', T0 + 500)).toBe(false);
-    expect(allRows(store, [`${a!.id}/speed`, `${b!.id}/speed`, `${c!.id}/speed`, `${a!.id}/odometer`, `${d!.id}/speed`].map((k) => ids[k]!)))
+    expect(await store.isConsentGranted(VIN1, 'acme', 'speed', T0 + 500)).toBe(false);
+    expect(await allRows(store, [`${a!.id}/speed`, `${b!.id}/speed`, `${c!.id}/speed`, `${a!.id}/odometer`, `${d!.id}/speed`].map((k) => ids[k]!)))
       .toEqual(['delivered', 'blocked', 'blocked', 'pending', 'pending']);
-    expect(store.exportLeaves(size - 1, size + 1, 1)[0]!.entry).toMatchObject({ kind: 'consent', action: 'revoke', pseudonym: 'p-01', revoked: 1, blockedPending: 2 });
+    expect((await store.exportLeaves(size - 1, size + 1, 1))[0]!.entry).toMatchObject({ kind: 'consent', action: 'revoke', pseudonym: 'p-01', revoked: 1, blockedPending: 2 });
     // A delivery that was already on the wire is logged, but never reopens the blocked row.
     const onTheWire = { id: ids[`${b!.id}/speed`]!, recordId: b!.id, oem: 'acme', purpose: 'speed', policyHash: 'sha256:x', pseudonym: 'p-01', fieldsSent: ['Vehicle.Speed'], fieldsDropped: [], body: '{}', attempts: 0 };
-    store.settleOutbox([{ kind: 'delivered', outboxId: onTheWire.id, entry: entry(onTheWire) }]);
-    expect(store.outboxState(onTheWire.id)).toEqual({ status: 'blocked', attempts: 0 });
-    expect(store.listEgressLog({ recordId: b!.id }).map((e) => e.outcome)).toEqual(['delivered']);
+    await store.settleOutbox([{ kind: 'delivered', outboxId: onTheWire.id, entry: entry(onTheWire) }]);
+    expect(await store.outboxState(onTheWire.id)).toEqual({ status: 'blocked', attempts: 0 });
+    expect((await store.listEgressLog({ recordId: b!.id })).map((e) => e.outcome)).toEqual(['delivered']);
   });
 });
 
@@ -93,19 +93,19 @@ describe('objections (SQLite)', () => {
     const open = (purpose: string, at: number, automated = true) => store.openObjection({ vin: VIN1, oem: 'acme', purpose, pseudonym: 'p-01', reason: 'no', receivedAt: at, dueAt: at + 259_200_000, automated, actor });
     const x = (await open('score', 100)).objection;
     expect(x).toMatchObject({ status: 'open', receivedAt: 100, dueAt: 259_200_100, answer: null, resolvedAt: null });
-    expect([99, 100].map((t) => store.isProcessingObjected(VIN1, 'acme', 'score', t))).toEqual([false, true]);
-    expect(store.isProcessingObjected(VIN2, 'acme', 'score', 100)).toBe(false);
-    expect(store.isProcessingObjected(VIN1, 'acme', 'other', 100)).toBe(false);
+    expect(await Promise.all([99, 100].map((t) => store.isProcessingObjected(VIN1, 'acme', 'score', t)))).toEqual([false, true]);
+    expect(await store.isProcessingObjected(VIN2, 'acme', 'score', 100)).toBe(false);
+    expect(await store.isProcessingObjected(VIN1, 'acme', 'other', 100)).toBe(false);
 
     const r = await store.resolveObjection({ id: x.id, status: 'rejected', answer: 'not automated', resolvedAt: 200, actor: { source: 'operator', apiKey: 'op', owner: null } });
     expect(r!.objection).toMatchObject({ status: 'rejected', answer: 'not automated', resolvedAt: 200, resolvedBy: 'op' });
-    expect(store.isProcessingObjected(VIN1, 'acme', 'score', 300)).toBe(false);
+    expect(await store.isProcessingObjected(VIN1, 'acme', 'score', 300)).toBe(false);
     await expect(store.resolveObjection({ id: x.id, status: 'upheld', answer: 'x', resolvedAt: 300, actor })).rejects.toSatisfy((e) => isShekaraError(e, 'SHK_OBJECTION_RESOLVED'));
     expect(await store.resolveObjection({ id: 'nope', status: 'upheld', answer: 'x', resolvedAt: 300, actor })).toBeUndefined();
 
     const y = (await open('score', 400)).objection;
     await store.resolveObjection({ id: y.id, status: 'upheld', answer: 'agreed', resolvedAt: 500, actor });
-    expect(store.isProcessingObjected(VIN1, 'acme', 'score', 10_000)).toBe(true);
+    expect(await store.isProcessingObjected(VIN1, 'acme', 'score', 10_000)).toBe(true);
 
     const z = (await open('odometer', 600, false)).objection;
     expect((await store.listObjections({ status: 'open' })).map((o) => o.id)).toEqual([z.id]);
@@ -118,14 +118,14 @@ describe('objections (SQLite)', () => {
   it('an objection to an automated purpose blocks that vehicle\'s queued rows of it; one to another purpose blocks nothing', async () => {
     store = openSqliteStore(':memory:');
     const [a, b] = [record(VIN1), record(VIN2)];
-    store.commitIngest([item(a!, ['score', 'odometer']), item(b!, ['score'])]);
+    await store.commitIngest([item(a!, ['score', 'odometer']), item(b!, ['score'])]);
     const open = (purpose: string, automated: boolean) => store.openObjection({ vin: VIN1, oem: 'acme', purpose, pseudonym: 'p-01', reason: 'no', receivedAt: T0, dueAt: T0 + 1, automated, actor });
-    expect(store.exportLeaves(-1, 1, 1)).toEqual([]);
+    expect(await store.exportLeaves(-1, 1, 1)).toEqual([]);
     const first = await open('odometer', false);
-    expect(store.exportLeaves(first.leafIndex - 1, first.leafIndex + 1, 1)[0]!.entry).toMatchObject({ kind: 'objection', action: 'opened', automated: false, blockedPending: 0 });
+    expect((await store.exportLeaves(first.leafIndex - 1, first.leafIndex + 1, 1))[0]!.entry).toMatchObject({ kind: 'objection', action: 'opened', automated: false, blockedPending: 0 });
     const second = await open('score', true);
-    expect(store.exportLeaves(second.leafIndex - 1, second.leafIndex + 1, 1)[0]!.entry).toMatchObject({ automated: true, blockedPending: 1 });
-    expect(store.counts().outboxPending).toBe(2);
+    expect((await store.exportLeaves(second.leafIndex - 1, second.leafIndex + 1, 1))[0]!.entry).toMatchObject({ automated: true, blockedPending: 1 });
+    expect((await store.counts()).outboxPending).toBe(2);
   });
 });
 
@@ -138,38 +138,38 @@ describe('eraseVehicle (SQLite)', () => {
       const a2 = record(VIN1, { lat: 44 });
       const a3 = record(VIN1);
       const b1 = record(VIN2, { lat: 45, account: { 'Account.Owner.Name': 'B' } });
-      store.commitIngest([item(a1), item(a2), item(a3), item(b1),
+      await store.commitIngest([item(a1), item(a2), item(a3), item(b1),
         { kind: 'quarantine', item: { id: 'qa', vin: VIN1, channel: 'mqtt', receivedAt: T0, reason: 'x', raw: Buffer.from('x') } },
         { kind: 'quarantine', item: { id: 'qb', vin: VIN2, channel: 'mqtt', receivedAt: T0, reason: 'x', raw: Buffer.from('x') } }]);
-      const rows = store.leaseUnpublished(T0, 100, 1);
+      const rows = await store.leaseUnpublished(T0, 100, 1);
       const rowOf = (r: CanonicalRecord) => rows.find((x) => x.recordId === r.id)!;
-      store.recordDelivery(rowOf(a1).id, entry(rowOf(a1)));
-      store.markPublished([rowOf(a3).id]);
-      const rootBefore = store.auditRoot();
-      const sizeBefore = store.auditTreeSize();
+      await store.recordDelivery(rowOf(a1).id, entry(rowOf(a1)));
+      await store.markPublished([rowOf(a3).id]);
+      const rootBefore = await store.auditRoot();
+      const sizeBefore = await store.auditTreeSize();
 
       expect(await store.eraseVehicle(VIN1)).toEqual({ records: 3, routePoints: 2, accountData: 1, quarantine: 1 });
-      for (const r of [a1, a2, a3]) expect(store.getRecord(r.id)).toBeUndefined();
-      expect(store.getRecord(b1.id)!.record).toEqual(b1);
-      expect(store.listQuarantine().map((q) => q.id)).toEqual(['qb']);
-      expect(store.outboxState(rowOf(a1).id)).toEqual({ status: 'delivered', attempts: 1 });
-      expect(store.outboxState(rowOf(a2).id)).toEqual({ status: 'blocked', attempts: 0 });
-      expect(store.outboxState(rowOf(a3).id)).toEqual({ status: 'blocked', attempts: 0 });
-      expect(store.outboxState(rowOf(b1).id)).toEqual({ status: 'pending', attempts: 0 });
-      expect(store.dueOutboxHeads(T0 + 1_000_000, 10).map((r) => r.recordId)).toEqual([b1.id]);
-      expect(store.auditRoot()).toEqual(rootBefore);
-      expect(store.auditTreeSize()).toBe(sizeBefore);
-      expect(store.listEgressLog()).toHaveLength(1);
-      expect(store.pseudonymsOfVin(VIN1)).toEqual([]);
+      for (const r of [a1, a2, a3]) expect(await store.getRecord(r.id)).toBeUndefined();
+      expect((await store.getRecord(b1.id))!.record).toEqual(b1);
+      expect((await store.listQuarantine()).map((q) => q.id)).toEqual(['qb']);
+      expect(await store.outboxState(rowOf(a1).id)).toEqual({ status: 'delivered', attempts: 1 });
+      expect(await store.outboxState(rowOf(a2).id)).toEqual({ status: 'blocked', attempts: 0 });
+      expect(await store.outboxState(rowOf(a3).id)).toEqual({ status: 'blocked', attempts: 0 });
+      expect(await store.outboxState(rowOf(b1).id)).toEqual({ status: 'pending', attempts: 0 });
+      expect((await store.dueOutboxHeads(T0 + 1_000_000, 10)).map((r) => r.recordId)).toEqual([b1.id]);
+      expect(await store.auditRoot()).toEqual(rootBefore);
+      expect(await store.auditTreeSize()).toBe(sizeBefore);
+      expect(await store.listEgressLog()).toHaveLength(1);
+      expect(await store.pseudonymsOfVin(VIN1)).toEqual([]);
       expect(await store.eraseVehicle(VIN1)).toEqual({ records: 0, routePoints: 0, accountData: 0, quarantine: 0 });
 
       // Reopened: the migrations are not applied twice, and new records of the vehicle are stored as usual.
-      store.close();
+      await store.close();
       store = openSqliteStore(path.join(dir, 'shekara.db'));
       const a4 = record(VIN1, { lat: 46 });
-      store.commitIngest([item(a4)]);
-      expect(store.getRecord(a4.id)!.record.vin).toBe(VIN1);
-      expect(store.listEgressLog()).toHaveLength(1);
+      await store.commitIngest([item(a4)]);
+      expect((await store.getRecord(a4.id))!.record.vin).toBe(VIN1);
+      expect(await store.listEgressLog()).toHaveLength(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
