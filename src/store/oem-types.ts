@@ -1,0 +1,128 @@
+/**
+ * The store's interface for the OEM side of issue 6: the pull feed, webhook signing keys,
+ * downlink commands and owners' approvals of them. Split from types.ts along that seam; the
+ * composed `Store` (types.ts) extends these. Asynchronous like every store method.
+ */
+import type { AuditEventBody, OutboxRow } from './types.js';
+
+/** A row of an OEM's pull feed: a parked outbox row, served or not, not yet acknowledged. */
+export interface FeedItem extends OutboxRow {
+  /** Its position in the feed (the cursor after it). */
+  readonly feedSeq: number;
+  /** 'pull': never served; 'delivered': served (and logged) but not yet acknowledged. */
+  readonly status: 'pull' | 'delivered';
+}
+
+/** The pull feed of OEMs with delivery: pull (store/sqlite/oem-feed.ts). */
+export interface OemFeedStore {
+  /** Everything at or below `acked` is acknowledged; `served` is the highest position ever handed out. */
+  feedPosition(oem: string): Promise<{ readonly acked: number; readonly served: number }>;
+  /** Acknowledges the feed up to `upTo`; the position never moves back. */
+  ackFeed(oem: string, upTo: number): Promise<void>;
+  /** Raises `served` to `upTo` (never lowers it). */
+  markFeedServed(oem: string, upTo: number): Promise<void>;
+  /** The OEM's parked or served rows after `afterSeq`, in feed order, at most `limit`. */
+  pullFeed(oem: string, afterSeq: number, limit: number): Promise<FeedItem[]>;
+}
+
+/** One HMAC key that signs bodies to an OEM. */
+export interface SigningKeyRow {
+  readonly oem: string;
+  readonly version: number;
+  readonly key: Buffer;
+  readonly createdAt: number;
+  /** null while it is the newest key; after a rotation, when it stops signing. */
+  readonly retiresAt: number | null;
+}
+
+/** Webhook signing keys and their rotations (store/sqlite/signing-keys.ts). */
+export interface SigningKeyStore {
+  /** The OEM's rotated keys, newest first; empty until the first rotation. */
+  listSigningKeys(oem: string): Promise<SigningKeyRow[]>;
+  /**
+   * Makes `key` the OEM's newest key; every older one retires at `previousRetiresAt` at the latest. The
+   * first rotation of an OEM records `seed` (the key it signed with until now) as version 0.
+   */
+  rotateSigningKey(r: { oem: string; key: Buffer; now: number; previousRetiresAt: number; seed: Buffer }): Promise<SigningKeyRow>;
+}
+
+
+/** blocked (never sent) | queued (waits for the car) → sent → accepted → done | failed; rejected; expired (ttl passed unsent). */
+export type CommandStatus = 'blocked' | 'queued' | 'sent' | 'accepted' | 'rejected' | 'done' | 'failed' | 'expired';
+export type CommandAckStatus = 'accepted' | 'rejected' | 'done' | 'failed';
+
+export interface CommandAck {
+  readonly status: CommandAckStatus;
+  readonly detail: string | null;
+  readonly at: number;
+}
+
+/** One downlink command an OEM asked for (store/sqlite/commands.ts). */
+export interface CommandRow {
+  readonly id: string;
+  readonly oem: string;
+  readonly vin: string;
+  /** The pseudonym the OEM named the vehicle by. */
+  readonly pseudonym: string;
+  readonly type: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly status: CommandStatus;
+  /** Why it was blocked or expired. */
+  readonly reason: string | null;
+  /** The id of the OEM key that sent it. */
+  readonly apiKey: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly sentAt: number | null;
+  /** The car's acknowledgements, oldest first. */
+  readonly acks: readonly CommandAck[];
+}
+
+export interface CommandStore {
+  /** Records a new command ('queued' or 'blocked') and its leaf in ONE transaction. */
+  createCommand(c: {
+    id: string; oem: string; vin: string; pseudonym: string; type: string; params: Readonly<Record<string, unknown>>;
+    status: 'queued' | 'blocked'; reason: string | null; apiKey: string; createdAt: number; expiresAt: number;
+  }, leaf: AuditEventBody): Promise<CommandRow>;
+  getCommand(id: string): Promise<CommandRow | undefined>;
+  /** A vehicle's queued commands, oldest first. */
+  queuedCommands(vin: string): Promise<CommandRow[]>;
+  /** Queued commands whose ttl ended before `now`, oldest first, at most `limit`. */
+  expiredQueuedCommands(now: number, limit: number): Promise<CommandRow[]>;
+  /** When commands of this vehicle and type that were not blocked were created, since `since`, oldest first. */
+  commandTimes(vin: string, type: string, since: number): Promise<number[]>;
+  /** queued → sent, with its leaf, in one transaction; false (nothing written) when it was no longer queued. */
+  markCommandSent(id: string, at: number, leaf: AuditEventBody): Promise<boolean>;
+  /** sent → queued again after a failed publish (nothing reached the car). */
+  requeueCommand(id: string): Promise<void>;
+  /** queued → expired, with its leaf; false when it was no longer queued. */
+  expireCommand(id: string, at: number, reason: string, leaf: AuditEventBody): Promise<boolean>;
+  /**
+   * Records the car's acknowledgement of its own command while the command is open (sent or
+   * accepted), with its leaf, in one transaction; false (nothing written) otherwise.
+   */
+  recordCommandAck(a: { id: string; vin: string; ack: CommandAck }, leaf: AuditEventBody): Promise<boolean>;
+}
+
+/** An owner's approval of one restricting command type, for one OEM and vehicle. */
+export interface CommandApprovalRow {
+  readonly id: number;
+  readonly vin: string;
+  readonly oem: string;
+  readonly type: string;
+  /** The owner binding (token id) that approved or revoked it. */
+  readonly ownerId: string;
+  readonly approvedAt: number;
+  readonly revokedAt: number | null;
+}
+
+/** Owners' approvals of restricting commands (store/sqlite/command-approvals.ts). History is kept. */
+export interface CommandApprovalStore {
+  /** Approves from `now` with its leaf; an approval already in force is returned as it is (no leaf). */
+  approveCommand(a: { vin: string; oem: string; type: string; ownerId: string; now: number }, leaf: AuditEventBody): Promise<{ row: CommandApprovalRow; created: boolean }>;
+  /** Revokes the approval in force (with its leaf); false when there was none. */
+  revokeCommandApproval(a: { vin: string; oem: string; type: string; now: number }, leaf: AuditEventBody): Promise<boolean>;
+  isCommandApproved(vin: string, oem: string, type: string, atMs: number): Promise<boolean>;
+  /** Every approval of a vehicle, newest first. */
+  listCommandApprovals(vin: string): Promise<CommandApprovalRow[]>;
+}
