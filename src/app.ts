@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/schema.js';
-import { createStore, type Store } from './store/index.js';
+import { createStore, startRetentionSweep, type RetentionSweep, type Store } from './store/index.js';
 import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
@@ -39,6 +39,8 @@ export interface App {
   readonly audit: AuditLog;
   /** Operator admin (OEM registry, policies, vehicles, keys), applied to this running gateway. */
   readonly admin: Admin;
+  /** Deletes local personal data older than its retention period, on a schedule. */
+  readonly retention: RetentionSweep;
   readonly log: Logger;
   /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
   reloadTls(): void;
@@ -56,6 +58,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
   try {
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
+    // Closes before the store (closers run in reverse), after waiting for a sweep under way.
+    const retention = startRetentionSweep(config.retention, { store, log });
+    closers.push(() => retention.close());
     const masterKey = await store.getSecret(PSEUDONYM_MASTER_KEY) ?? await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
     // The OEM registry: config OEMs seeded into the store (the config wins), API OEMs already there.
     await seedConfigOems({ store, configOems: config.oems, log });
@@ -76,6 +81,8 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const deliveryOf = (id: string) => config.oems.find((o) => o.id === id)?.delivery ?? 'push';
     const egress = await createEgress(config.egress, {
       store, log, oems: registry.map((r) => ({ ...destinationOf(r), delivery: deliveryOf(r.id) })), isStillAllowed,
+      // Other instances may share a PostgreSQL store: outbox leases then live in the store.
+      sharedStore: config.store.kind === 'postgres',
     });
     closers.push(() => egress.close());
 
@@ -128,7 +135,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, downlink, audit, admin, log, close,
+      store, policy, ingest, egress, downlink, audit, admin, retention, log, close,
       reloadTls() {
         ingest.reloadTls();
         try {

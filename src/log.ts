@@ -11,6 +11,8 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'headers.authorization', 'authorization',
   'account', '*.account', 'masterKey', '*.masterKey', 'privateKey', '*.privateKey',
   'signingKey', '*.signingKey', 'token', '*.token', 'key', '*.key',
+  // A PostgreSQL URL may hold the database password.
+  'store.url', '*.store.url',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

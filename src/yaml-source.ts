@@ -65,6 +65,10 @@ export function describeSchemaErrors(errors: readonly ErrorObject[], src: YamlSo
       reason = 'unknown key';
     } else if (e.keyword === 'enum') {
       reason = `must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
+    } else if (e.keyword === 'discriminator') {
+      const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
+      keyPath.push(tag);
+      reason = tagValue === undefined ? 'is required' : `${JSON.stringify(tagValue)} is not one of the accepted kinds`;
     } else if (e.keyword === 'const') {
       reason = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     }

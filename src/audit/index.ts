@@ -92,11 +92,13 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
 
   async function sign(): Promise<StoredCheckpoint> {
     if (failed) throw failed;
+    // The last checkpoint first, then the size: another instance on the same store (PostgreSQL)
+    // may sign a larger checkpoint in between, which must not look like a log that shrank.
+    const prev = await store.latestCheckpoint();
     // The size, then the root of exactly that many leaves (not the store's current root):
     // entries appended between the two reads must not be signed under the smaller size.
     const source = await proofSource(store);
     const size = source.size;
-    const prev = await store.latestCheckpoint();
     if (prev && prev.size === size) return prev;
     const root = await rootAtAsync(size, source);
     if (prev) {

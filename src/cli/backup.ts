@@ -11,6 +11,9 @@ import { ShekaraError } from '../errors.js';
 
 export async function backupCommand(opts: { config?: string; to: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
+  if (config.store.kind !== 'sqlite') {
+    throw new ShekaraError('SHK_CONFIG_INVALID', `shekara backup copies a SQLite store; this config uses ${config.store.kind}: back it up with pg_dump --schema=${config.store.schema} (docs/deployment.md)`);
+  }
   const file = path.resolve(config.dataDir, config.store.file);
   if (config.store.file === ':memory:' || !existsSync(file)) {
     throw new ShekaraError('SHK_CONFIG_INVALID', `no store file at ${file} to back up`);

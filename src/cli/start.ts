@@ -1,6 +1,7 @@
 import { buildApp } from '../app.js';
 import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../log.js';
+import { describeStore } from '../store/index.js';
 
 export async function startCommand(opts: { config?: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
@@ -24,7 +25,7 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     ...(app.mqttsPort !== undefined ? [`  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`] : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
     `  Health         ${http}/healthz   readiness ${http}/readyz`,
-    `  Local store    ${config.store.file === ':memory:' ? '(in memory)' : `${config.dataDir}/${config.store.file}`}`,
+    `  Local store    ${describeStore(config.store, config.dataDir)}`,
     `  Admin API      ${http}/admin/v1/openapi.json   (operator key: shekara apikey create --role operator)`,
     ...oems.map(oemLine),
     oems.length === 0 ? '  No OEMs registered: nothing will leave the country.' : '',

@@ -16,9 +16,12 @@ export const ENV_OVERRIDES = {
   SHEKARA_MQTTS_PORT: ['mqtt', 'tls', 'port'],
   SHEKARA_DATA_DIR: ['dataDir'],
   SHEKARA_LOG_LEVEL: ['log', 'level'],
+  /** Keeps the database password out of the config file; implies `store.kind: postgres`. */
+  SHEKARA_STORE_URL: ['store', 'url'],
 } as const satisfies Record<string, readonly string[]>;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+// discriminator: a union on `kind` (store) gets the defaults of the branch its kind names.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
 const validateConfig = ajv.compile(ConfigSchema);
 
 export interface LoadOptions {
@@ -52,6 +55,7 @@ export function parseConfig(text: string, source: string, baseDir: string, opts:
   }
   const data = raw as Record<string, unknown>;
   applyEnvOverrides(data, opts.env ?? process.env);
+  defaultStoreKind(data, source);
 
   if (!validateConfig(data)) {
     const problems = describeSchemaErrors(validateConfig.errors ?? [], src);
@@ -98,8 +102,29 @@ function applyEnvOverrides(data: Record<string, unknown>, env: Record<string, st
   }
 }
 
+/** `store.kind` may be left out: postgres when a URL is given (file or SHEKARA_STORE_URL), else sqlite. */
+function defaultStoreKind(data: Record<string, unknown>, source: string): void {
+  const store = data.store;
+  if (store === undefined || store === null) { data.store = { kind: 'sqlite' }; return; }
+  if (typeof store !== 'object' || Array.isArray(store)) return; // the schema names the problem
+  const s = store as Record<string, unknown>;
+  if (s.kind === undefined) s.kind = s.url === undefined ? 'sqlite' : 'postgres';
+  if (s.kind === 'sqlite' && s.url !== undefined) {
+    throw invalid(source, `invalid config ${source}:\n  store.url: a URL is given (in the file or SHEKARA_STORE_URL) but store.kind is "sqlite"; set store.kind: postgres or drop the URL`);
+  }
+}
+
 function checkCrossFields(cfg: Config, source: string): void {
   const problems: string[] = [];
+  if (cfg.store.kind === 'postgres') {
+    try {
+      const u = new URL(cfg.store.url);
+      if (!u.hostname && !u.searchParams.get('host')) problems.push('store.url: names no host');
+    } catch {
+      // The URL itself is not repeated: it may hold a password.
+      problems.push('store.url: not a valid URL (postgres://user@host:5432/database)');
+    }
+  }
   if (cfg.limits.keepaliveMinSeconds > cfg.limits.keepaliveMaxSeconds) {
     problems.push('limits.keepaliveMinSeconds: must not exceed limits.keepaliveMaxSeconds');
   }

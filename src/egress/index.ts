@@ -33,7 +33,7 @@ export { DISABLED_RECHECK_MS } from './worker.js';
 
 export interface EgressDeps {
   readonly store: Pick<Store,
-    'dueOutboxHeads' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'
+    'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'
     | 'listSigningKeys' | 'rotateSigningKey'>;
   /** The OEMs and their one destination each (the OEM registry at start). */
   readonly oems: readonly OemDestination[];
@@ -45,6 +45,11 @@ export interface EgressDeps {
   readonly resolve?: Resolver;
   /** Replaces the HTTP transport (tests that must prove no connection was attempted). */
   readonly transport?: Transport;
+  /**
+   * Other instances may share this store (PostgreSQL): the local queue then leases outbox rows
+   * in the store rather than in memory, so no row is sent by two instances at once.
+   */
+  readonly sharedStore?: boolean;
 }
 
 export interface Egress {
@@ -109,7 +114,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       { kafka: cfg.queue.kafka, concurrency: cfg.concurrency, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
       { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now },
     )
-    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now });
+    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now, sharedOutbox: deps.sharedStore === true });
 
   const sameDefinition = (a: OemDestination, b: OemDestination) =>
     JSON.stringify([a.endpoint, a.allowedCountries, a.allowPrivateNetworks, a.signingKeyFile ?? null, a.mtls ?? null, a.enabled !== false])

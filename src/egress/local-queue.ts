@@ -1,10 +1,14 @@
 /**
  * The local durable queue: the outbox table in the store IS the queue (embedded default).
  * Workers take due rows — only the head of each vehicle's queue, so order per vehicle holds
- * across retries — and settle each outcome in the store. Leases are held in memory: a lease
- * written to the store would cost an fsync per delivery, and one process owns this queue. A
- * crash mid-delivery forgets the lease, so the row is due again at restart (at-least-once,
- * same record id).
+ * across retries — and settle each outcome in the store.
+ *
+ * On a store only this process uses (SQLite) leases are held in memory: a lease written to the
+ * store would cost an fsync per delivery. A crash mid-delivery forgets the lease, so the row is
+ * due again at restart (at-least-once, same record id). On a store several instances share
+ * (`sharedOutbox`: PostgreSQL) memory leases would let two instances send the same row at once,
+ * so rows are leased in the store instead (FOR UPDATE SKIP LOCKED, the lease in the row); a
+ * crashed instance's rows are due again when their lease ends.
  */
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
@@ -16,9 +20,15 @@ export interface LocalQueueConfig { readonly concurrency: number; readonly pollI
 
 export function startLocalQueue(
   cfg: LocalQueueConfig,
-  deps: { store: Pick<Store, 'dueOutboxHeads' | 'nextDueAt'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number },
+  deps: {
+    store: Pick<Store, 'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number;
+    /** Other instances share this outbox: lease rows in the store, not in memory. */
+    sharedOutbox?: boolean;
+  },
 ): EgressQueue {
   const { log, now } = deps;
+  // Longer than any delivery (bounded by the request timeout) plus its settle.
+  const leaseMs = Math.max(30_000, cfg.requestTimeoutMs * 3);
   const leased = new Set<number>();
   let inFlight = 0;
   let closing = false;
@@ -55,15 +65,20 @@ export function startLocalQueue(
     const skip = new Set(leased);
     let rows: OutboxRow[];
     try {
-      // Rows in flight are still the heads of their vehicles' queues: ask for enough to skip them.
-      rows = await deps.store.dueOutboxHeads(t, cfg.concurrency - inFlight + skip.size);
+      rows = deps.sharedOutbox
+        // Leased in the store: exactly as many as can run, none of them in flight anywhere.
+        ? await deps.store.leaseDueOutbox(t, cfg.concurrency - inFlight, leaseMs)
+        // Rows in flight are still the heads of their vehicles' queues: ask for enough to skip them.
+        : await deps.store.dueOutboxHeads(t, cfg.concurrency - inFlight + skip.size);
     } catch (err) {
       log.error({ err }, 'egress: could not read due outbox rows; retrying');
       return schedule(cfg.pollIntervalMs);
     }
+    // Closing: rows leased in the store just now are due again when their lease ends.
     if (closing) return;
     const free = cfg.concurrency - inFlight;
-    rows = rows.filter((r) => !skip.has(r.id)).slice(0, free);
+    // The store's lease already excludes rows in flight anywhere.
+    if (!deps.sharedOutbox) rows = rows.filter((r) => !skip.has(r.id)).slice(0, free);
     for (const row of rows) void run(row);
     if (rows.length < free) {
       // Every due row is taken; a finishing delivery or new records wake the queue before then.

@@ -24,9 +24,20 @@ const num = (min: number, max: number): Coerce => (v, key) => {
   if (v < min || v > max) throw new DecodeError(`${key}: ${v} is outside ${min}..${max}`);
   return v;
 };
+/**
+ * U+0000 and unpaired surrogates are not text: JSON can spell them (`\u0000`, `\ud800`) but
+ * PostgreSQL's TEXT and JSONB cannot hold them. Refused (the payload is quarantined, raw bytes
+ * kept) so both store backends accept exactly the same records.
+ */
+const NOT_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const text = (v: string, what: string): string => {
+  if (NOT_TEXT.test(v)) throw new DecodeError(`${what.replace(NOT_TEXT, '?')}: holds U+0000 or an unpaired surrogate, which is not text`);
+  return v;
+};
+
 const str: Coerce = (v, key) => {
   if (typeof v !== 'string' || v.length > 256) throw new DecodeError(`${key}: expected a string of at most 256 characters`);
-  return v;
+  return text(v, key);
 };
 const onOff: Coerce = (v, key) => {
   if (typeof v !== 'boolean') throw new DecodeError(`${key}: expected true or false, got ${typeName(v)}`);
@@ -108,7 +119,7 @@ function walk(key: string, value: unknown, out: DecodedTelemetry): void {
     return;
   }
   if (NESTED.has(key)) throw new DecodeError(`${key}: expected an object, got ${typeName(value)}`);
-  out.unknownKeys.push(key);
+  out.unknownKeys.push(text(key, 'a key'));
 }
 
 /** `signals: { "Vehicle.Speed": 50 }` — cars that already speak VSS. Scalars only. */
@@ -120,7 +131,7 @@ function decodeVssSignals(value: unknown, out: DecodedTelemetry): void {
       throw new DecodeError(`signals.${path}: expected a number, string or boolean`);
     }
     if (typeof v === 'string' && v.length > 256) throw new DecodeError(`signals.${path}: string longer than 256 characters`);
-    out.signals[path] = v as SignalValue;
+    out.signals[path] = typeof v === 'string' ? text(v, `signals.${path}`) : v as SignalValue;
   }
 }
 

@@ -2,13 +2,28 @@
 import path from 'node:path';
 import type { StoreConfig } from '../config/schema.js';
 import { openSqliteStore } from './sqlite/index.js';
+import { openPostgresStore } from './pg/index.js';
+import { describePgUrl } from './pg/db.js';
 import type { Store } from './types.js';
 
 export type * from './types.js';
+export { startRetentionSweep, type RetentionSweep } from './retention-sweep.js';
 
 export async function createStore(cfg: StoreConfig, dataDir: string): Promise<Store> {
   switch (cfg.kind) {
     case 'sqlite':
       return openSqliteStore(cfg.file === ':memory:' ? ':memory:' : path.resolve(dataDir, cfg.file));
+    case 'postgres':
+      return openPostgresStore(cfg);
+  }
+}
+
+/** Where the store is, as it may be shown or logged: never a password. */
+export function describeStore(cfg: StoreConfig, dataDir: string): string {
+  switch (cfg.kind) {
+    case 'sqlite':
+      return cfg.file === ':memory:' ? '(in memory)' : path.resolve(dataDir, cfg.file);
+    case 'postgres':
+      return `${describePgUrl(cfg.url)} schema ${cfg.schema} (PostgreSQL)`;
   }
 }

@@ -267,7 +267,7 @@ export interface ErasureStore {
    * quarantined payloads, and marks its outbox rows not yet delivered as blocked, in ONE
    * transaction. MUST NOT touch the egress log or the Merkle tables.
    */
-  eraseVehicle(vin: string): Promise<{ records: number; routePoints: number; accountData: number; quarantine: number }>;
+  eraseVehicle(vin: string): Promise<RemovedCounts>;
 }
 
 /** Totals of the egress log per OEM × purpose × outcome × pseudonym (the owner's report). */
@@ -492,12 +492,33 @@ export interface OwnerBindingStore {
 
 export type * from './oem-types.js';
 
+/** How long each category of local data is kept (config `retention`). The egress log is exempt. */
+export interface RetentionPeriods {
+  readonly rawRecordsDays: number;
+  readonly routePointsDays: number;
+  readonly accountDataDays: number;
+}
+
+/** What a retention sweep or an erasure removed, per category. */
+export interface RemovedCounts { records: number; routePoints: number; accountData: number; quarantine: number }
+
+/** Retention (issue 7): removes personal data past its period; the egress log and its Merkle tables are never touched. */
+export interface RetentionStore {
+  /**
+   * Deletes raw records (and quarantined payloads) older than `rawRecordsDays` by arrival,
+   * route points older than `routePointsDays` by the point's own time, account data older than
+   * `accountDataDays` by arrival. A record whose outbox rows are not all settled is kept until
+   * they are (nothing accepted is lost); its settled outbox rows go with it.
+   */
+  applyRetention(nowMs: number, periods: RetentionPeriods): Promise<RemovedCounts>;
+}
+
 /** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
 export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 
 export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
   PolicyVersionStore, OemRegistryStore, AuditStore, AuditQueryStore, ApiKeyStore, OwnerBindingStore, OemFeedStore, SigningKeyStore, CommandStore,
-  CommandApprovalStore, ConsentRegistryStore, ObjectionStore, ErasureStore, OwnerReportStore {
+  CommandApprovalStore, ConsentRegistryStore, ObjectionStore, ErasureStore, OwnerReportStore, RetentionStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.

@@ -86,4 +86,39 @@ describe('config', () => {
     expect((err as Error).message).toContain(`MQTT port ${port}`);
     expect((err as Error).message).toContain('SHEKARA_MQTT_PORT');
   });
+
+  describe('store', () => {
+    it('is SQLite unless told otherwise, and without a kind in the file', () => {
+      expect(parse('').store).toEqual({ kind: 'sqlite', file: 'shekara.db' });
+      expect(parse('store: { file: x.db }').store).toEqual({ kind: 'sqlite', file: 'x.db' });
+    });
+
+    it('fills the PostgreSQL defaults when the kind is postgres', () => {
+      expect(parse('store: { kind: postgres, url: "postgres://shekara@db.local:5432/shekara" }').store)
+        .toEqual({ kind: 'postgres', url: 'postgres://shekara@db.local:5432/shekara', schema: 'public', poolSize: 10 });
+    });
+
+    it('takes the URL from SHEKARA_STORE_URL, which implies postgres', () => {
+      const cfg = parse('store: { schema: gw1 }', { SHEKARA_STORE_URL: 'postgres://u:s3cret@10.0.0.5:6432/shk' });
+      expect(cfg.store).toEqual({ kind: 'postgres', url: 'postgres://u:s3cret@10.0.0.5:6432/shk', schema: 'gw1', poolSize: 10 });
+    });
+
+    it('names the key that does not belong to the kind, and the kind it does not know', () => {
+      expect(problems('store: { kind: postgres, url: "postgres://h/db", file: x.db }')).toEqual(['shekara.yaml:1 store.file: unknown key']);
+      expect(problems('store: { kind: mysql }')).toEqual(['shekara.yaml:1 store.kind: "mysql" is not one of the accepted kinds']);
+      expect(problems('store: { kind: postgres }')[0]).toMatch(/store: must have required property 'url'/);
+      expect(problems('store: { kind: sqlite }', { SHEKARA_STORE_URL: 'postgres://h/db' })[0]).toMatch(/store.url: a URL is given .* store.kind is "sqlite"/);
+    });
+
+    it('refuses a URL it cannot parse without repeating it (it may hold a password)', () => {
+      const p = problems('store: { kind: postgres, url: "postgres://u:hunter2@[bad/db" }');
+      expect(p).toEqual(['store.url: not a valid URL (postgres://user@host:5432/database)']);
+      expect(p.join()).not.toContain('hunter2');
+    });
+  });
+
+  it('fills the retention periods and refuses a period under a day', () => {
+    expect(parse('').retention).toEqual({ rawRecordsDays: 90, routePointsDays: 90, accountDataDays: 365, sweepIntervalMinutes: 60 });
+    expect(problems('retention: { routePointsDays: 0 }')).toEqual(['shekara.yaml:1 retention.routePointsDays: must be >= 1']);
+  });
 });

@@ -33,6 +33,10 @@ describe('telemetry decoder', () => {
     expect(d.account).toEqual({});
   });
 
+  it('accepts any text, emoji included, in string values', () => {
+    expect(decode({ signals: { 'Vehicle.Cabin.Note': 'Алматы 🚗' } }).signals['Vehicle.Cabin.Note']).toBe('Алматы 🚗');
+  });
+
   it('accepts VSS paths sent as they are under "signals"', () => {
     expect(decode({ signals: { 'Vehicle.Exterior.AirTemperature': -12 } }).signals['Vehicle.Exterior.AirTemperature']).toBe(-12);
   });
@@ -46,6 +50,9 @@ describe('telemetry decoder', () => {
     ['a malformed trouble code', '{"dtc":["XYZ"]}', /dtc: expected a list of OBD trouble codes/],
     ['a VIN signal smuggled under "signals"', `{"signals":{"${VIN_SIGNAL}":"x"}}`, /not an accepted VSS signal path/],
     ['an account value that is not a string', '{"account":{"owner":{"name":{"first":"A"}}}}', /account.owner.name: expected a string/],
+    ['a NUL character in a value', '{"account":{"owner":{"name":"A\\u0000B"}}}', /account.owner.name: holds U\+0000 or an unpaired surrogate/],
+    ['an unpaired surrogate in a VSS string', '{"signals":{"Vehicle.Cabin.Note":"\\ud800"}}', /signals.Vehicle.Cabin.Note: holds U\+0000/],
+    ['a NUL character in an unknown key', '{"ex\\u0000tra":1}', /a key: holds U\+0000/],
   ])('rejects %s with a reason', (_what, body, reason) => {
     expect(() => decode(body)).toThrow(DecodeError);
     expect(() => decode(body)).toThrow(reason);

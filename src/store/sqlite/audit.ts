@@ -9,7 +9,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
-import { CompactRange, type CompactRangeJSON } from '../../audit/merkle.js';
+import type { CompactRange } from '../../audit/merkle.js';
+import { frontierFrom } from '../audit-frontier.js';
 import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
 import type { AuditStore, StoredCheckpoint } from '../types.js';
 import type { Sync } from './sync.js';
@@ -77,32 +78,25 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
   const getLeafHash = db.prepare(`SELECT leaf_hash FROM audit_leaves WHERE leaf_index = ?`).pluck();
   const getNode = db.prepare(`SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?`).pluck();
   const insertEvent = db.prepare(`INSERT INTO audit_events (at, kind, body) VALUES (?, ?, ?)`);
-  const insertCheckpoint = db.prepare(`INSERT INTO audit_checkpoints (size, root, signed_at, note) VALUES (@size, @root, @signedAt, @note)`);
+  const insertCheckpoint = db.prepare(`INSERT INTO audit_checkpoints (size, root, signed_at, note) VALUES (@size, @root, @signedAt, @note) ON CONFLICT (size) DO NOTHING`);
   const latest = db.prepare(`SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1`);
   const bySize = db.prepare(`SELECT * FROM audit_checkpoints WHERE size = ?`);
   const atOrAfter = db.prepare(`SELECT * FROM audit_checkpoints WHERE size >= ? ORDER BY size LIMIT 1`);
 
-  // The frontier is cached; the cache is trusted only while the stored size matches it, so a
-  // rolled-back append (the caller's transaction failed) is reloaded, never built upon.
-  let cached: CompactRange | undefined;
+  // The frontier is cached, and trusted only while the stored tree's size AND last leaf hash
+  // match it: a rolled-back append (the caller's transaction failed), or leaves another
+  // connection appended, are reloaded, never built upon.
+  let cached: { tree: CompactRange; lastHash: Buffer | undefined } | undefined;
   const getSize = db.prepare(`SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM audit_leaves`).pluck();
-  /** The frontier of a tree of `size` leaves: one perfect-subtree root per 1 bit, largest first. */
-  const loadFrontier = (size: number): CompactRange => {
-    const hashes: string[] = [];
-    let start = 0;
-    for (let level = Math.floor(Math.log2(Math.max(size, 1))); level >= 0; level--) {
-      if (Math.floor(size / 2 ** level) % 2 === 0) continue;
-      const h = level === 0 ? getLeafHash.get(start) as Buffer | undefined : getNode.get(level, start / 2 ** level) as Buffer | undefined;
-      if (!h) throw new Error(`audit tree: the subtree root at level ${level}, leaf ${start} is missing`);
-      hashes.push(h.toString('hex'));
-      start += 2 ** level;
-    }
-    return CompactRange.fromJSON({ size, hashes } satisfies CompactRangeJSON);
-  };
+  const getHead = db.prepare(`SELECT leaf_index, leaf_hash FROM audit_leaves ORDER BY leaf_index DESC LIMIT 1`);
   const frontier = (): CompactRange => {
-    const size = getSize.get() as number;
-    if (cached?.size !== size) cached = loadFrontier(size);
-    return cached;
+    const head = getHead.get() as { leaf_index: number; leaf_hash: Buffer } | undefined;
+    const size = head ? head.leaf_index + 1 : 0;
+    const c = cached;
+    if (c && c.tree.size === size && (head === undefined || c.lastHash?.equals(head.leaf_hash))) return c.tree;
+    const tree = frontierFrom(size, (level, index) => (level === 0 ? getLeafHash.get(index) : getNode.get(level, index)) as Buffer | undefined);
+    cached = { tree, lastHash: head?.leaf_hash };
+    return tree;
   };
 
   const appendLeaf: AuditTreeWriter['appendLeaf'] = (kind, insertRow) => {
@@ -115,6 +109,7 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
     insertLeaf.run(index, kind, ref, hash);
     try {
       tree.append(hash, (level, idx, node) => insertNode.run(level, idx, node));
+      cached = { tree, lastHash: hash };
     } catch (err) {
       cached = undefined;
       throw err;
@@ -135,7 +130,13 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
     auditLeafHash: (index) => getLeafHash.get(index) as Buffer | undefined,
     auditNode: (level, index) => getNode.get(level, index) as Buffer | undefined,
     appendAuditEvent: (kind, at, body) => appendEvent(kind, at, body),
-    putCheckpoint: (cp) => void insertCheckpoint.run(cp),
+    putCheckpoint(cp) {
+      // A size already stored keeps its first checkpoint (another signature over the same root);
+      // the same size with another root would be a fork: refused.
+      if (insertCheckpoint.run(cp).changes > 0) return;
+      const stored = toCheckpoint(bySize.get(cp.size));
+      if (stored && !stored.root.equals(cp.root)) throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
+    },
     latestCheckpoint: () => toCheckpoint(latest.get()),
     getCheckpoint: (size) => toCheckpoint(bySize.get(size)),
     checkpointCovering: (size) => toCheckpoint(atOrAfter.get(size)),

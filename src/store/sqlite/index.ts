@@ -32,7 +32,8 @@ import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
 import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
 import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
-import type { IngestItem, Store } from '../types.js';
+import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
+import type { IngestItem, RetentionStore, Store } from '../types.js';
 import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [
@@ -41,11 +42,14 @@ export const SQLITE_MIGRATIONS = [
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
   ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
   ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
-  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS,
+  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS, ...RETENTION_MIGRATIONS,
 ];
 
-/** The composed synchronous store, before it is lifted to the asynchronous interface. */
-type SyncStore = Sync<Store>;
+/**
+ * The composed synchronous store, before it is lifted to the asynchronous interface. Retention
+ * is asynchronous already: a sweep yields to the event loop between its batches.
+ */
+type SyncStore = Sync<Omit<Store, keyof RetentionStore>> & RetentionStore;
 
 /**
  * A synchronous call as a promise. A throw becomes a rejection (an async function cannot throw
@@ -107,6 +111,7 @@ function openSync(file: string): SyncStore {
     ...sqliteConsentRegistry(db, { consent: { grant, revoke }, outbox, audit }),
     ...sqliteObjections(db, { outbox, audit }),
     ...sqliteErasure(db, outbox),
+    ...sqliteRetention(db),
     ...sqliteOwnerReport(db),
     ...sqlitePolicyHistory(db),
     ...sqlitePolicyVersions(db),

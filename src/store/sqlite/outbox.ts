@@ -3,6 +3,7 @@ import type { Migration } from './migrate.js';
 import type { Projection } from '../../record.js';
 import type { EgressLogStore, EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
 import type { Sync } from './sync.js';
+import { projectionBody } from '../outbox-body.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [{
   id: '0003-egress-outbox',
@@ -102,17 +103,8 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   };
 }
 
-/** The JSON an OEM receives: only what the policy approved, keyed by the record id. */
-export function projectionBody(p: Projection): string {
-  return JSON.stringify({
-    recordId: p.recordId,
-    purpose: p.purpose,
-    policyHash: p.policyHash,
-    vehicle: p.vehicle,
-    observedAt: new Date(p.observedAt).toISOString(),
-    signals: p.signals,
-  });
-}
+/** The JSON an OEM receives (shared by every backend). */
+export { projectionBody };
 
 export interface OutboxDbRow {
   id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;

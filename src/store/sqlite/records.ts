@@ -60,7 +60,7 @@ export interface RecordWriter {
 export function sqliteRecords(db: Database.Database): Sync<RecordStore> & RecordWriter {
   const insertRecord = db.prepare(`INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertPoint = db.prepare(`INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?)`);
-  const insertAccount = db.prepare(`INSERT INTO account_data (record_id, vin, data) VALUES (?, ?, ?)`);
+  const insertAccount = db.prepare(`INSERT INTO account_data (record_id, vin, received_at, data) VALUES (?, ?, ?, ?)`);
   const insertQuarantine = db.prepare(`INSERT INTO quarantine (id, vin, channel, received_at, reason, raw) VALUES (?, ?, ?, ?, ?, ?)`);
   const getRecord = db.prepare(`SELECT r.*, a.data AS account FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = ?`);
   const recordVin = db.prepare(`SELECT vin FROM records WHERE id = ?`).pluck();
@@ -81,7 +81,7 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
         const speed = r.signals[SPEED];
         insertPoint.run(r.id, r.vin, r.observedAt, lat, lon, typeof speed === 'number' ? speed : null);
       }
-      if (Object.keys(r.account).length > 0) insertAccount.run(r.id, r.vin, JSON.stringify(r.account));
+      if (Object.keys(r.account).length > 0) insertAccount.run(r.id, r.vin, r.receivedAt, JSON.stringify(r.account));
     },
     getRecord(id) {
       const row = getRecord.get(id) as RecordDbRow | undefined;

@@ -1,0 +1,170 @@
+/**
+ * The egress log's Merkle tree in PostgreSQL (RFC 9162 §2.1), the same tables as SQLite's
+ * (store/sqlite/audit.ts): leaf hashes, every perfect-subtree root, other leaf kinds, signed
+ * checkpoints; append-only, enforced by triggers (TRUNCATE too).
+ *
+ * Several instances append to one tree. Every append takes the transaction-level advisory lock
+ * 'egress-log' first and reads the tree size under it, so leaf indexes (and egress_log seq,
+ * audit_events id) are consecutive with no gap or duplicate whoever appends; the lock is held
+ * until the appending transaction commits or rolls back.
+ *
+ * Durability contract: `appendLeaves` MUST be called inside the transaction that writes the
+ * entries it hashes; the leaves, their nodes and the entries commit or roll back together.
+ */
+import type { PgMigration } from './migrate.js';
+import type { Db, Sql, Tx } from './db.js';
+import { CompactRange } from '../../audit/merkle.js';
+import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
+import { frontierFrom, frontierSubtrees } from '../audit-frontier.js';
+import type { AuditStore, StoredCheckpoint } from '../types.js';
+
+const appendOnly = (table: string) => `
+  CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION append_only();
+  CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION append_only();`;
+
+/** The trigger function behind every append-only table (egress_log first, in 0004). */
+export const APPEND_ONLY_FUNCTION = `
+  CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;`;
+export const appendOnlyTriggers = appendOnly;
+
+export const AUDIT_MIGRATIONS: PgMigration[] = [{
+  id: '0007-egress-merkle',
+  sql: `
+  -- What was sent, without sending it again: SHA-256 (hex) and length of the exact body.
+  ALTER TABLE egress_log ADD COLUMN payload_sha256 TEXT;
+  ALTER TABLE egress_log ADD COLUMN payload_bytes INTEGER;
+  -- The row's leaf in the tree. Always set: no PostgreSQL store has rows from before this migration.
+  ALTER TABLE egress_log ADD COLUMN leaf_index BIGINT;
+  CREATE INDEX egress_log_at ON egress_log (at);
+  CREATE INDEX egress_log_pseudonym ON egress_log (pseudonym);
+
+  -- Leaf i of the tree: which row it hashes (kind 'egress' → egress_log.seq, else audit_events.id).
+  CREATE TABLE audit_leaves (
+    leaf_index BIGINT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    ref        BIGINT NOT NULL,
+    leaf_hash  BYTEA NOT NULL
+  );
+  -- Root of the perfect subtree of 2^level leaves starting at leaf idx·2^level (level >= 1).
+  CREATE TABLE audit_nodes (
+    level INTEGER NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+  );
+  -- Leaves of other kinds (e.g. 'access': a regulator re-identified a VIN); body = the leaf, canonical JSON, as hashed.
+  CREATE TABLE audit_events (
+    id   BIGINT PRIMARY KEY,
+    at   BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE TABLE audit_checkpoints (
+    size      BIGINT PRIMARY KEY,
+    root      BYTEA NOT NULL,
+    signed_at BIGINT NOT NULL,
+    note      TEXT NOT NULL
+  );
+  ${appendOnly('audit_leaves')}${appendOnly('audit_nodes')}${appendOnly('audit_events')}${appendOnly('audit_checkpoints')}`,
+}];
+
+/** What a store area that writes entries needs from the tree. */
+export interface PgTreeWriter {
+  /**
+   * Inside the caller's transaction: takes the 'egress-log' lock, then appends one leaf per
+   * entry that `insertRows(firstIndex)` writes (its own rows) and returns, in order; each leaf
+   * object MUST carry its `index` (firstIndex, firstIndex + 1, …). Returns firstIndex.
+   */
+  appendLeaves(t: Tx, kind: LeafKind, insertRows: (firstIndex: number) => Promise<{ ref: number; entry: Record<string, CanonicalValue> }[]>): Promise<number>;
+}
+
+const CHECKPOINT_COLUMNS = 'size, root, signed_at, note';
+
+export function pgAudit(db: Db): AuditStore & PgTreeWriter {
+  // The frontier is cached, and trusted only while the stored tree's size AND last leaf hash
+  // match it: a rolled-back append of ours, or leaves appended by another instance, are
+  // reloaded, never built upon.
+  let cached: { tree: CompactRange; lastHash: Buffer | undefined } | undefined;
+
+  const head = async (q: Sql): Promise<{ size: number; lastHash: Buffer | undefined }> => {
+    const [r] = await q.query<{ leaf_index: number; leaf_hash: Buffer }>(`SELECT leaf_index, leaf_hash FROM audit_leaves ORDER BY leaf_index DESC LIMIT 1`);
+    return r ? { size: r.leaf_index + 1, lastHash: r.leaf_hash } : { size: 0, lastHash: undefined };
+  };
+  const loadFrontier = async (q: Sql, size: number): Promise<CompactRange> => {
+    const parts = frontierSubtrees(size);
+    const leaf = parts.find((p) => p.level === 0);
+    const rows = await q.query<{ level: number; idx: number; hash: Buffer }>(`
+      SELECT level, idx, hash FROM audit_nodes WHERE (level, idx) IN (SELECT * FROM unnest($1::int[], $2::bigint[]))
+      UNION ALL SELECT 0, leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index = $3`,
+    [parts.map((p) => p.level), parts.map((p) => p.index), leaf ? leaf.index : -1]);
+    const byKey = new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hash]));
+    return frontierFrom(size, (level, index) => byKey.get(`${level}/${index}`));
+  };
+  const frontier = async (q: Sql): Promise<CompactRange> => {
+    const h = await head(q);
+    const c = cached;
+    if (c && c.tree.size === h.size && (h.lastHash === undefined || (c.lastHash !== undefined && c.lastHash.equals(h.lastHash)))) return c.tree;
+    const tree = await loadFrontier(q, h.size);
+    cached = { tree, lastHash: h.lastHash };
+    return tree;
+  };
+
+  const appendLeaves: PgTreeWriter['appendLeaves'] = async (t, kind, insertRows) => {
+    await t.lock('egress-log');
+    // A copy: readers of the cache never see leaves that are not committed.
+    const tree = CompactRange.fromJSON((await frontier(t)).toJSON());
+    const first = tree.size;
+    const rows = await insertRows(first);
+    const leaves: unknown[][] = [[], [], [], []];
+    const nodes: unknown[][] = [[], [], []];
+    let lastHash: Buffer | undefined;
+    rows.forEach(({ ref, entry }, i) => {
+      const index = first + i;
+      if (entry.index !== index || entry.kind !== kind) throw new Error(`leaf for index ${index} says index ${String(entry.index)}, kind ${String(entry.kind)}`);
+      lastHash = entryLeafHash(entry);
+      leaves[0]!.push(index); leaves[1]!.push(kind); leaves[2]!.push(ref); leaves[3]!.push(lastHash);
+      tree.append(lastHash, (level, idx, node) => { nodes[0]!.push(level); nodes[1]!.push(idx); nodes[2]!.push(node); });
+    });
+    if (rows.length === 0) return first;
+    await t.query(`INSERT INTO audit_leaves (leaf_index, kind, ref, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])`, leaves);
+    if (nodes[0]!.length > 0) await t.query(`INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])`, nodes);
+    t.onRollback(() => { cached = undefined; });
+    cached = { tree, lastHash };
+    return first;
+  };
+
+  const toCheckpoint = (rows: CheckpointDbRow[]): StoredCheckpoint | undefined => {
+    const r = rows[0];
+    return r && { size: r.size, root: r.root, signedAt: r.signed_at, note: r.note };
+  };
+
+  return {
+    appendLeaves,
+    auditTreeSize: async () => (await head(db)).size,
+    auditRoot: async () => (await frontier(db)).root(),
+    auditLeafHash: async (index) => (await db.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM audit_leaves WHERE leaf_index = $1`, [index]))[0]?.leaf_hash,
+    auditNode: async (level, index) => (await db.query<{ hash: Buffer }>(`SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2`, [level, index]))[0]?.hash,
+    appendAuditEvent: (kind, at, body) => db.tx((t) => appendLeaves(t, kind, async (index) => {
+      const entry = { ...body, v: LEAF_VERSION, kind, index, at } as Record<string, CanonicalValue>;
+      // Under the 'egress-log' lock, like the leaf index: ids without gaps, in leaf order.
+      const [row] = await t.query<{ id: number }>(`INSERT INTO audit_events (id, at, kind, body)
+        SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3 FROM audit_events RETURNING id`, [at, kind, canonicalJson(entry)]);
+      return [{ ref: row!.id, entry }];
+    })),
+    async putCheckpoint(cp) {
+      // Several instances sign the same size: the first stored stays (each is a valid signature
+      // over the same root). The same size with another root would be a fork: refused.
+      const inserted = await db.query(`INSERT INTO audit_checkpoints (${CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING RETURNING size`,
+        [cp.size, cp.root, cp.signedAt, cp.note]);
+      if (inserted.length > 0) return;
+      const stored = toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [cp.size]));
+      if (stored && !stored.root.equals(cp.root)) throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
+    },
+    latestCheckpoint: async () => toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY size DESC LIMIT 1`)),
+    getCheckpoint: async (size) => toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [size])),
+    checkpointCovering: async (size) => toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size >= $1 ORDER BY size LIMIT 1`, [size])),
+  };
+}
+
+interface CheckpointDbRow { size: number; root: Buffer; signed_at: number; note: string }

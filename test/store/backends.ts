@@ -1,0 +1,176 @@
+/**
+ * The conformance harness shared by every store suite (test/store/conformance*.test.ts): each
+ * backend (SQLite in a temp file; PostgreSQL on the machine's server, a fresh schema per store,
+ * every schema of the run dropped afterwards) and builders for records, projections and
+ * egress-log entries.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, afterEach } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { openPostgresStore } from '../../src/store/pg/index.js';
+import type { CanonicalRecord, Projection } from '../../src/record.js';
+import type { EgressLogEntry, EgressSettlement, IngestItem, OutboxRow, Store } from '../../src/store/types.js';
+
+export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+export const DAY = 86_400_000;
+export const T0 = Date.UTC(2030, 0, 15, 12);
+export const VIN1 = 'LSHKZ000000000001';
+export const VIN2 = 'LSHKZ000000000002';
+
+/** A fresh, empty store of one backend, and ways to look at it as a second instance or directly. */
+export interface Opened {
+  store: Store;
+  /** Another store on the same data (same file / same schema), as a second instance would open it. */
+  second(): Promise<Store>;
+  /** The stored policy decision of an outbox row, read around the Store interface. */
+  decisionOf(recordId: string): Promise<unknown>;
+  /** Names of route-point month partitions (PostgreSQL); [] where there are none. */
+  partitions(): Promise<string[]>;
+}
+
+export interface Backend {
+  name: string;
+  open(): Promise<Opened>;
+  /** Two stores opened at the same moment on one new, empty location (two instances starting at once). */
+  openPair(): Promise<Store[]>;
+  cleanup(): Promise<void>;
+}
+
+export const sqliteBackend = (): Backend => {
+  const dirs: string[] = [];
+  return {
+    name: 'SQLite',
+    async open() {
+      const dir = mkdtempSync(path.join(tmpdir(), 'shekara-conformance-'));
+      dirs.push(dir);
+      const file = path.join(dir, 'shekara.db');
+      return {
+        store: await openSqliteStore(file),
+        second: async () => openSqliteStore(file),
+        async decisionOf(recordId) {
+          const db = new Database(file, { readonly: true });
+          try {
+            const row = db.prepare('SELECT decision FROM egress_outbox WHERE record_id = ?').get(recordId) as { decision: string | null };
+            return row.decision === null ? null : JSON.parse(row.decision);
+          } finally { db.close(); }
+        },
+        partitions: async () => [],
+      };
+    },
+    async openPair() {
+      const dir = mkdtempSync(path.join(tmpdir(), 'shekara-conformance-'));
+      dirs.push(dir);
+      const file = path.join(dir, 'shekara.db');
+      return Promise.all([openSqliteStore(file), openSqliteStore(file)]);
+    },
+    async cleanup() { for (const d of dirs) rmSync(d, { recursive: true, force: true }); },
+  };
+};
+
+export const pgBackend = (): Backend => {
+  const run = `shk_conf_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const schemas: string[] = [];
+  const admin = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try { return await f(c); } finally { await c.end(); }
+  };
+  return {
+    name: 'PostgreSQL',
+    async open() {
+      const schema = `${run}_${schemas.length}`;
+      schemas.push(schema);
+      const cfg = { url: PG_URL, schema, poolSize: 4 };
+      return {
+        store: await openPostgresStore(cfg),
+        second: async () => openPostgresStore(cfg),
+        decisionOf: (recordId) => admin(async (c) => (await c.query(`SELECT decision FROM "${schema}".egress_outbox WHERE record_id = $1`, [recordId])).rows[0].decision),
+        partitions: () => admin(async (c) => (await c.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = to_regclass($1) ORDER BY 1`, [`"${schema}".route_points`])).rows.map((r: { relname: string }) => r.relname)),
+      };
+    },
+    async openPair() {
+      const schema = `${run}_${schemas.length}`;
+      schemas.push(schema);
+      const cfg = { url: PG_URL, schema, poolSize: 2 };
+      return Promise.all([openPostgresStore(cfg), openPostgresStore(cfg)]);
+    },
+    async cleanup() {
+      await admin(async (c) => { for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`); });
+    },
+  };
+};
+
+// ---- builders --------------------------------------------------------------------------
+
+let seq = 0;
+export const rid = () => `r${String(++seq).padStart(6, '0')}`;
+
+export function record(o: { id?: string; vin?: string; receivedAt?: number; observedAt?: number; lat?: number; account?: Record<string, string> } = {}): CanonicalRecord {
+  const at = o.receivedAt ?? T0;
+  return {
+    id: o.id ?? rid(), vin: o.vin ?? VIN1, oem: 'acme', channel: 'mqtt', receivedAt: at, observedAt: o.observedAt ?? at,
+    signals: { 'Vehicle.Speed': 54.2, 'Vehicle.LowVoltageSystemState': 'ON', ...(o.lat === undefined ? {} : { 'Vehicle.CurrentLocation.Latitude': o.lat, 'Vehicle.CurrentLocation.Longitude': 71.4 }) },
+    account: o.account ?? {}, unknownKeys: ['x-extra'],
+  };
+}
+
+export function projection(r: CanonicalRecord, o: { vehicle?: string; purpose?: string; oem?: string; decision?: Projection['decision'] } = {}): Projection {
+  return {
+    recordId: r.id, oem: o.oem ?? 'acme', purpose: o.purpose ?? 'speed', policyHash: 'sha256:aa', vehicle: o.vehicle ?? `p-${r.vin.slice(-3)}`,
+    observedAt: r.observedAt, signals: { 'Vehicle.Speed': 54 }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: ['Vehicle.CurrentLocation.Latitude'],
+    ...(o.decision ? { decision: o.decision } : {}),
+  };
+}
+
+export const item = (r: CanonicalRecord, projections: Projection[] = []): IngestItem => ({ kind: 'record', record: r, raw: Buffer.from(JSON.stringify({ id: r.id, v: 1 })), projections });
+
+export function entry(row: OutboxRow, o: Partial<EgressLogEntry> = {}): EgressLogEntry {
+  return {
+    at: T0, oem: row.oem, destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: 'DE',
+    recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash,
+    fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped, outcome: 'delivered', attempt: row.attempts + 1, httpStatus: 200, error: null, ...o,
+  };
+}
+
+/** Commits one record per vehicle pseudonym given, each with one projection; returns the leased rows in record order. */
+export async function outboxRows(store: Store, vehicles: string[], at = T0): Promise<OutboxRow[]> {
+  const recs = vehicles.map((v) => record({ receivedAt: at }));
+  await store.commitIngest(recs.map((r, i) => item(r, [projection(r, { vehicle: vehicles[i] })])));
+  const heads = await store.dueOutboxHeads(at + 1, 1_000);
+  return recs.map((r) => heads.find((h) => h.recordId === r.id)).filter((x): x is OutboxRow => x !== undefined);
+}
+
+export const deliver = (store: Store, rows: OutboxRow[], o: Partial<EgressLogEntry> = {}) =>
+  store.settleOutbox(rows.map((row): EgressSettlement => ({ kind: 'delivered', outboxId: row.id, entry: entry(row, o) })));
+
+export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/** The fresh-store lifecycle of one backend inside a `describe.each(backends())`: every store opened is closed after each test. */
+export function useBackend(backend: Backend) {
+  const open: Store[] = [];
+  let t: Opened | undefined;
+  afterEach(async () => { for (const s of open.splice(0)) await s.close(); });
+  afterAll(() => backend.cleanup());
+  return {
+    /** A fresh, empty store. */
+    fresh: async () => { t = await backend.open(); open.push(t.store); return t.store; },
+    /** A second store on the last fresh one's data, as another instance. */
+    second: async () => { const s = await t!.second(); open.push(s); return s; },
+    /** The last fresh store's handles (decisionOf, partitions). */
+    opened: () => t!,
+    /** Closes these stores after the test too (e.g. from `backend.openPair()`). */
+    track: (...stores: Store[]) => { open.push(...stores); },
+    /** A store the test closed itself: not closed again. */
+    forget: (store: Store) => { open.splice(open.indexOf(store), 1); },
+  };
+}
+
+/** Every backend the conformance suites run on. */
+export const backends = (): Backend[] => [sqliteBackend(), pgBackend()];
+
