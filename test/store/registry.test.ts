@@ -5,43 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import type { OemDefinition, Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
 
 let store: Store;
 afterEach(async () => { await store?.close(); });
-
-const def = (id: string, over: Partial<OemDefinition> = {}): OemDefinition => ({
-  id, name: id, endpoint: `https://${id}.example/in`, allowedCountries: ['DE'], allowPrivateNetworks: false, signingKeyFile: null, mtls: null, ...over,
-});
-
-describe('OEM registry (SQLite)', () => {
-  it('keeps API OEMs, refuses a taken id, changes and disables them', async () => {
-    store = openSqliteStore(':memory:');
-    const row = await store.insertOem({ ...def('acme', { mtls: { certFile: '/c', keyFile: '/k' } }), now: 10 });
-    expect(row).toMatchObject({ id: 'acme', source: 'api', disabledAt: null, createdAt: 10, updatedAt: 10, mtls: { certFile: '/c', keyFile: '/k' }, allowedCountries: ['DE'] });
-    await expect(store.insertOem({ ...def('acme'), now: 11 })).rejects.toMatchObject({ code: 'SHK_ADMIN_CONFLICT' });
-    expect(await store.updateOem('acme', { endpoint: 'https://new.example/in', mtls: null, allowedCountries: [] }, 20))
-      .toMatchObject({ endpoint: 'https://new.example/in', mtls: null, allowedCountries: [], createdAt: 10, updatedAt: 20 });
-    expect(await store.setOemDisabled('acme', 30, 30)).toMatchObject({ disabledAt: 30 });
-    expect(await store.setOemDisabled('acme', null, 31)).toMatchObject({ disabledAt: null });
-    expect(await store.updateOem('nobody', { name: 'x' }, 1)).toBeUndefined();
-    expect(await store.setOemDisabled('nobody', 1, 1)).toBeUndefined();
-  });
-
-  it('seeding: the config wins for its ids, and a config OEM the config dropped stays, disabled, as an API OEM', async () => {
-    store = openSqliteStore(':memory:');
-    await store.insertOem({ ...def('shared', { endpoint: 'https://api-defined.example/' }), now: 1 });
-    expect(await store.seedConfigOems([def('shared'), def('gone', { signingKeyFile: '/keys/gone' })], 5)).toEqual({ demoted: [], overridden: ['shared'] });
-    expect(await store.getOem('shared')).toMatchObject({ source: 'config', endpoint: 'https://shared.example/in', updatedAt: 5 });
-    // The same config again is not an edit.
-    expect(await store.seedConfigOems([def('shared'), def('gone', { signingKeyFile: '/keys/gone' })], 6)).toEqual({ demoted: [], overridden: [] });
-    expect((await store.getOem('shared'))!.updatedAt).toBe(5);
-
-    expect(await store.seedConfigOems([def('shared')], 7)).toEqual({ demoted: ['gone'], overridden: [] });
-    expect(await store.getOem('gone')).toMatchObject({ source: 'api', disabledAt: 7, signingKeyFile: null });
-    expect((await store.listOems()).map((o) => [o.id, o.source])).toEqual([['gone', 'api'], ['shared', 'config']]);
-  });
-});
 
 describe('policy versions (SQLite)', () => {
   it('stores each hash once per OEM, newest first', async () => {

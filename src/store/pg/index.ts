@@ -13,6 +13,7 @@
 import { connectPg, type PgConnectOptions } from './db.js';
 import { migratePg } from './migrate.js';
 import { pgVehicles, VEHICLE_MIGRATIONS } from './vehicles.js';
+import { pgOems, OEM_MIGRATIONS } from './oems.js';
 import { pgSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
@@ -40,6 +41,8 @@ function notYetOnPostgres<K extends keyof Store>(names: readonly K[]): Pick<Stor
 export const PG_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
+  // group A
+  ...OEM_MIGRATIONS,
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...RETENTION_MIGRATIONS,
 ];
 
@@ -62,6 +65,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
 
   return {
     ...pgVehicles(db),
+    ...pgOems(db),
     ...pgSecrets(db),
     ...pgConsent(db),
     ...pgPolicyHistory(db),
@@ -111,7 +115,6 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
       // group A: vehicles credentials, API key scope, owner tokens, OEM registry, policy versions
       'rotateVehicleSecret', 'revokeVehicleCredentials',
       'createOwnerToken', 'authenticateOwner', 'ownersOfVehicle', 'revokeOwnerToken',
-      'insertOem', 'updateOem', 'setOemDisabled', 'getOem', 'listOems', 'seedConfigOems',
       'putPolicyVersion', 'getPolicyVersion', 'listPolicyVersions',
 
 
