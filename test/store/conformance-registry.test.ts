@@ -78,4 +78,92 @@ describe.each(backends())('registry conformance: $name', (backend) => {
       expect(await store.listOems()).toMatchObject([{ id: 'acme', name: won.value.name }]);
     });
   });
+  describe('policy versions', () => {
+    it('stores each hash once per OEM, newest first', async () => {
+      const store = await fresh();
+      const v = (hash: string, at: number) => ({ oem: 'acme', policyHash: hash, content: `text ${hash}`, source: 'cli', uploadedAt: at });
+      expect(await store.putPolicyVersion(v('sha256:a', 1))).toBe(true);
+      expect(await store.putPolicyVersion(v('sha256:b', 2))).toBe(true);
+      expect(await store.putPolicyVersion(v('sha256:a', 3))).toBe(false);
+      expect(await store.putPolicyVersion({ ...v('sha256:a', 4), oem: 'other' })).toBe(true);
+      expect((await store.listPolicyVersions('acme')).map((r) => [r.policyHash, r.uploadedAt])).toEqual([['sha256:b', 2], ['sha256:a', 1]]);
+      expect(await store.getPolicyVersion('acme', 'sha256:a')).toEqual(v('sha256:a', 1));
+      expect(await store.getPolicyVersion('acme', 'sha256:c')).toBeUndefined();
+      expect(await store.listPolicyVersions('nobody')).toEqual([]);
+    });
+
+    it('versions uploaded in the same millisecond: the later upload first', async () => {
+      const store = await fresh();
+      for (const h of ['sha256:c', 'sha256:a', 'sha256:b']) await store.putPolicyVersion({ oem: 'acme', policyHash: h, content: h, source: 'cli', uploadedAt: 5 });
+      expect((await store.listPolicyVersions('acme')).map((r) => r.policyHash)).toEqual(['sha256:b', 'sha256:a', 'sha256:c']);
+    });
+  });
+
+  describe('vehicle credentials', () => {
+    const secret = (n: number) => ({ secretHash: Buffer.alloc(32, n), secretSalt: Buffer.alloc(16, n) });
+
+    it('rotation replaces the secret and lifts a revocation; revocation is recorded once', async () => {
+      const store = await fresh();
+      await store.registerVehicle({ vin: VIN1, oem: 'acme', ...secret(1) });
+      const created = await store.getVehicle(VIN1);
+      expect(created).toMatchObject({ revokedAt: null, secretSetAt: created!.createdAt });
+      expect(await store.revokeVehicleCredentials(VIN1, 100)).toBe(true);
+      expect(await store.revokeVehicleCredentials(VIN1, 200)).toBe(false);
+      expect(await store.getVehicle(VIN1)).toMatchObject({ revokedAt: 100 });
+      expect((await store.listVehicles())[0]).toMatchObject({ revokedAt: 100 });
+      expect(await store.rotateVehicleSecret(VIN1, secret(2), 300)).toBe(true);
+      expect(await store.getVehicle(VIN1)).toMatchObject({ revokedAt: null, secretSetAt: 300, ...secret(2), createdAt: created!.createdAt });
+      expect(await store.rotateVehicleSecret('LSHKZ000000000009', secret(3), 1)).toBe(false);
+      expect(await store.revokeVehicleCredentials('LSHKZ000000000009', 1)).toBe(false);
+    });
+
+    it('re-registering a revoked vehicle with replace starts it over: new secret, not revoked', async () => {
+      const store = await fresh();
+      await store.registerVehicle({ vin: VIN1, oem: 'acme', ...secret(1) });
+      await store.revokeVehicleCredentials(VIN1, 100);
+      await store.rotateVehicleSecret(VIN1, secret(2), 1);
+      await store.revokeVehicleCredentials(VIN1, 100);
+      await store.registerVehicle({ vin: VIN1, oem: 'other', ...secret(3), replace: true });
+      const v = await store.getVehicle(VIN1);
+      expect(v).toMatchObject({ oem: 'other', revokedAt: null, ...secret(3) });
+      expect(v!.secretSetAt).toBe(v!.createdAt);
+      expect(v!.secretSetAt).toBeGreaterThan(1);
+    });
+  });
+
+  describe('owner tokens', () => {
+    it('a token authenticates its owner for its vehicles until it is revoked', async () => {
+      const store = await fresh();
+      const { id, token } = await store.createOwnerToken({ ownerRef: 'customer-42', vins: [VIN2, VIN1, VIN2], now: 10 });
+      expect(token).toMatch(new RegExp(`^sho_${id}_`));
+      const owner = { id, ownerRef: 'customer-42', vins: [VIN1, VIN2], createdAt: 10, revokedAt: null };
+      expect(await store.authenticateOwner(token)).toEqual(owner);
+      expect(await store.ownersOfVehicle(VIN1)).toEqual([owner]);
+      expect(await store.ownersOfVehicle(VIN2)).toEqual([owner]);
+      expect(await store.ownersOfVehicle('LSHKZ000000000009')).toEqual([]);
+
+      // A wrong secret, a token of another shape, an unknown id: nobody.
+      const tampered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+      expect(await store.authenticateOwner(tampered)).toBeUndefined();
+      expect(await store.authenticateOwner(`shk_${token.slice(4)}`)).toBeUndefined();
+      expect(await store.authenticateOwner(`sho_0000000000000000_${token.slice(-43)}`)).toBeUndefined();
+
+      expect(await store.revokeOwnerToken(id, 20)).toBe(true);
+      expect(await store.revokeOwnerToken(id, 30)).toBe(false);
+      expect(await store.revokeOwnerToken('0000000000000000', 30)).toBe(false);
+      expect(await store.authenticateOwner(token)).toBeUndefined();
+      // The binding stays on record, revoked.
+      expect(await store.ownersOfVehicle(VIN1)).toEqual([{ ...owner, revokedAt: 20 }]);
+    });
+
+    it('a vehicle with several owners lists them oldest first, and another instance sees the same tokens', async () => {
+      const store = await fresh();
+      const later = await store.createOwnerToken({ ownerRef: 'second-owner', vins: [VIN1], now: 20 });
+      const first = await store.createOwnerToken({ ownerRef: 'first-owner', vins: [VIN1, VIN2], now: 10 });
+      const other = await second();
+      expect((await other.ownersOfVehicle(VIN1)).map((o) => [o.ownerRef, o.vins])).toEqual([['first-owner', [VIN1, VIN2]], ['second-owner', [VIN1]]]);
+      expect(await other.authenticateOwner(later.token)).toMatchObject({ id: later.id, ownerRef: 'second-owner' });
+      expect(await other.authenticateOwner(first.token)).toMatchObject({ id: first.id, vins: [VIN1, VIN2] });
+    });
+  });
 });

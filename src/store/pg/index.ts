@@ -14,6 +14,8 @@ import { connectPg, type PgConnectOptions } from './db.js';
 import { migratePg } from './migrate.js';
 import { pgVehicles, VEHICLE_MIGRATIONS } from './vehicles.js';
 import { pgOems, OEM_MIGRATIONS } from './oems.js';
+import { pgPolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
+import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import { pgSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
@@ -42,7 +44,7 @@ export const PG_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
   ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
   // group A
-  ...OEM_MIGRATIONS,
+  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...RETENTION_MIGRATIONS,
 ];
 
@@ -66,6 +68,8 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
   return {
     ...pgVehicles(db),
     ...pgOems(db),
+    ...pgPolicyVersions(db),
+    ...pgOwnerBindings(db),
     ...pgSecrets(db),
     ...pgConsent(db),
     ...pgPolicyHistory(db),
@@ -113,9 +117,6 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     close: () => db.close(),
     ...notYetOnPostgres([
       // group A: vehicles credentials, API key scope, owner tokens, OEM registry, policy versions
-      'rotateVehicleSecret', 'revokeVehicleCredentials',
-      'createOwnerToken', 'authenticateOwner', 'ownersOfVehicle', 'revokeOwnerToken',
-      'putPolicyVersion', 'getPolicyVersion', 'listPolicyVersions',
 
 
       // group B: OEM pull feed, signing keys, downlink commands, command approvals

@@ -2,12 +2,12 @@
  * Owner bindings: which vehicles an owner (a person in the operator's owner-facing app) may act
  * for. The operator binds an owner to a VIN and hands the owner's app a token, shown once; the
  * app sends it with every /owner/v1 request beside its own owner-app key. Tokens are 256 random
- * bits stored as SHA-256, like API keys (api-keys.ts).
+ * bits stored as SHA-256, like API keys (the format: store/owner-token-format.ts).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { OwnerBindingRow, OwnerBindingStore } from '../types.js';
+import { mintOwnerToken, ownerTokenMatches, parseOwnerToken } from '../owner-token-format.js';
 import type { Sync } from './sync.js';
 
 export const OWNER_BINDING_MIGRATIONS: Migration[] = [{
@@ -30,9 +30,6 @@ export const OWNER_BINDING_MIGRATIONS: Migration[] = [{
   CREATE INDEX owner_bindings_vin ON owner_bindings (vin);`,
 }];
 
-const TOKEN_RE = /^sho_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
-const hash = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
-
 export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingStore> {
   const insertToken = db.prepare(`INSERT INTO owner_tokens (id, owner_ref, token_hash, created_at) VALUES (?, ?, ?, ?)`);
   const getToken = db.prepare(`SELECT * FROM owner_tokens WHERE id = ?`);
@@ -41,11 +38,10 @@ export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingSto
   const byVin = db.prepare(`SELECT t.*, b.vin FROM owner_bindings b JOIN owner_tokens t ON t.id = b.token_id WHERE b.vin = ? ORDER BY t.created_at, t.id`);
   const revoke = db.prepare(`UPDATE owner_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
   const create = db.transaction((ownerRef: string, vins: readonly string[], now: number) => {
-    const id = randomBytes(8).toString('hex');
-    const secret = randomBytes(32).toString('base64url');
-    insertToken.run(id, ownerRef, hash(secret), now);
-    for (const vin of vins) bind.run(id, vin, now);
-    return { id, token: `sho_${id}_${secret}` };
+    const t = mintOwnerToken();
+    insertToken.run(t.id, ownerRef, t.tokenHash, now);
+    for (const vin of vins) bind.run(t.id, vin, now);
+    return { id: t.id, token: t.token };
   });
   const toRow = (r: TokenDbRow): OwnerBindingRow => ({
     id: r.id, ownerRef: r.owner_ref, vins: vinsOf.all(r.id) as string[], createdAt: r.created_at, revokedAt: r.revoked_at,
@@ -53,11 +49,10 @@ export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingSto
   return {
     createOwnerToken({ ownerRef, vins, now }) { return create(ownerRef, vins, now); },
     authenticateOwner(token) {
-      const m = TOKEN_RE.exec(token);
-      if (!m) return undefined;
-      const row = getToken.get(m[1]) as TokenDbRow | undefined;
-      if (!row || row.revoked_at !== null || !timingSafeEqual(row.token_hash, hash(m[2]!))) return undefined;
-      return toRow(row);
+      const parsed = parseOwnerToken(token);
+      if (!parsed) return undefined;
+      const row = getToken.get(parsed.id) as TokenDbRow | undefined;
+      return row && ownerTokenMatches(row, parsed.secret) ? toRow(row) : undefined;
     },
     ownersOfVehicle(vin) { return (byVin.all(vin) as TokenDbRow[]).map(toRow); },
     revokeOwnerToken(id, now) { return revoke.run(now, id).changes > 0; },
