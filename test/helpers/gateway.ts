@@ -1,11 +1,16 @@
 /**
  * Boots a real gateway (aedes on a TCP socket, fastify, SQLite file in a temp dir) against a
  * real HTTP OEM sink, both on ephemeral loopback ports. Cars in tests are real mqtt.js clients.
+ *
+ * With SHEKARA_TEST_STORE=postgres (`npm test` runs the API and end-to-end suites a second time
+ * so) a test that does not choose its store gets the machine's PostgreSQL instead: one schema
+ * per test directory, so a restart on the same `dir` finds its data, dropped on `stop()`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import pg from 'pg';
 import { stringify } from 'yaml';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -52,6 +57,7 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
     egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
     oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
     log: { level: 'silent' },
+    ...(onPostgres(opts.config) ? { store: { kind: 'postgres', url: TEST_PG_URL, schema: schemaOf(dir), poolSize: 4 } } : {}),
     ...opts.config,
   };
   const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
@@ -75,9 +81,25 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
       await app.close();
       await sink.close();
-      if (!stopOpts.keepDir) rmSync(dir, { recursive: true, force: true });
+      if (stopOpts.keepDir) return;
+      rmSync(dir, { recursive: true, force: true });
+      if (onPostgres(opts.config)) await dropSchema(schemaOf(dir));
     },
   };
+}
+
+const TEST_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** True when this test gateway runs on PostgreSQL: asked for by the environment, and the test did not pick a store itself. */
+const onPostgres = (config: Record<string, unknown> | undefined) => process.env.SHEKARA_TEST_STORE === 'postgres' && !(config && 'store' in config);
+
+/** The schema of a test directory: its unique temp name, as a valid identifier. */
+const schemaOf = (dir: string) => `shk_test_${path.basename(dir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
+
+async function dropSchema(schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: TEST_PG_URL });
+  await c.connect();
+  try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
 }
 
 /** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
