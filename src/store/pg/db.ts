@@ -16,8 +16,8 @@ export interface Sql {
 }
 
 /** Transaction-level advisory locks, one per purpose, keyed by schema (see `lockKeys`). */
-export type LockArea = 'migrations' | 'egress-log' | 'partitions' | 'relay' | 'oems';
-const LOCK_AREAS: Record<LockArea, number> = { migrations: 1, 'egress-log': 2, partitions: 3, relay: 4, oems: 5 };
+export type LockArea = 'migrations' | 'egress-log' | 'partitions' | 'relay' | 'oems' | 'oem-feed' | 'signing-keys';
+const LOCK_AREAS: Record<LockArea, number> = { migrations: 1, 'egress-log': 2, partitions: 3, relay: 4, oems: 5, 'oem-feed': 6, 'signing-keys': 7 };
 
 export interface Tx extends Sql {
   /** pg_advisory_xact_lock: held until this transaction commits or rolls back. */

@@ -17,6 +17,10 @@ import { pgOems, OEM_MIGRATIONS } from './oems.js';
 import { pgSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
+import { pgOemFeed, OEM_FEED_MIGRATIONS } from './oem-feed.js';
+import { pgSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
+import { pgCommands, COMMAND_MIGRATIONS } from './commands.js';
+import { pgCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
 import { pgEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { pgAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { pgAuditQueries } from './audit-queries.js';
@@ -44,6 +48,8 @@ export const PG_MIGRATIONS = [
   // group A
   ...OEM_MIGRATIONS,
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...RETENTION_MIGRATIONS,
+  // group B
+  ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
 ];
 
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */
@@ -80,6 +86,10 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     recordDeadLetter: egressLog.recordDeadLetter,
     listEgressLog: egressLog.listEgressLog,
     ...pgEgressQueue(db, egressLog),
+    ...pgOemFeed(db),
+    ...pgSigningKeys(db),
+    ...pgCommands(db, audit),
+    ...pgCommandApprovals(db, audit),
     auditTreeSize: audit.auditTreeSize,
     auditRoot: audit.auditRoot,
     auditLeafHash: audit.auditLeafHash,
@@ -118,12 +128,6 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
       'putPolicyVersion', 'getPolicyVersion', 'listPolicyVersions',
 
 
-      // group B: OEM pull feed, signing keys, downlink commands, command approvals
-      'feedPosition', 'ackFeed', 'markFeedServed', 'pullFeed',
-      'listSigningKeys', 'rotateSigningKey',
-      'createCommand', 'getCommand', 'queuedCommands', 'expiredQueuedCommands', 'commandTimes',
-      'markCommandSent', 'requeueCommand', 'expireCommand', 'recordCommandAck',
-      'approveCommand', 'revokeCommandApproval', 'isCommandApproved', 'listCommandApprovals',
 
 
       // group C: consent registry and validity, objections, owner report

@@ -56,20 +56,31 @@ export interface PgOutboxWriter {
   applyOutcomes(t: Tx, items: readonly EgressSettlement[]): Promise<void>;
 }
 
-const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
+export const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
 const prefixed = (alias: string) => ROW_COLUMNS.split(', ').map((c) => `${alias}.${c}`).join(', ');
 /** A row of an earlier pending row of the same vehicle (per-vehicle order). */
 const EARLIER = `SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id`;
 const DUE = `o.status = 'pending' AND o.next_attempt_at <= $1 AND o.lease_until <= $1 AND NOT EXISTS (${EARLIER})`;
 
-// Outcomes change only rows still on their way: a row erasure blocked stays blocked.
-const OUTCOMES = `UPDATE egress_outbox o SET
-    status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' WHEN 'blocked' THEN 'blocked' ELSE o.status END,
-    attempts = o.attempts + CASE v.kind WHEN 'deferred' THEN 0 ELSE 1 END,
+// Outcomes change only rows still on their way: a row erasure blocked stays blocked. A row of
+// the pull feed (store/pg/oem-feed.ts) is on its way until acknowledged: served ('delivered')
+// or blocked at pull time, as on SQLite. 'parked' is SQLite's parkStatement: the row leaves the
+// push queue (status 'pull', no attempt counted) and takes the next feed positions, numbered in
+// batch order, only if it is still pending or published (locked, then numbered: no position is
+// spent on a row that is not parked). The caller holds the 'oem-feed' lock (applyOutcomes).
+const OUTCOMES = `WITH v AS (SELECT id, kind, next, ord FROM unnest($1::bigint[], $2::text[], $3::bigint[]) WITH ORDINALITY AS v(id, kind, next, ord)),
+  parkable AS (SELECT v.id, v.ord FROM v JOIN egress_outbox p ON p.id = v.id
+    WHERE v.kind = 'parked' AND p.status IN ('pending', 'published') FOR UPDATE OF p),
+  feed AS (SELECT id, (SELECT COALESCE(MAX(feed_seq), 0) FROM egress_outbox) + row_number() OVER (ORDER BY ord) AS seq FROM parkable)
+  UPDATE egress_outbox o SET
+    status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' WHEN 'blocked' THEN 'blocked' WHEN 'parked' THEN 'pull' ELSE o.status END,
+    attempts = o.attempts + CASE WHEN v.kind IN ('deferred', 'parked') THEN 0 ELSE 1 END,
     next_attempt_at = CASE WHEN v.kind IN ('failed', 'deferred') THEN v.next ELSE o.next_attempt_at END,
-    lease_until = 0
-  FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(id, kind, next)
-  WHERE o.id = v.id AND o.status IN ('pending', 'published')`;
+    lease_until = 0,
+    feed_seq = COALESCE(f.seq, o.feed_seq)
+  FROM v LEFT JOIN feed f ON f.id = v.id
+  WHERE o.id = v.id AND CASE WHEN v.kind = 'parked' THEN f.seq IS NOT NULL
+    ELSE o.status IN ('pending', 'published') OR (o.status IN ('pull', 'delivered') AND o.feed_seq IS NOT NULL) END`;
 
 export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
   return {
@@ -89,6 +100,12 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
         WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.ord`, cols);
     },
     async applyOutcomes(t, items) {
+      // Feed positions are MAX + 1 under a transaction-level lock, not a sequence: a sequence
+      // hands out numbers when asked, not in commit order, so a parker that drew 7 could commit
+      // after one that drew 8 had been served and acknowledged, and the OEM's cursor would skip
+      // 7 for ever. Under the lock, held to COMMIT, positions become visible in order, without
+      // gaps, whichever instance parks (the unique index on feed_seq is the backstop).
+      if (items.some((i) => i.kind === 'parked')) await t.lock('oem-feed');
       const run = (batch: readonly EgressSettlement[]) => t.query(OUTCOMES, [
         batch.map((i) => i.outboxId), batch.map((i) => i.kind),
         batch.map((i) => (i.kind === 'failed' ? i.nextAttemptAt : i.kind === 'deferred' ? i.until : null)),
@@ -109,12 +126,12 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
   };
 }
 
-interface OutboxDbRow {
+export interface OutboxDbRow {
   id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
   fields_sent: string[]; fields_dropped: string[]; body: string; attempts: number;
 }
 
-function toOutbox(r: OutboxDbRow): OutboxRow {
+export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
     fieldsSent: r.fields_sent, fieldsDropped: r.fields_dropped, body: r.body, attempts: r.attempts,
