@@ -14,9 +14,9 @@
 import type { PgMigration } from './migrate.js';
 import type { Db, Sql, Tx } from './db.js';
 import { CompactRange } from '../../audit/merkle.js';
-import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
+import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type EventLeafKind, type LeafKind } from '../../audit/leaf.js';
 import { frontierFrom, frontierSubtrees } from '../audit-frontier.js';
-import type { AuditStore, StoredCheckpoint } from '../types.js';
+import type { AuditEventBody, AuditStore, StoredCheckpoint } from '../types.js';
 
 const appendOnly = (table: string) => `
   CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION append_only();
@@ -77,6 +77,12 @@ export interface PgTreeWriter {
    * object MUST carry its `index` (firstIndex, firstIndex + 1, …). Returns firstIndex.
    */
   appendLeaves(t: Tx, kind: LeafKind, insertRows: (firstIndex: number) => Promise<{ ref: number; entry: Record<string, CanonicalValue> }[]>): Promise<number>;
+  /**
+   * Inside the caller's transaction: appends one event leaf (an audit_events row and its leaf),
+   * as `appendAuditEvent` does in its own; returns its index. For a change and its leaf that
+   * MUST commit or roll back together (a revocation, an objection).
+   */
+  appendEventIn(t: Tx, kind: EventLeafKind, at: number, body: AuditEventBody): Promise<number>;
 }
 
 const CHECKPOINT_COLUMNS = 'size, root, signed_at, note';
@@ -134,6 +140,14 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     return first;
   };
 
+  const appendEventIn: PgTreeWriter['appendEventIn'] = (t, kind, at, body) => appendLeaves(t, kind, async (index) => {
+    const entry = { ...body, v: LEAF_VERSION, kind, index, at } as Record<string, CanonicalValue>;
+    // Under the 'egress-log' lock, like the leaf index: ids without gaps, in leaf order.
+    const [row] = await t.query<{ id: number }>(`INSERT INTO audit_events (id, at, kind, body)
+      SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3 FROM audit_events RETURNING id`, [at, kind, canonicalJson(entry)]);
+    return [{ ref: row!.id, entry }];
+  });
+
   const toCheckpoint = (rows: CheckpointDbRow[]): StoredCheckpoint | undefined => {
     const r = rows[0];
     return r && { size: r.size, root: r.root, signedAt: r.signed_at, note: r.note };
@@ -145,13 +159,8 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     auditRoot: async () => (await frontier(db)).root(),
     auditLeafHash: async (index) => (await db.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM audit_leaves WHERE leaf_index = $1`, [index]))[0]?.leaf_hash,
     auditNode: async (level, index) => (await db.query<{ hash: Buffer }>(`SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2`, [level, index]))[0]?.hash,
-    appendAuditEvent: (kind, at, body) => db.tx((t) => appendLeaves(t, kind, async (index) => {
-      const entry = { ...body, v: LEAF_VERSION, kind, index, at } as Record<string, CanonicalValue>;
-      // Under the 'egress-log' lock, like the leaf index: ids without gaps, in leaf order.
-      const [row] = await t.query<{ id: number }>(`INSERT INTO audit_events (id, at, kind, body)
-        SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3 FROM audit_events RETURNING id`, [at, kind, canonicalJson(entry)]);
-      return [{ ref: row!.id, entry }];
-    })),
+    appendEventIn,
+    appendAuditEvent: (kind, at, body) => db.tx((t) => appendEventIn(t, kind, at, body)),
     async putCheckpoint(cp) {
       // Several instances sign the same size: the first stored stays (each is a valid signature
       // over the same root). The same size with another root would be a fork: refused.
