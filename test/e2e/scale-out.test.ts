@@ -6,12 +6,13 @@
  *   topic's partitions between the two (one member each), and both send deliveries;
  * - every record a car got a PUBACK for reaches the OEM exactly once per approved projection, and
  *   the egress log (read through the regulator API) has one 'delivered' entry per projection,
- *   consecutive seq and leaf indexes, no record id twice;
+ *   consecutive seq and leaf indexes, no record id twice; every body verifies with the one signing key;
  * - one instance stopped with SIGTERM in the middle of a stream of publishes loses nothing
  *   acknowledged: its cars reconnect to the other, which takes over its partitions.
  * Needs the build (`npx tsc -p tsconfig.build.json`), PostgreSQL on 127.0.0.1:5432 and the Kafka
  * of vitest's global setup. Per-instance numbers are printed for the record.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,12 +26,13 @@ import { telemetryTopic } from '../../src/ingest/index.js';
 import { openPostgresStore } from '../../src/store/pg/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { newCar, nextTelemetry, type SimCar } from '../../src/sim/telemetry.js';
+import { verifySignature } from '../../src/egress/sign.js';
+import { KAFKA_BROKERS } from '../egress/helpers.js';
 import { eventually } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
 import { spawnGateway, startAttributingOem, type AttributingOem, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const BROKERS = ['127.0.0.1:19092'];
 const RUN = `${process.pid}_${randomBytes(3).toString('hex')}`;
 const SCHEMA = `shk_scale_${RUN}`;
 const TOPIC_PREFIX = `shk-scale-${RUN}.`;
@@ -53,6 +55,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   let admin: Admin;
   let cars: Car[];
   let regulatorKey: string;
+  let signingKey: Buffer;
   let a: GatewayProcess;
   let b: GatewayProcess;
   const acks: Ack[] = [];
@@ -69,7 +72,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
       store: { kind: 'postgres', url: PG_URL, schema: SCHEMA, poolSize: 4 },
       egress: {
         initialBackoffMs: 50, maxBackoffMs: 500, pollIntervalMs: 50, requestTimeoutMs: 2_000,
-        queue: { kind: 'kafka', kafka: { brokers: BROKERS, clientId: `shekara-${name}`, topicPrefix: TOPIC_PREFIX, partitions: PARTITIONS, sessionTimeoutMs: 6_000 } },
+        queue: { kind: 'kafka', kafka: { brokers: KAFKA_BROKERS, clientId: `shekara-${name}`, topicPrefix: TOPIC_PREFIX, partitions: PARTITIONS, sessionTimeoutMs: 6_000 } },
       },
       audit: { checkpointIntervalMs: 500 },
       oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`, policyFile: '../demo-oem.yaml', allowPrivateNetworks: true }],
@@ -119,7 +122,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   /** Waits until every outbox row is settled, then reads what the OEM was meant to get and what it got. */
   const settledState = async () => {
     await eventually(async () => (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status IN ('pending', 'published')`)).rows[0]!.n === '0',
-      60_000, 'every outbox row settled');
+      45_000, 'every outbox row settled');
     const records = (await db.query<{ id: string; probe: string }>(`SELECT id, convert_from(raw, 'UTF8')::jsonb->>'probe' AS probe FROM ${q('records')}`)).rows;
     const projections = (await db.query<{ record_id: string; purpose: string; status: string }>(`SELECT record_id, purpose, status FROM ${q('egress_outbox')}`)).rows;
     return { records, projections };
@@ -138,12 +141,17 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     expect(projections.filter((p) => ackedRecords.has(p.record_id))).toHaveLength(ackedRecords.size * PURPOSES.length);
     expect(projections.filter((p) => p.status !== 'delivered')).toEqual([]);
     // At the OEM: each approved projection once, nothing else.
+    // Both instances sign with the one key the operator handed to the OEM.
+    expect(oem.deliveries.filter((d) => !verifySignature(signingKey, d.body, d.signature, d.receivedAt)).map((d) => `${d.recordId} from ${d.sentBy}`)).toEqual([]);
     const delivered = oem.deliveries.map((d) => `${d.recordId}/${d.purpose}`).sort();
     const twice = delivered.filter((k, i) => delivered[i - 1] === k);
     expect(twice).toEqual([]);
     expect(delivered).toEqual(approved);
     return { records: records.length, projections: projections.length };
   };
+
+  /** Messages the relays put on the OEM's topic (at least once: a re-publish after a crash is allowed, the consumer skips it). */
+  const topicMessages = async () => (await admin.fetchTopicOffsets(TOPIC)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 
   const perInstance = (phase: 1 | 2) => {
     const count = (name: string) => acks.filter((x) => x.phase === phase && x.instance === name).length;
@@ -161,7 +169,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     oem = await startAttributingOem();
     db = new pg.Client({ connectionString: PG_URL });
     await db.connect();
-    admin = new Kafka({ clientId: 'scale-out-test', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+    admin = new Kafka({ clientId: 'scale-out-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     // The operator's part, on the shared store: vehicles and the regulator's key.
     const store = await openPostgresStore({ url: PG_URL, schema: SCHEMA, poolSize: 2 });
@@ -171,6 +179,9 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     await store.close();
     // Both at once, as a rollout starts replicas: the migrations are already applied, the OEM seeding races.
     [a, b] = await Promise.all([start('a'), start('b')]);
+    // The body-signing key, generated into the shared store by whichever started first, as the operator reads it for the OEM.
+    const printed = execFileSync(process.execPath, ['bin/shekara.js', 'oem', 'signing-key', '--oem', 'demo-oem', '-c', path.join(dir, 'b', 'shekara.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    signingKey = Buffer.from(printed.trim(), 'base64url');
   }, 60_000);
 
   afterAll(async () => {
@@ -207,13 +218,13 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     const sent = deliveriesBy();
     console.log(`[scale-out] phase 1: ${records} records, ${projections} projections; PUBACKs by instance a=${ingest.a} b=${ingest.b}; `
       + `deliveries to the OEM sent by a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}; `
-      + `partitions of ${TOPIC}: ${[...split].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
+      + `${await topicMessages()} Kafka messages; partitions of ${TOPIC}: ${[...split].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
     expect(acks).toHaveLength(CARS * PHASE1_MESSAGES);
     expect(ingest.a).toBeGreaterThan(0);
     expect(ingest.b).toBeGreaterThan(0);
     expect(sent.a ?? 0).toBeGreaterThan(0);
     expect(sent.b ?? 0).toBeGreaterThan(0);
-  }, 60_000);
+  }, 75_000);
 
   it('loses nothing acknowledged when one instance gets SIGTERM in the middle of a stream of publishes', async () => {
     const before = oem.deliveries.length;
@@ -259,7 +270,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     const sentAfter = oem.deliveries.slice(before).filter((d) => d.sentBy === 'a').length;
     console.log(`[scale-out] phase 2: SIGTERM to b after it acknowledged ${atTerm.b} records of the stream; b exited ${code}; `
       + `${reconnected} car(s) reconnected to a; PUBACKs in the stream a=${ingest.a} b=${ingest.b}; `
-      + `totals ${records} records, ${projections} projections, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}, `
+      + `totals ${records} records, ${projections} projections, ${await topicMessages()} Kafka messages, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}, `
       + `${sentAfter} by a in phase 2); after the stop ${[...takeover].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
     expect(reconnected).toBe(CARS / 2);
     expect(ingest.b).toBeGreaterThanOrEqual(100);
@@ -268,7 +279,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   it('writes one egress log for both instances: one delivered entry per projection, consecutive seq and leaves', async () => {
     const res = await fetch(`${a.httpUrl}/regulator/v1/entries/export?format=ndjson`, { headers: { authorization: `Bearer ${regulatorKey}` } });
     expect(res.status).toBe(200);
-    const entries = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { seq: number; leafIndex: number; recordId: string; purpose: string; outcome: string });
+    const entries = (await res.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { seq: number; leafIndex: number; recordId: string; purpose: string; outcome: string });
     const { rows: projections } = await db.query<{ record_id: string; purpose: string }>(`SELECT record_id, purpose FROM ${q('egress_outbox')}`);
     expect(entries.filter((e) => e.outcome !== 'delivered')).toEqual([]);
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));

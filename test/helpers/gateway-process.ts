@@ -55,6 +55,10 @@ export interface AttributedDelivery {
   readonly purpose: string;
   /** Name of the gateway process that opened the connection the delivery came on ('?' if none known). */
   readonly sentBy: string;
+  /** The body exactly as received, its `shekara-signature` header and when it came (for the OEM's signature check). */
+  readonly body: string;
+  readonly signature: string | undefined;
+  readonly receivedAt: number;
 }
 
 export interface AttributingOem {
@@ -67,7 +71,7 @@ export interface AttributingOem {
 
 /**
  * An OEM endpoint that answers 200 to every JSON POST and records, per delivery, the record id,
- * the purpose and which local process sent it. The sender is found as the kernel sees it: the
+ * the purpose, the body and its signature, and which local process sent it. The sender is found as the kernel sees it: the
  * peer's port → its socket inode in /proc/net/tcp → the process holding that inode among its fds
  * (Linux; all processes run as the test's user).
  */
@@ -79,8 +83,13 @@ export async function startAttributingOem(): Promise<AttributingOem> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { recordId: string; purpose: string };
-      deliveries.push({ recordId: body.recordId, purpose: body.purpose, sentBy: owner.get(req.socket) ?? '?' });
+      const body = Buffer.concat(chunks).toString('utf8');
+      const { recordId, purpose } = JSON.parse(body) as { recordId: string; purpose: string };
+      const signature = req.headers['shekara-signature'];
+      deliveries.push({
+        recordId, purpose, sentBy: owner.get(req.socket) ?? '?',
+        body, signature: Array.isArray(signature) ? signature[0] : signature, receivedAt: Date.now(),
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
