@@ -438,7 +438,7 @@ describe.each(backends())('store conformance: $name', (backend) => {
     });
   });
 
-  describe('retention and erasure', () => {
+  describe('retention', () => {
     const periods = { rawRecordsDays: 90, routePointsDays: 30, accountDataDays: 365 };
 
     it('deletes each category once older than its period, and never the egress log', async () => {
@@ -493,39 +493,6 @@ describe.each(backends())('store conformance: $name', (backend) => {
       } else {
         expect(after).toEqual([]);
       }
-    });
-
-    it('erases one vehicle\'s personal data, blocks what it has not yet sent, and keeps the egress log', async () => {
-      const store = await fresh();
-      const a1 = record({ vin: VIN1, lat: 43, account: { 'Account.Owner.Phone': '+77010000000' } });
-      const a2 = record({ vin: VIN1, lat: 44 });
-      const a3 = record({ vin: VIN1 });
-      const b1 = record({ vin: VIN2, lat: 45, account: { 'Account.Owner.Name': 'B' } });
-      await store.commitIngest([item(a1, [projection(a1, { vehicle: 'va1' })]), item(a2, [projection(a2, { vehicle: 'va2' })]),
-        item(a3, [projection(a3, { vehicle: 'va3' })]), item(b1, [projection(b1, { vehicle: 'vb' })]),
-        { kind: 'quarantine', item: { id: 'qa', vin: VIN1, channel: 'mqtt', receivedAt: T0, reason: 'x', raw: Buffer.from('x') } },
-        { kind: 'quarantine', item: { id: 'qb', vin: VIN2, channel: 'mqtt', receivedAt: T0, reason: 'x', raw: Buffer.from('x') } }]);
-      const rows = await store.dueOutboxHeads(T0, 10);
-      const rowOf = (r: CanonicalRecord) => rows.find((x) => x.recordId === r.id)!;
-      await deliver(store, [rowOf(a1)]);
-      await store.markPublished([rowOf(a3).id]);
-      const rootBefore = await store.auditRoot();
-
-      expect(await store.eraseVehicle(VIN1)).toEqual({ records: 3, routePoints: 2, accountData: 1, quarantine: 1 });
-      for (const r of [a1, a2, a3]) expect(await store.getRecord(r.id)).toBeUndefined();
-      expect((await store.getRecord(b1.id))!.record).toEqual(b1);
-      expect((await store.listQuarantine()).map((q) => q.id)).toEqual(['qb']);
-      expect(await store.outboxState(rowOf(a1).id)).toEqual({ status: 'delivered', attempts: 1 });
-      expect(await store.outboxState(rowOf(a2).id)).toEqual({ status: 'blocked', attempts: 0 });
-      expect(await store.outboxState(rowOf(a3).id)).toEqual({ status: 'blocked', attempts: 0 });
-      expect(await store.outboxState(rowOf(b1).id)).toEqual({ status: 'pending', attempts: 0 });
-      expect((await store.dueOutboxHeads(T0, 10)).map((r) => r.recordId)).toEqual([b1.id]);
-      expect(await store.auditRoot()).toEqual(rootBefore);
-      expect(await store.listEgressLog()).toHaveLength(1);
-      // A delivery that was in flight during the erasure is logged, but never reopens the row.
-      await deliver(store, [rowOf(a2)]);
-      expect(await store.outboxState(rowOf(a2).id)).toEqual({ status: 'blocked', attempts: 0 });
-      expect(await store.eraseVehicle(VIN1)).toEqual({ records: 0, routePoints: 0, accountData: 0, quarantine: 0 });
     });
   });
 

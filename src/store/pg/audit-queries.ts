@@ -53,7 +53,7 @@ export function pgAuditQueries(db: Db): AuditQueryStore {
 }
 
 /** SQL conditions of a search; parameters are appended to `args` (numbered after what it holds). */
-function conditions(f: EgressSearch, args: unknown[]): string[] {
+export function conditions(f: EgressSearch, args: unknown[]): string[] {
   const where: string[] = [];
   const add = (sql: (p: string) => string, v: unknown) => { args.push(v); where.push(sql(`$${args.length}`)); };
   if (f.oem !== undefined) add((p) => `e.oem = ${p}`, f.oem);

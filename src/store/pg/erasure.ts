@@ -1,20 +1,38 @@
 /**
- * Erasure (an owner's right, issue 6) in PostgreSQL: one transaction removes a vehicle's local
- * personal data; its outbox rows not yet delivered are marked 'blocked' first (an outcome never
- * reopens a blocked row, see outbox.ts), so nothing of it leaves after the erasure commits. The
- * egress log and its Merkle tables are never touched: they hold no VIN, only pseudonyms.
+ * Erasure (an owner's right, issue 6) in PostgreSQL, as store/sqlite/erasure.ts: one transaction
+ * removes a vehicle's records (raw payloads included), route points, account data and
+ * quarantined payloads, each counted; its outbox rows not yet delivered are marked 'blocked'
+ * first (an outcome never reopens a blocked row, see outbox.ts), so nothing of it leaves after
+ * the erasure commits. The egress log and its Merkle tables are never touched: they hold no VIN,
+ * only pseudonyms and digests, and the regulator must still be able to verify them.
  */
+import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
+import { blockUndelivered } from './outbox.js';
 import type { ErasureStore } from '../types.js';
+
+export const ERASURE_MIGRATIONS: PgMigration[] = [{
+  // On SQLite this drops the outbox's foreign key to records (a table rebuild) and recreates the
+  // outbox indexes with two VIN indexes. PostgreSQL's outbox never had that key (0003), has the
+  // outbox indexes already, and gets quarantine_vin and account_data_vin in 0033-retention (the
+  // feed indexes come with feed_seq in 0020-oem-pull-feed). Nothing is left to do: the migration
+  // exists so both backends record the same ids.
+  id: '0032-outbox-outlives-erasure',
+  sql: `SELECT 1;`,
+}];
 
 export function pgErasure(db: Db): ErasureStore {
   return {
     eraseVehicle: (vin) => db.tx(async (t) => {
-      await t.query(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
-        WHERE status IN ('pending', 'published') AND record_id IN (SELECT id FROM records WHERE vin = $1)`, [vin]);
+      // Blocked before the records go: the outbox finds a vehicle's rows through its records.
+      await blockUndelivered(t, vin);
       const count = async (table: string) =>
         (await t.query<{ n: number }>(`WITH d AS (DELETE FROM ${table} WHERE vin = $1 RETURNING 1) SELECT count(*) AS n FROM d`, [vin]))[0]!.n;
-      return { routePoints: await count('route_points'), accountData: await count('account_data'), quarantine: await count('quarantine'), records: await count('records') };
+      const accountData = await count('account_data');
+      const routePoints = await count('route_points');
+      const records = await count('records');
+      const quarantine = await count('quarantine');
+      return { accountData, routePoints, records, quarantine };
     }),
   };
 }

@@ -28,6 +28,10 @@ import { pgAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { pgAuditQueries } from './audit-queries.js';
 import { pgApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { pgConsent, CONSENT_MIGRATIONS } from './consent.js';
+import { pgConsentRegistry } from './consent.js';
+import { pgObjections, OBJECTION_MIGRATIONS } from './objections.js';
+import { ERASURE_MIGRATIONS } from './erasure.js';
+import { pgOwnerReport } from './owner-report.js';
 import { pgPolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { pgErasure } from './erasure.js';
@@ -52,6 +56,8 @@ export const PG_MIGRATIONS = [
   ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...RETENTION_MIGRATIONS,
   // group B
   ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
+  // group C
+  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS,
 ];
 
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */
@@ -78,6 +84,9 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     ...pgOwnerBindings(db),
     ...pgSecrets(db),
     ...pgConsent(db),
+    ...pgConsentRegistry(db, audit),
+    ...pgObjections(db, audit),
+    ...pgOwnerReport(db),
     ...pgPolicyHistory(db),
     getRecord: records.getRecord,
     recordVin: records.recordVin,
@@ -132,9 +141,6 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
 
 
       // group C: consent registry and validity, objections, owner report
-      'grantConsentLogged', 'revokeConsentLogged',
-      'openObjection', 'resolveObjection', 'getObjection', 'listObjections', 'isProcessingObjected',
-      'egressTotals',
     ]),
   };
 }

@@ -6,7 +6,7 @@
  * due again, which is what a lease expiring does anyway (at-least-once, same record id).
  */
 import type { PgMigration } from './migrate.js';
-import type { Db, Tx } from './db.js';
+import type { Db, Sql, Tx } from './db.js';
 import type { PgEgressSettler } from './egress-log.js';
 import { projectionBody } from '../outbox-body.js';
 import type { Projection } from '../../record.js';
@@ -81,6 +81,29 @@ const OUTCOMES = `WITH v AS (SELECT id, kind, next, ord FROM unnest($1::bigint[]
   FROM v LEFT JOIN feed f ON f.id = v.id
   WHERE o.id = v.id AND CASE WHEN v.kind = 'parked' THEN f.seq IS NOT NULL
     ELSE o.status IN ('pending', 'published') OR (o.status IN ('pull', 'delivered') AND o.feed_seq IS NOT NULL) END`;
+
+/**
+ * Marks a vehicle's rows not yet delivered (pending, or published to Kafka and not yet settled)
+ * as blocked: for one OEM purpose on a revocation or an objection, all of them on an erasure.
+ * Inside the caller's transaction; resolves to how many. The rows are found through the
+ * vehicle's records, so an erasure calls this before deleting them.
+ *
+ * The rows are locked in id order first (FOR UPDATE), so two blocking transactions wait for each
+ * other rather than deadlock; a row another instance settles meanwhile is re-checked after that
+ * commit and, if delivered (or dead), left as it is. A lease (or a settlement) of another
+ * instance that commits after this MUST NOT reopen a blocked row: leases take only 'pending'
+ * rows, outcomes change only 'pending'/'published' ones (OUTCOMES above).
+ */
+export async function blockUndelivered(t: Sql, vin: string, only?: { oem: string; purpose: string }): Promise<number> {
+  const [row] = await t.query<{ n: number }>(`WITH doomed AS (
+      SELECT o.id FROM egress_outbox o
+      WHERE o.status IN ('pending', 'published') AND o.record_id IN (SELECT r.id FROM records r WHERE r.vin = $1)
+        AND ($2::text IS NULL OR (o.oem = $2 AND o.purpose = $3))
+      ORDER BY o.id FOR UPDATE OF o),
+    blocked AS (UPDATE egress_outbox e SET status = 'blocked', lease_until = 0 FROM doomed d WHERE e.id = d.id RETURNING 1)
+    SELECT count(*) AS n FROM blocked`, [vin, only?.oem ?? null, only?.purpose ?? null]);
+  return row!.n;
+}
 
 export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
   return {

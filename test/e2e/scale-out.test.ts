@@ -1,0 +1,292 @@
+/**
+ * Scale-out with the real parts (issue 7): two gateway PROCESSES (`shekara start`, the built CLI)
+ * on one PostgreSQL schema, egress through one real Kafka broker, real MQTT cars split across
+ * them, a real HTTP server as the OEM. What an operator and a regulator would check:
+ * - the load is shared: both instances take cars' records, the OEM's consumer group splits the
+ *   topic's partitions between the two (one member each), and both send deliveries;
+ * - every record a car got a PUBACK for reaches the OEM exactly once per approved projection, and
+ *   the egress log (read through the regulator API) has one 'delivered' entry per projection,
+ *   consecutive seq and leaf indexes, no record id twice; every body verifies with the one signing key;
+ * - one instance stopped with SIGTERM in the middle of a stream of publishes loses nothing
+ *   acknowledged: its cars reconnect to the other, which takes over its partitions.
+ * Needs the build (`npx tsc -p tsconfig.build.json`), PostgreSQL on 127.0.0.1:5432 and the Kafka
+ * of vitest's global setup. Per-instance numbers are printed for the record.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telemetryTopic } from '../../src/ingest/index.js';
+import { openPostgresStore } from '../../src/store/pg/index.js';
+import { registerSimCars } from '../../src/sim/simulate.js';
+import { newCar, nextTelemetry, type SimCar } from '../../src/sim/telemetry.js';
+import { verifySignature } from '../../src/egress/sign.js';
+import { KAFKA_BROKERS } from '../egress/helpers.js';
+import { eventually } from '../helpers/gateway.js';
+import { freePort } from '../helpers/net.js';
+import { spawnGateway, startAttributingOem, type AttributingOem, type GatewayProcess } from '../helpers/gateway-process.js';
+
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const RUN = `${process.pid}_${randomBytes(3).toString('hex')}`;
+const SCHEMA = `shk_scale_${RUN}`;
+const TOPIC_PREFIX = `shk-scale-${RUN}.`;
+const GROUP = `${TOPIC_PREFIX}egress.demo-oem`;
+const TOPIC = `${TOPIC_PREFIX}egress.demo-oem`;
+const PARTITIONS = 6;
+// 12 cars keyed over 6 partitions: the chance that all of them hash into one member's half is 2^-11.
+const CARS = 12;
+const PHASE1_MESSAGES = 10;
+// examples/policies/demo-oem.yaml has two purposes and every simulated record carries fields of both.
+const PURPOSES = ['battery-warranty', 'fleet-speed-profile'];
+
+interface Ack { readonly probe: string; readonly instance: string; readonly phase: 1 | 2 }
+interface Car { readonly vin: string; readonly secret: string; readonly sim: SimCar }
+
+describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', () => {
+  let dir: string;
+  let oem: AttributingOem;
+  let db: pg.Client;
+  let admin: Admin;
+  let cars: Car[];
+  let regulatorKey: string;
+  let signingKey: Buffer;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+  const acks: Ack[] = [];
+  const q = (table: string) => `"${SCHEMA}".${table}`;
+
+  const writeConfig = (name: string, ports: { mqtt: number; http: number }) => {
+    mkdirSync(path.join(dir, name));
+    const file = path.join(dir, name, 'shekara.yaml');
+    writeFileSync(file, stringify({
+      dataDir: '.',
+      mqtt: { host: '127.0.0.1', port: ports.mqtt },
+      http: { host: '127.0.0.1', port: ports.http },
+      limits: { messagesPerSecond: 10_000, messageBurst: 10_000 },
+      store: { kind: 'postgres', url: PG_URL, schema: SCHEMA, poolSize: 4 },
+      egress: {
+        initialBackoffMs: 50, maxBackoffMs: 500, pollIntervalMs: 50, requestTimeoutMs: 2_000,
+        queue: { kind: 'kafka', kafka: { brokers: KAFKA_BROKERS, clientId: `shekara-${name}`, topicPrefix: TOPIC_PREFIX, partitions: PARTITIONS, sessionTimeoutMs: 6_000 } },
+      },
+      audit: { checkpointIntervalMs: 500 },
+      oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`, policyFile: '../demo-oem.yaml', allowPrivateNetworks: true }],
+      log: { level: 'warn' },
+      shutdownTimeoutMs: 20_000,
+    }));
+    return file;
+  };
+
+  const start = async (name: string) => {
+    const ports = { mqtt: await freePort(), http: await freePort() };
+    const g = await spawnGateway(name, writeConfig(name, ports), ports);
+    oem.knowProcess(g.pid, name);
+    return g;
+  };
+
+  /** The OEM consumer group as the broker sees it: member client id → partitions it holds. */
+  const assignment = async (): Promise<Map<string, number[]> | undefined> => {
+    const { groups: [group] } = await admin.describeGroups([GROUP]);
+    if (!group || group.state !== 'Stable') return undefined;
+    const byMember = new Map<string, number[]>();
+    for (const m of group.members) {
+      const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+      byMember.set(m.clientId, [...(decoded?.assignment[TOPIC] ?? [])].sort((x, y) => x - y));
+    }
+    return byMember;
+  };
+
+  const connect = async (on: GatewayProcess, car: Car): Promise<MqttClient> => {
+    const client = await mqtt.connectAsync(on.mqttUrl, {
+      clientId: car.vin, username: car.vin, password: car.secret, protocolVersion: 4, keepalive: 30, reconnectPeriod: 0, connectTimeout: 5_000,
+    });
+    client.on('error', () => undefined); // a reset when the instance stops: seen as 'close' below
+    return client;
+  };
+
+  /** One QoS 1 publish: true once its PUBACK came, false if the connection closed first. */
+  const publish = (client: MqttClient, car: Car, probe: string): Promise<boolean> => new Promise((resolve) => {
+    if (!client.connected) return resolve(false);
+    const closed = () => resolve(false);
+    client.once('close', closed);
+    client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ ...nextTelemetry(car.sim, Date.now()), probe }), { qos: 1 })
+      .then(() => resolve(true), () => resolve(false))
+      .finally(() => client.off('close', closed));
+  });
+
+  /** Waits until every outbox row is settled, then reads what the OEM was meant to get and what it got. */
+  const settledState = async () => {
+    await eventually(async () => (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status IN ('pending', 'published')`)).rows[0]!.n === '0',
+      45_000, 'every outbox row settled');
+    const records = (await db.query<{ id: string; probe: string }>(`SELECT id, convert_from(raw, 'UTF8')::jsonb->>'probe' AS probe FROM ${q('records')}`)).rows;
+    const projections = (await db.query<{ record_id: string; purpose: string; status: string }>(`SELECT record_id, purpose, status FROM ${q('egress_outbox')}`)).rows;
+    return { records, projections };
+  };
+
+  /** The checks a user makes after a run: nothing acknowledged lost, each projection delivered once. */
+  const expectExactlyOnce = async () => {
+    const { records, projections } = await settledState();
+    const recordsOfProbe = new Map<string, string[]>();
+    for (const r of records) recordsOfProbe.set(r.probe, [...(recordsOfProbe.get(r.probe) ?? []), r.id]);
+    // Every acknowledged publish is one stored record, with one projection per purpose.
+    const lost = acks.filter((x) => recordsOfProbe.get(x.probe)?.length !== 1);
+    expect({ acknowledged: acks.length, lostOrDuplicated: lost.map((x) => x.probe) }).toEqual({ acknowledged: acks.length, lostOrDuplicated: [] });
+    const approved = projections.map((p) => `${p.record_id}/${p.purpose}`).sort();
+    const ackedRecords = new Set(acks.map((x) => recordsOfProbe.get(x.probe)![0]!));
+    expect(projections.filter((p) => ackedRecords.has(p.record_id))).toHaveLength(ackedRecords.size * PURPOSES.length);
+    expect(projections.filter((p) => p.status !== 'delivered')).toEqual([]);
+    // At the OEM: each approved projection once, nothing else.
+    // Both instances sign with the one key the operator handed to the OEM.
+    expect(oem.deliveries.filter((d) => !verifySignature(signingKey, d.body, d.signature, d.receivedAt)).map((d) => `${d.recordId} from ${d.sentBy}`)).toEqual([]);
+    const delivered = oem.deliveries.map((d) => `${d.recordId}/${d.purpose}`).sort();
+    const twice = delivered.filter((k, i) => delivered[i - 1] === k);
+    expect(twice).toEqual([]);
+    expect(delivered).toEqual(approved);
+    return { records: records.length, projections: projections.length };
+  };
+
+  /** Messages the relays put on the OEM's topic (at least once: a re-publish after a crash is allowed, the consumer skips it). */
+  const topicMessages = async () => (await admin.fetchTopicOffsets(TOPIC)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+
+  const perInstance = (phase: 1 | 2) => {
+    const count = (name: string) => acks.filter((x) => x.phase === phase && x.instance === name).length;
+    return { a: count('a'), b: count('b') };
+  };
+  const deliveriesBy = () => {
+    const out: Record<string, number> = {};
+    for (const d of oem.deliveries) out[d.sentBy] = (out[d.sentBy] ?? 0) + 1;
+    return out;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'shekara-scale-'));
+    copyFileSync('examples/policies/demo-oem.yaml', path.join(dir, 'demo-oem.yaml'));
+    oem = await startAttributingOem();
+    db = new pg.Client({ connectionString: PG_URL });
+    await db.connect();
+    admin = new Kafka({ clientId: 'scale-out-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    // The operator's part, on the shared store: vehicles and the regulator's key.
+    const store = await openPostgresStore({ url: PG_URL, schema: SCHEMA, poolSize: 2 });
+    const creds = await registerSimCars(store, CARS, 'demo-oem', 'LSCAL');
+    cars = creds.map((c, i) => ({ ...c, sim: newCar(c.vin, i) }));
+    regulatorKey = (await store.createApiKey({ role: 'regulator', label: 'scale-out test', now: Date.now() })).key;
+    await store.close();
+    // Both at once, as a rollout starts replicas: the migrations are already applied, the OEM seeding races.
+    [a, b] = await Promise.all([start('a'), start('b')]);
+    // The body-signing key, generated into the shared store by whichever started first, as the operator reads it for the OEM.
+    const printed = execFileSync(process.execPath, ['bin/shekara.js', 'oem', 'signing-key', '--oem', 'demo-oem', '-c', path.join(dir, 'b', 'shekara.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    signingKey = Buffer.from(printed.trim(), 'base64url');
+  }, 60_000);
+
+  afterAll(async () => {
+    const codes = await Promise.all([a?.stop(), b?.stop()]);
+    if (codes.some((c) => c !== 0 && c !== undefined)) console.error(`gateway exit codes ${JSON.stringify(codes)}\n--- a:\n${a?.log()}\n--- b:\n${b?.log()}`);
+    await oem?.close();
+    await admin?.deleteTopics({ topics: [TOPIC, `${TOPIC}.dlq`] }).catch(() => undefined);
+    await admin?.disconnect();
+    await db?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+    await db?.end();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('shares the load: both instances take records, split the partitions and deliver', async () => {
+    // Kafka's share: one consumer group per OEM; each member holds some of the topic's partitions.
+    const split = await eventually(async () => {
+      const m = await assignment();
+      return m && m.size === 2 && [...m.values()].every((p) => p.length > 0) ? m : undefined;
+    }, 30_000, 'both instances in the OEM consumer group, each with partitions');
+    expect([...split.values()].flat().sort((x, y) => x - y)).toEqual([...Array(PARTITIONS).keys()]);
+
+    // Half the cars on each instance, as a load balancer spreads connections.
+    await Promise.all(cars.map(async (car, i) => {
+      const on = i % 2 === 0 ? a : b;
+      const client = await connect(on, car);
+      for (let m = 0; m < PHASE1_MESSAGES; m++) {
+        const probe = `1:${car.vin}:${m}`;
+        if (await publish(client, car, probe)) acks.push({ probe, instance: on.name, phase: 1 });
+      }
+      await client.endAsync();
+    }));
+    const { records, projections } = await expectExactlyOnce();
+    const ingest = perInstance(1);
+    const sent = deliveriesBy();
+    console.log(`[scale-out] phase 1: ${records} records, ${projections} projections; PUBACKs by instance a=${ingest.a} b=${ingest.b}; `
+      + `deliveries to the OEM sent by a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}; `
+      + `${await topicMessages()} Kafka messages; partitions of ${TOPIC}: ${[...split].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
+    expect(acks).toHaveLength(CARS * PHASE1_MESSAGES);
+    expect(ingest.a).toBeGreaterThan(0);
+    expect(ingest.b).toBeGreaterThan(0);
+    expect(sent.a ?? 0).toBeGreaterThan(0);
+    expect(sent.b ?? 0).toBeGreaterThan(0);
+  }, 75_000);
+
+  it('loses nothing acknowledged when one instance gets SIGTERM in the middle of a stream of publishes', async () => {
+    const before = oem.deliveries.length;
+    let stopping = false;
+    let reconnected = 0;
+    const drive = async (car: Car, first: GatewayProcess) => {
+      let on = first;
+      let client = await connect(on, car);
+      for (let m = 0; !stopping; m++) {
+        const probe = `2:${car.vin}:${m}`;
+        if (await publish(client, car, probe)) {
+          acks.push({ probe, instance: on.name, phase: 2 });
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        // Its instance went away (no PUBACK: the car keeps the message unacknowledged and moves on,
+        // as a car that reconnects elsewhere through the load balancer).
+        client.end(true);
+        on = on === b ? a : b;
+        client = await connect(on, car);
+        reconnected += 1;
+      }
+      await client.endAsync();
+    };
+    const driving = Promise.all(cars.map((car, i) => drive(car, i % 2 === 0 ? a : b)));
+    await eventually(() => acks.filter((x) => x.phase === 2 && x.instance === 'b').length >= 100, 20_000, 'b acknowledging the stream');
+    const atTerm = perInstance(2);
+    const code = await b.stop('SIGTERM');
+    // Keep publishing to the survivor for a while, then stop the cars.
+    await eventually(() => acks.filter((x) => x.phase === 2 && x.instance === 'a').length >= atTerm.a + 200, 20_000, 'a acknowledging after the stop');
+    stopping = true;
+    await driving;
+    expect(code).toBe(0);
+    // The survivor's consumer takes the partitions the stopped one held.
+    const takeover = await eventually(async () => {
+      const m = await assignment();
+      return m && m.size === 1 && m.get('shekara-a')?.length === PARTITIONS ? m : undefined;
+    }, 30_000, 'a holding every partition');
+
+    const { records, projections } = await expectExactlyOnce();
+    const ingest = perInstance(2);
+    const sent = deliveriesBy();
+    const sentAfter = oem.deliveries.slice(before).filter((d) => d.sentBy === 'a').length;
+    console.log(`[scale-out] phase 2: SIGTERM to b after it acknowledged ${atTerm.b} records of the stream; b exited ${code}; `
+      + `${reconnected} car(s) reconnected to a; PUBACKs in the stream a=${ingest.a} b=${ingest.b}; `
+      + `totals ${records} records, ${projections} projections, ${await topicMessages()} Kafka messages, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}, `
+      + `${sentAfter} by a in phase 2); after the stop ${[...takeover].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
+    expect(reconnected).toBe(CARS / 2);
+    expect(ingest.b).toBeGreaterThanOrEqual(100);
+  }, 90_000);
+
+  it('writes one egress log for both instances: one delivered entry per projection, consecutive seq and leaves', async () => {
+    const res = await fetch(`${a.httpUrl}/regulator/v1/entries/export?format=ndjson`, { headers: { authorization: `Bearer ${regulatorKey}` } });
+    expect(res.status).toBe(200);
+    const entries = (await res.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { seq: number; leafIndex: number; recordId: string; purpose: string; outcome: string });
+    const { rows: projections } = await db.query<{ record_id: string; purpose: string }>(`SELECT record_id, purpose FROM ${q('egress_outbox')}`);
+    expect(entries.filter((e) => e.outcome !== 'delivered')).toEqual([]);
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+    expect(entries.map((e) => e.leafIndex)).toEqual(entries.map((_, i) => entries[0]!.leafIndex + i));
+    const keys = entries.map((e) => `${e.recordId}/${e.purpose}`).sort();
+    expect(keys.filter((k, i) => keys[i - 1] === k)).toEqual([]);
+    expect(keys).toEqual(projections.map((p) => `${p.record_id}/${p.purpose}`).sort());
+    console.log(`[scale-out] egress log: ${entries.length} delivered entries, seq 1..${entries.length}, leaves ${entries[0]!.leafIndex}..${entries.at(-1)!.leafIndex}`);
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * A gateway as its own OS process, started the way an operator starts it (`shekara start -c FILE`,
+ * the built CLI in dist/: run `npx tsc -p tsconfig.build.json` first), and an OEM HTTP server that
+ * can tell which of those processes sent each delivery. For tests where the process is the point:
+ * several instances on one store, a signal, an exit code. Everything else uses gateway.ts.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface GatewayProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly mqttUrl: string;
+  readonly httpUrl: string;
+  /** The exit code (null if killed by a signal it did not handle). */
+  readonly exited: Promise<number | null>;
+  /** What the gateway wrote to stderr (its log) so far: for failure messages. */
+  log(): string;
+  /** Sends `signal` and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns `shekara start -c configFile` and resolves once it printed its start banner. */
+export async function spawnGateway(name: string, configFile: string, ports: { mqtt: number; http: number }, readyMs = 30_000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['bin/shekara.js', 'start', '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gateway ${name} did not start within ${readyMs} ms:\n${stdout}\n${stderr}`)); }, readyMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('Shekara gateway is up.')) { clearTimeout(t); resolve(); }
+    });
+    void exited.then((code) => { clearTimeout(t); reject(new Error(`gateway ${name} exited (${code}) before it was up:\n${stderr}`)); });
+  });
+  return {
+    name, pid: child.pid!,
+    mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+    httpUrl: `http://127.0.0.1:${ports.http}`,
+    exited,
+    log: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export interface AttributedDelivery {
+  readonly recordId: string;
+  readonly purpose: string;
+  /** Name of the gateway process that opened the connection the delivery came on ('?' if none known). */
+  readonly sentBy: string;
+  /** The body exactly as received, its `shekara-signature` header and when it came (for the OEM's signature check). */
+  readonly body: string;
+  readonly signature: string | undefined;
+  readonly receivedAt: number;
+}
+
+export interface AttributingOem {
+  readonly port: number;
+  readonly deliveries: AttributedDelivery[];
+  /** Makes deliveries from this process's connections count as `name`'s. */
+  knowProcess(pid: number, name: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * An OEM endpoint that answers 200 to every JSON POST and records, per delivery, the record id,
+ * the purpose, the body and its signature, and which local process sent it. The sender is found as the kernel sees it: the
+ * peer's port → its socket inode in /proc/net/tcp → the process holding that inode among its fds
+ * (Linux; all processes run as the test's user).
+ */
+export async function startAttributingOem(): Promise<AttributingOem> {
+  const processes = new Map<number, string>();
+  const owner = new WeakMap<Socket, string>();
+  const deliveries: AttributedDelivery[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const { recordId, purpose } = JSON.parse(body) as { recordId: string; purpose: string };
+      const signature = req.headers['shekara-signature'];
+      deliveries.push({
+        recordId, purpose, sentBy: owner.get(req.socket) ?? '?',
+        body, signature: Array.isArray(signature) ? signature[0] : signature, receivedAt: Date.now(),
+      });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    const sentBy = processOfPeer(socket, processes);
+    if (sentBy !== undefined) owner.set(socket, sentBy);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    deliveries,
+    knowProcess: (pid, name) => { processes.set(pid, name); },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** Which of `processes` holds the other end of an accepted loopback connection. */
+function processOfPeer(socket: Socket, processes: ReadonlyMap<number, string>): string | undefined {
+  const hexPort = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
+  const local = `0100007F:${hexPort(socket.remotePort!)}`;
+  const remote = `0100007F:${hexPort(socket.localPort!)}`;
+  let inode: string | undefined;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local && f[2] === remote) { inode = f[9]; break; }
+  }
+  if (inode === undefined) return undefined;
+  const link = `socket:[${inode}]`;
+  for (const [pid, name] of processes) {
+    let fds: string[];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try { if (readlinkSync(`/proc/${pid}/fd/${fd}`) === link) return name; } catch { /* closed meanwhile */ }
+    }
+  }
+  return undefined;
+}
