@@ -11,8 +11,16 @@ const script = path.resolve(import.meta.dirname, '../../deploy/kafka.sh');
 
 export default function setup(): () => void {
   const running = spawnSync('bash', [script, 'status'], { stdio: 'ignore' }).status === 0;
-  if (!running) execFileSync('bash', [script, 'start'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+  let startedHere = false;
+  if (!running) {
+    // A broker that is up but slow to answer `status` makes `start` reuse it ("already
+    // running"): then it is another run's broker, and this run must not stop it at the end.
+    const r = spawnSync('bash', [script, 'start'], { stdio: ['ignore', 'inherit', 'pipe'], timeout: 600_000, encoding: 'utf8' });
+    process.stderr.write(r.stderr ?? '');
+    if (r.status !== 0) throw new Error(`deploy/kafka.sh start failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').pop()}`);
+    startedHere = !(r.stderr ?? '').includes('already running');
+  }
   return () => {
-    if (!running) execFileSync('bash', [script, 'stop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+    if (startedHere) execFileSync('bash', [script, 'stop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
   };
 }

@@ -27,37 +27,21 @@ import { pgEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { pgAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { pgAuditQueries } from './audit-queries.js';
 import { pgApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
-import { pgConsent, CONSENT_MIGRATIONS } from './consent.js';
-import { pgConsentRegistry } from './consent.js';
+import { pgConsent, pgConsentRegistry, CONSENT_MIGRATIONS } from './consent.js';
 import { pgObjections, OBJECTION_MIGRATIONS } from './objections.js';
-import { ERASURE_MIGRATIONS } from './erasure.js';
 import { pgOwnerReport } from './owner-report.js';
 import { pgPolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';
-import { pgErasure } from './erasure.js';
-import { ShekaraError } from '../../errors.js';
+import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import type { Store } from '../types.js';
 
-/**
- * TEMPORARY, while the issue-6 areas are ported: methods that reject with SHK_STORE_UNSUPPORTED.
- * Each group deletes its names as it implements them; the list must be empty before issue 7 closes.
- */
-function notYetOnPostgres<K extends keyof Store>(names: readonly K[]): Pick<Store, K> {
-  return Object.fromEntries(names.map((n) => [n, async () => {
-    throw new ShekaraError('SHK_STORE_UNSUPPORTED', `${String(n)} is not available on the PostgreSQL store yet`);
-  }])) as unknown as Pick<Store, K>;
-}
 
 export const PG_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
-  ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
-  // group A
-  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
-  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...RETENTION_MIGRATIONS,
-  // group B
+  ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS, ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
+  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
   ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
-  // group C
-  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS,
+  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS, ...RETENTION_MIGRATIONS,
 ];
 
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */
@@ -134,13 +118,5 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
       return { records: records_, quarantine, outboxPending, outboxDead, egressLog: egressLog_ };
     },
     close: () => db.close(),
-    ...notYetOnPostgres([
-      // group A: vehicles credentials, API key scope, owner tokens, OEM registry, policy versions
-
-
-
-
-      // group C: consent registry and validity, objections, owner report
-    ]),
   };
 }
