@@ -37,7 +37,10 @@ describe('guarded downlink commands', () => {
   const commandLeaves = async (id: string) => (await leavesOf(g.gw, 'command')).filter((l) => l.commandId === id);
 
   beforeAll(async () => {
-    g = await startOemGateway([{ id: 'oem-a', cars: 6 }, { id: 'oem-b', cars: 1 }]);
+    // These tests send oem-a's requests back to back; its API rate limit (tested in api-oem.test.ts)
+    // must not turn one of them into a 429 on a slow machine.
+    const unthrottled = { apiRateLimit: { requestsPerSecond: 10_000, burst: 100_000 } };
+    g = await startOemGateway([{ id: 'oem-a', cars: 6, config: unthrottled }, { id: 'oem-b', cars: 1, config: unthrottled }]);
     ownerToken = (await g.gw.app.store.createOwnerToken({ ownerRef: 'customer-1', vins: [car(0).vin, car(1).vin], now: Date.now() })).token;
   }, 30_000);
   afterAll(async () => g?.stop());
