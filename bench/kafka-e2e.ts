@@ -25,6 +25,7 @@ import { stringify } from 'yaml';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { registerSimCars } from '../src/sim/simulate.js';
 import { telemetryTopic } from '../src/ingest/index.js';
+import { startCountingCollector } from './otlp-sink.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const TOTAL = env('TOTAL', 40_000), VEHICLES_T = env('VEHICLES_T', 100), WINDOW = env('WINDOW', 20);
@@ -32,18 +33,8 @@ const RATE = env('RATE', 2_000), VEHICLES_L = env('VEHICLES_L', 1_000), RUN_S = 
 const BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
 const TRACING = process.env.TRACING === '1';
 
-/** An OTLP/HTTP collector stand-in: reads each export and answers 200; counts what came. */
-const collector = { url: '', requests: 0, bytes: 0 };
-if (TRACING) {
-  const server = createServer((req, res) => {
-    collector.requests += 1;
-    req.on('data', (c: Buffer) => { collector.bytes += c.length; });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  server.unref();
-  collector.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
-}
+/** With TRACING: an OTLP/HTTP collector stand-in that reads each export and counts what came. */
+const collector = TRACING ? await startCountingCollector() : undefined;
 const POLICY = `oem: demo-oem\npurposes:\n  - id: odometer\n    description: bench\n    fields:\n      Vehicle.TraveledDistance: pass\n      Vehicle.Speed: pass\n`;
 
 interface Sink { url: string; count: number; first: number; last: number; latencies: number[]; measureFrom: number; close(): void }
@@ -95,7 +86,7 @@ async function startGateway(dir: string, sinkUrl: string, cars: number): Promise
       queue: { kind: 'kafka', kafka: { brokers: BROKERS, topicPrefix: `bench${randomBytes(3).toString('hex')}.`, partitions: 6, relayBatchSize: 1_000, relayLingerMs: 2, maxWaitTimeMs: 100 } } },
     oems: [{ id: 'demo-oem', endpoint: sinkUrl, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
     log: { level: 'warn' },
-    ...(TRACING ? { telemetry: { tracing: { enabled: true, otlpUrl: collector.url, sampleRatio: 1 } } } : {}),
+    ...(collector ? { telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl, sampleRatio: 1 } } } : {}),
   }));
   const store = openSqliteStore(path.join(dir, 'shekara.db'));
   const creds = await registerSimCars(store, cars, 'demo-oem', 'LBNCH');
@@ -178,7 +169,7 @@ async function latency(): Promise<string> {
 const lines = [`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average before ${loadavg().map((x) => x.toFixed(2)).join(' ')}`];
 lines.push(await throughput());
 lines.push(await latency());
-lines.push(TRACING ? `tracing: on (sampleRatio 1): ${collector.requests} OTLP export requests, ${(collector.bytes / 1_048_576).toFixed(1)} MiB of spans` : 'tracing: off');
+lines.push(collector ? `tracing: on (sampleRatio 1): ${collector.requests} OTLP export requests, ${(collector.bytes / 1_048_576).toFixed(1)} MiB of spans` : 'tracing: off');
 lines.push(`command: ${TRACING ? 'TRACING=1 ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; gateway from dist/)`);
 console.log(lines.join('\n'));
 process.exit(0);

@@ -13,24 +13,17 @@
  * round, off, warms up and is not counted.
  * Env: RECORDS (3000), CARS (50), ROUNDS (3).
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { telemetryTopic } from '../src/ingest/index.js';
 import { startTestGateway } from '../test/helpers/gateway.js';
+import { startCountingCollector } from './otlp-sink.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const RECORDS = env('RECORDS', 3_000), CARS = env('CARS', 50), ROUNDS = env('ROUNDS', 3);
 const POLICY = `oem: demo-oem\npurposes:\n  - id: odometer\n    description: bench\n    fields:\n      Vehicle.TraveledDistance: pass\n      Vehicle.Speed: pass\n`;
 
-const collector = { requests: 0, bytes: 0 };
-const server = createServer((req, res) => {
-  collector.requests += 1;
-  req.on('data', (c: Buffer) => { collector.bytes += c.length; });
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const otlpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+const collector = await startCountingCollector();
+const otlpUrl = collector.tracesUrl;
 
 async function round(tracing: boolean): Promise<number> {
   const gw = await startTestGateway({
@@ -78,5 +71,5 @@ console.log([
   `  cost of tracing on: ${(median(on) - median(off)).toFixed(3)} ms CPU per record (${(((median(on) - median(off)) / median(off)) * 100).toFixed(0)} %)`,
   'command: node --import tsx bench/tracing-overhead.ts',
 ].join('\n'));
-server.close();
+collector.close();
 process.exit(0);

@@ -30,7 +30,7 @@ export interface Metrics {
   readonly ingestMessages: Counter;
   /** attributes: channel, reason (the same reasons the log names). */
   readonly ingestRejects: Counter;
-  /** attributes: oem, purpose, outcome (approved | blocked | down-sampled | nothing-to-send | held). */
+  /** attributes: oem, purpose, outcome (approved | released | blocked | down-sampled | nothing-to-send | held). */
   readonly policyDecisions: Counter;
   /** attributes: oem, outcome (delivered | failed | dead-lettered | blocked). */
   readonly egressDeliveries: Counter;
