@@ -9,7 +9,9 @@
  *     (a window of WINDOW per car); records/s = delivered records / (last delivery − first publish).
  *  2. latency: 1,000 cars at a fixed 2,000 msgs/s for RUN_S seconds; p50/p99 from the car's
  *     timestamp in the payload to the sink receiving the POST (first WARMUP_S seconds dropped).
- * Env: TOTAL (40000), VEHICLES_T (100), WINDOW (20), RATE (2000), VEHICLES_L (1000), RUN_S (20).
+ * Env: TOTAL (40000), VEHICLES_T (100), WINDOW (20), RATE (2000), VEHICLES_L (1000), RUN_S (20),
+ *      TRACING (0; 1 = telemetry.tracing on, sampleRatio 1, exporting OTLP/HTTP to a collector
+ *      stand-in in this process that reads and discards the spans: the cost of tracing on).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -23,11 +25,16 @@ import { stringify } from 'yaml';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { registerSimCars } from '../src/sim/simulate.js';
 import { telemetryTopic } from '../src/ingest/index.js';
+import { startCountingCollector } from './otlp-sink.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const TOTAL = env('TOTAL', 40_000), VEHICLES_T = env('VEHICLES_T', 100), WINDOW = env('WINDOW', 20);
 const RATE = env('RATE', 2_000), VEHICLES_L = env('VEHICLES_L', 1_000), RUN_S = env('RUN_S', 20), WARMUP_S = 3;
 const BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
+const TRACING = process.env.TRACING === '1';
+
+/** With TRACING: an OTLP/HTTP collector stand-in that reads each export and counts what came. */
+const collector = TRACING ? await startCountingCollector() : undefined;
 const POLICY = `oem: demo-oem\npurposes:\n  - id: odometer\n    description: bench\n    fields:\n      Vehicle.TraveledDistance: pass\n      Vehicle.Speed: pass\n`;
 
 interface Sink { url: string; count: number; first: number; last: number; latencies: number[]; measureFrom: number; close(): void }
@@ -79,6 +86,7 @@ async function startGateway(dir: string, sinkUrl: string, cars: number): Promise
       queue: { kind: 'kafka', kafka: { brokers: BROKERS, topicPrefix: `bench${randomBytes(3).toString('hex')}.`, partitions: 6, relayBatchSize: 1_000, relayLingerMs: 2, maxWaitTimeMs: 100 } } },
     oems: [{ id: 'demo-oem', endpoint: sinkUrl, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
     log: { level: 'warn' },
+    ...(collector ? { telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl, sampleRatio: 1 } } } : {}),
   }));
   const store = openSqliteStore(path.join(dir, 'shekara.db'));
   const creds = await registerSimCars(store, cars, 'demo-oem', 'LBNCH');
@@ -97,6 +105,11 @@ const connectAll = (port: number, creds: { vin: string; secret: string }[]) => P
 })));
 const payload = (i: number) => JSON.stringify({ ts: new Date().toISOString(), speed: i % 120, odometer: i });
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
+/** The gateway process's CPU time (user + system) from /proc: what a record costs it, whatever else loads the machine. */
+const cpuSeconds = (pid: number | undefined): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (CLK_TCK = 100 on Linux)
+};
 const waitFor = async (cond: () => boolean, ms: number) => { const end = Date.now() + ms; while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50)); return cond(); };
 
 async function throughput(): Promise<string> {
@@ -106,6 +119,7 @@ async function throughput(): Promise<string> {
   const clients: MqttClient[] = await connectAll(gw.port, gw.creds);
   await new Promise((r) => setTimeout(r, 3_000)); // consumer group joined
   let next = 0, acked = 0;
+  const cpu0 = cpuSeconds(gw.child.pid);
   const t0 = Date.now();
   await Promise.all(clients.map(async (c, i) => {
     const topic = telemetryTopic(gw.creds[i]!.vin);
@@ -114,13 +128,15 @@ async function throughput(): Promise<string> {
   }));
   const tAcked = Date.now();
   const ok = await waitFor(() => sink.count >= TOTAL, 300_000);
+  const cpuMs = ((cpuSeconds(gw.child.pid) - cpu0) * 1000) / Math.max(1, sink.count);
   const secs = (sink.last - t0) / 1000;
   await Promise.all(clients.map((c) => c.endAsync(true)));
   gw.child.kill('SIGTERM'); sink.close();
   await new Promise((r) => gw.child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
   return `throughput: ${TOTAL} records, ${VEHICLES_T} cars × window ${WINDOW}: ingest ${(acked / ((tAcked - t0) / 1000)).toFixed(0)} acked/s, `
-    + `end-to-end ${(sink.count / secs).toFixed(0)} records/s (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'})`;
+    + `end-to-end ${(sink.count / secs).toFixed(0)} records/s (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}); `
+    + `gateway CPU ${cpuMs.toFixed(2)} ms per record`;
 }
 
 async function latency(): Promise<string> {
@@ -153,6 +169,7 @@ async function latency(): Promise<string> {
 const lines = [`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average before ${loadavg().map((x) => x.toFixed(2)).join(' ')}`];
 lines.push(await throughput());
 lines.push(await latency());
-lines.push(`command: node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; gateway from dist/)`);
+lines.push(collector ? `tracing: on (sampleRatio 1): ${collector.requests} OTLP export requests, ${(collector.bytes / 1_048_576).toFixed(1)} MiB of spans` : 'tracing: off');
+lines.push(`command: ${TRACING ? 'TRACING=1 ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; gateway from dist/)`);
 console.log(lines.join('\n'));
 process.exit(0);

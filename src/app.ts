@@ -14,6 +14,7 @@ import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
 import { createAuditLog, type AuditLog } from './audit/index.js';
 import { registerRegulatorApi } from './api/regulator/index.js';
+import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { registerAdminApi } from './api/admin/index.js';
 import { registerOemApi } from './api/oem/index.js';
 import { registerOwnerApi } from './api/owner/index.js';
@@ -42,6 +43,8 @@ export interface App {
   /** Deletes local personal data older than its retention period, on a schedule. */
   readonly retention: RetentionSweep;
   readonly log: Logger;
+  /** Tracing and metrics (src/telemetry); the Prometheus port is `telemetry.metrics.prometheusPort`. */
+  readonly telemetry: Telemetry;
   /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
   reloadTls(): void;
   close(): Promise<void>;
@@ -56,6 +59,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     for (const c of closers.reverse()) await c();
   };
   try {
+    // First up, last down (closers run in reverse): it flushes the spans the others ended.
+    const telemetry = await createTelemetry(config.telemetry, { log });
+    closers.push(() => telemetry.close());
     const store = await createStore(config.store, config.dataDir);
     closers.push(() => store.close());
     // Closes before the store (closers run in reverse), after waiting for a sweep under way.
@@ -66,7 +72,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     await seedConfigOems({ store, configOems: config.oems, log });
     const registry = await store.listOems();
     // Config OEMs' policies are their files; registry OEMs get their last activated version in admin.sync() below.
-    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store });
+    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store, metrics: telemetry.metrics });
     closers.push(() => policy.close());
 
     // Closes after egress (closers run in reverse): the last outcomes get a checkpoint too.
@@ -78,9 +84,12 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // true, or the reason it is blocked.
     const isStillAllowed = async (row: OutboxRow) => sendTimeVerdict({ consent: store, policyOf: (o) => policy.policyOf(o) },
       { vin: await store.recordVin(row.recordId), oem: row.oem, purpose: row.purpose }, Date.now());
-    const deliveryOf = (id: string) => config.oems.find((o) => o.id === id)?.delivery ?? 'push';
+    // Config-only keys the registry does not hold yet; egress keeps them across registry changes.
+    const configOf = (id: string) => config.oems.find((o) => o.id === id);
+    const deliveryOf = (id: string) => configOf(id)?.delivery ?? 'push';
     const egress = await createEgress(config.egress, {
-      store, log, oems: registry.map((r) => ({ ...destinationOf(r), delivery: deliveryOf(r.id) })), isStillAllowed,
+      store, log, telemetry, oems: registry.map((r) => ({ ...destinationOf(r), delivery: deliveryOf(r.id), propagateTraceContext: configOf(r.id)?.propagateTraceContext ?? false })),
+      isStillAllowed,
       // Other instances may share a PostgreSQL store: outbox leases then live in the store.
       sharedStore: config.store.kind === 'postgres',
     });
@@ -118,7 +127,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     ingest = await createIngest(config, {
-      store, http, log, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
+      store, http, log, telemetry, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
       // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
       egressSaturated: () => egress.saturated,
       onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
@@ -129,13 +138,24 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => started.close());
 
+    telemetry.metrics.observe({
+      backlog: () => store.outboxBacklog(),
+      // Seconds the most overdue pending row has been due and not taken: a queue that keeps up stays near 0.
+      lagSeconds: async () => {
+        const due = await store.nextDueAt();
+        return due === undefined ? 0 : Math.max(0, (Date.now() - due) / 1000);
+      },
+      inFlight: () => egress.inFlight,
+      connections: () => started.connectedVehicles,
+    });
+
     await http.ready();
     const httpPort = await listen(http.server, config.http.port, config.http.host, 'HTTP', 'SHEKARA_HTTP_PORT');
     state = 'ready';
     return {
       mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, downlink, audit, admin, retention, log, close,
+      store, policy, ingest, egress, downlink, audit, admin, retention, log, telemetry, close,
       reloadTls() {
         ingest.reloadTls();
         try {

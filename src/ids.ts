@@ -24,3 +24,8 @@ export function uuidv7(now: number = Date.now()): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/** The millisecond timestamp a UUIDv7 was made at (its first 48 bits); NaN for anything else. */
+export function uuidv7Time(id: string): number {
+  return id.length >= 13 && id[14] === '7' ? parseInt(id.slice(0, 8) + id.slice(9, 13), 16) : NaN;
+}

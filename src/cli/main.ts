@@ -38,11 +38,17 @@ Examples:
   shekara policy upload acme.yaml --oem acme --activate -c examples/shekara.yaml
   shekara config check examples/shekara.yaml
 
-Environment: SHEKARA_CONFIG, SHEKARA_MQTT_PORT, SHEKARA_HTTP_PORT, SHEKARA_DATA_DIR, SHEKARA_LOG_LEVEL`);
+Environment: SHEKARA_CONFIG, SHEKARA_MQTT_PORT, SHEKARA_HTTP_PORT, SHEKARA_DATA_DIR, SHEKARA_LOG_LEVEL;
+  OTEL_EXPORTER_OTLP_HEADERS (headers for the OTLP exporters, e.g. a collector's auth)`);
 
 program.command('start')
   .description('run the gateway: MQTT and HTTPS ingest, local store, policy, egress workers')
   .addOption(configOption())
+  .addHelpText('after', `
+Telemetry (config \`telemetry\`, docs/observability.md), all off by default and free when off:
+  tracing.enabled             one trace per record, exported over OTLP/HTTP to tracing.otlpUrl
+  metrics.prometheus.enabled  GET /metrics on its own listener (127.0.0.1:9464), not the HTTP port
+  metrics.otlpUrl             push metrics to an OTLP/HTTP collector every 15 s`)
   .action(startCommand);
 
 program.command('simulate')

@@ -25,6 +25,9 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     ...(app.mqttsPort !== undefined ? [`  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`] : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
     `  Health         ${http}/healthz   readiness ${http}/readyz`,
+    ...(app.telemetry.metrics.prometheusPort !== undefined
+      ? [`  Metrics        http://${host(config.telemetry.metrics.prometheus.host)}:${app.telemetry.metrics.prometheusPort}/metrics   (Prometheus; own listener)`] : []),
+    ...(app.telemetry.tracing.enabled ? [`  Traces         OTLP/HTTP → ${config.telemetry.tracing.otlpUrl}   (sample ratio ${config.telemetry.tracing.sampleRatio})`] : []),
     `  Local store    ${describeStore(config.store, config.dataDir)}`,
     `  Admin API      ${http}/admin/v1/openapi.json   (operator key: shekara apikey create --role operator)`,
     ...oems.map(oemLine),

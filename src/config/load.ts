@@ -149,6 +149,10 @@ function checkCrossFields(cfg: Config, source: string): void {
   if (cfg.mqtt.port !== 0 && cfg.mqtt.port === cfg.http.port) {
     problems.push(`http.port: ${cfg.http.port} is also mqtt.port; each listener needs its own port`);
   }
+  const prom = cfg.telemetry.metrics.prometheus;
+  if (prom.enabled && prom.port !== 0 && (prom.port === cfg.http.port || prom.port === cfg.mqtt.port)) {
+    problems.push(`telemetry.metrics.prometheus.port: ${prom.port} is also ${prom.port === cfg.http.port ? 'http.port' : 'mqtt.port'}; metrics get their own listener`);
+  }
   if (problems.length > 0) throw invalid(source, `invalid config ${source}:\n  ${problems.join('\n  ')}`, problems);
 }
 

@@ -167,6 +167,12 @@ export const OemSchema = Type.Object(
     allowedCountries: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { default: [], uniqueItems: true }),
     /** Loopback and private-use addresses have no country; they need this explicit allowance (tests, demo). */
     allowPrivateNetworks: Type.Boolean({ default: false }),
+    /**
+     * With tracing on, send a W3C `traceparent` header with each delivery so the OEM can join
+     * its own trace to ours. It reveals nothing personal (random ids and a sampled flag), but it
+     * is metadata crossing the border, so it is off unless the operator opts in per OEM.
+     */
+    propagateTraceContext: Type.Boolean({ default: false }),
     /** File holding the HMAC key that signs each body (>= 32 bytes). Absent: generated into the local store. */
     signingKeyFile: Type.Optional(Type.String({ minLength: 1 })),
     /**
@@ -279,6 +285,45 @@ export const LogSchema = Type.Object(
   { ...strict, default: {} },
 );
 
+/**
+ * Traces and metrics (src/telemetry, docs/observability.md). Off by default: tracing disabled
+ * starts no SDK, and metrics are served only when a reader is configured. Whatever is exported
+ * is metadata about the traffic (ids, outcomes, timings), never a VIN or a payload; the
+ * collector and the scraper still belong inside the country.
+ */
+export const TelemetrySchema = Type.Object(
+  {
+    /** `service.name` of every span and metric. */
+    serviceName: Type.String({ minLength: 1, maxLength: 128, default: 'shekara' }),
+    tracing: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        /** OTLP/HTTP (JSON) traces endpoint of a collector. */
+        otlpUrl: Type.String({ pattern: '^https?://', minLength: 8, default: 'http://127.0.0.1:4318/v1/traces' }),
+        /** Share of new traces recorded (root spans); a trace, once started, is recorded whole. */
+        sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+      },
+      { ...strict, default: {} },
+    ),
+    metrics: Type.Object(
+      {
+        /**
+         * Prometheus scrape endpoint on its OWN listener (GET /metrics), never on the public HTTP
+         * port. Deny by default: disabled, and bound to loopback when enabled.
+         */
+        prometheus: Type.Object(
+          { enabled: Type.Boolean({ default: false }), host: Type.String({ minLength: 1, default: '127.0.0.1' }), port: { ...Port, default: 9464 } },
+          { ...strict, default: {} },
+        ),
+        /** OTLP/HTTP (JSON) metrics endpoint of a collector; absent: no push. */
+        otlpUrl: Type.Optional(Type.String({ pattern: '^https?://', minLength: 8 })),
+      },
+      { ...strict, default: {} },
+    ),
+  },
+  { ...strict, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     /** Folder for the SQLite store (if `store.kind: sqlite`) and locally held keys. Relative to the config file. */
@@ -294,6 +339,7 @@ export const ConfigSchema = Type.Object(
     oems: Type.Array(OemSchema, { default: [] }),
     audit: AuditSchema,
     log: LogSchema,
+    telemetry: TelemetrySchema,
     /** SIGTERM: stop accepting, drain what is in flight, close; forced exit after this long. */
     shutdownTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
   },
@@ -315,3 +361,4 @@ export type OemConfig = Static<typeof OemSchema>;
 export type EgressConfig = Static<typeof EgressSchema>;
 export type AuditConfig = Static<typeof AuditSchema>;
 export type KafkaQueueConfig = Static<typeof KafkaQueueSchema>;
+export type TelemetryConfig = Static<typeof TelemetrySchema>;

@@ -14,8 +14,11 @@ export type DeliveryResult =
   | { readonly ok: true; readonly status: number }
   | { readonly ok: false; readonly status: number | null; readonly error: string; readonly retriable: boolean };
 
-/** Sends one row to one checked address. Injected in tests to prove no connection was attempted. */
-export type Transport = (endpoint: URL, target: CheckedAddress, row: OutboxRow) => Promise<DeliveryResult>;
+/**
+ * Sends one row to one checked address. Injected in tests to prove no connection was attempted.
+ * `traceParent`: sent as the W3C `traceparent` header when given (the OEM opted in).
+ */
+export type Transport = (endpoint: URL, target: CheckedAddress, row: OutboxRow, traceParent?: string | null) => Promise<DeliveryResult>;
 
 export interface TransportOptions {
   readonly timeoutMs: number;
@@ -52,7 +55,7 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
     return a;
   };
 
-  const send: Transport = async (endpoint, target, row) => {
+  const send: Transport = async (endpoint, target, row, traceParent) => {
     let status: number;
     try {
       const res = await request(endpoint, {
@@ -66,6 +69,7 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
           'shekara-record-id': row.recordId,
           'shekara-policy-hash': row.policyHash,
           [SIGNATURE_HEADER]: signBody(opts.signingKeys(now()), row.body, now()),
+          ...(traceParent ? { traceparent: traceParent } : {}),
         },
         body: row.body,
         signal: AbortSignal.timeout(opts.timeoutMs),

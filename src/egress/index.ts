@@ -12,6 +12,7 @@
 import type { EgressConfig } from '../config/schema.js';
 import type { EgressSettlement, OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry/index.js';
 import { backoffDelay, isRetriableStatus } from './retry.js';
 import { createTransport, type Transport } from './deliver.js';
 import { systemResolver, type Resolver } from './destination.js';
@@ -50,6 +51,8 @@ export interface EgressDeps {
    * in the store rather than in memory, so no row is sent by two instances at once.
    */
   readonly sharedStore?: boolean;
+  /** Spans (produce, consume, deliver) and delivery metrics (src/telemetry); off when absent. */
+  readonly telemetry?: Telemetry;
 }
 
 export interface Egress {
@@ -106,15 +109,16 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     return { oem: { ...oem }, endpoint: new URL(oem.endpoint), transport: transport!, breaker, signingKey, close };
   };
   for (const oem of deps.oems) routes.set(oem.id, await buildRoute(oem, undefined));
-  const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now });
+  const { telemetry } = deps;
+  const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now, telemetry });
   const settler = createSettler(deps.store);
 
   const queue: EgressQueue = cfg.queue.kind === 'kafka'
     ? await startKafkaQueue(
       { kafka: cfg.queue.kafka, concurrency: cfg.concurrency, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
-      { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now },
+      { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now, telemetry },
     )
-    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now, sharedOutbox: deps.sharedStore === true });
+    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now, telemetry, sharedOutbox: deps.sharedStore === true });
 
   const sameDefinition = (a: OemDestination, b: OemDestination) =>
     JSON.stringify([a.endpoint, a.allowedCountries, a.allowPrivateNetworks, a.signingKeyFile ?? null, a.mtls ?? null, a.enabled !== false])
@@ -144,9 +148,13 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     },
     async upsertOem(given) {
       const old = routes.get(given.id);
-      // The delivery mode comes from the config only (the registry does not hold it yet): a change
-      // from the registry keeps the mode the OEM runs with, so a pull OEM is never pushed to.
-      const oem: OemDestination = { ...given, delivery: given.delivery ?? old?.oem.delivery ?? 'push' };
+      // The delivery mode and trace propagation come from the config only (the registry does not
+      // hold them yet): a change from the registry keeps what the OEM runs with, so a pull OEM is
+      // never pushed to and an opted-in OEM keeps its traceparent header.
+      const oem: OemDestination = {
+        ...given, delivery: given.delivery ?? old?.oem.delivery ?? 'push',
+        propagateTraceContext: given.propagateTraceContext ?? old?.oem.propagateTraceContext ?? false,
+      };
       const route = await buildRoute(oem, old); // reads the key and mTLS files: throws before anything changes
       await signing.upsert(oem);
       if (old && sameDefinition(old.oem, oem) && old.signingKey.equals(route.signingKey)) return;

@@ -10,11 +10,13 @@
  * message is copied to the OEM's dead-letter topic (acks=all) and then settled as dead.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import type { Store } from '../store/index.js';
+import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import type { DeliveryWorker } from './worker.js';
 import type { Settler } from './settler.js';
-import { HEADER_OUTBOX_ID, type QueuedRow } from './kafka-relay.js';
+import { HEADER_OUTBOX_ID, HEADER_TRACEPARENT, type QueuedRow } from './kafka-relay.js';
+import { ATTR, contextOf, disabledTelemetry, type Telemetry } from '../telemetry/index.js';
+import { failSpan, logOutcome, startConsumeSpan } from './spans.js';
 
 export interface OemConsumerConfig { readonly groupId: string; readonly topic: string; readonly dlqTopic: string; readonly concurrency: number; readonly partitions: number; readonly maxWaitTimeMs: number; readonly sessionTimeoutMs: number }
 
@@ -22,9 +24,10 @@ export interface OemConsumer { readonly inFlight: number; close(): Promise<void>
 
 export async function startOemConsumer(
   cfg: OemConsumerConfig,
-  deps: { kafka: Kafka; producer: Producer; store: Pick<Store, 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger },
+  deps: { kafka: Kafka; producer: Producer; store: Pick<Store, 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger; telemetry?: Telemetry },
 ): Promise<OemConsumer> {
   const { log } = deps;
+  const { tracing } = deps.telemetry ?? disabledTelemetry();
   let closing = false;
   let inFlight = 0;
   const wakers = new Set<() => void>();
@@ -48,37 +51,49 @@ export async function startOemConsumer(
    * the vehicle's next message may go while the commit is under way (order of delivery is
    * what the OEM sees), and eachBatch awaits every outcome before it resolves any offset.
    */
-  async function handle(m: KafkaMessage, abandoned: () => boolean): Promise<{ durable: Promise<void> } | false> {
+  async function handle(m: KafkaMessage, partition: number, abandoned: () => boolean): Promise<{ durable: Promise<void> } | false> {
     const id = Number(m.headers?.[HEADER_OUTBOX_ID]?.toString());
     const state = await deps.store.outboxState(id);
     if (!state || (state.status !== 'pending' && state.status !== 'published')) return { durable: Promise.resolve() };
-    let row = { ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow), id, attempts: state.attempts };
-    for (;;) {
-      if (abandoned()) return false;
-      // In flight: the attempt itself. A message waiting out a backoff (or a disabled OEM) is not.
-      inFlight += 1;
-      let outcome: Awaited<ReturnType<DeliveryWorker>>;
-      try {
-        outcome = await deps.worker(row);
-      } finally {
-        inFlight -= 1;
+    const traceParent = m.headers?.[HEADER_TRACEPARENT]?.toString() ?? null;
+    let row: OutboxRow = { ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow), id, attempts: state.attempts, traceParent };
+    // The trace continues from the produce span whose context the relay put in the headers.
+    const span = startConsumeSpan(tracing, row, tracing.parentFrom(traceParent), {
+      [ATTR.messagingSystem]: 'kafka', [ATTR.messagingOperation]: 'process', [ATTR.messagingDestination]: cfg.topic,
+      [ATTR.messagingPartition]: String(partition), [ATTR.queue]: 'kafka',
+    });
+    try {
+      for (;;) {
+        if (abandoned()) { span.end(); return false; }
+        // In flight: the attempt itself. A message waiting out a backoff (or a disabled OEM) is not.
+        inFlight += 1;
+        let outcome: Awaited<ReturnType<DeliveryWorker>>;
+        try {
+          outcome = await deps.worker(row, contextOf(span));
+        } finally {
+          inFlight -= 1;
+        }
+        if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
+        if (outcome.kind === 'dead') {
+          await deps.producer.send({
+            topic: cfg.dlqTopic, acks: -1,
+            messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
+          });
+        }
+        const durable = deps.settler.settle(outcome);
+        if (outcome.kind === 'delivered') {
+          void durable.then(() => span.end(), (err: unknown) => failSpan(span, err));
+          return { durable };
+        }
+        await durable;
+        logOutcome(log, row, outcome, span);
+        if (outcome.kind !== 'failed') { span.end(); return { durable }; }
+        row = { ...row, attempts: row.attempts + 1 };
+        await pause(outcome.retryInMs ?? 100);
       }
-      if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
-      if (outcome.kind === 'dead') {
-        await deps.producer.send({
-          topic: cfg.dlqTopic, acks: -1,
-          messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
-        });
-      }
-      const durable = deps.settler.settle(outcome);
-      if (outcome.kind === 'delivered') return { durable };
-      await durable;
-      if (outcome.kind === 'dead') log.error({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, error: outcome.entry.error }, 'egress: dead-lettered');
-      else if (outcome.kind === 'blocked') log.warn({ recordId: row.recordId, oem: row.oem, error: outcome.entry.error }, 'egress: blocked at send time');
-      if (outcome.kind !== 'failed') return { durable };
-      log.warn({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, retryInMs: outcome.retryInMs, error: outcome.entry.error }, 'egress: delivery failed, will retry');
-      row = { ...row, attempts: row.attempts + 1 };
-      await pause(outcome.retryInMs ?? 100);
+    } catch (err) {
+      failSpan(span, err);
+      throw err;
     }
   }
 
@@ -99,7 +114,7 @@ export async function startOemConsumer(
       const lane = async () => {
         for (let chain = queue.shift(); chain; chain = queue.shift()) {
           for (const m of chain) {
-            const outcome = await handle(m, abandoned);
+            const outcome = await handle(m, batch.partition, abandoned);
             if (outcome === false) return;
             durable.push(outcome.durable.then(() => { settled.add(m.offset); }));
           }

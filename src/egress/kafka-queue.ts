@@ -7,6 +7,7 @@ import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import type { KafkaQueueConfig } from '../config/schema.js';
 import type { Store } from '../store/index.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry/index.js';
 import { ShekaraError } from '../errors.js';
 import type { DeliveryWorker } from './worker.js';
 import type { Settler } from './settler.js';
@@ -26,7 +27,7 @@ export interface KafkaQueueOptions {
 
 export async function startKafkaQueue(
   cfg: KafkaQueueOptions,
-  deps: { oems: readonly string[]; store: Pick<Store, 'leaseUnpublished' | 'markPublished' | 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number },
+  deps: { oems: readonly string[]; store: Pick<Store, 'leaseUnpublished' | 'markPublished' | 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number; telemetry?: Telemetry },
 ): Promise<EgressQueue> {
   const k = cfg.kafka;
   const log = deps.log.child({ component: 'kafka' });
@@ -66,7 +67,7 @@ export async function startKafkaQueue(
     consumers.set(oem, await startOemConsumer({
       groupId: `${k.topicPrefix}egress.${oem}`, topic: topicOf(k.topicPrefix, oem), dlqTopic: dlqTopicOf(k.topicPrefix, oem),
       concurrency: cfg.concurrency, partitions: k.partitions, maxWaitTimeMs: k.maxWaitTimeMs, sessionTimeoutMs: k.sessionTimeoutMs,
-    }, { kafka, producer, store: deps.store, worker: deps.worker, settler: deps.settler, log }));
+    }, { kafka, producer, store: deps.store, worker: deps.worker, settler: deps.settler, log, telemetry: deps.telemetry }));
   };
   const failure = (cause: unknown) =>
     new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, { cause, retriable: true });
@@ -86,7 +87,7 @@ export async function startKafkaQueue(
 
   const relay = startRelay(
     { relayBatchSize: k.relayBatchSize, relayLingerMs: k.relayLingerMs, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
-    { producer, store: deps.store, topicOf: (oem) => topicOf(k.topicPrefix, oem), log, now: deps.now },
+    { producer, store: deps.store, topicOf: (oem) => topicOf(k.topicPrefix, oem), log, now: deps.now, telemetry: deps.telemetry },
   );
   relay.wake(); // rows left pending by an earlier run
   log.info({ brokers: k.brokers, oems: deps.oems }, 'egress: Kafka queue started');

@@ -14,20 +14,25 @@ import type { Producer, Message } from 'kafkajs';
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { backoffDelay } from './retry.js';
+import { SpanKind, type Span } from '@opentelemetry/api';
+import { ATTR, SPAN, disabledTelemetry, traceParentOf, type Telemetry } from '../telemetry/index.js';
+import { failSpan } from './spans.js';
 
 export const HEADER_RECORD_ID = 'shekara-record-id';
 export const HEADER_OUTBOX_ID = 'shekara-outbox-id';
 
-/** What travels in a Kafka message: the row as the worker needs it, minus its attempt count. */
-export type QueuedRow = Omit<OutboxRow, 'attempts'>;
+/** W3C Trace Context in Kafka headers, as OpenTelemetry's messaging conventions carry it. */
+export const HEADER_TRACEPARENT = 'traceparent';
 
-export function toMessage(row: OutboxRow): Message {
-  const { attempts: _attempts, ...rest } = row;
-  return {
-    key: row.pseudonym,
-    value: JSON.stringify(rest),
-    headers: { [HEADER_RECORD_ID]: row.recordId, [HEADER_OUTBOX_ID]: String(row.id), 'shekara-purpose': row.purpose },
-  };
+/** What travels in a Kafka message: the row as the worker needs it, minus its attempt count (and its traceparent, which is a header). */
+export type QueuedRow = Omit<OutboxRow, 'attempts' | 'traceParent'>;
+
+/** `traceParent`: the produce span's, so the consumer continues the trace from it. */
+export function toMessage(row: OutboxRow, traceParent: string | null = null): Message {
+  const { attempts: _attempts, traceParent: _stored, ...rest } = row;
+  const headers: Record<string, string> = { [HEADER_RECORD_ID]: row.recordId, [HEADER_OUTBOX_ID]: String(row.id), 'shekara-purpose': row.purpose };
+  if (traceParent) headers[HEADER_TRACEPARENT] = traceParent;
+  return { key: row.pseudonym, value: JSON.stringify(rest), headers };
 }
 
 export interface RelayConfig { readonly relayBatchSize: number; readonly relayLingerMs: number; readonly pollIntervalMs: number; readonly requestTimeoutMs: number }
@@ -36,9 +41,10 @@ export interface Relay { wake(): void; close(): Promise<void> }
 
 export function startRelay(
   cfg: RelayConfig,
-  deps: { producer: Producer; store: Pick<Store, 'leaseUnpublished' | 'markPublished'>; topicOf: (oem: string) => string; log: Logger; now: () => number },
+  deps: { producer: Producer; store: Pick<Store, 'leaseUnpublished' | 'markPublished'>; topicOf: (oem: string) => string; log: Logger; now: () => number; telemetry?: Telemetry },
 ): Relay {
   const { log, now } = deps;
+  const { tracing } = deps.telemetry ?? disabledTelemetry();
   const leaseMs = Math.max(30_000, cfg.requestTimeoutMs * 3);
   let closing = false;
   let woken: (() => void) | undefined;
@@ -52,19 +58,39 @@ export function startRelay(
 
   async function publish(rows: OutboxRow[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
+    // One produce span per row (a child of the commit that wrote it), ended when the broker acknowledged.
+    const spans: Span[] = [];
     for (const row of rows) {
       const topic = deps.topicOf(row.oem);
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));
-      list.push(toMessage(row));
+      const span = tracing.tracer.startSpan(SPAN.produce, {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [ATTR.messagingSystem]: 'kafka', [ATTR.messagingOperation]: 'send', [ATTR.messagingDestination]: topic, [ATTR.messagingBatchCount]: rows.length,
+          [ATTR.recordId]: row.recordId, [ATTR.oem]: row.oem, [ATTR.purpose]: row.purpose, [ATTR.outboxId]: row.id,
+        },
+      }, tracing.parentFrom(row.traceParent));
+      spans.push(span);
+      list.push(toMessage(row, traceParentOf(span)));
     }
+    let open = true;
+    const endSpans = (err?: unknown) => {
+      if (!open) return;
+      open = false;
+      for (const span of spans) if (err === undefined) span.end(); else failSpan(span, err);
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         await deps.producer.sendBatch({ acks: -1, timeout: cfg.requestTimeoutMs, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        endSpans();
         await deps.store.markPublished(rows.map((r) => r.id));
         return;
       } catch (err) {
-        if (closing) return; // the rows stay pending; the next start publishes them
+        if (closing) {
+          endSpans(err);
+          return; // the rows stay pending; the next start publishes them
+        }
         const delay = backoffDelay(attempt, { initialBackoffMs: 200, maxBackoffMs: 5_000 });
         log.warn({ err: (err as Error).message, rows: rows.length, retryInMs: delay }, 'egress relay: Kafka did not acknowledge; retrying');
         await sleep(delay);

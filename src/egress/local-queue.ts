@@ -15,13 +15,15 @@ import type { Logger } from '../log.js';
 import type { DeliveryWorker } from './worker.js';
 import type { Settler } from './settler.js';
 import type { EgressQueue } from './queue.js';
+import { ATTR, contextOf, disabledTelemetry, logFields, type Telemetry } from '../telemetry/index.js';
+import { failSpan, logOutcome, startConsumeSpan } from './spans.js';
 
 export interface LocalQueueConfig { readonly concurrency: number; readonly pollIntervalMs: number; readonly requestTimeoutMs: number }
 
 export function startLocalQueue(
   cfg: LocalQueueConfig,
   deps: {
-    store: Pick<Store, 'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number;
+    store: Pick<Store, 'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number; telemetry?: Telemetry;
     /** Other instances share this outbox: lease rows in the store, not in memory. */
     sharedOutbox?: boolean;
   },
@@ -29,6 +31,7 @@ export function startLocalQueue(
   const { log, now } = deps;
   // Longer than any delivery (bounded by the request timeout) plus its settle.
   const leaseMs = Math.max(30_000, cfg.requestTimeoutMs * 3);
+  const { tracing } = deps.telemetry ?? disabledTelemetry();
   const leased = new Set<number>();
   let inFlight = 0;
   let closing = false;
@@ -95,15 +98,17 @@ export function startLocalQueue(
   async function run(row: OutboxRow): Promise<void> {
     inFlight += 1;
     leased.add(row.id);
+    // The trace continues from the commit that wrote the row (its traceparent is in the row).
+    const span = startConsumeSpan(tracing, row, tracing.parentFrom(row.traceParent), { [ATTR.queue]: 'local' });
     try {
-      const outcome = await deps.worker(row);
+      const outcome = await deps.worker(row, contextOf(span));
       await deps.settler.settle(outcome);
-      if (outcome.kind === 'dead') log.error({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, error: outcome.entry.error }, 'egress: dead-lettered');
-      else if (outcome.kind === 'blocked') log.warn({ recordId: row.recordId, oem: row.oem, error: outcome.entry.error }, 'egress: blocked at send time');
-      else if (outcome.kind === 'failed') log.warn({ recordId: row.recordId, oem: row.oem, attempt: outcome.entry.attempt, retryInMs: outcome.retryInMs, error: outcome.entry.error }, 'egress: delivery failed, will retry');
+      logOutcome(log, row, outcome, span);
+      span.end();
     } catch (err) {
       // A store failure here leaves the row leased; it is retried when the lease ends.
-      log.error({ err, recordId: row.recordId }, 'egress: could not record the delivery outcome');
+      log.error({ err, recordId: row.recordId, ...logFields(span) }, 'egress: could not record the delivery outcome');
+      failSpan(span, err);
     } finally {
       inFlight -= 1;
       leased.delete(row.id);

@@ -9,6 +9,9 @@ import { backoffDelay, type BackoffConfig } from './retry.js';
 import { checkDestination, type CheckedAddress, type DestinationRules, type DestinationVerdict, type Resolver } from './destination.js';
 import type { DeliveryResult, Transport } from './deliver.js';
 import type { Breaker } from './breaker.js';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import { ATTR, SPAN, disabledTelemetry, traceIdOf, traceParentOf, type Telemetry } from '../telemetry/index.js';
+import { uuidv7Time } from '../ids.js';
 
 export interface WorkerConfig extends BackoffConfig { readonly maxAttempts: number }
 
@@ -27,6 +30,8 @@ export interface OemDestination extends DestinationRules {
   readonly enabled?: boolean;
   /** 'pull': never pushed to; its rows wait in its feed (GET /oem/v1/feed). Default 'push'. */
   readonly delivery?: 'push' | 'pull';
+  /** With tracing on, a W3C traceparent header goes with each POST to this OEM. Config only; default false. */
+  readonly propagateTraceContext?: boolean;
 }
 
 export interface OemRoute {
@@ -45,12 +50,18 @@ export interface WorkerDeps {
   readonly isStillAllowed: (row: OutboxRow) => Promise<boolean | string>;
   readonly resolve: Resolver;
   readonly now: () => number;
+  /** The deliver span per attempt, and the delivery counters and histograms. */
+  readonly telemetry?: Telemetry;
 }
 
 /** A settlement, plus when a failed row is due again (for queues that retry in place). */
 export type AttemptOutcome = EgressSettlement & { readonly retryInMs?: number };
 
-export type DeliveryWorker = (row: OutboxRow) => Promise<AttemptOutcome>;
+/**
+ * One attempt. `parent`: the queue's consume span, so the attempt's `shekara.egress.deliver`
+ * span joins the record's trace; the entry it returns carries that trace's id.
+ */
+export type DeliveryWorker = (row: OutboxRow, parent?: Context) => Promise<AttemptOutcome>;
 
 /**
  * How long one resolution + classification of an OEM's host is reused. Safe against DNS
@@ -74,14 +85,63 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     void verdict.then((v) => { if (!v.ok && v.error.code === 'SHK_EGRESS_DEST_UNRESOLVED') verdicts.delete(route.oem.id); });
     return verdict;
   };
-  return async (row) => {
-    const attempt = row.attempts + 1;
+  const { tracing, metrics } = deps.telemetry ?? disabledTelemetry();
+
+  const deliver: DeliveryWorker = async (row, parent = ROOT_CONTEXT) => {
     const route = deps.routes.get(row.oem);
+    const span = tracing.tracer.startSpan(SPAN.deliver, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR.recordId]: row.recordId, [ATTR.oem]: row.oem, [ATTR.purpose]: row.purpose, [ATTR.outboxId]: row.id, [ATTR.attempt]: row.attempts + 1,
+        [ATTR.httpMethod]: 'POST', [ATTR.serverAddress]: route?.endpoint.hostname ?? '(none)',
+        ...(route ? { [ATTR.serverPort]: Number(route.endpoint.port || (route.endpoint.protocol === 'https:' ? 443 : 80)) } : {}),
+      },
+    }, parent);
+    const started = performance.now();
+    let outcome: AttemptOutcome | undefined;
+    try {
+      outcome = await attemptOnce(row, route, span);
+      return outcome;
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      if (outcome) observe(row, outcome, span, (performance.now() - started) / 1000);
+      span.end();
+    }
+  };
+
+  /** The attempt as telemetry sees it: span attributes, the delivery counter, the histograms. */
+  const observe = (row: OutboxRow, outcome: AttemptOutcome, span: Span, seconds: number) => {
+    if (outcome.kind === 'deferred' || outcome.kind === 'parked') {
+      span.setAttribute(ATTR.outcome, outcome.kind);
+      return; // not attempted (breaker open, OEM disabled, or a pull OEM's row parked for its feed): nothing counted
+    }
+    const { entry } = outcome;
+    span.setAttribute(ATTR.outcome, entry.outcome);
+    if (entry.httpStatus !== null) span.setAttribute(ATTR.httpStatus, entry.httpStatus);
+    if (entry.destinationCountry !== null) span.setAttribute(ATTR.destinationCountry, entry.destinationCountry);
+    if (entry.error !== null) {
+      span.setAttribute(ATTR.reason, entry.error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
+    }
+    const labels = { [ATTR.oem]: row.oem, [ATTR.outcome]: entry.outcome };
+    metrics.egressDeliveries.add(1, labels);
+    metrics.egressDeliveryDuration.record(seconds, labels);
+    if (entry.outcome === 'delivered') {
+      const bornAt = uuidv7Time(row.recordId);
+      if (Number.isFinite(bornAt)) metrics.egressRecordAge.record(Math.max(0, now() - bornAt) / 1000, { [ATTR.oem]: row.oem });
+    }
+  };
+
+  const attemptOnce = async (row: OutboxRow, route: OemRoute | undefined, span: Span): Promise<AttemptOutcome> => {
+    const attempt = row.attempts + 1;
+    const traceId = traceIdOf(span);
     const entry = (outcome: EgressLogEntry['outcome'], target: CheckedAddress | null, status: number | null, error: string | null): EgressLogEntry => ({
       at: now(), oem: row.oem, destination: route?.endpoint.host ?? '(none)',
       destinationIp: target?.address ?? null, destinationCountry: target?.country ?? null,
       recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash,
-      fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped, outcome, attempt, httpStatus: status, error,
+      fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped, outcome, attempt, httpStatus: status, error, traceId,
     });
     if (!route) {
       return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
@@ -111,7 +171,8 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       result = { ok: false, status: null, error: `${verdict.error.code}: ${verdict.error.message}`, retriable: verdict.error.retriable };
       target = null;
     } else {
-      result = await route.transport(route.endpoint, verdict.target, row);
+      // The OEM gets our trace context only if the operator opted in for it (metadata egress).
+      result = await route.transport(route.endpoint, verdict.target, row, route.oem.propagateTraceContext ? traceParentOf(span) : null);
     }
 
     if (result.ok) {
@@ -125,4 +186,5 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     const delay = backoffDelay(attempt, cfg);
     return { kind: 'failed', outboxId: row.id, entry: entry('failed', target, result.status, result.error), nextAttemptAt: now() + delay, retryInMs: delay };
   };
+  return deliver;
 }

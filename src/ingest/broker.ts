@@ -23,6 +23,7 @@ import { createRateLimiter } from './rate-limit.js';
 import { isShekaraError } from '../errors.js';
 import { listen } from '../net.js';
 import type { Logger } from '../log.js';
+import { logFields } from '../telemetry/index.js';
 import { parseCommandAck, type CommandAckMessage } from './command-ack.js';
 
 export interface MqttIngest {
@@ -93,7 +94,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   let peerOf: (client: Client) => PeerIdentity | undefined = () => undefined;
 
   const refuse = (client: Client | null, reason: string, detail: Record<string, unknown> = {}): Error => {
-    intake.reject(reason);
+    intake.reject(reason, 'mqtt');
     log.warn({ clientId: client?.id, reason, ...detail }, 'mqtt: refused');
     return Object.assign(new Error(reason), { code: reason });
   };
@@ -174,9 +175,11 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       packet.retain = false;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const started = Date.now();
+      // One receive span for the message, across the pushed-back attempts below.
+      const span = intake.startReceive('mqtt');
       const attempt = (): void => {
-        intake.accept(vehicle, 'mqtt', payload).then(
-          () => done(null),
+        intake.accept(vehicle, 'mqtt', payload, { span }).then(
+          () => { span.end(); done(null); },
           (err: unknown) => {
             // Backpressure: withhold the PUBACK and try again; the car's in-flight window
             // fills and it slows down. Past the bound, disconnect: the car will resend.
@@ -184,7 +187,8 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
               setTimeout(attempt, BACKPRESSURE_RETRY_MS).unref();
               return;
             }
-            log.error({ err, vin: vehicle.vin }, 'mqtt: could not store record; disconnecting so the car resends');
+            span.end();
+            log.error({ err, vin: vehicle.vin, ...logFields(span) }, 'mqtt: could not store record; disconnecting so the car resends');
             done(err as Error);
           },
         );
@@ -259,7 +263,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     socket.setNoDelay(true);
     const remote = socket.remoteAddress;
     const conn = guardSocket(socket, limits.maxPacketBytes, (err) => {
-      intake.reject('packet-too-large');
+      intake.reject('packet-too-large', 'mqtt');
       log.warn({ remote, reason: err.message }, 'mqtt: connection closed');
     });
     if (peer) peers.set(conn, peer);

@@ -14,13 +14,14 @@ import type { IngestItem, Store } from '../store/index.js';
 import { ShekaraError } from '../errors.js';
 
 export interface Committer {
-  submit(item: IngestItem): Promise<void>;
+  /** Resolves, once durable, with how many items shared that transaction (telemetry). */
+  submit(item: IngestItem): Promise<number>;
   /** Commits whatever is waiting, now; resolves when nothing is waiting or being committed. */
   flush(): Promise<void>;
   readonly pending: number;
 }
 
-interface Waiting { item: IngestItem; resolve: () => void; reject: (e: unknown) => void }
+interface Waiting { item: IngestItem; resolve: (batchSize: number) => void; reject: (e: unknown) => void }
 
 const storeError = (cause: unknown) =>
   new ShekaraError('SHK_INGEST_STORE', `local store commit failed: ${(cause as Error).message}`, { retriable: true, cause });
@@ -54,7 +55,7 @@ export function createCommitter(
           batch[0]!.reject(storeError(cause));
           continue;
         }
-        for (const w of batch) w.resolve();
+        for (const w of batch) w.resolve(batch.length);
         onCommitted(batch.length);
       }
     } finally {
@@ -78,7 +79,7 @@ export function createCommitter(
         w.reject(storeError(cause));
         continue;
       }
-      w.resolve();
+      w.resolve(1);
       committed += 1;
     }
     if (committed > 0) onCommitted(committed);
@@ -92,7 +93,7 @@ export function createCommitter(
       if (opts.saturated?.()) {
         return Promise.reject(new ShekaraError('SHK_INGEST_BACKPRESSURE', 'the egress queue is saturated; try again shortly', { retriable: true, details: { cause: 'SHK_EGRESS_SATURATED' } }));
       }
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<number>((resolve, reject) => {
         queue.push({ item, resolve, reject });
         if (!scheduled && !draining) { // a commit under way takes it next
           scheduled = true;

@@ -39,9 +39,9 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: {
     const vin = TOPIC.exec(topic)?.[1];
     const vehicle = vin && VIN_RE.test(vin) ? await deps.lookupVehicle(vin) : undefined;
     if (!vehicle) {
-      intake.reject('unregistered-vehicle');
+      intake.reject('unregistered-vehicle', 'mqtt');
       log.warn({ topic }, 'external broker: telemetry for an unregistered vehicle; quarantined');
-      await intake.accept(UNATTRIBUTED, 'mqtt', payload, `unregistered vehicle on topic ${topic}`);
+      await intake.accept(UNATTRIBUTED, 'mqtt', payload, { quarantineReason: `unregistered vehicle on topic ${topic}` });
       return;
     }
     await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'mqtt', payload);

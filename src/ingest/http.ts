@@ -22,7 +22,7 @@ export interface HttpIngestDeps {
 export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, deps: HttpIngestDeps): void {
   const { intake } = deps;
   const fail = (reply: FastifyReply, status: number, code: string, reason: string, message: string) => {
-    intake.reject(reason);
+    intake.reject(reason, 'https');
     reply.log.warn({ reason }, 'https ingest: refused');
     return reply.code(status).send({ code, message });
   };

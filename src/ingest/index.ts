@@ -13,6 +13,7 @@ import { startExternalIngest } from './external.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
+import type { Telemetry } from '../telemetry/index.js';
 import type { CommandAckMessage } from './command-ack.js';
 
 export { telemetryTopic, commandTopic, commandAckTopic } from './broker.js';
@@ -35,6 +36,8 @@ export interface IngestDeps {
   /** True while the egress queue is saturated: ingest pushes back (PUBACK withheld, HTTP 503). */
   readonly egressSaturated?: () => boolean;
   readonly log: Logger;
+  /** Spans and counters (src/telemetry); everything off when absent. */
+  readonly telemetry?: Telemetry;
   /** A car acknowledged a downlink command (MQTT PUBACK after this resolves). Embedded broker only. */
   readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
   /** A car subscribed to its command topic. Embedded broker only. */
@@ -62,7 +65,7 @@ export interface Ingest {
 export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): Promise<Ingest> {
   const log = deps.log.child({ module: 'ingest' });
   const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
-  const intake = createIntake({ committer, project: deps.project, log });
+  const intake = createIntake({ committer, project: deps.project, log, telemetry: deps.telemetry });
   // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
   const lookupVehicle = async (vin: string) => {
     const v = await deps.store.getVehicle(vin);

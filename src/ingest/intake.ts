@@ -2,12 +2,21 @@
  * The one path every payload takes, whatever channel it came by: decode → policy → durable
  * commit of the record, its projections (outbox) or its quarantine row. MQTT and HTTPS ingest
  * differ only in how they authenticate and how they answer the car.
+ *
+ * Telemetry: each payload is the root of one trace (`shekara.ingest.receive`, with the policy
+ * projection and the commit as its children); the commit's traceparent is stored with the
+ * record's outbox rows, so its deliveries continue the trace. Counted in
+ * `shekara.ingest.messages` by channel and outcome, refusals in `shekara.ingest.rejects`.
  */
 import { uuidv7 } from '../ids.js';
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { Committer } from './committer.js';
 import { decodeTelemetry, DecodeError } from './decoder.js';
 import type { Logger } from '../log.js';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { ATTR, SPAN, contextOf, disabledTelemetry, logFields, traceParentOf, type Telemetry } from '../telemetry/index.js';
+import { isShekaraError } from '../errors.js';
+import type { IngestItem } from '../store/index.js';
 
 export interface Vehicle { readonly vin: string; readonly oem: string }
 
@@ -24,10 +33,14 @@ export interface IngestCounters {
 export interface Intake {
   /**
    * Resolves once the payload is durably stored (as a record or in quarantine).
-   * With `quarantineReason`, the payload goes straight to quarantine (it cannot be attributed).
+   * `quarantineReason`: the payload goes straight to quarantine (it cannot be attributed).
+   * `span`: a receive span the caller started and will end (MQTT keeps one across pushed-back
+   * retries); without it the intake starts and ends its own.
    */
-  accept(vehicle: Vehicle, channel: IngestChannel, payload: Buffer, quarantineReason?: string): Promise<AcceptResult>;
-  reject(reason: string): void;
+  accept(vehicle: Vehicle, channel: IngestChannel, payload: Buffer, opts?: { quarantineReason?: string; span?: Span }): Promise<AcceptResult>;
+  /** Starts the root span of one payload (see `accept`'s `span`). */
+  startReceive(channel: IngestChannel): Span;
+  reject(reason: string, channel: IngestChannel): void;
   readonly counters: Readonly<IngestCounters>;
 }
 
@@ -36,47 +49,99 @@ export function createIntake(deps: {
   project: (record: CanonicalRecord) => Promise<Projection[]>;
   log: Logger;
   now?: () => number;
+  telemetry?: Telemetry;
 }): Intake {
   const now = deps.now ?? Date.now;
+  const { tracing, metrics } = deps.telemetry ?? disabledTelemetry();
+  const { tracer } = tracing;
   const counters: IngestCounters = { accepted: 0, quarantined: 0, rejected: {} };
+
+  const startReceive = (channel: IngestChannel): Span =>
+    // HTTPS: the car called our server; MQTT: the broker handed us a message.
+    tracer.startSpan(SPAN.receive, { kind: channel === 'https' ? SpanKind.SERVER : SpanKind.CONSUMER, attributes: { [ATTR.channel]: channel } });
+
+  /** The group commit, as a child span of the receive; the record's outbox rows carry its traceparent. */
+  const commit = async (item: IngestItem, receive: Span): Promise<void> => {
+    const span = tracer.startSpan(SPAN.commit, undefined, contextOf(receive));
+    try {
+      const batch = await deps.committer.submit(item.kind === 'record' ? { ...item, traceParent: traceParentOf(span) } : item);
+      span.setAttribute(ATTR.commitBatch, batch);
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  };
+
+  async function accept(vehicle: Vehicle, channel: IngestChannel, payload: Buffer, quarantineReason: string | undefined, span: Span): Promise<AcceptResult> {
+    const receivedAt = now();
+    const id = uuidv7(receivedAt);
+    span.setAttribute(ATTR.recordId, id);
+    span.setAttribute(ATTR.oem, vehicle.oem);
+    const quarantine = async (reason: string): Promise<AcceptResult> => {
+      await commit({ kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload } }, span);
+      counters.quarantined += 1;
+      // The reason stays out of the span: a decoder message may quote the payload (a value out
+      // of range, a JSON fragment). The log line below keeps it, in the country.
+      deps.log.warn({ vin: vehicle.vin, recordId: id, channel, reason, ...logFields(span) }, 'payload quarantined');
+      return { recordId: id, quarantined: true, reason };
+    };
+    if (quarantineReason !== undefined) return quarantine(quarantineReason);
+    let decoded;
+    try {
+      decoded = decodeTelemetry(payload, vehicle.vin);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      return quarantine(err.message);
+    }
+    const record: CanonicalRecord = {
+      id, vin: vehicle.vin, oem: vehicle.oem, channel, receivedAt,
+      observedAt: decoded.observedAt ?? receivedAt,
+      signals: decoded.signals, account: decoded.account, unknownKeys: decoded.unknownKeys,
+    };
+    let projections: Projection[] = [];
+    const project = tracer.startSpan(SPAN.project, undefined, contextOf(span));
+    try {
+      projections = await deps.project(record);
+    } catch (err) {
+      // Safe failure: the record is kept, nothing of it leaves.
+      project.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      deps.log.error({ err, recordId: id, ...logFields(span) }, 'policy evaluation failed; record stored without egress');
+    } finally {
+      project.setAttribute(ATTR.projections, projections.length);
+      project.end();
+    }
+    await commit({ kind: 'record', record, raw: payload, projections }, span);
+    counters.accepted += 1;
+    span.setAttribute(ATTR.projections, projections.length);
+    return { recordId: id, quarantined: false, projections: projections.length };
+  }
 
   return {
     counters,
-    reject(reason) {
+    startReceive,
+    reject(reason, channel) {
       counters.rejected[reason] = (counters.rejected[reason] ?? 0) + 1;
+      metrics.ingestRejects.add(1, { [ATTR.channel]: channel, [ATTR.reason]: reason });
     },
-    async accept(vehicle, channel, payload, quarantineReason) {
-      const receivedAt = now();
-      const id = uuidv7(receivedAt);
-      const quarantine = async (reason: string): Promise<AcceptResult> => {
-        await deps.committer.submit({ kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload } });
-        counters.quarantined += 1;
-        deps.log.warn({ vin: vehicle.vin, recordId: id, channel, reason }, 'payload quarantined');
-        return { recordId: id, quarantined: true, reason };
-      };
-      if (quarantineReason !== undefined) return quarantine(quarantineReason);
-      let decoded;
+    async accept(vehicle, channel, payload, opts = {}) {
+      const span = opts.span ?? startReceive(channel);
+      let outcome = 'error';
       try {
-        decoded = decodeTelemetry(payload, vehicle.vin);
+        const result = await accept(vehicle, channel, payload, opts.quarantineReason, span);
+        outcome = result.quarantined ? 'quarantined' : 'stored';
+        return result;
       } catch (err) {
-        if (!(err instanceof DecodeError)) throw err;
-        return quarantine(err.message);
+        // Pushed back: nothing was stored; the car (or the MQTT retry below it) tries again.
+        outcome = isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') ? 'backpressure' : 'error';
+        if (outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        metrics.ingestMessages.add(1, { [ATTR.channel]: channel, [ATTR.outcome]: outcome });
+        span.setAttribute(ATTR.outcome, outcome);
+        if (!opts.span) span.end();
       }
-      const record: CanonicalRecord = {
-        id, vin: vehicle.vin, oem: vehicle.oem, channel, receivedAt,
-        observedAt: decoded.observedAt ?? receivedAt,
-        signals: decoded.signals, account: decoded.account, unknownKeys: decoded.unknownKeys,
-      };
-      let projections: Projection[] = [];
-      try {
-        projections = await deps.project(record);
-      } catch (err) {
-        // Safe failure: the record is kept, nothing of it leaves.
-        deps.log.error({ err, recordId: id }, 'policy evaluation failed; record stored without egress');
-      }
-      await deps.committer.submit({ kind: 'record', record, raw: payload, projections });
-      counters.accepted += 1;
-      return { recordId: id, quarantined: false, projections: projections.length };
     },
   };
 }

@@ -28,6 +28,7 @@ import type { CompiledPolicy } from './compile.js';
 import type { CanonicalRecord, Projection } from '../record.js';
 import type { PolicyHistoryStore } from '../store/types.js';
 import { ShekaraError } from '../errors.js';
+import { ATTR, type Metrics } from '../telemetry/index.js';
 
 export { parsePolicy, loadPolicyFile } from './load.js';
 export type { CompiledPolicy, CompiledPurpose } from './compile.js';
@@ -57,6 +58,8 @@ export interface PolicyEngineDeps {
   readonly now?: () => number;
   /** Uniform [0, 1); a CSPRNG by default. Tests inject a seeded one. */
   readonly random?: () => number;
+  /** `shekara.policy.decisions` is counted here when metrics are on (src/telemetry). */
+  readonly metrics?: Pick<Metrics, 'enabled' | 'policyDecisions'>;
 }
 
 export interface ReloadResult {
@@ -234,8 +237,26 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     return result;
   };
 
+  /**
+   * Counts one decision per record and purpose: `approved`, or the first word of why not
+   * (`blocked`, `down-sampled`, `nothing-to-send`, `held`); a held projection released by a
+   * later record counts as `released`. The withheld list it needs is only built when counted.
+   */
+  const counted = async (record: CanonicalRecord): Promise<Projection[]> => {
+    const withheld: Withheld[] = [];
+    const out = await evaluate(record, withheld);
+    const counter = deps.metrics!.policyDecisions;
+    for (const p of out) {
+      counter.add(1, { [ATTR.oem]: p.oem, [ATTR.purpose]: p.purpose, [ATTR.outcome]: p.recordId === record.id ? 'approved' : 'released' });
+    }
+    for (const w of withheld) {
+      counter.add(1, { [ATTR.oem]: record.oem, [ATTR.purpose]: w.purpose, [ATTR.outcome]: decisionOutcome(w.reason) });
+    }
+    return out;
+  };
+
   return {
-    project: (record) => evaluate(record),
+    project: deps.metrics?.enabled ? counted : (record) => evaluate(record),
     async explain(record) {
       const withheld: Withheld[] = [];
       return { projections: await evaluate(record, withheld), withheld };
@@ -252,4 +273,10 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     held: () => [...byOem.values()].reduce((n, e) => n + e.evaluator.held, 0),
     close: async () => {},
   };
+}
+
+/** `blocked: no consent` → `blocked`, `nothing to send` → `nothing-to-send`: a small, fixed label vocabulary. */
+function decisionOutcome(reason: string): string {
+  const colon = reason.indexOf(':');
+  return (colon < 0 ? reason : reason.slice(0, colon)).trim().replaceAll(' ', '-');
 }

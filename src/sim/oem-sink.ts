@@ -41,7 +41,8 @@ export async function startOemSink(opts: { port: number; host?: string; out?: st
       }
       const d: SinkDelivery = {
         receivedAt: new Date().toISOString(), path: req.url ?? '/',
-        headers: { 'idempotency-key': header(req.headers['idempotency-key']), 'shekara-record-id': header(req.headers['shekara-record-id']) },
+        // traceparent: only an OEM with propagateTraceContext gets one (docs/observability.md).
+        headers: { 'idempotency-key': header(req.headers['idempotency-key']), 'shekara-record-id': header(req.headers['shekara-record-id']), traceparent: header(req.headers.traceparent) },
         body,
       };
       deliveries.push(d);

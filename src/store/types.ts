@@ -34,7 +34,15 @@ export interface QuarantineItem {
 
 /** One unit of ingest: a decoded record with its approved projections, or a quarantined payload. */
 export type IngestItem =
-  | { readonly kind: 'record'; readonly record: CanonicalRecord; readonly raw: Buffer; readonly projections: readonly Projection[] }
+  | {
+    readonly kind: 'record'; readonly record: CanonicalRecord; readonly raw: Buffer; readonly projections: readonly Projection[];
+    /**
+     * W3C traceparent of the commit that writes this record (tracing on; src/telemetry), kept
+     * with each of its outbox rows so the delivery continues the record's trace. Never read
+     * for any decision: it is telemetry metadata, not data.
+     */
+    readonly traceParent?: string | null;
+  }
   | { readonly kind: 'quarantine'; readonly item: QuarantineItem };
 
 export interface OutboxRow {
@@ -49,6 +57,8 @@ export interface OutboxRow {
   /** The exact JSON body that will be POSTed. */
   readonly body: string;
   readonly attempts: number;
+  /** W3C traceparent stored with the row (column `trace_parent`), null when the record was not traced. */
+  readonly traceParent?: string | null;
 }
 
 /** 'blocked': a send-time check (consent, destination country) stopped the delivery; nothing was sent. */
@@ -90,10 +100,17 @@ export interface EgressLogEntry {
   readonly attempt: number;
   readonly httpStatus: number | null;
   readonly error: string | null;
+  /**
+   * The trace of this attempt (tracing on and the record sampled; column `trace_id`), so an
+   * operator can go from a log row to its trace. Absent or null: not traced. NOT part of the
+   * Merkle leaf (audit/leaf.ts): the leaf format is a contract with verifiers.
+   */
+  readonly traceId?: string | null;
 }
 
 export interface EgressLogRow extends EgressLogEntry {
   readonly seq: number;
+  readonly traceId: string | null;
 }
 
 export interface StoredRecord {

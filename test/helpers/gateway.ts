@@ -14,7 +14,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startOemSink, type OemSink } from '../../src/sim/oem-sink.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 
@@ -45,8 +45,10 @@ export interface TestGateway {
   stop(opts?: { keepDir?: boolean }): Promise<void>;
 }
 
-/** `dir`: reuse a store left by an earlier gateway's `stop({ keepDir: true })` (a restart). */
-export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; dir?: string } = {}): Promise<TestGateway> {
+/** `oem`: extra keys for the demo OEM's entry (e.g. `propagateTraceContext`); `log`: where the gateway logs (silent by default,
+ * SHEKARA_TEST_LOG_LEVEL=error shows the gateway's own errors while a test is debugged); `dir`: reuse a store left by an
+ * earlier gateway's `stop({ keepDir: true })` (a restart). */
+export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; oem?: Record<string, unknown>; log?: Logger; dir?: string } = {}): Promise<TestGateway> {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
   const sink = await startOemSink({ port: 0 });
   writeFileSync(path.join(dir, 'policy.yaml'), opts.policy ?? DEMO_POLICY);
@@ -55,14 +57,13 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
-    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
+    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true, ...opts.oem }],
     log: { level: 'silent' },
     ...(onPostgres(opts.config) ? { store: { kind: 'postgres', url: TEST_PG_URL, schema: schemaOf(dir), poolSize: 4 } } : {}),
     ...opts.config,
   };
   const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
-  // SHEKARA_TEST_LOG_LEVEL=error shows the gateway's own errors while a test is debugged.
-  const app = await buildApp(config, { log: createLogger((process.env.SHEKARA_TEST_LOG_LEVEL ?? 'silent') as Parameters<typeof createLogger>[0]) });
+  const app = await buildApp(config, { log: opts.log ?? createLogger((process.env.SHEKARA_TEST_LOG_LEVEL ?? 'silent') as Parameters<typeof createLogger>[0]) });
   const cars = await registerSimCars(app.store, opts.cars ?? 2, 'demo-oem', 'LTEST');
   const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
   const clients: MqttClient[] = [];

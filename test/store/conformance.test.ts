@@ -224,8 +224,8 @@ describe.each(backends())('store conformance: $name', (backend) => {
       await deliver(store, rows);
       const log = await store.listEgressLog();
       expect(log).toHaveLength(2);
-      expect(log[0]).toEqual({ seq: 1, ...entry(rows[0]!) });
-      expect(await store.listEgressLog({ recordId: rows[1]!.recordId })).toEqual([{ seq: 2, ...entry(rows[1]!) }]);
+      expect(log[0]).toEqual({ seq: 1, ...entry(rows[0]!), traceId: null });
+      expect(await store.listEgressLog({ recordId: rows[1]!.recordId })).toEqual([{ seq: 2, ...entry(rows[1]!), traceId: null }]);
       expect(await store.listEgressLog({ oem: 'other' })).toEqual([]);
       expect(await store.listEgressLog({ limit: 1 })).toHaveLength(1);
       const e = await store.egressEntry(1);

@@ -28,12 +28,12 @@ export function toApiEntry(e: EgressEntry): S.Entry {
     seq: e.seq, leafIndex: e.leafIndex, at: iso(e.at), oem: e.oem, destination: e.destination, destinationIp: e.destinationIp,
     destinationCountry: e.destinationCountry, recordId: e.recordId, pseudonym: e.pseudonym, purpose: e.purpose, policyHash: e.policyHash,
     fieldsSent: [...e.fieldsSent], fieldsDropped: [...e.fieldsDropped], payloadSha256: e.payloadSha256, payloadBytes: e.payloadBytes,
-    outcome: e.outcome, attempt: e.attempt, httpStatus: e.httpStatus, error: e.error,
+    outcome: e.outcome, attempt: e.attempt, httpStatus: e.httpStatus, error: e.error, traceId: e.traceId,
   };
 }
 
 const CSV_COLUMNS = ['seq', 'leafIndex', 'at', 'oem', 'destination', 'destinationIp', 'destinationCountry', 'recordId', 'pseudonym', 'purpose',
-  'policyHash', 'fieldsSent', 'fieldsDropped', 'payloadSha256', 'payloadBytes', 'outcome', 'attempt', 'httpStatus', 'error'] as const;
+  'policyHash', 'fieldsSent', 'fieldsDropped', 'payloadSha256', 'payloadBytes', 'outcome', 'attempt', 'httpStatus', 'error', 'traceId'] as const;
 
 /** RFC 4180: quote a field holding a comma, quote or line break; lists are joined with ';'. */
 function csvLine(e: S.Entry): string {

@@ -45,6 +45,7 @@ export const Entry = Type.Object({
   fieldsSent: Type.Array(Type.String()), fieldsDropped: Type.Array(Type.String()),
   payloadSha256: Nullable(Type.String()), payloadBytes: Nullable(Type.Integer()),
   outcome: Type.String(), attempt: Type.Integer(), httpStatus: Nullable(Type.Integer()), error: Nullable(Type.String()),
+  traceId: Nullable(Type.String({ pattern: '^[0-9a-f]{32}$', description: 'OpenTelemetry trace of this attempt (null: not traced); not part of the leaf' })),
 }, strict);
 export type Entry = Static<typeof Entry>;
 

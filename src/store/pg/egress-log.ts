@@ -37,11 +37,16 @@ export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [{
   CREATE INDEX egress_log_record ON egress_log (record_id);
   ${APPEND_ONLY_FUNCTION}
   ${appendOnlyTriggers('egress_log')}`,
+}, {
+  // The trace of each attempt (docs/observability.md): telemetry metadata next to the row,
+  // deliberately outside the Merkle leaf (audit/leaf.ts picks the leaf's fields by name).
+  id: '0041-egress-log-trace-id',
+  sql: `ALTER TABLE egress_log ADD COLUMN trace_id TEXT;`,
 }];
 
 /** Columns of an egress-log row as read back (toLogRow's input). */
 export const LOG_COLUMNS = `e.seq, e.at, e.oem, e.destination, e.destination_ip, e.destination_country, e.record_id, e.pseudonym, e.purpose,
-  e.policy_hash, e.fields_sent, e.fields_dropped, e.outcome, e.attempt, e.http_status, e.error, e.payload_sha256, e.payload_bytes`;
+  e.policy_hash, e.fields_sent, e.fields_dropped, e.outcome, e.attempt, e.http_status, e.error, e.payload_sha256, e.payload_bytes, e.trace_id`;
 
 export interface PgEgressSettler {
   /** Status changes and egress-log rows of a batch of outcomes, inside the caller's transaction. */
@@ -56,7 +61,7 @@ export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter):
       [items.map((i) => i.outboxId)])).map((r) => [r.id, r.body]));
     await tree.appendLeaves(t, 'egress', async (first) => {
       const [{ next }] = await t.query<{ next: number }>(`SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM egress_log`) as [{ next: number }];
-      const cols: unknown[][] = Array.from({ length: 19 }, () => []);
+      const cols: unknown[][] = Array.from({ length: 20 }, () => []);
       const leaves = items.map(({ outboxId, entry }, i) => {
         const body = bodies.get(outboxId);
         const payloadSha256 = body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex');
@@ -65,14 +70,14 @@ export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter):
         const e = { ...entry, error: entry.error === null ? null : pgText(entry.error) };
         const seq = next + i;
         [seq, e.at, e.oem, e.destination, e.destinationIp, e.destinationCountry, e.recordId, e.pseudonym, e.purpose, e.policyHash,
-          JSON.stringify(e.fieldsSent), JSON.stringify(e.fieldsDropped), e.outcome, e.attempt, e.httpStatus, e.error, payloadSha256, payloadBytes, first + i]
+          JSON.stringify(e.fieldsSent), JSON.stringify(e.fieldsDropped), e.outcome, e.attempt, e.httpStatus, e.error, payloadSha256, payloadBytes, first + i, e.traceId ?? null]
           .forEach((v, c) => cols[c]!.push(v));
         return { ref: seq, entry: egressLeaf({ ...e, seq, payloadSha256, payloadBytes }, first + i) };
       });
       await t.query(`INSERT INTO egress_log (seq, at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash,
-          fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index)
+          fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-          $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::bigint[])`, cols);
+          $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::bigint[], $20::text[])`, cols);
       return leaves;
     });
   };
@@ -103,13 +108,13 @@ export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter):
 export interface LogDbRow {
   seq: number; at: number; oem: string; destination: string; destination_ip: string | null; destination_country: string | null; record_id: string; pseudonym: string; purpose: string;
   policy_hash: string; fields_sent: string[]; fields_dropped: string[]; outcome: string; attempt: number;
-  http_status: number | null; error: string | null; payload_sha256: string | null; payload_bytes: number | null;
+  http_status: number | null; error: string | null; payload_sha256: string | null; payload_bytes: number | null; trace_id: string | null;
 }
 
 export function toLogRow(r: LogDbRow): EgressLogRow {
   return {
     seq: r.seq, at: r.at, oem: r.oem, destination: r.destination, destinationIp: r.destination_ip, destinationCountry: r.destination_country, recordId: r.record_id, pseudonym: r.pseudonym,
     purpose: r.purpose, policyHash: r.policy_hash, fieldsSent: r.fields_sent, fieldsDropped: r.fields_dropped,
-    outcome: r.outcome as EgressLogRow['outcome'], attempt: r.attempt, httpStatus: r.http_status, error: r.error,
+    outcome: r.outcome as EgressLogRow['outcome'], attempt: r.attempt, httpStatus: r.http_status, error: r.error, traceId: r.trace_id ?? null,
   };
 }

@@ -104,7 +104,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
       if (items.length === 0) return;
       await db.tx(async (t) => {
         await records.write(t, items);
-        await outbox.insert(t, items.flatMap((it) => (it.kind === 'record' ? it.projections.map((projection) => ({ projection, dueAt: it.record.receivedAt })) : [])));
+        await outbox.insert(t, items.flatMap((it) => (it.kind === 'record' ? it.projections.map((projection) => ({ projection, dueAt: it.record.receivedAt, traceParent: it.traceParent ?? null })) : [])));
       });
     },
     async counts() {

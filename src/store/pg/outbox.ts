@@ -47,16 +47,22 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [{
   // Why each field of the projection left or did not (the policy's decision record); never sent.
   id: '0009-egress-outbox-decision',
   sql: `ALTER TABLE egress_outbox ADD COLUMN decision JSONB;`,
+}, {
+  // The W3C traceparent of the commit that wrote the row (tracing on; docs/observability.md),
+  // so the local queue's delivery continues the record's trace; the Kafka relay puts it in the
+  // message headers instead. Telemetry metadata only: NULL when the record was not traced.
+  id: '0040-egress-outbox-trace-parent',
+  sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
 }];
 
 export interface PgOutboxWriter {
   /** Adds approved projections, each due at its `dueAt`, in order. Inside the caller's transaction. */
-  insert(t: Tx, rows: readonly { projection: Projection; dueAt: number }[]): Promise<void>;
+  insert(t: Tx, rows: readonly { projection: Projection; dueAt: number; traceParent: string | null }[]): Promise<void>;
   /** The outbox side of delivery outcomes (status, attempts, next attempt), in order. Inside the caller's transaction. */
   applyOutcomes(t: Tx, items: readonly EgressSettlement[]): Promise<void>;
 }
 
-export const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
+export const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
 const prefixed = (alias: string) => ROW_COLUMNS.split(', ').map((c) => `${alias}.${c}`).join(', ');
 /** A row of an earlier pending row of the same vehicle (per-vehicle order). */
 const EARLIER = `SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id`;
@@ -109,17 +115,17 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
   return {
     async insert(t, rows) {
       if (rows.length === 0) return;
-      const cols: unknown[][] = Array.from({ length: 10 }, () => []);
-      for (const { projection: p, dueAt } of rows) {
+      const cols: unknown[][] = Array.from({ length: 11 }, () => []);
+      for (const { projection: p, dueAt, traceParent } of rows) {
         [p.recordId, p.oem, p.purpose, p.policyHash, p.vehicle, JSON.stringify(p.fieldsSent), JSON.stringify(p.fieldsDropped),
-          projectionBody(p), p.decision ? JSON.stringify(p.decision) : null, dueAt].forEach((v, i) => cols[i]!.push(v));
+          projectionBody(p), p.decision ? JSON.stringify(p.decision) : null, traceParent, dueAt].forEach((v, i) => cols[i]!.push(v));
       }
       // A projection released late (trip hold-back) names an earlier record; if that record's own
       // commit failed it was never acknowledged and has nothing to carry, so the row is skipped.
-      await t.query(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, next_attempt_at)
-        SELECT v.record_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.fields_sent, v.fields_dropped, v.body, v.decision, v.next_attempt_at
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::jsonb[], $10::bigint[])
-          WITH ORDINALITY AS v(record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, next_attempt_at, ord)
+      await t.query(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
+        SELECT v.record_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.fields_sent, v.fields_dropped, v.body, v.decision, v.trace_parent, v.next_attempt_at
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::jsonb[], $10::text[], $11::bigint[])
+          WITH ORDINALITY AS v(record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at, ord)
         WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.ord`, cols);
     },
     async applyOutcomes(t, items) {
@@ -151,13 +157,13 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
 
 export interface OutboxDbRow {
   id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
-  fields_sent: string[]; fields_dropped: string[]; body: string; attempts: number;
+  fields_sent: string[]; fields_dropped: string[]; body: string; attempts: number; trace_parent: string | null;
 }
 
 export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
-    fieldsSent: r.fields_sent, fieldsDropped: r.fields_dropped, body: r.body, attempts: r.attempts,
+    fieldsSent: r.fields_sent, fieldsDropped: r.fields_dropped, body: r.body, attempts: r.attempts, traceParent: r.trace_parent,
   };
 }
 

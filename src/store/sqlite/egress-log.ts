@@ -34,6 +34,11 @@ export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
     BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;
   CREATE TRIGGER egress_log_no_delete BEFORE DELETE ON egress_log
     BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;`,
+}, {
+  // The trace of each attempt (docs/observability.md): telemetry metadata next to the row,
+  // deliberately outside the Merkle leaf (audit/leaf.ts picks the leaf's fields by name).
+  id: '0041-egress-log-trace-id',
+  sql: `ALTER TABLE egress_log ADD COLUMN trace_id TEXT;`,
 }];
 
 /**
@@ -42,8 +47,8 @@ export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
  * with the outbox status change. A row without a leaf, or a leaf without a row, cannot commit.
  */
 export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tree: AuditTreeWriter): Sync<EgressLogStore> {
-  const insert = db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index)
-    VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex)`);
+  const insert = db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
+    VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex, @traceId)`);
   const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
   const append = (outboxId: number, e: EgressLogEntry) => {
     // The digest and length of the exact body POSTed (or that would have been): never the body.
@@ -51,7 +56,7 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tre
     const payloadSha256 = body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex');
     const payloadBytes = body === undefined ? null : Buffer.byteLength(body, 'utf8');
     tree.appendLeaf('egress', (index) => {
-      const seq = Number(insert.run({ ...e, fieldsSent: JSON.stringify(e.fieldsSent), fieldsDropped: JSON.stringify(e.fieldsDropped), payloadSha256, payloadBytes, leafIndex: index }).lastInsertRowid);
+      const seq = Number(insert.run({ ...e, fieldsSent: JSON.stringify(e.fieldsSent), fieldsDropped: JSON.stringify(e.fieldsDropped), payloadSha256, payloadBytes, leafIndex: index, traceId: e.traceId ?? null }).lastInsertRowid);
       return { ref: seq, entry: egressLeaf({ ...e, seq, payloadSha256, payloadBytes }, index) };
     });
   };
@@ -84,14 +89,14 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tre
 export interface LogDbRow {
   seq: number; at: number; oem: string; destination: string; destination_ip: string | null; destination_country: string | null; record_id: string; pseudonym: string; purpose: string;
   policy_hash: string; fields_sent: string; fields_dropped: string; outcome: string; attempt: number;
-  http_status: number | null; error: string | null;
+  http_status: number | null; error: string | null; trace_id: string | null;
 }
 
 export function toLogRow(r: LogDbRow): EgressLogRow {
   return {
     seq: r.seq, at: r.at, oem: r.oem, destination: r.destination, destinationIp: r.destination_ip, destinationCountry: r.destination_country, recordId: r.record_id, pseudonym: r.pseudonym,
     purpose: r.purpose, policyHash: r.policy_hash, fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped),
-    outcome: r.outcome as EgressLogRow['outcome'], attempt: r.attempt, httpStatus: r.http_status, error: r.error,
+    outcome: r.outcome as EgressLogRow['outcome'], attempt: r.attempt, httpStatus: r.http_status, error: r.error, traceId: r.trace_id ?? null,
   };
 }
 

@@ -92,7 +92,7 @@ function openSync(file: string): SyncStore {
   const commitIngest = db.transaction((items: readonly IngestItem[]) => {
     for (const it of items) {
       records.write(it);
-      if (it.kind === 'record') for (const p of it.projections) outbox.insert(p, it.record.receivedAt);
+      if (it.kind === 'record') for (const p of it.projections) outbox.insert(p, it.record.receivedAt, it.traceParent ?? null);
     }
   });
   const count = (sql: string) => db.prepare(sql).pluck();

@@ -39,11 +39,17 @@ export const OUTBOX_MIGRATIONS: Migration[] = [{
   // the country for the operator and the regulator; never part of the body sent to the OEM.
   id: '0009-egress-outbox-decision',
   sql: `ALTER TABLE egress_outbox ADD COLUMN decision TEXT;`,
+}, {
+  // The W3C traceparent of the commit that wrote the row (tracing on; docs/observability.md),
+  // so the local queue's delivery continues the record's trace; the Kafka relay puts it in the
+  // message headers instead. Telemetry metadata only: NULL when the record was not traced.
+  id: '0040-egress-outbox-trace-parent',
+  sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
 }];
 
 export interface OutboxWriter {
-  /** Adds one approved projection, due at `dueAt`. Inside the caller's transaction. */
-  insert(p: Projection, dueAt: number): void;
+  /** Adds one approved projection, due at `dueAt`, with its record's traceparent. Inside the caller's transaction. */
+  insert(p: Projection, dueAt: number, traceParent: string | null): void;
   /** Status changes, inside the caller's transaction (with the egress-log row). */
   markDelivered(id: number): void;
   markFailed(id: number, nextAttemptAt: number): void;
@@ -56,14 +62,14 @@ export interface OutboxWriter {
   blockUndelivered(vin: string, only?: { oem: string; purpose: string }): number;
 }
 
-export const OUTBOX_ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts';
+export const OUTBOX_ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
 
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
   // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
   // rather than failing the record being committed now.
-  const insert = db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, next_attempt_at)
-    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
+  const insert = db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
   // Only the head of each vehicle's queue is due: a row waiting on a retry (or leased) holds back
   // the rows behind it, so the OEM sees each vehicle's records in order even across an outage.
   const leaseDue = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
@@ -89,9 +95,9 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   const nextDue = db.prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
   return {
-    insert(p, dueAt) {
+    insert(p, dueAt, traceParent) {
       insert.run(p.recordId, p.oem, p.purpose, p.policyHash, p.vehicle, JSON.stringify(p.fieldsSent), JSON.stringify(p.fieldsDropped),
-        projectionBody(p), p.decision ? JSON.stringify(p.decision) : null, dueAt, p.recordId);
+        projectionBody(p), p.decision ? JSON.stringify(p.decision) : null, traceParent, dueAt, p.recordId);
     },
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
@@ -108,13 +114,13 @@ export { projectionBody };
 
 export interface OutboxDbRow {
   id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
-  fields_sent: string; fields_dropped: string; body: string; attempts: number;
+  fields_sent: string; fields_dropped: string; body: string; attempts: number; trace_parent: string | null;
 }
 
 export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
-    fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped), body: r.body, attempts: r.attempts,
+    fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped), body: r.body, attempts: r.attempts, traceParent: r.trace_parent,
   };
 }
 
