@@ -36,6 +36,7 @@ describe('owner API › objections to automated processing', () => {
     config = path.join(o.gw.dir, 'shekara.yaml');
     writeFileSync(config, stringify({
       dataDir: o.gw.dir,
+      ...(o.gw.storeConfig ? { store: o.gw.storeConfig } : {}),
       oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${o.gw.sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
       log: { level: 'silent' },
     }));

@@ -40,6 +40,8 @@ export interface TestGateway {
   readonly mqttUrl: string;
   readonly httpUrl: string;
   readonly cars: { vin: string; secret: string }[];
+  /** The `store` config section this gateway runs on, for a CLI config beside it (undefined: the default SQLite file in `dir`). */
+  readonly storeConfig: Record<string, unknown> | undefined;
   connect(car: { vin: string; secret: string }, opts?: IClientOptions): Promise<MqttClient>;
   /** `keepDir`: leave the store for a restart on the same `dir`. */
   stop(opts?: { keepDir?: boolean }): Promise<void>;
@@ -68,7 +70,7 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
   const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
   const clients: MqttClient[] = [];
   return {
-    app, sink, dir, mqttUrl, cars,
+    app, sink, dir, mqttUrl, cars, storeConfig: (cfgObj as { store?: Record<string, unknown> }).store,
     httpUrl: `http://127.0.0.1:${app.httpPort}`,
     async connect(car, extra = {}) {
       const c = await mqtt.connectAsync(mqttUrl, {
