@@ -166,6 +166,11 @@ export interface EgressQueueStore {
    * Makes every outcome and its egress-log row durable in ONE transaction (all or nothing).
    * MUST resolve only after the commit is on disk: callers commit Kafka offsets or forget a
    * lease only after it resolves. If it rejects, nothing of the batch was written.
+   * A delivered, failed, dead or blocked outcome for a push row already delivered or dead (a
+   * second consumer's, a redelivered message's, another instance's) MUST change nothing and
+   * MUST NOT be logged, even when two settle it at once: no record enters the egress log twice
+   * (issue 7). A row blocked meanwhile still logs the delivery that was on the wire; rows of the
+   * pull feed keep their own rules. recordDelivery & co. follow the same rule.
    */
   settleOutbox(items: readonly EgressSettlement[]): Promise<void>;
 }

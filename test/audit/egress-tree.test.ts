@@ -47,19 +47,22 @@ describe('egress log › Merkle tree in the store', () => {
 
   it('rolls the leaf back with the outcome when the transaction fails, and appends correctly afterwards', async () => {
     await egressOnce(t.store, { vin: VIN, at: T0 });
-    const id = await egressOnce(t.store, { vin: VIN, at: T0 + 1, outcome: 'failed' });
-    const row = (await t.store.leaseDueOutbox(T0 + 10_000, 10, 1_000)).find((r) => r.recordId === id)!;
-    const good = { at: T0 + 2, oem: 'demo-oem', destination: 'd', destinationIp: null, destinationCountry: null, recordId: id, pseudonym: 'p', purpose: row.purpose,
-      policyHash: row.policyHash, fieldsSent: [], fieldsDropped: [], outcome: 'delivered' as const, attempt: 2, httpStatus: 200, error: null };
+    // Two rows still pending after a failed attempt (two vehicles, so both are due heads).
+    const ids = [await egressOnce(t.store, { vin: VIN, at: T0 + 1, outcome: 'failed' }), await egressOnce(t.store, { vin: 'LTEST000000000002', at: T0 + 2, outcome: 'failed' })];
+    const leased = await t.store.leaseDueOutbox(T0 + 10_000, 10, 1_000);
+    const [row, other] = ids.map((id) => leased.find((r) => r.recordId === id)!);
+    const good = (r: typeof row) => ({ at: T0 + 3, oem: 'demo-oem', destination: 'd', destinationIp: null, destinationCountry: null, recordId: r!.recordId, pseudonym: 'p', purpose: r!.purpose,
+      policyHash: r!.policyHash, fieldsSent: [], fieldsDropped: [], outcome: 'delivered' as const, attempt: 2, httpStatus: 200, error: null });
     // The second settlement violates NOT NULL: the whole batch, the first leaf included, is rolled back.
     await expect(t.store.settleOutbox([
-      { kind: 'delivered', outboxId: row.id, entry: good },
-      { kind: 'delivered', outboxId: row.id, entry: { ...good, oem: null as unknown as string } },
+      { kind: 'delivered', outboxId: row!.id, entry: good(row) },
+      { kind: 'delivered', outboxId: other!.id, entry: { ...good(other), oem: null as unknown as string } },
     ])).rejects.toThrow(/NOT NULL/);
-    expect(await t.store.auditTreeSize()).toBe(2);
-    expect((await t.store.counts()).egressLog).toBe(2);
-    await t.store.settleOutbox([{ kind: 'delivered', outboxId: row.id, entry: good }]);
     expect(await t.store.auditTreeSize()).toBe(3);
+    expect((await t.store.counts()).egressLog).toBe(3);
+    expect(await t.store.outboxState(row!.id)).toEqual({ status: 'pending', attempts: 1 });
+    await t.store.settleOutbox([{ kind: 'delivered', outboxId: row!.id, entry: good(row) }]);
+    expect(await t.store.auditTreeSize()).toBe(4);
     expect((await t.store.auditRoot()).equals(rootFromLeafHashes(await leafHashes()))).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 /**
  * Every row of egress_log enters through `settle` (and only there): the outbox status changes,
- * the rows and their Merkle leaves (audit.ts) are written in the caller's transaction. A row
+ * the rows and their Merkle leaves (audit.ts) are written in the caller's transaction, and only
+ * for outcomes the outbox applied (a push row settled once is never logged again). A row
  * without a leaf, or a leaf without a row, cannot commit. `seq` is assigned under the
  * 'egress-log' lock, so it has no gaps and follows leaf order whichever instance settles.
  */
@@ -83,8 +84,10 @@ export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter):
   };
 
   const settle: PgEgressSettler['settle'] = async (t, items) => {
-    await outbox.applyOutcomes(t, items);
-    await append(t, items.flatMap((it) => (it.kind === 'deferred' || it.kind === 'parked' ? [] : [{ outboxId: it.outboxId, entry: it.entry }])));
+    // Only what was applied is logged: an outcome for a row another settle already delivered
+    // (or dead-lettered) leaves no second entry (outbox.ts SETTLED).
+    const applied = await outbox.applyOutcomes(t, items);
+    await append(t, applied.flatMap((it) => (it.kind === 'deferred' || it.kind === 'parked' ? [] : [{ outboxId: it.outboxId, entry: it.entry }])));
   };
   const one = (it: EgressSettlement) => db.tx((t) => settle(t, [it]));
 

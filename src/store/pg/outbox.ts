@@ -58,8 +58,12 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [{
 export interface PgOutboxWriter {
   /** Adds approved projections, each due at its `dueAt`, in order. Inside the caller's transaction. */
   insert(t: Tx, rows: readonly { projection: Projection; dueAt: number; traceParent: string | null }[]): Promise<void>;
-  /** The outbox side of delivery outcomes (status, attempts, next attempt), in order. Inside the caller's transaction. */
-  applyOutcomes(t: Tx, items: readonly EgressSettlement[]): Promise<void>;
+  /**
+   * The outbox side of delivery outcomes (status, attempts, next attempt), in order. Inside the
+   * caller's transaction. Resolves to the items applied: an outcome for a push row already
+   * settled (SETTLED below) is dropped, and the caller MUST NOT log a dropped item.
+   */
+  applyOutcomes(t: Tx, items: readonly EgressSettlement[]): Promise<EgressSettlement[]>;
 }
 
 export const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
@@ -87,6 +91,21 @@ const OUTCOMES = `WITH v AS (SELECT id, kind, next, ord FROM unnest($1::bigint[]
   FROM v LEFT JOIN feed f ON f.id = v.id
   WHERE o.id = v.id AND CASE WHEN v.kind = 'parked' THEN f.seq IS NOT NULL
     ELSE o.status IN ('pending', 'published') OR (o.status IN ('pull', 'delivered') AND o.feed_seq IS NOT NULL) END`;
+
+// Locks the rows of a settlement (all of them, in id order) and names the push rows among them
+// already settled: delivered or dead, by this batch's earlier items or by another consumer's
+// settle (two instances after a consumer-group rebalance, a redelivered Kafka message) that
+// committed first. An outcome for such a row is dropped, not logged: issue 7, no record is
+// processed twice into the egress log. A status read without the lock could be stale by the time
+// this transaction commits; FOR UPDATE waits for a settle holding the row and, in READ COMMITTED,
+// returns the row as that settle committed it, so the second of two concurrent settles sees
+// 'delivered'. The status is tested in the select list, not in WHERE, so that every row is
+// locked, whatever its status in this statement's snapshot. Feed rows (feed_seq set) keep their
+// own rules (OUTCOMES); a blocked row is not settled: a delivery already on the wire is logged.
+const SETTLED = `SELECT id, (feed_seq IS NULL AND status IN ('delivered', 'dead')) AS settled FROM egress_outbox
+  WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`;
+/** The kinds that log an egress-log entry (and so are dropped for a settled row). */
+const LOGGED: ReadonlySet<EgressSettlement['kind']> = new Set(['delivered', 'failed', 'dead', 'blocked']);
 
 /**
  * Marks a vehicle's rows not yet delivered (pending, or published to Kafka and not yet settled)
@@ -135,13 +154,39 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       // 7 for ever. Under the lock, held to COMMIT, positions become visible in order, without
       // gaps, whichever instance parks (the unique index on feed_seq is the backstop).
       if (items.some((i) => i.kind === 'parked')) await t.lock('oem-feed');
+      // Why this cannot deadlock: every path that waits for these locks takes them in one order,
+      // 'oem-feed' (above, settles only), then outbox rows in id order (SETTLED here, in one
+      // statement; blockUndelivered for a revocation, objection or erasure the same way), then
+      // 'egress-log' (the caller's append, audit.ts, and the revocation's or objection's leaf).
+      // No path takes 'oem-feed' after a row, nor waits for a row while holding 'egress-log'
+      // (the append only inserts, and reads bodies without a lock); leases skip locked rows
+      // rather than wait. So two instances settling overlapping batches, in any item order,
+      // wait for each other and never form a cycle. Holding every row before OUTCOMES also
+      // means that statement waits for none. (Retention's delete of settled rows locks in no
+      // particular order, as before; PostgreSQL would abort one side and the settle rejects whole.)
+      const settledOf = async (ids: readonly number[]) =>
+        new Set((await t.query<{ id: number; settled: boolean }>(SETTLED, [ids])).filter((r) => r.settled).map((r) => r.id));
+      const live = (settled: ReadonlySet<number>) => (it: EgressSettlement) => !(LOGGED.has(it.kind) && settled.has(it.outboxId));
       const run = (batch: readonly EgressSettlement[]) => t.query(OUTCOMES, [
         batch.map((i) => i.outboxId), batch.map((i) => i.kind),
         batch.map((i) => (i.kind === 'failed' ? i.nextAttemptAt : i.kind === 'deferred' ? i.until : null)),
       ]);
-      // One statement for the batch, unless a row appears twice: then one each, in order.
-      if (new Set(items.map((i) => i.outboxId)).size === items.length) await run(items);
-      else for (const it of items) await run([it]);
+      const ids = [...new Set(items.map((i) => i.outboxId))];
+      const settled = await settledOf(ids); // every row of the batch locked here, in id order
+      // One statement for the batch, unless a row appears twice: then one each, in order, each
+      // checked after the ones before it (its row is already ours: the re-read waits for nothing).
+      if (ids.length === items.length) {
+        const applied = items.filter(live(settled));
+        if (applied.length > 0) await run(applied);
+        return applied;
+      }
+      const applied: EgressSettlement[] = [];
+      for (const it of items) {
+        if (!live(await settledOf([it.outboxId]))(it)) continue;
+        await run([it]);
+        applied.push(it);
+      }
+      return applied;
     },
     leaseDueOutbox: (now, limit, leaseMs) => db.tx(async (t) => {
       await t.query(`SET LOCAL synchronous_commit = off`);

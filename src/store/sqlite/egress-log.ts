@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import { createHash } from 'node:crypto';
-import type { EgressLogEntry, EgressLogRow, EgressLogStore } from '../types.js';
+import type { EgressLogEntry, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
 import type { OutboxWriter } from './outbox.js';
 import type { AuditTreeWriter } from './audit.js';
 import { egressLeaf } from '../../audit/leaf.js';
@@ -41,12 +41,27 @@ export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
   sql: `ALTER TABLE egress_log ADD COLUMN trace_id TEXT;`,
 }];
 
+/** The outcomes that cross (or were meant to) and so are logged: all but 'deferred' and 'parked'. */
+export type LoggedSettlement = Extract<EgressSettlement, { readonly entry: EgressLogEntry }>;
+
+export interface EgressLogSettler {
+  /**
+   * One logged outcome: the outbox status change and its egress-log row, inside the caller's
+   * transaction (settleOutbox's batch). An outcome for a push row already delivered or dead
+   * (a second consumer's, a redelivered message's) changes nothing and MUST NOT be logged:
+   * issue 7, no record is processed twice into the egress log. SQLite's single writer makes
+   * the check and the write one step; PostgreSQL locks the rows (store/pg/outbox.ts SETTLED).
+   */
+  settleLogged(it: LoggedSettlement): void;
+}
+
 /**
- * Every row of egress_log enters through `append` (and only there): the row and its Merkle leaf
- * (store/sqlite/audit.ts, RFC 9162 §2.1.1) are written in the caller's transaction, together
- * with the outbox status change. A row without a leaf, or a leaf without a row, cannot commit.
+ * Every row of egress_log enters through `append` (and only there, through `settleLogged`): the
+ * row and its Merkle leaf (store/sqlite/audit.ts, RFC 9162 §2.1.1) are written in the caller's
+ * transaction, together with the outbox status change. A row without a leaf, or a leaf without a
+ * row, cannot commit.
  */
-export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tree: AuditTreeWriter): Sync<EgressLogStore> {
+export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tree: AuditTreeWriter): Sync<EgressLogStore> & EgressLogSettler {
   const insert = db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
     VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex, @traceId)`);
   const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
@@ -67,14 +82,25 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tre
     const tx = db.transaction(f);
     return (...a: A) => (db.inTransaction ? f(...a) : tx(...a));
   };
-  const recordDelivery = inTx((id: number, e: EgressLogEntry) => { outbox.markDelivered(id); append(id, e); });
-  const recordFailedAttempt = inTx((id: number, e: EgressLogEntry, next: number) => { outbox.markFailed(id, next); append(id, e); });
-  const recordDeadLetter = inTx((id: number, e: EgressLogEntry) => { outbox.markDead(id); append(id, e); });
+  const settleLogged = (it: LoggedSettlement) => {
+    const id = it.outboxId;
+    if (outbox.isSettled(id)) return;
+    switch (it.kind) {
+      case 'delivered': outbox.markDelivered(id); break;
+      case 'failed': outbox.markFailed(id, it.nextAttemptAt); break;
+      case 'dead': outbox.markDead(id); break;
+      // Counted as a dead letter would be (the entry says outcome 'blocked'), then marked blocked.
+      case 'blocked': outbox.markDead(id); outbox.markBlocked(id); break;
+    }
+    append(id, it.entry);
+  };
+  const settleOne = inTx(settleLogged);
 
   return {
-    recordDelivery: (id, e) => recordDelivery(id, e),
-    recordFailedAttempt: (id, e, next) => recordFailedAttempt(id, e, next),
-    recordDeadLetter: (id, e) => recordDeadLetter(id, e),
+    settleLogged,
+    recordDelivery: (outboxId, entry) => settleOne({ kind: 'delivered', outboxId, entry }),
+    recordFailedAttempt: (outboxId, entry, nextAttemptAt) => settleOne({ kind: 'failed', outboxId, entry, nextAttemptAt }),
+    recordDeadLetter: (outboxId, entry) => settleOne({ kind: 'dead', outboxId, entry }),
     listEgressLog(filter = {}) {
       const where: string[] = [];
       const args: unknown[] = [];

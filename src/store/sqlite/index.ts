@@ -85,7 +85,8 @@ function openSync(file: string): SyncStore {
   const records = sqliteRecords(db);
   const outbox = sqliteOutbox(db);
   const audit = sqliteAudit(db);
-  const egressLog = sqliteEgressLog(db, outbox, audit);
+  // The settler joins settleOutbox's transaction (sqliteEgressQueue); it is not a store method.
+  const { settleLogged, ...egressLog } = sqliteEgressLog(db, outbox, audit);
   // The consent writer's grant/revoke join the owner API's logged changes; they are not store methods.
   const { grant, revoke, ...consent } = sqliteConsent(db);
 
@@ -123,7 +124,7 @@ function openSync(file: string): SyncStore {
     nextDueAt: outbox.nextDueAt,
     dueOutboxHeads: outbox.dueOutboxHeads,
     ...egressLog,
-    ...sqliteEgressQueue(db, egressLog, parkStatement(db)),
+    ...sqliteEgressQueue(db, { settleLogged }, parkStatement(db)),
     ...audit,
     ...sqliteAuditQueries(db),
     ...sqliteApiKeys(db),

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { Projection } from '../../record.js';
-import type { EgressLogStore, EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
+import type { EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
 import type { Sync } from './sync.js';
+import type { EgressLogSettler } from './egress-log.js';
 import { projectionBody } from '../outbox-body.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [{
@@ -54,6 +55,13 @@ export interface OutboxWriter {
   markDelivered(id: number): void;
   markFailed(id: number, nextAttemptAt: number): void;
   markDead(id: number): void;
+  /** What a 'blocked' settlement leaves, whatever the row's status was. */
+  markBlocked(id: number): void;
+  /**
+   * A push row (not of the pull feed) already delivered or dead: a further outcome for it is
+   * dropped, not logged (egress-log.ts `settleLogged`). Inside the caller's transaction.
+   */
+  isSettled(id: number): boolean;
   /**
    * Marks a vehicle's rows not yet delivered (pending, or published to Kafka and not yet
    * settled) as blocked: for one OEM purpose on a revocation, all of them on an erasure.
@@ -87,6 +95,8 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
   const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
   const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked' WHERE id = ?`);
+  const settled = db.prepare(`SELECT 1 FROM egress_outbox WHERE id = ? AND feed_seq IS NULL AND status IN ('delivered', 'dead')`).pluck();
   // The vehicle's rows through its records (record_id leads the UNIQUE index).
   const blockOne = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
     WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
@@ -102,6 +112,8 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
     markDead: (id) => void dead.run(id),
+    markBlocked: (id) => void blocked.run(id),
+    isSettled: (id) => settled.get(id) !== undefined,
     blockUndelivered: (vin, only) => (only ? blockOne.run(only.oem, only.purpose, vin) : blockAll.run(vin)).changes,
     leaseDueOutbox: (now, limit, leaseMs) => (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
     dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
@@ -131,14 +143,13 @@ export function toOutbox(r: OutboxDbRow): OutboxRow {
  */
 export function sqliteEgressQueue(
   db: Database.Database,
-  log: Pick<Sync<EgressLogStore>, 'recordDelivery' | 'recordFailedAttempt' | 'recordDeadLetter'>,
+  log: EgressLogSettler,
   park: (outboxId: number) => void,
 ): Sync<EgressQueueStore> {
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
       SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
     RETURNING ${OUTBOX_ROW_COLUMNS}`);
   const published = db.prepare(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`);
-  const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked' WHERE id = ?`);
   const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
   const state = db.prepare(`SELECT status, attempts FROM egress_outbox WHERE id = ?`);
   const backlog = db.prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status = 'pending'`).pluck();
@@ -148,13 +159,9 @@ export function sqliteEgressQueue(
   const settle = db.transaction((items: Parameters<EgressQueueStore['settleOutbox']>[0]) => {
     for (const it of items) {
       switch (it.kind) {
-        case 'delivered': log.recordDelivery(it.outboxId, it.entry); break;
-        case 'failed': log.recordFailedAttempt(it.outboxId, it.entry, it.nextAttemptAt); break;
-        case 'dead': log.recordDeadLetter(it.outboxId, it.entry); break;
-        // Logged as a dead letter would be (the entry says outcome 'blocked'), then marked blocked.
-        case 'blocked': log.recordDeadLetter(it.outboxId, it.entry); blocked.run(it.outboxId); break;
         case 'deferred': defer.run(it.until, it.outboxId); break;
         case 'parked': park(it.outboxId); break;
+        default: log.settleLogged(it);
       }
     }
   });
