@@ -1,3 +1,2 @@
 // Types for deploy/check-config.mjs (plain JS so the deploy scripts run without a TypeScript step).
-export function configForThisBuild(text: string): Promise<{ text: string; unchecked: string[]; storeIsPostgres: boolean }>;
-export function checkConfigFile(file: string, opts?: { storeUrl?: string }): Promise<{ ok: boolean; output: string; unchecked: string[] }>;
+export function checkConfigFile(file: string, opts?: { storeUrl?: string }): Promise<{ ok: boolean; output: string }>;
