@@ -39,12 +39,18 @@ Examples:
   shekara config check examples/shekara.yaml
 
 Environment: SHEKARA_CONFIG, SHEKARA_MQTT_PORT, SHEKARA_HTTP_PORT, SHEKARA_DATA_DIR, SHEKARA_LOG_LEVEL;
+  SHEKARA_STORE_URL (a PostgreSQL URL: store.kind postgres, password kept out of the file);
   OTEL_EXPORTER_OTLP_HEADERS (headers for the OTLP exporters, e.g. a collector's auth)`);
 
 program.command('start')
   .description('run the gateway: MQTT and HTTPS ingest, local store, policy, egress workers')
   .addOption(configOption())
   .addHelpText('after', `
+Store (config \`store\`, docs/deployment.md): SQLite under dataDir by default; for several
+instances, store.kind postgres with store.url (or SHEKARA_STORE_URL), store.schema, store.poolSize.
+Retention (config \`retention\`): raw records, route points and account data are deleted once past
+their periods, on a schedule; the egress log is exempt.
+
 Telemetry (config \`telemetry\`, docs/observability.md), all off by default and free when off:
   tracing.enabled             one trace per record, exported over OTLP/HTTP to tracing.otlpUrl
   metrics.prometheus.enabled  GET /metrics on its own listener (127.0.0.1:9464), not the HTTP port
