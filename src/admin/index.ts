@@ -37,11 +37,17 @@ export interface AdminOptions {
  * Gateway start: writes the config's OEMs into the registry. The config wins: an OEM it
  * defines is (again) a config OEM, whatever the store said; a config OEM the config no longer
  * has becomes an API OEM, disabled, so nothing is sent to it until an operator enables it.
+ * Overriding an API OEM, demoting a config OEM and changing a stored config OEM's definition
+ * are each logged as a warning.
  */
 export async function seedConfigOems(opts: Pick<AdminOptions, 'store' | 'configOems' | 'now' | 'log'>): Promise<void> {
   const r = await opts.store.seedConfigOems(opts.configOems.map(definitionOf), (opts.now ?? Date.now)());
   for (const id of r.overridden) opts.log?.warn({ oem: id }, 'registry: the config defines an OEM that was registered through the API; the config wins');
   for (const id of r.demoted) opts.log?.warn({ oem: id }, 'registry: an OEM is no longer in the config; it stays in the registry, disabled, managed through the admin API');
+  // Expected once after the config was edited; otherwise another instance on this store runs another config.
+  for (const { id, fields } of r.changed) {
+    opts.log?.warn({ oem: id, fields }, `registry: OEM ${id}'s definition in this config differs from the stored one (${fields.join(', ')}); this config's is now stored for every instance sharing the store`);
+  }
 }
 
 export interface SyncProblem { readonly oem: string; readonly error: Error }

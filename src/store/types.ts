@@ -369,6 +369,8 @@ export interface OemRow {
 }
 
 export type OemDefinition = Pick<OemRow, 'id' | 'name' | 'endpoint' | 'allowedCountries' | 'allowPrivateNetworks' | 'signingKeyFile' | 'mtls'>;
+/** A field of a definition other than its id. */
+export type OemDefinitionField = Exclude<keyof OemDefinition, 'id'>;
 
 /** The OEM registry: config OEMs are seeded into it at start, API OEMs live only here. */
 export interface OemRegistryStore {
@@ -383,9 +385,27 @@ export interface OemRegistryStore {
   /**
    * At gateway start, in one transaction: each config OEM is written as source 'config'
    * (the config wins over an API definition of the same id), and a 'config' row whose id the
-   * config no longer has becomes an API OEM, disabled. Returns the ids so demoted.
+   * config no longer has becomes an API OEM, disabled. Returns the ids so demoted, the ids
+   * whose API definition the config overwrote (`overridden`), and the config OEMs whose stored
+   * 'config' definition differed from this one, with the fields that did (`changed`: another
+   * instance's config, or this config edited since the last start). The comparison is the
+   * shared `definitionDiff` (store/oem-definition.ts) on every backend: a restart with the same
+   * config changes nothing, not even `updatedAt`, and reports nothing.
    */
-  seedConfigOems(oems: readonly OemDefinition[], now: number): Promise<{ demoted: string[]; overridden: string[] }>;
+  seedConfigOems(oems: readonly OemDefinition[], now: number): Promise<SeedResult>;
+}
+
+/** What seeding the config's OEMs found in the registry (OemRegistryStore.seedConfigOems). */
+export interface SeedResult {
+  readonly demoted: string[];
+  readonly overridden: string[];
+  readonly changed: OemDefinitionChange[];
+}
+
+/** A config OEM whose stored 'config' definition this config replaced: which fields differed. */
+export interface OemDefinitionChange {
+  readonly id: string;
+  readonly fields: OemDefinitionField[];
 }
 
 /** A signed checkpoint of the egress log's Merkle tree (src/audit). */

@@ -35,16 +35,43 @@ describe.each(backends())('registry conformance: $name', (backend) => {
       const store = await fresh();
       await store.insertOem({ ...def('shared', { endpoint: 'https://api-defined.example/' }), now: 1 });
       const gone = def('gone', { signingKeyFile: '/keys/gone', mtls: { certFile: '/c', keyFile: '/k', caFile: '/ca' } });
-      expect(await store.seedConfigOems([def('shared'), gone], 5)).toEqual({ demoted: [], overridden: ['shared'] });
+      expect(await store.seedConfigOems([def('shared'), gone], 5)).toEqual({ demoted: [], overridden: ['shared'], changed: [] });
       expect(await store.getOem('shared')).toMatchObject({ source: 'config', endpoint: 'https://shared.example/in', updatedAt: 5 });
       // The same config again is not an edit.
-      expect(await store.seedConfigOems([def('shared'), gone], 6)).toEqual({ demoted: [], overridden: [] });
+      expect(await store.seedConfigOems([def('shared'), gone], 6)).toEqual({ demoted: [], overridden: [], changed: [] });
       expect((await store.getOem('shared'))!.updatedAt).toBe(5);
       expect((await store.getOem('gone'))!.updatedAt).toBe(5);
 
-      expect(await store.seedConfigOems([def('shared')], 7)).toEqual({ demoted: ['gone'], overridden: [] });
+      expect(await store.seedConfigOems([def('shared')], 7)).toEqual({ demoted: ['gone'], overridden: [], changed: [] });
       expect(await store.getOem('gone')).toMatchObject({ source: 'api', disabledAt: 7, signingKeyFile: null });
       expect((await store.listOems()).map((o) => [o.id, o.source])).toEqual([['gone', 'api'], ['shared', 'config']]);
+    });
+
+    it('seeding another definition of a config OEM reports it, with the fields that differ, and stores the new one', async () => {
+      const store = await fresh();
+      const acme = def('acme', { mtls: { certFile: '/c', keyFile: '/k', caFile: '/ca' }, allowedCountries: ['DE', 'FR'] });
+      await store.seedConfigOems([acme, def('other')], 5);
+      // The same definition again (on PostgreSQL the mtls object comes back from JSONB in its own key order): no change.
+      const reordered = { ...acme, mtls: { caFile: '/ca', keyFile: '/k', certFile: '/c' } };
+      expect((await store.seedConfigOems([reordered, def('other')], 6)).changed).toEqual([]);
+      expect((await store.getOem('acme'))!.updatedAt).toBe(5);
+
+      // Another instance's config: another endpoint for acme.
+      const theirs = { ...acme, endpoint: 'https://elsewhere.example/in' };
+      expect(await store.seedConfigOems([theirs, def('other')], 7)).toEqual({ demoted: [], overridden: [], changed: [{ id: 'acme', fields: ['endpoint'] }] });
+      expect(await store.getOem('acme')).toMatchObject({ source: 'config', endpoint: 'https://elsewhere.example/in', updatedAt: 7 });
+      expect((await store.getOem('other'))!.updatedAt).toBe(5);
+
+      // Every field that differs is named, in the definition's order.
+      const edited = { ...theirs, name: 'ACME', allowedCountries: ['FR', 'DE'], allowPrivateNetworks: true, signingKeyFile: '/keys/acme', mtls: { certFile: '/c', keyFile: '/k' } };
+      expect((await store.seedConfigOems([edited, def('other')], 8)).changed)
+        .toEqual([{ id: 'acme', fields: ['name', 'allowedCountries', 'allowPrivateNetworks', 'signingKeyFile', 'mtls'] }]);
+      expect(await store.getOem('acme')).toMatchObject({ name: 'ACME', allowedCountries: ['FR', 'DE'], mtls: { certFile: '/c', keyFile: '/k' }, signingKeyFile: '/keys/acme' });
+
+      // Re-enabling a disabled config OEM with the same definition is not a change of definition.
+      await store.setOemDisabled('acme', 9, 9);
+      expect((await store.seedConfigOems([edited, def('other')], 10)).changed).toEqual([]);
+      expect(await store.getOem('acme')).toMatchObject({ disabledAt: null, updatedAt: 10 });
     });
 
     it('lists OEMs by id, byte order', async () => {
@@ -61,6 +88,7 @@ describe.each(backends())('registry conformance: $name', (backend) => {
       const results = await Promise.all([a!.seedConfigOems(config, 5), b!.seedConfigOems(config, 5)]);
       expect(results.flatMap((r) => r.overridden)).toEqual(['shared']);
       expect(results.flatMap((r) => r.demoted)).toEqual([]);
+      expect(results.flatMap((r) => r.changed)).toEqual([]);
       expect((await b!.listOems()).map((o) => [o.id, o.source, o.endpoint])).toEqual([
         ['acme', 'config', 'https://acme.example/in'], ['other', 'config', 'https://other.example/in'], ['shared', 'config', 'https://shared.example/in'],
       ]);

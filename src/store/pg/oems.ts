@@ -6,8 +6,9 @@
  */
 import type { PgMigration } from './migrate.js';
 import type { Db, Sql, Tx } from './db.js';
-import type { OemDefinition, OemRegistryStore, OemRow, OemSource } from '../types.js';
+import type { OemDefinition, OemDefinitionChange, OemRegistryStore, OemRow, OemSource } from '../types.js';
 import { ShekaraError } from '../../errors.js';
+import { definitionDiff } from '../oem-definition.js';
 
 export const OEM_MIGRATIONS: PgMigration[] = [{
   id: '0013-oem-registry',
@@ -44,16 +45,6 @@ const definition = (o: OemDefinition): unknown[] => [
   o.id, o.name, o.endpoint, JSON.stringify(o.allowedCountries), o.allowPrivateNetworks, o.signingKeyFile, o.mtls === null ? null : JSON.stringify(o.mtls),
 ];
 
-/**
- * Whether seeding `o` over `old` changes nothing. Compared field by field, not as JSON text as
- * SQLite does: JSONB gives an object back with its keys in its own order.
- */
-const sameDefinition = (o: OemDefinition, old: OemRow): boolean => o.name === old.name && o.endpoint === old.endpoint
-  && JSON.stringify(o.allowedCountries) === JSON.stringify(old.allowedCountries) && o.allowPrivateNetworks === old.allowPrivateNetworks
-  && o.signingKeyFile === old.signingKeyFile
-  && (o.mtls === null || old.mtls === null ? o.mtls === old.mtls
-    : o.mtls.certFile === old.mtls.certFile && o.mtls.keyFile === old.mtls.keyFile && o.mtls.caFile === old.mtls.caFile);
-
 const SET_DEFINITION = `name = $2, endpoint = $3, allowed_countries = $4, allow_private_networks = $5, signing_key_file = $6, mtls = $7`;
 
 export function pgOems(db: Db): OemRegistryStore {
@@ -85,16 +76,18 @@ export function pgOems(db: Db): OemRegistryStore {
     seedConfigOems: (oems, now) => write(async (t) => {
       const wanted = new Set(oems.map((o) => o.id));
       const overridden: string[] = [];
+      const changed: OemDefinitionChange[] = [];
       for (const o of oems) {
         const old = await read(t, o.id);
         if (!old) await insert(t, o, 'config', now);
         else {
           // Only a real change moves updated_at: a restart with the same config is not an edit.
-          const same = old.source === 'config' && old.disabledAt === null && sameDefinition(o, old);
-          if (!same) {
+          const fields = definitionDiff(old, o);
+          if (old.source !== 'config' || old.disabledAt !== null || fields.length > 0) {
             await t.query(`UPDATE oems SET ${SET_DEFINITION}, source = 'config', disabled_at = NULL, updated_at = $8 WHERE id = $1`, [...definition(o), now]);
           }
           if (old.source === 'api') overridden.push(o.id);
+          else if (fields.length > 0) changed.push({ id: o.id, fields });
         }
       }
       const demoted: string[] = [];
@@ -104,7 +97,7 @@ export function pgOems(db: Db): OemRegistryStore {
           demoted.push(r.id);
         }
       }
-      return { demoted, overridden };
+      return { demoted, overridden, changed };
     }),
   };
 }

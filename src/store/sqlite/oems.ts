@@ -5,8 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
-import type { OemDefinition, OemRegistryStore, OemRow, OemSource } from '../types.js';
+import type { OemDefinition, OemDefinitionChange, OemRegistryStore, OemRow, OemSource, SeedResult } from '../types.js';
 import { ShekaraError } from '../../errors.js';
+import { definitionDiff } from '../oem-definition.js';
 import type { Sync } from './sync.js';
 
 export const OEM_MIGRATIONS: Migration[] = [{
@@ -57,17 +58,19 @@ export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
   const demote = db.prepare(`UPDATE oems SET source = 'api', signing_key_file = NULL, disabled_at = @now, updated_at = @now WHERE id = @id`);
 
   const read = (id: string) => { const r = get.get(id) as OemDbRow | undefined; return r && toRow(r); };
-  const seed = db.transaction((oems: readonly OemDefinition[], now: number) => {
+  const seed = db.transaction((oems: readonly OemDefinition[], now: number): SeedResult => {
     const wanted = new Set(oems.map((o) => o.id));
     const overridden: string[] = [];
+    const changed: OemDefinitionChange[] = [];
     for (const o of oems) {
       const old = read(o.id);
       if (!old) insert.run({ ...columns(o), source: 'config', now });
       else {
         // Only a real change moves updated_at: a restart with the same config is not an edit.
-        const same = old.source === 'config' && old.disabledAt === null && JSON.stringify(columns(o)) === JSON.stringify(columns(old));
-        if (!same) seedOne.run({ ...columns(o), now });
+        const fields = definitionDiff(old, o);
+        if (old.source !== 'config' || old.disabledAt !== null || fields.length > 0) seedOne.run({ ...columns(o), now });
         if (old.source === 'api') overridden.push(o.id);
+        else if (fields.length > 0) changed.push({ id: o.id, fields });
       }
     }
     const demoted: string[] = [];
@@ -77,7 +80,7 @@ export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
         demoted.push(r.id);
       }
     }
-    return { demoted, overridden };
+    return { demoted, overridden, changed };
   });
 
   return {
