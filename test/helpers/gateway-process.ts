@@ -59,6 +59,9 @@ export interface AttributedDelivery {
   readonly body: string;
   readonly signature: string | undefined;
   readonly receivedAt: number;
+  /** The `Idempotency-Key` and `Shekara-Record-Id` headers: what the OEM drops a repeat by (docs/egress.md). */
+  readonly idempotencyKey: string | undefined;
+  readonly recordIdHeader: string | undefined;
 }
 
 export interface AttributingOem {
@@ -66,12 +69,18 @@ export interface AttributingOem {
   readonly deliveries: AttributedDelivery[];
   /** Makes deliveries from this process's connections count as `name`'s. */
   knowProcess(pid: number, name: string): void;
+  /**
+   * Called with each delivery as it is recorded, before it is answered; returning false withholds
+   * the answer (the request stays open until its sender goes away): a delivery the OEM has, of
+   * which the sender never learns.
+   */
+  onDelivery: ((d: AttributedDelivery) => boolean | void) | undefined;
   close(): Promise<void>;
 }
 
 /**
  * An OEM endpoint that answers 200 to every JSON POST and records, per delivery, the record id,
- * the purpose, the body and its signature, and which local process sent it. The sender is found as the kernel sees it: the
+ * the purpose, the body, its signature and idempotency headers, and which local process sent it. The sender is found as the kernel sees it: the
  * peer's port → its socket inode in /proc/net/tcp → the process holding that inode among its fds
  * (Linux; all processes run as the test's user).
  */
@@ -85,11 +94,14 @@ export async function startAttributingOem(): Promise<AttributingOem> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const { recordId, purpose } = JSON.parse(body) as { recordId: string; purpose: string };
-      const signature = req.headers['shekara-signature'];
-      deliveries.push({
+      const header = (name: string) => { const v = req.headers[name]; return Array.isArray(v) ? v[0] : v; };
+      const delivery: AttributedDelivery = {
         recordId, purpose, sentBy: owner.get(req.socket) ?? '?',
-        body, signature: Array.isArray(signature) ? signature[0] : signature, receivedAt: Date.now(),
-      });
+        body, signature: header('shekara-signature'), receivedAt: Date.now(),
+        idempotencyKey: header('idempotency-key'), recordIdHeader: header('shekara-record-id'),
+      };
+      deliveries.push(delivery);
+      if (oem.onDelivery?.(delivery) === false) return;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
@@ -98,12 +110,14 @@ export async function startAttributingOem(): Promise<AttributingOem> {
     if (sentBy !== undefined) owner.set(socket, sentBy);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  const oem: AttributingOem = {
     port: (server.address() as { port: number }).port,
     deliveries,
     knowProcess: (pid, name) => { processes.set(pid, name); },
+    onDelivery: undefined,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
+  return oem;
 }
 
 /** Which of `processes` holds the other end of an accepted loopback connection. */
