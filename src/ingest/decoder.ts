@@ -4,6 +4,7 @@
  * raw record only and listed as unknown, so it can never egress by accident.
  */
 import type { SignalValue } from '../record.js';
+import { hasNonText, replaceNonText } from '../text.js';
 
 export const VIN_SIGNAL = 'Vehicle.VehicleIdentification.VIN';
 const VSS_PATH = /^Vehicle(\.[A-Za-z][A-Za-z0-9_]*)+$/;
@@ -25,13 +26,11 @@ const num = (min: number, max: number): Coerce => (v, key) => {
   return v;
 };
 /**
- * U+0000 and unpaired surrogates are not text: JSON can spell them (`\u0000`, `\ud800`) but
- * PostgreSQL's TEXT and JSONB cannot hold them. Refused (the payload is quarantined, raw bytes
- * kept) so both store backends accept exactly the same records.
+ * A string that is not text (src/text.ts) is refused: the payload is quarantined, raw bytes
+ * kept, so both store backends accept exactly the same records.
  */
-const NOT_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const text = (v: string, what: string): string => {
-  if (NOT_TEXT.test(v)) throw new DecodeError(`${what.replace(NOT_TEXT, '?')}: holds U+0000 or an unpaired surrogate, which is not text`);
+  if (hasNonText(v)) throw new DecodeError(`${replaceNonText(what, '?')}: holds U+0000 or an unpaired surrogate, which is not text`);
   return v;
 };
 

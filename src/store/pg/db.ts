@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ShekaraError } from '../../errors.js';
+import { replaceNonText } from '../../text.js';
 
 export type Row = Record<string, unknown>;
 
@@ -46,8 +47,7 @@ export interface PgConnectOptions {
  * Text as PostgreSQL can store it: TEXT and JSONB hold neither U+0000 nor lone surrogates (which
  * SQLite keeps). For diagnostic text only (a quarantine reason); data is refused earlier, by the decoder.
  */
-export const pgText = (s: string): string =>
-  s.replace(/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+export const pgText = (s: string): string => replaceNonText(s);
 
 /** A SQL identifier, quoted. Schema names are validated by the config, this is belt and braces. */
 export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
