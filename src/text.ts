@@ -12,3 +12,20 @@ export const hasNonText = (s: string): boolean => NOT_TEXT.test(s);
 
 /** `s` with each U+0000 and unpaired surrogate replaced by `with` (U+FFFD by default). */
 export const replaceNonText = (s: string, withChar = '\uFFFD'): string => s.replace(NOT_TEXT_ALL, withChar);
+
+/** The path of the first string (or object key) in `value` that is not text, e.g. `body.reason`; undefined when all is text. */
+export function nonTextPath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return hasNonText(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) { const at = nonTextPath(v, `${path}.${i}`); if (at) return at; }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (hasNonText(k)) return `${path}.${replaceNonText(k, '?')}`;
+      const at = nonTextPath(v, `${path}.${k}`);
+      if (at) return at;
+    }
+  }
+  return undefined;
+}

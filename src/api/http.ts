@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { HttpConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { nonTextPath } from '../text.js';
 
 const tlsFiles = (cfg: HttpConfig) => ({ key: readFileSync(cfg.tls.keyFile!), cert: readFileSync(cfg.tls.certFile!) });
 
@@ -33,6 +34,20 @@ export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
     schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => describeSchemaError(dataVar, e)).join('; ')),
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
+
+  // A JSON body is parsed as fastify does by default, then refused if any string in it is not
+  // text (src/text.ts): PostgreSQL could not store it, and SQLite would keep what PostgreSQL
+  // refuses, so both stores see the same requests. Ingest routes parse their own raw bytes.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    defaultJson(req, body as string, (err, value) => {
+      if (err) return done(err, undefined);
+      const at = nonTextPath(value, 'body');
+      if (at) return done(Object.assign(new Error(`${at}: holds U+0000 or an unpaired surrogate, which is not text`), { statusCode: 400 }), undefined);
+      done(null, value);
+    });
+  });
 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });

@@ -96,6 +96,9 @@ describe('owner API › who may ask', () => {
       ['POST', `/vehicles/${vin}/objections`, { oem: 'demo-oem', purpose: 'battery-score', reason: '' }, /^body\.reason: must NOT have fewer than 1 characters$/],
       ['POST', `/vehicles/${vin}/objections`, { oem: 'demo-oem', purpose: 'battery-score', reason: '   ' }, /^body\.reason: must say why, in words$/],
       ['POST', `/vehicles/${vin}/objections`, { oem: 'demo-oem', purpose: 'nope', reason: 'x' }, /^body\.purpose: OEM "demo-oem" has no purpose "nope"/],
+      // Not text: PostgreSQL could not store it, so neither store is handed it.
+      ['POST', `/vehicles/${vin}/objections`, { oem: 'demo-oem', purpose: 'battery-score', reason: 'no\u0000' }, /^body\.reason: holds U\+0000 or an unpaired surrogate, which is not text$/],
+      ['POST', `/vehicles/${vin}/objections`, { oem: 'demo-oem', purpose: 'battery-score', reason: 'x\ud800' }, /^body\.reason: holds U\+0000/],
       ['POST', `/vehicles/${vin}/objections`, { oem: 'acme', purpose: 'speed', reason: 'x' }, /^body\.oem: vehicle \w+ belongs to OEM "demo-oem", not "acme"$/],
       ['DELETE', `/vehicles/${vin}/consents/odometer`, undefined, /^params\.purpose: purpose "odometer" does not ask for consent/],
       ['GET', `/vehicles/${vin}/report?from=yesterday`, undefined, /^querystring\.from: must match format "date-time"$/],
@@ -115,6 +118,7 @@ describe('owner API › who may ask', () => {
       ['/objections/00000000-0000-7000-8000-000000000000/resolve', { status: 'maybe', answer: 'x' }, /^body\.status: /],
       ['/objections/00000000-0000-7000-8000-000000000000/resolve', { status: 'upheld' }, /^body\.answer: required$/],
       ['/objections/00000000-0000-7000-8000-000000000000/resolve', { status: 'upheld', answer: 'ok', by: 'me' }, /^body\.by: unknown field$/],
+      ['/objections/00000000-0000-7000-8000-000000000000/resolve', { status: 'upheld', answer: 'ok\u0000' }, /^body\.answer: holds U\+0000/],
     ];
     for (const [path, body, message] of admin) {
       const res = await o.admin('POST', path, body);
