@@ -41,7 +41,7 @@ export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    defaultJson(req, body as string, (err, value) => {
+    void defaultJson(req, body as string, (err, value) => {
       if (err) return done(err, undefined);
       const at = nonTextPath(value, 'body');
       if (at) return done(Object.assign(new Error(`${at}: holds U+0000 or an unpaired surrogate, which is not text`), { statusCode: 400 }), undefined);

@@ -130,6 +130,9 @@ export async function startOemConsumer(
       if (last !== undefined) resolveOffset(last);
       // A store failure: the batch is fetched again from the last resolved offset.
       const failed = results.find((r) => r.status === 'rejected');
+      // Thrown from finally on purpose: a store failure must reach kafkajs even when the lanes
+      // ended cleanly, so the batch is fetched again.
+      // eslint-disable-next-line no-unsafe-finally
       if (failed) throw (failed as PromiseRejectedResult).reason;
     }
     await commitOffsetsIfNecessary();

@@ -13,7 +13,7 @@ import { OWNER_POLICY, startOwnerGateway, type OwnerGateway } from './owner-help
 // Two purposes per record (speed, with consent; odometer, the control), not three: each
 // vehicle's deliveries go one at a time, in order, so fewer rows per message keep the queue
 // from growing on a loaded machine.
-const POLICY = OWNER_POLICY.replace(/  - id: battery-score[\s\S]*?(?=  - id: odometer)/, '');
+const POLICY = OWNER_POLICY.replace(/ {2}- id: battery-score[\s\S]*?(?= {2}- id: odometer)/, '');
 
 const RATE = 20; // messages per second per car
 const AFTER_MS = 3_000; // publishing goes on this long after the answer

@@ -16,7 +16,7 @@ describe('egress › upsertOem', () => {
     await egress?.close();
     egress = undefined;
     await sink?.close();
-    ts?.dispose();
+    await ts?.dispose();
   });
   const start = async (extra: { transport?: Transport } = {}) => {
     ts = tempStore();
@@ -30,13 +30,13 @@ describe('egress › upsertOem', () => {
   it('delivers to an OEM added at run time, and judges a withdrawn allowance at the very next delivery', async () => {
     const oem = await start();
     await egress!.upsertOem(oem);
-    commitRecords(ts.store, 1, 1);
+    await commitRecords(ts.store, 1, 1);
     egress!.wake();
     await eventually(async () => sink.hits.length === 1 && (await outcomes()).length === 1, 5_000, 'the delivery');
 
     // Within the 5 s a destination verdict is reused: the change must not be judged by the old one.
     await egress!.upsertOem({ ...oem, allowPrivateNetworks: false });
-    commitRecords(ts.store, 1, 1);
+    await commitRecords(ts.store, 1, 1);
     egress!.wake();
     await eventually(async () => (await outcomes()).length === 2, 5_000, 'the second outcome');
     expect(await outcomes()).toEqual(['delivered', 'blocked']);
@@ -48,7 +48,7 @@ describe('egress › upsertOem', () => {
     const oem = await start({ transport: async () => { attempts += 1; return { ok: true, status: 200 }; } });
     await egress!.upsertOem({ ...oem, enabled: false });
     const committedAt = Date.now();
-    commitRecords(ts.store, 2, 1);
+    await commitRecords(ts.store, 2, 1);
     egress!.wake();
     // The worker looked at them and put them off: their next attempt moved past the recheck interval.
     await eventually(async () => ((await ts.store.nextDueAt()) ?? 0) >= committedAt + DISABLED_RECHECK_MS / 2, 5_000, 'the rows to be put off');

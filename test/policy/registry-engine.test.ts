@@ -21,7 +21,7 @@ describe('policy engine › an OEM of the registry', () => {
     expect(await engine.activatePolicy(V2)).toMatchObject({ from: V1.hash, to: V2.hash, changed: true });
     expect(Object.keys((await engine.project(record()))[0]!.signals).sort()).toEqual(['Vehicle.Speed', 'Vehicle.TraveledDistance']);
     expect((await store.listPolicyActivations('acme')).map((a) => [a.policyHash, a.source, a.activatedAt])).toEqual([[V2.hash, 'admin-api:k1', 5], [V1.hash, 'admin-api:k1', 5]]);
-    store.close();
+    await store.close();
   });
 
   it('activating the active version again changes and records nothing', async () => {

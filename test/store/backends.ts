@@ -140,7 +140,7 @@ export function entry(row: OutboxRow, o: Partial<EgressLogEntry> = {}): EgressLo
 
 /** Commits one record per vehicle pseudonym given, each with one projection; returns the leased rows in record order. */
 export async function outboxRows(store: Store, vehicles: string[], at = T0): Promise<OutboxRow[]> {
-  const recs = vehicles.map((v) => record({ receivedAt: at }));
+  const recs = vehicles.map(() => record({ receivedAt: at }));
   await store.commitIngest(recs.map((r, i) => item(r, [projection(r, { vehicle: vehicles[i] })])));
   const heads = await store.dueOutboxHeads(at + 1, 1_000);
   return recs.map((r) => heads.find((h) => h.recordId === r.id)).filter((x): x is OutboxRow => x !== undefined);

@@ -3,13 +3,11 @@
  * machine's server, a fresh schema per test, every schema of the run dropped afterwards). A
  * behaviour either backend shows, the other must show too.
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { rootFromLeafHashes } from '../../src/audit/merkle.js';
 import { entryLeafHash } from '../../src/audit/leaf.js';
 import { isShekaraError } from '../../src/errors.js';
-import type { CanonicalRecord } from '../../src/record.js';
-import type { EgressLogEntry, EgressSettlement, IngestItem, OutboxRow, Store } from '../../src/store/types.js';
+import type { EgressLogEntry, IngestItem, OutboxRow, Store } from '../../src/store/types.js';
 import { backends, useBackend, record, projection, item, entry, outboxRows, deliver, sha256, T0, DAY, VIN1, VIN2 } from './backends.js';
 
 // ---- the suite --------------------------------------------------------------------------

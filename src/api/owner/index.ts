@@ -8,7 +8,6 @@ import type { Store } from '../../store/index.js';
 import { mountSurface } from '../surface.js';
 import { installOwnerBinding, OWNER_TOKEN_HEADER } from './binding.js';
 import { registerCommandApprovals } from './command-approvals.js';
-import type { CompiledPolicy } from '../../policy/index.js';
 import { registerOwnerRights } from './rights.js';
 import type { PolicyEngine } from '../../policy/index.js';
 
