@@ -9,31 +9,63 @@ import { openSqliteStore, SQLITE_MIGRATIONS } from '../src/store/sqlite/index.js
 import { sqliteAudit } from '../src/store/sqlite/audit.js';
 import { sqliteEgressLog } from '../src/store/sqlite/egress-log.js';
 import { proofSource } from '../src/audit/index.js';
-import { consistencyProofAsync, inclusionProof, inclusionProofAsync, verifyInclusion, rootAtAsync } from '../src/audit/merkle.js';
+import {
+  consistencyProofAsync,
+  inclusionProof,
+  inclusionProofAsync,
+  verifyInclusion,
+  rootAtAsync,
+} from '../src/audit/merkle.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BATCH = 512; // what the egress settler commits per transaction
 const dir = mkdtempSync(path.join(tmpdir(), 'shk-bench-'));
 const file = path.join(dir, 'b.db');
 const db = new Database(file);
-db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL'); db.pragma('foreign_keys = ON');
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma('foreign_keys = ON');
 migrate(db, SQLITE_MIGRATIONS);
 const audit = sqliteAudit(db);
 const noop = () => undefined;
-const log = sqliteEgressLog(db, { insert: noop, markDelivered: noop, markFailed: noop, markDead: noop } as never, audit);
-const entry = (i: number) => ({ at: 1_763_900_000_000 + i, oem: 'demo-oem', destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: 'DE',
-  recordId: `019ab000-0000-7000-8000-${String(i).padStart(12, '0')}`, pseudonym: `p${i % 5000}`, purpose: 'speed-profile', policyHash: `sha256:${'ab'.repeat(32)}`,
-  fieldsSent: ['Vehicle.Speed', 'Vehicle.TraveledDistance'], fieldsDropped: ['Account.Owner.Name', 'Vehicle.CurrentLocation.Latitude'],
-  outcome: 'delivered' as const, attempt: 1, httpStatus: 200, error: null });
-const batch = db.transaction((from: number, to: number) => { for (let i = from; i < to; i++) log.recordDelivery(i, entry(i)); });
+const log = sqliteEgressLog(
+  db,
+  { insert: noop, markDelivered: noop, markFailed: noop, markDead: noop } as never,
+  audit,
+);
+const entry = (i: number) => ({
+  at: 1_763_900_000_000 + i,
+  oem: 'demo-oem',
+  destination: 'oem.example:443',
+  destinationIp: '203.0.113.7',
+  destinationCountry: 'DE',
+  recordId: `019ab000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  pseudonym: `p${i % 5000}`,
+  purpose: 'speed-profile',
+  policyHash: `sha256:${'ab'.repeat(32)}`,
+  fieldsSent: ['Vehicle.Speed', 'Vehicle.TraveledDistance'],
+  fieldsDropped: ['Account.Owner.Name', 'Vehicle.CurrentLocation.Latitude'],
+  outcome: 'delivered' as const,
+  attempt: 1,
+  httpStatus: 200,
+  error: null,
+});
+const batch = db.transaction((from: number, to: number) => {
+  for (let i = from; i < to; i++) log.recordDelivery(i, entry(i));
+});
 let t = performance.now();
 let lastReport = t;
 for (let i = 0; i < N; i += BATCH) {
   batch(i, Math.min(N, i + BATCH));
-  if (performance.now() - lastReport > 10_000) { lastReport = performance.now(); console.error(`  ${i} appended…`); }
+  if (performance.now() - lastReport > 10_000) {
+    lastReport = performance.now();
+    console.error(`  ${i} appended…`);
+  }
 }
 const secs = (performance.now() - t) / 1000;
-console.log(`append: ${N} leaves (egress_log row + leaf + subtree nodes + frontier, ${BATCH} per transaction, synchronous=FULL) in ${secs.toFixed(1)} s = ${Math.round(N / secs)} leaves/s`);
+console.log(
+  `append: ${N} leaves (egress_log row + leaf + subtree nodes + frontier, ${BATCH} per transaction, synchronous=FULL) in ${secs.toFixed(1)} s = ${Math.round(N / secs)} leaves/s`,
+);
 
 // Proofs as the gateway serves them: over the asynchronous store.
 const size = audit.auditTreeSize();
@@ -52,14 +84,25 @@ const time = async (what: string, k: number, f: (i: number) => Promise<unknown>)
   console.log(`${what}: ${ms.toFixed(3)} ms each (mean of ${k})`);
 };
 let x = 12345;
-const rnd = (m: number) => { x = (x * 1103515245 + 12345) % 2 ** 31; return x % m; };
+const rnd = (m: number) => {
+  x = (x * 1103515245 + 12345) % 2 ** 31;
+  return x % m;
+};
 await time(`inclusion proof at ${size} leaves (generate + verify)`, 2000, async () => {
   const i = rnd(size);
   verifyInclusion(i, size, (await store.auditLeafHash(i))!, await inclusionProofAsync(i, size, src), root);
 });
-await time(`inclusion proof at a past size (generate)`, 2000, () => { const s = 1 + rnd(size); return inclusionProofAsync(rnd(s), s, src); });
-await time(`consistency proof (generate)`, 2000, () => { const b = 1 + rnd(size); return consistencyProofAsync(1 + rnd(b), b, src); });
+await time(`inclusion proof at a past size (generate)`, 2000, () => {
+  const s = 1 + rnd(size);
+  return inclusionProofAsync(rnd(s), s, src);
+});
+await time(`consistency proof (generate)`, 2000, () => {
+  const b = 1 + rnd(size);
+  return consistencyProofAsync(1 + rnd(b), b, src);
+});
 await time(`root at a past size`, 2000, () => rootAtAsync(1 + rnd(size), src));
-console.log(`for comparison, O(n) inclusion proof from leaf hashes only: ${linearMs.toFixed(0)} ms (proof of ${o.length} hashes)`);
+console.log(
+  `for comparison, O(n) inclusion proof from leaf hashes only: ${linearMs.toFixed(0)} ms (proof of ${o.length} hashes)`,
+);
 await store.close();
 rmSync(dir, { recursive: true, force: true });

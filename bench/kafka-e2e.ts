@@ -28,8 +28,13 @@ import { telemetryTopic } from '../src/ingest/index.js';
 import { startCountingCollector } from './otlp-sink.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const TOTAL = env('TOTAL', 40_000), VEHICLES_T = env('VEHICLES_T', 100), WINDOW = env('WINDOW', 20);
-const RATE = env('RATE', 2_000), VEHICLES_L = env('VEHICLES_L', 1_000), RUN_S = env('RUN_S', 20), WARMUP_S = 3;
+const TOTAL = env('TOTAL', 40_000),
+  VEHICLES_T = env('VEHICLES_T', 100),
+  WINDOW = env('WINDOW', 20);
+const RATE = env('RATE', 2_000),
+  VEHICLES_L = env('VEHICLES_L', 1_000),
+  RUN_S = env('RUN_S', 20),
+  WARMUP_S = 3;
 const BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
 const TRACING = process.env.TRACING === '1';
 
@@ -37,7 +42,15 @@ const TRACING = process.env.TRACING === '1';
 const collector = TRACING ? await startCountingCollector() : undefined;
 const POLICY = `oem: demo-oem\npurposes:\n  - id: odometer\n    description: bench\n    fields:\n      Vehicle.TraveledDistance: pass\n      Vehicle.Speed: pass\n`;
 
-interface Sink { url: string; count: number; first: number; last: number; latencies: number[]; measureFrom: number; close(): void }
+interface Sink {
+  url: string;
+  count: number;
+  first: number;
+  last: number;
+  latencies: number[];
+  measureFrom: number;
+  close(): void;
+}
 
 /**
  * The OEM sink runs as its own process (`shekara oem-sink --out FILE`), so the cars in this
@@ -45,11 +58,28 @@ interface Sink { url: string; count: number; first: number; last: number; latenc
  * time it arrived, read back here.
  */
 async function startSink(dir: string): Promise<Sink> {
-  const port = await new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); }); });
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
   const out = path.join(dir, 'sink.jsonl');
   writeFileSync(out, '');
-  const child = spawn(process.execPath, ['bin/shekara.js', 'oem-sink', '--port', String(port), '--quiet', '--out', out], { stdio: 'ignore' });
-  const s = { count: 0, first: 0, last: 0, latencies: [] as number[], measureFrom: Infinity, url: `http://127.0.0.1:${port}/oem` } as Sink;
+  const child = spawn(
+    process.execPath,
+    ['bin/shekara.js', 'oem-sink', '--port', String(port), '--quiet', '--out', out],
+    { stdio: 'ignore' },
+  );
+  const s = {
+    count: 0,
+    first: 0,
+    last: 0,
+    latencies: [] as number[],
+    measureFrom: Infinity,
+    url: `http://127.0.0.1:${port}/oem`,
+  } as Sink;
   let offset = 0;
   let partial = '';
   const poll = setInterval(() => {
@@ -71,46 +101,100 @@ async function startSink(dir: string): Promise<Sink> {
     }
   }, 100);
   await new Promise((r) => setTimeout(r, 500));
-  s.close = () => { clearInterval(poll); child.kill('SIGTERM'); };
+  s.close = () => {
+    clearInterval(poll);
+    child.kill('SIGTERM');
+  };
   return s;
 }
 
-async function startGateway(dir: string, sinkUrl: string, cars: number): Promise<{ child: ChildProcess; port: number; creds: { vin: string; secret: string }[] }> {
+async function startGateway(
+  dir: string,
+  sinkUrl: string,
+  cars: number,
+): Promise<{ child: ChildProcess; port: number; creds: { vin: string; secret: string }[] }> {
   writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
   const cfg = path.join(dir, 'shekara.yaml');
-  writeFileSync(cfg, stringify({
-    dataDir: dir, mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 },
-    limits: { messagesPerSecond: 10_000, messageBurst: 10_000 },
-    ingest: { maxPendingRecords: 50_000 },
-    egress: { concurrency: 64, requestTimeoutMs: 5_000, maxBacklog: 1_000_000,
-      queue: { kind: 'kafka', kafka: { brokers: BROKERS, topicPrefix: `bench${randomBytes(3).toString('hex')}.`, partitions: 6, relayBatchSize: 1_000, relayLingerMs: 2, maxWaitTimeMs: 100 } } },
-    oems: [{ id: 'demo-oem', endpoint: sinkUrl, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
-    log: { level: 'warn' },
-    ...(collector ? { telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl, sampleRatio: 1 } } } : {}),
-  }));
+  writeFileSync(
+    cfg,
+    stringify({
+      dataDir: dir,
+      mqtt: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0 },
+      limits: { messagesPerSecond: 10_000, messageBurst: 10_000 },
+      ingest: { maxPendingRecords: 50_000 },
+      egress: {
+        concurrency: 64,
+        requestTimeoutMs: 5_000,
+        maxBacklog: 1_000_000,
+        queue: {
+          kind: 'kafka',
+          kafka: {
+            brokers: BROKERS,
+            topicPrefix: `bench${randomBytes(3).toString('hex')}.`,
+            partitions: 6,
+            relayBatchSize: 1_000,
+            relayLingerMs: 2,
+            maxWaitTimeMs: 100,
+          },
+        },
+      },
+      oems: [{ id: 'demo-oem', endpoint: sinkUrl, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
+      log: { level: 'warn' },
+      ...(collector ? { telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl, sampleRatio: 1 } } } : {}),
+    }),
+  );
   const store = openSqliteStore(path.join(dir, 'shekara.db'));
   const creds = await registerSimCars(store, cars, 'demo-oem', 'LBNCH');
   await store.close();
-  const child = spawn(process.execPath, [...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/shekara.js', 'start', '-c', cfg], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/shekara.js', 'start', '-c', cfg],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => { out += c; const m = /MQTT ingest\s+mqtt:\/\/[^:\s]+:(\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c;
+      const m = /MQTT ingest\s+mqtt:\/\/[^:\s]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
     child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
   });
   return { child, port, creds };
 }
 
-const connectAll = (port: number, creds: { vin: string; secret: string }[]) => Promise.all(creds.map((c) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-  clientId: c.vin, username: c.vin, password: c.secret, protocolVersion: 4, keepalive: 60, reconnectPeriod: 0, connectTimeout: 30_000,
-})));
+const connectAll = (port: number, creds: { vin: string; secret: string }[]) =>
+  Promise.all(
+    creds.map((c) =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+        clientId: c.vin,
+        username: c.vin,
+        password: c.secret,
+        protocolVersion: 4,
+        keepalive: 60,
+        reconnectPeriod: 0,
+        connectTimeout: 30_000,
+      }),
+    ),
+  );
 const payload = (i: number) => JSON.stringify({ ts: new Date().toISOString(), speed: i % 120, odometer: i });
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
 /** The gateway process's CPU time (user + system) from /proc: what a record costs it, whatever else loads the machine. */
 const cpuSeconds = (pid: number | undefined): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (CLK_TCK = 100 on Linux)
 };
-const waitFor = async (cond: () => boolean, ms: number) => { const end = Date.now() + ms; while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50)); return cond(); };
+const waitFor = async (cond: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return cond();
+};
 
 async function throughput(): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-bench-'));
@@ -118,25 +202,37 @@ async function throughput(): Promise<string> {
   const gw = await startGateway(dir, sink.url, VEHICLES_T);
   const clients: MqttClient[] = await connectAll(gw.port, gw.creds);
   await new Promise((r) => setTimeout(r, 3_000)); // consumer group joined
-  let next = 0, acked = 0;
+  let next = 0,
+    acked = 0;
   const cpu0 = cpuSeconds(gw.child.pid);
   const t0 = Date.now();
-  await Promise.all(clients.map(async (c, i) => {
-    const topic = telemetryTopic(gw.creds[i]!.vin);
-    const lane = async () => { while (next < TOTAL) { next += 1; await c.publishAsync(topic, payload(next), { qos: 1 }); acked += 1; } };
-    await Promise.all(Array.from({ length: WINDOW }, lane));
-  }));
+  await Promise.all(
+    clients.map(async (c, i) => {
+      const topic = telemetryTopic(gw.creds[i]!.vin);
+      const lane = async () => {
+        while (next < TOTAL) {
+          next += 1;
+          await c.publishAsync(topic, payload(next), { qos: 1 });
+          acked += 1;
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, lane));
+    }),
+  );
   const tAcked = Date.now();
   const ok = await waitFor(() => sink.count >= TOTAL, 300_000);
   const cpuMs = ((cpuSeconds(gw.child.pid) - cpu0) * 1000) / Math.max(1, sink.count);
   const secs = (sink.last - t0) / 1000;
   await Promise.all(clients.map((c) => c.endAsync(true)));
-  gw.child.kill('SIGTERM'); sink.close();
+  gw.child.kill('SIGTERM');
+  sink.close();
   await new Promise((r) => gw.child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
-  return `throughput: ${TOTAL} records, ${VEHICLES_T} cars × window ${WINDOW}: ingest ${(acked / ((tAcked - t0) / 1000)).toFixed(0)} acked/s, `
-    + `end-to-end ${(sink.count / secs).toFixed(0)} records/s (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}); `
-    + `gateway CPU ${cpuMs.toFixed(2)} ms per record`;
+  return (
+    `throughput: ${TOTAL} records, ${VEHICLES_T} cars × window ${WINDOW}: ingest ${(acked / ((tAcked - t0) / 1000)).toFixed(0)} acked/s, ` +
+    `end-to-end ${(sink.count / secs).toFixed(0)} records/s (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}); ` +
+    `gateway CPU ${cpuMs.toFixed(2)} ms per record`
+  );
 }
 
 async function latency(): Promise<string> {
@@ -147,11 +243,17 @@ async function latency(): Promise<string> {
   await new Promise((r) => setTimeout(r, 3_000));
   const t0 = Date.now();
   sink.measureFrom = t0 + WARMUP_S * 1000;
-  let sent = 0, car = 0, due = 0;
+  let sent = 0,
+    car = 0,
+    due = 0;
   const tickMs = 10;
   const timer = setInterval(() => {
     due += (RATE * tickMs) / 1000;
-    for (; due >= 1; due -= 1) { sent += 1; const i = car++ % clients.length; clients[i]!.publish(telemetryTopic(gw.creds[i]!.vin), payload(sent), { qos: 1 }); }
+    for (; due >= 1; due -= 1) {
+      sent += 1;
+      const i = car++ % clients.length;
+      clients[i]!.publish(telemetryTopic(gw.creds[i]!.vin), payload(sent), { qos: 1 });
+    }
   }, tickMs);
   await new Promise((r) => setTimeout(r, RUN_S * 1000));
   clearInterval(timer);
@@ -159,17 +261,30 @@ async function latency(): Promise<string> {
   await waitFor(() => sink.count >= sent, 60_000);
   const l = sink.latencies;
   await Promise.all(clients.map((c) => c.endAsync(true)));
-  gw.child.kill('SIGTERM'); sink.close();
+  gw.child.kill('SIGTERM');
+  sink.close();
   await new Promise((r) => gw.child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
-  return `latency: ${VEHICLES_L} cars at ${RATE} msgs/s (achieved ${achieved.toFixed(0)}/s) for ${RUN_S} s: delivered ${sink.count}/${sent}; `
-    + `publish→OEM p50 ${pct(l, 50)} ms, p99 ${pct(l, 99)} ms, max ${Math.max(...l)} ms (n=${l.length}, first ${WARMUP_S} s dropped)`;
+  return (
+    `latency: ${VEHICLES_L} cars at ${RATE} msgs/s (achieved ${achieved.toFixed(0)}/s) for ${RUN_S} s: delivered ${sink.count}/${sent}; ` +
+    `publish→OEM p50 ${pct(l, 50)} ms, p99 ${pct(l, 99)} ms, max ${Math.max(...l)} ms (n=${l.length}, first ${WARMUP_S} s dropped)`
+  );
 }
 
-const lines = [`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average before ${loadavg().map((x) => x.toFixed(2)).join(' ')}`];
+const lines = [
+  `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average before ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+];
 lines.push(await throughput());
 lines.push(await latency());
-lines.push(collector ? `tracing: on (sampleRatio 1): ${collector.requests} OTLP export requests, ${(collector.bytes / 1_048_576).toFixed(1)} MiB of spans` : 'tracing: off');
-lines.push(`command: ${TRACING ? 'TRACING=1 ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; gateway from dist/)`);
+lines.push(
+  collector
+    ? `tracing: on (sampleRatio 1): ${collector.requests} OTLP export requests, ${(collector.bytes / 1_048_576).toFixed(1)} MiB of spans`
+    : 'tracing: off',
+);
+lines.push(
+  `command: ${TRACING ? 'TRACING=1 ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; gateway from dist/)`,
+);
 console.log(lines.join('\n'));
 process.exit(0);

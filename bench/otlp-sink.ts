@@ -17,18 +17,25 @@ export interface CountingCollector {
 }
 
 export async function startCountingCollector(): Promise<CountingCollector> {
-  let requests = 0, bytes = 0;
+  let requests = 0,
+    bytes = 0;
   const server = createServer((req, res) => {
     requests += 1;
-    req.on('data', (c: Buffer) => { bytes += c.length; });
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   server.unref();
   return {
     tracesUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
-    get requests() { return requests; },
-    get bytes() { return bytes; },
+    get requests() {
+      return requests;
+    },
+    get bytes() {
+      return bytes;
+    },
     close: () => void server.close(),
   };
 }

@@ -27,14 +27,19 @@ export interface Broker {
 /** `ulimit -n` raised to the hard limit: 10,000 sockets need 10,000 descriptors. */
 function spawnWithFdLimit(cmd: string, args: string[], logFile: string): ChildProcess {
   const quoted = [cmd, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('sh', ['-c', `ulimit -n "$(ulimit -Hn)"; exec ${quoted} 2>>'${logFile}'`], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('sh', ['-c', `ulimit -n "$(ulimit -Hn)"; exec ${quoted} 2>>'${logFile}'`], {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return child;
 }
 
 // Brokers are not our IPC children: if the bench dies (an error, Ctrl-C), end them too, so no
 // gateway or Mosquitto is left holding the bench ports.
 const live = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 
 function watch(child: ChildProcess, name: Broker['name'], url: string): Broker {
@@ -43,10 +48,15 @@ function watch(child: ChildProcess, name: Broker['name'], url: string): Broker {
   let exit: { code: number | null; signal: string | null } | undefined;
   let stopping = false;
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.once('exit', (code, signal) => { exit = { code, signal }; resolve(exit); });
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    });
   });
   return {
-    name, pid: child.pid!, url,
+    name,
+    pid: child.pid!,
+    url,
     crashed: () => (stopping ? undefined : exit),
     async stop() {
       stopping = true;
@@ -68,7 +78,9 @@ export async function startMosquitto(logFile: string): Promise<Broker> {
 /** Writes the gateway's bench config (limits raised so the car rate limit is not what we measure). */
 export function writeShekaraConfig(dir: string, over: { egressConcurrency: number }): string {
   const file = path.join(dir, 'shekara.yaml');
-  writeFileSync(file, `dataDir: ${JSON.stringify(dir)}
+  writeFileSync(
+    file,
+    `dataDir: ${JSON.stringify(dir)}
 mqtt: { host: 127.0.0.1, port: ${PORTS.shekaraMqtt} }
 http: { host: 127.0.0.1, port: ${PORTS.shekaraHttp} }
 limits: { messagesPerSecond: 1000000, messageBurst: 1000000, keepaliveMaxSeconds: 3600 }
@@ -79,12 +91,17 @@ oems:
     allowPrivateNetworks: true   # the stand-in OEM sink is on loopback; deny by default otherwise
     policyFile: ${JSON.stringify(path.join(BENCH_DIR, 'fixtures/bench-oem.yaml'))}
 log: { level: warn }
-`);
+`,
+  );
   return file;
 }
 
 export async function startShekara(configFile: string, logFile: string, nodeArgs: string[] = []): Promise<Broker> {
-  const child = spawnWithFdLimit(process.execPath, [...nodeArgs, path.join(REPO, 'bin/shekara.js'), 'start', '-c', configFile], logFile);
+  const child = spawnWithFdLimit(
+    process.execPath,
+    [...nodeArgs, path.join(REPO, 'bin/shekara.js'), 'start', '-c', configFile],
+    logFile,
+  );
   await waitForPort(PORTS.shekaraHttp, child); // HTTP listens last: the gateway is fully up
   return watch(child, 'shekara', `mqtt://127.0.0.1:${PORTS.shekaraMqtt}`);
 }
@@ -92,9 +109,13 @@ export async function startShekara(configFile: string, logFile: string, nodeArgs
 async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with ${child.exitCode} before listening on ${port}`);
+    if (child.exitCode !== null)
+      throw new Error(`${child.spawnfile} exited with ${child.exitCode} before listening on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -125,20 +146,43 @@ export const cpuOf = (pids: number[]): number => pids.reduce((s, p) => s + (samp
 export function rssSeries(pid: number, everyMs: number): { stop: () => [number, number][] } {
   const t0 = Date.now();
   const series: [number, number][] = [];
-  const tick = () => { const s = sampleProc(pid); if (s) series.push([Date.now() - t0, s.rssKb]); };
+  const tick = () => {
+    const s = sampleProc(pid);
+    if (s) series.push([Date.now() - t0, s.rssKb]);
+  };
   tick();
   const timer = setInterval(tick, everyMs);
-  return { stop: () => { clearInterval(timer); tick(); return series; } };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      tick();
+      return series;
+    },
+  };
 }
 
 const forkTs = (file: string): ChildProcess =>
-  fork(path.join(BENCH_DIR, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  fork(path.join(BENCH_DIR, file), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 
 function nextMessage<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.off('message', on); reject(new Error(`no "${type}" from ${path.basename(child.spawnargs.at(-1) ?? '')} pid ${child.pid} in ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      child.off('message', on);
+      reject(
+        new Error(
+          `no "${type}" from ${path.basename(child.spawnargs.at(-1) ?? '')} pid ${child.pid} in ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
     const on = (m: { type: string }) => {
-      if (m.type === 'failed') { clearTimeout(timer); child.off('message', on); reject(new Error(JSON.stringify(m))); }
+      if (m.type === 'failed') {
+        clearTimeout(timer);
+        child.off('message', on);
+        reject(new Error(JSON.stringify(m)));
+      }
       if (m.type !== type) return;
       clearTimeout(timer);
       child.off('message', on);
@@ -156,7 +200,11 @@ export interface Publishers {
 }
 
 /** Forks `procs` publishers sharing `cars` cars and resolves once they have all connected. */
-export async function startPublishers(procs: number, cars: number, job: Omit<PublisherJob, 'from' | 'to' | 'rate'> & { totalRate: number }): Promise<Publishers> {
+export async function startPublishers(
+  procs: number,
+  cars: number,
+  job: Omit<PublisherJob, 'from' | 'to' | 'rate'> & { totalRate: number },
+): Promise<Publishers> {
   const per = Math.ceil(cars / procs);
   const children = Array.from({ length: procs }, () => forkTs('publisher.ts'));
   const connected = children.map((c, i) => {
@@ -173,7 +221,8 @@ export async function startPublishers(procs: number, cars: number, job: Omit<Pub
     return { stats: sumStats(all.map((d) => d.stats)), ackLatenciesMs: all.flatMap((d) => d.ackLatenciesMs) };
   };
   return {
-    pids: children.map((c) => c.pid!), connected: n,
+    pids: children.map((c) => c.pid!),
+    connected: n,
     go: (go) => collect({ type: 'go', go }, go.endAt - Date.now() + go.drainMs + 60_000),
     stop: () => collect({ type: 'stop' }, 60_000),
   };
@@ -203,7 +252,11 @@ export async function startReceiver(job: ReceiverJob): Promise<Receiver> {
       child.send({ type: 'report', from, to });
       return (await r).report;
     },
-    stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.send({ type: 'stop' }); }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.send({ type: 'stop' });
+      }),
   };
 }
 

@@ -28,12 +28,23 @@ export interface PublisherJob {
   readonly connectConcurrency: number;
 }
 
-export interface PublisherGo { readonly startAt: number; readonly measureFrom: number; readonly measureTo: number; readonly endAt: number; readonly drainMs: number }
+export interface PublisherGo {
+  readonly startAt: number;
+  readonly measureFrom: number;
+  readonly measureTo: number;
+  readonly endAt: number;
+  readonly drainMs: number;
+}
 
 export interface PublisherStats {
-  connected: number; connectErrors: number; sent: number; acked: number; errors: number;
+  connected: number;
+  connectErrors: number;
+  sent: number;
+  acked: number;
+  errors: number;
   /** Counted only for messages published inside [measureFrom, measureTo). */
-  sentInWindow: number; ackedInWindow: number;
+  sentInWindow: number;
+  ackedInWindow: number;
   /** rate mode: messages not sent because the car already had `window` unacknowledged. */
   throttled: number;
   disconnects: number;
@@ -43,24 +54,48 @@ export interface PublisherStats {
 export type PublisherDone = { stats: PublisherStats; ackLatenciesMs: number[] };
 
 type Msg = { type: 'job'; job: PublisherJob } | { type: 'go'; go: PublisherGo } | { type: 'stop' };
-interface Car { car: SimCar; client: MqttClient; topic: string; outstanding: number }
+interface Car {
+  car: SimCar;
+  client: MqttClient;
+  topic: string;
+  outstanding: number;
+}
 
-const send = (m: unknown): Promise<void> => new Promise((r) => { if (process.send) process.send(m, undefined, {}, () => r()); else r(); });
-const stats: PublisherStats = { connected: 0, connectErrors: 0, sent: 0, acked: 0, errors: 0, sentInWindow: 0, ackedInWindow: 0, throttled: 0, disconnects: 0 };
+const send = (m: unknown): Promise<void> =>
+  new Promise((r) => {
+    if (process.send) process.send(m, undefined, {}, () => r());
+    else r();
+  });
+const stats: PublisherStats = {
+  connected: 0,
+  connectErrors: 0,
+  sent: 0,
+  acked: 0,
+  errors: 0,
+  sentInWindow: 0,
+  ackedInWindow: 0,
+  throttled: 0,
+  disconnects: 0,
+};
 let job: PublisherJob;
 const cars: Car[] = [];
 const ackLatenciesMs: number[] = [];
 
 process.on('message', (m: Msg) => {
-  if (m.type === 'job') { job = m.job; void connectAll().then(() => send({ type: 'connected', stats: { ...stats } })); }
-  else if (m.type === 'go') void run(m.go).then(() => finish());
+  if (m.type === 'job') {
+    job = m.job;
+    void connectAll().then(() => send({ type: 'connected', stats: { ...stats } }));
+  } else if (m.type === 'go') void run(m.go).then(() => finish());
   else if (m.type === 'stop') void finish();
 });
 // The orchestrator going away must not leave 2,000 sockets open.
 process.on('disconnect', () => process.exit(0));
 
 async function connectAll(): Promise<void> {
-  const creds = (JSON.parse(readFileSync(job.credsFile, 'utf8')) as { vin: string; secret: string }[]).slice(job.from, job.to);
+  const creds = (JSON.parse(readFileSync(job.credsFile, 'utf8')) as { vin: string; secret: string }[]).slice(
+    job.from,
+    job.to,
+  );
   let next = 0;
   // Bounded concurrency: 2,000 simultaneous CONNECTs would measure the accept queue, not the broker.
   const worker = async () => {
@@ -69,14 +104,23 @@ async function connectAll(): Promise<void> {
       const c = creds[i]!;
       try {
         const client = await mqtt.connectAsync(job.url, {
-          clientId: c.vin, protocolVersion: 4, keepalive: job.keepalive, reconnectPeriod: 0, connectTimeout: 30_000, clean: true,
+          clientId: c.vin,
+          protocolVersion: 4,
+          keepalive: job.keepalive,
+          reconnectPeriod: 0,
+          connectTimeout: 30_000,
+          clean: true,
           ...(job.anonymous ? {} : { username: c.vin, password: c.secret }),
         });
         // Nagle off, as Mosquitto (set_tcp_nodelay) and Shekara do on their side: otherwise the
         // generator's own TCP stack batches publishes and adds round trips to every latency.
         (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-        client.on('error', () => { stats.errors += 1; });
-        client.on('close', () => { stats.disconnects += 1; });
+        client.on('error', () => {
+          stats.errors += 1;
+        });
+        client.on('close', () => {
+          stats.disconnects += 1;
+        });
         cars.push({ car: newCar(c.vin, job.from + i), client, topic: `vehicles/${c.vin}/telemetry`, outstanding: 0 });
         stats.connected += 1;
       } catch {
@@ -100,7 +144,10 @@ async function run(go: PublisherGo): Promise<void> {
     if (inWindow) stats.sentInWindow += 1;
     c.client.publish(c.topic, payload, { qos: job.qos }, (err) => {
       c.outstanding -= 1;
-      if (err) { stats.errors += 1; return; }
+      if (err) {
+        stats.errors += 1;
+        return;
+      }
       stats.acked += 1;
       const t = Date.now();
       if (t >= go.measureFrom && t < go.measureTo) stats.ackedInWindow += 1;
@@ -111,7 +158,9 @@ async function run(go: PublisherGo): Promise<void> {
 
   if (job.mode === 'window') {
     for (const c of cars) {
-      const refill = () => { if (c.client.connected) publish(c, refill); };
+      const refill = () => {
+        if (c.client.connected) publish(c, refill);
+      };
       for (let k = 0; k < job.window; k++) publish(c, refill);
     }
     await sleep(go.endAt - Date.now());
@@ -134,7 +183,8 @@ async function run(go: PublisherGo): Promise<void> {
     }
   }
   const drainUntil = Date.now() + go.drainMs;
-  while (job.qos === 1 && cars.some((c) => c.outstanding > 0 && c.client.connected) && Date.now() < drainUntil) await sleep(50);
+  while (job.qos === 1 && cars.some((c) => c.outstanding > 0 && c.client.connected) && Date.now() < drainUntil)
+    await sleep(50);
 }
 
 let finished = false;

@@ -9,7 +9,11 @@ import { createServer } from 'node:http';
 import mqtt from 'mqtt';
 
 export type ReceiverJob = { kind: 'http'; port: number } | { kind: 'mqtt'; url: string };
-export interface ReceiverReport { received: number; parseErrors: number; latenciesMs: number[] }
+export interface ReceiverReport {
+  received: number;
+  parseErrors: number;
+  latenciesMs: number[];
+}
 type Msg = { type: 'job'; job: ReceiverJob } | { type: 'report'; from: number; to: number } | { type: 'stop' };
 
 let received = 0;
@@ -23,7 +27,10 @@ function note(publishedIso: unknown): void {
   const now = Date.now();
   const t = typeof publishedIso === 'string' ? Date.parse(publishedIso) : NaN;
   received += 1;
-  if (!Number.isFinite(t)) { parseErrors += 1; return; }
+  if (!Number.isFinite(t)) {
+    parseErrors += 1;
+    return;
+  }
   sentAt.push(t);
   latency.push(now - t);
 }
@@ -34,20 +41,39 @@ async function start(job: ReceiverJob): Promise<void> {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        try { note((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { observedAt?: unknown }).observedAt); }
-        catch { parseErrors += 1; }
+        try {
+          note((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { observedAt?: unknown }).observedAt);
+        } catch {
+          parseErrors += 1;
+        }
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       });
     });
     server.keepAliveTimeout = 60_000;
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(job.port, '127.0.0.1', () => resolve()); });
-    close = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(job.port, '127.0.0.1', () => resolve());
+    });
+    close = () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      });
   } else {
-    const client = await mqtt.connectAsync(job.url, { clientId: `bench-sub-${process.pid}`, protocolVersion: 4, clean: true, keepalive: 60, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(job.url, {
+      clientId: `bench-sub-${process.pid}`,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 60,
+      reconnectPeriod: 0,
+    });
     (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     client.on('message', (_topic, payload) => {
-      try { note((JSON.parse(payload.toString('utf8')) as { ts?: unknown }).ts); }
-      catch { parseErrors += 1; }
+      try {
+        note((JSON.parse(payload.toString('utf8')) as { ts?: unknown }).ts);
+      } catch {
+        parseErrors += 1;
+      }
     });
     await client.subscribeAsync('vehicles/+/telemetry', { qos: 1 });
     close = () => client.endAsync(true);
@@ -61,7 +87,11 @@ function report(from: number, to: number): ReceiverReport {
 }
 
 process.on('message', (m: Msg) => {
-  if (m.type === 'job') start(m.job).then(() => process.send?.({ type: 'ready' }), (err: Error) => process.send?.({ type: 'failed', error: err.message }));
+  if (m.type === 'job')
+    start(m.job).then(
+      () => process.send?.({ type: 'ready' }),
+      (err: Error) => process.send?.({ type: 'failed', error: err.message }),
+    );
   else if (m.type === 'report') process.send?.({ type: 'report', report: report(m.from, m.to) });
   else if (m.type === 'stop') void close().finally(() => process.exit(0));
 });

@@ -10,31 +10,60 @@ import path from 'node:path';
 import type { LatencyResult, MemoryResult, OverloadResult, ThroughputResult, Target } from './scenarios.js';
 import { renderChart } from './chart.js';
 
-export interface Machine { cpuModel: string; cores: number; memoryGiB: number; node: string; mosquitto: string; kernel: string }
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  mosquitto: string;
+  kernel: string;
+}
 export interface BenchResults {
-  startedAt: string; finishedAt: string; quick: boolean; gateway: string; machine: Machine; plan: unknown;
-  throughput: ThroughputResult[]; latency: LatencyResult[]; memory: MemoryResult[]; overload: OverloadResult | undefined; errors: string[];
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  gateway: string;
+  machine: Machine;
+  plan: unknown;
+  throughput: ThroughputResult[];
+  latency: LatencyResult[];
+  memory: MemoryResult[];
+  overload: OverloadResult | undefined;
+  errors: string[];
 }
 
 export function describeMachine(): Machine {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const sh = (cmd: string, a: string[]) => { try { return execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim(); } catch (e) { return String((e as { stdout?: string }).stdout ?? '').trim(); } };
+  const sh = (cmd: string, a: string[]) => {
+    try {
+      return execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } catch (e) {
+      return String((e as { stdout?: string }).stdout ?? '').trim();
+    }
+  };
   return {
     cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version,
-    mosquitto: /mosquitto version (\S+)/.exec(sh('mosquitto', ['-h']))?.[1] ?? 'unknown', kernel: sh('uname', ['-r']),
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    mosquitto: /mosquitto version (\S+)/.exec(sh('mosquitto', ['-h']))?.[1] ?? 'unknown',
+    kernel: sh('uname', ['-r']),
   };
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-const fmt = (n: number | null | undefined, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const fmt = (n: number | null | undefined, d = 0) =>
+  n === null || n === undefined || Number.isNaN(n)
+    ? '—'
+    : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 /** null: the percentile falls on a message not delivered by the end of the wait. */
 const ms = (n: number | null) => (n === null ? 'not delivered in time' : `${fmt(n)} ms`);
 /** Worst of the rounds for latency (null, i.e. not delivered within the wait, is worst). */
 const worst = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : Math.max(...(xs as number[])));
 
 export interface Summary {
-  throughput: Record<Target, number>; ratio: number;
+  throughput: Record<Target, number>;
+  ratio: number;
   latency: Record<Target, { p50: number | null; p99: number | null; p999: number | null }>;
   ack: Record<Target, { p50: number | null; p99: number | null; p999: number | null }>;
 }
@@ -43,14 +72,23 @@ export function summarise(r: BenchResults): Summary {
   const tp = (t: Target) => Math.round(mean(r.throughput.filter((x) => x.target === t).map((x) => x.msgsPerSec)));
   const lat = (t: Target) => {
     const runs = r.latency.filter((x) => x.target === t);
-    return { p50: worst(runs.map((x) => x.p50)), p99: worst(runs.map((x) => x.p99)), p999: worst(runs.map((x) => x.p999)) };
+    return {
+      p50: worst(runs.map((x) => x.p50)),
+      p99: worst(runs.map((x) => x.p99)),
+      p999: worst(runs.map((x) => x.p999)),
+    };
   };
   const ack = (t: Target) => {
     const runs = r.latency.filter((x) => x.target === t).map((x) => x.ack);
-    return { p50: worst(runs.map((x) => x.p50)), p99: worst(runs.map((x) => x.p99)), p999: worst(runs.map((x) => x.p999)) };
+    return {
+      p50: worst(runs.map((x) => x.p50)),
+      p99: worst(runs.map((x) => x.p99)),
+      p999: worst(runs.map((x) => x.p999)),
+    };
   };
   return {
-    throughput: { shekara: tp('shekara'), mosquitto: tp('mosquitto') }, ratio: Math.round((tp('shekara') / tp('mosquitto')) * 100) / 100,
+    throughput: { shekara: tp('shekara'), mosquitto: tp('mosquitto') },
+    ratio: Math.round((tp('shekara') / tp('mosquitto')) * 100) / 100,
     latency: { shekara: lat('shekara'), mosquitto: lat('mosquitto') },
     ack: { shekara: ack('shekara'), mosquitto: ack('mosquitto') },
   };
@@ -59,32 +97,66 @@ export function summarise(r: BenchResults): Summary {
 function markdown(r: BenchResults, s: Summary): string {
   const m = r.machine;
   const out: string[] = [];
-  out.push(`Measured **${r.startedAt.replace('T', ' ').slice(0, 16)} UTC** (${r.quick ? 'quick smoke run, not representative' : 'full run'}, gateway build \`${r.gateway}\`) on ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, Mosquitto ${m.mosquitto}. `
-    + 'Each run records the machine\'s load average (the bench\'s own processes count in it). '
-    + 'Load generator, broker and receiver all share the same 2 cores. Raw data: [latest.json](benchmarks/latest.json).');
+  out.push(
+    `Measured **${r.startedAt.replace('T', ' ').slice(0, 16)} UTC** (${r.quick ? 'quick smoke run, not representative' : 'full run'}, gateway build \`${r.gateway}\`) on ${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, Mosquitto ${m.mosquitto}. ` +
+      "Each run records the machine's load average (the bench's own processes count in it). " +
+      'Load generator, broker and receiver all share the same 2 cores. Raw data: [latest.json](benchmarks/latest.json).',
+  );
   out.push('', '| scenario | Shekara | Mosquitto (pass-through, 1 subscriber) | aim |', '| --- | ---: | ---: | --- |');
-  out.push(`| QoS 1 ingest, ${fmt(r.throughput[0]?.cars)} cars, max rate (mean of rounds) | ${fmt(s.throughput.shekara)} msgs/s | ${fmt(s.throughput.mosquitto)} msgs/s | ratio ${fmt(s.ratio, 2)} (aim ≥ 1.0) |`);
-  for (const [k, label] of [['p50', 'p50'], ['p99', 'p99'], ['p999', 'p99.9']] as const) {
-    out.push(`| end-to-end latency ${label}, ${fmt(r.latency[0]?.rate)} msgs/s (worst round) | ${ms(s.latency.shekara[k])} | ${ms(s.latency.mosquitto[k])} | ${k === 'p99' ? 'p99 ≤ 50 ms' : ''} |`);
+  out.push(
+    `| QoS 1 ingest, ${fmt(r.throughput[0]?.cars)} cars, max rate (mean of rounds) | ${fmt(s.throughput.shekara)} msgs/s | ${fmt(s.throughput.mosquitto)} msgs/s | ratio ${fmt(s.ratio, 2)} (aim ≥ 1.0) |`,
+  );
+  for (const [k, label] of [
+    ['p50', 'p50'],
+    ['p99', 'p99'],
+    ['p999', 'p99.9'],
+  ] as const) {
+    out.push(
+      `| end-to-end latency ${label}, ${fmt(r.latency[0]?.rate)} msgs/s (worst round) | ${ms(s.latency.shekara[k])} | ${ms(s.latency.mosquitto[k])} | ${k === 'p99' ? 'p99 ≤ 50 ms' : ''} |`,
+    );
   }
-  out.push(`| publish → PUBACK p50 / p99 / p99.9, same runs (worst round) | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.shekara[k as 'p50'])).join(' / ')} | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.mosquitto[k as 'p50'])).join(' / ')} | |`);
+  out.push(
+    `| publish → PUBACK p50 / p99 / p99.9, same runs (worst round) | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.shekara[k as 'p50'])).join(' / ')} | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.mosquitto[k as 'p50'])).join(' / ')} | |`,
+  );
   const mem = (t: Target) => r.memory.find((x) => x.target === t);
-  out.push(`| RSS per idle connection at ${fmt(mem('shekara')?.connections ?? mem('mosquitto')?.connections)} connections | ${fmt(mem('shekara')?.kbPerConnection, 1)} KB | ${fmt(mem('mosquitto')?.kbPerConnection, 1)} KB | ≤ 10 KB |`);
+  out.push(
+    `| RSS per idle connection at ${fmt(mem('shekara')?.connections ?? mem('mosquitto')?.connections)} connections | ${fmt(mem('shekara')?.kbPerConnection, 1)} KB | ${fmt(mem('mosquitto')?.kbPerConnection, 1)} KB | ≤ 10 KB |`,
+  );
   const o = r.overload;
-  if (o) out.push(`| overload ${fmt(o.offeredRate)} msgs/s offered for ${o.seconds} s | ${o.stayedUp ? 'stayed up' : '**died**'}, peak RSS ${fmt(o.rssKb.peak / 1024)} MB, ${fmt(o.ackedButMissing)} acknowledged-but-lost | not run | zero acknowledged loss |`);
-  out.push('', '![Throughput and latency, Shekara vs Mosquitto](benchmarks/chart.png)', '', '<details><summary>Every run</summary>', '');
-  out.push('| run | target | result | broker CPU | generator CPU | receiver CPU | notes |', '| --- | --- | ---: | ---: | ---: | ---: | --- |');
+  if (o)
+    out.push(
+      `| overload ${fmt(o.offeredRate)} msgs/s offered for ${o.seconds} s | ${o.stayedUp ? 'stayed up' : '**died**'}, peak RSS ${fmt(o.rssKb.peak / 1024)} MB, ${fmt(o.ackedButMissing)} acknowledged-but-lost | not run | zero acknowledged loss |`,
+    );
+  out.push(
+    '',
+    '![Throughput and latency, Shekara vs Mosquitto](benchmarks/chart.png)',
+    '',
+    '<details><summary>Every run</summary>',
+    '',
+  );
+  out.push(
+    '| run | target | result | broker CPU | generator CPU | receiver CPU | notes |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- |',
+  );
   for (const x of r.throughput) {
-    out.push(`| throughput | ${x.target} | ${fmt(x.msgsPerSec)} msgs/s | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | ${fmt(x.brokerCpuMicrosPerMsg)} µs broker CPU/msg; peak RSS ${fmt(x.peakRssKb / 1024)} MB; consumer got ${fmt(x.receiverGot)} of ${fmt(x.publishers.acked)} acked${x.storeCounts ? `; store: ${fmt(x.storeCounts.records)} records, ${fmt(x.storeCounts.outboxPending)} outbox pending at stop` : ''}; load avg ${x.loadAvg.join(' → ')} |`);
+    out.push(
+      `| throughput | ${x.target} | ${fmt(x.msgsPerSec)} msgs/s | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | ${fmt(x.brokerCpuMicrosPerMsg)} µs broker CPU/msg; peak RSS ${fmt(x.peakRssKb / 1024)} MB; consumer got ${fmt(x.receiverGot)} of ${fmt(x.publishers.acked)} acked${x.storeCounts ? `; store: ${fmt(x.storeCounts.records)} records, ${fmt(x.storeCounts.outboxPending)} outbox pending at stop` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
+    );
   }
   for (const x of r.latency) {
-    out.push(`| latency | ${x.target} | p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, p99.9 ${ms(x.p999)} | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | sent ${fmt(x.achievedRate)}/s, consumer got ${fmt(x.consumerPerSec)}/s; ${fmt(x.deliveredInWindow)} of ${fmt(x.sentInWindow)} measured messages delivered (waited ${fmt(x.drainWaitMs / 1000)} s more after the load stopped); max ${ms(x.max)}; PUBACK p50/p99 ${ms(x.ack.p50)}/${ms(x.ack.p99)}${x.storeCounts ? `; outbox pending at stop ${fmt(x.storeCounts.outboxPending)}` : ''}; load avg ${x.loadAvg.join(' → ')} |`);
+    out.push(
+      `| latency | ${x.target} | p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, p99.9 ${ms(x.p999)} | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | sent ${fmt(x.achievedRate)}/s, consumer got ${fmt(x.consumerPerSec)}/s; ${fmt(x.deliveredInWindow)} of ${fmt(x.sentInWindow)} measured messages delivered (waited ${fmt(x.drainWaitMs / 1000)} s more after the load stopped); max ${ms(x.max)}; PUBACK p50/p99 ${ms(x.ack.p50)}/${ms(x.ack.p99)}${x.storeCounts ? `; outbox pending at stop ${fmt(x.storeCounts.outboxPending)}` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
+    );
   }
   for (const x of r.memory) {
-    out.push(`| memory | ${x.target} | ${fmt(x.kbPerConnection, 1)} KB/connection | | | | RSS ${fmt(x.baselineRssKb / 1024, 1)} → ${fmt(x.loadedRssKb / 1024, 1)} MB with ${fmt(x.connections)} connections (connected in ${fmt(x.connectSeconds, 1)} s, ${x.connectErrors} failed) |`);
+    out.push(
+      `| memory | ${x.target} | ${fmt(x.kbPerConnection, 1)} KB/connection | | | | RSS ${fmt(x.baselineRssKb / 1024, 1)} → ${fmt(x.loadedRssKb / 1024, 1)} MB with ${fmt(x.connections)} connections (connected in ${fmt(x.connectSeconds, 1)} s, ${x.connectErrors} failed) |`,
+    );
   }
   if (o) {
-    out.push(`| overload | shekara | ${fmt(o.acked)} acked, ${fmt(o.stored)} stored | | | | sent ${fmt(o.sent)}, not sent (car's 100-message window full) ${fmt(o.throttled)}, errors ${fmt(o.errors)}, disconnects ${fmt(o.disconnects)}; RSS first/peak/last ${fmt(o.rssKb.first / 1024)}/${fmt(o.rssKb.peak / 1024)}/${fmt(o.rssKb.last / 1024)} MB; /healthz ${o.healthz ?? 'no answer'} |`);
+    out.push(
+      `| overload | shekara | ${fmt(o.acked)} acked, ${fmt(o.stored)} stored | | | | sent ${fmt(o.sent)}, not sent (car's 100-message window full) ${fmt(o.throttled)}, errors ${fmt(o.errors)}, disconnects ${fmt(o.disconnects)}; RSS first/peak/last ${fmt(o.rssKb.first / 1024)}/${fmt(o.rssKb.peak / 1024)}/${fmt(o.rssKb.last / 1024)} MB; /healthz ${o.healthz ?? 'no answer'} |`,
+    );
   }
   out.push('', '</details>');
   if (r.errors.length) out.push('', '**Failed runs:**', '', ...r.errors.map((e) => `- ${e}`));

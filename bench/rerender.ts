@@ -9,7 +9,10 @@ import { REPO } from './procs.js';
 import { writeReport, type BenchResults } from './report.js';
 
 const file = process.argv[2];
-if (!file) { process.stderr.write('usage: rerender.ts RESULTS.json\n'); process.exit(2); }
+if (!file) {
+  process.stderr.write('usage: rerender.ts RESULTS.json\n');
+  process.exit(2);
+}
 const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
 const written = await writeReport(results, path.join(REPO, 'docs'));
 process.stdout.write(`wrote ${written.join(', ')}\n`);

@@ -29,14 +29,39 @@ const argOf = (name: string): string | undefined => (args.includes(name) ? args[
 const only = new Set((argOf('--only') ?? 'throughput,latency,memory,overload').split(','));
 const profile = args.includes('--profile');
 /** Which gateway build was measured: --label TEXT, else the git commit of this checkout. */
-const label = argOf('--label') ?? (() => {
-  try { return execFileSync('git', ['-C', REPO, 'describe', '--always', '--dirty'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return 'unknown'; }
-})();
+const label =
+  argOf('--label') ??
+  (() => {
+    try {
+      return execFileSync('git', ['-C', REPO, 'describe', '--always', '--dirty'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
 
 /** Every duration and size in one place; --quick shrinks them to a smoke test. */
 const PLAN = quick
-  ? { cars: 200, procs: 2, rounds: 1, tp: { window: 10, warmupS: 2, measureS: 4 }, lat: { rate: 1_000, warmupS: 1, measureS: 4, drainS: 10 }, mem: { connections: 1_000, procs: 2 }, ov: { rate: 20_000, seconds: 8, window: 100, drainS: 5 } }
-  : { cars: 1_000, procs: 4, rounds: 2, tp: { window: 10, warmupS: 3, measureS: 15 }, lat: { rate: 5_000, warmupS: 3, measureS: 20, drainS: 20 }, mem: { connections: 10_000, procs: 5 }, ov: { rate: 40_000, seconds: 30, window: 100, drainS: 10 } };
+  ? {
+      cars: 200,
+      procs: 2,
+      rounds: 1,
+      tp: { window: 10, warmupS: 2, measureS: 4 },
+      lat: { rate: 1_000, warmupS: 1, measureS: 4, drainS: 10 },
+      mem: { connections: 1_000, procs: 2 },
+      ov: { rate: 20_000, seconds: 8, window: 100, drainS: 5 },
+    }
+  : {
+      cars: 1_000,
+      procs: 4,
+      rounds: 2,
+      tp: { window: 10, warmupS: 3, measureS: 15 },
+      lat: { rate: 5_000, warmupS: 3, measureS: 20, drainS: 20 },
+      mem: { connections: 10_000, procs: 5 },
+      ov: { rate: 40_000, seconds: 30, window: 100, drainS: 10 },
+    };
 // --rate N: the latency scenario at another total rate (a sweep point); --scratch: write the
 // report next to the work files instead of over the published numbers in docs/.
 if (argOf('--rate')) PLAN.lat.rate = Number(argOf('--rate'));
@@ -63,49 +88,84 @@ async function main(): Promise<void> {
   // --profile: every Shekara run writes a V8 CPU profile (for diagnosis; it costs a few percent).
   const profDir = path.join(workDir, 'profile');
   const env: Env = {
-    workDir, templateDb: path.join(workDir, 'shekara.db'), credsFile, egressConcurrency: EGRESS_CONCURRENCY, log,
+    workDir,
+    templateDb: path.join(workDir, 'shekara.db'),
+    credsFile,
+    egressConcurrency: EGRESS_CONCURRENCY,
+    log,
     shekaraNodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   };
   const results: BenchResults = {
-    startedAt: started.toISOString(), finishedAt: '', quick, gateway: label ?? 'unknown', machine: describeMachine(), plan: { ...PLAN, egressConcurrency: EGRESS_CONCURRENCY },
-    throughput: [], latency: [], memory: [], overload: undefined, errors: [],
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    quick,
+    gateway: label ?? 'unknown',
+    machine: describeMachine(),
+    plan: { ...PLAN, egressConcurrency: EGRESS_CONCURRENCY },
+    throughput: [],
+    latency: [],
+    memory: [],
+    overload: undefined,
+    errors: [],
   };
   const attempt = async (what: string, fn: () => Promise<void>) => {
-    try { await fn(); } catch (err) { log(`  ${what} FAILED: ${(err as Error).message}`); results.errors.push(`${what}: ${(err as Error).message}`); }
+    try {
+      await fn();
+    } catch (err) {
+      log(`  ${what} FAILED: ${(err as Error).message}`);
+      results.errors.push(`${what}: ${(err as Error).message}`);
+    }
   };
   // Alternate the targets so slow drifts in the shared machine's load hit both alike.
   const order = (round: number): Target[] => (round % 2 === 0 ? ['shekara', 'mosquitto'] : ['mosquitto', 'shekara']);
 
   if (only.has('throughput')) {
     log(`throughput: QoS 1, ${PLAN.cars} cars, max rate (window ${PLAN.tp.window} per car)`);
-    for (let r = 0; r < PLAN.rounds; r++) for (const target of order(r)) {
-      await attempt(`throughput ${target}`, async () => { results.throughput.push(await throughput(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp })); });
-    }
+    for (let r = 0; r < PLAN.rounds; r++)
+      for (const target of order(r)) {
+        await attempt(`throughput ${target}`, async () => {
+          results.throughput.push(await throughput(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp }));
+        });
+      }
   }
   if (only.has('latency')) {
     log(`latency: QoS 1, ${PLAN.cars} cars, ${PLAN.lat.rate} msgs/s in total`);
-    for (let r = 0; r < PLAN.rounds; r++) for (const target of order(r + 1)) {
-      await attempt(`latency ${target}`, async () => { results.latency.push(await latency(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.lat })); });
-    }
+    for (let r = 0; r < PLAN.rounds; r++)
+      for (const target of order(r + 1)) {
+        await attempt(`latency ${target}`, async () => {
+          results.latency.push(await latency(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.lat }));
+        });
+      }
   }
   if (only.has('memory')) {
     log(`memory: ${PLAN.mem.connections} idle connections`);
-    for (const target of order(0)) await attempt(`memory ${target}`, async () => { results.memory.push(await memory(env, target, PLAN.mem)); });
+    for (const target of order(0))
+      await attempt(`memory ${target}`, async () => {
+        results.memory.push(await memory(env, target, PLAN.mem));
+      });
   }
   if (only.has('overload')) {
     log(`overload: ${PLAN.ov.rate} msgs/s offered for ${PLAN.ov.seconds} s`);
-    await attempt('overload', async () => { results.overload = await overload(env, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.ov }); });
+    await attempt('overload', async () => {
+      results.overload = await overload(env, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.ov });
+    });
   }
-  if (profile) log(`CPU profiles in ${profDir}; summarise one with: node --import tsx bench/profile-summary.ts FILE.cpuprofile`);
+  if (profile)
+    log(`CPU profiles in ${profDir}; summarise one with: node --import tsx bench/profile-summary.ts FILE.cpuprofile`);
   results.finishedAt = new Date().toISOString();
   // A quick smoke run writes next to its work files, never over the published numbers.
   const written = await writeReport(results, scratch ? path.join(workDir, 'docs') : path.join(REPO, 'docs'));
   log(`wrote ${written.join(', ')}`);
   // Each run's store is a few hundred MB after the overload run; keep them only on request.
   if (!args.includes('--keep')) {
-    for (const f of readdirSync(workDir)) if (f.startsWith('run-') || f.startsWith('shekara.db') || f === 'creds.json') rmSync(path.join(workDir, f), { recursive: true, force: true });
+    for (const f of readdirSync(workDir))
+      if (f.startsWith('run-') || f.startsWith('shekara.db') || f === 'creds.json')
+        rmSync(path.join(workDir, f), { recursive: true, force: true });
   }
   if (results.errors.length > 0) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => { process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`); process.exit(1); });
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

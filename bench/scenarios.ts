@@ -8,8 +8,19 @@ import path from 'node:path';
 import { createStore } from '../src/store/index.js';
 import { loadConfigFile } from '../src/config/load.js';
 import {
-  PORTS, cpuOf, loadAvg, rssSeries, sampleProc, sleep, startMosquitto, startPublishers, startReceiver, startShekara, writeShekaraConfig,
-  type Broker, type Receiver,
+  PORTS,
+  cpuOf,
+  loadAvg,
+  rssSeries,
+  sampleProc,
+  sleep,
+  startMosquitto,
+  startPublishers,
+  startReceiver,
+  startShekara,
+  writeShekaraConfig,
+  type Broker,
+  type Receiver,
 } from './procs.js';
 import type { PublisherStats } from './publisher.js';
 
@@ -25,10 +36,19 @@ export interface Env {
   readonly log: (line: string) => void;
 }
 
-interface Ctx { broker: Broker; receiver: Receiver; dir: string }
+interface Ctx {
+  broker: Broker;
+  receiver: Receiver;
+  dir: string;
+}
 let runNo = 0;
 
-async function withTarget<T>(env: Env, target: Target, fn: (ctx: Ctx) => Promise<T>, opts: { receiver?: boolean; crashIsResult?: boolean } = {}): Promise<T & { storeCounts?: Record<string, number> }> {
+async function withTarget<T>(
+  env: Env,
+  target: Target,
+  fn: (ctx: Ctx) => Promise<T>,
+  opts: { receiver?: boolean; crashIsResult?: boolean } = {},
+): Promise<T & { storeCounts?: Record<string, number> }> {
   const dir = path.join(env.workDir, `run-${++runNo}-${target}`);
   mkdirSync(dir, { recursive: true });
   const logFile = path.join(dir, 'broker.log');
@@ -39,7 +59,11 @@ async function withTarget<T>(env: Env, target: Target, fn: (ctx: Ctx) => Promise
       copyFileSync(env.templateDb, path.join(dir, 'shekara.db'));
       // The sink listens before the gateway starts, so no delivery meets a closed port.
       if (opts.receiver !== false) receiver = await startReceiver({ kind: 'http', port: PORTS.sink });
-      broker = await startShekara(writeShekaraConfig(dir, { egressConcurrency: env.egressConcurrency }), logFile, env.shekaraNodeArgs);
+      broker = await startShekara(
+        writeShekaraConfig(dir, { egressConcurrency: env.egressConcurrency }),
+        logFile,
+        env.shekaraNodeArgs,
+      );
     } else {
       broker = await startMosquitto(logFile);
       if (opts.receiver !== false) receiver = await startReceiver({ kind: 'mqtt', url: broker.url });
@@ -52,7 +76,8 @@ async function withTarget<T>(env: Env, target: Target, fn: (ctx: Ctx) => Promise
   try {
     const out = await fn({ broker, receiver: receiver!, dir });
     const crash = broker.crashed();
-    if (crash && !opts.crashIsResult) throw new Error(`${target} died during the run: ${JSON.stringify(crash)}; see ${logFile}`);
+    if (crash && !opts.crashIsResult)
+      throw new Error(`${target} died during the run: ${JSON.stringify(crash)}; see ${logFile}`);
     await broker.stop();
     if (target !== 'shekara') return out as T & { storeCounts?: Record<string, number> };
     // Counted after a graceful stop: everything the gateway acknowledged must be in here.
@@ -76,7 +101,10 @@ function windows(warmupS: number, measureS: number, tailS = 0, drainS = 5) {
 /** CPU seconds of each process group between two instants, sampled on the instants. */
 function cpuMeter(groups: Record<string, number[]>, from: number, to: number): Promise<Record<string, number>> {
   return new Promise((resolve) => {
-    const at = (t: number) => new Promise<Record<string, number>>((r) => setTimeout(() => r(Object.fromEntries(Object.entries(groups).map(([k, p]) => [k, cpuOf(p)]))), t - Date.now()));
+    const at = (t: number) =>
+      new Promise<Record<string, number>>((r) =>
+        setTimeout(() => r(Object.fromEntries(Object.entries(groups).map(([k, p]) => [k, cpuOf(p)]))), t - Date.now()),
+      );
     void Promise.all([at(from), at(to)]).then(([a, b]) => {
       const s = (to - from) / 1000;
       resolve(Object.fromEntries(Object.keys(groups).map((k) => [k, Math.round(((b![k]! - a![k]!) / s) * 100)])));
@@ -85,22 +113,46 @@ function cpuMeter(groups: Record<string, number[]>, from: number, to: number): P
 }
 
 export interface ThroughputResult {
-  target: Target; msgsPerSec: number; loadAvg: [number, number]; cars: number; window: number; measureSeconds: number;
-  cpuPercent: Record<string, number>; brokerCpuMicrosPerMsg: number; peakRssKb: number;
-  publishers: PublisherStats; receiverGot: number; storeCounts?: Record<string, number>;
+  target: Target;
+  msgsPerSec: number;
+  loadAvg: [number, number];
+  cars: number;
+  window: number;
+  measureSeconds: number;
+  cpuPercent: Record<string, number>;
+  brokerCpuMicrosPerMsg: number;
+  peakRssKb: number;
+  publishers: PublisherStats;
+  receiverGot: number;
+  storeCounts?: Record<string, number>;
 }
 
 /** QoS 1 at maximum rate: every car keeps `window` publishes outstanding. */
-export async function throughput(env: Env, target: Target, o: { cars: number; procs: number; window: number; warmupS: number; measureS: number }): Promise<ThroughputResult> {
+export async function throughput(
+  env: Env,
+  target: Target,
+  o: { cars: number; procs: number; window: number; warmupS: number; measureS: number },
+): Promise<ThroughputResult> {
   return withTarget(env, target, async ({ broker, receiver }) => {
     const pubs = await startPublishers(o.procs, o.cars, {
-      url: broker.url, credsFile: env.credsFile, anonymous: target === 'mosquitto', mode: 'window', qos: 1,
-      window: o.window, totalRate: 0, keepalive: 60, connectConcurrency: 50,
+      url: broker.url,
+      credsFile: env.credsFile,
+      anonymous: target === 'mosquitto',
+      mode: 'window',
+      qos: 1,
+      window: o.window,
+      totalRate: 0,
+      keepalive: 60,
+      connectConcurrency: 50,
     });
     const load0 = loadAvg();
     const w = windows(o.warmupS, o.measureS);
     const rss = rssSeries(broker.pid, 250);
-    const cpu = cpuMeter({ broker: [broker.pid], generator: pubs.pids, receiver: [receiver.pid] }, w.measureFrom, w.measureTo);
+    const cpu = cpuMeter(
+      { broker: [broker.pid], generator: pubs.pids, receiver: [receiver.pid] },
+      w.measureFrom,
+      w.measureTo,
+    );
     const { stats } = await pubs.go(w);
     const cpuPercent = await cpu;
     const peakRssKb = Math.max(...rss.stop().map(([, kb]) => kb));
@@ -108,32 +160,67 @@ export async function throughput(env: Env, target: Target, o: { cars: number; pr
     const got = (await receiver.report(0, 0)).received;
     env.log(`  throughput ${target}: ${msgsPerSec} msgs/s (cpu ${JSON.stringify(cpuPercent)}, consumer got ${got})`);
     return {
-      target, msgsPerSec, loadAvg: [load0, loadAvg()], cars: pubs.connected, window: o.window, measureSeconds: o.measureS, cpuPercent,
-      brokerCpuMicrosPerMsg: Math.round(((cpuPercent.broker! / 100) * 1e6) / Math.max(1, msgsPerSec)), peakRssKb, publishers: stats, receiverGot: got,
+      target,
+      msgsPerSec,
+      loadAvg: [load0, loadAvg()],
+      cars: pubs.connected,
+      window: o.window,
+      measureSeconds: o.measureS,
+      cpuPercent,
+      brokerCpuMicrosPerMsg: Math.round(((cpuPercent.broker! / 100) * 1e6) / Math.max(1, msgsPerSec)),
+      peakRssKb,
+      publishers: stats,
+      receiverGot: got,
     };
   });
 }
 
 export interface LatencyResult {
-  target: Target; rate: number; achievedRate: number; sentInWindow: number; deliveredInWindow: number;
-  p50: number | null; p99: number | null; p999: number | null; max: number | null; drainWaitMs: number;
+  target: Target;
+  rate: number;
+  achievedRate: number;
+  sentInWindow: number;
+  deliveredInWindow: number;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+  drainWaitMs: number;
   /** Publish → PUBACK: what the car waits for (Shekara: until the record is durable). */
-  ack: { p50: number | null; p99: number | null; p999: number | null }; loadAvg: [number, number];
+  ack: { p50: number | null; p99: number | null; p999: number | null };
+  loadAvg: [number, number];
   /** Everything the consumer received, per second from the load's start to the end of the wait. */
   consumerPerSec: number;
-  cpuPercent: Record<string, number>; publishers: PublisherStats; storeCounts?: Record<string, number>;
+  cpuPercent: Record<string, number>;
+  publishers: PublisherStats;
+  storeCounts?: Record<string, number>;
 }
 
 /** Fixed total rate, QoS 1; latency = receiver's clock − the car's publish time in the payload. */
-export async function latency(env: Env, target: Target, o: { cars: number; procs: number; rate: number; warmupS: number; measureS: number; drainS: number }): Promise<LatencyResult> {
+export async function latency(
+  env: Env,
+  target: Target,
+  o: { cars: number; procs: number; rate: number; warmupS: number; measureS: number; drainS: number },
+): Promise<LatencyResult> {
   return withTarget(env, target, async ({ broker, receiver }) => {
     const pubs = await startPublishers(o.procs, o.cars, {
-      url: broker.url, credsFile: env.credsFile, anonymous: target === 'mosquitto', mode: 'rate', qos: 1,
-      window: 100, totalRate: o.rate, keepalive: 60, connectConcurrency: 50,
+      url: broker.url,
+      credsFile: env.credsFile,
+      anonymous: target === 'mosquitto',
+      mode: 'rate',
+      qos: 1,
+      window: 100,
+      totalRate: o.rate,
+      keepalive: 60,
+      connectConcurrency: 50,
     });
     const load0 = loadAvg();
     const w = windows(o.warmupS, o.measureS, 1);
-    const cpu = cpuMeter({ broker: [broker.pid], generator: pubs.pids, receiver: [receiver.pid] }, w.measureFrom, w.measureTo);
+    const cpu = cpuMeter(
+      { broker: [broker.pid], generator: pubs.pids, receiver: [receiver.pid] },
+      w.measureFrom,
+      w.measureTo,
+    );
     const { stats, ackLatenciesMs } = await pubs.go(w);
     const cpuPercent = await cpu;
     // Wait (bounded) for the far side to catch up; what has not arrived counts as infinitely late.
@@ -151,75 +238,165 @@ export async function latency(env: Env, target: Target, o: { cars: number; procs
     const acks = ackLatenciesMs.sort((a, b) => a - b);
     const aq = (p: number) => acks[Math.max(0, Math.ceil(p * acks.length) - 1)] ?? null;
     const r: LatencyResult = {
-      target, rate: o.rate, ack: { p50: aq(0.5), p99: aq(0.99), p999: aq(0.999) }, loadAvg: [load0, loadAvg()], achievedRate: Math.round(stats.sentInWindow / o.measureS), sentInWindow: stats.sentInWindow,
-      deliveredInWindow: lat.length, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: lat.at(-1) ?? null,
-      drainWaitMs: Date.now() - waitFrom, cpuPercent, publishers: stats, consumerPerSec: Math.round(rep.received / ((Date.now() - w.startAt) / 1000)),
+      target,
+      rate: o.rate,
+      ack: { p50: aq(0.5), p99: aq(0.99), p999: aq(0.999) },
+      loadAvg: [load0, loadAvg()],
+      achievedRate: Math.round(stats.sentInWindow / o.measureS),
+      sentInWindow: stats.sentInWindow,
+      deliveredInWindow: lat.length,
+      p50: q(0.5),
+      p99: q(0.99),
+      p999: q(0.999),
+      max: lat.at(-1) ?? null,
+      drainWaitMs: Date.now() - waitFrom,
+      cpuPercent,
+      publishers: stats,
+      consumerPerSec: Math.round(rep.received / ((Date.now() - w.startAt) / 1000)),
     };
-    env.log(`  latency ${target}: p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms, PUBACK p50 ${r.ack.p50} p99 ${r.ack.p99} (${r.deliveredInWindow}/${r.sentInWindow} delivered, sent ${r.achievedRate}/s, cpu ${JSON.stringify(cpuPercent)})`);
+    env.log(
+      `  latency ${target}: p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms, PUBACK p50 ${r.ack.p50} p99 ${r.ack.p99} (${r.deliveredInWindow}/${r.sentInWindow} delivered, sent ${r.achievedRate}/s, cpu ${JSON.stringify(cpuPercent)})`,
+    );
     return r;
   });
 }
 
-export interface MemoryResult { target: Target; connections: number; baselineRssKb: number; loadedRssKb: number; kbPerConnection: number; connectSeconds: number; connectErrors: number }
-
-/** RSS of the broker before and after `connections` idle clients (keepalive 600 s, no traffic). */
-export async function memory(env: Env, target: Target, o: { connections: number; procs: number }): Promise<MemoryResult> {
-  return withTarget(env, target, async ({ broker }) => {
-    await sleep(1_000);
-    const base = avgRss(broker.pid, 5);
-    const t0 = Date.now();
-    const pubs = await startPublishers(o.procs, o.connections, {
-      url: broker.url, credsFile: env.credsFile, anonymous: target === 'mosquitto', mode: 'idle', qos: 1,
-      window: 0, totalRate: 0, keepalive: 600, connectConcurrency: 40,
-    });
-    const connectSeconds = (Date.now() - t0) / 1000;
-    await sleep(3_000); // let connection set-up garbage age out before reading RSS
-    const loaded = await avgRssOver(broker.pid, 5, 200);
-    const { stats } = await pubs.stop();
-    const r: MemoryResult = {
-      target, connections: pubs.connected, baselineRssKb: base, loadedRssKb: loaded,
-      kbPerConnection: Math.round(((loaded - base) / Math.max(1, pubs.connected)) * 10) / 10, connectSeconds, connectErrors: stats.connectErrors,
-    };
-    env.log(`  memory ${target}: ${r.connections} connections, RSS ${base} → ${loaded} KB = ${r.kbPerConnection} KB/connection`);
-    return r;
-  }, { receiver: false });
+export interface MemoryResult {
+  target: Target;
+  connections: number;
+  baselineRssKb: number;
+  loadedRssKb: number;
+  kbPerConnection: number;
+  connectSeconds: number;
+  connectErrors: number;
 }
 
-const avgRss = (pid: number, n: number) => Math.round(Array.from({ length: n }, () => sampleProc(pid)?.rssKb ?? 0).reduce((a, b) => a + b, 0) / n);
+/** RSS of the broker before and after `connections` idle clients (keepalive 600 s, no traffic). */
+export async function memory(
+  env: Env,
+  target: Target,
+  o: { connections: number; procs: number },
+): Promise<MemoryResult> {
+  return withTarget(
+    env,
+    target,
+    async ({ broker }) => {
+      await sleep(1_000);
+      const base = avgRss(broker.pid, 5);
+      const t0 = Date.now();
+      const pubs = await startPublishers(o.procs, o.connections, {
+        url: broker.url,
+        credsFile: env.credsFile,
+        anonymous: target === 'mosquitto',
+        mode: 'idle',
+        qos: 1,
+        window: 0,
+        totalRate: 0,
+        keepalive: 600,
+        connectConcurrency: 40,
+      });
+      const connectSeconds = (Date.now() - t0) / 1000;
+      await sleep(3_000); // let connection set-up garbage age out before reading RSS
+      const loaded = await avgRssOver(broker.pid, 5, 200);
+      const { stats } = await pubs.stop();
+      const r: MemoryResult = {
+        target,
+        connections: pubs.connected,
+        baselineRssKb: base,
+        loadedRssKb: loaded,
+        kbPerConnection: Math.round(((loaded - base) / Math.max(1, pubs.connected)) * 10) / 10,
+        connectSeconds,
+        connectErrors: stats.connectErrors,
+      };
+      env.log(
+        `  memory ${target}: ${r.connections} connections, RSS ${base} → ${loaded} KB = ${r.kbPerConnection} KB/connection`,
+      );
+      return r;
+    },
+    { receiver: false },
+  );
+}
+
+const avgRss = (pid: number, n: number) =>
+  Math.round(Array.from({ length: n }, () => sampleProc(pid)?.rssKb ?? 0).reduce((a, b) => a + b, 0) / n);
 async function avgRssOver(pid: number, n: number, everyMs: number): Promise<number> {
   let sum = 0;
-  for (let i = 0; i < n; i++) { sum += sampleProc(pid)?.rssKb ?? 0; await sleep(everyMs); }
+  for (let i = 0; i < n; i++) {
+    sum += sampleProc(pid)?.rssKb ?? 0;
+    await sleep(everyMs);
+  }
   return Math.round(sum / n);
 }
 
 export interface OverloadResult {
-  target: Target; offeredRate: number; seconds: number; sent: number; acked: number; throttled: number; errors: number; disconnects: number;
-  stayedUp: boolean; healthz: number | null; rssKb: { first: number; peak: number; last: number; series: [number, number][] };
-  stored: number; ackedButMissing: number; storeCounts?: Record<string, number>;
+  target: Target;
+  offeredRate: number;
+  seconds: number;
+  sent: number;
+  acked: number;
+  throttled: number;
+  errors: number;
+  disconnects: number;
+  stayedUp: boolean;
+  healthz: number | null;
+  rssKb: { first: number; peak: number; last: number; series: [number, number][] };
+  stored: number;
+  ackedButMissing: number;
+  storeCounts?: Record<string, number>;
 }
 
 /** Open loop far past capacity; afterwards every PUBACKed message must be in the store. */
-export async function overload(env: Env, o: { cars: number; procs: number; rate: number; seconds: number; window: number; drainS: number }): Promise<OverloadResult> {
-  const r = await withTarget(env, 'shekara', async ({ broker }) => {
-    const pubs = await startPublishers(o.procs, o.cars, {
-      url: broker.url, credsFile: env.credsFile, anonymous: false, mode: 'rate', qos: 1,
-      window: o.window, totalRate: o.rate, keepalive: 60, connectConcurrency: 50,
-    });
-    const w = windows(0, o.seconds, 0, o.drainS);
-    const rss = rssSeries(broker.pid, 500);
-    const { stats } = await pubs.go(w);
-    const series = rss.stop();
-    const healthz = await fetch(`http://127.0.0.1:${PORTS.shekaraHttp}/healthz`).then((x) => x.status, () => null);
-    return { stats, series, healthz, stayedUp: broker.crashed() === undefined };
-  }, { receiver: true, crashIsResult: true });
+export async function overload(
+  env: Env,
+  o: { cars: number; procs: number; rate: number; seconds: number; window: number; drainS: number },
+): Promise<OverloadResult> {
+  const r = await withTarget(
+    env,
+    'shekara',
+    async ({ broker }) => {
+      const pubs = await startPublishers(o.procs, o.cars, {
+        url: broker.url,
+        credsFile: env.credsFile,
+        anonymous: false,
+        mode: 'rate',
+        qos: 1,
+        window: o.window,
+        totalRate: o.rate,
+        keepalive: 60,
+        connectConcurrency: 50,
+      });
+      const w = windows(0, o.seconds, 0, o.drainS);
+      const rss = rssSeries(broker.pid, 500);
+      const { stats } = await pubs.go(w);
+      const series = rss.stop();
+      const healthz = await fetch(`http://127.0.0.1:${PORTS.shekaraHttp}/healthz`).then(
+        (x) => x.status,
+        () => null,
+      );
+      return { stats, series, healthz, stayedUp: broker.crashed() === undefined };
+    },
+    { receiver: true, crashIsResult: true },
+  );
   const stored = (r.storeCounts?.records ?? 0) + (r.storeCounts?.quarantine ?? 0);
   const kb = r.series.map(([, v]) => v);
   const out: OverloadResult = {
-    target: 'shekara', offeredRate: o.rate, seconds: o.seconds, sent: r.stats.sent, acked: r.stats.acked, throttled: r.stats.throttled,
-    errors: r.stats.errors, disconnects: r.stats.disconnects, stayedUp: r.stayedUp, healthz: r.healthz,
-    rssKb: { first: kb[0] ?? 0, peak: Math.max(...kb), last: kb.at(-1) ?? 0, series: r.series }, stored,
-    ackedButMissing: Math.max(0, r.stats.acked - stored), storeCounts: r.storeCounts,
+    target: 'shekara',
+    offeredRate: o.rate,
+    seconds: o.seconds,
+    sent: r.stats.sent,
+    acked: r.stats.acked,
+    throttled: r.stats.throttled,
+    errors: r.stats.errors,
+    disconnects: r.stats.disconnects,
+    stayedUp: r.stayedUp,
+    healthz: r.healthz,
+    rssKb: { first: kb[0] ?? 0, peak: Math.max(...kb), last: kb.at(-1) ?? 0, series: r.series },
+    stored,
+    ackedButMissing: Math.max(0, r.stats.acked - stored),
+    storeCounts: r.storeCounts,
   };
-  env.log(`  overload: offered ${o.rate}/s for ${o.seconds} s, sent ${out.sent}, acked ${out.acked}, stored ${stored}, acked-but-missing ${out.ackedButMissing}, RSS peak ${out.rssKb.peak} KB, up ${out.stayedUp}`);
+  env.log(
+    `  overload: offered ${o.rate}/s for ${o.seconds} s, sent ${out.sent}, acked ${out.acked}, stored ${stored}, acked-but-missing ${out.ackedButMissing}, RSS peak ${out.rssKb.peak} KB, up ${out.stayedUp}`,
+  );
   return out;
 }

@@ -16,21 +16,63 @@ const INGEST_BATCH = 256; // ingest.commitMaxBatch default
 const SETTLE_BATCH = 64;
 const T0 = Date.now();
 
-const items = (from: number, to: number): IngestItem[] => Array.from({ length: to - from }, (_, k) => {
-  const i = from + k;
-  const id = `019ab000-0000-7000-8000-${String(i).padStart(12, '0')}`;
-  const signals = { 'Vehicle.Speed': 54.2, 'Vehicle.CurrentLocation.Latitude': 43.2 + i / 1e6, 'Vehicle.CurrentLocation.Longitude': 76.9, 'Vehicle.TraveledDistance': 12345 };
-  return {
-    kind: 'record', raw: Buffer.from(JSON.stringify({ ts: T0, speed: 54.2, position: { lat: 43.2, lon: 76.9 }, odometer: 12345 })),
-    record: { id, vin: `LSHKZ${String(i % 5000).padStart(12, '0')}`, oem: 'acme', channel: 'mqtt', receivedAt: T0, observedAt: T0, signals, account: {}, unknownKeys: [] },
-    projections: [{ recordId: id, oem: 'acme', purpose: 'speed', policyHash: `sha256:${'ab'.repeat(32)}`, vehicle: `p${i}`, observedAt: T0,
-      signals: { 'Vehicle.Speed': 54 }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: ['Vehicle.CurrentLocation.Latitude'] }],
-  };
-});
+const items = (from: number, to: number): IngestItem[] =>
+  Array.from({ length: to - from }, (_, k) => {
+    const i = from + k;
+    const id = `019ab000-0000-7000-8000-${String(i).padStart(12, '0')}`;
+    const signals = {
+      'Vehicle.Speed': 54.2,
+      'Vehicle.CurrentLocation.Latitude': 43.2 + i / 1e6,
+      'Vehicle.CurrentLocation.Longitude': 76.9,
+      'Vehicle.TraveledDistance': 12345,
+    };
+    return {
+      kind: 'record',
+      raw: Buffer.from(JSON.stringify({ ts: T0, speed: 54.2, position: { lat: 43.2, lon: 76.9 }, odometer: 12345 })),
+      record: {
+        id,
+        vin: `LSHKZ${String(i % 5000).padStart(12, '0')}`,
+        oem: 'acme',
+        channel: 'mqtt',
+        receivedAt: T0,
+        observedAt: T0,
+        signals,
+        account: {},
+        unknownKeys: [],
+      },
+      projections: [
+        {
+          recordId: id,
+          oem: 'acme',
+          purpose: 'speed',
+          policyHash: `sha256:${'ab'.repeat(32)}`,
+          vehicle: `p${i}`,
+          observedAt: T0,
+          signals: { 'Vehicle.Speed': 54 },
+          fieldsSent: ['Vehicle.Speed'],
+          fieldsDropped: ['Vehicle.CurrentLocation.Latitude'],
+        },
+      ],
+    };
+  });
 
-const entry = (r: OutboxRow) => ({ at: T0, oem: r.oem, destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: 'DE',
-  recordId: r.recordId, pseudonym: r.pseudonym, purpose: r.purpose, policyHash: r.policyHash, fieldsSent: r.fieldsSent, fieldsDropped: r.fieldsDropped,
-  outcome: 'delivered' as const, attempt: 1, httpStatus: 200, error: null });
+const entry = (r: OutboxRow) => ({
+  at: T0,
+  oem: r.oem,
+  destination: 'oem.example:443',
+  destinationIp: '203.0.113.7',
+  destinationCountry: 'DE',
+  recordId: r.recordId,
+  pseudonym: r.pseudonym,
+  purpose: r.purpose,
+  policyHash: r.policyHash,
+  fieldsSent: r.fieldsSent,
+  fieldsDropped: r.fieldsDropped,
+  outcome: 'delivered' as const,
+  attempt: 1,
+  httpStatus: 200,
+  error: null,
+});
 
 async function ingest(store: Store): Promise<number> {
   const t = performance.now();
@@ -55,8 +97,10 @@ async function measure(name: string, open: () => Promise<Store>) {
   const t = performance.now();
   const settled = await settleAll(store);
   const settleRate = settled / ((performance.now() - t) / 1000);
-  console.log(`${name}: commitIngest ${Math.round(ingestRate)} records/s (batches of ${INGEST_BATCH}, each with a route point and an outbox row); ` +
-    `settle ${Math.round(settleRate)} outcomes/s (batches of ${SETTLE_BATCH}, one instance)`);
+  console.log(
+    `${name}: commitIngest ${Math.round(ingestRate)} records/s (batches of ${INGEST_BATCH}, each with a route point and an outbox row); ` +
+      `settle ${Math.round(settleRate)} outcomes/s (batches of ${SETTLE_BATCH}, one instance)`,
+  );
   await store.close();
   return { ingestRate, settleRate };
 }
@@ -65,7 +109,9 @@ const dir = mkdtempSync(path.join(tmpdir(), 'shk-bench-store-'));
 const schema = `shk_bench_${process.pid}`;
 try {
   await measure('SQLite (synchronous=FULL)', async () => openSqliteStore(path.join(dir, 's.db')));
-  await measure('PostgreSQL (synchronous_commit=on)', async () => openPostgresStore({ url: PG_URL, schema, poolSize: 4 }));
+  await measure('PostgreSQL (synchronous_commit=on)', async () =>
+    openPostgresStore({ url: PG_URL, schema, poolSize: 4 }),
+  );
   // Two instances settling at once on a fresh schema.
   const schema2 = `${schema}_two`;
   const a = await openPostgresStore({ url: PG_URL, schema: schema2, poolSize: 4 });
@@ -74,7 +120,9 @@ try {
   const t = performance.now();
   const [x, y] = await Promise.all([settleAll(a), settleAll(b)]);
   const rate = (x + y) / ((performance.now() - t) / 1000);
-  console.log(`PostgreSQL, two instances settling at once: ${Math.round(rate)} outcomes/s together (${x} + ${y}), leaf indexes consecutive: ${(await a.auditTreeSize()) === N}`);
+  console.log(
+    `PostgreSQL, two instances settling at once: ${Math.round(rate)} outcomes/s together (${x} + ${y}), leaf indexes consecutive: ${(await a.auditTreeSize()) === N}`,
+  );
   await a.close();
   await b.close();
 } finally {

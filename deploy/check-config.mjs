@@ -24,7 +24,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * Returns { ok, output }.
  */
 export async function checkConfigFile(file, { storeUrl = 'postgres://config-check@127.0.0.1:5432/config-check' } = {}) {
-  if (!existsSync(path.join(root, 'dist/cli/main.js'))) throw new Error(`${path.join(root, 'dist')} is missing: run \`npm run build\` first`);
+  if (!existsSync(path.join(root, 'dist/cli/main.js')))
+    throw new Error(`${path.join(root, 'dist')} is missing: run \`npm run build\` first`);
   const text = readFileSync(file, 'utf8');
   const storeIsPostgres = parse(text)?.store?.kind === 'postgres';
   const copy = path.join(path.dirname(path.resolve(file)), `.config-check-${randomUUID()}.yaml`);
@@ -33,7 +34,10 @@ export async function checkConfigFile(file, { storeUrl = 'postgres://config-chec
     // The store URL stands in for the Secret / compose environment that supplies it in a deployment.
     const env = { ...process.env, ...(storeIsPostgres ? { SHEKARA_STORE_URL: storeUrl } : {}) };
     delete env.SHEKARA_CONFIG;
-    const r = spawnSync(process.execPath, [path.join(root, 'bin/shekara.js'), 'config', 'check', copy], { encoding: 'utf8', env });
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/shekara.js'), 'config', 'check', copy], {
+      encoding: 'utf8',
+      env,
+    });
     const output = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.replaceAll(copy, file).trim();
     return { ok: r.status === 0, output };
   } finally {

@@ -67,12 +67,17 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // Closes before the store (closers run in reverse), after waiting for a sweep under way.
     const retention = startRetentionSweep(config.retention, { store, log });
     closers.push(() => retention.close());
-    const masterKey = await store.getSecret(PSEUDONYM_MASTER_KEY) ?? await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32));
+    const masterKey =
+      (await store.getSecret(PSEUDONYM_MASTER_KEY)) ??
+      (await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32)));
     // The OEM registry: config OEMs seeded into the store (the config wins), API OEMs already there.
     await seedConfigOems({ store, configOems: config.oems, log });
     const registry = await store.listOems();
     // Config OEMs' policies are their files; registry OEMs get their last activated version in admin.sync() below.
-    const policy = await createPolicyEngine({ oems: config.oems, epochDays: config.pseudonymization.epochDays }, { masterKey, consent: store, history: store, metrics: telemetry.metrics });
+    const policy = await createPolicyEngine(
+      { oems: config.oems, epochDays: config.pseudonymization.epochDays },
+      { masterKey, consent: store, history: store, metrics: telemetry.metrics },
+    );
     closers.push(() => policy.close());
 
     // Closes after egress (closers run in reverse): the last outcomes get a checkpoint too.
@@ -82,13 +87,24 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // Consent and objections re-checked just before a projection crosses, pushed by a worker or
     // pulled from the OEM feed: a revocation, an objection or an erasure after enqueue stops it.
     // true, or the reason it is blocked.
-    const isStillAllowed = async (row: OutboxRow) => sendTimeVerdict({ consent: store, policyOf: (o) => policy.policyOf(o) },
-      { vin: await store.recordVin(row.recordId), oem: row.oem, purpose: row.purpose }, Date.now());
+    const isStillAllowed = async (row: OutboxRow) =>
+      sendTimeVerdict(
+        { consent: store, policyOf: (o) => policy.policyOf(o) },
+        { vin: await store.recordVin(row.recordId), oem: row.oem, purpose: row.purpose },
+        Date.now(),
+      );
     // Config-only keys the registry does not hold yet; egress keeps them across registry changes.
     const configOf = (id: string) => config.oems.find((o) => o.id === id);
     const deliveryOf = (id: string) => configOf(id)?.delivery ?? 'push';
     const egress = await createEgress(config.egress, {
-      store, log, telemetry, oems: registry.map((r) => ({ ...destinationOf(r), delivery: deliveryOf(r.id), propagateTraceContext: configOf(r.id)?.propagateTraceContext ?? false })),
+      store,
+      log,
+      telemetry,
+      oems: registry.map((r) => ({
+        ...destinationOf(r),
+        delivery: deliveryOf(r.id),
+        propagateTraceContext: configOf(r.id)?.propagateTraceContext ?? false,
+      })),
       isStillAllowed,
       // Other instances may share a PostgreSQL store: outbox leases then live in the store.
       sharedStore: config.store.kind === 'postgres',
@@ -96,14 +112,22 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     closers.push(() => egress.close());
 
     // Closes after ingest (closers run in reverse): no acknowledgement arrives once it is closed.
-    const downlink = await createDownlink({ epochDays: config.pseudonymization.epochDays }, {
-      store, log, policyOf: (o) => policy.policyOf(o), pseudonymFor: (o, vin, at) => policy.pseudonymFor(o, vin, at),
-    });
+    const downlink = await createDownlink(
+      { epochDays: config.pseudonymization.epochDays },
+      {
+        store,
+        log,
+        policyOf: (o) => policy.policyOf(o),
+        pseudonymFor: (o, vin, at) => policy.pseudonymFor(o, vin, at),
+      },
+    );
     closers.push(() => downlink.close());
 
     let ingest: Ingest | undefined;
     const admin = createAdmin({
-      store, configOems: config.oems, log,
+      store,
+      configOems: config.oems,
+      log,
       live: { policy, egress, disconnectVehicle: (vin) => ingest?.disconnectVehicle(vin) ?? 0 },
     });
     const problems = await admin.sync();
@@ -112,7 +136,17 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       const p = policy.policyOf(row.id);
       if (row.disabledAt !== null) log.warn({ oem: row.id }, 'OEM disabled: nothing is sent to it');
       else if (!p) log.warn({ oem: row.id }, 'OEM has no active policy: nothing is sent to it');
-      else log.info({ oem: row.id, source: row.source, policy: p.source, policyHash: p.hash, purposes: p.purposes.map((x) => x.id) }, 'policy active');
+      else
+        log.info(
+          {
+            oem: row.id,
+            source: row.source,
+            policy: p.source,
+            policyHash: p.hash,
+            purposes: p.purposes.map((x) => x.id),
+          },
+          'policy active',
+        );
     }
 
     const http = buildHttp(config.http, log);
@@ -122,19 +156,35 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
     await registerRegulatorApi(http, { store, audit, now: Date.now });
     await registerAdminApi(http, { store, now: Date.now, admin });
-    await registerOemApi(http, { store, now: Date.now, oems: config.oems, policyOf: (o) => policy.policyOf(o), egress, downlink, isStillAllowed });
+    await registerOemApi(http, {
+      store,
+      now: Date.now,
+      oems: config.oems,
+      policyOf: (o) => policy.policyOf(o),
+      egress,
+      downlink,
+      isStillAllowed,
+    });
     await registerOwnerApi(http, { store, policy, now: Date.now });
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     ingest = await createIngest(config, {
-      store, http, log, telemetry, project: (r) => policy.project(r), onCommitted: () => egress.wake(),
+      store,
+      http,
+      log,
+      telemetry,
+      project: (r) => policy.project(r),
+      onCommitted: () => egress.wake(),
       // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
       egressSaturated: () => egress.saturated,
       onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
       onCommandSubscribed: (vin) => downlink.onSubscribed(vin),
     });
     const started = ingest;
-    downlink.attach({ publish: (vin, payload) => started.publishCommand(vin, payload), isOnline: (vin) => started.isCommandSubscriber(vin) });
+    downlink.attach({
+      publish: (vin, payload) => started.publishCommand(vin, payload),
+      isOnline: (vin) => started.isCommandSubscriber(vin),
+    });
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => started.close());
 
@@ -153,15 +203,30 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const httpPort = await listen(http.server, config.http.port, config.http.host, 'HTTP', 'SHEKARA_HTTP_PORT');
     state = 'ready';
     return {
-      mqttPort: ingest.mqttPort, mqttsPort: ingest.mqttsPort, httpPort,
+      mqttPort: ingest.mqttPort,
+      mqttsPort: ingest.mqttsPort,
+      httpPort,
       httpScheme: config.http.tls.enabled ? 'https' : 'http',
-      store, policy, ingest, egress, downlink, audit, admin, retention, log, telemetry, close,
+      store,
+      policy,
+      ingest,
+      egress,
+      downlink,
+      audit,
+      admin,
+      retention,
+      log,
+      telemetry,
+      close,
       reloadTls() {
         ingest.reloadTls();
         try {
           reloadHttpTls(http, config.http);
         } catch (err) {
-          log.error({ reason: (err as Error).message }, 'https: reloading certificates failed; the previous ones stay in use');
+          log.error(
+            { reason: (err as Error).message },
+            'https: reloading certificates failed; the previous ones stay in use',
+          );
         }
       },
     };

@@ -10,7 +10,10 @@ let seq = 0;
 export function uuidv7(now: number = Date.now()): string {
   if (now <= lastMs) {
     seq += 1;
-    if (seq > 0xfff) { lastMs += 1; seq = 0; }
+    if (seq > 0xfff) {
+      lastMs += 1;
+      seq = 0;
+    }
     now = lastMs;
   } else {
     lastMs = now;

@@ -7,12 +7,30 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 export const REDACT_PATHS = [
-  'password', '*.password', 'secret', '*.secret', 'secretHash', '*.secretHash',
-  'req.headers.authorization', 'headers.authorization', 'authorization',
-  'account', '*.account', 'masterKey', '*.masterKey', 'privateKey', '*.privateKey',
-  'signingKey', '*.signingKey', 'token', '*.token', 'key', '*.key',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'secretHash',
+  '*.secretHash',
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'account',
+  '*.account',
+  'masterKey',
+  '*.masterKey',
+  'privateKey',
+  '*.privateKey',
+  'signingKey',
+  '*.signingKey',
+  'token',
+  '*.token',
+  'key',
+  '*.key',
   // A PostgreSQL URL may hold the database password.
-  'store.url', '*.store.url',
+  'store.url',
+  '*.store.url',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -8,11 +8,21 @@ export function listen(server: Server, port: number, host: string, what: string,
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new ShekaraError('SHK_PORT_IN_USE',
-          `${what} port ${port} on ${host} is already in use by another program; choose another port in the config${envVar ? ` or with ${envVar}` : ''}`,
-          { cause: err, details: { port, host, listener: what } }));
+        reject(
+          new ShekaraError(
+            'SHK_PORT_IN_USE',
+            `${what} port ${port} on ${host} is already in use by another program; choose another port in the config${envVar ? ` or with ${envVar}` : ''}`,
+            { cause: err, details: { port, host, listener: what } },
+          ),
+        );
       } else if (err.code === 'EACCES') {
-        reject(new ShekaraError('SHK_PORT_IN_USE', `${what} port ${port} on ${host} needs privileges this process does not have`, { cause: err, details: { port, host } }));
+        reject(
+          new ShekaraError(
+            'SHK_PORT_IN_USE',
+            `${what} port ${port} on ${host} needs privileges this process does not have`,
+            { cause: err, details: { port, host } },
+          ),
+        );
       } else {
         reject(err);
       }

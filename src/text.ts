@@ -17,7 +17,10 @@ export const replaceNonText = (s: string, withChar = '\uFFFD'): string => s.repl
 export function nonTextPath(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') return hasNonText(value) ? path : undefined;
   if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) { const at = nonTextPath(v, `${path}.${i}`); if (at) return at; }
+    for (const [i, v] of value.entries()) {
+      const at = nonTextPath(v, `${path}.${i}`);
+      if (at) return at;
+    }
     return undefined;
   }
   if (value !== null && typeof value === 'object') {

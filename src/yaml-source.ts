@@ -20,7 +20,9 @@ export function parseYamlSource(text: string, source: string): YamlSource {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const at = e.linePos?.[0];
-    throw new YamlSyntaxError(`${source}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+    throw new YamlSyntaxError(
+      `${source}${at ? `:${at.line}:${at.col}` : ''}: YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
   }
   return {
     source,
@@ -58,7 +60,10 @@ export function at(src: YamlSource, keyPath: readonly (string | number)[]): stri
 /** Turns Ajv errors into `file:line key.path: reason` lines, without repeats. */
 export function describeSchemaErrors(errors: readonly ErrorObject[], src: YamlSource): string[] {
   const out = errors.map((e) => {
-    const keyPath = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keyPath = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     let reason = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
       keyPath.push(String((e.params as { additionalProperty: string }).additionalProperty));

@@ -17,13 +17,21 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { checkConfigFile } from '../check-config.mjs';
 
-export const REQUIRED_KINDS = ['Deployment', 'Service', 'ConfigMap', 'Secret', 'PodDisruptionBudget', 'HorizontalPodAutoscaler'];
+export const REQUIRED_KINDS = [
+  'Deployment',
+  'Service',
+  'ConfigMap',
+  'Secret',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+];
 
 /** Parses a multi-document render; throws with the document's position on the first problem. */
 export function parseManifests(text, source) {
   const docs = [];
   for (const [i, doc] of parseAllDocuments(text).entries()) {
-    if (doc.errors.length > 0) throw new Error(`${source}: document ${i + 1} is not valid YAML: ${doc.errors[0].message}`);
+    if (doc.errors.length > 0)
+      throw new Error(`${source}: document ${i + 1} is not valid YAML: ${doc.errors[0].message}`);
     const obj = doc.toJS();
     if (obj === null || obj === undefined) continue; // an empty document (a template whose condition is off)
     const where = `${source}: document ${i + 1}`;
@@ -61,8 +69,11 @@ async function checkRenderedConfig(docs, source) {
 }
 
 export async function validateRendered(outDir) {
-  const files = readdirSync(outDir).filter((f) => f.endsWith('.yaml')).sort();
-  if (!files.includes('default.yaml')) throw new Error(`${outDir}: no default.yaml (the render with the chart's own values)`);
+  const files = readdirSync(outDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  if (!files.includes('default.yaml'))
+    throw new Error(`${outDir}: no default.yaml (the render with the chart's own values)`);
   const lines = [];
   for (const f of files) {
     const docs = parseManifests(readFileSync(path.join(outDir, f), 'utf8'), f);

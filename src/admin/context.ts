@@ -29,7 +29,13 @@ export interface AdminContext {
   serial<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export function createContext(opts: { store: Store; configOems: readonly OemConfig[]; live?: AdminLive; now?: () => number; log?: Logger }): AdminContext {
+export function createContext(opts: {
+  store: Store;
+  configOems: readonly OemConfig[];
+  live?: AdminLive;
+  now?: () => number;
+  log?: Logger;
+}): AdminContext {
   let tail: Promise<unknown> = Promise.resolve();
   return {
     store: opts.store,

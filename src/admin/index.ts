@@ -42,15 +42,29 @@ export interface AdminOptions {
  */
 export async function seedConfigOems(opts: Pick<AdminOptions, 'store' | 'configOems' | 'now' | 'log'>): Promise<void> {
   const r = await opts.store.seedConfigOems(opts.configOems.map(definitionOf), (opts.now ?? Date.now)());
-  for (const id of r.overridden) opts.log?.warn({ oem: id }, 'registry: the config defines an OEM that was registered through the API; the config wins');
-  for (const id of r.demoted) opts.log?.warn({ oem: id }, 'registry: an OEM is no longer in the config; it stays in the registry, disabled, managed through the admin API');
+  for (const id of r.overridden)
+    opts.log?.warn(
+      { oem: id },
+      'registry: the config defines an OEM that was registered through the API; the config wins',
+    );
+  for (const id of r.demoted)
+    opts.log?.warn(
+      { oem: id },
+      'registry: an OEM is no longer in the config; it stays in the registry, disabled, managed through the admin API',
+    );
   // Expected once after the config was edited; otherwise another instance on this store runs another config.
   for (const { id, fields } of r.changed) {
-    opts.log?.warn({ oem: id, fields }, `registry: OEM ${id}'s definition in this config differs from the stored one (${fields.join(', ')}); this config's is now stored for every instance sharing the store`);
+    opts.log?.warn(
+      { oem: id, fields },
+      `registry: OEM ${id}'s definition in this config differs from the stored one (${fields.join(', ')}); this config's is now stored for every instance sharing the store`,
+    );
   }
 }
 
-export interface SyncProblem { readonly oem: string; readonly error: Error }
+export interface SyncProblem {
+  readonly oem: string;
+  readonly error: Error;
+}
 
 export function createAdmin(opts: AdminOptions) {
   const ctx = createContext(opts);

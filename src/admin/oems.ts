@@ -18,7 +18,11 @@ export const OEM_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const COUNTRY_RE = /^[A-Z]{2}$/;
 const MIN_SIGNING_KEY_BYTES = 32;
 
-export interface MtlsFiles { readonly certFile: string; readonly keyFile: string; readonly caFile?: string }
+export interface MtlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile?: string;
+}
 
 export interface OemInput {
   readonly id: string;
@@ -53,15 +57,25 @@ export interface OemView {
 /** A config OEM as a registry definition (what seeding writes). */
 export function definitionOf(o: OemConfig): OemDefinition {
   return {
-    id: o.id, name: o.name ?? o.id, endpoint: o.endpoint, allowedCountries: [...o.allowedCountries], allowPrivateNetworks: o.allowPrivateNetworks,
-    signingKeyFile: o.signingKeyFile ?? null, mtls: o.mtls ? { ...o.mtls } : null,
+    id: o.id,
+    name: o.name ?? o.id,
+    endpoint: o.endpoint,
+    allowedCountries: [...o.allowedCountries],
+    allowPrivateNetworks: o.allowPrivateNetworks,
+    signingKeyFile: o.signingKeyFile ?? null,
+    mtls: o.mtls ? { ...o.mtls } : null,
   };
 }
 
 export function destinationOf(r: OemRow): OemDestination {
   return {
-    id: r.id, endpoint: r.endpoint, allowedCountries: r.allowedCountries, allowPrivateNetworks: r.allowPrivateNetworks,
-    ...(r.signingKeyFile ? { signingKeyFile: r.signingKeyFile } : {}), ...(r.mtls ? { mtls: r.mtls } : {}), enabled: r.disabledAt === null,
+    id: r.id,
+    endpoint: r.endpoint,
+    allowedCountries: r.allowedCountries,
+    allowPrivateNetworks: r.allowPrivateNetworks,
+    ...(r.signingKeyFile ? { signingKeyFile: r.signingKeyFile } : {}),
+    ...(r.mtls ? { mtls: r.mtls } : {}),
+    enabled: r.disabledAt === null,
   };
 }
 
@@ -79,10 +93,19 @@ export function createOemAdmin(ctx: AdminContext) {
   async function view(r: OemRow): Promise<OemView> {
     const [active] = await store.listPolicyActivations(r.id);
     return {
-      id: r.id, name: r.name, endpoint: r.endpoint, allowedCountries: [...r.allowedCountries], allowPrivateNetworks: r.allowPrivateNetworks,
-      mtls: r.mtls, signingKey: r.signingKeyFile ? 'file' : 'local-secret', source: r.source, enabled: r.disabledAt === null,
-      disabledAt: iso(r.disabledAt), activePolicy: active ? { hash: active.policyHash, activatedAt: iso(active.activatedAt)! } : null,
-      createdAt: r.createdAt ? iso(r.createdAt) : null, updatedAt: r.updatedAt ? iso(r.updatedAt) : null,
+      id: r.id,
+      name: r.name,
+      endpoint: r.endpoint,
+      allowedCountries: [...r.allowedCountries],
+      allowPrivateNetworks: r.allowPrivateNetworks,
+      mtls: r.mtls,
+      signingKey: r.signingKeyFile ? 'file' : 'local-secret',
+      source: r.source,
+      enabled: r.disabledAt === null,
+      disabledAt: iso(r.disabledAt),
+      activePolicy: active ? { hash: active.policyHash, activatedAt: iso(active.activatedAt)! } : null,
+      createdAt: r.createdAt ? iso(r.createdAt) : null,
+      updatedAt: r.updatedAt ? iso(r.updatedAt) : null,
     };
   }
 
@@ -95,7 +118,10 @@ export function createOemAdmin(ctx: AdminContext) {
   async function writable(id: string): Promise<OemRow> {
     const row = await existing(id);
     if (row.source === 'config') {
-      throw new ShekaraError('SHK_ADMIN_READ_ONLY', `OEM ${id} is defined in the config file: change it there (and restart), or remove it from the config to manage it here`);
+      throw new ShekaraError(
+        'SHK_ADMIN_READ_ONLY',
+        `OEM ${id} is defined in the config file: change it there (and restart), or remove it from the config to manage it here`,
+      );
     }
     return row;
   }
@@ -113,22 +139,44 @@ export function createOemAdmin(ctx: AdminContext) {
   }
 
   return {
-    rowOf, existing, writable, apply,
+    rowOf,
+    existing,
+    writable,
+    apply,
 
     async list(): Promise<OemView[]> {
       const rows = new Map((await store.listOems()).map((r) => [r.id, r]));
-      for (const id of ctx.configOems.keys()) { const r = await rowOf(id); if (r) rows.set(id, r); }
+      for (const id of ctx.configOems.keys()) {
+        const r = await rowOf(id);
+        if (r) rows.set(id, r);
+      }
       return Promise.all([...rows.values()].sort((a, b) => a.id.localeCompare(b.id)).map(view));
     },
 
-    async show(id: string): Promise<OemView> { return view(await existing(id)); },
+    async show(id: string): Promise<OemView> {
+      return view(await existing(id));
+    },
 
     register(input: OemInput, actor: Actor): Promise<{ oem: OemView; signingKey?: string }> {
       return ctx.serial(async () => {
-        if (!OEM_ID_RE.test(input.id)) throw badInput('id', `must match ${OEM_ID_RE.source} (lower-case letters, digits, '-')`);
-        if (ctx.configOems.has(input.id)) throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${input.id} is defined in the config file`, { details: { field: 'id' } });
-        if (await store.getOem(input.id)) throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${input.id} is already registered`, { details: { field: 'id' } });
-        const def = checkDefinition({ ...input, name: input.name ?? input.id, allowedCountries: input.allowedCountries ?? [], allowPrivateNetworks: input.allowPrivateNetworks ?? false, mtls: input.mtls ?? null, signingKeyFile: null });
+        if (!OEM_ID_RE.test(input.id))
+          throw badInput('id', `must match ${OEM_ID_RE.source} (lower-case letters, digits, '-')`);
+        if (ctx.configOems.has(input.id))
+          throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${input.id} is defined in the config file`, {
+            details: { field: 'id' },
+          });
+        if (await store.getOem(input.id))
+          throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${input.id} is already registered`, {
+            details: { field: 'id' },
+          });
+        const def = checkDefinition({
+          ...input,
+          name: input.name ?? input.id,
+          allowedCountries: input.allowedCountries ?? [],
+          allowPrivateNetworks: input.allowPrivateNetworks ?? false,
+          mtls: input.mtls ?? null,
+          signingKeyFile: null,
+        });
         const name = signingSecretName(input.id);
         let shown: string | undefined;
         if (input.signingKey !== undefined) {
@@ -137,7 +185,12 @@ export function createOemAdmin(ctx: AdminContext) {
             throw badInput('signingKey', `must be base64url of at least ${MIN_SIGNING_KEY_BYTES} bytes`);
           }
           const stored = await store.putSecretIfAbsent(name, key);
-          if (!stored.equals(key)) throw new ShekaraError('SHK_ADMIN_CONFLICT', `the store already holds another signing key for OEM ${input.id}`, { details: { field: 'signingKey' } });
+          if (!stored.equals(key))
+            throw new ShekaraError(
+              'SHK_ADMIN_CONFLICT',
+              `the store already holds another signing key for OEM ${input.id}`,
+              { details: { field: 'signingKey' } },
+            );
         } else {
           // Generated here, shown once; afterwards only `shekara oem signing-key` prints it again.
           shown = (await store.putSecretIfAbsent(name, randomBytes(MIN_SIGNING_KEY_BYTES))).toString('base64url');
@@ -165,7 +218,10 @@ export function createOemAdmin(ctx: AdminContext) {
         const old = await writable(id);
         if ((old.disabledAt === null) === enabled) return view(old);
         const row = (await store.setOemDisabled(id, enabled ? null : ctx.now(), ctx.now()))!;
-        ctx.log?.info({ actor, oem: id }, enabled ? 'admin: OEM enabled' : 'admin: OEM disabled; its pending deliveries wait');
+        ctx.log?.info(
+          { actor, oem: id },
+          enabled ? 'admin: OEM enabled' : 'admin: OEM disabled; its pending deliveries wait',
+        );
         await apply(row);
         return view(row);
       });
@@ -188,10 +244,16 @@ function checkDefinition(d: Omit<OemDefinition, 'id'> & { id: string; signingKey
   } catch {
     throw badInput('endpoint', 'is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badInput('endpoint', 'must be an http:// or https:// URL');
-  if (url.username || url.password) throw badInput('endpoint', 'must not carry credentials; use mtls or the signing key');
-  d.allowedCountries.forEach((c, i) => { if (!COUNTRY_RE.test(c)) throw badInput(`allowedCountries.${i}`, 'must be an ISO 3166-1 alpha-2 code in capitals, e.g. DE'); });
-  if (new Set(d.allowedCountries).size !== d.allowedCountries.length) throw badInput('allowedCountries', 'must not repeat a country');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw badInput('endpoint', 'must be an http:// or https:// URL');
+  if (url.username || url.password)
+    throw badInput('endpoint', 'must not carry credentials; use mtls or the signing key');
+  d.allowedCountries.forEach((c, i) => {
+    if (!COUNTRY_RE.test(c))
+      throw badInput(`allowedCountries.${i}`, 'must be an ISO 3166-1 alpha-2 code in capitals, e.g. DE');
+  });
+  if (new Set(d.allowedCountries).size !== d.allowedCountries.length)
+    throw badInput('allowedCountries', 'must not repeat a country');
   if (d.mtls) {
     if (url.protocol !== 'https:') throw badInput('mtls', 'a client certificate needs an https:// endpoint');
     for (const key of ['certFile', 'keyFile', 'caFile'] as const) {
@@ -206,7 +268,14 @@ function checkDefinition(d: Omit<OemDefinition, 'id'> & { id: string; signingKey
     }
   }
   return {
-    id: d.id, name: d.name, endpoint: d.endpoint, allowedCountries: [...d.allowedCountries], allowPrivateNetworks: d.allowPrivateNetworks,
-    signingKeyFile: d.signingKeyFile, mtls: d.mtls ? { certFile: d.mtls.certFile, keyFile: d.mtls.keyFile, ...(d.mtls.caFile ? { caFile: d.mtls.caFile } : {}) } : null,
+    id: d.id,
+    name: d.name,
+    endpoint: d.endpoint,
+    allowedCountries: [...d.allowedCountries],
+    allowPrivateNetworks: d.allowPrivateNetworks,
+    signingKeyFile: d.signingKeyFile,
+    mtls: d.mtls
+      ? { certFile: d.mtls.certFile, keyFile: d.mtls.keyFile, ...(d.mtls.caFile ? { caFile: d.mtls.caFile } : {}) }
+      : null,
   };
 }

@@ -24,7 +24,11 @@ export interface ActivationView {
   readonly droppedHeld: number;
 }
 
-export interface PolicyDiffView { readonly from: string | null; readonly to: string; readonly lines: DiffLine[] }
+export interface PolicyDiffView {
+  readonly from: string | null;
+  readonly to: string;
+  readonly lines: DiffLine[];
+}
 
 export interface UploadView {
   readonly oem: string;
@@ -39,7 +43,12 @@ export interface UploadView {
 export interface PolicyHistoryView {
   readonly oem: string;
   readonly active: { readonly hash: string; readonly activatedAt: string } | null;
-  readonly versions: { readonly hash: string; readonly uploadedAt: string; readonly source: string; readonly active: boolean }[];
+  readonly versions: {
+    readonly hash: string;
+    readonly uploadedAt: string;
+    readonly source: string;
+    readonly active: boolean;
+  }[];
   readonly activations: { readonly hash: string; readonly activatedAt: string; readonly source: string }[];
 }
 
@@ -57,14 +66,23 @@ export function compileUpload(text: string, oem: string, source: string = UPLOAD
     policy = parsePolicy(text, source);
   } catch (err) {
     if (!isShekaraError(err) || !err.code.startsWith('SHK_POLICY')) throw err;
-    const rewrite = (p: string) => p.replace(new RegExp(`^${source}:(\\d+)(?::\\d+)? `), 'line $1 ').replace(new RegExp(`^${source}:(\\d+):(\\d+): `), 'line $1: ').replace(new RegExp(`^${source} `), '');
+    const rewrite = (p: string) =>
+      p
+        .replace(new RegExp(`^${source}:(\\d+)(?::\\d+)? `), 'line $1 ')
+        .replace(new RegExp(`^${source}:(\\d+):(\\d+): `), 'line $1: ')
+        .replace(new RegExp(`^${source} `), '');
     const raw = (err.details.problems as string[] | undefined) ?? [err.message];
     const problems = raw.map(rewrite);
-    throw new ShekaraError(err.code, `invalid policy:\n  ${problems.join('\n  ')}`, { cause: err, details: { ...err.details, problems } });
+    throw new ShekaraError(err.code, `invalid policy:\n  ${problems.join('\n  ')}`, {
+      cause: err,
+      details: { ...err.details, problems },
+    });
   }
   if (policy.oem !== oem) {
     const problem = `oem: the policy is for OEM "${policy.oem}", not "${oem}"`;
-    throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy:\n  ${problem}`, { details: { problems: [problem], path: 'oem', reason: 'OEM mismatch' } });
+    throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy:\n  ${problem}`, {
+      details: { problems: [problem], path: 'oem', reason: 'OEM mismatch' },
+    });
   }
   return policy;
 }
@@ -93,11 +111,21 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
   async function activateCompiled(policy: CompiledPolicy, actor: Actor): Promise<ActivationView> {
     if (ctx.live) {
       const r = await ctx.live.policy.activatePolicy(policy);
-      if (r.changed) ctx.log?.info({ actor, oem: r.oem, from: r.from, policyHash: r.to, droppedHeld: r.droppedHeld }, 'admin: policy activated');
+      if (r.changed)
+        ctx.log?.info(
+          { actor, oem: r.oem, from: r.from, policyHash: r.to, droppedHeld: r.droppedHeld },
+          'admin: policy activated',
+        );
       return r;
     }
     const [latest] = await store.listPolicyActivations(policy.oem);
-    const changed = await store.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: actor, content: policy.text, activatedAt: ctx.now() });
+    const changed = await store.recordPolicyActivation({
+      oem: policy.oem,
+      policyHash: policy.hash,
+      source: actor,
+      content: policy.text,
+      activatedAt: ctx.now(),
+    });
     return { oem: policy.oem, from: latest?.policyHash ?? null, to: policy.hash, changed, droppedHeld: 0 };
   }
 
@@ -106,7 +134,13 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
       return ctx.serial(async () => {
         await oems.writable(oem);
         const policy = compileUpload(text, oem);
-        const created = await store.putPolicyVersion({ oem, policyHash: policy.hash, content: text, source: actor, uploadedAt: ctx.now() });
+        const created = await store.putPolicyVersion({
+          oem,
+          policyHash: policy.hash,
+          content: text,
+          source: actor,
+          uploadedAt: ctx.now(),
+        });
         const diff = await diffAgainstActive(oem, policy);
         const activation = opts.activate ? await activateCompiled(compileUpload(text, oem, actor), actor) : null;
         ctx.log?.info({ actor, oem, policyHash: policy.hash, created }, 'admin: policy version uploaded');
@@ -129,9 +163,20 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
       const activeHash = activations[0]?.policyHash;
       return {
         oem,
-        active: activations[0] ? { hash: activations[0].policyHash, activatedAt: iso(activations[0].activatedAt)! } : null,
-        versions: (await store.listPolicyVersions(oem)).map((v) => ({ hash: v.policyHash, uploadedAt: iso(v.uploadedAt)!, source: v.source, active: v.policyHash === activeHash })),
-        activations: activations.map((a) => ({ hash: a.policyHash, activatedAt: iso(a.activatedAt)!, source: a.source })),
+        active: activations[0]
+          ? { hash: activations[0].policyHash, activatedAt: iso(activations[0].activatedAt)! }
+          : null,
+        versions: (await store.listPolicyVersions(oem)).map((v) => ({
+          hash: v.policyHash,
+          uploadedAt: iso(v.uploadedAt)!,
+          source: v.source,
+          active: v.policyHash === activeHash,
+        })),
+        activations: activations.map((a) => ({
+          hash: a.policyHash,
+          activatedAt: iso(a.activatedAt)!,
+          source: a.source,
+        })),
       };
     },
 
@@ -139,7 +184,14 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
       await oems.existing(oem);
       const v = await version(oem, hash);
       const [latest] = await store.listPolicyActivations(oem);
-      return { oem, hash: v.policyHash, text: v.content, uploadedAt: iso(v.uploadedAt)!, source: v.source, active: latest?.policyHash === v.policyHash };
+      return {
+        oem,
+        hash: v.policyHash,
+        text: v.content,
+        uploadedAt: iso(v.uploadedAt)!,
+        source: v.source,
+        active: latest?.policyHash === v.policyHash,
+      };
     },
 
     async diff(oem: string, hash: string): Promise<PolicyDiffView> {
@@ -155,7 +207,11 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
       try {
         return parsePolicy(latest.content, latest.source);
       } catch (cause) {
-        throw new ShekaraError('SHK_POLICY_INVALID', `OEM ${oem}: the last activated policy ${latest.policyHash} no longer compiles (${(cause as Error).message}); activate another version with \`shekara policy activate\``, { cause });
+        throw new ShekaraError(
+          'SHK_POLICY_INVALID',
+          `OEM ${oem}: the last activated policy ${latest.policyHash} no longer compiles (${(cause as Error).message}); activate another version with \`shekara policy activate\``,
+          { cause },
+        );
       }
     },
   };

@@ -20,8 +20,12 @@ export interface VehicleView {
 }
 
 export const vehicleView = (v: VehicleRow): VehicleView => ({
-  vin: v.vin, oem: v.oem, status: v.revokedAt === null ? 'active' : 'revoked',
-  createdAt: iso(v.createdAt)!, secretSetAt: iso(v.secretSetAt)!, revokedAt: iso(v.revokedAt),
+  vin: v.vin,
+  oem: v.oem,
+  status: v.revokedAt === null ? 'active' : 'revoked',
+  createdAt: iso(v.createdAt)!,
+  secretSetAt: iso(v.secretSetAt)!,
+  revokedAt: iso(v.revokedAt),
 });
 
 /** Checked before anything is opened or written (the CLI calls it first too). */
@@ -30,7 +34,8 @@ export function checkVin(vin: string, field = 'vin'): void {
 }
 
 function checkSecret(secret: string | undefined): string {
-  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) throw badInput('secret', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH)
+    throw badInput('secret', `must be at least ${MIN_SECRET_LENGTH} characters`);
   return secret ?? generateSecret();
 }
 
@@ -47,7 +52,10 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
     existing,
 
     /** `replace` (CLI only): re-key a registered vehicle, possibly moving it to another OEM. */
-    async register(input: { vin: string; oem: string; secret?: string; replace?: boolean }, actor: Actor): Promise<{ vehicle: VehicleView; secret: string; disconnected: number }> {
+    async register(
+      input: { vin: string; oem: string; secret?: string; replace?: boolean },
+      actor: Actor,
+    ): Promise<{ vehicle: VehicleView; secret: string; disconnected: number }> {
       checkVin(input.vin);
       if (!(await oems.rowOf(input.oem))) throw badInput('oem', `no OEM "${input.oem}" in the registry`);
       const secret = checkSecret(input.secret);
@@ -58,13 +66,21 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
     },
 
     async list(filter: { oem?: string } = {}): Promise<VehicleView[]> {
-      return (await store.listVehicles()).filter((v) => filter.oem === undefined || v.oem === filter.oem).map(vehicleView);
+      return (await store.listVehicles())
+        .filter((v) => filter.oem === undefined || v.oem === filter.oem)
+        .map(vehicleView);
     },
 
-    async show(vin: string): Promise<VehicleView> { return vehicleView(await existing(vin)); },
+    async show(vin: string): Promise<VehicleView> {
+      return vehicleView(await existing(vin));
+    },
 
     /** A new secret (shown once); a revocation is lifted. Live connections are closed. */
-    async rotate(vin: string, opts: { secret?: string }, actor: Actor): Promise<{ vehicle: VehicleView; secret: string; disconnected: number }> {
+    async rotate(
+      vin: string,
+      opts: { secret?: string },
+      actor: Actor,
+    ): Promise<{ vehicle: VehicleView; secret: string; disconnected: number }> {
       await existing(vin);
       const secret = checkSecret(opts.secret);
       await store.rotateVehicleSecret(vin, hashSecret(secret), ctx.now());

@@ -20,11 +20,18 @@ export function installGuard(app: FastifyInstance, store: Pick<Store, 'authentic
     const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
     const key = m ? await store.authenticateApiKey(m[1]!) : undefined;
     if (!key) {
-      return reply.code(401).header('www-authenticate', realm)
-        .send({ code: 'SHK_AUTH_REQUIRED', message: m ? 'unknown or revoked API key' : 'send Authorization: Bearer <API key>' });
+      return reply
+        .code(401)
+        .header('www-authenticate', realm)
+        .send({
+          code: 'SHK_AUTH_REQUIRED',
+          message: m ? 'unknown or revoked API key' : 'send Authorization: Bearer <API key>',
+        });
     }
     if (key.role !== role) {
-      return reply.code(403).send({ code: 'SHK_AUTH_FORBIDDEN', message: `this route needs a ${role} key; key ${key.id} is ${key.role}` });
+      return reply
+        .code(403)
+        .send({ code: 'SHK_AUTH_FORBIDDEN', message: `this route needs a ${role} key; key ${key.id} is ${key.role}` });
     }
     req.apiKey = key;
   });

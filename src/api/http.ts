@@ -16,7 +16,10 @@ export function reloadHttpTls(app: FastifyInstance, cfg: HttpConfig): void {
 }
 
 /** `body.oem: must match pattern "^[a-z0-9-]+$"` — the field, then the reason. */
-function describeSchemaError(dataVar: string, e: { instancePath: string; message?: string; params: Record<string, unknown> }): string {
+function describeSchemaError(
+  dataVar: string,
+  e: { instancePath: string; message?: string; params: Record<string, unknown> },
+): string {
   const field = `${dataVar}${e.instancePath.replaceAll('/', '.')}`;
   if (typeof e.params.additionalProperty === 'string') return `${field}.${e.params.additionalProperty}: unknown field`;
   if (typeof e.params.missingProperty === 'string') return `${field}.${e.params.missingProperty}: required`;
@@ -44,7 +47,13 @@ export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
     void defaultJson(req, body as string, (err, value) => {
       if (err) return done(err, undefined);
       const at = nonTextPath(value, 'body');
-      if (at) return done(Object.assign(new Error(`${at}: holds U+0000 or an unpaired surrogate, which is not text`), { statusCode: 400 }), undefined);
+      if (at)
+        return done(
+          Object.assign(new Error(`${at}: holds U+0000 or an unpaired surrogate, which is not text`), {
+            statusCode: 400,
+          }),
+          undefined,
+        );
       done(null, value);
     });
   });

@@ -30,7 +30,10 @@ export interface ApiInfo {
   readonly headers?: readonly { readonly name: string; readonly description: string }[];
 }
 
-type JsonSchema = { properties?: Record<string, JsonSchema & { description?: string }>; required?: string[] } & Record<string, unknown>;
+type JsonSchema = { properties?: Record<string, JsonSchema & { description?: string }>; required?: string[] } & Record<
+  string,
+  unknown
+>;
 
 export function openApiDocument(routes: readonly RouteDoc[], version: string, info: ApiInfo): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -39,7 +42,10 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, in
     const params = (where: 'query' | 'path', s: unknown) => {
       const schema = s as JsonSchema | undefined;
       return Object.entries(schema?.properties ?? {}).map(([name, p]) => ({
-        name, in: where, required: where === 'path' || (schema?.required ?? []).includes(name), schema: strip(p),
+        name,
+        in: where,
+        required: where === 'path' || (schema?.required ?? []).includes(name),
+        schema: strip(p),
         ...(p.description ? { description: p.description } : {}),
       }));
     };
@@ -51,15 +57,30 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, in
     (paths[path] ??= {})[r.method.toLowerCase()] = {
       summary: r.schema.summary,
       parameters: [
-        ...params('path', r.schema.params), ...params('query', r.schema.querystring),
-        ...(info.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: true, description: h.description, schema: { type: 'string' } })),
+        ...params('path', r.schema.params),
+        ...params('query', r.schema.querystring),
+        ...(info.headers ?? []).map((h) => ({
+          name: h.name,
+          in: 'header',
+          required: true,
+          description: h.description,
+          schema: { type: 'string' },
+        })),
       ],
-      ...(r.schema.body ? { requestBody: { required: true, content: { 'application/json': { schema: strip(r.schema.body) } } } } : {}),
+      ...(r.schema.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: strip(r.schema.body) } } } }
+        : {}),
       responses: {
         [okStatus]: { description: 'OK', content },
-        400: { description: 'invalid request: the field and the reason are in the message (SHK_BAD_REQUEST)', content: errorContent },
+        400: {
+          description: 'invalid request: the field and the reason are in the message (SHK_BAD_REQUEST)',
+          content: errorContent,
+        },
         401: { description: 'no API key, or an unknown or revoked one (SHK_AUTH_REQUIRED)', content: errorContent },
-        403: { description: 'the key is of another role, or the resource is another tenant\'s (SHK_AUTH_FORBIDDEN)', content: errorContent },
+        403: {
+          description: "the key is of another role, or the resource is another tenant's (SHK_AUTH_FORBIDDEN)",
+          content: errorContent,
+        },
         404: { description: info.notFound ?? 'no such resource', content: errorContent },
       },
     };
@@ -74,7 +95,15 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, in
   };
 }
 
-const errorContent = { 'application/json': { schema: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } } };
+const errorContent = {
+  'application/json': {
+    schema: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+};
 
 /** A plain JSON copy (TypeBox's symbol keys dropped). */
 const strip = (s: unknown): unknown => (s === undefined ? {} : JSON.parse(JSON.stringify(s)));

@@ -20,21 +20,29 @@ export interface SurfaceSpec {
 }
 
 export async function mountSurface(http: FastifyInstance, spec: SurfaceSpec): Promise<void> {
-  await http.register(async (app) => {
-    const docs: RouteDoc[] = [];
-    app.addHook('onRoute', (r) => {
-      const methods = Array.isArray(r.method) ? r.method : [r.method];
-      for (const method of methods) if (method !== 'HEAD' && r.schema) docs.push({ method, url: r.url, schema: r.schema as RouteDoc['schema'] });
-    });
-    installGuard(app, spec.store, spec.role);
-    await spec.routes(app);
-    app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => openApiDocument(docs, '1', spec.info));
-    app.setNotFoundHandler((req, reply) => {
-      const path = req.url.split('?')[0];
-      if (spec.readOnly && req.method !== 'GET' && req.method !== 'HEAD') {
-        return reply.code(405).send({ code: 'SHK_BAD_REQUEST', message: `${spec.prefix} is read-only: ${req.method} is not allowed` });
-      }
-      return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no route ${req.method} ${path}` });
-    });
-  }, { prefix: spec.prefix });
+  await http.register(
+    async (app) => {
+      const docs: RouteDoc[] = [];
+      app.addHook('onRoute', (r) => {
+        const methods = Array.isArray(r.method) ? r.method : [r.method];
+        for (const method of methods)
+          if (method !== 'HEAD' && r.schema) docs.push({ method, url: r.url, schema: r.schema as RouteDoc['schema'] });
+      });
+      installGuard(app, spec.store, spec.role);
+      await spec.routes(app);
+      app.get('/openapi.json', { schema: { summary: 'This document' } }, async () =>
+        openApiDocument(docs, '1', spec.info),
+      );
+      app.setNotFoundHandler((req, reply) => {
+        const path = req.url.split('?')[0];
+        if (spec.readOnly && req.method !== 'GET' && req.method !== 'HEAD') {
+          return reply
+            .code(405)
+            .send({ code: 'SHK_BAD_REQUEST', message: `${spec.prefix} is read-only: ${req.method} is not allowed` });
+        }
+        return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no route ${req.method} ${path}` });
+      });
+    },
+    { prefix: spec.prefix },
+  );
 }

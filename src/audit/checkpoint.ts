@@ -12,7 +12,15 @@
  */
 import { ErrorCodes, ShekaraError } from '../errors.js';
 import { HASH_SIZE } from './merkle.js';
-import { decodeBase64Strict, openNote, parseSignerKey, parseVerifierKey, signNote, type NoteSigner, type NoteVerifier } from './note.js';
+import {
+  decodeBase64Strict,
+  openNote,
+  parseSignerKey,
+  parseVerifierKey,
+  signNote,
+  type NoteSigner,
+  type NoteVerifier,
+} from './note.js';
 
 export {
   generateSigningKey,
@@ -45,7 +53,8 @@ export function formatCheckpoint(checkpoint: Checkpoint): string {
   if (typeof origin !== 'string' || origin.length === 0 || origin.includes('\n')) {
     throw invalid('malformed-checkpoint', 'checkpoint origin must be one non-empty line');
   }
-  if (!Number.isSafeInteger(size) || size < 0) throw invalid('malformed-checkpoint', `checkpoint size ${size} is not a tree size`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw invalid('malformed-checkpoint', `checkpoint size ${size} is not a tree size`);
   if (!(rootHash instanceof Uint8Array) || rootHash.length !== HASH_SIZE) {
     throw invalid('malformed-checkpoint', `checkpoint root hash must be ${HASH_SIZE} bytes`);
   }
@@ -74,7 +83,10 @@ export function parseAndVerifyCheckpoint(
   const checkpoint = parseCheckpointText(text);
   const origin = expectedOrigin ?? verifier.name;
   if (checkpoint.origin !== origin) {
-    throw invalid('origin-mismatch', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`);
+    throw invalid(
+      'origin-mismatch',
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`,
+    );
   }
   return checkpoint;
 }
@@ -83,7 +95,8 @@ export function parseAndVerifyCheckpoint(
 function parseCheckpointText(text: string): VerifiedCheckpoint {
   // The text ends in "\n" (signed-note); it is at least three non-empty lines.
   const lines = text.slice(0, -1).split('\n');
-  if (lines.length < 3) throw invalid('malformed-checkpoint', `checkpoint has ${lines.length} lines, needs origin, size and root hash`);
+  if (lines.length < 3)
+    throw invalid('malformed-checkpoint', `checkpoint has ${lines.length} lines, needs origin, size and root hash`);
   const [origin, sizeText, rootText, ...extensionLines] = lines as [string, string, string, ...string[]];
   // 1. The origin MUST be non-empty.
   if (origin.length === 0) throw invalid('malformed-checkpoint', 'checkpoint origin line is empty');
@@ -99,7 +112,8 @@ function parseCheckpointText(text: string): VerifiedCheckpoint {
     throw invalid('malformed-checkpoint', `checkpoint root hash is not base64 of ${HASH_SIZE} bytes`);
   }
   // 4. Extension lines, if any, MUST be non-empty.
-  if (extensionLines.some((line) => line.length === 0)) throw invalid('malformed-checkpoint', 'checkpoint has an empty extension line');
+  if (extensionLines.some((line) => line.length === 0))
+    throw invalid('malformed-checkpoint', 'checkpoint has an empty extension line');
   return { origin, size, rootHash, extensionLines };
 }
 

@@ -15,32 +15,71 @@ const actorKeys = (a: RightsActor) => ({ source: a.source, apiKey: a.apiKey, own
 export const textDigest = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 export function consentLeaf(c: {
-  action: 'grant' | 'revoke'; pseudonym: string; oem: string; purpose: string; validUntil: number | null;
-  grant: number | null; revoked: number; blockedPending: number; actor: RightsActor;
+  action: 'grant' | 'revoke';
+  pseudonym: string;
+  oem: string;
+  purpose: string;
+  validUntil: number | null;
+  grant: number | null;
+  revoked: number;
+  blockedPending: number;
+  actor: RightsActor;
 }): EventBody {
   return {
-    action: c.action, pseudonym: c.pseudonym, oem: c.oem, purpose: c.purpose, validUntil: c.validUntil,
-    grant: c.grant, revoked: c.revoked, blockedPending: c.blockedPending, ...actorKeys(c.actor),
+    action: c.action,
+    pseudonym: c.pseudonym,
+    oem: c.oem,
+    purpose: c.purpose,
+    validUntil: c.validUntil,
+    grant: c.grant,
+    revoked: c.revoked,
+    blockedPending: c.blockedPending,
+    ...actorKeys(c.actor),
   };
 }
 
 export function objectionLeaf(o: {
-  action: 'opened' | 'resolved'; objection: string; pseudonym: string; oem: string; purpose: string; status: string;
-  dueAt: number; automated: boolean | null; blockedPending: number; text: string; actor: RightsActor;
+  action: 'opened' | 'resolved';
+  objection: string;
+  pseudonym: string;
+  oem: string;
+  purpose: string;
+  status: string;
+  dueAt: number;
+  automated: boolean | null;
+  blockedPending: number;
+  text: string;
+  actor: RightsActor;
 }): EventBody {
   return {
-    action: o.action, objection: o.objection, pseudonym: o.pseudonym, oem: o.oem, purpose: o.purpose, status: o.status, dueAt: o.dueAt,
-    automated: o.automated, blockedPending: o.blockedPending,
+    action: o.action,
+    objection: o.objection,
+    pseudonym: o.pseudonym,
+    oem: o.oem,
+    purpose: o.purpose,
+    status: o.status,
+    dueAt: o.dueAt,
+    automated: o.automated,
+    blockedPending: o.blockedPending,
     // The owner's reason when opened, the operator's answer when resolved: digest only.
-    textSha256: textDigest(o.text), ...actorKeys(o.actor),
+    textSha256: textDigest(o.text),
+    ...actorKeys(o.actor),
   };
 }
 
 export function erasureLeaf(e: {
-  pseudonym: string; oem: string; counts: { records: number; routePoints: number; accountData: number; quarantine: number }; actor: RightsActor;
+  pseudonym: string;
+  oem: string;
+  counts: { records: number; routePoints: number; accountData: number; quarantine: number };
+  actor: RightsActor;
 }): EventBody {
   return {
-    pseudonym: e.pseudonym, oem: e.oem, records: e.counts.records, routePoints: e.counts.routePoints,
-    accountData: e.counts.accountData, quarantine: e.counts.quarantine, ...actorKeys(e.actor),
+    pseudonym: e.pseudonym,
+    oem: e.oem,
+    records: e.counts.records,
+    routePoints: e.counts.routePoints,
+    accountData: e.counts.accountData,
+    quarantine: e.counts.quarantine,
+    ...actorKeys(e.actor),
   };
 }

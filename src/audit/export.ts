@@ -18,7 +18,8 @@ export async function* exportLines(store: Pick<Store, 'exportLeaves'>, size: num
   for (;;) {
     const page = await store.exportLeaves(after, size, PAGE);
     if (page.length === 0) return;
-    for (const leaf of page) yield `${JSON.stringify({ index: leaf.index, leafHash: leaf.leafHash, entry: leaf.entry })}\n`;
+    for (const leaf of page)
+      yield `${JSON.stringify({ index: leaf.index, leafHash: leaf.leafHash, entry: leaf.entry })}\n`;
     after = page.at(-1)!.index;
     // Let the event loop breathe between pages: the gateway keeps delivering while it exports.
     await new Promise((r) => setImmediate(r));

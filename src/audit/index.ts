@@ -14,13 +14,28 @@ import type { AuditConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Store, StoredCheckpoint } from '../store/index.js';
 import { ErrorCodes, ShekaraError } from '../errors.js';
-import { consistencyProofAsync, inclusionProofAsync, rootAtAsync, verifyConsistency, type AsyncLeafHashSource } from './merkle.js';
+import {
+  consistencyProofAsync,
+  inclusionProofAsync,
+  rootAtAsync,
+  verifyConsistency,
+  type AsyncLeafHashSource,
+} from './merkle.js';
 import { generateSigningKey, parseSignerKey, signCheckpoint, verifierKeyOf, type NoteSigner } from './checkpoint.js';
 
 export const AUDIT_SIGNER_SECRET = 'egress-log-signer-key';
 
-type AuditStoreDeps = Pick<Store, 'auditTreeSize' | 'auditLeafHash' | 'auditNode' | 'putCheckpoint' | 'latestCheckpoint'
-  | 'getCheckpoint' | 'getSecret' | 'putSecretIfAbsent'>;
+type AuditStoreDeps = Pick<
+  Store,
+  | 'auditTreeSize'
+  | 'auditLeafHash'
+  | 'auditNode'
+  | 'putCheckpoint'
+  | 'latestCheckpoint'
+  | 'getCheckpoint'
+  | 'getSecret'
+  | 'putSecretIfAbsent'
+>;
 
 export interface AuditDeps {
   readonly store: AuditStoreDeps;
@@ -44,13 +59,19 @@ export interface AuditLog {
 }
 
 /** The log's signer, created and stored in local_secrets on first use. Never logged. */
-export async function loadOrCreateSigner(store: Pick<Store, 'getSecret' | 'putSecretIfAbsent'>, origin: string): Promise<{ signer: NoteSigner; verifierKey: string }> {
-  const stored = await store.getSecret(AUDIT_SIGNER_SECRET)
-    ?? await store.putSecretIfAbsent(AUDIT_SIGNER_SECRET, Buffer.from(generateSigningKey(origin).signerKey, 'utf8'));
+export async function loadOrCreateSigner(
+  store: Pick<Store, 'getSecret' | 'putSecretIfAbsent'>,
+  origin: string,
+): Promise<{ signer: NoteSigner; verifierKey: string }> {
+  const stored =
+    (await store.getSecret(AUDIT_SIGNER_SECRET)) ??
+    (await store.putSecretIfAbsent(AUDIT_SIGNER_SECRET, Buffer.from(generateSigningKey(origin).signerKey, 'utf8')));
   const signer = parseSignerKey(stored.toString('utf8'));
   if (signer.name !== origin) {
-    throw new ShekaraError(ErrorCodes.SHK_CONFIG_INVALID,
-      `audit.origin is "${origin}" but this store's egress log is "${signer.name}" (its key and every checkpoint carry that name); set audit.origin back`);
+    throw new ShekaraError(
+      ErrorCodes.SHK_CONFIG_INVALID,
+      `audit.origin is "${origin}" but this store's egress log is "${signer.name}" (its key and every checkpoint carry that name); set audit.origin back`,
+    );
   }
   return { signer, verifierKey: verifierKeyOf(signer) };
 }
@@ -59,12 +80,17 @@ export async function loadOrCreateSigner(store: Pick<Store, 'getSecret' | 'putSe
  * The stored tree as a proof source, at its size now. Leaves are append-only, so a proof or
  * root over the first `size` leaves stays right while the log keeps growing underneath.
  */
-export async function proofSource(store: Pick<Store, 'auditTreeSize' | 'auditLeafHash' | 'auditNode'>): Promise<AsyncLeafHashSource> {
+export async function proofSource(
+  store: Pick<Store, 'auditTreeSize' | 'auditLeafHash' | 'auditNode'>,
+): Promise<AsyncLeafHashSource> {
   return {
     size: await store.auditTreeSize(),
     async leafHash(i) {
       const h = await store.auditLeafHash(i);
-      if (!h) throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `leaf ${i} is missing from the store`, { details: { reason: 'missing-leaf' } });
+      if (!h)
+        throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `leaf ${i} is missing from the store`, {
+          details: { reason: 'missing-leaf' },
+        });
       return h;
     },
     perfectSubtree: (level, i) => store.auditNode(level, i),
@@ -104,17 +130,28 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
     if (prev) {
       try {
         if (prev.size > size) {
-          throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `the log shrank from ${prev.size} to ${size} leaves`, { details: { reason: 'log-shrank' } });
+          throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `the log shrank from ${prev.size} to ${size} leaves`, {
+            details: { reason: 'log-shrank' },
+          });
         }
         // RFC 9162 §2.1.4.2: the new tree must extend the one the last checkpoint signed.
-        if (prev.size > 0) verifyConsistency(prev.size, size, await consistencyProofAsync(prev.size, size, source), prev.root, root);
+        if (prev.size > 0)
+          verifyConsistency(prev.size, size, await consistencyProofAsync(prev.size, size, source), prev.root, root);
       } catch (err) {
         failed = err as Error;
-        log.error({ err, previousSize: prev.size, size }, 'audit: the log is not consistent with its last checkpoint; no more checkpoints are signed');
+        log.error(
+          { err, previousSize: prev.size, size },
+          'audit: the log is not consistent with its last checkpoint; no more checkpoints are signed',
+        );
         throw err;
       }
     }
-    const cp: StoredCheckpoint = { size, root, signedAt: now(), note: signCheckpoint({ origin: cfg.origin, size, rootHash: root }, signer) };
+    const cp: StoredCheckpoint = {
+      size,
+      root,
+      signedAt: now(),
+      note: signCheckpoint({ origin: cfg.origin, size, rootHash: root }, signer),
+    };
     await store.putCheckpoint(cp);
     log.debug({ size }, 'audit: checkpoint signed');
     return cp;
@@ -139,7 +176,9 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
       clearInterval(timer);
       try {
         if (!failed) await checkpointNow(); // what was appended before shutdown is signed too
-      } catch { /* logged above */ }
+      } catch {
+        /* logged above */
+      }
     },
   };
 }

@@ -31,7 +31,8 @@ export type LeafKind = 'egress' | 'access' | 'consent' | 'command' | 'objection'
 /** Leaf kinds appended as events, apart from the egress outcomes. */
 export type EventLeafKind = Exclude<LeafKind, 'egress'>;
 
-export type CanonicalValue = string | number | boolean | null | readonly CanonicalValue[] | { readonly [k: string]: CanonicalValue };
+export type CanonicalValue =
+  string | number | boolean | null | readonly CanonicalValue[] | { readonly [k: string]: CanonicalValue };
 
 /** Canonical JSON text of `value` (see the file comment). Throws on floats and undefined. */
 export function canonicalJson(value: unknown, path = '$'): string {
@@ -43,7 +44,8 @@ export function canonicalJson(value: unknown, path = '$'): string {
 
 function isFlatLeaf(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const scalar = (v: unknown) => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
+  const scalar = (v: unknown) =>
+    v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
   for (const v of Object.values(value)) {
     if (scalar(v)) continue;
     if (!Array.isArray(v) || !v.every(scalar)) return false;
@@ -55,7 +57,8 @@ function canonicalSlow(value: unknown, path: string): string {
   if (value === null || typeof value === 'boolean') return JSON.stringify(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw leafError(`${path}: ${value} is not a safe integer; leaves hold integers only`);
+    if (!Number.isSafeInteger(value))
+      throw leafError(`${path}: ${value} is not a safe integer; leaves hold integers only`);
     return String(value);
   }
   if (Array.isArray(value)) return `[${value.map((v, i) => canonicalSlow(v, `${path}[${i}]`)).join(',')}]`;
@@ -105,12 +108,27 @@ export interface EgressLeafSource {
 /** The leaf object of one delivery, failed attempt, dead letter or blocked attempt. */
 export function egressLeaf(r: EgressLeafSource, index: number): Record<string, CanonicalValue> {
   return {
-    v: LEAF_VERSION, kind: 'egress', index, seq: r.seq, at: r.at,
-    oem: r.oem, destination: r.destination, destinationIp: r.destinationIp, destinationCountry: r.destinationCountry,
-    recordId: r.recordId, pseudonym: r.pseudonym, purpose: r.purpose, policyHash: r.policyHash,
-    fieldsSent: [...r.fieldsSent], fieldsDropped: [...r.fieldsDropped],
-    payloadSha256: r.payloadSha256, payloadBytes: r.payloadBytes,
-    outcome: r.outcome, attempt: r.attempt, httpStatus: r.httpStatus, error: r.error,
+    v: LEAF_VERSION,
+    kind: 'egress',
+    index,
+    seq: r.seq,
+    at: r.at,
+    oem: r.oem,
+    destination: r.destination,
+    destinationIp: r.destinationIp,
+    destinationCountry: r.destinationCountry,
+    recordId: r.recordId,
+    pseudonym: r.pseudonym,
+    purpose: r.purpose,
+    policyHash: r.policyHash,
+    fieldsSent: [...r.fieldsSent],
+    fieldsDropped: [...r.fieldsDropped],
+    payloadSha256: r.payloadSha256,
+    payloadBytes: r.payloadBytes,
+    outcome: r.outcome,
+    attempt: r.attempt,
+    httpStatus: r.httpStatus,
+    error: r.error,
   };
 }
 

@@ -76,7 +76,10 @@ export interface CompactRangeJSON {
  * of `size` (popcount(size) hashes). Appending is O(log n) hashes, the root is O(log n).
  */
 export class CompactRange {
-  private constructor(private count: number, private readonly frontier: Buffer[]) {}
+  private constructor(
+    private count: number,
+    private readonly frontier: Buffer[],
+  ) {}
 
   static empty(): CompactRange {
     return new CompactRange(0, []);
@@ -102,7 +105,9 @@ export class CompactRange {
     return new CompactRange(size, frontier);
   }
 
-  get size(): number { return this.count; }
+  get size(): number {
+    return this.count;
+  }
 
   /**
    * Appends one leaf hash (already HASH(0x00 || leaf)); returns the new size. `onNode` sees
@@ -208,8 +213,10 @@ export function consistencyProofAsync(size1: number, size2: number, source: Asyn
 function consistencySpans(size1: number, size2: number, available: number): Span[] {
   requireTreeSize('size2', size2, available);
   if (!isTreeSize(size1) || size1 === 0 || size1 > size2) {
-    throw proofError('bad-sizes',
-      `no consistency proof from size ${size1} to ${size2}: RFC 9162 §2.1.4.1 needs 0 < size1 <= size2`);
+    throw proofError(
+      'bad-sizes',
+      `no consistency proof from size ${size1} to ${size2}: RFC 9162 §2.1.4.1 needs 0 < size1 <= size2`,
+    );
   }
   const proof: Span[] = [];
   // `known` is SUBPROOF's b: true while the old tree is still a left edge of the walk.
@@ -229,12 +236,18 @@ function consistencySpans(size1: number, size2: number, available: number): Span
 }
 
 /** RFC 9162 §2.1.3.2. Returns true or throws SHK_AUDIT_PROOF naming the failed check. */
-export function verifyInclusion(leafIndex: number, treeSize: number, leafHashValue: Uint8Array,
-  proof: readonly Uint8Array[], root: Uint8Array): true {
+export function verifyInclusion(
+  leafIndex: number,
+  treeSize: number,
+  leafHashValue: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): true {
   const where = `leaf ${leafIndex} of tree size ${treeSize}`;
   if (!isTreeSize(leafIndex) || !isTreeSize(treeSize)) throw proofError('bad-input', `${where}: not safe integers`);
   // §2.1.3.2 step 1: leaf_index must be below tree_size.
-  if (leafIndex >= treeSize) throw proofError('index-out-of-range', `leaf index ${leafIndex} is not below tree size ${treeSize}`);
+  if (leafIndex >= treeSize)
+    throw proofError('index-out-of-range', `leaf index ${leafIndex} is not below tree size ${treeSize}`);
   requireHash('leaf hash', leafHashValue);
   requireHash('expected root', root);
   proof.forEach((p, i) => requireHash(`inclusion proof hash ${i}`, p));
@@ -245,7 +258,8 @@ export function verifyInclusion(leafIndex: number, treeSize: number, leafHashVal
   // §2.1.3.2 step 4.
   for (const p of proof) {
     // Step 4a: a hash beyond the root means the proof is too long for this tree size.
-    if (sn === 0n) throw proofError('proof-too-long', `inclusion proof has too many hashes (${proof.length}) for ${where}`);
+    if (sn === 0n)
+      throw proofError('proof-too-long', `inclusion proof has too many hashes (${proof.length}) for ${where}`);
     if ((fn & 1n) === 1n || fn === sn) {
       r = nodeHash(p, r); // step 4b.i
       while ((fn & 1n) === 0n && fn !== 0n) [fn, sn] = [fn >> 1n, sn >> 1n]; // step 4b.ii
@@ -255,23 +269,32 @@ export function verifyInclusion(leafIndex: number, treeSize: number, leafHashVal
     [fn, sn] = [fn >> 1n, sn >> 1n]; // step 4d
   }
   // §2.1.3.2 step 5: sn must have reached 0, and r must equal the root.
-  if (sn !== 0n) throw proofError('proof-too-short', `inclusion proof has too few hashes (${proof.length}) for ${where}`);
-  if (!r.equals(root)) throw proofError('root-mismatch', `inclusion proof for ${where} does not lead to the expected root`);
+  if (sn !== 0n)
+    throw proofError('proof-too-short', `inclusion proof has too few hashes (${proof.length}) for ${where}`);
+  if (!r.equals(root))
+    throw proofError('root-mismatch', `inclusion proof for ${where} does not lead to the expected root`);
   return true;
 }
 
 /** RFC 9162 §2.1.4.2. Returns true or throws SHK_AUDIT_PROOF naming the failed check. */
-export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[],
-  root1: Uint8Array, root2: Uint8Array): true {
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): true {
   const where = `from size ${size1} to ${size2}`;
-  if (!isTreeSize(size1) || !isTreeSize(size2)) throw proofError('bad-input', `consistency ${where}: not safe integers`);
+  if (!isTreeSize(size1) || !isTreeSize(size2))
+    throw proofError('bad-input', `consistency ${where}: not safe integers`);
   // RFC 9162 §2.1.4.1 defines PROOF(m, D[n]) only for 0 < m: the empty tree proves nothing.
   if (size1 === 0) throw proofError('bad-sizes', `consistency ${where} is undefined: size1 is 0 (RFC 9162 §2.1.4.1)`);
   if (size1 > size2) throw proofError('bad-sizes', `consistency ${where} is undefined: size1 is greater than size2`);
   if (size1 === size2) {
     // SUBPROOF(m, D[m], true) = {} (§2.1.4.1): the same size must be the same tree.
     if (proof.length !== 0) throw proofError('proof-too-long', `sizes are equal (${size1}) but the proof is not empty`);
-    if (Buffer.compare(root1, root2) !== 0) throw proofError('root-mismatch', `sizes are equal (${size1}) but the roots differ`);
+    if (Buffer.compare(root1, root2) !== 0)
+      throw proofError('root-mismatch', `sizes are equal (${size1}) but the roots differ`);
     return true;
   }
   requireHash('root1', root1);
@@ -291,7 +314,8 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
   // §2.1.4.2 step 6.
   for (const c of path.slice(1)) {
     // Step 6a: a hash beyond the root means the proof is too long.
-    if (sn === 0n) throw proofError('proof-too-long', `consistency proof ${where} has too many hashes (${proof.length})`);
+    if (sn === 0n)
+      throw proofError('proof-too-long', `consistency proof ${where} has too many hashes (${proof.length})`);
     if ((fn & 1n) === 1n || fn === sn) {
       fr = nodeHash(c, fr); // step 6b.i
       sr = nodeHash(c, sr); // step 6b.ii
@@ -354,7 +378,10 @@ async function subtreeHashAsync(leaves: AsyncLeafHashSource, start: number, end:
     if (stored) return storedSubtree(start, end, stored);
   }
   const k = largestPowerOfTwoBelow(end - start);
-  const [left, right] = await Promise.all([subtreeHashAsync(leaves, start, start + k), subtreeHashAsync(leaves, start + k, end)]);
+  const [left, right] = await Promise.all([
+    subtreeHashAsync(leaves, start, start + k),
+    subtreeHashAsync(leaves, start + k, end),
+  ]);
   return nodeHash(left, right);
 }
 
@@ -383,8 +410,12 @@ function requireHash(label: string, hash: Uint8Array): void {
   }
 }
 
-const arraySource = (hashes: readonly Uint8Array[]): LeafHashSource => ({ size: hashes.length, leafHash: (i) => hashes[i]! });
-const toSource = (source: Leaves): LeafHashSource => (Array.isArray(source) ? arraySource(source) : (source as LeafHashSource));
+const arraySource = (hashes: readonly Uint8Array[]): LeafHashSource => ({
+  size: hashes.length,
+  leafHash: (i) => hashes[i]!,
+});
+const toSource = (source: Leaves): LeafHashSource =>
+  Array.isArray(source) ? arraySource(source) : (source as LeafHashSource);
 
 function proofError(reason: string, message: string): ShekaraError {
   return new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, message, { details: { reason } });

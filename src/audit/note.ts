@@ -7,7 +7,15 @@
  *
  * The signer key is a secret: store it like a password and never log it.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { ErrorCodes, ShekaraError } from '../errors.js';
 
 /** Signed-note signature type byte for Ed25519 (c2sp.org/signed-note, "Signature types"). */
@@ -62,7 +70,8 @@ export function parseSignerKey(signerKey: string): NoteSigner {
   }
   const privateKey = privateKeyFromSeed(key.subarray(1));
   const keyId = noteKeyId(name, rawPublicKey(createPublicKey(privateKey)));
-  if (keyId !== Number.parseInt(idHex, 16)) throw keyError(`signer key ID ${idHex} does not match the key for "${name}"`);
+  if (keyId !== Number.parseInt(idHex, 16))
+    throw keyError(`signer key ID ${idHex} does not match the key for "${name}"`);
   return { name, keyId, privateKey };
 }
 
@@ -73,11 +82,17 @@ export function parseVerifierKey(verifierKey: string): NoteVerifier {
   const [name, idHex, keyB64] = parts as [string, string, string];
   const key = decodeBase64Strict(keyB64);
   if (!isKeyName(name) || !/^[0-9a-f]{8}$/.test(idHex) || key?.length !== 33 || key[0] !== ALG_ED25519) {
-    throw keyError(`verifier key for "${name}" is not <name>+<8 hex digits>+<base64 of 0x01 and a 32-byte Ed25519 key>`);
+    throw keyError(
+      `verifier key for "${name}" is not <name>+<8 hex digits>+<base64 of 0x01 and a 32-byte Ed25519 key>`,
+    );
   }
   const keyId = noteKeyId(name, key.subarray(1));
-  if (keyId !== Number.parseInt(idHex, 16)) throw keyError(`verifier key ID ${idHex} does not match the key for "${name}"`);
-  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.subarray(1).toString('base64url') }, format: 'jwk' });
+  if (keyId !== Number.parseInt(idHex, 16))
+    throw keyError(`verifier key ID ${idHex} does not match the key for "${name}"`);
+  const publicKey = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: key.subarray(1).toString('base64url') },
+    format: 'jwk',
+  });
   return { name, keyId, publicKey };
 }
 
@@ -91,7 +106,8 @@ export function verifierKeyOf(signer: NoteSigner): string {
 export function signerKeyFromPem(name: string, pem: string): string {
   requireKeyName(name);
   const privateKey = createPrivateKey(pem);
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw keyError(`PEM key is ${privateKey.asymmetricKeyType}, not ed25519`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw keyError(`PEM key is ${privateKey.asymmetricKeyType}, not ed25519`);
   return formatSignerKey(name, rawSeed(privateKey));
 }
 
@@ -124,9 +140,11 @@ export function openNote(note: string | Uint8Array, verifier: NoteVerifier): str
   if (split < 0) throw noteError('malformed-note', 'note has no blank line before its signatures');
   const text = message.slice(0, split + 1);
   const block = message.slice(split + 2);
-  if (block.length === 0 || !block.endsWith('\n')) throw noteError('malformed-note', 'note signature block must end with a newline');
+  if (block.length === 0 || !block.endsWith('\n'))
+    throw noteError('malformed-note', 'note signature block must end with a newline');
   const lines = block.slice(0, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw noteError('malformed-note', `note has more than ${MAX_SIGNATURES} signatures`);
+  if (lines.length > MAX_SIGNATURES)
+    throw noteError('malformed-note', `note has more than ${MAX_SIGNATURES} signatures`);
   let verified = false;
   for (const line of lines) {
     // "— <key name> base64(32-bit key ID || signature)" (signed-note "Signatures").

@@ -11,7 +11,15 @@
  */
 import { ErrorCodes, ShekaraError } from '../errors.js';
 import { entryLeafHash } from './leaf.js';
-import { CompactRange, consistencyProof, HASH_SIZE, inclusionProof, verifyConsistency, verifyInclusion, type LeafHashSource } from './merkle.js';
+import {
+  CompactRange,
+  consistencyProof,
+  HASH_SIZE,
+  inclusionProof,
+  verifyConsistency,
+  verifyInclusion,
+  type LeafHashSource,
+} from './merkle.js';
 import { parseAndVerifyCheckpoint, parseVerifierKey, type VerifiedCheckpoint } from './checkpoint.js';
 
 export interface VerifyInput {
@@ -30,7 +38,12 @@ export interface VerifyReport {
   readonly leaves: number;
   readonly checkpoints: readonly { readonly label: string; readonly size: number; readonly root: string }[];
   readonly consistency?: { readonly from: number; readonly to: number; readonly proofHashes: number };
-  readonly entry?: { readonly seq: number; readonly index: number; readonly checkpointSize: number; readonly proofHashes: number };
+  readonly entry?: {
+    readonly seq: number;
+    readonly index: number;
+    readonly checkpointSize: number;
+    readonly proofHashes: number;
+  };
   /** Leaves in the export beyond the largest checkpoint: read, but not covered by a signature. */
   readonly uncovered: number;
 }
@@ -38,14 +51,19 @@ export interface VerifyReport {
 export async function verifyExport(input: VerifyInput): Promise<VerifyReport> {
   if (input.checkpoints.length === 0) throw exportError('usage', 'at least one checkpoint is needed');
   const key = parseVerifierKey(input.verifierKey);
-  const cps = input.checkpoints.map(({ label, note }) => {
-    try {
-      return { label, cp: parseAndVerifyCheckpoint(note, key) };
-    } catch (err) {
-      const e = err as ShekaraError;
-      throw new ShekaraError(e.code, `checkpoint ${label}: ${e.message}`, { cause: e, details: { ...e.details, checkpoint: label } });
-    }
-  }).sort((a, b) => a.cp.size - b.cp.size);
+  const cps = input.checkpoints
+    .map(({ label, note }) => {
+      try {
+        return { label, cp: parseAndVerifyCheckpoint(note, key) };
+      } catch (err) {
+        const e = err as ShekaraError;
+        throw new ShekaraError(e.code, `checkpoint ${label}: ${e.message}`, {
+          cause: e,
+          details: { ...e.details, checkpoint: label },
+        });
+      }
+    })
+    .sort((a, b) => a.cp.size - b.cp.size);
   const bySize = new Map<number, { label: string; cp: VerifiedCheckpoint }[]>();
   for (const c of cps) bySize.set(c.cp.size, [...(bySize.get(c.cp.size) ?? []), c]);
   const maxSize = cps.at(-1)!.cp.size;
@@ -57,9 +75,11 @@ export async function verifyExport(input: VerifyInput): Promise<VerifyReport> {
   const checkRoots = () => {
     for (const { label, cp } of bySize.get(tree.size) ?? []) {
       if (!tree.root().equals(cp.rootHash)) {
-        throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF,
+        throw new ShekaraError(
+          ErrorCodes.SHK_AUDIT_PROOF,
           `checkpoint ${label}: the root of the first ${cp.size} leaves of the export is not the signed root; a leaf hash before index ${cp.size} was altered, removed or reordered`,
-          { details: { reason: 'root-mismatch', checkpoint: label, size: cp.size } });
+          { details: { reason: 'root-mismatch', checkpoint: label, size: cp.size } },
+        );
       }
     }
   };
@@ -79,15 +99,22 @@ export async function verifyExport(input: VerifyInput): Promise<VerifyReport> {
     const entry = line?.entry as Record<string, unknown> | undefined;
     const where = `line ${lineNo} (leaf index ${index}${typeof entry?.seq === 'number' ? `, entry seq ${entry.seq}` : ''})`;
     if (line?.index !== index) {
-      throw exportError('out-of-order', `${where}: says index ${String(line?.index)}; leaves must be exported in order from 0 with none missing`, { line: lineNo, index });
+      throw exportError(
+        'out-of-order',
+        `${where}: says index ${String(line?.index)}; leaves must be exported in order from 0 with none missing`,
+        { line: lineNo, index },
+      );
     }
     if (typeof entry !== 'object' || entry === null || entry.index !== index) {
       throw exportError('leaf-mismatch', `${where}: its entry does not carry index ${index}`, { line: lineNo, index });
     }
     const hash = entryLeafHash(entry);
     if (typeof line.leafHash !== 'string' || line.leafHash !== hash.toString('hex')) {
-      throw exportError('leaf-mismatch', `${where}: the entry does not hash to its leafHash; the entry or its hash was altered`,
-        { line: lineNo, index, seq: entry.seq ?? null });
+      throw exportError(
+        'leaf-mismatch',
+        `${where}: the entry does not hash to its leafHash; the entry or its hash was altered`,
+        { line: lineNo, index, seq: entry.seq ?? null },
+      );
     }
     if (input.entrySeq !== undefined && entry.kind === 'egress' && entry.seq === input.entrySeq) entryIndex = index;
     if (hashes.length < (index + 1) * HASH_SIZE) hashes = Buffer.concat([hashes, Buffer.alloc(hashes.length)]);
@@ -98,10 +125,17 @@ export async function verifyExport(input: VerifyInput): Promise<VerifyReport> {
   }
   input.onProgress?.(tree.size);
   if (tree.size < maxSize) {
-    throw exportError('truncated', `the export has ${tree.size} leaves but checkpoint ${cps.at(-1)!.label} signs ${maxSize}: it was truncated`, { leaves: tree.size, size: maxSize });
+    throw exportError(
+      'truncated',
+      `the export has ${tree.size} leaves but checkpoint ${cps.at(-1)!.label} signs ${maxSize}: it was truncated`,
+      { leaves: tree.size, size: maxSize },
+    );
   }
 
-  const source: LeafHashSource = { size: tree.size, leafHash: (i) => hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) };
+  const source: LeafHashSource = {
+    size: tree.size,
+    leafHash: (i) => hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE),
+  };
   let consistency: VerifyReport['consistency'];
   const [first, last] = [cps[0]!, cps.at(-1)!];
   if (cps.length > 1 && first.cp.size > 0) {
@@ -112,12 +146,23 @@ export async function verifyExport(input: VerifyInput): Promise<VerifyReport> {
   }
   let entryReport: VerifyReport['entry'];
   if (input.entrySeq !== undefined) {
-    if (entryIndex === undefined) throw exportError('entry-not-found', `entry seq ${input.entrySeq} is not in the export`, { seq: input.entrySeq });
+    if (entryIndex === undefined)
+      throw exportError('entry-not-found', `entry seq ${input.entrySeq} is not in the export`, { seq: input.entrySeq });
     const covering = cps.find((c) => c.cp.size > entryIndex!);
-    if (!covering) throw exportError('entry-not-covered', `entry seq ${input.entrySeq} (leaf ${entryIndex}) is newer than every checkpoint given`, { seq: input.entrySeq });
+    if (!covering)
+      throw exportError(
+        'entry-not-covered',
+        `entry seq ${input.entrySeq} (leaf ${entryIndex}) is newer than every checkpoint given`,
+        { seq: input.entrySeq },
+      );
     const proof = inclusionProof(entryIndex, covering.cp.size, source);
     verifyInclusion(entryIndex, covering.cp.size, source.leafHash(entryIndex), proof, covering.cp.rootHash);
-    entryReport = { seq: input.entrySeq, index: entryIndex, checkpointSize: covering.cp.size, proofHashes: proof.length };
+    entryReport = {
+      seq: input.entrySeq,
+      index: entryIndex,
+      checkpointSize: covering.cp.size,
+      proofHashes: proof.length,
+    };
   }
   return {
     origin: first.cp.origin,

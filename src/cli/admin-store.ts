@@ -9,9 +9,13 @@ import { createStore, type Store } from '../store/index.js';
 import { createAdmin, type Admin } from '../admin/index.js';
 
 export const CLI_ACTOR = 'cli';
-export const APPLY_HINT = 'a running gateway applies this on SIGHUP (kill -HUP) or at its next start; the admin API applies it at once';
+export const APPLY_HINT =
+  'a running gateway applies this on SIGHUP (kill -HUP) or at its next start; the admin API applies it at once';
 
-export async function withAdmin<T>(configFile: string | undefined, fn: (admin: Admin, store: Store) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  configFile: string | undefined,
+  fn: (admin: Admin, store: Store) => Promise<T>,
+): Promise<T> {
   const config = loadConfigFile(configFile);
   const store = await createStore(config.store, config.dataDir);
   try {
@@ -21,5 +25,7 @@ export async function withAdmin<T>(configFile: string | undefined, fn: (admin: A
   }
 }
 
-export const out = (s = ''): void => { process.stdout.write(`${s}\n`); };
+export const out = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
 export const json = (v: unknown): void => out(JSON.stringify(v, null, 2));

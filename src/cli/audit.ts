@@ -23,7 +23,13 @@ export async function auditCheckpointCommand(opts: { config?: string; size?: num
   const store = await createStore(config.store, config.dataDir);
   try {
     const cp = opts.size === undefined ? await store.latestCheckpoint() : await store.getCheckpoint(opts.size);
-    if (!cp) throw new ShekaraError('SHK_CONFIG_INVALID', opts.size === undefined ? 'no checkpoint has been signed yet: start the gateway once' : `no checkpoint of size ${opts.size}`);
+    if (!cp)
+      throw new ShekaraError(
+        'SHK_CONFIG_INVALID',
+        opts.size === undefined
+          ? 'no checkpoint has been signed yet: start the gateway once'
+          : `no checkpoint of size ${opts.size}`,
+      );
     process.stdout.write(cp.note);
   } finally {
     await store.close();
@@ -37,10 +43,14 @@ export async function auditExportCommand(opts: { config?: string; size?: number;
   try {
     const size = opts.size ?? (await store.latestCheckpoint())?.size ?? 0;
     const treeSize = await store.auditTreeSize();
-    if (size > treeSize) throw new ShekaraError('SHK_CONFIG_INVALID', `--size ${size} is beyond the tree (${treeSize} leaves)`);
+    if (size > treeSize)
+      throw new ShekaraError('SHK_CONFIG_INVALID', `--size ${size} is beyond the tree (${treeSize} leaves)`);
     const out = opts.out ? createWriteStream(opts.out) : process.stdout;
     for await (const line of exportLines(store, size)) if (!out.write(line)) await once(out, 'drain');
-    if (opts.out) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (opts.out)
+      await new Promise<void>((resolve, reject) =>
+        (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
     process.stderr.write(`exported ${size} leaves${opts.out ? ` to ${opts.out}` : ''}\n`);
   } finally {
     await store.close();

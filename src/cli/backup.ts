@@ -12,25 +12,34 @@ import { ShekaraError } from '../errors.js';
 export async function backupCommand(opts: { config?: string; to: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
   if (config.store.kind !== 'sqlite') {
-    throw new ShekaraError('SHK_CONFIG_INVALID', `shekara backup copies a SQLite store; this config uses ${config.store.kind}: back it up with pg_dump --schema=${config.store.schema} (docs/deployment.md)`);
+    throw new ShekaraError(
+      'SHK_CONFIG_INVALID',
+      `shekara backup copies a SQLite store; this config uses ${config.store.kind}: back it up with pg_dump --schema=${config.store.schema} (docs/deployment.md)`,
+    );
   }
   const file = path.resolve(config.dataDir, config.store.file);
   if (config.store.file === ':memory:' || !existsSync(file)) {
     throw new ShekaraError('SHK_CONFIG_INVALID', `no store file at ${file} to back up`);
   }
-  if (existsSync(opts.to)) throw new ShekaraError('SHK_CONFIG_INVALID', `--to ${opts.to} exists; refusing to overwrite a backup`);
+  if (existsSync(opts.to))
+    throw new ShekaraError('SHK_CONFIG_INVALID', `--to ${opts.to} exists; refusing to overwrite a backup`);
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     let last = 0;
     await db.backup(opts.to, {
       progress: ({ totalPages, remainingPages }) => {
         const pct = Math.floor(((totalPages - remainingPages) / Math.max(1, totalPages)) * 100);
-        if (pct >= last + 10) { process.stderr.write(`backup: ${pct}%\n`); last = pct; }
+        if (pct >= last + 10) {
+          process.stderr.write(`backup: ${pct}%\n`);
+          last = pct;
+        }
         return 1_000; // pages per step: lets the gateway's writers in between steps
       },
     });
   } finally {
     db.close();
   }
-  process.stdout.write(`backup of ${file} written to ${opts.to}\n  it holds personal data and the pseudonymization and signing keys: store it encrypted, in the country.\n`);
+  process.stdout.write(
+    `backup of ${file} written to ${opts.to}\n  it holds personal data and the pseudonymization and signing keys: store it encrypted, in the country.\n`,
+  );
 }

@@ -8,5 +8,7 @@ export async function configCheckCommand(file: string | undefined): Promise<void
     const p = loadPolicyFile(oem.policyFile);
     process.stdout.write(`policy ${oem.policyFile}: OEM ${p.oem}, ${p.purposes.length} purpose(s), ${p.hash}\n`);
   }
-  process.stdout.write(`config ${path ?? '(defaults)'}: valid (${config.oems.length} OEM(s), MQTT ${config.mqtt.port}, HTTP ${config.http.port})\n`);
+  process.stdout.write(
+    `config ${path ?? '(defaults)'}: valid (${config.oems.length} OEM(s), MQTT ${config.mqtt.port}, HTTP ${config.http.port})\n`,
+  );
 }

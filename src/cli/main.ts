@@ -6,10 +6,23 @@ import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
 import { startCommand } from './start.js';
 import { backupCommand } from './backup.js';
-import { oemAddCommand, oemEnableCommand, oemListCommand, oemShowCommand, oemSigningKeyCommand, oemUpdateCommand } from './oem.js';
+import {
+  oemAddCommand,
+  oemEnableCommand,
+  oemListCommand,
+  oemShowCommand,
+  oemSigningKeyCommand,
+  oemUpdateCommand,
+} from './oem.js';
 import { simulateCommand } from './simulate.js';
 import { oemSinkCommand } from './oem-sink.js';
-import { vehiclesAddCommand, vehiclesListCommand, vehiclesRevokeCommand, vehiclesRotateCommand, vehiclesShowCommand } from './vehicles.js';
+import {
+  vehiclesAddCommand,
+  vehiclesListCommand,
+  vehiclesRevokeCommand,
+  vehiclesRotateCommand,
+  vehiclesShowCommand,
+} from './vehicles.js';
 import { ownersCreateCommand, ownersListCommand, ownersRevokeCommand } from './owners.js';
 import { policyActivateCommand, policyHistoryCommand, policyUploadCommand } from './policy-registry.js';
 import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey.js';
@@ -23,12 +36,16 @@ const configOption = () =>
   new Option('-c, --config <file>', 'gateway config YAML (see examples/shekara.yaml)').env('SHEKARA_CONFIG');
 
 const program = new Command('shekara')
-  .description('Shekara — data-localization gateway for connected vehicles. '
-    + 'Terminates cars\' MQTT and HTTPS traffic in the country, stores it locally, and forwards '
-    + 'only policy-approved, pseudonymized fields to the OEM abroad, logging every crossing.')
+  .description(
+    'Shekara — data-localization gateway for connected vehicles. ' +
+      "Terminates cars' MQTT and HTTPS traffic in the country, stores it locally, and forwards " +
+      'only policy-approved, pseudonymized fields to the OEM abroad, logging every crossing.',
+  )
   .version('0.1.0')
   .showHelpAfterError()
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   npm start                                   gateway with the demo config (examples/shekara.yaml)
   shekara oem-sink --port 9090                stand-in OEM endpoint that prints what crosses
@@ -40,12 +57,16 @@ Examples:
 
 Environment: SHEKARA_CONFIG, SHEKARA_MQTT_PORT, SHEKARA_HTTP_PORT, SHEKARA_DATA_DIR, SHEKARA_LOG_LEVEL;
   SHEKARA_STORE_URL (a PostgreSQL URL: store.kind postgres, password kept out of the file);
-  OTEL_EXPORTER_OTLP_HEADERS (headers for the OTLP exporters, e.g. a collector's auth)`);
+  OTEL_EXPORTER_OTLP_HEADERS (headers for the OTLP exporters, e.g. a collector's auth)`,
+  );
 
-program.command('start')
+program
+  .command('start')
   .description('run the gateway: MQTT and HTTPS ingest, local store, policy, egress workers')
   .addOption(configOption())
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Store (config \`store\`, docs/deployment.md): SQLite under dataDir by default; for several
 instances, store.kind postgres with store.url (or SHEKARA_STORE_URL), store.schema, store.poolSize.
 Retention (config \`retention\`): raw records, route points and account data are deleted once past
@@ -54,10 +75,12 @@ their periods, on a schedule; the egress log is exempt.
 Telemetry (config \`telemetry\`, docs/observability.md), all off by default and free when off:
   tracing.enabled             one trace per record, exported over OTLP/HTTP to tracing.otlpUrl
   metrics.prometheus.enabled  GET /metrics on its own listener (127.0.0.1:9464), not the HTTP port
-  metrics.otlpUrl             push metrics to an OTLP/HTTP collector every 15 s`)
+  metrics.otlpUrl             push metrics to an OTLP/HTTP collector every 15 s`,
+  )
   .action(startCommand);
 
-program.command('simulate')
+program
+  .command('simulate')
   .description('drive N simulated cars (real MQTT clients) publishing telemetry to the gateway')
   .addOption(configOption())
   .option('-n, --vehicles <n>', 'number of cars', toInt, 10)
@@ -68,7 +91,8 @@ program.command('simulate')
   .option('--url <url>', 'broker URL (default: mqtt://127.0.0.1:<mqtt.port from the config>)')
   .action(simulateCommand);
 
-program.command('oem-sink')
+program
+  .command('oem-sink')
   .description('a real HTTP server standing in for an OEM endpoint; prints what it receives')
   .option('-p, --port <port>', 'port to listen on', toInt, 9090)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -76,8 +100,11 @@ program.command('oem-sink')
   .option('-q, --quiet', 'do not print deliveries (count them only)')
   .action(oemSinkCommand);
 
-const vehicles = program.command('vehicles').description('vehicles and their device credentials (acts on the store; see docs/admin.md)');
-vehicles.command('add')
+const vehicles = program
+  .command('vehicles')
+  .description('vehicles and their device credentials (acts on the store; see docs/admin.md)');
+vehicles
+  .command('add')
   .description('register a vehicle; prints its secret once (only a hash is stored)')
   .addOption(configOption())
   .requiredOption('--vin <vin>', '17-character VIN; also the MQTT client id and username')
@@ -85,38 +112,75 @@ vehicles.command('add')
   .option('--secret <secret>', `use this secret (at least 24 characters) instead of generating one`)
   .option('--replace', 're-key a vehicle that is already registered')
   .action(vehiclesAddCommand);
-vehicles.command('list').description('list registered vehicles: VIN, OEM, status, registered, secret set, revoked')
-  .addOption(configOption()).option('--oem <id>', 'only this OEM\'s vehicles').action(vehiclesListCommand);
-vehicles.command('show').argument('<vin>').description('one vehicle and its owners, as JSON (never its secret)').addOption(configOption()).action(vehiclesShowCommand);
-vehicles.command('rotate').argument('<vin>')
+vehicles
+  .command('list')
+  .description('list registered vehicles: VIN, OEM, status, registered, secret set, revoked')
+  .addOption(configOption())
+  .option('--oem <id>', "only this OEM's vehicles")
+  .action(vehiclesListCommand);
+vehicles
+  .command('show')
+  .argument('<vin>')
+  .description('one vehicle and its owners, as JSON (never its secret)')
+  .addOption(configOption())
+  .action(vehiclesShowCommand);
+vehicles
+  .command('rotate')
+  .argument('<vin>')
   .description('issue a new secret (printed once); the old one stops authenticating at once; lifts a revocation')
-  .addOption(configOption()).option('--secret <secret>', 'use this secret (at least 24 characters) instead of generating one')
+  .addOption(configOption())
+  .option('--secret <secret>', 'use this secret (at least 24 characters) instead of generating one')
   .action(vehiclesRotateCommand);
-vehicles.command('revoke').argument('<vin>')
-  .description('revoke the vehicle\'s credentials (secret and certificate alike): it is refused from now on')
-  .addOption(configOption()).action(vehiclesRevokeCommand);
+vehicles
+  .command('revoke')
+  .argument('<vin>')
+  .description("revoke the vehicle's credentials (secret and certificate alike): it is refused from now on")
+  .addOption(configOption())
+  .action(vehiclesRevokeCommand);
 
-const owners = program.command('owners').description('owner tokens: which vehicles an owner\'s app may act for in /owner/v1');
-owners.command('create')
+const owners = program
+  .command('owners')
+  .description("owner tokens: which vehicles an owner's app may act for in /owner/v1");
+owners
+  .command('create')
   .description('bind an owner to vehicles; prints the owner token once')
   .addOption(configOption())
   .requiredOption('--owner-ref <ref>', 'your own reference for the person (customer number…); never shown to OEMs')
-  .requiredOption('--vin <vin>', 'a vehicle of the owner (repeat for several)', (v: string, prev: string[] = []) => [...prev, v])
+  .requiredOption('--vin <vin>', 'a vehicle of the owner (repeat for several)', (v: string, prev: string[] = []) => [
+    ...prev,
+    v,
+  ])
   .action(ownersCreateCommand);
-owners.command('list').description('the owner tokens bound to a vehicle (never the tokens)').addOption(configOption())
-  .requiredOption('--vin <vin>', 'the vehicle').action(ownersListCommand);
-owners.command('revoke').argument('<id>', 'token id from `owners list`').description('revoke an owner token at once').addOption(configOption()).action(ownersRevokeCommand);
+owners
+  .command('list')
+  .description('the owner tokens bound to a vehicle (never the tokens)')
+  .addOption(configOption())
+  .requiredOption('--vin <vin>', 'the vehicle')
+  .action(ownersListCommand);
+owners
+  .command('revoke')
+  .argument('<id>', 'token id from `owners list`')
+  .description('revoke an owner token at once')
+  .addOption(configOption())
+  .action(ownersRevokeCommand);
 
-program.command('backup')
+program
+  .command('backup')
   .description('write an online, consistent copy of the SQLite store (safe while the gateway runs)')
   .addOption(configOption())
   .requiredOption('--to <file>', 'where to write the copy (must not exist)')
   .action(backupCommand);
 
-const oem = program.command('oem').description('the OEM registry (acts on the store; config OEMs are read-only; see docs/admin.md)');
+const oem = program
+  .command('oem')
+  .description('the OEM registry (acts on the store; config OEMs are read-only; see docs/admin.md)');
 const countries = (v: string, prev: string[] = []) => [...prev, v];
-oem.command('add').argument('<id>', 'lower-case OEM id')
-  .description('register an OEM; prints its generated body-signing key once. It is sent nothing until a policy is activated')
+oem
+  .command('add')
+  .argument('<id>', 'lower-case OEM id')
+  .description(
+    'register an OEM; prints its generated body-signing key once. It is sent nothing until a policy is activated',
+  )
   .addOption(configOption())
   .option('--name <name>', 'display name (default: the id)')
   .requiredOption('--endpoint <url>', 'the one http(s) URL approved projections are POSTed to')
@@ -127,34 +191,69 @@ oem.command('add').argument('<id>', 'lower-case OEM id')
   .option('--mtls-key <file>', 'its private key (absolute path)')
   .option('--mtls-ca <file>', 'CA to verify the endpoint with (absolute path)')
   .action(oemAddCommand);
-oem.command('update').argument('<id>')
+oem
+  .command('update')
+  .argument('<id>')
   .description('change an OEM registered with `oem add` or the admin API')
   .addOption(configOption())
-  .option('--name <name>').option('--endpoint <url>')
+  .option('--name <name>')
+  .option('--endpoint <url>')
   .option('--country <CC>', 'replaces the allowed countries; repeat for several', countries)
-  .option('--allow-private-networks').option('--no-allow-private-networks', 'refuse loopback and private-use addresses again')
-  .option('--mtls-cert <file>').option('--mtls-key <file>').option('--mtls-ca <file>').option('--no-mtls', 'remove the client certificate')
+  .option('--allow-private-networks')
+  .option('--no-allow-private-networks', 'refuse loopback and private-use addresses again')
+  .option('--mtls-cert <file>')
+  .option('--mtls-key <file>')
+  .option('--mtls-ca <file>')
+  .option('--no-mtls', 'remove the client certificate')
   .action(oemUpdateCommand);
-oem.command('list').description('list the registry: id, source, state, endpoint, active policy, name').addOption(configOption()).action(oemListCommand);
-oem.command('show').argument('<id>').description('one OEM, as JSON (never its signing key)').addOption(configOption()).action(oemShowCommand);
-oem.command('disable').argument('<id>').description('send the OEM nothing; its pending deliveries wait').addOption(configOption()).action(oemEnableCommand(false));
-oem.command('enable').argument('<id>').description('enable a disabled OEM again').addOption(configOption()).action(oemEnableCommand(true));
-oem.command('signing-key')
+oem
+  .command('list')
+  .description('list the registry: id, source, state, endpoint, active policy, name')
+  .addOption(configOption())
+  .action(oemListCommand);
+oem
+  .command('show')
+  .argument('<id>')
+  .description('one OEM, as JSON (never its signing key)')
+  .addOption(configOption())
+  .action(oemShowCommand);
+oem
+  .command('disable')
+  .argument('<id>')
+  .description('send the OEM nothing; its pending deliveries wait')
+  .addOption(configOption())
+  .action(oemEnableCommand(false));
+oem
+  .command('enable')
+  .argument('<id>')
+  .description('enable a disabled OEM again')
+  .addOption(configOption())
+  .action(oemEnableCommand(true));
+oem
+  .command('signing-key')
   .description('print the HMAC key that signs every body sent to an OEM (to hand to the OEM)')
   .addOption(configOption())
   .requiredOption('--oem <id>', 'OEM id from the registry')
   .action(oemSigningKeyCommand);
 
-program.command('config').description('config tools')
-  .command('check').argument('[file]', 'config YAML (default: --config / SHEKARA_CONFIG)')
+program
+  .command('config')
+  .description('config tools')
+  .command('check')
+  .argument('[file]', 'config YAML (default: --config / SHEKARA_CONFIG)')
   .description('validate a config file and the policies it names; exit 2 with the reasons if invalid')
   .action(configCheckCommand);
 
-const policy = program.command('policy').description('policy tools: check, dry-run, diff, schema; upload, activate, history of registry OEMs');
-policy.command('check').argument('<file>', 'policy YAML')
+const policy = program
+  .command('policy')
+  .description('policy tools: check, dry-run, diff, schema; upload, activate, history of registry OEMs');
+policy
+  .command('check')
+  .argument('<file>', 'policy YAML')
   .description('validate and compile a policy; exit 2 with file:line, path and reason if invalid')
   .action(policyCheckCommand);
-policy.command('dry-run')
+policy
+  .command('dry-run')
   .description('print, per input record, what the policy would let leave and what not, then a summary')
   .requiredOption('--policy <file>', 'policy YAML')
   .requiredOption('--input <file>', 'NDJSON: one car payload (shekara-json/1, docs/telemetry.md) per line')
@@ -163,67 +262,122 @@ policy.command('dry-run')
   .option('--assume-consent', 'treat purposes that require consent as granted')
   .option('--json', 'one JSON line per record, then the summary')
   .action(policyDryRunCommand);
-policy.command('diff').argument('<old>', 'policy YAML in force').argument('<new>', 'policy YAML proposed')
+policy
+  .command('diff')
+  .argument('<old>', 'policy YAML in force')
+  .argument('<new>', 'policy YAML proposed')
   .description('show which purposes and fields a change opens or closes')
   .action(policyDiffCommand);
-policy.command('upload').argument('<file>', 'policy YAML')
-  .description('validate a policy for a registry OEM and store it as a version (by hash); show what it opens or closes against the active one')
+policy
+  .command('upload')
+  .argument('<file>', 'policy YAML')
+  .description(
+    'validate a policy for a registry OEM and store it as a version (by hash); show what it opens or closes against the active one',
+  )
   .addOption(configOption())
   .requiredOption('--oem <id>', 'the OEM (registered with `oem add` or the admin API)')
   .option('--activate', 'also activate it')
   .action(policyUploadCommand);
-policy.command('activate').argument('<hash>', 'a stored version (sha256:…) from `policy history`')
+policy
+  .command('activate')
+  .argument('<hash>', 'a stored version (sha256:…) from `policy history`')
   .description('make a stored version active, all or nothing; an older hash is a rollback')
   .addOption(configOption())
   .requiredOption('--oem <id>', 'the OEM')
   .action(policyActivateCommand);
-policy.command('history')
+policy
+  .command('history')
   .description('stored versions and every activation of an OEM, newest first')
   .addOption(configOption())
   .requiredOption('--oem <id>', 'the OEM')
   .action(policyHistoryCommand);
-policy.command('schema')
+policy
+  .command('schema')
   .description('print the JSON Schema of the policy format (docs/policy.schema.json)')
   .action(policySchemaCommand);
 
-const apikey = program.command('apikey').description('API keys for the HTTP APIs, one role each (regulator, operator, oem, owner-app); stored hashed');
-apikey.command('create')
+const apikey = program
+  .command('apikey')
+  .description('API keys for the HTTP APIs, one role each (regulator, operator, oem, owner-app); stored hashed');
+apikey
+  .command('create')
   .description('create a key; prints it once')
   .addOption(configOption())
-  .addOption(new Option('--role <role>', 'what the key may do').choices(['regulator', 'operator', 'oem', 'owner-app']).makeOptionMandatory())
+  .addOption(
+    new Option('--role <role>', 'what the key may do')
+      .choices(['regulator', 'operator', 'oem', 'owner-app'])
+      .makeOptionMandatory(),
+  )
   .option('--label <text>', 'who holds it, for `apikey list`')
-  .option('--oem <id>', 'with --role oem: the registry OEM the key is bound to (it sees only that OEM\'s vehicles and data)')
+  .option(
+    '--oem <id>',
+    "with --role oem: the registry OEM the key is bound to (it sees only that OEM's vehicles and data)",
+  )
   .action(apikeyCreateCommand);
-apikey.command('list').description('list keys (never the keys themselves)').addOption(configOption()).action(apikeyListCommand);
-apikey.command('revoke').argument('<id>', 'key id from `apikey list`').description('revoke a key at once').addOption(configOption()).action(apikeyRevokeCommand);
+apikey
+  .command('list')
+  .description('list keys (never the keys themselves)')
+  .addOption(configOption())
+  .action(apikeyListCommand);
+apikey
+  .command('revoke')
+  .argument('<id>', 'key id from `apikey list`')
+  .description('revoke a key at once')
+  .addOption(configOption())
+  .action(apikeyRevokeCommand);
 
 const audit = program.command('audit').description('the egress log: public key, checkpoints, export');
-audit.command('pubkey').description('print the log\'s verifier key (give it to the regulator)').addOption(configOption()).action(auditPubkeyCommand);
-audit.command('checkpoint').description('print a signed checkpoint (default: the latest)').addOption(configOption())
-  .option('--size <n>', 'the checkpoint of this tree size', toInt).action(auditCheckpointCommand);
-audit.command('export').description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint').addOption(configOption())
-  .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt).option('-o, --out <file>', 'write here instead of stdout')
+audit
+  .command('pubkey')
+  .description("print the log's verifier key (give it to the regulator)")
+  .addOption(configOption())
+  .action(auditPubkeyCommand);
+audit
+  .command('checkpoint')
+  .description('print a signed checkpoint (default: the latest)')
+  .addOption(configOption())
+  .option('--size <n>', 'the checkpoint of this tree size', toInt)
+  .action(auditCheckpointCommand);
+audit
+  .command('export')
+  .description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint')
+  .addOption(configOption())
+  .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt)
+  .option('-o, --out <file>', 'write here instead of stdout')
   .action(auditExportCommand);
 
-const objections = program.command('objections').description('owners\' objections to automated processing: answer each within three days');
-objections.command('list').description('list objections, oldest first: id, VIN, OEM, purpose, received, due, status, reason')
+const objections = program
+  .command('objections')
+  .description("owners' objections to automated processing: answer each within three days");
+objections
+  .command('list')
+  .description('list objections, oldest first: id, VIN, OEM, purpose, received, due, status, reason')
   .addOption(configOption())
   .addOption(new Option('--status <status>', 'only these').choices(['open', 'upheld', 'rejected']))
   .option('--overdue', 'only open objections past their deadline')
   .action(objectionsListCommand);
-objections.command('resolve').argument('<id>', 'objection id from `objections list`')
-  .description('answer an open objection: upheld keeps its automated purpose stopped for the vehicle, rejected lets it resume')
+objections
+  .command('resolve')
+  .argument('<id>', 'objection id from `objections list`')
+  .description(
+    'answer an open objection: upheld keeps its automated purpose stopped for the vehicle, rejected lets it resume',
+  )
   .addOption(configOption())
   .addOption(new Option('--status <status>', 'the decision').choices(['upheld', 'rejected']).makeOptionMandatory())
   .requiredOption('--answer <text>', 'the reply the owner sees (only its SHA-256 goes into the log)')
   .action(objectionsResolveCommand);
 
-program.command('verify')
+program
+  .command('verify')
   .description('check an egress-log export against signed checkpoints, offline; exit 1 naming what failed')
   .requiredOption('--export <file>', 'NDJSON export (GET /regulator/v1/log/export or `shekara audit export`)')
-  .requiredOption('--checkpoint <file>', 'checkpoint note; give two to check consistency', (v: string, prev: string[] = []) => [...prev, v])
-  .requiredOption('--pubkey <key|file>', 'the log\'s verifier key, or a file holding it')
-  .option('--entry <seq>', 'also check this entry\'s inclusion proof', toInt)
+  .requiredOption(
+    '--checkpoint <file>',
+    'checkpoint note; give two to check consistency',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .requiredOption('--pubkey <key|file>', "the log's verifier key, or a file holding it")
+  .option('--entry <seq>', "also check this entry's inclusion proof", toInt)
   .option('-q, --quiet', 'no progress on stderr')
   .action(verifyCommand);
 
@@ -238,12 +392,21 @@ function toNumber(v: string): number {
 }
 
 /** Exit 2: the command or its input was wrong (bad field, no such thing, read-only, conflict). */
-const USAGE_CODES = new Set(['SHK_PORT_IN_USE', 'SHK_BAD_REQUEST', 'SHK_NOT_FOUND', 'SHK_ADMIN_CONFLICT', 'SHK_ADMIN_READ_ONLY', 'SHK_STORE_VEHICLE_EXISTS']);
+const USAGE_CODES = new Set([
+  'SHK_PORT_IN_USE',
+  'SHK_BAD_REQUEST',
+  'SHK_NOT_FOUND',
+  'SHK_ADMIN_CONFLICT',
+  'SHK_ADMIN_READ_ONLY',
+  'SHK_STORE_VEHICLE_EXISTS',
+]);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isShekaraError(err)) {
     console.error(`shekara: ${err.code}: ${err.message}`);
-    process.exit(USAGE_CODES.has(err.code) || err.code.startsWith('SHK_CONFIG') || err.code.startsWith('SHK_POLICY') ? 2 : 1);
+    process.exit(
+      USAGE_CODES.has(err.code) || err.code.startsWith('SHK_CONFIG') || err.code.startsWith('SHK_POLICY') ? 2 : 1,
+    );
   }
   console.error(`shekara: ${(err as Error).stack ?? String(err)}`);
   process.exit(1);

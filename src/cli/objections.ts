@@ -7,7 +7,11 @@ import { isOverdue } from '../api/owner/objection-model.js';
 const STATUSES: readonly ObjectionStatus[] = ['open', 'upheld', 'rejected'];
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function objectionsListCommand(opts: { config?: string; status?: string; overdue?: boolean }): Promise<void> {
+export async function objectionsListCommand(opts: {
+  config?: string;
+  status?: string;
+  overdue?: boolean;
+}): Promise<void> {
   if (opts.status !== undefined && !STATUSES.includes(opts.status as ObjectionStatus)) {
     throw new ShekaraError('SHK_CONFIG_INVALID', `--status ${opts.status}: one of ${STATUSES.join(', ')}`);
   }
@@ -15,23 +19,41 @@ export async function objectionsListCommand(opts: { config?: string; status?: st
   const store = await createStore(config.store, config.dataDir);
   try {
     const now = Date.now();
-    const rows = await store.listObjections({ ...(opts.status ? { status: opts.status as ObjectionStatus } : {}), ...(opts.overdue ? { overdueAt: now } : {}), limit: 100_000 });
+    const rows = await store.listObjections({
+      ...(opts.status ? { status: opts.status as ObjectionStatus } : {}),
+      ...(opts.overdue ? { overdueAt: now } : {}),
+      limit: 100_000,
+    });
     for (const o of rows) {
-      const state = o.status === 'open' ? (isOverdue(o, now) ? 'open OVERDUE' : 'open') : `${o.status} ${iso(o.resolvedAt!)}`;
-      process.stdout.write(`${o.id}\t${o.vin}\t${o.oem}\t${o.purpose}\treceived ${iso(o.receivedAt)}\tdue ${iso(o.dueAt)}\t${state}\t${JSON.stringify(o.reason)}\n`);
+      const state =
+        o.status === 'open' ? (isOverdue(o, now) ? 'open OVERDUE' : 'open') : `${o.status} ${iso(o.resolvedAt!)}`;
+      process.stdout.write(
+        `${o.id}\t${o.vin}\t${o.oem}\t${o.purpose}\treceived ${iso(o.receivedAt)}\tdue ${iso(o.dueAt)}\t${state}\t${JSON.stringify(o.reason)}\n`,
+      );
     }
   } finally {
     await store.close();
   }
 }
 
-export async function objectionsResolveCommand(id: string, opts: { config?: string; status: string; answer: string }): Promise<void> {
-  if (opts.status !== 'upheld' && opts.status !== 'rejected') throw new ShekaraError('SHK_CONFIG_INVALID', `--status ${opts.status}: upheld or rejected`);
-  if (opts.answer.trim() === '') throw new ShekaraError('SHK_CONFIG_INVALID', '--answer: the reply to the owner, in words');
+export async function objectionsResolveCommand(
+  id: string,
+  opts: { config?: string; status: string; answer: string },
+): Promise<void> {
+  if (opts.status !== 'upheld' && opts.status !== 'rejected')
+    throw new ShekaraError('SHK_CONFIG_INVALID', `--status ${opts.status}: upheld or rejected`);
+  if (opts.answer.trim() === '')
+    throw new ShekaraError('SHK_CONFIG_INVALID', '--answer: the reply to the owner, in words');
   const config = loadConfigFile(opts.config);
   const store = await createStore(config.store, config.dataDir);
   try {
-    const r = await store.resolveObjection({ id, status: opts.status, answer: opts.answer, resolvedAt: Date.now(), actor: { source: 'cli', apiKey: null, owner: null } });
+    const r = await store.resolveObjection({
+      id,
+      status: opts.status,
+      answer: opts.answer,
+      resolvedAt: Date.now(),
+      actor: { source: 'cli', apiKey: null, owner: null },
+    });
     if (!r) throw new ShekaraError('SHK_CONFIG_INVALID', `no objection ${id} (see \`shekara objections list\`)`);
     const late = r.objection.resolvedAt! > r.objection.dueAt ? ` (after its deadline ${iso(r.objection.dueAt)})` : '';
     process.stdout.write(`objection ${id}: ${r.objection.status}${late}; logged as leaf ${r.leafIndex}\n`);

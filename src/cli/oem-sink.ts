@@ -1,15 +1,24 @@
 import { startOemSink } from '../sim/oem-sink.js';
 
-export async function oemSinkCommand(opts: { port: number; host: string; out?: string; quiet?: boolean }): Promise<void> {
+export async function oemSinkCommand(opts: {
+  port: number;
+  host: string;
+  out?: string;
+  quiet?: boolean;
+}): Promise<void> {
   let count = 0;
   const sink = await startOemSink({
-    port: opts.port, host: opts.host, out: opts.out,
+    port: opts.port,
+    host: opts.host,
+    out: opts.out,
     print: (d) => {
       count += 1;
       if (!opts.quiet) process.stdout.write(`${JSON.stringify(d.body)}\n`);
     },
   });
-  process.stderr.write(`oem-sink: listening on http://${opts.host}:${sink.port}/ — every POST is printed as one JSON line${opts.out ? ` and appended to ${opts.out}` : ''}\n`);
+  process.stderr.write(
+    `oem-sink: listening on http://${opts.host}:${sink.port}/ — every POST is printed as one JSON line${opts.out ? ` and appended to ${opts.out}` : ''}\n`,
+  );
   const stop = () => {
     process.stderr.write(`oem-sink: ${count} deliveries received\n`);
     void sink.close().then(() => process.exit(0));

@@ -18,10 +18,14 @@ export async function policyCheckCommand(file: string): Promise<void> {
   out(`  hash ${p.hash}`);
   for (const z of p.zones) out(`  sensitive zone ${z.name}`);
   for (const purpose of p.purposes) {
-    const basis = [`legal basis ${purpose.legalBasis ?? '(not stated)'}`, purpose.consentRequired ? 'consent required' : 'no consent needed'];
+    const basis = [
+      `legal basis ${purpose.legalBasis ?? '(not stated)'}`,
+      purpose.consentRequired ? 'consent required' : 'no consent needed',
+    ];
     if (purpose.retention) basis.push(`retention ${purpose.retention}`);
     if (purpose.consentRequired) basis.push(`consent lasts at most ${purpose.consentMaxDays} days`);
-    if (purpose.automatedDecisions) basis.push('automated decisions (stopped for a vehicle while its owner\'s objection is open)');
+    if (purpose.automatedDecisions)
+      basis.push("automated decisions (stopped for a vehicle while its owner's objection is open)");
     out(`  purpose ${purpose.id}: ${basis.join(', ')}`);
     for (const [sel, rule] of Object.entries(purpose.rules)) out(`    ${sel}  ${rule}`);
     const rl: string[] = [];
@@ -34,7 +38,7 @@ export async function policyCheckCommand(file: string): Promise<void> {
   const commands = [...p.commands.types.values()];
   if (commands.length === 0) out('  commands: none allowed');
   for (const c of commands) {
-    const limits = [c.restricting ? 'RESTRICTING: needs the owner\'s approval' : 'not restricting'];
+    const limits = [c.restricting ? "RESTRICTING: needs the owner's approval" : 'not restricting'];
     if (c.maxPerVehiclePerHour !== undefined) limits.push(`at most ${c.maxPerVehiclePerHour} per vehicle per hour`);
     out(`  command ${c.type}: ${limits.join(', ')}`);
     for (const [name, def] of Object.entries(c.params)) out(`    ${name}  ${JSON.stringify(def)}`);
@@ -42,7 +46,14 @@ export async function policyCheckCommand(file: string): Promise<void> {
   for (const w of p.warnings) out(`  warning: ${w}`);
 }
 
-export async function policyDryRunCommand(opts: { policy: string; input: string; vin?: string; canonical?: boolean; assumeConsent?: boolean; json?: boolean }): Promise<void> {
+export async function policyDryRunCommand(opts: {
+  policy: string;
+  input: string;
+  vin?: string;
+  canonical?: boolean;
+  assumeConsent?: boolean;
+  json?: boolean;
+}): Promise<void> {
   const policy = loadPolicyFile(opts.policy);
   let text: string;
   try {
@@ -50,7 +61,11 @@ export async function policyDryRunCommand(opts: { policy: string; input: string;
   } catch (cause) {
     throw new ShekaraError('SHK_POLICY_INPUT', `cannot read ${opts.input}: ${(cause as Error).message}`, { cause });
   }
-  const { records, summary } = dryRun(policy, text.split('\n'), { vin: opts.vin, canonical: opts.canonical, assumeConsent: opts.assumeConsent });
+  const { records, summary } = dryRun(policy, text.split('\n'), {
+    vin: opts.vin,
+    canonical: opts.canonical,
+    assumeConsent: opts.assumeConsent,
+  });
   if (opts.json) {
     for (const r of records) out(JSON.stringify(r));
     out(JSON.stringify({ summary }));
@@ -59,7 +74,8 @@ export async function policyDryRunCommand(opts: { policy: string; input: string;
     for (const r of records) {
       out(`line ${r.line}${r.error ? `: INVALID ${r.error}` : ''}`);
       for (const p of r.projections) {
-        const released = p.recordId !== r.recordId ? ` (released now: record of line ${p.recordId.replace(/^line-/, '')})` : '';
+        const released =
+          p.recordId !== r.recordId ? ` (released now: record of line ${p.recordId.replace(/^line-/, '')})` : '';
         out(`  ${p.purpose}: SENDS${released}`);
         for (const [path, value] of Object.entries(p.signals)) out(`    + ${path} = ${JSON.stringify(value)}`);
         // Not sent, grouped by reason: one line per reason, the paths after it.
@@ -78,14 +94,23 @@ export async function policyDryRunCommand(opts: { policy: string; input: string;
     for (const [purpose, n] of Object.entries(summary.sent)) out(`  ${purpose}: ${n} projection(s) would leave`);
     for (const [reason, n] of Object.entries(summary.withheld)) out(`  withheld ${n}×: ${reason}`);
     if (summary.heldAtEnd > 0) {
-      out(`  ${summary.heldAtEnd} projection(s) still held at the end of the input: the gateway sends them once the car`);
+      out(
+        `  ${summary.heldAtEnd} projection(s) still held at the end of the input: the gateway sends them once the car`,
+      );
       out('    leaves the trip radius, or without their position when the trip ends');
     }
     out(`  fields that would leave: ${Object.keys(summary.fieldsSent).sort().join(', ') || '(none)'}`);
     out(`  fields that never leave: ${summary.neverSent.join(', ') || '(none)'}`);
   }
   if (summary.invalid > 0) {
-    throw new ShekaraError('SHK_POLICY_INPUT', `${summary.invalid} input line(s) could not be read: ${records.filter((r) => r.error).slice(0, 3).map((r) => `${opts.input}:${r.line} ${r.error}`).join('; ')}`);
+    throw new ShekaraError(
+      'SHK_POLICY_INPUT',
+      `${summary.invalid} input line(s) could not be read: ${records
+        .filter((r) => r.error)
+        .slice(0, 3)
+        .map((r) => `${opts.input}:${r.line} ${r.error}`)
+        .join('; ')}`,
+    );
   }
 }
 
@@ -100,7 +125,9 @@ export async function policyDiffCommand(oldFile: string, newFile: string): Promi
   const mark = { opens: '+ opens ', closes: '- closes', changes: '~ changes' } as const;
   for (const l of lines) out(`  ${mark[l.effect]}  ${l.purpose === '*' ? 'all purposes' : l.purpose}: ${l.what}`);
   const opens = lines.filter((l) => l.effect === 'opens').length;
-  out(`  ${opens} change(s) open, ${lines.filter((l) => l.effect === 'closes').length} close, ${lines.filter((l) => l.effect === 'changes').length} alter`);
+  out(
+    `  ${opens} change(s) open, ${lines.filter((l) => l.effect === 'closes').length} close, ${lines.filter((l) => l.effect === 'changes').length} alter`,
+  );
 }
 
 export async function policySchemaCommand(): Promise<void> {

@@ -4,20 +4,39 @@ import { registerSimCars, simulate } from '../sim/simulate.js';
 import { ShekaraError } from '../errors.js';
 
 export async function simulateCommand(opts: {
-  config?: string; vehicles: number; rate: number; duration: number; oem?: string; qos: string; url?: string;
+  config?: string;
+  vehicles: number;
+  rate: number;
+  duration: number;
+  oem?: string;
+  qos: string;
+  url?: string;
 }): Promise<void> {
   const config = loadConfigFile(opts.config);
   const oem = opts.oem ?? config.oems[0]?.id;
   if (!oem || !config.oems.some((o) => o.id === oem)) {
-    throw new ShekaraError('SHK_CONFIG_INVALID', `OEM "${oem ?? ''}" is not in the config; name one of: ${config.oems.map((o) => o.id).join(', ') || '(none configured)'}`);
+    throw new ShekaraError(
+      'SHK_CONFIG_INVALID',
+      `OEM "${oem ?? ''}" is not in the config; name one of: ${config.oems.map((o) => o.id).join(', ') || '(none configured)'}`,
+    );
   }
   const store = await createStore(config.store, config.dataDir);
   const creds = await registerSimCars(store, opts.vehicles, oem).finally(() => store.close());
   const url = opts.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`;
-  process.stderr.write(`simulate: ${opts.vehicles} cars of ${oem} → ${url}, ${opts.rate} msg/s for ${opts.duration} s (QoS ${opts.qos})\n`);
+  process.stderr.write(
+    `simulate: ${opts.vehicles} cars of ${oem} → ${url}, ${opts.rate} msg/s for ${opts.duration} s (QoS ${opts.qos})\n`,
+  );
   const result = await simulate(creds, {
-    url, vehicles: opts.vehicles, rate: opts.rate, durationSeconds: opts.duration, oem, qos: opts.qos === '0' ? 0 : 1,
-    onProgress: (p) => process.stderr.write(`  ${p.elapsedSeconds}s  connected ${p.connected}  sent ${p.sent}  acknowledged ${p.acked}  errors ${p.errors}\n`),
+    url,
+    vehicles: opts.vehicles,
+    rate: opts.rate,
+    durationSeconds: opts.duration,
+    oem,
+    qos: opts.qos === '0' ? 0 : 1,
+    onProgress: (p) =>
+      process.stderr.write(
+        `  ${p.elapsedSeconds}s  connected ${p.connected}  sent ${p.sent}  acknowledged ${p.acked}  errors ${p.errors}\n`,
+      ),
   });
   process.stdout.write(`${JSON.stringify({ ...result, oem, url })}\n`);
   if (result.errors > 0) process.exitCode = 1;

@@ -10,7 +10,8 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
   const oems = await app.store.listOems();
   const oemLine = (o: (typeof oems)[number]) => {
     const p = app.policy.policyOf(o.id);
-    const state = o.disabledAt !== null ? 'disabled' : p ? `policy ${p.hash.slice(0, 19)}…` : 'no active policy: sends nothing';
+    const state =
+      o.disabledAt !== null ? 'disabled' : p ? `policy ${p.hash.slice(0, 19)}…` : 'no active policy: sends nothing';
     return `  OEM ${o.id.padEnd(10)} → ${o.endpoint}   ${state}${o.source === 'api' ? '   (admin API)' : ''}`;
   };
 
@@ -22,12 +23,23 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     app.mqttPort !== undefined
       ? `  MQTT ingest    mqtt://${host(config.mqtt.host)}:${app.mqttPort}   topic vehicles/{VIN}/telemetry, username = VIN`
       : `  MQTT ingest    external broker ${config.mqtt.external.url}, shared group "${config.mqtt.external.group}"`,
-    ...(app.mqttsPort !== undefined ? [`  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`] : []),
+    ...(app.mqttsPort !== undefined
+      ? [
+          `  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`,
+        ]
+      : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
     `  Health         ${http}/healthz   readiness ${http}/readyz`,
     ...(app.telemetry.metrics.prometheusPort !== undefined
-      ? [`  Metrics        http://${host(config.telemetry.metrics.prometheus.host)}:${app.telemetry.metrics.prometheusPort}/metrics   (Prometheus; own listener)`] : []),
-    ...(app.telemetry.tracing.enabled ? [`  Traces         OTLP/HTTP → ${config.telemetry.tracing.otlpUrl}   (sample ratio ${config.telemetry.tracing.sampleRatio})`] : []),
+      ? [
+          `  Metrics        http://${host(config.telemetry.metrics.prometheus.host)}:${app.telemetry.metrics.prometheusPort}/metrics   (Prometheus; own listener)`,
+        ]
+      : []),
+    ...(app.telemetry.tracing.enabled
+      ? [
+          `  Traces         OTLP/HTTP → ${config.telemetry.tracing.otlpUrl}   (sample ratio ${config.telemetry.tracing.sampleRatio})`,
+        ]
+      : []),
     `  Local store    ${describeStore(config.store, config.dataDir)}`,
     `  Admin API      ${http}/admin/v1/openapi.json   (operator key: shekara apikey create --role operator)`,
     ...oems.map(oemLine),
@@ -44,14 +56,26 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: no new connections, draining what is in flight');
+    log.info(
+      { signal, timeoutMs: config.shutdownTimeoutMs },
+      'shutting down: no new connections, draining what is in flight',
+    );
     // Nothing acknowledged can be lost here: a PUBACK or 202 was only sent after its commit.
     // The bound is for deliveries in flight to the OEM, which resume from the outbox on restart.
     setTimeout(() => {
       log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    app.close().then(() => { log.info('stopped cleanly'); process.exit(0); }, (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+    app.close().then(
+      () => {
+        log.info('stopped cleanly');
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -59,21 +83,45 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     log.info('SIGHUP: reloading TLS certificates and keys');
     app.reloadTls();
     // Policies: all or nothing; an invalid file leaves every previous version in force.
-    app.policy.reload().then((r) => {
-      for (const c of r.changed) log.info({ oem: c.oem, from: c.from, policyHash: c.to, droppedHeld: c.droppedHeld }, 'SIGHUP: policy activated');
-      if (r.changed.length === 0) log.info({ oems: r.unchanged }, 'SIGHUP: policy files unchanged');
-    }, (err: unknown) => {
-      log.error({ code: (err as { code?: string }).code, problems: (err as { details?: { problems?: unknown } }).details?.problems, reason: (err as Error).message },
-        'SIGHUP: policy reload refused; the previous versions stay in force');
-    });
+    app.policy.reload().then(
+      (r) => {
+        for (const c of r.changed)
+          log.info(
+            { oem: c.oem, from: c.from, policyHash: c.to, droppedHeld: c.droppedHeld },
+            'SIGHUP: policy activated',
+          );
+        if (r.changed.length === 0) log.info({ oems: r.unchanged }, 'SIGHUP: policy files unchanged');
+      },
+      (err: unknown) => {
+        log.error(
+          {
+            code: (err as { code?: string }).code,
+            problems: (err as { details?: { problems?: unknown } }).details?.problems,
+            reason: (err as Error).message,
+          },
+          'SIGHUP: policy reload refused; the previous versions stay in force',
+        );
+      },
+    );
     // Device credentials rotated or revoked with the CLI: cut the connections that used them.
-    app.ingest.recheckCredentials().then((cut) => {
-      if (cut > 0) log.info({ disconnected: cut }, 'SIGHUP: closed connections whose credentials were rotated or revoked');
-    }, (err: unknown) => log.error({ err }, 'SIGHUP: could not re-check connected vehicles\' credentials'));
+    app.ingest.recheckCredentials().then(
+      (cut) => {
+        if (cut > 0)
+          log.info({ disconnected: cut }, 'SIGHUP: closed connections whose credentials were rotated or revoked');
+      },
+      (err: unknown) => log.error({ err }, "SIGHUP: could not re-check connected vehicles' credentials"),
+    );
     // The OEM registry: what the CLI changed in the store (OEMs, activated policies) takes effect now.
-    app.admin.sync().then((problems) => {
-      for (const p of problems) log.error({ oem: p.oem, code: (p.error as { code?: string }).code, reason: p.error.message }, 'SIGHUP: an OEM of the registry could not be applied; its previous state stays');
-      log.info('SIGHUP: OEM registry applied');
-    }, (err: unknown) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'));
+    app.admin.sync().then(
+      (problems) => {
+        for (const p of problems)
+          log.error(
+            { oem: p.oem, code: (p.error as { code?: string }).code, reason: p.error.message },
+            'SIGHUP: an OEM of the registry could not be applied; its previous state stays',
+          );
+        log.info('SIGHUP: OEM registry applied');
+      },
+      (err: unknown) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'),
+    );
   });
 }

@@ -7,13 +7,25 @@
 import { checkVin, type VehicleView } from '../admin/index.js';
 import { CLI_ACTOR, json, out, withAdmin } from './admin-store.js';
 
-const CUT_HINT = 'a car connected with the old credentials is disconnected when the gateway gets SIGHUP (the admin API disconnects it at once)';
-const line = (v: VehicleView) => [v.vin, v.oem, v.status, v.createdAt, v.secretSetAt, v.revokedAt ?? ''].join('\t').trimEnd();
+const CUT_HINT =
+  'a car connected with the old credentials is disconnected when the gateway gets SIGHUP (the admin API disconnects it at once)';
+const line = (v: VehicleView) =>
+  [v.vin, v.oem, v.status, v.createdAt, v.secretSetAt, v.revokedAt ?? ''].join('\t').trimEnd();
 
-export async function vehiclesAddCommand(opts: { config?: string; vin: string; oem: string; secret?: string; replace?: boolean }): Promise<void> {
+export async function vehiclesAddCommand(opts: {
+  config?: string;
+  vin: string;
+  oem: string;
+  secret?: string;
+  replace?: boolean;
+}): Promise<void> {
   checkVin(opts.vin); // before the store is opened: a typo creates nothing
-  const r = await withAdmin(opts.config, (a) => a.vehicles.register({ vin: opts.vin, oem: opts.oem, secret: opts.secret, replace: opts.replace }, CLI_ACTOR));
-  out(`registered ${r.vehicle.vin} (${r.vehicle.oem})\n  username / client id: ${r.vehicle.vin}\n  secret (shown once): ${r.secret}`);
+  const r = await withAdmin(opts.config, (a) =>
+    a.vehicles.register({ vin: opts.vin, oem: opts.oem, secret: opts.secret, replace: opts.replace }, CLI_ACTOR),
+  );
+  out(
+    `registered ${r.vehicle.vin} (${r.vehicle.oem})\n  username / client id: ${r.vehicle.vin}\n  secret (shown once): ${r.secret}`,
+  );
   if (opts.replace) out(`  ${CUT_HINT}`);
 }
 
@@ -22,15 +34,23 @@ export async function vehiclesListCommand(opts: { config?: string; oem?: string 
 }
 
 export async function vehiclesShowCommand(vin: string, opts: { config?: string }): Promise<void> {
-  await withAdmin(opts.config, async (a) => json({ ...(await a.vehicles.show(vin)), owners: await a.access.ownersOfVehicle(vin) }));
+  await withAdmin(opts.config, async (a) =>
+    json({ ...(await a.vehicles.show(vin)), owners: await a.access.ownersOfVehicle(vin) }),
+  );
 }
 
 export async function vehiclesRotateCommand(vin: string, opts: { config?: string; secret?: string }): Promise<void> {
   const r = await withAdmin(opts.config, (a) => a.vehicles.rotate(vin, { secret: opts.secret }, CLI_ACTOR));
-  out(`rotated the secret of ${vin}; the old one no longer authenticates\n  secret (shown once): ${r.secret}\n  ${CUT_HINT}`);
+  out(
+    `rotated the secret of ${vin}; the old one no longer authenticates\n  secret (shown once): ${r.secret}\n  ${CUT_HINT}`,
+  );
 }
 
 export async function vehiclesRevokeCommand(vin: string, opts: { config?: string }): Promise<void> {
   const r = await withAdmin(opts.config, (a) => a.vehicles.revoke(vin, CLI_ACTOR));
-  out(r.changed ? `revoked the credentials of ${vin}: it is refused from now on (rotate to issue new ones)\n  ${CUT_HINT}` : `${vin} was already revoked`);
+  out(
+    r.changed
+      ? `revoked the credentials of ${vin}: it is refused from now on (rotate to issue new ones)\n  ${CUT_HINT}`
+      : `${vin} was already revoked`,
+  );
 }

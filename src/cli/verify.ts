@@ -8,7 +8,13 @@ import { createInterface } from 'node:readline';
 import { ShekaraError } from '../errors.js';
 import { verifyExport } from '../audit/verify.js';
 
-export interface VerifyOptions { export: string; checkpoint: string[]; pubkey: string; entry?: number; quiet?: boolean }
+export interface VerifyOptions {
+  export: string;
+  checkpoint: string[];
+  pubkey: string;
+  entry?: number;
+  quiet?: boolean;
+}
 
 const readText = (file: string, what: string): string => {
   try {
@@ -20,18 +26,25 @@ const readText = (file: string, what: string): string => {
 
 export async function verifyCommand(opts: VerifyOptions): Promise<void> {
   // The key may be given inline or as a file holding it.
-  const pubkey = /^[^\s+]+\+[0-9a-f]{8}\+/.test(opts.pubkey) ? opts.pubkey : readText(opts.pubkey, 'public key file').trim();
+  const pubkey = /^[^\s+]+\+[0-9a-f]{8}\+/.test(opts.pubkey)
+    ? opts.pubkey
+    : readText(opts.pubkey, 'public key file').trim();
   const checkpoints = opts.checkpoint.map((file) => ({ label: file, note: readText(file, 'checkpoint') }));
   try {
     accessSync(opts.export, constants.R_OK); // fail early, with the file named, if it cannot be read
   } catch (cause) {
-    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read export ${opts.export}: ${(cause as Error).message}`, { cause });
+    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read export ${opts.export}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   const lines = createInterface({ input: createReadStream(opts.export, 'utf8'), crlfDelay: Infinity });
   const started = Date.now();
   let lastShown = started;
   const report = await verifyExport({
-    lines, checkpoints, verifierKey: pubkey, ...(opts.entry !== undefined ? { entrySeq: opts.entry } : {}),
+    lines,
+    checkpoints,
+    verifierKey: pubkey,
+    ...(opts.entry !== undefined ? { entrySeq: opts.entry } : {}),
     onProgress: (n) => {
       if (!opts.quiet && Date.now() - lastShown > 1_000) {
         lastShown = Date.now();
@@ -41,10 +54,23 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
   });
   const out = [
     `verified: ${report.leaves} leaves of ${report.origin} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    ...report.checkpoints.map((c) => `  checkpoint ${c.label}: size ${c.size}, root ${c.root} — signature good, root recomputed from the export`),
-    ...(report.consistency ? [`  consistent: size ${report.consistency.from} → ${report.consistency.to} (RFC 9162 consistency proof of ${report.consistency.proofHashes} hashes)`] : []),
-    ...(report.entry ? [`  entry seq ${report.entry.seq} (leaf ${report.entry.index}) is included in checkpoint ${report.entry.checkpointSize} (proof of ${report.entry.proofHashes} hashes)`] : []),
-    ...(report.uncovered > 0 ? [`  note: ${report.uncovered} leaves after the largest checkpoint are not covered by a signature`] : []),
+    ...report.checkpoints.map(
+      (c) =>
+        `  checkpoint ${c.label}: size ${c.size}, root ${c.root} — signature good, root recomputed from the export`,
+    ),
+    ...(report.consistency
+      ? [
+          `  consistent: size ${report.consistency.from} → ${report.consistency.to} (RFC 9162 consistency proof of ${report.consistency.proofHashes} hashes)`,
+        ]
+      : []),
+    ...(report.entry
+      ? [
+          `  entry seq ${report.entry.seq} (leaf ${report.entry.index}) is included in checkpoint ${report.entry.checkpointSize} (proof of ${report.entry.proofHashes} hashes)`,
+        ]
+      : []),
+    ...(report.uncovered > 0
+      ? [`  note: ${report.uncovered} leaves after the largest checkpoint are not covered by a signature`]
+      : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }

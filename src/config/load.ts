@@ -35,7 +35,9 @@ export function loadConfigFile(file: string | undefined, opts: LoadOptions = {})
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read config file ${file}: ${(cause as Error).message}`, { cause });
+    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read config file ${file}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return parseConfig(text, file, path.dirname(path.resolve(file)), opts);
 }
@@ -89,7 +91,8 @@ function applyEnvOverrides(data: Record<string, unknown>, env: Record<string, st
     for (const key of keyPath.slice(0, -1)) {
       const next = target[key];
       if (next === undefined || next === null) target[key] = {};
-      else if (typeof next !== 'object') throw invalid('env', `${name} overrides ${keyPath.join('.')}, but that key is not a mapping in the file`);
+      else if (typeof next !== 'object')
+        throw invalid('env', `${name} overrides ${keyPath.join('.')}, but that key is not a mapping in the file`);
       target = target[key] as Record<string, unknown>;
     }
     const leaf = keyPath[keyPath.length - 1]!;
@@ -105,12 +108,18 @@ function applyEnvOverrides(data: Record<string, unknown>, env: Record<string, st
 /** `store.kind` may be left out: postgres when a URL is given (file or SHEKARA_STORE_URL), else sqlite. */
 function defaultStoreKind(data: Record<string, unknown>, source: string): void {
   const store = data.store;
-  if (store === undefined || store === null) { data.store = { kind: 'sqlite' }; return; }
+  if (store === undefined || store === null) {
+    data.store = { kind: 'sqlite' };
+    return;
+  }
   if (typeof store !== 'object' || Array.isArray(store)) return; // the schema names the problem
   const s = store as Record<string, unknown>;
   if (s.kind === undefined) s.kind = s.url === undefined ? 'sqlite' : 'postgres';
   if (s.kind === 'sqlite' && s.url !== undefined) {
-    throw invalid(source, `invalid config ${source}:\n  store.url: a URL is given (in the file or SHEKARA_STORE_URL) but store.kind is "sqlite"; set store.kind: postgres or drop the URL`);
+    throw invalid(
+      source,
+      `invalid config ${source}:\n  store.url: a URL is given (in the file or SHEKARA_STORE_URL) but store.kind is "sqlite"; set store.kind: postgres or drop the URL`,
+    );
   }
 }
 
@@ -133,7 +142,8 @@ function checkCrossFields(cfg: Config, source: string): void {
   }
   const seen = new Set<string>();
   cfg.oems.forEach((oem, i) => {
-    if (oem.mtls && !oem.endpoint.startsWith('https://')) problems.push(`oems.${i}.mtls: a client certificate needs an https:// endpoint`);
+    if (oem.mtls && !oem.endpoint.startsWith('https://'))
+      problems.push(`oems.${i}.mtls: a client certificate needs an https:// endpoint`);
     if (seen.has(oem.id)) problems.push(`oems.${i}.id: duplicate OEM id "${oem.id}"`);
     seen.add(oem.id);
   });
@@ -144,14 +154,18 @@ function checkCrossFields(cfg: Config, source: string): void {
     problems.push('mqtt.tls: enabled needs both certFile and keyFile');
   }
   if (cfg.mqtt.tls.crlFile && !cfg.mqtt.tls.clientCaFile) {
-    problems.push('mqtt.tls.crlFile: needs mqtt.tls.clientCaFile (a revocation list only matters for client certificates)');
+    problems.push(
+      'mqtt.tls.crlFile: needs mqtt.tls.clientCaFile (a revocation list only matters for client certificates)',
+    );
   }
   if (cfg.mqtt.port !== 0 && cfg.mqtt.port === cfg.http.port) {
     problems.push(`http.port: ${cfg.http.port} is also mqtt.port; each listener needs its own port`);
   }
   const prom = cfg.telemetry.metrics.prometheus;
   if (prom.enabled && prom.port !== 0 && (prom.port === cfg.http.port || prom.port === cfg.mqtt.port)) {
-    problems.push(`telemetry.metrics.prometheus.port: ${prom.port} is also ${prom.port === cfg.http.port ? 'http.port' : 'mqtt.port'}; metrics get their own listener`);
+    problems.push(
+      `telemetry.metrics.prometheus.port: ${prom.port} is also ${prom.port === cfg.http.port ? 'http.port' : 'mqtt.port'}; metrics get their own listener`,
+    );
   }
   if (problems.length > 0) throw invalid(source, `invalid config ${source}:\n  ${problems.join('\n  ')}`, problems);
 }

@@ -190,10 +190,16 @@ export const OemSchema = Type.Object(
       { ...strict, default: {} },
     ),
     /** Optional mTLS client certificate for an https endpoint. */
-    mtls: Type.Optional(Type.Object(
-      { certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }), caFile: Type.Optional(Type.String({ minLength: 1 })) },
-      strict,
-    )),
+    mtls: Type.Optional(
+      Type.Object(
+        {
+          certFile: Type.String({ minLength: 1 }),
+          keyFile: Type.String({ minLength: 1 }),
+          caFile: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );
@@ -256,7 +262,10 @@ export const EgressSchema = Type.Object(
     maxBacklog: Type.Integer({ minimum: 1, default: 100_000 }),
     /** Per-OEM circuit breaker: opens after this many consecutive retriable failures, for openMs. */
     breaker: Type.Object(
-      { failureThreshold: Type.Integer({ minimum: 1, default: 5 }), openMs: Type.Integer({ minimum: 10, default: 5_000 }) },
+      {
+        failureThreshold: Type.Integer({ minimum: 1, default: 5 }),
+        openMs: Type.Integer({ minimum: 10, default: 5_000 }),
+      },
       { ...strict, default: {} },
     ),
     queue: EgressQueueSchema,
@@ -312,7 +321,11 @@ export const TelemetrySchema = Type.Object(
          * port. Deny by default: disabled, and bound to loopback when enabled.
          */
         prometheus: Type.Object(
-          { enabled: Type.Boolean({ default: false }), host: Type.String({ minLength: 1, default: '127.0.0.1' }), port: { ...Port, default: 9464 } },
+          {
+            enabled: Type.Boolean({ default: false }),
+            host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+            port: { ...Port, default: 9464 },
+          },
           { ...strict, default: {} },
         ),
         /** OTLP/HTTP (JSON) metrics endpoint of a collector; absent: no push. */

@@ -30,8 +30,21 @@ export interface DownlinkConfig {
 }
 
 export interface DownlinkDeps {
-  readonly store: Pick<Store, 'listVehicles' | 'getVehicle' | 'createCommand' | 'getCommand' | 'queuedCommands' | 'expiredQueuedCommands' | 'commandTimes'
-    | 'markCommandSent' | 'requeueCommand' | 'expireCommand' | 'recordCommandAck' | 'isCommandApproved'>;
+  readonly store: Pick<
+    Store,
+    | 'listVehicles'
+    | 'getVehicle'
+    | 'createCommand'
+    | 'getCommand'
+    | 'queuedCommands'
+    | 'expiredQueuedCommands'
+    | 'commandTimes'
+    | 'markCommandSent'
+    | 'requeueCommand'
+    | 'expireCommand'
+    | 'recordCommandAck'
+    | 'isCommandApproved'
+  >;
   readonly policyOf: (oem: string) => CompiledPolicy | undefined;
   readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
   readonly log: Logger;
@@ -75,7 +88,9 @@ export interface Downlink {
 
 /** The bytes published to `vehicles/{VIN}/commands`. */
 export function commandPayload(c: CommandRow): Buffer {
-  return Buffer.from(JSON.stringify({ id: c.id, type: c.type, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }));
+  return Buffer.from(
+    JSON.stringify({ id: c.id, type: c.type, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }),
+  );
 }
 
 export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): Promise<Downlink> {
@@ -90,13 +105,27 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
     epochDays: cfg.epochDays,
   });
 
-  const leaf = (c: Pick<CommandRow, 'id' | 'oem' | 'pseudonym' | 'type'>, action: string, outcome: string, reason: string | null, extra: AuditEventBody = {}): AuditEventBody => ({
-    action, commandId: c.id, oem: c.oem, pseudonym: c.pseudonym, type: c.type, outcome, reason, ...extra,
+  const leaf = (
+    c: Pick<CommandRow, 'id' | 'oem' | 'pseudonym' | 'type'>,
+    action: string,
+    outcome: string,
+    reason: string | null,
+    extra: AuditEventBody = {},
+  ): AuditEventBody => ({
+    action,
+    commandId: c.id,
+    oem: c.oem,
+    pseudonym: c.pseudonym,
+    type: c.type,
+    outcome,
+    reason,
+    ...extra,
   });
 
   const expire = async (c: CommandRow, at: number) => {
     const reason = `ttl passed at ${new Date(c.expiresAt).toISOString()} before the car was online`;
-    if (await store.expireCommand(c.id, at, reason, leaf(c, 'expired', 'expired', reason))) log.info({ command: c.id, oem: c.oem, type: c.type }, 'downlink: command expired unsent');
+    if (await store.expireCommand(c.id, at, reason, leaf(c, 'expired', 'expired', reason)))
+      log.info({ command: c.id, oem: c.oem, type: c.type }, 'downlink: command expired unsent');
   };
 
   /** Sends a vehicle's queued commands in order; one flush per vehicle at a time, so none goes twice. */
@@ -106,7 +135,10 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       if (!link?.isOnline(vin)) return;
       for (const c of await store.queuedCommands(vin)) {
         const t = now();
-        if (c.expiresAt < t) { await expire(c, t); continue; }
+        if (c.expiresAt < t) {
+          await expire(c, t);
+          continue;
+        }
         if (!(await store.markCommandSent(c.id, t, leaf(c, 'sent', 'sent', null)))) continue;
         try {
           await link.publish(vin, commandPayload(c));
@@ -117,17 +149,24 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
         }
       }
     };
-    const next = (flushing.get(vin) ?? Promise.resolve()).then(run).catch((err) => log.error({ err }, 'downlink: could not send queued commands'));
+    const next = (flushing.get(vin) ?? Promise.resolve())
+      .then(run)
+      .catch((err) => log.error({ err }, 'downlink: could not send queued commands'));
     flushing.set(vin, next);
-    void next.finally(() => { if (flushing.get(vin) === next) flushing.delete(vin); });
+    void next.finally(() => {
+      if (flushing.get(vin) === next) flushing.delete(vin);
+    });
     return next;
   };
 
   const sweep = setInterval(() => {
     if (closing) return;
     const t = now();
-    store.expiredQueuedCommands(t, 100)
-      .then(async (rows) => { for (const c of rows) await expire(c, t); })
+    store
+      .expiredQueuedCommands(t, 100)
+      .then(async (rows) => {
+        for (const c of rows) await expire(c, t);
+      })
       .catch((err) => log.error({ err }, 'downlink: could not expire commands'));
   }, SWEEP_MS);
   sweep.unref();
@@ -160,11 +199,31 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       const id = uuidv7(t);
       const params = JSON.stringify(r.params);
       const command = await store.createCommand(
-        { id, oem: r.oem, vin: r.vin, pseudonym: r.pseudonym, type: r.type, params: r.params, status: reason ? 'blocked' : 'queued', reason, apiKey: r.apiKey, createdAt: t, expiresAt: t + ttlMs },
-        leaf({ id, oem: r.oem, pseudonym: r.pseudonym, type: r.type }, 'requested', reason ? 'blocked' : 'allowed', reason, {
-          apiKey: r.apiKey, restricting: def?.restricting ?? isBuiltInRestricting(r.type), ttlSeconds: Math.round(ttlMs / 1000),
-          paramsSha256: createHash('sha256').update(params).digest('hex'),
-        }),
+        {
+          id,
+          oem: r.oem,
+          vin: r.vin,
+          pseudonym: r.pseudonym,
+          type: r.type,
+          params: r.params,
+          status: reason ? 'blocked' : 'queued',
+          reason,
+          apiKey: r.apiKey,
+          createdAt: t,
+          expiresAt: t + ttlMs,
+        },
+        leaf(
+          { id, oem: r.oem, pseudonym: r.pseudonym, type: r.type },
+          'requested',
+          reason ? 'blocked' : 'allowed',
+          reason,
+          {
+            apiKey: r.apiKey,
+            restricting: def?.restricting ?? isBuiltInRestricting(r.type),
+            ttlSeconds: Math.round(ttlMs / 1000),
+            paramsSha256: createHash('sha256').update(params).digest('hex'),
+          },
+        ),
       );
       if (reason) {
         log.warn({ command: id, oem: r.oem, type: r.type, reason }, 'downlink: command blocked');
@@ -181,18 +240,32 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       return store.getCommand(id);
     },
 
-    attach(l) { link = l; },
+    attach(l) {
+      link = l;
+    },
 
     async onAck(vin, ack) {
       const c = await store.getCommand(ack.id);
       // Another car's command, or one never sent: the car learns nothing (same PUBACK), nothing changes.
-      if (!c || c.vin !== vin) { log.warn({ command: ack.id }, 'downlink: acknowledgement for a command this car was not sent; ignored'); return; }
+      if (!c || c.vin !== vin) {
+        log.warn({ command: ack.id }, 'downlink: acknowledgement for a command this car was not sent; ignored');
+        return;
+      }
       const t = now();
-      const recorded = await store.recordCommandAck({ id: c.id, vin, ack: { status: ack.status, detail: ack.detail ?? null, at: t } }, leaf(c, 'acknowledged', ack.status, null));
-      if (!recorded) log.info({ command: c.id, status: c.status, ack: ack.status }, 'downlink: acknowledgement of a command that is not open; ignored');
+      const recorded = await store.recordCommandAck(
+        { id: c.id, vin, ack: { status: ack.status, detail: ack.detail ?? null, at: t } },
+        leaf(c, 'acknowledged', ack.status, null),
+      );
+      if (!recorded)
+        log.info(
+          { command: c.id, status: c.status, ack: ack.status },
+          'downlink: acknowledgement of a command that is not open; ignored',
+        );
     },
 
-    onSubscribed(vin) { if (!closing) void flush(vin); },
+    onSubscribed(vin) {
+      if (!closing) void flush(vin);
+    },
 
     async close() {
       closing = true;

@@ -20,15 +20,27 @@ export function createBreaker(cfg: { failureThreshold: number; openMs: number })
     blockedUntil(now) {
       if (state === 'closed') return undefined;
       if (state === 'open' && now >= openUntil) state = 'half-open';
-      if (state === 'half-open' && !trialInFlight) { trialInFlight = true; return undefined; }
+      if (state === 'half-open' && !trialInFlight) {
+        trialInFlight = true;
+        return undefined;
+      }
       return Math.max(openUntil, now + Math.min(cfg.openMs, 100));
     },
-    success() { failures = 0; state = 'closed'; trialInFlight = false; },
+    success() {
+      failures = 0;
+      state = 'closed';
+      trialInFlight = false;
+    },
     failure(now) {
       failures += 1;
       trialInFlight = false;
-      if (state === 'half-open' || failures >= cfg.failureThreshold) { state = 'open'; openUntil = now + cfg.openMs; }
+      if (state === 'half-open' || failures >= cfg.failureThreshold) {
+        state = 'open';
+        openUntil = now + cfg.openMs;
+      }
     },
-    get state() { return state; },
+    get state() {
+      return state;
+    },
   };
 }

@@ -18,7 +18,12 @@ export type DeliveryResult =
  * Sends one row to one checked address. Injected in tests to prove no connection was attempted.
  * `traceParent`: sent as the W3C `traceparent` header when given (the OEM opted in).
  */
-export type Transport = (endpoint: URL, target: CheckedAddress, row: OutboxRow, traceParent?: string | null) => Promise<DeliveryResult>;
+export type Transport = (
+  endpoint: URL,
+  target: CheckedAddress,
+  row: OutboxRow,
+  traceParent?: string | null,
+) => Promise<DeliveryResult>;
 
 export interface TransportOptions {
   readonly timeoutMs: number;
@@ -33,17 +38,28 @@ export interface TransportOptions {
 export function createTransport(opts: TransportOptions): Transport & { close(): Promise<void> } {
   const now = opts.now ?? Date.now;
   const tls = opts.mtls
-    ? { cert: readFileSync(opts.mtls.certFile), key: readFileSync(opts.mtls.keyFile), ...(opts.mtls.caFile ? { ca: readFileSync(opts.mtls.caFile) } : {}) }
+    ? {
+        cert: readFileSync(opts.mtls.certFile),
+        key: readFileSync(opts.mtls.keyFile),
+        ...(opts.mtls.caFile ? { ca: readFileSync(opts.mtls.caFile) } : {}),
+      }
     : {};
   const agents = new Map<string, Agent>();
   const agentFor = (t: CheckedAddress): Agent => {
     let a = agents.get(t.address);
     if (!a) {
       const pinned: LookupFunction = (_host, options, cb) => {
-        if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: t.address, family: t.family }]);
+        if ((options as { all?: boolean }).all)
+          (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+            { address: t.address, family: t.family },
+          ]);
         else cb(null, t.address, t.family);
       };
-      a = new Agent({ connect: { lookup: pinned, timeout: opts.timeoutMs, ...tls }, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs });
+      a = new Agent({
+        connect: { lookup: pinned, timeout: opts.timeoutMs, ...tls },
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+      });
       // Addresses come and go with DNS; a bounded pool of pools.
       if (agents.size >= 8) {
         const [oldest, agent] = agents.entries().next().value as [string, Agent];
@@ -78,15 +94,27 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
       await res.body.dump().catch(() => undefined);
     } catch (err) {
       const e = err as Error & { code?: string; cause?: { code?: string } };
-      const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${opts.timeoutMs} ms` : (e.code ?? e.cause?.code ?? e.message);
+      const reason =
+        e.name === 'TimeoutError' || e.name === 'AbortError'
+          ? `no answer within ${opts.timeoutMs} ms`
+          : (e.code ?? e.cause?.code ?? e.message);
       return { ok: false, status: null, error: `network: ${reason}`, retriable: true };
     }
     if (status >= 200 && status < 300) return { ok: true, status };
     // undici's request() never follows redirects; one would send the data to a destination no one approved.
-    if (status >= 300 && status < 400) return { ok: false, status, error: 'HTTP redirect refused: the OEM endpoint must answer directly', retriable: false };
+    if (status >= 300 && status < 400)
+      return {
+        ok: false,
+        status,
+        error: 'HTTP redirect refused: the OEM endpoint must answer directly',
+        retriable: false,
+      };
     return { ok: false, status, error: `HTTP ${status}`, retriable: opts.retriableStatus(status) };
   };
   return Object.assign(send, {
-    close: async () => { await Promise.all([...agents.values()].map((a) => a.close().catch(() => undefined))); agents.clear(); },
+    close: async () => {
+      await Promise.all([...agents.values()].map((a) => a.close().catch(() => undefined)));
+      agents.clear();
+    },
   });
 }

@@ -33,9 +33,21 @@ export type { OemDestination } from './worker.js';
 export { DISABLED_RECHECK_MS } from './worker.js';
 
 export interface EgressDeps {
-  readonly store: Pick<Store,
-    'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt' | 'leaseUnpublished' | 'markPublished' | 'outboxState' | 'outboxBacklog' | 'settleOutbox' | 'getSecret' | 'putSecretIfAbsent'
-    | 'listSigningKeys' | 'rotateSigningKey'>;
+  readonly store: Pick<
+    Store,
+    | 'dueOutboxHeads'
+    | 'leaseDueOutbox'
+    | 'nextDueAt'
+    | 'leaseUnpublished'
+    | 'markPublished'
+    | 'outboxState'
+    | 'outboxBacklog'
+    | 'settleOutbox'
+    | 'getSecret'
+    | 'putSecretIfAbsent'
+    | 'listSigningKeys'
+    | 'rotateSigningKey'
+  >;
   /** The OEMs and their one destination each (the OEM registry at start). */
   readonly oems: readonly OemDestination[];
   /** Consent (and objection) re-check just before sending; false or a reason → the row is blocked and logged, never sent. */
@@ -99,7 +111,11 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     if (sameTransport) ({ transport, close } = old);
     else if (!transport) {
       const t = createTransport({
-        timeoutMs: cfg.requestTimeoutMs, signingKeys: (at) => signing.keysFor(oem.id, at), mtls: oem.mtls, retriableStatus: isRetriableStatus, now,
+        timeoutMs: cfg.requestTimeoutMs,
+        signingKeys: (at) => signing.keysFor(oem.id, at),
+        mtls: oem.mtls,
+        retriableStatus: isRetriableStatus,
+        now,
       });
       transport = t;
       close = t.close;
@@ -110,19 +126,53 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   };
   for (const oem of deps.oems) routes.set(oem.id, await buildRoute(oem, undefined));
   const { telemetry } = deps;
-  const worker = createDeliveryWorker(cfg, { routes, isStillAllowed: deps.isStillAllowed, resolve: deps.resolve ?? systemResolver, now, telemetry });
+  const worker = createDeliveryWorker(cfg, {
+    routes,
+    isStillAllowed: deps.isStillAllowed,
+    resolve: deps.resolve ?? systemResolver,
+    now,
+    telemetry,
+  });
   const settler = createSettler(deps.store);
 
-  const queue: EgressQueue = cfg.queue.kind === 'kafka'
-    ? await startKafkaQueue(
-      { kafka: cfg.queue.kafka, concurrency: cfg.concurrency, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
-      { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now, telemetry },
-    )
-    : startLocalQueue(cfg, { store: deps.store, worker, settler, log, now, telemetry, sharedOutbox: deps.sharedStore === true });
+  const queue: EgressQueue =
+    cfg.queue.kind === 'kafka'
+      ? await startKafkaQueue(
+          {
+            kafka: cfg.queue.kafka,
+            concurrency: cfg.concurrency,
+            pollIntervalMs: cfg.pollIntervalMs,
+            requestTimeoutMs: cfg.requestTimeoutMs,
+          },
+          { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now, telemetry },
+        )
+      : startLocalQueue(cfg, {
+          store: deps.store,
+          worker,
+          settler,
+          log,
+          now,
+          telemetry,
+          sharedOutbox: deps.sharedStore === true,
+        });
 
   const sameDefinition = (a: OemDestination, b: OemDestination) =>
-    JSON.stringify([a.endpoint, a.allowedCountries, a.allowPrivateNetworks, a.signingKeyFile ?? null, a.mtls ?? null, a.enabled !== false])
-    === JSON.stringify([b.endpoint, b.allowedCountries, b.allowPrivateNetworks, b.signingKeyFile ?? null, b.mtls ?? null, b.enabled !== false]);
+    JSON.stringify([
+      a.endpoint,
+      a.allowedCountries,
+      a.allowPrivateNetworks,
+      a.signingKeyFile ?? null,
+      a.mtls ?? null,
+      a.enabled !== false,
+    ]) ===
+    JSON.stringify([
+      b.endpoint,
+      b.allowedCountries,
+      b.allowPrivateNetworks,
+      b.signingKeyFile ?? null,
+      b.mtls ?? null,
+      b.enabled !== false,
+    ]);
 
   // Counted once before the first record can arrive, so a backlog left by the last run counts.
   let saturated = (await deps.store.outboxBacklog()) >= cfg.maxBacklog;
@@ -131,7 +181,9 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   return {
     queue: queue.kind,
     wake: () => queue.wake(),
-    get inFlight() { return queue.inFlight; },
+    get inFlight() {
+      return queue.inFlight;
+    },
     get saturated() {
       // Asked per submitted record, so never a store round trip: a COUNT over the pending
       // rows' index at most every 100 ms, in the background; the answer is the latest count.
@@ -139,10 +191,17 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       if (t - backlogAt >= 100 && !counting) {
         backlogAt = t;
         counting = true;
-        deps.store.outboxBacklog().then(
-          (n) => { saturated = n >= cfg.maxBacklog; },
-          (err: unknown) => log.warn({ err }, 'egress: could not count the outbox backlog; keeping the last answer'),
-        ).finally(() => { counting = false; });
+        deps.store
+          .outboxBacklog()
+          .then(
+            (n) => {
+              saturated = n >= cfg.maxBacklog;
+            },
+            (err: unknown) => log.warn({ err }, 'egress: could not count the outbox backlog; keeping the last answer'),
+          )
+          .finally(() => {
+            counting = false;
+          });
       }
       return saturated;
     },
@@ -152,7 +211,8 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       // hold them yet): a change from the registry keeps what the OEM runs with, so a pull OEM is
       // never pushed to and an opted-in OEM keeps its traceparent header.
       const oem: OemDestination = {
-        ...given, delivery: given.delivery ?? old?.oem.delivery ?? 'push',
+        ...given,
+        delivery: given.delivery ?? old?.oem.delivery ?? 'push',
         propagateTraceContext: given.propagateTraceContext ?? old?.oem.propagateTraceContext ?? false,
       };
       const route = await buildRoute(oem, old); // reads the key and mTLS files: throws before anything changes
@@ -169,7 +229,10 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       routes.set(oem.id, route);
       // Requests in flight on the old pool finish; undici closes it once they have.
       if (old?.close && old.close !== route.close) void old.close().catch(() => undefined);
-      log.info({ oem: oem.id, endpoint: oem.endpoint, enabled: oem.enabled !== false }, old ? 'egress: OEM changed' : 'egress: OEM added');
+      log.info(
+        { oem: oem.id, endpoint: oem.endpoint, enabled: oem.enabled !== false },
+        old ? 'egress: OEM changed' : 'egress: OEM added',
+      );
       if (oem.enabled !== false) queue.wake();
     },
     settle: (item) => settler.settle(item),

@@ -18,13 +18,32 @@ import { HEADER_OUTBOX_ID, HEADER_TRACEPARENT, type QueuedRow } from './kafka-re
 import { ATTR, contextOf, disabledTelemetry, type Telemetry } from '../telemetry/index.js';
 import { failSpan, logOutcome, startConsumeSpan } from './spans.js';
 
-export interface OemConsumerConfig { readonly groupId: string; readonly topic: string; readonly dlqTopic: string; readonly concurrency: number; readonly partitions: number; readonly maxWaitTimeMs: number; readonly sessionTimeoutMs: number }
+export interface OemConsumerConfig {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly concurrency: number;
+  readonly partitions: number;
+  readonly maxWaitTimeMs: number;
+  readonly sessionTimeoutMs: number;
+}
 
-export interface OemConsumer { readonly inFlight: number; close(): Promise<void> }
+export interface OemConsumer {
+  readonly inFlight: number;
+  close(): Promise<void>;
+}
 
 export async function startOemConsumer(
   cfg: OemConsumerConfig,
-  deps: { kafka: Kafka; producer: Producer; store: Pick<Store, 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger; telemetry?: Telemetry },
+  deps: {
+    kafka: Kafka;
+    producer: Producer;
+    store: Pick<Store, 'outboxState'>;
+    worker: DeliveryWorker;
+    settler: Settler;
+    log: Logger;
+    telemetry?: Telemetry;
+  },
 ): Promise<OemConsumer> {
   const { log } = deps;
   const { tracing } = deps.telemetry ?? disabledTelemetry();
@@ -32,15 +51,22 @@ export async function startOemConsumer(
   let inFlight = 0;
   const wakers = new Set<() => void>();
   /** A sleep that ends early when the consumer closes or its batch goes stale. */
-  const pause = (ms: number) => new Promise<void>((resolve) => {
-    const done = () => { clearTimeout(t); wakers.delete(done); resolve(); };
-    const t = setTimeout(done, ms);
-    wakers.add(done);
-  });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        wakers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      wakers.add(done);
+    });
 
   const consumer: Consumer = deps.kafka.consumer({
-    groupId: cfg.groupId, maxWaitTimeInMs: cfg.maxWaitTimeMs,
-    sessionTimeout: cfg.sessionTimeoutMs, heartbeatInterval: Math.floor(cfg.sessionTimeoutMs / 5),
+    groupId: cfg.groupId,
+    maxWaitTimeInMs: cfg.maxWaitTimeMs,
+    sessionTimeout: cfg.sessionTimeoutMs,
+    heartbeatInterval: Math.floor(cfg.sessionTimeoutMs / 5),
   });
   await consumer.connect();
   await consumer.subscribe({ topic: cfg.topic, fromBeginning: true });
@@ -51,20 +77,35 @@ export async function startOemConsumer(
    * the vehicle's next message may go while the commit is under way (order of delivery is
    * what the OEM sees), and eachBatch awaits every outcome before it resolves any offset.
    */
-  async function handle(m: KafkaMessage, partition: number, abandoned: () => boolean): Promise<{ durable: Promise<void> } | false> {
+  async function handle(
+    m: KafkaMessage,
+    partition: number,
+    abandoned: () => boolean,
+  ): Promise<{ durable: Promise<void> } | false> {
     const id = Number(m.headers?.[HEADER_OUTBOX_ID]?.toString());
     const state = await deps.store.outboxState(id);
     if (!state || (state.status !== 'pending' && state.status !== 'published')) return { durable: Promise.resolve() };
     const traceParent = m.headers?.[HEADER_TRACEPARENT]?.toString() ?? null;
-    let row: OutboxRow = { ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow), id, attempts: state.attempts, traceParent };
+    let row: OutboxRow = {
+      ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow),
+      id,
+      attempts: state.attempts,
+      traceParent,
+    };
     // The trace continues from the produce span whose context the relay put in the headers.
     const span = startConsumeSpan(tracing, row, tracing.parentFrom(traceParent), {
-      [ATTR.messagingSystem]: 'kafka', [ATTR.messagingOperation]: 'process', [ATTR.messagingDestination]: cfg.topic,
-      [ATTR.messagingPartition]: String(partition), [ATTR.queue]: 'kafka',
+      [ATTR.messagingSystem]: 'kafka',
+      [ATTR.messagingOperation]: 'process',
+      [ATTR.messagingDestination]: cfg.topic,
+      [ATTR.messagingPartition]: String(partition),
+      [ATTR.queue]: 'kafka',
     });
     try {
       for (;;) {
-        if (abandoned()) { span.end(); return false; }
+        if (abandoned()) {
+          span.end();
+          return false;
+        }
         // In flight: the attempt itself. A message waiting out a backoff (or a disabled OEM) is not.
         inFlight += 1;
         let outcome: Awaited<ReturnType<DeliveryWorker>>;
@@ -73,21 +114,41 @@ export async function startOemConsumer(
         } finally {
           inFlight -= 1;
         }
-        if (outcome.kind === 'deferred') { await pause(outcome.retryInMs ?? 100); continue; }
+        if (outcome.kind === 'deferred') {
+          await pause(outcome.retryInMs ?? 100);
+          continue;
+        }
         if (outcome.kind === 'dead') {
           await deps.producer.send({
-            topic: cfg.dlqTopic, acks: -1,
-            messages: [{ key: m.key, value: m.value, headers: { ...m.headers, 'shekara-error': outcome.entry.error ?? '', 'shekara-attempts': String(outcome.entry.attempt) } }],
+            topic: cfg.dlqTopic,
+            acks: -1,
+            messages: [
+              {
+                key: m.key,
+                value: m.value,
+                headers: {
+                  ...m.headers,
+                  'shekara-error': outcome.entry.error ?? '',
+                  'shekara-attempts': String(outcome.entry.attempt),
+                },
+              },
+            ],
           });
         }
         const durable = deps.settler.settle(outcome);
         if (outcome.kind === 'delivered') {
-          void durable.then(() => span.end(), (err: unknown) => failSpan(span, err));
+          void durable.then(
+            () => span.end(),
+            (err: unknown) => failSpan(span, err),
+          );
           return { durable };
         }
         await durable;
         logOutcome(log, row, outcome, span);
-        if (outcome.kind !== 'failed') { span.end(); return { durable }; }
+        if (outcome.kind !== 'failed') {
+          span.end();
+          return { durable };
+        }
         row = { ...row, attempts: row.attempts + 1 };
         await pause(outcome.retryInMs ?? 100);
       }
@@ -97,7 +158,14 @@ export async function startOemConsumer(
     }
   }
 
-  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async function eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const abandoned = () => closing || !isRunning() || isStale();
     const chains = new Map<string, KafkaMessage[]>();
     for (const m of batch.messages) {
@@ -108,7 +176,10 @@ export async function startOemConsumer(
     }
     const settled = new Set<string>();
     const durable: Promise<void>[] = [];
-    const beat = setInterval(() => { heartbeat().catch(() => undefined); if (abandoned()) wakers.forEach((w) => w()); }, 1_000);
+    const beat = setInterval(() => {
+      heartbeat().catch(() => undefined);
+      if (abandoned()) wakers.forEach((w) => w());
+    }, 1_000);
     try {
       const queue = [...chains.values()];
       const lane = async () => {
@@ -116,7 +187,11 @@ export async function startOemConsumer(
           for (const m of chain) {
             const outcome = await handle(m, batch.partition, abandoned);
             if (outcome === false) return;
-            durable.push(outcome.durable.then(() => { settled.add(m.offset); }));
+            durable.push(
+              outcome.durable.then(() => {
+                settled.add(m.offset);
+              }),
+            );
           }
         }
       };
@@ -126,7 +201,10 @@ export async function startOemConsumer(
       const results = await Promise.allSettled(durable);
       // Resolve only the prefix of the batch whose outcomes are all durable.
       let last: string | undefined;
-      for (const m of batch.messages) { if (!settled.has(m.offset)) break; last = m.offset; }
+      for (const m of batch.messages) {
+        if (!settled.has(m.offset)) break;
+        last = m.offset;
+      }
       if (last !== undefined) resolveOffset(last);
       // A store failure: the batch is fetched again from the last resolved offset.
       const failed = results.find((r) => r.status === 'rejected');
@@ -138,11 +216,21 @@ export async function startOemConsumer(
     await commitOffsetsIfNecessary();
   }
 
-  await consumer.run({ autoCommit: true, autoCommitInterval: 1_000, eachBatchAutoResolve: false, partitionsConsumedConcurrently: cfg.partitions, eachBatch });
-  consumer.on(consumer.events.CRASH, (e) => log.warn({ error: e.payload.error?.message, restart: e.payload.restart }, 'egress consumer crashed'));
+  await consumer.run({
+    autoCommit: true,
+    autoCommitInterval: 1_000,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: cfg.partitions,
+    eachBatch,
+  });
+  consumer.on(consumer.events.CRASH, (e) =>
+    log.warn({ error: e.payload.error?.message, restart: e.payload.restart }, 'egress consumer crashed'),
+  );
 
   return {
-    get inFlight() { return inFlight; },
+    get inFlight() {
+      return inFlight;
+    },
     async close() {
       closing = true;
       wakers.forEach((w) => w());

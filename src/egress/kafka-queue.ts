@@ -27,26 +27,44 @@ export interface KafkaQueueOptions {
 
 export async function startKafkaQueue(
   cfg: KafkaQueueOptions,
-  deps: { oems: readonly string[]; store: Pick<Store, 'leaseUnpublished' | 'markPublished' | 'outboxState'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number; telemetry?: Telemetry },
+  deps: {
+    oems: readonly string[];
+    store: Pick<Store, 'leaseUnpublished' | 'markPublished' | 'outboxState'>;
+    worker: DeliveryWorker;
+    settler: Settler;
+    log: Logger;
+    now: () => number;
+    telemetry?: Telemetry;
+  },
 ): Promise<EgressQueue> {
   const k = cfg.kafka;
   const log = deps.log.child({ component: 'kafka' });
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // we pass keys; the default partitioner is the one we want
   const kafka = new Kafka({
-    clientId: k.clientId, brokers: [...k.brokers], connectionTimeout: 3_000, requestTimeout: cfg.requestTimeoutMs,
+    clientId: k.clientId,
+    brokers: [...k.brokers],
+    connectionTimeout: 3_000,
+    requestTimeout: cfg.requestTimeoutMs,
     retry: { initialRetryTime: 200, maxRetryTime: 3_000, retries: 10 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, ...rest } = entry;
-      // kafkajs reports transient states (coordinator moving, broker restarting) as errors; ours
-      // are the outcomes that matter, so its own lines go one level down.
-      (level <= logLevel.ERROR ? log.warn : log.info).call(log, { namespace, error: rest.error }, `kafkajs: ${message}`);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        // kafkajs reports transient states (coordinator moving, broker restarting) as errors; ours
+        // are the outcomes that matter, so its own lines go one level down.
+        (level <= logLevel.ERROR ? log.warn : log.info).call(
+          log,
+          { namespace, error: rest.error },
+          `kafkajs: ${message}`,
+        );
+      },
   });
 
   const admin = kafka.admin();
   const producer: Producer = kafka.producer({
-    idempotent: true, maxInFlightRequests: k.maxInFlightRequests,
+    idempotent: true,
+    maxInFlightRequests: k.maxInFlightRequests,
     // An idempotent producer retries until the broker answers (kafkajs warns if limited).
     retry: { initialRetryTime: 200, maxRetryTime: 3_000, retries: Number.MAX_SAFE_INTEGER },
   });
@@ -59,18 +77,44 @@ export async function startKafkaQueue(
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: k.partitions, replicationFactor: k.replicationFactor })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: k.partitions,
+          replicationFactor: k.replicationFactor,
+        })),
       });
     }
   };
   const startConsumer = async (oem: string) => {
-    consumers.set(oem, await startOemConsumer({
-      groupId: `${k.topicPrefix}egress.${oem}`, topic: topicOf(k.topicPrefix, oem), dlqTopic: dlqTopicOf(k.topicPrefix, oem),
-      concurrency: cfg.concurrency, partitions: k.partitions, maxWaitTimeMs: k.maxWaitTimeMs, sessionTimeoutMs: k.sessionTimeoutMs,
-    }, { kafka, producer, store: deps.store, worker: deps.worker, settler: deps.settler, log, telemetry: deps.telemetry }));
+    consumers.set(
+      oem,
+      await startOemConsumer(
+        {
+          groupId: `${k.topicPrefix}egress.${oem}`,
+          topic: topicOf(k.topicPrefix, oem),
+          dlqTopic: dlqTopicOf(k.topicPrefix, oem),
+          concurrency: cfg.concurrency,
+          partitions: k.partitions,
+          maxWaitTimeMs: k.maxWaitTimeMs,
+          sessionTimeoutMs: k.sessionTimeoutMs,
+        },
+        {
+          kafka,
+          producer,
+          store: deps.store,
+          worker: deps.worker,
+          settler: deps.settler,
+          log,
+          telemetry: deps.telemetry,
+        },
+      ),
+    );
   };
   const failure = (cause: unknown) =>
-    new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, { cause, retriable: true });
+    new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, {
+      cause,
+      retriable: true,
+    });
   try {
     await admin.connect();
     await ensureTopics(deps.oems);
@@ -86,8 +130,20 @@ export async function startKafkaQueue(
   let adding: Promise<void> = Promise.resolve();
 
   const relay = startRelay(
-    { relayBatchSize: k.relayBatchSize, relayLingerMs: k.relayLingerMs, pollIntervalMs: cfg.pollIntervalMs, requestTimeoutMs: cfg.requestTimeoutMs },
-    { producer, store: deps.store, topicOf: (oem) => topicOf(k.topicPrefix, oem), log, now: deps.now, telemetry: deps.telemetry },
+    {
+      relayBatchSize: k.relayBatchSize,
+      relayLingerMs: k.relayLingerMs,
+      pollIntervalMs: cfg.pollIntervalMs,
+      requestTimeoutMs: cfg.requestTimeoutMs,
+    },
+    {
+      producer,
+      store: deps.store,
+      topicOf: (oem) => topicOf(k.topicPrefix, oem),
+      log,
+      now: deps.now,
+      telemetry: deps.telemetry,
+    },
   );
   relay.wake(); // rows left pending by an earlier run
   log.info({ brokers: k.brokers, oems: deps.oems }, 'egress: Kafka queue started');
@@ -95,7 +151,9 @@ export async function startKafkaQueue(
   return {
     kind: 'kafka',
     wake: () => relay.wake(),
-    get inFlight() { return [...consumers.values()].reduce((n, c) => n + c.inFlight, 0); },
+    get inFlight() {
+      return [...consumers.values()].reduce((n, c) => n + c.inFlight, 0);
+    },
     addOem(oem) {
       const run = adding.then(async () => {
         if (consumers.has(oem)) return;

@@ -30,18 +30,37 @@ export type QueuedRow = Omit<OutboxRow, 'attempts' | 'traceParent'>;
 /** `traceParent`: the produce span's, so the consumer continues the trace from it. */
 export function toMessage(row: OutboxRow, traceParent: string | null = null): Message {
   const { attempts: _attempts, traceParent: _stored, ...rest } = row;
-  const headers: Record<string, string> = { [HEADER_RECORD_ID]: row.recordId, [HEADER_OUTBOX_ID]: String(row.id), 'shekara-purpose': row.purpose };
+  const headers: Record<string, string> = {
+    [HEADER_RECORD_ID]: row.recordId,
+    [HEADER_OUTBOX_ID]: String(row.id),
+    'shekara-purpose': row.purpose,
+  };
   if (traceParent) headers[HEADER_TRACEPARENT] = traceParent;
   return { key: row.pseudonym, value: JSON.stringify(rest), headers };
 }
 
-export interface RelayConfig { readonly relayBatchSize: number; readonly relayLingerMs: number; readonly pollIntervalMs: number; readonly requestTimeoutMs: number }
+export interface RelayConfig {
+  readonly relayBatchSize: number;
+  readonly relayLingerMs: number;
+  readonly pollIntervalMs: number;
+  readonly requestTimeoutMs: number;
+}
 
-export interface Relay { wake(): void; close(): Promise<void> }
+export interface Relay {
+  wake(): void;
+  close(): Promise<void>;
+}
 
 export function startRelay(
   cfg: RelayConfig,
-  deps: { producer: Producer; store: Pick<Store, 'leaseUnpublished' | 'markPublished'>; topicOf: (oem: string) => string; log: Logger; now: () => number; telemetry?: Telemetry },
+  deps: {
+    producer: Producer;
+    store: Pick<Store, 'leaseUnpublished' | 'markPublished'>;
+    topicOf: (oem: string) => string;
+    log: Logger;
+    now: () => number;
+    telemetry?: Telemetry;
+  },
 ): Relay {
   const { log, now } = deps;
   const { tracing } = deps.telemetry ?? disabledTelemetry();
@@ -49,11 +68,23 @@ export function startRelay(
   let closing = false;
   let woken: (() => void) | undefined;
   let wakeFlag = false;
-  const wait = (ms: number) => new Promise<void>((resolve) => {
-    if (wakeFlag || closing) { wakeFlag = false; return resolve(); }
-    const t = setTimeout(() => { woken = undefined; resolve(); }, ms);
-    woken = () => { clearTimeout(t); woken = undefined; wakeFlag = false; resolve(); };
-  });
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (wakeFlag || closing) {
+        wakeFlag = false;
+        return resolve();
+      }
+      const t = setTimeout(() => {
+        woken = undefined;
+        resolve();
+      }, ms);
+      woken = () => {
+        clearTimeout(t);
+        woken = undefined;
+        wakeFlag = false;
+        resolve();
+      };
+    });
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
   async function publish(rows: OutboxRow[]): Promise<void> {
@@ -64,13 +95,23 @@ export function startRelay(
       const topic = deps.topicOf(row.oem);
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));
-      const span = tracing.tracer.startSpan(SPAN.produce, {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          [ATTR.messagingSystem]: 'kafka', [ATTR.messagingOperation]: 'send', [ATTR.messagingDestination]: topic, [ATTR.messagingBatchCount]: rows.length,
-          [ATTR.recordId]: row.recordId, [ATTR.oem]: row.oem, [ATTR.purpose]: row.purpose, [ATTR.outboxId]: row.id,
+      const span = tracing.tracer.startSpan(
+        SPAN.produce,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            [ATTR.messagingSystem]: 'kafka',
+            [ATTR.messagingOperation]: 'send',
+            [ATTR.messagingDestination]: topic,
+            [ATTR.messagingBatchCount]: rows.length,
+            [ATTR.recordId]: row.recordId,
+            [ATTR.oem]: row.oem,
+            [ATTR.purpose]: row.purpose,
+            [ATTR.outboxId]: row.id,
+          },
         },
-      }, tracing.parentFrom(row.traceParent));
+        tracing.parentFrom(row.traceParent),
+      );
       spans.push(span);
       list.push(toMessage(row, traceParentOf(span)));
     }
@@ -78,11 +119,17 @@ export function startRelay(
     const endSpans = (err?: unknown) => {
       if (!open) return;
       open = false;
-      for (const span of spans) if (err === undefined) span.end(); else failSpan(span, err);
+      for (const span of spans)
+        if (err === undefined) span.end();
+        else failSpan(span, err);
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        await deps.producer.sendBatch({ acks: -1, timeout: cfg.requestTimeoutMs, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await deps.producer.sendBatch({
+          acks: -1,
+          timeout: cfg.requestTimeoutMs,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
         endSpans();
         await deps.store.markPublished(rows.map((r) => r.id));
         return;
@@ -92,7 +139,10 @@ export function startRelay(
           return; // the rows stay pending; the next start publishes them
         }
         const delay = backoffDelay(attempt, { initialBackoffMs: 200, maxBackoffMs: 5_000 });
-        log.warn({ err: (err as Error).message, rows: rows.length, retryInMs: delay }, 'egress relay: Kafka did not acknowledge; retrying');
+        log.warn(
+          { err: (err as Error).message, rows: rows.length, retryInMs: delay },
+          'egress relay: Kafka did not acknowledge; retrying',
+        );
         await sleep(delay);
       }
     }
@@ -120,7 +170,10 @@ export function startRelay(
   })();
 
   return {
-    wake() { if (woken) woken(); else wakeFlag = true; },
+    wake() {
+      if (woken) woken();
+      else wakeFlag = true;
+    },
     async close() {
       closing = true;
       woken?.();

@@ -18,12 +18,21 @@ import type { EgressQueue } from './queue.js';
 import { ATTR, contextOf, disabledTelemetry, logFields, type Telemetry } from '../telemetry/index.js';
 import { failSpan, logOutcome, startConsumeSpan } from './spans.js';
 
-export interface LocalQueueConfig { readonly concurrency: number; readonly pollIntervalMs: number; readonly requestTimeoutMs: number }
+export interface LocalQueueConfig {
+  readonly concurrency: number;
+  readonly pollIntervalMs: number;
+  readonly requestTimeoutMs: number;
+}
 
 export function startLocalQueue(
   cfg: LocalQueueConfig,
   deps: {
-    store: Pick<Store, 'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt'>; worker: DeliveryWorker; settler: Settler; log: Logger; now: () => number; telemetry?: Telemetry;
+    store: Pick<Store, 'dueOutboxHeads' | 'leaseDueOutbox' | 'nextDueAt'>;
+    worker: DeliveryWorker;
+    settler: Settler;
+    log: Logger;
+    now: () => number;
+    telemetry?: Telemetry;
     /** Other instances share this outbox: lease rows in the store, not in memory. */
     sharedOutbox?: boolean;
   },
@@ -52,11 +61,17 @@ export function startLocalQueue(
   function pump(): void {
     wakePending = false;
     if (closing) return;
-    if (pumping) { pumpAgain = true; return; }
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
     pumping = true;
     void pumpOnce().finally(() => {
       pumping = false;
-      if (pumpAgain) { pumpAgain = false; pump(); }
+      if (pumpAgain) {
+        pumpAgain = false;
+        pump();
+      }
     });
   }
 
@@ -69,10 +84,10 @@ export function startLocalQueue(
     let rows: OutboxRow[];
     try {
       rows = deps.sharedOutbox
-        // Leased in the store: exactly as many as can run, none of them in flight anywhere.
-        ? await deps.store.leaseDueOutbox(t, cfg.concurrency - inFlight, leaseMs)
-        // Rows in flight are still the heads of their vehicles' queues: ask for enough to skip them.
-        : await deps.store.dueOutboxHeads(t, cfg.concurrency - inFlight + skip.size);
+        ? // Leased in the store: exactly as many as can run, none of them in flight anywhere.
+          await deps.store.leaseDueOutbox(t, cfg.concurrency - inFlight, leaseMs)
+        : // Rows in flight are still the heads of their vehicles' queues: ask for enough to skip them.
+          await deps.store.dueOutboxHeads(t, cfg.concurrency - inFlight + skip.size);
     } catch (err) {
       log.error({ err }, 'egress: could not read due outbox rows; retrying');
       return schedule(cfg.pollIntervalMs);
@@ -125,7 +140,9 @@ export function startLocalQueue(
       wakePending = true;
       setImmediate(pump);
     },
-    get inFlight() { return inFlight; },
+    get inFlight() {
+      return inFlight;
+    },
     // The outbox table holds every OEM's rows already.
     addOem: async () => undefined,
     async close() {

@@ -3,7 +3,10 @@
  * attempt, and how long to wait: exponential backoff with full jitter (so a recovering OEM
  * is not hit by every queued message at the same instant).
  */
-export interface BackoffConfig { readonly initialBackoffMs: number; readonly maxBackoffMs: number }
+export interface BackoffConfig {
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+}
 
 /** Delay before attempt `attempt + 1`, given `attempt` attempts already failed (≥ 1). */
 export function backoffDelay(attempt: number, cfg: BackoffConfig, random: () => number = Math.random): number {

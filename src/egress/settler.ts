@@ -44,13 +44,14 @@ export function createSettler(store: Pick<Store, 'settleOutbox'>, maxBatch = 512
     }
   };
   return {
-    settle: (item) => new Promise<void>((resolve, reject) => {
-      queue.push({ item, resolve, reject });
-      if (scheduled || flushing) return; // the flush under way takes it
+    settle: (item) =>
+      new Promise<void>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        if (scheduled || flushing) return; // the flush under way takes it
 
-      scheduled = true;
-      if (performance.now() - lastFlush < BUSY_MS) setImmediate(() => void flush());
-      else queueMicrotask(() => void flush());
-    }),
+        scheduled = true;
+        if (performance.now() - lastFlush < BUSY_MS) setImmediate(() => void flush());
+        else queueMicrotask(() => void flush());
+      }),
   };
 }

@@ -25,28 +25,51 @@ export const signingSecretName = (oem: string): string => `egress-signing-key/${
 export function signBody(keys: Buffer | readonly Buffer[], body: string, nowMs: number): string {
   const t = Math.floor(nowMs / 1000);
   const list = Buffer.isBuffer(keys) ? [keys] : keys;
-  return [`t=${t}`, ...list.map((key) => `v1=${createHmac('sha256', key).update(`${t}.`).update(body).digest('hex')}`)].join(',');
+  return [
+    `t=${t}`,
+    ...list.map((key) => `v1=${createHmac('sha256', key).update(`${t}.`).update(body).digest('hex')}`),
+  ].join(',');
 }
 
 /** What an OEM runs to verify (any `v1=` made with `key` will do); used by tests and the stand-in sink. */
-export function verifySignature(key: Buffer, body: string, header: string | undefined, nowMs: number, toleranceSeconds = 300): boolean {
+export function verifySignature(
+  key: Buffer,
+  body: string,
+  header: string | undefined,
+  nowMs: number,
+  toleranceSeconds = 300,
+): boolean {
   const m = /^t=(\d+)((?:,v1=[0-9a-f]{64})+)$/.exec(header ?? '');
   if (!m) return false;
   if (Math.abs(nowMs / 1000 - Number(m[1])) > toleranceSeconds) return false;
   const expected = Buffer.from(createHmac('sha256', key).update(`${m[1]}.`).update(body).digest('hex'));
-  return m[2]!.slice(1).split(',').some((v) => timingSafeEqual(expected, Buffer.from(v.slice(3))));
+  return m[2]!
+    .slice(1)
+    .split(',')
+    .some((v) => timingSafeEqual(expected, Buffer.from(v.slice(3))));
 }
 
 /** The key an OEM signed with before any rotation: its signingKeyFile, or the generated local secret. */
-export async function loadSigningKey(oem: { id: string; signingKeyFile?: string }, store: Pick<SecretStore, 'getSecret' | 'putSecretIfAbsent'>): Promise<Buffer> {
+export async function loadSigningKey(
+  oem: { id: string; signingKeyFile?: string },
+  store: Pick<SecretStore, 'getSecret' | 'putSecretIfAbsent'>,
+): Promise<Buffer> {
   if (oem.signingKeyFile) {
     let key: Buffer;
     try {
       key = Buffer.from(readFileSync(oem.signingKeyFile, 'utf8').trim(), 'utf8');
     } catch (cause) {
-      throw new ShekaraError('SHK_EGRESS_SIGNING_KEY', `OEM ${oem.id}: cannot read signingKeyFile ${oem.signingKeyFile}`, { cause });
+      throw new ShekaraError(
+        'SHK_EGRESS_SIGNING_KEY',
+        `OEM ${oem.id}: cannot read signingKeyFile ${oem.signingKeyFile}`,
+        { cause },
+      );
     }
-    if (key.length < MIN_KEY_BYTES) throw new ShekaraError('SHK_EGRESS_SIGNING_KEY', `OEM ${oem.id}: signingKeyFile holds fewer than ${MIN_KEY_BYTES} bytes`);
+    if (key.length < MIN_KEY_BYTES)
+      throw new ShekaraError(
+        'SHK_EGRESS_SIGNING_KEY',
+        `OEM ${oem.id}: signingKeyFile holds fewer than ${MIN_KEY_BYTES} bytes`,
+      );
     return key;
   }
   const name = signingSecretName(oem.id);
@@ -54,14 +77,20 @@ export async function loadSigningKey(oem: { id: string; signingKeyFile?: string 
 }
 
 /** The key an OEM should verify with now (its newest): what `shekara oem signing-key` prints. */
-export async function currentSigningKey(oem: { id: string; signingKeyFile?: string }, store: KeyringStore): Promise<Buffer> {
+export async function currentSigningKey(
+  oem: { id: string; signingKeyFile?: string },
+  store: KeyringStore,
+): Promise<Buffer> {
   if (oem.signingKeyFile) return loadSigningKey(oem, store);
   const [newest] = await store.listSigningKeys(oem.id);
   return newest?.key ?? loadSigningKey(oem, store);
 }
 
 /** The generated key of an OEM (before any rotation), base64url, for the operator to hand to the OEM. */
-export async function exportSigningKey(store: Pick<SecretStore, 'getSecret'>, oem: string): Promise<string | undefined> {
+export async function exportSigningKey(
+  store: Pick<SecretStore, 'getSecret'>,
+  oem: string,
+): Promise<string | undefined> {
   return (await store.getSecret(signingSecretName(oem)))?.toString('base64url');
 }
 
@@ -104,7 +133,9 @@ export async function createSigningKeyring(
   };
   await refresh();
   const timer = setInterval(() => {
-    refresh().catch((err) => opts.log?.warn({ err }, 'egress: could not re-read signing keys; the ones in memory stay in use'));
+    refresh().catch((err) =>
+      opts.log?.warn({ err }, 'egress: could not re-read signing keys; the ones in memory stay in use'),
+    );
   }, opts.refreshMs ?? REFRESH_MS);
   timer.unref();
   return {
@@ -117,11 +148,20 @@ export async function createSigningKeyring(
     },
     async rotate(oem, now, overlapMs) {
       if (fileKeys.has(oem)) {
-        throw new ShekaraError('SHK_CONFLICT', `OEM ${oem} signs with the key in its signingKeyFile; the operator rotates that file`);
+        throw new ShekaraError(
+          'SHK_CONFLICT',
+          `OEM ${oem} signs with the key in its signingKeyFile; the operator rotates that file`,
+        );
       }
       const seed = legacy.get(oem);
       if (!seed) throw new ShekaraError('SHK_NOT_FOUND', `no OEM ${oem}`);
-      const row = await store.rotateSigningKey({ oem, key: randomBytes(MIN_KEY_BYTES), now, previousRetiresAt: now + overlapMs, seed });
+      const row = await store.rotateSigningKey({
+        oem,
+        key: randomBytes(MIN_KEY_BYTES),
+        now,
+        previousRetiresAt: now + overlapMs,
+        seed,
+      });
       rotated.set(oem, await store.listSigningKeys(oem));
       return row;
     },

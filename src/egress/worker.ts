@@ -6,14 +6,22 @@
  */
 import type { EgressLogEntry, EgressSettlement, OutboxRow } from '../store/index.js';
 import { backoffDelay, type BackoffConfig } from './retry.js';
-import { checkDestination, type CheckedAddress, type DestinationRules, type DestinationVerdict, type Resolver } from './destination.js';
+import {
+  checkDestination,
+  type CheckedAddress,
+  type DestinationRules,
+  type DestinationVerdict,
+  type Resolver,
+} from './destination.js';
 import type { DeliveryResult, Transport } from './deliver.js';
 import type { Breaker } from './breaker.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { ATTR, SPAN, disabledTelemetry, traceIdOf, traceParentOf, type Telemetry } from '../telemetry/index.js';
 import { uuidv7Time } from '../ids.js';
 
-export interface WorkerConfig extends BackoffConfig { readonly maxAttempts: number }
+export interface WorkerConfig extends BackoffConfig {
+  readonly maxAttempts: number;
+}
 
 /** One OEM as egress sees it: its one destination and what may be sent there. */
 export interface OemDestination extends DestinationRules {
@@ -82,21 +90,34 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     const verdict = checkDestination(route.endpoint, route.oem, deps.resolve);
     verdicts.set(route.oem.id, { at: now(), route, verdict });
     // A name that did not resolve is asked again next time, not remembered.
-    void verdict.then((v) => { if (!v.ok && v.error.code === 'SHK_EGRESS_DEST_UNRESOLVED') verdicts.delete(route.oem.id); });
+    void verdict.then((v) => {
+      if (!v.ok && v.error.code === 'SHK_EGRESS_DEST_UNRESOLVED') verdicts.delete(route.oem.id);
+    });
     return verdict;
   };
   const { tracing, metrics } = deps.telemetry ?? disabledTelemetry();
 
   const deliver: DeliveryWorker = async (row, parent = ROOT_CONTEXT) => {
     const route = deps.routes.get(row.oem);
-    const span = tracing.tracer.startSpan(SPAN.deliver, {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        [ATTR.recordId]: row.recordId, [ATTR.oem]: row.oem, [ATTR.purpose]: row.purpose, [ATTR.outboxId]: row.id, [ATTR.attempt]: row.attempts + 1,
-        [ATTR.httpMethod]: 'POST', [ATTR.serverAddress]: route?.endpoint.hostname ?? '(none)',
-        ...(route ? { [ATTR.serverPort]: Number(route.endpoint.port || (route.endpoint.protocol === 'https:' ? 443 : 80)) } : {}),
+    const span = tracing.tracer.startSpan(
+      SPAN.deliver,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR.recordId]: row.recordId,
+          [ATTR.oem]: row.oem,
+          [ATTR.purpose]: row.purpose,
+          [ATTR.outboxId]: row.id,
+          [ATTR.attempt]: row.attempts + 1,
+          [ATTR.httpMethod]: 'POST',
+          [ATTR.serverAddress]: route?.endpoint.hostname ?? '(none)',
+          ...(route
+            ? { [ATTR.serverPort]: Number(route.endpoint.port || (route.endpoint.protocol === 'https:' ? 443 : 80)) }
+            : {}),
+        },
       },
-    }, parent);
+      parent,
+    );
     const started = performance.now();
     let outcome: AttemptOutcome | undefined;
     try {
@@ -130,21 +151,43 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     metrics.egressDeliveryDuration.record(seconds, labels);
     if (entry.outcome === 'delivered') {
       const bornAt = uuidv7Time(row.recordId);
-      if (Number.isFinite(bornAt)) metrics.egressRecordAge.record(Math.max(0, now() - bornAt) / 1000, { [ATTR.oem]: row.oem });
+      if (Number.isFinite(bornAt))
+        metrics.egressRecordAge.record(Math.max(0, now() - bornAt) / 1000, { [ATTR.oem]: row.oem });
     }
   };
 
   const attemptOnce = async (row: OutboxRow, route: OemRoute | undefined, span: Span): Promise<AttemptOutcome> => {
     const attempt = row.attempts + 1;
     const traceId = traceIdOf(span);
-    const entry = (outcome: EgressLogEntry['outcome'], target: CheckedAddress | null, status: number | null, error: string | null): EgressLogEntry => ({
-      at: now(), oem: row.oem, destination: route?.endpoint.host ?? '(none)',
-      destinationIp: target?.address ?? null, destinationCountry: target?.country ?? null,
-      recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash,
-      fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped, outcome, attempt, httpStatus: status, error, traceId,
+    const entry = (
+      outcome: EgressLogEntry['outcome'],
+      target: CheckedAddress | null,
+      status: number | null,
+      error: string | null,
+    ): EgressLogEntry => ({
+      at: now(),
+      oem: row.oem,
+      destination: route?.endpoint.host ?? '(none)',
+      destinationIp: target?.address ?? null,
+      destinationCountry: target?.country ?? null,
+      recordId: row.recordId,
+      pseudonym: row.pseudonym,
+      purpose: row.purpose,
+      policyHash: row.policyHash,
+      fieldsSent: row.fieldsSent,
+      fieldsDropped: row.fieldsDropped,
+      outcome,
+      attempt,
+      httpStatus: status,
+      error,
+      traceId,
     });
     if (!route) {
-      return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`) };
+      return {
+        kind: 'dead',
+        outboxId: row.id,
+        entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`),
+      };
     }
     if (route.oem.enabled === false) {
       // Disabled: not an attempt, not a block; the row waits for the OEM to be enabled again.
@@ -152,13 +195,18 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     }
     const allowed = await deps.isStillAllowed(row);
     if (allowed !== true) {
-      return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', null, null, typeof allowed === 'string' ? allowed : 'consent revoked') };
+      return {
+        kind: 'blocked',
+        outboxId: row.id,
+        entry: entry('blocked', null, null, typeof allowed === 'string' ? allowed : 'consent revoked'),
+      };
     }
     // An OEM that pulls is never pushed to: the row waits in its feed (GET /oem/v1/feed), where
     // consent and the requester's country are checked again when it is pulled.
     if (route.oem.delivery === 'pull') return { kind: 'parked', outboxId: row.id };
     const until = route.breaker.blockedUntil(now());
-    if (until !== undefined) return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };
+    if (until !== undefined)
+      return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };
 
     const verdict = await destinationOf(route);
     let result: DeliveryResult;
@@ -166,13 +214,27 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     if (!verdict.ok) {
       if (verdict.error.code === 'SHK_EGRESS_DEST_COUNTRY') {
         route.breaker.success(); // not the OEM's fault; the breaker measures its availability
-        return { kind: 'blocked', outboxId: row.id, entry: entry('blocked', target, null, `${verdict.error.code}: ${verdict.error.message}`) };
+        return {
+          kind: 'blocked',
+          outboxId: row.id,
+          entry: entry('blocked', target, null, `${verdict.error.code}: ${verdict.error.message}`),
+        };
       }
-      result = { ok: false, status: null, error: `${verdict.error.code}: ${verdict.error.message}`, retriable: verdict.error.retriable };
+      result = {
+        ok: false,
+        status: null,
+        error: `${verdict.error.code}: ${verdict.error.message}`,
+        retriable: verdict.error.retriable,
+      };
       target = null;
     } else {
       // The OEM gets our trace context only if the operator opted in for it (metadata egress).
-      result = await route.transport(route.endpoint, verdict.target, row, route.oem.propagateTraceContext ? traceParentOf(span) : null);
+      result = await route.transport(
+        route.endpoint,
+        verdict.target,
+        row,
+        route.oem.propagateTraceContext ? traceParentOf(span) : null,
+      );
     }
 
     if (result.ok) {
@@ -184,7 +246,13 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', target, result.status, result.error) };
     }
     const delay = backoffDelay(attempt, cfg);
-    return { kind: 'failed', outboxId: row.id, entry: entry('failed', target, result.status, result.error), nextAttemptAt: now() + delay, retryInMs: delay };
+    return {
+      kind: 'failed',
+      outboxId: row.id,
+      entry: entry('failed', target, result.status, result.error),
+      nextAttemptAt: now() + delay,
+      retryInMs: delay,
+    };
   };
   return deliver;
 }

@@ -108,7 +108,14 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       if (packet.will) return done(refuse(client, 'will-not-allowed', { clientId: packet.clientId }), false);
       const ka = packet.keepalive ?? 0;
       if (ka < limits.keepaliveMinSeconds || ka > limits.keepaliveMaxSeconds) {
-        return done(refuse(client, 'keepalive-out-of-bounds', { keepalive: ka, min: limits.keepaliveMinSeconds, max: limits.keepaliveMaxSeconds }), false);
+        return done(
+          refuse(client, 'keepalive-out-of-bounds', {
+            keepalive: ka,
+            min: limits.keepaliveMinSeconds,
+            max: limits.keepaliveMaxSeconds,
+          }),
+          false,
+        );
       }
       done(null, true);
     },
@@ -131,7 +138,8 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
         // also be the client id (and the username, if one is sent).
         if (!peer.authorized) return deny(5, `certificate-rejected:${peer.error ?? 'untrusted'}`);
         if (!peer.commonName || !VIN_RE.test(peer.commonName)) return deny(5, 'certificate-cn-not-vin');
-        if (client.id !== peer.commonName || (username !== undefined && username !== peer.commonName)) return deny(2, 'client-id-not-certificate-vin');
+        if (client.id !== peer.commonName || (username !== undefined && username !== peer.commonName))
+          return deny(2, 'client-id-not-certificate-vin');
         const gen = generation(peer.commonName);
         return void deps.lookupVehicle(peer.commonName).then((vehicle) => {
           if (!vehicle) return deny(5, 'certificate-vehicle-unregistered');
@@ -156,18 +164,27 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       if (client === null) return done(null); // the gateway's own downlink publishes
       const vehicle = sessions.get(client);
       if (!vehicle) return done(refuse(client, 'not-authenticated'));
-      if (packet.topic.length > limits.maxTopicLength) return done(refuse(client, 'topic-too-long', { length: packet.topic.length }));
+      if (packet.topic.length > limits.maxTopicLength)
+        return done(refuse(client, 'topic-too-long', { length: packet.topic.length }));
       const ack = packet.topic === commandAckTopic(vehicle.vin) && deps.onCommandAck;
-      if (packet.topic !== telemetryTopic(vehicle.vin) && !ack) return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
-      if (!rate.take(vehicle.vin)) return done(refuse(client, 'rate-limit-exceeded', { ratePerSecond: limits.messagesPerSecond }));
+      if (packet.topic !== telemetryTopic(vehicle.vin) && !ack)
+        return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
+      if (!rate.take(vehicle.vin))
+        return done(refuse(client, 'rate-limit-exceeded', { ratePerSecond: limits.messagesPerSecond }));
       if (ack) {
         packet.retain = false;
         const parsed = parseCommandAck(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
         if ('invalid' in parsed) return done(refuse(client, 'command-ack-invalid', { problem: parsed.invalid }));
-        ack(vehicle.vin, parsed).then(() => done(null), (err: unknown) => {
-          log.error({ err, vin: vehicle.vin }, 'mqtt: could not record a command acknowledgement; disconnecting so the car resends');
-          done(err as Error);
-        });
+        ack(vehicle.vin, parsed).then(
+          () => done(null),
+          (err: unknown) => {
+            log.error(
+              { err, vin: vehicle.vin },
+              'mqtt: could not record a command acknowledgement; disconnecting so the car resends',
+            );
+            done(err as Error);
+          },
+        );
         return;
       }
       // Retained telemetry would sit in the broker's memory and be replayed to subscribers;
@@ -179,7 +196,10 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       const span = intake.startReceive('mqtt');
       const attempt = (): void => {
         intake.accept(vehicle, 'mqtt', payload, { span }).then(
-          () => { span.end(); done(null); },
+          () => {
+            span.end();
+            done(null);
+          },
           (err: unknown) => {
             // Backpressure: withhold the PUBACK and try again; the car's in-flight window
             // fills and it slows down. Past the bound, disconnect: the car will resend.
@@ -188,7 +208,10 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
               return;
             }
             span.end();
-            log.error({ err, vin: vehicle.vin, ...logFields(span) }, 'mqtt: could not store record; disconnecting so the car resends');
+            log.error(
+              { err, vin: vehicle.vin, ...logFields(span) },
+              'mqtt: could not store record; disconnecting so the car resends',
+            );
             done(err as Error);
           },
         );
@@ -231,25 +254,38 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   broker.on('subscribe', (subs, client) => {
     const v = client && sessions.get(client);
     // A persistent session's subscriptions are restored before its CONNACK: wait for clientReady.
-    if (v && client.connected && subs.some((s) => s.topic === commandTopic(v.vin) && (s.qos as number) !== 128)) commandsReady(client, v);
+    if (v && client.connected && subs.some((s) => s.topic === commandTopic(v.vin) && (s.qos as number) !== 128))
+      commandsReady(client, v);
   });
   broker.on('clientReady', (client) => {
     const v = sessions.get(client);
-    if (v && (client as Client & { subscriptions: Record<string, unknown> }).subscriptions[commandTopic(v.vin)] !== undefined) commandsReady(client, v);
+    if (
+      v &&
+      (client as Client & { subscriptions: Record<string, unknown> }).subscriptions[commandTopic(v.vin)] !== undefined
+    )
+      commandsReady(client, v);
   });
   broker.on('unsubscribe', (topics, client) => {
     const v = client && sessions.get(client);
-    if (v && topics.includes(commandTopic(v.vin)) && commandSubscribers.get(v.vin) === client) commandSubscribers.delete(v.vin);
+    if (v && topics.includes(commandTopic(v.vin)) && commandSubscribers.get(v.vin) === client)
+      commandSubscribers.delete(v.vin);
   });
   // A connection that ends on an error, or is taken over by a new one with the same client id,
   // does not always emit clientDisconnect.
   broker.on('clientError', (client) => endSession(client));
-  broker.on('clientError', (client, err) => log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'));
-  broker.on('connectionError', (_client, err) => log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'));
+  broker.on('clientError', (client, err) =>
+    log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'),
+  );
+  broker.on('connectionError', (_client, err) =>
+    log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'),
+  );
 
   function disconnect(vin: string, clients: readonly Client[]): number {
     for (const c of clients) {
-      log.info({ clientId: c.id, reason: 'credentials-changed' }, 'mqtt: disconnecting a vehicle whose credentials were rotated or revoked');
+      log.info(
+        { clientId: c.id, reason: 'credentials-changed' },
+        'mqtt: disconnecting a vehicle whose credentials were rotated or revoked',
+      );
       endSession(c);
       sessions.delete(c); // no publish of this session is authorized from here on
       c.close();
@@ -276,8 +312,12 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   let mqtts: MqttsServer | undefined;
   let tlsPort: number | undefined;
   if (cfg.tls.enabled) {
-    mqtts = createMqttsServer(cfg.tls, (socket) => accept(socket, peerIdentity(socket)),
-      (err) => log.error({ reason: err.message }, 'mqtts: reloading certificates failed; the previous ones stay in use'));
+    mqtts = createMqttsServer(
+      cfg.tls,
+      (socket) => accept(socket, peerIdentity(socket)),
+      (err) =>
+        log.error({ reason: err.message }, 'mqtts: reloading certificates failed; the previous ones stay in use'),
+    );
     tlsPort = await listen(mqtts.server, cfg.tls.port, cfg.tls.host, 'MQTTS', 'SHEKARA_MQTTS_PORT');
   }
 
@@ -285,7 +325,9 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     port,
     tlsPort,
     reloadTls: () => mqtts?.reload(),
-    get connectedVehicles() { return broker.connectedClients; },
+    get connectedVehicles() {
+      return broker.connectedClients;
+    },
     isCommandSubscriber: (vin) => commandSubscribers.has(vin),
     disconnectVehicle(vin) {
       cuts.set(vin, generation(vin) + 1);
@@ -295,19 +337,27 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       let closed = 0;
       for (const [vin, clients] of [...byVin]) {
         const v = await deps.lookupVehicle(vin);
-        const stale = [...clients].filter((c) => { const h = authenticatedWith.get(c); return !v || (h !== undefined && !h.equals(v.secretHash)); });
+        const stale = [...clients].filter((c) => {
+          const h = authenticatedWith.get(c);
+          return !v || (h !== undefined && !h.equals(v.secretHash));
+        });
         if (stale.length > 0) cuts.set(vin, generation(vin) + 1);
         closed += disconnect(vin, stale);
       }
       return closed;
     },
-    publishCommand: (vin, payload) => new Promise((resolve, reject) => {
-      broker.publish({ cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
-    }),
-    close: () => new Promise<void>((resolve) => {
-      server.close();
-      mqtts?.close();
-      broker.close(() => resolve());
-    }),
+    publishCommand: (vin, payload) =>
+      new Promise((resolve, reject) => {
+        broker.publish(
+          { cmd: 'publish', topic: commandTopic(vin), payload, qos: 1, retain: false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        );
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close();
+        mqtts?.close();
+        broker.close(() => resolve());
+      }),
   };
 }

@@ -28,7 +28,13 @@ export function parseCommandAck(payload: Buffer): CommandAckMessage | { readonly
   const extra = Object.keys(o).filter((k) => k !== 'id' && k !== 'status' && k !== 'detail');
   if (extra.length > 0) return { invalid: `${extra[0]}: unknown field` };
   if (typeof o.id !== 'string' || !ID_RE.test(o.id)) return { invalid: 'id: must be the command id' };
-  if (typeof o.status !== 'string' || !STATUSES.includes(o.status)) return { invalid: `status: must be one of ${STATUSES.join(', ')}` };
-  if (o.detail !== undefined && (typeof o.detail !== 'string' || o.detail.length > MAX_ACK_DETAIL)) return { invalid: `detail: must be a string of at most ${MAX_ACK_DETAIL} characters` };
-  return { id: o.id, status: o.status as CommandAckStatus, ...(o.detail !== undefined ? { detail: o.detail as string } : {}) };
+  if (typeof o.status !== 'string' || !STATUSES.includes(o.status))
+    return { invalid: `status: must be one of ${STATUSES.join(', ')}` };
+  if (o.detail !== undefined && (typeof o.detail !== 'string' || o.detail.length > MAX_ACK_DETAIL))
+    return { invalid: `detail: must be a string of at most ${MAX_ACK_DETAIL} characters` };
+  return {
+    id: o.id,
+    status: o.status as CommandAckStatus,
+    ...(o.detail !== undefined ? { detail: o.detail as string } : {}),
+  };
 }

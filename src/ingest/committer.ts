@@ -21,10 +21,17 @@ export interface Committer {
   readonly pending: number;
 }
 
-interface Waiting { item: IngestItem; resolve: (batchSize: number) => void; reject: (e: unknown) => void }
+interface Waiting {
+  item: IngestItem;
+  resolve: (batchSize: number) => void;
+  reject: (e: unknown) => void;
+}
 
 const storeError = (cause: unknown) =>
-  new ShekaraError('SHK_INGEST_STORE', `local store commit failed: ${(cause as Error).message}`, { retriable: true, cause });
+  new ShekaraError('SHK_INGEST_STORE', `local store commit failed: ${(cause as Error).message}`, {
+    retriable: true,
+    cause,
+  });
 
 export function createCommitter(
   store: Pick<Store, 'commitIngest'>,
@@ -88,20 +95,34 @@ export function createCommitter(
   return {
     submit(item) {
       if (queue.length >= opts.maxPending) {
-        return Promise.reject(new ShekaraError('SHK_INGEST_BACKPRESSURE', `${queue.length} records are waiting for the store; try again shortly`, { retriable: true }));
+        return Promise.reject(
+          new ShekaraError(
+            'SHK_INGEST_BACKPRESSURE',
+            `${queue.length} records are waiting for the store; try again shortly`,
+            { retriable: true },
+          ),
+        );
       }
       if (opts.saturated?.()) {
-        return Promise.reject(new ShekaraError('SHK_INGEST_BACKPRESSURE', 'the egress queue is saturated; try again shortly', { retriable: true, details: { cause: 'SHK_EGRESS_SATURATED' } }));
+        return Promise.reject(
+          new ShekaraError('SHK_INGEST_BACKPRESSURE', 'the egress queue is saturated; try again shortly', {
+            retriable: true,
+            details: { cause: 'SHK_EGRESS_SATURATED' },
+          }),
+        );
       }
       return new Promise<number>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        if (!scheduled && !draining) { // a commit under way takes it next
+        if (!scheduled && !draining) {
+          // a commit under way takes it next
           scheduled = true;
           setImmediate(() => void flush());
         }
       });
     },
     flush,
-    get pending() { return queue.length; },
+    get pending() {
+      return queue.length;
+    },
   };
 }

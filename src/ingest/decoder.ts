@@ -20,22 +20,27 @@ export class DecodeError extends Error {}
 
 type Coerce = (v: unknown, key: string) => SignalValue;
 
-const num = (min: number, max: number): Coerce => (v, key) => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new DecodeError(`${key}: expected a number, got ${typeName(v)}`);
-  if (v < min || v > max) throw new DecodeError(`${key}: ${v} is outside ${min}..${max}`);
-  return v;
-};
+const num =
+  (min: number, max: number): Coerce =>
+  (v, key) => {
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new DecodeError(`${key}: expected a number, got ${typeName(v)}`);
+    if (v < min || v > max) throw new DecodeError(`${key}: ${v} is outside ${min}..${max}`);
+    return v;
+  };
 /**
  * A string that is not text (src/text.ts) is refused: the payload is quarantined, raw bytes
  * kept, so both store backends accept exactly the same records.
  */
 const text = (v: string, what: string): string => {
-  if (hasNonText(v)) throw new DecodeError(`${replaceNonText(what, '?')}: holds U+0000 or an unpaired surrogate, which is not text`);
+  if (hasNonText(v))
+    throw new DecodeError(`${replaceNonText(what, '?')}: holds U+0000 or an unpaired surrogate, which is not text`);
   return v;
 };
 
 const str: Coerce = (v, key) => {
-  if (typeof v !== 'string' || v.length > 256) throw new DecodeError(`${key}: expected a string of at most 256 characters`);
+  if (typeof v !== 'string' || v.length > 256)
+    throw new DecodeError(`${key}: expected a string of at most 256 characters`);
   return text(v, key);
 };
 const onOff: Coerce = (v, key) => {
@@ -125,12 +130,14 @@ function walk(key: string, value: unknown, out: DecodedTelemetry): void {
 function decodeVssSignals(value: unknown, out: DecodedTelemetry): void {
   if (!isObject(value)) throw new DecodeError('signals: expected an object of VSS paths to values');
   for (const [path, v] of Object.entries(value)) {
-    if (!VSS_PATH.test(path) || path === VIN_SIGNAL) throw new DecodeError(`signals.${path}: not an accepted VSS signal path`);
+    if (!VSS_PATH.test(path) || path === VIN_SIGNAL)
+      throw new DecodeError(`signals.${path}: not an accepted VSS signal path`);
     if (typeof v === 'number' ? !Number.isFinite(v) : typeof v !== 'string' && typeof v !== 'boolean') {
       throw new DecodeError(`signals.${path}: expected a number, string or boolean`);
     }
-    if (typeof v === 'string' && v.length > 256) throw new DecodeError(`signals.${path}: string longer than 256 characters`);
-    out.signals[path] = typeof v === 'string' ? text(v, `signals.${path}`) : v as SignalValue;
+    if (typeof v === 'string' && v.length > 256)
+      throw new DecodeError(`signals.${path}: string longer than 256 characters`);
+    out.signals[path] = typeof v === 'string' ? text(v, `signals.${path}`) : (v as SignalValue);
   }
 }
 

@@ -27,11 +27,14 @@ export interface ExternalIngest {
   close(): Promise<void>;
 }
 
-export async function startExternalIngest(cfg: MqttExternalConfig, deps: {
-  lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
-  intake: Intake;
-  log: Logger;
-}): Promise<ExternalIngest> {
+export async function startExternalIngest(
+  cfg: MqttExternalConfig,
+  deps: {
+    lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
+    intake: Intake;
+    log: Logger;
+  },
+): Promise<ExternalIngest> {
   const { intake, log } = deps;
   const filter = `$share/${cfg.group}/vehicles/+/telemetry`;
 
@@ -41,7 +44,9 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: {
     if (!vehicle) {
       intake.reject('unregistered-vehicle', 'mqtt');
       log.warn({ topic }, 'external broker: telemetry for an unregistered vehicle; quarantined');
-      await intake.accept(UNATTRIBUTED, 'mqtt', payload, { quarantineReason: `unregistered vehicle on topic ${topic}` });
+      await intake.accept(UNATTRIBUTED, 'mqtt', payload, {
+        quarantineReason: `unregistered vehicle on topic ${topic}`,
+      });
       return;
     }
     await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'mqtt', payload);
@@ -62,14 +67,19 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: {
       });
       client.handleMessage = (packet, done) => {
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        handle(packet.topic, payload).then(() => done(), (err: Error) => {
-          // No PUBACK: the broker redelivers after reconnect. Drop the connection so it does.
-          log.error({ err, topic: packet.topic }, 'external broker: could not store a record; reconnecting');
-          client.stream.destroy();
-          done(err);
-        });
+        handle(packet.topic, payload).then(
+          () => done(),
+          (err: Error) => {
+            // No PUBACK: the broker redelivers after reconnect. Drop the connection so it does.
+            log.error({ err, topic: packet.topic }, 'external broker: could not store a record; reconnecting');
+            client.stream.destroy();
+            done(err);
+          },
+        );
       };
-      client.on('error', (err) => log.warn({ reason: err.message, connection: i }, 'external broker: connection error'));
+      client.on('error', (err) =>
+        log.warn({ reason: err.message, connection: i }, 'external broker: connection error'),
+      );
       await client.subscribeAsync(filter, { qos: 1 });
       clients.push(client);
     }
@@ -81,6 +91,8 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: {
 
   return {
     connections: clients.length,
-    close: async () => { await Promise.all(clients.map((c) => c.endAsync())); },
+    close: async () => {
+      await Promise.all(clients.map((c) => c.endAsync()));
+    },
   };
 }

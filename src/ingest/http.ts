@@ -31,11 +31,19 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
     // Keep the body as bytes: the raw payload is stored as received, and a malformed one is
     // quarantined rather than bounced by a parser before we see it.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxPacketBytes }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxPacketBytes }, (_req, body, done) =>
+      done(null, body),
+    );
 
     scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
       if (err.statusCode === 413) {
-        return fail(reply, 413, 'SHK_INGEST_LIMIT', 'packet-too-large', `body exceeds limits.maxPacketBytes (${limits.maxPacketBytes} bytes)`);
+        return fail(
+          reply,
+          413,
+          'SHK_INGEST_LIMIT',
+          'packet-too-large',
+          `body exceeds limits.maxPacketBytes (${limits.maxPacketBytes} bytes)`,
+        );
       }
       throw err;
     });
@@ -44,7 +52,13 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
       const creds = parseBasicAuth(req.headers.authorization);
       if (!creds) {
         reply.header('www-authenticate', 'Basic realm="shekara-vehicles"');
-        return fail(reply, 401, 'SHK_INGEST_AUTH', 'missing-credentials', 'HTTP Basic credentials required: username = VIN, password = vehicle secret');
+        return fail(
+          reply,
+          401,
+          'SHK_INGEST_AUTH',
+          'missing-credentials',
+          'HTTP Basic credentials required: username = VIN, password = vehicle secret',
+        );
       }
       const vehicle = await deps.lookupVehicle(creds.user);
       if (!vehicle || !verifySecret(creds.password, vehicle)) {
@@ -56,13 +70,24 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
       }
       if (!deps.rate.take(vehicle.vin)) {
         reply.header('retry-after', '1');
-        return fail(reply, 429, 'SHK_INGEST_LIMIT', 'rate-limit-exceeded', `more than ${limits.messagesPerSecond} messages per second`);
+        return fail(
+          reply,
+          429,
+          'SHK_INGEST_LIMIT',
+          'rate-limit-exceeded',
+          `more than ${limits.messagesPerSecond} messages per second`,
+        );
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       try {
         const result = await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'https', body);
         if (result.quarantined) {
-          return reply.code(422).send({ code: 'SHK_INGEST_DECODE', message: result.reason, recordId: result.recordId, stored: 'quarantine' });
+          return reply.code(422).send({
+            code: 'SHK_INGEST_DECODE',
+            message: result.reason,
+            recordId: result.recordId,
+            stored: 'quarantine',
+          });
         }
         return reply.code(202).send({ recordId: result.recordId, stored: 'record', projections: result.projections });
       } catch (err) {

@@ -64,7 +64,11 @@ export interface Ingest {
 
 export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): Promise<Ingest> {
   const log = deps.log.child({ module: 'ingest' });
-  const committer = createCommitter(deps.store, { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated }, deps.onCommitted);
+  const committer = createCommitter(
+    deps.store,
+    { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated },
+    deps.onCommitted,
+  );
   const intake = createIntake({ committer, project: deps.project, log, telemetry: deps.telemetry });
   // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
   const lookupVehicle = async (vin: string) => {
@@ -73,7 +77,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   };
 
   registerHttpIngest(deps.http, cfg.limits, {
-    lookupVehicle, intake, rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
+    lookupVehicle,
+    intake,
+    rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
   });
   if (cfg.mqtt.mode === 'external') {
     const external = await startExternalIngest(cfg.mqtt.external, { lookupVehicle, intake, log });
@@ -86,7 +92,10 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       // The external broker holds the connections and enforces device auth (docs/external-broker.md).
       disconnectVehicle: () => 0,
       recheckCredentials: async () => 0,
-      publishCommand: () => Promise.reject(new Error('downlink commands go through the external broker in external mode (not yet supported)')),
+      publishCommand: () =>
+        Promise.reject(
+          new Error('downlink commands go through the external broker in external mode (not yet supported)'),
+        ),
       isCommandSubscriber: () => false,
       async close() {
         await external.close();
@@ -95,7 +104,11 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     };
   }
   const mqtt = await startMqttIngest(cfg.mqtt, cfg.limits, {
-    lookupVehicle, intake, log, onCommandAck: deps.onCommandAck, onCommandSubscribed: deps.onCommandSubscribed,
+    lookupVehicle,
+    intake,
+    log,
+    onCommandAck: deps.onCommandAck,
+    onCommandSubscribed: deps.onCommandSubscribed,
   });
 
   return {
@@ -103,7 +116,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     mqttsPort: mqtt.tlsPort,
     reloadTls: mqtt.reloadTls,
     counters: intake.counters,
-    get connectedVehicles() { return mqtt.connectedVehicles; },
+    get connectedVehicles() {
+      return mqtt.connectedVehicles;
+    },
     disconnectVehicle: mqtt.disconnectVehicle,
     recheckCredentials: mqtt.recheckCredentials,
     publishCommand: mqtt.publishCommand,

@@ -14,11 +14,22 @@ import type { Committer } from './committer.js';
 import { decodeTelemetry, DecodeError } from './decoder.js';
 import type { Logger } from '../log.js';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { ATTR, SPAN, contextOf, disabledTelemetry, logFields, traceParentOf, type Telemetry } from '../telemetry/index.js';
+import {
+  ATTR,
+  SPAN,
+  contextOf,
+  disabledTelemetry,
+  logFields,
+  traceParentOf,
+  type Telemetry,
+} from '../telemetry/index.js';
 import { isShekaraError } from '../errors.js';
 import type { IngestItem } from '../store/index.js';
 
-export interface Vehicle { readonly vin: string; readonly oem: string }
+export interface Vehicle {
+  readonly vin: string;
+  readonly oem: string;
+}
 
 export type AcceptResult =
   | { readonly recordId: string; readonly quarantined: false; readonly projections: number }
@@ -37,7 +48,12 @@ export interface Intake {
    * `span`: a receive span the caller started and will end (MQTT keeps one across pushed-back
    * retries); without it the intake starts and ends its own.
    */
-  accept(vehicle: Vehicle, channel: IngestChannel, payload: Buffer, opts?: { quarantineReason?: string; span?: Span }): Promise<AcceptResult>;
+  accept(
+    vehicle: Vehicle,
+    channel: IngestChannel,
+    payload: Buffer,
+    opts?: { quarantineReason?: string; span?: Span },
+  ): Promise<AcceptResult>;
   /** Starts the root span of one payload (see `accept`'s `span`). */
   startReceive(channel: IngestChannel): Span;
   reject(reason: string, channel: IngestChannel): void;
@@ -58,13 +74,18 @@ export function createIntake(deps: {
 
   const startReceive = (channel: IngestChannel): Span =>
     // HTTPS: the car called our server; MQTT: the broker handed us a message.
-    tracer.startSpan(SPAN.receive, { kind: channel === 'https' ? SpanKind.SERVER : SpanKind.CONSUMER, attributes: { [ATTR.channel]: channel } });
+    tracer.startSpan(SPAN.receive, {
+      kind: channel === 'https' ? SpanKind.SERVER : SpanKind.CONSUMER,
+      attributes: { [ATTR.channel]: channel },
+    });
 
   /** The group commit, as a child span of the receive; the record's outbox rows carry its traceparent. */
   const commit = async (item: IngestItem, receive: Span): Promise<void> => {
     const span = tracer.startSpan(SPAN.commit, undefined, contextOf(receive));
     try {
-      const batch = await deps.committer.submit(item.kind === 'record' ? { ...item, traceParent: traceParentOf(span) } : item);
+      const batch = await deps.committer.submit(
+        item.kind === 'record' ? { ...item, traceParent: traceParentOf(span) } : item,
+      );
       span.setAttribute(ATTR.commitBatch, batch);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
@@ -74,13 +95,22 @@ export function createIntake(deps: {
     }
   };
 
-  async function accept(vehicle: Vehicle, channel: IngestChannel, payload: Buffer, quarantineReason: string | undefined, span: Span): Promise<AcceptResult> {
+  async function accept(
+    vehicle: Vehicle,
+    channel: IngestChannel,
+    payload: Buffer,
+    quarantineReason: string | undefined,
+    span: Span,
+  ): Promise<AcceptResult> {
     const receivedAt = now();
     const id = uuidv7(receivedAt);
     span.setAttribute(ATTR.recordId, id);
     span.setAttribute(ATTR.oem, vehicle.oem);
     const quarantine = async (reason: string): Promise<AcceptResult> => {
-      await commit({ kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload } }, span);
+      await commit(
+        { kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload } },
+        span,
+      );
       counters.quarantined += 1;
       // The reason stays out of the span: a decoder message may quote the payload (a value out
       // of range, a JSON fragment). The log line below keeps it, in the country.
@@ -96,9 +126,15 @@ export function createIntake(deps: {
       return quarantine(err.message);
     }
     const record: CanonicalRecord = {
-      id, vin: vehicle.vin, oem: vehicle.oem, channel, receivedAt,
+      id,
+      vin: vehicle.vin,
+      oem: vehicle.oem,
+      channel,
+      receivedAt,
       observedAt: decoded.observedAt ?? receivedAt,
-      signals: decoded.signals, account: decoded.account, unknownKeys: decoded.unknownKeys,
+      signals: decoded.signals,
+      account: decoded.account,
+      unknownKeys: decoded.unknownKeys,
     };
     let projections: Projection[] = [];
     const project = tracer.startSpan(SPAN.project, undefined, contextOf(span));
@@ -107,7 +143,10 @@ export function createIntake(deps: {
     } catch (err) {
       // Safe failure: the record is kept, nothing of it leaves.
       project.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      deps.log.error({ err, recordId: id, ...logFields(span) }, 'policy evaluation failed; record stored without egress');
+      deps.log.error(
+        { err, recordId: id, ...logFields(span) },
+        'policy evaluation failed; record stored without egress',
+      );
     } finally {
       project.setAttribute(ATTR.projections, projections.length);
       project.end();

@@ -7,7 +7,10 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 
 export class PacketTooLargeError extends Error {
-  constructor(readonly declared: number, readonly limit: number) {
+  constructor(
+    readonly declared: number,
+    readonly limit: number,
+  ) {
     super(`declared packet size ${declared} bytes exceeds the limit of ${limit}`);
   }
 }
@@ -69,10 +72,19 @@ export class PacketLengthScanner {
 export function guardSocket(socket: Socket, maxPacketBytes: number, onViolation: (err: Error) => void): Duplex {
   const scanner = new PacketLengthScanner(maxPacketBytes);
   const guarded: Duplex = new Duplex({
-    read() { socket.resume(); },
-    write(chunk: Buffer, _enc, cb) { socket.write(chunk, cb); },
-    final(cb) { socket.end(cb); },
-    destroy(err, cb) { socket.destroy(); cb(err); },
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      socket.write(chunk, cb);
+    },
+    final(cb) {
+      socket.end(cb);
+    },
+    destroy(err, cb) {
+      socket.destroy();
+      cb(err);
+    },
   });
   socket.on('data', (chunk: Buffer) => {
     try {
@@ -85,7 +97,9 @@ export function guardSocket(socket: Socket, maxPacketBytes: number, onViolation:
     if (!guarded.push(chunk)) socket.pause();
   });
   socket.on('end', () => guarded.push(null));
-  socket.on('close', () => { if (!guarded.destroyed) guarded.destroy(); });
+  socket.on('close', () => {
+    if (!guarded.destroyed) guarded.destroy();
+  });
   socket.on('error', () => socket.destroy());
   return guarded;
 }

@@ -38,19 +38,26 @@ export interface MqttsServer {
   close(): void;
 }
 
-export function createMqttsServer(cfg: MqttTlsConfig, onSecureSocket: (socket: TLSSocket) => void, onReloadError: (err: Error) => void): MqttsServer {
+export function createMqttsServer(
+  cfg: MqttTlsConfig,
+  onSecureSocket: (socket: TLSSocket) => void,
+  onReloadError: (err: Error) => void,
+): MqttsServer {
   const context = (): SecureContextOptions => ({
     key: readFileSync(cfg.keyFile!),
     cert: readFileSync(cfg.certFile!),
     ...(cfg.clientCaFile ? { ca: readFileSync(cfg.clientCaFile) } : {}),
     ...(cfg.crlFile ? { crl: readFileSync(cfg.crlFile) } : {}),
   });
-  const server = createServer({
-    ...context(),
-    minVersion: 'TLSv1.2',
-    requestCert: cfg.clientCaFile !== undefined,
-    rejectUnauthorized: false,
-  }, onSecureSocket);
+  const server = createServer(
+    {
+      ...context(),
+      minVersion: 'TLSv1.2',
+      requestCert: cfg.clientCaFile !== undefined,
+      rejectUnauthorized: false,
+    },
+    onSecureSocket,
+  );
   const reload = () => {
     try {
       server.setSecureContext({ ...context(), minVersion: 'TLSv1.2' });

@@ -51,23 +51,33 @@ export function compileCommands(def: CommandsDef | undefined, src: YamlSource): 
     } catch (reason) {
       throw unsafe('SHK_POLICY_INVALID', src, ['commands', 'maxTtl'], (reason as Error).message);
     }
-    if (maxTtlMs < 1_000 || maxTtlMs > MAX_TTL_CAP_MS) throw unsafe('SHK_POLICY_INVALID', src, ['commands', 'maxTtl'], 'must be between PT1S and P7D');
+    if (maxTtlMs < 1_000 || maxTtlMs > MAX_TTL_CAP_MS)
+      throw unsafe('SHK_POLICY_INVALID', src, ['commands', 'maxTtl'], 'must be between PT1S and P7D');
   }
   const types = new Map<string, CompiledCommandType>();
   def.types.forEach((t, i) => {
     const base = ['commands', 'types', i];
-    if (types.has(t.type)) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'type'], `duplicate command type "${t.type}"`);
+    if (types.has(t.type))
+      throw unsafe('SHK_POLICY_INVALID', src, [...base, 'type'], `duplicate command type "${t.type}"`);
     const builtIn = isBuiltInRestricting(t.type);
     if (builtIn && t.restricting === false) {
-      throw unsafe('SHK_POLICY_UNSAFE', src, [...base, 'restricting'], `"${t.type}" restricts the car (built-in: ${RESTRICTING_COMMANDS.join(', ')}); a policy cannot declare it otherwise`);
+      throw unsafe(
+        'SHK_POLICY_UNSAFE',
+        src,
+        [...base, 'restricting'],
+        `"${t.type}" restricts the car (built-in: ${RESTRICTING_COMMANDS.join(', ')}); a policy cannot declare it otherwise`,
+      );
     }
     for (const [name, p] of Object.entries(t.params ?? {})) {
       const problem = paramDefProblem(p);
       if (problem) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'params', name], problem);
     }
     types.set(t.type, {
-      type: t.type, description: t.description, restricting: builtIn || t.restricting === true,
-      maxPerVehiclePerHour: t.maxPerVehiclePerHour, params: t.params ?? {},
+      type: t.type,
+      description: t.description,
+      restricting: builtIn || t.restricting === true,
+      maxPerVehiclePerHour: t.maxPerVehiclePerHour,
+      params: t.params ?? {},
     });
   });
   return { maxTtlMs, types };
@@ -75,9 +85,11 @@ export function compileCommands(def: CommandsDef | undefined, src: YamlSource): 
 
 function paramDefProblem(p: CommandParamDef): string | undefined {
   const numeric = p.type === 'number' || p.type === 'integer';
-  if (!numeric && (p.minimum !== undefined || p.maximum !== undefined)) return `minimum/maximum apply to numbers, not to a ${p.type}`;
+  if (!numeric && (p.minimum !== undefined || p.maximum !== undefined))
+    return `minimum/maximum apply to numbers, not to a ${p.type}`;
   if (p.type !== 'string' && p.maxLength !== undefined) return `maxLength applies to strings, not to a ${p.type}`;
-  if (p.minimum !== undefined && p.maximum !== undefined && p.minimum > p.maximum) return `minimum ${p.minimum} is above maximum ${p.maximum}`;
+  if (p.minimum !== undefined && p.maximum !== undefined && p.minimum > p.maximum)
+    return `minimum ${p.minimum} is above maximum ${p.maximum}`;
   if (p.enum) {
     if (p.type === 'boolean') return 'enum does not apply to a boolean';
     const bad = p.enum.find((v) => valueProblem(p, v, true) !== undefined);
@@ -89,19 +101,24 @@ function paramDefProblem(p: CommandParamDef): string | undefined {
 /** Why `v` is not an allowed value of `p`, or undefined when it is. */
 function valueProblem(p: CommandParamDef, v: unknown, ignoreEnum = false): string | undefined {
   switch (p.type) {
-    case 'boolean': if (typeof v !== 'boolean') return 'must be a boolean'; break;
+    case 'boolean':
+      if (typeof v !== 'boolean') return 'must be a boolean';
+      break;
     case 'string':
       if (typeof v !== 'string') return 'must be a string';
       if (p.maxLength !== undefined && v.length > p.maxLength) return `must be at most ${p.maxLength} characters`;
       break;
-    case 'number': case 'integer':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a${p.type === 'integer' ? 'n integer' : ' number'}`;
+    case 'number':
+    case 'integer':
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        return `must be a${p.type === 'integer' ? 'n integer' : ' number'}`;
       if (p.type === 'integer' && !Number.isInteger(v)) return 'must be an integer';
       if (p.minimum !== undefined && v < p.minimum) return `must be >= ${p.minimum}`;
       if (p.maximum !== undefined && v > p.maximum) return `must be <= ${p.maximum}`;
       break;
   }
-  if (!ignoreEnum && p.enum && !p.enum.includes(v as string | number)) return `must be one of ${p.enum.map((e) => JSON.stringify(e)).join(', ')}`;
+  if (!ignoreEnum && p.enum && !p.enum.includes(v as string | number))
+    return `must be one of ${p.enum.map((e) => JSON.stringify(e)).join(', ')}`;
   return undefined;
 }
 
@@ -114,11 +131,21 @@ export type CommandVerdict =
  * parameter and the limit (`params.maxKmh: must be <= 130`), never the owner's approval: that
  * is the downlink's second check.
  */
-export function checkCommand(commands: CompiledCommands, type: string, params: Readonly<Record<string, unknown>>, ttlMs: number): CommandVerdict {
+export function checkCommand(
+  commands: CompiledCommands,
+  type: string,
+  params: Readonly<Record<string, unknown>>,
+  ttlMs: number,
+): CommandVerdict {
   const def = commands.types.get(type);
   if (!def) return { ok: false, def, reason: `command type "${type}" is not in this OEM's command policy` };
   for (const name of Object.keys(params)) {
-    if (!(name in def.params)) return { ok: false, def, reason: `params.${name}: not a parameter of "${type}" (allowed: ${Object.keys(def.params).join(', ') || 'none'})` };
+    if (!(name in def.params))
+      return {
+        ok: false,
+        def,
+        reason: `params.${name}: not a parameter of "${type}" (allowed: ${Object.keys(def.params).join(', ') || 'none'})`,
+      };
   }
   for (const [name, p] of Object.entries(def.params)) {
     if (!(name in params)) {
@@ -128,6 +155,11 @@ export function checkCommand(commands: CompiledCommands, type: string, params: R
     const problem = valueProblem(p, params[name]);
     if (problem) return { ok: false, def, reason: `params.${name}: ${problem}` };
   }
-  if (ttlMs > commands.maxTtlMs) return { ok: false, def, reason: `ttlSeconds: must be <= ${commands.maxTtlMs / 1000} (the command policy's maxTtl)` };
+  if (ttlMs > commands.maxTtlMs)
+    return {
+      ok: false,
+      def,
+      reason: `ttlSeconds: must be <= ${commands.maxTtlMs / 1000} (the command policy's maxTtl)`,
+    };
   return { ok: true, def };
 }

@@ -54,7 +54,10 @@ export interface CompiledPurpose {
   readonly rules: Readonly<Record<string, string>>;
 }
 
-export interface CompiledZone { readonly name: string; contains(p: Point): boolean }
+export interface CompiledZone {
+  readonly name: string;
+  contains(p: Point): boolean;
+}
 
 export interface CompiledPolicy {
   readonly oem: string;
@@ -75,34 +78,57 @@ export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource, t
   const seen = new Set<string>();
   const warnings: string[] = [];
   const purposes = file.purposes.map((purpose, pi) => {
-    if (seen.has(purpose.id)) throw unsafe('SHK_POLICY_INVALID', src, ['purposes', pi, 'id'], `duplicate purpose "${purpose.id}"`);
+    if (seen.has(purpose.id))
+      throw unsafe('SHK_POLICY_INVALID', src, ['purposes', pi, 'id'], `duplicate purpose "${purpose.id}"`);
     seen.add(purpose.id);
     return compilePurpose(purpose, src, ['purposes', pi], warnings);
   });
   const zones = (file.sensitiveZones ?? []).map((z, zi): CompiledZone => {
     const polys = z.geometry.type === 'Polygon' ? [z.geometry.coordinates] : z.geometry.coordinates;
-    for (const rings of polys) for (const ring of rings) for (const pos of ring) {
-      if (Math.abs(pos[0]!) > 180 || Math.abs(pos[1]!) > 90) {
-        throw unsafe('SHK_POLICY_INVALID', src, ['sensitiveZones', zi, 'geometry'], `position [${pos.join(', ')}] is not [longitude, latitude] (RFC 7946 §3.1.1)`);
-      }
-    }
+    for (const rings of polys)
+      for (const ring of rings)
+        for (const pos of ring) {
+          if (Math.abs(pos[0]!) > 180 || Math.abs(pos[1]!) > 90) {
+            throw unsafe(
+              'SHK_POLICY_INVALID',
+              src,
+              ['sensitiveZones', zi, 'geometry'],
+              `position [${pos.join(', ')}] is not [longitude, latitude] (RFC 7946 §3.1.1)`,
+            );
+          }
+        }
     // A bounding box first: most points are far from every zone.
     const all = polys.flat(2);
     const [minLon, maxLon] = [Math.min(...all.map((p) => p[0]!)), Math.max(...all.map((p) => p[0]!))];
     const [minLat, maxLat] = [Math.min(...all.map((p) => p[1]!)), Math.max(...all.map((p) => p[1]!))];
     return {
       name: z.name,
-      contains: (p) => p.lat >= minLat && p.lat <= maxLat && p.lon >= minLon && p.lon <= maxLon && polys.some((rings) => inPolygon(p, rings)),
+      contains: (p) =>
+        p.lat >= minLat &&
+        p.lat <= maxLat &&
+        p.lon >= minLon &&
+        p.lon <= maxLon &&
+        polys.some((rings) => inPolygon(p, rings)),
     };
   });
   const commands = compileCommands(file.commands, src);
   return { oem: file.oem, version: file.version, hash, source: src.source, text, purposes, zones, commands, warnings };
 }
 
-function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[], warnings: string[]): CompiledPurpose {
+function compilePurpose(
+  p: PurposeDef,
+  src: YamlSource,
+  base: (string | number)[],
+  warnings: string[],
+): CompiledPurpose {
   const consentRequired = p.consentRequired ?? p.legalBasis === 'consent';
   if (p.legalBasis === 'consent' && !consentRequired) {
-    throw unsafe('SHK_POLICY_UNSAFE', src, [...base, 'consentRequired'], 'a purpose whose legal basis is consent must require consent');
+    throw unsafe(
+      'SHK_POLICY_UNSAFE',
+      src,
+      [...base, 'consentRequired'],
+      'a purpose whose legal basis is consent must require consent',
+    );
   }
   const exact = new Map<string, CompiledRule>();
   const wildcards: { matcher: Matcher; rule: CompiledRule }[] = [];
@@ -113,32 +139,64 @@ function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[
     const { name, options } = splitRule(rule);
     rules[selector] = Object.keys(options).length ? `${name} ${JSON.stringify(options)}` : name;
     const spec = TRANSFORMS[name];
-    if (!spec) throw unsafe('SHK_POLICY_UNKNOWN_TRANSFORM', src, keyPath, `unknown transform "${name}" (known: ${Object.keys(TRANSFORMS).join(', ')})`);
+    if (!spec)
+      throw unsafe(
+        'SHK_POLICY_UNKNOWN_TRANSFORM',
+        src,
+        keyPath,
+        `unknown transform "${name}" (known: ${Object.keys(TRANSFORMS).join(', ')})`,
+      );
     if (isWildcard(selector)) {
       const problem = wildcardProblem(selector);
       if (problem) throw unsafe('SHK_POLICY_INVALID', src, keyPath, problem);
       if (selector.startsWith('Account.') && name !== 'drop') {
-        throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, 'a wildcard may not open the account section: name each Account field that may leave, one by one');
+        throw unsafe(
+          'SHK_POLICY_UNSAFE',
+          src,
+          keyPath,
+          'a wildcard may not open the account section: name each Account field that may leave, one by one',
+        );
       }
     } else if (!isPath(selector)) {
-      throw unsafe('SHK_POLICY_INVALID', src, keyPath, 'not a signal path (expected e.g. Vehicle.Speed or Account.Owner.Email)');
+      throw unsafe(
+        'SHK_POLICY_INVALID',
+        src,
+        keyPath,
+        'not a signal path (expected e.g. Vehicle.Speed or Account.Owner.Email)',
+      );
     }
     if (selector === VIN_PATH && !VIN_SAFE.has(name)) {
       throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, `the VIN may only be pseudonymized or dropped, not "${name}"`);
     }
     const extra = Object.keys(options).filter((k) => !spec.options.includes(k));
-    if (extra.length > 0) throw unsafe('SHK_POLICY_INVALID', src, [...keyPath, extra[0]!], `unknown option for transform "${name}"`);
+    if (extra.length > 0)
+      throw unsafe('SHK_POLICY_INVALID', src, [...keyPath, extra[0]!], `unknown option for transform "${name}"`);
     if (spec.kind === 'location' && selector !== LOCATION) {
-      throw unsafe('SHK_POLICY_INVALID', src, keyPath, `"${name}" transforms the position as a whole: name it on ${LOCATION}`);
+      throw unsafe(
+        'SHK_POLICY_INVALID',
+        src,
+        keyPath,
+        `"${name}" transforms the position as a whole: name it on ${LOCATION}`,
+      );
     }
     if (spec.kind === 'value' && selector === LOCATION) {
-      throw unsafe('SHK_POLICY_INVALID', src, keyPath, `${LOCATION} takes a location transform (generalize, noise); name ${LAT} and ${LON} for value transforms`);
+      throw unsafe(
+        'SHK_POLICY_INVALID',
+        src,
+        keyPath,
+        `${LOCATION} takes a location transform (generalize, noise); name ${LAT} and ${LON} for value transforms`,
+      );
     }
     try {
       if (spec.kind === 'location') location = spec.compile(options);
       else {
         const value = spec.compile(options);
-        const compiled: CompiledRule = { selector, transform: name, value, decision: decision(value.outcome, value.describe) };
+        const compiled: CompiledRule = {
+          selector,
+          transform: name,
+          value,
+          decision: decision(value.outcome, value.describe),
+        };
         if (isWildcard(selector)) wildcards.push({ matcher: compileWildcard(selector), rule: compiled });
         else exact.set(selector, compiled);
       }
@@ -147,15 +205,35 @@ function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[
     }
   }
   const rawLat = [LAT, LON].some((x) => exact.has(x) && exact.get(x)!.transform !== 'drop');
-  if (location && rawLat) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'fields', LOCATION], `the position is named twice: on ${LOCATION} and on its latitude/longitude`);
+  if (location && rawLat)
+    throw unsafe(
+      'SHK_POLICY_INVALID',
+      src,
+      [...base, 'fields', LOCATION],
+      `the position is named twice: on ${LOCATION} and on its latitude/longitude`,
+    );
   const emitsLocation = location !== undefined || rawLat;
   if (rawLat && [LAT, LON].some((x) => exact.get(x)?.transform === 'pass')) {
     warnings.push(`purpose ${p.id}: sends the raw position; consider generalize or noise on ${LOCATION}`);
   }
-  if (emitsLocation && !p.tripEndpoints) warnings.push(`purpose ${p.id}: sends a position without tripEndpoints: trip starts and ends (home, work) can leave`);
-  if (p.tripEndpoints && !emitsLocation) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'tripEndpoints'], 'this purpose sends no position, so there is nothing to suppress');
+  if (emitsLocation && !p.tripEndpoints)
+    warnings.push(
+      `purpose ${p.id}: sends a position without tripEndpoints: trip starts and ends (home, work) can leave`,
+    );
+  if (p.tripEndpoints && !emitsLocation)
+    throw unsafe(
+      'SHK_POLICY_INVALID',
+      src,
+      [...base, 'tripEndpoints'],
+      'this purpose sends no position, so there is nothing to suppress',
+    );
   if (p.kAnonymity && !location?.cellKey) {
-    throw unsafe('SHK_POLICY_INVALID', src, [...base, 'kAnonymity'], `k-anonymity counts vehicles per generalized cell: name ${LOCATION}: { transform: generalize, … }`);
+    throw unsafe(
+      'SHK_POLICY_INVALID',
+      src,
+      [...base, 'kAnonymity'],
+      `k-anonymity counts vehicles per generalized cell: name ${LOCATION}: { transform: generalize, … }`,
+    );
   }
   wildcards.sort((a, b) => b.matcher.specificity - a.matcher.specificity);
   const dur = (v: string | undefined, key: string, dflt: number) => {
@@ -168,13 +246,30 @@ function compilePurpose(p: PurposeDef, src: YamlSource, base: (string | number)[
   const t = p.tripEndpoints;
   const k = p.kAnonymity;
   return {
-    id: p.id, description: p.description, legalBasis: p.legalBasis, consentRequired, retention: p.retention,
-    consentMaxDays: p.consentMaxDays ?? DEFAULT_CONSENT_MAX_DAYS, automatedDecisions: p.automatedDecisions ?? false,
+    id: p.id,
+    description: p.description,
+    legalBasis: p.legalBasis,
+    consentRequired,
+    retention: p.retention,
+    consentMaxDays: p.consentMaxDays ?? DEFAULT_CONSENT_MAX_DAYS,
+    automatedDecisions: p.automatedDecisions ?? false,
     minIntervalMs: dur(p.minInterval, 'minInterval', 0),
     timeBucketMs: dur(p.timeBucket, 'timeBucket', 0),
-    exact, wildcards, location, emitsLocation, rules,
-    trip: t && { radiusMeters: t.radiusMeters ?? 500, gapMs: dur(t.gap, 'tripEndpoints.gap', 300_000), stopMs: dur(t.stopAfter, 'tripEndpoints.stopAfter', 180_000) },
-    kAnonymity: k && { k: k.k, windowMs: dur(k.window, 'kAnonymity.window', 900_000), maxCoarsen: (k.otherwise ?? 'drop') === 'drop' ? 0 : k.maxCoarsen ?? 2 },
+    exact,
+    wildcards,
+    location,
+    emitsLocation,
+    rules,
+    trip: t && {
+      radiusMeters: t.radiusMeters ?? 500,
+      gapMs: dur(t.gap, 'tripEndpoints.gap', 300_000),
+      stopMs: dur(t.stopAfter, 'tripEndpoints.stopAfter', 180_000),
+    },
+    kAnonymity: k && {
+      k: k.k,
+      windowMs: dur(k.window, 'kAnonymity.window', 900_000),
+      maxCoarsen: (k.otherwise ?? 'drop') === 'drop' ? 0 : (k.maxCoarsen ?? 2),
+    },
   };
 }
 
@@ -189,6 +284,12 @@ type PolicyCode = 'SHK_POLICY_INVALID' | 'SHK_POLICY_UNKNOWN_TRANSFORM' | 'SHK_P
 export function unsafe(code: PolicyCode, src: YamlSource, keyPath: (string | number)[], reason: string): ShekaraError {
   const where = at(src, keyPath);
   return new ShekaraError(code, `invalid policy ${src.source}:\n  ${where}: ${reason}`, {
-    details: { problems: [`${where}: ${reason}`], file: src.source, line: src.lineOf(keyPath), path: keyPath.join('.'), reason },
+    details: {
+      problems: [`${where}: ${reason}`],
+      file: src.source,
+      line: src.lineOf(keyPath),
+      path: keyPath.join('.'),
+      reason,
+    },
   });
 }

@@ -9,7 +9,8 @@ import type { ConsentStore, ObjectionStore } from '../store/types.js';
  * The consent registry as the policy sees it, with the owners' objections to automated
  * processing (without those, no objection stops anything: the registry of them is optional).
  */
-export type ConsentLookup = Pick<ConsentStore, 'isConsentGranted'> & Partial<Pick<ObjectionStore, 'isProcessingObjected'>>;
+export type ConsentLookup = Pick<ConsentStore, 'isConsentGranted'> &
+  Partial<Pick<ObjectionStore, 'isProcessingObjected'>>;
 
 /**
  * True when the projection of `vin` for `oem`/`purpose` may still be sent at `atMs`.
@@ -47,6 +48,10 @@ export async function sendTimeVerdict(
   const vq = { vin: q.vin, oem: q.oem, purpose: q.purpose };
   if (!(await consentStillGiven(deps, vq, atMs))) return SEND_BLOCKED.consent;
   const purpose = deps.policyOf(q.oem)?.purposes.find((p) => p.id === q.purpose);
-  if ((purpose?.automatedDecisions ?? true) && ((await deps.consent?.isProcessingObjected?.(q.vin, q.oem, q.purpose, atMs)) ?? false)) return SEND_BLOCKED.objection;
+  if (
+    (purpose?.automatedDecisions ?? true) &&
+    ((await deps.consent?.isProcessingObjected?.(q.vin, q.oem, q.purpose, atMs)) ?? false)
+  )
+    return SEND_BLOCKED.objection;
   return true;
 }

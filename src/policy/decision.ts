@@ -59,9 +59,15 @@ export class FieldDecisions implements ProjectionDecision {
     this.built = undefined;
     this.droppedList = undefined;
     const e = this.extraPaths.lastIndexOf(path);
-    if (e >= 0) { this.extra[e] = d; return; }
+    if (e >= 0) {
+      this.extra[e] = d;
+      return;
+    }
     const b = this.paths.indexOf(path);
-    if (b >= 0 && this.base[b] !== undefined) { this.base[b] = d; return; }
+    if (b >= 0 && this.base[b] !== undefined) {
+      this.base[b] = d;
+      return;
+    }
     this.add(path, d);
   }
 
@@ -73,7 +79,9 @@ export class FieldDecisions implements ProjectionDecision {
   get fields(): Readonly<Record<string, FieldDecision>> {
     if (!this.built) {
       const f: Record<string, FieldDecision> = {};
-      this.each((p, d) => { f[p] = d; });
+      this.each((p, d) => {
+        f[p] = d;
+      });
       this.built = f;
     }
     return this.built;

@@ -5,7 +5,11 @@
 import type { CompiledPolicy, CompiledPurpose } from './compile.js';
 
 export type Effect = 'opens' | 'closes' | 'changes';
-export interface DiffLine { readonly effect: Effect; readonly purpose: string; readonly what: string }
+export interface DiffLine {
+  readonly effect: Effect;
+  readonly purpose: string;
+  readonly what: string;
+}
 
 export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): DiffLine[] {
   const out: DiffLine[] = [];
@@ -14,17 +18,22 @@ export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): DiffLine[] {
   for (const [id, p] of after) {
     const old = before.get(id);
     if (!old) {
-      const sends = Object.entries(p.rules).filter(([, r]) => r !== 'drop').map(([s]) => s);
+      const sends = Object.entries(p.rules)
+        .filter(([, r]) => r !== 'drop')
+        .map(([s]) => s);
       out.push({ effect: 'opens', purpose: id, what: `new purpose, sends ${sends.join(', ') || 'nothing'}` });
     } else {
       diffPurpose(old, p, out);
     }
   }
-  for (const id of before.keys()) if (!after.has(id)) out.push({ effect: 'closes', purpose: id, what: 'purpose removed' });
+  for (const id of before.keys())
+    if (!after.has(id)) out.push({ effect: 'closes', purpose: id, what: 'purpose removed' });
   const zonesA = new Set(a.zones.map((z) => z.name));
   const zonesB = new Set(b.zones.map((z) => z.name));
-  for (const z of zonesA) if (!zonesB.has(z)) out.push({ effect: 'opens', purpose: '*', what: `sensitive zone "${z}" removed` });
-  for (const z of zonesB) if (!zonesA.has(z)) out.push({ effect: 'closes', purpose: '*', what: `sensitive zone "${z}" added` });
+  for (const z of zonesA)
+    if (!zonesB.has(z)) out.push({ effect: 'opens', purpose: '*', what: `sensitive zone "${z}" removed` });
+  for (const z of zonesB)
+    if (!zonesA.has(z)) out.push({ effect: 'closes', purpose: '*', what: `sensitive zone "${z}" added` });
   diffCommands(a, b, out);
   return out;
 }
@@ -34,32 +43,68 @@ function diffCommands(a: CompiledPolicy, b: CompiledPolicy, out: DiffLine[]): vo
   const push = (effect: Effect, what: string) => out.push({ effect, purpose: 'commands', what });
   for (const [type, t] of b.commands.types) {
     const old = a.commands.types.get(type);
-    if (!old) { push('opens', `new command type ${type}${t.restricting ? ' (restricting: needs the owner\'s approval)' : ''}`); continue; }
+    if (!old) {
+      push('opens', `new command type ${type}${t.restricting ? " (restricting: needs the owner's approval)" : ''}`);
+      continue;
+    }
     const hourly = (x: typeof t) => x.maxPerVehiclePerHour ?? Infinity;
-    if (hourly(old) !== hourly(t)) push(hourly(t) > hourly(old) ? 'opens' : 'closes', `${type}: at most ${hourly(old)} → ${hourly(t)} per vehicle per hour`);
-    if (JSON.stringify(old.params) !== JSON.stringify(t.params)) push('changes', `${type}: parameters ${JSON.stringify(old.params)} → ${JSON.stringify(t.params)}`);
+    if (hourly(old) !== hourly(t))
+      push(
+        hourly(t) > hourly(old) ? 'opens' : 'closes',
+        `${type}: at most ${hourly(old)} → ${hourly(t)} per vehicle per hour`,
+      );
+    if (JSON.stringify(old.params) !== JSON.stringify(t.params))
+      push('changes', `${type}: parameters ${JSON.stringify(old.params)} → ${JSON.stringify(t.params)}`);
   }
-  for (const type of a.commands.types.keys()) if (!b.commands.types.has(type)) push('closes', `command type ${type} removed`);
-  if (a.commands.maxTtlMs !== b.commands.maxTtlMs) push(b.commands.maxTtlMs > a.commands.maxTtlMs ? 'opens' : 'closes', `command maxTtl: ${a.commands.maxTtlMs} ms → ${b.commands.maxTtlMs} ms`);
+  for (const type of a.commands.types.keys())
+    if (!b.commands.types.has(type)) push('closes', `command type ${type} removed`);
+  if (a.commands.maxTtlMs !== b.commands.maxTtlMs)
+    push(
+      b.commands.maxTtlMs > a.commands.maxTtlMs ? 'opens' : 'closes',
+      `command maxTtl: ${a.commands.maxTtlMs} ms → ${b.commands.maxTtlMs} ms`,
+    );
 }
 
 function diffPurpose(a: CompiledPurpose, b: CompiledPurpose, out: DiffLine[]): void {
   const push = (effect: Effect, what: string) => out.push({ effect, purpose: b.id, what });
   for (const [sel, rule] of Object.entries(b.rules)) {
     const old = a.rules[sel];
-    if (old === undefined) { if (rule !== 'drop') push('opens', `${sel}: ${rule}`); }
-    else if (old !== rule) push(rule === 'drop' ? 'closes' : old === 'drop' ? 'opens' : 'changes', `${sel}: ${old} → ${rule}`);
+    if (old === undefined) {
+      if (rule !== 'drop') push('opens', `${sel}: ${rule}`);
+    } else if (old !== rule)
+      push(rule === 'drop' ? 'closes' : old === 'drop' ? 'opens' : 'changes', `${sel}: ${old} → ${rule}`);
   }
-  for (const [sel, rule] of Object.entries(a.rules)) if (!(sel in b.rules) && rule !== 'drop') push('closes', `${sel}: ${rule} removed`);
-  if (a.consentRequired !== b.consentRequired) push(b.consentRequired ? 'closes' : 'opens', `consent required: ${a.consentRequired} → ${b.consentRequired}`);
-  if (a.minIntervalMs !== b.minIntervalMs) push(b.minIntervalMs > a.minIntervalMs ? 'closes' : 'opens', `minimum interval: ${a.minIntervalMs} ms → ${b.minIntervalMs} ms`);
-  if (a.timeBucketMs !== b.timeBucketMs) push(b.timeBucketMs > a.timeBucketMs ? 'closes' : 'opens', `time bucket: ${a.timeBucketMs} ms → ${b.timeBucketMs} ms`);
+  for (const [sel, rule] of Object.entries(a.rules))
+    if (!(sel in b.rules) && rule !== 'drop') push('closes', `${sel}: ${rule} removed`);
+  if (a.consentRequired !== b.consentRequired)
+    push(b.consentRequired ? 'closes' : 'opens', `consent required: ${a.consentRequired} → ${b.consentRequired}`);
+  if (a.minIntervalMs !== b.minIntervalMs)
+    push(
+      b.minIntervalMs > a.minIntervalMs ? 'closes' : 'opens',
+      `minimum interval: ${a.minIntervalMs} ms → ${b.minIntervalMs} ms`,
+    );
+  if (a.timeBucketMs !== b.timeBucketMs)
+    push(
+      b.timeBucketMs > a.timeBucketMs ? 'closes' : 'opens',
+      `time bucket: ${a.timeBucketMs} ms → ${b.timeBucketMs} ms`,
+    );
   const trip = (p: CompiledPurpose) => (p.trip ? `${p.trip.radiusMeters} m` : 'off');
-  if (trip(a) !== trip(b)) push(!b.trip || (a.trip && b.trip.radiusMeters < a.trip.radiusMeters) ? 'opens' : 'closes', `trip-endpoint suppression: ${trip(a)} → ${trip(b)}`);
+  if (trip(a) !== trip(b))
+    push(
+      !b.trip || (a.trip && b.trip.radiusMeters < a.trip.radiusMeters) ? 'opens' : 'closes',
+      `trip-endpoint suppression: ${trip(a)} → ${trip(b)}`,
+    );
   const k = (p: CompiledPurpose) => p.kAnonymity?.k ?? 0;
   if (k(a) !== k(b)) push(k(b) < k(a) ? 'opens' : 'closes', `k-anonymity: k ${k(a) || 'off'} → ${k(b) || 'off'}`);
-  if (a.legalBasis !== b.legalBasis) push('changes', `legal basis: ${a.legalBasis ?? '(none)'} → ${b.legalBasis ?? '(none)'}`);
-  if (a.automatedDecisions !== b.automatedDecisions) push('changes', `automated decisions: ${a.automatedDecisions} → ${b.automatedDecisions}`);
-  if (a.consentMaxDays !== b.consentMaxDays) push(b.consentMaxDays > a.consentMaxDays ? 'opens' : 'closes', `consent lasts at most: ${a.consentMaxDays} → ${b.consentMaxDays} days`);
-  if (a.retention !== b.retention) push('changes', `retention: ${a.retention ?? '(none)'} → ${b.retention ?? '(none)'}`);
+  if (a.legalBasis !== b.legalBasis)
+    push('changes', `legal basis: ${a.legalBasis ?? '(none)'} → ${b.legalBasis ?? '(none)'}`);
+  if (a.automatedDecisions !== b.automatedDecisions)
+    push('changes', `automated decisions: ${a.automatedDecisions} → ${b.automatedDecisions}`);
+  if (a.consentMaxDays !== b.consentMaxDays)
+    push(
+      b.consentMaxDays > a.consentMaxDays ? 'opens' : 'closes',
+      `consent lasts at most: ${a.consentMaxDays} → ${b.consentMaxDays} days`,
+    );
+  if (a.retention !== b.retention)
+    push('changes', `retention: ${a.retention ?? '(none)'} → ${b.retention ?? '(none)'}`);
 }

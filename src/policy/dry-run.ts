@@ -46,7 +46,11 @@ export interface DryRunSummary {
   readonly heldAtEnd: number;
 }
 
-export function dryRun(policy: CompiledPolicy, lines: readonly string[], opts: DryRunOptions = {}): { records: DryRunRecord[]; summary: DryRunSummary } {
+export function dryRun(
+  policy: CompiledPolicy,
+  lines: readonly string[],
+  opts: DryRunOptions = {},
+): { records: DryRunRecord[]; summary: DryRunSummary } {
   const evaluator = createEvaluator(policy);
   const granted = opts.assumeConsent ? new Set(evaluator.consentPurposes) : undefined;
   const pseudonym = createPseudonymizer(randomBytes(32), policy.oem, opts.epochDays ?? 30);
@@ -75,11 +79,19 @@ export function dryRun(policy: CompiledPolicy, lines: readonly string[], opts: D
     const projections: Projection[] = [];
     const withheld: Withheld[] = [];
     const at = record.receivedAt;
-    evaluator.evaluate(record, pseudonym(record.vin, at), { pseudonymize: (v) => pseudonym(v, at), random }, projections, withheld, granted);
+    evaluator.evaluate(
+      record,
+      pseudonym(record.vin, at),
+      { pseudonymize: (v) => pseudonym(v, at), random },
+      projections,
+      withheld,
+      granted,
+    );
     for (const p of projections) {
       sentBy[p.purpose] = (sentBy[p.purpose] ?? 0) + 1;
       for (const f of p.fieldsSent) fieldsSent[f] = (fieldsSent[f] ?? 0) + 1;
-      for (const [path, d] of Object.entries(p.decision?.fields ?? {})) if (d.outcome === 'passed' || d.outcome === 'transformed') sentInputs.add(path);
+      for (const [path, d] of Object.entries(p.decision?.fields ?? {}))
+        if (d.outcome === 'passed' || d.outcome === 'transformed') sentInputs.add(path);
     }
     for (const w of withheld) withheldBy[w.reason] = (withheldBy[w.reason] ?? 0) + 1;
     records.push({ line, recordId: record.id, projections, withheld });
@@ -87,7 +99,11 @@ export function dryRun(policy: CompiledPolicy, lines: readonly string[], opts: D
   return {
     records,
     summary: {
-      records: records.length, invalid, sent: sentBy, withheld: withheldBy, fieldsSent,
+      records: records.length,
+      invalid,
+      sent: sentBy,
+      withheld: withheldBy,
+      fieldsSent,
       neverSent: [...seenPaths].filter((p) => !sentInputs.has(p)).sort(),
       heldAtEnd: evaluator.held,
     },
@@ -106,7 +122,17 @@ function fromPayload(text: string, oem: string, line: number, vinOpt: string | u
   try {
     const d = decodeTelemetry(Buffer.from(text), vin);
     const t = d.observedAt ?? Date.now();
-    return { id: `line-${line}`, vin, oem, channel: 'mqtt', receivedAt: t, observedAt: t, signals: d.signals, account: d.account, unknownKeys: d.unknownKeys };
+    return {
+      id: `line-${line}`,
+      vin,
+      oem,
+      channel: 'mqtt',
+      receivedAt: t,
+      observedAt: t,
+      signals: d.signals,
+      account: d.account,
+      unknownKeys: d.unknownKeys,
+    };
   } catch (err) {
     if (err instanceof DecodeError) throw new Error(`does not decode: ${err.message}`);
     throw err;
@@ -115,13 +141,25 @@ function fromPayload(text: string, oem: string, line: number, vinOpt: string | u
 
 function canonicalFrom(text: string, oem: string, line: number): CanonicalRecord {
   const r = JSON.parse(text) as Partial<CanonicalRecord>;
-  if (typeof r !== 'object' || r === null || typeof r.vin !== 'string' || typeof r.signals !== 'object' || r.signals === null) {
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.vin !== 'string' ||
+    typeof r.signals !== 'object' ||
+    r.signals === null
+  ) {
     throw new Error('a canonical record needs at least "vin" and "signals"');
   }
   const t = typeof r.observedAt === 'number' ? r.observedAt : Date.now();
   return {
-    id: typeof r.id === 'string' ? r.id : `line-${line}`, vin: r.vin, oem, channel: r.channel ?? 'mqtt',
-    receivedAt: typeof r.receivedAt === 'number' ? r.receivedAt : t, observedAt: t,
-    signals: r.signals, account: r.account ?? {}, unknownKeys: Array.isArray(r.unknownKeys) ? r.unknownKeys : [],
+    id: typeof r.id === 'string' ? r.id : `line-${line}`,
+    vin: r.vin,
+    oem,
+    channel: r.channel ?? 'mqtt',
+    receivedAt: typeof r.receivedAt === 'number' ? r.receivedAt : t,
+    observedAt: t,
+    signals: r.signals,
+    account: r.account ?? {},
+    unknownKeys: Array.isArray(r.unknownKeys) ? r.unknownKeys : [],
   };
 }

@@ -21,14 +21,28 @@ import { LAT, LON, type Point } from './geo.js';
 import { TripTracker, TRIP_REASONS, type TripVerdict } from './trip.js';
 import { CellCounter } from './kanon.js';
 import { containsVin } from './vin-guard.js';
-import { CONTAINS_VIN, FieldDecisions, NOT_LISTED, NOT_LISTED_ACCOUNT, NOT_LISTED_VIN, TRANSFORM_DECLINED, UNKNOWN_KEY, interned, type FieldDecision } from './decision.js';
+import {
+  CONTAINS_VIN,
+  FieldDecisions,
+  NOT_LISTED,
+  NOT_LISTED_ACCOUNT,
+  NOT_LISTED_VIN,
+  TRANSFORM_DECLINED,
+  UNKNOWN_KEY,
+  interned,
+  type FieldDecision,
+} from './decision.js';
 
 const IGNITION = 'Vehicle.LowVoltageSystemState';
 const SPEED = 'Vehicle.Speed';
 const LOCATION_OUTPUTS = new Set([LAT, LON, H3_CELL, GRID_CELL]);
 
 /** A purpose that produced nothing for a record, and why (dry runs print these). */
-export interface Withheld { readonly recordId: string; readonly purpose: string; readonly reason: string }
+export interface Withheld {
+  readonly recordId: string;
+  readonly purpose: string;
+  readonly reason: string;
+}
 
 export interface Evaluator {
   readonly policy: CompiledPolicy;
@@ -42,7 +56,15 @@ export interface Evaluator {
    * receipt; `objected`: the purposes of `automatedPurposes` the owner objects to (both looked
    * up by the caller beforehand: evaluation itself never waits on a store).
    */
-  evaluate(record: CanonicalRecord, vehicle: string, ctx: TransformContext, out: Projection[], withheld?: Withheld[], granted?: ReadonlySet<string>, objected?: ReadonlySet<string>): void;
+  evaluate(
+    record: CanonicalRecord,
+    vehicle: string,
+    ctx: TransformContext,
+    out: Projection[],
+    withheld?: Withheld[],
+    granted?: ReadonlySet<string>,
+    objected?: ReadonlySet<string>,
+  ): void;
   /** Projections held back (trip endpoints) right now. */
   readonly held: number;
 }
@@ -96,8 +118,15 @@ export function createEvaluator(policy: CompiledPolicy): Evaluator {
         lastKeys = keys;
         lastRules = rules = r;
       }
-      const view: RecordView = { keys, values, rules, accountKeys: Object.keys(record.account), unknown: record.unknownKeys.map((k) => `$unknown.${k}`) };
-      for (let pi = 0; pi < purposes.length; pi++) purposes[pi]!.evaluate(record, view, pi, vehicle, ctx, out, withheld, granted, objected);
+      const view: RecordView = {
+        keys,
+        values,
+        rules,
+        accountKeys: Object.keys(record.account),
+        unknown: record.unknownKeys.map((k) => `$unknown.${k}`),
+      };
+      for (let pi = 0; pi < purposes.length; pi++)
+        purposes[pi]!.evaluate(record, view, pi, vehicle, ctx, out, withheld, granted, objected);
     },
     get held() {
       return purposes.reduce((n, p) => n + (p.tracker?.held ?? 0), 0);
@@ -112,13 +141,25 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
   const resolve = (path: string): CompiledRule | null =>
     p.exact.get(path) ?? p.wildcards.find((w) => w.matcher.test(path))?.rule ?? null;
   // Decisions that depend only on the coarsening level, built once.
-  const locationDecisions = Array.from({ length: 8 }, (_, level) => p.location && interned('transformed', p.location.describe(level)));
-  const kAnonReason = p.kAnonymity && interned('suppressed', `suppressed: k-anonymity (fewer than ${p.kAnonymity.k} vehicles in the cell)`);
-  const withheldNote = (w: Withheld[] | undefined, recordId: string, reason: string) => w?.push({ recordId, purpose: p.id, reason });
+  const locationDecisions = Array.from(
+    { length: 8 },
+    (_, level) => p.location && interned('transformed', p.location.describe(level)),
+  );
+  const kAnonReason =
+    p.kAnonymity &&
+    interned('suppressed', `suppressed: k-anonymity (fewer than ${p.kAnonymity.k} vehicles in the cell)`);
+  const withheldNote = (w: Withheld[] | undefined, recordId: string, reason: string) =>
+    w?.push({ recordId, purpose: p.id, reason });
 
   function evaluate(
-    record: CanonicalRecord, { keys, values, rules, accountKeys, unknown }: RecordView, pi: number,
-    vehicle: string, ctx: TransformContext, out: Projection[], withheld: Withheld[] | undefined, granted: ReadonlySet<string> | undefined,
+    record: CanonicalRecord,
+    { keys, values, rules, accountKeys, unknown }: RecordView,
+    pi: number,
+    vehicle: string,
+    ctx: TransformContext,
+    out: Projection[],
+    withheld: Withheld[] | undefined,
+    granted: ReadonlySet<string> | undefined,
     objected: ReadonlySet<string> | undefined,
   ): void {
     const lat = record.signals[LAT];
@@ -128,10 +169,17 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
     if (tracker) {
       const ign = record.signals[IGNITION];
       const speed = record.signals[SPEED];
-      const obs = tracker.observe(record.vin, record.observedAt, record.receivedAt, pos,
-        typeof ign === 'string' ? ign : undefined, typeof speed === 'number' ? speed : undefined);
+      const obs = tracker.observe(
+        record.vin,
+        record.observedAt,
+        record.receivedAt,
+        pos,
+        typeof ign === 'string' ? ign : undefined,
+        typeof speed === 'number' ? speed : undefined,
+      );
       verdict = obs.verdict;
-      for (const h of obs.released) out.push(withNote(h, 'held back until the car left the trip radius, then released'));
+      for (const h of obs.released)
+        out.push(withNote(h, 'held back until the car left the trip radius, then released'));
       for (const h of obs.tail) {
         const stripped = stripLocation(h, interned('suppressed', TRIP_REASONS['suppress-end']));
         if (stripped) out.push(stripped);
@@ -167,32 +215,59 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
       const path = keys[i]!;
       if (skipPosition && (path === LAT || path === LON)) continue; // the position as a whole, below
       const rule = rules[i]![pi];
-      if (!rule) { base[i] = path === VIN_PATH ? NOT_LISTED_VIN : NOT_LISTED; continue; }
+      if (!rule) {
+        base[i] = path === VIN_PATH ? NOT_LISTED_VIN : NOT_LISTED;
+        continue;
+      }
       const v = rule.value.apply(values[i]!, ctx);
-      if (v === undefined) { base[i] = rule.value.outcome === 'dropped' ? rule.decision : TRANSFORM_DECLINED; continue; }
-      if (typeof v !== 'number' && typeof v !== 'boolean' && rule.transform !== 'pseudonymize' && containsVin(v, record.vin)) {
+      if (v === undefined) {
+        base[i] = rule.value.outcome === 'dropped' ? rule.decision : TRANSFORM_DECLINED;
+        continue;
+      }
+      if (
+        typeof v !== 'number' &&
+        typeof v !== 'boolean' &&
+        rule.transform !== 'pseudonymize' &&
+        containsVin(v, record.vin)
+      ) {
         base[i] = CONTAINS_VIN;
         continue;
       }
-      signals[path] = v; base[i] = rule.decision; sent.push(path);
+      signals[path] = v;
+      base[i] = rule.decision;
+      sent.push(path);
     }
     // Account data: exact names only, never a wildcard.
     for (const path of accountKeys) {
       const rule = p.exact.get(path);
       const v = rule?.value.apply(record.account[path]!, ctx);
       if (rule === undefined || v === undefined || (rule.transform !== 'pseudonymize' && containsVin(v, record.vin))) {
-        decision.add(path, rule === undefined ? NOT_LISTED_ACCOUNT : v === undefined ? (rule.value.outcome === 'dropped' ? rule.decision : TRANSFORM_DECLINED) : CONTAINS_VIN);
+        decision.add(
+          path,
+          rule === undefined
+            ? NOT_LISTED_ACCOUNT
+            : v === undefined
+              ? rule.value.outcome === 'dropped'
+                ? rule.decision
+                : TRANSFORM_DECLINED
+              : CONTAINS_VIN,
+        );
         continue;
       }
-      signals[path] = v; decision.add(path, rule.decision); sent.push(path);
+      signals[path] = v;
+      decision.add(path, rule.decision);
+      sent.push(path);
     }
     for (const k of unknown) decision.add(k, UNKNOWN_KEY);
 
     let locationSent = false;
     if (p.emitsLocation && pos) {
       const zone = policy.zones.find((z) => z.contains(pos));
-      const reason = zone ? interned('suppressed', `suppressed: sensitive zone "${zone.name}"`)
-        : verdict !== 'none' && verdict !== 'hold' ? interned('suppressed', TRIP_REASONS[verdict]) : undefined;
+      const reason = zone
+        ? interned('suppressed', `suppressed: sensitive zone "${zone.name}"`)
+        : verdict !== 'none' && verdict !== 'hold'
+          ? interned('suppressed', TRIP_REASONS[verdict])
+          : undefined;
       let level = 0;
       if (!reason && counter && cells) {
         level = cells.findIndex((c) => counter.count(record.observedAt, c) >= p.kAnonymity!.k);
@@ -203,7 +278,8 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
       } else if (p.location) {
         p.location.apply(pos.lat, pos.lon, ctx, level, signals);
         const d = locationDecisions[level]!;
-        decision.add(LAT, d); decision.add(LON, d);
+        decision.add(LAT, d);
+        decision.add(LON, d);
         for (const o of p.location.outputs) sent.push(o);
         locationSent = true;
       } else {
@@ -218,9 +294,17 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
       return void withheldNote(withheld, record.id, 'nothing to send');
     }
     const projection: Projection = {
-      recordId: record.id, oem: policy.oem, purpose: p.id, policyHash: policy.hash, vehicle,
-      observedAt: p.timeBucketMs > 0 ? Math.floor(record.observedAt / p.timeBucketMs) * p.timeBucketMs : record.observedAt,
-      signals, fieldsSent: sent, fieldsDropped: decision.dropped(), decision,
+      recordId: record.id,
+      oem: policy.oem,
+      purpose: p.id,
+      policyHash: policy.hash,
+      vehicle,
+      observedAt:
+        p.timeBucketMs > 0 ? Math.floor(record.observedAt / p.timeBucketMs) * p.timeBucketMs : record.observedAt,
+      signals,
+      fieldsSent: sent,
+      fieldsDropped: decision.dropped(),
+      decision,
     };
     if (p.minIntervalMs > 0) lastSent.set(record.vin, record.observedAt);
     if (verdict === 'hold' && locationSent && pos) {
@@ -233,7 +317,12 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
   return { evaluate, tracker, resolve };
 }
 
-function suppressLocation(signals: Record<string, SignalValue>, sent: string[], decision: FieldDecisions, d: FieldDecision): void {
+function suppressLocation(
+  signals: Record<string, SignalValue>,
+  sent: string[],
+  decision: FieldDecisions,
+  d: FieldDecision,
+): void {
   for (const o of LOCATION_OUTPUTS) delete signals[o];
   for (let i = sent.length - 1; i >= 0; i--) if (LOCATION_OUTPUTS.has(sent[i]!)) sent.splice(i, 1);
   decision.set(LAT, d);
@@ -241,7 +330,13 @@ function suppressLocation(signals: Record<string, SignalValue>, sent: string[], 
 }
 
 function decisionsOf(p: Projection): FieldDecisions {
-  return p.decision instanceof FieldDecisions ? p.decision : new FieldDecisions(Object.keys(p.decision?.fields ?? {}), Object.values(p.decision?.fields ?? {}), p.decision?.notes);
+  return p.decision instanceof FieldDecisions
+    ? p.decision
+    : new FieldDecisions(
+        Object.keys(p.decision?.fields ?? {}),
+        Object.values(p.decision?.fields ?? {}),
+        p.decision?.notes,
+      );
 }
 
 /** A held projection sent after all, without its position (the tail of a trip). */

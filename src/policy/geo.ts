@@ -4,7 +4,10 @@ export const LON = 'Vehicle.CurrentLocation.Longitude';
 /** The branch a location transform (generalize, noise) is named on: latitude and longitude together. */
 export const LOCATION = 'Vehicle.CurrentLocation';
 
-export interface Point { readonly lat: number; readonly lon: number }
+export interface Point {
+  readonly lat: number;
+  readonly lon: number;
+}
 
 const R = 6_371_008.8; // mean Earth radius (IUGG)
 const RAD = Math.PI / 180;

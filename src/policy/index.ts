@@ -40,7 +40,10 @@ export { createEvaluator } from './evaluate.js';
 export { consentStillGiven, sendTimeVerdict, SEND_BLOCKED } from './consent.js';
 
 /** What a record's owner allows, looked up before evaluation (which never waits on a store). */
-interface Gates { readonly granted: ReadonlySet<string>; readonly objected: ReadonlySet<string> }
+interface Gates {
+  readonly granted: ReadonlySet<string>;
+  readonly objected: ReadonlySet<string>;
+}
 
 export interface PolicyEngineConfig {
   /** OEMs whose policy is a file (the config's); `reload` re-reads exactly these. */
@@ -64,7 +67,12 @@ export interface PolicyEngineDeps {
 
 export interface ReloadResult {
   /** OEMs whose policy changed: old and new hash. Their held projections were dropped. */
-  readonly changed: readonly { readonly oem: string; readonly from: string; readonly to: string; readonly droppedHeld: number }[];
+  readonly changed: readonly {
+    readonly oem: string;
+    readonly from: string;
+    readonly to: string;
+    readonly droppedHeld: number;
+  }[];
   readonly unchanged: readonly string[];
 }
 
@@ -112,7 +120,10 @@ export interface PolicyEngine {
   close(): Promise<void>;
 }
 
-interface Entry { readonly evaluator: Evaluator; readonly pseudonym: Pseudonymizer }
+interface Entry {
+  readonly evaluator: Evaluator;
+  readonly pseudonym: Pseudonymizer;
+}
 
 export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEngineDeps): Promise<PolicyEngine> {
   const now = deps.now ?? Date.now;
@@ -130,15 +141,24 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     for (const oem of cfg.oems) {
       const policy = loadPolicyFile(oem.policyFile);
       if (policy.oem !== oem.id) {
-        throw new ShekaraError('SHK_POLICY_INVALID', `policy ${oem.policyFile} is for OEM "${policy.oem}" but the config assigns it to "${oem.id}"`,
-          { details: { file: oem.policyFile, path: 'oem', reason: 'OEM mismatch' } });
+        throw new ShekaraError(
+          'SHK_POLICY_INVALID',
+          `policy ${oem.policyFile} is for OEM "${policy.oem}" but the config assigns it to "${oem.id}"`,
+          { details: { file: oem.policyFile, path: 'oem', reason: 'OEM mismatch' } },
+        );
       }
       out.set(oem.id, policy);
     }
     return out;
   };
   const activate = async (policy: CompiledPolicy): Promise<Entry> => {
-    await deps.history?.recordPolicyActivation({ oem: policy.oem, policyHash: policy.hash, source: policy.source, content: policy.text, activatedAt: now() });
+    await deps.history?.recordPolicyActivation({
+      oem: policy.oem,
+      policyHash: policy.hash,
+      source: policy.source,
+      content: policy.text,
+      activatedAt: now(),
+    });
     return { evaluator: createEvaluator(policy), pseudonym: pseudonymOf(policy.oem) };
   };
 
@@ -149,14 +169,29 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   const ctx = {
     at: 0,
     pseudonym: undefined as Pseudonymizer | undefined,
-    pseudonymize(v: string): string { return this.pseudonym!(v, this.at); },
+    pseudonymize(v: string): string {
+      return this.pseudonym!(v, this.at);
+    },
     random,
   };
-  const run = (entry: Entry, record: CanonicalRecord, withheld: Withheld[] | undefined, gates: Gates | undefined): Projection[] => {
+  const run = (
+    entry: Entry,
+    record: CanonicalRecord,
+    withheld: Withheld[] | undefined,
+    gates: Gates | undefined,
+  ): Projection[] => {
     ctx.at = record.receivedAt;
     ctx.pseudonym = entry.pseudonym;
     const out: Projection[] = [];
-    entry.evaluator.evaluate(record, entry.pseudonym(record.vin, record.receivedAt), ctx, out, withheld, gates?.granted, gates?.objected);
+    entry.evaluator.evaluate(
+      record,
+      entry.pseudonym(record.vin, record.receivedAt),
+      ctx,
+      out,
+      withheld,
+      gates?.granted,
+      gates?.objected,
+    );
     return out;
   };
 
@@ -193,10 +228,18 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
       }
     }
     queued += 1;
-    const result = tail.then(() => gates).then(
-      (g) => { queued -= 1; return run(entry, record, withheld, g); },
-      (err: unknown) => { queued -= 1; throw err; },
-    );
+    const result = tail
+      .then(() => gates)
+      .then(
+        (g) => {
+          queued -= 1;
+          return run(entry, record, withheld, g);
+        },
+        (err: unknown) => {
+          queued -= 1;
+          throw err;
+        },
+      );
     tail = result.catch(() => undefined);
     return result;
   };
@@ -217,7 +260,12 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
         // A new version starts from empty state: what the old one held is dropped, never
         // sent under rules that are no longer in force.
         next.set(oem, await activate(policy));
-        changed.push({ oem, from: old?.evaluator.policy.hash ?? '(none)', to: policy.hash, droppedHeld: old?.evaluator.held ?? 0 });
+        changed.push({
+          oem,
+          from: old?.evaluator.policy.hash ?? '(none)',
+          to: policy.hash,
+          droppedHeld: old?.evaluator.held ?? 0,
+        });
       }
     }
     byOem = next;
@@ -225,10 +273,17 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   };
   const activateNow = async (policy: CompiledPolicy): Promise<ActivationResult> => {
     const old = byOem.get(policy.oem);
-    if (old?.evaluator.policy.hash === policy.hash) return { oem: policy.oem, from: policy.hash, to: policy.hash, changed: false, droppedHeld: 0 };
+    if (old?.evaluator.policy.hash === policy.hash)
+      return { oem: policy.oem, from: policy.hash, to: policy.hash, changed: false, droppedHeld: 0 };
     const entry = await activate(policy); // durable first: an activation not in the history never decides
     byOem = new Map(byOem).set(policy.oem, entry);
-    return { oem: policy.oem, from: old?.evaluator.policy.hash ?? null, to: policy.hash, changed: true, droppedHeld: old?.evaluator.held ?? 0 };
+    return {
+      oem: policy.oem,
+      from: old?.evaluator.policy.hash ?? null,
+      to: policy.hash,
+      changed: true,
+      droppedHeld: old?.evaluator.held ?? 0,
+    };
   };
   /** Reloads and activations, one after another: each sees the state the previous one left. */
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -247,7 +302,11 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     const out = await evaluate(record, withheld);
     const counter = deps.metrics!.policyDecisions;
     for (const p of out) {
-      counter.add(1, { [ATTR.oem]: p.oem, [ATTR.purpose]: p.purpose, [ATTR.outcome]: p.recordId === record.id ? 'approved' : 'released' });
+      counter.add(1, {
+        [ATTR.oem]: p.oem,
+        [ATTR.purpose]: p.purpose,
+        [ATTR.outcome]: p.recordId === record.id ? 'approved' : 'released',
+      });
     }
     for (const w of withheld) {
       counter.add(1, { [ATTR.oem]: record.oem, [ATTR.purpose]: w.purpose, [ATTR.outcome]: decisionOutcome(w.reason) });

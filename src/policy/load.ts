@@ -17,7 +17,9 @@ export function loadPolicyFile(file: string): CompiledPolicy {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ShekaraError('SHK_POLICY_INVALID', `cannot read policy file ${file}: ${(cause as Error).message}`, { cause });
+    throw new ShekaraError('SHK_POLICY_INVALID', `cannot read policy file ${file}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return parsePolicy(text, file);
 }
@@ -33,7 +35,9 @@ export function parsePolicy(text: string, source: string): CompiledPolicy {
   }
   if (!validatePolicy(src.data)) {
     const problems = describeSchemaErrors(validatePolicy.errors ?? [], src);
-    throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy ${source}:\n  ${problems.join('\n  ')}`, { details: { problems, file: source } });
+    throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy ${source}:\n  ${problems.join('\n  ')}`, {
+      details: { problems, file: source },
+    });
   }
   const hash = `sha256:${createHash('sha256').update(text).digest('hex')}`;
   return compilePolicy(src.data as PolicyFile, hash, src, text);

@@ -8,7 +8,10 @@ export function createSecureRandom(blockBytes = 4096): () => number {
   const buf = Buffer.alloc(blockBytes);
   let off = blockBytes;
   return () => {
-    if (off + 4 > blockBytes) { randomFillSync(buf); off = 0; }
+    if (off + 4 > blockBytes) {
+      randomFillSync(buf);
+      off = 0;
+    }
     const v = buf.readUInt32LE(off);
     off += 4;
     return v / 4_294_967_296;

@@ -10,7 +10,10 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
 /** ISO 8601 duration of days, hours, minutes, seconds: P30D, PT1H, PT30S. */
-const Duration = Type.String({ pattern: '^P(?!$)(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$', description: 'ISO 8601 duration, e.g. PT1M, PT1H, P30D' });
+const Duration = Type.String({
+  pattern: '^P(?!$)(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$',
+  description: 'ISO 8601 duration, e.g. PT1M, PT1H, P30D',
+});
 
 /** A field rule: a transform name, or a mapping with `transform` and that transform's options. */
 export const FieldRuleSchema = Type.Union([
@@ -46,7 +49,9 @@ export const PurposeSchema = Type.Object(
   {
     id: Id,
     description: Type.String({ minLength: 1 }),
-    legalBasis: Type.Optional(Type.Union([Type.Literal('consent'), Type.Literal('contract'), Type.Literal('legal-obligation')])),
+    legalBasis: Type.Optional(
+      Type.Union([Type.Literal('consent'), Type.Literal('contract'), Type.Literal('legal-obligation')]),
+    ),
     /** Default: true when legalBasis is consent. Without a grant the purpose sends nothing. */
     consentRequired: Type.Optional(Type.Boolean()),
     /** How long the OEM may keep what it receives (stated to the OEM and the regulator). */
@@ -55,13 +60,24 @@ export const PurposeSchema = Type.Object(
      * The longest an owner's consent to this purpose may last, in days (default 365): a grant
      * runs until its `validUntil`, never beyond grant time + this. The owner is asked again after.
      */
-    consentMaxDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'longest validity of a consent grant, in days (default 365)' })),
+    consentMaxDays: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3650,
+        description: 'longest validity of a consent grant, in days (default 365)',
+      }),
+    ),
     /**
      * The OEM takes automated decisions about the vehicle or its owner from this data (scoring,
      * profiling). An owner's objection to automated processing stops it for that vehicle while
      * the objection is open, and for good when it is upheld.
      */
-    automatedDecisions: Type.Optional(Type.Boolean({ description: 'the OEM makes automated decisions from this data; an open objection stops it for the vehicle (default false)' })),
+    automatedDecisions: Type.Optional(
+      Type.Boolean({
+        description:
+          'the OEM makes automated decisions from this data; an open objection stops it for the vehicle (default false)',
+      }),
+    ),
     /** Down-sampling: at most one projection per vehicle per this interval. */
     minInterval: Type.Optional(Duration),
     /** Bucket the projection's observedAt time (floor) to this size. */
@@ -80,8 +96,17 @@ export const ZoneSchema = Type.Object(
     name: Type.String({ minLength: 1 }),
     /** GeoJSON (RFC 7946) Polygon or MultiPolygon; positions are [longitude, latitude]. */
     geometry: Type.Union([
-      Type.Object({ type: Type.Literal('Polygon'), coordinates: Type.Array(Ring, { minItems: 1 }) }, { additionalProperties: false }),
-      Type.Object({ type: Type.Literal('MultiPolygon'), coordinates: Type.Array(Type.Array(Ring, { minItems: 1 }), { minItems: 1 }) }, { additionalProperties: false }),
+      Type.Object(
+        { type: Type.Literal('Polygon'), coordinates: Type.Array(Ring, { minItems: 1 }) },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        {
+          type: Type.Literal('MultiPolygon'),
+          coordinates: Type.Array(Type.Array(Ring, { minItems: 1 }), { minItems: 1 }),
+        },
+        { additionalProperties: false },
+      ),
     ]),
   },
   { additionalProperties: false },
@@ -90,7 +115,12 @@ export const ZoneSchema = Type.Object(
 /** One parameter of a command type: its JSON type and the range the policy allows. */
 export const CommandParamSchema = Type.Object(
   {
-    type: Type.Union([Type.Literal('number'), Type.Literal('integer'), Type.Literal('string'), Type.Literal('boolean')]),
+    type: Type.Union([
+      Type.Literal('number'),
+      Type.Literal('integer'),
+      Type.Literal('string'),
+      Type.Literal('boolean'),
+    ]),
     /** A parameter is optional unless it says `required: true`. */
     required: Type.Optional(Type.Boolean()),
     minimum: Type.Optional(Type.Number()),

@@ -15,7 +15,11 @@
  */
 import { distanceMeters, type Point } from './geo.js';
 
-export interface TripConfig { readonly radiusMeters: number; readonly gapMs: number; readonly stopMs: number }
+export interface TripConfig {
+  readonly radiusMeters: number;
+  readonly gapMs: number;
+  readonly stopMs: number;
+}
 
 export type TripVerdict = 'none' | 'hold' | 'suppress-start' | 'suppress-end' | 'suppress-known' | 'suppress-order';
 
@@ -55,7 +59,10 @@ export class TripTracker<T> {
   /** Held items dropped because a vehicle held too many, or went silent for a day. */
   dropped = 0;
 
-  constructor(private readonly cfg: TripConfig, private readonly maxHeldPerVehicle = 256) {}
+  constructor(
+    private readonly cfg: TripConfig,
+    private readonly maxHeldPerVehicle = 256,
+  ) {}
 
   get held(): number {
     let n = 0;
@@ -63,13 +70,30 @@ export class TripTracker<T> {
     return n;
   }
 
-  observe(vin: string, t: number, seenAt: number, pos: Point | undefined, ignition: string | undefined, speed: number | undefined): TripObservation<T> {
+  observe(
+    vin: string,
+    t: number,
+    seenAt: number,
+    pos: Point | undefined,
+    ignition: string | undefined,
+    speed: number | undefined,
+  ): TripObservation<T> {
     if (++this.observations % SWEEP_EVERY === 0) this.sweep(seenAt);
     const out = { verdict: 'none' as TripVerdict, released: [] as T[], tail: [] as T[] };
     let s = this.states.get(vin);
     let newTrip = false;
     if (!s) {
-      s = { lastAt: t, seenAt, last: undefined, ignition: undefined, start: undefined, stoppedSince: undefined, parked: false, endpoints: [], held: [] };
+      s = {
+        lastAt: t,
+        seenAt,
+        last: undefined,
+        ignition: undefined,
+        start: undefined,
+        stoppedSince: undefined,
+        parked: false,
+        endpoints: [],
+        held: [],
+      };
       this.states.set(vin, s);
       newTrip = true;
     } else if (t < s.lastAt) {
@@ -87,7 +111,10 @@ export class TripTracker<T> {
     if (ignition === 'OFF') {
       // Parked here: this is where the trip ends.
       this.end(s, pos ?? s.last, out);
-      if (pos) { s.last = pos; out.verdict = 'suppress-end'; }
+      if (pos) {
+        s.last = pos;
+        out.verdict = 'suppress-end';
+      }
       return out;
     }
     if (!pos) return out;
@@ -96,13 +123,21 @@ export class TripTracker<T> {
       s.stoppedSince ??= t;
       if (t - s.stoppedSince >= this.cfg.stopMs) {
         // Standing still this long is parking: the trip ends here.
-        if (!s.parked) { const since = s.stoppedSince; this.end(s, pos, out); s.stoppedSince = since; s.parked = true; }
+        if (!s.parked) {
+          const since = s.stoppedSince;
+          this.end(s, pos, out);
+          s.stoppedSince = since;
+          s.parked = true;
+        }
         out.verdict = 'suppress-end';
         return out;
       }
     } else {
       s.stoppedSince = undefined;
-      if (s.parked) { s.parked = false; newTrip = true; }
+      if (s.parked) {
+        s.parked = false;
+        newTrip = true;
+      }
     }
     if (newTrip || s.start === undefined) s.start = pos;
     const r = this.cfg.radiusMeters;
@@ -124,7 +159,10 @@ export class TripTracker<T> {
   hold(vin: string, point: Point, item: T): void {
     const s = this.states.get(vin);
     if (!s) return; // state lost: drop (fail safe)
-    if (s.held.length >= this.maxHeldPerVehicle) { s.held.shift(); this.dropped += 1; }
+    if (s.held.length >= this.maxHeldPerVehicle) {
+      s.held.shift();
+      this.dropped += 1;
+    }
     s.held.push({ point, item });
   }
 

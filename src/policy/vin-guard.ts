@@ -28,7 +28,11 @@ function formsOf(vin: string): typeof lastForms {
 
 export function containsVin(value: SignalValue, vin: string): boolean {
   if (typeof value === 'string') return value.length >= MIN && test(value, vin);
-  if (Array.isArray(value)) return value.some((v: string) => v.length >= MIN && test(v, vin)) || (value.length > 1 && value.join('').length >= MIN && test(value.join(''), vin));
+  if (Array.isArray(value))
+    return (
+      value.some((v: string) => v.length >= MIN && test(v, vin)) ||
+      (value.length > 1 && value.join('').length >= MIN && test(value.join(''), vin))
+    );
   return false;
 }
 

@@ -21,7 +21,12 @@ export interface OemSink {
   close(): Promise<void>;
 }
 
-export async function startOemSink(opts: { port: number; host?: string; out?: string; print?: (d: SinkDelivery) => void }): Promise<OemSink> {
+export async function startOemSink(opts: {
+  port: number;
+  host?: string;
+  out?: string;
+  print?: (d: SinkDelivery) => void;
+}): Promise<OemSink> {
   const deliveries: SinkDelivery[] = [];
   let status = 200;
   const server: Server = createServer((req, res) => {
@@ -40,9 +45,14 @@ export async function startOemSink(opts: { port: number; host?: string; out?: st
         return;
       }
       const d: SinkDelivery = {
-        receivedAt: new Date().toISOString(), path: req.url ?? '/',
+        receivedAt: new Date().toISOString(),
+        path: req.url ?? '/',
         // traceparent: only an OEM with propagateTraceContext gets one (docs/observability.md).
-        headers: { 'idempotency-key': header(req.headers['idempotency-key']), 'shekara-record-id': header(req.headers['shekara-record-id']), traceparent: header(req.headers.traceparent) },
+        headers: {
+          'idempotency-key': header(req.headers['idempotency-key']),
+          'shekara-record-id': header(req.headers['shekara-record-id']),
+          traceparent: header(req.headers.traceparent),
+        },
         body,
       };
       deliveries.push(d);
@@ -53,9 +63,16 @@ export async function startOemSink(opts: { port: number; host?: string; out?: st
   });
   const port = await listen(server, opts.port, opts.host ?? '127.0.0.1', 'OEM sink');
   return {
-    port, deliveries,
-    setStatus: (s) => { status = s; },
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    port,
+    deliveries,
+    setStatus: (s) => {
+      status = s;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -19,10 +19,21 @@ export interface SimulateOptions {
   readonly onProgress?: (p: SimProgress) => void;
 }
 
-export interface SimProgress { connected: number; sent: number; acked: number; errors: number; elapsedSeconds: number }
+export interface SimProgress {
+  connected: number;
+  sent: number;
+  acked: number;
+  errors: number;
+  elapsedSeconds: number;
+}
 
 /** Registers (or re-keys) the simulated cars and returns their credentials. */
-export async function registerSimCars(store: Pick<Store, 'registerVehicle'>, n: number, oem: string, prefix?: string): Promise<{ vin: string; secret: string }[]> {
+export async function registerSimCars(
+  store: Pick<Store, 'registerVehicle'>,
+  n: number,
+  oem: string,
+  prefix?: string,
+): Promise<{ vin: string; secret: string }[]> {
   const creds: { vin: string; secret: string }[] = [];
   for (let i = 0; i < n; i++) {
     const vin = simVin(i + 1, prefix);
@@ -36,21 +47,33 @@ export async function registerSimCars(store: Pick<Store, 'registerVehicle'>, n: 
 export async function simulate(creds: { vin: string; secret: string }[], opts: SimulateOptions): Promise<SimProgress> {
   const progress: SimProgress = { connected: 0, sent: 0, acked: 0, errors: 0, elapsedSeconds: 0 };
   const cars: { car: SimCar; client: MqttClient }[] = [];
-  await Promise.all(creds.map(async (c, i) => {
-    const client = await mqtt.connectAsync(opts.url, {
-      clientId: c.vin, username: c.vin, password: c.secret, protocolVersion: 4, keepalive: 30,
-      reconnectPeriod: 0, connectTimeout: 10_000,
-    });
-    client.on('error', () => { progress.errors += 1; });
-    progress.connected += 1;
-    cars.push({ car: newCar(c.vin, i), client });
-  }));
+  await Promise.all(
+    creds.map(async (c, i) => {
+      const client = await mqtt.connectAsync(opts.url, {
+        clientId: c.vin,
+        username: c.vin,
+        password: c.secret,
+        protocolVersion: 4,
+        keepalive: 30,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+      });
+      client.on('error', () => {
+        progress.errors += 1;
+      });
+      progress.connected += 1;
+      cars.push({ car: newCar(c.vin, i), client });
+    }),
+  );
 
   const started = Date.now();
   const tickMs = 100;
   let carIndex = 0;
   let due = 0;
-  const ticker = setInterval(() => opts.onProgress?.({ ...progress, elapsedSeconds: Math.round((Date.now() - started) / 1000) }), 1000);
+  const ticker = setInterval(
+    () => opts.onProgress?.({ ...progress, elapsedSeconds: Math.round((Date.now() - started) / 1000) }),
+    1000,
+  );
   try {
     while (Date.now() - started < opts.durationSeconds * 1000) {
       due += (opts.rate * tickMs) / 1000;

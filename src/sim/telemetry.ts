@@ -23,15 +23,21 @@ export function simVin(i: number, prefix = 'LSHKZ'): string {
 export function newCar(vin: string, i: number): SimCar {
   const angle = (i * 137.5 * Math.PI) / 180;
   return {
-    vin, lat: ALMATY.lat + 0.05 * Math.sin(angle), lon: ALMATY.lon + 0.05 * Math.cos(angle),
-    heading: (i * 37) % 360, speed: 40, odometer: 10_000 + i * 13, soc: 80, seq: 0,
+    vin,
+    lat: ALMATY.lat + 0.05 * Math.sin(angle),
+    lon: ALMATY.lon + 0.05 * Math.cos(angle),
+    heading: (i * 37) % 360,
+    speed: 40,
+    odometer: 10_000 + i * 13,
+    soc: 80,
+    seq: 0,
   };
 }
 
 /** Advances the car by `dtSeconds` and returns the next payload (~550 bytes of JSON). */
 export function nextTelemetry(car: SimCar, now: number, dtSeconds = 1): Record<string, unknown> {
   car.seq += 1;
-  car.speed = Math.max(0, Math.min(110, car.speed + (Math.sin(car.seq / 7) * 6)));
+  car.speed = Math.max(0, Math.min(110, car.speed + Math.sin(car.seq / 7) * 6));
   car.heading = (car.heading + Math.sin(car.seq / 11) * 10 + 360) % 360;
   const km = (car.speed * dtSeconds) / 3600;
   const rad = (car.heading * Math.PI) / 180;
@@ -50,7 +56,12 @@ export function nextTelemetry(car: SimCar, now: number, dtSeconds = 1): Record<s
     cabin: { temperature: 21.5 },
     dtc: car.seq % 50 === 0 ? ['P0A80'] : [],
     account: {
-      owner: { name: `Aigerim Nurlanovna ${n}`, phone: `+7 701 555 ${String(n).padStart(4, '0')}`, iin: `9001${String(n).padStart(8, '0')}`, email: `owner${n}@example.kz` },
+      owner: {
+        name: `Aigerim Nurlanovna ${n}`,
+        phone: `+7 701 555 ${String(n).padStart(4, '0')}`,
+        iin: `9001${String(n).padStart(8, '0')}`,
+        email: `owner${n}@example.kz`,
+      },
       driver: { name: `Daniyar Serikuly ${n}`, phone: `+7 702 555 ${String(n).padStart(4, '0')}` },
     },
     hu_firmware: 'HU-8.2.114-cn',

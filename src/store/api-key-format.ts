@@ -16,7 +16,15 @@ export function mintApiKey(): { id: string; key: string; keyHash: Buffer } {
 /** The id and secret of a well-formed key; undefined for anything else. */
 export const parseApiKey = (key: string) => KEYS.parse(key);
 
-export interface KeyDbRow { id: string; role: string; scope: string | null; label: string; key_hash: Buffer; created_at: number; revoked_at: number | null }
+export interface KeyDbRow {
+  id: string;
+  role: string;
+  scope: string | null;
+  label: string;
+  key_hash: Buffer;
+  created_at: number;
+  revoked_at: number | null;
+}
 
 /** The row when it is unrevoked and `secret` is its secret (constant-time compare); undefined otherwise. */
 export function authenticatedRow(row: KeyDbRow | undefined, secret: string): ApiKeyRow | undefined {
@@ -24,4 +32,11 @@ export function authenticatedRow(row: KeyDbRow | undefined, secret: string): Api
   return KEYS.matches(row.key_hash, secret) ? toApiKeyRow(row) : undefined;
 }
 
-export const toApiKeyRow = (r: KeyDbRow): ApiKeyRow => ({ id: r.id, role: r.role as ApiRole, scope: r.scope, label: r.label, createdAt: r.created_at, revokedAt: r.revoked_at });
+export const toApiKeyRow = (r: KeyDbRow): ApiKeyRow => ({
+  id: r.id,
+  role: r.role as ApiRole,
+  scope: r.scope,
+  label: r.label,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});

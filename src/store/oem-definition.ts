@@ -5,8 +5,8 @@
  */
 import type { OemDefinition, OemDefinitionField } from './types.js';
 
-const sameMtls = (a: OemDefinition['mtls'], b: OemDefinition['mtls']): boolean => a === null || b === null ? a === b
-  : a.certFile === b.certFile && a.keyFile === b.keyFile && a.caFile === b.caFile;
+const sameMtls = (a: OemDefinition['mtls'], b: OemDefinition['mtls']): boolean =>
+  a === null || b === null ? a === b : a.certFile === b.certFile && a.keyFile === b.keyFile && a.caFile === b.caFile;
 
 const SAME: { readonly [F in OemDefinitionField]: (a: OemDefinition[F], b: OemDefinition[F]) => boolean } = {
   name: (a, b) => a === b,
@@ -20,5 +20,7 @@ const SAME: { readonly [F in OemDefinitionField]: (a: OemDefinition[F], b: OemDe
 
 /** The fields (not the id) in which `b` defines the OEM otherwise than `a`, in a fixed order; empty when the same. */
 export function definitionDiff(a: OemDefinition, b: OemDefinition): OemDefinitionField[] {
-  return (Object.keys(SAME) as OemDefinitionField[]).filter((f) => !(SAME[f] as (x: unknown, y: unknown) => boolean)(a[f], b[f]));
+  return (Object.keys(SAME) as OemDefinitionField[]).filter(
+    (f) => !(SAME[f] as (x: unknown, y: unknown) => boolean)(a[f], b[f]),
+  );
 }

@@ -43,9 +43,14 @@ export interface SigningKeyStore {
    * Makes `key` the OEM's newest key; every older one retires at `previousRetiresAt` at the latest. The
    * first rotation of an OEM records `seed` (the key it signed with until now) as version 0.
    */
-  rotateSigningKey(r: { oem: string; key: Buffer; now: number; previousRetiresAt: number; seed: Buffer }): Promise<SigningKeyRow>;
+  rotateSigningKey(r: {
+    oem: string;
+    key: Buffer;
+    now: number;
+    previousRetiresAt: number;
+    seed: Buffer;
+  }): Promise<SigningKeyRow>;
 }
-
 
 /** blocked (never sent) | queued (waits for the car) → sent → accepted → done | failed; rejected; expired (ttl passed unsent). */
 export type CommandStatus = 'blocked' | 'queued' | 'sent' | 'accepted' | 'rejected' | 'done' | 'failed' | 'expired';
@@ -80,10 +85,22 @@ export interface CommandRow {
 
 export interface CommandStore {
   /** Records a new command ('queued' or 'blocked') and its leaf in ONE transaction. */
-  createCommand(c: {
-    id: string; oem: string; vin: string; pseudonym: string; type: string; params: Readonly<Record<string, unknown>>;
-    status: 'queued' | 'blocked'; reason: string | null; apiKey: string; createdAt: number; expiresAt: number;
-  }, leaf: AuditEventBody): Promise<CommandRow>;
+  createCommand(
+    c: {
+      id: string;
+      oem: string;
+      vin: string;
+      pseudonym: string;
+      type: string;
+      params: Readonly<Record<string, unknown>>;
+      status: 'queued' | 'blocked';
+      reason: string | null;
+      apiKey: string;
+      createdAt: number;
+      expiresAt: number;
+    },
+    leaf: AuditEventBody,
+  ): Promise<CommandRow>;
   getCommand(id: string): Promise<CommandRow | undefined>;
   /** A vehicle's queued commands, oldest first. */
   queuedCommands(vin: string): Promise<CommandRow[]>;
@@ -119,9 +136,15 @@ export interface CommandApprovalRow {
 /** Owners' approvals of restricting commands (store/sqlite/command-approvals.ts). History is kept. */
 export interface CommandApprovalStore {
   /** Approves from `now` with its leaf; an approval already in force is returned as it is (no leaf). */
-  approveCommand(a: { vin: string; oem: string; type: string; ownerId: string; now: number }, leaf: AuditEventBody): Promise<{ row: CommandApprovalRow; created: boolean }>;
+  approveCommand(
+    a: { vin: string; oem: string; type: string; ownerId: string; now: number },
+    leaf: AuditEventBody,
+  ): Promise<{ row: CommandApprovalRow; created: boolean }>;
   /** Revokes the approval in force (with its leaf); false when there was none. */
-  revokeCommandApproval(a: { vin: string; oem: string; type: string; now: number }, leaf: AuditEventBody): Promise<boolean>;
+  revokeCommandApproval(
+    a: { vin: string; oem: string; type: string; now: number },
+    leaf: AuditEventBody,
+  ): Promise<boolean>;
   isCommandApproved(vin: string, oem: string, type: string, atMs: number): Promise<boolean>;
   /** Every approval of a vehicle, newest first. */
   listCommandApprovals(vin: string): Promise<CommandApprovalRow[]>;

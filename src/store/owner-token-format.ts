@@ -17,5 +17,7 @@ export function mintOwnerToken(): { id: string; token: string; tokenHash: Buffer
 export const parseOwnerToken = (token: string) => TOKENS.parse(token);
 
 /** Whether a stored token row is unrevoked and `secret` is its secret (constant-time compare). */
-export const ownerTokenMatches = (row: { token_hash: Buffer; revoked_at: number | null } | undefined, secret: string): boolean =>
-  row !== undefined && row.revoked_at === null && TOKENS.matches(row.token_hash, secret);
+export const ownerTokenMatches = (
+  row: { token_hash: Buffer; revoked_at: number | null } | undefined,
+  secret: string,
+): boolean => row !== undefined && row.revoked_at === null && TOKENS.matches(row.token_hash, secret);

@@ -29,7 +29,14 @@ export interface ConsentStore {
    * force with the same `validUntil` is resolved as it is; any other grant in force is
    * superseded (closed at `atMs`), so exactly one grant is open afterwards.
    */
-  grantConsent(c: { vin: string; oem: string; purpose: string; atMs: number; source?: string; validUntil?: number | null }): Promise<ConsentRow>;
+  grantConsent(c: {
+    vin: string;
+    oem: string;
+    purpose: string;
+    atMs: number;
+    source?: string;
+    validUntil?: number | null;
+  }): Promise<ConsentRow>;
   /** Closes every grant in force for that vehicle, OEM and purpose at `atMs`; resolves to how many. */
   revokeConsent(c: { vin: string; oem: string; purpose: string; atMs: number }): Promise<number>;
   /** True when a grant was in force at `atMs`: granted, not revoked and not past its `validUntil`. */
@@ -53,13 +60,28 @@ export interface RightsActor {
  * 'consent' leaf (docs/audit.md) commit in ONE transaction (store/sqlite/consent.ts).
  */
 export interface ConsentRegistryStore {
-  grantConsentLogged(c: { vin: string; oem: string; purpose: string; atMs: number; validUntil: number; pseudonym: string; actor: RightsActor }): Promise<{ grant: ConsentRow; leafIndex: number }>;
+  grantConsentLogged(c: {
+    vin: string;
+    oem: string;
+    purpose: string;
+    atMs: number;
+    validUntil: number;
+    pseudonym: string;
+    actor: RightsActor;
+  }): Promise<{ grant: ConsentRow; leafIndex: number }>;
   /**
    * Revokes, and marks every outbox row of that vehicle, OEM and purpose not yet handed on
    * (pending) as blocked, so nothing of it waits in the local queue. Rows already published to
    * Kafka are stopped by the send-time check. Logged even when nothing was in force.
    */
-  revokeConsentLogged(c: { vin: string; oem: string; purpose: string; atMs: number; pseudonym: string; actor: RightsActor }): Promise<{ revoked: number; blockedPending: number; leafIndex: number }>;
+  revokeConsentLogged(c: {
+    vin: string;
+    oem: string;
+    purpose: string;
+    atMs: number;
+    pseudonym: string;
+    actor: RightsActor;
+  }): Promise<{ revoked: number; blockedPending: number; leafIndex: number }>;
 }
 
 export type ObjectionStatus = 'open' | 'upheld' | 'rejected';
@@ -86,12 +108,33 @@ export interface ObjectionRow {
 /** Objections to automated processing (store/sqlite/objections.ts). Every change is an 'objection' leaf in the same transaction. */
 export interface ObjectionStore {
   /** Records it; when `automated`, also marks the vehicle's undelivered rows of that OEM purpose blocked (as a revocation does). */
-  openObjection(o: { vin: string; oem: string; purpose: string; pseudonym: string; reason: string; receivedAt: number; dueAt: number; automated: boolean; actor: RightsActor }): Promise<{ objection: ObjectionRow; leafIndex: number }>;
+  openObjection(o: {
+    vin: string;
+    oem: string;
+    purpose: string;
+    pseudonym: string;
+    reason: string;
+    receivedAt: number;
+    dueAt: number;
+    automated: boolean;
+    actor: RightsActor;
+  }): Promise<{ objection: ObjectionRow; leafIndex: number }>;
   /** undefined when no such objection; throws SHK_OBJECTION_RESOLVED when it is no longer open. */
-  resolveObjection(r: { id: string; status: 'upheld' | 'rejected'; answer: string; resolvedAt: number; actor: RightsActor }): Promise<{ objection: ObjectionRow; leafIndex: number } | undefined>;
+  resolveObjection(r: {
+    id: string;
+    status: 'upheld' | 'rejected';
+    answer: string;
+    resolvedAt: number;
+    actor: RightsActor;
+  }): Promise<{ objection: ObjectionRow; leafIndex: number } | undefined>;
   getObjection(id: string): Promise<ObjectionRow | undefined>;
   /** Oldest first. `overdueAt`: only open objections whose deadline is before it. */
-  listObjections(filter?: { vin?: string; status?: ObjectionStatus; overdueAt?: number; limit?: number }): Promise<ObjectionRow[]>;
+  listObjections(filter?: {
+    vin?: string;
+    status?: ObjectionStatus;
+    overdueAt?: number;
+    limit?: number;
+  }): Promise<ObjectionRow[]>;
   /**
    * True when processing of `vin` for `oem`/`purpose` is objected to at `atMs`: an objection
    * received by then is open, or was upheld. Hot path (ingest and send time), like isConsentGranted.
@@ -139,7 +182,11 @@ export interface OwnerBindingRow {
 /** Which vehicles an owner may act for in /owner/v1. */
 export interface OwnerBindingStore {
   /** Issues a token for `ownerRef` covering `vins`; the returned `token` is the only time it exists in clear. */
-  createOwnerToken(b: { ownerRef: string; vins: readonly string[]; now: number }): Promise<{ id: string; token: string }>;
+  createOwnerToken(b: {
+    ownerRef: string;
+    vins: readonly string[];
+    now: number;
+  }): Promise<{ id: string; token: string }>;
   /** The binding when `token` is valid and unrevoked; undefined otherwise. */
   authenticateOwner(token: string): Promise<OwnerBindingRow | undefined>;
   ownersOfVehicle(vin: string): Promise<OwnerBindingRow[]>;

@@ -22,7 +22,11 @@ export function startRetentionSweep(
 ): RetentionSweep {
   const log = deps.log.child({ module: 'retention' });
   const now = deps.now ?? Date.now;
-  const periods = { rawRecordsDays: cfg.rawRecordsDays, routePointsDays: cfg.routePointsDays, accountDataDays: cfg.accountDataDays };
+  const periods = {
+    rawRecordsDays: cfg.rawRecordsDays,
+    routePointsDays: cfg.routePointsDays,
+    accountDataDays: cfg.accountDataDays,
+  };
   let running: Promise<RemovedCounts> | undefined;
   let closed = false;
 
@@ -42,7 +46,9 @@ export function startRetentionSweep(
   };
   const scheduled = () => {
     if (closed) return;
-    sweepNow().catch((err: unknown) => log.error({ err }, 'retention: the sweep failed; it runs again at the next interval'));
+    sweepNow().catch((err: unknown) =>
+      log.error({ err }, 'retention: the sweep failed; it runs again at the next interval'),
+    );
   };
 
   const first = setTimeout(scheduled, deps.firstSweepDelayMs ?? 10_000);

@@ -9,7 +9,14 @@
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { EventLeafKind } from '../audit/leaf.js';
 import type { CommandApprovalStore, CommandStore, OemFeedStore, SigningKeyStore } from './oem-types.js';
-import type { ConsentRegistryStore, ConsentStore, ErasureStore, ObjectionStore, OwnerBindingStore, OwnerReportStore } from './owner-types.js';
+import type {
+  ConsentRegistryStore,
+  ConsentStore,
+  ErasureStore,
+  ObjectionStore,
+  OwnerBindingStore,
+  OwnerReportStore,
+} from './owner-types.js';
 
 export interface VehicleRow {
   readonly vin: string;
@@ -36,14 +43,17 @@ export interface QuarantineItem {
 /** One unit of ingest: a decoded record with its approved projections, or a quarantined payload. */
 export type IngestItem =
   | {
-    readonly kind: 'record'; readonly record: CanonicalRecord; readonly raw: Buffer; readonly projections: readonly Projection[];
-    /**
-     * W3C traceparent of the commit that writes this record (tracing on; src/telemetry), kept
-     * with each of its outbox rows so the delivery continues the record's trace. Never read
-     * for any decision: it is telemetry metadata, not data.
-     */
-    readonly traceParent?: string | null;
-  }
+      readonly kind: 'record';
+      readonly record: CanonicalRecord;
+      readonly raw: Buffer;
+      readonly projections: readonly Projection[];
+      /**
+       * W3C traceparent of the commit that writes this record (tracing on; src/telemetry), kept
+       * with each of its outbox rows so the delivery continues the record's trace. Never read
+       * for any decision: it is telemetry metadata, not data.
+       */
+      readonly traceParent?: string | null;
+    }
   | { readonly kind: 'quarantine'; readonly item: QuarantineItem };
 
 export interface OutboxRow {
@@ -74,7 +84,12 @@ export type OutboxStatus = 'pending' | 'published' | 'delivered' | 'dead' | 'blo
 /** One delivery outcome to make durable, with its egress-log row (none for 'deferred'). */
 export type EgressSettlement =
   | { readonly kind: 'delivered' | 'dead' | 'blocked'; readonly outboxId: number; readonly entry: EgressLogEntry }
-  | { readonly kind: 'failed'; readonly outboxId: number; readonly entry: EgressLogEntry; readonly nextAttemptAt: number }
+  | {
+      readonly kind: 'failed';
+      readonly outboxId: number;
+      readonly entry: EgressLogEntry;
+      readonly nextAttemptAt: number;
+    }
   /** Not attempted (circuit breaker open): due again at `until`, no attempt counted, nothing logged. */
   | { readonly kind: 'deferred'; readonly outboxId: number; readonly until: number }
   /**
@@ -120,7 +135,13 @@ export interface StoredRecord {
 }
 
 export interface VehicleStore {
-  registerVehicle(v: { vin: string; oem: string; secretHash: Buffer; secretSalt: Buffer; replace?: boolean }): Promise<void>;
+  registerVehicle(v: {
+    vin: string;
+    oem: string;
+    secretHash: Buffer;
+    secretSalt: Buffer;
+    replace?: boolean;
+  }): Promise<void>;
   getVehicle(vin: string): Promise<VehicleRow | undefined>;
   listVehicles(): Promise<VehicleRow[]>;
   /**
@@ -203,7 +224,13 @@ export interface PolicyActivation {
 
 export interface PolicyHistoryStore {
   /** Records an activation unless `policyHash` is already the OEM's latest; true when recorded. */
-  recordPolicyActivation(a: { oem: string; policyHash: string; source: string; content: string; activatedAt: number }): Promise<boolean>;
+  recordPolicyActivation(a: {
+    oem: string;
+    policyHash: string;
+    source: string;
+    content: string;
+    activatedAt: number;
+  }): Promise<boolean>;
   /** Activations, newest first. */
   listPolicyActivations(oem?: string): Promise<PolicyActivation[]>;
 }
@@ -249,7 +276,10 @@ export interface OemRow {
   readonly updatedAt: number;
 }
 
-export type OemDefinition = Pick<OemRow, 'id' | 'name' | 'endpoint' | 'allowedCountries' | 'allowPrivateNetworks' | 'signingKeyFile' | 'mtls'>;
+export type OemDefinition = Pick<
+  OemRow,
+  'id' | 'name' | 'endpoint' | 'allowedCountries' | 'allowPrivateNetworks' | 'signingKeyFile' | 'mtls'
+>;
 /** A field of a definition other than its id. */
 export type OemDefinitionField = Exclude<keyof OemDefinition, 'id'>;
 
@@ -384,7 +414,12 @@ export interface ApiKeyRow {
 /** Bearer API keys, stored hashed (store/sqlite/api-keys.ts). */
 export interface ApiKeyStore {
   /** Creates a key; the resolved `key` is the only time the secret exists in clear. */
-  createApiKey(k: { role: ApiRole; label: string; now: number; scope?: string | null }): Promise<{ id: string; key: string }>;
+  createApiKey(k: {
+    role: ApiRole;
+    label: string;
+    now: number;
+    scope?: string | null;
+  }): Promise<{ id: string; key: string }>;
   /** The key's row when `key` is a valid, unrevoked key; undefined otherwise. */
   authenticateApiKey(key: string): Promise<ApiKeyRow | undefined>;
   listApiKeys(): Promise<ApiKeyRow[]>;
@@ -403,7 +438,12 @@ export interface RetentionPeriods {
 }
 
 /** What a retention sweep or an erasure removed, per category. */
-export interface RemovedCounts { records: number; routePoints: number; accountData: number; quarantine: number }
+export interface RemovedCounts {
+  records: number;
+  routePoints: number;
+  accountData: number;
+  quarantine: number;
+}
 
 /** Retention (issue 7): removes personal data past its period; the egress log and its Merkle tables are never touched. */
 export interface RetentionStore {
@@ -419,9 +459,31 @@ export interface RetentionStore {
 /** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
 export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 
-export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQueueStore, EgressLogStore, SecretStore, ConsentStore, PolicyHistoryStore,
-  PolicyVersionStore, OemRegistryStore, AuditStore, AuditQueryStore, ApiKeyStore, OwnerBindingStore, OemFeedStore, SigningKeyStore, CommandStore,
-  CommandApprovalStore, ConsentRegistryStore, ObjectionStore, ErasureStore, OwnerReportStore, RetentionStore {
+export interface Store
+  extends
+    VehicleStore,
+    RecordStore,
+    OutboxStore,
+    EgressQueueStore,
+    EgressLogStore,
+    SecretStore,
+    ConsentStore,
+    PolicyHistoryStore,
+    PolicyVersionStore,
+    OemRegistryStore,
+    AuditStore,
+    AuditQueryStore,
+    ApiKeyStore,
+    OwnerBindingStore,
+    OemFeedStore,
+    SigningKeyStore,
+    CommandStore,
+    CommandApprovalStore,
+    ConsentRegistryStore,
+    ObjectionStore,
+    ErasureStore,
+    OwnerReportStore,
+    RetentionStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.
@@ -429,6 +491,12 @@ export interface Store extends VehicleStore, RecordStore, OutboxStore, EgressQue
    * (PUBACK, HTTP 2xx) only after it resolves. If it rejects, nothing of the batch was written.
    */
   commitIngest(items: readonly IngestItem[]): Promise<void>;
-  counts(): Promise<{ records: number; quarantine: number; outboxPending: number; outboxDead: number; egressLog: number }>;
+  counts(): Promise<{
+    records: number;
+    quarantine: number;
+    outboxPending: number;
+    outboxDead: number;
+    egressLog: number;
+  }>;
   close(): Promise<void>;
 }

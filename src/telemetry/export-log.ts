@@ -12,7 +12,12 @@ const WARN_EVERY_MS = 60_000;
 type ExportFn = (items: never, done: (r: ExportResult) => void) => void;
 
 /** Wraps `exporter.export` in place (every other method stays the exporter's own) and returns it. */
-export function logExportFailures<E extends { export: ExportFn }>(exporter: E, what: 'trace' | 'metric', url: string, log: Logger): E {
+export function logExportFailures<E extends { export: ExportFn }>(
+  exporter: E,
+  what: 'trace' | 'metric',
+  url: string,
+  log: Logger,
+): E {
   let warnedAt = -Infinity;
   const original = exporter.export.bind(exporter);
   const wrapped = (items: never, done: (r: ExportResult) => void): void => {

@@ -36,14 +36,19 @@ export async function createTelemetry(cfg: TelemetryConfig, deps: { log: Logger 
     throw err;
   }
   if (tracing.enabled || metrics.enabled) {
-    log.info({
-      tracing: tracing.enabled ? { otlpUrl: cfg.tracing.otlpUrl, sampleRatio: cfg.tracing.sampleRatio } : false,
-      prometheus: metrics.prometheusPort !== undefined ? `${cfg.metrics.prometheus.host}:${metrics.prometheusPort}` : false,
-      otlpMetrics: cfg.metrics.otlpUrl ?? false,
-    }, 'telemetry started');
+    log.info(
+      {
+        tracing: tracing.enabled ? { otlpUrl: cfg.tracing.otlpUrl, sampleRatio: cfg.tracing.sampleRatio } : false,
+        prometheus:
+          metrics.prometheusPort !== undefined ? `${cfg.metrics.prometheus.host}:${metrics.prometheusPort}` : false,
+        otlpMetrics: cfg.metrics.otlpUrl ?? false,
+      },
+      'telemetry started',
+    );
   }
   return {
-    tracing, metrics,
+    tracing,
+    metrics,
     async close() {
       // Both flush: spans and a last metrics push, after the emitting modules closed.
       await Promise.allSettled([tracing.close(), metrics.close()]);

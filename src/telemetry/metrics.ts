@@ -56,27 +56,54 @@ export async function startMetrics(cfg: TelemetryConfig, log: Logger): Promise<M
     listener = await startPrometheusListener(cfg.metrics.prometheus, exporter);
   }
   if (cfg.metrics.otlpUrl) {
-    const exporter = logExportFailures(new OTLPMetricExporter({ url: cfg.metrics.otlpUrl }), 'metric', cfg.metrics.otlpUrl, log);
+    const exporter = logExportFailures(
+      new OTLPMetricExporter({ url: cfg.metrics.otlpUrl }),
+      'metric',
+      cfg.metrics.otlpUrl,
+      log,
+    );
     readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: OTLP_INTERVAL_MS }));
   }
-  const provider = readers.length > 0
-    ? new MeterProvider({ resource: resourceFromAttributes({ 'service.name': cfg.serviceName }), readers })
-    : undefined;
-  return instruments(provider?.getMeter(METER_NAME) ?? createNoopMeter(), provider !== undefined, listener?.port, async () => {
-    await listener?.close();
-    if (provider) await bounded(provider.shutdown());
-  }, log);
+  const provider =
+    readers.length > 0
+      ? new MeterProvider({ resource: resourceFromAttributes({ 'service.name': cfg.serviceName }), readers })
+      : undefined;
+  return instruments(
+    provider?.getMeter(METER_NAME) ?? createNoopMeter(),
+    provider !== undefined,
+    listener?.port,
+    async () => {
+      await listener?.close();
+      if (provider) await bounded(provider.shutdown());
+    },
+    log,
+  );
 }
 
 /** Every metric off: the no-op meter (modules started without telemetry, unit tests). */
-export const disabledMetrics = (): Metrics => instruments(createNoopMeter(), false, undefined, async () => {}, undefined);
+export const disabledMetrics = (): Metrics =>
+  instruments(createNoopMeter(), false, undefined, async () => {}, undefined);
 
-function instruments(meter: Meter, enabled: boolean, prometheusPort: number | undefined, close: () => Promise<void>, log: Logger | undefined): Metrics {
+function instruments(
+  meter: Meter,
+  enabled: boolean,
+  prometheusPort: number | undefined,
+  close: () => Promise<void>,
+  log: Logger | undefined,
+): Metrics {
   const counter = (m: MetricName) => meter.createCounter(m.name, { unit: m.unit, description: m.description });
-  const seconds = (m: MetricName) => meter.createHistogram(m.name, { unit: m.unit, description: m.description, advice: { explicitBucketBoundaries: DURATION_BUCKETS_S } });
+  const seconds = (m: MetricName) =>
+    meter.createHistogram(m.name, {
+      unit: m.unit,
+      description: m.description,
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    });
   let observed = false;
   return {
-    enabled, meter, prometheusPort, close,
+    enabled,
+    meter,
+    prometheusPort,
+    close,
     ingestMessages: counter(METRIC.ingestMessages),
     ingestRejects: counter(METRIC.ingestRejects),
     policyDecisions: counter(METRIC.policyDecisions),
@@ -88,14 +115,16 @@ function instruments(meter: Meter, enabled: boolean, prometheusPort: number | un
       observed = true;
       const gauge = (m: MetricName, read: (() => number | Promise<number>) | undefined, attributes?: Attributes) => {
         if (!read) return;
-        meter.createObservableGauge(m.name, { unit: m.unit, description: m.description }).addCallback(async (result) => {
-          try {
-            result.observe(await read(), attributes);
-          } catch (err) {
-            // A store closing under a scrape: this collection goes without the value.
-            log?.debug({ metric: m.name, reason: (err as Error).message }, 'telemetry: gauge not read');
-          }
-        });
+        meter
+          .createObservableGauge(m.name, { unit: m.unit, description: m.description })
+          .addCallback(async (result) => {
+            try {
+              result.observe(await read(), attributes);
+            } catch (err) {
+              // A store closing under a scrape: this collection goes without the value.
+              log?.debug({ metric: m.name, reason: (err as Error).message }, 'telemetry: gauge not read');
+            }
+          });
       };
       gauge(METRIC.egressBacklog, sources.backlog);
       gauge(METRIC.egressLag, sources.lagSeconds);

@@ -67,16 +67,57 @@ export interface MetricName {
  * `_total` suffix: `shekara.ingest.messages` is scraped as `shekara_ingest_messages_total`.
  */
 export const METRIC = {
-  ingestMessages: { name: 'shekara.ingest.messages', unit: '{message}', description: 'Payloads from authenticated cars, by channel and outcome (stored, quarantined, backpressure, error)' },
-  ingestRejects: { name: 'shekara.ingest.rejects', unit: '{reject}', description: 'Refusals at ingest (authentication, ACL, limits), by channel and reason' },
-  policyDecisions: { name: 'shekara.policy.decisions', unit: '{decision}', description: 'Per record and OEM purpose: approved, or why nothing was approved' },
-  egressBacklog: { name: 'shekara.egress.backlog', unit: '{row}', description: 'Outbox rows not yet handed on (pending)' },
-  egressLag: { name: 'shekara.egress.lag', unit: 's', description: 'How long the most overdue pending outbox row has been due without being taken (0 when none is overdue)' },
-  egressInFlight: { name: 'shekara.egress.in_flight', unit: '{delivery}', description: 'Deliveries in flight right now' },
-  egressDeliveries: { name: 'shekara.egress.deliveries', unit: '{attempt}', description: 'Delivery attempts, by OEM and outcome (delivered, failed, dead-lettered, blocked)' },
-  egressDeliveryDuration: { name: 'shekara.egress.delivery.duration', unit: 's', description: 'One delivery attempt: send-time checks and the HTTP exchange with the OEM' },
-  egressRecordAge: { name: 'shekara.egress.record.age', unit: 's', description: 'Car to OEM: from the gateway receiving the record to the OEM acknowledging it' },
-  connections: { name: 'shekara.ingest.connections', unit: '{connection}', description: 'Open MQTT connections of the embedded broker' },
+  ingestMessages: {
+    name: 'shekara.ingest.messages',
+    unit: '{message}',
+    description: 'Payloads from authenticated cars, by channel and outcome (stored, quarantined, backpressure, error)',
+  },
+  ingestRejects: {
+    name: 'shekara.ingest.rejects',
+    unit: '{reject}',
+    description: 'Refusals at ingest (authentication, ACL, limits), by channel and reason',
+  },
+  policyDecisions: {
+    name: 'shekara.policy.decisions',
+    unit: '{decision}',
+    description: 'Per record and OEM purpose: approved, or why nothing was approved',
+  },
+  egressBacklog: {
+    name: 'shekara.egress.backlog',
+    unit: '{row}',
+    description: 'Outbox rows not yet handed on (pending)',
+  },
+  egressLag: {
+    name: 'shekara.egress.lag',
+    unit: 's',
+    description:
+      'How long the most overdue pending outbox row has been due without being taken (0 when none is overdue)',
+  },
+  egressInFlight: {
+    name: 'shekara.egress.in_flight',
+    unit: '{delivery}',
+    description: 'Deliveries in flight right now',
+  },
+  egressDeliveries: {
+    name: 'shekara.egress.deliveries',
+    unit: '{attempt}',
+    description: 'Delivery attempts, by OEM and outcome (delivered, failed, dead-lettered, blocked)',
+  },
+  egressDeliveryDuration: {
+    name: 'shekara.egress.delivery.duration',
+    unit: 's',
+    description: 'One delivery attempt: send-time checks and the HTTP exchange with the OEM',
+  },
+  egressRecordAge: {
+    name: 'shekara.egress.record.age',
+    unit: 's',
+    description: 'Car to OEM: from the gateway receiving the record to the OEM acknowledging it',
+  },
+  connections: {
+    name: 'shekara.ingest.connections',
+    unit: '{connection}',
+    description: 'Open MQTT connections of the embedded broker',
+  },
 } as const satisfies Record<string, MetricName>;
 
 /** Histogram buckets in seconds: a local OEM answers in milliseconds, one abroad in hundreds; the record age spans retries. */

@@ -15,11 +15,16 @@ export interface PrometheusListener {
 
 export const METRICS_PATH = '/metrics';
 
-export async function startPrometheusListener(cfg: { readonly host: string; readonly port: number }, exporter: PrometheusExporter): Promise<PrometheusListener> {
+export async function startPrometheusListener(
+  cfg: { readonly host: string; readonly port: number },
+  exporter: PrometheusExporter,
+): Promise<PrometheusListener> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?', 1)[0];
     if (path !== METRICS_PATH) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: this listener serves only GET ${METRICS_PATH}\n`);
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end(`not found: this listener serves only GET ${METRICS_PATH}\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -35,6 +40,10 @@ export async function startPrometheusListener(cfg: { readonly host: string; read
   const port = await listen(server, cfg.port, cfg.host, 'Prometheus metrics');
   return {
     port,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -12,10 +12,24 @@
  * the pipeline is a handful of known hops, explicit parents cannot leak into unrelated work,
  * and nothing process-wide is registered, so several gateways (tests) can live in one process.
  */
-import { ProxyTracerProvider, ROOT_CONTEXT, TraceFlags, isSpanContextValid, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  TraceFlags,
+  isSpanContextValid,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { parseTraceParent } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { TelemetryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -41,12 +55,25 @@ const EXPORT_TIMEOUT_MS = 10_000;
 
 export function startTracing(cfg: TelemetryConfig, log: Logger): Tracing {
   if (!cfg.tracing.enabled) return disabledTracing();
-  const exporter = logExportFailures(new OTLPTraceExporter({ url: cfg.tracing.otlpUrl }), 'trace', cfg.tracing.otlpUrl, log);
+  const exporter = logExportFailures(
+    new OTLPTraceExporter({ url: cfg.tracing.otlpUrl }),
+    'trace',
+    cfg.tracing.otlpUrl,
+    log,
+  );
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': cfg.serviceName }),
     // A trace is sampled at its root (the car's message) and kept or dropped whole downstream.
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(cfg.tracing.sampleRatio) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter, maxQueueSize: MAX_QUEUE, maxExportBatchSize: EXPORT_BATCH, scheduledDelayMillis: EXPORT_DELAY_MS, exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter,
+        maxQueueSize: MAX_QUEUE,
+        maxExportBatchSize: EXPORT_BATCH,
+        scheduledDelayMillis: EXPORT_DELAY_MS,
+        exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+      }),
+    ],
   });
   return {
     enabled: true,

@@ -10,17 +10,26 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write(chunk: Buffer, _enc, done) { for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l)); done(); } });
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
   return { lines, log: createLogger('warn', stream) };
 }
 
-const changeWarnings = (lines: Record<string, unknown>[]) => lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('differs from the stored one'));
+const changeWarnings = (lines: Record<string, unknown>[]) =>
+  lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('differs from the stored one'));
 
 describe('registry seeding › when the stored definition of a config OEM differs from this config', () => {
   let gw: TestGateway | undefined;
-  afterEach(async () => { await gw?.stop(); gw = undefined; });
+  afterEach(async () => {
+    await gw?.stop();
+    gw = undefined;
+  });
 
-  it('warns naming the OEM and the fields, and the stored definition becomes this config\'s; the same config again warns of nothing', async () => {
+  it("warns naming the OEM and the fields, and the stored definition becomes this config's; the same config again warns of nothing", async () => {
     // The first instance: its config sends demo-oem to its own sink.
     gw = await startTestGateway({ cars: 0 });
     const dir = gw.dir;
@@ -37,10 +46,14 @@ describe('registry seeding › when the stored definition of a config OEM differ
     const other = capture();
     gw = await startTestGateway({ cars: 0, dir, log: other.log });
     const second = `http://127.0.0.1:${gw.sink.port}/oem/telemetry`;
-    expect(changeWarnings(other.lines)).toEqual([expect.objectContaining({
-      level: 40, oem: 'demo-oem', fields: ['endpoint'],
-      msg: "registry: OEM demo-oem's definition in this config differs from the stored one (endpoint); this config's is now stored for every instance sharing the store",
-    })]);
+    expect(changeWarnings(other.lines)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        oem: 'demo-oem',
+        fields: ['endpoint'],
+        msg: "registry: OEM demo-oem's definition in this config differs from the stored one (endpoint); this config's is now stored for every instance sharing the store",
+      }),
+    ]);
     expect(await gw.app.store.getOem('demo-oem')).toMatchObject({ source: 'config', endpoint: second });
   });
 });

@@ -11,11 +11,15 @@ export interface AdminClient {
 
 export function adminClient(baseUrl: () => string, key: string): AdminClient {
   let current = key;
-  const call = (method: string, path: string, body?: unknown) => fetch(`${baseUrl()}/admin/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${current}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${baseUrl()}/admin/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${current}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   return {
     call,
     async ok<T>(method: string, path: string, body?: unknown, status = 200) {
@@ -24,7 +28,9 @@ export function adminClient(baseUrl: () => string, key: string): AdminClient {
       return res.json() as Promise<T>;
     },
     keyId: () => current.split('_')[1]!,
-    useKey: (k) => { current = k; },
+    useKey: (k) => {
+      current = k;
+    },
   };
 }
 

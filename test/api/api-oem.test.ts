@@ -12,7 +12,11 @@ import { currentSigningKey, verifySignature } from '../../src/egress/sign.js';
 import { startTestSink, type TestSink } from '../egress/helpers.js';
 import { startOemGateway, until, type OemGateway } from './oem-helpers.js';
 
-interface FeedPage { items: { cursor: string; body: { recordId: string; purpose: string; vehicle: string; observedAt: string } }[]; nextCursor: string; more: boolean }
+interface FeedPage {
+  items: { cursor: string; body: { recordId: string; purpose: string; vehicle: string; observedAt: string } }[];
+  nextCursor: string;
+  more: boolean;
+}
 
 describe('OEM forwarding API (/oem/v1) over HTTP', () => {
   let g: OemGateway;
@@ -23,7 +27,8 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
     const client = await g.gw.connect(car);
     const sim = sims.get(car.vin) ?? newCar(car.vin, i);
     sims.set(car.vin, sim);
-    for (let k = 0; k < n; k++) await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(nextTelemetry(sim, Date.now())), { qos: 1 });
+    for (let k = 0; k < n; k++)
+      await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(nextTelemetry(sim, Date.now())), { qos: 1 });
     await client.endAsync();
   };
   const store = () => g.gw.app.store;
@@ -36,21 +41,31 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
 
   beforeAll(async () => {
     sink = await startTestSink();
-    g = await startOemGateway([
-      { id: 'oem-a', cars: 2, config: { delivery: 'pull' } },
-      { id: 'oem-b', cars: 1 },
-      { id: 'oem-c', config: { delivery: 'pull', allowPrivateNetworks: false } },
-      { id: 'oem-d', config: { delivery: 'pull' } },
-      { id: 'oem-e', config: { apiRateLimit: { requestsPerSecond: 0.001, burst: 3 } } },
-    ], sink.url);
+    g = await startOemGateway(
+      [
+        { id: 'oem-a', cars: 2, config: { delivery: 'pull' } },
+        { id: 'oem-b', cars: 1 },
+        { id: 'oem-c', config: { delivery: 'pull', allowPrivateNetworks: false } },
+        { id: 'oem-d', config: { delivery: 'pull' } },
+        { id: 'oem-e', config: { apiRateLimit: { requestsPerSecond: 0.001, burst: 3 } } },
+      ],
+      sink.url,
+    );
     await store().grantConsent({ vin: vinA(), oem: 'oem-a', purpose: 'battery-research', atMs: Date.now() - 1_000 });
     await publish('oem-a', 0, 4); // 4 records × 2 purposes
     await publish('oem-a', 1, 1); // no consent: speed-profile only
     await publish('oem-b', 0, 2);
-    await until(async () => (await store().pullFeed('oem-a', 0, 100)).length === 9, 10_000, 'oem-a rows parked in its feed');
+    await until(
+      async () => (await store().pullFeed('oem-a', 0, 100)).length === 9,
+      10_000,
+      'oem-a rows parked in its feed',
+    );
     await until(() => sink.hits.length >= 2, 10_000, 'oem-b deliveries');
   }, 30_000);
-  afterAll(async () => { await g?.stop(); await sink?.close(); });
+  afterAll(async () => {
+    await g?.stop();
+    await sink?.close();
+  });
 
   describe('pull feed', () => {
     it('never pushes to an OEM configured for pull: its projections wait in its feed, nothing is logged until pulled', async () => {
@@ -70,7 +85,14 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       expect(logged).toHaveLength(4);
       for (const [i, e] of logged.entries()) {
         const item = first.items.find((x) => x.body.recordId === e.recordId && x.body.purpose === e.purpose)!;
-        expect(e).toMatchObject({ outcome: 'delivered', destination: 'pull:127.0.0.1', destinationIp: '127.0.0.1', destinationCountry: 'private', attempt: 1, httpStatus: 200 });
+        expect(e).toMatchObject({
+          outcome: 'delivered',
+          destination: 'pull:127.0.0.1',
+          destinationIp: '127.0.0.1',
+          destinationCountry: 'private',
+          attempt: 1,
+          httpStatus: 200,
+        });
         // The log's digest is over exactly the bytes served (what a push would POST).
         expect(e.payloadSha256).toBe(createHash('sha256').update(JSON.stringify(item.body)).digest('hex'));
         expect(i === 0 || logged[i - 1]!.seq < e.seq).toBe(true);
@@ -86,7 +108,9 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       expect(rest.items).toHaveLength(5);
       expect(rest.items.every((i) => Number(i.cursor) > Number(first.nextCursor))).toBe(true);
       expect(rest.more).toBe(false);
-      const car0 = [...first.items, ...rest.items].filter((i) => i.body.vehicle === g.pseudonym('oem-a', vinA()) && i.body.purpose === 'speed-profile');
+      const car0 = [...first.items, ...rest.items].filter(
+        (i) => i.body.vehicle === g.pseudonym('oem-a', vinA()) && i.body.purpose === 'speed-profile',
+      );
       expect(car0.map((i) => i.body.observedAt)).toEqual(car0.map((i) => i.body.observedAt).sort());
 
       const done = await feedOf('oem-a', `?cursor=${rest.nextCursor}`);
@@ -103,7 +127,12 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       expect(page.items.map((i) => i.body.purpose)).toEqual(['speed-profile', 'speed-profile']);
       const blocked = await store().searchEgress({ oem: 'oem-a', outcome: 'blocked' }, 0, 100);
       expect(blocked).toHaveLength(2);
-      expect(blocked.every((e) => e.purpose === 'battery-research' && e.error === 'consent revoked' && e.destination === 'pull:127.0.0.1')).toBe(true);
+      expect(
+        blocked.every(
+          (e) =>
+            e.purpose === 'battery-research' && e.error === 'consent revoked' && e.destination === 'pull:127.0.0.1',
+        ),
+      ).toBe(true);
       // Not acknowledged yet: the allowed items come again, the blocked ones never.
       expect((await feedOf('oem-a')).items.map((i) => i.cursor)).toEqual(page.items.map((i) => i.cursor));
     });
@@ -114,7 +143,7 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       expect(r.body.message).toMatch(/^querystring\.cursor: 999999 is past what this feed has served/);
     });
 
-    it('serves nothing to a requester whose address the OEM\'s allowedCountries do not allow', async () => {
+    it("serves nothing to a requester whose address the OEM's allowedCountries do not allow", async () => {
       const r = await g.call('GET', '/oem/v1/feed', g.key('oem', 'oem-c'));
       expect(r.status).toBe(403);
       expect(r.body).toMatchObject({ code: 'SHK_EGRESS_DEST_COUNTRY' });
@@ -127,8 +156,10 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       expect(r.body.code).toBe('SHK_CONFLICT');
     });
 
-    it('never serves one OEM another OEM\'s items', async () => {
-      expect((await store().pullFeed('oem-a', (await store().feedPosition('oem-a')).acked, 100)).length).toBeGreaterThan(0);
+    it("never serves one OEM another OEM's items", async () => {
+      expect(
+        (await store().pullFeed('oem-a', (await store().feedPosition('oem-a')).acked, 100)).length,
+      ).toBeGreaterThan(0);
       expect((await feedOf('oem-d')).items).toEqual([]);
     });
   });
@@ -141,16 +172,50 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       expect(r.body).toMatchObject({ oem: 'oem-a', hash: p.hash, version: null, sensitiveZones: 0 });
       expect(Date.parse(r.body.activatedAt)).toBeGreaterThan(0);
       expect(r.body.purposes).toEqual([
-        { id: 'speed-profile', description: 'Speed profile, no location.', legalBasis: null, consentRequired: false, retention: null, minIntervalMs: 0, timeBucketMs: 0,
-          fields: [{ selector: 'Vehicle.Speed', transform: 'pass', options: {} }] },
-        { id: 'battery-research', description: 'Battery ageing research.', legalBasis: 'consent', consentRequired: true, retention: 'P365D', minIntervalMs: 0, timeBucketMs: 0,
-          fields: [{ selector: 'Vehicle.Powertrain.TractionBattery.StateOfCharge.Current', transform: 'round', options: { step: 10 } }] },
+        {
+          id: 'speed-profile',
+          description: 'Speed profile, no location.',
+          legalBasis: null,
+          consentRequired: false,
+          retention: null,
+          minIntervalMs: 0,
+          timeBucketMs: 0,
+          fields: [{ selector: 'Vehicle.Speed', transform: 'pass', options: {} }],
+        },
+        {
+          id: 'battery-research',
+          description: 'Battery ageing research.',
+          legalBasis: 'consent',
+          consentRequired: true,
+          retention: 'P365D',
+          minIntervalMs: 0,
+          timeBucketMs: 0,
+          fields: [
+            {
+              selector: 'Vehicle.Powertrain.TractionBattery.StateOfCharge.Current',
+              transform: 'round',
+              options: { step: 10 },
+            },
+          ],
+        },
       ]);
       expect(r.body.commands).toEqual({
         maxTtlSeconds: 600,
         types: [
-          { type: 'climate-on', description: 'Precondition the cabin.', restricting: false, maxPerVehiclePerHour: 3, params: { temperatureC: { type: 'number', minimum: 16, maximum: 28, required: true } } },
-          { type: 'immobilize', description: 'Keep the engine from starting.', restricting: true, maxPerVehiclePerHour: null, params: {} },
+          {
+            type: 'climate-on',
+            description: 'Precondition the cabin.',
+            restricting: false,
+            maxPerVehiclePerHour: 3,
+            params: { temperatureC: { type: 'number', minimum: 16, maximum: 28, required: true } },
+          },
+          {
+            type: 'immobilize',
+            description: 'Keep the engine from starting.',
+            restricting: true,
+            maxPerVehiclePerHour: null,
+            params: {},
+          },
         ],
       });
     });
@@ -162,27 +227,42 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
   });
 
   describe('delivery status', () => {
-    it('shows one record\'s deliveries to this OEM, and 404 to another OEM', async () => {
+    it("shows one record's deliveries to this OEM, and 404 to another OEM", async () => {
       const [e] = await store().searchEgress({ oem: 'oem-a' }, 0, 1);
       const mine = await g.call('GET', `/oem/v1/deliveries/${e!.recordId}`, g.key('oem', 'oem-a'));
       expect(mine.status).toBe(200);
       expect(mine.body.entries.length).toBeGreaterThan(0);
-      expect(mine.body.entries.every((x: { oem: string; recordId: string }) => x.oem === 'oem-a' && x.recordId === e!.recordId)).toBe(true);
-      expect(mine.body.latest.map((l: { purpose: string }) => l.purpose).sort()).toEqual(['battery-research', 'speed-profile']);
+      expect(
+        mine.body.entries.every(
+          (x: { oem: string; recordId: string }) => x.oem === 'oem-a' && x.recordId === e!.recordId,
+        ),
+      ).toBe(true);
+      expect(mine.body.latest.map((l: { purpose: string }) => l.purpose).sort()).toEqual([
+        'battery-research',
+        'speed-profile',
+      ]);
       const other = await g.call('GET', `/oem/v1/deliveries/${e!.recordId}`, g.key('oem', 'oem-b'));
       expect(other.status).toBe(404);
       expect(other.body.code).toBe('SHK_NOT_FOUND');
     });
 
-    it('lists this OEM\'s deliveries only, filtered by outcome and time, page by page', async () => {
+    it("lists this OEM's deliveries only, filtered by outcome and time, page by page", async () => {
       const blocked = await g.call('GET', '/oem/v1/deliveries?outcome=blocked', g.key('oem', 'oem-a'));
       expect(blocked.body.entries).toHaveLength(2);
-      const b = await g.call('GET', `/oem/v1/deliveries?from=${new Date(Date.now() - 60_000).toISOString()}`, g.key('oem', 'oem-b'));
+      const b = await g.call(
+        'GET',
+        `/oem/v1/deliveries?from=${new Date(Date.now() - 60_000).toISOString()}`,
+        g.key('oem', 'oem-b'),
+      );
       expect(b.body.entries.length).toBe((await store().searchEgress({ oem: 'oem-b' }, 0, 100)).length);
       expect(b.body.entries.every((x: { oem: string }) => x.oem === 'oem-b')).toBe(true);
       const seen: number[] = [];
       for (let cursor: string | null = ''; cursor !== null;) {
-        const page: { status: number; body: { entries: { seq: number }[]; nextCursor: string | null } } = await g.call('GET', `/oem/v1/deliveries?limit=3${cursor ? `&cursor=${cursor}` : ''}`, g.key('oem', 'oem-a'));
+        const page: { status: number; body: { entries: { seq: number }[]; nextCursor: string | null } } = await g.call(
+          'GET',
+          `/oem/v1/deliveries?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+          g.key('oem', 'oem-a'),
+        );
         seen.push(...page.body.entries.map((x) => x.seq));
         cursor = page.body.nextCursor;
       }
@@ -243,8 +323,11 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
 
   describe('auth, input and limits', () => {
     const routes: [string, string, unknown?][] = [
-      ['GET', '/oem/v1/policy'], ['GET', '/oem/v1/feed'], ['GET', '/oem/v1/deliveries'],
-      ['GET', '/oem/v1/deliveries/0190c5e1-0000-7000-8000-000000000000'], ['POST', '/oem/v1/webhook-secret/rotate', {}],
+      ['GET', '/oem/v1/policy'],
+      ['GET', '/oem/v1/feed'],
+      ['GET', '/oem/v1/deliveries'],
+      ['GET', '/oem/v1/deliveries/0190c5e1-0000-7000-8000-000000000000'],
+      ['POST', '/oem/v1/webhook-secret/rotate', {}],
       ['POST', '/oem/v1/vehicles/AAAAAAAAAAAAAAAAAAAAAA/commands', { type: 'climate-on' }],
       ['GET', '/oem/v1/vehicles/AAAAAAAAAAAAAAAAAAAAAA/commands/0190c5e1-0000-7000-8000-000000000000'],
     ];
@@ -252,7 +335,10 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
     it('lists every route in its OpenAPI document', async () => {
       const doc = await g.call('GET', '/oem/v1/openapi.json', g.key('oem', 'oem-d'));
       for (const [method, url] of routes) {
-        const path = url.replace('/oem/v1', '').replace(/AAAAAAAAAAAAAAAAAAAAAA/, '{pseudonym}').replace(/\/0190c5e1[^/]*$/, url.includes('deliveries') ? '/{recordId}' : '/{id}');
+        const path = url
+          .replace('/oem/v1', '')
+          .replace(/AAAAAAAAAAAAAAAAAAAAAA/, '{pseudonym}')
+          .replace(/\/0190c5e1[^/]*$/, url.includes('deliveries') ? '/{recordId}' : '/{id}');
         expect(doc.body.paths[`/oem/v1${path}`]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
       }
     });
@@ -269,19 +355,28 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
     });
 
     it('refuses unknown query parameters and out-of-range ones by name', async () => {
-      expect((await g.call('GET', '/oem/v1/feed?limit=0', g.key('oem', 'oem-d'))).body.message).toBe('querystring.limit: must be >= 1');
-      expect((await g.call('GET', '/oem/v1/deliveries?oem=oem-b', g.key('oem', 'oem-d'))).body.message).toMatch(/unknown query parameter "oem"/);
+      expect((await g.call('GET', '/oem/v1/feed?limit=0', g.key('oem', 'oem-d'))).body.message).toBe(
+        'querystring.limit: must be >= 1',
+      );
+      expect((await g.call('GET', '/oem/v1/deliveries?oem=oem-b', g.key('oem', 'oem-d'))).body.message).toMatch(
+        /unknown query parameter "oem"/,
+      );
     });
 
-    it('limits each OEM\'s requests with a token bucket: 429 with Retry-After, other OEMs unaffected', async () => {
+    it("limits each OEM's requests with a token bucket: 429 with Retry-After, other OEMs unaffected", async () => {
       const statuses: number[] = [];
       let last;
-      for (let i = 0; i < 4; i++) { last = await g.call('GET', '/oem/v1/policy', g.key('oem', 'oem-e')); statuses.push(last.status); }
+      for (let i = 0; i < 4; i++) {
+        last = await g.call('GET', '/oem/v1/policy', g.key('oem', 'oem-e'));
+        statuses.push(last.status);
+      }
       expect(statuses).toEqual([200, 200, 200, 429]);
       expect(last!.body.code).toBe('SHK_RATE_LIMITED');
       expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       // The bucket is the OEM's, not the key's: a second key of the same OEM waits too.
-      const other = (await g.gw.app.store.createApiKey({ role: 'oem', scope: 'oem-e', label: 'second', now: Date.now() })).key;
+      const other = (
+        await g.gw.app.store.createApiKey({ role: 'oem', scope: 'oem-e', label: 'second', now: Date.now() })
+      ).key;
       expect((await g.call('GET', '/oem/v1/policy', other)).status).toBe(429);
       expect((await g.call('GET', '/oem/v1/policy', g.key('oem', 'oem-b'))).status).toBe(200);
     });

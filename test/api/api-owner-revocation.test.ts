@@ -23,17 +23,33 @@ for (const kind of ['local', 'kafka'] as const) {
     let o: OwnerGateway;
     beforeAll(async () => {
       o = await startOwnerGateway({
-        cars: 2, policy: POLICY,
+        cars: 2,
+        policy: POLICY,
         config: {
           egress: {
-            initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000,
+            initialBackoffMs: 20,
+            maxBackoffMs: 100,
+            pollIntervalMs: 50,
+            requestTimeoutMs: 2_000,
             breaker: { failureThreshold: 1_000, openMs: 100 },
-            queue: { kind, kafka: { brokers: KAFKA_BROKERS, topicPrefix: uniquePrefix(), partitions: 3, maxWaitTimeMs: 50, relayLingerMs: 2 } },
+            queue: {
+              kind,
+              kafka: {
+                brokers: KAFKA_BROKERS,
+                topicPrefix: uniquePrefix(),
+                partitions: 3,
+                maxWaitTimeMs: 50,
+                relayLingerMs: 2,
+              },
+            },
           },
         },
       });
       for (const i of [0, 1]) {
-        const g = await o.owner('POST', `/vehicles/${o.gw.cars[i]!.vin}/consents`, { token: o.tokens[i], body: { purpose: 'speed' } });
+        const g = await o.owner('POST', `/vehicles/${o.gw.cars[i]!.vin}/consents`, {
+          token: o.tokens[i],
+          body: { purpose: 'speed' },
+        });
         expect(g.status).toBe(201);
       }
     });
@@ -63,7 +79,10 @@ for (const kind of ['local', 'kafka'] as const) {
           await new Promise((r) => setTimeout(r, 1_000));
         }
         const asked = Date.now();
-        const res = await o.owner<{ revoked: number; blockedPending: number }>('DELETE', `/vehicles/${o.gw.cars[0]!.vin}/consents/speed`);
+        const res = await o.owner<{ revoked: number; blockedPending: number }>(
+          'DELETE',
+          `/vehicles/${o.gw.cars[0]!.vin}/consents/speed`,
+        );
         const answered = Date.now();
         expect(res.status).toBe(200);
         expect(res.body.revoked).toBe(1);
@@ -75,7 +94,11 @@ for (const kind of ['local', 'kafka'] as const) {
         // the one-second mark — the same car's other purposes and the other car's speed — so an
         // empty result below cannot come from a stalled queue (a loaded machine drains slower).
         const moved = (ds: { at: number }[]) => ds.filter((d) => d.at > answered + 1_000).length >= RATE;
-        await eventually(() => moved(o.delivered(0, 'odometer')) && moved(o.delivered(1, 'speed')), 60_000, 'deliveries going on after the revocation');
+        await eventually(
+          () => moved(o.delivered(0, 'odometer')) && moved(o.delivered(1, 'speed')),
+          60_000,
+          'deliveries going on after the revocation',
+        );
         await new Promise((r) => setTimeout(r, Math.max(0, answered + AFTER_MS - Date.now())));
         publishing = false;
         await cars;
@@ -89,9 +112,11 @@ for (const kind of ['local', 'kafka'] as const) {
         const speed = o.delivered(0, 'speed');
         const last = Math.max(...speed.map((d) => d.at));
         const after = speed.filter((d) => d.at > answered);
-        console.log(`[${kind} queue${outage ? ', OEM down at revocation' : ''}] revocation answered in ${answered - asked} ms, `
-          + `${res.body.blockedPending} queued deliveries blocked by it; last speed delivery of the car ${last - answered} ms after the answer; `
-          + `${after.length} delivered after the answer (${published} messages published by the two cars)`);
+        console.log(
+          `[${kind} queue${outage ? ', OEM down at revocation' : ''}] revocation answered in ${answered - asked} ms, ` +
+            `${res.body.blockedPending} queued deliveries blocked by it; last speed delivery of the car ${last - answered} ms after the answer; ` +
+            `${after.length} delivered after the answer (${published} messages published by the two cars)`,
+        );
         expect(speed.filter((d) => d.at > answered + 1_000)).toEqual([]);
         if (outage) expect(res.body.blockedPending).toBeGreaterThan(0);
       } finally {

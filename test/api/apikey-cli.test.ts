@@ -12,7 +12,16 @@ describe('shekara apikey', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('creates a regulator key, prints it once, stores only its hash; lists and revokes it', async () => {
-    const created = await shekara('apikey', 'create', '--role', 'regulator', '--label', 'KZ data-protection authority', '-c', config);
+    const created = await shekara(
+      'apikey',
+      'create',
+      '--role',
+      'regulator',
+      '--label',
+      'KZ data-protection authority',
+      '-c',
+      config,
+    );
     expect(created.code).toBe(0);
     const key = /key \(shown once; only its hash is stored\): (shk_[0-9a-f]{16}_\S+)/.exec(created.stdout)![1]!;
     const id = key.split('_')[1]!;
@@ -32,7 +41,9 @@ describe('shekara apikey', () => {
     expect(list.stdout).not.toContain(key);
 
     expect((await shekara('apikey', 'revoke', id, '-c', config)).code).toBe(0);
-    expect((await shekara('apikey', 'list', '-c', config)).stdout).toMatch(new RegExp(`^${id}\\tregulator\\t\\S+\\trevoked `, 'm'));
+    expect((await shekara('apikey', 'list', '-c', config)).stdout).toMatch(
+      new RegExp(`^${id}\\tregulator\\t\\S+\\trevoked `, 'm'),
+    );
     const again = await shekara('apikey', 'revoke', id, '-c', config);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`no active API key ${id}`);

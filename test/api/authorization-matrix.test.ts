@@ -12,7 +12,12 @@ import { OWNER_TOKEN_HEADER } from '../../src/api/owner/binding.js';
 import type { ApiRole } from '../../src/store/index.js';
 import { startOemGateway, until, type OemGateway } from './oem-helpers.js';
 
-interface Route { readonly surface: Surface; readonly method: string; readonly path: string; readonly params: readonly string[] }
+interface Route {
+  readonly surface: Surface;
+  readonly method: string;
+  readonly path: string;
+  readonly params: readonly string[];
+}
 type Surface = 'regulator' | 'admin' | 'oem' | 'owner';
 
 const SURFACES: Record<Surface, { prefix: string; role: ApiRole }> = {
@@ -39,22 +44,35 @@ describe('authorization › every route × every role × another tenant', () => 
     const car = g.cars[oem]![0]!;
     const client = await g.gw.connect(car);
     const sim = newCar(car.vin, 0);
-    for (let k = 0; k < n; k++) await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(nextTelemetry(sim, Date.now())), { qos: 1 });
+    for (let k = 0; k < n; k++)
+      await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(nextTelemetry(sim, Date.now())), { qos: 1 });
     await client.endAsync();
   };
   /** The route's URL with every path parameter set to one of B's resources. */
-  const urlFor = (r: Route) => `${r.path.replace(/\{([A-Za-z]+)\}/g, (_m, name: string) => encodeURIComponent(paramValue(name)))}`;
+  const urlFor = (r: Route) =>
+    `${r.path.replace(/\{([A-Za-z]+)\}/g, (_m, name: string) => encodeURIComponent(paramValue(name)))}`;
   const paramValue = (name: string): string => {
     switch (name) {
-      case 'vin': return b.vin;
-      case 'pseudonym': return b.pseudonym;
-      case 'recordId': return b.recordIds[0]!;
-      case 'id': case 'commandId': return b.commandId;
-      case 'seq': case 'size': return '1';
-      case 'type': return 'climate-on';
-      case 'purpose': return 'battery-research';
-      case 'oem': return 'oem-b';
-      default: return 'x';
+      case 'vin':
+        return b.vin;
+      case 'pseudonym':
+        return b.pseudonym;
+      case 'recordId':
+        return b.recordIds[0]!;
+      case 'id':
+      case 'commandId':
+        return b.commandId;
+      case 'seq':
+      case 'size':
+        return '1';
+      case 'type':
+        return 'climate-on';
+      case 'purpose':
+        return 'battery-research';
+      case 'oem':
+        return 'oem-b';
+      default:
+        return 'x';
     }
   };
   const call = (r: Route, key: string | null, headers: Record<string, string> = {}) =>
@@ -64,10 +82,14 @@ describe('authorization › every route × every role × another tenant', () => 
     if (status >= 200 && status < 300) unauthorized.push(`${what} → ${status}`);
     expect(allowed, what).toContain(status);
   };
-  const leaksB = (text: string) => [b.vin, b.pseudonym, b.commandId, ...b.recordIds].filter((s) => s && text.includes(s));
+  const leaksB = (text: string) =>
+    [b.vin, b.pseudonym, b.commandId, ...b.recordIds].filter((s) => s && text.includes(s));
 
   beforeAll(async () => {
-    g = await startOemGateway([{ id: 'oem-a', cars: 1, config: { delivery: 'pull' } }, { id: 'oem-b', cars: 1, config: { delivery: 'pull' } }]);
+    g = await startOemGateway([
+      { id: 'oem-a', cars: 1, config: { delivery: 'pull' } },
+      { id: 'oem-b', cars: 1, config: { delivery: 'pull' } },
+    ]);
     const store = g.gw.app.store;
     const [carA, carB] = [g.cars['oem-a']![0]!, g.cars['oem-b']![0]!];
     b.vin = carB.vin;
@@ -76,23 +98,47 @@ describe('authorization › every route × every role × another tenant', () => 
     tokenB = (await store.createOwnerToken({ ownerRef: 'owner-b', vins: [carB.vin], now: Date.now() })).token;
     await publish('oem-a', 3);
     await publish('oem-b', 3);
-    await until(async () => (await store.pullFeed('oem-b', 0, 100)).length >= 3 && (await store.pullFeed('oem-a', 0, 100)).length >= 3, 10_000, 'both feeds filled');
+    await until(
+      async () =>
+        (await store.pullFeed('oem-b', 0, 100)).length >= 3 && (await store.pullFeed('oem-a', 0, 100)).length >= 3,
+      10_000,
+      'both feeds filled',
+    );
     // B pulls once, so B has deliveries in the egress log; B sends a command, so B has a command.
     const pulled = await g.call('GET', '/oem/v1/feed', g.key('oem', 'oem-b'));
     expect(pulled.status).toBe(200);
     b.recordIds = (pulled.body as { items: { body: { recordId: string } }[] }).items.map((i) => i.body.recordId);
     expect(b.recordIds.length).toBeGreaterThan(0);
-    const cmd = await g.call('POST', `/oem/v1/vehicles/${b.pseudonym}/commands`, g.key('oem', 'oem-b'), { type: 'climate-on', params: { temperatureC: 20 } });
+    const cmd = await g.call('POST', `/oem/v1/vehicles/${b.pseudonym}/commands`, g.key('oem', 'oem-b'), {
+      type: 'climate-on',
+      params: { temperatureC: 20 },
+    });
     expect(cmd.status, JSON.stringify(cmd.body)).toBe(202);
     b.commandId = (cmd.body as { id: string }).id;
 
-    for (const [surface, { prefix, role }] of Object.entries(SURFACES) as [Surface, { prefix: string; role: ApiRole }][]) {
+    for (const [surface, { prefix, role }] of Object.entries(SURFACES) as [
+      Surface,
+      { prefix: string; role: ApiRole },
+    ][]) {
       const headers: Record<string, string> = surface === 'owner' ? { [OWNER_TOKEN_HEADER]: tokenA } : {};
-      const doc = await g.call('GET', `${prefix}/openapi.json`, g.key(role, role === 'oem' ? 'oem-a' : undefined), undefined, headers);
+      const doc = await g.call(
+        'GET',
+        `${prefix}/openapi.json`,
+        g.key(role, role === 'oem' ? 'oem-a' : undefined),
+        undefined,
+        headers,
+      );
       expect(doc.status, `${prefix}/openapi.json`).toBe(200);
-      for (const [path, ops] of Object.entries((doc.body as { paths: Record<string, Record<string, unknown>> }).paths)) {
+      for (const [path, ops] of Object.entries(
+        (doc.body as { paths: Record<string, Record<string, unknown>> }).paths,
+      )) {
         for (const method of Object.keys(ops)) {
-          routes.push({ surface, method: method.toUpperCase(), path, params: [...path.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]!) });
+          routes.push({
+            surface,
+            method: method.toUpperCase(),
+            path,
+            params: [...path.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]!),
+          });
         }
       }
     }
@@ -100,7 +146,9 @@ describe('authorization › every route × every role × another tenant', () => 
   }, 60_000);
   afterAll(async () => {
     // The number a reader looks for: how many requests were tried, and how many wrongly succeeded.
-    console.log(`authorization matrix: ${routes.length} routes, ${checks} refusals checked, ${unauthorized.length} unauthorized successes`);
+    console.log(
+      `authorization matrix: ${routes.length} routes, ${checks} refusals checked, ${unauthorized.length} unauthorized successes`,
+    );
     await g?.stop();
   });
 
@@ -124,7 +172,11 @@ describe('authorization › every route × every role × another tenant', () => 
     for (const r of routes) {
       for (const role of ROLES.filter((x) => x !== SURFACES[r.surface].role)) {
         const headers: Record<string, string> = r.surface === 'owner' ? { [OWNER_TOKEN_HEADER]: tokenA } : {};
-        expectRefused(`${r.method} ${r.path} as ${role}`, (await call(r, g.key(role, role === 'oem' ? 'oem-a' : undefined), headers)).status, [403]);
+        expectRefused(
+          `${r.method} ${r.path} as ${role}`,
+          (await call(r, g.key(role, role === 'oem' ? 'oem-a' : undefined), headers)).status,
+          [403],
+        );
       }
     }
   });
@@ -135,7 +187,7 @@ describe('authorization › every route × every role × another tenant', () => 
     }
   });
 
-  it('OEM A can never read, pull or command OEM B\'s vehicles, records or commands', async () => {
+  it("OEM A can never read, pull or command OEM B's vehicles, records or commands", async () => {
     for (const r of routes.filter((x) => x.surface === 'oem')) {
       const res = await call(r, g.key('oem', 'oem-a'));
       const what = `${r.method} ${r.path} as oem-a with B's resources`;
@@ -154,7 +206,11 @@ describe('authorization › every route × every role × another tenant', () => 
     for (const r of routes.filter((x) => x.surface === 'owner')) {
       const what = `${r.method} ${r.path}`;
       expectRefused(`${what} without an owner token`, (await call(r, g.key('owner-app'))).status, [401]);
-      expectRefused(`${what} with a made-up owner token`, (await call(r, g.key('owner-app'), { [OWNER_TOKEN_HEADER]: 'sho_0000000000000000_x' })).status, [401]);
+      expectRefused(
+        `${what} with a made-up owner token`,
+        (await call(r, g.key('owner-app'), { [OWNER_TOKEN_HEADER]: 'sho_0000000000000000_x' })).status,
+        [401],
+      );
       const res = await call(r, g.key('owner-app'), { [OWNER_TOKEN_HEADER]: tokenA });
       if (r.params.includes('vin')) {
         expectRefused(`${what} as owner A on B's vehicle`, res.status, [400, 404]);

@@ -51,7 +51,13 @@ export interface OemGateway {
   readonly cars: Record<string, { vin: string; secret: string }[]>;
   key(role: ApiRole, oem?: string): string;
   /** fetch against the gateway; `key` null sends no Authorization header. */
-  call(method: string, url: string, key: string | null, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    url: string,
+    key: string | null,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   pseudonym(oem: string, vin: string): string;
   stop(): Promise<void>;
 }
@@ -63,7 +69,13 @@ export async function startOemGateway(oems: readonly OemSpec[], sinkUrl?: string
   const oemConfigs = oems.map((o) => {
     const file = path.join(dir, `${o.id}.yaml`);
     writeFileSync(file, o.policy ?? oemPolicy(o.id));
-    return { id: o.id, endpoint: sinkUrl ?? 'http://127.0.0.1:9/unused', policyFile: file, allowPrivateNetworks: true, ...o.config };
+    return {
+      id: o.id,
+      endpoint: sinkUrl ?? 'http://127.0.0.1:9/unused',
+      policyFile: file,
+      allowPrivateNetworks: true,
+      ...o.config,
+    };
   });
   const gw = await startTestGateway({ cars: 0, config: { oems: oemConfigs } });
   const cars: Record<string, { vin: string; secret: string }[]> = {};
@@ -71,13 +83,28 @@ export async function startOemGateway(oems: readonly OemSpec[], sinkUrl?: string
   // Every key a test may ask for, made up front so `key()` can answer synchronously.
   const keys = new Map<string, string>();
   const wanted: [ApiRole, string | undefined][] = [
-    ['regulator', undefined], ['operator', undefined], ['owner-app', undefined], ['oem', undefined], ...oems.map((o) => ['oem', o.id] as [ApiRole, string]),
+    ['regulator', undefined],
+    ['operator', undefined],
+    ['owner-app', undefined],
+    ['oem', undefined],
+    ...oems.map((o) => ['oem', o.id] as [ApiRole, string]),
   ];
   for (const [role, oem] of wanted) {
-    keys.set(`${role}/${oem ?? ''}`, (await gw.app.store.createApiKey({ role, scope: oem ?? null, label: `test ${role}/${oem ?? ''}`, now: Date.now() })).key);
+    keys.set(
+      `${role}/${oem ?? ''}`,
+      (
+        await gw.app.store.createApiKey({
+          role,
+          scope: oem ?? null,
+          label: `test ${role}/${oem ?? ''}`,
+          now: Date.now(),
+        })
+      ).key,
+    );
   }
   return {
-    gw, cars,
+    gw,
+    cars,
     key(role, oem) {
       const key = keys.get(`${role}/${oem ?? ''}`);
       if (key === undefined) throw new Error(`no test key for ${role}/${oem ?? ''}`);
@@ -86,7 +113,11 @@ export async function startOemGateway(oems: readonly OemSpec[], sinkUrl?: string
     async call(method, url, key, body, headers = {}) {
       const res = await fetch(`${gw.httpUrl}${url}`, {
         method,
-        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();

@@ -34,7 +34,10 @@ purposes:
       Vehicle.TraveledDistance: pass
 `;
 
-export interface Reply<T = Record<string, unknown>> { status: number; body: T }
+export interface Reply<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
 
 export interface OwnerGateway {
   readonly gw: TestGateway;
@@ -42,7 +45,11 @@ export interface OwnerGateway {
   /** tokens[i]: the owner of cars[i] (each owner has exactly one car). */
   readonly tokens: string[];
   readonly tokenIds: string[];
-  owner<T = Record<string, unknown>>(method: string, path: string, opts?: { body?: unknown; token?: string | null; key?: string | null }): Promise<Reply<T>>;
+  owner<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; token?: string | null; key?: string | null },
+  ): Promise<Reply<T>>;
   admin<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>>;
   /** Publishes `n` telemetry messages of car `i` at QoS 1 (each acknowledged: stored); a string payload is sent as it is. */
   publish(i: number, n: number, payload?: (car: SimCar) => unknown): Promise<void>;
@@ -53,9 +60,12 @@ export interface OwnerGateway {
   stop(): Promise<void>;
 }
 
-export async function startOwnerGateway(opts: { cars?: number; policy?: string; config?: Record<string, unknown> } = {}): Promise<OwnerGateway> {
+export async function startOwnerGateway(
+  opts: { cars?: number; policy?: string; config?: Record<string, unknown> } = {},
+): Promise<OwnerGateway> {
   const gw = await startTestGateway({
-    cars: opts.cars ?? 3, policy: opts.policy ?? OWNER_POLICY,
+    cars: opts.cars ?? 3,
+    policy: opts.policy ?? OWNER_POLICY,
     config: { limits: { messagesPerSecond: 200 }, ...opts.config },
   });
   const now = Date.now();
@@ -72,22 +82,37 @@ export async function startOwnerGateway(opts: { cars?: number; policy?: string; 
     tokenIds.push(t.id);
   }
   const clients = new Map<number, { client: MqttClient; sim: SimCar }>();
-  const call = async <T>(url: string, method: string, headers: Record<string, string>, body: unknown): Promise<Reply<T>> => {
+  const call = async <T>(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: unknown,
+  ): Promise<Reply<T>> => {
     const res = await fetch(url, {
-      method, headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
   };
   return {
-    gw, keys, tokens, tokenIds,
+    gw,
+    keys,
+    tokens,
+    tokenIds,
     owner(method, path, o = {}) {
       const key = o.key === undefined ? keys.ownerApp : o.key;
       const token = o.token === undefined ? tokens[0]! : o.token;
-      return call(`${gw.httpUrl}/owner/v1${path}`, method, {
-        ...(key !== null ? { authorization: `Bearer ${key}` } : {}), ...(token !== null ? { [OWNER_TOKEN_HEADER]: token } : {}),
-      }, o.body);
+      return call(
+        `${gw.httpUrl}/owner/v1${path}`,
+        method,
+        {
+          ...(key !== null ? { authorization: `Bearer ${key}` } : {}),
+          ...(token !== null ? { [OWNER_TOKEN_HEADER]: token } : {}),
+        },
+        o.body,
+      );
     },
     admin(method, path, body) {
       return call(`${gw.httpUrl}/admin/v1${path}`, method, { authorization: `Bearer ${keys.operator}` }, body);
@@ -100,14 +125,21 @@ export async function startOwnerGateway(opts: { cars?: number; policy?: string; 
       }
       for (let k = 0; k < n; k++) {
         const body = payload ? payload(c.sim) : nextTelemetry(c.sim, Date.now());
-        await c.client.publishAsync(telemetryTopic(gw.cars[i]!.vin), typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
+        await c.client.publishAsync(
+          telemetryTopic(gw.cars[i]!.vin),
+          typeof body === 'string' ? body : JSON.stringify(body),
+          { qos: 1 },
+        );
       }
     },
     pseudonym: (i) => gw.app.policy.pseudonymFor('demo-oem', gw.cars[i]!.vin, Date.now())!,
     delivered(i, purpose) {
       const p = gw.app.policy.pseudonymFor('demo-oem', gw.cars[i]!.vin, Date.now());
       return gw.sink.deliveries
-        .map((d) => ({ at: Date.parse(d.receivedAt), body: d.body as { vehicle: string; purpose: string; recordId: string } }))
+        .map((d) => ({
+          at: Date.parse(d.receivedAt),
+          body: d.body as { vehicle: string; purpose: string; recordId: string },
+        }))
         .filter((d) => d.body.vehicle === p && d.body.purpose === purpose)
         .map((d) => ({ at: d.at, recordId: d.body.recordId }));
     },

@@ -19,9 +19,12 @@ import { openNote, signNote } from '../../src/audit/note.js';
 const peterVerifierKey = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const peterSignerKey = 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
 const enochVerifierKey = 'EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop';
-const peterText = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const peterSig = '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
-const enochSig = '— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
+const peterText =
+  "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+const peterSig =
+  '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
+const enochSig =
+  '— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
 
 /** The code and details.reason a call fails with, or 'accepted'. */
 function failureOf(call: () => unknown): { code: ErrorCode; reason: unknown } | 'accepted' {
@@ -53,11 +56,17 @@ describe('checkpoint › note keys', () => {
     for (let i = 0; i <= peterVerifierKey.length; i++) {
       for (let j = i + 1; j <= peterVerifierKey.length; j++) {
         if (i === 0 && j === peterVerifierKey.length) continue;
-        expect(refused(peterVerifierKey.slice(i, j)), peterVerifierKey.slice(i, j)).toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'malformed-key' });
+        expect(refused(peterVerifierKey.slice(i, j)), peterVerifierKey.slice(i, j)).toEqual({
+          code: 'SHK_AUDIT_SIGNATURE',
+          reason: 'malformed-key',
+        });
       }
     }
     for (let i = 0; i < peterVerifierKey.length; i++) {
-      const changed = peterVerifierKey.slice(0, i) + String.fromCharCode(peterVerifierKey.charCodeAt(i) + 1) + peterVerifierKey.slice(i + 1);
+      const changed =
+        peterVerifierKey.slice(0, i) +
+        String.fromCharCode(peterVerifierKey.charCodeAt(i) + 1) +
+        peterVerifierKey.slice(i + 1);
       expect(refused(changed), changed).toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'malformed-key' });
     }
     // From Go's TestNewVerifier: wrong key length and unknown algorithm, each with a matching key ID.
@@ -77,8 +86,13 @@ describe('checkpoint › note keys', () => {
   it('can be made from an existing Ed25519 PEM key, and not from another kind of key', () => {
     const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     expect(parseSignerKey(signerKeyFromPem(origin, ed)).name).toBe(origin);
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    expect(failureOf(() => signerKeyFromPem(origin, ec))).toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'malformed-key' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    expect(failureOf(() => signerKeyFromPem(origin, ec))).toEqual({
+      code: 'SHK_AUDIT_SIGNATURE',
+      reason: 'malformed-key',
+    });
   });
 
   it('refuse key names with spaces or plus signs', () => {
@@ -95,20 +109,28 @@ describe('checkpoint › signed notes', () => {
 
   it('open with the known key and ignore signatures by other keys', () => {
     expect(openNote(`${peterText}\n${peterSig}${enochSig}`, parseVerifierKey(peterVerifierKey))).toBe(peterText);
-    expect(openNote(Buffer.from(`${peterText}\n${enochSig}${peterSig}`), parseVerifierKey(peterVerifierKey))).toBe(peterText);
+    expect(openNote(Buffer.from(`${peterText}\n${enochSig}${peterSig}`), parseVerifierKey(peterVerifierKey))).toBe(
+      peterText,
+    );
   });
 
   it('are refused when no signature is by the known key', () => {
-    expect(failureOf(() => openNote(`${peterText}\n${enochSig}`, parseVerifierKey(peterVerifierKey))))
-      .toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'unknown-key' });
-    expect(failureOf(() => openNote(`${peterText}\n${peterSig}`, parseVerifierKey(enochVerifierKey))))
-      .toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'unknown-key' });
+    expect(failureOf(() => openNote(`${peterText}\n${enochSig}`, parseVerifierKey(peterVerifierKey)))).toEqual({
+      code: 'SHK_AUDIT_SIGNATURE',
+      reason: 'unknown-key',
+    });
+    expect(failureOf(() => openNote(`${peterText}\n${peterSig}`, parseVerifierKey(enochVerifierKey)))).toEqual({
+      code: 'SHK_AUDIT_SIGNATURE',
+      reason: 'unknown-key',
+    });
   });
 
   it('are refused when the known key signature is corrupt (Go TestOpen "Invalid signature")', () => {
     const corrupt = `${peterSig.slice(0, 60)}ABCD${peterSig.slice(60)}`;
-    expect(failureOf(() => openNote(`${peterText}\n${corrupt}`, parseVerifierKey(peterVerifierKey))))
-      .toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'bad-signature' });
+    expect(failureOf(() => openNote(`${peterText}\n${corrupt}`, parseVerifierKey(peterVerifierKey)))).toEqual({
+      code: 'SHK_AUDIT_SIGNATURE',
+      reason: 'bad-signature',
+    });
   });
 
   it('are refused when malformed (Go TestOpen bad messages)', () => {
@@ -123,7 +145,10 @@ describe('checkpoint › signed notes', () => {
       `${peterText}\n${peterSig.repeat(101)}`,
     ];
     for (const note of bad) {
-      expect(failureOf(() => openNote(note, parseVerifierKey(peterVerifierKey)))).toEqual({ code: 'SHK_AUDIT_CHECKPOINT', reason: 'malformed-note' });
+      expect(failureOf(() => openNote(note, parseVerifierKey(peterVerifierKey)))).toEqual({
+        code: 'SHK_AUDIT_CHECKPOINT',
+        reason: 'malformed-note',
+      });
     }
   });
 });
@@ -146,7 +171,9 @@ describe('checkpoint › signed checkpoints', () => {
 
   it('of the empty tree round-trip too', () => {
     const empty = createHash('sha256').digest();
-    expect(parseAndVerifyCheckpoint(signCheckpoint({ origin, size: 0, rootHash: empty }, signerKey), verifierKey).size).toBe(0);
+    expect(
+      parseAndVerifyCheckpoint(signCheckpoint({ origin, size: 0, rootHash: empty }, signerKey), verifierKey).size,
+    ).toBe(0);
   });
 
   it('are refused when the size or the root hash was altered after signing', () => {
@@ -155,21 +182,35 @@ describe('checkpoint › signed checkpoints', () => {
     const tamperedRoot = note.replace(rootHash.toString('base64'), otherRoot);
     for (const tampered of [tamperedSize, tamperedRoot]) {
       expect(tampered).not.toBe(note);
-      expect(failureOf(() => parseAndVerifyCheckpoint(tampered, verifierKey))).toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'bad-signature' });
+      expect(failureOf(() => parseAndVerifyCheckpoint(tampered, verifierKey))).toEqual({
+        code: 'SHK_AUDIT_SIGNATURE',
+        reason: 'bad-signature',
+      });
     }
   });
 
   it('are refused under another key, even one with the same name', () => {
     const other = generateSigningKey(origin);
-    expect(failureOf(() => parseAndVerifyCheckpoint(note, other.verifierKey))).toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'unknown-key' });
-    expect(failureOf(() => parseAndVerifyCheckpoint(note, peterVerifierKey))).toEqual({ code: 'SHK_AUDIT_SIGNATURE', reason: 'unknown-key' });
+    expect(failureOf(() => parseAndVerifyCheckpoint(note, other.verifierKey))).toEqual({
+      code: 'SHK_AUDIT_SIGNATURE',
+      reason: 'unknown-key',
+    });
+    expect(failureOf(() => parseAndVerifyCheckpoint(note, peterVerifierKey))).toEqual({
+      code: 'SHK_AUDIT_SIGNATURE',
+      reason: 'unknown-key',
+    });
   });
 
   it('are refused when the origin is not the one expected', () => {
-    expect(failureOf(() => parseAndVerifyCheckpoint(note, verifierKey, 'other.example/log')))
-      .toEqual({ code: 'SHK_AUDIT_CHECKPOINT', reason: 'origin-mismatch' });
+    expect(failureOf(() => parseAndVerifyCheckpoint(note, verifierKey, 'other.example/log'))).toEqual({
+      code: 'SHK_AUDIT_CHECKPOINT',
+      reason: 'origin-mismatch',
+    });
     const foreign = signCheckpoint({ origin: 'other.example/log', size: 1, rootHash }, signerKey);
-    expect(failureOf(() => parseAndVerifyCheckpoint(foreign, verifierKey))).toEqual({ code: 'SHK_AUDIT_CHECKPOINT', reason: 'origin-mismatch' });
+    expect(failureOf(() => parseAndVerifyCheckpoint(foreign, verifierKey))).toEqual({
+      code: 'SHK_AUDIT_CHECKPOINT',
+      reason: 'origin-mismatch',
+    });
   });
 
   it('are refused when the signed text is not a well-formed checkpoint', () => {
@@ -191,8 +232,10 @@ describe('checkpoint › signed checkpoints', () => {
       `${origin}\n12\n${root}\n\nextension after an empty line\n`,
     ];
     for (const body of badBodies) {
-      expect(failureOf(() => parseAndVerifyCheckpoint(signNote(body, signer), verifierKey, origin)), body)
-        .toEqual({ code: 'SHK_AUDIT_CHECKPOINT', reason: 'malformed-checkpoint' });
+      expect(
+        failureOf(() => parseAndVerifyCheckpoint(signNote(body, signer), verifierKey, origin)),
+        body,
+      ).toEqual({ code: 'SHK_AUDIT_CHECKPOINT', reason: 'malformed-checkpoint' });
     }
   });
 
@@ -204,8 +247,16 @@ describe('checkpoint › signed checkpoints', () => {
   });
 
   it('are not signed from an invalid tree head', () => {
-    for (const bad of [{ origin: '', size: 1, rootHash }, { origin: 'a\nb', size: 1, rootHash }, { origin, size: 1.5, rootHash }, { origin, size: 1, rootHash: rootHash.subarray(2) }]) {
-      expect(failureOf(() => signCheckpoint(bad, signerKey))).toEqual({ code: 'SHK_AUDIT_CHECKPOINT', reason: 'malformed-checkpoint' });
+    for (const bad of [
+      { origin: '', size: 1, rootHash },
+      { origin: 'a\nb', size: 1, rootHash },
+      { origin, size: 1.5, rootHash },
+      { origin, size: 1, rootHash: rootHash.subarray(2) },
+    ]) {
+      expect(failureOf(() => signCheckpoint(bad, signerKey))).toEqual({
+        code: 'SHK_AUDIT_CHECKPOINT',
+        reason: 'malformed-checkpoint',
+      });
     }
   });
 });

@@ -15,17 +15,25 @@ const T0 = Date.UTC(2026, 10, 23, 9);
 const cfg = { origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000 };
 const log = createLogger('silent');
 
-const collect = async (it: AsyncIterable<string>) => { const out: string[] = []; for await (const l of it) out.push(l); return out; };
+const collect = async (it: AsyncIterable<string>) => {
+  const out: string[] = [];
+  for await (const l of it) out.push(l);
+  return out;
+};
 
 describe('egress log › checkpoints', () => {
   let t: TempStore;
   let clock: number;
-  beforeEach(() => { t = tempStore(); clock = T0; });
+  beforeEach(() => {
+    t = tempStore();
+    clock = T0;
+  });
   afterEach(() => t.remove());
 
   it('two checkpoints taken an hour apart verify as consistent, in the library and with `shekara verify`', async () => {
     const audit = await createAuditLog(cfg, { store: t.store, log, now: () => clock });
-    for (let i = 0; i < 11; i++) await egressOnce(t.store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: clock + i });
+    for (let i = 0; i < 11; i++)
+      await egressOnce(t.store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: clock + i });
     const first = await audit.checkpointNow();
     clock += HOUR;
     for (let i = 0; i < 6; i++) await egressOnce(t.store, { vin: `LTEST0000000001${i}0`, at: clock + i });
@@ -37,15 +45,39 @@ describe('egress log › checkpoints', () => {
     expect(parseAndVerifyCheckpoint(second.note, audit.verifierKey).rootHash.equals(second.root)).toBe(true);
 
     const lines = await collect(exportLines(t.store, second.size));
-    const report = await verifyExport({ lines, verifierKey: audit.verifierKey, checkpoints: [{ label: 'a', note: first.note }, { label: 'b', note: second.note }] });
+    const report = await verifyExport({
+      lines,
+      verifierKey: audit.verifierKey,
+      checkpoints: [
+        { label: 'a', note: first.note },
+        { label: 'b', note: second.note },
+      ],
+    });
     expect(report.consistency).toEqual({ from: 11, to: 17, proofHashes: expect.any(Number) });
 
-    const files = { exp: path.join(t.dir, 'export.ndjson'), a: path.join(t.dir, 'cp-a.txt'), b: path.join(t.dir, 'cp-b.txt'), key: path.join(t.dir, 'key.txt') };
+    const files = {
+      exp: path.join(t.dir, 'export.ndjson'),
+      a: path.join(t.dir, 'cp-a.txt'),
+      b: path.join(t.dir, 'cp-b.txt'),
+      key: path.join(t.dir, 'key.txt'),
+    };
     writeFileSync(files.exp, lines.join(''));
     writeFileSync(files.a, first.note);
     writeFileSync(files.b, second.note);
     writeFileSync(files.key, `${audit.verifierKey}\n`);
-    const r = await shekara('verify', '--export', files.exp, '--checkpoint', files.a, '--checkpoint', files.b, '--pubkey', files.key, '--entry', '13');
+    const r = await shekara(
+      'verify',
+      '--export',
+      files.exp,
+      '--checkpoint',
+      files.a,
+      '--checkpoint',
+      files.b,
+      '--pubkey',
+      files.key,
+      '--entry',
+      '13',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('verified: 17 leaves of shekara.test/egress-log');
@@ -63,7 +95,9 @@ describe('egress log › checkpoints', () => {
     const b = await createAuditLog(cfg, { store: t.store, log, now: () => clock });
     expect(b.verifierKey).toBe(a.verifierKey);
     await b.close();
-    await expect(createAuditLog({ ...cfg, origin: 'other.test/log' }, { store: t.store, log })).rejects.toThrow(/audit.origin is "other.test\/log" but this store's egress log is "shekara.test\/egress-log"/);
+    await expect(createAuditLog({ ...cfg, origin: 'other.test/log' }, { store: t.store, log })).rejects.toThrow(
+      /audit.origin is "other.test\/log" but this store's egress log is "shekara.test\/egress-log"/,
+    );
   });
 
   it('refuses to sign a tree that is not consistent with the last checkpoint', async () => {
@@ -73,7 +107,9 @@ describe('egress log › checkpoints', () => {
     await egressOnce(t.store, { vin: 'LTEST000000000009', at: clock + 9 });
     // Someone rewrites history under the store: the subtree of leaves 0–3.
     const raw = new Database(t.file);
-    raw.exec(`DROP TRIGGER audit_nodes_no_update; UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0`);
+    raw.exec(
+      `DROP TRIGGER audit_nodes_no_update; UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0`,
+    );
     raw.close();
     await expect(audit.checkpointNow()).rejects.toThrow(expect.objectContaining({ code: 'SHK_AUDIT_PROOF' }));
     expect((await t.store.latestCheckpoint())!.size).toBe(6);

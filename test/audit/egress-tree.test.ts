@@ -1,7 +1,16 @@
 /** The egress log's Merkle tree in the store: one leaf per outcome, in the same transaction, proofs from stored nodes. */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { consistencyProof, consistencyProofAsync, inclusionProof, inclusionProofAsync, rootFromLeafHashes, verifyConsistency, verifyInclusion, rootAtAsync } from '../../src/audit/merkle.js';
+import {
+  consistencyProof,
+  consistencyProofAsync,
+  inclusionProof,
+  inclusionProofAsync,
+  rootFromLeafHashes,
+  verifyConsistency,
+  verifyInclusion,
+  rootAtAsync,
+} from '../../src/audit/merkle.js';
 import { entryLeafHash } from '../../src/audit/leaf.js';
 import { proofSource } from '../../src/audit/index.js';
 import { egressOnce, tempStore, type TempStore } from './helpers.js';
@@ -11,19 +20,28 @@ const VIN = 'LTEST000000000001';
 
 describe('egress log › Merkle tree in the store', () => {
   let t: TempStore;
-  beforeEach(() => { t = tempStore(); });
+  beforeEach(() => {
+    t = tempStore();
+  });
   afterEach(() => t.remove());
 
-  const leafHashes = async () => (await t.store.exportLeaves(-1, Number.MAX_SAFE_INTEGER, 1e9)).map((l) => entryLeafHash(l.entry));
+  const leafHashes = async () =>
+    (await t.store.exportLeaves(-1, Number.MAX_SAFE_INTEGER, 1e9)).map((l) => entryLeafHash(l.entry));
 
   it('appends exactly one leaf per delivered, failed, dead-lettered and blocked outcome', async () => {
     const outcomes = ['delivered', 'failed', 'dead', 'blocked'] as const;
-    for (const [i, outcome] of outcomes.entries()) await egressOnce(t.store, { vin: `LTEST00000000000${i}`, at: T0 + i, outcome });
+    for (const [i, outcome] of outcomes.entries())
+      await egressOnce(t.store, { vin: `LTEST00000000000${i}`, at: T0 + i, outcome });
     expect((await t.store.counts()).egressLog).toBe(4);
     expect(await t.store.auditTreeSize()).toBe(4);
     const leaves = await t.store.exportLeaves(-1, 4, 100);
     expect(leaves.map((l) => l.entry.outcome)).toEqual(['delivered', 'failed', 'dead-lettered', 'blocked']);
-    expect(leaves.map((l) => [l.index, l.entry.seq])).toEqual([[0, 1], [1, 2], [2, 3], [3, 4]]);
+    expect(leaves.map((l) => [l.index, l.entry.seq])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ]);
     for (const l of leaves) expect(l.leafHash).toBe(entryLeafHash(l.entry).toString('hex'));
   });
 
@@ -42,22 +60,47 @@ describe('egress log › Merkle tree in the store', () => {
     await egressOnce(t.store, { vin: VIN, at: T0 });
     const [leaf] = await t.store.exportLeaves(-1, 1, 1);
     expect(JSON.stringify(leaf)).not.toContain(VIN);
-    expect(leaf!.entry).toMatchObject({ v: 1, kind: 'egress', pseudonym: 'p-000001', payloadSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(leaf!.entry).toMatchObject({
+      v: 1,
+      kind: 'egress',
+      pseudonym: 'p-000001',
+      payloadSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('rolls the leaf back with the outcome when the transaction fails, and appends correctly afterwards', async () => {
     await egressOnce(t.store, { vin: VIN, at: T0 });
     // Two rows still pending after a failed attempt (two vehicles, so both are due heads).
-    const ids = [await egressOnce(t.store, { vin: VIN, at: T0 + 1, outcome: 'failed' }), await egressOnce(t.store, { vin: 'LTEST000000000002', at: T0 + 2, outcome: 'failed' })];
+    const ids = [
+      await egressOnce(t.store, { vin: VIN, at: T0 + 1, outcome: 'failed' }),
+      await egressOnce(t.store, { vin: 'LTEST000000000002', at: T0 + 2, outcome: 'failed' }),
+    ];
     const leased = await t.store.leaseDueOutbox(T0 + 10_000, 10, 1_000);
     const [row, other] = ids.map((id) => leased.find((r) => r.recordId === id)!);
-    const good = (r: typeof row) => ({ at: T0 + 3, oem: 'demo-oem', destination: 'd', destinationIp: null, destinationCountry: null, recordId: r!.recordId, pseudonym: 'p', purpose: r!.purpose,
-      policyHash: r!.policyHash, fieldsSent: [], fieldsDropped: [], outcome: 'delivered' as const, attempt: 2, httpStatus: 200, error: null });
+    const good = (r: typeof row) => ({
+      at: T0 + 3,
+      oem: 'demo-oem',
+      destination: 'd',
+      destinationIp: null,
+      destinationCountry: null,
+      recordId: r!.recordId,
+      pseudonym: 'p',
+      purpose: r!.purpose,
+      policyHash: r!.policyHash,
+      fieldsSent: [],
+      fieldsDropped: [],
+      outcome: 'delivered' as const,
+      attempt: 2,
+      httpStatus: 200,
+      error: null,
+    });
     // The second settlement violates NOT NULL: the whole batch, the first leaf included, is rolled back.
-    await expect(t.store.settleOutbox([
-      { kind: 'delivered', outboxId: row!.id, entry: good(row) },
-      { kind: 'delivered', outboxId: other!.id, entry: { ...good(other), oem: null as unknown as string } },
-    ])).rejects.toThrow(/NOT NULL/);
+    await expect(
+      t.store.settleOutbox([
+        { kind: 'delivered', outboxId: row!.id, entry: good(row) },
+        { kind: 'delivered', outboxId: other!.id, entry: { ...good(other), oem: null as unknown as string } },
+      ]),
+    ).rejects.toThrow(/NOT NULL/);
     expect(await t.store.auditTreeSize()).toBe(3);
     expect((await t.store.counts()).egressLog).toBe(3);
     expect(await t.store.outboxState(row!.id)).toEqual({ status: 'pending', attempts: 1 });
@@ -69,7 +112,9 @@ describe('egress log › Merkle tree in the store', () => {
   it('refuses a row update or delete in the log and its tree (append-only)', async () => {
     await egressOnce(t.store, { vin: VIN, at: T0 });
     await egressOnce(t.store, { vin: VIN, at: T0 + 1 });
-    await expect(t.store.putCheckpoint({ size: 2, root: await t.store.auditRoot(), signedAt: T0, note: 'n' })).resolves.toBeUndefined();
+    await expect(
+      t.store.putCheckpoint({ size: 2, root: await t.store.auditRoot(), signedAt: T0, note: 'n' }),
+    ).resolves.toBeUndefined();
     const raw = new Database(t.file);
     try {
       expect(() => raw.prepare(`UPDATE egress_log SET oem = 'x'`).run()).toThrow(/append-only/);

@@ -6,14 +6,26 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { EgressLogEntry, Store } from '../../src/store/index.js';
 import { uuidv7 } from '../../src/ids.js';
 
-export interface TempStore { store: Store; dir: string; file: string; reopen(): Promise<Store>; remove(): Promise<void> }
+export interface TempStore {
+  store: Store;
+  dir: string;
+  file: string;
+  reopen(): Promise<Store>;
+  remove(): Promise<void>;
+}
 
 export function tempStore(): TempStore {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-audit-'));
   const file = path.join(dir, 'shekara.db');
   const t: TempStore = {
-    store: openSqliteStore(file), dir, file,
-    async reopen() { await t.store.close(); t.store = openSqliteStore(file); return t.store; },
+    store: openSqliteStore(file),
+    dir,
+    file,
+    async reopen() {
+      await t.store.close();
+      t.store = openSqliteStore(file);
+      return t.store;
+    },
     async remove() {
       await t.store.close().catch(() => undefined); // already closed
       rmSync(dir, { recursive: true, force: true });
@@ -28,25 +40,72 @@ export const POLICY_HASH = `sha256:${'ab'.repeat(32)}`;
  * Ingests one record of `vin` with one projection and settles it with `outcome`, exactly as
  * the egress side does (settleOutbox → egress-log append in one transaction). Returns the record id.
  */
-export async function egressOnce(store: Store, opts: { vin: string; pseudonym?: string; at: number; oem?: string; outcome?: 'delivered' | 'failed' | 'dead' | 'blocked'; country?: string }): Promise<string> {
+export async function egressOnce(
+  store: Store,
+  opts: {
+    vin: string;
+    pseudonym?: string;
+    at: number;
+    oem?: string;
+    outcome?: 'delivered' | 'failed' | 'dead' | 'blocked';
+    country?: string;
+  },
+): Promise<string> {
   const oem = opts.oem ?? 'demo-oem';
   const id = uuidv7(opts.at);
   const pseudonym = opts.pseudonym ?? `p-${opts.vin.slice(-6)}`;
-  await store.commitIngest([{
-    kind: 'record', raw: Buffer.from('{}'),
-    record: { id, vin: opts.vin, oem, channel: 'mqtt', receivedAt: opts.at, observedAt: opts.at, signals: { 'Vehicle.Speed': 50 }, account: {}, unknownKeys: [] },
-    projections: [{ recordId: id, oem, purpose: 'speed-profile', policyHash: POLICY_HASH, vehicle: pseudonym, observedAt: opts.at,
-      signals: { 'Vehicle.Speed': 50 }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: ['Vehicle.CurrentLocation.Latitude'] }],
-  }]);
+  await store.commitIngest([
+    {
+      kind: 'record',
+      raw: Buffer.from('{}'),
+      record: {
+        id,
+        vin: opts.vin,
+        oem,
+        channel: 'mqtt',
+        receivedAt: opts.at,
+        observedAt: opts.at,
+        signals: { 'Vehicle.Speed': 50 },
+        account: {},
+        unknownKeys: [],
+      },
+      projections: [
+        {
+          recordId: id,
+          oem,
+          purpose: 'speed-profile',
+          policyHash: POLICY_HASH,
+          vehicle: pseudonym,
+          observedAt: opts.at,
+          signals: { 'Vehicle.Speed': 50 },
+          fieldsSent: ['Vehicle.Speed'],
+          fieldsDropped: ['Vehicle.CurrentLocation.Latitude'],
+        },
+      ],
+    },
+  ]);
   const [row] = (await store.leaseDueOutbox(opts.at + 1, 1_000, 10_000)).filter((r) => r.recordId === id);
   if (!row) throw new Error('outbox row not leased');
   const outcome = opts.outcome ?? 'delivered';
   const entry: EgressLogEntry = {
-    at: opts.at, oem, destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: opts.country ?? 'DE',
-    recordId: id, pseudonym, purpose: row.purpose, policyHash: row.policyHash, fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped,
-    outcome: outcome === 'dead' ? 'dead-lettered' : outcome, attempt: 1, httpStatus: outcome === 'delivered' ? 200 : null, error: outcome === 'delivered' ? null : 'x',
+    at: opts.at,
+    oem,
+    destination: 'oem.example:443',
+    destinationIp: '203.0.113.7',
+    destinationCountry: opts.country ?? 'DE',
+    recordId: id,
+    pseudonym,
+    purpose: row.purpose,
+    policyHash: row.policyHash,
+    fieldsSent: row.fieldsSent,
+    fieldsDropped: row.fieldsDropped,
+    outcome: outcome === 'dead' ? 'dead-lettered' : outcome,
+    attempt: 1,
+    httpStatus: outcome === 'delivered' ? 200 : null,
+    error: outcome === 'delivered' ? null : 'x',
   };
-  if (outcome === 'failed') await store.settleOutbox([{ kind: 'failed', outboxId: row.id, entry, nextAttemptAt: opts.at + 1_000 }]);
+  if (outcome === 'failed')
+    await store.settleOutbox([{ kind: 'failed', outboxId: row.id, entry, nextAttemptAt: opts.at + 1_000 }]);
   else await store.settleOutbox([{ kind: outcome, outboxId: row.id, entry }]);
   return id;
 }

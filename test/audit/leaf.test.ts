@@ -4,14 +4,38 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, egressLeaf, entryLeafHash } from '../../src/audit/leaf.js';
 import { leafHash } from '../../src/audit/merkle.js';
 
-const hasPython = (() => { try { execFileSync('python3', ['--version']); return true; } catch { return false; } })();
+const hasPython = (() => {
+  try {
+    execFileSync('python3', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
-const sample = egressLeaf({
-  seq: 7, at: 1_763_900_000_123, oem: 'demo-oem', destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: 'DE',
-  recordId: '019ab-…', pseudonym: 'Zx9_-q', purpose: 'speed-profile', policyHash: `sha256:${'0'.repeat(64)}`,
-  fieldsSent: ['Vehicle.Speed'], fieldsDropped: ['Account.Owner.Name', 'Vehicle.CurrentLocation.Latitude'],
-  payloadSha256: 'ab'.repeat(32), payloadBytes: 210, outcome: 'failed', attempt: 2, httpStatus: null, error: 'HTTP 503 "busy"\n\u0001 ünïcode ✓',
-}, 6);
+const sample = egressLeaf(
+  {
+    seq: 7,
+    at: 1_763_900_000_123,
+    oem: 'demo-oem',
+    destination: 'oem.example:443',
+    destinationIp: '203.0.113.7',
+    destinationCountry: 'DE',
+    recordId: '019ab-…',
+    pseudonym: 'Zx9_-q',
+    purpose: 'speed-profile',
+    policyHash: `sha256:${'0'.repeat(64)}`,
+    fieldsSent: ['Vehicle.Speed'],
+    fieldsDropped: ['Account.Owner.Name', 'Vehicle.CurrentLocation.Latitude'],
+    payloadSha256: 'ab'.repeat(32),
+    payloadBytes: 210,
+    outcome: 'failed',
+    attempt: 2,
+    httpStatus: null,
+    error: 'HTTP 503 "busy"\n\u0001 ünïcode ✓',
+  },
+  6,
+);
 
 describe('leaf format', () => {
   it('is JSON with keys sorted at every depth and no whitespace', () => {
@@ -23,9 +47,11 @@ describe('leaf format', () => {
 
   it('prints a flat leaf (fast path) exactly as the general canonical form does', () => {
     const scalar = fc.oneof(fc.string({ unit: 'binary' }), fc.maxSafeInteger(), fc.boolean(), fc.constant(null));
-    fc.assert(fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.oneof(scalar, fc.array(scalar))), (o) => {
-      expect(canonicalJson({ x: o })).toBe(`{"x":${canonicalJson(o)}}`); // nested objects take the general path
-    }));
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), fc.oneof(scalar, fc.array(scalar))), (o) => {
+        expect(canonicalJson({ x: o })).toBe(`{"x":${canonicalJson(o)}}`); // nested objects take the general path
+      }),
+    );
   });
 
   it('refuses numbers that languages print differently (fractions, huge integers)', () => {
@@ -38,10 +64,18 @@ describe('leaf format', () => {
     expect(entryLeafHash(sample).equals(leafHash(Buffer.from(canonicalJson(sample), 'utf8')))).toBe(true);
   });
 
-  it.runIf(hasPython)('is what Python\'s json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) prints, byte for byte', () => {
-    const py = execFileSync('python3', ['-c',
-      'import json,sys; o=json.loads(sys.stdin.read()); sys.stdout.buffer.write(json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))'],
-    { input: JSON.stringify(sample, null, 2) });
-    expect(py.toString('utf8')).toBe(canonicalJson(sample));
-  });
+  it.runIf(hasPython)(
+    'is what Python\'s json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) prints, byte for byte',
+    () => {
+      const py = execFileSync(
+        'python3',
+        [
+          '-c',
+          'import json,sys; o=json.loads(sys.stdin.read()); sys.stdout.buffer.write(json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))',
+        ],
+        { input: JSON.stringify(sample, null, 2) },
+      );
+      expect(py.toString('utf8')).toBe(canonicalJson(sample));
+    },
+  );
 });

@@ -19,10 +19,22 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const vectorDir = path.resolve(repoRoot, '..', 'shared', 'testdata', 'merkle');
 
 interface InclusionVector {
-  leafIdx: number; treeSize: number; root: string; leafHash: string; proof: string[] | null; desc: string; wantErr: boolean;
+  leafIdx: number;
+  treeSize: number;
+  root: string;
+  leafHash: string;
+  proof: string[] | null;
+  desc: string;
+  wantErr: boolean;
 }
 interface ConsistencyVector {
-  size1: number; size2: number; root1: string; root2: string; proof: string[] | null; desc: string; wantErr: boolean;
+  size1: number;
+  size2: number;
+  root1: string;
+  root2: string;
+  proof: string[] | null;
+  desc: string;
+  wantErr: boolean;
 }
 type Loaded<T> = { file: string; vector: T };
 
@@ -34,7 +46,10 @@ function loadVectors<T>(kind: 'inclusion' | 'consistency'): Loaded<T>[] {
   }
   const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).sort();
   if (files.length === 0) throw new Error(`Merkle test vectors are missing: no .json files under ${root}`);
-  return files.map((file) => ({ file: `${kind}/${file}`, vector: JSON.parse(readFileSync(path.join(root, file), 'utf8')) as T }));
+  return files.map((file) => ({
+    file: `${kind}/${file}`,
+    vector: JSON.parse(readFileSync(path.join(root, file), 'utf8')) as T,
+  }));
 }
 
 const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
@@ -66,7 +81,9 @@ describe('merkle › the shared RFC 9162 test vectors', () => {
     for (const { file, vector: v } of inclusionVectors) {
       const want = v.wantErr ? 'rejected' : 'accepted';
       it(`${file} (${v.desc}) is ${want}`, () => {
-        expect(outcome(() => verifyInclusion(v.leafIdx, v.treeSize, b64(v.leafHash), proofOf(v.proof), b64(v.root)))).toBe(want);
+        expect(
+          outcome(() => verifyInclusion(v.leafIdx, v.treeSize, b64(v.leafHash), proofOf(v.proof), b64(v.root))),
+        ).toBe(want);
       });
     }
   });
@@ -75,15 +92,25 @@ describe('merkle › the shared RFC 9162 test vectors', () => {
     for (const { file, vector: v } of consistencyVectors) {
       const want = v.wantErr ? 'rejected' : 'accepted';
       it(`${file} (${v.desc}) is ${want}`, () => {
-        expect(outcome(() => verifyConsistency(v.size1, v.size2, proofOf(v.proof), b64(v.root1), b64(v.root2)))).toBe(want);
+        expect(outcome(() => verifyConsistency(v.size1, v.size2, proofOf(v.proof), b64(v.root1), b64(v.root2)))).toBe(
+          want,
+        );
       });
     }
   });
 });
 
 // The eight-leaf reference tree of RFC 6962's test suite, which the vectors are built on.
-const referenceLeaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f']
-  .map((hex) => leafHash(Buffer.from(hex, 'hex')));
+const referenceLeaves = [
+  '',
+  '00',
+  '10',
+  '2021',
+  '3031',
+  '40414243',
+  '5051525354555657',
+  '606162636465666768696a6b6c6d6e6f',
+].map((hex) => leafHash(Buffer.from(hex, 'hex')));
 const referenceRoots = [
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
   'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
@@ -97,7 +124,9 @@ const referenceRoots = [
 
 describe('merkle › the reference tree', () => {
   it('has the published root at every size from 1 to 8', () => {
-    referenceRoots.forEach((hex, i) => expect(rootFromLeafHashes(referenceLeaves.slice(0, i + 1)).toString('hex')).toBe(hex));
+    referenceRoots.forEach((hex, i) =>
+      expect(rootFromLeafHashes(referenceLeaves.slice(0, i + 1)).toString('hex')).toBe(hex),
+    );
   });
 
   it('yields exactly the proofs in the happy-path vectors', () => {
@@ -110,7 +139,8 @@ describe('merkle › the reference tree', () => {
   });
 });
 
-const leavesUpTo = (n: number): Buffer[] => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`egress leaf ${i}`)));
+const leavesUpTo = (n: number): Buffer[] =>
+  Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`egress leaf ${i}`)));
 
 describe('merkle › roots', () => {
   it('the empty tree has the SHA-256 of the empty string as its root', () => {
@@ -182,10 +212,17 @@ describe('merkle › generated proofs', () => {
   });
 
   it('a consistency proof with any single flipped bit is rejected', () => {
-    for (const [m, n] of [[3, 7], [4, 13], [21, 64], [1, 2]] as const) {
+    for (const [m, n] of [
+      [3, 7],
+      [4, 13],
+      [21, 64],
+      [1, 2],
+    ] as const) {
       const proof = consistencyProof(m, n, leaves);
       proof.forEach((_, k) => {
-        const tampered = proof.map((h, j) => (j === k ? Buffer.from(h.map((byte, b) => (b === 5 ? byte ^ 0x10 : byte))) : h));
+        const tampered = proof.map((h, j) =>
+          j === k ? Buffer.from(h.map((byte, b) => (b === 5 ? byte ^ 0x10 : byte))) : h,
+        );
         expect(outcome(() => verifyConsistency(m, n, tampered, roots[m]!, roots[n]!))).toBe('rejected');
       });
     }

@@ -33,13 +33,18 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
     expect(r.code).toBe(0);
     return out;
   }
-  const verify = (exp: string, cp = f('cp.txt')) => shekara('verify', '--export', exp, '--checkpoint', cp, '--pubkey', f('key.txt'), '--quiet');
+  const verify = (exp: string, cp = f('cp.txt')) =>
+    shekara('verify', '--export', exp, '--checkpoint', cp, '--pubkey', f('key.txt'), '--quiet');
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'shekara-tamper-'));
     const store = openSqliteStore(f('shekara.db'));
-    const audit = await createAuditLog({ origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000 }, { store, log: createLogger('silent') });
-    for (let i = 0; i < N; i++) await egressOnce(store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: T0 + i * 1000 });
+    const audit = await createAuditLog(
+      { origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000 },
+      { store, log: createLogger('silent') },
+    );
+    for (let i = 0; i < N; i++)
+      await egressOnce(store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: T0 + i * 1000 });
     await audit.checkpointNow();
     await audit.close();
     await store.close();
@@ -53,28 +58,52 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('accepts the untouched log and proves an entry\'s inclusion', async () => {
-    const r = await shekara('verify', '--export', f('export.ndjson'), '--checkpoint', f('cp.txt'), '--pubkey', f('key.txt'), '--entry', '5');
+  it("accepts the untouched log and proves an entry's inclusion", async () => {
+    const r = await shekara(
+      'verify',
+      '--export',
+      f('export.ndjson'),
+      '--checkpoint',
+      f('cp.txt'),
+      '--pubkey',
+      f('key.txt'),
+      '--entry',
+      '5',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`verified: ${N} leaves`);
     expect(r.stdout).toContain('entry seq 5 (leaf 4) is included in checkpoint 12');
   });
 
   it('fails naming the entry when one stored entry was altered in the store', async () => {
-    const exp = await exportAltered('entry', `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET destination_country = 'KZ' WHERE seq = 7`);
+    const exp = await exportAltered(
+      'entry',
+      `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET destination_country = 'KZ' WHERE seq = 7`,
+    );
     const r = await verify(exp);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('SHK_AUDIT_EXPORT: line 7 (leaf index 6, entry seq 7): the entry does not hash to its leafHash');
+    expect(r.stderr).toContain(
+      'SHK_AUDIT_EXPORT: line 7 (leaf index 6, entry seq 7): the entry does not hash to its leafHash',
+    );
   });
 
   it('fails when a stored entry and its stored leaf hash were both rewritten: the signed root no longer matches', async () => {
-    const exp0 = await exportAltered('both', `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET fields_sent = '["Vehicle.Speed","Vehicle.CurrentLocation.Latitude"]' WHERE seq = 3`);
+    const exp0 = await exportAltered(
+      'both',
+      `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET fields_sent = '["Vehicle.Speed","Vehicle.CurrentLocation.Latitude"]' WHERE seq = 3`,
+    );
     // Recompute the leaf hash of the forged entry and write it back too, as a careful forger would.
-    const lines = readFileSync(exp0, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { leafHash: string; entry: Record<string, unknown> });
+    const lines = readFileSync(exp0, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { leafHash: string; entry: Record<string, unknown> });
     const { entryLeafHash } = await import('../../src/audit/leaf.js');
     const forged = entryLeafHash(lines[2]!.entry).toString('hex');
-    const exp = await exportAltered('both2', `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET fields_sent = '["Vehicle.Speed","Vehicle.CurrentLocation.Latitude"]' WHERE seq = 3;
-      DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET leaf_hash = x'${forged}' WHERE leaf_index = 2`);
+    const exp = await exportAltered(
+      'both2',
+      `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET fields_sent = '["Vehicle.Speed","Vehicle.CurrentLocation.Latitude"]' WHERE seq = 3;
+      DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET leaf_hash = x'${forged}' WHERE leaf_index = 2`,
+    );
     const r = await verify(exp);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('SHK_AUDIT_PROOF: checkpoint');
@@ -82,7 +111,10 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
   });
 
   it('fails naming the line when one byte of a stored leaf hash was altered', async () => {
-    const exp = await exportAltered('leaf', `DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET leaf_hash = zeroblob(32) WHERE leaf_index = 9`);
+    const exp = await exportAltered(
+      'leaf',
+      `DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET leaf_hash = zeroblob(32) WHERE leaf_index = 9`,
+    );
     const r = await verify(exp);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('line 10 (leaf index 9, entry seq 10)');
@@ -106,7 +138,15 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
     expect(r.stderr).toContain('SHK_AUDIT_SIGNATURE: checkpoint');
     const other = await shekara('audit', 'pubkey', '-c', configFor(mkdtempSync(path.join(dir, 'other-'))));
     writeFileSync(f('key-other.txt'), other.stdout);
-    const r2 = await shekara('verify', '--export', f('export.ndjson'), '--checkpoint', f('cp.txt'), '--pubkey', f('key-other.txt'));
+    const r2 = await shekara(
+      'verify',
+      '--export',
+      f('export.ndjson'),
+      '--checkpoint',
+      f('cp.txt'),
+      '--pubkey',
+      f('key-other.txt'),
+    );
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/SHK_AUDIT_SIGNATURE: checkpoint .*cp\.txt/);
   });

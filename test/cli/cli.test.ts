@@ -17,7 +17,8 @@ describe('shekara command line', () => {
   it('--help lists the subcommands and an example of each', async () => {
     const r = await shekara('--help');
     expect(r.code).toBe(0);
-    for (const sub of ['start', 'simulate', 'oem-sink', 'vehicles', 'config', 'policy']) expect(r.stdout).toContain(sub);
+    for (const sub of ['start', 'simulate', 'oem-sink', 'vehicles', 'config', 'policy'])
+      expect(r.stdout).toContain(sub);
     expect(r.stdout).toContain('SHEKARA_MQTT_PORT');
   });
 
@@ -39,7 +40,10 @@ describe('shekara command line', () => {
   it('policy check exits 2 with file:line for an unknown transform', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'shekara-cli-'));
     const file = path.join(dir, 'p.yaml');
-    writeFileSync(file, 'oem: acme\npurposes:\n  - id: x\n    description: d\n    fields:\n      Vehicle.Speed: smudge\n');
+    writeFileSync(
+      file,
+      'oem: acme\npurposes:\n  - id: x\n    description: d\n    fields:\n      Vehicle.Speed: smudge\n',
+    );
     const r = await shekara('policy', 'check', file);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:6 purposes.0.fields.Vehicle.Speed: unknown transform "smudge"`);
@@ -58,7 +62,12 @@ describe('shekara backup', () => {
     writeFileSync(path.join(dir, 'c.yaml'), 'dataDir: .\noems: []\n');
     const { openSqliteStore } = await import('../../src/store/sqlite/index.js');
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
-    await store.registerVehicle({ vin: 'LSHKZ000000000001', oem: 'x', secretHash: Buffer.alloc(32), secretSalt: Buffer.alloc(16) });
+    await store.registerVehicle({
+      vin: 'LSHKZ000000000001',
+      oem: 'x',
+      secretHash: Buffer.alloc(32),
+      secretSalt: Buffer.alloc(16),
+    });
     await store.close();
     const to = path.join(dir, 'copy.db');
     const r = await shekara('backup', '-c', path.join(dir, 'c.yaml'), '--to', to);
@@ -75,8 +84,14 @@ describe('shekara backup', () => {
 describe('shekara oem signing-key', () => {
   it('prints a key that verifies the signature the gateway puts on a delivery', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'shekara-sign-'));
-    writeFileSync(path.join(dir, 'p.yaml'), 'oem: acme\npurposes:\n  - id: x\n    description: d\n    fields: { Vehicle.Speed: pass }\n');
-    writeFileSync(path.join(dir, 'c.yaml'), 'dataDir: .\noems:\n  - { id: acme, endpoint: "https://oem.example", policyFile: p.yaml, allowedCountries: [DE] }\n');
+    writeFileSync(
+      path.join(dir, 'p.yaml'),
+      'oem: acme\npurposes:\n  - id: x\n    description: d\n    fields: { Vehicle.Speed: pass }\n',
+    );
+    writeFileSync(
+      path.join(dir, 'c.yaml'),
+      'dataDir: .\noems:\n  - { id: acme, endpoint: "https://oem.example", policyFile: p.yaml, allowedCountries: [DE] }\n',
+    );
     const r = await shekara('oem', 'signing-key', '-c', path.join(dir, 'c.yaml'), '--oem', 'acme');
     expect(r.code).toBe(0);
     const key = Buffer.from(r.stdout.trim(), 'base64url');

@@ -5,7 +5,8 @@ import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/log.js';
 import { ShekaraError } from '../../src/errors.js';
 
-const parse = (text: string, env: Record<string, string> = {}) => parseConfig(text, 'shekara.yaml', '/etc/shekara', { env });
+const parse = (text: string, env: Record<string, string> = {}) =>
+  parseConfig(text, 'shekara.yaml', '/etc/shekara', { env });
 const problems = (text: string, env: Record<string, string> = {}): string[] => {
   try {
     parse(text, env);
@@ -29,7 +30,9 @@ describe('config', () => {
 
   it('is frozen once loaded', () => {
     const cfg = parse('mqtt: { port: 1900 }');
-    expect(() => { (cfg.mqtt as { port: number }).port = 1; }).toThrow();
+    expect(() => {
+      (cfg.mqtt as { port: number }).port = 1;
+    }).toThrow();
   });
 
   it('names an unknown key with its line and path', () => {
@@ -38,7 +41,9 @@ describe('config', () => {
 
   it('names a bad value with its line, path and reason', () => {
     expect(problems('http:\n  port: 70000\n')).toEqual(['shekara.yaml:2 http.port: must be <= 65535']);
-    expect(problems('limits:\n  maxPacketBytes: lots\n')[0]).toMatch(/^shekara.yaml:2 limits.maxPacketBytes: must be integer/);
+    expect(problems('limits:\n  maxPacketBytes: lots\n')[0]).toMatch(
+      /^shekara.yaml:2 limits.maxPacketBytes: must be integer/,
+    );
   });
 
   it('names a bad OEM entry inside a list', () => {
@@ -66,7 +71,9 @@ describe('config', () => {
   });
 
   it('says which file it could not read', () => {
-    expect(() => loadConfigFile('/nonexistent/shekara.yaml')).toThrow(/cannot read config file \/nonexistent\/shekara.yaml/);
+    expect(() => loadConfigFile('/nonexistent/shekara.yaml')).toThrow(
+      /cannot read config file \/nonexistent\/shekara.yaml/,
+    );
   });
 
   it('loads the example config shipped in examples/', () => {
@@ -78,8 +85,16 @@ describe('config', () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
-    const cfg = parseConfig(`dataDir: /tmp\nstore: { file: ':memory:' }\nmqtt: { host: 127.0.0.1, port: ${port} }\nhttp: { host: 127.0.0.1, port: 0 }\n`, 't.yaml', '/tmp', { env: {} });
-    const err = await buildApp(cfg, { log: createLogger('silent') }).then(() => undefined, (e: unknown) => e);
+    const cfg = parseConfig(
+      `dataDir: /tmp\nstore: { file: ':memory:' }\nmqtt: { host: 127.0.0.1, port: ${port} }\nhttp: { host: 127.0.0.1, port: 0 }\n`,
+      't.yaml',
+      '/tmp',
+      { env: {} },
+    );
+    const err = await buildApp(cfg, { log: createLogger('silent') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     blocker.close();
     expect(err).toBeInstanceOf(ShekaraError);
     expect((err as ShekaraError).code).toBe('SHK_PORT_IN_USE');
@@ -94,20 +109,35 @@ describe('config', () => {
     });
 
     it('fills the PostgreSQL defaults when the kind is postgres', () => {
-      expect(parse('store: { kind: postgres, url: "postgres://shekara@db.local:5432/shekara" }').store)
-        .toEqual({ kind: 'postgres', url: 'postgres://shekara@db.local:5432/shekara', schema: 'public', poolSize: 10 });
+      expect(parse('store: { kind: postgres, url: "postgres://shekara@db.local:5432/shekara" }').store).toEqual({
+        kind: 'postgres',
+        url: 'postgres://shekara@db.local:5432/shekara',
+        schema: 'public',
+        poolSize: 10,
+      });
     });
 
     it('takes the URL from SHEKARA_STORE_URL, which implies postgres', () => {
       const cfg = parse('store: { schema: gw1 }', { SHEKARA_STORE_URL: 'postgres://u:s3cret@10.0.0.5:6432/shk' });
-      expect(cfg.store).toEqual({ kind: 'postgres', url: 'postgres://u:s3cret@10.0.0.5:6432/shk', schema: 'gw1', poolSize: 10 });
+      expect(cfg.store).toEqual({
+        kind: 'postgres',
+        url: 'postgres://u:s3cret@10.0.0.5:6432/shk',
+        schema: 'gw1',
+        poolSize: 10,
+      });
     });
 
     it('names the key that does not belong to the kind, and the kind it does not know', () => {
-      expect(problems('store: { kind: postgres, url: "postgres://h/db", file: x.db }')).toEqual(['shekara.yaml:1 store.file: unknown key']);
-      expect(problems('store: { kind: mysql }')).toEqual(['shekara.yaml:1 store.kind: "mysql" is not one of the accepted kinds']);
+      expect(problems('store: { kind: postgres, url: "postgres://h/db", file: x.db }')).toEqual([
+        'shekara.yaml:1 store.file: unknown key',
+      ]);
+      expect(problems('store: { kind: mysql }')).toEqual([
+        'shekara.yaml:1 store.kind: "mysql" is not one of the accepted kinds',
+      ]);
       expect(problems('store: { kind: postgres }')[0]).toMatch(/store: must have required property 'url'/);
-      expect(problems('store: { kind: sqlite }', { SHEKARA_STORE_URL: 'postgres://h/db' })[0]).toMatch(/store.url: a URL is given .* store.kind is "sqlite"/);
+      expect(problems('store: { kind: sqlite }', { SHEKARA_STORE_URL: 'postgres://h/db' })[0]).toMatch(
+        /store.url: a URL is given .* store.kind is "sqlite"/,
+      );
     });
 
     it('refuses a URL it cannot parse without repeating it (it may hold a password)', () => {
@@ -118,7 +148,14 @@ describe('config', () => {
   });
 
   it('fills the retention periods and refuses a period under a day', () => {
-    expect(parse('').retention).toEqual({ rawRecordsDays: 90, routePointsDays: 90, accountDataDays: 365, sweepIntervalMinutes: 60 });
-    expect(problems('retention: { routePointsDays: 0 }')).toEqual(['shekara.yaml:1 retention.routePointsDays: must be >= 1']);
+    expect(parse('').retention).toEqual({
+      rawRecordsDays: 90,
+      routePointsDays: 90,
+      accountDataDays: 365,
+      sweepIntervalMinutes: 60,
+    });
+    expect(problems('retention: { routePointsDays: 0 }')).toEqual([
+      'shekara.yaml:1 retention.routePointsDays: must be >= 1',
+    ]);
   });
 });

@@ -29,11 +29,21 @@ const compose = parse(readFileSync('deploy/docker/docker-compose.yml', 'utf8')) 
 };
 const services = compose.services;
 // Compose interpolates ${VAR:?message} from the environment at `up`; here a stand-in value.
-const interpolate = (v: string) => v.replace(/\$\{([A-Z_]+)(:\?[^}]*)?\}/g, (_m, name: string) => (name === 'SHEKARA_PG_PASSWORD' ? 'compose-check' : `<${name}>`));
-const gatewayEnv = Object.fromEntries(Object.entries(services.shekara!.environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]));
+const interpolate = (v: string) =>
+  v.replace(/\$\{([A-Z_]+)(:\?[^}]*)?\}/g, (_m, name: string) =>
+    name === 'SHEKARA_PG_PASSWORD' ? 'compose-check' : `<${name}>`,
+  );
+const gatewayEnv = Object.fromEntries(
+  Object.entries(services.shekara!.environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]),
+);
 /** The compose config as the gateway sees it. */
 async function composeConfig() {
-  return parseConfig(readFileSync('deploy/docker/shekara.yaml', 'utf8'), 'deploy/docker/shekara.yaml', 'deploy/docker', { env: gatewayEnv });
+  return parseConfig(
+    readFileSync('deploy/docker/shekara.yaml', 'utf8'),
+    'deploy/docker/shekara.yaml',
+    'deploy/docker',
+    { env: gatewayEnv },
+  );
 }
 const rawComposeConfig = parse(readFileSync('deploy/docker/shekara.yaml', 'utf8')) as Record<string, any>;
 
@@ -44,7 +54,7 @@ describe('deploy/', () => {
     expect({ status: r.status, output: `${r.stdout}${r.stderr}`.trim() }).toEqual({ status: 0, output: '' });
   });
 
-  it('the container config passes the gateway\'s config check, every key and policy included', async () => {
+  it("the container config passes the gateway's config check, every key and policy included", async () => {
     const r = await checkConfigFile('deploy/docker/shekara.yaml', { storeUrl: gatewayEnv.SHEKARA_STORE_URL! });
     expect(r.output).toMatch(/^policy .*demo-oem\.yaml: OEM demo-oem/m);
     expect(r.output).toMatch(/^config deploy\/docker\/shekara\.yaml: valid/m);
@@ -52,7 +62,7 @@ describe('deploy/', () => {
     expect((await composeConfig()).dataDir).toBe('/var/lib/shekara');
   });
 
-  it('the compose file publishes the config\'s ports and mounts the config where the image looks for it', async () => {
+  it("the compose file publishes the config's ports and mounts the config where the image looks for it", async () => {
     const cfg = await composeConfig();
     const published = services.shekara!.ports!.map((p) => Number(p.split(':')[1]));
     expect(published).toEqual(expect.arrayContaining([cfg.mqtt.port, cfg.http.port]));
@@ -80,15 +90,23 @@ describe('deploy/', () => {
     });
     expect(services.kafka!.healthcheck!.test.join(' ')).toContain('kafka-topics.sh --bootstrap-server localhost:9092');
     expect(services.postgres!.healthcheck!.test.join(' ')).toContain('pg_isready -U shekara -d shekara');
-    expect(services.shekara!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${rawComposeConfig.http.port}/readyz`);
+    expect(services.shekara!.healthcheck!.test.join(' ')).toContain(
+      `http://127.0.0.1:${rawComposeConfig.http.port}/readyz`,
+    );
     // SIGTERM drains within shutdownTimeoutMs; compose must wait longer before SIGKILL.
-    expect(Number.parseInt(services.shekara!.stop_grace_period!, 10) * 1000).toBeGreaterThan(rawComposeConfig.shutdownTimeoutMs);
+    expect(Number.parseInt(services.shekara!.stop_grace_period!, 10) * 1000).toBeGreaterThan(
+      rawComposeConfig.shutdownTimeoutMs,
+    );
   });
 
   it('every named volume is declared, data lives on volumes, and every bind-mounted file exists', () => {
-    const mounts = Object.entries(services).flatMap(([name, s]) => (s.volumes ?? []).map((v) => ({ name, src: v.split(':')[0]!, dst: v.split(':')[1]! })));
-    for (const m of mounts.filter((x) => !x.src.startsWith('.'))) expect(Object.keys(compose.volumes), m.src).toContain(m.src);
-    for (const m of mounts.filter((x) => x.src.startsWith('.'))) expect(existsSync(path.join('deploy/docker', m.src)), m.src).toBe(true);
+    const mounts = Object.entries(services).flatMap(([name, s]) =>
+      (s.volumes ?? []).map((v) => ({ name, src: v.split(':')[0]!, dst: v.split(':')[1]! })),
+    );
+    for (const m of mounts.filter((x) => !x.src.startsWith('.')))
+      expect(Object.keys(compose.volumes), m.src).toContain(m.src);
+    for (const m of mounts.filter((x) => x.src.startsWith('.')))
+      expect(existsSync(path.join('deploy/docker', m.src)), m.src).toBe(true);
     const volumeAt = (svc: string, dst: string) => mounts.find((m) => m.name === svc && m.dst === dst)?.src;
     expect(volumeAt('postgres', '/var/lib/postgresql/data')).toBe('postgres-data');
     // apache/kafka writes to /tmp/kraft-combined-logs unless told otherwise: the volume must be where the logs go.
@@ -98,18 +116,32 @@ describe('deploy/', () => {
   });
 
   it('the gateway config reaches Kafka, PostgreSQL and the collector by their compose service names and ports', () => {
-    const hostPort = (url: string) => { const u = new URL(url); return `${u.hostname}:${u.port}`; };
+    const hostPort = (url: string) => {
+      const u = new URL(url);
+      return `${u.hostname}:${u.port}`;
+    };
     // Kafka: the brokers the gateway dials are what the broker advertises.
-    const advertised = String(services.kafka!.environment!.KAFKA_ADVERTISED_LISTENERS).split(',').map((l) => l.replace(/^\w+:\/\//, ''));
+    const advertised = String(services.kafka!.environment!.KAFKA_ADVERTISED_LISTENERS)
+      .split(',')
+      .map((l) => l.replace(/^\w+:\/\//, ''));
     expect(rawComposeConfig.egress.queue.kind).toBe('kafka');
     for (const b of rawComposeConfig.egress.queue.kafka.brokers) expect(advertised).toContain(b);
     // PostgreSQL: the URL comes from the environment (it holds the password), never from the file.
     expect(rawComposeConfig.store).toMatchObject({ kind: 'postgres' });
     expect(rawComposeConfig.store.url).toBeUndefined();
     const store = new URL(gatewayEnv.SHEKARA_STORE_URL!);
-    expect({ host: store.hostname, port: store.port, user: store.username, db: store.pathname, password: store.password }).toEqual({
-      host: 'postgres', port: '5432', user: String(services.postgres!.environment!.POSTGRES_USER),
-      db: `/${services.postgres!.environment!.POSTGRES_DB}`, password: 'compose-check',
+    expect({
+      host: store.hostname,
+      port: store.port,
+      user: store.username,
+      db: store.pathname,
+      password: store.password,
+    }).toEqual({
+      host: 'postgres',
+      port: '5432',
+      user: String(services.postgres!.environment!.POSTGRES_USER),
+      db: `/${services.postgres!.environment!.POSTGRES_DB}`,
+      password: 'compose-check',
     });
     expect(services.postgres!.environment!.POSTGRES_PASSWORD).toMatch(/^\$\{SHEKARA_PG_PASSWORD:\?/);
     // The collector: the gateway's OTLP endpoints are where the collector's OTLP/HTTP receiver listens.
@@ -140,6 +172,8 @@ describe('deploy/', () => {
   it('the unit starts the same command the README documents', () => {
     const unit = readFileSync('deploy/systemd/shekara.service', 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/shekara\/bin\/shekara\.js start$/m);
-    expect(execFileSync('node', ['bin/shekara.js', 'start', '--help'], { encoding: 'utf8' })).toContain('SHEKARA_CONFIG');
+    expect(execFileSync('node', ['bin/shekara.js', 'start', '--help'], { encoding: 'utf8' })).toContain(
+      'SHEKARA_CONFIG',
+    );
   });
 });

@@ -42,7 +42,9 @@ const container = (docs: Manifest[]) => one(docs, 'Deployment').spec.template.sp
 beforeAll(() => {
   check = helmCheck('check', '--out', out);
   if (check.status !== 0) {
-    throw new Error(`deploy/helm-check.sh failed (exit ${check.status}):\n${check.stderr.trim().split('\n').slice(-15).join('\n')}`);
+    throw new Error(
+      `deploy/helm-check.sh failed (exit ${check.status}):\n${check.stderr.trim().split('\n').slice(-15).join('\n')}`,
+    );
   }
   for (const f of readdirSync(out).filter((x) => x.endsWith('.yaml') && !x.startsWith('values-'))) {
     renders.set(path.basename(f, '.yaml'), parseManifests(readFileSync(path.join(out, f), 'utf8'), f));
@@ -52,7 +54,7 @@ beforeAll(() => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', () => {
-  it('passes helm lint --strict and helm template with the chart\'s values and every check scenario', () => {
+  it("passes helm lint --strict and helm template with the chart's values and every check scenario", () => {
     expect(check.stdout).toMatch(/^helm engine: helm-java embedding Helm v3\.\d+\.\d+$/m);
     expect(check.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
     const scenarios = readdirSync('deploy/helm-check/scenarios').map((f) => path.basename(f, '.yaml'));
@@ -75,17 +77,26 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
     expect(cfg.http.tls.enabled).toBe(true);
     const hpa = one(docs, 'HorizontalPodAutoscaler');
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(3);
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: one(docs, 'Deployment').metadata.name });
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: one(docs, 'Deployment').metadata.name,
+    });
     expect(renders.get('oem-mtls')!.find((d) => d.kind === 'Deployment')!.spec.replicas).toBe(4);
   });
 
-  it('each rendered shekara.yaml passes the gateway\'s own config check, every key included', () => {
-    for (const name of renders.keys()) expect(check.stdout).toMatch(new RegExp(`^validate: ${name}\\.yaml: config /etc/shekara/shekara\\.yaml: valid`, 'm'));
-    expect(check.stdout).toMatch(/^validate: oem-mtls\.yaml: policy \/etc\/shekara\/policies\/demo-oem\.yaml: OEM demo-oem/m);
+  it("each rendered shekara.yaml passes the gateway's own config check, every key included", () => {
+    for (const name of renders.keys())
+      expect(check.stdout).toMatch(
+        new RegExp(`^validate: ${name}\\.yaml: config /etc/shekara/shekara\\.yaml: valid`, 'm'),
+      );
+    expect(check.stdout).toMatch(
+      /^validate: oem-mtls\.yaml: policy \/etc\/shekara\/policies\/demo-oem\.yaml: OEM demo-oem/m,
+    );
     expect(check.stdout).not.toMatch(/not checked/);
   });
 
-  it('gives the pod more grace after SIGTERM than the gateway\'s shutdownTimeoutMs plus the preStop pause', () => {
+  it("gives the pod more grace after SIGTERM than the gateway's shutdownTimeoutMs plus the preStop pause", () => {
     for (const [name, docs] of renders) {
       const pod = one(docs, 'Deployment').spec.template.spec;
       const preStop = Number(container(docs).lifecycle.preStop.exec.command[1]);
@@ -100,7 +111,11 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
       const pod = one(docs, 'Deployment').spec.template.spec;
       const c = container(docs);
       expect(pod.securityContext, name).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
-      expect(c.securityContext, name).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(c.securityContext, name).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      });
       expect(c.resources.requests, name).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
       expect(c.resources.limits.memory, name).toBeDefined();
       expect(pod.automountServiceAccountToken).toBe(false);
@@ -126,7 +141,9 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
 
   it('publishes MQTTS and HTTPS to cars, plain MQTT only when asked, each on a port the gateway listens on', () => {
     const servicePorts = (docs: Manifest[]) =>
-      Object.fromEntries(one(docs, 'Service', 'shekara').spec.ports.map((p: { name: string; port: number }) => [p.name, p.port]));
+      Object.fromEntries(
+        one(docs, 'Service', 'shekara').spec.ports.map((p: { name: string; port: number }) => [p.name, p.port]),
+      );
     expect(servicePorts(renders.get('default')!)).toEqual({ mqtts: 8883, https: 443 });
     expect(servicePorts(renders.get('oem-mtls')!)).toEqual({ mqtts: 8883, https: 443, mqtt: 1883 });
     expect(servicePorts(renders.get('tls-terminated')!)).toEqual({ http: 80, mqtt: 1883 });
@@ -135,12 +152,15 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
       const listening: Record<string, number> = { mqtt: cfg.mqtt.port, http: cfg.http.port };
       if (cfg.mqtt.tls.enabled) listening.mqtts = cfg.mqtt.tls.port;
       if (cfg.telemetry?.metrics?.prometheus?.enabled) listening.metrics = cfg.telemetry.metrics.prometheus.port;
-      const containerPorts = Object.fromEntries(container(docs).ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+      const containerPorts = Object.fromEntries(
+        container(docs).ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]),
+      );
       expect(containerPorts, name).toEqual(listening);
       const podLabels = one(docs, 'Deployment').spec.template.metadata.labels;
       for (const svc of docs.filter((d) => d.kind === 'Service')) {
         expect(podLabels, `${name} ${svc.metadata.name}`).toMatchObject(svc.spec.selector);
-        for (const p of svc.spec.ports) expect(Object.keys(containerPorts), `${name} ${svc.metadata.name}`).toContain(p.targetPort);
+        for (const p of svc.spec.ports)
+          expect(Object.keys(containerPorts), `${name} ${svc.metadata.name}`).toContain(p.targetPort);
       }
     }
   });
@@ -151,20 +171,38 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
     expect(configMapText).not.toContain('postgres://');
     expect(configMapText).not.toContain('check-only');
     const secret = one(docs, 'Secret');
-    const decoded = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    const decoded = Object.fromEntries(
+      Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
     expect(decoded['store-url']).toBe('postgres://shekara:check-only@pg.shekara.svc:5432/shekara');
     expect(decoded['oem-demo-oem.key']).toMatch(/check-only$/);
-    expect(container(docs).env).toContainEqual({ name: 'SHEKARA_STORE_URL', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'store-url' } } });
+    expect(container(docs).env).toContainEqual({
+      name: 'SHEKARA_STORE_URL',
+      valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'store-url' } },
+    });
     // The key file the config names is where the projected volume puts the Secret's key.
     const cfg = gatewayConfig(docs);
-    const sources = one(docs, 'Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'config').projected.sources;
-    const secretItems = sources.filter((s: { secret?: unknown }) => s.secret).flatMap((s: { secret: { items: { path: string }[] } }) => s.secret.items.map((i) => `/etc/shekara/${i.path}`));
+    const sources = one(docs, 'Deployment').spec.template.spec.volumes.find(
+      (v: { name: string }) => v.name === 'config',
+    ).projected.sources;
+    const secretItems = sources
+      .filter((s: { secret?: unknown }) => s.secret)
+      .flatMap((s: { secret: { items: { path: string }[] } }) => s.secret.items.map((i) => `/etc/shekara/${i.path}`));
     expect(secretItems).toContain(cfg.oems[0].signingKeyFile);
-    expect(secretItems).toEqual(expect.arrayContaining([cfg.mqtt.tls.certFile, cfg.mqtt.tls.keyFile, cfg.mqtt.tls.clientCaFile, cfg.mqtt.tls.crlFile]));
+    expect(secretItems).toEqual(
+      expect.arrayContaining([
+        cfg.mqtt.tls.certFile,
+        cfg.mqtt.tls.keyFile,
+        cfg.mqtt.tls.clientCaFile,
+        cfg.mqtt.tls.crlFile,
+      ]),
+    );
     // With secret.create false the operator's Secret is used and the chart renders none.
     const byo = renders.get('tls-terminated')!;
     expect(byo.some((d) => d.kind === 'Secret')).toBe(false);
-    expect(container(byo).env.find((e: { name: string }) => e.name === 'SHEKARA_STORE_URL').valueFrom.secretKeyRef.name).toBe('shekara-existing');
+    expect(
+      container(byo).env.find((e: { name: string }) => e.name === 'SHEKARA_STORE_URL').valueFrom.secretKeyRef.name,
+    ).toBe('shekara-existing');
   });
 
   it('lets a node drain take one gateway at a time, selecting exactly the gateway pods', () => {
@@ -185,13 +223,33 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
   });
 
   it.each([
-    ['a store other than PostgreSQL', 'config:\n  store:\n    kind: sqlite\n', 'config.store.kind: this chart runs the PostgreSQL store'],
-    ['a store URL in the ConfigMap', 'config:\n  store:\n    kind: postgres\n    url: postgres://u:p@h/db\n', 'config.store.url: the URL holds a password'],
+    [
+      'a store other than PostgreSQL',
+      'config:\n  store:\n    kind: sqlite\n',
+      'config.store.kind: this chart runs the PostgreSQL store',
+    ],
+    [
+      'a store URL in the ConfigMap',
+      'config:\n  store:\n    kind: postgres\n    url: postgres://u:p@h/db\n',
+      'config.store.url: the URL holds a password',
+    ],
     ['a listener the chart owns', 'config:\n  http:\n    port: 9000\n', 'config.http: set by the chart'],
     ['a misspelt value', 'replicaCont: 3\n', "additional properties 'replicaCont' not allowed"],
-    ['an HMAC key shorter than 32 bytes', 'secret:\n  oemSigningKeys:\n    acme: short\n', 'secret.oemSigningKeys.acme: an HMAC key needs at least 32 bytes, got 5'],
-    ['an OEM whose policy file is not among the policies', 'config:\n  oems:\n    - { id: acme, endpoint: "https://a.example/x", policyFile: policies/acme.yaml }\n', 'config.oems[acme].policyFile: policies/acme.yaml is not in policies'],
-    ['a revocation list without a vehicle CA', 'tls:\n  crl:\n    secretName: crl\n', 'tls.crl.secretName: needs tls.clientCa.secretName'],
+    [
+      'an HMAC key shorter than 32 bytes',
+      'secret:\n  oemSigningKeys:\n    acme: short\n',
+      'secret.oemSigningKeys.acme: an HMAC key needs at least 32 bytes, got 5',
+    ],
+    [
+      'an OEM whose policy file is not among the policies',
+      'config:\n  oems:\n    - { id: acme, endpoint: "https://a.example/x", policyFile: policies/acme.yaml }\n',
+      'config.oems[acme].policyFile: policies/acme.yaml is not in policies',
+    ],
+    [
+      'a revocation list without a vehicle CA',
+      'tls:\n  crl:\n    secretName: crl\n',
+      'tls.crl.secretName: needs tls.clientCa.secretName',
+    ],
   ])('refuses %s with the reason', (_what, values, reason) => {
     const r = renderWith(values);
     expect(r.status).toBe(1);

@@ -7,7 +7,7 @@ import { telemetryTopic } from '../../src/ingest/index.js';
 import { newCar, nextTelemetry } from '../../src/sim/telemetry.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
-describe('a car\'s telemetry crossing the border', () => {
+describe("a car's telemetry crossing the border", () => {
   let gw: TestGateway;
   let payload: Record<string, unknown>;
   let recordId: string;
@@ -18,10 +18,18 @@ describe('a car\'s telemetry crossing the border', () => {
     const client = await gw.connect(car);
     payload = nextTelemetry(newCar(car.vin, 0), Date.now());
     await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(payload), { qos: 1 });
-    const delivered = await eventually(() => gw.sink.deliveries.length >= 2 && gw.sink.deliveries, 5_000, 'two deliveries');
+    const delivered = await eventually(
+      () => gw.sink.deliveries.length >= 2 && gw.sink.deliveries,
+      5_000,
+      'two deliveries',
+    );
     recordId = (delivered[0]!.body as { recordId: string }).recordId;
     // The outcome is committed after the OEM answered, so the log row follows the receipt.
-    await eventually(async () => (await gw.app.store.listEgressLog({ recordId })).length >= 2, 5_000, 'two egress-log rows');
+    await eventually(
+      async () => (await gw.app.store.listEgressLog({ recordId })).length >= 2,
+      5_000,
+      'two egress-log rows',
+    );
   });
   afterAll(async () => gw?.stop());
 
@@ -51,7 +59,8 @@ describe('a car\'s telemetry crossing the border', () => {
 
   it('sends the VIN as the same keyed pseudonym in the envelope and the signal', () => {
     const b = gw.sink.deliveries.find((d) => (d.body as { purpose: string }).purpose === 'battery-warranty')!.body as {
-      vehicle: string; signals: Record<string, string>;
+      vehicle: string;
+      signals: Record<string, string>;
     };
     expect(b.vehicle).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(b.signals['Vehicle.VehicleIdentification.VIN']).toBe(b.vehicle);
@@ -72,9 +81,22 @@ describe('a car\'s telemetry crossing the border', () => {
     expect(rows).toHaveLength(2);
     const policyHash = gw.app.policy.policyOf('demo-oem')!.hash;
     for (const row of rows) {
-      expect(row).toMatchObject({ outcome: 'delivered', oem: 'demo-oem', destination: `127.0.0.1:${gw.sink.port}`, policyHash, httpStatus: 200, attempt: 1 });
+      expect(row).toMatchObject({
+        outcome: 'delivered',
+        oem: 'demo-oem',
+        destination: `127.0.0.1:${gw.sink.port}`,
+        policyHash,
+        httpStatus: 200,
+        attempt: 1,
+      });
       expect(row.fieldsSent.length).toBeGreaterThan(0);
-      expect(row.fieldsDropped).toEqual(expect.arrayContaining(['Account.Owner.NationalId', 'Vehicle.CurrentLocation.Latitude', '$unknown.hu_firmware']));
+      expect(row.fieldsDropped).toEqual(
+        expect.arrayContaining([
+          'Account.Owner.NationalId',
+          'Vehicle.CurrentLocation.Latitude',
+          '$unknown.hu_firmware',
+        ]),
+      );
       expect(JSON.stringify(row)).not.toContain(gw.cars[0]!.vin);
     }
   });

@@ -27,17 +27,37 @@ describe('two gateways on one PostgreSQL store', () => {
     const store = { kind: 'postgres', url: PG_URL, schema, poolSize: 4 };
     a = await startTestGateway({ cars: CARS, config: { store } });
     // The OEM registry is shared: both instances must name the same endpoint (a's sink).
-    const oems = [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${a.sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true }];
+    const oems = [
+      {
+        id: 'demo-oem',
+        endpoint: `http://127.0.0.1:${a.sink.port}/oem/telemetry`,
+        policyFile: 'policy.yaml',
+        allowPrivateNetworks: true,
+      },
+    ];
     b = await startTestGateway({ cars: 0, config: { store, oems } });
     // Each car talks to both instances, as a load balancer may send it after a reconnect.
     const clients = await Promise.all(a.cars.map((car, i) => (i % 2 === 0 ? a : b).connect(car)));
-    const other = await Promise.all(a.cars.map((car, i) => (i % 2 === 0 ? b : a).connect(car, { clientId: `${car.vin}` })));
+    const other = await Promise.all(
+      a.cars.map((car, i) => (i % 2 === 0 ? b : a).connect(car, { clientId: `${car.vin}` })),
+    );
     for (let m = 0; m < MESSAGES; m++) {
-      await Promise.all(a.cars.map((car, i) => (m % 2 === 0 ? clients : other)[i]!.publishAsync(telemetryTopic(car.vin),
-        JSON.stringify(nextTelemetry(newCar(car.vin, i), Date.now())), { qos: 1 })));
+      await Promise.all(
+        a.cars.map((car, i) =>
+          (m % 2 === 0 ? clients : other)[i]!.publishAsync(
+            telemetryTopic(car.vin),
+            JSON.stringify(nextTelemetry(newCar(car.vin, i), Date.now())),
+            { qos: 1 },
+          ),
+        ),
+      );
     }
     // Two purposes per record.
-    await eventually(async () => (await a.app.store.counts()).egressLog >= CARS * MESSAGES * 2, 20_000, 'every projection settled');
+    await eventually(
+      async () => (await a.app.store.counts()).egressLog >= CARS * MESSAGES * 2,
+      20_000,
+      'every projection settled',
+    );
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

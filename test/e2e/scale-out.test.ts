@@ -38,7 +38,13 @@ import { verifySignature } from '../../src/egress/sign.js';
 import { KAFKA_BROKERS } from '../egress/helpers.js';
 import { eventually } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
-import { spawnGateway, startAttributingOem, type AttributedDelivery, type AttributingOem, type GatewayProcess } from '../helpers/gateway-process.js';
+import {
+  spawnGateway,
+  startAttributingOem,
+  type AttributedDelivery,
+  type AttributingOem,
+  type GatewayProcess,
+} from '../helpers/gateway-process.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const RUN = `${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -56,9 +62,23 @@ const PURPOSES = ['battery-warranty', 'fleet-speed-profile'];
 const RELAY_LEASE_MS = 30_000;
 
 type Phase = 1 | 2 | 3;
-interface Ack { readonly probe: string; readonly instance: string; readonly phase: Phase }
-interface LogEntry { readonly seq: number; readonly leafIndex: number; readonly recordId: string; readonly purpose: string; readonly outcome: string }
-interface Car { readonly vin: string; readonly secret: string; readonly sim: SimCar }
+interface Ack {
+  readonly probe: string;
+  readonly instance: string;
+  readonly phase: Phase;
+}
+interface LogEntry {
+  readonly seq: number;
+  readonly leafIndex: number;
+  readonly recordId: string;
+  readonly purpose: string;
+  readonly outcome: string;
+}
+interface Car {
+  readonly vin: string;
+  readonly secret: string;
+  readonly sim: SimCar;
+}
 
 describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', () => {
   let dir: string;
@@ -79,21 +99,43 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   const writeConfig = (name: string, ports: { mqtt: number; http: number }) => {
     mkdirSync(path.join(dir, name), { recursive: true }); // a restarted instance keeps its directory
     const file = path.join(dir, name, 'shekara.yaml');
-    writeFileSync(file, stringify({
-      dataDir: '.',
-      mqtt: { host: '127.0.0.1', port: ports.mqtt },
-      http: { host: '127.0.0.1', port: ports.http },
-      limits: { messagesPerSecond: 10_000, messageBurst: 10_000 },
-      store: { kind: 'postgres', url: PG_URL, schema: SCHEMA, poolSize: 4 },
-      egress: {
-        initialBackoffMs: 50, maxBackoffMs: 500, pollIntervalMs: 50, requestTimeoutMs: 2_000,
-        queue: { kind: 'kafka', kafka: { brokers: KAFKA_BROKERS, clientId: `shekara-${name}`, topicPrefix: TOPIC_PREFIX, partitions: PARTITIONS, sessionTimeoutMs: 6_000 } },
-      },
-      audit: { checkpointIntervalMs: 500 },
-      oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`, policyFile: '../demo-oem.yaml', allowPrivateNetworks: true }],
-      log: { level: 'warn' },
-      shutdownTimeoutMs: 20_000,
-    }));
+    writeFileSync(
+      file,
+      stringify({
+        dataDir: '.',
+        mqtt: { host: '127.0.0.1', port: ports.mqtt },
+        http: { host: '127.0.0.1', port: ports.http },
+        limits: { messagesPerSecond: 10_000, messageBurst: 10_000 },
+        store: { kind: 'postgres', url: PG_URL, schema: SCHEMA, poolSize: 4 },
+        egress: {
+          initialBackoffMs: 50,
+          maxBackoffMs: 500,
+          pollIntervalMs: 50,
+          requestTimeoutMs: 2_000,
+          queue: {
+            kind: 'kafka',
+            kafka: {
+              brokers: KAFKA_BROKERS,
+              clientId: `shekara-${name}`,
+              topicPrefix: TOPIC_PREFIX,
+              partitions: PARTITIONS,
+              sessionTimeoutMs: 6_000,
+            },
+          },
+        },
+        audit: { checkpointIntervalMs: 500 },
+        oems: [
+          {
+            id: 'demo-oem',
+            endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`,
+            policyFile: '../demo-oem.yaml',
+            allowPrivateNetworks: true,
+          },
+        ],
+        log: { level: 'warn' },
+        shutdownTimeoutMs: 20_000,
+      }),
+    );
     return file;
   };
 
@@ -107,33 +149,51 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
 
   /** The OEM consumer group as the broker sees it: member client id → partitions it holds. */
   const assignment = async (): Promise<Map<string, number[]> | undefined> => {
-    const { groups: [group] } = await admin.describeGroups([GROUP]);
+    const {
+      groups: [group],
+    } = await admin.describeGroups([GROUP]);
     if (!group || group.state !== 'Stable') return undefined;
     const byMember = new Map<string, number[]>();
     for (const m of group.members) {
       const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
-      byMember.set(m.clientId, [...(decoded?.assignment[TOPIC] ?? [])].sort((x, y) => x - y));
+      byMember.set(
+        m.clientId,
+        [...(decoded?.assignment[TOPIC] ?? [])].sort((x, y) => x - y),
+      );
     }
     return byMember;
   };
 
   const connect = async (on: GatewayProcess, car: Car): Promise<MqttClient> => {
     const client = await mqtt.connectAsync(on.mqttUrl, {
-      clientId: car.vin, username: car.vin, password: car.secret, protocolVersion: 4, keepalive: 30, reconnectPeriod: 0, connectTimeout: 5_000,
+      clientId: car.vin,
+      username: car.vin,
+      password: car.secret,
+      protocolVersion: 4,
+      keepalive: 30,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
     });
     client.on('error', () => undefined); // a reset when the instance stops: seen as 'close' below
     return client;
   };
 
   /** One QoS 1 publish: true once its PUBACK came, false if the connection closed first. */
-  const publish = (client: MqttClient, car: Car, probe: string): Promise<boolean> => new Promise((resolve) => {
-    if (!client.connected) return resolve(false);
-    const closed = () => resolve(false);
-    client.once('close', closed);
-    client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ ...nextTelemetry(car.sim, Date.now()), probe }), { qos: 1 })
-      .then(() => resolve(true), () => resolve(false))
-      .finally(() => client.off('close', closed));
-  });
+  const publish = (client: MqttClient, car: Car, probe: string): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (!client.connected) return resolve(false);
+      const closed = () => resolve(false);
+      client.once('close', closed);
+      client
+        .publishAsync(telemetryTopic(car.vin), JSON.stringify({ ...nextTelemetry(car.sim, Date.now()), probe }), {
+          qos: 1,
+        })
+        .then(
+          () => resolve(true),
+          () => resolve(false),
+        )
+        .finally(() => client.off('close', closed));
+    });
 
   /**
    * Every car publishing a stream (a message each 20 ms), even cars on a, odd on b, until stopped.
@@ -164,16 +224,36 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     return {
       acked: (name: string) => acks.filter((x) => x.phase === phase && x.instance === name).length,
       /** Stops the cars; resolves to how many reconnected to the other instance. */
-      async stop() { stopping = true; await driving; return reconnected; },
+      async stop() {
+        stopping = true;
+        await driving;
+        return reconnected;
+      },
     };
   };
 
   /** Waits until every outbox row is settled, then reads what the OEM was meant to get and what it got. */
   const settledState = async (withinMs = 45_000) => {
-    await eventually(async () => (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status IN ('pending', 'published')`)).rows[0]!.n === '0',
-      withinMs, 'every outbox row settled');
-    const records = (await db.query<{ id: string; probe: string }>(`SELECT id, convert_from(raw, 'UTF8')::jsonb->>'probe' AS probe FROM ${q('records')}`)).rows;
-    const projections = (await db.query<{ record_id: string; purpose: string; status: string }>(`SELECT record_id, purpose, status FROM ${q('egress_outbox')}`)).rows;
+    await eventually(
+      async () =>
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status IN ('pending', 'published')`,
+          )
+        ).rows[0]!.n === '0',
+      withinMs,
+      'every outbox row settled',
+    );
+    const records = (
+      await db.query<{ id: string; probe: string }>(
+        `SELECT id, convert_from(raw, 'UTF8')::jsonb->>'probe' AS probe FROM ${q('records')}`,
+      )
+    ).rows;
+    const projections = (
+      await db.query<{ record_id: string; purpose: string; status: string }>(
+        `SELECT record_id, purpose, status FROM ${q('egress_outbox')}`,
+      )
+    ).rows;
     return { records, projections };
   };
 
@@ -187,12 +267,19 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     const recordsOfProbe = new Map<string, string[]>();
     for (const r of records) recordsOfProbe.set(r.probe, [...(recordsOfProbe.get(r.probe) ?? []), r.id]);
     const lost = acks.filter((x) => recordsOfProbe.get(x.probe)?.length !== 1);
-    expect({ acknowledged: acks.length, lostOrDuplicated: lost.map((x) => x.probe) }).toEqual({ acknowledged: acks.length, lostOrDuplicated: [] });
+    expect({ acknowledged: acks.length, lostOrDuplicated: lost.map((x) => x.probe) }).toEqual({
+      acknowledged: acks.length,
+      lostOrDuplicated: [],
+    });
     const ackedRecords = new Set(acks.map((x) => recordsOfProbe.get(x.probe)![0]!));
     expect(projections.filter((p) => ackedRecords.has(p.record_id))).toHaveLength(ackedRecords.size * PURPOSES.length);
     expect(projections.filter((p) => p.status !== 'delivered')).toEqual([]);
     // Both instances sign with the one key the operator handed to the OEM.
-    expect(oem.deliveries.filter((d) => !verifySignature(signingKey, d.body, d.signature, d.receivedAt)).map((d) => `${d.recordId} from ${d.sentBy}`)).toEqual([]);
+    expect(
+      oem.deliveries
+        .filter((d) => !verifySignature(signingKey, d.body, d.signature, d.receivedAt))
+        .map((d) => `${d.recordId} from ${d.sentBy}`),
+    ).toEqual([]);
     return { records, projections };
   };
 
@@ -215,23 +302,46 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   const expectAtLeastOnce = async (withinMs: number) => {
     const { records, projections } = await expectNothingLost(withinMs);
     // The OEM keys a delivery by its headers: they name the projection in the body, on every copy.
-    expect(oem.deliveries.filter((d) => d.idempotencyKey !== `${d.recordId}/${d.purpose}` || d.recordIdHeader !== d.recordId)
-      .map((d) => `${d.recordId}/${d.purpose} came as ${d.idempotencyKey} / ${d.recordIdHeader}`)).toEqual([]);
+    expect(
+      oem.deliveries
+        .filter((d) => d.idempotencyKey !== `${d.recordId}/${d.purpose}` || d.recordIdHeader !== d.recordId)
+        .map((d) => `${d.recordId}/${d.purpose} came as ${d.idempotencyKey} / ${d.recordIdHeader}`),
+    ).toEqual([]);
     const copies = new Map<string, AttributedDelivery[]>();
-    for (const d of oem.deliveries) copies.set(`${d.recordId}/${d.purpose}`, [...(copies.get(`${d.recordId}/${d.purpose}`) ?? []), d]);
+    for (const d of oem.deliveries)
+      copies.set(`${d.recordId}/${d.purpose}`, [...(copies.get(`${d.recordId}/${d.purpose}`) ?? []), d]);
     const repeats = [...copies.values()].filter((c) => c.length > 1);
-    expect(repeats.flatMap(([first, ...rest]) => rest.filter((d) => d.idempotencyKey !== first!.idempotencyKey || d.recordIdHeader !== first!.recordIdHeader || d.body !== first!.body)
-      .map((d) => `${first!.idempotencyKey}: a repeat from ${d.sentBy} differs from the first from ${first!.sentBy}`))).toEqual([]);
+    expect(
+      repeats.flatMap(([first, ...rest]) =>
+        rest
+          .filter(
+            (d) =>
+              d.idempotencyKey !== first!.idempotencyKey ||
+              d.recordIdHeader !== first!.recordIdHeader ||
+              d.body !== first!.body,
+          )
+          .map(
+            (d) => `${first!.idempotencyKey}: a repeat from ${d.sentBy} differs from the first from ${first!.sentBy}`,
+          ),
+      ),
+    ).toEqual([]);
     expect([...copies.keys()].sort()).toEqual(projections.map((p) => `${p.record_id}/${p.purpose}`).sort());
     return { records: records.length, projections: projections.length, repeats };
   };
 
   /** The egress log as a regulator reads it: one 'delivered' entry per projection in the outbox, consecutive seq and leaves. */
   const expectOneLogEntryPerProjection = async (via: GatewayProcess): Promise<LogEntry[]> => {
-    const res = await fetch(`${via.httpUrl}/regulator/v1/entries/export?format=ndjson`, { headers: { authorization: `Bearer ${regulatorKey}` } });
+    const res = await fetch(`${via.httpUrl}/regulator/v1/entries/export?format=ndjson`, {
+      headers: { authorization: `Bearer ${regulatorKey}` },
+    });
     expect(res.status).toBe(200);
-    const entries = (await res.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogEntry);
-    const { rows: projections } = await db.query<{ record_id: string; purpose: string }>(`SELECT record_id, purpose FROM ${q('egress_outbox')}`);
+    const entries = (await res.text())
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as LogEntry);
+    const { rows: projections } = await db.query<{ record_id: string; purpose: string }>(
+      `SELECT record_id, purpose FROM ${q('egress_outbox')}`,
+    );
     expect(entries.filter((e) => e.outcome !== 'delivered')).toEqual([]);
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
     expect(entries.map((e) => e.leafIndex)).toEqual(entries.map((_, i) => entries[0]!.leafIndex + i));
@@ -242,13 +352,16 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   };
 
   const regulator = async <T>(via: GatewayProcess, route: string): Promise<T> => {
-    const res = await fetch(`${via.httpUrl}/regulator/v1${route}`, { headers: { authorization: `Bearer ${regulatorKey}` } });
+    const res = await fetch(`${via.httpUrl}/regulator/v1${route}`, {
+      headers: { authorization: `Bearer ${regulatorKey}` },
+    });
     expect(res.status).toBe(200);
     return (await res.json()) as T;
   };
 
   /** Messages the relays put on the OEM's topic (at least once: a re-publish after a crash is allowed, the consumer skips it). */
-  const topicMessages = async () => (await admin.fetchTopicOffsets(TOPIC)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  const topicMessages = async () =>
+    (await admin.fetchTopicOffsets(TOPIC)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 
   const perInstance = (phase: Phase) => {
     const count = (name: string) => acks.filter((x) => x.phase === phase && x.instance === name).length;
@@ -277,14 +390,21 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     // Both at once, as a rollout starts replicas: the migrations are already applied, the OEM seeding races.
     [a, b] = await Promise.all([start('a'), start('b')]);
     // The body-signing key, generated into the shared store by whichever started first, as the operator reads it for the OEM.
-    const printed = execFileSync(process.execPath, ['bin/shekara.js', 'oem', 'signing-key', '--oem', 'demo-oem', '-c', path.join(dir, 'b', 'shekara.yaml')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const printed = execFileSync(
+      process.execPath,
+      ['bin/shekara.js', 'oem', 'signing-key', '--oem', 'demo-oem', '-c', path.join(dir, 'b', 'shekara.yaml')],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     signingKey = Buffer.from(printed.trim(), 'base64url');
   }, 60_000);
 
   afterAll(async () => {
     const running = started.filter((g) => !killed.has(g));
     const codes = await Promise.all(running.map((g) => g.stop()));
-    if (codes.some((c) => c !== 0)) console.error(`gateway exit codes ${JSON.stringify(codes)}\n${running.map((g) => `--- ${g.name} (pid ${g.pid}):\n${g.log()}`).join('\n')}`);
+    if (codes.some((c) => c !== 0))
+      console.error(
+        `gateway exit codes ${JSON.stringify(codes)}\n${running.map((g) => `--- ${g.name} (pid ${g.pid}):\n${g.log()}`).join('\n')}`,
+      );
     await oem?.close();
     await admin?.deleteTopics({ topics: [TOPIC, `${TOPIC}.dlq`] }).catch(() => undefined);
     await admin?.disconnect();
@@ -295,28 +415,36 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
 
   it('shares the load: both instances take records, split the partitions and deliver', async () => {
     // Kafka's share: one consumer group per OEM; each member holds some of the topic's partitions.
-    const split = await eventually(async () => {
-      const m = await assignment();
-      return m && m.size === 2 && [...m.values()].every((p) => p.length > 0) ? m : undefined;
-    }, 30_000, 'both instances in the OEM consumer group, each with partitions');
+    const split = await eventually(
+      async () => {
+        const m = await assignment();
+        return m && m.size === 2 && [...m.values()].every((p) => p.length > 0) ? m : undefined;
+      },
+      30_000,
+      'both instances in the OEM consumer group, each with partitions',
+    );
     expect([...split.values()].flat().sort((x, y) => x - y)).toEqual([...Array(PARTITIONS).keys()]);
 
     // Half the cars on each instance, as a load balancer spreads connections.
-    await Promise.all(cars.map(async (car, i) => {
-      const on = i % 2 === 0 ? a : b;
-      const client = await connect(on, car);
-      for (let m = 0; m < PHASE1_MESSAGES; m++) {
-        const probe = `1:${car.vin}:${m}`;
-        if (await publish(client, car, probe)) acks.push({ probe, instance: on.name, phase: 1 });
-      }
-      await client.endAsync();
-    }));
+    await Promise.all(
+      cars.map(async (car, i) => {
+        const on = i % 2 === 0 ? a : b;
+        const client = await connect(on, car);
+        for (let m = 0; m < PHASE1_MESSAGES; m++) {
+          const probe = `1:${car.vin}:${m}`;
+          if (await publish(client, car, probe)) acks.push({ probe, instance: on.name, phase: 1 });
+        }
+        await client.endAsync();
+      }),
+    );
     const { records, projections } = await expectExactlyOnce();
     const ingest = perInstance(1);
     const sent = deliveriesBy();
-    console.log(`[scale-out] phase 1: ${records} records, ${projections} projections; PUBACKs by instance a=${ingest.a} b=${ingest.b}; `
-      + `deliveries to the OEM sent by a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}; `
-      + `${await topicMessages()} Kafka messages; partitions of ${TOPIC}: ${[...split].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
+    console.log(
+      `[scale-out] phase 1: ${records} records, ${projections} projections; PUBACKs by instance a=${ingest.a} b=${ingest.b}; ` +
+        `deliveries to the OEM sent by a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}; ` +
+        `${await topicMessages()} Kafka messages; partitions of ${TOPIC}: ${[...split].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`,
+    );
     expect(acks).toHaveLength(CARS * PHASE1_MESSAGES);
     expect(ingest.a).toBeGreaterThan(0);
     expect(ingest.b).toBeGreaterThan(0);
@@ -335,35 +463,47 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     const reconnected = await cars2.stop();
     expect(code).toBe(0);
     // The survivor's consumer takes the partitions the stopped one held.
-    const takeover = await eventually(async () => {
-      const m = await assignment();
-      return m && m.size === 1 && m.get('shekara-a')?.length === PARTITIONS ? m : undefined;
-    }, 30_000, 'a holding every partition');
+    const takeover = await eventually(
+      async () => {
+        const m = await assignment();
+        return m && m.size === 1 && m.get('shekara-a')?.length === PARTITIONS ? m : undefined;
+      },
+      30_000,
+      'a holding every partition',
+    );
 
     const { records, projections } = await expectExactlyOnce();
     const ingest = perInstance(2);
     const sent = deliveriesBy();
     const sentAfter = oem.deliveries.slice(before).filter((d) => d.sentBy === 'a').length;
-    console.log(`[scale-out] phase 2: SIGTERM to b after it acknowledged ${atTerm.b} records of the stream; b exited ${code}; `
-      + `${reconnected} car(s) reconnected to a; PUBACKs in the stream a=${ingest.a} b=${ingest.b}; `
-      + `totals ${records} records, ${projections} projections, ${await topicMessages()} Kafka messages, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}, `
-      + `${sentAfter} by a in phase 2); after the stop ${[...takeover].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
+    console.log(
+      `[scale-out] phase 2: SIGTERM to b after it acknowledged ${atTerm.b} records of the stream; b exited ${code}; ` +
+        `${reconnected} car(s) reconnected to a; PUBACKs in the stream a=${ingest.a} b=${ingest.b}; ` +
+        `totals ${records} records, ${projections} projections, ${await topicMessages()} Kafka messages, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}, ` +
+        `${sentAfter} by a in phase 2); after the stop ${[...takeover].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`,
+    );
     expect(reconnected).toBe(CARS / 2);
     expect(ingest.b).toBeGreaterThanOrEqual(100);
   }, 90_000);
 
   it('writes one egress log for both instances: one delivered entry per projection, consecutive seq and leaves', async () => {
     const entries = await expectOneLogEntryPerProjection(a);
-    console.log(`[scale-out] egress log: ${entries.length} delivered entries, seq 1..${entries.length}, leaves ${entries[0]!.leafIndex}..${entries.at(-1)!.leafIndex}`);
+    console.log(
+      `[scale-out] egress log: ${entries.length} delivered entries, seq 1..${entries.length}, leaves ${entries[0]!.leafIndex}..${entries.at(-1)!.leafIndex}`,
+    );
   });
 
   it('loses nothing acknowledged when one instance is killed (SIGKILL) in the middle of a stream: repeats carry the same key, the log has one entry each and verifies', async () => {
     // b is back (the operator restarted it after the SIGTERM): the group splits again.
     b = await start('b');
-    await eventually(async () => {
-      const m = await assignment();
-      return m && m.size === 2 && [...m.values()].every((p) => p.length > 0) ? m : undefined;
-    }, 30_000, 'a and the restarted b in the OEM consumer group, each with partitions');
+    await eventually(
+      async () => {
+        const m = await assignment();
+        return m && m.size === 2 && [...m.values()].every((p) => p.length > 0) ? m : undefined;
+      },
+      30_000,
+      'a and the restarted b in the OEM consumer group, each with partitions',
+    );
     const before = oem.deliveries.length;
     // What a regulator holds from before the crash: a signed checkpoint.
     const cpBefore = await regulator<{ size: number; note: string }>(a, '/checkpoints/latest');
@@ -387,44 +527,83 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     const deliveredAtKill = oem.deliveries.length - before;
     const code = await a.stop('SIGKILL');
     const killedAt = Date.now();
-    const leftPublished = (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status = 'published'`)).rows[0]!.n;
+    const leftPublished = (
+      await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status = 'published'`)
+    ).rows[0]!.n;
     await eventually(() => cars3.acked('b') >= atKill.b + 200, 20_000, 'b acknowledging after the kill');
     const reconnected = await cars3.stop();
     expect(code).toBeNull(); // killed by the signal, not exited
 
     // The survivor's consumer takes a's partitions once a's session times out (sessionTimeoutMs).
-    const takeover = await eventually(async () => {
-      const m = await assignment();
-      return m && m.size === 1 && m.get('shekara-b')?.length === PARTITIONS ? m : undefined;
-    }, 30_000, 'b holding every partition');
+    const takeover = await eventually(
+      async () => {
+        const m = await assignment();
+        return m && m.size === 1 && m.get('shekara-b')?.length === PARTITIONS ? m : undefined;
+      },
+      30_000,
+      'b holding every partition',
+    );
     // Rows a's relay had leased and not published are due again when the lease ends:
     // max(30 s, 3 × requestTimeoutMs) after a leased them (kafka-relay.ts); 2 s here, so 30 s.
     // Still pending under a lease taken before the kill, seconds later: a's (b's relay publishes its batch in milliseconds).
-    const leftLeased = (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status = 'pending' AND lease_until > $1 AND lease_until <= $2`,
-      [Date.now(), killedAt + RELAY_LEASE_MS])).rows[0]!.n;
+    const leftLeased = (
+      await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status = 'pending' AND lease_until > $1 AND lease_until <= $2`,
+        [Date.now(), killedAt + RELAY_LEASE_MS],
+      )
+    ).rows[0]!.n;
     const { records, projections, repeats } = await expectAtLeastOnce(50_000);
     // The one a never got an answer for came again, from b, with the same key (checked above for every repeat).
     const withheldKey = `${withheld!.recordId}/${withheld!.purpose}`;
-    expect(repeats.filter((c) => `${c[0]!.recordId}/${c[0]!.purpose}` === withheldKey).map((c) => c.map((d) => d.sentBy))).toEqual([['a', 'b']]);
+    expect(
+      repeats.filter((c) => `${c[0]!.recordId}/${c[0]!.purpose}` === withheldKey).map((c) => c.map((d) => d.sentBy)),
+    ).toEqual([['a', 'b']]);
     const settledAfterMs = Date.now() - killedAt;
     const entries = await expectOneLogEntryPerProjection(b);
 
     // The audit tree after the crash: exported and checked offline with `shekara verify`, as
     // consistent with the checkpoint signed before it, and covering every entry.
     const lastLeaf = entries.at(-1)!.leafIndex;
-    const cpAfter = await eventually(async () => {
-      const cp = await regulator<{ size: number; note: string }>(b, '/checkpoints/latest');
-      return cp.size > lastLeaf ? cp : undefined;
-    }, 10_000, 'a checkpoint covering every entry');
+    const cpAfter = await eventually(
+      async () => {
+        const cp = await regulator<{ size: number; note: string }>(b, '/checkpoints/latest');
+        return cp.size > lastLeaf ? cp : undefined;
+      },
+      10_000,
+      'a checkpoint covering every entry',
+    );
     const { verifierKey } = await regulator<{ verifierKey: string }>(b, '/pubkey');
-    const exported = await fetch(`${b.httpUrl}/regulator/v1/log/export?size=${cpAfter.size}`, { headers: { authorization: `Bearer ${regulatorKey}` } });
+    const exported = await fetch(`${b.httpUrl}/regulator/v1/log/export?size=${cpAfter.size}`, {
+      headers: { authorization: `Bearer ${regulatorKey}` },
+    });
     expect(exported.status).toBe(200);
-    const files = { exp: path.join(dir, 'export.ndjson'), before: path.join(dir, 'cp-before.txt'), after: path.join(dir, 'cp-after.txt'), key: path.join(dir, 'pubkey.txt') };
+    const files = {
+      exp: path.join(dir, 'export.ndjson'),
+      before: path.join(dir, 'cp-before.txt'),
+      after: path.join(dir, 'cp-after.txt'),
+      key: path.join(dir, 'pubkey.txt'),
+    };
     writeFileSync(files.exp, await exported.text());
     writeFileSync(files.before, cpBefore.note);
     writeFileSync(files.after, cpAfter.note);
     writeFileSync(files.key, `${verifierKey}\n`);
-    const verified = spawnSync(process.execPath, ['bin/shekara.js', 'verify', '--export', files.exp, '--checkpoint', files.before, '--checkpoint', files.after, '--pubkey', files.key, '--quiet'], { encoding: 'utf8' });
+    const verified = spawnSync(
+      process.execPath,
+      [
+        'bin/shekara.js',
+        'verify',
+        '--export',
+        files.exp,
+        '--checkpoint',
+        files.before,
+        '--checkpoint',
+        files.after,
+        '--pubkey',
+        files.key,
+        '--quiet',
+      ],
+      { encoding: 'utf8' },
+    );
     expect({ code: verified.status, stderr: verified.stderr }).toEqual({ code: 0, stderr: '' });
     expect(verified.stdout).toContain(`verified: ${cpAfter.size} leaves`);
     expect(verified.stdout).toContain(`consistent: size ${cpBefore.size} → ${cpAfter.size}`);
@@ -433,13 +612,15 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     const sent = deliveriesBy();
     const repeatsBy: Record<string, number> = {};
     for (const copies of repeats) for (const d of copies.slice(1)) repeatsBy[d.sentBy] = (repeatsBy[d.sentBy] ?? 0) + 1;
-    console.log(`[scale-out] phase 3: SIGKILL to a on its delivery of ${withheldKey} (not answered) after the stream's PUBACKs a=${atKill.a} b=${atKill.b} and ${deliveredAtKill} deliveries; `
-      + `at the kill ${leftPublished} row(s) on Kafka not yet settled (either instance's); at the takeover ${leftLeased} pending under a's relay lease; every row settled ${settledAfterMs} ms after the kill; `
-      + `${reconnected} car(s) reconnected to b; PUBACKs in the stream a=${ingest.a} b=${ingest.b}; `
-      + `totals ${records} records, ${projections} projections, ${await topicMessages()} Kafka messages, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}); `
-      + `${repeats.length} projection(s) the OEM got more than once (repeats sent by ${JSON.stringify(repeatsBy)}), same key each; `
-      + `egress log ${entries.length} delivered entries, leaves ${entries[0]!.leafIndex}..${lastLeaf}; tree ${cpBefore.size} → ${cpAfter.size} verified consistent; `
-      + `after the kill ${[...takeover].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`);
+    console.log(
+      `[scale-out] phase 3: SIGKILL to a on its delivery of ${withheldKey} (not answered) after the stream's PUBACKs a=${atKill.a} b=${atKill.b} and ${deliveredAtKill} deliveries; ` +
+        `at the kill ${leftPublished} row(s) on Kafka not yet settled (either instance's); at the takeover ${leftLeased} pending under a's relay lease; every row settled ${settledAfterMs} ms after the kill; ` +
+        `${reconnected} car(s) reconnected to b; PUBACKs in the stream a=${ingest.a} b=${ingest.b}; ` +
+        `totals ${records} records, ${projections} projections, ${await topicMessages()} Kafka messages, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}); ` +
+        `${repeats.length} projection(s) the OEM got more than once (repeats sent by ${JSON.stringify(repeatsBy)}), same key each; ` +
+        `egress log ${entries.length} delivered entries, leaves ${entries[0]!.leafIndex}..${lastLeaf}; tree ${cpBefore.size} → ${cpAfter.size} verified consistent; ` +
+        `after the kill ${[...takeover].map(([m, p]) => `${m}=[${p.join(',')}]`).join(' ')}`,
+    );
     expect(reconnected).toBe(CARS / 2);
     expect(ingest.a).toBeGreaterThanOrEqual(100);
   }, 120_000);

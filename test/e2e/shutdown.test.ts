@@ -20,17 +20,20 @@ describe('graceful shutdown', () => {
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
     copyFileSync('examples/policies/demo-oem.yaml', path.join(dir, 'demo-oem.yaml'));
     const config = path.join(dir, 'shekara.yaml');
-    writeFileSync(config, [
-      'dataDir: .',
-      `mqtt: { host: 127.0.0.1, port: ${mqttPort} }`,
-      `http: { host: 127.0.0.1, port: ${httpPort} }`,
-      'limits: { messagesPerSecond: 10000, messageBurst: 10000 }',
-      'oems:',
-      // Nobody listens there: deliveries fail and wait in the outbox, which is what a restart resumes.
-      `  - { id: demo-oem, endpoint: 'http://127.0.0.1:9/none', policyFile: demo-oem.yaml }`,
-      'log: { level: warn }',
-      'shutdownTimeoutMs: 10000',
-    ].join('\n'));
+    writeFileSync(
+      config,
+      [
+        'dataDir: .',
+        `mqtt: { host: 127.0.0.1, port: ${mqttPort} }`,
+        `http: { host: 127.0.0.1, port: ${httpPort} }`,
+        'limits: { messagesPerSecond: 10000, messageBurst: 10000 }',
+        'oems:',
+        // Nobody listens there: deliveries fail and wait in the outbox, which is what a restart resumes.
+        `  - { id: demo-oem, endpoint: 'http://127.0.0.1:9/none', policyFile: demo-oem.yaml }`,
+        'log: { level: warn }',
+        'shutdownTimeoutMs: 10000',
+      ].join('\n'),
+    );
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
     const cars = await registerSimCars(store, 8, 'demo-oem', 'LSTPX');
     await store.close();
@@ -38,22 +41,37 @@ describe('graceful shutdown', () => {
     const gateway = spawn('node', ['bin/shekara.js', 'start', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => gateway.once('exit', (code) => r(code)));
     let stderr = '';
-    gateway.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    gateway.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     await new Promise<void>((resolve, reject) => {
-      gateway.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('Try it')) resolve(); });
+      gateway.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('Try it')) resolve();
+      });
       gateway.once('exit', () => reject(new Error(`gateway exited before it was up:\n${stderr}`)));
     });
 
     const acked: string[] = [];
-    const clients = await Promise.all(cars.map((c) => mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
-      clientId: c.vin, username: c.vin, password: c.secret, protocolVersion: 4, keepalive: 30, reconnectPeriod: 0,
-    })));
+    const clients = await Promise.all(
+      cars.map((c) =>
+        mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+          clientId: c.vin,
+          username: c.vin,
+          password: c.secret,
+          protocolVersion: 4,
+          keepalive: 30,
+          reconnectPeriod: 0,
+        }),
+      ),
+    );
     let stop = false;
     const loads = clients.map(async (client, i) => {
       for (let seq = 0; !stop && client.connected; seq++) {
         const id = `${cars[i]!.vin}:${seq}`;
         try {
-          await client.publishAsync(telemetryTopic(cars[i]!.vin), JSON.stringify({ speed: seq % 100, probe: id }), { qos: 1 });
+          await client.publishAsync(telemetryTopic(cars[i]!.vin), JSON.stringify({ speed: seq % 100, probe: id }), {
+            qos: 1,
+          });
           acked.push(id);
         } catch {
           return; // the connection went away with the gateway: unacknowledged, so the car would resend
@@ -74,7 +92,9 @@ describe('graceful shutdown', () => {
     expect(sentAtTerm).toBeGreaterThan(100);
     // Read the store file directly, as an operator would after the stop.
     const db = new Database(path.join(dir, 'shekara.db'), { readonly: true });
-    const stored = new Set(db.prepare(`SELECT json_extract(CAST(raw AS TEXT), '$.probe') FROM records`).pluck().all() as string[]);
+    const stored = new Set(
+      db.prepare(`SELECT json_extract(CAST(raw AS TEXT), '$.probe') FROM records`).pluck().all() as string[],
+    );
     db.close();
     const lost = acked.filter((id) => !stored.has(id));
     expect({ acknowledged: acked.length, lost: lost.length }).toEqual({ acknowledged: acked.length, lost: 0 });

@@ -12,7 +12,17 @@ describe('egress backpressure › when the queue is saturated', () => {
   beforeAll(async () => {
     gw = await startTestGateway({
       cars: 1,
-      config: { egress: { maxBacklog: 5, initialBackoffMs: 20, maxBackoffMs: 50, pollIntervalMs: 20, requestTimeoutMs: 1_000, maxAttempts: 100, breaker: { failureThreshold: 3, openMs: 100 } } },
+      config: {
+        egress: {
+          maxBacklog: 5,
+          initialBackoffMs: 20,
+          maxBackoffMs: 50,
+          pollIntervalMs: 20,
+          requestTimeoutMs: 1_000,
+          maxAttempts: 100,
+          breaker: { failureThreshold: 3, openMs: 100 },
+        },
+      },
     });
   });
   afterAll(async () => gw?.stop());
@@ -21,14 +31,23 @@ describe('egress backpressure › when the queue is saturated', () => {
     const car = gw.cars[0]!;
     gw.sink.setStatus(503); // the OEM is down: the outbox fills
     const client = await gw.connect(car);
-    for (let i = 0; i < 6; i++) await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: i }), { qos: 1 }); // at least 6 rows
+    for (let i = 0; i < 6; i++)
+      await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: i }), { qos: 1 }); // at least 6 rows
     await eventually(() => gw.app.egress.saturated, 2_000, 'the queue to report saturation');
 
     let acked = false;
-    const withheld = client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 99 }), { qos: 1 }).then(() => { acked = true; });
+    const withheld = client
+      .publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 99 }), { qos: 1 })
+      .then(() => {
+        acked = true;
+      });
     const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
-      method: 'POST', body: JSON.stringify({ speed: 98 }),
-      headers: { authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`, 'content-type': 'application/json' },
+      method: 'POST',
+      body: JSON.stringify({ speed: 98 }),
+      headers: {
+        authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
     });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -39,10 +58,16 @@ describe('egress backpressure › when the queue is saturated', () => {
 
     gw.sink.setStatus(200); // the OEM is back: the backlog drains and ingest resumes by itself
     await withheld;
-    const speeds = await eventually(() => {
-      const s = gw.sink.deliveries.map((d) => (d.body as { signals: Record<string, number> }).signals['Vehicle.Speed']).filter((v) => v !== undefined);
-      return s.length >= 7 && s;
-    }, 15_000, 'every record delivered');
+    const speeds = await eventually(
+      () => {
+        const s = gw.sink.deliveries
+          .map((d) => (d.body as { signals: Record<string, number> }).signals['Vehicle.Speed'])
+          .filter((v) => v !== undefined);
+        return s.length >= 7 && s;
+      },
+      15_000,
+      'every record delivered',
+    );
     expect(speeds).toEqual([0, 1, 2, 3, 4, 5, 99]);
   });
 });

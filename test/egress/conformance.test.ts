@@ -9,7 +9,17 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createEgress, verifySignature, exportSigningKey, dlqTopicOf, type Egress } from '../../src/egress/index.js';
 import { createLogger } from '../../src/log.js';
 import type { OutboxRow } from '../../src/store/index.js';
-import { commitRecords, egressTestConfig, eventually, KAFKA_BROKERS, startTestSink, tempStore, type QueueKind, type TempStore, type TestSink } from './helpers.js';
+import {
+  commitRecords,
+  egressTestConfig,
+  eventually,
+  KAFKA_BROKERS,
+  startTestSink,
+  tempStore,
+  type QueueKind,
+  type TempStore,
+  type TestSink,
+} from './helpers.js';
 
 describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)', (kind) => {
   let ts: TempStore;
@@ -22,11 +32,21 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     await ts?.dispose();
   });
 
-  const start = async (egressOverrides: Record<string, unknown> = {}, oemOverrides: Record<string, unknown> = {}, extra: Partial<Parameters<typeof createEgress>[1]> = {}) => {
+  const start = async (
+    egressOverrides: Record<string, unknown> = {},
+    oemOverrides: Record<string, unknown> = {},
+    extra: Partial<Parameters<typeof createEgress>[1]> = {},
+  ) => {
     ts = tempStore();
     sink = await startTestSink();
     const config = egressTestConfig(kind, sink.url, egressOverrides, oemOverrides);
-    egress = await createEgress(config.egress, { store: ts.store, oems: config.oems, isStillAllowed: async () => true, log: createLogger('silent'), ...extra });
+    egress = await createEgress(config.egress, {
+      store: ts.store,
+      oems: config.oems,
+      isStillAllowed: async () => true,
+      log: createLogger('silent'),
+      ...extra,
+    });
     return config;
   };
 
@@ -40,10 +60,28 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     for (const h of sink.hits) {
       expect(h.headers['idempotency-key']).toBe(`${h.body.recordId}/speed`);
       expect(verifySignature(key, h.raw, h.headers['shekara-signature'] as string, Date.now())).toBe(true);
-      expect(verifySignature(key, h.raw.replace('"Vehicle.Speed"', '"Vehicle.Speeds"'), h.headers['shekara-signature'] as string, Date.now())).toBe(false);
+      expect(
+        verifySignature(
+          key,
+          h.raw.replace('"Vehicle.Speed"', '"Vehicle.Speeds"'),
+          h.headers['shekara-signature'] as string,
+          Date.now(),
+        ),
+      ).toBe(false);
     }
-    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.length >= rows.length && l; }, 5_000, 'log rows');
-    expect(log.every((r) => r.outcome === 'delivered' && r.destinationIp === '127.0.0.1' && r.destinationCountry === 'private')).toBe(true);
+    const log = await eventually(
+      async () => {
+        const l = await ts.store.listEgressLog();
+        return l.length >= rows.length && l;
+      },
+      5_000,
+      'log rows',
+    );
+    expect(
+      log.every(
+        (r) => r.outcome === 'delivered' && r.destinationIp === '127.0.0.1' && r.destinationCountry === 'private',
+      ),
+    ).toBe(true);
     expect((await ts.store.counts()).outboxPending).toBe(0);
   });
 
@@ -52,12 +90,24 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     sink.status = 503;
     const rows = await commitRecords(ts.store, 5, 8);
     egress!.wake();
-    await eventually(async () => (await ts.store.listEgressLog()).filter((r) => r.outcome === 'failed').length >= 3, 10_000, 'failed attempts');
+    await eventually(
+      async () => (await ts.store.listEgressLog()).filter((r) => r.outcome === 'failed').length >= 3,
+      10_000,
+      'failed attempts',
+    );
     await new Promise((r) => setTimeout(r, 500));
     sink.status = 200;
-    await eventually(() => new Set(sink.hits.map((h) => h.body.recordId)).size >= rows.length, 30_000, 'backlog drained');
+    await eventually(
+      () => new Set(sink.hits.map((h) => h.body.recordId)).size >= rows.length,
+      30_000,
+      'backlog drained',
+    );
     const byVehicle = new Map<string, number[]>();
-    for (const h of sink.hits) byVehicle.set(h.body.vehicle, [...(byVehicle.get(h.body.vehicle) ?? []), h.body.signals['Vehicle.Speed'] as number]);
+    for (const h of sink.hits)
+      byVehicle.set(h.body.vehicle, [
+        ...(byVehicle.get(h.body.vehicle) ?? []),
+        h.body.signals['Vehicle.Speed'] as number,
+      ]);
     expect(byVehicle.size).toBe(5);
     for (const seqs of byVehicle.values()) expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect((await ts.store.listEgressLog({ limit: 10_000 })).some((r) => r.outcome === 'dead-lettered')).toBe(false);
@@ -69,10 +119,19 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     const rows = await commitRecords(ts.store, 2, 3);
     revoked.add(rows[0]!.vehicle); // after enqueue, before delivery
     egress!.wake();
-    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.length >= rows.length && l; }, 20_000, 'every row settled');
+    const log = await eventually(
+      async () => {
+        const l = await ts.store.listEgressLog();
+        return l.length >= rows.length && l;
+      },
+      20_000,
+      'every row settled',
+    );
     const blocked = log.filter((r) => r.outcome === 'blocked');
     expect(blocked).toHaveLength(3);
-    expect(blocked.every((r) => r.pseudonym === rows[0]!.vehicle && r.error === 'consent revoked' && r.httpStatus === null)).toBe(true);
+    expect(
+      blocked.every((r) => r.pseudonym === rows[0]!.vehicle && r.error === 'consent revoked' && r.httpStatus === null),
+    ).toBe(true);
     expect(sink.hits.some((h) => h.body.vehicle === rows[0]!.vehicle)).toBe(false);
     expect(sink.hits).toHaveLength(3);
   });
@@ -81,29 +140,58 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     await start({}, { delivery: 'pull' });
     const rows = await commitRecords(ts.store, 3, 4);
     egress!.wake();
-    const resolved = await eventually(async () => { const f = await ts.store.pullFeed('demo-oem', 0, 100); return f.length === rows.length && f; }, 20_000, 'every row parked');
+    const resolved = await eventually(
+      async () => {
+        const f = await ts.store.pullFeed('demo-oem', 0, 100);
+        return f.length === rows.length && f;
+      },
+      20_000,
+      'every row parked',
+    );
     expect(sink.connections).toBe(0);
     expect(await ts.store.listEgressLog()).toEqual([]);
     expect(resolved.every((r) => r.status === 'pull')).toBe(true);
     const seqs = resolved.map((r) => r.feedSeq);
     expect(new Set(seqs).size).toBe(seqs.length);
     for (const v of new Set(rows.map((r) => r.vehicle))) {
-      const mine = resolved.filter((r) => r.pseudonym === v).map((r) => JSON.parse(r.body).signals['Vehicle.Speed'] as number);
+      const mine = resolved
+        .filter((r) => r.pseudonym === v)
+        .map((r) => JSON.parse(r.body).signals['Vehicle.Speed'] as number);
       expect(mine).toEqual([0, 1, 2, 3]);
     }
   });
 
   it('blocks and logs a destination that resolves to a country not allowed, without connecting', async () => {
     let transportCalls = 0;
-    await start({}, { endpoint: 'https://oem.example.test/v1/telemetry', allowedCountries: ['DE'], allowPrivateNetworks: false }, {
-      resolve: async () => [{ address: '8.8.8.8', family: 4 }],
-      transport: async () => { transportCalls += 1; return { ok: true, status: 200 }; },
-    });
+    await start(
+      {},
+      { endpoint: 'https://oem.example.test/v1/telemetry', allowedCountries: ['DE'], allowPrivateNetworks: false },
+      {
+        resolve: async () => [{ address: '8.8.8.8', family: 4 }],
+        transport: async () => {
+          transportCalls += 1;
+          return { ok: true, status: 200 };
+        },
+      },
+    );
     const rows = await commitRecords(ts.store, 1, 2);
     egress!.wake();
-    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.length >= rows.length && l; }, 20_000, 'blocked rows logged');
+    const log = await eventually(
+      async () => {
+        const l = await ts.store.listEgressLog();
+        return l.length >= rows.length && l;
+      },
+      20_000,
+      'blocked rows logged',
+    );
     for (const r of log) {
-      expect(r).toMatchObject({ outcome: 'blocked', destination: 'oem.example.test', destinationIp: '8.8.8.8', destinationCountry: 'US', httpStatus: null });
+      expect(r).toMatchObject({
+        outcome: 'blocked',
+        destination: 'oem.example.test',
+        destinationIp: '8.8.8.8',
+        destinationCountry: 'US',
+        httpStatus: null,
+      });
       expect(r.error).toMatch(/^SHK_EGRESS_DEST_COUNTRY: .*8\.8\.8\.8 is in US, not in allowedCountries \[DE\]/);
     }
     expect(transportCalls).toBe(0);
@@ -115,8 +203,19 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
     sink.status = 500;
     await commitRecords(ts.store, 1, 1);
     egress!.wake();
-    const log = await eventually(async () => { const l = await ts.store.listEgressLog(); return l.some((r) => r.outcome === 'dead-lettered') && l; }, 20_000, 'a dead letter');
-    expect(log.map((r) => [r.outcome, r.attempt])).toEqual([['failed', 1], ['failed', 2], ['dead-lettered', 3]]);
+    const log = await eventually(
+      async () => {
+        const l = await ts.store.listEgressLog();
+        return l.some((r) => r.outcome === 'dead-lettered') && l;
+      },
+      20_000,
+      'a dead letter',
+    );
+    expect(log.map((r) => [r.outcome, r.attempt])).toEqual([
+      ['failed', 1],
+      ['failed', 2],
+      ['dead-lettered', 3],
+    ]);
     expect((await ts.store.counts()).outboxDead).toBe(1);
     if (kind === 'kafka') {
       const admin = new Kafka({ brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();

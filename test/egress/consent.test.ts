@@ -20,9 +20,18 @@ describe('egress › when the owner revokes consent between enqueue and delivery
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({
-      cars: 1, policy: CONSENT_POLICY,
+      cars: 1,
+      policy: CONSENT_POLICY,
       // Retries >= 500 ms apart: the revocation lands between two attempts, not during one.
-      config: { egress: { initialBackoffMs: 1_000, maxBackoffMs: 1_000, pollIntervalMs: 20, requestTimeoutMs: 1_000, breaker: { failureThreshold: 100, openMs: 100 } } },
+      config: {
+        egress: {
+          initialBackoffMs: 1_000,
+          maxBackoffMs: 1_000,
+          pollIntervalMs: 20,
+          requestTimeoutMs: 1_000,
+          breaker: { failureThreshold: 100, openMs: 100 },
+        },
+      },
     });
   });
   afterAll(async () => gw?.stop());
@@ -33,11 +42,24 @@ describe('egress › when the owner revokes consent between enqueue and delivery
     gw.sink.setStatus(503); // the OEM is down: the record waits in the queue
     const client = await gw.connect(car);
     await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 42 }), { qos: 1 });
-    const failed = await eventually(async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'failed'), 5_000, 'a failed attempt while consent holds');
+    const failed = await eventually(
+      async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'failed'),
+      5_000,
+      'a failed attempt while consent holds',
+    );
     await gw.app.store.revokeConsent({ vin: car.vin, oem: 'demo-oem', purpose: 'speed', atMs: Date.now() });
     gw.sink.setStatus(200);
-    const blocked = await eventually(async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'blocked'), 5_000, 'the block');
-    expect(blocked).toMatchObject({ recordId: failed.recordId, error: 'consent revoked', httpStatus: null, destinationIp: null });
+    const blocked = await eventually(
+      async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'blocked'),
+      5_000,
+      'the block',
+    );
+    expect(blocked).toMatchObject({
+      recordId: failed.recordId,
+      error: 'consent revoked',
+      httpStatus: null,
+      destinationIp: null,
+    });
     await new Promise((r) => setTimeout(r, 200));
     expect(gw.sink.deliveries).toEqual([]);
     expect((await gw.app.store.listEgressLog()).map((r) => r.outcome)).not.toContain('delivered');

@@ -41,11 +41,17 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     expect(load.sent.size).toBeGreaterThan(load.acked.size - 1);
 
     gw = await spawnGateway(config);
-    const result = await eventually(() => {
-      const r = account(load, sink.hits);
-      return r.lost.length === 0 && r;
-    }, 45_000, 'every acknowledged record delivered after restart').catch(() => account(load, sink.hits));
-    console.info(`kill -9: acked ${result.acked}, delivered ${result.delivered}, lost ${result.lost.length}, duplicated ${result.duplicated}, unexpected ${result.unexpected.length}`);
+    const result = await eventually(
+      () => {
+        const r = account(load, sink.hits);
+        return r.lost.length === 0 && r;
+      },
+      45_000,
+      'every acknowledged record delivered after restart',
+    ).catch(() => account(load, sink.hits));
+    console.info(
+      `kill -9: acked ${result.acked}, delivered ${result.delivered}, lost ${result.lost.length}, duplicated ${result.duplicated}, unexpected ${result.unexpected.length}`,
+    );
     expect(result.acked).toBeGreaterThan(200);
     expect(result.lost).toEqual([]);
     expect(result.unexpected).toEqual([]);

@@ -15,7 +15,12 @@ purposes:
 describe('egress delivery', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ policy: SPEED_ONLY, config: { egress: { initialBackoffMs: 20, maxBackoffMs: 50, maxAttempts: 4, pollIntervalMs: 20, requestTimeoutMs: 1000 } } });
+    gw = await startTestGateway({
+      policy: SPEED_ONLY,
+      config: {
+        egress: { initialBackoffMs: 20, maxBackoffMs: 50, maxAttempts: 4, pollIntervalMs: 20, requestTimeoutMs: 1000 },
+      },
+    });
   });
   afterAll(async () => gw?.stop());
 
@@ -29,19 +34,27 @@ describe('egress delivery', () => {
   it('retries while the OEM answers 503, logs each failed attempt, and delivers once it recovers', async () => {
     gw.sink.setStatus(503);
     await publish(11);
-    const failed = await eventually(async () => {
-      const rows = (await gw.app.store.listEgressLog()).filter((r) => r.outcome === 'failed');
-      return rows.length >= 2 && rows;
-    }, 5_000, 'two failed attempts');
+    const failed = await eventually(
+      async () => {
+        const rows = (await gw.app.store.listEgressLog()).filter((r) => r.outcome === 'failed');
+        return rows.length >= 2 && rows;
+      },
+      5_000,
+      'two failed attempts',
+    );
     expect(failed[0]).toMatchObject({ httpStatus: 503, error: 'HTTP 503', attempt: 1 });
     gw.sink.setStatus(200);
     const d = await eventually(() => gw.sink.deliveries[0], 5_000, 'delivery after recovery');
     expect((d.body as { signals: unknown }).signals).toEqual({ 'Vehicle.Speed': 11 });
     // The outcome is committed after the OEM answered, so the log row follows the receipt.
-    const log = await eventually(async () => {
-      const rows = await gw.app.store.listEgressLog({ recordId: (d.body as { recordId: string }).recordId });
-      return rows.at(-1)?.outcome === 'delivered' && rows;
-    }, 5_000, 'the delivered row');
+    const log = await eventually(
+      async () => {
+        const rows = await gw.app.store.listEgressLog({ recordId: (d.body as { recordId: string }).recordId });
+        return rows.at(-1)?.outcome === 'delivered' && rows;
+      },
+      5_000,
+      'the delivered row',
+    );
     expect(log.at(-1)).toMatchObject({ outcome: 'delivered', httpStatus: 200 });
     expect(log.map((r) => r.attempt)).toEqual(log.map((_, i) => i + 1));
   });
@@ -49,7 +62,11 @@ describe('egress delivery', () => {
   it('dead-letters after maxAttempts and keeps the row, never dropping it silently', async () => {
     gw.sink.setStatus(500);
     await publish(22);
-    const dead = await eventually(async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'dead-lettered'), 5_000, 'a dead letter');
+    const dead = await eventually(
+      async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'dead-lettered'),
+      5_000,
+      'a dead letter',
+    );
     expect(dead).toMatchObject({ attempt: 4, httpStatus: 500 });
     expect((await gw.app.store.counts()).outboxDead).toBe(1);
     gw.sink.setStatus(200);
@@ -58,7 +75,11 @@ describe('egress delivery', () => {
   it('dead-letters at once when the OEM rejects the body with a 4xx (retrying cannot help)', async () => {
     gw.sink.setStatus(400);
     await publish(33);
-    const dead = await eventually(async () => (await gw.app.store.listEgressLog()).filter((r) => r.outcome === 'dead-lettered')[1], 5_000, 'a second dead letter');
+    const dead = await eventually(
+      async () => (await gw.app.store.listEgressLog()).filter((r) => r.outcome === 'dead-lettered')[1],
+      5_000,
+      'a second dead letter',
+    );
     expect(dead).toMatchObject({ attempt: 1, httpStatus: 400 });
     gw.sink.setStatus(200);
   });

@@ -4,12 +4,28 @@ import { checkDestination, classify } from '../../src/egress/destination.js';
 import { createBreaker } from '../../src/egress/breaker.js';
 import { signBody, verifySignature } from '../../src/egress/sign.js';
 
-const rules = (allowedCountries: string[], allowPrivateNetworks = false) => ({ allowedCountries, allowPrivateNetworks });
-const fixed = (address: string, family: 4 | 6 = 4) => async () => [{ address, family }];
+const rules = (allowedCountries: string[], allowPrivateNetworks = false) => ({
+  allowedCountries,
+  allowPrivateNetworks,
+});
+const fixed =
+  (address: string, family: 4 | 6 = 4) =>
+  async () => [{ address, family }];
 
 describe('egress destination › classification', () => {
   it('gives loopback and private-use addresses no country ("private"), IPv4 and IPv6 alike', async () => {
-    for (const [address, family] of [['127.0.0.1', 4], ['10.1.2.3', 4], ['192.168.0.7', 4], ['172.20.0.1', 4], ['100.64.0.1', 4], ['169.254.1.1', 4], ['::1', 6], ['fd00::1', 6], ['fe80::1', 6], ['::ffff:10.0.0.1', 6]] as const) {
+    for (const [address, family] of [
+      ['127.0.0.1', 4],
+      ['10.1.2.3', 4],
+      ['192.168.0.7', 4],
+      ['172.20.0.1', 4],
+      ['100.64.0.1', 4],
+      ['169.254.1.1', 4],
+      ['::1', 6],
+      ['fd00::1', 6],
+      ['fe80::1', 6],
+      ['::ffff:10.0.0.1', 6],
+    ] as const) {
       expect((await classify({ address, family })).country, address).toBe('private');
     }
   });
@@ -33,7 +49,10 @@ describe('egress destination › check at send time', () => {
     expect(v).toMatchObject({ ok: true, target: { address: '8.8.8.8', country: 'US' } });
   });
   it('picks an allowed address when the name resolves to several, skipping the others', async () => {
-    const v = await checkDestination(new URL('https://oem.example.test/x'), rules([], true), async () => [{ address: '8.8.8.8', family: 4 }, { address: '10.0.0.5', family: 4 }]);
+    const v = await checkDestination(new URL('https://oem.example.test/x'), rules([], true), async () => [
+      { address: '8.8.8.8', family: 4 },
+      { address: '10.0.0.5', family: 4 },
+    ]);
     expect(v).toMatchObject({ ok: true, target: { address: '10.0.0.5', country: 'private' } });
   });
   it('needs allowPrivateNetworks for loopback, also when the endpoint is an IP literal', async () => {
@@ -41,7 +60,9 @@ describe('egress destination › check at send time', () => {
     expect((await checkDestination(new URL('http://127.0.0.1:9/x'), rules([], true), fixed('8.8.8.8'))).ok).toBe(true);
   });
   it('treats a name that does not resolve as a retriable failure, not a block', async () => {
-    const v = await checkDestination(new URL('https://nowhere.test/x'), rules(['US']), async () => { throw new Error('ENOTFOUND'); });
+    const v = await checkDestination(new URL('https://nowhere.test/x'), rules(['US']), async () => {
+      throw new Error('ENOTFOUND');
+    });
     expect(!v.ok && [v.error.code, v.error.retriable]).toEqual(['SHK_EGRESS_DEST_UNRESOLVED', true]);
   });
 });
@@ -63,7 +84,8 @@ describe('egress circuit breaker', () => {
   it('opens after the threshold, leaves the OEM alone for openMs, then lets one trial through', () => {
     const b = createBreaker({ failureThreshold: 2, openMs: 1_000 });
     expect(b.blockedUntil(0)).toBeUndefined();
-    b.failure(0); b.failure(10);
+    b.failure(0);
+    b.failure(10);
     expect(b.state).toBe('open');
     expect(b.blockedUntil(500)).toBe(1_010);
     expect(b.blockedUntil(1_010)).toBeUndefined(); // the trial

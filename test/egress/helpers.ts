@@ -21,26 +21,54 @@ export type QueueKind = 'local' | 'kafka';
 export const uniquePrefix = (): string => `t${randomBytes(4).toString('hex')}.`;
 
 /** A validated config (defaults filled) with one OEM at `endpoint`. */
-export function egressTestConfig(kind: QueueKind, endpoint: string, egress: Record<string, unknown> = {}, oem: Record<string, unknown> = {}): Readonly<Config> {
-  return parseConfig(stringify({
-    egress: {
-      initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 20, requestTimeoutMs: 2_000, maxAttempts: 50,
-      breaker: { failureThreshold: 5, openMs: 200 },
-      queue: { kind, kafka: { brokers: KAFKA_BROKERS, topicPrefix: uniquePrefix(), partitions: 3, maxWaitTimeMs: 50, relayLingerMs: 2 } },
-      ...egress,
-    },
-    oems: [{ id: 'demo-oem', endpoint, policyFile: 'unused.yaml', allowPrivateNetworks: true, ...oem }],
-    log: { level: 'silent' },
-  }), 'egress-test.yaml', tmpdir(), { env: {} });
+export function egressTestConfig(
+  kind: QueueKind,
+  endpoint: string,
+  egress: Record<string, unknown> = {},
+  oem: Record<string, unknown> = {},
+): Readonly<Config> {
+  return parseConfig(
+    stringify({
+      egress: {
+        initialBackoffMs: 20,
+        maxBackoffMs: 100,
+        pollIntervalMs: 20,
+        requestTimeoutMs: 2_000,
+        maxAttempts: 50,
+        breaker: { failureThreshold: 5, openMs: 200 },
+        queue: {
+          kind,
+          kafka: {
+            brokers: KAFKA_BROKERS,
+            topicPrefix: uniquePrefix(),
+            partitions: 3,
+            maxWaitTimeMs: 50,
+            relayLingerMs: 2,
+          },
+        },
+        ...egress,
+      },
+      oems: [{ id: 'demo-oem', endpoint, policyFile: 'unused.yaml', allowPrivateNetworks: true, ...oem }],
+      log: { level: 'silent' },
+    }),
+    'egress-test.yaml',
+    tmpdir(),
+    { env: {} },
+  );
 }
 
-export interface TempStore { readonly store: Store; readonly dir: string; dispose(): Promise<void> }
+export interface TempStore {
+  readonly store: Store;
+  readonly dir: string;
+  dispose(): Promise<void>;
+}
 
 export function tempStore(): TempStore {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-egress-'));
   const store = openSqliteStore(path.join(dir, 'shekara.db'));
   return {
-    store, dir,
+    store,
+    dir,
     async dispose() {
       await store.close().catch(() => undefined); // already closed
       rmSync(dir, { recursive: true, force: true });
@@ -50,7 +78,12 @@ export function tempStore(): TempStore {
 
 let vinSeq = 0;
 /** Commits one record per (vehicle, seq) with one projection for demo-oem; returns the record ids in commit order. */
-export async function commitRecords(store: Store, vehicles: number, perVehicle: number, opts: { vinPrefix?: string } = {}): Promise<{ recordId: string; vehicle: string; seq: number }[]> {
+export async function commitRecords(
+  store: Store,
+  vehicles: number,
+  perVehicle: number,
+  opts: { vinPrefix?: string } = {},
+): Promise<{ recordId: string; vehicle: string; seq: number }[]> {
   const out: { recordId: string; vehicle: string; seq: number }[] = [];
   const items = [];
   const base = (vinSeq += 1000);
@@ -61,13 +94,31 @@ export async function commitRecords(store: Store, vehicles: number, perVehicle: 
       const id = uuidv7(at);
       const vehicle = `pseudo-${base + v}`;
       const projection: Projection = {
-        recordId: id, oem: 'demo-oem', purpose: 'speed', policyHash: 'sha256:test', vehicle, observedAt: at,
-        signals: { 'Vehicle.Speed': s }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: [],
+        recordId: id,
+        oem: 'demo-oem',
+        purpose: 'speed',
+        policyHash: 'sha256:test',
+        vehicle,
+        observedAt: at,
+        signals: { 'Vehicle.Speed': s },
+        fieldsSent: ['Vehicle.Speed'],
+        fieldsDropped: [],
       };
       items.push({
         kind: 'record' as const,
-        record: { id, vin, oem: 'demo-oem', channel: 'mqtt' as const, receivedAt: at, observedAt: at, signals: { 'Vehicle.Speed': s }, account: {}, unknownKeys: [] },
-        raw: Buffer.from('{}'), projections: [projection],
+        record: {
+          id,
+          vin,
+          oem: 'demo-oem',
+          channel: 'mqtt' as const,
+          receivedAt: at,
+          observedAt: at,
+          signals: { 'Vehicle.Speed': s },
+          account: {},
+          unknownKeys: [],
+        },
+        raw: Buffer.from('{}'),
+        projections: [projection],
       });
       out.push({ recordId: id, vehicle, seq: s });
     }
@@ -77,7 +128,11 @@ export async function commitRecords(store: Store, vehicles: number, perVehicle: 
 }
 
 /** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
-export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -90,8 +145,18 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface SinkHit { readonly raw: string; readonly body: { recordId: string; vehicle: string; signals: Record<string, unknown> }; readonly headers: Record<string, string | string[] | undefined> }
-export interface TestSink { readonly url: string; readonly hits: SinkHit[]; status: number; connections: number; close(): Promise<void> }
+export interface SinkHit {
+  readonly raw: string;
+  readonly body: { recordId: string; vehicle: string; signals: Record<string, unknown> };
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+export interface TestSink {
+  readonly url: string;
+  readonly hits: SinkHit[];
+  status: number;
+  connections: number;
+  close(): Promise<void>;
+}
 
 /** A real HTTP OEM endpoint on a loopback port that keeps the raw body and every header. */
 export async function startTestSink(): Promise<TestSink> {
@@ -101,17 +166,26 @@ export async function startTestSink(): Promise<TestSink> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (sink.status !== 200) { res.writeHead(sink.status).end(); return; }
+      if (sink.status !== 200) {
+        res.writeHead(sink.status).end();
+        return;
+      }
       const raw = Buffer.concat(chunks).toString('utf8');
       hits.push({ raw, body: JSON.parse(raw), headers: req.headers });
       res.writeHead(200).end('{"ok":true}');
     });
   });
-  server.on('connection', () => { sink.connections += 1; });
+  server.on('connection', () => {
+    sink.connections += 1;
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return Object.assign(sink, {
     url: `http://127.0.0.1:${port}/oem/telemetry`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   });
 }

@@ -14,7 +14,8 @@ import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually, startTestSink, type TestSink } from './helpers.js';
 import { account, kill9, Load, spawnGateway, writeGatewayConfig, type GatewayProcess } from './process.js';
 
-const kafkaSh = (cmd: 'start' | 'stop') => promisify(execFile)('bash', [path.resolve('deploy/kafka.sh'), cmd], { timeout: 120_000 });
+const kafkaSh = (cmd: 'start' | 'stop') =>
+  promisify(execFile)('bash', [path.resolve('deploy/kafka.sh'), cmd], { timeout: 120_000 });
 
 describe('egress through Kafka › when the Kafka broker is stopped and restarted mid-stream', () => {
   let dir: string;
@@ -50,11 +51,17 @@ describe('egress through Kafka › when the Kafka broker is stopped and restarte
     await new Promise((r) => setTimeout(r, 1_000));
     await load.stop();
 
-    const result = await eventually(() => {
-      const r = account(load, sink.hits);
-      return r.lost.length === 0 && r;
-    }, 60_000, 'every acknowledged record delivered after the broker restart').catch(() => account(load, sink.hits));
-    console.info(`Kafka restart: acked ${result.acked} (${ackedAtStop} before the stop), delivered ${result.delivered} (${deliveredAtStop} before the stop), lost ${result.lost.length}, duplicated ${result.duplicated}`);
+    const result = await eventually(
+      () => {
+        const r = account(load, sink.hits);
+        return r.lost.length === 0 && r;
+      },
+      60_000,
+      'every acknowledged record delivered after the broker restart',
+    ).catch(() => account(load, sink.hits));
+    console.info(
+      `Kafka restart: acked ${result.acked} (${ackedAtStop} before the stop), delivered ${result.delivered} (${deliveredAtStop} before the stop), lost ${result.lost.length}, duplicated ${result.duplicated}`,
+    );
     expect(result.lost).toEqual([]);
     expect(result.unexpected).toEqual([]);
     expect(result.duplicatesWithOtherId).toEqual([]);

@@ -24,39 +24,68 @@ purposes:
 export function writeGatewayConfig(dir: string, endpoint: string, egress: Record<string, unknown> = {}): string {
   writeFileSync(path.join(dir, 'policy.yaml'), MARKER_POLICY);
   const file = path.join(dir, 'shekara.yaml');
-  writeFileSync(file, stringify({
-    dataDir: dir,
-    mqtt: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    limits: { messagesPerSecond: 1_000, messageBurst: 1_000 },
-    egress: {
-      initialBackoffMs: 50, maxBackoffMs: 500, requestTimeoutMs: 2_000, maxAttempts: 100, pollIntervalMs: 50,
-      queue: { kind: 'kafka', kafka: { brokers: KAFKA_BROKERS, topicPrefix: uniquePrefix(), partitions: 3, maxWaitTimeMs: 100, sessionTimeoutMs: 6_000 } },
-      ...egress,
-    },
-    oems: [{ id: 'demo-oem', endpoint, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
-    log: { level: 'warn' },
-  }));
+  writeFileSync(
+    file,
+    stringify({
+      dataDir: dir,
+      mqtt: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0 },
+      limits: { messagesPerSecond: 1_000, messageBurst: 1_000 },
+      egress: {
+        initialBackoffMs: 50,
+        maxBackoffMs: 500,
+        requestTimeoutMs: 2_000,
+        maxAttempts: 100,
+        pollIntervalMs: 50,
+        queue: {
+          kind: 'kafka',
+          kafka: {
+            brokers: KAFKA_BROKERS,
+            topicPrefix: uniquePrefix(),
+            partitions: 3,
+            maxWaitTimeMs: 100,
+            sessionTimeoutMs: 6_000,
+          },
+        },
+        ...egress,
+      },
+      oems: [{ id: 'demo-oem', endpoint, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
+      log: { level: 'warn' },
+    }),
+  );
   return file;
 }
 
-export interface GatewayProcess { readonly child: ChildProcess; readonly mqttPort: number; readonly stderr: () => string }
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly mqttPort: number;
+  readonly stderr: () => string;
+}
 
 export async function spawnGateway(configFile: string, timeoutMs = 60_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [path.resolve('bin/shekara.js'), 'start', '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
   });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-20_000); });
+  child.stderr!.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-20_000);
+  });
   const mqttPort = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`gateway not up after ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /MQTT ingest\s+mqtt:\/\/[^:\s]+:(\d+)/.exec(out);
-      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
     });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`gateway exited with ${code}; stderr:\n${err}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`gateway exited with ${code}; stderr:\n${err}`));
+    });
   });
   return { child, mqttPort, stderr: () => err };
 }
@@ -78,9 +107,19 @@ export class Load {
   private next = 1;
 
   async start(port: number, cars: { vin: string; secret: string }[], perCarEveryMs: number): Promise<void> {
-    this.clients = await Promise.all(cars.map((c) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-      clientId: c.vin, username: c.vin, password: c.secret, protocolVersion: 4, keepalive: 30, reconnectPeriod: 0, connectTimeout: 5_000,
-    })));
+    this.clients = await Promise.all(
+      cars.map((c) =>
+        mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+          clientId: c.vin,
+          username: c.vin,
+          password: c.secret,
+          protocolVersion: 4,
+          keepalive: 30,
+          reconnectPeriod: 0,
+          connectTimeout: 5_000,
+        }),
+      ),
+    );
     for (const c of this.clients) c.on('error', () => undefined);
     this.timer = setInterval(() => {
       this.clients.forEach((client, i) => {
@@ -88,9 +127,14 @@ export class Load {
         const marker = this.next++;
         this.sent.add(marker);
         const vin = cars[i]!.vin;
-        client.publish(telemetryTopic(vin), JSON.stringify({ ts: new Date().toISOString(), speed: marker % 100, odometer: marker }), { qos: 1 }, (err) => {
-          if (!err) this.acked.add(marker);
-        });
+        client.publish(
+          telemetryTopic(vin),
+          JSON.stringify({ ts: new Date().toISOString(), speed: marker % 100, odometer: marker }),
+          { qos: 1 },
+          (err) => {
+            if (!err) this.acked.add(marker);
+          },
+        );
       });
     }, perCarEveryMs);
   }
@@ -102,7 +146,10 @@ export class Load {
 }
 
 /** What the OEM received, matched against what the cars had acknowledged. */
-export function account(load: Load, hits: { body: { recordId: string; signals: Record<string, unknown> }; headers: Record<string, unknown> }[]) {
+export function account(
+  load: Load,
+  hits: { body: { recordId: string; signals: Record<string, unknown> }; headers: Record<string, unknown> }[],
+) {
   const byMarker = new Map<number, { recordId: string; key: unknown }[]>();
   for (const h of hits) {
     const m = h.body.signals['Vehicle.TraveledDistance'] as number;
@@ -111,6 +158,15 @@ export function account(load: Load, hits: { body: { recordId: string; signals: R
   const lost = [...load.acked].filter((m) => !byMarker.has(m));
   const unexpected = [...byMarker.keys()].filter((m) => !load.sent.has(m));
   const duplicated = [...byMarker.values()].filter((copies) => copies.length > 1);
-  const duplicatesWithOtherId = duplicated.filter((copies) => copies.some((c) => c.recordId !== copies[0]!.recordId || c.key !== copies[0]!.key));
-  return { acked: load.acked.size, delivered: byMarker.size, lost, unexpected, duplicated: duplicated.length, duplicatesWithOtherId };
+  const duplicatesWithOtherId = duplicated.filter((copies) =>
+    copies.some((c) => c.recordId !== copies[0]!.recordId || c.key !== copies[0]!.key),
+  );
+  return {
+    acked: load.acked.size,
+    delivered: byMarker.size,
+    lost,
+    unexpected,
+    duplicated: duplicated.length,
+    duplicatesWithOtherId,
+  };
 }

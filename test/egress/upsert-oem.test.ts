@@ -4,9 +4,23 @@
  * rows wait — no attempt, nothing blocked or dropped — until it is enabled again.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEgress, DISABLED_RECHECK_MS, type Egress, type OemDestination, type Transport } from '../../src/egress/index.js';
+import {
+  createEgress,
+  DISABLED_RECHECK_MS,
+  type Egress,
+  type OemDestination,
+  type Transport,
+} from '../../src/egress/index.js';
 import { createLogger } from '../../src/log.js';
-import { commitRecords, egressTestConfig, eventually, startTestSink, tempStore, type TempStore, type TestSink } from './helpers.js';
+import {
+  commitRecords,
+  egressTestConfig,
+  eventually,
+  startTestSink,
+  tempStore,
+  type TempStore,
+  type TestSink,
+} from './helpers.js';
 
 describe('egress › upsertOem', () => {
   let ts: TempStore;
@@ -22,8 +36,19 @@ describe('egress › upsertOem', () => {
     ts = tempStore();
     sink = await startTestSink();
     const config = egressTestConfig('local', sink.url);
-    egress = await createEgress(config.egress, { store: ts.store, oems: [], isStillAllowed: async () => true, log: createLogger('silent'), ...extra });
-    return { id: 'demo-oem', endpoint: sink.url, allowedCountries: [], allowPrivateNetworks: true } satisfies OemDestination;
+    egress = await createEgress(config.egress, {
+      store: ts.store,
+      oems: [],
+      isStillAllowed: async () => true,
+      log: createLogger('silent'),
+      ...extra,
+    });
+    return {
+      id: 'demo-oem',
+      endpoint: sink.url,
+      allowedCountries: [],
+      allowPrivateNetworks: true,
+    } satisfies OemDestination;
   };
   const outcomes = async () => (await ts.store.listEgressLog()).map((e) => e.outcome);
 
@@ -43,15 +68,24 @@ describe('egress › upsertOem', () => {
     expect(sink.hits).toHaveLength(1);
   });
 
-  it('a disabled OEM\'s rows are put off without an attempt, and delivered once it is enabled', async () => {
+  it("a disabled OEM's rows are put off without an attempt, and delivered once it is enabled", async () => {
     let attempts = 0;
-    const oem = await start({ transport: async () => { attempts += 1; return { ok: true, status: 200 }; } });
+    const oem = await start({
+      transport: async () => {
+        attempts += 1;
+        return { ok: true, status: 200 };
+      },
+    });
     await egress!.upsertOem({ ...oem, enabled: false });
     const committedAt = Date.now();
     await commitRecords(ts.store, 2, 1);
     egress!.wake();
     // The worker looked at them and put them off: their next attempt moved past the recheck interval.
-    await eventually(async () => ((await ts.store.nextDueAt()) ?? 0) >= committedAt + DISABLED_RECHECK_MS / 2, 5_000, 'the rows to be put off');
+    await eventually(
+      async () => ((await ts.store.nextDueAt()) ?? 0) >= committedAt + DISABLED_RECHECK_MS / 2,
+      5_000,
+      'the rows to be put off',
+    );
     expect(attempts).toBe(0);
     expect(await ts.store.counts()).toMatchObject({ outboxPending: 2, outboxDead: 0, egressLog: 0 });
 

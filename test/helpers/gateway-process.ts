@@ -23,22 +23,41 @@ export interface GatewayProcess {
 }
 
 /** Spawns `shekara start -c configFile` and resolves once it printed its start banner. */
-export async function spawnGateway(name: string, configFile: string, ports: { mqtt: number; http: number }, readyMs = 30_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['bin/shekara.js', 'start', '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnGateway(
+  name: string,
+  configFile: string,
+  ports: { mqtt: number; http: number },
+  readyMs = 30_000,
+): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['bin/shekara.js', 'start', '-c', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gateway ${name} did not start within ${readyMs} ms:\n${stdout}\n${stderr}`)); }, readyMs);
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway ${name} did not start within ${readyMs} ms:\n${stdout}\n${stderr}`));
+    }, readyMs);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (stdout.includes('Shekara gateway is up.')) { clearTimeout(t); resolve(); }
+      if (stdout.includes('Shekara gateway is up.')) {
+        clearTimeout(t);
+        resolve();
+      }
     });
-    void exited.then((code) => { clearTimeout(t); reject(new Error(`gateway ${name} exited (${code}) before it was up:\n${stderr}`)); });
+    void exited.then((code) => {
+      clearTimeout(t);
+      reject(new Error(`gateway ${name} exited (${code}) before it was up:\n${stderr}`));
+    });
   });
   return {
-    name, pid: child.pid!,
+    name,
+    pid: child.pid!,
     mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
     httpUrl: `http://127.0.0.1:${ports.http}`,
     exited,
@@ -94,11 +113,19 @@ export async function startAttributingOem(): Promise<AttributingOem> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const { recordId, purpose } = JSON.parse(body) as { recordId: string; purpose: string };
-      const header = (name: string) => { const v = req.headers[name]; return Array.isArray(v) ? v[0] : v; };
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
       const delivery: AttributedDelivery = {
-        recordId, purpose, sentBy: owner.get(req.socket) ?? '?',
-        body, signature: header('shekara-signature'), receivedAt: Date.now(),
-        idempotencyKey: header('idempotency-key'), recordIdHeader: header('shekara-record-id'),
+        recordId,
+        purpose,
+        sentBy: owner.get(req.socket) ?? '?',
+        body,
+        signature: header('shekara-signature'),
+        receivedAt: Date.now(),
+        idempotencyKey: header('idempotency-key'),
+        recordIdHeader: header('shekara-record-id'),
       };
       deliveries.push(delivery);
       if (oem.onDelivery?.(delivery) === false) return;
@@ -113,9 +140,15 @@ export async function startAttributingOem(): Promise<AttributingOem> {
   const oem: AttributingOem = {
     port: (server.address() as { port: number }).port,
     deliveries,
-    knowProcess: (pid, name) => { processes.set(pid, name); },
+    knowProcess: (pid, name) => {
+      processes.set(pid, name);
+    },
     onDelivery: undefined,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   return oem;
 }
@@ -128,15 +161,26 @@ function processOfPeer(socket: Socket, processes: ReadonlyMap<number, string>): 
   let inode: string | undefined;
   for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f[1] === local && f[2] === remote) { inode = f[9]; break; }
+    if (f[1] === local && f[2] === remote) {
+      inode = f[9];
+      break;
+    }
   }
   if (inode === undefined) return undefined;
   const link = `socket:[${inode}]`;
   for (const [pid, name] of processes) {
     let fds: string[];
-    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
-      try { if (readlinkSync(`/proc/${pid}/fd/${fd}`) === link) return name; } catch { /* closed meanwhile */ }
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === link) return name;
+      } catch {
+        /* closed meanwhile */
+      }
     }
   }
   return undefined;

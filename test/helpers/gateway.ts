@@ -50,7 +50,16 @@ export interface TestGateway {
 /** `oem`: extra keys for the demo OEM's entry (e.g. `propagateTraceContext`); `log`: where the gateway logs (silent by default,
  * SHEKARA_TEST_LOG_LEVEL=error shows the gateway's own errors while a test is debugged); `dir`: reuse a store left by an
  * earlier gateway's `stop({ keepDir: true })` (a restart). */
-export async function startTestGateway(opts: { cars?: number; config?: Record<string, unknown>; policy?: string; oem?: Record<string, unknown>; log?: Logger; dir?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  opts: {
+    cars?: number;
+    config?: Record<string, unknown>;
+    policy?: string;
+    oem?: Record<string, unknown>;
+    log?: Logger;
+    dir?: string;
+  } = {},
+): Promise<TestGateway> {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
   const sink = await startOemSink({ port: 0 });
   writeFileSync(path.join(dir, 'policy.yaml'), opts.policy ?? DEMO_POLICY);
@@ -59,23 +68,47 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
-    oems: [{ id: 'demo-oem', endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`, policyFile: 'policy.yaml', allowPrivateNetworks: true, ...opts.oem }],
+    oems: [
+      {
+        id: 'demo-oem',
+        endpoint: `http://127.0.0.1:${sink.port}/oem/telemetry`,
+        policyFile: 'policy.yaml',
+        allowPrivateNetworks: true,
+        ...opts.oem,
+      },
+    ],
     log: { level: 'silent' },
-    ...(onPostgres(opts.config) ? { store: { kind: 'postgres', url: TEST_PG_URL, schema: schemaOf(dir), poolSize: 4 } } : {}),
+    ...(onPostgres(opts.config)
+      ? { store: { kind: 'postgres', url: TEST_PG_URL, schema: schemaOf(dir), poolSize: 4 } }
+      : {}),
     ...opts.config,
   };
   const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
-  const app = await buildApp(config, { log: opts.log ?? createLogger((process.env.SHEKARA_TEST_LOG_LEVEL ?? 'silent') as Parameters<typeof createLogger>[0]) });
+  const app = await buildApp(config, {
+    log:
+      opts.log ?? createLogger((process.env.SHEKARA_TEST_LOG_LEVEL ?? 'silent') as Parameters<typeof createLogger>[0]),
+  });
   const cars = await registerSimCars(app.store, opts.cars ?? 2, 'demo-oem', 'LTEST');
   const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
   const clients: MqttClient[] = [];
   return {
-    app, sink, dir, mqttUrl, cars, storeConfig: (cfgObj as { store?: Record<string, unknown> }).store,
+    app,
+    sink,
+    dir,
+    mqttUrl,
+    cars,
+    storeConfig: (cfgObj as { store?: Record<string, unknown> }).store,
     httpUrl: `http://127.0.0.1:${app.httpPort}`,
     async connect(car, extra = {}) {
       const c = await mqtt.connectAsync(mqttUrl, {
-        clientId: car.vin, username: car.vin, password: car.secret, protocolVersion: 4,
-        keepalive: 30, reconnectPeriod: 0, connectTimeout: 5_000, ...extra,
+        clientId: car.vin,
+        username: car.vin,
+        password: car.secret,
+        protocolVersion: 4,
+        keepalive: 30,
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+        ...extra,
       });
       clients.push(c);
       return c;
@@ -94,19 +127,32 @@ export async function startTestGateway(opts: { cars?: number; config?: Record<st
 const TEST_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 /** True when this test gateway runs on PostgreSQL: asked for by the environment, and the test did not pick a store itself. */
-const onPostgres = (config: Record<string, unknown> | undefined) => process.env.SHEKARA_TEST_STORE === 'postgres' && !(config && 'store' in config);
+const onPostgres = (config: Record<string, unknown> | undefined) =>
+  process.env.SHEKARA_TEST_STORE === 'postgres' && !(config && 'store' in config);
 
 /** The schema of a test directory: its unique temp name, as a valid identifier. */
-const schemaOf = (dir: string) => `shk_test_${path.basename(dir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
+const schemaOf = (dir: string) =>
+  `shk_test_${path
+    .basename(dir)
+    .replace(/[^A-Za-z0-9]/g, '_')
+    .toLowerCase()}`;
 
 async function dropSchema(schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: TEST_PG_URL });
   await c.connect();
-  try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await c.end();
+  }
 }
 
 /** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
-export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 5_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 5_000,
+  what = 'condition',
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -121,6 +167,9 @@ export function closedByServer(client: MqttClient, ms = 3_000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!client.connected) return resolve();
     const t = setTimeout(() => reject(new Error('the server did not close the connection')), ms);
-    client.once('close', () => { clearTimeout(t); resolve(); });
+    client.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
   });
 }

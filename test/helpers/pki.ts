@@ -24,24 +24,67 @@ export function createTestPki(): TestPki {
   const f = (name: string) => path.join(dir, name);
   writeFileSync(f('index.txt'), '');
   writeFileSync(f('crlnumber'), '01\n');
-  writeFileSync(f('ca.cnf'), [
-    '[ ca ]', 'default_ca = vehicle_ca', '[ vehicle_ca ]', `database = ${f('index.txt')}`, `crlnumber = ${f('crlnumber')}`,
-    'default_md = sha256', 'default_crl_days = 1', `certificate = ${f('ca.pem')}`, `private_key = ${f('ca.key')}`,
-  ].join('\n'));
+  writeFileSync(
+    f('ca.cnf'),
+    [
+      '[ ca ]',
+      'default_ca = vehicle_ca',
+      '[ vehicle_ca ]',
+      `database = ${f('index.txt')}`,
+      `crlnumber = ${f('crlnumber')}`,
+      'default_md = sha256',
+      'default_crl_days = 1',
+      `certificate = ${f('ca.pem')}`,
+      `private_key = ${f('ca.key')}`,
+    ].join('\n'),
+  );
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  ssl(dir, 'req', '-x509', ...ec, '-days', '2', '-subj', '/CN=Shekara test vehicle CA', '-keyout', 'ca.key', '-out', 'ca.pem');
+  ssl(
+    dir,
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Shekara test vehicle CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  );
   const issue = (name: string, subject: string, ext?: string) => {
     ssl(dir, 'req', ...ec, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`);
     writeFileSync(f(`${name}.ext`), ext ?? 'basicConstraints=CA:FALSE\n');
-    ssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1',
-      '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+    ssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
+    );
     return { cert: f(`${name}.pem`), key: f(`${name}.key`) };
   };
   const server = issue('server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1\n');
   const gencrl = () => ssl(dir, 'ca', '-config', 'ca.cnf', '-gencrl', '-out', 'crl.pem');
   gencrl();
   return {
-    dir, caFile: f('ca.pem'), serverCert: server.cert, serverKey: server.key, crlFile: f('crl.pem'),
+    dir,
+    caFile: f('ca.pem'),
+    serverCert: server.cert,
+    serverKey: server.key,
+    crlFile: f('crl.pem'),
     vehicle: (vin) => issue(`vehicle-${vin}`, `/CN=${vin}`),
     revoke(certFile) {
       ssl(dir, 'ca', '-config', 'ca.cnf', '-revoke', certFile);

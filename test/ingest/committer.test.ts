@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createCommitter } from '../../src/ingest/committer.js';
 import type { IngestItem } from '../../src/store/index.js';
 
-const item = (id: string): IngestItem => ({ kind: 'quarantine', item: { id, vin: 'V', channel: 'mqtt', receivedAt: 0, reason: 'r', raw: Buffer.alloc(0) } });
+const item = (id: string): IngestItem => ({
+  kind: 'quarantine',
+  item: { id, vin: 'V', channel: 'mqtt', receivedAt: 0, reason: 'r', raw: Buffer.alloc(0) },
+});
 const idOf = (i: IngestItem) => (i.kind === 'quarantine' ? i.item.id : i.record.id);
 
 /** A store that records each transaction and refuses (rejects) any transaction holding the poison id. */
@@ -36,7 +39,9 @@ describe('group commit', () => {
     const store = fakeStore();
     const c = createCommitter(store, { maxBatch: 10, maxPending: 10 }, () => undefined);
     let resolvedBeforeCommit = false;
-    const p = c.submit(item('a')).then(() => { resolvedBeforeCommit = store.commits.length === 0; });
+    const p = c.submit(item('a')).then(() => {
+      resolvedBeforeCommit = store.commits.length === 0;
+    });
     await p;
     expect(resolvedBeforeCommit).toBe(false);
   });
@@ -53,7 +58,13 @@ describe('group commit', () => {
   it('keeps one commit in flight: what is submitted meanwhile goes, together, in the next one', async () => {
     const commits: string[][] = [];
     const release: (() => void)[] = [];
-    const slow = { commitIngest: (items: readonly IngestItem[]) => new Promise<void>((resolve) => { commits.push(items.map(idOf)); release.push(resolve); }) };
+    const slow = {
+      commitIngest: (items: readonly IngestItem[]) =>
+        new Promise<void>((resolve) => {
+          commits.push(items.map(idOf));
+          release.push(resolve);
+        }),
+    };
     const c = createCommitter(slow, { maxBatch: 100, maxPending: 1000 }, () => undefined);
     const first = c.submit(item('a'));
     await new Promise((r) => setImmediate(r));

@@ -6,7 +6,15 @@ const decode = (v: unknown) => decodeTelemetry(Buffer.from(typeof v === 'string'
 
 describe('telemetry decoder', () => {
   it('maps known payload keys to VSS paths', () => {
-    const d = decode({ ts: '2026-11-23T10:00:00Z', position: { lat: 43.2, lon: 76.9, heading: 90 }, speed: 50, odometer: 123.4, ignition: false, battery: { soc: 80 }, dtc: ['P0300'] });
+    const d = decode({
+      ts: '2026-11-23T10:00:00Z',
+      position: { lat: 43.2, lon: 76.9, heading: 90 },
+      speed: 50,
+      odometer: 123.4,
+      ignition: false,
+      battery: { soc: 80 },
+      dtc: ['P0300'],
+    });
     expect(d.observedAt).toBe(Date.parse('2026-11-23T10:00:00Z'));
     expect(d.signals).toEqual({
       [VIN_SIGNAL]: VIN,
@@ -22,13 +30,25 @@ describe('telemetry decoder', () => {
   });
 
   it('puts owner and driver data in the account section, not among the signals', () => {
-    const d = decode({ account: { owner: { name: 'A', iin: '900101300123', email: 'a@b.kz' }, driver: { phone: '+7' } } });
-    expect(d.account).toEqual({ 'Account.Owner.Name': 'A', 'Account.Owner.NationalId': '900101300123', 'Account.Owner.Email': 'a@b.kz', 'Account.Driver.Phone': '+7' });
+    const d = decode({
+      account: { owner: { name: 'A', iin: '900101300123', email: 'a@b.kz' }, driver: { phone: '+7' } },
+    });
+    expect(d.account).toEqual({
+      'Account.Owner.Name': 'A',
+      'Account.Owner.NationalId': '900101300123',
+      'Account.Owner.Email': 'a@b.kz',
+      'Account.Driver.Phone': '+7',
+    });
     expect(Object.keys(d.signals)).toEqual([VIN_SIGNAL]);
   });
 
   it('lists unknown keys without decoding them', () => {
-    const d = decode({ speed: 1, extra: { deep: [1, 2] }, position: { lat: 1, lon: 2, fix: '3d' }, account: { owner: { pet: 'cat' } } });
+    const d = decode({
+      speed: 1,
+      extra: { deep: [1, 2] },
+      position: { lat: 1, lon: 2, fix: '3d' },
+      account: { owner: { pet: 'cat' } },
+    });
     expect(d.unknownKeys).toEqual(['extra', 'position.fix', 'account.owner.pet']);
     expect(d.account).toEqual({});
   });
@@ -38,7 +58,9 @@ describe('telemetry decoder', () => {
   });
 
   it('accepts VSS paths sent as they are under "signals"', () => {
-    expect(decode({ signals: { 'Vehicle.Exterior.AirTemperature': -12 } }).signals['Vehicle.Exterior.AirTemperature']).toBe(-12);
+    expect(
+      decode({ signals: { 'Vehicle.Exterior.AirTemperature': -12 } }).signals['Vehicle.Exterior.AirTemperature'],
+    ).toBe(-12);
   });
 
   it.each([
@@ -49,9 +71,21 @@ describe('telemetry decoder', () => {
     ['a position that is not an object', '{"position":5}', /position: expected an object/],
     ['a malformed trouble code', '{"dtc":["XYZ"]}', /dtc: expected a list of OBD trouble codes/],
     ['a VIN signal smuggled under "signals"', `{"signals":{"${VIN_SIGNAL}":"x"}}`, /not an accepted VSS signal path/],
-    ['an account value that is not a string', '{"account":{"owner":{"name":{"first":"A"}}}}', /account.owner.name: expected a string/],
-    ['a NUL character in a value', '{"account":{"owner":{"name":"A\\u0000B"}}}', /account.owner.name: holds U\+0000 or an unpaired surrogate/],
-    ['an unpaired surrogate in a VSS string', '{"signals":{"Vehicle.Cabin.Note":"\\ud800"}}', /signals.Vehicle.Cabin.Note: holds U\+0000/],
+    [
+      'an account value that is not a string',
+      '{"account":{"owner":{"name":{"first":"A"}}}}',
+      /account.owner.name: expected a string/,
+    ],
+    [
+      'a NUL character in a value',
+      '{"account":{"owner":{"name":"A\\u0000B"}}}',
+      /account.owner.name: holds U\+0000 or an unpaired surrogate/,
+    ],
+    [
+      'an unpaired surrogate in a VSS string',
+      '{"signals":{"Vehicle.Cabin.Note":"\\ud800"}}',
+      /signals.Vehicle.Cabin.Note: holds U\+0000/,
+    ],
     ['a NUL character in an unknown key', '{"ex\\u0000tra":1}', /a key: holds U\+0000/],
   ])('rejects %s with a reason', (_what, body, reason) => {
     expect(() => decode(body)).toThrow(DecodeError);

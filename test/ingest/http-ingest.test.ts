@@ -4,22 +4,38 @@ import { eventually, startTestGateway, type TestGateway } from '../helpers/gatew
 
 describe('https ingest', () => {
   let gw: TestGateway;
-  beforeAll(async () => { gw = await startTestGateway({ config: { limits: { maxPacketBytes: 4096, messagesPerSecond: 2, messageBurst: 3 } } }); });
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      config: { limits: { maxPacketBytes: 4096, messagesPerSecond: 2, messageBurst: 3 } },
+    });
+  });
   afterAll(async () => gw?.stop());
 
-  const post = (vin: string, body: string, auth?: { user: string; pass: string }) => fetch(`${gw.httpUrl}/v1/vehicles/${vin}/telemetry`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}` } : {}) },
-    body,
-  });
+  const post = (vin: string, body: string, auth?: { user: string; pass: string }) =>
+    fetch(`${gw.httpUrl}/v1/vehicles/${vin}/telemetry`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(auth ? { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}` } : {}),
+      },
+      body,
+    });
 
   it('answers 202 with the record id only after the record is stored, and egresses it', async () => {
     const car = gw.cars[0]!;
-    const res = await post(car.vin, JSON.stringify({ speed: 61.5, account: { owner: { name: 'Asel' } } }), { user: car.vin, pass: car.secret });
+    const res = await post(car.vin, JSON.stringify({ speed: 61.5, account: { owner: { name: 'Asel' } } }), {
+      user: car.vin,
+      pass: car.secret,
+    });
     expect(res.status).toBe(202);
     const { recordId } = (await res.json()) as { recordId: string };
-    expect((await gw.app.store.getRecord(recordId))!.record).toMatchObject({ channel: 'https', account: { 'Account.Owner.Name': 'Asel' } });
-    const d = await eventually(() => gw.sink.deliveries.find((x) => (x.body as { recordId: string }).recordId === recordId));
+    expect((await gw.app.store.getRecord(recordId))!.record).toMatchObject({
+      channel: 'https',
+      account: { 'Account.Owner.Name': 'Asel' },
+    });
+    const d = await eventually(() =>
+      gw.sink.deliveries.find((x) => (x.body as { recordId: string }).recordId === recordId),
+    );
     expect((d.body as { signals: unknown }).signals).toEqual({ 'Vehicle.Speed': 61.5 });
   });
 
@@ -33,7 +49,7 @@ describe('https ingest', () => {
     expect(await wrong.json()).toMatchObject({ code: 'SHK_INGEST_AUTH' });
   });
 
-  it('answers 403 when a car posts to another car\'s route', async () => {
+  it("answers 403 when a car posts to another car's route", async () => {
     const [a, b] = gw.cars;
     const res = await post(b!.vin, '{"speed":1}', { user: a!.vin, pass: a!.secret });
     expect(res.status).toBe(403);
@@ -60,7 +76,8 @@ describe('https ingest', () => {
   it('answers 429 with Retry-After when a car exceeds its rate', async () => {
     const car = gw.cars[0]!;
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await post(car.vin, '{"speed":1}', { user: car.vin, pass: car.secret })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await post(car.vin, '{"speed":1}', { user: car.vin, pass: car.secret })).status);
     expect(statuses).toContain(429);
   });
 

@@ -11,8 +11,29 @@ function selfSigned(): { certFile: string; keyFile: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-tls-'));
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   return { certFile, keyFile };
 }
 
@@ -26,19 +47,32 @@ describe('https ingest with tls enabled', () => {
   });
   afterAll(async () => gw?.stop());
 
-  const post = (body: string, auth: string) => new Promise<{ status: number; body: string; protocol: string }>((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: gw.app.httpPort, method: 'POST', path: `/v1/vehicles/${gw.cars[0]!.vin}/telemetry`, ca,
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(auth).toString('base64')}` },
-    }, (res) => {
-      const protocol = (res.socket as unknown as { getProtocol(): string }).getProtocol();
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode!, body: text, protocol }));
+  const post = (body: string, auth: string) =>
+    new Promise<{ status: number; body: string; protocol: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: gw.app.httpPort,
+          method: 'POST',
+          path: `/v1/vehicles/${gw.cars[0]!.vin}/telemetry`,
+          ca,
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Basic ${Buffer.from(auth).toString('base64')}`,
+          },
+        },
+        (res) => {
+          const protocol = (res.socket as unknown as { getProtocol(): string }).getProtocol();
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, body: text, protocol }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
 
   it('stores a record sent over TLS and answers 202', async () => {
     const car = gw.cars[0]!;
@@ -49,7 +83,10 @@ describe('https ingest with tls enabled', () => {
   });
 
   it('does not answer plain HTTP on the TLS port', async () => {
-    const err = await fetch(`http://127.0.0.1:${gw.app.httpPort}/healthz`).then(() => undefined, (e: unknown) => e);
+    const err = await fetch(`http://127.0.0.1:${gw.app.httpPort}/healthz`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
   });
 });

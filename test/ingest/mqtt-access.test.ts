@@ -11,15 +11,30 @@ const reading = JSON.stringify({ speed: 42, odometer: 1000 });
 
 describe('mqtt ingest access control', () => {
   let gw: TestGateway;
-  beforeAll(async () => { gw = await startTestGateway({ cars: 3 }); });
+  beforeAll(async () => {
+    gw = await startTestGateway({ cars: 3 });
+  });
   afterAll(async () => gw?.stop());
 
-  const connectRaw = (opts: mqtt.IClientOptions) => new Promise<{ code: number | undefined; error?: Error }>((resolve) => {
-    const c = mqtt.connect(gw.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, keepalive: 30, connectTimeout: 3_000, ...opts });
-    c.once('connect', () => { c.end(true); resolve({ code: 0 }); });
-    c.once('error', (error) => { c.end(true); resolve({ code: (error as { code?: number }).code, error }); });
-    c.once('close', () => resolve({ code: undefined }));
-  });
+  const connectRaw = (opts: mqtt.IClientOptions) =>
+    new Promise<{ code: number | undefined; error?: Error }>((resolve) => {
+      const c = mqtt.connect(gw.mqttUrl, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        keepalive: 30,
+        connectTimeout: 3_000,
+        ...opts,
+      });
+      c.once('connect', () => {
+        c.end(true);
+        resolve({ code: 0 });
+      });
+      c.once('error', (error) => {
+        c.end(true);
+        resolve({ code: (error as { code?: number }).code, error });
+      });
+      c.once('close', () => resolve({ code: undefined }));
+    });
 
   describe('connecting', () => {
     it('accepts a registered VIN with its secret and client id = VIN', async () => {
@@ -41,7 +56,11 @@ describe('mqtt ingest access control', () => {
     });
 
     it('refuses an unregistered VIN', async () => {
-      const r = await connectRaw({ clientId: 'LZZZZ000000000001', username: 'LZZZZ000000000001', password: 'whatever-secret-of-24-chars' });
+      const r = await connectRaw({
+        clientId: 'LZZZZ000000000001',
+        username: 'LZZZZ000000000001',
+        password: 'whatever-secret-of-24-chars',
+      });
       expect(r.code).toBe(4);
     });
 
@@ -68,7 +87,7 @@ describe('mqtt ingest access control', () => {
       await c.endAsync();
     });
 
-    it('disconnects a car that publishes to another VIN\'s topic, and stores nothing of it', async () => {
+    it("disconnects a car that publishes to another VIN's topic, and stores nothing of it", async () => {
       const [a, b] = gw.cars;
       const before = (await gw.app.store.counts()).records;
       const c = await gw.connect(a!);
@@ -111,12 +130,22 @@ describe('mqtt ingest access control', () => {
       await c.endAsync();
     });
 
-    it('refuses every other topic, wildcards and other cars\' commands included (SUBACK 0x80)', async () => {
+    it("refuses every other topic, wildcards and other cars' commands included (SUBACK 0x80)", async () => {
       const [a, b] = gw.cars;
       const c = await gw.connect(a!);
-      for (const topic of [commandTopic(b!.vin), telemetryTopic(a!.vin), `vehicles/${a!.vin}/#`, 'vehicles/+/commands', '#', '$SYS/#']) {
+      for (const topic of [
+        commandTopic(b!.vin),
+        telemetryTopic(a!.vin),
+        `vehicles/${a!.vin}/#`,
+        'vehicles/+/commands',
+        '#',
+        '$SYS/#',
+      ]) {
         // mqtt.js turns a SUBACK failure code into an error that carries the packet.
-        const err = await c.subscribeAsync(topic, { qos: 1 }).then(() => undefined, (e: { packet?: { granted?: number[] } }) => e);
+        const err = await c.subscribeAsync(topic, { qos: 1 }).then(
+          () => undefined,
+          (e: { packet?: { granted?: number[] } }) => e,
+        );
         expect(err?.packet?.granted, topic).toEqual([128]);
         expect(c.connected, `still connected after refusing ${topic}`).toBe(true);
       }

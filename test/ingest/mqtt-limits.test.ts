@@ -9,7 +9,15 @@ describe('mqtt ingest limits', () => {
   beforeAll(async () => {
     gw = await startTestGateway({
       cars: 3,
-      config: { limits: { maxPacketBytes: 2048, connectTimeoutMs: 300, messagesPerSecond: 5, messageBurst: 5, maxTopicLength: 64 } },
+      config: {
+        limits: {
+          maxPacketBytes: 2048,
+          connectTimeoutMs: 300,
+          messagesPerSecond: 5,
+          messageBurst: 5,
+          maxTopicLength: 64,
+        },
+      },
     });
   });
   afterAll(async () => gw?.stop());

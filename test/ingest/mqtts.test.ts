@@ -17,21 +17,46 @@ describe('mqtts ingest with vehicle certificates', () => {
     gw = await startTestGateway({
       cars: 3,
       config: {
-        mqtt: { host: '127.0.0.1', port: 0, tls: { enabled: true, host: '127.0.0.1', port: 0, certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.caFile, crlFile: pki.crlFile } },
+        mqtt: {
+          host: '127.0.0.1',
+          port: 0,
+          tls: {
+            enabled: true,
+            host: '127.0.0.1',
+            port: 0,
+            certFile: pki.serverCert,
+            keyFile: pki.serverKey,
+            clientCaFile: pki.caFile,
+            crlFile: pki.crlFile,
+          },
+        },
       },
     });
   });
   afterAll(async () => gw?.stop());
 
-  const connect = (clientId: string, extra: mqtt.IClientOptions = {}) => new Promise<{ code: number; client?: mqtt.MqttClient }>((resolve) => {
-    const c = mqtt.connect(`mqtts://127.0.0.1:${gw.app.mqttsPort}`, {
-      clientId, protocolVersion: 4, reconnectPeriod: 0, keepalive: 30, connectTimeout: 3_000, ca: readFileSync(pki.caFile), ...extra,
+  const connect = (clientId: string, extra: mqtt.IClientOptions = {}) =>
+    new Promise<{ code: number; client?: mqtt.MqttClient }>((resolve) => {
+      const c = mqtt.connect(`mqtts://127.0.0.1:${gw.app.mqttsPort}`, {
+        clientId,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        keepalive: 30,
+        connectTimeout: 3_000,
+        ca: readFileSync(pki.caFile),
+        ...extra,
+      });
+      c.once('connect', () => resolve({ code: 0, client: c }));
+      c.once('error', (e) => {
+        c.end(true);
+        resolve({ code: (e as { code?: number }).code ?? -1 });
+      });
+      c.once('close', () => resolve({ code: -1 }));
     });
-    c.once('connect', () => resolve({ code: 0, client: c }));
-    c.once('error', (e) => { c.end(true); resolve({ code: (e as { code?: number }).code ?? -1 }); });
-    c.once('close', () => resolve({ code: -1 }));
+  const withCert = (files: { cert: string; key: string }) => ({
+    cert: readFileSync(files.cert),
+    key: readFileSync(files.key),
   });
-  const withCert = (files: { cert: string; key: string }) => ({ cert: readFileSync(files.cert), key: readFileSync(files.key) });
 
   it('lets a car in on its certificate alone (CN = VIN = client id) and stores what it sends', async () => {
     const car = gw.cars[0]!;

@@ -4,7 +4,12 @@ import { PacketLengthScanner, PacketTooLargeError, MalformedLengthError } from '
 const publish = (bodyLen: number) => {
   const len: number[] = [];
   let x = bodyLen;
-  do { let b = x % 128; x = Math.floor(x / 128); if (x > 0) b |= 0x80; len.push(b); } while (x > 0);
+  do {
+    let b = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) b |= 0x80;
+    len.push(b);
+  } while (x > 0);
   return Buffer.concat([Buffer.from([0x30, ...len]), Buffer.alloc(bodyLen)]);
 };
 
@@ -23,11 +28,15 @@ describe('packet length scanner', () => {
   });
 
   it('throws on a fifth remaining-length byte', () => {
-    expect(() => new PacketLengthScanner(1000).scan(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff]))).toThrow(MalformedLengthError);
+    expect(() => new PacketLengthScanner(1000).scan(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff]))).toThrow(
+      MalformedLengthError,
+    );
   });
 
   it('finds the oversized packet after small ones in the same chunk', () => {
     const s = new PacketLengthScanner(100);
-    expect(() => s.scan(Buffer.concat([publish(5), publish(5), publish(200)]))).toThrow(/declared packet size 203 bytes exceeds the limit of 100/);
+    expect(() => s.scan(Buffer.concat([publish(5), publish(5), publish(200)]))).toThrow(
+      /declared packet size 203 bytes exceeds the limit of 100/,
+    );
   });
 });

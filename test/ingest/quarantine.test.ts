@@ -5,7 +5,9 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 describe('quarantine', () => {
   let gw: TestGateway;
-  beforeAll(async () => { gw = await startTestGateway(); });
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
   afterAll(async () => gw?.stop());
 
   it('acknowledges a malformed JSON payload only once it is stored in quarantine, with the reason', async () => {
@@ -25,7 +27,7 @@ describe('quarantine', () => {
     ['a JSON array', '[1,2]', /must be a JSON object/],
     ['a speed that is not a number', '{"speed":"fast"}', /speed: expected a number/],
     ['a latitude out of range', '{"position":{"lat":91,"lon":10}}', /position.lat: 91 is outside/],
-    ['another car\'s VIN in the body', '{"vin":"LZZZZ000000000009","speed":1}', /vin: does not match/],
+    ["another car's VIN in the body", '{"vin":"LZZZZ000000000009","speed":1}', /vin: does not match/],
     ['a timestamp from 1970', '{"ts":0,"speed":1}', /ts: expected/],
   ])('quarantines %s with a reason', async (_what, body, reason) => {
     const car = gw.cars[1]!;

@@ -9,7 +9,9 @@ import { onePurpose, writePolicy } from './helpers.js';
 const run = promisify(execFile);
 // Through tsx, so the test needs no build; test/cli covers the built binary.
 const shekara = (...args: string[]) =>
-  run('node', ['--import', 'tsx', 'src/cli/main.ts', 'policy', ...args], { env: { ...process.env, SHEKARA_CONFIG: '' } }).then(
+  run('node', ['--import', 'tsx', 'src/cli/main.ts', 'policy', ...args], {
+    env: { ...process.env, SHEKARA_CONFIG: '' },
+  }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -43,18 +45,25 @@ describe('shekara policy', () => {
     const r = await shekara('check', file);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`SHK_POLICY_UNSAFE`);
-    expect(r.stderr).toContain(`${file}:7 purposes.0.fields.Account.Owner.*: a wildcard may not open the account section`);
+    expect(r.stderr).toContain(
+      `${file}:7 purposes.0.fields.Account.Owner.*: a wildcard may not open the account section`,
+    );
   });
 
   it('dry-run prints per record what leaves and what not, then a summary', async () => {
     const file = writePolicy(GOOD);
     const input = path.join(path.dirname(file), 'in.ndjson');
-    writeFileSync(input, `${JSON.stringify({ vin: 'LSHKZ000000000001', ts: '2026-11-23T10:00:00Z', speed: 54, position: { lat: 43.2, lon: 76.9 }, account: { owner: { name: 'Asel' } } })}\n`);
+    writeFileSync(
+      input,
+      `${JSON.stringify({ vin: 'LSHKZ000000000001', ts: '2026-11-23T10:00:00Z', speed: 54, position: { lat: 43.2, lon: 76.9 }, account: { owner: { name: 'Asel' } } })}\n`,
+    );
     const r = await shekara('dry-run', '--policy', file, '--input', input, '--assume-consent');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('fleet-map: SENDS');
     expect(r.stdout).toContain('+ Vehicle.Speed = 50');
-    expect(r.stdout).toContain('- suppressed: trip start radius: Vehicle.CurrentLocation.Latitude, Vehicle.CurrentLocation.Longitude');
+    expect(r.stdout).toContain(
+      '- suppressed: trip start radius: Vehicle.CurrentLocation.Latitude, Vehicle.CurrentLocation.Longitude',
+    );
     expect(r.stdout).toContain('- not listed (account fields leave only when named one by one): Account.Owner.Name');
     expect(r.stdout).toMatch(/fields that never leave: .*Account\.Owner\.Name/);
     expect(r.stdout).not.toContain('LSHKZ000000000001');
@@ -68,12 +77,19 @@ describe('shekara policy', () => {
     writeFileSync(input, '{"vin":"LSHKZ000000000001","speed":"fast"}\n');
     const r = await shekara('dry-run', '--policy', file, '--input', input);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`SHK_POLICY_INPUT: 1 input line(s) could not be read: ${input}:1 does not decode: speed: expected a number`);
+    expect(r.stderr).toContain(
+      `SHK_POLICY_INPUT: 1 input line(s) could not be read: ${input}:1 does not decode: speed: expected a number`,
+    );
   });
 
   it('diff shows what a change opens and closes', async () => {
     const a = writePolicy(GOOD);
-    const b = writePolicy(GOOD.replace('legalBasis: consent', 'legalBasis: contract').replace('      Vehicle.Speed: { transform: round, step: 10 }\n', '      Vehicle.TraveledDistance: pass\n'));
+    const b = writePolicy(
+      GOOD.replace('legalBasis: consent', 'legalBasis: contract').replace(
+        '      Vehicle.Speed: { transform: round, step: 10 }\n',
+        '      Vehicle.TraveledDistance: pass\n',
+      ),
+    );
     const r = await shekara('diff', a, b);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('+ opens   fleet-map: Vehicle.TraveledDistance: pass');

@@ -43,10 +43,15 @@ export function testConsent(): TestConsent {
   return { grants, isConsentGranted: async (vin, oem, purpose) => grants.has(`${vin}/${oem}/${purpose}`) };
 }
 
-export async function engineFor(text: string, opts: { consent?: TestConsent; random?: () => number } = {}): Promise<PolicyEngine & { file: string }> {
+export async function engineFor(
+  text: string,
+  opts: { consent?: TestConsent; random?: () => number } = {},
+): Promise<PolicyEngine & { file: string }> {
   const file = writePolicy(text);
-  const engine = await createPolicyEngine({ oems: [{ id: 'acme', policyFile: file }], epochDays: 30 },
-    { masterKey: Buffer.alloc(32, 7), consent: opts.consent, random: opts.random ?? seeded() });
+  const engine = await createPolicyEngine(
+    { oems: [{ id: 'acme', policyFile: file }], epochDays: 30 },
+    { masterKey: Buffer.alloc(32, 7), consent: opts.consent, random: opts.random ?? seeded() },
+  );
   return Object.assign(engine, { file });
 }
 
@@ -62,7 +67,15 @@ export function rec(signals: Record<string, SignalValue>, over: Partial<Canonica
   n += 1;
   const at = over.observedAt ?? T0;
   return {
-    id: `rec-${n}`, vin: VIN, oem: 'acme', channel: 'mqtt', receivedAt: at, observedAt: at,
-    signals: { 'Vehicle.VehicleIdentification.VIN': over.vin ?? VIN, ...signals }, account: {}, unknownKeys: [], ...over,
+    id: `rec-${n}`,
+    vin: VIN,
+    oem: 'acme',
+    channel: 'mqtt',
+    receivedAt: at,
+    observedAt: at,
+    signals: { 'Vehicle.VehicleIdentification.VIN': over.vin ?? VIN, ...signals },
+    account: {},
+    unknownKeys: [],
+    ...over,
   };
 }

@@ -11,20 +11,30 @@ const at = (lat: number, lon: number, vin: string, extra: Record<string, number>
 const vin = (i: number) => `LSHKZ00000000${String(i).padStart(4, '0')}`;
 
 describe('k-anonymity on generalized cells', () => {
-  const policy = (otherwise: string) => onePurpose(
-    '      Vehicle.CurrentLocation: { transform: generalize, method: h3, resolution: 8 }\n      Vehicle.Speed: pass\n',
-    `    kAnonymity: { k: 3, window: PT15M, otherwise: ${otherwise} }\n`);
+  const policy = (otherwise: string) =>
+    onePurpose(
+      '      Vehicle.CurrentLocation: { transform: generalize, method: h3, resolution: 8 }\n      Vehicle.Speed: pass\n',
+      `    kAnonymity: { k: 3, window: PT15M, otherwise: ${otherwise} }\n`,
+    );
 
   it('a lone vehicle in a cell is not released at that resolution', async () => {
     const engine = await engineFor(policy('drop'));
     const [p] = await engine.project(at(43.2389, 76.8897, vin(1)));
     expect(p!.signals).toEqual({ 'Vehicle.Speed': 30 });
-    expect(p!.decision!.fields[LAT]).toEqual({ outcome: 'suppressed', reason: 'suppressed: k-anonymity (fewer than 3 vehicles in the cell)' });
+    expect(p!.decision!.fields[LAT]).toEqual({
+      outcome: 'suppressed',
+      reason: 'suppressed: k-anonymity (fewer than 3 vehicles in the cell)',
+    });
   });
 
   it('a cell is released once k distinct vehicles were seen in it in the window', async () => {
     const engine = await engineFor(policy('drop'));
-    const out = (await projectEach(engine, [1, 2, 1, 3].map((i) => at(43.2389, 76.8897, vin(i))))).map((ps) => ps[0]!);
+    const out = (
+      await projectEach(
+        engine,
+        [1, 2, 1, 3].map((i) => at(43.2389, 76.8897, vin(i))),
+      )
+    ).map((ps) => ps[0]!);
     expect(out.map((p) => H3 in p.signals)).toEqual([false, false, false, true]);
     expect(out[3]!.signals[H3]).toBe(latLngToCell(43.2389, 76.8897, 8));
     expect(out[3]!.decision!.fields[LAT]!.reason).toBe('generalized to H3 res 8');
@@ -33,8 +43,15 @@ describe('k-anonymity on generalized cells', () => {
   it('with otherwise: coarsen, vehicles spread over neighbouring cells are released one resolution up', async () => {
     const engine = await engineFor(policy('coarsen'));
     const parent = latLngToCell(43.2389, 76.8897, 7);
-    const children = cellToChildren(parent, 8).slice(0, 3).map((c) => cellToLatLng(c));
-    const out = (await projectEach(engine, children.map(([lat, lon], i) => at(lat, lon, vin(i))))).map((ps) => ps[0]!);
+    const children = cellToChildren(parent, 8)
+      .slice(0, 3)
+      .map((c) => cellToLatLng(c));
+    const out = (
+      await projectEach(
+        engine,
+        children.map(([lat, lon], i) => at(lat, lon, vin(i))),
+      )
+    ).map((ps) => ps[0]!);
     expect(out[2]!.signals[H3]).toBe(parent);
     expect(out[2]!.decision!.fields[LAT]!.reason).toBe('generalized to H3 res 7');
     expect(H3 in out[0]!.signals).toBe(false);
@@ -71,7 +88,12 @@ describe('consent', () => {
 describe('minimum interval per vehicle', () => {
   it('down-samples: at most one projection per vehicle per interval', async () => {
     const engine = await engineFor(onePurpose('      Vehicle.Speed: pass\n', '    minInterval: PT30S\n'));
-    const sent = (await projectEach(engine, [0, 10, 29, 30, 45, 61].map((s) => rec({ 'Vehicle.Speed': s }, { observedAt: T0 + s * 1000 })))).map((ps) => ps.length);
+    const sent = (
+      await projectEach(
+        engine,
+        [0, 10, 29, 30, 45, 61].map((s) => rec({ 'Vehicle.Speed': s }, { observedAt: T0 + s * 1000 })),
+      )
+    ).map((ps) => ps.length);
     expect(sent).toEqual([1, 0, 0, 1, 0, 1]);
     expect(await engine.project(rec({ 'Vehicle.Speed': 1 }, { vin: vin(9), observedAt: T0 + 10_000 }))).toHaveLength(1);
   });
@@ -94,7 +116,12 @@ purposes:
     expect(inside!.signals).toEqual({ 'Vehicle.Speed': 30 });
     expect(inside!.decision!.fields[LON]!.reason).toBe('suppressed: sensitive zone "clinic"');
     const [outside] = await engine.project(at(43.26, 76.905, VIN));
-    expect(distanceMeters({ lat: outside!.signals[LAT] as number, lon: outside!.signals[LON] as number }, { lat: 43.26, lon: 76.905 })).toBeLessThan(100);
+    expect(
+      distanceMeters(
+        { lat: outside!.signals[LAT] as number, lon: outside!.signals[LON] as number },
+        { lat: 43.26, lon: 76.905 },
+      ),
+    ).toBeLessThan(100);
   });
 });
 
@@ -102,7 +129,12 @@ describe('noise (planar Laplace)', () => {
   it('moves points by 2/epsilon on average, in every direction', async () => {
     const engine = await engineFor(onePurpose('      Vehicle.CurrentLocation: { transform: noise, epsilon: 0.01 }\n'));
     const origin = { lat: 43.2389, lon: 76.8897 };
-    const pts = (await projectEach(engine, Array.from({ length: 4000 }, () => at(origin.lat, origin.lon, VIN)))).map((ps) => ps[0]!.signals);
+    const pts = (
+      await projectEach(
+        engine,
+        Array.from({ length: 4000 }, () => at(origin.lat, origin.lon, VIN)),
+      )
+    ).map((ps) => ps[0]!.signals);
     const d = pts.map((s) => distanceMeters(origin, { lat: s[LAT] as number, lon: s[LON] as number }));
     const mean = d.reduce((a, b) => a + b, 0) / d.length;
     expect(mean).toBeGreaterThan(180); // E[r] = 2/ε = 200 m

@@ -28,14 +28,20 @@ function trip(from: Point, to: Point, startAt: number) {
   return Array.from({ length: steps + 1 }, (_, i) => {
     const f = i / steps;
     const wobble = Math.sin(f * Math.PI * 6) * 0.0008;
-    return rec({
-      [LAT]: from.lat + (to.lat - from.lat) * f + wobble, [LON]: from.lon + (to.lon - from.lon) * f,
-      'Vehicle.Speed': i === steps ? 0 : 40, 'Vehicle.LowVoltageSystemState': i === steps ? 'OFF' : 'ON',
-    }, { observedAt: startAt + i * 1000 });
+    return rec(
+      {
+        [LAT]: from.lat + (to.lat - from.lat) * f + wobble,
+        [LON]: from.lon + (to.lon - from.lon) * f,
+        'Vehicle.Speed': i === steps ? 0 : 40,
+        'Vehicle.LowVoltageSystemState': i === steps ? 'OFF' : 'ON',
+      },
+      { observedAt: startAt + i * 1000 },
+    );
   });
 }
 
-const positions = (ps: Projection[]) => ps.filter((p) => LAT in p.signals).map((p) => ({ lat: p.signals[LAT] as number, lon: p.signals[LON] as number }));
+const positions = (ps: Projection[]) =>
+  ps.filter((p) => LAT in p.signals).map((p) => ({ lat: p.signals[LAT] as number, lon: p.signals[LON] as number }));
 
 describe('trip-endpoint suppression', () => {
   it('home → work: no egressed point lies within the radius of either end, and the middle of the trip is sent', async () => {
@@ -69,7 +75,11 @@ describe('trip-endpoint suppression', () => {
     const records = trip(HOME, WORK, T0);
     let released: { by: string; p: Projection } | undefined;
     for (const r of records) {
-      for (const p of await engine.project(r)) if (p.recordId !== r.id && LAT in p.signals) { released = { by: r.id, p }; break; }
+      for (const p of await engine.project(r))
+        if (p.recordId !== r.id && LAT in p.signals) {
+          released = { by: r.id, p };
+          break;
+        }
       if (released) break;
     }
     expect(released).toBeDefined();
@@ -89,7 +99,11 @@ describe('trip-endpoint suppression', () => {
     const engine = await engineFor(POLICY);
     const records = trip(HOME, WORK, T0).slice(0, -1); // never says OFF
     const out = (await projectEach(engine, records)).flat();
-    out.push(...await engine.project(rec({ [LAT]: WORK.lat, [LON]: WORK.lon, 'Vehicle.Speed': 0 }, { observedAt: T0 + 86_400_000 })));
+    out.push(
+      ...(await engine.project(
+        rec({ [LAT]: WORK.lat, [LON]: WORK.lon, 'Vehicle.Speed': 0 }, { observedAt: T0 + 86_400_000 }),
+      )),
+    );
     for (const p of positions(out)) expect(distanceMeters(p, WORK)).toBeGreaterThan(RADIUS);
     const tail = out.filter((p) => p.decision?.notes?.some((n) => n.includes('near the end of a trip')));
     expect(tail.length).toBeGreaterThan(0);
@@ -102,7 +116,12 @@ describe('trip-endpoint suppression', () => {
     const half = Math.floor(records.length / 2);
     const before = (await projectEach(first, records.slice(0, half))).flat();
     expect(first.held()).toBeGreaterThan(0);
-    const heldIds = new Set(records.slice(0, half).map((r) => r.id).filter((id) => !before.some((p) => p.recordId === id && LAT in p.signals)));
+    const heldIds = new Set(
+      records
+        .slice(0, half)
+        .map((r) => r.id)
+        .filter((id) => !before.some((p) => p.recordId === id && LAT in p.signals)),
+    );
     const second = await engineFor(POLICY); // state is in memory only
     const after = (await projectEach(second, records.slice(half))).flat();
     for (const p of after) expect(heldIds.has(p.recordId)).toBe(false);

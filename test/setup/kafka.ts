@@ -15,12 +15,20 @@ export default function setup(): () => void {
   if (!running) {
     // A broker that is up but slow to answer `status` makes `start` reuse it ("already
     // running"): then it is another run's broker, and this run must not stop it at the end.
-    const r = spawnSync('bash', [script, 'start'], { stdio: ['ignore', 'inherit', 'pipe'], timeout: 600_000, encoding: 'utf8' });
+    const r = spawnSync('bash', [script, 'start'], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+      timeout: 600_000,
+      encoding: 'utf8',
+    });
     process.stderr.write(r.stderr ?? '');
-    if (r.status !== 0) throw new Error(`deploy/kafka.sh start failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').pop()}`);
+    if (r.status !== 0)
+      throw new Error(
+        `deploy/kafka.sh start failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').pop()}`,
+      );
     startedHere = !(r.stderr ?? '').includes('already running');
   }
   return () => {
-    if (startedHere) execFileSync('bash', [script, 'stop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+    if (startedHere)
+      execFileSync('bash', [script, 'stop'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
   };
 }

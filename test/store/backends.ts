@@ -55,9 +55,13 @@ export const sqliteBackend = (): Backend => {
         async decisionOf(recordId) {
           const db = new Database(file, { readonly: true });
           try {
-            const row = db.prepare('SELECT decision FROM egress_outbox WHERE record_id = ?').get(recordId) as { decision: string | null };
+            const row = db.prepare('SELECT decision FROM egress_outbox WHERE record_id = ?').get(recordId) as {
+              decision: string | null;
+            };
             return row.decision === null ? null : JSON.parse(row.decision);
-          } finally { db.close(); }
+          } finally {
+            db.close();
+          }
         },
         partitions: async () => [],
       };
@@ -68,7 +72,9 @@ export const sqliteBackend = (): Backend => {
       const file = path.join(dir, 'shekara.db');
       return Promise.all([openSqliteStore(file), openSqliteStore(file)]);
     },
-    async cleanup() { for (const d of dirs) rmSync(d, { recursive: true, force: true }); },
+    async cleanup() {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
   };
 };
 
@@ -78,7 +84,11 @@ export const pgBackend = (): Backend => {
   const admin = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
-    try { return await f(c); } finally { await c.end(); }
+    try {
+      return await f(c);
+    } finally {
+      await c.end();
+    }
   };
   return {
     name: 'PostgreSQL',
@@ -89,9 +99,22 @@ export const pgBackend = (): Backend => {
       return {
         store: await openPostgresStore(cfg),
         second: async () => openPostgresStore(cfg),
-        decisionOf: (recordId) => admin(async (c) => (await c.query(`SELECT decision FROM "${schema}".egress_outbox WHERE record_id = $1`, [recordId])).rows[0].decision),
-        partitions: () => admin(async (c) => (await c.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE i.inhparent = to_regclass($1) ORDER BY 1`, [`"${schema}".route_points`])).rows.map((r: { relname: string }) => r.relname)),
+        decisionOf: (recordId) =>
+          admin(
+            async (c) =>
+              (await c.query(`SELECT decision FROM "${schema}".egress_outbox WHERE record_id = $1`, [recordId])).rows[0]
+                .decision,
+          ),
+        partitions: () =>
+          admin(async (c) =>
+            (
+              await c.query(
+                `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = to_regclass($1) ORDER BY 1`,
+                [`"${schema}".route_points`],
+              )
+            ).rows.map((r: { relname: string }) => r.relname),
+          ),
       };
     },
     async openPair() {
@@ -101,7 +124,9 @@ export const pgBackend = (): Backend => {
       return Promise.all([openPostgresStore(cfg), openPostgresStore(cfg)]);
     },
     async cleanup() {
-      await admin(async (c) => { for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`); });
+      await admin(async (c) => {
+        for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      });
     },
   };
 };
@@ -111,30 +136,79 @@ export const pgBackend = (): Backend => {
 let seq = 0;
 export const rid = () => `r${String(++seq).padStart(6, '0')}`;
 
-export function record(o: { id?: string; vin?: string; receivedAt?: number; observedAt?: number; lat?: number; account?: Record<string, string> } = {}): CanonicalRecord {
+export function record(
+  o: {
+    id?: string;
+    vin?: string;
+    receivedAt?: number;
+    observedAt?: number;
+    lat?: number;
+    account?: Record<string, string>;
+  } = {},
+): CanonicalRecord {
   const at = o.receivedAt ?? T0;
   return {
-    id: o.id ?? rid(), vin: o.vin ?? VIN1, oem: 'acme', channel: 'mqtt', receivedAt: at, observedAt: o.observedAt ?? at,
-    signals: { 'Vehicle.Speed': 54.2, 'Vehicle.LowVoltageSystemState': 'ON', ...(o.lat === undefined ? {} : { 'Vehicle.CurrentLocation.Latitude': o.lat, 'Vehicle.CurrentLocation.Longitude': 71.4 }) },
-    account: o.account ?? {}, unknownKeys: ['x-extra'],
+    id: o.id ?? rid(),
+    vin: o.vin ?? VIN1,
+    oem: 'acme',
+    channel: 'mqtt',
+    receivedAt: at,
+    observedAt: o.observedAt ?? at,
+    signals: {
+      'Vehicle.Speed': 54.2,
+      'Vehicle.LowVoltageSystemState': 'ON',
+      ...(o.lat === undefined
+        ? {}
+        : { 'Vehicle.CurrentLocation.Latitude': o.lat, 'Vehicle.CurrentLocation.Longitude': 71.4 }),
+    },
+    account: o.account ?? {},
+    unknownKeys: ['x-extra'],
   };
 }
 
-export function projection(r: CanonicalRecord, o: { vehicle?: string; purpose?: string; oem?: string; decision?: Projection['decision'] } = {}): Projection {
+export function projection(
+  r: CanonicalRecord,
+  o: { vehicle?: string; purpose?: string; oem?: string; decision?: Projection['decision'] } = {},
+): Projection {
   return {
-    recordId: r.id, oem: o.oem ?? 'acme', purpose: o.purpose ?? 'speed', policyHash: 'sha256:aa', vehicle: o.vehicle ?? `p-${r.vin.slice(-3)}`,
-    observedAt: r.observedAt, signals: { 'Vehicle.Speed': 54 }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: ['Vehicle.CurrentLocation.Latitude'],
+    recordId: r.id,
+    oem: o.oem ?? 'acme',
+    purpose: o.purpose ?? 'speed',
+    policyHash: 'sha256:aa',
+    vehicle: o.vehicle ?? `p-${r.vin.slice(-3)}`,
+    observedAt: r.observedAt,
+    signals: { 'Vehicle.Speed': 54 },
+    fieldsSent: ['Vehicle.Speed'],
+    fieldsDropped: ['Vehicle.CurrentLocation.Latitude'],
     ...(o.decision ? { decision: o.decision } : {}),
   };
 }
 
-export const item = (r: CanonicalRecord, projections: Projection[] = []): IngestItem => ({ kind: 'record', record: r, raw: Buffer.from(JSON.stringify({ id: r.id, v: 1 })), projections });
+export const item = (r: CanonicalRecord, projections: Projection[] = []): IngestItem => ({
+  kind: 'record',
+  record: r,
+  raw: Buffer.from(JSON.stringify({ id: r.id, v: 1 })),
+  projections,
+});
 
 export function entry(row: OutboxRow, o: Partial<EgressLogEntry> = {}): EgressLogEntry {
   return {
-    at: T0, oem: row.oem, destination: 'oem.example:443', destinationIp: '203.0.113.7', destinationCountry: 'DE',
-    recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash,
-    fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped, outcome: 'delivered', attempt: row.attempts + 1, httpStatus: 200, error: null, ...o,
+    at: T0,
+    oem: row.oem,
+    destination: 'oem.example:443',
+    destinationIp: '203.0.113.7',
+    destinationCountry: 'DE',
+    recordId: row.recordId,
+    pseudonym: row.pseudonym,
+    purpose: row.purpose,
+    policyHash: row.policyHash,
+    fieldsSent: row.fieldsSent,
+    fieldsDropped: row.fieldsDropped,
+    outcome: 'delivered',
+    attempt: row.attempts + 1,
+    httpStatus: 200,
+    error: null,
+    ...o,
   };
 }
 
@@ -147,7 +221,9 @@ export async function outboxRows(store: Store, vehicles: string[], at = T0): Pro
 }
 
 export const deliver = (store: Store, rows: OutboxRow[], o: Partial<EgressLogEntry> = {}) =>
-  store.settleOutbox(rows.map((row): EgressSettlement => ({ kind: 'delivered', outboxId: row.id, entry: entry(row, o) })));
+  store.settleOutbox(
+    rows.map((row): EgressSettlement => ({ kind: 'delivered', outboxId: row.id, entry: entry(row, o) })),
+  );
 
 export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -155,22 +231,35 @@ export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').dige
 export function useBackend(backend: Backend) {
   const open: Store[] = [];
   let t: Opened | undefined;
-  afterEach(async () => { for (const s of open.splice(0)) await s.close(); });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
   afterAll(() => backend.cleanup());
   return {
     /** A fresh, empty store. */
-    fresh: async () => { t = await backend.open(); open.push(t.store); return t.store; },
+    fresh: async () => {
+      t = await backend.open();
+      open.push(t.store);
+      return t.store;
+    },
     /** A second store on the last fresh one's data, as another instance. */
-    second: async () => { const s = await t!.second(); open.push(s); return s; },
+    second: async () => {
+      const s = await t!.second();
+      open.push(s);
+      return s;
+    },
     /** The last fresh store's handles (decisionOf, partitions). */
     opened: () => t!,
     /** Closes these stores after the test too (e.g. from `backend.openPair()`). */
-    track: (...stores: Store[]) => { open.push(...stores); },
+    track: (...stores: Store[]) => {
+      open.push(...stores);
+    },
     /** A store the test closed itself: not closed again. */
-    forget: (store: Store) => { open.splice(open.indexOf(store), 1); },
+    forget: (store: Store) => {
+      open.splice(open.indexOf(store), 1);
+    },
   };
 }
 
 /** Every backend the conformance suites run on. */
 export const backends = (): Backend[] => [sqliteBackend(), pgBackend()];
-

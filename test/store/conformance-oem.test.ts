@@ -15,12 +15,21 @@ async function rowsOf(store: Store, oem: string, vehicles: string[]): Promise<Ou
   const heads = await store.dueOutboxHeads(T0 + 1, 10_000);
   return recs.map((r) => heads.find((h) => h.recordId === r.id && h.oem === oem)!);
 }
-const park = (store: Store, rows: OutboxRow[]) => store.settleOutbox(rows.map((r): EgressSettlement => ({ kind: 'parked', outboxId: r.id })));
+const park = (store: Store, rows: OutboxRow[]) =>
+  store.settleOutbox(rows.map((r): EgressSettlement => ({ kind: 'parked', outboxId: r.id })));
 /** What GET /oem/v1/feed settles for an item it served (a delivered crossing, destination the requester). */
-const served = (store: Store, rows: OutboxRow[], kind: 'delivered' | 'blocked' = 'delivered') => store.settleOutbox(rows.map((r): EgressSettlement => ({
-  kind, outboxId: r.id,
-  entry: entry(r, { destination: 'pull:127.0.0.1', outcome: kind, ...(kind === 'blocked' ? { httpStatus: null, error: 'consent revoked' } : {}) }),
-})));
+const served = (store: Store, rows: OutboxRow[], kind: 'delivered' | 'blocked' = 'delivered') =>
+  store.settleOutbox(
+    rows.map((r): EgressSettlement => ({
+      kind,
+      outboxId: r.id,
+      entry: entry(r, {
+        destination: 'pull:127.0.0.1',
+        outcome: kind,
+        ...(kind === 'blocked' ? { httpStatus: null, error: 'consent revoked' } : {}),
+      }),
+    })),
+  );
 const vehicles = (n: number, prefix = 'v') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 describe.each(backends())('OEM feed, signing keys, commands and approvals conformance: $name', (backend) => {
@@ -34,8 +43,15 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       await park(store, rows.slice(3));
 
       const feed = await store.pullFeed('acme', 0, 100);
-      expect(feed.map((f) => [f.id, f.feedSeq, f.status, f.attempts])).toEqual(rows.map((r, i) => [r.id, i + 1, 'pull', 0]));
-      expect(feed[0]).toMatchObject({ recordId: rows[0]!.recordId, pseudonym: 'v0', body: rows[0]!.body, fieldsSent: rows[0]!.fieldsSent });
+      expect(feed.map((f) => [f.id, f.feedSeq, f.status, f.attempts])).toEqual(
+        rows.map((r, i) => [r.id, i + 1, 'pull', 0]),
+      );
+      expect(feed[0]).toMatchObject({
+        recordId: rows[0]!.recordId,
+        pseudonym: 'v0',
+        body: rows[0]!.body,
+        fieldsSent: rows[0]!.fieldsSent,
+      });
       // Parked: out of the push queue, nothing crossed, nothing logged.
       expect(await store.listEgressLog()).toEqual([]);
       expect(await store.auditTreeSize()).toBe(0);
@@ -49,11 +65,17 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       await served(store, rows.slice(0, 2));
       await store.markFeedServed('acme', page.at(-1)!.feedSeq);
       expect(await store.feedPosition('acme')).toEqual({ acked: 0, served: 2 });
-      expect((await store.listEgressLog()).map((e) => [e.recordId, e.outcome, e.attempt])).toEqual([[rows[0]!.recordId, 'delivered', 1], [rows[1]!.recordId, 'delivered', 1]]);
+      expect((await store.listEgressLog()).map((e) => [e.recordId, e.outcome, e.attempt])).toEqual([
+        [rows[0]!.recordId, 'delivered', 1],
+        [rows[1]!.recordId, 'delivered', 1],
+      ]);
 
       // Not acknowledged: served again (status 'delivered', one more attempt each time).
       const again = await store.pullFeed('acme', 0, 2);
-      expect(again.map((f) => [f.feedSeq, f.status, f.attempts])).toEqual([[1, 'delivered', 1], [2, 'delivered', 1]]);
+      expect(again.map((f) => [f.feedSeq, f.status, f.attempts])).toEqual([
+        [1, 'delivered', 1],
+        [2, 'delivered', 1],
+      ]);
       await served(store, again);
       expect((await store.pullFeed('acme', 0, 2)).map((f) => f.attempts)).toEqual([2, 2]);
       expect((await store.listEgressLog()).map((e) => e.attempt)).toEqual([1, 1, 2, 2]);
@@ -70,7 +92,11 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       await served(store, rows.slice(2, 3), 'blocked');
       expect((await store.pullFeed('acme', 2, 100)).map((f) => f.feedSeq)).toEqual([4, 5]);
       expect(await store.outboxState(rows[2]!.id)).toEqual({ status: 'blocked', attempts: 1 });
-      expect((await store.listEgressLog()).at(-1)).toMatchObject({ recordId: rows[2]!.recordId, outcome: 'blocked', error: 'consent revoked' });
+      expect((await store.listEgressLog()).at(-1)).toMatchObject({
+        recordId: rows[2]!.recordId,
+        outcome: 'blocked',
+        error: 'consent revoked',
+      });
       expect(await store.auditTreeSize()).toBe(5);
     });
 
@@ -79,8 +105,14 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       const a = await rowsOf(store, 'acme', vehicles(2, 'a'));
       const b = await rowsOf(store, 'bolt', vehicles(2, 'b'));
       await park(store, [a[0]!, b[0]!, a[1]!, b[1]!]);
-      expect((await store.pullFeed('acme', 0, 100)).map((f) => [f.id, f.feedSeq])).toEqual([[a[0]!.id, 1], [a[1]!.id, 3]]);
-      expect((await store.pullFeed('bolt', 0, 100)).map((f) => [f.id, f.feedSeq])).toEqual([[b[0]!.id, 2], [b[1]!.id, 4]]);
+      expect((await store.pullFeed('acme', 0, 100)).map((f) => [f.id, f.feedSeq])).toEqual([
+        [a[0]!.id, 1],
+        [a[1]!.id, 3],
+      ]);
+      expect((await store.pullFeed('bolt', 0, 100)).map((f) => [f.id, f.feedSeq])).toEqual([
+        [b[0]!.id, 2],
+        [b[1]!.id, 4],
+      ]);
       expect((await store.pullFeed('bolt', 2, 1)).map((f) => f.feedSeq)).toEqual([4]);
       await store.markFeedServed('acme', 3);
       await store.ackFeed('acme', 1);
@@ -94,9 +126,18 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       const [x, y, z] = await rowsOf(store, 'acme', vehicles(3));
       await park(store, [x!]);
       await park(store, [x!]);
-      await store.settleOutbox([{ kind: 'dead', outboxId: y!.id, entry: entry(y!, { outcome: 'dead-lettered', httpStatus: 500 }) }]);
-      await store.settleOutbox([{ kind: 'parked', outboxId: y!.id }, { kind: 'parked', outboxId: z!.id }, { kind: 'parked', outboxId: z!.id }]);
-      expect((await store.pullFeed('acme', 0, 100)).map((f) => [f.id, f.feedSeq])).toEqual([[x!.id, 1], [z!.id, 2]]);
+      await store.settleOutbox([
+        { kind: 'dead', outboxId: y!.id, entry: entry(y!, { outcome: 'dead-lettered', httpStatus: 500 }) },
+      ]);
+      await store.settleOutbox([
+        { kind: 'parked', outboxId: y!.id },
+        { kind: 'parked', outboxId: z!.id },
+        { kind: 'parked', outboxId: z!.id },
+      ]);
+      expect((await store.pullFeed('acme', 0, 100)).map((f) => [f.id, f.feedSeq])).toEqual([
+        [x!.id, 1],
+        [z!.id, 2],
+      ]);
       expect(await store.outboxState(y!.id)).toEqual({ status: 'dead', attempts: 1 });
     });
 
@@ -105,9 +146,11 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       const other = await second();
       const rows = await rowsOf(store, 'acme', vehicles(60));
       const batches = Array.from({ length: 20 }, (_, i) => rows.slice(i * 3, i * 3 + 3));
-      await Promise.all([store, other].map(async (s, k) => {
-        for (const batch of batches.filter((_, i) => i % 2 === k)) await park(s, batch);
-      }));
+      await Promise.all(
+        [store, other].map(async (s, k) => {
+          for (const batch of batches.filter((_, i) => i % 2 === k)) await park(s, batch);
+        }),
+      );
       const feed = await other.pullFeed('acme', 0, 1_000);
       expect(feed.map((f) => f.feedSeq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
       expect(new Set(feed.map((f) => f.id)).size).toBe(60);
@@ -124,22 +167,43 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
     const k1 = Buffer.alloc(32, 1);
     const k2 = Buffer.alloc(32, 2);
 
-    it('keeps the seed as version 0 on the first rotation, retires older keys at the overlap\'s end, newest first', async () => {
+    it("keeps the seed as version 0 on the first rotation, retires older keys at the overlap's end, newest first", async () => {
       const store = await fresh();
       expect(await store.listSigningKeys('acme')).toEqual([]);
       const hour = 3_600_000;
-      expect(await store.rotateSigningKey({ oem: 'acme', key: k1, now: T0, previousRetiresAt: T0 + hour, seed })).toEqual({ oem: 'acme', version: 1, key: k1, createdAt: T0, retiresAt: null });
+      expect(
+        await store.rotateSigningKey({ oem: 'acme', key: k1, now: T0, previousRetiresAt: T0 + hour, seed }),
+      ).toEqual({ oem: 'acme', version: 1, key: k1, createdAt: T0, retiresAt: null });
       expect(await store.listSigningKeys('acme')).toEqual([
         { oem: 'acme', version: 1, key: k1, createdAt: T0, retiresAt: null },
         { oem: 'acme', version: 0, key: seed, createdAt: T0, retiresAt: T0 + hour },
       ]);
       // A hard switch ten minutes later: both older keys stop now, even the one still in its overlap.
       const t2 = T0 + 600_000;
-      expect((await store.rotateSigningKey({ oem: 'acme', key: k2, now: t2, previousRetiresAt: t2, seed: Buffer.alloc(32, 9) })).version).toBe(2);
-      expect((await store.listSigningKeys('acme')).map((k) => [k.version, k.key, k.retiresAt])).toEqual([[2, k2, null], [1, k1, t2], [0, seed, t2]]);
+      expect(
+        (
+          await store.rotateSigningKey({
+            oem: 'acme',
+            key: k2,
+            now: t2,
+            previousRetiresAt: t2,
+            seed: Buffer.alloc(32, 9),
+          })
+        ).version,
+      ).toBe(2);
+      expect((await store.listSigningKeys('acme')).map((k) => [k.version, k.key, k.retiresAt])).toEqual([
+        [2, k2, null],
+        [1, k1, t2],
+        [0, seed, t2],
+      ]);
       // A later, longer overlap never extends a key that already stopped.
       await store.rotateSigningKey({ oem: 'acme', key: k1, now: t2 + 1, previousRetiresAt: t2 + hour, seed });
-      expect((await store.listSigningKeys('acme')).map((k) => [k.version, k.retiresAt])).toEqual([[3, null], [2, t2 + hour], [1, t2], [0, t2]]);
+      expect((await store.listSigningKeys('acme')).map((k) => [k.version, k.retiresAt])).toEqual([
+        [3, null],
+        [2, t2 + hour],
+        [1, t2],
+        [0, t2],
+      ]);
       expect(await store.listSigningKeys('bolt')).toEqual([]);
     });
 
@@ -159,14 +223,39 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
   });
 
   describe('downlink commands', () => {
-    const command = (o: Partial<Parameters<Store['createCommand']>[0]> = {}): Parameters<Store['createCommand']>[0] => ({
-      id: `0190c3a0-0000-7000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`, oem: 'acme', vin: VIN1, pseudonym: 'p-001', type: 'lock',
-      params: { maxKmh: 90, mode: 'eco' }, status: 'queued', reason: null, apiKey: 'k1', createdAt: T0, expiresAt: T0 + 60_000, ...o,
+    const command = (
+      o: Partial<Parameters<Store['createCommand']>[0]> = {},
+    ): Parameters<Store['createCommand']>[0] => ({
+      id: `0190c3a0-0000-7000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`,
+      oem: 'acme',
+      vin: VIN1,
+      pseudonym: 'p-001',
+      type: 'lock',
+      params: { maxKmh: 90, mode: 'eco' },
+      status: 'queued',
+      reason: null,
+      apiKey: 'k1',
+      createdAt: T0,
+      expiresAt: T0 + 60_000,
+      ...o,
     });
-    const leaf = (c: { id: string }, action: string, outcome: string): AuditEventBody => ({ action, commandId: c.id, oem: 'acme', pseudonym: 'p-001', type: 'lock', outcome, reason: null });
+    const leaf = (c: { id: string }, action: string, outcome: string): AuditEventBody => ({
+      action,
+      commandId: c.id,
+      oem: 'acme',
+      pseudonym: 'p-001',
+      type: 'lock',
+      outcome,
+      reason: null,
+    });
     /** The command leaves of the tree, as an auditor exports them: action and command id. */
-    const leaves = async (store: Store) => (await store.exportLeaves(-1, 1_000, 1_000))
-      .map((l) => [l.entry.kind, l.entry.action, l.entry.commandId, l.entry.at]);
+    const leaves = async (store: Store) =>
+      (await store.exportLeaves(-1, 1_000, 1_000)).map((l) => [
+        l.entry.kind,
+        l.entry.action,
+        l.entry.commandId,
+        l.entry.at,
+      ]);
 
     it('records a command with its leaf, and each step (sent, acknowledged) with one more leaf, in order', async () => {
       const store = await fresh();
@@ -178,7 +267,13 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       expect(await store.getCommand(c.id)).toEqual(row);
       expect(await store.getCommand('nope')).toBeUndefined();
       expect(await store.auditTreeSize()).toBe(1);
-      expect((await store.exportLeaves(-1, 1, 1))[0]!.entry).toEqual({ ...leaf(c, 'requested', 'allowed'), v: 1, kind: 'command', index: 0, at: T0 });
+      expect((await store.exportLeaves(-1, 1, 1))[0]!.entry).toEqual({
+        ...leaf(c, 'requested', 'allowed'),
+        v: 1,
+        kind: 'command',
+        index: 0,
+        at: T0,
+      });
 
       expect((await store.queuedCommands(VIN1)).map((q) => q.id)).toEqual([c.id]);
       expect(await store.markCommandSent(c.id, T0 + 5, leaf(c, 'sent', 'sent'))).toBe(true);
@@ -188,15 +283,42 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       expect(await store.queuedCommands(VIN1)).toEqual([]);
 
       // Only the car it was sent to can acknowledge it, only while it is open.
-      expect(await store.recordCommandAck({ id: c.id, vin: VIN2, ack: { status: 'done', detail: null, at: T0 + 7 } }, leaf(c, 'acknowledged', 'done'))).toBe(false);
-      expect(await store.recordCommandAck({ id: c.id, vin: VIN1, ack: { status: 'accepted', detail: null, at: T0 + 8 } }, leaf(c, 'acknowledged', 'accepted'))).toBe(true);
-      expect(await store.recordCommandAck({ id: c.id, vin: VIN1, ack: { status: 'done', detail: 'locked \u0000 ok', at: T0 + 9 } }, leaf(c, 'acknowledged', 'done'))).toBe(true);
-      expect(await store.recordCommandAck({ id: c.id, vin: VIN1, ack: { status: 'failed', detail: null, at: T0 + 10 } }, leaf(c, 'acknowledged', 'failed'))).toBe(false);
+      expect(
+        await store.recordCommandAck(
+          { id: c.id, vin: VIN2, ack: { status: 'done', detail: null, at: T0 + 7 } },
+          leaf(c, 'acknowledged', 'done'),
+        ),
+      ).toBe(false);
+      expect(
+        await store.recordCommandAck(
+          { id: c.id, vin: VIN1, ack: { status: 'accepted', detail: null, at: T0 + 8 } },
+          leaf(c, 'acknowledged', 'accepted'),
+        ),
+      ).toBe(true);
+      expect(
+        await store.recordCommandAck(
+          { id: c.id, vin: VIN1, ack: { status: 'done', detail: 'locked \u0000 ok', at: T0 + 9 } },
+          leaf(c, 'acknowledged', 'done'),
+        ),
+      ).toBe(true);
+      expect(
+        await store.recordCommandAck(
+          { id: c.id, vin: VIN1, ack: { status: 'failed', detail: null, at: T0 + 10 } },
+          leaf(c, 'acknowledged', 'failed'),
+        ),
+      ).toBe(false);
       expect(await store.getCommand(c.id)).toMatchObject({
-        status: 'done', acks: [{ status: 'accepted', detail: null, at: T0 + 8 }, { status: 'done', detail: 'locked \u0000 ok', at: T0 + 9 }],
+        status: 'done',
+        acks: [
+          { status: 'accepted', detail: null, at: T0 + 8 },
+          { status: 'done', detail: 'locked \u0000 ok', at: T0 + 9 },
+        ],
       });
       expect(await leaves(store)).toEqual([
-        ['command', 'requested', c.id, T0], ['command', 'sent', c.id, T0 + 5], ['command', 'acknowledged', c.id, T0 + 8], ['command', 'acknowledged', c.id, T0 + 9],
+        ['command', 'requested', c.id, T0],
+        ['command', 'sent', c.id, T0 + 5],
+        ['command', 'acknowledged', c.id, T0 + 8],
+        ['command', 'acknowledged', c.id, T0 + 9],
       ]);
     });
 
@@ -222,12 +344,20 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       const other = command({ vin: VIN2, createdAt: T0 + 4, expiresAt: T0 + 200 });
       for (const c of [late, early, fresh_, other]) await store.createCommand(c, leaf(c, 'requested', 'allowed'));
       expect((await store.queuedCommands(VIN1)).map((c) => c.id)).toEqual([late.id, early.id, fresh_.id]);
-      expect((await store.expiredQueuedCommands(T0 + 1_000, 100)).map((c) => c.id)).toEqual([early.id, other.id, late.id]);
+      expect((await store.expiredQueuedCommands(T0 + 1_000, 100)).map((c) => c.id)).toEqual([
+        early.id,
+        other.id,
+        late.id,
+      ]);
       expect((await store.expiredQueuedCommands(T0 + 1_000, 2)).map((c) => c.id)).toEqual([early.id, other.id]);
-      expect((await store.expiredQueuedCommands(T0 + 100, 100))).toEqual([]);
+      expect(await store.expiredQueuedCommands(T0 + 100, 100)).toEqual([]);
 
-      expect(await store.expireCommand(early.id, T0 + 1_000, 'ttl passed', leaf(early, 'expired', 'expired'))).toBe(true);
-      expect(await store.expireCommand(early.id, T0 + 1_001, 'ttl passed', leaf(early, 'expired', 'expired'))).toBe(false);
+      expect(await store.expireCommand(early.id, T0 + 1_000, 'ttl passed', leaf(early, 'expired', 'expired'))).toBe(
+        true,
+      );
+      expect(await store.expireCommand(early.id, T0 + 1_001, 'ttl passed', leaf(early, 'expired', 'expired'))).toBe(
+        false,
+      );
       expect(await store.markCommandSent(early.id, T0 + 1_002, leaf(early, 'sent', 'sent'))).toBe(false);
       expect(await store.getCommand(early.id)).toMatchObject({ status: 'expired', reason: 'ttl passed', sentAt: null });
       expect(await store.auditTreeSize()).toBe(5);
@@ -238,16 +368,28 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       const store = await fresh();
       const blocked = command({ status: 'blocked', reason: '"lock" restricts the car', createdAt: T0 + 2 });
       const rows: CommandRow[] = [];
-      for (const c of [command({ createdAt: T0 }), blocked, command({ createdAt: T0 + 3 }), command({ type: 'horn', createdAt: T0 + 4 }), command({ vin: VIN2, createdAt: T0 + 5 })]) {
+      for (const c of [
+        command({ createdAt: T0 }),
+        blocked,
+        command({ createdAt: T0 + 3 }),
+        command({ type: 'horn', createdAt: T0 + 4 }),
+        command({ vin: VIN2, createdAt: T0 + 5 }),
+      ]) {
         rows.push(await store.createCommand(c, leaf(c, 'requested', c.status === 'blocked' ? 'blocked' : 'allowed')));
       }
       expect(rows[1]).toMatchObject({ status: 'blocked', reason: '"lock" restricts the car' });
       expect(await store.commandTimes(VIN1, 'lock', T0)).toEqual([T0, T0 + 3]);
       expect(await store.commandTimes(VIN1, 'lock', T0 + 1)).toEqual([T0 + 3]);
-      expect(await store.queuedCommands(VIN1).then((q) => q.map((c) => c.status))).toEqual(['queued', 'queued', 'queued']);
+      expect(await store.queuedCommands(VIN1).then((q) => q.map((c) => c.status))).toEqual([
+        'queued',
+        'queued',
+        'queued',
+      ]);
       expect(await store.auditTreeSize()).toBe(5);
       // The same id again: refused, and no leaf for it.
-      await expect(store.createCommand(command({ id: rows[0]!.id }), leaf(rows[0]!, 'requested', 'allowed'))).rejects.toThrow();
+      await expect(
+        store.createCommand(command({ id: rows[0]!.id }), leaf(rows[0]!, 'requested', 'allowed')),
+      ).rejects.toThrow();
       expect(await store.auditTreeSize()).toBe(5);
     });
 
@@ -256,7 +398,9 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       const other = await second();
       const c = command();
       await store.createCommand(c, leaf(c, 'requested', 'allowed'));
-      const sent = await Promise.all([store, other, store, other].map((s, i) => s.markCommandSent(c.id, T0 + i, leaf(c, 'sent', 'sent'))));
+      const sent = await Promise.all(
+        [store, other, store, other].map((s, i) => s.markCommandSent(c.id, T0 + i, leaf(c, 'sent', 'sent'))),
+      );
       expect(sent.filter(Boolean)).toHaveLength(1);
       expect(await store.auditTreeSize()).toBe(2);
     });
@@ -264,7 +408,13 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
 
   describe('command approvals', () => {
     const a = { vin: VIN1, oem: 'acme', type: 'immobilize', ownerId: 'owner-1' };
-    const leaf = (action: string): AuditEventBody => ({ action, oem: 'acme', pseudonym: 'p-001', type: 'immobilize', outcome: action });
+    const leaf = (action: string): AuditEventBody => ({
+      action,
+      oem: 'acme',
+      pseudonym: 'p-001',
+      type: 'immobilize',
+      outcome: action,
+    });
 
     it('approves from its time until revoked, once at a time, each change with its leaf, and keeps the history', async () => {
       const store = await fresh();
@@ -273,7 +423,10 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       expect(first).toEqual({ created: true, row: { id: first.row.id, ...a, approvedAt: T0, revokedAt: null } });
       expect(await store.auditTreeSize()).toBe(1);
       // Already in force: returned as it is, no leaf.
-      expect(await store.approveCommand({ ...a, ownerId: 'owner-2', now: T0 + 5 }, leaf('approved'))).toEqual({ created: false, row: first.row });
+      expect(await store.approveCommand({ ...a, ownerId: 'owner-2', now: T0 + 5 }, leaf('approved'))).toEqual({
+        created: false,
+        row: first.row,
+      });
       expect(await store.auditTreeSize()).toBe(1);
 
       expect(await store.isCommandApproved(VIN1, 'acme', 'immobilize', T0 - 1)).toBe(false);
@@ -282,8 +435,18 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       expect(await store.isCommandApproved(VIN1, 'bolt', 'immobilize', T0)).toBe(false);
       expect(await store.isCommandApproved(VIN2, 'acme', 'immobilize', T0)).toBe(false);
 
-      expect(await store.revokeCommandApproval({ vin: VIN1, oem: 'acme', type: 'immobilize', now: T0 + 10 }, leaf('revoked'))).toBe(true);
-      expect(await store.revokeCommandApproval({ vin: VIN1, oem: 'acme', type: 'immobilize', now: T0 + 11 }, leaf('revoked'))).toBe(false);
+      expect(
+        await store.revokeCommandApproval(
+          { vin: VIN1, oem: 'acme', type: 'immobilize', now: T0 + 10 },
+          leaf('revoked'),
+        ),
+      ).toBe(true);
+      expect(
+        await store.revokeCommandApproval(
+          { vin: VIN1, oem: 'acme', type: 'immobilize', now: T0 + 11 },
+          leaf('revoked'),
+        ),
+      ).toBe(false);
       expect(await store.auditTreeSize()).toBe(2);
       expect(await store.isCommandApproved(VIN1, 'acme', 'immobilize', T0 + 9)).toBe(true);
       expect(await store.isCommandApproved(VIN1, 'acme', 'immobilize', T0 + 10)).toBe(false);
@@ -293,20 +456,32 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       await store.approveCommand({ ...a, type: 'speed-limit', now: T0 + 20 }, leaf('approved'));
       await store.approveCommand({ ...a, vin: VIN2, now: T0 + 30 }, leaf('approved'));
       expect(await store.auditTreeSize()).toBe(5);
-      expect((await store.listCommandApprovals(VIN1)).map((r) => [r.type, r.ownerId, r.approvedAt, r.revokedAt])).toEqual([
-        ['speed-limit', 'owner-1', T0 + 20, null], ['immobilize', 'owner-2', T0 + 20, null], ['immobilize', 'owner-1', T0, T0 + 10],
+      expect(
+        (await store.listCommandApprovals(VIN1)).map((r) => [r.type, r.ownerId, r.approvedAt, r.revokedAt]),
+      ).toEqual([
+        ['speed-limit', 'owner-1', T0 + 20, null],
+        ['immobilize', 'owner-2', T0 + 20, null],
+        ['immobilize', 'owner-1', T0, T0 + 10],
       ]);
       expect((await store.listCommandApprovals(VIN2)).map((r) => r.vin)).toEqual([VIN2]);
       expect(await store.listCommandApprovals('LSHKZ000000000009')).toEqual([]);
       expect((await store.exportLeaves(-1, 100, 100)).map((l) => [l.entry.kind, l.entry.action])).toEqual([
-        ['command', 'approved'], ['command', 'revoked'], ['command', 'approved'], ['command', 'approved'], ['command', 'approved'],
+        ['command', 'approved'],
+        ['command', 'revoked'],
+        ['command', 'approved'],
+        ['command', 'approved'],
+        ['command', 'approved'],
       ]);
     });
 
     it('approves once when two instances approve at the same time', async () => {
       const store = await fresh();
       const other = await second();
-      const results = await Promise.all([store, other, store, other].map((s, i) => s.approveCommand({ ...a, ownerId: `owner-${i}`, now: T0 + i }, leaf('approved'))));
+      const results = await Promise.all(
+        [store, other, store, other].map((s, i) =>
+          s.approveCommand({ ...a, ownerId: `owner-${i}`, now: T0 + i }, leaf('approved')),
+        ),
+      );
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.row.id)).size).toBe(1);
       expect(await store.listCommandApprovals(VIN1)).toHaveLength(1);

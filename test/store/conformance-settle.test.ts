@@ -11,7 +11,8 @@ import { backends, useBackend, entry, outboxRows, deliver, T0, VIN1 } from './ba
 const actor = { source: 'owner-app', apiKey: 'k1', owner: 'o1' };
 const delivered = (rows: OutboxRow[], o: Partial<EgressLogEntry> = {}) =>
   rows.map((r): EgressSettlement => ({ kind: 'delivered', outboxId: r.id, entry: entry(r, o) }));
-const outcomes = async (store: Store, row: OutboxRow) => (await store.listEgressLog({ recordId: row.recordId })).map((e) => e.outcome);
+const outcomes = async (store: Store, row: OutboxRow) =>
+  (await store.listEgressLog({ recordId: row.recordId })).map((e) => e.outcome);
 
 describe.each(backends())('settle conformance: $name', (backend) => {
   const { fresh, second } = useBackend(backend);
@@ -37,7 +38,10 @@ describe.each(backends())('settle conformance: $name', (backend) => {
       const store = await fresh();
       const [x, y] = await outboxRows(store, ['v1', 'v2']);
       await store.settleOutbox([...delivered([x!, y!]), ...delivered([x!], { attempt: 2 })]);
-      expect((await store.listEgressLog()).map((e) => [e.seq, e.recordId, e.attempt])).toEqual([[1, x!.recordId, 1], [2, y!.recordId, 1]]);
+      expect((await store.listEgressLog()).map((e) => [e.seq, e.recordId, e.attempt])).toEqual([
+        [1, x!.recordId, 1],
+        [2, y!.recordId, 1],
+      ]);
       expect(await store.outboxState(x!.id)).toEqual({ status: 'delivered', attempts: 1 });
       expect(await store.auditTreeSize()).toBe(2);
     });
@@ -47,12 +51,29 @@ describe.each(backends())('settle conformance: $name', (backend) => {
       const [a, b] = await outboxRows(store, ['v1', 'v2']);
       await store.settleOutbox([
         { kind: 'delivered', outboxId: a!.id, entry: entry(a!) },
-        { kind: 'dead', outboxId: b!.id, entry: entry(b!, { outcome: 'dead-lettered', httpStatus: 400, error: 'HTTP 400' }) },
+        {
+          kind: 'dead',
+          outboxId: b!.id,
+          entry: entry(b!, { outcome: 'dead-lettered', httpStatus: 400, error: 'HTTP 400' }),
+        },
       ]);
       const late = (r: OutboxRow): EgressSettlement[] => [
-        { kind: 'failed', outboxId: r.id, entry: entry(r, { outcome: 'failed', httpStatus: 503, error: 'HTTP 503', attempt: 2 }), nextAttemptAt: T0 + 5_000 },
-        { kind: 'dead', outboxId: r.id, entry: entry(r, { outcome: 'dead-lettered', httpStatus: 400, error: 'HTTP 400', attempt: 2 }) },
-        { kind: 'blocked', outboxId: r.id, entry: entry(r, { outcome: 'blocked', httpStatus: null, error: 'SHK_EGRESS_CONSENT_REVOKED', attempt: 2 }) },
+        {
+          kind: 'failed',
+          outboxId: r.id,
+          entry: entry(r, { outcome: 'failed', httpStatus: 503, error: 'HTTP 503', attempt: 2 }),
+          nextAttemptAt: T0 + 5_000,
+        },
+        {
+          kind: 'dead',
+          outboxId: r.id,
+          entry: entry(r, { outcome: 'dead-lettered', httpStatus: 400, error: 'HTTP 400', attempt: 2 }),
+        },
+        {
+          kind: 'blocked',
+          outboxId: r.id,
+          entry: entry(r, { outcome: 'blocked', httpStatus: null, error: 'SHK_EGRESS_CONSENT_REVOKED', attempt: 2 }),
+        },
       ];
       await store.settleOutbox(late(a!));
       await store.settleOutbox([...delivered([b!], { attempt: 2 }), ...late(b!)]);
@@ -61,7 +82,10 @@ describe.each(backends())('settle conformance: $name', (backend) => {
 
       expect(await store.outboxState(a!.id)).toEqual({ status: 'delivered', attempts: 1 });
       expect(await store.outboxState(b!.id)).toEqual({ status: 'dead', attempts: 1 });
-      expect((await store.listEgressLog()).map((e) => [e.recordId, e.outcome])).toEqual([[a!.recordId, 'delivered'], [b!.recordId, 'dead-lettered']]);
+      expect((await store.listEgressLog()).map((e) => [e.recordId, e.outcome])).toEqual([
+        [a!.recordId, 'delivered'],
+        [b!.recordId, 'dead-lettered'],
+      ]);
       expect(await store.auditTreeSize()).toBe(2);
       expect(await store.nextDueAt()).toBeUndefined();
       expect(await store.counts()).toMatchObject({ outboxPending: 0, outboxDead: 1, egressLog: 2 });
@@ -83,19 +107,26 @@ describe.each(backends())('settle conformance: $name', (backend) => {
     it('log each of many rows once, whatever order each batch names them in, and neither settle fails', async () => {
       const store = await fresh();
       const other = await second();
-      await outboxRows(store, Array.from({ length: 24 }, (_, i) => `v${i}`));
+      await outboxRows(
+        store,
+        Array.from({ length: 24 }, (_, i) => `v${i}`),
+      );
       const rows = (await store.leaseDueOutbox(T0, 100, 60_000)).sort((p, q) => p.id - q.id);
       expect(rows).toHaveLength(24);
       const back = [...rows].reverse();
       await Promise.all([
-        store.settleOutbox(delivered(rows)), other.settleOutbox(delivered(back)),
-        other.settleOutbox(delivered(rows.slice(0, 16))), store.settleOutbox(delivered(back.slice(0, 16))),
+        store.settleOutbox(delivered(rows)),
+        other.settleOutbox(delivered(back)),
+        other.settleOutbox(delivered(rows.slice(0, 16))),
+        store.settleOutbox(delivered(back.slice(0, 16))),
       ]);
       const log = await store.listEgressLog();
       expect(log.map((e) => e.recordId).sort()).toEqual(rows.map((r) => r.recordId).sort());
       expect(log.map((e) => e.seq)).toEqual(rows.map((_, i) => i + 1));
       expect(await store.auditTreeSize()).toBe(24);
-      expect(new Set(await Promise.all(rows.map(async (r) => JSON.stringify(await other.outboxState(r.id)))))).toEqual(new Set([JSON.stringify({ status: 'delivered', attempts: 1 })]));
+      expect(new Set(await Promise.all(rows.map(async (r) => JSON.stringify(await other.outboxState(r.id)))))).toEqual(
+        new Set([JSON.stringify({ status: 'delivered', attempts: 1 })]),
+      );
     });
   });
 
@@ -103,7 +134,16 @@ describe.each(backends())('settle conformance: $name', (backend) => {
     const store = await fresh();
     await outboxRows(store, ['v1']);
     const [row] = await store.leaseDueOutbox(T0, 10, 60_000);
-    expect(await store.revokeConsentLogged({ vin: VIN1, oem: 'acme', purpose: 'speed', atMs: T0 + 500, pseudonym: 'v1', actor })).toMatchObject({ blockedPending: 1 });
+    expect(
+      await store.revokeConsentLogged({
+        vin: VIN1,
+        oem: 'acme',
+        purpose: 'speed',
+        atMs: T0 + 500,
+        pseudonym: 'v1',
+        actor,
+      }),
+    ).toMatchObject({ blockedPending: 1 });
     const size = await store.auditTreeSize();
 
     await deliver(store, [row!]);

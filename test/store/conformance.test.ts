@@ -8,7 +8,21 @@ import { rootFromLeafHashes } from '../../src/audit/merkle.js';
 import { entryLeafHash } from '../../src/audit/leaf.js';
 import { isShekaraError } from '../../src/errors.js';
 import type { EgressLogEntry, IngestItem, OutboxRow, Store } from '../../src/store/types.js';
-import { backends, useBackend, record, projection, item, entry, outboxRows, deliver, sha256, T0, DAY, VIN1, VIN2 } from './backends.js';
+import {
+  backends,
+  useBackend,
+  record,
+  projection,
+  item,
+  entry,
+  outboxRows,
+  deliver,
+  sha256,
+  T0,
+  DAY,
+  VIN1,
+  VIN2,
+} from './backends.js';
 
 // ---- the suite --------------------------------------------------------------------------
 
@@ -21,11 +35,19 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const v = { vin: VIN2, oem: 'acme', secretHash: Buffer.alloc(32, 1), secretSalt: Buffer.alloc(16, 2) };
       await store.registerVehicle(v);
       await store.registerVehicle({ ...v, vin: VIN1 });
-      expect(await store.getVehicle(VIN2)).toMatchObject({ vin: VIN2, oem: 'acme', secretHash: v.secretHash, secretSalt: v.secretSalt });
+      expect(await store.getVehicle(VIN2)).toMatchObject({
+        vin: VIN2,
+        oem: 'acme',
+        secretHash: v.secretHash,
+        secretSalt: v.secretSalt,
+      });
       expect((await store.getVehicle(VIN2))!.createdAt).toBeGreaterThan(0);
       expect(await store.getVehicle('LSHKZ000000000009')).toBeUndefined();
       expect((await store.listVehicles()).map((x) => x.vin)).toEqual([VIN1, VIN2]);
-      const dup = await Promise.resolve(store.registerVehicle(v)).then(() => undefined, (e: unknown) => e);
+      const dup = await Promise.resolve(store.registerVehicle(v)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isShekaraError(dup, 'SHK_STORE_VEHICLE_EXISTS')).toBe(true);
       await store.registerVehicle({ ...v, secretHash: Buffer.alloc(32, 9), replace: true });
       expect((await store.getVehicle(VIN2))!.secretHash).toEqual(Buffer.alloc(32, 9));
@@ -58,11 +80,28 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const store = await fresh();
       const [a, b] = [record(), record({ vin: VIN2 })];
       await store.commitIngest([
-        item(a, [projection(a)]), item(b, [projection(b), projection(b, { purpose: 'other' })]),
-        { kind: 'quarantine', item: { id: 'q1', vin: VIN1, channel: 'https', receivedAt: T0, reason: 'payload is not valid JSON', raw: Buffer.from([0xff, 0x00]) } },
+        item(a, [projection(a)]),
+        item(b, [projection(b), projection(b, { purpose: 'other' })]),
+        {
+          kind: 'quarantine',
+          item: {
+            id: 'q1',
+            vin: VIN1,
+            channel: 'https',
+            receivedAt: T0,
+            reason: 'payload is not valid JSON',
+            raw: Buffer.from([0xff, 0x00]),
+          },
+        },
       ]);
       await store.commitIngest([]);
-      expect(await store.counts()).toEqual({ records: 2, quarantine: 1, outboxPending: 3, outboxDead: 0, egressLog: 0 });
+      expect(await store.counts()).toEqual({
+        records: 2,
+        quarantine: 1,
+        outboxPending: 3,
+        outboxDead: 0,
+        egressLog: 0,
+      });
     });
 
     it('writes nothing of a batch that fails', async () => {
@@ -70,33 +109,71 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const existing = record();
       await store.commitIngest([item(existing)]);
       const fresh1 = record();
-      const failing = await Promise.resolve(store.commitIngest([
-        item(fresh1, [projection(fresh1)]),
-        { kind: 'quarantine', item: { id: 'q-in-failed-batch', vin: VIN1, channel: 'mqtt', receivedAt: T0, reason: 'x', raw: Buffer.from('x') } },
-        item(existing), // the same id again: the batch cannot commit
-      ])).then(() => undefined, (e: unknown) => e);
+      const failing = await Promise.resolve(
+        store.commitIngest([
+          item(fresh1, [projection(fresh1)]),
+          {
+            kind: 'quarantine',
+            item: {
+              id: 'q-in-failed-batch',
+              vin: VIN1,
+              channel: 'mqtt',
+              receivedAt: T0,
+              reason: 'x',
+              raw: Buffer.from('x'),
+            },
+          },
+          item(existing), // the same id again: the batch cannot commit
+        ]),
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(failing).toBeInstanceOf(Error);
       expect(await store.getRecord(fresh1.id)).toBeUndefined();
-      expect(await store.counts()).toEqual({ records: 1, quarantine: 0, outboxPending: 0, outboxDead: 0, egressLog: 0 });
+      expect(await store.counts()).toEqual({
+        records: 1,
+        quarantine: 0,
+        outboxPending: 0,
+        outboxDead: 0,
+        egressLog: 0,
+      });
     });
 
     it('lists quarantine newest first, as many as asked', async () => {
       const store = await fresh();
-      const q = (id: string, at: number): IngestItem => ({ kind: 'quarantine', item: { id, vin: VIN1, channel: 'mqtt', receivedAt: at, reason: `bad ${id}`, raw: Buffer.from(id) } });
+      const q = (id: string, at: number): IngestItem => ({
+        kind: 'quarantine',
+        item: { id, vin: VIN1, channel: 'mqtt', receivedAt: at, reason: `bad ${id}`, raw: Buffer.from(id) },
+      });
       await store.commitIngest([q('qa', T0), q('qc', T0 + 2), q('qb', T0 + 2)]);
       expect((await store.listQuarantine()).map((x) => x.id)).toEqual(['qc', 'qb', 'qa']);
-      expect(await store.listQuarantine(1)).toEqual([{ id: 'qc', vin: VIN1, channel: 'mqtt', receivedAt: T0 + 2, reason: 'bad qc', raw: Buffer.from('qc') }]);
+      expect(await store.listQuarantine(1)).toEqual([
+        { id: 'qc', vin: VIN1, channel: 'mqtt', receivedAt: T0 + 2, reason: 'bad qc', raw: Buffer.from('qc') },
+      ]);
     });
 
     it('keeps the policy decision with the outbox row, and out of the body the OEM receives', async () => {
       const store = await fresh();
       const r = record();
-      const decision = { fields: { 'Vehicle.Speed': { outcome: 'passed' as const, reason: 'listed' }, 'Account.Owner.Name': { outcome: 'dropped' as const, reason: 'dropped: not listed' } } };
+      const decision = {
+        fields: {
+          'Vehicle.Speed': { outcome: 'passed' as const, reason: 'listed' },
+          'Account.Owner.Name': { outcome: 'dropped' as const, reason: 'dropped: not listed' },
+        },
+      };
       await store.commitIngest([item(r, [projection(r, { decision })])]);
       expect(await opened().decisionOf(r.id)).toEqual(decision);
       const [row] = await store.dueOutboxHeads(T0, 10);
       expect(row!.body).not.toContain('dropped: not listed');
-      expect(JSON.parse(row!.body)).toEqual({ recordId: r.id, purpose: 'speed', policyHash: 'sha256:aa', vehicle: 'p-001', observedAt: new Date(T0).toISOString(), signals: { 'Vehicle.Speed': 54 } });
+      expect(JSON.parse(row!.body)).toEqual({
+        recordId: r.id,
+        purpose: 'speed',
+        policyHash: 'sha256:aa',
+        vehicle: 'p-001',
+        observedAt: new Date(T0).toISOString(),
+        signals: { 'Vehicle.Speed': 54 },
+      });
     });
 
     it('skips a late-released projection whose record was never stored, and commits the rest', async () => {
@@ -115,8 +192,16 @@ describe.each(backends())('store conformance: $name', (backend) => {
       await store.commitIngest([item(r3, [projection(r3, { vehicle: 'va' })])]); // behind va's first row, though due earlier
       const heads = await store.dueOutboxHeads(T0, 10);
       expect(heads.map((h) => h.id)).toEqual([rows[0]!.id, rows[1]!.id]);
-      expect(heads[0]).toMatchObject({ recordId: rows[0]!.recordId, oem: 'acme', purpose: 'speed', policyHash: 'sha256:aa', pseudonym: 'va',
-        fieldsSent: ['Vehicle.Speed'], fieldsDropped: ['Vehicle.CurrentLocation.Latitude'], attempts: 0 });
+      expect(heads[0]).toMatchObject({
+        recordId: rows[0]!.recordId,
+        oem: 'acme',
+        purpose: 'speed',
+        policyHash: 'sha256:aa',
+        pseudonym: 'va',
+        fieldsSent: ['Vehicle.Speed'],
+        fieldsDropped: ['Vehicle.CurrentLocation.Latitude'],
+        attempts: 0,
+      });
       expect(await store.dueOutboxHeads(T0 - 1, 10)).toEqual([]); // not yet due
       expect(await store.nextDueAt()).toBe(T0 - 10);
       expect(await store.outboxBacklog()).toBe(3);
@@ -131,14 +216,19 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.leaseDueOutbox(T0 + 999, 10, 1_000)).toEqual([]);
       expect(await store.dueOutboxHeads(T0 + 999, 10)).toEqual([]);
       expect(await store.nextDueAt()).toBe(T0 + 1_000);
-      expect((await store.leaseDueOutbox(T0 + 1_000, 10, 1_000))).toHaveLength(3);
+      expect(await store.leaseDueOutbox(T0 + 1_000, 10, 1_000)).toHaveLength(3);
     });
 
     it('never leases one row to two instances leasing at once', async () => {
       const store = await fresh();
       const other = await second();
-      const rows = await outboxRows(store, Array.from({ length: 30 }, (_, i) => `v${i}`));
-      const leased = (await Promise.all([store, other, store, other].map((s) => s.leaseDueOutbox(T0, 10, 60_000)))).flat().map((r) => r.id);
+      const rows = await outboxRows(
+        store,
+        Array.from({ length: 30 }, (_, i) => `v${i}`),
+      );
+      const leased = (await Promise.all([store, other, store, other].map((s) => s.leaseDueOutbox(T0, 10, 60_000))))
+        .flat()
+        .map((r) => r.id);
       expect(leased).toHaveLength(30);
       expect(new Set(leased)).toEqual(new Set(rows.map((r) => r.id)));
     });
@@ -148,9 +238,22 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const [d, f, x, b, z] = await outboxRows(store, ['v1', 'v2', 'v3', 'v4', 'v5']);
       await store.settleOutbox([
         { kind: 'delivered', outboxId: d!.id, entry: entry(d!) },
-        { kind: 'failed', outboxId: f!.id, entry: entry(f!, { outcome: 'failed', httpStatus: 503, error: 'HTTP 503' }), nextAttemptAt: T0 + 5_000 },
-        { kind: 'dead', outboxId: x!.id, entry: entry(x!, { outcome: 'dead-lettered', httpStatus: 400, error: 'HTTP 400' }) },
-        { kind: 'blocked', outboxId: b!.id, entry: entry(b!, { outcome: 'blocked', httpStatus: null, error: 'SHK_EGRESS_CONSENT_REVOKED' }) },
+        {
+          kind: 'failed',
+          outboxId: f!.id,
+          entry: entry(f!, { outcome: 'failed', httpStatus: 503, error: 'HTTP 503' }),
+          nextAttemptAt: T0 + 5_000,
+        },
+        {
+          kind: 'dead',
+          outboxId: x!.id,
+          entry: entry(x!, { outcome: 'dead-lettered', httpStatus: 400, error: 'HTTP 400' }),
+        },
+        {
+          kind: 'blocked',
+          outboxId: b!.id,
+          entry: entry(b!, { outcome: 'blocked', httpStatus: null, error: 'SHK_EGRESS_CONSENT_REVOKED' }),
+        },
         { kind: 'deferred', outboxId: z!.id, until: T0 + 7_000 },
       ]);
       expect(await store.outboxState(d!.id)).toEqual({ status: 'delivered', attempts: 1 });
@@ -161,15 +264,24 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.outboxState(999_999)).toBeUndefined();
       expect(await store.nextDueAt()).toBe(T0 + 5_000);
       expect((await store.listEgressLog()).map((e) => [e.recordId, e.outcome])).toEqual([
-        [d!.recordId, 'delivered'], [f!.recordId, 'failed'], [x!.recordId, 'dead-lettered'], [b!.recordId, 'blocked']]);
+        [d!.recordId, 'delivered'],
+        [f!.recordId, 'failed'],
+        [x!.recordId, 'dead-lettered'],
+        [b!.recordId, 'blocked'],
+      ]);
       expect(await store.counts()).toMatchObject({ outboxPending: 2, outboxDead: 1, egressLog: 4 });
 
       // One bad outcome (an attempt that is not an integer cannot be a leaf) and none is kept.
       const [g, h] = await outboxRows(store, ['v6', 'v7']);
-      const bad = await Promise.resolve(store.settleOutbox([
-        { kind: 'delivered', outboxId: g!.id, entry: entry(g!) },
-        { kind: 'delivered', outboxId: h!.id, entry: entry(h!, { attempt: 1.5 }) },
-      ])).then(() => undefined, (e: unknown) => e);
+      const bad = await Promise.resolve(
+        store.settleOutbox([
+          { kind: 'delivered', outboxId: g!.id, entry: entry(g!) },
+          { kind: 'delivered', outboxId: h!.id, entry: entry(h!, { attempt: 1.5 }) },
+        ]),
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(bad).toBeInstanceOf(Error);
       expect(await store.outboxState(g!.id)).toEqual({ status: 'pending', attempts: 0 });
       expect(await store.counts()).toMatchObject({ egressLog: 4 });
@@ -184,7 +296,11 @@ describe.each(backends())('store conformance: $name', (backend) => {
       await store.recordDelivery(a!.id, entry(a!));
       await store.recordFailedAttempt(b!.id, entry(b!, { outcome: 'failed', error: 'timeout' }), T0 + 100);
       await store.recordDeadLetter(c!.id, entry(c!, { outcome: 'dead-lettered', error: 'HTTP 400' }));
-      expect([await store.outboxState(a!.id), await store.outboxState(b!.id), await store.outboxState(c!.id)].map((s) => s!.status)).toEqual(['delivered', 'pending', 'dead']);
+      expect(
+        [await store.outboxState(a!.id), await store.outboxState(b!.id), await store.outboxState(c!.id)].map(
+          (s) => s!.status,
+        ),
+      ).toEqual(['delivered', 'pending', 'dead']);
       expect((await store.listEgressLog()).map((e) => e.seq)).toEqual([1, 2, 3]);
     });
 
@@ -207,7 +323,10 @@ describe.each(backends())('store conformance: $name', (backend) => {
       await store.markPublished([a!.id, b!.id]);
       expect(await store.outboxState(a!.id)).toEqual({ status: 'published', attempts: 0 });
       expect(await store.outboxBacklog()).toBe(2);
-      expect((await store.leaseUnpublished(T0 + 1_000, 10, 1_000)).map((r) => r.recordId)).toEqual([va2.id, d!.recordId]);
+      expect((await store.leaseUnpublished(T0 + 1_000, 10, 1_000)).map((r) => r.recordId)).toEqual([
+        va2.id,
+        d!.recordId,
+      ]);
       await store.markPublished([]);
       // A published row is settled like any other.
       await deliver(store, [a!]);
@@ -223,11 +342,18 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const log = await store.listEgressLog();
       expect(log).toHaveLength(2);
       expect(log[0]).toEqual({ seq: 1, ...entry(rows[0]!), traceId: null });
-      expect(await store.listEgressLog({ recordId: rows[1]!.recordId })).toEqual([{ seq: 2, ...entry(rows[1]!), traceId: null }]);
+      expect(await store.listEgressLog({ recordId: rows[1]!.recordId })).toEqual([
+        { seq: 2, ...entry(rows[1]!), traceId: null },
+      ]);
       expect(await store.listEgressLog({ oem: 'other' })).toEqual([]);
       expect(await store.listEgressLog({ limit: 1 })).toHaveLength(1);
       const e = await store.egressEntry(1);
-      expect(e).toMatchObject({ seq: 1, leafIndex: 0, payloadSha256: sha256(rows[0]!.body), payloadBytes: Buffer.byteLength(rows[0]!.body) });
+      expect(e).toMatchObject({
+        seq: 1,
+        leafIndex: 0,
+        payloadSha256: sha256(rows[0]!.body),
+        payloadBytes: Buffer.byteLength(rows[0]!.body),
+      });
     });
 
     it('keeps a Merkle tree whose leaves, subtrees and root match RFC 9162 over the same entries', async () => {
@@ -240,8 +366,22 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.auditTreeSize()).toBe(5);
 
       const leaves = await store.exportLeaves(-1, 5, 100);
-      expect(leaves.map((l) => [l.index, l.entry.kind])).toEqual([[0, 'egress'], [1, 'egress'], [2, 'egress'], [3, 'access'], [4, 'egress']]);
-      expect(leaves[3]!.entry).toEqual({ actor: 'regulator', vin: null, pseudonyms: ['p1'], v: 1, kind: 'access', index: 3, at: T0 });
+      expect(leaves.map((l) => [l.index, l.entry.kind])).toEqual([
+        [0, 'egress'],
+        [1, 'egress'],
+        [2, 'egress'],
+        [3, 'access'],
+        [4, 'egress'],
+      ]);
+      expect(leaves[3]!.entry).toEqual({
+        actor: 'regulator',
+        vin: null,
+        pseudonyms: ['p1'],
+        v: 1,
+        kind: 'access',
+        index: 3,
+        at: T0,
+      });
       const hashes = leaves.map((l) => entryLeafHash(l.entry));
       for (const [i, l] of leaves.entries()) {
         expect(l.leafHash).toBe(hashes[i]!.toString('hex'));
@@ -267,10 +407,24 @@ describe.each(backends())('store conformance: $name', (backend) => {
     it('gives consecutive leaf indexes, without gap or duplicate, to two instances settling at once', async () => {
       const store = await fresh();
       const other = await second();
-      const rows = await outboxRows(store, Array.from({ length: 40 }, (_, i) => `v${i}`));
+      const rows = await outboxRows(
+        store,
+        Array.from({ length: 40 }, (_, i) => `v${i}`),
+      );
       // Each instance settles its half in batches of 2, both at once.
-      const settleHalf = async (s: Store, half: OutboxRow[]) => { for (let i = 0; i < half.length; i += 2) await deliver(s, half.slice(i, i + 2)); };
-      await Promise.all([settleHalf(store, rows.filter((_, i) => i % 2 === 0)), settleHalf(other, rows.filter((_, i) => i % 2 === 1))]);
+      const settleHalf = async (s: Store, half: OutboxRow[]) => {
+        for (let i = 0; i < half.length; i += 2) await deliver(s, half.slice(i, i + 2));
+      };
+      await Promise.all([
+        settleHalf(
+          store,
+          rows.filter((_, i) => i % 2 === 0),
+        ),
+        settleHalf(
+          other,
+          rows.filter((_, i) => i % 2 === 1),
+        ),
+      ]);
       const log = await store.listEgressLog();
       expect(log.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
       const entries = await store.searchEgress({}, 0, 100);
@@ -284,7 +438,12 @@ describe.each(backends())('store conformance: $name', (backend) => {
 
     it('stores checkpoints and finds the one covering a size', async () => {
       const store = await fresh();
-      const cp = (size: number, root = Buffer.alloc(32, size)) => ({ size, root, signedAt: T0 + size, note: `note ${size}\n` });
+      const cp = (size: number, root = Buffer.alloc(32, size)) => ({
+        size,
+        root,
+        signedAt: T0 + size,
+        note: `note ${size}\n`,
+      });
       expect(await store.latestCheckpoint()).toBeUndefined();
       await store.putCheckpoint(cp(2));
       await store.putCheckpoint(cp(5));
@@ -297,7 +456,10 @@ describe.each(backends())('store conformance: $name', (backend) => {
       // Two instances signing the same size: the first stays. The same size with another root is a fork.
       await store.putCheckpoint({ ...cp(5), signedAt: T0 + 99, note: 'other signature\n' });
       expect(await store.getCheckpoint(5)).toEqual(cp(5));
-      const fork = await Promise.resolve(store.putCheckpoint(cp(5, Buffer.alloc(32, 0xee)))).then(() => undefined, (e: unknown) => e);
+      const fork = await Promise.resolve(store.putCheckpoint(cp(5, Buffer.alloc(32, 0xee)))).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(fork).toBeInstanceOf(Error);
     });
   });
@@ -305,7 +467,14 @@ describe.each(backends())('store conformance: $name', (backend) => {
   describe('audit queries', () => {
     /** Six crossings over two days, two OEMs, two countries (one unknown), two vehicles. */
     async function history(store: Store) {
-      const mk = async (vin: string, vehicle: string, oem: string, at: number, o: Partial<EgressLogEntry> = {}, fields = ['Vehicle.Speed']) => {
+      const mk = async (
+        vin: string,
+        vehicle: string,
+        oem: string,
+        at: number,
+        o: Partial<EgressLogEntry> = {},
+        fields = ['Vehicle.Speed'],
+      ) => {
         const r = record({ vin, receivedAt: at });
         const p = { ...projection(r, { vehicle, oem }), fieldsSent: fields };
         await store.commitIngest([item(r, [p])]);
@@ -326,7 +495,8 @@ describe.each(backends())('store conformance: $name', (backend) => {
     it('searches by every filter, page by page', async () => {
       const store = await fresh();
       const h = await history(store);
-      const seqs = async (f: Parameters<Store['searchEgress']>[0], after = 0, limit = 100) => (await store.searchEgress(f, after, limit)).map((e) => e.seq);
+      const seqs = async (f: Parameters<Store['searchEgress']>[0], after = 0, limit = 100) =>
+        (await store.searchEgress(f, after, limit)).map((e) => e.seq);
       expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6]);
       expect(await seqs({}, 2, 2)).toEqual([3, 4]);
       expect(await seqs({ oem: 'bolt' })).toEqual([4, 6]);
@@ -340,8 +510,15 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await seqs({ recordId: h[4]!.id })).toEqual([5]);
       expect(await seqs({ oem: 'acme', field: 'Vehicle.Speed', from: T0 + 1 }, 2)).toEqual([3, 5]);
       const [first] = await store.searchEgress({ recordId: h[0]!.id }, 0, 1);
-      expect(first).toMatchObject({ seq: 1, leafIndex: 0, recordId: h[0]!.id, destinationCountry: 'DE', fieldsSent: ['Vehicle.Speed', 'Vehicle.TraveledDistance'],
-        payloadSha256: sha256(h[0]!.body), payloadBytes: Buffer.byteLength(h[0]!.body) });
+      expect(first).toMatchObject({
+        seq: 1,
+        leafIndex: 0,
+        recordId: h[0]!.id,
+        destinationCountry: 'DE',
+        fieldsSent: ['Vehicle.Speed', 'Vehicle.TraveledDistance'],
+        payloadSha256: sha256(h[0]!.body),
+        payloadBytes: Buffer.byteLength(h[0]!.body),
+      });
       expect(await store.egressEntry(6)).toEqual((await store.searchEgress({}, 5, 1))[0]);
       expect(await store.egressEntry(7)).toBeUndefined();
     });
@@ -363,9 +540,23 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.egressSummary({})).toEqual([
         { day: day0, oem: 'acme', destinationCountry: null, field: 'Vehicle.Speed', records: 1, bytes: bytes(1) },
         { day: day0, oem: 'acme', destinationCountry: 'DE', field: 'Vehicle.Speed', records: 1, bytes: bytes(0) },
-        { day: day0, oem: 'acme', destinationCountry: 'DE', field: 'Vehicle.TraveledDistance', records: 1, bytes: bytes(0) },
+        {
+          day: day0,
+          oem: 'acme',
+          destinationCountry: 'DE',
+          field: 'Vehicle.TraveledDistance',
+          records: 1,
+          bytes: bytes(0),
+        },
         { day: day1, oem: 'acme', destinationCountry: 'DE', field: 'Vehicle.Speed', records: 1, bytes: bytes(4) },
-        { day: day1, oem: 'bolt', destinationCountry: 'DE', field: 'Vehicle.TraveledDistance', records: 1, bytes: bytes(5) },
+        {
+          day: day1,
+          oem: 'bolt',
+          destinationCountry: 'DE',
+          field: 'Vehicle.TraveledDistance',
+          records: 1,
+          bytes: bytes(5),
+        },
         { day: day1, oem: 'bolt', destinationCountry: 'KZ', field: 'Vehicle.Speed', records: 1, bytes: bytes(3) },
       ]);
       expect(await store.egressSummary({ oem: 'bolt', country: 'KZ' })).toHaveLength(1);
@@ -379,7 +570,14 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const b = await store.createApiKey({ role: 'operator', label: 'ops', now: T0 + 1 });
       const c = await store.createApiKey({ role: 'oem', label: 'acme integration', now: T0 + 2, scope: 'acme' });
       expect(a.key).toMatch(/^shk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
-      expect(await store.authenticateApiKey(a.key)).toEqual({ id: a.id, role: 'regulator', scope: null, label: 'agency', createdAt: T0, revokedAt: null });
+      expect(await store.authenticateApiKey(a.key)).toEqual({
+        id: a.id,
+        role: 'regulator',
+        scope: null,
+        label: 'agency',
+        createdAt: T0,
+        revokedAt: null,
+      });
       expect(await store.authenticateApiKey(c.key)).toMatchObject({ id: c.id, role: 'oem', scope: 'acme' });
       expect(await store.authenticateApiKey(`shk_${a.id}_${'A'.repeat(43)}`)).toBeUndefined();
       expect(await store.authenticateApiKey('Bearer nonsense')).toBeUndefined();
@@ -409,7 +607,10 @@ describe.each(backends())('store conformance: $name', (backend) => {
       await store.grantConsent({ ...q, atMs: 300 });
       expect(await store.isConsentGranted(VIN1, 'acme', 'ota', 250)).toBe(false);
       expect(await store.isConsentGranted(VIN1, 'acme', 'ota', 300)).toBe(true);
-      expect((await store.listConsents(VIN1)).map((c) => [c.grantedAt, c.revokedAt])).toEqual([[300, null], [100, 200]]);
+      expect((await store.listConsents(VIN1)).map((c) => [c.grantedAt, c.revokedAt])).toEqual([
+        [300, null],
+        [100, 200],
+      ]);
       expect(await store.listConsents(VIN2)).toEqual([]);
     });
 
@@ -427,12 +628,26 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const a = { oem: 'acme', source: 'p.yaml', content: 'v1' };
       expect(await store.recordPolicyActivation({ ...a, policyHash: 'sha256:1', activatedAt: 1 })).toBe(true);
       expect(await store.recordPolicyActivation({ ...a, policyHash: 'sha256:1', activatedAt: 2 })).toBe(false);
-      expect(await store.recordPolicyActivation({ ...a, content: 'v2', policyHash: 'sha256:2', activatedAt: 3 })).toBe(true);
+      expect(await store.recordPolicyActivation({ ...a, content: 'v2', policyHash: 'sha256:2', activatedAt: 3 })).toBe(
+        true,
+      );
       expect(await store.recordPolicyActivation({ ...a, policyHash: 'sha256:1', activatedAt: 4 })).toBe(true); // rolled back: a new activation
-      expect(await store.recordPolicyActivation({ ...a, oem: 'other', policyHash: 'sha256:9', activatedAt: 5 })).toBe(true);
-      expect((await store.listPolicyActivations('acme')).map((x) => [x.policyHash, x.activatedAt])).toEqual([['sha256:1', 4], ['sha256:2', 3], ['sha256:1', 1]]);
+      expect(await store.recordPolicyActivation({ ...a, oem: 'other', policyHash: 'sha256:9', activatedAt: 5 })).toBe(
+        true,
+      );
+      expect((await store.listPolicyActivations('acme')).map((x) => [x.policyHash, x.activatedAt])).toEqual([
+        ['sha256:1', 4],
+        ['sha256:2', 3],
+        ['sha256:1', 1],
+      ]);
       expect(await store.listPolicyActivations()).toHaveLength(4);
-      expect((await store.listPolicyActivations('other'))[0]).toMatchObject({ oem: 'other', policyHash: 'sha256:9', source: 'p.yaml', content: 'v1', activatedAt: 5 });
+      expect((await store.listPolicyActivations('other'))[0]).toMatchObject({
+        oem: 'other',
+        policyHash: 'sha256:9',
+        source: 'p.yaml',
+        content: 'v1',
+        activatedAt: 5,
+      });
     });
   });
 
@@ -446,14 +661,44 @@ describe.each(backends())('store conformance: $name', (backend) => {
       const old = record({ receivedAt: now - 100 * DAY, lat: 43.2, account: { 'Account.Owner.Name': 'B' } }); // record, point expired; account kept
       const recent = record({ receivedAt: now - 40 * DAY, lat: 43.2 }); // only the point expired
       const pendingOld = record({ receivedAt: now - 200 * DAY }); // expired, but still on its way out
-      await store.commitIngest([item(ancient, [projection(ancient, { vehicle: 'va' })]), item(old), item(recent), item(pendingOld, [projection(pendingOld, { vehicle: 'vb' })]),
-        { kind: 'quarantine', item: { id: 'q-old', vin: VIN1, channel: 'mqtt', receivedAt: now - 91 * DAY, reason: 'x', raw: Buffer.from('x') } },
-        { kind: 'quarantine', item: { id: 'q-new', vin: VIN1, channel: 'mqtt', receivedAt: now - 89 * DAY, reason: 'x', raw: Buffer.from('x') } }]);
+      await store.commitIngest([
+        item(ancient, [projection(ancient, { vehicle: 'va' })]),
+        item(old),
+        item(recent),
+        item(pendingOld, [projection(pendingOld, { vehicle: 'vb' })]),
+        {
+          kind: 'quarantine',
+          item: {
+            id: 'q-old',
+            vin: VIN1,
+            channel: 'mqtt',
+            receivedAt: now - 91 * DAY,
+            reason: 'x',
+            raw: Buffer.from('x'),
+          },
+        },
+        {
+          kind: 'quarantine',
+          item: {
+            id: 'q-new',
+            vin: VIN1,
+            channel: 'mqtt',
+            receivedAt: now - 89 * DAY,
+            reason: 'x',
+            raw: Buffer.from('x'),
+          },
+        },
+      ]);
       const [delivered] = (await store.dueOutboxHeads(now, 10)).filter((r) => r.recordId === ancient.id);
       await deliver(store, [delivered!]);
       const rootBefore = await store.auditRoot();
 
-      expect(await store.applyRetention(now, periods)).toEqual({ records: 2, routePoints: 3, accountData: 1, quarantine: 1 });
+      expect(await store.applyRetention(now, periods)).toEqual({
+        records: 2,
+        routePoints: 3,
+        accountData: 1,
+        quarantine: 1,
+      });
       expect(await store.getRecord(ancient.id)).toBeUndefined();
       expect(await store.getRecord(old.id)).toBeUndefined();
       expect((await store.getRecord(recent.id))!.record).toEqual(recent);
@@ -461,11 +706,22 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect((await store.listQuarantine()).map((q) => q.id)).toEqual(['q-new']);
       // The settled outbox row went with its record; the egress log and its tree did not move.
       expect(await store.outboxState(delivered!.id)).toBeUndefined();
-      expect(await store.counts()).toEqual({ records: 2, quarantine: 1, outboxPending: 1, outboxDead: 0, egressLog: 1 });
+      expect(await store.counts()).toEqual({
+        records: 2,
+        quarantine: 1,
+        outboxPending: 1,
+        outboxDead: 0,
+        egressLog: 1,
+      });
       expect(await store.auditRoot()).toEqual(rootBefore);
       expect(await store.listEgressLog()).toHaveLength(1);
       // A second sweep finds nothing more.
-      expect(await store.applyRetention(now, periods)).toEqual({ records: 0, routePoints: 0, accountData: 0, quarantine: 0 });
+      expect(await store.applyRetention(now, periods)).toEqual({
+        records: 0,
+        routePoints: 0,
+        accountData: 0,
+        quarantine: 0,
+      });
       // Account data outlives its record until its own period ends.
       expect(await store.applyRetention(now + 300 * DAY, periods)).toMatchObject({ accountData: 1 });
     });
@@ -473,12 +729,15 @@ describe.each(backends())('store conformance: $name', (backend) => {
     it('drops route points a whole month at a time where the store partitions them', async () => {
       const store = await fresh();
       const now = Date.now();
-      const nextMonth = new Date(now); nextMonth.setUTCMonth(nextMonth.getUTCMonth() + 1, 10);
+      const nextMonth = new Date(now);
+      nextMonth.setUTCMonth(nextMonth.getUTCMonth() + 1, 10);
       const recs = [1, 2, 3].map(() => record({ receivedAt: now, observedAt: nextMonth.getTime(), lat: 43 }));
       await store.commitIngest(recs.map((r) => item(r)));
       const before = await opened().partitions();
       const later = nextMonth.getTime() + 120 * DAY;
-      expect(await store.applyRetention(later, { rawRecordsDays: 1_000, routePointsDays: 60, accountDataDays: 1_000 })).toEqual({ records: 0, routePoints: 3, accountData: 0, quarantine: 0 });
+      expect(
+        await store.applyRetention(later, { rawRecordsDays: 1_000, routePointsDays: 60, accountDataDays: 1_000 }),
+      ).toEqual({ records: 0, routePoints: 3, accountData: 0, quarantine: 0 });
       const after = await opened().partitions();
       if (backend.name === 'PostgreSQL') {
         const month = `route_points_p${nextMonth.getUTCFullYear()}${String(nextMonth.getUTCMonth() + 1).padStart(2, '0')}`;
@@ -487,7 +746,9 @@ describe.each(backends())('store conformance: $name', (backend) => {
         expect(after).toContain('route_points_default');
         // …and the months ahead of the sweep's time exist, so new points never wait for one.
         const ahead = new Date(later);
-        expect(after).toContain(`route_points_p${ahead.getUTCFullYear()}${String(ahead.getUTCMonth() + 1).padStart(2, '0')}`);
+        expect(after).toContain(
+          `route_points_p${ahead.getUTCFullYear()}${String(ahead.getUTCMonth() + 1).padStart(2, '0')}`,
+        );
       } else {
         expect(after).toEqual([]);
       }

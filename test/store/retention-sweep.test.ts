@@ -15,7 +15,12 @@ const cfg = { rawRecordsDays: 90, routePointsDays: 30, accountDataDays: 365, swe
 
 function logCapture() {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } });
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   return { lines, log: createLogger('info', stream) };
 }
 
@@ -23,11 +28,31 @@ describe('retention sweep', () => {
   let store: Store;
   let sweep: RetentionSweep | undefined;
   let dir: string;
-  afterEach(async () => { await sweep?.close(); await store?.close(); rmSync(dir, { recursive: true, force: true }); });
+  afterEach(async () => {
+    await sweep?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  const ingestAt = async (id: string, at: number) => store.commitIngest([{ kind: 'record', raw: Buffer.from('{}'), projections: [], record: {
-    id, vin: 'LSHKZ000000000001', oem: 'acme', channel: 'mqtt', receivedAt: at, observedAt: at,
-    signals: { 'Vehicle.CurrentLocation.Latitude': 43.2, 'Vehicle.CurrentLocation.Longitude': 76.9 }, account: { 'Account.Owner.Name': 'A' }, unknownKeys: [] } }]);
+  const ingestAt = async (id: string, at: number) =>
+    store.commitIngest([
+      {
+        kind: 'record',
+        raw: Buffer.from('{}'),
+        projections: [],
+        record: {
+          id,
+          vin: 'LSHKZ000000000001',
+          oem: 'acme',
+          channel: 'mqtt',
+          receivedAt: at,
+          observedAt: at,
+          signals: { 'Vehicle.CurrentLocation.Latitude': 43.2, 'Vehicle.CurrentLocation.Longitude': 76.9 },
+          account: { 'Account.Owner.Name': 'A' },
+          unknownKeys: [],
+        },
+      },
+    ]);
 
   it('deletes what is older than its period soon after start, and logs how much', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'shekara-sweep-'));
@@ -36,8 +61,15 @@ describe('retention sweep', () => {
     await ingestAt('new', NOW - DAY);
     const { lines, log } = logCapture();
     sweep = startRetentionSweep(cfg, { store, log, now: () => NOW, firstSweepDelayMs: 0 });
-    const line = await eventually(() => lines.find((l) => l.msg === 'retention: deleted personal data older than its period'), 5_000, 'the sweep log line');
-    expect(line).toMatchObject({ module: 'retention', removed: { records: 1, routePoints: 1, accountData: 0, quarantine: 0 } });
+    const line = await eventually(
+      () => lines.find((l) => l.msg === 'retention: deleted personal data older than its period'),
+      5_000,
+      'the sweep log line',
+    );
+    expect(line).toMatchObject({
+      module: 'retention',
+      removed: { records: 1, routePoints: 1, accountData: 0, quarantine: 0 },
+    });
     expect(await store.getRecord('old')).toBeUndefined();
     expect(await store.getRecord('new')).toBeDefined();
     // The account data of the deleted record is kept until its own period ends.
@@ -49,10 +81,18 @@ describe('retention sweep', () => {
     store = openSqliteStore(path.join(dir, 's.db'));
     const { lines, log } = logCapture();
     let calls = 0;
-    const failing = { applyRetention: async () => { calls += 1; throw new Error('disk I/O error'); } };
+    const failing = {
+      applyRetention: async () => {
+        calls += 1;
+        throw new Error('disk I/O error');
+      },
+    };
     sweep = startRetentionSweep(cfg, { store: failing, log, now: () => NOW, firstSweepDelayMs: 0 });
     const line = await eventually(() => lines.find((l) => l.level === 50), 5_000, 'the error line');
-    expect(line).toMatchObject({ msg: 'retention: the sweep failed; it runs again at the next interval', err: { message: 'disk I/O error' } });
+    expect(line).toMatchObject({
+      msg: 'retention: the sweep failed; it runs again at the next interval',
+      err: { message: 'disk I/O error' },
+    });
     await expect(sweep.sweepNow()).rejects.toThrow('disk I/O error');
     expect(calls).toBe(2);
   });

@@ -12,14 +12,43 @@ const TRACE_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 const record = (id: string): CanonicalRecord => ({
-  id, vin: 'LSHKZ000000000001', oem: 'acme', channel: 'mqtt', receivedAt: 1, observedAt: 1, signals: { 'Vehicle.Speed': 5 }, account: {}, unknownKeys: [],
+  id,
+  vin: 'LSHKZ000000000001',
+  oem: 'acme',
+  channel: 'mqtt',
+  receivedAt: 1,
+  observedAt: 1,
+  signals: { 'Vehicle.Speed': 5 },
+  account: {},
+  unknownKeys: [],
 });
 const projection = (recordId: string, purpose = 'p'): Projection => ({
-  recordId, oem: 'acme', purpose, policyHash: 'sha256:x', vehicle: `PSEUDO-${recordId}-${purpose}`, observedAt: 1, signals: { 'Vehicle.Speed': 5 }, fieldsSent: ['Vehicle.Speed'], fieldsDropped: [],
+  recordId,
+  oem: 'acme',
+  purpose,
+  policyHash: 'sha256:x',
+  vehicle: `PSEUDO-${recordId}-${purpose}`,
+  observedAt: 1,
+  signals: { 'Vehicle.Speed': 5 },
+  fieldsSent: ['Vehicle.Speed'],
+  fieldsDropped: [],
 });
 const entry = (row: OutboxRow, traceId: string | null | undefined): EgressLogEntry => ({
-  at: 2, oem: row.oem, destination: 'oem.example', destinationIp: '127.0.0.1', destinationCountry: 'private', recordId: row.recordId, pseudonym: row.pseudonym,
-  purpose: row.purpose, policyHash: row.policyHash, fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped, outcome: 'delivered', attempt: 1, httpStatus: 200, error: null,
+  at: 2,
+  oem: row.oem,
+  destination: 'oem.example',
+  destinationIp: '127.0.0.1',
+  destinationCountry: 'private',
+  recordId: row.recordId,
+  pseudonym: row.pseudonym,
+  purpose: row.purpose,
+  policyHash: row.policyHash,
+  fieldsSent: row.fieldsSent,
+  fieldsDropped: row.fieldsDropped,
+  outcome: 'delivered',
+  attempt: 1,
+  httpStatus: 200,
+  error: null,
   ...(traceId === undefined ? {} : { traceId }),
 });
 describe.each(backends())('store › telemetry columns: $name', (backend) => {
@@ -28,18 +57,35 @@ describe.each(backends())('store › telemetry columns: $name', (backend) => {
   it('hands every outbox row of a traced record back with its traceparent, and null for one not traced', async () => {
     const store = await fresh();
     await store.commitIngest([
-      { kind: 'record', record: record('traced'), raw: Buffer.from('{}'), projections: [projection('traced', 'a'), projection('traced', 'b')], traceParent: TRACE_PARENT },
+      {
+        kind: 'record',
+        record: record('traced'),
+        raw: Buffer.from('{}'),
+        projections: [projection('traced', 'a'), projection('traced', 'b')],
+        traceParent: TRACE_PARENT,
+      },
       { kind: 'record', record: record('plain'), raw: Buffer.from('{}'), projections: [projection('plain')] },
     ]);
     const due = await store.dueOutboxHeads(10, 10);
-    expect(due.map((r) => [r.recordId, r.purpose, r.traceParent])).toEqual([['traced', 'a', TRACE_PARENT], ['traced', 'b', TRACE_PARENT], ['plain', 'p', null]]);
-    expect((await store.leaseUnpublished(10, 10, 1_000)).map((r) => r.traceParent)).toEqual([TRACE_PARENT, TRACE_PARENT, null]);
+    expect(due.map((r) => [r.recordId, r.purpose, r.traceParent])).toEqual([
+      ['traced', 'a', TRACE_PARENT],
+      ['traced', 'b', TRACE_PARENT],
+      ['plain', 'p', null],
+    ]);
+    expect((await store.leaseUnpublished(10, 10, 1_000)).map((r) => r.traceParent)).toEqual([
+      TRACE_PARENT,
+      TRACE_PARENT,
+      null,
+    ]);
   });
 
   it('keeps the trace id of each egress-log row, null when absent, and leaves the leaf as it would be without it', async () => {
     const store = await fresh();
     const other = await fresh();
-    for (const s of [store, other]) await s.commitIngest([{ kind: 'record', record: record('r'), raw: Buffer.from('{}'), projections: [projection('r')] }]);
+    for (const s of [store, other])
+      await s.commitIngest([
+        { kind: 'record', record: record('r'), raw: Buffer.from('{}'), projections: [projection('r')] },
+      ]);
     const [row] = await store.dueOutboxHeads(10, 10);
     const [same] = await other.dueOutboxHeads(10, 10);
     await store.settleOutbox([{ kind: 'delivered', outboxId: row!.id, entry: entry(row!, TRACE_ID) }]);

@@ -23,26 +23,37 @@ describe('config › telemetry', () => {
   });
 
   it('binds the Prometheus listener to loopback unless told otherwise', () => {
-    expect(parse('telemetry: { metrics: { prometheus: { enabled: true } } }').telemetry.metrics.prometheus).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
+    expect(parse('telemetry: { metrics: { prometheus: { enabled: true } } }').telemetry.metrics.prometheus).toEqual({
+      enabled: true,
+      host: '127.0.0.1',
+      port: 9464,
+    });
   });
 
   it('rejects an unknown key with its line and path', () => {
-    expect(problems('telemetry:\n  tracing:\n    enabled: true\n    endpoint: http://x\n')).toEqual(['shekara.yaml:4 telemetry.tracing.endpoint: unknown key']);
+    expect(problems('telemetry:\n  tracing:\n    enabled: true\n    endpoint: http://x\n')).toEqual([
+      'shekara.yaml:4 telemetry.tracing.endpoint: unknown key',
+    ]);
   });
 
   it('rejects a sample ratio outside 0..1 and an OTLP URL that is not http(s)', () => {
-    const p = problems('telemetry:\n  tracing: { sampleRatio: 1.5 }\n  metrics: { otlpUrl: "grpc://collector:4317" }\n');
+    const p = problems(
+      'telemetry:\n  tracing: { sampleRatio: 1.5 }\n  metrics: { otlpUrl: "grpc://collector:4317" }\n',
+    );
     expect(p.some((x) => x.includes('telemetry.tracing.sampleRatio') && x.includes('<= 1'))).toBe(true);
     expect(p.some((x) => x.includes('telemetry.metrics.otlpUrl'))).toBe(true);
   });
 
   it('refuses a Prometheus port that is also the HTTP port', () => {
-    expect(problems('http: { port: 9464 }\ntelemetry: { metrics: { prometheus: { enabled: true } } }\n'))
-      .toEqual(['telemetry.metrics.prometheus.port: 9464 is also http.port; metrics get their own listener']);
+    expect(problems('http: { port: 9464 }\ntelemetry: { metrics: { prometheus: { enabled: true } } }\n')).toEqual([
+      'telemetry.metrics.prometheus.port: 9464 is also http.port; metrics get their own listener',
+    ]);
   });
 
   it('sends no traceparent to an OEM unless the operator opts in for it', () => {
-    const cfg = parse('oems:\n  - { id: a, endpoint: "https://a.example/x", policyFile: a.yaml }\n  - { id: b, endpoint: "https://b.example/x", policyFile: b.yaml, propagateTraceContext: true }\n');
+    const cfg = parse(
+      'oems:\n  - { id: a, endpoint: "https://a.example/x", policyFile: a.yaml }\n  - { id: b, endpoint: "https://b.example/x", policyFile: b.yaml, propagateTraceContext: true }\n',
+    );
     expect(cfg.oems.map((o) => o.propagateTraceContext)).toEqual([false, true]);
   });
 });

@@ -17,7 +17,11 @@ const POLICY = `${DEMO_POLICY}
       Vehicle.Speed: pass
 `;
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 /** The Prometheus text format (exposition 0.0.4), samples only. */
 function parseProm(text: string): Sample[] {
@@ -44,22 +48,43 @@ describe('metrics › scraped from the Prometheus listener after traffic', () =>
   };
 
   beforeAll(async () => {
-    gw = await startTestGateway({ cars: 2, policy: POLICY, config: { telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } } } });
+    gw = await startTestGateway({
+      cars: 2,
+      policy: POLICY,
+      config: { telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } } },
+    });
     const [a, b] = gw.cars as [{ vin: string; secret: string }, { vin: string; secret: string }];
     // Car A over MQTT: three good records and one that does not decode.
     const client = await gw.connect(a);
     const sim = newCar(a.vin, 0);
-    for (let i = 0; i < 3; i++) await client.publishAsync(telemetryTopic(a.vin), JSON.stringify(nextTelemetry(sim, Date.now())), { qos: 1 });
+    for (let i = 0; i < 3; i++)
+      await client.publishAsync(telemetryTopic(a.vin), JSON.stringify(nextTelemetry(sim, Date.now())), { qos: 1 });
     await client.publishAsync(telemetryTopic(a.vin), 'this is not JSON', { qos: 1 });
     // Car B over HTTPS: one good record.
     const auth = `Basic ${Buffer.from(`${b.vin}:${b.secret}`).toString('base64')}`;
-    const ok = await fetch(`${gw.httpUrl}/v1/vehicles/${b.vin}/telemetry`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(nextTelemetry(newCar(b.vin, 1), Date.now())) });
+    const ok = await fetch(`${gw.httpUrl}/v1/vehicles/${b.vin}/telemetry`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify(nextTelemetry(newCar(b.vin, 1), Date.now())),
+    });
     expect(ok.status).toBe(202);
     // A wrong secret, once per channel.
-    const bad = await fetch(`${gw.httpUrl}/v1/vehicles/${b.vin}/telemetry`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${b.vin}:wrong-secret-000000`).toString('base64')}` }, body: '{}' });
+    const bad = await fetch(`${gw.httpUrl}/v1/vehicles/${b.vin}/telemetry`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${b.vin}:wrong-secret-000000`).toString('base64')}` },
+      body: '{}',
+    });
     expect(bad.status).toBe(401);
-    await expect(mqtt.connectAsync(gw.mqttUrl, { clientId: b.vin, username: b.vin, password: 'wrong-secret-000000', protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000 }))
-      .rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(gw.mqttUrl, {
+        clientId: b.vin,
+        username: b.vin,
+        password: 'wrong-secret-000000',
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 5_000,
+      }),
+    ).rejects.toThrow();
     // 4 good records × 2 purposes = 8 crossings, each settled with its egress-log row.
     await eventually(async () => (await gw.app.store.counts()).egressLog >= 8, 10_000, '8 egress-log rows');
     const res = await fetch(`http://127.0.0.1:${gw.app.telemetry.metrics.prometheusPort}/metrics`);
@@ -77,22 +102,38 @@ describe('metrics › scraped from the Prometheus listener after traffic', () =>
   });
 
   it('counts refusals by channel and reason', () => {
-    expect(value('shekara_ingest_rejects_total', { shekara_channel: 'mqtt', shekara_reason: 'bad-credentials' })).toBe(1);
-    expect(value('shekara_ingest_rejects_total', { shekara_channel: 'https', shekara_reason: 'bad-credentials' })).toBe(1);
+    expect(value('shekara_ingest_rejects_total', { shekara_channel: 'mqtt', shekara_reason: 'bad-credentials' })).toBe(
+      1,
+    );
+    expect(value('shekara_ingest_rejects_total', { shekara_channel: 'https', shekara_reason: 'bad-credentials' })).toBe(
+      1,
+    );
   });
 
   it('counts each policy decision by OEM, purpose and outcome', () => {
     for (const purpose of ['battery-warranty', 'speed-profile']) {
-      expect(value('shekara_policy_decisions_total', { shekara_oem: 'demo-oem', shekara_purpose: purpose, shekara_outcome: 'approved' })).toBe(4);
+      expect(
+        value('shekara_policy_decisions_total', {
+          shekara_oem: 'demo-oem',
+          shekara_purpose: purpose,
+          shekara_outcome: 'approved',
+        }),
+      ).toBe(4);
     }
-    expect(value('shekara_policy_decisions_total', { shekara_purpose: 'location-insights', shekara_outcome: 'blocked' })).toBe(4);
-    expect(value('shekara_policy_decisions_total', { shekara_purpose: 'location-insights', shekara_outcome: 'approved' })).toBeUndefined();
+    expect(
+      value('shekara_policy_decisions_total', { shekara_purpose: 'location-insights', shekara_outcome: 'blocked' }),
+    ).toBe(4);
+    expect(
+      value('shekara_policy_decisions_total', { shekara_purpose: 'location-insights', shekara_outcome: 'approved' }),
+    ).toBeUndefined();
   });
 
   it('counts deliveries by OEM and outcome, and times each one', () => {
     expect(value('shekara_egress_deliveries_total', { shekara_oem: 'demo-oem', shekara_outcome: 'delivered' })).toBe(8);
     expect(value('shekara_egress_deliveries_total', { shekara_outcome: 'failed' })).toBeUndefined();
-    expect(value('shekara_egress_delivery_duration_count', { shekara_oem: 'demo-oem', shekara_outcome: 'delivered' })).toBe(8);
+    expect(
+      value('shekara_egress_delivery_duration_count', { shekara_oem: 'demo-oem', shekara_outcome: 'delivered' }),
+    ).toBe(8);
     expect(value('shekara_egress_delivery_duration_bucket', { shekara_oem: 'demo-oem', le: '+Inf' })).toBe(8);
     expect(value('shekara_egress_record_age_count', { shekara_oem: 'demo-oem' })).toBe(8);
     expect(gw.sink.deliveries).toHaveLength(8);

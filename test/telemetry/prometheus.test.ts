@@ -15,7 +15,10 @@ const cfg = (prometheus: Record<string, unknown>) => ({
 });
 
 let telemetry: Telemetry | undefined;
-afterEach(async () => { await telemetry?.close(); telemetry = undefined; });
+afterEach(async () => {
+  await telemetry?.close();
+  telemetry = undefined;
+});
 
 describe('telemetry › Prometheus listener', () => {
   it('serves the counters at GET /metrics in the Prometheus text format', async () => {
@@ -25,7 +28,9 @@ describe('telemetry › Prometheus listener', () => {
     expect(res.statusCode).toBe(200);
     const text = await res.body.text();
     expect(text).toContain('# TYPE shekara_ingest_messages_total counter');
-    expect(text).toMatch(/^shekara_ingest_messages_total\{[^}]*shekara_channel="mqtt"[^}]*shekara_outcome="stored"[^}]*\} 3$/m);
+    expect(text).toMatch(
+      /^shekara_ingest_messages_total\{[^}]*shekara_channel="mqtt"[^}]*shekara_outcome="stored"[^}]*\} 3$/m,
+    );
   });
 
   it('answers 404 on any other path and 405 on any other method', async () => {
@@ -39,18 +44,28 @@ describe('telemetry › Prometheus listener', () => {
   });
 
   it('starts no listener when disabled, and every instrument is a no-op', async () => {
-    telemetry = await createTelemetry({ ...cfg({}), metrics: { prometheus: { enabled: false, host: '127.0.0.1', port: 0 } } }, { log });
+    telemetry = await createTelemetry(
+      { ...cfg({}), metrics: { prometheus: { enabled: false, host: '127.0.0.1', port: 0 } } },
+      { log },
+    );
     expect(telemetry.metrics.enabled).toBe(false);
     expect(telemetry.metrics.prometheusPort).toBeUndefined();
     let read = 0;
-    telemetry.metrics.observe({ backlog: () => { read += 1; return 1; } });
+    telemetry.metrics.observe({
+      backlog: () => {
+        read += 1;
+        return 1;
+      },
+    });
     telemetry.metrics.ingestMessages.add(1);
     expect(read).toBe(0);
   });
 
   it('stops start-up with SHK_PORT_IN_USE when its port is taken', async () => {
     telemetry = await createTelemetry(cfg({}), { log });
-    await expect(createTelemetry(cfg({ port: telemetry.metrics.prometheusPort }), { log }))
-      .rejects.toMatchObject({ code: 'SHK_PORT_IN_USE', details: { listener: 'Prometheus metrics' } });
+    await expect(createTelemetry(cfg({ port: telemetry.metrics.prometheusPort }), { log })).rejects.toMatchObject({
+      code: 'SHK_PORT_IN_USE',
+      details: { listener: 'Prometheus metrics' },
+    });
   });
 });

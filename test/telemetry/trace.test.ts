@@ -23,17 +23,36 @@ purposes:
 
 const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
-const kafkaQueue = () => ({ kind: 'kafka', kafka: { brokers: KAFKA_BROKERS, topicPrefix: uniquePrefix(), partitions: 1, maxWaitTimeMs: 50, relayLingerMs: 2 } });
-const egress = (queue: Record<string, unknown>) => ({ initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000, queue });
+const kafkaQueue = () => ({
+  kind: 'kafka',
+  kafka: { brokers: KAFKA_BROKERS, topicPrefix: uniquePrefix(), partitions: 1, maxWaitTimeMs: 50, relayLingerMs: 2 },
+});
+const egress = (queue: Record<string, unknown>) => ({
+  initialBackoffMs: 20,
+  maxBackoffMs: 100,
+  pollIntervalMs: 50,
+  requestTimeoutMs: 2_000,
+  queue,
+});
 
 async function sendOneRecord(gw: TestGateway): Promise<string> {
   const car = gw.cars[0]!;
   const client = await gw.connect(car);
-  await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(nextTelemetry(newCar(car.vin, 0), Date.now())), { qos: 1 });
-  const [delivery] = await eventually(() => gw.sink.deliveries.length >= 1 && gw.sink.deliveries, 20_000, 'the delivery');
+  await client.publishAsync(telemetryTopic(car.vin), JSON.stringify(nextTelemetry(newCar(car.vin, 0), Date.now())), {
+    qos: 1,
+  });
+  const [delivery] = await eventually(
+    () => gw.sink.deliveries.length >= 1 && gw.sink.deliveries,
+    20_000,
+    'the delivery',
+  );
   const recordId = (delivery!.body as { recordId: string }).recordId;
   // The outcome (and its egress-log row) is committed after the OEM answered.
-  await eventually(async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1, 10_000, 'the egress-log row');
+  await eventually(
+    async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1,
+    10_000,
+    'the egress-log row',
+  );
   return recordId;
 }
 
@@ -45,9 +64,13 @@ async function apiEntry(gw: TestGateway, recordId: string): Promise<{ traceId: s
     expect(res.status).toBe(200);
     return res.json() as Promise<T>;
   };
-  const { entries } = await get<{ entries: { seq: number; traceId: string | null }[] }>(`/entries?recordId=${recordId}`);
+  const { entries } = await get<{ entries: { seq: number; traceId: string | null }[] }>(
+    `/entries?recordId=${recordId}`,
+  );
   expect(entries).toHaveLength(1);
-  const one = await get<{ entry: { traceId: string | null }; leaf: { canonical: string } }>(`/entries/${entries[0]!.seq}`);
+  const one = await get<{ entry: { traceId: string | null }; leaf: { canonical: string } }>(
+    `/entries/${entries[0]!.seq}`,
+  );
   expect(one.entry.traceId).toBe(entries[0]!.traceId);
   return { traceId: entries[0]!.traceId, leaf: one.leaf.canonical };
 }
@@ -66,31 +89,52 @@ describe('tracing › one trace per record, through Kafka', () => {
   beforeAll(async () => {
     collector = await startCollector();
     gw = await startTestGateway({
-      cars: 1, policy: ONE_PURPOSE,
-      config: { egress: egress(kafkaQueue()), telemetry: { serviceName: 'shekara-trace-test', tracing: { enabled: true, otlpUrl: collector.tracesUrl } } },
+      cars: 1,
+      policy: ONE_PURPOSE,
+      config: {
+        egress: egress(kafkaQueue()),
+        telemetry: { serviceName: 'shekara-trace-test', tracing: { enabled: true, otlpUrl: collector.tracesUrl } },
+      },
     });
     recordId = await sendOneRecord(gw);
     await gw.app.telemetry.tracing.flush();
-    const root = await eventually(() => collector.spans.find((s) => s.name === SPAN.receive), 10_000, 'the receive span');
+    const root = await eventually(
+      () => collector.spans.find((s) => s.name === SPAN.receive),
+      10_000,
+      'the receive span',
+    );
     // The consume span ends only once the outcome is durable, so it may miss the flush above and
     // come with the next scheduled export: wait for every hop's span, then assert on exactly those.
     const hops = [SPAN.receive, SPAN.project, SPAN.commit, SPAN.produce, SPAN.consume, SPAN.deliver];
-    trace = await eventually(() => {
-      const spans = collector.spans.filter((s) => s.traceId === root.traceId);
-      return hops.every((h) => spans.some((s) => s.name === h)) && spans;
-    }, 10_000, 'a span of every hop in the record\'s trace');
+    trace = await eventually(
+      () => {
+        const spans = collector.spans.filter((s) => s.traceId === root.traceId);
+        return hops.every((h) => spans.some((s) => s.name === h)) && spans;
+      },
+      10_000,
+      "a span of every hop in the record's trace",
+    );
   });
-  afterAll(async () => { await gw?.stop(); await collector?.close(); });
+  afterAll(async () => {
+    await gw?.stop();
+    await collector?.close();
+  });
 
   it('holds the receive, project, commit, produce, consume and deliver spans of that record in one trace', () => {
     expect(new Set(collector.spans.filter((s) => s.name === SPAN.receive).map((s) => s.traceId)).size).toBe(1);
-    expect(trace.map((s) => s.name).sort()).toEqual([SPAN.commit, SPAN.consume, SPAN.deliver, SPAN.project, SPAN.produce, SPAN.receive].sort());
+    expect(trace.map((s) => s.name).sort()).toEqual(
+      [SPAN.commit, SPAN.consume, SPAN.deliver, SPAN.project, SPAN.produce, SPAN.receive].sort(),
+    );
     expect(trace.every((s) => s.serviceName === 'shekara-trace-test')).toBe(true);
   });
 
   it('chains them parent to child: receive → commit → produce → consume → deliver, with project under receive', () => {
-    const receive = one(SPAN.receive), project = one(SPAN.project), commit = one(SPAN.commit);
-    const produce = one(SPAN.produce), consume = one(SPAN.consume), deliver = one(SPAN.deliver);
+    const receive = one(SPAN.receive),
+      project = one(SPAN.project),
+      commit = one(SPAN.commit);
+    const produce = one(SPAN.produce),
+      consume = one(SPAN.consume),
+      deliver = one(SPAN.deliver);
     expect(receive.parentSpanId).toBeUndefined();
     expect(project.parentSpanId).toBe(receive.spanId);
     expect(commit.parentSpanId).toBe(receive.spanId);
@@ -100,15 +144,34 @@ describe('tracing › one trace per record, through Kafka', () => {
   });
 
   it('marks each hop with its kind and the attributes an operator searches by', () => {
-    expect(one(SPAN.receive)).toMatchObject({ kind: SPAN_KIND.consumer, attributes: { 'shekara.channel': 'mqtt', 'shekara.record_id': recordId, 'shekara.outcome': 'stored', 'shekara.projections': 1 } });
-    expect(one(SPAN.produce)).toMatchObject({ kind: SPAN_KIND.producer, attributes: { 'messaging.system': 'kafka', 'shekara.record_id': recordId } });
+    expect(one(SPAN.receive)).toMatchObject({
+      kind: SPAN_KIND.consumer,
+      attributes: {
+        'shekara.channel': 'mqtt',
+        'shekara.record_id': recordId,
+        'shekara.outcome': 'stored',
+        'shekara.projections': 1,
+      },
+    });
+    expect(one(SPAN.produce)).toMatchObject({
+      kind: SPAN_KIND.producer,
+      attributes: { 'messaging.system': 'kafka', 'shekara.record_id': recordId },
+    });
     expect(one(SPAN.produce).attributes['messaging.destination.name']).toMatch(/egress\.demo-oem$/);
-    expect(one(SPAN.consume)).toMatchObject({ kind: SPAN_KIND.consumer, attributes: { 'messaging.system': 'kafka', 'shekara.queue': 'kafka', 'shekara.record_id': recordId } });
+    expect(one(SPAN.consume)).toMatchObject({
+      kind: SPAN_KIND.consumer,
+      attributes: { 'messaging.system': 'kafka', 'shekara.queue': 'kafka', 'shekara.record_id': recordId },
+    });
     expect(one(SPAN.deliver)).toMatchObject({
       kind: SPAN_KIND.client,
       attributes: {
-        'shekara.outcome': 'delivered', 'http.response.status_code': 200, 'http.request.method': 'POST', 'shekara.destination.country': 'private', 'shekara.attempt': 1,
-        'server.address': '127.0.0.1', 'server.port': gw.sink.port,
+        'shekara.outcome': 'delivered',
+        'http.response.status_code': 200,
+        'http.request.method': 'POST',
+        'shekara.destination.country': 'private',
+        'shekara.attempt': 1,
+        'server.address': '127.0.0.1',
+        'server.port': gw.sink.port,
       },
     });
   });
@@ -138,26 +201,43 @@ describe('tracing › one trace per record, through Kafka', () => {
 describe('tracing › the local queue and an OEM that opted in to trace context', () => {
   let gw: TestGateway | undefined;
   let collector: Collector | undefined;
-  afterEach(async () => { await gw?.stop(); await collector?.close(); gw = undefined; collector = undefined; });
+  afterEach(async () => {
+    await gw?.stop();
+    await collector?.close();
+    gw = undefined;
+    collector = undefined;
+  });
 
   it('carries the trace across the outbox row, and sends the OEM the deliver span as traceparent', async () => {
     collector = await startCollector();
     const c = collector;
     gw = await startTestGateway({
-      cars: 1, policy: ONE_PURPOSE, oem: { propagateTraceContext: true },
+      cars: 1,
+      policy: ONE_PURPOSE,
+      oem: { propagateTraceContext: true },
       config: { egress: egress({ kind: 'local' }), telemetry: { tracing: { enabled: true, otlpUrl: c.tracesUrl } } },
     });
     const g = gw;
     const recordId = await sendOneRecord(g);
     await g.app.telemetry.tracing.flush();
-    const deliver = await eventually(() => c.spans.find((s) => s.name === SPAN.deliver && s.attributes['shekara.record_id'] === recordId), 10_000, 'the deliver span');
+    const deliver = await eventually(
+      () => c.spans.find((s) => s.name === SPAN.deliver && s.attributes['shekara.record_id'] === recordId),
+      10_000,
+      'the deliver span',
+    );
     // The consume span ends once the outcome is durable, possibly after the flush above.
-    const trace = await eventually(() => {
-      const spans = c.spans.filter((s) => s.traceId === deliver.traceId);
-      return spans.some((s) => s.name === SPAN.consume) && spans;
-    }, 10_000, 'the consume span');
+    const trace = await eventually(
+      () => {
+        const spans = c.spans.filter((s) => s.traceId === deliver.traceId);
+        return spans.some((s) => s.name === SPAN.consume) && spans;
+      },
+      10_000,
+      'the consume span',
+    );
     const byName = Object.fromEntries(trace.map((s) => [s.name, s]));
-    expect(Object.keys(byName).sort()).toEqual([SPAN.commit, SPAN.consume, SPAN.deliver, SPAN.project, SPAN.receive].sort());
+    expect(Object.keys(byName).sort()).toEqual(
+      [SPAN.commit, SPAN.consume, SPAN.deliver, SPAN.project, SPAN.receive].sort(),
+    );
     expect(byName[SPAN.consume]!.parentSpanId).toBe(byName[SPAN.commit]!.spanId);
     expect(byName[SPAN.consume]!.attributes['shekara.queue']).toBe('local');
     expect(deliver.parentSpanId).toBe(byName[SPAN.consume]!.spanId);
@@ -170,20 +250,44 @@ describe('tracing › the local queue and an OEM that opted in to trace context'
 describe('tracing › HTTPS ingest', () => {
   it('starts a new trace at the gateway as a SERVER span, ignoring a traceparent the car sent', async () => {
     const collector = await startCollector();
-    const gw = await startTestGateway({ cars: 1, policy: ONE_PURPOSE, config: { egress: egress({ kind: 'local' }), telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl } } } });
+    const gw = await startTestGateway({
+      cars: 1,
+      policy: ONE_PURPOSE,
+      config: {
+        egress: egress({ kind: 'local' }),
+        telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl } },
+      },
+    });
     try {
       const car = gw.cars[0]!;
       const carsOwn = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
       const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
-        method: 'POST', body: JSON.stringify(nextTelemetry(newCar(car.vin, 0), Date.now())),
-        headers: { authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`, 'content-type': 'application/json', traceparent: carsOwn },
+        method: 'POST',
+        body: JSON.stringify(nextTelemetry(newCar(car.vin, 0), Date.now())),
+        headers: {
+          authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`,
+          'content-type': 'application/json',
+          traceparent: carsOwn,
+        },
       });
       expect(res.status).toBe(202);
-      const { recordId } = await res.json() as { recordId: string };
-      await eventually(async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1, 10_000, 'the egress-log row');
+      const { recordId } = (await res.json()) as { recordId: string };
+      await eventually(
+        async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1,
+        10_000,
+        'the egress-log row',
+      );
       await gw.app.telemetry.tracing.flush();
-      const receive = await eventually(() => collector.spans.find((s) => s.name === SPAN.receive), 10_000, 'the receive span');
-      expect(receive).toMatchObject({ kind: SPAN_KIND.server, parentSpanId: undefined, attributes: { 'shekara.channel': 'https', 'shekara.record_id': recordId, 'shekara.outcome': 'stored' } });
+      const receive = await eventually(
+        () => collector.spans.find((s) => s.name === SPAN.receive),
+        10_000,
+        'the receive span',
+      );
+      expect(receive).toMatchObject({
+        kind: SPAN_KIND.server,
+        parentSpanId: undefined,
+        attributes: { 'shekara.channel': 'https', 'shekara.record_id': recordId, 'shekara.outcome': 'stored' },
+      });
       expect(receive.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
       const [row] = await gw.app.store.listEgressLog({ recordId });
       expect(row!.traceId).toBe(receive.traceId);
@@ -200,8 +304,15 @@ describe('tracing › disabled', () => {
   it('sends nothing to the collector and stores no trace id', async () => {
     const collector = await startCollector();
     const gw = await startTestGateway({
-      cars: 1, policy: ONE_PURPOSE,
-      config: { egress: egress(kafkaQueue()), telemetry: { tracing: { enabled: false, otlpUrl: collector.tracesUrl }, metrics: { otlpUrl: collector.metricsUrl } } },
+      cars: 1,
+      policy: ONE_PURPOSE,
+      config: {
+        egress: egress(kafkaQueue()),
+        telemetry: {
+          tracing: { enabled: false, otlpUrl: collector.tracesUrl },
+          metrics: { otlpUrl: collector.metricsUrl },
+        },
+      },
     });
     try {
       const recordId = await sendOneRecord(gw);

@@ -15,7 +15,12 @@ const cfg = (tracing: Record<string, unknown>) => ({
 
 let telemetry: Telemetry | undefined;
 let collector: Collector | undefined;
-afterEach(async () => { await telemetry?.close(); await collector?.close(); telemetry = undefined; collector = undefined; });
+afterEach(async () => {
+  await telemetry?.close();
+  await collector?.close();
+  telemetry = undefined;
+  collector = undefined;
+});
 
 describe('telemetry › tracing', () => {
   it('exports ended spans over OTLP/HTTP under the configured service name', async () => {
@@ -24,7 +29,14 @@ describe('telemetry › tracing', () => {
     const span = telemetry.tracing.tracer.startSpan('shekara.test', { attributes: { 'shekara.record_id': 'r1' } });
     span.end();
     await telemetry.tracing.flush();
-    expect(collector.spans).toMatchObject([{ name: 'shekara.test', traceId: span.spanContext().traceId, serviceName: 'shekara-test', attributes: { 'shekara.record_id': 'r1' } }]);
+    expect(collector.spans).toMatchObject([
+      {
+        name: 'shekara.test',
+        traceId: span.spanContext().traceId,
+        serviceName: 'shekara-test',
+        attributes: { 'shekara.record_id': 'r1' },
+      },
+    ]);
   });
 
   it('continues a trace from a stored traceparent, as the next hop does', async () => {
@@ -57,7 +69,8 @@ describe('telemetry › tracing', () => {
     expect(traceParentOf(root)).toMatch(/-00$/);
     const child = telemetry.tracing.tracer.startSpan('child', {}, telemetry.tracing.parentFrom(traceParentOf(root)));
     expect(child.isRecording()).toBe(false);
-    root.end(); child.end();
+    root.end();
+    child.end();
     await telemetry.close();
     telemetry = undefined;
     expect(collector.requests).toEqual([]);
@@ -66,7 +79,11 @@ describe('telemetry › tracing', () => {
   it('when disabled, spans are the no-op kind: no trace parent, no trace id, no export', async () => {
     collector = await startCollector();
     telemetry = await createTelemetry(cfg({ enabled: false, otlpUrl: collector.tracesUrl }), { log });
-    const span = telemetry.tracing.tracer.startSpan('x', {}, telemetry.tracing.parentFrom('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'));
+    const span = telemetry.tracing.tracer.startSpan(
+      'x',
+      {},
+      telemetry.tracing.parentFrom('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'),
+    );
     expect(span.isRecording()).toBe(false);
     expect(traceParentOf(span)).toBeNull();
     expect(traceIdOf(span)).toBeNull();

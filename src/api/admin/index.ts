@@ -20,10 +20,13 @@ export interface AdminDeps {
 
 export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): Promise<void> {
   await mountSurface(http, {
-    prefix: ADMIN_PREFIX, role: 'operator', store: deps.store,
+    prefix: ADMIN_PREFIX,
+    role: 'operator',
+    store: deps.store,
     info: {
       title: 'Shekara operator admin API',
-      description: 'Register OEMs, vehicles and their credentials, load and activate policies, manage API keys. See docs/admin.md.',
+      description:
+        'Register OEMs, vehicles and their credentials, load and activate policies, manage API keys. See docs/admin.md.',
       keyHint: 'an operator key from `shekara apikey create --role operator`',
     },
     routes: (app) => {

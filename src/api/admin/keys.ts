@@ -10,13 +10,38 @@ type Req<P = unknown, B = unknown> = FastifyRequest<{ Params: P; Body: B }>;
 export function registerKeyRoutes(app: FastifyInstance, admin: Admin): void {
   const { access } = admin;
 
-  app.get('/api-keys', { schema: { summary: 'List API keys (never the keys themselves)', response: { 200: S.ApiKeyList } } },
-    handler(async () => ({ keys: await access.listApiKeys() })));
+  app.get(
+    '/api-keys',
+    { schema: { summary: 'List API keys (never the keys themselves)', response: { 200: S.ApiKeyList } } },
+    handler(async () => ({ keys: await access.listApiKeys() })),
+  );
 
-  app.post('/api-keys', { schema: { summary: 'Create an API key; returned once. An oem key is bound to a registry OEM', body: S.ApiKeyCreateBody, response: { 201: S.ApiKeyCreated } } },
-    handler(async (req: Req<unknown, S.ApiKeyCreateBody>, reply) => reply.code(201).send(await access.createApiKey(req.body, actorOf(req)))));
+  app.post(
+    '/api-keys',
+    {
+      schema: {
+        summary: 'Create an API key; returned once. An oem key is bound to a registry OEM',
+        body: S.ApiKeyCreateBody,
+        response: { 201: S.ApiKeyCreated },
+      },
+    },
+    handler(async (req: Req<unknown, S.ApiKeyCreateBody>, reply) =>
+      reply.code(201).send(await access.createApiKey(req.body, actorOf(req))),
+    ),
+  );
 
   // The last active operator key is refused (409): revoking it would lock every operator out.
-  app.delete('/api-keys/:id', { schema: { summary: 'Revoke an API key at once (not the last active operator key)', params: S.KeyParams, response: { 200: S.ApiKey } } },
-    handler(async (req: Req<Static<typeof S.KeyParams>>) => access.revokeApiKey(req.params.id, { keepLastOperator: true }, actorOf(req))));
+  app.delete(
+    '/api-keys/:id',
+    {
+      schema: {
+        summary: 'Revoke an API key at once (not the last active operator key)',
+        params: S.KeyParams,
+        response: { 200: S.ApiKey },
+      },
+    },
+    handler(async (req: Req<Static<typeof S.KeyParams>>) =>
+      access.revokeApiKey(req.params.id, { keepLastOperator: true }, actorOf(req)),
+    ),
+  );
 }

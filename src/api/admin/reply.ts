@@ -20,7 +20,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 /** Wraps a handler: a known admin error is answered with its status and code, anything else is a 500. */
-export function handler<R extends FastifyRequest>(fn: (req: R, reply: FastifyReply) => Promise<unknown>): RouteHandlerMethod {
+export function handler<R extends FastifyRequest>(
+  fn: (req: R, reply: FastifyReply) => Promise<unknown>,
+): RouteHandlerMethod {
   return (async (req: R, reply: FastifyReply) => {
     try {
       return await fn(req, reply);

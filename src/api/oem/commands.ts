@@ -17,8 +17,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function toApiCommand(c: CommandRow): Record<string, unknown> {
   return {
-    id: c.id, vehicle: c.pseudonym, type: c.type, params: c.params, status: c.status, reason: c.reason,
-    createdAt: iso(c.createdAt), expiresAt: iso(c.expiresAt), sentAt: c.sentAt === null ? null : iso(c.sentAt),
+    id: c.id,
+    vehicle: c.pseudonym,
+    type: c.type,
+    params: c.params,
+    status: c.status,
+    reason: c.reason,
+    createdAt: iso(c.createdAt),
+    expiresAt: iso(c.expiresAt),
+    sentAt: c.sentAt === null ? null : iso(c.sentAt),
     acks: c.acks.map((a) => ({ status: a.status, detail: a.detail, at: iso(a.at) })),
   };
 }
@@ -26,35 +33,59 @@ export function toApiCommand(c: CommandRow): Record<string, unknown> {
 export function registerCommands(app: FastifyInstance, deps: Pick<OemRouteDeps, 'downlink'>): void {
   const { downlink } = deps;
 
-  app.post<{ Params: { pseudonym: string }; Body: S.CommandBody }>('/vehicles/:pseudonym/commands', {
-    schema: {
-      summary: 'Send a command to one of your vehicles (checked against your command policy and, if it restricts the car, the owner\'s approval)',
-      params: S.PseudonymParams, body: S.CommandBody,
-      response: { 202: S.Command, 403: S.CommandRefusal, 429: S.CommandRefusal },
+  app.post<{ Params: { pseudonym: string }; Body: S.CommandBody }>(
+    '/vehicles/:pseudonym/commands',
+    {
+      schema: {
+        summary:
+          "Send a command to one of your vehicles (checked against your command policy and, if it restricts the car, the owner's approval)",
+        params: S.PseudonymParams,
+        body: S.CommandBody,
+        response: { 202: S.Command, 403: S.CommandRefusal, 429: S.CommandRefusal },
+      },
     },
-  }, async (req, reply) => {
-    const oem = oemOf(req);
-    const vin = await downlink.resolveVehicle(oem, req.params.pseudonym);
-    if (!vin) return notFound(reply, `no vehicle ${req.params.pseudonym} among your vehicles`);
-    const { command, retryAfterMs } = await downlink.request({
-      oem, vin, pseudonym: req.params.pseudonym, type: req.body.type, params: req.body.params ?? {},
-      ...(req.body.ttlSeconds !== undefined ? { ttlSeconds: req.body.ttlSeconds } : {}), apiKey: req.apiKey!.id,
-    });
-    if (command.status !== 'blocked') return reply.code(202).send(toApiCommand(command));
-    if (retryAfterMs !== undefined) {
-      return reply.code(429).header('retry-after', String(Math.ceil(retryAfterMs / 1000)))
-        .send({ code: 'SHK_RATE_LIMITED', message: command.reason, command: toApiCommand(command) });
-    }
-    return reply.code(403).send({ code: 'SHK_COMMAND_BLOCKED', message: command.reason, command: toApiCommand(command) });
-  });
+    async (req, reply) => {
+      const oem = oemOf(req);
+      const vin = await downlink.resolveVehicle(oem, req.params.pseudonym);
+      if (!vin) return notFound(reply, `no vehicle ${req.params.pseudonym} among your vehicles`);
+      const { command, retryAfterMs } = await downlink.request({
+        oem,
+        vin,
+        pseudonym: req.params.pseudonym,
+        type: req.body.type,
+        params: req.body.params ?? {},
+        ...(req.body.ttlSeconds !== undefined ? { ttlSeconds: req.body.ttlSeconds } : {}),
+        apiKey: req.apiKey!.id,
+      });
+      if (command.status !== 'blocked') return reply.code(202).send(toApiCommand(command));
+      if (retryAfterMs !== undefined) {
+        return reply
+          .code(429)
+          .header('retry-after', String(Math.ceil(retryAfterMs / 1000)))
+          .send({ code: 'SHK_RATE_LIMITED', message: command.reason, command: toApiCommand(command) });
+      }
+      return reply
+        .code(403)
+        .send({ code: 'SHK_COMMAND_BLOCKED', message: command.reason, command: toApiCommand(command) });
+    },
+  );
 
-  app.get<{ Params: { pseudonym: string; id: string } }>('/vehicles/:pseudonym/commands/:id', {
-    schema: { summary: 'A command\'s status and the car\'s acknowledgements', params: S.CommandParams, response: { 200: S.Command } },
-  }, async (req, reply) => {
-    const oem = oemOf(req);
-    const vin = await downlink.resolveVehicle(oem, req.params.pseudonym);
-    const command = vin ? await downlink.get(req.params.id) : undefined;
-    if (!command || command.oem !== oem || command.vin !== vin) return notFound(reply, `no command ${req.params.id} for vehicle ${req.params.pseudonym}`);
-    return toApiCommand(command);
-  });
+  app.get<{ Params: { pseudonym: string; id: string } }>(
+    '/vehicles/:pseudonym/commands/:id',
+    {
+      schema: {
+        summary: "A command's status and the car's acknowledgements",
+        params: S.CommandParams,
+        response: { 200: S.Command },
+      },
+    },
+    async (req, reply) => {
+      const oem = oemOf(req);
+      const vin = await downlink.resolveVehicle(oem, req.params.pseudonym);
+      const command = vin ? await downlink.get(req.params.id) : undefined;
+      if (!command || command.oem !== oem || command.vin !== vin)
+        return notFound(reply, `no command ${req.params.id} for vehicle ${req.params.pseudonym}`);
+      return toApiCommand(command);
+    },
+  );
 }

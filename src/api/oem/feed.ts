@@ -21,14 +21,21 @@ import { allows, classify } from '../../egress/destination.js';
 import { oemOf, type OemRouteDeps } from './routes.js';
 import * as S from './schemas.js';
 
-export function registerFeed(app: FastifyInstance, deps: OemRouteDeps & { configOf: (oem: string) => OemConfig | undefined }): void {
+export function registerFeed(
+  app: FastifyInstance,
+  deps: OemRouteDeps & { configOf: (oem: string) => OemConfig | undefined },
+): void {
   const { store, now } = deps;
   const serving = new Map<string, Promise<unknown>>();
   /** One pull per OEM at a time: two at once would serve (and log) the same items twice. */
   const serialized = <T>(oem: string, f: () => Promise<T>): Promise<T> => {
     const next = (serving.get(oem) ?? Promise.resolve()).catch(() => undefined).then(f);
     serving.set(oem, next);
-    void next.finally(() => { if (serving.get(oem) === next) serving.delete(oem); }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (serving.get(oem) === next) serving.delete(oem);
+      })
+      .catch(() => undefined);
     return next;
   };
 
@@ -37,54 +44,81 @@ export function registerFeed(app: FastifyInstance, deps: OemRouteDeps & { config
     return classify({ address: ip, family: isIP(ip) === 6 ? 6 : 4 });
   };
 
-  app.get<{ Querystring: S.FeedQuery }>('/feed', {
-    schema: { summary: 'Pull your approved projections in order; `cursor` acknowledges what you received', querystring: S.FeedQuery, response: { 200: S.FeedReply } },
-  }, async (req, reply) => {
-    const oem = oemOf(req);
-    const cfg = deps.configOf(oem);
-    if (!cfg) return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no OEM ${oem} on this gateway` });
-    if (cfg.delivery !== 'pull') {
-      return reply.code(409).send({ code: 'SHK_CONFLICT', message: `OEM ${oem} is configured for push delivery: its projections are POSTed to its endpoint, not pulled` });
-    }
-    const from = await requester(req);
-    if (!allows(cfg, from.country)) {
-      req.log.warn({ oem, ip: from.address, country: from.country }, 'oem api: pull refused: requester country not allowed');
-      const why = from.country === 'private'
-        ? `${from.address} is a private or loopback address and allowPrivateNetworks is false`
-        : `${from.address} is in ${from.country}, not in allowedCountries [${cfg.allowedCountries.join(', ')}]`;
-      return reply.code(403).send({ code: 'SHK_EGRESS_DEST_COUNTRY', message: `pull from ${why}; nothing was served` });
-    }
-
-    return serialized(oem, async () => {
-      const position = await store.feedPosition(oem);
-      if (req.query.cursor !== undefined) {
-        const cursor = Number(req.query.cursor);
-        if (cursor > position.served) {
-          return reply.code(400).send({ code: 'SHK_BAD_REQUEST', message: `querystring.cursor: ${cursor} is past what this feed has served (${position.served})` });
-        }
-        if (cursor > position.acked) await store.ackFeed(oem, cursor);
+  app.get<{ Querystring: S.FeedQuery }>(
+    '/feed',
+    {
+      schema: {
+        summary: 'Pull your approved projections in order; `cursor` acknowledges what you received',
+        querystring: S.FeedQuery,
+        response: { 200: S.FeedReply },
+      },
+    },
+    async (req, reply) => {
+      const oem = oemOf(req);
+      const cfg = deps.configOf(oem);
+      if (!cfg) return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no OEM ${oem} on this gateway` });
+      if (cfg.delivery !== 'pull') {
+        return reply.code(409).send({
+          code: 'SHK_CONFLICT',
+          message: `OEM ${oem} is configured for push delivery: its projections are POSTed to its endpoint, not pulled`,
+        });
       }
-      const acked = Math.max(position.acked, Number(req.query.cursor ?? 0));
-      const rows = await store.pullFeed(oem, acked, req.query.limit);
-      const t = now();
-      const outcomes = await Promise.all(rows.map(async (row) => {
-        const verdict = await deps.isStillAllowed(row);
-        const allowed = verdict === true;
-        const entry = pulled(row, t, from.address, from.country, verdict);
-        await deps.egress.settle(allowed ? { kind: 'delivered', outboxId: row.id, entry } : { kind: 'blocked', outboxId: row.id, entry });
-        return allowed;
-      }));
-      const last = rows.at(-1);
-      if (last) await store.markFeedServed(oem, last.feedSeq);
-      const blocked = outcomes.filter((ok) => !ok).length;
-      if (blocked > 0) req.log.warn({ oem, blocked }, 'oem api: pulled items blocked at pull time (consent, objection or erasure)');
-      return {
-        items: rows.filter((_, i) => outcomes[i]).map((r) => ({ cursor: String(r.feedSeq), body: JSON.parse(r.body) as unknown })),
-        nextCursor: String(last?.feedSeq ?? acked),
-        more: rows.length === req.query.limit,
-      };
-    });
-  });
+      const from = await requester(req);
+      if (!allows(cfg, from.country)) {
+        req.log.warn(
+          { oem, ip: from.address, country: from.country },
+          'oem api: pull refused: requester country not allowed',
+        );
+        const why =
+          from.country === 'private'
+            ? `${from.address} is a private or loopback address and allowPrivateNetworks is false`
+            : `${from.address} is in ${from.country}, not in allowedCountries [${cfg.allowedCountries.join(', ')}]`;
+        return reply
+          .code(403)
+          .send({ code: 'SHK_EGRESS_DEST_COUNTRY', message: `pull from ${why}; nothing was served` });
+      }
+
+      return serialized(oem, async () => {
+        const position = await store.feedPosition(oem);
+        if (req.query.cursor !== undefined) {
+          const cursor = Number(req.query.cursor);
+          if (cursor > position.served) {
+            return reply.code(400).send({
+              code: 'SHK_BAD_REQUEST',
+              message: `querystring.cursor: ${cursor} is past what this feed has served (${position.served})`,
+            });
+          }
+          if (cursor > position.acked) await store.ackFeed(oem, cursor);
+        }
+        const acked = Math.max(position.acked, Number(req.query.cursor ?? 0));
+        const rows = await store.pullFeed(oem, acked, req.query.limit);
+        const t = now();
+        const outcomes = await Promise.all(
+          rows.map(async (row) => {
+            const verdict = await deps.isStillAllowed(row);
+            const allowed = verdict === true;
+            const entry = pulled(row, t, from.address, from.country, verdict);
+            await deps.egress.settle(
+              allowed ? { kind: 'delivered', outboxId: row.id, entry } : { kind: 'blocked', outboxId: row.id, entry },
+            );
+            return allowed;
+          }),
+        );
+        const last = rows.at(-1);
+        if (last) await store.markFeedServed(oem, last.feedSeq);
+        const blocked = outcomes.filter((ok) => !ok).length;
+        if (blocked > 0)
+          req.log.warn({ oem, blocked }, 'oem api: pulled items blocked at pull time (consent, objection or erasure)');
+        return {
+          items: rows
+            .filter((_, i) => outcomes[i])
+            .map((r) => ({ cursor: String(r.feedSeq), body: JSON.parse(r.body) as unknown })),
+          nextCursor: String(last?.feedSeq ?? acked),
+          more: rows.length === req.query.limit,
+        };
+      });
+    },
+  );
 }
 
 /** The egress-log entry of one pulled item: a push's entry, with the requester as the destination. */
@@ -92,10 +126,20 @@ export function registerFeed(app: FastifyInstance, deps: OemRouteDeps & { config
 function pulled(row: FeedItem, at: number, ip: string, country: string, verdict: boolean | string): EgressLogEntry {
   const allowed = verdict === true;
   return {
-    at, oem: row.oem, destination: `pull:${ip}`, destinationIp: ip, destinationCountry: country,
-    recordId: row.recordId, pseudonym: row.pseudonym, purpose: row.purpose, policyHash: row.policyHash,
-    fieldsSent: row.fieldsSent, fieldsDropped: row.fieldsDropped,
-    outcome: allowed ? 'delivered' : 'blocked', attempt: row.attempts + 1,
-    httpStatus: allowed ? 200 : null, error: allowed ? null : typeof verdict === 'string' ? verdict : 'consent revoked',
+    at,
+    oem: row.oem,
+    destination: `pull:${ip}`,
+    destinationIp: ip,
+    destinationCountry: country,
+    recordId: row.recordId,
+    pseudonym: row.pseudonym,
+    purpose: row.purpose,
+    policyHash: row.policyHash,
+    fieldsSent: row.fieldsSent,
+    fieldsDropped: row.fieldsDropped,
+    outcome: allowed ? 'delivered' : 'blocked',
+    attempt: row.attempts + 1,
+    httpStatus: allowed ? 200 : null,
+    error: allowed ? null : typeof verdict === 'string' ? verdict : 'consent revoked',
   };
 }

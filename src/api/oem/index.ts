@@ -29,10 +29,13 @@ export interface OemDeps {
 
 export async function registerOemApi(http: FastifyInstance, deps: OemDeps): Promise<void> {
   await mountSurface(http, {
-    prefix: OEM_PREFIX, role: 'oem', store: deps.store,
+    prefix: OEM_PREFIX,
+    role: 'oem',
+    store: deps.store,
     info: {
       title: 'Shekara OEM forwarding API',
-      description: 'What your active policy allows, a pull feed of your approved projections, delivery status, webhook secret rotation and guarded downlink commands. See docs/oem-api.md.',
+      description:
+        'What your active policy allows, a pull feed of your approved projections, delivery status, webhook secret rotation and guarded downlink commands. See docs/oem-api.md.',
       keyHint: 'an OEM key from the gateway operator (`shekara apikey create --role oem --oem ID`)',
     },
     routes: (app) => registerOemRoutes(app, deps),

@@ -25,104 +25,174 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The OEM a request speaks for. The hook below refused keys without one. */
 export const oemOf = (req: FastifyRequest): string => req.apiKey!.scope!;
 
-export const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ code: 'SHK_NOT_FOUND', message });
+export const notFound = (reply: FastifyReply, message: string) =>
+  reply.code(404).send({ code: 'SHK_NOT_FOUND', message });
 
 export function registerOemRoutes(app: FastifyInstance, deps: OemRouteDeps): void {
   const { store, now } = deps;
   const configOf = (oem: string) => deps.oems.find((o) => o.id === oem);
 
-  const limiters = new Map<string, RateLimiter>(deps.oems.map((o) => [o.id, createRateLimiter(o.apiRateLimit.requestsPerSecond, o.apiRateLimit.burst)]));
+  const limiters = new Map<string, RateLimiter>(
+    deps.oems.map((o) => [o.id, createRateLimiter(o.apiRateLimit.requestsPerSecond, o.apiRateLimit.burst)]),
+  );
   app.addHook('onRequest', async (req, reply) => {
     const oem = req.apiKey?.scope;
     // Deny by default: an OEM key made without its OEM speaks for no tenant at all.
-    if (!oem) return reply.code(403).send({ code: 'SHK_AUTH_FORBIDDEN', message: `OEM key ${req.apiKey!.id} is bound to no OEM; the operator makes OEM keys with --oem ID` });
+    if (!oem)
+      return reply.code(403).send({
+        code: 'SHK_AUTH_FORBIDDEN',
+        message: `OEM key ${req.apiKey!.id} is bound to no OEM; the operator makes OEM keys with --oem ID`,
+      });
     const limiter = limiters.get(oem);
     // A key bound to an OEM the gateway does not run: every route answers 404 below.
     if (!limiter) return;
     const t = now();
     if (limiter.take(oem!, t)) return;
     const waitMs = limiter.retryAfterMs(oem!, t);
-    return reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
-      .send({ code: 'SHK_RATE_LIMITED', message: `OEM ${oem} is over its API rate (${configOf(oem!)!.apiRateLimit.requestsPerSecond}/s); retry after ${waitMs} ms` });
-  });
-
-  app.get('/policy', {
-    schema: { summary: 'What your active policy allows: purposes, fields and transforms, commands', response: { 200: S.PolicyReply } },
-  }, async (req, reply) => {
-    const oem = oemOf(req);
-    const p = deps.policyOf(oem);
-    if (!p) return notFound(reply, `no active policy for OEM ${oem}`);
-    const activation = (await store.listPolicyActivations(oem)).find((a) => a.policyHash === p.hash);
-    return {
-      oem, hash: p.hash, version: p.version === undefined ? null : String(p.version), activatedAt: activation ? iso(activation.activatedAt) : null,
-      purposes: p.purposes.map((u) => ({
-        id: u.id, description: u.description, legalBasis: u.legalBasis ?? null, consentRequired: u.consentRequired, retention: u.retention ?? null,
-        minIntervalMs: u.minIntervalMs, timeBucketMs: u.timeBucketMs,
-        fields: Object.entries(u.rules).map(([selector, rule]) => {
-          // `rules` holds "transform {options as JSON}", as `policy check` prints it.
-          const space = rule.indexOf(' ');
-          return space < 0 ? { selector, transform: rule, options: {} } : { selector, transform: rule.slice(0, space), options: JSON.parse(rule.slice(space + 1)) as object };
-        }),
-      })),
-      sensitiveZones: p.zones.length,
-      commands: {
-        maxTtlSeconds: Math.floor(p.commands.maxTtlMs / 1000),
-        types: [...p.commands.types.values()].map((t) => ({
-          type: t.type, description: t.description ?? null, restricting: t.restricting, maxPerVehiclePerHour: t.maxPerVehiclePerHour ?? null, params: t.params,
-        })),
-      },
-    };
-  });
-
-  app.get<{ Params: { recordId: string } }>('/deliveries/:recordId', {
-    schema: {
-      summary: 'Every delivery attempt of one record to you, from the egress log, and the latest outcome per purpose',
-      params: S.RecordParams,
-      response: { 200: Type.Object({ recordId: Type.String(), latest: Type.Array(Type.Object({ purpose: Type.String(), outcome: Type.String(), at: Type.String() })), entries: Type.Array(Entry) }) },
-    },
-  }, async (req, reply) => {
-    const entries = await store.searchEgress({ oem: oemOf(req), recordId: req.params.recordId }, 0, 1_000);
-    if (entries.length === 0) return notFound(reply, `no delivery of record ${req.params.recordId} to you is logged`);
-    const latest = new Map(entries.map((e) => [e.purpose, { purpose: e.purpose, outcome: e.outcome, at: iso(e.at) }]));
-    return { recordId: req.params.recordId, latest: [...latest.values()], entries: entries.map(toApiEntry) };
-  });
-
-  app.get<{ Querystring: S.DeliveriesQuery }>('/deliveries', {
-    schema: {
-      summary: 'Your deliveries from the egress log (cursor pagination, oldest first)',
-      querystring: S.DeliveriesQuery,
-      response: { 200: Type.Object({ entries: Type.Array(Entry), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
-    },
-  }, async (req) => {
-    const q = req.query;
-    const rows = await store.searchEgress({
-      oem: oemOf(req),
-      ...(q.from !== undefined ? { from: Date.parse(q.from) } : {}), ...(q.to !== undefined ? { to: Date.parse(q.to) } : {}),
-      ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
-    }, q.cursor ? Number(q.cursor) : 0, q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    return { entries: page.map(toApiEntry), nextCursor: rows.length > q.limit ? String(page.at(-1)!.seq) : null };
-  });
-
-  app.post<{ Body: { overlapSeconds: number } }>('/webhook-secret/rotate', {
-    schema: { summary: 'A new webhook signing key (shown once); the previous one keeps signing during the overlap', body: S.RotateBody, response: { 200: S.RotateReply } },
-    // No body at all means every default (an hour of overlap).
-    preValidation: async (req) => { req.body ??= { overlapSeconds: 3_600 }; },
-  }, async (req, reply) => {
-    const oem = oemOf(req);
-    if (!configOf(oem)) return notFound(reply, `no OEM ${oem} on this gateway`);
-    const t = now();
-    try {
-      const row = await deps.egress.signing.rotate(oem, t, req.body.overlapSeconds * 1000);
-      req.log.info({ oem, version: row.version, apiKey: req.apiKey!.id }, 'oem api: webhook signing key rotated');
-      return reply.header('cache-control', 'no-store').send({
-        oem, version: row.version, key: row.key.toString('base64url'), createdAt: iso(row.createdAt), previousKeySignsUntil: iso(t + req.body.overlapSeconds * 1000),
+    return reply
+      .code(429)
+      .header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
+      .send({
+        code: 'SHK_RATE_LIMITED',
+        message: `OEM ${oem} is over its API rate (${configOf(oem!)!.apiRateLimit.requestsPerSecond}/s); retry after ${waitMs} ms`,
       });
-    } catch (err) {
-      if (isShekaraError(err, 'SHK_CONFLICT')) return reply.code(409).send({ code: err.code, message: err.message });
-      throw err;
-    }
   });
+
+  app.get(
+    '/policy',
+    {
+      schema: {
+        summary: 'What your active policy allows: purposes, fields and transforms, commands',
+        response: { 200: S.PolicyReply },
+      },
+    },
+    async (req, reply) => {
+      const oem = oemOf(req);
+      const p = deps.policyOf(oem);
+      if (!p) return notFound(reply, `no active policy for OEM ${oem}`);
+      const activation = (await store.listPolicyActivations(oem)).find((a) => a.policyHash === p.hash);
+      return {
+        oem,
+        hash: p.hash,
+        version: p.version === undefined ? null : String(p.version),
+        activatedAt: activation ? iso(activation.activatedAt) : null,
+        purposes: p.purposes.map((u) => ({
+          id: u.id,
+          description: u.description,
+          legalBasis: u.legalBasis ?? null,
+          consentRequired: u.consentRequired,
+          retention: u.retention ?? null,
+          minIntervalMs: u.minIntervalMs,
+          timeBucketMs: u.timeBucketMs,
+          fields: Object.entries(u.rules).map(([selector, rule]) => {
+            // `rules` holds "transform {options as JSON}", as `policy check` prints it.
+            const space = rule.indexOf(' ');
+            return space < 0
+              ? { selector, transform: rule, options: {} }
+              : { selector, transform: rule.slice(0, space), options: JSON.parse(rule.slice(space + 1)) as object };
+          }),
+        })),
+        sensitiveZones: p.zones.length,
+        commands: {
+          maxTtlSeconds: Math.floor(p.commands.maxTtlMs / 1000),
+          types: [...p.commands.types.values()].map((t) => ({
+            type: t.type,
+            description: t.description ?? null,
+            restricting: t.restricting,
+            maxPerVehiclePerHour: t.maxPerVehiclePerHour ?? null,
+            params: t.params,
+          })),
+        },
+      };
+    },
+  );
+
+  app.get<{ Params: { recordId: string } }>(
+    '/deliveries/:recordId',
+    {
+      schema: {
+        summary: 'Every delivery attempt of one record to you, from the egress log, and the latest outcome per purpose',
+        params: S.RecordParams,
+        response: {
+          200: Type.Object({
+            recordId: Type.String(),
+            latest: Type.Array(Type.Object({ purpose: Type.String(), outcome: Type.String(), at: Type.String() })),
+            entries: Type.Array(Entry),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const entries = await store.searchEgress({ oem: oemOf(req), recordId: req.params.recordId }, 0, 1_000);
+      if (entries.length === 0) return notFound(reply, `no delivery of record ${req.params.recordId} to you is logged`);
+      const latest = new Map(
+        entries.map((e) => [e.purpose, { purpose: e.purpose, outcome: e.outcome, at: iso(e.at) }]),
+      );
+      return { recordId: req.params.recordId, latest: [...latest.values()], entries: entries.map(toApiEntry) };
+    },
+  );
+
+  app.get<{ Querystring: S.DeliveriesQuery }>(
+    '/deliveries',
+    {
+      schema: {
+        summary: 'Your deliveries from the egress log (cursor pagination, oldest first)',
+        querystring: S.DeliveriesQuery,
+        response: {
+          200: Type.Object({ entries: Type.Array(Entry), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const rows = await store.searchEgress(
+        {
+          oem: oemOf(req),
+          ...(q.from !== undefined ? { from: Date.parse(q.from) } : {}),
+          ...(q.to !== undefined ? { to: Date.parse(q.to) } : {}),
+          ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
+        },
+        q.cursor ? Number(q.cursor) : 0,
+        q.limit + 1,
+      );
+      const page = rows.slice(0, q.limit);
+      return { entries: page.map(toApiEntry), nextCursor: rows.length > q.limit ? String(page.at(-1)!.seq) : null };
+    },
+  );
+
+  app.post<{ Body: { overlapSeconds: number } }>(
+    '/webhook-secret/rotate',
+    {
+      schema: {
+        summary: 'A new webhook signing key (shown once); the previous one keeps signing during the overlap',
+        body: S.RotateBody,
+        response: { 200: S.RotateReply },
+      },
+      // No body at all means every default (an hour of overlap).
+      preValidation: async (req) => {
+        req.body ??= { overlapSeconds: 3_600 };
+      },
+    },
+    async (req, reply) => {
+      const oem = oemOf(req);
+      if (!configOf(oem)) return notFound(reply, `no OEM ${oem} on this gateway`);
+      const t = now();
+      try {
+        const row = await deps.egress.signing.rotate(oem, t, req.body.overlapSeconds * 1000);
+        req.log.info({ oem, version: row.version, apiKey: req.apiKey!.id }, 'oem api: webhook signing key rotated');
+        return reply.header('cache-control', 'no-store').send({
+          oem,
+          version: row.version,
+          key: row.key.toString('base64url'),
+          createdAt: iso(row.createdAt),
+          previousKeySignsUntil: iso(t + req.body.overlapSeconds * 1000),
+        });
+      } catch (err) {
+        if (isShekaraError(err, 'SHK_CONFLICT')) return reply.code(409).send({ code: err.code, message: err.message });
+        throw err;
+      }
+    },
+  );
 
   registerFeed(app, { ...deps, configOf });
   registerCommands(app, deps);

@@ -24,7 +24,10 @@ export function installOwnerBinding(app: FastifyInstance, store: Pick<Store, 'au
     if (!owner) {
       return reply.code(401).send({
         code: 'SHK_AUTH_REQUIRED',
-        message: header === undefined ? `send the owner's token in the ${OWNER_TOKEN_HEADER} header` : 'unknown or revoked owner token',
+        message:
+          header === undefined
+            ? `send the owner's token in the ${OWNER_TOKEN_HEADER} header`
+            : 'unknown or revoked owner token',
       });
     }
     req.owner = owner;
@@ -32,7 +35,9 @@ export function installOwnerBinding(app: FastifyInstance, store: Pick<Store, 'au
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const vin = (req.params as { vin?: unknown } | undefined)?.vin;
     if (vin !== undefined && !req.owner!.vins.includes(String(vin))) {
-      return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no vehicle ${String(vin)} among this owner's vehicles` });
+      return reply
+        .code(404)
+        .send({ code: 'SHK_NOT_FOUND', message: `no vehicle ${String(vin)} among this owner's vehicles` });
     }
   });
 }

@@ -22,69 +22,125 @@ export interface CommandApprovalDeps {
 const strict = { additionalProperties: false } as const;
 const Vin = Type.String({ pattern: '^[A-HJ-NPR-Z0-9]{17}$' });
 const CommandType = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
-const Approval = Type.Object({
-  type: Type.String(), oem: Type.String(), approvedAt: Type.String({ format: 'date-time' }),
-  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]), inForce: Type.Boolean(),
-}, strict);
+const Approval = Type.Object(
+  {
+    type: Type.String(),
+    oem: Type.String(),
+    approvedAt: Type.String({ format: 'date-time' }),
+    revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    inForce: Type.Boolean(),
+  },
+  strict,
+);
 
 /** Bound to the owner but not (or no longer) registered at the gateway. */
-const unregistered = (reply: FastifyReply, vin: string) => reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `vehicle ${vin} is not registered at this gateway` });
+const unregistered = (reply: FastifyReply, vin: string) =>
+  reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `vehicle ${vin} is not registered at this gateway` });
 const iso = (ms: number) => new Date(ms).toISOString();
-const toApi = (a: CommandApprovalRow) => ({ type: a.type, oem: a.oem, approvedAt: iso(a.approvedAt), revokedAt: a.revokedAt === null ? null : iso(a.revokedAt), inForce: a.revokedAt === null });
+const toApi = (a: CommandApprovalRow) => ({
+  type: a.type,
+  oem: a.oem,
+  approvedAt: iso(a.approvedAt),
+  revokedAt: a.revokedAt === null ? null : iso(a.revokedAt),
+  inForce: a.revokedAt === null,
+});
 
 export function registerCommandApprovals(app: FastifyInstance, deps: CommandApprovalDeps): void {
   const { store, now } = deps;
   /** Restricting types of the vehicle's OEM: the built-in ones and those its policy marks. */
-  const restrictingTypes = (oem: string) => [...new Set([...RESTRICTING_COMMANDS,
-    ...[...(deps.policy.policyOf(oem)?.commands.types.values() ?? [])].filter((t) => t.restricting).map((t) => t.type)])];
+  const restrictingTypes = (oem: string) => [
+    ...new Set([
+      ...RESTRICTING_COMMANDS,
+      ...[...(deps.policy.policyOf(oem)?.commands.types.values() ?? [])]
+        .filter((t) => t.restricting)
+        .map((t) => t.type),
+    ]),
+  ];
   const leaf = (vin: string, oem: string, type: string, granted: boolean) => ({
-    action: granted ? 'approval-granted' : 'approval-revoked', oem, pseudonym: deps.policy.pseudonymFor(oem, vin, now()) ?? null, type,
-    outcome: granted ? 'granted' : 'revoked', reason: null,
+    action: granted ? 'approval-granted' : 'approval-revoked',
+    oem,
+    pseudonym: deps.policy.pseudonymFor(oem, vin, now()) ?? null,
+    type,
+    outcome: granted ? 'granted' : 'revoked',
+    reason: null,
   });
 
-  app.get<{ Params: { vin: string } }>('/vehicles/:vin/command-approvals', {
-    schema: {
-      summary: 'Your approvals of restricting commands for this vehicle (history kept), and the types that need one',
-      params: Type.Object({ vin: Vin }, strict),
-      response: { 200: Type.Object({ oem: Type.String(), restrictingTypes: Type.Array(Type.String()), approvals: Type.Array(Approval) }, strict) },
+  app.get<{ Params: { vin: string } }>(
+    '/vehicles/:vin/command-approvals',
+    {
+      schema: {
+        summary: 'Your approvals of restricting commands for this vehicle (history kept), and the types that need one',
+        params: Type.Object({ vin: Vin }, strict),
+        response: {
+          200: Type.Object(
+            { oem: Type.String(), restrictingTypes: Type.Array(Type.String()), approvals: Type.Array(Approval) },
+            strict,
+          ),
+        },
+      },
     },
-  }, async (req, reply) => {
-    const vehicle = await store.getVehicle(req.params.vin);
-    if (!vehicle) return unregistered(reply, req.params.vin);
-    return { oem: vehicle.oem, restrictingTypes: restrictingTypes(vehicle.oem), approvals: (await store.listCommandApprovals(req.params.vin)).map(toApi) };
-  });
+    async (req, reply) => {
+      const vehicle = await store.getVehicle(req.params.vin);
+      if (!vehicle) return unregistered(reply, req.params.vin);
+      return {
+        oem: vehicle.oem,
+        restrictingTypes: restrictingTypes(vehicle.oem),
+        approvals: (await store.listCommandApprovals(req.params.vin)).map(toApi),
+      };
+    },
+  );
 
-  app.post<{ Params: { vin: string }; Body: { type: string } }>('/vehicles/:vin/command-approvals', {
-    schema: {
-      summary: 'Approve one restricting command type for this vehicle\'s OEM (until revoked)',
-      params: Type.Object({ vin: Vin }, strict),
-      body: Type.Object({ type: CommandType }, strict),
-      response: { 201: Approval },
+  app.post<{ Params: { vin: string }; Body: { type: string } }>(
+    '/vehicles/:vin/command-approvals',
+    {
+      schema: {
+        summary: "Approve one restricting command type for this vehicle's OEM (until revoked)",
+        params: Type.Object({ vin: Vin }, strict),
+        body: Type.Object({ type: CommandType }, strict),
+        response: { 201: Approval },
+      },
     },
-  }, async (req, reply) => {
-    const vehicle = await store.getVehicle(req.params.vin);
-    if (!vehicle) return unregistered(reply, req.params.vin);
-    const { type } = req.body;
-    if (!isBuiltInRestricting(type) && !restrictingTypes(vehicle.oem).includes(type)) {
-      return reply.code(400).send({ code: 'SHK_BAD_REQUEST', message: `body.type: "${type}" is not a restricting command of ${vehicle.oem}; it needs no approval (restricting: ${restrictingTypes(vehicle.oem).join(', ')})` });
-    }
-    const t = now();
-    const { row, created } = await store.approveCommand({ vin: vehicle.vin, oem: vehicle.oem, type, ownerId: req.owner!.id, now: t }, leaf(vehicle.vin, vehicle.oem, type, true));
-    return reply.code(created ? 201 : 200).send(toApi(row));
-  });
+    async (req, reply) => {
+      const vehicle = await store.getVehicle(req.params.vin);
+      if (!vehicle) return unregistered(reply, req.params.vin);
+      const { type } = req.body;
+      if (!isBuiltInRestricting(type) && !restrictingTypes(vehicle.oem).includes(type)) {
+        return reply.code(400).send({
+          code: 'SHK_BAD_REQUEST',
+          message: `body.type: "${type}" is not a restricting command of ${vehicle.oem}; it needs no approval (restricting: ${restrictingTypes(vehicle.oem).join(', ')})`,
+        });
+      }
+      const t = now();
+      const { row, created } = await store.approveCommand(
+        { vin: vehicle.vin, oem: vehicle.oem, type, ownerId: req.owner!.id, now: t },
+        leaf(vehicle.vin, vehicle.oem, type, true),
+      );
+      return reply.code(created ? 201 : 200).send(toApi(row));
+    },
+  );
 
-  app.delete<{ Params: { vin: string; type: string } }>('/vehicles/:vin/command-approvals/:type', {
-    schema: {
-      summary: 'Withdraw the approval of a restricting command type: such commands are blocked again from now on',
-      params: Type.Object({ vin: Vin, type: CommandType }, strict),
-      response: { 200: Type.Object({ type: Type.String(), oem: Type.String(), revoked: Type.Boolean() }, strict) },
+  app.delete<{ Params: { vin: string; type: string } }>(
+    '/vehicles/:vin/command-approvals/:type',
+    {
+      schema: {
+        summary: 'Withdraw the approval of a restricting command type: such commands are blocked again from now on',
+        params: Type.Object({ vin: Vin, type: CommandType }, strict),
+        response: { 200: Type.Object({ type: Type.String(), oem: Type.String(), revoked: Type.Boolean() }, strict) },
+      },
     },
-  }, async (req, reply) => {
-    const vehicle = await store.getVehicle(req.params.vin);
-    if (!vehicle) return unregistered(reply, req.params.vin);
-    const { type } = req.params;
-    const revoked = await store.revokeCommandApproval({ vin: vehicle.vin, oem: vehicle.oem, type, now: now() }, leaf(vehicle.vin, vehicle.oem, type, false));
-    if (!revoked) return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no approval of "${type}" in force for this vehicle` });
-    return { type, oem: vehicle.oem, revoked };
-  });
+    async (req, reply) => {
+      const vehicle = await store.getVehicle(req.params.vin);
+      if (!vehicle) return unregistered(reply, req.params.vin);
+      const { type } = req.params;
+      const revoked = await store.revokeCommandApproval(
+        { vin: vehicle.vin, oem: vehicle.oem, type, now: now() },
+        leaf(vehicle.vin, vehicle.oem, type, false),
+      );
+      if (!revoked)
+        return reply
+          .code(404)
+          .send({ code: 'SHK_NOT_FOUND', message: `no approval of "${type}" in force for this vehicle` });
+      return { type, oem: vehicle.oem, revoked };
+    },
+  );
 }

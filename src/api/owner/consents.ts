@@ -14,83 +14,176 @@ import * as S from './schemas.js';
 const DAY_MS = 86_400_000;
 
 function apiConsent(c: ConsentRow, now: number): S.Consent {
-  const inForce = c.grantedAt <= now && (c.revokedAt === null || c.revokedAt > now) && (c.validUntil === null || c.validUntil > now);
+  const inForce =
+    c.grantedAt <= now && (c.revokedAt === null || c.revokedAt > now) && (c.validUntil === null || c.validUntil > now);
   return {
-    id: c.id, purpose: c.purpose, grantedAt: iso(c.grantedAt), validUntil: c.validUntil === null ? null : iso(c.validUntil),
-    revokedAt: c.revokedAt === null ? null : iso(c.revokedAt), endedBy: c.endedBy, inForce, source: c.source,
+    id: c.id,
+    purpose: c.purpose,
+    grantedAt: iso(c.grantedAt),
+    validUntil: c.validUntil === null ? null : iso(c.validUntil),
+    revokedAt: c.revokedAt === null ? null : iso(c.revokedAt),
+    endedBy: c.endedBy,
+    inForce,
+    source: c.source,
   };
 }
 
 function apiPurpose(p: CompiledPurpose, grant: S.Consent | undefined) {
   return {
-    id: p.id, description: p.description, legalBasis: p.legalBasis ?? null, consentRequired: p.consentRequired,
-    automatedDecisions: p.automatedDecisions, retention: p.retention ?? null, consentMaxDays: p.consentMaxDays,
-    fields: { ...p.rules }, consent: grant ?? null,
+    id: p.id,
+    description: p.description,
+    legalBasis: p.legalBasis ?? null,
+    consentRequired: p.consentRequired,
+    automatedDecisions: p.automatedDecisions,
+    retention: p.retention ?? null,
+    consentMaxDays: p.consentMaxDays,
+    fields: { ...p.rules },
+    consent: grant ?? null,
   };
 }
 
 export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext): void {
   const { store, policy, now } = ctx;
 
-  app.get<{ Params: { vin: string } }>('/vehicles/:vin/consents', {
-    schema: { summary: 'The purposes the vehicle\'s OEM policy offers, what leaves for each and how, and the consent in force', params: S.VinParams, response: { 200: S.ConsentsReply } },
-  }, async (req, reply) => {
-    const v = await ctx.vehicle(req, reply);
-    if (!v) return reply;
-    const t = now();
-    const history = (await store.listConsents(v.vin)).filter((c) => c.oem === v.oem).map((c) => apiConsent(c, t));
-    const p = policy.policyOf(v.oem);
-    return {
-      vin: v.vin, oem: v.oem, policyHash: p?.hash ?? null,
-      purposes: (p?.purposes ?? []).map((x) => apiPurpose(x, history.find((c) => c.purpose === x.id && c.inForce))),
-      history,
-    };
-  });
+  app.get<{ Params: { vin: string } }>(
+    '/vehicles/:vin/consents',
+    {
+      schema: {
+        summary: "The purposes the vehicle's OEM policy offers, what leaves for each and how, and the consent in force",
+        params: S.VinParams,
+        response: { 200: S.ConsentsReply },
+      },
+    },
+    async (req, reply) => {
+      const v = await ctx.vehicle(req, reply);
+      if (!v) return reply;
+      const t = now();
+      const history = (await store.listConsents(v.vin)).filter((c) => c.oem === v.oem).map((c) => apiConsent(c, t));
+      const p = policy.policyOf(v.oem);
+      return {
+        vin: v.vin,
+        oem: v.oem,
+        policyHash: p?.hash ?? null,
+        purposes: (p?.purposes ?? []).map((x) =>
+          apiPurpose(
+            x,
+            history.find((c) => c.purpose === x.id && c.inForce),
+          ),
+        ),
+        history,
+      };
+    },
+  );
 
-  app.post<{ Params: { vin: string }; Body: S.GrantBody }>('/vehicles/:vin/consents', {
-    schema: { summary: 'Grant consent to one purpose, until validUntil (at most the purpose\'s consentMaxDays)', params: S.VinParams, body: S.GrantBody, response: { 201: S.GrantReply } },
-  }, async (req, reply) => {
-    const v = await ctx.vehicle(req, reply);
-    if (!v) return reply;
-    const { oem = v.oem, purpose: id } = req.body;
-    const purpose = ctx.purpose(reply, v, oem, id);
-    if (!purpose) return reply;
-    if (!purpose.consentRequired) {
-      return bad(reply, 'body.purpose', `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to grant; an objection is the owner's remedy`);
-    }
-    const t = now();
-    const max = t + purpose.consentMaxDays * DAY_MS;
-    let validUntil = max;
-    if (req.body.validUntil !== undefined) {
-      validUntil = Date.parse(req.body.validUntil);
-      if (!(validUntil > t)) return bad(reply, 'body.validUntil', `must be in the future (now is ${iso(t)})`);
-      if (validUntil > max) return bad(reply, 'body.validUntil', `purpose "${id}" allows consent for at most ${purpose.consentMaxDays} days: until ${iso(max)} at the latest`);
-    }
-    const { grant, leafIndex } = await store.grantConsentLogged({
-      vin: v.vin, oem: v.oem, purpose: id, atMs: t, validUntil, pseudonym: ctx.pseudonym(v, t), actor: ctx.actor(req),
-    });
-    req.log.info({ owner: req.owner!.id, oem: v.oem, purpose: id, grant: grant.id, leafIndex }, 'owner: consent granted');
-    return reply.code(201).send({ grant: apiConsent(grant, t), leafIndex });
-  });
+  app.post<{ Params: { vin: string }; Body: S.GrantBody }>(
+    '/vehicles/:vin/consents',
+    {
+      schema: {
+        summary: "Grant consent to one purpose, until validUntil (at most the purpose's consentMaxDays)",
+        params: S.VinParams,
+        body: S.GrantBody,
+        response: { 201: S.GrantReply },
+      },
+    },
+    async (req, reply) => {
+      const v = await ctx.vehicle(req, reply);
+      if (!v) return reply;
+      const { oem = v.oem, purpose: id } = req.body;
+      const purpose = ctx.purpose(reply, v, oem, id);
+      if (!purpose) return reply;
+      if (!purpose.consentRequired) {
+        return bad(
+          reply,
+          'body.purpose',
+          `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to grant; an objection is the owner's remedy`,
+        );
+      }
+      const t = now();
+      const max = t + purpose.consentMaxDays * DAY_MS;
+      let validUntil = max;
+      if (req.body.validUntil !== undefined) {
+        validUntil = Date.parse(req.body.validUntil);
+        if (!(validUntil > t)) return bad(reply, 'body.validUntil', `must be in the future (now is ${iso(t)})`);
+        if (validUntil > max)
+          return bad(
+            reply,
+            'body.validUntil',
+            `purpose "${id}" allows consent for at most ${purpose.consentMaxDays} days: until ${iso(max)} at the latest`,
+          );
+      }
+      const { grant, leafIndex } = await store.grantConsentLogged({
+        vin: v.vin,
+        oem: v.oem,
+        purpose: id,
+        atMs: t,
+        validUntil,
+        pseudonym: ctx.pseudonym(v, t),
+        actor: ctx.actor(req),
+      });
+      req.log.info(
+        { owner: req.owner!.id, oem: v.oem, purpose: id, grant: grant.id, leafIndex },
+        'owner: consent granted',
+      );
+      return reply.code(201).send({ grant: apiConsent(grant, t), leafIndex });
+    },
+  );
 
-  app.delete<{ Params: { vin: string; purpose: string } }>('/vehicles/:vin/consents/:purpose', {
-    schema: { summary: 'Revoke consent to one purpose: nothing more of it leaves, queued deliveries included', params: S.PurposeParams, response: { 200: S.RevokeReply } },
-  }, async (req, reply) => {
-    const v = await ctx.vehicle(req, reply);
-    if (!v) return reply;
-    const id = req.params.purpose;
-    const purpose = policy.policyOf(v.oem)?.purposes.find((p) => p.id === id);
-    // Not built on consent: nothing to revoke, and its deliveries do not wait on one.
-    if (purpose && !purpose.consentRequired) {
-      return bad(reply, 'params.purpose', `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to revoke; an objection is the owner's remedy`);
-    }
-    // A purpose the policy no longer has may still hold a grant: that one can be revoked too.
-    if (!purpose && !(await store.listConsents(v.vin)).some((c) => c.oem === v.oem && c.purpose === id)) {
-      return notFound(reply, `OEM "${v.oem}" has no purpose "${id}" and this vehicle never consented to one of that name`);
-    }
-    const t = now();
-    const r = await store.revokeConsentLogged({ vin: v.vin, oem: v.oem, purpose: id, atMs: t, pseudonym: ctx.pseudonym(v, t), actor: ctx.actor(req) });
-    req.log.info({ owner: req.owner!.id, oem: v.oem, purpose: id, revoked: r.revoked, blockedPending: r.blockedPending, leafIndex: r.leafIndex }, 'owner: consent revoked');
-    return { purpose: id, revokedAt: iso(t), revoked: r.revoked, blockedPending: r.blockedPending, leafIndex: r.leafIndex };
-  });
+  app.delete<{ Params: { vin: string; purpose: string } }>(
+    '/vehicles/:vin/consents/:purpose',
+    {
+      schema: {
+        summary: 'Revoke consent to one purpose: nothing more of it leaves, queued deliveries included',
+        params: S.PurposeParams,
+        response: { 200: S.RevokeReply },
+      },
+    },
+    async (req, reply) => {
+      const v = await ctx.vehicle(req, reply);
+      if (!v) return reply;
+      const id = req.params.purpose;
+      const purpose = policy.policyOf(v.oem)?.purposes.find((p) => p.id === id);
+      // Not built on consent: nothing to revoke, and its deliveries do not wait on one.
+      if (purpose && !purpose.consentRequired) {
+        return bad(
+          reply,
+          'params.purpose',
+          `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to revoke; an objection is the owner's remedy`,
+        );
+      }
+      // A purpose the policy no longer has may still hold a grant: that one can be revoked too.
+      if (!purpose && !(await store.listConsents(v.vin)).some((c) => c.oem === v.oem && c.purpose === id)) {
+        return notFound(
+          reply,
+          `OEM "${v.oem}" has no purpose "${id}" and this vehicle never consented to one of that name`,
+        );
+      }
+      const t = now();
+      const r = await store.revokeConsentLogged({
+        vin: v.vin,
+        oem: v.oem,
+        purpose: id,
+        atMs: t,
+        pseudonym: ctx.pseudonym(v, t),
+        actor: ctx.actor(req),
+      });
+      req.log.info(
+        {
+          owner: req.owner!.id,
+          oem: v.oem,
+          purpose: id,
+          revoked: r.revoked,
+          blockedPending: r.blockedPending,
+          leafIndex: r.leafIndex,
+        },
+        'owner: consent revoked',
+      );
+      return {
+        purpose: id,
+        revokedAt: iso(t),
+        revoked: r.revoked,
+        blockedPending: r.blockedPending,
+        leafIndex: r.leafIndex,
+      };
+    },
+  );
 }

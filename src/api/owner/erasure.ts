@@ -13,17 +13,30 @@ import * as S from './schemas.js';
 export function registerErasureRoutes(app: FastifyInstance, ctx: RightsContext): void {
   const { store, now } = ctx;
 
-  app.post<{ Params: { vin: string } }>('/vehicles/:vin/erasure', {
-    schema: { summary: 'Erase this vehicle\'s local personal data (records, raw payloads, route points, account data, quarantine); answers with the counts', params: S.VinParams, response: { 200: S.ErasureReply } },
-  }, async (req, reply) => {
-    const v = await ctx.vehicle(req, reply);
-    if (!v) return reply;
-    const t = now();
-    const erased = await store.eraseVehicle(v.vin);
-    // After the erasure, not with it (the store's contract is the erasure alone): a crash in
-    // between leaves the data erased and the leaf missing, never the reverse.
-    const leafIndex = await store.appendAuditEvent('erasure', t, erasureLeaf({ pseudonym: ctx.pseudonym(v, t), oem: v.oem, counts: erased, actor: ctx.actor(req) }));
-    req.log.info({ owner: req.owner!.id, ...erased, leafIndex }, 'owner: vehicle data erased');
-    return { erasedAt: iso(t), erased, leafIndex };
-  });
+  app.post<{ Params: { vin: string } }>(
+    '/vehicles/:vin/erasure',
+    {
+      schema: {
+        summary:
+          "Erase this vehicle's local personal data (records, raw payloads, route points, account data, quarantine); answers with the counts",
+        params: S.VinParams,
+        response: { 200: S.ErasureReply },
+      },
+    },
+    async (req, reply) => {
+      const v = await ctx.vehicle(req, reply);
+      if (!v) return reply;
+      const t = now();
+      const erased = await store.eraseVehicle(v.vin);
+      // After the erasure, not with it (the store's contract is the erasure alone): a crash in
+      // between leaves the data erased and the leaf missing, never the reverse.
+      const leafIndex = await store.appendAuditEvent(
+        'erasure',
+        t,
+        erasureLeaf({ pseudonym: ctx.pseudonym(v, t), oem: v.oem, counts: erased, actor: ctx.actor(req) }),
+      );
+      req.log.info({ owner: req.owner!.id, ...erased, leafIndex }, 'owner: vehicle data erased');
+      return { erasedAt: iso(t), erased, leafIndex };
+    },
+  );
 }

@@ -22,13 +22,21 @@ export interface OwnerDeps {
 
 export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): Promise<void> {
   await mountSurface(http, {
-    prefix: OWNER_PREFIX, role: 'owner-app', store: deps.store,
+    prefix: OWNER_PREFIX,
+    role: 'owner-app',
+    store: deps.store,
     info: {
       title: 'Shekara owner API',
-      description: 'Consent per OEM purpose, what left the country about your car, objections to automated processing, erasure. See docs/owner-api.md.',
+      description:
+        'Consent per OEM purpose, what left the country about your car, objections to automated processing, erasure. See docs/owner-api.md.',
       keyHint: 'an owner-app key from `shekara apikey create --role owner-app`',
-      headers: [{ name: OWNER_TOKEN_HEADER, description: 'the owner\'s token, issued by the operator when binding the owner to a vehicle' }],
-      notFound: 'no such route, or the vehicle is not among this owner\'s vehicles',
+      headers: [
+        {
+          name: OWNER_TOKEN_HEADER,
+          description: "the owner's token, issued by the operator when binding the owner to a vehicle",
+        },
+      ],
+      notFound: "no such route, or the vehicle is not among this owner's vehicles",
     },
     routes: (app) => {
       installOwnerBinding(app, deps.store);

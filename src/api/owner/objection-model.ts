@@ -19,9 +19,16 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /** The owner's view: no VIN (it is in the URL), no pseudonym, no operator key id. */
 export function ownerObjection(o: ObjectionRow, now: number) {
   return {
-    id: o.id, oem: o.oem, purpose: o.purpose, reason: o.reason,
-    receivedAt: iso(o.receivedAt)!, dueAt: iso(o.dueAt)!, status: o.status, overdue: isOverdue(o, now),
-    answer: o.answer, resolvedAt: iso(o.resolvedAt),
+    id: o.id,
+    oem: o.oem,
+    purpose: o.purpose,
+    reason: o.reason,
+    receivedAt: iso(o.receivedAt)!,
+    dueAt: iso(o.dueAt)!,
+    status: o.status,
+    overdue: isOverdue(o, now),
+    answer: o.answer,
+    resolvedAt: iso(o.resolvedAt),
   };
 }
 

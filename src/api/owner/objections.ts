@@ -14,31 +14,68 @@ import * as S from './schemas.js';
 export function registerObjectionRoutes(app: FastifyInstance, ctx: RightsContext): void {
   const { store, now } = ctx;
 
-  app.post<{ Params: { vin: string }; Body: S.ObjectionBody }>('/vehicles/:vin/objections', {
-    schema: { summary: 'Object to automated processing of this vehicle\'s data for one OEM purpose (answered within three days)', params: S.VinParams, body: S.ObjectionBody, response: { 201: S.ObjectionReply } },
-  }, async (req, reply) => {
-    const v = await ctx.vehicle(req, reply);
-    if (!v) return reply;
-    const { oem, purpose: id, reason } = req.body;
-    const purpose = ctx.purpose(reply, v, oem, id);
-    if (!purpose) return reply;
-    if (reason.trim() === '') return bad(reply, 'body.reason', 'must say why, in words');
-    const t = now();
-    // Recorded whether or not the purpose is flagged automated: the operator still answers it.
-    const { objection, leafIndex } = await store.openObjection({
-      vin: v.vin, oem: v.oem, purpose: id, pseudonym: ctx.pseudonym(v, t), reason, receivedAt: t, dueAt: objectionDueAt(t),
-      automated: purpose.automatedDecisions, actor: ctx.actor(req),
-    });
-    req.log.info({ owner: req.owner!.id, oem: v.oem, purpose: id, objection: objection.id, automated: purpose.automatedDecisions, leafIndex }, 'owner: objection received');
-    return reply.code(201).send({ objection: ownerObjection(objection, t), stopsProcessing: purpose.automatedDecisions, leafIndex });
-  });
+  app.post<{ Params: { vin: string }; Body: S.ObjectionBody }>(
+    '/vehicles/:vin/objections',
+    {
+      schema: {
+        summary:
+          "Object to automated processing of this vehicle's data for one OEM purpose (answered within three days)",
+        params: S.VinParams,
+        body: S.ObjectionBody,
+        response: { 201: S.ObjectionReply },
+      },
+    },
+    async (req, reply) => {
+      const v = await ctx.vehicle(req, reply);
+      if (!v) return reply;
+      const { oem, purpose: id, reason } = req.body;
+      const purpose = ctx.purpose(reply, v, oem, id);
+      if (!purpose) return reply;
+      if (reason.trim() === '') return bad(reply, 'body.reason', 'must say why, in words');
+      const t = now();
+      // Recorded whether or not the purpose is flagged automated: the operator still answers it.
+      const { objection, leafIndex } = await store.openObjection({
+        vin: v.vin,
+        oem: v.oem,
+        purpose: id,
+        pseudonym: ctx.pseudonym(v, t),
+        reason,
+        receivedAt: t,
+        dueAt: objectionDueAt(t),
+        automated: purpose.automatedDecisions,
+        actor: ctx.actor(req),
+      });
+      req.log.info(
+        {
+          owner: req.owner!.id,
+          oem: v.oem,
+          purpose: id,
+          objection: objection.id,
+          automated: purpose.automatedDecisions,
+          leafIndex,
+        },
+        'owner: objection received',
+      );
+      return reply
+        .code(201)
+        .send({ objection: ownerObjection(objection, t), stopsProcessing: purpose.automatedDecisions, leafIndex });
+    },
+  );
 
-  app.get<{ Params: { vin: string } }>('/vehicles/:vin/objections', {
-    schema: { summary: 'This vehicle\'s objections, their deadlines, status and the operator\'s answers (oldest first)', params: S.VinParams, response: { 200: S.ObjectionsReply } },
-  }, async (req, reply) => {
-    const v = await ctx.vehicle(req, reply);
-    if (!v) return reply;
-    const t = now();
-    return { objections: (await store.listObjections({ vin: v.vin })).map((o) => ownerObjection(o, t)) };
-  });
+  app.get<{ Params: { vin: string } }>(
+    '/vehicles/:vin/objections',
+    {
+      schema: {
+        summary: "This vehicle's objections, their deadlines, status and the operator's answers (oldest first)",
+        params: S.VinParams,
+        response: { 200: S.ObjectionsReply },
+      },
+    },
+    async (req, reply) => {
+      const v = await ctx.vehicle(req, reply);
+      if (!v) return reply;
+      const t = now();
+      return { objections: (await store.listObjections({ vin: v.vin })).map((o) => ownerObjection(o, t)) };
+    },
+  );
 }

@@ -31,48 +31,96 @@ export function registerReportRoutes(app: FastifyInstance, ctx: RightsContext): 
     return [...out].sort();
   }
 
-  app.get<{ Params: { vin: string }; Querystring: S.ReportQuery }>('/vehicles/:vin/report', {
-    schema: { summary: 'What left the country about this vehicle: egress-log entries (cursor pagination) and totals per OEM and purpose', params: S.VinParams, querystring: S.ReportQuery, response: { 200: S.ReportReply } },
-  }, async (req, reply) => {
-    const v = await ctx.vehicle(req, reply);
-    if (!v) return reply;
-    const t = now();
-    const from = req.query.from === undefined ? undefined : Date.parse(req.query.from);
-    const to = req.query.to === undefined ? t : Date.parse(req.query.to);
-    if (from !== undefined && from >= to) return bad(reply, 'querystring.to', `must be after from (${req.query.from})`);
-    const candidates = await pseudonymsOf(v, from ?? v.createdAt, to);
-    const filter = { pseudonyms: candidates, ...(from !== undefined ? { from } : {}), to };
-    const totals = await store.egressTotals(filter);
-    const rows = await store.searchEgress(filter, req.query.cursor ? Number(req.query.cursor) : 0, req.query.limit + 1);
-    const page = rows.slice(0, req.query.limit);
+  app.get<{ Params: { vin: string }; Querystring: S.ReportQuery }>(
+    '/vehicles/:vin/report',
+    {
+      schema: {
+        summary:
+          'What left the country about this vehicle: egress-log entries (cursor pagination) and totals per OEM and purpose',
+        params: S.VinParams,
+        querystring: S.ReportQuery,
+        response: { 200: S.ReportReply },
+      },
+    },
+    async (req, reply) => {
+      const v = await ctx.vehicle(req, reply);
+      if (!v) return reply;
+      const t = now();
+      const from = req.query.from === undefined ? undefined : Date.parse(req.query.from);
+      const to = req.query.to === undefined ? t : Date.parse(req.query.to);
+      if (from !== undefined && from >= to)
+        return bad(reply, 'querystring.to', `must be after from (${req.query.from})`);
+      const candidates = await pseudonymsOf(v, from ?? v.createdAt, to);
+      const filter = { pseudonyms: candidates, ...(from !== undefined ? { from } : {}), to };
+      const totals = await store.egressTotals(filter);
+      const rows = await store.searchEgress(
+        filter,
+        req.query.cursor ? Number(req.query.cursor) : 0,
+        req.query.limit + 1,
+      );
+      const page = rows.slice(0, req.query.limit);
 
-    const crossed = [...new Set(totals.map((r) => r.pseudonym))].sort();
-    const leafIndex = await store.appendAuditEvent('access', t, {
-      action: 'owner-report', apiKey: req.apiKey!.id, role: req.apiKey!.role, owner: req.owner!.id,
-      route: req.routeOptions.url ?? req.url.split('?')[0]!, pseudonyms: crossed,
-    });
-    req.log.info({ owner: req.owner!.id, pseudonyms: crossed.length, leafIndex }, 'owner: report of what left the country');
-    return {
-      vin: v.vin, from: from === undefined ? null : iso(from), to: iso(to),
-      totals: pivot(totals),
-      entries: page.map((e) => ({
-        seq: e.seq, at: iso(e.at), oem: e.oem, destination: e.destination, destinationCountry: e.destinationCountry,
-        purpose: e.purpose, fieldsSent: [...e.fieldsSent], outcome: e.outcome, recordId: e.recordId,
-      })),
-      nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null,
-    };
-  });
+      const crossed = [...new Set(totals.map((r) => r.pseudonym))].sort();
+      const leafIndex = await store.appendAuditEvent('access', t, {
+        action: 'owner-report',
+        apiKey: req.apiKey!.id,
+        role: req.apiKey!.role,
+        owner: req.owner!.id,
+        route: req.routeOptions.url ?? req.url.split('?')[0]!,
+        pseudonyms: crossed,
+      });
+      req.log.info(
+        { owner: req.owner!.id, pseudonyms: crossed.length, leafIndex },
+        'owner: report of what left the country',
+      );
+      return {
+        vin: v.vin,
+        from: from === undefined ? null : iso(from),
+        to: iso(to),
+        totals: pivot(totals),
+        entries: page.map((e) => ({
+          seq: e.seq,
+          at: iso(e.at),
+          oem: e.oem,
+          destination: e.destination,
+          destinationCountry: e.destinationCountry,
+          purpose: e.purpose,
+          fieldsSent: [...e.fieldsSent],
+          outcome: e.outcome,
+          recordId: e.recordId,
+        })),
+        nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null,
+      };
+    },
+  );
 }
 
 /** Rows per OEM × purpose × outcome × pseudonym → one total per OEM × purpose. */
 function pivot(rows: readonly EgressTotalRow[]) {
-  const byKey = new Map<string, { oem: string; purpose: string; delivered: number; bytes: number; failed: number; deadLettered: number; blocked: number }>();
+  const byKey = new Map<
+    string,
+    {
+      oem: string;
+      purpose: string;
+      delivered: number;
+      bytes: number;
+      failed: number;
+      deadLettered: number;
+      blocked: number;
+    }
+  >();
   for (const r of rows) {
     const key = `${r.oem}\n${r.purpose}`;
     let t = byKey.get(key);
-    if (!t) byKey.set(key, t = { oem: r.oem, purpose: r.purpose, delivered: 0, bytes: 0, failed: 0, deadLettered: 0, blocked: 0 });
-    if (r.outcome === 'delivered') { t.delivered += r.records; t.bytes += r.bytes; }
-    else if (r.outcome === 'failed') t.failed += r.entries;
+    if (!t)
+      byKey.set(
+        key,
+        (t = { oem: r.oem, purpose: r.purpose, delivered: 0, bytes: 0, failed: 0, deadLettered: 0, blocked: 0 }),
+      );
+    if (r.outcome === 'delivered') {
+      t.delivered += r.records;
+      t.bytes += r.bytes;
+    } else if (r.outcome === 'failed') t.failed += r.entries;
     else if (r.outcome === 'dead-lettered') t.deadLettered += r.entries;
     else if (r.outcome === 'blocked') t.blocked += r.entries;
   }

@@ -30,7 +30,8 @@ export interface RightsContext extends RightsDeps {
 
 export const bad = (reply: FastifyReply, field: string, reason: string) =>
   reply.code(400).send({ code: 'SHK_BAD_REQUEST', message: `${field}: ${reason}` });
-export const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ code: 'SHK_NOT_FOUND', message });
+export const notFound = (reply: FastifyReply, message: string) =>
+  reply.code(404).send({ code: 'SHK_NOT_FOUND', message });
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function registerOwnerRights(app: FastifyInstance, deps: RightsDeps): void {
@@ -54,7 +55,12 @@ export function registerOwnerRights(app: FastifyInstance, deps: RightsDeps): voi
       if (oem !== v.oem) return void bad(reply, 'body.oem', `vehicle ${v.vin} belongs to OEM "${v.oem}", not "${oem}"`);
       const purposes = deps.policy.policyOf(v.oem)?.purposes ?? [];
       const p = purposes.find((x) => x.id === id);
-      if (!p) bad(reply, 'body.purpose', `OEM "${v.oem}" has no purpose "${id}" (its purposes: ${purposes.map((x) => x.id).join(', ') || 'none'})`);
+      if (!p)
+        bad(
+          reply,
+          'body.purpose',
+          `OEM "${v.oem}" has no purpose "${id}" (its purposes: ${purposes.map((x) => x.id).join(', ') || 'none'})`,
+        );
       return p;
     },
   };

@@ -13,10 +13,14 @@ export type { RegulatorDeps };
 
 export async function registerRegulatorApi(http: FastifyInstance, deps: RegulatorDeps): Promise<void> {
   await mountSurface(http, {
-    prefix: REGULATOR_PREFIX, role: 'regulator', store: deps.store, readOnly: true,
+    prefix: REGULATOR_PREFIX,
+    role: 'regulator',
+    store: deps.store,
+    readOnly: true,
     info: {
       title: 'Shekara regulator API',
-      description: 'The egress log of a Shekara gateway: what left the country, about which vehicle, to whom, under which policy, with RFC 9162 proofs. See docs/regulator.md.',
+      description:
+        'The egress log of a Shekara gateway: what left the country, about which vehicle, to whom, under which policy, with RFC 9162 proofs. See docs/regulator.md.',
       keyHint: 'a regulator key from `shekara apikey create --role regulator`',
       notFound: 'no such entry or checkpoint',
     },

@@ -25,15 +25,51 @@ const PAGE = 1_000;
 
 export function toApiEntry(e: EgressEntry): S.Entry {
   return {
-    seq: e.seq, leafIndex: e.leafIndex, at: iso(e.at), oem: e.oem, destination: e.destination, destinationIp: e.destinationIp,
-    destinationCountry: e.destinationCountry, recordId: e.recordId, pseudonym: e.pseudonym, purpose: e.purpose, policyHash: e.policyHash,
-    fieldsSent: [...e.fieldsSent], fieldsDropped: [...e.fieldsDropped], payloadSha256: e.payloadSha256, payloadBytes: e.payloadBytes,
-    outcome: e.outcome, attempt: e.attempt, httpStatus: e.httpStatus, error: e.error, traceId: e.traceId,
+    seq: e.seq,
+    leafIndex: e.leafIndex,
+    at: iso(e.at),
+    oem: e.oem,
+    destination: e.destination,
+    destinationIp: e.destinationIp,
+    destinationCountry: e.destinationCountry,
+    recordId: e.recordId,
+    pseudonym: e.pseudonym,
+    purpose: e.purpose,
+    policyHash: e.policyHash,
+    fieldsSent: [...e.fieldsSent],
+    fieldsDropped: [...e.fieldsDropped],
+    payloadSha256: e.payloadSha256,
+    payloadBytes: e.payloadBytes,
+    outcome: e.outcome,
+    attempt: e.attempt,
+    httpStatus: e.httpStatus,
+    error: e.error,
+    traceId: e.traceId,
   };
 }
 
-const CSV_COLUMNS = ['seq', 'leafIndex', 'at', 'oem', 'destination', 'destinationIp', 'destinationCountry', 'recordId', 'pseudonym', 'purpose',
-  'policyHash', 'fieldsSent', 'fieldsDropped', 'payloadSha256', 'payloadBytes', 'outcome', 'attempt', 'httpStatus', 'error', 'traceId'] as const;
+const CSV_COLUMNS = [
+  'seq',
+  'leafIndex',
+  'at',
+  'oem',
+  'destination',
+  'destinationIp',
+  'destinationCountry',
+  'recordId',
+  'pseudonym',
+  'purpose',
+  'policyHash',
+  'fieldsSent',
+  'fieldsDropped',
+  'payloadSha256',
+  'payloadBytes',
+  'outcome',
+  'attempt',
+  'httpStatus',
+  'error',
+  'traceId',
+] as const;
 
 /** RFC 4180: quote a field holding a comma, quote or line break; lists are joined with ';'. */
 function csvLine(e: S.Entry): string {
@@ -47,7 +83,13 @@ function csvLine(e: S.Entry): string {
 export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void {
   const { store, audit, now } = deps;
 
-  const apiCheckpoint = (cp: StoredCheckpoint) => ({ origin: audit.origin, size: cp.size, rootHash: b64(cp.root), signedAt: iso(cp.signedAt), note: cp.note });
+  const apiCheckpoint = (cp: StoredCheckpoint) => ({
+    origin: audit.origin,
+    size: cp.size,
+    rootHash: b64(cp.root),
+    signedAt: iso(cp.signedAt),
+    note: cp.note,
+  });
   const bad = (reply: FastifyReply, status: number, message: string) =>
     reply.code(status).send({ code: status === 404 ? 'SHK_NOT_FOUND' : 'SHK_BAD_REQUEST', message });
 
@@ -57,109 +99,205 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     if (q.vin !== undefined) {
       pseudonyms = await store.pseudonymsOfVin(q.vin);
       const index = await store.appendAuditEvent('access', now(), {
-        action: 'vin-resolved', apiKey: req.apiKey!.id, role: req.apiKey!.role, route: req.routeOptions.url ?? req.url.split('?')[0]!, pseudonyms,
+        action: 'vin-resolved',
+        apiKey: req.apiKey!.id,
+        role: req.apiKey!.role,
+        route: req.routeOptions.url ?? req.url.split('?')[0]!,
+        pseudonyms,
       });
-      req.log.info({ apiKey: req.apiKey!.id, pseudonyms: pseudonyms.length, leafIndex: index }, 'regulator: VIN re-identified');
+      req.log.info(
+        { apiKey: req.apiKey!.id, pseudonyms: pseudonyms.length, leafIndex: index },
+        'regulator: VIN re-identified',
+      );
     }
     return {
-      ...(q.oem !== undefined ? { oem: q.oem } : {}), ...(pseudonyms ? { pseudonyms } : {}),
-      ...(q.from !== undefined ? { from: Date.parse(q.from) } : {}), ...(q.to !== undefined ? { to: Date.parse(q.to) } : {}),
-      ...(q.field !== undefined ? { field: q.field } : {}), ...(q.country !== undefined ? { country: q.country } : {}),
-      ...(q.outcome !== undefined ? { outcome: q.outcome } : {}), ...(q.policyHash !== undefined ? { policyHash: q.policyHash } : {}),
+      ...(q.oem !== undefined ? { oem: q.oem } : {}),
+      ...(pseudonyms ? { pseudonyms } : {}),
+      ...(q.from !== undefined ? { from: Date.parse(q.from) } : {}),
+      ...(q.to !== undefined ? { to: Date.parse(q.to) } : {}),
+      ...(q.field !== undefined ? { field: q.field } : {}),
+      ...(q.country !== undefined ? { country: q.country } : {}),
+      ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
+      ...(q.policyHash !== undefined ? { policyHash: q.policyHash } : {}),
       ...(q.recordId !== undefined ? { recordId: q.recordId } : {}),
     };
   }
 
-  app.get<{ Querystring: S.SearchQuery }>('/entries', {
-    schema: { summary: 'Search egress-log entries (cursor pagination, oldest first)', querystring: S.SearchQuery, response: { 200: S.SearchReply } },
-  }, async (req) => {
-    const filter = await toFilter(req.query, req);
-    const rows = await store.searchEgress(filter, req.query.cursor ? Number(req.query.cursor) : 0, req.query.limit + 1);
-    const page = rows.slice(0, req.query.limit);
-    return { entries: page.map(toApiEntry), nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null };
-  });
+  app.get<{ Querystring: S.SearchQuery }>(
+    '/entries',
+    {
+      schema: {
+        summary: 'Search egress-log entries (cursor pagination, oldest first)',
+        querystring: S.SearchQuery,
+        response: { 200: S.SearchReply },
+      },
+    },
+    async (req) => {
+      const filter = await toFilter(req.query, req);
+      const rows = await store.searchEgress(
+        filter,
+        req.query.cursor ? Number(req.query.cursor) : 0,
+        req.query.limit + 1,
+      );
+      const page = rows.slice(0, req.query.limit);
+      return {
+        entries: page.map(toApiEntry),
+        nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null,
+      };
+    },
+  );
 
-  app.get<{ Querystring: S.ExportQuery }>('/entries/export', {
-    schema: { summary: 'Stream every matching entry as NDJSON or CSV', querystring: S.ExportQuery, produces: ['application/x-ndjson', 'text/csv'] },
-  }, async (req, reply) => {
-    const { format, ...q } = req.query;
-    const filter = await toFilter(q, req);
-    async function* lines(): AsyncGenerator<string> {
-      if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-      for (let after = 0; ;) {
-        const rows = await store.searchEgress(filter, after, PAGE);
-        if (rows.length === 0) return;
-        for (const r of rows) yield format === 'csv' ? csvLine(toApiEntry(r)) : `${JSON.stringify(toApiEntry(r))}\n`;
-        after = rows.at(-1)!.seq;
-        await new Promise((r) => setImmediate(r));
+  app.get<{ Querystring: S.ExportQuery }>(
+    '/entries/export',
+    {
+      schema: {
+        summary: 'Stream every matching entry as NDJSON or CSV',
+        querystring: S.ExportQuery,
+        produces: ['application/x-ndjson', 'text/csv'],
+      },
+    },
+    async (req, reply) => {
+      const { format, ...q } = req.query;
+      const filter = await toFilter(q, req);
+      async function* lines(): AsyncGenerator<string> {
+        if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+        for (let after = 0; ;) {
+          const rows = await store.searchEgress(filter, after, PAGE);
+          if (rows.length === 0) return;
+          for (const r of rows) yield format === 'csv' ? csvLine(toApiEntry(r)) : `${JSON.stringify(toApiEntry(r))}\n`;
+          after = rows.at(-1)!.seq;
+          await new Promise((r) => setImmediate(r));
+        }
       }
-    }
-    reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-      .header('content-disposition', `attachment; filename="egress-entries.${format === 'csv' ? 'csv' : 'ndjson'}"`);
-    return reply.send(Readable.from(lines()));
-  });
+      reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+        .header('content-disposition', `attachment; filename="egress-entries.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+      return reply.send(Readable.from(lines()));
+    },
+  );
 
-  app.get<{ Params: { seq: number }; Querystring: { checkpoint?: number } }>('/entries/:seq', {
-    schema: { summary: 'One entry, its leaf, and its inclusion proof against a checkpoint', params: S.SeqParams, querystring: S.EntryQuery, response: { 200: S.EntryReply } },
-  }, async (req, reply) => {
-    const entry = await store.egressEntry(req.params.seq);
-    if (!entry) return bad(reply, 404, `no entry with seq ${req.params.seq}`);
-    let cp: StoredCheckpoint | undefined;
-    if (req.query.checkpoint !== undefined) {
-      cp = await store.getCheckpoint(req.query.checkpoint);
-      if (!cp) return bad(reply, 404, `no checkpoint of size ${req.query.checkpoint}`);
-      if (cp.size <= entry.leafIndex) return bad(reply, 400, `checkpoint ${cp.size} was signed before entry ${entry.seq} (leaf ${entry.leafIndex}) was appended`);
-    } else {
-      cp = await audit.latestCheckpoint();
-      if (!cp || cp.size <= entry.leafIndex) cp = await audit.checkpointNow();
-    }
-    const [leaf] = await store.exportLeaves(entry.leafIndex - 1, entry.leafIndex + 1, 1);
-    return {
-      entry: toApiEntry(entry),
-      leaf: { index: leaf!.index, hash: leaf!.leafHash, canonical: canonicalJson(leaf!.entry) },
-      checkpoint: apiCheckpoint(cp),
-      inclusionProof: (await audit.inclusionProof(entry.leafIndex, cp.size)).map(b64),
-    };
-  });
+  app.get<{ Params: { seq: number }; Querystring: { checkpoint?: number } }>(
+    '/entries/:seq',
+    {
+      schema: {
+        summary: 'One entry, its leaf, and its inclusion proof against a checkpoint',
+        params: S.SeqParams,
+        querystring: S.EntryQuery,
+        response: { 200: S.EntryReply },
+      },
+    },
+    async (req, reply) => {
+      const entry = await store.egressEntry(req.params.seq);
+      if (!entry) return bad(reply, 404, `no entry with seq ${req.params.seq}`);
+      let cp: StoredCheckpoint | undefined;
+      if (req.query.checkpoint !== undefined) {
+        cp = await store.getCheckpoint(req.query.checkpoint);
+        if (!cp) return bad(reply, 404, `no checkpoint of size ${req.query.checkpoint}`);
+        if (cp.size <= entry.leafIndex)
+          return bad(
+            reply,
+            400,
+            `checkpoint ${cp.size} was signed before entry ${entry.seq} (leaf ${entry.leafIndex}) was appended`,
+          );
+      } else {
+        cp = await audit.latestCheckpoint();
+        if (!cp || cp.size <= entry.leafIndex) cp = await audit.checkpointNow();
+      }
+      const [leaf] = await store.exportLeaves(entry.leafIndex - 1, entry.leafIndex + 1, 1);
+      return {
+        entry: toApiEntry(entry),
+        leaf: { index: leaf!.index, hash: leaf!.leafHash, canonical: canonicalJson(leaf!.entry) },
+        checkpoint: apiCheckpoint(cp),
+        inclusionProof: (await audit.inclusionProof(entry.leafIndex, cp.size)).map(b64),
+      };
+    },
+  );
 
-  app.get('/checkpoints/latest', {
-    schema: { summary: 'The latest signed checkpoint', response: { 200: S.Checkpoint } },
-  }, async () => apiCheckpoint(await audit.latestCheckpoint() ?? await audit.checkpointNow()));
+  app.get(
+    '/checkpoints/latest',
+    {
+      schema: { summary: 'The latest signed checkpoint', response: { 200: S.Checkpoint } },
+    },
+    async () => apiCheckpoint((await audit.latestCheckpoint()) ?? (await audit.checkpointNow())),
+  );
 
-  app.get<{ Params: { size: number } }>('/checkpoints/:size', {
-    schema: { summary: 'The checkpoint signed at a tree size', params: S.SizeParams, response: { 200: S.Checkpoint } },
-  }, async (req, reply) => {
-    const cp = await store.getCheckpoint(req.params.size);
-    return cp ? apiCheckpoint(cp) : bad(reply, 404, `no checkpoint of size ${req.params.size}`);
-  });
+  app.get<{ Params: { size: number } }>(
+    '/checkpoints/:size',
+    {
+      schema: {
+        summary: 'The checkpoint signed at a tree size',
+        params: S.SizeParams,
+        response: { 200: S.Checkpoint },
+      },
+    },
+    async (req, reply) => {
+      const cp = await store.getCheckpoint(req.params.size);
+      return cp ? apiCheckpoint(cp) : bad(reply, 404, `no checkpoint of size ${req.params.size}`);
+    },
+  );
 
-  app.get<{ Querystring: { from: number; to: number } }>('/consistency', {
-    schema: { summary: 'Consistency proof between two tree sizes', querystring: S.ConsistencyQuery, response: { 200: S.ConsistencyReply } },
-  }, async (req, reply) => {
-    const { from, to } = req.query;
-    const source = await proofSource(store);
-    const size = source.size;
-    if (from > to || to > size) return bad(reply, 400, `need 0 < from <= to <= ${size} (the current tree size); got from=${from}, to=${to}`);
-    const [fromRoot, toRoot, proof] = await Promise.all([rootAtAsync(from, source), rootAtAsync(to, source), audit.consistencyProof(from, to)]);
-    return { from, to, fromRoot: b64(fromRoot), toRoot: b64(toRoot), proof: proof.map(b64) };
-  });
+  app.get<{ Querystring: { from: number; to: number } }>(
+    '/consistency',
+    {
+      schema: {
+        summary: 'Consistency proof between two tree sizes',
+        querystring: S.ConsistencyQuery,
+        response: { 200: S.ConsistencyReply },
+      },
+    },
+    async (req, reply) => {
+      const { from, to } = req.query;
+      const source = await proofSource(store);
+      const size = source.size;
+      if (from > to || to > size)
+        return bad(reply, 400, `need 0 < from <= to <= ${size} (the current tree size); got from=${from}, to=${to}`);
+      const [fromRoot, toRoot, proof] = await Promise.all([
+        rootAtAsync(from, source),
+        rootAtAsync(to, source),
+        audit.consistencyProof(from, to),
+      ]);
+      return { from, to, fromRoot: b64(fromRoot), toRoot: b64(toRoot), proof: proof.map(b64) };
+    },
+  );
 
-  app.get<{ Querystring: { size?: number } }>('/log/export', {
-    schema: { summary: 'The whole log up to a tree size, one leaf per line: the input of `shekara verify`', querystring: S.LogExportQuery, produces: ['application/x-ndjson'] },
-  }, async (req, reply) => {
-    const size = req.query.size ?? (await audit.latestCheckpoint() ?? await audit.checkpointNow()).size;
-    const treeSize = await store.auditTreeSize();
-    if (size > treeSize) return bad(reply, 400, `size ${size} is beyond the tree (${treeSize} leaves)`);
-    reply.type('application/x-ndjson').header('x-shekara-tree-size', String(size))
-      .header('content-disposition', `attachment; filename="egress-log-${size}.ndjson"`);
-    return reply.send(Readable.from(exportLines(store, size)));
-  });
+  app.get<{ Querystring: { size?: number } }>(
+    '/log/export',
+    {
+      schema: {
+        summary: 'The whole log up to a tree size, one leaf per line: the input of `shekara verify`',
+        querystring: S.LogExportQuery,
+        produces: ['application/x-ndjson'],
+      },
+    },
+    async (req, reply) => {
+      const size = req.query.size ?? ((await audit.latestCheckpoint()) ?? (await audit.checkpointNow())).size;
+      const treeSize = await store.auditTreeSize();
+      if (size > treeSize) return bad(reply, 400, `size ${size} is beyond the tree (${treeSize} leaves)`);
+      reply
+        .type('application/x-ndjson')
+        .header('x-shekara-tree-size', String(size))
+        .header('content-disposition', `attachment; filename="egress-log-${size}.ndjson"`);
+      return reply.send(Readable.from(exportLines(store, size)));
+    },
+  );
 
-  app.get('/pubkey', {
-    schema: { summary: 'The log\'s verifier key (also: `shekara audit pubkey`)', response: { 200: S.PubkeyReply } },
-  }, async () => ({ origin: audit.origin, verifierKey: audit.verifierKey }));
+  app.get(
+    '/pubkey',
+    {
+      schema: { summary: "The log's verifier key (also: `shekara audit pubkey`)", response: { 200: S.PubkeyReply } },
+    },
+    async () => ({ origin: audit.origin, verifierKey: audit.verifierKey }),
+  );
 
-  app.get<{ Querystring: S.SummaryQuery }>('/reports/summary', {
-    schema: { summary: 'Delivered records and bytes per day × OEM × destination country × field', querystring: S.SummaryQuery, response: { 200: S.SummaryReply } },
-  }, async (req) => ({ rows: await store.egressSummary(await toFilter(req.query, req)) }));
+  app.get<{ Querystring: S.SummaryQuery }>(
+    '/reports/summary',
+    {
+      schema: {
+        summary: 'Delivered records and bytes per day × OEM × destination country × field',
+        querystring: S.SummaryQuery,
+        response: { 200: S.SummaryReply },
+      },
+    },
+    async (req) => ({ rows: await store.egressSummary(await toFilter(req.query, req)) }),
+  );
 }

@@ -4,10 +4,15 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) =>
+  Type.Union([t, Type.Null()]);
 const strict = { additionalProperties: false } as const;
 
-export const VIN = Type.String({ pattern: '^[A-HJ-NPR-Z0-9]{17}$', description: 'resolved server-side to the pseudonyms its records crossed under; the re-identification is itself logged as a leaf' });
+export const VIN = Type.String({
+  pattern: '^[A-HJ-NPR-Z0-9]{17}$',
+  description:
+    'resolved server-side to the pseudonyms its records crossed under; the re-identification is itself logged as a leaf',
+});
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const B64Hash = Type.String({ description: 'base64 SHA-256', pattern: '^[A-Za-z0-9+/]{43}=$' });
 const Outcome = Type.Union(['delivered', 'failed', 'dead-lettered', 'blocked'].map((o) => Type.Literal(o)));
@@ -19,72 +24,158 @@ export const FilterProps = {
   from: Type.Optional(Type.String({ format: 'date-time', description: 'entries at or after (RFC 3339)' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'entries before (RFC 3339)' })),
   field: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a VSS path among the fields sent' })),
-  country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'destination country, ISO 3166-1 alpha-2' })),
+  country: Type.Optional(
+    Type.String({ pattern: '^[A-Z]{2}$', description: 'destination country, ISO 3166-1 alpha-2' }),
+  ),
   outcome: Type.Optional(Outcome),
   policyHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
   recordId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
 };
 
-export const SearchQuery = Type.Object({
-  ...FilterProps,
-  limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }),
-  cursor: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'nextCursor of the previous page' })),
-}, strict);
+export const SearchQuery = Type.Object(
+  {
+    ...FilterProps,
+    limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }),
+    cursor: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'nextCursor of the previous page' })),
+  },
+  strict,
+);
 export type SearchQuery = Static<typeof SearchQuery>;
 
-export const ExportQuery = Type.Object({ ...FilterProps, format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')], { default: 'ndjson' }) }, strict);
+export const ExportQuery = Type.Object(
+  { ...FilterProps, format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')], { default: 'ndjson' }) },
+  strict,
+);
 export type ExportQuery = Static<typeof ExportQuery>;
 
-export const SummaryQuery = Type.Object({ oem: FilterProps.oem, from: FilterProps.from, to: FilterProps.to, country: FilterProps.country, field: FilterProps.field }, strict);
+export const SummaryQuery = Type.Object(
+  {
+    oem: FilterProps.oem,
+    from: FilterProps.from,
+    to: FilterProps.to,
+    country: FilterProps.country,
+    field: FilterProps.field,
+  },
+  strict,
+);
 export type SummaryQuery = Static<typeof SummaryQuery>;
 
-export const Entry = Type.Object({
-  seq: Type.Integer(), leafIndex: Type.Integer(), at: Type.String({ format: 'date-time' }),
-  oem: Type.String(), destination: Type.String(), destinationIp: Nullable(Type.String()), destinationCountry: Nullable(Type.String()),
-  recordId: Type.String(), pseudonym: Type.String(), purpose: Type.String(), policyHash: Type.String(),
-  fieldsSent: Type.Array(Type.String()), fieldsDropped: Type.Array(Type.String()),
-  payloadSha256: Nullable(Type.String()), payloadBytes: Nullable(Type.Integer()),
-  outcome: Type.String(), attempt: Type.Integer(), httpStatus: Nullable(Type.Integer()), error: Nullable(Type.String()),
-  traceId: Nullable(Type.String({ pattern: '^[0-9a-f]{32}$', description: 'OpenTelemetry trace of this attempt (null: not traced); not part of the leaf' })),
-}, strict);
+export const Entry = Type.Object(
+  {
+    seq: Type.Integer(),
+    leafIndex: Type.Integer(),
+    at: Type.String({ format: 'date-time' }),
+    oem: Type.String(),
+    destination: Type.String(),
+    destinationIp: Nullable(Type.String()),
+    destinationCountry: Nullable(Type.String()),
+    recordId: Type.String(),
+    pseudonym: Type.String(),
+    purpose: Type.String(),
+    policyHash: Type.String(),
+    fieldsSent: Type.Array(Type.String()),
+    fieldsDropped: Type.Array(Type.String()),
+    payloadSha256: Nullable(Type.String()),
+    payloadBytes: Nullable(Type.Integer()),
+    outcome: Type.String(),
+    attempt: Type.Integer(),
+    httpStatus: Nullable(Type.Integer()),
+    error: Nullable(Type.String()),
+    traceId: Nullable(
+      Type.String({
+        pattern: '^[0-9a-f]{32}$',
+        description: 'OpenTelemetry trace of this attempt (null: not traced); not part of the leaf',
+      }),
+    ),
+  },
+  strict,
+);
 export type Entry = Static<typeof Entry>;
 
 export const SearchReply = Type.Object({ entries: Type.Array(Entry), nextCursor: Nullable(Type.String()) }, strict);
 
-export const Checkpoint = Type.Object({
-  origin: Type.String(), size: Type.Integer(), rootHash: B64Hash, signedAt: Type.String({ format: 'date-time' }),
-  note: Type.String({ description: 'the C2SP signed note; save it as a file for `shekara verify --checkpoint`' }),
-}, strict);
+export const Checkpoint = Type.Object(
+  {
+    origin: Type.String(),
+    size: Type.Integer(),
+    rootHash: B64Hash,
+    signedAt: Type.String({ format: 'date-time' }),
+    note: Type.String({ description: 'the C2SP signed note; save it as a file for `shekara verify --checkpoint`' }),
+  },
+  strict,
+);
 
 export const SeqParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) }, strict);
 export const SizeParams = Type.Object({ size: Type.Integer({ minimum: 0 }) }, strict);
-export const EntryQuery = Type.Object({ checkpoint: Type.Optional(Type.Integer({ minimum: 1, description: 'tree size of the checkpoint to prove against (default: the latest)' })) }, strict);
+export const EntryQuery = Type.Object(
+  {
+    checkpoint: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'tree size of the checkpoint to prove against (default: the latest)' }),
+    ),
+  },
+  strict,
+);
 
-export const EntryReply = Type.Object({
-  entry: Entry,
-  leaf: Type.Object({
-    index: Type.Integer(), hash: Hex64,
-    canonical: Type.String({ description: 'the leaf bytes (UTF-8): canonical JSON, see docs/audit.md' }),
-  }, strict),
-  checkpoint: Checkpoint,
-  inclusionProof: Type.Array(B64Hash, { description: 'RFC 9162 §2.1.3 audit path, leaf side first' }),
-}, strict);
+export const EntryReply = Type.Object(
+  {
+    entry: Entry,
+    leaf: Type.Object(
+      {
+        index: Type.Integer(),
+        hash: Hex64,
+        canonical: Type.String({ description: 'the leaf bytes (UTF-8): canonical JSON, see docs/audit.md' }),
+      },
+      strict,
+    ),
+    checkpoint: Checkpoint,
+    inclusionProof: Type.Array(B64Hash, { description: 'RFC 9162 §2.1.3 audit path, leaf side first' }),
+  },
+  strict,
+);
 
-export const ConsistencyQuery = Type.Object({ from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) }, strict);
-export const ConsistencyReply = Type.Object({
-  from: Type.Integer(), to: Type.Integer(), fromRoot: B64Hash, toRoot: B64Hash,
-  proof: Type.Array(B64Hash, { description: 'RFC 9162 §2.1.4 consistency proof' }),
-}, strict);
+export const ConsistencyQuery = Type.Object(
+  { from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) },
+  strict,
+);
+export const ConsistencyReply = Type.Object(
+  {
+    from: Type.Integer(),
+    to: Type.Integer(),
+    fromRoot: B64Hash,
+    toRoot: B64Hash,
+    proof: Type.Array(B64Hash, { description: 'RFC 9162 §2.1.4 consistency proof' }),
+  },
+  strict,
+);
 
-export const LogExportQuery = Type.Object({ size: Type.Optional(Type.Integer({ minimum: 0, description: 'tree size to export (default: the latest checkpoint)' })) }, strict);
+export const LogExportQuery = Type.Object(
+  {
+    size: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'tree size to export (default: the latest checkpoint)' }),
+    ),
+  },
+  strict,
+);
 
 export const PubkeyReply = Type.Object({ origin: Type.String(), verifierKey: Type.String() }, strict);
 
-export const SummaryReply = Type.Object({
-  rows: Type.Array(Type.Object({
-    day: Type.String(), oem: Type.String(), destinationCountry: Nullable(Type.String()), field: Type.String(),
-    records: Type.Integer(), bytes: Type.Integer(),
-  }, strict)),
-}, strict);
+export const SummaryReply = Type.Object(
+  {
+    rows: Type.Array(
+      Type.Object(
+        {
+          day: Type.String(),
+          oem: Type.String(),
+          destinationCountry: Nullable(Type.String()),
+          field: Type.String(),
+          records: Type.Integer(),
+          bytes: Type.Integer(),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
 
 export const ErrorReply = Type.Object({ code: Type.String(), message: Type.String() });

@@ -21,7 +21,8 @@ export const generalize: LocationTransformSpec = {
     if (method === 'h3') {
       if (options.cellMeters !== undefined) throw new Error('cellMeters is for method: grid; H3 takes resolution');
       const res = options.resolution ?? 7;
-      if (typeof res !== 'number' || !Number.isInteger(res) || res < 0 || res > 15) throw new Error(`resolution must be an H3 resolution 0..15, got ${JSON.stringify(res)}`);
+      if (typeof res !== 'number' || !Number.isInteger(res) || res < 0 || res > 15)
+        throw new Error(`resolution must be an H3 resolution 0..15, got ${JSON.stringify(res)}`);
       const cellKey = (lat: number, lon: number, level: number) => {
         const cell = latLngToCell(lat, lon, res);
         return level === 0 ? cell : cellToParent(cell, Math.max(0, res - level));
@@ -29,7 +30,8 @@ export const generalize: LocationTransformSpec = {
       return {
         outputs: emit === 'cell' ? [H3_CELL] : [LAT, LON],
         cellKey,
-        describe: (level) => `generalized to H3 res ${Math.max(0, res - level)}${emit === 'centre' ? ' (cell centre)' : ''}`,
+        describe: (level) =>
+          `generalized to H3 res ${Math.max(0, res - level)}${emit === 'centre' ? ' (cell centre)' : ''}`,
         apply(lat, lon, _ctx, level, out) {
           const cell = cellKey(lat, lon, level);
           if (emit === 'cell') out[H3_CELL] = cell;
@@ -50,7 +52,10 @@ export const generalize: LocationTransformSpec = {
     };
     return {
       outputs: emit === 'cell' ? [GRID_CELL] : [LAT, LON],
-      cellKey: (lat, lon, level) => { const c = cell(lat, lon, level); return `${c.s}:${c.iy}:${c.ix}`; },
+      cellKey: (lat, lon, level) => {
+        const c = cell(lat, lon, level);
+        return `${c.s}:${c.iy}:${c.ix}`;
+      },
       describe: (level) => `generalized to a ${size * 2 ** level} m grid${emit === 'centre' ? ' (cell centre)' : ''}`,
       apply(lat, lon, _ctx, level, out) {
         const c = cell(lat, lon, level);

@@ -12,4 +12,13 @@ import { noise } from './noise.js';
 export type * from './types.js';
 export { H3_CELL, GRID_CELL } from './generalize.js';
 
-export const TRANSFORMS: Readonly<Record<string, TransformSpec>> = Object.freeze({ pass, drop, pseudonymize, round, bucket, map, generalize, noise });
+export const TRANSFORMS: Readonly<Record<string, TransformSpec>> = Object.freeze({
+  pass,
+  drop,
+  pseudonymize,
+  round,
+  bucket,
+  map,
+  generalize,
+  noise,
+});

@@ -16,11 +16,17 @@ export const map: ValueTransformSpec = {
     }
     const table = new Map<string, SignalValue>();
     for (const [k, v] of Object.entries(values)) {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new Error(`values.${k} must be a string, number or boolean`);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+        throw new Error(`values.${k} must be a string, number or boolean`);
       table.set(k, v);
     }
     const otherwise = options.otherwise;
-    if (otherwise !== undefined && typeof otherwise !== 'string' && typeof otherwise !== 'number' && typeof otherwise !== 'boolean') {
+    if (
+      otherwise !== undefined &&
+      typeof otherwise !== 'string' &&
+      typeof otherwise !== 'number' &&
+      typeof otherwise !== 'boolean'
+    ) {
       throw new Error('otherwise must be a string, number or boolean');
     }
     return {

@@ -13,9 +13,11 @@ export const round: ValueTransformSpec = {
     // Whole steps multiply exactly and need no fix (the common, fast case).
     const scale = Number.isInteger(step) ? 0 : 10 ** Math.min(12, Math.max(0, -Math.floor(Math.log10(step)) + 1));
     return {
-      apply: scale === 0
-        ? (value) => (typeof value === 'number' ? Math.round(value / step) * step : undefined)
-        : (value) => (typeof value === 'number' ? Math.round(Math.round(value / step) * step * scale) / scale : undefined),
+      apply:
+        scale === 0
+          ? (value) => (typeof value === 'number' ? Math.round(value / step) * step : undefined)
+          : (value) =>
+              typeof value === 'number' ? Math.round(Math.round(value / step) * step * scale) / scale : undefined,
       describe: `rounded to step ${step}`,
       outcome: 'transformed',
     };

@@ -52,12 +52,19 @@ export type TransformSpec = ValueTransformSpec | LocationTransformSpec;
 /** Option helpers: each throws a reason the loader turns into `file:line path: reason`. */
 export function positiveNumber(options: Readonly<Record<string, unknown>>, key: string, dflt?: number): number {
   const v = options[key] ?? dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${key} must be a number greater than 0, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw new Error(`${key} must be a number greater than 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
-export function oneOf<T extends string>(options: Readonly<Record<string, unknown>>, key: string, allowed: readonly T[], dflt: T): T {
+export function oneOf<T extends string>(
+  options: Readonly<Record<string, unknown>>,
+  key: string,
+  allowed: readonly T[],
+  dflt: T,
+): T {
   const v = options[key] ?? dflt;
-  if (!allowed.includes(v as T)) throw new Error(`${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  if (!allowed.includes(v as T))
+    throw new Error(`${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   return v as T;
 }

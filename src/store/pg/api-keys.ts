@@ -4,9 +4,10 @@ import type { Db } from './db.js';
 import { authenticatedRow, mintApiKey, parseApiKey, toApiKeyRow, type KeyDbRow } from '../api-key-format.js';
 import type { ApiKeyStore } from '../types.js';
 
-export const API_KEY_MIGRATIONS: PgMigration[] = [{
-  id: '0008-api-keys',
-  sql: `
+export const API_KEY_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0008-api-keys',
+    sql: `
   CREATE TABLE api_keys (
     id         TEXT PRIMARY KEY,
     role       TEXT NOT NULL,
@@ -15,11 +16,13 @@ export const API_KEY_MIGRATIONS: PgMigration[] = [{
     created_at BIGINT NOT NULL,
     revoked_at BIGINT
   );`,
-}, {
-  // An OEM key is bound to its OEM (tenant isolation in /oem/v1); other roles have no scope.
-  id: '0010-api-key-scope',
-  sql: `ALTER TABLE api_keys ADD COLUMN scope TEXT;`,
-}];
+  },
+  {
+    // An OEM key is bound to its OEM (tenant isolation in /oem/v1); other roles have no scope.
+    id: '0010-api-key-scope',
+    sql: `ALTER TABLE api_keys ADD COLUMN scope TEXT;`,
+  },
+];
 
 const COLUMNS = 'id, role, scope, label, key_hash, created_at, revoked_at';
 
@@ -27,14 +30,32 @@ export function pgApiKeys(db: Db): ApiKeyStore {
   return {
     async createApiKey({ role, label, now, scope = null }) {
       const k = mintApiKey();
-      await db.query(`INSERT INTO api_keys (id, role, scope, label, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [k.id, role, scope, label, k.keyHash, now]);
+      await db.query(
+        `INSERT INTO api_keys (id, role, scope, label, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [k.id, role, scope, label, k.keyHash, now],
+      );
       return { id: k.id, key: k.key };
     },
     async authenticateApiKey(key) {
       const parsed = parseApiKey(key);
-      return parsed && authenticatedRow((await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [parsed.id]))[0], parsed.secret);
+      return (
+        parsed &&
+        authenticatedRow(
+          (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [parsed.id]))[0],
+          parsed.secret,
+        )
+      );
     },
-    listApiKeys: async () => (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id COLLATE "C"`)).map(toApiKeyRow),
-    revokeApiKey: async (id, now) => (await db.query(`UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id`, [now, id])).length > 0,
+    listApiKeys: async () =>
+      (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id COLLATE "C"`)).map(
+        toApiKeyRow,
+      ),
+    revokeApiKey: async (id, now) =>
+      (
+        await db.query(`UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id`, [
+          now,
+          id,
+        ])
+      ).length > 0,
   };
 }

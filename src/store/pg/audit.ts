@@ -14,7 +14,14 @@
 import type { PgMigration } from './migrate.js';
 import type { Db, Sql, Tx } from './db.js';
 import { CompactRange } from '../../audit/merkle.js';
-import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type EventLeafKind, type LeafKind } from '../../audit/leaf.js';
+import {
+  canonicalJson,
+  entryLeafHash,
+  LEAF_VERSION,
+  type CanonicalValue,
+  type EventLeafKind,
+  type LeafKind,
+} from '../../audit/leaf.js';
 import { frontierFrom, frontierSubtrees } from '../audit-frontier.js';
 import type { AuditEventBody, AuditStore, StoredCheckpoint } from '../types.js';
 
@@ -28,9 +35,10 @@ export const APPEND_ONLY_FUNCTION = `
     BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;`;
 export const appendOnlyTriggers = appendOnly;
 
-export const AUDIT_MIGRATIONS: PgMigration[] = [{
-  id: '0007-egress-merkle',
-  sql: `
+export const AUDIT_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0007-egress-merkle',
+    sql: `
   -- What was sent, without sending it again: SHA-256 (hex) and length of the exact body.
   ALTER TABLE egress_log ADD COLUMN payload_sha256 TEXT;
   ALTER TABLE egress_log ADD COLUMN payload_bytes INTEGER;
@@ -67,7 +75,8 @@ export const AUDIT_MIGRATIONS: PgMigration[] = [{
     note      TEXT NOT NULL
   );
   ${appendOnly('audit_leaves')}${appendOnly('audit_nodes')}${appendOnly('audit_events')}${appendOnly('audit_checkpoints')}`,
-}];
+  },
+];
 
 /** What a store area that writes entries needs from the tree. */
 export interface PgTreeWriter {
@@ -76,7 +85,11 @@ export interface PgTreeWriter {
    * entry that `insertRows(firstIndex)` writes (its own rows) and returns, in order; each leaf
    * object MUST carry its `index` (firstIndex, firstIndex + 1, …). Returns firstIndex.
    */
-  appendLeaves(t: Tx, kind: LeafKind, insertRows: (firstIndex: number) => Promise<{ ref: number; entry: Record<string, CanonicalValue> }[]>): Promise<number>;
+  appendLeaves(
+    t: Tx,
+    kind: LeafKind,
+    insertRows: (firstIndex: number) => Promise<{ ref: number; entry: Record<string, CanonicalValue> }[]>,
+  ): Promise<number>;
   /**
    * Inside the caller's transaction: appends one event leaf (an audit_events row and its leaf),
    * as `appendAuditEvent` does in its own. For a state change that MUST commit with its leaf
@@ -95,23 +108,32 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
   let cached: { tree: CompactRange; lastHash: Buffer | undefined } | undefined;
 
   const head = async (q: Sql): Promise<{ size: number; lastHash: Buffer | undefined }> => {
-    const [r] = await q.query<{ leaf_index: number; leaf_hash: Buffer }>(`SELECT leaf_index, leaf_hash FROM audit_leaves ORDER BY leaf_index DESC LIMIT 1`);
+    const [r] = await q.query<{ leaf_index: number; leaf_hash: Buffer }>(
+      `SELECT leaf_index, leaf_hash FROM audit_leaves ORDER BY leaf_index DESC LIMIT 1`,
+    );
     return r ? { size: r.leaf_index + 1, lastHash: r.leaf_hash } : { size: 0, lastHash: undefined };
   };
   const loadFrontier = async (q: Sql, size: number): Promise<CompactRange> => {
     const parts = frontierSubtrees(size);
     const leaf = parts.find((p) => p.level === 0);
-    const rows = await q.query<{ level: number; idx: number; hash: Buffer }>(`
+    const rows = await q.query<{ level: number; idx: number; hash: Buffer }>(
+      `
       SELECT level, idx, hash FROM audit_nodes WHERE (level, idx) IN (SELECT * FROM unnest($1::int[], $2::bigint[]))
       UNION ALL SELECT 0, leaf_index, leaf_hash FROM audit_leaves WHERE leaf_index = $3`,
-    [parts.map((p) => p.level), parts.map((p) => p.index), leaf ? leaf.index : -1]);
+      [parts.map((p) => p.level), parts.map((p) => p.index), leaf ? leaf.index : -1],
+    );
     const byKey = new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hash]));
     return frontierFrom(size, (level, index) => byKey.get(`${level}/${index}`));
   };
   const frontier = async (q: Sql): Promise<CompactRange> => {
     const h = await head(q);
     const c = cached;
-    if (c && c.tree.size === h.size && (h.lastHash === undefined || (c.lastHash !== undefined && c.lastHash.equals(h.lastHash)))) return c.tree;
+    if (
+      c &&
+      c.tree.size === h.size &&
+      (h.lastHash === undefined || (c.lastHash !== undefined && c.lastHash.equals(h.lastHash)))
+    )
+      return c.tree;
     const tree = await loadFrontier(q, h.size);
     cached = { tree, lastHash: h.lastHash };
     return tree;
@@ -128,26 +150,47 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     let lastHash: Buffer | undefined;
     rows.forEach(({ ref, entry }, i) => {
       const index = first + i;
-      if (entry.index !== index || entry.kind !== kind) throw new Error(`leaf for index ${index} says index ${String(entry.index)}, kind ${String(entry.kind)}`);
+      if (entry.index !== index || entry.kind !== kind)
+        throw new Error(`leaf for index ${index} says index ${String(entry.index)}, kind ${String(entry.kind)}`);
       lastHash = entryLeafHash(entry);
-      leaves[0]!.push(index); leaves[1]!.push(kind); leaves[2]!.push(ref); leaves[3]!.push(lastHash);
-      tree.append(lastHash, (level, idx, node) => { nodes[0]!.push(level); nodes[1]!.push(idx); nodes[2]!.push(node); });
+      leaves[0]!.push(index);
+      leaves[1]!.push(kind);
+      leaves[2]!.push(ref);
+      leaves[3]!.push(lastHash);
+      tree.append(lastHash, (level, idx, node) => {
+        nodes[0]!.push(level);
+        nodes[1]!.push(idx);
+        nodes[2]!.push(node);
+      });
     });
     if (rows.length === 0) return first;
-    await t.query(`INSERT INTO audit_leaves (leaf_index, kind, ref, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])`, leaves);
-    if (nodes[0]!.length > 0) await t.query(`INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])`, nodes);
-    t.onRollback(() => { cached = undefined; });
+    await t.query(
+      `INSERT INTO audit_leaves (leaf_index, kind, ref, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])`,
+      leaves,
+    );
+    if (nodes[0]!.length > 0)
+      await t.query(
+        `INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])`,
+        nodes,
+      );
+    t.onRollback(() => {
+      cached = undefined;
+    });
     cached = { tree, lastHash };
     return first;
   };
 
-  const appendEventIn: PgTreeWriter['appendEventIn'] = (t, kind, at, body) => appendLeaves(t, kind, async (index) => {
-    const entry = { ...body, v: LEAF_VERSION, kind, index, at } as Record<string, CanonicalValue>;
-    // Under the 'egress-log' lock, like the leaf index: ids without gaps, in leaf order.
-    const [row] = await t.query<{ id: number }>(`INSERT INTO audit_events (id, at, kind, body)
-      SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3 FROM audit_events RETURNING id`, [at, kind, canonicalJson(entry)]);
-    return [{ ref: row!.id, entry }];
-  });
+  const appendEventIn: PgTreeWriter['appendEventIn'] = (t, kind, at, body) =>
+    appendLeaves(t, kind, async (index) => {
+      const entry = { ...body, v: LEAF_VERSION, kind, index, at } as Record<string, CanonicalValue>;
+      // Under the 'egress-log' lock, like the leaf index: ids without gaps, in leaf order.
+      const [row] = await t.query<{ id: number }>(
+        `INSERT INTO audit_events (id, at, kind, body)
+      SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3 FROM audit_events RETURNING id`,
+        [at, kind, canonicalJson(entry)],
+      );
+      return [{ ref: row!.id, entry }];
+    });
 
   const toCheckpoint = (rows: CheckpointDbRow[]): StoredCheckpoint | undefined => {
     const r = rows[0];
@@ -158,23 +201,54 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     appendLeaves,
     auditTreeSize: async () => (await head(db)).size,
     auditRoot: async () => (await frontier(db)).root(),
-    auditLeafHash: async (index) => (await db.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM audit_leaves WHERE leaf_index = $1`, [index]))[0]?.leaf_hash,
-    auditNode: async (level, index) => (await db.query<{ hash: Buffer }>(`SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2`, [level, index]))[0]?.hash,
+    auditLeafHash: async (index) =>
+      (await db.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM audit_leaves WHERE leaf_index = $1`, [index]))[0]
+        ?.leaf_hash,
+    auditNode: async (level, index) =>
+      (
+        await db.query<{ hash: Buffer }>(`SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2`, [level, index])
+      )[0]?.hash,
     appendEventIn,
     appendAuditEvent: (kind, at, body) => db.tx((t) => appendEventIn(t, kind, at, body)),
     async putCheckpoint(cp) {
       // Several instances sign the same size: the first stored stays (each is a valid signature
       // over the same root). The same size with another root would be a fork: refused.
-      const inserted = await db.query(`INSERT INTO audit_checkpoints (${CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING RETURNING size`,
-        [cp.size, cp.root, cp.signedAt, cp.note]);
+      const inserted = await db.query(
+        `INSERT INTO audit_checkpoints (${CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING RETURNING size`,
+        [cp.size, cp.root, cp.signedAt, cp.note],
+      );
       if (inserted.length > 0) return;
-      const stored = toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [cp.size]));
-      if (stored && !stored.root.equals(cp.root)) throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
+      const stored = toCheckpoint(
+        await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [
+          cp.size,
+        ]),
+      );
+      if (stored && !stored.root.equals(cp.root))
+        throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
     },
-    latestCheckpoint: async () => toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY size DESC LIMIT 1`)),
-    getCheckpoint: async (size) => toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [size])),
-    checkpointCovering: async (size) => toCheckpoint(await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size >= $1 ORDER BY size LIMIT 1`, [size])),
+    latestCheckpoint: async () =>
+      toCheckpoint(
+        await db.query<CheckpointDbRow>(
+          `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY size DESC LIMIT 1`,
+        ),
+      ),
+    getCheckpoint: async (size) =>
+      toCheckpoint(
+        await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [size]),
+      ),
+    checkpointCovering: async (size) =>
+      toCheckpoint(
+        await db.query<CheckpointDbRow>(
+          `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size >= $1 ORDER BY size LIMIT 1`,
+          [size],
+        ),
+      ),
   };
 }
 
-interface CheckpointDbRow { size: number; root: Buffer; signed_at: number; note: string }
+interface CheckpointDbRow {
+  size: number;
+  root: Buffer;
+  signed_at: number;
+  note: string;
+}

@@ -18,9 +18,10 @@ import type { Db, Tx } from './db.js';
 import type { PgTreeWriter } from './audit.js';
 import type { AuditEventBody, CommandAck, CommandRow, CommandStatus, CommandStore } from '../types.js';
 
-export const COMMAND_MIGRATIONS: PgMigration[] = [{
-  id: '0022-downlink-commands',
-  sql: `
+export const COMMAND_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0022-downlink-commands',
+    sql: `
   CREATE TABLE downlink_commands (
     id         TEXT PRIMARY KEY,
     oem        TEXT NOT NULL,
@@ -38,63 +39,145 @@ export const COMMAND_MIGRATIONS: PgMigration[] = [{
   );
   CREATE INDEX downlink_commands_vin ON downlink_commands (vin, type, created_at);
   CREATE INDEX downlink_commands_queued ON downlink_commands (expires_at) WHERE status = 'queued';`,
-}];
+  },
+];
 
 const COLUMNS = 'id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at, sent_at, acks';
 
 export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): CommandStore {
-  const rows = async (text: string, values: readonly unknown[]) => (await db.query<CommandDbRow>(text, values)).map(toRow);
+  const rows = async (text: string, values: readonly unknown[]) =>
+    (await db.query<CommandDbRow>(text, values)).map(toRow);
   /** Runs the conditional `update`; appends the leaf (same transaction) only when it changed a row. */
-  const withLeaf = (update: (t: Tx) => Promise<unknown[]>, at: number, leaf: AuditEventBody) => db.tx(async (t) => {
-    if ((await update(t)).length === 0) return false;
-    await tree.appendEventIn(t, 'command', at, leaf);
-    return true;
-  });
-  const getCommand = async (id: string) => (await rows(`SELECT ${COLUMNS} FROM downlink_commands WHERE id = $1`, [id]))[0];
+  const withLeaf = (update: (t: Tx) => Promise<unknown[]>, at: number, leaf: AuditEventBody) =>
+    db.tx(async (t) => {
+      if ((await update(t)).length === 0) return false;
+      await tree.appendEventIn(t, 'command', at, leaf);
+      return true;
+    });
+  const getCommand = async (id: string) =>
+    (await rows(`SELECT ${COLUMNS} FROM downlink_commands WHERE id = $1`, [id]))[0];
 
   return {
     async createCommand(c, leaf) {
       await db.tx(async (t) => {
-        await t.query(`INSERT INTO downlink_commands (id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at)
+        await t.query(
+          `INSERT INTO downlink_commands (id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at)
           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [c.id, c.oem, c.vin, c.pseudonym, c.type, JSON.stringify(c.params), c.status, c.reason, c.apiKey, c.createdAt, c.expiresAt]);
+          [
+            c.id,
+            c.oem,
+            c.vin,
+            c.pseudonym,
+            c.type,
+            JSON.stringify(c.params),
+            c.status,
+            c.reason,
+            c.apiKey,
+            c.createdAt,
+            c.expiresAt,
+          ],
+        );
         await tree.appendEventIn(t, 'command', c.createdAt, leaf);
       });
       return (await getCommand(c.id))!;
     },
     getCommand,
-    queuedCommands: (vin) => rows(`SELECT ${COLUMNS} FROM downlink_commands WHERE vin = $1 AND status = 'queued' ORDER BY created_at, id COLLATE "C"`, [vin]),
-    expiredQueuedCommands: (now, limit) => rows(`SELECT ${COLUMNS} FROM downlink_commands WHERE status = 'queued' AND expires_at < $1
-      ORDER BY expires_at, id COLLATE "C" LIMIT $2`, [now, limit]),
+    queuedCommands: (vin) =>
+      rows(
+        `SELECT ${COLUMNS} FROM downlink_commands WHERE vin = $1 AND status = 'queued' ORDER BY created_at, id COLLATE "C"`,
+        [vin],
+      ),
+    expiredQueuedCommands: (now, limit) =>
+      rows(
+        `SELECT ${COLUMNS} FROM downlink_commands WHERE status = 'queued' AND expires_at < $1
+      ORDER BY expires_at, id COLLATE "C" LIMIT $2`,
+        [now, limit],
+      ),
     async commandTimes(vin, type, since) {
-      return (await db.query<{ created_at: number }>(`SELECT created_at FROM downlink_commands
-        WHERE vin = $1 AND type = $2 AND created_at >= $3 AND status <> 'blocked' ORDER BY created_at`, [vin, type, since])).map((r) => r.created_at);
+      return (
+        await db.query<{ created_at: number }>(
+          `SELECT created_at FROM downlink_commands
+        WHERE vin = $1 AND type = $2 AND created_at >= $3 AND status <> 'blocked' ORDER BY created_at`,
+          [vin, type, since],
+        )
+      ).map((r) => r.created_at);
     },
-    markCommandSent: (id, at, leaf) => withLeaf((t) => t.query(`UPDATE downlink_commands SET status = 'sent', sent_at = $1
-      WHERE id = $2 AND status = 'queued' RETURNING id`, [at, id]), at, leaf),
+    markCommandSent: (id, at, leaf) =>
+      withLeaf(
+        (t) =>
+          t.query(
+            `UPDATE downlink_commands SET status = 'sent', sent_at = $1
+      WHERE id = $2 AND status = 'queued' RETURNING id`,
+            [at, id],
+          ),
+        at,
+        leaf,
+      ),
     async requeueCommand(id) {
-      await db.query(`UPDATE downlink_commands SET status = 'queued', sent_at = NULL WHERE id = $1 AND status = 'sent'`, [id]);
+      await db.query(
+        `UPDATE downlink_commands SET status = 'queued', sent_at = NULL WHERE id = $1 AND status = 'sent'`,
+        [id],
+      );
     },
-    expireCommand: (id, at, reason, leaf) => withLeaf((t) => t.query(`UPDATE downlink_commands SET status = 'expired', reason = $1
-      WHERE id = $2 AND status = 'queued' RETURNING id`, [reason, id]), at, leaf),
+    expireCommand: (id, at, reason, leaf) =>
+      withLeaf(
+        (t) =>
+          t.query(
+            `UPDATE downlink_commands SET status = 'expired', reason = $1
+      WHERE id = $2 AND status = 'queued' RETURNING id`,
+            [reason, id],
+          ),
+        at,
+        leaf,
+      ),
     // The ack joins the end of the array, element by element: json has no concatenation, and a
     // round trip through jsonb would refuse a detail holding "\u0000".
-    recordCommandAck: ({ id, vin, ack }, leaf) => withLeaf((t) => t.query(`UPDATE downlink_commands d SET status = $3,
+    recordCommandAck: ({ id, vin, ack }, leaf) =>
+      withLeaf(
+        (t) =>
+          t.query(
+            `UPDATE downlink_commands d SET status = $3,
         acks = (SELECT json_agg(e ORDER BY n) FROM (SELECT e, n FROM json_array_elements(d.acks) WITH ORDINALITY AS a(e, n)
           UNION ALL SELECT $4::json, 9223372036854775807) x)
-      WHERE id = $1 AND vin = $2 AND status IN ('sent', 'accepted') RETURNING id`, [id, vin, ack.status, JSON.stringify(ack)]), ack.at, leaf),
+      WHERE id = $1 AND vin = $2 AND status IN ('sent', 'accepted') RETURNING id`,
+            [id, vin, ack.status, JSON.stringify(ack)],
+          ),
+        ack.at,
+        leaf,
+      ),
   };
 }
 
 interface CommandDbRow {
-  id: string; oem: string; vin: string; pseudonym: string; type: string; params: Record<string, unknown>; status: string; reason: string | null;
-  api_key: string; created_at: number; expires_at: number; sent_at: number | null; acks: CommandAck[];
+  id: string;
+  oem: string;
+  vin: string;
+  pseudonym: string;
+  type: string;
+  params: Record<string, unknown>;
+  status: string;
+  reason: string | null;
+  api_key: string;
+  created_at: number;
+  expires_at: number;
+  sent_at: number | null;
+  acks: CommandAck[];
 }
 
 function toRow(r: CommandDbRow): CommandRow {
   return {
-    id: r.id, oem: r.oem, vin: r.vin, pseudonym: r.pseudonym, type: r.type, params: r.params,
-    status: r.status as CommandStatus, reason: r.reason, apiKey: r.api_key, createdAt: r.created_at, expiresAt: r.expires_at,
-    sentAt: r.sent_at, acks: r.acks,
+    id: r.id,
+    oem: r.oem,
+    vin: r.vin,
+    pseudonym: r.pseudonym,
+    type: r.type,
+    params: r.params,
+    status: r.status as CommandStatus,
+    reason: r.reason,
+    apiKey: r.api_key,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    sentAt: r.sent_at,
+    acks: r.acks,
   };
 }

@@ -10,9 +10,10 @@ import { blockUndelivered } from './outbox.js';
 import { consentLeaf } from '../../audit/events.js';
 import type { ConsentRegistryStore, ConsentRow, ConsentStore } from '../types.js';
 
-export const CONSENT_MIGRATIONS: PgMigration[] = [{
-  id: '0005-consent',
-  sql: `
+export const CONSENT_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0005-consent',
+    sql: `
   -- Owners' consent per OEM purpose. A revocation closes a grant (revoked_at); rows are never
   -- deleted, so what was in force at any time can be shown to the regulator.
   CREATE TABLE consent (
@@ -25,16 +26,18 @@ export const CONSENT_MIGRATIONS: PgMigration[] = [{
     source      TEXT NOT NULL DEFAULT ''
   );
   CREATE INDEX consent_lookup ON consent (vin, oem, purpose, granted_at);`,
-}, {
-  // A grant lasts no longer than its purpose needs (the policy's consentMaxDays): it lapses at
-  // valid_until by itself. ended_by says why revoked_at was set: the owner revoked, or a newer
-  // grant took its place. Grants from before this migration have no end (valid_until NULL).
-  id: '0030-consent-validity',
-  sql: `
+  },
+  {
+    // A grant lasts no longer than its purpose needs (the policy's consentMaxDays): it lapses at
+    // valid_until by itself. ended_by says why revoked_at was set: the owner revoked, or a newer
+    // grant took its place. Grants from before this migration have no end (valid_until NULL).
+    id: '0030-consent-validity',
+    sql: `
   ALTER TABLE consent ADD COLUMN valid_until BIGINT;
   ALTER TABLE consent ADD COLUMN ended_by TEXT;
   UPDATE consent SET ended_by = 'revoked' WHERE revoked_at IS NOT NULL;`,
-}];
+  },
+];
 
 const COLUMNS = 'id, vin, oem, purpose, granted_at, valid_until, revoked_at, ended_by, source';
 /** $1 vin, $2 oem, $3 purpose, $4 the time. */
@@ -52,35 +55,58 @@ type ConsentKey = { vin: string; oem: string; purpose: string; atMs: number };
  * never races a renewal it does not see).
  */
 const lockKey = (t: Tx, schema: string, c: ConsentKey) =>
-  t.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${schema}:consent:${c.vin}:${c.oem}:${c.purpose}`]);
+  t.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+    `${schema}:consent:${c.vin}:${c.oem}:${c.purpose}`,
+  ]);
 
 async function grant(t: Tx, schema: string, c: GrantInput): Promise<ConsentRow> {
   await lockKey(t, schema, c);
   const key = [c.vin, c.oem, c.purpose, c.atMs];
   const validUntil = c.validUntil ?? null;
-  const [existing] = await t.query<ConsentDbRow>(`SELECT ${COLUMNS} FROM consent
-    WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} ORDER BY granted_at DESC, id DESC LIMIT 1`, key);
+  const [existing] = await t.query<ConsentDbRow>(
+    `SELECT ${COLUMNS} FROM consent
+    WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} ORDER BY granted_at DESC, id DESC LIMIT 1`,
+    key,
+  );
   if (existing && existing.valid_until === validUntil) return toConsent(existing);
   // One grant open at a time: a renewal (or a shorter grant) takes the old one's place.
-  await t.query(`UPDATE consent SET revoked_at = $4, ended_by = 'superseded' WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE}`, key);
-  const [row] = await t.query<ConsentDbRow>(`INSERT INTO consent (vin, oem, purpose, granted_at, valid_until, source)
-    VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`, [...key, validUntil, c.source ?? '']);
+  await t.query(
+    `UPDATE consent SET revoked_at = $4, ended_by = 'superseded' WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE}`,
+    key,
+  );
+  const [row] = await t.query<ConsentDbRow>(
+    `INSERT INTO consent (vin, oem, purpose, granted_at, valid_until, source)
+    VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+    [...key, validUntil, c.source ?? ''],
+  );
   return toConsent(row!);
 }
 
 async function revoke(t: Tx, schema: string, c: ConsentKey): Promise<number> {
   await lockKey(t, schema, c);
-  return (await t.query(`UPDATE consent SET revoked_at = $4, ended_by = 'revoked'
-    WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} RETURNING id`, [c.vin, c.oem, c.purpose, c.atMs])).length;
+  return (
+    await t.query(
+      `UPDATE consent SET revoked_at = $4, ended_by = 'revoked'
+    WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} RETURNING id`,
+      [c.vin, c.oem, c.purpose, c.atMs],
+    )
+  ).length;
 }
 
 export function pgConsent(db: Db): ConsentStore {
   return {
     grantConsent: (c) => db.tx((t) => grant(t, db.schema, c)),
     revokeConsent: (c) => db.tx((t) => revoke(t, db.schema, c)),
-    isConsentGranted: async (vin, oem, purpose, atMs) => (await db.query(`SELECT 1 FROM consent WHERE ${KEY} AND ${IN_FORCE} LIMIT 1`,
-      [vin, oem, purpose, atMs])).length > 0,
-    listConsents: async (vin) => (await db.query<ConsentDbRow>(`SELECT ${COLUMNS} FROM consent WHERE vin = $1 ORDER BY granted_at DESC, id DESC`, [vin])).map(toConsent),
+    isConsentGranted: async (vin, oem, purpose, atMs) =>
+      (await db.query(`SELECT 1 FROM consent WHERE ${KEY} AND ${IN_FORCE} LIMIT 1`, [vin, oem, purpose, atMs])).length >
+      0,
+    listConsents: async (vin) =>
+      (
+        await db.query<ConsentDbRow>(
+          `SELECT ${COLUMNS} FROM consent WHERE vin = $1 ORDER BY granted_at DESC, id DESC`,
+          [vin],
+        )
+      ).map(toConsent),
   };
 }
 
@@ -91,32 +117,81 @@ export function pgConsent(db: Db): ConsentStore {
  */
 export function pgConsentRegistry(db: Db, audit: Pick<PgTreeWriter, 'appendEventIn'>): ConsentRegistryStore {
   return {
-    grantConsentLogged: (c) => db.tx(async (t) => {
-      const row = await grant(t, db.schema, { vin: c.vin, oem: c.oem, purpose: c.purpose, atMs: c.atMs, validUntil: c.validUntil, source: c.actor.source });
-      const leafIndex = await audit.appendEventIn(t, 'consent', c.atMs, consentLeaf({
-        action: 'grant', pseudonym: c.pseudonym, oem: c.oem, purpose: c.purpose, validUntil: row.validUntil, grant: row.id, revoked: 0, blockedPending: 0, actor: c.actor,
-      }));
-      return { grant: row, leafIndex };
-    }),
-    revokeConsentLogged: (c) => db.tx(async (t) => {
-      const revoked = await revoke(t, db.schema, c);
-      const blockedPending = await blockUndelivered(t, c.vin, { oem: c.oem, purpose: c.purpose });
-      const leafIndex = await audit.appendEventIn(t, 'consent', c.atMs, consentLeaf({
-        action: 'revoke', pseudonym: c.pseudonym, oem: c.oem, purpose: c.purpose, validUntil: null, grant: null, revoked, blockedPending, actor: c.actor,
-      }));
-      return { revoked, blockedPending, leafIndex };
-    }),
+    grantConsentLogged: (c) =>
+      db.tx(async (t) => {
+        const row = await grant(t, db.schema, {
+          vin: c.vin,
+          oem: c.oem,
+          purpose: c.purpose,
+          atMs: c.atMs,
+          validUntil: c.validUntil,
+          source: c.actor.source,
+        });
+        const leafIndex = await audit.appendEventIn(
+          t,
+          'consent',
+          c.atMs,
+          consentLeaf({
+            action: 'grant',
+            pseudonym: c.pseudonym,
+            oem: c.oem,
+            purpose: c.purpose,
+            validUntil: row.validUntil,
+            grant: row.id,
+            revoked: 0,
+            blockedPending: 0,
+            actor: c.actor,
+          }),
+        );
+        return { grant: row, leafIndex };
+      }),
+    revokeConsentLogged: (c) =>
+      db.tx(async (t) => {
+        const revoked = await revoke(t, db.schema, c);
+        const blockedPending = await blockUndelivered(t, c.vin, { oem: c.oem, purpose: c.purpose });
+        const leafIndex = await audit.appendEventIn(
+          t,
+          'consent',
+          c.atMs,
+          consentLeaf({
+            action: 'revoke',
+            pseudonym: c.pseudonym,
+            oem: c.oem,
+            purpose: c.purpose,
+            validUntil: null,
+            grant: null,
+            revoked,
+            blockedPending,
+            actor: c.actor,
+          }),
+        );
+        return { revoked, blockedPending, leafIndex };
+      }),
   };
 }
 
 interface ConsentDbRow {
-  id: number; vin: string; oem: string; purpose: string; granted_at: number; valid_until: number | null;
-  revoked_at: number | null; ended_by: string | null; source: string;
+  id: number;
+  vin: string;
+  oem: string;
+  purpose: string;
+  granted_at: number;
+  valid_until: number | null;
+  revoked_at: number | null;
+  ended_by: string | null;
+  source: string;
 }
 
 function toConsent(r: ConsentDbRow): ConsentRow {
   return {
-    id: r.id, vin: r.vin, oem: r.oem, purpose: r.purpose, grantedAt: r.granted_at, validUntil: r.valid_until,
-    revokedAt: r.revoked_at, endedBy: r.ended_by as ConsentRow['endedBy'], source: r.source,
+    id: r.id,
+    vin: r.vin,
+    oem: r.oem,
+    purpose: r.purpose,
+    grantedAt: r.granted_at,
+    validUntil: r.valid_until,
+    revokedAt: r.revoked_at,
+    endedBy: r.ended_by as ConsentRow['endedBy'],
+    source: r.source,
   };
 }

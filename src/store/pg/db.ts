@@ -18,7 +18,15 @@ export interface Sql {
 
 /** Transaction-level advisory locks, one per purpose, keyed by schema (see `lockKeys`). */
 export type LockArea = 'migrations' | 'egress-log' | 'partitions' | 'relay' | 'oems' | 'oem-feed' | 'signing-keys';
-const LOCK_AREAS: Record<LockArea, number> = { migrations: 1, 'egress-log': 2, partitions: 3, relay: 4, oems: 5, 'oem-feed': 6, 'signing-keys': 7 };
+const LOCK_AREAS: Record<LockArea, number> = {
+  migrations: 1,
+  'egress-log': 2,
+  partitions: 3,
+  relay: 4,
+  oems: 5,
+  'oem-feed': 6,
+  'signing-keys': 7,
+};
 
 export interface Tx extends Sql {
   /** pg_advisory_xact_lock: held until this transaction commits or rolls back. */
@@ -76,9 +84,10 @@ export function pgHostPort(url: string): string {
 
 // BIGINT (oid 20) holds millisecond timestamps and ids: all far below 2^53, so a number.
 const INT8_OID = 20;
-const typeParser = ((oid: number, format?: string) => (oid === INT8_OID && format !== 'binary'
-  ? (v: string) => Number(v)
-  : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser;
+const typeParser = ((oid: number, format?: string) =>
+  oid === INT8_OID && format !== 'binary'
+    ? (v: string) => Number(v)
+    : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
 
 /**
  * Named (prepared) statements: each connection parses and plans a statement once. The name is
@@ -112,7 +121,9 @@ export async function connectPg(opts: PgConnectOptions): Promise<Db> {
   // A connection that breaks while idle is dropped by the pool; one that breaks while checked
   // out fails its next query. Either way the error is reported there, never as a crash.
   pool.on('error', () => undefined);
-  pool.on('connect', (c) => { c.on('error', () => undefined); });
+  pool.on('connect', (c) => {
+    c.on('error', () => undefined);
+  });
 
   try {
     const c = await pool.connect();
@@ -134,15 +145,25 @@ export async function connectPg(opts: PgConnectOptions): Promise<Db> {
         await client.query('BEGIN');
         const t: Tx = {
           ...runner(client),
-          async lock(area) { await client.query({ name: 'shk_lock', text: 'SELECT pg_advisory_xact_lock($1, $2)', values: [LOCK_AREAS[area], lockKey] }); },
-          onRollback(f) { rollbacks.push(f); },
+          async lock(area) {
+            await client.query({
+              name: 'shk_lock',
+              text: 'SELECT pg_advisory_xact_lock($1, $2)',
+              values: [LOCK_AREAS[area], lockKey],
+            });
+          },
+          onRollback(f) {
+            rollbacks.push(f);
+          },
         };
         const out = await fn(t);
         await client.query('COMMIT');
         return out;
       } catch (err) {
         for (const f of rollbacks) f();
-        await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+        await client.query('ROLLBACK').catch((e: Error) => {
+          broken = e;
+        });
         throw err;
       } finally {
         // A connection whose ROLLBACK failed is in an unknown state: destroyed, not reused.
@@ -157,12 +178,19 @@ export async function connectPg(opts: PgConnectOptions): Promise<Db> {
 export function unavailable(url: string, cause: unknown): ShekaraError {
   const e = cause as { code?: string; message?: string };
   const where = pgHostPort(url);
-  const why = e.code === 'ECONNREFUSED' ? 'connection refused'
-    : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? 'host name does not resolve'
-      : e.code === '28P01' || e.code === '28000' ? `authentication failed (${e.message ?? ''})`
-        : e.code === '3D000' ? (e.message ?? 'database does not exist')
-          : (e.message ?? String(cause));
+  const why =
+    e.code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+        ? 'host name does not resolve'
+        : e.code === '28P01' || e.code === '28000'
+          ? `authentication failed (${e.message ?? ''})`
+          : e.code === '3D000'
+            ? (e.message ?? 'database does not exist')
+            : (e.message ?? String(cause));
   return new ShekaraError('SHK_STORE_UNAVAILABLE', `cannot reach PostgreSQL at ${where}: ${why}`, {
-    retriable: true, cause, details: { hostPort: where, url: describePgUrl(url), reason: e.code ?? 'error' },
+    retriable: true,
+    cause,
+    details: { hostPort: where, url: describePgUrl(url), reason: e.code ?? 'error' },
   });
 }

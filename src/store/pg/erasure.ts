@@ -11,28 +11,36 @@ import type { Db } from './db.js';
 import { blockUndelivered } from './outbox.js';
 import type { ErasureStore } from '../types.js';
 
-export const ERASURE_MIGRATIONS: PgMigration[] = [{
-  // On SQLite this drops the outbox's foreign key to records (a table rebuild) and recreates the
-  // outbox indexes with two VIN indexes. PostgreSQL's outbox never had that key (0003), has the
-  // outbox indexes already, and gets quarantine_vin and account_data_vin in 0033-retention (the
-  // feed indexes come with feed_seq in 0020-oem-pull-feed). Nothing is left to do: the migration
-  // exists so both backends record the same ids.
-  id: '0032-outbox-outlives-erasure',
-  sql: `SELECT 1;`,
-}];
+export const ERASURE_MIGRATIONS: PgMigration[] = [
+  {
+    // On SQLite this drops the outbox's foreign key to records (a table rebuild) and recreates the
+    // outbox indexes with two VIN indexes. PostgreSQL's outbox never had that key (0003), has the
+    // outbox indexes already, and gets quarantine_vin and account_data_vin in 0033-retention (the
+    // feed indexes come with feed_seq in 0020-oem-pull-feed). Nothing is left to do: the migration
+    // exists so both backends record the same ids.
+    id: '0032-outbox-outlives-erasure',
+    sql: `SELECT 1;`,
+  },
+];
 
 export function pgErasure(db: Db): ErasureStore {
   return {
-    eraseVehicle: (vin) => db.tx(async (t) => {
-      // Blocked before the records go: the outbox finds a vehicle's rows through its records.
-      await blockUndelivered(t, vin);
-      const count = async (table: string) =>
-        (await t.query<{ n: number }>(`WITH d AS (DELETE FROM ${table} WHERE vin = $1 RETURNING 1) SELECT count(*) AS n FROM d`, [vin]))[0]!.n;
-      const accountData = await count('account_data');
-      const routePoints = await count('route_points');
-      const records = await count('records');
-      const quarantine = await count('quarantine');
-      return { accountData, routePoints, records, quarantine };
-    }),
+    eraseVehicle: (vin) =>
+      db.tx(async (t) => {
+        // Blocked before the records go: the outbox finds a vehicle's rows through its records.
+        await blockUndelivered(t, vin);
+        const count = async (table: string) =>
+          (
+            await t.query<{ n: number }>(
+              `WITH d AS (DELETE FROM ${table} WHERE vin = $1 RETURNING 1) SELECT count(*) AS n FROM d`,
+              [vin],
+            )
+          )[0]!.n;
+        const accountData = await count('account_data');
+        const routePoints = await count('route_points');
+        const records = await count('records');
+        const quarantine = await count('quarantine');
+        return { accountData, routePoints, records, quarantine };
+      }),
   };
 }

@@ -35,13 +35,26 @@ import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './rete
 import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import type { Store } from '../types.js';
 
-
 export const PG_MIGRATIONS = [
-  ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
-  ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS, ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
-  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
-  ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
-  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS, ...RETENTION_MIGRATIONS,
+  ...VEHICLE_MIGRATIONS,
+  ...SECRET_MIGRATIONS,
+  ...RECORD_MIGRATIONS,
+  ...OUTBOX_MIGRATIONS,
+  ...EGRESS_LOG_MIGRATIONS,
+  ...CONSENT_MIGRATIONS,
+  ...POLICY_HISTORY_MIGRATIONS,
+  ...AUDIT_MIGRATIONS,
+  ...API_KEY_MIGRATIONS,
+  ...OWNER_BINDING_MIGRATIONS,
+  ...OEM_MIGRATIONS,
+  ...POLICY_VERSION_MIGRATIONS,
+  ...OEM_FEED_MIGRATIONS,
+  ...SIGNING_KEY_MIGRATIONS,
+  ...COMMAND_MIGRATIONS,
+  ...COMMAND_APPROVAL_MIGRATIONS,
+  ...OBJECTION_MIGRATIONS,
+  ...ERASURE_MIGRATIONS,
+  ...RETENTION_MIGRATIONS,
 ];
 
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */
@@ -104,7 +117,18 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
       if (items.length === 0) return;
       await db.tx(async (t) => {
         await records.write(t, items);
-        await outbox.insert(t, items.flatMap((it) => (it.kind === 'record' ? it.projections.map((projection) => ({ projection, dueAt: it.record.receivedAt, traceParent: it.traceParent ?? null })) : [])));
+        await outbox.insert(
+          t,
+          items.flatMap((it) =>
+            it.kind === 'record'
+              ? it.projections.map((projection) => ({
+                  projection,
+                  dueAt: it.record.receivedAt,
+                  traceParent: it.traceParent ?? null,
+                }))
+              : [],
+          ),
+        );
       });
     },
     async counts() {

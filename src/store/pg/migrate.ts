@@ -25,7 +25,9 @@ export async function migratePg(db: Db, migrations: readonly PgMigration[]): Pro
     const applied = new Set((await t.query<{ id: string }>(`SELECT id FROM schema_migrations`)).map((r) => r.id));
     const unknown = [...applied].filter((id) => !ids.has(id));
     if (unknown.length > 0) {
-      throw new Error(`the store has migrations this Shekara does not know (${unknown.join(', ')}): it was written by a newer version`);
+      throw new Error(
+        `the store has migrations this Shekara does not know (${unknown.join(', ')}): it was written by a newer version`,
+      );
     }
     for (const m of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {
       if (applied.has(m.id)) continue;

@@ -12,9 +12,10 @@ import type { Db } from './db.js';
 import { ROW_COLUMNS, toOutbox, type OutboxDbRow } from './outbox.js';
 import type { FeedItem, OemFeedStore } from '../types.js';
 
-export const OEM_FEED_MIGRATIONS: PgMigration[] = [{
-  id: '0020-oem-pull-feed',
-  sql: `
+export const OEM_FEED_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0020-oem-pull-feed',
+    sql: `
   ALTER TABLE egress_outbox ADD COLUMN feed_seq BIGINT;
   CREATE UNIQUE INDEX egress_outbox_feed ON egress_outbox (feed_seq) WHERE feed_seq IS NOT NULL;
   CREATE INDEX egress_outbox_oem_feed ON egress_outbox (oem, feed_seq) WHERE feed_seq IS NOT NULL;
@@ -23,26 +24,40 @@ export const OEM_FEED_MIGRATIONS: PgMigration[] = [{
     acked_seq  BIGINT NOT NULL DEFAULT 0,
     served_seq BIGINT NOT NULL DEFAULT 0
   );`,
-}];
+  },
+];
 
 export function pgOemFeed(db: Db): OemFeedStore {
   return {
     async feedPosition(oem) {
-      const [r] = await db.query<{ acked: number; served: number }>(`SELECT acked_seq AS acked, served_seq AS served FROM oem_feed_cursors WHERE oem = $1`, [oem]);
+      const [r] = await db.query<{ acked: number; served: number }>(
+        `SELECT acked_seq AS acked, served_seq AS served FROM oem_feed_cursors WHERE oem = $1`,
+        [oem],
+      );
       return r ?? { acked: 0, served: 0 };
     },
     async ackFeed(oem, upTo) {
-      await db.query(`INSERT INTO oem_feed_cursors (oem, acked_seq) VALUES ($1, $2)
-        ON CONFLICT (oem) DO UPDATE SET acked_seq = GREATEST(oem_feed_cursors.acked_seq, EXCLUDED.acked_seq)`, [oem, upTo]);
+      await db.query(
+        `INSERT INTO oem_feed_cursors (oem, acked_seq) VALUES ($1, $2)
+        ON CONFLICT (oem) DO UPDATE SET acked_seq = GREATEST(oem_feed_cursors.acked_seq, EXCLUDED.acked_seq)`,
+        [oem, upTo],
+      );
     },
     async markFeedServed(oem, upTo) {
-      await db.query(`INSERT INTO oem_feed_cursors (oem, served_seq) VALUES ($1, $2)
-        ON CONFLICT (oem) DO UPDATE SET served_seq = GREATEST(oem_feed_cursors.served_seq, EXCLUDED.served_seq)`, [oem, upTo]);
+      await db.query(
+        `INSERT INTO oem_feed_cursors (oem, served_seq) VALUES ($1, $2)
+        ON CONFLICT (oem) DO UPDATE SET served_seq = GREATEST(oem_feed_cursors.served_seq, EXCLUDED.served_seq)`,
+        [oem, upTo],
+      );
     },
     async pullFeed(oem, afterSeq, limit) {
-      return (await db.query<OutboxDbRow & { feed_seq: number; status: 'pull' | 'delivered' }>(`SELECT ${ROW_COLUMNS}, feed_seq, status FROM egress_outbox
-        WHERE oem = $1 AND feed_seq > $2 AND status IN ('pull', 'delivered') ORDER BY feed_seq LIMIT $3`, [oem, afterSeq, limit]))
-        .map((r): FeedItem => ({ ...toOutbox(r), feedSeq: r.feed_seq, status: r.status }));
+      return (
+        await db.query<OutboxDbRow & { feed_seq: number; status: 'pull' | 'delivered' }>(
+          `SELECT ${ROW_COLUMNS}, feed_seq, status FROM egress_outbox
+        WHERE oem = $1 AND feed_seq > $2 AND status IN ('pull', 'delivered') ORDER BY feed_seq LIMIT $3`,
+          [oem, afterSeq, limit],
+        )
+      ).map((r): FeedItem => ({ ...toOutbox(r), feedSeq: r.feed_seq, status: r.status }));
     },
   };
 }

@@ -12,9 +12,10 @@ import { projectionBody } from '../outbox-body.js';
 import type { Projection } from '../../record.js';
 import type { EgressQueueStore, EgressSettlement, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
 
-export const OUTBOX_MIGRATIONS: PgMigration[] = [{
-  id: '0003-egress-outbox',
-  sql: `
+export const OUTBOX_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0003-egress-outbox',
+    sql: `
   -- Approved projections waiting to cross. status: pending | published | delivered | dead | blocked.
   -- No foreign key to records (the shape SQLite reaches in 0010-retention): a row outlives its
   -- record's erasure as 'blocked', and a delivered row may go with its record at retention.
@@ -36,24 +37,28 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [{
   );
   -- (next_attempt_at, id): the lease's own order, so a lease reads the first due rows and stops.
   CREATE INDEX egress_outbox_due ON egress_outbox (next_attempt_at, id) WHERE status = 'pending';`,
-}, {
-  id: '0003-egress-outbox-queue',
-  sql: `
+  },
+  {
+    id: '0003-egress-outbox-queue',
+    sql: `
   -- Per-vehicle order: a row is leased only when no earlier row of its vehicle is pending.
   CREATE INDEX egress_outbox_vehicle ON egress_outbox (oem, pseudonym, id) WHERE status = 'pending';
   -- The Kafka relay reads pending rows in id order.
   CREATE INDEX egress_outbox_unpublished ON egress_outbox (id) WHERE status = 'pending';`,
-}, {
-  // Why each field of the projection left or did not (the policy's decision record); never sent.
-  id: '0009-egress-outbox-decision',
-  sql: `ALTER TABLE egress_outbox ADD COLUMN decision JSONB;`,
-}, {
-  // The W3C traceparent of the commit that wrote the row (tracing on; docs/observability.md),
-  // so the local queue's delivery continues the record's trace; the Kafka relay puts it in the
-  // message headers instead. Telemetry metadata only: NULL when the record was not traced.
-  id: '0040-egress-outbox-trace-parent',
-  sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
-}];
+  },
+  {
+    // Why each field of the projection left or did not (the policy's decision record); never sent.
+    id: '0009-egress-outbox-decision',
+    sql: `ALTER TABLE egress_outbox ADD COLUMN decision JSONB;`,
+  },
+  {
+    // The W3C traceparent of the commit that wrote the row (tracing on; docs/observability.md),
+    // so the local queue's delivery continues the record's trace; the Kafka relay puts it in the
+    // message headers instead. Telemetry metadata only: NULL when the record was not traced.
+    id: '0040-egress-outbox-trace-parent',
+    sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
+  },
+];
 
 export interface PgOutboxWriter {
   /** Adds approved projections, each due at its `dueAt`, in order. Inside the caller's transaction. */
@@ -66,8 +71,12 @@ export interface PgOutboxWriter {
   applyOutcomes(t: Tx, items: readonly EgressSettlement[]): Promise<EgressSettlement[]>;
 }
 
-export const ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
-const prefixed = (alias: string) => ROW_COLUMNS.split(', ').map((c) => `${alias}.${c}`).join(', ');
+export const ROW_COLUMNS =
+  'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
+const prefixed = (alias: string) =>
+  ROW_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
 /** A row of an earlier pending row of the same vehicle (per-vehicle order). */
 const EARLIER = `SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id`;
 const DUE = `o.status = 'pending' AND o.next_attempt_at <= $1 AND o.lease_until <= $1 AND NOT EXISTS (${EARLIER})`;
@@ -120,13 +129,16 @@ const LOGGED: ReadonlySet<EgressSettlement['kind']> = new Set(['delivered', 'fai
  * rows, outcomes change only 'pending'/'published' ones (OUTCOMES above).
  */
 export async function blockUndelivered(t: Sql, vin: string, only?: { oem: string; purpose: string }): Promise<number> {
-  const [row] = await t.query<{ n: number }>(`WITH doomed AS (
+  const [row] = await t.query<{ n: number }>(
+    `WITH doomed AS (
       SELECT o.id FROM egress_outbox o
       WHERE o.status IN ('pending', 'published') AND o.record_id IN (SELECT r.id FROM records r WHERE r.vin = $1)
         AND ($2::text IS NULL OR (o.oem = $2 AND o.purpose = $3))
       ORDER BY o.id FOR UPDATE OF o),
     blocked AS (UPDATE egress_outbox e SET status = 'blocked', lease_until = 0 FROM doomed d WHERE e.id = d.id RETURNING 1)
-    SELECT count(*) AS n FROM blocked`, [vin, only?.oem ?? null, only?.purpose ?? null]);
+    SELECT count(*) AS n FROM blocked`,
+    [vin, only?.oem ?? null, only?.purpose ?? null],
+  );
   return row!.n;
 }
 
@@ -136,16 +148,30 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       if (rows.length === 0) return;
       const cols: unknown[][] = Array.from({ length: 11 }, () => []);
       for (const { projection: p, dueAt, traceParent } of rows) {
-        [p.recordId, p.oem, p.purpose, p.policyHash, p.vehicle, JSON.stringify(p.fieldsSent), JSON.stringify(p.fieldsDropped),
-          projectionBody(p), p.decision ? JSON.stringify(p.decision) : null, traceParent, dueAt].forEach((v, i) => cols[i]!.push(v));
+        [
+          p.recordId,
+          p.oem,
+          p.purpose,
+          p.policyHash,
+          p.vehicle,
+          JSON.stringify(p.fieldsSent),
+          JSON.stringify(p.fieldsDropped),
+          projectionBody(p),
+          p.decision ? JSON.stringify(p.decision) : null,
+          traceParent,
+          dueAt,
+        ].forEach((v, i) => cols[i]!.push(v));
       }
       // A projection released late (trip hold-back) names an earlier record; if that record's own
       // commit failed it was never acknowledged and has nothing to carry, so the row is skipped.
-      await t.query(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
+      await t.query(
+        `INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
         SELECT v.record_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.fields_sent, v.fields_dropped, v.body, v.decision, v.trace_parent, v.next_attempt_at
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::jsonb[], $10::text[], $11::bigint[])
           WITH ORDINALITY AS v(record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at, ord)
-        WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.ord`, cols);
+        WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.ord`,
+        cols,
+      );
     },
     async applyOutcomes(t, items) {
       // Feed positions are MAX + 1 under a transaction-level lock, not a sequence: a sequence
@@ -165,12 +191,17 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       // means that statement waits for none. (Retention's delete of settled rows locks in no
       // particular order, as before; PostgreSQL would abort one side and the settle rejects whole.)
       const settledOf = async (ids: readonly number[]) =>
-        new Set((await t.query<{ id: number; settled: boolean }>(SETTLED, [ids])).filter((r) => r.settled).map((r) => r.id));
-      const live = (settled: ReadonlySet<number>) => (it: EgressSettlement) => !(LOGGED.has(it.kind) && settled.has(it.outboxId));
-      const run = (batch: readonly EgressSettlement[]) => t.query(OUTCOMES, [
-        batch.map((i) => i.outboxId), batch.map((i) => i.kind),
-        batch.map((i) => (i.kind === 'failed' ? i.nextAttemptAt : i.kind === 'deferred' ? i.until : null)),
-      ]);
+        new Set(
+          (await t.query<{ id: number; settled: boolean }>(SETTLED, [ids])).filter((r) => r.settled).map((r) => r.id),
+        );
+      const live = (settled: ReadonlySet<number>) => (it: EgressSettlement) =>
+        !(LOGGED.has(it.kind) && settled.has(it.outboxId));
+      const run = (batch: readonly EgressSettlement[]) =>
+        t.query(OUTCOMES, [
+          batch.map((i) => i.outboxId),
+          batch.map((i) => i.kind),
+          batch.map((i) => (i.kind === 'failed' ? i.nextAttemptAt : i.kind === 'deferred' ? i.until : null)),
+        ]);
       const ids = [...new Set(items.map((i) => i.outboxId))];
       const settled = await settledOf(ids); // every row of the batch locked here, in id order
       // One statement for the batch, unless a row appears twice: then one each, in order, each
@@ -188,27 +219,62 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       }
       return applied;
     },
-    leaseDueOutbox: (now, limit, leaseMs) => db.tx(async (t) => {
-      await t.query(`SET LOCAL synchronous_commit = off`);
-      return (await t.query<OutboxDbRow>(`WITH picked AS (
+    leaseDueOutbox: (now, limit, leaseMs) =>
+      db.tx(async (t) => {
+        await t.query(`SET LOCAL synchronous_commit = off`);
+        return (
+          await t.query<OutboxDbRow>(
+            `WITH picked AS (
           SELECT o.id FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED),
         leased AS (UPDATE egress_outbox e SET lease_until = $3 FROM picked WHERE e.id = picked.id RETURNING ${prefixed('e')}, e.next_attempt_at)
-        SELECT ${ROW_COLUMNS} FROM leased ORDER BY next_attempt_at, id`, [now, limit, now + leaseMs])).map(toOutbox);
-    }),
-    dueOutboxHeads: async (now, limit) => (await db.query<OutboxDbRow>(`SELECT ${prefixed('o')} FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2`, [now, limit])).map(toOutbox),
-    nextDueAt: async () => (await db.query<{ at: number | null }>(`SELECT MIN(GREATEST(next_attempt_at, lease_until)) AS at FROM egress_outbox WHERE status = 'pending'`))[0]?.at ?? undefined,
+        SELECT ${ROW_COLUMNS} FROM leased ORDER BY next_attempt_at, id`,
+            [now, limit, now + leaseMs],
+          )
+        ).map(toOutbox);
+      }),
+    dueOutboxHeads: async (now, limit) =>
+      (
+        await db.query<OutboxDbRow>(
+          `SELECT ${prefixed('o')} FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2`,
+          [now, limit],
+        )
+      ).map(toOutbox),
+    nextDueAt: async () =>
+      (
+        await db.query<{ at: number | null }>(
+          `SELECT MIN(GREATEST(next_attempt_at, lease_until)) AS at FROM egress_outbox WHERE status = 'pending'`,
+        )
+      )[0]?.at ?? undefined,
   };
 }
 
 export interface OutboxDbRow {
-  id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
-  fields_sent: string[]; fields_dropped: string[]; body: string; attempts: number; trace_parent: string | null;
+  id: number;
+  record_id: string;
+  oem: string;
+  purpose: string;
+  policy_hash: string;
+  pseudonym: string;
+  fields_sent: string[];
+  fields_dropped: string[];
+  body: string;
+  attempts: number;
+  trace_parent: string | null;
 }
 
 export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
-    id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
-    fieldsSent: r.fields_sent, fieldsDropped: r.fields_dropped, body: r.body, attempts: r.attempts, traceParent: r.trace_parent,
+    id: r.id,
+    recordId: r.record_id,
+    oem: r.oem,
+    purpose: r.purpose,
+    policyHash: r.policy_hash,
+    pseudonym: r.pseudonym,
+    fieldsSent: r.fields_sent,
+    fieldsDropped: r.fields_dropped,
+    body: r.body,
+    attempts: r.attempts,
+    traceParent: r.trace_parent,
   };
 }
 
@@ -220,21 +286,37 @@ export function pgEgressQueue(db: Db, log: PgEgressSettler): EgressQueueStore {
   return {
     // Relays of several instances may lease at once; a row whose vehicle has an earlier row
     // leased (being published by another relay) waits, so Kafka sees each vehicle in order.
-    leaseUnpublished: (now, limit, leaseMs) => db.tx(async (t) => {
-      await t.lock('relay');
-      await t.query(`SET LOCAL synchronous_commit = off`);
-      return (await t.query<OutboxDbRow>(`WITH picked AS (
+    leaseUnpublished: (now, limit, leaseMs) =>
+      db.tx(async (t) => {
+        await t.lock('relay');
+        await t.query(`SET LOCAL synchronous_commit = off`);
+        return (
+          await t.query<OutboxDbRow>(
+            `WITH picked AS (
           SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.lease_until <= $1 AND NOT EXISTS (${EARLIER} AND p.lease_until > $1)
           ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED),
         leased AS (UPDATE egress_outbox e SET lease_until = $3 FROM picked WHERE e.id = picked.id RETURNING ${prefixed('e')})
-        SELECT ${ROW_COLUMNS} FROM leased ORDER BY id`, [now, limit, now + leaseMs])).map(toOutbox);
-    }),
+        SELECT ${ROW_COLUMNS} FROM leased ORDER BY id`,
+            [now, limit, now + leaseMs],
+          )
+        ).map(toOutbox);
+      }),
     async markPublished(ids) {
       if (ids.length === 0) return;
-      await db.query(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [ids]);
+      await db.query(
+        `UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+        [ids],
+      );
     },
-    outboxState: async (id) => (await db.query<{ status: OutboxStatus; attempts: number }>(`SELECT status, attempts FROM egress_outbox WHERE id = $1`, [id]))[0],
-    outboxBacklog: async () => (await db.query<{ n: number }>(`SELECT count(*) AS n FROM egress_outbox WHERE status = 'pending'`))[0]!.n,
+    outboxState: async (id) =>
+      (
+        await db.query<{ status: OutboxStatus; attempts: number }>(
+          `SELECT status, attempts FROM egress_outbox WHERE id = $1`,
+          [id],
+        )
+      )[0],
+    outboxBacklog: async () =>
+      (await db.query<{ n: number }>(`SELECT count(*) AS n FROM egress_outbox WHERE status = 'pending'`))[0]!.n,
     async settleOutbox(items) {
       if (items.length > 0) await db.tx((t) => log.settle(t, items));
     },

@@ -4,9 +4,10 @@ import type { Db } from './db.js';
 import type { OwnerBindingRow, OwnerBindingStore } from '../types.js';
 import { mintOwnerToken, ownerTokenMatches, parseOwnerToken } from '../owner-token-format.js';
 
-export const OWNER_BINDING_MIGRATIONS: PgMigration[] = [{
-  id: '0011-owner-bindings',
-  sql: `
+export const OWNER_BINDING_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0011-owner-bindings',
+    sql: `
   CREATE TABLE owner_tokens (
     id         TEXT PRIMARY KEY,
     owner_ref  TEXT NOT NULL,
@@ -22,32 +23,67 @@ export const OWNER_BINDING_MIGRATIONS: PgMigration[] = [{
     PRIMARY KEY (token_id, vin)
   );
   CREATE INDEX owner_bindings_vin ON owner_bindings (vin);`,
-}];
+  },
+];
 
 /** A token row with the VINs it covers, in VIN byte order (SQLite's ORDER BY vin). */
 const SELECT_TOKEN = `SELECT t.id, t.owner_ref, t.token_hash, t.created_at, t.revoked_at,
   ARRAY(SELECT b.vin FROM owner_bindings b WHERE b.token_id = t.id ORDER BY b.vin COLLATE "C") AS vins FROM owner_tokens t`;
 
-interface TokenDbRow { id: string; owner_ref: string; token_hash: Buffer; created_at: number; revoked_at: number | null; vins: string[] }
-const toRow = (r: TokenDbRow): OwnerBindingRow => ({ id: r.id, ownerRef: r.owner_ref, vins: r.vins, createdAt: r.created_at, revokedAt: r.revoked_at });
+interface TokenDbRow {
+  id: string;
+  owner_ref: string;
+  token_hash: Buffer;
+  created_at: number;
+  revoked_at: number | null;
+  vins: string[];
+}
+const toRow = (r: TokenDbRow): OwnerBindingRow => ({
+  id: r.id,
+  ownerRef: r.owner_ref,
+  vins: r.vins,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
 
 export function pgOwnerBindings(db: Db): OwnerBindingStore {
   return {
-    createOwnerToken: ({ ownerRef, vins, now }) => db.tx(async (t) => {
-      const k = mintOwnerToken();
-      await t.query(`INSERT INTO owner_tokens (id, owner_ref, token_hash, created_at) VALUES ($1, $2, $3, $4)`, [k.id, ownerRef, k.tokenHash, now]);
-      // A VIN given twice is bound once (SQLite: INSERT OR IGNORE).
-      await t.query(`INSERT INTO owner_bindings (token_id, vin, bound_at) SELECT $1, vin, $3 FROM unnest($2::text[]) AS vin ON CONFLICT DO NOTHING`, [k.id, vins, now]);
-      return { id: k.id, token: k.token };
-    }),
+    createOwnerToken: ({ ownerRef, vins, now }) =>
+      db.tx(async (t) => {
+        const k = mintOwnerToken();
+        await t.query(`INSERT INTO owner_tokens (id, owner_ref, token_hash, created_at) VALUES ($1, $2, $3, $4)`, [
+          k.id,
+          ownerRef,
+          k.tokenHash,
+          now,
+        ]);
+        // A VIN given twice is bound once (SQLite: INSERT OR IGNORE).
+        await t.query(
+          `INSERT INTO owner_bindings (token_id, vin, bound_at) SELECT $1, vin, $3 FROM unnest($2::text[]) AS vin ON CONFLICT DO NOTHING`,
+          [k.id, vins, now],
+        );
+        return { id: k.id, token: k.token };
+      }),
     async authenticateOwner(token) {
       const parsed = parseOwnerToken(token);
       if (!parsed) return undefined;
       const [row] = await db.query<TokenDbRow>(`${SELECT_TOKEN} WHERE t.id = $1`, [parsed.id]);
       return row && ownerTokenMatches(row, parsed.secret) ? toRow(row) : undefined;
     },
-    ownersOfVehicle: async (vin) => (await db.query<TokenDbRow>(`${SELECT_TOKEN}
-      WHERE t.id IN (SELECT token_id FROM owner_bindings WHERE vin = $1) ORDER BY t.created_at, t.id COLLATE "C"`, [vin])).map(toRow),
-    revokeOwnerToken: async (id, now) => (await db.query(`UPDATE owner_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id`, [now, id])).length > 0,
+    ownersOfVehicle: async (vin) =>
+      (
+        await db.query<TokenDbRow>(
+          `${SELECT_TOKEN}
+      WHERE t.id IN (SELECT token_id FROM owner_bindings WHERE vin = $1) ORDER BY t.created_at, t.id COLLATE "C"`,
+          [vin],
+        )
+      ).map(toRow),
+    revokeOwnerToken: async (id, now) =>
+      (
+        await db.query(`UPDATE owner_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id`, [
+          now,
+          id,
+        ])
+      ).length > 0,
   };
 }

@@ -12,11 +12,14 @@ export function pgOwnerReport(db: Db): OwnerReportStore {
     async egressTotals(filter) {
       const args: unknown[] = [];
       const where = conditions(filter, args);
-      return db.query<EgressTotalRow>(`SELECT e.oem AS oem, e.purpose AS purpose, e.outcome AS outcome, e.pseudonym AS pseudonym, count(*) AS entries,
+      return db.query<EgressTotalRow>(
+        `SELECT e.oem AS oem, e.purpose AS purpose, e.outcome AS outcome, e.pseudonym AS pseudonym, count(*) AS entries,
           count(DISTINCT e.record_id) AS records, sum(COALESCE(e.payload_bytes, 0))::bigint AS bytes
         FROM egress_log e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         GROUP BY e.oem, e.purpose, e.outcome, e.pseudonym
-        ORDER BY e.oem COLLATE "C", e.purpose COLLATE "C", e.outcome COLLATE "C", e.pseudonym COLLATE "C"`, args);
+        ORDER BY e.oem COLLATE "C", e.purpose COLLATE "C", e.outcome COLLATE "C", e.pseudonym COLLATE "C"`,
+        args,
+      );
     },
   };
 }

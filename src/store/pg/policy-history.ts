@@ -2,9 +2,10 @@ import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
 import type { PolicyActivation, PolicyHistoryStore } from '../types.js';
 
-export const POLICY_HISTORY_MIGRATIONS: PgMigration[] = [{
-  id: '0006-policy-activations',
-  sql: `
+export const POLICY_HISTORY_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0006-policy-activations',
+    sql: `
   -- Every policy version that became active, with its text: the hash on an egress-log row
   -- can be traced to the exact rules that decided.
   CREATE TABLE policy_activations (
@@ -16,28 +17,52 @@ export const POLICY_HISTORY_MIGRATIONS: PgMigration[] = [{
     activated_at  BIGINT NOT NULL
   );
   CREATE INDEX policy_activations_oem ON policy_activations (oem, id);`,
-}];
+  },
+];
 
 const COLUMNS = 'id, oem, policy_hash, source, content, activated_at';
 
 export function pgPolicyHistory(db: Db): PolicyHistoryStore {
   return {
-    recordPolicyActivation: (a) => db.tx(async (t) => {
-      // Several instances start with the same file: one activation, not one per instance.
-      await t.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${db.schema}:policy:${a.oem}`]);
-      const [latest] = await t.query<{ policy_hash: string }>(`SELECT policy_hash FROM policy_activations WHERE oem = $1 ORDER BY id DESC LIMIT 1`, [a.oem]);
-      // A restart with the same file is not a new activation.
-      if (latest?.policy_hash === a.policyHash) return false;
-      await t.query(`INSERT INTO policy_activations (oem, policy_hash, source, content, activated_at) VALUES ($1, $2, $3, $4, $5)`,
-        [a.oem, a.policyHash, a.source, a.content, a.activatedAt]);
-      return true;
-    }),
-    listPolicyActivations: async (oem) => (await (oem === undefined
-      ? db.query<ActivationDbRow>(`SELECT ${COLUMNS} FROM policy_activations ORDER BY id DESC`)
-      : db.query<ActivationDbRow>(`SELECT ${COLUMNS} FROM policy_activations WHERE oem = $1 ORDER BY id DESC`, [oem]))).map((r): PolicyActivation => ({
-      id: r.id, oem: r.oem, policyHash: r.policy_hash, source: r.source, content: r.content, activatedAt: r.activated_at,
-    })),
+    recordPolicyActivation: (a) =>
+      db.tx(async (t) => {
+        // Several instances start with the same file: one activation, not one per instance.
+        await t.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${db.schema}:policy:${a.oem}`]);
+        const [latest] = await t.query<{ policy_hash: string }>(
+          `SELECT policy_hash FROM policy_activations WHERE oem = $1 ORDER BY id DESC LIMIT 1`,
+          [a.oem],
+        );
+        // A restart with the same file is not a new activation.
+        if (latest?.policy_hash === a.policyHash) return false;
+        await t.query(
+          `INSERT INTO policy_activations (oem, policy_hash, source, content, activated_at) VALUES ($1, $2, $3, $4, $5)`,
+          [a.oem, a.policyHash, a.source, a.content, a.activatedAt],
+        );
+        return true;
+      }),
+    listPolicyActivations: async (oem) =>
+      (
+        await (oem === undefined
+          ? db.query<ActivationDbRow>(`SELECT ${COLUMNS} FROM policy_activations ORDER BY id DESC`)
+          : db.query<ActivationDbRow>(`SELECT ${COLUMNS} FROM policy_activations WHERE oem = $1 ORDER BY id DESC`, [
+              oem,
+            ]))
+      ).map((r): PolicyActivation => ({
+        id: r.id,
+        oem: r.oem,
+        policyHash: r.policy_hash,
+        source: r.source,
+        content: r.content,
+        activatedAt: r.activated_at,
+      })),
   };
 }
 
-interface ActivationDbRow { id: number; oem: string; policy_hash: string; source: string; content: string; activated_at: number }
+interface ActivationDbRow {
+  id: number;
+  oem: string;
+  policy_hash: string;
+  source: string;
+  content: string;
+  activated_at: number;
+}

@@ -13,9 +13,10 @@ import { pgText, type Db, type Sql } from './db.js';
 import type { CanonicalRecord, IngestChannel } from '../../record.js';
 import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
 
-export const RECORD_MIGRATIONS: PgMigration[] = [{
-  id: '0002-records',
-  sql: `
+export const RECORD_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0002-records',
+    sql: `
   -- Records as received, with the decoded canonical record (minus account data).
   CREATE TABLE records (
     id           TEXT PRIMARY KEY,
@@ -59,7 +60,8 @@ export const RECORD_MIGRATIONS: PgMigration[] = [{
     reason       TEXT NOT NULL,
     raw          BYTEA NOT NULL
   );`,
-}];
+  },
+];
 
 const LAT = 'Vehicle.CurrentLocation.Latitude';
 const LON = 'Vehicle.CurrentLocation.Longitude';
@@ -85,7 +87,18 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
           continue;
         }
         const r = it.record;
-        push(rec, r.id, r.vin, r.oem, r.channel, r.receivedAt, r.observedAt, JSON.stringify(r.signals), JSON.stringify(r.unknownKeys), it.raw);
+        push(
+          rec,
+          r.id,
+          r.vin,
+          r.oem,
+          r.channel,
+          r.receivedAt,
+          r.observedAt,
+          JSON.stringify(r.signals),
+          JSON.stringify(r.unknownKeys),
+          it.raw,
+        );
         const lat = r.signals[LAT];
         const lon = r.signals[LON];
         if (typeof lat === 'number' && typeof lon === 'number') {
@@ -95,45 +108,92 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
         if (Object.keys(r.account).length > 0) push(acc, r.id, r.vin, r.receivedAt, JSON.stringify(r.account));
       }
       if (rec[0]!.length > 0) {
-        await t.query(`INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[], $8::jsonb[], $9::bytea[])`, rec);
+        await t.query(
+          `INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[], $8::jsonb[], $9::bytea[])`,
+          rec,
+        );
       }
       if (pt[0]!.length > 0) {
-        await t.query(`INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[])`, pt);
+        await t.query(
+          `INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[])`,
+          pt,
+        );
       }
       if (acc[0]!.length > 0) {
-        await t.query(`INSERT INTO account_data (record_id, vin, received_at, data) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])`, acc);
+        await t.query(
+          `INSERT INTO account_data (record_id, vin, received_at, data) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[])`,
+          acc,
+        );
       }
       if (qua[0]!.length > 0) {
-        await t.query(`INSERT INTO quarantine (id, vin, channel, received_at, reason, raw)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])`, qua);
+        await t.query(
+          `INSERT INTO quarantine (id, vin, channel, received_at, reason, raw)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])`,
+          qua,
+        );
       }
     },
     async getRecord(id) {
-      const [row] = await db.query<RecordDbRow>(`SELECT r.id, r.vin, r.oem, r.channel, r.received_at, r.observed_at, r.signals, r.unknown_keys, r.raw, a.data AS account
-        FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = $1`, [id]);
+      const [row] = await db.query<RecordDbRow>(
+        `SELECT r.id, r.vin, r.oem, r.channel, r.received_at, r.observed_at, r.signals, r.unknown_keys, r.raw, a.data AS account
+        FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = $1`,
+        [id],
+      );
       return row ? toStoredRecord(row) : undefined;
     },
     recordVin: async (id) => (await db.query<{ vin: string }>(`SELECT vin FROM records WHERE id = $1`, [id]))[0]?.vin,
-    listQuarantine: async (limit = 100) => (await db.query<QuarantineDbRow>(`SELECT id, vin, channel, received_at, reason, raw FROM quarantine
-        ORDER BY received_at DESC, id COLLATE "C" DESC LIMIT $1`, [limit])).map((r): QuarantineItem => ({
-      id: r.id, vin: r.vin, channel: r.channel as IngestChannel, receivedAt: r.received_at, reason: r.reason, raw: r.raw,
-    })),
+    listQuarantine: async (limit = 100) =>
+      (
+        await db.query<QuarantineDbRow>(
+          `SELECT id, vin, channel, received_at, reason, raw FROM quarantine
+        ORDER BY received_at DESC, id COLLATE "C" DESC LIMIT $1`,
+          [limit],
+        )
+      ).map((r): QuarantineItem => ({
+        id: r.id,
+        vin: r.vin,
+        channel: r.channel as IngestChannel,
+        receivedAt: r.received_at,
+        reason: r.reason,
+        raw: r.raw,
+      })),
   };
 }
 
 interface RecordDbRow {
-  id: string; vin: string; oem: string; channel: string; received_at: number; observed_at: number;
-  signals: CanonicalRecord['signals']; unknown_keys: string[]; raw: Buffer; account: CanonicalRecord['account'] | null;
+  id: string;
+  vin: string;
+  oem: string;
+  channel: string;
+  received_at: number;
+  observed_at: number;
+  signals: CanonicalRecord['signals'];
+  unknown_keys: string[];
+  raw: Buffer;
+  account: CanonicalRecord['account'] | null;
 }
-interface QuarantineDbRow { id: string; vin: string; channel: string; received_at: number; reason: string; raw: Buffer }
+interface QuarantineDbRow {
+  id: string;
+  vin: string;
+  channel: string;
+  received_at: number;
+  reason: string;
+  raw: Buffer;
+}
 
 function toStoredRecord(r: RecordDbRow): StoredRecord {
   const record: CanonicalRecord = {
-    id: r.id, vin: r.vin, oem: r.oem, channel: r.channel as IngestChannel,
-    receivedAt: r.received_at, observedAt: r.observed_at,
-    signals: r.signals, account: r.account ?? {}, unknownKeys: r.unknown_keys,
+    id: r.id,
+    vin: r.vin,
+    oem: r.oem,
+    channel: r.channel as IngestChannel,
+    receivedAt: r.received_at,
+    observedAt: r.observed_at,
+    signals: r.signals,
+    account: r.account ?? {},
+    unknownKeys: r.unknown_keys,
   };
   return { record, raw: r.raw };
 }

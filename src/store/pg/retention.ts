@@ -10,16 +10,18 @@ import type { Db } from './db.js';
 import { createRoutePartitions, dropRoutePartitions } from './route-partitions.js';
 import type { RetentionStore, RemovedCounts } from '../types.js';
 
-export const RETENTION_MIGRATIONS: PgMigration[] = [{
-  id: '0033-retention',
-  sql: `
+export const RETENTION_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0033-retention',
+    sql: `
   -- Retention finds expired rows by time, erasure finds a vehicle's rows by VIN.
   CREATE INDEX records_received ON records (received_at);
   CREATE INDEX account_data_received ON account_data (received_at);
   CREATE INDEX account_data_vin ON account_data (vin);
   CREATE INDEX quarantine_received ON quarantine (received_at);
   CREATE INDEX quarantine_vin ON quarantine (vin);`,
-}];
+  },
+];
 
 const DAY_MS = 86_400_000;
 const BATCH = 10_000;
@@ -50,19 +52,28 @@ export function pgRetention(db: Db): RetentionStore {
     async applyRetention(nowMs, periods) {
       const cut = (days: number) => nowMs - days * DAY_MS;
       const removed: RemovedCounts = { records: 0, routePoints: 0, accountData: 0, quarantine: 0 };
-      removed.accountData = await drain(counted(`DELETE FROM account_data WHERE record_id IN (
-        SELECT record_id FROM account_data WHERE received_at < $1 LIMIT $2) RETURNING 1`), cut(periods.accountDataDays));
-      removed.quarantine = await drain(counted(`DELETE FROM quarantine WHERE id IN (
-        SELECT id FROM quarantine WHERE received_at < $1 LIMIT $2) RETURNING 1`), cut(periods.rawRecordsDays));
+      removed.accountData = await drain(
+        counted(`DELETE FROM account_data WHERE record_id IN (
+        SELECT record_id FROM account_data WHERE received_at < $1 LIMIT $2) RETURNING 1`),
+        cut(periods.accountDataDays),
+      );
+      removed.quarantine = await drain(
+        counted(`DELETE FROM quarantine WHERE id IN (
+        SELECT id FROM quarantine WHERE received_at < $1 LIMIT $2) RETURNING 1`),
+        cut(periods.rawRecordsDays),
+      );
       // A record still on its way out (pending or published) is kept until it is settled; its
       // settled outbox rows (which hold the body sent) go with it.
-      removed.records = await drain(`WITH doomed AS (
+      removed.records = await drain(
+        `WITH doomed AS (
           SELECT r.id FROM records r WHERE r.received_at < $1
             AND NOT EXISTS (SELECT 1 FROM egress_outbox o WHERE o.record_id = r.id AND o.status IN ('pending', 'published'))
           LIMIT $2),
         settled AS (DELETE FROM egress_outbox o USING doomed d WHERE o.record_id = d.id),
         gone AS (DELETE FROM records r USING doomed d WHERE r.id = d.id RETURNING 1)
-        SELECT count(*) AS n FROM gone`, cut(periods.rawRecordsDays));
+        SELECT count(*) AS n FROM gone`,
+        cut(periods.rawRecordsDays),
+      );
       const routeCut = cut(periods.routePointsDays);
       removed.routePoints = await db.tx(async (t) => {
         await t.lock('partitions');
@@ -73,8 +84,11 @@ export function pgRetention(db: Db): RetentionStore {
         await createRoutePartitions(t, db.schema, nowMs, MONTHS_AHEAD);
         return dropped;
       });
-      removed.routePoints += await drain(counted(`DELETE FROM route_points WHERE (record_id, observed_at) IN (
-        SELECT record_id, observed_at FROM route_points WHERE observed_at < $1 LIMIT $2) RETURNING 1`), routeCut);
+      removed.routePoints += await drain(
+        counted(`DELETE FROM route_points WHERE (record_id, observed_at) IN (
+        SELECT record_id, observed_at FROM route_points WHERE observed_at < $1 LIMIT $2) RETURNING 1`),
+        routeCut,
+      );
       return removed;
     },
   };

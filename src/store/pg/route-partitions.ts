@@ -13,24 +13,46 @@ import type { Sql, Tx } from './db.js';
 
 const NAME = /^route_points_p(\d{4})(\d{2})$/;
 
-export const monthStart = (ms: number): number => { const d = new Date(ms); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1); };
-export const nextMonth = (ms: number): number => { const d = new Date(ms); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1); };
-const nameOf = (start: number) => { const d = new Date(start); return `route_points_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`; };
+export const monthStart = (ms: number): number => {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+};
+export const nextMonth = (ms: number): number => {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+};
+const nameOf = (start: number) => {
+  const d = new Date(start);
+  return `route_points_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+};
 
 /** Month partitions (name and range) currently attached to route_points. */
-export async function listRoutePartitions(t: Sql, schema: string): Promise<{ name: string; from: number; to: number }[]> {
-  const rows = await t.query<{ relname: string }>(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = to_regclass($1)`, [`"${schema}".route_points`]);
-  return rows.flatMap((r) => {
-    const m = NAME.exec(r.relname);
-    if (!m) return [];
-    const from = Date.UTC(Number(m[1]), Number(m[2]) - 1, 1);
-    return [{ name: r.relname, from, to: nextMonth(from) }];
-  }).sort((a, b) => a.from - b.from);
+export async function listRoutePartitions(
+  t: Sql,
+  schema: string,
+): Promise<{ name: string; from: number; to: number }[]> {
+  const rows = await t.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = to_regclass($1)`,
+    [`"${schema}".route_points`],
+  );
+  return rows
+    .flatMap((r) => {
+      const m = NAME.exec(r.relname);
+      if (!m) return [];
+      const from = Date.UTC(Number(m[1]), Number(m[2]) - 1, 1);
+      return [{ name: r.relname, from, to: nextMonth(from) }];
+    })
+    .sort((a, b) => a.from - b.from);
 }
 
 /** Creates the partitions of the month of `nowMs` and the `monthsAhead` after it; returns the names created. Caller holds the 'partitions' lock. */
-export async function createRoutePartitions(t: Tx, schema: string, nowMs: number, monthsAhead: number): Promise<string[]> {
+export async function createRoutePartitions(
+  t: Tx,
+  schema: string,
+  nowMs: number,
+  monthsAhead: number,
+): Promise<string[]> {
   const have = new Set((await listRoutePartitions(t, schema)).map((p) => p.name));
   const created: string[] = [];
   for (let from = monthStart(nowMs), i = 0; i <= monthsAhead; i++, from = nextMonth(from)) {

@@ -2,22 +2,28 @@ import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
 import type { SecretStore } from '../types.js';
 
-export const SECRET_MIGRATIONS: PgMigration[] = [{
-  id: '0001-local-secrets',
-  sql: `
+export const SECRET_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0001-local-secrets',
+    sql: `
   -- Key material that never leaves the country (pseudonymization, signing).
   CREATE TABLE local_secrets (
     name   TEXT PRIMARY KEY,
     value  BYTEA NOT NULL
   );`,
-}];
+  },
+];
 
 export function pgSecrets(db: Db): SecretStore {
   return {
-    getSecret: async (name) => (await db.query<{ value: Buffer }>(`SELECT value FROM local_secrets WHERE name = $1`, [name]))[0]?.value,
+    getSecret: async (name) =>
+      (await db.query<{ value: Buffer }>(`SELECT value FROM local_secrets WHERE name = $1`, [name]))[0]?.value,
     async putSecretIfAbsent(name, value) {
       // Several instances may create the same key at once: the first insert wins, all read it.
-      await db.query(`INSERT INTO local_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [name, value]);
+      await db.query(`INSERT INTO local_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+        name,
+        value,
+      ]);
       return (await db.query<{ value: Buffer }>(`SELECT value FROM local_secrets WHERE name = $1`, [name]))[0]!.value;
     },
   };

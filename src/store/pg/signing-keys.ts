@@ -8,9 +8,10 @@ import type { PgMigration } from './migrate.js';
 import type { Db } from './db.js';
 import type { SigningKeyRow, SigningKeyStore } from '../types.js';
 
-export const SIGNING_KEY_MIGRATIONS: PgMigration[] = [{
-  id: '0021-egress-signing-keys',
-  sql: `
+export const SIGNING_KEY_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0021-egress-signing-keys',
+    sql: `
   CREATE TABLE egress_signing_keys (
     oem        TEXT NOT NULL,
     version    INTEGER NOT NULL,
@@ -19,33 +20,63 @@ export const SIGNING_KEY_MIGRATIONS: PgMigration[] = [{
     retires_at BIGINT,
     PRIMARY KEY (oem, version)
   );`,
-}];
+  },
+];
 
 const COLUMNS = 'oem, version, key, created_at, retires_at';
 
 export function pgSigningKeys(db: Db): SigningKeyStore {
   return {
     async listSigningKeys(oem) {
-      return (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM egress_signing_keys WHERE oem = $1 ORDER BY version DESC`, [oem])).map(toRow);
+      return (
+        await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM egress_signing_keys WHERE oem = $1 ORDER BY version DESC`, [
+          oem,
+        ])
+      ).map(toRow);
     },
-    rotateSigningKey: (r) => db.tx(async (t): Promise<SigningKeyRow> => {
-      // Read the newest version, then write the next: two instances rotating at once (SQLite's
-      // single writer serializes them) would both write the same version. Under the lock the
-      // second one sees the first's key and rotates after it, as on SQLite.
-      await t.lock('signing-keys');
-      const [newest] = await t.query<{ version: number }>(`SELECT version FROM egress_signing_keys WHERE oem = $1 ORDER BY version DESC LIMIT 1`, [r.oem]);
-      const insert = (version: number, key: Buffer) => t.query(`INSERT INTO egress_signing_keys (oem, version, key, created_at) VALUES ($1, $2, $3, $4)`, [r.oem, version, key, r.now]);
-      if (!newest) await insert(0, r.seed);
-      // Every older key stops at the latest when the new overlap ends: at most two keys sign at
-      // once, and a rotation with no overlap is a hard switch even right after another rotation.
-      await t.query(`UPDATE egress_signing_keys SET retires_at = $1 WHERE oem = $2 AND (retires_at IS NULL OR retires_at > $1)`, [r.previousRetiresAt, r.oem]);
-      const version = (newest?.version ?? 0) + 1;
-      await insert(version, r.key);
-      return { oem: r.oem, version, key: r.key, createdAt: r.now, retiresAt: null };
-    }),
+    rotateSigningKey: (r) =>
+      db.tx(async (t): Promise<SigningKeyRow> => {
+        // Read the newest version, then write the next: two instances rotating at once (SQLite's
+        // single writer serializes them) would both write the same version. Under the lock the
+        // second one sees the first's key and rotates after it, as on SQLite.
+        await t.lock('signing-keys');
+        const [newest] = await t.query<{ version: number }>(
+          `SELECT version FROM egress_signing_keys WHERE oem = $1 ORDER BY version DESC LIMIT 1`,
+          [r.oem],
+        );
+        const insert = (version: number, key: Buffer) =>
+          t.query(`INSERT INTO egress_signing_keys (oem, version, key, created_at) VALUES ($1, $2, $3, $4)`, [
+            r.oem,
+            version,
+            key,
+            r.now,
+          ]);
+        if (!newest) await insert(0, r.seed);
+        // Every older key stops at the latest when the new overlap ends: at most two keys sign at
+        // once, and a rotation with no overlap is a hard switch even right after another rotation.
+        await t.query(
+          `UPDATE egress_signing_keys SET retires_at = $1 WHERE oem = $2 AND (retires_at IS NULL OR retires_at > $1)`,
+          [r.previousRetiresAt, r.oem],
+        );
+        const version = (newest?.version ?? 0) + 1;
+        await insert(version, r.key);
+        return { oem: r.oem, version, key: r.key, createdAt: r.now, retiresAt: null };
+      }),
   };
 }
 
-interface KeyDbRow { oem: string; version: number; key: Buffer; created_at: number; retires_at: number | null }
+interface KeyDbRow {
+  oem: string;
+  version: number;
+  key: Buffer;
+  created_at: number;
+  retires_at: number | null;
+}
 
-const toRow = (k: KeyDbRow): SigningKeyRow => ({ oem: k.oem, version: k.version, key: k.key, createdAt: k.created_at, retiresAt: k.retires_at });
+const toRow = (k: KeyDbRow): SigningKeyRow => ({
+  oem: k.oem,
+  version: k.version,
+  key: k.key,
+  createdAt: k.created_at,
+  retiresAt: k.retires_at,
+});

@@ -3,9 +3,10 @@ import type { Db } from './db.js';
 import type { VehicleRow, VehicleStore } from '../types.js';
 import { ShekaraError } from '../../errors.js';
 
-export const VEHICLE_MIGRATIONS: PgMigration[] = [{
-  id: '0001-vehicles',
-  sql: `
+export const VEHICLE_MIGRATIONS: PgMigration[] = [
+  {
+    id: '0001-vehicles',
+    sql: `
   CREATE TABLE vehicles (
     vin          TEXT PRIMARY KEY,
     oem          TEXT NOT NULL,
@@ -13,15 +14,17 @@ export const VEHICLE_MIGRATIONS: PgMigration[] = [{
     secret_salt  BYTEA NOT NULL,
     created_at   BIGINT NOT NULL
   );`,
-}, {
-  // Device credentials can be rotated and revoked (operator admin): a revoked car is refused
-  // whatever it presents, secret or certificate.
-  id: '0012-vehicle-credentials',
-  sql: `
+  },
+  {
+    // Device credentials can be rotated and revoked (operator admin): a revoked car is refused
+    // whatever it presents, secret or certificate.
+    id: '0012-vehicle-credentials',
+    sql: `
   ALTER TABLE vehicles ADD COLUMN revoked_at BIGINT;
   ALTER TABLE vehicles ADD COLUMN secret_set_at BIGINT;
   UPDATE vehicles SET secret_set_at = created_at;`,
-}];
+  },
+];
 
 const COLUMNS = 'vin, oem, secret_hash, secret_salt, created_at, revoked_at, secret_set_at';
 const INSERT = `INSERT INTO vehicles (vin, oem, secret_hash, secret_salt, created_at, secret_set_at) VALUES ($1, $2, $3, $4, $5, $5)`;
@@ -32,10 +35,13 @@ export function pgVehicles(db: Db): VehicleStore {
       const args = [v.vin, v.oem, v.secretHash, v.secretSalt, Date.now()];
       try {
         // A replaced vehicle starts over, as SQLite's INSERT OR REPLACE does: new secret, no revocation.
-        await db.query(v.replace
-          ? `${INSERT} ON CONFLICT (vin) DO UPDATE SET oem = EXCLUDED.oem, secret_hash = EXCLUDED.secret_hash, secret_salt = EXCLUDED.secret_salt,
+        await db.query(
+          v.replace
+            ? `${INSERT} ON CONFLICT (vin) DO UPDATE SET oem = EXCLUDED.oem, secret_hash = EXCLUDED.secret_hash, secret_salt = EXCLUDED.secret_salt,
               created_at = EXCLUDED.created_at, secret_set_at = EXCLUDED.secret_set_at, revoked_at = NULL`
-          : INSERT, args);
+            : INSERT,
+          args,
+        );
       } catch (cause) {
         if ((cause as { code?: string }).code === '23505') {
           throw new ShekaraError('SHK_STORE_VEHICLE_EXISTS', `vehicle ${v.vin} is already registered`, { cause });
@@ -43,18 +49,44 @@ export function pgVehicles(db: Db): VehicleStore {
         throw cause;
       }
     },
-    getVehicle: async (vin) => (await db.query<VehicleDbRow>(`SELECT ${COLUMNS} FROM vehicles WHERE vin = $1`, [vin])).map(toVehicle)[0],
-    listVehicles: async () => (await db.query<VehicleDbRow>(`SELECT ${COLUMNS} FROM vehicles ORDER BY vin COLLATE "C"`)).map(toVehicle),
-    rotateVehicleSecret: async (vin, s, now) => (await db.query(`UPDATE vehicles SET secret_hash = $1, secret_salt = $2, secret_set_at = $3, revoked_at = NULL
-      WHERE vin = $4 RETURNING vin`, [s.secretHash, s.secretSalt, now, vin])).length > 0,
-    revokeVehicleCredentials: async (vin, now) => (await db.query(`UPDATE vehicles SET revoked_at = $1 WHERE vin = $2 AND revoked_at IS NULL RETURNING vin`,
-      [now, vin])).length > 0,
+    getVehicle: async (vin) =>
+      (await db.query<VehicleDbRow>(`SELECT ${COLUMNS} FROM vehicles WHERE vin = $1`, [vin])).map(toVehicle)[0],
+    listVehicles: async () =>
+      (await db.query<VehicleDbRow>(`SELECT ${COLUMNS} FROM vehicles ORDER BY vin COLLATE "C"`)).map(toVehicle),
+    rotateVehicleSecret: async (vin, s, now) =>
+      (
+        await db.query(
+          `UPDATE vehicles SET secret_hash = $1, secret_salt = $2, secret_set_at = $3, revoked_at = NULL
+      WHERE vin = $4 RETURNING vin`,
+          [s.secretHash, s.secretSalt, now, vin],
+        )
+      ).length > 0,
+    revokeVehicleCredentials: async (vin, now) =>
+      (
+        await db.query(`UPDATE vehicles SET revoked_at = $1 WHERE vin = $2 AND revoked_at IS NULL RETURNING vin`, [
+          now,
+          vin,
+        ])
+      ).length > 0,
   };
 }
 
-interface VehicleDbRow { vin: string; oem: string; secret_hash: Buffer; secret_salt: Buffer; created_at: number; revoked_at: number | null; secret_set_at: number | null }
+interface VehicleDbRow {
+  vin: string;
+  oem: string;
+  secret_hash: Buffer;
+  secret_salt: Buffer;
+  created_at: number;
+  revoked_at: number | null;
+  secret_set_at: number | null;
+}
 
 const toVehicle = (r: VehicleDbRow): VehicleRow => ({
-  vin: r.vin, oem: r.oem, secretHash: r.secret_hash, secretSalt: r.secret_salt, createdAt: r.created_at,
-  revokedAt: r.revoked_at, secretSetAt: r.secret_set_at ?? r.created_at,
+  vin: r.vin,
+  oem: r.oem,
+  secretHash: r.secret_hash,
+  secretSalt: r.secret_salt,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+  secretSetAt: r.secret_set_at ?? r.created_at,
 });

@@ -9,9 +9,10 @@ import { authenticatedRow, mintApiKey, parseApiKey, toApiKeyRow, type KeyDbRow }
 import type { ApiKeyStore } from '../types.js';
 import type { Sync } from './sync.js';
 
-export const API_KEY_MIGRATIONS: Migration[] = [{
-  id: '0008-api-keys',
-  sql: `
+export const API_KEY_MIGRATIONS: Migration[] = [
+  {
+    id: '0008-api-keys',
+    sql: `
   CREATE TABLE api_keys (
     id         TEXT PRIMARY KEY,
     role       TEXT NOT NULL,
@@ -20,14 +21,18 @@ export const API_KEY_MIGRATIONS: Migration[] = [{
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
   ) STRICT;`,
-}, {
-  // An OEM key is bound to its OEM (tenant isolation in /oem/v1); other roles have no scope.
-  id: '0010-api-key-scope',
-  sql: `ALTER TABLE api_keys ADD COLUMN scope TEXT;`,
-}];
+  },
+  {
+    // An OEM key is bound to its OEM (tenant isolation in /oem/v1); other roles have no scope.
+    id: '0010-api-key-scope',
+    sql: `ALTER TABLE api_keys ADD COLUMN scope TEXT;`,
+  },
+];
 
 export function sqliteApiKeys(db: Database.Database): Sync<ApiKeyStore> {
-  const insert = db.prepare(`INSERT INTO api_keys (id, role, scope, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`);
+  const insert = db.prepare(
+    `INSERT INTO api_keys (id, role, scope, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
   const get = db.prepare(`SELECT * FROM api_keys WHERE id = ?`);
   const list = db.prepare(`SELECT * FROM api_keys ORDER BY created_at, id`);
   const revoke = db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);

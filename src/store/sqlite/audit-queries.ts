@@ -18,11 +18,19 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
   const statements = new Map<string, Database.Statement>();
   const prepared = (sql: string) => {
     let st = statements.get(sql);
-    if (!st) { st = db.prepare(sql); statements.set(sql, st); }
+    if (!st) {
+      st = db.prepare(sql);
+      statements.set(sql, st);
+    }
     return st;
   };
-  const pseudonyms = db.prepare(`SELECT DISTINCT e.pseudonym FROM records r JOIN egress_log e ON e.record_id = r.id WHERE r.vin = ? ORDER BY e.pseudonym`).pluck();
-  const exportPage = db.prepare(`SELECT e.*, l.leaf_index AS l_index, l.kind AS l_kind, l.leaf_hash AS l_hash, ev.body AS event_body
+  const pseudonyms = db
+    .prepare(
+      `SELECT DISTINCT e.pseudonym FROM records r JOIN egress_log e ON e.record_id = r.id WHERE r.vin = ? ORDER BY e.pseudonym`,
+    )
+    .pluck();
+  const exportPage =
+    db.prepare(`SELECT e.*, l.leaf_index AS l_index, l.kind AS l_kind, l.leaf_hash AS l_hash, ev.body AS event_body
       FROM audit_leaves l
       LEFT JOIN egress_log e ON l.kind = 'egress' AND e.seq = l.ref
       LEFT JOIN audit_events ev ON l.kind <> 'egress' AND ev.id = l.ref
@@ -41,13 +49,30 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
     },
     pseudonymsOfVin: (vin) => pseudonyms.all(vin) as string[],
     exportLeaves(afterIndex, before, limit) {
-      return (exportPage.all(afterIndex, before, limit) as (LogDbRow & { payload_sha256: string | null; payload_bytes: number | null; l_index: number; l_kind: string; l_hash: Buffer; event_body: string | null })[]).map((r): ExportedLeaf => ({
+      return (
+        exportPage.all(afterIndex, before, limit) as (LogDbRow & {
+          payload_sha256: string | null;
+          payload_bytes: number | null;
+          l_index: number;
+          l_kind: string;
+          l_hash: Buffer;
+          event_body: string | null;
+        })[]
+      ).map((r): ExportedLeaf => ({
         index: r.l_index,
         leafHash: r.l_hash.toString('hex'),
         // A leaf whose row is missing exports an empty entry: the verifier names it.
-        entry: r.l_kind === 'egress'
-          ? (r.seq === null ? {} : egressLeaf({ ...toLogRow(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes }, r.l_index))
-          : (r.event_body === null ? {} : JSON.parse(r.event_body) as Record<string, unknown>),
+        entry:
+          r.l_kind === 'egress'
+            ? r.seq === null
+              ? {}
+              : egressLeaf(
+                  { ...toLogRow(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes },
+                  r.l_index,
+                )
+            : r.event_body === null
+              ? {}
+              : (JSON.parse(r.event_body) as Record<string, unknown>),
       }));
     },
     egressSummary(filter) {
@@ -65,7 +90,10 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
 export function conditions(f: EgressSearch): { where: string[]; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
-  const add = (sql: string, v: unknown) => { where.push(sql); args.push(v); };
+  const add = (sql: string, v: unknown) => {
+    where.push(sql);
+    args.push(v);
+  };
   if (f.oem !== undefined) add('e.oem = ?', f.oem);
   if (f.pseudonyms !== undefined) add('e.pseudonym IN (SELECT value FROM json_each(?))', JSON.stringify(f.pseudonyms));
   if (f.from !== undefined) add('e.at >= ?', f.from);

@@ -19,10 +19,11 @@ const appendOnly = (table: string) => `
   CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
   CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;`;
 
-export const AUDIT_MIGRATIONS: Migration[] = [{
-  // A new migration rather than an edit of the shipped 0004-egress-log.
-  id: '0007-egress-merkle',
-  sql: `
+export const AUDIT_MIGRATIONS: Migration[] = [
+  {
+    // A new migration rather than an edit of the shipped 0004-egress-log.
+    id: '0007-egress-merkle',
+    sql: `
   -- What was sent, without sending it again: SHA-256 (hex) and length of the exact body.
   ALTER TABLE egress_log ADD COLUMN payload_sha256 TEXT;
   ALTER TABLE egress_log ADD COLUMN payload_bytes INTEGER;
@@ -61,7 +62,8 @@ export const AUDIT_MIGRATIONS: Migration[] = [{
     note      TEXT NOT NULL
   ) STRICT;
   ${appendOnly('audit_leaves')}${appendOnly('audit_nodes')}${appendOnly('audit_events')}${appendOnly('audit_checkpoints')}`,
-}];
+  },
+];
 
 /** What a store area that writes entries needs from the tree. */
 export interface AuditTreeWriter {
@@ -69,7 +71,10 @@ export interface AuditTreeWriter {
    * Appends one leaf inside the caller's transaction. `insertRow(index)` writes the entry's own
    * row and returns its id and the leaf object (which MUST carry `index`). Returns the index.
    */
-  appendLeaf(kind: LeafKind, insertRow: (index: number) => { ref: number; entry: Record<string, CanonicalValue> }): number;
+  appendLeaf(
+    kind: LeafKind,
+    insertRow: (index: number) => { ref: number; entry: Record<string, CanonicalValue> },
+  ): number;
 }
 
 export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTreeWriter {
@@ -78,7 +83,9 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
   const getLeafHash = db.prepare(`SELECT leaf_hash FROM audit_leaves WHERE leaf_index = ?`).pluck();
   const getNode = db.prepare(`SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?`).pluck();
   const insertEvent = db.prepare(`INSERT INTO audit_events (at, kind, body) VALUES (?, ?, ?)`);
-  const insertCheckpoint = db.prepare(`INSERT INTO audit_checkpoints (size, root, signed_at, note) VALUES (@size, @root, @signedAt, @note) ON CONFLICT (size) DO NOTHING`);
+  const insertCheckpoint = db.prepare(
+    `INSERT INTO audit_checkpoints (size, root, signed_at, note) VALUES (@size, @root, @signedAt, @note) ON CONFLICT (size) DO NOTHING`,
+  );
   const latest = db.prepare(`SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1`);
   const bySize = db.prepare(`SELECT * FROM audit_checkpoints WHERE size = ?`);
   const atOrAfter = db.prepare(`SELECT * FROM audit_checkpoints WHERE size >= ? ORDER BY size LIMIT 1`);
@@ -94,7 +101,10 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
     const size = head ? head.leaf_index + 1 : 0;
     const c = cached;
     if (c && c.tree.size === size && (head === undefined || c.lastHash?.equals(head.leaf_hash))) return c.tree;
-    const tree = frontierFrom(size, (level, index) => (level === 0 ? getLeafHash.get(index) : getNode.get(level, index)) as Buffer | undefined);
+    const tree = frontierFrom(
+      size,
+      (level, index) => (level === 0 ? getLeafHash.get(index) : getNode.get(level, index)) as Buffer | undefined,
+    );
     cached = { tree, lastHash: head?.leaf_hash };
     return tree;
   };
@@ -104,7 +114,8 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
     const tree = frontier();
     const index = tree.size;
     const { ref, entry } = insertRow(index);
-    if (entry.index !== index || entry.kind !== kind) throw new Error(`leaf for index ${index} says index ${String(entry.index)}, kind ${String(entry.kind)}`);
+    if (entry.index !== index || entry.kind !== kind)
+      throw new Error(`leaf for index ${index} says index ${String(entry.index)}, kind ${String(entry.kind)}`);
     const hash = entryLeafHash(entry);
     insertLeaf.run(index, kind, ref, hash);
     try {
@@ -121,7 +132,8 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
     appendLeaf(kind, (index) => {
       const entry = { ...body, v: LEAF_VERSION, kind, index, at };
       return { ref: Number(insertEvent.run(at, kind, canonicalJson(entry)).lastInsertRowid), entry };
-    }));
+    }),
+  );
 
   return {
     appendLeaf,
@@ -135,7 +147,8 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
       // the same size with another root would be a fork: refused.
       if (insertCheckpoint.run(cp).changes > 0) return;
       const stored = toCheckpoint(bySize.get(cp.size));
-      if (stored && !stored.root.equals(cp.root)) throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
+      if (stored && !stored.root.equals(cp.root))
+        throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
     },
     latestCheckpoint: () => toCheckpoint(latest.get()),
     getCheckpoint: (size) => toCheckpoint(bySize.get(size)),

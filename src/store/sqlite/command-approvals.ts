@@ -10,9 +10,10 @@ import type { AuditEventBody, CommandApprovalRow, CommandApprovalStore } from '.
 import type { Sync } from './sync.js';
 import type { AppendEvent } from './commands.js';
 
-export const COMMAND_APPROVAL_MIGRATIONS: Migration[] = [{
-  id: '0023-command-approvals',
-  sql: `
+export const COMMAND_APPROVAL_MIGRATIONS: Migration[] = [
+  {
+    id: '0023-command-approvals',
+    sql: `
   CREATE TABLE command_approvals (
     id          INTEGER PRIMARY KEY,
     vin         TEXT NOT NULL,
@@ -23,14 +24,25 @@ export const COMMAND_APPROVAL_MIGRATIONS: Migration[] = [{
     revoked_at  INTEGER
   ) STRICT;
   CREATE INDEX command_approvals_vin ON command_approvals (vin, oem, type);`,
-}];
+  },
+];
 
 export function sqliteCommandApprovals(db: Database.Database, appendEvent: AppendEvent): Sync<CommandApprovalStore> {
-  const inForce = db.prepare(`SELECT * FROM command_approvals WHERE vin = ? AND oem = ? AND type = ? AND revoked_at IS NULL ORDER BY id DESC LIMIT 1`);
-  const insert = db.prepare(`INSERT INTO command_approvals (vin, oem, type, owner_id, approved_at) VALUES (?, ?, ?, ?, ?)`);
+  const inForce = db.prepare(
+    `SELECT * FROM command_approvals WHERE vin = ? AND oem = ? AND type = ? AND revoked_at IS NULL ORDER BY id DESC LIMIT 1`,
+  );
+  const insert = db.prepare(
+    `INSERT INTO command_approvals (vin, oem, type, owner_id, approved_at) VALUES (?, ?, ?, ?, ?)`,
+  );
   const byId = db.prepare(`SELECT * FROM command_approvals WHERE id = ?`);
-  const revoke = db.prepare(`UPDATE command_approvals SET revoked_at = ? WHERE vin = ? AND oem = ? AND type = ? AND revoked_at IS NULL`);
-  const approvedAt = db.prepare(`SELECT 1 FROM command_approvals WHERE vin = ? AND oem = ? AND type = ? AND approved_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) LIMIT 1`).pluck();
+  const revoke = db.prepare(
+    `UPDATE command_approvals SET revoked_at = ? WHERE vin = ? AND oem = ? AND type = ? AND revoked_at IS NULL`,
+  );
+  const approvedAt = db
+    .prepare(
+      `SELECT 1 FROM command_approvals WHERE vin = ? AND oem = ? AND type = ? AND approved_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) LIMIT 1`,
+    )
+    .pluck();
   const list = db.prepare(`SELECT * FROM command_approvals WHERE vin = ? ORDER BY approved_at DESC, id DESC`);
 
   const approve = db.transaction((a: Parameters<CommandApprovalStore['approveCommand']>[0], leaf: AuditEventBody) => {
@@ -40,21 +52,45 @@ export function sqliteCommandApprovals(db: Database.Database, appendEvent: Appen
     appendEvent('command', a.now, leaf);
     return { row: toRow(byId.get(id) as ApprovalDbRow), created: true };
   });
-  const revokeTx = db.transaction((a: Parameters<CommandApprovalStore['revokeCommandApproval']>[0], leaf: AuditEventBody) => {
-    if (revoke.run(a.now, a.vin, a.oem, a.type).changes === 0) return false;
-    appendEvent('command', a.now, leaf);
-    return true;
-  });
+  const revokeTx = db.transaction(
+    (a: Parameters<CommandApprovalStore['revokeCommandApproval']>[0], leaf: AuditEventBody) => {
+      if (revoke.run(a.now, a.vin, a.oem, a.type).changes === 0) return false;
+      appendEvent('command', a.now, leaf);
+      return true;
+    },
+  );
   return {
-    approveCommand(a, leaf) { return approve(a, leaf); },
-    revokeCommandApproval(a, leaf) { return revokeTx(a, leaf); },
-    isCommandApproved(vin, oem, type, atMs) { return approvedAt.get(vin, oem, type, atMs, atMs) !== undefined; },
-    listCommandApprovals(vin) { return (list.all(vin) as ApprovalDbRow[]).map(toRow); },
+    approveCommand(a, leaf) {
+      return approve(a, leaf);
+    },
+    revokeCommandApproval(a, leaf) {
+      return revokeTx(a, leaf);
+    },
+    isCommandApproved(vin, oem, type, atMs) {
+      return approvedAt.get(vin, oem, type, atMs, atMs) !== undefined;
+    },
+    listCommandApprovals(vin) {
+      return (list.all(vin) as ApprovalDbRow[]).map(toRow);
+    },
   };
 }
 
-interface ApprovalDbRow { id: number; vin: string; oem: string; type: string; owner_id: string; approved_at: number; revoked_at: number | null }
+interface ApprovalDbRow {
+  id: number;
+  vin: string;
+  oem: string;
+  type: string;
+  owner_id: string;
+  approved_at: number;
+  revoked_at: number | null;
+}
 
 const toRow = (r: ApprovalDbRow): CommandApprovalRow => ({
-  id: r.id, vin: r.vin, oem: r.oem, type: r.type, ownerId: r.owner_id, approvedAt: r.approved_at, revokedAt: r.revoked_at,
+  id: r.id,
+  vin: r.vin,
+  oem: r.oem,
+  type: r.type,
+  ownerId: r.owner_id,
+  approvedAt: r.approved_at,
+  revokedAt: r.revoked_at,
 });

@@ -8,9 +8,10 @@ import type { Migration } from './migrate.js';
 import type { AuditEventBody, CommandAck, CommandRow, CommandStatus, CommandStore } from '../types.js';
 import type { Sync } from './sync.js';
 
-export const COMMAND_MIGRATIONS: Migration[] = [{
-  id: '0022-downlink-commands',
-  sql: `
+export const COMMAND_MIGRATIONS: Migration[] = [
+  {
+    id: '0022-downlink-commands',
+    sql: `
   CREATE TABLE downlink_commands (
     id         TEXT PRIMARY KEY,
     oem        TEXT NOT NULL,
@@ -28,21 +29,37 @@ export const COMMAND_MIGRATIONS: Migration[] = [{
   ) STRICT;
   CREATE INDEX downlink_commands_vin ON downlink_commands (vin, type, created_at);
   CREATE INDEX downlink_commands_queued ON downlink_commands (expires_at) WHERE status = 'queued';`,
-}];
+  },
+];
 
 /** Appends an event leaf inside the caller's transaction (store/sqlite/audit.ts). */
 export type AppendEvent = (kind: 'command', at: number, body: AuditEventBody) => number;
 
 export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent): Sync<CommandStore> {
-  const insert = db.prepare(`INSERT INTO downlink_commands (id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at)
+  const insert =
+    db.prepare(`INSERT INTO downlink_commands (id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at)
     VALUES (@id, @oem, @vin, @pseudonym, @type, @params, @status, @reason, @apiKey, @createdAt, @expiresAt)`);
   const get = db.prepare(`SELECT * FROM downlink_commands WHERE id = ?`);
-  const queued = db.prepare(`SELECT * FROM downlink_commands WHERE vin = ? AND status = 'queued' ORDER BY created_at, id`);
-  const expired = db.prepare(`SELECT * FROM downlink_commands WHERE status = 'queued' AND expires_at < ? ORDER BY expires_at, id LIMIT ?`);
-  const times = db.prepare(`SELECT created_at FROM downlink_commands WHERE vin = ? AND type = ? AND created_at >= ? AND status <> 'blocked' ORDER BY created_at`).pluck();
-  const sent = db.prepare(`UPDATE downlink_commands SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'queued'`);
-  const requeue = db.prepare(`UPDATE downlink_commands SET status = 'queued', sent_at = NULL WHERE id = ? AND status = 'sent'`);
-  const expire = db.prepare(`UPDATE downlink_commands SET status = 'expired', reason = ? WHERE id = ? AND status = 'queued'`);
+  const queued = db.prepare(
+    `SELECT * FROM downlink_commands WHERE vin = ? AND status = 'queued' ORDER BY created_at, id`,
+  );
+  const expired = db.prepare(
+    `SELECT * FROM downlink_commands WHERE status = 'queued' AND expires_at < ? ORDER BY expires_at, id LIMIT ?`,
+  );
+  const times = db
+    .prepare(
+      `SELECT created_at FROM downlink_commands WHERE vin = ? AND type = ? AND created_at >= ? AND status <> 'blocked' ORDER BY created_at`,
+    )
+    .pluck();
+  const sent = db.prepare(
+    `UPDATE downlink_commands SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'queued'`,
+  );
+  const requeue = db.prepare(
+    `UPDATE downlink_commands SET status = 'queued', sent_at = NULL WHERE id = ? AND status = 'sent'`,
+  );
+  const expire = db.prepare(
+    `UPDATE downlink_commands SET status = 'expired', reason = ? WHERE id = ? AND status = 'queued'`,
+  );
   const ack = db.prepare(`UPDATE downlink_commands SET status = @status, acks = json_insert(acks, '$[#]', json(@ack))
     WHERE id = @id AND vin = @vin AND status IN ('sent', 'accepted')`);
 
@@ -66,12 +83,24 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
       const r = get.get(id) as CommandDbRow | undefined;
       return r && toRow(r);
     },
-    queuedCommands(vin) { return (queued.all(vin) as CommandDbRow[]).map(toRow); },
-    expiredQueuedCommands(now, limit) { return (expired.all(now, limit) as CommandDbRow[]).map(toRow); },
-    commandTimes(vin, type, since) { return times.all(vin, type, since) as number[]; },
-    markCommandSent(id, at, leaf) { return withLeaf(() => sent.run(at, id).changes, at, leaf); },
-    requeueCommand(id) { requeue.run(id); },
-    expireCommand(id, at, reason, leaf) { return withLeaf(() => expire.run(reason, id).changes, at, leaf); },
+    queuedCommands(vin) {
+      return (queued.all(vin) as CommandDbRow[]).map(toRow);
+    },
+    expiredQueuedCommands(now, limit) {
+      return (expired.all(now, limit) as CommandDbRow[]).map(toRow);
+    },
+    commandTimes(vin, type, since) {
+      return times.all(vin, type, since) as number[];
+    },
+    markCommandSent(id, at, leaf) {
+      return withLeaf(() => sent.run(at, id).changes, at, leaf);
+    },
+    requeueCommand(id) {
+      requeue.run(id);
+    },
+    expireCommand(id, at, reason, leaf) {
+      return withLeaf(() => expire.run(reason, id).changes, at, leaf);
+    },
     recordCommandAck({ id, vin, ack: a }, leaf) {
       return withLeaf(() => ack.run({ id, vin, status: a.status, ack: JSON.stringify(a) }).changes, a.at, leaf);
     },
@@ -79,14 +108,35 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
 }
 
 interface CommandDbRow {
-  id: string; oem: string; vin: string; pseudonym: string; type: string; params: string; status: string; reason: string | null;
-  api_key: string; created_at: number; expires_at: number; sent_at: number | null; acks: string;
+  id: string;
+  oem: string;
+  vin: string;
+  pseudonym: string;
+  type: string;
+  params: string;
+  status: string;
+  reason: string | null;
+  api_key: string;
+  created_at: number;
+  expires_at: number;
+  sent_at: number | null;
+  acks: string;
 }
 
 function toRow(r: CommandDbRow): CommandRow {
   return {
-    id: r.id, oem: r.oem, vin: r.vin, pseudonym: r.pseudonym, type: r.type, params: JSON.parse(r.params) as Record<string, unknown>,
-    status: r.status as CommandStatus, reason: r.reason, apiKey: r.api_key, createdAt: r.created_at, expiresAt: r.expires_at,
-    sentAt: r.sent_at, acks: JSON.parse(r.acks) as CommandAck[],
+    id: r.id,
+    oem: r.oem,
+    vin: r.vin,
+    pseudonym: r.pseudonym,
+    type: r.type,
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    status: r.status as CommandStatus,
+    reason: r.reason,
+    apiKey: r.api_key,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    sentAt: r.sent_at,
+    acks: JSON.parse(r.acks) as CommandAck[],
   };
 }

@@ -5,9 +5,10 @@ import type { OutboxWriter } from './outbox.js';
 import { consentLeaf } from '../../audit/events.js';
 import type { Sync } from './sync.js';
 
-export const CONSENT_MIGRATIONS: Migration[] = [{
-  id: '0005-consent',
-  sql: `
+export const CONSENT_MIGRATIONS: Migration[] = [
+  {
+    id: '0005-consent',
+    sql: `
   -- Owners' consent per OEM purpose. A revocation closes a grant (revoked_at); rows are never
   -- deleted, so what was in force at any time can be shown to the regulator.
   CREATE TABLE consent (
@@ -20,16 +21,18 @@ export const CONSENT_MIGRATIONS: Migration[] = [{
     source      TEXT NOT NULL DEFAULT ''
   ) STRICT;
   CREATE INDEX consent_lookup ON consent (vin, oem, purpose, granted_at);`,
-}, {
-  // A grant lasts no longer than its purpose needs (the policy's consentMaxDays): it lapses at
-  // valid_until by itself. ended_by says why revoked_at was set: the owner revoked, or a newer
-  // grant took its place. Grants from before this migration have no end (valid_until NULL).
-  id: '0030-consent-validity',
-  sql: `
+  },
+  {
+    // A grant lasts no longer than its purpose needs (the policy's consentMaxDays): it lapses at
+    // valid_until by itself. ended_by says why revoked_at was set: the owner revoked, or a newer
+    // grant took its place. Grants from before this migration have no end (valid_until NULL).
+    id: '0030-consent-validity',
+    sql: `
   ALTER TABLE consent ADD COLUMN valid_until INTEGER;
   ALTER TABLE consent ADD COLUMN ended_by TEXT;
   UPDATE consent SET ended_by = 'revoked' WHERE revoked_at IS NOT NULL;`,
-}];
+  },
+];
 
 /** In force at @at: granted by then, not ended by then, not lapsed by then. */
 const IN_FORCE = `granted_at <= @at AND (revoked_at IS NULL OR revoked_at > @at) AND (valid_until IS NULL OR valid_until > @at)`;
@@ -38,9 +41,15 @@ const KEY = `vin = @vin AND oem = @oem AND purpose = @purpose`;
 type GrantInput = Parameters<ConsentStore['grantConsent']>[0];
 
 export function sqliteConsent(db: Database.Database): Sync<ConsentStore> & ConsentWriter {
-  const open = db.prepare(`SELECT * FROM consent WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} ORDER BY granted_at DESC, id DESC LIMIT 1`);
-  const insert = db.prepare(`INSERT INTO consent (vin, oem, purpose, granted_at, valid_until, source) VALUES (@vin, @oem, @purpose, @at, @validUntil, @source) RETURNING *`);
-  const close = db.prepare(`UPDATE consent SET revoked_at = @at, ended_by = @endedBy WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE}`);
+  const open = db.prepare(
+    `SELECT * FROM consent WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} ORDER BY granted_at DESC, id DESC LIMIT 1`,
+  );
+  const insert = db.prepare(
+    `INSERT INTO consent (vin, oem, purpose, granted_at, valid_until, source) VALUES (@vin, @oem, @purpose, @at, @validUntil, @source) RETURNING *`,
+  );
+  const close = db.prepare(
+    `UPDATE consent SET revoked_at = @at, ended_by = @endedBy WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE}`,
+  );
   const granted = db.prepare(`SELECT 1 FROM consent WHERE ${KEY} AND ${IN_FORCE} LIMIT 1`).pluck();
   const list = db.prepare(`SELECT * FROM consent WHERE vin = ? ORDER BY granted_at DESC, id DESC`);
   const grant = db.transaction((c: GrantInput): ConsentRow => {
@@ -55,7 +64,8 @@ export function sqliteConsent(db: Database.Database): Sync<ConsentStore> & Conse
   const revoke = (c: { vin: string; oem: string; purpose: string; atMs: number }) =>
     close.run({ vin: c.vin, oem: c.oem, purpose: c.purpose, at: c.atMs, endedBy: 'revoked' }).changes;
   return {
-    grant, revoke,
+    grant,
+    revoke,
     grantConsent: (c) => grant(c),
     revokeConsent: (c) => revoke(c),
     isConsentGranted: (vin, oem, purpose, at) => granted.get({ vin, oem, purpose, at }) !== undefined,
@@ -73,36 +83,92 @@ export interface ConsentWriter {
  * The owner API's consent changes: the change, its effect on the outbox and its 'consent' leaf
  * in ONE transaction, so a revocation that returned has stopped the queue and is in the log.
  */
-export function sqliteConsentRegistry(db: Database.Database, deps: { consent: ConsentWriter; outbox: Pick<OutboxWriter, 'blockUndelivered'>; audit: Pick<Sync<AuditStore>, 'appendAuditEvent'> }): Sync<ConsentRegistryStore> {
+export function sqliteConsentRegistry(
+  db: Database.Database,
+  deps: {
+    consent: ConsentWriter;
+    outbox: Pick<OutboxWriter, 'blockUndelivered'>;
+    audit: Pick<Sync<AuditStore>, 'appendAuditEvent'>;
+  },
+): Sync<ConsentRegistryStore> {
   const grantLogged = db.transaction((c: Parameters<ConsentRegistryStore['grantConsentLogged']>[0]) => {
-    const grant = deps.consent.grant({ vin: c.vin, oem: c.oem, purpose: c.purpose, atMs: c.atMs, validUntil: c.validUntil, source: c.actor.source });
-    const leafIndex = deps.audit.appendAuditEvent('consent', c.atMs, consentLeaf({
-      action: 'grant', pseudonym: c.pseudonym, oem: c.oem, purpose: c.purpose, validUntil: grant.validUntil, grant: grant.id, revoked: 0, blockedPending: 0, actor: c.actor,
-    }));
+    const grant = deps.consent.grant({
+      vin: c.vin,
+      oem: c.oem,
+      purpose: c.purpose,
+      atMs: c.atMs,
+      validUntil: c.validUntil,
+      source: c.actor.source,
+    });
+    const leafIndex = deps.audit.appendAuditEvent(
+      'consent',
+      c.atMs,
+      consentLeaf({
+        action: 'grant',
+        pseudonym: c.pseudonym,
+        oem: c.oem,
+        purpose: c.purpose,
+        validUntil: grant.validUntil,
+        grant: grant.id,
+        revoked: 0,
+        blockedPending: 0,
+        actor: c.actor,
+      }),
+    );
     return { grant, leafIndex };
   });
   const revokeLogged = db.transaction((c: Parameters<ConsentRegistryStore['revokeConsentLogged']>[0]) => {
     const revoked = deps.consent.revoke(c);
     const blockedPending = deps.outbox.blockUndelivered(c.vin, { oem: c.oem, purpose: c.purpose });
-    const leafIndex = deps.audit.appendAuditEvent('consent', c.atMs, consentLeaf({
-      action: 'revoke', pseudonym: c.pseudonym, oem: c.oem, purpose: c.purpose, validUntil: null, grant: null, revoked, blockedPending, actor: c.actor,
-    }));
+    const leafIndex = deps.audit.appendAuditEvent(
+      'consent',
+      c.atMs,
+      consentLeaf({
+        action: 'revoke',
+        pseudonym: c.pseudonym,
+        oem: c.oem,
+        purpose: c.purpose,
+        validUntil: null,
+        grant: null,
+        revoked,
+        blockedPending,
+        actor: c.actor,
+      }),
+    );
     return { revoked, blockedPending, leafIndex };
   });
   return {
-    grantConsentLogged(c) { return grantLogged(c); },
-    revokeConsentLogged(c) { return revokeLogged(c); },
+    grantConsentLogged(c) {
+      return grantLogged(c);
+    },
+    revokeConsentLogged(c) {
+      return revokeLogged(c);
+    },
   };
 }
 
 interface ConsentDbRow {
-  id: number; vin: string; oem: string; purpose: string; granted_at: number; valid_until: number | null;
-  revoked_at: number | null; ended_by: string | null; source: string;
+  id: number;
+  vin: string;
+  oem: string;
+  purpose: string;
+  granted_at: number;
+  valid_until: number | null;
+  revoked_at: number | null;
+  ended_by: string | null;
+  source: string;
 }
 
 function toConsent(r: ConsentDbRow): ConsentRow {
   return {
-    id: r.id, vin: r.vin, oem: r.oem, purpose: r.purpose, grantedAt: r.granted_at, validUntil: r.valid_until,
-    revokedAt: r.revoked_at, endedBy: r.ended_by as ConsentRow['endedBy'], source: r.source,
+    id: r.id,
+    vin: r.vin,
+    oem: r.oem,
+    purpose: r.purpose,
+    grantedAt: r.granted_at,
+    validUntil: r.valid_until,
+    revokedAt: r.revoked_at,
+    endedBy: r.ended_by as ConsentRow['endedBy'],
+    source: r.source,
   };
 }

@@ -7,9 +7,10 @@ import type { AuditTreeWriter } from './audit.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { Sync } from './sync.js';
 
-export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
-  id: '0004-egress-log',
-  sql: `
+export const EGRESS_LOG_MIGRATIONS: Migration[] = [
+  {
+    id: '0004-egress-log',
+    sql: `
   -- Every delivery, failed attempt and dead letter. Append-only; holds no personal data.
   CREATE TABLE egress_log (
     seq            INTEGER PRIMARY KEY,
@@ -34,12 +35,14 @@ export const EGRESS_LOG_MIGRATIONS: Migration[] = [{
     BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;
   CREATE TRIGGER egress_log_no_delete BEFORE DELETE ON egress_log
     BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;`,
-}, {
-  // The trace of each attempt (docs/observability.md): telemetry metadata next to the row,
-  // deliberately outside the Merkle leaf (audit/leaf.ts picks the leaf's fields by name).
-  id: '0041-egress-log-trace-id',
-  sql: `ALTER TABLE egress_log ADD COLUMN trace_id TEXT;`,
-}];
+  },
+  {
+    // The trace of each attempt (docs/observability.md): telemetry metadata next to the row,
+    // deliberately outside the Merkle leaf (audit/leaf.ts picks the leaf's fields by name).
+    id: '0041-egress-log-trace-id',
+    sql: `ALTER TABLE egress_log ADD COLUMN trace_id TEXT;`,
+  },
+];
 
 /** The outcomes that cross (or were meant to) and so are logged: all but 'deferred' and 'parked'. */
 export type LoggedSettlement = Extract<EgressSettlement, { readonly entry: EgressLogEntry }>;
@@ -61,8 +64,13 @@ export interface EgressLogSettler {
  * transaction, together with the outbox status change. A row without a leaf, or a leaf without a
  * row, cannot commit.
  */
-export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tree: AuditTreeWriter): Sync<EgressLogStore> & EgressLogSettler {
-  const insert = db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
+export function sqliteEgressLog(
+  db: Database.Database,
+  outbox: OutboxWriter,
+  tree: AuditTreeWriter,
+): Sync<EgressLogStore> & EgressLogSettler {
+  const insert =
+    db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
     VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex, @traceId)`);
   const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
   const append = (outboxId: number, e: EgressLogEntry) => {
@@ -71,7 +79,17 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tre
     const payloadSha256 = body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex');
     const payloadBytes = body === undefined ? null : Buffer.byteLength(body, 'utf8');
     tree.appendLeaf('egress', (index) => {
-      const seq = Number(insert.run({ ...e, fieldsSent: JSON.stringify(e.fieldsSent), fieldsDropped: JSON.stringify(e.fieldsDropped), payloadSha256, payloadBytes, leafIndex: index, traceId: e.traceId ?? null }).lastInsertRowid);
+      const seq = Number(
+        insert.run({
+          ...e,
+          fieldsSent: JSON.stringify(e.fieldsSent),
+          fieldsDropped: JSON.stringify(e.fieldsDropped),
+          payloadSha256,
+          payloadBytes,
+          leafIndex: index,
+          traceId: e.traceId ?? null,
+        }).lastInsertRowid,
+      );
       return { ref: seq, entry: egressLeaf({ ...e, seq, payloadSha256, payloadBytes }, index) };
     });
   };
@@ -86,11 +104,20 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tre
     const id = it.outboxId;
     if (outbox.isSettled(id)) return;
     switch (it.kind) {
-      case 'delivered': outbox.markDelivered(id); break;
-      case 'failed': outbox.markFailed(id, it.nextAttemptAt); break;
-      case 'dead': outbox.markDead(id); break;
+      case 'delivered':
+        outbox.markDelivered(id);
+        break;
+      case 'failed':
+        outbox.markFailed(id, it.nextAttemptAt);
+        break;
+      case 'dead':
+        outbox.markDead(id);
+        break;
       // Counted as a dead letter would be (the entry says outcome 'blocked'), then marked blocked.
-      case 'blocked': outbox.markDead(id); outbox.markBlocked(id); break;
+      case 'blocked':
+        outbox.markDead(id);
+        outbox.markBlocked(id);
+        break;
     }
     append(id, it.entry);
   };
@@ -99,13 +126,20 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tre
   return {
     settleLogged,
     recordDelivery: (outboxId, entry) => settleOne({ kind: 'delivered', outboxId, entry }),
-    recordFailedAttempt: (outboxId, entry, nextAttemptAt) => settleOne({ kind: 'failed', outboxId, entry, nextAttemptAt }),
+    recordFailedAttempt: (outboxId, entry, nextAttemptAt) =>
+      settleOne({ kind: 'failed', outboxId, entry, nextAttemptAt }),
     recordDeadLetter: (outboxId, entry) => settleOne({ kind: 'dead', outboxId, entry }),
     listEgressLog(filter = {}) {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (filter.recordId) { where.push('record_id = ?'); args.push(filter.recordId); }
-      if (filter.oem) { where.push('oem = ?'); args.push(filter.oem); }
+      if (filter.recordId) {
+        where.push('record_id = ?');
+        args.push(filter.recordId);
+      }
+      if (filter.oem) {
+        where.push('oem = ?');
+        args.push(filter.oem);
+      }
       const sql = `SELECT * FROM egress_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
       return (db.prepare(sql).all(...args, filter.limit ?? 1000) as LogDbRow[]).map(toLogRow);
     },
@@ -113,16 +147,44 @@ export function sqliteEgressLog(db: Database.Database, outbox: OutboxWriter, tre
 }
 
 export interface LogDbRow {
-  seq: number; at: number; oem: string; destination: string; destination_ip: string | null; destination_country: string | null; record_id: string; pseudonym: string; purpose: string;
-  policy_hash: string; fields_sent: string; fields_dropped: string; outcome: string; attempt: number;
-  http_status: number | null; error: string | null; trace_id: string | null;
+  seq: number;
+  at: number;
+  oem: string;
+  destination: string;
+  destination_ip: string | null;
+  destination_country: string | null;
+  record_id: string;
+  pseudonym: string;
+  purpose: string;
+  policy_hash: string;
+  fields_sent: string;
+  fields_dropped: string;
+  outcome: string;
+  attempt: number;
+  http_status: number | null;
+  error: string | null;
+  trace_id: string | null;
 }
 
 export function toLogRow(r: LogDbRow): EgressLogRow {
   return {
-    seq: r.seq, at: r.at, oem: r.oem, destination: r.destination, destinationIp: r.destination_ip, destinationCountry: r.destination_country, recordId: r.record_id, pseudonym: r.pseudonym,
-    purpose: r.purpose, policyHash: r.policy_hash, fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped),
-    outcome: r.outcome as EgressLogRow['outcome'], attempt: r.attempt, httpStatus: r.http_status, error: r.error, traceId: r.trace_id ?? null,
+    seq: r.seq,
+    at: r.at,
+    oem: r.oem,
+    destination: r.destination,
+    destinationIp: r.destination_ip,
+    destinationCountry: r.destination_country,
+    recordId: r.record_id,
+    pseudonym: r.pseudonym,
+    purpose: r.purpose,
+    policyHash: r.policy_hash,
+    fieldsSent: JSON.parse(r.fields_sent),
+    fieldsDropped: JSON.parse(r.fields_dropped),
+    outcome: r.outcome as EgressLogRow['outcome'],
+    attempt: r.attempt,
+    httpStatus: r.http_status,
+    error: r.error,
+    traceId: r.trace_id ?? null,
   };
 }
 
@@ -130,12 +192,21 @@ export function toLogRow(r: LogDbRow): EgressLogRow {
 function backfillLeaves(db: Database.Database, tree: AuditTreeWriter): void {
   // O(1) check first: leaves are written with their rows, so only a legacy tail can be missing.
   const maxSeq = db.prepare(`SELECT MAX(seq) FROM egress_log`).pluck().get() as number | null;
-  const maxRef = db.prepare(`SELECT ref FROM audit_leaves WHERE kind = 'egress' ORDER BY leaf_index DESC LIMIT 1`).pluck().get() as number | null;
+  const maxRef = db
+    .prepare(`SELECT ref FROM audit_leaves WHERE kind = 'egress' ORDER BY leaf_index DESC LIMIT 1`)
+    .pluck()
+    .get() as number | null;
   if (maxSeq === null || maxSeq === maxRef) return;
-  const missing = db.prepare(`SELECT * FROM egress_log e WHERE NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq) ORDER BY seq`);
+  const missing = db.prepare(
+    `SELECT * FROM egress_log e WHERE NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq) ORDER BY seq`,
+  );
   const rows = missing.all() as (LogDbRow & { payload_sha256: string | null; payload_bytes: number | null })[];
   if (rows.length === 0) return;
   db.transaction(() => {
-    for (const r of rows) tree.appendLeaf('egress', (index) => ({ ref: r.seq, entry: egressLeaf({ ...toLogRow(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes }, index) }));
+    for (const r of rows)
+      tree.appendLeaf('egress', (index) => ({
+        ref: r.seq,
+        entry: egressLeaf({ ...toLogRow(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes }, index),
+      }));
   })();
 }

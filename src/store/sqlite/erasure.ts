@@ -16,12 +16,13 @@ import type { ErasureStore } from '../types.js';
 import type { Sync } from './sync.js';
 import type { OutboxWriter } from './outbox.js';
 
-export const ERASURE_MIGRATIONS: Migration[] = [{
-  // An outbox row outlives its record once the record is erased, so the foreign key to
-  // records goes. SQLite cannot drop a constraint: the table is rebuilt as it is, minus the
-  // REFERENCES (the insert still only accepts rows of stored records), with every index.
-  id: '0032-outbox-outlives-erasure',
-  sql: `
+export const ERASURE_MIGRATIONS: Migration[] = [
+  {
+    // An outbox row outlives its record once the record is erased, so the foreign key to
+    // records goes. SQLite cannot drop a constraint: the table is rebuilt as it is, minus the
+    // REFERENCES (the insert still only accepts rows of stored records), with every index.
+    id: '0032-outbox-outlives-erasure',
+    sql: `
   CREATE TABLE egress_outbox_rebuilt (
     id              INTEGER PRIMARY KEY,
     record_id       TEXT NOT NULL,
@@ -51,9 +52,13 @@ export const ERASURE_MIGRATIONS: Migration[] = [{
   CREATE INDEX egress_outbox_oem_feed ON egress_outbox (oem, feed_seq) WHERE feed_seq IS NOT NULL;
   CREATE INDEX IF NOT EXISTS quarantine_vin ON quarantine (vin);
   CREATE INDEX IF NOT EXISTS account_data_vin ON account_data (vin);`,
-}];
+  },
+];
 
-export function sqliteErasure(db: Database.Database, outbox: Pick<OutboxWriter, 'blockUndelivered'>): Sync<ErasureStore> {
+export function sqliteErasure(
+  db: Database.Database,
+  outbox: Pick<OutboxWriter, 'blockUndelivered'>,
+): Sync<ErasureStore> {
   // Children first, each counted: the cascade from records would delete them without a count.
   const accountData = db.prepare(`DELETE FROM account_data WHERE vin = ?`);
   const routePoints = db.prepare(`DELETE FROM route_points WHERE vin = ?`);
@@ -79,7 +84,11 @@ export function sqliteErasure(db: Database.Database, outbox: Pick<OutboxWriter, 
         return erase(vin);
       } finally {
         db.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
-        try { db.pragma('wal_checkpoint(TRUNCATE)'); } catch { /* busy: the next automatic checkpoint does it */ }
+        try {
+          db.pragma('wal_checkpoint(TRUNCATE)');
+        } catch {
+          /* busy: the next automatic checkpoint does it */
+        }
       }
     },
   };

@@ -37,12 +37,25 @@ import type { IngestItem, RetentionStore, Store } from '../types.js';
 import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [
-  ...VEHICLE_MIGRATIONS, ...SECRET_MIGRATIONS, ...RECORD_MIGRATIONS, ...OUTBOX_MIGRATIONS, ...EGRESS_LOG_MIGRATIONS,
-  ...CONSENT_MIGRATIONS, ...POLICY_HISTORY_MIGRATIONS,
-  ...AUDIT_MIGRATIONS, ...API_KEY_MIGRATIONS, ...OWNER_BINDING_MIGRATIONS,
-  ...OEM_FEED_MIGRATIONS, ...SIGNING_KEY_MIGRATIONS, ...COMMAND_MIGRATIONS, ...COMMAND_APPROVAL_MIGRATIONS,
-  ...OEM_MIGRATIONS, ...POLICY_VERSION_MIGRATIONS,
-  ...OBJECTION_MIGRATIONS, ...ERASURE_MIGRATIONS, ...RETENTION_MIGRATIONS,
+  ...VEHICLE_MIGRATIONS,
+  ...SECRET_MIGRATIONS,
+  ...RECORD_MIGRATIONS,
+  ...OUTBOX_MIGRATIONS,
+  ...EGRESS_LOG_MIGRATIONS,
+  ...CONSENT_MIGRATIONS,
+  ...POLICY_HISTORY_MIGRATIONS,
+  ...AUDIT_MIGRATIONS,
+  ...API_KEY_MIGRATIONS,
+  ...OWNER_BINDING_MIGRATIONS,
+  ...OEM_FEED_MIGRATIONS,
+  ...SIGNING_KEY_MIGRATIONS,
+  ...COMMAND_MIGRATIONS,
+  ...COMMAND_APPROVAL_MIGRATIONS,
+  ...OEM_MIGRATIONS,
+  ...POLICY_VERSION_MIGRATIONS,
+  ...OBJECTION_MIGRATIONS,
+  ...ERASURE_MIGRATIONS,
+  ...RETENTION_MIGRATIONS,
 ];
 
 /**
@@ -55,7 +68,10 @@ type SyncStore = Sync<Omit<Store, keyof RetentionStore>> & RetentionStore;
  * A synchronous call as a promise. A throw becomes a rejection (an async function cannot throw
  * synchronously), so callers handle every failure the same way, whatever the backend.
  */
-const lift = <A extends unknown[], R>(f: (...args: A) => R) => async (...args: A): Promise<R> => f(...args);
+const lift =
+  <A extends unknown[], R>(f: (...args: A) => R) =>
+  async (...args: A): Promise<R> =>
+    f(...args);
 
 export function openSqliteStore(file: string): Store {
   return liftStore(openSync(file));
@@ -69,7 +85,8 @@ export function openSqliteStore(file: string): Store {
  */
 function liftStore(s: SyncStore): Store {
   const lifted: Record<string, unknown> = {};
-  for (const [name, method] of Object.entries(s) as [string, (...args: unknown[]) => unknown][]) lifted[name] = lift(method);
+  for (const [name, method] of Object.entries(s) as [string, (...args: unknown[]) => unknown][])
+    lifted[name] = lift(method);
   return lifted as unknown as Store;
 }
 
@@ -93,7 +110,8 @@ function openSync(file: string): SyncStore {
   const commitIngest = db.transaction((items: readonly IngestItem[]) => {
     for (const it of items) {
       records.write(it);
-      if (it.kind === 'record') for (const p of it.projections) outbox.insert(p, it.record.receivedAt, it.traceParent ?? null);
+      if (it.kind === 'record')
+        for (const p of it.projections) outbox.insert(p, it.record.receivedAt, it.traceParent ?? null);
     }
   });
   const count = (sql: string) => db.prepare(sql).pluck();
@@ -133,8 +151,13 @@ function openSync(file: string): SyncStore {
     ...sqliteSigningKeys(db),
     ...sqliteCommands(db, audit.appendAuditEvent),
     ...sqliteCommandApprovals(db, audit.appendAuditEvent),
-    commitIngest: (items) => { if (items.length > 0) commitIngest(items); },
-    counts: () => Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<SyncStore['counts']>,
+    commitIngest: (items) => {
+      if (items.length > 0) commitIngest(items);
+    },
+    counts: () =>
+      Object.fromEntries(Object.entries(counters).map(([k, stmt]) => [k, stmt.get() as number])) as ReturnType<
+        SyncStore['counts']
+      >,
     close: () => db.close(),
   };
 }

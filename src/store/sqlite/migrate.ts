@@ -20,7 +20,9 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
   }
   const unknown = [...applied].filter((id) => !ids.has(id));
   if (unknown.length > 0) {
-    throw new Error(`the store has migrations this Shekara does not know (${unknown.join(', ')}): it was written by a newer version`);
+    throw new Error(
+      `the store has migrations this Shekara does not know (${unknown.join(', ')}): it was written by a newer version`,
+    );
   }
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
   for (const m of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {

@@ -11,9 +11,10 @@ import type { FeedItem, OemFeedStore } from '../types.js';
 import type { Sync } from './sync.js';
 import { OUTBOX_ROW_COLUMNS, toOutbox, type OutboxDbRow } from './outbox.js';
 
-export const OEM_FEED_MIGRATIONS: Migration[] = [{
-  id: '0020-oem-pull-feed',
-  sql: `
+export const OEM_FEED_MIGRATIONS: Migration[] = [
+  {
+    id: '0020-oem-pull-feed',
+    sql: `
   ALTER TABLE egress_outbox ADD COLUMN feed_seq INTEGER;
   CREATE UNIQUE INDEX egress_outbox_feed ON egress_outbox (feed_seq) WHERE feed_seq IS NOT NULL;
   CREATE INDEX egress_outbox_oem_feed ON egress_outbox (oem, feed_seq) WHERE feed_seq IS NOT NULL;
@@ -22,7 +23,8 @@ export const OEM_FEED_MIGRATIONS: Migration[] = [{
     acked_seq  INTEGER NOT NULL DEFAULT 0,
     served_seq INTEGER NOT NULL DEFAULT 0
   ) STRICT;`,
-}];
+  },
+];
 
 /** Parks one row (inside the caller's settling transaction): it leaves the push queue and joins the feed. */
 export function parkStatement(db: Database.Database): (outboxId: number) => void {
@@ -44,11 +46,16 @@ export function sqliteOemFeed(db: Database.Database): Sync<OemFeedStore> {
     feedPosition(oem) {
       return (position.get(oem) as { acked: number; served: number } | undefined) ?? { acked: 0, served: 0 };
     },
-    ackFeed(oem, upTo) { ack.run({ oem, upTo }); },
-    markFeedServed(oem, upTo) { served.run({ oem, upTo }); },
+    ackFeed(oem, upTo) {
+      ack.run({ oem, upTo });
+    },
+    markFeedServed(oem, upTo) {
+      served.run({ oem, upTo });
+    },
     pullFeed(oem, afterSeq, limit) {
-      return (page.all(oem, afterSeq, limit) as (OutboxDbRow & { feed_seq: number; status: 'pull' | 'delivered' })[])
-        .map((r): FeedItem => ({ ...toOutbox(r), feedSeq: r.feed_seq, status: r.status }));
+      return (
+        page.all(oem, afterSeq, limit) as (OutboxDbRow & { feed_seq: number; status: 'pull' | 'delivered' })[]
+      ).map((r): FeedItem => ({ ...toOutbox(r), feedSeq: r.feed_seq, status: r.status }));
     },
   };
 }

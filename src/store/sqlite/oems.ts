@@ -10,9 +10,10 @@ import { ShekaraError } from '../../errors.js';
 import { definitionDiff } from '../oem-definition.js';
 import type { Sync } from './sync.js';
 
-export const OEM_MIGRATIONS: Migration[] = [{
-  id: '0013-oem-registry',
-  sql: `
+export const OEM_MIGRATIONS: Migration[] = [
+  {
+    id: '0013-oem-registry',
+    sql: `
   CREATE TABLE oems (
     id                     TEXT PRIMARY KEY,
     name                   TEXT NOT NULL,
@@ -26,38 +27,68 @@ export const OEM_MIGRATIONS: Migration[] = [{
     created_at             INTEGER NOT NULL,
     updated_at             INTEGER NOT NULL
   ) STRICT;`,
-}];
+  },
+];
 
 interface OemDbRow {
-  id: string; name: string; endpoint: string; allowed_countries: string; allow_private_networks: number;
-  signing_key_file: string | null; mtls: string | null; source: string; disabled_at: number | null; created_at: number; updated_at: number;
+  id: string;
+  name: string;
+  endpoint: string;
+  allowed_countries: string;
+  allow_private_networks: number;
+  signing_key_file: string | null;
+  mtls: string | null;
+  source: string;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
 }
 
 const toRow = (r: OemDbRow): OemRow => ({
-  id: r.id, name: r.name, endpoint: r.endpoint, allowedCountries: JSON.parse(r.allowed_countries) as string[],
-  allowPrivateNetworks: r.allow_private_networks === 1, signingKeyFile: r.signing_key_file,
-  mtls: r.mtls === null ? null : JSON.parse(r.mtls) as OemRow['mtls'], source: r.source as OemSource,
-  disabledAt: r.disabled_at, createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id,
+  name: r.name,
+  endpoint: r.endpoint,
+  allowedCountries: JSON.parse(r.allowed_countries) as string[],
+  allowPrivateNetworks: r.allow_private_networks === 1,
+  signingKeyFile: r.signing_key_file,
+  mtls: r.mtls === null ? null : (JSON.parse(r.mtls) as OemRow['mtls']),
+  source: r.source as OemSource,
+  disabledAt: r.disabled_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 const columns = (o: OemDefinition) => ({
-  id: o.id, name: o.name, endpoint: o.endpoint, allowed_countries: JSON.stringify(o.allowedCountries),
-  allow_private_networks: o.allowPrivateNetworks ? 1 : 0, signing_key_file: o.signingKeyFile, mtls: o.mtls === null ? null : JSON.stringify(o.mtls),
+  id: o.id,
+  name: o.name,
+  endpoint: o.endpoint,
+  allowed_countries: JSON.stringify(o.allowedCountries),
+  allow_private_networks: o.allowPrivateNetworks ? 1 : 0,
+  signing_key_file: o.signingKeyFile,
+  mtls: o.mtls === null ? null : JSON.stringify(o.mtls),
 });
 
 export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
   const get = db.prepare(`SELECT * FROM oems WHERE id = ?`);
   const list = db.prepare(`SELECT * FROM oems ORDER BY id`);
-  const insert = db.prepare(`INSERT INTO oems (id, name, endpoint, allowed_countries, allow_private_networks, signing_key_file, mtls, source, disabled_at, created_at, updated_at)
+  const insert =
+    db.prepare(`INSERT INTO oems (id, name, endpoint, allowed_countries, allow_private_networks, signing_key_file, mtls, source, disabled_at, created_at, updated_at)
     VALUES (@id, @name, @endpoint, @allowed_countries, @allow_private_networks, @signing_key_file, @mtls, @source, NULL, @now, @now)`);
-  const update = db.prepare(`UPDATE oems SET name = @name, endpoint = @endpoint, allowed_countries = @allowed_countries, allow_private_networks = @allow_private_networks,
+  const update =
+    db.prepare(`UPDATE oems SET name = @name, endpoint = @endpoint, allowed_countries = @allowed_countries, allow_private_networks = @allow_private_networks,
     signing_key_file = @signing_key_file, mtls = @mtls, updated_at = @now WHERE id = @id`);
-  const seedOne = db.prepare(`UPDATE oems SET name = @name, endpoint = @endpoint, allowed_countries = @allowed_countries, allow_private_networks = @allow_private_networks,
+  const seedOne =
+    db.prepare(`UPDATE oems SET name = @name, endpoint = @endpoint, allowed_countries = @allowed_countries, allow_private_networks = @allow_private_networks,
     signing_key_file = @signing_key_file, mtls = @mtls, source = 'config', disabled_at = NULL, updated_at = @now WHERE id = @id`);
   const disable = db.prepare(`UPDATE oems SET disabled_at = @disabledAt, updated_at = @now WHERE id = @id`);
-  const demote = db.prepare(`UPDATE oems SET source = 'api', signing_key_file = NULL, disabled_at = @now, updated_at = @now WHERE id = @id`);
+  const demote = db.prepare(
+    `UPDATE oems SET source = 'api', signing_key_file = NULL, disabled_at = @now, updated_at = @now WHERE id = @id`,
+  );
 
-  const read = (id: string) => { const r = get.get(id) as OemDbRow | undefined; return r && toRow(r); };
+  const read = (id: string) => {
+    const r = get.get(id) as OemDbRow | undefined;
+    return r && toRow(r);
+  };
   const seed = db.transaction((oems: readonly OemDefinition[], now: number): SeedResult => {
     const wanted = new Set(oems.map((o) => o.id));
     const overridden: string[] = [];
@@ -68,7 +99,8 @@ export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
       else {
         // Only a real change moves updated_at: a restart with the same config is not an edit.
         const fields = definitionDiff(old, o);
-        if (old.source !== 'config' || old.disabledAt !== null || fields.length > 0) seedOne.run({ ...columns(o), now });
+        if (old.source !== 'config' || old.disabledAt !== null || fields.length > 0)
+          seedOne.run({ ...columns(o), now });
         if (old.source === 'api') overridden.push(o.id);
         else if (fields.length > 0) changed.push({ id: o.id, fields });
       }
@@ -89,7 +121,10 @@ export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
         insert.run({ ...columns(o), source: 'api', now: o.now });
       } catch (cause) {
         if ((cause as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${o.id} is already registered`, { cause, details: { field: 'id' } });
+          throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${o.id} is already registered`, {
+            cause,
+            details: { field: 'id' },
+          });
         }
         throw cause;
       }

@@ -6,9 +6,10 @@ import type { Sync } from './sync.js';
 import type { EgressLogSettler } from './egress-log.js';
 import { projectionBody } from '../outbox-body.js';
 
-export const OUTBOX_MIGRATIONS: Migration[] = [{
-  id: '0003-egress-outbox',
-  sql: `
+export const OUTBOX_MIGRATIONS: Migration[] = [
+  {
+    id: '0003-egress-outbox',
+    sql: `
   -- Approved projections waiting to cross. status: pending | delivered | dead
   CREATE TABLE egress_outbox (
     id              INTEGER PRIMARY KEY,
@@ -27,26 +28,30 @@ export const OUTBOX_MIGRATIONS: Migration[] = [{
     UNIQUE (record_id, oem, purpose)
   ) STRICT;
   CREATE INDEX egress_outbox_due ON egress_outbox (next_attempt_at) WHERE status = 'pending';`,
-}, {
-  // status gains 'published' (handed to Kafka) and 'blocked' (a send-time check stopped it).
-  id: '0003-egress-outbox-queue',
-  sql: `
+  },
+  {
+    // status gains 'published' (handed to Kafka) and 'blocked' (a send-time check stopped it).
+    id: '0003-egress-outbox-queue',
+    sql: `
   -- Per-vehicle order: a row is leased only when no earlier row of its vehicle is pending.
   CREATE INDEX egress_outbox_vehicle ON egress_outbox (oem, pseudonym, id) WHERE status = 'pending';
   -- The Kafka relay reads pending rows in id order.
   CREATE INDEX egress_outbox_unpublished ON egress_outbox (id) WHERE status = 'pending';`,
-}, {
-  // Why each field of the projection left or did not (the policy's decision record), kept in
-  // the country for the operator and the regulator; never part of the body sent to the OEM.
-  id: '0009-egress-outbox-decision',
-  sql: `ALTER TABLE egress_outbox ADD COLUMN decision TEXT;`,
-}, {
-  // The W3C traceparent of the commit that wrote the row (tracing on; docs/observability.md),
-  // so the local queue's delivery continues the record's trace; the Kafka relay puts it in the
-  // message headers instead. Telemetry metadata only: NULL when the record was not traced.
-  id: '0040-egress-outbox-trace-parent',
-  sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
-}];
+  },
+  {
+    // Why each field of the projection left or did not (the policy's decision record), kept in
+    // the country for the operator and the regulator; never part of the body sent to the OEM.
+    id: '0009-egress-outbox-decision',
+    sql: `ALTER TABLE egress_outbox ADD COLUMN decision TEXT;`,
+  },
+  {
+    // The W3C traceparent of the commit that wrote the row (tracing on; docs/observability.md),
+    // so the local queue's delivery continues the record's trace; the Kafka relay puts it in the
+    // message headers instead. Telemetry metadata only: NULL when the record was not traced.
+    id: '0040-egress-outbox-trace-parent',
+    sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
+  },
+];
 
 export interface OutboxWriter {
   /** Adds one approved projection, due at `dueAt`, with its record's traceparent. Inside the caller's transaction. */
@@ -70,13 +75,15 @@ export interface OutboxWriter {
   blockUndelivered(vin: string, only?: { oem: string; purpose: string }): number;
 }
 
-export const OUTBOX_ROW_COLUMNS = 'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
+export const OUTBOX_ROW_COLUMNS =
+  'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
 
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
   // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
   // rather than failing the record being committed now.
-  const insert = db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
+  const insert =
+    db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
   // Only the head of each vehicle's queue is due: a row waiting on a retry (or leased) holds back
   // the rows behind it, so the OEM sees each vehicle's records in order even across an outage.
@@ -87,27 +94,50 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     RETURNING ${OUTBOX_ROW_COLUMNS}`);
   // The same heads, read only: the embedded local queue keeps its leases in memory, so leasing
   // costs no write (and no fsync) per delivery.
-  const dueHeads = db.prepare(`SELECT ${OUTBOX_ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
+  const dueHeads =
+    db.prepare(`SELECT ${OUTBOX_ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
   // An outcome never reopens a blocked row: a delivery already on the wire when a revocation,
   // an objection or an erasure blocked it is logged as what it was, but the row stays blocked.
-  const delivered = db.prepare(`UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
-  const failed = db.prepare(`UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
-  const dead = db.prepare(`UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`);
+  const delivered = db.prepare(
+    `UPDATE egress_outbox SET status = 'delivered', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`,
+  );
+  const failed = db.prepare(
+    `UPDATE egress_outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0 WHERE id = ? AND status <> 'blocked'`,
+  );
+  const dead = db.prepare(
+    `UPDATE egress_outbox SET status = 'dead', attempts = attempts + 1, lease_until = 0 WHERE id = ? AND status <> 'blocked'`,
+  );
   const blocked = db.prepare(`UPDATE egress_outbox SET status = 'blocked' WHERE id = ?`);
-  const settled = db.prepare(`SELECT 1 FROM egress_outbox WHERE id = ? AND feed_seq IS NULL AND status IN ('delivered', 'dead')`).pluck();
+  const settled = db
+    .prepare(`SELECT 1 FROM egress_outbox WHERE id = ? AND feed_seq IS NULL AND status IN ('delivered', 'dead')`)
+    .pluck();
   // The vehicle's rows through its records (record_id leads the UNIQUE index).
   const blockOne = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
     WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
   const blockAll = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
     WHERE status IN ('pending', 'published') AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
-  const nextDue = db.prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`).pluck();
+  const nextDue = db
+    .prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`)
+    .pluck();
 
   return {
     insert(p, dueAt, traceParent) {
-      insert.run(p.recordId, p.oem, p.purpose, p.policyHash, p.vehicle, JSON.stringify(p.fieldsSent), JSON.stringify(p.fieldsDropped),
-        projectionBody(p), p.decision ? JSON.stringify(p.decision) : null, traceParent, dueAt, p.recordId);
+      insert.run(
+        p.recordId,
+        p.oem,
+        p.purpose,
+        p.policyHash,
+        p.vehicle,
+        JSON.stringify(p.fieldsSent),
+        JSON.stringify(p.fieldsDropped),
+        projectionBody(p),
+        p.decision ? JSON.stringify(p.decision) : null,
+        traceParent,
+        dueAt,
+        p.recordId,
+      );
     },
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
@@ -115,7 +145,8 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     markBlocked: (id) => void blocked.run(id),
     isSettled: (id) => settled.get(id) !== undefined,
     blockUndelivered: (vin, only) => (only ? blockOne.run(only.oem, only.purpose, vin) : blockAll.run(vin)).changes,
-    leaseDueOutbox: (now, limit, leaseMs) => (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
+    leaseDueOutbox: (now, limit, leaseMs) =>
+      (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
     dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
   };
@@ -125,14 +156,32 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
 export { projectionBody };
 
 export interface OutboxDbRow {
-  id: number; record_id: string; oem: string; purpose: string; policy_hash: string; pseudonym: string;
-  fields_sent: string; fields_dropped: string; body: string; attempts: number; trace_parent: string | null;
+  id: number;
+  record_id: string;
+  oem: string;
+  purpose: string;
+  policy_hash: string;
+  pseudonym: string;
+  fields_sent: string;
+  fields_dropped: string;
+  body: string;
+  attempts: number;
+  trace_parent: string | null;
 }
 
 export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
-    id: r.id, recordId: r.record_id, oem: r.oem, purpose: r.purpose, policyHash: r.policy_hash, pseudonym: r.pseudonym,
-    fieldsSent: JSON.parse(r.fields_sent), fieldsDropped: JSON.parse(r.fields_dropped), body: r.body, attempts: r.attempts, traceParent: r.trace_parent,
+    id: r.id,
+    recordId: r.record_id,
+    oem: r.oem,
+    purpose: r.purpose,
+    policyHash: r.policy_hash,
+    pseudonym: r.pseudonym,
+    fieldsSent: JSON.parse(r.fields_sent),
+    fieldsDropped: JSON.parse(r.fields_dropped),
+    body: r.body,
+    attempts: r.attempts,
+    traceParent: r.trace_parent,
   };
 }
 
@@ -149,27 +198,43 @@ export function sqliteEgressQueue(
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
       SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
     RETURNING ${OUTBOX_ROW_COLUMNS}`);
-  const published = db.prepare(`UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`);
+  const published = db.prepare(
+    `UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`,
+  );
   const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
   const state = db.prepare(`SELECT status, attempts FROM egress_outbox WHERE id = ?`);
   const backlog = db.prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
-  const markPublished = db.transaction((ids: readonly number[]) => { for (const id of ids) published.run(id); });
+  const markPublished = db.transaction((ids: readonly number[]) => {
+    for (const id of ids) published.run(id);
+  });
   // Nested transactions are savepoints in better-sqlite3: the egress-log writes below join this one.
   const settle = db.transaction((items: Parameters<EgressQueueStore['settleOutbox']>[0]) => {
     for (const it of items) {
       switch (it.kind) {
-        case 'deferred': defer.run(it.until, it.outboxId); break;
-        case 'parked': park(it.outboxId); break;
-        default: log.settleLogged(it);
+        case 'deferred':
+          defer.run(it.until, it.outboxId);
+          break;
+        case 'parked':
+          park(it.outboxId);
+          break;
+        default:
+          log.settleLogged(it);
       }
     }
   });
   return {
-    leaseUnpublished: (now, limit, leaseMs) => (leaseUnpublished.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox).sort((a, b) => a.id - b.id),
-    markPublished: (ids) => { if (ids.length > 0) markPublished(ids); },
+    leaseUnpublished: (now, limit, leaseMs) =>
+      (leaseUnpublished.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[])
+        .map(toOutbox)
+        .sort((a, b) => a.id - b.id),
+    markPublished: (ids) => {
+      if (ids.length > 0) markPublished(ids);
+    },
     outboxState: (id) => state.get(id) as { status: OutboxStatus; attempts: number } | undefined,
     outboxBacklog: () => backlog.get() as number,
-    settleOutbox: (items) => { if (items.length > 0) settle(items); },
+    settleOutbox: (items) => {
+      if (items.length > 0) settle(items);
+    },
   };
 }

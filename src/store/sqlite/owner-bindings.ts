@@ -10,9 +10,10 @@ import type { OwnerBindingRow, OwnerBindingStore } from '../types.js';
 import { mintOwnerToken, ownerTokenMatches, parseOwnerToken } from '../owner-token-format.js';
 import type { Sync } from './sync.js';
 
-export const OWNER_BINDING_MIGRATIONS: Migration[] = [{
-  id: '0011-owner-bindings',
-  sql: `
+export const OWNER_BINDING_MIGRATIONS: Migration[] = [
+  {
+    id: '0011-owner-bindings',
+    sql: `
   CREATE TABLE owner_tokens (
     id         TEXT PRIMARY KEY,
     owner_ref  TEXT NOT NULL,
@@ -28,14 +29,19 @@ export const OWNER_BINDING_MIGRATIONS: Migration[] = [{
     PRIMARY KEY (token_id, vin)
   ) STRICT;
   CREATE INDEX owner_bindings_vin ON owner_bindings (vin);`,
-}];
+  },
+];
 
 export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingStore> {
-  const insertToken = db.prepare(`INSERT INTO owner_tokens (id, owner_ref, token_hash, created_at) VALUES (?, ?, ?, ?)`);
+  const insertToken = db.prepare(
+    `INSERT INTO owner_tokens (id, owner_ref, token_hash, created_at) VALUES (?, ?, ?, ?)`,
+  );
   const getToken = db.prepare(`SELECT * FROM owner_tokens WHERE id = ?`);
   const bind = db.prepare(`INSERT OR IGNORE INTO owner_bindings (token_id, vin, bound_at) VALUES (?, ?, ?)`);
   const vinsOf = db.prepare(`SELECT vin FROM owner_bindings WHERE token_id = ? ORDER BY vin`).pluck();
-  const byVin = db.prepare(`SELECT t.*, b.vin FROM owner_bindings b JOIN owner_tokens t ON t.id = b.token_id WHERE b.vin = ? ORDER BY t.created_at, t.id`);
+  const byVin = db.prepare(
+    `SELECT t.*, b.vin FROM owner_bindings b JOIN owner_tokens t ON t.id = b.token_id WHERE b.vin = ? ORDER BY t.created_at, t.id`,
+  );
   const revoke = db.prepare(`UPDATE owner_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
   const create = db.transaction((ownerRef: string, vins: readonly string[], now: number) => {
     const t = mintOwnerToken();
@@ -44,19 +50,35 @@ export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingSto
     return { id: t.id, token: t.token };
   });
   const toRow = (r: TokenDbRow): OwnerBindingRow => ({
-    id: r.id, ownerRef: r.owner_ref, vins: vinsOf.all(r.id) as string[], createdAt: r.created_at, revokedAt: r.revoked_at,
+    id: r.id,
+    ownerRef: r.owner_ref,
+    vins: vinsOf.all(r.id) as string[],
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
   });
   return {
-    createOwnerToken({ ownerRef, vins, now }) { return create(ownerRef, vins, now); },
+    createOwnerToken({ ownerRef, vins, now }) {
+      return create(ownerRef, vins, now);
+    },
     authenticateOwner(token) {
       const parsed = parseOwnerToken(token);
       if (!parsed) return undefined;
       const row = getToken.get(parsed.id) as TokenDbRow | undefined;
       return row && ownerTokenMatches(row, parsed.secret) ? toRow(row) : undefined;
     },
-    ownersOfVehicle(vin) { return (byVin.all(vin) as TokenDbRow[]).map(toRow); },
-    revokeOwnerToken(id, now) { return revoke.run(now, id).changes > 0; },
+    ownersOfVehicle(vin) {
+      return (byVin.all(vin) as TokenDbRow[]).map(toRow);
+    },
+    revokeOwnerToken(id, now) {
+      return revoke.run(now, id).changes > 0;
+    },
   };
 }
 
-interface TokenDbRow { id: string; owner_ref: string; token_hash: Buffer; created_at: number; revoked_at: number | null }
+interface TokenDbRow {
+  id: string;
+  owner_ref: string;
+  token_hash: Buffer;
+  created_at: number;
+  revoked_at: number | null;
+}

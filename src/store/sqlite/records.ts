@@ -4,9 +4,10 @@ import type { CanonicalRecord, IngestChannel } from '../../record.js';
 import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
 import type { Sync } from './sync.js';
 
-export const RECORD_MIGRATIONS: Migration[] = [{
-  id: '0002-records',
-  sql: `
+export const RECORD_MIGRATIONS: Migration[] = [
+  {
+    id: '0002-records',
+    sql: `
   -- Records as received, with the decoded canonical record (minus account data).
   CREATE TABLE records (
     id           TEXT PRIMARY KEY,
@@ -46,7 +47,8 @@ export const RECORD_MIGRATIONS: Migration[] = [{
     reason       TEXT NOT NULL,
     raw          BLOB NOT NULL
   ) STRICT;`,
-}];
+  },
+];
 
 const LAT = 'Vehicle.CurrentLocation.Latitude';
 const LON = 'Vehicle.CurrentLocation.Longitude';
@@ -58,11 +60,19 @@ export interface RecordWriter {
 }
 
 export function sqliteRecords(db: Database.Database): Sync<RecordStore> & RecordWriter {
-  const insertRecord = db.prepare(`INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insertPoint = db.prepare(`INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?)`);
+  const insertRecord = db.prepare(
+    `INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertPoint = db.prepare(
+    `INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
   const insertAccount = db.prepare(`INSERT INTO account_data (record_id, vin, received_at, data) VALUES (?, ?, ?, ?)`);
-  const insertQuarantine = db.prepare(`INSERT INTO quarantine (id, vin, channel, received_at, reason, raw) VALUES (?, ?, ?, ?, ?, ?)`);
-  const getRecord = db.prepare(`SELECT r.*, a.data AS account FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = ?`);
+  const insertQuarantine = db.prepare(
+    `INSERT INTO quarantine (id, vin, channel, received_at, reason, raw) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const getRecord = db.prepare(
+    `SELECT r.*, a.data AS account FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = ?`,
+  );
   const recordVin = db.prepare(`SELECT vin FROM records WHERE id = ?`).pluck();
   const listQuarantine = db.prepare(`SELECT * FROM quarantine ORDER BY received_at DESC, id DESC LIMIT ?`);
 
@@ -74,7 +84,17 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
         return;
       }
       const r = it.record;
-      insertRecord.run(r.id, r.vin, r.oem, r.channel, r.receivedAt, r.observedAt, JSON.stringify(r.signals), JSON.stringify(r.unknownKeys), it.raw);
+      insertRecord.run(
+        r.id,
+        r.vin,
+        r.oem,
+        r.channel,
+        r.receivedAt,
+        r.observedAt,
+        JSON.stringify(r.signals),
+        JSON.stringify(r.unknownKeys),
+        it.raw,
+      );
       const lat = r.signals[LAT];
       const lon = r.signals[LON];
       if (typeof lat === 'number' && typeof lon === 'number') {
@@ -88,23 +108,50 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
       return row ? toStoredRecord(row) : undefined;
     },
     recordVin: (id) => recordVin.get(id) as string | undefined,
-    listQuarantine: (limit = 100) => (listQuarantine.all(limit) as QuarantineDbRow[]).map((r): QuarantineItem => ({
-      id: r.id, vin: r.vin, channel: r.channel as IngestChannel, receivedAt: r.received_at, reason: r.reason, raw: r.raw,
-    })),
+    listQuarantine: (limit = 100) =>
+      (listQuarantine.all(limit) as QuarantineDbRow[]).map((r): QuarantineItem => ({
+        id: r.id,
+        vin: r.vin,
+        channel: r.channel as IngestChannel,
+        receivedAt: r.received_at,
+        reason: r.reason,
+        raw: r.raw,
+      })),
   };
 }
 
 interface RecordDbRow {
-  id: string; vin: string; oem: string; channel: string; received_at: number; observed_at: number;
-  signals: string; unknown_keys: string; raw: Buffer; account: string | null;
+  id: string;
+  vin: string;
+  oem: string;
+  channel: string;
+  received_at: number;
+  observed_at: number;
+  signals: string;
+  unknown_keys: string;
+  raw: Buffer;
+  account: string | null;
 }
-interface QuarantineDbRow { id: string; vin: string; channel: string; received_at: number; reason: string; raw: Buffer }
+interface QuarantineDbRow {
+  id: string;
+  vin: string;
+  channel: string;
+  received_at: number;
+  reason: string;
+  raw: Buffer;
+}
 
 function toStoredRecord(r: RecordDbRow): StoredRecord {
   const record: CanonicalRecord = {
-    id: r.id, vin: r.vin, oem: r.oem, channel: r.channel as IngestChannel,
-    receivedAt: r.received_at, observedAt: r.observed_at,
-    signals: JSON.parse(r.signals), account: r.account ? JSON.parse(r.account) : {}, unknownKeys: JSON.parse(r.unknown_keys),
+    id: r.id,
+    vin: r.vin,
+    oem: r.oem,
+    channel: r.channel as IngestChannel,
+    receivedAt: r.received_at,
+    observedAt: r.observed_at,
+    signals: JSON.parse(r.signals),
+    account: r.account ? JSON.parse(r.account) : {},
+    unknownKeys: JSON.parse(r.unknown_keys),
   };
   return { record, raw: r.raw };
 }

@@ -8,14 +8,15 @@ import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import type { RetentionStore, RemovedCounts } from '../types.js';
 
-export const RETENTION_MIGRATIONS: Migration[] = [{
-  // Route points and account data each follow their own period and erasure, so they no longer
-  // hang off `records` by a foreign key (a record deleted at 90 days must not take a year's
-  // account data with it). SQLite cannot drop a foreign key: each table is rebuilt, rows and
-  // ids kept. (The outbox lost its foreign key in 0032.) Numbered after every shipped
-  // migration: a store written by an earlier build applies it last, as a fresh one does.
-  id: '0033-retention',
-  sql: `
+export const RETENTION_MIGRATIONS: Migration[] = [
+  {
+    // Route points and account data each follow their own period and erasure, so they no longer
+    // hang off `records` by a foreign key (a record deleted at 90 days must not take a year's
+    // account data with it). SQLite cannot drop a foreign key: each table is rebuilt, rows and
+    // ids kept. (The outbox lost its foreign key in 0032.) Numbered after every shipped
+    // migration: a store written by an earlier build applies it last, as a fresh one does.
+    id: '0033-retention',
+    sql: `
   CREATE TABLE route_points_v2 (
     record_id    TEXT PRIMARY KEY,
     vin          TEXT NOT NULL,
@@ -47,25 +48,39 @@ export const RETENTION_MIGRATIONS: Migration[] = [{
   CREATE INDEX records_received ON records (received_at);
   CREATE INDEX quarantine_received ON quarantine (received_at);
   CREATE INDEX IF NOT EXISTS quarantine_vin ON quarantine (vin);`,
-}];
+  },
+];
 
 const DAY_MS = 86_400_000;
 const BATCH = 2_000;
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function sqliteRetention(db: Database.Database): RetentionStore {
-  const expiredAccount = db.prepare(`DELETE FROM account_data WHERE record_id IN (SELECT record_id FROM account_data WHERE received_at < ? LIMIT ?)`);
-  const expiredQuarantine = db.prepare(`DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE received_at < ? LIMIT ?)`);
-  const expiredPoints = db.prepare(`DELETE FROM route_points WHERE record_id IN (SELECT record_id FROM route_points WHERE observed_at < ? LIMIT ?)`);
+  const expiredAccount = db.prepare(
+    `DELETE FROM account_data WHERE record_id IN (SELECT record_id FROM account_data WHERE received_at < ? LIMIT ?)`,
+  );
+  const expiredQuarantine = db.prepare(
+    `DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE received_at < ? LIMIT ?)`,
+  );
+  const expiredPoints = db.prepare(
+    `DELETE FROM route_points WHERE record_id IN (SELECT record_id FROM route_points WHERE observed_at < ? LIMIT ?)`,
+  );
   // A record still on its way out (pending or published) is kept until it is settled; its
   // settled outbox rows (which hold the body sent) go with it.
-  const expiredRecords = db.prepare(`SELECT r.id FROM records r WHERE r.received_at < ?
-      AND NOT EXISTS (SELECT 1 FROM egress_outbox o WHERE o.record_id = r.id AND o.status IN ('pending', 'published')) LIMIT ?`).pluck();
+  const expiredRecords = db
+    .prepare(
+      `SELECT r.id FROM records r WHERE r.received_at < ?
+      AND NOT EXISTS (SELECT 1 FROM egress_outbox o WHERE o.record_id = r.id AND o.status IN ('pending', 'published')) LIMIT ?`,
+    )
+    .pluck();
   const deleteOutboxOf = db.prepare(`DELETE FROM egress_outbox WHERE record_id = ?`);
   const deleteRecord = db.prepare(`DELETE FROM records WHERE id = ?`);
   const deleteRecords = db.transaction((cutoff: number) => {
     const ids = expiredRecords.all(cutoff, BATCH) as string[];
-    for (const id of ids) { deleteOutboxOf.run(id); deleteRecord.run(id); }
+    for (const id of ids) {
+      deleteOutboxOf.run(id);
+      deleteRecord.run(id);
+    }
     return ids.length;
   });
 

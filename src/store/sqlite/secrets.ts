@@ -3,15 +3,17 @@ import type { Migration } from './migrate.js';
 import type { SecretStore } from '../types.js';
 import type { Sync } from './sync.js';
 
-export const SECRET_MIGRATIONS: Migration[] = [{
-  id: '0001-local-secrets',
-  sql: `
+export const SECRET_MIGRATIONS: Migration[] = [
+  {
+    id: '0001-local-secrets',
+    sql: `
   -- Key material that never leaves the country (pseudonymization, signing).
   CREATE TABLE local_secrets (
     name   TEXT PRIMARY KEY,
     value  BLOB NOT NULL
   ) STRICT;`,
-}];
+  },
+];
 
 export function sqliteSecrets(db: Database.Database): Sync<SecretStore> {
   const get = db.prepare(`SELECT value FROM local_secrets WHERE name = ?`).pluck();

@@ -9,9 +9,10 @@ import type { Migration } from './migrate.js';
 import type { SigningKeyRow, SigningKeyStore } from '../types.js';
 import type { Sync } from './sync.js';
 
-export const SIGNING_KEY_MIGRATIONS: Migration[] = [{
-  id: '0021-egress-signing-keys',
-  sql: `
+export const SIGNING_KEY_MIGRATIONS: Migration[] = [
+  {
+    id: '0021-egress-signing-keys',
+    sql: `
   CREATE TABLE egress_signing_keys (
     oem        TEXT NOT NULL,
     version    INTEGER NOT NULL,
@@ -20,14 +21,17 @@ export const SIGNING_KEY_MIGRATIONS: Migration[] = [{
     retires_at INTEGER,
     PRIMARY KEY (oem, version)
   ) STRICT;`,
-}];
+  },
+];
 
 export function sqliteSigningKeys(db: Database.Database): Sync<SigningKeyStore> {
   const list = db.prepare(`SELECT * FROM egress_signing_keys WHERE oem = ? ORDER BY version DESC`);
   const insert = db.prepare(`INSERT INTO egress_signing_keys (oem, version, key, created_at) VALUES (?, ?, ?, ?)`);
   // Every older key stops at the latest when the new overlap ends: at most two keys sign at once,
   // and a rotation with no overlap is a hard switch even right after another rotation.
-  const retire = db.prepare(`UPDATE egress_signing_keys SET retires_at = @at WHERE oem = @oem AND (retires_at IS NULL OR retires_at > @at)`);
+  const retire = db.prepare(
+    `UPDATE egress_signing_keys SET retires_at = @at WHERE oem = @oem AND (retires_at IS NULL OR retires_at > @at)`,
+  );
   const rotate = db.transaction((r: Parameters<SigningKeyStore['rotateSigningKey']>[0]): SigningKeyRow => {
     const newest = list.get(r.oem) as KeyDbRow | undefined;
     if (!newest) insert.run(r.oem, 0, r.seed, r.now);
@@ -38,10 +42,24 @@ export function sqliteSigningKeys(db: Database.Database): Sync<SigningKeyStore> 
   });
   return {
     listSigningKeys(oem) {
-      return (list.all(oem) as KeyDbRow[]).map((k) => ({ oem: k.oem, version: k.version, key: k.key, createdAt: k.created_at, retiresAt: k.retires_at }));
+      return (list.all(oem) as KeyDbRow[]).map((k) => ({
+        oem: k.oem,
+        version: k.version,
+        key: k.key,
+        createdAt: k.created_at,
+        retiresAt: k.retires_at,
+      }));
     },
-    rotateSigningKey(r) { return rotate(r); },
+    rotateSigningKey(r) {
+      return rotate(r);
+    },
   };
 }
 
-interface KeyDbRow { oem: string; version: number; key: Buffer; created_at: number; retires_at: number | null }
+interface KeyDbRow {
+  oem: string;
+  version: number;
+  key: Buffer;
+  created_at: number;
+  retires_at: number | null;
+}
