@@ -30,6 +30,7 @@ import { auditCheckpointCommand, auditExportCommand, auditPubkeyCommand } from '
 import { verifyCommand } from './verify.js';
 import { objectionsListCommand, objectionsResolveCommand } from './objections.js';
 import { configCheckCommand } from './check.js';
+import { catalogSearchCommand, catalogShowCommand } from './catalog.js';
 import { policyCheckCommand, policyDiffCommand, policyDryRunCommand, policySchemaCommand } from './policy.js';
 
 const configOption = () =>
@@ -243,6 +244,25 @@ program
   .argument('[file]', 'config YAML (default: --config / SHEKARA_CONFIG)')
   .description('validate a config file and the policies it names; exit 2 with the reasons if invalid')
   .action(configCheckCommand);
+
+const catalog = program
+  .command('catalog')
+  .description('the signal catalog: COVESA VSS types, units, ranges and privacy classes (for policy authors)');
+catalog
+  .command('show')
+  .argument('<path>', 'a signal path, e.g. Vehicle.Speed')
+  .description('one signal: class, datatype, unit, min/max, allowed values and where the entry comes from')
+  .addOption(configOption())
+  .option('--json', 'print JSON')
+  .action(catalogShowCommand);
+catalog
+  .command('search')
+  .argument('<text>', 'words the path must contain, e.g. "battery charge"')
+  .description('signals whose path contains every word (case-insensitive), with class and type')
+  .addOption(configOption())
+  .option('--limit <n>', 'at most this many', toInt, 50)
+  .option('--json', 'print JSON')
+  .action(catalogSearchCommand);
 
 const policy = program
   .command('policy')

@@ -2,6 +2,7 @@
  * Loads, validates and freezes the config exactly once. Errors name the file, line and key
  * path with the reason, so an operator can fix the file without reading code.
  */
+import { catalogProblems } from '../catalog/index.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -124,7 +125,7 @@ function defaultStoreKind(data: Record<string, unknown>, source: string): void {
 }
 
 function checkCrossFields(cfg: Config, source: string): void {
-  const problems: string[] = [];
+  const problems: string[] = catalogProblems(cfg.catalog);
   if (cfg.store.kind === 'postgres') {
     try {
       const u = new URL(cfg.store.url);

@@ -337,6 +337,45 @@ export const TelemetrySchema = Type.Object(
   { ...strict, default: {} },
 );
 
+/** Privacy classes (src/catalog/classes.ts, docs/policy.md). */
+const PrivacyClassSchema = Type.Union([
+  Type.Literal('technical'),
+  Type.Literal('location'),
+  Type.Literal('identifier'),
+  Type.Literal('personal'),
+  Type.Literal('free-text'),
+  Type.Literal('sensitive'),
+]);
+
+/**
+ * The signal catalog (src/catalog/): COVESA VSS plus the operator's private branches (an OEM's
+ * extensions). A signal outside the catalog is kept in the country and never egressed.
+ */
+export const CatalogSchema = Type.Object(
+  {
+    /** Private signals: path, VSS datatype, privacy class, and optionally unit, min, max, allowed, pattern. */
+    extensions: Type.Array(
+      Type.Object(
+        {
+          path: Type.String({ pattern: '^Vehicle(\\.[A-Za-z][A-Za-z0-9_]*)+$' }),
+          datatype: Type.String({ minLength: 1 }),
+          class: PrivacyClassSchema,
+          unit: Type.Optional(Type.String({ minLength: 1 })),
+          min: Type.Optional(Type.Number()),
+          max: Type.Optional(Type.Number()),
+          allowed: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number()]), { minItems: 1 })),
+          pattern: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        strict,
+      ),
+      { default: [] },
+    ),
+    /** Branch or signal path → privacy class, overriding Shekara's defaults (coordinates stay location). */
+    classes: Type.Record(Type.String(), PrivacyClassSchema, { default: {} }),
+  },
+  { ...strict, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     /** Folder for the SQLite store (if `store.kind: sqlite`) and locally held keys. Relative to the config file. */
@@ -353,6 +392,7 @@ export const ConfigSchema = Type.Object(
     audit: AuditSchema,
     log: LogSchema,
     telemetry: TelemetrySchema,
+    catalog: CatalogSchema,
     /** SIGTERM: stop accepting, drain what is in flight, close; forced exit after this long. */
     shutdownTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
   },
@@ -375,3 +415,4 @@ export type EgressConfig = Static<typeof EgressSchema>;
 export type AuditConfig = Static<typeof AuditSchema>;
 export type KafkaQueueConfig = Static<typeof KafkaQueueSchema>;
 export type TelemetryConfig = Static<typeof TelemetrySchema>;
+export type CatalogConfigSection = Static<typeof CatalogSchema>;
