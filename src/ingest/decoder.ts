@@ -2,9 +2,15 @@
  * Decodes a car's telemetry JSON into the canonical record's signals and account section.
  * One table maps payload keys to COVESA VSS paths; anything not in the table is kept in the
  * raw record only and listed as unknown, so it can never egress by accident.
+ *
+ * Input rules (a payload breaking one is quarantined, never a 5xx or a dropped connection):
+ * the JSON is parsed strictly (src/json-strict.ts: duplicate keys refused, null-prototype objects),
+ * table lookups only see own entries (a key `constructor` is unknown, not `Object.prototype`'s),
+ * and a reason names the field and the rule, never the value (reasons are logged and answered).
  */
 import type { SignalValue } from '../record.js';
-import { hasNonText, replaceNonText } from '../text.js';
+import { hasNonText } from '../text.js';
+import { fieldName, JsonStrictError, parseStrictJson } from '../json-strict.js';
 
 export const VIN_SIGNAL = 'Vehicle.VehicleIdentification.VIN';
 const VSS_PATH = /^Vehicle(\.[A-Za-z][A-Za-z0-9_]*)+$/;
@@ -25,7 +31,7 @@ const num =
   (v, key) => {
     if (typeof v !== 'number' || !Number.isFinite(v))
       throw new DecodeError(`${key}: expected a number, got ${typeName(v)}`);
-    if (v < min || v > max) throw new DecodeError(`${key}: ${v} is outside ${min}..${max}`);
+    if (v < min || v > max) throw new DecodeError(`${key}: outside ${min}..${max}`);
     return v;
   };
 /**
@@ -33,8 +39,7 @@ const num =
  * kept, so both store backends accept exactly the same records.
  */
 const text = (v: string, what: string): string => {
-  if (hasNonText(v))
-    throw new DecodeError(`${replaceNonText(what, '?')}: holds U+0000 or an unpaired surrogate, which is not text`);
+  if (hasNonText(v)) throw new DecodeError(`${what}: holds U+0000 or an unpaired surrogate, which is not text`);
   return v;
 };
 
@@ -90,9 +95,12 @@ const NESTED = new Set(['position', 'battery', 'cabin', 'account', 'account.owne
 export function decodeTelemetry(payload: Buffer, vin: string): DecodedTelemetry {
   let doc: unknown;
   try {
-    doc = JSON.parse(payload.toString('utf8'));
+    doc = parseStrictJson(payload.toString('utf8'), { root: 'payload' });
   } catch (err) {
-    throw new DecodeError(`payload is not valid JSON: ${(err as Error).message}`);
+    if (!(err instanceof JsonStrictError)) throw err;
+    // A duplicate `vin` could name another car first; whichever copy a reader takes, refuse both.
+    if (err.rule === 'duplicate key') throw new DecodeError(`${err.path.slice('payload.'.length)}: duplicate key`);
+    throw new DecodeError(`payload is not valid JSON: ${err.message}`);
   }
   if (!isObject(doc)) throw new DecodeError(`payload must be a JSON object, got ${typeName(doc)}`);
 
@@ -108,12 +116,12 @@ export function decodeTelemetry(payload: Buffer, vin: string): DecodedTelemetry 
 }
 
 function walk(key: string, value: unknown, out: DecodedTelemetry): void {
-  const signal = SIGNALS[key];
+  const signal = own(SIGNALS, key);
   if (signal) {
     out.signals[signal[0]] = signal[1](value, key);
     return;
   }
-  const account = ACCOUNT[key];
+  const account = own(ACCOUNT, key);
   if (account) {
     out.account[account] = str(value, key) as string;
     return;
@@ -131,7 +139,7 @@ function decodeVssSignals(value: unknown, out: DecodedTelemetry): void {
   if (!isObject(value)) throw new DecodeError('signals: expected an object of VSS paths to values');
   for (const [path, v] of Object.entries(value)) {
     if (!VSS_PATH.test(path) || path === VIN_SIGNAL)
-      throw new DecodeError(`signals.${path}: not an accepted VSS signal path`);
+      throw new DecodeError(`signals.${fieldName(path)}: not an accepted VSS signal path`);
     if (typeof v === 'number' ? !Number.isFinite(v) : typeof v !== 'string' && typeof v !== 'boolean') {
       throw new DecodeError(`signals.${path}: expected a number, string or boolean`);
     }
@@ -141,13 +149,25 @@ function decodeVssSignals(value: unknown, out: DecodedTelemetry): void {
   }
 }
 
+/**
+ * A fractional millisecond count is refused, not rounded: both stores keep `observed_at` as an
+ * integer, and a car whose clock sends fractions has a bug its integrator should see.
+ */
 function parseTimestamp(v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v)) {
+    throw new DecodeError('ts: expected a whole number of milliseconds since 1970');
+  }
   const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
   // Years 2000..2100: anything else is a clock that was never set, or garbage.
   if (!Number.isFinite(ms) || ms < 946_684_800_000 || ms > 4_102_444_800_000) {
     throw new DecodeError('ts: expected an ISO 8601 time or milliseconds since 1970, between 2000 and 2100');
   }
   return ms;
+}
+
+/** The table's own entry for `key`; never an inherited member such as `constructor`. */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -87,8 +87,30 @@ describe('telemetry decoder', () => {
       /signals.Vehicle.Cabin.Note: holds U\+0000/,
     ],
     ['a NUL character in an unknown key', '{"ex\\u0000tra":1}', /a key: holds U\+0000/],
+    ['a fractional ts', '{"ts":1796298000000.5}', /^ts: expected a whole number of milliseconds/],
+    ['a duplicate vin', `{"vin":"LZZZZ000000000009","vin":"${VIN}"}`, /^vin: duplicate key$/],
   ])('rejects %s with a reason', (_what, body, reason) => {
     expect(() => decode(body)).toThrow(DecodeError);
     expect(() => decode(body)).toThrow(reason);
+  });
+
+  it('treats names of Object.prototype members as unknown keys, never as table entries', () => {
+    const keys = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+    const d = decode(`{${keys.map((k) => `"${k}":1`).join(',')}}`);
+    expect(d.unknownKeys).toEqual(keys);
+    expect(Object.keys(d.signals)).toEqual([VIN_SIGNAL]);
+  });
+
+  it.each([
+    ['a value out of range', '{"speed":987654}', '987654'],
+    ['a JSON syntax error', '{"speed":secret-value}', 'secret'],
+    ['a key that is not a plain name', '{"signals":{"my secret 12345":1}}', 'secret'],
+  ])('names the field and the rule, never the value, for %s', (_what, body, value) => {
+    expect(() => decode(body)).toThrow(DecodeError);
+    try {
+      decode(body);
+    } catch (err) {
+      expect((err as Error).message).not.toContain(value);
+    }
   });
 });
