@@ -21,8 +21,10 @@ import { registerOwnerApi } from './api/owner/index.js';
 import { createAdmin, destinationOf, seedConfigOems, type Admin } from './admin/index.js';
 import { createDownlink, type Downlink } from './downlink/index.js';
 import type { OutboxRow } from './store/index.js';
+import { createVehicleRef, type VehicleRef } from './vehicle-ref.js';
+import { PSEUDONYM_MASTER_KEY } from './policy/pseudonym.js';
 
-export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
+export { PSEUDONYM_MASTER_KEY };
 
 export interface App {
   /** The embedded broker's port; undefined in external-broker mode. */
@@ -43,6 +45,8 @@ export interface App {
   /** Deletes local personal data older than its retention period, on a schedule. */
   readonly retention: RetentionSweep;
   readonly log: Logger;
+  /** What this gateway's log lines say instead of a VIN (src/vehicle-ref.ts). */
+  readonly vehicleRef: VehicleRef;
   /** Tracing and metrics (src/telemetry); the Prometheus port is `telemetry.metrics.prometheusPort`. */
   readonly telemetry: Telemetry;
   /** Re-reads TLS certificates, keys and the vehicle CRL (SIGHUP). A failure keeps the old ones. */
@@ -70,6 +74,8 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const masterKey =
       (await store.getSecret(PSEUDONYM_MASTER_KEY)) ??
       (await store.putSecretIfAbsent(PSEUDONYM_MASTER_KEY, randomBytes(32)));
+    // Log lines name a car by this keyed reference, never its VIN (`shekara vehicles whois`).
+    const vehicleRef = createVehicleRef(masterKey);
     // The OEM registry: config OEMs seeded into the store (the config wins), API OEMs already there.
     await seedConfigOems({ store, configOems: config.oems, log });
     const registry = await store.listOems();
@@ -128,6 +134,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       store,
       configOems: config.oems,
       log,
+      vehicleRef,
       live: { policy, egress, disconnectVehicle: (vin) => ingest?.disconnectVehicle(vin) ?? 0 },
     });
     const problems = await admin.sync();
@@ -172,6 +179,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       store,
       http,
       log,
+      vehicleRef,
       telemetry,
       project: (r) => policy.project(r),
       onCommitted: () => egress.wake(),
@@ -216,6 +224,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       admin,
       retention,
       log,
+      vehicleRef,
       telemetry,
       close,
       reloadTls() {

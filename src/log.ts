@@ -31,6 +31,22 @@ export const REDACT_PATHS = [
   // A PostgreSQL URL may hold the database password.
   'store.url',
   '*.store.url',
+  // People: the code logs a keyed vehicle reference (src/vehicle-ref.ts), never these. If a
+  // careless line ever logs one by its usual name, it is censored here (second line of defence).
+  'vin',
+  '*.vin',
+  'clientId',
+  '*.clientId',
+  'username',
+  '*.username',
+  'topic',
+  '*.topic',
+  'payload',
+  '*.payload',
+  'raw',
+  '*.raw',
+  'params',
+  '*.params',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -9,6 +9,7 @@ import type { PolicyEngine } from '../policy/index.js';
 import type { Egress } from '../egress/index.js';
 import type { Logger } from '../log.js';
 import { ShekaraError } from '../errors.js';
+import { ephemeralVehicleRef, type VehicleRef } from '../vehicle-ref.js';
 
 /** The running gateway's modules an admin change is applied to at once (absent in the CLI). */
 export interface AdminLive {
@@ -25,6 +26,8 @@ export interface AdminContext {
   readonly live: AdminLive | undefined;
   readonly now: () => number;
   readonly log: Logger | undefined;
+  /** What a log line says instead of a VIN (src/vehicle-ref.ts). */
+  readonly vehicleRef: VehicleRef;
   /** Runs `fn` after every change queued before it has finished. */
   serial<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -35,6 +38,7 @@ export function createContext(opts: {
   live?: AdminLive;
   now?: () => number;
   log?: Logger;
+  vehicleRef?: VehicleRef;
 }): AdminContext {
   let tail: Promise<unknown> = Promise.resolve();
   return {
@@ -43,6 +47,7 @@ export function createContext(opts: {
     live: opts.live,
     now: opts.now ?? Date.now,
     log: opts.log?.child({ module: 'admin' }),
+    vehicleRef: opts.vehicleRef ?? ephemeralVehicleRef(),
     serial<T>(fn: () => Promise<T>): Promise<T> {
       const run = tail.then(fn);
       tail = run.catch(() => undefined);

@@ -14,6 +14,7 @@ import { createOemAdmin, definitionOf } from './oems.js';
 import { createPolicyAdmin } from './policies.js';
 import { createVehicleAdmin } from './vehicles.js';
 import { createAccessAdmin } from './access.js';
+import type { VehicleRef } from '../vehicle-ref.js';
 
 export type { AdminLive, Actor } from './context.js';
 export type { OemView, OemInput, OemPatch } from './oems.js';
@@ -31,6 +32,8 @@ export interface AdminOptions {
   readonly live?: AdminLive;
   readonly now?: () => number;
   readonly log?: Logger;
+  /** What a log line says instead of a VIN (src/vehicle-ref.ts). */
+  readonly vehicleRef?: VehicleRef;
 }
 
 /**

@@ -61,7 +61,7 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
       const secret = checkSecret(input.secret);
       await store.registerVehicle({ vin: input.vin, oem: input.oem, ...hashSecret(secret), replace: input.replace });
       const disconnected = input.replace ? disconnect(input.vin) : 0;
-      ctx.log?.info({ actor, vin: input.vin, oem: input.oem }, 'admin: vehicle registered');
+      ctx.log?.info({ actor, vehicle: ctx.vehicleRef(input.vin), oem: input.oem }, 'admin: vehicle registered');
       return { vehicle: vehicleView((await store.getVehicle(input.vin))!), secret, disconnected };
     },
 
@@ -85,7 +85,7 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
       const secret = checkSecret(opts.secret);
       await store.rotateVehicleSecret(vin, hashSecret(secret), ctx.now());
       const disconnected = disconnect(vin);
-      ctx.log?.info({ actor, vin, disconnected }, 'admin: vehicle secret rotated');
+      ctx.log?.info({ actor, vehicle: ctx.vehicleRef(vin), disconnected }, 'admin: vehicle secret rotated');
       return { vehicle: vehicleView(await existing(vin)), secret, disconnected };
     },
 
@@ -94,7 +94,8 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
       await existing(vin);
       const changed = await store.revokeVehicleCredentials(vin, ctx.now());
       const disconnected = disconnect(vin);
-      if (changed) ctx.log?.info({ actor, vin, disconnected }, 'admin: vehicle credentials revoked');
+      if (changed)
+        ctx.log?.info({ actor, vehicle: ctx.vehicleRef(vin), disconnected }, 'admin: vehicle credentials revoked');
       return { vehicle: vehicleView(await existing(vin)), changed, disconnected };
     },
   };

@@ -22,6 +22,7 @@ import {
   vehiclesRevokeCommand,
   vehiclesRotateCommand,
   vehiclesShowCommand,
+  vehiclesWhoisCommand,
 } from './vehicles.js';
 import { ownersCreateCommand, ownersListCommand, ownersRevokeCommand } from './owners.js';
 import { policyActivateCommand, policyHistoryCommand, policyUploadCommand } from './policy-registry.js';
@@ -138,6 +139,12 @@ vehicles
   .description("revoke the vehicle's credentials (secret and certificate alike): it is refused from now on")
   .addOption(configOption())
   .action(vehiclesRevokeCommand);
+vehicles
+  .command('whois')
+  .argument('<ref>', 'a vehicle reference from the gateway log (vr_ and 16 hex digits)')
+  .description('print the VIN behind a vehicle reference: log lines name cars only by these keyed references')
+  .addOption(configOption())
+  .action(vehiclesWhoisCommand);
 
 const owners = program
   .command('owners')

@@ -93,9 +93,13 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   // Set once the listeners exist; authenticate only runs after a socket was accepted.
   let peerOf: (client: Client) => PeerIdentity | undefined = () => undefined;
 
+  // Log lines name a car by its keyed reference (src/vehicle-ref.ts), never by VIN, client id,
+  // username or topic: those are a VIN, or whatever a client typed (a secret, a name).
+  const ref = (client: Client | null) =>
+    client?.id && VIN_RE.test(client.id) ? intake.vehicleRef(client.id) : undefined;
   const refuse = (client: Client | null, reason: string, detail: Record<string, unknown> = {}): Error => {
     intake.reject(reason, 'mqtt');
-    log.warn({ clientId: client?.id, reason, ...detail }, 'mqtt: refused');
+    log.warn({ vehicle: ref(client), reason, ...detail }, 'mqtt: refused');
     return Object.assign(new Error(reason), { code: reason });
   };
 
@@ -105,7 +109,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     maxClientsIdLength: 17,
 
     preConnect(client, packet, done) {
-      if (packet.will) return done(refuse(client, 'will-not-allowed', { clientId: packet.clientId }), false);
+      if (packet.will) return done(refuse(client, 'will-not-allowed'), false);
       const ka = packet.keepalive ?? 0;
       if (ka < limits.keepaliveMinSeconds || ka > limits.keepaliveMaxSeconds) {
         return done(
@@ -122,12 +126,12 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
 
     authenticate(client, username, password, done) {
       const deny = (returnCode: 2 | 3 | 4 | 5, reason: string) => {
-        refuse(client, reason, { username });
+        refuse(client, reason);
         done(Object.assign(new Error(reason), { returnCode }) as AuthenticateError, false);
       };
       // The store could not answer: "server unavailable", and the car retries later.
       const unavailable = (err: unknown) => {
-        log.error({ err, clientId: client.id }, 'mqtt: could not look the vehicle up');
+        log.error({ err, vehicle: ref(client) }, 'mqtt: could not look the vehicle up');
         deny(3, 'store-unavailable');
       };
       // The client id must equal the VIN it authenticates as, so one car cannot take over
@@ -167,8 +171,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       if (packet.topic.length > limits.maxTopicLength)
         return done(refuse(client, 'topic-too-long', { length: packet.topic.length }));
       const ack = packet.topic === commandAckTopic(vehicle.vin) && deps.onCommandAck;
-      if (packet.topic !== telemetryTopic(vehicle.vin) && !ack)
-        return done(refuse(client, 'publish-topic-denied', { topic: packet.topic }));
+      if (packet.topic !== telemetryTopic(vehicle.vin) && !ack) return done(refuse(client, 'publish-topic-denied'));
       if (!rate.take(vehicle.vin))
         return done(refuse(client, 'rate-limit-exceeded', { ratePerSecond: limits.messagesPerSecond }));
       if (ack) {
@@ -179,7 +182,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
           () => done(null),
           (err: unknown) => {
             log.error(
-              { err, vin: vehicle.vin },
+              { err, vehicle: intake.vehicleRef(vehicle.vin) },
               'mqtt: could not record a command acknowledgement; disconnecting so the car resends',
             );
             done(err as Error);
@@ -209,7 +212,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
             }
             span.end();
             log.error(
-              { err, vin: vehicle.vin, ...logFields(span) },
+              { err, vehicle: intake.vehicleRef(vehicle.vin), ...logFields(span) },
               'mqtt: could not store record; disconnecting so the car resends',
             );
             done(err as Error);
@@ -222,7 +225,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     authorizeSubscribe(client, sub, done) {
       const vehicle = sessions.get(client);
       if (!vehicle || sub.topic !== commandTopic(vehicle.vin)) {
-        refuse(client, 'subscribe-topic-denied', { topic: sub.topic });
+        refuse(client, 'subscribe-topic-denied');
         return done(null, null); // SUBACK 0x80 for this topic; the connection stays
       }
       done(null, sub);
@@ -274,7 +277,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   // does not always emit clientDisconnect.
   broker.on('clientError', (client) => endSession(client));
   broker.on('clientError', (client, err) =>
-    log.info({ clientId: client.id, reason: err.message }, 'mqtt: client disconnected on error'),
+    log.info({ vehicle: ref(client), reason: err.message }, 'mqtt: client disconnected on error'),
   );
   broker.on('connectionError', (_client, err) =>
     log.info({ reason: err.message }, 'mqtt: connection closed before CONNECT completed'),
@@ -283,7 +286,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   function disconnect(vin: string, clients: readonly Client[]): number {
     for (const c of clients) {
       log.info(
-        { clientId: c.id, reason: 'credentials-changed' },
+        { vehicle: ref(c), reason: 'credentials-changed' },
         'mqtt: disconnecting a vehicle whose credentials were rotated or revoked',
       );
       endSession(c);

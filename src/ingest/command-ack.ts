@@ -26,7 +26,8 @@ export function parseCommandAck(payload: Buffer): CommandAckMessage | { readonly
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { invalid: 'not a JSON object' };
   const o = v as Record<string, unknown>;
   const extra = Object.keys(o).filter((k) => k !== 'id' && k !== 'status' && k !== 'detail');
-  if (extra.length > 0) return { invalid: `${extra[0]}: unknown field` };
+  // The key is the car's text: the reason names the rule, not the key (it reaches the log).
+  if (extra.length > 0) return { invalid: 'unknown field (only id, status and detail)' };
   if (typeof o.id !== 'string' || !ID_RE.test(o.id)) return { invalid: 'id: must be the command id' };
   if (typeof o.status !== 'string' || !STATUSES.includes(o.status))
     return { invalid: `status: must be one of ${STATUSES.join(', ')}` };

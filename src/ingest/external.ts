@@ -43,9 +43,10 @@ export async function startExternalIngest(
     const vehicle = vin && VIN_RE.test(vin) ? await deps.lookupVehicle(vin) : undefined;
     if (!vehicle) {
       intake.reject('unregistered-vehicle', 'mqtt');
-      log.warn({ topic }, 'external broker: telemetry for an unregistered vehicle; quarantined');
+      // Neither the topic nor the VIN in it is logged or kept in the reason (src/vehicle-ref.ts).
+      log.warn('external broker: telemetry for an unregistered vehicle; quarantined');
       await intake.accept(UNATTRIBUTED, 'mqtt', payload, {
-        quarantineReason: `unregistered vehicle on topic ${topic}`,
+        quarantineReason: 'topic: names an unregistered vehicle',
       });
       return;
     }
@@ -71,7 +72,7 @@ export async function startExternalIngest(
           () => done(),
           (err: Error) => {
             // No PUBACK: the broker redelivers after reconnect. Drop the connection so it does.
-            log.error({ err, topic: packet.topic }, 'external broker: could not store a record; reconnecting');
+            log.error({ err }, 'external broker: could not store a record; reconnecting');
             client.stream.destroy();
             done(err);
           },

@@ -93,7 +93,13 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
       } catch (err) {
         if (isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') || isShekaraError(err, 'SHK_INGEST_STORE')) {
           reply.header('retry-after', '1');
-          return reply.code(503).send({ code: err.code, message: err.message });
+          // A store error's text may quote the row it failed on: the body gets a fixed sentence.
+          const message =
+            err.code === 'SHK_INGEST_BACKPRESSURE'
+              ? 'the gateway is busy; try again shortly'
+              : 'the local store could not commit; try again shortly';
+          if (err.code === 'SHK_INGEST_STORE') reply.log.error({ err }, 'https ingest: could not store a record');
+          return reply.code(503).send({ code: err.code, message });
         }
         throw err;
       }

@@ -15,6 +15,7 @@ import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { CommandAckMessage } from './command-ack.js';
+import { ephemeralVehicleRef, type VehicleRef } from '../vehicle-ref.js';
 
 export { telemetryTopic, commandTopic, commandAckTopic } from './broker.js';
 export type { CommandAckMessage } from './command-ack.js';
@@ -36,6 +37,8 @@ export interface IngestDeps {
   /** True while the egress queue is saturated: ingest pushes back (PUBACK withheld, HTTP 503). */
   readonly egressSaturated?: () => boolean;
   readonly log: Logger;
+  /** What log lines say instead of a VIN (src/vehicle-ref.ts); a process-only key when absent. */
+  readonly vehicleRef?: VehicleRef;
   /** Spans and counters (src/telemetry); everything off when absent. */
   readonly telemetry?: Telemetry;
   /** A car acknowledged a downlink command (MQTT PUBACK after this resolves). Embedded broker only. */
@@ -69,7 +72,8 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     { maxBatch: cfg.ingest.commitMaxBatch, maxPending: cfg.ingest.maxPendingRecords, saturated: deps.egressSaturated },
     deps.onCommitted,
   );
-  const intake = createIntake({ committer, project: deps.project, log, telemetry: deps.telemetry });
+  const vehicleRef = deps.vehicleRef ?? ephemeralVehicleRef();
+  const intake = createIntake({ committer, project: deps.project, log, telemetry: deps.telemetry, vehicleRef });
   // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
   const lookupVehicle = async (vin: string) => {
     const v = await deps.store.getVehicle(vin);

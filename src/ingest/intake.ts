@@ -25,6 +25,7 @@ import {
 } from '../telemetry/index.js';
 import { isShekaraError } from '../errors.js';
 import type { IngestItem } from '../store/index.js';
+import { ephemeralVehicleRef, type VehicleRef } from '../vehicle-ref.js';
 
 export interface Vehicle {
   readonly vin: string;
@@ -57,6 +58,8 @@ export interface Intake {
   /** Starts the root span of one payload (see `accept`'s `span`). */
   startReceive(channel: IngestChannel): Span;
   reject(reason: string, channel: IngestChannel): void;
+  /** What a log line says instead of a VIN (src/vehicle-ref.ts). */
+  readonly vehicleRef: VehicleRef;
   readonly counters: Readonly<IngestCounters>;
 }
 
@@ -66,7 +69,9 @@ export function createIntake(deps: {
   log: Logger;
   now?: () => number;
   telemetry?: Telemetry;
+  vehicleRef?: VehicleRef;
 }): Intake {
+  const vehicleRef = deps.vehicleRef ?? ephemeralVehicleRef();
   const now = deps.now ?? Date.now;
   const { tracing, metrics } = deps.telemetry ?? disabledTelemetry();
   const { tracer } = tracing;
@@ -112,9 +117,12 @@ export function createIntake(deps: {
         span,
       );
       counters.quarantined += 1;
-      // The reason stays out of the span: a decoder message may quote the payload (a value out
-      // of range, a JSON fragment). The log line below keeps it, in the country.
-      deps.log.warn({ vin: vehicle.vin, recordId: id, channel, reason, ...logFields(span) }, 'payload quarantined');
+      // The reason names the field and the rule, never a value (decoder.ts); it stays out of
+      // the span all the same. The car is named by its keyed reference, never its VIN.
+      deps.log.warn(
+        { vehicle: vehicleRef(vehicle.vin), recordId: id, channel, reason, ...logFields(span) },
+        'payload quarantined',
+      );
       return { recordId: id, quarantined: true, reason };
     };
     if (quarantineReason !== undefined) return quarantine(quarantineReason);
@@ -160,6 +168,7 @@ export function createIntake(deps: {
   return {
     counters,
     startReceive,
+    vehicleRef,
     reject(reason, channel) {
       counters.rejected[reason] = (counters.rejected[reason] ?? 0) + 1;
       metrics.ingestRejects.add(1, { [ATTR.channel]: channel, [ATTR.reason]: reason });

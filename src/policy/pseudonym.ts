@@ -6,6 +6,9 @@
  */
 import { createHmac } from 'node:crypto';
 
+/** The store secret holding the master key (log vehicle references derive from it too: src/vehicle-ref.ts). */
+export const PSEUDONYM_MASTER_KEY = 'pseudonym-master-key';
+
 const DAY_MS = 86_400_000;
 /** Pseudonyms kept in memory: an HMAC costs about a microsecond, a map lookup far less. */
 const CACHE_SIZE = 50_000;
