@@ -99,7 +99,8 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         { vin: await store.recordVin(row.recordId), oem: row.oem, purpose: row.purpose },
         Date.now(),
       );
-    // Config-only keys the registry does not hold yet; egress keeps them across registry changes.
+    // Config-only keys the registry does not hold yet (delivery mode, trace propagation, batching);
+    // egress keeps them across registry changes.
     const configOf = (id: string) => config.oems.find((o) => o.id === id);
     const deliveryOf = (id: string) => configOf(id)?.delivery ?? 'push';
     const egress = await createEgress(config.egress, {
@@ -110,6 +111,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         ...destinationOf(r),
         delivery: deliveryOf(r.id),
         propagateTraceContext: configOf(r.id)?.propagateTraceContext ?? false,
+        batch: configOf(r.id)?.batch,
       })),
       isStillAllowed,
       // Other instances may share a PostgreSQL store: outbox leases then live in the store.

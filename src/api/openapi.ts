@@ -28,6 +28,8 @@ export interface ApiInfo {
   readonly notFound?: string;
   /** Extra request headers every route needs besides the key (e.g. the owner token). */
   readonly headers?: readonly { readonly name: string; readonly description: string }[];
+  /** Requests this side sends to the caller (OpenAPI 3.1 `webhooks`): the OEM push. */
+  readonly webhooks?: Readonly<Record<string, unknown>>;
 }
 
 type JsonSchema = { properties?: Record<string, JsonSchema & { description?: string }>; required?: string[] } & Record<
@@ -92,6 +94,7 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string, in
     components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: info.keyHint } } },
     security: [{ apiKey: [] }],
     paths,
+    ...(info.webhooks ? { webhooks: info.webhooks } : {}),
   };
 }
 

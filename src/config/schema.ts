@@ -181,6 +181,20 @@ export const OemSchema = Type.Object(
      * the same consent and country checks at the moment it pulls.
      */
     delivery: Type.Union([Type.Literal('push'), Type.Literal('pull')], { default: 'push' }),
+    /**
+     * Batched push (docs/oem-api.md#batched-push): up to `maxRecords` projections, at most
+     * `maxBytes` of bodies, in one signed POST; the first waits up to `maxWaitMs` for company.
+     * `maxRecords: 1` (default) keeps one POST per projection: the batch body is another format,
+     * so an OEM opts in. The `delivery` key stays the push/pull switch, hence a key of its own.
+     */
+    batch: Type.Object(
+      {
+        maxRecords: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
+        maxBytes: Type.Integer({ minimum: 1_024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+        maxWaitMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
+      },
+      { ...strict, default: {} },
+    ),
     /** Token bucket over every /oem/v1 request of this OEM (all its keys together); over it: 429 + Retry-After. */
     apiRateLimit: Type.Object(
       {

@@ -9,6 +9,7 @@ import { Agent, request } from 'undici';
 import type { OutboxRow } from '../store/index.js';
 import type { CheckedAddress } from './destination.js';
 import { SIGNATURE_HEADER, signBody } from './sign.js';
+import { BATCH_CONTENT_TYPE, batchBody, createBatcher, idempotencyKeyOf, type BatchConfig } from './batch.js';
 
 export type DeliveryResult =
   | { readonly ok: true; readonly status: number }
@@ -32,9 +33,14 @@ export interface TransportOptions {
   readonly mtls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
   readonly retriableStatus: (s: number) => boolean;
   readonly now?: () => number;
+  /** Batched delivery (batch.ts); absent or maxRecords 1: one POST per row. */
+  readonly batch?: BatchConfig;
 }
 
-/** A transport for one OEM; keeps one connection pool per checked address. */
+/**
+ * A transport for one OEM; keeps one keep-alive connection pool (undici Agent) per checked
+ * address, reused by every request to it, so a busy OEM costs no TLS handshake per delivery.
+ */
 export function createTransport(opts: TransportOptions): Transport & { close(): Promise<void> } {
   const now = opts.now ?? Date.now;
   const tls = opts.mtls
@@ -71,23 +77,25 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
     return a;
   };
 
-  const send: Transport = async (endpoint, target, row, traceParent) => {
+  /** One signed POST; its answer as a delivery result (no redirect is ever followed). */
+  const post = async (
+    endpoint: URL,
+    target: CheckedAddress,
+    headers: Record<string, string>,
+    body: string,
+    traceParent: string | null | undefined,
+  ): Promise<DeliveryResult> => {
     let status: number;
     try {
       const res = await request(endpoint, {
         method: 'POST',
         dispatcher: agentFor(target),
         headers: {
-          'content-type': 'application/json',
-          // The gateway record id (with the purpose: one record may cross once per purpose)
-          // is the idempotency key end to end; an OEM that sees it twice drops the repeat.
-          'idempotency-key': `${row.recordId}/${row.purpose}`,
-          'shekara-record-id': row.recordId,
-          'shekara-policy-hash': row.policyHash,
-          [SIGNATURE_HEADER]: signBody(opts.signingKeys(now()), row.body, now()),
+          ...headers,
+          [SIGNATURE_HEADER]: signBody(opts.signingKeys(now()), body, now()),
           ...(traceParent ? { traceparent: traceParent } : {}),
         },
-        body: row.body,
+        body,
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
       status = res.statusCode;
@@ -111,8 +119,43 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
       };
     return { ok: false, status, error: `HTTP ${status}`, retriable: opts.retriableStatus(status) };
   };
+
+  const single: Transport = (endpoint, target, row, traceParent) =>
+    post(
+      endpoint,
+      target,
+      {
+        'content-type': 'application/json',
+        // The gateway record id (with the purpose: one record may cross once per purpose)
+        // is the idempotency key end to end; an OEM that sees it twice drops the repeat.
+        'idempotency-key': idempotencyKeyOf(row),
+        'shekara-record-id': row.recordId,
+        'shekara-policy-hash': row.policyHash,
+      },
+      row.body,
+      traceParent,
+    );
+  // Many rows, one POST: each item carries its own idempotency id inside the body (batch.ts).
+  const batcher =
+    opts.batch && opts.batch.maxRecords > 1
+      ? createBatcher(opts.batch, (endpoint, target, rows, traceParent) =>
+          rows.length === 1
+            ? single(endpoint, target, rows[0]!, traceParent)
+            : post(
+                endpoint,
+                target,
+                { 'content-type': BATCH_CONTENT_TYPE, 'shekara-batch-size': String(rows.length) },
+                batchBody(rows),
+                traceParent,
+              ),
+        )
+      : undefined;
+  const send: Transport = batcher
+    ? (endpoint, target, row, traceParent) => batcher.add(endpoint, target, row, traceParent ?? null)
+    : single;
   return Object.assign(send, {
     close: async () => {
+      await batcher?.drain();
       await Promise.all([...agents.values()].map((a) => a.close().catch(() => undefined)));
       agents.clear();
     },

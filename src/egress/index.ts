@@ -30,6 +30,7 @@ export { topicOf, dlqTopicOf } from './kafka-queue.js';
 export type { Resolver } from './destination.js';
 export type { Transport, DeliveryResult } from './deliver.js';
 export type { OemDestination } from './worker.js';
+export { BATCH_CONTENT_TYPE, type BatchConfig } from './batch.js';
 export { DISABLED_RECHECK_MS } from './worker.js';
 
 export interface EgressDeps {
@@ -105,7 +106,10 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   const signing = await createSigningKeyring(deps.oems, deps.store, { log });
   const buildRoute = async (oem: OemDestination, old: Route | undefined): Promise<Route> => {
     const signingKey = await loadSigningKey(oem, deps.store);
-    const sameTransport = old && JSON.stringify(old.oem.mtls ?? null) === JSON.stringify(oem.mtls ?? null);
+    const sameTransport =
+      old &&
+      JSON.stringify([old.oem.mtls ?? null, old.oem.batch ?? null]) ===
+        JSON.stringify([oem.mtls ?? null, oem.batch ?? null]);
     let transport = deps.transport;
     let close: (() => Promise<void>) | undefined;
     if (sameTransport) ({ transport, close } = old);
@@ -116,6 +120,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
         mtls: oem.mtls,
         retriableStatus: isRetriableStatus,
         now,
+        batch: oem.batch,
       });
       transport = t;
       close = t.close;
@@ -164,6 +169,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       a.signingKeyFile ?? null,
       a.mtls ?? null,
       a.enabled !== false,
+      a.batch ?? null,
     ]) ===
     JSON.stringify([
       b.endpoint,
@@ -172,6 +178,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       b.signingKeyFile ?? null,
       b.mtls ?? null,
       b.enabled !== false,
+      b.batch ?? null,
     ]);
 
   // Counted once before the first record can arrive, so a backlog left by the last run counts.
@@ -214,6 +221,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
         ...given,
         delivery: given.delivery ?? old?.oem.delivery ?? 'push',
         propagateTraceContext: given.propagateTraceContext ?? old?.oem.propagateTraceContext ?? false,
+        batch: given.batch ?? old?.oem.batch,
       };
       const route = await buildRoute(oem, old); // reads the key and mTLS files: throws before anything changes
       await signing.upsert(oem);

@@ -15,6 +15,7 @@ import {
 } from './destination.js';
 import type { DeliveryResult, Transport } from './deliver.js';
 import type { Breaker } from './breaker.js';
+import type { BatchConfig } from './batch.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { ATTR, SPAN, disabledTelemetry, traceIdOf, traceParentOf, type Telemetry } from '../telemetry/index.js';
 import { uuidv7Time } from '../ids.js';
@@ -38,6 +39,8 @@ export interface OemDestination extends DestinationRules {
   readonly enabled?: boolean;
   /** 'pull': never pushed to; its rows wait in its feed (GET /oem/v1/feed). Default 'push'. */
   readonly delivery?: 'push' | 'pull';
+  /** Batched push (batch.ts). Config only; absent: one POST per projection. */
+  readonly batch?: BatchConfig;
   /** With tracing on, a W3C traceparent header goes with each POST to this OEM. Config only; default false. */
   readonly propagateTraceContext?: boolean;
 }

@@ -1,15 +1,25 @@
 /**
  * `shekara oem-sink`: a real HTTP server standing in for an OEM endpoint abroad. It prints (or
- * appends to a file) exactly what crossed the border, one JSON line per delivery.
+ * appends to a file) exactly what crossed the border, one JSON line per delivery (per item of a
+ * batched POST).
  */
 import { createServer, type Server } from 'node:http';
 import { appendFileSync } from 'node:fs';
 import { listen } from '../net.js';
+import { BATCH_CONTENT_TYPE } from '../egress/batch.js';
 
 export interface SinkDelivery {
   readonly receivedAt: string;
   readonly path: string;
   readonly headers: Record<string, string | undefined>;
+  readonly body: unknown;
+  /** Items in the POST that carried this delivery, when it came in a batch. */
+  readonly batchSize?: number;
+}
+
+interface BatchItem {
+  readonly idempotencyKey: string;
+  readonly recordId: string;
   readonly body: unknown;
 }
 
@@ -44,20 +54,37 @@ export async function startOemSink(opts: {
         res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"body is not JSON"}');
         return;
       }
-      const d: SinkDelivery = {
-        receivedAt: new Date().toISOString(),
-        path: req.url ?? '/',
-        // traceparent: only an OEM with propagateTraceContext gets one (docs/observability.md).
-        headers: {
-          'idempotency-key': header(req.headers['idempotency-key']),
-          'shekara-record-id': header(req.headers['shekara-record-id']),
-          traceparent: header(req.headers.traceparent),
-        },
-        body,
-      };
-      deliveries.push(d);
-      if (opts.out) appendFileSync(opts.out, `${JSON.stringify(d)}\n`);
-      opts.print?.(d);
+      const at = new Date().toISOString();
+      const path = req.url ?? '/';
+      // traceparent: only an OEM with propagateTraceContext gets one (docs/observability.md).
+      const traceparent = header(req.headers.traceparent);
+      // A batched push (docs/oem-api.md#batched-push) is one delivery per item, each with its own id.
+      const batch = header(req.headers['content-type'])?.startsWith(BATCH_CONTENT_TYPE);
+      const items: SinkDelivery[] = batch
+        ? ((body as { items?: BatchItem[] }).items ?? []).map((it) => ({
+            receivedAt: at,
+            path,
+            headers: { 'idempotency-key': it.idempotencyKey, 'shekara-record-id': it.recordId, traceparent },
+            body: it.body,
+            batchSize: (body as { items: unknown[] }).items.length,
+          }))
+        : [
+            {
+              receivedAt: at,
+              path,
+              headers: {
+                'idempotency-key': header(req.headers['idempotency-key']),
+                'shekara-record-id': header(req.headers['shekara-record-id']),
+                traceparent,
+              },
+              body,
+            },
+          ];
+      for (const d of items) {
+        deliveries.push(d);
+        if (opts.out) appendFileSync(opts.out, `${JSON.stringify(d)}\n`);
+        opts.print?.(d);
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });

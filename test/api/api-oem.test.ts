@@ -343,6 +343,15 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       }
     });
 
+    it('documents the push it receives, single and batched (all or nothing), as OpenAPI webhooks', async () => {
+      const doc = await g.call('GET', '/oem/v1/openapi.json', g.key('oem', 'oem-d'));
+      expect(doc.body.webhooks.projection.post.requestBody.content['application/json']).toBeDefined();
+      const batch = doc.body.webhooks.projectionBatch.post;
+      const item = batch.requestBody.content['application/vnd.shekara.batch+json'].schema.properties.items.items;
+      expect(item.required).toContain('idempotencyKey');
+      expect(batch.responses['2XX'].description).toContain('EVERY item');
+    });
+
     it('answers 401 without a key and 403 to every other role, on every route', async () => {
       for (const [method, url, body] of routes) {
         expect((await g.call(method, url, null, body)).status, `${method} ${url}`).toBe(401);

@@ -21,7 +21,15 @@ import {
   type TestSink,
 } from './helpers.js';
 
-describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)', (kind) => {
+// Each queue twice: one POST per projection, and batched push (oems[].batch, docs/oem-api.md).
+const VARIANTS: [QueueKind, string, Record<string, unknown>][] = [
+  ['local', 'single', {}],
+  ['kafka', 'single', {}],
+  ['local', 'batched', { batch: { maxRecords: 16, maxWaitMs: 5 } }],
+  ['kafka', 'batched', { batch: { maxRecords: 16, maxWaitMs: 5 } }],
+];
+
+describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDelivery) => {
   let ts: TempStore;
   let sink: TestSink;
   let egress: Egress | undefined;
@@ -39,7 +47,7 @@ describe.each(['local', 'kafka'] as QueueKind[])('egress queue conformance (%s)'
   ) => {
     ts = tempStore();
     sink = await startTestSink();
-    const config = egressTestConfig(kind, sink.url, egressOverrides, oemOverrides);
+    const config = egressTestConfig(kind, sink.url, egressOverrides, { ...oemDelivery, ...oemOverrides });
     egress = await createEgress(config.egress, {
       store: ts.store,
       oems: config.oems,

@@ -144,24 +144,29 @@ export async function eventually<T>(
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BATCH_CONTENT_TYPE } from '../../src/egress/batch.js';
 
 export interface SinkHit {
   readonly raw: string;
   readonly body: { recordId: string; vehicle: string; signals: Record<string, unknown> };
   readonly headers: Record<string, string | string[] | undefined>;
+  /** Items in the POST that carried it (batched push only). */
+  readonly batchSize?: number;
 }
 export interface TestSink {
   readonly url: string;
   readonly hits: SinkHit[];
   status: number;
   connections: number;
+  /** HTTP requests answered 200 (a batch is one). */
+  posts: number;
   close(): Promise<void>;
 }
 
 /** A real HTTP OEM endpoint on a loopback port that keeps the raw body and every header. */
 export async function startTestSink(): Promise<TestSink> {
   const hits: SinkHit[] = [];
-  const sink = { hits, status: 200, connections: 0 } as { hits: SinkHit[]; status: number; connections: number };
+  const sink = { hits, status: 200, connections: 0, posts: 0 } as Omit<TestSink, 'url' | 'close'>;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -171,7 +176,21 @@ export async function startTestSink(): Promise<TestSink> {
         return;
       }
       const raw = Buffer.concat(chunks).toString('utf8');
-      hits.push({ raw, body: JSON.parse(raw), headers: req.headers });
+      sink.posts += 1;
+      // A batched push is one hit per item, each with the item's own idempotency id; raw stays
+      // the whole signed POST body, so every hit's signature can be checked.
+      if (req.headers['content-type'] === BATCH_CONTENT_TYPE) {
+        const batch = JSON.parse(raw) as {
+          items: { idempotencyKey: string; recordId: string; body: SinkHit['body'] }[];
+        };
+        for (const it of batch.items)
+          hits.push({
+            raw,
+            body: it.body,
+            headers: { ...req.headers, 'idempotency-key': it.idempotencyKey, 'shekara-record-id': it.recordId },
+            batchSize: batch.items.length,
+          });
+      } else hits.push({ raw, body: JSON.parse(raw), headers: req.headers });
       res.writeHead(200).end('{"ok":true}');
     });
   });

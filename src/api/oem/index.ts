@@ -10,6 +10,7 @@ import type { CompiledPolicy } from '../../policy/index.js';
 import type { Egress } from '../../egress/index.js';
 import type { Downlink } from '../../downlink/index.js';
 import { mountSurface } from '../surface.js';
+import { OEM_WEBHOOKS } from './webhooks.js';
 import { registerOemRoutes } from './routes.js';
 
 export const OEM_PREFIX = '/oem/v1';
@@ -37,6 +38,7 @@ export async function registerOemApi(http: FastifyInstance, deps: OemDeps): Prom
       description:
         'What your active policy allows, a pull feed of your approved projections, delivery status, webhook secret rotation and guarded downlink commands. See docs/oem-api.md.',
       keyHint: 'an OEM key from the gateway operator (`shekara apikey create --role oem --oem ID`)',
+      webhooks: OEM_WEBHOOKS,
     },
     routes: (app) => registerOemRoutes(app, deps),
   });
