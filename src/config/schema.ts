@@ -50,6 +50,12 @@ const MqttExternalSchema = Type.Object(
     connections: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
     /** Client-id prefix; each connection appends its number. Must be unique per instance. */
     clientIdPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'shekara' }),
+    /**
+     * How long the broker keeps each connection's session (and the telemetry queued for it)
+     * while no instance of this prefix is connected (MQTT 5 Session Expiry Interval, §3.1.2.11.2).
+     * The longest Shekara outage that loses nothing; the broker's own limits may be lower.
+     */
+    sessionExpirySeconds: Type.Integer({ minimum: 60, maximum: 4_294_967_294, default: 604_800 }),
   },
   { ...strict, default: {} },
 );

@@ -4,40 +4,14 @@
  * telemetry, every message is stored exactly once in the country, and the PUBACK to the broker
  * waits for the commit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { freePort } from '../helpers/net.js';
-
-async function startMosquitto(): Promise<{ port: number; proc: ChildProcess }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-mosq-'));
-  const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nmax_queued_messages 100000\n`,
-  );
-  const proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  const until = Date.now() + 5_000;
-  for (;;) {
-    const ok = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 500 }).then(
-      (c) => c.endAsync(true).then(() => true),
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { port, proc };
-}
+import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 
 describe('external broker mode (Mosquitto, MQTT 5 shared subscriptions)', () => {
-  let mosq: { port: number; proc: ChildProcess };
+  let mosq: TestMosquitto;
   let a: TestGateway;
   let b: TestGateway;
 
@@ -57,7 +31,7 @@ describe('external broker mode (Mosquitto, MQTT 5 shared subscriptions)', () => 
   afterAll(async () => {
     await b?.stop();
     await a?.stop();
-    mosq?.proc.kill('SIGTERM');
+    await mosq?.stop();
   });
 
   it('shares the load between instances and stores every message once', async () => {

@@ -1,0 +1,74 @@
+/**
+ * A private Mosquitto for a test: the machine's binary, on a free loopback port, with its own
+ * config and a full log (`log_type all`), so a test can count what crossed the wire — e.g. the
+ * PUBACKs a Shekara connection sent ("Received PUBACK from <client id>").
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { freePort } from './net.js';
+
+export interface TestMosquitto {
+  readonly port: number;
+  readonly url: string;
+  readonly dir: string;
+  /** The broker's log so far. */
+  log(): string;
+  /** PUBACKs the broker received from clients whose id starts with `prefix`. */
+  pubacksFrom(prefix: string): number;
+  stop(): Promise<void>;
+}
+
+/** `conf`: extra lines after the listener (default: anonymous access, as a bare test broker). */
+export async function startMosquitto(conf = 'allow_anonymous true\n'): Promise<TestMosquitto> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-mosq-'));
+  const logFile = path.join(dir, 'mosquitto.log');
+  const file = path.join(dir, 'mosquitto.conf');
+  // As root, Mosquitto drops to user `mosquitto`, which cannot write this private directory.
+  const user = process.getuid?.() === 0 ? 'user root\n' : '';
+  writeFileSync(
+    file,
+    `${user}listener ${port} 127.0.0.1\nlog_dest file ${logFile}\nlog_type all\nset_tcp_nodelay true\n` +
+      `max_queued_messages 100000\n${conf}`,
+  );
+  writeFileSync(logFile, '');
+  const proc: ChildProcess = spawn('mosquitto', ['-c', file], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const until = Date.now() + 5_000;
+  while (!(await canConnect(port))) {
+    if (Date.now() > until || proc.exitCode !== null) throw new Error(`mosquitto did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const log = () => readFileSync(logFile, 'utf8');
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    dir,
+    log,
+    pubacksFrom: (prefix) =>
+      log()
+        .split('\n')
+        .filter((l) => l.includes(`Received PUBACK from ${prefix}`)).length,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
