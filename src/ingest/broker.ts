@@ -16,7 +16,7 @@ import { createMqttsServer, peerIdentity, type MqttsServer, type PeerIdentity } 
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import type { LimitsConfig, MqttConfig } from '../config/schema.js';
 import type { VehicleRow } from '../store/index.js';
-import { verifySecret, VIN_RE } from './credentials.js';
+import { vehicleSecretMatches, VIN_RE } from './credentials.js';
 import type { Intake, Vehicle } from './intake.js';
 import { guardSocket } from './packet-guard.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -156,7 +156,8 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       if (client.id !== username) return deny(2, 'client-id-not-vin');
       const gen = generation(username);
       deps.lookupVehicle(username).then((vehicle) => {
-        if (!vehicle || !password || !verifySecret(password, vehicle)) return deny(4, 'bad-credentials');
+        // The same work for an unknown VIN as for a wrong secret (credentials.ts).
+        if (!vehicleSecretMatches(vehicle, password)) return deny(4, 'bad-credentials');
         // Rotated or revoked while this look-up was under way: what it read may be the old secret.
         if (generation(vehicle.vin) !== gen) return deny(4, 'credentials-changed');
         startSession(client, { vin: vehicle.vin, oem: vehicle.oem }, vehicle.secretHash);

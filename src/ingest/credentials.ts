@@ -21,5 +21,26 @@ export function verifySecret(secret: string | Buffer, stored: { secretHash: Buff
   return h.length === stored.secretHash.length && timingSafeEqual(h, stored.secretHash);
 }
 
+/**
+ * A stored-secret stand-in for a VIN that is not registered (or revoked): its hash matches no
+ * secret anyone knows (random, made at start), so checking against it always fails.
+ */
+const NO_VEHICLE = hashSecret(randomBytes(32).toString('base64url'));
+
+/**
+ * The secret check every vehicle authentication goes through: for an unknown VIN, or no secret
+ * at all, it hashes and compares against NO_VEHICLE, so a refusal does the same work (one salted
+ * SHA-256, one constant-time compare) whether the VIN is registered or not, and answer time does
+ * not tell which VINs are registered. `verify` is injectable for the test that checks that.
+ */
+export function vehicleSecretMatches<V extends { secretHash: Buffer; secretSalt: Buffer }>(
+  vehicle: V | undefined,
+  secret: string | Buffer | undefined,
+  verify: typeof verifySecret = verifySecret,
+): vehicle is V {
+  const ok = verify(secret ?? '', vehicle ?? NO_VEHICLE);
+  return vehicle !== undefined && secret !== undefined && ok;
+}
+
 /** A VIN per ISO 3779: 17 characters, digits and capitals without I, O, Q. */
 export const VIN_RE = /^[A-HJ-NPR-Z0-9]{17}$/;

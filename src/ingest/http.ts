@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { LimitsConfig } from '../config/schema.js';
 import type { VehicleRow } from '../store/index.js';
-import { verifySecret } from './credentials.js';
+import { vehicleSecretMatches } from './credentials.js';
 import type { Intake } from './intake.js';
 import type { RateLimiter } from './rate-limit.js';
 import { isShekaraError } from '../errors.js';
@@ -61,7 +61,7 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
         );
       }
       const vehicle = await deps.lookupVehicle(creds.user);
-      if (!vehicle || !verifySecret(creds.password, vehicle)) {
+      if (!vehicleSecretMatches(vehicle, creds.password)) {
         reply.header('www-authenticate', 'Basic realm="shekara-vehicles"');
         return fail(reply, 401, 'SHK_INGEST_AUTH', 'bad-credentials', 'unknown vehicle or wrong secret');
       }
