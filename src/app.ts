@@ -163,8 +163,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // Liveness: the process answers. Readiness: it takes traffic (not while starting or stopping),
     // so a load balancer stops sending cars here before the listeners close.
     http.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
-    await registerRegulatorApi(http, { store, audit, now: Date.now });
-    await registerAdminApi(http, { store, now: Date.now, admin });
+    const workbench = { store, config, audit, now: Date.now, lastSweep: () => retention.lastSweep() };
+    await registerRegulatorApi(http, { store, audit, now: Date.now, workbench });
+    await registerAdminApi(http, { store, now: Date.now, admin, workbench });
     await registerOemApi(http, {
       store,
       now: Date.now,

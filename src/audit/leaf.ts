@@ -24,9 +24,10 @@ export const LEAF_VERSION = 1;
  * The others are events (audit_events): 'access' a re-identification of a VIN; 'consent' a grant
  * or revocation; 'command' a downlink command allowed, blocked or acknowledged; 'objection' an
  * owner's objection to automated processing and its resolution; 'erasure' a vehicle's local
- * personal data erased on request.
+ * personal data erased on request; 'incident' a step of a personal-data incident (opened, notice
+ * exported, closed).
  */
-export type LeafKind = 'egress' | 'access' | 'consent' | 'command' | 'objection' | 'erasure';
+export type LeafKind = 'egress' | 'access' | 'consent' | 'command' | 'objection' | 'erasure' | 'incident';
 
 /** Leaf kinds appended as events, apart from the egress outcomes. */
 export type EventLeafKind = Exclude<LeafKind, 'egress'>;

@@ -32,6 +32,7 @@ import { verifyCommand } from './verify.js';
 import { objectionsListCommand, objectionsResolveCommand } from './objections.js';
 import { configCheckCommand } from './check.js';
 import { catalogSearchCommand, catalogShowCommand } from './catalog.js';
+import { reportCommand } from './report.js';
 import { policyCheckCommand, policyDiffCommand, policyDryRunCommand, policySchemaCommand } from './policy.js';
 
 const configOption = () =>
@@ -372,6 +373,21 @@ audit
   .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt)
   .option('-o, --out <file>', 'write here instead of stdout')
   .action(auditExportCommand);
+
+program
+  .command('report')
+  .argument('<name>', 'inventory | processing | ledger')
+  .description(
+    'a compliance report from the store, with the checkpoint it was computed against: inventory (localization ' +
+      'statement), processing (record per OEM × purpose; --since), ledger (cross-border counts for --from/--to)',
+  )
+  .addOption(configOption())
+  .option('--from <date>', 'ledger: start of the period (RFC 3339; default 1 January UTC)')
+  .option('--to <date>', 'ledger: end of the period, exclusive (default now)')
+  .option('--since <date>', 'processing: also list what changed since this date')
+  .addOption(new Option('--format <format>', 'JSON, or HTML to print to PDF').choices(['json', 'html']).default('json'))
+  .option('-o, --out <file>', 'write here instead of stdout')
+  .action(reportCommand);
 
 const objections = program
   .command('objections')

@@ -304,6 +304,63 @@ export const AuditSchema = Type.Object(
   { ...strict, default: {} },
 );
 
+/**
+ * The regulator's reports (src/reports, docs/regulator.md "Reports"). The cross-border ledger
+ * raises an alert when a counter over its period reaches a threshold, per OEM and in total; 0
+ * turns a threshold off. The defaults are China's yearly figures for automobile data (Several
+ * Provisions on Automobile Data Security Management, 2021): 100,000 persons, 10,000 persons
+ * whose sensitive data (location, owner and driver data) crossed.
+ */
+export const ReportsSchema = Type.Object(
+  {
+    thresholds: Type.Object(
+      {
+        persons: Type.Integer({ minimum: 0, default: 100_000 }),
+        sensitivePersons: Type.Integer({ minimum: 0, default: 10_000 }),
+        vehicles: Type.Integer({ minimum: 0, default: 0 }),
+        records: Type.Integer({ minimum: 0, default: 0 }),
+        bytes: Type.Integer({ minimum: 0, default: 0 }),
+      },
+      { ...strict, default: {} },
+    ),
+  },
+  { ...strict, default: {} },
+);
+
+/** Kazakhstan's public holidays on fixed dates (Law on holidays, art. 1), as MM-DD; moved days off are added per year. */
+export const KZ_FIXED_HOLIDAYS = [
+  '01-01',
+  '01-02',
+  '03-08',
+  '03-21',
+  '03-22',
+  '03-23',
+  '05-01',
+  '05-07',
+  '05-09',
+  '07-06',
+  '08-30',
+  '10-25',
+  '12-16',
+];
+
+/**
+ * Personal-data incidents (src/incidents, docs/regulator.md "Incidents"): the notice to the
+ * authorized body is due within `noticeBusinessDays` business days of discovery (Law 44-VIII of
+ * 11 Dec 2023; one business day), counted on the working calendar of `timeZone`: Saturdays,
+ * Sundays and `holidays` (MM-DD every year, or YYYY-MM-DD once) are not business days.
+ */
+export const IncidentsSchema = Type.Object(
+  {
+    timeZone: Type.String({ minLength: 1, default: 'Asia/Almaty' }),
+    holidays: Type.Array(Type.String({ pattern: '^(\\d{4}-)?\\d{2}-\\d{2}$' }), { default: KZ_FIXED_HOLIDAYS }),
+    noticeBusinessDays: Type.Integer({ minimum: 1, maximum: 30, default: 1 }),
+    /** The responsible person's contact, printed on every notice (Order 481/НҚ of 9 Aug 2024). */
+    contact: Type.String({ maxLength: 500, default: '' }),
+  },
+  { ...strict, default: {} },
+);
+
 export const LogSchema = Type.Object(
   {
     level: Type.Union(
@@ -410,6 +467,8 @@ export const ConfigSchema = Type.Object(
     egress: EgressSchema,
     oems: Type.Array(OemSchema, { default: [] }),
     audit: AuditSchema,
+    reports: ReportsSchema,
+    incidents: IncidentsSchema,
     log: LogSchema,
     telemetry: TelemetrySchema,
     catalog: CatalogSchema,
@@ -433,6 +492,8 @@ export type RetentionConfig = Static<typeof RetentionSchema>;
 export type OemConfig = Static<typeof OemSchema>;
 export type EgressConfig = Static<typeof EgressSchema>;
 export type AuditConfig = Static<typeof AuditSchema>;
+export type ReportsConfig = Static<typeof ReportsSchema>;
+export type IncidentsConfig = Static<typeof IncidentsSchema>;
 export type KafkaQueueConfig = Static<typeof KafkaQueueSchema>;
 export type TelemetryConfig = Static<typeof TelemetrySchema>;
 export type CatalogConfigSection = Static<typeof CatalogSchema>;

@@ -12,6 +12,8 @@ import type { RetentionStore, RemovedCounts } from './types.js';
 export interface RetentionSweep {
   /** Runs a sweep now (or waits for the one running) and returns what it removed. */
   sweepNow(): Promise<RemovedCounts>;
+  /** When the last sweep of this process finished and what it removed; null before the first (the inventory report shows it). */
+  lastSweep(): { readonly at: number; readonly removed: RemovedCounts } | null;
   /** Stops the schedule; waits for a sweep in progress. */
   close(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export function startRetentionSweep(
   };
   let running: Promise<RemovedCounts> | undefined;
   let closed = false;
+  let last: { at: number; removed: RemovedCounts } | null = null;
 
   const sweepNow = (): Promise<RemovedCounts> => {
     running ??= (async () => {
@@ -37,6 +40,7 @@ export function startRetentionSweep(
         const total = removed.records + removed.routePoints + removed.accountData + removed.quarantine;
         if (total > 0) log.info({ removed, periods }, 'retention: deleted personal data older than its period');
         else log.debug({ periods }, 'retention: nothing older than its period');
+        last = { at: now(), removed };
         return removed;
       } finally {
         running = undefined;
@@ -58,6 +62,7 @@ export function startRetentionSweep(
 
   return {
     sweepNow,
+    lastSweep: () => last,
     async close() {
       closed = true;
       clearTimeout(first);

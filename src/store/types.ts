@@ -17,6 +17,7 @@ import type {
   OwnerBindingStore,
   OwnerReportStore,
 } from './owner-types.js';
+import type { AuditEventQueryStore, IncidentStore, InventoryStore } from './workbench-types.js';
 
 export interface VehicleRow {
   readonly vin: string;
@@ -429,6 +430,7 @@ export interface ApiKeyStore {
 
 export type * from './oem-types.js';
 export type * from './owner-types.js';
+export type * from './workbench-types.js';
 
 /** How long each category of local data is kept (config `retention`). The egress log is exempt. */
 export interface RetentionPeriods {
@@ -483,7 +485,10 @@ export interface Store
     ObjectionStore,
     ErasureStore,
     OwnerReportStore,
-    RetentionStore {
+    RetentionStore,
+    InventoryStore,
+    IncidentStore,
+    AuditEventQueryStore {
   /**
    * Commits a batch of ingest items in ONE transaction: each record with its route points,
    * account data and outbox rows, or its quarantine row.

@@ -8,6 +8,8 @@ import type { Admin } from '../../admin/index.js';
 import { mountSurface } from '../surface.js';
 import { registerAdminRoutes } from './routes.js';
 import { registerObjectionAdmin } from './objections.js';
+import { registerWorkbench } from '../workbench/index.js';
+import type { WorkbenchDeps } from '../workbench/deps.js';
 
 export const ADMIN_PREFIX = '/admin/v1';
 
@@ -16,6 +18,8 @@ export interface AdminDeps {
   readonly now: () => number;
   /** The admin operations, applied to the running gateway (src/admin). */
   readonly admin: Admin;
+  /** Reports, incidents and the access log (src/api/workbench); absent: those routes are not mounted. */
+  readonly workbench?: WorkbenchDeps;
 }
 
 export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -32,6 +36,7 @@ export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): 
     routes: (app) => {
       registerAdminRoutes(app, deps.admin);
       registerObjectionAdmin(app, deps);
+      if (deps.workbench) registerWorkbench(app, deps.workbench, 'operator');
     },
   });
 }

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { mountSurface } from '../surface.js';
 import { registerRoutes, type RegulatorDeps } from './routes.js';
+import { registerWorkbench } from '../workbench/index.js';
 
 export const REGULATOR_PREFIX = '/regulator/v1';
 
@@ -24,6 +25,9 @@ export async function registerRegulatorApi(http: FastifyInstance, deps: Regulato
       keyHint: 'a regulator key from `shekara apikey create --role regulator`',
       notFound: 'no such entry or checkpoint',
     },
-    routes: (app) => registerRoutes(app, deps),
+    routes: (app) => {
+      registerRoutes(app, deps);
+      if (deps.workbench) registerWorkbench(app, deps.workbench, 'regulator');
+    },
   });
 }

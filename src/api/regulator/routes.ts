@@ -12,11 +12,14 @@ import { canonicalJson } from '../../audit/leaf.js';
 import { rootAtAsync } from '../../audit/merkle.js';
 import { exportLines } from '../../audit/export.js';
 import * as S from './schemas.js';
+import type { WorkbenchDeps } from '../workbench/deps.js';
 
 export interface RegulatorDeps {
   readonly store: Store;
   readonly audit: AuditLog;
   readonly now: () => number;
+  /** Reports, incidents and the access log (src/api/workbench); absent: those routes are not mounted. */
+  readonly workbench?: WorkbenchDeps;
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');

@@ -33,6 +33,7 @@ import { pgOwnerReport } from './owner-report.js';
 import { pgPolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
+import { pgWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { Store } from '../types.js';
 
 export const PG_MIGRATIONS = [
@@ -55,6 +56,7 @@ export const PG_MIGRATIONS = [
   ...OBJECTION_MIGRATIONS,
   ...ERASURE_MIGRATIONS,
   ...RETENTION_MIGRATIONS,
+  ...WORKBENCH_MIGRATIONS,
 ];
 
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */
@@ -113,6 +115,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     ...pgApiKeys(db),
     ...pgRetention(db),
     ...pgErasure(db),
+    ...pgWorkbench(db, audit),
     async commitIngest(items) {
       if (items.length === 0) return;
       await db.tx(async (t) => {

@@ -33,6 +33,7 @@ import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-a
 import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
 import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
+import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';
 import type { Sync } from './sync.js';
 
@@ -56,6 +57,7 @@ export const SQLITE_MIGRATIONS = [
   ...OBJECTION_MIGRATIONS,
   ...ERASURE_MIGRATIONS,
   ...RETENTION_MIGRATIONS,
+  ...WORKBENCH_MIGRATIONS,
 ];
 
 /**
@@ -151,6 +153,7 @@ function openSync(file: string): SyncStore {
     ...sqliteSigningKeys(db),
     ...sqliteCommands(db, audit.appendAuditEvent),
     ...sqliteCommandApprovals(db, audit.appendAuditEvent),
+    ...sqliteWorkbench(db, audit),
     commitIngest: (items) => {
       if (items.length > 0) commitIngest(items);
     },
