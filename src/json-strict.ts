@@ -30,6 +30,8 @@ export interface StrictJsonOptions {
   readonly maxDepth?: number;
   /** How paths start (default `$`): `body` for an API body. */
   readonly root?: string;
+  /** Member names refused wherever they appear (e.g. `__proto__` where bodies meet `Object.assign`). */
+  readonly reservedKeys?: readonly string[];
 }
 
 /**
@@ -54,6 +56,7 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 /** Parses `text` as one JSON value; throws JsonStrictError. */
 export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): JsonValue {
   const maxDepth = opts.maxDepth ?? 64;
+  const reserved = new Set(opts.reservedKeys);
   let i = 0;
 
   const fail = (path: string, rule: string): never => {
@@ -95,6 +98,7 @@ export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): Jso
       const key = string(path);
       const at = member(path, key);
       if (Object.hasOwn(out, key)) fail(at, 'duplicate key');
+      if (reserved.has(key)) fail(at, 'reserved key');
       skipWs();
       if (text.charCodeAt(i) !== 0x3a) fail(at, `expected ':' at offset ${i}`);
       i++;

@@ -48,5 +48,34 @@ export function installGuard(app: FastifyInstance, store: Pick<Store, 'authentic
         message: `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; this route accepts ${allowed.length ? allowed.join(', ') : 'none'}`,
       });
     }
+    const bad = badNumber(req.query, schema) ?? badNumber(req.params, req.routeOptions.schema?.params);
+    if (bad) return reply.code(400).send({ code: 'SHK_BAD_REQUEST', message: bad });
   });
+}
+
+const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+const DECIMAL = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+
+/**
+ * The first numeric parameter whose raw text is not a plain finite number, described; undefined
+ * when all are. Ajv coerces `Infinity`, `1e400` and `0x10` to numbers and lets ±Infinity past
+ * `type: integer`, which then reached the store as a datatype mismatch (a 500). Checked on the
+ * text, before coercion, once for every route of every surface.
+ */
+function badNumber(values: unknown, schema: unknown): string | undefined {
+  const props = (schema as { properties?: Record<string, { type?: unknown; anyOf?: { type?: unknown }[] }> })
+    ?.properties;
+  if (!props || values === null || typeof values !== 'object') return undefined;
+  for (const [name, raw] of Object.entries(values as Record<string, unknown>)) {
+    const p = Object.hasOwn(props, name) ? props[name] : undefined;
+    const types = [p?.type, ...(p?.anyOf ?? []).map((a) => a.type)];
+    const integer = types.includes('integer');
+    if (!integer && !types.includes('number')) continue;
+    for (const text of Array.isArray(raw) ? raw : [raw]) {
+      if (typeof text !== 'string') continue;
+      const ok = integer ? INTEGER.test(text) && Number.isSafeInteger(Number(text)) : DECIMAL.test(text);
+      if (!ok) return `${name}: expected ${integer ? 'an integer' : 'a finite decimal number'}`;
+    }
+  }
+  return undefined;
 }

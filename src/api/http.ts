@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { HttpConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { nonTextPath } from '../text.js';
+import { JsonStrictError, parseStrictJson } from '../json-strict.js';
 
 const tlsFiles = (cfg: HttpConfig) => ({ key: readFileSync(cfg.tls.keyFile!), cert: readFileSync(cfg.tls.certFile!) });
 
@@ -38,24 +39,26 @@ export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
 
-  // A JSON body is parsed as fastify does by default, then refused if any string in it is not
-  // text (src/text.ts): PostgreSQL could not store it, and SQLite would keep what PostgreSQL
-  // refuses, so both stores see the same requests. Ingest routes parse their own raw bytes.
-  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  // A JSON body is parsed strictly (src/json-strict.ts): a duplicate key is refused with its path,
+  // since `{"role":"regulator","role":"operator"}` reads as one role to a reviewer or a proxy and
+  // as the other to us; `__proto__` is refused as fastify's default parser did. Then any string in
+  // it that is not text (src/text.ts) is refused: PostgreSQL could not store it, and SQLite would
+  // keep what PostgreSQL refuses, so both stores see the same requests. Ingest routes parse their
+  // own raw bytes.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    void defaultJson(req, body as string, (err, value) => {
-      if (err) return done(err, undefined);
-      const at = nonTextPath(value, 'body');
-      if (at)
-        return done(
-          Object.assign(new Error(`${at}: holds U+0000 or an unpaired surrogate, which is not text`), {
-            statusCode: 400,
-          }),
-          undefined,
-        );
-      done(null, value);
-    });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const bad = (message: string) => done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
+    if (body === '') return bad("body: empty, although the content-type is 'application/json'");
+    let value;
+    try {
+      value = parseStrictJson(body as string, { root: 'body', reservedKeys: ['__proto__'] });
+    } catch (err) {
+      if (err instanceof JsonStrictError) return bad(err.message);
+      throw err;
+    }
+    const at = nonTextPath(value, 'body');
+    if (at) return bad(`${at}: holds U+0000 or an unpaired surrogate, which is not text`);
+    done(null, value);
   });
 
   app.setNotFoundHandler((req, reply) => {
