@@ -3,6 +3,7 @@
  * `buildApp` resolves only when every listener is up; `main` (cli/start.ts) just calls it.
  * Data flows one way: ingest commits records and projections; egress reads the outbox.
  */
+import { createCatalog } from './catalog/index.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/schema.js';
 import { createStore, startRetentionSweep, type RetentionSweep, type Store } from './store/index.js';
@@ -81,7 +82,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const registry = await store.listOems();
     // Config OEMs' policies are their files; registry OEMs get their last activated version in admin.sync() below.
     const policy = await createPolicyEngine(
-      { oems: config.oems, epochDays: config.pseudonymization.epochDays },
+      { oems: config.oems, epochDays: config.pseudonymization.epochDays, catalog: createCatalog(config.catalog) },
       { masterKey, consent: store, history: store, metrics: telemetry.metrics },
     );
     closers.push(() => policy.close());

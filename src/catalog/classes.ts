@@ -22,9 +22,9 @@ export const NAMED_ONLY: ReadonlySet<PrivacyClass> = new Set(['identifier', 'per
 /** Branch (or path) → class. Longest matching prefix wins. */
 export const DEFAULT_CLASSES: Readonly<Record<string, PrivacyClass>> = {
   Vehicle: 'technical',
-  // The branch describes the product (make, model, colour: a fleet has thousands alike); the
-  // leaves that single out one car are identifiers.
-  'Vehicle.VehicleIdentification.VIN': 'identifier',
+  // Identifies the car; only the model year, shared by a whole fleet, is technical.
+  'Vehicle.VehicleIdentification': 'identifier',
+  'Vehicle.VehicleIdentification.Year': 'technical',
   'Vehicle.VehicleIdentification.LicensePlate': 'identifier',
   'Vehicle.Powertrain.TractionBattery.Id': 'identifier',
   'Vehicle.Powertrain.TractionBattery.Charging.EvseId': 'identifier',

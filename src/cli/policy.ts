@@ -43,6 +43,11 @@ export async function policyCheckCommand(file: string): Promise<void> {
     out(`  command ${c.type}: ${limits.join(', ')}`);
     for (const [name, def] of Object.entries(c.params)) out(`    ${name}  ${JSON.stringify(def)}`);
   }
+  out(`  catalog ${p.catalog}`);
+  for (const n of p.named)
+    out(
+      `  sends ${n.class}: ${n.purpose} ${n.selector} (${n.transform})${n.reason ? ` reason: ${n.reason}` : ' (the VIN leaves only as a pseudonym)'}`,
+    );
   for (const w of p.warnings) out(`  warning: ${w}`);
 }
 

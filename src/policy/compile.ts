@@ -12,6 +12,15 @@ import { parseDuration } from './duration.js';
 import { ShekaraError } from '../errors.js';
 import { at, type YamlSource } from '../yaml-source.js';
 import { compileCommands, type CompiledCommands } from './commands.js';
+import { defaultCatalog, type Catalog } from '../catalog/index.js';
+import {
+  checkExactClass,
+  checkWildcardClass,
+  leftOutByWildcard,
+  takeReason,
+  type ClassProblem,
+  type NamedLine,
+} from './classes.js';
 
 export { VIN_PATH } from './selectors.js';
 
@@ -72,16 +81,27 @@ export interface CompiledPolicy {
   readonly commands: CompiledCommands;
   /** Things that are allowed but worth a second look (printed by `policy check`). */
   readonly warnings: readonly string[];
+  /** Lines that send a signal that is not technical, with their stated reasons (`policy check`). */
+  readonly named: readonly NamedLine[];
+  /** The catalog the classes were read from (`VSS v6.0 (20c609bf)`). */
+  readonly catalog: string;
 }
 
-export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource, text: string): CompiledPolicy {
+export function compilePolicy(
+  file: PolicyFile,
+  hash: string,
+  src: YamlSource,
+  text: string,
+  catalog: Catalog = defaultCatalog(),
+): CompiledPolicy {
   const seen = new Set<string>();
   const warnings: string[] = [];
+  const named: NamedLine[] = [];
   const purposes = file.purposes.map((purpose, pi) => {
     if (seen.has(purpose.id))
       throw unsafe('SHK_POLICY_INVALID', src, ['purposes', pi, 'id'], `duplicate purpose "${purpose.id}"`);
     seen.add(purpose.id);
-    return compilePurpose(purpose, src, ['purposes', pi], warnings);
+    return compilePurpose(purpose, src, ['purposes', pi], warnings, { catalog, named });
   });
   const zones = (file.sensitiveZones ?? []).map((z, zi): CompiledZone => {
     const polys = z.geometry.type === 'Polygon' ? [z.geometry.coordinates] : z.geometry.coordinates;
@@ -112,7 +132,19 @@ export function compilePolicy(file: PolicyFile, hash: string, src: YamlSource, t
     };
   });
   const commands = compileCommands(file.commands, src);
-  return { oem: file.oem, version: file.version, hash, source: src.source, text, purposes, zones, commands, warnings };
+  return {
+    oem: file.oem,
+    version: file.version,
+    hash,
+    source: src.source,
+    text,
+    purposes,
+    zones,
+    commands,
+    warnings,
+    named,
+    catalog: catalog.release,
+  };
 }
 
 function compilePurpose(
@@ -120,6 +152,7 @@ function compilePurpose(
   src: YamlSource,
   base: (string | number)[],
   warnings: string[],
+  { catalog, named }: { catalog: Catalog; named: NamedLine[] },
 ): CompiledPurpose {
   const consentRequired = p.consentRequired ?? p.legalBasis === 'consent';
   if (p.legalBasis === 'consent' && !consentRequired) {
@@ -137,6 +170,8 @@ function compilePurpose(
   for (const [selector, rule] of Object.entries(p.fields)) {
     const keyPath = [...base, 'fields', selector];
     const { name, options } = splitRule(rule);
+    const { reason, problem: badReason } = takeReason(options);
+    if (badReason) throw unsafe('SHK_POLICY_INVALID', src, [...keyPath, 'reason'], badReason);
     rules[selector] = Object.keys(options).length ? `${name} ${JSON.stringify(options)}` : name;
     const spec = TRANSFORMS[name];
     if (!spec)
@@ -187,6 +222,16 @@ function compilePurpose(
         `${LOCATION} takes a location transform (generalize, noise); name ${LAT} and ${LON} for value transforms`,
       );
     }
+    const classProblem: ClassProblem = isWildcard(selector)
+      ? checkWildcardClass(selector, name, catalog)
+      : checkExactClass(selector, name, reason, catalog);
+    if (classProblem && 'unsafe' in classProblem) throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, classProblem.unsafe);
+    if (!isWildcard(selector) && name !== 'drop' && selector !== LOCATION) {
+      const cls = catalog.classOf(selector);
+      if (cls !== 'technical') named.push({ purpose: p.id, selector, class: cls, transform: name, reason });
+      if (!catalog.lookup(selector))
+        warnings.push(`purpose ${p.id}: ${selector} is not in the catalog (${catalog.release}): it never leaves`);
+    }
     try {
       if (spec.kind === 'location') location = spec.compile(options);
       else {
@@ -197,8 +242,17 @@ function compilePurpose(
           value,
           decision: decision(value.outcome, value.describe),
         };
-        if (isWildcard(selector)) wildcards.push({ matcher: compileWildcard(selector), rule: compiled });
-        else exact.set(selector, compiled);
+        if (isWildcard(selector)) {
+          // Wildcards select technical catalog signals only, whatever else the branch holds.
+          const m = compileWildcard(selector);
+          const technical = (path: string) => m.test(path) && catalog.lookup(path)?.class === 'technical';
+          const left = name === 'drop' ? [] : leftOutByWildcard(m.test, catalog);
+          if (left.length)
+            warnings.push(
+              `purpose ${p.id}: ${selector} does not select ${left.length} signal(s) that are not technical (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}): they leave only when named exactly`,
+            );
+          wildcards.push({ matcher: { ...m, test: technical }, rule: compiled });
+        } else exact.set(selector, compiled);
       }
     } catch (reason) {
       throw unsafe('SHK_POLICY_INVALID', src, keyPath, reason instanceof Error ? reason.message : String(reason));
@@ -213,9 +267,6 @@ function compilePurpose(
       `the position is named twice: on ${LOCATION} and on its latitude/longitude`,
     );
   const emitsLocation = location !== undefined || rawLat;
-  if (rawLat && [LAT, LON].some((x) => exact.get(x)?.transform === 'pass')) {
-    warnings.push(`purpose ${p.id}: sends the raw position; consider generalize or noise on ${LOCATION}`);
-  }
   if (emitsLocation && !p.tripEndpoints)
     warnings.push(
       `purpose ${p.id}: sends a position without tripEndpoints: trip starts and ends (home, work) can leave`,

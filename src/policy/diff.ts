@@ -13,6 +13,8 @@ export interface DiffLine {
 
 export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): DiffLine[] {
   const out: DiffLine[] = [];
+  if (a.catalog !== b.catalog)
+    out.push({ effect: 'changes', purpose: '*', what: `catalog ${a.catalog} → ${b.catalog}` });
   const before = new Map(a.purposes.map((p) => [p.id, p]));
   const after = new Map(b.purposes.map((p) => [p.id, p]));
   for (const [id, p] of after) {
@@ -25,6 +27,7 @@ export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): DiffLine[] {
     } else {
       diffPurpose(old, p, out);
     }
+    diffClasses(a, b, id, out);
   }
   for (const id of before.keys())
     if (!after.has(id)) out.push({ effect: 'closes', purpose: id, what: 'purpose removed' });
@@ -63,6 +66,24 @@ function diffCommands(a: CompiledPolicy, b: CompiledPolicy, out: DiffLine[]): vo
       b.commands.maxTtlMs > a.commands.maxTtlMs ? 'opens' : 'closes',
       `command maxTtl: ${a.commands.maxTtlMs} ms → ${b.commands.maxTtlMs} ms`,
     );
+}
+
+/**
+ * Lines that send a signal that is not technical (src/policy/classes.ts): added, removed, or
+ * the same line under another class (a catalog or config change).
+ */
+function diffClasses(a: CompiledPolicy, b: CompiledPolicy, purpose: string, out: DiffLine[]): void {
+  const of = (p: CompiledPolicy) => new Map(p.named.filter((n) => n.purpose === purpose).map((n) => [n.selector, n]));
+  const before = of(a);
+  const after = of(b);
+  for (const [sel, n] of after) {
+    const old = before.get(sel);
+    if (!old) out.push({ effect: 'opens', purpose, what: `${sel} sends ${n.class} data (${n.reason ?? 'pseudonym'})` });
+    else if (old.class !== n.class)
+      out.push({ effect: 'changes', purpose, what: `${sel}: class ${old.class} → ${n.class}` });
+  }
+  for (const [sel, n] of before)
+    if (!after.has(sel)) out.push({ effect: 'closes', purpose, what: `${sel} no longer sends ${n.class} data` });
 }
 
 function diffPurpose(a: CompiledPurpose, b: CompiledPurpose, out: DiffLine[]): void {

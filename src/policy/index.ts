@@ -19,6 +19,7 @@
  * were handed in, whatever order the look-ups answer in: the stateful rules (trips, minimum
  * interval, k-anonymity) depend on it.
  */
+import type { Catalog } from '../catalog/index.js';
 import { loadPolicyFile } from './load.js';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.js';
 import { createEvaluator, type Evaluator, type Withheld } from './evaluate.js';
@@ -49,6 +50,8 @@ export interface PolicyEngineConfig {
   /** OEMs whose policy is a file (the config's); `reload` re-reads exactly these. */
   readonly oems: readonly { readonly id: string; readonly policyFile: string }[];
   readonly epochDays: number;
+  /** The signal catalog with the operator's extensions (default: VSS and Shekara's own). */
+  readonly catalog?: Catalog;
 }
 
 export interface PolicyEngineDeps {
@@ -139,7 +142,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
   const loadAll = (): Map<string, CompiledPolicy> => {
     const out = new Map<string, CompiledPolicy>();
     for (const oem of cfg.oems) {
-      const policy = loadPolicyFile(oem.policyFile);
+      const policy = loadPolicyFile(oem.policyFile, cfg.catalog);
       if (policy.oem !== oem.id) {
         throw new ShekaraError(
           'SHK_POLICY_INVALID',

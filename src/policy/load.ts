@@ -9,10 +9,11 @@ import { PolicyFileSchema, type PolicyFile } from './schema.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
 import { describeSchemaErrors, parseYamlSource, YamlSyntaxError } from '../yaml-source.js';
 import { ShekaraError } from '../errors.js';
+import type { Catalog } from '../catalog/index.js';
 
 const validatePolicy = new Ajv({ allErrors: true, strict: false }).compile(PolicyFileSchema);
 
-export function loadPolicyFile(file: string): CompiledPolicy {
+export function loadPolicyFile(file: string, catalog?: Catalog): CompiledPolicy {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -21,11 +22,11 @@ export function loadPolicyFile(file: string): CompiledPolicy {
       cause,
     });
   }
-  return parsePolicy(text, file);
+  return parsePolicy(text, file, catalog);
 }
 
 /** Validates and compiles policy text. The hash is over the exact bytes, so anyone can recompute it. */
-export function parsePolicy(text: string, source: string): CompiledPolicy {
+export function parsePolicy(text: string, source: string, catalog?: Catalog): CompiledPolicy {
   let src;
   try {
     src = parseYamlSource(text, source);
@@ -40,5 +41,5 @@ export function parsePolicy(text: string, source: string): CompiledPolicy {
     });
   }
   const hash = `sha256:${createHash('sha256').update(text).digest('hex')}`;
-  return compilePolicy(src.data as PolicyFile, hash, src, text);
+  return compilePolicy(src.data as PolicyFile, hash, src, text, catalog);
 }

@@ -42,6 +42,8 @@ describe('catalog › privacy classes', () => {
   it('classes by branch, with coordinates always location', () => {
     expect(cat.classOf('Vehicle.Speed')).toBe('technical');
     expect(cat.classOf('Vehicle.VehicleIdentification.VIN')).toBe('identifier');
+    expect(cat.classOf('Vehicle.VehicleIdentification.LicensePlate')).toBe('identifier');
+    expect(cat.classOf('Vehicle.VehicleIdentification.Year')).toBe('technical');
     expect(cat.classOf('Vehicle.Cabin.Infotainment.Navigation.DestinationSet.Latitude')).toBe('location');
     expect(cat.classOf('Vehicle.Powertrain.TractionBattery.Charging.Location.Longitude')).toBe('location');
     expect(cat.classOf('Vehicle.Powertrain.TractionBattery.Lat')).toBe('technical'); // not in VSS: not a signal at all

@@ -113,7 +113,7 @@ describe('diff', () => {
       'a.yaml',
     );
     const b = parsePolicy(
-      `oem: acme\npurposes:\n  - id: p1\n    description: d\n    legalBasis: contract\n    fields:\n      Vehicle.Speed: { transform: round, step: 5 }\n      Account.Owner.Email: pseudonymize\n  - id: new\n    description: d\n    fields: { Vehicle.Cabin.*: pass }\n`,
+      `oem: acme\npurposes:\n  - id: p1\n    description: d\n    legalBasis: contract\n    fields:\n      Vehicle.Speed: { transform: round, step: 5 }\n      Account.Owner.Email: { transform: pseudonymize, reason: recall contact }\n  - id: new\n    description: d\n    fields: { Vehicle.Cabin.*: pass }\n`,
       'b.yaml',
     );
     const lines = diffPolicies(a, b).map((l) => `${l.effect} ${l.purpose}: ${l.what}`);
@@ -121,6 +121,7 @@ describe('diff', () => {
       expect.arrayContaining([
         'changes p1: Vehicle.Speed: pass → round {"step":5}',
         'opens p1: Account.Owner.Email: pseudonymize',
+        'opens p1: Account.Owner.Email sends identifier data (recall contact)',
         'closes p1: Vehicle.TraveledDistance: pass removed',
         'opens p1: consent required: true → false',
         'opens new: new purpose, sends Vehicle.Cabin.*',

@@ -45,7 +45,11 @@ describe('policy', () => {
 
   it('sends an account field only when the policy names it', async () => {
     const [p] = await (
-      await engineFor(onePurpose('      Vehicle.Speed: pass\n      Account.Owner.Email: pseudonymize\n'))
+      await engineFor(
+        onePurpose(
+          '      Vehicle.Speed: pass\n      Account.Owner.Email: { transform: pseudonymize, reason: contact for recalls }\n',
+        ),
+      )
     ).project(full());
     expect(Object.keys(p!.signals)).toEqual(['Vehicle.Speed', 'Account.Owner.Email']);
     expect(p!.signals['Account.Owner.Email']).toMatch(/^[A-Za-z0-9_-]{22}$/);

@@ -17,13 +17,13 @@ purposes:
       Vehicle.Powertrain.**: pass
       Vehicle.Speed: { transform: round, step: 5 }
       Vehicle.Cabin.*: pass
-      Account.Owner.Email: pseudonymize
+      Account.Owner.Email: { transform: pseudonymize, reason: recall contact }
   - id: map
     description: coarse positions
     fields:
       Vehicle.CurrentLocation: { transform: generalize, method: grid, cellMeters: 1000, emit: centre }
       Vehicle.TraveledDistance: { transform: round, step: 100 }
-      Vehicle.VehicleIdentification.*: pass
+      Vehicle.VehicleIdentification.Year: pass
 `;
 const NAMED = (path: string) =>
   path === 'Vehicle.VehicleIdentification.VIN' ||

@@ -17,8 +17,8 @@ purposes:
     description: raw positions, trip ends suppressed
     tripEndpoints: { radiusMeters: ${RADIUS}, gap: PT10M }
     fields:
-      Vehicle.CurrentLocation.Latitude: pass
-      Vehicle.CurrentLocation.Longitude: pass
+      Vehicle.CurrentLocation.Latitude: { transform: pass, reason: road-safety research needs exact positions }
+      Vehicle.CurrentLocation.Longitude: { transform: pass, reason: road-safety research needs exact positions }
       Vehicle.Speed: pass
 `;
 
