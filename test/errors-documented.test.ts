@@ -1,11 +1,38 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes } from '../src/errors.js';
+import { ErrorCodes, statusOf, type ErrorCode } from '../src/errors.js';
+
+const doc = readFileSync('docs/errors.md', 'utf8');
+/** `| \`SHK_X\` | 404 | …`: each table row's code and its HTTP status cell. */
+const rows = new Map(
+  [...doc.matchAll(/^\| `(SHK_[A-Z0-9_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const),
+);
+const codes = Object.values(ErrorCodes) as string[];
 
 describe('error codes', () => {
-  it('each appears in docs/errors.md', () => {
-    const doc = readFileSync('docs/errors.md', 'utf8');
-    const missing = Object.values(ErrorCodes).filter((code) => !doc.includes(`\`${code}\``));
-    expect(missing).toEqual([]);
+  it('each has a row in docs/errors.md', () => {
+    expect(codes.filter((code) => !rows.has(code))).toEqual([]);
+  });
+
+  it('each row of docs/errors.md, and each code named anywhere in docs/ or the README, is a real code', () => {
+    const texts = [doc, readFileSync('README.md', 'utf8')];
+    for (const f of readdirSync('docs', { recursive: true, encoding: 'utf8' }))
+      if (f.endsWith('.md')) texts.push(readFileSync(`docs/${f}`, 'utf8'));
+    // `SHK_POLICY_*` names a family, not a code.
+    const named = new Set(texts.flatMap((t) => [...t.matchAll(/\bSHK_[A-Z0-9_]*[A-Z0-9]\b(?!_\*)/g)].map((m) => m[0])));
+    expect([...rows.keys(), ...named].filter((code) => !codes.includes(code))).toEqual([]);
+  });
+
+  it("each row states the code's HTTP status: the registered one first, or — when it is never an HTTP answer", () => {
+    const stated = [...rows].map(([code, cell]) => [code, /^(\d{3})\b/.exec(cell)?.[1] ?? cell] as const);
+    expect(stated).toEqual(stated.map(([code]) => [code, String(statusOf(code as ErrorCode) ?? '—')]));
+  });
+
+  it('a status is an HTTP error status (4xx or 5xx)', () => {
+    const odd = codes.filter((c) => {
+      const s = statusOf(c as ErrorCode);
+      return s !== null && (s < 400 || s > 599);
+    });
+    expect(odd).toEqual([]);
   });
 });

@@ -61,9 +61,7 @@ export function badInput(field: string, reason: string): ShekaraError {
   return new ShekaraError('SHK_BAD_REQUEST', `${field}: ${reason}`, { details: { field, reason } });
 }
 
-export function notFound(what: string): ShekaraError {
-  return new ShekaraError('SHK_NOT_FOUND', what);
-}
+export { notFound } from '../errors.js';
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

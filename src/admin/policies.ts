@@ -76,12 +76,14 @@ export function compileUpload(text: string, oem: string, source: string = UPLOAD
     throw new ShekaraError(err.code, `invalid policy:\n  ${problems.join('\n  ')}`, {
       cause: err,
       details: { ...err.details, problems },
+      answer: { problems },
     });
   }
   if (policy.oem !== oem) {
     const problem = `oem: the policy is for OEM "${policy.oem}", not "${oem}"`;
     throw new ShekaraError('SHK_POLICY_INVALID', `invalid policy:\n  ${problem}`, {
       details: { problems: [problem], path: 'oem', reason: 'OEM mismatch' },
+      answer: { problems: [problem] },
     });
   }
   return policy;

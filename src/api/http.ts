@@ -3,11 +3,12 @@
  * Deny by default: a route no module registered answers 404 with a code, never a default page.
  */
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { HttpConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { nonTextPath } from '../text.js';
 import { JsonStrictError, parseStrictJson } from '../json-strict.js';
+import { badRequest, isShekaraError, notFound, ShekaraError } from '../errors.js';
 
 const tlsFiles = (cfg: HttpConfig) => ({ key: readFileSync(cfg.tls.keyFile!), cert: readFileSync(cfg.tls.certFile!) });
 
@@ -47,28 +48,53 @@ export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
   // own raw bytes.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const bad = (message: string) => done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
-    if (body === '') return bad("body: empty, although the content-type is 'application/json'");
+    const bad = (field: string, reason: string) => done(badRequest(field, reason), undefined);
+    if (body === '') return bad('body', "empty, although the content-type is 'application/json'");
     let value;
     try {
       value = parseStrictJson(body as string, { root: 'body', reservedKeys: ['__proto__'] });
     } catch (err) {
-      if (err instanceof JsonStrictError) return bad(err.message);
+      if (err instanceof JsonStrictError) return done(new ShekaraError('SHK_BAD_REQUEST', err.message), undefined);
       throw err;
     }
     const at = nonTextPath(value, 'body');
-    if (at) return bad(`${at}: holds U+0000 or an unpaired surrogate, which is not text`);
+    if (at) return bad(at, 'holds U+0000 or an unpaired surrogate, which is not text');
     done(null, value);
   });
 
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  app.setNotFoundHandler(async (req) => {
+    throw notFound(`no route ${req.method} ${req.url.split('?')[0]}`);
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500) reply.log.error({ err }, 'http: request failed');
-    const code = status === 413 ? 'SHK_INGEST_LIMIT' : status < 500 ? 'SHK_BAD_REQUEST' : 'SHK_INTERNAL';
-    reply.code(status).send({ code, message: status < 500 ? err.message : 'internal error; see the gateway log' });
-  });
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => answerError(err, reply));
   return app;
+}
+
+/**
+ * The one way an HTTP route fails: it throws, and this answers. A ShekaraError is answered with
+ * its code's status (src/errors.ts), code and message, and its headers; nothing else of it (no
+ * stack, no cause, no details; `answer` fields only) reaches the client. A fastify error (schema
+ * validation, body too large, bad JSON) keeps its 4xx status as SHK_BAD_REQUEST (413:
+ * SHK_INGEST_LIMIT). Anything else is a 500 with a generic body, logged once here. A
+ * ShekaraError with a status is an answer, not a fault: it is not logged here (the module that
+ * threw it logs it, in aggregate where the condition is expected, such as backpressure).
+ */
+function answerError(err: Error & { statusCode?: number }, reply: FastifyReply): FastifyReply {
+  if (isShekaraError(err) && err.status !== null) {
+    const { code, status, details } = err;
+    // Admin operations, shared with the CLI, name a body field without its place: `oem: …`.
+    const message =
+      code === 'SHK_BAD_REQUEST' && typeof details.field === 'string' ? `body.${err.message}` : err.message;
+    reply.headers(err.headers);
+    // Clients retry a 503 (the store or Kafka is behind or away); say when.
+    if (status === 503 && reply.getHeader('retry-after') === undefined) reply.header('retry-after', '5');
+    return reply.code(status).send({ code, message, ...err.answer });
+  }
+  const status = !isShekaraError(err) && err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+  if (status >= 500) {
+    reply.log.error({ err }, 'http: request failed');
+    return reply.code(status).send({ code: 'SHK_INTERNAL', message: 'internal error; see the gateway log' });
+  }
+  return reply
+    .code(status)
+    .send({ code: status === 413 ? 'SHK_INGEST_LIMIT' : 'SHK_BAD_REQUEST', message: err.message });
 }

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiRole, Store } from '../store/index.js';
 import { installGuard } from './guard.js';
+import { notFound, ShekaraError } from '../errors.js';
 import { openApiDocument, type ApiInfo, type RouteDoc } from './openapi.js';
 
 export interface SurfaceSpec {
@@ -33,14 +34,13 @@ export async function mountSurface(http: FastifyInstance, spec: SurfaceSpec): Pr
       app.get('/openapi.json', { schema: { summary: 'This document' } }, async () =>
         openApiDocument(docs, '1', spec.info),
       );
-      app.setNotFoundHandler((req, reply) => {
+      app.setNotFoundHandler(async (req) => {
         const path = req.url.split('?')[0];
-        if (spec.readOnly && req.method !== 'GET' && req.method !== 'HEAD') {
-          return reply
-            .code(405)
-            .send({ code: 'SHK_BAD_REQUEST', message: `${spec.prefix} is read-only: ${req.method} is not allowed` });
-        }
-        return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no route ${req.method} ${path}` });
+        if (spec.readOnly && req.method !== 'GET' && req.method !== 'HEAD')
+          throw new ShekaraError('SHK_BAD_REQUEST', `${spec.prefix} is read-only: ${req.method} is not allowed`, {
+            status: 405,
+          });
+        throw notFound(`no route ${req.method} ${path}`);
       });
     },
     { prefix: spec.prefix },

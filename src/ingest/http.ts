@@ -11,7 +11,7 @@ import type { VehicleRow } from '../store/index.js';
 import { vehicleSecretMatches } from './credentials.js';
 import type { Intake } from './intake.js';
 import type { RateLimiter } from './rate-limit.js';
-import { isShekaraError } from '../errors.js';
+import { isShekaraError, ShekaraError } from '../errors.js';
 
 export interface HttpIngestDeps {
   readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
@@ -21,11 +21,13 @@ export interface HttpIngestDeps {
 
 export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, deps: HttpIngestDeps): void {
   const { intake } = deps;
-  const fail = (reply: FastifyReply, status: number, code: string, reason: string, message: string) => {
+  /** Counts and logs a refusal by its reason, then throws it for the HTTP error handler to answer. */
+  const fail = (reply: FastifyReply, reason: string, err: ShekaraError): never => {
     intake.reject(reason, 'https');
     reply.log.warn({ reason }, 'https ingest: refused');
-    return reply.code(status).send({ code, message });
+    throw err;
   };
+  const basic = { 'www-authenticate': 'Basic realm="shekara-vehicles"' };
 
   app.register(async (scope) => {
     // Keep the body as bytes: the raw payload is stored as received, and a malformed one is
@@ -35,14 +37,14 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
       done(null, body),
     );
 
+    // Fastify refuses an oversized body before the route runs: counted here, answered by the
+    // gateway's error handler (src/api/http.ts), to which this one passes every error on.
     scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
       if (err.statusCode === 413) {
-        return fail(
+        fail(
           reply,
-          413,
-          'SHK_INGEST_LIMIT',
           'packet-too-large',
-          `body exceeds limits.maxPacketBytes (${limits.maxPacketBytes} bytes)`,
+          new ShekaraError('SHK_INGEST_LIMIT', `body exceeds limits.maxPacketBytes (${limits.maxPacketBytes} bytes)`),
         );
       }
       throw err;
@@ -51,58 +53,46 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
     scope.post<{ Params: { vin: string } }>('/v1/vehicles/:vin/telemetry', async (req, reply) => {
       const creds = parseBasicAuth(req.headers.authorization);
       if (!creds) {
-        reply.header('www-authenticate', 'Basic realm="shekara-vehicles"');
-        return fail(
-          reply,
-          401,
-          'SHK_INGEST_AUTH',
-          'missing-credentials',
-          'HTTP Basic credentials required: username = VIN, password = vehicle secret',
-        );
+        const message = 'HTTP Basic credentials required: username = VIN, password = vehicle secret';
+        return fail(reply, 'missing-credentials', new ShekaraError('SHK_INGEST_AUTH', message, { headers: basic }));
       }
       const vehicle = await deps.lookupVehicle(creds.user);
       if (!vehicleSecretMatches(vehicle, creds.password)) {
-        reply.header('www-authenticate', 'Basic realm="shekara-vehicles"');
-        return fail(reply, 401, 'SHK_INGEST_AUTH', 'bad-credentials', 'unknown vehicle or wrong secret');
+        const message = 'unknown vehicle or wrong secret';
+        return fail(reply, 'bad-credentials', new ShekaraError('SHK_INGEST_AUTH', message, { headers: basic }));
       }
       if (req.params.vin !== vehicle.vin) {
-        return fail(reply, 403, 'SHK_INGEST_ACL', 'publish-topic-denied', 'a vehicle may only send its own telemetry');
+        const message = 'a vehicle may only send its own telemetry';
+        return fail(reply, 'publish-topic-denied', new ShekaraError('SHK_INGEST_ACL', message));
       }
       if (!deps.rate.take(vehicle.vin)) {
-        reply.header('retry-after', '1');
-        return fail(
-          reply,
-          429,
-          'SHK_INGEST_LIMIT',
-          'rate-limit-exceeded',
-          `more than ${limits.messagesPerSecond} messages per second`,
-        );
+        const message = `more than ${limits.messagesPerSecond} messages per second`;
+        const opts = { status: 429, retriable: true, headers: { 'retry-after': '1' } };
+        return fail(reply, 'rate-limit-exceeded', new ShekaraError('SHK_INGEST_LIMIT', message, opts));
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let result: Awaited<ReturnType<Intake['accept']>>;
       try {
-        const result = await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'https', body);
-        if (result.quarantined) {
-          return reply.code(422).send({
-            code: 'SHK_INGEST_DECODE',
-            message: result.reason,
-            recordId: result.recordId,
-            stored: 'quarantine',
-          });
-        }
-        return reply.code(202).send({ recordId: result.recordId, stored: 'record', projections: result.projections });
+        result = await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'https', body);
       } catch (err) {
         if (isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') || isShekaraError(err, 'SHK_INGEST_STORE')) {
-          reply.header('retry-after', '1');
           // A store error's text may quote the row it failed on: the body gets a fixed sentence.
           const message =
             err.code === 'SHK_INGEST_BACKPRESSURE'
               ? 'the gateway is busy; try again shortly'
               : 'the local store could not commit; try again shortly';
           if (err.code === 'SHK_INGEST_STORE') reply.log.error({ err }, 'https ingest: could not store a record');
-          return reply.code(503).send({ code: err.code, message });
+          // Nothing was kept: the car retries, after a second rather than the default five.
+          throw new ShekaraError(err.code, message, { retriable: true, headers: { 'retry-after': '1' } });
         }
         throw err;
       }
+      if (result.quarantined) {
+        throw new ShekaraError('SHK_INGEST_DECODE', result.reason, {
+          answer: { recordId: result.recordId, stored: 'quarantine' },
+        });
+      }
+      return reply.code(202).send({ recordId: result.recordId, stored: 'record', projections: result.projections });
     });
   });
 }

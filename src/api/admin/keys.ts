@@ -1,11 +1,9 @@
 /** /admin/v1/api-keys: API keys per role (docs/admin.md). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { Admin } from '../../admin/index.js';
 import * as S from './schemas.js';
-import { actorOf, handler } from './reply.js';
-
-type Req<P = unknown, B = unknown> = FastifyRequest<{ Params: P; Body: B }>;
+import { actorOf } from './request.js';
 
 export function registerKeyRoutes(app: FastifyInstance, admin: Admin): void {
   const { access } = admin;
@@ -13,10 +11,10 @@ export function registerKeyRoutes(app: FastifyInstance, admin: Admin): void {
   app.get(
     '/api-keys',
     { schema: { summary: 'List API keys (never the keys themselves)', response: { 200: S.ApiKeyList } } },
-    handler(async () => ({ keys: await access.listApiKeys() })),
+    async () => ({ keys: await access.listApiKeys() }),
   );
 
-  app.post(
+  app.post<{ Body: S.ApiKeyCreateBody }>(
     '/api-keys',
     {
       schema: {
@@ -25,13 +23,11 @@ export function registerKeyRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 201: S.ApiKeyCreated },
       },
     },
-    handler(async (req: Req<unknown, S.ApiKeyCreateBody>, reply) =>
-      reply.code(201).send(await access.createApiKey(req.body, actorOf(req))),
-    ),
+    async (req, reply) => reply.code(201).send(await access.createApiKey(req.body, actorOf(req))),
   );
 
   // The last active operator key is refused (409): revoking it would lock every operator out.
-  app.delete(
+  app.delete<{ Params: Static<typeof S.KeyParams> }>(
     '/api-keys/:id',
     {
       schema: {
@@ -40,8 +36,6 @@ export function registerKeyRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.ApiKey },
       },
     },
-    handler(async (req: Req<Static<typeof S.KeyParams>>) =>
-      access.revokeApiKey(req.params.id, { keepLastOperator: true }, actorOf(req)),
-    ),
+    async (req) => access.revokeApiKey(req.params.id, { keepLastOperator: true }, actorOf(req)),
   );
 }

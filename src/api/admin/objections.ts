@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ObjectionStatus, Store } from '../../store/index.js';
-import { isShekaraError } from '../../errors.js';
+import { badRequest, notFound } from '../../errors.js';
 import { Objection } from '../owner/schemas.js';
 import { operatorObjection } from '../owner/objection-model.js';
 
@@ -81,30 +81,24 @@ export function registerObjectionAdmin(app: FastifyInstance, deps: { store: Stor
         response: { 200: Type.Object({ objection: AdminObjection, leafIndex: Type.Integer() }, strict) },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const { status, answer } = req.body;
-      if (answer.trim() === '')
-        return reply.code(400).send({ code: 'SHK_BAD_REQUEST', message: 'body.answer: must say why, in words' });
+      if (answer.trim() === '') throw badRequest('body.answer', 'must say why, in words');
       const t = now();
-      try {
-        const r = await store.resolveObjection({
-          id: req.params.id,
-          status,
-          answer,
-          resolvedAt: t,
-          actor: { source: 'operator', apiKey: req.apiKey!.id, owner: null },
-        });
-        if (!r) return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no objection ${req.params.id}` });
-        req.log.info(
-          { objection: r.objection.id, status, apiKey: req.apiKey!.id, leafIndex: r.leafIndex },
-          'operator: objection resolved',
-        );
-        return { objection: operatorObjection(r.objection, t), leafIndex: r.leafIndex };
-      } catch (err) {
-        if (isShekaraError(err, 'SHK_OBJECTION_RESOLVED'))
-          return reply.code(409).send({ code: err.code, message: err.message });
-        throw err;
-      }
+      // SHK_OBJECTION_RESOLVED (409) from the store is answered as it is.
+      const r = await store.resolveObjection({
+        id: req.params.id,
+        status,
+        answer,
+        resolvedAt: t,
+        actor: { source: 'operator', apiKey: req.apiKey!.id, owner: null },
+      });
+      if (!r) throw notFound(`no objection ${req.params.id}`);
+      req.log.info(
+        { objection: r.objection.id, status, apiKey: req.apiKey!.id, leafIndex: r.leafIndex },
+        'operator: objection resolved',
+      );
+      return { objection: operatorObjection(r.objection, t), leafIndex: r.leafIndex };
     },
   );
 }

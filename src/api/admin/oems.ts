@@ -1,11 +1,10 @@
 /** /admin/v1/oems: the OEM registry and each OEM's policies (docs/admin.md). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { Admin } from '../../admin/index.js';
 import * as S from './schemas.js';
-import { actorOf, handler, optionalBody } from './reply.js';
+import { actorOf, optionalBody } from './request.js';
 
-type Req<P = unknown, B = unknown> = FastifyRequest<{ Params: P; Body: B }>;
 type OemP = Static<typeof S.OemParams>;
 type PolicyP = Static<typeof S.PolicyParams>;
 
@@ -15,10 +14,10 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
   app.get(
     '/oems',
     { schema: { summary: 'List the OEM registry (config and API OEMs)', response: { 200: S.OemList } } },
-    handler(async () => ({ oems: await oems.list() })),
+    async () => ({ oems: await oems.list() }),
   );
 
-  app.post(
+  app.post<{ Body: S.OemCreateBody }>(
     '/oems',
     {
       schema: {
@@ -27,18 +26,16 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 201: S.OemCreated },
       },
     },
-    handler(async (req: Req<unknown, S.OemCreateBody>, reply) =>
-      reply.code(201).send(await oems.register(req.body, actorOf(req))),
-    ),
+    async (req, reply) => reply.code(201).send(await oems.register(req.body, actorOf(req))),
   );
 
-  app.get(
+  app.get<{ Params: OemP }>(
     '/oems/:oem',
     { schema: { summary: 'One OEM', params: S.OemParams, response: { 200: S.Oem } } },
-    handler(async (req: Req<OemP>) => oems.show(req.params.oem)),
+    async (req) => oems.show(req.params.oem),
   );
 
-  app.patch(
+  app.patch<{ Params: OemP; Body: S.OemPatchBody }>(
     '/oems/:oem',
     {
       schema: {
@@ -48,10 +45,10 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.Oem },
       },
     },
-    handler(async (req: Req<OemP, S.OemPatchBody>) => oems.update(req.params.oem, req.body, actorOf(req))),
+    async (req) => oems.update(req.params.oem, req.body, actorOf(req)),
   );
 
-  app.post(
+  app.post<{ Params: OemP }>(
     '/oems/:oem/disable',
     {
       preValidation: optionalBody,
@@ -62,10 +59,10 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.Oem },
       },
     },
-    handler(async (req: Req<OemP>) => oems.setEnabled(req.params.oem, false, actorOf(req))),
+    async (req) => oems.setEnabled(req.params.oem, false, actorOf(req)),
   );
 
-  app.post(
+  app.post<{ Params: OemP }>(
     '/oems/:oem/enable',
     {
       preValidation: optionalBody,
@@ -76,10 +73,10 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.Oem },
       },
     },
-    handler(async (req: Req<OemP>) => oems.setEnabled(req.params.oem, true, actorOf(req))),
+    async (req) => oems.setEnabled(req.params.oem, true, actorOf(req)),
   );
 
-  app.post(
+  app.post<{ Params: OemP; Body: S.PolicyUploadBody }>(
     '/oems/:oem/policies',
     {
       schema: {
@@ -90,13 +87,13 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 201: S.PolicyUploaded, 200: S.PolicyUploaded },
       },
     },
-    handler(async (req: Req<OemP, S.PolicyUploadBody>, reply) => {
+    async (req, reply) => {
       const r = await policies.upload(req.params.oem, req.body.text, { activate: req.body.activate }, actorOf(req));
       return reply.code(r.created ? 201 : 200).send(r);
-    }),
+    },
   );
 
-  app.get(
+  app.get<{ Params: OemP }>(
     '/oems/:oem/policies',
     {
       schema: {
@@ -105,10 +102,10 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.PolicyHistory },
       },
     },
-    handler(async (req: Req<OemP>) => policies.history(req.params.oem)),
+    async (req) => policies.history(req.params.oem),
   );
 
-  app.get(
+  app.get<{ Params: PolicyP }>(
     '/oems/:oem/policies/:hash',
     {
       schema: {
@@ -117,10 +114,10 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.PolicyVersion },
       },
     },
-    handler(async (req: Req<PolicyP>) => policies.show(req.params.oem, req.params.hash)),
+    async (req) => policies.show(req.params.oem, req.params.hash),
   );
 
-  app.get(
+  app.get<{ Params: PolicyP }>(
     '/oems/:oem/policies/:hash/diff',
     {
       schema: {
@@ -129,10 +126,10 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.PolicyDiff },
       },
     },
-    handler(async (req: Req<PolicyP>) => policies.diff(req.params.oem, req.params.hash)),
+    async (req) => policies.diff(req.params.oem, req.params.hash),
   );
 
-  app.post(
+  app.post<{ Params: PolicyP }>(
     '/oems/:oem/policies/:hash/activate',
     {
       preValidation: optionalBody,
@@ -143,6 +140,6 @@ export function registerOemRoutes(app: FastifyInstance, admin: Admin): void {
         response: { 200: S.Activation },
       },
     },
-    handler(async (req: Req<PolicyP>) => policies.activate(req.params.oem, req.params.hash, actorOf(req))),
+    async (req) => policies.activate(req.params.oem, req.params.hash, actorOf(req)),
   );
 }

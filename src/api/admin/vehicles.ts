@@ -1,17 +1,16 @@
 /** /admin/v1/vehicles and /admin/v1/owners: vehicles, device credentials, owner tokens (docs/admin.md). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { Admin } from '../../admin/index.js';
 import * as S from './schemas.js';
-import { actorOf, handler, optionalBody } from './reply.js';
+import { actorOf, optionalBody } from './request.js';
 
-type Req<P = unknown, B = unknown, Q = unknown> = FastifyRequest<{ Params: P; Body: B; Querystring: Q }>;
 type VinP = Static<typeof S.VinParams>;
 
 export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void {
   const { vehicles, access } = admin;
 
-  app.get(
+  app.get<{ Querystring: Static<typeof S.VehicleQuery> }>(
     '/vehicles',
     {
       schema: {
@@ -20,12 +19,12 @@ export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void 
         response: { 200: S.VehicleList },
       },
     },
-    handler(async (req: Req<unknown, unknown, Static<typeof S.VehicleQuery>>) => ({
+    async (req) => ({
       vehicles: await vehicles.list({ oem: req.query.oem }),
-    })),
+    }),
   );
 
-  app.post(
+  app.post<{ Body: S.VehicleCreateBody }>(
     '/vehicles',
     {
       schema: {
@@ -34,18 +33,16 @@ export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void 
         response: { 201: S.VehicleSecret },
       },
     },
-    handler(async (req: Req<unknown, S.VehicleCreateBody>, reply) =>
-      reply.code(201).send(await vehicles.register(req.body, actorOf(req))),
-    ),
+    async (req, reply) => reply.code(201).send(await vehicles.register(req.body, actorOf(req))),
   );
 
-  app.get(
+  app.get<{ Params: VinP }>(
     '/vehicles/:vin',
     { schema: { summary: 'One vehicle (never its secret)', params: S.VinParams, response: { 200: S.Vehicle } } },
-    handler(async (req: Req<VinP>) => vehicles.show(req.params.vin)),
+    async (req) => vehicles.show(req.params.vin),
   );
 
-  app.post(
+  app.post<{ Params: VinP; Body: S.RotateBody }>(
     '/vehicles/:vin/credentials/rotate',
     {
       preValidation: optionalBody,
@@ -56,10 +53,10 @@ export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void 
         response: { 200: S.VehicleSecret },
       },
     },
-    handler(async (req: Req<VinP, S.RotateBody>) => vehicles.rotate(req.params.vin, req.body, actorOf(req))),
+    async (req) => vehicles.rotate(req.params.vin, req.body, actorOf(req)),
   );
 
-  app.post(
+  app.post<{ Params: VinP }>(
     '/vehicles/:vin/credentials/revoke',
     {
       preValidation: optionalBody,
@@ -70,10 +67,10 @@ export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void 
         response: { 200: S.VehicleRevoked },
       },
     },
-    handler(async (req: Req<VinP>) => vehicles.revoke(req.params.vin, actorOf(req))),
+    async (req) => vehicles.revoke(req.params.vin, actorOf(req)),
   );
 
-  app.get(
+  app.get<{ Params: VinP }>(
     '/vehicles/:vin/owners',
     {
       schema: {
@@ -82,10 +79,10 @@ export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void 
         response: { 200: S.OwnerList },
       },
     },
-    handler(async (req: Req<VinP>) => ({ owners: await access.ownersOfVehicle(req.params.vin) })),
+    async (req) => ({ owners: await access.ownersOfVehicle(req.params.vin) }),
   );
 
-  app.post(
+  app.post<{ Body: S.OwnerCreateBody }>(
     '/owners',
     {
       schema: {
@@ -94,14 +91,12 @@ export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void 
         response: { 201: S.OwnerCreated },
       },
     },
-    handler(async (req: Req<unknown, S.OwnerCreateBody>, reply) =>
-      reply.code(201).send(await access.createOwnerToken(req.body, actorOf(req))),
-    ),
+    async (req, reply) => reply.code(201).send(await access.createOwnerToken(req.body, actorOf(req))),
   );
 
-  app.delete(
+  app.delete<{ Params: Static<typeof S.OwnerParams> }>(
     '/owners/:id',
     { schema: { summary: 'Revoke an owner token at once', params: S.OwnerParams, response: { 200: S.OwnerRevoked } } },
-    handler(async (req: Req<Static<typeof S.OwnerParams>>) => access.revokeOwnerToken(req.params.id, actorOf(req))),
+    async (req) => access.revokeOwnerToken(req.params.id, actorOf(req)),
   );
 }

@@ -10,10 +10,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { CommandRow } from '../../store/index.js';
-import { notFound, oemOf, type OemRouteDeps } from './routes.js';
+import { notFound, ShekaraError } from '../../errors.js';
+import { iso, isoOrNull } from '../views/time.js';
+import { oemOf, type OemDeps } from './deps.js';
 import * as S from './schemas.js';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function toApiCommand(c: CommandRow): Record<string, unknown> {
   return {
@@ -25,12 +25,12 @@ export function toApiCommand(c: CommandRow): Record<string, unknown> {
     reason: c.reason,
     createdAt: iso(c.createdAt),
     expiresAt: iso(c.expiresAt),
-    sentAt: c.sentAt === null ? null : iso(c.sentAt),
+    sentAt: isoOrNull(c.sentAt),
     acks: c.acks.map((a) => ({ status: a.status, detail: a.detail, at: iso(a.at) })),
   };
 }
 
-export function registerCommands(app: FastifyInstance, deps: Pick<OemRouteDeps, 'downlink'>): void {
+export function registerCommands(app: FastifyInstance, deps: Pick<OemDeps, 'downlink'>): void {
   const { downlink } = deps;
 
   app.post<{ Params: { pseudonym: string }; Body: S.CommandBody }>(
@@ -47,7 +47,7 @@ export function registerCommands(app: FastifyInstance, deps: Pick<OemRouteDeps, 
     async (req, reply) => {
       const oem = oemOf(req);
       const vin = await downlink.resolveVehicle(oem, req.params.pseudonym);
-      if (!vin) return notFound(reply, `no vehicle ${req.params.pseudonym} among your vehicles`);
+      if (!vin) throw notFound(`no vehicle ${req.params.pseudonym} among your vehicles`);
       const { command, retryAfterMs } = await downlink.request({
         oem,
         vin,
@@ -58,15 +58,16 @@ export function registerCommands(app: FastifyInstance, deps: Pick<OemRouteDeps, 
         apiKey: req.apiKey!.id,
       });
       if (command.status !== 'blocked') return reply.code(202).send(toApiCommand(command));
+      // The refusal names the recorded command: it is in the log like an allowed one.
+      const answer = { command: toApiCommand(command) };
       if (retryAfterMs !== undefined) {
-        return reply
-          .code(429)
-          .header('retry-after', String(Math.ceil(retryAfterMs / 1000)))
-          .send({ code: 'SHK_RATE_LIMITED', message: command.reason, command: toApiCommand(command) });
+        throw new ShekaraError('SHK_RATE_LIMITED', command.reason ?? 'rate limited', {
+          retriable: true,
+          answer,
+          headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) },
+        });
       }
-      return reply
-        .code(403)
-        .send({ code: 'SHK_COMMAND_BLOCKED', message: command.reason, command: toApiCommand(command) });
+      throw new ShekaraError('SHK_COMMAND_BLOCKED', command.reason ?? 'blocked', { answer });
     },
   );
 
@@ -79,12 +80,12 @@ export function registerCommands(app: FastifyInstance, deps: Pick<OemRouteDeps, 
         response: { 200: S.Command },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const oem = oemOf(req);
       const vin = await downlink.resolveVehicle(oem, req.params.pseudonym);
       const command = vin ? await downlink.get(req.params.id) : undefined;
       if (!command || command.oem !== oem || command.vin !== vin)
-        return notFound(reply, `no command ${req.params.id} for vehicle ${req.params.pseudonym}`);
+        throw notFound(`no command ${req.params.id} for vehicle ${req.params.pseudonym}`);
       return toApiCommand(command);
     },
   );

@@ -18,12 +18,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OemConfig } from '../../config/schema.js';
 import type { EgressLogEntry, FeedItem } from '../../store/index.js';
 import { allows, classify } from '../../egress/destination.js';
-import { oemOf, type OemRouteDeps } from './routes.js';
+import { badRequest, notFound, ShekaraError } from '../../errors.js';
+import { oemOf, type OemDeps } from './deps.js';
 import * as S from './schemas.js';
 
 export function registerFeed(
   app: FastifyInstance,
-  deps: OemRouteDeps & { configOf: (oem: string) => OemConfig | undefined },
+  deps: OemDeps & { configOf: (oem: string) => OemConfig | undefined },
 ): void {
   const { store, now } = deps;
   const serving = new Map<string, Promise<unknown>>();
@@ -53,15 +54,15 @@ export function registerFeed(
         response: { 200: S.FeedReply },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const oem = oemOf(req);
       const cfg = deps.configOf(oem);
-      if (!cfg) return reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `no OEM ${oem} on this gateway` });
+      if (!cfg) throw notFound(`no OEM ${oem} on this gateway`);
       if (cfg.delivery !== 'pull') {
-        return reply.code(409).send({
-          code: 'SHK_CONFLICT',
-          message: `OEM ${oem} is configured for push delivery: its projections are POSTed to its endpoint, not pulled`,
-        });
+        throw new ShekaraError(
+          'SHK_CONFLICT',
+          `OEM ${oem} is configured for push delivery: its projections are POSTed to its endpoint, not pulled`,
+        );
       }
       const from = await requester(req);
       if (!allows(cfg, from.country)) {
@@ -73,9 +74,7 @@ export function registerFeed(
           from.country === 'private'
             ? `${from.address} is a private or loopback address and allowPrivateNetworks is false`
             : `${from.address} is in ${from.country}, not in allowedCountries [${cfg.allowedCountries.join(', ')}]`;
-        return reply
-          .code(403)
-          .send({ code: 'SHK_EGRESS_DEST_COUNTRY', message: `pull from ${why}; nothing was served` });
+        throw new ShekaraError('SHK_EGRESS_DEST_COUNTRY', `pull from ${why}; nothing was served`);
       }
 
       return serialized(oem, async () => {
@@ -83,10 +82,7 @@ export function registerFeed(
         if (req.query.cursor !== undefined) {
           const cursor = Number(req.query.cursor);
           if (cursor > position.served) {
-            return reply.code(400).send({
-              code: 'SHK_BAD_REQUEST',
-              message: `querystring.cursor: ${cursor} is past what this feed has served (${position.served})`,
-            });
+            throw badRequest('querystring.cursor', `${cursor} is past what this feed has served (${position.served})`);
           }
           if (cursor > position.acked) await store.ackFeed(oem, cursor);
         }

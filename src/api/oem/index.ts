@@ -4,29 +4,14 @@
  * vehicles and data (docs/oem-api.md).
  */
 import type { FastifyInstance } from 'fastify';
-import type { OutboxRow, Store } from '../../store/index.js';
-import type { OemConfig } from '../../config/schema.js';
-import type { CompiledPolicy } from '../../policy/index.js';
-import type { Egress } from '../../egress/index.js';
-import type { Downlink } from '../../downlink/index.js';
 import { mountSurface } from '../surface.js';
 import { OEM_WEBHOOKS } from './webhooks.js';
 import { registerOemRoutes } from './routes.js';
+import type { OemDeps } from './deps.js';
+
+export type { OemDeps } from './deps.js';
 
 export const OEM_PREFIX = '/oem/v1';
-
-export interface OemDeps {
-  readonly store: Store;
-  readonly now: () => number;
-  /** The OEMs this gateway runs (delivery mode, allowed countries, API rate limit). */
-  readonly oems: readonly OemConfig[];
-  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
-  /** The pull feed settles through the egress workers' path; webhook keys rotate in egress. */
-  readonly egress: Pick<Egress, 'settle' | 'signing'>;
-  readonly downlink: Downlink;
-  /** Consent and objection re-check at pull time (the one the egress workers run before a push): true, or why not. */
-  readonly isStillAllowed: (row: OutboxRow) => Promise<boolean | string>;
-}
 
 export async function registerOemApi(http: FastifyInstance, deps: OemDeps): Promise<void> {
   await mountSurface(http, {

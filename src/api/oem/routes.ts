@@ -6,10 +6,11 @@
  * Each OEM's requests (all its keys together) share one token bucket (`oems[].apiRateLimit`);
  * over it the answer is 429 with Retry-After, before anything else is done.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { OemDeps } from './index.js';
+import type { FastifyInstance } from 'fastify';
+import { oemOf, type OemDeps } from './deps.js';
 import { createRateLimiter, type RateLimiter } from '../../ingest/rate-limit.js';
-import { isShekaraError } from '../../errors.js';
+import { notFound, ShekaraError } from '../../errors.js';
+import { iso } from '../views/time.js';
 import { toApiEntry } from '../regulator/routes.js';
 import { Entry } from '../regulator/schemas.js';
 import { Type } from '@sinclair/typebox';
@@ -17,45 +18,32 @@ import { registerFeed } from './feed.js';
 import { registerCommands } from './commands.js';
 import * as S from './schemas.js';
 
-/** What the routes need: the surface's deps (index.ts). */
-export type OemRouteDeps = OemDeps;
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** The OEM a request speaks for. The hook below refused keys without one. */
-export const oemOf = (req: FastifyRequest): string => req.apiKey!.scope!;
-
-export const notFound = (reply: FastifyReply, message: string) =>
-  reply.code(404).send({ code: 'SHK_NOT_FOUND', message });
-
-export function registerOemRoutes(app: FastifyInstance, deps: OemRouteDeps): void {
+export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
   const { store, now } = deps;
   const configOf = (oem: string) => deps.oems.find((o) => o.id === oem);
 
   const limiters = new Map<string, RateLimiter>(
     deps.oems.map((o) => [o.id, createRateLimiter(o.apiRateLimit.requestsPerSecond, o.apiRateLimit.burst)]),
   );
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     const oem = req.apiKey?.scope;
     // Deny by default: an OEM key made without its OEM speaks for no tenant at all.
     if (!oem)
-      return reply.code(403).send({
-        code: 'SHK_AUTH_FORBIDDEN',
-        message: `OEM key ${req.apiKey!.id} is bound to no OEM; the operator makes OEM keys with --oem ID`,
-      });
+      throw new ShekaraError(
+        'SHK_AUTH_FORBIDDEN',
+        `OEM key ${req.apiKey!.id} is bound to no OEM; the operator makes OEM keys with --oem ID`,
+      );
     const limiter = limiters.get(oem);
     // A key bound to an OEM the gateway does not run: every route answers 404 below.
     if (!limiter) return;
     const t = now();
-    if (limiter.take(oem!, t)) return;
-    const waitMs = limiter.retryAfterMs(oem!, t);
-    return reply
-      .code(429)
-      .header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
-      .send({
-        code: 'SHK_RATE_LIMITED',
-        message: `OEM ${oem} is over its API rate (${configOf(oem!)!.apiRateLimit.requestsPerSecond}/s); retry after ${waitMs} ms`,
-      });
+    if (limiter.take(oem, t)) return;
+    const waitMs = limiter.retryAfterMs(oem, t);
+    throw new ShekaraError(
+      'SHK_RATE_LIMITED',
+      `OEM ${oem} is over its API rate (${configOf(oem)!.apiRateLimit.requestsPerSecond}/s); retry after ${waitMs} ms`,
+      { retriable: true, headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) } },
+    );
   });
 
   app.get(
@@ -66,10 +54,10 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemRouteDeps): voi
         response: { 200: S.PolicyReply },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const oem = oemOf(req);
       const p = deps.policyOf(oem);
-      if (!p) return notFound(reply, `no active policy for OEM ${oem}`);
+      if (!p) throw notFound(`no active policy for OEM ${oem}`);
       const activation = (await store.listPolicyActivations(oem)).find((a) => a.policyHash === p.hash);
       return {
         oem,
@@ -122,9 +110,9 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemRouteDeps): voi
         },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const entries = await store.searchEgress({ oem: oemOf(req), recordId: req.params.recordId }, 0, 1_000);
-      if (entries.length === 0) return notFound(reply, `no delivery of record ${req.params.recordId} to you is logged`);
+      if (entries.length === 0) throw notFound(`no delivery of record ${req.params.recordId} to you is logged`);
       const latest = new Map(
         entries.map((e) => [e.purpose, { purpose: e.purpose, outcome: e.outcome, at: iso(e.at) }]),
       );
@@ -175,22 +163,18 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemRouteDeps): voi
     },
     async (req, reply) => {
       const oem = oemOf(req);
-      if (!configOf(oem)) return notFound(reply, `no OEM ${oem} on this gateway`);
+      if (!configOf(oem)) throw notFound(`no OEM ${oem} on this gateway`);
       const t = now();
-      try {
-        const row = await deps.egress.signing.rotate(oem, t, req.body.overlapSeconds * 1000);
-        req.log.info({ oem, version: row.version, apiKey: req.apiKey!.id }, 'oem api: webhook signing key rotated');
-        return reply.header('cache-control', 'no-store').send({
-          oem,
-          version: row.version,
-          key: row.key.toString('base64url'),
-          createdAt: iso(row.createdAt),
-          previousKeySignsUntil: iso(t + req.body.overlapSeconds * 1000),
-        });
-      } catch (err) {
-        if (isShekaraError(err, 'SHK_CONFLICT')) return reply.code(409).send({ code: err.code, message: err.message });
-        throw err;
-      }
+      // SHK_CONFLICT (409): the OEM's key lives in a signingKeyFile, rotated by the operator.
+      const row = await deps.egress.signing.rotate(oem, t, req.body.overlapSeconds * 1000);
+      req.log.info({ oem, version: row.version, apiKey: req.apiKey!.id }, 'oem api: webhook signing key rotated');
+      return reply.header('cache-control', 'no-store').send({
+        oem,
+        version: row.version,
+        key: row.key.toString('base64url'),
+        createdAt: iso(row.createdAt),
+        previousKeySignsUntil: iso(t + req.body.overlapSeconds * 1000),
+      });
     },
   );
 

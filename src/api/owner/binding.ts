@@ -4,7 +4,8 @@
  * token nothing answers, and a route naming a vehicle (`:vin`) answers only for the token's own
  * vehicles — another vehicle is 404, so an owner cannot even learn which VINs exist.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { notFound, ShekaraError } from '../../errors.js';
 import type { OwnerBindingRow, Store } from '../../store/index.js';
 
 export const OWNER_TOKEN_HEADER = 'shekara-owner-token';
@@ -17,27 +18,23 @@ declare module 'fastify' {
 
 export function installOwnerBinding(app: FastifyInstance, store: Pick<Store, 'authenticateOwner'>): void {
   app.decorateRequest('owner', undefined);
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRequest', async (req: FastifyRequest) => {
     if (req.routeOptions.url?.endsWith('/openapi.json')) return;
     const header = req.headers[OWNER_TOKEN_HEADER];
     const owner = typeof header === 'string' ? await store.authenticateOwner(header) : undefined;
     if (!owner) {
-      return reply.code(401).send({
-        code: 'SHK_AUTH_REQUIRED',
-        message:
-          header === undefined
-            ? `send the owner's token in the ${OWNER_TOKEN_HEADER} header`
-            : 'unknown or revoked owner token',
-      });
+      throw new ShekaraError(
+        'SHK_AUTH_REQUIRED',
+        header === undefined
+          ? `send the owner's token in the ${OWNER_TOKEN_HEADER} header`
+          : 'unknown or revoked owner token',
+      );
     }
     req.owner = owner;
   });
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('preHandler', async (req: FastifyRequest) => {
     const vin = (req.params as { vin?: unknown } | undefined)?.vin;
-    if (vin !== undefined && !req.owner!.vins.includes(String(vin))) {
-      return reply
-        .code(404)
-        .send({ code: 'SHK_NOT_FOUND', message: `no vehicle ${String(vin)} among this owner's vehicles` });
-    }
+    if (vin !== undefined && !req.owner!.vins.includes(String(vin)))
+      throw notFound(`no vehicle ${String(vin)} among this owner's vehicles`);
   });
 }

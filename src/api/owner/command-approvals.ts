@@ -7,9 +7,11 @@
  * the owner's binding before any handler runs (binding.ts): another vehicle is 404.
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { CommandApprovalRow, Store } from '../../store/index.js';
 import type { PolicyEngine } from '../../policy/index.js';
+import { badRequest, notFound } from '../../errors.js';
+import { iso, isoOrNull } from '../views/time.js';
 import { isBuiltInRestricting, RESTRICTING_COMMANDS } from '../../policy/commands.js';
 
 export interface CommandApprovalDeps {
@@ -34,14 +36,12 @@ const Approval = Type.Object(
 );
 
 /** Bound to the owner but not (or no longer) registered at the gateway. */
-const unregistered = (reply: FastifyReply, vin: string) =>
-  reply.code(404).send({ code: 'SHK_NOT_FOUND', message: `vehicle ${vin} is not registered at this gateway` });
-const iso = (ms: number) => new Date(ms).toISOString();
+const unregistered = (vin: string) => notFound(`vehicle ${vin} is not registered at this gateway`);
 const toApi = (a: CommandApprovalRow) => ({
   type: a.type,
   oem: a.oem,
   approvedAt: iso(a.approvedAt),
-  revokedAt: a.revokedAt === null ? null : iso(a.revokedAt),
+  revokedAt: isoOrNull(a.revokedAt),
   inForce: a.revokedAt === null,
 });
 
@@ -79,9 +79,9 @@ export function registerCommandApprovals(app: FastifyInstance, deps: CommandAppr
         },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const vehicle = await store.getVehicle(req.params.vin);
-      if (!vehicle) return unregistered(reply, req.params.vin);
+      if (!vehicle) throw unregistered(req.params.vin);
       return {
         oem: vehicle.oem,
         restrictingTypes: restrictingTypes(vehicle.oem),
@@ -102,13 +102,13 @@ export function registerCommandApprovals(app: FastifyInstance, deps: CommandAppr
     },
     async (req, reply) => {
       const vehicle = await store.getVehicle(req.params.vin);
-      if (!vehicle) return unregistered(reply, req.params.vin);
+      if (!vehicle) throw unregistered(req.params.vin);
       const { type } = req.body;
       if (!isBuiltInRestricting(type) && !restrictingTypes(vehicle.oem).includes(type)) {
-        return reply.code(400).send({
-          code: 'SHK_BAD_REQUEST',
-          message: `body.type: "${type}" is not a restricting command of ${vehicle.oem}; it needs no approval (restricting: ${restrictingTypes(vehicle.oem).join(', ')})`,
-        });
+        throw badRequest(
+          'body.type',
+          `"${type}" is not a restricting command of ${vehicle.oem}; it needs no approval (restricting: ${restrictingTypes(vehicle.oem).join(', ')})`,
+        );
       }
       const t = now();
       const { row, created } = await store.approveCommand(
@@ -128,18 +128,15 @@ export function registerCommandApprovals(app: FastifyInstance, deps: CommandAppr
         response: { 200: Type.Object({ type: Type.String(), oem: Type.String(), revoked: Type.Boolean() }, strict) },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const vehicle = await store.getVehicle(req.params.vin);
-      if (!vehicle) return unregistered(reply, req.params.vin);
+      if (!vehicle) throw unregistered(req.params.vin);
       const { type } = req.params;
       const revoked = await store.revokeCommandApproval(
         { vin: vehicle.vin, oem: vehicle.oem, type, now: now() },
         leaf(vehicle.vin, vehicle.oem, type, false),
       );
-      if (!revoked)
-        return reply
-          .code(404)
-          .send({ code: 'SHK_NOT_FOUND', message: `no approval of "${type}" in force for this vehicle` });
+      if (!revoked) throw notFound(`no approval of "${type}" in force for this vehicle`);
       return { type, oem: vehicle.oem, revoked };
     },
   );

@@ -8,7 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { CompiledPurpose } from '../../policy/index.js';
 import type { ConsentRow } from '../../store/index.js';
-import { bad, iso, notFound, type RightsContext } from './rights.js';
+import { badRequest, notFound } from '../../errors.js';
+import { iso } from '../views/time.js';
+import type { RightsContext } from './context.js';
 import * as S from './schemas.js';
 
 const DAY_MS = 86_400_000;
@@ -54,9 +56,8 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext):
         response: { 200: S.ConsentsReply },
       },
     },
-    async (req, reply) => {
-      const v = await ctx.vehicle(req, reply);
-      if (!v) return reply;
+    async (req) => {
+      const v = await ctx.vehicle(req);
       const t = now();
       const history = (await store.listConsents(v.vin)).filter((c) => c.oem === v.oem).map((c) => apiConsent(c, t));
       const p = policy.policyOf(v.oem);
@@ -86,14 +87,11 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext):
       },
     },
     async (req, reply) => {
-      const v = await ctx.vehicle(req, reply);
-      if (!v) return reply;
+      const v = await ctx.vehicle(req);
       const { oem = v.oem, purpose: id } = req.body;
-      const purpose = ctx.purpose(reply, v, oem, id);
-      if (!purpose) return reply;
+      const purpose = ctx.purpose(v, oem, id);
       if (!purpose.consentRequired) {
-        return bad(
-          reply,
+        throw badRequest(
           'body.purpose',
           `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to grant; an objection is the owner's remedy`,
         );
@@ -103,10 +101,9 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext):
       let validUntil = max;
       if (req.body.validUntil !== undefined) {
         validUntil = Date.parse(req.body.validUntil);
-        if (!(validUntil > t)) return bad(reply, 'body.validUntil', `must be in the future (now is ${iso(t)})`);
+        if (!(validUntil > t)) throw badRequest('body.validUntil', `must be in the future (now is ${iso(t)})`);
         if (validUntil > max)
-          return bad(
-            reply,
+          throw badRequest(
             'body.validUntil',
             `purpose "${id}" allows consent for at most ${purpose.consentMaxDays} days: until ${iso(max)} at the latest`,
           );
@@ -137,25 +134,20 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext):
         response: { 200: S.RevokeReply },
       },
     },
-    async (req, reply) => {
-      const v = await ctx.vehicle(req, reply);
-      if (!v) return reply;
+    async (req) => {
+      const v = await ctx.vehicle(req);
       const id = req.params.purpose;
       const purpose = policy.policyOf(v.oem)?.purposes.find((p) => p.id === id);
       // Not built on consent: nothing to revoke, and its deliveries do not wait on one.
       if (purpose && !purpose.consentRequired) {
-        return bad(
-          reply,
+        throw badRequest(
           'params.purpose',
           `purpose "${id}" does not ask for consent (legal basis ${purpose.legalBasis ?? 'not stated'}): there is nothing to revoke; an objection is the owner's remedy`,
         );
       }
       // A purpose the policy no longer has may still hold a grant: that one can be revoked too.
       if (!purpose && !(await store.listConsents(v.vin)).some((c) => c.oem === v.oem && c.purpose === id)) {
-        return notFound(
-          reply,
-          `OEM "${v.oem}" has no purpose "${id}" and this vehicle never consented to one of that name`,
-        );
+        throw notFound(`OEM "${v.oem}" has no purpose "${id}" and this vehicle never consented to one of that name`);
       }
       const t = now();
       const r = await store.revokeConsentLogged({

@@ -7,7 +7,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { erasureLeaf } from '../../audit/events.js';
-import { iso, type RightsContext } from './rights.js';
+import { iso } from '../views/time.js';
+import type { RightsContext } from './context.js';
 import * as S from './schemas.js';
 
 export function registerErasureRoutes(app: FastifyInstance, ctx: RightsContext): void {
@@ -23,9 +24,8 @@ export function registerErasureRoutes(app: FastifyInstance, ctx: RightsContext):
         response: { 200: S.ErasureReply },
       },
     },
-    async (req, reply) => {
-      const v = await ctx.vehicle(req, reply);
-      if (!v) return reply;
+    async (req) => {
+      const v = await ctx.vehicle(req);
       const t = now();
       const erased = await store.eraseVehicle(v.vin);
       // After the erasure, not with it (the store's contract is the erasure alone): a crash in

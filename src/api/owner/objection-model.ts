@@ -5,6 +5,7 @@
  * earliest reading of "three days", so an answer on time under it is on time under any.
  */
 import type { ObjectionRow } from '../../store/index.js';
+import { iso, isoOrNull } from '../views/time.js';
 
 export const OBJECTION_ANSWER_DAYS = 3;
 const DAY_MS = 86_400_000;
@@ -14,8 +15,6 @@ export const objectionDueAt = (receivedAt: number): number => receivedAt + OBJEC
 /** Open past its deadline. */
 export const isOverdue = (o: ObjectionRow, now: number): boolean => o.status === 'open' && now > o.dueAt;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /** The owner's view: no VIN (it is in the URL), no pseudonym, no operator key id. */
 export function ownerObjection(o: ObjectionRow, now: number) {
   return {
@@ -23,12 +22,12 @@ export function ownerObjection(o: ObjectionRow, now: number) {
     oem: o.oem,
     purpose: o.purpose,
     reason: o.reason,
-    receivedAt: iso(o.receivedAt)!,
-    dueAt: iso(o.dueAt)!,
+    receivedAt: iso(o.receivedAt),
+    dueAt: iso(o.dueAt),
     status: o.status,
     overdue: isOverdue(o, now),
     answer: o.answer,
-    resolvedAt: iso(o.resolvedAt),
+    resolvedAt: isoOrNull(o.resolvedAt),
   };
 }
 

@@ -7,7 +7,8 @@
  * deliveries are stopped when the objection is received.
  */
 import type { FastifyInstance } from 'fastify';
-import { bad, type RightsContext } from './rights.js';
+import { badRequest } from '../../errors.js';
+import type { RightsContext } from './context.js';
 import { objectionDueAt, ownerObjection } from './objection-model.js';
 import * as S from './schemas.js';
 
@@ -26,12 +27,10 @@ export function registerObjectionRoutes(app: FastifyInstance, ctx: RightsContext
       },
     },
     async (req, reply) => {
-      const v = await ctx.vehicle(req, reply);
-      if (!v) return reply;
+      const v = await ctx.vehicle(req);
       const { oem, purpose: id, reason } = req.body;
-      const purpose = ctx.purpose(reply, v, oem, id);
-      if (!purpose) return reply;
-      if (reason.trim() === '') return bad(reply, 'body.reason', 'must say why, in words');
+      const purpose = ctx.purpose(v, oem, id);
+      if (reason.trim() === '') throw badRequest('body.reason', 'must say why, in words');
       const t = now();
       // Recorded whether or not the purpose is flagged automated: the operator still answers it.
       const { objection, leafIndex } = await store.openObjection({
@@ -71,9 +70,8 @@ export function registerObjectionRoutes(app: FastifyInstance, ctx: RightsContext
         response: { 200: S.ObjectionsReply },
       },
     },
-    async (req, reply) => {
-      const v = await ctx.vehicle(req, reply);
-      if (!v) return reply;
+    async (req) => {
+      const v = await ctx.vehicle(req);
       const t = now();
       return { objections: (await store.listObjections({ vin: v.vin })).map((o) => ownerObjection(o, t)) };
     },

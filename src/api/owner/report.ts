@@ -11,7 +11,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { EgressTotalRow, VehicleRow } from '../../store/index.js';
-import { bad, iso, type RightsContext } from './rights.js';
+import { badRequest } from '../../errors.js';
+import { iso } from '../views/time.js';
+import type { RightsContext } from './context.js';
 import * as S from './schemas.js';
 
 const DAY_MS = 86_400_000;
@@ -42,14 +44,13 @@ export function registerReportRoutes(app: FastifyInstance, ctx: RightsContext): 
         response: { 200: S.ReportReply },
       },
     },
-    async (req, reply) => {
-      const v = await ctx.vehicle(req, reply);
-      if (!v) return reply;
+    async (req) => {
+      const v = await ctx.vehicle(req);
       const t = now();
       const from = req.query.from === undefined ? undefined : Date.parse(req.query.from);
       const to = req.query.to === undefined ? t : Date.parse(req.query.to);
       if (from !== undefined && from >= to)
-        return bad(reply, 'querystring.to', `must be after from (${req.query.from})`);
+        throw badRequest('querystring.to', `must be after from (${req.query.from})`);
       const candidates = await pseudonymsOf(v, from ?? v.createdAt, to);
       const filter = { pseudonyms: candidates, ...(from !== undefined ? { from } : {}), to };
       const totals = await store.egressTotals(filter);

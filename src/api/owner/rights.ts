@@ -4,44 +4,22 @@
  * processing (objections.ts) and erasure (erasure.ts). Every change is a leaf of the egress
  * log naming the vehicle's pseudonym, never its VIN (docs/audit.md).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RightsActor, Store, VehicleRow } from '../../store/index.js';
-import type { CompiledPurpose, PolicyEngine } from '../../policy/index.js';
+import type { FastifyInstance } from 'fastify';
+import { badRequest, notFound } from '../../errors.js';
+import type { RightsContext, RightsDeps } from './context.js';
 import { registerConsentRoutes } from './consents.js';
 import { registerReportRoutes } from './report.js';
 import { registerObjectionRoutes } from './objections.js';
 import { registerErasureRoutes } from './erasure.js';
 
-export interface RightsDeps {
-  readonly store: Store;
-  readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
-  readonly now: () => number;
-}
-
-export interface RightsContext extends RightsDeps {
-  /** The vehicle named by `:vin` (already checked to be the owner's), or a 404 sent. */
-  vehicle(req: FastifyRequest, reply: FastifyReply): Promise<VehicleRow | undefined>;
-  /** The vehicle's pseudonym for its OEM now: what every leaf names instead of the VIN. */
-  pseudonym(v: VehicleRow, at: number): string;
-  actor(req: FastifyRequest): RightsActor;
-  /** The purpose named in a body for the vehicle's OEM (`oem` must be the vehicle's), or a 400 sent naming the field. */
-  purpose(reply: FastifyReply, v: VehicleRow, oem: string, id: string): CompiledPurpose | undefined;
-}
-
-export const bad = (reply: FastifyReply, field: string, reason: string) =>
-  reply.code(400).send({ code: 'SHK_BAD_REQUEST', message: `${field}: ${reason}` });
-export const notFound = (reply: FastifyReply, message: string) =>
-  reply.code(404).send({ code: 'SHK_NOT_FOUND', message });
-export const iso = (ms: number): string => new Date(ms).toISOString();
-
 export function registerOwnerRights(app: FastifyInstance, deps: RightsDeps): void {
   const ctx: RightsContext = {
     ...deps,
-    async vehicle(req, reply) {
+    async vehicle(req) {
       const vin = (req.params as { vin: string }).vin;
       const v = await deps.store.getVehicle(vin);
       // Bound to the owner but not (or no longer) registered: nothing to show or change.
-      if (!v) notFound(reply, `vehicle ${vin} is not registered with the gateway`);
+      if (!v) throw notFound(`vehicle ${vin} is not registered with the gateway`);
       return v;
     },
     pseudonym(v, at) {
@@ -51,13 +29,12 @@ export function registerOwnerRights(app: FastifyInstance, deps: RightsDeps): voi
       return p ?? `unconfigured-oem:${v.oem}`;
     },
     actor: (req) => ({ source: 'owner-app', apiKey: req.apiKey?.id ?? null, owner: req.owner?.id ?? null }),
-    purpose(reply, v, oem, id) {
-      if (oem !== v.oem) return void bad(reply, 'body.oem', `vehicle ${v.vin} belongs to OEM "${v.oem}", not "${oem}"`);
+    purpose(v, oem, id) {
+      if (oem !== v.oem) throw badRequest('body.oem', `vehicle ${v.vin} belongs to OEM "${v.oem}", not "${oem}"`);
       const purposes = deps.policy.policyOf(v.oem)?.purposes ?? [];
       const p = purposes.find((x) => x.id === id);
       if (!p)
-        bad(
-          reply,
+        throw badRequest(
           'body.purpose',
           `OEM "${v.oem}" has no purpose "${id}" (its purposes: ${purposes.map((x) => x.id).join(', ') || 'none'})`,
         );

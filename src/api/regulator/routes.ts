@@ -4,7 +4,9 @@
  * to the log itself as an 'access' leaf (who, when, which pseudonyms; never the VIN).
  */
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { notFound, ShekaraError } from '../../errors.js';
+import { iso } from '../views/time.js';
 import type { EgressEntry, EgressSearch, Store, StoredCheckpoint } from '../../store/index.js';
 import type { AuditLog } from '../../audit/index.js';
 import { proofSource } from '../../audit/index.js';
@@ -23,7 +25,6 @@ export interface RegulatorDeps {
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-const iso = (ms: number) => new Date(ms).toISOString();
 const PAGE = 1_000;
 
 export function toApiEntry(e: EgressEntry): S.Entry {
@@ -93,8 +94,6 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     signedAt: iso(cp.signedAt),
     note: cp.note,
   });
-  const bad = (reply: FastifyReply, status: number, message: string) =>
-    reply.code(status).send({ code: status === 404 ? 'SHK_NOT_FOUND' : 'SHK_BAD_REQUEST', message });
 
   /** Query → store filter; a VIN is re-identified into pseudonyms, and that act is logged. */
   async function toFilter(q: Omit<Partial<S.SearchQuery>, 'limit'>, req: FastifyRequest): Promise<EgressSearch> {
@@ -189,17 +188,16 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
         response: { 200: S.EntryReply },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const entry = await store.egressEntry(req.params.seq);
-      if (!entry) return bad(reply, 404, `no entry with seq ${req.params.seq}`);
+      if (!entry) throw notFound(`no entry with seq ${req.params.seq}`);
       let cp: StoredCheckpoint | undefined;
       if (req.query.checkpoint !== undefined) {
         cp = await store.getCheckpoint(req.query.checkpoint);
-        if (!cp) return bad(reply, 404, `no checkpoint of size ${req.query.checkpoint}`);
+        if (!cp) throw notFound(`no checkpoint of size ${req.query.checkpoint}`);
         if (cp.size <= entry.leafIndex)
-          return bad(
-            reply,
-            400,
+          throw new ShekaraError(
+            'SHK_BAD_REQUEST',
             `checkpoint ${cp.size} was signed before entry ${entry.seq} (leaf ${entry.leafIndex}) was appended`,
           );
       } else {
@@ -233,9 +231,10 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
         response: { 200: S.Checkpoint },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const cp = await store.getCheckpoint(req.params.size);
-      return cp ? apiCheckpoint(cp) : bad(reply, 404, `no checkpoint of size ${req.params.size}`);
+      if (!cp) throw notFound(`no checkpoint of size ${req.params.size}`);
+      return apiCheckpoint(cp);
     },
   );
 
@@ -248,12 +247,15 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
         response: { 200: S.ConsistencyReply },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const { from, to } = req.query;
       const source = await proofSource(store);
       const size = source.size;
       if (from > to || to > size)
-        return bad(reply, 400, `need 0 < from <= to <= ${size} (the current tree size); got from=${from}, to=${to}`);
+        throw new ShekaraError(
+          'SHK_BAD_REQUEST',
+          `need 0 < from <= to <= ${size} (the current tree size); got from=${from}, to=${to}`,
+        );
       const [fromRoot, toRoot, proof] = await Promise.all([
         rootAtAsync(from, source),
         rootAtAsync(to, source),
@@ -275,7 +277,8 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     async (req, reply) => {
       const size = req.query.size ?? ((await audit.latestCheckpoint()) ?? (await audit.checkpointNow())).size;
       const treeSize = await store.auditTreeSize();
-      if (size > treeSize) return bad(reply, 400, `size ${size} is beyond the tree (${treeSize} leaves)`);
+      if (size > treeSize)
+        throw new ShekaraError('SHK_BAD_REQUEST', `size ${size} is beyond the tree (${treeSize} leaves)`);
       reply
         .type('application/x-ndjson')
         .header('x-shekara-tree-size', String(size))

@@ -7,7 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { REPORT_NAMES, REPORTS, reportHtml, runReport } from '../../reports/index.js';
-import { sendError, type WorkbenchDeps } from './deps.js';
+import { notFound } from '../../errors.js';
+import type { WorkbenchDeps } from './deps.js';
 
 /** A document with no script and only its inline style: nothing else may load or run. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -42,29 +43,23 @@ export function registerReportRoutes(app: FastifyInstance, deps: WorkbenchDeps, 
     },
     async (req, reply) => {
       const { format, ...params } = req.query;
-      try {
-        if (!names.includes(req.params.name))
-          return reply.code(404).send({
-            code: 'SHK_NOT_FOUND',
-            message: `no report "${req.params.name}" here; this surface serves ${names.join(', ')}`,
-          });
-        const env = await runReport(req.params.name, params, {
-          store: deps.store,
-          config: deps.config,
-          checkpoint: await deps.audit.checkpointNow(),
-          now: deps.now(),
-          lastSweep: deps.lastSweep?.() ?? null,
-        });
-        if (format === 'html')
-          return reply
-            .type('text/html; charset=utf-8')
-            .header('content-security-policy', REPORT_CSP)
-            .header('content-disposition', `inline; filename="shekara-${env.report}.html"`)
-            .send(reportHtml(env));
-        return env;
-      } catch (err) {
-        return sendError(reply, err);
-      }
+      // A report's own refusals (a bad period, …) are ShekaraErrors: thrown on to src/api/http.ts.
+      if (!names.includes(req.params.name))
+        throw notFound(`no report "${req.params.name}" here; this surface serves ${names.join(', ')}`);
+      const env = await runReport(req.params.name, params, {
+        store: deps.store,
+        config: deps.config,
+        checkpoint: await deps.audit.checkpointNow(),
+        now: deps.now(),
+        lastSweep: deps.lastSweep?.() ?? null,
+      });
+      if (format === 'html')
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', REPORT_CSP)
+          .header('content-disposition', `inline; filename="shekara-${env.report}.html"`)
+          .send(reportHtml(env));
+      return env;
     },
   );
 }

@@ -1,0 +1,24 @@
+/**
+ * What every owner-rights route shares (built in rights.ts): the vehicle named by `:vin`, its
+ * pseudonym, the actor a leaf names, and the purpose a body names. Each throws a ShekaraError
+ * (404, 400) that the one HTTP error handler answers.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { RightsActor, Store, VehicleRow } from '../../store/index.js';
+import type { CompiledPurpose, PolicyEngine } from '../../policy/index.js';
+
+export interface RightsDeps {
+  readonly store: Store;
+  readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
+  readonly now: () => number;
+}
+
+export interface RightsContext extends RightsDeps {
+  /** The vehicle named by `:vin` (already checked to be the owner's); SHK_NOT_FOUND if not registered. */
+  vehicle(req: FastifyRequest): Promise<VehicleRow>;
+  /** The vehicle's pseudonym for its OEM now: what every leaf names instead of the VIN. */
+  pseudonym(v: VehicleRow, at: number): string;
+  actor(req: FastifyRequest): RightsActor;
+  /** The purpose named in a body for the vehicle's OEM (`oem` must be the vehicle's); SHK_BAD_REQUEST naming the field if not. */
+  purpose(v: VehicleRow, oem: string, id: string): CompiledPurpose;
+}

@@ -1,0 +1,5 @@
+/** Instants in every API answer: ISO 8601 in UTC with milliseconds (`2026-12-03T12:00:00.000Z`). */
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** An instant that may not have happened yet (revoked, resolved, sent): null until it has. */
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
