@@ -138,7 +138,12 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       configOems: config.oems,
       log,
       vehicleRef,
-      live: { policy, egress, disconnectVehicle: (vin) => ingest?.disconnectVehicle(vin) ?? 0 },
+      live: {
+        policy,
+        egress,
+        disconnectVehicle: (vin) => ingest?.disconnectVehicle(vin) ?? 0,
+        brokerCredentials: () => ingest?.brokerCredentials,
+      },
     });
     const problems = await admin.sync();
     if (problems.length > 0) throw problems[0]!.error;

@@ -8,6 +8,7 @@ import type { Store } from '../store/index.js';
 import type { PolicyEngine } from '../policy/index.js';
 import type { Egress } from '../egress/index.js';
 import type { Logger } from '../log.js';
+import type { BrokerCredentials } from '../ingest/dynsec.js';
 import { ShekaraError } from '../errors.js';
 import { ephemeralVehicleRef, type VehicleRef } from '../vehicle-ref.js';
 
@@ -17,6 +18,8 @@ export interface AdminLive {
   readonly egress: Pick<Egress, 'upsertOem'>;
   /** Closes the vehicle's MQTT connections; returns how many. */
   disconnectVehicle(vin: string): number;
+  /** The external broker's copy of the credentials, when Shekara keeps it in sync (src/ingest/dynsec.ts). */
+  brokerCredentials?(): BrokerCredentials | undefined;
 }
 
 export interface AdminContext {

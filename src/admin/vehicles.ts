@@ -47,6 +47,14 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
     return v;
   };
   const disconnect = (vin: string) => ctx.live?.disconnectVehicle(vin) ?? 0;
+  // External-broker mode: the change reaches the broker before the call returns (the new
+  // secret is only in hand now; the broker hashes it). A broker that cannot be reached fails
+  // the call; the periodic reconcile then disables what the broker holds out of date.
+  const broker = () => ctx.live?.brokerCredentials?.();
+  const pushSecret = async (vin: string, secret: string) => {
+    const b = broker();
+    if (b) await b.set((await store.getVehicle(vin))!, secret);
+  };
 
   return {
     existing,
@@ -60,6 +68,7 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
       if (!(await oems.rowOf(input.oem))) throw badInput('oem', `no OEM "${input.oem}" in the registry`);
       const secret = checkSecret(input.secret);
       await store.registerVehicle({ vin: input.vin, oem: input.oem, ...hashSecret(secret), replace: input.replace });
+      await pushSecret(input.vin, secret);
       const disconnected = input.replace ? disconnect(input.vin) : 0;
       ctx.log?.info({ actor, vehicle: ctx.vehicleRef(input.vin), oem: input.oem }, 'admin: vehicle registered');
       return { vehicle: vehicleView((await store.getVehicle(input.vin))!), secret, disconnected };
@@ -84,6 +93,7 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
       await existing(vin);
       const secret = checkSecret(opts.secret);
       await store.rotateVehicleSecret(vin, hashSecret(secret), ctx.now());
+      await pushSecret(vin, secret);
       const disconnected = disconnect(vin);
       ctx.log?.info({ actor, vehicle: ctx.vehicleRef(vin), disconnected }, 'admin: vehicle secret rotated');
       return { vehicle: vehicleView(await existing(vin)), secret, disconnected };
@@ -93,6 +103,7 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
     async revoke(vin: string, actor: Actor): Promise<{ vehicle: VehicleView; changed: boolean; disconnected: number }> {
       await existing(vin);
       const changed = await store.revokeVehicleCredentials(vin, ctx.now());
+      await broker()?.revoke(vin);
       const disconnected = disconnect(vin);
       if (changed)
         ctx.log?.info({ actor, vehicle: ctx.vehicleRef(vin), disconnected }, 'admin: vehicle credentials revoked');

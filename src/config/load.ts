@@ -135,6 +135,9 @@ function checkCrossFields(cfg: Config, source: string): void {
       problems.push('store.url: not a valid URL (postgres://user@host:5432/database)');
     }
   }
+  const sync = cfg.mqtt.external.credentialSync;
+  if (sync.kind !== 'none' && (!sync.username || !sync.password))
+    problems.push('mqtt.external.credentialSync: a broker admin username and password are needed to sync credentials');
   if (cfg.limits.keepaliveMinSeconds > cfg.limits.keepaliveMaxSeconds) {
     problems.push('limits.keepaliveMinSeconds: must not exceed limits.keepaliveMaxSeconds');
   }

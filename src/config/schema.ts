@@ -56,6 +56,21 @@ const MqttExternalSchema = Type.Object(
      * The longest Shekara outage that loses nothing; the broker's own limits may be lower.
      */
     sessionExpirySeconds: Type.Integer({ minimum: 60, maximum: 4_294_967_294, default: 604_800 }),
+    /**
+     * Keeps the broker's device credentials and ACL in line with Shekara's vehicle registry.
+     * `mosquitto-dynsec`: Mosquitto 2's dynamic security plugin, driven over its control topic
+     * with this admin account (deploy/brokers/mosquitto/). `none`: the operator keeps them.
+     */
+    credentialSync: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('none'), Type.Literal('mosquitto-dynsec')], { default: 'none' }),
+        username: Type.Optional(Type.String({ minLength: 1 })),
+        password: Type.Optional(Type.String({ minLength: 1 })),
+        /** How often the broker is brought in line with the registry (changes made by the CLI, a broker restored from backup). */
+        reconcileSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 30 }),
+      },
+      { ...strict, default: {} },
+    ),
   },
   { ...strict, default: {} },
 );

@@ -10,6 +10,7 @@ import { createCommitter } from './committer.js';
 import { createIntake, type IngestCounters } from './intake.js';
 import { startMqttIngest } from './broker.js';
 import { startExternalIngest } from './external.js';
+import { startDynsecSync, type BrokerCredentials } from './dynsec.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
@@ -28,7 +29,7 @@ export interface IngestModuleConfig {
 }
 
 export interface IngestDeps {
-  readonly store: Pick<Store, 'commitIngest' | 'getVehicle'>;
+  readonly store: Pick<Store, 'commitIngest' | 'getVehicle' | 'listVehicles'>;
   readonly project: (record: CanonicalRecord) => Promise<Projection[]>;
   /** Where the HTTPS ingest route is registered (not yet listening). */
   readonly http: FastifyInstance;
@@ -62,6 +63,8 @@ export interface Ingest {
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   /** True while the vehicle is connected and subscribed to its command topic (always false in external-broker mode). */
   isCommandSubscriber(vin: string): boolean;
+  /** External-broker mode with credential sync: the broker's copy of the vehicle credentials. */
+  readonly brokerCredentials: BrokerCredentials | undefined;
   close(): Promise<void>;
 }
 
@@ -86,7 +89,27 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
   });
   if (cfg.mqtt.mode === 'external') {
-    const external = await startExternalIngest(cfg.mqtt.external, { lookupVehicle, intake, log });
+    const ext = cfg.mqtt.external;
+    // Credentials first: the broker's ACL is in place before Shekara subscribes.
+    const brokerCredentials =
+      ext.credentialSync.kind === 'mosquitto-dynsec'
+        ? await startDynsecSync(
+            {
+              url: ext.url,
+              username: ext.credentialSync.username!,
+              password: ext.credentialSync.password!,
+              group: ext.group,
+              gatewayUsername: ext.username,
+              gatewayPassword: ext.password,
+              reconcileSeconds: ext.credentialSync.reconcileSeconds,
+            },
+            { listVehicles: () => deps.store.listVehicles(), log, vehicleRef },
+          )
+        : undefined;
+    const external = await startExternalIngest(ext, { lookupVehicle, intake, log }).catch(async (err: unknown) => {
+      await brokerCredentials?.close();
+      throw err;
+    });
     return {
       mqttPort: undefined,
       mqttsPort: undefined,
@@ -101,8 +124,10 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
           new Error('downlink commands go through the external broker in external mode (not yet supported)'),
         ),
       isCommandSubscriber: () => false,
+      brokerCredentials,
       async close() {
         await external.close();
+        await brokerCredentials?.close();
         await committer.flush();
       },
     };
@@ -127,6 +152,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     recheckCredentials: mqtt.recheckCredentials,
     publishCommand: mqtt.publishCommand,
     isCommandSubscriber: mqtt.isCommandSubscriber,
+    brokerCredentials: undefined,
     async close() {
       await mqtt.close();
       await committer.flush();

@@ -21,19 +21,17 @@ export interface TestMosquitto {
   stop(): Promise<void>;
 }
 
-/** `conf`: extra lines after the listener (default: anonymous access, as a bare test broker). */
-export async function startMosquitto(conf = 'allow_anonymous true\n'): Promise<TestMosquitto> {
+/** `conf`: lines before the test's own listener (plain, loopback, last) (default: a bare test broker, anonymous access). */
+export async function startMosquitto(
+  conf = 'allow_anonymous true\nmax_queued_messages 100000\n',
+): Promise<TestMosquitto> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-mosq-'));
   const logFile = path.join(dir, 'mosquitto.log');
   const file = path.join(dir, 'mosquitto.conf');
   // As root, Mosquitto drops to user `mosquitto`, which cannot write this private directory.
   const user = process.getuid?.() === 0 ? 'user root\n' : '';
-  writeFileSync(
-    file,
-    `${user}listener ${port} 127.0.0.1\nlog_dest file ${logFile}\nlog_type all\nset_tcp_nodelay true\n` +
-      `max_queued_messages 100000\n${conf}`,
-  );
+  writeFileSync(file, `${user}log_dest file ${logFile}\nlog_type all\n${conf}\nlistener ${port} 127.0.0.1\n`);
   writeFileSync(logFile, '');
   const proc: ChildProcess = spawn('mosquitto', ['-c', file], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));

@@ -74,7 +74,14 @@ describe('external broker: ack only what is stored', () => {
       },
     } as unknown as Intake;
     const ingest = await startExternalIngest(
-      { url: mosq.url, group: 'ack', connections: 1, clientIdPrefix: 'shk-fail', sessionExpirySeconds: 600 },
+      {
+        url: mosq.url,
+        group: 'ack',
+        connections: 1,
+        clientIdPrefix: 'shk-fail',
+        sessionExpirySeconds: 600,
+        credentialSync: { kind: 'none', reconcileSeconds: 30 },
+      },
       { lookupVehicle: async (v) => (v === vin ? vehicle : undefined), intake, log: createLogger('silent') },
     );
     try {
