@@ -9,7 +9,9 @@
  * the state change and BEFORE the command reaches the car. A leaf never holds the VIN.
  *
  * A car that is offline: the command waits in the store (status queued) until the car
- * subscribes to its command topic again, or until its ttl passes (expired, never sent).
+ * subscribes to its command topic again, or until its ttl passes (expired, never sent). Just
+ * before it is published it is checked again (send-guard.ts): a withdrawn approval, a disabled
+ * OEM, a narrowed policy or a re-registered car stops it (blocked, a 'stopped' leaf).
  */
 import { createHash } from 'node:crypto';
 import type { AuditEventBody, CommandAckStatus, CommandRow, Store } from '../store/index.js';
@@ -17,6 +19,9 @@ import type { CompiledPolicy } from '../policy/index.js';
 import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
 import { createPseudonymResolver } from '../policy/pseudonym.js';
 import { uuidv7 } from '../ids.js';
+import { sendTimeVerdict } from './send-guard.js';
+
+export { sendTimeVerdict, type SendVerdict, type SendGuardDeps } from './send-guard.js';
 import type { Logger } from '../log.js';
 
 const HOUR_MS = 3_600_000;
@@ -42,6 +47,8 @@ export interface DownlinkDeps {
     | 'markCommandSent'
     | 'requeueCommand'
     | 'expireCommand'
+    | 'blockQueuedCommand'
+    | 'getOem'
     | 'recordCommandAck'
     | 'isCommandApproved'
   >;
@@ -135,8 +142,17 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       if (!link?.isOnline(vin)) return;
       for (const c of await store.queuedCommands(vin)) {
         const t = now();
-        if (c.expiresAt < t) {
-          await expire(c, t);
+        // Checked again at the moment of sending: what allowed it may have changed while it waited.
+        const verdict = await sendTimeVerdict({ store, policyOf: deps.policyOf }, c, t);
+        if (!verdict.send) {
+          if (verdict.status === 'expired') await expire(c, t);
+          else if (
+            await store.blockQueuedCommand(c.id, t, verdict.reason, leaf(c, 'stopped', 'blocked', verdict.reason))
+          )
+            log.warn(
+              { command: c.id, oem: c.oem, type: c.type, reason: verdict.reason },
+              'downlink: queued command stopped',
+            );
           continue;
         }
         if (!(await store.markCommandSent(c.id, t, leaf(c, 'sent', 'sent', null)))) continue;

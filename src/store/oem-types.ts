@@ -115,6 +115,11 @@ export interface CommandStore {
   /** queued → expired, with its leaf; false when it was no longer queued. */
   expireCommand(id: string, at: number, reason: string, leaf: AuditEventBody): Promise<boolean>;
   /**
+   * queued → blocked at send time (its approval withdrawn, its OEM disabled, its policy or
+   * vehicle changed since it was queued), with its leaf; false when it was no longer queued.
+   */
+  blockQueuedCommand(id: string, at: number, reason: string, leaf: AuditEventBody): Promise<boolean>;
+  /**
    * Records the car's acknowledgement of its own command while the command is open (sent or
    * accepted), with its leaf, in one transaction; false (nothing written) otherwise.
    */

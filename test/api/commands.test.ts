@@ -258,6 +258,69 @@ describe('guarded downlink commands', () => {
     });
   });
 
+  describe('a queued command, checked again when it is sent', () => {
+    it('never reaches the car once the owner withdrew the approval while it waited; the stop is a leaf', async () => {
+      expect((await owner('POST', `${car(1).vin}/command-approvals`, { type: 'immobilize' })).status).toBe(201);
+      const r = await send(1, { type: 'immobilize', ttlSeconds: 300 });
+      expect(r.body.status).toBe('queued'); // car 1 is offline
+      expect((await owner('DELETE', `${car(1).vin}/command-approvals/immobilize`)).body.revoked).toBe(true);
+      await online(1);
+      const sentinel = await send(1, { type: 'climate-on', params: { temperatureC: 21 } });
+      await until(() => received(1).length > 0, 5_000, 'the sentinel');
+      expect(received(1).map((m) => m.id)).toEqual([sentinel.body.id]);
+      const s = await status(1, r.body.id);
+      expect(s.body).toMatchObject({ status: 'blocked', sentAt: null });
+      expect(s.body.reason).toMatch(
+        /^at send time: "immobilize" restricts the car: its owner's approval for oem-a was withdrawn/,
+      );
+      expect((await commandLeaves(r.body.id)).map((l) => [l.action, l.outcome])).toEqual([
+        ['requested', 'allowed'],
+        ['stopped', 'blocked'],
+      ]);
+    });
+
+    it('never reaches the car once its OEM was disabled while it waited', async () => {
+      const b = g.cars['oem-b']![0]!;
+      const r = await send(
+        0,
+        { type: 'climate-on', params: { temperatureC: 20 } },
+        'oem-b',
+        g.pseudonym('oem-b', b.vin),
+      );
+      expect(r.body.status).toBe('queued');
+      await g.gw.app.store.setOemDisabled('oem-b', Date.now(), Date.now());
+      const client = await g.gw.connect(b);
+      const got: string[] = [];
+      client.on('message', (_t, p) => got.push(p.toString()));
+      await client.subscribeAsync(commandTopic(b.vin), { qos: 1 });
+      const c = await until(
+        async () => {
+          const row = await g.gw.app.store.getCommand(r.body.id);
+          return row?.status === 'blocked' && row;
+        },
+        5_000,
+        'the stop',
+      );
+      expect(c.reason).toBe('at send time: OEM oem-b is disabled');
+      expect(got).toEqual([]);
+      expect((await commandLeaves(r.body.id)).map((l) => l.action)).toEqual(['requested', 'stopped']);
+      await g.gw.app.store.setOemDisabled('oem-b', null, Date.now());
+    });
+  });
+
+  describe('parameters', () => {
+    it('are stored exactly as sent: true stays true', async () => {
+      const r = await send(4, { type: 'immobilize', params: { force: true } });
+      expect(r.status).toBe(403); // not a parameter of immobilize: blocked, and recorded
+      expect(r.body.command.params).toEqual({ force: true });
+      expect((await status(4, r.body.command.id)).body.params).toEqual({ force: true });
+      expect((await g.gw.app.store.getCommand(r.body.command.id))!.params).toEqual({ force: true });
+      const s = await send(4, { type: 'climate-on', params: { temperatureC: '19' } });
+      expect(s.status).toBe(403); // a string is not a number, not coerced into one
+      expect(s.body.command.params).toEqual({ temperatureC: '19' });
+    });
+  });
+
   describe("the car's acknowledgement", () => {
     it("cannot change another car's command, and a malformed one disconnects the car", async () => {
       const r = await send(2, { type: 'climate-on', params: { temperatureC: 23 } });

@@ -136,7 +136,15 @@ export const RotateReply = Type.Object(
   strict,
 );
 
-const ParamValue = Type.Union([Type.Number(), Type.String({ maxLength: 1024 }), Type.Boolean()]);
+/**
+ * One `type` list, not a union: fastify's validator coerces types, and in a union it tried
+ * `number` first and turned `true` into `1`. With several types in one `type` keyword ajv
+ * coerces only a value that matches none of them, so a parameter is stored exactly as sent.
+ */
+const ParamValue = Type.Unsafe<number | string | boolean>({
+  type: ['number', 'string', 'boolean'],
+  maxLength: 1024,
+});
 
 export const PseudonymParams = Type.Object(
   { pseudonym: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'the vehicle as your feed names it' }) },

@@ -57,6 +57,18 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
   const getCommand = async (id: string) =>
     (await rows(`SELECT ${COLUMNS} FROM downlink_commands WHERE id = $1`, [id]))[0];
 
+  /** queued → expired or blocked (never sent), with its leaf; false when it was no longer queued. */
+  const closeQueued = (status: 'expired' | 'blocked', id: string, at: number, reason: string, leaf: AuditEventBody) =>
+    withLeaf(
+      (t) =>
+        t.query(
+          `UPDATE downlink_commands SET status = $1, reason = $2 WHERE id = $3 AND status = 'queued' RETURNING id`,
+          [status, reason, id],
+        ),
+      at,
+      leaf,
+    );
+
   return {
     async createCommand(c, leaf) {
       await db.tx(async (t) => {
@@ -119,17 +131,8 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
         [id],
       );
     },
-    expireCommand: (id, at, reason, leaf) =>
-      withLeaf(
-        (t) =>
-          t.query(
-            `UPDATE downlink_commands SET status = 'expired', reason = $1
-      WHERE id = $2 AND status = 'queued' RETURNING id`,
-            [reason, id],
-          ),
-        at,
-        leaf,
-      ),
+    expireCommand: (id, at, reason, leaf) => closeQueued('expired', id, at, reason, leaf),
+    blockQueuedCommand: (id, at, reason, leaf) => closeQueued('blocked', id, at, reason, leaf),
     // The ack joins the end of the array, element by element: json has no concatenation, and a
     // round trip through jsonb would refuse a detail holding "\u0000".
     recordCommandAck: ({ id, vin, ack }, leaf) =>

@@ -60,6 +60,9 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
   const expire = db.prepare(
     `UPDATE downlink_commands SET status = 'expired', reason = ? WHERE id = ? AND status = 'queued'`,
   );
+  const block = db.prepare(
+    `UPDATE downlink_commands SET status = 'blocked', reason = ? WHERE id = ? AND status = 'queued'`,
+  );
   const ack = db.prepare(`UPDATE downlink_commands SET status = @status, acks = json_insert(acks, '$[#]', json(@ack))
     WHERE id = @id AND vin = @vin AND status IN ('sent', 'accepted')`);
 
@@ -100,6 +103,9 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
     },
     expireCommand(id, at, reason, leaf) {
       return withLeaf(() => expire.run(reason, id).changes, at, leaf);
+    },
+    blockQueuedCommand(id, at, reason, leaf) {
+      return withLeaf(() => block.run(reason, id).changes, at, leaf);
     },
     recordCommandAck({ id, vin, ack: a }, leaf) {
       return withLeaf(() => ack.run({ id, vin, status: a.status, ack: JSON.stringify(a) }).changes, a.at, leaf);

@@ -1,0 +1,50 @@
+/**
+ * The send-time guard: a queued command is checked again just before it is published, as a
+ * projection is before it crosses (src/policy/send-time.ts). What allowed it when it was asked
+ * for may have changed while the car was offline: the owner withdrew the approval of a
+ * restricting command (docs/oem-api.md: "such commands are blocked again from now on"), the
+ * operator disabled the OEM, the OEM's active policy no longer allows the command or its
+ * parameters, the car was re-registered to another OEM or its credentials revoked, or its ttl
+ * passed. Any of these stops the command; the caller records the stop as a 'command' leaf.
+ *
+ * Every path that publishes commands (the embedded broker, an external broker) MUST call this
+ * with the time of sending and MUST NOT publish when it returns a reason.
+ */
+import type { CommandRow, Store } from '../store/index.js';
+import type { CompiledPolicy } from '../policy/index.js';
+import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
+
+export interface SendGuardDeps {
+  readonly store: Pick<Store, 'getOem' | 'getVehicle' | 'isCommandApproved'>;
+  readonly policyOf: (oem: string) => CompiledPolicy | undefined;
+}
+
+export type SendVerdict =
+  { readonly send: true } | { readonly send: false; readonly status: 'expired' | 'blocked'; readonly reason: string };
+
+export async function sendTimeVerdict(deps: SendGuardDeps, c: CommandRow, at: number): Promise<SendVerdict> {
+  if (c.expiresAt < at)
+    return {
+      send: false,
+      status: 'expired',
+      reason: `ttl passed at ${new Date(c.expiresAt).toISOString()} before the car was online`,
+    };
+  const block = (reason: string): SendVerdict => ({
+    send: false,
+    status: 'blocked',
+    reason: `at send time: ${reason}`,
+  });
+  const oem = await deps.store.getOem(c.oem);
+  if (!oem || oem.disabledAt !== null) return block(`OEM ${c.oem} is disabled`);
+  const vehicle = await deps.store.getVehicle(c.vin);
+  if (!vehicle || vehicle.oem !== c.oem) return block(`the vehicle is no longer registered to ${c.oem}`);
+  if (vehicle.revokedAt !== null) return block("the vehicle's credentials are revoked");
+  // The policy in force now, with the time the command has left: a narrowed policy stops it.
+  const commands = deps.policyOf(c.oem)?.commands ?? NO_COMMANDS;
+  const verdict = checkCommand(commands, c.type, c.params, c.expiresAt - at);
+  if (!verdict.ok) return block(verdict.reason);
+  const restricting = verdict.def?.restricting ?? isBuiltInRestricting(c.type);
+  if (restricting && !(await deps.store.isCommandApproved(c.vin, c.oem, c.type, at)))
+    return block(`"${c.type}" restricts the car: its owner's approval for ${c.oem} was withdrawn`);
+  return { send: true };
+}
