@@ -5,11 +5,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { registerReportRoutes } from './reports.js';
+import { registerIncidentRoutes } from './incidents.js';
 import type { WorkbenchDeps } from './deps.js';
 
 export type { WorkbenchDeps } from './deps.js';
 
 export function registerWorkbench(app: FastifyInstance, deps: WorkbenchDeps, role: 'regulator' | 'operator'): void {
   registerReportRoutes(app, deps);
-  void role;
+  registerIncidentRoutes(app, deps, role);
 }
