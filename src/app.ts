@@ -81,8 +81,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     await seedConfigOems({ store, configOems: config.oems, log });
     const registry = await store.listOems();
     // Config OEMs' policies are their files; registry OEMs get their last activated version in admin.sync() below.
+    const catalog = createCatalog(config.catalog);
     const policy = await createPolicyEngine(
-      { oems: config.oems, epochDays: config.pseudonymization.epochDays, catalog: createCatalog(config.catalog) },
+      { oems: config.oems, epochDays: config.pseudonymization.epochDays, catalog },
       { masterKey, consent: store, history: store, metrics: telemetry.metrics },
     );
     closers.push(() => policy.close());
@@ -186,6 +187,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
 
     ingest = await createIngest(config, {
       store,
+      catalog,
       http,
       log,
       vehicleRef,

@@ -45,7 +45,8 @@ type Bounds = Partial<Pick<VssEntry, 'min' | 'max' | 're' | 'd'>>;
  */
 const BOUNDS: Readonly<Record<string, Bounds>> = {
   'Vehicle.Speed': { min: -50, max: 500 },
-  'Vehicle.TraveledDistance': { min: 0, max: 10_000_000_000 },
+  // shekara-json/1 `odometer` is km with decimals (docs/telemetry.md); VSS v6 says uint32 m.
+  'Vehicle.TraveledDistance': { d: 'double', min: 0, max: 10_000_000 },
   'Vehicle.CurrentLocation.Altitude': { min: -500, max: 9000 },
   'Vehicle.LowVoltageBattery.CurrentVoltage': { min: 0, max: 1000 },
   'Vehicle.Cabin.HVAC.AmbientAirTemperature': { min: -80, max: 100 },

@@ -3,12 +3,19 @@
  * One table maps payload keys to COVESA VSS paths; anything not in the table is kept in the
  * raw record only and listed as unknown, so it can never egress by accident.
  *
+ * Every value is typed by the signal catalog (src/catalog/): its VSS datatype, range and
+ * allowed values. A value that does not fit quarantines the payload with the reason (the
+ * same answer for a top-level key and a `signals` entry: a car sending a speed of 1e308 is
+ * broken or forged, and half a record is not data). A `signals` path outside the catalog is
+ * kept in the raw record and listed as unknown (`signals.PATH`), never egressed.
+ *
  * Input rules (a payload breaking one is quarantined, never a 5xx or a dropped connection):
  * the JSON is parsed strictly (src/json-strict.ts: duplicate keys refused, null-prototype objects),
  * table lookups only see own entries (a key `constructor` is unknown, not `Object.prototype`'s),
  * and a reason names the field and the rule, never the value (reasons are logged and answered).
  */
 import type { SignalValue } from '../record.js';
+import { checkValue, defaultCatalog, type Catalog } from '../catalog/index.js';
 import { hasNonText } from '../text.js';
 import { fieldName, JsonStrictError, parseStrictJson } from '../json-strict.js';
 
@@ -24,16 +31,6 @@ export interface DecodedTelemetry {
 
 export class DecodeError extends Error {}
 
-type Coerce = (v: unknown, key: string) => SignalValue;
-
-const num =
-  (min: number, max: number): Coerce =>
-  (v, key) => {
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new DecodeError(`${key}: expected a number, got ${typeName(v)}`);
-    if (v < min || v > max) throw new DecodeError(`${key}: outside ${min}..${max}`);
-    return v;
-  };
 /**
  * A string that is not text (src/text.ts) is refused: the payload is quarantined, raw bytes
  * kept, so both store backends accept exactly the same records.
@@ -43,37 +40,41 @@ const text = (v: string, what: string): string => {
   return v;
 };
 
-const str: Coerce = (v, key) => {
+const str = (v: unknown, key: string): string => {
   if (typeof v !== 'string' || v.length > 256)
     throw new DecodeError(`${key}: expected a string of at most 256 characters`);
   return text(v, key);
 };
-const onOff: Coerce = (v, key) => {
+/** `ignition: true` → the VSS state `ON`; anything but a boolean is refused. */
+const onOff = (v: unknown, key: string): unknown => {
   if (typeof v !== 'boolean') throw new DecodeError(`${key}: expected true or false, got ${typeName(v)}`);
   return v ? 'ON' : 'OFF';
 };
-const dtcList: Coerce = (v, key) => {
-  if (!Array.isArray(v) || v.length > 64 || !v.every((c) => typeof c === 'string' && /^[PCBU][0-9A-F]{4}$/.test(c))) {
-    throw new DecodeError(`${key}: expected a list of OBD trouble codes like "P0300"`);
-  }
-  return v as string[];
+
+/** Payload key path → [VSS path, conversion before the catalog check]. The vocabulary of `shekara-json/1`. */
+const SIGNALS: Readonly<Record<string, readonly [string, ((v: unknown, key: string) => unknown)?]>> = {
+  'position.lat': ['Vehicle.CurrentLocation.Latitude'],
+  'position.lon': ['Vehicle.CurrentLocation.Longitude'],
+  'position.heading': ['Vehicle.CurrentLocation.Heading'],
+  'position.altitude': ['Vehicle.CurrentLocation.Altitude'],
+  speed: ['Vehicle.Speed'],
+  odometer: ['Vehicle.TraveledDistance'],
+  ignition: ['Vehicle.LowVoltageSystemState', onOff],
+  'battery.soc': ['Vehicle.Powertrain.TractionBattery.StateOfCharge.Current'],
+  'battery.voltage': ['Vehicle.LowVoltageBattery.CurrentVoltage'],
+  fuelLevel: ['Vehicle.Powertrain.FuelSystem.RelativeLevel'],
+  'cabin.temperature': ['Vehicle.Cabin.HVAC.AmbientAirTemperature'],
+  dtc: ['Vehicle.OBD.DTCList'],
 };
 
-/** Payload key path → [VSS path, coercion]. The vocabulary of `shekara-json/1`. */
-const SIGNALS: Readonly<Record<string, readonly [string, Coerce]>> = {
-  'position.lat': ['Vehicle.CurrentLocation.Latitude', num(-90, 90)],
-  'position.lon': ['Vehicle.CurrentLocation.Longitude', num(-180, 180)],
-  'position.heading': ['Vehicle.CurrentLocation.Heading', num(0, 360)],
-  'position.altitude': ['Vehicle.CurrentLocation.Altitude', num(-500, 9000)],
-  speed: ['Vehicle.Speed', num(-50, 500)],
-  odometer: ['Vehicle.TraveledDistance', num(0, 10_000_000)],
-  ignition: ['Vehicle.LowVoltageSystemState', onOff],
-  'battery.soc': ['Vehicle.Powertrain.TractionBattery.StateOfCharge.Current', num(0, 100)],
-  'battery.voltage': ['Vehicle.LowVoltageBattery.CurrentVoltage', num(0, 1000)],
-  fuelLevel: ['Vehicle.Powertrain.FuelSystem.RelativeLevel', num(0, 100)],
-  'cabin.temperature': ['Vehicle.Cabin.HVAC.AmbientAirTemperature', num(-80, 100)],
-  dtc: ['Vehicle.OBD.DTCList', dtcList],
-};
+/** A value checked against its catalog entry; `key` names it in the reason (never the value). */
+function typed(catalog: Catalog, path: string, v: unknown, key: string): SignalValue {
+  const spec = catalog.lookup(path);
+  if (!spec) throw new DecodeError(`${key}: not in the signal catalog`);
+  const reason = checkValue(spec, v);
+  if (reason) throw new DecodeError(`${key}: ${reason}`);
+  return v as SignalValue;
+}
 
 /** Personal data: owner and driver. Kept apart in the record; never sent unless a policy names it. */
 const ACCOUNT: Readonly<Record<string, string>> = {
@@ -92,7 +93,7 @@ const NESTED = new Set(['position', 'battery', 'cabin', 'account', 'account.owne
  * Decodes one payload for the authenticated `vin`. Throws DecodeError with a reason a car
  * integrator can act on; the caller quarantines the payload.
  */
-export function decodeTelemetry(payload: Buffer, vin: string): DecodedTelemetry {
+export function decodeTelemetry(payload: Buffer, vin: string, catalog: Catalog = defaultCatalog()): DecodedTelemetry {
   let doc: unknown;
   try {
     doc = parseStrictJson(payload.toString('utf8'), { root: 'payload' });
@@ -105,47 +106,57 @@ export function decodeTelemetry(payload: Buffer, vin: string): DecodedTelemetry 
   if (!isObject(doc)) throw new DecodeError(`payload must be a JSON object, got ${typeName(doc)}`);
 
   const out: DecodedTelemetry = { observedAt: undefined, signals: { [VIN_SIGNAL]: vin }, account: {}, unknownKeys: [] };
+  let vss: unknown;
   for (const [key, value] of Object.entries(doc)) {
     if (key === 'ts') (out as { observedAt: number }).observedAt = parseTimestamp(value);
     else if (key === 'vin') {
       if (value !== vin) throw new DecodeError('vin: does not match the authenticated vehicle');
-    } else if (key === 'signals') decodeVssSignals(value, out);
-    else walk(key, value, out);
+    } else if (key === 'signals') vss = value;
+    else walk(key, value, out, catalog);
   }
+  // After the checked keys, whatever the key order: `signals` may add paths, never replace one.
+  if (vss !== undefined) decodeVssSignals(vss, out, catalog);
   return out;
 }
 
-function walk(key: string, value: unknown, out: DecodedTelemetry): void {
+function walk(key: string, value: unknown, out: DecodedTelemetry, catalog: Catalog): void {
   const signal = own(SIGNALS, key);
   if (signal) {
-    out.signals[signal[0]] = signal[1](value, key);
+    const [path, convert] = signal;
+    out.signals[path] = typed(catalog, path, convert ? convert(value, key) : value, key);
     return;
   }
   const account = own(ACCOUNT, key);
   if (account) {
-    out.account[account] = str(value, key) as string;
+    out.account[account] = str(value, key);
     return;
   }
   if (NESTED.has(key) && isObject(value)) {
-    for (const [k, v] of Object.entries(value)) walk(`${key}.${k}`, v, out);
+    for (const [k, v] of Object.entries(value)) walk(`${key}.${k}`, v, out, catalog);
     return;
   }
   if (NESTED.has(key)) throw new DecodeError(`${key}: expected an object, got ${typeName(value)}`);
   out.unknownKeys.push(text(key, 'a key'));
 }
 
-/** `signals: { "Vehicle.Speed": 50 }` — cars that already speak VSS. Scalars only. */
-function decodeVssSignals(value: unknown, out: DecodedTelemetry): void {
+/**
+ * `signals: { "Vehicle.Speed": 50 }` — cars that already speak VSS. Each value is typed by the
+ * catalog; a path outside it stays in the raw record (listed as `signals.PATH`), and a path a
+ * checked top-level key already gave (`position.lat`) is refused rather than overridden.
+ */
+function decodeVssSignals(value: unknown, out: DecodedTelemetry, catalog: Catalog): void {
   if (!isObject(value)) throw new DecodeError('signals: expected an object of VSS paths to values');
   for (const [path, v] of Object.entries(value)) {
     if (!VSS_PATH.test(path) || path === VIN_SIGNAL)
       throw new DecodeError(`signals.${fieldName(path)}: not an accepted VSS signal path`);
-    if (typeof v === 'number' ? !Number.isFinite(v) : typeof v !== 'string' && typeof v !== 'boolean') {
-      throw new DecodeError(`signals.${path}: expected a number, string or boolean`);
+    if (!catalog.lookup(path)) {
+      if (typeof v === 'string') text(v, `signals.${path}`); // the same raw bytes on both stores
+      out.unknownKeys.push(`signals.${path}`);
+      continue;
     }
-    if (typeof v === 'string' && v.length > 256)
-      throw new DecodeError(`signals.${path}: string longer than 256 characters`);
-    out.signals[path] = typeof v === 'string' ? text(v, `signals.${path}`) : (v as SignalValue);
+    if (Object.hasOwn(out.signals, path))
+      throw new DecodeError(`signals.${path}: already sent under its payload key; send it once`);
+    out.signals[path] = typed(catalog, path, v, `signals.${path}`);
   }
 }
 

@@ -2,6 +2,7 @@
  * The ingest module's one door. `createIngest` starts the embedded MQTT broker and registers
  * the HTTPS ingest route; both feed the same intake (decode → policy → durable commit).
  */
+import type { Catalog } from '../catalog/index.js';
 import type { FastifyInstance } from 'fastify';
 import type { IngestConfig, LimitsConfig, MqttConfig } from '../config/schema.js';
 import type { CanonicalRecord, Projection } from '../record.js';
@@ -37,6 +38,8 @@ export interface IngestDeps {
   readonly onCommitted: (count: number) => void;
   /** True while the egress queue is saturated: ingest pushes back (PUBACK withheld, HTTP 503). */
   readonly egressSaturated?: () => boolean;
+  /** Types every signal (src/catalog/); VSS and Shekara's own when absent. */
+  readonly catalog?: Catalog;
   readonly log: Logger;
   /** What log lines say instead of a VIN (src/vehicle-ref.ts); a process-only key when absent. */
   readonly vehicleRef?: VehicleRef;
@@ -76,7 +79,14 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     deps.onCommitted,
   );
   const vehicleRef = deps.vehicleRef ?? ephemeralVehicleRef();
-  const intake = createIntake({ committer, project: deps.project, log, telemetry: deps.telemetry, vehicleRef });
+  const intake = createIntake({
+    committer,
+    project: deps.project,
+    log,
+    telemetry: deps.telemetry,
+    vehicleRef,
+    catalog: deps.catalog,
+  });
   // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
   const lookupVehicle = async (vin: string) => {
     const v = await deps.store.getVehicle(vin);

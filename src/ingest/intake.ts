@@ -8,6 +8,7 @@
  * record's outbox rows, so its deliveries continue the trace. Counted in
  * `shekara.ingest.messages` by channel and outcome, refusals in `shekara.ingest.rejects`.
  */
+import type { Catalog } from '../catalog/index.js';
 import { uuidv7 } from '../ids.js';
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { Committer } from './committer.js';
@@ -70,6 +71,7 @@ export function createIntake(deps: {
   now?: () => number;
   telemetry?: Telemetry;
   vehicleRef?: VehicleRef;
+  catalog?: Catalog | undefined;
 }): Intake {
   const vehicleRef = deps.vehicleRef ?? ephemeralVehicleRef();
   const now = deps.now ?? Date.now;
@@ -128,7 +130,7 @@ export function createIntake(deps: {
     if (quarantineReason !== undefined) return quarantine(quarantineReason);
     let decoded;
     try {
-      decoded = decodeTelemetry(payload, vehicle.vin);
+      decoded = decodeTelemetry(payload, vehicle.vin, deps.catalog);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       return quarantine(err.message);

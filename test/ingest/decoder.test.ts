@@ -54,7 +54,8 @@ describe('telemetry decoder', () => {
   });
 
   it('accepts any text, emoji included, in string values', () => {
-    expect(decode({ signals: { 'Vehicle.Cabin.Note': 'Алматы 🚗' } }).signals['Vehicle.Cabin.Note']).toBe('Алматы 🚗');
+    const ARTIST = 'Vehicle.Cabin.Infotainment.Media.Played.Artist';
+    expect(decode({ signals: { [ARTIST]: 'Алматы 🚗' } }).signals[ARTIST]).toBe('Алматы 🚗');
   });
 
   it('accepts VSS paths sent as they are under "signals"', () => {
@@ -67,9 +68,9 @@ describe('telemetry decoder', () => {
     ['not JSON', '{', /not valid JSON/],
     ['a string', '"x"', /must be a JSON object, got string/],
     ['null', 'null', /got null/],
-    ['NaN-like speed', '{"speed":"NaN"}', /speed: expected a number, got string/],
+    ['NaN-like speed', '{"speed":"NaN"}', /speed: expected a float/],
     ['a position that is not an object', '{"position":5}', /position: expected an object/],
-    ['a malformed trouble code', '{"dtc":["XYZ"]}', /dtc: expected a list of OBD trouble codes/],
+    ['a malformed trouble code', '{"dtc":["XYZ"]}', /dtc: an item: does not match the pattern/],
     ['a VIN signal smuggled under "signals"', `{"signals":{"${VIN_SIGNAL}":"x"}}`, /not an accepted VSS signal path/],
     [
       'an account value that is not a string',
@@ -112,5 +113,56 @@ describe('telemetry decoder', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain(value);
     }
+  });
+
+  describe('typed by the signal catalog (red-team L6)', () => {
+    it.each([
+      [
+        'Vehicle.Speed 1e308',
+        { signals: { 'Vehicle.Speed': 1e308 } },
+        /signals.Vehicle.Speed: outside the float range/,
+      ],
+      [
+        'Vehicle.Speed -1e308',
+        { signals: { 'Vehicle.Speed': -1e308 } },
+        /signals.Vehicle.Speed: outside the float range/,
+      ],
+      ['Vehicle.Speed "fast"', { signals: { 'Vehicle.Speed': 'fast' } }, /signals.Vehicle.Speed: expected a float/],
+      [
+        'a state of charge of 500',
+        { signals: { 'Vehicle.Powertrain.TractionBattery.StateOfCharge.Current': 500 } },
+        /above the maximum 100/,
+      ],
+      ['free text as a DTC list', { signals: { 'Vehicle.OBD.DTCList': 'P0300 Ivan' } }, /expected a list of string/],
+      ['latitude 95', { signals: { 'Vehicle.CurrentLocation.Latitude': 95 } }, /above the maximum 90/],
+      ['longitude 500', { signals: { 'Vehicle.CurrentLocation.Longitude': 500 } }, /above the maximum 180/],
+      [
+        'signals overriding the checked position',
+        { position: { lat: 43.2, lon: 76.9 }, signals: { 'Vehicle.CurrentLocation.Latitude': 10 } },
+        /already sent under its payload key/,
+      ],
+      [
+        'signals before the checked position',
+        '{"signals":{"Vehicle.CurrentLocation.Latitude":10},"position":{"lat":43.2,"lon":76.9}}',
+        /already sent under its payload key/,
+      ],
+    ])('quarantines %s with the reason', (_what, body, reason) => {
+      expect(() => decode(body)).toThrow(reason);
+    });
+
+    it('keeps a path outside the catalog in the country: listed unknown, never a signal (M6)', () => {
+      const d = decode({
+        signals: {
+          'Vehicle.Powertrain.Note': 'Ivan Petrov +77011234567',
+          'Vehicle.Powertrain.TractionBattery.Lat': 43.238949,
+          'Vehicle.Speed': 50,
+        },
+      });
+      expect(d.signals).toEqual({ [VIN_SIGNAL]: VIN, 'Vehicle.Speed': 50 });
+      expect(d.unknownKeys).toEqual([
+        'signals.Vehicle.Powertrain.Note',
+        'signals.Vehicle.Powertrain.TractionBattery.Lat',
+      ]);
+    });
   });
 });
