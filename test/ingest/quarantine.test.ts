@@ -25,8 +25,8 @@ describe('quarantine', () => {
 
   it.each([
     ['a JSON array', '[1,2]', /must be a JSON object/],
-    ['a speed that is not a number', '{"speed":"fast"}', /speed: expected a number/],
-    ['a latitude out of range', '{"position":{"lat":91,"lon":10}}', /^position.lat: outside -90..90$/],
+    ['a speed that is not a number', '{"speed":"fast"}', /speed: expected a float/],
+    ['a latitude out of range', '{"position":{"lat":91,"lon":10}}', /^position.lat: above the maximum 90$/],
     ["another car's VIN in the body", '{"vin":"LZZZZ000000000009","speed":1}', /vin: does not match/],
     ['a timestamp from 1970', '{"ts":0,"speed":1}', /ts: expected/],
   ])('quarantines %s with a reason', async (_what, body, reason) => {
