@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/tracing-overhead.ts
  *
- * One process holds a gateway (embedded default: aedes, SQLite, local egress queue), the OEM
+ * One process holds a gateway (embedded default: MQTT endpoint, SQLite, local egress queue), the OEM
  * sink, CARS real mqtt.js cars and, with tracing on, an OTLP/HTTP collector stand-in that reads
  * and discards each export. Each round sends RECORDS QoS 1 messages and waits until the OEM
  * received every projection; the process's CPU time (process.cpuUsage) over the round, per

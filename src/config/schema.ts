@@ -105,6 +105,21 @@ export const LimitsSchema = Type.Object(
     /** Sustained messages per second per vehicle, and the burst above it. */
     messagesPerSecond: Type.Number({ exclusiveMinimum: 0, default: 20 }),
     messageBurst: Type.Integer({ minimum: 1, default: 40 }),
+    /** MQTT sockets open at once, authenticated or not; above it a CONNECT gets "server busy". */
+    maxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000 }),
+    /** Largest CONNECT packet: read before the car is known, so it is small whatever maxPacketBytes says. */
+    maxConnectBytes: Type.Integer({ minimum: 64, maximum: 65_536, default: 4_096 }),
+    /** New MQTT connections per source address per second (sustained), and the burst above it. */
+    connectionsPerAddressPerSecond: Type.Number({ exclusiveMinimum: 0, default: 100 }),
+    connectionBurstPerAddress: Type.Integer({ minimum: 1, default: 2_000 }),
+    /** CONNECTs per vehicle per minute; more get "quota exceeded". */
+    connectsPerVehiclePerMinute: Type.Integer({ minimum: 1, default: 60 }),
+    /** QoS 1 and 2 PUBLISHes a car may have unacknowledged (MQTT 5 Receive Maximum, advertised). */
+    receiveMaximum: Type.Integer({ minimum: 1, maximum: 65_535, default: 100 }),
+    /** MQTT 5 topic aliases a car may set on one connection (advertised Topic Alias Maximum). */
+    topicAliasMaximum: Type.Integer({ minimum: 0, maximum: 65_535, default: 4 }),
+    /** Longest a persistent session outlives its connection (3.1.1 clean session 0; MQTT 5 Session Expiry Interval is capped to it). */
+    sessionExpiryMaxSeconds: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 604_800 }),
   },
   { ...strict, default: {} },
 );

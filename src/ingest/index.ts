@@ -1,5 +1,5 @@
 /**
- * The ingest module's one door. `createIngest` starts the embedded MQTT broker and registers
+ * The ingest module's one door. `createIngest` starts the car endpoint (MQTT, mqtt/server.ts) and registers
  * the HTTPS ingest route; both feed the same intake (decode → policy → durable commit).
  */
 import type { Catalog } from '../catalog/index.js';
@@ -9,7 +9,7 @@ import type { CanonicalRecord, Projection } from '../record.js';
 import type { Store } from '../store/index.js';
 import { createCommitter } from './committer.js';
 import { createIntake, type IngestCounters } from './intake.js';
-import { startMqttIngest } from './broker.js';
+import { startMqttIngest } from './mqtt/server.js';
 import { startExternalIngest } from './external.js';
 import { startDynsecSync, type BrokerCredentials } from './dynsec.js';
 import { registerHttpIngest } from './http.js';
@@ -19,7 +19,7 @@ import type { Telemetry } from '../telemetry/index.js';
 import type { CommandAckMessage } from './command-ack.js';
 import { ephemeralVehicleRef, type VehicleRef } from '../vehicle-ref.js';
 
-export { telemetryTopic, commandTopic, commandAckTopic } from './broker.js';
+export { telemetryTopic, commandTopic, commandAckTopic } from './mqtt/endpoint.js';
 export type { CommandAckMessage } from './command-ack.js';
 export { generateSecret, hashSecret, VIN_RE, MIN_SECRET_LENGTH } from './credentials.js';
 
@@ -30,7 +30,7 @@ export interface IngestModuleConfig {
 }
 
 export interface IngestDeps {
-  readonly store: Pick<Store, 'commitIngest' | 'getVehicle' | 'listVehicles'>;
+  readonly store: Pick<Store, 'commitIngest' | 'getVehicle' | 'listVehicles' | 'pendingMqttQos2' | 'releaseMqttQos2'>;
   readonly project: (record: CanonicalRecord) => Promise<Projection[]>;
   /** Where the HTTPS ingest route is registered (not yet listening). */
   readonly http: FastifyInstance;
@@ -93,11 +93,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     return v && v.revokedAt === null ? v : undefined;
   };
 
-  registerHttpIngest(deps.http, cfg.limits, {
-    lookupVehicle,
-    intake,
-    rate: createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst),
-  });
+  // One per-vehicle message budget for both channels, kept across reconnects.
+  const rate = createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst);
+  registerHttpIngest(deps.http, cfg.limits, { lookupVehicle, intake, rate });
   if (cfg.mqtt.mode === 'external') {
     const ext = cfg.mqtt.external;
     // Credentials first: the broker's ACL is in place before Shekara subscribes.
@@ -146,6 +144,11 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     lookupVehicle,
     intake,
     log,
+    rate,
+    qos2: {
+      pending: (vin) => deps.store.pendingMqttQos2(vin),
+      release: (vin, ids) => deps.store.releaseMqttQos2(vin, ids),
+    },
     onCommandAck: deps.onCommandAck,
     onCommandSubscribed: deps.onCommandSubscribed,
   });

@@ -48,13 +48,14 @@ export interface Intake {
    * Resolves once the payload is durably stored (as a record or in quarantine).
    * `quarantineReason`: the payload goes straight to quarantine (it cannot be attributed).
    * `span`: a receive span the caller started and will end (MQTT keeps one across pushed-back
-   * retries); without it the intake starts and ends its own.
+   * retries); without it the intake starts and ends its own. `mqttQos2`: the packet id of an
+   * MQTT QoS 2 PUBLISH, written in the same commit as the record (exactly-once, mqtt/qos2.ts).
    */
   accept(
     vehicle: Vehicle,
     channel: IngestChannel,
     payload: Buffer,
-    opts?: { quarantineReason?: string; span?: Span },
+    opts?: { quarantineReason?: string; span?: Span; mqttQos2?: number },
   ): Promise<AcceptResult>;
   /** Starts the root span of one payload (see `accept`'s `span`). */
   startReceive(channel: IngestChannel): Span;
@@ -108,14 +109,16 @@ export function createIntake(deps: {
     payload: Buffer,
     quarantineReason: string | undefined,
     span: Span,
+    mqttQos2: number | undefined,
   ): Promise<AcceptResult> {
+    const qos2 = mqttQos2 === undefined ? {} : { mqttQos2 };
     const receivedAt = now();
     const id = uuidv7(receivedAt);
     span.setAttribute(ATTR.recordId, id);
     span.setAttribute(ATTR.oem, vehicle.oem);
     const quarantine = async (reason: string): Promise<AcceptResult> => {
       await commit(
-        { kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload } },
+        { kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload }, ...qos2 },
         span,
       );
       counters.quarantined += 1;
@@ -161,7 +164,7 @@ export function createIntake(deps: {
       project.setAttribute(ATTR.projections, projections.length);
       project.end();
     }
-    await commit({ kind: 'record', record, raw: payload, projections }, span);
+    await commit({ kind: 'record', record, raw: payload, projections, ...qos2 }, span);
     counters.accepted += 1;
     span.setAttribute(ATTR.projections, projections.length);
     return { recordId: id, quarantined: false, projections: projections.length };
@@ -179,7 +182,7 @@ export function createIntake(deps: {
       const span = opts.span ?? startReceive(channel);
       let outcome = 'error';
       try {
-        const result = await accept(vehicle, channel, payload, opts.quarantineReason, span);
+        const result = await accept(vehicle, channel, payload, opts.quarantineReason, span, opts.mqttQos2);
         outcome = result.quarantined ? 'quarantined' : 'stored';
         return result;
       } catch (err) {

@@ -1,10 +1,8 @@
 /**
  * Enforces the maximum MQTT packet size on the DECLARED length in each fixed header, before
- * aedes sees the bytes: a car announcing a 200 MB packet is cut off within the chunk that
- * carries the header, not after we have buffered 200 MB for it.
+ * the parser buffers the bytes: a car announcing a 200 MB packet is cut off within the chunk
+ * that carries the header, not after we have buffered 200 MB for it.
  */
-import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
 
 export class PacketTooLargeError extends Error {
   constructor(
@@ -28,8 +26,18 @@ export class PacketLengthScanner {
   private multiplier = 1;
   private lengthBytes = 0;
   private bodyLeft = 0;
+  private packets = 0;
 
-  constructor(private readonly maxPacketBytes: number) {}
+  /** `firstPacketBytes`: a smaller cap for the first packet (the CONNECT, read before the car is known). */
+  constructor(
+    private readonly maxPacketBytes: number,
+    private readonly firstPacketBytes = maxPacketBytes,
+  ) {}
+
+  /** How many fixed headers have been read (the packet under way included). */
+  get seen(): number {
+    return this.packets;
+  }
 
   /** Throws PacketTooLargeError or MalformedLengthError; otherwise the chunk may pass. */
   scan(chunk: Buffer): void {
@@ -57,49 +65,12 @@ export class PacketLengthScanner {
           continue;
         }
         const total = 1 + this.lengthBytes + this.length;
-        if (total > this.maxPacketBytes) throw new PacketTooLargeError(total, this.maxPacketBytes);
+        const limit = this.packets === 0 ? this.firstPacketBytes : this.maxPacketBytes;
+        this.packets += 1;
+        if (total > limit) throw new PacketTooLargeError(total, limit);
         this.bodyLeft = this.length;
         this.state = this.length === 0 ? 'type' : 'body';
       }
     }
   }
-}
-
-/**
- * The socket as aedes sees it: reads pass the scanner first; writes go straight through.
- * On a violation the socket is destroyed and `onViolation` says why.
- */
-export function guardSocket(socket: Socket, maxPacketBytes: number, onViolation: (err: Error) => void): Duplex {
-  const scanner = new PacketLengthScanner(maxPacketBytes);
-  const guarded: Duplex = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _enc, cb) {
-      socket.write(chunk, cb);
-    },
-    final(cb) {
-      socket.end(cb);
-    },
-    destroy(err, cb) {
-      socket.destroy();
-      cb(err);
-    },
-  });
-  socket.on('data', (chunk: Buffer) => {
-    try {
-      scanner.scan(chunk);
-    } catch (err) {
-      onViolation(err as Error);
-      socket.destroy();
-      return;
-    }
-    if (!guarded.push(chunk)) socket.pause();
-  });
-  socket.on('end', () => guarded.push(null));
-  socket.on('close', () => {
-    if (!guarded.destroyed) guarded.destroy();
-  });
-  socket.on('error', () => socket.destroy());
-  return guarded;
 }

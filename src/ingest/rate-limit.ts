@@ -5,6 +5,8 @@ export interface RateLimiter {
   /** How long until `key` has a token again (0: now), for a Retry-After. */
   retryAfterMs(key: string, now?: number): number;
   forget(key: string): void;
+  /** Drops the buckets that are full again (they hold nothing a fresh bucket would not); bounds memory. */
+  sweep(now?: number): void;
 }
 
 export function createRateLimiter(ratePerSecond: number, burst: number): RateLimiter {
@@ -29,5 +31,9 @@ export function createRateLimiter(ratePerSecond: number, burst: number): RateLim
       return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / ratePerSecond) * 1000);
     },
     forget: (key) => void buckets.delete(key),
+    sweep(now = Date.now()) {
+      for (const [key, b] of buckets)
+        if (b.tokens + ((now - b.at) / 1000) * ratePerSecond >= burst) buckets.delete(key);
+    },
   };
 }

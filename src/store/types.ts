@@ -54,8 +54,10 @@ export type IngestItem =
        * for any decision: it is telemetry metadata, not data.
        */
       readonly traceParent?: string | null;
+      /** The packet id of the MQTT QoS 2 PUBLISH that carried it: kept until PUBREL (exactly-once). */
+      readonly mqttQos2?: number;
     }
-  | { readonly kind: 'quarantine'; readonly item: QuarantineItem };
+  | { readonly kind: 'quarantine'; readonly item: QuarantineItem; readonly mqttQos2?: number };
 
 export interface OutboxRow {
   readonly id: number;
@@ -496,6 +498,13 @@ export interface Store
    * (PUBACK, HTTP 2xx) only after it resolves. If it rejects, nothing of the batch was written.
    */
   commitIngest(items: readonly IngestItem[]): Promise<void>;
+  /**
+   * MQTT QoS 2 packet ids of a VIN written by commitIngest (`mqttQos2`) and not yet released:
+   * a PUBLISH with one of them is a duplicate [MQTT-4.3.3-2].
+   */
+  pendingMqttQos2(vin: string): Promise<number[]>;
+  /** Forgets these packet ids of the VIN (PUBREL, or a clean session). */
+  releaseMqttQos2(vin: string, packetIds: readonly number[]): Promise<void>;
   counts(): Promise<{
     records: number;
     quarantine: number;

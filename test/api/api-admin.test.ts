@@ -1,5 +1,5 @@
 /**
- * The operator admin API over real sockets: a real gateway (aedes, fastify, SQLite), real MQTT
+ * The operator admin API over real sockets: a real gateway (MQTT endpoint, fastify, SQLite), real MQTT
  * cars, and real HTTP OEM sinks. An OEM registered through the API receives, without a
  * restart, exactly what the policy activated through the API lets leave.
  */

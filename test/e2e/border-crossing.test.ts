@@ -1,5 +1,5 @@
 /**
- * The walking skeleton's proof, over real sockets: an mqtt.js car → the gateway's aedes broker
+ * The walking skeleton's proof, over real sockets: an mqtt.js car → the gateway's MQTT endpoint
  * → SQLite → policy → egress worker → a real HTTP OEM sink, and the egress log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Boots a real gateway (aedes on a TCP socket, fastify, SQLite file in a temp dir) against a
+ * Boots a real gateway (the MQTT car endpoint on a TCP socket, fastify, SQLite file in a temp dir) against a
  * real HTTP OEM sink, both on ephemeral loopback ports. Cars in tests are real mqtt.js clients.
  *
  * With SHEKARA_TEST_STORE=postgres (`npm test` runs the API and end-to-end suites a second time

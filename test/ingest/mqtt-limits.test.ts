@@ -40,7 +40,8 @@ describe('mqtt ingest limits', () => {
     // PUBLISH fixed header declaring 100 MB (varint 0x80 0x80 0x80 0x30), no body at all.
     sock.write(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x30]));
     await closed;
-    expect(gw.app.ingest.counters.rejected['packet-too-large']).toBe(2);
+    // The first packet must be a CONNECT and is capped at maxConnectBytes [MQTT-3.1.0-1].
+    expect(gw.app.ingest.counters.rejected['connect-too-large']).toBe(1);
   });
 
   it('closes a socket that never sends CONNECT within connectTimeoutMs', async () => {

@@ -1,5 +1,5 @@
 /**
- * One trace per record, over real parts: a real mqtt.js car → the gateway (aedes, SQLite) →
+ * One trace per record, over real parts: a real mqtt.js car → the gateway (MQTT endpoint, SQLite) →
  * the real Kafka at 127.0.0.1:19092 (a topic prefix of its own) → the consumer group → a real
  * HTTP OEM sink; spans exported over OTLP/HTTP to a real collector this test runs.
  */

@@ -40,6 +40,7 @@ export function pgErasure(db: Db): ErasureStore {
         const routePoints = await count('route_points');
         const records = await count('records');
         const quarantine = await count('quarantine');
+        await t.query(`DELETE FROM mqtt_qos2 WHERE vin = $1`, [vin]);
         return { accountData, routePoints, records, quarantine };
       }),
   };

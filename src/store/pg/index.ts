@@ -35,6 +35,7 @@ import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './rete
 import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { pgWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { Store } from '../types.js';
+import { pgMqttQos2, MQTT_QOS2_MIGRATIONS } from './mqtt-qos2.js';
 
 export const PG_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS,
@@ -57,6 +58,7 @@ export const PG_MIGRATIONS = [
   ...ERASURE_MIGRATIONS,
   ...RETENTION_MIGRATIONS,
   ...WORKBENCH_MIGRATIONS,
+  ...MQTT_QOS2_MIGRATIONS,
 ];
 
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */
@@ -74,6 +76,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
   const outbox = pgOutbox(db);
   const audit = pgAudit(db);
   const egressLog = pgEgressLog(db, outbox, audit);
+  const { write: writeQos2, ...qos2 } = pgMqttQos2(db);
   const count = async (sql: string) => (await db.query<{ n: number }>(sql))[0]!.n;
 
   return {
@@ -116,10 +119,12 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     ...pgRetention(db),
     ...pgErasure(db),
     ...pgWorkbench(db, audit),
+    ...qos2,
     async commitIngest(items) {
       if (items.length === 0) return;
       await db.tx(async (t) => {
         await records.write(t, items);
+        await writeQos2(t, items);
         await outbox.insert(
           t,
           items.flatMap((it) =>

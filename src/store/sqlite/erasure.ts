@@ -58,6 +58,8 @@ export const ERASURE_MIGRATIONS: Migration[] = [
 export function sqliteErasure(
   db: Database.Database,
   outbox: Pick<OutboxWriter, 'blockUndelivered'>,
+  /** Erases the vehicle's other rows in the same transaction (MQTT QoS 2 packet ids). */
+  alsoErase: (vin: string) => void = () => undefined,
 ): Sync<ErasureStore> {
   // Children first, each counted: the cascade from records would delete them without a count.
   const accountData = db.prepare(`DELETE FROM account_data WHERE vin = ?`);
@@ -67,6 +69,7 @@ export function sqliteErasure(
   const erase = db.transaction((vin: string) => {
     // Blocked before the records go: the outbox finds a vehicle's rows through its records.
     outbox.blockUndelivered(vin);
+    alsoErase(vin);
     return {
       accountData: accountData.run(vin).changes,
       routePoints: routePoints.run(vin).changes,

@@ -35,6 +35,7 @@ import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versio
 import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';
+import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from './mqtt-qos2.js';
 import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [
@@ -58,6 +59,7 @@ export const SQLITE_MIGRATIONS = [
   ...ERASURE_MIGRATIONS,
   ...RETENTION_MIGRATIONS,
   ...WORKBENCH_MIGRATIONS,
+  ...MQTT_QOS2_MIGRATIONS,
 ];
 
 /**
@@ -109,9 +111,11 @@ function openSync(file: string): SyncStore {
   // The consent writer's grant/revoke join the owner API's logged changes; they are not store methods.
   const { grant, revoke, ...consent } = sqliteConsent(db);
 
+  const { write: writeQos2, eraseVehicle: eraseQos2, ...qos2 } = sqliteMqttQos2(db);
   const commitIngest = db.transaction((items: readonly IngestItem[]) => {
     for (const it of items) {
       records.write(it);
+      writeQos2(it);
       if (it.kind === 'record')
         for (const p of it.projections) outbox.insert(p, it.record.receivedAt, it.traceParent ?? null);
     }
@@ -131,7 +135,8 @@ function openSync(file: string): SyncStore {
     ...consent,
     ...sqliteConsentRegistry(db, { consent: { grant, revoke }, outbox, audit }),
     ...sqliteObjections(db, { outbox, audit }),
-    ...sqliteErasure(db, outbox),
+    ...sqliteErasure(db, outbox, eraseQos2),
+    ...qos2,
     ...sqliteRetention(db),
     ...sqliteOwnerReport(db),
     ...sqlitePolicyHistory(db),
