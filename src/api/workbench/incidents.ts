@@ -10,7 +10,7 @@ import { noticeTables } from '../../incidents/notice.js';
 import { checkpointRef } from '../../reports/index.js';
 import { renderHtml } from '../../reports/html.js';
 import { REPORT_CSP } from './reports.js';
-import { sendError, type WorkbenchDeps } from './deps.js';
+import type { WorkbenchDeps } from './deps.js';
 
 const Id = Type.Object({ id: Type.String({ pattern: '^[0-9a-f-]{36}$' }) });
 const Time = Type.String({ format: 'date-time' });
@@ -43,15 +43,6 @@ export function registerIncidentRoutes(
   role: 'regulator' | 'operator',
 ): void {
   const incidents = createIncidents(deps.config, { store: deps.store, now: deps.now });
-  const wrap =
-    <T>(f: (req: T) => Promise<unknown>) =>
-    async (req: T, reply: import('fastify').FastifyReply) => {
-      try {
-        return await f(req);
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    };
 
   if (role === 'regulator') {
     app.get('/incidents', { schema: { summary: 'Incidents with their clocks (no identifiers)' } }, async () => ({
@@ -60,7 +51,7 @@ export function registerIncidentRoutes(
     app.get<{ Params: { id: string } }>(
       '/incidents/:id',
       { schema: { summary: 'One incident (no identifiers)', params: Id } },
-      wrap(async (req: { params: { id: string } }) => regulatorView(await incidents.get(req.params.id), deps.now())),
+      async (req) => regulatorView(await incidents.get(req.params.id), deps.now()),
     );
     return;
   }
@@ -73,27 +64,23 @@ export function registerIncidentRoutes(
     '/incidents',
     { schema: { summary: 'Open an incident; Shekara pre-fills the notice and starts its clock', body: OpenBody } },
     async (req, reply) => {
-      try {
-        const b = req.body;
-        const input: IncidentInput = {
-          summary: b.summary,
-          discoveredAt: Date.parse(b.discoveredAt),
-          scopeFrom: ms(b.scopeFrom),
-          scopeTo: ms(b.scopeTo),
-          vins: b.vins,
-          oems: b.oems,
-          measures: b.measures,
-        };
-        return reply.code(201).send(await incidents.open(input, actor(req)));
-      } catch (err) {
-        return sendError(reply, err);
-      }
+      const b = req.body;
+      const input: IncidentInput = {
+        summary: b.summary,
+        discoveredAt: Date.parse(b.discoveredAt),
+        scopeFrom: ms(b.scopeFrom),
+        scopeTo: ms(b.scopeTo),
+        vins: b.vins,
+        oems: b.oems,
+        measures: b.measures,
+      };
+      return reply.code(201).send(await incidents.open(input, actor(req)));
     },
   );
   app.get<{ Params: { id: string } }>(
     '/incidents/:id',
     { schema: { summary: 'One incident, with identifiers', params: Id } },
-    wrap(async (req: { params: { id: string } }) => incidents.get(req.params.id)),
+    async (req) => incidents.get(req.params.id),
   );
   app.post<{ Params: { id: string }; Querystring: { format: 'json' | 'html' } }>(
     '/incidents/:id/notice',
@@ -105,36 +92,26 @@ export function registerIncidentRoutes(
       },
     },
     async (req, reply) => {
-      try {
-        const i = await incidents.exportNotice(req.params.id, actor(req));
-        const env = {
-          report: 'incident-notice',
-          title: 'Personal-data incident notice',
-          generatedAt: new Date(deps.now()).toISOString(),
-          checkpoint: checkpointRef(deps.config.audit.origin, await deps.audit.checkpointNow()),
-          params: { incident: i.id },
-          data: i,
-        };
-        if (req.query.format === 'json') return env;
-        return reply
-          .type('text/html; charset=utf-8')
-          .header('content-security-policy', REPORT_CSP)
-          .header('content-disposition', `attachment; filename="incident-${i.id}.html"`)
-          .send(renderHtml(env, noticeTables(i)));
-      } catch (err) {
-        return sendError(reply, err);
-      }
+      const i = await incidents.exportNotice(req.params.id, actor(req));
+      const env = {
+        report: 'incident-notice',
+        title: 'Personal-data incident notice',
+        generatedAt: new Date(deps.now()).toISOString(),
+        checkpoint: checkpointRef(deps.config.audit.origin, await deps.audit.checkpointNow()),
+        params: { incident: i.id },
+        data: i,
+      };
+      if (req.query.format === 'json') return env;
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', REPORT_CSP)
+        .header('content-disposition', `attachment; filename="incident-${i.id}.html"`)
+        .send(renderHtml(env, noticeTables(i)));
     },
   );
   app.post<{ Params: { id: string }; Body: typeof CloseBody.static }>(
     '/incidents/:id/close',
     { schema: { summary: 'Close an incident, adding the measures taken', params: Id, body: CloseBody } },
-    async (req, reply) => {
-      try {
-        return await incidents.close(req.params.id, req.body.measures, actor(req));
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    },
+    async (req) => incidents.close(req.params.id, req.body.measures, actor(req)),
   );
 }
