@@ -422,6 +422,10 @@ program
   .requiredOption('--pubkey <key|file>', "the log's verifier key, or a file holding it")
   .option('--entry <seq>', "also check this entry's inclusion proof", toInt)
   .option('-q, --quiet', 'no progress on stderr')
+  .option(
+    '--allow-unsigned-tail',
+    'accept leaves after the largest checkpoint (no signature covers them); without it they fail the check',
+  )
   .action(verifyCommand);
 
 function toInt(v: string): number {

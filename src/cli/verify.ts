@@ -1,7 +1,7 @@
 /**
  * `shekara verify`: the regulator's check, on its own machine, with only an export, one or two
  * checkpoints and the log's public key. Exit 0: verified. Exit 1: something failed; stderr says
- * what and where. Progress goes to stderr on large exports.
+ * what and where. Leaves after the largest checkpoint fail too, unless --allow-unsigned-tail. Progress goes to stderr on large exports.
  */
 import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,7 @@ export interface VerifyOptions {
   pubkey: string;
   entry?: number;
   quiet?: boolean;
+  allowUnsignedTail?: boolean;
 }
 
 const readText = (file: string, what: string): string => {
@@ -52,6 +53,16 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
       }
     },
   });
+  // Leaves after the largest checkpoint hash correctly but nothing signed them: anyone with
+  // the file could have appended them. Unless asked to, that is a failure (exit 1), not a note.
+  if (report.uncovered > 0 && !opts.allowUnsignedTail) {
+    const largest = Math.max(...report.checkpoints.map((c) => c.size));
+    throw new ShekaraError(
+      'SHK_AUDIT_CHECKPOINT',
+      `${report.uncovered} leaves after the largest checkpoint (size ${largest}) are not covered by a signature; verify against a newer checkpoint, or pass --allow-unsigned-tail to accept them unsigned`,
+      { details: { reason: 'unsigned-tail', uncovered: report.uncovered, size: largest } },
+    );
+  }
   const out = [
     `verified: ${report.leaves} leaves of ${report.origin} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     ...report.checkpoints.map(
@@ -69,7 +80,9 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
         ]
       : []),
     ...(report.uncovered > 0
-      ? [`  note: ${report.uncovered} leaves after the largest checkpoint are not covered by a signature`]
+      ? [
+          `  note: ${report.uncovered} leaves after the largest checkpoint are not covered by a signature (accepted: --allow-unsigned-tail)`,
+        ]
       : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

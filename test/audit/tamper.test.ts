@@ -120,6 +120,37 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
     expect(r.stderr).toContain('line 10 (leaf index 9, entry seq 10)');
   });
 
+  it('fails when a forged leaf follows the last checkpoint, unless told --allow-unsigned-tail', async () => {
+    const text = readFileSync(f('export.ndjson'), 'utf8').trim();
+    const last = JSON.parse(text.split('\n').at(-1)!) as { index: number; entry: Record<string, unknown> };
+    const { entryLeafHash } = await import('../../src/audit/leaf.js');
+    const entry = {
+      ...last.entry,
+      index: last.index + 1,
+      seq: (last.entry.seq as number) + 1,
+      destinationCountry: 'KZ',
+    };
+    const forged = { index: last.index + 1, leafHash: entryLeafHash(entry).toString('hex'), entry };
+    writeFileSync(f('tail.ndjson'), `${text}\n${JSON.stringify(forged)}\n`);
+    const r = await verify(f('tail.ndjson'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'SHK_AUDIT_CHECKPOINT: 1 leaves after the largest checkpoint (size 12) are not covered by a signature',
+    );
+    const allowed = await shekara(
+      'verify',
+      '--export',
+      f('tail.ndjson'),
+      '--checkpoint',
+      f('cp.txt'),
+      '--pubkey',
+      f('key.txt'),
+      '--allow-unsigned-tail',
+    );
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('note: 1 leaves after the largest checkpoint are not covered by a signature');
+  });
+
   it('fails naming the line when one byte of an export line was altered', async () => {
     const text = readFileSync(f('export.ndjson'), 'utf8');
     const at = text.indexOf('"pseudonym":"p-000004"');
