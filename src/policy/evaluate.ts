@@ -17,7 +17,7 @@ import type { CompiledPolicy, CompiledPurpose, CompiledRule } from './compile.js
 import type { TransformContext } from './transforms/index.js';
 import { H3_CELL, GRID_CELL } from './transforms/index.js';
 import { VIN_PATH } from './selectors.js';
-import { LAT, LON, type Point } from './geo.js';
+import { LAT, LON, distanceMeters, type Point } from './geo.js';
 import { TripTracker, TRIP_REASONS, type TripVerdict } from './trip.js';
 import { CellCounter } from './kanon.js';
 import { containsVin } from './vin-guard.js';
@@ -272,7 +272,14 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
       if (!reason && counter && cells) {
         level = cells.findIndex((c) => counter.count(record.observedAt, c) >= p.kAnonymity!.k);
       }
-      const suppressed = reason ?? (level < 0 ? kAnonReason : undefined);
+      const suppressed =
+        reason ??
+        (level < 0 ? kAnonReason : undefined) ??
+        (tracker &&
+        p.location?.cellKey &&
+        revealsEndpoint(p.location, pos, level, tracker.endpointsOf(record.vin), p.trip!.radiusMeters)
+          ? RELEASED_NEAR_ENDPOINT
+          : undefined);
       if (suppressed) {
         suppressLocation(signals, sent, decision, suppressed);
       } else if (p.location) {
@@ -315,6 +322,31 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
     }
   }
   return { evaluate, tracker, resolve };
+}
+
+const RELEASED_NEAR_ENDPOINT = interned(
+  'suppressed',
+  'suppressed: the released cell contains, or its centre lies within the radius of, a trip endpoint',
+);
+
+/**
+ * Trip-endpoint suppression judged on what is released, not on the raw point: a point just
+ * outside the radius generalizes to a cell that may contain the home, or whose centre is
+ * next to it (black-box review D2). Such a cell is never released.
+ */
+function revealsEndpoint(
+  loc: NonNullable<CompiledPurpose['location']>,
+  pos: Point,
+  level: number,
+  endpoints: readonly Point[],
+  radius: number,
+): boolean {
+  if (endpoints.length === 0) return false;
+  const cell = loc.cellKey!(pos.lat, pos.lon, level);
+  const centre = loc.centre?.(pos.lat, pos.lon, level);
+  return endpoints.some(
+    (e) => loc.cellKey!(e.lat, e.lon, level) === cell || (centre !== undefined && distanceMeters(centre, e) <= radius),
+  );
 }
 
 function suppressLocation(

@@ -64,6 +64,13 @@ export class TripTracker<T> {
     private readonly maxHeldPerVehicle = 256,
   ) {}
 
+  /** The current trip's start and the remembered endpoints of `vin` (home, work…). */
+  endpointsOf(vin: string): readonly Point[] {
+    const s = this.states.get(vin);
+    if (!s) return [];
+    return s.start ? [s.start, ...s.endpoints] : s.endpoints;
+  }
+
   get held(): number {
     let n = 0;
     for (const s of this.states.values()) n += s.held.length;

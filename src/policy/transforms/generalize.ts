@@ -30,6 +30,10 @@ export const generalize: LocationTransformSpec = {
       return {
         outputs: emit === 'cell' ? [H3_CELL] : [LAT, LON],
         cellKey,
+        centre: (lat, lon, level) => {
+          const [clat, clon] = cellToLatLng(cellKey(lat, lon, level));
+          return { lat: clat, lon: clon };
+        },
         describe: (level) =>
           `generalized to H3 res ${Math.max(0, res - level)}${emit === 'centre' ? ' (cell centre)' : ''}`,
         apply(lat, lon, _ctx, level, out) {
@@ -55,6 +59,10 @@ export const generalize: LocationTransformSpec = {
       cellKey: (lat, lon, level) => {
         const c = cell(lat, lon, level);
         return `${c.s}:${c.iy}:${c.ix}`;
+      },
+      centre: (lat, lon, level) => {
+        const c = cell(lat, lon, level);
+        return { lat: ((c.iy + 0.5) * c.s) / M_PER_DEG, lon: ((c.ix + 0.5) * c.s) / c.mPerDegLon };
       },
       describe: (level) => `generalized to a ${size * 2 ** level} m grid${emit === 'centre' ? ' (cell centre)' : ''}`,
       apply(lat, lon, _ctx, level, out) {

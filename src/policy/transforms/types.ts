@@ -39,6 +39,8 @@ export interface CompiledLocationTransform {
   describe(level: number): string;
   /** Present when the transform emits cells: the cell key at a coarsening level (k-anonymity counts on it). */
   readonly cellKey?: (lat: number, lon: number, level: number) => string;
+  /** With cellKey: the centre of that cell (checked against trip endpoints before release). */
+  readonly centre?: (lat: number, lon: number, level: number) => { readonly lat: number; readonly lon: number };
 }
 
 export interface LocationTransformSpec {
