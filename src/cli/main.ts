@@ -4,36 +4,36 @@
  */
 import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
-import { startCommand } from './start.js';
-import { backupCommand } from './backup.js';
-import {
-  oemAddCommand,
-  oemEnableCommand,
-  oemListCommand,
-  oemShowCommand,
-  oemSigningKeyCommand,
-  oemUpdateCommand,
-} from './oem.js';
-import { simulateCommand } from './simulate.js';
-import { oemSinkCommand } from './oem-sink.js';
-import {
-  vehiclesAddCommand,
-  vehiclesListCommand,
-  vehiclesRevokeCommand,
-  vehiclesRotateCommand,
-  vehiclesShowCommand,
-  vehiclesWhoisCommand,
-} from './vehicles.js';
-import { ownersCreateCommand, ownersListCommand, ownersRevokeCommand } from './owners.js';
-import { policyActivateCommand, policyHistoryCommand, policyUploadCommand } from './policy-registry.js';
-import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey.js';
-import { auditCheckpointCommand, auditExportCommand, auditPubkeyCommand } from './audit.js';
-import { verifyCommand } from './verify.js';
-import { objectionsListCommand, objectionsResolveCommand } from './objections.js';
-import { configCheckCommand } from './check.js';
-import { catalogSearchCommand, catalogShowCommand } from './catalog.js';
-import { reportCommand } from './report.js';
-import { policyCheckCommand, policyDiffCommand, policyDryRunCommand, policySchemaCommand } from './policy.js';
+
+/**
+ * A subcommand's module is imported only when that command runs: `shekara --help` and light
+ * commands (verify, config check) no longer load the gateway (fastify, kafkajs, pg, the
+ * OpenTelemetry SDK). Commander still knows every command, option and help text from here.
+ */
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => (...args: never[]) => unknown) {
+  return async (...args: unknown[]): Promise<void> => {
+    await (pick(await load()) as (...a: unknown[]) => unknown)(...args);
+  };
+}
+
+const load = {
+  apikey: () => import('./apikey.js'),
+  audit: () => import('./audit.js'),
+  backup: () => import('./backup.js'),
+  catalog: () => import('./catalog.js'),
+  check: () => import('./check.js'),
+  objections: () => import('./objections.js'),
+  oem: () => import('./oem.js'),
+  oemSink: () => import('./oem-sink.js'),
+  owners: () => import('./owners.js'),
+  policy: () => import('./policy.js'),
+  policyRegistry: () => import('./policy-registry.js'),
+  report: () => import('./report.js'),
+  simulate: () => import('./simulate.js'),
+  start: () => import('./start.js'),
+  vehicles: () => import('./vehicles.js'),
+  verify: () => import('./verify.js'),
+};
 
 const configOption = () =>
   new Option('-c, --config <file>', 'gateway config YAML (see examples/shekara.yaml)').env('SHEKARA_CONFIG');
@@ -80,7 +80,7 @@ Telemetry (config \`telemetry\`, docs/observability.md), all off by default and 
   metrics.prometheus.enabled  GET /metrics on its own listener (127.0.0.1:9464), not the HTTP port
   metrics.otlpUrl             push metrics to an OTLP/HTTP collector every 15 s`,
   )
-  .action(startCommand);
+  .action(lazy(load.start, (m) => m.startCommand));
 
 program
   .command('simulate')
@@ -92,7 +92,7 @@ program
   .option('--oem <id>', 'OEM the cars belong to (default: the first OEM in the config)')
   .addOption(new Option('--qos <qos>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .option('--url <url>', 'broker URL (default: mqtt://127.0.0.1:<mqtt.port from the config>)')
-  .action(simulateCommand);
+  .action(lazy(load.simulate, (m) => m.simulateCommand));
 
 program
   .command('oem-sink')
@@ -101,7 +101,7 @@ program
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('-o, --out <file>', 'also append each delivery as a JSON line to this file')
   .option('-q, --quiet', 'do not print deliveries (count them only)')
-  .action(oemSinkCommand);
+  .action(lazy(load.oemSink, (m) => m.oemSinkCommand));
 
 const vehicles = program
   .command('vehicles')
@@ -114,38 +114,38 @@ vehicles
   .requiredOption('--oem <id>', 'OEM the vehicle belongs to (must be in the OEM registry: `shekara oem list`)')
   .option('--secret <secret>', `use this secret (at least 24 characters) instead of generating one`)
   .option('--replace', 're-key a vehicle that is already registered')
-  .action(vehiclesAddCommand);
+  .action(lazy(load.vehicles, (m) => m.vehiclesAddCommand));
 vehicles
   .command('list')
   .description('list registered vehicles: VIN, OEM, status, registered, secret set, revoked')
   .addOption(configOption())
   .option('--oem <id>', "only this OEM's vehicles")
-  .action(vehiclesListCommand);
+  .action(lazy(load.vehicles, (m) => m.vehiclesListCommand));
 vehicles
   .command('show')
   .argument('<vin>')
   .description('one vehicle and its owners, as JSON (never its secret)')
   .addOption(configOption())
-  .action(vehiclesShowCommand);
+  .action(lazy(load.vehicles, (m) => m.vehiclesShowCommand));
 vehicles
   .command('rotate')
   .argument('<vin>')
   .description('issue a new secret (printed once); the old one stops authenticating at once; lifts a revocation')
   .addOption(configOption())
   .option('--secret <secret>', 'use this secret (at least 24 characters) instead of generating one')
-  .action(vehiclesRotateCommand);
+  .action(lazy(load.vehicles, (m) => m.vehiclesRotateCommand));
 vehicles
   .command('revoke')
   .argument('<vin>')
   .description("revoke the vehicle's credentials (secret and certificate alike): it is refused from now on")
   .addOption(configOption())
-  .action(vehiclesRevokeCommand);
+  .action(lazy(load.vehicles, (m) => m.vehiclesRevokeCommand));
 vehicles
   .command('whois')
   .argument('<ref>', 'a vehicle reference from the gateway log (vr_ and 16 hex digits)')
   .description('print the VIN behind a vehicle reference: log lines name cars only by these keyed references')
   .addOption(configOption())
-  .action(vehiclesWhoisCommand);
+  .action(lazy(load.vehicles, (m) => m.vehiclesWhoisCommand));
 
 const owners = program
   .command('owners')
@@ -159,26 +159,26 @@ owners
     ...prev,
     v,
   ])
-  .action(ownersCreateCommand);
+  .action(lazy(load.owners, (m) => m.ownersCreateCommand));
 owners
   .command('list')
   .description('the owner tokens bound to a vehicle (never the tokens)')
   .addOption(configOption())
   .requiredOption('--vin <vin>', 'the vehicle')
-  .action(ownersListCommand);
+  .action(lazy(load.owners, (m) => m.ownersListCommand));
 owners
   .command('revoke')
   .argument('<id>', 'token id from `owners list`')
   .description('revoke an owner token at once')
   .addOption(configOption())
-  .action(ownersRevokeCommand);
+  .action(lazy(load.owners, (m) => m.ownersRevokeCommand));
 
 program
   .command('backup')
   .description('write an online, consistent copy of the SQLite store (safe while the gateway runs)')
   .addOption(configOption())
   .requiredOption('--to <file>', 'where to write the copy (must not exist)')
-  .action(backupCommand);
+  .action(lazy(load.backup, (m) => m.backupCommand));
 
 const oem = program
   .command('oem')
@@ -199,7 +199,7 @@ oem
   .option('--mtls-cert <file>', 'client certificate for an https endpoint (absolute path)')
   .option('--mtls-key <file>', 'its private key (absolute path)')
   .option('--mtls-ca <file>', 'CA to verify the endpoint with (absolute path)')
-  .action(oemAddCommand);
+  .action(lazy(load.oem, (m) => m.oemAddCommand));
 oem
   .command('update')
   .argument('<id>')
@@ -214,36 +214,36 @@ oem
   .option('--mtls-key <file>')
   .option('--mtls-ca <file>')
   .option('--no-mtls', 'remove the client certificate')
-  .action(oemUpdateCommand);
+  .action(lazy(load.oem, (m) => m.oemUpdateCommand));
 oem
   .command('list')
   .description('list the registry: id, source, state, endpoint, active policy, name')
   .addOption(configOption())
-  .action(oemListCommand);
+  .action(lazy(load.oem, (m) => m.oemListCommand));
 oem
   .command('show')
   .argument('<id>')
   .description('one OEM, as JSON (never its signing key)')
   .addOption(configOption())
-  .action(oemShowCommand);
+  .action(lazy(load.oem, (m) => m.oemShowCommand));
 oem
   .command('disable')
   .argument('<id>')
   .description('send the OEM nothing; its pending deliveries wait')
   .addOption(configOption())
-  .action(oemEnableCommand(false));
+  .action(lazy(load.oem, (m) => m.oemEnableCommand(false)));
 oem
   .command('enable')
   .argument('<id>')
   .description('enable a disabled OEM again')
   .addOption(configOption())
-  .action(oemEnableCommand(true));
+  .action(lazy(load.oem, (m) => m.oemEnableCommand(true)));
 oem
   .command('signing-key')
   .description('print the HMAC key that signs every body sent to an OEM (to hand to the OEM)')
   .addOption(configOption())
   .requiredOption('--oem <id>', 'OEM id from the registry')
-  .action(oemSigningKeyCommand);
+  .action(lazy(load.oem, (m) => m.oemSigningKeyCommand));
 
 program
   .command('config')
@@ -251,7 +251,7 @@ program
   .command('check')
   .argument('[file]', 'config YAML (default: --config / SHEKARA_CONFIG)')
   .description('validate a config file and the policies it names; exit 2 with the reasons if invalid')
-  .action(configCheckCommand);
+  .action(lazy(load.check, (m) => m.configCheckCommand));
 
 const catalog = program
   .command('catalog')
@@ -262,7 +262,7 @@ catalog
   .description('one signal: class, datatype, unit, min/max, allowed values and where the entry comes from')
   .addOption(configOption())
   .option('--json', 'print JSON')
-  .action(catalogShowCommand);
+  .action(lazy(load.catalog, (m) => m.catalogShowCommand));
 catalog
   .command('search')
   .argument('<text>', 'words the path must contain, e.g. "battery charge"')
@@ -270,7 +270,7 @@ catalog
   .addOption(configOption())
   .option('--limit <n>', 'at most this many', toInt, 50)
   .option('--json', 'print JSON')
-  .action(catalogSearchCommand);
+  .action(lazy(load.catalog, (m) => m.catalogSearchCommand));
 
 const policy = program
   .command('policy')
@@ -279,7 +279,7 @@ policy
   .command('check')
   .argument('<file>', 'policy YAML')
   .description('validate and compile a policy; exit 2 with file:line, path and reason if invalid')
-  .action(policyCheckCommand);
+  .action(lazy(load.policy, (m) => m.policyCheckCommand));
 policy
   .command('dry-run')
   .description('print, per input record, what the policy would let leave and what not, then a summary')
@@ -289,13 +289,13 @@ policy
   .option('--canonical', 'input lines are canonical records (vin, observedAt, signals, account) instead of payloads')
   .option('--assume-consent', 'treat purposes that require consent as granted')
   .option('--json', 'one JSON line per record, then the summary')
-  .action(policyDryRunCommand);
+  .action(lazy(load.policy, (m) => m.policyDryRunCommand));
 policy
   .command('diff')
   .argument('<old>', 'policy YAML in force')
   .argument('<new>', 'policy YAML proposed')
   .description('show which purposes and fields a change opens or closes')
-  .action(policyDiffCommand);
+  .action(lazy(load.policy, (m) => m.policyDiffCommand));
 policy
   .command('upload')
   .argument('<file>', 'policy YAML')
@@ -305,24 +305,24 @@ policy
   .addOption(configOption())
   .requiredOption('--oem <id>', 'the OEM (registered with `oem add` or the admin API)')
   .option('--activate', 'also activate it')
-  .action(policyUploadCommand);
+  .action(lazy(load.policyRegistry, (m) => m.policyUploadCommand));
 policy
   .command('activate')
   .argument('<hash>', 'a stored version (sha256:…) from `policy history`')
   .description('make a stored version active, all or nothing; an older hash is a rollback')
   .addOption(configOption())
   .requiredOption('--oem <id>', 'the OEM')
-  .action(policyActivateCommand);
+  .action(lazy(load.policyRegistry, (m) => m.policyActivateCommand));
 policy
   .command('history')
   .description('stored versions and every activation of an OEM, newest first')
   .addOption(configOption())
   .requiredOption('--oem <id>', 'the OEM')
-  .action(policyHistoryCommand);
+  .action(lazy(load.policyRegistry, (m) => m.policyHistoryCommand));
 policy
   .command('schema')
   .description('print the JSON Schema of the policy format (docs/policy.schema.json)')
-  .action(policySchemaCommand);
+  .action(lazy(load.policy, (m) => m.policySchemaCommand));
 
 const apikey = program
   .command('apikey')
@@ -341,38 +341,38 @@ apikey
     '--oem <id>',
     "with --role oem: the registry OEM the key is bound to (it sees only that OEM's vehicles and data)",
   )
-  .action(apikeyCreateCommand);
+  .action(lazy(load.apikey, (m) => m.apikeyCreateCommand));
 apikey
   .command('list')
   .description('list keys (never the keys themselves)')
   .addOption(configOption())
-  .action(apikeyListCommand);
+  .action(lazy(load.apikey, (m) => m.apikeyListCommand));
 apikey
   .command('revoke')
   .argument('<id>', 'key id from `apikey list`')
   .description('revoke a key at once')
   .addOption(configOption())
-  .action(apikeyRevokeCommand);
+  .action(lazy(load.apikey, (m) => m.apikeyRevokeCommand));
 
 const audit = program.command('audit').description('the egress log: public key, checkpoints, export');
 audit
   .command('pubkey')
   .description("print the log's verifier key (give it to the regulator)")
   .addOption(configOption())
-  .action(auditPubkeyCommand);
+  .action(lazy(load.audit, (m) => m.auditPubkeyCommand));
 audit
   .command('checkpoint')
   .description('print a signed checkpoint (default: the latest)')
   .addOption(configOption())
   .option('--size <n>', 'the checkpoint of this tree size', toInt)
-  .action(auditCheckpointCommand);
+  .action(lazy(load.audit, (m) => m.auditCheckpointCommand));
 audit
   .command('export')
   .description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint')
   .addOption(configOption())
   .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt)
   .option('-o, --out <file>', 'write here instead of stdout')
-  .action(auditExportCommand);
+  .action(lazy(load.audit, (m) => m.auditExportCommand));
 
 program
   .command('report')
@@ -387,7 +387,7 @@ program
   .option('--since <date>', 'processing: also list what changed since this date')
   .addOption(new Option('--format <format>', 'JSON, or HTML to print to PDF').choices(['json', 'html']).default('json'))
   .option('-o, --out <file>', 'write here instead of stdout')
-  .action(reportCommand);
+  .action(lazy(load.report, (m) => m.reportCommand));
 
 const objections = program
   .command('objections')
@@ -398,7 +398,7 @@ objections
   .addOption(configOption())
   .addOption(new Option('--status <status>', 'only these').choices(['open', 'upheld', 'rejected']))
   .option('--overdue', 'only open objections past their deadline')
-  .action(objectionsListCommand);
+  .action(lazy(load.objections, (m) => m.objectionsListCommand));
 objections
   .command('resolve')
   .argument('<id>', 'objection id from `objections list`')
@@ -408,7 +408,7 @@ objections
   .addOption(configOption())
   .addOption(new Option('--status <status>', 'the decision').choices(['upheld', 'rejected']).makeOptionMandatory())
   .requiredOption('--answer <text>', 'the reply the owner sees (only its SHA-256 goes into the log)')
-  .action(objectionsResolveCommand);
+  .action(lazy(load.objections, (m) => m.objectionsResolveCommand));
 
 program
   .command('verify')
@@ -426,7 +426,7 @@ program
     '--allow-unsigned-tail',
     'accept leaves after the largest checkpoint (no signature covers them); without it they fail the check',
   )
-  .action(verifyCommand);
+  .action(lazy(load.verify, (m) => m.verifyCommand));
 
 function toInt(v: string): number {
   if (!/^\d+$/.test(v)) throw new Error(`expected a whole number, got "${v}"`);
