@@ -1,0 +1,125 @@
+/**
+ * Independent MQTT clients against the car endpoint, in 3.1.1 and 5.0: mosquitto_pub/sub
+ * (libmosquitto), MQTT.js 5, and Eclipse Paho Python running our own version of the Paho
+ * interoperability cases (test/interop/paho_cases.py; docs/interop.md says which cases differ
+ * and why). Each publishes QoS 0, 1 and 2, receives a command and acknowledges it.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandAckTopic, commandTopic, telemetryTopic } from '../../src/ingest/index.js';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+const run = promisify(execFile);
+const PYTHON = '/usr/bin/python3'; // Debian's, which has python3-paho-mqtt (not a pyenv shim)
+
+describe('real MQTT clients', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      cars: 6,
+      config: { limits: { messageBurst: 1000, connectsPerVehiclePerMinute: 1000 } },
+    });
+  });
+  afterAll(async () => gw?.stop());
+  const records = async () => (await gw.app.store.counts()).records;
+  const command = (vin: string) =>
+    gw.app.ingest.publishCommand(vin, Buffer.from(JSON.stringify({ id: randomUUID(), type: 'ping' })));
+
+  describe.each([
+    ['mqttv311', 4, 0],
+    ['mqttv5', 5, 1],
+  ] as const)('mosquitto_pub / mosquitto_sub, %s', (flag, _v, i) => {
+    it('publishes QoS 0, 1 and 2, receives a command and acknowledges it', async () => {
+      const car = gw.cars[i]!;
+      const auth = ['-p', String(gw.app.mqttPort), '-V', flag, '-i', car.vin, '-u', car.vin, '-P', car.secret];
+      const before = await records();
+      for (const q of ['0', '1', '2'])
+        await run('mosquitto_pub', [
+          ...auth,
+          '-t',
+          telemetryTopic(car.vin),
+          '-q',
+          q,
+          '-m',
+          JSON.stringify({ speed: Number(q) }),
+        ]);
+      await eventually(async () => (await records()) === before + 3, 5_000, 'three records');
+      const sub = run('mosquitto_sub', [...auth, '-t', commandTopic(car.vin), '-q', '1', '-C', '1', '-W', '10']);
+      await eventually(() => gw.app.ingest.isCommandSubscriber(car.vin), 5_000, 'the subscription');
+      await command(car.vin);
+      const { stdout } = await sub;
+      const { id } = JSON.parse(stdout) as { id: string };
+      await run('mosquitto_pub', [
+        ...auth,
+        '-t',
+        commandAckTopic(car.vin),
+        '-q',
+        '1',
+        '-m',
+        JSON.stringify({ id, status: 'done' }),
+      ]);
+    });
+  });
+
+  describe.each([4, 5] as const)('MQTT.js 5, protocol level %i', (v) => {
+    it('publishes QoS 0, 1 and 2, receives a command and acknowledges it', async () => {
+      const car = gw.cars[v - 2]!;
+      const c = await gw.connect(car, { protocolVersion: v });
+      const before = await records();
+      for (const qos of [0, 1, 2] as const)
+        await c.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: qos }), { qos });
+      await eventually(async () => (await records()) === before + 3, 5_000, 'three records');
+      await c.subscribeAsync(commandTopic(car.vin), { qos: 1 });
+      const got = new Promise<Buffer>((resolve) => c.once('message', (_t, payload) => resolve(payload)));
+      await command(car.vin);
+      const { id } = JSON.parse((await got).toString()) as { id: string };
+      await c.publishAsync(commandAckTopic(car.vin), JSON.stringify({ id, status: 'done' }), { qos: 1 });
+      await c.endAsync();
+    });
+  });
+
+  describe.each([4, 5] as const)('Eclipse Paho Python, the Paho interoperability cases, protocol level %i', (v) => {
+    it('passes every case (as adapted for deny-by-default)', async () => {
+      const car = gw.cars[v]!;
+      const py = spawn(
+        PYTHON,
+        ['test/interop/paho_cases.py', String(gw.app.mqttPort), car.vin, car.secret, String(v)],
+        {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      py.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const results: { case: string; ok: boolean; detail: unknown }[] = [];
+      for await (const line of createInterface({ input: py.stdout })) {
+        const msg = JSON.parse(line) as {
+          need?: string;
+          case?: string;
+          ok?: boolean;
+          detail?: unknown;
+          done?: boolean;
+        };
+        if (msg.need === 'command') {
+          // Online: sent at once; offline (persistent session): when the car is back, as the downlink does.
+          const send = async () => {
+            await eventually(
+              () => gw.app.ingest.isCommandSubscriber(car.vin),
+              10_000,
+              'the car back on its command topic',
+            );
+            await command(car.vin);
+          };
+          py.stdin.write('\n');
+          void send();
+        } else if (msg.case) results.push(msg as (typeof results)[number]);
+        if (msg.done) break;
+      }
+      const failed = results.filter((r) => !r.ok);
+      expect(failed, stderr).toEqual([]);
+      expect(results.length).toBe(v === 5 ? 16 : 11);
+    }, 90_000);
+  });
+});
