@@ -89,7 +89,11 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     closers.push(() => policy.close());
 
     // Closes after egress (closers run in reverse): the last outcomes get a checkpoint too.
-    const audit = await createAuditLog(config.audit, { store, log });
+    const audit = await createAuditLog(config.audit, {
+      store,
+      log,
+      integrationDelay: telemetry.metrics.auditIntegrationDelay,
+    });
     closers.push(() => audit.close());
 
     // Consent and objections re-checked just before a projection crosses, pushed by a worker or
@@ -216,6 +220,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       },
       inFlight: () => egress.inFlight,
       connections: () => started.connectedVehicles,
+      auditStaged: async () => (await store.egressLogStaged()).staged,
     });
 
     await http.ready();

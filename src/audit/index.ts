@@ -3,8 +3,9 @@
  * the log's Ed25519 signing key, signs a C2SP checkpoint every `checkpointIntervalMs` while
  * the log grows, and serves RFC 9162 inclusion and consistency proofs from the store.
  *
- * Leaves are appended by the store itself, in the transaction of the outcome they record
- * (store/sqlite/egress-log.ts); this module never writes an entry.
+ * Leaves are appended by the store itself: on SQLite in the transaction of the outcome they
+ * record (store/sqlite/egress-log.ts); on PostgreSQL by the integrator (integrator.ts), which
+ * moves settled outcomes into the log in batches. This module never writes an entry itself.
  *
  * Contract: a checkpoint MUST NOT be stored unless the tree it signs is consistent with the
  * previous checkpoint (RFC 9162 §2.1.4.2, checked before signing); a log that shrank or
@@ -21,6 +22,8 @@ import {
   verifyConsistency,
   type AsyncLeafHashSource,
 } from './merkle.js';
+import type { Histogram } from '@opentelemetry/api';
+import { startIntegrator } from './integrator.js';
 import { generateSigningKey, parseSignerKey, signCheckpoint, verifierKeyOf, type NoteSigner } from './checkpoint.js';
 
 export const AUDIT_SIGNER_SECRET = 'egress-log-signer-key';
@@ -35,6 +38,7 @@ type AuditStoreDeps = Pick<
   | 'getCheckpoint'
   | 'getSecret'
   | 'putSecretIfAbsent'
+  | 'integrateEgressLog'
 >;
 
 export interface AuditDeps {
@@ -42,6 +46,8 @@ export interface AuditDeps {
   readonly log: Logger;
   /** Clock for checkpoint timestamps (tests inject one). */
   readonly now?: () => number;
+  /** Seconds from an outcome's settle to its integration into the tree (metrics). */
+  readonly integrationDelay?: Histogram;
 }
 
 export interface AuditLog {
@@ -97,7 +103,10 @@ export async function proofSource(
   };
 }
 
-export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise<AuditLog> {
+export async function createAuditLog(
+  cfg: Omit<AuditConfig, 'integrateIntervalMs'> & { readonly integrateIntervalMs?: number },
+  deps: AuditDeps,
+): Promise<AuditLog> {
   const { store } = deps;
   const log = deps.log.child({ module: 'audit' });
   const now = deps.now ?? Date.now;
@@ -157,6 +166,10 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
     return cp;
   }
 
+  const integrator = startIntegrator(
+    { intervalMs: cfg.integrateIntervalMs ?? 100 },
+    { store, log, now, delay: deps.integrationDelay },
+  );
   await checkpointNow();
   const timer = setInterval(() => {
     checkpointNow().catch((err: unknown) => {
@@ -174,6 +187,7 @@ export async function createAuditLog(cfg: AuditConfig, deps: AuditDeps): Promise
     consistencyProof: async (size1, size2) => consistencyProofAsync(size1, size2, await proofSource(store)),
     async close() {
       clearInterval(timer);
+      await integrator.close();
       try {
         if (!failed) await checkpointNow(); // what was appended before shutdown is signed too
       } catch {

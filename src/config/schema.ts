@@ -330,6 +330,12 @@ export const AuditSchema = Type.Object(
     origin: Type.String({ pattern: '^[^\\s+]+$', default: 'shekara.local/egress-log' }),
     /** While the log grows, a checkpoint is signed every this many milliseconds. */
     checkpointIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5_000 }),
+    /**
+     * PostgreSQL: settled outcomes are integrated into the log (seq, leaf, tree) in batches every
+     * this many milliseconds, by one instance at a time (docs/audit.md "Sequencing"). SQLite
+     * integrates each outcome in its own transaction and ignores it.
+     */
+    integrateIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 100 }),
   },
   { ...strict, default: {} },
 );

@@ -179,6 +179,27 @@ export interface OutboxStore {
 }
 
 /** What the egress queues (src/egress) need beyond OutboxStore. */
+/**
+ * Batched integration of the egress log (docs/audit.md "Sequencing"): outcomes are durable when
+ * settled; the integrator gives them their seq and leaf index later, in batches. SQLite
+ * integrates inside the settle transaction itself (one writer, nothing to wait for), so there
+ * nothing is ever staged and a round integrates 0.
+ */
+export interface EgressLogIntegrator {
+  /**
+   * One round: up to `max` staged entries into the log and the tree. `wait`: wait for another
+   * instance's round rather than skip. `leader`: this call held the log's lock.
+   */
+  integrateEgressLog(opts?: {
+    max?: number;
+    wait?: boolean;
+  }): Promise<{ integrated: number; oldestStagedAt: number | null; leader: boolean }>;
+  /** Resolves once every entry staged before the call is in the log. */
+  catchUpEgressLog(): Promise<void>;
+  /** Entries settled but not yet in the log, and when the oldest of them was settled. */
+  egressLogStaged(): Promise<{ staged: number; oldestStagedAt: number | null }>;
+}
+
 export interface EgressQueueStore {
   /** Kafka relay: leases up to `limit` pending rows in id order, whatever their next_attempt_at. */
   leaseUnpublished(now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
@@ -470,6 +491,7 @@ export interface Store
     OutboxStore,
     EgressQueueStore,
     EgressLogStore,
+    EgressLogIntegrator,
     SecretStore,
     ConsentStore,
     PolicyHistoryStore,

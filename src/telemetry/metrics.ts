@@ -20,6 +20,7 @@ export interface GaugeSources {
   readonly lagSeconds?: () => number | Promise<number>;
   readonly inFlight?: () => number;
   readonly connections?: () => number;
+  readonly auditStaged?: () => number | Promise<number>;
 }
 
 export interface Metrics {
@@ -36,6 +37,7 @@ export interface Metrics {
   readonly egressDeliveries: Counter;
   readonly egressDeliveryDuration: Histogram;
   readonly egressRecordAge: Histogram;
+  readonly auditIntegrationDelay: Histogram;
   /** Registers the observable gauges; call once, when the sources exist. */
   observe(sources: GaugeSources): void;
   /** The Prometheus listener's port, when enabled. */
@@ -110,6 +112,7 @@ function instruments(
     egressDeliveries: counter(METRIC.egressDeliveries),
     egressDeliveryDuration: seconds(METRIC.egressDeliveryDuration),
     egressRecordAge: seconds(METRIC.egressRecordAge),
+    auditIntegrationDelay: seconds(METRIC.auditIntegrationDelay),
     observe(sources) {
       if (observed) throw new Error('telemetry: gauges are registered once');
       observed = true;
@@ -130,6 +133,7 @@ function instruments(
       gauge(METRIC.egressLag, sources.lagSeconds);
       gauge(METRIC.egressInFlight, sources.inFlight);
       gauge(METRIC.connections, sources.connections, { [ATTR.channel]: 'mqtt' });
+      gauge(METRIC.auditStaged, sources.auditStaged);
     },
   };
 }

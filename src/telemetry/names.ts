@@ -113,6 +113,17 @@ export const METRIC = {
     unit: 's',
     description: 'Car to OEM: from the gateway receiving the record to the OEM acknowledging it',
   },
+  auditIntegrationDelay: {
+    name: 'shekara.audit.integration.delay',
+    unit: 's',
+    description:
+      'From an outcome settled to its entry integrated into the egress log (seq, leaf index): the oldest entry of each integration round',
+  },
+  auditStaged: {
+    name: 'shekara.audit.staged',
+    unit: '{entry}',
+    description: 'Outcomes settled but not yet integrated into the egress log (PostgreSQL; always 0 on SQLite)',
+  },
   connections: {
     name: 'shekara.ingest.connections',
     unit: '{connection}',

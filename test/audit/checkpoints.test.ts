@@ -12,7 +12,7 @@ import { configFor, egressOnce, shekara, tempStore, type TempStore } from './hel
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 23, 9);
-const cfg = { origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000 };
+const cfg = { origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000, integrateIntervalMs: 100 };
 const log = createLogger('silent');
 
 const collect = async (it: AsyncIterable<string>) => {

@@ -40,7 +40,7 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'shekara-tamper-'));
     const store = openSqliteStore(f('shekara.db'));
     const audit = await createAuditLog(
-      { origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000 },
+      { origin: 'shekara.test/egress-log', checkpointIntervalMs: 60_000, integrateIntervalMs: 100 },
       { store, log: createLogger('silent') },
     );
     for (let i = 0; i < N; i++)

@@ -97,6 +97,8 @@ export interface PgTreeWriter {
    * 'egress-log' lock, held until the caller's transaction ends. Resolves to the leaf index.
    */
   appendEventIn(t: Tx, kind: EventLeafKind, at: number, body: AuditEventBody): Promise<number>;
+  /** What runs under the lock before each event leaf (the egress log integrates its staged outcomes). */
+  setBeforeEvent(f: (t: Tx) => Promise<void>): void;
 }
 
 const CHECKPOINT_COLUMNS = 'size, root, signed_at, note';
@@ -180,8 +182,13 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     return first;
   };
 
-  const appendEventIn: PgTreeWriter['appendEventIn'] = (t, kind, at, body) =>
-    appendLeaves(t, kind, async (index) => {
+  // Run under the lock before an event's leaf (egress-log.ts: staged outcomes first), so an
+  // event follows every outcome settled before it, as it did when outcomes were appended at once.
+  let beforeEvent: ((t: Tx) => Promise<void>) | undefined;
+  const appendEventIn: PgTreeWriter['appendEventIn'] = async (t, kind, at, body) => {
+    await t.lock('egress-log');
+    await beforeEvent?.(t);
+    return appendLeaves(t, kind, async (index) => {
       const entry = { ...body, v: LEAF_VERSION, kind, index, at } as Record<string, CanonicalValue>;
       // Under the 'egress-log' lock, like the leaf index: ids without gaps, in leaf order.
       const [row] = await t.query<{ id: number }>(
@@ -191,6 +198,7 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
       );
       return [{ ref: row!.id, entry }];
     });
+  };
 
   const toCheckpoint = (rows: CheckpointDbRow[]): StoredCheckpoint | undefined => {
     const r = rows[0];
@@ -199,6 +207,9 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
 
   return {
     appendLeaves,
+    setBeforeEvent: (f) => {
+      beforeEvent = f;
+    },
     auditTreeSize: async () => (await head(db)).size,
     auditRoot: async () => (await frontier(db)).root(),
     auditLeafHash: async (index) =>

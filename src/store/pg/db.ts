@@ -31,6 +31,8 @@ const LOCK_AREAS: Record<LockArea, number> = {
 export interface Tx extends Sql {
   /** pg_advisory_xact_lock: held until this transaction commits or rolls back. */
   lock(area: LockArea): Promise<void>;
+  /** pg_try_advisory_xact_lock: true when taken (held to the end of this transaction), false at once when another holds it. */
+  tryLock(area: LockArea): Promise<boolean>;
   /** Runs (synchronously, before the ROLLBACK is sent) if this transaction does not commit. */
   onRollback(f: () => void): void;
 }
@@ -151,6 +153,14 @@ export async function connectPg(opts: PgConnectOptions): Promise<Db> {
               text: 'SELECT pg_advisory_xact_lock($1, $2)',
               values: [LOCK_AREAS[area], lockKey],
             });
+          },
+          async tryLock(area) {
+            const r = await client.query<{ ok: boolean }>({
+              name: 'shk_try_lock',
+              text: 'SELECT pg_try_advisory_xact_lock($1, $2) AS ok',
+              values: [LOCK_AREAS[area], lockKey],
+            });
+            return r.rows[0]!.ok;
           },
           onRollback(f) {
             rollbacks.push(f);

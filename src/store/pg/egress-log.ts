@@ -1,9 +1,16 @@
 /**
- * Every row of egress_log enters through `settle` (and only there): the outbox status changes,
- * the rows and their Merkle leaves (audit.ts) are written in the caller's transaction, and only
- * for outcomes the outbox applied (a push row settled once is never logged again). A row
- * without a leaf, or a leaf without a row, cannot commit. `seq` is assigned under the
- * 'egress-log' lock, so it has no gaps and follows leaf order whichever instance settles.
+ * The egress log on PostgreSQL, sequenced in batches (as transparency logs do: Tessera).
+ *
+ * Settle: the outbox status changes and each outcome's entry (with the digest of its body) are
+ * written to egress_log_staged in the caller's transaction, and only for outcomes the outbox
+ * applied (a push row settled once is never logged again). No lock is taken: instances settle
+ * side by side. The outcome MUST be durable when that transaction commits; it is.
+ *
+ * Integrate: one round at a time across every instance (the 'egress-log' advisory lock, tried,
+ * not waited for), the staged entries move, in staging order, into egress_log with consecutive
+ * `seq` and their Merkle leaves (audit.ts) — row, leaf and the staged row's deletion in one
+ * transaction, so an entry is never lost nor integrated twice. Readers of the log catch up
+ * first (`catchUpEgressLog`): what was settled before a read is in the log it reads.
  */
 import { createHash } from 'node:crypto';
 import type { PgMigration } from './migrate.js';
@@ -11,7 +18,7 @@ import { pgText, type Db, type Tx } from './db.js';
 import type { PgOutboxWriter } from './outbox.js';
 import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from './audit.js';
 import { egressLeaf } from '../../audit/leaf.js';
-import type { EgressLogEntry, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
+import type { EgressLogEntry, EgressLogIntegrator, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
 
 export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [
   {
@@ -46,6 +53,35 @@ export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [
     id: '0041-egress-log-trace-id',
     sql: `ALTER TABLE egress_log ADD COLUMN trace_id TEXT;`,
   },
+  {
+    // Outcomes settled but not yet in the log: written in the outcome's transaction without any
+    // lock, moved into egress_log (seq, leaf index, tree) by the integrator in batches. Not
+    // append-only: the integrator deletes what it moved, in the transaction that moved it.
+    id: '0045-egress-log-staged',
+    sql: `
+  CREATE TABLE egress_log_staged (
+    id             BIGSERIAL PRIMARY KEY,
+    staged_at      BIGINT NOT NULL,
+    at             BIGINT NOT NULL,
+    oem            TEXT NOT NULL,
+    destination    TEXT NOT NULL,
+    destination_ip TEXT,
+    destination_country TEXT,
+    record_id      TEXT NOT NULL,
+    pseudonym      TEXT NOT NULL,
+    purpose        TEXT NOT NULL,
+    policy_hash    TEXT NOT NULL,
+    fields_sent    JSONB NOT NULL,
+    fields_dropped JSONB NOT NULL,
+    outcome        TEXT NOT NULL,
+    attempt        INTEGER NOT NULL,
+    http_status    INTEGER,
+    error          TEXT,
+    payload_sha256 TEXT,
+    payload_bytes  INTEGER,
+    trace_id       TEXT
+  );`,
+  },
 ];
 
 /** Columns of an egress-log row as read back (toLogRow's input). */
@@ -53,12 +89,60 @@ export const LOG_COLUMNS = `e.seq, e.at, e.oem, e.destination, e.destination_ip,
   e.policy_hash, e.fields_sent, e.fields_dropped, e.outcome, e.attempt, e.http_status, e.error, e.payload_sha256, e.payload_bytes, e.trace_id`;
 
 export interface PgEgressSettler {
-  /** Status changes and egress-log rows of a batch of outcomes, inside the caller's transaction. */
+  /** Status changes and staged egress-log entries of a batch of outcomes, inside the caller's transaction. */
   settle(t: Tx, items: readonly EgressSettlement[]): Promise<void>;
 }
 
-export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter): EgressLogStore & PgEgressSettler {
-  const append = async (t: Tx, items: readonly { outboxId: number; entry: EgressLogEntry }[]) => {
+/** Staged entries one integration round moves into the log at most. */
+export const INTEGRATION_BATCH = 5_000;
+
+/** One staged outcome: its entry and the digest of its body, fixed when it was settled. */
+interface Staged {
+  readonly entry: EgressLogEntry;
+  readonly payloadSha256: string | null;
+  readonly payloadBytes: number | null;
+}
+
+const STAGED_COLUMNS = `at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash,
+  fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, trace_id`;
+const STAGED_TYPES = `$2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+  $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::text[]`;
+
+/** Column arrays (unnest's input) for the staged columns, in STAGED_COLUMNS order. */
+const stagedColumns = (items: readonly Staged[]): unknown[][] => {
+  const cols: unknown[][] = Array.from({ length: 18 }, () => []);
+  for (const { entry: e, payloadSha256, payloadBytes } of items)
+    [
+      e.at,
+      e.oem,
+      e.destination,
+      e.destinationIp,
+      e.destinationCountry,
+      e.recordId,
+      e.pseudonym,
+      e.purpose,
+      e.policyHash,
+      JSON.stringify(e.fieldsSent),
+      JSON.stringify(e.fieldsDropped),
+      e.outcome,
+      e.attempt,
+      e.httpStatus,
+      e.error,
+      payloadSha256,
+      payloadBytes,
+      e.traceId ?? null,
+    ].forEach((v, c) => cols[c]!.push(v));
+  return cols;
+};
+
+export function pgEgressLog(
+  db: Db,
+  outbox: PgOutboxWriter,
+  tree: PgTreeWriter,
+  now: () => number = Date.now,
+): EgressLogStore & PgEgressSettler & EgressLogIntegrator {
+  /** Settle side: the entries wait in egress_log_staged, in the outcome's transaction, without a lock. */
+  const stage = async (t: Tx, items: readonly { outboxId: number; entry: EgressLogEntry }[]) => {
     if (items.length === 0) return;
     // The digest and length of the exact body POSTed (or that would have been): never the body.
     const bodies = new Map(
@@ -68,58 +152,89 @@ export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter):
         ])
       ).map((r) => [r.id, r.body]),
     );
+    const staged: Staged[] = items.map(({ outboxId, entry }) => {
+      const body = bodies.get(outboxId);
+      return {
+        // PostgreSQL text cannot hold U+0000: the error is stored (and hashed) as stored.
+        entry: { ...entry, error: entry.error === null ? null : pgText(entry.error) },
+        payloadSha256: body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex'),
+        payloadBytes: body === undefined ? null : Buffer.byteLength(body, 'utf8'),
+      };
+    });
+    await t.query(
+      `INSERT INTO egress_log_staged (staged_at, ${STAGED_COLUMNS}) SELECT $1::bigint, * FROM unnest(${STAGED_TYPES})`,
+      [now(), ...stagedColumns(staged)],
+    );
+  };
+
+  /** Integrator side, under the 'egress-log' lock: seq and leaf index, in staging order, then the tree. */
+  const append = async (t: Tx, items: readonly Staged[]) => {
     await tree.appendLeaves(t, 'egress', async (first) => {
       const [{ next }] = (await t.query<{ next: number }>(
         `SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM egress_log`,
       )) as [{ next: number }];
-      const cols: unknown[][] = Array.from({ length: 20 }, () => []);
-      const leaves = items.map(({ outboxId, entry }, i) => {
-        const body = bodies.get(outboxId);
-        const payloadSha256 = body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex');
-        const payloadBytes = body === undefined ? null : Buffer.byteLength(body, 'utf8');
-        // PostgreSQL text cannot hold U+0000: the error is stored (and hashed) as stored.
-        const e = { ...entry, error: entry.error === null ? null : pgText(entry.error) };
-        const seq = next + i;
-        [
-          seq,
-          e.at,
-          e.oem,
-          e.destination,
-          e.destinationIp,
-          e.destinationCountry,
-          e.recordId,
-          e.pseudonym,
-          e.purpose,
-          e.policyHash,
-          JSON.stringify(e.fieldsSent),
-          JSON.stringify(e.fieldsDropped),
-          e.outcome,
-          e.attempt,
-          e.httpStatus,
-          e.error,
-          payloadSha256,
-          payloadBytes,
-          first + i,
-          e.traceId ?? null,
-        ].forEach((v, c) => cols[c]!.push(v));
-        return { ref: seq, entry: egressLeaf({ ...e, seq, payloadSha256, payloadBytes }, first + i) };
-      });
+      const seqs = items.map((_, i) => next + i);
       await t.query(
-        `INSERT INTO egress_log (seq, at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash,
-          fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
-        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-          $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::bigint[], $20::text[])`,
-        cols,
+        `INSERT INTO egress_log (seq, leaf_index, ${STAGED_COLUMNS})
+        SELECT * FROM unnest($1::bigint[], $20::bigint[], ${STAGED_TYPES})`,
+        [seqs, ...stagedColumns(items), seqs.map((_, i) => first + i)],
       );
-      return leaves;
+      return items.map(({ entry, payloadSha256, payloadBytes }, i) => ({
+        ref: seqs[i]!,
+        entry: egressLeaf({ ...entry, seq: seqs[i]!, payloadSha256, payloadBytes }, first + i),
+      }));
     });
+  };
+
+  /** Under the 'egress-log' lock, in the caller's transaction: up to `max` staged entries into the log. */
+  const integrateIn = async (t: Tx, max: number) => {
+    const rows = await t.query<StagedDbRow>(
+      `DELETE FROM egress_log_staged WHERE id IN (SELECT id FROM egress_log_staged ORDER BY id LIMIT $1)
+        RETURNING id, staged_at, ${STAGED_COLUMNS}`,
+      [max],
+    );
+    if (rows.length === 0) return { integrated: 0, oldestStagedAt: null, leader: true };
+    rows.sort((a, b) => a.id - b.id);
+    await append(
+      t,
+      rows.map((r) => ({ entry: entryOf(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes })),
+    );
+    return {
+      integrated: rows.length,
+      oldestStagedAt: rows.reduce((m, r) => Math.min(m, r.staged_at), Infinity),
+      leader: true,
+    };
+  };
+  tree.setBeforeEvent(async (t) => {
+    while ((await integrateIn(t, INTEGRATION_BATCH)).integrated === INTEGRATION_BATCH);
+  });
+
+  const integrate: EgressLogIntegrator['integrateEgressLog'] = (opts = {}) =>
+    db.tx(async (t) => {
+      // The integrator of this round is whoever holds the log's lock; the others skip it (or,
+      // catching up before a read, wait for it). A crashed integrator's transaction rolls
+      // back and frees the lock: the next round of any instance takes over, nothing is lost.
+      if (opts.wait) await t.lock('egress-log');
+      else if (!(await t.tryLock('egress-log'))) return { integrated: 0, oldestStagedAt: null, leader: false };
+      return integrateIn(t, opts.max ?? INTEGRATION_BATCH);
+    });
+
+  /** Read your writes: every outcome staged before this call is in the log when it resolves. */
+  const catchUp = async () => {
+    const [r] = await db.query<{ last: number | null }>(`SELECT max(id) AS last FROM egress_log_staged`);
+    if (r?.last === null || r?.last === undefined) return;
+    for (let round = 0; round < 1_000; round++) {
+      const [o] = await db.query<{ first: number | null }>(`SELECT min(id) AS first FROM egress_log_staged`);
+      if (o?.first === null || o?.first === undefined || o.first > r.last) return;
+      await integrate({ wait: true });
+    }
   };
 
   const settle: PgEgressSettler['settle'] = async (t, items) => {
     // Only what was applied is logged: an outcome for a row another settle already delivered
     // (or dead-lettered) leaves no second entry (outbox.ts SETTLED).
     const applied = await outbox.applyOutcomes(t, items);
-    await append(
+    await stage(
       t,
       applied.flatMap((it) =>
         it.kind === 'deferred' || it.kind === 'parked' ? [] : [{ outboxId: it.outboxId, entry: it.entry }],
@@ -130,10 +245,19 @@ export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter):
 
   return {
     settle,
+    integrateEgressLog: integrate,
+    catchUpEgressLog: catchUp,
+    async egressLogStaged() {
+      const [r] = await db.query<{ n: number; oldest: number | null }>(
+        `SELECT count(*)::int AS n, min(staged_at) AS oldest FROM egress_log_staged`,
+      );
+      return { staged: r?.n ?? 0, oldestStagedAt: r?.oldest ?? null };
+    },
     recordDelivery: (outboxId, entry) => one({ kind: 'delivered', outboxId, entry }),
     recordFailedAttempt: (outboxId, entry, nextAttemptAt) => one({ kind: 'failed', outboxId, entry, nextAttemptAt }),
     recordDeadLetter: (outboxId, entry) => one({ kind: 'dead', outboxId, entry }),
     async listEgressLog(filter = {}) {
+      await catchUp();
       const where: string[] = [];
       const args: unknown[] = [];
       if (filter.recordId) {
@@ -154,6 +278,17 @@ export function pgEgressLog(db: Db, outbox: PgOutboxWriter, tree: PgTreeWriter):
       ).map(toLogRow);
     },
   };
+}
+
+/** A staged row's entry, exactly as it was settled (the leaf hashes these fields). */
+function entryOf(r: StagedDbRow): EgressLogEntry {
+  const { seq: _seq, ...entry } = toLogRow({ ...r, seq: 0 });
+  return entry;
+}
+
+interface StagedDbRow extends Omit<LogDbRow, 'seq'> {
+  id: number;
+  staged_at: number;
 }
 
 export interface LogDbRow {

@@ -78,8 +78,26 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
   const egressLog = pgEgressLog(db, outbox, audit);
   const { write: writeQos2, ...qos2 } = pgMqttQos2(db);
   const count = async (sql: string) => (await db.query<{ n: number }>(sql))[0]!.n;
+  // Readers of the log and its tree first integrate what was settled before they ask (read
+  // your writes across instances); the integrator's own rounds keep this short.
+  const caughtUp =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      await egressLog.catchUpEgressLog();
+      return f(...a);
+    };
+  const caughtUpAll = <T extends object>(o: T): T =>
+    Object.fromEntries(
+      Object.entries(o).map(([k, f]) => [
+        k,
+        typeof f === 'function' ? caughtUp(f as (...a: unknown[]) => Promise<unknown>) : f,
+      ]),
+    ) as T;
+  // Every read of the egress log or its tree (regulator queries, owner report) catches up first.
+  const queries = caughtUpAll(pgAuditQueries(db));
+  const ownerReport = caughtUpAll(pgOwnerReport(db));
 
-  return {
+  const store: Store = {
     ...pgVehicles(db),
     ...pgOems(db),
     ...pgPolicyVersions(db),
@@ -88,7 +106,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     ...pgConsent(db),
     ...pgConsentRegistry(db, audit),
     ...pgObjections(db, audit),
-    ...pgOwnerReport(db),
+    ...ownerReport,
     ...pgPolicyHistory(db),
     getRecord: records.getRecord,
     recordVin: records.recordVin,
@@ -100,13 +118,16 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     recordFailedAttempt: egressLog.recordFailedAttempt,
     recordDeadLetter: egressLog.recordDeadLetter,
     listEgressLog: egressLog.listEgressLog,
+    integrateEgressLog: egressLog.integrateEgressLog,
+    catchUpEgressLog: egressLog.catchUpEgressLog,
+    egressLogStaged: egressLog.egressLogStaged,
     ...pgEgressQueue(db, egressLog),
     ...pgOemFeed(db),
     ...pgSigningKeys(db),
     ...pgCommands(db, audit),
     ...pgCommandApprovals(db, audit),
-    auditTreeSize: audit.auditTreeSize,
-    auditRoot: audit.auditRoot,
+    auditTreeSize: caughtUp(audit.auditTreeSize),
+    auditRoot: caughtUp(audit.auditRoot),
     auditLeafHash: audit.auditLeafHash,
     auditNode: audit.auditNode,
     appendAuditEvent: audit.appendAuditEvent,
@@ -114,7 +135,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     latestCheckpoint: audit.latestCheckpoint,
     getCheckpoint: audit.getCheckpoint,
     checkpointCovering: audit.checkpointCovering,
-    ...pgAuditQueries(db),
+    ...queries,
     ...pgApiKeys(db),
     ...pgRetention(db),
     ...pgErasure(db),
@@ -140,6 +161,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
       });
     },
     async counts() {
+      await egressLog.catchUpEgressLog();
       const [records_, quarantine, outboxPending, outboxDead, egressLog_] = await Promise.all([
         count(`SELECT count(*) AS n FROM records`),
         count(`SELECT count(*) AS n FROM quarantine`),
@@ -151,4 +173,5 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     },
     close: () => db.close(),
   };
+  return store;
 }

@@ -149,6 +149,11 @@ function openSync(file: string): SyncStore {
     nextDueAt: outbox.nextDueAt,
     dueOutboxHeads: outbox.dueOutboxHeads,
     ...egressLog,
+    // One writer: each outcome is integrated (seq, leaf) in its own settle transaction, so
+    // nothing is ever staged and the integration delay is 0.
+    integrateEgressLog: () => ({ integrated: 0, oldestStagedAt: null, leader: true }),
+    catchUpEgressLog: () => undefined,
+    egressLogStaged: () => ({ staged: 0, oldestStagedAt: null }),
     ...sqliteEgressQueue(db, { settleLogged }, parkStatement(db)),
     ...audit,
     ...sqliteAuditQueries(db),
