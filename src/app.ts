@@ -67,7 +67,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // First up, last down (closers run in reverse): it flushes the spans the others ended.
     const telemetry = await createTelemetry(config.telemetry, { log });
     closers.push(() => telemetry.close());
-    const store = await createStore(config.store, config.dataDir);
+    const store = await createStore(config.store, config.dataDir, config.keys);
     closers.push(() => store.close());
     // Closes before the store (closers run in reverse), after waiting for a sweep under way.
     const retention = startRetentionSweep(config.retention, { store, log });

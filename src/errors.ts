@@ -12,6 +12,8 @@ const REGISTRY = {
   SHK_CONFIG_INVALID: { status: null },
   SHK_CONFIG_FILE: { status: null },
   SHK_PORT_IN_USE: { status: null },
+  SHK_UNSAFE_PERMISSIONS: { status: null },
+  SHK_KEYS_MISMATCH: { status: null },
   // ingest
   SHK_INGEST_AUTH: { status: 401 },
   SHK_INGEST_ACL: { status: 403 },

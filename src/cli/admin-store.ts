@@ -17,7 +17,7 @@ export async function withAdmin<T>(
   fn: (admin: Admin, store: Store) => Promise<T>,
 ): Promise<T> {
   const config = loadConfigFile(configFile);
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     return await fn(createAdmin({ store, configOems: config.oems }), store);
   } finally {

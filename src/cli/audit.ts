@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { PRIVATE_FILE_MODE } from '../keys/private-dir.js';
 import { once } from 'node:events';
 import { loadConfigFile } from '../config/load.js';
 import { createStore } from '../store/index.js';
@@ -9,7 +10,7 @@ import { ShekaraError } from '../errors.js';
 /** Prints the egress log's verifier key (creating the signing key if the gateway never ran). */
 export async function auditPubkeyCommand(opts: { config?: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     process.stdout.write(`${(await loadOrCreateSigner(store, config.audit.origin)).verifierKey}\n`);
   } finally {
@@ -20,7 +21,7 @@ export async function auditPubkeyCommand(opts: { config?: string }): Promise<voi
 /** Prints a stored checkpoint note (the latest, or the one of --size). */
 export async function auditCheckpointCommand(opts: { config?: string; size?: number }): Promise<void> {
   const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const cp = opts.size === undefined ? await store.latestCheckpoint() : await store.getCheckpoint(opts.size);
     if (!cp)
@@ -39,13 +40,14 @@ export async function auditCheckpointCommand(opts: { config?: string; size?: num
 /** Writes the verifiable export (every leaf up to a checkpoint's size) to --out or stdout. */
 export async function auditExportCommand(opts: { config?: string; size?: number; out?: string }): Promise<void> {
   const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const size = opts.size ?? (await store.latestCheckpoint())?.size ?? 0;
     const treeSize = await store.auditTreeSize();
     if (size > treeSize)
       throw new ShekaraError('SHK_CONFIG_INVALID', `--size ${size} is beyond the tree (${treeSize} leaves)`);
-    const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+    // Owner-only: an export names OEMs, purposes and record ids.
+    const out = opts.out ? createWriteStream(opts.out, { mode: PRIVATE_FILE_MODE }) : process.stdout;
     for await (const line of exportLines(store, size)) if (!out.write(line)) await once(out, 'drain');
     if (opts.out)
       await new Promise<void>((resolve, reject) =>

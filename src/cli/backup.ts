@@ -3,7 +3,8 @@
  * egress log, and the keys that never leave the country) while the gateway keeps running.
  * Uses SQLite's backup API, so the copy is a valid database even under write load.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { PRIVATE_FILE_MODE } from '../keys/private-dir.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfigFile } from '../config/load.js';
@@ -23,6 +24,8 @@ export async function backupCommand(opts: { config?: string; to: string }): Prom
   }
   if (existsSync(opts.to))
     throw new ShekaraError('SHK_CONFIG_INVALID', `--to ${opts.to} exists; refusing to overwrite a backup`);
+  // Created owner-only before SQLite writes into it (an empty file is an empty database).
+  writeFileSync(opts.to, '', { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     let last = 0;
@@ -40,6 +43,6 @@ export async function backupCommand(opts: { config?: string; to: string }): Prom
     db.close();
   }
   process.stdout.write(
-    `backup of ${file} written to ${opts.to}\n  it holds personal data and the pseudonymization and signing keys: store it encrypted, in the country.\n`,
+    `backup of ${file} written to ${opts.to}\n  it holds personal data (its keys are sealed: back up ${config.keys.dir} apart from it): store it encrypted, in the country.\n`,
   );
 }

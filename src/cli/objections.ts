@@ -16,7 +16,7 @@ export async function objectionsListCommand(opts: {
     throw new ShekaraError('SHK_CONFIG_INVALID', `--status ${opts.status}: one of ${STATUSES.join(', ')}`);
   }
   const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const now = Date.now();
     const rows = await store.listObjections({
@@ -45,7 +45,7 @@ export async function objectionsResolveCommand(
   if (opts.answer.trim() === '')
     throw new ShekaraError('SHK_CONFIG_INVALID', '--answer: the reply to the owner, in words');
   const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const r = await store.resolveObjection({
       id,

@@ -29,7 +29,7 @@ export async function reportCommand(
   opts: { config?: string; from?: string; to?: string; since?: string; format: 'json' | 'html'; out?: string },
 ): Promise<void> {
   const config = loadConfigFile(opts.config);
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const env = await runReport(
       name,

@@ -20,7 +20,7 @@ export async function simulateCommand(opts: {
       `OEM "${oem ?? ''}" is not in the config; name one of: ${config.oems.map((o) => o.id).join(', ') || '(none configured)'}`,
     );
   }
-  const store = await createStore(config.store, config.dataDir);
+  const store = await createStore(config.store, config.dataDir, config.keys);
   const creds = await registerSimCars(store, opts.vehicles, oem).finally(() => store.close());
   const url = opts.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`;
   process.stderr.write(

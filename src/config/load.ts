@@ -67,6 +67,8 @@ export function parseConfig(text: string, source: string, baseDir: string, opts:
   const cfg = data as unknown as Config;
   checkCrossFields(cfg, source);
   cfg.dataDir = path.resolve(baseDir, cfg.dataDir);
+  cfg.keys.dir = cfg.keys.dir ? path.resolve(baseDir, cfg.keys.dir) : path.join(cfg.dataDir, 'keys');
+  if (cfg.keys.kekFile) cfg.keys.kekFile = path.resolve(baseDir, cfg.keys.kekFile);
   for (const oem of cfg.oems) oem.policyFile = path.resolve(baseDir, oem.policyFile);
   for (const oem of cfg.oems) {
     if (oem.signingKeyFile) oem.signingKeyFile = path.resolve(baseDir, oem.signingKeyFile);

@@ -111,7 +111,8 @@ export interface SigningKeyring {
   close(): void;
 }
 
-type KeyringStore = Pick<SecretStore, 'getSecret' | 'putSecretIfAbsent'> & SigningKeyStore;
+type KeyringStore = Pick<SecretStore, 'getSecret' | 'putSecretIfAbsent'> &
+  Pick<SigningKeyStore, 'listSigningKeys' | 'rotateSigningKey'>;
 
 /** How often rotations made by other instances are picked up. */
 const REFRESH_MS = 10_000;

@@ -5,11 +5,28 @@ import { openSqliteStore } from './sqlite/index.js';
 import { openPostgresStore } from './pg/index.js';
 import { describePgUrl } from './pg/db.js';
 import type { Store } from './types.js';
+import { openKeyRing, type KeysConfig } from '../keys/ring.js';
+import { sealStore } from './sealed.js';
 
 export type * from './types.js';
 export { startRetentionSweep, type RetentionSweep } from './retention-sweep.js';
 
-export async function createStore(cfg: StoreConfig, dataDir: string): Promise<Store> {
+/**
+ * `keys`: where the key file that seals the store's secrets lives (default `<dataDir>/keys`);
+ * the store is returned with its secrets sealed (src/store/sealed.ts).
+ */
+export async function createStore(cfg: StoreConfig, dataDir: string, keys?: KeysConfig): Promise<Store> {
+  const ring = openKeyRing(keys ?? { dir: path.resolve(dataDir, 'keys') });
+  const store = await openBackend(cfg, dataDir);
+  try {
+    return await sealStore(store, ring);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function openBackend(cfg: StoreConfig, dataDir: string): Promise<Store> {
   switch (cfg.kind) {
     case 'sqlite':
       return openSqliteStore(cfg.file === ':memory:' ? ':memory:' : path.resolve(dataDir, cfg.file));

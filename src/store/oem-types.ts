@@ -39,6 +39,10 @@ export interface SigningKeyRow {
 export interface SigningKeyStore {
   /** The OEM's rotated keys, newest first; empty until the first rotation. */
   listSigningKeys(oem: string): Promise<SigningKeyRow[]>;
+  /** Every OEM's rotated keys, for sealing rows stored in clear. */
+  listAllSigningKeys(): Promise<SigningKeyRow[]>;
+  /** Overwrites one key version's stored bytes (the same key, sealed). */
+  replaceSigningKey(oem: string, version: number, key: Buffer): Promise<void>;
   /**
    * Makes `key` the OEM's newest key; every older one retires at `previousRetiresAt` at the latest. The
    * first rotation of an OEM records `seed` (the key it signed with until now) as version 0.

@@ -233,6 +233,12 @@ export interface EgressLogStore {
 export interface SecretStore {
   getSecret(name: string): Promise<Buffer | undefined>;
   putSecretIfAbsent(name: string, value: Buffer): Promise<Buffer>;
+  /** Every secret's name: the key ring seals rows an older Shekara stored in clear (src/store/sealed.ts). */
+  listSecretNames(): Promise<string[]>;
+  /** Overwrites a secret's stored bytes (the same secret, sealed). */
+  replaceSecret(name: string, value: Buffer): Promise<void>;
+  /** Drops what the database still keeps of overwritten rows (SQLite: WAL checkpoint; PostgreSQL: VACUUM). */
+  purgeFreedPages(): Promise<void>;
 }
 
 /** One policy version becoming active for an OEM. */

@@ -97,8 +97,8 @@ describe('shekara oem signing-key', () => {
     const key = Buffer.from(r.stdout.trim(), 'base64url');
     expect(key.length).toBeGreaterThanOrEqual(32);
     const { signBody, verifySignature, loadSigningKey } = await import('../../src/egress/sign.js');
-    const { openSqliteStore } = await import('../../src/store/sqlite/index.js');
-    const store = openSqliteStore(path.join(dir, 'shekara.db'));
+    const { createStore } = await import('../../src/store/index.js');
+    const store = await createStore({ kind: 'sqlite', file: 'shekara.db' }, dir);
     const gatewayKey = await loadSigningKey({ id: 'acme' }, store);
     await store.close();
     const header = signBody(gatewayKey, '{"a":1}', Date.now());

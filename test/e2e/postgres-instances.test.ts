@@ -5,6 +5,7 @@
  * with consecutive leaves and one root. (Separate processes over Kafka, with the load split and
  * one instance stopped: scale-out.test.ts.)
  */
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +36,8 @@ describe('two gateways on one PostgreSQL store', () => {
         allowPrivateNetworks: true,
       },
     ];
-    b = await startTestGateway({ cars: 0, config: { store, oems } });
+    // Instances sharing a store share its key file (docs/deployment.md "Hardening").
+    b = await startTestGateway({ cars: 0, config: { store, oems, keys: { dir: path.join(a.dir, 'keys') } } });
     // Each car talks to both instances, as a load balancer may send it after a reconnect.
     const clients = await Promise.all(a.cars.map((car, i) => (i % 2 === 0 ? a : b).connect(car)));
     const other = await Promise.all(

@@ -97,12 +97,14 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   const q = (table: string) => `"${SCHEMA}".${table}`;
 
   const writeConfig = (name: string, ports: { mqtt: number; http: number }) => {
-    mkdirSync(path.join(dir, name), { recursive: true }); // a restarted instance keeps its directory
+    mkdirSync(path.join(dir, name), { recursive: true, mode: 0o700 }); // a restarted instance keeps its directory
     const file = path.join(dir, name, 'shekara.yaml');
     writeFileSync(
       file,
       stringify({
         dataDir: '.',
+        // Instances sharing a store share its key file.
+        keys: { dir: path.join(dir, 'keys') },
         mqtt: { host: '127.0.0.1', port: ports.mqtt },
         http: { host: '127.0.0.1', port: ports.http },
         limits: { messagesPerSecond: 10_000, messageBurst: 10_000 },

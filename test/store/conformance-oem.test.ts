@@ -220,6 +220,24 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       expect(keys.filter((k) => k.retiresAt === null)).toHaveLength(1);
       expect(keys[2]!.key).toEqual(seed);
     });
+
+    it('lists every secret and key, and overwrites one in place (what sealing an old store does)', async () => {
+      const store = await fresh();
+      await store.putSecretIfAbsent('b-secret', Buffer.from('b'));
+      await store.putSecretIfAbsent('a-secret', Buffer.from('a'));
+      expect(await store.listSecretNames()).toEqual(['a-secret', 'b-secret']);
+      await store.replaceSecret('a-secret', Buffer.from('A'));
+      expect(await store.getSecret('a-secret')).toEqual(Buffer.from('A'));
+      await store.rotateSigningKey({ oem: 'acme', key: k1, now: T0, previousRetiresAt: T0, seed });
+      expect((await store.listAllSigningKeys()).map((k) => [k.oem, k.version])).toEqual([
+        ['acme', 1],
+        ['acme', 0],
+      ]);
+      await store.replaceSigningKey('acme', 0, k2);
+      expect((await store.listSigningKeys('acme'))[1]!.key).toEqual(k2);
+      await store.purgeFreedPages();
+      expect(await store.getSecret('b-secret')).toEqual(Buffer.from('b'));
+    });
   });
 
   describe('downlink commands', () => {

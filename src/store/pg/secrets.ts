@@ -16,6 +16,14 @@ export const SECRET_MIGRATIONS: PgMigration[] = [
 
 export function pgSecrets(db: Db): SecretStore {
   return {
+    async purgeFreedPages() {
+      await db.query(`VACUUM local_secrets, egress_signing_keys`);
+    },
+    listSecretNames: async () =>
+      (await db.query<{ name: string }>(`SELECT name FROM local_secrets ORDER BY name`)).map((r) => r.name),
+    async replaceSecret(name, value) {
+      await db.query(`UPDATE local_secrets SET value = $2 WHERE name = $1`, [name, value]);
+    },
     getSecret: async (name) =>
       (await db.query<{ value: Buffer }>(`SELECT value FROM local_secrets WHERE name = $1`, [name]))[0]?.value,
     async putSecretIfAbsent(name, value) {

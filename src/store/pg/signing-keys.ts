@@ -27,6 +27,11 @@ const COLUMNS = 'oem, version, key, created_at, retires_at';
 
 export function pgSigningKeys(db: Db): SigningKeyStore {
   return {
+    listAllSigningKeys: async () =>
+      (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM egress_signing_keys ORDER BY oem, version DESC`)).map(toRow),
+    async replaceSigningKey(oem, version, key) {
+      await db.query(`UPDATE egress_signing_keys SET key = $3 WHERE oem = $1 AND version = $2`, [oem, version, key]);
+    },
     async listSigningKeys(oem) {
       return (
         await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM egress_signing_keys WHERE oem = $1 ORDER BY version DESC`, [

@@ -8,7 +8,8 @@
  * its synchronous transactions are what make group commit cheap); the composed store is lifted
  * to the asynchronous `Store` interface in one place, below.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, makePrivate, PRIVATE_FILE_MODE } from '../../keys/private-dir.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrate.js';
@@ -95,8 +96,15 @@ function liftStore(s: SyncStore): Store {
 }
 
 function openSync(file: string): SyncStore {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    ensurePrivateDir(path.dirname(file), 'data directory');
+    // An empty file is an empty database: created 0600 first, its WAL and SHM files (which
+    // SQLite creates with the database's mode) are owner-only too.
+    if (!existsSync(file)) writeFileSync(file, '', { mode: PRIVATE_FILE_MODE });
+    makePrivate(file, `${file}-wal`, `${file}-shm`);
+  }
   const db = new Database(file);
+  db.pragma('secure_delete = ON');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

@@ -18,7 +18,17 @@ export const SECRET_MIGRATIONS: Migration[] = [
 export function sqliteSecrets(db: Database.Database): Sync<SecretStore> {
   const get = db.prepare(`SELECT value FROM local_secrets WHERE name = ?`).pluck();
   const put = db.prepare(`INSERT OR IGNORE INTO local_secrets (name, value) VALUES (?, ?)`);
+  const names = db.prepare(`SELECT name FROM local_secrets ORDER BY name`).pluck();
+  const replace = db.prepare(`UPDATE local_secrets SET value = ? WHERE name = ?`);
   return {
+    listSecretNames: () => names.all() as string[],
+    // secure_delete (set at open) zeroes freed cells; the checkpoint takes the old pages out of the WAL.
+    purgeFreedPages() {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
+    replaceSecret(name, value) {
+      replace.run(value, name);
+    },
     getSecret: (name) => get.get(name) as Buffer | undefined,
     putSecretIfAbsent(name, value) {
       put.run(name, value);

@@ -40,15 +40,20 @@ export function sqliteSigningKeys(db: Database.Database): Sync<SigningKeyStore> 
     insert.run(r.oem, version, r.key, r.now);
     return { oem: r.oem, version, key: r.key, createdAt: r.now, retiresAt: null };
   });
+  const all = db.prepare(`SELECT * FROM egress_signing_keys ORDER BY oem, version DESC`);
+  const replace = db.prepare(`UPDATE egress_signing_keys SET key = ? WHERE oem = ? AND version = ?`);
+  const toRow = (k: KeyDbRow): SigningKeyRow => ({
+    oem: k.oem,
+    version: k.version,
+    key: k.key,
+    createdAt: k.created_at,
+    retiresAt: k.retires_at,
+  });
   return {
-    listSigningKeys(oem) {
-      return (list.all(oem) as KeyDbRow[]).map((k) => ({
-        oem: k.oem,
-        version: k.version,
-        key: k.key,
-        createdAt: k.created_at,
-        retiresAt: k.retires_at,
-      }));
+    listSigningKeys: (oem) => (list.all(oem) as KeyDbRow[]).map(toRow),
+    listAllSigningKeys: () => (all.all() as KeyDbRow[]).map(toRow),
+    replaceSigningKey(oem, version, key) {
+      replace.run(key, oem, version);
     },
     rotateSigningKey(r) {
       return rotate(r);
