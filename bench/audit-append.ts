@@ -1,4 +1,4 @@
-// Egress-log append rate and proof time at N leaves (default 1,000,000; issue 5).
+// Egress-log append rate and proof time at N leaves (default 1,000,000).
 // Run: node --import tsx bench/audit-append.ts [N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

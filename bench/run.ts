@@ -1,5 +1,5 @@
 /**
- * `npm run bench` — Shekara side by side with Mosquitto, in one run (issue 8).
+ * `npm run bench` — Shekara side by side with Mosquitto, in one run.
  *
  *   npm run bench                      the full suite (~10 minutes on 2 cores)
  *   npm run bench -- --quick           a smoke run with small numbers (~2 minutes)

@@ -1,5 +1,5 @@
 /**
- * The four scenarios of issue 8. Each run starts its broker fresh (Shekara on a copy of a
+ * The four benchmark scenarios. Each run starts its broker fresh (Shekara on a copy of a
  * store that already holds the benchmark's vehicles), its receiver, and its publishers, and
  * stops all of them before returning, so runs do not leak into one another.
  */

@@ -1,4 +1,4 @@
-// Store backends side by side (issue 7): durable ingest commits and egress settles (outbox
+// Store backends side by side: durable ingest commits and egress settles (outbox
 // status + egress-log row + Merkle leaf, one transaction per batch) on SQLite and PostgreSQL,
 // and on PostgreSQL the same settles from two store instances at once (the egress-log lock).
 // Run: node --import tsx bench/store-backends.ts [records=20000] [postgres url]

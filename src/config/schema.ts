@@ -172,7 +172,7 @@ export const StoreSchema = Type.Unsafe<Static<typeof SqliteStoreSchema> | Static
   default: { kind: 'sqlite' },
 });
 
-/** How long each category of local personal data is kept (issue 7). The egress log is exempt: it holds no personal data. */
+/** How long each category of local personal data is kept. The egress log is exempt: it holds no personal data. */
 export const RetentionSchema = Type.Object(
   {
     /** Records as received (raw payload and decoded signals) and quarantined payloads, by arrival time. */

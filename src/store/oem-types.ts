@@ -1,5 +1,5 @@
 /**
- * The store's interface for the OEM side of issue 6: the pull feed, webhook signing keys,
+ * The store's interface for the OEM side: the pull feed, webhook signing keys,
  * downlink commands and owners' approvals of them. Split from types.ts along that seam; the
  * composed `Store` (types.ts) extends these. Asynchronous like every store method.
  */

@@ -1,5 +1,5 @@
 /**
- * The store's interface for the owner side (issue 6): consent and its logged changes,
+ * The store's interface for the owner side: consent and its logged changes,
  * objections to automated processing, erasure, the owner's report, and owner tokens. Split from
  * types.ts along that seam; the composed `Store` (types.ts) extends these. Asynchronous like
  * every store method.
@@ -22,7 +22,7 @@ export interface ConsentRow {
   readonly source: string;
 }
 
-/** The consent registry (issue 3). History is kept: a revocation closes a grant, it never deletes it. */
+/** The consent registry. History is kept: a revocation closes a grant, it never deletes it. */
 export interface ConsentStore {
   /**
    * Records a grant from `atMs` until `validUntil` (null/absent: no end). A grant already in

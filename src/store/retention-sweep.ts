@@ -1,5 +1,5 @@
 /**
- * The retention sweep (issue 7): every `retention.sweepIntervalMinutes`, and once shortly after
+ * The retention sweep: every `retention.sweepIntervalMinutes`, and once shortly after
  * start (a gateway that restarts often must still delete), it asks the store to delete what is
  * older than its period and logs how much went. Sweeps never overlap; a failed one is logged and
  * the next interval tries again. With PostgreSQL every instance sweeps: the deletes are

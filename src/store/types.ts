@@ -1,5 +1,5 @@
 /**
- * The store's typed interface. SQLite is the embedded default; a PostgreSQL backend (issue 7)
+ * The store's typed interface. SQLite is the embedded default; a PostgreSQL backend
  * implements the same interface and passes the same conformance suite.
  *
  * Every method is asynchronous: a networked backend (PostgreSQL) cannot answer synchronously.
@@ -214,8 +214,8 @@ export interface EgressQueueStore {
    * lease only after it resolves. If it rejects, nothing of the batch was written.
    * A delivered, failed, dead or blocked outcome for a push row already delivered or dead (a
    * second consumer's, a redelivered message's, another instance's) MUST change nothing and
-   * MUST NOT be logged, even when two settle it at once: no record enters the egress log twice
-   * (issue 7). A row blocked meanwhile still logs the delivery that was on the wire; rows of the
+   * MUST NOT be logged, even when two settle it at once: no record enters the egress log twice.
+   * A row blocked meanwhile still logs the delivery that was on the wire; rows of the
    * pull feed keep their own rules. recordDelivery & co. follow the same rule.
    */
   settleOutbox(items: readonly EgressSettlement[]): Promise<void>;
@@ -476,7 +476,7 @@ export interface RemovedCounts {
   quarantine: number;
 }
 
-/** Retention (issue 7): removes personal data past its period; the egress log and its Merkle tables are never touched. */
+/** Retention: removes personal data past its period; the egress log and its Merkle tables are never touched. */
 export interface RetentionStore {
   /**
    * Deletes raw records (and quarantined payloads) older than `rawRecordsDays` by arrival,

@@ -1,5 +1,5 @@
 /**
- * Scale-out with the real parts (issue 7): two gateway PROCESSES (`shekara start`, the built CLI)
+ * Scale-out with the real parts: two gateway PROCESSES (`shekara start`, the built CLI)
  * on one PostgreSQL schema, egress through one real Kafka broker, real MQTT cars split across
  * them, a real HTTP server as the OEM. What an operator and a regulator would check:
  * - the load is shared: both instances take cars' records, the OEM's consumer group splits the

@@ -1,5 +1,5 @@
 /**
- * The OEM side of issue 6 on every store backend: the pull feed (and the 'parked' settlement
+ * The OEM side on every store backend: the pull feed (and the 'parked' settlement
  * that fills it), webhook signing keys, downlink commands with their audit leaves, and owners'
  * approvals of restricting commands. What GET /oem/v1/feed, the signing keyring and the
  * downlink (test/api/api-oem.test.ts, test/api/commands.test.ts) rely on.

@@ -1,5 +1,5 @@
 /**
- * Issue 7 on every store backend: no record is processed twice into the egress log. Whoever
+ * On every store backend: no record is processed twice into the egress log. Whoever
  * settles a push row after it was delivered or dead-lettered (a second consumer after a Kafka
  * rebalance, a redelivered message, another instance on the same PostgreSQL) changes nothing and
  * leaves no second entry; a row blocked while its delivery was on the wire is still logged.

@@ -1,5 +1,5 @@
 /**
- * Erasure (an owner's right, issue 6) in PostgreSQL, as store/sqlite/erasure.ts: one transaction
+ * Erasure (an owner's right) in PostgreSQL, as store/sqlite/erasure.ts: one transaction
  * removes a vehicle's records (raw payloads included), route points, account data and
  * quarantined payloads, each counted; its outbox rows not yet delivered are marked 'blocked'
  * first (an outcome never reopens a blocked row, see outbox.ts), so nothing of it leaves after

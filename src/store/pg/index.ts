@@ -1,5 +1,5 @@
 /**
- * PostgreSQL backend (issue 7), for several instances behind a load balancer sharing one
+ * PostgreSQL backend, for several instances behind a load balancer sharing one
  * database. Same interface, same migration ids and the same conformance suite as SQLite
  * (test/store/conformance.test.ts). Everything lives in the configured schema, created if missing.
  *

@@ -1,5 +1,5 @@
 /**
- * Retention (issue 7) in PostgreSQL: each category of personal data is deleted once older than
+ * Retention in PostgreSQL: each category of personal data is deleted once older than
  * its period. Route points go a whole month partition at a time (DROP, no row-by-row delete,
  * no bloat); what is left — the month the cut-off falls in, the default partition — and the
  * other categories are deleted in batches, so no sweep holds one long transaction. The egress

@@ -1,5 +1,5 @@
 /**
- * Retention (issue 7) in SQLite: each category of personal data is deleted once older than its
+ * Retention in SQLite: each category of personal data is deleted once older than its
  * period, in small batches with a turn of the event loop between them, so a sweep over a large
  * backlog never holds the (single) writer or the process for long. The egress log and its
  * Merkle tables are exempt (and append-only).
