@@ -12,6 +12,7 @@ import { vehicleSecretMatches } from './credentials.js';
 import type { Intake } from './intake.js';
 import type { RateLimiter } from './rate-limit.js';
 import { isShekaraError, ShekaraError } from '../errors.js';
+import { createLogThrottle } from '../log-throttle.js';
 
 export interface HttpIngestDeps {
   readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
@@ -21,10 +22,12 @@ export interface HttpIngestDeps {
 
 export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, deps: HttpIngestDeps): void {
   const { intake } = deps;
+  const refusals = createLogThrottle(app.log.child({ module: 'https-ingest' }));
   /** Counts and logs a refusal by its reason, then throws it for the HTTP error handler to answer. */
-  const fail = (reply: FastifyReply, reason: string, err: ShekaraError): never => {
+  const fail = (_reply: FastifyReply, reason: string, err: ShekaraError): never => {
     intake.reject(reason, 'https');
-    reply.log.warn({ reason }, 'https ingest: refused');
+    // Counted per refusal (metrics); logged at most once per interval per reason (log-throttle.ts).
+    refusals.note(reason, { reason }, 'https ingest: refused');
     throw err;
   };
   const basic = { 'www-authenticate': 'Basic realm="shekara-vehicles"' };
