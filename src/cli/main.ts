@@ -389,6 +389,18 @@ program
   .option('-o, --out <file>', 'write here instead of stdout')
   .action(lazy(load.report, (m) => m.reportCommand));
 
+program
+  .command('evidence')
+  .description(
+    'write an evidence pack: the signed checkpoint, the whole log up to it, the reports and every policy version, ' +
+      'in one JSON file that `shekara verify --pack FILE --pubkey KEY` checks offline',
+  )
+  .addOption(configOption())
+  .option('--from <date>', 'ledger period start (RFC 3339; default 1 January UTC)')
+  .option('--to <date>', 'ledger period end, exclusive (default now)')
+  .requiredOption('-o, --out <file>', 'the pack file')
+  .action(lazy(load.report, (m) => m.evidenceCommand));
+
 const objections = program
   .command('objections')
   .description("owners' objections to automated processing: answer each within three days");
@@ -413,12 +425,12 @@ objections
 program
   .command('verify')
   .description('check an egress-log export against signed checkpoints, offline; exit 1 naming what failed')
-  .requiredOption('--export <file>', 'NDJSON export (GET /regulator/v1/log/export or `shekara audit export`)')
-  .requiredOption(
-    '--checkpoint <file>',
-    'checkpoint note; give two to check consistency',
-    (v: string, prev: string[] = []) => [...prev, v],
-  )
+  .option('--export <file>', 'NDJSON export (GET /regulator/v1/log/export or `shekara audit export`)')
+  .option('--pack <file>', 'an evidence pack (`shekara evidence`) instead of --export and --checkpoint')
+  .option('--checkpoint <file>', 'checkpoint note; give two to check consistency', (v: string, prev: string[] = []) => [
+    ...prev,
+    v,
+  ])
   .requiredOption('--pubkey <key|file>', "the log's verifier key, or a file holding it")
   .option('--entry <seq>', "also check this entry's inclusion proof", toInt)
   .option('-q, --quiet', 'no progress on stderr')

@@ -3,13 +3,15 @@
  * printable HTML, computed against a checkpoint signed now with the log's key (as the gateway
  * signs them), so the document can be checked against the log like the API's.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigFile } from '../config/load.js';
 import { createStore, type Store } from '../store/index.js';
 import { createAuditLog } from '../audit/index.js';
 import { createLogger } from '../log.js';
 import { reportHtml, runReport } from '../reports/index.js';
 import type { Config } from '../config/schema.js';
+import { buildEvidencePack, verifyEvidencePack, type EvidencePack } from '../reports/evidence.js';
+import { ShekaraError } from '../errors.js';
 
 /** Signs a checkpoint over the log as it is now (the CLI's own signer run; no timer left behind). */
 export async function checkpointNow(store: Store, config: Readonly<Config>) {
@@ -44,4 +46,44 @@ export async function reportCommand(
   } finally {
     await store.close();
   }
+}
+
+/** `shekara evidence`: the evidence pack (src/reports/evidence.ts) for a period, as one JSON file. */
+export async function evidenceCommand(opts: {
+  config?: string;
+  from?: string;
+  to?: string;
+  out: string;
+}): Promise<void> {
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir);
+  try {
+    const { checkpoint } = await checkpointNow(store, config);
+    const pack = await buildEvidencePack(
+      { store, config, checkpoint, now: Date.now() },
+      { from: opts.from, to: opts.to },
+    );
+    writeFileSync(opts.out, `${JSON.stringify(pack)}\n`);
+    process.stderr.write(
+      `evidence pack: ${pack.log.length} leaves, ${pack.reports.length} reports, ${pack.policyVersions.length} policy versions, checkpoint ${checkpoint.size} → ${opts.out}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+/** `shekara verify --pack FILE --pubkey KEY`: checks an evidence pack offline. */
+export async function verifyPackCommand(file: string, pubkey: string): Promise<void> {
+  let pack: EvidencePack;
+  try {
+    pack = JSON.parse(readFileSync(file, 'utf8')) as EvidencePack;
+  } catch (cause) {
+    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read evidence pack ${file}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  const r = await verifyEvidencePack(pack, pubkey);
+  process.stdout.write(
+    `verified evidence pack: ${r.leaves} leaves of ${r.origin}; ${r.checkpoints.length} checkpoints (the pack's and ${r.reports} reports') signed and matching the log; ${r.policyVersions} policy texts match their hashes\n`,
+  );
 }

@@ -7,10 +7,13 @@ import { accessSync, constants, createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ShekaraError } from '../errors.js';
 import { verifyExport } from '../audit/verify.js';
+import { verifyPackCommand } from './report.js';
 
 export interface VerifyOptions {
-  export: string;
-  checkpoint: string[];
+  export?: string;
+  checkpoint?: string[];
+  /** An evidence pack (`shekara evidence`) instead of --export and --checkpoint. */
+  pack?: string;
   pubkey: string;
   entry?: number;
   quiet?: boolean;
@@ -30,15 +33,19 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
   const pubkey = /^[^\s+]+\+[0-9a-f]{8}\+/.test(opts.pubkey)
     ? opts.pubkey
     : readText(opts.pubkey, 'public key file').trim();
+  if (opts.pack !== undefined) return verifyPackCommand(opts.pack, pubkey);
+  if (opts.export === undefined || !opts.checkpoint?.length)
+    throw new ShekaraError('SHK_CONFIG_FILE', 'give --export and --checkpoint, or --pack');
+  const exportFile = opts.export;
   const checkpoints = opts.checkpoint.map((file) => ({ label: file, note: readText(file, 'checkpoint') }));
   try {
-    accessSync(opts.export, constants.R_OK); // fail early, with the file named, if it cannot be read
+    accessSync(exportFile, constants.R_OK); // fail early, with the file named, if it cannot be read
   } catch (cause) {
-    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read export ${opts.export}: ${(cause as Error).message}`, {
+    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read export ${exportFile}: ${(cause as Error).message}`, {
       cause,
     });
   }
-  const lines = createInterface({ input: createReadStream(opts.export, 'utf8'), crlfDelay: Infinity });
+  const lines = createInterface({ input: createReadStream(exportFile, 'utf8'), crlfDelay: Infinity });
   const started = Date.now();
   let lastShown = started;
   const report = await verifyExport({
