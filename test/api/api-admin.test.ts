@@ -601,4 +601,11 @@ const ADMIN_ROUTES = [
   'POST /vehicles',
   'POST /vehicles/{vin}/credentials/revoke',
   'POST /vehicles/{vin}/credentials/rotate',
+  'GET /reports',
+  'GET /reports/{name}',
+  'GET /incidents',
+  'POST /incidents',
+  'GET /incidents/{id}',
+  'POST /incidents/{id}/notice',
+  'POST /incidents/{id}/close',
 ].sort();
