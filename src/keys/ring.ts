@@ -35,8 +35,14 @@ export interface KeyRing {
 const MAGIC = Buffer.from('shk-sealed-1:');
 const KEY_FILE = 'store.key';
 const KEK_ENV = 'SHEKARA_KEYS_KEK';
+/** The store key itself (base64, 32 bytes), instead of the key file: for orchestrators' secrets. */
+const STORE_KEY_ENV = 'SHEKARA_STORE_KEY';
 
 export function openKeyRing(cfg: KeysConfig, env: NodeJS.ProcessEnv = process.env): KeyRing {
+  // Instances that share a PostgreSQL store must share this key; where no disk is shared (a
+  // Kubernetes Deployment), it comes from the orchestrator's secret store instead of a file.
+  const fromEnv = env[STORE_KEY_ENV];
+  if (fromEnv !== undefined) return ring(envKey(fromEnv), `$${STORE_KEY_ENV}`);
   ensurePrivateDir(cfg.dir, 'key directory');
   const file = path.join(cfg.dir, KEY_FILE);
   const kek = loadKek(cfg, env);
@@ -60,6 +66,21 @@ export function openKeyRing(cfg: KeysConfig, env: NodeJS.ProcessEnv = process.en
       key = decodeKeyFile(readFileSync(file, 'utf8'), file, kek);
     }
   }
+  return ring(key, file);
+}
+
+function envKey(text: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) {
+    throw new ShekaraError(
+      'SHK_CONFIG_INVALID',
+      `${STORE_KEY_ENV} must be 32 bytes in base64, e.g. from \`openssl rand -base64 32\``,
+    );
+  }
+  return key;
+}
+
+function ring(key: Buffer, file: string): KeyRing {
   return {
     file,
     seal: (name, plain) => Buffer.concat([MAGIC, gcm(key, name, plain)]),

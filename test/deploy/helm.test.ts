@@ -180,6 +180,12 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
       name: 'SHEKARA_STORE_URL',
       valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'store-url' } },
     });
+    // One store key for every replica: from the Secret, never generated on a pod's own disk.
+    expect(decoded['store-key']).toBe(Buffer.from('check-only-check-only-check-only').toString('base64'));
+    expect(container(docs).env).toContainEqual({
+      name: 'SHEKARA_STORE_KEY',
+      valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'store-key' } },
+    });
     // The key file the config names is where the projected volume puts the Secret's key.
     const cfg = gatewayConfig(docs);
     const sources = one(docs, 'Deployment').spec.template.spec.volumes.find(
@@ -215,11 +221,12 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
   it('prints install notes that say what is still missing before the pods can start', () => {
     const notes = (name: string) => readFileSync(path.join(out, `${name}.notes.txt`), 'utf8');
     expect(notes('default')).toContain('WARNING: secret.storeUrl is empty');
+    expect(notes('default')).toContain('WARNING: secret.storeKey is empty');
     expect(notes('default')).toContain('kubectl -n shekara create secret tls shekara-tls');
     expect(notes('default')).toContain('No OEM is configured, so nothing leaves the country');
     expect(notes('oem-mtls')).not.toContain('WARNING');
     expect(notes('oem-mtls')).toContain('MQTT   port 1883   (plain');
-    expect(notes('tls-terminated')).toContain('from your Secret shekara-existing, key store-url');
+    expect(notes('tls-terminated')).toContain('from your Secret shekara-existing, keys store-url and\nstore-key');
   });
 
   it.each([
