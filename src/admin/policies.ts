@@ -54,7 +54,7 @@ export interface PolicyHistoryView {
 
 /** Nothing may leave: the left side of a diff for an OEM without an active policy. */
 // What an OEM without an active policy is compared against: nothing allowed at all.
-const NO_POLICY = { purposes: [], zones: [], commands: NO_COMMANDS } as unknown as CompiledPolicy;
+const NO_POLICY = { purposes: [], zones: [], named: [], commands: NO_COMMANDS } as unknown as CompiledPolicy;
 
 /**
  * Validates and compiles an uploaded text. A problem reads `line 7 purposes.0.fields.X: reason`

@@ -13,7 +13,8 @@ export interface DiffLine {
 
 export function diffPolicies(a: CompiledPolicy, b: CompiledPolicy): DiffLine[] {
   const out: DiffLine[] = [];
-  if (a.catalog !== b.catalog)
+  // Against no policy at all (a first upload) there is no catalog to compare with.
+  if (a.catalog !== undefined && a.catalog !== b.catalog)
     out.push({ effect: 'changes', purpose: '*', what: `catalog ${a.catalog} → ${b.catalog}` });
   const before = new Map(a.purposes.map((p) => [p.id, p]));
   const after = new Map(b.purposes.map((p) => [p.id, p]));

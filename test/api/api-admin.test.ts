@@ -116,6 +116,8 @@ describe('operator admin API over HTTP', () => {
     expect(up).toMatchObject({ created: true, diff: { from: null }, activation: { changed: true, from: null } });
     expect(up.diff.lines.map((l) => `${l.effect} ${l.what}`)).toEqual([
       'opens new purpose, sends Vehicle.VehicleIdentification.VIN, Vehicle.Speed',
+      // A line that sends a non-technical class is named on its own (src/policy/classes.ts).
+      'opens Vehicle.VehicleIdentification.VIN sends identifier data (pseudonym)',
     ]);
     hashes.v1 = up.hash;
 
