@@ -4,7 +4,7 @@
  * stored entry, stored leaf hash, export line or checkpoint — or a truncated or reordered log —
  * makes it exit non-zero and say where.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -25,6 +25,10 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
   async function exportAltered(name: string, sql: string): Promise<string> {
     const copy = mkdtempSync(path.join(dir, `${name}-`));
     copyFileSync(f('shekara.db'), path.join(copy, 'shekara.db'));
+    // The store's secrets are sealed by the key file beside it (keys apart from data): a copy
+    // of the store is readable only with that key, so the copy takes it along, owner-only.
+    mkdirSync(path.join(copy, 'keys'), { mode: 0o700 });
+    copyFileSync(path.join(f('keys'), 'store.key'), path.join(copy, 'keys', 'store.key'));
     const raw = new Database(path.join(copy, 'shekara.db'));
     raw.exec(sql);
     raw.close();

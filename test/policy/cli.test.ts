@@ -78,7 +78,7 @@ describe('shekara policy', () => {
     const r = await shekara('dry-run', '--policy', file, '--input', input);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `SHK_POLICY_INPUT: 1 input line(s) could not be read: ${input}:1 does not decode: speed: expected a number`,
+      `SHK_POLICY_INPUT: 1 input line(s) could not be read: ${input}:1 does not decode: speed: expected a float`,
     );
   });
 
