@@ -50,7 +50,7 @@ async function withTarget<T>(
   opts: { receiver?: boolean; crashIsResult?: boolean } = {},
 ): Promise<T & { storeCounts?: Record<string, number> }> {
   const dir = path.join(env.workDir, `run-${++runNo}-${target}`);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // the gateway refuses a data directory others can read
   const logFile = path.join(dir, 'broker.log');
   let broker: Broker;
   let receiver: Receiver | undefined;
