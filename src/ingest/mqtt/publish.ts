@@ -100,7 +100,11 @@ export function onPublish(c: Connection, p: IPublishPacket): void {
     },
     (err: unknown) => {
       if (qos === 2 && session.qos2.get(id) === done) session.qos2.delete(id);
-      deps.log.error({ err, vehicle: c.ref() }, 'mqtt: could not store a message; disconnecting so the car resends');
+      // Backpressure that outlasted the wait (or the car left meanwhile) is expected and bounded:
+      // counted and logged in aggregate, never one line with a stack per message.
+      if (isShekaraError(err, 'SHK_INGEST_BACKPRESSURE')) c.ep.reject('backpressure', { vehicle: c.ref() });
+      else
+        deps.log.error({ err, vehicle: c.ref() }, 'mqtt: could not store a message; disconnecting so the car resends');
       c.disconnect(RC.unspecified);
     },
   );
