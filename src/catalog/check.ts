@@ -26,7 +26,8 @@ export function checkValue(spec: SignalSpec, v: unknown): string | undefined {
   const d = spec.datatype;
   if (d.endsWith('[]')) {
     if (!Array.isArray(v)) return `expected a list of ${d.slice(0, -2)}`;
-    if (v.length > MAX_LIST) return `a list of at most ${MAX_LIST} items`;
+    const most = spec.maxItems ?? MAX_LIST;
+    if (v.length > most) return `a list of at most ${most} items`;
     for (const item of v) {
       const r = checkScalar(spec, d.slice(0, -2), item);
       if (r) return `an item: ${r}`;

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { classify, isCoordinate, PRIVACY_CLASSES, type PrivacyClass } from './classes.js';
 import type { SignalSpec } from './types.js';
+import { GBT32960_LONG_VSS_LISTS, GBT32960_MAX_ITEMS, GBT32960_SIGNALS } from './gbt32960.js';
 
 export type { SignalSpec } from './types.js';
 export { checkValue } from './check.js';
@@ -23,6 +24,8 @@ interface VssEntry {
   max?: number;
   a?: (string | number)[];
   re?: string;
+  /** Longest list accepted, where a source needs more than MAX_LIST. */
+  n?: number;
 }
 interface VssFile {
   release: string;
@@ -38,7 +41,7 @@ const vss = JSON.parse(readFileSync(new URL('./vss/vss.json', import.meta.url), 
 /** The VSS release the catalog is built from, e.g. `v6.0 (20c609bf)`. */
 export const VSS_RELEASE = `${vss.release} (${vss.commit.slice(0, 8)})`;
 
-type Bounds = Partial<Pick<VssEntry, 'min' | 'max' | 're' | 'd'>>;
+type Bounds = Partial<Pick<VssEntry, 'min' | 'max' | 're' | 'd' | 'n'>>;
 /**
  * Shekara's plausibility bounds where VSS leaves a range open: a reading outside them is a
  * broken sensor or a forged payload, not data (the old decoder's ranges, kept).
@@ -55,6 +58,8 @@ const BOUNDS: Readonly<Record<string, Bounds>> = {
   'Vehicle.OBD.DTCList': { re: '^[PCBU][0-9A-F]{4}$' },
   'Vehicle.OBD.FreezeDTC': { re: '^[PCBU][0-9A-F]{4}$' },
   'Vehicle.Diagnostics.DTCList': { re: '^[PCBU][0-9A-F]{4}$' },
+  // A GB/T 32960 frame carries up to 200 cells per pack, and packs by the dozen.
+  ...Object.fromEntries(GBT32960_LONG_VSS_LISTS.map((p) => [p, { n: GBT32960_MAX_ITEMS }])),
 };
 
 /** The gateway's own section for owner and driver data (not VSS): strings, personal by definition. */
@@ -161,6 +166,7 @@ export function createCatalog(cfg: CatalogConfig = {}): Catalog {
       max: e.max,
       allowed: e.a,
       pattern: e.re === undefined ? undefined : new RegExp(e.re),
+      maxItems: e.n,
       class: classify(path, overrides, free),
       origin: from,
     });
@@ -173,17 +179,21 @@ export function createCatalog(cfg: CatalogConfig = {}): Catalog {
     );
   }
   for (const path of ACCOUNT_PATHS) specs.set(path, make(path, { t: 'attribute', d: 'string' }, 'Shekara account'));
-  for (const e of cfg.extensions ?? []) {
+  /** A Shekara or operator extension: a sensor with the given class, its branches known. */
+  const extend = (e: CatalogExtension & { readonly maxItems?: number }, from: string) => {
     const entry: VssEntry = { t: 'sensor', d: e.datatype };
     if (e.unit !== undefined) entry.u = e.unit;
     if (e.min !== undefined) entry.min = e.min;
     if (e.max !== undefined) entry.max = e.max;
     if (e.allowed !== undefined) entry.a = [...e.allowed];
     if (e.pattern !== undefined) entry.re = e.pattern;
-    specs.set(e.path, { ...make(e.path, entry, 'config'), class: e.class });
+    if (e.maxItems !== undefined) entry.n = e.maxItems;
+    specs.set(e.path, { ...make(e.path, entry, from), class: e.class });
     const segs = e.path.split('.');
     for (let i = 1; i < segs.length; i++) branches.add(segs.slice(0, i).join('.'));
-  }
+  };
+  for (const g of GBT32960_SIGNALS) extend(g, 'Shekara GB/T 32960');
+  for (const e of cfg.extensions ?? []) extend(e, 'config');
   for (const p of ACCOUNT_PATHS) {
     const segs = p.split('.');
     for (let i = 1; i < segs.length; i++) branches.add(segs.slice(0, i).join('.'));

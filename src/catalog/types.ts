@@ -12,6 +12,8 @@ export interface SignalSpec {
   readonly max: number | undefined;
   readonly allowed: readonly (string | number)[] | undefined;
   readonly pattern: RegExp | undefined;
+  /** Longest list accepted, when not the catalog's default (check.ts MAX_LIST). */
+  readonly maxItems?: number | undefined;
   readonly class: PrivacyClass;
   /** Where the entry comes from: `VSS v6.0`, `VSS v6.0 + Shekara bounds`, or `config`. */
   readonly origin: string;
