@@ -20,6 +20,7 @@ import { registerAdminApi } from './api/admin/index.js';
 import { registerOemApi } from './api/oem/index.js';
 import { registerOwnerApi } from './api/owner/index.js';
 import { createAdmin, destinationOf, seedConfigOems, type Admin } from './admin/index.js';
+import { checkMtlsFiles } from './admin/oem-files.js';
 import { createDownlink, type Downlink } from './downlink/index.js';
 import type { OutboxRow } from './store/index.js';
 import { createVehicleRef, type VehicleRef } from './vehicle-ref.js';
@@ -113,8 +114,10 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       store,
       log,
       telemetry,
+      // An OEM whose stored mTLS files cannot be used starts disabled without them (admin.sync()
+      // below logs why and shows it in /admin/v1); it never stops the gateway from starting.
       oems: registry.map((r) => ({
-        ...destinationOf(r),
+        ...(checkMtlsFiles(r.mtls) ? { ...destinationOf({ ...r, mtls: null }), enabled: false } : destinationOf(r)),
         delivery: deliveryOf(r.id),
         propagateTraceContext: configOf(r.id)?.propagateTraceContext ?? false,
         batch: configOf(r.id)?.batch,

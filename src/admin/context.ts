@@ -31,6 +31,8 @@ export interface AdminContext {
   readonly log: Logger | undefined;
   /** What a log line says instead of a VIN (src/vehicle-ref.ts). */
   readonly vehicleRef: VehicleRef;
+  /** OEMs the gateway holds disabled because their stored configuration cannot be used, with the reason. */
+  readonly problems: Map<string, string>;
   /** Runs `fn` after every change queued before it has finished. */
   serial<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -51,6 +53,7 @@ export function createContext(opts: {
     now: opts.now ?? Date.now,
     log: opts.log?.child({ module: 'admin' }),
     vehicleRef: opts.vehicleRef ?? ephemeralVehicleRef(),
+    problems: new Map(),
     serial<T>(fn: () => Promise<T>): Promise<T> {
       const run = tail.then(fn);
       tail = run.catch(() => undefined);

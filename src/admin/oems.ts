@@ -5,14 +5,13 @@
  * takes effect without a restart.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
 import type { OemConfig } from '../config/schema.js';
 import type { OemDefinition, OemRow } from '../store/index.js';
 import type { OemDestination } from '../egress/index.js';
 import { signingSecretName } from '../egress/sign.js';
 import { ShekaraError } from '../errors.js';
 import { badInput, iso, notFound, type Actor, type AdminContext } from './context.js';
+import { checkMtlsFiles } from './oem-files.js';
 
 export const OEM_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const COUNTRY_RE = /^[A-Z]{2}$/;
@@ -49,6 +48,8 @@ export interface OemView {
   readonly source: 'config' | 'api';
   readonly enabled: boolean;
   readonly disabledAt: string | null;
+  /** Why the gateway holds this OEM disabled although the registry enables it (a broken mTLS file). */
+  readonly problem: string | null;
   readonly activePolicy: { readonly hash: string; readonly activatedAt: string } | null;
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
@@ -101,8 +102,9 @@ export function createOemAdmin(ctx: AdminContext) {
       mtls: r.mtls,
       signingKey: r.signingKeyFile ? 'file' : 'local-secret',
       source: r.source,
-      enabled: r.disabledAt === null,
+      enabled: r.disabledAt === null && !ctx.problems.has(r.id),
       disabledAt: iso(r.disabledAt),
+      problem: ctx.problems.get(r.id) ?? null,
       activePolicy: active ? { hash: active.policyHash, activatedAt: iso(active.activatedAt)! } : null,
       createdAt: r.createdAt ? iso(r.createdAt) : null,
       updatedAt: r.updatedAt ? iso(r.updatedAt) : null,
@@ -132,6 +134,19 @@ export function createOemAdmin(ctx: AdminContext) {
    */
   async function apply(row: OemRow): Promise<void> {
     if (!ctx.live) return;
+    // A stored definition whose files broke since (a file replaced, a mount gone) holds this
+    // OEM alone: disabled, without its mTLS files, the reason logged and shown in /admin/v1.
+    const broken = checkMtlsFiles(row.mtls);
+    if (broken) {
+      const problem = `${broken.field}: ${broken.reason}`;
+      if (ctx.problems.get(row.id) !== problem)
+        ctx.log?.error({ oem: row.id, problem }, 'OEM disabled: its stored configuration cannot be used');
+      ctx.problems.set(row.id, problem);
+      ctx.live.policy.upsertOem({ id: row.id, enabled: false });
+      await ctx.live.egress.upsertOem({ ...destinationOf({ ...row, mtls: null }), enabled: false });
+      return;
+    }
+    if (ctx.problems.delete(row.id)) ctx.log?.info({ oem: row.id }, 'OEM configuration usable again');
     const enabled = row.disabledAt === null;
     if (!enabled) ctx.live.policy.upsertOem({ id: row.id, enabled });
     await ctx.live.egress.upsertOem(destinationOf(row));
@@ -256,16 +271,8 @@ function checkDefinition(d: Omit<OemDefinition, 'id'> & { id: string; signingKey
     throw badInput('allowedCountries', 'must not repeat a country');
   if (d.mtls) {
     if (url.protocol !== 'https:') throw badInput('mtls', 'a client certificate needs an https:// endpoint');
-    for (const key of ['certFile', 'keyFile', 'caFile'] as const) {
-      const file = d.mtls[key];
-      if (file === undefined) continue;
-      if (!path.isAbsolute(file)) throw badInput(`mtls.${key}`, 'must be an absolute path on the gateway host');
-      try {
-        accessSync(file, constants.R_OK);
-      } catch {
-        throw badInput(`mtls.${key}`, `cannot read ${file} on the gateway host`);
-      }
-    }
+    const problem = checkMtlsFiles(d.mtls);
+    if (problem) throw badInput(problem.field, problem.reason);
   }
   return {
     id: d.id,

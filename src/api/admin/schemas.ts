@@ -97,6 +97,9 @@ export const Oem = Type.Object({
   }),
   enabled: Type.Boolean({ description: 'a disabled OEM is sent nothing; its pending deliveries wait' }),
   disabledAt: Nullable(Time),
+  problem: Nullable(
+    Type.String({ description: 'why the gateway holds this OEM disabled although the registry enables it' }),
+  ),
   activePolicy: Nullable(Type.Object({ hash: Type.String(), activatedAt: Time })),
   createdAt: Nullable(Time),
   updatedAt: Nullable(Time),
