@@ -60,7 +60,9 @@ Examples:
 
 Environment: SHEKARA_CONFIG, SHEKARA_MQTT_PORT, SHEKARA_HTTP_PORT, SHEKARA_DATA_DIR, SHEKARA_LOG_LEVEL;
   SHEKARA_STORE_URL (a PostgreSQL URL: store.kind postgres, password kept out of the file);
-  OTEL_EXPORTER_OTLP_HEADERS (headers for the OTLP exporters, e.g. a collector's auth)`,
+  the standard OTEL_* variables for telemetry (docs/observability.md): OTEL_SERVICE_NAME,
+  OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_ENDPOINT/_HEADERS/_PROTOCOL, OTEL_TRACES_SAMPLER(_ARG),
+  OTEL_METRICS_EXPORTER=otlp, OTEL_SDK_DISABLED`,
   );
 
 program
@@ -76,9 +78,11 @@ Retention (config \`retention\`): raw records, route points and account data are
 their periods, on a schedule; the egress log is exempt.
 
 Telemetry (config \`telemetry\`, docs/observability.md), all off by default and free when off:
-  tracing.enabled             one trace per record, exported over OTLP/HTTP to tracing.otlpUrl
+  tracing.enabled             one trace per record, exported over OTLP to tracing.otlpUrl
+                              (absent: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _ENDPOINT)
   metrics.prometheus.enabled  GET /metrics on its own listener (127.0.0.1:9464), not the HTTP port
-  metrics.otlpUrl             push metrics to an OTLP/HTTP collector every 15 s`,
+  metrics.otlpUrl             push metrics to an OTLP collector every 15 s (or OTEL_METRICS_EXPORTER=otlp)
+  The protocol is http/json unless OTEL_EXPORTER_OTLP_PROTOCOL says http/protobuf or grpc.`,
   )
   .action(lazy(load.start, (m) => m.startCommand));
 

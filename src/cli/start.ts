@@ -37,7 +37,7 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
       : []),
     ...(app.telemetry.tracing.enabled
       ? [
-          `  Traces         OTLP/HTTP → ${config.telemetry.tracing.otlpUrl}   (sample ratio ${config.telemetry.tracing.sampleRatio})`,
+          `  Traces         OTLP → ${config.telemetry.tracing.otlpUrl ?? 'OTEL_EXPORTER_OTLP_* from the environment'}   (sample ratio ${config.telemetry.tracing.sampleRatio ?? 'OTEL_TRACES_SAMPLER'})`,
         ]
       : []),
     `  Local store    ${describeStore(config.store, config.dataDir)}`,

@@ -415,15 +415,24 @@ export const LogSchema = Type.Object(
  */
 export const TelemetrySchema = Type.Object(
   {
-    /** `service.name` of every span and metric. */
-    serviceName: Type.String({ minLength: 1, maxLength: 128, default: 'shekara' }),
+    /**
+     * `service.name` of every span and metric. Absent: OTEL_SERVICE_NAME (or service.name in
+     * OTEL_RESOURCE_ATTRIBUTES), else `shekara`. Set: it wins over the environment.
+     */
+    serviceName: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     tracing: Type.Object(
       {
         enabled: Type.Boolean({ default: false }),
-        /** OTLP/HTTP (JSON) traces endpoint of a collector. */
-        otlpUrl: Type.String({ pattern: '^https?://', minLength: 8, default: 'http://127.0.0.1:4318/v1/traces' }),
-        /** Share of new traces recorded (root spans); a trace, once started, is recorded whole. */
-        sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+        /**
+         * OTLP traces endpoint of a collector. Absent: the standard OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+         * / OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318/v1/traces.
+         */
+        otlpUrl: Type.Optional(Type.String({ pattern: '^https?://', minLength: 8 })),
+        /**
+         * Share of new traces recorded (root spans); a trace, once started, is recorded whole.
+         * Absent: OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, else every trace.
+         */
+        sampleRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
       },
       { ...strict, default: {} },
     ),

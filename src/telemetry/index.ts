@@ -1,7 +1,8 @@
 /**
  * The telemetry module's one door. `createTelemetry(cfg)` starts what the `telemetry` config
- * slice asks for — tracing (OTLP/HTTP), metrics (a Prometheus listener of its own, an OTLP
- * push) — and resolves only when its listener is up. Every name is declared in names.ts.
+ * slice asks for — tracing (OTLP), metrics (a Prometheus listener of its own, an OTLP push) —
+ * through the OpenTelemetry NodeSDK (sdk.ts: the standard OTEL_* variables work as operators
+ * expect), and resolves only when its listener is up. Every name is declared in names.ts.
  *
  * Off by default, and off costs nothing: no SDK is started, the tracer is the API's no-op
  * (tracing.ts says why that is free) and the meter is the API's no-op.
@@ -10,8 +11,17 @@
  */
 import type { TelemetryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { disabledTracing, startTracing, type Tracing } from './tracing.js';
-import { disabledMetrics, startMetrics, type Metrics } from './metrics.js';
+import { disabledTracing, enabledTracing, tracePipeline, type Tracing } from './tracing.js';
+import {
+  disabledMetrics,
+  enabledMetrics,
+  metricPipeline,
+  pushesMetricsFromEnv,
+  type MetricPipeline,
+  type Metrics,
+} from './metrics.js';
+import { startSdk } from './sdk.js';
+import { otelEnv } from './otlp.js';
 
 export { SPAN, ATTR, METRIC, TRACER_NAME, METER_NAME } from './names.js';
 export { traceParentOf, traceIdOf, contextOf, logFields } from './tracing.js';
@@ -27,31 +37,48 @@ export interface Telemetry {
 
 export async function createTelemetry(cfg: TelemetryConfig, deps: { log: Logger }): Promise<Telemetry> {
   const log = deps.log.child({ module: 'telemetry' });
-  const tracing = startTracing(cfg, log);
-  let metrics: Metrics;
+  const env = otelEnv();
+  const metricsOn = cfg.metrics.prometheus.enabled || cfg.metrics.otlpUrl !== undefined || pushesMetricsFromEnv(env);
+  if (!cfg.tracing.enabled && !metricsOn) {
+    return disabledTelemetry();
+  }
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') {
+    log.info('telemetry: OTEL_SDK_DISABLED=true, tracing and metrics stay off');
+    return disabledTelemetry();
+  }
+  const traces = cfg.tracing.enabled ? await tracePipeline(cfg, log, env) : undefined;
+  let meters: MetricPipeline;
   try {
-    metrics = await startMetrics(cfg, log);
+    meters = await metricPipeline(cfg, log, env);
   } catch (err) {
-    await tracing.close();
+    await traces?.processor.shutdown();
     throw err;
   }
-  if (tracing.enabled || metrics.enabled) {
-    log.info(
-      {
-        tracing: tracing.enabled ? { otlpUrl: cfg.tracing.otlpUrl, sampleRatio: cfg.tracing.sampleRatio } : false,
-        prometheus:
-          metrics.prometheusPort !== undefined ? `${cfg.metrics.prometheus.host}:${metrics.prometheusPort}` : false,
-        otlpMetrics: cfg.metrics.otlpUrl ?? false,
-      },
-      'telemetry started',
-    );
-  }
+  const sdk = await startSdk({
+    serviceName: cfg.serviceName,
+    spanProcessors: traces ? [traces.processor] : [],
+    sampler: traces?.sampler,
+    metricReaders: meters.readers,
+  });
+  const tracing = traces && sdk.tracer ? enabledTracing(sdk.tracer, traces.processor) : disabledTracing();
+  const metrics = sdk.meter ? enabledMetrics(sdk.meter, meters.prometheusPort, log) : disabledMetrics();
+  log.info(
+    {
+      serviceName: cfg.serviceName ?? 'from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, else shekara',
+      tracing: traces ? { to: traces.target, sampleRatio: cfg.tracing.sampleRatio ?? 'OTEL_TRACES_SAMPLER' } : false,
+      prometheus:
+        meters.prometheusPort !== undefined ? `${cfg.metrics.prometheus.host}:${meters.prometheusPort}` : false,
+      otlpMetrics: meters.otlpTarget ?? false,
+    },
+    'telemetry started',
+  );
   return {
     tracing,
     metrics,
     async close() {
-      // Both flush: spans and a last metrics push, after the emitting modules closed.
-      await Promise.allSettled([tracing.close(), metrics.close()]);
+      // The SDK flushes spans and pushes metrics a last time, after the emitting modules closed.
+      await meters.close();
+      await sdk.shutdown();
     },
   };
 }

@@ -1,17 +1,17 @@
 /**
- * Metrics through the OpenTelemetry metrics API. A MeterProvider exists only when a reader is
- * configured (the Prometheus listener, an OTLP push); otherwise every instrument is the API's
- * no-op and observable gauges are never called (so the store is never asked for a backlog).
+ * Metrics through the OpenTelemetry metrics API. The SDK (sdk.ts) gets a MeterProvider only when
+ * a reader is configured (the Prometheus listener, an OTLP push); otherwise every instrument is
+ * the API's no-op and observable gauges are never called (so the store is never asked for a
+ * backlog).
  */
 import { createNoopMeter, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { TelemetryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { ATTR, DURATION_BUCKETS_S, METER_NAME, METRIC, type MetricName } from './names.js';
-import { bounded, logExportFailures } from './export-log.js';
+import { ATTR, DURATION_BUCKETS_S, METRIC, type MetricName } from './names.js';
+import { logExportFailures } from './export-log.js';
+import { otlpExporter, type OtelEnv } from './otlp.js';
 import { startPrometheusListener, type PrometheusListener } from './prometheus.js';
 
 /** Where the observable gauges read their values, at collection time. */
@@ -48,39 +48,56 @@ export interface Metrics {
 /** How often metrics are pushed to an OTLP collector. */
 const OTLP_INTERVAL_MS = 15_000;
 
-export async function startMetrics(cfg: TelemetryConfig, log: Logger): Promise<Metrics> {
+/** What the NodeSDK is handed for metrics (sdk.ts), and the Prometheus listener that serves one of them. */
+export interface MetricPipeline {
+  readonly readers: IMetricReader[];
+  readonly prometheusPort: number | undefined;
+  /** Where pushed metrics go, for the start-up line; undefined when nothing is pushed. */
+  readonly otlpTarget: string | undefined;
+  /** Closes the listener (the SDK's shutdown closes the readers). */
+  close(): Promise<void>;
+}
+
+/**
+ * The readers the config asks for: the Prometheus exporter behind our own listener, and an OTLP
+ * push when `metrics.otlpUrl` is set or the environment says OTEL_METRICS_EXPORTER=otlp (the
+ * endpoint then comes from the standard variables). None: metrics stay off.
+ */
+export async function metricPipeline(cfg: TelemetryConfig, log: Logger, env: OtelEnv): Promise<MetricPipeline> {
   const readers: IMetricReader[] = [];
   let listener: PrometheusListener | undefined;
+  let otlpTarget: string | undefined;
   if (cfg.metrics.prometheus.enabled) {
     // Our own listener (deny by default, SHK_PORT_IN_USE), not the exporter's built-in server.
     const exporter = new PrometheusExporter({ preventServerStart: true });
     readers.push(exporter);
     listener = await startPrometheusListener(cfg.metrics.prometheus, exporter);
   }
-  if (cfg.metrics.otlpUrl) {
-    const exporter = logExportFailures(
-      new OTLPMetricExporter({ url: cfg.metrics.otlpUrl }),
-      'metric',
-      cfg.metrics.otlpUrl,
-      log,
-    );
-    readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: OTLP_INTERVAL_MS }));
-  }
-  const provider =
-    readers.length > 0
-      ? new MeterProvider({ resource: resourceFromAttributes({ 'service.name': cfg.serviceName }), readers })
-      : undefined;
-  return instruments(
-    provider?.getMeter(METER_NAME) ?? createNoopMeter(),
-    provider !== undefined,
-    listener?.port,
-    async () => {
+  if (cfg.metrics.otlpUrl !== undefined || pushesMetricsFromEnv(env)) {
+    try {
+      const { exporter, target } = await otlpExporter('metrics', cfg.metrics.otlpUrl, env);
+      otlpTarget = target;
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: logExportFailures(exporter, 'metric', target, log),
+          exportIntervalMillis: OTLP_INTERVAL_MS,
+        }),
+      );
+    } catch (err) {
       await listener?.close();
-      if (provider) await bounded(provider.shutdown());
-    },
-    log,
-  );
+      throw err;
+    }
+  }
+  return { readers, prometheusPort: listener?.port, otlpTarget, close: async () => listener?.close() };
 }
+
+/** OTEL_METRICS_EXPORTER names `otlp`: push metrics even though the config names no endpoint. */
+export const pushesMetricsFromEnv = (env: OtelEnv): boolean =>
+  (env.OTEL_METRICS_EXPORTER ?? '').split(',').some((e) => e.trim() === 'otlp');
+
+/** Metrics on: every instrument from the SDK's meter. */
+export const enabledMetrics = (meter: Meter, prometheusPort: number | undefined, log: Logger): Metrics =>
+  instruments(meter, true, prometheusPort, async () => {}, log);
 
 /** Every metric off: the no-op meter (modules started without telemetry, unit tests). */
 export const disabledMetrics = (): Metrics =>

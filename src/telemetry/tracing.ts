@@ -1,5 +1,6 @@
 /**
- * Tracing: the SDK when `telemetry.tracing.enabled`, the API's no-op tracer otherwise.
+ * Tracing: the SDK (NodeSDK, sdk.ts) when `telemetry.tracing.enabled`, the API's no-op tracer
+ * otherwise.
  *
  * Why tracing off costs nothing: no TracerProvider, span processor, exporter, timer or socket
  * exists. Call sites get the API's no-op tracer, whose `startSpan` returns a NonRecordingSpan
@@ -9,8 +10,8 @@
  *
  * Context is passed explicitly (a `Context` argument along the pipeline, the traceparent in the
  * outbox row and the Kafka headers), not through a global AsyncLocalStorage context manager:
- * the pipeline is a handful of known hops, explicit parents cannot leak into unrelated work,
- * and nothing process-wide is registered, so several gateways (tests) can live in one process.
+ * the pipeline is a handful of known hops and explicit parents cannot leak into unrelated work,
+ * so the SDK is started without a context manager and without a propagator (sdk.ts).
  */
 import {
   ProxyTracerProvider,
@@ -23,18 +24,17 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { parseTraceParent } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
-  TracerProvider,
+  type Sampler,
 } from '@opentelemetry/sdk-trace';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { TelemetryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { TRACER_NAME } from './names.js';
-import { bounded, logExportFailures } from './export-log.js';
+import { logExportFailures } from './export-log.js';
+import { otlpExporter, type OtelEnv } from './otlp.js';
 
 export interface Tracing {
   /** True when spans are recorded and exported. */
@@ -53,38 +53,44 @@ const EXPORT_BATCH = 1_024;
 const EXPORT_DELAY_MS = 1_000;
 const EXPORT_TIMEOUT_MS = 10_000;
 
-export function startTracing(cfg: TelemetryConfig, log: Logger): Tracing {
-  if (!cfg.tracing.enabled) return disabledTracing();
-  const exporter = logExportFailures(
-    new OTLPTraceExporter({ url: cfg.tracing.otlpUrl }),
-    'trace',
-    cfg.tracing.otlpUrl,
-    log,
-  );
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': cfg.serviceName }),
-    // A trace is sampled at its root (the car's message) and kept or dropped whole downstream.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(cfg.tracing.sampleRatio) }),
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter,
-        maxQueueSize: MAX_QUEUE,
-        maxExportBatchSize: EXPORT_BATCH,
-        scheduledDelayMillis: EXPORT_DELAY_MS,
-        exportTimeoutMillis: EXPORT_TIMEOUT_MS,
-      }),
-    ],
+/** What the NodeSDK is handed for traces (sdk.ts): one bounded batch processor, and the sampler. */
+export interface TracePipeline {
+  readonly processor: BatchSpanProcessor;
+  /** Undefined: the SDK takes OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on). */
+  readonly sampler: Sampler | undefined;
+  /** Where spans go, for the start-up line ("from the environment" when the config names none). */
+  readonly target: string;
+}
+
+export async function tracePipeline(cfg: TelemetryConfig, log: Logger, env: OtelEnv): Promise<TracePipeline> {
+  const { exporter, target } = await otlpExporter('traces', cfg.tracing.otlpUrl, env);
+  const processor = new BatchSpanProcessor({
+    exporter: logExportFailures(exporter, 'trace', target, log),
+    maxQueueSize: MAX_QUEUE,
+    maxExportBatchSize: EXPORT_BATCH,
+    scheduledDelayMillis: EXPORT_DELAY_MS,
+    exportTimeoutMillis: EXPORT_TIMEOUT_MS,
   });
+  const ratio = cfg.tracing.sampleRatio;
+  // A trace is sampled at its root (the car's message) and kept or dropped whole downstream.
+  const sampler =
+    ratio === undefined ? undefined : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  return { processor, sampler, target };
+}
+
+/** Tracing on: `tracer` comes from the SDK's provider; `processor` is the one the SDK exports through. */
+export function enabledTracing(tracer: Tracer, processor: BatchSpanProcessor): Tracing {
   return {
     enabled: true,
-    tracer: provider.getTracer(TRACER_NAME),
+    tracer,
     parentFrom(traceParent) {
       if (!traceParent) return ROOT_CONTEXT;
       const sc = parseTraceParent(traceParent);
       return sc ? trace.setSpanContext(ROOT_CONTEXT, { ...sc, isRemote: true }) : ROOT_CONTEXT;
     },
-    flush: () => provider.forceFlush(),
-    close: () => bounded(provider.shutdown()),
+    flush: () => processor.forceFlush(),
+    // The SDK's shutdown (sdk.ts) shuts the processor down; nothing more to do here.
+    close: async () => {},
   };
 }
 

@@ -16,15 +16,19 @@ export interface CollectedSpan {
   readonly kind: number;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
   readonly serviceName: string | undefined;
+  /** Every attribute of the span's resource (service.name, host.name, OTEL_RESOURCE_ATTRIBUTES, …). */
+  readonly resource: Readonly<Record<string, string | number | boolean>>;
   readonly status: number | undefined;
 }
 
 export interface Collector {
+  /** http://127.0.0.1:PORT, what OTEL_EXPORTER_OTLP_ENDPOINT names (the exporters add /v1/traces). */
+  readonly baseUrl: string;
   readonly tracesUrl: string;
   readonly metricsUrl: string;
   readonly spans: CollectedSpan[];
   /** Every request received, on any path. */
-  readonly requests: { path: string; bytes: number }[];
+  readonly requests: { path: string; bytes: number; contentType: string | undefined }[];
   close(): Promise<void>;
 }
 
@@ -50,19 +54,21 @@ const valueOf = (v: OtlpValue): string | number | boolean =>
 
 export async function startCollector(): Promise<Collector> {
   const spans: CollectedSpan[] = [];
-  const requests: { path: string; bytes: number }[] = [];
+  const requests: Collector['requests'][number][] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let body = Buffer.concat(chunks);
       const path = req.url ?? '';
-      requests.push({ path, bytes: body.length });
+      const contentType = req.headers['content-type'];
+      requests.push({ path, bytes: body.length, contentType });
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      if (path === '/v1/traces') {
+      // Spans are decoded from OTLP/JSON only; a protobuf export is counted in `requests`.
+      if (path === '/v1/traces' && contentType?.startsWith('application/json')) {
         const data = JSON.parse(body.toString('utf8')) as OtlpTraces;
         for (const rs of data.resourceSpans ?? []) {
-          const service = rs.resource?.attributes?.find((a) => a.key === 'service.name');
+          const resource = Object.fromEntries((rs.resource?.attributes ?? []).map((a) => [a.key, valueOf(a.value)]));
           for (const ss of rs.scopeSpans ?? []) {
             for (const s of ss.spans ?? []) {
               spans.push({
@@ -72,7 +78,8 @@ export async function startCollector(): Promise<Collector> {
                 name: s.name,
                 kind: s.kind,
                 attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, valueOf(a.value)])),
-                serviceName: service ? String(valueOf(service.value)) : undefined,
+                serviceName: resource['service.name'] === undefined ? undefined : String(resource['service.name']),
+                resource,
                 status: s.status?.code,
               });
             }
@@ -85,6 +92,7 @@ export async function startCollector(): Promise<Collector> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
+    baseUrl: base,
     tracesUrl: `${base}/v1/traces`,
     metricsUrl: `${base}/v1/metrics`,
     spans,

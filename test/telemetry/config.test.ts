@@ -15,9 +15,9 @@ const problems = (text: string): string[] => {
 
 describe('config › telemetry', () => {
   it('is off by default: no tracing, no Prometheus listener, no OTLP metrics', () => {
+    // serviceName, otlpUrl and sampleRatio are absent: the standard OTEL_* variables decide (sdk.ts).
     expect(parse('').telemetry).toEqual({
-      serviceName: 'shekara',
-      tracing: { enabled: false, otlpUrl: 'http://127.0.0.1:4318/v1/traces', sampleRatio: 1 },
+      tracing: { enabled: false },
       metrics: { prometheus: { enabled: false, host: '127.0.0.1', port: 9464 } },
     });
   });
