@@ -208,8 +208,9 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     });
     const started = ingest;
     downlink.attach({
-      publish: (vin, payload) => started.publishCommand(vin, payload),
+      publish: (vin, payload, c) => started.publishCommand(vin, payload, c.expiresAt),
       isOnline: (vin) => started.isCommandSubscriber(vin),
+      pollsQueued: started.pollsCommands,
     });
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => started.close());

@@ -57,6 +57,12 @@ const MqttExternalSchema = Type.Object(
      */
     sessionExpirySeconds: Type.Integer({ minimum: 60, maximum: 4_294_967_294, default: 604_800 }),
     /**
+     * Downlink commands: the broker does not tell Shekara who is connected, so a car counts as
+     * online while telemetry or a command acknowledgement from it arrived within this time; its
+     * waiting commands are then checked again and published (docs/external-broker.md).
+     */
+    presenceSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+    /**
      * Keeps the broker's device credentials and ACL in line with Shekara's vehicle registry.
      * `mosquitto-dynsec`: Mosquitto 2's dynamic security plugin, driven over its control topic
      * with this admin account (deploy/brokers/mosquitto/). `none`: the operator keeps them.

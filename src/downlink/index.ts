@@ -12,6 +12,12 @@
  * subscribes to its command topic again, or until its ttl passes (expired, never sent). Just
  * before it is published it is checked again (send-guard.ts): a withdrawn approval, a disabled
  * OEM, a narrowed policy or a re-registered car stops it (blocked, a 'stopped' leaf).
+ *
+ * Through an external broker (`link.pollsQueued`), Shekara is not told when a car connects or
+ * subscribes: the link counts a car as online while its traffic arrives, and every second the
+ * vehicles with waiting commands are looked up in the (possibly shared) store, so a command asked
+ * for on one instance leaves from whichever instance sees the car. A car the broker has no
+ * subscription for is retried with a growing pause (publish refused with "no subscribers").
  */
 import { createHash } from 'node:crypto';
 import type { AuditEventBody, CommandAckStatus, CommandRow, Store } from '../store/index.js';
@@ -28,6 +34,11 @@ const HOUR_MS = 3_600_000;
 /** ttl when the OEM names none (or the policy's maxTtl when that is shorter). */
 export const DEFAULT_TTL_SECONDS = 300;
 const SWEEP_MS = 1_000;
+/** Vehicles with waiting commands looked up per poll (external broker). */
+const POLL_LIMIT = 1_000;
+/** After a failed publish, the pause before the vehicle's next attempt: doubles up to the maximum. */
+const RETRY_MIN_MS = 5_000;
+const RETRY_MAX_MS = 300_000;
 
 export interface DownlinkConfig {
   /** pseudonymization.epochDays: pseudonyms of the current and the previous epoch name a car. */
@@ -42,6 +53,7 @@ export interface DownlinkDeps {
     | 'createCommand'
     | 'getCommand'
     | 'queuedCommands'
+    | 'queuedCommandVins'
     | 'expiredQueuedCommands'
     | 'commandTimes'
     | 'markCommandSent'
@@ -58,10 +70,13 @@ export interface DownlinkDeps {
   readonly now?: () => number;
 }
 
-/** How commands reach cars: the embedded broker (ingest). Attached once ingest is up. */
+/** How commands reach cars: the embedded broker or an external one (ingest). Attached once ingest is up. */
 export interface DownlinkLink {
-  publish(vin: string, payload: Buffer): Promise<void>;
+  /** Resolves once the broker took the command for the car (QoS 1); rejects when nothing reached it. */
+  publish(vin: string, payload: Buffer, command: { readonly expiresAt: number }): Promise<void>;
   isOnline(vin: string): boolean;
+  /** True when the link is not told about subscriptions (external broker): waiting commands are polled for. */
+  readonly pollsQueued?: boolean;
 }
 
 export interface CommandRequest {
@@ -137,9 +152,12 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
 
   /** Sends a vehicle's queued commands in order; one flush per vehicle at a time, so none goes twice. */
   const flushing = new Map<string, Promise<void>>();
+  /** Vehicles whose last publish failed: not tried again before `at`. */
+  const retry = new Map<string, { at: number; pauseMs: number }>();
   const flush = (vin: string): Promise<void> => {
     const run = async () => {
       if (!link?.isOnline(vin)) return;
+      if ((retry.get(vin)?.at ?? 0) > now()) return;
       for (const c of await store.queuedCommands(vin)) {
         const t = now();
         // Checked again at the moment of sending: what allowed it may have changed while it waited.
@@ -157,11 +175,18 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
         }
         if (!(await store.markCommandSent(c.id, t, leaf(c, 'sent', 'sent', null)))) continue;
         try {
-          await link.publish(vin, commandPayload(c));
+          await link.publish(vin, commandPayload(c), c);
+          retry.delete(vin);
         } catch (err) {
           // Nothing reached the car; it waits for the next subscribe (the 'sent' leaf stays: the attempt was made).
-          log.warn({ err, command: c.id }, 'downlink: publish failed; the command waits for the car to reconnect');
+          log.warn(
+            { reason: (err as Error).message, command: c.id },
+            'downlink: publish failed; the command waits for the car to reconnect',
+          );
           await store.requeueCommand(c.id);
+          const pauseMs = Math.min(RETRY_MAX_MS, (retry.get(vin)?.pauseMs ?? RETRY_MIN_MS / 2) * 2);
+          retry.set(vin, { at: now() + pauseMs, pauseMs });
+          return;
         }
       }
     };
@@ -184,6 +209,16 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
         for (const c of rows) await expire(c, t);
       })
       .catch((err) => log.error({ err }, 'downlink: could not expire commands'));
+    if (link?.pollsQueued) {
+      const l = link;
+      store
+        .queuedCommandVins(t, POLL_LIMIT)
+        .then((vins) => {
+          for (const vin of vins) if (l.isOnline(vin) && !flushing.has(vin)) void flush(vin);
+        })
+        .catch((err) => log.error({ err }, 'downlink: could not look up waiting commands'));
+    }
+    for (const [vin, r] of retry) if (r.at + RETRY_MAX_MS < t) retry.delete(vin);
   }, SWEEP_MS);
   sweep.unref();
 
@@ -280,7 +315,10 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
     },
 
     onSubscribed(vin) {
-      if (!closing) void flush(vin);
+      if (!closing) {
+        retry.delete(vin);
+        void flush(vin);
+      }
     },
 
     async close() {

@@ -16,16 +16,28 @@
  * The external broker authenticates the cars and enforces their ACL (deploy/brokers/);
  * Shekara still checks that the VIN in the topic is registered, and quarantines what it cannot
  * attribute.
+ *
+ * Downlink commands: the same connections publish to `vehicles/{VIN}/commands` (QoS 1, with
+ * the command's remaining ttl as MQTT 5 Message Expiry Interval, so the broker drops what a car
+ * did not fetch in time) and join `$share/{group}/vehicles/+/commands/ack`, so every
+ * acknowledgement reaches one instance, which records it before its PUBACK. The broker does not
+ * say who is connected: a car counts as online while its messages arrive (`presenceSeconds`).
+ * A PUBACK "no matching subscribers" (0x10) means the car holds no subscription at the broker:
+ * nothing reached it, and the command waits.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient, type Packet } from 'mqtt';
 import type { MqttExternalConfig } from '../config/schema.js';
 import type { VehicleRow } from '../store/index.js';
 import type { Intake } from './intake.js';
+import { parseCommandAck, type CommandAckMessage } from './command-ack.js';
 import { VIN_RE } from './credentials.js';
 import { isShekaraError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 const TOPIC = /^vehicles\/([^/]+)\/telemetry$/;
+const ACK_TOPIC = /^vehicles\/([^/]+)\/commands\/ack$/;
+/** MQTT 5 PUBACK reason: the broker accepted the message but holds no subscription for it. */
+const NO_MATCHING_SUBSCRIBERS = 0x10;
 /** Vehicle attribution for a payload whose topic names no registered car. */
 const UNATTRIBUTED = { vin: 'UNREGISTERED', oem: '' } as const;
 const BACKPRESSURE_RETRY_MS = 50;
@@ -33,6 +45,10 @@ const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
 export interface ExternalIngest {
   readonly connections: number;
+  /** Publishes a command to the car's topic; resolves once the broker holds it for the car's subscription. */
+  publishCommand(vin: string, payload: Buffer, expiresAt: number): Promise<void>;
+  /** True while a message from the car arrived within presenceSeconds (on this instance). */
+  isOnline(vin: string): boolean;
   close(): Promise<void>;
 }
 
@@ -40,6 +56,30 @@ export interface ExternalDeps {
   lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   intake: Intake;
   log: Logger;
+  /** A car acknowledged a command; PUBACK after this resolves. Without it, acks are not subscribed to. */
+  onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
+  /** A car's traffic arrived after more than presenceSeconds of silence: send what waits for it. */
+  onVehicleOnline?: (vin: string) => void;
+}
+
+/** Stores one command acknowledgement; an invalid one is counted, logged and acknowledged (the broker holds the car). */
+function ackHandler(deps: ExternalDeps): (vin: string, payload: Buffer) => Promise<void> {
+  const { intake, log } = deps;
+  return async (vin, payload) => {
+    const vehicle = VIN_RE.test(vin) ? await deps.lookupVehicle(vin) : undefined;
+    if (!vehicle) {
+      intake.reject('unregistered-vehicle', 'mqtt');
+      log.warn('external broker: command acknowledgement from an unregistered vehicle; ignored');
+      return;
+    }
+    const parsed = parseCommandAck(payload);
+    if ('invalid' in parsed) {
+      intake.reject('command-ack-invalid', 'mqtt');
+      log.warn({ problem: parsed.invalid }, 'external broker: invalid command acknowledgement; ignored');
+      return;
+    }
+    await deps.onCommandAck!(vehicle.vin, parsed);
+  };
 }
 
 /** Stores one telemetry message; resolves once it is durable (record or quarantine). */
@@ -78,7 +118,30 @@ function telemetryHandler(deps: ExternalDeps): (topic: string, payload: Buffer) 
 export async function startExternalIngest(cfg: MqttExternalConfig, deps: ExternalDeps): Promise<ExternalIngest> {
   const { log } = deps;
   const filter = `$share/${cfg.group}/vehicles/+/telemetry`;
+  const ackFilter = `$share/${cfg.group}/vehicles/+/commands/ack`;
   const handle = telemetryHandler(deps);
+  const handleAck = ackHandler(deps);
+  const presenceMs = cfg.presenceSeconds * 1000;
+  /** When a message from each car last arrived. */
+  const seen = new Map<string, number>();
+  const saw = (vin: string) => {
+    const t = Date.now();
+    const last = seen.get(vin);
+    seen.set(vin, t);
+    if (last === undefined || t - last > presenceMs) deps.onVehicleOnline?.(vin);
+  };
+  const prune = setInterval(() => {
+    const t = Date.now();
+    for (const [vin, at] of seen) if (t - at > presenceMs) seen.delete(vin);
+  }, presenceMs);
+  prune.unref();
+  const route = async (topic: string, payload: Buffer): Promise<void> => {
+    const ackVin = deps.onCommandAck ? ACK_TOPIC.exec(topic)?.[1] : undefined;
+    if (ackVin !== undefined) await handleAck(ackVin, payload);
+    else await handle(topic, payload);
+    const vin = ackVin ?? TOPIC.exec(topic)?.[1];
+    if (vin !== undefined && VIN_RE.test(vin)) saw(vin);
+  };
 
   const open = (i: number): Promise<MqttClient> => {
     const client = mqtt.connect(cfg.url, {
@@ -95,7 +158,7 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
     });
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      handle(packet.topic, payload).then(
+      route(packet.topic, payload).then(
         () => done(),
         (err: unknown) => {
           // No PUBACK: drop the connection so the broker redelivers on the reconnect.
@@ -109,6 +172,13 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
       );
     };
     client.on('error', (err) => log.warn({ reason: err.message, connection: i }, 'external broker: connection error'));
+    // MQTT.js resolves a publish with reason 0x10 as a success and keeps the reason to itself.
+    const mine = new Set<number>();
+    unmatched.set(client, mine);
+    client.on('packetreceive', (p) => {
+      if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined)
+        mine.add(p.messageId);
+    });
     return new Promise<MqttClient>((resolve, reject) => {
       const onError = (err: Error) => {
         client.end(true);
@@ -124,21 +194,40 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
   };
 
   const clients: MqttClient[] = [];
+  /** Per connection, ids of command PUBLISHes the broker answered with "no matching subscribers". */
+  const unmatched = new Map<MqttClient, Set<number>>();
   try {
     for (let i = 0; i < cfg.connections; i++) {
       const client = await open(i);
       clients.push(client);
-      await client.subscribeAsync(filter, { qos: 1 });
+      await client.subscribeAsync(deps.onCommandAck ? [filter, ackFilter] : filter, { qos: 1 });
     }
   } catch (err) {
+    clearInterval(prune);
     await Promise.all(clients.map((c) => c.endAsync(true)));
     throw err;
   }
   log.info({ url: cfg.url, filter, connections: clients.length }, 'external broker: subscribed');
 
+  let next = 0;
   return {
     connections: clients.length,
+    isOnline: (vin) => Date.now() - (seen.get(vin) ?? -Infinity) <= presenceMs,
+    async publishCommand(vin, payload, expiresAt) {
+      const client = [...clients.slice(next), ...clients.slice(0, next)].find((c) => c.connected);
+      next = (next + 1) % clients.length;
+      if (!client) throw new Error('no connection to the external broker');
+      // The broker drops it once the command's ttl passes, if the car has not fetched it by then.
+      const messageExpiryInterval = Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000));
+      const sent = (await client.publishAsync(`vehicles/${vin}/commands`, payload, {
+        qos: 1,
+        properties: { messageExpiryInterval },
+      })) as (Packet & { messageId?: number }) | undefined;
+      if (sent?.messageId !== undefined && unmatched.get(client)?.delete(sent.messageId))
+        throw new Error('the broker holds no subscription of the car to its command topic');
+    },
     close: async () => {
+      clearInterval(prune);
       await Promise.all(clients.map((c) => c.endAsync()));
     },
   };

@@ -23,6 +23,9 @@ export { telemetryTopic, commandTopic, commandAckTopic } from './mqtt/endpoint.j
 export type { CommandAckMessage } from './command-ack.js';
 export { generateSecret, hashSecret, VIN_RE, MIN_SECRET_LENGTH } from './credentials.js';
 
+/** How long an external broker keeps a command published without a ttl (none is: downlink always sets one). */
+const DEFAULT_COMMAND_EXPIRY_MS = 300_000;
+
 export interface IngestModuleConfig {
   readonly mqtt: MqttConfig;
   readonly limits: LimitsConfig;
@@ -45,9 +48,9 @@ export interface IngestDeps {
   readonly vehicleRef?: VehicleRef;
   /** Spans and counters (src/telemetry); everything off when absent. */
   readonly telemetry?: Telemetry;
-  /** A car acknowledged a downlink command (MQTT PUBACK after this resolves). Embedded broker only. */
+  /** A car acknowledged a downlink command (MQTT PUBACK after this resolves). */
   readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
-  /** A car subscribed to its command topic. Embedded broker only. */
+  /** A car subscribed to its command topic (external broker: its traffic arrived after a silence). */
   readonly onCommandSubscribed?: (vin: string) => void;
 }
 
@@ -63,9 +66,15 @@ export interface Ingest {
   disconnectVehicle(vin: string): number;
   /** Closes live connections whose credentials changed in the store since they authenticated (SIGHUP). */
   recheckCredentials(): Promise<number>;
-  publishCommand(vin: string, payload: Buffer): Promise<void>;
-  /** True while the vehicle is connected and subscribed to its command topic (always false in external-broker mode). */
+  /** Resolves once the broker took the command for the car; `expiresAt` bounds how long an external broker keeps it. */
+  publishCommand(vin: string, payload: Buffer, expiresAt?: number): Promise<void>;
+  /**
+   * True while the vehicle is connected and subscribed to its command topic; external-broker
+   * mode: while its messages arrive (`mqtt.external.presenceSeconds`).
+   */
   isCommandSubscriber(vin: string): boolean;
+  /** True in external-broker mode: subscriptions are not seen, waiting commands are polled for. */
+  readonly pollsCommands: boolean;
   /** External-broker mode with credential sync: the broker's copy of the vehicle credentials. */
   readonly brokerCredentials: BrokerCredentials | undefined;
   close(): Promise<void>;
@@ -114,7 +123,13 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
             { listVehicles: () => deps.store.listVehicles(), log, vehicleRef },
           )
         : undefined;
-    const external = await startExternalIngest(ext, { lookupVehicle, intake, log }).catch(async (err: unknown) => {
+    const external = await startExternalIngest(ext, {
+      lookupVehicle,
+      intake,
+      log,
+      onCommandAck: deps.onCommandAck,
+      onVehicleOnline: deps.onCommandSubscribed,
+    }).catch(async (err: unknown) => {
       await brokerCredentials?.close();
       throw err;
     });
@@ -127,11 +142,10 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       // The external broker holds the connections and enforces device auth (docs/external-broker.md).
       disconnectVehicle: () => 0,
       recheckCredentials: async () => 0,
-      publishCommand: () =>
-        Promise.reject(
-          new Error('downlink commands go through the external broker in external mode (not yet supported)'),
-        ),
-      isCommandSubscriber: () => false,
+      publishCommand: (vin, payload, expiresAt) =>
+        external.publishCommand(vin, payload, expiresAt ?? Date.now() + DEFAULT_COMMAND_EXPIRY_MS),
+      isCommandSubscriber: (vin) => external.isOnline(vin),
+      pollsCommands: true,
       brokerCredentials,
       async close() {
         await external.close();
@@ -165,6 +179,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     recheckCredentials: mqtt.recheckCredentials,
     publishCommand: mqtt.publishCommand,
     isCommandSubscriber: mqtt.isCommandSubscriber,
+    pollsCommands: false,
     brokerCredentials: undefined,
     async close() {
       await mqtt.close();

@@ -108,6 +108,8 @@ export interface CommandStore {
   getCommand(id: string): Promise<CommandRow | undefined>;
   /** A vehicle's queued commands, oldest first. */
   queuedCommands(vin: string): Promise<CommandRow[]>;
+  /** Vehicles with a queued command whose ttl has not ended at `now`, at most `limit`. */
+  queuedCommandVins(now: number, limit: number): Promise<string[]>;
   /** Queued commands whose ttl ended before `now`, oldest first, at most `limit`. */
   expiredQueuedCommands(now: number, limit: number): Promise<CommandRow[]>;
   /** When commands of this vehicle and type that were not blocked were created, since `since`, oldest first. */

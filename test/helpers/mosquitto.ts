@@ -3,12 +3,48 @@
  * config and a full log (`log_type all`), so a test can count what crossed the wire — e.g. the
  * PUBACKs a Shekara connection sent ("Received PUBACK from <client id>").
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { freePort } from './net.js';
+import type { TestPki } from './pki.js';
+
+const SHIPPED = path.resolve(import.meta.dirname, '../../deploy/brokers/mosquitto');
+/** The dynamic security admin account the shipped init script creates, as the tests use it. */
+export const DYNSEC_ADMIN = { username: 'shekara-admin', password: 'admin-secret-admin-secret' };
+/** The gateway's broker account, as the tests use it. */
+export const BROKER_GATEWAY = { username: 'shekara-gateway', password: 'gateway-secret-gateway-secret' };
+
+/**
+ * The shipped Mosquitto configuration (deploy/brokers/mosquitto/) run as shipped — only ports and
+ * file paths changed, the internal listener replaced by the test's loopback one — with its
+ * dynamic security file made by the shipped init script (admin account DYNSEC_ADMIN).
+ */
+export async function startShippedMosquitto(
+  pki: TestPki,
+): Promise<TestMosquitto & { readonly tlsPort: number; readonly mtlsPort: number }> {
+  const [tlsPort, mtlsPort] = [await freePort(), await freePort()];
+  const dir = path.join(pki.dir, `mosq-${tlsPort}`);
+  mkdirSync(dir, { recursive: true });
+  const conf = readFileSync(path.join(SHIPPED, 'mosquitto.conf'), 'utf8')
+    .replace(/^listener 8883$/m, `listener ${tlsPort} 127.0.0.1`)
+    .replace(/^listener 8884$/m, `listener ${mtlsPort} 127.0.0.1`)
+    .replace(/^listener 1884 .*$/m, '')
+    .replaceAll('/var/lib/mosquitto/', `${dir}/`)
+    .replaceAll('/etc/mosquitto/certs/broker-ca.pem', pki.caFile)
+    .replaceAll('/etc/mosquitto/certs/vehicle-ca.pem', pki.caFile)
+    .replaceAll('/etc/mosquitto/certs/vehicle-ca.crl', pki.crlFile)
+    .replaceAll('/etc/mosquitto/certs/broker.pem', pki.serverCert)
+    .replaceAll('/etc/mosquitto/certs/broker.key', pki.serverKey);
+  execFileSync(path.join(SHIPPED, 'init-dynsec.sh'), [
+    `${dir}/dynamic-security.json`,
+    DYNSEC_ADMIN.username,
+    DYNSEC_ADMIN.password,
+  ]);
+  return { ...(await startMosquitto(conf)), tlsPort, mtlsPort };
+}
 
 export interface TestMosquitto {
   readonly port: number;

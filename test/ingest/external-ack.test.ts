@@ -80,6 +80,7 @@ describe('external broker: ack only what is stored', () => {
         connections: 1,
         clientIdPrefix: 'shk-fail',
         sessionExpirySeconds: 600,
+        presenceSeconds: 60,
         credentialSync: { kind: 'none', reconcileSeconds: 30 },
       },
       { lookupVehicle: async (v) => (v === vin ? vehicle : undefined), intake, log: createLogger('silent') },

@@ -5,27 +5,25 @@
  * (D2), client id = username = VIN (D3), certificate-only cars with CN = VIN (D4); and that
  * rotating or revoking a car in Shekara reaches the broker before the admin call returns.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { closedByServer, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
+import {
+  BROKER_GATEWAY as GATEWAY,
+  DYNSEC_ADMIN as ADMIN,
+  startShippedMosquitto,
+  type TestMosquitto,
+} from '../helpers/mosquitto.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { freePort } from '../helpers/net.js';
 
-const DEPLOY = path.resolve(import.meta.dirname, '../../deploy/brokers/mosquitto');
-const ADMIN = { username: 'shekara-admin', password: 'admin-secret-admin-secret' };
-const GATEWAY = { username: 'shekara-gateway', password: 'gateway-secret-gateway-secret' };
 const VINS = ['LTEST000000000A01', 'LTEST000000000A02', 'LTEST000000000A03', 'LTEST000000000A04'];
 
 describe('shipped Mosquitto config with Shekara-driven dynamic security', () => {
   let pki: TestPki;
   let mosq: TestMosquitto;
   let gw: TestGateway;
-  let tlsPort: number;
   let mtlsPort: number;
   const secrets = new Map<string, string>();
   const open: MqttClient[] = [];
@@ -52,21 +50,9 @@ describe('shipped Mosquitto config with Shekara-driven dynamic security', () => 
 
   beforeAll(async () => {
     pki = createTestPki();
-    [tlsPort, mtlsPort] = [await freePort(), await freePort()];
-    const dir = path.join(pki.dir, 'mosq');
-    execFileSync('mkdir', ['-p', dir]);
-    const conf = readFileSync(path.join(DEPLOY, 'mosquitto.conf'), 'utf8')
-      .replace(/^listener 8883$/m, `listener ${tlsPort} 127.0.0.1`)
-      .replace(/^listener 8884$/m, `listener ${mtlsPort} 127.0.0.1`)
-      .replace(/^listener 1884 .*$/m, '') // the test's own loopback listener stands in for the internal one
-      .replaceAll('/var/lib/mosquitto/', `${dir}/`)
-      .replaceAll('/etc/mosquitto/certs/broker-ca.pem', pki.caFile)
-      .replaceAll('/etc/mosquitto/certs/vehicle-ca.pem', pki.caFile)
-      .replaceAll('/etc/mosquitto/certs/vehicle-ca.crl', pki.crlFile)
-      .replaceAll('/etc/mosquitto/certs/broker.pem', pki.serverCert)
-      .replaceAll('/etc/mosquitto/certs/broker.key', pki.serverKey);
-    execFileSync(path.join(DEPLOY, 'init-dynsec.sh'), [`${dir}/dynamic-security.json`, ADMIN.username, ADMIN.password]);
-    mosq = await startMosquitto(conf);
+    const shipped = await startShippedMosquitto(pki);
+    mosq = shipped;
+    mtlsPort = shipped.mtlsPort;
     gw = await startTestGateway({
       cars: 0,
       config: {

@@ -99,6 +99,13 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
         `SELECT ${COLUMNS} FROM downlink_commands WHERE vin = $1 AND status = 'queued' ORDER BY created_at, id COLLATE "C"`,
         [vin],
       ),
+    queuedCommandVins: async (now, limit) =>
+      (
+        await db.query<{ vin: string }>(
+          `SELECT DISTINCT vin FROM downlink_commands WHERE status = 'queued' AND expires_at >= $1 LIMIT $2`,
+          [now, limit],
+        )
+      ).map((r) => r.vin),
     expiredQueuedCommands: (now, limit) =>
       rows(
         `SELECT ${COLUMNS} FROM downlink_commands WHERE status = 'queued' AND expires_at < $1

@@ -43,6 +43,9 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
   const queued = db.prepare(
     `SELECT * FROM downlink_commands WHERE vin = ? AND status = 'queued' ORDER BY created_at, id`,
   );
+  const queuedVins = db
+    .prepare(`SELECT DISTINCT vin FROM downlink_commands WHERE status = 'queued' AND expires_at >= ? LIMIT ?`)
+    .pluck();
   const expired = db.prepare(
     `SELECT * FROM downlink_commands WHERE status = 'queued' AND expires_at < ? ORDER BY expires_at, id LIMIT ?`,
   );
@@ -88,6 +91,9 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
     },
     queuedCommands(vin) {
       return (queued.all(vin) as CommandDbRow[]).map(toRow);
+    },
+    queuedCommandVins(now, limit) {
+      return queuedVins.all(now, limit) as string[];
     },
     expiredQueuedCommands(now, limit) {
       return (expired.all(now, limit) as CommandDbRow[]).map(toRow);
