@@ -28,7 +28,7 @@ import { pgAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { pgAuditQueries } from './audit-queries.js';
 import { pgApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { pgConsent, pgConsentRegistry, CONSENT_MIGRATIONS } from './consent.js';
-import { pgObjections, OBJECTION_MIGRATIONS } from './objections.js';
+import { pgObjections, OBJECTION_MIGRATIONS } from '../objections/pg.js';
 import { pgOwnerReport } from './owner-report.js';
 import { pgPolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';

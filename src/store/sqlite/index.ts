@@ -22,7 +22,7 @@ import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { sqliteAuditQueries } from './audit-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from './consent.js';
-import { sqliteObjections, OBJECTION_MIGRATIONS } from './objections.js';
+import { sqliteObjections, OBJECTION_MIGRATIONS } from '../objections/sqlite.js';
 import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { sqliteOwnerReport } from './owner-report.js';
 import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
