@@ -19,6 +19,7 @@ import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { registerAdminApi } from './api/admin/index.js';
 import { registerOemApi } from './api/oem/index.js';
 import { registerOwnerApi } from './api/owner/index.js';
+import { registerConsole } from './api/console.js';
 import { createAdmin, destinationOf, seedConfigOems, type Admin } from './admin/index.js';
 import { checkMtlsFiles } from './admin/oem-files.js';
 import { createDownlink, type Downlink } from './downlink/index.js';
@@ -190,6 +191,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       isStillAllowed,
     });
     await registerOwnerApi(http, { store, policy, now: Date.now });
+    registerConsole(http);
     http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
 
     ingest = await createIngest(config, {

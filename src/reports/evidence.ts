@@ -41,6 +41,7 @@ export async function buildEvidencePack(
     await runReport('inventory', {}, deps),
     await runReport('processing', {}, deps),
     await runReport('ledger', { from: period.from, to: period.to }, deps),
+    await runReport('access', { from: period.from, to: period.to }, deps),
   ];
   const policyVersions = [];
   for (const oem of await deps.store.listOems())

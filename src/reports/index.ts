@@ -9,6 +9,7 @@ import type { StoredCheckpoint } from '../store/index.js';
 import { inventoryReport } from './inventory.js';
 import { processingReport } from './processing.js';
 import { ledgerReport } from './ledger.js';
+import { accessReport } from './access.js';
 import { renderHtml } from './html.js';
 import {
   iso,
@@ -21,10 +22,14 @@ import {
 
 export type { ReportDeps, ReportEnvelope, ReportParams, ReportStore, CheckpointRef } from './types.js';
 export type { Ledger, LedgerRow, LedgerAlert } from './ledger.js';
+export type { AccessList, AccessKey, AccessEvent } from './access.js';
 export { escapeHtml } from './html.js';
 
 export const REPORTS: Readonly<Record<string, ReportDef<never>>> = Object.fromEntries(
-  [inventoryReport, processingReport, ledgerReport].map((r) => [r.name, r as unknown as ReportDef<never>]),
+  [inventoryReport, processingReport, ledgerReport, accessReport].map((r) => [
+    r.name,
+    r as unknown as ReportDef<never>,
+  ]),
 );
 export const REPORT_NAMES = Object.keys(REPORTS);
 

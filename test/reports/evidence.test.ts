@@ -33,8 +33,8 @@ describe('evidence pack', () => {
   it('verifies offline: the log against the checkpoint, every report checkpoint, every policy text', async () => {
     const { pack, key } = await setup();
     const r = await verifyEvidencePack(pack, key);
-    expect(r).toMatchObject({ leaves: 7, reports: 3, policyVersions: 3 });
-    expect(pack.reports.map((x) => x.report)).toEqual(['inventory', 'processing', 'ledger']);
+    expect(r).toMatchObject({ leaves: 7, reports: 4, policyVersions: 3 });
+    expect(pack.reports.map((x) => x.report)).toEqual(['inventory', 'processing', 'ledger', 'access']);
   });
 
   it('fails on a changed log entry, a changed policy text, and a foreign key', async () => {

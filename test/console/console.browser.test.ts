@@ -1,0 +1,198 @@
+/**
+ * The console in a real browser: playwright-core driving the machine's Chromium (the Debian
+ * package; .ci/run installs it) against a real gateway on a seeded store (test/reports/seed.ts).
+ * A regulator signs in, reads an overview whose figures are the seeded log's, checks an
+ * inclusion proof in the page (verified) and the same proof altered on the wire (failed), checks
+ * the log's consistency between two checkpoints, downloads a report, is refused an operator
+ * page, and switches language; an operator sees the access list. Screenshots go to
+ * test-artifacts/console/ (SHEKARA_CONSOLE_DOCS=1 also writes the ones docs/console.md shows).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startSeededGateway, type SeededGateway } from '../api/workbench-helpers.js';
+import { CONSOLE_CSP } from '../../src/api/console.js';
+
+const CHROMIUM = process.env.SHEKARA_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts/console');
+const DOCS = path.resolve(import.meta.dirname, '../../docs/console');
+
+describe('the console in Chromium', () => {
+  let s: SeededGateway;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  async function shot(name: string, docs = false): Promise<void> {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    if (docs && process.env.SHEKARA_CONSOLE_DOCS === '1')
+      await page.screenshot({ path: path.join(DOCS, `${name}.png`), fullPage: false });
+  }
+  async function signIn(key: string): Promise<void> {
+    await page.goto(`${s.gw.httpUrl}/console/`);
+    await page.fill('#key', key);
+    await page.click('#signin');
+  }
+  const figure = (id: string) => page.locator(`[data-figure="${id}"] .value`);
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no Chromium at ${CHROMIUM}: install the Debian package chromium (.ci/run does)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    s = await startSeededGateway();
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      // The operator page's refusal is a 403 the page expects; anything else is a fault.
+      if (m.type() === 'error' && !/status of 403/.test(m.text())) pageErrors.push(m.text());
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.gw.stop();
+  });
+
+  it('serves the page with a strict CSP and nothing from elsewhere', async () => {
+    const res = await fetch(`${s.gw.httpUrl}/console/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    expect(CONSOLE_CSP).toContain("script-src 'self'");
+    expect(CONSOLE_CSP).not.toContain('unsafe-inline');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc="app\.js")/);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect((await fetch(`${s.gw.httpUrl}/console/../package.json`)).status).toBe(404);
+    expect((await fetch(`${s.gw.httpUrl}/console/nope.js`)).status).toBe(404);
+  });
+
+  it('signs a regulator in; the overview shows the seeded log', async () => {
+    await signIn(s.keys.regulator);
+    await page.waitForSelector('[data-figure="entries"]');
+    const stored = await s.gw.app.store.searchEgress({}, 0, 1_000);
+    expect(stored).toHaveLength(7); // the seed: 5 delivered, 1 blocked, 1 dead-lettered; acme → DE, bolt → CN
+    expect(await figure('entries').textContent()).toBe('7');
+    expect(await figure('delivered').textContent()).toBe('5');
+    expect(await figure('blocked').textContent()).toBe('1');
+    expect(await figure('failed').textContent()).toBe('0');
+    expect(await figure('dead-lettered').textContent()).toBe('1');
+    expect(await figure('oems').textContent()).toBe('2');
+    expect(await figure('countries').textContent()).toBe('2');
+    const size = Number(await figure('checkpoint').textContent());
+    expect(size).toBeGreaterThanOrEqual(7);
+    expect((await s.gw.app.store.getCheckpoint(size)) ?? (await s.gw.app.audit.latestCheckpoint())).toBeTruthy();
+    await page.waitForSelector('[data-result="signature-verified"]');
+    const rows = await page.locator('[data-table="crossings"] tbody tr').allTextContents();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^acmeDE4/); // a-speed, a-loc, b-speed, a-later delivered
+    expect(rows[1]).toMatch(/^boltCN1/);
+    await shot('overview', true);
+    expect(await page.evaluate(() => sessionStorage.getItem('shekara.key'))).toBe(s.keys.regulator);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect((await context.cookies()).length).toBe(0);
+  });
+
+  it('checks an inclusion proof in the browser: verified', async () => {
+    await page.click('a[data-view="log"]');
+    await page.waitForSelector('[data-table="entries"] tbody tr');
+    expect(await page.locator('[data-table="entries"] tbody tr').count()).toBe(7);
+    await page.click('button[data-seq="2"]');
+    await page.waitForSelector('#proof-result');
+    expect(await page.getAttribute('#proof-result', 'data-result')).toBe('verified');
+    expect(await page.locator('ol.steps li.ok').count()).toBe(4);
+    await shot('proof-verified', true);
+  });
+
+  it('a proof altered on the wire shows failed', async () => {
+    await page.route(/\/regulator\/v1\/entries\/\d+$/, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { inclusionProof: string[] };
+      const h = Buffer.from(body.inclusionProof[0]!, 'base64');
+      h[0]! ^= 0x01;
+      body.inclusionProof[0] = h.toString('base64');
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.click('button[data-seq="2"]');
+    await page.waitForSelector('#proof-result[data-result="failed"]');
+    expect(await page.getAttribute('[data-step="inclusion"]', 'class')).toBe('bad');
+    expect(await page.getAttribute('[data-step="signature"]', 'class')).toBe('ok');
+    await shot('proof-failed', true);
+    await page.unroute(/\/regulator\/v1\/entries\/\d+$/);
+  });
+
+  it('checks that the log only grew between two checkpoints', async () => {
+    const first = Number(await page.evaluate(() => sessionStorage.getItem('shekara.firstCheckpoint')));
+    await s.gw.app.store.appendAuditEvent('access', Date.now(), { action: 'test-growth', apiKey: null, role: null });
+    const later = await s.gw.app.audit.checkpointNow();
+    expect(later.size).toBeGreaterThan(first);
+    await page.click('a[data-view="checkpoints"]');
+    await page.waitForSelector('#check-consistency');
+    await page.click('#check-consistency');
+    await page.waitForSelector('#consistency [data-result]');
+    expect(await page.getAttribute('#consistency [data-result]', 'data-result')).toBe('verified');
+  });
+
+  it('downloads a report as HTML', async () => {
+    await page.click('a[data-view="reports"]');
+    const ledger = page.locator('[data-report="ledger"]');
+    await ledger.locator('input[name="from"]').fill('2030-01-01');
+    await ledger.locator('input[name="to"]').fill('2030-02-01');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      ledger.locator('[data-format="html"]').click(),
+    ]);
+    const file = path.join(ARTIFACTS, 'ledger.html');
+    await download.saveAs(file);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<h1>Cross-border ledger</h1>');
+    expect(html).toContain('2030-01-01T00:00:00.000Z');
+    await shot('reports', true);
+  });
+
+  it('an operator page refuses a regulator key', async () => {
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/admin/v1/')),
+      page.click('a[data-view="operator"]'),
+    ]);
+    expect(res.status()).toBe(403);
+    await page.waitForSelector('.refused[data-result="refused"]');
+    await shot('operator-refused', true);
+  });
+
+  it('switches language: Kazakh, Russian, English', async () => {
+    await page.click('a[data-view="overview"]');
+    await page.waitForSelector('[data-figure="entries"]');
+    await page.selectOption('#lang', 'kk');
+    await page.waitForSelector('a[data-view="overview"]:text("Шолу")');
+    expect(await page.getAttribute('html', 'lang')).toBe('kk');
+    await page.waitForSelector('[data-figure="entries"]');
+    expect(await page.textContent('[data-figure="entries"] .label')).toBe('журнал жазбасы');
+    await shot('overview-kk', true);
+    await page.selectOption('#lang', 'ru');
+    await page.waitForSelector('a[data-view="overview"]:text("Обзор")');
+    expect(await page.textContent('#role')).toBe('регулятор');
+    await page.selectOption('#lang', 'en');
+    await page.waitForSelector('a[data-view="overview"]:text("Overview")');
+    await page.reload();
+    await page.waitForSelector('a[data-view="overview"]:text("Overview")');
+  });
+
+  it('signs an operator in: the access list names every key and role', async () => {
+    await page.click('#signout');
+    await page.waitForSelector('#key');
+    expect(await page.evaluate(() => sessionStorage.getItem('shekara.key'))).toBeNull();
+    await signIn(s.keys.operator);
+    await page.waitForSelector('[data-table="access-list"]');
+    const rows = await page.locator('[data-table="access-list"] tbody tr').allTextContents();
+    expect(rows).toHaveLength(3);
+    for (const role of ['regulator', 'operator', 'OEM']) expect(rows.some((r) => r.includes(role))).toBe(true);
+    await shot('operator-access-list', true);
+  });
+
+  it('ran without a script error or a CSP violation', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
