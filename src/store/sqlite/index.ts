@@ -21,7 +21,7 @@ import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { sqliteAuditQueries } from './audit-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
-import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from './consent.js';
+import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from '../consent/sqlite.js';
 import { sqliteObjections, OBJECTION_MIGRATIONS } from '../objections/sqlite.js';
 import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { sqliteOwnerReport } from './owner-report.js';

@@ -1,9 +1,14 @@
+/**
+ * Consent on SQLite (the contract: ./types.ts). A grant reads what is in force, then closes it
+ * and inserts; SQLite's one writer makes that read-then-write safe.
+ */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { AuditStore, ConsentRegistryStore, ConsentRow, ConsentStore } from '../types.js';
-import type { OutboxWriter } from './outbox.js';
-import { consentLeaf } from '../../audit/events.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { AuditStore } from '../types.js';
+import type { OutboxWriter } from '../sqlite/outbox.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { ConsentRegistryStore, ConsentRow, ConsentStore } from './types.js';
+import { CONSENT_COLUMNS, grantLeaf, grantOf, revokeLeaf, toConsent, type ConsentDbRow } from './rows.js';
 
 export const CONSENT_MIGRATIONS: Migration[] = [
   {
@@ -42,16 +47,16 @@ type GrantInput = Parameters<ConsentStore['grantConsent']>[0];
 
 export function sqliteConsent(db: Database.Database): Sync<ConsentStore> & ConsentWriter {
   const open = db.prepare(
-    `SELECT * FROM consent WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} ORDER BY granted_at DESC, id DESC LIMIT 1`,
+    `SELECT ${CONSENT_COLUMNS} FROM consent WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} ORDER BY granted_at DESC, id DESC LIMIT 1`,
   );
   const insert = db.prepare(
-    `INSERT INTO consent (vin, oem, purpose, granted_at, valid_until, source) VALUES (@vin, @oem, @purpose, @at, @validUntil, @source) RETURNING *`,
+    `INSERT INTO consent (vin, oem, purpose, granted_at, valid_until, source) VALUES (@vin, @oem, @purpose, @at, @validUntil, @source) RETURNING ${CONSENT_COLUMNS}`,
   );
   const close = db.prepare(
     `UPDATE consent SET revoked_at = @at, ended_by = @endedBy WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE}`,
   );
   const granted = db.prepare(`SELECT 1 FROM consent WHERE ${KEY} AND ${IN_FORCE} LIMIT 1`).pluck();
-  const list = db.prepare(`SELECT * FROM consent WHERE vin = ? ORDER BY granted_at DESC, id DESC`);
+  const list = db.prepare(`SELECT ${CONSENT_COLUMNS} FROM consent WHERE vin = ? ORDER BY granted_at DESC, id DESC`);
   const grant = db.transaction((c: GrantInput): ConsentRow => {
     const key = { vin: c.vin, oem: c.oem, purpose: c.purpose, at: c.atMs };
     const validUntil = c.validUntil ?? null;
@@ -92,49 +97,14 @@ export function sqliteConsentRegistry(
   },
 ): Sync<ConsentRegistryStore> {
   const grantLogged = db.transaction((c: Parameters<ConsentRegistryStore['grantConsentLogged']>[0]) => {
-    const grant = deps.consent.grant({
-      vin: c.vin,
-      oem: c.oem,
-      purpose: c.purpose,
-      atMs: c.atMs,
-      validUntil: c.validUntil,
-      source: c.actor.source,
-    });
-    const leafIndex = deps.audit.appendAuditEvent(
-      'consent',
-      c.atMs,
-      consentLeaf({
-        action: 'grant',
-        pseudonym: c.pseudonym,
-        oem: c.oem,
-        purpose: c.purpose,
-        validUntil: grant.validUntil,
-        grant: grant.id,
-        revoked: 0,
-        blockedPending: 0,
-        actor: c.actor,
-      }),
-    );
+    const grant = deps.consent.grant(grantOf(c));
+    const leafIndex = deps.audit.appendAuditEvent('consent', c.atMs, grantLeaf(c, grant));
     return { grant, leafIndex };
   });
   const revokeLogged = db.transaction((c: Parameters<ConsentRegistryStore['revokeConsentLogged']>[0]) => {
     const revoked = deps.consent.revoke(c);
     const blockedPending = deps.outbox.blockUndelivered(c.vin, { oem: c.oem, purpose: c.purpose });
-    const leafIndex = deps.audit.appendAuditEvent(
-      'consent',
-      c.atMs,
-      consentLeaf({
-        action: 'revoke',
-        pseudonym: c.pseudonym,
-        oem: c.oem,
-        purpose: c.purpose,
-        validUntil: null,
-        grant: null,
-        revoked,
-        blockedPending,
-        actor: c.actor,
-      }),
-    );
+    const leafIndex = deps.audit.appendAuditEvent('consent', c.atMs, revokeLeaf(c, revoked, blockedPending));
     return { revoked, blockedPending, leafIndex };
   });
   return {
@@ -144,31 +114,5 @@ export function sqliteConsentRegistry(
     revokeConsentLogged(c) {
       return revokeLogged(c);
     },
-  };
-}
-
-interface ConsentDbRow {
-  id: number;
-  vin: string;
-  oem: string;
-  purpose: string;
-  granted_at: number;
-  valid_until: number | null;
-  revoked_at: number | null;
-  ended_by: string | null;
-  source: string;
-}
-
-function toConsent(r: ConsentDbRow): ConsentRow {
-  return {
-    id: r.id,
-    vin: r.vin,
-    oem: r.oem,
-    purpose: r.purpose,
-    grantedAt: r.granted_at,
-    validUntil: r.valid_until,
-    revokedAt: r.revoked_at,
-    endedBy: r.ended_by as ConsentRow['endedBy'],
-    source: r.source,
   };
 }

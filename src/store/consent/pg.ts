@@ -1,14 +1,13 @@
 /**
- * The consent registry in PostgreSQL, as store/sqlite/consent.ts: grants with validity periods
- * (one open at a time, a newer grant supersedes the one in force), and the owner API's logged
- * changes — the change, its effect on the outbox and its 'consent' leaf in ONE transaction.
+ * Consent on PostgreSQL (the contract: ./types.ts), shared by every instance: each change of one
+ * vehicle, OEM and purpose takes an advisory lock first (below), so they follow one another.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db, Tx } from './db.js';
-import type { PgTreeWriter } from './audit.js';
-import { blockUndelivered } from './outbox.js';
-import { consentLeaf } from '../../audit/events.js';
-import type { ConsentRegistryStore, ConsentRow, ConsentStore } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db, Tx } from '../pg/db.js';
+import type { PgTreeWriter } from '../pg/audit.js';
+import { blockUndelivered } from '../pg/outbox.js';
+import type { ConsentRegistryStore, ConsentRow, ConsentStore } from './types.js';
+import { CONSENT_COLUMNS, grantLeaf, grantOf, revokeLeaf, toConsent, type ConsentDbRow } from './rows.js';
 
 export const CONSENT_MIGRATIONS: PgMigration[] = [
   {
@@ -39,7 +38,6 @@ export const CONSENT_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const COLUMNS = 'id, vin, oem, purpose, granted_at, valid_until, revoked_at, ended_by, source';
 /** $1 vin, $2 oem, $3 purpose, $4 the time. */
 const KEY = `vin = $1 AND oem = $2 AND purpose = $3`;
 /** In force at $4: granted by then, not ended by then, not lapsed by then. */
@@ -64,7 +62,7 @@ async function grant(t: Tx, schema: string, c: GrantInput): Promise<ConsentRow> 
   const key = [c.vin, c.oem, c.purpose, c.atMs];
   const validUntil = c.validUntil ?? null;
   const [existing] = await t.query<ConsentDbRow>(
-    `SELECT ${COLUMNS} FROM consent
+    `SELECT ${CONSENT_COLUMNS} FROM consent
     WHERE ${KEY} AND revoked_at IS NULL AND ${IN_FORCE} ORDER BY granted_at DESC, id DESC LIMIT 1`,
     key,
   );
@@ -76,7 +74,7 @@ async function grant(t: Tx, schema: string, c: GrantInput): Promise<ConsentRow> 
   );
   const [row] = await t.query<ConsentDbRow>(
     `INSERT INTO consent (vin, oem, purpose, granted_at, valid_until, source)
-    VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+    VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${CONSENT_COLUMNS}`,
     [...key, validUntil, c.source ?? ''],
   );
   return toConsent(row!);
@@ -103,7 +101,7 @@ export function pgConsent(db: Db): ConsentStore {
     listConsents: async (vin) =>
       (
         await db.query<ConsentDbRow>(
-          `SELECT ${COLUMNS} FROM consent WHERE vin = $1 ORDER BY granted_at DESC, id DESC`,
+          `SELECT ${CONSENT_COLUMNS} FROM consent WHERE vin = $1 ORDER BY granted_at DESC, id DESC`,
           [vin],
         )
       ).map(toConsent),
@@ -119,79 +117,16 @@ export function pgConsentRegistry(db: Db, audit: Pick<PgTreeWriter, 'appendEvent
   return {
     grantConsentLogged: (c) =>
       db.tx(async (t) => {
-        const row = await grant(t, db.schema, {
-          vin: c.vin,
-          oem: c.oem,
-          purpose: c.purpose,
-          atMs: c.atMs,
-          validUntil: c.validUntil,
-          source: c.actor.source,
-        });
-        const leafIndex = await audit.appendEventIn(
-          t,
-          'consent',
-          c.atMs,
-          consentLeaf({
-            action: 'grant',
-            pseudonym: c.pseudonym,
-            oem: c.oem,
-            purpose: c.purpose,
-            validUntil: row.validUntil,
-            grant: row.id,
-            revoked: 0,
-            blockedPending: 0,
-            actor: c.actor,
-          }),
-        );
+        const row = await grant(t, db.schema, grantOf(c));
+        const leafIndex = await audit.appendEventIn(t, 'consent', c.atMs, grantLeaf(c, row));
         return { grant: row, leafIndex };
       }),
     revokeConsentLogged: (c) =>
       db.tx(async (t) => {
         const revoked = await revoke(t, db.schema, c);
         const blockedPending = await blockUndelivered(t, c.vin, { oem: c.oem, purpose: c.purpose });
-        const leafIndex = await audit.appendEventIn(
-          t,
-          'consent',
-          c.atMs,
-          consentLeaf({
-            action: 'revoke',
-            pseudonym: c.pseudonym,
-            oem: c.oem,
-            purpose: c.purpose,
-            validUntil: null,
-            grant: null,
-            revoked,
-            blockedPending,
-            actor: c.actor,
-          }),
-        );
+        const leafIndex = await audit.appendEventIn(t, 'consent', c.atMs, revokeLeaf(c, revoked, blockedPending));
         return { revoked, blockedPending, leafIndex };
       }),
-  };
-}
-
-interface ConsentDbRow {
-  id: number;
-  vin: string;
-  oem: string;
-  purpose: string;
-  granted_at: number;
-  valid_until: number | null;
-  revoked_at: number | null;
-  ended_by: string | null;
-  source: string;
-}
-
-function toConsent(r: ConsentDbRow): ConsentRow {
-  return {
-    id: r.id,
-    vin: r.vin,
-    oem: r.oem,
-    purpose: r.purpose,
-    grantedAt: r.granted_at,
-    validUntil: r.valid_until,
-    revokedAt: r.revoked_at,
-    endedBy: r.ended_by as ConsentRow['endedBy'],
-    source: r.source,
   };
 }
