@@ -5,7 +5,7 @@
  */
 import { createCatalog } from './catalog/index.js';
 import { randomBytes } from 'node:crypto';
-import type { Config } from './config/schema.js';
+import { OEM_API_RATE_LIMIT, type Config } from './config/schema.js';
 import { createStore, startRetentionSweep, type RetentionSweep, type Store } from './store/index.js';
 import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
@@ -184,7 +184,21 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     await registerOemApi(http, {
       store,
       now: Date.now,
-      oems: config.oems,
+      // Config and API-registered OEMs alike, as the registry holds them now: an OEM registered
+      // or changed through the admin API gets its rate limit and every route at once.
+      oemSettings: async (id) => {
+        const cfg = configOf(id);
+        if (cfg) return cfg;
+        const row = await store.getOem(id);
+        if (!row) return undefined;
+        return {
+          id,
+          delivery: 'push' as const,
+          allowedCountries: [...row.allowedCountries],
+          allowPrivateNetworks: row.allowPrivateNetworks,
+          apiRateLimit: { ...OEM_API_RATE_LIMIT },
+        };
+      },
       policyOf: (o) => policy.policyOf(o),
       egress,
       downlink,

@@ -8,6 +8,8 @@ import { Type, type Static } from '@sinclair/typebox';
 const Port = Type.Integer({ minimum: 0, maximum: 65535, description: '0 picks a free port (tests)' });
 const Host = Type.String({ minLength: 1, default: '0.0.0.0' });
 const strict = { additionalProperties: false } as const;
+/** An OEM's /oem/v1 rate limit unless its config entry sets one (API-registered OEMs have this one). */
+export const OEM_API_RATE_LIMIT = { requestsPerSecond: 20, burst: 40 } as const;
 
 const TlsSchema = Type.Object(
   {
@@ -240,8 +242,12 @@ export const OemSchema = Type.Object(
     /** Token bucket over every /oem/v1 request of this OEM (all its keys together); over it: 429 + Retry-After. */
     apiRateLimit: Type.Object(
       {
-        requestsPerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, default: 20 }),
-        burst: Type.Integer({ minimum: 1, maximum: 100_000, default: 40 }),
+        requestsPerSecond: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 10_000,
+          default: OEM_API_RATE_LIMIT.requestsPerSecond,
+        }),
+        burst: Type.Integer({ minimum: 1, maximum: 100_000, default: OEM_API_RATE_LIMIT.burst }),
       },
       { ...strict, default: {} },
     ),

@@ -9,11 +9,21 @@ import type { CompiledPolicy } from '../../policy/index.js';
 import type { Egress } from '../../egress/index.js';
 import type { Downlink } from '../../downlink/index.js';
 
+/** An OEM's delivery mode, allowed countries and API rate limit (a config OEM's entry satisfies it). */
+export type OemSettings = Pick<
+  OemConfig,
+  'id' | 'delivery' | 'allowedCountries' | 'allowPrivateNetworks' | 'apiRateLimit'
+>;
+
 export interface OemDeps {
   readonly store: Store;
   readonly now: () => number;
-  /** The OEMs this gateway runs (delivery mode, allowed countries, API rate limit). */
-  readonly oems: readonly OemConfig[];
+  /**
+   * What the routes need to know of an OEM this gateway runs, config or API-registered alike,
+   * as of now (an OEM registered or changed through the admin API counts at once); undefined
+   * for an OEM the gateway does not run.
+   */
+  readonly oemSettings: (oem: string) => Promise<OemSettings | undefined>;
   readonly policyOf: (oem: string) => CompiledPolicy | undefined;
   /** The pull feed settles through the egress workers' path; webhook keys rotate in egress. */
   readonly egress: Pick<Egress, 'settle' | 'signing'>;

@@ -15,17 +15,13 @@
  */
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { OemConfig } from '../../config/schema.js';
 import type { EgressLogEntry, FeedItem } from '../../store/index.js';
 import { allows, classify } from '../../egress/destination.js';
 import { badRequest, notFound, ShekaraError } from '../../errors.js';
 import { oemOf, type OemDeps } from './deps.js';
 import * as S from './schemas.js';
 
-export function registerFeed(
-  app: FastifyInstance,
-  deps: OemDeps & { configOf: (oem: string) => OemConfig | undefined },
-): void {
+export function registerFeed(app: FastifyInstance, deps: OemDeps): void {
   const { store, now } = deps;
   const serving = new Map<string, Promise<unknown>>();
   /** One pull per OEM at a time: two at once would serve (and log) the same items twice. */
@@ -56,7 +52,7 @@ export function registerFeed(
     },
     async (req) => {
       const oem = oemOf(req);
-      const cfg = deps.configOf(oem);
+      const cfg = await deps.oemSettings(oem);
       if (!cfg) throw notFound(`no OEM ${oem} on this gateway`);
       if (cfg.delivery !== 'pull') {
         throw new ShekaraError(

@@ -7,7 +7,7 @@
  * over it the answer is 429 with Retry-After, before anything else is done.
  */
 import type { FastifyInstance } from 'fastify';
-import { oemOf, type OemDeps } from './deps.js';
+import { oemOf, type OemDeps, type OemSettings } from './deps.js';
 import { createRateLimiter, type RateLimiter } from '../../ingest/rate-limit.js';
 import { notFound, ShekaraError } from '../../errors.js';
 import { iso } from '../views/time.js';
@@ -20,11 +20,17 @@ import * as S from './schemas.js';
 
 export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
   const { store, now } = deps;
-  const configOf = (oem: string) => deps.oems.find((o) => o.id === oem);
-
-  const limiters = new Map<string, RateLimiter>(
-    deps.oems.map((o) => [o.id, createRateLimiter(o.apiRateLimit.requestsPerSecond, o.apiRateLimit.burst)]),
-  );
+  // One bucket per OEM, made on its first request (an OEM registered through the admin API is
+  // limited from its first request on) and made again when its limit changes.
+  const limiters = new Map<string, { rate: OemSettings['apiRateLimit']; limiter: RateLimiter }>();
+  const limiterOf = (s: OemSettings): RateLimiter => {
+    const l = limiters.get(s.id);
+    if (l && l.rate.requestsPerSecond === s.apiRateLimit.requestsPerSecond && l.rate.burst === s.apiRateLimit.burst)
+      return l.limiter;
+    const limiter = createRateLimiter(s.apiRateLimit.requestsPerSecond, s.apiRateLimit.burst);
+    limiters.set(s.id, { rate: { ...s.apiRateLimit }, limiter });
+    return limiter;
+  };
   app.addHook('onRequest', async (req) => {
     const oem = req.apiKey?.scope;
     // Deny by default: an OEM key made without its OEM speaks for no tenant at all.
@@ -33,15 +39,16 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
         'SHK_AUTH_FORBIDDEN',
         `OEM key ${req.apiKey!.id} is bound to no OEM; the operator makes OEM keys with --oem ID`,
       );
-    const limiter = limiters.get(oem);
+    const settings = await deps.oemSettings(oem);
     // A key bound to an OEM the gateway does not run: every route answers 404 below.
-    if (!limiter) return;
+    if (!settings) return;
+    const limiter = limiterOf(settings);
     const t = now();
     if (limiter.take(oem, t)) return;
     const waitMs = limiter.retryAfterMs(oem, t);
     throw new ShekaraError(
       'SHK_RATE_LIMITED',
-      `OEM ${oem} is over its API rate (${configOf(oem)!.apiRateLimit.requestsPerSecond}/s); retry after ${waitMs} ms`,
+      `OEM ${oem} is over its API rate (${settings.apiRateLimit.requestsPerSecond}/s); retry after ${waitMs} ms`,
       { retriable: true, headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) } },
     );
   });
@@ -163,7 +170,7 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
     },
     async (req, reply) => {
       const oem = oemOf(req);
-      if (!configOf(oem)) throw notFound(`no OEM ${oem} on this gateway`);
+      if (!(await deps.oemSettings(oem))) throw notFound(`no OEM ${oem} on this gateway`);
       const t = now();
       // SHK_CONFLICT (409): the OEM's key lives in a signingKeyFile, rotated by the operator.
       const row = await deps.egress.signing.rotate(oem, t, req.body.overlapSeconds * 1000);
@@ -178,6 +185,6 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
     },
   );
 
-  registerFeed(app, { ...deps, configOf });
+  registerFeed(app, deps);
   registerCommands(app, deps);
 }
