@@ -30,7 +30,7 @@ const audit = sqliteAudit(db);
 const noop = () => undefined;
 const log = sqliteEgressLog(
   db,
-  { insert: noop, markDelivered: noop, markFailed: noop, markDead: noop } as never,
+  { insert: noop, markDelivered: noop, markFailed: noop, markDead: noop, isSettled: () => false } as never,
   audit,
 );
 const entry = (i: number) => ({

@@ -9,7 +9,14 @@
  *     (a window of WINDOW per car); records/s = delivered records / (last delivery − first publish).
  *  2. latency: 1,000 cars at a fixed 2,000 msgs/s for RUN_S seconds; p50/p99 from the car's
  *     timestamp in the payload to the sink receiving the POST (first WARMUP_S seconds dropped).
+ *  3. drain (the Kafka leg alone): DRAIN cars' records are first stored with the OEM unreachable
+ *     (local queue, nothing delivered), the gateway stopped, then started in Kafka mode with the
+ *     OEM up; records/s = delivered / (last delivery − first delivery): relay → Kafka → consumers →
+ *     batched POSTs → outcomes settled, with no ingest competing. Ingest bounds (1); this does not.
  * Env: TOTAL (40000), VEHICLES_T (100), WINDOW (20), RATE (2000), VEHICLES_L (1000), RUN_S (20),
+ *      DRAIN (40000), BATCH (100: the OEM's `batch.maxRecords`; 1 = one POST per record),
+ *      ONLY (throughput,drain,latency), GATEWAY (bin/shekara.js: the build under test, e.g. a copy
+ *      of an older build's bin/ + dist/; the sink always runs from this checkout), LABEL,
  *      TRACING (0; 1 = telemetry.tracing on, sampleRatio 1, exporting OTLP/HTTP to a collector
  *      stand-in in this process that reads and discards the spans: the cost of tracing on).
  */
@@ -37,6 +44,10 @@ const RATE = env('RATE', 2_000),
   WARMUP_S = 3;
 const BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
 const TRACING = process.env.TRACING === '1';
+const DRAIN = env('DRAIN', 40_000);
+const BATCH = env('BATCH', 100);
+const ONLY = new Set((process.env.ONLY ?? 'throughput,drain,latency').split(','));
+const GATEWAY = process.env.GATEWAY ?? 'bin/shekara.js';
 
 /** With TRACING: an OTLP/HTTP collector stand-in that reads each export and counts what came. */
 const collector = TRACING ? await startCountingCollector() : undefined;
@@ -57,14 +68,17 @@ interface Sink {
  * process do not compete with it for the event loop; each delivery is a JSON line with the
  * time it arrived, read back here.
  */
-async function startSink(dir: string): Promise<Sink> {
-  const port = await new Promise<number>((resolve) => {
+const freePort = () =>
+  new Promise<number>((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
       const p = (s.address() as AddressInfo).port;
       s.close(() => resolve(p));
     });
   });
+
+async function startSink(dir: string, given?: number): Promise<Sink> {
+  const port = given ?? (await freePort());
   const out = path.join(dir, 'sink.jsonl');
   writeFileSync(out, '');
   const child = spawn(
@@ -112,9 +126,11 @@ async function startGateway(
   dir: string,
   sinkUrl: string,
   cars: number,
+  opts: { queue?: 'kafka' | 'local'; register?: boolean } = {},
 ): Promise<{ child: ChildProcess; port: number; creds: { vin: string; secret: string }[] }> {
   writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
   const cfg = path.join(dir, 'shekara.yaml');
+  const prefix = `bench${randomBytes(3).toString('hex')}.`;
   writeFileSync(
     cfg,
     stringify({
@@ -127,11 +143,12 @@ async function startGateway(
         concurrency: 64,
         requestTimeoutMs: 5_000,
         maxBacklog: 1_000_000,
+        maxAttempts: 100, // the drain's first phase fails every delivery on purpose
         queue: {
-          kind: 'kafka',
+          kind: opts.queue ?? 'kafka',
           kafka: {
             brokers: BROKERS,
-            topicPrefix: `bench${randomBytes(3).toString('hex')}.`,
+            topicPrefix: prefix,
             partitions: 6,
             relayBatchSize: 1_000,
             relayLingerMs: 2,
@@ -139,17 +156,28 @@ async function startGateway(
           },
         },
       },
-      oems: [{ id: 'demo-oem', endpoint: sinkUrl, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
+      oems: [
+        {
+          id: 'demo-oem',
+          endpoint: sinkUrl,
+          policyFile: 'policy.yaml',
+          allowPrivateNetworks: true,
+          batch: { maxRecords: BATCH, maxWaitMs: 5 },
+        },
+      ],
       log: { level: 'warn' },
       ...(collector ? { telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl, sampleRatio: 1 } } } : {}),
     }),
   );
-  const store = openSqliteStore(path.join(dir, 'shekara.db'));
-  const creds = await registerSimCars(store, cars, 'demo-oem', 'LBNCH');
-  await store.close();
+  let creds: { vin: string; secret: string }[] = [];
+  if (opts.register !== false) {
+    const store = openSqliteStore(path.join(dir, 'shekara.db'));
+    creds = await registerSimCars(store, cars, 'demo-oem', 'LBNCH');
+    await store.close();
+  }
   const child = spawn(
     process.execPath,
-    [...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bin/shekara.js', 'start', '-c', cfg],
+    [...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), GATEWAY, 'start', '-c', cfg],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
   );
   const port = await new Promise<number>((resolve, reject) => {
@@ -196,21 +224,51 @@ const waitFor = async (cond: () => boolean, ms: number) => {
   return cond();
 };
 
+/** Disconnects the cars, stops the gateway and the sink, removes the run's directory. */
+async function teardown(clients: MqttClient[], gateway: ChildProcess, sink: Sink, dir: string): Promise<void> {
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  gateway.kill('SIGTERM');
+  sink.close();
+  await new Promise((r) => gateway.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
+
 async function throughput(): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-bench-'));
   const sink = await startSink(dir);
   const gw = await startGateway(dir, sink.url, VEHICLES_T);
   const clients: MqttClient[] = await connectAll(gw.port, gw.creds);
   await new Promise((r) => setTimeout(r, 3_000)); // consumer group joined
-  let next = 0,
-    acked = 0;
   const cpu0 = cpuSeconds(gw.child.pid);
   const t0 = Date.now();
+  const acked = await publishAll(
+    clients,
+    gw.creds.map((c) => c.vin),
+    TOTAL,
+  );
+  const tAcked = Date.now();
+  const lagAtAcked = acked - sink.count;
+  const ok = await waitFor(() => sink.count >= TOTAL, 300_000);
+  const cpuMs = ((cpuSeconds(gw.child.pid) - cpu0) * 1000) / Math.max(1, sink.count);
+  const secs = (sink.last - t0) / 1000;
+  await teardown(clients, gw.child, sink, dir);
+  return (
+    `throughput: ${TOTAL} records, ${VEHICLES_T} cars × window ${WINDOW}: ingest ${(acked / ((tAcked - t0) / 1000)).toFixed(0)} acked/s, ` +
+    `end-to-end ${(sink.count / secs).toFixed(0)} records/s (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}; ` +
+    `${lagAtAcked} acked but not yet delivered when the last PUBACK came, delivered ${((sink.last - tAcked) / 1000).toFixed(1)} s later); ` +
+    `gateway CPU ${cpuMs.toFixed(2)} ms per record`
+  );
+}
+
+/** Publishes `total` records from `clients` as fast as PUBACKs allow (WINDOW per car). */
+async function publishAll(clients: MqttClient[], vins: string[], total: number): Promise<number> {
+  let next = 0,
+    acked = 0;
   await Promise.all(
     clients.map(async (c, i) => {
-      const topic = telemetryTopic(gw.creds[i]!.vin);
+      const topic = telemetryTopic(vins[i]!);
       const lane = async () => {
-        while (next < TOTAL) {
+        while (next < total) {
           next += 1;
           await c.publishAsync(topic, payload(next), { qos: 1 });
           acked += 1;
@@ -219,19 +277,39 @@ async function throughput(): Promise<string> {
       await Promise.all(Array.from({ length: WINDOW }, lane));
     }),
   );
-  const tAcked = Date.now();
-  const ok = await waitFor(() => sink.count >= TOTAL, 300_000);
-  const cpuMs = ((cpuSeconds(gw.child.pid) - cpu0) * 1000) / Math.max(1, sink.count);
-  const secs = (sink.last - t0) / 1000;
+  return acked;
+}
+
+async function drain(): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-bench-'));
+  const sinkPort = await freePort();
+  const url = `http://127.0.0.1:${sinkPort}/oem`;
+  // Phase 1: the records are stored while the OEM is unreachable (nothing listens on its port).
+  const gw1 = await startGateway(dir, url, VEHICLES_T, { queue: 'local' });
+  const clients = await connectAll(gw1.port, gw1.creds);
+  const acked = await publishAll(
+    clients,
+    gw1.creds.map((c) => c.vin),
+    DRAIN,
+  );
   await Promise.all(clients.map((c) => c.endAsync(true)));
-  gw.child.kill('SIGTERM');
-  sink.close();
-  await new Promise((r) => gw.child.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
+  gw1.child.kill('SIGTERM');
+  await new Promise((r) => gw1.child.once('exit', r));
+  // Phase 2: the OEM is up; the gateway starts in Kafka mode with every record still pending.
+  const sink = await startSink(dir, sinkPort);
+  const t0 = Date.now();
+  const cpu = { pid: 0, at: 0 };
+  const gw2 = await startGateway(dir, url, VEHICLES_T, { queue: 'kafka', register: false });
+  cpu.pid = gw2.child.pid!;
+  cpu.at = cpuSeconds(cpu.pid);
+  const ok = await waitFor(() => sink.count >= acked, 300_000);
+  const cpuMs = ((cpuSeconds(cpu.pid) - cpu.at) * 1000) / Math.max(1, sink.count);
+  const secs = (sink.last - sink.first) / 1000;
+  await teardown([], gw2.child, sink, dir);
   return (
-    `throughput: ${TOTAL} records, ${VEHICLES_T} cars × window ${WINDOW}: ingest ${(acked / ((tAcked - t0) / 1000)).toFixed(0)} acked/s, ` +
-    `end-to-end ${(sink.count / secs).toFixed(0)} records/s (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}); ` +
-    `gateway CPU ${cpuMs.toFixed(2)} ms per record`
+    `drain (Kafka leg, no ingest): ${acked} stored records, OEM batch.maxRecords ${BATCH}: ` +
+    `${(sink.count / secs).toFixed(0)} records/s from first to last delivery (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}; ` +
+    `${((sink.last - t0) / 1000).toFixed(1)} s from gateway start); gateway CPU ${cpuMs.toFixed(2)} ms per record`
   );
 }
 
@@ -260,11 +338,7 @@ async function latency(): Promise<string> {
   const achieved = sent / ((Date.now() - t0) / 1000);
   await waitFor(() => sink.count >= sent, 60_000);
   const l = sink.latencies;
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  gw.child.kill('SIGTERM');
-  sink.close();
-  await new Promise((r) => gw.child.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
+  await teardown(clients, gw.child, sink, dir);
   return (
     `latency: ${VEHICLES_L} cars at ${RATE} msgs/s (achieved ${achieved.toFixed(0)}/s) for ${RUN_S} s: delivered ${sink.count}/${sent}; ` +
     `publish→OEM p50 ${pct(l, 50)} ms, p99 ${pct(l, 99)} ms, max ${Math.max(...l)} ms (n=${l.length}, first ${WARMUP_S} s dropped)`
@@ -276,15 +350,19 @@ const lines = [
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 ];
-lines.push(await throughput());
-lines.push(await latency());
+if (ONLY.has('throughput')) lines.push(await throughput());
+if (ONLY.has('drain')) lines.push(await drain());
+if (ONLY.has('latency')) lines.push(await latency());
 lines.push(
   collector
     ? `tracing: on (sampleRatio 1): ${collector.requests} OTLP export requests, ${(collector.bytes / 1_048_576).toFixed(1)} MiB of spans`
     : 'tracing: off',
 );
 lines.push(
-  `command: ${TRACING ? 'TRACING=1 ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; gateway from dist/)`,
+  `command: ${TRACING ? 'TRACING=1 ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; ` +
+    `gateway ${GATEWAY}${process.env.LABEL ? ` = ${process.env.LABEL}` : ''}; OEM batch.maxRecords ${BATCH}; load average after ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})`,
 );
 console.log(lines.join('\n'));
 process.exit(0);

@@ -241,6 +241,10 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       inFlight: () => egress.inFlight,
       connections: () => started.connectedVehicles,
       auditStaged: async () => (await store.egressLogStaged()).staged,
+      auditIntegrationAgeSeconds: async () => {
+        const { oldestStagedAt } = await store.egressLogStaged();
+        return oldestStagedAt === null ? 0 : Math.max(0, (Date.now() - oldestStagedAt) / 1000);
+      },
     });
 
     await http.ready();

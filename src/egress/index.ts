@@ -41,7 +41,7 @@ export interface EgressDeps {
     | 'nextDueAt'
     | 'leaseUnpublished'
     | 'markPublished'
-    | 'outboxState'
+    | 'outboxStates'
     | 'outboxBacklog'
     | 'settleOutbox'
     | 'getSecret'

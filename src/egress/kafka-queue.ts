@@ -29,7 +29,7 @@ export async function startKafkaQueue(
   cfg: KafkaQueueOptions,
   deps: {
     oems: readonly string[];
-    store: Pick<Store, 'leaseUnpublished' | 'markPublished' | 'outboxState'>;
+    store: Pick<Store, 'leaseUnpublished' | 'markPublished' | 'outboxStates'>;
     worker: DeliveryWorker;
     settler: Settler;
     log: Logger;

@@ -3,8 +3,13 @@
  * Idempotent producer with acks=all (KIP-98: with idempotence and at most 5 requests in flight
  * the broker keeps each partition in send order, without duplicates from producer retries);
  * message key = vehicle pseudonym, so one vehicle's records stay in one partition, in order.
- * Batches are bounded by size (relayBatchSize rows) and time (relayLingerMs), and one batch is
- * in flight at a time.
+ * Batches are bounded by size (relayBatchSize rows) and time (relayLingerMs).
+ *
+ * In flight, bounded: ONE produce request (a batch, every partition's messages in it) — a second
+ * one could overtake the first when the first is retried, and a vehicle's records would reach
+ * Kafka out of order; while it is on the wire, the next full batch is leased from the store
+ * (one lease ahead), and the marks of batches already acknowledged are written behind it (at
+ * most MAX_MARKS_IN_FLIGHT), so the store's round trips and Kafka's overlap instead of adding up.
  *
  * Contract: a row MUST be marked published only after the broker acknowledged it (acks=all).
  * A crash between the acknowledgement and the mark publishes it again: at-least-once, same
@@ -19,6 +24,9 @@ import { ATTR, SPAN, disabledTelemetry, traceParentOf, type Telemetry } from '..
 import { failSpan } from './spans.js';
 
 export const HEADER_RECORD_ID = 'shekara-record-id';
+
+/** Acknowledged batches whose `published` mark may still be on its way to the store. */
+export const MAX_MARKS_IN_FLIGHT = 4;
 export const HEADER_OUTBOX_ID = 'shekara-outbox-id';
 
 /** W3C Trace Context in Kafka headers, as OpenTelemetry's messaging conventions carry it. */
@@ -87,6 +95,21 @@ export function startRelay(
     });
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+  const marks = new Set<Promise<void>>();
+  /**
+   * Marks an acknowledged batch published, behind the next produce. A mark that fails leaves the
+   * rows pending: their lease ends and they are published again (at-least-once, same ids).
+   */
+  function mark(ids: number[]): void {
+    const p: Promise<void> = deps.store
+      .markPublished(ids)
+      .catch((err: unknown) =>
+        log.warn({ err, rows: ids.length }, 'egress relay: could not mark rows published; they are published again'),
+      )
+      .finally(() => marks.delete(p));
+    marks.add(p);
+  }
+
   async function publish(rows: OutboxRow[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     // One produce span per row (a child of the commit that wrote it), ended when the broker acknowledged.
@@ -131,7 +154,7 @@ export function startRelay(
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
         endSpans();
-        await deps.store.markPublished(rows.map((r) => r.id));
+        mark(rows.map((r) => r.id));
         return;
       } catch (err) {
         if (closing) {
@@ -148,25 +171,40 @@ export function startRelay(
     }
   }
 
+  const lease = () => deps.store.leaseUnpublished(now(), cfg.relayBatchSize, leaseMs);
   const done = (async () => {
     let full = false;
+    // The next batch, leased while the current one is on the wire.
+    let ahead: Promise<OutboxRow[]> | undefined;
     while (!closing) {
-      if (!full) {
+      if (!full && !ahead) {
         await wait(cfg.pollIntervalMs);
         if (closing) break;
         if (cfg.relayLingerMs > 0) await sleep(cfg.relayLingerMs); // let a batch fill
       }
       let rows: OutboxRow[];
       try {
-        rows = await deps.store.leaseUnpublished(now(), cfg.relayBatchSize, leaseMs);
+        rows = await (ahead ?? lease());
       } catch (err) {
         log.error({ err }, 'egress relay: could not read the outbox');
         full = false;
         continue;
+      } finally {
+        ahead = undefined;
       }
       full = rows.length === cfg.relayBatchSize;
-      if (rows.length > 0) await publish(rows);
+      if (rows.length === 0) continue;
+      // A full batch says more is waiting: lease it now, publish it after this one is acknowledged.
+      if (full) {
+        ahead = lease();
+        ahead.catch(() => undefined); // its failure is met where it is awaited
+      }
+      while (marks.size >= MAX_MARKS_IN_FLIGHT) await Promise.race(marks);
+      await publish(rows);
     }
+    // Closing: rows leased ahead stay pending (their lease ends); the marks under way finish.
+    await ahead?.catch(() => undefined);
+    await Promise.all(marks);
   })();
 
   return {

@@ -206,6 +206,10 @@ export interface EgressQueueStore {
   /** Kafka relay: MUST be called only after the broker acknowledged (acks=all) every row named. */
   markPublished(ids: readonly number[]): Promise<void>;
   outboxState(id: number): Promise<{ readonly status: OutboxStatus; readonly attempts: number } | undefined>;
+  /** outboxState of many rows in one read (a Kafka consumer's fetched batch); ids not stored are absent. */
+  outboxStates(
+    ids: readonly number[],
+  ): Promise<Map<number, { readonly status: OutboxStatus; readonly attempts: number }>>;
   /** Rows not yet handed on (status pending): the measure of a saturated queue. */
   outboxBacklog(): Promise<number>;
   /**

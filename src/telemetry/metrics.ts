@@ -21,6 +21,7 @@ export interface GaugeSources {
   readonly inFlight?: () => number;
   readonly connections?: () => number;
   readonly auditStaged?: () => number | Promise<number>;
+  readonly auditIntegrationAgeSeconds?: () => number | Promise<number>;
 }
 
 export interface Metrics {
@@ -151,6 +152,7 @@ function instruments(
       gauge(METRIC.egressInFlight, sources.inFlight);
       gauge(METRIC.connections, sources.connections, { [ATTR.channel]: 'mqtt' });
       gauge(METRIC.auditStaged, sources.auditStaged);
+      gauge(METRIC.auditIntegrationAge, sources.auditIntegrationAgeSeconds);
     },
   };
 }

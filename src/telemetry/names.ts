@@ -124,6 +124,12 @@ export const METRIC = {
     unit: '{entry}',
     description: 'Outcomes settled but not yet integrated into the egress log (PostgreSQL; always 0 on SQLite)',
   },
+  auditIntegrationAge: {
+    name: 'shekara.audit.integration.age',
+    unit: 's',
+    description:
+      'How long the oldest outcome not yet integrated into the egress log has waited (0 when none waits; always 0 on SQLite): the integration bound, live',
+  },
   connections: {
     name: 'shekara.ingest.connections',
     unit: '{connection}',

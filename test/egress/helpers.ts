@@ -14,6 +14,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/index.js';
 import { uuidv7 } from '../../src/ids.js';
 import type { Projection } from '../../src/record.js';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 
 export const KAFKA_BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
 export type QueueKind = 'local' | 'kafka';
@@ -125,6 +126,24 @@ export async function commitRecords(
   }
   await store.commitIngest(items);
   return out;
+}
+
+/**
+ * A real Kafka client on the test broker with fresh topics (`{name, partitions}`) and a connected
+ * idempotent producer, as the gateway's relay uses one; `close` disconnects it.
+ */
+export async function kafkaFixture(
+  clientId: string,
+  topics: readonly { topic: string; numPartitions: number }[],
+): Promise<{ kafka: Kafka; producer: Producer; close(): Promise<void> }> {
+  const kafka = new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [...topics] });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return { kafka, producer, close: () => producer.disconnect() };
 }
 
 /** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */

@@ -315,6 +315,15 @@ export function pgEgressQueue(db: Db, log: PgEgressSettler): EgressQueueStore {
           [id],
         )
       )[0],
+    outboxStates: async (ids) =>
+      new Map(
+        (
+          await db.query<{ id: number; status: OutboxStatus; attempts: number }>(
+            `SELECT id, status, attempts FROM egress_outbox WHERE id = ANY($1::bigint[])`,
+            [ids],
+          )
+        ).map(({ id, status, attempts }) => [id, { status, attempts }]),
+      ),
     outboxBacklog: async () =>
       (await db.query<{ n: number }>(`SELECT count(*) AS n FROM egress_outbox WHERE status = 'pending'`))[0]!.n,
     async settleOutbox(items) {

@@ -203,6 +203,9 @@ export function sqliteEgressQueue(
   );
   const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
   const state = db.prepare(`SELECT status, attempts FROM egress_outbox WHERE id = ?`);
+  const states = db.prepare(
+    `SELECT id, status, attempts FROM egress_outbox WHERE id IN (SELECT value FROM json_each(?))`,
+  );
   const backlog = db.prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status = 'pending'`).pluck();
 
   const markPublished = db.transaction((ids: readonly number[]) => {
@@ -232,6 +235,12 @@ export function sqliteEgressQueue(
       if (ids.length > 0) markPublished(ids);
     },
     outboxState: (id) => state.get(id) as { status: OutboxStatus; attempts: number } | undefined,
+    outboxStates: (ids) =>
+      new Map(
+        (states.all(JSON.stringify(ids)) as { id: number; status: OutboxStatus; attempts: number }[]).map(
+          ({ id, status, attempts }) => [id, { status, attempts }],
+        ),
+      ),
     outboxBacklog: () => backlog.get() as number,
     settleOutbox: (items) => {
       if (items.length > 0) settle(items);
