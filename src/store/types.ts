@@ -6,6 +6,7 @@
  * A failure is a rejected promise, never a synchronous throw. The signatures are spelled out
  * one by one (no mapped type) so an implementer reads exactly what to return.
  */
+import type { PolicyHistoryStore, PolicyVersionStore } from './policies/types.js';
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { EventLeafKind } from '../audit/leaf.js';
 import type { CommandApprovalStore, CommandStore, OemFeedStore, SigningKeyStore } from './oem-types.js';
@@ -245,50 +246,7 @@ export interface SecretStore {
   purgeFreedPages(): Promise<void>;
 }
 
-/** One policy version becoming active for an OEM. */
-export interface PolicyActivation {
-  readonly id: number;
-  readonly oem: string;
-  readonly policyHash: string;
-  readonly source: string;
-  /** The exact policy text, so the hash can be recomputed from the store alone. */
-  readonly content: string;
-  readonly activatedAt: number;
-}
-
-export interface PolicyHistoryStore {
-  /** Records an activation unless `policyHash` is already the OEM's latest; true when recorded. */
-  recordPolicyActivation(a: {
-    oem: string;
-    policyHash: string;
-    source: string;
-    content: string;
-    activatedAt: number;
-  }): Promise<boolean>;
-  /** Activations, newest first. */
-  listPolicyActivations(oem?: string): Promise<PolicyActivation[]>;
-}
-
-/** One uploaded policy text of an OEM, by content hash (store/sqlite/policy-versions.ts). */
-export interface PolicyVersionRow {
-  readonly oem: string;
-  readonly policyHash: string;
-  /** The exact text the hash is over. */
-  readonly content: string;
-  /** Who uploaded it (`admin-api:<key id>`, `cli`). */
-  readonly source: string;
-  readonly uploadedAt: number;
-}
-
-/** Uploaded policy versions: stored once per hash, activated through PolicyHistoryStore. */
-export interface PolicyVersionStore {
-  /** Stores a version unless that OEM already has this hash; true when stored. */
-  putPolicyVersion(v: PolicyVersionRow): Promise<boolean>;
-  getPolicyVersion(oem: string, policyHash: string): Promise<PolicyVersionRow | undefined>;
-  /** Newest first. */
-  listPolicyVersions(oem: string): Promise<PolicyVersionRow[]>;
-}
-
+export type { PolicyActivation, PolicyHistoryStore, PolicyVersionRow, PolicyVersionStore } from './policies/types.js';
 /** Where an OEM is defined: the config file (read-only through the API) or the admin API/CLI. */
 export type OemSource = 'config' | 'api';
 

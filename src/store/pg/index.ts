@@ -14,7 +14,6 @@ import { connectPg, type PgConnectOptions } from './db.js';
 import { migratePg } from './migrate.js';
 import { pgVehicles, VEHICLE_MIGRATIONS } from './vehicles.js';
 import { pgOems, OEM_MIGRATIONS } from './oems.js';
-import { pgPolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
 import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import { pgSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
@@ -30,7 +29,12 @@ import { pgApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
 import { pgConsent, pgConsentRegistry, CONSENT_MIGRATIONS } from '../consent/pg.js';
 import { pgObjections, OBJECTION_MIGRATIONS } from '../objections/pg.js';
 import { pgOwnerReport } from './owner-report.js';
-import { pgPolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
+import {
+  pgPolicyHistory,
+  pgPolicyVersions,
+  POLICY_HISTORY_MIGRATIONS,
+  POLICY_VERSION_MIGRATIONS,
+} from '../policies/pg.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { pgWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';

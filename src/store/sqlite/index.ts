@@ -25,14 +25,18 @@ import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from '../con
 import { sqliteObjections, OBJECTION_MIGRATIONS } from '../objections/sqlite.js';
 import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { sqliteOwnerReport } from './owner-report.js';
-import { sqlitePolicyHistory, POLICY_HISTORY_MIGRATIONS } from './policy-history.js';
+import {
+  sqlitePolicyHistory,
+  sqlitePolicyVersions,
+  POLICY_HISTORY_MIGRATIONS,
+  POLICY_VERSION_MIGRATIONS,
+} from '../policies/sqlite.js';
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js';
 import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
 import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
 import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
-import { sqlitePolicyVersions, POLICY_VERSION_MIGRATIONS } from './policy-versions.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';
