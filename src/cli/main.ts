@@ -437,7 +437,7 @@ program
   ])
   .requiredOption('--pubkey <key|file>', "the log's verifier key, or a file holding it")
   .option('--entry <seq>', "also check this entry's inclusion proof", toInt)
-  .option('-q, --quiet', 'no progress on stderr')
+  .option('-q, --quiet', 'print nothing on success (the exit status is the answer); failures still go to stderr')
   .option(
     '--allow-unsigned-tail',
     'accept leaves after the largest checkpoint (no signature covers them); without it they fail the check',

@@ -46,7 +46,7 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
     oems.length === 0 ? '  No OEMs registered: nothing will leave the country.' : '',
     '',
     'Try it (in two more terminals):',
-    '  npx shekara oem-sink --port 9090',
+    ...sinkHint(oems.map((o) => o.endpoint)),
     `  npx shekara simulate${opts.config ? ` -c ${opts.config}` : ''} --vehicles 10 --rate 20 --duration 30`,
     '',
   ];
@@ -124,4 +124,22 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
       (err: unknown) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'),
     );
   });
+}
+
+/**
+ * The banner's `oem-sink` suggestion: the port of the first OEM endpoint on this machine (a sink
+ * there receives what crosses), none when no OEM points here.
+ */
+export function sinkHint(endpoints: readonly string[]): string[] {
+  for (const e of endpoints) {
+    let url: URL;
+    try {
+      url = new URL(e);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) continue;
+    return [`  npx shekara oem-sink --port ${url.port || '80'}`];
+  }
+  return [];
 }

@@ -70,6 +70,8 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
       { details: { reason: 'unsigned-tail', uncovered: report.uncovered, size: largest } },
     );
   }
+  // -q: the exit status is the answer; failures still go to stderr (as every CLI error does).
+  if (opts.quiet) return;
   const out = [
     `verified: ${report.leaves} leaves of ${report.origin} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     ...report.checkpoints.map(

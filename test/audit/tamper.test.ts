@@ -79,6 +79,11 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
     expect(r.stdout).toContain('entry seq 5 (leaf 4) is included in checkpoint 12');
   });
 
+  it('-q prints nothing on success: the exit status is the answer', async () => {
+    const r = await verify(f('export.ndjson'));
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
+  });
+
   it('fails naming the entry when one stored entry was altered in the store', async () => {
     const exp = await exportAltered(
       'entry',
