@@ -5,7 +5,7 @@
  */
 export type SignalValue = number | string | boolean | readonly string[];
 
-export type IngestChannel = 'mqtt' | 'https';
+export type IngestChannel = 'mqtt' | 'https' | 'gbt32960';
 
 export interface CanonicalRecord {
   /** Gateway id (UUIDv7, time-ordered): the idempotency key end to end. */

@@ -2,6 +2,7 @@
  * Loads, validates and freezes the config exactly once. Errors name the file, line and key
  * path with the reason, so an operator can fix the file without reading code.
  */
+import { parseCidr } from '../ingest/gbt32960/allow.js';
 import { catalogProblems } from '../catalog/index.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -78,7 +79,7 @@ export function parseConfig(text: string, source: string, baseDir: string, opts:
       if (oem.mtls.caFile) oem.mtls.caFile = path.resolve(baseDir, oem.mtls.caFile);
     }
   }
-  for (const tls of [cfg.http.tls, cfg.mqtt.tls] as Record<string, unknown>[]) {
+  for (const tls of [cfg.http.tls, cfg.mqtt.tls, cfg.gbt32960.tls] as Record<string, unknown>[]) {
     for (const key of ['certFile', 'keyFile', 'clientCaFile', 'crlFile']) {
       if (typeof tls[key] === 'string') tls[key] = path.resolve(baseDir, tls[key]);
     }
@@ -167,6 +168,7 @@ function checkCrossFields(cfg: Config, source: string): void {
   if (cfg.mqtt.port !== 0 && cfg.mqtt.port === cfg.http.port) {
     problems.push(`http.port: ${cfg.http.port} is also mqtt.port; each listener needs its own port`);
   }
+  problems.push(...gbt32960Problems(cfg));
   const prom = cfg.telemetry.metrics.prometheus;
   if (prom.enabled && prom.port !== 0 && (prom.port === cfg.http.port || prom.port === cfg.mqtt.port)) {
     problems.push(
@@ -174,6 +176,35 @@ function checkCrossFields(cfg: Config, source: string): void {
     );
   }
   if (problems.length > 0) throw invalid(source, `invalid config ${source}:\n  ${problems.join('\n  ')}`, problems);
+}
+
+/** Deny by default: a GB/T 32960 listener only with a way to bind a connection to its VIN. */
+function gbt32960Problems(cfg: Config): string[] {
+  const g = cfg.gbt32960;
+  const out: string[] = [];
+  if (!g.enabled) return out;
+  if (!g.tls.enabled && !g.tcp.enabled) out.push('gbt32960: enabled needs tls.enabled or tcp.enabled');
+  if (g.tls.enabled && !(g.tls.certFile && g.tls.keyFile && g.tls.clientCaFile))
+    out.push(
+      'gbt32960.tls: enabled needs certFile, keyFile and clientCaFile (the vehicle certificate is the credential)',
+    );
+  if (g.tls.crlFile && !g.tls.clientCaFile) out.push('gbt32960.tls.crlFile: needs gbt32960.tls.clientCaFile');
+  if (g.tcp.enabled && g.tcp.allowFrom.length === 0)
+    out.push('gbt32960.tcp: enabled needs allowFrom (the networks cars connect from: plain TCP carries no credential)');
+  g.tcp.allowFrom.forEach((a, i) => {
+    if (!parseCidr(a)) out.push(`gbt32960.tcp.allowFrom.${i}: not an IP address or CIDR block`);
+  });
+  const ports = [
+    ['http.port', cfg.http.port],
+    ['mqtt.port', cfg.mqtt.port],
+  ] as const;
+  for (const [key, port] of [
+    ['gbt32960.tcp.port', g.tcp.enabled ? g.tcp.port : 0],
+    ['gbt32960.tls.port', g.tls.enabled ? g.tls.port : 0],
+  ] as const)
+    for (const [other, p] of ports)
+      if (port !== 0 && port === p) out.push(`${key}: ${port} is also ${other}; each listener needs its own port`);
+  return out;
 }
 
 function invalid(source: string, message: string, problems: string[] = [message]): ShekaraError {

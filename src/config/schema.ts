@@ -95,6 +95,42 @@ export const MqttSchema = Type.Object(
   { ...strict, default: {} },
 );
 
+/**
+ * The GB/T 32960.3 listener, a third ingest channel (docs/gbt32960.md). Off by default, and
+ * deny by default: a car is accepted only when its login VIN is a registered vehicle AND it is
+ * bound to that VIN — by a client certificate whose CN is the VIN (TLS), or, on plain TCP, by
+ * arriving from a network the operator lists in `allowFrom` (a private APN or VPN).
+ */
+export const Gbt32960Schema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    /** TLS with a vehicle client certificate (CN = VIN) required (`clientCaFile`): the recommended binding. */
+    tls: Type.Object({ ...MqttTlsSchema.properties, port: { ...Port, default: 32961 } }, { ...strict, default: {} }),
+    /**
+     * Plain TCP, as most terminals ship. The protocol carries no secret, so anyone who knows a
+     * VIN could log in as it: only sources in `allowFrom` (addresses or CIDR blocks) connect.
+     */
+    tcp: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        host: Host,
+        port: { ...Port, default: 32960 },
+        allowFrom: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+      },
+      { ...strict, default: {} },
+    ),
+    /** A socket whose vehicle login has not been accepted within this time is closed. */
+    loginTimeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000 }),
+    /** A logged-in car that sends nothing (not even a heartbeat) for this long is disconnected. */
+    idleTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+    /** Sockets open at once on the GB/T 32960 listeners; above it new ones are closed. */
+    maxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000 }),
+    /** Report frames a car may have unanswered; above it reading pauses until answers leave. */
+    maxInflight: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+  },
+  { ...strict, default: {} },
+);
+
 export const HttpSchema = Type.Object(
   { host: Host, port: { ...Port, default: 8080 }, tls: TlsSchema },
   { ...strict, default: {} },
@@ -529,6 +565,7 @@ export const ConfigSchema = Type.Object(
     /** Folder for the SQLite store (if `store.kind: sqlite`) and locally held keys. Relative to the config file. */
     dataDir: Type.String({ minLength: 1, default: './data' }),
     mqtt: MqttSchema,
+    gbt32960: Gbt32960Schema,
     http: HttpSchema,
     limits: LimitsSchema,
     ingest: IngestSchema,
@@ -552,6 +589,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type MqttConfig = Static<typeof MqttSchema>;
+export type Gbt32960Config = Static<typeof Gbt32960Schema>;
 export type MqttTlsConfig = Static<typeof MqttTlsSchema>;
 export type MqttExternalConfig = Static<typeof MqttExternalSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;

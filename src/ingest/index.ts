@@ -4,12 +4,13 @@
  */
 import type { Catalog } from '../catalog/index.js';
 import type { FastifyInstance } from 'fastify';
-import type { IngestConfig, LimitsConfig, MqttConfig } from '../config/schema.js';
+import type { Gbt32960Config, IngestConfig, LimitsConfig, MqttConfig } from '../config/schema.js';
 import type { CanonicalRecord, Projection } from '../record.js';
 import type { Store } from '../store/index.js';
 import { createCommitter } from './committer.js';
 import { createIntake, type IngestCounters } from './intake.js';
 import { startMqttIngest } from './mqtt/server.js';
+import { startGbt32960Ingest, type Gbt32960Ingest } from './gbt32960/server.js';
 import { startExternalIngest } from './external.js';
 import { startDynsecSync, type BrokerCredentials } from './dynsec.js';
 import { registerHttpIngest } from './http.js';
@@ -30,6 +31,7 @@ export interface IngestModuleConfig {
   readonly mqtt: MqttConfig;
   readonly limits: LimitsConfig;
   readonly ingest: IngestConfig;
+  readonly gbt32960: Gbt32960Config;
 }
 
 export interface IngestDeps {
@@ -58,6 +60,9 @@ export interface Ingest {
   /** The embedded broker's port; undefined in external-broker mode. */
   readonly mqttPort: number | undefined;
   readonly mqttsPort: number | undefined;
+  /** The GB/T 32960 listeners' ports, when enabled (docs/gbt32960.md). */
+  readonly gbt32960Port: number | undefined;
+  readonly gbt32960TlsPort: number | undefined;
   /** Re-reads MQTTS certificates, keys and the vehicle CRL. */
   reloadTls(): void;
   readonly counters: Readonly<IngestCounters>;
@@ -105,6 +110,11 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   // One per-vehicle message budget for both channels, kept across reconnects.
   const rate = createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst);
   registerHttpIngest(deps.http, cfg.limits, { lookupVehicle, intake, rate });
+  // The third channel, whichever MQTT mode: GB/T 32960 cars connect to Shekara itself.
+  const gbt: Gbt32960Ingest | undefined = cfg.gbt32960.enabled
+    ? await startGbt32960Ingest(cfg.gbt32960, { lookupVehicle, intake, log, rate })
+    : undefined;
+  const gbtPorts = { gbt32960Port: gbt?.port, gbt32960TlsPort: gbt?.tlsPort };
   if (cfg.mqtt.mode === 'external') {
     const ext = cfg.mqtt.external;
     // Credentials first: the broker's ACL is in place before Shekara subscribes.
@@ -131,23 +141,28 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       onVehicleOnline: deps.onCommandSubscribed,
     }).catch(async (err: unknown) => {
       await brokerCredentials?.close();
+      await gbt?.close();
       throw err;
     });
     return {
       mqttPort: undefined,
       mqttsPort: undefined,
-      reloadTls: () => undefined,
+      ...gbtPorts,
+      reloadTls: () => gbt?.reloadTls(),
       counters: intake.counters,
-      connectedVehicles: 0,
-      // The external broker holds the connections and enforces device auth (docs/external-broker.md).
-      disconnectVehicle: () => 0,
-      recheckCredentials: async () => 0,
+      get connectedVehicles() {
+        return gbt?.connectedVehicles ?? 0;
+      },
+      // The external broker holds the MQTT connections and enforces device auth (docs/external-broker.md).
+      disconnectVehicle: (vin) => gbt?.disconnectVehicle(vin) ?? 0,
+      recheckCredentials: async () => (await gbt?.recheckCredentials()) ?? 0,
       publishCommand: (vin, payload, expiresAt) =>
         external.publishCommand(vin, payload, expiresAt ?? Date.now() + DEFAULT_COMMAND_EXPIRY_MS),
       isCommandSubscriber: (vin) => external.isOnline(vin),
       pollsCommands: true,
       brokerCredentials,
       async close() {
+        await gbt?.close();
         await external.close();
         await brokerCredentials?.close();
         await committer.flush();
@@ -165,23 +180,31 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     },
     onCommandAck: deps.onCommandAck,
     onCommandSubscribed: deps.onCommandSubscribed,
+  }).catch(async (err: unknown) => {
+    await gbt?.close();
+    throw err;
   });
 
   return {
     mqttPort: mqtt.port,
     mqttsPort: mqtt.tlsPort,
-    reloadTls: mqtt.reloadTls,
+    ...gbtPorts,
+    reloadTls() {
+      mqtt.reloadTls();
+      gbt?.reloadTls();
+    },
     counters: intake.counters,
     get connectedVehicles() {
-      return mqtt.connectedVehicles;
+      return mqtt.connectedVehicles + (gbt?.connectedVehicles ?? 0);
     },
-    disconnectVehicle: mqtt.disconnectVehicle,
-    recheckCredentials: mqtt.recheckCredentials,
+    disconnectVehicle: (vin) => mqtt.disconnectVehicle(vin) + (gbt?.disconnectVehicle(vin) ?? 0),
+    recheckCredentials: async () => (await mqtt.recheckCredentials()) + ((await gbt?.recheckCredentials()) ?? 0),
     publishCommand: mqtt.publishCommand,
     isCommandSubscriber: mqtt.isCommandSubscriber,
     pollsCommands: false,
     brokerCredentials: undefined,
     async close() {
+      await gbt?.close();
       await mqtt.close();
       await committer.flush();
     },

@@ -1,0 +1,285 @@
+/**
+ * One car's GB/T 32960 socket: bytes → framer → one handler per command (the dispatch table
+ * below). The first frame MUST be a vehicle login (§7.1: the terminal logs in before it sends
+ * data); from then on every frame MUST carry the VIN the login bound, or the connection closes.
+ *
+ * Durability: a success answer to a real-time or reissued report MUST NOT be written before
+ * intake.accept has resolved (the record durable in the local store). A report whose data unit
+ * does not decode is stored in quarantine, then answered with the error flag. Answers leave in
+ * the order the frames arrived, each only when its own is ready; with `maxInflight` reports
+ * unanswered, reading pauses. A car that gets no answer resends, and reissues later (§6.5).
+ */
+import type { Socket } from 'node:net';
+import { isShekaraError } from '../../errors.js';
+import { VIN_RE } from '../credentials.js';
+import type { PeerIdentity } from '../tls.js';
+import type { Vehicle } from '../intake.js';
+import { CMD, encodeFrame, FLAG, type Frame } from './frame.js';
+import { Framer } from './framer.js';
+import { decodeMessage, type Message } from './message.js';
+import { encodeTime, UnitError } from './reader.js';
+import { reportPayload } from './signals.js';
+import type { Gbt32960Endpoint } from './endpoint.js';
+
+const BACKPRESSURE_RETRY_MS = 50;
+const BACKPRESSURE_MAX_WAIT_MS = 30_000;
+
+interface Slot {
+  buf: Buffer | undefined;
+  /** Close once this answer is written (logout, refused login). */
+  end: boolean;
+  done: boolean;
+}
+
+export class Gbt32960Connection {
+  state: 'new' | 'authenticating' | 'open' | 'closed' = 'new';
+  vehicle: Vehicle | undefined;
+  lastRx = Date.now();
+  readonly openedAt = Date.now();
+  private readonly framer = new Framer();
+  private slots: Slot[] = [];
+  private inflight = 0;
+  private paused = false;
+  /** Frames read while the login is checked. */
+  private queued: Frame[] | undefined;
+  /** An answer that ends the connection is waiting: nothing more is read. */
+  private closing = false;
+
+  constructor(
+    readonly ep: Gbt32960Endpoint,
+    readonly socket: Socket,
+    readonly peer: PeerIdentity | undefined,
+    private readonly onClosed: (c: Gbt32960Connection) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.closed());
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRx = Date.now();
+    for (const e of this.framer.push(chunk)) {
+      if (this.state === 'closed') return;
+      // A frame that fails its checks is dropped (the car resends after its answer timeout);
+      // the stream resynchronises on the next frame and the connection stays.
+      if (e.kind === 'refused') this.ep.reject(`frame-${e.code}`, { vehicle: this.ref() });
+      else if (this.queued) this.queued.push(e.frame);
+      else this.onFrame(e.frame);
+    }
+  }
+
+  private onFrame(f: Frame): void {
+    if (this.closing) return;
+    if (this.state === 'new') return this.onLogin(f);
+    // Bound to one VIN: a frame naming another car is a forgery or a confused terminal.
+    if (f.vin !== this.vehicle!.vin) return this.refuse('vin-mismatch', f, FLAG.error, true);
+    // Answers from the car (to downlink commands) are not expected: nothing is sent down yet.
+    if (f.flag !== FLAG.command) return this.ep.reject('unexpected-answer', { vehicle: this.ref() });
+    if (f.encryption !== 0x01)
+      return this.refuse('encrypted', f, f.edition === 2025 ? FLAG.decryptionFailed : FLAG.error);
+    let m: Message;
+    try {
+      m = decodeMessage(f);
+    } catch (err) {
+      if (!(err instanceof UnitError)) throw err;
+      return this.quarantine(f, err.message);
+    }
+    const handler = HANDLERS[m.kind];
+    handler(this, f, m as never);
+  }
+
+  /** §7.1 vehicle login: binds this connection to the VIN, once checked. */
+  private onLogin(f: Frame): void {
+    if (f.command !== CMD.vehicleLogin || f.flag !== FLAG.command)
+      return this.refuse('not-logged-in', f, FLAG.error, true);
+    const unknown = f.edition === 2025 ? FLAG.vinUnknown : FLAG.error;
+    if (f.encryption !== 0x01)
+      return this.refuse('encrypted', f, f.edition === 2025 ? FLAG.decryptionFailed : FLAG.error, true);
+    try {
+      decodeMessage(f);
+    } catch (err) {
+      if (!(err instanceof UnitError)) throw err;
+      return this.refuse('login-malformed', f, f.edition === 2025 ? FLAG.structureInvalid : FLAG.error, true);
+    }
+    if (!VIN_RE.test(f.vin)) return this.refuse('bad-vin', f, unknown, true);
+    if (this.peer) {
+      // TLS: the client certificate is the credential; its CN names the one VIN it may log in as.
+      if (!this.peer.presented) return this.refuse('certificate-required', f, FLAG.error, true);
+      if (!this.peer.authorized)
+        return this.refuse(`certificate-rejected:${this.peer.error ?? 'untrusted'}`, f, FLAG.error, true);
+      if (this.peer.commonName !== f.vin) return this.refuse('certificate-not-vin', f, FLAG.error, true);
+    }
+    this.state = 'authenticating';
+    this.queued = [];
+    this.pause();
+    const gen = this.ep.generation(f.vin);
+    this.ep.deps
+      .lookupVehicle(f.vin)
+      .then((v) => {
+        if (this.state === 'closed') return;
+        if (!v) return this.refuse('vehicle-unregistered', f, unknown, true);
+        // Revoked while the look-up was under way.
+        if (this.ep.generation(f.vin) !== gen) return this.refuse('credentials-changed', f, unknown, true);
+        // One connection per VIN: a second login is answered "VIN duplicate" (§6.3.2 table 4).
+        if (!this.ep.bind(f.vin, this)) return this.refuse('vin-duplicate', f, FLAG.vinDuplicate, true);
+        this.vehicle = { vin: v.vin, oem: v.oem };
+        this.state = 'open';
+        this.answer(this.slot(), f, FLAG.success, f.data.subarray(0, 6));
+        const queued = this.queued ?? [];
+        this.queued = undefined;
+        for (const q of queued) this.onFrame(q);
+        this.resume();
+      })
+      .catch((err: unknown) => {
+        this.ep.deps.log.error({ err, vehicle: this.ref() }, 'gbt32960: could not look the vehicle up');
+        this.destroy();
+      });
+  }
+
+  /** Real-time (0x02) or reissued (0x03) report: answered success only once it is stored. */
+  onReport(f: Frame, m: Extract<Message, { kind: 'report' }>): void {
+    const vin = this.vehicle!.vin;
+    if (!this.ep.deps.rate.take(vin)) return this.refuse('rate-limit-exceeded', f, FLAG.error);
+    const payload = Buffer.from(JSON.stringify(reportPayload(m.report, f.edition, m.reissued, f.raw)));
+    this.store(f, payload, undefined);
+  }
+
+  /** A data unit that does not decode: kept in quarantine (raw frame), then answered with the error flag. */
+  private quarantine(f: Frame, reason: string): void {
+    this.ep.reject('data-unit-malformed', { vehicle: this.ref() });
+    this.store(f, f.raw, reason);
+  }
+
+  private store(f: Frame, payload: Buffer, quarantineReason: string | undefined): void {
+    const { intake } = this.ep.deps;
+    const slot = this.slot(true);
+    const started = Date.now();
+    const span = intake.startReceive('gbt32960');
+    const error = f.edition === 2025 ? FLAG.structureInvalid : FLAG.error;
+    const attempt = (): void => {
+      intake.accept(this.vehicle!, 'gbt32960', payload, { span, quarantineReason }).then(
+        (r) => {
+          span.end();
+          this.answer(slot, f, r.quarantined ? error : FLAG.success, f.data.subarray(0, 6));
+        },
+        (err: unknown) => {
+          if (
+            isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') &&
+            Date.now() - started < BACKPRESSURE_MAX_WAIT_MS &&
+            this.state === 'open'
+          ) {
+            setTimeout(attempt, BACKPRESSURE_RETRY_MS).unref();
+            return;
+          }
+          span.end();
+          this.ep.deps.log.error(
+            { err, vehicle: this.ref() },
+            'gbt32960: could not store a report; disconnecting so the car reissues it',
+          );
+          this.destroy();
+        },
+      );
+    };
+    attempt();
+  }
+
+  /** An answer frame to `f` with `flag`, in this connection's answer order. */
+  answer(slot: Slot, f: Frame, flag: number, data: Buffer, end = false): void {
+    slot.buf = encodeFrame({ edition: f.edition, command: f.command, flag, vin: f.vin, data });
+    slot.end = end;
+    if (end) this.closing = true;
+    this.flush();
+  }
+
+  slot(counts = false): Slot {
+    const s: Slot = { buf: undefined, end: false, done: false };
+    this.slots.push(s);
+    if (counts) {
+      this.inflight += 1;
+      if (this.inflight >= this.ep.cfg.maxInflight) this.pause();
+    }
+    (s as Slot & { counts: boolean }).counts = counts;
+    return s;
+  }
+
+  private flush(): void {
+    const out: Buffer[] = [];
+    let end = false;
+    while (this.slots.length > 0 && this.slots[0]!.buf) {
+      const s = this.slots.shift()! as Slot & { counts: boolean };
+      out.push(s.buf!);
+      if (s.counts) this.inflight -= 1;
+      if (s.end) {
+        end = true;
+        break;
+      }
+    }
+    if (out.length > 0 && this.state !== 'closed') this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (end) return this.end();
+    if (this.state === 'open') this.resume();
+  }
+
+  /** Answers `f` with an error flag (in order) and counts the refusal; `close` ends the connection after it. */
+  refuse(reason: string, f: Frame, flag: number, close = false): void {
+    this.ep.reject(reason, { vehicle: this.ref(f.vin) });
+    if (close && this.state !== 'open') {
+      this.state = 'closed';
+      this.socket.end(
+        encodeFrame({ edition: f.edition, command: f.command, flag, vin: f.vin, data: f.data.subarray(0, 6) }),
+      );
+      return;
+    }
+    this.answer(this.slot(), f, flag, f.data.subarray(0, 6), close);
+  }
+
+  private pause(): void {
+    if (!this.paused) this.socket.pause();
+    this.paused = true;
+  }
+
+  /** Reads on, unless the login is still being checked or too many answers are outstanding. */
+  private resume(): void {
+    if (!this.paused || this.queued || this.inflight >= this.ep.cfg.maxInflight) return;
+    this.socket.resume();
+    this.paused = false;
+  }
+
+  end(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.state = 'closed';
+    this.socket.destroy();
+  }
+
+  private closed(): void {
+    this.state = 'closed';
+    this.onClosed(this);
+  }
+
+  /** The keyed reference that log lines carry instead of a VIN. */
+  ref(vin = this.vehicle?.vin): string | undefined {
+    return vin && VIN_RE.test(vin) ? this.ep.deps.intake.vehicleRef(vin) : undefined;
+  }
+}
+
+type Handler = (c: Gbt32960Connection, f: Frame, m: never) => void;
+
+/** Commands a logged-in car may send (§6.3.1 table 3), each with its answer. */
+const HANDLERS: Record<Message['kind'], Handler> = {
+  report: (c, f, m: Extract<Message, { kind: 'report' }>) => c.onReport(f, m),
+  // §7.6: the platform answers a heartbeat; its data unit is empty.
+  heartbeat: (c, f) => c.answer(c.slot(), f, FLAG.success, Buffer.alloc(0)),
+  // §7.7: the answer carries the platform's time (GMT+8).
+  'time-calibration': (c, f) => c.answer(c.slot(), f, FLAG.success, encodeTime(Date.now())),
+  // §7.3: logout answered, then the link closes.
+  logout: (c, f) => c.answer(c.slot(), f, FLAG.success, f.data.subarray(0, 6), true),
+  // A second login on a bound connection, a platform login, activation, key exchange, downlink
+  // commands sent up: not what a car does here.
+  login: (c, f) => c.refuse('second-login', f, FLAG.error),
+  other: (c, f) => c.refuse('unsupported-command', f, FLAG.error),
+};
