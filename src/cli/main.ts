@@ -22,6 +22,7 @@ const load = {
   backup: () => import('./backup.js'),
   catalog: () => import('./catalog.js'),
   check: () => import('./check.js'),
+  gbt32960: () => import('./gbt32960.js'),
   objections: () => import('./objections.js'),
   oem: () => import('./oem.js'),
   oemSink: () => import('./oem-sink.js'),
@@ -96,7 +97,25 @@ program
   .option('--oem <id>', 'OEM the cars belong to (default: the first OEM in the config)')
   .addOption(new Option('--qos <qos>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .option('--url <url>', 'broker URL (default: mqtt://127.0.0.1:<mqtt.port from the config>)')
+  .addOption(
+    new Option('--protocol <protocol>', 'how the cars talk: MQTT JSON, or GB/T 32960 over TCP (gbt32960.tcp.port)')
+      .choices(['mqtt', 'gbt32960'])
+      .default('mqtt'),
+  )
+  .addOption(
+    new Option('--edition <year>', 'GB/T 32960.3 edition (with --protocol gbt32960)')
+      .choices(['2016', '2025'])
+      .default('2016'),
+  )
   .action(lazy(load.simulate, (m) => m.simulateCommand));
+
+program
+  .command('gbt32960')
+  .description('GB/T 32960 tools for operators debugging a car (docs/gbt32960.md)')
+  .command('decode')
+  .argument('<input>', 'a frame as hex, or a file of hex or raw bytes (several frames allowed)')
+  .description('print each frame as decoded fields (JSON); abnormal/invalid values are left out')
+  .action(lazy(load.gbt32960, (m) => m.gbt32960DecodeCommand));
 
 program
   .command('oem-sink')

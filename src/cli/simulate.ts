@@ -11,6 +11,8 @@ export async function simulateCommand(opts: {
   oem?: string;
   qos: string;
   url?: string;
+  protocol?: string;
+  edition?: string;
 }): Promise<void> {
   const config = loadConfigFile(opts.config);
   const oem = opts.oem ?? config.oems[0]?.id;
@@ -22,6 +24,36 @@ export async function simulateCommand(opts: {
   }
   const store = await createStore(config.store, config.dataDir, config.keys);
   const creds = await registerSimCars(store, opts.vehicles, oem).finally(() => store.close());
+  if (opts.protocol === 'gbt32960') {
+    const port = config.gbt32960.tcp.port;
+    if (!config.gbt32960.enabled || !config.gbt32960.tcp.enabled)
+      throw new ShekaraError(
+        'SHK_CONFIG_INVALID',
+        'simulate --protocol gbt32960 needs gbt32960.enabled and gbt32960.tcp',
+      );
+    const edition = opts.edition === '2025' ? 2025 : 2016;
+    process.stderr.write(
+      `simulate: ${opts.vehicles} GB/T 32960 (${edition}) cars of ${oem} → tcp://127.0.0.1:${port}, ${opts.rate} reports/s for ${opts.duration} s\n`,
+    );
+    const { simulateGbt32960 } = await import('../sim/gbt32960-drive.js');
+    const result = await simulateGbt32960(
+      creds.map((c) => c.vin),
+      {
+        host: '127.0.0.1',
+        port,
+        rate: opts.rate,
+        durationSeconds: opts.duration,
+        edition,
+        onProgress: (p) =>
+          process.stderr.write(
+            `  ${p.elapsedSeconds}s  logged in ${p.connected}  sent ${p.sent}  answered ${p.acked}  errors ${p.errors}\n`,
+          ),
+      },
+    );
+    process.stdout.write(`${JSON.stringify({ ...result, oem, protocol: 'gbt32960', port })}\n`);
+    if (result.errors > 0) process.exitCode = 1;
+    return;
+  }
   const url = opts.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`;
   process.stderr.write(
     `simulate: ${opts.vehicles} cars of ${oem} → ${url}, ${opts.rate} msg/s for ${opts.duration} s (QoS ${opts.qos})\n`,
