@@ -143,7 +143,7 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
     if (vin !== undefined && VIN_RE.test(vin)) saw(vin);
   };
 
-  const open = (i: number): Promise<MqttClient> => {
+  const open = (i: number): Promise<{ client: MqttClient; sessionPresent: boolean }> => {
     const client = mqtt.connect(cfg.url, {
       protocolVersion: 5,
       clientId: `${cfg.clientIdPrefix}-${i}`,
@@ -179,15 +179,15 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
       if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined)
         mine.add(p.messageId);
     });
-    return new Promise<MqttClient>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
         client.end(true);
         reject(err);
       };
       client.once('error', onError);
-      client.once('connect', () => {
+      client.once('connect', (connack) => {
         client.off('error', onError);
-        resolve(client);
+        resolve({ client, sessionPresent: connack.sessionPresent });
       });
       client.connect();
     });
@@ -196,12 +196,23 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
   const clients: MqttClient[] = [];
   /** Per connection, ids of command PUBLISHes the broker answered with "no matching subscribers". */
   const unmatched = new Map<MqttClient, Set<number>>();
+  const filters = deps.onCommandAck ? [filter, ackFilter] : filter;
   try {
-    for (let i = 0; i < cfg.connections; i++) {
-      const client = await open(i);
-      clients.push(client);
-      await client.subscribeAsync(deps.onCommandAck ? [filter, ackFilter] : filter, { qos: 1 });
-    }
+    const opened = await Promise.allSettled(
+      Array.from({ length: cfg.connections }, async (_, i) => {
+        const { client, sessionPresent } = await open(i);
+        clients.push(client);
+        if (!sessionPresent) return client.subscribeAsync(filters, { qos: 1 });
+        // A resumed session holds its subscriptions, and MQTT.js reads one packet at a time: the
+        // SUBACK comes after every message the broker kept for us (each stored before its PUBACK),
+        // so waiting for it would hold the start for as long as the backlog takes.
+        client.subscribe(filters, { qos: 1 }, (err) => {
+          if (err) log.warn({ reason: err.message, connection: i }, 'external broker: subscribe failed');
+        });
+      }),
+    );
+    const failed = opened.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     clearInterval(prune);
     await Promise.all(clients.map((c) => c.endAsync(true)));
