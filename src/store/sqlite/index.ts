@@ -13,6 +13,8 @@ import { ensurePrivateDir, makePrivate, PRIVATE_FILE_MODE } from '../../keys/pri
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrate.js';
+import { immediateTransactions, ingestTransaction, openConnection } from './ingest-tx.js';
+import { ingestWriterThread } from './ingest-writer.js';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from './vehicles.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from './records.js';
@@ -83,7 +85,19 @@ const lift =
     f(...args);
 
 export function openSqliteStore(file: string): Store {
-  return liftStore(openSync(file));
+  const store = liftStore(openSync(file));
+  if (file === ':memory:') return store; // one connection only: no other thread can reach it
+  // A file store commits ingest on its writer thread (ingest-writer.ts); every other write,
+  // and every read, stays on this connection.
+  const writer = ingestWriterThread(file);
+  const close = store.close;
+  return Object.assign(store, {
+    commitIngest: (items: readonly IngestItem[]) => (items.length > 0 ? writer.commit(items) : Promise.resolve()),
+    close: async () => {
+      await writer.close();
+      await close();
+    },
+  });
 }
 
 /**
@@ -107,12 +121,8 @@ function openSync(file: string): SyncStore {
     if (!existsSync(file)) writeFileSync(file, '', { mode: PRIVATE_FILE_MODE });
     makePrivate(file, `${file}-wal`, `${file}-shm`);
   }
-  const db = new Database(file);
-  db.pragma('secure_delete = ON');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  const db = openConnection(file, Database);
+  immediateTransactions(db);
   migrate(db, SQLITE_MIGRATIONS);
 
   const records = sqliteRecords(db);
@@ -124,14 +134,7 @@ function openSync(file: string): SyncStore {
   const { grant, revoke, ...consent } = sqliteConsent(db);
 
   const { write: writeQos2, eraseVehicle: eraseQos2, ...qos2 } = sqliteMqttQos2(db);
-  const commitIngest = db.transaction((items: readonly IngestItem[]) => {
-    for (const it of items) {
-      records.write(it);
-      writeQos2(it);
-      if (it.kind === 'record')
-        for (const p of it.projections) outbox.insert(p, it.record.receivedAt, it.traceParent ?? null);
-    }
-  });
+  const commitIngest = ingestTransaction(db, { records, outbox, qos2: { write: writeQos2 } });
   const count = (sql: string) => db.prepare(sql).pluck();
   const counters = {
     records: count(`SELECT COUNT(*) FROM records`),
