@@ -37,6 +37,12 @@ export type AcceptResult =
   | { readonly recordId: string; readonly quarantined: false; readonly projections: number }
   | { readonly recordId: string; readonly quarantined: true; readonly reason: string };
 
+export interface PushbackRetry {
+  readonly afterMs: number;
+  /** Asked after each push-back: try again? */
+  again(): boolean;
+}
+
 export interface IngestCounters {
   accepted: number;
   quarantined: number;
@@ -50,12 +56,15 @@ export interface Intake {
    * `span`: a receive span the caller started and will end (MQTT keeps one across pushed-back
    * retries); without it the intake starts and ends its own. `mqttQos2`: the packet id of an
    * MQTT QoS 2 PUBLISH, written in the same commit as the record (exactly-once, mqtt/qos2.ts).
+   * `retry`: when the store pushes back, wait `afterMs` and submit the same decoded record and
+   * projections again while `again()` holds, instead of rejecting at once (a payload is decoded
+   * and its policy evaluated once, however long it waits); then reject with the push-back.
    */
   accept(
     vehicle: Vehicle,
     channel: IngestChannel,
     payload: Buffer,
-    opts?: { quarantineReason?: string; span?: Span; mqttQos2?: number },
+    opts?: { quarantineReason?: string; span?: Span; mqttQos2?: number; retry?: PushbackRetry },
   ): Promise<AcceptResult>;
   /** Starts the root span of one payload (see `accept`'s `span`). */
   startReceive(channel: IngestChannel): Span;
@@ -88,7 +97,17 @@ export function createIntake(deps: {
     });
 
   /** The group commit, as a child span of the receive; the record's outbox rows carry its traceparent. */
-  const commit = async (item: IngestItem, receive: Span): Promise<void> => {
+  const commit = async (item: IngestItem, receive: Span, retry: PushbackRetry | undefined): Promise<void> => {
+    for (;;) {
+      try {
+        return await commitOnce(item, receive);
+      } catch (err) {
+        if (!retry || !isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') || !retry.again()) throw err;
+        await new Promise((resolve) => setTimeout(resolve, retry.afterMs).unref());
+      }
+    }
+  };
+  const commitOnce = async (item: IngestItem, receive: Span): Promise<void> => {
     const span = tracer.startSpan(SPAN.commit, undefined, contextOf(receive));
     try {
       const batch = await deps.committer.submit(
@@ -110,6 +129,7 @@ export function createIntake(deps: {
     quarantineReason: string | undefined,
     span: Span,
     mqttQos2: number | undefined,
+    retry: PushbackRetry | undefined,
   ): Promise<AcceptResult> {
     const qos2 = mqttQos2 === undefined ? {} : { mqttQos2 };
     const receivedAt = now();
@@ -120,6 +140,7 @@ export function createIntake(deps: {
       await commit(
         { kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload }, ...qos2 },
         span,
+        retry,
       );
       counters.quarantined += 1;
       // The reason names the field and the rule, never a value (decoder.ts); it stays out of
@@ -164,7 +185,7 @@ export function createIntake(deps: {
       project.setAttribute(ATTR.projections, projections.length);
       project.end();
     }
-    await commit({ kind: 'record', record, raw: payload, projections, ...qos2 }, span);
+    await commit({ kind: 'record', record, raw: payload, projections, ...qos2 }, span, retry);
     counters.accepted += 1;
     span.setAttribute(ATTR.projections, projections.length);
     return { recordId: id, quarantined: false, projections: projections.length };
@@ -182,7 +203,7 @@ export function createIntake(deps: {
       const span = opts.span ?? startReceive(channel);
       let outcome = 'error';
       try {
-        const result = await accept(vehicle, channel, payload, opts.quarantineReason, span, opts.mqttQos2);
+        const result = await accept(vehicle, channel, payload, opts.quarantineReason, span, opts.mqttQos2, opts.retry);
         outcome = result.quarantined ? 'quarantined' : 'stored';
         return result;
       } catch (err) {

@@ -110,36 +110,19 @@ export function onPublish(c: Connection, p: IPublishPacket): void {
   );
 }
 
-/** Decode, policy, durable commit — retried while the store pushes back. */
+/**
+ * Decode, policy, durable commit. While the store pushes back, the intake submits the same
+ * decoded record again (never decoding or projecting it twice) for as long as the car is
+ * connected, up to BACKPRESSURE_MAX_WAIT_MS.
+ */
 function store(c: Connection, payload: Buffer, qos2PacketId: number | undefined): Promise<void> {
   const { intake } = c.ep.deps;
-  const vehicle = c.session!.vehicle;
   const started = Date.now();
-  // One receive span for the message, across the pushed-back attempts below.
-  const span = intake.startReceive('mqtt');
-  return new Promise<void>((resolve, reject) => {
-    const attempt = (): void => {
-      intake.accept(vehicle, 'mqtt', payload, { span, mqttQos2: qos2PacketId }).then(
-        () => {
-          span.end();
-          resolve();
-        },
-        (err: unknown) => {
-          if (
-            isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') &&
-            Date.now() - started < BACKPRESSURE_MAX_WAIT_MS &&
-            c.state === 'open'
-          ) {
-            setTimeout(attempt, BACKPRESSURE_RETRY_MS).unref();
-            return;
-          }
-          span.end();
-          reject(err as Error);
-        },
-      );
-    };
-    attempt();
-  });
+  const retry = {
+    afterMs: BACKPRESSURE_RETRY_MS,
+    again: () => c.state === 'open' && Date.now() - started < BACKPRESSURE_MAX_WAIT_MS,
+  };
+  return intake.accept(c.session!.vehicle, 'mqtt', payload, { mqttQos2: qos2PacketId, retry }).then(() => undefined);
 }
 
 const text = (c: Connection, s: string) => (c.problemInfo ? s : undefined);
