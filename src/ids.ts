@@ -3,6 +3,22 @@ import { randomBytes } from 'node:crypto';
 let lastMs = -1;
 let seq = 0;
 
+/** Random bytes drawn 4 KB at a time: one call into the CSPRNG per 256 ids, not one per id. */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function random16(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  const b = Buffer.allocUnsafe(16);
+  pool.copy(b, 0, poolAt, poolAt + 16);
+  pool.fill(0, poolAt, poolAt + 16); // bytes handed out once are not left behind
+  poolAt += 16;
+  return b;
+}
+
 /**
  * UUIDv7 (RFC 9562 §5.7): 48-bit ms timestamp, then random bits. Ids made in the same
  * millisecond stay ordered through a 12-bit counter in rand_a (RFC 9562 §6.2, method 1).
@@ -19,7 +35,7 @@ export function uuidv7(now: number = Date.now()): string {
     lastMs = now;
     seq = 0;
   }
-  const b = randomBytes(16);
+  const b = random16();
   b.writeUIntBE(now, 0, 6);
   b[6] = 0x70 | ((seq >> 8) & 0x0f);
   b[7] = seq & 0xff;
