@@ -27,8 +27,11 @@ export function installGuard(app: FastifyInstance, store: Pick<Store, 'authentic
         { headers: { 'www-authenticate': realm } },
       );
     }
-    if (key.role !== role)
+    if (key.role !== role) {
+      // The attempt is still an action of that key: the access log (src/api/access-log.ts) records it.
+      req.refusedKey = { id: key.id, role: key.role };
       throw new ShekaraError('SHK_AUTH_FORBIDDEN', `this route needs a ${role} key; key ${key.id} is ${key.role}`);
+    }
     req.apiKey = key;
   });
   // Fastify would silently drop unknown query parameters (removeAdditional); a typo must not

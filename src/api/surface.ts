@@ -1,18 +1,22 @@
 /**
  * One door for every API surface: `mountSurface(http, spec)` registers a prefix behind the
- * role's guard (src/api/guard.ts), the surface's routes, its OpenAPI document at
- * `{prefix}/openapi.json`, and a deny-by-default answer for everything else under the prefix.
+ * role's guard (src/api/guard.ts), the access log of its requests (src/api/access-log.ts), the
+ * surface's routes, its OpenAPI document at `{prefix}/openapi.json`, and a deny-by-default
+ * answer for everything else under the prefix.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ApiRole, Store } from '../store/index.js';
 import { installGuard } from './guard.js';
+import { installAccessLog } from './access-log.js';
 import { notFound, ShekaraError } from '../errors.js';
 import { openApiDocument, type ApiInfo, type RouteDoc } from './openapi.js';
 
 export interface SurfaceSpec {
   readonly prefix: string;
   readonly role: ApiRole;
-  readonly store: Pick<Store, 'authenticateApiKey'>;
+  readonly store: Pick<Store, 'authenticateApiKey' | 'appendAuditEvent'>;
+  /** The clock of the access log's leaves (default Date.now). */
+  readonly now?: () => number;
   readonly info: ApiInfo;
   /** Read-only surfaces answer 405 to any other method under the prefix. */
   readonly readOnly?: boolean;
@@ -29,6 +33,7 @@ export async function mountSurface(http: FastifyInstance, spec: SurfaceSpec): Pr
         for (const method of methods)
           if (method !== 'HEAD' && r.schema) docs.push({ method, url: r.url, schema: r.schema as RouteDoc['schema'] });
       });
+      installAccessLog(app, { store: spec.store, role: spec.role, prefix: spec.prefix, now: spec.now ?? Date.now });
       installGuard(app, spec.store, spec.role);
       await spec.routes(app);
       app.get('/openapi.json', { schema: { summary: 'This document' } }, async () =>

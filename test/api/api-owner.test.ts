@@ -115,7 +115,12 @@ describe('owner API › who may ask', () => {
       expect(res.body).toMatchObject({ code: 'SHK_NOT_FOUND' });
       expect(JSON.stringify(res.body)).not.toContain('customer-1');
     }
-    expect(await o.gw.app.store.auditTreeSize()).toBe(leaves);
+    // Only the access log grew: one `request` leaf per refused request (docs/audit.md).
+    const size = await o.gw.app.store.auditTreeSize();
+    const added = await o.gw.app.store.exportLeaves(leaves - 1, size, 1_000);
+    expect(added.map((l) => [l.entry.kind, l.entry.action, l.entry.status])).toEqual(
+      routes(other).map(() => ['access', 'request', 404]),
+    );
     expect(await o.gw.app.store.listConsents(other)).toEqual([]);
     expect(await o.gw.app.store.listObjections({ vin: other })).toEqual([]);
   });
@@ -510,7 +515,13 @@ describe('owner API › consent with a validity period', () => {
     expect(res.body.entries.some((e) => others.has(e.deliveryId!))).toBe(false);
 
     const size = await o.gw.app.store.auditTreeSize();
-    const [leaf] = await o.gw.app.store.exportLeaves(size - 2, size, 1);
+    // The owner report's leaf, then the access log's leaf of the request itself.
+    const [leaf, request] = await o.gw.app.store.exportLeaves(size - 3, size, 2);
+    expect(request!.entry).toMatchObject({
+      kind: 'access',
+      action: 'request',
+      route: '/owner/v1/vehicles/:vin/report',
+    });
     expect(leaf!.entry).toMatchObject({
       kind: 'access',
       action: 'owner-report',

@@ -28,7 +28,7 @@ describe('the console in Chromium', () => {
   async function shot(name: string, docs = false): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
     if (docs && process.env.SHEKARA_CONSOLE_DOCS === '1')
-      await page.screenshot({ path: path.join(DOCS, `${name}.png`), fullPage: false });
+      await page.screenshot({ path: path.join(DOCS, `${name}.png`), fullPage: true });
   }
   async function signIn(key: string): Promise<void> {
     await page.goto(`${s.gw.httpUrl}/console/`);

@@ -27,6 +27,7 @@ export async function registerAdminApi(http: FastifyInstance, deps: AdminDeps): 
     prefix: ADMIN_PREFIX,
     role: 'operator',
     store: deps.store,
+    now: deps.now,
     info: {
       title: 'Shekara operator admin API',
       description:

@@ -18,6 +18,7 @@ export async function registerOemApi(http: FastifyInstance, deps: OemDeps): Prom
     prefix: OEM_PREFIX,
     role: 'oem',
     store: deps.store,
+    now: deps.now,
     info: {
       title: 'Shekara OEM forwarding API',
       description:

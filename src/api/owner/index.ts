@@ -25,6 +25,7 @@ export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): 
     prefix: OWNER_PREFIX,
     role: 'owner-app',
     store: deps.store,
+    now: deps.now,
     info: {
       title: 'Shekara owner API',
       description:

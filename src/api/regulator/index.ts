@@ -17,6 +17,7 @@ export async function registerRegulatorApi(http: FastifyInstance, deps: Regulato
     prefix: REGULATOR_PREFIX,
     role: 'regulator',
     store: deps.store,
+    now: deps.now,
     readOnly: true,
     info: {
       title: 'Shekara regulator API',
