@@ -99,6 +99,19 @@ function liftStore(s: SyncStore): Store {
   return lifted as unknown as Store;
 }
 
+/**
+ * Every transaction of this connection takes the write lock when it begins (BEGIN IMMEDIATE),
+ * waiting up to busy_timeout for it. Several connections write to one database (the egress
+ * worker thread has its own): a deferred transaction that read first and then wants to write
+ * after another connection committed fails with SQLITE_BUSY at once (its snapshot is stale; the
+ * busy handler is not called), whereas one that holds the lock from its start only waits.
+ */
+function writeLockFirst(db: Database.Database): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<Database.Database['transaction']>[0]) =>
+    transaction(fn).immediate) as Database.Database['transaction'];
+}
+
 function openSync(file: string): SyncStore {
   if (file !== ':memory:') {
     ensurePrivateDir(path.dirname(file), 'data directory');
@@ -113,6 +126,7 @@ function openSync(file: string): SyncStore {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  writeLockFirst(db);
   migrate(db, SQLITE_MIGRATIONS);
 
   const records = sqliteRecords(db);
