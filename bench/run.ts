@@ -7,6 +7,10 @@
  *   npm run bench -- --profile         every Shekara run also writes a V8 CPU profile (diagnosis only)
  *   npm run bench -- --only latency --rate 500 --scratch   one latency point, report kept out of docs/
  *   npm run bench -- --keep            keep each run's store and broker log in the temp work dir
+ *   npm run bench -- --only latency --baseline DIR --scratch   also the gateway built in checkout DIR
+ *                                      (a previous build), in the same rounds, side by side
+ *   npm run bench -- --only sustained --duration 600 --sustained-rate 3000   car → OEM for a long
+ *                                      time; the maximum age of the oldest undelivered row
  *
  * Writes docs/benchmarks/results-<time>.json, docs/benchmarks/latest.json, the results
  * section of docs/benchmarks.md and docs/benchmarks/chart.png. Loopback only; every load
@@ -21,6 +25,7 @@ import { loadConfigFile } from '../src/config/load.js';
 import { registerSimCars } from '../src/sim/simulate.js';
 import { REPO, writeShekaraConfig } from './procs.js';
 import { latency, memory, overload, throughput, type Env, type Target } from './scenarios.js';
+import { sustained } from './sustained.js';
 import { describeMachine, writeReport, type BenchResults } from './report.js';
 
 const args = process.argv.slice(2);
@@ -65,6 +70,12 @@ const PLAN = quick
 // --rate N: the latency scenario at another total rate (a sweep point); --scratch: write the
 // report next to the work files instead of over the published numbers in docs/.
 if (argOf('--rate')) PLAN.lat.rate = Number(argOf('--rate'));
+const baseline = argOf('--baseline') ? path.resolve(argOf('--baseline')!) : undefined;
+const SUSTAINED = {
+  rate: Number(argOf('--sustained-rate') ?? 3_000),
+  seconds: Number(argOf('--duration') ?? (quick ? 20 : 600)),
+  drainS: 60,
+};
 const scratch = quick || args.includes('--scratch');
 const EGRESS_CONCURRENCY = 64; // the shipped default
 
@@ -108,6 +119,7 @@ async function main(): Promise<void> {
     overload: undefined,
     errors: [],
   };
+  const extra = results as BenchResults & { latencyBaseline?: unknown[]; baseline?: string; sustained?: unknown };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -135,7 +147,26 @@ async function main(): Promise<void> {
         await attempt(`latency ${target}`, async () => {
           results.latency.push(await latency(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.lat }));
         });
+        // The previous build, in the same round, right after this one: the same machine load.
+        if (baseline && target === 'shekara')
+          await attempt('latency shekara baseline', async () => {
+            env.log(`  (baseline build in ${baseline})`);
+            (extra.latencyBaseline ??= []).push(
+              await latency({ ...env, shekaraRepo: baseline }, target, {
+                cars: PLAN.cars,
+                procs: PLAN.procs,
+                ...PLAN.lat,
+              }),
+            );
+            extra.baseline = baseline;
+          });
       }
+  }
+  if (only.has('sustained')) {
+    log(`sustained: QoS 1, ${PLAN.cars} cars, ${SUSTAINED.rate} msgs/s for ${SUSTAINED.seconds} s`);
+    await attempt('sustained', async () => {
+      extra.sustained = await sustained(env, { cars: PLAN.cars, procs: PLAN.procs, ...SUSTAINED });
+    });
   }
   if (only.has('memory')) {
     log(`memory: ${PLAN.mem.connections} idle connections`);
