@@ -43,6 +43,7 @@ const items = (from: number, to: number): IngestItem[] =>
       projections: [
         {
           recordId: id,
+          deliveryId: `d_${id}`,
           oem: 'acme',
           purpose: 'speed',
           policyHash: `sha256:${'ab'.repeat(32)}`,

@@ -27,11 +27,21 @@ export interface CanonicalRecord {
 
 /** What a policy approved to leave for one OEM purpose. Holds no raw VIN. */
 export interface Projection {
+  /** The record it was made from: stays in the country (the egress log maps one to the other). */
   readonly recordId: string;
+  /**
+   * The only id the OEM receives (body, `Idempotency-Key`, `Shekara-Delivery-Id`): keyed per
+   * OEM × purpose, no time inside, unrelated across purposes (src/policy/delivery-id.ts).
+   */
+  readonly deliveryId: string;
   readonly oem: string;
   readonly purpose: string;
   readonly policyHash: string;
-  /** Keyed pseudonym of the VIN for this OEM and epoch. */
+  /**
+   * Keyed pseudonym of the VIN for this OEM and epoch: in-country bookkeeping (per-vehicle order,
+   * the egress log, owner reports). It crosses only when the purpose names the VIN, i.e. when
+   * `Vehicle.VehicleIdentification.VIN` is among `fieldsSent` (src/store/outbox-body.ts).
+   */
   readonly vehicle: string;
   readonly observedAt: number;
   readonly signals: Readonly<Record<string, SignalValue>>;

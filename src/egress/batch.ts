@@ -1,7 +1,7 @@
 /**
  * Batched delivery: rows bound for one OEM address that become due together leave in ONE signed
- * POST (docs/oem-api.md#batched-push). Each item keeps its own idempotency id
- * (`{recordId}/{purpose}`), so a batch sent again after a crash is deduplicated item by item.
+ * POST (docs/oem-api.md#batched-push). Each item keeps its own idempotency id (its delivery
+ * id, made with the projection and stored with the row), so a batch sent again after a crash is deduplicated item by item.
  *
  * The OEM answers the batch as a whole (all or nothing): 2xx means it durably accepted EVERY
  * item; any other answer is every item's answer (retried, or dead-lettered, as a single
@@ -27,21 +27,24 @@ export interface BatchConfig {
 }
 
 /**
- * The batch body: `{"items":[{"idempotencyKey", "recordId", "purpose", "policyHash", "body"}]}`,
+ * The batch body: `{"items":[{"idempotencyKey", "deliveryId", "purpose", "policyHash", "body"}]}`,
  * `body` being exactly what a single-record POST would carry. Built from the stored JSON text,
  * never re-serialized, so `body` is byte for byte the body whose digest the egress log keeps.
  */
 export function batchBody(rows: readonly OutboxRow[]): string {
   const items = rows.map(
     (r) =>
-      `{"idempotencyKey":${JSON.stringify(idempotencyKeyOf(r))},"recordId":${JSON.stringify(r.recordId)},` +
+      `{"idempotencyKey":${JSON.stringify(idempotencyKeyOf(r))},"deliveryId":${JSON.stringify(r.deliveryId)},` +
       `"purpose":${JSON.stringify(r.purpose)},"policyHash":${JSON.stringify(r.policyHash)},"body":${r.body}}`,
   );
   return `{"items":[${items.join(',')}]}`;
 }
 
-/** One record may cross once per purpose: the pair is the idempotency id end to end. */
-export const idempotencyKeyOf = (row: Pick<OutboxRow, 'recordId' | 'purpose'>) => `${row.recordId}/${row.purpose}`;
+/**
+ * One record may cross once per purpose: the delivery id (one per OEM × purpose × record, stored
+ * with the row; src/policy/delivery-id.ts) is the idempotency id end to end. Never the record id.
+ */
+export const idempotencyKeyOf = (row: Pick<OutboxRow, 'deliveryId'>) => row.deliveryId;
 
 export type SendBatch = (
   endpoint: URL,

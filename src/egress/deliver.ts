@@ -126,10 +126,10 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
       target,
       {
         'content-type': 'application/json',
-        // The gateway record id (with the purpose: one record may cross once per purpose)
+        // The delivery id (one per record and purpose, nothing inside; stored with the row)
         // is the idempotency key end to end; an OEM that sees it twice drops the repeat.
         'idempotency-key': idempotencyKeyOf(row),
-        'shekara-record-id': row.recordId,
+        'shekara-delivery-id': row.deliveryId,
         'shekara-policy-hash': row.policyHash,
       },
       row.body,

@@ -174,6 +174,7 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       destinationIp: target?.address ?? null,
       destinationCountry: target?.country ?? null,
       recordId: row.recordId,
+      deliveryId: row.deliveryId,
       pseudonym: row.pseudonym,
       purpose: row.purpose,
       policyHash: row.policyHash,

@@ -61,6 +61,11 @@ export interface CompiledPurpose {
   readonly kAnonymity: { readonly k: number; readonly windowMs: number; readonly maxCoarsen: number } | undefined;
   /** selector → transform with options, as written (for check, diff and dry-run output). */
   readonly rules: Readonly<Record<string, string>>;
+  /**
+   * Catalog signals whose value is a time (unit iso8601), when the purpose buckets time: their
+   * values are floored to the bucket like `observedAt`, so nothing in a delivery is finer.
+   */
+  readonly timeValued: ReadonlySet<string>;
 }
 
 export interface CompiledZone {
@@ -296,6 +301,7 @@ function compilePurpose(
   };
   const t = p.tripEndpoints;
   const k = p.kAnonymity;
+  const timeBucketMs = dur(p.timeBucket, 'timeBucket', 0);
   return {
     id: p.id,
     description: p.description,
@@ -305,7 +311,8 @@ function compilePurpose(
     consentMaxDays: p.consentMaxDays ?? DEFAULT_CONSENT_MAX_DAYS,
     automatedDecisions: p.automatedDecisions ?? false,
     minIntervalMs: dur(p.minInterval, 'minInterval', 0),
-    timeBucketMs: dur(p.timeBucket, 'timeBucket', 0),
+    timeBucketMs,
+    timeValued: timeBucketMs > 0 ? timeValuedPaths(catalog) : new Set(),
     exact,
     wildcards,
     location,
@@ -322,6 +329,11 @@ function compilePurpose(
       maxCoarsen: (k.otherwise ?? 'drop') === 'drop' ? 0 : (k.maxCoarsen ?? 2),
     },
   };
+}
+
+/** Signals of the catalog (extensions included) whose values are times. */
+function timeValuedPaths(catalog: Catalog): Set<string> {
+  return new Set(catalog.paths().filter((path) => catalog.lookup(path)?.unit === 'iso8601'));
 }
 
 function splitRule(rule: FieldRule): { name: string; options: Record<string, unknown> } {

@@ -21,6 +21,7 @@ import { LAT, LON, distanceMeters, type Point } from './geo.js';
 import { TripTracker, TRIP_REASONS, type TripVerdict } from './trip.js';
 import { CellCounter } from './kanon.js';
 import { containsVin } from './vin-guard.js';
+import { ephemeralDeliveryIds, type DeliveryIds } from './delivery-id.js';
 import {
   CONTAINS_VIN,
   FieldDecisions,
@@ -80,8 +81,9 @@ interface RecordView {
   readonly unknown: readonly string[];
 }
 
-export function createEvaluator(policy: CompiledPolicy): Evaluator {
-  const purposes = policy.purposes.map((p) => purposeEvaluator(policy, p));
+/** `ids`: the gateway's delivery ids (keyed by its master key); ids under a throw-away key if absent. */
+export function createEvaluator(policy: CompiledPolicy, ids: DeliveryIds = ephemeralDeliveryIds()): Evaluator {
+  const purposes = policy.purposes.map((p) => purposeEvaluator(policy, p, ids(policy.oem, p.id)));
   // path → the rule of each purpose for it (null: not listed). One lookup per signal per
   // record, whatever the number of purposes. Cars may send any VSS path: bounded.
   const rulesByPath = new Map<string, readonly (CompiledRule | null)[]>();
@@ -134,7 +136,7 @@ export function createEvaluator(policy: CompiledPolicy): Evaluator {
   };
 }
 
-function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
+function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryIdOf: (recordId: string) => string) {
   const tracker = p.trip ? new TripTracker<Projection>(p.trip) : undefined;
   const counter = p.kAnonymity ? new CellCounter(p.kAnonymity.windowMs) : undefined;
   const lastSent = new Map<string, number>();
@@ -219,10 +221,18 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
         base[i] = path === VIN_PATH ? NOT_LISTED_VIN : NOT_LISTED;
         continue;
       }
-      const v = rule.value.apply(values[i]!, ctx);
+      let v = rule.value.apply(values[i]!, ctx);
       if (v === undefined) {
         base[i] = rule.value.outcome === 'dropped' ? rule.decision : TRANSFORM_DECLINED;
         continue;
+      }
+      if (p.timeBucketMs > 0 && p.timeValued.has(path)) {
+        // A time value is bucketed like observedAt: nothing in the delivery is finer.
+        v = bucketTime(v, p.timeBucketMs);
+        if (v === undefined) {
+          base[i] = TIME_UNBUCKETABLE;
+          continue;
+        }
       }
       if (
         typeof v !== 'number' &&
@@ -302,6 +312,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
     }
     const projection: Projection = {
       recordId: record.id,
+      deliveryId: deliveryIdOf(record.id),
       oem: policy.oem,
       purpose: p.id,
       policyHash: policy.hash,
@@ -322,6 +333,14 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose) {
     }
   }
   return { evaluate, tracker, resolve };
+}
+
+const TIME_UNBUCKETABLE = interned('dropped', "dropped: a time that cannot be floored to the purpose's timeBucket");
+
+/** An ISO 8601 time floored to the bucket, or undefined when the value is not one. */
+function bucketTime(v: SignalValue, bucketMs: number): string | undefined {
+  const ms = typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isFinite(ms) ? new Date(Math.floor(ms / bucketMs) * bucketMs).toISOString() : undefined;
 }
 
 const RELEASED_NEAR_ENDPOINT = interned(

@@ -22,6 +22,7 @@
 import type { Catalog } from '../catalog/index.js';
 import { loadPolicyFile } from './load.js';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.js';
+import { createDeliveryIds } from './delivery-id.js';
 import { createEvaluator, type Evaluator, type Withheld } from './evaluate.js';
 import type { ConsentLookup } from './consent.js';
 import { createSecureRandom } from './random.js';
@@ -137,6 +138,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     if (!p) pseudonyms.set(oem, (p = createPseudonymizer(deps.masterKey, oem, cfg.epochDays)));
     return p;
   };
+  const deliveryIds = createDeliveryIds(deps.masterKey);
   const disabled = new Set<string>();
   const fileBacked = new Set(cfg.oems.map((o) => o.id));
   const loadAll = (): Map<string, CompiledPolicy> => {
@@ -162,7 +164,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
       content: policy.text,
       activatedAt: now(),
     });
-    return { evaluator: createEvaluator(policy), pseudonym: pseudonymOf(policy.oem) };
+    return { evaluator: createEvaluator(policy, deliveryIds), pseudonym: pseudonymOf(policy.oem) };
   };
 
   let byOem = new Map<string, Entry>();

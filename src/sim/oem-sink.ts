@@ -19,7 +19,7 @@ export interface SinkDelivery {
 
 interface BatchItem {
   readonly idempotencyKey: string;
-  readonly recordId: string;
+  readonly deliveryId: string;
   readonly body: unknown;
 }
 
@@ -64,7 +64,7 @@ export async function startOemSink(opts: {
         ? ((body as { items?: BatchItem[] }).items ?? []).map((it) => ({
             receivedAt: at,
             path,
-            headers: { 'idempotency-key': it.idempotencyKey, 'shekara-record-id': it.recordId, traceparent },
+            headers: { 'idempotency-key': it.idempotencyKey, 'shekara-delivery-id': it.deliveryId, traceparent },
             body: it.body,
             batchSize: (body as { items: unknown[] }).items.length,
           }))
@@ -74,7 +74,7 @@ export async function startOemSink(opts: {
               path,
               headers: {
                 'idempotency-key': header(req.headers['idempotency-key']),
-                'shekara-record-id': header(req.headers['shekara-record-id']),
+                'shekara-delivery-id': header(req.headers['shekara-delivery-id']),
                 traceparent,
               },
               body,

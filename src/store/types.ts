@@ -61,7 +61,14 @@ export type IngestItem =
 
 export interface OutboxRow {
   readonly id: number;
+  /** In the country only. */
   readonly recordId: string;
+  /**
+   * What crosses instead of the record id (body, `Idempotency-Key`, `Shekara-Delivery-Id`),
+   * made once with the projection (src/policy/delivery-id.ts). Delivery paths MUST carry this
+   * value and MUST NOT derive one. Rows written before the column existed carry their record id.
+   */
+  readonly deliveryId: string;
   readonly oem: string;
   readonly purpose: string;
   readonly policyHash: string;
@@ -110,6 +117,12 @@ export interface EgressLogEntry {
   readonly destinationIp: string | null;
   readonly destinationCountry: string | null;
   readonly recordId: string;
+  /**
+   * The id the OEM saw for this delivery (column `delivery_id`): how an OEM's id maps back to the
+   * record, in the country. NOT part of the Merkle leaf (the leaf's `payloadSha256` covers the
+   * body, which carries it). Absent on rows logged before delivery ids existed.
+   */
+  readonly deliveryId?: string | null;
   readonly pseudonym: string;
   readonly purpose: string;
   readonly policyHash: string;
@@ -129,6 +142,7 @@ export interface EgressLogEntry {
 
 export interface EgressLogRow extends EgressLogEntry {
   readonly seq: number;
+  readonly deliveryId: string | null;
   readonly traceId: string | null;
 }
 
@@ -226,7 +240,12 @@ export interface EgressLogStore {
   recordDelivery(outboxId: number, entry: EgressLogEntry): Promise<void>;
   recordFailedAttempt(outboxId: number, entry: EgressLogEntry, nextAttemptAt: number): Promise<void>;
   recordDeadLetter(outboxId: number, entry: EgressLogEntry): Promise<void>;
-  listEgressLog(filter?: { recordId?: string; oem?: string; limit?: number }): Promise<EgressLogRow[]>;
+  listEgressLog(filter?: {
+    recordId?: string;
+    deliveryId?: string;
+    oem?: string;
+    limit?: number;
+  }): Promise<EgressLogRow[]>;
 }
 
 /** Key material kept locally (pseudonymization, signing). Created by the caller once. */
@@ -396,6 +415,8 @@ export interface EgressSearch {
   readonly outcome?: string;
   readonly policyHash?: string;
   readonly recordId?: string;
+  /** The id an OEM received (what it can name a delivery by). */
+  readonly deliveryId?: string;
 }
 
 /** One leaf as exported for the verifier: its hash as stored, and the entry it hashes. */

@@ -13,7 +13,7 @@ import { startTestSink, type TestSink } from '../egress/helpers.js';
 import { startOemGateway, until, type OemGateway } from './oem-helpers.js';
 
 interface FeedPage {
-  items: { cursor: string; body: { recordId: string; purpose: string; vehicle: string; observedAt: string } }[];
+  items: { cursor: string; body: { deliveryId: string; purpose: string; vehicle: string; observedAt: string } }[];
   nextCursor: string;
   more: boolean;
 }
@@ -69,7 +69,10 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
 
   describe('pull feed', () => {
     it('never pushes to an OEM configured for pull: its projections wait in its feed, nothing is logged until pulled', async () => {
-      for (const h of sink.hits) expect((await store().getRecord(h.body.recordId))!.record.oem).toBe('oem-b');
+      for (const h of sink.hits) {
+        const [logged] = await store().listEgressLog({ deliveryId: h.body.deliveryId });
+        expect((await store().getRecord(logged!.recordId))!.record.oem).toBe('oem-b');
+      }
       expect(await store().searchEgress({ oem: 'oem-a' }, 0, 100)).toEqual([]);
     });
 
@@ -84,7 +87,8 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       const logged = await store().searchEgress({ oem: 'oem-a' }, 0, 100);
       expect(logged).toHaveLength(4);
       for (const [i, e] of logged.entries()) {
-        const item = first.items.find((x) => x.body.recordId === e.recordId && x.body.purpose === e.purpose)!;
+        const item = first.items.find((x) => x.body.deliveryId === e.deliveryId)!;
+        expect(item.body.purpose).toBe(e.purpose);
         expect(e).toMatchObject({
           outcome: 'delivered',
           destination: 'pull:127.0.0.1',
@@ -180,7 +184,10 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
           retention: null,
           minIntervalMs: 0,
           timeBucketMs: 0,
-          fields: [{ selector: 'Vehicle.Speed', transform: 'pass', options: {} }],
+          fields: [
+            { selector: 'Vehicle.VehicleIdentification.VIN', transform: 'pseudonymize', options: {} },
+            { selector: 'Vehicle.Speed', transform: 'pass', options: {} },
+          ],
         },
         {
           id: 'battery-research',
@@ -227,21 +234,21 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
   });
 
   describe('delivery status', () => {
-    it("shows one record's deliveries to this OEM, and 404 to another OEM", async () => {
+    it("shows one delivery's attempts to this OEM by the id it received, never the record id, and 404 to another OEM", async () => {
       const [e] = await store().searchEgress({ oem: 'oem-a' }, 0, 1);
-      const mine = await g.call('GET', `/oem/v1/deliveries/${e!.recordId}`, g.key('oem', 'oem-a'));
+      const mine = await g.call('GET', `/oem/v1/deliveries/${e!.deliveryId}`, g.key('oem', 'oem-a'));
       expect(mine.status).toBe(200);
       expect(mine.body.entries.length).toBeGreaterThan(0);
       expect(
         mine.body.entries.every(
-          (x: { oem: string; recordId: string }) => x.oem === 'oem-a' && x.recordId === e!.recordId,
+          (x: { oem: string; deliveryId: string }) => x.oem === 'oem-a' && x.deliveryId === e!.deliveryId,
         ),
       ).toBe(true);
-      expect(mine.body.latest.map((l: { purpose: string }) => l.purpose).sort()).toEqual([
-        'battery-research',
-        'speed-profile',
-      ]);
-      const other = await g.call('GET', `/oem/v1/deliveries/${e!.recordId}`, g.key('oem', 'oem-b'));
+      expect(mine.body.latest.map((l: { purpose: string }) => l.purpose)).toEqual([e!.purpose]);
+      // The gateway's record id (UUIDv7: the receipt time) stays in the country.
+      expect(JSON.stringify(mine.body)).not.toContain(e!.recordId);
+      expect((await g.call('GET', `/oem/v1/deliveries/${e!.recordId}`, g.key('oem', 'oem-a'))).status).toBe(404);
+      const other = await g.call('GET', `/oem/v1/deliveries/${e!.deliveryId}`, g.key('oem', 'oem-b'));
       expect(other.status).toBe(404);
       expect(other.body.code).toBe('SHK_NOT_FOUND');
     });
@@ -338,7 +345,7 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
         const path = url
           .replace('/oem/v1', '')
           .replace(/AAAAAAAAAAAAAAAAAAAAAA/, '{pseudonym}')
-          .replace(/\/0190c5e1[^/]*$/, url.includes('deliveries') ? '/{recordId}' : '/{id}');
+          .replace(/\/0190c5e1[^/]*$/, url.includes('deliveries') ? '/{deliveryId}' : '/{id}');
         expect(doc.body.paths[`/oem/v1${path}`]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
       }
     });

@@ -288,7 +288,7 @@ describe('owner API › erasure', () => {
   it("removes the vehicle's local personal data, stops what was still queued, answers with counts, and the egress log still verifies", async () => {
     const { store, audit } = o.gw.app;
     const vin = o.gw.cars[0]!.vin;
-    const delivered = o.delivered(0, 'odometer').map((d) => d.recordId);
+    const delivered = await recordsOf(store, o.delivered(0, 'odometer'));
     expect(delivered).toHaveLength(4);
     expect((await store.listQuarantine()).filter((q) => q.vin === vin)).toHaveLength(1);
     // Two more records wait in the queue while the OEM is down.
@@ -312,7 +312,7 @@ describe('owner API › erasure', () => {
     for (const id of delivered) expect(await store.getRecord(id)).toBeUndefined();
     expect((await store.listQuarantine()).filter((q) => q.vin === vin)).toEqual([]);
     expect(await store.pseudonymsOfVin(vin)).toEqual([]);
-    const others = o.delivered(1, 'odometer').map((d) => d.recordId);
+    const others = await recordsOf(store, o.delivered(1, 'odometer'));
     expect(others).toHaveLength(2);
     for (const id of others)
       expect((await store.getRecord(id))?.record.account).toMatchObject({
@@ -378,3 +378,13 @@ describe('owner API › erasure', () => {
     );
   });
 });
+
+/** The OEM knows a delivery by its delivery id; the egress log maps it back to the record, in the country. */
+async function recordsOf(
+  store: { listEgressLog(f: { deliveryId: string }): Promise<{ recordId: string }[]> },
+  deliveries: readonly { deliveryId: string }[],
+): Promise<string[]> {
+  return Promise.all(
+    deliveries.map(async (d) => (await store.listEgressLog({ deliveryId: d.deliveryId }))[0]!.recordId),
+  );
+}

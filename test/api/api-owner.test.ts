@@ -60,6 +60,7 @@ interface Report {
     fieldsSent: string[];
     outcome: string;
     recordId: string;
+    deliveryId: string | null;
   }[];
   nextCursor: string | null;
 }
@@ -327,7 +328,7 @@ describe('owner API › consent with a validity period', () => {
         id: 'odometer',
         consentRequired: false,
         automatedDecisions: false,
-        fields: { 'Vehicle.TraveledDistance': 'pass' },
+        fields: { 'Vehicle.VehicleIdentification.VIN': 'pseudonymize', 'Vehicle.TraveledDistance': 'pass' },
       }),
     ]);
   });
@@ -474,8 +475,8 @@ describe('owner API › consent with a validity period', () => {
     expect(res.status).toBe(200);
     const mine = o.gw.sink.deliveries.filter((d) => (d.body as { vehicle: string }).vehicle === o.pseudonym(0));
     const delivered = res.body.entries.filter((e) => e.outcome === 'delivered');
-    expect(delivered.map((e) => e.recordId).sort()).toEqual(
-      mine.map((d) => (d.body as { recordId: string }).recordId).sort(),
+    expect(delivered.map((e) => e.deliveryId).sort()).toEqual(
+      mine.map((d) => (d.body as { deliveryId: string }).deliveryId).sort(),
     );
     expect(res.body.entries.every((e) => e.oem === 'demo-oem' && e.destination === `127.0.0.1:${o.gw.sink.port}`)).toBe(
       true,
@@ -504,9 +505,9 @@ describe('owner API › consent with a validity period', () => {
     const others = new Set(
       o.gw.sink.deliveries
         .filter((d) => (d.body as { vehicle: string }).vehicle !== o.pseudonym(0))
-        .map((d) => (d.body as { recordId: string }).recordId),
+        .map((d) => (d.body as { deliveryId: string }).deliveryId),
     );
-    expect(res.body.entries.some((e) => others.has(e.recordId))).toBe(false);
+    expect(res.body.entries.some((e) => others.has(e.deliveryId!))).toBe(false);
 
     const size = await o.gw.app.store.auditTreeSize();
     const [leaf] = await o.gw.app.store.exportLeaves(size - 2, size, 1);

@@ -36,7 +36,7 @@ describe('authorization › every route × every role × another tenant', () => 
   let tokenA = '';
   let tokenB = '';
   /** What belongs to OEM B and owner B: none of it may appear in an answer to A. */
-  const b = { vin: '', pseudonym: '', recordIds: [] as string[], commandId: '' };
+  const b = { vin: '', pseudonym: '', deliveryIds: [] as string[], commandId: '' };
   const unauthorized: string[] = [];
   let checks = 0;
 
@@ -57,8 +57,8 @@ describe('authorization › every route × every role × another tenant', () => 
         return b.vin;
       case 'pseudonym':
         return b.pseudonym;
-      case 'recordId':
-        return b.recordIds[0]!;
+      case 'deliveryId':
+        return b.deliveryIds[0]!;
       case 'id':
       case 'commandId':
         return b.commandId;
@@ -83,7 +83,7 @@ describe('authorization › every route × every role × another tenant', () => 
     expect(allowed, what).toContain(status);
   };
   const leaksB = (text: string) =>
-    [b.vin, b.pseudonym, b.commandId, ...b.recordIds].filter((s) => s && text.includes(s));
+    [b.vin, b.pseudonym, b.commandId, ...b.deliveryIds].filter((s) => s && text.includes(s));
 
   beforeAll(async () => {
     g = await startOemGateway([
@@ -107,8 +107,8 @@ describe('authorization › every route × every role × another tenant', () => 
     // B pulls once, so B has deliveries in the egress log; B sends a command, so B has a command.
     const pulled = await g.call('GET', '/oem/v1/feed', g.key('oem', 'oem-b'));
     expect(pulled.status).toBe(200);
-    b.recordIds = (pulled.body as { items: { body: { recordId: string } }[] }).items.map((i) => i.body.recordId);
-    expect(b.recordIds.length).toBeGreaterThan(0);
+    b.deliveryIds = (pulled.body as { items: { body: { deliveryId: string } }[] }).items.map((i) => i.body.deliveryId);
+    expect(b.deliveryIds.length).toBeGreaterThan(0);
     const cmd = await g.call('POST', `/oem/v1/vehicles/${b.pseudonym}/commands`, g.key('oem', 'oem-b'), {
       type: 'climate-on',
       params: { temperatureC: 20 },

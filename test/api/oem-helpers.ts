@@ -16,6 +16,7 @@ purposes:
   - id: speed-profile
     description: Speed profile, no location.
     fields:
+      Vehicle.VehicleIdentification.VIN: pseudonymize
       Vehicle.Speed: pass
   - id: battery-research
     description: Battery ageing research.

@@ -26,11 +26,13 @@ purposes:
     legalBasis: contract
     automatedDecisions: true
     fields:
+      Vehicle.VehicleIdentification.VIN: pseudonymize
       Vehicle.Powertrain.TractionBattery.StateOfCharge.Current: pass
   - id: odometer
     description: Mileage for service planning.
     legalBasis: contract
     fields:
+      Vehicle.VehicleIdentification.VIN: pseudonymize
       Vehicle.TraveledDistance: pass
 `;
 
@@ -56,7 +58,7 @@ export interface OwnerGateway {
   /** The pseudonym the OEM knows car `i` by now. */
   pseudonym(i: number): string;
   /** Sink deliveries of car `i` (by pseudonym) for one purpose. */
-  delivered(i: number, purpose: string): { at: number; recordId: string }[];
+  delivered(i: number, purpose: string): { at: number; deliveryId: string }[];
   stop(): Promise<void>;
 }
 
@@ -138,10 +140,10 @@ export async function startOwnerGateway(
       return gw.sink.deliveries
         .map((d) => ({
           at: Date.parse(d.receivedAt),
-          body: d.body as { vehicle: string; purpose: string; recordId: string },
+          body: d.body as { vehicle: string; purpose: string; deliveryId: string },
         }))
         .filter((d) => d.body.vehicle === p && d.body.purpose === purpose)
-        .map((d) => ({ at: d.at, recordId: d.body.recordId }));
+        .map((d) => ({ at: d.at, deliveryId: d.body.deliveryId }));
     },
     stop: () => gw.stop(),
   };

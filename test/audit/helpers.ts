@@ -72,6 +72,7 @@ export async function egressOnce(
       projections: [
         {
           recordId: id,
+          deliveryId: `d_${id}`,
           oem,
           purpose: 'speed-profile',
           policyHash: POLICY_HASH,

@@ -6,6 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { newCar, nextTelemetry } from '../../src/sim/telemetry.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { DELIVERY_ID_RE } from '../../src/policy/delivery-id.js';
+import { carriesTimeNear } from '../helpers/time-leak.js';
+
+interface Body {
+  deliveryId: string;
+  purpose: string;
+  vehicle?: string;
+  signals: Record<string, unknown>;
+}
 
 describe("a car's telemetry crossing the border", () => {
   let gw: TestGateway;
@@ -23,8 +32,18 @@ describe("a car's telemetry crossing the border", () => {
       5_000,
       'two deliveries',
     );
-    recordId = (delivered[0]!.body as { recordId: string }).recordId;
+    // The OEM names a delivery by its delivery id; the egress log maps it back to the record.
+    const deliveryId = (delivered[0]!.body as Body).deliveryId;
     // The outcome is committed after the OEM answered, so the log row follows the receipt.
+    const [logged] = await eventually(
+      async () => {
+        const rows = await gw.app.store.listEgressLog({ deliveryId });
+        return rows.length > 0 && rows;
+      },
+      5_000,
+      'the egress-log row of the first delivery',
+    );
+    recordId = logged!.recordId;
     await eventually(
       async () => (await gw.app.store.listEgressLog({ recordId })).length >= 2,
       5_000,
@@ -101,10 +120,55 @@ describe("a car's telemetry crossing the border", () => {
     }
   });
 
-  it('sends the record id as the idempotency key', () => {
+  it('sends the delivery id as the idempotency key and in the delivery-id header', () => {
     for (const d of gw.sink.deliveries) {
-      const body = d.body as { recordId: string; purpose: string };
-      expect(d.headers['idempotency-key']).toBe(`${body.recordId}/${body.purpose}`);
+      const body = d.body as Body;
+      expect(body.deliveryId).toMatch(DELIVERY_ID_RE);
+      expect(d.headers['idempotency-key']).toBe(body.deliveryId);
+      expect(d.headers['shekara-delivery-id']).toBe(body.deliveryId);
     }
   });
+
+  // Black-box review D3: the record id (a UUIDv7) carried the receipt time to the millisecond.
+  it('sends neither the record id nor anything that decodes to the receipt time', async () => {
+    const stored = (await gw.app.store.getRecord(recordId))!.record;
+    for (const d of gw.sink.deliveries) {
+      const text = JSON.stringify({ body: d.body, headers: d.headers });
+      expect(text).not.toContain(recordId);
+      expect(text).not.toContain(recordId.replaceAll('-', '').slice(0, 12));
+      const { observedAt: _bucketed, ...rest } = d.body as Body & { observedAt: string };
+      expect(carriesTimeNear(JSON.stringify({ ...rest, headers: d.headers }), stored.receivedAt)).toEqual([]);
+    }
+  });
+
+  // D3: one id shared by every purpose let the OEM join a consent purpose with a contract one.
+  it('gives each purpose of one record its own, unrelated delivery id, mapped back in the country', async () => {
+    const ids = gw.sink.deliveries.map((d) => (d.body as Body).deliveryId);
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) {
+      const rows = await gw.app.store.listEgressLog({ deliveryId: id });
+      expect(rows.map((r) => r.recordId)).toEqual([recordId]);
+      expect(rows[0]!.deliveryId).toBe(id);
+    }
+    const [a, b] = ids.map((id) => id.slice(2));
+    expect(commonPrefix(a!, b!)).toBeLessThan(4);
+  });
+
+  // D6: the pseudonym went out for a purpose that does not name the VIN.
+  it('sends the pseudonym only for the purpose that names the VIN, and logs it as sent there', async () => {
+    const pseudonym = gw.app.policy.pseudonymFor('demo-oem', gw.cars[0]!.vin, Date.now())!;
+    const speed = gw.sink.deliveries.find((d) => (d.body as Body).purpose === 'speed-profile')!;
+    expect(speed.body).not.toHaveProperty('vehicle');
+    expect(JSON.stringify(speed)).not.toContain(pseudonym);
+    const rows = await gw.app.store.listEgressLog({ recordId });
+    const logged = Object.fromEntries(rows.map((r) => [r.purpose, r.fieldsSent]));
+    expect(logged['speed-profile']).toEqual(['Vehicle.Speed']);
+    expect(logged['battery-warranty']).toContain('Vehicle.VehicleIdentification.VIN');
+  });
 });
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i;
+}

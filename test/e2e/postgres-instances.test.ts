@@ -70,8 +70,8 @@ describe('two gateways on one PostgreSQL store', () => {
   });
 
   it('delivers every projection once, whichever instance took the record or sent it', async () => {
-    const sent = a.sink.deliveries.map((d) => d.body as { recordId: string; purpose: string });
-    const keys = sent.map((x) => `${x.recordId}/${x.purpose}`);
+    const sent = a.sink.deliveries.map((d) => d.body as { deliveryId: string; purpose: string });
+    const keys = sent.map((x) => x.deliveryId);
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toHaveLength(CARS * MESSAGES * 2);
     expect(b.sink.deliveries).toHaveLength(0);

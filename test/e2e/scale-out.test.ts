@@ -252,8 +252,8 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
       )
     ).rows;
     const projections = (
-      await db.query<{ record_id: string; purpose: string; status: string }>(
-        `SELECT record_id, purpose, status FROM ${q('egress_outbox')}`,
+      await db.query<{ record_id: string; delivery_id: string; purpose: string; status: string }>(
+        `SELECT record_id, delivery_id, purpose, status FROM ${q('egress_outbox')}`,
       )
     ).rows;
     return { records, projections };
@@ -280,16 +280,16 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     expect(
       oem.deliveries
         .filter((d) => !verifySignature(signingKey, d.body, d.signature, d.receivedAt))
-        .map((d) => `${d.recordId} from ${d.sentBy}`),
+        .map((d) => `${d.deliveryId} from ${d.sentBy}`),
     ).toEqual([]);
     return { records, projections };
   };
 
   const expectExactlyOnce = async () => {
     const { records, projections } = await expectNothingLost();
-    const approved = projections.map((p) => `${p.record_id}/${p.purpose}`).sort();
+    const approved = projections.map((p) => p.delivery_id).sort();
     // At the OEM: each approved projection once, nothing else.
-    const delivered = oem.deliveries.map((d) => `${d.recordId}/${d.purpose}`).sort();
+    const delivered = oem.deliveries.map((d) => d.deliveryId).sort();
     const twice = delivered.filter((k, i) => delivered[i - 1] === k);
     expect(twice).toEqual([]);
     expect(delivered).toEqual(approved);
@@ -299,19 +299,18 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
   /**
    * The checks after a crash, at-least-once (docs/egress.md): nothing acknowledged lost, every
    * approved projection at the OEM, nothing else; a projection the OEM got more than once came
-   * every time with the same Idempotency-Key, record id and body, so the OEM can drop the repeat.
+   * every time with the same Idempotency-Key, delivery id and body, so the OEM can drop the repeat.
    */
   const expectAtLeastOnce = async (withinMs: number) => {
     const { records, projections } = await expectNothingLost(withinMs);
     // The OEM keys a delivery by its headers: they name the projection in the body, on every copy.
     expect(
       oem.deliveries
-        .filter((d) => d.idempotencyKey !== `${d.recordId}/${d.purpose}` || d.recordIdHeader !== d.recordId)
-        .map((d) => `${d.recordId}/${d.purpose} came as ${d.idempotencyKey} / ${d.recordIdHeader}`),
+        .filter((d) => d.idempotencyKey !== d.deliveryId || d.deliveryIdHeader !== d.deliveryId)
+        .map((d) => `${d.deliveryId} came as ${d.idempotencyKey} / ${d.deliveryIdHeader}`),
     ).toEqual([]);
     const copies = new Map<string, AttributedDelivery[]>();
-    for (const d of oem.deliveries)
-      copies.set(`${d.recordId}/${d.purpose}`, [...(copies.get(`${d.recordId}/${d.purpose}`) ?? []), d]);
+    for (const d of oem.deliveries) copies.set(d.deliveryId, [...(copies.get(d.deliveryId) ?? []), d]);
     const repeats = [...copies.values()].filter((c) => c.length > 1);
     expect(
       repeats.flatMap(([first, ...rest]) =>
@@ -319,7 +318,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
           .filter(
             (d) =>
               d.idempotencyKey !== first!.idempotencyKey ||
-              d.recordIdHeader !== first!.recordIdHeader ||
+              d.deliveryIdHeader !== first!.deliveryIdHeader ||
               d.body !== first!.body,
           )
           .map(
@@ -327,7 +326,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
           ),
       ),
     ).toEqual([]);
-    expect([...copies.keys()].sort()).toEqual(projections.map((p) => `${p.record_id}/${p.purpose}`).sort());
+    expect([...copies.keys()].sort()).toEqual(projections.map((p) => p.delivery_id).sort());
     return { records: records.length, projections: projections.length, repeats };
   };
 
@@ -556,10 +555,10 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     ).rows[0]!.n;
     const { records, projections, repeats } = await expectAtLeastOnce(50_000);
     // The one a never got an answer for came again, from b, with the same key (checked above for every repeat).
-    const withheldKey = `${withheld!.recordId}/${withheld!.purpose}`;
-    expect(
-      repeats.filter((c) => `${c[0]!.recordId}/${c[0]!.purpose}` === withheldKey).map((c) => c.map((d) => d.sentBy)),
-    ).toEqual([['a', 'b']]);
+    const withheldKey = withheld!.deliveryId;
+    expect(repeats.filter((c) => c[0]!.deliveryId === withheldKey).map((c) => c.map((d) => d.sentBy))).toEqual([
+      ['a', 'b'],
+    ]);
     const settledAfterMs = Date.now() - killedAt;
     const entries = await expectOneLogEntryPerProjection(b);
 

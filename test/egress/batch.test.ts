@@ -51,7 +51,8 @@ describe('batched push', () => {
     const key = Buffer.from((await exportSigningKey(ts.store, 'demo-oem'))!, 'base64url');
     for (const h of sink.hits) {
       expect(h.headers['content-type']).toBe('application/vnd.shekara.batch+json');
-      expect(h.headers['idempotency-key']).toBe(`${h.body.recordId}/speed`);
+      expect(h.headers['idempotency-key']).toBe(h.body.deliveryId);
+      expect(h.headers['shekara-delivery-id']).toBe(h.body.deliveryId);
       expect(verifySignature(key, h.raw, h.headers['shekara-signature'] as string, Date.now())).toBe(true);
     }
     expect(new Set(sink.hits.map((h) => h.headers['idempotency-key'])).size).toBe(rows.length);
@@ -116,6 +117,7 @@ describe('batched push', () => {
     const row = (id: string, body: string): OutboxRow => ({
       id: 1,
       recordId: id,
+      deliveryId: `d_${id}`,
       oem: 'o',
       purpose: 'p',
       policyHash: 'sha256:x',
@@ -128,7 +130,7 @@ describe('batched push', () => {
     const bodies = ['{"a":1,"b":"x\\u0022"}', '{"z" : [1, 2]}'];
     const text = batchBody([row('r1', bodies[0]!), row('r2', bodies[1]!)]);
     const parsed = JSON.parse(text) as { items: { idempotencyKey: string; body: unknown }[] };
-    expect(parsed.items.map((i) => i.idempotencyKey)).toEqual(['r1/p', 'r2/p']);
+    expect(parsed.items.map((i) => i.idempotencyKey)).toEqual(['d_r1', 'd_r2']);
     expect(parsed.items.map((i) => i.body)).toEqual(bodies.map((b) => JSON.parse(b)));
     // The stored text appears verbatim in the POST: its digest is the one the log keeps.
     for (const b of bodies) expect(text.includes(`"body":${b}}`)).toBe(true);

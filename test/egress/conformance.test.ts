@@ -58,15 +58,16 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
     return config;
   };
 
-  it('delivers every row once, signed, with the record id as the idempotency key, and logs the address it used', async () => {
+  it('delivers every row once, signed, with its stored delivery id as the idempotency key, and logs the address it used', async () => {
     await start();
     const rows = await commitRecords(ts.store, 4, 5);
     egress!.wake();
     await eventually(() => sink.hits.length >= rows.length, 20_000, 'all deliveries');
     const key = Buffer.from((await exportSigningKey(ts.store, 'demo-oem'))!, 'base64url');
-    expect(sink.hits.map((h) => h.body.recordId).sort()).toEqual(rows.map((r) => r.recordId).sort());
+    expect(sink.hits.map((h) => h.body.deliveryId).sort()).toEqual(rows.map((r) => r.deliveryId).sort());
     for (const h of sink.hits) {
-      expect(h.headers['idempotency-key']).toBe(`${h.body.recordId}/speed`);
+      expect(h.headers['idempotency-key']).toBe(h.body.deliveryId);
+      expect(h.headers['shekara-delivery-id']).toBe(h.body.deliveryId);
       expect(verifySignature(key, h.raw, h.headers['shekara-signature'] as string, Date.now())).toBe(true);
       expect(
         verifySignature(
@@ -106,7 +107,7 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
     await new Promise((r) => setTimeout(r, 500));
     sink.status = 200;
     await eventually(
-      () => new Set(sink.hits.map((h) => h.body.recordId)).size >= rows.length,
+      () => new Set(sink.hits.map((h) => h.body.deliveryId)).size >= rows.length,
       30_000,
       'backlog drained',
     );

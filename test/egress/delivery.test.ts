@@ -49,7 +49,7 @@ describe('egress delivery', () => {
     // The outcome is committed after the OEM answered, so the log row follows the receipt.
     const log = await eventually(
       async () => {
-        const rows = await gw.app.store.listEgressLog({ recordId: (d.body as { recordId: string }).recordId });
+        const rows = await gw.app.store.listEgressLog({ deliveryId: (d.body as { deliveryId: string }).deliveryId });
         return rows.at(-1)?.outcome === 'delivered' && rows;
       },
       5_000,

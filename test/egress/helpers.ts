@@ -83,8 +83,8 @@ export async function commitRecords(
   vehicles: number,
   perVehicle: number,
   opts: { vinPrefix?: string } = {},
-): Promise<{ recordId: string; vehicle: string; seq: number }[]> {
-  const out: { recordId: string; vehicle: string; seq: number }[] = [];
+): Promise<{ recordId: string; deliveryId: string; vehicle: string; seq: number }[]> {
+  const out: { recordId: string; deliveryId: string; vehicle: string; seq: number }[] = [];
   const items = [];
   const base = (vinSeq += 1000);
   for (let s = 0; s < perVehicle; s++) {
@@ -95,13 +95,16 @@ export async function commitRecords(
       const vehicle = `pseudo-${base + v}`;
       const projection: Projection = {
         recordId: id,
+        deliveryId: `d_${id}`,
         oem: 'demo-oem',
         purpose: 'speed',
         policyHash: 'sha256:test',
         vehicle,
         observedAt: at,
-        signals: { 'Vehicle.Speed': s },
-        fieldsSent: ['Vehicle.Speed'],
+        // The purpose names the VIN (pseudonymized): the body carries `vehicle`, by which
+        // the per-vehicle checks group what the OEM received.
+        signals: { 'Vehicle.Speed': s, 'Vehicle.VehicleIdentification.VIN': vehicle },
+        fieldsSent: ['Vehicle.Speed', 'Vehicle.VehicleIdentification.VIN'],
         fieldsDropped: [],
       };
       items.push({
@@ -120,7 +123,7 @@ export async function commitRecords(
         raw: Buffer.from('{}'),
         projections: [projection],
       });
-      out.push({ recordId: id, vehicle, seq: s });
+      out.push({ recordId: id, deliveryId: projection.deliveryId, vehicle, seq: s });
     }
   }
   await store.commitIngest(items);
@@ -148,7 +151,7 @@ import { BATCH_CONTENT_TYPE } from '../../src/egress/batch.js';
 
 export interface SinkHit {
   readonly raw: string;
-  readonly body: { recordId: string; vehicle: string; signals: Record<string, unknown> };
+  readonly body: { deliveryId: string; vehicle: string; signals: Record<string, unknown> };
   readonly headers: Record<string, string | string[] | undefined>;
   /** Items in the POST that carried it (batched push only). */
   readonly batchSize?: number;
@@ -181,13 +184,13 @@ export async function startTestSink(): Promise<TestSink> {
       // the whole signed POST body, so every hit's signature can be checked.
       if (req.headers['content-type'] === BATCH_CONTENT_TYPE) {
         const batch = JSON.parse(raw) as {
-          items: { idempotencyKey: string; recordId: string; body: SinkHit['body'] }[];
+          items: { idempotencyKey: string; deliveryId: string; body: SinkHit['body'] }[];
         };
         for (const it of batch.items)
           hits.push({
             raw,
             body: it.body,
-            headers: { ...req.headers, 'idempotency-key': it.idempotencyKey, 'shekara-record-id': it.recordId },
+            headers: { ...req.headers, 'idempotency-key': it.idempotencyKey, 'shekara-delivery-id': it.deliveryId },
             batchSize: batch.items.length,
           });
       } else hits.push({ raw, body: JSON.parse(raw), headers: req.headers });

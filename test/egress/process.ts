@@ -148,18 +148,18 @@ export class Load {
 /** What the OEM received, matched against what the cars had acknowledged. */
 export function account(
   load: Load,
-  hits: { body: { recordId: string; signals: Record<string, unknown> }; headers: Record<string, unknown> }[],
+  hits: { body: { deliveryId: string; signals: Record<string, unknown> }; headers: Record<string, unknown> }[],
 ) {
-  const byMarker = new Map<number, { recordId: string; key: unknown }[]>();
+  const byMarker = new Map<number, { deliveryId: string; key: unknown }[]>();
   for (const h of hits) {
     const m = h.body.signals['Vehicle.TraveledDistance'] as number;
-    byMarker.set(m, [...(byMarker.get(m) ?? []), { recordId: h.body.recordId, key: h.headers['idempotency-key'] }]);
+    byMarker.set(m, [...(byMarker.get(m) ?? []), { deliveryId: h.body.deliveryId, key: h.headers['idempotency-key'] }]);
   }
   const lost = [...load.acked].filter((m) => !byMarker.has(m));
   const unexpected = [...byMarker.keys()].filter((m) => !load.sent.has(m));
   const duplicated = [...byMarker.values()].filter((copies) => copies.length > 1);
   const duplicatesWithOtherId = duplicated.filter((copies) =>
-    copies.some((c) => c.recordId !== copies[0]!.recordId || c.key !== copies[0]!.key),
+    copies.some((c) => c.deliveryId !== copies[0]!.deliveryId || c.key !== copies[0]!.key),
   );
   return {
     acked: load.acked.size,

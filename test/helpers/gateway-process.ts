@@ -70,7 +70,8 @@ export async function spawnGateway(
 }
 
 export interface AttributedDelivery {
-  readonly recordId: string;
+  /** The body's delivery id (one per record and purpose). */
+  readonly deliveryId: string;
   readonly purpose: string;
   /** Name of the gateway process that opened the connection the delivery came on ('?' if none known). */
   readonly sentBy: string;
@@ -78,9 +79,9 @@ export interface AttributedDelivery {
   readonly body: string;
   readonly signature: string | undefined;
   readonly receivedAt: number;
-  /** The `Idempotency-Key` and `Shekara-Record-Id` headers: what the OEM drops a repeat by (docs/egress.md). */
+  /** The `Idempotency-Key` and `Shekara-Delivery-Id` headers: what the OEM drops a repeat by (docs/egress.md). */
   readonly idempotencyKey: string | undefined;
-  readonly recordIdHeader: string | undefined;
+  readonly deliveryIdHeader: string | undefined;
 }
 
 export interface AttributingOem {
@@ -98,7 +99,7 @@ export interface AttributingOem {
 }
 
 /**
- * An OEM endpoint that answers 200 to every JSON POST and records, per delivery, the record id,
+ * An OEM endpoint that answers 200 to every JSON POST and records, per delivery, the delivery id,
  * the purpose, the body, its signature and idempotency headers, and which local process sent it. The sender is found as the kernel sees it: the
  * peer's port → its socket inode in /proc/net/tcp → the process holding that inode among its fds
  * (Linux; all processes run as the test's user).
@@ -112,20 +113,20 @@ export async function startAttributingOem(): Promise<AttributingOem> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const { recordId, purpose } = JSON.parse(body) as { recordId: string; purpose: string };
+      const { deliveryId, purpose } = JSON.parse(body) as { deliveryId: string; purpose: string };
       const header = (name: string) => {
         const v = req.headers[name];
         return Array.isArray(v) ? v[0] : v;
       };
       const delivery: AttributedDelivery = {
-        recordId,
+        deliveryId,
         purpose,
         sentBy: owner.get(req.socket) ?? '?',
         body,
         signature: header('shekara-signature'),
         receivedAt: Date.now(),
         idempotencyKey: header('idempotency-key'),
-        recordIdHeader: header('shekara-record-id'),
+        deliveryIdHeader: header('shekara-delivery-id'),
       };
       deliveries.push(delivery);
       if (oem.onDelivery?.(delivery) === false) return;

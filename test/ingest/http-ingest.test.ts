@@ -33,9 +33,11 @@ describe('https ingest', () => {
       channel: 'https',
       account: { 'Account.Owner.Name': 'Asel' },
     });
-    const d = await eventually(() =>
-      gw.sink.deliveries.find((x) => (x.body as { recordId: string }).recordId === recordId),
-    );
+    const [logged] = await eventually(async () => {
+      const rows = await gw.app.store.listEgressLog({ recordId });
+      return rows.length > 0 && rows;
+    });
+    const d = gw.sink.deliveries.find((x) => (x.body as { deliveryId: string }).deliveryId === logged!.deliveryId)!;
     expect((d.body as { signals: unknown }).signals).toEqual({ 'Vehicle.Speed': 61.5 });
   });
 

@@ -172,6 +172,7 @@ export function projection(
 ): Projection {
   return {
     recordId: r.id,
+    deliveryId: `d_${r.id}/${o.oem ?? 'acme'}/${o.purpose ?? 'speed'}`,
     oem: o.oem ?? 'acme',
     purpose: o.purpose ?? 'speed',
     policyHash: 'sha256:aa',
@@ -199,6 +200,7 @@ export function entry(row: OutboxRow, o: Partial<EgressLogEntry> = {}): EgressLo
     destinationIp: '203.0.113.7',
     destinationCountry: 'DE',
     recordId: row.recordId,
+    deliveryId: row.deliveryId,
     pseudonym: row.pseudonym,
     purpose: row.purpose,
     policyHash: row.policyHash,

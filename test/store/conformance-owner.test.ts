@@ -129,6 +129,7 @@ describe.each(backends())('owner rights conformance: $name', (backend) => {
       const onTheWire: OutboxRow = {
         id: ids[`${b!.id}/speed`]!,
         recordId: b!.id,
+        deliveryId: `d_${b!.id}/acme/speed`,
         oem: 'acme',
         purpose: 'speed',
         policyHash: 'sha256:aa',

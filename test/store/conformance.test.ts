@@ -166,14 +166,16 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await opened().decisionOf(r.id)).toEqual(decision);
       const [row] = await store.dueOutboxHeads(T0, 10);
       expect(row!.body).not.toContain('dropped: not listed');
+      // The OEM gets the delivery id, not the record id; no pseudonym when the VIN is not named.
       expect(JSON.parse(row!.body)).toEqual({
-        recordId: r.id,
+        deliveryId: `d_${r.id}/acme/speed`,
         purpose: 'speed',
         policyHash: 'sha256:aa',
-        vehicle: 'p-001',
         observedAt: new Date(T0).toISOString(),
         signals: { 'Vehicle.Speed': 54 },
       });
+      expect(row!.deliveryId).toBe(`d_${r.id}/acme/speed`);
+      expect(row!.recordId).toBe(r.id);
     });
 
     it('skips a late-released projection whose record was never stored, and commits the rest', async () => {
@@ -345,6 +347,10 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.listEgressLog({ recordId: rows[1]!.recordId })).toEqual([
         { seq: 2, ...entry(rows[1]!), traceId: null },
       ]);
+      expect(await store.listEgressLog({ deliveryId: rows[1]!.deliveryId })).toEqual([
+        { seq: 2, ...entry(rows[1]!), traceId: null },
+      ]);
+      expect(log.map((l) => l.deliveryId)).toEqual(rows.map((r) => r.deliveryId));
       expect(await store.listEgressLog({ oem: 'other' })).toEqual([]);
       expect(await store.listEgressLog({ limit: 1 })).toHaveLength(1);
       const e = await store.egressEntry(1);

@@ -24,6 +24,7 @@ const record = (id: string): CanonicalRecord => ({
 });
 const projection = (recordId: string, purpose = 'p'): Projection => ({
   recordId,
+  deliveryId: `d_${recordId}/${purpose}`,
   oem: 'acme',
   purpose,
   policyHash: 'sha256:x',

@@ -46,14 +46,17 @@ async function sendOneRecord(gw: TestGateway): Promise<string> {
     20_000,
     'the delivery',
   );
-  const recordId = (delivery!.body as { recordId: string }).recordId;
+  const deliveryId = (delivery!.body as { deliveryId: string }).deliveryId;
   // The outcome (and its egress-log row) is committed after the OEM answered.
-  await eventually(
-    async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1,
+  const [row] = await eventually(
+    async () => {
+      const rows = await gw.app.store.listEgressLog({ deliveryId });
+      return rows.length >= 1 && rows;
+    },
     10_000,
     'the egress-log row',
   );
-  return recordId;
+  return row!.recordId;
 }
 
 /** The record's one entry as the regulator API shows it, with its Merkle leaf's canonical bytes. */

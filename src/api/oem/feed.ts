@@ -124,6 +124,7 @@ function pulled(row: FeedItem, at: number, ip: string, country: string, verdict:
     destinationIp: ip,
     destinationCountry: country,
     recordId: row.recordId,
+    deliveryId: row.deliveryId,
     pseudonym: row.pseudonym,
     purpose: row.purpose,
     policyHash: row.policyHash,

@@ -12,11 +12,18 @@ import { createRateLimiter, type RateLimiter } from '../../ingest/rate-limit.js'
 import { notFound, ShekaraError } from '../../errors.js';
 import { iso } from '../views/time.js';
 import { toApiEntry } from '../regulator/routes.js';
-import { Entry } from '../regulator/schemas.js';
+import type { EgressEntry } from '../../store/index.js';
+import { VIN_PATH } from '../../policy/selectors.js';
 import { Type } from '@sinclair/typebox';
 import { registerFeed } from './feed.js';
 import { registerCommands } from './commands.js';
 import * as S from './schemas.js';
+
+/** What an OEM may read of its own log entries: no record id; the pseudonym only where it crossed. */
+function toOemEntry(e: EgressEntry): S.OemEntry {
+  const { recordId: _recordId, ...rest } = toApiEntry(e);
+  return { ...rest, pseudonym: e.fieldsSent.includes(VIN_PATH) ? e.pseudonym : null };
+}
 
 export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
   const { store, now } = deps;
@@ -102,28 +109,28 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
     },
   );
 
-  app.get<{ Params: { recordId: string } }>(
-    '/deliveries/:recordId',
+  app.get<{ Params: { deliveryId: string } }>(
+    '/deliveries/:deliveryId',
     {
       schema: {
-        summary: 'Every delivery attempt of one record to you, from the egress log, and the latest outcome per purpose',
-        params: S.RecordParams,
+        summary: 'Every attempt of one delivery to you (by the deliveryId of its body), and its latest outcome',
+        params: S.DeliveryParams,
         response: {
           200: Type.Object({
-            recordId: Type.String(),
+            deliveryId: Type.String(),
             latest: Type.Array(Type.Object({ purpose: Type.String(), outcome: Type.String(), at: Type.String() })),
-            entries: Type.Array(Entry),
+            entries: Type.Array(S.OemEntry),
           }),
         },
       },
     },
     async (req) => {
-      const entries = await store.searchEgress({ oem: oemOf(req), recordId: req.params.recordId }, 0, 1_000);
-      if (entries.length === 0) throw notFound(`no delivery of record ${req.params.recordId} to you is logged`);
+      const entries = await store.searchEgress({ oem: oemOf(req), deliveryId: req.params.deliveryId }, 0, 1_000);
+      if (entries.length === 0) throw notFound('no such delivery to you is logged');
       const latest = new Map(
         entries.map((e) => [e.purpose, { purpose: e.purpose, outcome: e.outcome, at: iso(e.at) }]),
       );
-      return { recordId: req.params.recordId, latest: [...latest.values()], entries: entries.map(toApiEntry) };
+      return { deliveryId: req.params.deliveryId, latest: [...latest.values()], entries: entries.map(toOemEntry) };
     },
   );
 
@@ -134,7 +141,7 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
         summary: 'Your deliveries from the egress log (cursor pagination, oldest first)',
         querystring: S.DeliveriesQuery,
         response: {
-          200: Type.Object({ entries: Type.Array(Entry), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({ entries: Type.Array(S.OemEntry), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
         },
       },
     },
@@ -151,7 +158,7 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
         q.limit + 1,
       );
       const page = rows.slice(0, q.limit);
-      return { entries: page.map(toApiEntry), nextCursor: rows.length > q.limit ? String(page.at(-1)!.seq) : null };
+      return { entries: page.map(toOemEntry), nextCursor: rows.length > q.limit ? String(page.at(-1)!.seq) : null };
     },
   );
 

@@ -4,7 +4,7 @@
  * unknown parameters (guard.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { FilterProps } from '../regulator/schemas.js';
+import { Entry, FilterProps } from '../regulator/schemas.js';
 
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) =>
@@ -87,7 +87,7 @@ export const FeedReply = Type.Object(
           cursor: Type.String({ description: 'the feed position of this item' }),
           body: Type.Unknown({
             description:
-              'exactly what a push would POST: {recordId, purpose, policyHash, vehicle, observedAt, signals}',
+              'exactly what a push would POST: {deliveryId, purpose, policyHash, vehicle (only when the purpose names the VIN), observedAt, signals}',
           }),
         },
         strict,
@@ -99,7 +99,25 @@ export const FeedReply = Type.Object(
   strict,
 );
 
-export const RecordParams = Type.Object({ recordId: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
+export const DeliveryParams = Type.Object(
+  { deliveryId: Type.String({ minLength: 1, maxLength: 64, description: 'the deliveryId of a body you received' }) },
+  strict,
+);
+
+/**
+ * An egress-log entry as its OEM sees it: the gateway's record id stays in the country (it is
+ * time-ordered and shared by every purpose), and the pseudonym is shown only where it crossed
+ * (the purpose names the VIN).
+ */
+export const OemEntry = Type.Object(
+  {
+    ...Type.Omit(Entry, ['recordId', 'pseudonym', 'deliveryId']).properties,
+    deliveryId: Nullable(Type.String({ description: 'the id of the delivery, as in its body' })),
+    pseudonym: Nullable(Type.String({ description: 'only when the purpose names the VIN' })),
+  },
+  strict,
+);
+export type OemEntry = Static<typeof OemEntry>;
 
 export const DeliveriesQuery = Type.Object(
   {

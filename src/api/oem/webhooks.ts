@@ -3,10 +3,28 @@
  * OEM's endpoint (egress/deliver.ts, egress/batch.ts) and what each answer means. Documented
  * here so an OEM integrates against one document; docs/oem-api.md#batched-push says the same.
  */
+const DELIVERY_ID = {
+  type: 'string',
+  pattern: '^d_[A-Za-z0-9_-]{22}$',
+  description:
+    'Opaque id of this delivery, one per record and purpose: no time inside, unrelated to the ids of other purposes. ' +
+    'The idempotency id; name it to the gateway operator or regulator to trace a delivery.',
+};
 const projection = {
   type: 'object',
-  description: 'An approved projection: recordId, purpose, policyHash, vehicle (pseudonym), observedAt, signals.',
-  additionalProperties: true,
+  description:
+    'An approved projection. `vehicle` (the pseudonym) is present only when the purpose names ' +
+    'Vehicle.VehicleIdentification.VIN; otherwise nothing in the delivery identifies the vehicle.',
+  required: ['deliveryId', 'purpose', 'policyHash', 'observedAt', 'signals'],
+  properties: {
+    deliveryId: DELIVERY_ID,
+    purpose: { type: 'string' },
+    policyHash: { type: 'string' },
+    vehicle: { type: 'string', description: 'keyed pseudonym of the VIN (only for purposes that name the VIN)' },
+    observedAt: { type: 'string', format: 'date-time', description: "floored to the purpose's timeBucket" },
+    signals: { type: 'object' },
+  },
+  additionalProperties: false,
 };
 const signed = [
   {
@@ -34,10 +52,10 @@ export const OEM_WEBHOOKS = {
           name: 'Idempotency-Key',
           in: 'header',
           required: true,
-          description: '{recordId}/{purpose}: drop a repeat',
+          description: 'the deliveryId of the body: drop a repeat',
           schema: { type: 'string' },
         },
-        { name: 'Shekara-Record-Id', in: 'header', required: true, schema: { type: 'string' } },
+        { name: 'Shekara-Delivery-Id', in: 'header', required: true, schema: DELIVERY_ID },
         { name: 'Shekara-Policy-Hash', in: 'header', required: true, schema: { type: 'string' } },
       ],
       requestBody: { required: true, content: { 'application/json': { schema: projection } } },
@@ -62,14 +80,13 @@ export const OEM_WEBHOOKS = {
                 items: {
                   type: 'array',
                   minItems: 2,
-                  description:
-                    'At most one item per vehicle pseudonym; a vehicle’s items arrive in order across batches.',
+                  description: 'At most one item per vehicle; a vehicle’s items arrive in order across batches.',
                   items: {
                     type: 'object',
-                    required: ['idempotencyKey', 'recordId', 'purpose', 'policyHash', 'body'],
+                    required: ['idempotencyKey', 'deliveryId', 'purpose', 'policyHash', 'body'],
                     properties: {
-                      idempotencyKey: { type: 'string', description: '{recordId}/{purpose}: drop a repeat' },
-                      recordId: { type: 'string' },
+                      idempotencyKey: { type: 'string', description: 'the item’s deliveryId: drop a repeat' },
+                      deliveryId: DELIVERY_ID,
                       purpose: { type: 'string' },
                       policyHash: { type: 'string' },
                       body: projection,

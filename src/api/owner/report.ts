@@ -89,6 +89,7 @@ export function registerReportRoutes(app: FastifyInstance, ctx: RightsContext): 
           fieldsSent: [...e.fieldsSent],
           outcome: e.outcome,
           recordId: e.recordId,
+          deliveryId: e.deliveryId ?? null,
         })),
         nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null,
       };

@@ -114,6 +114,7 @@ export const ReportEntry = Type.Object(
     fieldsSent: Type.Array(Type.String()),
     outcome: Type.String({ description: 'delivered, failed, dead-lettered or blocked (nothing left)' }),
     recordId: Type.String(),
+    deliveryId: Nullable(Type.String({ description: 'the id the OEM received for this delivery' })),
   },
   strict,
 );

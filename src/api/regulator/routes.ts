@@ -37,6 +37,7 @@ export function toApiEntry(e: EgressEntry): S.Entry {
     destinationIp: e.destinationIp,
     destinationCountry: e.destinationCountry,
     recordId: e.recordId,
+    deliveryId: e.deliveryId ?? null,
     pseudonym: e.pseudonym,
     purpose: e.purpose,
     policyHash: e.policyHash,
@@ -61,6 +62,7 @@ const CSV_COLUMNS = [
   'destinationIp',
   'destinationCountry',
   'recordId',
+  'deliveryId',
   'pseudonym',
   'purpose',
   'policyHash',
@@ -122,6 +124,7 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
       ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
       ...(q.policyHash !== undefined ? { policyHash: q.policyHash } : {}),
       ...(q.recordId !== undefined ? { recordId: q.recordId } : {}),
+      ...(q.deliveryId !== undefined ? { deliveryId: q.deliveryId } : {}),
     };
   }
 

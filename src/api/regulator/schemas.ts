@@ -30,6 +30,9 @@ export const FilterProps = {
   outcome: Type.Optional(Outcome),
   policyHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
   recordId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  deliveryId: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 64, description: 'the id an OEM received (body deliveryId)' }),
+  ),
 };
 
 export const SearchQuery = Type.Object(
@@ -70,6 +73,12 @@ export const Entry = Type.Object(
     destinationIp: Nullable(Type.String()),
     destinationCountry: Nullable(Type.String()),
     recordId: Type.String(),
+    deliveryId: Nullable(
+      Type.String({
+        description:
+          'the id the OEM received in the body and Idempotency-Key (null: logged before delivery ids); not part of the leaf',
+      }),
+    ),
     pseudonym: Type.String(),
     purpose: Type.String(),
     policyHash: Type.String(),

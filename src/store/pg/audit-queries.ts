@@ -102,6 +102,7 @@ export function conditions(f: EgressSearch, args: unknown[]): string[] {
   if (f.outcome !== undefined) add((p) => `e.outcome = ${p}`, f.outcome);
   if (f.policyHash !== undefined) add((p) => `e.policy_hash = ${p}`, f.policyHash);
   if (f.recordId !== undefined) add((p) => `e.record_id = ${p}`, f.recordId);
+  if (f.deliveryId !== undefined) add((p) => `e.delivery_id = ${p}`, f.deliveryId);
   return where;
 }
 

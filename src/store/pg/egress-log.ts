@@ -82,11 +82,22 @@ export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [
     trace_id       TEXT
   );`,
   },
+  {
+    // The id the OEM saw (src/policy/delivery-id.ts): maps an OEM's or a regulator's delivery id
+    // back to the record, in the country. Outside the Merkle leaf, like trace_id: the leaf's
+    // payload digest covers the body, which carries it.
+    id: '0061-egress-log-delivery-id',
+    sql: `
+  ALTER TABLE egress_log ADD COLUMN delivery_id TEXT;
+  ALTER TABLE egress_log_staged ADD COLUMN delivery_id TEXT;
+  CREATE INDEX egress_log_delivery ON egress_log (delivery_id) WHERE delivery_id IS NOT NULL;`,
+  },
 ];
 
 /** Columns of an egress-log row as read back (toLogRow's input). */
 export const LOG_COLUMNS = `e.seq, e.at, e.oem, e.destination, e.destination_ip, e.destination_country, e.record_id, e.pseudonym, e.purpose,
-  e.policy_hash, e.fields_sent, e.fields_dropped, e.outcome, e.attempt, e.http_status, e.error, e.payload_sha256, e.payload_bytes, e.trace_id`;
+  e.policy_hash, e.fields_sent, e.fields_dropped, e.outcome, e.attempt, e.http_status, e.error, e.payload_sha256, e.payload_bytes, e.trace_id,
+  e.delivery_id`;
 
 export interface PgEgressSettler {
   /** Status changes and staged egress-log entries of a batch of outcomes, inside the caller's transaction. */
@@ -104,13 +115,13 @@ interface Staged {
 }
 
 const STAGED_COLUMNS = `at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash,
-  fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, trace_id`;
+  fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, trace_id, delivery_id`;
 const STAGED_TYPES = `$2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-  $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::text[]`;
+  $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::text[], $20::text[]`;
 
 /** Column arrays (unnest's input) for the staged columns, in STAGED_COLUMNS order. */
 const stagedColumns = (items: readonly Staged[]): unknown[][] => {
-  const cols: unknown[][] = Array.from({ length: 18 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 19 }, () => []);
   for (const { entry: e, payloadSha256, payloadBytes } of items)
     [
       e.at,
@@ -131,6 +142,7 @@ const stagedColumns = (items: readonly Staged[]): unknown[][] => {
       payloadSha256,
       payloadBytes,
       e.traceId ?? null,
+      e.deliveryId ?? null,
     ].forEach((v, c) => cols[c]!.push(v));
   return cols;
 };
@@ -176,7 +188,7 @@ export function pgEgressLog(
       const seqs = items.map((_, i) => next + i);
       await t.query(
         `INSERT INTO egress_log (seq, leaf_index, ${STAGED_COLUMNS})
-        SELECT * FROM unnest($1::bigint[], $20::bigint[], ${STAGED_TYPES})`,
+        SELECT * FROM unnest($1::bigint[], $21::bigint[], ${STAGED_TYPES})`,
         [seqs, ...stagedColumns(items), seqs.map((_, i) => first + i)],
       );
       return items.map(({ entry, payloadSha256, payloadBytes }, i) => ({
@@ -264,6 +276,10 @@ export function pgEgressLog(
         args.push(filter.recordId);
         where.push(`e.record_id = $${args.length}`);
       }
+      if (filter.deliveryId) {
+        args.push(filter.deliveryId);
+        where.push(`e.delivery_id = $${args.length}`);
+      }
       if (filter.oem) {
         args.push(filter.oem);
         where.push(`e.oem = $${args.length}`);
@@ -299,6 +315,7 @@ export interface LogDbRow {
   destination_ip: string | null;
   destination_country: string | null;
   record_id: string;
+  delivery_id: string | null;
   pseudonym: string;
   purpose: string;
   policy_hash: string;
@@ -322,6 +339,7 @@ export function toLogRow(r: LogDbRow): EgressLogRow {
     destinationIp: r.destination_ip,
     destinationCountry: r.destination_country,
     recordId: r.record_id,
+    deliveryId: r.delivery_id ?? null,
     pseudonym: r.pseudonym,
     purpose: r.purpose,
     policyHash: r.policy_hash,

@@ -58,6 +58,13 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [
     id: '0040-egress-outbox-trace-parent',
     sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
   },
+  {
+    // The id the OEM receives instead of the record id (src/policy/delivery-id.ts), made once
+    // with the projection; delivery carries it as stored. NULL on rows written before: those
+    // still cross under their record id.
+    id: '0060-outbox-delivery-id',
+    sql: `ALTER TABLE egress_outbox ADD COLUMN delivery_id TEXT;`,
+  },
 ];
 
 export interface PgOutboxWriter {
@@ -72,7 +79,7 @@ export interface PgOutboxWriter {
 }
 
 export const ROW_COLUMNS =
-  'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
+  'id, record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
 const prefixed = (alias: string) =>
   ROW_COLUMNS.split(', ')
     .map((c) => `${alias}.${c}`)
@@ -146,10 +153,11 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
   return {
     async insert(t, rows) {
       if (rows.length === 0) return;
-      const cols: unknown[][] = Array.from({ length: 11 }, () => []);
+      const cols: unknown[][] = Array.from({ length: 12 }, () => []);
       for (const { projection: p, dueAt, traceParent } of rows) {
         [
           p.recordId,
+          p.deliveryId,
           p.oem,
           p.purpose,
           p.policyHash,
@@ -165,10 +173,10 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       // A projection released late (trip hold-back) names an earlier record; if that record's own
       // commit failed it was never acknowledged and has nothing to carry, so the row is skipped.
       await t.query(
-        `INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
-        SELECT v.record_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.fields_sent, v.fields_dropped, v.body, v.decision, v.trace_parent, v.next_attempt_at
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::text[], $9::jsonb[], $10::text[], $11::bigint[])
-          WITH ORDINALITY AS v(record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at, ord)
+        `INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
+        SELECT v.record_id, v.delivery_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.fields_sent, v.fields_dropped, v.body, v.decision, v.trace_parent, v.next_attempt_at
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::jsonb[], $11::text[], $12::bigint[])
+          WITH ORDINALITY AS v(record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at, ord)
         WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.ord`,
         cols,
       );
@@ -251,6 +259,7 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
 export interface OutboxDbRow {
   id: number;
   record_id: string;
+  delivery_id: string | null;
   oem: string;
   purpose: string;
   policy_hash: string;
@@ -266,6 +275,7 @@ export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id,
     recordId: r.record_id,
+    deliveryId: r.delivery_id ?? r.record_id,
     oem: r.oem,
     purpose: r.purpose,
     policyHash: r.policy_hash,

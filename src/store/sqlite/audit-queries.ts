@@ -103,6 +103,7 @@ export function conditions(f: EgressSearch): { where: string[]; args: unknown[] 
   if (f.outcome !== undefined) add('e.outcome = ?', f.outcome);
   if (f.policyHash !== undefined) add('e.policy_hash = ?', f.policyHash);
   if (f.recordId !== undefined) add('e.record_id = ?', f.recordId);
+  if (f.deliveryId !== undefined) add('e.delivery_id = ?', f.deliveryId);
   return { where, args };
 }
 

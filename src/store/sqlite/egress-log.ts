@@ -42,6 +42,14 @@ export const EGRESS_LOG_MIGRATIONS: Migration[] = [
     id: '0041-egress-log-trace-id',
     sql: `ALTER TABLE egress_log ADD COLUMN trace_id TEXT;`,
   },
+  {
+    // The id the OEM saw (src/policy/delivery-id.ts): maps an OEM's or a regulator's delivery id
+    // back to the record, in the country. Outside the Merkle leaf, like trace_id: the leaf's
+    // payload digest covers the body, which carries it.
+    id: '0061-egress-log-delivery-id',
+    sql: `ALTER TABLE egress_log ADD COLUMN delivery_id TEXT;
+  CREATE INDEX egress_log_delivery ON egress_log (delivery_id) WHERE delivery_id IS NOT NULL;`,
+  },
 ];
 
 /** The outcomes that cross (or were meant to) and so are logged: all but 'deferred' and 'parked'. */
@@ -70,8 +78,8 @@ export function sqliteEgressLog(
   tree: AuditTreeWriter,
 ): Sync<EgressLogStore> & EgressLogSettler {
   const insert =
-    db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
-    VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex, @traceId)`);
+    db.prepare(`INSERT INTO egress_log (at, oem, destination, destination_ip, destination_country, record_id, delivery_id, pseudonym, purpose, policy_hash, fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, leaf_index, trace_id)
+    VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @deliveryId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex, @traceId)`);
   const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
   const append = (outboxId: number, e: EgressLogEntry) => {
     // The digest and length of the exact body POSTed (or that would have been): never the body.
@@ -87,6 +95,7 @@ export function sqliteEgressLog(
           payloadSha256,
           payloadBytes,
           leafIndex: index,
+          deliveryId: e.deliveryId ?? null,
           traceId: e.traceId ?? null,
         }).lastInsertRowid,
       );
@@ -136,6 +145,10 @@ export function sqliteEgressLog(
         where.push('record_id = ?');
         args.push(filter.recordId);
       }
+      if (filter.deliveryId) {
+        where.push('delivery_id = ?');
+        args.push(filter.deliveryId);
+      }
       if (filter.oem) {
         where.push('oem = ?');
         args.push(filter.oem);
@@ -154,6 +167,7 @@ export interface LogDbRow {
   destination_ip: string | null;
   destination_country: string | null;
   record_id: string;
+  delivery_id: string | null;
   pseudonym: string;
   purpose: string;
   policy_hash: string;
@@ -175,6 +189,7 @@ export function toLogRow(r: LogDbRow): EgressLogRow {
     destinationIp: r.destination_ip,
     destinationCountry: r.destination_country,
     recordId: r.record_id,
+    deliveryId: r.delivery_id ?? null,
     pseudonym: r.pseudonym,
     purpose: r.purpose,
     policyHash: r.policy_hash,

@@ -51,6 +51,13 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
     id: '0040-egress-outbox-trace-parent',
     sql: `ALTER TABLE egress_outbox ADD COLUMN trace_parent TEXT;`,
   },
+  {
+    // The id the OEM receives instead of the record id (src/policy/delivery-id.ts), made once
+    // with the projection; delivery carries it as stored. NULL on rows written before: those
+    // still cross under their record id.
+    id: '0060-outbox-delivery-id',
+    sql: `ALTER TABLE egress_outbox ADD COLUMN delivery_id TEXT;`,
+  },
 ];
 
 export interface OutboxWriter {
@@ -76,15 +83,15 @@ export interface OutboxWriter {
 }
 
 export const OUTBOX_ROW_COLUMNS =
-  'id, record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
+  'id, record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
 
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
   // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
   // rather than failing the record being committed now.
   const insert =
-    db.prepare(`INSERT INTO egress_outbox (record_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
-    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
+    db.prepare(`INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
   // Only the head of each vehicle's queue is due: a row waiting on a retry (or leased) holds back
   // the rows behind it, so the OEM sees each vehicle's records in order even across an outage.
   const leaseDue = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
@@ -126,6 +133,7 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     insert(p, dueAt, traceParent) {
       insert.run(
         p.recordId,
+        p.deliveryId,
         p.oem,
         p.purpose,
         p.policyHash,
@@ -158,6 +166,7 @@ export { projectionBody };
 export interface OutboxDbRow {
   id: number;
   record_id: string;
+  delivery_id: string | null;
   oem: string;
   purpose: string;
   policy_hash: string;
@@ -173,6 +182,7 @@ export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id,
     recordId: r.record_id,
+    deliveryId: r.delivery_id ?? r.record_id,
     oem: r.oem,
     purpose: r.purpose,
     policyHash: r.policy_hash,
