@@ -35,7 +35,8 @@ export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
     // Per-request logs would be one line per car message; refusals are logged with reasons instead.
     logController: new LogController({ disableRequestLogging: true }),
     // Deny by default for bodies too: an unknown field is refused by name, never dropped silently.
-    ajv: { customOptions: { removeAdditional: false } },
+    // A command parameter is a number, string or boolean: a union type, allowed explicitly.
+    ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
     schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => describeSchemaError(dataVar, e)).join('; ')),
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
