@@ -86,7 +86,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const catalog = createCatalog(config.catalog);
     const policy = await createPolicyEngine(
       { oems: config.oems, epochDays: config.pseudonymization.epochDays, catalog },
-      { masterKey, consent: store, history: store, metrics: telemetry.metrics },
+      { masterKey, consent: store, history: store, state: store, metrics: telemetry.metrics },
     );
     closers.push(() => policy.close());
 

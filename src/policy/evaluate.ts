@@ -68,6 +68,13 @@ export interface Evaluator {
   ): void;
   /** Projections held back (trip endpoints) right now. */
   readonly held: number;
+  /**
+   * Seeds the minimum-interval state with sends made before this evaluator existed (a restart,
+   * a new policy version): per purpose and VIN, the observedAt of the last projection made.
+   */
+  restoreLastSent(
+    rows: readonly { readonly purpose: string; readonly vin: string; readonly observedAt: number }[],
+  ): void;
 }
 
 /** What every purpose reads of a record, computed once per record. */
@@ -132,6 +139,15 @@ export function createEvaluator(policy: CompiledPolicy, ids: DeliveryIds = ephem
     },
     get held() {
       return purposes.reduce((n, p) => n + (p.tracker?.held ?? 0), 0);
+    },
+    restoreLastSent(rows) {
+      const byId = new Map(policy.purposes.map((p, i) => [p.id, purposes[i]!]));
+      for (const r of rows) {
+        const pe = byId.get(r.purpose);
+        if (!pe?.minIntervalMs) continue;
+        const known = pe.lastSent.get(r.vin);
+        if (known === undefined || r.observedAt > known) pe.lastSent.set(r.vin, r.observedAt);
+      }
     },
   };
 }
@@ -332,7 +348,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
       out.push(projection);
     }
   }
-  return { evaluate, tracker, resolve };
+  return { evaluate, tracker, resolve, lastSent, minIntervalMs: p.minIntervalMs };
 }
 
 const TIME_UNBUCKETABLE = interned('dropped', "dropped: a time that cannot be floored to the purpose's timeBucket");

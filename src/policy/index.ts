@@ -28,7 +28,7 @@ import type { ConsentLookup } from './consent.js';
 import { createSecureRandom } from './random.js';
 import type { CompiledPolicy } from './compile.js';
 import type { CanonicalRecord, Projection } from '../record.js';
-import type { PolicyHistoryStore } from '../store/types.js';
+import type { PolicyHistoryStore, PolicyStateStore } from '../store/types.js';
 import { ShekaraError } from '../errors.js';
 import { ATTR, type Metrics } from '../telemetry/index.js';
 
@@ -60,6 +60,11 @@ export interface PolicyEngineDeps {
   readonly masterKey: Buffer;
   /** The consent registry. Without it, purposes that require consent send nothing. */
   readonly consent?: ConsentLookup;
+  /**
+   * Where the rate state survives a restart: each activated version starts with the last sends
+   * per purpose and vehicle (so `minInterval` holds across a restart or a policy change).
+   */
+  readonly state?: PolicyStateStore;
   /** Where each activated policy version is recorded (hash, text, time). */
   readonly history?: Pick<PolicyHistoryStore, 'recordPolicyActivation'>;
   readonly now?: () => number;
@@ -164,7 +169,12 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
       content: policy.text,
       activatedAt: now(),
     });
-    return { evaluator: createEvaluator(policy, deliveryIds), pseudonym: pseudonymOf(policy.oem) };
+    const evaluator = createEvaluator(policy, deliveryIds);
+    const longest = Math.max(0, ...policy.purposes.map((p) => p.minIntervalMs));
+    // Records received up to an hour before the interval: a car's clock may lag the gateway's.
+    if (deps.state && longest > 0)
+      evaluator.restoreLastSent(await deps.state.lastSends(policy.oem, now() - longest - 3_600_000));
+    return { evaluator, pseudonym: pseudonymOf(policy.oem) };
   };
 
   let byOem = new Map<string, Entry>();

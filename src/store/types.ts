@@ -473,9 +473,22 @@ export interface RetentionStore {
 /** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
 export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 
+/** What the policy engine reloads at start so that its rate rules hold across a restart. */
+export interface PolicyStateStore {
+  /**
+   * Per purpose and VIN, the latest `observedAt` among `oem`'s projections whose record was
+   * received at or after `sinceMs` (committed projections only: one that never committed never left).
+   */
+  lastSends(
+    oem: string,
+    sinceMs: number,
+  ): Promise<{ readonly purpose: string; readonly vin: string; readonly observedAt: number }[]>;
+}
+
 export interface Store
   extends
     VehicleStore,
+    PolicyStateStore,
     RecordStore,
     OutboxStore,
     EgressQueueStore,

@@ -18,6 +18,7 @@ import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import { pgSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
+import { pgPolicyState } from './policy-state.js';
 import { pgOemFeed, OEM_FEED_MIGRATIONS } from './oem-feed.js';
 import { pgSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
 import { pgCommands, COMMAND_MIGRATIONS } from './commands.js';
@@ -103,6 +104,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
 
   const store: Store = {
     ...pgVehicles(db),
+    ...pgPolicyState(db),
     ...pgOems(db),
     ...pgPolicyVersions(db),
     ...pgOwnerBindings(db),

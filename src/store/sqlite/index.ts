@@ -18,6 +18,7 @@ import { ingestWriterThread } from './ingest-writer.js';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from './vehicles.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from './records.js';
+import { sqlitePolicyState } from './policy-state.js';
 import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
 import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
@@ -146,6 +147,7 @@ function openSync(file: string): SyncStore {
 
   return {
     ...sqliteVehicles(db),
+    ...sqlitePolicyState(db),
     ...sqliteSecrets(db),
     ...consent,
     ...sqliteConsentRegistry(db, { consent: { grant, revoke }, outbox, audit }),
