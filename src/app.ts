@@ -206,7 +206,13 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     });
     await registerOwnerApi(http, { store, policy, now: Date.now });
     registerConsole(http);
-    http.get('/readyz', async (_req, reply) => reply.code(state === 'ready' ? 200 : 503).send({ status: state }));
+    // A log that failed its own check is degraded, not unready: cars and OEMs are still served,
+    // but nothing is signed until an operator acts (docs/audit.md).
+    http.get('/readyz', async (_req, reply) => {
+      if (state !== 'ready') return reply.code(503).send({ status: state });
+      const alarm = audit.alarm;
+      return alarm ? reply.send({ status: 'degraded', problems: [alarm] }) : reply.send({ status: state });
+    });
 
     ingest = await createIngest(config, {
       store,
@@ -245,6 +251,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         const { oldestStagedAt } = await store.egressLogStaged();
         return oldestStagedAt === null ? 0 : Math.max(0, (Date.now() - oldestStagedAt) / 1000);
       },
+      auditSelfCheckFailed: () => (audit.alarm ? 1 : 0),
     });
 
     await http.ready();

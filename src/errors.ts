@@ -53,6 +53,8 @@ const REGISTRY = {
   SHK_AUDIT_SIGNATURE: { status: null },
   SHK_AUDIT_CHECKPOINT: { status: null },
   SHK_AUDIT_EXPORT: { status: null },
+  // The gateway's own log does not match its stored leaves or last checkpoint: signing stopped.
+  SHK_AUDIT_SELF_CHECK: { status: null },
   // api (regulator, admin, OEM and owner surfaces)
   SHK_AUTH_REQUIRED: { status: 401 },
   SHK_AUTH_FORBIDDEN: { status: 403 },

@@ -24,6 +24,7 @@ import {
 } from './merkle.js';
 import type { Histogram } from '@opentelemetry/api';
 import { startIntegrator } from './integrator.js';
+import { createSelfCheck } from './self-check.js';
 import { generateSigningKey, parseSignerKey, signCheckpoint, verifierKeyOf, type NoteSigner } from './checkpoint.js';
 
 export const AUDIT_SIGNER_SECRET = 'egress-log-signer-key';
@@ -39,7 +40,11 @@ type AuditStoreDeps = Pick<
   | 'getSecret'
   | 'putSecretIfAbsent'
   | 'integrateEgressLog'
+  | 'exportLeaves'
 >;
+
+/** Failures that mean the stored log was altered: signing stops for good (a store error is retried). */
+const STOPS_SIGNING = new Set<string>([ErrorCodes.SHK_AUDIT_PROOF, ErrorCodes.SHK_AUDIT_SELF_CHECK]);
 
 export interface AuditDeps {
   readonly store: AuditStoreDeps;
@@ -50,12 +55,20 @@ export interface AuditDeps {
   readonly integrationDelay?: Histogram;
 }
 
+export interface AuditAlarm {
+  readonly code: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
 export interface AuditLog {
   readonly origin: string;
   /** `<origin>+<key id>+<base64 key>`: what a regulator needs to check checkpoints. */
   readonly verifierKey: string;
   /** Signs a checkpoint now if the log grew since the last one (or none exists); returns the latest. */
   checkpointNow(): Promise<StoredCheckpoint>;
+  /** Set once the stored log failed its check (or shrank): no checkpoint is signed any more. */
+  readonly alarm: AuditAlarm | undefined;
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
   /** RFC 9162 §2.1.3.1 audit path of leaf `index` in the tree of `treeSize` leaves. */
   inclusionProof(index: number, treeSize: number): Promise<Buffer[]>;
@@ -111,7 +124,8 @@ export async function createAuditLog(
   const log = deps.log.child({ module: 'audit' });
   const now = deps.now ?? Date.now;
   const { signer, verifierKey } = await loadOrCreateSigner(store, cfg.origin);
-  let failed: Error | undefined;
+  let failed: ShekaraError | undefined;
+  const selfCheck = createSelfCheck(store);
 
   /**
    * One signing at a time, in call order: the interval, a route and close() may ask at once,
@@ -134,27 +148,29 @@ export async function createAuditLog(
     // entries appended between the two reads must not be signed under the smaller size.
     const source = await proofSource(store);
     const size = source.size;
-    if (prev && prev.size === size) return prev;
-    const root = await rootAtAsync(size, source);
-    if (prev) {
-      try {
-        if (prev.size > size) {
-          throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `the log shrank from ${prev.size} to ${size} leaves`, {
-            details: { reason: 'log-shrank' },
-          });
-        }
-        // RFC 9162 §2.1.4.2: the new tree must extend the one the last checkpoint signed.
-        if (prev.size > 0)
-          verifyConsistency(prev.size, size, await consistencyProofAsync(prev.size, size, source), prev.root, root);
-      } catch (err) {
-        failed = err as Error;
-        log.error(
-          { err, previousSize: prev.size, size },
-          'audit: the log is not consistent with its last checkpoint; no more checkpoints are signed',
-        );
-        throw err;
+    let root: Buffer;
+    try {
+      if (prev && prev.size > size) {
+        throw new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, `the log shrank from ${prev.size} to ${size} leaves`, {
+          details: { reason: 'log-shrank' },
+        });
       }
+      // The tree rebuilt from the entries themselves, checked against the previous checkpoint and
+      // the stored nodes; also when nothing is new (at start, and the rolling re-check).
+      root = await selfCheck.check(size, prev, await rootAtAsync(size, source));
+      // RFC 9162 §2.1.4.2: the new tree must extend the one the last checkpoint signed.
+      if (prev && prev.size > 0 && prev.size < size)
+        verifyConsistency(prev.size, size, await consistencyProofAsync(prev.size, size, source), prev.root, root);
+    } catch (err) {
+      if (!(err instanceof ShekaraError) || !STOPS_SIGNING.has(err.code)) throw err; // a store error: retried
+      failed = err;
+      log.error(
+        { err, code: err.code, ...err.details, previousSize: prev?.size ?? 0, size },
+        'audit: the stored log does not match its leaves or its last checkpoint; no more checkpoints are signed',
+      );
+      throw err;
     }
+    if (prev && prev.size === size) return prev;
     const cp: StoredCheckpoint = {
       size,
       root,
@@ -170,7 +186,11 @@ export async function createAuditLog(
     { intervalMs: cfg.integrateIntervalMs ?? 100 },
     { store, log, now, delay: deps.integrationDelay },
   );
-  await checkpointNow();
+  // A log that fails its check at start is an alarm, not a refusal to start: cars and OEMs are
+  // still served, and the operator sees it in the log, the metric and /readyz.
+  await checkpointNow().catch((err: unknown) => {
+    if (!failed) throw err;
+  });
   const timer = setInterval(() => {
     checkpointNow().catch((err: unknown) => {
       if (!failed) log.error({ err }, 'audit: signing a checkpoint failed; retried at the next interval');
@@ -182,6 +202,9 @@ export async function createAuditLog(
     origin: cfg.origin,
     verifierKey,
     checkpointNow,
+    get alarm() {
+      return failed && { code: failed.code, reason: String(failed.details.reason ?? ''), message: failed.message };
+    },
     latestCheckpoint: () => store.latestCheckpoint(),
     inclusionProof: async (index, treeSize) => inclusionProofAsync(index, treeSize, await proofSource(store)),
     consistencyProof: async (size1, size2) => consistencyProofAsync(size1, size2, await proofSource(store)),

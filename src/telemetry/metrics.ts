@@ -22,6 +22,7 @@ export interface GaugeSources {
   readonly connections?: () => number;
   readonly auditStaged?: () => number | Promise<number>;
   readonly auditIntegrationAgeSeconds?: () => number | Promise<number>;
+  readonly auditSelfCheckFailed?: () => number;
 }
 
 export interface Metrics {
@@ -153,6 +154,7 @@ function instruments(
       gauge(METRIC.connections, sources.connections, { [ATTR.channel]: 'mqtt' });
       gauge(METRIC.auditStaged, sources.auditStaged);
       gauge(METRIC.auditIntegrationAge, sources.auditIntegrationAgeSeconds);
+      gauge(METRIC.auditSelfCheckFailed, sources.auditSelfCheckFailed);
     },
   };
 }

@@ -130,6 +130,12 @@ export const METRIC = {
     description:
       'How long the oldest outcome not yet integrated into the egress log has waited (0 when none waits; always 0 on SQLite): the integration bound, live',
   },
+  auditSelfCheckFailed: {
+    name: 'shekara.audit.self_check.failed',
+    unit: '1',
+    description:
+      'Whether the stored egress log failed the gateway own check (1) or not (0): while 1, no checkpoint is signed (SHK_AUDIT_SELF_CHECK in the log)',
+  },
   connections: {
     name: 'shekara.ingest.connections',
     unit: '{connection}',

@@ -1,0 +1,144 @@
+/**
+ * The gateway checks its own log: a store edited behind its back (append-only triggers dropped,
+ * an entry or a leaf hash rewritten) stops the signing of checkpoints and raises an alarm: an
+ * error line, the `shekara_audit_self_check_failed` gauge and `/readyz` `degraded`. A log that
+ * was not touched signs as before. Real SQLite files, edited through a second raw connection.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAuditLog, type AuditLog } from '../../src/audit/index.js';
+import { entryLeafHash } from '../../src/audit/leaf.js';
+import { captureLog, type LogCapture } from '../helpers/log-capture.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { egressOnce, tempStore, type TempStore } from './helpers.js';
+
+const T0 = Date.UTC(2026, 10, 23, 8);
+const CFG = { origin: 'shekara.test/egress-log', checkpointIntervalMs: 3_600_000, integrateIntervalMs: 100 };
+
+/** Runs SQL on the store file through its own connection, as someone with write access to the file would. */
+function tamper(file: string, sql: string): void {
+  const raw = new Database(file);
+  raw.exec(sql);
+  raw.close();
+}
+
+const EDIT_ENTRY = (seq: number) =>
+  `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET fields_sent = '["Vehicle.Speed","Vehicle.CurrentLocation.Latitude"]' WHERE seq = ${seq};
+   CREATE TRIGGER egress_log_no_update BEFORE UPDATE ON egress_log BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;`;
+
+describe('egress log › the gateway checks its own log before signing', () => {
+  let t: TempStore;
+  let audit: AuditLog | undefined;
+  let logs: LogCapture;
+  afterEach(async () => {
+    await audit?.close();
+    audit = undefined;
+    await t?.remove();
+  });
+
+  async function logWith(n: number): Promise<void> {
+    t = tempStore();
+    logs = captureLog();
+    audit = await createAuditLog(CFG, { store: t.store, log: logs.log });
+    for (let i = 0; i < n; i++)
+      await egressOnce(t.store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: T0 + i * 1000 });
+    await audit.checkpointNow();
+  }
+  const restart = async () => {
+    await audit?.close();
+    await t.reopen();
+    logs = captureLog();
+    audit = await createAuditLog(CFG, { store: t.store, log: logs.log });
+  };
+  const alarms = () => logs.lines().filter((l) => l.code === 'SHK_AUDIT_SELF_CHECK' || l.code === 'SHK_AUDIT_PROOF');
+
+  it('signs an untouched log as before, across a restart', async () => {
+    await logWith(6);
+    await restart();
+    await egressOnce(t.store, { vin: 'LTEST0000000000XX', at: T0 + 10_000 });
+    const cp = await audit!.checkpointNow();
+    expect(cp.size).toBe(7);
+    expect(audit!.alarm).toBeUndefined();
+    expect(alarms()).toEqual([]);
+  });
+
+  it('at start, finds an entry edited in place and stops signing (the start itself goes on)', async () => {
+    await logWith(8);
+    tamper(t.file, EDIT_ENTRY(4));
+    await restart();
+    expect(audit!.alarm).toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK', reason: 'leaf-mismatch' });
+    expect(audit!.alarm!.message).toContain('leaf 3 (entry seq 4) does not hash to its stored leaf hash');
+    // One error line, naming the leaf and the entry, never its content.
+    const lines = alarms();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, reason: 'leaf-mismatch', index: 3, seq: 4 });
+    // More outcomes arrive: nothing is signed over them.
+    await egressOnce(t.store, { vin: 'LTEST0000000000XX', at: T0 + 20_000 });
+    await expect(audit!.checkpointNow()).rejects.toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK' });
+    expect((await t.store.latestCheckpoint())!.size).toBe(8);
+    expect(alarms()).toHaveLength(1);
+  });
+
+  it('at start, finds an entry and its leaf hash both rewritten: the last checkpoint does not sign them', async () => {
+    await logWith(8);
+    tamper(t.file, EDIT_ENTRY(3));
+    // A careful forger also writes the forged entry's hash into the leaf, and leaves the nodes alone.
+    const [leaf] = await t.store.exportLeaves(1, 3, 1);
+    tamper(
+      t.file,
+      `DROP TRIGGER audit_leaves_no_update; UPDATE audit_leaves SET leaf_hash = x'${entryLeafHash(leaf!.entry).toString('hex')}' WHERE leaf_index = 2`,
+    );
+    await restart();
+    expect(audit!.alarm).toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK', reason: 'root-mismatch' });
+    expect(audit!.alarm!.message).toContain('is not the one the last checkpoint signed');
+  });
+
+  it('while running, finds an edited entry that is not signed yet, and never signs it', async () => {
+    await logWith(4);
+    for (let i = 0; i < 3; i++) await egressOnce(t.store, { vin: `LTEST00000000Y${i}`, at: T0 + 30_000 + i });
+    tamper(t.file, EDIT_ENTRY(6));
+    await expect(audit!.checkpointNow()).rejects.toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK' });
+    expect((await t.store.latestCheckpoint())!.size).toBe(4);
+    expect(audit!.alarm).toMatchObject({ reason: 'leaf-mismatch' });
+  });
+
+  it('while running, finds an already signed entry edited in place at the next signing (rolling re-check)', async () => {
+    await logWith(6);
+    tamper(t.file, EDIT_ENTRY(2));
+    await egressOnce(t.store, { vin: 'LTEST0000000000ZZ', at: T0 + 40_000 });
+    await expect(audit!.checkpointNow()).rejects.toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK' });
+    expect(audit!.alarm!.message).toContain('leaf 1 (entry seq 2)');
+  });
+});
+
+describe('egress log › a failed self-check as an operator sees it', () => {
+  let gw: TestGateway | undefined;
+  afterEach(async () => gw?.stop());
+
+  it('/readyz answers degraded with the reason and the gauge reads 1; the gateway still starts', async () => {
+    const config = {
+      telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } },
+      audit: { checkpointIntervalMs: 3_600_000 },
+      store: { kind: 'sqlite' },
+    };
+    const first = await startTestGateway({ cars: 1, config });
+    const ready = await fetch(`${first.httpUrl}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    for (let i = 0; i < 3; i++)
+      await egressOnce(first.app.store, { vin: `LTEST000000000R${i}`, at: T0 + i, oem: 'demo-oem' });
+    await first.app.audit.checkpointNow();
+    await first.stop({ keepDir: true });
+    tamper(path.join(first.dir, 'shekara.db'), EDIT_ENTRY(2));
+
+    gw = await startTestGateway({ cars: 0, config, dir: first.dir });
+    const res = await fetch(`${gw.httpUrl}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: 'degraded',
+      problems: [{ code: 'SHK_AUDIT_SELF_CHECK', reason: 'leaf-mismatch' }],
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.app.telemetry.metrics.prometheusPort}/metrics`)).text();
+    expect(metrics).toMatch(/^shekara_audit_self_check_failed(?:\{[^}]*\})? 1$/m);
+  });
+});
