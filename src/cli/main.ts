@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
+import { withAccessLeaf } from './access-log.js';
 
 /**
  * A subcommand's module is imported only when that command runs: `shekara --help` and light
@@ -12,7 +13,10 @@ import { isShekaraError } from '../errors.js';
  */
 function lazy<M>(load: () => Promise<M>, pick: (m: M) => (...args: never[]) => unknown) {
   return async (...args: unknown[]): Promise<void> => {
-    await (pick(await load()) as (...a: unknown[]) => unknown)(...args);
+    // Commander passes the command last; a command that touches the store leaves an access leaf.
+    await withAccessLeaf(args.at(-1) as Command, async () => {
+      await (pick(await load()) as (...a: unknown[]) => unknown)(...args);
+    });
   };
 }
 
@@ -58,6 +62,10 @@ Examples:
   shekara oem add acme -c examples/shekara.yaml --endpoint https://oem.example/in --country DE
   shekara policy upload acme.yaml --oem acme --activate -c examples/shekara.yaml
   shekara config check examples/shekara.yaml
+
+Access log: every command that reads or changes personal data, keys, policies or the registry in
+  the store appends an \`access\` leaf to the egress log (command, result, OS user, host; never
+  its arguments) — docs/audit.md "The access log".
 
 Environment: SHEKARA_CONFIG, SHEKARA_MQTT_PORT, SHEKARA_HTTP_PORT, SHEKARA_DATA_DIR, SHEKARA_LOG_LEVEL;
   SHEKARA_STORE_URL (a PostgreSQL URL: store.kind postgres, password kept out of the file);
@@ -399,14 +407,15 @@ audit
 
 program
   .command('report')
-  .argument('<name>', 'inventory | processing | ledger')
+  .argument('<name>', 'inventory | processing | ledger | access')
   .description(
     'a compliance report from the store, with the checkpoint it was computed against: inventory (localization ' +
-      'statement), processing (record per OEM × purpose; --since), ledger (cross-border counts for --from/--to)',
+      'statement), processing (record per OEM × purpose; --since), ledger (cross-border counts for --from/--to), ' +
+      'access (keys, roles, CLI users and what they did in --from/--to)',
   )
   .addOption(configOption())
-  .option('--from <date>', 'ledger: start of the period (RFC 3339; default 1 January UTC)')
-  .option('--to <date>', 'ledger: end of the period, exclusive (default now)')
+  .option('--from <date>', 'ledger, access: start of the period (RFC 3339; default 1 January UTC)')
+  .option('--to <date>', 'ledger, access: end of the period, exclusive (default now)')
   .option('--since <date>', 'processing: also list what changed since this date')
   .addOption(new Option('--format <format>', 'JSON, or HTML to print to PDF').choices(['json', 'html']).default('json'))
   .option('-o, --out <file>', 'write here instead of stdout')

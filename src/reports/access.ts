@@ -3,7 +3,9 @@
  * their actions): every API key, its role and tenant, whether it is in force, and what the log
  * shows it did in the period — the requests that touched personal data (`access` leaves with
  * action `request`, written by src/api/access-log.ts), how many were refused, the VINs it had
- * re-identified, and when it last acted. The most recent of those leaves are listed too.
+ * re-identified, and when it last acted; every operating-system user who ran a CLI command that
+ * touched the store (`access` leaves with action `cli`, written by src/cli/access-log.ts), on
+ * which host, how many commands and which. The most recent of those leaves are listed too.
  */
 import type { AuditEventRow } from '../store/index.js';
 import { ledgerReport, period } from './ledger.js';
@@ -27,6 +29,18 @@ export interface AccessKey {
   readonly lastUsedAt: string | null;
 }
 
+/** An operating-system user who ran logged CLI commands on a host. */
+export interface AccessCliUser {
+  readonly user: string;
+  readonly host: string;
+  readonly commands: number;
+  /** Of those, ended with an error. */
+  readonly failed: number;
+  /** Commands per data category. */
+  readonly categories: Record<string, number>;
+  readonly lastUsedAt: string;
+}
+
 export interface AccessEvent {
   readonly index: number;
   readonly at: string;
@@ -34,15 +48,20 @@ export interface AccessEvent {
   readonly role: string | null;
   readonly action: string;
   readonly method: string | null;
+  /** The API route template, or the CLI command ('vehicles show'). */
   readonly route: string | null;
   readonly category: string | null;
   readonly status: number | null;
+  /** A CLI command's result: 'ok' or its error code; by whom (login@host). */
+  readonly result: string | null;
+  readonly user: string | null;
 }
 
 export interface AccessList {
   readonly from: string;
   readonly to: string;
   readonly keys: AccessKey[];
+  readonly cli: AccessCliUser[];
   readonly roles: { role: string; keys: number; active: number }[];
   /** The last RECENT access leaves of the period, newest first. */
   readonly recent: AccessEvent[];
@@ -63,6 +82,10 @@ export const accessReport: ReportDef<AccessList> = {
       string,
       { requests: number; refused: number; other: number; last: number | null; categories: Record<string, number> }
     >();
+    const cli = new Map<
+      string,
+      { user: string; host: string; commands: number; failed: number; categories: Record<string, number>; last: number }
+    >();
     const recent: AuditEventRow[] = [];
     let events = 0;
     for (let after = -1; ;) {
@@ -72,6 +95,17 @@ export const accessReport: ReportDef<AccessList> = {
         events += 1;
         recent.push(e);
         if (recent.length > RECENT) recent.shift();
+        if (e.body.action === 'cli') {
+          const [user, host] = [str(e.body.user) ?? 'unknown', str(e.body.host) ?? 'unknown'];
+          const u = cli.get(`${user}@${host}`) ?? { user, host, commands: 0, failed: 0, categories: {}, last: 0 };
+          u.commands += 1;
+          if (e.body.result !== 'ok') u.failed += 1;
+          const c = str(e.body.category) ?? 'other';
+          u.categories[c] = (u.categories[c] ?? 0) + 1;
+          u.last = Math.max(u.last, e.at);
+          cli.set(`${user}@${host}`, u);
+          continue;
+        }
         const key = str(e.body.apiKey);
         if (key === null) continue;
         const t = tally.get(key) ?? { requests: 0, refused: 0, other: 0, last: null, categories: {} };
@@ -113,6 +147,9 @@ export const accessReport: ReportDef<AccessList> = {
           lastUsedAt: t?.last ? iso(t.last) : null,
         };
       }),
+      cli: [...cli.values()]
+        .sort((a, b) => a.user.localeCompare(b.user) || a.host.localeCompare(b.host))
+        .map(({ last, ...u }): AccessCliUser => ({ ...u, lastUsedAt: iso(last) })),
       roles: [...roles.values()].sort((a, b) => a.role.localeCompare(b.role)),
       recent: recent.reverse().map((e) => ({
         index: e.index,
@@ -121,9 +158,11 @@ export const accessReport: ReportDef<AccessList> = {
         role: str(e.body.role),
         action: str(e.body.action) ?? 'access',
         method: str(e.body.method),
-        route: str(e.body.route),
+        route: str(e.body.route) ?? str(e.body.command),
         category: str(e.body.category),
         status: typeof e.body.status === 'number' ? e.body.status : null,
+        result: str(e.body.result),
+        user: e.body.action === 'cli' ? `${str(e.body.user)}@${str(e.body.host)}` : null,
       })),
       events,
     };
@@ -168,9 +207,44 @@ export const accessReport: ReportDef<AccessList> = {
       ]),
     },
     {
+      heading: 'Command-line users',
+      note: 'Operating-system users who ran `shekara` commands that read or changed personal data, keys, policies or the registry in the store.',
+      columns: ['user', 'host', 'commands', 'failed', 'by category', 'last command'],
+      rows: d.cli.map((u) => [
+        u.user,
+        u.host,
+        u.commands,
+        u.failed,
+        Object.entries(u.categories)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', '),
+        u.lastUsedAt,
+      ]),
+    },
+    {
       heading: `The latest ${RECENT} access leaves`,
-      columns: ['leaf', 'at', 'key', 'role', 'action', 'method', 'route', 'category', 'status'],
-      rows: d.recent.map((e) => [e.index, e.at, e.apiKey, e.role, e.action, e.method, e.route, e.category, e.status]),
+      columns: [
+        'leaf',
+        'at',
+        'key or user',
+        'role',
+        'action',
+        'method',
+        'route or command',
+        'category',
+        'status or result',
+      ],
+      rows: d.recent.map((e) => [
+        e.index,
+        e.at,
+        e.apiKey ?? e.user,
+        e.role,
+        e.action,
+        e.method,
+        e.route,
+        e.category,
+        e.status ?? e.result,
+      ]),
     },
   ],
 };

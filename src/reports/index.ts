@@ -22,7 +22,7 @@ import {
 
 export type { ReportDeps, ReportEnvelope, ReportParams, ReportStore, CheckpointRef } from './types.js';
 export type { Ledger, LedgerRow, LedgerAlert } from './ledger.js';
-export type { AccessList, AccessKey, AccessEvent } from './access.js';
+export type { AccessList, AccessKey, AccessEvent, AccessCliUser } from './access.js';
 export { escapeHtml } from './html.js';
 
 export const REPORTS: Readonly<Record<string, ReportDef<never>>> = Object.fromEntries(
