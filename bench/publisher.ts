@@ -26,6 +26,8 @@ export interface PublisherJob {
   readonly rate: number;
   readonly keepalive: number;
   readonly connectConcurrency: number;
+  /** MQTT protocol level: 4 (3.1.1, the default) or 5. */
+  readonly protocolVersion?: 4 | 5;
 }
 
 export interface PublisherGo {
@@ -105,7 +107,7 @@ async function connectAll(): Promise<void> {
       try {
         const client = await mqtt.connectAsync(job.url, {
           clientId: c.vin,
-          protocolVersion: 4,
+          protocolVersion: job.protocolVersion ?? 4,
           keepalive: job.keepalive,
           reconnectPeriod: 0,
           connectTimeout: 30_000,

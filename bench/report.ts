@@ -62,14 +62,23 @@ const ms = (n: number | null) => (n === null ? 'not delivered in time' : `${fmt(
 const worst = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : Math.max(...(xs as number[])));
 
 export interface Summary {
+  /** MQTT 3.1.1 cars (the published ratio). */
   throughput: Record<Target, number>;
   ratio: number;
+  /** The same scenario with MQTT 5 cars. */
+  throughput5: Record<Target, number>;
+  ratio5: number;
+  /** Broker CPU µs per acknowledged message, mean of the MQTT 3.1.1 throughput rounds. */
+  cpuPerMsg: Record<Target, number>;
   latency: Record<Target, { p50: number | null; p99: number | null; p999: number | null }>;
   ack: Record<Target, { p50: number | null; p99: number | null; p999: number | null }>;
 }
 
 export function summarise(r: BenchResults): Summary {
-  const tp = (t: Target) => Math.round(mean(r.throughput.filter((x) => x.target === t).map((x) => x.msgsPerSec)));
+  const runs = (t: Target, protocol: 4 | 5) =>
+    r.throughput.filter((x) => x.target === t && (x.protocol ?? 4) === protocol);
+  const tp = (t: Target, protocol: 4 | 5 = 4) => Math.round(mean(runs(t, protocol).map((x) => x.msgsPerSec)));
+  const cpu = (t: Target) => Math.round(mean(runs(t, 4).map((x) => x.brokerCpuMicrosPerMsg)));
   const lat = (t: Target) => {
     const runs = r.latency.filter((x) => x.target === t);
     return {
@@ -89,6 +98,9 @@ export function summarise(r: BenchResults): Summary {
   return {
     throughput: { shekara: tp('shekara'), mosquitto: tp('mosquitto') },
     ratio: Math.round((tp('shekara') / tp('mosquitto')) * 100) / 100,
+    throughput5: { shekara: tp('shekara', 5), mosquitto: tp('mosquitto', 5) },
+    ratio5: Math.round((tp('shekara', 5) / tp('mosquitto', 5)) * 100) / 100,
+    cpuPerMsg: { shekara: cpu('shekara'), mosquitto: cpu('mosquitto') },
     latency: { shekara: lat('shekara'), mosquitto: lat('mosquitto') },
     ack: { shekara: ack('shekara'), mosquitto: ack('mosquitto') },
   };
@@ -106,6 +118,14 @@ function markdown(r: BenchResults, s: Summary): string {
   out.push(
     `| QoS 1 ingest, ${fmt(r.throughput[0]?.cars)} cars, max rate (mean of rounds) | ${fmt(s.throughput.shekara)} msgs/s | ${fmt(s.throughput.mosquitto)} msgs/s | ratio ${fmt(s.ratio, 2)} (aim ≥ 1.0) |`,
   );
+  if (r.throughput.some((x) => x.protocol === 5))
+    out.push(
+      `| the same, MQTT 5 cars (one round) | ${fmt(s.throughput5.shekara)} msgs/s | ${fmt(s.throughput5.mosquitto)} msgs/s | ratio ${fmt(s.ratio5, 2)} |`,
+    );
+  if (r.throughput.length > 0)
+    out.push(
+      `| broker CPU per message, QoS 1 ingest (mean of rounds) | ${fmt(s.cpuPerMsg.shekara)} µs | ${fmt(s.cpuPerMsg.mosquitto)} µs | ≤ 2 × Mosquitto's |`,
+    );
   for (const [k, label] of [
     ['p50', 'p50'],
     ['p99', 'p99'],
@@ -140,7 +160,7 @@ function markdown(r: BenchResults, s: Summary): string {
   );
   for (const x of r.throughput) {
     out.push(
-      `| throughput | ${x.target} | ${fmt(x.msgsPerSec)} msgs/s | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | ${fmt(x.brokerCpuMicrosPerMsg)} µs broker CPU/msg; peak RSS ${fmt(x.peakRssKb / 1024)} MB; consumer got ${fmt(x.receiverGot)} of ${fmt(x.publishers.acked)} acked${x.storeCounts ? `; store: ${fmt(x.storeCounts.records)} records, ${fmt(x.storeCounts.outboxPending)} outbox pending at stop` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
+      `| throughput${x.protocol === 5 ? ' (MQTT 5)' : ''} | ${x.target} | ${fmt(x.msgsPerSec)} msgs/s | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | ${fmt(x.brokerCpuMicrosPerMsg)} µs broker CPU/msg; peak RSS ${fmt(x.peakRssKb / 1024)} MB; consumer got ${fmt(x.receiverGot)} of ${fmt(x.publishers.acked)} acked${x.storeCounts ? `; store: ${fmt(x.storeCounts.records)} records, ${fmt(x.storeCounts.outboxPending)} outbox pending at stop` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
     );
   }
   for (const x of r.latency) {

@@ -7,13 +7,14 @@
  *   npm run bench -- --profile         every Shekara run also writes a V8 CPU profile (diagnosis only)
  *   npm run bench -- --only latency --rate 500 --scratch   one latency point, report kept out of docs/
  *   npm run bench -- --keep            keep each run's store and broker log in the temp work dir
+ *   npm run bench -- --help            this text
  *
  * Writes docs/benchmarks/results-<time>.json, docs/benchmarks/latest.json, the results
  * section of docs/benchmarks.md and docs/benchmarks/chart.png. Loopback only; every load
  * loop is bounded in count and time.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createStore } from '../src/store/index.js';
@@ -24,6 +25,12 @@ import { latency, memory, overload, throughput, type Env, type Target } from './
 import { describeMachine, writeReport, type BenchResults } from './report.js';
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  // The usage is this file's header comment, so the two cannot drift apart.
+  const header = /\/\*\*([\s\S]*?)\*\//.exec(readFileSync(new URL(import.meta.url), 'utf8'))?.[1] ?? '';
+  process.stdout.write(header.replace(/^ \* ?/gm, '').trim() + '\n');
+  process.exit(0);
+}
 const quick = args.includes('--quick');
 const argOf = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const only = new Set((argOf('--only') ?? 'throughput,latency,memory,overload').split(','));
@@ -127,6 +134,14 @@ async function main(): Promise<void> {
           results.throughput.push(await throughput(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp }));
         });
       }
+    // The same load with MQTT 5 cars: one round of each.
+    log(`throughput: the same with MQTT 5 cars`);
+    for (const target of order(PLAN.rounds))
+      await attempt(`throughput MQTT 5 ${target}`, async () => {
+        results.throughput.push(
+          await throughput(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp, protocol: 5 }),
+        );
+      });
   }
   if (only.has('latency')) {
     log(`latency: QoS 1, ${PLAN.cars} cars, ${PLAN.lat.rate} msgs/s in total`);

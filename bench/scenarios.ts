@@ -114,6 +114,8 @@ function cpuMeter(groups: Record<string, number[]>, from: number, to: number): P
 
 export interface ThroughputResult {
   target: Target;
+  /** MQTT protocol level of the cars: 4 (3.1.1) or 5. Absent in results from before it was recorded: 4. */
+  protocol?: 4 | 5;
   msgsPerSec: number;
   loadAvg: [number, number];
   cars: number;
@@ -131,8 +133,9 @@ export interface ThroughputResult {
 export async function throughput(
   env: Env,
   target: Target,
-  o: { cars: number; procs: number; window: number; warmupS: number; measureS: number },
+  o: { cars: number; procs: number; window: number; warmupS: number; measureS: number; protocol?: 4 | 5 },
 ): Promise<ThroughputResult> {
+  const protocol = o.protocol ?? 4;
   return withTarget(env, target, async ({ broker, receiver }) => {
     const pubs = await startPublishers(o.procs, o.cars, {
       url: broker.url,
@@ -144,6 +147,7 @@ export async function throughput(
       totalRate: 0,
       keepalive: 60,
       connectConcurrency: 50,
+      protocolVersion: protocol,
     });
     const load0 = loadAvg();
     const w = windows(o.warmupS, o.measureS);
@@ -158,9 +162,12 @@ export async function throughput(
     const peakRssKb = Math.max(...rss.stop().map(([, kb]) => kb));
     const msgsPerSec = Math.round(stats.ackedInWindow / o.measureS);
     const got = (await receiver.report(0, 0)).received;
-    env.log(`  throughput ${target}: ${msgsPerSec} msgs/s (cpu ${JSON.stringify(cpuPercent)}, consumer got ${got})`);
+    env.log(
+      `  throughput ${target} (MQTT ${protocol === 5 ? '5' : '3.1.1'}): ${msgsPerSec} msgs/s (cpu ${JSON.stringify(cpuPercent)}, consumer got ${got})`,
+    );
     return {
       target,
+      protocol,
       msgsPerSec,
       loadAvg: [load0, loadAvg()],
       cars: pubs.connected,
