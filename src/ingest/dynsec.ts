@@ -25,13 +25,17 @@ import { randomUUID } from 'node:crypto';
 import type { VehicleRow } from '../store/index.js';
 import { VIN_RE } from './credentials.js';
 import type { Logger } from '../log.js';
+import type { MqttExternalConfig } from '../config/schema.js';
 import type { VehicleRef } from '../vehicle-ref.js';
 
 const CONTROL = '$CONTROL/dynamic-security/v1';
 const RESPONSE = `${CONTROL}/response`;
 export const GATEWAY_ROLE = 'shekara-gateway';
 const roleOf = (vin: string) => `v-${vin}`;
-const stampOf = (v: Pick<VehicleRow, 'secretSetAt'>) => `shekara secret set ${new Date(v.secretSetAt).toISOString()}`;
+const STAMP = 'shekara secret set ';
+const stampOf = (v: Pick<VehicleRow, 'secretSetAt'>) => `${STAMP}${new Date(v.secretSetAt).toISOString()}`;
+/** The secret generation a client's description records; NaN when it records none. */
+const stampTime = (text: string | undefined) => (text?.startsWith(STAMP) ? Date.parse(text.slice(STAMP.length)) : NaN);
 
 export interface DynsecConfig {
   readonly url: string;
@@ -43,6 +47,21 @@ export interface DynsecConfig {
   readonly gatewayUsername?: string;
   readonly gatewayPassword?: string;
   readonly reconcileSeconds: number;
+}
+
+/** The credential sync of an external-broker config; undefined when it keeps none (kind `none`). */
+export function dynsecConfigOf(ext: MqttExternalConfig): DynsecConfig | undefined {
+  const sync = ext.credentialSync;
+  if (sync.kind !== 'mosquitto-dynsec') return undefined;
+  return {
+    url: ext.url,
+    username: sync.username!,
+    password: sync.password!,
+    group: ext.group,
+    gatewayUsername: ext.username,
+    gatewayPassword: ext.password,
+    reconcileSeconds: sync.reconcileSeconds,
+  };
 }
 
 type Command = Record<string, unknown> & { command: string };
@@ -64,20 +83,30 @@ export interface BrokerCredentials {
   close(): Promise<void>;
 }
 
+/**
+ * `gateway`: sets the baseline (default deny, the gateway role and account), reconciles at
+ * once and every reconcileSeconds. `change` (the CLI, one registry change): only the calls.
+ */
 export async function startDynsecSync(
   cfg: DynsecConfig,
   deps: { listVehicles: () => Promise<VehicleRow[]>; log: Logger; vehicleRef: VehicleRef },
+  role: 'gateway' | 'change' = 'gateway',
 ): Promise<BrokerCredentials> {
   const log = deps.log.child({ module: 'dynsec' });
   const pending = new Map<string, (r: Response) => void>();
-  const client: MqttClient = await mqtt.connectAsync(cfg.url, {
-    protocolVersion: 5,
-    clientId: `shekara-dynsec-${randomUUID().slice(0, 8)}`,
-    username: cfg.username,
-    password: cfg.password,
-    reconnectPeriod: 1_000,
-    connectTimeout: 10_000,
-  });
+  // The gateway waits for the broker (and keeps reconnecting); one change fails at once.
+  const client: MqttClient = await mqtt.connectAsync(
+    cfg.url,
+    {
+      protocolVersion: 5,
+      clientId: `shekara-dynsec-${randomUUID().slice(0, 8)}`,
+      username: cfg.username,
+      password: cfg.password,
+      reconnectPeriod: role === 'gateway' ? 1_000 : 0,
+      connectTimeout: 10_000,
+    },
+    role === 'gateway',
+  );
   client.on('message', (_topic, payload) => {
     let responses: Response[] = [];
     try {
@@ -137,40 +166,43 @@ export async function startDynsecSync(
   // The baseline: deny by default, and the gateway's own role. An existing role is left as it
   // is: changing a role makes Mosquitto kick its clients, i.e. every running instance.
   const g = cfg.group;
-  await must(
-    ['publishClientSend', 'publishClientReceive', 'subscribe'].map((acltype) => ({
-      command: 'setDefaultACLAccess',
-      acls: [{ acltype, allow: false }],
-    })),
-  );
-  await must(
-    [
-      {
-        command: 'createRole',
-        rolename: GATEWAY_ROLE,
-        acls: [
-          { acltype: 'subscribeLiteral', topic: `$share/${g}/vehicles/+/telemetry`, allow: true },
-          { acltype: 'subscribeLiteral', topic: `$share/${g}/vehicles/+/commands/ack`, allow: true },
-          { acltype: 'publishClientReceive', topic: 'vehicles/+/telemetry', allow: true },
-          { acltype: 'publishClientReceive', topic: 'vehicles/+/commands/ack', allow: true },
-          { acltype: 'publishClientSend', topic: 'vehicles/+/commands', allow: true },
-        ],
-      },
-    ],
-    /already exists/i,
-  );
-  if (cfg.gatewayUsername) {
+  if (role === 'gateway') await baseline();
+  async function baseline() {
+    await must(
+      ['publishClientSend', 'publishClientReceive', 'subscribe'].map((acltype) => ({
+        command: 'setDefaultACLAccess',
+        acls: [{ acltype, allow: false }],
+      })),
+    );
     await must(
       [
         {
-          command: 'createClient',
-          username: cfg.gatewayUsername,
-          ...(cfg.gatewayPassword ? { password: cfg.gatewayPassword } : {}),
+          command: 'createRole',
+          rolename: GATEWAY_ROLE,
+          acls: [
+            { acltype: 'subscribeLiteral', topic: `$share/${g}/vehicles/+/telemetry`, allow: true },
+            { acltype: 'subscribeLiteral', topic: `$share/${g}/vehicles/+/commands/ack`, allow: true },
+            { acltype: 'publishClientReceive', topic: 'vehicles/+/telemetry', allow: true },
+            { acltype: 'publishClientReceive', topic: 'vehicles/+/commands/ack', allow: true },
+            { acltype: 'publishClientSend', topic: 'vehicles/+/commands', allow: true },
+          ],
         },
       ],
       /already exists/i,
     );
-    await must([{ command: 'addClientRole', username: cfg.gatewayUsername, rolename: GATEWAY_ROLE }], /already/i);
+    if (cfg.gatewayUsername) {
+      await must(
+        [
+          {
+            command: 'createClient',
+            username: cfg.gatewayUsername,
+            ...(cfg.gatewayPassword ? { password: cfg.gatewayPassword } : {}),
+          },
+        ],
+        /already exists/i,
+      );
+      await must([{ command: 'addClientRole', username: cfg.gatewayUsername, rolename: GATEWAY_ROLE }], /already/i);
+    }
   }
 
   /**
@@ -184,6 +216,7 @@ export async function startDynsecSync(
     await must([{ command: 'deleteRole', rolename: roleOf(vin) }], /not found/i);
   };
 
+  let timer: ReturnType<typeof setInterval> | undefined;
   const sync: BrokerCredentials = {
     async set(vehicle, secret) {
       const vin = vehicle.vin;
@@ -207,6 +240,10 @@ export async function startDynsecSync(
       log.info({ vehicle: deps.vehicleRef(vin) }, 'dynsec: broker client and rights removed (revoked)');
     },
     async reconcile() {
+      // The registry is read first. A client whose secret is newer than that read was set
+      // meanwhile (by the API or the CLI): it is judged against the registry read again.
+      const vehicles = await deps.listVehicles();
+      let reread: Map<string, VehicleRow> | undefined;
       const [listed] = await must([{ command: 'listClients', verbose: true }]);
       const clients = new Map(
         (
@@ -217,12 +254,17 @@ export async function startDynsecSync(
           .map((c) => [c.username, c]),
       );
       const out = { cutOff: 0, deleted: 0, missing: 0 };
-      for (const v of await deps.listVehicles()) {
-        const c = clients.get(v.vin);
-        clients.delete(v.vin);
+      for (const read of vehicles) {
+        const c = clients.get(read.vin);
+        clients.delete(read.vin);
         if (!c) {
-          if (v.revokedAt === null) out.missing++;
+          if (read.revokedAt === null) out.missing++;
           continue;
+        }
+        let v = read;
+        if (stampTime(c.textdescription) > read.secretSetAt) {
+          reread ??= new Map((await deps.listVehicles()).map((x) => [x.vin, x]));
+          v = reread.get(read.vin) ?? read;
         }
         // Revoked here, or the broker holds an older secret than the registry: fail closed.
         if (v.revokedAt !== null || c.disabled || c.textdescription !== stampOf(v)) {
@@ -230,8 +272,10 @@ export async function startDynsecSync(
           out.cutOff++;
         }
       }
-      // VIN clients the registry no longer has.
+      // VIN clients the registry no longer has (read again: a car registered meanwhile stays).
+      if (clients.size > 0) reread ??= new Map((await deps.listVehicles()).map((x) => [x.vin, x]));
       for (const vin of clients.keys()) {
+        if (reread?.has(vin)) continue;
         await must([{ command: 'deleteClient', username: vin }], /not found/i);
         await must([{ command: 'deleteRole', rolename: roleOf(vin) }], /not found/i);
         out.deleted++;
@@ -246,8 +290,9 @@ export async function startDynsecSync(
     },
   };
 
+  if (role === 'change') return sync;
   await sync.reconcile();
-  const timer = setInterval(() => {
+  timer = setInterval(() => {
     sync.reconcile().catch((err: Error) => log.error({ reason: err.message }, 'dynsec: reconcile failed'));
   }, cfg.reconcileSeconds * 1000);
   timer.unref();

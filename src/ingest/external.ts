@@ -12,6 +12,8 @@
  *  - A message that cannot be stored is not acknowledged: the connection is dropped, and the
  *    broker redelivers it on the reconnect (persistent session, clean start off; MQTT 5.0
  *    §4.4: unacknowledged PUBLISH packets are resent when the session resumes).
+ *  - A message stored whose PUBACK was lost (a crash in between) is resent too, and stored
+ *    once: each record is committed with the delivery that carried it (external-redelivery.ts).
  *
  * The external broker authenticates the cars and enforces their ACL (deploy/brokers/);
  * Shekara still checks that the VIN in the topic is registered, and quarantines what it cannot
@@ -27,7 +29,8 @@
  */
 import mqtt, { type MqttClient, type Packet } from 'mqtt';
 import type { MqttExternalConfig } from '../config/schema.js';
-import type { VehicleRow } from '../store/index.js';
+import type { BrokerDelivery, Store, VehicleRow } from '../store/index.js';
+import { alreadyStored, brokerDeliveryOf } from './external-redelivery.js';
 import type { Intake } from './intake.js';
 import { parseCommandAck, type CommandAckMessage } from './command-ack.js';
 import { VIN_RE } from './credentials.js';
@@ -55,6 +58,8 @@ export interface ExternalIngest {
 export interface ExternalDeps {
   lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
   intake: Intake;
+  /** Where each stored message's broker delivery is kept (a resend is recognised there). */
+  deliveries: Pick<Store, 'brokerDelivery'>;
   log: Logger;
   /** A car acknowledged a command; PUBACK after this resolves. Without it, acks are not subscribed to. */
   onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
@@ -82,10 +87,23 @@ function ackHandler(deps: ExternalDeps): (vin: string, payload: Buffer) => Promi
   };
 }
 
-/** Stores one telemetry message; resolves once it is durable (record or quarantine). */
-function telemetryHandler(deps: ExternalDeps): (topic: string, payload: Buffer) => Promise<void> {
+/** Where a telemetry message came from: its topic, payload and the broker's delivery of it. */
+interface Delivered {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly delivery: BrokerDelivery | undefined;
+  readonly dup: boolean;
+}
+
+/** Stores one telemetry message; resolves once it is durable (record or quarantine), or known stored already. */
+function telemetryHandler(deps: ExternalDeps): (m: Delivered) => Promise<void> {
   const { intake, log } = deps;
-  const store = async (topic: string, payload: Buffer): Promise<void> => {
+  const store = async ({ topic, payload, delivery, dup }: Delivered): Promise<void> => {
+    if (await alreadyStored(deps.deliveries, delivery, dup)) {
+      log.info({ connection: delivery!.session }, 'external broker: a resent message was stored already; acknowledged');
+      return;
+    }
+    const brokerDelivery = delivery && { brokerDelivery: delivery };
     const vin = TOPIC.exec(topic)?.[1];
     const vehicle = vin && VIN_RE.test(vin) ? await deps.lookupVehicle(vin) : undefined;
     if (!vehicle) {
@@ -94,18 +112,19 @@ function telemetryHandler(deps: ExternalDeps): (topic: string, payload: Buffer) 
       log.warn('external broker: telemetry for an unregistered vehicle; quarantined');
       await intake.accept(UNATTRIBUTED, 'mqtt', payload, {
         quarantineReason: 'topic: names an unregistered vehicle',
+        ...brokerDelivery,
       });
       return;
     }
-    await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'mqtt', payload);
+    await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'mqtt', payload, brokerDelivery);
   };
   // Backpressure (egress saturated): keep the PUBACK back and retry, as the embedded broker
   // does; the broker's in-flight window toward this connection fills and delivery slows.
-  return async (topic, payload) => {
+  return async (m) => {
     const started = Date.now();
     for (;;) {
       try {
-        return await store(topic, payload);
+        return await store(m);
       } catch (err) {
         if (!isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') || Date.now() - started >= BACKPRESSURE_MAX_WAIT_MS)
           throw err;
@@ -135,18 +154,20 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
     for (const [vin, at] of seen) if (t - at > presenceMs) seen.delete(vin);
   }, presenceMs);
   prune.unref();
-  const route = async (topic: string, payload: Buffer): Promise<void> => {
+  const route = async (m: Delivered): Promise<void> => {
+    const { topic, payload } = m;
     const ackVin = deps.onCommandAck ? ACK_TOPIC.exec(topic)?.[1] : undefined;
     if (ackVin !== undefined) await handleAck(ackVin, payload);
-    else await handle(topic, payload);
+    else await handle(m);
     const vin = ackVin ?? TOPIC.exec(topic)?.[1];
     if (vin !== undefined && VIN_RE.test(vin)) saw(vin);
   };
 
   const open = (i: number): Promise<{ client: MqttClient; sessionPresent: boolean }> => {
+    const clientId = `${cfg.clientIdPrefix}-${i}`;
     const client = mqtt.connect(cfg.url, {
       protocolVersion: 5,
-      clientId: `${cfg.clientIdPrefix}-${i}`,
+      clientId,
       clean: false,
       properties: { sessionExpiryInterval: cfg.sessionExpirySeconds },
       username: cfg.username,
@@ -158,7 +179,8 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
     });
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      route(packet.topic, payload).then(
+      const delivery = brokerDeliveryOf(clientId, { ...packet, payload });
+      route({ topic: packet.topic, payload, delivery, dup: packet.dup }).then(
         () => done(),
         (err: unknown) => {
           // No PUBACK: drop the connection so the broker redelivers on the reconnect.

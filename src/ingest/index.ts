@@ -12,7 +12,7 @@ import { createIntake, type IngestCounters } from './intake.js';
 import { startMqttIngest } from './mqtt/server.js';
 import { startGbt32960Ingest, type Gbt32960Ingest } from './gbt32960/server.js';
 import { startExternalIngest } from './external.js';
-import { startDynsecSync, type BrokerCredentials } from './dynsec.js';
+import { dynsecConfigOf, startDynsecSync, type BrokerCredentials } from './dynsec.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
@@ -35,7 +35,10 @@ export interface IngestModuleConfig {
 }
 
 export interface IngestDeps {
-  readonly store: Pick<Store, 'commitIngest' | 'getVehicle' | 'listVehicles' | 'pendingMqttQos2' | 'releaseMqttQos2'>;
+  readonly store: Pick<
+    Store,
+    'commitIngest' | 'getVehicle' | 'listVehicles' | 'pendingMqttQos2' | 'releaseMqttQos2' | 'brokerDelivery'
+  >;
   readonly project: (record: CanonicalRecord) => Promise<Projection[]>;
   /** Where the HTTPS ingest route is registered (not yet listening). */
   readonly http: FastifyInstance;
@@ -118,24 +121,14 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   if (cfg.mqtt.mode === 'external') {
     const ext = cfg.mqtt.external;
     // Credentials first: the broker's ACL is in place before Shekara subscribes.
-    const brokerCredentials =
-      ext.credentialSync.kind === 'mosquitto-dynsec'
-        ? await startDynsecSync(
-            {
-              url: ext.url,
-              username: ext.credentialSync.username!,
-              password: ext.credentialSync.password!,
-              group: ext.group,
-              gatewayUsername: ext.username,
-              gatewayPassword: ext.password,
-              reconcileSeconds: ext.credentialSync.reconcileSeconds,
-            },
-            { listVehicles: () => deps.store.listVehicles(), log, vehicleRef },
-          )
-        : undefined;
+    const dynsec = dynsecConfigOf(ext);
+    const brokerCredentials = dynsec
+      ? await startDynsecSync(dynsec, { listVehicles: () => deps.store.listVehicles(), log, vehicleRef })
+      : undefined;
     const external = await startExternalIngest(ext, {
       lookupVehicle,
       intake,
+      deliveries: deps.store,
       log,
       onCommandAck: deps.onCommandAck,
       onVehicleOnline: deps.onCommandSubscribed,

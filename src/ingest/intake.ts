@@ -25,7 +25,7 @@ import {
   type Telemetry,
 } from '../telemetry/index.js';
 import { isShekaraError } from '../errors.js';
-import type { IngestItem } from '../store/index.js';
+import type { BrokerDelivery, IngestItem } from '../store/index.js';
 import { ephemeralVehicleRef, type VehicleRef } from '../vehicle-ref.js';
 
 export interface Vehicle {
@@ -56,6 +56,8 @@ export interface Intake {
    * `span`: a receive span the caller started and will end (MQTT keeps one across pushed-back
    * retries); without it the intake starts and ends its own. `mqttQos2`: the packet id of an
    * MQTT QoS 2 PUBLISH, written in the same commit as the record (exactly-once, mqtt/qos2.ts).
+   * `brokerDelivery`: which external-broker delivery carried it, written in the same commit
+   * (external-redelivery.ts).
    * `retry`: when the store pushes back, wait `afterMs` and submit the same decoded record and
    * projections again while `again()` holds, instead of rejecting at once (a payload is decoded
    * and its policy evaluated once, however long it waits); then reject with the push-back.
@@ -64,7 +66,13 @@ export interface Intake {
     vehicle: Vehicle,
     channel: IngestChannel,
     payload: Buffer,
-    opts?: { quarantineReason?: string; span?: Span; mqttQos2?: number; retry?: PushbackRetry },
+    opts?: {
+      quarantineReason?: string;
+      span?: Span;
+      mqttQos2?: number;
+      brokerDelivery?: BrokerDelivery;
+      retry?: PushbackRetry;
+    },
   ): Promise<AcceptResult>;
   /** Starts the root span of one payload (see `accept`'s `span`). */
   startReceive(channel: IngestChannel): Span;
@@ -128,17 +136,21 @@ export function createIntake(deps: {
     payload: Buffer,
     quarantineReason: string | undefined,
     span: Span,
-    mqttQos2: number | undefined,
+    ids: { mqttQos2?: number | undefined; brokerDelivery?: BrokerDelivery | undefined },
     retry: PushbackRetry | undefined,
   ): Promise<AcceptResult> {
-    const qos2 = mqttQos2 === undefined ? {} : { mqttQos2 };
+    // The transport's ids of the message, committed with it (only those present).
+    const sentAs = {
+      ...(ids.mqttQos2 !== undefined && { mqttQos2: ids.mqttQos2 }),
+      ...(ids.brokerDelivery && { brokerDelivery: ids.brokerDelivery }),
+    };
     const receivedAt = now();
     const id = uuidv7(receivedAt);
     span.setAttribute(ATTR.recordId, id);
     span.setAttribute(ATTR.oem, vehicle.oem);
     const quarantine = async (reason: string): Promise<AcceptResult> => {
       await commit(
-        { kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload }, ...qos2 },
+        { kind: 'quarantine', item: { id, vin: vehicle.vin, channel, receivedAt, reason, raw: payload }, ...sentAs },
         span,
         retry,
       );
@@ -185,7 +197,7 @@ export function createIntake(deps: {
       project.setAttribute(ATTR.projections, projections.length);
       project.end();
     }
-    await commit({ kind: 'record', record, raw: payload, projections, ...qos2 }, span, retry);
+    await commit({ kind: 'record', record, raw: payload, projections, ...sentAs }, span, retry);
     counters.accepted += 1;
     span.setAttribute(ATTR.projections, projections.length);
     return { recordId: id, quarantined: false, projections: projections.length };
@@ -203,7 +215,7 @@ export function createIntake(deps: {
       const span = opts.span ?? startReceive(channel);
       let outcome = 'error';
       try {
-        const result = await accept(vehicle, channel, payload, opts.quarantineReason, span, opts.mqttQos2, opts.retry);
+        const result = await accept(vehicle, channel, payload, opts.quarantineReason, span, opts, opts.retry);
         outcome = result.quarantined ? 'quarantined' : 'stored';
         return result;
       } catch (err) {

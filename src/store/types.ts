@@ -43,6 +43,17 @@ export interface QuarantineItem {
 }
 
 /** One unit of ingest: a decoded record with its approved projections, or a quarantined payload. */
+/**
+ * Which delivery of an external broker carried a message: the broker's packet id on one of
+ * Shekara's sessions (its client id), and a digest of topic and payload. The broker resends an
+ * unacknowledged message on the resumed session with the same packet id (MQTT 5.0 §4.4).
+ */
+export interface BrokerDelivery {
+  readonly session: string;
+  readonly packetId: number;
+  readonly digest: string;
+}
+
 export type IngestItem =
   | {
       readonly kind: 'record';
@@ -57,8 +68,15 @@ export type IngestItem =
       readonly traceParent?: string | null;
       /** The packet id of the MQTT QoS 2 PUBLISH that carried it: kept until PUBREL (exactly-once). */
       readonly mqttQos2?: number;
+      /** The external broker's delivery that carried it (external-broker mode). */
+      readonly brokerDelivery?: BrokerDelivery;
     }
-  | { readonly kind: 'quarantine'; readonly item: QuarantineItem; readonly mqttQos2?: number };
+  | {
+      readonly kind: 'quarantine';
+      readonly item: QuarantineItem;
+      readonly mqttQos2?: number;
+      readonly brokerDelivery?: BrokerDelivery;
+    };
 
 export interface OutboxRow {
   readonly id: number;
@@ -529,6 +547,11 @@ export interface Store
   pendingMqttQos2(vin: string): Promise<number[]>;
   /** Forgets these packet ids of the VIN (PUBREL, or a clean session). */
   releaseMqttQos2(vin: string, packetIds: readonly number[]): Promise<void>;
+  /**
+   * The record (or quarantine row) last committed for this broker packet id on this gateway
+   * session (`brokerDelivery` of commitIngest), with its digest; undefined when none.
+   */
+  brokerDelivery(session: string, packetId: number): Promise<{ recordId: string; digest: string } | undefined>;
   counts(): Promise<{
     records: number;
     quarantine: number;

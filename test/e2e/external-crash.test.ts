@@ -4,8 +4,13 @@
  * streams to the broker; one instance is killed with SIGKILL in the middle of the stream and
  * started again, as a supervisor does (same clientIdPrefix: it resumes its sessions, where the
  * broker kept what was in flight to it and what it queued for it meanwhile). Every publish the
- * broker acknowledged to a car ends up as a stored record (lost = 0), and every projection is
- * settled at the OEM server.
+ * broker acknowledged to a car ends up as exactly one stored record (lost = 0, and a message
+ * the killed instance stored without its PUBACK, which the broker resends, is not stored twice),
+ * and every projection is settled at the OEM server. Kept small (4 cars, 5 messages a second
+ * each) so it runs in CI: external ingest drains a resumed session one commit per message per
+ * connection.
+ * A SIGKILL rarely falls between a commit and its PUBACK; test/ingest/external-redelivery.test.ts
+ * makes that case happen every time.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +36,7 @@ import {
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `shk_extcrash_${process.pid}_${randomBytes(3).toString('hex')}`;
-const CARS = 8;
+const CARS = 4;
 // examples/policies/demo-oem.yaml has two purposes and every simulated record carries fields of both.
 const PURPOSES = 2;
 
@@ -40,178 +45,176 @@ interface Car {
   readonly sim: SimCar;
 }
 
-// Not yet green on the shared 2-core machine (load ~30): the backlog drains at ~16 msg/s and
-// the run outlasts its bound. Runs only when asked for: SHEKARA_TEST_EXTERNAL_CRASH=1.
-describe.skipIf(process.env.SHEKARA_TEST_EXTERNAL_CRASH !== '1')(
-  'external broker › two gateway processes, one killed mid-stream',
-  () => {
-    let dir: string;
-    let mosq: TestMosquitto;
-    let oem: AttributingOem;
-    let db: pg.Client;
-    let cars: Car[];
-    const started: GatewayProcess[] = [];
-    /** Probes of the publishes the broker acknowledged (PUBACK to the car). */
-    const acked: string[] = [];
-    const q = (table: string) => `"${SCHEMA}".${table}`;
+describe('external broker › two gateway processes, one killed mid-stream', () => {
+  let dir: string;
+  let mosq: TestMosquitto;
+  let oem: AttributingOem;
+  let db: pg.Client;
+  let cars: Car[];
+  const started: GatewayProcess[] = [];
+  /** Probes of the publishes the broker acknowledged (PUBACK to the car). */
+  const acked: string[] = [];
+  const q = (table: string) => `"${SCHEMA}".${table}`;
 
-    const start = async (name: string) => {
-      mkdirSync(path.join(dir, name), { recursive: true, mode: 0o700 });
-      const file = path.join(dir, name, 'shekara.yaml');
-      const ports = { mqtt: await freePort(), http: await freePort() };
-      writeFileSync(
-        file,
-        stringify({
-          dataDir: '.',
-          keys: { dir: path.join(dir, 'keys') },
-          mqtt: {
-            mode: 'external',
-            external: { url: mosq.url, group: 'shekara', connections: 2, clientIdPrefix: `shk-${name}` },
+  const start = async (name: string) => {
+    mkdirSync(path.join(dir, name), { recursive: true, mode: 0o700 });
+    const file = path.join(dir, name, 'shekara.yaml');
+    const ports = { mqtt: await freePort(), http: await freePort() };
+    writeFileSync(
+      file,
+      stringify({
+        dataDir: '.',
+        keys: { dir: path.join(dir, 'keys') },
+        mqtt: {
+          mode: 'external',
+          external: { url: mosq.url, group: 'shekara', connections: 2, clientIdPrefix: `shk-${name}` },
+        },
+        http: { host: '127.0.0.1', port: ports.http },
+        store: { kind: 'postgres', url: PG_URL, schema: SCHEMA, poolSize: 4 },
+        egress: { initialBackoffMs: 50, maxBackoffMs: 500, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
+        oems: [
+          {
+            id: 'demo-oem',
+            endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`,
+            policyFile: '../demo-oem.yaml',
+            allowPrivateNetworks: true,
           },
-          http: { host: '127.0.0.1', port: ports.http },
-          store: { kind: 'postgres', url: PG_URL, schema: SCHEMA, poolSize: 4 },
-          egress: { initialBackoffMs: 50, maxBackoffMs: 500, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
-          oems: [
-            {
-              id: 'demo-oem',
-              endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`,
-              policyFile: '../demo-oem.yaml',
-              allowPrivateNetworks: true,
-            },
-          ],
-          log: { level: 'warn' },
-        }),
-      );
-      const g = await spawnGateway(name, file, ports, 120_000);
-      oem.knowProcess(g.pid, name);
-      started.push(g);
-      return g;
+        ],
+        log: { level: 'warn' },
+      }),
+    );
+    const g = await spawnGateway(name, file, ports, 120_000);
+    oem.knowProcess(g.pid, name);
+    started.push(g);
+    return g;
+  };
+
+  /** Every car publishes QoS 1 to the broker, one message each 200 ms, until stopped; PUBACKed probes are kept. */
+  const stream = () => {
+    let stopping = false;
+    const drive = async (car: Car, client: MqttClient) => {
+      for (let m = 0; !stopping; m++) {
+        const probe = `${car.vin}:${m}`;
+        await client.publishAsync(
+          telemetryTopic(car.vin),
+          JSON.stringify({ ...nextTelemetry(car.sim, Date.now()), probe }),
+          { qos: 1 },
+        );
+        acked.push(probe);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     };
-
-    /** Every car publishes QoS 1 to the broker, one message each 100 ms, until stopped; PUBACKed probes are kept. */
-    const stream = () => {
-      let stopping = false;
-      const drive = async (car: Car, client: MqttClient) => {
-        for (let m = 0; !stopping; m++) {
-          const probe = `${car.vin}:${m}`;
-          await client.publishAsync(
-            telemetryTopic(car.vin),
-            JSON.stringify({ ...nextTelemetry(car.sim, Date.now()), probe }),
-            { qos: 1 },
-          );
-          acked.push(probe);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
-      const clients = cars.map((car) =>
-        mqtt.connectAsync(mosq.url, { clientId: car.vin, protocolVersion: 5, reconnectPeriod: 0 }),
-      );
-      const driving = Promise.all(clients.map(async (c, i) => drive(cars[i]!, await c)));
-      return {
-        async stop() {
-          stopping = true;
-          await driving;
-          await Promise.all(clients.map(async (c) => (await c).endAsync()));
-        },
-      };
+    const clients = cars.map((car) =>
+      mqtt.connectAsync(mosq.url, { clientId: car.vin, protocolVersion: 5, reconnectPeriod: 0 }),
+    );
+    const driving = Promise.all(clients.map(async (c, i) => drive(cars[i]!, await c)));
+    return {
+      async stop() {
+        stopping = true;
+        await driving;
+        await Promise.all(clients.map(async (c) => (await c).endAsync()));
+      },
     };
+  };
 
-    const storedProbes = async () =>
-      (
-        await db.query<{ id: string; probe: string }>(
-          `SELECT id, convert_from(raw, 'UTF8')::jsonb->>'probe' AS probe FROM ${q('records')}`,
-        )
-      ).rows;
+  const storedProbes = async () =>
+    (
+      await db.query<{ id: string; probe: string }>(
+        `SELECT id, convert_from(raw, 'UTF8')::jsonb->>'probe' AS probe FROM ${q('records')}`,
+      )
+    ).rows;
 
-    beforeAll(async () => {
-      dir = mkdtempSync(path.join(tmpdir(), 'shekara-extcrash-'));
-      copyFileSync('examples/policies/demo-oem.yaml', path.join(dir, 'demo-oem.yaml'));
-      mosq = await startMosquitto();
-      oem = await startAttributingOem();
-      db = new pg.Client({ connectionString: PG_URL });
-      await db.connect();
-      const store = await openPostgresStore({ url: PG_URL, schema: SCHEMA, poolSize: 2 });
-      cars = (await registerSimCars(store, CARS, 'demo-oem', 'LXCRA')).map((c, i) => ({
-        vin: c.vin,
-        sim: newCar(c.vin, i),
-      }));
-      await store.close();
-    }, 60_000);
-    afterAll(async () => {
-      await Promise.all(started.map((g) => g.stop('SIGKILL')));
-      await db?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-      await db?.end();
-      await oem?.close();
-      await mosq?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'shekara-extcrash-'));
+    copyFileSync('examples/policies/demo-oem.yaml', path.join(dir, 'demo-oem.yaml'));
+    mosq = await startMosquitto();
+    oem = await startAttributingOem();
+    db = new pg.Client({ connectionString: PG_URL });
+    await db.connect();
+    const store = await openPostgresStore({ url: PG_URL, schema: SCHEMA, poolSize: 2 });
+    cars = (await registerSimCars(store, CARS, 'demo-oem', 'LXCRA')).map((c, i) => ({
+      vin: c.vin,
+      sim: newCar(c.vin, i),
+    }));
+    await store.close();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(started.map((g) => g.stop('SIGKILL')));
+    await db?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+    await db?.end();
+    await oem?.close();
+    await mosq?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-    it('loses nothing the broker acknowledged when one instance is killed (SIGKILL) mid-stream; every projection settles', async () => {
-      const [a, b] = await Promise.all([start('a'), start('b')]);
-      const s = stream();
-      await eventually(async () => (await storedProbes()).length >= 100, 60_000, 'both instances storing');
-      const code = await a.stop('SIGKILL');
-      expect(code).toBeNull(); // killed by the signal
-      const atKill = acked.length;
-      // The stream goes on: b takes the share of the live sessions; the broker keeps a's in its sessions.
-      await eventually(() => acked.length >= atKill + 150, 60_000, 'the stream going on after the kill');
-      const a2 = await start('a');
-      await eventually(() => acked.length >= atKill + 300, 60_000, 'the stream with a back');
-      await s.stop();
+  it('loses nothing the broker acknowledged when one instance is killed (SIGKILL) mid-stream; every projection settles', async () => {
+    const [a, b] = await Promise.all([start('a'), start('b')]);
+    const s = stream();
+    await eventually(async () => (await storedProbes()).length >= 40, 60_000, 'both instances storing');
+    const code = await a.stop('SIGKILL');
+    expect(code).toBeNull(); // killed by the signal
+    const atKill = acked.length;
+    // The stream goes on: b takes the share of the live sessions; the broker keeps a's in its sessions.
+    await eventually(() => acked.length >= atKill + 80, 60_000, 'the stream going on after the kill');
+    const a2 = await start('a');
+    await eventually(() => acked.length >= atKill + 160, 60_000, 'the stream with a back');
+    await s.stop();
 
-      const ackedSet = new Set(acked);
-      let missingNow = acked.length;
-      const progress = setInterval(
-        () => console.log(`[external-crash] not stored yet: ${missingNow} of ${acked.length}`),
-        10_000,
-      );
-      const records = await eventually(
-        async () => {
-          const rows = await storedProbes();
-          const have = new Set(rows.map((r) => r.probe));
-          missingNow = acked.filter((p) => !have.has(p)).length;
-          return missingNow === 0 && rows;
-        },
-        240_000,
-        'every acknowledged publish stored',
-      );
-      clearInterval(progress);
-      const byProbe = new Map<string, string[]>();
-      for (const r of records) byProbe.set(r.probe, [...(byProbe.get(r.probe) ?? []), r.id]);
-      const lost = acked.filter((p) => !byProbe.has(p));
-      const duplicated = [...byProbe].filter(([, ids]) => ids.length > 1);
-      const unacked = records.filter((r) => !ackedSet.has(r.probe));
-      console.log(
-        `[external-crash] acknowledged by the broker ${acked.length} (${atKill} before the SIGKILL); records ${records.length}; ` +
-          `lost ${lost.length}; probes stored more than once ${duplicated.length}; records of unacknowledged publishes ${unacked.length}`,
-      );
-      expect(lost).toEqual([]);
+    const ackedSet = new Set(acked);
+    let missingNow = acked.length;
+    const progress = setInterval(
+      () => console.log(`[external-crash] not stored yet: ${missingNow} of ${acked.length}`),
+      10_000,
+    );
+    const records = await eventually(
+      async () => {
+        const rows = await storedProbes();
+        const have = new Set(rows.map((r) => r.probe));
+        missingNow = acked.filter((p) => !have.has(p)).length;
+        return missingNow === 0 && rows;
+      },
+      180_000,
+      'every acknowledged publish stored',
+    );
+    clearInterval(progress);
+    const byProbe = new Map<string, string[]>();
+    for (const r of records) byProbe.set(r.probe, [...(byProbe.get(r.probe) ?? []), r.id]);
+    const lost = acked.filter((p) => !byProbe.has(p));
+    const duplicated = [...byProbe].filter(([, ids]) => ids.length > 1);
+    const unacked = records.filter((r) => !ackedSet.has(r.probe));
+    console.log(
+      `[external-crash] acknowledged by the broker ${acked.length} (${atKill} before the SIGKILL); records ${records.length}; ` +
+        `lost ${lost.length}; probes stored more than once ${duplicated.length}; records of unacknowledged publishes ${unacked.length}`,
+    );
+    expect(lost).toEqual([]);
+    // What the killed instance stored without its PUBACK came again, and was recognised.
+    expect(duplicated).toEqual([]);
+    expect(unacked).toEqual([]);
 
-      await eventually(
-        async () =>
-          (
-            await db.query<{ n: string }>(
-              `SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status IN ('pending', 'published')`,
-            )
-          ).rows[0]!.n === '0',
-        300_000,
-        'every outbox row settled',
-      );
-      const projections = (
-        await db.query<{ record_id: string; status: string }>(`SELECT record_id, status FROM ${q('egress_outbox')}`)
-      ).rows;
-      const delivered = new Set(oem.deliveries.map((d) => d.idempotencyKey));
+    await eventually(
+      async () =>
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM ${q('egress_outbox')} WHERE status IN ('pending', 'published')`,
+          )
+        ).rows[0]!.n === '0',
+      180_000,
+      'every outbox row settled',
+    );
+    const projections = (
+      await db.query<{ record_id: string; status: string }>(`SELECT record_id, status FROM ${q('egress_outbox')}`)
+    ).rows;
+    const delivered = new Set(oem.deliveries.map((d) => d.idempotencyKey));
 
-      console.log(
-        `[external-crash] settled: projections ${projections.length}, OEM deliveries ${oem.deliveries.length} (${delivered.size} distinct); ` +
-          `sent by ${JSON.stringify(Object.fromEntries(['a', 'b', '?'].map((n) => [n, oem.deliveries.filter((d) => d.sentBy === n).length])))}`,
-      );
-      expect(projections.filter((p) => p.status !== 'delivered')).toEqual([]);
-      expect(projections).toHaveLength(records.length * PURPOSES);
-      // Each projection reached the OEM (a repeat after the kill carries the same key).
-      expect(delivered.size).toBe(projections.length);
-      void b;
-      void a2;
-    }, 900_000);
-  },
-);
+    console.log(
+      `[external-crash] settled: projections ${projections.length}, OEM deliveries ${oem.deliveries.length} (${delivered.size} distinct); ` +
+        `sent by ${JSON.stringify(Object.fromEntries(['a', 'b', '?'].map((n) => [n, oem.deliveries.filter((d) => d.sentBy === n).length])))}`,
+    );
+    expect(projections.filter((p) => p.status !== 'delivered')).toEqual([]);
+    expect(projections).toHaveLength(records.length * PURPOSES);
+    // Each projection reached the OEM (a repeat after the kill carries the same key).
+    expect(delivered.size).toBe(projections.length);
+    void b;
+    void a2;
+  }, 600_000);
+});

@@ -83,7 +83,12 @@ describe('external broker: ack only what is stored', () => {
         presenceSeconds: 60,
         credentialSync: { kind: 'none', reconcileSeconds: 30 },
       },
-      { lookupVehicle: async (v) => (v === vin ? vehicle : undefined), intake, log: createLogger('silent') },
+      {
+        lookupVehicle: async (v) => (v === vin ? vehicle : undefined),
+        intake,
+        deliveries: { brokerDelivery: async () => undefined },
+        log: createLogger('silent'),
+      },
     );
     try {
       const n = 5;

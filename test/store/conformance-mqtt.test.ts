@@ -48,4 +48,25 @@ describe.each(backends())('store conformance, MQTT QoS 2: $name', (backend) => {
     await store.eraseVehicle(VIN1);
     expect(await store.pendingMqttQos2(VIN1)).toEqual([]);
   });
+
+  it('keeps the broker delivery of each record from its commit; a reused packet id takes the newer; erasure forgets it', async () => {
+    const store = await fresh();
+    const d = (packetId: number, digest: string) => ({ session: 'shk-a-0', packetId, digest });
+    const [a, b, c] = [record(), record({ vin: VIN2 }), record()];
+    await store.commitIngest([
+      { ...item(a), brokerDelivery: d(1, 'x') },
+      { ...item(b), brokerDelivery: d(2, 'y') },
+    ]);
+    // A failed batch writes none of its deliveries.
+    await expect(store.commitIngest([{ ...item(record()), brokerDelivery: d(3, 'z') }, item(a)])).rejects.toThrow();
+    const again = await second();
+    expect(await again.brokerDelivery('shk-a-0', 1)).toEqual({ recordId: a.id, digest: 'x' });
+    expect(await again.brokerDelivery('shk-a-0', 3)).toBeUndefined();
+    expect(await again.brokerDelivery('shk-b-0', 1)).toBeUndefined();
+    await store.commitIngest([{ ...item(c), brokerDelivery: d(1, 'w') }]);
+    expect(await store.brokerDelivery('shk-a-0', 1)).toEqual({ recordId: c.id, digest: 'w' });
+    await store.eraseVehicle(VIN1);
+    expect(await store.brokerDelivery('shk-a-0', 1)).toBeUndefined();
+    expect(await store.brokerDelivery('shk-a-0', 2)).toEqual({ recordId: b.id, digest: 'y' });
+  });
 });

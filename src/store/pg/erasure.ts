@@ -41,6 +41,7 @@ export function pgErasure(db: Db): ErasureStore {
         const records = await count('records');
         const quarantine = await count('quarantine');
         await t.query(`DELETE FROM mqtt_qos2 WHERE vin = $1`, [vin]);
+        await t.query(`DELETE FROM mqtt_broker_deliveries WHERE vin = $1`, [vin]);
         return { accountData, routePoints, records, quarantine };
       }),
   };

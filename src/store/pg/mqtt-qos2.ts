@@ -1,7 +1,8 @@
 /**
- * Exactly-once MQTT QoS 2 (src/ingest/mqtt/qos2.ts): the packet id of a QoS 2 PUBLISH is
- * written in the same transaction as its record, and deleted at PUBREL, so a duplicate is
- * recognised even after a restart. Rows name the VIN: erasure deletes them with the records.
+ * MQTT packet ids written in the same transaction as the record they carried (the SQLite
+ * twin, ../sqlite/mqtt-qos2.ts, says why): a car's QoS 2 packet id until PUBREL, and an
+ * external broker's packet id on one of Shekara's sessions with a digest of the message.
+ * Rows name the VIN: erasure deletes them with the records.
  */
 import type { PgMigration } from './migrate.js';
 import type { Db, Sql } from './db.js';
@@ -19,28 +20,57 @@ export const MQTT_QOS2_MIGRATIONS: PgMigration[] = [
     PRIMARY KEY (vin, packet_id)
   );`,
   },
+  {
+    id: '0090-mqtt-broker-deliveries',
+    sql: `
+  CREATE TABLE mqtt_broker_deliveries (
+    session      TEXT NOT NULL,
+    packet_id    INTEGER NOT NULL,
+    digest       TEXT NOT NULL,
+    record_id    TEXT NOT NULL,
+    vin          TEXT NOT NULL,
+    received_at  BIGINT NOT NULL,
+    PRIMARY KEY (session, packet_id)
+  );
+  CREATE INDEX mqtt_broker_deliveries_vin ON mqtt_broker_deliveries (vin);`,
+  },
 ];
 
 export interface PgQos2Writer {
-  /** Inside commitIngest's transaction: the packet ids of the batch's MQTT QoS 2 items, one statement. */
+  /** Inside commitIngest's transaction: the packet ids of the batch's MQTT QoS 2 and broker-delivered items. */
   write(t: Sql, items: readonly IngestItem[]): Promise<void>;
 }
 
-export function pgMqttQos2(db: Db): Pick<Store, 'pendingMqttQos2' | 'releaseMqttQos2'> & PgQos2Writer {
+export function pgMqttQos2(
+  db: Db,
+): Pick<Store, 'pendingMqttQos2' | 'releaseMqttQos2' | 'brokerDelivery'> & PgQos2Writer {
   return {
     async write(t, items) {
       const cols: unknown[][] = [[], [], [], []];
+      const deliveries: unknown[][] = [[], [], [], [], [], []];
       for (const it of items) {
-        if (it.mqttQos2 === undefined) continue;
         const [vin, id, at] =
           it.kind === 'record'
             ? [it.record.vin, it.record.id, it.record.receivedAt]
             : [it.item.vin, it.item.id, it.item.receivedAt];
+        const d = it.brokerDelivery;
+        if (d) [d.session, d.packetId, d.digest, id, vin, at].forEach((v, i) => deliveries[i]!.push(v));
+        if (it.mqttQos2 === undefined) continue;
         cols[0]!.push(vin);
         cols[1]!.push(it.mqttQos2);
         cols[2]!.push(id);
         cols[3]!.push(at);
       }
+      // The broker reuses a packet id once the earlier message was acknowledged: the newer wins.
+      // (A batch never holds one packet id of one session twice: the broker waits for its PUBACK.)
+      if (deliveries[0]!.length > 0)
+        await t.query(
+          `INSERT INTO mqtt_broker_deliveries (session, packet_id, digest, record_id, vin, received_at)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+           ON CONFLICT (session, packet_id) DO UPDATE SET digest = excluded.digest,
+             record_id = excluded.record_id, vin = excluded.vin, received_at = excluded.received_at`,
+          deliveries,
+        );
       if (cols[0]!.length === 0) return;
       // A new message may reuse the id of one whose PUBREL was lost with a restart: the newer wins.
       await t.query(
@@ -56,6 +86,13 @@ export function pgMqttQos2(db: Db): Pick<Store, 'pendingMqttQos2' | 'releaseMqtt
         [vin],
       );
       return rows.map((r) => r.packet_id);
+    },
+    async brokerDelivery(session, packetId) {
+      const [row] = await db.query<{ record_id: string; digest: string }>(
+        `SELECT record_id, digest FROM mqtt_broker_deliveries WHERE session = $1 AND packet_id = $2`,
+        [session, packetId],
+      );
+      return row && { recordId: row.record_id, digest: row.digest };
     },
     async releaseMqttQos2(vin, ids) {
       if (ids.length === 0) return;

@@ -1,7 +1,11 @@
 /**
- * Exactly-once MQTT QoS 2 (src/ingest/mqtt/qos2.ts): the packet id of a QoS 2 PUBLISH is
- * written in the same transaction as its record, and deleted at PUBREL, so a duplicate is
- * recognised even after a restart. Rows name the VIN: erasure deletes them with the records.
+ * MQTT packet ids written in the same transaction as the record they carried, so a message
+ * sent again is recognised even after a restart. Rows name the VIN: erasure deletes them with
+ * the records.
+ *  - Exactly-once QoS 2 (src/ingest/mqtt/qos2.ts): a car's QoS 2 packet id, deleted at PUBREL.
+ *  - External-broker redelivery (src/ingest/external-redelivery.ts): the broker's packet id on
+ *    one of Shekara's sessions, with a digest of topic and payload; overwritten when the broker
+ *    reuses the id, so the table holds at most 65,535 rows per gateway session.
  */
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
@@ -20,17 +24,31 @@ export const MQTT_QOS2_MIGRATIONS: Migration[] = [
     PRIMARY KEY (vin, packet_id)
   ) STRICT;`,
   },
+  {
+    id: '0090-mqtt-broker-deliveries',
+    sql: `
+  CREATE TABLE mqtt_broker_deliveries (
+    session      TEXT NOT NULL,
+    packet_id    INTEGER NOT NULL,
+    digest       TEXT NOT NULL,
+    record_id    TEXT NOT NULL,
+    vin          TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    PRIMARY KEY (session, packet_id)
+  ) STRICT;
+  CREATE INDEX mqtt_broker_deliveries_vin ON mqtt_broker_deliveries (vin);`,
+  },
 ];
 
 export interface Qos2Writer {
-  /** Inside commitIngest's transaction: the item's packet id, when it came as MQTT QoS 2. */
+  /** Inside commitIngest's transaction: the item's packet id, when it came as MQTT QoS 2 or through an external broker. */
   write(item: IngestItem): void;
   eraseVehicle(vin: string): void;
 }
 
 export function sqliteMqttQos2(
   db: Database.Database,
-): Sync<Pick<Store, 'pendingMqttQos2' | 'releaseMqttQos2'>> & Qos2Writer {
+): Sync<Pick<Store, 'pendingMqttQos2' | 'releaseMqttQos2' | 'brokerDelivery'>> & Qos2Writer {
   // A new message may reuse the id of one whose PUBREL was lost with a restart: the newer wins.
   const insert = db.prepare(
     `INSERT OR REPLACE INTO mqtt_qos2 (vin, packet_id, record_id, received_at) VALUES (?, ?, ?, ?)`,
@@ -41,14 +59,32 @@ export function sqliteMqttQos2(
     for (const id of ids) release.run(vin, id);
   });
   const erase = db.prepare(`DELETE FROM mqtt_qos2 WHERE vin = ?`);
+  // The broker reuses a packet id once the earlier message was acknowledged: the newer wins.
+  const insertDelivery = db.prepare(
+    `INSERT OR REPLACE INTO mqtt_broker_deliveries (session, packet_id, digest, record_id, vin, received_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const delivery = db.prepare(
+    `SELECT record_id AS recordId, digest FROM mqtt_broker_deliveries WHERE session = ? AND packet_id = ?`,
+  );
+  const eraseDeliveries = db.prepare(`DELETE FROM mqtt_broker_deliveries WHERE vin = ?`);
   return {
     write(it) {
-      if (it.mqttQos2 === undefined) return;
-      if (it.kind === 'record') insert.run(it.record.vin, it.mqttQos2, it.record.id, it.record.receivedAt);
-      else insert.run(it.item.vin, it.mqttQos2, it.item.id, it.item.receivedAt);
+      const [vin, id, at] =
+        it.kind === 'record'
+          ? [it.record.vin, it.record.id, it.record.receivedAt]
+          : [it.item.vin, it.item.id, it.item.receivedAt];
+      if (it.mqttQos2 !== undefined) insert.run(vin, it.mqttQos2, id, at);
+      const d = it.brokerDelivery;
+      if (d) insertDelivery.run(d.session, d.packetId, d.digest, id, vin, at);
     },
+    brokerDelivery: (session, packetId) =>
+      delivery.get(session, packetId) as { recordId: string; digest: string } | undefined,
     pendingMqttQos2: (vin) => pending.all(vin) as number[],
     releaseMqttQos2: (vin, ids) => releaseAll(vin, ids),
-    eraseVehicle: (vin) => void erase.run(vin),
+    eraseVehicle: (vin) => {
+      erase.run(vin);
+      eraseDeliveries.run(vin);
+    },
   };
 }
