@@ -27,6 +27,8 @@ export interface AdminContext {
   /** Config-defined OEMs by id: read-only through the admin API and CLI. */
   readonly configOems: ReadonlyMap<string, OemConfig>;
   readonly live: AdminLive | undefined;
+  /** The external broker's credentials when the CLI reached them itself (no live gateway). */
+  readonly broker: BrokerCredentials | undefined;
   readonly now: () => number;
   readonly log: Logger | undefined;
   /** What a log line says instead of a VIN (src/vehicle-ref.ts). */
@@ -41,6 +43,7 @@ export function createContext(opts: {
   store: Store;
   configOems: readonly OemConfig[];
   live?: AdminLive;
+  broker?: BrokerCredentials;
   now?: () => number;
   log?: Logger;
   vehicleRef?: VehicleRef;
@@ -50,6 +53,7 @@ export function createContext(opts: {
     store: opts.store,
     configOems: new Map(opts.configOems.map((o) => [o.id, o])),
     live: opts.live,
+    broker: opts.broker,
     now: opts.now ?? Date.now,
     log: opts.log?.child({ module: 'admin' }),
     vehicleRef: opts.vehicleRef ?? ephemeralVehicleRef(),

@@ -15,6 +15,7 @@ import { createPolicyAdmin } from './policies.js';
 import { createVehicleAdmin } from './vehicles.js';
 import { createAccessAdmin } from './access.js';
 import type { VehicleRef } from '../vehicle-ref.js';
+import type { BrokerCredentials } from '../ingest/dynsec.js';
 
 export type { AdminLive, Actor } from './context.js';
 export type { OemView, OemInput, OemPatch } from './oems.js';
@@ -30,6 +31,8 @@ export interface AdminOptions {
   /** The config's OEMs: read-only through the admin operations, and they win over the store. */
   readonly configOems: readonly OemConfig[];
   readonly live?: AdminLive;
+  /** Without a live gateway (the CLI): the external broker's credentials, reached directly. */
+  readonly broker?: BrokerCredentials;
   readonly now?: () => number;
   readonly log?: Logger;
   /** What a log line says instead of a VIN (src/vehicle-ref.ts). */

@@ -48,9 +48,10 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
   };
   const disconnect = (vin: string) => ctx.live?.disconnectVehicle(vin) ?? 0;
   // External-broker mode: the change reaches the broker before the call returns (the new
-  // secret is only in hand now; the broker hashes it). A broker that cannot be reached fails
-  // the call; the periodic reconcile then disables what the broker holds out of date.
-  const broker = () => ctx.live?.brokerCredentials?.();
+  // secret is only in hand now; the broker hashes it), from the API (the live gateway's sync)
+  // or the CLI (its own connection). A broker that cannot be reached fails the call; the
+  // periodic reconcile then disables what the broker holds out of date.
+  const broker = () => ctx.broker ?? ctx.live?.brokerCredentials?.();
   const pushSecret = async (vin: string, secret: string) => {
     const b = broker();
     if (b) await b.set((await store.getVehicle(vin))!, secret);

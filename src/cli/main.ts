@@ -136,7 +136,9 @@ program
 
 const vehicles = program
   .command('vehicles')
-  .description('vehicles and their device credentials (acts on the store; see docs/admin.md)');
+  .description(
+    'vehicles and their device credentials (acts on the store; add/rotate/revoke also on an external broker with credentialSync: docs/external-broker.md)',
+  );
 vehicles
   .command('add')
   .description('register a vehicle; prints its secret once (only a hash is stored)')

@@ -23,8 +23,10 @@ export async function vehiclesAddCommand(opts: {
   replace?: boolean;
 }): Promise<void> {
   checkVin(opts.vin); // before the store is opened: a typo creates nothing
-  const r = await withAdmin(opts.config, (a) =>
-    a.vehicles.register({ vin: opts.vin, oem: opts.oem, secret: opts.secret, replace: opts.replace }, CLI_ACTOR),
+  const r = await withAdmin(
+    opts.config,
+    (a) => a.vehicles.register({ vin: opts.vin, oem: opts.oem, secret: opts.secret, replace: opts.replace }, CLI_ACTOR),
+    { broker: 'required' },
   );
   out(
     `registered ${r.vehicle.vin} (${r.vehicle.oem})\n  username / client id: ${r.vehicle.vin}\n  secret (shown once): ${r.secret}`,
@@ -43,14 +45,16 @@ export async function vehiclesShowCommand(vin: string, opts: { config?: string }
 }
 
 export async function vehiclesRotateCommand(vin: string, opts: { config?: string; secret?: string }): Promise<void> {
-  const r = await withAdmin(opts.config, (a) => a.vehicles.rotate(vin, { secret: opts.secret }, CLI_ACTOR));
+  const r = await withAdmin(opts.config, (a) => a.vehicles.rotate(vin, { secret: opts.secret }, CLI_ACTOR), {
+    broker: 'required',
+  });
   out(
     `rotated the secret of ${vin}; the old one no longer authenticates\n  secret (shown once): ${r.secret}\n  ${CUT_HINT}`,
   );
 }
 
 export async function vehiclesRevokeCommand(vin: string, opts: { config?: string }): Promise<void> {
-  const r = await withAdmin(opts.config, (a) => a.vehicles.revoke(vin, CLI_ACTOR));
+  const r = await withAdmin(opts.config, (a) => a.vehicles.revoke(vin, CLI_ACTOR), { broker: 'best-effort' });
   out(
     r.changed
       ? `revoked the credentials of ${vin}: it is refused from now on (rotate to issue new ones)\n  ${CUT_HINT}`

@@ -1,7 +1,8 @@
 /**
- * Credential sync for changes made with the CLI (`shekara vehicles revoke|rotate`), which writes
- * the store directly and has no broker connection: the running gateway's reconcile brings the
- * shipped Mosquitto configuration in line within `reconcileSeconds`. Needs the built CLI (dist/).
+ * Credential sync for changes made with the CLI (`shekara vehicles add|rotate|revoke`, run with
+ * the gateway's config), which writes the store directly: a new secret reaches the shipped
+ * Mosquitto configuration from the CLI itself (only then is it in hand), and the running
+ * gateway's reconcile backs up a revocation within `reconcileSeconds`. Needs the built CLI (dist/).
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { closedByServer, eventually, startTestGateway, type TestGateway } from '
 import { BROKER_GATEWAY, DYNSEC_ADMIN, startShippedMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 
-const VINS = ['LCLXS000000000001', 'LCLXS000000000002'];
+const VINS = ['LCLXS000000000001', 'LCLXS000000000002', 'LCLXS000000000003'];
 
 describe('credential sync of CLI changes (shipped Mosquitto config)', () => {
   let pki: TestPki;
@@ -51,28 +52,31 @@ describe('credential sync of CLI changes (shipped Mosquitto config)', () => {
   beforeAll(async () => {
     pki = createTestPki();
     mosq = await startShippedMosquitto(pki);
-    gw = await startTestGateway({
-      cars: 0,
-      config: {
-        mqtt: {
-          mode: 'external',
-          external: {
-            url: mosq.url,
-            ...BROKER_GATEWAY,
-            connections: 1,
-            clientIdPrefix: 'shk-cli',
-            credentialSync: { kind: 'mosquitto-dynsec', ...DYNSEC_ADMIN, reconcileSeconds: 1 },
-          },
+    const external = {
+      mqtt: {
+        mode: 'external',
+        external: {
+          url: mosq.url,
+          ...BROKER_GATEWAY,
+          connections: 1,
+          clientIdPrefix: 'shk-cli',
+          credentialSync: { kind: 'mosquitto-dynsec', ...DYNSEC_ADMIN, reconcileSeconds: 1 },
         },
       },
-    });
-    for (const vin of VINS)
+    };
+    gw = await startTestGateway({ cars: 0, config: external });
+    for (const vin of VINS.slice(0, 2))
       secrets.set(vin, (await gw.app.admin.vehicles.register({ vin, oem: 'demo-oem' }, 'test')).secret);
-    // The CLI on the same store (and key file) as the running gateway.
+    // The CLI with the gateway's config: the same store (and key file), the same broker.
     cliConfig = path.join(gw.dir, 'cli.yaml');
     writeFileSync(
       cliConfig,
-      stringify({ dataDir: '.', ...(gw.storeConfig ? { store: gw.storeConfig } : {}), log: { level: 'silent' } }),
+      stringify({
+        dataDir: '.',
+        ...(gw.storeConfig ? { store: gw.storeConfig } : {}),
+        ...external,
+        log: { level: 'silent' },
+      }),
     );
   }, 60_000);
   afterAll(async () => {
@@ -90,7 +94,7 @@ describe('credential sync of CLI changes (shipped Mosquitto config)', () => {
     expect(await outcome(vin)).not.toBe('accepted');
   });
 
-  it('a secret rotated with the CLI: the car is cut off and the old secret refused within reconcileSeconds', async () => {
+  it('a secret rotated with the CLI: the car is cut off, the old secret refused, the new one accepted', async () => {
     const vin = VINS[1]!;
     const c = await connect(vin);
     const closed = closedByServer(c, 30_000);
@@ -98,10 +102,20 @@ describe('credential sync of CLI changes (shipped Mosquitto config)', () => {
     const secret = /secret \(shown once\): (\S+)/.exec(printed)![1]!;
     await closed;
     expect(await outcome(vin)).toBe(0x87);
-    // The CLI cannot hand the new secret to the broker (only its hash is stored): the car stays
-    // refused — fail closed — until the secret is rotated through the admin API.
-    expect(await outcome(vin, secret)).toBe(0x87);
-    const again = await gw.app.admin.vehicles.rotate(vin, {}, 'test');
-    await eventually(async () => (await outcome(vin, again.secret)) === 'accepted', 10_000, 'the API-rotated secret');
+    expect(await outcome(vin, secret)).toBe('accepted');
+    // The gateway's reconcile rounds (every second) leave the CLI's secret in place.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await outcome(vin, secret)).toBe('accepted');
+  });
+
+  it('a car registered with the CLI connects to the broker at once, and its telemetry is stored', async () => {
+    const vin = VINS[2]!;
+    const printed = cli('vehicles', 'add', '--vin', vin, '--oem', 'demo-oem');
+    const secret = /secret \(shown once\): (\S+)/.exec(printed)![1]!;
+    const car = await connect(vin, secret);
+    await car.publishAsync(`vehicles/${vin}/telemetry`, JSON.stringify({ speed: 42 }), { qos: 1 });
+    await eventually(async () => (await gw.app.store.counts()).records === 1, 10_000, 'the record stored');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await outcome(vin, secret)).toBe('accepted');
   });
 });
