@@ -2,8 +2,8 @@
  * RFC 9162 (Certificate Transparency v2) Merkle tree hashing, proofs and proof checks.
  *
  * Pure functions over SHA-256 hashes: no storage, no I/O. The egress log appends leaf
- * hashes to a {@link CompactRange}; proofs are built from the stored leaf hashes and
- * checked by the regulator's verifier with the same code.
+ * hashes to a CompactRange (compact-range.ts); proofs are built from the stored leaf hashes
+ * and checked by the regulator's verifier with the same code.
  *
  * Tree sizes and indices are JavaScript numbers (safe integers, < 2^53); bit arithmetic
  * on them uses BigInt, because `>>` and `&` on numbers truncate to 32 bits.
@@ -63,84 +63,6 @@ export function emptyRoot(): Buffer {
 export function rootFromLeafHashes(hashes: readonly Uint8Array[]): Buffer {
   hashes.forEach((h, i) => requireHash(`leaf hash ${i}`, h));
   return hashes.length === 0 ? emptyRoot() : subtreeHash(arraySource(hashes), 0, hashes.length);
-}
-
-export interface CompactRangeJSON {
-  size: number;
-  /** Roots of the perfect subtrees that make up the tree, largest (leftmost) first, hex. */
-  hashes: string[];
-}
-
-/**
- * The right frontier of the tree: one root per perfect subtree in the binary decomposition
- * of `size` (popcount(size) hashes). Appending is O(log n) hashes, the root is O(log n).
- */
-export class CompactRange {
-  private constructor(
-    private count: number,
-    private readonly frontier: Buffer[],
-  ) {}
-
-  static empty(): CompactRange {
-    return new CompactRange(0, []);
-  }
-
-  /** Restores persisted state; throws SHK_AUDIT_CHECKPOINT if it cannot be a valid frontier. */
-  static fromJSON(json: CompactRangeJSON): CompactRange {
-    function invalid(why: string): never {
-      throw new ShekaraError(ErrorCodes.SHK_AUDIT_CHECKPOINT, `stored compact range is invalid: ${why}`);
-    }
-    const size: unknown = json?.size;
-    const hashes: unknown = json?.hashes;
-    if (!isTreeSize(size)) invalid(`size ${String(size)} is not a non-negative safe integer`);
-    if (!Array.isArray(hashes)) invalid('hashes is not an array');
-    // The frontier holds exactly one perfect-subtree root per 1 bit of the size.
-    if (hashes.length !== popcount(size)) {
-      invalid(`size ${size} needs ${popcount(size)} subtree hashes, got ${hashes.length}`);
-    }
-    const frontier = hashes.map((hex: unknown, i) => {
-      if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) invalid(`hash ${i} is not 64 lowercase hex digits`);
-      return Buffer.from(hex, 'hex');
-    });
-    return new CompactRange(size, frontier);
-  }
-
-  get size(): number {
-    return this.count;
-  }
-
-  /**
-   * Appends one leaf hash (already HASH(0x00 || leaf)); returns the new size. `onNode` sees
-   * every perfect subtree root completed by this leaf (level ≥ 1; level 0 is the leaf itself),
-   * so a store can keep them for O(log² n) proofs.
-   */
-  append(hash: Uint8Array, onNode?: (level: number, index: number, hash: Buffer) => void): number {
-    requireHash('appended leaf hash', hash);
-    if (this.count >= Number.MAX_SAFE_INTEGER) throw proofError('bad-input', 'tree is full');
-    // Each trailing 1 bit of the old size is a perfect subtree of the new leaf's height:
-    // merge it in, exactly like carrying in binary addition.
-    let node: Buffer = Buffer.from(hash);
-    let level = 0;
-    for (let s = BigInt(this.count); (s & 1n) === 1n; s >>= 1n) {
-      node = nodeHash(this.frontier.pop()!, node);
-      level += 1;
-      onNode?.(level, Math.floor(this.count / 2 ** level), node);
-    }
-    this.frontier.push(node);
-    return ++this.count;
-  }
-
-  /** MTH of the tree at the current size. */
-  root(): Buffer {
-    let hash = this.frontier.at(-1);
-    if (hash === undefined) return emptyRoot();
-    for (let i = this.frontier.length - 2; i >= 0; i--) hash = nodeHash(this.frontier[i]!, hash);
-    return hash;
-  }
-
-  toJSON(): CompactRangeJSON {
-    return { size: this.count, hashes: this.frontier.map((h) => h.toString('hex')) };
-  }
 }
 
 type Leaves = LeafHashSource | readonly Uint8Array[];
@@ -392,9 +314,10 @@ function largestPowerOfTwoBelow(n: number): number {
 }
 
 const isPowerOfTwo = (n: number): boolean => popcount(n) === 1;
-const popcount = (n: number): number => BigInt(n).toString(2).replaceAll('0', '').length;
+/** Number of 1 bits: a tree of `n` leaves is that many perfect subtrees. */
+export const popcount = (n: number): number => BigInt(n).toString(2).replaceAll('0', '').length;
 
-function isTreeSize(n: unknown): n is number {
+export function isTreeSize(n: unknown): n is number {
   return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
@@ -403,7 +326,7 @@ function requireTreeSize(label: string, size: number, available: number): void {
   if (size > available) throw proofError('bad-sizes', `${label} ${size} is beyond the ${available} leaves available`);
 }
 
-function requireHash(label: string, hash: Uint8Array): void {
+export function requireHash(label: string, hash: Uint8Array): void {
   if (!(hash instanceof Uint8Array) || hash.length !== HASH_SIZE) {
     const got = hash instanceof Uint8Array ? `${hash.length} bytes` : typeof hash;
     throw proofError('bad-input', `${label} must be a ${HASH_SIZE}-byte SHA-256 hash, got ${got}`);
@@ -417,6 +340,6 @@ const arraySource = (hashes: readonly Uint8Array[]): LeafHashSource => ({
 const toSource = (source: Leaves): LeafHashSource =>
   Array.isArray(source) ? arraySource(source) : (source as LeafHashSource);
 
-function proofError(reason: string, message: string): ShekaraError {
+export function proofError(reason: string, message: string): ShekaraError {
   return new ShekaraError(ErrorCodes.SHK_AUDIT_PROOF, message, { details: { reason } });
 }

@@ -15,7 +15,7 @@
 import { ErrorCodes, ShekaraError } from '../errors.js';
 import type { Store, StoredCheckpoint } from '../store/index.js';
 import { entryLeafHash } from './leaf.js';
-import { CompactRange } from './merkle.js';
+import { CompactRange } from './compact-range.js';
 
 /** Leaves read per store call. */
 const PAGE = 1_000;

@@ -12,7 +12,6 @@
 import { ErrorCodes, ShekaraError } from '../errors.js';
 import { entryLeafHash } from './leaf.js';
 import {
-  CompactRange,
   consistencyProof,
   HASH_SIZE,
   inclusionProof,
@@ -20,6 +19,7 @@ import {
   verifyInclusion,
   type LeafHashSource,
 } from './merkle.js';
+import { CompactRange } from './compact-range.js';
 import { parseAndVerifyCheckpoint, parseVerifierKey, type VerifiedCheckpoint } from './checkpoint.js';
 
 export interface VerifyInput {

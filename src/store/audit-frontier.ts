@@ -3,7 +3,7 @@
  * the stored perfect-subtree roots (level 0: leaves) named by the binary digits of the tree
  * size. Shared by every store backend.
  */
-import { CompactRange } from '../audit/merkle.js';
+import { CompactRange } from '../audit/compact-range.js';
 
 /** The perfect subtrees whose roots make up the frontier of a tree of `size` leaves, largest first. */
 export function frontierSubtrees(size: number): { level: number; index: number }[] {

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isShekaraError } from '../../src/errors.js';
 import {
-  CompactRange,
   consistencyProof,
   emptyRoot,
   inclusionProof,
@@ -13,6 +12,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/audit/merkle.js';
+import { CompactRange } from '../../src/audit/compact-range.js';
 
 // Vendored test vectors (test/fixtures/merkle/README.md names the source and license): a fresh
 // clone verifies against the same outside reference.

@@ -13,7 +13,7 @@
  */
 import type { PgMigration } from './migrate.js';
 import type { Db, Sql, Tx } from './db.js';
-import { CompactRange } from '../../audit/merkle.js';
+import { CompactRange } from '../../audit/compact-range.js';
 import {
   canonicalJson,
   entryLeafHash,

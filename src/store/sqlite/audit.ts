@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
-import type { CompactRange } from '../../audit/merkle.js';
+import type { CompactRange } from '../../audit/compact-range.js';
 import { frontierFrom } from '../audit-frontier.js';
 import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
 import type { AuditStore, StoredCheckpoint } from '../types.js';
