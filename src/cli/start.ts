@@ -29,6 +29,16 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
         ]
       : []),
     `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
+    ...(app.ingest.gbt32960Port !== undefined
+      ? [
+          `  GB/T 32960     tcp://${host(config.gbt32960.tcp.host)}:${app.ingest.gbt32960Port}   (from ${config.gbt32960.tcp.allowFrom.join(', ')} only)`,
+        ]
+      : []),
+    ...(app.ingest.gbt32960TlsPort !== undefined
+      ? [
+          `  GB/T 32960 TLS tls://${host(config.gbt32960.tls.host)}:${app.ingest.gbt32960TlsPort}   (client certificate CN = VIN)`,
+        ]
+      : []),
     `  Health         ${http}/healthz   readiness ${http}/readyz`,
     ...(app.telemetry.metrics.prometheusPort !== undefined
       ? [

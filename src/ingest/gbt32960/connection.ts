@@ -20,9 +20,7 @@ import { decodeMessage, type Message } from './message.js';
 import { encodeTime, UnitError } from './reader.js';
 import { reportPayload } from './signals.js';
 import type { Gbt32960Endpoint } from './endpoint.js';
-
-const BACKPRESSURE_RETRY_MS = 50;
-const BACKPRESSURE_MAX_WAIT_MS = 30_000;
+import { pushbackRetry } from '../pushback.js';
 
 interface Slot {
   buf: Buffer | undefined;
@@ -151,37 +149,28 @@ export class Gbt32960Connection {
     this.store(f, f.raw, reason);
   }
 
+  /**
+   * Stores, then answers in order. While the store pushes back the answer is withheld and the
+   * intake retries the same decoded record (src/ingest/pushback.ts); a push-back that outlasts
+   * the wait is counted in aggregate and the connection dropped so the car reissues the report.
+   */
   private store(f: Frame, payload: Buffer, quarantineReason: string | undefined): void {
-    const { intake } = this.ep.deps;
+    const { intake, log } = this.ep.deps;
     const slot = this.slot(true);
-    const started = Date.now();
-    const span = intake.startReceive('gbt32960');
     const error = f.edition === 2025 ? FLAG.structureInvalid : FLAG.error;
-    const attempt = (): void => {
-      intake.accept(this.vehicle!, 'gbt32960', payload, { span, quarantineReason }).then(
-        (r) => {
-          span.end();
-          this.answer(slot, f, r.quarantined ? error : FLAG.success, f.data.subarray(0, 6));
-        },
-        (err: unknown) => {
-          if (
-            isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') &&
-            Date.now() - started < BACKPRESSURE_MAX_WAIT_MS &&
-            this.state === 'open'
-          ) {
-            setTimeout(attempt, BACKPRESSURE_RETRY_MS).unref();
-            return;
-          }
-          span.end();
-          this.ep.deps.log.error(
+    const retry = pushbackRetry(() => this.state === 'open');
+    intake.accept(this.vehicle!, 'gbt32960', payload, { quarantineReason, retry }).then(
+      (r) => this.answer(slot, f, r.quarantined ? error : FLAG.success, f.data.subarray(0, 6)),
+      (err: unknown) => {
+        if (isShekaraError(err, 'SHK_INGEST_BACKPRESSURE')) this.ep.reject('backpressure', { vehicle: this.ref() });
+        else
+          log.error(
             { err, vehicle: this.ref() },
             'gbt32960: could not store a report; disconnecting so the car reissues it',
           );
-          this.destroy();
-        },
-      );
-    };
-    attempt();
+        this.destroy();
+      },
+    );
   }
 
   /** An answer frame to `f` with `flag`, in this connection's answer order. */

@@ -18,9 +18,7 @@ import { RC } from './codes.js';
 import type { Connection } from './connection.js';
 import { commandAckTopic, telemetryTopic } from './endpoint.js';
 import { ack, ackWithReason } from './wire.js';
-
-const BACKPRESSURE_RETRY_MS = 50;
-const BACKPRESSURE_MAX_WAIT_MS = 30_000;
+import { pushbackRetry } from '../pushback.js';
 
 export function onPublish(c: Connection, p: IPublishPacket): void {
   const { limits, deps } = c.ep;
@@ -112,17 +110,13 @@ export function onPublish(c: Connection, p: IPublishPacket): void {
 
 /**
  * Decode, policy, durable commit. While the store pushes back, the intake submits the same
- * decoded record again (never decoding or projecting it twice) for as long as the car is
- * connected, up to BACKPRESSURE_MAX_WAIT_MS.
+ * decoded record again for as long as the car is connected (src/ingest/pushback.ts).
  */
 function store(c: Connection, payload: Buffer, qos2PacketId: number | undefined): Promise<void> {
-  const { intake } = c.ep.deps;
-  const started = Date.now();
-  const retry = {
-    afterMs: BACKPRESSURE_RETRY_MS,
-    again: () => c.state === 'open' && Date.now() - started < BACKPRESSURE_MAX_WAIT_MS,
-  };
-  return intake.accept(c.session!.vehicle, 'mqtt', payload, { mqttQos2: qos2PacketId, retry }).then(() => undefined);
+  const retry = pushbackRetry(() => c.state === 'open');
+  return c.ep.deps.intake
+    .accept(c.session!.vehicle, 'mqtt', payload, { mqttQos2: qos2PacketId, retry })
+    .then(() => undefined);
 }
 
 const text = (c: Connection, s: string) => (c.problemInfo ? s : undefined);
