@@ -1,7 +1,8 @@
 /**
  * The hot path: one compiled policy applied to one record, per purpose. Stateful rules keep
  * their state here, in memory, per evaluator (one per OEM and policy version):
- * trip-endpoint hold-back, minimum interval per vehicle, k-anonymity counts.
+ * trip-endpoint hold-back, minimum interval per vehicle, k-anonymity counts. `state` exposes it
+ * so that src/policy/state.ts can save it and bring it back after a restart.
  *
  * Order per purpose, and why:
  *  1. trip tracking and k-anonymity counting see EVERY record with a position, before any
@@ -15,12 +16,12 @@
 import type { CanonicalRecord, Projection, SignalValue } from '../record.js';
 import type { CompiledPolicy, CompiledPurpose, CompiledRule } from './compile.js';
 import type { TransformContext } from './transforms/index.js';
-import { H3_CELL, GRID_CELL } from './transforms/index.js';
 import { VIN_PATH } from './selectors.js';
-import { LAT, LON, distanceMeters, type Point } from './geo.js';
+import { LAT, LON, type Point } from './geo.js';
 import { TripTracker, TRIP_REASONS, type TripVerdict } from './trip.js';
 import { CellCounter } from './kanon.js';
 import { containsVin } from './vin-guard.js';
+import { RELEASED_NEAR_ENDPOINT, revealsEndpoint, stripLocation, suppressLocation, withNote } from './release.js';
 import { ephemeralDeliveryIds, type DeliveryIds } from './delivery-id.js';
 import {
   CONTAINS_VIN,
@@ -31,12 +32,7 @@ import {
   TRANSFORM_DECLINED,
   UNKNOWN_KEY,
   interned,
-  type FieldDecision,
 } from './decision.js';
-
-const IGNITION = 'Vehicle.LowVoltageSystemState';
-const SPEED = 'Vehicle.Speed';
-const LOCATION_OUTPUTS = new Set([LAT, LON, H3_CELL, GRID_CELL]);
 
 /** A purpose that produced nothing for a record, and why (dry runs print these). */
 export interface Withheld {
@@ -68,13 +64,20 @@ export interface Evaluator {
   ): void;
   /** Projections held back (trip endpoints) right now. */
   readonly held: number;
-  /**
-   * Seeds the minimum-interval state with sends made before this evaluator existed (a restart,
-   * a new policy version): per purpose and VIN, the observedAt of the last projection made.
-   */
-  restoreLastSent(
-    rows: readonly { readonly purpose: string; readonly vin: string; readonly observedAt: number }[],
-  ): void;
+  /** Each purpose's stateful rules, to save and restore them across a restart (src/policy/state.ts). */
+  readonly state: readonly PurposeState[];
+}
+
+/** One purpose's state: the last send per VIN, its trip tracker and k-anonymity counts (if it has them). */
+export interface PurposeState {
+  readonly id: string;
+  readonly minIntervalMs: number;
+  readonly lastSent: Map<string, number>;
+  readonly tracker: TripTracker<Projection> | undefined;
+  readonly counter: CellCounter | undefined;
+  readonly kWindowMs: number;
+  /** The cells a position is counted in (every coarsening level), when k-anonymity applies. */
+  readonly cellsOf: ((pos: Point) => string[]) | undefined;
 }
 
 /** What every purpose reads of a record, computed once per record. */
@@ -140,15 +143,7 @@ export function createEvaluator(policy: CompiledPolicy, ids: DeliveryIds = ephem
     get held() {
       return purposes.reduce((n, p) => n + (p.tracker?.held ?? 0), 0);
     },
-    restoreLastSent(rows) {
-      const byId = new Map(policy.purposes.map((p, i) => [p.id, purposes[i]!]));
-      for (const r of rows) {
-        const pe = byId.get(r.purpose);
-        if (!pe?.minIntervalMs) continue;
-        const known = pe.lastSent.get(r.vin);
-        if (known === undefined || r.observedAt > known) pe.lastSent.set(r.vin, r.observedAt);
-      }
-    },
+    state: purposes.map((pe) => pe.state),
   };
 }
 
@@ -156,6 +151,23 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
   const tracker = p.trip ? new TripTracker<Projection>(p.trip) : undefined;
   const counter = p.kAnonymity ? new CellCounter(p.kAnonymity.windowMs) : undefined;
   const lastSent = new Map<string, number>();
+  const cellsOf =
+    counter && p.location?.cellKey
+      ? (pos: Point): string[] => {
+          const cells: string[] = [];
+          for (let i = 0; i <= p.kAnonymity!.maxCoarsen; i++) cells.push(p.location!.cellKey!(pos.lat, pos.lon, i));
+          return cells;
+        }
+      : undefined;
+  const state: PurposeState = {
+    id: p.id,
+    minIntervalMs: p.minIntervalMs,
+    lastSent,
+    tracker,
+    counter,
+    kWindowMs: p.kAnonymity?.windowMs ?? 0,
+    cellsOf,
+  };
   const resolve = (path: string): CompiledRule | null =>
     p.exact.get(path) ?? p.wildcards.find((w) => w.matcher.test(path))?.rule ?? null;
   // Decisions that depend only on the coarsening level, built once.
@@ -185,16 +197,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
     const pos: Point | undefined = typeof lat === 'number' && typeof lon === 'number' ? { lat, lon } : undefined;
     let verdict: TripVerdict = 'none';
     if (tracker) {
-      const ign = record.signals[IGNITION];
-      const speed = record.signals[SPEED];
-      const obs = tracker.observe(
-        record.vin,
-        record.observedAt,
-        record.receivedAt,
-        pos,
-        typeof ign === 'string' ? ign : undefined,
-        typeof speed === 'number' ? speed : undefined,
-      );
+      const obs = tracker.observeSignals(record.vin, record.observedAt, record.receivedAt, pos, record.signals);
       verdict = obs.verdict;
       for (const h of obs.released)
         out.push(withNote(h, 'held back until the car left the trip radius, then released'));
@@ -204,9 +207,8 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
       }
     }
     let cells: string[] | undefined;
-    if (counter && pos && p.location?.cellKey) {
-      cells = [];
-      for (let i = 0; i <= p.kAnonymity!.maxCoarsen; i++) cells.push(p.location.cellKey(pos.lat, pos.lon, i));
+    if (counter && pos && cellsOf) {
+      cells = cellsOf(pos);
       counter.see(record.vin, record.observedAt, cells);
     }
 
@@ -348,7 +350,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
       out.push(projection);
     }
   }
-  return { evaluate, tracker, resolve, lastSent, minIntervalMs: p.minIntervalMs };
+  return { evaluate, tracker, resolve, state };
 }
 
 const TIME_UNBUCKETABLE = interned('dropped', "dropped: a time that cannot be floored to the purpose's timeBucket");
@@ -357,66 +359,4 @@ const TIME_UNBUCKETABLE = interned('dropped', "dropped: a time that cannot be fl
 function bucketTime(v: SignalValue, bucketMs: number): string | undefined {
   const ms = typeof v === 'string' ? Date.parse(v) : NaN;
   return Number.isFinite(ms) ? new Date(Math.floor(ms / bucketMs) * bucketMs).toISOString() : undefined;
-}
-
-const RELEASED_NEAR_ENDPOINT = interned(
-  'suppressed',
-  'suppressed: the released cell contains, or its centre lies within the radius of, a trip endpoint',
-);
-
-/**
- * Trip-endpoint suppression judged on what is released, not on the raw point: a point just
- * outside the radius generalizes to a cell that may contain the home, or whose centre is
- * next to it (black-box review D2). Such a cell is never released.
- */
-function revealsEndpoint(
-  loc: NonNullable<CompiledPurpose['location']>,
-  pos: Point,
-  level: number,
-  endpoints: readonly Point[],
-  radius: number,
-): boolean {
-  if (endpoints.length === 0) return false;
-  const cell = loc.cellKey!(pos.lat, pos.lon, level);
-  const centre = loc.centre?.(pos.lat, pos.lon, level);
-  return endpoints.some(
-    (e) => loc.cellKey!(e.lat, e.lon, level) === cell || (centre !== undefined && distanceMeters(centre, e) <= radius),
-  );
-}
-
-function suppressLocation(
-  signals: Record<string, SignalValue>,
-  sent: string[],
-  decision: FieldDecisions,
-  d: FieldDecision,
-): void {
-  for (const o of LOCATION_OUTPUTS) delete signals[o];
-  for (let i = sent.length - 1; i >= 0; i--) if (LOCATION_OUTPUTS.has(sent[i]!)) sent.splice(i, 1);
-  decision.set(LAT, d);
-  decision.set(LON, d);
-}
-
-function decisionsOf(p: Projection): FieldDecisions {
-  return p.decision instanceof FieldDecisions
-    ? p.decision
-    : new FieldDecisions(
-        Object.keys(p.decision?.fields ?? {}),
-        Object.values(p.decision?.fields ?? {}),
-        p.decision?.notes,
-      );
-}
-
-/** A held projection sent after all, without its position (the tail of a trip). */
-function stripLocation(p: Projection, d: FieldDecision): Projection | undefined {
-  const signals = { ...p.signals };
-  const sent = [...p.fieldsSent];
-  const decision = decisionsOf(p).with({ notes: ['held back near the end of a trip; sent without its position'] });
-  suppressLocation(signals, sent, decision, d);
-  if (sent.length === 0 || (sent.length === 1 && sent[0] === VIN_PATH)) return undefined;
-  return { ...p, signals, fieldsSent: sent, fieldsDropped: decision.dropped(), decision };
-}
-
-function withNote(p: Projection, note: string): Projection {
-  const decision = decisionsOf(p).with({ notes: [...(p.decision?.notes ?? []), note] });
-  return { ...p, fieldsDropped: decision.dropped(), decision };
 }

@@ -10,8 +10,8 @@
  *
  * `project` is called at ingest before the group commit; it MAY return projections of EARLIER
  * records of the same vehicle that were held back (trip endpoints) and are now released —
- * each carries its own recordId. State is in memory: after a restart, held projections are
- * gone (dropped, never sent).
+ * each carries its own recordId. The stateful rules' state comes back after a restart
+ * (src/policy/state.ts), except held projections: those are gone (dropped, never sent).
  *
  * `project` is asynchronous only because consent lives in the store: the grants a record's
  * purposes need are looked up first (one look-up per consent-requiring purpose, none per
@@ -24,6 +24,7 @@ import { loadPolicyFile } from './load.js';
 import { createPseudonymizer, type Pseudonymizer } from './pseudonym.js';
 import { createDeliveryIds } from './delivery-id.js';
 import { createEvaluator, type Evaluator, type Withheld } from './evaluate.js';
+import { createStateSaver, restoreState, SAVE_EVERY_MS } from './state.js';
 import type { ConsentLookup } from './consent.js';
 import { createSecureRandom } from './random.js';
 import type { CompiledPolicy } from './compile.js';
@@ -61,8 +62,9 @@ export interface PolicyEngineDeps {
   /** The consent registry. Without it, purposes that require consent send nothing. */
   readonly consent?: ConsentLookup;
   /**
-   * Where the rate state survives a restart: each activated version starts with the last sends
-   * per purpose and vehicle (so `minInterval` holds across a restart or a policy change).
+   * Where the stateful rules' state survives a restart (src/policy/state.ts): each activated
+   * version starts from the last sends, the saved trip states and the k-anonymity counts, so
+   * they hold across a restart or a policy change. Trip states are saved every few seconds.
    */
   readonly state?: PolicyStateStore;
   /** Where each activated policy version is recorded (hash, text, time). */
@@ -170,15 +172,22 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
       activatedAt: now(),
     });
     const evaluator = createEvaluator(policy, deliveryIds);
-    const longest = Math.max(0, ...policy.purposes.map((p) => p.minIntervalMs));
-    // Records received up to an hour before the interval: a car's clock may lag the gateway's.
-    if (deps.state && longest > 0)
-      evaluator.restoreLastSent(await deps.state.lastSends(policy.oem, now() - longest - 3_600_000));
+    if (deps.state) await restoreState(evaluator, deps.state, now());
     return { evaluator, pseudonym: pseudonymOf(policy.oem) };
   };
 
   let byOem = new Map<string, Entry>();
   for (const [oem, policy] of loadAll()) byOem.set(oem, await activate(policy));
+  const save = deps.state && createStateSaver(deps.state);
+  const saveAll = () =>
+    save?.(
+      [...byOem.values()].map((e) => e.evaluator),
+      now(),
+    );
+  // A failed save is retried by the next one; until then a restart replays a little more.
+  const saver = save && setInterval(() => void saveAll()?.catch(() => undefined), SAVE_EVERY_MS).unref();
+  // Saved once at start too: what was restored is the base a kill before the next save replays onto.
+  await saveAll()?.catch(() => undefined);
 
   // One context reused for every record (evaluation is synchronous): no closure per record.
   const ctx = {
@@ -272,8 +281,8 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
         next.set(oem, old); // same version: keep its state (trips, counts, intervals)
         unchanged.push(oem);
       } else {
-        // A new version starts from empty state: what the old one held is dropped, never
-        // sent under rules that are no longer in force.
+        // A new version starts from the saved state (src/policy/state.ts), without what the
+        // old one held: that is dropped, never sent under rules that are no longer in force.
         next.set(oem, await activate(policy));
         changed.push({
           oem,
@@ -345,7 +354,12 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
     },
     activatePolicy: (policy) => serial(() => activateNow(policy)),
     held: () => [...byOem.values()].reduce((n, e) => n + e.evaluator.held, 0),
-    close: async () => {},
+    close: async () => {
+      if (saver) clearInterval(saver);
+      // The second save writes what changed while a save already under way ran.
+      await saveAll();
+      await saveAll();
+    },
   };
 }
 

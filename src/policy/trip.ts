@@ -11,9 +11,14 @@
  *   its position.
  * - Ends are remembered per vehicle (a few), so a later trip that passes home again does not
  *   send points there either.
- * All of it lives in memory: after a restart held points are gone (dropped, never leaked).
+ * It lives in memory; every vehicle's trip state except what it holds can be taken out and put
+ * back (`dirty`/`restore`), which is how it survives a restart (src/policy/state.ts). Held
+ * points are gone after a restart (dropped, never leaked).
  */
 import { distanceMeters, type Point } from './geo.js';
+
+const IGNITION = 'Vehicle.LowVoltageSystemState';
+const SPEED = 'Vehicle.Speed';
 
 export interface TripConfig {
   readonly radiusMeters: number;
@@ -42,6 +47,9 @@ interface State<T> {
   held: { point: Point; item: T }[];
 }
 
+/** A vehicle's trip state without what it holds: what is saved so that it survives a restart. */
+export type TripSnapshot = Omit<State<unknown>, 'held'>;
+
 export interface TripObservation<T> {
   readonly verdict: TripVerdict;
   /** Held items the car has now moved away from: safe to send as they are. */
@@ -55,6 +63,8 @@ const SWEEP_EVERY = 4096;
 
 export class TripTracker<T> {
   private readonly states = new Map<string, State<T>>();
+  /** Vehicles whose state changed since the last `dirty()`. */
+  private changed = new Set<string>();
   private observations = 0;
   /** Held items dropped because a vehicle held too many, or went silent for a day. */
   dropped = 0;
@@ -86,6 +96,7 @@ export class TripTracker<T> {
     speed: number | undefined,
   ): TripObservation<T> {
     if (++this.observations % SWEEP_EVERY === 0) this.sweep(seenAt);
+    this.changed.add(vin);
     const out = { verdict: 'none' as TripVerdict, released: [] as T[], tail: [] as T[] };
     let s = this.states.get(vin);
     let newTrip = false;
@@ -160,6 +171,44 @@ export class TripTracker<T> {
     else if (s.endpoints.some((e) => distanceMeters(pos, e) <= r)) out.verdict = 'suppress-known';
     else out.verdict = 'hold';
     return out;
+  }
+
+  /** The state of every vehicle observed since the last call (what to save), held items left out. */
+  dirty(): [vin: string, state: TripSnapshot][] {
+    const out: [string, TripSnapshot][] = [];
+    for (const vin of this.changed) {
+      const s = this.states.get(vin);
+      if (!s) continue;
+      const { held: _held, ...rest } = s;
+      out.push([vin, structuredClone(rest)]);
+    }
+    this.changed = new Set();
+    return out;
+  }
+
+  /** Puts back a saved state (at start, before any observation of the vehicle). */
+  restore(vin: string, state: TripSnapshot): void {
+    this.states.set(vin, { ...structuredClone(state), held: [] });
+  }
+
+  /** `observe` with the ignition state and speed read from a record's signals. */
+  observeSignals(
+    vin: string,
+    t: number,
+    seenAt: number,
+    pos: Point | undefined,
+    signals: Readonly<Record<string, unknown>>,
+  ): TripObservation<T> {
+    const ign = signals[IGNITION];
+    const speed = signals[SPEED];
+    return this.observe(
+      vin,
+      t,
+      seenAt,
+      pos,
+      typeof ign === 'string' ? ign : undefined,
+      typeof speed === 'number' ? speed : undefined,
+    );
   }
 
   /** Holds an item for the point the last `observe` of this vehicle said `hold` for. */

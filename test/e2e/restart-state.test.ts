@@ -1,9 +1,10 @@
 /**
  * The policy's stateful rules across a `kill -9` of the gateway PROCESS (black-box review D4: after
- * a restart two projections went out 20 s apart under `minInterval: PT30S`). Real parts: the built
- * CLI (`shekara start`, run `npm run build` first) on a SQLite file, a real MQTT car, a real HTTP
- * server as the OEM. The process is killed with SIGKILL (no shutdown, nothing flushed) and started
- * again on the same store; what the OEM receives afterwards is what is checked.
+ * a restart two projections went out 20 s apart under `minInterval: PT30S`): minimum interval,
+ * trip state, k-anonymity counts. Real parts: the built CLI (`shekara start`, run `npm run build`
+ * first) on a SQLite file, real MQTT cars, a real HTTP server as the OEM. The process is killed
+ * with SIGKILL (no shutdown, nothing flushed) and started again on the same store; what the OEM
+ * receives afterwards is what is checked.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,21 +12,16 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createStore, describeStore } from '../../src/store/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
-import {
-  spawnGateway,
-  startAttributingOem,
-  type AttributingOem,
-  type GatewayProcess,
-} from '../helpers/gateway-process.js';
+import { spawnGateway, startAttributingOem, type GatewayProcess } from '../helpers/gateway-process.js';
 
-const POLICY = `oem: demo-oem
+const SPARSE = `oem: demo-oem
 purposes:
   - id: sparse
     description: at most one speed reading per 30 seconds and vehicle
@@ -33,65 +29,74 @@ purposes:
     fields:
       Vehicle.Speed: pass
 `;
+const TRIPS = `oem: demo-oem
+purposes:
+  - id: where
+    description: generalized positions, never near where trips start or end
+    tripEndpoints: { radiusMeters: 500 }
+    fields:
+      Vehicle.Speed: pass
+      Vehicle.CurrentLocation: { transform: generalize, method: h3, resolution: 8 }
+`;
+const CROWD = `oem: demo-oem
+purposes:
+  - id: crowd
+    description: a cell only once two vehicles were seen in it
+    kAnonymity: { k: 2, window: PT15M, otherwise: drop }
+    fields:
+      Vehicle.Speed: pass
+      Vehicle.CurrentLocation: { transform: generalize, method: h3, resolution: 7 }
+`;
+const HOME = { lat: 43.2389, lon: 76.8897 };
+/** A point `east` degrees of longitude east of home (0.01° is about 810 m here) and `north` degrees north. */
+const near = (east: number, north = 0) => ({ lat: HOME.lat + north, lon: HOME.lon + east });
 
 interface Car {
   readonly vin: string;
   readonly secret: string;
 }
 
-describe('policy state across a kill -9 of the gateway process', () => {
-  let dir: string;
-  let oem: AttributingOem;
-  let configFile: string;
+/** One gateway's world: a store directory, an OEM endpoint, cars, and a gateway process on demand. */
+async function world(policy: string, cars: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-restart-'));
+  const oem = await startAttributingOem();
+  writeFileSync(path.join(dir, 'policy.yaml'), policy);
   const started: GatewayProcess[] = [];
+  const storeConfig = () => parseConfig(stringify({ dataDir: dir, oems: [] }), 'store.yaml', dir, { env: {} });
+  const store = await createStore(storeConfig().store, dir);
+  let creds: Car[];
+  try {
+    creds = await registerSimCars(store, cars, 'demo-oem', 'LRSTR');
+  } finally {
+    await store.close();
+  }
 
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'shekara-restart-'));
-    oem = await startAttributingOem();
-    writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
-  });
-  afterAll(async () => {
-    for (const g of started) await g.stop('SIGKILL');
-    await oem?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  /** A config on fresh ports, the same store; the first call also registers the car. */
+  /** A config on fresh ports, the same store. */
   const boot = async (): Promise<GatewayProcess> => {
     const ports = { mqtt: await freePort(), http: await freePort() };
-    const text = stringify({
-      dataDir: dir,
-      mqtt: { host: '127.0.0.1', port: ports.mqtt },
-      http: { host: '127.0.0.1', port: ports.http },
-      egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
-      oems: [
-        {
-          id: 'demo-oem',
-          endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`,
-          policyFile: 'policy.yaml',
-          allowPrivateNetworks: true,
-        },
-      ],
-      log: { level: 'warn' },
-    });
-    configFile = path.join(dir, 'shekara.yaml');
-    writeFileSync(configFile, text);
+    const configFile = path.join(dir, 'shekara.yaml');
+    writeFileSync(
+      configFile,
+      stringify({
+        dataDir: dir,
+        mqtt: { host: '127.0.0.1', port: ports.mqtt },
+        http: { host: '127.0.0.1', port: ports.http },
+        egress: { initialBackoffMs: 20, maxBackoffMs: 100, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
+        oems: [
+          {
+            id: 'demo-oem',
+            endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`,
+            policyFile: 'policy.yaml',
+            allowPrivateNetworks: true,
+          },
+        ],
+        log: { level: 'warn' },
+      }),
+    );
     const g = await spawnGateway(`gw${started.length}`, configFile, ports);
     started.push(g);
     return g;
   };
-
-  const storeConfig = () => parseConfig(stringify({ dataDir: dir, oems: [] }), 'store.yaml', dir, { env: {} });
-  const register = async (): Promise<Car> => {
-    const config = storeConfig();
-    const store = await createStore(config.store, config.dataDir, config.keys);
-    try {
-      return (await registerSimCars(store, 1, 'demo-oem', 'LRSTR'))[0]!;
-    } finally {
-      await store.close();
-    }
-  };
-
   const connect = (g: GatewayProcess, car: Car): Promise<MqttClient> =>
     mqtt.connectAsync(g.mqttUrl, {
       clientId: car.vin,
@@ -106,7 +111,7 @@ describe('policy state across a kill -9 of the gateway process', () => {
     client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ ts: new Date(atMs).toISOString(), ...payload }), {
       qos: 1,
     });
-  /** What the OEM received, a repeat (same Idempotency-Key: at-least-once after a kill) counted once. */
+  /** The signals the OEM received, a repeat (same Idempotency-Key: at-least-once after a kill) counted once. */
   const received = () =>
     [...new Map(oem.deliveries.map((d) => [d.idempotencyKey, d.body])).values()].map(
       (body) => (JSON.parse(body) as { signals: Record<string, unknown> }).signals,
@@ -124,26 +129,103 @@ describe('policy state across a kill -9 of the gateway process', () => {
       db.close();
     }
   };
+  return {
+    cars: creds,
+    boot,
+    connect,
+    send,
+    received,
+    projected,
+    async close() {
+      for (const g of started) await g.stop('SIGKILL');
+      await oem.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('policy state across a kill -9 of the gateway process', () => {
+  const worlds: Awaited<ReturnType<typeof world>>[] = [];
+  afterAll(async () => {
+    for (const w of worlds) await w.close();
+  });
+  const open = async (policy: string, cars = 1) => {
+    const w = await world(policy, cars);
+    worlds.push(w);
+    return w;
+  };
 
   it('minInterval: a record 20 s after one sent before the kill is withheld, one 31 s after is sent', async () => {
-    const car = await register();
+    const w = await open(SPARSE);
+    const car = w.cars[0]!;
     const t0 = Date.now() - 120_000;
-    const first = await boot();
-    let client = await connect(first, car);
-    await send(client, car, t0, { speed: 41 });
-    await eventually(() => oem.deliveries.length === 1, 15_000, 'the first delivery');
+    const first = await w.boot();
+    let client = await w.connect(first, car);
+    await w.send(client, car, t0, { speed: 41 });
+    await eventually(() => w.received().length === 1, 15_000, 'the first delivery');
     client.end(true);
     await first.stop('SIGKILL');
 
-    const back = await boot();
-    client = await connect(back, car);
-    await send(client, car, t0 + 20_000, { speed: 42 });
-    await send(client, car, t0 + 31_000, { speed: 43 });
-    await eventually(() => received().length >= 2, 15_000, 'a delivery after the restart');
+    const back = await w.boot();
+    client = await w.connect(back, car);
+    await w.send(client, car, t0 + 20_000, { speed: 42 });
+    await w.send(client, car, t0 + 31_000, { speed: 43 });
+    await eventually(() => w.received().length >= 2, 15_000, 'a delivery after the restart');
     await client.endAsync();
     await back.stop('SIGTERM');
-    expect(received()).toEqual([{ 'Vehicle.Speed': 41 }, { 'Vehicle.Speed': 43 }]);
+    expect(w.received()).toEqual([{ 'Vehicle.Speed': 41 }, { 'Vehicle.Speed': 43 }]);
     // 42 never became a projection: nothing of it is queued to go later either.
-    expect(projected()).toEqual([{ 'Vehicle.Speed': 41 }, { 'Vehicle.Speed': 43 }]);
+    expect(w.projected()).toEqual([{ 'Vehicle.Speed': 41 }, { 'Vehicle.Speed': 43 }]);
+  });
+
+  it('trips: a trip started at home before the kill still keeps positions near home after it', async () => {
+    const w = await open(TRIPS);
+    const car = w.cars[0]!;
+    const t0 = Date.now() - 120_000;
+    const first = await w.boot();
+    let client = await w.connect(first, car);
+    await w.send(client, car, t0, { ignition: true, speed: 0, position: HOME }); // the trip starts at home
+    await w.send(client, car, t0 + 10_000, { speed: 50, position: near(0.05) });
+    client.end(true);
+    await first.stop('SIGKILL'); // no save after these two: they come back from the records
+
+    const back = await w.boot();
+    client = await w.connect(back, car);
+    // Without the trip state, the first point after the restart would be taken for the trip's start,
+    // and the next one, 220 m from home, would be held and then released with its cell.
+    await w.send(client, car, t0 + 20_000, { speed: 50, position: near(0.06) });
+    await w.send(client, car, t0 + 30_000, { speed: 30, position: near(0, 0.002) });
+    await w.send(client, car, t0 + 40_000, { speed: 51, position: near(0.07) });
+    await eventually(
+      () => w.received().some((s) => s['Vehicle.Speed'] === 30),
+      15_000,
+      'the delivery of the point near home',
+    );
+    await client.endAsync();
+    await back.stop('SIGTERM');
+    expect(w.received().find((s) => s['Vehicle.Speed'] === 30)).toEqual({ 'Vehicle.Speed': 30 });
+    expect(w.projected().filter((s) => s['Vehicle.Speed'] === 30)).toEqual([{ 'Vehicle.Speed': 30 }]);
+  });
+
+  it('k-anonymity: a vehicle counted before the kill still counts after it', async () => {
+    const w = await open(CROWD, 2);
+    const [a, b] = w.cars as [Car, Car];
+    const t0 = Date.now() - 60_000;
+    const first = await w.boot();
+    let client = await w.connect(first, a);
+    await w.send(client, a, t0, { speed: 61, position: near(0.2) }); // alone in its cell: no cell sent
+    await eventually(() => w.received().length === 1, 15_000, 'the first delivery');
+    client.end(true);
+    await first.stop('SIGKILL');
+
+    const back = await w.boot();
+    client = await w.connect(back, b);
+    await w.send(client, b, t0, { speed: 62, position: near(0.2) }); // the second vehicle in that cell
+    await eventually(() => w.received().length >= 2, 15_000, 'the second delivery');
+    await client.endAsync();
+    await back.stop('SIGTERM');
+    const [alone, second] = w.received();
+    expect(alone).toEqual({ 'Vehicle.Speed': 61 });
+    expect(second).toMatchObject({ 'Vehicle.Speed': 62, 'Vehicle.CurrentLocation.H3Cell': expect.any(String) });
   });
 });

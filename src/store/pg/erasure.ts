@@ -42,6 +42,7 @@ export function pgErasure(db: Db): ErasureStore {
         const quarantine = await count('quarantine');
         await t.query(`DELETE FROM mqtt_qos2 WHERE vin = $1`, [vin]);
         await t.query(`DELETE FROM mqtt_broker_deliveries WHERE vin = $1`, [vin]);
+        await t.query(`DELETE FROM policy_trip_state WHERE vin = $1`, [vin]);
         return { accountData, routePoints, records, quarantine };
       }),
   };

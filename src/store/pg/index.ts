@@ -18,7 +18,7 @@ import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import { pgSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
-import { pgPolicyState } from './policy-state.js';
+import { pgPolicyState, POLICY_STATE_MIGRATIONS } from './policy-state.js';
 import { pgOemFeed, OEM_FEED_MIGRATIONS } from './oem-feed.js';
 import { pgSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
 import { pgCommands, COMMAND_MIGRATIONS } from './commands.js';
@@ -64,6 +64,7 @@ export const PG_MIGRATIONS = [
   ...RETENTION_MIGRATIONS,
   ...WORKBENCH_MIGRATIONS,
   ...MQTT_QOS2_MIGRATIONS,
+  ...POLICY_STATE_MIGRATIONS,
 ];
 
 /** Opens the pool, migrates (once, whoever starts first), creates the route-point partitions ahead. Rejects with SHK_STORE_UNAVAILABLE if the server cannot be reached. */

@@ -18,7 +18,7 @@ import { ingestWriterThread } from './ingest-writer.js';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from './vehicles.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from './records.js';
-import { sqlitePolicyState } from './policy-state.js';
+import { sqlitePolicyState, POLICY_STATE_MIGRATIONS } from './policy-state.js';
 import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
 import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
@@ -68,6 +68,7 @@ export const SQLITE_MIGRATIONS = [
   ...RETENTION_MIGRATIONS,
   ...WORKBENCH_MIGRATIONS,
   ...MQTT_QOS2_MIGRATIONS,
+  ...POLICY_STATE_MIGRATIONS,
 ];
 
 /**
@@ -135,6 +136,7 @@ function openSync(file: string): SyncStore {
   const { grant, revoke, ...consent } = sqliteConsent(db);
 
   const { write: writeQos2, eraseVehicle: eraseQos2, ...qos2 } = sqliteMqttQos2(db);
+  const { erasePolicyState, ...policyState } = sqlitePolicyState(db);
   const commitIngest = ingestTransaction(db, { records, outbox, qos2: { write: writeQos2 } });
   const count = (sql: string) => db.prepare(sql).pluck();
   const counters = {
@@ -147,12 +149,15 @@ function openSync(file: string): SyncStore {
 
   return {
     ...sqliteVehicles(db),
-    ...sqlitePolicyState(db),
+    ...policyState,
     ...sqliteSecrets(db),
     ...consent,
     ...sqliteConsentRegistry(db, { consent: { grant, revoke }, outbox, audit }),
     ...sqliteObjections(db, { outbox, audit }),
-    ...sqliteErasure(db, outbox, eraseQos2),
+    ...sqliteErasure(db, outbox, (vin) => {
+      eraseQos2(vin);
+      erasePolicyState(vin);
+    }),
     ...qos2,
     ...sqliteRetention(db),
     ...sqliteOwnerReport(db),
