@@ -28,12 +28,26 @@ export const CONSOLE_CSP = [
   'trusted-types',
 ].join('; ');
 
+const JS = 'text/javascript; charset=utf-8';
+/** The files of the console, and nothing else. */
 const TYPES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'verify.js': 'text/javascript; charset=utf-8',
-  'strings.js': 'text/javascript; charset=utf-8',
+  ...Object.fromEntries(
+    [
+      'app.js',
+      'core.js',
+      'overview.js',
+      'log.js',
+      'reports.js',
+      'incidents.js',
+      'verify.js',
+      'strings.js',
+      'strings-kk.js',
+      'strings-ru.js',
+      'strings-en.js',
+    ].map((f) => [f, JS]),
+  ),
 };
 
 /** The console's files: src/console beside src/api when run from source, dist/console when built. */

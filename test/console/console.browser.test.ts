@@ -3,56 +3,35 @@
  * package; .ci/run installs it) against a real gateway on a seeded store (test/reports/seed.ts).
  * A regulator signs in, reads an overview whose figures are the seeded log's, checks an
  * inclusion proof in the page (verified) and the same proof altered on the wire (failed), checks
- * the log's consistency between two checkpoints, downloads a report, is refused an operator
- * page, and switches language; an operator sees the access list. Screenshots go to
+ * the log's consistency between two checkpoints, downloads a report, reads the charts per OEM →
+ * country and the threshold alerts of a year, reads each OEM's policy in plain words, is refused
+ * an operator page, and switches language; an operator sees the access list. Screenshots go to
  * test-artifacts/console/ (SHEKARA_CONSOLE_DOCS=1 also writes the ones docs/console.md shows).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, openConsoleBrowser, type ConsoleBrowser } from './browser.js';
 import { startSeededGateway, type SeededGateway } from '../api/workbench-helpers.js';
 import { CONSOLE_CSP } from '../../src/api/console.js';
 
-const CHROMIUM = process.env.SHEKARA_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts/console');
-const DOCS = path.resolve(import.meta.dirname, '../../docs/console');
-
 describe('the console in Chromium', () => {
   let s: SeededGateway;
-  let browser: Browser;
-  let context: BrowserContext;
+  let b: ConsoleBrowser;
   let page: Page;
-  const pageErrors: string[] = [];
-
-  async function shot(name: string, docs = false): Promise<void> {
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-    if (docs && process.env.SHEKARA_CONSOLE_DOCS === '1')
-      await page.screenshot({ path: path.join(DOCS, `${name}.png`), fullPage: true });
-  }
-  async function signIn(key: string): Promise<void> {
-    await page.goto(`${s.gw.httpUrl}/console/`);
-    await page.fill('#key', key);
-    await page.click('#signin');
-  }
+  let context: BrowserContext;
+  const shot = (name: string, docs = false) => b.shot(name, docs);
+  const signIn = (key: string) => b.signIn(s.gw.httpUrl, key);
   const figure = (id: string) => page.locator(`[data-figure="${id}"] .value`);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM}: install the Debian package chromium (.ci/run does)`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    s = await startSeededGateway();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      // The operator page's refusal is a 403 the page expects; anything else is a fault.
-      if (m.type() === 'error' && !/status of 403/.test(m.text())) pageErrors.push(m.text());
-    });
+    s = await startSeededGateway({ reports: { thresholds: { persons: 5, sensitivePersons: 3 } } });
+    b = await openConsoleBrowser();
+    ({ page, context } = b);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
+    await b?.browser.close();
     await s?.gw.stop();
   });
 
@@ -89,10 +68,73 @@ describe('the console in Chromium', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/^acmeDE4/); // a-speed, a-loc, b-speed, a-later delivered
     expect(rows[1]).toMatch(/^boltCN1/);
+    await page.waitForSelector('[data-table="thresholds"]');
     await shot('overview', true);
-    expect(await page.evaluate(() => sessionStorage.getItem('shekara.key'))).toBe(s.keys.regulator);
+    // The key is in the page's memory only.
+    const held = await page.evaluate(() => JSON.stringify([Object.values(sessionStorage), document.cookie]));
+    expect(held).not.toContain(s.keys.regulator);
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
     expect((await context.cookies()).length).toBe(0);
+  });
+
+  it('charts the crossings over time per OEM → country, blocked and dead-lettered too', async () => {
+    // The seeded log spans January 2030 to February 2031: one bar per month.
+    const bars = async (pair: string) =>
+      (
+        await page
+          .locator(`[data-chart="${pair}"] rect`)
+          .evaluateAll((rs) => rs.map((r) => `${r.dataset.bucket} ${r.dataset.outcome} ${r.dataset.count}`))
+      ).sort();
+    expect(await page.locator('[data-chart]').evaluateAll((f) => f.map((x) => x.dataset.chart))).toEqual([
+      'acme → DE',
+      'bolt → CN',
+    ]);
+    expect(await bars('acme → DE')).toEqual(['2030-01 blocked 1', '2030-01 delivered 3', '2031-02 delivered 1']);
+    expect(await bars('bolt → CN')).toEqual(['2030-01 dead-lettered 1', '2030-01 delivered 1']);
+  });
+
+  it('shows the ledger of a year against the thresholds, with an alert where one is reached', async () => {
+    await page.selectOption('#threshold-year', '2030');
+    await page.waitForSelector('[data-alerts="3"]');
+    const counter = (scope: string, c: string) => page.locator(`[data-counter="${scope}|${c}"]`);
+    expect(await counter('all', 'persons').textContent()).toBe('5 / 5 — threshold reached');
+    expect(await counter('all', 'sensitivePersons').getAttribute('data-alert')).toBe('yes');
+    expect(await counter('oem:acme', 'sensitivePersons').getAttribute('data-alert')).toBe('yes');
+    expect(await counter('oem:acme', 'persons').textContent()).toBe('4 / 5');
+    expect(await counter('oem:bolt', 'persons').getAttribute('data-alert')).toBe('no');
+    expect(await counter('all', 'vehicles').textContent()).toBe('3');
+    await page.locator('[data-table="thresholds"]').scrollIntoViewIfNeeded();
+    await shot('overview-thresholds', true);
+  });
+
+  it("says in plain words what each OEM receives, per purpose, from the OEM's active policy", async () => {
+    await page.click('a[data-view="policy"]');
+    const loc = page.locator('[data-policy="acme"] [data-purpose="loc"]');
+    await loc.waitFor();
+    expect(await loc.locator('h3').textContent()).toBe('Purpose “loc”: Coarse location for traffic.');
+    expect(await loc.locator('[data-field]').allTextContents()).toEqual([
+      'Vehicle.Speed — as measured (technical data)',
+      'Vehicle.CurrentLocation — generalized to an area (method h3, resolution 7) (location)',
+    ]);
+    expect(await loc.locator('[data-consent]').textContent()).toBe(
+      "Only with the owner's consent; a consent lasts at most 90 days.",
+    );
+    const speed = page.locator('[data-policy="acme"] [data-purpose="speed"]');
+    // The second version, active since 16 January 2030, added the travelled distance.
+    expect(await speed.locator('[data-field]').allTextContents()).toEqual([
+      'Vehicle.Speed — as measured (technical data)',
+      'Vehicle.TraveledDistance — as measured (technical data)',
+    ]);
+    const text = (await speed.textContent())!;
+    expect(text).toContain('Legal basis: contract.');
+    expect(text).toContain("Sent without asking the owner's consent.");
+    expect(text).toContain('Sent to Acme Motors (acme.example), in DE; seen in the log: DE.');
+    expect(text).toContain('The OEM keeps it for 30 days.');
+    expect(text).toContain('active since 16 Jan 2030');
+    expect(await page.locator('[data-policy="bolt"] [data-purpose="speed"]').textContent()).toContain(
+      'The policy states no retention at the OEM.',
+    );
+    await shot('policy', true);
   });
 
   it('checks an inclusion proof in the browser: verified', async () => {
@@ -176,14 +218,16 @@ describe('the console in Chromium', () => {
     expect(await page.textContent('#role')).toBe('регулятор');
     await page.selectOption('#lang', 'en');
     await page.waitForSelector('a[data-view="overview"]:text("Overview")');
+    // A reload keeps the language and forgets the key (it was in memory only).
     await page.reload();
+    await page.waitForSelector('#signin:text("Sign in")');
+    await signIn(s.keys.regulator);
     await page.waitForSelector('a[data-view="overview"]:text("Overview")');
   });
 
   it('signs an operator in: the access list names every key and role', async () => {
     await page.click('#signout');
     await page.waitForSelector('#key');
-    expect(await page.evaluate(() => sessionStorage.getItem('shekara.key'))).toBeNull();
     await signIn(s.keys.operator);
     await page.waitForSelector('[data-table="access-list"]');
     const rows = await page.locator('[data-table="access-list"] tbody tr').allTextContents();
@@ -193,6 +237,6 @@ describe('the console in Chromium', () => {
   });
 
   it('ran without a script error or a CSP violation', () => {
-    expect(pageErrors).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
   });
 });
