@@ -139,8 +139,12 @@ function checkCrossFields(cfg: Config, source: string): void {
     }
   }
   const sync = cfg.mqtt.external.credentialSync;
-  if (sync.kind !== 'none' && (!sync.username || !sync.password))
+  if (sync.kind === 'mosquitto-dynsec' && (!sync.username || !sync.password))
     problems.push('mqtt.external.credentialSync: a broker admin username and password are needed to sync credentials');
+  if (sync.kind === 'emqx-http' && (sync.password ?? '').length < 24)
+    problems.push('mqtt.external.credentialSync.password: the token EMQX presents, at least 24 characters');
+  if (sync.kind === 'emqx-http' && (!cfg.mqtt.external.username || !cfg.mqtt.external.password))
+    problems.push('mqtt.external.username/password: the gateway account EMQX authenticates (emqx-http)');
   if (cfg.limits.keepaliveMinSeconds > cfg.limits.keepaliveMaxSeconds) {
     problems.push('limits.keepaliveMinSeconds: must not exceed limits.keepaliveMaxSeconds');
   }

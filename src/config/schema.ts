@@ -67,11 +67,15 @@ const MqttExternalSchema = Type.Object(
     /**
      * Keeps the broker's device credentials and ACL in line with Shekara's vehicle registry.
      * `mosquitto-dynsec`: Mosquitto 2's dynamic security plugin, driven over its control topic
-     * with this admin account (deploy/brokers/mosquitto/). `none`: the operator keeps them.
+     * with this admin account (deploy/brokers/mosquitto/). `emqx-http`: EMQX 5 asks Shekara
+     * (HTTP authentication and authorization, deploy/brokers/emqx/); `password` is the bearer
+     * token EMQX presents. `none`: the operator keeps them.
      */
     credentialSync: Type.Object(
       {
-        kind: Type.Union([Type.Literal('none'), Type.Literal('mosquitto-dynsec')], { default: 'none' }),
+        kind: Type.Union([Type.Literal('none'), Type.Literal('mosquitto-dynsec'), Type.Literal('emqx-http')], {
+          default: 'none',
+        }),
         username: Type.Optional(Type.String({ minLength: 1 })),
         password: Type.Optional(Type.String({ minLength: 1 })),
         /** How often the broker is brought in line with the registry (changes made by the CLI, a broker restored from backup). */

@@ -13,6 +13,7 @@ import { startMqttIngest } from './mqtt/server.js';
 import { startGbt32960Ingest, type Gbt32960Ingest } from './gbt32960/server.js';
 import { startExternalIngest } from './external.js';
 import { dynsecConfigOf, startDynsecSync, type BrokerCredentials } from './dynsec.js';
+import { registerEmqxAuth } from './emqx-auth.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Logger } from '../log.js';
@@ -121,6 +122,17 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   if (cfg.mqtt.mode === 'external') {
     const ext = cfg.mqtt.external;
     // Credentials first: the broker's ACL is in place before Shekara subscribes.
+    if (ext.credentialSync.kind === 'emqx-http')
+      registerEmqxAuth(
+        deps.http,
+        {
+          token: ext.credentialSync.password!,
+          group: ext.group,
+          gatewayUsername: ext.username!,
+          gatewayPassword: ext.password!,
+        },
+        { lookupVehicle },
+      );
     const dynsec = dynsecConfigOf(ext);
     const brokerCredentials = dynsec
       ? await startDynsecSync(dynsec, { listVehicles: () => deps.store.listVehicles(), log, vehicleRef })
