@@ -12,7 +12,13 @@ import type { ReceiverJob, ReceiverReport } from './receiver.js';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(BENCH_DIR, '..');
-export const PORTS = { mosquitto: 18830, shekaraMqtt: 18831, shekaraHttp: 18832, sink: 18833 } as const;
+export const PORTS = {
+  mosquitto: 18830,
+  shekaraMqtt: 18831,
+  shekaraHttp: 18832,
+  sink: 18833,
+  shekaraGbt: 18834,
+} as const;
 const CLK_TCK = 100; // USER_HZ on Linux: /proc/<pid>/stat reports CPU time in 1/100 s
 
 export interface Broker {
@@ -84,6 +90,8 @@ export function writeShekaraConfig(dir: string, over: { egressConcurrency: numbe
 mqtt: { host: 127.0.0.1, port: ${PORTS.shekaraMqtt} }
 http: { host: 127.0.0.1, port: ${PORTS.shekaraHttp} }
 limits: { messagesPerSecond: 1000000, messageBurst: 1000000, keepaliveMaxSeconds: 3600 }
+# GB/T 32960 terminals (bench/gbt-publisher.ts) on loopback; idle in the MQTT runs.
+gbt32960: { enabled: true, tcp: { enabled: true, host: 127.0.0.1, port: ${PORTS.shekaraGbt}, allowFrom: [127.0.0.1/32] } }
 egress: { concurrency: ${over.egressConcurrency} }
 oems:
   - id: bench-oem
@@ -199,14 +207,18 @@ export interface Publishers {
   stop(): Promise<PublisherDone>;
 }
 
-/** Forks `procs` publishers sharing `cars` cars and resolves once they have all connected. */
+/**
+ * Forks `procs` publishers sharing `cars` cars and resolves once they have all connected.
+ * `script`: publisher.ts (MQTT cars) or gbt-publisher.ts (GB/T 32960 terminals), same messages.
+ */
 export async function startPublishers(
   procs: number,
   cars: number,
   job: Omit<PublisherJob, 'from' | 'to' | 'rate'> & { totalRate: number },
+  script = 'publisher.ts',
 ): Promise<Publishers> {
   const per = Math.ceil(cars / procs);
-  const children = Array.from({ length: procs }, () => forkTs('publisher.ts'));
+  const children = Array.from({ length: procs }, () => forkTs(script));
   const connected = children.map((c, i) => {
     const from = i * per;
     const to = Math.min(cars, from + per);

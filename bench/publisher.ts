@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { newCar, nextTelemetry, type SimCar } from '../src/sim/telemetry.js';
+import { emptyStats, sendToParent, type WorkerMsg } from './worker-ipc.js';
 
 export interface PublisherJob {
   readonly url: string;
@@ -55,7 +56,6 @@ export interface PublisherStats {
 /** rate mode: publish → PUBACK times (ms) of messages published in the window. */
 export type PublisherDone = { stats: PublisherStats; ackLatenciesMs: number[] };
 
-type Msg = { type: 'job'; job: PublisherJob } | { type: 'go'; go: PublisherGo } | { type: 'stop' };
 interface Car {
   car: SimCar;
   client: MqttClient;
@@ -63,27 +63,13 @@ interface Car {
   outstanding: number;
 }
 
-const send = (m: unknown): Promise<void> =>
-  new Promise((r) => {
-    if (process.send) process.send(m, undefined, {}, () => r());
-    else r();
-  });
-const stats: PublisherStats = {
-  connected: 0,
-  connectErrors: 0,
-  sent: 0,
-  acked: 0,
-  errors: 0,
-  sentInWindow: 0,
-  ackedInWindow: 0,
-  throttled: 0,
-  disconnects: 0,
-};
+const send = sendToParent;
+const stats = emptyStats();
 let job: PublisherJob;
 const cars: Car[] = [];
 const ackLatenciesMs: number[] = [];
 
-process.on('message', (m: Msg) => {
+process.on('message', (m: WorkerMsg) => {
   if (m.type === 'job') {
     job = m.job;
     void connectAll().then(() => send({ type: 'connected', stats: { ...stats } }));

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LatencyResult, MemoryResult, OverloadResult, ThroughputResult, Target } from './scenarios.js';
 import { renderChart } from './chart.js';
+import type { GbtRound } from './gbt32960.js';
 
 export interface Machine {
   cpuModel: string;
@@ -29,6 +30,8 @@ export interface BenchResults {
   latency: LatencyResult[];
   memory: MemoryResult[];
   overload: OverloadResult | undefined;
+  /** GB/T 32960 rounds, each beside the MQTT path in the same run (absent in older results). */
+  gbt32960?: GbtRound[];
   errors: string[];
 }
 
@@ -147,6 +150,13 @@ function markdown(r: BenchResults, s: Summary): string {
     out.push(
       `| overload ${fmt(o.offeredRate)} msgs/s offered for ${o.seconds} s | ${o.stayedUp ? 'stayed up' : '**died**'}, peak RSS ${fmt(o.rssKb.peak / 1024)} MB, ${fmt(o.ackedButMissing)} acknowledged-but-lost | not run | zero acknowledged loss |`,
     );
+  const gbt = r.gbt32960 ?? [];
+  if (gbt.length > 0) {
+    const m = (xs: number[]) => fmt(mean(xs));
+    out.push(
+      `| GB/T 32960 ingest, ${fmt(gbt[0]!.gbt.cars)} terminals, max rate: frames stored (answered after commit) per s, and per gateway core (mean of ${gbt.length} rounds) | ${m(gbt.map((x) => x.gbt.framesPerSec))} frames/s, ${m(gbt.map((x) => x.gbt.framesPerCoreSec))} per core | not applicable | beside MQTT in the same rounds: ${m(gbt.map((x) => x.mqtt.msgsPerSec))} msgs/s, ${m(gbt.map((x) => x.mqtt.msgsPerCoreSec))} per core |`,
+    );
+  }
   out.push(
     '',
     '![Throughput and latency, Shekara vs Mosquitto](benchmarks/chart.png)',
@@ -171,6 +181,11 @@ function markdown(r: BenchResults, s: Summary): string {
   for (const x of r.memory) {
     out.push(
       `| memory | ${x.target} | ${fmt(x.kbPerConnection, 1)} KB/connection | | | | RSS ${fmt(x.baselineRssKb / 1024, 1)} → ${fmt(x.loadedRssKb / 1024, 1)} MB with ${fmt(x.connections)} connections (connected in ${fmt(x.connectSeconds, 1)} s, ${x.connectErrors} failed) |`,
+    );
+  }
+  for (const x of gbt) {
+    out.push(
+      `| GB/T 32960 | shekara | ${fmt(x.gbt.framesPerSec)} frames/s (${fmt(x.gbt.framesPerCoreSec)} per core) | ${x.gbt.cpuPercent.broker}% | ${x.gbt.cpuPercent.generator}% | ${x.gbt.cpuPercent.receiver}% | same round, MQTT 3.1.1: ${fmt(x.mqtt.msgsPerSec)} msgs/s (${fmt(x.mqtt.msgsPerCoreSec)} per core, broker ${x.mqtt.cpuPercent.broker}%); OEM got ${fmt(x.gbt.receiverGot)} of ${fmt(x.gbt.publishers.acked)} answered${x.gbt.storeCounts ? `; store: ${fmt(x.gbt.storeCounts.records)} records` : ''}; load avg ${x.gbt.loadAvg.join(' → ')} |`,
     );
   }
   if (o) {

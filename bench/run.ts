@@ -4,6 +4,7 @@
  *   npm run bench                      the full suite (~10 minutes on 2 cores)
  *   npm run bench -- --quick           a smoke run with small numbers (~2 minutes)
  *   npm run bench -- --only throughput,latency   some scenarios only
+ *   npm run bench -- --only gbt32960  GB/T 32960 terminals beside the MQTT path (frames stored/s, per core)
  *   npm run bench -- --profile         every Shekara run also writes a V8 CPU profile (diagnosis only)
  *   npm run bench -- --only latency --rate 500 --scratch   one latency point, report kept out of docs/
  *   npm run bench -- --keep            keep each run's store and broker log in the temp work dir
@@ -22,6 +23,7 @@ import { loadConfigFile } from '../src/config/load.js';
 import { registerSimCars } from '../src/sim/simulate.js';
 import { REPO, writeShekaraConfig } from './procs.js';
 import { latency, memory, overload, throughput, type Env, type Target } from './scenarios.js';
+import { gbt32960 } from './gbt32960.js';
 import { describeMachine, writeReport, type BenchResults } from './report.js';
 
 const args = process.argv.slice(2);
@@ -33,7 +35,7 @@ if (args.includes('--help') || args.includes('-h')) {
 }
 const quick = args.includes('--quick');
 const argOf = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const only = new Set((argOf('--only') ?? 'throughput,latency,memory,overload').split(','));
+const only = new Set((argOf('--only') ?? 'throughput,latency,memory,overload,gbt32960').split(','));
 const profile = args.includes('--profile');
 /** Which gateway build was measured: --label TEXT, else the git commit of this checkout. */
 const label =
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     latency: [],
     memory: [],
     overload: undefined,
+    gbt32960: [],
     errors: [],
   };
   const attempt = async (what: string, fn: () => Promise<void>) => {
@@ -163,6 +166,12 @@ async function main(): Promise<void> {
     log(`overload: ${PLAN.ov.rate} msgs/s offered for ${PLAN.ov.seconds} s`);
     await attempt('overload', async () => {
       results.overload = await overload(env, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.ov });
+    });
+  }
+  if (only.has('gbt32960')) {
+    log(`GB/T 32960: ${PLAN.cars} terminals, max rate (window ${PLAN.tp.window}), beside the MQTT path`);
+    await attempt('gbt32960', async () => {
+      results.gbt32960 = await gbt32960(env, { rounds: PLAN.rounds, cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp });
     });
   }
   if (profile)

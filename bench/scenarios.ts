@@ -43,7 +43,7 @@ interface Ctx {
 }
 let runNo = 0;
 
-async function withTarget<T>(
+export async function withTarget<T>(
   env: Env,
   target: Target,
   fn: (ctx: Ctx) => Promise<T>,
@@ -91,7 +91,7 @@ async function withTarget<T>(
   }
 }
 
-function windows(warmupS: number, measureS: number, tailS = 0, drainS = 5) {
+export function windows(warmupS: number, measureS: number, tailS = 0, drainS = 5) {
   const startAt = Date.now() + 300;
   const measureFrom = startAt + warmupS * 1000;
   const measureTo = measureFrom + measureS * 1000;
@@ -99,7 +99,7 @@ function windows(warmupS: number, measureS: number, tailS = 0, drainS = 5) {
 }
 
 /** CPU seconds of each process group between two instants, sampled on the instants. */
-function cpuMeter(groups: Record<string, number[]>, from: number, to: number): Promise<Record<string, number>> {
+export function cpuMeter(groups: Record<string, number[]>, from: number, to: number): Promise<Record<string, number>> {
   return new Promise((resolve) => {
     const at = (t: number) =>
       new Promise<Record<string, number>>((r) =>
