@@ -116,8 +116,17 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   registerHttpIngest(deps.http, cfg.limits, { lookupVehicle, intake, rate });
   // The third channel, whichever MQTT mode: GB/T 32960 cars connect to Shekara itself.
   const gbt: Gbt32960Ingest | undefined = cfg.gbt32960.enabled
-    ? await startGbt32960Ingest(cfg.gbt32960, { lookupVehicle, intake, log, rate })
+    ? await startGbt32960Ingest(cfg.gbt32960, {
+        lookupVehicle,
+        intake,
+        log,
+        rate,
+        onCommandAck: deps.onCommandAck,
+        onCommandSubscribed: deps.onCommandSubscribed,
+      })
     : undefined;
+  /** Downlink: a car logged in over GB/T 32960 gets its commands as GB/T frames, any other over MQTT. */
+  const viaGbt = (vin: string) => gbt?.isOnline(vin) === true;
   const gbtPorts = { gbt32960Port: gbt?.port, gbt32960TlsPort: gbt?.tlsPort };
   if (cfg.mqtt.mode === 'external') {
     const ext = cfg.mqtt.external;
@@ -162,8 +171,10 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       disconnectVehicle: (vin) => gbt?.disconnectVehicle(vin) ?? 0,
       recheckCredentials: async () => (await gbt?.recheckCredentials()) ?? 0,
       publishCommand: (vin, payload, expiresAt) =>
-        external.publishCommand(vin, payload, expiresAt ?? Date.now() + DEFAULT_COMMAND_EXPIRY_MS),
-      isCommandSubscriber: (vin) => external.isOnline(vin),
+        viaGbt(vin)
+          ? gbt!.publishCommand(vin, payload)
+          : external.publishCommand(vin, payload, expiresAt ?? Date.now() + DEFAULT_COMMAND_EXPIRY_MS),
+      isCommandSubscriber: (vin) => viaGbt(vin) || external.isOnline(vin),
       pollsCommands: true,
       brokerCredentials,
       async close() {
@@ -204,8 +215,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     },
     disconnectVehicle: (vin) => mqtt.disconnectVehicle(vin) + (gbt?.disconnectVehicle(vin) ?? 0),
     recheckCredentials: async () => (await mqtt.recheckCredentials()) + ((await gbt?.recheckCredentials()) ?? 0),
-    publishCommand: mqtt.publishCommand,
-    isCommandSubscriber: mqtt.isCommandSubscriber,
+    publishCommand: (vin, payload) =>
+      viaGbt(vin) ? gbt!.publishCommand(vin, payload) : mqtt.publishCommand(vin, payload),
+    isCommandSubscriber: (vin) => viaGbt(vin) || mqtt.isCommandSubscriber(vin),
     pollsCommands: false,
     brokerCredentials: undefined,
     async close() {

@@ -100,6 +100,9 @@ export class SimTerminal {
   readonly edition: Edition;
   private readonly framer = new Framer();
   private waiting: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
+  /** Commands from the platform (flag 0xFE) not yet taken, and takers waiting for one. */
+  private commands: Frame[] = [];
+  private commandWaiting: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
   private closedErr: Error | undefined;
 
   private constructor(
@@ -107,12 +110,19 @@ export class SimTerminal {
     readonly opts: SimTerminalOptions,
   ) {
     this.edition = opts.edition ?? 2016;
+    // Nagle off, as the gateway does on its side: a terminal's frames leave when written.
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      for (const e of this.framer.push(chunk)) if (e.kind === 'frame') this.waiting.shift()?.resolve(e.frame);
+      for (const e of this.framer.push(chunk)) {
+        if (e.kind !== 'frame') continue;
+        if (e.frame.flag !== FLAG.command) this.waiting.shift()?.resolve(e.frame);
+        else if (this.commandWaiting.length > 0) this.commandWaiting.shift()!.resolve(e.frame);
+        else this.commands.push(e.frame);
+      }
     });
     const fail = (err?: Error) => {
       this.closedErr ??= err ?? new Error('connection closed');
-      for (const w of this.waiting.splice(0)) w.reject(this.closedErr);
+      for (const w of [...this.waiting.splice(0), ...this.commandWaiting.splice(0)]) w.reject(this.closedErr);
     };
     socket.on('error', fail);
     socket.on('close', () => fail());
@@ -130,6 +140,19 @@ export class SimTerminal {
   /** Sends raw bytes (tests: split frames, garbage) without waiting for an answer. */
   write(bytes: Buffer): void {
     this.socket.write(bytes);
+  }
+
+  /** The next command the platform sends down (0x80 query, 0x81 set, 0x82 control). */
+  nextCommand(): Promise<Frame> {
+    const queued = this.commands.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.closedErr) return Promise.reject(this.closedErr);
+    return new Promise((resolve, reject) => this.commandWaiting.push({ resolve, reject }));
+  }
+
+  /** Answers a platform command; the data unit starts with the command's time unless given. */
+  answerCommand(f: Frame, flag: number, data: Buffer = f.data.subarray(0, 6)): void {
+    this.socket.write(encodeFrame({ edition: f.edition, command: f.command, flag, vin: this.opts.vin, data }));
   }
 
   /** Expects one more answer without sending (for frames written with `write`). */

@@ -65,7 +65,12 @@ export interface OemGateway {
 
 const PREFIXES = ['LAAAA', 'LBBBB', 'LCCCC', 'LDDDD', 'LEEEE', 'LFFFF'];
 
-export async function startOemGateway(oems: readonly OemSpec[], sinkUrl?: string): Promise<OemGateway> {
+/** `config`: more gateway config (e.g. a GB/T 32960 listener), beside the OEMs. */
+export async function startOemGateway(
+  oems: readonly OemSpec[],
+  sinkUrl?: string,
+  config: Record<string, unknown> = {},
+): Promise<OemGateway> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-oem-api-'));
   const oemConfigs = oems.map((o) => {
     const file = path.join(dir, `${o.id}.yaml`);
@@ -78,7 +83,7 @@ export async function startOemGateway(oems: readonly OemSpec[], sinkUrl?: string
       ...o.config,
     };
   });
-  const gw = await startTestGateway({ cars: 0, config: { oems: oemConfigs } });
+  const gw = await startTestGateway({ cars: 0, config: { ...config, oems: oemConfigs } });
   const cars: Record<string, { vin: string; secret: string }[]> = {};
   for (const [i, o] of oems.entries()) cars[o.id] = await registerSimCars(gw.app.store, o.cars ?? 0, o.id, PREFIXES[i]);
   // Every key a test may ask for, made up front so `key()` can answer synchronously.

@@ -14,13 +14,15 @@ import { isShekaraError } from '../../errors.js';
 import { VIN_RE } from '../credentials.js';
 import type { PeerIdentity } from '../tls.js';
 import type { Vehicle } from '../intake.js';
-import { CMD, encodeFrame, FLAG, type Frame } from './frame.js';
+import { CMD, encodeFrame, FLAG, type Edition, type Frame } from './frame.js';
 import { Framer } from './framer.js';
 import { decodeMessage, type Message } from './message.js';
 import { encodeTime, UnitError } from './reader.js';
 import { reportPayload } from './signals.js';
 import type { Gbt32960Endpoint } from './endpoint.js';
 import { pushbackRetry } from '../pushback.js';
+import { commandFrame, parseQueryAnswer } from './commands.js';
+import { MAX_ACK_DETAIL } from '../command-ack.js';
 
 interface Slot {
   buf: Buffer | undefined;
@@ -32,6 +34,8 @@ interface Slot {
 export class Gbt32960Connection {
   state: 'new' | 'authenticating' | 'open' | 'closed' = 'new';
   vehicle: Vehicle | undefined;
+  /** The edition the terminal logged in with: commands to it are framed in it. */
+  edition: Edition | undefined;
   lastRx = Date.now();
   readonly openedAt = Date.now();
   private readonly framer = new Framer();
@@ -42,6 +46,11 @@ export class Gbt32960Connection {
   private queued: Frame[] | undefined;
   /** An answer that ends the connection is waiting: nothing more is read. */
   private closing = false;
+  /**
+   * Downlink commands sent and not yet answered, per command byte, oldest first: a terminal
+   * answers each with the same command byte, in order (§6.3.2), so the first one is answered.
+   */
+  private readonly downlink = new Map<number, string[]>();
 
   constructor(
     readonly ep: Gbt32960Endpoint,
@@ -72,8 +81,8 @@ export class Gbt32960Connection {
     if (this.state === 'new') return this.onLogin(f);
     // Bound to one VIN: a frame naming another car is a forgery or a confused terminal.
     if (f.vin !== this.vehicle!.vin) return this.refuse('vin-mismatch', f, FLAG.error, true);
-    // Answers from the car (to downlink commands) are not expected: nothing is sent down yet.
-    if (f.flag !== FLAG.command) return this.ep.reject('unexpected-answer', { vehicle: this.ref() });
+    // An answer from the car: to a downlink command we sent, or to nothing (counted, dropped).
+    if (f.flag !== FLAG.command) return this.onAnswer(f);
     if (f.encryption !== 0x01)
       return this.refuse('encrypted', f, f.edition === 2025 ? FLAG.decryptionFailed : FLAG.error);
     let m: Message;
@@ -122,8 +131,11 @@ export class Gbt32960Connection {
         // One connection per VIN: a second login is answered "VIN duplicate" (§6.3.2 table 4).
         if (!this.ep.bind(f.vin, this)) return this.refuse('vin-duplicate', f, FLAG.vinDuplicate, true);
         this.vehicle = { vin: v.vin, oem: v.oem };
+        this.edition = f.edition;
         this.state = 'open';
         this.answer(this.slot(), f, FLAG.success, f.data.subarray(0, 6));
+        // Logged in: the commands waiting for this car may go down now.
+        this.ep.deps.onCommandSubscribed?.(v.vin);
         const queued = this.queued ?? [];
         this.queued = undefined;
         for (const q of queued) this.onFrame(q);
@@ -133,6 +145,48 @@ export class Gbt32960Connection {
         this.ep.deps.log.error({ err, vehicle: this.ref() }, 'gbt32960: could not look the vehicle up');
         this.destroy();
       });
+  }
+
+  /**
+   * Sends a guarded downlink command (already allowed and recorded by src/downlink) as its GB/T
+   * frame; resolves once written. A command GB/T cannot or must not say (commands.ts) is not
+   * sent: it is acknowledged "rejected" with the reason, so the OEM learns why.
+   */
+  sendCommand(c: { id: string; type: string; params: Record<string, unknown> }, edition: Edition): Promise<void> {
+    const vin = this.vehicle!.vin;
+    const frame = commandFrame(c, edition, Date.now());
+    if ('refused' in frame) {
+      const ack = this.ep.deps.onCommandAck;
+      // After the caller has recorded the command as sent: the refusal is its acknowledgement.
+      if (ack) setImmediate(() => void ack(vin, { id: c.id, status: 'rejected', detail: frame.refused }));
+      return Promise.resolve();
+    }
+    const pending = this.downlink.get(frame.command) ?? [];
+    pending.push(c.id);
+    this.downlink.set(frame.command, pending);
+    const bytes = encodeFrame({ edition, command: frame.command, flag: FLAG.command, vin, data: frame.data });
+    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** The terminal's answer to a downlink command: success → "done", any error flag → "rejected". */
+  private onAnswer(f: Frame): void {
+    const id = this.downlink.get(f.command)?.shift();
+    const ack = this.ep.deps.onCommandAck;
+    if (id === undefined || !ack) return this.ep.reject('unexpected-answer', { vehicle: this.ref() });
+    let detail: string | undefined;
+    if (f.command === CMD.query && f.flag === FLAG.success) {
+      try {
+        detail = JSON.stringify(parseQueryAnswer(f.data, f.edition)).slice(0, MAX_ACK_DETAIL);
+      } catch (err) {
+        if (!(err instanceof UnitError)) throw err;
+        detail = `answer not readable: ${err.message}`.slice(0, MAX_ACK_DETAIL);
+      }
+    } else if (f.flag !== FLAG.success)
+      detail = `terminal answered with flag 0x${f.flag.toString(16).padStart(2, '0')}`;
+    const status = f.flag === FLAG.success ? 'done' : 'rejected';
+    ack(this.vehicle!.vin, { id, status, ...(detail !== undefined ? { detail } : {}) }).catch((err: unknown) =>
+      this.ep.deps.log.error({ err, vehicle: this.ref() }, 'gbt32960: could not record a command answer'),
+    );
   }
 
   /** Real-time (0x02) or reissued (0x03) report: answered success only once it is stored. */

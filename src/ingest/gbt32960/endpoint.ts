@@ -6,6 +6,7 @@ import type { Gbt32960Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { VehicleRow } from '../../store/index.js';
 import type { Intake } from '../intake.js';
+import type { CommandAckMessage } from '../command-ack.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Gbt32960Connection } from './connection.js';
 
@@ -16,6 +17,10 @@ export interface Gbt32960Deps {
   readonly log: Logger;
   /** The per-vehicle message budget shared with MQTT and HTTPS. */
   readonly rate: RateLimiter;
+  /** A terminal answered a downlink command (src/downlink): its acknowledgement. */
+  readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
+  /** A terminal logged in: commands waiting for it can be sent. */
+  readonly onCommandSubscribed?: (vin: string) => void;
 }
 
 export interface Gbt32960Endpoint {

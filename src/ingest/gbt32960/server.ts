@@ -23,6 +23,10 @@ export interface Gbt32960Ingest {
   reloadTls(): void;
   /** Closes the connection logged in as `vin` (revoked, erased); returns how many were closed. */
   disconnectVehicle(vin: string): number;
+  /** True while a terminal is logged in as `vin`: downlink commands go to it. */
+  isOnline(vin: string): boolean;
+  /** Sends a downlink command (the JSON src/downlink publishes) to the terminal logged in as `vin`. */
+  publishCommand(vin: string, payload: Buffer): Promise<void>;
   /** Closes connections whose vehicle is no longer registered or was revoked (SIGHUP). */
   recheckCredentials(): Promise<number>;
   close(): Promise<void>;
@@ -130,6 +134,17 @@ export async function startGbt32960Ingest(cfg: Gbt32960Config, deps: Gbt32960Dep
     },
     reloadTls: () => tls?.reload(),
     disconnectVehicle: cut,
+    isOnline: (vin) => bound.get(vin)?.state === 'open',
+    publishCommand(vin, payload) {
+      const c = bound.get(vin);
+      if (c?.state !== 'open' || !c.edition) return Promise.reject(new Error('the terminal is not logged in'));
+      const { id, type, params } = JSON.parse(payload.toString('utf8')) as {
+        id: string;
+        type: string;
+        params: Record<string, unknown>;
+      };
+      return c.sendCommand({ id, type, params }, c.edition);
+    },
     async recheckCredentials() {
       let closed = 0;
       for (const vin of [...bound.keys()]) if (!(await deps.lookupVehicle(vin))) closed += cut(vin);
