@@ -164,6 +164,21 @@ describe('gbt32960 downlink through the guarded command path', () => {
     await until(async () => (await status(sentinel.body.id)).body.status === 'done', 5_000, 'the sentinel');
   });
 
+  it('a command asked for while the terminal is offline waits, and goes down once it logs in', async () => {
+    t.close();
+    await until(() => !g.gw.app.ingest.isCommandSubscriber(car().vin), 5_000, 'the terminal offline');
+    const r = await send({ type: 'gbt32960-set-parameters', params: { heartbeatIntervalSeconds: 40 } });
+    expect(r.status).toBe(202);
+    expect(r.body.status).toBe('queued');
+    t = await SimTerminal.connect({ host: '127.0.0.1', port: g.gw.app.ingest.gbt32960Port!, vin: car().vin });
+    const incoming = t.nextCommand();
+    expect((await t.login()).flag).toBe(FLAG.success);
+    const f = await incoming;
+    expect([f.command, f.data.subarray(6).toString('hex')]).toEqual([CMD.set, '010928']);
+    t.answerCommand(f, FLAG.success);
+    await until(async () => (await status(r.body.id)).body.status === 'done', 5_000, 'the answer after login');
+  });
+
   it("remote shutdown restricts the car: blocked without the owner's approval, sent as 0x82/0x02 with it", async () => {
     const blocked = await send({ type: 'remote-shutdown' });
     expect(blocked.status).toBe(403);
