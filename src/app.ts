@@ -7,6 +7,7 @@ import { createCatalog } from './catalog/index.js';
 import { randomBytes } from 'node:crypto';
 import { OEM_API_RATE_LIMIT, type Config } from './config/schema.js';
 import { createStore, startRetentionSweep, type RetentionSweep, type Store } from './store/index.js';
+import { loadVinRegistry } from './policy/vin-registry.js';
 import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress } from './egress/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
@@ -84,9 +85,18 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const registry = await store.listOems();
     // Config OEMs' policies are their files; registry OEMs get their last activated version in admin.sync() below.
     const catalog = createCatalog(config.catalog);
+    const vins = await loadVinRegistry(store);
+    closers.push(() => vins.close());
     const policy = await createPolicyEngine(
       { oems: config.oems, epochDays: config.pseudonymization.epochDays, catalog },
-      { masterKey, consent: store, history: store, state: store, metrics: telemetry.metrics },
+      {
+        masterKey,
+        consent: store,
+        history: store,
+        state: store,
+        isRegisteredVin: vins.has,
+        metrics: telemetry.metrics,
+      },
     );
     closers.push(() => policy.close());
 

@@ -36,6 +36,11 @@ export interface CompiledRule {
   readonly value: CompiledValueTransform;
   /** The decision every field this rule passes carries (built once). */
   readonly decision: FieldDecision;
+  /**
+   * An exact line naming an identifier or personal signal (with its reason): the policy lets that
+   * value out on purpose, so the identifier detector does not judge it.
+   */
+  readonly namedIdentifier: boolean;
 }
 
 export interface CompiledPurpose {
@@ -246,6 +251,8 @@ function compilePurpose(
           transform: name,
           value,
           decision: decision(value.outcome, value.describe),
+          namedIdentifier:
+            !isWildcard(selector) && ['identifier', 'personal'].includes(catalog.classOf(selector) as string),
         };
         if (isWildcard(selector)) {
           // Wildcards select technical catalog signals only, whatever else the branch holds.

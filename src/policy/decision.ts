@@ -13,7 +13,6 @@ export const NOT_LISTED = d('dropped', 'not listed');
 export const NOT_LISTED_VIN = d('dropped', 'not listed (the VIN only leaves when named)');
 export const NOT_LISTED_ACCOUNT = d('dropped', 'not listed (account fields leave only when named one by one)');
 export const UNKNOWN_KEY = d('dropped', 'unknown payload key (never sent)');
-export const CONTAINS_VIN = d('dropped', 'contains the VIN (never sent, in any form)');
 export const TRANSFORM_DECLINED = d('dropped', 'the transform does not apply to this value');
 
 export const decision = d;

@@ -20,11 +20,10 @@ import { VIN_PATH } from './selectors.js';
 import { LAT, LON, type Point } from './geo.js';
 import { TripTracker, TRIP_REASONS, type TripVerdict } from './trip.js';
 import { CellCounter } from './kanon.js';
-import { containsVin } from './vin-guard.js';
+import { identifierIn, idContext, IDENTIFIER_FOUND } from './identifier-check.js';
 import { RELEASED_NEAR_ENDPOINT, revealsEndpoint, stripLocation, suppressLocation, withNote } from './release.js';
 import { ephemeralDeliveryIds, type DeliveryIds } from './delivery-id.js';
 import {
-  CONTAINS_VIN,
   FieldDecisions,
   NOT_LISTED,
   NOT_LISTED_ACCOUNT,
@@ -252,14 +251,12 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
           continue;
         }
       }
-      if (
-        typeof v !== 'number' &&
-        typeof v !== 'boolean' &&
-        rule.transform !== 'pseudonymize' &&
-        containsVin(v, record.vin)
-      ) {
-        base[i] = CONTAINS_VIN;
-        continue;
+      if (typeof v !== 'number' && typeof v !== 'boolean' && rule.transform !== 'pseudonymize') {
+        const found = rule.namedIdentifier ? undefined : identifierIn(v, idContext(record, ctx));
+        if (found) {
+          base[i] = IDENTIFIER_FOUND[found];
+          continue;
+        }
       }
       signals[path] = v;
       base[i] = rule.decision;
@@ -269,7 +266,11 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
     for (const path of accountKeys) {
       const rule = p.exact.get(path);
       const v = rule?.value.apply(record.account[path]!, ctx);
-      if (rule === undefined || v === undefined || (rule.transform !== 'pseudonymize' && containsVin(v, record.vin))) {
+      const found =
+        rule && v !== undefined && rule.transform !== 'pseudonymize' && !rule.namedIdentifier
+          ? identifierIn(v, idContext(record, ctx))
+          : undefined;
+      if (rule === undefined || v === undefined || found) {
         decision.add(
           path,
           rule === undefined
@@ -278,7 +279,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
               ? rule.value.outcome === 'dropped'
                 ? rule.decision
                 : TRANSFORM_DECLINED
-              : CONTAINS_VIN,
+              : IDENTIFIER_FOUND[found!],
         );
         continue;
       }

@@ -67,6 +67,8 @@ export interface PolicyEngineDeps {
    * they hold across a restart or a policy change. Trip states are saved every few seconds.
    */
   readonly state?: PolicyStateStore;
+  /** Whether a VIN is registered on this gateway: the identifier detector looks for every car's VIN. */
+  readonly isRegisteredVin?: (vin: string) => boolean;
   /** Where each activated policy version is recorded (hash, text, time). */
   readonly history?: Pick<PolicyHistoryStore, 'recordPolicyActivation'>;
   readonly now?: () => number;
@@ -197,6 +199,7 @@ export async function createPolicyEngine(cfg: PolicyEngineConfig, deps: PolicyEn
       return this.pseudonym!(v, this.at);
     },
     random,
+    isRegisteredVin: deps.isRegisteredVin,
   };
   const run = (
     entry: Entry,

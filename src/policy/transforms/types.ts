@@ -6,6 +6,8 @@ export interface TransformContext {
   pseudonymize(value: string): string;
   /** Uniform in [0, 1) from a cryptographic source: noise must not be predictable. */
   random(): number;
+  /** Whether a VIN is registered on this gateway (the identifier detector looks for every car's VIN). */
+  readonly isRegisteredVin?: (vin: string) => boolean;
 }
 
 /** A compiled field transform; `undefined` means the field does not leave. */
