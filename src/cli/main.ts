@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
 import { withAccessLeaf } from './access-log.js';
+import { addIncidentCommands } from './incident-commands.js';
 
 /**
  * A subcommand's module is imported only when that command runs: `shekara --help` and light
@@ -434,6 +435,8 @@ program
   .option('--to <date>', 'ledger period end, exclusive (default now)')
   .requiredOption('-o, --out <file>', 'the pack file')
   .action(lazy(load.report, (m) => m.evidenceCommand));
+
+addIncidentCommands(program, lazy, configOption);
 
 const objections = program
   .command('objections')
