@@ -732,6 +732,22 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.applyRetention(now + 300 * DAY, periods)).toMatchObject({ accountData: 1 });
     });
 
+    it("expires route points by when they were received, not by the car's clock, which stays as data", async () => {
+      const store = await fresh();
+      const now = T0 + 400 * DAY;
+      // A car whose clock says 2099 (L7: its point escaped retention), and one whose clock is a year slow.
+      const future = record({ receivedAt: now - 40 * DAY, observedAt: Date.UTC(2099, 0, 1), lat: 43.2 });
+      const slow = record({ receivedAt: now - DAY, observedAt: now - 366 * DAY, lat: 43.2 });
+      await store.commitIngest([item(future), item(slow)]);
+      // Received 40 days ago: its point is past the 30 days, whatever the car said.
+      expect(await store.applyRetention(now, periods)).toMatchObject({ records: 0, routePoints: 1 });
+      // Received yesterday: its point stays until 30 days after that, then goes.
+      expect(await store.applyRetention(now + 28 * DAY, periods)).toMatchObject({ routePoints: 0 });
+      expect(await store.applyRetention(now + 30 * DAY, periods)).toMatchObject({ routePoints: 1 });
+      // The car's own time is kept as data on the record.
+      expect((await store.getRecord(future.id))!.record.observedAt).toBe(Date.UTC(2099, 0, 1));
+    });
+
     it('drops route points a whole month at a time where the store partitions them', async () => {
       const store = await fresh();
       const now = Date.now();

@@ -76,7 +76,7 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
   return {
     async write(t, items) {
       const rec: unknown[][] = [[], [], [], [], [], [], [], [], []];
-      const pt: unknown[][] = [[], [], [], [], [], []];
+      const pt: unknown[][] = [[], [], [], [], [], [], []];
       const acc: unknown[][] = [[], [], [], []];
       const qua: unknown[][] = [[], [], [], [], [], []];
       const push = (cols: unknown[][], ...v: unknown[]) => v.forEach((x, i) => cols[i]!.push(x));
@@ -103,7 +103,7 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
         const lon = r.signals[LON];
         if (typeof lat === 'number' && typeof lon === 'number') {
           const speed = r.signals[SPEED];
-          push(pt, r.id, r.vin, r.observedAt, lat, lon, typeof speed === 'number' ? speed : null);
+          push(pt, r.id, r.vin, r.observedAt, r.receivedAt, lat, lon, typeof speed === 'number' ? speed : null);
         }
         if (Object.keys(r.account).length > 0) push(acc, r.id, r.vin, r.receivedAt, JSON.stringify(r.account));
       }
@@ -116,8 +116,8 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
       }
       if (pt[0]!.length > 0) {
         await t.query(
-          `INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[])`,
+          `INSERT INTO route_points (record_id, vin, observed_at, received_at, latitude, longitude, speed)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[])`,
           pt,
         );
       }

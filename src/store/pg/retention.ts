@@ -21,6 +21,17 @@ export const RETENTION_MIGRATIONS: PgMigration[] = [
   CREATE INDEX quarantine_received ON quarantine (received_at);
   CREATE INDEX quarantine_vin ON quarantine (vin);`,
   },
+  {
+    // Route points expire by the time the gateway received them, not the car's own clock (a car
+    // that says 2099 lands in the default partition and must not stay there). The car's time
+    // stays as data and as the partition key. Rows from before: their car time.
+    id: '0065-route-points-received',
+    sql: `
+  ALTER TABLE route_points ADD COLUMN received_at BIGINT;
+  UPDATE route_points SET received_at = observed_at;
+  ALTER TABLE route_points ALTER COLUMN received_at SET NOT NULL;
+  CREATE INDEX route_points_received ON route_points (received_at);`,
+  },
 ];
 
 const DAY_MS = 86_400_000;
@@ -86,7 +97,7 @@ export function pgRetention(db: Db): RetentionStore {
       });
       removed.routePoints += await drain(
         counted(`DELETE FROM route_points WHERE (record_id, observed_at) IN (
-        SELECT record_id, observed_at FROM route_points WHERE observed_at < $1 LIMIT $2) RETURNING 1`),
+        SELECT record_id, observed_at FROM route_points WHERE received_at < $1 LIMIT $2) RETURNING 1`),
         routeCut,
       );
       return removed;

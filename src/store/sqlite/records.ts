@@ -64,7 +64,7 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
     `INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertPoint = db.prepare(
-    `INSERT INTO route_points (record_id, vin, observed_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO route_points (record_id, vin, observed_at, received_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertAccount = db.prepare(`INSERT INTO account_data (record_id, vin, received_at, data) VALUES (?, ?, ?, ?)`);
   const insertQuarantine = db.prepare(
@@ -99,7 +99,7 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
       const lon = r.signals[LON];
       if (typeof lat === 'number' && typeof lon === 'number') {
         const speed = r.signals[SPEED];
-        insertPoint.run(r.id, r.vin, r.observedAt, lat, lon, typeof speed === 'number' ? speed : null);
+        insertPoint.run(r.id, r.vin, r.observedAt, r.receivedAt, lat, lon, typeof speed === 'number' ? speed : null);
       }
       if (Object.keys(r.account).length > 0) insertAccount.run(r.id, r.vin, r.receivedAt, JSON.stringify(r.account));
     },

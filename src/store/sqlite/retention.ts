@@ -49,6 +49,16 @@ export const RETENTION_MIGRATIONS: Migration[] = [
   CREATE INDEX quarantine_received ON quarantine (received_at);
   CREATE INDEX IF NOT EXISTS quarantine_vin ON quarantine (vin);`,
   },
+  {
+    // Route points expire by the time the gateway received them, not the car's own clock: a car
+    // that says 2099 must not keep its location past the retention period. The car's time stays
+    // as data (observed_at). Rows from before: their record's arrival, else their car time.
+    id: '0065-route-points-received',
+    sql: `
+  ALTER TABLE route_points ADD COLUMN received_at INTEGER;
+  UPDATE route_points SET received_at = COALESCE((SELECT r.received_at FROM records r WHERE r.id = route_points.record_id), observed_at);
+  CREATE INDEX route_points_received ON route_points (received_at);`,
+  },
 ];
 
 const DAY_MS = 86_400_000;
@@ -63,7 +73,7 @@ export function sqliteRetention(db: Database.Database): RetentionStore {
     `DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE received_at < ? LIMIT ?)`,
   );
   const expiredPoints = db.prepare(
-    `DELETE FROM route_points WHERE record_id IN (SELECT record_id FROM route_points WHERE observed_at < ? LIMIT ?)`,
+    `DELETE FROM route_points WHERE record_id IN (SELECT record_id FROM route_points WHERE received_at < ? LIMIT ?)`,
   );
   // A record still on its way out (pending or published) is kept until it is settled; its
   // settled outbox rows (which hold the body sent) go with it.
