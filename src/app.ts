@@ -155,6 +155,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     const admin = createAdmin({
       store,
       configOems: config.oems,
+      catalog,
       log,
       vehicleRef,
       live: {

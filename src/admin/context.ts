@@ -3,6 +3,7 @@
  * gateway when there is one (API) or none (CLI), the clock, the log, and one queue that runs
  * changes one after another, so two activations or registrations never interleave.
  */
+import type { Catalog } from '../catalog/index.js';
 import type { OemConfig } from '../config/schema.js';
 import type { Store } from '../store/index.js';
 import type { PolicyEngine } from '../policy/index.js';
@@ -35,6 +36,11 @@ export interface AdminContext {
   readonly vehicleRef: VehicleRef;
   /** OEMs the gateway holds disabled because their stored configuration cannot be used, with the reason. */
   readonly problems: Map<string, string>;
+  /**
+   * The signal catalog with the operator's extensions (config `catalog`): uploads are checked
+   * against it, as config policy files are (default: VSS and Shekara's own).
+   */
+  readonly catalog: Catalog | undefined;
   /** Runs `fn` after every change queued before it has finished. */
   serial<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -47,6 +53,7 @@ export function createContext(opts: {
   now?: () => number;
   log?: Logger;
   vehicleRef?: VehicleRef;
+  catalog?: Catalog;
 }): AdminContext {
   let tail: Promise<unknown> = Promise.resolve();
   return {
@@ -58,6 +65,7 @@ export function createContext(opts: {
     log: opts.log?.child({ module: 'admin' }),
     vehicleRef: opts.vehicleRef ?? ephemeralVehicleRef(),
     problems: new Map(),
+    catalog: opts.catalog,
     serial<T>(fn: () => Promise<T>): Promise<T> {
       const run = tail.then(fn);
       tail = run.catch(() => undefined);

@@ -6,6 +6,7 @@
  * `live` (the CLI), the gateway picks OEM and policy changes up at its next start or SIGHUP;
  * credential changes take effect for the next connection in any case.
  */
+import type { Catalog } from '../catalog/index.js';
 import type { OemConfig } from '../config/schema.js';
 import type { Store } from '../store/index.js';
 import type { Logger } from '../log.js';
@@ -37,6 +38,8 @@ export interface AdminOptions {
   readonly log?: Logger;
   /** What a log line says instead of a VIN (src/vehicle-ref.ts). */
   readonly vehicleRef?: VehicleRef;
+  /** The config's signal catalog (with its extensions): uploaded policies are checked against it. */
+  readonly catalog?: Catalog;
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * A config OEM's policy is its `policyFile` (re-read on SIGHUP): read-only here, like the OEM.
  */
+import type { Catalog } from '../catalog/index.js';
 import { NO_COMMANDS } from '../policy/commands.js';
 import { parsePolicy, type CompiledPolicy } from '../policy/index.js';
 import { diffPolicies, type DiffLine } from '../policy/diff.js';
@@ -60,10 +61,10 @@ const NO_POLICY = { purposes: [], zones: [], named: [], commands: NO_COMMANDS } 
  * Validates and compiles an uploaded text. A problem reads `line 7 purposes.0.fields.X: reason`
  * (there is no file name to give); every problem is in `details.problems`.
  */
-export function compileUpload(text: string, oem: string, source: string = UPLOAD): CompiledPolicy {
+export function compileUpload(text: string, oem: string, source: string = UPLOAD, catalog?: Catalog): CompiledPolicy {
   let policy: CompiledPolicy;
   try {
-    policy = parsePolicy(text, source);
+    policy = parsePolicy(text, source, catalog);
   } catch (err) {
     if (!isShekaraError(err) || !err.code.startsWith('SHK_POLICY')) throw err;
     const rewrite = (p: string) =>
@@ -95,7 +96,7 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
   async function activeCompiled(oem: string): Promise<CompiledPolicy | undefined> {
     if (ctx.live) return ctx.live.policy.policyOf(oem);
     const [latest] = await store.listPolicyActivations(oem);
-    return latest ? parsePolicy(latest.content, latest.source) : undefined;
+    return latest ? parsePolicy(latest.content, latest.source, ctx.catalog) : undefined;
   }
 
   async function diffAgainstActive(oem: string, to: CompiledPolicy): Promise<PolicyDiffView> {
@@ -135,7 +136,7 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
     upload(oem: string, text: string, opts: { activate?: boolean }, actor: Actor): Promise<UploadView> {
       return ctx.serial(async () => {
         await oems.writable(oem);
-        const policy = compileUpload(text, oem);
+        const policy = compileUpload(text, oem, UPLOAD, ctx.catalog);
         const created = await store.putPolicyVersion({
           oem,
           policyHash: policy.hash,
@@ -144,7 +145,9 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
           uploadedAt: ctx.now(),
         });
         const diff = await diffAgainstActive(oem, policy);
-        const activation = opts.activate ? await activateCompiled(compileUpload(text, oem, actor), actor) : null;
+        const activation = opts.activate
+          ? await activateCompiled(compileUpload(text, oem, actor, ctx.catalog), actor)
+          : null;
         ctx.log?.info({ actor, oem, policyHash: policy.hash, created }, 'admin: policy version uploaded');
         return { oem, hash: policy.hash, created, warnings: [...policy.warnings], diff, activation };
       });
@@ -155,7 +158,7 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
       return ctx.serial(async () => {
         await oems.writable(oem);
         const v = await version(oem, hash);
-        return activateCompiled(compileUpload(v.content, oem, actor), actor);
+        return activateCompiled(compileUpload(v.content, oem, actor, ctx.catalog), actor);
       });
     },
 
@@ -199,7 +202,7 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
     async diff(oem: string, hash: string): Promise<PolicyDiffView> {
       await oems.existing(oem);
       const v = await version(oem, hash);
-      return diffAgainstActive(oem, compileUpload(v.content, oem));
+      return diffAgainstActive(oem, compileUpload(v.content, oem, UPLOAD, ctx.catalog));
     },
 
     /** The stored version to activate again at start (registry OEMs only), if any. */
@@ -207,7 +210,7 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
       const [latest] = await store.listPolicyActivations(oem);
       if (!latest) return undefined;
       try {
-        return parsePolicy(latest.content, latest.source);
+        return parsePolicy(latest.content, latest.source, ctx.catalog);
       } catch (cause) {
         throw new ShekaraError(
           'SHK_POLICY_INVALID',

@@ -8,6 +8,7 @@
  * broker from the CLI itself, because only now is the new secret in hand (the store keeps its
  * hash): the car works at once, whichever door registered it.
  */
+import { createCatalog } from '../catalog/index.js';
 import type { Config } from '../config/schema.js';
 import { loadConfigFile } from '../config/load.js';
 import { createStore, type Store } from '../store/index.js';
@@ -35,7 +36,10 @@ export async function withAdmin<T>(
   let broker: BrokerCredentials | undefined;
   try {
     if (opts.broker) broker = await reachBroker(config, store, opts.broker);
-    return await fn(createAdmin({ store, configOems: config.oems, broker }), store);
+    return await fn(
+      createAdmin({ store, configOems: config.oems, broker, catalog: createCatalog(config.catalog) }),
+      store,
+    );
   } finally {
     await broker?.close();
     await store.close();
