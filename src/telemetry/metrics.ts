@@ -23,6 +23,10 @@ export interface GaugeSources {
   readonly auditStaged?: () => number | Promise<number>;
   readonly auditIntegrationAgeSeconds?: () => number | Promise<number>;
   readonly auditSelfCheckFailed?: () => number;
+  /** Per OEM: outbox rows not yet settled, and the age of the oldest (seconds). */
+  readonly outboxByOem?: () =>
+    | readonly { oem: string; depth: number; oldestAgeSeconds: number }[]
+    | Promise<readonly { oem: string; depth: number; oldestAgeSeconds: number }[]>;
 }
 
 export interface Metrics {
@@ -155,6 +159,30 @@ function instruments(
       gauge(METRIC.auditStaged, sources.auditStaged);
       gauge(METRIC.auditIntegrationAge, sources.auditIntegrationAgeSeconds);
       gauge(METRIC.auditSelfCheckFailed, sources.auditSelfCheckFailed);
+      const byOem = sources.outboxByOem;
+      if (byOem) {
+        const depth = meter.createObservableGauge(METRIC.egressOutboxDepth.name, {
+          unit: METRIC.egressOutboxDepth.unit,
+          description: METRIC.egressOutboxDepth.description,
+        });
+        const age = meter.createObservableGauge(METRIC.egressOutboxOldestAge.name, {
+          unit: METRIC.egressOutboxOldestAge.unit,
+          description: METRIC.egressOutboxOldestAge.description,
+        });
+        meter.addBatchObservableCallback(
+          async (result) => {
+            try {
+              for (const o of await byOem()) {
+                result.observe(depth, o.depth, { [ATTR.oem]: o.oem });
+                result.observe(age, o.oldestAgeSeconds, { [ATTR.oem]: o.oem });
+              }
+            } catch (err) {
+              log?.debug({ reason: (err as Error).message }, 'telemetry: outbox gauges not read');
+            }
+          },
+          [depth, age],
+        );
+      }
     },
   };
 }
