@@ -46,6 +46,9 @@ export async function listRoutePartitions(
     .sort((a, b) => a.from - b.from);
 }
 
+/** Every column of route_points, named so a moved row cannot lose one (0065 added received_at). */
+const COLUMNS = 'record_id, vin, observed_at, received_at, latitude, longitude, speed';
+
 /** Creates the partitions of the month of `nowMs` and the `monthsAhead` after it; returns the names created. Caller holds the 'partitions' lock. */
 export async function createRoutePartitions(
   t: Tx,
@@ -61,8 +64,8 @@ export async function createRoutePartitions(
     const to = nextMonth(from);
     await t.query(`CREATE TABLE ${name} (LIKE route_points INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
     await t.query(`WITH moved AS (DELETE FROM route_points_default WHERE observed_at >= ${from} AND observed_at < ${to}
-        RETURNING record_id, vin, observed_at, latitude, longitude, speed)
-      INSERT INTO ${name} (record_id, vin, observed_at, latitude, longitude, speed) SELECT * FROM moved`);
+        RETURNING ${COLUMNS})
+      INSERT INTO ${name} (${COLUMNS}) SELECT ${COLUMNS} FROM moved`);
     await t.query(`ALTER TABLE route_points ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`);
     created.push(name);
   }
