@@ -81,7 +81,7 @@ export async function startMosquitto(logFile: string): Promise<Broker> {
   return watch(child, 'mosquitto', `mqtt://127.0.0.1:${PORTS.mosquitto}`);
 }
 
-/** Writes the gateway's bench config (limits raised so the car rate limit is not what we measure). */
+/** Writes the gateway's bench config (limits raised so the car and per-address rate limits are not what we measure). */
 export function writeShekaraConfig(dir: string, over: { egressConcurrency: number }): string {
   const file = path.join(dir, 'shekara.yaml');
   writeFileSync(
@@ -89,7 +89,9 @@ export function writeShekaraConfig(dir: string, over: { egressConcurrency: numbe
     `dataDir: ${JSON.stringify(dir)}
 mqtt: { host: 127.0.0.1, port: ${PORTS.shekaraMqtt} }
 http: { host: 127.0.0.1, port: ${PORTS.shekaraHttp} }
-limits: { messagesPerSecond: 1000000, messageBurst: 1000000, keepaliveMaxSeconds: 3600 }
+# Every bench car connects from 127.0.0.1: the per-address connect rate (100/s after a burst of
+# 2,000) would otherwise cap the 10,000-connection memory run at ~4,500 within its wait.
+limits: { messagesPerSecond: 1000000, messageBurst: 1000000, keepaliveMaxSeconds: 3600, connectionsPerAddressPerSecond: 1000000, connectionBurstPerAddress: 1000000 }
 # GB/T 32960 terminals (bench/gbt-publisher.ts) on loopback; idle in the MQTT runs.
 gbt32960: { enabled: true, tcp: { enabled: true, host: 127.0.0.1, port: ${PORTS.shekaraGbt}, allowFrom: [127.0.0.1/32] } }
 egress: { concurrency: ${over.egressConcurrency} }

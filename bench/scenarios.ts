@@ -316,7 +316,8 @@ export async function memory(
         connectErrors: stats.connectErrors,
       };
       env.log(
-        `  memory ${target}: ${r.connections} connections, RSS ${base} → ${loaded} KB = ${r.kbPerConnection} KB/connection`,
+        `  memory ${target}: ${r.connections} connections, RSS ${base} → ${loaded} KB = ${r.kbPerConnection} KB/connection` +
+          (r.connections < o.connections ? ` — SHORT: ${o.connections} asked, ${r.connectErrors} connect errors` : ''),
       );
       return r;
     },
