@@ -243,6 +243,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     downlink.attach({
       publish: (vin, payload, c) => started.publishCommand(vin, payload, c.expiresAt),
       isOnline: (vin) => started.isCommandSubscriber(vin),
+      refusal: (vin, c) => started.commandRefusal(vin, c),
       pollsQueued: started.pollsCommands,
     });
     // Ingest closes before egress: no new records arrive while deliveries drain.

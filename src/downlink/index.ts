@@ -20,7 +20,8 @@
  * subscription for is retried with a growing pause (publish refused with "no subscribers").
  */
 import { createHash } from 'node:crypto';
-import type { AuditEventBody, CommandAckStatus, CommandRow, Store } from '../store/index.js';
+import type { AuditEventBody, CommandRow, Store } from '../store/index.js';
+import type { CommandAckMessage } from '../ingest/command-ack.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
 import { createPseudonymResolver } from '../policy/pseudonym.js';
@@ -39,6 +40,8 @@ const POLL_LIMIT = 1_000;
 /** After a failed publish, the pause before the vehicle's next attempt: doubles up to the maximum. */
 const RETRY_MIN_MS = 5_000;
 const RETRY_MAX_MS = 300_000;
+/** The leaf's reason for a failed publish: fixed text, as an error message might name the car's topic. */
+const UNSENT_REASON = 'the publish failed: nothing reached the car; the command waits for it to come back';
 
 export interface DownlinkConfig {
   /** pseudonymization.epochDays: pseudonyms of the current and the previous epoch name a car. */
@@ -75,6 +78,12 @@ export interface DownlinkLink {
   /** Resolves once the broker took the command for the car (QoS 1); rejects when nothing reached it. */
   publish(vin: string, payload: Buffer, command: { readonly expiresAt: number }): Promise<void>;
   isOnline(vin: string): boolean;
+  /**
+   * Why the link will not say this command to this car (its protocol has no form for it, or
+   * Shekara never sends it that way: src/ingest/gbt32960/commands.ts), or undefined. Asked
+   * before the 'sent' leaf is written, so a command that never leaves is never logged as sent.
+   */
+  refusal?(vin: string, command: Pick<CommandRow, 'type' | 'params'>): string | undefined;
   /** True when the link is not told about subscriptions (external broker): waiting commands are polled for. */
   readonly pollsQueued?: boolean;
 }
@@ -102,7 +111,7 @@ export interface Downlink {
   get(id: string): Promise<CommandRow | undefined>;
   attach(link: DownlinkLink): void;
   /** A car acknowledged a command (from MQTT). Resolves once recorded (or ignored: not its command, not open). */
-  onAck(vin: string, ack: { id: string; status: CommandAckStatus; detail?: string }): Promise<void>;
+  onAck(vin: string, ack: CommandAckMessage): Promise<void>;
   /** A car subscribed to its command topic: send what waits for it. */
   onSubscribed(vin: string): void;
   close(): Promise<void>;
@@ -173,17 +182,27 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
             );
           continue;
         }
+        const refused = link.refusal?.(vin, c);
+        if (refused !== undefined) {
+          if (await store.blockQueuedCommand(c.id, t, refused, leaf(c, 'stopped', 'blocked', refused)))
+            log.warn(
+              { command: c.id, oem: c.oem, type: c.type, reason: refused },
+              'downlink: command refused by the link',
+            );
+          continue;
+        }
         if (!(await store.markCommandSent(c.id, t, leaf(c, 'sent', 'sent', null)))) continue;
         try {
           await link.publish(vin, commandPayload(c), c);
           retry.delete(vin);
         } catch (err) {
-          // Nothing reached the car; it waits for the next subscribe (the 'sent' leaf stays: the attempt was made).
+          // Nothing reached the car; it waits for the next subscribe. The 'sent' leaf was written
+          // before the attempt (the log leads the car), so an 'unsent' leaf says it did not arrive.
           log.warn(
             { reason: (err as Error).message, command: c.id },
             'downlink: publish failed; the command waits for the car to reconnect',
           );
-          await store.requeueCommand(c.id);
+          await store.requeueCommand(c.id, now(), leaf(c, 'unsent', 'queued', UNSENT_REASON));
           const pauseMs = Math.min(RETRY_MAX_MS, (retry.get(vin)?.pauseMs ?? RETRY_MIN_MS / 2) * 2);
           retry.set(vin, { at: now() + pauseMs, pauseMs });
           return;
@@ -305,7 +324,7 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       const t = now();
       const recorded = await store.recordCommandAck(
         { id: c.id, vin, ack: { status: ack.status, detail: ack.detail ?? null, at: t } },
-        leaf(c, 'acknowledged', ack.status, null),
+        leaf(c, 'acknowledged', ack.status, ack.reason ?? null),
       );
       if (!recorded)
         log.info(

@@ -9,6 +9,11 @@ export interface CommandAckMessage {
   readonly id: string;
   readonly status: CommandAckStatus;
   readonly detail?: string;
+  /**
+   * Why, in Shekara's words (a protocol's error flag), for the 'acknowledged' leaf; never set
+   * from the car's own text, which may name anything and stays out of the append-only log.
+   */
+  readonly reason?: string;
 }
 
 const STATUSES: readonly string[] = ['accepted', 'rejected', 'done', 'failed'] satisfies CommandAckStatus[];

@@ -82,6 +82,11 @@ export interface Ingest {
    * mode: while its messages arrive (`mqtt.external.presenceSeconds`).
    */
   isCommandSubscriber(vin: string): boolean;
+  /** Why the car's channel will not say this command (GB/T 32960: no form for it, or never sent), or undefined. */
+  commandRefusal(
+    vin: string,
+    command: { readonly type: string; readonly params: Readonly<Record<string, unknown>> },
+  ): string | undefined;
   /** True in external-broker mode: subscriptions are not seen, waiting commands are polled for. */
   readonly pollsCommands: boolean;
   /** External-broker mode with credential sync: the broker's copy of the vehicle credentials. */
@@ -127,6 +132,8 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     : undefined;
   /** Downlink: a car logged in over GB/T 32960 gets its commands as GB/T frames, any other over MQTT. */
   const viaGbt = (vin: string) => gbt?.isOnline(vin) === true;
+  // MQTT carries any command type as JSON; only GB/T 32960 has commands it cannot say.
+  const commandRefusal: Ingest['commandRefusal'] = (vin, c) => (viaGbt(vin) ? gbt!.commandRefusal(vin, c) : undefined);
   const gbtPorts = { gbt32960Port: gbt?.port, gbt32960TlsPort: gbt?.tlsPort };
   if (cfg.mqtt.mode === 'external') {
     const ext = cfg.mqtt.external;
@@ -175,6 +182,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
           ? gbt!.publishCommand(vin, payload)
           : external.publishCommand(vin, payload, expiresAt ?? Date.now() + DEFAULT_COMMAND_EXPIRY_MS),
       isCommandSubscriber: (vin) => viaGbt(vin) || external.isOnline(vin),
+      commandRefusal,
       pollsCommands: true,
       brokerCredentials,
       async close() {
@@ -218,6 +226,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     publishCommand: (vin, payload) =>
       viaGbt(vin) ? gbt!.publishCommand(vin, payload) : mqtt.publishCommand(vin, payload),
     isCommandSubscriber: (vin) => viaGbt(vin) || mqtt.isCommandSubscriber(vin),
+    commandRefusal,
     pollsCommands: false,
     brokerCredentials: undefined,
     async close() {

@@ -116,8 +116,12 @@ export interface CommandStore {
   commandTimes(vin: string, type: string, since: number): Promise<number[]>;
   /** queued → sent, with its leaf, in one transaction; false (nothing written) when it was no longer queued. */
   markCommandSent(id: string, at: number, leaf: AuditEventBody): Promise<boolean>;
-  /** sent → queued again after a failed publish (nothing reached the car). */
-  requeueCommand(id: string): Promise<void>;
+  /**
+   * sent → queued again after a failed publish (nothing reached the car), with its leaf, in one
+   * transaction, so the log says the 'sent' leaf before it was an attempt that did not arrive;
+   * false (nothing written) when it was not sent.
+   */
+  requeueCommand(id: string, at: number, leaf: AuditEventBody): Promise<boolean>;
   /** queued → expired, with its leaf; false when it was no longer queued. */
   expireCommand(id: string, at: number, reason: string, leaf: AuditEventBody): Promise<boolean>;
   /**

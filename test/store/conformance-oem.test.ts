@@ -340,18 +340,20 @@ describe.each(backends())('OEM feed, signing keys, commands and approvals confor
       ]);
     });
 
-    it('requeues a command whose publish failed, without a leaf, and sends it again', async () => {
+    it('requeues a command whose publish failed, with an unsent leaf, and sends it again', async () => {
       const store = await fresh();
       const c = command();
       await store.createCommand(c, leaf(c, 'requested', 'allowed'));
-      await store.requeueCommand(c.id); // not sent: nothing changes
+      // Not sent: nothing changes, nothing is logged.
+      expect(await store.requeueCommand(c.id, T0 + 1, leaf(c, 'unsent', 'queued'))).toBe(false);
       expect(await store.getCommand(c.id)).toMatchObject({ status: 'queued', sentAt: null });
+      expect(await store.auditTreeSize()).toBe(1);
       await store.markCommandSent(c.id, T0 + 1, leaf(c, 'sent', 'sent'));
-      await store.requeueCommand(c.id);
+      expect(await store.requeueCommand(c.id, T0 + 2, leaf(c, 'unsent', 'queued'))).toBe(true);
       expect(await store.getCommand(c.id)).toMatchObject({ status: 'queued', sentAt: null });
-      expect(await store.auditTreeSize()).toBe(2);
-      expect(await store.markCommandSent(c.id, T0 + 2, leaf(c, 'sent', 'sent'))).toBe(true);
       expect(await store.auditTreeSize()).toBe(3);
+      expect(await store.markCommandSent(c.id, T0 + 3, leaf(c, 'sent', 'sent'))).toBe(true);
+      expect(await store.auditTreeSize()).toBe(4);
     });
 
     it('expires queued commands whose ttl passed, oldest first, each with its leaf', async () => {

@@ -149,18 +149,15 @@ export class Gbt32960Connection {
 
   /**
    * Sends a guarded downlink command (already allowed and recorded by src/downlink) as its GB/T
-   * frame; resolves once written. A command GB/T cannot or must not say (commands.ts) is not
-   * sent: it is acknowledged "rejected" with the reason, so the OEM learns why.
+   * frame; resolves once written. A command GB/T cannot or must not say (commands.ts) is refused
+   * before it is logged as sent (server.ts `commandRefusal`); one that gets here all the same
+   * (the terminal logged in again with another edition in between) is not written: the publish
+   * fails and src/downlink logs it as unsent.
    */
   sendCommand(c: { id: string; type: string; params: Record<string, unknown> }, edition: Edition): Promise<void> {
     const vin = this.vehicle!.vin;
     const frame = commandFrame(c, edition, Date.now());
-    if ('refused' in frame) {
-      const ack = this.ep.deps.onCommandAck;
-      // After the caller has recorded the command as sent: the refusal is its acknowledgement.
-      if (ack) setImmediate(() => void ack(vin, { id: c.id, status: 'rejected', detail: frame.refused }));
-      return Promise.resolve();
-    }
+    if ('refused' in frame) return Promise.reject(new Error(`not sent over GB/T 32960: ${frame.refused}`));
     const pending = this.downlink.get(frame.command) ?? [];
     pending.push(c.id);
     this.downlink.set(frame.command, pending);
@@ -181,10 +178,18 @@ export class Gbt32960Connection {
         if (!(err instanceof UnitError)) throw err;
         detail = `answer not readable: ${err.message}`.slice(0, MAX_ACK_DETAIL);
       }
-    } else if (f.flag !== FLAG.success)
-      detail = `terminal answered with flag 0x${f.flag.toString(16).padStart(2, '0')}`;
+    }
+    // The terminal refused it (§6.3.2 answer flag): the egress log says so, in Shekara's words.
+    const reason =
+      f.flag === FLAG.success ? undefined : `terminal answered with flag 0x${f.flag.toString(16).padStart(2, '0')}`;
+    detail ??= reason;
     const status = f.flag === FLAG.success ? 'done' : 'rejected';
-    ack(this.vehicle!.vin, { id, status, ...(detail !== undefined ? { detail } : {}) }).catch((err: unknown) =>
+    ack(this.vehicle!.vin, {
+      id,
+      status,
+      ...(detail !== undefined ? { detail } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    }).catch((err: unknown) =>
       this.ep.deps.log.error({ err, vehicle: this.ref() }, 'gbt32960: could not record a command answer'),
     );
   }

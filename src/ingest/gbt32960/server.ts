@@ -13,6 +13,7 @@ import { createLogThrottle } from '../../log-throttle.js';
 import { listen } from '../../net.js';
 import { createMqttsServer, peerIdentity, type MqttsServer, type PeerIdentity } from '../tls.js';
 import { allowList } from './allow.js';
+import { commandFrame } from './commands.js';
 import { Gbt32960Connection } from './connection.js';
 import type { Gbt32960Deps, Gbt32960Endpoint } from './endpoint.js';
 
@@ -25,6 +26,11 @@ export interface Gbt32960Ingest {
   disconnectVehicle(vin: string): number;
   /** True while a terminal is logged in as `vin`: downlink commands go to it. */
   isOnline(vin: string): boolean;
+  /** Why the terminal logged in as `vin` will not be sent this command (commands.ts), or undefined. */
+  commandRefusal(
+    vin: string,
+    c: { readonly type: string; readonly params: Readonly<Record<string, unknown>> },
+  ): string | undefined;
   /** Sends a downlink command (the JSON src/downlink publishes) to the terminal logged in as `vin`. */
   publishCommand(vin: string, payload: Buffer): Promise<void>;
   /** Closes connections whose vehicle is no longer registered or was revoked (SIGHUP). */
@@ -135,6 +141,12 @@ export async function startGbt32960Ingest(cfg: Gbt32960Config, deps: Gbt32960Dep
     reloadTls: () => tls?.reload(),
     disconnectVehicle: cut,
     isOnline: (vin) => bound.get(vin)?.state === 'open',
+    commandRefusal(vin, c) {
+      const conn = bound.get(vin);
+      if (conn?.state !== 'open' || !conn.edition) return undefined; // offline: publish fails, the command waits
+      const frame = commandFrame(c, conn.edition, Date.now());
+      return 'refused' in frame ? frame.refused : undefined;
+    },
     publishCommand(vin, payload) {
       const c = bound.get(vin);
       if (c?.state !== 'open' || !c.edition) return Promise.reject(new Error('the terminal is not logged in'));

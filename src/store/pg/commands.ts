@@ -132,12 +132,16 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
         at,
         leaf,
       ),
-    async requeueCommand(id) {
-      await db.query(
-        `UPDATE downlink_commands SET status = 'queued', sent_at = NULL WHERE id = $1 AND status = 'sent'`,
-        [id],
-      );
-    },
+    requeueCommand: (id, at, leaf) =>
+      withLeaf(
+        (t) =>
+          t.query(
+            `UPDATE downlink_commands SET status = 'queued', sent_at = NULL WHERE id = $1 AND status = 'sent' RETURNING id`,
+            [id],
+          ),
+        at,
+        leaf,
+      ),
     expireCommand: (id, at, reason, leaf) => closeQueued('expired', id, at, reason, leaf),
     blockQueuedCommand: (id, at, reason, leaf) => closeQueued('blocked', id, at, reason, leaf),
     // The ack joins the end of the array, element by element: json has no concatenation, and a

@@ -104,8 +104,8 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
     markCommandSent(id, at, leaf) {
       return withLeaf(() => sent.run(at, id).changes, at, leaf);
     },
-    requeueCommand(id) {
-      requeue.run(id);
+    requeueCommand(id, at, leaf) {
+      return withLeaf(() => requeue.run(id).changes, at, leaf);
     },
     expireCommand(id, at, reason, leaf) {
       return withLeaf(() => expire.run(reason, id).changes, at, leaf);

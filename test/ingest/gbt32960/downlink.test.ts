@@ -141,20 +141,31 @@ describe('gbt32960 downlink through the guarded command path', () => {
     const r2 = await send({ type: 'gbt32960-query-parameters', params: { parameters: 'firmwareVersion' } });
     t.answerCommand(await again, FLAG.error);
     await until(async () => (await status(r2.body.id)).body.status === 'rejected', 5_000, 'the error answer');
+    // It did reach the terminal, which refused it: the log says both, and why.
+    const log = (await leavesOf(g.gw, 'command')).filter((l) => l.commandId === r2.body.id);
+    expect(log.map((l) => [l.action, l.outcome, l.reason])).toEqual([
+      ['requested', 'allowed', null],
+      ['sent', 'sent', null],
+      ['acknowledged', 'rejected', 'terminal answered with flag 0x02'],
+    ]);
   });
 
-  it('setting the platform address is refused by Shekara even where the policy allows it: the terminal never sees it', async () => {
+  it('setting the platform address is refused by Shekara even where the policy allows it: never sent, never logged as sent', async () => {
     const r = await send({ type: 'gbt32960-set-parameters', params: { platformPort: 443 } });
-    expect(r.status).toBe(202);
-    const s = await until(
-      async () => {
-        const x = await status(r.body.id);
-        return x.body.status === 'rejected' && x;
-      },
-      5_000,
-      'the refusal',
-    );
-    expect(s.body.acks[0].detail).toMatch(/platformPort.*not set through Shekara/);
+    expect(r.status).toBe(403);
+    expect(r.body.command).toMatchObject({
+      status: 'blocked',
+      reason: expect.stringMatching(/platformPort.*not set through Shekara/),
+    });
+    const s = await status(r.body.command.id);
+    expect(s.body).toMatchObject({ status: 'blocked', acks: [] });
+    // The egress log shows what happened: allowed by the policy, stopped before it left, no 'sent'.
+    const log = (await leavesOf(g.gw, 'command')).filter((l) => l.commandId === r.body.command.id);
+    expect(log.map((l) => [l.action, l.outcome])).toEqual([
+      ['requested', 'allowed'],
+      ['stopped', 'blocked'],
+    ]);
+    expect(log[1]!.reason).toMatch(/platformPort.*not set through Shekara/);
     // Sentinel: the next allowed command is the first frame the terminal receives.
     const incoming = t.nextCommand();
     const sentinel = await send({ type: 'gbt32960-set-parameters', params: { heartbeatIntervalSeconds: 20 } });
