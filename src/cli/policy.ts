@@ -39,6 +39,10 @@ export async function policyCheckCommand(file: string): Promise<void> {
   if (commands.length === 0) out('  commands: none allowed');
   for (const c of commands) {
     const limits = [c.restricting ? "RESTRICTING: needs the owner's approval" : 'not restricting'];
+    if (c.purpose !== undefined) {
+      const needs = p.purposes.find((x) => x.id === c.purpose)?.consentRequired;
+      limits.push(`serves ${c.purpose}${needs ? " (needs the owner's consent to it)" : ''}`);
+    }
     if (c.maxPerVehiclePerHour !== undefined) limits.push(`at most ${c.maxPerVehiclePerHour} per vehicle per hour`);
     out(`  command ${c.type}: ${limits.join(', ')}`);
     for (const [name, def] of Object.entries(c.params)) out(`    ${name}  ${JSON.stringify(def)}`);

@@ -10,8 +10,9 @@
  *
  * A car that is offline: the command waits in the store (status queued) until the car
  * subscribes to its command topic again, or until its ttl passes (expired, never sent). Just
- * before it is published it is checked again (send-guard.ts): a withdrawn approval, a disabled
- * OEM, a narrowed policy or a re-registered car stops it (blocked, a 'stopped' leaf).
+ * before it is published it is checked again (send-guard.ts): a withdrawn approval, a revoked
+ * consent, a disabled OEM, a narrowed policy or a re-registered car stops it (blocked, a 'stopped'
+ * leaf). GB/T 32960 terminals take their commands from the same queue through the same flush.
  *
  * Through an external broker (`link.pollsQueued`), Shekara is not told when a car connects or
  * subscribes: the link counts a car as online while its traffic arrives, and every second the
@@ -26,7 +27,7 @@ import type { CompiledPolicy } from '../policy/index.js';
 import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
 import { createPseudonymResolver } from '../policy/pseudonym.js';
 import { uuidv7 } from '../ids.js';
-import { sendTimeVerdict } from './send-guard.js';
+import { missingCommandConsent, sendTimeVerdict } from './send-guard.js';
 
 export { sendTimeVerdict, type SendVerdict, type SendGuardDeps } from './send-guard.js';
 import type { Logger } from '../log.js';
@@ -66,6 +67,7 @@ export interface DownlinkDeps {
     | 'getOem'
     | 'recordCommandAck'
     | 'isCommandApproved'
+    | 'isConsentGranted'
   >;
   readonly policyOf: (oem: string) => CompiledPolicy | undefined;
   readonly pseudonymFor: (oem: string, vin: string, atMs: number) => string | undefined;
@@ -259,6 +261,11 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       if (!reason && def?.restricting && !(await store.isCommandApproved(r.vin, r.oem, r.type, t))) {
         reason = `"${r.type}" restricts the car: its owner has not approved it for ${r.oem}`;
       }
+      const unconsented = reason
+        ? undefined
+        : await missingCommandConsent({ store, policyOf: deps.policyOf }, r, def, t);
+      if (unconsented !== undefined)
+        reason = `"${r.type}" serves "${unconsented}": its owner has not given consent to it for ${r.oem}`;
       if (!reason && def?.maxPerVehiclePerHour !== undefined) {
         const times = await store.commandTimes(r.vin, r.type, t - HOUR_MS + 1);
         if (times.length >= def.maxPerVehiclePerHour) {

@@ -4,19 +4,37 @@
  * for may have changed while the car was offline: the owner withdrew the approval of a
  * restricting command (docs/oem-api.md: "such commands are blocked again from now on"), the
  * operator disabled the OEM, the OEM's active policy no longer allows the command or its
- * parameters, the car was re-registered to another OEM or its credentials revoked, or its ttl
- * passed. Any of these stops the command; the caller records the stop as a 'command' leaf.
+ * parameters, the car was re-registered to another OEM or its credentials revoked, the owner
+ * revoked the consent to the purpose the command serves (or it lapsed), or its ttl passed. Any of
+ * these stops the command; the caller records the stop as a 'command' leaf.
  *
  * Every path that publishes commands (the embedded broker, an external broker) MUST call this
  * with the time of sending and MUST NOT publish when it returns a reason.
  */
 import type { CommandRow, Store } from '../store/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
-import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
+import { checkCommand, isBuiltInRestricting, NO_COMMANDS, type CompiledCommandType } from '../policy/commands.js';
+import { consentStillGiven } from '../policy/consent.js';
 
 export interface SendGuardDeps {
-  readonly store: Pick<Store, 'getOem' | 'getVehicle' | 'isCommandApproved'>;
+  readonly store: Pick<Store, 'getOem' | 'getVehicle' | 'isCommandApproved' | 'isConsentGranted'>;
   readonly policyOf: (oem: string) => CompiledPolicy | undefined;
+}
+
+/**
+ * The purpose whose consent a command of `def` lacks for this car at `at`, or undefined. A
+ * command serving a purpose that needs consent needs the owner's consent to that purpose, as
+ * the data of that purpose does (src/policy/consent.ts: the same check, the same registry).
+ */
+export async function missingCommandConsent(
+  deps: SendGuardDeps,
+  c: { readonly vin: string; readonly oem: string },
+  def: CompiledCommandType | undefined,
+  at: number,
+): Promise<string | undefined> {
+  if (def?.purpose === undefined) return undefined;
+  const q = { vin: c.vin, oem: c.oem, purpose: def.purpose };
+  return (await consentStillGiven({ consent: deps.store, policyOf: deps.policyOf }, q, at)) ? undefined : def.purpose;
 }
 
 export type SendVerdict =
@@ -46,5 +64,8 @@ export async function sendTimeVerdict(deps: SendGuardDeps, c: CommandRow, at: nu
   const restricting = verdict.def?.restricting ?? isBuiltInRestricting(c.type);
   if (restricting && !(await deps.store.isCommandApproved(c.vin, c.oem, c.type, at)))
     return block(`"${c.type}" restricts the car: its owner's approval for ${c.oem} was withdrawn`);
+  const purpose = await missingCommandConsent(deps, c, verdict.def, at);
+  if (purpose !== undefined)
+    return block(`consent revoked: the owner's consent to "${purpose}" for ${c.oem} is no longer in force`);
   return { send: true };
 }

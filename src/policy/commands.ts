@@ -30,6 +30,8 @@ export interface CompiledCommandType {
   readonly type: string;
   readonly description: string | undefined;
   readonly restricting: boolean;
+  /** The purpose it serves: when that purpose needs consent, the command needs the owner's consent to it. */
+  readonly purpose: string | undefined;
   readonly maxPerVehiclePerHour: number | undefined;
   readonly params: Readonly<Record<string, CommandParamDef>>;
 }
@@ -42,7 +44,11 @@ export interface CompiledCommands {
 /** No `commands:` section: no command type is allowed. */
 export const NO_COMMANDS: CompiledCommands = { maxTtlMs: DEFAULT_MAX_TTL_MS, types: new Map() };
 
-export function compileCommands(def: CommandsDef | undefined, src: YamlSource): CompiledCommands {
+export function compileCommands(
+  def: CommandsDef | undefined,
+  src: YamlSource,
+  purposeIds: readonly string[] = [],
+): CompiledCommands {
   if (!def) return NO_COMMANDS;
   let maxTtlMs = DEFAULT_MAX_TTL_MS;
   if (def.maxTtl !== undefined) {
@@ -68,6 +74,13 @@ export function compileCommands(def: CommandsDef | undefined, src: YamlSource): 
         `"${t.type}" restricts the car (built-in: ${RESTRICTING_COMMANDS.join(', ')}); a policy cannot declare it otherwise`,
       );
     }
+    if (t.purpose !== undefined && !purposeIds.includes(t.purpose))
+      throw unsafe(
+        'SHK_POLICY_INVALID',
+        src,
+        [...base, 'purpose'],
+        `unknown purpose "${t.purpose}" (purposes: ${purposeIds.join(', ')})`,
+      );
     for (const [name, p] of Object.entries(t.params ?? {})) {
       const problem = paramDefProblem(p);
       if (problem) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'params', name], problem);
@@ -76,6 +89,7 @@ export function compileCommands(def: CommandsDef | undefined, src: YamlSource): 
       type: t.type,
       description: t.description,
       restricting: builtIn || t.restricting === true,
+      purpose: t.purpose,
       maxPerVehiclePerHour: t.maxPerVehiclePerHour,
       params: t.params ?? {},
     });

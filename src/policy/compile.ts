@@ -141,7 +141,11 @@ export function compilePolicy(
         polys.some((rings) => inPolygon(p, rings)),
     };
   });
-  const commands = compileCommands(file.commands, src);
+  const commands = compileCommands(
+    file.commands,
+    src,
+    file.purposes.map((p) => p.id),
+  );
   return {
     oem: file.oem,
     version: file.version,

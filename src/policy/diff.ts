@@ -57,6 +57,8 @@ function diffCommands(a: CompiledPolicy, b: CompiledPolicy, out: DiffLine[]): vo
         hourly(t) > hourly(old) ? 'opens' : 'closes',
         `${type}: at most ${hourly(old)} → ${hourly(t)} per vehicle per hour`,
       );
+    if (old.purpose !== t.purpose)
+      push('changes', `${type}: serves ${old.purpose ?? 'no purpose'} → ${t.purpose ?? 'no purpose'}`);
     if (JSON.stringify(old.params) !== JSON.stringify(t.params))
       push('changes', `${type}: parameters ${JSON.stringify(old.params)} → ${JSON.stringify(t.params)}`);
   }

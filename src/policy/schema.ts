@@ -142,6 +142,11 @@ export const CommandTypeSchema = Type.Object(
      * this says; `false` on one of them is an error.
      */
     restricting: Type.Optional(Type.Boolean()),
+    /**
+     * The purpose (one of `purposes`) this command serves. When that purpose needs the owner's
+     * consent, so does the command: when it is asked for and again when it is sent.
+     */
+    purpose: Type.Optional(Id),
     /** At most this many commands of this type per vehicle in any sliding hour. */
     maxPerVehiclePerHour: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
     /** Deny by default: a parameter not named here is refused. */

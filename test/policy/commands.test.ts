@@ -101,6 +101,9 @@ describe('command policy', () => {
     expect(problem(withCommands('  maxTtl: P30D\n  types: []\n'))).toBe(
       'SHK_POLICY_INVALID acme.yaml:8 commands.maxTtl: must be between PT1S and P7D',
     );
+    expect(problem(withCommands('  types:\n    - type: a\n      purpose: p2\n'))).toBe(
+      'SHK_POLICY_INVALID acme.yaml:10 commands.types.0.purpose: unknown purpose "p2" (purposes: p1)',
+    );
     expect(problem(withCommands('  types:\n    - type: a\n      color: red\n'))).toMatch(
       /^SHK_POLICY_INVALID acme\.yaml:\d+ commands\.types\.0.*color/,
     );
@@ -121,6 +124,14 @@ describe('command policy', () => {
       },
     ]);
     expect(diffPolicies(b, a).map((d) => d.what)).toContain('command type immobilize removed');
+    const c = parsePolicy(
+      withCommands('  types:\n    - type: horn\n      maxPerVehiclePerHour: 2\n      purpose: p1\n'),
+      'c.yaml',
+    );
+    expect(c.commands.types.get('horn')!.purpose).toBe('p1');
+    expect(diffPolicies(a, c)).toEqual([
+      { effect: 'changes', purpose: 'commands', what: 'horn: serves no purpose → p1' },
+    ]);
   });
 });
 

@@ -101,6 +101,7 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
             type: t.type,
             description: t.description ?? null,
             restricting: t.restricting,
+            purpose: t.purpose ?? null,
             maxPerVehiclePerHour: t.maxPerVehiclePerHour ?? null,
             params: t.params,
           })),

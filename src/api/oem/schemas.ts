@@ -54,6 +54,11 @@ export const PolicyReply = Type.Object(
               type: Type.String(),
               description: Nullable(Type.String()),
               restricting: Type.Boolean({ description: "needs the owner's approval for this OEM and vehicle" }),
+              purpose: Nullable(
+                Type.String({
+                  description: 'the purpose it serves: when that purpose needs consent, so does the command',
+                }),
+              ),
               maxPerVehiclePerHour: Nullable(Type.Integer()),
               params: Type.Object({}, { additionalProperties: true }),
             },
