@@ -427,8 +427,8 @@ program
 program
   .command('evidence')
   .description(
-    'write an evidence pack: the signed checkpoint, the whole log up to it, the reports and every policy version, ' +
-      'in one JSON file that `shekara verify --pack FILE --pubkey KEY` checks offline',
+    'write an evidence pack: the signed checkpoint, the whole log up to it, the reports, every policy version ' +
+      'and the incidents, in one JSON file that `shekara verify --pack FILE --pubkey KEY` checks offline',
   )
   .addOption(configOption())
   .option('--from <date>', 'ledger period start (RFC 3339; default 1 January UTC)')

@@ -65,7 +65,7 @@ export async function evidenceCommand(opts: {
     );
     writeFileSync(opts.out, `${JSON.stringify(pack)}\n`);
     process.stderr.write(
-      `evidence pack: ${pack.log.length} leaves, ${pack.reports.length} reports, ${pack.policyVersions.length} policy versions, checkpoint ${checkpoint.size} → ${opts.out}\n`,
+      `evidence pack: ${pack.log.length} leaves, ${pack.reports.length} reports, ${pack.policyVersions.length} policy versions, ${pack.incidents.length} incidents, checkpoint ${checkpoint.size} → ${opts.out}\n`,
     );
   } finally {
     await store.close();
@@ -84,6 +84,6 @@ export async function verifyPackCommand(file: string, pubkey: string): Promise<v
   }
   const r = await verifyEvidencePack(pack, pubkey);
   process.stdout.write(
-    `verified evidence pack: ${r.leaves} leaves of ${r.origin}; ${r.checkpoints.length} checkpoints (the pack's and ${r.reports} reports') signed and matching the log; ${r.policyVersions} policy texts match their hashes\n`,
+    `verified evidence pack: ${r.leaves} leaves of ${r.origin}; ${r.checkpoints.length} checkpoints (the pack's and ${r.reports} reports') signed and matching the log; ${r.policyVersions} policy texts match their hashes; ${r.incidents} incidents match their leaves\n`,
   );
 }

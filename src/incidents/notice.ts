@@ -5,11 +5,16 @@
  * the leaf of its export.
  */
 import type { ReportTable } from '../reports/types.js';
-import type { Incident } from './index.js';
+import type { Incident, IncidentView } from './index.js';
 
 const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString());
 
-export function noticeTables(i: Incident): ReportTable[] {
+/**
+ * The notice's tables. From the operator's incident they name the VINs and persons; from the
+ * regulator's view (the evidence pack) the vehicles by pseudonym and the persons by count.
+ */
+export function noticeTables(i: Incident | IncidentView): ReportTable[] {
+  const persons = i.persons;
   return [
     {
       heading: 'Incident',
@@ -31,18 +36,39 @@ export function noticeTables(i: Incident): ReportTable[] {
     {
       heading: 'Affected vehicles',
       columns: ['VIN', 'pseudonyms'],
-      rows: i.vehicles.map((v) => [v.vin ?? 'record no longer held', v.pseudonyms.join(', ')]),
+      rows: i.vehicles.map((v) => [
+        'vin' in v ? (v.vin ?? 'record no longer held') : "withheld (in the operator's notice)",
+        v.pseudonyms.join(', '),
+      ]),
     },
-    {
-      heading: 'Affected persons',
-      note: 'Identifiers known for the affected vehicles: owner bindings and the owner and driver in the account data.',
-      columns: ['identifier'],
-      rows: i.persons.map((p) => [p]),
-    },
+    typeof persons === 'number'
+      ? {
+          heading: 'Affected persons',
+          note: "Their identifiers are in the operator's notice; this copy gives their number.",
+          columns: ['persons'],
+          rows: [[persons]],
+        }
+      : {
+          heading: 'Affected persons',
+          note: 'Identifiers known for the affected vehicles: owner bindings and the owner and driver in the account data.',
+          columns: ['identifier'],
+          rows: persons.map((p) => [p]),
+        },
     {
       heading: 'Steps (leaves of the egress log)',
       columns: ['leaf', 'step', 'at'],
       rows: i.steps.map((s) => [s.index, s.action, iso(s.at)]),
     },
   ];
+}
+
+/** The notice as plain text (the evidence pack's copy): each table's heading, then its rows. */
+export function noticeText(tables: readonly ReportTable[]): string {
+  const cell = (c: string | number | null) => (c === null ? '—' : String(c));
+  return tables
+    .map((t) => {
+      const rows = t.rows.length ? t.rows.map((r) => `  ${r.map(cell).join(' | ')}`) : ['  none'];
+      return [t.heading, ...(t.note ? [`  (${t.note})`] : []), `  ${t.columns.join(' | ')}`, ...rows].join('\n');
+    })
+    .join('\n\n');
 }

@@ -1,8 +1,10 @@
 /**
  * The evidence pack: one JSON file a regulator takes away — the signed checkpoint, the whole log
  * up to it (the verifiable export), the reports computed against it, and every policy version
- * with its text — that `shekara verify --pack FILE --pubkey KEY` checks offline: the log against
- * the checkpoint, each report's checkpoint against the log, each policy text against its hash.
+ * with its text, and the incidents with their notices (evidence-incidents.ts) — that
+ * `shekara verify --pack FILE --pubkey KEY` checks offline: the log against the checkpoint, each
+ * report's checkpoint against the log, each policy text against its hash, each incident against
+ * its leaves.
  */
 import { createHash } from 'node:crypto';
 import { ErrorCodes, ShekaraError } from '../errors.js';
@@ -11,6 +13,9 @@ import { exportLines } from '../audit/export.js';
 import { verifyExport, type VerifyReport } from '../audit/verify.js';
 import { runReport } from './index.js';
 import type { ReportDeps, ReportEnvelope, ReportParams } from './types.js';
+import type { Config } from '../config/schema.js';
+import type { IncidentStoreDeps } from '../incidents/index.js';
+import { packIncidents, verifyPackIncidents, type EvidenceIncident } from './evidence-incidents.js';
 
 export const EVIDENCE_FORMAT = 'shekara-evidence/1';
 
@@ -29,10 +34,15 @@ export interface EvidencePack {
     source: string;
     content: string;
   }[];
+  /** Every incident with a step in the log: opened, notified, closed, with its notice as text. */
+  readonly incidents: readonly EvidenceIncident[];
 }
 
 export async function buildEvidencePack(
-  deps: ReportDeps & { store: ReportDeps['store'] & Pick<Store, 'exportLeaves'> },
+  deps: ReportDeps & {
+    store: ReportDeps['store'] & Pick<Store, 'exportLeaves'> & IncidentStoreDeps;
+    config: ReportDeps['config'] & Pick<Readonly<Config>, 'incidents'>;
+  },
   period: ReportParams,
 ): Promise<EvidencePack> {
   const log: string[] = [];
@@ -53,6 +63,7 @@ export async function buildEvidencePack(
         source: a.source,
         content: a.content,
       });
+  const incidents = await packIncidents(deps.config, deps.store, deps.checkpoint.size, deps.now);
   return {
     format: EVIDENCE_FORMAT,
     origin: deps.config.audit.origin,
@@ -61,6 +72,7 @@ export async function buildEvidencePack(
     log,
     reports,
     policyVersions,
+    incidents,
   };
 }
 
@@ -71,7 +83,7 @@ const packError = (message: string) =>
 export async function verifyEvidencePack(
   pack: EvidencePack,
   verifierKey: string,
-): Promise<VerifyReport & { reports: number; policyVersions: number }> {
+): Promise<VerifyReport & { reports: number; policyVersions: number; incidents: number }> {
   if (pack.format !== EVIDENCE_FORMAT) throw packError(`not an evidence pack (format ${String(pack.format)})`);
   const report = await verifyExport({
     lines: pack.log,
@@ -87,5 +99,12 @@ export async function verifyEvidencePack(
     if (hash !== v.policyHash)
       throw packError(`policy version ${v.policyHash} of ${v.oem}: its text hashes to ${hash}; the text was altered`);
   }
-  return { ...report, reports: pack.reports.length, policyVersions: pack.policyVersions.length };
+  // A pack made before incidents were in it has none, and its log must then hold no incident leaf.
+  verifyPackIncidents(pack.log, pack.incidents ?? []);
+  return {
+    ...report,
+    reports: pack.reports.length,
+    policyVersions: pack.policyVersions.length,
+    incidents: (pack.incidents ?? []).length,
+  };
 }

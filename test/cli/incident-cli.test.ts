@@ -3,7 +3,7 @@
  * (test/reports/seed.ts). `incident open` pre-fills the notice from the store and the log and
  * starts the business-day clock over a weekend; `incident notice` writes the document with the
  * identifiers and a checkpoint; `incident close` ends it; each step is an `incident` leaf with
- * source cli, and each command an `access` leaf.
+ * source cli, and each command an `access` leaf; `evidence` puts it in the pack that `verify --pack` checks.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,5 +97,26 @@ describe('shekara incident', () => {
     } finally {
       await store.close();
     }
+  }, 120_000);
+
+  it('puts the incident in the evidence pack, and `verify --pack` checks it against its leaves', async () => {
+    const pack = path.join(dir, 'evidence.json');
+    const e = await cli('evidence', '--from', '2030-01-01T00:00:00Z', '--to', '2030-02-01T00:00:00Z', '-o', pack);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toContain('1 incidents');
+    const written = readFileSync(pack, 'utf8');
+    const [i] = (JSON.parse(written) as { incidents: { id: string; status: string; notice: string }[] }).incidents;
+    expect(i).toMatchObject({ id, status: 'closed' });
+    expect(i!.notice).toContain('tape encrypted; owners informed');
+    expect(written).not.toContain(VINS.a);
+    const key = path.join(dir, 'key.txt');
+    writeFileSync(key, (await cli('audit', 'pubkey')).stdout);
+    const v = await shekara('verify', '--pack', pack, '--pubkey', key);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toContain('1 incidents match their leaves');
+    writeFileSync(pack, written.replace('tape encrypted; owners informed', 'tape encrypted'));
+    const tampered = await shekara('verify', '--pack', pack, '--pubkey', key);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain('the notice text is not the one its fields print');
   }, 120_000);
 });
