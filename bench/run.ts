@@ -10,6 +10,10 @@
  *   npm run bench -- --keep            keep each run's store and broker log in the temp work dir
  *   npm run bench -- --help            this text
  *
+ * Run on their own, not by this command (each prints its own figure; see docs/benchmarks.md):
+ *   node --import tsx bench/policy-eval.ts [seconds]   policy evaluation, records/s on one core
+ *   node --import tsx bench/policy-eval.ts --smoke     the same on 1,000 records: proves it runs
+ *
  * Writes docs/benchmarks/results-<time>.json, docs/benchmarks/latest.json, the results
  * section of docs/benchmarks.md and docs/benchmarks/chart.png. Loopback only; every load
  * loop is bounded in count and time.
