@@ -123,6 +123,19 @@ export const Gbt32960Schema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    /**
+     * Checks on every login beyond the VIN, both on by default (docs/gbt32960.md "Identity
+     * binding"): `pinIccid` refuses a login whose SIM card (ICCID) is not the one the VIN first
+     * logged in with; `checkLoginSerial` refuses a login serial number that does not count up
+     * within its day (§7.1), i.e. a recorded login frame sent again.
+     */
+    identity: Type.Object(
+      {
+        pinIccid: Type.Boolean({ default: true }),
+        checkLoginSerial: Type.Boolean({ default: true }),
+      },
+      { ...strict, default: {} },
+    ),
     /** A socket whose vehicle login has not been accepted within this time is closed. */
     loginTimeoutMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000 }),
     /** A logged-in car that sends nothing (not even a heartbeat) for this long is disconnected. */

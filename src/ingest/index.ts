@@ -38,7 +38,13 @@ export interface IngestModuleConfig {
 export interface IngestDeps {
   readonly store: Pick<
     Store,
-    'commitIngest' | 'getVehicle' | 'listVehicles' | 'pendingMqttQos2' | 'releaseMqttQos2' | 'brokerDelivery'
+    | 'commitIngest'
+    | 'getVehicle'
+    | 'listVehicles'
+    | 'pendingMqttQos2'
+    | 'releaseMqttQos2'
+    | 'brokerDelivery'
+    | 'checkGbt32960Login'
   >;
   readonly project: (record: CanonicalRecord) => Promise<Projection[]>;
   /** Where the HTTPS ingest route is registered (not yet listening). */
@@ -123,6 +129,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   const gbt: Gbt32960Ingest | undefined = cfg.gbt32960.enabled
     ? await startGbt32960Ingest(cfg.gbt32960, {
         lookupVehicle,
+        checkLogin: (l) => deps.store.checkGbt32960Login(l),
         intake,
         log,
         rate,

@@ -95,6 +95,25 @@ export interface SimTerminalOptions {
   readonly tls?: ConnectionOptions;
 }
 
+/** The ICCID every simulated terminal's SIM card has (the gateway pins it per VIN at the first login). */
+export const SIM_ICCID = '89860000000000000001';
+
+const serials = new Map<string, { day: string; serial: number }>();
+/**
+ * The login serial number a terminal sends next (§7.1: it counts up per login, 1..65531, and
+ * restarts each day). A simulator process starts a day's count at a point proportional to the
+ * time of day, so a later process (a restarted `shekara simulate`) continues above an earlier one.
+ */
+export function nextLoginSerial(vin: string, time: number): number {
+  const beijing = time + 8 * 3_600_000;
+  const day = new Date(beijing).toISOString().slice(0, 10);
+  const last = serials.get(vin);
+  const start = 1 + Math.floor(((beijing % 86_400_000) / 86_400_000) * 60_000);
+  const serial = last?.day === day ? Math.min(65_531, Math.max(last.serial + 1, start)) : start;
+  serials.set(vin, { day, serial });
+  return serial;
+}
+
 /** One terminal's connection; `send` resolves with the answer to that frame (or rejects on close). */
 export class SimTerminal {
   readonly edition: Edition;
@@ -171,11 +190,20 @@ export class SimTerminal {
     return encodeFrame({ edition: this.edition, command, flag: FLAG.command, vin: this.opts.vin, data });
   }
 
-  login(serial = 1, time = Date.now()): Promise<Frame> {
+  /** A vehicle login; without `serial`, the next of this VIN's day (nextLoginSerial), as a real terminal counts. */
+  login(serial?: number, time = Date.now(), iccid = SIM_ICCID): Promise<Frame> {
     return this.send(
       CMD.vehicleLogin,
-      loginData(this.edition, time, serial, '89860000000000000001', ['PACK000000000000000000001']),
+      loginData(this.edition, time, serial ?? nextLoginSerial(this.opts.vin, time), iccid, [
+        'PACK000000000000000000001',
+      ]),
     );
+  }
+
+  /** Resolves once the socket has closed (the gateway ended it, or close() was called). */
+  closed(): Promise<void> {
+    if (this.socket.destroyed || this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
   report(r: SimReading, reissued = false): Promise<Frame> {

@@ -6,6 +6,7 @@
  * A failure is a rejected promise, never a synchronous throw. The signatures are spelled out
  * one by one (no mapped type) so an implementer reads exactly what to return.
  */
+import type { Gbt32960TerminalStore } from './gbt32960-terminals.js';
 import type { PolicyHistoryStore, PolicyVersionStore } from './policies/types.js';
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { EventLeafKind } from '../audit/leaf.js';
@@ -534,6 +535,7 @@ export interface Store
   extends
     VehicleStore,
     PolicyStateStore,
+    Gbt32960TerminalStore,
     RecordStore,
     OutboxStore,
     EgressQueueStore,

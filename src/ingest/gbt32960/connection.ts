@@ -17,6 +17,8 @@ import type { Vehicle } from '../intake.js';
 import { CMD, encodeFrame, FLAG, type Edition, type Frame } from './frame.js';
 import { Framer } from './framer.js';
 import { decodeMessage, type Message } from './message.js';
+import type { Login } from './login.js';
+import { LOGIN_REFUSALS, loginCheck } from './identity.js';
 import { encodeTime, UnitError } from './reader.js';
 import { reportPayload } from './signals.js';
 import type { Gbt32960Endpoint } from './endpoint.js';
@@ -103,8 +105,9 @@ export class Gbt32960Connection {
     const unknown = f.edition === 2025 ? FLAG.vinUnknown : FLAG.error;
     if (f.encryption !== 0x01)
       return this.refuse('encrypted', f, f.edition === 2025 ? FLAG.decryptionFailed : FLAG.error, true);
+    let login: Login;
     try {
-      decodeMessage(f);
+      login = (decodeMessage(f) as Extract<Message, { kind: 'login' }>).login;
     } catch (err) {
       if (!(err instanceof UnitError)) throw err;
       return this.refuse('login-malformed', f, f.edition === 2025 ? FLAG.structureInvalid : FLAG.error, true);
@@ -123,7 +126,7 @@ export class Gbt32960Connection {
     const gen = this.ep.generation(f.vin);
     this.ep.deps
       .lookupVehicle(f.vin)
-      .then((v) => {
+      .then(async (v) => {
         if (this.state === 'closed') return;
         if (!v) return this.refuse('vehicle-unregistered', f, unknown, true);
         // Revoked while the look-up was under way.
@@ -131,6 +134,14 @@ export class Gbt32960Connection {
         // One connection per VIN: a second login is answered "VIN duplicate" (§6.3.2 table 4).
         if (!this.ep.bind(f.vin, this)) return this.refuse('vin-duplicate', f, FLAG.vinDuplicate, true);
         this.vehicle = { vin: v.vin, oem: v.oem };
+        // Bound before the check, so a second connection cannot spend the logged-in car's serial
+        // numbers. The ICCID pin and the serial count (identity.ts) are what the protocol offers
+        // beyond the VIN; a refusal gets the error flag and is logged with the keyed reference.
+        const verdict = await this.ep.deps.checkLogin(loginCheck(v.vin, login, this.ep.cfg.identity, Date.now()));
+        // The socket may have closed while the store answered.
+        if ((this.state as Gbt32960Connection['state']) === 'closed') return;
+        if (verdict !== 'ok') return this.refuse(LOGIN_REFUSALS[verdict], f, FLAG.error, true);
+        if (this.ep.generation(f.vin) !== gen) return this.refuse('credentials-changed', f, unknown, true);
         this.edition = f.edition;
         this.state = 'open';
         this.answer(this.slot(), f, FLAG.success, f.data.subarray(0, 6));

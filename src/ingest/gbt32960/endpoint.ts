@@ -5,6 +5,7 @@
 import type { Gbt32960Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { VehicleRow } from '../../store/index.js';
+import type { Gbt32960Login, Gbt32960LoginVerdict } from '../../store/gbt32960-terminals.js';
 import type { Intake } from '../intake.js';
 import type { CommandAckMessage } from '../command-ack.js';
 import type { RateLimiter } from '../rate-limit.js';
@@ -13,6 +14,8 @@ import type { Gbt32960Connection } from './connection.js';
 export interface Gbt32960Deps {
   /** A registered, unrevoked vehicle, or undefined. */
   readonly lookupVehicle: (vin: string) => Promise<VehicleRow | undefined>;
+  /** Checks a login's ICCID and serial number against the VIN's last accepted login, and records it when it passes. */
+  readonly checkLogin: (l: Gbt32960Login) => Promise<Gbt32960LoginVerdict>;
   readonly intake: Intake;
   readonly log: Logger;
   /** The per-vehicle message budget shared with MQTT and HTTPS. */

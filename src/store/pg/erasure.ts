@@ -43,6 +43,7 @@ export function pgErasure(db: Db): ErasureStore {
         await t.query(`DELETE FROM mqtt_qos2 WHERE vin = $1`, [vin]);
         await t.query(`DELETE FROM mqtt_broker_deliveries WHERE vin = $1`, [vin]);
         await t.query(`DELETE FROM policy_trip_state WHERE vin = $1`, [vin]);
+        await t.query(`DELETE FROM gbt32960_terminals WHERE vin = $1`, [vin]);
         return { accountData, routePoints, records, quarantine };
       }),
   };

@@ -41,6 +41,7 @@ import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { pgWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { Store } from '../types.js';
 import { pgMqttQos2, MQTT_QOS2_MIGRATIONS } from './mqtt-qos2.js';
+import { pgGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from './gbt32960-terminals.js';
 
 export const PG_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS,
@@ -64,6 +65,7 @@ export const PG_MIGRATIONS = [
   ...RETENTION_MIGRATIONS,
   ...WORKBENCH_MIGRATIONS,
   ...MQTT_QOS2_MIGRATIONS,
+  ...GBT32960_TERMINAL_MIGRATIONS,
   ...POLICY_STATE_MIGRATIONS,
 ];
 
@@ -106,6 +108,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
   const store: Store = {
     ...pgVehicles(db),
     ...pgPolicyState(db),
+    ...pgGbt32960Terminals(db),
     ...pgOems(db),
     ...pgPolicyVersions(db),
     ...pgOwnerBindings(db),

@@ -44,6 +44,7 @@ import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';
 import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from './mqtt-qos2.js';
+import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from './gbt32960-terminals.js';
 import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [
@@ -68,6 +69,7 @@ export const SQLITE_MIGRATIONS = [
   ...RETENTION_MIGRATIONS,
   ...WORKBENCH_MIGRATIONS,
   ...MQTT_QOS2_MIGRATIONS,
+  ...GBT32960_TERMINAL_MIGRATIONS,
   ...POLICY_STATE_MIGRATIONS,
 ];
 
@@ -137,6 +139,7 @@ function openSync(file: string): SyncStore {
 
   const { write: writeQos2, eraseVehicle: eraseQos2, ...qos2 } = sqliteMqttQos2(db);
   const { erasePolicyState, ...policyState } = sqlitePolicyState(db);
+  const { eraseGbt32960Terminal, ...gbtTerminals } = sqliteGbt32960Terminals(db);
   const commitIngest = ingestTransaction(db, { records, outbox, qos2: { write: writeQos2 } });
   const count = (sql: string) => db.prepare(sql).pluck();
   const counters = {
@@ -157,8 +160,10 @@ function openSync(file: string): SyncStore {
     ...sqliteErasure(db, outbox, (vin) => {
       eraseQos2(vin);
       erasePolicyState(vin);
+      eraseGbt32960Terminal(vin);
     }),
     ...qos2,
+    ...gbtTerminals,
     ...sqliteRetention(db),
     ...sqliteOwnerReport(db),
     ...sqlitePolicyHistory(db),

@@ -1,0 +1,54 @@
+/**
+ * What a GB/T 32960 terminal's login must match, per VIN (docs/gbt32960.md "Identity binding"):
+ * the ICCID of its SIM card, pinned when first seen, and the login serial number, which counts
+ * up with each login and restarts each day (GB/T 32960.3-2016 §7.1 table 6: "1..65531, cycle of
+ * one day"). Both stores keep one row per VIN and apply `judgeLogin` in one transaction, so two
+ * logins racing on two instances cannot both pass with the same serial.
+ */
+
+export interface Gbt32960Login {
+  readonly vin: string;
+  readonly iccid: string;
+  /** The login's date, Beijing time (GMT+8, the frame's own zone), as YYYY-MM-DD. */
+  readonly day: string;
+  readonly serial: number;
+  /** When Shekara received it (ms since 1970). */
+  readonly at: number;
+  /** Refuse a login whose ICCID is not the pinned one. */
+  readonly pinIccid: boolean;
+  /** Refuse a serial number not above the last accepted one of its day, and a day before the last. */
+  readonly checkSerial: boolean;
+}
+
+export type Gbt32960LoginVerdict = 'ok' | 'iccid-mismatch' | 'serial-not-increasing';
+
+export interface Gbt32960TerminalRow {
+  readonly iccid: string;
+  readonly day: string;
+  readonly serial: number;
+}
+
+export interface Gbt32960TerminalStore {
+  /**
+   * Checks a login against the VIN's pinned ICCID and its last accepted serial number and, when
+   * it passes, records it (the first login pins its ICCID), in one transaction. A refused login
+   * changes nothing.
+   */
+  checkGbt32960Login(l: Gbt32960Login): Promise<Gbt32960LoginVerdict>;
+}
+
+/** The verdict for a login given the VIN's row; the row to write when it passes. */
+export function judgeLogin(
+  row: Gbt32960TerminalRow | undefined,
+  l: Gbt32960Login,
+): { verdict: Gbt32960LoginVerdict; write?: Gbt32960TerminalRow } {
+  const write = { iccid: l.iccid, day: l.day, serial: l.serial };
+  if (!row) return { verdict: 'ok', write };
+  if (l.pinIccid && row.iccid !== l.iccid) return { verdict: 'iccid-mismatch' };
+  // §7.1: the serial number counts up per login within a day. An equal or lower one on the same
+  // day, or a login dated before the last one, is a replayed (or forged) login frame.
+  if (l.checkSerial && (l.day < row.day || (l.day === row.day && l.serial <= row.serial)))
+    return { verdict: 'serial-not-increasing' };
+  // With pinning off the latest ICCID is kept, so turning it on pins the current card.
+  return { verdict: 'ok', write: { ...write, iccid: l.pinIccid ? row.iccid : l.iccid } };
+}

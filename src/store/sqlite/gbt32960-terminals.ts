@@ -1,0 +1,45 @@
+/**
+ * GB/T 32960 terminal identity per VIN: the pinned ICCID and the last accepted login serial
+ * number (../gbt32960-terminals.ts says why and the rule). The ICCID names the car's SIM card:
+ * erasure deletes the row with the vehicle's other data.
+ */
+import type Database from 'better-sqlite3';
+import type { Migration } from './migrate.js';
+import type { Sync } from './sync.js';
+import { judgeLogin, type Gbt32960TerminalRow, type Gbt32960TerminalStore } from '../gbt32960-terminals.js';
+
+export const GBT32960_TERMINAL_MIGRATIONS: Migration[] = [
+  {
+    id: '0080-gbt32960-terminals',
+    sql: `
+  CREATE TABLE gbt32960_terminals (
+    vin           TEXT PRIMARY KEY,
+    iccid         TEXT NOT NULL,
+    login_day     TEXT NOT NULL,
+    login_serial  INTEGER NOT NULL,
+    login_at      INTEGER NOT NULL
+  ) STRICT;`,
+  },
+];
+
+export function sqliteGbt32960Terminals(
+  db: Database.Database,
+): Sync<Gbt32960TerminalStore> & { eraseGbt32960Terminal(vin: string): void } {
+  const get = db.prepare(
+    `SELECT iccid, login_day AS day, login_serial AS serial FROM gbt32960_terminals WHERE vin = ?`,
+  );
+  const put = db.prepare(
+    `INSERT OR REPLACE INTO gbt32960_terminals (vin, iccid, login_day, login_serial, login_at)
+     VALUES (@vin, @iccid, @day, @serial, @at)`,
+  );
+  const forget = db.prepare(`DELETE FROM gbt32960_terminals WHERE vin = ?`);
+  const check = db.transaction((l: Parameters<Gbt32960TerminalStore['checkGbt32960Login']>[0]) => {
+    const { verdict, write } = judgeLogin(get.get(l.vin) as Gbt32960TerminalRow | undefined, l);
+    if (write) put.run({ vin: l.vin, at: l.at, ...write });
+    return verdict;
+  });
+  return {
+    checkGbt32960Login: (l) => check(l),
+    eraseGbt32960Terminal: (vin) => void forget.run(vin),
+  };
+}
