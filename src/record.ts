@@ -7,6 +7,9 @@ export type SignalValue = number | string | boolean | readonly string[];
 
 export type IngestChannel = 'mqtt' | 'https' | 'gbt32960';
 
+/** How a car's time that cannot be trusted is off: ahead of the gateway's clock, or far behind it. */
+export type ClockSkew = 'ahead' | 'behind';
+
 export interface CanonicalRecord {
   /** Gateway id (UUIDv7, time-ordered): the idempotency key end to end. */
   readonly id: string;
@@ -17,6 +20,12 @@ export interface CanonicalRecord {
   readonly receivedAt: number;
   /** Vehicle clock as reported, ms since epoch (receivedAt when the car sent none). */
   readonly observedAt: number;
+  /**
+   * Set when the car's time is within the accepted years but far from the time of receipt
+   * (`ingest.clockAheadMaxSeconds` / `clockBehindMaxSeconds`): `observedAt` is kept as data, but
+   * the policy's per-vehicle time limits use `receivedAt` instead. Absent: the car's time is plausible.
+   */
+  readonly clockSkew?: ClockSkew;
   /** VSS path → value, e.g. `Vehicle.Speed` → 54.2. */
   readonly signals: Readonly<Record<string, SignalValue>>;
   /** `Account.*` path → value: owner and driver data. Never leaves unless a policy names it. */

@@ -191,6 +191,13 @@ export const IngestSchema = Type.Object(
     commitMaxBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 256 }),
     /** Records waiting for a commit before new ones are pushed back (503 / PUBACK withheld). */
     maxPendingRecords: Type.Integer({ minimum: 1, default: 20_000 }),
+    /**
+     * A car time (`ts`) more than this ahead of the time of receipt is flagged `ahead`: stored as
+     * sent, counted, and not trusted for the policy's per-vehicle time limits (docs/telemetry.md).
+     */
+    clockAheadMaxSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 300 }),
+    /** A car time more than this behind the time of receipt is flagged `behind` (data buffered offline is normal: days). */
+    clockBehindMaxSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000, default: 604_800 }),
   },
   { ...strict, default: {} },
 );

@@ -115,6 +115,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     telemetry: deps.telemetry,
     vehicleRef,
     catalog: deps.catalog,
+    clock: { aheadMaxMs: cfg.ingest.clockAheadMaxSeconds * 1000, behindMaxMs: cfg.ingest.clockBehindMaxSeconds * 1000 },
   });
   // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
   const lookupVehicle = async (vin: string) => {

@@ -10,7 +10,7 @@
  */
 import type { Catalog } from '../catalog/index.js';
 import { uuidv7 } from '../ids.js';
-import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
+import type { CanonicalRecord, ClockSkew, IngestChannel, Projection } from '../record.js';
 import type { Committer } from './committer.js';
 import { decodeTelemetry, DecodeError } from './decoder.js';
 import type { Logger } from '../log.js';
@@ -90,7 +90,10 @@ export function createIntake(deps: {
   telemetry?: Telemetry;
   vehicleRef?: VehicleRef;
   catalog?: Catalog | undefined;
+  /** How far a car's time may be from the time of receipt before it is flagged (ms); defaults as in the config. */
+  clock?: { readonly aheadMaxMs: number; readonly behindMaxMs: number };
 }): Intake {
+  const clock = deps.clock ?? { aheadMaxMs: 300_000, behindMaxMs: 604_800_000 };
   const vehicleRef = deps.vehicleRef ?? ephemeralVehicleRef();
   const now = deps.now ?? Date.now;
   const { tracing, metrics } = deps.telemetry ?? disabledTelemetry();
@@ -171,6 +174,8 @@ export function createIntake(deps: {
       if (!(err instanceof DecodeError)) throw err;
       return quarantine(err.message);
     }
+    const skew = clockSkewOf(decoded.observedAt, receivedAt, clock);
+    if (skew) metrics.ingestClockSkew.add(1, { [ATTR.channel]: channel, [ATTR.reason]: skew });
     const record: CanonicalRecord = {
       id,
       vin: vehicle.vin,
@@ -178,6 +183,7 @@ export function createIntake(deps: {
       channel,
       receivedAt,
       observedAt: decoded.observedAt ?? receivedAt,
+      ...(skew && { clockSkew: skew }),
       signals: decoded.signals,
       account: decoded.account,
       unknownKeys: decoded.unknownKeys,
@@ -230,4 +236,20 @@ export function createIntake(deps: {
       }
     },
   };
+}
+
+/**
+ * Whether a car's time is far from the time of receipt. Years outside 2000–2100 never get here
+ * (the decoder quarantines them); within them a car whose clock was never set, drifts or lies
+ * is flagged, its time kept as data. A car that sent no time has none to distrust.
+ */
+export function clockSkewOf(
+  observedAt: number | undefined,
+  receivedAt: number,
+  max: { readonly aheadMaxMs: number; readonly behindMaxMs: number },
+): ClockSkew | undefined {
+  if (observedAt === undefined) return undefined;
+  if (observedAt - receivedAt > max.aheadMaxMs) return 'ahead';
+  if (receivedAt - observedAt > max.behindMaxMs) return 'behind';
+  return undefined;
 }

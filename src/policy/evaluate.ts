@@ -205,10 +205,13 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
         if (stripped) out.push(stripped);
       }
     }
+    // The time the per-vehicle limits go by: the car's own, unless it was flagged as far from the
+    // time of receipt (src/ingest/intake.ts); a car that says 2099 must not escape minInterval.
+    const at = record.clockSkew ? record.receivedAt : record.observedAt;
     let cells: string[] | undefined;
     if (counter && pos && cellsOf) {
       cells = cellsOf(pos);
-      counter.see(record.vin, record.observedAt, cells);
+      counter.see(record.vin, at, cells);
     }
 
     if (p.consentRequired && !(granted?.has(p.id) ?? false)) {
@@ -219,7 +222,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
     }
     if (p.minIntervalMs > 0) {
       const last = lastSent.get(record.vin);
-      if (last !== undefined && record.observedAt >= last && record.observedAt - last < p.minIntervalMs) {
+      if (last !== undefined && at >= last && at - last < p.minIntervalMs) {
         return void withheldNote(withheld, record.id, 'down-sampled: minimum interval');
       }
     }
@@ -299,7 +302,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
           : undefined;
       let level = 0;
       if (!reason && counter && cells) {
-        level = cells.findIndex((c) => counter.count(record.observedAt, c) >= p.kAnonymity!.k);
+        level = cells.findIndex((c) => counter.count(at, c) >= p.kAnonymity!.k);
       }
       const suppressed =
         reason ??
@@ -343,7 +346,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
       fieldsDropped: decision.dropped(),
       decision,
     };
-    if (p.minIntervalMs > 0) lastSent.set(record.vin, record.observedAt);
+    if (p.minIntervalMs > 0) lastSent.set(record.vin, at);
     if (verdict === 'hold' && locationSent && pos) {
       tracker!.hold(record.vin, pos, projection);
       withheldNote(withheld, record.id, 'held: waiting until the car leaves the trip radius');

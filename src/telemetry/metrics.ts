@@ -33,6 +33,8 @@ export interface Metrics {
   readonly ingestMessages: Counter;
   /** attributes: channel, reason (the same reasons the log names). */
   readonly ingestRejects: Counter;
+  /** attributes: channel, reason (ahead | behind): records whose car time is far from the time of receipt. */
+  readonly ingestClockSkew: Counter;
   /** attributes: oem, purpose, outcome (approved | released | blocked | down-sampled | nothing-to-send | held). */
   readonly policyDecisions: Counter;
   /** attributes: oem, outcome (delivered | failed | dead-lettered | blocked). */
@@ -127,6 +129,7 @@ function instruments(
     close,
     ingestMessages: counter(METRIC.ingestMessages),
     ingestRejects: counter(METRIC.ingestRejects),
+    ingestClockSkew: counter(METRIC.ingestClockSkew),
     policyDecisions: counter(METRIC.policyDecisions),
     egressDeliveries: counter(METRIC.egressDeliveries),
     egressDeliveryDuration: seconds(METRIC.egressDeliveryDuration),

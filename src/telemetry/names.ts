@@ -77,6 +77,12 @@ export const METRIC = {
     unit: '{reject}',
     description: 'Refusals at ingest (authentication, ACL, limits), by channel and reason',
   },
+  ingestClockSkew: {
+    name: 'shekara.ingest.clock_skew',
+    unit: '{record}',
+    description:
+      "Records stored with the car's time far from the time of receipt, by channel and reason (ahead, behind)",
+  },
   policyDecisions: {
     name: 'shekara.policy.decisions',
     unit: '{decision}',

@@ -10,7 +10,7 @@
  */
 import type { PgMigration } from './migrate.js';
 import { pgText, type Db, type Sql } from './db.js';
-import type { CanonicalRecord, IngestChannel } from '../../record.js';
+import type { CanonicalRecord, ClockSkew, IngestChannel } from '../../record.js';
 import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
 
 export const RECORD_MIGRATIONS: PgMigration[] = [
@@ -61,6 +61,12 @@ export const RECORD_MIGRATIONS: PgMigration[] = [
     raw          BYTEA NOT NULL
   );`,
   },
+  {
+    // The car's time far from the time of receipt (src/ingest/intake.ts): 'ahead' or 'behind',
+    // NULL when plausible. The car's time itself stays in observed_at, as sent.
+    id: '0066-records-clock-skew',
+    sql: `ALTER TABLE records ADD COLUMN clock_skew TEXT CHECK (clock_skew IN ('ahead', 'behind'));`,
+  },
 ];
 
 const LAT = 'Vehicle.CurrentLocation.Latitude';
@@ -75,7 +81,7 @@ export interface PgRecordWriter {
 export function pgRecords(db: Db): RecordStore & PgRecordWriter {
   return {
     async write(t, items) {
-      const rec: unknown[][] = [[], [], [], [], [], [], [], [], []];
+      const rec: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
       const pt: unknown[][] = [[], [], [], [], [], [], []];
       const acc: unknown[][] = [[], [], [], []];
       const qua: unknown[][] = [[], [], [], [], [], []];
@@ -95,6 +101,7 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
           r.channel,
           r.receivedAt,
           r.observedAt,
+          r.clockSkew ?? null,
           JSON.stringify(r.signals),
           JSON.stringify(r.unknownKeys),
           it.raw,
@@ -109,8 +116,8 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
       }
       if (rec[0]!.length > 0) {
         await t.query(
-          `INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[], $8::jsonb[], $9::bytea[])`,
+          `INSERT INTO records (id, vin, oem, channel, received_at, observed_at, clock_skew, signals, unknown_keys, raw)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::jsonb[], $9::jsonb[], $10::bytea[])`,
           rec,
         );
       }
@@ -137,7 +144,7 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
     },
     async getRecord(id) {
       const [row] = await db.query<RecordDbRow>(
-        `SELECT r.id, r.vin, r.oem, r.channel, r.received_at, r.observed_at, r.signals, r.unknown_keys, r.raw, a.data AS account
+        `SELECT r.id, r.vin, r.oem, r.channel, r.received_at, r.observed_at, r.clock_skew, r.signals, r.unknown_keys, r.raw, a.data AS account
         FROM records r LEFT JOIN account_data a ON a.record_id = r.id WHERE r.id = $1`,
         [id],
       );
@@ -169,6 +176,7 @@ interface RecordDbRow {
   channel: string;
   received_at: number;
   observed_at: number;
+  clock_skew: ClockSkew | null;
   signals: CanonicalRecord['signals'];
   unknown_keys: string[];
   raw: Buffer;
@@ -191,6 +199,7 @@ function toStoredRecord(r: RecordDbRow): StoredRecord {
     channel: r.channel as IngestChannel,
     receivedAt: r.received_at,
     observedAt: r.observed_at,
+    ...(r.clock_skew && { clockSkew: r.clock_skew }),
     signals: r.signals,
     account: r.account ?? {},
     unknownKeys: r.unknown_keys,

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
-import type { CanonicalRecord, IngestChannel } from '../../record.js';
+import type { CanonicalRecord, ClockSkew, IngestChannel } from '../../record.js';
 import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
 import type { Sync } from './sync.js';
 
@@ -48,6 +48,12 @@ export const RECORD_MIGRATIONS: Migration[] = [
     raw          BLOB NOT NULL
   ) STRICT;`,
   },
+  {
+    // The car's time far from the time of receipt (src/ingest/intake.ts): 'ahead' or 'behind',
+    // NULL when plausible. The car's time itself stays in observed_at, as sent.
+    id: '0066-records-clock-skew',
+    sql: `ALTER TABLE records ADD COLUMN clock_skew TEXT CHECK (clock_skew IN ('ahead', 'behind'));`,
+  },
 ];
 
 const LAT = 'Vehicle.CurrentLocation.Latitude';
@@ -61,7 +67,7 @@ export interface RecordWriter {
 
 export function sqliteRecords(db: Database.Database): Sync<RecordStore> & RecordWriter {
   const insertRecord = db.prepare(
-    `INSERT INTO records (id, vin, oem, channel, received_at, observed_at, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO records (id, vin, oem, channel, received_at, observed_at, clock_skew, signals, unknown_keys, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertPoint = db.prepare(
     `INSERT INTO route_points (record_id, vin, observed_at, received_at, latitude, longitude, speed) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -91,6 +97,7 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
         r.channel,
         r.receivedAt,
         r.observedAt,
+        r.clockSkew ?? null,
         JSON.stringify(r.signals),
         JSON.stringify(r.unknownKeys),
         it.raw,
@@ -127,6 +134,7 @@ interface RecordDbRow {
   channel: string;
   received_at: number;
   observed_at: number;
+  clock_skew: ClockSkew | null;
   signals: string;
   unknown_keys: string;
   raw: Buffer;
@@ -149,6 +157,7 @@ function toStoredRecord(r: RecordDbRow): StoredRecord {
     channel: r.channel as IngestChannel,
     receivedAt: r.received_at,
     observedAt: r.observed_at,
+    ...(r.clock_skew && { clockSkew: r.clock_skew }),
     signals: JSON.parse(r.signals),
     account: r.account ? JSON.parse(r.account) : {},
     unknownKeys: JSON.parse(r.unknown_keys),
