@@ -140,7 +140,7 @@ export const METRIC = {
     name: 'shekara.audit.self_check.failed',
     unit: '1',
     description:
-      'Whether the stored egress log failed the gateway own check (1) or not (0): while 1, no checkpoint is signed (SHK_AUDIT_SELF_CHECK in the log)',
+      'Whether the stored egress log failed the gateway own check (1) or not (0): while 1, no checkpoint is signed (SHK_AUDIT_SELF_CHECK or SHK_AUDIT_PROOF in the log)',
   },
   connections: {
     name: 'shekara.ingest.connections',

@@ -116,12 +116,21 @@ describe('egress log › a failed self-check as an operator sees it', () => {
   let gw: TestGateway | undefined;
   afterEach(async () => gw?.stop());
 
+  const config = {
+    telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } },
+    audit: { checkpointIntervalMs: 3_600_000 },
+    store: { kind: 'sqlite' },
+  };
+  const readyz = async (g: TestGateway) => {
+    const res = await fetch(`${g.httpUrl}/readyz`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const gauge = async (g: TestGateway) =>
+    (await (await fetch(`http://127.0.0.1:${g.app.telemetry.metrics.prometheusPort}/metrics`)).text()).match(
+      /^shekara_audit_self_check_failed(?:\{[^}]*\})? (\d+)$/m,
+    )?.[1];
+
   it('/readyz answers degraded with the reason and the gauge reads 1; the gateway still starts', async () => {
-    const config = {
-      telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } },
-      audit: { checkpointIntervalMs: 3_600_000 },
-      store: { kind: 'sqlite' },
-    };
     const first = await startTestGateway({ cars: 1, config });
     const ready = await fetch(`${first.httpUrl}/readyz`);
     expect(await ready.json()).toEqual({ status: 'ready' });
@@ -140,5 +149,53 @@ describe('egress log › a failed self-check as an operator sees it', () => {
     });
     const metrics = await (await fetch(`http://127.0.0.1:${gw.app.telemetry.metrics.prometheusPort}/metrics`)).text();
     expect(metrics).toMatch(/^shekara_audit_self_check_failed(?:\{[^}]*\})? 1$/m);
+  });
+
+  // Degraded is 200, not 503 (docs/deployment.md "Health"): every instance on the store sees the
+  // same edited log, so a 503 would take all of them out of service over an evidence problem.
+  it('a log whose tail was deleted is degraded too (SHK_AUDIT_PROOF log-shrank), and cars are still served', async () => {
+    const first = await startTestGateway({ cars: 1, config });
+    for (let i = 0; i < 3; i++)
+      await egressOnce(first.app.store, { vin: `LTEST000000000S${i}`, at: T0 + i, oem: 'demo-oem' });
+    await first.app.audit.checkpointNow();
+    await first.stop({ keepDir: true });
+    tamper(
+      path.join(first.dir, 'shekara.db'),
+      'DROP TRIGGER audit_leaves_no_delete; DELETE FROM audit_leaves WHERE leaf_index >= 1;',
+    );
+
+    gw = await startTestGateway({ cars: 0, config, dir: first.dir });
+    expect(await readyz(gw)).toMatchObject({
+      status: 200,
+      body: { status: 'degraded', problems: [{ code: 'SHK_AUDIT_PROOF', reason: 'log-shrank' }] },
+    });
+    expect(await gauge(gw)).toBe('1');
+    const car = first.cars[0]!;
+    const posted = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`,
+      },
+      body: JSON.stringify({ speed: 40 }),
+    });
+    expect(posted.status).toBe(202);
+  });
+
+  it('turns degraded while running, without a restart, at the first signing after the edit', async () => {
+    gw = await startTestGateway({ cars: 0, config });
+    for (let i = 0; i < 3; i++)
+      await egressOnce(gw.app.store, { vin: `LTEST000000000T${i}`, at: T0 + i, oem: 'demo-oem' });
+    await gw.app.audit.checkpointNow();
+    expect(await readyz(gw)).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await gauge(gw)).toBe('0');
+    tamper(path.join(gw.dir, 'shekara.db'), EDIT_ENTRY(2));
+    await egressOnce(gw.app.store, { vin: 'LTEST000000000T9', at: T0 + 9, oem: 'demo-oem' });
+    await expect(gw.app.audit.checkpointNow()).rejects.toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK' });
+    expect(await readyz(gw)).toMatchObject({
+      status: 200,
+      body: { status: 'degraded', problems: [{ code: 'SHK_AUDIT_SELF_CHECK', reason: 'leaf-mismatch' }] },
+    });
+    expect(await gauge(gw)).toBe('1');
   });
 });

@@ -203,7 +203,12 @@ export function toLogRow(r: LogDbRow): EgressLogRow {
   };
 }
 
-/** Rows written before the tree existed (stores from before 0007-egress-merkle) become leaves, in seq order, once. */
+/**
+ * Rows written before the tree existed (stores from before 0007-egress-merkle) become leaves, in
+ * seq order, once. Only rows that never had a leaf (`leaf_index` NULL): a row whose leaf is gone
+ * was deleted behind the store's back, and appending it again would collide with the stored nodes
+ * and stop the gateway from starting. The self-check raises that instead (src/audit/self-check.ts).
+ */
 function backfillLeaves(db: Database.Database, tree: AuditTreeWriter): void {
   // O(1) check first: leaves are written with their rows, so only a legacy tail can be missing.
   const maxSeq = db.prepare(`SELECT MAX(seq) FROM egress_log`).pluck().get() as number | null;
@@ -213,7 +218,8 @@ function backfillLeaves(db: Database.Database, tree: AuditTreeWriter): void {
     .get() as number | null;
   if (maxSeq === null || maxSeq === maxRef) return;
   const missing = db.prepare(
-    `SELECT * FROM egress_log e WHERE NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq) ORDER BY seq`,
+    `SELECT * FROM egress_log e WHERE e.leaf_index IS NULL
+      AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq) ORDER BY seq`,
   );
   const rows = missing.all() as (LogDbRow & { payload_sha256: string | null; payload_bytes: number | null })[];
   if (rows.length === 0) return;
