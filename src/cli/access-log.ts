@@ -31,6 +31,7 @@ const NOT_LOGGED = new Set([
   'policy schema',
   'audit pubkey',
   'audit checkpoint',
+  'audit checkpoints',
   'verify',
 ]);
 

@@ -37,6 +37,42 @@ export async function auditCheckpointCommand(opts: { config?: string; size?: num
   }
 }
 
+/**
+ * The checkpoint history, newest first, a page at a time: a line per checkpoint, and on stderr
+ * the --before for the next page when there is one.
+ */
+export async function auditCheckpointsCommand(opts: {
+  config?: string;
+  before?: number;
+  limit: number;
+  json?: boolean;
+}): Promise<void> {
+  if (opts.limit < 1 || opts.limit > 1_000) throw new ShekaraError('SHK_BAD_REQUEST', '--limit: 1 to 1000');
+  const config = loadConfigFile(opts.config);
+  const store = await createStore(config.store, config.dataDir, config.keys);
+  try {
+    const rows = await store.listCheckpoints(opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit + 1);
+    const page = rows.slice(0, opts.limit);
+    const next = rows.length > opts.limit ? page.at(-1)!.size : null;
+    const b64 = (b: Buffer) => b.toString('base64');
+    if (opts.json) {
+      const checkpoints = page.map((c) => ({
+        origin: config.audit.origin,
+        size: c.size,
+        rootHash: b64(c.root),
+        signedAt: new Date(c.signedAt).toISOString(),
+        note: c.note,
+      }));
+      process.stdout.write(`${JSON.stringify({ checkpoints, nextCursor: next === null ? null : String(next) })}\n`);
+      return;
+    }
+    for (const c of page) process.stdout.write(`${c.size}\t${new Date(c.signedAt).toISOString()}\t${b64(c.root)}\n`);
+    if (next !== null) process.stderr.write(`more: --before ${next}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Writes the verifiable export (every leaf up to a checkpoint's size) to --out or stdout. */
 export async function auditExportCommand(opts: { config?: string; size?: number; out?: string }): Promise<void> {
   const config = loadConfigFile(opts.config);

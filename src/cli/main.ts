@@ -401,6 +401,14 @@ audit
   .option('--size <n>', 'the checkpoint of this tree size', toInt)
   .action(lazy(load.audit, (m) => m.auditCheckpointCommand));
 audit
+  .command('checkpoints')
+  .description('list the signed checkpoints, newest first: size, signed at, root hash (base64)')
+  .addOption(configOption())
+  .option('--before <size>', 'only checkpoints smaller than this tree size (the next page)', toInt)
+  .option('--limit <n>', 'at most this many', toInt, 100)
+  .option('--json', 'JSON with the signed notes, as GET /regulator/v1/checkpoints answers')
+  .action(lazy(load.audit, (m) => m.auditCheckpointsCommand));
+audit
   .command('export')
   .description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint')
   .addOption(configOption())

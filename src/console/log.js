@@ -151,6 +151,83 @@ export async function checkpointsView(main) {
   const { signed: latest, error: err } = await checkNote(cp.note, vk.key);
   const out = h('div', { id: 'consistency' });
   const from = h('input', { id: 'from-size', type: 'number', min: 1, value: prefs.get('firstCheckpoint') ?? '1' });
+  const history = h('div', { id: 'checkpoint-history' });
+  /** The history, newest first, 20 at a time; each signature checked here, each row can be the earlier one. */
+  async function loadHistory(cursor) {
+    try {
+      const r = await api(`${REGULATOR}/checkpoints?limit=20${cursor ? `&cursor=${cursor}` : ''}`);
+      const rows = [];
+      for (const c of r.checkpoints) {
+        const { signed, error } = await checkNote(c.note, vk.key);
+        rows.push([
+          String(c.size),
+          fmtTime(c.signedAt),
+          h('code', {}, `${c.rootHash.slice(0, 16)}…`),
+          h('span', { 'data-size': c.size }, signatureBadge(signed, error)),
+          // The empty log (size 0) is extended by any log: nothing to check.
+          c.size > 0
+            ? h(
+                'button',
+                {
+                  class: 'small',
+                  'data-check': c.size,
+                  onclick: () => {
+                    from.value = String(c.size);
+                    form.requestSubmit();
+                  },
+                },
+                t('checkpoints.checkThis'),
+              )
+            : '',
+        ]);
+      }
+      history.replaceChildren(
+        table(
+          [t('checkpoints.size'), t('checkpoints.signedAt'), t('checkpoints.root'), t('checkpoints.signature'), ''],
+          rows,
+          'checkpoint-history',
+        ),
+        r.nextCursor
+          ? h('button', { id: 'older-checkpoints', onclick: () => void loadHistory(r.nextCursor) }, t('search.next'))
+          : '',
+      );
+    } catch (e) {
+      history.replaceChildren(errorBox(e));
+    }
+  }
+  const form = h(
+    'form',
+    {
+      class: 'card',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        out.replaceChildren(t('verify.checking'));
+        try {
+          const older = await api(`${REGULATOR}/checkpoints/${Number(from.value)}`);
+          const a = await verifyCheckpointNote(older.note, vk.key);
+          const b = latest ?? (await verifyCheckpointNote(cp.note, vk.key));
+          const proof = await api(`${REGULATOR}/consistency?from=${a.size}&to=${b.size}`);
+          const ok = await verifyConsistency(a.size, b.size, proof.proof.map(fromB64), a.root, b.root);
+          out.replaceChildren(
+            h(
+              'p',
+              { class: ok ? 'result ok' : 'result bad', 'data-result': ok ? 'verified' : 'failed' },
+              ok
+                ? t('checkpoints.consistent', { a: a.size, b: b.size })
+                : t('checkpoints.inconsistent', { a: a.size, b: b.size }),
+            ),
+          );
+        } catch (e) {
+          out.replaceChildren(errorBox(e));
+        }
+      },
+    },
+    h('h2', {}, t('checkpoints.consistency')),
+    h('p', { class: 'muted' }, t('checkpoints.consistencyIntro')),
+    h('label', {}, t('checkpoints.fromSize'), from),
+    h('button', { type: 'submit', id: 'check-consistency' }, t('checkpoints.check')),
+    out,
+  );
   main.append(
     h(
       'section',
@@ -159,38 +236,8 @@ export async function checkpointsView(main) {
       h('p', {}, signatureBadge(latest, err)),
       h('pre', { class: 'note' }, cp.note),
     ),
-    h(
-      'form',
-      {
-        class: 'card',
-        onsubmit: async (ev) => {
-          ev.preventDefault();
-          out.replaceChildren(t('verify.checking'));
-          try {
-            const older = await api(`${REGULATOR}/checkpoints/${Number(from.value)}`);
-            const a = await verifyCheckpointNote(older.note, vk.key);
-            const b = latest ?? (await verifyCheckpointNote(cp.note, vk.key));
-            const proof = await api(`${REGULATOR}/consistency?from=${a.size}&to=${b.size}`);
-            const ok = await verifyConsistency(a.size, b.size, proof.proof.map(fromB64), a.root, b.root);
-            out.replaceChildren(
-              h(
-                'p',
-                { class: ok ? 'result ok' : 'result bad', 'data-result': ok ? 'verified' : 'failed' },
-                ok
-                  ? t('checkpoints.consistent', { a: a.size, b: b.size })
-                  : t('checkpoints.inconsistent', { a: a.size, b: b.size }),
-              ),
-            );
-          } catch (e) {
-            out.replaceChildren(errorBox(e));
-          }
-        },
-      },
-      h('h2', {}, t('checkpoints.consistency')),
-      h('p', { class: 'muted' }, t('checkpoints.consistencyIntro')),
-      h('label', {}, t('checkpoints.fromSize'), from),
-      h('button', { type: 'submit', id: 'check-consistency' }, t('checkpoints.check')),
-      out,
-    ),
+    form,
+    h('section', { class: 'card' }, h('h2', {}, t('checkpoints.history')), history),
   );
+  void loadHistory(null);
 }

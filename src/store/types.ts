@@ -376,6 +376,8 @@ export interface AuditStore {
   getCheckpoint(size: number): Promise<StoredCheckpoint | undefined>;
   /** The smallest checkpoint whose size is at least `size`. */
   checkpointCovering(size: number): Promise<StoredCheckpoint | undefined>;
+  /** Checkpoints smaller than `beforeSize`, largest (newest) first: the history, a page at a time. */
+  listCheckpoints(beforeSize: number, limit: number): Promise<StoredCheckpoint[]>;
 }
 
 /** An egress-log row as the regulator sees it: with its leaf index and payload digest. */

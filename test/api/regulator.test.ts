@@ -183,6 +183,34 @@ describe('regulator API over HTTP', () => {
     expect((await get(`/consistency?from=${b.size}&to=${b.size + 1000}`)).status).toBe(400);
   });
 
+  it('lists past checkpoints newest first, a page at a time, each signed by the log key', async () => {
+    const { verifierKey } = await json<{ verifierKey: string }>('/pubkey');
+    for (const car of gw.cars) {
+      await json(`/entries?vin=${car.vin}`); // grows the log by one access leaf
+      await gw.app.audit.checkpointNow();
+    }
+    const stored = (await gw.app.store.listCheckpoints(Number.MAX_SAFE_INTEGER, 1_000)).map((c) => c.size);
+    expect(stored.length).toBeGreaterThanOrEqual(3);
+    const seen: number[] = [];
+    let pages = 0;
+    for (let cursor: string | null = ''; cursor !== null; pages++) {
+      const page: { checkpoints: { size: number; note: string; signedAt: string }[]; nextCursor: string | null } =
+        await json(`/checkpoints?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.checkpoints.length).toBeLessThanOrEqual(2);
+      for (const c of page.checkpoints) {
+        expect(parseAndVerifyCheckpoint(c.note, verifierKey).size).toBe(c.size);
+        seen.push(c.size);
+      }
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(stored);
+    expect(seen).toEqual([...seen].sort((x, y) => y - x));
+    expect(pages).toBe(Math.ceil(stored.length / 2));
+    expect(seen[0]).toBe((await json<{ size: number }>('/checkpoints/latest')).size);
+    expect((await get('/checkpoints?limit=0')).status).toBe(400);
+    expect((await get('/checkpoints?cursor=-1')).status).toBe(400);
+  });
+
   it('exports the whole log so that the offline verifier accepts it', async () => {
     const cp = await json<{ size: number; note: string }>('/checkpoints/latest');
     const { verifierKey } = await json<{ verifierKey: string }>('/pubkey');
@@ -230,6 +258,7 @@ describe('regulator API over HTTP', () => {
         '/regulator/v1/entries',
         '/regulator/v1/entries/export',
         '/regulator/v1/entries/{seq}',
+        '/regulator/v1/checkpoints',
         '/regulator/v1/checkpoints/latest',
         '/regulator/v1/consistency',
         '/regulator/v1/log/export',
@@ -247,6 +276,8 @@ describe('regulator API over HTTP', () => {
       '/entries',
       '/entries/export',
       '/entries/1',
+      '/checkpoints',
+      '/checkpoints?limit=1',
       '/checkpoints/latest',
       '/checkpoints/0',
       '/consistency?from=1&to=1',
@@ -281,7 +312,7 @@ describe('regulator API over HTTP', () => {
     it('a regulator key cannot write anything', async () => {
       const size = await gw.app.store.auditTreeSize();
       for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-        for (const route of ['/entries', '/entries/1', '/checkpoints/latest', '/log/export']) {
+        for (const route of ['/entries', '/entries/1', '/checkpoints', '/checkpoints/latest', '/log/export']) {
           const r = await get(
             route,
             keys.regulator,

@@ -177,6 +177,58 @@ describe('the console in Chromium', () => {
     expect(await page.getAttribute('#consistency [data-result]', 'data-result')).toBe('verified');
   });
 
+  it('lists the checkpoint history, 20 at a time, each signature checked in the page', async () => {
+    // More than a page of checkpoints.
+    for (let i = 0; i < 21; i++) {
+      await s.gw.app.store.appendAuditEvent('access', Date.now(), { action: 'test-growth', apiKey: null, role: null });
+      await s.gw.app.audit.checkpointNow();
+    }
+    const shown = () =>
+      page.$$eval('[data-table="checkpoint-history"] tbody tr', (rows) =>
+        rows.map((r) => [
+          r.querySelector('td')!.textContent,
+          r.querySelector('[data-result]')!.getAttribute('data-result'),
+        ]),
+      );
+    await page.click('a[data-view="overview"]');
+    await page.click('a[data-view="checkpoints"]');
+    await page.waitForSelector('[data-table="checkpoint-history"] tbody tr');
+    // The gateway may sign more while the page loads: the history is read from the page's newest row down.
+    const newest = Number((await shown())[0]![0]);
+    const sizes = (await s.gw.app.store.listCheckpoints(newest + 1, 1_000)).map((c) => c.size);
+    expect(sizes.length).toBeGreaterThan(20);
+    expect(await shown()).toEqual(sizes.slice(0, 20).map((n) => [String(n), 'signature-verified']));
+    await shot('checkpoint-history', true);
+    await page.click('#older-checkpoints');
+    await page.waitForFunction(
+      (first) => document.querySelector('[data-table="checkpoint-history"] tbody tr td')?.textContent === first,
+      String(sizes[20]),
+    );
+    expect(await shown()).toEqual(sizes.slice(20, 40).map((n) => [String(n), 'signature-verified']));
+    // From a row: the latest checkpoint extends that one.
+    const older = sizes.find((n, i) => i >= 20 && n > 0)!;
+    await page.click(`button[data-check="${older}"]`);
+    await page.waitForSelector('#consistency [data-result]');
+    expect(await page.getAttribute('#consistency [data-result]', 'data-result')).toBe('verified');
+    expect(await page.inputValue('#from-size')).toBe(String(older));
+    // A note altered on the wire shows failed in its row.
+    await page.route(/\/regulator\/v1\/checkpoints\?/, async (route) => {
+      const body = (await (await route.fetch()).json()) as { checkpoints: { note: string }[] };
+      body.checkpoints[1]!.note = body.checkpoints[1]!.note.replace(
+        /\n(\d+)\n/,
+        (_m, n: string) => `\n${Number(n) + 1}\n`,
+      );
+      await route.fulfill({ json: body });
+    });
+    await page.click('a[data-view="overview"]');
+    await page.click('a[data-view="checkpoints"]');
+    await page.waitForSelector('[data-table="checkpoint-history"] tbody tr');
+    const tampered = await shown();
+    expect(tampered[0]![1]).toBe('signature-verified');
+    expect(tampered[1]![1]).toBe('signature-failed');
+    await page.unroute(/\/regulator\/v1\/checkpoints\?/);
+  });
+
   it('downloads a report as HTML', async () => {
     await page.click('a[data-view="reports"]');
     const ledger = page.locator('[data-report="ledger"]');

@@ -459,6 +459,11 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.checkpointCovering(3)).toEqual(cp(5));
       expect(await store.checkpointCovering(2)).toEqual(cp(2));
       expect(await store.checkpointCovering(6)).toBeUndefined();
+      // The history, newest first, a page at a time.
+      await store.putCheckpoint(cp(9));
+      expect(await store.listCheckpoints(Number.MAX_SAFE_INTEGER, 2)).toEqual([cp(9), cp(5)]);
+      expect(await store.listCheckpoints(5, 2)).toEqual([cp(2)]);
+      expect(await store.listCheckpoints(2, 2)).toEqual([]);
       // Two instances signing the same size: the first stays. The same size with another root is a fork.
       await store.putCheckpoint({ ...cp(5), signedAt: T0 + 99, note: 'other signature\n' });
       expect(await store.getCheckpoint(5)).toEqual(cp(5));

@@ -225,6 +225,26 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     async () => apiCheckpoint((await audit.latestCheckpoint()) ?? (await audit.checkpointNow())),
   );
 
+  app.get<{ Querystring: S.CheckpointListQuery }>(
+    '/checkpoints',
+    {
+      schema: {
+        summary: 'Every signed checkpoint, newest first (cursor pagination)',
+        querystring: S.CheckpointListQuery,
+        response: { 200: S.CheckpointList },
+      },
+    },
+    async (req) => {
+      const { limit, cursor } = req.query;
+      const rows = await store.listCheckpoints(cursor ? Number(cursor) : Number.MAX_SAFE_INTEGER, limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        checkpoints: page.map(apiCheckpoint),
+        nextCursor: rows.length > limit ? String(page.at(-1)!.size) : null,
+      };
+    },
+  );
+
   app.get<{ Params: { size: number } }>(
     '/checkpoints/:size',
     {

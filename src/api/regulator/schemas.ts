@@ -114,6 +114,21 @@ export const Checkpoint = Type.Object(
   strict,
 );
 
+export const CheckpointListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }),
+    cursor: Type.Optional(
+      Type.String({ pattern: '^[0-9]+$', description: 'nextCursor of the previous page: checkpoints below this size' }),
+    ),
+  },
+  strict,
+);
+export type CheckpointListQuery = Static<typeof CheckpointListQuery>;
+export const CheckpointList = Type.Object(
+  { checkpoints: Type.Array(Checkpoint), nextCursor: Nullable(Type.String()) },
+  strict,
+);
+
 export const SeqParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) }, strict);
 export const SizeParams = Type.Object({ size: Type.Integer({ minimum: 0 }) }, strict);
 export const EntryQuery = Type.Object(

@@ -254,6 +254,13 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
           [size],
         ),
       ),
+    listCheckpoints: async (beforeSize, limit) =>
+      (
+        await db.query<CheckpointDbRow>(
+          `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size < $1 ORDER BY size DESC LIMIT $2`,
+          [beforeSize, limit],
+        )
+      ).map((r) => toCheckpoint([r])!),
   };
 }
 

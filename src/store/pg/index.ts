@@ -145,6 +145,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     latestCheckpoint: audit.latestCheckpoint,
     getCheckpoint: audit.getCheckpoint,
     checkpointCovering: audit.checkpointCovering,
+    listCheckpoints: audit.listCheckpoints,
     ...queries,
     ...pgApiKeys(db),
     ...pgRetention(db),

@@ -89,6 +89,7 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
   const latest = db.prepare(`SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1`);
   const bySize = db.prepare(`SELECT * FROM audit_checkpoints WHERE size = ?`);
   const atOrAfter = db.prepare(`SELECT * FROM audit_checkpoints WHERE size >= ? ORDER BY size LIMIT 1`);
+  const history = db.prepare(`SELECT * FROM audit_checkpoints WHERE size < ? ORDER BY size DESC LIMIT ?`);
 
   // The frontier is cached, and trusted only while the stored tree's size AND last leaf hash
   // match it: a rolled-back append (the caller's transaction failed), or leaves another
@@ -153,6 +154,7 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
     latestCheckpoint: () => toCheckpoint(latest.get()),
     getCheckpoint: (size) => toCheckpoint(bySize.get(size)),
     checkpointCovering: (size) => toCheckpoint(atOrAfter.get(size)),
+    listCheckpoints: (beforeSize, limit) => history.all(beforeSize, limit).map((r) => toCheckpoint(r)!),
   };
 }
 
