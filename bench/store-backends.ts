@@ -1,19 +1,31 @@
 // Store backends side by side: durable ingest commits and egress settles (outbox
-// status + egress-log row + Merkle leaf, one transaction per batch) on SQLite and PostgreSQL,
-// and on PostgreSQL the same settles from two store instances at once (the egress-log lock).
-// Run: node --import tsx bench/store-backends.ts [records=20000] [postgres url]
-import { mkdtempSync, rmSync } from 'node:fs';
+// status + egress-log row + Merkle leaf, one transaction per batch) on SQLite and PostgreSQL;
+// then PostgreSQL settlement by 1, 2, 4… instances at once, each a process of its own on one
+// schema, each running the egress log's integrator as a gateway does (docs/audit.md
+// "Sequencing"): outcomes/s until every outcome is settled AND integrated (leaf index given),
+// the ratio to one instance, and the longest integration delay a round saw.
+// Run: node --import tsx bench/store-backends.ts [records=20000] [postgres url] [--instances 1,2,4] [--json FILE]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { openPostgresStore } from '../src/store/pg/index.js';
+import { startIntegrator } from '../src/audit/integrator.js';
+import { createLogger } from '../src/log.js';
 import type { IngestItem, OutboxRow, Store } from '../src/store/types.js';
 
-const N = Number(process.argv[2] ?? 20_000);
-const PG_URL = process.argv[3] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const argv = process.argv.slice(2);
+const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const positional = argv.filter((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
+const N = Number(positional[0] ?? 20_000);
+const PG_URL = positional[1] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const INSTANCES = (flag('--instances') ?? '1,2,4').split(',').map(Number);
 const INGEST_BATCH = 256; // ingest.commitMaxBatch default
 const SETTLE_BATCH = 64;
+const INTEGRATE_INTERVAL_MS = 100; // audit.integrateIntervalMs default
 const T0 = Date.now();
 
 const items = (from: number, to: number): IngestItem[] =>
@@ -106,30 +118,123 @@ async function measure(name: string, open: () => Promise<Store>) {
   return { ingestRate, settleRate };
 }
 
-const dir = mkdtempSync(path.join(tmpdir(), 'shk-bench-store-'));
-const schema = `shk_bench_${process.pid}`;
-try {
-  await measure('SQLite (synchronous=FULL)', async () => openSqliteStore(path.join(dir, 's.db')));
-  await measure('PostgreSQL (synchronous_commit=on)', async () =>
-    openPostgresStore({ url: PG_URL, schema, poolSize: 4 }),
+/**
+ * One instance (child process): opens the schema, says `ready`, waits for `go` on stdin, then
+ * settles what is due and runs the integrator until nothing is staged; prints what it did.
+ */
+async function instance(url: string, schema: string): Promise<void> {
+  const store = await openPostgresStore({ url, schema, poolSize: 4 });
+  let maxDelayMs = 0;
+  const integrator = startIntegrator(
+    { intervalMs: INTEGRATE_INTERVAL_MS },
+    {
+      store: {
+        integrateEgressLog: async (o) => {
+          const r = await store.integrateEgressLog(o);
+          if (r.oldestStagedAt !== null) maxDelayMs = Math.max(maxDelayMs, Date.now() - r.oldestStagedAt);
+          return r;
+        },
+      },
+      log: createLogger('silent'),
+      now: Date.now,
+    },
   );
-  // Two instances settling at once on a fresh schema.
-  const schema2 = `${schema}_two`;
-  const a = await openPostgresStore({ url: PG_URL, schema: schema2, poolSize: 4 });
-  const b = await openPostgresStore({ url: PG_URL, schema: schema2, poolSize: 4 });
-  await ingest(a);
-  const t = performance.now();
-  const [x, y] = await Promise.all([settleAll(a), settleAll(b)]);
-  const rate = (x + y) / ((performance.now() - t) / 1000);
-  console.log(
-    `PostgreSQL, two instances settling at once: ${Math.round(rate)} outcomes/s together (${x} + ${y}), leaf indexes consecutive: ${(await a.auditTreeSize()) === N}`,
-  );
-  await a.close();
-  await b.close();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  for (const s of [schema, `${schema}_two`]) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  await c.end();
+  process.stdout.write('ready\n');
+  // `go` on stdin; then stdin is let go, or its open pipe keeps this process alive after its work.
+  const rl = createInterface({ input: process.stdin });
+  await new Promise((r) => rl.once('line', r));
+  rl.close();
+  process.stdin.destroy();
+  const settled = await settleAll(store);
+  const settledAt = Date.now();
+  while ((await store.egressLogStaged()).staged > 0) await new Promise((r) => setTimeout(r, 10));
+  await integrator.close();
+  await store.close();
+  process.stdout.write(`${JSON.stringify({ settled, settledAt, integratedAt: Date.now(), maxDelayMs })}\n`);
 }
+
+interface InstancesResult {
+  instances: number;
+  settled: number[];
+  /** Outcomes/s from `go` until the last instance finished settling; and until all were integrated. */
+  settleRate: number;
+  integratedRate: number;
+  maxIntegrationDelayMs: number;
+  consecutive: boolean;
+}
+
+/** `k` instances, each a process, settle N outcomes staged on a fresh schema at once. */
+async function instances(k: number, schema: string): Promise<InstancesResult> {
+  const seed = await openPostgresStore({ url: PG_URL, schema, poolSize: 4 });
+  await ingest(seed);
+  const self = new URL(import.meta.url).pathname;
+  const procs = Array.from({ length: k }, () =>
+    spawn(process.execPath, ['--import', 'tsx', self, '--instance', PG_URL, schema], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const lines = procs.map((p) => {
+    const out: string[] = [];
+    const rl = createInterface({ input: p.stdout! });
+    rl.on('line', (l) => out.push(l));
+    const exited = new Promise<number | null>((r) => p.on('exit', r));
+    return { out, exited };
+  });
+  for (let n = 0; n < 1_200 && !lines.every((l) => l.out.includes('ready')); n++)
+    await new Promise((r) => setTimeout(r, 50));
+  const go = Date.now();
+  // end(): the instance reads one line, and its stdin closes with it.
+  for (const p of procs) p.stdin!.end('go\n');
+  const codes = await Promise.all(lines.map((l) => l.exited));
+  if (codes.some((c) => c !== 0)) throw new Error(`an instance exited ${codes.join(', ')}`);
+  const done = lines.map(
+    (l) =>
+      JSON.parse(l.out.at(-1)!) as { settled: number; settledAt: number; integratedAt: number; maxDelayMs: number },
+  );
+  const settledSecs = (Math.max(...done.map((d) => d.settledAt)) - go) / 1000;
+  const integratedSecs = (Math.max(...done.map((d) => d.integratedAt)) - go) / 1000;
+  const consecutive = (await seed.auditTreeSize()) === N;
+  await seed.close();
+  return {
+    instances: k,
+    settled: done.map((d) => d.settled),
+    settleRate: Math.round(N / settledSecs),
+    integratedRate: Math.round(N / integratedSecs),
+    maxIntegrationDelayMs: Math.max(...done.map((d) => d.maxDelayMs)),
+    consecutive,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shk-bench-store-'));
+  const schema = `shk_bench_${process.pid}`;
+  const schemas = [schema, ...INSTANCES.map((k) => `${schema}_${k}`)];
+  try {
+    const sqlite = await measure('SQLite (synchronous=FULL)', async () => openSqliteStore(path.join(dir, 's.db')));
+    const single = await measure('PostgreSQL (synchronous_commit=on)', async () =>
+      openPostgresStore({ url: PG_URL, schema, poolSize: 4 }),
+    );
+    const runs: InstancesResult[] = [];
+    for (const k of INSTANCES) {
+      const r = await instances(k, `${schema}_${k}`);
+      runs.push(r);
+      const base = runs[0]!;
+      console.log(
+        `PostgreSQL, ${k} instance${k === 1 ? '' : 's'} (processes) settling ${N} at once: ${r.integratedRate} outcomes/s settled and integrated ` +
+          `(× ${(r.integratedRate / base.integratedRate).toFixed(2)} of ${base.instances}); settled alone ${r.settleRate}/s; ` +
+          `shares ${r.settled.join(' + ')}; longest integration delay ${r.maxIntegrationDelayMs} ms; leaf indexes consecutive: ${r.consecutive}`,
+      );
+    }
+    const json = flag('--json');
+    if (json) writeFileSync(json, JSON.stringify({ records: N, sqlite, postgres: single, instances: runs }, null, 2));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+    await c.end();
+  }
+}
+
+if (argv[0] === '--instance') await instance(argv[1]!, argv[2]!);
+else await main();
