@@ -34,6 +34,7 @@ export default defineConfig({
       'test/policy/record-rules.test.ts',
       'test/policy/registry-engine.test.ts',
       'test/policy/released-cells.test.ts',
+      'test/policy/released-zones.test.ts',
       'test/policy/trip.test.ts',
       'test/reports/evidence.test.ts',
       'test/telemetry/config.test.ts',

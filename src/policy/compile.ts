@@ -6,7 +6,7 @@
 import type { PolicyFile, FieldRule, PurposeDef } from './schema.js';
 import { TRANSFORMS, type CompiledLocationTransform, type CompiledValueTransform } from './transforms/index.js';
 import { compileWildcard, isPath, isWildcard, wildcardProblem, VIN_PATH, type Matcher } from './selectors.js';
-import { LAT, LOCATION, LON, inPolygon, type Point } from './geo.js';
+import { LAT, LOCATION, LON, inPolygon, outlineMeetsPolygon, type Point } from './geo.js';
 import { decision, type FieldDecision } from './decision.js';
 import { parseDuration } from './duration.js';
 import { ShekaraError } from '../errors.js';
@@ -76,6 +76,8 @@ export interface CompiledPurpose {
 export interface CompiledZone {
   readonly name: string;
   contains(p: Point): boolean;
+  /** Whether a released cell ([lat, lon] outline) shares any ground with the zone. */
+  meets(outline: readonly (readonly [number, number])[]): boolean;
 }
 
 export interface CompiledPolicy {
@@ -139,6 +141,12 @@ export function compilePolicy(
         p.lon >= minLon &&
         p.lon <= maxLon &&
         polys.some((rings) => inPolygon(p, rings)),
+      meets: (outline) =>
+        outline.some(([lat]) => lat >= minLat) &&
+        outline.some(([lat]) => lat <= maxLat) &&
+        outline.some(([, lon]) => lon >= minLon) &&
+        outline.some(([, lon]) => lon <= maxLon) &&
+        polys.some((rings) => outlineMeetsPolygon(outline, rings)),
     };
   });
   const commands = compileCommands(

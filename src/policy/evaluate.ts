@@ -21,7 +21,15 @@ import { LAT, LON, type Point } from './geo.js';
 import { TripTracker, TRIP_REASONS, type TripVerdict } from './trip.js';
 import { CellCounter } from './kanon.js';
 import { identifierIn, idContext, IDENTIFIER_FOUND } from './identifier-check.js';
-import { RELEASED_NEAR_ENDPOINT, revealsEndpoint, stripLocation, suppressLocation, withNote } from './release.js';
+import {
+  RELEASED_NEAR_ENDPOINT,
+  revealedZone,
+  revealsEndpoint,
+  stripLocation,
+  suppressLocation,
+  withNote,
+  zoneReleaseReason,
+} from './release.js';
 import { ephemeralDeliveryIds, type DeliveryIds } from './delivery-id.js';
 import {
   FieldDecisions,
@@ -314,15 +322,21 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
           : undefined);
       if (suppressed) {
         suppressLocation(signals, sent, decision, suppressed);
-      } else if (p.location) {
-        p.location.apply(pos.lat, pos.lon, ctx, level, signals);
-        const d = locationDecisions[level]!;
-        decision.add(LAT, d);
-        decision.add(LON, d);
-        for (const o of p.location.outputs) sent.push(o);
-        locationSent = true;
       } else {
-        locationSent = LAT in signals || LON in signals;
+        p.location?.apply(pos.lat, pos.lon, ctx, level, signals);
+        // Zones are checked again on what would be released: the cell, or the point sent.
+        const zoneHit = revealedZone(policy.zones, p.location, pos, level, signals);
+        if (zoneHit) {
+          suppressLocation(signals, sent, decision, zoneReleaseReason(zoneHit));
+        } else if (p.location) {
+          const d = locationDecisions[level]!;
+          decision.add(LAT, d);
+          decision.add(LON, d);
+          for (const o of p.location.outputs) sent.push(o);
+          locationSent = true;
+        } else {
+          locationSent = LAT in signals || LON in signals;
+        }
       }
     } else if (p.location) {
       for (const path of [LAT, LON]) if (path in record.signals) decision.add(path, TRANSFORM_DECLINED);

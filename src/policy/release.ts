@@ -4,7 +4,7 @@
  * are, or without their position at the end of a trip).
  */
 import type { Projection, SignalValue } from '../record.js';
-import type { CompiledPurpose } from './compile.js';
+import type { CompiledPurpose, CompiledZone } from './compile.js';
 import { H3_CELL, GRID_CELL } from './transforms/index.js';
 import { VIN_PATH } from './selectors.js';
 import { LAT, LON, distanceMeters, type Point } from './geo.js';
@@ -35,6 +35,31 @@ export function revealsEndpoint(
   return endpoints.some(
     (e) => loc.cellKey!(e.lat, e.lon, level) === cell || (centre !== undefined && distanceMeters(centre, e) <= radius),
   );
+}
+
+/**
+ * Sensitive zones judged on what is released, as trip endpoints are: a point just outside a
+ * clinic generalizes to a cell that covers part of the clinic, or its grid centre falls inside
+ * it (issue 15, Build 4). The zone is returned when the released cell shares any ground with
+ * it, or when the released latitude/longitude (a cell centre, a noised or rounded point) lies
+ * in it. The raw point was checked before, so a point inside a zone never gets here.
+ */
+export function revealedZone(
+  zones: readonly CompiledZone[],
+  loc: CompiledPurpose['location'],
+  pos: Point,
+  level: number,
+  released: Readonly<Record<string, SignalValue>>,
+): CompiledZone | undefined {
+  if (zones.length === 0) return undefined;
+  const outline = loc?.cellOutline?.(pos.lat, pos.lon, level);
+  const [lat, lon] = [released[LAT], released[LON]];
+  const point = typeof lat === 'number' && typeof lon === 'number' ? { lat, lon } : undefined;
+  return zones.find((z) => (outline !== undefined && z.meets(outline)) || (point !== undefined && z.contains(point)));
+}
+
+export function zoneReleaseReason(zone: CompiledZone): FieldDecision {
+  return interned('suppressed', `suppressed: the released position falls in sensitive zone "${zone.name}"`);
 }
 
 export function suppressLocation(

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { latLngToCell } from 'h3-js';
+import { cellToBoundary, cellToLatLng, latLngToCell } from 'h3-js';
 import { distanceMeters, type Point } from '../../src/policy/geo.js';
 import { engineFor, LAT, LON, onePurpose, projectEach, rec, T0 } from './helpers.js';
 
@@ -35,6 +35,37 @@ const home = fc.record({
 const trip = `    tripEndpoints: { radiusMeters: ${RADIUS} }\n`;
 
 describe('released location near a trip endpoint', () => {
+  it("the review's D2 case: a point 504 m from home, in the home's res-8 cell, is not sent as that cell", async () => {
+    // Home near one corner of a res-8 cell; the point 504 m away toward the opposite corner is
+    // outside the 500 m radius but still in the same cell (the review: car 6, message 7).
+    const cell = latLngToCell(43.29, 76.922, 8);
+    const [c, corner, opposite] = [cellToLatLng(cell), cellToBoundary(cell)[0]!, cellToBoundary(cell)[3]!];
+    const h = { lat: corner[0] + (c[0] - corner[0]) * 0.1, lon: corner[1] + (c[1] - corner[1]) * 0.1 };
+    const far = { lat: opposite[0], lon: opposite[1] };
+    const f = 504 / distanceMeters(h, far);
+    const p504 = { lat: h.lat + (far.lat - h.lat) * f, lon: h.lon + (far.lon - h.lon) * f };
+    expect(Math.round(distanceMeters(h, p504))).toBe(504);
+    expect([latLngToCell(h.lat, h.lon, 8), latLngToCell(p504.lat, p504.lon, 8)]).toEqual([cell, cell]);
+
+    const engine = await engineFor(
+      onePurpose('      Vehicle.CurrentLocation: { transform: generalize, method: h3, resolution: 8 }\n', trip),
+    );
+    // Ignition on at home, 100 m steps out to 400 m, the 504 m point, then on to 3 km.
+    const path = [0, 0.2, 0.4, 0.6, 0.8, 1, 2, 3, 4, 5, 6].map((k) => ({
+      lat: h.lat + (p504.lat - h.lat) * k,
+      lon: h.lon + (p504.lon - h.lon) * k,
+    }));
+    const recs = path.map((pt, i) =>
+      rec(
+        { [LAT]: pt.lat, [LON]: pt.lon, 'Vehicle.Speed': 40, 'Vehicle.LowVoltageSystemState': 'ON' },
+        { observedAt: T0 + i * 5000 },
+      ),
+    );
+    const out = (await projectEach(engine, recs)).flat();
+    expect(out.some((p) => H3 in p.signals)).toBe(true); // the far points do go out
+    for (const p of out) expect(p.signals[H3]).not.toBe(cell);
+  });
+
   it('no released H3 cell contains the trip start', async () => {
     await fc.assert(
       fc.asyncProperty(home, fc.integer({ min: 0, max: 359 }), async (h, bearing) => {

@@ -1,4 +1,4 @@
-import { cellToLatLng, cellToParent, latLngToCell } from 'h3-js';
+import { cellToBoundary, cellToLatLng, cellToParent, latLngToCell } from 'h3-js';
 import { oneOf, positiveNumber, type LocationTransformSpec } from './types.js';
 import { LAT, LON } from '../geo.js';
 
@@ -34,6 +34,7 @@ export const generalize: LocationTransformSpec = {
           const [clat, clon] = cellToLatLng(cellKey(lat, lon, level));
           return { lat: clat, lon: clon };
         },
+        cellOutline: (lat, lon, level) => cellToBoundary(cellKey(lat, lon, level)) as [number, number][],
         describe: (level) =>
           `generalized to H3 res ${Math.max(0, res - level)}${emit === 'centre' ? ' (cell centre)' : ''}`,
         apply(lat, lon, _ctx, level, out) {
@@ -63,6 +64,17 @@ export const generalize: LocationTransformSpec = {
       centre: (lat, lon, level) => {
         const c = cell(lat, lon, level);
         return { lat: ((c.iy + 0.5) * c.s) / M_PER_DEG, lon: ((c.ix + 0.5) * c.s) / c.mPerDegLon };
+      },
+      cellOutline: (lat, lon, level) => {
+        const c = cell(lat, lon, level);
+        const [s, n] = [(c.iy * c.s) / M_PER_DEG, ((c.iy + 1) * c.s) / M_PER_DEG];
+        const [w, e] = [(c.ix * c.s) / c.mPerDegLon, ((c.ix + 1) * c.s) / c.mPerDegLon];
+        return [
+          [s, w],
+          [s, e],
+          [n, e],
+          [n, w],
+        ];
       },
       describe: (level) => `generalized to a ${size * 2 ** level} m grid${emit === 'centre' ? ' (cell centre)' : ''}`,
       apply(lat, lon, _ctx, level, out) {

@@ -43,6 +43,8 @@ export interface CompiledLocationTransform {
   readonly cellKey?: (lat: number, lon: number, level: number) => string;
   /** With cellKey: the centre of that cell (checked against trip endpoints before release). */
   readonly centre?: (lat: number, lon: number, level: number) => { readonly lat: number; readonly lon: number };
+  /** With cellKey: the outline of that cell, [lat, lon] vertices (checked against sensitive zones before release). */
+  readonly cellOutline?: (lat: number, lon: number, level: number) => readonly (readonly [number, number])[];
 }
 
 export interface LocationTransformSpec {
