@@ -16,12 +16,11 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { connectPacket as carConnect, remainingLength, type Version } from '../helpers/raw-mqtt.js';
 import { assertProperty, fuzzBudget } from './budget.js';
 
 const budget = fuzzBudget(40);
 const MAX_PACKET = 4_096;
-
-type Version = 4 | 5;
 
 /** What came back on one socket. */
 interface Outcome {
@@ -85,16 +84,7 @@ describe('fuzz › MQTT packets against the car endpoint', () => {
   let gw: TestGateway;
   let car: { vin: string; secret: string };
   const gen = (p: Packet, version: Version) => mqttPacket.generate(p, { protocolVersion: version });
-  const connectPacket = (version: Version): Packet => ({
-    cmd: 'connect',
-    protocolId: 'MQTT',
-    protocolVersion: version,
-    clientId: car.vin,
-    username: car.vin,
-    password: Buffer.from(car.secret),
-    keepalive: 30,
-    clean: true,
-  });
+  const connectPacket = (version: Version): Packet => carConnect(car, version);
   const publish = (qos: 0 | 1 | 2, payload: Buffer, messageId = 7): Packet => ({
     cmd: 'publish',
     topic: telemetryTopic(car.vin),
@@ -243,7 +233,7 @@ describe('fuzz › MQTT packets against the car endpoint', () => {
             expect(puback?.reasonCode ?? 0, 'PUBACK reason: stored or quarantined is success').toBeLessThan(0x80);
           } else if (c.kind === 'boundary') {
             const head = gen(connectPacket(c.version), c.version);
-            const len = c.declared < 0 ? Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]) : varint(c.declared);
+            const len = c.declared < 0 ? Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]) : remainingLength(c.declared);
             const topic = Buffer.from(telemetryTopic(car.vin));
             const body = Buffer.alloc(Math.min(Math.max(c.declared, 0), MAX_PACKET * 2));
             // A PUBLISH on the car's own topic, padded to the declared length with zero bytes.
@@ -287,17 +277,6 @@ describe('fuzz › MQTT packets against the car endpoint', () => {
     budget.timeout,
   );
 });
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
 
 type Mutation =
   | { kind: 'flip'; at: number; bit: number }

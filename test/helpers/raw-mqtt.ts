@@ -8,6 +8,35 @@ import mqttPacket, { type IConnackPacket, type Packet } from 'mqtt-packet';
 
 export type Version = 4 | 5;
 
+/** An MQTT remaining length [MQTT-2.2.3]: 7 bits a byte, the high bit saying another byte follows. */
+export function remainingLength(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+/** A car's CONNECT: its VIN as client id and username, its secret as password. */
+export const connectPacket = (
+  car: { vin: string; secret: string },
+  version: Version,
+  extra: Partial<mqttPacket.IConnectPacket> = {},
+): mqttPacket.IConnectPacket => ({
+  cmd: 'connect',
+  protocolId: 'MQTT',
+  protocolVersion: version,
+  clientId: car.vin,
+  username: car.vin,
+  password: Buffer.from(car.secret),
+  keepalive: 30,
+  clean: true,
+  ...extra,
+});
+
 export class RawCar {
   private readonly got: Packet[] = [];
   private waiting: ((p: Packet | undefined) => void) | undefined;
@@ -74,17 +103,7 @@ export class RawCar {
     car: { vin: string; secret: string },
     extra: Partial<mqttPacket.IConnectPacket> = {},
   ): Promise<IConnackPacket | undefined> {
-    this.send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: this.version,
-      clientId: car.vin,
-      username: car.vin,
-      password: Buffer.from(car.secret),
-      keepalive: 30,
-      clean: true,
-      ...extra,
-    });
+    this.send(connectPacket(car, this.version, extra));
     const p = await this.next();
     if (p && p.cmd !== 'connack') throw new Error(`expected CONNACK, got ${p.cmd}`);
     return p;

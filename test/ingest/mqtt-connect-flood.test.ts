@@ -26,6 +26,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freePort } from '../helpers/net.js';
+import { remainingLength } from '../helpers/raw-mqtt.js';
 
 const SOCKETS = 10_000;
 /** Growth of the gateway's RSS while 10,000 refused 60 KB CONNECTs arrive: under 8 KB per socket (aedes: 66 KB). */
@@ -40,18 +41,10 @@ const openFilesLimit = (): number =>
 
 /** A CONNECT fixed header declaring `declared` bytes, then `send` bytes of its body. */
 function partialConnect(declared: number, send: number): Buffer {
-  const len: number[] = [];
-  let x = declared;
-  do {
-    let b = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) b |= 0x80;
-    len.push(b);
-  } while (x > 0);
   // Protocol name "MQTT", level 4, then filler: the body is never completed.
   const body = Buffer.alloc(send, 0x61);
   Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c]).copy(body);
-  return Buffer.concat([Buffer.from([0x10, ...len]), body]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(declared), body]);
 }
 
 /** Opens `n` sockets, `parallel` at a time; each writes `bytes` once connected. */

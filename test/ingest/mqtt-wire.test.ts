@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IConnackPacket, IDisconnectPacket, IPubackPacket } from 'mqtt-packet';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { connackCode, RawCar, type Version } from '../helpers/raw-mqtt.js';
+import { connackCode, connectPacket, RawCar, type Version } from '../helpers/raw-mqtt.js';
 
 const reading = (speed: number) => JSON.stringify({ speed });
 const records = async (gw: TestGateway) => (await gw.app.store.counts()).records;
@@ -91,16 +91,7 @@ describe.each([4, 5] as Version[])('mqtt wire, protocol level %i', (version) => 
     const before = await records(gw);
     const n = 60;
     c.send(
-      {
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: version,
-        clientId: car.vin,
-        username: car.vin,
-        password: Buffer.from(car.secret),
-        keepalive: 30,
-        clean: true,
-      },
+      connectPacket(car, version),
       ...Array.from({ length: n }, (_, i) => c.publish(telemetryTopic(car.vin), reading(i), 1, i + 1)),
     );
     expect(await c.next()).toMatchObject({ cmd: 'connack' });

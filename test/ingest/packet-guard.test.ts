@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PacketLengthScanner, PacketTooLargeError, MalformedLengthError } from '../../src/ingest/packet-guard.js';
+import { remainingLength } from '../helpers/raw-mqtt.js';
 
-const publish = (bodyLen: number) => {
-  const len: number[] = [];
-  let x = bodyLen;
-  do {
-    let b = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) b |= 0x80;
-    len.push(b);
-  } while (x > 0);
-  return Buffer.concat([Buffer.from([0x30, ...len]), Buffer.alloc(bodyLen)]);
-};
+const publish = (bodyLen: number) =>
+  Buffer.concat([Buffer.from([0x30]), remainingLength(bodyLen), Buffer.alloc(bodyLen)]);
 
 describe('packet length scanner', () => {
   it('lets packets up to the limit through, across any chunking', () => {
