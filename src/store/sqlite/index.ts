@@ -43,7 +43,7 @@ import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';
-import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from './mqtt-qos2.js';
+import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/sqlite.js';
 import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from './gbt32960-terminals.js';
 import type { Sync } from './sync.js';
 

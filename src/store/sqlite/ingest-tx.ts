@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { IngestItem } from '../types.js';
 import { sqliteRecords } from './records.js';
 import { sqliteOutbox } from './outbox.js';
-import { sqliteMqttQos2 } from './mqtt-qos2.js';
+import { sqliteMqttQos2 } from '../mqtt-qos2/sqlite.js';
 
 /** Opens a connection with the pragmas every connection to the store file uses. */
 export function openConnection(file: string, DatabaseCtor: typeof Database): Database.Database {

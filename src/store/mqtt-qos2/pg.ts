@@ -1,12 +1,14 @@
 /**
- * MQTT packet ids written in the same transaction as the record they carried (the SQLite
- * twin, ../sqlite/mqtt-qos2.ts, says why): a car's QoS 2 packet id until PUBREL, and an
- * external broker's packet id on one of Shekara's sessions with a digest of the message.
- * Rows name the VIN: erasure deletes them with the records.
+ * MQTT packet ids on PostgreSQL (shared rows: ./rows.ts), written in the same transaction as the
+ * record they carried (the SQLite twin, ./sqlite.ts, says why): a car's QoS 2 packet id until
+ * PUBREL, and an external broker's packet id on one of Shekara's sessions with a digest of the
+ * message. Rows name the VIN: erasure deletes them with the records.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db, Sql } from './db.js';
-import type { IngestItem, Store } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db, Sql } from '../pg/db.js';
+import type { IngestItem } from '../types.js';
+import { packetIdRows, toBrokerDelivery, type DeliveryDbRow } from './rows.js';
+import type { MqttQos2Store } from './types.js';
 
 export const MQTT_QOS2_MIGRATIONS: PgMigration[] = [
   {
@@ -41,25 +43,16 @@ export interface PgQos2Writer {
   write(t: Sql, items: readonly IngestItem[]): Promise<void>;
 }
 
-export function pgMqttQos2(
-  db: Db,
-): Pick<Store, 'pendingMqttQos2' | 'releaseMqttQos2' | 'brokerDelivery'> & PgQos2Writer {
+export function pgMqttQos2(db: Db): MqttQos2Store & PgQos2Writer {
   return {
     async write(t, items) {
       const cols: unknown[][] = [[], [], [], []];
       const deliveries: unknown[][] = [[], [], [], [], [], []];
+      // Column-wise: one array a column for unnest.
       for (const it of items) {
-        const [vin, id, at] =
-          it.kind === 'record'
-            ? [it.record.vin, it.record.id, it.record.receivedAt]
-            : [it.item.vin, it.item.id, it.item.receivedAt];
-        const d = it.brokerDelivery;
-        if (d) [d.session, d.packetId, d.digest, id, vin, at].forEach((v, i) => deliveries[i]!.push(v));
-        if (it.mqttQos2 === undefined) continue;
-        cols[0]!.push(vin);
-        cols[1]!.push(it.mqttQos2);
-        cols[2]!.push(id);
-        cols[3]!.push(at);
+        const { qos2, delivery } = packetIdRows(it);
+        delivery?.forEach((v, i) => deliveries[i]!.push(v));
+        qos2?.forEach((v, i) => cols[i]!.push(v));
       }
       // The broker reuses a packet id once the earlier message was acknowledged: the newer wins.
       // (A batch never holds one packet id of one session twice: the broker waits for its PUBACK.)
@@ -88,11 +81,11 @@ export function pgMqttQos2(
       return rows.map((r) => r.packet_id);
     },
     async brokerDelivery(session, packetId) {
-      const [row] = await db.query<{ record_id: string; digest: string }>(
+      const [row] = await db.query<DeliveryDbRow>(
         `SELECT record_id, digest FROM mqtt_broker_deliveries WHERE session = $1 AND packet_id = $2`,
         [session, packetId],
       );
-      return row && { recordId: row.record_id, digest: row.digest };
+      return toBrokerDelivery(row);
     },
     async releaseMqttQos2(vin, ids) {
       if (ids.length === 0) return;

@@ -1,16 +1,18 @@
 /**
- * MQTT packet ids written in the same transaction as the record they carried, so a message
- * sent again is recognised even after a restart. Rows name the VIN: erasure deletes them with
- * the records.
+ * MQTT packet ids on SQLite (shared rows: ./rows.ts), written in the same transaction as the
+ * record they carried, so a message sent again is recognised even after a restart. Rows name
+ * the VIN: erasure deletes them with the records.
  *  - Exactly-once QoS 2 (src/ingest/mqtt/qos2.ts): a car's QoS 2 packet id, deleted at PUBREL.
  *  - External-broker redelivery (src/ingest/external-redelivery.ts): the broker's packet id on
  *    one of Shekara's sessions, with a digest of topic and payload; overwritten when the broker
  *    reuses the id, so the table holds at most 65,535 rows per gateway session.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { IngestItem, Store } from '../types.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { IngestItem } from '../types.js';
+import { packetIdRows, toBrokerDelivery, type DeliveryDbRow } from './rows.js';
+import type { MqttQos2Store } from './types.js';
 
 export const MQTT_QOS2_MIGRATIONS: Migration[] = [
   {
@@ -46,9 +48,7 @@ export interface Qos2Writer {
   eraseVehicle(vin: string): void;
 }
 
-export function sqliteMqttQos2(
-  db: Database.Database,
-): Sync<Pick<Store, 'pendingMqttQos2' | 'releaseMqttQos2' | 'brokerDelivery'>> & Qos2Writer {
+export function sqliteMqttQos2(db: Database.Database): Sync<MqttQos2Store> & Qos2Writer {
   // A new message may reuse the id of one whose PUBREL was lost with a restart: the newer wins.
   const insert = db.prepare(
     `INSERT OR REPLACE INTO mqtt_qos2 (vin, packet_id, record_id, received_at) VALUES (?, ?, ?, ?)`,
@@ -65,21 +65,17 @@ export function sqliteMqttQos2(
      VALUES (?, ?, ?, ?, ?, ?)`,
   );
   const delivery = db.prepare(
-    `SELECT record_id AS recordId, digest FROM mqtt_broker_deliveries WHERE session = ? AND packet_id = ?`,
+    `SELECT record_id, digest FROM mqtt_broker_deliveries WHERE session = ? AND packet_id = ?`,
   );
   const eraseDeliveries = db.prepare(`DELETE FROM mqtt_broker_deliveries WHERE vin = ?`);
   return {
     write(it) {
-      const [vin, id, at] =
-        it.kind === 'record'
-          ? [it.record.vin, it.record.id, it.record.receivedAt]
-          : [it.item.vin, it.item.id, it.item.receivedAt];
-      if (it.mqttQos2 !== undefined) insert.run(vin, it.mqttQos2, id, at);
-      const d = it.brokerDelivery;
-      if (d) insertDelivery.run(d.session, d.packetId, d.digest, id, vin, at);
+      const { qos2, delivery: d } = packetIdRows(it);
+      if (qos2) insert.run(...qos2);
+      if (d) insertDelivery.run(...d);
     },
     brokerDelivery: (session, packetId) =>
-      delivery.get(session, packetId) as { recordId: string; digest: string } | undefined,
+      toBrokerDelivery(delivery.get(session, packetId) as DeliveryDbRow | undefined),
     pendingMqttQos2: (vin) => pending.all(vin) as number[],
     releaseMqttQos2: (vin, ids) => releaseAll(vin, ids),
     eraseVehicle: (vin) => {
