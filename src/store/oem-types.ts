@@ -1,6 +1,6 @@
 /**
- * The store's interface for the OEM side: the pull feed, webhook signing keys,
- * downlink commands and owners' approvals of them. Split from types.ts along that seam; the
+ * The store's interface for the OEM side: the pull feed, webhook signing keys
+ * (./signing-keys/types.ts, re-exported here), downlink commands and owners' approvals of them. Split from types.ts along that seam; the
  * composed `Store` (types.ts) extends these. Asynchronous like every store method.
  */
 import type { AuditEventBody, OutboxRow } from './types.js';
@@ -25,36 +25,7 @@ export interface OemFeedStore {
   pullFeed(oem: string, afterSeq: number, limit: number): Promise<FeedItem[]>;
 }
 
-/** One HMAC key that signs bodies to an OEM. */
-export interface SigningKeyRow {
-  readonly oem: string;
-  readonly version: number;
-  readonly key: Buffer;
-  readonly createdAt: number;
-  /** null while it is the newest key; after a rotation, when it stops signing. */
-  readonly retiresAt: number | null;
-}
-
-/** Webhook signing keys and their rotations (store/sqlite/signing-keys.ts). */
-export interface SigningKeyStore {
-  /** The OEM's rotated keys, newest first; empty until the first rotation. */
-  listSigningKeys(oem: string): Promise<SigningKeyRow[]>;
-  /** Every OEM's rotated keys, for sealing rows stored in clear. */
-  listAllSigningKeys(): Promise<SigningKeyRow[]>;
-  /** Overwrites one key version's stored bytes (the same key, sealed). */
-  replaceSigningKey(oem: string, version: number, key: Buffer): Promise<void>;
-  /**
-   * Makes `key` the OEM's newest key; every older one retires at `previousRetiresAt` at the latest. The
-   * first rotation of an OEM records `seed` (the key it signed with until now) as version 0.
-   */
-  rotateSigningKey(r: {
-    oem: string;
-    key: Buffer;
-    now: number;
-    previousRetiresAt: number;
-    seed: Buffer;
-  }): Promise<SigningKeyRow>;
-}
+export type { SigningKeyRow, SigningKeyStore } from './signing-keys/types.js';
 
 /** blocked (never sent) | queued (waits for the car) → sent → accepted → done | failed; rejected; expired (ttl passed unsent). */
 export type CommandStatus = 'blocked' | 'queued' | 'sent' | 'accepted' | 'rejected' | 'done' | 'failed' | 'expired';

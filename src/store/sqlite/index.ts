@@ -36,7 +36,7 @@ import {
 } from '../policies/sqlite.js';
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
 import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js';
-import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from './signing-keys.js';
+import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/sqlite.js';
 import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
 import { sqliteOems, OEM_MIGRATIONS } from './oems.js';

@@ -1,12 +1,13 @@
 /**
- * Webhook signing keys per OEM and their rotations, as on SQLite (store/sqlite/signing-keys.ts):
+ * Webhook signing keys on PostgreSQL (the contract: ./types.ts), as on SQLite (./sqlite.ts):
  * the first rotation records the key the OEM signed with until then as version 0, so every key
  * that ever signed is kept, with when it stopped. Keys are local secrets: they never leave the
  * country except to their OEM, once.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import type { SigningKeyRow, SigningKeyStore } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import { KEY_COLUMNS, toSigningKey, type KeyDbRow } from './rows.js';
+import type { SigningKeyRow, SigningKeyStore } from './types.js';
 
 export const SIGNING_KEY_MIGRATIONS: PgMigration[] = [
   {
@@ -23,21 +24,22 @@ export const SIGNING_KEY_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const COLUMNS = 'oem, version, key, created_at, retires_at';
-
 export function pgSigningKeys(db: Db): SigningKeyStore {
   return {
     listAllSigningKeys: async () =>
-      (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM egress_signing_keys ORDER BY oem, version DESC`)).map(toRow),
+      (await db.query<KeyDbRow>(`SELECT ${KEY_COLUMNS} FROM egress_signing_keys ORDER BY oem, version DESC`)).map(
+        toSigningKey,
+      ),
     async replaceSigningKey(oem, version, key) {
       await db.query(`UPDATE egress_signing_keys SET key = $3 WHERE oem = $1 AND version = $2`, [oem, version, key]);
     },
     async listSigningKeys(oem) {
       return (
-        await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM egress_signing_keys WHERE oem = $1 ORDER BY version DESC`, [
-          oem,
-        ])
-      ).map(toRow);
+        await db.query<KeyDbRow>(
+          `SELECT ${KEY_COLUMNS} FROM egress_signing_keys WHERE oem = $1 ORDER BY version DESC`,
+          [oem],
+        )
+      ).map(toSigningKey);
     },
     rotateSigningKey: (r) =>
       db.tx(async (t): Promise<SigningKeyRow> => {
@@ -69,19 +71,3 @@ export function pgSigningKeys(db: Db): SigningKeyStore {
       }),
   };
 }
-
-interface KeyDbRow {
-  oem: string;
-  version: number;
-  key: Buffer;
-  created_at: number;
-  retires_at: number | null;
-}
-
-const toRow = (k: KeyDbRow): SigningKeyRow => ({
-  oem: k.oem,
-  version: k.version,
-  key: k.key,
-  createdAt: k.created_at,
-  retiresAt: k.retires_at,
-});

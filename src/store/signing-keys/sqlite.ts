@@ -1,13 +1,14 @@
 /**
- * Webhook signing keys per OEM and their rotations (POST /oem/v1/webhook-secret/rotate). Before
- * the first rotation an OEM signs with its generated local secret (egress/sign.ts); the first
- * rotation records that key as version 0, so every key that ever signed is kept, with when it
- * stopped. Keys are local secrets: they never leave the country except to their OEM, once.
+ * Webhook signing keys on SQLite (the contract: ./types.ts): per OEM, with their rotations
+ * (POST /oem/v1/webhook-secret/rotate). Before the first rotation an OEM signs with its generated
+ * local secret (egress/sign.ts); the first rotation records that key as version 0, so every key
+ * that ever signed is kept, with when it stopped. Keys are local secrets: they never leave the country except to their OEM, once.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { SigningKeyRow, SigningKeyStore } from '../types.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import { KEY_COLUMNS, toSigningKey, type KeyDbRow } from './rows.js';
+import type { SigningKeyRow, SigningKeyStore } from './types.js';
 
 export const SIGNING_KEY_MIGRATIONS: Migration[] = [
   {
@@ -25,7 +26,7 @@ export const SIGNING_KEY_MIGRATIONS: Migration[] = [
 ];
 
 export function sqliteSigningKeys(db: Database.Database): Sync<SigningKeyStore> {
-  const list = db.prepare(`SELECT * FROM egress_signing_keys WHERE oem = ? ORDER BY version DESC`);
+  const list = db.prepare(`SELECT ${KEY_COLUMNS} FROM egress_signing_keys WHERE oem = ? ORDER BY version DESC`);
   const insert = db.prepare(`INSERT INTO egress_signing_keys (oem, version, key, created_at) VALUES (?, ?, ?, ?)`);
   // Every older key stops at the latest when the new overlap ends: at most two keys sign at once,
   // and a rotation with no overlap is a hard switch even right after another rotation.
@@ -40,18 +41,11 @@ export function sqliteSigningKeys(db: Database.Database): Sync<SigningKeyStore> 
     insert.run(r.oem, version, r.key, r.now);
     return { oem: r.oem, version, key: r.key, createdAt: r.now, retiresAt: null };
   });
-  const all = db.prepare(`SELECT * FROM egress_signing_keys ORDER BY oem, version DESC`);
+  const all = db.prepare(`SELECT ${KEY_COLUMNS} FROM egress_signing_keys ORDER BY oem, version DESC`);
   const replace = db.prepare(`UPDATE egress_signing_keys SET key = ? WHERE oem = ? AND version = ?`);
-  const toRow = (k: KeyDbRow): SigningKeyRow => ({
-    oem: k.oem,
-    version: k.version,
-    key: k.key,
-    createdAt: k.created_at,
-    retiresAt: k.retires_at,
-  });
   return {
-    listSigningKeys: (oem) => (list.all(oem) as KeyDbRow[]).map(toRow),
-    listAllSigningKeys: () => (all.all() as KeyDbRow[]).map(toRow),
+    listSigningKeys: (oem) => (list.all(oem) as KeyDbRow[]).map(toSigningKey),
+    listAllSigningKeys: () => (all.all() as KeyDbRow[]).map(toSigningKey),
     replaceSigningKey(oem, version, key) {
       replace.run(key, oem, version);
     },
@@ -59,12 +53,4 @@ export function sqliteSigningKeys(db: Database.Database): Sync<SigningKeyStore> 
       return rotate(r);
     },
   };
-}
-
-interface KeyDbRow {
-  oem: string;
-  version: number;
-  key: Buffer;
-  created_at: number;
-  retires_at: number | null;
 }
