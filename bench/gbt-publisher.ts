@@ -9,47 +9,31 @@ import { readFileSync } from 'node:fs';
 import { FLAG } from '../src/ingest/gbt32960/frame.js';
 import { SimTerminal, simReading } from '../src/sim/gbt32960.js';
 import type { PublisherGo, PublisherJob } from './publisher.js';
-import { emptyStats, sendToParent, type WorkerMsg } from './worker-ipc.js';
+import { connectEach, emptyStats, sendToParent, serveOrchestrator, sleep } from './worker-ipc.js';
 
 const send = sendToParent;
 const stats = emptyStats();
 let job: PublisherJob;
 const terminals: { t: SimTerminal; outstanding: number; up: boolean }[] = [];
 
-process.on('message', (m: WorkerMsg) => {
-  if (m.type === 'job') {
-    job = m.job;
-    void connectAll().then(() => send({ type: 'connected', stats: { ...stats } }));
-  } else if (m.type === 'go') void run(m.go).then(() => finish());
-  else if (m.type === 'stop') void finish();
-});
-process.on('disconnect', () => process.exit(0));
+serveOrchestrator(stats, { connect: connectAll, run, finish });
 
-async function connectAll(): Promise<void> {
+async function connectAll(j: PublisherJob): Promise<void> {
+  job = j;
   const { hostname, port } = new URL(job.url); // tcp://127.0.0.1:PORT
   const vins = (JSON.parse(readFileSync(job.credsFile, 'utf8')) as { vin: string }[])
     .slice(job.from, job.to)
     .map((c) => c.vin);
-  let next = 0;
-  const worker = async () => {
-    while (next < vins.length) {
-      const vin = vins[next++]!;
-      try {
-        const t = await SimTerminal.connect({ host: hostname, port: Number(port), vin });
-        if ((await t.login()).flag !== FLAG.success) throw new Error('login refused');
-        const entry = { t, outstanding: 0, up: true };
-        t.socket.on('close', () => {
-          entry.up = false;
-          stats.disconnects += 1;
-        });
-        terminals.push(entry);
-        stats.connected += 1;
-      } catch {
-        stats.connectErrors += 1;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: job.connectConcurrency }, worker));
+  await connectEach(vins, job.connectConcurrency, stats, async (vin) => {
+    const t = await SimTerminal.connect({ host: hostname, port: Number(port), vin });
+    if ((await t.login()).flag !== FLAG.success) throw new Error('login refused');
+    const entry = { t, outstanding: 0, up: true };
+    t.socket.on('close', () => {
+      entry.up = false;
+      stats.disconnects += 1;
+    });
+    terminals.push(entry);
+  });
 }
 
 async function run(go: PublisherGo): Promise<void> {
@@ -93,8 +77,4 @@ async function finish(): Promise<void> {
   await send({ type: 'done', stats: { ...stats }, ackLatenciesMs: [] });
   for (const c of terminals) c.t.close();
   process.exit(0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }

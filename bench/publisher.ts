@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { newCar, nextTelemetry, type SimCar } from '../src/sim/telemetry.js';
-import { emptyStats, sendToParent, type WorkerMsg } from './worker-ipc.js';
+import { connectEach, emptyStats, sendToParent, serveOrchestrator, sleep } from './worker-ipc.js';
 
 export interface PublisherJob {
   readonly url: string;
@@ -69,54 +69,35 @@ let job: PublisherJob;
 const cars: Car[] = [];
 const ackLatenciesMs: number[] = [];
 
-process.on('message', (m: WorkerMsg) => {
-  if (m.type === 'job') {
-    job = m.job;
-    void connectAll().then(() => send({ type: 'connected', stats: { ...stats } }));
-  } else if (m.type === 'go') void run(m.go).then(() => finish());
-  else if (m.type === 'stop') void finish();
-});
-// The orchestrator going away must not leave 2,000 sockets open.
-process.on('disconnect', () => process.exit(0));
+serveOrchestrator(stats, { connect: connectAll, run, finish });
 
-async function connectAll(): Promise<void> {
+async function connectAll(j: PublisherJob): Promise<void> {
+  job = j;
   const creds = (JSON.parse(readFileSync(job.credsFile, 'utf8')) as { vin: string; secret: string }[]).slice(
     job.from,
     job.to,
   );
-  let next = 0;
-  // Bounded concurrency: 2,000 simultaneous CONNECTs would measure the accept queue, not the broker.
-  const worker = async () => {
-    while (next < creds.length) {
-      const i = next++;
-      const c = creds[i]!;
-      try {
-        const client = await mqtt.connectAsync(job.url, {
-          clientId: c.vin,
-          protocolVersion: job.protocolVersion ?? 4,
-          keepalive: job.keepalive,
-          reconnectPeriod: 0,
-          connectTimeout: 30_000,
-          clean: true,
-          ...(job.anonymous ? {} : { username: c.vin, password: c.secret }),
-        });
-        // Nagle off, as Mosquitto (set_tcp_nodelay) and Shekara do on their side: otherwise the
-        // generator's own TCP stack batches publishes and adds round trips to every latency.
-        (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-        client.on('error', () => {
-          stats.errors += 1;
-        });
-        client.on('close', () => {
-          stats.disconnects += 1;
-        });
-        cars.push({ car: newCar(c.vin, job.from + i), client, topic: `vehicles/${c.vin}/telemetry`, outstanding: 0 });
-        stats.connected += 1;
-      } catch {
-        stats.connectErrors += 1;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: job.connectConcurrency }, worker));
+  await connectEach(creds, job.connectConcurrency, stats, async (c, i) => {
+    const client = await mqtt.connectAsync(job.url, {
+      clientId: c.vin,
+      protocolVersion: job.protocolVersion ?? 4,
+      keepalive: job.keepalive,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+      clean: true,
+      ...(job.anonymous ? {} : { username: c.vin, password: c.secret }),
+    });
+    // Nagle off, as Mosquitto (set_tcp_nodelay) and Shekara do on their side: otherwise the
+    // generator's own TCP stack batches publishes and adds round trips to every latency.
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    client.on('error', () => {
+      stats.errors += 1;
+    });
+    client.on('close', () => {
+      stats.disconnects += 1;
+    });
+    cars.push({ car: newCar(c.vin, job.from + i), client, topic: `vehicles/${c.vin}/telemetry`, outstanding: 0 });
+  });
 }
 
 async function run(go: PublisherGo): Promise<void> {
@@ -183,8 +164,4 @@ async function finish(): Promise<void> {
   await send({ type: 'done', ...done });
   await Promise.all(cars.map((c) => c.client.endAsync(true).catch(() => undefined)));
   process.exit(0);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
