@@ -28,7 +28,7 @@ describe('egress log › checkpoints', () => {
     t = tempStore();
     clock = T0;
   });
-  afterEach(() => t.remove());
+  afterEach(() => t.dispose());
 
   it('two checkpoints taken an hour apart verify as consistent, in the library and with `shekara verify`', async () => {
     const audit = await createAuditLog(cfg, { store: t.store, log, now: () => clock });

@@ -23,7 +23,7 @@ describe('egress log › Merkle tree in the store', () => {
   beforeEach(() => {
     t = tempStore();
   });
-  afterEach(() => t.remove());
+  afterEach(() => t.dispose());
 
   const leafHashes = async () =>
     (await t.store.exportLeaves(-1, Number.MAX_SAFE_INTEGER, 1e9)).map((l) => entryLeafHash(l.entry));

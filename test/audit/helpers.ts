@@ -1,38 +1,9 @@
 /** A real SQLite store in a temp dir, with egress outcomes written the way the egress workers write them. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { EgressLogEntry, Store } from '../../src/store/index.js';
 import { uuidv7 } from '../../src/ids.js';
 
-export interface TempStore {
-  store: Store;
-  dir: string;
-  file: string;
-  reopen(): Promise<Store>;
-  remove(): Promise<void>;
-}
-
-export function tempStore(): TempStore {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-audit-'));
-  const file = path.join(dir, 'shekara.db');
-  const t: TempStore = {
-    store: openSqliteStore(file),
-    dir,
-    file,
-    async reopen() {
-      await t.store.close();
-      t.store = openSqliteStore(file);
-      return t.store;
-    },
-    async remove() {
-      await t.store.close().catch(() => undefined); // already closed
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return t;
-}
+export { tempStore, type TempStore } from '../helpers/temp-store.js';
 
 export const POLICY_HASH = `sha256:${'ab'.repeat(32)}`;
 

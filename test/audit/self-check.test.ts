@@ -34,7 +34,7 @@ describe('egress log › the gateway checks its own log before signing', () => {
   afterEach(async () => {
     await audit?.close();
     audit = undefined;
-    await t?.remove();
+    await t?.dispose();
   });
 
   async function logWith(n: number): Promise<void> {

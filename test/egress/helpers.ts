@@ -1,20 +1,21 @@
 /**
- * Egress test fixtures: a real SQLite store in a temp dir, rows committed the way ingest commits
- * them (record + projections in one transaction), a real HTTP OEM sink, and a real Kafka broker
- * (started by test/setup/kafka.ts). Each Kafka test uses its own topic prefix.
+ * Egress test fixtures: a real SQLite store in a temp dir (test/helpers/temp-store.ts), rows
+ * committed the way ingest commits them (record + projections in one transaction), a real HTTP
+ * OEM sink, and a real Kafka broker (started by test/setup/kafka.ts). Each Kafka test uses its own topic prefix.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/index.js';
 import { uuidv7 } from '../../src/ids.js';
 import type { Projection } from '../../src/record.js';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+
+// Re-exported so the egress tests keep one import line; the toolbox is test/helpers/.
+export { eventually } from '../helpers/wait.js';
+export { tempStore, type TempStore } from '../helpers/temp-store.js';
 
 export const KAFKA_BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
 export type QueueKind = 'local' | 'kafka';
@@ -56,25 +57,6 @@ export function egressTestConfig(
     tmpdir(),
     { env: {} },
   );
-}
-
-export interface TempStore {
-  readonly store: Store;
-  readonly dir: string;
-  dispose(): Promise<void>;
-}
-
-export function tempStore(): TempStore {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-egress-'));
-  const store = openSqliteStore(path.join(dir, 'shekara.db'));
-  return {
-    store,
-    dir,
-    async dispose() {
-      await store.close().catch(() => undefined); // already closed
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 let vinSeq = 0;
@@ -147,21 +129,6 @@ export async function kafkaFixture(
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   return { kafka, producer, close: () => producer.disconnect() };
-}
-
-/** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
-export async function eventually<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 import { createServer } from 'node:http';

@@ -18,6 +18,9 @@ import { createLogger, type Logger } from '../../src/log.js';
 import { startOemSink, type OemSink } from '../../src/sim/oem-sink.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 
+/** Re-exported: most gateway tests wait with it (the toolbox is test/helpers/). */
+export { eventually } from './wait.js';
+
 export const DEMO_POLICY = `
 oem: demo-oem
 purposes:
@@ -144,21 +147,6 @@ async function dropSchema(schema: string): Promise<void> {
     await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   } finally {
     await c.end();
-  }
-}
-
-/** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
-export async function eventually<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 5_000,
-  what = 'condition',
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
