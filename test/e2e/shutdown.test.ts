@@ -13,6 +13,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { freePort } from '../helpers/net.js';
+import { eventually } from '../helpers/wait.js';
 
 describe('graceful shutdown', () => {
   it('loses nothing acknowledged when SIGTERM arrives in the middle of a publish load', async () => {
@@ -78,7 +79,8 @@ describe('graceful shutdown', () => {
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 1_500));
+    // SIGTERM lands in the middle of the load: once well over a hundred messages were acknowledged.
+    await eventually(() => acked.length > 150, 30_000, '150 acknowledged messages');
     const sentAtTerm = acked.length;
     gateway.kill('SIGTERM');
     const code = await exited;

@@ -49,6 +49,17 @@ describe('downlink commands through an external broker, two instances', () => {
     const key = (await a.app.store.createApiKey({ role: 'oem', scope: OEM, label: 'test', now: Date.now() })).key;
     const pseudonym = a.app.policy.pseudonymFor(OEM, vin, Date.now())!;
     const sent: string[] = [];
+    // Counts each instance's polls for waiting commands: the real store, observed, not replaced.
+    const polls = new Map<TestGateway, number>();
+    for (const gw of [a, b]) {
+      const store = gw.app.store;
+      const queuedCommandVins = store.queuedCommandVins.bind(store);
+      polls.set(gw, 0);
+      store.queuedCommandVins = (...args) => {
+        polls.set(gw, polls.get(gw)! + 1);
+        return queuedCommandVins(...args);
+      };
+    }
     for (let n = 0; n < 5; n++) {
       const res = await fetch(`${a.httpUrl}/oem/v1/vehicles/${pseudonym}/commands`, {
         method: 'POST',
@@ -70,8 +81,10 @@ describe('downlink commands through an external broker, two instances', () => {
     );
 
     await eventually(() => sent.every((id) => ids.includes(id)), 20_000, 'every command at the car');
-    // Both instances poll every second: give each a few more rounds to send a second copy.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Both instances poll every second: three more polls of each (counted as they ask the store for
+    // the cars with waiting commands) give each room to send a second copy.
+    const [pa, pb] = [polls.get(a)!, polls.get(b)!];
+    await eventually(() => polls.get(a)! >= pa + 3 && polls.get(b)! >= pb + 3, 30_000, 'three more polls of each');
     expect([...ids].sort()).toEqual([...sent].sort());
     await car.endAsync();
   });
