@@ -15,6 +15,7 @@ import { buildHttp, reloadHttpTls } from './api/http.js';
 import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
 import { createAuditLog, type AuditLog } from './audit/index.js';
+import { createAlertGauges } from './reports/alerts.js';
 import { registerRegulatorApi } from './api/regulator/index.js';
 import { createTelemetry, type Telemetry } from './telemetry/index.js';
 import { registerAdminApi } from './api/admin/index.js';
@@ -249,6 +250,11 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // Ingest closes before egress: no new records arrive while deliveries drain.
     closers.push(() => started.close());
 
+    const alertGauges = telemetry.metrics.enabled
+      ? (({ thresholds, noticeDue }) => ({ ledgerThresholds: thresholds, incidentNoticeDue: noticeDue }))(
+          createAlertGauges({ store, config, now: Date.now }),
+        )
+      : {};
     telemetry.metrics.observe({
       backlog: () => store.outboxBacklog(),
       // Seconds the most overdue pending row has been due and not taken: a queue that keeps up stays near 0.
@@ -264,6 +270,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         return oldestStagedAt === null ? 0 : Math.max(0, (Date.now() - oldestStagedAt) / 1000);
       },
       auditSelfCheckFailed: () => (audit.alarm ? 1 : 0),
+      ...alertGauges,
     });
 
     await http.ready();

@@ -23,6 +23,9 @@ export interface GaugeSources {
   readonly auditStaged?: () => number | Promise<number>;
   readonly auditIntegrationAgeSeconds?: () => number | Promise<number>;
   readonly auditSelfCheckFailed?: () => number;
+  /** Several values, each with its attributes (src/reports/alerts.ts). */
+  readonly ledgerThresholds?: () => Promise<readonly { value: number; attributes: Attributes }[]>;
+  readonly incidentNoticeDue?: () => Promise<readonly { value: number; attributes: Attributes }[]>;
 }
 
 export interface Metrics {
@@ -138,13 +141,18 @@ function instruments(
     observe(sources) {
       if (observed) throw new Error('telemetry: gauges are registered once');
       observed = true;
-      const gauge = (m: MetricName, read: (() => number | Promise<number>) | undefined, attributes?: Attributes) => {
+      const gauge = (m: MetricName, read: (() => number | Promise<number>) | undefined, attributes?: Attributes) =>
+        gauges(m, read && (async () => [{ value: await read(), attributes: attributes ?? {} }]));
+      const gauges = (
+        m: MetricName,
+        read: (() => Promise<readonly { value: number; attributes: Attributes }[]>) | undefined,
+      ) => {
         if (!read) return;
         meter
           .createObservableGauge(m.name, { unit: m.unit, description: m.description })
           .addCallback(async (result) => {
             try {
-              result.observe(await read(), attributes);
+              for (const v of await read()) result.observe(v.value, v.attributes);
             } catch (err) {
               // A store closing under a scrape: this collection goes without the value.
               log?.debug({ metric: m.name, reason: (err as Error).message }, 'telemetry: gauge not read');
@@ -158,6 +166,8 @@ function instruments(
       gauge(METRIC.auditStaged, sources.auditStaged);
       gauge(METRIC.auditIntegrationAge, sources.auditIntegrationAgeSeconds);
       gauge(METRIC.auditSelfCheckFailed, sources.auditSelfCheckFailed);
+      gauges(METRIC.ledgerThresholdFraction, sources.ledgerThresholds);
+      gauges(METRIC.incidentNoticeDue, sources.incidentNoticeDue);
     },
   };
 }

@@ -142,6 +142,18 @@ export const METRIC = {
     description:
       'Whether the stored egress log failed the gateway own check (1) or not (0): while 1, no checkpoint is signed (SHK_AUDIT_SELF_CHECK or SHK_AUDIT_PROOF in the log)',
   },
+  ledgerThresholdFraction: {
+    name: 'shekara.ledger.threshold.fraction',
+    unit: '1',
+    description:
+      'The calendar year cross-border ledger counter over its configured threshold (1 = reached), per scope (an OEM or all) and counter (persons, sensitivePersons, vehicles, records, bytes); recomputed at most every 5 minutes',
+  },
+  incidentNoticeDue: {
+    name: 'shekara.incident.notice.due',
+    unit: 's',
+    description:
+      'Seconds left until the notice of an incident is due (negative: overdue), per incident whose notice was not exported yet',
+  },
   connections: {
     name: 'shekara.ingest.connections',
     unit: '{connection}',

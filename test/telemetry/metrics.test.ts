@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { newCar, nextTelemetry } from '../../src/sim/telemetry.js';
 import { DEMO_POLICY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { parseProm, type Sample } from '../helpers/prometheus.js';
 
 /** The demo policy, plus a purpose that needs a consent no owner gave: it decides `blocked` for every record. */
 const POLICY = `${DEMO_POLICY}
@@ -16,26 +17,6 @@ const POLICY = `${DEMO_POLICY}
     fields:
       Vehicle.Speed: pass
 `;
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The Prometheus text format (exposition 0.0.4), samples only. */
-function parseProm(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
 
 describe('metrics › scraped from the Prometheus listener after traffic', () => {
   let gw: TestGateway;
