@@ -7,7 +7,7 @@ import type { Projection, SignalValue } from '../record.js';
 import type { CompiledPurpose, CompiledZone } from './compile.js';
 import { H3_CELL, GRID_CELL } from './transforms/index.js';
 import { VIN_PATH } from './selectors.js';
-import { LAT, LON, distanceMeters, type Point } from './geo.js';
+import { LAT, LON, distanceMeters, inPolygon, type Point } from './geo.js';
 import { FieldDecisions, interned, type FieldDecision } from './decision.js';
 
 const LOCATION_OUTPUTS = new Set([LAT, LON, H3_CELL, GRID_CELL]);
@@ -32,8 +32,16 @@ export function revealsEndpoint(
   if (endpoints.length === 0) return false;
   const cell = loc.cellKey!(pos.lat, pos.lon, level);
   const centre = loc.centre?.(pos.lat, pos.lon, level);
+  // A coarsened H3 cell is the parent of the fine one, and H3 parents do not tile their
+  // children exactly: the home's own parent may differ while the released cell's outline still
+  // covers the home. So the outline is checked too, as the OEM would draw it.
+  const outline = loc.cellOutline?.(pos.lat, pos.lon, level);
+  const ring = outline && [outline.map(([lat, lon]) => [lon, lat])];
   return endpoints.some(
-    (e) => loc.cellKey!(e.lat, e.lon, level) === cell || (centre !== undefined && distanceMeters(centre, e) <= radius),
+    (e) =>
+      loc.cellKey!(e.lat, e.lon, level) === cell ||
+      (ring !== undefined && inPolygon(e, ring)) ||
+      (centre !== undefined && distanceMeters(centre, e) <= radius),
   );
 }
 

@@ -223,11 +223,14 @@ export class TripTracker<T> {
   }
 
   private end(s: State<T>, at: Point | undefined, out: { tail: T[] }): void {
-    if (at) {
+    // Both ends are remembered: the start of the first trip seen is often home, and the way back
+    // there must not release the cell that holds it before that trip's own end is known.
+    for (const p of [s.start, at]) {
+      if (!p) continue;
       // The same place again (parked, repeated ignition-off messages) moves to the front.
-      const i = s.endpoints.findIndex((e) => distanceMeters(e, at) <= this.cfg.radiusMeters / 2);
+      const i = s.endpoints.findIndex((e) => distanceMeters(e, p) <= this.cfg.radiusMeters / 2);
       if (i >= 0) s.endpoints.splice(i, 1);
-      s.endpoints.unshift(at);
+      s.endpoints.unshift(p);
       if (s.endpoints.length > MAX_ENDPOINTS) s.endpoints.pop();
     }
     for (const h of s.held) out.tail.push(h.item);
