@@ -106,10 +106,16 @@ log: { level: warn }
   return file;
 }
 
-export async function startShekara(configFile: string, logFile: string, nodeArgs: string[] = []): Promise<Broker> {
+/** `repo`: the checkout whose build runs (another one: a previous build, side by side). */
+export async function startShekara(
+  configFile: string,
+  logFile: string,
+  nodeArgs: string[] = [],
+  repo = REPO,
+): Promise<Broker> {
   const child = spawnWithFdLimit(
     process.execPath,
-    [...nodeArgs, path.join(REPO, 'bin/shekara.js'), 'start', '-c', configFile],
+    [...nodeArgs, path.join(repo, 'bin/shekara.js'), 'start', '-c', configFile],
     logFile,
   );
   await waitForPort(PORTS.shekaraHttp, child); // HTTP listens last: the gateway is fully up

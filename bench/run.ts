@@ -8,6 +8,10 @@
  *   npm run bench -- --profile         every Shekara run also writes a V8 CPU profile (diagnosis only)
  *   npm run bench -- --only latency --rate 500 --scratch   one latency point, report kept out of docs/
  *   npm run bench -- --keep            keep each run's store and broker log in the temp work dir
+ *   npm run bench -- --only latency --baseline DIR --scratch   also the gateway built in checkout DIR
+ *                                      (a previous build), in the same rounds, side by side
+ *   npm run bench -- --only sustained --duration 600 --sustained-rate 3000   car → OEM for a long
+ *                                      time; the maximum age of the oldest undelivered row
  *   npm run bench -- --help            this text
  *
  * Run on their own, not by this command (each prints its own figure; see docs/benchmarks.md):
@@ -28,6 +32,7 @@ import { registerSimCars } from '../src/sim/simulate.js';
 import { REPO, writeShekaraConfig } from './procs.js';
 import { latency, memory, overload, throughput, type Env, type Target } from './scenarios.js';
 import { gbt32960 } from './gbt32960.js';
+import { sustained } from './sustained.js';
 import { describeMachine, writeReport, type BenchResults } from './report.js';
 
 const args = process.argv.slice(2);
@@ -78,6 +83,12 @@ const PLAN = quick
 // --rate N: the latency scenario at another total rate (a sweep point); --scratch: write the
 // report next to the work files instead of over the published numbers in docs/.
 if (argOf('--rate')) PLAN.lat.rate = Number(argOf('--rate'));
+const baseline = argOf('--baseline') ? path.resolve(argOf('--baseline')!) : undefined;
+const SUSTAINED = {
+  rate: Number(argOf('--sustained-rate') ?? 3_000),
+  seconds: Number(argOf('--duration') ?? (quick ? 20 : 600)),
+  drainS: 60,
+};
 const scratch = quick || args.includes('--scratch');
 const EGRESS_CONCURRENCY = 64; // the shipped default
 
@@ -122,6 +133,7 @@ async function main(): Promise<void> {
     gbt32960: [],
     errors: [],
   };
+  const extra = results as BenchResults & { latencyBaseline?: unknown[]; baseline?: string; sustained?: unknown };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -157,7 +169,26 @@ async function main(): Promise<void> {
         await attempt(`latency ${target}`, async () => {
           results.latency.push(await latency(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.lat }));
         });
+        // The previous build, in the same round, right after this one: the same machine load.
+        if (baseline && target === 'shekara')
+          await attempt('latency shekara baseline', async () => {
+            env.log(`  (baseline build in ${baseline})`);
+            (extra.latencyBaseline ??= []).push(
+              await latency({ ...env, shekaraRepo: baseline }, target, {
+                cars: PLAN.cars,
+                procs: PLAN.procs,
+                ...PLAN.lat,
+              }),
+            );
+            extra.baseline = baseline;
+          });
       }
+  }
+  if (only.has('sustained')) {
+    log(`sustained: QoS 1, ${PLAN.cars} cars, ${SUSTAINED.rate} msgs/s for ${SUSTAINED.seconds} s`);
+    await attempt('sustained', async () => {
+      extra.sustained = await sustained(env, { cars: PLAN.cars, procs: PLAN.procs, ...SUSTAINED });
+    });
   }
   if (only.has('memory')) {
     log(`memory: ${PLAN.mem.connections} idle connections`);

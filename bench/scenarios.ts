@@ -34,9 +34,11 @@ export interface Env {
   /** Extra node flags for the gateway, e.g. --cpu-prof. */
   readonly shekaraNodeArgs: string[];
   readonly log: (line: string) => void;
+  /** The checkout whose gateway build runs (default: this one); `--baseline DIR` runs another beside it. */
+  readonly shekaraRepo?: string;
 }
 
-interface Ctx {
+export interface Ctx {
   broker: Broker;
   receiver: Receiver;
   dir: string;
@@ -63,6 +65,7 @@ export async function withTarget<T>(
         writeShekaraConfig(dir, { egressConcurrency: env.egressConcurrency }),
         logFile,
         env.shekaraNodeArgs,
+        env.shekaraRepo,
       );
     } else {
       broker = await startMosquitto(logFile);
@@ -89,6 +92,30 @@ export async function withTarget<T>(
     if (!broker.crashed()) await broker.stop();
     await receiver?.stop();
   }
+}
+
+/**
+ * Waits (bounded by `drainS`) for the far side to catch up with what was sent in the window;
+ * what has not arrived counts as infinitely late: a quantile beyond it is null.
+ */
+export async function arrivals(
+  receiver: Receiver,
+  w: { measureFrom: number; measureTo: number },
+  sent: number,
+  drainS: number,
+) {
+  const waitFrom = Date.now();
+  let rep = await receiver.report(w.measureFrom, w.measureTo);
+  while (rep.latenciesMs.length < sent && Date.now() - waitFrom < drainS * 1000) {
+    await sleep(500);
+    rep = await receiver.report(w.measureFrom, w.measureTo);
+  }
+  const lat = rep.latenciesMs.sort((a, b) => a - b);
+  const q = (p: number) => {
+    const i = Math.ceil(p * sent) - 1;
+    return i < lat.length ? lat[Math.max(0, i)]! : null;
+  };
+  return { waitFrom, rep, lat, q };
 }
 
 export function windows(warmupS: number, measureS: number, tailS = 0, drainS = 5) {
@@ -230,18 +257,7 @@ export async function latency(
     );
     const { stats, ackLatenciesMs } = await pubs.go(w);
     const cpuPercent = await cpu;
-    // Wait (bounded) for the far side to catch up; what has not arrived counts as infinitely late.
-    const waitFrom = Date.now();
-    let rep = await receiver.report(w.measureFrom, w.measureTo);
-    while (rep.latenciesMs.length < stats.sentInWindow && Date.now() - waitFrom < o.drainS * 1000) {
-      await sleep(500);
-      rep = await receiver.report(w.measureFrom, w.measureTo);
-    }
-    const lat = rep.latenciesMs.sort((a, b) => a - b);
-    const q = (p: number) => {
-      const i = Math.ceil(p * stats.sentInWindow) - 1;
-      return i < lat.length ? lat[Math.max(0, i)]! : null; // null: beyond the drain wait
-    };
+    const { waitFrom, rep, lat, q } = await arrivals(receiver, w, stats.sentInWindow, o.drainS);
     const acks = ackLatenciesMs.sort((a, b) => a - b);
     const aq = (p: number) => acks[Math.max(0, Math.ceil(p * acks.length) - 1)] ?? null;
     const r: LatencyResult = {

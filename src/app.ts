@@ -9,7 +9,10 @@ import { OEM_API_RATE_LIMIT, type Config } from './config/schema.js';
 import { createStore, startRetentionSweep, type RetentionSweep, type Store } from './store/index.js';
 import { loadVinRegistry } from './policy/vin-registry.js';
 import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
-import { createEgress, type Egress } from './egress/index.js';
+import { createEgress, type Egress, type EgressDeps } from './egress/index.js';
+import { egressElsewhere, startEgressThread } from './egress/thread.js';
+import { watchBacklog } from './egress/backlog.js';
+import type { SendTimeRules } from './policy/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
 import { buildHttp, reloadHttpTls } from './api/http.js';
 import { listen } from './net.js';
@@ -122,7 +125,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     // egress keeps them across registry changes.
     const configOf = (id: string) => config.oems.find((o) => o.id === id);
     const deliveryOf = (id: string) => configOf(id)?.delivery ?? 'push';
-    const egress = await createEgress(config.egress, {
+    const egress = await startEgress(config, {
       store,
       log,
       telemetry,
@@ -135,10 +138,30 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         batch: configOf(r.id)?.batch,
       })),
       isStillAllowed,
-      // Other instances may share a PostgreSQL store: outbox leases then live in the store.
-      sharedStore: config.store.kind === 'postgres',
+      rulesOf: (o) => policy.policyOf(o),
     });
     closers.push(() => egress.close());
+    // A policy activated, reloaded or changed by the registry: deliveries in another thread get its send-time rules.
+    const policyChanged =
+      <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+      async (...a: A): Promise<R> => {
+        try {
+          return await f(...a);
+        } finally {
+          egress.policyChanged();
+        }
+      };
+    const reload = policy.reload.bind(policy);
+    const activatePolicy = policy.activatePolicy.bind(policy);
+    const upsertPolicyOem = policy.upsertOem.bind(policy);
+    Object.assign(policy, {
+      reload: policyChanged(reload),
+      activatePolicy: policyChanged(activatePolicy),
+      upsertOem: (o: Parameters<PolicyEngine['upsertOem']>[0]) => {
+        upsertPolicyOem(o);
+        egress.policyChanged();
+      },
+    });
 
     // Closes after ingest (closers run in reverse): no acknowledgement arrives once it is closed.
     const downlink = await createDownlink(
@@ -226,20 +249,24 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       return alarm ? reply.send({ status: 'degraded', problems: [alarm] }) : reply.send({ status: state });
     });
 
-    ingest = await createIngest(config, {
-      store,
-      catalog,
-      http,
-      log,
-      vehicleRef,
-      telemetry,
-      project: (r) => policy.project(r),
-      onCommitted: () => egress.wake(),
-      // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
-      egressSaturated: () => egress.saturated,
-      onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
-      onCommandSubscribed: (vin) => downlink.onSubscribed(vin),
-    });
+    // `--role egress`: no MQTT or HTTPS ingest in this process; it delivers and answers the APIs.
+    ingest =
+      config.role === 'egress'
+        ? noIngest()
+        : await createIngest(config, {
+            store,
+            catalog,
+            http,
+            log,
+            vehicleRef,
+            telemetry,
+            project: (r) => policy.project(r),
+            onCommitted: () => egress.wake(),
+            // Backpressure: a saturated egress queue slows ingest (PUBACK withheld, HTTPS 503 + Retry-After).
+            egressSaturated: () => egress.saturated,
+            onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
+            onCommandSubscribed: (vin) => downlink.onSubscribed(vin),
+          });
     const started = ingest;
     downlink.attach({
       publish: (vin, payload, c) => started.publishCommand(vin, payload, c.expiresAt),
@@ -255,7 +282,11 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
           createAlertGauges({ store, config, now: Date.now }),
         )
       : {};
+    // Depth and oldest-row age per OEM, and one aggregated warning past the configured age.
+    const backlog = watchBacklog(store, config.egress.backlog, { log: log.child({ module: 'egress' }), now: Date.now });
+    closers.push(() => backlog.close());
     telemetry.metrics.observe({
+      outboxByOem: () => backlog.latest(),
       backlog: () => store.outboxBacklog(),
       // Seconds the most overdue pending row has been due and not taken: a queue that keeps up stays near 0.
       lagSeconds: async () => {
@@ -309,4 +340,45 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     await close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Where this process delivers (docs/egress.md "Egress gets its share"): not at all with
+ * `--role ingest`; in a worker thread apart from the ingest event loop when it also ingests
+ * (the default); in the main thread with `--role egress` (nothing to compete with), with
+ * `egress.thread: false`, or on an in-memory SQLite store (no second connection can open it).
+ */
+async function startEgress(
+  config: Readonly<Config>,
+  deps: Omit<EgressDeps, 'sharedStore'> & { rulesOf: (oem: string) => SendTimeRules | undefined },
+): Promise<Egress> {
+  if (config.role === 'ingest') return egressElsewhere(config.egress, deps);
+  const inMemory = config.store.kind === 'sqlite' && config.store.file === ':memory:';
+  if (config.role === 'all' && config.egress.thread && !inMemory)
+    return startEgressThread(config, { ...deps, telemetry: deps.telemetry! });
+  // Other instances may share a PostgreSQL store: outbox leases then live in the store.
+  return createEgress(config.egress, { ...deps, sharedStore: config.store.kind === 'postgres' });
+}
+
+/** The ingest of a process that takes no cars' data (`--role egress`). */
+function noIngest(): Ingest {
+  return {
+    mqttPort: undefined,
+    mqttsPort: undefined,
+    gbt32960Port: undefined,
+    gbt32960TlsPort: undefined,
+    reloadTls: () => undefined,
+    counters: { accepted: 0, quarantined: 0, rejected: {} },
+    connectedVehicles: 0,
+    disconnectVehicle: () => 0,
+    recheckCredentials: async () => 0,
+    publishCommand: async () => {
+      throw new Error('this process does not ingest (--role egress): it has no connection to any car');
+    },
+    isCommandSubscriber: () => false,
+    commandRefusal: () => undefined,
+    pollsCommands: false,
+    brokerCredentials: undefined,
+    close: async () => undefined,
+  };
 }

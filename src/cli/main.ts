@@ -79,6 +79,12 @@ program
   .command('start')
   .description('run the gateway: MQTT and HTTPS ingest, local store, policy, egress workers')
   .addOption(configOption())
+  .addOption(
+    new Option(
+      '--role <role>',
+      'all: ingest and deliver; ingest: no deliveries here; egress: deliveries and APIs, no ingest (default: config `role`, all)',
+    ).choices(['all', 'ingest', 'egress']),
+  )
   .addHelpText(
     'after',
     `
@@ -92,7 +98,12 @@ Telemetry (config \`telemetry\`, docs/observability.md), all off by default and 
                               (absent: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _ENDPOINT)
   metrics.prometheus.enabled  GET /metrics on its own listener (127.0.0.1:9464), not the HTTP port
   metrics.otlpUrl             push metrics to an OTLP collector every 15 s (or OTEL_METRICS_EXPORTER=otlp)
-  The protocol is http/json unless OTEL_EXPORTER_OTLP_PROTOCOL says http/protobuf or grpc.`,
+  The protocol is http/json unless OTEL_EXPORTER_OTLP_PROTOCOL says http/protobuf or grpc.
+
+Roles (docs/egress.md "Egress gets its share"): with --role all, deliveries run in a worker thread
+of their own (egress.thread), apart from the ingest event loop. In production run --role ingest
+and --role egress processes on one PostgreSQL store (local outbox) or with Kafka; on SQLite at
+most one process may deliver.`,
   )
   .action(lazy(load.start, (m) => m.startCommand));
 

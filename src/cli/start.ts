@@ -2,9 +2,12 @@ import { buildApp } from '../app.js';
 import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { describeStore } from '../store/index.js';
+import type { Config } from '../config/schema.js';
 
-export async function startCommand(opts: { config?: string }): Promise<void> {
-  const config = loadConfigFile(opts.config);
+export async function startCommand(opts: { config?: string; role?: Config['role'] }): Promise<void> {
+  const loaded = loadConfigFile(opts.config);
+  // commander checked the value against the same three roles the config schema allows.
+  const config: Readonly<Config> = opts.role ? { ...loaded, role: opts.role } : loaded;
   const log = createLogger(config.log.level, process.stderr);
   const app = await buildApp(config, { log });
   const oems = await app.store.listOems();
@@ -20,15 +23,20 @@ export async function startCommand(opts: { config?: string }): Promise<void> {
   const lines = [
     '',
     'Shekara gateway is up.',
-    app.mqttPort !== undefined
-      ? `  MQTT ingest    mqtt://${host(config.mqtt.host)}:${app.mqttPort}   topic vehicles/{VIN}/telemetry, username = VIN`
-      : `  MQTT ingest    external broker ${config.mqtt.external.url}, shared group "${config.mqtt.external.group}"`,
+    `  Role           ${config.role}   deliveries: ${{ thread: 'in a worker thread', main: 'in the main thread', none: 'in other processes (--role egress)' }[app.egress.runsIn]}`,
+    config.role === 'egress'
+      ? '  MQTT ingest    none (--role egress)'
+      : app.mqttPort !== undefined
+        ? `  MQTT ingest    mqtt://${host(config.mqtt.host)}:${app.mqttPort}   topic vehicles/{VIN}/telemetry, username = VIN`
+        : `  MQTT ingest    external broker ${config.mqtt.external.url}, shared group "${config.mqtt.external.group}"`,
     ...(app.mqttsPort !== undefined
       ? [
           `  MQTTS ingest   mqtts://${host(config.mqtt.tls.host)}:${app.mqttsPort}${config.mqtt.tls.clientCaFile ? '   (client certificates accepted: CN = VIN)' : ''}`,
         ]
       : []),
-    `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
+    config.role === 'egress'
+      ? '  HTTPS ingest   none (--role egress)'
+      : `  HTTPS ingest   POST ${http}/v1/vehicles/{VIN}/telemetry   (Basic auth: VIN + secret)`,
     ...(app.ingest.gbt32960Port !== undefined
       ? [
           `  GB/T 32960     tcp://${host(config.gbt32960.tcp.host)}:${app.ingest.gbt32960Port}   (from ${config.gbt32960.tcp.allowFrom.join(', ')} only)`,

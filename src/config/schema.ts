@@ -391,6 +391,24 @@ export const EgressSchema = Type.Object(
       { ...strict, default: {} },
     ),
     queue: EgressQueueSchema,
+    /**
+     * Deliveries run in a worker thread of their own (own event loop, own store connection), so
+     * ingest at full load cannot starve them. false: in the main thread (one core, small loads).
+     * An in-memory SQLite store (`:memory:`) cannot be shared with a thread: main thread then.
+     */
+    thread: Type.Boolean({ default: true }),
+    /**
+     * Backlog per OEM (metrics shekara.egress.outbox.depth / .oldest_age), read every
+     * `checkEveryMs`; one warning per reading names the OEMs whose oldest row waits longer than
+     * `warnAgeSeconds`.
+     */
+    backlog: Type.Object(
+      {
+        warnAgeSeconds: Type.Integer({ minimum: 1, default: 300 }),
+        checkEveryMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
+      },
+      { ...strict, default: {} },
+    ),
   },
   { ...strict, default: {} },
 );
@@ -605,6 +623,13 @@ export const ConfigSchema = Type.Object(
     log: LogSchema,
     telemetry: TelemetrySchema,
     catalog: CatalogSchema,
+    /**
+     * What this process does (`shekara start --role` wins): `all` ingests and delivers; `ingest`
+     * takes cars' data and leaves deliveries to `egress` processes on the same store (PostgreSQL
+     * outbox, or Kafka); `egress` delivers and answers the APIs, with no MQTT or HTTPS ingest.
+     * On SQLite at most one process may deliver.
+     */
+    role: Type.Union([Type.Literal('all'), Type.Literal('ingest'), Type.Literal('egress')], { default: 'all' }),
     /** SIGTERM: stop accepting, drain what is in flight, close; forced exit after this long. */
     shutdownTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
   },

@@ -23,6 +23,7 @@ import { startLocalQueue } from './local-queue.js';
 import { startKafkaQueue } from './kafka-queue.js';
 import { createSigningKeyring, loadSigningKey, type SigningKeyring } from './sign.js';
 import type { EgressQueue } from './queue.js';
+import { createBacklogGate } from './backlog.js';
 
 export { backoffDelay, isRetriableStatus };
 export { verifySignature, exportSigningKey, SIGNATURE_HEADER, type SigningKeyring } from './sign.js';
@@ -70,6 +71,11 @@ export interface EgressDeps {
 
 export interface Egress {
   readonly queue: EgressQueue['kind'];
+  /**
+   * Where deliveries run: this thread (`main`), a worker thread of this process apart from the
+   * ingest event loop (`thread`), or not in this process (`none`: `--role ingest`).
+   */
+  readonly runsIn: 'main' | 'thread' | 'none';
   /** New rows are due: look now rather than at the next poll. */
   wake(): void;
   readonly inFlight: number;
@@ -86,6 +92,8 @@ export interface Egress {
    * key is picked up by calling this. Unchanged definitions change nothing.
    */
   upsertOem(oem: OemDestination): Promise<void>;
+  /** The active policies changed: deliveries apart from this thread get the new send-time rules. */
+  policyChanged(): void;
   /**
    * Makes one outcome durable through the workers' own group commit (the pull feed's deliveries
    * and blocks, so they reach the egress log exactly as pushed ones do). Resolves once durable.
@@ -181,37 +189,19 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       b.batch ?? null,
     ]);
 
-  // Counted once before the first record can arrive, so a backlog left by the last run counts.
-  let saturated = (await deps.store.outboxBacklog()) >= cfg.maxBacklog;
-  let backlogAt = now();
-  let counting = false;
+  const backlog = await createBacklogGate(deps.store, cfg.maxBacklog, { log, now });
   return {
     queue: queue.kind,
+    runsIn: 'main',
     wake: () => queue.wake(),
     get inFlight() {
       return queue.inFlight;
     },
     get saturated() {
-      // Asked per submitted record, so never a store round trip: a COUNT over the pending
-      // rows' index at most every 100 ms, in the background; the answer is the latest count.
-      const t = now();
-      if (t - backlogAt >= 100 && !counting) {
-        backlogAt = t;
-        counting = true;
-        deps.store
-          .outboxBacklog()
-          .then(
-            (n) => {
-              saturated = n >= cfg.maxBacklog;
-            },
-            (err: unknown) => log.warn({ err }, 'egress: could not count the outbox backlog; keeping the last answer'),
-          )
-          .finally(() => {
-            counting = false;
-          });
-      }
-      return saturated;
+      return backlog.saturated;
     },
+    // The send-time checks read the live policy engine in this thread.
+    policyChanged: () => undefined,
     async upsertOem(given) {
       const old = routes.get(given.id);
       // The delivery mode and trace propagation come from the config only (the registry does not

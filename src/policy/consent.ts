@@ -2,7 +2,7 @@
  * Consent at send time. The egress worker calls this just before a projection crosses: an
  * owner who revoked consent after ingest MUST NOT see the queued data leave.
  */
-import type { CompiledPolicy } from './compile.js';
+import type { CompiledPurpose } from './compile.js';
 import type { ConsentStore, ObjectionStore } from '../store/types.js';
 
 /**
@@ -13,12 +13,20 @@ export type ConsentLookup = Pick<ConsentStore, 'isConsentGranted'> &
   Partial<Pick<ObjectionStore, 'isProcessingObjected'>>;
 
 /**
+ * What the send-time checks need of an OEM's active policy: each purpose's consent and
+ * automated-decisions flags (a compiled policy has them; the egress worker thread gets a copy).
+ */
+export interface SendTimeRules {
+  readonly purposes: readonly Pick<CompiledPurpose, 'id' | 'consentRequired' | 'automatedDecisions'>[];
+}
+
+/**
  * True when the projection of `vin` for `oem`/`purpose` may still be sent at `atMs`.
  * A purpose the active policy no longer has is treated as requiring consent (fail safe):
  * the policy that allowed it without consent is no longer in force.
  */
 export async function consentStillGiven(
-  deps: { readonly consent: ConsentLookup | undefined; policyOf(oem: string): CompiledPolicy | undefined },
+  deps: { readonly consent: ConsentLookup | undefined; policyOf(oem: string): SendTimeRules | undefined },
   q: { readonly vin: string; readonly oem: string; readonly purpose: string },
   atMs: number,
 ): Promise<boolean> {
@@ -40,7 +48,7 @@ export const SEND_BLOCKED = {
  * longer has: fail safe), an objection open (or upheld) for the vehicle.
  */
 export async function sendTimeVerdict(
-  deps: { readonly consent: ConsentLookup | undefined; policyOf(oem: string): CompiledPolicy | undefined },
+  deps: { readonly consent: ConsentLookup | undefined; policyOf(oem: string): SendTimeRules | undefined },
   q: { readonly vin: string | undefined; readonly oem: string; readonly purpose: string },
   atMs: number,
 ): Promise<true | string> {

@@ -38,7 +38,7 @@ export type { CompiledPolicy, CompiledPurpose } from './compile.js';
 export { DEFAULT_CONSENT_MAX_DAYS } from './compile.js';
 export { VIN_PATH } from './compile.js';
 export type { Withheld } from './evaluate.js';
-export type { ConsentLookup } from './consent.js';
+export type { ConsentLookup, SendTimeRules } from './consent.js';
 export { createEvaluator } from './evaluate.js';
 export { consentStillGiven, sendTimeVerdict, SEND_BLOCKED } from './consent.js';
 

@@ -234,6 +234,12 @@ export interface EgressLogIntegrator {
   egressLogStaged(): Promise<{ staged: number; oldestStagedAt: number | null }>;
 }
 
+export interface OutboxBacklog {
+  readonly oem: string;
+  readonly depth: number;
+  readonly oldestRecordId: string;
+}
+
 export interface EgressQueueStore {
   /** Kafka relay: leases up to `limit` pending rows in id order, whatever their next_attempt_at. */
   leaseUnpublished(now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
@@ -246,6 +252,12 @@ export interface EgressQueueStore {
   ): Promise<Map<number, { readonly status: OutboxStatus; readonly attempts: number }>>;
   /** Rows not yet handed on (status pending): the measure of a saturated queue. */
   outboxBacklog(): Promise<number>;
+  /**
+   * Per OEM, the rows not yet settled (pending, or published to Kafka and not yet delivered):
+   * how many, and the record id (a UUIDv7: it tells when the record arrived) of the oldest.
+   * OEMs with none are absent.
+   */
+  outboxBacklogByOem(): Promise<readonly OutboxBacklog[]>;
   /**
    * Makes every outcome and its egress-log row durable in ONE transaction (all or nothing).
    * MUST resolve only after the commit is on disk: callers commit Kafka offsets or forget a

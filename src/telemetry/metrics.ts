@@ -26,6 +26,10 @@ export interface GaugeSources {
   /** Several values, each with its attributes (src/reports/alerts.ts). */
   readonly ledgerThresholds?: () => Promise<readonly { value: number; attributes: Attributes }[]>;
   readonly incidentNoticeDue?: () => Promise<readonly { value: number; attributes: Attributes }[]>;
+  /** Per OEM: outbox rows not yet settled, and the age of the oldest (seconds). */
+  readonly outboxByOem?: () =>
+    | readonly { oem: string; depth: number; oldestAgeSeconds: number }[]
+    | Promise<readonly { oem: string; depth: number; oldestAgeSeconds: number }[]>;
 }
 
 export interface Metrics {
@@ -168,6 +172,30 @@ function instruments(
       gauge(METRIC.auditSelfCheckFailed, sources.auditSelfCheckFailed);
       gauges(METRIC.ledgerThresholdFraction, sources.ledgerThresholds);
       gauges(METRIC.incidentNoticeDue, sources.incidentNoticeDue);
+      const byOem = sources.outboxByOem;
+      if (byOem) {
+        const depth = meter.createObservableGauge(METRIC.egressOutboxDepth.name, {
+          unit: METRIC.egressOutboxDepth.unit,
+          description: METRIC.egressOutboxDepth.description,
+        });
+        const age = meter.createObservableGauge(METRIC.egressOutboxOldestAge.name, {
+          unit: METRIC.egressOutboxOldestAge.unit,
+          description: METRIC.egressOutboxOldestAge.description,
+        });
+        meter.addBatchObservableCallback(
+          async (result) => {
+            try {
+              for (const o of await byOem()) {
+                result.observe(depth, o.depth, { [ATTR.oem]: o.oem });
+                result.observe(age, o.oldestAgeSeconds, { [ATTR.oem]: o.oem });
+              }
+            } catch (err) {
+              log?.debug({ reason: (err as Error).message }, 'telemetry: outbox gauges not read');
+            }
+          },
+          [depth, age],
+        );
+      }
     },
   };
 }

@@ -99,6 +99,16 @@ export const METRIC = {
     description:
       'How long the most overdue pending outbox row has been due without being taken (0 when none is overdue)',
   },
+  egressOutboxDepth: {
+    name: 'shekara.egress.outbox.depth',
+    unit: '{row}',
+    description: 'Per OEM: outbox rows not yet settled (pending, or published to Kafka and not yet delivered)',
+  },
+  egressOutboxOldestAge: {
+    name: 'shekara.egress.outbox.oldest_age',
+    unit: 's',
+    description: 'Per OEM: how long ago the record of the oldest outbox row not yet settled arrived',
+  },
   egressInFlight: {
     name: 'shekara.egress.in_flight',
     unit: '{delivery}',

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 describe('egress backpressure › when the queue is saturated', () => {
@@ -69,5 +70,70 @@ describe('egress backpressure › when the queue is saturated', () => {
       'every record delivered',
     );
     expect(speeds).toEqual([0, 1, 2, 3, 4, 5, 99]);
+  });
+});
+
+describe('egress backlog › per OEM, as metrics and one aggregated warning', () => {
+  let gw: TestGateway;
+  const logs = captureLog('warn');
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      cars: 2,
+      log: logs.log,
+      config: {
+        telemetry: { metrics: { prometheus: { enabled: true, port: 0 } } },
+        egress: {
+          initialBackoffMs: 20,
+          maxBackoffMs: 50,
+          pollIntervalMs: 20,
+          maxAttempts: 100,
+          backlog: { warnAgeSeconds: 1, checkEveryMs: 200 },
+        },
+      },
+    });
+  });
+  afterAll(async () => gw?.stop());
+
+  const scrape = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${gw.app.telemetry.metrics.prometheusPort}/metrics`)).text();
+    const sample = (name: string) => {
+      const m = new RegExp(`^${name}\\{[^}]*shekara_oem="demo-oem"[^}]*\\} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    return { depth: sample('shekara_egress_outbox_depth'), age: sample('shekara_egress_outbox_oldest_age') };
+  };
+
+  it('shows the depth and the oldest row age, warns once per reading for all rows, and drops to 0 once delivered', async () => {
+    gw.sink.setStatus(503); // the OEM is down: rows wait
+    for (const car of gw.cars) {
+      const client = await gw.connect(car);
+      for (let i = 0; i < 3; i++)
+        await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: i }), { qos: 1 });
+    }
+    const waiting = await eventually(
+      async () => {
+        const s = await scrape();
+        return s.depth === 6 && (s.age ?? 0) > 1 && s;
+      },
+      20_000,
+      'six rows waiting for over a second in the metrics',
+    );
+    expect(waiting.depth).toBe(6);
+    const warnings = await eventually(
+      () => {
+        const w = logs.lines().filter((l) => l.msg === 'egress: outbox rows older than the warning age are waiting');
+        return w.length > 0 && w;
+      },
+      10_000,
+      'the backlog warning',
+    );
+    // One line per reading, all six rows in it: never a line per row.
+    const last = warnings.at(-1)! as { oems: { oem: string; depth: number }[]; warnAgeSeconds: number };
+    expect(last.warnAgeSeconds).toBe(1);
+    expect(last.oems).toEqual([expect.objectContaining({ oem: 'demo-oem', depth: 6 })]);
+
+    gw.sink.setStatus(200);
+    await eventually(async () => (await scrape()).depth === 0, 20_000, 'the backlog drained in the metrics');
+    expect((await scrape()).age).toBe(0);
   });
 });

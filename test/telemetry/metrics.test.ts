@@ -68,10 +68,19 @@ describe('metrics › scraped from the Prometheus listener after traffic', () =>
     ).rejects.toThrow();
     // 4 good records × 2 purposes = 8 crossings, each settled with its egress-log row.
     await eventually(async () => (await gw.app.store.counts()).egressLog >= 8, 10_000, '8 egress-log rows');
-    const res = await fetch(`http://127.0.0.1:${gw.app.telemetry.metrics.prometheusPort}/metrics`);
-    expect(res.status).toBe(200);
-    scrapeText = await res.text();
-    samples = parseProm(scrapeText);
+    // Deliveries run in the egress worker thread, which hands its metrics to this meter every
+    // 100 ms: an operator's scrape shows them a moment after the outcomes are durable.
+    await eventually(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${gw.app.telemetry.metrics.prometheusPort}/metrics`);
+        expect(res.status).toBe(200);
+        scrapeText = await res.text();
+        samples = parseProm(scrapeText);
+        return value('shekara_egress_deliveries_total') === 8 && value('shekara_egress_in_flight') === 0;
+      },
+      10_000,
+      "the egress thread's 8 deliveries in the scrape",
+    );
   });
   afterAll(async () => gw?.stop());
 

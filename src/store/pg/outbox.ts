@@ -65,6 +65,11 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [
     id: '0060-outbox-delivery-id',
     sql: `ALTER TABLE egress_outbox ADD COLUMN delivery_id TEXT;`,
   },
+  {
+    // The backlog per OEM (depth, oldest row) without reading settled rows.
+    id: '0070-egress-outbox-undelivered',
+    sql: `CREATE INDEX egress_outbox_undelivered ON egress_outbox (oem, id) WHERE status IN ('pending', 'published');`,
+  },
 ];
 
 export interface PgOutboxWriter {
@@ -336,6 +341,15 @@ export function pgEgressQueue(db: Db, log: PgEgressSettler): EgressQueueStore {
       ),
     outboxBacklog: async () =>
       (await db.query<{ n: number }>(`SELECT count(*) AS n FROM egress_outbox WHERE status = 'pending'`))[0]!.n,
+    outboxBacklogByOem: async () =>
+      (
+        await db.query<{ oem: string; depth: number; oldest: string }>(
+          `SELECT g.oem, g.depth, o.record_id AS oldest FROM (
+             SELECT oem, count(*)::int AS depth, min(id) AS first FROM egress_outbox
+             WHERE status IN ('pending', 'published') GROUP BY oem
+           ) g JOIN egress_outbox o ON o.id = g.first ORDER BY g.oem`,
+        )
+      ).map((r) => ({ oem: r.oem, depth: Number(r.depth), oldestRecordId: r.oldest })),
     async settleOutbox(items) {
       if (items.length > 0) await db.tx((t) => log.settle(t, items));
     },

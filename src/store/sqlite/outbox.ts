@@ -58,6 +58,11 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
     id: '0060-outbox-delivery-id',
     sql: `ALTER TABLE egress_outbox ADD COLUMN delivery_id TEXT;`,
   },
+  {
+    // The backlog per OEM (depth, oldest row) without reading settled rows.
+    id: '0070-egress-outbox-undelivered',
+    sql: `CREATE INDEX egress_outbox_undelivered ON egress_outbox (oem, id) WHERE status IN ('pending', 'published');`,
+  },
 ];
 
 export interface OutboxWriter {
@@ -217,6 +222,9 @@ export function sqliteEgressQueue(
     `SELECT id, status, attempts FROM egress_outbox WHERE id IN (SELECT value FROM json_each(?))`,
   );
   const backlog = db.prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status = 'pending'`).pluck();
+  const byOem = db.prepare(`SELECT g.oem, g.depth, o.record_id AS oldest FROM (
+      SELECT oem, COUNT(*) AS depth, MIN(id) AS first FROM egress_outbox WHERE status IN ('pending', 'published') GROUP BY oem
+    ) g JOIN egress_outbox o ON o.id = g.first ORDER BY g.oem`);
 
   const markPublished = db.transaction((ids: readonly number[]) => {
     for (const id of ids) published.run(id);
@@ -252,6 +260,12 @@ export function sqliteEgressQueue(
         ),
       ),
     outboxBacklog: () => backlog.get() as number,
+    outboxBacklogByOem: () =>
+      (byOem.all() as { oem: string; depth: number; oldest: string }[]).map((r) => ({
+        oem: r.oem,
+        depth: r.depth,
+        oldestRecordId: r.oldest,
+      })),
     settleOutbox: (items) => {
       if (items.length > 0) settle(items);
     },
