@@ -61,6 +61,12 @@ describe('OEM forwarding API (/oem/v1) over HTTP', () => {
       'oem-a rows parked in its feed',
     );
     await until(() => sink.hits.length >= 2, 10_000, 'oem-b deliveries');
+    // The 2xx comes before the outcome is durable (the egress thread commits it after).
+    await until(
+      async () => (await store().listEgressLog({ oem: 'oem-b' })).filter((e) => e.outcome === 'delivered').length >= 2,
+      10_000,
+      'oem-b outcomes logged',
+    );
   }, 30_000);
   afterAll(async () => {
     await g?.stop();
