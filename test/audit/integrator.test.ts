@@ -1,13 +1,14 @@
 /**
  * The egress log sequenced in batches on PostgreSQL: four settler instances, each a process of
  * its own, settle one outbox on one schema without a lock per append; one integrator at a time
- * (whoever takes the log's advisory lock) gives the entries their seq and leaf index. One of
- * them is killed (SIGKILL) right after it integrated, mid-run. The log must come out whole:
+ * (whoever takes the log's advisory lock) gives the entries their seq and leaf index. The
+ * leader is killed (SIGKILL) in the middle of a round, holding the lock and the entries it
+ * took; the survivors integrate them. The log must come out whole:
  * one `delivered` entry per projection, seq and leaf indexes consecutive from the start, and
  * `shekara verify` accepts the export against a signed checkpoint.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,32 @@ import { shekara } from './helpers.js';
 
 const SETTLERS = 4;
 const schema = `shk_integ_${process.pid}_${randomBytes(3).toString('hex')}`;
+
+/** True when process `pid` holds the TCP socket whose local port is `port` (Linux /proc). */
+function ownsLocalPort(pid: number, port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set(
+    ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter((c) => c[1]?.endsWith(`:${hex}`))
+        .map((c) => c[9]!),
+    ),
+  );
+  const fds = readdirSync(`/proc/${pid}/fd`);
+  return fds.some((fd) => {
+    let target = '';
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`, 'utf8');
+    } catch {
+      return false; // closed since the listing
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    return m !== null && inodes.has(m[1]!);
+  });
+}
 
 describe('egress log › batched integration on PostgreSQL', () => {
   let store: Store | undefined;
@@ -42,28 +69,50 @@ describe('egress log › batched integration on PostgreSQL', () => {
     const rows = await commitRecords(store, 25, 40); // 1,000 projections, 25 vehicles
     const exits: Promise<number | null>[] = [];
     const procs: ChildProcess[] = [];
-    let lastIntegrator: ChildProcess | undefined;
-    let integrations = 0;
+    /** Who integrated, and when the test saw it. */
+    const rounds: { proc: ChildProcess; at: number }[] = [];
     for (let i = 0; i < SETTLERS; i++) {
       const p = spawn(process.execPath, ['--import', 'tsx', 'test/audit/settler-process.ts', PG_URL, schema], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       p.stdout!.on('data', (b: Buffer) => {
-        if (b.toString().includes('integrated')) {
-          lastIntegrator = p;
-          integrations += 1;
-        }
+        if (b.toString().includes('integrated')) rounds.push({ proc: p, at: Date.now() });
       });
       procs.push(p);
       exits.push(new Promise((r) => p.on('exit', (code) => r(code))));
     }
-    // The integrator of the latest round dies mid-run, without a chance to clean up.
-    for (let n = 0; n < 600 && !(integrations >= 3 && lastIntegrator); n++) await new Promise((r) => setTimeout(r, 50));
-    expect(lastIntegrator).toBeDefined();
-    const killed = lastIntegrator!;
-    killed.kill('SIGKILL');
+    for (let n = 0; n < 600 && rounds.length === 0; n++) await new Promise((r) => setTimeout(r, 50));
+    expect(rounds.length).toBeGreaterThan(0);
+
+    // The leader is killed in the middle of a round: it took the log's lock and the staged
+    // entries, and is held on its write to egress_log by a table lock this test takes.
+    const blocker = new pg.Client({ connectionString: PG_URL });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE "${schema}".egress_log IN EXCLUSIVE MODE`);
+    let leaderPort: number | undefined;
+    for (let n = 0; n < 600 && leaderPort === undefined; n++) {
+      const r = await blocker.query<{ port: number }>(
+        `SELECT a.client_port AS port FROM pg_locks w JOIN pg_stat_activity a ON a.pid = w.pid
+          WHERE w.relation = '"${schema}".egress_log'::regclass AND NOT w.granted
+            AND EXISTS (SELECT 1 FROM pg_locks h WHERE h.pid = w.pid AND h.locktype = 'advisory' AND h.granted)`,
+      );
+      leaderPort = r.rows[0]?.port;
+      if (leaderPort === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(leaderPort).toBeDefined();
+    const killed = procs.find((p) => ownsLocalPort(p.pid!, leaderPort!));
+    expect(killed).toBeDefined();
+    killed!.kill('SIGKILL');
+    const killedAt = Date.now();
+    await blocker.query('COMMIT');
+    await blocker.end();
     const codes = await Promise.all(exits);
     expect(codes.filter((c) => c === 0)).toHaveLength(SETTLERS - 1);
+    // The survivors took over: one of them integrated after the kill, and left nothing staged
+    // (they stop only then) before any reader caught the log up.
+    expect(rounds.some((r) => r.proc !== killed && r.at > killedAt)).toBe(true);
+    expect((await store.egressLogStaged()).staged).toBe(0);
 
     // What was settled before the kill is staged or integrated: reading the log catches up.
     const log = await store.listEgressLog({ limit: 100_000 });
@@ -72,7 +121,6 @@ describe('egress log › batched integration on PostgreSQL', () => {
     expect(delivered).toHaveLength(rows.length);
     expect(new Set(delivered.map((r) => r.recordId)).size).toBe(rows.length);
     expect((await store.counts()).outboxPending).toBe(0);
-    expect((await store.egressLogStaged()).staged).toBe(0);
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
     const leaves = (await c.query(`SELECT leaf_index FROM "${schema}".audit_leaves ORDER BY leaf_index`)).rows.map(

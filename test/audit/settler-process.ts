@@ -2,7 +2,8 @@
  * One settler instance for the integrator test (integrator.test.ts), in a process of its own:
  * it leases due outbox rows on a shared PostgreSQL schema, settles each as delivered (as an
  * egress worker would after the OEM's 2xx) and runs the egress log's integrator loop, until
- * nothing is left to settle. Prints `integrated N` whenever one of its rounds integrated.
+ * nothing is left to settle or to integrate. Prints `integrated N` whenever one of its rounds
+ * integrated.
  * Usage: node --import tsx test/audit/settler-process.ts URL SCHEMA
  */
 import { openPostgresStore } from '../../src/store/pg/index.js';
@@ -49,16 +50,20 @@ const settled = (row: OutboxRow): EgressSettlement => ({
   },
 });
 // A short lease: the rows of a killed instance are due again for the others within a second.
+// It stops only when nothing is left to settle (no row pending, a killed one's lease included)
+// and nothing waits for integration: a killed integrator's round is the survivors' to redo.
 let idle = 0;
-while (idle < 20) {
+for (;;) {
   const rows = await store.leaseDueOutbox(Date.now(), 20, 1_000);
-  if (rows.length === 0) {
-    idle += 1;
-    await new Promise((r) => setTimeout(r, 50));
+  if (rows.length > 0) {
+    idle = 0;
+    await store.settleOutbox(rows.map(settled));
     continue;
   }
-  idle = 0;
-  await store.settleOutbox(rows.map(settled));
+  idle += 1;
+  // Staged first: with nothing staged, counts() (which catches the log up) integrates nothing itself.
+  if (idle >= 5 && (await store.egressLogStaged()).staged === 0 && (await store.counts()).outboxPending === 0) break;
+  await new Promise((r) => setTimeout(r, 50));
 }
 await integrator.close();
 await store.close();
