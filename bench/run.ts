@@ -12,6 +12,7 @@
  *                                      (a previous build), in the same rounds, side by side
  *   npm run bench -- --only sustained --duration 600 --sustained-rate 3000   car → OEM for a long
  *                                      time; the maximum age of the oldest undelivered row
+ *   npm run bench -- --json FILE       also the raw results in FILE (bench/egress.ts reads them)
  *   npm run bench -- --help            this text
  *
  * Run on their own, not by this command (each prints its own figure; see docs/benchmarks.md):
@@ -215,6 +216,9 @@ async function main(): Promise<void> {
   // A quick smoke run writes next to its work files, never over the published numbers.
   const written = await writeReport(results, scratch ? path.join(workDir, 'docs') : path.join(REPO, 'docs'));
   log(`wrote ${written.join(', ')}`);
+  // --json FILE: the raw results for another script (bench/egress.ts reads its rows from it).
+  const jsonOut = argOf('--json');
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2));
   // Each run's store is a few hundred MB after the overload run; keep them only on request.
   if (!args.includes('--keep')) {
     for (const f of readdirSync(workDir))
