@@ -114,6 +114,8 @@ export interface ThreadDeps extends ElsewhereDeps {
 
 /** How long close() waits for the thread to finish its deliveries beyond the request timeout. */
 const CLOSE_GRACE_MS = 5_000;
+/** How long a closed thread gets to end on its own before it is terminated. */
+const EXIT_GRACE_MS = 2_000;
 /** A thread that died is started again after this (deliveries resume from the outbox). */
 const RESTART_MS = 1_000;
 /** Policies changed without a hook (belt and braces): compared and sent this often. */
@@ -312,11 +314,16 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
       side.signing.close();
       const finished = new Promise<void>((resolve) => (closed = resolve));
       send({ t: 'close' });
-      await Promise.race([
-        finished,
-        new Promise<void>((resolve) => setTimeout(resolve, cfg.requestTimeoutMs + CLOSE_GRACE_MS).unref()),
-      ]);
-      await worker?.terminate();
+      const w = worker;
+      if (!w) return;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      const within = (p: Promise<void>, ms: number) =>
+        Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+      await within(finished, cfg.requestTimeoutMs + CLOSE_GRACE_MS);
+      // After 'closed' the thread has closed its store and port, so it ends by itself. terminate()
+      // is only for a thread that does not: stopping a thread while a native addon (better-sqlite3)
+      // tears down is where terminate has been seen to hang or abort other processes.
+      if (!(await within(exited, EXIT_GRACE_MS))) await w.terminate();
     },
   };
 }
