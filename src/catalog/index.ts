@@ -41,7 +41,7 @@ const vss = JSON.parse(readFileSync(new URL('./vss/vss.json', import.meta.url), 
 /** The VSS release the catalog is built from, e.g. `v6.0 (20c609bf)`. */
 export const VSS_RELEASE = `${vss.release} (${vss.commit.slice(0, 8)})`;
 
-type Bounds = Partial<Pick<VssEntry, 'min' | 'max' | 're' | 'd' | 'n'>>;
+type Bounds = Partial<Pick<VssEntry, 'min' | 'max' | 're' | 'd' | 'n' | 'u'>>;
 /**
  * Shekara's plausibility bounds where VSS leaves a range open: a reading outside them is a
  * broken sensor or a forged payload, not data (the old decoder's ranges, kept).
@@ -49,7 +49,7 @@ type Bounds = Partial<Pick<VssEntry, 'min' | 'max' | 're' | 'd' | 'n'>>;
 const BOUNDS: Readonly<Record<string, Bounds>> = {
   'Vehicle.Speed': { min: -50, max: 500 },
   // shekara-json/1 `odometer` is km with decimals (docs/telemetry.md); VSS v6 says uint32 m.
-  'Vehicle.TraveledDistance': { d: 'double', min: 0, max: 10_000_000 },
+  'Vehicle.TraveledDistance': { d: 'double', u: 'km', min: 0, max: 10_000_000 },
   'Vehicle.CurrentLocation.Altitude': { min: -500, max: 9000 },
   'Vehicle.LowVoltageBattery.CurrentVoltage': { min: 0, max: 1000 },
   'Vehicle.Cabin.HVAC.AmbientAirTemperature': { min: -80, max: 100 },

@@ -115,3 +115,11 @@ describe('shekara catalog', () => {
     expect(c.stdout).toContain('Vehicle.Private.Acme.CellHealth  technical  float');
   });
 });
+
+describe('catalog › the odometer', () => {
+  it('says the unit the data is in: km, as shekara-json and GB/T 32960 send it (VSS v6 says m)', () => {
+    const spec = defaultCatalog().lookup('Vehicle.TraveledDistance')!;
+    expect(spec.unit).toBe('km');
+    expect(checkValue(spec, 10_234.7)).toBeUndefined();
+  });
+});
