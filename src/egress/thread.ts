@@ -196,7 +196,15 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
       const entry = threadEntry();
       const rules = rulesNow();
       lastRules = JSON.stringify(rules);
-      const init: ThreadInit = { config, oems: [...oems.values()], rules, metricsEnabled: metrics.enabled };
+      // The thread logs at the main logger's level: its lines pass through that logger anyway, and
+      // an embedder's logger (tests, `shekara start --log-level`) may differ from config.log.level.
+      const logConfig = { ...config.log, level: deps.log.level as Config['log']['level'] };
+      const init: ThreadInit = {
+        config: { ...config, log: logConfig },
+        oems: [...oems.values()],
+        rules,
+        metricsEnabled: metrics.enabled,
+      };
       const w = new Worker(entry.url, { workerData: init, eval: entry.eval, name: 'shekara-egress' });
       worker = w;
       let started = false;
