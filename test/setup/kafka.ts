@@ -3,6 +3,11 @@
  * from Maven Central, single-node KRaft on 127.0.0.1:19092). Starts it unless it already runs,
  * and stops it at the end only if this run started it. No Java or Maven → the run fails here
  * with kafka.sh's reason; a fake broker is never substituted.
+ *
+ * SHEKARA_KAFKA_EXTERNAL=1: the broker belongs to someone else (several vitest runs sharing one
+ * machine, each from its own worktree). This run then MUST NOT start, restart or stop it: a run
+ * that stopped "its" broker at the end took the broker away from the other runs mid-test. It
+ * only checks that the broker answers and fails with the reason if it does not.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -11,6 +16,13 @@ const script = path.resolve(import.meta.dirname, '../../deploy/kafka.sh');
 
 export default function setup(): () => void {
   const running = spawnSync('bash', [script, 'status'], { stdio: 'ignore' }).status === 0;
+  if (process.env['SHEKARA_KAFKA_EXTERNAL'] === '1') {
+    if (!running)
+      throw new Error(
+        'SHEKARA_KAFKA_EXTERNAL=1 but no Kafka answers on 127.0.0.1:19092: start it with `bash deploy/kafka.sh start` (this run never starts or stops a shared broker)',
+      );
+    return () => {};
+  }
   let startedHere = false;
   if (!running) {
     // A broker that is up but slow to answer `status` makes `start` reuse it ("already
