@@ -1,7 +1,11 @@
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import type { VehicleRow, VehicleStore } from '../types.js';
-import { ShekaraError } from '../../errors.js';
+/**
+ * Vehicles on PostgreSQL (the contract: ./types.ts), as on SQLite (./sqlite.ts): a replacing
+ * registration is an upsert that starts the vehicle over.
+ */
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import { VEHICLE_COLUMNS, toVehicle, vehicleExists, type VehicleDbRow } from './rows.js';
+import type { VehicleStore } from './types.js';
 
 export const VEHICLE_MIGRATIONS: PgMigration[] = [
   {
@@ -26,7 +30,6 @@ export const VEHICLE_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const COLUMNS = 'vin, oem, secret_hash, secret_salt, created_at, revoked_at, secret_set_at';
 const INSERT = `INSERT INTO vehicles (vin, oem, secret_hash, secret_salt, created_at, secret_set_at) VALUES ($1, $2, $3, $4, $5, $5)`;
 
 export function pgVehicles(db: Db): VehicleStore {
@@ -43,16 +46,14 @@ export function pgVehicles(db: Db): VehicleStore {
           args,
         );
       } catch (cause) {
-        if ((cause as { code?: string }).code === '23505') {
-          throw new ShekaraError('SHK_STORE_VEHICLE_EXISTS', `vehicle ${v.vin} is already registered`, { cause });
-        }
+        if ((cause as { code?: string }).code === '23505') throw vehicleExists(v.vin, cause);
         throw cause;
       }
     },
     getVehicle: async (vin) =>
-      (await db.query<VehicleDbRow>(`SELECT ${COLUMNS} FROM vehicles WHERE vin = $1`, [vin])).map(toVehicle)[0],
+      (await db.query<VehicleDbRow>(`SELECT ${VEHICLE_COLUMNS} FROM vehicles WHERE vin = $1`, [vin])).map(toVehicle)[0],
     listVehicles: async () =>
-      (await db.query<VehicleDbRow>(`SELECT ${COLUMNS} FROM vehicles ORDER BY vin COLLATE "C"`)).map(toVehicle),
+      (await db.query<VehicleDbRow>(`SELECT ${VEHICLE_COLUMNS} FROM vehicles ORDER BY vin COLLATE "C"`)).map(toVehicle),
     rotateVehicleSecret: async (vin, s, now) =>
       (
         await db.query(
@@ -70,23 +71,3 @@ export function pgVehicles(db: Db): VehicleStore {
       ).length > 0,
   };
 }
-
-interface VehicleDbRow {
-  vin: string;
-  oem: string;
-  secret_hash: Buffer;
-  secret_salt: Buffer;
-  created_at: number;
-  revoked_at: number | null;
-  secret_set_at: number | null;
-}
-
-const toVehicle = (r: VehicleDbRow): VehicleRow => ({
-  vin: r.vin,
-  oem: r.oem,
-  secretHash: r.secret_hash,
-  secretSalt: r.secret_salt,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-  secretSetAt: r.secret_set_at ?? r.created_at,
-});

@@ -1,8 +1,12 @@
+/**
+ * Vehicles on SQLite (the contract: ./types.ts): registration, secret rotation and revocation of
+ * the device credentials.
+ */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { VehicleRow, VehicleStore } from '../types.js';
-import { ShekaraError } from '../../errors.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import { VEHICLE_COLUMNS, toVehicle, vehicleExists, type VehicleDbRow } from './rows.js';
+import type { VehicleStore } from './types.js';
 
 export const VEHICLE_MIGRATIONS: Migration[] = [
   {
@@ -34,8 +38,8 @@ export function sqliteVehicles(db: Database.Database): Sync<VehicleStore> {
   const replace = db.prepare(
     `INSERT OR REPLACE INTO vehicles (vin, oem, secret_hash, secret_salt, created_at, secret_set_at) VALUES (@vin, @oem, @hash, @salt, @now, @now)`,
   );
-  const get = db.prepare(`SELECT * FROM vehicles WHERE vin = ?`);
-  const list = db.prepare(`SELECT * FROM vehicles ORDER BY vin`);
+  const get = db.prepare(`SELECT ${VEHICLE_COLUMNS} FROM vehicles WHERE vin = ?`);
+  const list = db.prepare(`SELECT ${VEHICLE_COLUMNS} FROM vehicles ORDER BY vin`);
   const rotate = db.prepare(
     `UPDATE vehicles SET secret_hash = ?, secret_salt = ?, secret_set_at = ?, revoked_at = NULL WHERE vin = ?`,
   );
@@ -51,37 +55,16 @@ export function sqliteVehicles(db: Database.Database): Sync<VehicleStore> {
           now: Date.now(),
         });
       } catch (cause) {
-        if ((cause as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new ShekaraError('SHK_STORE_VEHICLE_EXISTS', `vehicle ${v.vin} is already registered`, { cause });
-        }
+        if ((cause as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw vehicleExists(v.vin, cause);
         throw cause;
       }
     },
-    getVehicle: (vin) => toVehicle(get.get(vin)),
-    listVehicles: () => list.all().map((r) => toVehicle(r)!),
+    getVehicle(vin) {
+      const row = get.get(vin) as VehicleDbRow | undefined;
+      return row ? toVehicle(row) : undefined;
+    },
+    listVehicles: () => (list.all() as VehicleDbRow[]).map(toVehicle),
     rotateVehicleSecret: (vin, s, now) => rotate.run(s.secretHash, s.secretSalt, now, vin).changes > 0,
     revokeVehicleCredentials: (vin, now) => revoke.run(now, vin).changes > 0,
-  };
-}
-
-function toVehicle(row: unknown): VehicleRow | undefined {
-  if (!row) return undefined;
-  const r = row as {
-    vin: string;
-    oem: string;
-    secret_hash: Buffer;
-    secret_salt: Buffer;
-    created_at: number;
-    revoked_at: number | null;
-    secret_set_at: number | null;
-  };
-  return {
-    vin: r.vin,
-    oem: r.oem,
-    secretHash: r.secret_hash,
-    secretSalt: r.secret_salt,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-    secretSetAt: r.secret_set_at ?? r.created_at,
   };
 }
