@@ -239,7 +239,12 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       downlink,
       isStillAllowed,
     });
-    await registerOwnerApi(http, { store, policy, now: Date.now });
+    await registerOwnerApi(http, {
+      store,
+      policy,
+      now: Date.now,
+      recheckCommands: (vin) => downlink.recheckQueued(vin),
+    });
     registerConsole(http);
     // A log that failed its own check is degraded, not unready: cars and OEMs are still served,
     // but nothing is signed until an operator acts (docs/audit.md).
@@ -266,10 +271,11 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
             egressSaturated: () => egress.saturated,
             onCommandAck: (vin, ack) => downlink.onAck(vin, ack),
             onCommandSubscribed: (vin) => downlink.onSubscribed(vin),
+            recheckCommand: (vin, id) => downlink.recheckSent(vin, id),
           });
     const started = ingest;
     downlink.attach({
-      publish: (vin, payload, c) => started.publishCommand(vin, payload, c.expiresAt),
+      publish: (vin, payload, c) => started.publishCommand(vin, payload, c),
       isOnline: (vin) => started.isCommandSubscriber(vin),
       refusal: (vin, c) => started.commandRefusal(vin, c),
       pollsQueued: started.pollsCommands,

@@ -27,7 +27,7 @@ import type { CompiledPolicy } from '../policy/index.js';
 import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';
 import { createPseudonymResolver } from '../policy/pseudonym.js';
 import { uuidv7 } from '../ids.js';
-import { missingCommandConsent, sendTimeVerdict } from './send-guard.js';
+import { missingCommandConsent, sendTimeVerdict, type SendVerdict } from './send-guard.js';
 
 export { sendTimeVerdict, type SendVerdict, type SendGuardDeps } from './send-guard.js';
 import type { Logger } from '../log.js';
@@ -64,6 +64,7 @@ export interface DownlinkDeps {
     | 'requeueCommand'
     | 'expireCommand'
     | 'blockQueuedCommand'
+    | 'blockSentCommand'
     | 'getOem'
     | 'recordCommandAck'
     | 'isCommandApproved'
@@ -78,7 +79,7 @@ export interface DownlinkDeps {
 /** How commands reach cars: the embedded broker or an external one (ingest). Attached once ingest is up. */
 export interface DownlinkLink {
   /** Resolves once the broker took the command for the car (QoS 1); rejects when nothing reached it. */
-  publish(vin: string, payload: Buffer, command: { readonly expiresAt: number }): Promise<void>;
+  publish(vin: string, payload: Buffer, command: { readonly id: string; readonly expiresAt: number }): Promise<void>;
   isOnline(vin: string): boolean;
   /**
    * Why the link will not say this command to this car (its protocol has no form for it, or
@@ -116,6 +117,19 @@ export interface Downlink {
   onAck(vin: string, ack: CommandAckMessage): Promise<void>;
   /** A car subscribed to its command topic: send what waits for it. */
   onSubscribed(vin: string): void;
+  /**
+   * The embedded broker is about to put command `id`, already 'sent', on the wire again: re-sent
+   * from the car's session on reconnect [MQTT-4.4.0-1], or released when a PUBACK freed room
+   * under the car's Receive Maximum. True: it may go. False: it must not — it was stopped here
+   * (sent → blocked, a 'stopped' leaf) or is no longer open (answered, stopped, not this car's).
+   */
+  recheckSent(vin: string, id: string): Promise<boolean>;
+  /**
+   * The owner revoked a consent or withdrew an approval: the vehicle's queued commands that the
+   * send-time check no longer allows end now (blocked, reason "on revocation: …", a 'stopped'
+   * leaf), not only when the car comes back. Resolves once they are recorded.
+   */
+  recheckQueued(vin: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -161,10 +175,28 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       log.info({ command: c.id, oem: c.oem, type: c.type }, 'downlink: command expired unsent');
   };
 
+  /** Ends a queued command the guard stopped: expired, or blocked with a 'stopped' leaf. */
+  const stop = async (c: CommandRow, t: number, verdict: Exclude<SendVerdict, { send: true }>) => {
+    if (verdict.status === 'expired') return expire(c, t);
+    if (await store.blockQueuedCommand(c.id, t, verdict.reason, leaf(c, 'stopped', 'blocked', verdict.reason)))
+      log.warn({ command: c.id, oem: c.oem, type: c.type, reason: verdict.reason }, 'downlink: queued command stopped');
+  };
+
   /** Sends a vehicle's queued commands in order; one flush per vehicle at a time, so none goes twice. */
   const flushing = new Map<string, Promise<void>>();
   /** Vehicles whose last publish failed: not tried again before `at`. */
   const retry = new Map<string, { at: number; pauseMs: number }>();
+  /** Runs `run` after the vehicle's flush or recheck under way, so two never interleave. */
+  const serial = (vin: string, run: () => Promise<void>): Promise<void> => {
+    const next = (flushing.get(vin) ?? Promise.resolve())
+      .then(run)
+      .catch((err) => log.error({ err }, 'downlink: could not send queued commands'));
+    flushing.set(vin, next);
+    void next.finally(() => {
+      if (flushing.get(vin) === next) flushing.delete(vin);
+    });
+    return next;
+  };
   const flush = (vin: string): Promise<void> => {
     const run = async () => {
       if (!link?.isOnline(vin)) return;
@@ -174,14 +206,7 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
         // Checked again at the moment of sending: what allowed it may have changed while it waited.
         const verdict = await sendTimeVerdict({ store, policyOf: deps.policyOf }, c, t);
         if (!verdict.send) {
-          if (verdict.status === 'expired') await expire(c, t);
-          else if (
-            await store.blockQueuedCommand(c.id, t, verdict.reason, leaf(c, 'stopped', 'blocked', verdict.reason))
-          )
-            log.warn(
-              { command: c.id, oem: c.oem, type: c.type, reason: verdict.reason },
-              'downlink: queued command stopped',
-            );
+          await stop(c, t, verdict);
           continue;
         }
         const refused = link.refusal?.(vin, c);
@@ -211,14 +236,7 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
         }
       }
     };
-    const next = (flushing.get(vin) ?? Promise.resolve())
-      .then(run)
-      .catch((err) => log.error({ err }, 'downlink: could not send queued commands'));
-    flushing.set(vin, next);
-    void next.finally(() => {
-      if (flushing.get(vin) === next) flushing.delete(vin);
-    });
-    return next;
+    return serial(vin, run);
   };
 
   const sweep = setInterval(() => {
@@ -345,6 +363,33 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
         retry.delete(vin);
         void flush(vin);
       }
+    },
+
+    async recheckSent(vin, id) {
+      const c = await store.getCommand(id);
+      // Answered by the car (it has it), stopped, or not this car's: nothing more goes.
+      if (c?.vin !== vin || c.status !== 'sent') return false;
+      const t = now();
+      const verdict = await sendTimeVerdict({ store, policyOf: deps.policyOf }, c, t);
+      if (verdict.send) return true;
+      // Sent once, so not 'expired' (never sent): a re-send its ttl outlived is stopped like the rest.
+      const reason =
+        verdict.status === 'expired'
+          ? `at send time: ttl passed at ${new Date(c.expiresAt).toISOString()} before it could be sent again`
+          : verdict.reason;
+      if (await store.blockSentCommand(c.id, t, reason, leaf(c, 'stopped', 'blocked', reason)))
+        log.warn({ command: c.id, oem: c.oem, type: c.type, reason }, 'downlink: re-send of a sent command stopped');
+      return false;
+    },
+
+    recheckQueued(vin) {
+      return serial(vin, async () => {
+        for (const c of await store.queuedCommands(vin)) {
+          const t = now();
+          const verdict = await sendTimeVerdict({ store, policyOf: deps.policyOf }, c, t, 'on revocation');
+          if (!verdict.send) await stop(c, t, verdict);
+        }
+      });
     },
 
     async close() {

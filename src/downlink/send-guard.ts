@@ -8,8 +8,10 @@
  * revoked the consent to the purpose the command serves (or it lapsed), or its ttl passed. Any of
  * these stops the command; the caller records the stop as a 'command' leaf.
  *
- * Every path that publishes commands (the embedded broker, an external broker) MUST call this
- * with the time of sending and MUST NOT publish when it returns a reason.
+ * Every path that puts a command on the wire (the embedded broker, an external broker, GB/T
+ * 32960, and the embedded broker's re-sends from a car's session: on reconnect [MQTT-4.4.0-1]
+ * and when a PUBACK frees room under the car's Receive Maximum) MUST call this with the time of
+ * sending and MUST NOT publish when it returns a reason.
  */
 import type { CommandRow, Store } from '../store/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
@@ -40,7 +42,17 @@ export async function missingCommandConsent(
 export type SendVerdict =
   { readonly send: true } | { readonly send: false; readonly status: 'expired' | 'blocked'; readonly reason: string };
 
-export async function sendTimeVerdict(deps: SendGuardDeps, c: CommandRow, at: number): Promise<SendVerdict> {
+/**
+ * Whether `c` may go to the car at `at`. `when` starts a blocked reason: 'at send time' just
+ * before a publish (or a re-send from the car's MQTT session), 'on revocation' when an owner's
+ * revocation stops the vehicle's queued commands at once.
+ */
+export async function sendTimeVerdict(
+  deps: SendGuardDeps,
+  c: CommandRow,
+  at: number,
+  when = 'at send time',
+): Promise<SendVerdict> {
   if (c.expiresAt < at)
     return {
       send: false,
@@ -50,7 +62,7 @@ export async function sendTimeVerdict(deps: SendGuardDeps, c: CommandRow, at: nu
   const block = (reason: string): SendVerdict => ({
     send: false,
     status: 'blocked',
-    reason: `at send time: ${reason}`,
+    reason: `${when}: ${reason}`,
   });
   const oem = await deps.store.getOem(c.oem);
   if (!oem || oem.disabledAt !== null) return block(`OEM ${c.oem} is disabled`);

@@ -64,6 +64,8 @@ export interface IngestDeps {
   readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
   /** A car subscribed to its command topic (external broker: its traffic arrived after a silence). */
   readonly onCommandSubscribed?: (vin: string) => void;
+  /** Embedded broker: the send-time check before a command goes again from a car's session (mqtt/outbound.ts). */
+  readonly recheckCommand?: (vin: string, commandId: string) => Promise<boolean>;
 }
 
 export interface Ingest {
@@ -81,8 +83,15 @@ export interface Ingest {
   disconnectVehicle(vin: string): number;
   /** Closes live connections whose credentials changed in the store since they authenticated (SIGHUP). */
   recheckCredentials(): Promise<number>;
-  /** Resolves once the broker took the command for the car; `expiresAt` bounds how long an external broker keeps it. */
-  publishCommand(vin: string, payload: Buffer, expiresAt?: number): Promise<void>;
+  /**
+   * Resolves once the broker took the command for the car. `command.expiresAt` bounds how long an
+   * external broker keeps it; `command.id` lets the embedded broker check a re-send of it first.
+   */
+  publishCommand(
+    vin: string,
+    payload: Buffer,
+    command?: { readonly id: string; readonly expiresAt: number },
+  ): Promise<void>;
   /**
    * True while the vehicle is connected and subscribed to its command topic; external-broker
    * mode: while its messages arrive (`mqtt.external.presenceSeconds`).
@@ -185,10 +194,10 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       // The external broker holds the MQTT connections and enforces device auth (docs/external-broker.md).
       disconnectVehicle: (vin) => gbt?.disconnectVehicle(vin) ?? 0,
       recheckCredentials: async () => (await gbt?.recheckCredentials()) ?? 0,
-      publishCommand: (vin, payload, expiresAt) =>
+      publishCommand: (vin, payload, command) =>
         viaGbt(vin)
           ? gbt!.publishCommand(vin, payload)
-          : external.publishCommand(vin, payload, expiresAt ?? Date.now() + DEFAULT_COMMAND_EXPIRY_MS),
+          : external.publishCommand(vin, payload, command?.expiresAt ?? Date.now() + DEFAULT_COMMAND_EXPIRY_MS),
       isCommandSubscriber: (vin) => viaGbt(vin) || external.isOnline(vin),
       commandRefusal,
       pollsCommands: true,
@@ -212,6 +221,7 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     },
     onCommandAck: deps.onCommandAck,
     onCommandSubscribed: deps.onCommandSubscribed,
+    recheckCommand: deps.recheckCommand,
   }).catch(async (err: unknown) => {
     await gbt?.close();
     throw err;
@@ -231,8 +241,8 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     },
     disconnectVehicle: (vin) => mqtt.disconnectVehicle(vin) + (gbt?.disconnectVehicle(vin) ?? 0),
     recheckCredentials: async () => (await mqtt.recheckCredentials()) + ((await gbt?.recheckCredentials()) ?? 0),
-    publishCommand: (vin, payload) =>
-      viaGbt(vin) ? gbt!.publishCommand(vin, payload) : mqtt.publishCommand(vin, payload),
+    publishCommand: (vin, payload, command) =>
+      viaGbt(vin) ? gbt!.publishCommand(vin, payload) : mqtt.publishCommand(vin, payload, command?.id),
     isCommandSubscriber: (vin) => viaGbt(vin) || mqtt.isCommandSubscriber(vin),
     commandRefusal,
     pollsCommands: false,

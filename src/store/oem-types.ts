@@ -101,6 +101,13 @@ export interface CommandStore {
    */
   blockQueuedCommand(id: string, at: number, reason: string, leaf: AuditEventBody): Promise<boolean>;
   /**
+   * sent → blocked: a command sent and not yet acknowledged by the car, stopped before the
+   * embedded broker puts it on the wire again (re-sent from the car's session on reconnect, or
+   * released under its Receive Maximum) because the send-time check no longer allows it; with
+   * its leaf; false when it was no longer 'sent'.
+   */
+  blockSentCommand(id: string, at: number, reason: string, leaf: AuditEventBody): Promise<boolean>;
+  /**
    * Records the car's acknowledgement of its own command while the command is open (sent or
    * accepted), with its leaf, in one transaction; false (nothing written) otherwise.
    */

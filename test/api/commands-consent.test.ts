@@ -9,68 +9,38 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandTopic } from '../../src/ingest/index.js';
-import { OWNER_TOKEN_HEADER } from '../../src/api/owner/binding.js';
 import { FLAG } from '../../src/ingest/gbt32960/frame.js';
 import { SimTerminal } from '../../src/sim/gbt32960.js';
-import { leavesOf, oemPolicy, startOemGateway, until, type OemGateway } from './oem-helpers.js';
-
-// battery-research (in oemPolicy) has legalBasis: consent.
-const POLICY = oemPolicy(
-  'oem-a',
-  `
-commands:
-  maxTtl: PT10M
-  types:
-    - type: climate-on
-      params:
-        temperatureC: { type: number, minimum: 16, maximum: 28, required: true }
-    - type: battery-check
-      purpose: battery-research
-    - type: horn
-      purpose: speed-profile
-    - type: gbt32960-set-parameters
-      params:
-        heartbeatIntervalSeconds: { type: integer, minimum: 1, maximum: 240 }
-    - type: gbt32960-query-parameters
-      purpose: battery-research
-      params:
-        parameters: { type: string, maxLength: 200, required: true }
-`,
-);
+import { until } from './oem-helpers.js';
+import { commandCalls, startCommandWorld, type CommandWorld } from './command-helpers.js';
 
 describe('a command serving a purpose that needs consent', () => {
-  let g: OemGateway;
-  let ownerToken: string;
-  const car = (i: number) => g.cars['oem-a']![i]!;
-  const pA = (i: number) => g.pseudonym('oem-a', car(i).vin);
-  const send = (i: number, body: unknown) =>
-    g.call('POST', `/oem/v1/vehicles/${pA(i)}/commands`, g.key('oem', 'oem-a'), body);
-  const status = (i: number, id: string) =>
-    g.call('GET', `/oem/v1/vehicles/${pA(i)}/commands/${id}`, g.key('oem', 'oem-a'));
-  const owner = (method: string, path: string, body?: unknown) =>
-    g.call(method, `/owner/v1/vehicles/${path}`, g.key('owner-app'), body, { [OWNER_TOKEN_HEADER]: ownerToken });
-  const leaves = async (id: string) => (await leavesOf(g.gw, 'command')).filter((l) => l.commandId === id);
-  const grant = async (i: number) =>
-    expect((await owner('POST', `${car(i).vin}/consents`, { purpose: 'battery-research' })).status).toBe(201);
-  const revoke = async (i: number) =>
-    expect((await owner('DELETE', `${car(i).vin}/consents/battery-research`)).status).toBe(200);
+  let w: CommandWorld;
+  const { car, send, status, owner, leaves, grant } = commandCalls(() => w);
   const STOPPED = /^at send time: consent revoked: the owner's consent to "battery-research" for oem-a is no longer/;
+  /**
+   * A grant that lapses 1.5 s from now; resolves once it has. A revocation through the owner API
+   * stops queued commands at once (commands-resend.test.ts); a lapse is seen by nothing but the
+   * send-time check, which is what these cases prove.
+   */
+  const lapsed = async (i: number, queue: () => ReturnType<typeof send>) => {
+    const validUntil = Date.now() + 1_500;
+    const r = await owner('POST', `${car(i).vin}/consents`, {
+      purpose: 'battery-research',
+      validUntil: new Date(validUntil).toISOString(),
+    });
+    expect(r.status).toBe(201);
+    const queued = await queue();
+    await until(() => Date.now() > validUntil + 50, 5_000, 'the grant to lapse');
+    return queued;
+  };
 
   beforeAll(async () => {
-    g = await startOemGateway(
-      [{ id: 'oem-a', cars: 3, policy: POLICY, config: { apiRateLimit: { requestsPerSecond: 1_000, burst: 1_000 } } }],
-      undefined,
-      { gbt32960: { enabled: true, tcp: { enabled: true, host: '127.0.0.1', port: 0, allowFrom: ['127.0.0.0/8'] } } },
-    );
-    ownerToken = (
-      await g.gw.app.store.createOwnerToken({
-        ownerRef: 'owner-1',
-        vins: [car(0).vin, car(1).vin, car(2).vin],
-        now: Date.now(),
-      })
-    ).token;
+    w = await startCommandWorld(3, {
+      gbt32960: { enabled: true, tcp: { enabled: true, host: '127.0.0.1', port: 0, allowFrom: ['127.0.0.0/8'] } },
+    });
   }, 30_000);
-  afterAll(async () => g?.stop());
+  afterAll(async () => w?.g.stop());
 
   it('is blocked without the consent and allowed with it; a purpose without consent needs none', async () => {
     const r = await send(2, { type: 'battery-check' });
@@ -85,24 +55,22 @@ describe('a command serving a purpose that needs consent', () => {
     expect((await send(2, { type: 'horn' })).status).toBe(202);
     await grant(2);
     expect((await send(2, { type: 'battery-check' })).body.status).toBe('queued');
-    const view = await g.call('GET', '/oem/v1/policy', g.key('oem', 'oem-a'));
+    const view = await w.g.call('GET', '/oem/v1/policy', w.g.key('oem', 'oem-a'));
     expect(view.body.commands.types.find((t: { type: string }) => t.type === 'battery-check')).toMatchObject({
       purpose: 'battery-research',
     });
   });
 
-  it('queued for an MQTT car, never reaches it once the owner revoked the consent; the stop is a leaf', async () => {
-    await grant(0);
-    const r = await send(0, { type: 'battery-check', ttlSeconds: 300 });
+  it('queued for an MQTT car, never reaches it once the consent lapsed; the stop is a leaf', async () => {
+    const r = await lapsed(0, () => send(0, { type: 'battery-check', ttlSeconds: 300 }));
     expect(r.status).toBe(202);
     expect(r.body.status).toBe('queued'); // car 0 is offline
-    await revoke(0);
 
     const got: { id: string; type: string }[] = [];
-    const client: MqttClient = await g.gw.connect(car(0));
+    const client: MqttClient = await w.g.gw.connect(car(0));
     client.on('message', (_t, payload) => got.push(JSON.parse(payload.toString())));
     await client.subscribeAsync(commandTopic(car(0).vin), { qos: 1 });
-    await until(() => g.gw.app.ingest.isCommandSubscriber(car(0).vin), 5_000, 'subscription');
+    await until(() => w.g.gw.app.ingest.isCommandSubscriber(car(0).vin), 5_000, 'subscription');
     const sentinel = await send(0, { type: 'climate-on', params: { temperatureC: 21 } });
     await until(() => got.length > 0, 5_000, 'the sentinel');
     expect(got.map((m) => m.id)).toEqual([sentinel.body.id]);
@@ -125,12 +93,12 @@ describe('a command serving a purpose that needs consent', () => {
     await client.endAsync();
   });
 
-  it('queued for a GB/T 32960 terminal, never goes down once the consent was revoked', async () => {
-    const port = g.gw.app.ingest.gbt32960Port!;
-    await grant(1);
-    const r = await send(1, { type: 'gbt32960-query-parameters', params: { parameters: 'heartbeatIntervalSeconds' } });
+  it('queued for a GB/T 32960 terminal, never goes down once the consent lapsed', async () => {
+    const port = w.g.gw.app.ingest.gbt32960Port!;
+    const r = await lapsed(1, () =>
+      send(1, { type: 'gbt32960-query-parameters', params: { parameters: 'heartbeatIntervalSeconds' } }),
+    );
     expect(r.body.status).toBe('queued'); // the terminal has not logged in
-    await revoke(1);
 
     const t = await SimTerminal.connect({ host: '127.0.0.1', port, vin: car(1).vin });
     try {

@@ -259,7 +259,7 @@ describe('guarded downlink commands', () => {
   });
 
   describe('a queued command, checked again when it is sent', () => {
-    it('never reaches the car once the owner withdrew the approval while it waited; the stop is a leaf', async () => {
+    it('never reaches the car once the owner withdrew the approval while it waited (stopped at once); the stop is a leaf', async () => {
       expect((await owner('POST', `${car(1).vin}/command-approvals`, { type: 'immobilize' })).status).toBe(201);
       const r = await send(1, { type: 'immobilize', ttlSeconds: 300 });
       expect(r.body.status).toBe('queued'); // car 1 is offline
@@ -271,7 +271,7 @@ describe('guarded downlink commands', () => {
       const s = await status(1, r.body.id);
       expect(s.body).toMatchObject({ status: 'blocked', sentAt: null });
       expect(s.body.reason).toMatch(
-        /^at send time: "immobilize" restricts the car: its owner's approval for oem-a was withdrawn/,
+        /^on revocation: "immobilize" restricts the car: its owner's approval for oem-a was withdrawn/,
       );
       expect((await commandLeaves(r.body.id)).map((l) => [l.action, l.outcome])).toEqual([
         ['requested', 'allowed'],

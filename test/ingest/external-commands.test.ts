@@ -231,7 +231,7 @@ describe('downlink commands through an external broker (shipped Mosquitto config
     const s = await status(vin, r.body.id);
     expect(s).toMatchObject({ status: 'blocked', sentAt: null });
     expect(s.reason).toMatch(
-      /^at send time: "immobilize" restricts the car: its owner's approval for demo-oem was withdrawn/,
+      /^on revocation: "immobilize" restricts the car: its owner's approval for demo-oem was withdrawn/,
     );
     expect((await commandLeaves(r.body.id)).map((l) => [l.action, l.outcome])).toEqual([
       ['requested', 'allowed'],

@@ -19,6 +19,8 @@ export interface CommandApprovalDeps {
   readonly now: () => number;
   /** The OEM's command policy (which types restrict the car) and the pseudonym the leaf names. */
   readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
+  /** The vehicle's queued commands are checked again now: a withdrawn approval blocks them at once. */
+  readonly recheckCommands?: (vin: string) => Promise<void>;
 }
 
 const strict = { additionalProperties: false } as const;
@@ -137,6 +139,7 @@ export function registerCommandApprovals(app: FastifyInstance, deps: CommandAppr
         leaf(vehicle.vin, vehicle.oem, type, false),
       );
       if (!revoked) throw notFound(`no approval of "${type}" in force for this vehicle`);
+      await deps.recheckCommands?.(vehicle.vin);
       return { type, oem: vehicle.oem, revoked };
     },
   );

@@ -4,6 +4,8 @@
  * (DELETE). A revocation that answered has closed the grant, stopped the vehicle's queued
  * deliveries for that purpose and logged itself, in one transaction; what is already in Kafka
  * is stopped by the send-time check (src/policy/consent.ts), so nothing leaves after the answer.
+ * The vehicle's queued commands serving the purpose are blocked before the answer too
+ * (`recheckCommands`); one already sent is stopped before it could go to the car again.
  */
 import type { FastifyInstance } from 'fastify';
 import type { CompiledPurpose } from '../../policy/index.js';
@@ -158,6 +160,8 @@ export function registerConsentRoutes(app: FastifyInstance, ctx: RightsContext):
         pseudonym: ctx.pseudonym(v, t),
         actor: ctx.actor(req),
       });
+      // Queued commands serving the purpose end now, not when the car comes back.
+      await ctx.recheckCommands?.(v.vin);
       req.log.info(
         {
           owner: req.owner!.id,

@@ -11,6 +11,8 @@ export interface RightsDeps {
   readonly store: Store;
   readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
   readonly now: () => number;
+  /** The vehicle's queued commands are checked again now (owner/index.ts OwnerDeps). */
+  readonly recheckCommands?: (vin: string) => Promise<void>;
 }
 
 export interface RightsContext extends RightsDeps {

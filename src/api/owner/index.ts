@@ -18,6 +18,12 @@ export interface OwnerDeps {
   readonly now: () => number;
   /** The OEM policies (what each purpose sends) and the pseudonyms the leaves name. */
   readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
+  /**
+   * A revocation (consent) or withdrawal (approval) of this vehicle's owner took effect: its
+   * queued commands the send-time check no longer allows end now (src/downlink `recheckQueued`).
+   * Awaited before the answer, so the command status API shows them blocked once it answered.
+   */
+  readonly recheckCommands?: (vin: string) => Promise<void>;
 }
 
 export async function registerOwnerApi(http: FastifyInstance, deps: OwnerDeps): Promise<void> {

@@ -7,17 +7,15 @@ import type { IPubackPacket, IPubrelPacket } from 'mqtt-packet';
 import { RC } from './codes.js';
 import type { Connection } from './connection.js';
 import { ack, ackWithReason } from './wire.js';
+import { acknowledged } from './outbound.js';
 
-/** The car has a command: it leaves the session [MQTT-4.3.2-1], and one waiting under its Receive Maximum may go. */
+/**
+ * The car has a command: it leaves the session [MQTT-4.3.2-1], and one waiting under its Receive
+ * Maximum may go, after its send-time check (outbound.ts). A PUBACK for an id not in flight (not
+ * ours, acknowledged twice) changes nothing.
+ */
 export function onPuback(c: Connection, p: IPubackPacket): void {
-  const s = c.session!;
-  if (!s.outbound.delete(p.messageId ?? 0)) return; // not ours, or acknowledged twice: nothing to do
-  const next = s.backlog.shift();
-  if (next) {
-    const id = c.ep.sessions.packetId(s);
-    s.outbound.set(id, next);
-    c.sendCommand(id, next, false);
-  }
+  acknowledged(c.ep, c.session!, p.messageId ?? 0);
 }
 
 /**

@@ -9,6 +9,7 @@ import { vehicleSecretMatches, VIN_RE } from '../credentials.js';
 import type { VehicleRow } from '../../store/index.js';
 import type { Connection } from './connection.js';
 import { encode } from './wire.js';
+import { resume } from './outbound.js';
 
 export function onConnect(c: Connection, p: IConnectPacket): void {
   const { limits, deps } = c.ep;
@@ -131,7 +132,8 @@ async function accept(
   );
   c.opened();
   if (!present) return;
-  // [MQTT-4.4.0-1]: unacknowledged PUBLISHes of the session are sent again, with DUP set.
-  for (const [id, cmd] of session.outbound) c.sendCommand(id, cmd, true);
+  // [MQTT-4.4.0-1]: unacknowledged PUBLISHes of the session are sent again, with DUP set — each
+  // only after the send-time check: a command stopped since it was first sent does not go again.
+  resume(c.ep, session);
   if (session.commandQos !== undefined) deps.onCommandSubscribed?.(vehicle.vin);
 }

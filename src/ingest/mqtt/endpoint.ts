@@ -31,6 +31,12 @@ export interface MqttDeps {
   readonly onCommandAck?: (vin: string, ack: CommandAckMessage) => Promise<void>;
   /** A car (re)subscribed to its command topic: commands waiting for it can go now. */
   readonly onCommandSubscribed?: (vin: string) => void;
+  /**
+   * The send-time check for a command put on the wire from the car's session rather than by the
+   * downlink (re-sent on reconnect, released under the Receive Maximum: outbound.ts): resolves
+   * true when it may go; false when it was stopped (and recorded) or is no longer open.
+   */
+  readonly recheckCommand?: (vin: string, commandId: string) => Promise<boolean>;
 }
 
 export interface Endpoint {

@@ -18,6 +18,7 @@ import { RC, type ConnectRefusal } from './codes.js';
 import { Connection } from './connection.js';
 import { commandTopic, createRefusalLog, type Endpoint, type MqttDeps } from './endpoint.js';
 import { createSessions } from './session.js';
+import { sendOrQueue } from './outbound.js';
 
 export interface MqttIngest {
   readonly port: number;
@@ -36,8 +37,12 @@ export interface MqttIngest {
    * is revoked, gone, or whose secret changed since it authenticated is closed. Returns how many.
    */
   recheckCredentials(): Promise<number>;
-  /** Publishes a downlink command to a vehicle's command topic (QoS 1, or the QoS it subscribed with if lower). */
-  publishCommand(vin: string, payload: Buffer): Promise<void>;
+  /**
+   * Publishes a downlink command to a vehicle's command topic (QoS 1, or the QoS it subscribed
+   * with if lower). `commandId` names the downlink command: a re-send of it from the session is
+   * checked again first (outbound.ts).
+   */
+  publishCommand(vin: string, payload: Buffer, commandId?: string): Promise<void>;
   /** True while the vehicle is connected and subscribed to its command topic. */
   isCommandSubscriber(vin: string): boolean;
   close(): Promise<void>;
@@ -163,21 +168,14 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       }
       return closed;
     },
-    async publishCommand(vin, payload) {
+    async publishCommand(vin, payload, commandId) {
       const s = sessions.get(vin);
       const c = connOf(vin);
       if (!s || !c || s.commandQos === undefined) return; // not subscribed: nobody to deliver to
-      const cmd = { payload };
       if (4 + commandTopic(vin).length + payload.length > c.clientMaxPacket)
         throw new Error("the command is larger than the car's Maximum Packet Size");
-      if (s.commandQos === 0) return c.sendCommand(undefined, cmd, false);
-      if (s.outbound.size >= c.clientReceiveMaximum) {
-        s.backlog.push(cmd); // MQTT 5 §4.9: no more unacknowledged QoS 1 than the car's Receive Maximum
-        return;
-      }
-      const id = sessions.packetId(s);
-      s.outbound.set(id, cmd);
-      c.sendCommand(id, cmd, false);
+      if (s.commandQos === 0) return c.sendCommand(undefined, { payload, commandId, sent: false, due: false }, false);
+      sendOrQueue(ep, s, payload, commandId);
     },
     close: async () => {
       clearInterval(sweep);

@@ -9,6 +9,15 @@ import type { Vehicle } from '../intake.js';
 
 export interface OutboundCommand {
   readonly payload: Buffer;
+  /**
+   * The downlink command this publish carries (src/downlink): before it goes on the wire again —
+   * re-sent on reconnect, or released from the backlog — it is checked again (outbound.ts).
+   */
+  readonly commandId: string | undefined;
+  /** It went on the wire at least once: sent again, it carries DUP [MQTT-4.4.0-1]. */
+  sent: boolean;
+  /** Holds its packet id and waits for its check before it goes (again). */
+  due: boolean;
 }
 
 export interface Session {
@@ -32,10 +41,13 @@ export interface Session {
   /** Commands waiting for room under the car's Receive Maximum (MQTT 5 §3.3.4). */
   readonly backlog: OutboundCommand[];
   nextPacketId: number;
+  /** outbound.ts is putting due or backlogged commands on the wire; `again`: look once more when done. */
+  pump: { again: boolean } | undefined;
 }
 
 /** What a session needs from the connection it is bound to. */
 export interface SessionConnection {
+  readonly state: 'new' | 'authenticating' | 'open' | 'closed';
   /** Ends the connection because another CONNECT took the session over [MQTT-3.1.4-2]. */
   takenOver(): void;
   sendCommand(packetId: number | undefined, cmd: OutboundCommand, dup: boolean): void;
@@ -94,6 +106,7 @@ export function createSessions(onEnd: (session: Session) => void): Sessions {
           outbound: new Map(),
           backlog: [],
           nextPacketId: 1,
+          pump: undefined,
         };
         byVin.set(vehicle.vin, s);
       }

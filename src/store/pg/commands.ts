@@ -57,14 +57,23 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
   const getCommand = async (id: string) =>
     (await rows(`SELECT ${COLUMNS} FROM downlink_commands WHERE id = $1`, [id]))[0];
 
-  /** queued → expired or blocked (never sent), with its leaf; false when it was no longer queued. */
-  const closeQueued = (status: 'expired' | 'blocked', id: string, at: number, reason: string, leaf: AuditEventBody) =>
+  /** queued → expired or blocked (never sent), or sent → blocked, with its leaf; false when it was no longer `from`. */
+  const close = (
+    from: 'queued' | 'sent',
+    status: 'expired' | 'blocked',
+    id: string,
+    at: number,
+    reason: string,
+    leaf: AuditEventBody,
+  ) =>
     withLeaf(
       (t) =>
-        t.query(
-          `UPDATE downlink_commands SET status = $1, reason = $2 WHERE id = $3 AND status = 'queued' RETURNING id`,
-          [status, reason, id],
-        ),
+        t.query(`UPDATE downlink_commands SET status = $1, reason = $2 WHERE id = $3 AND status = $4 RETURNING id`, [
+          status,
+          reason,
+          id,
+          from,
+        ]),
       at,
       leaf,
     );
@@ -142,8 +151,9 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
         at,
         leaf,
       ),
-    expireCommand: (id, at, reason, leaf) => closeQueued('expired', id, at, reason, leaf),
-    blockQueuedCommand: (id, at, reason, leaf) => closeQueued('blocked', id, at, reason, leaf),
+    expireCommand: (id, at, reason, leaf) => close('queued', 'expired', id, at, reason, leaf),
+    blockQueuedCommand: (id, at, reason, leaf) => close('queued', 'blocked', id, at, reason, leaf),
+    blockSentCommand: (id, at, reason, leaf) => close('sent', 'blocked', id, at, reason, leaf),
     // The ack joins the end of the array, element by element: json has no concatenation, and a
     // round trip through jsonb would refuse a detail holding "\u0000".
     recordCommandAck: ({ id, vin, ack }, leaf) =>

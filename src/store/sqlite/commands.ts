@@ -66,6 +66,9 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
   const block = db.prepare(
     `UPDATE downlink_commands SET status = 'blocked', reason = ? WHERE id = ? AND status = 'queued'`,
   );
+  const blockSent = db.prepare(
+    `UPDATE downlink_commands SET status = 'blocked', reason = ? WHERE id = ? AND status = 'sent'`,
+  );
   const ack = db.prepare(`UPDATE downlink_commands SET status = @status, acks = json_insert(acks, '$[#]', json(@ack))
     WHERE id = @id AND vin = @vin AND status IN ('sent', 'accepted')`);
 
@@ -112,6 +115,9 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
     },
     blockQueuedCommand(id, at, reason, leaf) {
       return withLeaf(() => block.run(reason, id).changes, at, leaf);
+    },
+    blockSentCommand(id, at, reason, leaf) {
+      return withLeaf(() => blockSent.run(reason, id).changes, at, leaf);
     },
     recordCommandAck({ id, vin, ack: a }, leaf) {
       return withLeaf(() => ack.run({ id, vin, status: a.status, ack: JSON.stringify(a) }).changes, a.at, leaf);
