@@ -11,7 +11,7 @@
 import type { Catalog } from '../catalog/index.js';
 import { uuidv7 } from '../ids.js';
 import type { CanonicalRecord, ClockSkew, IngestChannel, Projection } from '../record.js';
-import type { Committer } from './committer.js';
+import type { Committer, WaitForRoom } from './committer.js';
 import { decodeTelemetry, DecodeError } from './decoder.js';
 import type { Logger } from '../log.js';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
@@ -37,11 +37,8 @@ export type AcceptResult =
   | { readonly recordId: string; readonly quarantined: false; readonly projections: number }
   | { readonly recordId: string; readonly quarantined: true; readonly reason: string };
 
-export interface PushbackRetry {
-  readonly afterMs: number;
-  /** Asked after each push-back: try again? */
-  again(): boolean;
-}
+/** How a pushed-back payload waits for room in the store's commit line (committer.ts). */
+export type PushbackRetry = WaitForRoom;
 
 export interface IngestCounters {
   accepted: number;
@@ -58,9 +55,10 @@ export interface Intake {
    * MQTT QoS 2 PUBLISH, written in the same commit as the record (exactly-once, mqtt/qos2.ts).
    * `brokerDelivery`: which external-broker delivery carried it, written in the same commit
    * (external-redelivery.ts).
-   * `retry`: when the store pushes back, wait `afterMs` and submit the same decoded record and
-   * projections again while `again()` holds, instead of rejecting at once (a payload is decoded
-   * and its policy evaluated once, however long it waits); then reject with the push-back.
+   * `retry`: when the store pushes back, the decoded record and its projections wait in the
+   * committer's line for room while `again()` holds, instead of being rejected at once (a
+   * payload is decoded and its policy evaluated once, however long it waits); then reject with
+   * the push-back.
    */
   accept(
     vehicle: Vehicle,
@@ -109,20 +107,12 @@ export function createIntake(deps: {
 
   /** The group commit, as a child span of the receive; the record's outbox rows carry its traceparent. */
   const commit = async (item: IngestItem, receive: Span, retry: PushbackRetry | undefined): Promise<void> => {
-    for (;;) {
-      try {
-        return await commitOnce(item, receive);
-      } catch (err) {
-        if (!retry || !isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') || !retry.again()) throw err;
-        await new Promise((resolve) => setTimeout(resolve, retry.afterMs).unref());
-      }
-    }
-  };
-  const commitOnce = async (item: IngestItem, receive: Span): Promise<void> => {
+    // A pushed-back item waits in the committer's line (its span covers the wait).
     const span = tracer.startSpan(SPAN.commit, undefined, contextOf(receive));
     try {
       const batch = await deps.committer.submit(
         item.kind === 'record' ? { ...item, traceParent: traceParentOf(span) } : item,
+        retry,
       );
       span.setAttribute(ATTR.commitBatch, batch);
     } catch (err) {

@@ -1,10 +1,10 @@
 /**
  * How a car-facing channel waits out the store's push-back (SHK_INGEST_BACKPRESSURE, from the
  * committer or a saturated egress queue) for one payload. The channel withholds its answer (MQTT
- * PUBACK/PUBREC, the GB/T 32960 success answer) and the intake submits the same decoded record
- * again (`Intake.accept`'s `retry`): decoded and evaluated once, one record id, one
- * `shekara.ingest.messages` count, however long it waits. The car's unanswered window fills and
- * it slows down.
+ * PUBACK/PUBREC, the GB/T 32960 success answer) and the decoded record waits in the committer's
+ * line until there is room (`Intake.accept`'s `retry`): decoded and evaluated once, one record
+ * id, one `shekara.ingest.messages` count, however long it waits. The car's unanswered window
+ * fills and it slows down.
  *
  * The wait ends when the car leaves or after BACKPRESSURE_MAX_WAIT_MS; the caller then gets the
  * push-back, counts it as the refusal `backpressure` (logged in aggregate: it is expected and
@@ -15,7 +15,7 @@ import type { PushbackRetry } from './intake.js';
 export const BACKPRESSURE_RETRY_MS = 50;
 export const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
-/** Retry while `connected()` holds, for at most BACKPRESSURE_MAX_WAIT_MS from now. */
+/** Wait while `connected()` holds, for at most BACKPRESSURE_MAX_WAIT_MS from now; look for room every BACKPRESSURE_RETRY_MS. */
 export function pushbackRetry(connected: () => boolean, now: () => number = Date.now): PushbackRetry {
   const started = now();
   return {

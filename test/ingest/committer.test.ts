@@ -20,6 +20,28 @@ function fakeStore(poison?: string) {
   };
 }
 
+/** A store whose commits wait until the gate opens; `started` lists each commit as it begins. */
+function gatedStore() {
+  const commits: string[][] = [];
+  const started: string[][] = [];
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  return {
+    commits,
+    started,
+    openGate: () => open(),
+    async commitIngest(items: readonly IngestItem[]) {
+      started.push(items.map(idOf));
+      await gate;
+      commits.push(items.map(idOf));
+    },
+  };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1));
+}
+
 describe('group commit', () => {
   it('writes everything submitted in one event-loop turn in one transaction', async () => {
     const store = fakeStore();
@@ -79,6 +101,48 @@ describe('group commit', () => {
     expect(commits).toEqual([['a'], ['b', 'c']]);
     release.shift()!();
     await Promise.all(later);
+  });
+
+  it('lets a caller that can wait stand in line: committed once room frees, in arrival order', async () => {
+    // Before: `submit` refused at once and the intake polled every 50 ms, each poll a new error
+    // with a stack — ~2 million a second under overload (docs/benchmarks.md, overload).
+    const store = gatedStore();
+    const c = createCommitter(store, { maxBatch: 2, maxPending: 2 }, () => undefined);
+    const wait = { afterMs: 5, again: () => true };
+    const all = ['a', 'b', 'c', 'd', 'e'].map((id) => c.submit(item(id), wait));
+    await until(() => store.started.length === 1);
+    expect(c.waiting).toBe(3);
+    store.openGate();
+    await Promise.all(all);
+    expect(store.commits.flat()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(c.waiting).toBe(0);
+  });
+
+  it('puts a waiting caller behind those already waiting, even when room has just freed', async () => {
+    let saturated = true;
+    const store = fakeStore();
+    const c = createCommitter(store, { maxBatch: 10, maxPending: 10, saturated: () => saturated }, () => undefined);
+    const wait = { afterMs: 5, again: () => true };
+    const first = c.submit(item('first'), wait);
+    expect(c.waiting).toBe(1);
+    saturated = false;
+    const second = c.submit(item('second'), wait);
+    await Promise.all([first, second]);
+    expect(store.commits.flat()).toEqual(['first', 'second']);
+  });
+
+  it('pushes a waiter back, storing nothing of it, once it stops waiting', async () => {
+    const store = fakeStore();
+    const c = createCommitter(store, { maxBatch: 10, maxPending: 10, saturated: () => true }, () => undefined);
+    let connected = true;
+    const p = c.submit(item('a'), { afterMs: 1, again: () => connected });
+    connected = false;
+    await expect(p).rejects.toMatchObject({
+      code: 'SHK_INGEST_BACKPRESSURE',
+      details: { cause: 'SHK_EGRESS_SATURATED' },
+    });
+    expect(store.commits).toEqual([]);
+    expect(c.waiting).toBe(0);
   });
 
   it('pushes back with a retriable error when too many records wait', async () => {

@@ -43,18 +43,16 @@ describe('intake under push-back', () => {
 
   it('decodes and projects once, however many times the commit is pushed back', async () => {
     const { intake, projected, vin, payload, store } = setup(3);
-    let asked = 0;
     const result = await intake.accept({ vin, oem: 'acme' }, 'mqtt', payload, {
-      retry: { afterMs: 1, again: () => ++asked < 100 },
+      retry: { afterMs: 1, again: () => true },
     });
-    expect(asked).toBe(3);
     expect(projected).toEqual([result.recordId]);
     expect(await store.counts()).toMatchObject({ records: 1 });
     expect((await store.getRecord(result.recordId))?.record.vin).toBe(vin);
   });
 
   it('rejects with the push-back once the caller stops asking, and stores nothing', async () => {
-    const { intake, projected, vin, payload, store } = setup(10);
+    const { intake, projected, vin, payload, store } = setup(1_000_000);
     await expect(
       intake.accept({ vin, oem: 'acme' }, 'mqtt', payload, { retry: { afterMs: 1, again: () => false } }),
     ).rejects.toMatchObject({ code: 'SHK_INGEST_BACKPRESSURE' });
