@@ -83,7 +83,10 @@ export interface CommandStore {
   queuedCommandVins(now: number, limit: number): Promise<string[]>;
   /** Queued commands whose ttl ended before `now`, oldest first, at most `limit`. */
   expiredQueuedCommands(now: number, limit: number): Promise<CommandRow[]>;
-  /** When commands of this vehicle and type that were not blocked were created, since `since`, oldest first. */
+  /**
+   * When commands of this vehicle and type that were not blocked were created, since `since`,
+   * oldest first; one blocked after it was sent counts (it may have reached the car).
+   */
   commandTimes(vin: string, type: string, since: number): Promise<number[]>;
   /** queued → sent, with its leaf, in one transaction; false (nothing written) when it was no longer queued. */
   markCommandSent(id: string, at: number, leaf: AuditEventBody): Promise<boolean>;

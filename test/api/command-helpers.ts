@@ -19,6 +19,9 @@ commands:
         temperatureC: { type: number, minimum: 16, maximum: 28, required: true }
     - type: battery-check
       purpose: battery-research
+    - type: battery-report
+      purpose: battery-research
+      maxPerVehiclePerHour: 1
     - type: horn
       purpose: speed-profile
     - type: immobilize

@@ -58,7 +58,7 @@ describe('a sent, unacknowledged command is checked again before it goes again',
   };
 
   beforeAll(async () => {
-    w = await startCommandWorld(6);
+    w = await startCommandWorld(7);
   }, 30_000);
   afterAll(async () => w?.g.stop());
 
@@ -121,6 +121,17 @@ describe('a sent, unacknowledged command is checked again before it goes again',
       expect(await resumeAfter(i, session, 'battery-check', () => revoke(i))).toMatch(SENT_STOPPED);
     });
   }
+
+  it('a command stopped after it was sent still counts toward its per-vehicle hourly limit', async () => {
+    const i = 6;
+    await grant(i);
+    expect(await resumeAfter(i, V311, 'battery-report', () => revoke(i))).toMatch(SENT_STOPPED);
+    await grant(i);
+    // It may have reached the car before the stop: the once-an-hour limit is spent.
+    const again = await send(i, { type: 'battery-report' });
+    expect(again.status).toBe(429);
+    expect(again.body.message).toBe('at most 1 "battery-report" commands per vehicle per hour');
+  });
 
   it('D1: a sent restricting command is not re-sent once the owner withdrew the approval', async () => {
     const i = 5;

@@ -125,7 +125,8 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
       return (
         await db.query<{ created_at: number }>(
           `SELECT created_at FROM downlink_commands
-        WHERE vin = $1 AND type = $2 AND created_at >= $3 AND status <> 'blocked' ORDER BY created_at`,
+        WHERE vin = $1 AND type = $2 AND created_at >= $3 AND (status <> 'blocked' OR sent_at IS NOT NULL)
+        ORDER BY created_at`,
           [vin, type, since],
         )
       ).map((r) => r.created_at);

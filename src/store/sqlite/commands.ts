@@ -51,7 +51,8 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
   );
   const times = db
     .prepare(
-      `SELECT created_at FROM downlink_commands WHERE vin = ? AND type = ? AND created_at >= ? AND status <> 'blocked' ORDER BY created_at`,
+      `SELECT created_at FROM downlink_commands WHERE vin = ? AND type = ? AND created_at >= ?
+      AND (status <> 'blocked' OR sent_at IS NOT NULL) ORDER BY created_at`,
     )
     .pluck();
   const sent = db.prepare(
