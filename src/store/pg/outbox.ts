@@ -123,10 +123,13 @@ export const LEASE_UNPUBLISHED = `WITH picked AS (
  * egress_outbox_due in lease order and stops after `limit` heads, one egress_outbox_vehicle
  * probe each. Without statistics (a new or burst-fed table before ANALYZE) the planner guesses a
  * dozen due rows and instead tests every due row, then sorts them: a pass over the whole backlog
- * per lease. Only the ordered walk needs no sort, so sorting is ruled out here; a lease's
- * synchronous_commit is off (see the file's head).
+ * per lease. Only the ordered walk needs no sort, so sorting is ruled out here. Ruling it out
+ * adds a huge cost to the sort the statement cannot avoid (its result's ORDER BY), and past
+ * jit_above_cost PostgreSQL compiles the statement with LLVM on every run: ~1 s of JIT for a
+ * 10 ms lease. So JIT is off too. A lease's synchronous_commit is off (see the file's head).
  */
-export const DUE_PLAN = `SELECT set_config('enable_sort', 'off', true), set_config('synchronous_commit', 'off', true)`;
+export const DUE_PLAN = `SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true),
+  set_config('synchronous_commit', 'off', true)`;
 
 // Outcomes change only rows still on their way: a row erasure blocked stays blocked. A row of
 // the pull feed (store/pg/oem-feed.ts) is on its way until acknowledged: served ('delivered')
