@@ -39,7 +39,7 @@ import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js
 import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/sqlite.js';
 import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
-import { sqliteOems, OEM_MIGRATIONS } from './oems.js';
+import { sqliteOems, OEM_MIGRATIONS } from '../oems/sqlite.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';

@@ -1,14 +1,14 @@
 /**
- * The OEM registry on PostgreSQL (the SQLite twin: store/sqlite/oems.ts). Config OEMs are seeded
+ * The OEM registry on PostgreSQL (the contract: ./types.ts; the SQLite twin: ./sqlite.ts). Config OEMs are seeded
  * at every gateway start, and with several instances they all seed at once: every write here
  * runs under the registry's advisory lock, so a read-then-write (seeding, a partial update)
  * sees no other instance's write in between and two seeds never race on the same id.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db, Sql, Tx } from './db.js';
-import type { OemDefinition, OemDefinitionChange, OemRegistryStore, OemRow, OemSource } from '../types.js';
-import { ShekaraError } from '../../errors.js';
-import { definitionDiff } from '../oem-definition.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db, Sql, Tx } from '../pg/db.js';
+import { definitionDiff } from './definition.js';
+import { OEM_COLUMNS, oemTaken, toOem, type OemDbRow } from './rows.js';
+import type { OemDefinition, OemDefinitionChange, OemRegistryStore, OemSource } from './types.js';
 
 export const OEM_MIGRATIONS: PgMigration[] = [
   {
@@ -30,37 +30,6 @@ export const OEM_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const COLUMNS =
-  'id, name, endpoint, allowed_countries, allow_private_networks, signing_key_file, mtls, source, disabled_at, created_at, updated_at';
-
-interface OemDbRow {
-  id: string;
-  name: string;
-  endpoint: string;
-  allowed_countries: string[];
-  allow_private_networks: boolean;
-  signing_key_file: string | null;
-  mtls: OemRow['mtls'];
-  source: string;
-  disabled_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const toRow = (r: OemDbRow): OemRow => ({
-  id: r.id,
-  name: r.name,
-  endpoint: r.endpoint,
-  allowedCountries: r.allowed_countries,
-  allowPrivateNetworks: r.allow_private_networks,
-  signingKeyFile: r.signing_key_file,
-  mtls: r.mtls,
-  source: r.source as OemSource,
-  disabledAt: r.disabled_at,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
 /** $1..$7 of every statement that writes a definition. JSONB parameters go as JSON text (node-pg would send a JS array as a PostgreSQL array). */
 const definition = (o: OemDefinition): unknown[] => [
   o.id,
@@ -76,12 +45,12 @@ const SET_DEFINITION = `name = $2, endpoint = $3, allowed_countries = $4, allow_
 
 export function pgOems(db: Db): OemRegistryStore {
   const read = async (q: Sql, id: string) =>
-    (await q.query<OemDbRow>(`SELECT ${COLUMNS} FROM oems WHERE id = $1`, [id])).map(toRow)[0];
+    (await q.query<OemDbRow>(`SELECT ${OEM_COLUMNS} FROM oems WHERE id = $1`, [id])).map(toOem)[0];
   const list = async (q: Sql) =>
-    (await q.query<OemDbRow>(`SELECT ${COLUMNS} FROM oems ORDER BY id COLLATE "C"`)).map(toRow);
+    (await q.query<OemDbRow>(`SELECT ${OEM_COLUMNS} FROM oems ORDER BY id COLLATE "C"`)).map(toOem);
   const insert = (t: Tx, o: OemDefinition, source: OemSource, now: number) =>
     t.query(
-      `INSERT INTO oems (${COLUMNS})
+      `INSERT INTO oems (${OEM_COLUMNS})
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $9)`,
       [...definition(o), source, now],
     );
@@ -95,10 +64,7 @@ export function pgOems(db: Db): OemRegistryStore {
   return {
     insertOem: (o) =>
       write(async (t) => {
-        if (await read(t, o.id))
-          throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${o.id} is already registered`, {
-            details: { field: 'id' },
-          });
+        if (await read(t, o.id)) throw oemTaken(o.id);
         await insert(t, o, 'api', o.now);
         return (await read(t, o.id))!;
       }),

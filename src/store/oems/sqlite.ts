@@ -1,14 +1,14 @@
 /**
- * The OEM registry. Config OEMs are seeded here at every gateway start (the config wins for
+ * The OEM registry on SQLite (the contract: ./types.ts). Config OEMs are seeded here at every gateway start (the config wins for
  * the ids it defines); OEMs registered through the admin API or CLI live only here. Egress and
  * the policy engine are built from this table, so an OEM added at run time needs no restart.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { OemDefinition, OemDefinitionChange, OemRegistryStore, OemRow, OemSource, SeedResult } from '../types.js';
-import { ShekaraError } from '../../errors.js';
-import { definitionDiff } from '../oem-definition.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import { definitionDiff } from './definition.js';
+import { OEM_COLUMNS, oemTaken, toOem, type OemDbRow } from './rows.js';
+import type { OemDefinition, OemDefinitionChange, OemRegistryStore, SeedResult } from './types.js';
 
 export const OEM_MIGRATIONS: Migration[] = [
   {
@@ -30,34 +30,6 @@ export const OEM_MIGRATIONS: Migration[] = [
   },
 ];
 
-interface OemDbRow {
-  id: string;
-  name: string;
-  endpoint: string;
-  allowed_countries: string;
-  allow_private_networks: number;
-  signing_key_file: string | null;
-  mtls: string | null;
-  source: string;
-  disabled_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const toRow = (r: OemDbRow): OemRow => ({
-  id: r.id,
-  name: r.name,
-  endpoint: r.endpoint,
-  allowedCountries: JSON.parse(r.allowed_countries) as string[],
-  allowPrivateNetworks: r.allow_private_networks === 1,
-  signingKeyFile: r.signing_key_file,
-  mtls: r.mtls === null ? null : (JSON.parse(r.mtls) as OemRow['mtls']),
-  source: r.source as OemSource,
-  disabledAt: r.disabled_at,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
 const columns = (o: OemDefinition) => ({
   id: o.id,
   name: o.name,
@@ -69,8 +41,8 @@ const columns = (o: OemDefinition) => ({
 });
 
 export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
-  const get = db.prepare(`SELECT * FROM oems WHERE id = ?`);
-  const list = db.prepare(`SELECT * FROM oems ORDER BY id`);
+  const get = db.prepare(`SELECT ${OEM_COLUMNS} FROM oems WHERE id = ?`);
+  const list = db.prepare(`SELECT ${OEM_COLUMNS} FROM oems ORDER BY id`);
   const insert =
     db.prepare(`INSERT INTO oems (id, name, endpoint, allowed_countries, allow_private_networks, signing_key_file, mtls, source, disabled_at, created_at, updated_at)
     VALUES (@id, @name, @endpoint, @allowed_countries, @allow_private_networks, @signing_key_file, @mtls, @source, NULL, @now, @now)`);
@@ -87,7 +59,7 @@ export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
 
   const read = (id: string) => {
     const r = get.get(id) as OemDbRow | undefined;
-    return r && toRow(r);
+    return r && toOem(r);
   };
   const seed = db.transaction((oems: readonly OemDefinition[], now: number): SeedResult => {
     const wanted = new Set(oems.map((o) => o.id));
@@ -120,12 +92,7 @@ export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
       try {
         insert.run({ ...columns(o), source: 'api', now: o.now });
       } catch (cause) {
-        if ((cause as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new ShekaraError('SHK_ADMIN_CONFLICT', `OEM ${o.id} is already registered`, {
-            cause,
-            details: { field: 'id' },
-          });
-        }
+        if ((cause as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw oemTaken(o.id, cause);
         throw cause;
       }
       return read(o.id)!;
@@ -140,7 +107,7 @@ export function sqliteOems(db: Database.Database): Sync<OemRegistryStore> {
       return disable.run({ id, disabledAt, now }).changes > 0 ? read(id) : undefined;
     },
     getOem: (id) => read(id),
-    listOems: () => (list.all() as OemDbRow[]).map(toRow),
+    listOems: () => (list.all() as OemDbRow[]).map(toOem),
     seedConfigOems: (oems, now) => seed(oems, now),
   };
 }
