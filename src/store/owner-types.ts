@@ -1,6 +1,7 @@
 /**
  * The store's interface for the owner side: consent and its logged changes,
- * objections to automated processing, erasure, the owner's report, and owner tokens. Split from
+ * objections to automated processing, erasure, the owner's report, and owner tokens
+ * (./owner-bindings/types.ts, re-exported here). Split from
  * types.ts along that seam; the composed `Store` (types.ts) extends these. Asynchronous like
  * every store method.
  */
@@ -46,27 +47,4 @@ export interface OwnerReportStore {
   egressTotals(filter: EgressSearch): Promise<EgressTotalRow[]>;
 }
 
-/** An owner's token and the vehicles it covers (store/sqlite/owner-bindings.ts). */
-export interface OwnerBindingRow {
-  readonly id: string;
-  /** The operator's own reference for the person (customer number…); never shown to OEMs. */
-  readonly ownerRef: string;
-  readonly vins: readonly string[];
-  readonly createdAt: number;
-  readonly revokedAt: number | null;
-}
-
-/** Which vehicles an owner may act for in /owner/v1. */
-export interface OwnerBindingStore {
-  /** Issues a token for `ownerRef` covering `vins`; the returned `token` is the only time it exists in clear. */
-  createOwnerToken(b: {
-    ownerRef: string;
-    vins: readonly string[];
-    now: number;
-  }): Promise<{ id: string; token: string }>;
-  /** The binding when `token` is valid and unrevoked; undefined otherwise. */
-  authenticateOwner(token: string): Promise<OwnerBindingRow | undefined>;
-  ownersOfVehicle(vin: string): Promise<OwnerBindingRow[]>;
-  /** Returns false when no such unrevoked token exists. */
-  revokeOwnerToken(id: string, now: number): Promise<boolean>;
-}
+export type { OwnerBindingRow, OwnerBindingStore } from './owner-bindings/types.js';

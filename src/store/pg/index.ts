@@ -14,7 +14,7 @@ import { connectPg, type PgConnectOptions } from './db.js';
 import { migratePg } from './migrate.js';
 import { pgVehicles, VEHICLE_MIGRATIONS } from '../vehicles/pg.js';
 import { pgOems, OEM_MIGRATIONS } from '../oems/pg.js';
-import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
+import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/pg.js';
 import { pgSecrets, SECRET_MIGRATIONS } from './secrets.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';

@@ -34,7 +34,7 @@ import {
   POLICY_HISTORY_MIGRATIONS,
   POLICY_VERSION_MIGRATIONS,
 } from '../policies/sqlite.js';
-import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from './owner-bindings.js';
+import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/sqlite.js';
 import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js';
 import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/sqlite.js';
 import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';

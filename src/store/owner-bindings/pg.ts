@@ -1,8 +1,15 @@
-/** Owner tokens and the vehicles each covers; the SQLite twin: store/sqlite/owner-bindings.ts (the format: store/owner-token-format.ts). */
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import type { OwnerBindingRow, OwnerBindingStore } from '../types.js';
-import { mintOwnerToken, ownerTokenMatches, parseOwnerToken } from '../owner-token-format.js';
+/** Owner tokens and the vehicles each covers on PostgreSQL (the contract: ./types.ts; the SQLite twin: ./sqlite.ts; the format: ./rows.ts). */
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import {
+  TOKEN_COLUMNS,
+  mintOwnerToken,
+  ownerTokenMatches,
+  parseOwnerToken,
+  toOwnerBinding,
+  type TokenDbRow,
+} from './rows.js';
+import type { OwnerBindingRow, OwnerBindingStore } from './types.js';
 
 export const OWNER_BINDING_MIGRATIONS: PgMigration[] = [
   {
@@ -27,24 +34,10 @@ export const OWNER_BINDING_MIGRATIONS: PgMigration[] = [
 ];
 
 /** A token row with the VINs it covers, in VIN byte order (SQLite's ORDER BY vin). */
-const SELECT_TOKEN = `SELECT t.id, t.owner_ref, t.token_hash, t.created_at, t.revoked_at,
+const SELECT_TOKEN = `SELECT ${TOKEN_COLUMNS},
   ARRAY(SELECT b.vin FROM owner_bindings b WHERE b.token_id = t.id ORDER BY b.vin COLLATE "C") AS vins FROM owner_tokens t`;
 
-interface TokenDbRow {
-  id: string;
-  owner_ref: string;
-  token_hash: Buffer;
-  created_at: number;
-  revoked_at: number | null;
-  vins: string[];
-}
-const toRow = (r: TokenDbRow): OwnerBindingRow => ({
-  id: r.id,
-  ownerRef: r.owner_ref,
-  vins: r.vins,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
+const toRow = (r: TokenDbRow & { vins: string[] }): OwnerBindingRow => toOwnerBinding(r, r.vins);
 
 export function pgOwnerBindings(db: Db): OwnerBindingStore {
   return {
@@ -67,12 +60,12 @@ export function pgOwnerBindings(db: Db): OwnerBindingStore {
     async authenticateOwner(token) {
       const parsed = parseOwnerToken(token);
       if (!parsed) return undefined;
-      const [row] = await db.query<TokenDbRow>(`${SELECT_TOKEN} WHERE t.id = $1`, [parsed.id]);
+      const [row] = await db.query<TokenDbRow & { vins: string[] }>(`${SELECT_TOKEN} WHERE t.id = $1`, [parsed.id]);
       return row && ownerTokenMatches(row, parsed.secret) ? toRow(row) : undefined;
     },
     ownersOfVehicle: async (vin) =>
       (
-        await db.query<TokenDbRow>(
+        await db.query<TokenDbRow & { vins: string[] }>(
           `${SELECT_TOKEN}
       WHERE t.id IN (SELECT token_id FROM owner_bindings WHERE vin = $1) ORDER BY t.created_at, t.id COLLATE "C"`,
           [vin],

@@ -2,13 +2,20 @@
  * Owner bindings: which vehicles an owner (a person in the operator's owner-facing app) may act
  * for. The operator binds an owner to a VIN and hands the owner's app a token, shown once; the
  * app sends it with every /owner/v1 request beside its own owner-app key. Tokens are 256 random
- * bits stored as SHA-256, like API keys (the format: store/owner-token-format.ts).
+ * bits stored as SHA-256, like API keys (the format: ./rows.ts). The contract: ./types.ts.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { OwnerBindingRow, OwnerBindingStore } from '../types.js';
-import { mintOwnerToken, ownerTokenMatches, parseOwnerToken } from '../owner-token-format.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import {
+  TOKEN_COLUMNS,
+  mintOwnerToken,
+  ownerTokenMatches,
+  parseOwnerToken,
+  toOwnerBinding,
+  type TokenDbRow,
+} from './rows.js';
+import type { OwnerBindingRow, OwnerBindingStore } from './types.js';
 
 export const OWNER_BINDING_MIGRATIONS: Migration[] = [
   {
@@ -36,11 +43,11 @@ export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingSto
   const insertToken = db.prepare(
     `INSERT INTO owner_tokens (id, owner_ref, token_hash, created_at) VALUES (?, ?, ?, ?)`,
   );
-  const getToken = db.prepare(`SELECT * FROM owner_tokens WHERE id = ?`);
+  const getToken = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM owner_tokens t WHERE t.id = ?`);
   const bind = db.prepare(`INSERT OR IGNORE INTO owner_bindings (token_id, vin, bound_at) VALUES (?, ?, ?)`);
   const vinsOf = db.prepare(`SELECT vin FROM owner_bindings WHERE token_id = ? ORDER BY vin`).pluck();
   const byVin = db.prepare(
-    `SELECT t.*, b.vin FROM owner_bindings b JOIN owner_tokens t ON t.id = b.token_id WHERE b.vin = ? ORDER BY t.created_at, t.id`,
+    `SELECT ${TOKEN_COLUMNS} FROM owner_bindings b JOIN owner_tokens t ON t.id = b.token_id WHERE b.vin = ? ORDER BY t.created_at, t.id`,
   );
   const revoke = db.prepare(`UPDATE owner_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
   const create = db.transaction((ownerRef: string, vins: readonly string[], now: number) => {
@@ -49,13 +56,7 @@ export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingSto
     for (const vin of vins) bind.run(t.id, vin, now);
     return { id: t.id, token: t.token };
   });
-  const toRow = (r: TokenDbRow): OwnerBindingRow => ({
-    id: r.id,
-    ownerRef: r.owner_ref,
-    vins: vinsOf.all(r.id) as string[],
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-  });
+  const toRow = (r: TokenDbRow): OwnerBindingRow => toOwnerBinding(r, vinsOf.all(r.id) as string[]);
   return {
     createOwnerToken({ ownerRef, vins, now }) {
       return create(ownerRef, vins, now);
@@ -73,12 +74,4 @@ export function sqliteOwnerBindings(db: Database.Database): Sync<OwnerBindingSto
       return revoke.run(now, id).changes > 0;
     },
   };
-}
-
-interface TokenDbRow {
-  id: string;
-  owner_ref: string;
-  token_hash: Buffer;
-  created_at: number;
-  revoked_at: number | null;
 }
