@@ -22,9 +22,11 @@ import type {
 import type { AuditEventQueryStore, IncidentStore, InventoryStore } from './workbench-types.js';
 import type { VehicleStore } from './vehicles/types.js';
 import type { OemRegistryStore } from './oems/types.js';
+import type { ApiKeyStore } from './api-keys/types.js';
 
 export type * from './vehicles/types.js';
 export type * from './oems/types.js';
+export type * from './api-keys/types.js';
 
 export interface QuarantineItem {
   readonly id: string;
@@ -349,37 +351,6 @@ export interface AuditQueryStore {
   exportLeaves(afterIndex: number, before: number, limit: number): Promise<ExportedLeaf[]>;
   /** Delivered records and bytes per day × OEM × destination country × field sent. */
   egressSummary(filter: EgressSearch): Promise<SummaryRow[]>;
-}
-
-export type ApiRole = 'regulator' | 'operator' | 'oem' | 'owner-app';
-
-export interface ApiKeyRow {
-  readonly id: string;
-  readonly role: ApiRole;
-  /**
-   * The tenant the key is bound to: for an 'oem' key the OEM id (it sees only that OEM's
-   * vehicles and data); null for the other roles.
-   */
-  readonly scope: string | null;
-  readonly label: string;
-  readonly createdAt: number;
-  readonly revokedAt: number | null;
-}
-
-/** Bearer API keys, stored hashed (store/sqlite/api-keys.ts). */
-export interface ApiKeyStore {
-  /** Creates a key; the resolved `key` is the only time the secret exists in clear. */
-  createApiKey(k: {
-    role: ApiRole;
-    label: string;
-    now: number;
-    scope?: string | null;
-  }): Promise<{ id: string; key: string }>;
-  /** The key's row when `key` is a valid, unrevoked key; undefined otherwise. */
-  authenticateApiKey(key: string): Promise<ApiKeyRow | undefined>;
-  listApiKeys(): Promise<ApiKeyRow[]>;
-  /** Resolves to false when no such unrevoked key exists. */
-  revokeApiKey(id: string, now: number): Promise<boolean>;
 }
 
 export type * from './oem-types.js';

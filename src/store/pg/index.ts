@@ -26,7 +26,7 @@ import { pgCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-appro
 import { pgEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { pgAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { pgAuditQueries } from './audit-queries.js';
-import { pgApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
+import { pgApiKeys, API_KEY_MIGRATIONS } from '../api-keys/pg.js';
 import { pgConsent, pgConsentRegistry, CONSENT_MIGRATIONS } from '../consent/pg.js';
 import { pgObjections, OBJECTION_MIGRATIONS } from '../objections/pg.js';
 import { pgOwnerReport } from './owner-report.js';

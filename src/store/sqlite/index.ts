@@ -23,7 +23,7 @@ import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js'
 import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from './audit.js';
 import { sqliteAuditQueries } from './audit-queries.js';
-import { sqliteApiKeys, API_KEY_MIGRATIONS } from './api-keys.js';
+import { sqliteApiKeys, API_KEY_MIGRATIONS } from '../api-keys/sqlite.js';
 import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from '../consent/sqlite.js';
 import { sqliteObjections, OBJECTION_MIGRATIONS } from '../objections/sqlite.js';
 import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';

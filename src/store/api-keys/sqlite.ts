@@ -1,13 +1,13 @@
 /**
  * Bearer API keys for the HTTP APIs, one role each (regulator, operator, oem, owner-app); an
  * oem key is also bound to one OEM (its scope). Stored hashed; the key format and its check:
- * store/api-key-format.ts.
+ * ./rows.ts. The contract: ./types.ts.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import { authenticatedRow, mintApiKey, parseApiKey, toApiKeyRow, type KeyDbRow } from '../api-key-format.js';
-import type { ApiKeyStore } from '../types.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import { API_KEY_COLUMNS, authenticatedRow, mintApiKey, parseApiKey, toApiKeyRow, type KeyDbRow } from './rows.js';
+import type { ApiKeyStore } from './types.js';
 
 export const API_KEY_MIGRATIONS: Migration[] = [
   {
@@ -33,8 +33,8 @@ export function sqliteApiKeys(db: Database.Database): Sync<ApiKeyStore> {
   const insert = db.prepare(
     `INSERT INTO api_keys (id, role, scope, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
   );
-  const get = db.prepare(`SELECT * FROM api_keys WHERE id = ?`);
-  const list = db.prepare(`SELECT * FROM api_keys ORDER BY created_at, id`);
+  const get = db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`);
+  const list = db.prepare(`SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`);
   const revoke = db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
   return {
     createApiKey({ role, label, now, scope = null }) {

@@ -1,8 +1,8 @@
-/** Bearer API keys, stored hashed (the format: store/api-key-format.ts). */
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import { authenticatedRow, mintApiKey, parseApiKey, toApiKeyRow, type KeyDbRow } from '../api-key-format.js';
-import type { ApiKeyStore } from '../types.js';
+/** Bearer API keys on PostgreSQL, stored hashed (the contract: ./types.ts; the format: ./rows.ts). */
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import { API_KEY_COLUMNS, authenticatedRow, mintApiKey, parseApiKey, toApiKeyRow, type KeyDbRow } from './rows.js';
+import type { ApiKeyStore } from './types.js';
 
 export const API_KEY_MIGRATIONS: PgMigration[] = [
   {
@@ -24,8 +24,6 @@ export const API_KEY_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const COLUMNS = 'id, role, scope, label, key_hash, created_at, revoked_at';
-
 export function pgApiKeys(db: Db): ApiKeyStore {
   return {
     async createApiKey({ role, label, now, scope = null }) {
@@ -41,13 +39,13 @@ export function pgApiKeys(db: Db): ApiKeyStore {
       return (
         parsed &&
         authenticatedRow(
-          (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [parsed.id]))[0],
+          (await db.query<KeyDbRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = $1`, [parsed.id]))[0],
           parsed.secret,
         )
       );
     },
     listApiKeys: async () =>
-      (await db.query<KeyDbRow>(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id COLLATE "C"`)).map(
+      (await db.query<KeyDbRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id COLLATE "C"`)).map(
         toApiKeyRow,
       ),
     revokeApiKey: async (id, now) =>

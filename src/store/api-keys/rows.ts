@@ -1,9 +1,10 @@
 /**
- * The API key format, shared by every store backend: `shk_<id>_<secret>` (store/bearer-secret.ts),
- * and the row an authenticated key reads back as.
+ * What both stores share about API keys: the key format, `shk_<id>_<secret>`
+ * (../bearer-secret.ts), the `api_keys` row and the row an authenticated key reads back as. DDL
+ * and statements stay per dialect (sqlite.ts, pg.ts).
  */
 import type { ApiKeyRow, ApiRole } from './types.js';
-import { bearerFormat } from './bearer-secret.js';
+import { bearerFormat } from '../bearer-secret.js';
 
 const KEYS = bearerFormat('shk');
 
@@ -16,6 +17,9 @@ export function mintApiKey(): { id: string; key: string; keyHash: Buffer } {
 /** The id and secret of a well-formed key; undefined for anything else. */
 export const parseApiKey = (key: string) => KEYS.parse(key);
 
+export const API_KEY_COLUMNS = 'id, role, scope, label, key_hash, created_at, revoked_at';
+
+/** The `api_keys` table's row, as both drivers return it (BLOB/BYTEA as a Buffer). */
 export interface KeyDbRow {
   id: string;
   role: string;
