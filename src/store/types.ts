@@ -21,10 +21,12 @@ import type {
 } from './owner-types.js';
 import type { AuditEventQueryStore, IncidentStore, InventoryStore } from './workbench-types.js';
 import type { VehicleStore } from './vehicles/types.js';
+import type { SecretStore } from './secrets/types.js';
 import type { OemRegistryStore } from './oems/types.js';
 import type { ApiKeyStore } from './api-keys/types.js';
 
 export type * from './vehicles/types.js';
+export type * from './secrets/types.js';
 export type * from './oems/types.js';
 export type * from './api-keys/types.js';
 
@@ -257,18 +259,6 @@ export interface EgressLogStore {
     oem?: string;
     limit?: number;
   }): Promise<EgressLogRow[]>;
-}
-
-/** Key material kept locally (pseudonymization, signing). Created by the caller once. */
-export interface SecretStore {
-  getSecret(name: string): Promise<Buffer | undefined>;
-  putSecretIfAbsent(name: string, value: Buffer): Promise<Buffer>;
-  /** Every secret's name: the key ring seals rows an older Shekara stored in clear (src/store/sealed.ts). */
-  listSecretNames(): Promise<string[]>;
-  /** Overwrites a secret's stored bytes (the same secret, sealed). */
-  replaceSecret(name: string, value: Buffer): Promise<void>;
-  /** Drops what the database still keeps of overwritten rows (SQLite: WAL checkpoint; PostgreSQL: VACUUM). */
-  purgeFreedPages(): Promise<void>;
 }
 
 export type { PolicyActivation, PolicyHistoryStore, PolicyVersionRow, PolicyVersionStore } from './policies/types.js';

@@ -16,7 +16,7 @@ import { migrate } from './migrate.js';
 import { immediateTransactions, ingestTransaction, openConnection } from './ingest-tx.js';
 import { ingestWriterThread } from './ingest-writer.js';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from '../vehicles/sqlite.js';
-import { sqliteSecrets, SECRET_MIGRATIONS } from './secrets.js';
+import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from './records.js';
 import { sqlitePolicyState, POLICY_STATE_MIGRATIONS } from './policy-state.js';
 import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';

@@ -1,6 +1,7 @@
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import type { SecretStore } from '../types.js';
+/** Local secrets on PostgreSQL (the contract: ./types.ts), shared by every instance. */
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import type { SecretStore } from './types.js';
 
 export const SECRET_MIGRATIONS: PgMigration[] = [
   {

@@ -1,7 +1,8 @@
+/** Local secrets on SQLite (the contract: ./types.ts). */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { SecretStore } from '../types.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { SecretStore } from './types.js';
 
 export const SECRET_MIGRATIONS: Migration[] = [
   {
