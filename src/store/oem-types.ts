@@ -1,30 +1,11 @@
 /**
- * The store's interface for the OEM side: the pull feed, webhook signing keys
- * (./signing-keys/types.ts, re-exported here), downlink commands and owners' approvals of them. Split from types.ts along that seam; the
+ * The store's interface for the OEM side: the pull feed (./oem-feed/types.ts) and webhook
+ * signing keys (./signing-keys/types.ts), both re-exported here, downlink commands and owners' approvals of them. Split from types.ts along that seam; the
  * composed `Store` (types.ts) extends these. Asynchronous like every store method.
  */
-import type { AuditEventBody, OutboxRow } from './types.js';
+import type { AuditEventBody } from './types.js';
 
-/** A row of an OEM's pull feed: a parked outbox row, served or not, not yet acknowledged. */
-export interface FeedItem extends OutboxRow {
-  /** Its position in the feed (the cursor after it). */
-  readonly feedSeq: number;
-  /** 'pull': never served; 'delivered': served (and logged) but not yet acknowledged. */
-  readonly status: 'pull' | 'delivered';
-}
-
-/** The pull feed of OEMs with delivery: pull (store/sqlite/oem-feed.ts). */
-export interface OemFeedStore {
-  /** Everything at or below `acked` is acknowledged; `served` is the highest position ever handed out. */
-  feedPosition(oem: string): Promise<{ readonly acked: number; readonly served: number }>;
-  /** Acknowledges the feed up to `upTo`; the position never moves back. */
-  ackFeed(oem: string, upTo: number): Promise<void>;
-  /** Raises `served` to `upTo` (never lowers it). */
-  markFeedServed(oem: string, upTo: number): Promise<void>;
-  /** The OEM's parked or served rows after `afterSeq`, in feed order, at most `limit`. */
-  pullFeed(oem: string, afterSeq: number, limit: number): Promise<FeedItem[]>;
-}
-
+export type { FeedItem, OemFeedStore } from './oem-feed/types.js';
 export type { SigningKeyRow, SigningKeyStore } from './signing-keys/types.js';
 
 /** blocked (never sent) | queued (waits for the car) → sent → accepted → done | failed; rejected; expired (ttl passed unsent). */

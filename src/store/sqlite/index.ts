@@ -35,7 +35,7 @@ import {
   POLICY_VERSION_MIGRATIONS,
 } from '../policies/sqlite.js';
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/sqlite.js';
-import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from './oem-feed.js';
+import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from '../oem-feed/sqlite.js';
 import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/sqlite.js';
 import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';

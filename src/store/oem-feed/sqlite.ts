@@ -4,12 +4,14 @@
  * next feed position (`feed_seq`, one sequence for all OEMs, assigned inside the settling
  * transaction, so positions only ever grow in commit order — a cursor never skips a row that
  * commits later). `oem_feed_cursors` keeps, per OEM, the acknowledged and the served position.
+ * The contract: ./types.ts.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { FeedItem, OemFeedStore } from '../types.js';
-import type { Sync } from './sync.js';
-import { OUTBOX_ROW_COLUMNS, toOutbox, type OutboxDbRow } from './outbox.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import { OUTBOX_ROW_COLUMNS, toOutbox, type OutboxDbRow } from '../sqlite/outbox.js';
+import { FEED_START, toFeedItem, type FeedDbColumns } from './rows.js';
+import type { OemFeedStore } from './types.js';
 
 export const OEM_FEED_MIGRATIONS: Migration[] = [
   {
@@ -44,7 +46,7 @@ export function sqliteOemFeed(db: Database.Database): Sync<OemFeedStore> {
     WHERE oem = ? AND feed_seq > ? AND status IN ('pull', 'delivered') ORDER BY feed_seq LIMIT ?`);
   return {
     feedPosition(oem) {
-      return (position.get(oem) as { acked: number; served: number } | undefined) ?? { acked: 0, served: 0 };
+      return (position.get(oem) as { acked: number; served: number } | undefined) ?? { ...FEED_START };
     },
     ackFeed(oem, upTo) {
       ack.run({ oem, upTo });
@@ -53,9 +55,7 @@ export function sqliteOemFeed(db: Database.Database): Sync<OemFeedStore> {
       served.run({ oem, upTo });
     },
     pullFeed(oem, afterSeq, limit) {
-      return (
-        page.all(oem, afterSeq, limit) as (OutboxDbRow & { feed_seq: number; status: 'pull' | 'delivered' })[]
-      ).map((r): FeedItem => ({ ...toOutbox(r), feedSeq: r.feed_seq, status: r.status }));
+      return (page.all(oem, afterSeq, limit) as (OutboxDbRow & FeedDbColumns)[]).map((r) => toFeedItem(toOutbox(r), r));
     },
   };
 }

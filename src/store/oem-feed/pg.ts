@@ -1,16 +1,17 @@
 /**
  * The pull feed of OEMs that cannot receive webhooks (delivery: pull), as on SQLite
- * (store/sqlite/oem-feed.ts). The egress worker parks such an OEM's outbox rows (status 'pull');
+ * (./sqlite.ts; the contract: ./types.ts). The egress worker parks such an OEM's outbox rows (status 'pull');
  * parking (outbox.ts `applyOutcomes`, inside the settling transaction) gives each row the next
  * feed position, one sequence for all OEMs, under the 'oem-feed' lock, so positions grow in
  * commit order whichever instance parks: a cursor never skips a row that commits later.
  * `oem_feed_cursors` keeps, per OEM, the acknowledged and the served position; both only rise
  * (an upsert with GREATEST, atomic when two instances write one OEM's cursor at once).
  */
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import { ROW_COLUMNS, toOutbox, type OutboxDbRow } from './outbox.js';
-import type { FeedItem, OemFeedStore } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import { ROW_COLUMNS, toOutbox, type OutboxDbRow } from '../pg/outbox.js';
+import { FEED_START, toFeedItem, type FeedDbColumns } from './rows.js';
+import type { OemFeedStore } from './types.js';
 
 export const OEM_FEED_MIGRATIONS: PgMigration[] = [
   {
@@ -34,7 +35,7 @@ export function pgOemFeed(db: Db): OemFeedStore {
         `SELECT acked_seq AS acked, served_seq AS served FROM oem_feed_cursors WHERE oem = $1`,
         [oem],
       );
-      return r ?? { acked: 0, served: 0 };
+      return r ?? { ...FEED_START };
     },
     async ackFeed(oem, upTo) {
       await db.query(
@@ -52,12 +53,12 @@ export function pgOemFeed(db: Db): OemFeedStore {
     },
     async pullFeed(oem, afterSeq, limit) {
       return (
-        await db.query<OutboxDbRow & { feed_seq: number; status: 'pull' | 'delivered' }>(
+        await db.query<OutboxDbRow & FeedDbColumns>(
           `SELECT ${ROW_COLUMNS}, feed_seq, status FROM egress_outbox
         WHERE oem = $1 AND feed_seq > $2 AND status IN ('pull', 'delivered') ORDER BY feed_seq LIMIT $3`,
           [oem, afterSeq, limit],
         )
-      ).map((r): FeedItem => ({ ...toOutbox(r), feedSeq: r.feed_seq, status: r.status }));
+      ).map((r) => toFeedItem(toOutbox(r), r));
     },
   };
 }
