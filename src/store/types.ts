@@ -19,7 +19,7 @@ import type {
   OwnerBindingStore,
   OwnerReportStore,
 } from './owner-types.js';
-import type { AuditEventQueryStore, IncidentStore, InventoryStore } from './workbench-types.js';
+import type { AuditEventQueryStore, IncidentStore, InventoryStore } from './workbench/types.js';
 import type { VehicleStore } from './vehicles/types.js';
 import type { SecretStore } from './secrets/types.js';
 import type { OemRegistryStore } from './oems/types.js';
@@ -345,7 +345,7 @@ export interface AuditQueryStore {
 
 export type * from './oem-types.js';
 export type * from './owner-types.js';
-export type * from './workbench-types.js';
+export type * from './workbench/types.js';
 
 /** How long each category of local data is kept (config `retention`). The egress log is exempt. */
 export interface RetentionPeriods {

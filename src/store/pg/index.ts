@@ -38,7 +38,7 @@ import {
 } from '../policies/pg.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
-import { pgWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
+import { pgWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/pg.js';
 import type { Store } from '../types.js';
 import { pgMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/pg.js';
 import { pgGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from './gbt32960-terminals.js';

@@ -41,7 +41,7 @@ import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
 import { sqliteOems, OEM_MIGRATIONS } from '../oems/sqlite.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
-import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from './workbench.js';
+import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/sqlite.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';
 import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/sqlite.js';
 import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from './gbt32960-terminals.js';

@@ -1,11 +1,12 @@
 /**
  * The store's interface for the regulator's workbench: inventory counts (the localization
  * statement), incidents (each change with its 'incident' leaf) and the non-egress leaves read
- * back (the access log, incident history). Re-exported from types.ts; the composed `Store`
- * extends these. Asynchronous like every store method.
+ * back (the access log, incident history), shared by both stores (src/store/workbench/{sqlite,pg}.ts).
+ * Re-exported from ../types.ts; the composed `Store` extends these. Asynchronous like every store
+ * method.
  */
-import type { AuditEventBody } from './types.js';
-import type { EventLeafKind } from '../audit/leaf.js';
+import type { AuditEventBody } from '../types.js';
+import type { EventLeafKind } from '../../audit/leaf.js';
 
 /** How many rows of each category of local data the store holds now. */
 export interface InventoryCounts {
@@ -38,7 +39,7 @@ export interface IncidentRow {
   readonly doc: string;
 }
 
-/** Incidents (store/sqlite/incidents.ts): every change writes the row and its leaf in ONE transaction. */
+/** Incidents (./sqlite.ts, ./pg.ts): every change writes the row and its leaf in ONE transaction. */
 export interface IncidentStore {
   /**
    * Inserts the incident (or replaces its row, same id) and appends an 'incident' leaf with
