@@ -21,11 +21,13 @@ import type {
 } from './owner-types.js';
 import type { AuditEventQueryStore, IncidentStore, InventoryStore } from './workbench/types.js';
 import type { VehicleStore } from './vehicles/types.js';
+import type { PolicyStateStore } from './policy-state/types.js';
 import type { SecretStore } from './secrets/types.js';
 import type { OemRegistryStore } from './oems/types.js';
 import type { ApiKeyStore } from './api-keys/types.js';
 
 export type * from './vehicles/types.js';
+export type * from './policy-state/types.js';
 export type * from './secrets/types.js';
 export type * from './oems/types.js';
 export type * from './api-keys/types.js';
@@ -375,45 +377,6 @@ export interface RetentionStore {
 
 /** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
 export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
-
-/** What the policy engine reloads at start so that its rate rules hold across a restart. */
-export interface PolicyStateStore {
-  /**
-   * Per purpose and VIN, the latest `observedAt` among `oem`'s projections whose record was
-   * received at or after `sinceMs` (committed projections only: one that never committed never left).
-   */
-  lastSends(
-    oem: string,
-    sinceMs: number,
-  ): Promise<{ readonly purpose: string; readonly vin: string; readonly observedAt: number }[]>;
-  /**
-   * Saves trip states (one JSON text per OEM, purpose and VIN; a newer one replaces the older)
-   * and notes that every record `oem` received before `savedAt` is reflected in them.
-   * States not saved for a day are deleted.
-   */
-  saveTripStates(oem: string, rows: readonly TripStateRow[], savedAt: number): Promise<void>;
-  /** The saved trip states of `oem` and when they were last saved (null: never). */
-  loadTripStates(oem: string): Promise<{ readonly savedAt: number | null; readonly rows: TripStateRow[] }>;
-  /**
-   * What the stateful rules saw of `oem`'s records received at or after `receivedSince`, or
-   * observed at or after `observedSince` with a position, in order of receipt: to replay them.
-   */
-  policyReplay(oem: string, since: { receivedSince: number; observedSince: number }): Promise<ReplayRow[]>;
-}
-
-export interface TripStateRow {
-  readonly purpose: string;
-  readonly vin: string;
-  readonly state: string;
-}
-
-/** A record as the stateful policy rules see it (positions, ignition state, speed). */
-export interface ReplayRow {
-  readonly vin: string;
-  readonly receivedAt: number;
-  readonly observedAt: number;
-  readonly signals: Readonly<Record<string, unknown>>;
-}
 
 export interface Store
   extends

@@ -18,7 +18,7 @@ import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/pg.
 import { pgSecrets, SECRET_MIGRATIONS } from '../secrets/pg.js';
 import { pgRecords, RECORD_MIGRATIONS } from './records.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
-import { pgPolicyState, POLICY_STATE_MIGRATIONS } from './policy-state.js';
+import { pgPolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/pg.js';
 import { pgOemFeed, OEM_FEED_MIGRATIONS } from '../oem-feed/pg.js';
 import { pgSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/pg.js';
 import { pgCommands, COMMAND_MIGRATIONS } from './commands.js';

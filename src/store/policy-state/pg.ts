@@ -1,8 +1,9 @@
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import type { PolicyStateStore, ReplayRow, TripStateRow } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import { TRIP_STATE_KEPT_MS } from './rows.js';
+import type { PolicyStateStore, ReplayRow, TripStateRow } from './types.js';
 
-/** The policy's state across restarts, as store/sqlite/policy-state.ts (which says why). */
+/** The policy's state across restarts, as ./sqlite.ts (which says why; the contract: ./types.ts). */
 export const POLICY_STATE_MIGRATIONS: PgMigration[] = [
   {
     id: '0062-policy-trip-state',
@@ -24,8 +25,6 @@ export const POLICY_STATE_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const DAY = 86_400_000;
-
 export function pgPolicyState(db: Db): PolicyStateStore {
   return {
     lastSends: async (oem, sinceMs) =>
@@ -44,7 +43,10 @@ export function pgPolicyState(db: Db): PolicyStateStore {
             ON CONFLICT (oem, purpose, vin) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at`,
             [oem, rows.map((r) => r.purpose), rows.map((r) => r.vin), rows.map((r) => r.state), savedAt],
           );
-        await t.query(`DELETE FROM policy_trip_state WHERE oem = $1 AND saved_at < $2`, [oem, savedAt - DAY]);
+        await t.query(`DELETE FROM policy_trip_state WHERE oem = $1 AND saved_at < $2`, [
+          oem,
+          savedAt - TRIP_STATE_KEPT_MS,
+        ]);
         await t.query(
           `INSERT INTO policy_trip_saved (oem, saved_at) VALUES ($1, $2)
           ON CONFLICT (oem) DO UPDATE SET saved_at = excluded.saved_at`,

@@ -1,14 +1,15 @@
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { PolicyStateStore, ReplayRow, TripStateRow } from '../types.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import { TRIP_STATE_KEPT_MS } from './rows.js';
+import type { PolicyStateStore, ReplayRow, TripStateRow } from './types.js';
 
 /**
  * The policy's state across restarts (src/policy/state.ts). The last sends are read back from
  * what is durable anyway: an outbox row commits in the same transaction as its record, so the
  * last projection made per OEM, purpose and vehicle is exactly as durable as the record (a
  * projection that was never committed never left). Trip states are saved every few seconds;
- * the records received since are replayed on top of them.
+ * the records received since are replayed on top of them. The contract: ./types.ts.
  */
 export const POLICY_STATE_MIGRATIONS: Migration[] = [
   {
@@ -34,8 +35,6 @@ export const POLICY_STATE_MIGRATIONS: Migration[] = [
   },
 ];
 
-const DAY = 86_400_000;
-
 export function sqlitePolicyState(
   db: Database.Database,
 ): Sync<PolicyStateStore> & { erasePolicyState(vin: string): void } {
@@ -49,7 +48,7 @@ export function sqlitePolicyState(
   const stale = db.prepare(`DELETE FROM policy_trip_state WHERE oem = ? AND saved_at < ?`);
   const save = db.transaction((oem: string, rows: readonly TripStateRow[], savedAt: number) => {
     for (const r of rows) upsert.run(oem, r.purpose, r.vin, r.state, savedAt);
-    stale.run(oem, savedAt - DAY);
+    stale.run(oem, savedAt - TRIP_STATE_KEPT_MS);
     mark.run(oem, savedAt);
   });
   const states = db.prepare(`SELECT purpose, vin, state FROM policy_trip_state WHERE oem = ?`);
