@@ -34,7 +34,7 @@ import { alreadyStored, brokerDeliveryOf } from './external-redelivery.js';
 import type { Intake } from './intake.js';
 import { parseCommandAck, type CommandAckMessage } from './command-ack.js';
 import { VIN_RE } from './credentials.js';
-import { isShekaraError } from '../errors.js';
+import { pushbackRetry } from './pushback.js';
 import type { Logger } from '../log.js';
 
 const TOPIC = /^vehicles\/([^/]+)\/telemetry$/;
@@ -43,8 +43,6 @@ const ACK_TOPIC = /^vehicles\/([^/]+)\/commands\/ack$/;
 const NO_MATCHING_SUBSCRIBERS = 0x10;
 /** Vehicle attribution for a payload whose topic names no registered car. */
 const UNATTRIBUTED = { vin: 'UNREGISTERED', oem: '' } as const;
-const BACKPRESSURE_RETRY_MS = 50;
-const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
 export interface ExternalIngest {
   readonly connections: number;
@@ -98,12 +96,16 @@ interface Delivered {
 /** Stores one telemetry message; resolves once it is durable (record or quarantine), or known stored already. */
 function telemetryHandler(deps: ExternalDeps): (m: Delivered) => Promise<void> {
   const { intake, log } = deps;
-  const store = async ({ topic, payload, delivery, dup }: Delivered): Promise<void> => {
+  return async ({ topic, payload, delivery, dup }: Delivered): Promise<void> => {
     if (await alreadyStored(deps.deliveries, delivery, dup)) {
       log.info({ connection: delivery!.session }, 'external broker: a resent message was stored already; acknowledged');
       return;
     }
-    const brokerDelivery = delivery && { brokerDelivery: delivery };
+    // Backpressure (egress saturated): keep the PUBACK back while the record waits in the
+    // committer's line, as the embedded broker does; the broker's in-flight window toward this
+    // connection fills and delivery slows.
+    const retry = pushbackRetry(() => true);
+    const opts = { retry, ...(delivery && { brokerDelivery: delivery }) };
     const vin = TOPIC.exec(topic)?.[1];
     const vehicle = vin && VIN_RE.test(vin) ? await deps.lookupVehicle(vin) : undefined;
     if (!vehicle) {
@@ -112,25 +114,11 @@ function telemetryHandler(deps: ExternalDeps): (m: Delivered) => Promise<void> {
       log.warn('external broker: telemetry for an unregistered vehicle; quarantined');
       await intake.accept(UNATTRIBUTED, 'mqtt', payload, {
         quarantineReason: 'topic: names an unregistered vehicle',
-        ...brokerDelivery,
+        ...opts,
       });
       return;
     }
-    await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'mqtt', payload, brokerDelivery);
-  };
-  // Backpressure (egress saturated): keep the PUBACK back and retry, as the embedded broker
-  // does; the broker's in-flight window toward this connection fills and delivery slows.
-  return async (m) => {
-    const started = Date.now();
-    for (;;) {
-      try {
-        return await store(m);
-      } catch (err) {
-        if (!isShekaraError(err, 'SHK_INGEST_BACKPRESSURE') || Date.now() - started >= BACKPRESSURE_MAX_WAIT_MS)
-          throw err;
-        await new Promise((r) => setTimeout(r, BACKPRESSURE_RETRY_MS).unref());
-      }
-    }
+    await intake.accept({ vin: vehicle.vin, oem: vehicle.oem }, 'mqtt', payload, opts);
   };
 }
 
