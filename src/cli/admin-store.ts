@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.js';
 import { loadConfigFile } from '../config/load.js';
 import { createStore, type Store } from '../store/index.js';
 import { createAdmin, type Admin } from '../admin/index.js';
-import { dynsecConfigOf, startDynsecSync, type BrokerCredentials } from '../ingest/dynsec.js';
+import type { BrokerCredentials } from '../ingest/dynsec.js';
 import { createLogger } from '../log.js';
 import { ShekaraError } from '../errors.js';
 
@@ -51,7 +51,11 @@ async function reachBroker(
   store: Store,
   need: 'required' | 'best-effort',
 ): Promise<BrokerCredentials | undefined> {
-  const dynsec = config.mqtt.mode === 'external' ? dynsecConfigOf(config.mqtt.external) : undefined;
+  if (config.mqtt.mode !== 'external') return undefined;
+  // Imported here, not at the top: it loads the MQTT client, which a command on the built-in
+  // broker never needs (every CLI spawn paid for it).
+  const { dynsecConfigOf, startDynsecSync } = await import('../ingest/dynsec.js');
+  const dynsec = dynsecConfigOf(config.mqtt.external);
   if (!dynsec) return undefined;
   const log = createLogger(config.log.level);
   try {

@@ -31,7 +31,8 @@ import type { CompiledPolicy } from './compile.js';
 import type { CanonicalRecord, Projection } from '../record.js';
 import type { PolicyHistoryStore, PolicyStateStore } from '../store/types.js';
 import { ShekaraError } from '../errors.js';
-import { ATTR, type Metrics } from '../telemetry/index.js';
+import { ATTR } from '../telemetry/names.js';
+import type { Metrics } from '../telemetry/index.js';
 
 export { parsePolicy, loadPolicyFile } from './load.js';
 export type { CompiledPolicy, CompiledPurpose } from './compile.js';

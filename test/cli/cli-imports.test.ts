@@ -1,0 +1,34 @@
+/**
+ * What a CLI command loads before it runs. Every `shekara` spawn pays for its imports, and the
+ * suite spawns the CLI about a hundred times: a command on the store (the built dist/, as an
+ * operator runs it) must not load the MQTT client (only an external broker's credential sync
+ * needs it) nor the OpenTelemetry SDK (only `shekara start` with telemetry on needs it).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+/** The npm packages (CommonJS, as Node's require cache sees them) that importing `module` loads. */
+async function packagesLoadedBy(module: string): Promise<string[]> {
+  const probe = `
+    import { createRequire } from 'node:module';
+    await import(${JSON.stringify(new URL(`../../${module}`, import.meta.url).href)});
+    const names = Object.keys(createRequire(import.meta.url).cache)
+      .filter((k) => k.includes('/node_modules/'))
+      .map((k) => k.split('/node_modules/').pop().split('/'))
+      .map(([a, b]) => (a.startsWith('@') ? a + '/' + b : a));
+    console.log(JSON.stringify([...new Set(names)].sort()));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe]);
+  return JSON.parse(stdout) as string[];
+}
+
+describe('shekara CLI imports', () => {
+  it.each(['dist/cli/apikey.js', 'dist/cli/vehicles.js'])(
+    '%s loads neither the MQTT client nor the OpenTelemetry SDK',
+    async (module) => {
+      const loaded = await packagesLoadedBy(module);
+      expect(loaded).toContain('better-sqlite3'); // the probe sees what the module loads
+      expect(loaded.filter((p) => p === 'mqtt' || p.startsWith('@opentelemetry/'))).toEqual([]);
+    },
+  );
+});
