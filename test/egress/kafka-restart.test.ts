@@ -17,7 +17,12 @@ import { account, kill9, Load, spawnGateway, writeGatewayConfig, type GatewayPro
 const kafkaSh = (cmd: 'start' | 'stop') =>
   promisify(execFile)('bash', [path.resolve('deploy/kafka.sh'), cmd], { timeout: 120_000 });
 
-describe('egress through Kafka › when the Kafka broker is stopped and restarted mid-stream', () => {
+// It stops the broker itself. With SHEKARA_KAFKA_EXTERNAL=1 the broker is shared with other runs
+// (test/setup/kafka.ts), whose Kafka cases failed while it was down: skipped then. `npm test`
+// without the switch (CI) runs it, after every other file (vitest.config.ts SERIAL).
+const describeOwnBroker = process.env['SHEKARA_KAFKA_EXTERNAL'] === '1' ? describe.skip : describe;
+
+describeOwnBroker('egress through Kafka › when the Kafka broker is stopped and restarted mid-stream', () => {
   let dir: string;
   let sink: TestSink;
   let gw: GatewayProcess | undefined;
