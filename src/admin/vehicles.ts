@@ -110,6 +110,17 @@ export function createVehicleAdmin(ctx: AdminContext, oems: OemAdmin) {
         ctx.log?.info({ actor, vehicle: ctx.vehicleRef(vin), disconnected }, 'admin: vehicle credentials revoked');
       return { vehicle: vehicleView(await existing(vin)), changed, disconnected };
     },
+
+    /**
+     * After a SIM swap: clears the GB/T 32960 terminal's ICCID pin (config gbt32960.identity.pinIccid),
+     * so its next login pins the new card. The login serial count stays. Idempotent.
+     */
+    async clearGbt32960IccidPin(vin: string, actor: Actor): Promise<{ vin: string; cleared: boolean }> {
+      await existing(vin);
+      const cleared = await store.clearGbt32960IccidPin(vin);
+      if (cleared) ctx.log?.info({ actor, vehicle: ctx.vehicleRef(vin) }, 'admin: GB/T 32960 ICCID pin cleared');
+      return { vin, cleared };
+    },
   };
 }
 

@@ -55,6 +55,7 @@ export function cliCategory(command: string): string | null {
     report: 'reports',
     evidence: 'reports',
     backup: 'store',
+    gbt32960: 'vehicles',
   };
   return byFirst[first] ?? first;
 }

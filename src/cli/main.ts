@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { isShekaraError } from '../errors.js';
 import { withAccessLeaf } from './access-log.js';
 import { addIncidentCommands } from './incident-commands.js';
+import { addGbt32960Commands } from './gbt32960-commands.js';
 
 /**
  * A subcommand's module is imported only when that command runs: `shekara --help` and light
@@ -27,7 +28,6 @@ const load = {
   backup: () => import('./backup.js'),
   catalog: () => import('./catalog.js'),
   check: () => import('./check.js'),
-  gbt32960: () => import('./gbt32960.js'),
   objections: () => import('./objections.js'),
   oem: () => import('./oem.js'),
   oemSink: () => import('./oem-sink.js'),
@@ -129,13 +129,7 @@ program
   )
   .action(lazy(load.simulate, (m) => m.simulateCommand));
 
-program
-  .command('gbt32960')
-  .description('GB/T 32960 tools for operators debugging a car (docs/gbt32960.md)')
-  .command('decode')
-  .argument('<input>', 'a frame as hex, or a file of hex or raw bytes (several frames allowed)')
-  .description('print each frame as decoded fields (JSON); abnormal/invalid values are left out')
-  .action(lazy(load.gbt32960, (m) => m.gbt32960DecodeCommand));
+addGbt32960Commands(program, lazy, configOption);
 
 program
   .command('oem-sink')

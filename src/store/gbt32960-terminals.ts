@@ -23,7 +23,8 @@ export interface Gbt32960Login {
 export type Gbt32960LoginVerdict = 'ok' | 'iccid-mismatch' | 'serial-not-increasing';
 
 export interface Gbt32960TerminalRow {
-  readonly iccid: string;
+  /** null: the pin was cleared (a SIM swap); the next login's ICCID is pinned. */
+  readonly iccid: string | null;
   readonly day: string;
   readonly serial: number;
 }
@@ -35,6 +36,12 @@ export interface Gbt32960TerminalStore {
    * changes nothing.
    */
   checkGbt32960Login(l: Gbt32960Login): Promise<Gbt32960LoginVerdict>;
+  /**
+   * Clears the VIN's ICCID pin after a SIM swap (an operator action: admin API or CLI): the next
+   * login's ICCID is pinned. The serial count stays, so a replayed login of the old card is still
+   * refused. False when nothing was pinned (the terminal never logged in, or it was cleared).
+   */
+  clearGbt32960IccidPin(vin: string): Promise<boolean>;
 }
 
 /** The verdict for a login given the VIN's row; the row to write when it passes. */
@@ -44,11 +51,12 @@ export function judgeLogin(
 ): { verdict: Gbt32960LoginVerdict; write?: Gbt32960TerminalRow } {
   const write = { iccid: l.iccid, day: l.day, serial: l.serial };
   if (!row) return { verdict: 'ok', write };
-  if (l.pinIccid && row.iccid !== l.iccid) return { verdict: 'iccid-mismatch' };
+  if (l.pinIccid && row.iccid !== null && row.iccid !== l.iccid) return { verdict: 'iccid-mismatch' };
   // §7.1: the serial number counts up per login within a day. An equal or lower one on the same
   // day, or a login dated before the last one, is a replayed (or forged) login frame.
   if (l.checkSerial && (l.day < row.day || (l.day === row.day && l.serial <= row.serial)))
     return { verdict: 'serial-not-increasing' };
-  // With pinning off the latest ICCID is kept, so turning it on pins the current card.
-  return { verdict: 'ok', write: { ...write, iccid: l.pinIccid ? row.iccid : l.iccid } };
+  // With pinning off the latest ICCID is kept, so turning it on pins the current card; a
+  // cleared pin (null) takes this login's card.
+  return { verdict: 'ok', write: { ...write, iccid: l.pinIccid ? (row.iccid ?? l.iccid) : l.iccid } };
 }

@@ -204,6 +204,13 @@ export const VehicleRevoked = Type.Object({
   disconnected: Type.Integer(),
 });
 
+export const IccidPinCleared = Type.Object({
+  vin: Vin,
+  cleared: Type.Boolean({
+    description: 'false: nothing was pinned (the terminal never logged in, or the pin was already cleared)',
+  }),
+});
+
 // ---- API keys
 
 export const ApiKeyCreateBody = Type.Object(

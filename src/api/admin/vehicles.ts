@@ -70,6 +70,21 @@ export function registerVehicleRoutes(app: FastifyInstance, admin: Admin): void 
     async (req) => vehicles.revoke(req.params.vin, actorOf(req)),
   );
 
+  app.post<{ Params: VinP }>(
+    '/vehicles/:vin/gbt32960/iccid-pin/clear',
+    {
+      preValidation: optionalBody,
+      schema: {
+        summary:
+          "After a SIM swap: clear the GB/T 32960 terminal's ICCID pin; its next login pins the new card (docs/gbt32960.md)",
+        params: S.VinParams,
+        body: S.NoBody,
+        response: { 200: S.IccidPinCleared },
+      },
+    },
+    async (req) => vehicles.clearGbt32960IccidPin(req.params.vin, actorOf(req)),
+  );
+
   app.get<{ Params: VinP }>(
     '/vehicles/:vin/owners',
     {

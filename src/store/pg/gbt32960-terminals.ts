@@ -19,6 +19,11 @@ export const GBT32960_TERMINAL_MIGRATIONS: PgMigration[] = [
     login_at      BIGINT NOT NULL
   );`,
   },
+  {
+    // The pin can be cleared after a SIM swap (clearGbt32960IccidPin): iccid NULL until the next login.
+    id: '0110-gbt32960-iccid-clearable',
+    sql: `ALTER TABLE gbt32960_terminals ALTER COLUMN iccid DROP NOT NULL;`,
+  },
 ];
 
 export function pgGbt32960Terminals(db: Db): Gbt32960TerminalStore {
@@ -44,5 +49,12 @@ export function pgGbt32960Terminals(db: Db): Gbt32960TerminalStore {
           );
         return verdict;
       }),
+    clearGbt32960IccidPin: async (vin) =>
+      (
+        await db.query(
+          `UPDATE gbt32960_terminals SET iccid = NULL WHERE vin = $1 AND iccid IS NOT NULL RETURNING vin`,
+          [vin],
+        )
+      ).length > 0,
   };
 }

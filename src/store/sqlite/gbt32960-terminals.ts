@@ -20,6 +20,22 @@ export const GBT32960_TERMINAL_MIGRATIONS: Migration[] = [
     login_at      INTEGER NOT NULL
   ) STRICT;`,
   },
+  {
+    // The pin can be cleared after a SIM swap (clearGbt32960IccidPin): iccid NULL until the next login.
+    id: '0110-gbt32960-iccid-clearable',
+    sql: `
+  CREATE TABLE gbt32960_terminals_v2 (
+    vin           TEXT PRIMARY KEY,
+    iccid         TEXT,
+    login_day     TEXT NOT NULL,
+    login_serial  INTEGER NOT NULL,
+    login_at      INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO gbt32960_terminals_v2 (vin, iccid, login_day, login_serial, login_at)
+    SELECT vin, iccid, login_day, login_serial, login_at FROM gbt32960_terminals;
+  DROP TABLE gbt32960_terminals;
+  ALTER TABLE gbt32960_terminals_v2 RENAME TO gbt32960_terminals;`,
+  },
 ];
 
 export function sqliteGbt32960Terminals(
@@ -33,6 +49,7 @@ export function sqliteGbt32960Terminals(
      VALUES (@vin, @iccid, @day, @serial, @at)`,
   );
   const forget = db.prepare(`DELETE FROM gbt32960_terminals WHERE vin = ?`);
+  const unpin = db.prepare(`UPDATE gbt32960_terminals SET iccid = NULL WHERE vin = ? AND iccid IS NOT NULL`);
   const check = db.transaction((l: Parameters<Gbt32960TerminalStore['checkGbt32960Login']>[0]) => {
     const { verdict, write } = judgeLogin(get.get(l.vin) as Gbt32960TerminalRow | undefined, l);
     if (write) put.run({ vin: l.vin, at: l.at, ...write });
@@ -40,6 +57,7 @@ export function sqliteGbt32960Terminals(
   });
   return {
     checkGbt32960Login: (l) => check(l),
+    clearGbt32960IccidPin: (vin) => unpin.run(vin).changes > 0,
     eraseGbt32960Terminal: (vin) => void forget.run(vin),
   };
 }
