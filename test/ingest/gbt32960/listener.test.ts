@@ -51,7 +51,7 @@ describe('gbt32960 listener (plain TCP from an allowed network)', () => {
   };
   beforeAll(async () => {
     gw = await startTestGateway({
-      cars: 4,
+      cars: 5,
       policy: POLICY,
       config: {
         gbt32960: { enabled: true, tcp: { enabled: true, host: '127.0.0.1', port: 0, allowFrom: ['127.0.0.0/8'] } },
@@ -165,6 +165,23 @@ describe('gbt32960 listener (plain TCP from an allowed network)', () => {
     expect(q.length).toBe(before + 1);
     expect(q.some((x) => x.channel === 'gbt32960' && x.raw[0] === 0x23)).toBe(true);
     expect((await t.heartbeat()).flag).toBe(FLAG.success);
+  });
+
+  it('time calibration is answered with the platform time (GMT+8); a logout is answered, then the link closes', async () => {
+    const t = await terminal(gw.cars[4]!.vin);
+    expect((await t.login()).flag).toBe(FLAG.success);
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const answer = await t.send(CMD.timeCalibration);
+    const after = Date.now();
+    expect([answer.command, answer.flag]).toEqual([CMD.timeCalibration, FLAG.success]);
+    // §7.7: the data unit is the platform's time, year − 2000 … second, Beijing time.
+    const [y, mo, d, h, mi, sec] = [...answer.data];
+    const platform = Date.UTC(2000 + y!, mo! - 1, d, h, mi, sec) - 8 * 3_600_000;
+    expect(platform).toBeGreaterThanOrEqual(before);
+    expect(platform).toBeLessThanOrEqual(after);
+    const bye = await t.logout(1);
+    expect([bye.command, bye.flag]).toEqual([CMD.vehicleLogout, FLAG.success]);
+    await t.closed();
   });
 
   it('revoking the vehicle closes its connection and a new login is refused', async () => {
