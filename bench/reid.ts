@@ -26,6 +26,7 @@ import { cellToLatLng } from 'h3-js';
 import { createPolicyEngine } from '../src/policy/index.js';
 import type { CanonicalRecord } from '../src/record.js';
 import { distanceMeters, LAT, LON, type Point } from '../src/policy/geo.js';
+import { seeded } from '../src/sim/random.js';
 
 const VIN_PATH = 'Vehicle.VehicleIdentification.VIN';
 const H3 = 'Vehicle.CurrentLocation.H3Cell';
@@ -52,18 +53,6 @@ ${extra}    fields:
       ${VIN_PATH}: pseudonymize
       Vehicle.CurrentLocation: { transform: generalize, method: h3, resolution: 8 }
 `;
-}
-
-/** Mulberry32: the city is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 export interface Person {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPolicyEngine, type PolicyEngine } from '../../src/policy/index.js';
 import type { CanonicalRecord, Projection, SignalValue } from '../../src/record.js';
+import { seeded as seededRandom } from '../../src/sim/random.js';
 
 export const VIN = 'LSHKZ000000000001';
 export const T0 = 1_795_000_000_000;
@@ -14,17 +15,8 @@ export const LON = 'Vehicle.CurrentLocation.Longitude';
 export const onePurpose = (fields: string, purposeExtra = '') =>
   `oem: acme\npurposes:\n  - id: p1\n    description: test\n${purposeExtra}    fields:\n${fields}`;
 
-/** Mulberry32: deterministic noise for tests. */
-export function seeded(seed = 42): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Deterministic noise for tests (Mulberry32, src/sim/random.ts). */
+export const seeded = (seed = 42): (() => number) => seededRandom(seed);
 
 export function writePolicy(text: string, name = 'acme.yaml'): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'shekara-policy-')), name);
