@@ -11,6 +11,7 @@ import { oemOf, type OemDeps, type OemSettings } from './deps.js';
 import { createRateLimiter, type RateLimiter } from '../../ingest/rate-limit.js';
 import { notFound, ShekaraError } from '../../errors.js';
 import { iso } from '../views/time.js';
+import { pageQuery } from '../paging.js';
 import { toApiEntry } from '../regulator/routes.js';
 import type { EgressEntry } from '../../store/index.js';
 import { VIN_PATH } from '../../policy/selectors.js';
@@ -148,18 +149,19 @@ export function registerOemRoutes(app: FastifyInstance, deps: OemDeps): void {
     },
     async (req) => {
       const q = req.query;
-      const rows = await store.searchEgress(
-        {
-          oem: oemOf(req),
-          ...(q.from !== undefined ? { from: Date.parse(q.from) } : {}),
-          ...(q.to !== undefined ? { to: Date.parse(q.to) } : {}),
-          ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
-        },
-        q.cursor ? Number(q.cursor) : 0,
-        q.limit + 1,
+      const filter = {
+        oem: oemOf(req),
+        ...(q.from !== undefined ? { from: Date.parse(q.from) } : {}),
+        ...(q.to !== undefined ? { to: Date.parse(q.to) } : {}),
+        ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
+      };
+      const { page, nextCursor } = await pageQuery(
+        q,
+        0,
+        (after, limit) => store.searchEgress(filter, after, limit),
+        (e) => e.seq,
       );
-      const page = rows.slice(0, q.limit);
-      return { entries: page.map(toOemEntry), nextCursor: rows.length > q.limit ? String(page.at(-1)!.seq) : null };
+      return { entries: page.map(toOemEntry), nextCursor };
     },
   );
 

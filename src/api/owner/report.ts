@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EgressTotalRow, VehicleRow } from '../../store/index.js';
 import { badRequest } from '../../errors.js';
 import { iso } from '../views/time.js';
+import { pageQuery } from '../paging.js';
 import type { RightsContext } from './context.js';
 import * as S from './schemas.js';
 
@@ -54,12 +55,12 @@ export function registerReportRoutes(app: FastifyInstance, ctx: RightsContext): 
       const candidates = await pseudonymsOf(v, from ?? v.createdAt, to);
       const filter = { pseudonyms: candidates, ...(from !== undefined ? { from } : {}), to };
       const totals = await store.egressTotals(filter);
-      const rows = await store.searchEgress(
-        filter,
-        req.query.cursor ? Number(req.query.cursor) : 0,
-        req.query.limit + 1,
+      const { page, nextCursor } = await pageQuery(
+        req.query,
+        0,
+        (after, limit) => store.searchEgress(filter, after, limit),
+        (e) => e.seq,
       );
-      const page = rows.slice(0, req.query.limit);
 
       const crossed = [...new Set(totals.map((r) => r.pseudonym))].sort();
       const leafIndex = await store.appendAuditEvent('access', t, {
@@ -91,7 +92,7 @@ export function registerReportRoutes(app: FastifyInstance, ctx: RightsContext): 
           recordId: e.recordId,
           deliveryId: e.deliveryId ?? null,
         })),
-        nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null,
+        nextCursor,
       };
     },
   );

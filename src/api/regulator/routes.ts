@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound, ShekaraError } from '../../errors.js';
 import { iso } from '../views/time.js';
+import { pageQuery } from '../paging.js';
 import type { EgressEntry, EgressSearch, Store, StoredCheckpoint } from '../../store/index.js';
 import type { AuditLog } from '../../audit/index.js';
 import { proofSource } from '../../audit/index.js';
@@ -139,16 +140,13 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
     },
     async (req) => {
       const filter = await toFilter(req.query, req);
-      const rows = await store.searchEgress(
-        filter,
-        req.query.cursor ? Number(req.query.cursor) : 0,
-        req.query.limit + 1,
+      const { page, nextCursor } = await pageQuery(
+        req.query,
+        0,
+        (after, limit) => store.searchEgress(filter, after, limit),
+        (e) => e.seq,
       );
-      const page = rows.slice(0, req.query.limit);
-      return {
-        entries: page.map(toApiEntry),
-        nextCursor: rows.length > req.query.limit ? String(page.at(-1)!.seq) : null,
-      };
+      return { entries: page.map(toApiEntry), nextCursor };
     },
   );
 
@@ -235,13 +233,14 @@ export function registerRoutes(app: FastifyInstance, deps: RegulatorDeps): void 
       },
     },
     async (req) => {
-      const { limit, cursor } = req.query;
-      const rows = await store.listCheckpoints(cursor ? Number(cursor) : Number.MAX_SAFE_INTEGER, limit + 1);
-      const page = rows.slice(0, limit);
-      return {
-        checkpoints: page.map(apiCheckpoint),
-        nextCursor: rows.length > limit ? String(page.at(-1)!.size) : null,
-      };
+      // Newest first: the first page starts below every size.
+      const { page, nextCursor } = await pageQuery(
+        req.query,
+        Number.MAX_SAFE_INTEGER,
+        (before, limit) => store.listCheckpoints(before, limit),
+        (c) => c.size,
+      );
+      return { checkpoints: page.map(apiCheckpoint), nextCursor };
     },
   );
 
