@@ -9,17 +9,14 @@
  * Bounded: FUZZ_SECONDS per store (default 20) or FUZZ_RUNS cases, whichever ends first;
  * `bench/fuzz.sh` runs longer. The case counts are printed.
  */
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { BOTH_STORES, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { jsonText, keyText, numberText, objectText } from './payloads.js';
 import { assertProperty, fuzzBudget } from './budget.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const budget = fuzzBudget(20);
 
 const TOP = ['ts', 'vin', 'position', 'speed', 'odometer', 'ignition', 'battery', 'fuelLevel', 'cabin', 'dtc'];
@@ -43,22 +40,15 @@ function payloads(vin: string): fc.Arbitrary<string> {
   );
 }
 
-const stores = [
-  ['sqlite', () => undefined],
-  ['postgres', (schema: string) => ({ kind: 'postgres', url: PG_URL, schema, poolSize: 4 })],
-] as const;
-
-describe.each(stores)('fuzz › telemetry payloads through decode → commit on %s', (kind, storeOf) => {
+describe.each(BOTH_STORES)('fuzz › telemetry payloads through decode → commit on %s', (kind) => {
   let gw: TestGateway;
   let car: MqttClient;
   let disconnects = 0;
-  const schema = `shk_fuzz_${randomBytes(4).toString('hex')}`;
   beforeAll(async () => {
-    const store = storeOf(schema);
     gw = await startTestGateway({
       cars: 2,
+      store: kind,
       config: {
-        ...(store ? { store } : {}),
         // The fuzzer sends as fast as answers come: rate limits are not what it tests.
         limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000 },
       },
@@ -68,12 +58,6 @@ describe.each(stores)('fuzz › telemetry payloads through decode → commit on 
   });
   afterAll(async () => {
     await gw?.stop();
-    if (storeOf(schema)) {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    }
   });
 
   it(

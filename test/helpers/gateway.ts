@@ -61,6 +61,11 @@ export async function startTestGateway(
     oem?: Record<string, unknown>;
     log?: Logger;
     dir?: string;
+    /**
+     * The store to run on, whatever SHEKARA_TEST_STORE says: for suites that run on both
+     * (`describe.each(BOTH_STORES)`). PostgreSQL gets the directory's own schema, dropped by stop().
+     */
+    store?: StoreKind;
   } = {},
 ): Promise<TestGateway> {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'shekara-test-'));
@@ -81,9 +86,7 @@ export async function startTestGateway(
       },
     ],
     log: { level: 'silent' },
-    ...(onPostgres(opts.config)
-      ? { store: { kind: 'postgres', url: TEST_PG_URL, schema: schemaOf(dir), poolSize: 4 } }
-      : {}),
+    ...(onPostgres(opts) ? { store: { kind: 'postgres', url: TEST_PG_URL, schema: schemaOf(dir), poolSize: 4 } } : {}),
     ...opts.config,
   };
   const config = parseConfig(stringify(cfgObj), 'test-config.yaml', dir, { env: {} });
@@ -122,16 +125,26 @@ export async function startTestGateway(
       await sink.close();
       if (stopOpts.keepDir) return;
       rmSync(dir, { recursive: true, force: true });
-      if (onPostgres(opts.config)) await dropSchema(schemaOf(dir));
+      if (onPostgres(opts)) await dropSchema(schemaOf(dir));
     },
   };
 }
 
 const TEST_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-/** True when this test gateway runs on PostgreSQL: asked for by the environment, and the test did not pick a store itself. */
-const onPostgres = (config: Record<string, unknown> | undefined) =>
-  process.env.SHEKARA_TEST_STORE === 'postgres' && !(config && 'store' in config);
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** Both stores, for `describe.each`: a suite that must hold on each runs once per store. */
+export const BOTH_STORES: readonly StoreKind[] = ['sqlite', 'postgres'];
+
+/**
+ * True when this test gateway runs on PostgreSQL: the test asked for it (`store`), or the
+ * environment did and the test did not pick a store itself.
+ */
+const onPostgres = (opts: { store?: StoreKind; config?: Record<string, unknown> }) =>
+  opts.store !== undefined
+    ? opts.store === 'postgres'
+    : process.env.SHEKARA_TEST_STORE === 'postgres' && !(opts.config && 'store' in opts.config);
 
 /** The schema of a test directory: its unique temp name, as a valid identifier. */
 const schemaOf = (dir: string) =>

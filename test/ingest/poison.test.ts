@@ -3,13 +3,9 @@
  * stored, so a QoS 1 car resent them for ever) are now stored or quarantined with a reason and
  * answered — over HTTPS and MQTT, on both stores.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+import { BOTH_STORES, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 /** [what, payload, expected: 'stored' with these unknown keys, or a quarantine reason]. */
 const POISON: readonly (readonly [string, string, string[] | RegExp])[] = [
@@ -25,26 +21,13 @@ const POISON: readonly (readonly [string, string, string[] | RegExp])[] = [
   ['nesting 10000 deep', `{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, /nested deeper than/],
 ];
 
-const stores = [
-  ['sqlite', () => undefined],
-  ['postgres', (schema: string) => ({ kind: 'postgres', url: PG_URL, schema, poolSize: 2 })],
-] as const;
-
-describe.each(stores)('poison payloads on %s', (_kind, storeOf) => {
+describe.each(BOTH_STORES)('poison payloads on %s', (kind) => {
   let gw: TestGateway;
-  const schema = `shk_poison_${randomBytes(4).toString('hex')}`;
   beforeAll(async () => {
-    const store = storeOf(schema);
-    gw = await startTestGateway({ cars: 2, config: store ? { store } : {} });
+    gw = await startTestGateway({ cars: 2, store: kind });
   });
   afterAll(async () => {
     await gw?.stop();
-    if (storeOf(schema)) {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    }
   });
 
   const expectKept = async (recordId: string, body: string, expected: string[] | RegExp) => {
