@@ -1,7 +1,9 @@
 /**
  * Benchmark (not a test): does the time to refuse a wrong secret tell whether a VIN is
  * registered? The outside review measured known VINs 20–30 µs slower than unknown ones (the
- * unknown path skipped the hash). Now both hash and compare (src/ingest/credentials.ts).
+ * unknown path skipped the hash). Now both hash and compare (src/ingest/credentials.ts), and a
+ * refusal leaves when a timer started before the look-up fires (`limits.authRefusalFloorMs`,
+ * default 5 ms): both kinds should sit at ~5 ms with no gap beyond the noise.
  *
  *   node --import tsx bench/auth-timing.ts
  *

@@ -42,5 +42,29 @@ export function vehicleSecretMatches<V extends { secretHash: Buffer; secretSalt:
   return vehicle !== undefined && secret !== undefined && ok;
 }
 
+/**
+ * A refused vehicle authentication is answered no sooner than `limits.authRefusalFloorMs`
+ * (default 5) after the attempt began. Equal work (above) left a gap: a registered VIN's look-up
+ * returns a row to read and map, an unknown one's does not, and over loopback that was still
+ * 10–16 µs (bench/auth-timing.ts). The floor's timer MUST be started before the look-up: Node
+ * schedules a timer from the event loop's clock as it was when this turn began, so a timer
+ * started after the look-up and told "what is left of 5 ms" fires earlier by exactly the look-up
+ * time — the difference leaked again (measured: 30–50 µs). Started first, it fires at the same
+ * point whatever ran after it. 5 ms is far above both paths and costs a refused car nothing; it
+ * also slows guessing.
+ */
+export interface RefusalFloor {
+  /** Resolves when the floor is reached. */
+  readonly reached: Promise<void>;
+  /** The attempt was not refused: drop the timer. */
+  cancel(): void;
+}
+
+export function refusalFloor(floorMs: number): RefusalFloor {
+  let timer: NodeJS.Timeout | undefined;
+  const reached = new Promise<void>((resolve) => (timer = setTimeout(resolve, floorMs)));
+  return { reached, cancel: () => clearTimeout(timer) };
+}
+
 /** A VIN per ISO 3779: 17 characters, digits and capitals without I, O, Q. */
 export const VIN_RE = /^[A-HJ-NPR-Z0-9]{17}$/;

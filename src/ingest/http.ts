@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { LimitsConfig } from '../config/schema.js';
 import type { VehicleRow } from '../store/index.js';
-import { vehicleSecretMatches } from './credentials.js';
+import { refusalFloor, vehicleSecretMatches } from './credentials.js';
 import type { Intake } from './intake.js';
 import type { RateLimiter } from './rate-limit.js';
 import { isShekaraError, ShekaraError } from '../errors.js';
@@ -59,11 +59,17 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
         const message = 'HTTP Basic credentials required: username = VIN, password = vehicle secret';
         return fail(reply, 'missing-credentials', new ShekaraError('SHK_INGEST_AUTH', message, { headers: basic }));
       }
-      const vehicle = await deps.lookupVehicle(creds.user);
+      const floor = refusalFloor(limits.authRefusalFloorMs); // before the look-up (credentials.ts)
+      const vehicle = await deps.lookupVehicle(creds.user).catch((err: unknown) => {
+        floor.cancel();
+        throw err;
+      });
       if (!vehicleSecretMatches(vehicle, creds.password)) {
+        await floor.reached; // the answer's time tells nothing of the VIN
         const message = 'unknown vehicle or wrong secret';
         return fail(reply, 'bad-credentials', new ShekaraError('SHK_INGEST_AUTH', message, { headers: basic }));
       }
+      floor.cancel();
       if (req.params.vin !== vehicle.vin) {
         const message = 'a vehicle may only send its own telemetry';
         return fail(reply, 'publish-topic-denied', new ShekaraError('SHK_INGEST_ACL', message));

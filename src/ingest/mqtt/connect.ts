@@ -5,7 +5,7 @@
  * the car's protocol version understands (codes.ts), then the close [MQTT-3.2.2-5].
  */
 import type { IConnectPacket } from 'mqtt-packet';
-import { vehicleSecretMatches, VIN_RE } from '../credentials.js';
+import { refusalFloor, vehicleSecretMatches, VIN_RE } from '../credentials.js';
 import type { VehicleRow } from '../../store/index.js';
 import type { Connection } from './connection.js';
 import { encode } from './wire.js';
@@ -62,12 +62,19 @@ export function onConnect(c: Connection, p: IConnectPacket): void {
     check = (v) => (vehicleSecretMatches(v, p.password) ? undefined : 'bad-credentials');
   }
   const gen = c.ep.generation(vin);
+  const floor = refusalFloor(c.ep.limits.authRefusalFloorMs); // before the look-up (credentials.ts)
   deps
     .lookupVehicle(vin)
-    .then((v) => {
-      if (c.state === 'closed') return;
-      const bad = check(v);
-      if (bad) return c.refuseConnect(peer?.presented ? 'not-authorized' : 'bad-credentials', bad);
+    .then(async (v) => {
+      const closed = () => c.state === 'closed'; // a function: the state changes across the await
+      const bad = closed() ? undefined : check(v);
+      if (bad) {
+        await floor.reached; // the CONNACK's time tells nothing of the VIN
+        if (closed()) return;
+        return c.refuseConnect(peer?.presented ? 'not-authorized' : 'bad-credentials', bad);
+      }
+      floor.cancel();
+      if (closed()) return;
       // Rotated or revoked while this look-up was under way: what it read may be the old secret.
       if (c.ep.generation(vin) !== gen)
         return c.refuseConnect(peer?.presented ? 'not-authorized' : 'bad-credentials', 'credentials-changed');
@@ -75,6 +82,7 @@ export function onConnect(c: Connection, p: IConnectPacket): void {
       return accept(c, v!, p, serverKeepAlive);
     })
     .catch((err: unknown) => {
+      floor.cancel();
       c.ep.deps.log.error({ err, vehicle: c.ref() }, 'mqtt: could not look the vehicle up');
       if (c.state === 'authenticating') unavailable();
       else c.destroy();
