@@ -132,7 +132,7 @@ export const DUE_PLAN = `SELECT set_config('enable_sort', 'off', true), set_conf
   set_config('synchronous_commit', 'off', true)`;
 
 // Outcomes change only rows still on their way: a row erasure blocked stays blocked. A row of
-// the pull feed (store/pg/oem-feed.ts) is on its way until acknowledged: served ('delivered')
+// the pull feed (store/oem-feed/pg.ts) is on its way until acknowledged: served ('delivered')
 // or blocked at pull time, as on SQLite. 'parked' is SQLite's parkStatement: the row leaves the
 // push queue (status 'pull', no attempt counted) and takes the next feed positions, numbered in
 // batch order, only if it is still pending or published (locked, then numbered: no position is
