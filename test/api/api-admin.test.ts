@@ -604,6 +604,7 @@ const ADMIN_ROUTES = [
   'POST /vehicles',
   'POST /vehicles/{vin}/credentials/revoke',
   'POST /vehicles/{vin}/credentials/rotate',
+  'POST /vehicles/{vin}/gbt32960/iccid-pin/clear',
   'GET /reports',
   'GET /reports/{name}',
   'GET /incidents',
