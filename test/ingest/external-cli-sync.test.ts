@@ -46,6 +46,10 @@ describe('credential sync of CLI changes (shipped Mosquitto config)', () => {
       },
       (err: Error & { code?: number }) => err.code ?? err.message,
     );
+  /** One reconcile round of the gateway, as its timer runs them. */
+  const reconcileRound = async () => {
+    await gw.app.ingest.brokerCredentials!.reconcile();
+  };
   const cli = (...args: string[]) =>
     execFileSync(process.execPath, ['bin/shekara.js', ...args, '-c', cliConfig], { encoding: 'utf8' });
 
@@ -103,8 +107,9 @@ describe('credential sync of CLI changes (shipped Mosquitto config)', () => {
     await closed;
     expect(await outcome(vin)).toBe(0x87);
     expect(await outcome(vin, secret)).toBe('accepted');
-    // The gateway's reconcile rounds (every second) leave the CLI's secret in place.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // A reconcile round of the gateway (it runs one every reconcileSeconds) leaves the CLI's
+    // secret in place: one is run here, rather than waiting for the timer's.
+    await reconcileRound();
     expect(await outcome(vin, secret)).toBe('accepted');
   });
 
@@ -115,7 +120,7 @@ describe('credential sync of CLI changes (shipped Mosquitto config)', () => {
     const car = await connect(vin, secret);
     await car.publishAsync(`vehicles/${vin}/telemetry`, JSON.stringify({ speed: 42 }), { qos: 1 });
     await eventually(async () => (await gw.app.store.counts()).records === 1, 10_000, 'the record stored');
-    await new Promise((r) => setTimeout(r, 2_500));
+    await reconcileRound();
     expect(await outcome(vin, secret)).toBe('accepted');
   });
 });
