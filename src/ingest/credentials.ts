@@ -49,9 +49,11 @@ export function vehicleSecretMatches<V extends { secretHash: Buffer; secretSalt:
  * 10–16 µs (bench/auth-timing.ts). The floor's timer MUST be started before the look-up: Node
  * schedules a timer from the event loop's clock as it was when this turn began, so a timer
  * started after the look-up and told "what is left of 5 ms" fires earlier by exactly the look-up
- * time — the difference leaked again (measured: 30–50 µs). Started first, it fires at the same
- * point whatever ran after it. 5 ms is far above both paths and costs a refused car nothing; it
- * also slows guessing.
+ * time — the difference leaked again (measured: 30–50 µs). Started first, its expiry does not
+ * depend on the look-up. It does not hide everything: the loop sleeps in whole milliseconds
+ * from the moment it last looked at its clock, after the look-up, so a sub-millisecond
+ * difference still shows in the mean (~15–25 µs measured on an idle machine; equal work for an
+ * unknown VIN is what would close it). 5 ms costs a refused car nothing and slows guessing.
  */
 export interface RefusalFloor {
   /** Resolves when the floor is reached. */
