@@ -10,7 +10,10 @@ import type { Gbt32960TerminalStore } from './gbt32960-terminals.js';
 import type { PolicyHistoryStore, PolicyVersionStore } from './policies/types.js';
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { EventLeafKind } from '../audit/leaf.js';
-import type { CommandApprovalStore, CommandStore, OemFeedStore, SigningKeyStore } from './oem-types.js';
+import type { CommandStore } from './commands/types.js';
+import type { CommandApprovalStore } from './command-approvals/types.js';
+import type { OemFeedStore } from './oem-feed/types.js';
+import type { SigningKeyStore } from './signing-keys/types.js';
 import type {
   ConsentRegistryStore,
   ConsentStore,
@@ -345,7 +348,10 @@ export interface AuditQueryStore {
   egressSummary(filter: EgressSearch): Promise<SummaryRow[]>;
 }
 
-export type * from './oem-types.js';
+export type * from './oem-feed/types.js';
+export type * from './signing-keys/types.js';
+export type * from './commands/types.js';
+export type * from './command-approvals/types.js';
 export type * from './owner-types.js';
 export type * from './workbench/types.js';
 

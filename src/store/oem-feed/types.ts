@@ -1,7 +1,7 @@
 /**
  * The pull feed's contract, shared by both stores (src/store/oem-feed/{sqlite,pg}.ts): the feed
- * of OEMs with delivery: pull, and each OEM's cursors. Re-exported by ../oem-types.ts, so the
- * composed `Store` reads it from there.
+ * of OEMs with delivery: pull, and each OEM's cursors. The composed `Store`
+ * (../types.ts) extends it.
  */
 import type { OutboxRow } from '../types.js';
 

@@ -1,7 +1,7 @@
 /**
  * The signing-keys area's contract, shared by both stores (src/store/signing-keys/{sqlite,pg}.ts):
  * the HMAC keys that sign webhook bodies to an OEM, every one that ever signed kept with when it
- * stopped. Re-exported by ../oem-types.ts, so the composed `Store` reads it from there.
+ * stopped. The composed `Store` (../types.ts) extends it.
  */
 
 /** One HMAC key that signs bodies to an OEM. */

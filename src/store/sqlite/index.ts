@@ -37,8 +37,8 @@ import {
 import { sqliteOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/sqlite.js';
 import { sqliteOemFeed, parkStatement, OEM_FEED_MIGRATIONS } from '../oem-feed/sqlite.js';
 import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/sqlite.js';
-import { sqliteCommands, COMMAND_MIGRATIONS } from './commands.js';
-import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from './command-approvals.js';
+import { sqliteCommands, COMMAND_MIGRATIONS } from '../commands/sqlite.js';
+import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from '../command-approvals/sqlite.js';
 import { sqliteOems, OEM_MIGRATIONS } from '../oems/sqlite.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/sqlite.js';

@@ -5,10 +5,12 @@
  * commits with its 'command' leaf.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { AuditEventBody, CommandApprovalRow, CommandApprovalStore } from '../types.js';
-import type { Sync } from './sync.js';
-import type { AppendEvent } from './commands.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { AuditEventBody } from '../types.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { AppendEvent } from '../commands/sqlite.js';
+import type { CommandApprovalStore } from './types.js';
+import { APPROVAL_COLUMNS, toApproval, type ApprovalDbRow } from './rows.js';
 
 export const COMMAND_APPROVAL_MIGRATIONS: Migration[] = [
   {
@@ -29,12 +31,12 @@ export const COMMAND_APPROVAL_MIGRATIONS: Migration[] = [
 
 export function sqliteCommandApprovals(db: Database.Database, appendEvent: AppendEvent): Sync<CommandApprovalStore> {
   const inForce = db.prepare(
-    `SELECT * FROM command_approvals WHERE vin = ? AND oem = ? AND type = ? AND revoked_at IS NULL ORDER BY id DESC LIMIT 1`,
+    `SELECT ${APPROVAL_COLUMNS} FROM command_approvals WHERE vin = ? AND oem = ? AND type = ? AND revoked_at IS NULL ORDER BY id DESC LIMIT 1`,
   );
   const insert = db.prepare(
     `INSERT INTO command_approvals (vin, oem, type, owner_id, approved_at) VALUES (?, ?, ?, ?, ?)`,
   );
-  const byId = db.prepare(`SELECT * FROM command_approvals WHERE id = ?`);
+  const byId = db.prepare(`SELECT ${APPROVAL_COLUMNS} FROM command_approvals WHERE id = ?`);
   const revoke = db.prepare(
     `UPDATE command_approvals SET revoked_at = ? WHERE vin = ? AND oem = ? AND type = ? AND revoked_at IS NULL`,
   );
@@ -43,14 +45,16 @@ export function sqliteCommandApprovals(db: Database.Database, appendEvent: Appen
       `SELECT 1 FROM command_approvals WHERE vin = ? AND oem = ? AND type = ? AND approved_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) LIMIT 1`,
     )
     .pluck();
-  const list = db.prepare(`SELECT * FROM command_approvals WHERE vin = ? ORDER BY approved_at DESC, id DESC`);
+  const list = db.prepare(
+    `SELECT ${APPROVAL_COLUMNS} FROM command_approvals WHERE vin = ? ORDER BY approved_at DESC, id DESC`,
+  );
 
   const approve = db.transaction((a: Parameters<CommandApprovalStore['approveCommand']>[0], leaf: AuditEventBody) => {
     const existing = inForce.get(a.vin, a.oem, a.type) as ApprovalDbRow | undefined;
-    if (existing) return { row: toRow(existing), created: false };
+    if (existing) return { row: toApproval(existing), created: false };
     const id = Number(insert.run(a.vin, a.oem, a.type, a.ownerId, a.now).lastInsertRowid);
     appendEvent('command', a.now, leaf);
-    return { row: toRow(byId.get(id) as ApprovalDbRow), created: true };
+    return { row: toApproval(byId.get(id) as ApprovalDbRow), created: true };
   });
   const revokeTx = db.transaction(
     (a: Parameters<CommandApprovalStore['revokeCommandApproval']>[0], leaf: AuditEventBody) => {
@@ -70,27 +74,7 @@ export function sqliteCommandApprovals(db: Database.Database, appendEvent: Appen
       return approvedAt.get(vin, oem, type, atMs, atMs) !== undefined;
     },
     listCommandApprovals(vin) {
-      return (list.all(vin) as ApprovalDbRow[]).map(toRow);
+      return (list.all(vin) as ApprovalDbRow[]).map(toApproval);
     },
   };
 }
-
-interface ApprovalDbRow {
-  id: number;
-  vin: string;
-  oem: string;
-  type: string;
-  owner_id: string;
-  approved_at: number;
-  revoked_at: number | null;
-}
-
-const toRow = (r: ApprovalDbRow): CommandApprovalRow => ({
-  id: r.id,
-  vin: r.vin,
-  oem: r.oem,
-  type: r.type,
-  ownerId: r.owner_id,
-  approvedAt: r.approved_at,
-  revokedAt: r.revoked_at,
-});

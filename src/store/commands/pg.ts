@@ -1,7 +1,7 @@
 /**
- * Downlink commands (src/downlink), as on SQLite (store/sqlite/commands.ts): what an OEM asked
+ * Downlink commands (src/downlink), as on SQLite (./sqlite.ts; the contract: ./types.ts): what an OEM asked
  * for, the policy's verdict, when it went to the car and what the car answered. Every state
- * change commits with its 'command' leaf in ONE transaction (audit.ts `appendEventIn`), so the
+ * change commits with its 'command' leaf in ONE transaction (../pg/audit.ts `appendEventIn`), so the
  * egress log cannot miss a command nor show one that did not happen.
  *
  * Several instances: each step is one conditional UPDATE (`… AND status = 'queued'`) whose row
@@ -13,10 +13,12 @@
  * was taken over, as on SQLite), and an acknowledgement's detail may hold "\u0000", which JSONB
  * refuses and SQLite keeps.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db, Tx } from './db.js';
-import type { PgTreeWriter } from './audit.js';
-import type { AuditEventBody, CommandAck, CommandRow, CommandStatus, CommandStore } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db, Tx } from '../pg/db.js';
+import type { PgTreeWriter } from '../pg/audit.js';
+import type { AuditEventBody } from '../types.js';
+import type { CommandStore } from './types.js';
+import { COMMAND_COLUMNS, toCommand, type CommandDbRow } from './rows.js';
 
 export const COMMAND_MIGRATIONS: PgMigration[] = [
   {
@@ -42,11 +44,9 @@ export const COMMAND_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const COLUMNS = 'id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at, sent_at, acks';
-
 export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): CommandStore {
   const rows = async (text: string, values: readonly unknown[]) =>
-    (await db.query<CommandDbRow>(text, values)).map(toRow);
+    (await db.query<CommandDbRow>(text, values)).map(toCommand);
   /** Runs the conditional `update`; appends the leaf (same transaction) only when it changed a row. */
   const withLeaf = (update: (t: Tx) => Promise<unknown[]>, at: number, leaf: AuditEventBody) =>
     db.tx(async (t) => {
@@ -55,7 +55,7 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
       return true;
     });
   const getCommand = async (id: string) =>
-    (await rows(`SELECT ${COLUMNS} FROM downlink_commands WHERE id = $1`, [id]))[0];
+    (await rows(`SELECT ${COMMAND_COLUMNS} FROM downlink_commands WHERE id = $1`, [id]))[0];
 
   /** queued → expired or blocked (never sent), or sent → blocked, with its leaf; false when it was no longer `from`. */
   const close = (
@@ -105,7 +105,7 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
     getCommand,
     queuedCommands: (vin) =>
       rows(
-        `SELECT ${COLUMNS} FROM downlink_commands WHERE vin = $1 AND status = 'queued' ORDER BY created_at, id COLLATE "C"`,
+        `SELECT ${COMMAND_COLUMNS} FROM downlink_commands WHERE vin = $1 AND status = 'queued' ORDER BY created_at, id COLLATE "C"`,
         [vin],
       ),
     queuedCommandVins: async (now, limit) =>
@@ -117,7 +117,7 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
       ).map((r) => r.vin),
     expiredQueuedCommands: (now, limit) =>
       rows(
-        `SELECT ${COLUMNS} FROM downlink_commands WHERE status = 'queued' AND expires_at < $1
+        `SELECT ${COMMAND_COLUMNS} FROM downlink_commands WHERE status = 'queued' AND expires_at < $1
       ORDER BY expires_at, id COLLATE "C" LIMIT $2`,
         [now, limit],
       ),
@@ -170,39 +170,5 @@ export function pgCommands(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): C
         ack.at,
         leaf,
       ),
-  };
-}
-
-interface CommandDbRow {
-  id: string;
-  oem: string;
-  vin: string;
-  pseudonym: string;
-  type: string;
-  params: Record<string, unknown>;
-  status: string;
-  reason: string | null;
-  api_key: string;
-  created_at: number;
-  expires_at: number;
-  sent_at: number | null;
-  acks: CommandAck[];
-}
-
-function toRow(r: CommandDbRow): CommandRow {
-  return {
-    id: r.id,
-    oem: r.oem,
-    vin: r.vin,
-    pseudonym: r.pseudonym,
-    type: r.type,
-    params: r.params,
-    status: r.status as CommandStatus,
-    reason: r.reason,
-    apiKey: r.api_key,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    sentAt: r.sent_at,
-    acks: r.acks,
   };
 }

@@ -1,18 +1,19 @@
 /**
  * Owners' approvals of restricting downlink commands, as on SQLite
- * (store/sqlite/command-approvals.ts): per vehicle, OEM and command type, deny by default,
+ * (./sqlite.ts; the contract: ./types.ts): per vehicle, OEM and command type, deny by default,
  * history kept (a revocation closes an approval, never deletes it); each grant and revocation
- * commits with its 'command' leaf (audit.ts `appendEventIn`).
+ * commits with its 'command' leaf (../pg/audit.ts `appendEventIn`).
  *
  * Several instances: at most one approval is in force per (vehicle, OEM, type), which SQLite's
  * single writer gives by reading before it writes. Here a partial unique index says so, and
  * the grant is an INSERT … ON CONFLICT DO NOTHING: of two owners' approvals at once, one
  * inserts (and appends its leaf), the other waits for it and returns that approval, no leaf.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import type { PgTreeWriter } from './audit.js';
-import type { CommandApprovalRow, CommandApprovalStore } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import type { PgTreeWriter } from '../pg/audit.js';
+import type { CommandApprovalStore } from './types.js';
+import { APPROVAL_COLUMNS, toApproval, type ApprovalDbRow } from './rows.js';
 
 export const COMMAND_APPROVAL_MIGRATIONS: PgMigration[] = [
   {
@@ -32,8 +33,6 @@ export const COMMAND_APPROVAL_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const COLUMNS = 'id, vin, oem, type, owner_id, approved_at, revoked_at';
-
 export function pgCommandApprovals(db: Db, tree: Pick<PgTreeWriter, 'appendEventIn'>): CommandApprovalStore {
   return {
     approveCommand: (a, leaf) =>
@@ -42,20 +41,20 @@ export function pgCommandApprovals(db: Db, tree: Pick<PgTreeWriter, 'appendEvent
         for (;;) {
           const [inserted] = await t.query<ApprovalDbRow>(
             `INSERT INTO command_approvals (vin, oem, type, owner_id, approved_at) VALUES ($1, $2, $3, $4, $5)
-          ON CONFLICT (vin, oem, type) WHERE revoked_at IS NULL DO NOTHING RETURNING ${COLUMNS}`,
+          ON CONFLICT (vin, oem, type) WHERE revoked_at IS NULL DO NOTHING RETURNING ${APPROVAL_COLUMNS}`,
             [a.vin, a.oem, a.type, a.ownerId, a.now],
           );
           if (inserted) {
             await tree.appendEventIn(t, 'command', a.now, leaf);
-            return { row: toRow(inserted), created: true };
+            return { row: toApproval(inserted), created: true };
           }
           // The approval in force: this statement's snapshot sees the one ours conflicted with.
           const [existing] = await t.query<ApprovalDbRow>(
-            `SELECT ${COLUMNS} FROM command_approvals
+            `SELECT ${APPROVAL_COLUMNS} FROM command_approvals
           WHERE vin = $1 AND oem = $2 AND type = $3 AND revoked_at IS NULL`,
             [a.vin, a.oem, a.type],
           );
-          if (existing) return { row: toRow(existing), created: false };
+          if (existing) return { row: toApproval(existing), created: false };
         }
       }),
     revokeCommandApproval: (a, leaf) =>
@@ -82,30 +81,10 @@ export function pgCommandApprovals(db: Db, tree: Pick<PgTreeWriter, 'appendEvent
     listCommandApprovals: async (vin) =>
       (
         await db.query<ApprovalDbRow>(
-          `SELECT ${COLUMNS} FROM command_approvals WHERE vin = $1
+          `SELECT ${APPROVAL_COLUMNS} FROM command_approvals WHERE vin = $1
       ORDER BY approved_at DESC, id DESC`,
           [vin],
         )
-      ).map(toRow),
+      ).map(toApproval),
   };
 }
-
-interface ApprovalDbRow {
-  id: number;
-  vin: string;
-  oem: string;
-  type: string;
-  owner_id: string;
-  approved_at: number;
-  revoked_at: number | null;
-}
-
-const toRow = (r: ApprovalDbRow): CommandApprovalRow => ({
-  id: r.id,
-  vin: r.vin,
-  oem: r.oem,
-  type: r.type,
-  ownerId: r.owner_id,
-  approvedAt: r.approved_at,
-  revokedAt: r.revoked_at,
-});

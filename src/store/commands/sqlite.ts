@@ -4,9 +4,11 @@
  * transaction, so the egress log cannot miss a command nor show one that did not happen.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { AuditEventBody, CommandAck, CommandRow, CommandStatus, CommandStore } from '../types.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { AuditEventBody } from '../types.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { CommandStore } from './types.js';
+import { COMMAND_COLUMNS, toCommand, type CommandDbRow } from './rows.js';
 
 export const COMMAND_MIGRATIONS: Migration[] = [
   {
@@ -39,15 +41,15 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
   const insert =
     db.prepare(`INSERT INTO downlink_commands (id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at)
     VALUES (@id, @oem, @vin, @pseudonym, @type, @params, @status, @reason, @apiKey, @createdAt, @expiresAt)`);
-  const get = db.prepare(`SELECT * FROM downlink_commands WHERE id = ?`);
+  const get = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM downlink_commands WHERE id = ?`);
   const queued = db.prepare(
-    `SELECT * FROM downlink_commands WHERE vin = ? AND status = 'queued' ORDER BY created_at, id`,
+    `SELECT ${COMMAND_COLUMNS} FROM downlink_commands WHERE vin = ? AND status = 'queued' ORDER BY created_at, id`,
   );
   const queuedVins = db
     .prepare(`SELECT DISTINCT vin FROM downlink_commands WHERE status = 'queued' AND expires_at >= ? LIMIT ?`)
     .pluck();
   const expired = db.prepare(
-    `SELECT * FROM downlink_commands WHERE status = 'queued' AND expires_at < ? ORDER BY expires_at, id LIMIT ?`,
+    `SELECT ${COMMAND_COLUMNS} FROM downlink_commands WHERE status = 'queued' AND expires_at < ? ORDER BY expires_at, id LIMIT ?`,
   );
   const times = db
     .prepare(
@@ -87,20 +89,20 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
   return {
     createCommand(c, leaf) {
       create(c, leaf);
-      return toRow(get.get(c.id) as CommandDbRow);
+      return toCommand(get.get(c.id) as CommandDbRow);
     },
     getCommand(id) {
       const r = get.get(id) as CommandDbRow | undefined;
-      return r && toRow(r);
+      return r && toCommand(r);
     },
     queuedCommands(vin) {
-      return (queued.all(vin) as CommandDbRow[]).map(toRow);
+      return (queued.all(vin) as CommandDbRow[]).map(toCommand);
     },
     queuedCommandVins(now, limit) {
       return queuedVins.all(now, limit) as string[];
     },
     expiredQueuedCommands(now, limit) {
-      return (expired.all(now, limit) as CommandDbRow[]).map(toRow);
+      return (expired.all(now, limit) as CommandDbRow[]).map(toCommand);
     },
     commandTimes(vin, type, since) {
       return times.all(vin, type, since) as number[];
@@ -123,39 +125,5 @@ export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent):
     recordCommandAck({ id, vin, ack: a }, leaf) {
       return withLeaf(() => ack.run({ id, vin, status: a.status, ack: JSON.stringify(a) }).changes, a.at, leaf);
     },
-  };
-}
-
-interface CommandDbRow {
-  id: string;
-  oem: string;
-  vin: string;
-  pseudonym: string;
-  type: string;
-  params: string;
-  status: string;
-  reason: string | null;
-  api_key: string;
-  created_at: number;
-  expires_at: number;
-  sent_at: number | null;
-  acks: string;
-}
-
-function toRow(r: CommandDbRow): CommandRow {
-  return {
-    id: r.id,
-    oem: r.oem,
-    vin: r.vin,
-    pseudonym: r.pseudonym,
-    type: r.type,
-    params: JSON.parse(r.params) as Record<string, unknown>,
-    status: r.status as CommandStatus,
-    reason: r.reason,
-    apiKey: r.api_key,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    sentAt: r.sent_at,
-    acks: JSON.parse(r.acks) as CommandAck[],
   };
 }

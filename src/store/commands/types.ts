@@ -1,12 +1,9 @@
 /**
- * The store's interface for the OEM side: the pull feed (./oem-feed/types.ts) and webhook
- * signing keys (./signing-keys/types.ts), both re-exported here, downlink commands and owners' approvals of them. Split from types.ts along that seam; the
- * composed `Store` (types.ts) extends these. Asynchronous like every store method.
+ * The downlink commands area's contract, shared by both stores (src/store/commands/{sqlite,pg}.ts):
+ * what an OEM asked for, the policy's verdict, when it went to the car and what the car answered.
+ * Every state change commits with its 'command' leaf in ONE transaction.
  */
-import type { AuditEventBody } from './types.js';
-
-export type { FeedItem, OemFeedStore } from './oem-feed/types.js';
-export type { SigningKeyRow, SigningKeyStore } from './signing-keys/types.js';
+import type { AuditEventBody } from '../types.js';
 
 /** blocked (never sent) | queued (waits for the car) → sent → accepted → done | failed; rejected; expired (ttl passed unsent). */
 export type CommandStatus = 'blocked' | 'queued' | 'sent' | 'accepted' | 'rejected' | 'done' | 'failed' | 'expired';
@@ -18,7 +15,7 @@ export interface CommandAck {
   readonly at: number;
 }
 
-/** One downlink command an OEM asked for (store/sqlite/commands.ts). */
+/** One downlink command an OEM asked for (this folder: sqlite.ts, pg.ts). */
 export interface CommandRow {
   readonly id: string;
   readonly oem: string;
@@ -96,33 +93,4 @@ export interface CommandStore {
    * accepted), with its leaf, in one transaction; false (nothing written) otherwise.
    */
   recordCommandAck(a: { id: string; vin: string; ack: CommandAck }, leaf: AuditEventBody): Promise<boolean>;
-}
-
-/** An owner's approval of one restricting command type, for one OEM and vehicle. */
-export interface CommandApprovalRow {
-  readonly id: number;
-  readonly vin: string;
-  readonly oem: string;
-  readonly type: string;
-  /** The owner binding (token id) that approved or revoked it. */
-  readonly ownerId: string;
-  readonly approvedAt: number;
-  readonly revokedAt: number | null;
-}
-
-/** Owners' approvals of restricting commands (store/sqlite/command-approvals.ts). History is kept. */
-export interface CommandApprovalStore {
-  /** Approves from `now` with its leaf; an approval already in force is returned as it is (no leaf). */
-  approveCommand(
-    a: { vin: string; oem: string; type: string; ownerId: string; now: number },
-    leaf: AuditEventBody,
-  ): Promise<{ row: CommandApprovalRow; created: boolean }>;
-  /** Revokes the approval in force (with its leaf); false when there was none. */
-  revokeCommandApproval(
-    a: { vin: string; oem: string; type: string; now: number },
-    leaf: AuditEventBody,
-  ): Promise<boolean>;
-  isCommandApproved(vin: string, oem: string, type: string, atMs: number): Promise<boolean>;
-  /** Every approval of a vehicle, newest first. */
-  listCommandApprovals(vin: string): Promise<CommandApprovalRow[]>;
 }
