@@ -3,11 +3,7 @@
  * is loaded here; the actions (gbt32960.ts, gbt32960-pin.ts) are imported when a command runs.
  */
 import type { Command, Option } from 'commander';
-
-type Lazy = <M>(
-  load: () => Promise<M>,
-  pick: (m: M) => (...args: never[]) => unknown,
-) => (...args: unknown[]) => Promise<void>;
+import type { Lazy } from './command-kit.js';
 
 export function addGbt32960Commands(program: Command, lazy: Lazy, configOption: () => Option): void {
   const load = () => import('./gbt32960.js');

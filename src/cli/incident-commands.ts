@@ -3,11 +3,7 @@
  * is loaded here; the actions (src/cli/incident.ts) are imported when a command runs.
  */
 import { Option, type Command } from 'commander';
-
-type Lazy = <M>(
-  load: () => Promise<M>,
-  pick: (m: M) => (...args: never[]) => unknown,
-) => (...args: unknown[]) => Promise<void>;
+import type { Lazy } from './command-kit.js';
 
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -7,6 +7,10 @@ import { isShekaraError } from '../errors.js';
 import { withAccessLeaf } from './access-log.js';
 import { addIncidentCommands } from './incident-commands.js';
 import { addGbt32960Commands } from './gbt32960-commands.js';
+import { addPolicyCommands } from './policy-commands.js';
+import { addAuditCommands } from './audit-commands.js';
+import { addOemCommands } from './oem-commands.js';
+import { toInt, toNumber } from './command-kit.js';
 
 /**
  * A subcommand's module is imported only when that command runs: `shekara --help` and light
@@ -24,16 +28,12 @@ function lazy<M>(load: () => Promise<M>, pick: (m: M) => (...args: never[]) => u
 
 const load = {
   apikey: () => import('./apikey.js'),
-  audit: () => import('./audit.js'),
   backup: () => import('./backup.js'),
   catalog: () => import('./catalog.js'),
   check: () => import('./check.js'),
   objections: () => import('./objections.js'),
-  oem: () => import('./oem.js'),
   oemSink: () => import('./oem-sink.js'),
   owners: () => import('./owners.js'),
-  policy: () => import('./policy.js'),
-  policyRegistry: () => import('./policy-registry.js'),
   report: () => import('./report.js'),
   simulate: () => import('./simulate.js'),
   start: () => import('./start.js'),
@@ -219,70 +219,7 @@ program
   .requiredOption('--to <file>', 'where to write the copy (must not exist)')
   .action(lazy(load.backup, (m) => m.backupCommand));
 
-const oem = program
-  .command('oem')
-  .description('the OEM registry (acts on the store; config OEMs are read-only; see docs/admin.md)');
-const countries = (v: string, prev: string[] = []) => [...prev, v];
-oem
-  .command('add')
-  .argument('<id>', 'lower-case OEM id')
-  .description(
-    'register an OEM; prints its generated body-signing key once. It is sent nothing until a policy is activated',
-  )
-  .addOption(configOption())
-  .option('--name <name>', 'display name (default: the id)')
-  .requiredOption('--endpoint <url>', 'the one http(s) URL approved projections are POSTed to')
-  .option('--country <CC>', 'a country (ISO 3166-1 alpha-2) the endpoint may resolve to; repeat for several', countries)
-  .option('--allow-private-networks', 'allow loopback and private-use addresses (they have no country)')
-  .option('--signing-key <base64url>', 'import the body-signing key (at least 32 bytes) instead of generating one')
-  .option('--mtls-cert <file>', 'client certificate for an https endpoint (absolute path)')
-  .option('--mtls-key <file>', 'its private key (absolute path)')
-  .option('--mtls-ca <file>', 'CA to verify the endpoint with (absolute path)')
-  .action(lazy(load.oem, (m) => m.oemAddCommand));
-oem
-  .command('update')
-  .argument('<id>')
-  .description('change an OEM registered with `oem add` or the admin API')
-  .addOption(configOption())
-  .option('--name <name>')
-  .option('--endpoint <url>')
-  .option('--country <CC>', 'replaces the allowed countries; repeat for several', countries)
-  .option('--allow-private-networks')
-  .option('--no-allow-private-networks', 'refuse loopback and private-use addresses again')
-  .option('--mtls-cert <file>')
-  .option('--mtls-key <file>')
-  .option('--mtls-ca <file>')
-  .option('--no-mtls', 'remove the client certificate')
-  .action(lazy(load.oem, (m) => m.oemUpdateCommand));
-oem
-  .command('list')
-  .description('list the registry: id, source, state, endpoint, active policy, name')
-  .addOption(configOption())
-  .action(lazy(load.oem, (m) => m.oemListCommand));
-oem
-  .command('show')
-  .argument('<id>')
-  .description('one OEM, as JSON (never its signing key)')
-  .addOption(configOption())
-  .action(lazy(load.oem, (m) => m.oemShowCommand));
-oem
-  .command('disable')
-  .argument('<id>')
-  .description('send the OEM nothing; its pending deliveries wait')
-  .addOption(configOption())
-  .action(lazy(load.oem, (m) => m.oemEnableCommand(false)));
-oem
-  .command('enable')
-  .argument('<id>')
-  .description('enable a disabled OEM again')
-  .addOption(configOption())
-  .action(lazy(load.oem, (m) => m.oemEnableCommand(true)));
-oem
-  .command('signing-key')
-  .description('print the HMAC key that signs every body sent to an OEM (to hand to the OEM)')
-  .addOption(configOption())
-  .requiredOption('--oem <id>', 'OEM id from the registry')
-  .action(lazy(load.oem, (m) => m.oemSigningKeyCommand));
+addOemCommands(program, lazy, configOption);
 
 program
   .command('config')
@@ -311,57 +248,7 @@ catalog
   .option('--json', 'print JSON')
   .action(lazy(load.catalog, (m) => m.catalogSearchCommand));
 
-const policy = program
-  .command('policy')
-  .description('policy tools: check, dry-run, diff, schema; upload, activate, history of registry OEMs');
-policy
-  .command('check')
-  .argument('<file>', 'policy YAML')
-  .description('validate and compile a policy; exit 2 with file:line, path and reason if invalid')
-  .action(lazy(load.policy, (m) => m.policyCheckCommand));
-policy
-  .command('dry-run')
-  .description('print, per input record, what the policy would let leave and what not, then a summary')
-  .requiredOption('--policy <file>', 'policy YAML')
-  .requiredOption('--input <file>', 'NDJSON: one car payload (shekara-json/1, docs/telemetry.md) per line')
-  .option('--vin <vin>', 'VIN for payloads without a "vin" key')
-  .option('--canonical', 'input lines are canonical records (vin, observedAt, signals, account) instead of payloads')
-  .option('--assume-consent', 'treat purposes that require consent as granted')
-  .option('--json', 'one JSON line per record, then the summary')
-  .action(lazy(load.policy, (m) => m.policyDryRunCommand));
-policy
-  .command('diff')
-  .argument('<old>', 'policy YAML in force')
-  .argument('<new>', 'policy YAML proposed')
-  .description('show which purposes and fields a change opens or closes')
-  .action(lazy(load.policy, (m) => m.policyDiffCommand));
-policy
-  .command('upload')
-  .argument('<file>', 'policy YAML')
-  .description(
-    'validate a policy for a registry OEM and store it as a version (by hash); show what it opens or closes against the active one',
-  )
-  .addOption(configOption())
-  .requiredOption('--oem <id>', 'the OEM (registered with `oem add` or the admin API)')
-  .option('--activate', 'also activate it')
-  .action(lazy(load.policyRegistry, (m) => m.policyUploadCommand));
-policy
-  .command('activate')
-  .argument('<hash>', 'a stored version (sha256:…) from `policy history`')
-  .description('make a stored version active, all or nothing; an older hash is a rollback')
-  .addOption(configOption())
-  .requiredOption('--oem <id>', 'the OEM')
-  .action(lazy(load.policyRegistry, (m) => m.policyActivateCommand));
-policy
-  .command('history')
-  .description('stored versions and every activation of an OEM, newest first')
-  .addOption(configOption())
-  .requiredOption('--oem <id>', 'the OEM')
-  .action(lazy(load.policyRegistry, (m) => m.policyHistoryCommand));
-policy
-  .command('schema')
-  .description('print the JSON Schema of the policy format (docs/policy.schema.json)')
-  .action(lazy(load.policy, (m) => m.policySchemaCommand));
+addPolicyCommands(program, lazy, configOption);
 
 const apikey = program
   .command('apikey')
@@ -393,33 +280,7 @@ apikey
   .addOption(configOption())
   .action(lazy(load.apikey, (m) => m.apikeyRevokeCommand));
 
-const audit = program.command('audit').description('the egress log: public key, checkpoints, export');
-audit
-  .command('pubkey')
-  .description("print the log's verifier key (give it to the regulator)")
-  .addOption(configOption())
-  .action(lazy(load.audit, (m) => m.auditPubkeyCommand));
-audit
-  .command('checkpoint')
-  .description('print a signed checkpoint (default: the latest)')
-  .addOption(configOption())
-  .option('--size <n>', 'the checkpoint of this tree size', toInt)
-  .action(lazy(load.audit, (m) => m.auditCheckpointCommand));
-audit
-  .command('checkpoints')
-  .description('list the signed checkpoints, newest first: size, signed at, root hash (base64)')
-  .addOption(configOption())
-  .option('--before <size>', 'only checkpoints smaller than this tree size (the next page)', toInt)
-  .option('--limit <n>', 'at most this many', toInt, 100)
-  .option('--json', 'JSON with the signed notes, as GET /regulator/v1/checkpoints answers')
-  .action(lazy(load.audit, (m) => m.auditCheckpointsCommand));
-audit
-  .command('export')
-  .description('write the verifiable export (NDJSON, one leaf per line) up to a checkpoint')
-  .addOption(configOption())
-  .option('--size <n>', 'tree size (default: the latest checkpoint)', toInt)
-  .option('-o, --out <file>', 'write here instead of stdout')
-  .action(lazy(load.audit, (m) => m.auditExportCommand));
+addAuditCommands(program, lazy, configOption);
 
 program
   .command('report')
@@ -489,16 +350,6 @@ program
     'accept leaves after the largest checkpoint (no signature covers them); without it they fail the check',
   )
   .action(lazy(load.verify, (m) => m.verifyCommand));
-
-function toInt(v: string): number {
-  if (!/^\d+$/.test(v)) throw new Error(`expected a whole number, got "${v}"`);
-  return Number(v);
-}
-function toNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got "${v}"`);
-  return n;
-}
 
 /** Exit 2: the command or its input was wrong (bad field, no such thing, read-only, conflict). */
 const USAGE_CODES = new Set([

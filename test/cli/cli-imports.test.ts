@@ -31,4 +31,14 @@ describe('shekara CLI imports', () => {
       expect(loaded.filter((p) => p === 'mqtt' || p.startsWith('@opentelemetry/'))).toEqual([]);
     },
   );
+
+  it.each([
+    'dist/cli/audit-commands.js',
+    'dist/cli/gbt32960-commands.js',
+    'dist/cli/incident-commands.js',
+    'dist/cli/oem-commands.js',
+    'dist/cli/policy-commands.js',
+  ])('%s declares its commands loading nothing but commander', async (module) => {
+    expect((await packagesLoadedBy(module)).filter((p) => p !== 'commander')).toEqual([]);
+  });
 });
