@@ -1,6 +1,6 @@
 /**
  * `shekara gbt32960 clear-iccid-pin <vin>`: after a SIM swap, the terminal's next login pins the
- * new card (src/store/gbt32960-terminals.ts). Apart from gbt32960.ts so that `decode` loads no store.
+ * new card (src/store/gbt32960-terminals/). Apart from gbt32960.ts so that `decode` loads no store.
  */
 import { checkVin } from '../admin/index.js';
 import { CLI_ACTOR, out, withAdmin } from './admin-store.js';

@@ -6,7 +6,7 @@
  * A failure is a rejected promise, never a synchronous throw. The signatures are spelled out
  * one by one (no mapped type) so an implementer reads exactly what to return.
  */
-import type { Gbt32960TerminalStore } from './gbt32960-terminals.js';
+import type { Gbt32960TerminalStore } from './gbt32960-terminals/types.js';
 import type { PolicyHistoryStore, PolicyVersionStore } from './policies/types.js';
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { EventLeafKind } from '../audit/leaf.js';
@@ -34,6 +34,7 @@ export type * from './policy-state/types.js';
 export type * from './secrets/types.js';
 export type * from './oems/types.js';
 export type * from './api-keys/types.js';
+export type * from './gbt32960-terminals/types.js';
 
 export interface QuarantineItem {
   readonly id: string;

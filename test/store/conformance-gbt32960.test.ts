@@ -1,10 +1,10 @@
 /**
- * GB/T 32960 terminal identity on every Store backend (src/store/gbt32960-terminals.ts): the
+ * GB/T 32960 terminal identity on every Store backend (src/store/gbt32960-terminals/): the
  * first login pins its ICCID, a cleared pin (after a SIM swap) takes the next login's ICCID and
  * keeps the serial count, both across a reopen, and erasing the vehicle deletes the row.
  */
 import { describe, expect, it } from 'vitest';
-import type { Gbt32960Login } from '../../src/store/gbt32960-terminals.js';
+import type { Gbt32960Login } from '../../src/store/gbt32960-terminals/types.js';
 import { backends, useBackend, VIN1, VIN2 } from './backends.js';
 
 const login = (serial: number, iccid: string, vin = VIN1): Gbt32960Login => ({

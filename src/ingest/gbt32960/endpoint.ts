@@ -5,7 +5,7 @@
 import type { Gbt32960Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { VehicleRow } from '../../store/index.js';
-import type { Gbt32960Login, Gbt32960LoginVerdict } from '../../store/gbt32960-terminals.js';
+import type { Gbt32960Login, Gbt32960LoginVerdict } from '../../store/gbt32960-terminals/types.js';
 import type { Intake } from '../intake.js';
 import type { CommandAckMessage } from '../command-ack.js';
 import type { RateLimiter } from '../rate-limit.js';

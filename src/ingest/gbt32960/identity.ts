@@ -2,10 +2,10 @@
  * What a login is checked against beyond the VIN (docs/gbt32960.md "Identity binding"): the
  * ICCID the VIN is pinned to, and the login serial number, which counts up per login and
  * restarts each day (GB/T 32960.3-2016 §7.1 table 6). The store applies the rule
- * (src/store/gbt32960-terminals.ts); this names the day and the refusal reasons.
+ * (src/store/gbt32960-terminals/); this names the day and the refusal reasons.
  */
 import type { Gbt32960Config } from '../../config/schema.js';
-import type { Gbt32960Login, Gbt32960LoginVerdict } from '../../store/gbt32960-terminals.js';
+import type { Gbt32960Login, Gbt32960LoginVerdict } from '../../store/gbt32960-terminals/types.js';
 import type { Login } from './login.js';
 
 /** The refusal reason counted in shekara.ingest.rejects and logged (with the keyed reference, no VIN, no ICCID). */

@@ -41,7 +41,7 @@ import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { pgWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/pg.js';
 import type { Store } from '../types.js';
 import { pgMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/pg.js';
-import { pgGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from './gbt32960-terminals.js';
+import { pgGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from '../gbt32960-terminals/pg.js';
 
 export const PG_MIGRATIONS = [
   ...VEHICLE_MIGRATIONS,

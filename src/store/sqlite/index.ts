@@ -44,7 +44,7 @@ import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/sqlite.js';
 import type { IngestItem, RetentionStore, Store } from '../types.js';
 import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/sqlite.js';
-import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from './gbt32960-terminals.js';
+import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from '../gbt32960-terminals/sqlite.js';
 import type { Sync } from './sync.js';
 
 export const SQLITE_MIGRATIONS = [

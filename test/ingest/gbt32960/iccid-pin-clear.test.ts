@@ -145,7 +145,7 @@ describe('gbt32960 › clearing an ICCID pin after a SIM swap', () => {
 
 describe('gbt32960 login rule with a cleared pin', () => {
   it('the next login pins its ICCID; the serial count still holds', async () => {
-    const { judgeLogin } = await import('../../../src/store/gbt32960-terminals.js');
+    const { judgeLogin } = await import('../../../src/store/gbt32960-terminals/rows.js');
     const base = { vin: 'V', iccid: 'B', day: '2026-03-04', serial: 4, at: 0, pinIccid: true, checkSerial: true };
     const cleared = { iccid: null, day: '2026-03-04', serial: 3 };
     expect(judgeLogin(cleared, base)).toEqual({ verdict: 'ok', write: { iccid: 'B', day: '2026-03-04', serial: 4 } });

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CMD, FLAG } from '../../../src/ingest/gbt32960/frame.js';
-import { judgeLogin } from '../../../src/store/gbt32960-terminals.js';
+import { judgeLogin } from '../../../src/store/gbt32960-terminals/rows.js';
 import { loginData, SimTerminal } from '../../../src/sim/gbt32960.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { captureLog, type LogCapture } from '../../helpers/log-capture.js';

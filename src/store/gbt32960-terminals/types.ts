@@ -2,8 +2,9 @@
  * What a GB/T 32960 terminal's login must match, per VIN (docs/gbt32960.md "Identity binding"):
  * the ICCID of its SIM card, pinned when first seen, and the login serial number, which counts
  * up with each login and restarts each day (GB/T 32960.3-2016 §7.1 table 6: "1..65531, cycle of
- * one day"). Both stores keep one row per VIN and apply `judgeLogin` in one transaction, so two
- * logins racing on two instances cannot both pass with the same serial.
+ * one day"). Both stores (this folder: sqlite.ts, pg.ts) keep one row per VIN and apply
+ * `judgeLogin` (rows.ts) in one transaction, so two logins racing on two instances cannot both
+ * pass with the same serial.
  */
 
 export interface Gbt32960Login {
@@ -42,21 +43,4 @@ export interface Gbt32960TerminalStore {
    * refused. False when nothing was pinned (the terminal never logged in, or it was cleared).
    */
   clearGbt32960IccidPin(vin: string): Promise<boolean>;
-}
-
-/** The verdict for a login given the VIN's row; the row to write when it passes. */
-export function judgeLogin(
-  row: Gbt32960TerminalRow | undefined,
-  l: Gbt32960Login,
-): { verdict: Gbt32960LoginVerdict; write?: Gbt32960TerminalRow } {
-  const write = { iccid: l.iccid, day: l.day, serial: l.serial };
-  if (!row) return { verdict: 'ok', write };
-  if (l.pinIccid && row.iccid !== null && row.iccid !== l.iccid) return { verdict: 'iccid-mismatch' };
-  // §7.1: the serial number counts up per login within a day. An equal or lower one on the same
-  // day, or a login dated before the last one, is a replayed (or forged) login frame.
-  if (l.checkSerial && (l.day < row.day || (l.day === row.day && l.serial <= row.serial)))
-    return { verdict: 'serial-not-increasing' };
-  // With pinning off the latest ICCID is kept, so turning it on pins the current card; a
-  // cleared pin (null) takes this login's card.
-  return { verdict: 'ok', write: { ...write, iccid: l.pinIccid ? (row.iccid ?? l.iccid) : l.iccid } };
 }

@@ -1,11 +1,12 @@
 /**
  * GB/T 32960 terminal identity per VIN in PostgreSQL (the SQLite twin,
- * ../sqlite/gbt32960-terminals.ts, says why). The row is locked for the check, so two instances
+ * ./sqlite.ts, says why; the contract: ./types.ts). The row is locked for the check, so two instances
  * taking logins of one VIN at once judge them one after the other.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import { judgeLogin, type Gbt32960TerminalRow, type Gbt32960TerminalStore } from '../gbt32960-terminals.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import type { Gbt32960TerminalRow, Gbt32960TerminalStore } from './types.js';
+import { judgeLogin, TERMINAL_COLUMNS } from './rows.js';
 
 export const GBT32960_TERMINAL_MIGRATIONS: PgMigration[] = [
   {
@@ -38,7 +39,7 @@ export function pgGbt32960Terminals(db: Db): Gbt32960TerminalStore {
         );
         if (first.length > 0) return 'ok';
         const [row] = await t.query<Gbt32960TerminalRow>(
-          `SELECT iccid, login_day AS day, login_serial AS serial FROM gbt32960_terminals WHERE vin = $1 FOR UPDATE`,
+          `SELECT ${TERMINAL_COLUMNS} FROM gbt32960_terminals WHERE vin = $1 FOR UPDATE`,
           [l.vin],
         );
         const { verdict, write } = judgeLogin(row, l);

@@ -1,12 +1,13 @@
 /**
  * GB/T 32960 terminal identity per VIN: the pinned ICCID and the last accepted login serial
- * number (../gbt32960-terminals.ts says why and the rule). The ICCID names the car's SIM card:
+ * number (./types.ts says why and the rule). The ICCID names the car's SIM card:
  * erasure deletes the row with the vehicle's other data.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { Sync } from './sync.js';
-import { judgeLogin, type Gbt32960TerminalRow, type Gbt32960TerminalStore } from '../gbt32960-terminals.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { Gbt32960TerminalRow, Gbt32960TerminalStore } from './types.js';
+import { judgeLogin, TERMINAL_COLUMNS } from './rows.js';
 
 export const GBT32960_TERMINAL_MIGRATIONS: Migration[] = [
   {
@@ -41,9 +42,7 @@ export const GBT32960_TERMINAL_MIGRATIONS: Migration[] = [
 export function sqliteGbt32960Terminals(
   db: Database.Database,
 ): Sync<Gbt32960TerminalStore> & { eraseGbt32960Terminal(vin: string): void } {
-  const get = db.prepare(
-    `SELECT iccid, login_day AS day, login_serial AS serial FROM gbt32960_terminals WHERE vin = ?`,
-  );
+  const get = db.prepare(`SELECT ${TERMINAL_COLUMNS} FROM gbt32960_terminals WHERE vin = ?`);
   const put = db.prepare(
     `INSERT OR REPLACE INTO gbt32960_terminals (vin, iccid, login_day, login_serial, login_at)
      VALUES (@vin, @iccid, @day, @serial, @at)`,
