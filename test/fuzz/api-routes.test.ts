@@ -6,7 +6,7 @@
  * prototype keys, deep nesting, huge strings), garbage bytes and wrong content types. What must
  * hold: never a 5xx, and every refusal is a JSON answer with a code.
  *
- * Bounded by FUZZ_SECONDS (default 40) or FUZZ_RUNS; the case count is printed.
+ * Bounded by FUZZ_SECONDS (default 5, budget.ts) or FUZZ_RUNS; the case count is printed.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { startOemGateway, type OemGateway } from '../api/oem-helpers.js';
 import { assertProperty, fuzzBudget } from './budget.js';
 import { jsonText, numberText, objectText, PROTO_KEYS } from './payloads.js';
 
-const budget = fuzzBudget(40);
+const budget = fuzzBudget();
 
 const SURFACES: Record<string, { prefix: string; role: ApiRole }> = {
   regulator: { prefix: '/regulator/v1', role: 'regulator' },

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 /**
- * How long a fuzzer runs: FUZZ_SECONDS of cases (default: the file's own, so CI stays near a
- * minute a file) or FUZZ_RUNS cases, whichever ends first; FUZZ_SEED replays a run. Longer
- * runs: bench/fuzz.sh.
+ * How long a fuzzer runs: FUZZ_SECONDS of cases or FUZZ_RUNS cases, whichever ends first;
+ * FUZZ_SEED replays a run. The default, DEFAULT_FUZZ_SECONDS, is a smoke run sized for
+ * `npm test` (every check on every path the generators reach, a few hundred cases, a fresh
+ * seed each run); the search for rare inputs is `bash bench/fuzz.sh [SECONDS]`, ten minutes a
+ * file by default.
  */
 export interface FuzzBudget {
   readonly ms: number;
@@ -19,7 +21,10 @@ export interface FuzzBudget {
   begin(): void;
 }
 
-export function fuzzBudget(defaultSeconds: number): FuzzBudget {
+/** Seconds of cases per fuzzed endpoint in `npm test` (FUZZ_SECONDS overrides). */
+export const DEFAULT_FUZZ_SECONDS = 5;
+
+export function fuzzBudget(defaultSeconds = DEFAULT_FUZZ_SECONDS): FuzzBudget {
   const num = (name: string) => {
     const v = process.env[name];
     return v === undefined || v === '' ? undefined : Number(v);

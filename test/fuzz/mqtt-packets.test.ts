@@ -8,7 +8,7 @@
  * always answered with a PUBACK, whatever its payload, never a disconnect; and every PUBACKed
  * message is stored or quarantined.
  *
- * Bounded by FUZZ_SECONDS (default 40) or FUZZ_RUNS; the case counts are printed.
+ * Bounded by FUZZ_SECONDS (default 5, budget.ts) or FUZZ_RUNS; the case counts are printed.
  */
 import { connect } from 'node:net';
 import fc from 'fast-check';
@@ -19,7 +19,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { connectPacket as carConnect, remainingLength, type Version } from '../helpers/raw-mqtt.js';
 import { assertProperty, fuzzBudget } from './budget.js';
 
-const budget = fuzzBudget(40);
+const budget = fuzzBudget();
 const MAX_PACKET = 4_096;
 
 /** What came back on one socket. */

@@ -6,7 +6,7 @@
  * PUBACK; 202 or 422), never a 5xx or a disconnect, and every accepted message is one stored
  * record or one quarantined payload, no more, no less.
  *
- * Bounded: FUZZ_SECONDS per store (default 20) or FUZZ_RUNS cases, whichever ends first;
+ * Bounded: FUZZ_SECONDS per store (default 5, budget.ts) or FUZZ_RUNS cases, whichever ends first;
  * `bench/fuzz.sh` runs longer. The case counts are printed.
  */
 import fc from 'fast-check';
@@ -17,7 +17,7 @@ import { BOTH_STORES, startTestGateway, type TestGateway } from '../helpers/gate
 import { jsonText, keyText, numberText, objectText } from './payloads.js';
 import { assertProperty, fuzzBudget } from './budget.js';
 
-const budget = fuzzBudget(20);
+const budget = fuzzBudget();
 
 const TOP = ['ts', 'vin', 'position', 'speed', 'odometer', 'ignition', 'battery', 'fuelLevel', 'cabin', 'dtc'];
 const SECTIONS = ['lat', 'lon', 'heading', 'altitude', 'soc', 'voltage', 'temperature', 'owner', 'driver', 'name'];
