@@ -9,7 +9,7 @@ import { openKeyRing, type KeysConfig } from '../keys/ring.js';
 import { sealStore } from './sealed.js';
 
 export type * from './types.js';
-export { startRetentionSweep, type RetentionSweep } from './retention-sweep.js';
+export { startRetentionSweep, type RetentionSweep } from './retention/sweep.js';
 
 /**
  * `keys`: where the key file that seals the store's secrets lives (default `<dataDir>/keys`);

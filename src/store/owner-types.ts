@@ -5,7 +5,8 @@
  * types.ts along that seam; the composed `Store` (types.ts) extends these. Asynchronous like
  * every store method.
  */
-import type { EgressSearch, RemovedCounts } from './types.js';
+import type { EgressSearch } from './types.js';
+import type { RemovedCounts } from './retention/types.js';
 
 /** Who changed something on the owner's behalf, as the leaf names them (ids, never names). */
 export interface RightsActor {

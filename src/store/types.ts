@@ -28,6 +28,7 @@ import type { PolicyStateStore } from './policy-state/types.js';
 import type { SecretStore } from './secrets/types.js';
 import type { OemRegistryStore } from './oems/types.js';
 import type { ApiKeyStore } from './api-keys/types.js';
+import type { RetentionStore } from './retention/types.js';
 
 export type * from './vehicles/types.js';
 export type * from './policy-state/types.js';
@@ -35,6 +36,7 @@ export type * from './secrets/types.js';
 export type * from './oems/types.js';
 export type * from './api-keys/types.js';
 export type * from './gbt32960-terminals/types.js';
+export type * from './retention/types.js';
 
 export interface QuarantineItem {
   readonly id: string;
@@ -355,32 +357,6 @@ export type * from './commands/types.js';
 export type * from './command-approvals/types.js';
 export type * from './owner-types.js';
 export type * from './workbench/types.js';
-
-/** How long each category of local data is kept (config `retention`). The egress log is exempt. */
-export interface RetentionPeriods {
-  readonly rawRecordsDays: number;
-  readonly routePointsDays: number;
-  readonly accountDataDays: number;
-}
-
-/** What a retention sweep or an erasure removed, per category. */
-export interface RemovedCounts {
-  records: number;
-  routePoints: number;
-  accountData: number;
-  quarantine: number;
-}
-
-/** Retention: removes personal data past its period; the egress log and its Merkle tables are never touched. */
-export interface RetentionStore {
-  /**
-   * Deletes raw records (and quarantined payloads) older than `rawRecordsDays` by arrival,
-   * route points older than `routePointsDays` by the point's own time, account data older than
-   * `accountDataDays` by arrival. A record whose outbox rows are not all settled is kept until
-   * they are (nothing accepted is lost); its settled outbox rows go with it.
-   */
-  applyRetention(nowMs: number, periods: RetentionPeriods): Promise<RemovedCounts>;
-}
 
 /** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
 export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;

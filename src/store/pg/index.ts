@@ -36,7 +36,7 @@ import {
   POLICY_HISTORY_MIGRATIONS,
   POLICY_VERSION_MIGRATIONS,
 } from '../policies/pg.js';
-import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from './retention.js';
+import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from '../retention/pg.js';
 import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
 import { pgWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/pg.js';
 import type { Store } from '../types.js';

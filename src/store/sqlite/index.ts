@@ -40,9 +40,10 @@ import { sqliteSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/sqlit
 import { sqliteCommands, COMMAND_MIGRATIONS } from '../commands/sqlite.js';
 import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from '../command-approvals/sqlite.js';
 import { sqliteOems, OEM_MIGRATIONS } from '../oems/sqlite.js';
-import { sqliteRetention, RETENTION_MIGRATIONS } from './retention.js';
+import { sqliteRetention, RETENTION_MIGRATIONS } from '../retention/sqlite.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/sqlite.js';
-import type { IngestItem, RetentionStore, Store } from '../types.js';
+import type { IngestItem, Store } from '../types.js';
+import type { RetentionStore } from '../retention/types.js';
 import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/sqlite.js';
 import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from '../gbt32960-terminals/sqlite.js';
 import type { Sync } from './sync.js';

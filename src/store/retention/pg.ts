@@ -5,10 +5,11 @@
  * other categories are deleted in batches, so no sweep holds one long transaction. The egress
  * log and its Merkle tables are exempt (and append-only).
  */
-import type { PgMigration } from './migrate.js';
-import type { Db } from './db.js';
-import { createRoutePartitions, dropRoutePartitions } from './route-partitions.js';
-import type { RetentionStore, RemovedCounts } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db } from '../pg/db.js';
+import { createRoutePartitions, dropRoutePartitions } from '../pg/route-partitions.js';
+import type { RetentionStore } from './types.js';
+import { cutoffs, noneRemoved } from './rows.js';
 
 export const RETENTION_MIGRATIONS: PgMigration[] = [
   {
@@ -34,7 +35,6 @@ export const RETENTION_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const DAY_MS = 86_400_000;
 const BATCH = 10_000;
 /** Month partitions kept ready beyond the current month. */
 export const MONTHS_AHEAD = 3;
@@ -61,17 +61,17 @@ export function pgRetention(db: Db): RetentionStore {
   };
   return {
     async applyRetention(nowMs, periods) {
-      const cut = (days: number) => nowMs - days * DAY_MS;
-      const removed: RemovedCounts = { records: 0, routePoints: 0, accountData: 0, quarantine: 0 };
+      const cut = cutoffs(nowMs, periods);
+      const removed = noneRemoved();
       removed.accountData = await drain(
         counted(`DELETE FROM account_data WHERE record_id IN (
         SELECT record_id FROM account_data WHERE received_at < $1 LIMIT $2) RETURNING 1`),
-        cut(periods.accountDataDays),
+        cut.accountData,
       );
       removed.quarantine = await drain(
         counted(`DELETE FROM quarantine WHERE id IN (
         SELECT id FROM quarantine WHERE received_at < $1 LIMIT $2) RETURNING 1`),
-        cut(periods.rawRecordsDays),
+        cut.raw,
       );
       // A record still on its way out (pending or published) is kept until it is settled; its
       // settled outbox rows (which hold the body sent) go with it.
@@ -83,9 +83,9 @@ export function pgRetention(db: Db): RetentionStore {
         settled AS (DELETE FROM egress_outbox o USING doomed d WHERE o.record_id = d.id),
         gone AS (DELETE FROM records r USING doomed d WHERE r.id = d.id RETURNING 1)
         SELECT count(*) AS n FROM gone`,
-        cut(periods.rawRecordsDays),
+        cut.raw,
       );
-      const routeCut = cut(periods.routePointsDays);
+      const routeCut = cut.routePoints;
       removed.routePoints = await db.tx(async (t) => {
         await t.lock('partitions');
         // DROP holds an ACCESS EXCLUSIVE lock on route_points for an instant; queued behind a

@@ -5,8 +5,9 @@
  * Merkle tables are exempt (and append-only).
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { RetentionStore, RemovedCounts } from '../types.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { RetentionStore } from './types.js';
+import { cutoffs, noneRemoved } from './rows.js';
 
 export const RETENTION_MIGRATIONS: Migration[] = [
   {
@@ -61,7 +62,6 @@ export const RETENTION_MIGRATIONS: Migration[] = [
   },
 ];
 
-const DAY_MS = 86_400_000;
 const BATCH = 2_000;
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -107,12 +107,12 @@ export function sqliteRetention(db: Database.Database): RetentionStore {
 
   return {
     async applyRetention(nowMs, periods) {
-      const cut = (days: number) => nowMs - days * DAY_MS;
-      const removed: RemovedCounts = { records: 0, routePoints: 0, accountData: 0, quarantine: 0 };
-      removed.accountData = await drain(run(expiredAccount), cut(periods.accountDataDays));
-      removed.quarantine = await drain(run(expiredQuarantine), cut(periods.rawRecordsDays));
-      removed.records = await drain(deleteRecords, cut(periods.rawRecordsDays));
-      removed.routePoints = await drain(run(expiredPoints), cut(periods.routePointsDays));
+      const cut = cutoffs(nowMs, periods);
+      const removed = noneRemoved();
+      removed.accountData = await drain(run(expiredAccount), cut.accountData);
+      removed.quarantine = await drain(run(expiredQuarantine), cut.raw);
+      removed.records = await drain(deleteRecords, cut.raw);
+      removed.routePoints = await drain(run(expiredPoints), cut.routePoints);
       return removed;
     },
   };

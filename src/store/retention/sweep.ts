@@ -5,8 +5,8 @@
  * the next interval tries again. With PostgreSQL every instance sweeps: the deletes are
  * idempotent and partition DDL takes an advisory lock, so they do not trip over each other.
  */
-import type { RetentionConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { RetentionConfig } from '../../config/schema.js';
+import type { Logger } from '../../log.js';
 import type { RetentionStore, RemovedCounts } from './types.js';
 
 export interface RetentionSweep {
