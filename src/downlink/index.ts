@@ -12,7 +12,8 @@
  * subscribes to its command topic again, or until its ttl passes (expired, never sent). Just
  * before it is published it is checked again (send-guard.ts): a withdrawn approval, a revoked
  * consent, a disabled OEM, a narrowed policy or a re-registered car stops it (blocked, a 'stopped'
- * leaf). GB/T 32960 terminals take their commands from the same queue through the same flush.
+ * leaf); so are a re-send of a sent command and, on a revocation, the queued ones (recheck.ts).
+ * GB/T 32960 terminals take their commands from the same queue through the same flush.
  *
  * Through an external broker (`link.pollsQueued`), Shekara is not told when a car connects or
  * subscribes: the link counts a car as online while its traffic arrives, and every second the
@@ -28,6 +29,7 @@ import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/comma
 import { createPseudonymResolver } from '../policy/pseudonym.js';
 import { uuidv7 } from '../ids.js';
 import { missingCommandConsent, sendTimeVerdict, type SendVerdict } from './send-guard.js';
+import { createRechecks } from './recheck.js';
 
 export { sendTimeVerdict, type SendVerdict, type SendGuardDeps } from './send-guard.js';
 import type { Logger } from '../log.js';
@@ -261,6 +263,8 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
   }, SWEEP_MS);
   sweep.unref();
 
+  const rechecks = createRechecks({ store, policyOf: deps.policyOf, log, now, leaf, serial, stop });
+
   return {
     async resolveVehicle(oem, pseudonym) {
       const vin = await resolver.resolve(oem, pseudonym, now());
@@ -365,32 +369,7 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
       }
     },
 
-    async recheckSent(vin, id) {
-      const c = await store.getCommand(id);
-      // Answered by the car (it has it), stopped, or not this car's: nothing more goes.
-      if (c?.vin !== vin || c.status !== 'sent') return false;
-      const t = now();
-      const verdict = await sendTimeVerdict({ store, policyOf: deps.policyOf }, c, t);
-      if (verdict.send) return true;
-      // Sent once, so not 'expired' (never sent): a re-send its ttl outlived is stopped like the rest.
-      const reason =
-        verdict.status === 'expired'
-          ? `at send time: ttl passed at ${new Date(c.expiresAt).toISOString()} before it could be sent again`
-          : verdict.reason;
-      if (await store.blockSentCommand(c.id, t, reason, leaf(c, 'stopped', 'blocked', reason)))
-        log.warn({ command: c.id, oem: c.oem, type: c.type, reason }, 'downlink: re-send of a sent command stopped');
-      return false;
-    },
-
-    recheckQueued(vin) {
-      return serial(vin, async () => {
-        for (const c of await store.queuedCommands(vin)) {
-          const t = now();
-          const verdict = await sendTimeVerdict({ store, policyOf: deps.policyOf }, c, t, 'on revocation');
-          if (!verdict.send) await stop(c, t, verdict);
-        }
-      });
-    },
+    ...rechecks,
 
     async close() {
       closing = true;
