@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../src/store/sqlite/migrate.js';
 import { openSqliteStore, SQLITE_MIGRATIONS } from '../src/store/sqlite/index.js';
-import { sqliteAudit } from '../src/store/sqlite/audit.js';
+import { sqliteAudit } from '../src/store/audit/sqlite.js';
 import { sqliteEgressLog } from '../src/store/sqlite/egress-log.js';
 import { proofSource } from '../src/audit/index.js';
 import {

@@ -9,7 +9,6 @@
 import type { Gbt32960TerminalStore } from './gbt32960-terminals/types.js';
 import type { PolicyHistoryStore, PolicyVersionStore } from './policies/types.js';
 import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
-import type { EventLeafKind } from '../audit/leaf.js';
 import type { CommandStore } from './commands/types.js';
 import type { CommandApprovalStore } from './command-approvals/types.js';
 import type { OemFeedStore } from './oem-feed/types.js';
@@ -28,6 +27,7 @@ import type { PolicyStateStore } from './policy-state/types.js';
 import type { SecretStore } from './secrets/types.js';
 import type { OemRegistryStore } from './oems/types.js';
 import type { ApiKeyStore } from './api-keys/types.js';
+import type { AuditQueryStore, AuditStore } from './audit/types.js';
 import type { RetentionStore } from './retention/types.js';
 
 export type * from './vehicles/types.js';
@@ -36,6 +36,7 @@ export type * from './secrets/types.js';
 export type * from './oems/types.js';
 export type * from './api-keys/types.js';
 export type * from './gbt32960-terminals/types.js';
+export type * from './audit/types.js';
 export type * from './retention/types.js';
 
 export interface QuarantineItem {
@@ -270,96 +271,12 @@ export interface EgressLogStore {
 }
 
 export type { PolicyActivation, PolicyHistoryStore, PolicyVersionRow, PolicyVersionStore } from './policies/types.js';
-/** A signed checkpoint of the egress log's Merkle tree (src/audit). */
-export interface StoredCheckpoint {
-  readonly size: number;
-  readonly root: Buffer;
-  readonly signedAt: number;
-  /** The C2SP signed note, exactly as signed. */
-  readonly note: string;
-}
-
-/** The egress log's Merkle tree: leaves, stored subtree roots, checkpoints (store/sqlite/audit.ts). */
-export interface AuditStore {
-  auditTreeSize(): Promise<number>;
-  auditRoot(): Promise<Buffer>;
-  auditLeafHash(index: number): Promise<Buffer | undefined>;
-  /** Root of the perfect subtree of 2^level leaves starting at leaf index·2^level, if stored. */
-  auditNode(level: number, index: number): Promise<Buffer | undefined>;
-  /**
-   * Appends a non-egress leaf (a re-identification, a consent change, a command, an objection, an
-   * erasure) in its own transaction; resolves to its index. The body MUST NOT hold personal data:
-   * pseudonyms, ids and digests only, never a VIN (docs/audit.md).
-   */
-  appendAuditEvent(kind: EventLeafKind, at: number, body: AuditEventBody): Promise<number>;
-  putCheckpoint(cp: StoredCheckpoint): Promise<void>;
-  latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
-  getCheckpoint(size: number): Promise<StoredCheckpoint | undefined>;
-  /** The smallest checkpoint whose size is at least `size`. */
-  checkpointCovering(size: number): Promise<StoredCheckpoint | undefined>;
-  /** Checkpoints smaller than `beforeSize`, largest (newest) first: the history, a page at a time. */
-  listCheckpoints(beforeSize: number, limit: number): Promise<StoredCheckpoint[]>;
-}
-
-/** An egress-log row as the regulator sees it: with its leaf index and payload digest. */
-export interface EgressEntry extends EgressLogRow {
-  readonly leafIndex: number;
-  readonly payloadSha256: string | null;
-  readonly payloadBytes: number | null;
-}
-
-export interface EgressSearch {
-  readonly oem?: string;
-  /** Pseudonyms to match (a VIN is resolved to these server-side). */
-  readonly pseudonyms?: readonly string[];
-  readonly from?: number;
-  readonly to?: number;
-  readonly field?: string;
-  readonly country?: string;
-  readonly outcome?: string;
-  readonly policyHash?: string;
-  readonly recordId?: string;
-  /** The id an OEM received (what it can name a delivery by). */
-  readonly deliveryId?: string;
-}
-
-/** One leaf as exported for the verifier: its hash as stored, and the entry it hashes. */
-export interface ExportedLeaf {
-  readonly index: number;
-  readonly leafHash: string;
-  readonly entry: Record<string, unknown>;
-}
-
-export interface SummaryRow {
-  readonly day: string;
-  readonly oem: string;
-  readonly destinationCountry: string | null;
-  readonly field: string;
-  readonly records: number;
-  readonly bytes: number;
-}
-
-/** Read side of the egress log for the regulator API (store/sqlite/audit-queries.ts). */
-export interface AuditQueryStore {
-  searchEgress(filter: EgressSearch, afterSeq: number, limit: number): Promise<EgressEntry[]>;
-  egressEntry(seq: number): Promise<EgressEntry | undefined>;
-  /** Re-identification: the pseudonyms a VIN's records crossed under. The caller logs it. */
-  pseudonymsOfVin(vin: string): Promise<string[]>;
-  /** Leaves with index in (afterIndex, before), in order, at most `limit`. */
-  exportLeaves(afterIndex: number, before: number, limit: number): Promise<ExportedLeaf[]>;
-  /** Delivered records and bytes per day × OEM × destination country × field sent. */
-  egressSummary(filter: EgressSearch): Promise<SummaryRow[]>;
-}
-
 export type * from './oem-feed/types.js';
 export type * from './signing-keys/types.js';
 export type * from './commands/types.js';
 export type * from './command-approvals/types.js';
 export type * from './owner-types.js';
 export type * from './workbench/types.js';
-
-/** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
-export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 
 export interface Store
   extends

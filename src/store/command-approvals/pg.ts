@@ -11,7 +11,7 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db } from '../pg/db.js';
-import type { PgTreeWriter } from '../pg/audit.js';
+import type { PgTreeWriter } from '../audit/pg.js';
 import type { CommandApprovalStore } from './types.js';
 import { APPROVAL_COLUMNS, toApproval, type ApprovalDbRow } from './rows.js';
 

@@ -34,7 +34,7 @@ export const COMMAND_MIGRATIONS: Migration[] = [
   },
 ];
 
-/** Appends an event leaf inside the caller's transaction (store/sqlite/audit.ts). */
+/** Appends an event leaf inside the caller's transaction (store/audit/sqlite.ts). */
 export type AppendEvent = (kind: 'command', at: number, body: AuditEventBody) => number;
 
 export function sqliteCommands(db: Database.Database, appendEvent: AppendEvent): Sync<CommandStore> {

@@ -4,7 +4,7 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db } from '../pg/db.js';
-import type { PgTreeWriter } from '../pg/audit.js';
+import type { PgTreeWriter } from '../audit/pg.js';
 import { blockUndelivered } from '../pg/outbox.js';
 import { uuidv7 } from '../../ids.js';
 import type { ObjectionStore } from './types.js';

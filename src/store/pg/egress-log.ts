@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import type { PgMigration } from './migrate.js';
 import { pgText, type Db, type Tx } from './db.js';
 import type { PgOutboxWriter } from './outbox.js';
-import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from './audit.js';
+import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../audit/pg.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { EgressLogEntry, EgressLogIntegrator, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
 

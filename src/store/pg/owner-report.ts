@@ -4,7 +4,7 @@
  * byte order (COLLATE "C"), as SQLite sorts text.
  */
 import type { Db } from './db.js';
-import { conditions } from './audit-queries.js';
+import { conditions } from '../audit/pg-queries.js';
 import type { EgressTotalRow, OwnerReportStore } from '../types.js';
 
 export function pgOwnerReport(db: Db): OwnerReportStore {

@@ -3,7 +3,7 @@ import type { Migration } from './migrate.js';
 import { createHash } from 'node:crypto';
 import type { EgressLogEntry, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
 import type { OutboxWriter } from './outbox.js';
-import type { AuditTreeWriter } from './audit.js';
+import type { AuditTreeWriter } from '../audit/sqlite.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { Sync } from './sync.js';
 
@@ -68,7 +68,7 @@ export interface EgressLogSettler {
 
 /**
  * Every row of egress_log enters through `append` (and only there, through `settleLogged`): the
- * row and its Merkle leaf (store/sqlite/audit.ts, RFC 9162 §2.1.1) are written in the caller's
+ * row and its Merkle leaf (store/audit/sqlite.ts, RFC 9162 §2.1.1) are written in the caller's
  * transaction, together with the outbox status change. A row without a leaf, or a leaf without a
  * row, cannot commit.
  */

@@ -1,6 +1,6 @@
 /** The owner's report: totals of the egress log per OEM × purpose × outcome × pseudonym, over a search filter. Reads only. */
 import type Database from 'better-sqlite3';
-import { conditions } from './audit-queries.js';
+import { conditions } from '../audit/sqlite-queries.js';
 import type { EgressTotalRow, OwnerReportStore } from '../types.js';
 import type { Sync } from './sync.js';
 

@@ -4,7 +4,7 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db } from '../pg/db.js';
-import type { PgTreeWriter } from '../pg/audit.js';
+import type { PgTreeWriter } from '../audit/pg.js';
 import {
   AUDIT_EVENT_SELECT,
   INCIDENT_COLUMNS,

@@ -8,12 +8,21 @@
  * entry it hashes; the leaf, its nodes and the new frontier commit or roll back with it.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
+import type { Migration } from '../sqlite/migrate.js';
 import type { CompactRange } from '../../audit/compact-range.js';
-import { frontierFrom } from '../audit-frontier.js';
-import { canonicalJson, entryLeafHash, LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
-import type { AuditStore, StoredCheckpoint } from '../types.js';
-import type { Sync } from './sync.js';
+import { frontierFrom } from './frontier.js';
+import { canonicalJson, entryLeafHash, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
+import type { AuditStore } from './types.js';
+import type { Sync } from '../sqlite/sync.js';
+import {
+  checkLeaf,
+  eventEntry,
+  forkedCheckpoint,
+  stillCurrent,
+  toCheckpoint,
+  type CachedFrontier,
+  type CheckpointDbRow,
+} from './rows.js';
 
 const appendOnly = (table: string) => `
   CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
@@ -91,17 +100,17 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
   const atOrAfter = db.prepare(`SELECT * FROM audit_checkpoints WHERE size >= ? ORDER BY size LIMIT 1`);
   const history = db.prepare(`SELECT * FROM audit_checkpoints WHERE size < ? ORDER BY size DESC LIMIT ?`);
 
-  // The frontier is cached, and trusted only while the stored tree's size AND last leaf hash
-  // match it: a rolled-back append (the caller's transaction failed), or leaves another
-  // connection appended, are reloaded, never built upon.
-  let cached: { tree: CompactRange; lastHash: Buffer | undefined } | undefined;
+  // The frontier is cached (rows.ts `stillCurrent` says when it is trusted): a rolled-back
+  // append (the caller's transaction failed), or leaves another connection appended, are
+  // reloaded, never built upon.
+  let cached: CachedFrontier | undefined;
   const getSize = db.prepare(`SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM audit_leaves`).pluck();
   const getHead = db.prepare(`SELECT leaf_index, leaf_hash FROM audit_leaves ORDER BY leaf_index DESC LIMIT 1`);
   const frontier = (): CompactRange => {
     const head = getHead.get() as { leaf_index: number; leaf_hash: Buffer } | undefined;
     const size = head ? head.leaf_index + 1 : 0;
     const c = cached;
-    if (c && c.tree.size === size && (head === undefined || c.lastHash?.equals(head.leaf_hash))) return c.tree;
+    if (stillCurrent(c, size, head?.leaf_hash)) return c.tree;
     const tree = frontierFrom(
       size,
       (level, index) => (level === 0 ? getLeafHash.get(index) : getNode.get(level, index)) as Buffer | undefined,
@@ -115,8 +124,7 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
     const tree = frontier();
     const index = tree.size;
     const { ref, entry } = insertRow(index);
-    if (entry.index !== index || entry.kind !== kind)
-      throw new Error(`leaf for index ${index} says index ${String(entry.index)}, kind ${String(entry.kind)}`);
+    checkLeaf(entry, index, kind);
     const hash = entryLeafHash(entry);
     insertLeaf.run(index, kind, ref, hash);
     try {
@@ -131,7 +139,7 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
 
   const appendEvent = db.transaction((kind: LeafKind, at: number, body: Record<string, CanonicalValue>) =>
     appendLeaf(kind, (index) => {
-      const entry = { ...body, v: LEAF_VERSION, kind, index, at };
+      const entry = eventEntry(body, kind, index, at);
       return { ref: Number(insertEvent.run(at, kind, canonicalJson(entry)).lastInsertRowid), entry };
     }),
   );
@@ -147,19 +155,13 @@ export function sqliteAudit(db: Database.Database): Sync<AuditStore> & AuditTree
       // A size already stored keeps its first checkpoint (another signature over the same root);
       // the same size with another root would be a fork: refused.
       if (insertCheckpoint.run(cp).changes > 0) return;
-      const stored = toCheckpoint(bySize.get(cp.size));
-      if (stored && !stored.root.equals(cp.root))
-        throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
+      const stored = toCheckpoint(bySize.get(cp.size) as CheckpointDbRow | undefined);
+      if (stored && !stored.root.equals(cp.root)) throw forkedCheckpoint(cp.size);
     },
-    latestCheckpoint: () => toCheckpoint(latest.get()),
-    getCheckpoint: (size) => toCheckpoint(bySize.get(size)),
-    checkpointCovering: (size) => toCheckpoint(atOrAfter.get(size)),
-    listCheckpoints: (beforeSize, limit) => history.all(beforeSize, limit).map((r) => toCheckpoint(r)!),
+    latestCheckpoint: () => toCheckpoint(latest.get() as CheckpointDbRow | undefined),
+    getCheckpoint: (size) => toCheckpoint(bySize.get(size) as CheckpointDbRow | undefined),
+    checkpointCovering: (size) => toCheckpoint(atOrAfter.get(size) as CheckpointDbRow | undefined),
+    listCheckpoints: (beforeSize, limit) =>
+      (history.all(beforeSize, limit) as CheckpointDbRow[]).map((r) => toCheckpoint(r)!),
   };
-}
-
-function toCheckpoint(row: unknown): StoredCheckpoint | undefined {
-  if (!row) return undefined;
-  const r = row as { size: number; root: Buffer; signed_at: number; note: string };
-  return { size: r.size, root: r.root, signedAt: r.signed_at, note: r.note };
 }

@@ -1,7 +1,7 @@
 /**
  * The egress log's Merkle tree in PostgreSQL (RFC 9162 §2.1), the same tables as SQLite's
- * (store/sqlite/audit.ts): leaf hashes, every perfect-subtree root, other leaf kinds, signed
- * checkpoints; append-only, enforced by triggers (TRUNCATE too).
+ * (./sqlite.ts; the contract: ./types.ts): leaf hashes, every perfect-subtree root, other leaf
+ * kinds, signed checkpoints; append-only, enforced by triggers (TRUNCATE too).
  *
  * Several instances append to one tree. Every append takes the transaction-level advisory lock
  * 'egress-log' first and reads the tree size under it, so leaf indexes (and egress_log seq,
@@ -11,19 +11,28 @@
  * Durability contract: `appendLeaves` MUST be called inside the transaction that writes the
  * entries it hashes; the leaves, their nodes and the entries commit or roll back together.
  */
-import type { PgMigration } from './migrate.js';
-import type { Db, Sql, Tx } from './db.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db, Sql, Tx } from '../pg/db.js';
 import { CompactRange } from '../../audit/compact-range.js';
 import {
   canonicalJson,
   entryLeafHash,
-  LEAF_VERSION,
   type CanonicalValue,
   type EventLeafKind,
   type LeafKind,
 } from '../../audit/leaf.js';
-import { frontierFrom, frontierSubtrees } from '../audit-frontier.js';
-import type { AuditEventBody, AuditStore, StoredCheckpoint } from '../types.js';
+import { frontierFrom, frontierSubtrees } from './frontier.js';
+import type { AuditEventBody, AuditStore } from './types.js';
+import {
+  CHECKPOINT_COLUMNS,
+  checkLeaf,
+  eventEntry,
+  forkedCheckpoint,
+  stillCurrent,
+  toCheckpoint,
+  type CachedFrontier,
+  type CheckpointDbRow,
+} from './rows.js';
 
 const appendOnly = (table: string) => `
   CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION append_only();
@@ -101,13 +110,10 @@ export interface PgTreeWriter {
   setBeforeEvent(f: (t: Tx) => Promise<void>): void;
 }
 
-const CHECKPOINT_COLUMNS = 'size, root, signed_at, note';
-
 export function pgAudit(db: Db): AuditStore & PgTreeWriter {
-  // The frontier is cached, and trusted only while the stored tree's size AND last leaf hash
-  // match it: a rolled-back append of ours, or leaves appended by another instance, are
-  // reloaded, never built upon.
-  let cached: { tree: CompactRange; lastHash: Buffer | undefined } | undefined;
+  // The frontier is cached (rows.ts `stillCurrent` says when it is trusted): a rolled-back
+  // append of ours, or leaves appended by another instance, are reloaded, never built upon.
+  let cached: CachedFrontier | undefined;
 
   const head = async (q: Sql): Promise<{ size: number; lastHash: Buffer | undefined }> => {
     const [r] = await q.query<{ leaf_index: number; leaf_hash: Buffer }>(
@@ -130,12 +136,7 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
   const frontier = async (q: Sql): Promise<CompactRange> => {
     const h = await head(q);
     const c = cached;
-    if (
-      c &&
-      c.tree.size === h.size &&
-      (h.lastHash === undefined || (c.lastHash !== undefined && c.lastHash.equals(h.lastHash)))
-    )
-      return c.tree;
+    if (stillCurrent(c, h.size, h.lastHash)) return c.tree;
     const tree = await loadFrontier(q, h.size);
     cached = { tree, lastHash: h.lastHash };
     return tree;
@@ -152,8 +153,7 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     let lastHash: Buffer | undefined;
     rows.forEach(({ ref, entry }, i) => {
       const index = first + i;
-      if (entry.index !== index || entry.kind !== kind)
-        throw new Error(`leaf for index ${index} says index ${String(entry.index)}, kind ${String(entry.kind)}`);
+      checkLeaf(entry, index, kind);
       lastHash = entryLeafHash(entry);
       leaves[0]!.push(index);
       leaves[1]!.push(kind);
@@ -189,7 +189,7 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     await t.lock('egress-log');
     await beforeEvent?.(t);
     return appendLeaves(t, kind, async (index) => {
-      const entry = { ...body, v: LEAF_VERSION, kind, index, at } as Record<string, CanonicalValue>;
+      const entry = eventEntry(body, kind, index, at);
       // Under the 'egress-log' lock, like the leaf index: ids without gaps, in leaf order.
       const [row] = await t.query<{ id: number }>(
         `INSERT INTO audit_events (id, at, kind, body)
@@ -200,10 +200,7 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     });
   };
 
-  const toCheckpoint = (rows: CheckpointDbRow[]): StoredCheckpoint | undefined => {
-    const r = rows[0];
-    return r && { size: r.size, root: r.root, signedAt: r.signed_at, note: r.note };
-  };
+  const first = (rows: CheckpointDbRow[]) => toCheckpoint(rows[0]);
 
   return {
     appendLeaves,
@@ -229,26 +226,25 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
         [cp.size, cp.root, cp.signedAt, cp.note],
       );
       if (inserted.length > 0) return;
-      const stored = toCheckpoint(
+      const stored = first(
         await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [
           cp.size,
         ]),
       );
-      if (stored && !stored.root.equals(cp.root))
-        throw new Error(`audit: a checkpoint of size ${cp.size} with another root is already stored`);
+      if (stored && !stored.root.equals(cp.root)) throw forkedCheckpoint(cp.size);
     },
     latestCheckpoint: async () =>
-      toCheckpoint(
+      first(
         await db.query<CheckpointDbRow>(
           `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY size DESC LIMIT 1`,
         ),
       ),
     getCheckpoint: async (size) =>
-      toCheckpoint(
+      first(
         await db.query<CheckpointDbRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size = $1`, [size]),
       ),
     checkpointCovering: async (size) =>
-      toCheckpoint(
+      first(
         await db.query<CheckpointDbRow>(
           `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size >= $1 ORDER BY size LIMIT 1`,
           [size],
@@ -260,13 +256,6 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
           `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE size < $1 ORDER BY size DESC LIMIT $2`,
           [beforeSize, limit],
         )
-      ).map((r) => toCheckpoint([r])!),
+      ).map((r) => toCheckpoint(r)!),
   };
-}
-
-interface CheckpointDbRow {
-  size: number;
-  root: Buffer;
-  signed_at: number;
-  note: string;
 }

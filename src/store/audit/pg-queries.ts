@@ -1,12 +1,12 @@
 /**
  * The regulator's read side of the egress log in PostgreSQL, answering exactly as SQLite's
- * (store/sqlite/audit-queries.ts): keyset pagination by seq, byte-order (COLLATE "C") sorting
+ * (./sqlite-queries.ts): keyset pagination by seq, byte-order (COLLATE "C") sorting
  * and NULLs first, as SQLite sorts. Reads only; nothing here writes.
  */
-import type { Db } from './db.js';
-import { LOG_COLUMNS, toLogRow, type LogDbRow } from './egress-log.js';
+import type { Db } from '../pg/db.js';
+import { LOG_COLUMNS, toLogRow, type LogDbRow } from '../pg/egress-log.js';
 import { egressLeaf } from '../../audit/leaf.js';
-import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from '../types.js';
+import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
 
 type EntryDbRow = LogDbRow & { leaf_index: number };
 

@@ -5,9 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import { egressLeaf } from '../../audit/leaf.js';
-import { toLogRow, type LogDbRow } from './egress-log.js';
-import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from '../types.js';
-import type { Sync } from './sync.js';
+import { toLogRow, type LogDbRow } from '../sqlite/egress-log.js';
+import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
+import type { Sync } from '../sqlite/sync.js';
 
 /** Rows from before 0007-egress-merkle have no leaf_index column value; their leaf is found by a (slow) scan. */
 const LEAF_INDEX = `COALESCE(e.leaf_index, (SELECT l.leaf_index FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq))`;

@@ -1,9 +1,9 @@
 /**
  * The compact range (frontier) of a stored Merkle tree needs no table of its own: its hashes are
  * the stored perfect-subtree roots (level 0: leaves) named by the binary digits of the tree
- * size. Shared by every store backend.
+ * size. Shared by every store backend (sqlite.ts, pg.ts).
  */
-import { CompactRange } from '../audit/compact-range.js';
+import { CompactRange } from '../../audit/compact-range.js';
 
 /** The perfect subtrees whose roots make up the frontier of a tree of `size` leaves, largest first. */
 export function frontierSubtrees(size: number): { level: number; index: number }[] {
