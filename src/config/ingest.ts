@@ -166,7 +166,7 @@ export const LimitsSchema = Type.Object(
     /** New MQTT connections per source address per second (sustained), and the burst above it. */
     connectionsPerAddressPerSecond: Type.Number({ exclusiveMinimum: 0, default: 100 }),
     connectionBurstPerAddress: Type.Integer({ minimum: 1, default: 2_000 }),
-    /** A refused vehicle login (wrong secret, unknown VIN) is answered no sooner than this after it began: it hides most of the difference between a known and an unknown VIN (src/ingest/credentials.ts). */
+    /** A refused vehicle login (wrong secret, unknown VIN) is answered no sooner than this after it began: it slows guessing; equal work, not this floor, makes a known and an unknown VIN take the same time (src/ingest/credentials.ts). */
     authRefusalFloorMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
     /** CONNECTs per vehicle per minute; more get "quota exceeded". */
     connectsPerVehiclePerMinute: Type.Integer({ minimum: 1, default: 60 }),

@@ -30,8 +30,11 @@ const NO_VEHICLE = hashSecret(randomBytes(32).toString('base64url'));
 /**
  * The secret check every vehicle authentication goes through: for an unknown VIN, or no secret
  * at all, it hashes and compares against NO_VEHICLE, so a refusal does the same work (one salted
- * SHA-256, one constant-time compare) whether the VIN is registered or not, and answer time does
- * not tell which VINs are registered. `verify` is injectable for the test that checks that.
+ * SHA-256, one constant-time compare) whether the VIN is registered or not. The look-up before
+ * it does too: the store reads and maps a decoy row of a vehicle's shape for a VIN it does not
+ * know (VehicleStore.getVehicleForAuth, src/store/vehicles/rows.ts), so answer time does not
+ * tell which VINs are registered (bench/auth-timing.ts). `verify` is injectable for the test
+ * that checks the path.
  */
 export function vehicleSecretMatches<V extends { secretHash: Buffer; secretSalt: Buffer }>(
   vehicle: V | undefined,
@@ -44,16 +47,16 @@ export function vehicleSecretMatches<V extends { secretHash: Buffer; secretSalt:
 
 /**
  * A refused vehicle authentication is answered no sooner than `limits.authRefusalFloorMs`
- * (default 5) after the attempt began. Equal work (above) left a gap: a registered VIN's look-up
- * returns a row to read and map, an unknown one's does not, and over loopback that was still
- * 10–16 µs (bench/auth-timing.ts). The floor's timer MUST be started before the look-up: Node
- * schedules a timer from the event loop's clock as it was when this turn began, so a timer
- * started after the look-up and told "what is left of 5 ms" fires earlier by exactly the look-up
- * time — the difference leaked again (measured: 30–50 µs). Started first, its expiry does not
- * depend on the look-up. It does not hide everything: the loop sleeps in whole milliseconds
- * from the moment it last looked at its clock, after the look-up, so a sub-millisecond
- * difference still shows in the mean (~15–25 µs measured on an idle machine; equal work for an
- * unknown VIN is what would close it). 5 ms costs a refused car nothing and slows guessing.
+ * (default 5) after the attempt began: it slows guessing. It is not what makes a registered and
+ * an unknown VIN take the same time — equal work (above) is. Node starts the timer on libuv's
+ * loop clock in whole milliseconds (setTimeout reads it through uv_update_time/uv_now;
+ * uv_timer_start: due = loop time + ms), and libuv then sleeps in epoll for the whole
+ * milliseconds left by that clock, counted from the moment the loop goes idle (uv__next_timeout,
+ * uv__io_poll). So the answer leaves a fixed time after the loop last went idle, and CPU work
+ * done before that — the look-up, the check — moves it one for one within a millisecond; only
+ * whole milliseconds of waiting (a slow PostgreSQL answer) are absorbed. The timer MUST be
+ * started before the look-up, so that the look-up's waiting falls inside the floor instead of
+ * being added to it.
  */
 export interface RefusalFloor {
   /** Resolves when the floor is reached. */

@@ -65,7 +65,7 @@ export function registerHttpIngest(app: FastifyInstance, limits: LimitsConfig, d
         throw err;
       });
       if (!vehicleSecretMatches(vehicle, creds.password)) {
-        await floor.reached; // hides most of the known/unknown difference (credentials.ts)
+        await floor.reached; // no answer before the floor: slows guessing (credentials.ts)
         const message = 'unknown vehicle or wrong secret';
         return fail(reply, 'bad-credentials', new ShekaraError('SHK_INGEST_AUTH', message, { headers: basic }));
       }

@@ -39,7 +39,7 @@ export interface IngestDeps {
   readonly store: Pick<
     Store,
     | 'commitIngest'
-    | 'getVehicle'
+    | 'getVehicleForAuth'
     | 'listVehicles'
     | 'pendingMqttQos2'
     | 'releaseMqttQos2'
@@ -127,8 +127,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     clock: { aheadMaxMs: cfg.ingest.clockAheadMaxSeconds * 1000, behindMaxMs: cfg.ingest.clockBehindMaxSeconds * 1000 },
   });
   // A vehicle whose credentials were revoked is refused as if unknown, whatever it presents.
+  // getVehicleForAuth reads and maps a row for an unknown VIN too (red-team L4, credentials.ts).
   const lookupVehicle = async (vin: string) => {
-    const v = await deps.store.getVehicle(vin);
+    const v = await deps.store.getVehicleForAuth(vin);
     return v && v.revokedAt === null ? v : undefined;
   };
 

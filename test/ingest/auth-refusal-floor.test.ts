@@ -1,7 +1,8 @@
 /**
- * A refused vehicle authentication leaves at a fixed point after the attempt began
- * (`limits.authRefusalFloorMs`, src/ingest/credentials.ts), so its time cannot tell a registered
- * VIN from an unknown one (red-team L4: 20–30 µs apart before equal work; 10–16 µs after it).
+ * A refused vehicle authentication is answered no sooner than `limits.authRefusalFloorMs` after
+ * it began (src/ingest/credentials.ts), for a registered VIN and an unknown one alike: it slows
+ * guessing. (Equal work, not the floor, evens out the two kinds' time: red-team L4,
+ * test/ingest/auth-decoy.test.ts.)
  * What is asserted is the floor — no refusal, for either kind of VIN, arrives before it — over
  * real sockets: HTTPS Basic auth and an MQTT CONNECT. The floor is set to 1.5 s here, far above
  * what a refusal takes even on a loaded machine, so the test fails if the floor is not applied.

@@ -31,6 +31,8 @@ export interface Opened {
   decisionOf(recordId: string): Promise<unknown>;
   /** Names of route-point month partitions (PostgreSQL); [] where there are none. */
   partitions(): Promise<string[]>;
+  /** One statement around the Store interface (`$1`, `$2`, … each used once, in order): its rows, or [] for a write. */
+  sql(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
 export interface Backend {
@@ -64,6 +66,17 @@ export const sqliteBackend = (): Backend => {
           }
         },
         partitions: async () => [],
+        async sql(text, params = []) {
+          const db = new Database(file);
+          try {
+            const stmt = db.prepare(text.replace(/\$\d+/g, '?'));
+            if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
+            stmt.run(...params);
+            return [];
+          } finally {
+            db.close();
+          }
+        },
       };
     },
     async openPair() {
@@ -115,6 +128,11 @@ export const pgBackend = (): Backend => {
               )
             ).rows.map((r: { relname: string }) => r.relname),
           ),
+        sql: (text, params = []) =>
+          admin(async (c) => {
+            await c.query(`SET search_path TO "${schema}"`);
+            return (await c.query(text, params)).rows as Record<string, unknown>[];
+          }),
       };
     },
     async openPair() {

@@ -69,7 +69,7 @@ export function onConnect(c: Connection, p: IConnectPacket): void {
       const closed = () => c.state === 'closed'; // a function: the state changes across the await
       const bad = closed() ? undefined : check(v);
       if (bad) {
-        await floor.reached; // hides most of the known/unknown difference (credentials.ts)
+        await floor.reached; // no answer before the floor: slows guessing (credentials.ts)
         if (closed()) return;
         return c.refuseConnect(peer?.presented ? 'not-authorized' : 'bad-credentials', bad);
       }

@@ -4,7 +4,16 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db } from '../pg/db.js';
-import { VEHICLE_COLUMNS, toVehicle, vehicleExists, type VehicleDbRow } from './rows.js';
+import {
+  DECOY_VIN,
+  VEHICLE_COLUMNS,
+  toAuthVehicle,
+  toVehicle,
+  vehicleAuthQuery,
+  vehicleExists,
+  type VehicleAuthDbRow,
+  type VehicleDbRow,
+} from './rows.js';
 import type { VehicleStore } from './types.js';
 
 export const VEHICLE_MIGRATIONS: PgMigration[] = [
@@ -27,6 +36,25 @@ export const VEHICLE_MIGRATIONS: PgMigration[] = [
   ALTER TABLE vehicles ADD COLUMN revoked_at BIGINT;
   ALTER TABLE vehicles ADD COLUMN secret_set_at BIGINT;
   UPDATE vehicles SET secret_set_at = created_at;`,
+  },
+  {
+    // As on SQLite (./sqlite.ts): the row an unknown VIN's look-up reads (red-team L4).
+    id: '0130-vehicle-auth-decoy',
+    sql: `
+  CREATE TABLE vehicle_auth_decoy (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    vin           TEXT NOT NULL,
+    oem           TEXT NOT NULL,
+    secret_hash   BYTEA NOT NULL,
+    secret_salt   BYTEA NOT NULL,
+    created_at    BIGINT NOT NULL,
+    revoked_at    BIGINT,
+    secret_set_at BIGINT
+  );
+  INSERT INTO vehicle_auth_decoy (id, vin, oem, secret_hash, secret_salt, created_at, secret_set_at)
+    VALUES (1, '${DECOY_VIN}', 'not-an-oem', sha256(gen_random_uuid()::text::bytea),
+      decode(replace(gen_random_uuid()::text, '-', ''), 'hex'),
+      (extract(epoch FROM now()) * 1000)::bigint, (extract(epoch FROM now()) * 1000)::bigint);`,
   },
 ];
 
@@ -52,6 +80,8 @@ export function pgVehicles(db: Db): VehicleStore {
     },
     getVehicle: async (vin) =>
       (await db.query<VehicleDbRow>(`SELECT ${VEHICLE_COLUMNS} FROM vehicles WHERE vin = $1`, [vin])).map(toVehicle)[0],
+    getVehicleForAuth: async (vin) =>
+      toAuthVehicle((await db.query<VehicleAuthDbRow>(vehicleAuthQuery('$1::text'), [vin]))[0]!),
     listVehicles: async () =>
       (await db.query<VehicleDbRow>(`SELECT ${VEHICLE_COLUMNS} FROM vehicles ORDER BY vin COLLATE "C"`)).map(toVehicle),
     rotateVehicleSecret: async (vin, s, now) =>

@@ -5,7 +5,16 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
 import type { Sync } from '../sqlite/sync.js';
-import { VEHICLE_COLUMNS, toVehicle, vehicleExists, type VehicleDbRow } from './rows.js';
+import {
+  DECOY_VIN,
+  VEHICLE_COLUMNS,
+  toAuthVehicle,
+  toVehicle,
+  vehicleAuthQuery,
+  vehicleExists,
+  type VehicleAuthDbRow,
+  type VehicleDbRow,
+} from './rows.js';
 import type { VehicleStore } from './types.js';
 
 export const VEHICLE_MIGRATIONS: Migration[] = [
@@ -29,6 +38,27 @@ export const VEHICLE_MIGRATIONS: Migration[] = [
   ALTER TABLE vehicles ADD COLUMN secret_set_at INTEGER;
   UPDATE vehicles SET secret_set_at = created_at;`,
   },
+  {
+    // Equal work to refuse a registered and an unknown VIN (red-team L4): what an unknown VIN's
+    // look-up reads instead of a vehicle row (rows.ts vehicleAuthQuery). A table of its own, so
+    // no listing, count, export or erasure of vehicles can see it; random secret bytes that are
+    // never compared against.
+    id: '0130-vehicle-auth-decoy',
+    sql: `
+  CREATE TABLE vehicle_auth_decoy (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    vin           TEXT NOT NULL,
+    oem           TEXT NOT NULL,
+    secret_hash   BLOB NOT NULL,
+    secret_salt   BLOB NOT NULL,
+    created_at    INTEGER NOT NULL,
+    revoked_at    INTEGER,
+    secret_set_at INTEGER
+  ) STRICT;
+  INSERT INTO vehicle_auth_decoy (id, vin, oem, secret_hash, secret_salt, created_at, secret_set_at)
+    VALUES (1, '${DECOY_VIN}', 'not-an-oem', randomblob(32), randomblob(16),
+      CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER));`,
+  },
 ];
 
 export function sqliteVehicles(db: Database.Database): Sync<VehicleStore> {
@@ -40,6 +70,7 @@ export function sqliteVehicles(db: Database.Database): Sync<VehicleStore> {
   );
   const get = db.prepare(`SELECT ${VEHICLE_COLUMNS} FROM vehicles WHERE vin = ?`);
   const list = db.prepare(`SELECT ${VEHICLE_COLUMNS} FROM vehicles ORDER BY vin`);
+  const forAuth = db.prepare(vehicleAuthQuery('?'));
   const rotate = db.prepare(
     `UPDATE vehicles SET secret_hash = ?, secret_salt = ?, secret_set_at = ?, revoked_at = NULL WHERE vin = ?`,
   );
@@ -63,6 +94,7 @@ export function sqliteVehicles(db: Database.Database): Sync<VehicleStore> {
       const row = get.get(vin) as VehicleDbRow | undefined;
       return row ? toVehicle(row) : undefined;
     },
+    getVehicleForAuth: (vin) => toAuthVehicle(forAuth.get(vin) as VehicleAuthDbRow),
     listVehicles: () => (list.all() as VehicleDbRow[]).map(toVehicle),
     rotateVehicleSecret: (vin, s, now) => rotate.run(s.secretHash, s.secretSalt, now, vin).changes > 0,
     revokeVehicleCredentials: (vin, now) => revoke.run(now, vin).changes > 0,

@@ -27,6 +27,14 @@ export interface VehicleStore {
   getVehicle(vin: string): Promise<VehicleRow | undefined>;
   listVehicles(): Promise<VehicleRow[]>;
   /**
+   * The look-up a vehicle authentication makes (src/ingest): the vehicle as getVehicle returns
+   * it, revoked or not, or undefined. It MUST do the same work whether the VIN is registered or
+   * not: for an unknown one it reads and maps the decoy row (`vehicle_auth_decoy`) in place of
+   * a vehicle's and then drops it, so the time to refuse does not tell which VINs are registered.
+   * The decoy MUST NOT be returned, for any VIN (its own `vin` included), nor listed.
+   */
+  getVehicleForAuth(vin: string): Promise<VehicleRow | undefined>;
+  /**
    * Replaces a vehicle's secret and clears a revocation: the old secret MUST fail from the
    * moment this resolves. Returns false when no such vehicle exists.
    */
