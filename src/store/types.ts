@@ -13,14 +13,11 @@ import type { CommandStore } from './commands/types.js';
 import type { CommandApprovalStore } from './command-approvals/types.js';
 import type { OemFeedStore } from './oem-feed/types.js';
 import type { SigningKeyStore } from './signing-keys/types.js';
-import type {
-  ConsentRegistryStore,
-  ConsentStore,
-  ErasureStore,
-  ObjectionStore,
-  OwnerBindingStore,
-  OwnerReportStore,
-} from './owner-types.js';
+import type { ConsentRegistryStore, ConsentStore } from './consent/types.js';
+import type { ObjectionStore } from './objections/types.js';
+import type { ErasureStore } from './erasure/types.js';
+import type { OwnerReportStore } from './owner-report/types.js';
+import type { OwnerBindingStore } from './owner-bindings/types.js';
 import type { AuditEventQueryStore, IncidentStore, InventoryStore } from './workbench/types.js';
 import type { VehicleStore } from './vehicles/types.js';
 import type { PolicyStateStore } from './policy-state/types.js';
@@ -276,6 +273,11 @@ export type * from './signing-keys/types.js';
 export type * from './commands/types.js';
 export type * from './command-approvals/types.js';
 export type * from './owner-types.js';
+export type * from './consent/types.js';
+export type * from './objections/types.js';
+export type * from './erasure/types.js';
+export type * from './owner-report/types.js';
+export type * from './owner-bindings/types.js';
 export type * from './workbench/types.js';
 
 export interface Store

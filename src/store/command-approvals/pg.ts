@@ -2,7 +2,7 @@
  * Owners' approvals of restricting downlink commands, as on SQLite
  * (./sqlite.ts; the contract: ./types.ts): per vehicle, OEM and command type, deny by default,
  * history kept (a revocation closes an approval, never deletes it); each grant and revocation
- * commits with its 'command' leaf (../pg/audit.ts `appendEventIn`).
+ * commits with its 'command' leaf (../audit/pg.ts `appendEventIn`).
  *
  * Several instances: at most one approval is in force per (vehicle, OEM, type), which SQLite's
  * single writer gives by reading before it writes. Here a partial unique index says so, and

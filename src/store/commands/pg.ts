@@ -1,7 +1,7 @@
 /**
  * Downlink commands (src/downlink), as on SQLite (./sqlite.ts; the contract: ./types.ts): what an OEM asked
  * for, the policy's verdict, when it went to the car and what the car answered. Every state
- * change commits with its 'command' leaf in ONE transaction (../pg/audit.ts `appendEventIn`), so the
+ * change commits with its 'command' leaf in ONE transaction (../audit/pg.ts `appendEventIn`), so the
  * egress log cannot miss a command nor show one that did not happen.
  *
  * Several instances: each step is one conditional UPDATE (`… AND status = 'queued'`) whose row

@@ -1,7 +1,6 @@
 /**
  * The owner-bindings area's contract, shared by both stores (src/store/owner-bindings/{sqlite,pg}.ts):
- * owner tokens and the vehicles each covers. Re-exported by ../owner-types.ts, so the composed
- * `Store` reads it from there.
+ * owner tokens and the vehicles each covers. The composed `Store` (../types.ts) extends it.
  */
 
 /** An owner's token and the vehicles it covers (./sqlite.ts, ./pg.ts). */

@@ -29,7 +29,7 @@ import { pgAuditQueries } from '../audit/pg-queries.js';
 import { pgApiKeys, API_KEY_MIGRATIONS } from '../api-keys/pg.js';
 import { pgConsent, pgConsentRegistry, CONSENT_MIGRATIONS } from '../consent/pg.js';
 import { pgObjections, OBJECTION_MIGRATIONS } from '../objections/pg.js';
-import { pgOwnerReport } from './owner-report.js';
+import { pgOwnerReport } from '../owner-report/pg.js';
 import {
   pgPolicyHistory,
   pgPolicyVersions,
@@ -37,7 +37,7 @@ import {
   POLICY_VERSION_MIGRATIONS,
 } from '../policies/pg.js';
 import { ensureRoutePartitions, pgRetention, RETENTION_MIGRATIONS } from '../retention/pg.js';
-import { pgErasure, ERASURE_MIGRATIONS } from './erasure.js';
+import { pgErasure, ERASURE_MIGRATIONS } from '../erasure/pg.js';
 import { pgWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/pg.js';
 import type { Store } from '../types.js';
 import { pgMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/pg.js';

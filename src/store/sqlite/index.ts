@@ -26,8 +26,8 @@ import { sqliteAuditQueries } from '../audit/sqlite-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from '../api-keys/sqlite.js';
 import { sqliteConsent, sqliteConsentRegistry, CONSENT_MIGRATIONS } from '../consent/sqlite.js';
 import { sqliteObjections, OBJECTION_MIGRATIONS } from '../objections/sqlite.js';
-import { sqliteErasure, ERASURE_MIGRATIONS } from './erasure.js';
-import { sqliteOwnerReport } from './owner-report.js';
+import { sqliteErasure, ERASURE_MIGRATIONS } from '../erasure/sqlite.js';
+import { sqliteOwnerReport } from '../owner-report/sqlite.js';
 import {
   sqlitePolicyHistory,
   sqlitePolicyVersions,

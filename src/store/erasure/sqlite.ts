@@ -11,10 +11,10 @@
  * connects). New telemetry after the erasure is stored as usual.
  */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { ErasureStore } from '../types.js';
-import type { Sync } from './sync.js';
-import type { OutboxWriter } from './outbox.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { OutboxWriter } from '../sqlite/outbox.js';
+import type { ErasureStore } from './types.js';
 
 export const ERASURE_MIGRATIONS: Migration[] = [
   {

@@ -1,11 +1,11 @@
 /**
- * The owner's report in PostgreSQL, as store/sqlite/owner-report.ts: totals of the egress log per
+ * The owner's report in PostgreSQL, as on SQLite (./sqlite.ts; the contract: ./types.ts): totals of the egress log per
  * OEM × purpose × outcome × pseudonym, over the same filter as searchEgress. Reads only. Sorted in
  * byte order (COLLATE "C"), as SQLite sorts text.
  */
-import type { Db } from './db.js';
+import type { Db } from '../pg/db.js';
 import { conditions } from '../audit/pg-queries.js';
-import type { EgressTotalRow, OwnerReportStore } from '../types.js';
+import type { EgressTotalRow, OwnerReportStore } from './types.js';
 
 export function pgOwnerReport(db: Db): OwnerReportStore {
   return {

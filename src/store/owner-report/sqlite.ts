@@ -1,8 +1,8 @@
 /** The owner's report: totals of the egress log per OEM × purpose × outcome × pseudonym, over a search filter. Reads only. */
 import type Database from 'better-sqlite3';
 import { conditions } from '../audit/sqlite-queries.js';
-import type { EgressTotalRow, OwnerReportStore } from '../types.js';
-import type { Sync } from './sync.js';
+import type { EgressTotalRow, OwnerReportStore } from './types.js';
+import type { Sync } from '../sqlite/sync.js';
 
 export function sqliteOwnerReport(db: Database.Database): Sync<OwnerReportStore> {
   return {
