@@ -27,6 +27,7 @@ import type { OemDestination } from './worker.js';
 import { createBacklogGate } from './backlog.js';
 import { createSettler } from './settler.js';
 import { createSigningKeyring } from './sign.js';
+import { releaseHeldBy } from '../store/sqlite/write-lock.js';
 
 /** Each OEM's purposes as the send-time checks need them (consent and automated-decisions flags). */
 export type SendRules = Record<string, SendTimeRules['purposes']>;
@@ -207,6 +208,7 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
       };
       const w = new Worker(entry.url, { workerData: init, eval: entry.eval, name: 'shekara-egress' });
       worker = w;
+      const tid = w.threadId; // read now: an exited worker's id is not kept
       let started = false;
       w.on('message', (m: FromThread) => {
         switch (m.t) {
@@ -246,6 +248,7 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
         else log.error({ err }, 'egress thread failed');
       });
       w.on('exit', (code) => {
+        releaseHeldBy(tid); // SQLite store: terminated mid-transaction, the others must not wait for it
         inFlight = 0;
         for (const u of upserts.values()) u.reject(new Error('the egress thread stopped'));
         upserts.clear();

@@ -8,8 +8,16 @@ import type { IngestItem } from '../types.js';
 import { sqliteRecords } from './records.js';
 import { sqliteOutbox } from './outbox.js';
 import { sqliteMqttQos2 } from '../mqtt-qos2/sqlite.js';
+import { writeLock, type WriteLock } from './write-lock.js';
 
-/** Opens a connection with the pragmas every connection to the store file uses. */
+/** How long a connection waits for the write lock, in this process (write-lock.ts) and in SQLite. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens a connection with the pragmas every connection to the store file uses. Every write it
+ * makes from outside a transaction, and every transaction it runs, holds this process's write
+ * lock for the file (write-lock.ts), so the threads that write the file take turns.
+ */
 export function openConnection(file: string, DatabaseCtor: typeof Database): Database.Database {
   const db = new DatabaseCtor(file);
   db.pragma('secure_delete = ON');
@@ -17,8 +25,44 @@ export function openConnection(file: string, DatabaseCtor: typeof Database): Dat
   // A commit that returned is on disk: that is what a PUBACK promises the car.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  takeTurns(db, writeLock(file, BUSY_TIMEOUT_MS));
   return db;
+}
+
+/**
+ * Top-level transactions and writing statements run holding `lock`. Inside a transaction nothing
+ * more is taken (the transaction holds it; a nested one is a savepoint).
+ */
+function takeTurns(db: Database.Database, lock: WriteLock): void {
+  const held =
+    <A extends unknown[], R>(f: (...args: A) => R) =>
+    (...args: A): R =>
+      db.inTransaction ? f(...args) : lock.hold(() => f(...args));
+
+  const make = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: unknown[]) => unknown) => {
+    const tx = make(fn);
+    return Object.assign(held(tx), {
+      default: held(tx.default),
+      deferred: held(tx.deferred),
+      immediate: held(tx.immediate),
+      exclusive: held(tx.exclusive),
+    });
+  }) as typeof db.transaction;
+
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const st = prepare(sql);
+    if (st.readonly) return st;
+    // A writing statement (RETURNING ones read too) auto-commits when run outside a transaction.
+    st.run = held(st.run.bind(st));
+    if (st.reader) {
+      st.get = held(st.get.bind(st));
+      st.all = held(st.all.bind(st));
+    }
+    return st;
+  }) as typeof db.prepare;
 }
 
 export function ingestTransaction(

@@ -10,6 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { IngestItem } from '../types.js';
 import type { Projection } from '../../record.js';
+import { releaseHeldBy } from './write-lock.js';
 
 export interface IngestWriter {
   commit(items: readonly IngestItem[]): Promise<void>;
@@ -58,6 +59,7 @@ export function ingestWriterThread(file: string): IngestWriter {
   const ensure = (): Worker => {
     if (worker) return worker;
     const w = startWorker(file);
+    const tid = w.threadId; // read now: an exited worker's id is not kept
     w.on('message', (m: WriterReply) => {
       const entry = waiting.get(m.seq);
       if (!entry) return;
@@ -71,6 +73,7 @@ export function ingestWriterThread(file: string): IngestWriter {
       failAll(err);
     });
     w.on('exit', (code) => {
+      releaseHeldBy(tid); // terminated mid-transaction: the others must not wait for it
       if (worker === w) worker = undefined;
       failAll(new Error(`the ingest writer thread exited (${code})`));
     });
