@@ -10,18 +10,18 @@ import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually, startTestSink, type TestSink } from './helpers.js';
-import { account, kill9, Load, spawnGateway, writeGatewayConfig, type GatewayProcess } from './process.js';
+import { account, kill9, Load, spawnGateway, writeGatewayConfig } from './process.js';
+import { killGateways } from '../helpers/gateway-process.js';
 
 describe('egress through Kafka › when the gateway process is killed with SIGKILL mid-load', () => {
   let dir: string;
   let sink: TestSink;
-  let gw: GatewayProcess | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'shekara-crash-'));
     sink = await startTestSink();
   });
   afterAll(async () => {
-    if (gw) await kill9(gw);
+    await killGateways(); // also one still starting when the test timed out
     await sink?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -32,7 +32,7 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     const cars = await registerSimCars(store, 10, 'demo-oem', 'LCRSH');
     await store.close();
 
-    gw = await spawnGateway(config);
+    const gw = await spawnGateway(config);
     const load = new Load();
     await load.start(gw.mqttPort, cars, 20); // 10 cars × 50 msg/s = 500 msg/s
     await eventually(() => sink.hits.length > 200, 20_000, 'deliveries under load');
@@ -40,7 +40,7 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     await load.stop();
     expect(load.sent.size).toBeGreaterThan(load.acked.size - 1);
 
-    gw = await spawnGateway(config);
+    await spawnGateway(config); // killed in afterAll
     const result = await eventually(
       () => {
         const r = account(load, sink.hits);

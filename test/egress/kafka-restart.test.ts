@@ -12,7 +12,8 @@ import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually, startTestSink, type TestSink } from './helpers.js';
-import { account, kill9, Load, spawnGateway, writeGatewayConfig, type GatewayProcess } from './process.js';
+import { account, Load, spawnGateway, writeGatewayConfig } from './process.js';
+import { killGateways } from '../helpers/gateway-process.js';
 
 const kafkaSh = (cmd: 'start' | 'stop') =>
   promisify(execFile)('bash', [path.resolve('deploy/kafka.sh'), cmd], { timeout: 120_000 });
@@ -25,13 +26,12 @@ const describeOwnBroker = process.env['SHEKARA_KAFKA_EXTERNAL'] === '1' ? descri
 describeOwnBroker('egress through Kafka › when the Kafka broker is stopped and restarted mid-stream', () => {
   let dir: string;
   let sink: TestSink;
-  let gw: GatewayProcess | undefined;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'shekara-kafka-restart-'));
     sink = await startTestSink();
   });
   afterAll(async () => {
-    if (gw) await kill9(gw);
+    await killGateways(); // also one still starting when the test timed out
     await kafkaSh('start'); // leave the broker as the suite found it
     await sink?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -42,7 +42,7 @@ describeOwnBroker('egress through Kafka › when the Kafka broker is stopped and
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
     const cars = await registerSimCars(store, 5, 'demo-oem', 'LKRST');
     await store.close();
-    gw = await spawnGateway(config);
+    const gw = await spawnGateway(config);
     const load = new Load();
     await load.start(gw.mqttPort, cars, 25); // 5 cars × 40 msg/s = 200 msg/s
     await eventually(() => sink.hits.length > 100, 20_000, 'deliveries before the outage');

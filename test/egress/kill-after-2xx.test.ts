@@ -22,7 +22,8 @@ import { registerSimCars } from '../../src/sim/simulate.js';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { BATCH_CONTENT_TYPE } from '../../src/egress/index.js';
 import { eventually } from './helpers.js';
-import { kill9, MARKER_POLICY, spawnGateway, type GatewayProcess } from './process.js';
+import { kill9, MARKER_POLICY, spawnGateway } from './process.js';
+import { killGateways } from '../helpers/gateway-process.js';
 
 interface Item {
   readonly idempotencyKey: string;
@@ -80,13 +81,12 @@ function startOem() {
 
 describe('egress › kill -9 between the OEM 2xx and the durable outcome', () => {
   let dir: string;
-  let gw: GatewayProcess | undefined;
   const oem = startOem();
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'shekara-kill2xx-'));
   });
   afterAll(async () => {
-    if (gw) await kill9(gw);
+    await killGateways(); // also one still starting when the test timed out
     await oem.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -119,11 +119,11 @@ describe('egress › kill -9 between the OEM 2xx and the durable outcome', () =>
     const cars = await registerSimCars(store, 10, 'demo-oem', 'LKXLL');
     await store.close();
 
-    gw = await spawnGateway(configFile);
+    const gw = await spawnGateway(configFile);
     // One message per car (one projection each): all acknowledged, so all durable.
     const clients = await Promise.all(
       cars.map((c) =>
-        mqtt.connectAsync(`mqtt://127.0.0.1:${gw!.mqttPort}`, {
+        mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort}`, {
           clientId: c.vin,
           username: c.vin,
           password: c.secret,
@@ -158,7 +158,6 @@ describe('egress › kill -9 between the OEM 2xx and the durable outcome', () =>
       await new Promise((r) => setTimeout(r, 500));
       expect(lock.prepare(`SELECT COUNT(*) FROM egress_log WHERE outcome = 'delivered'`).pluck().get()).toBe(0);
       await kill9(gw);
-      gw = undefined;
     } finally {
       lock.exec('ROLLBACK');
       lock.close();
@@ -166,7 +165,7 @@ describe('egress › kill -9 between the OEM 2xx and the durable outcome', () =>
 
     oem.release();
     const before = oem.received.length;
-    gw = await spawnGateway(configFile);
+    await spawnGateway(configFile); // killed in afterAll
     await eventually(
       () => {
         const again = new Set(

@@ -3,12 +3,13 @@
  * first) with the Kafka queue, real MQTT cars, and load accounting: every payload carries a
  * unique marker (its odometer) so deliveries can be matched to what the cars had acknowledged.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { telemetryTopic } from '../../src/ingest/index.js';
+import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { KAFKA_BROKERS, uniquePrefix } from './helpers.js';
 
 export const MARKER_POLICY = `
@@ -62,32 +63,18 @@ export interface GatewayProcess {
   readonly stderr: () => string;
 }
 
+/**
+ * Spawns the gateway on `configFile` and resolves once its MQTT ingest is up, with the port. The
+ * process is tracked from the start (test/helpers/gateway-process.ts): afterAll(killGateways)
+ * kills it even when the test timed out before this resolved.
+ */
 export async function spawnGateway(configFile: string, timeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [path.resolve('bin/shekara.js'), 'start', '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+  const { child, match, stderr } = await startGatewayProcess(path.basename(path.dirname(configFile)), configFile, {
+    ready: /MQTT ingest\s+mqtt:\/\/[^:\s]+:(\d+)/,
+    readyMs: timeoutMs,
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
   });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    err = (err + c.toString()).slice(-20_000);
-  });
-  const mqttPort = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`gateway not up after ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /MQTT ingest\s+mqtt:\/\/[^:\s]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`gateway exited with ${code}; stderr:\n${err}`));
-    });
-  });
-  return { child, mqttPort, stderr: () => err };
+  return { child, mqttPort: Number(match[1]), stderr };
 }
 
 export function kill9(p: GatewayProcess): Promise<void> {

@@ -4,10 +4,11 @@
  * can tell which of those processes sent each delivery. For tests where the process is the point:
  * several instances on one store, a signal, an exit code. Everything else uses gateway.ts.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import path from 'node:path';
 
 export interface GatewayProcess {
   readonly name: string;
@@ -22,6 +23,76 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Every gateway process spawned in this test file that has not exited yet, those still starting
+ * included. A test that times out while `await spawnGateway(...)` waits never gets the process
+ * back, so its afterAll cannot kill it by name: killGateways() kills it from here.
+ */
+const running = new Set<ChildProcess>();
+
+/**
+ * Spawns `shekara start -c configFile` (the built CLI in dist/) and tracks the process until it
+ * exits, so killGateways() reaches it from the moment it exists. Resolves once its stdout matches
+ * `ready`, with the match; rejects (the process killed) if it exits first or is not ready in
+ * `readyMs`. Tests build on spawnGateway below or test/egress/process.ts rather than call this.
+ */
+export async function startGatewayProcess(
+  name: string,
+  configFile: string,
+  opts: { ready: RegExp; readyMs: number; env?: NodeJS.ProcessEnv },
+): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
+  const child = spawn(process.execPath, [path.resolve('bin/shekara.js'), 'start', '-c', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+  });
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway ${name} did not start within ${opts.readyMs} ms:\n${stdout}\n${stderr}`));
+    }, opts.readyMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const m = opts.ready.exec(stdout);
+      if (m) {
+        clearTimeout(t);
+        resolve(m);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(t);
+      reject(new Error(`gateway ${name} exited (${code ?? signal}) before it was up:\n${stderr}`));
+    });
+  });
+  return { child, match, stderr: () => stderr };
+}
+
+/**
+ * SIGKILLs every gateway process this file spawned that is still running, started or still
+ * starting, and resolves once all have exited, with how many there were. For afterAll/afterEach:
+ * it also reaches a process whose spawnGateway the test's timeout abandoned.
+ */
+export async function killGateways(): Promise<number> {
+  const children = [...running];
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  return children.length;
+}
+
 /** Spawns `shekara start -c configFile` and resolves once it printed its start banner. */
 export async function spawnGateway(
   name: string,
@@ -29,31 +100,13 @@ export async function spawnGateway(
   ports: { mqtt: number; http: number },
   readyMs = 30_000,
 ): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['bin/shekara.js', 'start', '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, stderr } = await startGatewayProcess(name, configFile, {
+    ready: /Shekara gateway is up\./,
+    readyMs,
   });
-  let stderr = '';
-  let stdout = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gateway ${name} did not start within ${readyMs} ms:\n${stdout}\n${stderr}`));
-    }, readyMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (stdout.includes('Shekara gateway is up.')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(t);
-      reject(new Error(`gateway ${name} exited (${code}) before it was up:\n${stderr}`));
-    });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
   });
   return {
     name,
@@ -61,7 +114,7 @@ export async function spawnGateway(
     mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
     httpUrl: `http://127.0.0.1:${ports.http}`,
     exited,
-    log: () => stderr,
+    log: stderr,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
