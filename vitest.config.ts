@@ -1,4 +1,5 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { UNIT_FILES } from './vitest.unit.config.js';
 
 /**
  * Files that must have the machine to themselves: they run after every other file, one at a
@@ -41,7 +42,16 @@ const ON_POSTGRES = [
  * a file on the embedded store only.
  */
 const projects: TestProjectInlineConfiguration[] = [
-  { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: SERIAL } },
+  // First (groupOrder -1), before any other file: the single-module files of npm run test:unit,
+  // in-memory and CPU-bound, in two worker threads that keep their imported modules from file to
+  // file (isolate: false). A fresh process per file re-imports the same modules each time, about
+  // a CPU-second a file; these files share no state that needs a fresh one (the list's guard and
+  // comment say what may join it).
+  {
+    extends: true,
+    test: { name: 'unit', include: UNIT_FILES, pool: 'threads', sequence: { groupOrder: -1 } },
+  },
+  { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: [...SERIAL, ...UNIT_FILES] } },
   {
     extends: true,
     test: { name: 'postgres', include: ON_POSTGRES, exclude: SERIAL, env: { SHEKARA_TEST_STORE: 'postgres' } },
@@ -78,6 +88,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     maxWorkers: 2,
     minWorkers: 1,
+    // Only the `unit` project runs in threads; every other project forks a fresh process a file.
+    poolOptions: { threads: { isolate: false } },
     projects: projects.map((p) => ({ ...p, test: { globalSetup: [], ...p.test } })),
   },
 });
