@@ -8,7 +8,6 @@
  */
 import type { Gbt32960TerminalStore } from './gbt32960-terminals/types.js';
 import type { PolicyHistoryStore, PolicyVersionStore } from './policies/types.js';
-import type { CanonicalRecord, IngestChannel, Projection } from '../record.js';
 import type { CommandStore } from './commands/types.js';
 import type { CommandApprovalStore } from './command-approvals/types.js';
 import type { OemFeedStore } from './oem-feed/types.js';
@@ -24,6 +23,7 @@ import type { PolicyStateStore } from './policy-state/types.js';
 import type { SecretStore } from './secrets/types.js';
 import type { OemRegistryStore } from './oems/types.js';
 import type { ApiKeyStore } from './api-keys/types.js';
+import type { IngestItem, RecordStore } from './records/types.js';
 import type { AuditQueryStore, AuditStore } from './audit/types.js';
 import type { RetentionStore } from './retention/types.js';
 
@@ -33,53 +33,9 @@ export type * from './secrets/types.js';
 export type * from './oems/types.js';
 export type * from './api-keys/types.js';
 export type * from './gbt32960-terminals/types.js';
+export type * from './records/types.js';
 export type * from './audit/types.js';
 export type * from './retention/types.js';
-
-export interface QuarantineItem {
-  readonly id: string;
-  readonly vin: string;
-  readonly channel: IngestChannel;
-  readonly receivedAt: number;
-  readonly reason: string;
-  readonly raw: Buffer;
-}
-
-/** One unit of ingest: a decoded record with its approved projections, or a quarantined payload. */
-/**
- * Which delivery of an external broker carried a message: the broker's packet id on one of
- * Shekara's sessions (its client id), and a digest of topic and payload. The broker resends an
- * unacknowledged message on the resumed session with the same packet id (MQTT 5.0 §4.4).
- */
-export interface BrokerDelivery {
-  readonly session: string;
-  readonly packetId: number;
-  readonly digest: string;
-}
-
-export type IngestItem =
-  | {
-      readonly kind: 'record';
-      readonly record: CanonicalRecord;
-      readonly raw: Buffer;
-      readonly projections: readonly Projection[];
-      /**
-       * W3C traceparent of the commit that writes this record (tracing on; src/telemetry), kept
-       * with each of its outbox rows so the delivery continues the record's trace. Never read
-       * for any decision: it is telemetry metadata, not data.
-       */
-      readonly traceParent?: string | null;
-      /** The packet id of the MQTT QoS 2 PUBLISH that carried it: kept until PUBREL (exactly-once). */
-      readonly mqttQos2?: number;
-      /** The external broker's delivery that carried it (external-broker mode). */
-      readonly brokerDelivery?: BrokerDelivery;
-    }
-  | {
-      readonly kind: 'quarantine';
-      readonly item: QuarantineItem;
-      readonly mqttQos2?: number;
-      readonly brokerDelivery?: BrokerDelivery;
-    };
 
 export interface OutboxRow {
   readonly id: number;
@@ -166,18 +122,6 @@ export interface EgressLogRow extends EgressLogEntry {
   readonly seq: number;
   readonly deliveryId: string | null;
   readonly traceId: string | null;
-}
-
-export interface StoredRecord {
-  readonly record: CanonicalRecord;
-  readonly raw: Buffer;
-}
-
-export interface RecordStore {
-  getRecord(id: string): Promise<StoredRecord | undefined>;
-  /** Just the VIN of a stored record (cheap: for send-time checks on the hot path). */
-  recordVin(id: string): Promise<string | undefined>;
-  listQuarantine(limit?: number): Promise<QuarantineItem[]>;
 }
 
 export interface OutboxStore {

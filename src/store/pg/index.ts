@@ -16,7 +16,7 @@ import { pgVehicles, VEHICLE_MIGRATIONS } from '../vehicles/pg.js';
 import { pgOems, OEM_MIGRATIONS } from '../oems/pg.js';
 import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/pg.js';
 import { pgSecrets, SECRET_MIGRATIONS } from '../secrets/pg.js';
-import { pgRecords, RECORD_MIGRATIONS } from './records.js';
+import { pgRecords, RECORD_MIGRATIONS } from '../records/pg.js';
 import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
 import { pgPolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/pg.js';
 import { pgOemFeed, OEM_FEED_MIGRATIONS } from '../oem-feed/pg.js';

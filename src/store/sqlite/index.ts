@@ -17,7 +17,7 @@ import { immediateTransactions, ingestTransaction, openConnection } from './inge
 import { ingestWriterThread } from './ingest-writer.js';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from '../vehicles/sqlite.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
-import { sqliteRecords, RECORD_MIGRATIONS } from './records.js';
+import { sqliteRecords, RECORD_MIGRATIONS } from '../records/sqlite.js';
 import { sqlitePolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/sqlite.js';
 import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
 import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';

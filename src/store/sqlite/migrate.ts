@@ -1,5 +1,5 @@
 /**
- * Named migrations. Each store area (vehicles.ts, records.ts, …) declares its own, with an id
+ * Named migrations. Each store area (vehicles/sqlite.ts, records/sqlite.ts, …) declares its own, with an id
  * that sorts into place (`0001-…`); the runner applies, in id order, those the file has not
  * seen, and records each in `schema_migrations`. Never edit a shipped migration: add the next.
  */

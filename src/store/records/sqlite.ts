@@ -1,8 +1,20 @@
+/**
+ * Records, route points, account data and quarantine in SQLite (the contract: ./types.ts). Each
+ * ingest item is written in the caller's transaction (the ingest transaction,
+ * ../sqlite/ingest-tx.ts).
+ */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import type { CanonicalRecord, ClockSkew, IngestChannel } from '../../record.js';
-import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
-import type { Sync } from './sync.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { IngestItem, RecordStore } from './types.js';
+import {
+  recordValues,
+  routePoint,
+  toQuarantineItem,
+  toStoredRecord,
+  type QuarantineDbRow,
+  type RecordDbRow,
+} from './rows.js';
 
 export const RECORD_MIGRATIONS: Migration[] = [
   {
@@ -56,10 +68,6 @@ export const RECORD_MIGRATIONS: Migration[] = [
   },
 ];
 
-const LAT = 'Vehicle.CurrentLocation.Latitude';
-const LON = 'Vehicle.CurrentLocation.Longitude';
-const SPEED = 'Vehicle.Speed';
-
 export interface RecordWriter {
   /** Writes one ingest item's record side (record, route point, account data, or quarantine row). Inside the caller's transaction. */
   write(item: IngestItem): void;
@@ -90,24 +98,9 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
         return;
       }
       const r = it.record;
-      insertRecord.run(
-        r.id,
-        r.vin,
-        r.oem,
-        r.channel,
-        r.receivedAt,
-        r.observedAt,
-        r.clockSkew ?? null,
-        JSON.stringify(r.signals),
-        JSON.stringify(r.unknownKeys),
-        it.raw,
-      );
-      const lat = r.signals[LAT];
-      const lon = r.signals[LON];
-      if (typeof lat === 'number' && typeof lon === 'number') {
-        const speed = r.signals[SPEED];
-        insertPoint.run(r.id, r.vin, r.observedAt, r.receivedAt, lat, lon, typeof speed === 'number' ? speed : null);
-      }
+      insertRecord.run(...recordValues(r, it.raw));
+      const p = routePoint(r);
+      if (p) insertPoint.run(r.id, r.vin, r.observedAt, r.receivedAt, p.lat, p.lon, p.speed);
       if (Object.keys(r.account).length > 0) insertAccount.run(r.id, r.vin, r.receivedAt, JSON.stringify(r.account));
     },
     getRecord(id) {
@@ -115,52 +108,6 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
       return row ? toStoredRecord(row) : undefined;
     },
     recordVin: (id) => recordVin.get(id) as string | undefined,
-    listQuarantine: (limit = 100) =>
-      (listQuarantine.all(limit) as QuarantineDbRow[]).map((r): QuarantineItem => ({
-        id: r.id,
-        vin: r.vin,
-        channel: r.channel as IngestChannel,
-        receivedAt: r.received_at,
-        reason: r.reason,
-        raw: r.raw,
-      })),
+    listQuarantine: (limit = 100) => (listQuarantine.all(limit) as QuarantineDbRow[]).map(toQuarantineItem),
   };
-}
-
-interface RecordDbRow {
-  id: string;
-  vin: string;
-  oem: string;
-  channel: string;
-  received_at: number;
-  observed_at: number;
-  clock_skew: ClockSkew | null;
-  signals: string;
-  unknown_keys: string;
-  raw: Buffer;
-  account: string | null;
-}
-interface QuarantineDbRow {
-  id: string;
-  vin: string;
-  channel: string;
-  received_at: number;
-  reason: string;
-  raw: Buffer;
-}
-
-function toStoredRecord(r: RecordDbRow): StoredRecord {
-  const record: CanonicalRecord = {
-    id: r.id,
-    vin: r.vin,
-    oem: r.oem,
-    channel: r.channel as IngestChannel,
-    receivedAt: r.received_at,
-    observedAt: r.observed_at,
-    ...(r.clock_skew && { clockSkew: r.clock_skew }),
-    signals: JSON.parse(r.signals),
-    account: r.account ? JSON.parse(r.account) : {},
-    unknownKeys: JSON.parse(r.unknown_keys),
-  };
-  return { record, raw: r.raw };
 }

@@ -1,6 +1,6 @@
 /**
  * Records, route points, account data and quarantine in PostgreSQL. Route points are
- * RANGE-partitioned by the point's own time (monthly, see route-partitions.ts) so retention
+ * RANGE-partitioned by the point's own time (monthly, see ../pg/route-partitions.ts) so retention
  * drops a whole month at once; a default partition takes any point no month partition covers,
  * so an insert never fails for want of a partition.
  *
@@ -8,10 +8,17 @@
  * the outbox are created here in their post-0010 shape: each with its own time and no foreign
  * key to `records`, so each category of data follows its own retention period and erasure.
  */
-import type { PgMigration } from './migrate.js';
-import { pgText, type Db, type Sql } from './db.js';
-import type { CanonicalRecord, ClockSkew, IngestChannel } from '../../record.js';
-import type { IngestItem, QuarantineItem, RecordStore, StoredRecord } from '../types.js';
+import type { PgMigration } from '../pg/migrate.js';
+import { pgText, type Db, type Sql } from '../pg/db.js';
+import type { IngestItem, RecordStore } from './types.js';
+import {
+  recordValues,
+  routePoint,
+  toQuarantineItem,
+  toStoredRecord,
+  type QuarantineDbRow,
+  type RecordDbRow,
+} from './rows.js';
 
 export const RECORD_MIGRATIONS: PgMigration[] = [
   {
@@ -69,10 +76,6 @@ export const RECORD_MIGRATIONS: PgMigration[] = [
   },
 ];
 
-const LAT = 'Vehicle.CurrentLocation.Latitude';
-const LON = 'Vehicle.CurrentLocation.Longitude';
-const SPEED = 'Vehicle.Speed';
-
 export interface PgRecordWriter {
   /** Writes the record side of a batch (records, route points, account data, quarantine) with one statement per table. Inside the caller's transaction. */
   write(t: Sql, items: readonly IngestItem[]): Promise<void>;
@@ -93,25 +96,9 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
           continue;
         }
         const r = it.record;
-        push(
-          rec,
-          r.id,
-          r.vin,
-          r.oem,
-          r.channel,
-          r.receivedAt,
-          r.observedAt,
-          r.clockSkew ?? null,
-          JSON.stringify(r.signals),
-          JSON.stringify(r.unknownKeys),
-          it.raw,
-        );
-        const lat = r.signals[LAT];
-        const lon = r.signals[LON];
-        if (typeof lat === 'number' && typeof lon === 'number') {
-          const speed = r.signals[SPEED];
-          push(pt, r.id, r.vin, r.observedAt, r.receivedAt, lat, lon, typeof speed === 'number' ? speed : null);
-        }
+        push(rec, ...recordValues(r, it.raw));
+        const p = routePoint(r);
+        if (p) push(pt, r.id, r.vin, r.observedAt, r.receivedAt, p.lat, p.lon, p.speed);
         if (Object.keys(r.account).length > 0) push(acc, r.id, r.vin, r.receivedAt, JSON.stringify(r.account));
       }
       if (rec[0]!.length > 0) {
@@ -158,51 +145,6 @@ export function pgRecords(db: Db): RecordStore & PgRecordWriter {
         ORDER BY received_at DESC, id COLLATE "C" DESC LIMIT $1`,
           [limit],
         )
-      ).map((r): QuarantineItem => ({
-        id: r.id,
-        vin: r.vin,
-        channel: r.channel as IngestChannel,
-        receivedAt: r.received_at,
-        reason: r.reason,
-        raw: r.raw,
-      })),
+      ).map(toQuarantineItem),
   };
-}
-
-interface RecordDbRow {
-  id: string;
-  vin: string;
-  oem: string;
-  channel: string;
-  received_at: number;
-  observed_at: number;
-  clock_skew: ClockSkew | null;
-  signals: CanonicalRecord['signals'];
-  unknown_keys: string[];
-  raw: Buffer;
-  account: CanonicalRecord['account'] | null;
-}
-interface QuarantineDbRow {
-  id: string;
-  vin: string;
-  channel: string;
-  received_at: number;
-  reason: string;
-  raw: Buffer;
-}
-
-function toStoredRecord(r: RecordDbRow): StoredRecord {
-  const record: CanonicalRecord = {
-    id: r.id,
-    vin: r.vin,
-    oem: r.oem,
-    channel: r.channel as IngestChannel,
-    receivedAt: r.received_at,
-    observedAt: r.observed_at,
-    ...(r.clock_skew && { clockSkew: r.clock_skew }),
-    signals: r.signals,
-    account: r.account ?? {},
-    unknownKeys: r.unknown_keys,
-  };
-  return { record, raw: r.raw };
 }
