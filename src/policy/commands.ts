@@ -11,7 +11,7 @@
  */
 import type { CommandParamDef, CommandsDef } from './schema.js';
 import { parseDuration } from './duration.js';
-import { unsafe } from './compile.js';
+import { unsafe } from './problem.js';
 import type { YamlSource } from '../yaml-source.js';
 
 /** The built-in restricting command types (the law's examples: immobilization, speed limits, disabled functions, remote shutdown). */

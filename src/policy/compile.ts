@@ -9,9 +9,9 @@ import { compileWildcard, isPath, isWildcard, wildcardProblem, VIN_PATH, type Ma
 import { LAT, LOCATION, LON, inPolygon, outlineMeetsPolygon, type Point } from './geo.js';
 import { decision, type FieldDecision } from './decision.js';
 import { parseDuration } from './duration.js';
-import { ShekaraError } from '../errors.js';
-import { at, type YamlSource } from '../yaml-source.js';
+import type { YamlSource } from '../yaml-source.js';
 import { compileCommands, type CompiledCommands } from './commands.js';
+import { unsafe } from './problem.js';
 import { defaultCatalog, type Catalog } from '../catalog/index.js';
 import {
   checkExactClass,
@@ -359,19 +359,4 @@ function splitRule(rule: FieldRule): { name: string; options: Record<string, unk
   if (typeof rule === 'string') return { name: rule, options: {} };
   const { transform, ...options } = rule;
   return { name: transform, options };
-}
-
-type PolicyCode = 'SHK_POLICY_INVALID' | 'SHK_POLICY_UNKNOWN_TRANSFORM' | 'SHK_POLICY_UNSAFE';
-
-export function unsafe(code: PolicyCode, src: YamlSource, keyPath: (string | number)[], reason: string): ShekaraError {
-  const where = at(src, keyPath);
-  return new ShekaraError(code, `invalid policy ${src.source}:\n  ${where}: ${reason}`, {
-    details: {
-      problems: [`${where}: ${reason}`],
-      file: src.source,
-      line: src.lineOf(keyPath),
-      path: keyPath.join('.'),
-      reason,
-    },
-  });
 }
