@@ -82,7 +82,7 @@ export async function startMosquitto(logFile: string): Promise<Broker> {
 }
 
 /** Writes the gateway's bench config (limits raised so the car and per-address rate limits are not what we measure). */
-export function writeShekaraConfig(dir: string, over: { egressConcurrency: number }): string {
+export function writeShekaraConfig(dir: string, over: { egressConcurrency: number; oemBatch?: number }): string {
   const file = path.join(dir, 'shekara.yaml');
   writeFileSync(
     file,
@@ -99,7 +99,9 @@ oems:
   - id: bench-oem
     endpoint: http://127.0.0.1:${PORTS.sink}/oem/v1/telemetry
     allowPrivateNetworks: true   # the stand-in OEM sink is on loopback; deny by default otherwise
-    policyFile: ${JSON.stringify(path.join(BENCH_DIR, 'fixtures/bench-oem.yaml'))}
+    policyFile: ${JSON.stringify(path.join(BENCH_DIR, 'fixtures/bench-oem.yaml'))}${
+      over.oemBatch ? `\n    batch: { maxRecords: ${over.oemBatch}, maxWaitMs: 5 }` : ''
+    }
 log: { level: warn }
 `,
   );

@@ -42,7 +42,13 @@ async function start(job: ReceiverJob): Promise<void> {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         try {
-          note((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { observedAt?: unknown }).observedAt);
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            observedAt?: unknown;
+            items?: { body?: { observedAt?: unknown } }[];
+          };
+          // A batched push (`--batch N`) carries each record's single-POST body as an item.
+          if (Array.isArray(body.items)) for (const it of body.items) note(it.body?.observedAt);
+          else note(body.observedAt);
         } catch {
           parseErrors += 1;
         }

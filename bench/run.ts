@@ -13,6 +13,9 @@
  *   npm run bench -- --only sustained --duration 600 --sustained-rate 3000   car → OEM for a long
  *                                      time; the maximum age of the oldest undelivered row
  *   npm run bench -- --json FILE       also the raw results in FILE (bench/egress.ts reads them)
+ *   npm run bench -- --only latency --batch 256 --scratch   the bench OEM takes batched push
+ *                                      (up to 256 records per POST, maxWaitMs 5) instead of one
+ *                                      POST per record (the default, and what the published runs use)
  *   npm run bench -- --help            this text
  *
  * Run on their own, not by this command (each prints its own figure; see docs/benchmarks.md):
@@ -92,6 +95,9 @@ const SUSTAINED = {
 };
 const scratch = quick || args.includes('--scratch');
 const EGRESS_CONCURRENCY = 64; // the shipped default
+const OEM_BATCH = argOf('--batch') ? Number(argOf('--batch')) : undefined;
+if (OEM_BATCH !== undefined && !(Number.isInteger(OEM_BATCH) && OEM_BATCH >= 1 && OEM_BATCH <= 10_000))
+  throw new Error('--batch takes a whole number of records per POST, 1 to 10000');
 
 async function main(): Promise<void> {
   const started = new Date();
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
     templateDb: path.join(workDir, 'shekara.db'),
     credsFile,
     egressConcurrency: EGRESS_CONCURRENCY,
+    oemBatch: OEM_BATCH,
     log,
     shekaraNodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   };
@@ -126,7 +133,7 @@ async function main(): Promise<void> {
     quick,
     gateway: label ?? 'unknown',
     machine: describeMachine(),
-    plan: { ...PLAN, egressConcurrency: EGRESS_CONCURRENCY },
+    plan: { ...PLAN, egressConcurrency: EGRESS_CONCURRENCY, ...(OEM_BATCH ? { oemBatch: OEM_BATCH } : {}) },
     throughput: [],
     latency: [],
     memory: [],

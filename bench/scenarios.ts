@@ -31,6 +31,8 @@ export interface Env {
   readonly templateDb: string;
   readonly credsFile: string;
   readonly egressConcurrency: number;
+  /** `--batch N`: the bench OEM takes batched push, up to N records per POST (docs/oem-api.md). */
+  readonly oemBatch?: number;
   /** Extra node flags for the gateway, e.g. --cpu-prof. */
   readonly shekaraNodeArgs: string[];
   readonly log: (line: string) => void;
@@ -62,7 +64,7 @@ export async function withTarget<T>(
       // The sink listens before the gateway starts, so no delivery meets a closed port.
       if (opts.receiver !== false) receiver = await startReceiver({ kind: 'http', port: PORTS.sink });
       broker = await startShekara(
-        writeShekaraConfig(dir, { egressConcurrency: env.egressConcurrency }),
+        writeShekaraConfig(dir, { egressConcurrency: env.egressConcurrency, oemBatch: env.oemBatch }),
         logFile,
         env.shekaraNodeArgs,
         env.shekaraRepo,
