@@ -49,7 +49,7 @@ export interface Projection {
   /**
    * Keyed pseudonym of the VIN for this OEM and epoch: in-country bookkeeping (per-vehicle order,
    * the egress log, owner reports). It crosses only when the purpose names the VIN, i.e. when
-   * `Vehicle.VehicleIdentification.VIN` is among `fieldsSent` (src/store/outbox-body.ts).
+   * `Vehicle.VehicleIdentification.VIN` is among `fieldsSent` (src/store/outbox/rows.ts).
    */
   readonly vehicle: string;
   readonly observedAt: number;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { uuidv7 } from '../../src/ids.js';
 import { createDeliveryIds, DELIVERY_ID_RE } from '../../src/policy/delivery-id.js';
-import { projectionBody } from '../../src/store/outbox-body.js';
+import { projectionBody } from '../../src/store/outbox/rows.js';
 import { carriesTimeNear } from '../helpers/time-leak.js';
 import { engineFor, rec, T0, VIN } from './helpers.js';
 

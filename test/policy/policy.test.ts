@@ -73,7 +73,7 @@ describe('policy', () => {
   });
 
   it('keeps the decision out of what the OEM receives', async () => {
-    const { projectionBody } = await import('../../src/store/sqlite/outbox.js');
+    const { projectionBody } = await import('../../src/store/outbox/rows.js');
     const [p] = await (await engineFor(onePurpose('      Vehicle.Speed: pass\n'))).project(full());
     expect(JSON.parse(projectionBody(p!))).not.toHaveProperty('decision');
   });

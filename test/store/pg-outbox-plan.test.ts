@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/store/pg/index.js';
-import { DUE_PLAN, LEASE_DUE, LEASE_UNPUBLISHED } from '../../src/store/pg/outbox.js';
+import { DUE_PLAN, LEASE_DUE, LEASE_UNPUBLISHED } from '../../src/store/outbox/pg.js';
 import type { Store } from '../../src/store/types.js';
 import { PG_URL, T0, item, projection, record } from './backends.js';
 

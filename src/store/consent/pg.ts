@@ -5,7 +5,7 @@
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db, Tx } from '../pg/db.js';
 import type { PgTreeWriter } from '../audit/pg.js';
-import { blockUndelivered } from '../pg/outbox.js';
+import { blockUndelivered } from '../outbox/pg.js';
 import type { ConsentRegistryStore, ConsentRow, ConsentStore } from './types.js';
 import { CONSENT_COLUMNS, grantLeaf, grantOf, revokeLeaf, toConsent, type ConsentDbRow } from './rows.js';
 

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
 import type { AuditStore } from '../types.js';
-import type { OutboxWriter } from '../sqlite/outbox.js';
+import type { OutboxWriter } from '../outbox/sqlite.js';
 import type { Sync } from '../sqlite/sync.js';
 import type { ConsentRegistryStore, ConsentRow, ConsentStore } from './types.js';
 import { CONSENT_COLUMNS, grantLeaf, grantOf, revokeLeaf, toConsent, type ConsentDbRow } from './rows.js';

@@ -2,13 +2,13 @@
  * Erasure (an owner's right) in PostgreSQL, as on SQLite (./sqlite.ts; the contract: ./types.ts): one transaction
  * removes a vehicle's records (raw payloads included), route points, account data and
  * quarantined payloads, each counted; its outbox rows not yet delivered are marked 'blocked'
- * first (an outcome never reopens a blocked row, see ../pg/outbox.ts), so nothing of it leaves after
+ * first (an outcome never reopens a blocked row, see ../outbox/pg.ts), so nothing of it leaves after
  * the erasure commits. The egress log and its Merkle tables are never touched: they hold no VIN,
  * only pseudonyms and digests, and the regulator must still be able to verify them.
  */
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db } from '../pg/db.js';
-import { blockUndelivered } from '../pg/outbox.js';
+import { blockUndelivered } from '../outbox/pg.js';
 import type { ErasureStore } from './types.js';
 
 export const ERASURE_MIGRATIONS: PgMigration[] = [

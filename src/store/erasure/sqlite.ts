@@ -13,7 +13,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
 import type { Sync } from '../sqlite/sync.js';
-import type { OutboxWriter } from '../sqlite/outbox.js';
+import type { OutboxWriter } from '../outbox/sqlite.js';
 import type { ErasureStore } from './types.js';
 
 export const ERASURE_MIGRATIONS: Migration[] = [

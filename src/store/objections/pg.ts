@@ -5,7 +5,7 @@
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db } from '../pg/db.js';
 import type { PgTreeWriter } from '../audit/pg.js';
-import { blockUndelivered } from '../pg/outbox.js';
+import { blockUndelivered } from '../outbox/pg.js';
 import { uuidv7 } from '../../ids.js';
 import type { ObjectionStore } from './types.js';
 import {

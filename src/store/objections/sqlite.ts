@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
 import type { AuditStore } from '../types.js';
 import type { Sync } from '../sqlite/sync.js';
-import type { OutboxWriter } from '../sqlite/outbox.js';
+import type { OutboxWriter } from '../outbox/sqlite.js';
 import { uuidv7 } from '../../ids.js';
 import type { ObjectionStore } from './types.js';
 import {

@@ -9,7 +9,7 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db } from '../pg/db.js';
-import { ROW_COLUMNS, toOutbox, type OutboxDbRow } from '../pg/outbox.js';
+import { OUTBOX_COLUMNS, toOutbox, type OutboxDbRow } from '../outbox/rows.js';
 import { FEED_START, toFeedItem, type FeedDbColumns } from './rows.js';
 import type { OemFeedStore } from './types.js';
 
@@ -54,7 +54,7 @@ export function pgOemFeed(db: Db): OemFeedStore {
     async pullFeed(oem, afterSeq, limit) {
       return (
         await db.query<OutboxDbRow & FeedDbColumns>(
-          `SELECT ${ROW_COLUMNS}, feed_seq, status FROM egress_outbox
+          `SELECT ${OUTBOX_COLUMNS}, feed_seq, status FROM egress_outbox
         WHERE oem = $1 AND feed_seq > $2 AND status IN ('pull', 'delivered') ORDER BY feed_seq LIMIT $3`,
           [oem, afterSeq, limit],
         )

@@ -1,6 +1,6 @@
 /**
  * What both stores share about the pull feed: a feed row is an outbox row (each dialect maps
- * those: ../sqlite/outbox.ts, ../pg/outbox.ts) with its position and state, and a cursor not yet
+ * those with ../outbox/rows.ts) with its position and state, and a cursor not yet
  * written stands at 0. DDL and statements stay per dialect (sqlite.ts, pg.ts): the cursors only
  * rise, by MAX on SQLite and GREATEST on PostgreSQL.
  */

@@ -9,7 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
 import type { Sync } from '../sqlite/sync.js';
-import { OUTBOX_ROW_COLUMNS, toOutbox, type OutboxDbRow } from '../sqlite/outbox.js';
+import { OUTBOX_COLUMNS, toOutbox, type OutboxDbRow } from '../outbox/rows.js';
 import { FEED_START, toFeedItem, type FeedDbColumns } from './rows.js';
 import type { OemFeedStore } from './types.js';
 
@@ -42,7 +42,7 @@ export function sqliteOemFeed(db: Database.Database): Sync<OemFeedStore> {
     ON CONFLICT (oem) DO UPDATE SET acked_seq = MAX(acked_seq, @upTo)`);
   const served = db.prepare(`INSERT INTO oem_feed_cursors (oem, served_seq) VALUES (@oem, @upTo)
     ON CONFLICT (oem) DO UPDATE SET served_seq = MAX(served_seq, @upTo)`);
-  const page = db.prepare(`SELECT ${OUTBOX_ROW_COLUMNS}, feed_seq, status FROM egress_outbox
+  const page = db.prepare(`SELECT ${OUTBOX_COLUMNS}, feed_seq, status FROM egress_outbox
     WHERE oem = ? AND feed_seq > ? AND status IN ('pull', 'delivered') ORDER BY feed_seq LIMIT ?`);
   return {
     feedPosition(oem) {

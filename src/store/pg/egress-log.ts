@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { PgMigration } from './migrate.js';
 import { pgText, type Db, type Tx } from './db.js';
-import type { PgOutboxWriter } from './outbox.js';
+import type { PgOutboxWriter } from '../outbox/pg.js';
 import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../audit/pg.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { EgressLogEntry, EgressLogIntegrator, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
@@ -244,7 +244,7 @@ export function pgEgressLog(
 
   const settle: PgEgressSettler['settle'] = async (t, items) => {
     // Only what was applied is logged: an outcome for a row another settle already delivered
-    // (or dead-lettered) leaves no second entry (outbox.ts SETTLED).
+    // (or dead-lettered) leaves no second entry (../outbox/pg.ts SETTLED).
     const applied = await outbox.applyOutcomes(t, items);
     await stage(
       t,

@@ -5,7 +5,7 @@
  *
  * Durability: every connection runs with synchronous_commit=on, so a COMMIT that returned is on
  * the server's disk (and on synchronous standbys, if configured): commitIngest and settleOutbox
- * return only then. Only lease writes opt out (outbox.ts says why).
+ * return only then. Only lease writes opt out (../outbox/pg.ts says why).
  *
  * Each area lives in its own file with its own migrations; this file opens the pool, migrates
  * and composes them.
@@ -17,7 +17,7 @@ import { pgOems, OEM_MIGRATIONS } from '../oems/pg.js';
 import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/pg.js';
 import { pgSecrets, SECRET_MIGRATIONS } from '../secrets/pg.js';
 import { pgRecords, RECORD_MIGRATIONS } from '../records/pg.js';
-import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from './outbox.js';
+import { pgOutbox, pgEgressQueue, OUTBOX_MIGRATIONS } from '../outbox/pg.js';
 import { pgPolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/pg.js';
 import { pgOemFeed, OEM_FEED_MIGRATIONS } from '../oem-feed/pg.js';
 import { pgSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/pg.js';

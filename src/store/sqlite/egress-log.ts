@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Migration } from './migrate.js';
 import { createHash } from 'node:crypto';
 import type { EgressLogEntry, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
-import type { OutboxWriter } from './outbox.js';
+import type { OutboxWriter } from '../outbox/sqlite.js';
 import type { AuditTreeWriter } from '../audit/sqlite.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { Sync } from './sync.js';
@@ -61,7 +61,7 @@ export interface EgressLogSettler {
    * transaction (settleOutbox's batch). An outcome for a push row already delivered or dead
    * (a second consumer's, a redelivered message's) changes nothing and MUST NOT be logged:
    * issue 7, no record is processed twice into the egress log. SQLite's single writer makes
-   * the check and the write one step; PostgreSQL locks the rows (store/pg/outbox.ts SETTLED).
+   * the check and the write one step; PostgreSQL locks the rows (store/outbox/pg.ts SETTLED).
    */
   settleLogged(it: LoggedSettlement): void;
 }

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { IngestItem } from '../types.js';
 import { sqliteRecords } from '../records/sqlite.js';
-import { sqliteOutbox } from './outbox.js';
+import { sqliteOutbox } from '../outbox/sqlite.js';
 import { sqliteMqttQos2 } from '../mqtt-qos2/sqlite.js';
 import { writeLock, type WriteLock } from './write-lock.js';
 

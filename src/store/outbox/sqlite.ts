@@ -1,10 +1,14 @@
+/**
+ * The egress outbox in SQLite (the contract: ./types.ts): approved projections waiting to cross,
+ * leased head of queue per vehicle, settled with their egress-log rows in one transaction.
+ */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
+import type { Migration } from '../sqlite/migrate.js';
 import type { Projection } from '../../record.js';
-import type { EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
-import type { Sync } from './sync.js';
-import type { EgressLogSettler } from './egress-log.js';
-import { projectionBody } from '../outbox-body.js';
+import type { EgressQueueStore, OutboxStatus, OutboxStore } from './types.js';
+import type { Sync } from '../sqlite/sync.js';
+import type { EgressLogSettler } from '../sqlite/egress-log.js';
+import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [
   {
@@ -87,9 +91,6 @@ export interface OutboxWriter {
   blockUndelivered(vin: string, only?: { oem: string; purpose: string }): number;
 }
 
-export const OUTBOX_ROW_COLUMNS =
-  'id, record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
-
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
   // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
@@ -103,11 +104,11 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
       SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit)
-    RETURNING ${OUTBOX_ROW_COLUMNS}`);
+    RETURNING ${OUTBOX_COLUMNS}`);
   // The same heads, read only: the embedded local queue keeps its leases in memory, so leasing
   // costs no write (and no fsync) per delivery.
   const dueHeads =
-    db.prepare(`SELECT ${OUTBOX_ROW_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
+    db.prepare(`SELECT ${OUTBOX_COLUMNS} FROM egress_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND o.lease_until <= @now
         AND NOT EXISTS (SELECT 1 FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = o.oem AND p.pseudonym = o.pseudonym AND p.id < o.id)
       ORDER BY o.next_attempt_at, o.id LIMIT @limit`);
   // An outcome never reopens a blocked row: a delivery already on the wire when a revocation,
@@ -136,21 +137,7 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
 
   return {
     insert(p, dueAt, traceParent) {
-      insert.run(
-        p.recordId,
-        p.deliveryId,
-        p.oem,
-        p.purpose,
-        p.policyHash,
-        p.vehicle,
-        JSON.stringify(p.fieldsSent),
-        JSON.stringify(p.fieldsDropped),
-        projectionBody(p),
-        p.decision ? JSON.stringify(p.decision) : null,
-        traceParent,
-        dueAt,
-        p.recordId,
-      );
+      insert.run(...outboxValues(p, traceParent, dueAt), p.recordId);
     },
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
@@ -162,41 +149,6 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
       (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
     dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
-  };
-}
-
-/** The JSON an OEM receives (shared by every backend). */
-export { projectionBody };
-
-export interface OutboxDbRow {
-  id: number;
-  record_id: string;
-  delivery_id: string | null;
-  oem: string;
-  purpose: string;
-  policy_hash: string;
-  pseudonym: string;
-  fields_sent: string;
-  fields_dropped: string;
-  body: string;
-  attempts: number;
-  trace_parent: string | null;
-}
-
-export function toOutbox(r: OutboxDbRow): OutboxRow {
-  return {
-    id: r.id,
-    recordId: r.record_id,
-    deliveryId: r.delivery_id ?? r.record_id,
-    oem: r.oem,
-    purpose: r.purpose,
-    policyHash: r.policy_hash,
-    pseudonym: r.pseudonym,
-    fieldsSent: JSON.parse(r.fields_sent),
-    fieldsDropped: JSON.parse(r.fields_dropped),
-    body: r.body,
-    attempts: r.attempts,
-    traceParent: r.trace_parent,
   };
 }
 
@@ -212,7 +164,7 @@ export function sqliteEgressQueue(
 ): Sync<EgressQueueStore> {
   const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
       SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
-    RETURNING ${OUTBOX_ROW_COLUMNS}`);
+    RETURNING ${OUTBOX_COLUMNS}`);
   const published = db.prepare(
     `UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`,
   );

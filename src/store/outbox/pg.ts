@@ -1,16 +1,16 @@
 /**
  * The egress outbox in PostgreSQL, shared by every instance. Leases live in the row
  * (`lease_until`) and are taken with FOR UPDATE SKIP LOCKED, so two instances never lease the
- * same row; only the head of each vehicle's queue is due, as on SQLite (store/sqlite/outbox.ts).
+ * same row; only the head of each vehicle's queue is due, as on SQLite (./sqlite.ts; the contract: ./types.ts).
  * A lease is written with synchronous_commit off: losing it in a server crash only makes the row
  * due again, which is what a lease expiring does anyway (at-least-once, same record id).
  */
-import type { PgMigration } from './migrate.js';
-import type { Db, Sql, Tx } from './db.js';
-import type { PgEgressSettler } from './egress-log.js';
-import { projectionBody } from '../outbox-body.js';
+import type { PgMigration } from '../pg/migrate.js';
+import type { Db, Sql, Tx } from '../pg/db.js';
+import type { PgEgressSettler } from '../pg/egress-log.js';
 import type { Projection } from '../../record.js';
-import type { EgressQueueStore, EgressSettlement, OutboxRow, OutboxStatus, OutboxStore } from '../types.js';
+import type { EgressQueueStore, EgressSettlement, OutboxStatus, OutboxStore } from './types.js';
+import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
 
 export const OUTBOX_MIGRATIONS: PgMigration[] = [
   {
@@ -95,10 +95,8 @@ export interface PgOutboxWriter {
   applyOutcomes(t: Tx, items: readonly EgressSettlement[]): Promise<EgressSettlement[]>;
 }
 
-export const ROW_COLUMNS =
-  'id, record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
 const prefixed = (alias: string) =>
-  ROW_COLUMNS.split(', ')
+  OUTBOX_COLUMNS.split(', ')
     .map((c) => `${alias}.${c}`)
     .join(', ');
 /** A row of an earlier pending row of the same vehicle (per-vehicle order). */
@@ -111,13 +109,13 @@ const DUE = `o.status = 'pending' AND o.next_attempt_at <= $1 AND o.lease_until 
 export const LEASE_DUE = `WITH picked AS (
     SELECT o.id FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED),
   leased AS (UPDATE egress_outbox e SET lease_until = $3 FROM picked WHERE e.id = picked.id RETURNING ${prefixed('e')}, e.next_attempt_at)
-  SELECT ${ROW_COLUMNS} FROM leased ORDER BY next_attempt_at, id`;
+  SELECT ${OUTBOX_COLUMNS} FROM leased ORDER BY next_attempt_at, id`;
 /** The Kafka relay's lease ($1 now, $2 limit, $3 lease end), after DUE_PLAN: see leaseUnpublished. */
 export const LEASE_UNPUBLISHED = `WITH picked AS (
     SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.lease_until <= $1 AND NOT EXISTS (${EARLIER} AND p.lease_until > $1)
     ORDER BY o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED),
   leased AS (UPDATE egress_outbox e SET lease_until = $3 FROM picked WHERE e.id = picked.id RETURNING ${prefixed('e')})
-  SELECT ${ROW_COLUMNS} FROM leased ORDER BY id`;
+  SELECT ${OUTBOX_COLUMNS} FROM leased ORDER BY id`;
 /**
  * Settings for a read of due heads (SET LOCAL: its transaction only). The plan that scales walks
  * egress_outbox_due in lease order and stops after `limit` heads, one egress_outbox_vehicle
@@ -198,20 +196,7 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       if (rows.length === 0) return;
       const cols: unknown[][] = Array.from({ length: 12 }, () => []);
       for (const { projection: p, dueAt, traceParent } of rows) {
-        [
-          p.recordId,
-          p.deliveryId,
-          p.oem,
-          p.purpose,
-          p.policyHash,
-          p.vehicle,
-          JSON.stringify(p.fieldsSent),
-          JSON.stringify(p.fieldsDropped),
-          projectionBody(p),
-          p.decision ? JSON.stringify(p.decision) : null,
-          traceParent,
-          dueAt,
-        ].forEach((v, i) => cols[i]!.push(v));
+        outboxValues(p, traceParent, dueAt).forEach((v, i) => cols[i]!.push(v));
       }
       // A projection released late (trip hold-back) names an earlier record; if that record's own
       // commit failed it was never acknowledged and has nothing to carry, so the row is skipped.
@@ -234,7 +219,7 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       // Why this cannot deadlock: every path that waits for these locks takes them in one order,
       // 'oem-feed' (above, settles only), then outbox rows in id order (SETTLED here, in one
       // statement; blockUndelivered for a revocation, objection or erasure the same way), then
-      // 'egress-log' (the caller's append, audit.ts, and the revocation's or objection's leaf).
+      // 'egress-log' (the caller's append, ../audit/pg.ts, and the revocation's or objection's leaf).
       // No path takes 'oem-feed' after a row, nor waits for a row while holding 'egress-log'
       // (the append only inserts, and reads bodies without a lock); leases skip locked rows
       // rather than wait. So two instances settling overlapping batches, in any item order,
@@ -291,38 +276,6 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
           `SELECT MIN(GREATEST(next_attempt_at, lease_until)) AS at FROM egress_outbox WHERE status = 'pending'`,
         )
       )[0]?.at ?? undefined,
-  };
-}
-
-export interface OutboxDbRow {
-  id: number;
-  record_id: string;
-  delivery_id: string | null;
-  oem: string;
-  purpose: string;
-  policy_hash: string;
-  pseudonym: string;
-  fields_sent: string[];
-  fields_dropped: string[];
-  body: string;
-  attempts: number;
-  trace_parent: string | null;
-}
-
-export function toOutbox(r: OutboxDbRow): OutboxRow {
-  return {
-    id: r.id,
-    recordId: r.record_id,
-    deliveryId: r.delivery_id ?? r.record_id,
-    oem: r.oem,
-    purpose: r.purpose,
-    policyHash: r.policy_hash,
-    pseudonym: r.pseudonym,
-    fieldsSent: r.fields_sent,
-    fieldsDropped: r.fields_dropped,
-    body: r.body,
-    attempts: r.attempts,
-    traceParent: r.trace_parent,
   };
 }
 
