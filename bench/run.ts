@@ -27,12 +27,11 @@
  * loop is bounded in count and time.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createStore } from '../src/store/index.js';
+import { pathToFileURL } from 'node:url';
 import { loadConfigFile } from '../src/config/load.js';
-import { registerSimCars } from '../src/sim/simulate.js';
 import { REPO, writeShekaraConfig } from './procs.js';
 import { latency, memory, overload, throughput, type Env, type Target } from './scenarios.js';
 import { gbt32960 } from './gbt32960.js';
@@ -107,20 +106,18 @@ async function main(): Promise<void> {
 
   // Vehicles are registered once in a template store; each Shekara run starts from a copy.
   const vehicles = Math.max(PLAN.cars, only.has('memory') ? PLAN.mem.connections : 0);
-  const cfg = loadConfigFile(writeShekaraConfig(workDir, { egressConcurrency: EGRESS_CONCURRENCY }));
-  const store = await createStore(cfg.store, workDir);
   const t = Date.now();
-  const creds = await registerSimCars(store, vehicles, 'bench-oem', 'BENCH');
-  await store.close();
-  const credsFile = path.join(workDir, 'creds.json');
-  writeFileSync(credsFile, JSON.stringify(creds));
+  const { templateDb, credsFile } = await templateStore(workDir, REPO, vehicles);
   log(`registered ${vehicles} vehicles in ${Date.now() - t} ms`);
+  // The previous build gets a template of its own making: this build's store may carry
+  // migrations it does not know, and a gateway refuses a store newer than itself.
+  const baseTemplate = baseline ? await templateStore(path.join(workDir, 'baseline'), baseline, vehicles) : undefined;
 
   // --profile: every Shekara run writes a V8 CPU profile (for diagnosis; it costs a few percent).
   const profDir = path.join(workDir, 'profile');
   const env: Env = {
     workDir,
-    templateDb: path.join(workDir, 'shekara.db'),
+    templateDb,
     credsFile,
     egressConcurrency: EGRESS_CONCURRENCY,
     oemBatch: OEM_BATCH,
@@ -182,7 +179,7 @@ async function main(): Promise<void> {
           await attempt('latency shekara baseline', async () => {
             env.log(`  (baseline build in ${baseline})`);
             (extra.latencyBaseline ??= []).push(
-              await latency({ ...env, shekaraRepo: baseline }, target, {
+              await latency({ ...env, shekaraRepo: baseline, ...baseTemplate }, target, {
                 cars: PLAN.cars,
                 procs: PLAN.procs,
                 ...PLAN.lat,
@@ -229,10 +226,29 @@ async function main(): Promise<void> {
   // Each run's store is a few hundred MB after the overload run; keep them only on request.
   if (!args.includes('--keep')) {
     for (const f of readdirSync(workDir))
-      if (f.startsWith('run-') || f.startsWith('shekara.db') || f === 'creds.json')
+      if (f.startsWith('run-') || f.startsWith('shekara.db') || f === 'creds.json' || f === 'baseline')
         rmSync(path.join(workDir, f), { recursive: true, force: true });
   }
   if (results.errors.length > 0) process.exitCode = 1;
+}
+
+/** A store with `vehicles` registered by the build in `repo` (its dist/), and their credentials. */
+async function templateStore(
+  dir: string,
+  repo: string,
+  vehicles: number,
+): Promise<{ templateDb: string; credsFile: string }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const load = (p: string) => import(pathToFileURL(path.join(repo, 'dist', p)).href);
+  const { createStore } = (await load('store/index.js')) as typeof import('../src/store/index.js');
+  const { registerSimCars } = (await load('sim/simulate.js')) as typeof import('../src/sim/simulate.js');
+  const cfg = loadConfigFile(writeShekaraConfig(dir, { egressConcurrency: EGRESS_CONCURRENCY }));
+  const store = await createStore(cfg.store, dir);
+  const creds = await registerSimCars(store, vehicles, 'bench-oem', 'BENCH');
+  await store.close();
+  const credsFile = path.join(dir, 'creds.json');
+  writeFileSync(credsFile, JSON.stringify(creds));
+  return { templateDb: path.join(dir, 'shekara.db'), credsFile };
 }
 
 main().catch((err: unknown) => {
