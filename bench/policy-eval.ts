@@ -8,7 +8,7 @@
  */
 import { createPolicyEngine } from '../src/policy/index.js';
 import type { CanonicalRecord } from '../src/record.js';
-import { decodeTelemetry } from '../src/ingest/decoder.js';
+import { decodeTelemetry } from '../src/decoder.js';
 import { checkValue, defaultCatalog, type Catalog } from '../src/catalog/index.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Re-identification harness (issue 15, Build 8): a simulated city, the stream a location policy
+ * Re-identification harness: a simulated city, the stream a location policy
  * releases to the OEM, and a curious OEM that links each pseudonymous trajectory to a home/work
  * pair it knows from elsewhere (an address list: Golle & Partridge 2009).
  *

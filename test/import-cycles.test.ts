@@ -95,4 +95,13 @@ describe('src imports', () => {
     expect(files.length).toBeGreaterThan(100); // the walk found the sources
     expect(importCircles(files)).toEqual([]);
   });
+
+  it('policy does not reach up into ingest: the decoder both use sits beside src/record.ts', () => {
+    const upward = sourceFiles(path.join(SRC, 'policy')).flatMap((f) =>
+      runtimeImports(f)
+        .filter((t) => t.startsWith(path.join(SRC, 'ingest') + path.sep))
+        .map((t) => `${path.relative(SRC, f)} → ${path.relative(SRC, t)}`),
+    );
+    expect(upward).toEqual([]);
+  });
 });

@@ -5,7 +5,7 @@
  * operator's private branches from config (`catalog.extensions`, `catalog.classes`).
  *
  * A path outside the catalog is not a signal the gateway understands: it is kept in the
- * country and never egressed (src/ingest/decoder.ts).
+ * country and never egressed (src/decoder.ts).
  */
 import { readFileSync } from 'node:fs';
 import { classify, isCoordinate, PRIVACY_CLASSES, type PrivacyClass } from './classes.js';

@@ -12,7 +12,7 @@ import type { Catalog } from '../catalog/index.js';
 import { uuidv7 } from '../ids.js';
 import type { CanonicalRecord, ClockSkew, IngestChannel, Projection } from '../record.js';
 import type { Committer, WaitForRoom } from './committer.js';
-import { decodeTelemetry, DecodeError } from './decoder.js';
+import { decodeTelemetry, DecodeError } from '../decoder.js';
 import type { Logger } from '../log.js';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import {
@@ -148,7 +148,7 @@ export function createIntake(deps: {
         retry,
       );
       counters.quarantined += 1;
-      // The reason names the field and the rule, never a value (decoder.ts); it stays out of
+      // The reason names the field and the rule, never a value (src/decoder.ts); it stays out of
       // the span all the same. The car is named by its keyed reference, never its VIN.
       deps.log.warn(
         { vehicle: vehicleRef(vehicle.vin), recordId: id, channel, reason, ...logFields(span) },

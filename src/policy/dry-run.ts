@@ -13,7 +13,7 @@ import type { CompiledPolicy } from './compile.js';
 import { createEvaluator, type Withheld } from './evaluate.js';
 import { createPseudonymizer } from './pseudonym.js';
 import { createSecureRandom } from './random.js';
-import { decodeTelemetry, DecodeError } from '../ingest/decoder.js';
+import { decodeTelemetry, DecodeError } from '../decoder.js';
 
 export interface DryRunOptions {
   readonly vin?: string;

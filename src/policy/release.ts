@@ -48,7 +48,7 @@ export function revealsEndpoint(
 /**
  * Sensitive zones judged on what is released, as trip endpoints are: a point just outside a
  * clinic generalizes to a cell that covers part of the clinic, or its grid centre falls inside
- * it (issue 15, Build 4). The zone is returned when the released cell shares any ground with
+ * it. The zone is returned when the released cell shares any ground with
  * it, or when the released latitude/longitude (a cell centre, a noised or rounded point) lies
  * in it. The raw point was checked before, so a point inside a zone never gets here.
  */

@@ -1,5 +1,5 @@
 /**
- * The re-identification harness as a test (issue 15, Build 8): a curious OEM with what it was
+ * The re-identification harness as a test: a curious OEM with what it was
  * sent — pseudonyms, hour buckets, H3 cells — tries to link each trajectory to a known
  * home/work pair. The naive policy must be broken by it (else the attacker proves nothing);
  * the shipped example must hold it to at most 1/k, and must not send the car's own home cell,

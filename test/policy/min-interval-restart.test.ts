@@ -1,5 +1,5 @@
 /**
- * minInterval holds across a restart (issue 15, Must show), as a property: for any spacing of a
+ * minInterval holds across a restart, as a property: for any spacing of a
  * car's records and any restart point, the projections sent before and after the restart are at
  * least minInterval apart. Each engine runs on the same real SQLite store, and every record is
  * committed with its projections the way ingest commits them (the outbox is what the next engine

@@ -1,5 +1,5 @@
 /**
- * Sensitive zones judged on what is released (issue 15, Build 4): a point outside a zone must
+ * Sensitive zones judged on what is released: a point outside a zone must
  * not be sent as a cell that covers part of the zone, nor as a grid centre inside it. The raw
  * point check alone let both through, as trip endpoints did before the D2 fix.
  */

@@ -11,7 +11,7 @@ import { decodeMessage } from '../../../src/ingest/gbt32960/message.js';
 import { UnitError } from '../../../src/ingest/gbt32960/reader.js';
 import type { Report } from '../../../src/ingest/gbt32960/report.js';
 import { reportPayload } from '../../../src/ingest/gbt32960/signals.js';
-import { decodeTelemetry } from '../../../src/ingest/decoder.js';
+import { decodeTelemetry } from '../../../src/decoder.js';
 
 const samples = JSON.parse(
   readFileSync(new URL('../../fixtures/gbt32960/rtm_con-samples.json', import.meta.url), 'utf8'),

@@ -13,7 +13,7 @@ import { Framer, type FramerEvent } from '../../../src/ingest/gbt32960/framer.js
 import { decodeMessage } from '../../../src/ingest/gbt32960/message.js';
 import { UnitError } from '../../../src/ingest/gbt32960/reader.js';
 import { reportPayload } from '../../../src/ingest/gbt32960/signals.js';
-import { decodeTelemetry } from '../../../src/ingest/decoder.js';
+import { decodeTelemetry } from '../../../src/decoder.js';
 
 const samples = Object.values(
   (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTelemetry, DecodeError, VIN_SIGNAL } from '../../src/ingest/decoder.js';
+import { decodeTelemetry, DecodeError, VIN_SIGNAL } from '../src/decoder.js';
 
 const VIN = 'LSHKZ000000000001';
 const decode = (v: unknown) => decodeTelemetry(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)), VIN);

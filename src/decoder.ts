@@ -14,10 +14,10 @@
  * table lookups only see own entries (a key `constructor` is unknown, not `Object.prototype`'s),
  * and a reason names the field and the rule, never the value (reasons are logged and answered).
  */
-import type { SignalValue } from '../record.js';
-import { checkValue, defaultCatalog, type Catalog } from '../catalog/index.js';
-import { hasNonText } from '../text.js';
-import { fieldName, JsonStrictError, parseStrictJson } from '../json-strict.js';
+import type { SignalValue } from './record.js';
+import { checkValue, defaultCatalog, type Catalog } from './catalog/index.js';
+import { hasNonText } from './text.js';
+import { fieldName, JsonStrictError, parseStrictJson } from './json-strict.js';
 
 export const VIN_SIGNAL = 'Vehicle.VehicleIdentification.VIN';
 const VSS_PATH = /^Vehicle(\.[A-Za-z][A-Za-z0-9_]*)+$/;
