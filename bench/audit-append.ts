@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { migrate } from '../src/store/sqlite/migrate.js';
 import { openSqliteStore, SQLITE_MIGRATIONS } from '../src/store/sqlite/index.js';
 import { sqliteAudit } from '../src/store/audit/sqlite.js';
-import { sqliteEgressLog } from '../src/store/sqlite/egress-log.js';
+import { sqliteEgressLog } from '../src/store/egress-log/sqlite.js';
 import { proofSource } from '../src/audit/index.js';
 import {
   consistencyProofAsync,

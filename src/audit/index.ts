@@ -4,7 +4,7 @@
  * the log grows, and serves RFC 9162 inclusion and consistency proofs from the store.
  *
  * Leaves are appended by the store itself: on SQLite in the transaction of the outcome they
- * record (store/sqlite/egress-log.ts); on PostgreSQL by the integrator (integrator.ts), which
+ * record (store/egress-log/sqlite.ts); on PostgreSQL by the integrator (integrator.ts), which
  * moves settled outcomes into the log in batches. This module never writes an entry itself.
  *
  * Contract: a checkpoint MUST NOT be stored unless the tree it signs is consistent with the

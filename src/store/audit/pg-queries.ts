@@ -4,11 +4,11 @@
  * and NULLs first, as SQLite sorts. Reads only; nothing here writes.
  */
 import type { Db } from '../pg/db.js';
-import { LOG_COLUMNS, toLogRow, type LogDbRow } from '../pg/egress-log.js';
+import { LOG_COLUMNS } from '../egress-log/pg.js';
+import { toLogRow, type LogDbRow } from '../egress-log/rows.js';
+import { toEgressEntry as toEntry, type EntryDbRow } from './rows.js';
 import { egressLeaf } from '../../audit/leaf.js';
-import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
-
-type EntryDbRow = LogDbRow & { leaf_index: number };
+import type { AuditQueryStore, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
 
 export function pgAuditQueries(db: Db): AuditQueryStore {
   return {
@@ -104,8 +104,4 @@ export function conditions(f: EgressSearch, args: unknown[]): string[] {
   if (f.recordId !== undefined) add((p) => `e.record_id = ${p}`, f.recordId);
   if (f.deliveryId !== undefined) add((p) => `e.delivery_id = ${p}`, f.deliveryId);
   return where;
-}
-
-function toEntry(r: EntryDbRow): EgressEntry {
-  return { ...toLogRow(r), leafIndex: r.leaf_index, payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes };
 }

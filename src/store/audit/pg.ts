@@ -182,7 +182,7 @@ export function pgAudit(db: Db): AuditStore & PgTreeWriter {
     return first;
   };
 
-  // Run under the lock before an event's leaf (egress-log.ts: staged outcomes first), so an
+  // Run under the lock before an event's leaf (../egress-log/pg.ts: staged outcomes first), so an
   // event follows every outcome settled before it, as it did when outcomes were appended at once.
   let beforeEvent: ((t: Tx) => Promise<void>) | undefined;
   const appendEventIn: PgTreeWriter['appendEventIn'] = async (t, kind, at, body) => {

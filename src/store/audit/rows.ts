@@ -7,7 +7,8 @@
  */
 import type { CompactRange } from '../../audit/compact-range.js';
 import { LEAF_VERSION, type CanonicalValue, type LeafKind } from '../../audit/leaf.js';
-import type { StoredCheckpoint } from './types.js';
+import type { EgressEntry, StoredCheckpoint } from './types.js';
+import { toLogRow, type LogDbRow } from '../egress-log/rows.js';
 
 export const CHECKPOINT_COLUMNS = 'size, root, signed_at, note';
 
@@ -57,3 +58,13 @@ export const stillCurrent = (
   lastHash: Buffer | undefined,
 ): c is CachedFrontier =>
   c !== undefined && c.tree.size === size && (lastHash === undefined || (c.lastHash?.equals(lastHash) ?? false));
+
+/** An egress-log row with its leaf index and payload digest, as the regulator's queries read it. */
+export type EntryDbRow = LogDbRow & { leaf_index: number };
+
+export const toEgressEntry = (r: EntryDbRow): EgressEntry => ({
+  ...toLogRow(r),
+  leafIndex: r.leaf_index,
+  payloadSha256: r.payload_sha256,
+  payloadBytes: r.payload_bytes,
+});

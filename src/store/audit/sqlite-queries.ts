@@ -5,14 +5,13 @@
  */
 import type Database from 'better-sqlite3';
 import { egressLeaf } from '../../audit/leaf.js';
-import { toLogRow, type LogDbRow } from '../sqlite/egress-log.js';
-import type { AuditQueryStore, EgressEntry, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
+import { toLogRow, type LogDbRow } from '../egress-log/rows.js';
+import { toEgressEntry as toEntry, type EntryDbRow } from './rows.js';
+import type { AuditQueryStore, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
 import type { Sync } from '../sqlite/sync.js';
 
 /** Rows from before 0007-egress-merkle have no leaf_index column value; their leaf is found by a (slow) scan. */
 const LEAF_INDEX = `COALESCE(e.leaf_index, (SELECT l.leaf_index FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq))`;
-
-type EntryDbRow = LogDbRow & { payload_sha256: string | null; payload_bytes: number | null; leaf_index: number };
 
 export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore> {
   const statements = new Map<string, Database.Statement>();
@@ -51,8 +50,6 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
     exportLeaves(afterIndex, before, limit) {
       return (
         exportPage.all(afterIndex, before, limit) as (LogDbRow & {
-          payload_sha256: string | null;
-          payload_bytes: number | null;
           l_index: number;
           l_kind: string;
           l_hash: Buffer;
@@ -105,8 +102,4 @@ export function conditions(f: EgressSearch): { where: string[]; args: unknown[] 
   if (f.recordId !== undefined) add('e.record_id = ?', f.recordId);
   if (f.deliveryId !== undefined) add('e.delivery_id = ?', f.deliveryId);
   return { where, args };
-}
-
-function toEntry(r: EntryDbRow): EgressEntry {
-  return { ...toLogRow(r), leafIndex: r.leaf_index, payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes };
 }

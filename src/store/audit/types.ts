@@ -4,7 +4,7 @@
  * side of the log (sqlite-queries.ts, pg-queries.ts).
  */
 import type { EventLeafKind } from '../../audit/leaf.js';
-import type { EgressLogRow } from '../types.js';
+import type { EgressLogRow } from '../egress-log/types.js';
 
 /** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
 export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;

@@ -7,7 +7,7 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db, Sql, Tx } from '../pg/db.js';
-import type { PgEgressSettler } from '../pg/egress-log.js';
+import type { PgEgressSettler } from '../egress-log/pg.js';
 import type { Projection } from '../../record.js';
 import type { EgressQueueStore, EgressSettlement, OutboxStatus, OutboxStore } from './types.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';

@@ -7,7 +7,7 @@ import type { Migration } from '../sqlite/migrate.js';
 import type { Projection } from '../../record.js';
 import type { EgressQueueStore, OutboxStatus, OutboxStore } from './types.js';
 import type { Sync } from '../sqlite/sync.js';
-import type { EgressLogSettler } from '../sqlite/egress-log.js';
+import type { EgressLogSettler } from '../egress-log/sqlite.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [
@@ -80,7 +80,7 @@ export interface OutboxWriter {
   markBlocked(id: number): void;
   /**
    * A push row (not of the pull feed) already delivered or dead: a further outcome for it is
-   * dropped, not logged (egress-log.ts `settleLogged`). Inside the caller's transaction.
+   * dropped, not logged (../egress-log/sqlite.ts `settleLogged`). Inside the caller's transaction.
    */
   isSettled(id: number): boolean;
   /**

@@ -3,7 +3,7 @@
  * approved projections waiting to cross, how the egress queues lease them, and the one
  * transaction that settles a batch of outcomes with their egress-log rows.
  */
-import type { EgressLogEntry } from '../types.js';
+import type { EgressLogEntry } from '../egress-log/types.js';
 
 export interface OutboxRow {
   readonly id: number;

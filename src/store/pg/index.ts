@@ -23,7 +23,7 @@ import { pgOemFeed, OEM_FEED_MIGRATIONS } from '../oem-feed/pg.js';
 import { pgSigningKeys, SIGNING_KEY_MIGRATIONS } from '../signing-keys/pg.js';
 import { pgCommands, COMMAND_MIGRATIONS } from '../commands/pg.js';
 import { pgCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from '../command-approvals/pg.js';
-import { pgEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
+import { pgEgressLog, EGRESS_LOG_MIGRATIONS } from '../egress-log/pg.js';
 import { pgAudit, AUDIT_MIGRATIONS } from '../audit/pg.js';
 import { pgAuditQueries } from '../audit/pg-queries.js';
 import { pgApiKeys, API_KEY_MIGRATIONS } from '../api-keys/pg.js';

@@ -20,7 +20,7 @@ import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from '../records/sqlite.js';
 import { sqlitePolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/sqlite.js';
 import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from '../outbox/sqlite.js';
-import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from './egress-log.js';
+import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from '../egress-log/sqlite.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from '../audit/sqlite.js';
 import { sqliteAuditQueries } from '../audit/sqlite-queries.js';
 import { sqliteApiKeys, API_KEY_MIGRATIONS } from '../api-keys/sqlite.js';

@@ -1,11 +1,16 @@
+/**
+ * The egress log in SQLite (the contract: ./types.ts): each outcome's row and its Merkle leaf,
+ * written in the settle transaction with the outbox status change.
+ */
 import type Database from 'better-sqlite3';
-import type { Migration } from './migrate.js';
-import { createHash } from 'node:crypto';
-import type { EgressLogEntry, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
+import type { Migration } from '../sqlite/migrate.js';
+import type { EgressLogEntry, EgressLogStore } from './types.js';
+import type { EgressSettlement } from '../outbox/types.js';
 import type { OutboxWriter } from '../outbox/sqlite.js';
 import type { AuditTreeWriter } from '../audit/sqlite.js';
 import { egressLeaf } from '../../audit/leaf.js';
-import type { Sync } from './sync.js';
+import type { Sync } from '../sqlite/sync.js';
+import { payloadDigest, toLogRow, type LogDbRow } from './rows.js';
 
 export const EGRESS_LOG_MIGRATIONS: Migration[] = [
   {
@@ -68,7 +73,7 @@ export interface EgressLogSettler {
 
 /**
  * Every row of egress_log enters through `append` (and only there, through `settleLogged`): the
- * row and its Merkle leaf (store/audit/sqlite.ts, RFC 9162 §2.1.1) are written in the caller's
+ * row and its Merkle leaf (../audit/sqlite.ts, RFC 9162 §2.1.1) are written in the caller's
  * transaction, together with the outbox status change. A row without a leaf, or a leaf without a
  * row, cannot commit.
  */
@@ -82,10 +87,7 @@ export function sqliteEgressLog(
     VALUES (@at, @oem, @destination, @destinationIp, @destinationCountry, @recordId, @deliveryId, @pseudonym, @purpose, @policyHash, @fieldsSent, @fieldsDropped, @outcome, @attempt, @httpStatus, @error, @payloadSha256, @payloadBytes, @leafIndex, @traceId)`);
   const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
   const append = (outboxId: number, e: EgressLogEntry) => {
-    // The digest and length of the exact body POSTed (or that would have been): never the body.
-    const body = payloadOf.get(outboxId) as string | undefined;
-    const payloadSha256 = body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex');
-    const payloadBytes = body === undefined ? null : Buffer.byteLength(body, 'utf8');
+    const { payloadSha256, payloadBytes } = payloadDigest(payloadOf.get(outboxId) as string | undefined);
     tree.appendLeaf('egress', (index) => {
       const seq = Number(
         insert.run({
@@ -159,50 +161,6 @@ export function sqliteEgressLog(
   };
 }
 
-export interface LogDbRow {
-  seq: number;
-  at: number;
-  oem: string;
-  destination: string;
-  destination_ip: string | null;
-  destination_country: string | null;
-  record_id: string;
-  delivery_id: string | null;
-  pseudonym: string;
-  purpose: string;
-  policy_hash: string;
-  fields_sent: string;
-  fields_dropped: string;
-  outcome: string;
-  attempt: number;
-  http_status: number | null;
-  error: string | null;
-  trace_id: string | null;
-}
-
-export function toLogRow(r: LogDbRow): EgressLogRow {
-  return {
-    seq: r.seq,
-    at: r.at,
-    oem: r.oem,
-    destination: r.destination,
-    destinationIp: r.destination_ip,
-    destinationCountry: r.destination_country,
-    recordId: r.record_id,
-    deliveryId: r.delivery_id ?? null,
-    pseudonym: r.pseudonym,
-    purpose: r.purpose,
-    policyHash: r.policy_hash,
-    fieldsSent: JSON.parse(r.fields_sent),
-    fieldsDropped: JSON.parse(r.fields_dropped),
-    outcome: r.outcome as EgressLogRow['outcome'],
-    attempt: r.attempt,
-    httpStatus: r.http_status,
-    error: r.error,
-    traceId: r.trace_id ?? null,
-  };
-}
-
 /**
  * Rows written before the tree existed (stores from before 0007-egress-merkle) become leaves, in
  * seq order, once. Only rows that never had a leaf (`leaf_index` NULL): a row whose leaf is gone
@@ -221,7 +179,7 @@ function backfillLeaves(db: Database.Database, tree: AuditTreeWriter): void {
     `SELECT * FROM egress_log e WHERE e.leaf_index IS NULL
       AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq) ORDER BY seq`,
   );
-  const rows = missing.all() as (LogDbRow & { payload_sha256: string | null; payload_bytes: number | null })[];
+  const rows = missing.all() as LogDbRow[];
   if (rows.length === 0) return;
   db.transaction(() => {
     for (const r of rows)

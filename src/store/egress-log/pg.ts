@@ -8,17 +8,18 @@
  *
  * Integrate: one round at a time across every instance (the 'egress-log' advisory lock, tried,
  * not waited for), the staged entries move, in staging order, into egress_log with consecutive
- * `seq` and their Merkle leaves (audit.ts) — row, leaf and the staged row's deletion in one
+ * `seq` and their Merkle leaves (../audit/pg.ts) — row, leaf and the staged row's deletion in one
  * transaction, so an entry is never lost nor integrated twice. Readers of the log catch up
  * first (`catchUpEgressLog`): what was settled before a read is in the log it reads.
  */
-import { createHash } from 'node:crypto';
-import type { PgMigration } from './migrate.js';
-import { pgText, type Db, type Tx } from './db.js';
+import type { PgMigration } from '../pg/migrate.js';
+import { pgText, type Db, type Tx } from '../pg/db.js';
 import type { PgOutboxWriter } from '../outbox/pg.js';
 import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../audit/pg.js';
 import { egressLeaf } from '../../audit/leaf.js';
-import type { EgressLogEntry, EgressLogIntegrator, EgressLogRow, EgressLogStore, EgressSettlement } from '../types.js';
+import type { EgressLogEntry, EgressLogIntegrator, EgressLogStore } from './types.js';
+import type { EgressSettlement } from '../outbox/types.js';
+import { payloadDigest, toLogRow, type LogDbRow } from './rows.js';
 
 export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [
   {
@@ -164,15 +165,11 @@ export function pgEgressLog(
         ])
       ).map((r) => [r.id, r.body]),
     );
-    const staged: Staged[] = items.map(({ outboxId, entry }) => {
-      const body = bodies.get(outboxId);
-      return {
-        // PostgreSQL text cannot hold U+0000: the error is stored (and hashed) as stored.
-        entry: { ...entry, error: entry.error === null ? null : pgText(entry.error) },
-        payloadSha256: body === undefined ? null : createHash('sha256').update(body, 'utf8').digest('hex'),
-        payloadBytes: body === undefined ? null : Buffer.byteLength(body, 'utf8'),
-      };
-    });
+    const staged: Staged[] = items.map(({ outboxId, entry }) => ({
+      // PostgreSQL text cannot hold U+0000: the error is stored (and hashed) as stored.
+      entry: { ...entry, error: entry.error === null ? null : pgText(entry.error) },
+      ...payloadDigest(bodies.get(outboxId)),
+    }));
     await t.query(
       `INSERT INTO egress_log_staged (staged_at, ${STAGED_COLUMNS}) SELECT $1::bigint, * FROM unnest(${STAGED_TYPES})`,
       [now(), ...stagedColumns(staged)],
@@ -305,50 +302,4 @@ function entryOf(r: StagedDbRow): EgressLogEntry {
 interface StagedDbRow extends Omit<LogDbRow, 'seq'> {
   id: number;
   staged_at: number;
-}
-
-export interface LogDbRow {
-  seq: number;
-  at: number;
-  oem: string;
-  destination: string;
-  destination_ip: string | null;
-  destination_country: string | null;
-  record_id: string;
-  delivery_id: string | null;
-  pseudonym: string;
-  purpose: string;
-  policy_hash: string;
-  fields_sent: string[];
-  fields_dropped: string[];
-  outcome: string;
-  attempt: number;
-  http_status: number | null;
-  error: string | null;
-  payload_sha256: string | null;
-  payload_bytes: number | null;
-  trace_id: string | null;
-}
-
-export function toLogRow(r: LogDbRow): EgressLogRow {
-  return {
-    seq: r.seq,
-    at: r.at,
-    oem: r.oem,
-    destination: r.destination,
-    destinationIp: r.destination_ip,
-    destinationCountry: r.destination_country,
-    recordId: r.record_id,
-    deliveryId: r.delivery_id ?? null,
-    pseudonym: r.pseudonym,
-    purpose: r.purpose,
-    policyHash: r.policy_hash,
-    fieldsSent: r.fields_sent,
-    fieldsDropped: r.fields_dropped,
-    outcome: r.outcome as EgressLogRow['outcome'],
-    attempt: r.attempt,
-    httpStatus: r.http_status,
-    error: r.error,
-    traceId: r.trace_id ?? null,
-  };
 }

@@ -1,0 +1,70 @@
+/**
+ * What both stores share about the egress log: a row as read and its mapping, and the digest of
+ * the body an entry covers. The DDL and the statements stay per dialect (sqlite.ts, pg.ts): SQLite
+ * appends each entry with its leaf in the settle transaction, PostgreSQL stages it there and
+ * integrates it in batches; both are the hot path.
+ */
+import { createHash } from 'node:crypto';
+import type { EgressLogRow } from './types.js';
+
+/**
+ * An egress-log row as both drivers return it: `fields_sent` and `fields_dropped` arrive as their
+ * JSON text from SQLite, already parsed from PostgreSQL's JSONB.
+ */
+export interface LogDbRow {
+  seq: number;
+  at: number;
+  oem: string;
+  destination: string;
+  destination_ip: string | null;
+  destination_country: string | null;
+  record_id: string;
+  delivery_id: string | null;
+  pseudonym: string;
+  purpose: string;
+  policy_hash: string;
+  fields_sent: string | string[];
+  fields_dropped: string | string[];
+  outcome: string;
+  attempt: number;
+  http_status: number | null;
+  error: string | null;
+  payload_sha256: string | null;
+  payload_bytes: number | null;
+  trace_id: string | null;
+}
+
+/** A JSON column's value: parsed when the driver gave its text (an array is never a string). */
+const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+export function toLogRow(r: LogDbRow): EgressLogRow {
+  return {
+    seq: r.seq,
+    at: r.at,
+    oem: r.oem,
+    destination: r.destination,
+    destinationIp: r.destination_ip,
+    destinationCountry: r.destination_country,
+    recordId: r.record_id,
+    deliveryId: r.delivery_id ?? null,
+    pseudonym: r.pseudonym,
+    purpose: r.purpose,
+    policyHash: r.policy_hash,
+    fieldsSent: json(r.fields_sent),
+    fieldsDropped: json(r.fields_dropped),
+    outcome: r.outcome as EgressLogRow['outcome'],
+    attempt: r.attempt,
+    httpStatus: r.http_status,
+    error: r.error,
+    traceId: r.trace_id ?? null,
+  };
+}
+
+/** The digest and length of the exact body POSTed (or that would have been): never the body. Null when the row is gone. */
+export const payloadDigest = (body: string | undefined) =>
+  body === undefined
+    ? { payloadSha256: null, payloadBytes: null }
+    : {
+        payloadSha256: createHash('sha256').update(body, 'utf8').digest('hex'),
+        payloadBytes: Buffer.byteLength(body, 'utf8'),
+      };
