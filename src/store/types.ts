@@ -5,6 +5,10 @@
  * Every method is asynchronous: a networked backend (PostgreSQL) cannot answer synchronously.
  * A failure is a rejected promise, never a synchronous throw. The signatures are spelled out
  * one by one (no mapped type) so an implementer reads exactly what to return.
+ *
+ * Each area's contract lives in its folder (`<area>/types.ts`, beside its `sqlite.ts` and
+ * `pg.ts`); this file composes them into `Store` and re-exports them, so an importer need not
+ * know which area a type belongs to.
  */
 import type { Gbt32960TerminalStore } from './gbt32960-terminals/types.js';
 import type { PolicyHistoryStore, PolicyVersionStore } from './policies/types.js';
@@ -30,6 +34,7 @@ import type { AuditQueryStore, AuditStore } from './audit/types.js';
 import type { RetentionStore } from './retention/types.js';
 
 export type * from './vehicles/types.js';
+export type * from './policies/types.js';
 export type * from './policy-state/types.js';
 export type * from './secrets/types.js';
 export type * from './oems/types.js';
@@ -40,8 +45,6 @@ export type * from './outbox/types.js';
 export type * from './egress-log/types.js';
 export type * from './audit/types.js';
 export type * from './retention/types.js';
-
-export type { PolicyActivation, PolicyHistoryStore, PolicyVersionRow, PolicyVersionStore } from './policies/types.js';
 export type * from './oem-feed/types.js';
 export type * from './signing-keys/types.js';
 export type * from './commands/types.js';

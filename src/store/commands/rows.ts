@@ -4,6 +4,7 @@
  * and `acks` are TEXT on SQLite and JSON on PostgreSQL (pg.ts says why not JSONB).
  */
 import type { CommandAck, CommandRow, CommandStatus } from './types.js';
+import { jsonColumn } from '../json-column.js';
 
 export const COMMAND_COLUMNS =
   'id, oem, vin, pseudonym, type, params, status, reason, api_key, created_at, expires_at, sent_at, acks';
@@ -28,9 +29,6 @@ export interface CommandDbRow {
   acks: string | CommandAck[];
 }
 
-/** A JSON column's value: parsed when the driver gave its text (an object or array is never a string). */
-const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-
 export function toCommand(r: CommandDbRow): CommandRow {
   return {
     id: r.id,
@@ -38,13 +36,13 @@ export function toCommand(r: CommandDbRow): CommandRow {
     vin: r.vin,
     pseudonym: r.pseudonym,
     type: r.type,
-    params: json(r.params),
+    params: jsonColumn(r.params),
     status: r.status as CommandStatus,
     reason: r.reason,
     apiKey: r.api_key,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
     sentAt: r.sent_at,
-    acks: json(r.acks),
+    acks: jsonColumn(r.acks),
   };
 }

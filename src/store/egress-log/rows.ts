@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EgressLogRow } from './types.js';
+import { jsonColumn } from '../json-column.js';
 
 /**
  * An egress-log row as both drivers return it: `fields_sent` and `fields_dropped` arrive as their
@@ -34,9 +35,6 @@ export interface LogDbRow {
   trace_id: string | null;
 }
 
-/** A JSON column's value: parsed when the driver gave its text (an array is never a string). */
-const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-
 export function toLogRow(r: LogDbRow): EgressLogRow {
   return {
     seq: r.seq,
@@ -50,8 +48,8 @@ export function toLogRow(r: LogDbRow): EgressLogRow {
     pseudonym: r.pseudonym,
     purpose: r.purpose,
     policyHash: r.policy_hash,
-    fieldsSent: json(r.fields_sent),
-    fieldsDropped: json(r.fields_dropped),
+    fieldsSent: jsonColumn(r.fields_sent),
+    fieldsDropped: jsonColumn(r.fields_dropped),
     outcome: r.outcome as EgressLogRow['outcome'],
     attempt: r.attempt,
     httpStatus: r.http_status,

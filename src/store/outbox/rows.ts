@@ -7,6 +7,7 @@
 import type { Projection } from '../../record.js';
 import { VIN_PATH } from '../../policy/selectors.js';
 import type { OutboxRow } from './types.js';
+import { jsonColumn } from '../json-column.js';
 
 /**
  * The JSON an OEM receives: only what the policy approved, under the projection's delivery id
@@ -48,9 +49,6 @@ export interface OutboxDbRow {
   trace_parent: string | null;
 }
 
-/** A JSON column's value: parsed when the driver gave its text (an array is never a string). */
-const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-
 export function toOutbox(r: OutboxDbRow): OutboxRow {
   return {
     id: r.id,
@@ -60,8 +58,8 @@ export function toOutbox(r: OutboxDbRow): OutboxRow {
     purpose: r.purpose,
     policyHash: r.policy_hash,
     pseudonym: r.pseudonym,
-    fieldsSent: json(r.fields_sent),
-    fieldsDropped: json(r.fields_dropped),
+    fieldsSent: jsonColumn(r.fields_sent),
+    fieldsDropped: jsonColumn(r.fields_dropped),
     body: r.body,
     attempts: r.attempts,
     traceParent: r.trace_parent,

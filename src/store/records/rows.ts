@@ -6,6 +6,7 @@
  */
 import type { CanonicalRecord, ClockSkew, IngestChannel } from '../../record.js';
 import type { QuarantineItem, StoredRecord } from './types.js';
+import { jsonColumn } from '../json-column.js';
 
 const LAT = 'Vehicle.CurrentLocation.Latitude';
 const LON = 'Vehicle.CurrentLocation.Longitude';
@@ -55,9 +56,6 @@ export interface RecordDbRow {
   account: string | CanonicalRecord['account'] | null;
 }
 
-/** A JSON column's value: parsed when the driver gave its text (an object or array is never a string). */
-const json = <T>(v: string | T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-
 export function toStoredRecord(r: RecordDbRow): StoredRecord {
   const record: CanonicalRecord = {
     id: r.id,
@@ -67,9 +65,9 @@ export function toStoredRecord(r: RecordDbRow): StoredRecord {
     receivedAt: r.received_at,
     observedAt: r.observed_at,
     ...(r.clock_skew && { clockSkew: r.clock_skew }),
-    signals: json(r.signals),
-    account: r.account ? json(r.account) : {},
-    unknownKeys: json(r.unknown_keys),
+    signals: jsonColumn(r.signals),
+    account: r.account ? jsonColumn(r.account) : {},
+    unknownKeys: jsonColumn(r.unknown_keys),
   };
   return { record, raw: r.raw };
 }
