@@ -1,9 +1,10 @@
 /**
  * The pull feed of OEMs that cannot receive webhooks (delivery: pull), as on SQLite
- * (./sqlite.ts; the contract: ./types.ts). The egress worker parks such an OEM's outbox rows (status 'pull');
- * parking (outbox.ts `applyOutcomes`, inside the settling transaction) gives each row the next
- * feed position, one sequence for all OEMs, under the 'oem-feed' lock, so positions grow in
- * commit order whichever instance parks: a cursor never skips a row that commits later.
+ * (./sqlite.ts; the contract: ./types.ts). The egress worker parks such an OEM's outbox rows
+ * (status 'pull'); parking (../outbox/pg.ts `applyOutcomes`, inside the settling transaction)
+ * gives each row the next feed position, one sequence for all OEMs, under the 'oem-feed' lock,
+ * so positions grow in commit order whichever instance parks: a cursor never skips a row that
+ * commits later.
  * `oem_feed_cursors` keeps, per OEM, the acknowledged and the served position; both only rise
  * (an upsert with GREATEST, atomic when two instances write one OEM's cursor at once).
  */
