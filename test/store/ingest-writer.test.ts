@@ -1,7 +1,8 @@
 /**
- * SQLite: ingest commits run on a writer thread with its own connection (ingest-writer.ts),
- * while egress outcomes, erasure and every other write stay on the store's connection. Both
- * write the same file: neither may fail because the other committed in between.
+ * SQLite: ingest commits and egress settlements run on a writer thread with its own connection
+ * (ingest-writer.ts), while erasure and every other write stay on the store's connection. A
+ * gateway has two such stores on one file (the ingest thread's and the egress thread's): each
+ * writes the same file, and none may fail because another committed in between.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { record, projection, item, sqliteBackend, entry, useBackend, T0 } from './backends.js';
@@ -9,11 +10,13 @@ import type { EgressSettlement } from '../../src/store/types.js';
 
 describe('SQLite ingest writer thread', () => {
   const backend = sqliteBackend();
-  const { fresh } = useBackend(backend);
+  const { fresh, second } = useBackend(backend);
   afterAll(() => backend.cleanup());
 
-  it('settles outcomes on the store connection while the writer thread commits, with no SQLITE_BUSY', async () => {
+  it("settles outcomes through one store while another store's writer thread commits, with no SQLITE_BUSY", async () => {
     const store = await fresh();
+    // The egress thread's own store on the same file, as in a gateway.
+    const egress = await second();
     // Rows to settle, one vehicle each so every one is a due head.
     const seedRecs = Array.from({ length: 150 }, () => record({ receivedAt: T0 }));
     await store.commitIngest(seedRecs.map((r, i) => item(r, [projection(r, { vehicle: `s${i}` })])));
@@ -35,7 +38,7 @@ describe('SQLite ingest writer thread', () => {
     const failures: string[] = [];
     for (const row of rows) {
       const s: EgressSettlement = { kind: 'delivered', outboxId: row.id, entry: entry(row) };
-      await store.settleOutbox([s]).catch((err: Error) => failures.push(err.message));
+      await egress.settleOutbox([s]).catch((err: Error) => failures.push(err.message));
       await new Promise((r) => setImmediate(r));
     }
     writing = false;
@@ -60,5 +63,21 @@ describe('SQLite ingest writer thread', () => {
     expect(stored?.raw.toString()).toBe(JSON.stringify({ id: r.id, v: 1 }));
     const [row] = await store.dueOutboxHeads(r.receivedAt + 1, 10);
     expect(row?.recordId).toBe(r.id);
+  });
+
+  it("settles outcomes on the writer thread: the caller's connection has not written them when the call returns", async () => {
+    const store = await fresh();
+    const r = record({ receivedAt: T0 });
+    await store.commitIngest([item(r, [projection(r)])]);
+    const [row] = await store.dueOutboxHeads(T0 + 1, 10);
+    const settled = store.settleOutbox([{ kind: 'delivered', outboxId: row!.id, entry: entry(row!) }]);
+    // Runs on the store's connection at once. Had the settle run there (and with it its fsync,
+    // on the delivering thread's event loop), its egress-log row would be counted already.
+    const meanwhile = store.counts();
+    await settled;
+    expect((await meanwhile).egressLog).toBe(0);
+    // Resolved: durable and readable on the caller's connection.
+    expect((await store.counts()).egressLog).toBe(1);
+    expect((await store.outboxStates([row!.id])).get(row!.id)?.status).toBe('delivered');
   });
 });

@@ -42,7 +42,7 @@ import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from '../command-
 import { sqliteOems, OEM_MIGRATIONS } from '../oems/sqlite.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from '../retention/sqlite.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/sqlite.js';
-import type { IngestItem, Store } from '../types.js';
+import type { EgressSettlement, IngestItem, Store } from '../types.js';
 import type { RetentionStore } from '../retention/types.js';
 import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/sqlite.js';
 import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from '../gbt32960-terminals/sqlite.js';
@@ -92,12 +92,13 @@ const lift =
 export function openSqliteStore(file: string): Store {
   const store = liftStore(openSync(file));
   if (file === ':memory:') return store; // one connection only: no other thread can reach it
-  // A file store commits ingest on its writer thread (ingest-writer.ts); every other write,
-  // and every read, stays on this connection.
+  // A file store commits ingest, and settles delivery outcomes, on its writer thread
+  // (ingest-writer.ts); every other write, and every read, stays on this connection.
   const writer = ingestWriterThread(file);
   const close = store.close;
   return Object.assign(store, {
     commitIngest: (items: readonly IngestItem[]) => (items.length > 0 ? writer.commit(items) : Promise.resolve()),
+    settleOutbox: (items: readonly EgressSettlement[]) => (items.length > 0 ? writer.settle(items) : Promise.resolve()),
     close: async () => {
       await writer.close();
       await close();

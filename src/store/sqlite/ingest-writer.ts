@@ -1,25 +1,32 @@
 /**
- * The ingest writer thread: group commits run on a worker thread with its own connection to the
- * store file, so the inserts and the fsync that makes each commit durable never stall the main
- * thread's socket reads. `commit` resolves only after the worker's transaction committed
- * (synchronous=FULL: on disk), which is what ingest/committer.ts promises the car.
+ * The writer thread: group commits run on a worker thread with its own connection to the store
+ * file, so the inserts and the fsync that makes each commit durable never stall the calling
+ * thread's event loop. `commit` (ingest) resolves only after the worker's transaction committed
+ * (synchronous=FULL: on disk), which is what ingest/committer.ts promises the car; `settle`
+ * (delivery outcomes with their egress-log rows and leaves) likewise, which is what
+ * egress/settler.ts promises the queues. Settling there takes the egress-log writes and their
+ * fsync off the delivering thread, which meanwhile reads Kafka, POSTs and signs the next batch.
  *
  * The thread starts on the first commit (the schema is migrated by then) and is stopped by
  * `close`. A thread that dies fails what it held; the next commit starts a new one.
  */
 import { Worker } from 'node:worker_threads';
-import type { IngestItem } from '../types.js';
+import type { EgressSettlement, IngestItem } from '../types.js';
 import type { Projection } from '../../record.js';
 import { releaseHeldBy } from './write-lock.js';
 
 export interface IngestWriter {
   commit(items: readonly IngestItem[]): Promise<void>;
+  /** settleOutbox in the thread: one transaction, resolved once it committed. */
+  settle(items: readonly EgressSettlement[]): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface WriterRequest {
   readonly seq: number;
   readonly items: readonly IngestItem[];
+  /** Outcomes to settle (then `items` is empty). */
+  readonly settle?: readonly EgressSettlement[];
 }
 export interface WriterReply {
   readonly seq: number;
@@ -82,16 +89,19 @@ export function ingestWriterThread(file: string): IngestWriter {
     return w;
   };
 
+  const send = (request: Omit<WriterRequest, 'seq'>) => {
+    const w = ensure();
+    const n = ++seq;
+    return new Promise<void>((resolve, reject) => {
+      if (waiting.size === 0) w.ref(); // a commit under way does
+      waiting.set(n, { resolve, reject });
+      w.postMessage({ seq: n, ...request } satisfies WriterRequest);
+    });
+  };
+
   return {
-    commit(items) {
-      const w = ensure();
-      const n = ++seq;
-      return new Promise<void>((resolve, reject) => {
-        if (waiting.size === 0) w.ref(); // a commit under way does
-        waiting.set(n, { resolve, reject });
-        w.postMessage({ seq: n, items: items.map(plain) } satisfies WriterRequest);
-      });
-    },
+    commit: (items) => send({ items: items.map(plain) }),
+    settle: (items) => send({ items: [], settle: items }),
     async close() {
       const w = worker;
       worker = undefined;

@@ -1,12 +1,27 @@
-/** The ingest writer thread's body (ingest-writer.ts): one connection, one commit per message. */
+/** The writer thread's body (ingest-writer.ts): one connection, one commit per message. */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { IngestItem } from '../types.js';
-import { ingestTransaction, openConnection } from './ingest-tx.js';
+import type { EgressSettlement, IngestItem } from '../types.js';
+import { immediateTransactions, ingestTransaction, openConnection } from './ingest-tx.js';
 import type { WriterReply, WriterRequest } from './ingest-writer.js';
+import { sqliteOutbox, sqliteEgressQueue } from '../outbox/sqlite.js';
+import { sqliteAudit } from '../audit/sqlite.js';
+import { sqliteEgressLog } from '../egress-log/sqlite.js';
+import { parkStatement } from '../oem-feed/sqlite.js';
 
 const db = openConnection((workerData as { file: string }).file, Database);
+immediateTransactions(db);
 const commit = ingestTransaction(db);
+
+/** The same settle transaction as the store's own connection runs (index.ts), made on first use. */
+let settleOutbox: ((items: readonly EgressSettlement[]) => void) | undefined;
+const settle = (items: readonly EgressSettlement[]) => {
+  if (!settleOutbox) {
+    const { settleLogged } = sqliteEgressLog(db, sqliteOutbox(db), sqliteAudit(db));
+    settleOutbox = sqliteEgressQueue(db, { settleLogged }, parkStatement(db)).settleOutbox;
+  }
+  settleOutbox(items);
+};
 
 /** A Buffer crosses a thread as a Uint8Array; the store binds Buffers. */
 const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -18,6 +33,7 @@ parentPort!.on('message', (m: WriterRequest) => {
   try {
     // BEGIN IMMEDIATE: take the write lock first, never upgrade a read lock under contention.
     if (m.items.length > 0) commit.immediate(m.items.map(revive));
+    if (m.settle && m.settle.length > 0) settle(m.settle);
     reply = { seq: m.seq };
   } catch (err) {
     reply = { seq: m.seq, error: (err as Error).message };
