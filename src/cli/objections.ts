@@ -2,7 +2,7 @@
 import { loadConfigFile } from '../config/load.js';
 import { createStore, type ObjectionStatus } from '../store/index.js';
 import { ShekaraError } from '../errors.js';
-import { isOverdue } from '../api/owner/objection-model.js';
+import { isOverdue } from '../api/views/objection.js';
 
 const STATUSES: readonly ObjectionStatus[] = ['open', 'upheld', 'rejected'];
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -8,8 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ObjectionStatus, Store } from '../../store/index.js';
 import { badRequest, notFound } from '../../errors.js';
-import { Objection } from '../owner/schemas.js';
-import { operatorObjection } from '../owner/objection-model.js';
+import { Objection, operatorObjection } from '../views/objection.js';
 
 const strict = { additionalProperties: false } as const;
 const Status = Type.Union([Type.Literal('open'), Type.Literal('upheld'), Type.Literal('rejected')]);

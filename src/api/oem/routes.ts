@@ -12,7 +12,7 @@ import { createRateLimiter, type RateLimiter } from '../../ingest/rate-limit.js'
 import { notFound, ShekaraError } from '../../errors.js';
 import { iso } from '../views/time.js';
 import { pageQuery } from '../paging.js';
-import { toApiEntry } from '../regulator/routes.js';
+import { toApiEntry } from '../views/egress-entry.js';
 import type { EgressEntry } from '../../store/index.js';
 import { VIN_PATH } from '../../policy/selectors.js';
 import { Type } from '@sinclair/typebox';

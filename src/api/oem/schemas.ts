@@ -4,7 +4,8 @@
  * unknown parameters (guard.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Entry, FilterProps } from '../regulator/schemas.js';
+import { FilterProps } from '../regulator/schemas.js';
+import { Entry } from '../views/egress-entry.js';
 
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) =>

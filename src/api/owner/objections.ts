@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../../errors.js';
 import type { RightsContext } from './context.js';
-import { objectionDueAt, ownerObjection } from './objection-model.js';
+import { objectionDueAt, ownerObjection } from '../views/objection.js';
 import * as S from './schemas.js';
 
 export function registerObjectionRoutes(app: FastifyInstance, ctx: RightsContext): void {

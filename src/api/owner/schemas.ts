@@ -4,6 +4,7 @@
  * refuse unknown fields by name; query strings refuse unknown parameters (guard.ts).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Objection } from '../views/objection.js';
 
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -156,24 +157,8 @@ export const ObjectionBody = Type.Object(
 );
 export type ObjectionBody = Static<typeof ObjectionBody>;
 
-export const Objection = Type.Object(
-  {
-    id: Type.String(),
-    oem: Type.String(),
-    purpose: Type.String(),
-    reason: Type.String(),
-    receivedAt: Time,
-    dueAt: Type.String({
-      format: 'date-time',
-      description: 'the operator answers by then: three calendar days after receipt',
-    }),
-    status: Type.Union([Type.Literal('open'), Type.Literal('upheld'), Type.Literal('rejected')]),
-    overdue: Type.Boolean({ description: 'open past its deadline' }),
-    answer: Nullable(Type.String()),
-    resolvedAt: Nullable(Time),
-  },
-  strict,
-);
+/** An objection as answered: shared with the operator's API (src/api/views/objection.ts). */
+export { Objection };
 export const ObjectionReply = Type.Object(
   {
     objection: Objection,

@@ -8,13 +8,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound, ShekaraError } from '../../errors.js';
 import { iso } from '../views/time.js';
 import { pageQuery } from '../paging.js';
-import type { EgressEntry, EgressSearch, Store, StoredCheckpoint } from '../../store/index.js';
+import type { EgressSearch, Store, StoredCheckpoint } from '../../store/index.js';
 import type { AuditLog } from '../../audit/index.js';
 import { proofSource } from '../../audit/index.js';
 import { canonicalJson } from '../../audit/leaf.js';
 import { rootAtAsync } from '../../audit/merkle.js';
 import { exportLines } from '../../audit/export.js';
 import * as S from './schemas.js';
+import { toApiEntry } from '../views/egress-entry.js';
 import type { WorkbenchDeps } from '../workbench/deps.js';
 
 export interface RegulatorDeps {
@@ -27,32 +28,6 @@ export interface RegulatorDeps {
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const PAGE = 1_000;
-
-export function toApiEntry(e: EgressEntry): S.Entry {
-  return {
-    seq: e.seq,
-    leafIndex: e.leafIndex,
-    at: iso(e.at),
-    oem: e.oem,
-    destination: e.destination,
-    destinationIp: e.destinationIp,
-    destinationCountry: e.destinationCountry,
-    recordId: e.recordId,
-    deliveryId: e.deliveryId ?? null,
-    pseudonym: e.pseudonym,
-    purpose: e.purpose,
-    policyHash: e.policyHash,
-    fieldsSent: [...e.fieldsSent],
-    fieldsDropped: [...e.fieldsDropped],
-    payloadSha256: e.payloadSha256,
-    payloadBytes: e.payloadBytes,
-    outcome: e.outcome,
-    attempt: e.attempt,
-    httpStatus: e.httpStatus,
-    error: e.error,
-    traceId: e.traceId,
-  };
-}
 
 const CSV_COLUMNS = [
   'seq',

@@ -3,6 +3,7 @@
  * them; openapi.ts publishes them. Query strings reject unknown parameters (auth.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { Entry } from '../views/egress-entry.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) =>
   Type.Union([t, Type.Null()]);
@@ -63,43 +64,8 @@ export const SummaryQuery = Type.Object(
 );
 export type SummaryQuery = Static<typeof SummaryQuery>;
 
-export const Entry = Type.Object(
-  {
-    seq: Type.Integer(),
-    leafIndex: Type.Integer(),
-    at: Type.String({ format: 'date-time' }),
-    oem: Type.String(),
-    destination: Type.String(),
-    destinationIp: Nullable(Type.String()),
-    destinationCountry: Nullable(Type.String()),
-    recordId: Type.String(),
-    deliveryId: Nullable(
-      Type.String({
-        description:
-          'the id the OEM received in the body and Idempotency-Key (null: logged before delivery ids); not part of the leaf',
-      }),
-    ),
-    pseudonym: Type.String(),
-    purpose: Type.String(),
-    policyHash: Type.String(),
-    fieldsSent: Type.Array(Type.String()),
-    fieldsDropped: Type.Array(Type.String()),
-    payloadSha256: Nullable(Type.String()),
-    payloadBytes: Nullable(Type.Integer()),
-    outcome: Type.String(),
-    attempt: Type.Integer(),
-    httpStatus: Nullable(Type.Integer()),
-    error: Nullable(Type.String()),
-    traceId: Nullable(
-      Type.String({
-        pattern: '^[0-9a-f]{32}$',
-        description: 'OpenTelemetry trace of this attempt (null: not traced); not part of the leaf',
-      }),
-    ),
-  },
-  strict,
-);
-export type Entry = Static<typeof Entry>;
+/** An egress-log entry as answered: shared with the OEM API (src/api/views/egress-entry.ts). */
+export { Entry };
 
 export const SearchReply = Type.Object({ entries: Type.Array(Entry), nextCursor: Nullable(Type.String()) }, strict);
 
