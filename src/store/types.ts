@@ -32,6 +32,7 @@ import type { EgressQueueStore, OutboxStore } from './outbox/types.js';
 import type { EgressLogIntegrator, EgressLogStore } from './egress-log/types.js';
 import type { AuditQueryStore, AuditStore } from './audit/types.js';
 import type { RetentionStore } from './retention/types.js';
+import type { MqttQos2Store } from './mqtt-qos2/types.js';
 
 export type * from './vehicles/types.js';
 export type * from './policies/types.js';
@@ -45,6 +46,7 @@ export type * from './outbox/types.js';
 export type * from './egress-log/types.js';
 export type * from './audit/types.js';
 export type * from './retention/types.js';
+export type * from './mqtt-qos2/types.js';
 export type * from './oem-feed/types.js';
 export type * from './signing-keys/types.js';
 export type * from './commands/types.js';
@@ -63,6 +65,7 @@ export interface Store
     PolicyStateStore,
     Gbt32960TerminalStore,
     RecordStore,
+    MqttQos2Store,
     OutboxStore,
     EgressQueueStore,
     EgressLogStore,
@@ -95,18 +98,6 @@ export interface Store
    * (PUBACK, HTTP 2xx) only after it resolves. If it rejects, nothing of the batch was written.
    */
   commitIngest(items: readonly IngestItem[]): Promise<void>;
-  /**
-   * MQTT QoS 2 packet ids of a VIN written by commitIngest (`mqttQos2`) and not yet released:
-   * a PUBLISH with one of them is a duplicate [MQTT-4.3.3-2].
-   */
-  pendingMqttQos2(vin: string): Promise<number[]>;
-  /** Forgets these packet ids of the VIN (PUBREL, or a clean session). */
-  releaseMqttQos2(vin: string, packetIds: readonly number[]): Promise<void>;
-  /**
-   * The record (or quarantine row) last committed for this broker packet id on this gateway
-   * session (`brokerDelivery` of commitIngest), with its digest; undefined when none.
-   */
-  brokerDelivery(session: string, packetId: number): Promise<{ recordId: string; digest: string } | undefined>;
   counts(): Promise<{
     records: number;
     quarantine: number;
