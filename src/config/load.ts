@@ -6,9 +6,11 @@ import { parseCidr } from '../ingest/gbt32960/allow.js';
 import { catalogProblems } from '../catalog/index.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
 import { describeSchemaErrors, parseYamlSource, YamlSyntaxError, type YamlSource } from '../yaml-source.js';
-import { ConfigSchema, type Config } from './schema.js';
+import type { Config } from './schema.js';
+// ConfigSchema, compiled ahead of time by Ajv (scripts/gen-validators.ts holds the options):
+// compiling it at import cost every command, gateway start and test file ~250 ms of CPU.
+import { validate as validateConfig } from './validate-config.generated.js';
 import { ShekaraError } from '../errors.js';
 
 /** Environment variables that may override a config value, and where each lands. */
@@ -21,10 +23,6 @@ export const ENV_OVERRIDES = {
   /** Keeps the database password out of the config file; implies `store.kind: postgres`. */
   SHEKARA_STORE_URL: ['store', 'url'],
 } as const satisfies Record<string, readonly string[]>;
-
-// discriminator: a union on `kind` (store) gets the defaults of the branch its kind names.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
-const validateConfig = ajv.compile(ConfigSchema);
 
 export interface LoadOptions {
   env?: Record<string, string | undefined>;

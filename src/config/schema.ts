@@ -3,7 +3,8 @@
  * (./ingest.ts, ./store.ts, ./oems.ts, ./egress.ts, ./audit.ts, ./observability.ts,
  * ./catalog.ts, ./keys.ts); importers use this door. Validated once at start-up (see load.ts);
  * unknown keys are rejected, defaults filled in, the result frozen. Each module receives
- * only its own slice.
+ * only its own slice. The validator is generated code: after editing any section, run
+ * `npm run gen:validators` (test/config/validators-generated.test.ts fails until then).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { AuditSchema, IncidentsSchema, ReportsSchema } from './audit.js';

@@ -4,14 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import { PolicyFileSchema, type PolicyFile } from './schema.js';
+import type { PolicyFile } from './schema.js';
+// PolicyFileSchema, compiled ahead of time by Ajv (scripts/gen-validators.ts).
+import { validate as validatePolicy } from './validate-policy.generated.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
 import { describeSchemaErrors, parseYamlSource, YamlSyntaxError } from '../yaml-source.js';
 import { ShekaraError } from '../errors.js';
 import type { Catalog } from '../catalog/index.js';
-
-const validatePolicy = new Ajv({ allErrors: true, strict: false }).compile(PolicyFileSchema);
 
 export function loadPolicyFile(file: string, catalog?: Catalog): CompiledPolicy {
   let text: string;

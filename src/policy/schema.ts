@@ -1,7 +1,8 @@
 /**
  * The policy file format. `docs/policy.schema.json` is generated from this schema
  * (`shekara policy schema > docs/policy.schema.json`; a test fails when the two differ) so OEMs
- * and operators can validate files with any JSON Schema tool.
+ * and operators can validate files with any JSON Schema tool. The validator load.ts uses is
+ * generated too: `npm run gen:validators` after an edit (a test fails until then).
  *
  * Transform options are checked by each transform at compile time (with file:line), not here:
  * a union per transform would turn one typo into a dozen unreadable `anyOf` errors.
