@@ -40,6 +40,7 @@ export function startLocalQueue(
   const { log, now } = deps;
   // Longer than any delivery (bounded by the request timeout) plus its settle.
   const leaseMs = Math.max(30_000, cfg.requestTimeoutMs * 3);
+  const refillAt = Math.max(1, Math.floor(cfg.concurrency / 4));
   const { tracing } = deps.telemetry ?? disabledTelemetry();
   const leased = new Set<number>();
   let inFlight = 0;
@@ -76,7 +77,13 @@ export function startLocalQueue(
   }
 
   async function pumpOnce(): Promise<void> {
-    if (cfg.concurrency - inFlight <= 0) return; // a finishing delivery pumps again
+    const free = cfg.concurrency - inFlight;
+    if (free <= 0) return; // a finishing delivery pumps again
+    // A read of the due heads costs about as much for 1 row as for 64 (it walks the due index
+    // past the rows of vehicles whose head is in flight), and under load deliveries finish a few
+    // at a time: reading each time made the read 35% of the egress thread. While most slots are
+    // busy, wait until a quarter of them are free (a finishing delivery pumps again).
+    if (!deps.sharedOutbox && inFlight > 0 && free < refillAt) return;
     const t = now();
     // The rows in flight when the outbox is read: a delivery that finishes while the read is
     // under way leaves the lease set, but the read may still show its row as due.
@@ -94,11 +101,11 @@ export function startLocalQueue(
     }
     // Closing: rows leased in the store just now are due again when their lease ends.
     if (closing) return;
-    const free = cfg.concurrency - inFlight;
+    const open = cfg.concurrency - inFlight;
     // The store's lease already excludes rows in flight anywhere.
-    if (!deps.sharedOutbox) rows = rows.filter((r) => !skip.has(r.id)).slice(0, free);
+    if (!deps.sharedOutbox) rows = rows.filter((r) => !skip.has(r.id)).slice(0, open);
     for (const row of rows) void run(row);
-    if (rows.length < free) {
+    if (rows.length < open) {
       // Every due row is taken; a finishing delivery or new records wake the queue before then.
       let due: number | undefined;
       try {
