@@ -80,4 +80,17 @@ describe('SQLite ingest writer thread', () => {
     expect((await store.counts()).egressLog).toBe(1);
     expect((await store.outboxStates([row!.id])).get(row!.id)?.status).toBe('delivered');
   });
+
+  it("marks relayed rows published on the writer thread: the caller's connection has not written them when the call returns", async () => {
+    const store = await fresh();
+    const r = record({ receivedAt: T0 });
+    await store.commitIngest([item(r, [projection(r)])]);
+    const [row] = await store.leaseUnpublished(T0 + 1, 10, 60_000);
+    const marked = store.markPublished([row!.id]);
+    const meanwhile = store.counts();
+    await marked;
+    expect((await meanwhile).outboxPending).toBe(1);
+    expect((await store.counts()).outboxPending).toBe(0);
+    expect((await store.outboxStates([row!.id])).get(row!.id)?.status).toBe('published');
+  });
 });

@@ -92,13 +92,14 @@ const lift =
 export function openSqliteStore(file: string): Store {
   const store = liftStore(openSync(file));
   if (file === ':memory:') return store; // one connection only: no other thread can reach it
-  // A file store commits ingest, and settles delivery outcomes, on its writer thread
+  // A file store commits ingest, settles delivery outcomes and marks relayed rows on its writer thread
   // (ingest-writer.ts); every other write, and every read, stays on this connection.
   const writer = ingestWriterThread(file);
   const close = store.close;
   return Object.assign(store, {
     commitIngest: (items: readonly IngestItem[]) => (items.length > 0 ? writer.commit(items) : Promise.resolve()),
     settleOutbox: (items: readonly EgressSettlement[]) => (items.length > 0 ? writer.settle(items) : Promise.resolve()),
+    markPublished: (ids: readonly number[]) => (ids.length > 0 ? writer.markPublished(ids) : Promise.resolve()),
     close: async () => {
       await writer.close();
       await close();

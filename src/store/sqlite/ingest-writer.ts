@@ -4,7 +4,7 @@
  * thread's event loop. `commit` (ingest) resolves only after the worker's transaction committed
  * (synchronous=FULL: on disk), which is what ingest/committer.ts promises the car; `settle`
  * (delivery outcomes with their egress-log rows and leaves) likewise, which is what
- * egress/settler.ts promises the queues. Settling there takes the egress-log writes and their
+ * egress/settler.ts promises the queues; and the Kafka relay's `markPublished`. Settling there takes the egress-log writes and their
  * fsync off the delivering thread, which meanwhile reads Kafka, POSTs and signs the next batch.
  *
  * The thread starts on the first commit (the schema is migrated by then) and is stopped by
@@ -19,6 +19,8 @@ export interface IngestWriter {
   commit(items: readonly IngestItem[]): Promise<void>;
   /** settleOutbox in the thread: one transaction, resolved once it committed. */
   settle(items: readonly EgressSettlement[]): Promise<void>;
+  /** markPublished (the Kafka relay's mark) in the thread, likewise. */
+  markPublished(ids: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export interface WriterRequest {
   readonly items: readonly IngestItem[];
   /** Outcomes to settle (then `items` is empty). */
   readonly settle?: readonly EgressSettlement[];
+  /** Outbox rows to mark published (then `items` is empty). */
+  readonly published?: readonly number[];
 }
 export interface WriterReply {
   readonly seq: number;
@@ -102,6 +106,7 @@ export function ingestWriterThread(file: string): IngestWriter {
   return {
     commit: (items) => send({ items: items.map(plain) }),
     settle: (items) => send({ items: [], settle: items }),
+    markPublished: (ids) => send({ items: [], published: ids }),
     async close() {
       const w = worker;
       worker = undefined;

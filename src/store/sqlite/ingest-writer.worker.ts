@@ -1,7 +1,7 @@
 /** The writer thread's body (ingest-writer.ts): one connection, one commit per message. */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { EgressSettlement, IngestItem } from '../types.js';
+import type { IngestItem } from '../types.js';
 import { immediateTransactions, ingestTransaction, openConnection } from './ingest-tx.js';
 import type { WriterReply, WriterRequest } from './ingest-writer.js';
 import { sqliteOutbox, sqliteEgressQueue } from '../outbox/sqlite.js';
@@ -13,14 +13,14 @@ const db = openConnection((workerData as { file: string }).file, Database);
 immediateTransactions(db);
 const commit = ingestTransaction(db);
 
-/** The same settle transaction as the store's own connection runs (index.ts), made on first use. */
-let settleOutbox: ((items: readonly EgressSettlement[]) => void) | undefined;
-const settle = (items: readonly EgressSettlement[]) => {
-  if (!settleOutbox) {
+/** The same settle and mark transactions as the store's own connection runs (index.ts), made on first use. */
+let queue: Pick<ReturnType<typeof sqliteEgressQueue>, 'settleOutbox' | 'markPublished'> | undefined;
+const egressQueue = () => {
+  if (!queue) {
     const { settleLogged } = sqliteEgressLog(db, sqliteOutbox(db), sqliteAudit(db));
-    settleOutbox = sqliteEgressQueue(db, { settleLogged }, parkStatement(db)).settleOutbox;
+    queue = sqliteEgressQueue(db, { settleLogged }, parkStatement(db));
   }
-  settleOutbox(items);
+  return queue;
 };
 
 /** A Buffer crosses a thread as a Uint8Array; the store binds Buffers. */
@@ -33,7 +33,8 @@ parentPort!.on('message', (m: WriterRequest) => {
   try {
     // BEGIN IMMEDIATE: take the write lock first, never upgrade a read lock under contention.
     if (m.items.length > 0) commit.immediate(m.items.map(revive));
-    if (m.settle && m.settle.length > 0) settle(m.settle);
+    if (m.settle && m.settle.length > 0) egressQueue().settleOutbox(m.settle);
+    if (m.published && m.published.length > 0) egressQueue().markPublished(m.published);
     reply = { seq: m.seq };
   } catch (err) {
     reply = { seq: m.seq, error: (err as Error).message };
