@@ -8,11 +8,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-/** The npm packages (CommonJS, as Node's require cache sees them) that importing `module` loads. */
-async function packagesLoadedBy(module: string): Promise<string[]> {
+/**
+ * The npm packages (CommonJS, as Node's require cache sees them) that importing `module` loads,
+ * then running `then` (JavaScript, the module as `m`).
+ */
+async function packagesLoadedBy(module: string, then = ''): Promise<string[]> {
   const probe = `
     import { createRequire } from 'node:module';
-    await import(${JSON.stringify(new URL(`../../${module}`, import.meta.url).href)});
+    const m = await import(${JSON.stringify(new URL(`../../${module}`, import.meta.url).href)});
+    ${then}
     const names = Object.keys(createRequire(import.meta.url).cache)
       .filter((k) => k.includes('/node_modules/'))
       .map((k) => k.split('/node_modules/').pop().split('/'))
@@ -31,6 +35,16 @@ describe('shekara CLI imports', () => {
       expect(loaded.filter((p) => p === 'mqtt' || p.startsWith('@opentelemetry/'))).toEqual([]);
     },
   );
+
+  it('loads H3 (h3-js) only for a policy that generalizes with it', async () => {
+    expect(await packagesLoadedBy('dist/cli/vehicles.js')).not.toContain('h3-js');
+    expect(await packagesLoadedBy('dist/policy/load.js')).not.toContain('h3-js');
+    const h3Policy = await packagesLoadedBy(
+      'dist/policy/transforms/generalize.js',
+      `m.generalize.compile({ method: 'h3' });`,
+    );
+    expect(h3Policy).toContain('h3-js');
+  });
 
   it.each([
     'dist/cli/audit-commands.js',

@@ -1,10 +1,19 @@
-import { cellToBoundary, cellToLatLng, cellToParent, latLngToCell } from 'h3-js';
+import { createRequire } from 'node:module';
+import type * as H3 from 'h3-js';
 import { oneOf, positiveNumber, type LocationTransformSpec } from './types.js';
 import { LAT, LON } from '../geo.js';
 
 export const H3_CELL = 'Vehicle.CurrentLocation.H3Cell';
 export const GRID_CELL = 'Vehicle.CurrentLocation.GridCell';
 const M_PER_DEG = 111_320;
+
+/**
+ * h3-js (an Emscripten build, ~110 ms of CPU to load) is loaded by the first policy that
+ * generalizes with H3, not by every process that imports the policy engine: each `shekara`
+ * command and gateway does, and few policies use H3. compile() is synchronous, hence require.
+ */
+let h3: typeof H3 | undefined;
+const loadH3 = (): typeof H3 => (h3 ??= createRequire(import.meta.url)('h3-js') as typeof H3);
 
 /**
  * Generalizes the position to an H3 cell (`method: h3`, `resolution` 0–15) or a square metre
@@ -23,6 +32,7 @@ export const generalize: LocationTransformSpec = {
       const res = options.resolution ?? 7;
       if (typeof res !== 'number' || !Number.isInteger(res) || res < 0 || res > 15)
         throw new Error(`resolution must be an H3 resolution 0..15, got ${JSON.stringify(res)}`);
+      const { cellToBoundary, cellToLatLng, cellToParent, latLngToCell } = loadH3();
       const cellKey = (lat: number, lon: number, level: number) => {
         const cell = latLngToCell(lat, lon, res);
         return level === 0 ? cell : cellToParent(cell, Math.max(0, res - level));
