@@ -28,6 +28,8 @@ export interface OemSink {
   readonly deliveries: SinkDelivery[];
   /** Status to answer with from now on (200 by default); lets tests play an OEM outage. */
   setStatus(status: number): void;
+  /** Answers the next `count` requests with `status`, then goes back to the status set before. */
+  failNext(count: number, status: number): void;
   close(): Promise<void>;
 }
 
@@ -39,10 +41,16 @@ export async function startOemSink(opts: {
 }): Promise<OemSink> {
   const deliveries: SinkDelivery[] = [];
   let status = 200;
+  let failing = { count: 0, status: 503 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (failing.count > 0) {
+        failing.count -= 1;
+        res.writeHead(failing.status).end();
+        return;
+      }
       if (status < 200 || status >= 300) {
         res.writeHead(status).end();
         return;
@@ -96,6 +104,9 @@ export async function startOemSink(opts: {
     deliveries,
     setStatus: (s) => {
       status = s;
+    },
+    failNext: (count, s) => {
+      failing = { count, status: s };
     },
     close: () =>
       new Promise((resolve) => {
