@@ -1,0 +1,27 @@
+/**
+ * The README's "Command line" block names every command `shekara --help` lists, so a reader of
+ * the README learns that each exists (its --help says the rest).
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+describe('README › Command line', () => {
+  it('names every command of `shekara --help`', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/shekara.js', '--help']);
+    const commands = [
+      ...stdout
+        .split('\nCommands:\n')[1]!
+        .split('\n\n')[0]!
+        .matchAll(/^ {2}([a-z][a-z0-9-]*)/gm),
+    ]
+      .map((m) => m[1]!)
+      .filter((c) => c !== 'help');
+    expect(commands).toContain('start'); // the help was read
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /## Command line\n\n```\n([\s\S]*?)```/.exec(readme)![1]!;
+    const named = new Set([...block.matchAll(/^shekara ([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!));
+    expect(commands.filter((c) => !named.has(c))).toEqual([]);
+  });
+});
