@@ -16,7 +16,7 @@ const WRONG = 'wrong-secret-0123456789abcdefghij';
 const UNKNOWN = 'LUNKN000000000099';
 const FLOOR_MS = 1_500;
 
-describe('vehicle authentication › a refusal is answered at a fixed point in time', () => {
+describe('vehicle authentication › a refusal is answered no sooner than the floor', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({ cars: 1, config: { limits: { authRefusalFloorMs: FLOOR_MS } } });
