@@ -28,6 +28,7 @@ import { eventually } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import {
+  killGateways,
   spawnGateway,
   startAttributingOem,
   type AttributingOem,
@@ -140,6 +141,7 @@ describe('external broker › two gateway processes, one killed mid-stream', () 
   }, 60_000);
   afterAll(async () => {
     await Promise.all(started.map((g) => g.stop('SIGKILL')));
+    await killGateways(); // one still starting when a step timed out is not in `started`
     await db?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
     await db?.end();
     await oem?.close();

@@ -19,7 +19,7 @@ import { createStore, describeStore } from '../../src/store/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
-import { spawnGateway, startAttributingOem, type GatewayProcess } from '../helpers/gateway-process.js';
+import { killGateways, spawnGateway, startAttributingOem, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const SPARSE = `oem: demo-oem
 purposes:
@@ -148,6 +148,7 @@ describe('policy state across a kill -9 of the gateway process', () => {
   const worlds: Awaited<ReturnType<typeof world>>[] = [];
   afterAll(async () => {
     for (const w of worlds) await w.close();
+    await killGateways(); // one still starting when a step timed out is not in `started`
   });
   const open = async (policy: string, cars = 1) => {
     const w = await world(policy, cars);

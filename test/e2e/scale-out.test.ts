@@ -39,6 +39,7 @@ import { KAFKA_BROKERS } from '../egress/helpers.js';
 import { eventually } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
 import {
+  killGateways,
   spawnGateway,
   startAttributingOem,
   type AttributedDelivery,
@@ -410,6 +411,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
       console.error(
         `gateway exit codes ${JSON.stringify(codes)}\n${running.map((g) => `--- ${g.name} (pid ${g.pid}):\n${g.log()}`).join('\n')}`,
       );
+    await killGateways(); // one still starting when a step timed out is not in `started`
     await oem?.close();
     await admin?.deleteTopics({ topics: [TOPIC, `${TOPIC}.dlq`] }).catch(() => undefined);
     await admin?.disconnect();

@@ -24,7 +24,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { killGateways, spawnGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freePort } from '../helpers/net.js';
 import { remainingLength } from '../helpers/raw-mqtt.js';
 
@@ -115,6 +115,7 @@ describe('unauthenticated sockets holding partial CONNECTs (real gateway process
   afterAll(async () => {
     if (sampler) clearInterval(sampler);
     await gw?.stop();
+    await killGateways(); // `gw` is set only once the spawn returned
     rmSync(dir, { recursive: true, force: true });
   });
 

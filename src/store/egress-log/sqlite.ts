@@ -65,7 +65,7 @@ export interface EgressLogSettler {
    * One logged outcome: the outbox status change and its egress-log row, inside the caller's
    * transaction (settleOutbox's batch). An outcome for a push row already delivered or dead
    * (a second consumer's, a redelivered message's) changes nothing and MUST NOT be logged:
-   * issue 7, no record is processed twice into the egress log. SQLite's single writer makes
+   * no record is processed twice into the egress log. SQLite's write lock (one writer at a time) makes
    * the check and the write one step; PostgreSQL locks the rows (store/outbox/pg.ts SETTLED).
    */
   settleLogged(it: LoggedSettlement): void;

@@ -152,7 +152,7 @@ const OUTCOMES = `WITH v AS (SELECT id, kind, next, ord FROM unnest($1::bigint[]
 // Locks the rows of a settlement (all of them, in id order) and names the push rows among them
 // already settled: delivered or dead, by this batch's earlier items or by another consumer's
 // settle (two instances after a consumer-group rebalance, a redelivered Kafka message) that
-// committed first. An outcome for such a row is dropped, not logged: issue 7, no record is
+// committed first. An outcome for such a row is dropped, not logged: no record is
 // processed twice into the egress log. A status read without the lock could be stale by the time
 // this transaction commits; FOR UPDATE waits for a settle holding the row and, in READ COMMITTED,
 // returns the row as that settle committed it, so the second of two concurrent settles sees
