@@ -151,6 +151,8 @@ if (only.has('latency') || only.has('sustained')) {
         p99: number | null;
         maxOldestAgeS: number;
         finalOldestAgeS: number;
+        achievedRate: number;
+        disconnects?: number;
         loadAvg: [number, number];
       };
       errors: string[];
@@ -176,7 +178,7 @@ if (only.has('latency') || only.has('sustained')) {
       rows.push({
         figure: `sustained ${n(s?.rate)} msgs/s for ${n(s?.seconds)} s: oldest undelivered row`,
         build: s
-          ? `max ${n(s.maxOldestAgeS, 1)} s (at the end ${n(s.finalOldestAgeS, 1)} s); ${n(s.deliveredInWindow)} of ${n(s.sentInWindow)} delivered, p50 ${ms(s.p50)} / p99 ${ms(s.p99)} (load ${s.loadAvg.join(' → ')})`
+          ? `max ${n(s.maxOldestAgeS, 1)} s (at the end ${n(s.finalOldestAgeS, 1)} s); ${n(s.deliveredInWindow)} of ${n(s.sentInWindow)} delivered (cars sent ${n(s.achievedRate)}/s; ${n(s.disconnects)} disconnects, cars reconnect), p50 ${ms(s.p50)} / p99 ${ms(s.p99)} (load ${s.loadAvg.join(' → ')})`
           : 'failed',
         reference: '—',
         aim: 'bounded',

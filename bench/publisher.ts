@@ -27,6 +27,8 @@ export interface PublisherJob {
   readonly rate: number;
   readonly keepalive: number;
   readonly connectConcurrency: number;
+  /** Reconnect 1 s after a drop, as a real car does (the gateway drops a car whose message waited 30 s for room). */
+  readonly reconnect?: boolean;
   /** MQTT protocol level: 4 (3.1.1, the default) or 5. */
   readonly protocolVersion?: 4 | 5;
 }
@@ -82,7 +84,7 @@ async function connectAll(j: PublisherJob): Promise<void> {
       clientId: c.vin,
       protocolVersion: job.protocolVersion ?? 4,
       keepalive: job.keepalive,
-      reconnectPeriod: 0,
+      reconnectPeriod: job.reconnect ? 1_000 : 0,
       connectTimeout: 30_000,
       clean: true,
       ...(job.anonymous ? {} : { username: c.vin, password: c.secret }),

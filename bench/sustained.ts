@@ -23,6 +23,9 @@ export interface SustainedResult {
   /** The oldest undelivered row's age, sampled every second: its maximum and the last value, seconds. */
   maxOldestAgeS: number;
   finalOldestAgeS: number;
+  /** Connections the gateway closed (each car reconnects 1 s later) and publish errors. */
+  disconnects: number;
+  errors: number;
   loadAvg: [number, number];
 }
 
@@ -41,6 +44,9 @@ export async function sustained(
       totalRate: o.rate,
       keepalive: 60,
       connectConcurrency: 50,
+      // Ten minutes is long enough for push-back drops: a car that never came back would leave
+      // the run and lower the load instead of showing whether the gateway carries it.
+      reconnect: true,
     });
     const load0 = loadAvg();
     const w = windows(2, o.seconds, 1);
@@ -79,10 +85,12 @@ export async function sustained(
         max: lat.at(-1) ?? null,
         maxOldestAgeS: Math.round(maxAge * 10) / 10,
         finalOldestAgeS: Math.round(lastAge * 10) / 10,
+        disconnects: stats.disconnects,
+        errors: stats.errors,
         loadAvg: [load0, loadAvg()],
       };
       env.log(
-        `  sustained ${o.rate}/s for ${o.seconds} s: ${r.deliveredInWindow}/${r.sentInWindow} delivered, p50 ${r.p50} p99 ${r.p99} max ${r.max} ms, oldest undelivered row at most ${r.maxOldestAgeS} s (load ${r.loadAvg.join(' → ')})`,
+        `  sustained ${o.rate}/s for ${o.seconds} s: ${r.deliveredInWindow}/${r.sentInWindow} delivered, p50 ${r.p50} p99 ${r.p99} max ${r.max} ms, oldest undelivered row at most ${r.maxOldestAgeS} s, ${r.disconnects} disconnects (cars reconnect), ${r.errors} errors (load ${r.loadAvg.join(' → ')})`,
       );
       return r;
     } finally {
