@@ -5,9 +5,22 @@
  * vehicle's pseudonym for its OEM, ids, counts, times and SHA-256 digests of free text only.
  */
 import { createHash } from 'node:crypto';
-import type { RightsActor } from '../store/types.js';
 
-export type EventBody = Record<string, string | number | boolean | null | readonly string[]>;
+/**
+ * A leaf body for the store's `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests —
+ * never a VIN. The store imports it from here: the leaf is audit's contract, not a store row.
+ */
+export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
+
+/** Who changed something on the owner's behalf, as the leaf names them (ids, never names). */
+export interface RightsActor {
+  /** `owner-app`, `operator`, `cli`… */
+  readonly source: string;
+  /** The API key's id (never the key), when the change came through an API. */
+  readonly apiKey: string | null;
+  /** The owner binding's id (src/api/owner/binding.ts), when an owner acted. */
+  readonly owner: string | null;
+}
 
 const actorKeys = (a: RightsActor) => ({ source: a.source, apiKey: a.apiKey, owner: a.owner });
 
@@ -24,7 +37,7 @@ export function consentLeaf(c: {
   revoked: number;
   blockedPending: number;
   actor: RightsActor;
-}): EventBody {
+}): AuditEventBody {
   return {
     action: c.action,
     pseudonym: c.pseudonym,
@@ -50,7 +63,7 @@ export function objectionLeaf(o: {
   blockedPending: number;
   text: string;
   actor: RightsActor;
-}): EventBody {
+}): AuditEventBody {
   return {
     action: o.action,
     objection: o.objection,
@@ -72,7 +85,7 @@ export function erasureLeaf(e: {
   oem: string;
   counts: { records: number; routePoints: number; accountData: number; quarantine: number };
   actor: RightsActor;
-}): EventBody {
+}): AuditEventBody {
   return {
     pseudonym: e.pseudonym,
     oem: e.oem,

@@ -22,7 +22,8 @@
  * subscription for is retried with a growing pause (publish refused with "no subscribers").
  */
 import { createHash } from 'node:crypto';
-import type { AuditEventBody, CommandRow, Store } from '../store/index.js';
+import type { AuditEventBody } from '../audit/events.js';
+import type { CommandRow, Store } from '../store/index.js';
 import type { CommandAckMessage } from '../ingest/command-ack.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { checkCommand, isBuiltInRestricting, NO_COMMANDS } from '../policy/commands.js';

@@ -6,7 +6,8 @@
  * Built by createDownlink (index.ts), which hands in its leaf builder, its per-vehicle queue and
  * its stop; the Downlink interface there documents both methods.
  */
-import type { AuditEventBody, CommandRow, Store } from '../store/index.js';
+import type { AuditEventBody } from '../audit/events.js';
+import type { CommandRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { sendTimeVerdict, type SendGuardDeps, type SendVerdict } from './send-guard.js';
 

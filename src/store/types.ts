@@ -51,7 +51,6 @@ export type * from './oem-feed/types.js';
 export type * from './signing-keys/types.js';
 export type * from './commands/types.js';
 export type * from './command-approvals/types.js';
-export type * from './owner-types.js';
 export type * from './consent/types.js';
 export type * from './objections/types.js';
 export type * from './erasure/types.js';

@@ -5,7 +5,8 @@
  * downlink (test/api/api-oem.test.ts, test/api/commands.test.ts) rely on.
  */
 import { describe, expect, it } from 'vitest';
-import type { AuditEventBody, CommandRow, EgressSettlement, OutboxRow, Store } from '../../src/store/types.js';
+import type { AuditEventBody } from '../../src/audit/events.js';
+import type { CommandRow, EgressSettlement, OutboxRow, Store } from '../../src/store/types.js';
 import { backends, useBackend, record, projection, item, entry, T0, VIN1, VIN2 } from './backends.js';
 
 /** Commits one record per vehicle for `oem`; returns its outbox rows (due heads), in record order. */

@@ -4,7 +4,8 @@
  * (404, 400) that the one HTTP error handler answers.
  */
 import type { FastifyRequest } from 'fastify';
-import type { RightsActor, Store, VehicleRow } from '../../store/index.js';
+import type { RightsActor } from '../../audit/events.js';
+import type { Store, VehicleRow } from '../../store/index.js';
 import type { CompiledPurpose, PolicyEngine } from '../../policy/index.js';
 
 export interface RightsDeps {

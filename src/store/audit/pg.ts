@@ -22,7 +22,8 @@ import {
   type LeafKind,
 } from '../../audit/leaf.js';
 import { frontierFrom, frontierSubtrees } from './frontier.js';
-import type { AuditEventBody, AuditStore } from './types.js';
+import type { AuditEventBody } from '../../audit/events.js';
+import type { AuditStore } from './types.js';
 import {
   CHECKPOINT_COLUMNS,
   checkLeaf,

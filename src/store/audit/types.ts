@@ -3,11 +3,9 @@
  * tree with its event leaves and signed checkpoints (sqlite.ts, pg.ts), and the regulator's read
  * side of the log (sqlite-queries.ts, pg-queries.ts).
  */
+import type { AuditEventBody } from '../../audit/events.js';
 import type { EventLeafKind } from '../../audit/leaf.js';
 import type { EgressLogRow } from '../egress-log/types.js';
-
-/** A leaf body for `appendAuditEvent`: pseudonyms, ids, types, outcomes, digests — never a VIN. */
-export type AuditEventBody = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 
 /** A signed checkpoint of the egress log's Merkle tree (src/audit). */
 export interface StoredCheckpoint {

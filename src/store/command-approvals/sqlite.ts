@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
-import type { AuditEventBody } from '../types.js';
+import type { AuditEventBody } from '../../audit/events.js';
 import type { Sync } from '../sqlite/sync.js';
 import type { AppendEvent } from '../commands/sqlite.js';
 import type { CommandApprovalStore } from './types.js';

@@ -3,7 +3,7 @@
  * (src/store/command-approvals/{sqlite,pg}.ts): owners' approvals of restricting downlink
  * commands, per vehicle, OEM and command type. Deny by default; history is kept.
  */
-import type { AuditEventBody } from '../types.js';
+import type { AuditEventBody } from '../../audit/events.js';
 
 /** An owner's approval of one restricting command type, for one OEM and vehicle. */
 export interface CommandApprovalRow {

@@ -16,7 +16,7 @@
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db, Tx } from '../pg/db.js';
 import type { PgTreeWriter } from '../audit/pg.js';
-import type { AuditEventBody } from '../types.js';
+import type { AuditEventBody } from '../../audit/events.js';
 import type { CommandStore } from './types.js';
 import { COMMAND_COLUMNS, toCommand, type CommandDbRow } from './rows.js';
 

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
-import type { AuditEventBody } from '../types.js';
+import type { AuditEventBody } from '../../audit/events.js';
 import type { Sync } from '../sqlite/sync.js';
 import type { CommandStore } from './types.js';
 import { COMMAND_COLUMNS, toCommand, type CommandDbRow } from './rows.js';

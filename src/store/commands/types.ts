@@ -3,7 +3,7 @@
  * what an OEM asked for, the policy's verdict, when it went to the car and what the car answered.
  * Every state change commits with its 'command' leaf in ONE transaction.
  */
-import type { AuditEventBody } from '../types.js';
+import type { AuditEventBody } from '../../audit/events.js';
 
 /** blocked (never sent) | queued (waits for the car) → sent → accepted → done | failed; rejected; expired (ttl passed unsent). */
 export type CommandStatus = 'blocked' | 'queued' | 'sent' | 'accepted' | 'rejected' | 'done' | 'failed' | 'expired';

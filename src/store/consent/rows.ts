@@ -4,7 +4,7 @@
  * statements stay per dialect (sqlite.ts, pg.ts): placeholders differ, and PostgreSQL needs a
  * lock where SQLite's one writer is enough.
  */
-import { consentLeaf, type EventBody } from '../../audit/events.js';
+import { consentLeaf, type AuditEventBody } from '../../audit/events.js';
 import type { ConsentRegistryStore, ConsentRow } from './types.js';
 
 export const CONSENT_COLUMNS = 'id, vin, oem, purpose, granted_at, valid_until, revoked_at, ended_by, source';
@@ -50,7 +50,7 @@ export const grantOf = (c: GrantLogged) => ({
 });
 
 /** The 'consent' leaf of a logged grant. */
-export const grantLeaf = (c: GrantLogged, grant: ConsentRow): EventBody =>
+export const grantLeaf = (c: GrantLogged, grant: ConsentRow): AuditEventBody =>
   consentLeaf({
     action: 'grant',
     pseudonym: c.pseudonym,
@@ -64,7 +64,7 @@ export const grantLeaf = (c: GrantLogged, grant: ConsentRow): EventBody =>
   });
 
 /** The 'consent' leaf of a logged revocation: how many grants it closed, how many queued rows it stopped. */
-export const revokeLeaf = (c: RevokeLogged, revoked: number, blockedPending: number): EventBody =>
+export const revokeLeaf = (c: RevokeLogged, revoked: number, blockedPending: number): AuditEventBody =>
   consentLeaf({
     action: 'revoke',
     pseudonym: c.pseudonym,

@@ -3,7 +3,7 @@
  * grants per OEM purpose with validity periods (one open at a time; a newer grant supersedes the
  * one in force), and the owner API's logged changes.
  */
-import type { RightsActor } from '../owner-types.js';
+import type { RightsActor } from '../../audit/events.js';
 
 /** One grant of consent by a vehicle's owner, for one OEM purpose; `revokedAt` null while open. */
 export interface ConsentRow {

@@ -4,7 +4,7 @@
  * DDL and the statements stay per dialect (sqlite.ts, pg.ts): they differ in types, in
  * placeholders and in how a transaction is held.
  */
-import { objectionLeaf, type EventBody } from '../../audit/events.js';
+import { objectionLeaf, type AuditEventBody } from '../../audit/events.js';
 import { ShekaraError } from '../../errors.js';
 import type { ObjectionRow, ObjectionStatus, ObjectionStore } from './types.js';
 
@@ -48,7 +48,7 @@ type OpenInput = Parameters<ObjectionStore['openObjection']>[0];
 type ResolveInput = Parameters<ObjectionStore['resolveObjection']>[0];
 
 /** The 'objection' leaf of an opening; `blockedPending` rows of an automated purpose were stopped with it. */
-export const openedLeaf = (row: ObjectionRow, o: OpenInput, blockedPending: number): EventBody =>
+export const openedLeaf = (row: ObjectionRow, o: OpenInput, blockedPending: number): AuditEventBody =>
   objectionLeaf({
     action: 'opened',
     objection: row.id,
@@ -64,7 +64,7 @@ export const openedLeaf = (row: ObjectionRow, o: OpenInput, blockedPending: numb
   });
 
 /** The 'objection' leaf of a resolution (the operator's answer, as a digest). */
-export const resolvedLeaf = (row: ObjectionRow, r: ResolveInput): EventBody =>
+export const resolvedLeaf = (row: ObjectionRow, r: ResolveInput): AuditEventBody =>
   objectionLeaf({
     action: 'resolved',
     objection: row.id,

@@ -3,7 +3,7 @@
  * An objection is open from receipt until the operator resolves it — upheld or rejected, with an
  * answer — and is kept afterwards: the regulator may ask whether answers came within the deadline.
  */
-import type { RightsActor } from '../owner-types.js';
+import type { RightsActor } from '../../audit/events.js';
 
 export type ObjectionStatus = 'open' | 'upheld' | 'rejected';
 

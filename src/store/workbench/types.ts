@@ -5,7 +5,7 @@
  * Re-exported from ../types.ts; the composed `Store` extends these. Asynchronous like every store
  * method.
  */
-import type { AuditEventBody } from '../types.js';
+import type { AuditEventBody } from '../../audit/events.js';
 import type { EventLeafKind } from '../../audit/leaf.js';
 
 /** How many rows of each category of local data the store holds now. */
