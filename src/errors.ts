@@ -27,6 +27,7 @@ const REGISTRY = {
   SHK_ADMIN_CONFLICT: { status: 409 },
   SHK_ADMIN_READ_ONLY: { status: 409 },
   SHK_STORE_UNAVAILABLE: { status: null },
+  SHK_STORE_NEWER: { status: null },
   SHK_BROKER_UNAVAILABLE: { status: null },
   // policy
   SHK_POLICY_INVALID: { status: 400 },

@@ -5,6 +5,7 @@
  * in `schema_migrations` in ONE transaction, so a failed start leaves the schema as it was.
  */
 import { ident, type Db } from './db.js';
+import { migrationIds, refuseNewerStore } from '../migrations.js';
 
 export interface PgMigration {
   readonly id: string;
@@ -12,23 +13,14 @@ export interface PgMigration {
 }
 
 export async function migratePg(db: Db, migrations: readonly PgMigration[]): Promise<void> {
-  const ids = new Set<string>();
-  for (const m of migrations) {
-    if (ids.has(m.id)) throw new Error(`two store migrations share the id ${m.id}`);
-    ids.add(m.id);
-  }
+  const ids = migrationIds(migrations);
   await db.tx(async (t) => {
     await t.lock('migrations');
     await t.query(`CREATE SCHEMA IF NOT EXISTS ${ident(db.schema)}`);
     await t.query(`SET LOCAL search_path TO ${ident(db.schema)}`);
     await t.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`);
     const applied = new Set((await t.query<{ id: string }>(`SELECT id FROM schema_migrations`)).map((r) => r.id));
-    const unknown = [...applied].filter((id) => !ids.has(id));
-    if (unknown.length > 0) {
-      throw new Error(
-        `the store has migrations this Shekara does not know (${unknown.join(', ')}): it was written by a newer version`,
-      );
-    }
+    refuseNewerStore(applied, ids);
     for (const m of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {
       if (applied.has(m.id)) continue;
       await t.query(m.sql);

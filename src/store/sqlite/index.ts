@@ -130,7 +130,12 @@ function openSync(file: string): SyncStore {
   }
   const db = openConnection(file, Database);
   immediateTransactions(db);
-  migrate(db, SQLITE_MIGRATIONS);
+  try {
+    migrate(db, SQLITE_MIGRATIONS);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   const records = sqliteRecords(db);
   const outbox = sqliteOutbox(db);

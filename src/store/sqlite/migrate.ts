@@ -4,6 +4,7 @@
  * seen, and records each in `schema_migrations`. Never edit a shipped migration: add the next.
  */
 import type Database from 'better-sqlite3';
+import { migrationIds, refuseNewerStore } from '../migrations.js';
 
 export interface Migration {
   readonly id: string;
@@ -13,17 +14,7 @@ export interface Migration {
 export function migrate(db: Database.Database, migrations: readonly Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`);
   const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
-  const ids = new Set<string>();
-  for (const m of migrations) {
-    if (ids.has(m.id)) throw new Error(`two store migrations share the id ${m.id}`);
-    ids.add(m.id);
-  }
-  const unknown = [...applied].filter((id) => !ids.has(id));
-  if (unknown.length > 0) {
-    throw new Error(
-      `the store has migrations this Shekara does not know (${unknown.join(', ')}): it was written by a newer version`,
-    );
-  }
+  refuseNewerStore(applied, migrationIds(migrations));
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
   for (const m of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {
     if (applied.has(m.id)) continue;
