@@ -2,8 +2,23 @@
  * YAML parsing that remembers where each key came from, so config and policy errors can say
  * `file:line key.path: reason`. Shared by config/load.ts and policy/load.ts.
  */
+import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
+import { ShekaraError } from './errors.js';
+
+/**
+ * The text of a config or policy file, or the error its loader reports: the kind of file, its
+ * path and why it cannot be read (`SHK_CONFIG_FILE` for a config, `SHK_POLICY_INVALID` for a policy).
+ */
+export function readSourceFile(file: string, kind: 'config' | 'policy'): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    const code = kind === 'config' ? 'SHK_CONFIG_FILE' : 'SHK_POLICY_INVALID';
+    throw new ShekaraError(code, `cannot read ${kind} file ${file}: ${(cause as Error).message}`, { cause });
+  }
+}
 
 export interface YamlSource {
   readonly source: string;

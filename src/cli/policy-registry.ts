@@ -4,10 +4,9 @@
  * shows what it would open or close against the active one; activate makes a stored version
  * active (an older hash is the rollback). Config OEMs' policies are their files.
  */
-import { readFileSync } from 'node:fs';
 import type { DiffLine } from '../policy/diff.js';
 import type { ActivationView } from '../admin/index.js';
-import { ShekaraError } from '../errors.js';
+import { readSourceFile } from '../yaml-source.js';
 import { APPLY_HINT, CLI_ACTOR, out, withAdmin } from './admin-store.js';
 
 const diffLine = (l: DiffLine) => `  ${l.effect.padEnd(7)} ${l.purpose}: ${l.what}`;
@@ -20,14 +19,7 @@ export async function policyUploadCommand(
   file: string,
   opts: { config?: string; oem: string; activate?: boolean },
 ): Promise<void> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ShekaraError('SHK_POLICY_INVALID', `cannot read policy file ${file}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
+  const text = readSourceFile(file, 'policy');
   const r = await withAdmin(opts.config, (a) =>
     a.policies.upload(opts.oem, text, { activate: opts.activate }, CLI_ACTOR),
   );

@@ -4,9 +4,14 @@
  */
 import { parseCidr } from '../ingest/gbt32960/allow.js';
 import { catalogProblems } from '../catalog/index.js';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeSchemaErrors, parseYamlSource, YamlSyntaxError, type YamlSource } from '../yaml-source.js';
+import {
+  describeSchemaErrors,
+  parseYamlSource,
+  readSourceFile,
+  YamlSyntaxError,
+  type YamlSource,
+} from '../yaml-source.js';
 import type { Config } from './schema.js';
 // ConfigSchema, compiled ahead of time by Ajv (scripts/gen-validators.ts holds the options):
 // compiling it at import cost every command, gateway start and test file ~250 ms of CPU.
@@ -31,15 +36,7 @@ export interface LoadOptions {
 /** Read a YAML config file. `file` undefined means "all defaults" (no OEMs). */
 export function loadConfigFile(file: string | undefined, opts: LoadOptions = {}): Readonly<Config> {
   if (file === undefined) return parseConfig('', '<defaults>', process.cwd(), opts);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ShekaraError('SHK_CONFIG_FILE', `cannot read config file ${file}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  return parseConfig(text, file, path.dirname(path.resolve(file)), opts);
+  return parseConfig(readSourceFile(file, 'config'), file, path.dirname(path.resolve(file)), opts);
 }
 
 /** Parse and validate config text. `baseDir` anchors relative paths in the file. */

@@ -3,25 +3,16 @@
  * policy is found here, with file, line, path and reason — never on the hot path.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { PolicyFile } from './schema.js';
 // PolicyFileSchema, compiled ahead of time by Ajv (scripts/gen-validators.ts).
 import { validate as validatePolicy } from './validate-policy.generated.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
-import { describeSchemaErrors, parseYamlSource, YamlSyntaxError } from '../yaml-source.js';
+import { describeSchemaErrors, parseYamlSource, readSourceFile, YamlSyntaxError } from '../yaml-source.js';
 import { ShekaraError } from '../errors.js';
 import type { Catalog } from '../catalog/index.js';
 
 export function loadPolicyFile(file: string, catalog?: Catalog): CompiledPolicy {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new ShekaraError('SHK_POLICY_INVALID', `cannot read policy file ${file}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  return parsePolicy(text, file, catalog);
+  return parsePolicy(readSourceFile(file, 'policy'), file, catalog);
 }
 
 /** Validates and compiles policy text. The hash is over the exact bytes, so anyone can recompute it. */

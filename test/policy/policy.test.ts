@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../src/policy/index.js';
+import { loadPolicyFile, parsePolicy } from '../../src/policy/index.js';
 import { ShekaraError } from '../../src/errors.js';
 import { engineFor, onePurpose, rec, VIN, LAT, LON } from './helpers.js';
 
@@ -265,5 +265,16 @@ describe('policy', () => {
     ).project(full());
     expect(JSON.stringify(p)).not.toContain(VIN);
     expect(p!.signals['Vehicle.VehicleIdentification.VIN']).toBe(p!.vehicle);
+  });
+});
+
+describe('policy › a policy file that cannot be read', () => {
+  it('is SHK_POLICY_INVALID naming the file and why, as a config file is SHK_CONFIG_FILE', () => {
+    expect(() => loadPolicyFile('/nonexistent/acme.yaml')).toThrow(
+      expect.objectContaining({
+        code: 'SHK_POLICY_INVALID',
+        message: expect.stringMatching(/^cannot read policy file \/nonexistent\/acme\.yaml: ENOENT/),
+      }),
+    );
   });
 });
