@@ -11,7 +11,7 @@
  */
 import type { CommandParamDef, CommandsDef } from './schema.js';
 import { parseDuration } from './duration.js';
-import { unsafe } from './problem.js';
+import { policyError } from './problem.js';
 import type { YamlSource } from '../yaml-source.js';
 
 /** The built-in restricting command types (the law's examples: immobilization, speed limits, disabled functions, remote shutdown). */
@@ -55,19 +55,19 @@ export function compileCommands(
     try {
       maxTtlMs = parseDuration(def.maxTtl);
     } catch (reason) {
-      throw unsafe('SHK_POLICY_INVALID', src, ['commands', 'maxTtl'], (reason as Error).message);
+      throw policyError('SHK_POLICY_INVALID', src, ['commands', 'maxTtl'], (reason as Error).message);
     }
     if (maxTtlMs < 1_000 || maxTtlMs > MAX_TTL_CAP_MS)
-      throw unsafe('SHK_POLICY_INVALID', src, ['commands', 'maxTtl'], 'must be between PT1S and P7D');
+      throw policyError('SHK_POLICY_INVALID', src, ['commands', 'maxTtl'], 'must be between PT1S and P7D');
   }
   const types = new Map<string, CompiledCommandType>();
   def.types.forEach((t, i) => {
     const base = ['commands', 'types', i];
     if (types.has(t.type))
-      throw unsafe('SHK_POLICY_INVALID', src, [...base, 'type'], `duplicate command type "${t.type}"`);
+      throw policyError('SHK_POLICY_INVALID', src, [...base, 'type'], `duplicate command type "${t.type}"`);
     const builtIn = isBuiltInRestricting(t.type);
     if (builtIn && t.restricting === false) {
-      throw unsafe(
+      throw policyError(
         'SHK_POLICY_UNSAFE',
         src,
         [...base, 'restricting'],
@@ -75,7 +75,7 @@ export function compileCommands(
       );
     }
     if (t.purpose !== undefined && !purposeIds.includes(t.purpose))
-      throw unsafe(
+      throw policyError(
         'SHK_POLICY_INVALID',
         src,
         [...base, 'purpose'],
@@ -83,7 +83,7 @@ export function compileCommands(
       );
     for (const [name, p] of Object.entries(t.params ?? {})) {
       const problem = paramDefProblem(p);
-      if (problem) throw unsafe('SHK_POLICY_INVALID', src, [...base, 'params', name], problem);
+      if (problem) throw policyError('SHK_POLICY_INVALID', src, [...base, 'params', name], problem);
     }
     types.set(t.type, {
       type: t.type,

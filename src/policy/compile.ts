@@ -11,7 +11,7 @@ import { decision, type FieldDecision } from './decision.js';
 import { parseDuration } from './duration.js';
 import type { YamlSource } from '../yaml-source.js';
 import { compileCommands, type CompiledCommands } from './commands.js';
-import { unsafe } from './problem.js';
+import { policyError } from './problem.js';
 import { defaultCatalog, type Catalog } from '../catalog/index.js';
 import {
   checkExactClass,
@@ -111,7 +111,7 @@ export function compilePolicy(
   const named: NamedLine[] = [];
   const purposes = file.purposes.map((purpose, pi) => {
     if (seen.has(purpose.id))
-      throw unsafe('SHK_POLICY_INVALID', src, ['purposes', pi, 'id'], `duplicate purpose "${purpose.id}"`);
+      throw policyError('SHK_POLICY_INVALID', src, ['purposes', pi, 'id'], `duplicate purpose "${purpose.id}"`);
     seen.add(purpose.id);
     return compilePurpose(purpose, src, ['purposes', pi], warnings, { catalog, named });
   });
@@ -121,7 +121,7 @@ export function compilePolicy(
       for (const ring of rings)
         for (const pos of ring) {
           if (Math.abs(pos[0]!) > 180 || Math.abs(pos[1]!) > 90) {
-            throw unsafe(
+            throw policyError(
               'SHK_POLICY_INVALID',
               src,
               ['sensitiveZones', zi, 'geometry'],
@@ -178,7 +178,7 @@ function compilePurpose(
 ): CompiledPurpose {
   const consentRequired = p.consentRequired ?? p.legalBasis === 'consent';
   if (p.legalBasis === 'consent' && !consentRequired) {
-    throw unsafe(
+    throw policyError(
       'SHK_POLICY_UNSAFE',
       src,
       [...base, 'consentRequired'],
@@ -193,11 +193,11 @@ function compilePurpose(
     const keyPath = [...base, 'fields', selector];
     const { name, options } = splitRule(rule);
     const { reason, problem: badReason } = takeReason(options);
-    if (badReason) throw unsafe('SHK_POLICY_INVALID', src, [...keyPath, 'reason'], badReason);
+    if (badReason) throw policyError('SHK_POLICY_INVALID', src, [...keyPath, 'reason'], badReason);
     rules[selector] = Object.keys(options).length ? `${name} ${JSON.stringify(options)}` : name;
     const spec = TRANSFORMS[name];
     if (!spec)
-      throw unsafe(
+      throw policyError(
         'SHK_POLICY_UNKNOWN_TRANSFORM',
         src,
         keyPath,
@@ -205,9 +205,9 @@ function compilePurpose(
       );
     if (isWildcard(selector)) {
       const problem = wildcardProblem(selector);
-      if (problem) throw unsafe('SHK_POLICY_INVALID', src, keyPath, problem);
+      if (problem) throw policyError('SHK_POLICY_INVALID', src, keyPath, problem);
       if (selector.startsWith('Account.') && name !== 'drop') {
-        throw unsafe(
+        throw policyError(
           'SHK_POLICY_UNSAFE',
           src,
           keyPath,
@@ -215,7 +215,7 @@ function compilePurpose(
         );
       }
     } else if (!isPath(selector)) {
-      throw unsafe(
+      throw policyError(
         'SHK_POLICY_INVALID',
         src,
         keyPath,
@@ -223,13 +223,18 @@ function compilePurpose(
       );
     }
     if (selector === VIN_PATH && !VIN_SAFE.has(name)) {
-      throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, `the VIN may only be pseudonymized or dropped, not "${name}"`);
+      throw policyError(
+        'SHK_POLICY_UNSAFE',
+        src,
+        keyPath,
+        `the VIN may only be pseudonymized or dropped, not "${name}"`,
+      );
     }
     const extra = Object.keys(options).filter((k) => !spec.options.includes(k));
     if (extra.length > 0)
-      throw unsafe('SHK_POLICY_INVALID', src, [...keyPath, extra[0]!], `unknown option for transform "${name}"`);
+      throw policyError('SHK_POLICY_INVALID', src, [...keyPath, extra[0]!], `unknown option for transform "${name}"`);
     if (spec.kind === 'location' && selector !== LOCATION) {
-      throw unsafe(
+      throw policyError(
         'SHK_POLICY_INVALID',
         src,
         keyPath,
@@ -237,7 +242,7 @@ function compilePurpose(
       );
     }
     if (spec.kind === 'value' && selector === LOCATION) {
-      throw unsafe(
+      throw policyError(
         'SHK_POLICY_INVALID',
         src,
         keyPath,
@@ -247,7 +252,8 @@ function compilePurpose(
     const classProblem: ClassProblem = isWildcard(selector)
       ? checkWildcardClass(selector, name, catalog)
       : checkExactClass(selector, name, reason, catalog);
-    if (classProblem && 'unsafe' in classProblem) throw unsafe('SHK_POLICY_UNSAFE', src, keyPath, classProblem.unsafe);
+    if (classProblem && 'unsafe' in classProblem)
+      throw policyError('SHK_POLICY_UNSAFE', src, keyPath, classProblem.unsafe);
     if (!isWildcard(selector) && name !== 'drop' && selector !== LOCATION) {
       const cls = catalog.classOf(selector);
       if (cls !== 'technical') named.push({ purpose: p.id, selector, class: cls, transform: name, reason });
@@ -279,12 +285,12 @@ function compilePurpose(
         } else exact.set(selector, compiled);
       }
     } catch (reason) {
-      throw unsafe('SHK_POLICY_INVALID', src, keyPath, reason instanceof Error ? reason.message : String(reason));
+      throw policyError('SHK_POLICY_INVALID', src, keyPath, reason instanceof Error ? reason.message : String(reason));
     }
   }
   const rawLat = [LAT, LON].some((x) => exact.has(x) && exact.get(x)!.transform !== 'drop');
   if (location && rawLat)
-    throw unsafe(
+    throw policyError(
       'SHK_POLICY_INVALID',
       src,
       [...base, 'fields', LOCATION],
@@ -296,14 +302,14 @@ function compilePurpose(
       `purpose ${p.id}: sends a position without tripEndpoints: trip starts and ends (home, work) can leave`,
     );
   if (p.tripEndpoints && !emitsLocation)
-    throw unsafe(
+    throw policyError(
       'SHK_POLICY_INVALID',
       src,
       [...base, 'tripEndpoints'],
       'this purpose sends no position, so there is nothing to suppress',
     );
   if (p.kAnonymity && !location?.cellKey) {
-    throw unsafe(
+    throw policyError(
       'SHK_POLICY_INVALID',
       src,
       [...base, 'kAnonymity'],
@@ -315,7 +321,7 @@ function compilePurpose(
     try {
       return v === undefined ? dflt : parseDuration(v);
     } catch (reason) {
-      throw unsafe('SHK_POLICY_INVALID', src, [...base, ...key.split('.')], (reason as Error).message);
+      throw policyError('SHK_POLICY_INVALID', src, [...base, ...key.split('.')], (reason as Error).message);
     }
   };
   const t = p.tripEndpoints;

@@ -8,7 +8,12 @@ import { at, type YamlSource } from '../yaml-source.js';
 
 type PolicyCode = 'SHK_POLICY_INVALID' | 'SHK_POLICY_UNKNOWN_TRANSFORM' | 'SHK_POLICY_UNSAFE';
 
-export function unsafe(code: PolicyCode, src: YamlSource, keyPath: (string | number)[], reason: string): ShekaraError {
+export function policyError(
+  code: PolicyCode,
+  src: YamlSource,
+  keyPath: (string | number)[],
+  reason: string,
+): ShekaraError {
   const where = at(src, keyPath);
   return new ShekaraError(code, `invalid policy ${src.source}:\n  ${where}: ${reason}`, {
     details: {
