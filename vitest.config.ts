@@ -6,7 +6,6 @@ import { UNIT_FILES } from './vitest.unit.config.js';
  * time (the `serial` projects below).
  * - kafka-restart stops and restarts the Kafka broker: no other file may be using it then.
  * - mqtt-connect-flood opens 10,000 sockets and bounds the gateway's memory per socket.
- * - api-owner-revocation asserts a one-second bound measured with real time.
  * - the rest start gateway (or settler) processes, load them, kill one mid-stream and wait a
  *   bounded time for every acknowledged record. Beside another file, at load average 20-30,
  *   three of them ran out of those bounds; they are kept apart until that is shown to be load
@@ -15,7 +14,6 @@ import { UNIT_FILES } from './vitest.unit.config.js';
 const SERIAL = [
   'test/egress/kafka-restart.test.ts',
   'test/ingest/mqtt-connect-flood.test.ts',
-  'test/api/api-owner-revocation.test.ts',
   'test/audit/integrator.test.ts',
   'test/e2e/external-crash.test.ts',
   'test/e2e/restart-state.test.ts',
@@ -57,22 +55,13 @@ const projects: TestProjectInlineConfiguration[] = [
     test: { name: 'postgres', include: ON_POSTGRES, exclude: SERIAL, env: { SHEKARA_TEST_STORE: 'postgres' } },
   },
   // After every file above has finished (groupOrder 1), one after another in one worker process
-  // (singleFork: vitest 3.2 has no per-project worker count).
+  // (singleFork: vitest 3.2 has no per-project worker count). No SERIAL file is ON_POSTGRES: one
+  // that becomes so needs a serial project with the postgres env of its own.
   {
     extends: true,
     test: {
       name: 'serial',
       include: SERIAL,
-      poolOptions: { forks: { singleFork: true } },
-      sequence: { groupOrder: 1 },
-    },
-  },
-  {
-    extends: true,
-    test: {
-      name: 'serial-postgres',
-      include: ['test/api/api-owner-revocation.test.ts'], // the SERIAL files ON_POSTGRES covers
-      env: { SHEKARA_TEST_STORE: 'postgres' },
       poolOptions: { forks: { singleFork: true } },
       sequence: { groupOrder: 1 },
     },

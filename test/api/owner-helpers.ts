@@ -57,8 +57,8 @@ export interface OwnerGateway {
   publish(i: number, n: number, payload?: (car: SimCar) => unknown): Promise<void>;
   /** The pseudonym the OEM knows car `i` by now. */
   pseudonym(i: number): string;
-  /** Sink deliveries of car `i` (by pseudonym) for one purpose. */
-  delivered(i: number, purpose: string): { at: number; deliveryId: string }[];
+  /** Sink deliveries of car `i` (by pseudonym) for one purpose: when the sink took each, and the record's `observedAt` (ms). */
+  delivered(i: number, purpose: string): { at: number; observedAt: number; deliveryId: string }[];
   stop(): Promise<void>;
 }
 
@@ -140,10 +140,10 @@ export async function startOwnerGateway(
       return gw.sink.deliveries
         .map((d) => ({
           at: Date.parse(d.receivedAt),
-          body: d.body as { vehicle: string; purpose: string; deliveryId: string },
+          body: d.body as { vehicle: string; purpose: string; deliveryId: string; observedAt: string },
         }))
         .filter((d) => d.body.vehicle === p && d.body.purpose === purpose)
-        .map((d) => ({ at: d.at, deliveryId: d.body.deliveryId }));
+        .map((d) => ({ at: d.at, observedAt: Date.parse(d.body.observedAt), deliveryId: d.body.deliveryId }));
     },
     stop: () => gw.stop(),
   };
