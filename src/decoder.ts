@@ -87,7 +87,33 @@ const ACCOUNT: Readonly<Record<string, string>> = {
   'account.driver.license': 'Account.Driver.LicenseNumber',
 };
 
-const NESTED = new Set(['position', 'battery', 'cabin', 'account', 'account.owner', 'account.driver']);
+const NESTED = ['position', 'battery', 'cabin', 'account', 'account.owner', 'account.driver'];
+
+/**
+ * The three tables as one look-up per payload key, compiled at load: a section (`position`)
+ * holds its members by the rest of their name (`lat`, and `owner.name` under `account`), so a
+ * nested key is found without spelling out its dotted name; the name is built only for a key
+ * that is not in the vocabulary (it is listed as unknown).
+ */
+interface KeyNode {
+  /** The dotted payload key path (`position.lat`). */
+  readonly key: string;
+  readonly signal?: (typeof SIGNALS)[string];
+  readonly account?: string;
+  /** A section: its members by the rest of their name. */
+  readonly children?: Map<string, KeyNode>;
+}
+
+const VOCABULARY: ReadonlyMap<string, KeyNode> = (() => {
+  const nodes = new Map<string, KeyNode>();
+  for (const [key, signal] of Object.entries(SIGNALS)) nodes.set(key, { key, signal });
+  for (const [key, account] of Object.entries(ACCOUNT)) nodes.set(key, { key, account });
+  for (const key of NESTED) nodes.set(key, { key, children: new Map() });
+  for (const section of NESTED)
+    for (const [key, node] of nodes)
+      if (key.startsWith(`${section}.`)) nodes.get(section)!.children!.set(key.slice(section.length + 1), node);
+  return nodes;
+})();
 
 /**
  * Decodes one payload for the authenticated `vin`. Throws DecodeError with a reason a car
@@ -107,35 +133,38 @@ export function decodeTelemetry(payload: Buffer, vin: string, catalog: Catalog =
 
   const out: DecodedTelemetry = { observedAt: undefined, signals: { [VIN_SIGNAL]: vin }, account: {}, unknownKeys: [] };
   let vss: unknown;
-  for (const [key, value] of Object.entries(doc)) {
+  for (const key in doc) {
+    const value = doc[key];
     if (key === 'ts') (out as { observedAt: number }).observedAt = parseTimestamp(value);
     else if (key === 'vin') {
       if (value !== vin) throw new DecodeError('vin: does not match the authenticated vehicle');
     } else if (key === 'signals') vss = value;
-    else walk(key, value, out, catalog);
+    else walk(key, VOCABULARY.get(key), value, out, catalog);
   }
   // After the checked keys, whatever the key order: `signals` may add paths, never replace one.
   if (vss !== undefined) decodeVssSignals(vss, out, catalog);
   return out;
 }
 
-function walk(key: string, value: unknown, out: DecodedTelemetry, catalog: Catalog): void {
-  const signal = own(SIGNALS, key);
-  if (signal) {
-    const [path, convert] = signal;
+/** One payload key (`node`: its entry in the vocabulary, if it has one) and its value. */
+function walk(key: string, node: KeyNode | undefined, value: unknown, out: DecodedTelemetry, catalog: Catalog): void {
+  if (node?.signal) {
+    const [path, convert] = node.signal;
     out.signals[path] = typed(catalog, path, convert ? convert(value, key) : value, key);
     return;
   }
-  const account = own(ACCOUNT, key);
-  if (account) {
-    out.account[account] = str(value, key);
+  if (node?.account) {
+    out.account[node.account] = str(value, key);
     return;
   }
-  if (NESTED.has(key) && isObject(value)) {
-    for (const [k, v] of Object.entries(value)) walk(`${key}.${k}`, v, out, catalog);
+  if (node?.children) {
+    if (!isObject(value)) throw new DecodeError(`${key}: expected an object, got ${typeName(value)}`);
+    for (const k in value) {
+      const member = node.children.get(k);
+      walk(member ? member.key : `${key}.${k}`, member, value[k], out, catalog);
+    }
     return;
   }
-  if (NESTED.has(key)) throw new DecodeError(`${key}: expected an object, got ${typeName(value)}`);
   out.unknownKeys.push(text(key, 'a key'));
 }
 
@@ -146,7 +175,8 @@ function walk(key: string, value: unknown, out: DecodedTelemetry, catalog: Catal
  */
 function decodeVssSignals(value: unknown, out: DecodedTelemetry, catalog: Catalog): void {
   if (!isObject(value)) throw new DecodeError('signals: expected an object of VSS paths to values');
-  for (const [path, v] of Object.entries(value)) {
+  for (const path in value) {
+    const v = value[path];
     if (!VSS_PATH.test(path) || path === VIN_SIGNAL)
       throw new DecodeError(`signals.${fieldName(path)}: not an accepted VSS signal path`);
     if (!catalog.lookup(path)) {
@@ -174,11 +204,6 @@ function parseTimestamp(v: unknown): number {
     throw new DecodeError('ts: expected an ISO 8601 time or milliseconds since 1970, between 2000 and 2100');
   }
   return ms;
-}
-
-/** The table's own entry for `key`; never an inherited member such as `constructor`. */
-function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -40,7 +40,6 @@ export interface StrictJsonOptions {
  */
 export const fieldName = (key: string): string => (/^[A-Za-z0-9_$.-]{1,64}$/.test(key) ? key : '<unnamed>');
 
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const ESC: Readonly<Record<number, string>> = Object.assign(Object.create(null) as Record<number, string>, {
   0x22: '"',
   0x5c: '\\',
@@ -51,107 +50,158 @@ const ESC: Readonly<Record<number, string>> = Object.assign(Object.create(null) 
   0x72: '\r',
   0x74: '\t',
 });
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /** Parses `text` as one JSON value; throws JsonStrictError. */
 export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): JsonValue {
-  const maxDepth = opts.maxDepth ?? 64;
-  const reserved = new Set(opts.reservedKeys);
-  let i = 0;
+  const p = new StrictParser(text, opts.root ?? '$', opts.maxDepth ?? 64, opts.reservedKeys);
+  const doc = p.value();
+  p.skipWs();
+  if (p.i < text.length) p.fail(`unexpected data after the JSON value at offset ${p.i}`);
+  return doc;
+}
 
-  const fail = (path: string, rule: string): never => {
+/**
+ * One parse. It runs once per telemetry payload, so it allocates only what it returns: the path
+ * of the value being read is kept as a stack of member names and indexes and spelled out only
+ * when an error needs it (`$.a.0.b`, names through `fieldName`).
+ */
+class StrictParser {
+  i = 0;
+  /** Member names and array indexes from the root down to the value being read. */
+  private readonly at: (string | number)[] = [];
+  private readonly reserved: ReadonlySet<string> | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly root: string,
+    private readonly maxDepth: number,
+    reservedKeys: readonly string[] | undefined,
+  ) {
+    this.reserved = reservedKeys && reservedKeys.length > 0 ? new Set(reservedKeys) : undefined;
+  }
+
+  /** Throws the rule broken at the value being read. */
+  fail(rule: string): never {
+    let path = this.root;
+    for (const k of this.at) path += `.${typeof k === 'number' ? k : fieldName(k)}`;
     throw new JsonStrictError(path, rule);
-  };
-  const skipWs = (): void => {
-    while (i < text.length && WS.has(text.charCodeAt(i))) i++;
-  };
-  const member = (path: string, key: string): string => `${path}.${fieldName(key)}`;
+  }
 
-  function value(path: string, depth: number): JsonValue {
-    skipWs();
+  skipWs(): void {
+    const { text } = this;
+    let i = this.i;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      i++;
+    }
+    this.i = i;
+  }
+
+  value(): JsonValue {
+    this.skipWs();
+    const { text, i } = this;
     const c = text.charCodeAt(i);
-    if (c === 0x7b) return object(path, depth + 1);
-    if (c === 0x5b) return array(path, depth + 1);
-    if (c === 0x22) return string(path);
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return number(path);
-    for (const [word, v] of LITERALS) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return v;
-      }
+    if (c === 0x7b) return this.object();
+    if (c === 0x5b) return this.array();
+    if (c === 0x22) return this.string();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (c === 0x74 && text.startsWith('true', i)) {
+      this.i += 4;
+      return true;
     }
-    return fail(path, i >= text.length ? 'unexpected end of input' : `unexpected character at offset ${i}`);
+    if (c === 0x66 && text.startsWith('false', i)) {
+      this.i += 5;
+      return false;
+    }
+    if (c === 0x6e && text.startsWith('null', i)) {
+      this.i += 4;
+      return null;
+    }
+    return this.fail(i >= text.length ? 'unexpected end of input' : `unexpected character at offset ${i}`);
   }
 
-  function object(path: string, depth: number): JsonValue {
-    if (depth > maxDepth) fail(path, `nested deeper than ${maxDepth}`);
-    i++;
-    const out = Object.create(null) as Record<string, JsonValue>;
-    skipWs();
-    if (text.charCodeAt(i) === 0x7d) {
-      i++;
+  private object(): JsonValue {
+    const { text, at } = this;
+    if (at.length >= this.maxDepth) this.fail(`nested deeper than ${this.maxDepth}`);
+    this.i++;
+    // A null prototype, set on an empty literal: unlike Object.create(null), V8 keeps it a fast object.
+    const out = Object.setPrototypeOf({}, null) as Record<string, JsonValue>;
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x7d) {
+      this.i++;
       return out;
     }
     for (;;) {
-      skipWs();
-      if (text.charCodeAt(i) !== 0x22) fail(path, `expected a member name at offset ${i}`);
-      const key = string(path);
-      const at = member(path, key);
-      if (Object.hasOwn(out, key)) fail(at, 'duplicate key');
-      if (reserved.has(key)) fail(at, 'reserved key');
-      skipWs();
-      if (text.charCodeAt(i) !== 0x3a) fail(at, `expected ':' at offset ${i}`);
-      i++;
-      out[key] = value(at, depth);
-      skipWs();
-      const c = text.charCodeAt(i);
-      i++;
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x22) this.fail(`expected a member name at offset ${this.i}`);
+      const key = this.string();
+      at.push(key);
+      if (Object.hasOwn(out, key)) this.fail('duplicate key');
+      if (this.reserved?.has(key)) this.fail('reserved key');
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x3a) this.fail(`expected ':' at offset ${this.i}`);
+      this.i++;
+      out[key] = this.value();
+      at.pop();
+      this.skipWs();
+      const c = text.charCodeAt(this.i);
+      this.i++;
       if (c === 0x7d) return out;
-      if (c !== 0x2c) fail(path, `expected ',' or '}' at offset ${i - 1}`);
+      if (c !== 0x2c) this.fail(`expected ',' or '}' at offset ${this.i - 1}`);
     }
   }
 
-  function array(path: string, depth: number): JsonValue {
-    if (depth > maxDepth) fail(path, `nested deeper than ${maxDepth}`);
-    i++;
+  private array(): JsonValue {
+    const { text, at } = this;
+    if (at.length >= this.maxDepth) this.fail(`nested deeper than ${this.maxDepth}`);
+    this.i++;
     const out: JsonValue[] = [];
-    skipWs();
-    if (text.charCodeAt(i) === 0x5d) {
-      i++;
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x5d) {
+      this.i++;
       return out;
     }
     for (;;) {
-      out.push(value(`${path}.${out.length}`, depth));
-      skipWs();
-      const c = text.charCodeAt(i);
-      i++;
+      at.push(out.length);
+      out.push(this.value());
+      at.pop();
+      this.skipWs();
+      const c = text.charCodeAt(this.i);
+      this.i++;
       if (c === 0x5d) return out;
-      if (c !== 0x2c) fail(path, `expected ',' or ']' at offset ${i - 1}`);
+      if (c !== 0x2c) this.fail(`expected ',' or ']' at offset ${this.i - 1}`);
     }
   }
 
-  function string(path: string): string {
-    const start = ++i;
+  private string(): string {
+    const { text } = this;
+    let i = this.i + 1;
+    const start = i;
     // Fast path: no escapes.
     for (;;) {
       const c = text.charCodeAt(i);
       if (c === 0x22) {
-        i++;
-        return text.slice(start, i - 1);
+        this.i = i + 1;
+        return text.slice(start, i);
       }
       if (c === 0x5c || Number.isNaN(c)) break;
-      if (c < 0x20) fail(path, `control character in a string at offset ${i}`);
+      if (c < 0x20) {
+        this.i = i;
+        this.fail(`control character in a string at offset ${i}`);
+      }
       i++;
     }
     let out = text.slice(start, i);
     for (;;) {
+      this.i = i;
       const c = text.charCodeAt(i);
-      if (Number.isNaN(c)) fail(path, 'unterminated string');
+      if (Number.isNaN(c)) this.fail('unterminated string');
       if (c === 0x22) {
-        i++;
+        this.i = i + 1;
         return out;
       }
-      if (c < 0x20) fail(path, `control character in a string at offset ${i}`);
+      if (c < 0x20) this.fail(`control character in a string at offset ${i}`);
       if (c !== 0x5c) {
         out += text[i];
         i++;
@@ -160,38 +210,46 @@ export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): Jso
       const e = text.charCodeAt(i + 1);
       if (e === 0x75) {
         const hex = text.slice(i + 2, i + 6);
-        if (!/^[0-9A-Fa-f]{4}$/.test(hex)) fail(path, `bad \\u escape at offset ${i}`);
+        if (!/^[0-9A-Fa-f]{4}$/.test(hex)) this.fail(`bad \\u escape at offset ${i}`);
         out += String.fromCharCode(parseInt(hex, 16));
         i += 6;
         continue;
       }
       const s = ESC[e];
-      if (s === undefined) fail(path, `bad escape at offset ${i}`);
+      if (s === undefined) this.fail(`bad escape at offset ${i}`);
       out += s;
       i += 2;
     }
   }
 
-  function number(path: string): number {
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (!m) return fail(path, `bad number at offset ${i}`);
-    i += m[0].length;
-    const n = Number(m[0]);
+  /** RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, the longest such prefix. */
+  private number(): number {
+    const { text } = this;
+    const start = this.i;
+    let i = start;
+    if (text.charCodeAt(i) === 0x2d) i++;
+    const first = text.charCodeAt(i);
+    if (first === 0x30) i++;
+    else if (first >= 0x31 && first <= 0x39) i = digits(text, i + 1);
+    else return this.fail(`bad number at offset ${start}`);
+    if (text.charCodeAt(i) === 0x2e && isDigit(text.charCodeAt(i + 1))) i = digits(text, i + 2);
+    const e = text.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      const sign = text.charCodeAt(i + 1);
+      const d = sign === 0x2b || sign === 0x2d ? i + 2 : i + 1;
+      if (isDigit(text.charCodeAt(d))) i = digits(text, d + 1);
+    }
+    this.i = i;
+    const n = Number(text.slice(start, i));
     // 1e400 is valid JSON but not a finite number: nothing downstream can store Infinity.
-    if (!Number.isFinite(n)) fail(path, 'number out of range');
+    if (!Number.isFinite(n)) this.fail('number out of range');
     return n;
   }
-
-  const root = opts.root ?? '$';
-  const doc = value(root, 0);
-  skipWs();
-  if (i < text.length) fail(root, `unexpected data after the JSON value at offset ${i}`);
-  return doc;
 }
 
-const LITERALS: readonly (readonly [string, JsonValue])[] = [
-  ['true', true],
-  ['false', false],
-  ['null', null],
-];
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+/** The index after the run of digits starting at `i`. */
+function digits(text: string, i: number): number {
+  while (isDigit(text.charCodeAt(i))) i++;
+  return i;
+}

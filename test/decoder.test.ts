@@ -53,6 +53,24 @@ describe('telemetry decoder', () => {
     expect(d.account).toEqual({});
   });
 
+  it('reads a key by its dotted name, whether it is sent nested, flat, or half of each', () => {
+    const d = decode({
+      'position.lat': 1,
+      position: { lon: 2, 'x.y': 3 },
+      account: { 'owner.name': 'A', driver: { name: 'B' }, 'driver.pet': 'cat' },
+      'account.owner': { phone: '+7' },
+    });
+    expect(d.signals).toMatchObject({ 'Vehicle.CurrentLocation.Latitude': 1, 'Vehicle.CurrentLocation.Longitude': 2 });
+    expect(d.account).toEqual({
+      'Account.Owner.Name': 'A',
+      'Account.Driver.Name': 'B',
+      'Account.Owner.Phone': '+7',
+    });
+    expect(d.unknownKeys).toEqual(['position.x.y', 'account.driver.pet']);
+    expect(() => decode({ account: { owner: 'A' } })).toThrow('account.owner: expected an object, got string');
+    expect(() => decode({ 'account.owner.name': 1 })).toThrow('account.owner.name: expected a string');
+  });
+
   it('accepts any text, emoji included, in string values', () => {
     const ARTIST = 'Vehicle.Cabin.Infotainment.Media.Played.Artist';
     expect(decode({ signals: { [ARTIST]: 'Алматы 🚗' } }).signals[ARTIST]).toBe('Алматы 🚗');
