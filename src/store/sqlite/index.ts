@@ -13,7 +13,7 @@ import { ensurePrivateDir, makePrivate, PRIVATE_FILE_MODE } from '../../keys/pri
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrate.js';
-import { immediateTransactions, ingestTransaction, openConnection } from './ingest-tx.js';
+import { ingestTransaction, openConnection } from './ingest-tx.js';
 import { ingestWriterThread } from './ingest-writer.js';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from '../vehicles/sqlite.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
@@ -129,7 +129,6 @@ function openSync(file: string): SyncStore {
     makePrivate(file, `${file}-wal`, `${file}-shm`);
   }
   const db = openConnection(file, Database);
-  immediateTransactions(db);
   try {
     migrate(db, SQLITE_MIGRATIONS);
   } catch (err) {

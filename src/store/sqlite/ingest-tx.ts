@@ -14,9 +14,8 @@ import { writeLock, type WriteLock } from './write-lock.js';
 const BUSY_TIMEOUT_MS = 5_000;
 
 /**
- * Opens a connection with the pragmas every connection to the store file uses. Every write it
- * makes from outside a transaction, and every transaction it runs, holds this process's write
- * lock for the file (write-lock.ts), so the threads that write the file take turns.
+ * Opens a connection with the pragmas every connection to the store file uses, and the one
+ * transaction discipline they all follow (`takeTurns`).
  */
 export function openConnection(file: string, DatabaseCtor: typeof Database): Database.Database {
   const db = new DatabaseCtor(file);
@@ -31,8 +30,15 @@ export function openConnection(file: string, DatabaseCtor: typeof Database): Dat
 }
 
 /**
- * Top-level transactions and writing statements run holding `lock`. Inside a transaction nothing
- * more is taken (the transaction holds it; a nested one is a savepoint).
+ * How a connection writes, with other threads of this process writing the same file:
+ *
+ * - Every `db.transaction(fn)` MUST begin IMMEDIATE (takes SQLite's write lock first, waiting
+ *   for it under busy_timeout), whichever variant is called, except `.exclusive`. A deferred
+ *   transaction that reads and then writes would fail with SQLITE_BUSY at once as soon as
+ *   another connection committed in between, without waiting.
+ * - Every top-level transaction, and every writing statement outside one, MUST run holding this
+ *   process's write lock for the file (write-lock.ts), so the threads take turns. Inside a
+ *   transaction nothing more is taken (the transaction holds it; a nested one is a savepoint).
  */
 function takeTurns(db: Database.Database, lock: WriteLock): void {
   const held =
@@ -43,10 +49,11 @@ function takeTurns(db: Database.Database, lock: WriteLock): void {
   const make = db.transaction.bind(db);
   db.transaction = ((fn: (...args: unknown[]) => unknown) => {
     const tx = make(fn);
-    return Object.assign(held(tx), {
-      default: held(tx.default),
-      deferred: held(tx.deferred),
-      immediate: held(tx.immediate),
+    const immediate = held(tx.immediate);
+    return Object.assign(immediate, {
+      default: immediate,
+      deferred: immediate,
+      immediate,
       exclusive: held(tx.exclusive),
     });
   }) as typeof db.transaction;
@@ -81,24 +88,4 @@ export function ingestTransaction(
         for (const p of it.projections) parts.outbox.insert(p, it.record.receivedAt, it.traceParent ?? null);
     }
   });
-}
-
-/**
- * Makes every `db.transaction(fn)` of this connection begin IMMEDIATE (take the write lock
- * first, waiting for it under busy_timeout). With a second writer on the file (the ingest
- * writer thread), a deferred transaction that reads and then writes would fail with
- * SQLITE_BUSY as soon as the other writer committed in between, without waiting.
- */
-export function immediateTransactions(db: Database.Database): void {
-  const make = db.transaction.bind(db);
-  db.transaction = ((fn: (...args: unknown[]) => unknown) => {
-    const tx = make(fn);
-    const immediate = tx.immediate;
-    return Object.assign((...args: unknown[]) => immediate(...args), {
-      default: immediate,
-      deferred: tx.deferred,
-      immediate,
-      exclusive: tx.exclusive,
-    });
-  }) as typeof db.transaction;
 }

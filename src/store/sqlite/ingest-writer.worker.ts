@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { IngestItem } from '../types.js';
-import { immediateTransactions, ingestTransaction, openConnection } from './ingest-tx.js';
+import { ingestTransaction, openConnection } from './ingest-tx.js';
 import type { WriterReply, WriterRequest } from './ingest-writer.js';
 import { sqliteOutbox, sqliteEgressQueue } from '../outbox/sqlite.js';
 import { sqliteAudit } from '../audit/sqlite.js';
@@ -10,7 +10,6 @@ import { sqliteEgressLog } from '../egress-log/sqlite.js';
 import { parkStatement } from '../oem-feed/sqlite.js';
 
 const db = openConnection((workerData as { file: string }).file, Database);
-immediateTransactions(db);
 const commit = ingestTransaction(db);
 
 /** The same settle and mark transactions as the store's own connection runs (index.ts), made on first use. */
@@ -31,8 +30,8 @@ const revive = (it: IngestItem): IngestItem =>
 parentPort!.on('message', (m: WriterRequest) => {
   let reply: WriterReply;
   try {
-    // BEGIN IMMEDIATE: take the write lock first, never upgrade a read lock under contention.
-    if (m.items.length > 0) commit.immediate(m.items.map(revive));
+    // BEGIN IMMEDIATE (openConnection): the write lock first, never a read lock upgraded under contention.
+    if (m.items.length > 0) commit(m.items.map(revive));
     if (m.settle && m.settle.length > 0) egressQueue().settleOutbox(m.settle);
     if (m.published && m.published.length > 0) egressQueue().markPublished(m.published);
     reply = { seq: m.seq };
