@@ -124,6 +124,8 @@ export function startLocalQueue(
     const span = startConsumeSpan(tracing, row, tracing.parentFrom(row.traceParent), { [ATTR.queue]: 'local' });
     try {
       const outcome = await deps.worker(row, contextOf(span));
+      // The row stays leased, so its vehicle's next row is not due, until settle resolved: the
+      // outcome and its egress-log entry MUST be durable (on SQLite, the writer's turn committed).
       await deps.settler.settle(outcome);
       logOutcome(log, row, outcome, span);
       span.end();

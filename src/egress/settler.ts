@@ -1,6 +1,8 @@
 /**
  * Group commit of delivery outcomes: outcomes that arrive together are written in one store
- * transaction (one fsync; at synchronous=FULL the fsync, not the SQL, bounds outcomes/s).
+ * transaction (one fsync; at synchronous=FULL the fsync, not the SQL, bounds outcomes/s). On a
+ * SQLite file store that batch goes to the process's one writer thread, whose next turn commits
+ * it together with the ingest records that arrived meanwhile (store/sqlite/ingest-writer.ts).
  * Idle, an outcome is flushed at once (microtask): the log says what the OEM saw without delay.
  * Busy (a flush within the last BUSY_MS), flushes wait for setImmediate, so every response that
  * arrived in the same poll phase shares one commit.

@@ -2,15 +2,16 @@
  * The egress worker thread's entry (started by thread.ts): deliveries apart from the ingest event
  * loop. It opens its OWN connection to the store (SQLite: the same WAL database, keys from the
  * same key file; PostgreSQL: its own pool), reads due outbox rows, checks consent, breaker and
- * destination, POSTs, and commits each outcome with its egress-log entry on that connection
- * (SQLite serializes the two writers: every transaction takes the write lock when it begins).
+ * destination, POSTs, and commits each outcome with its egress-log entry. On SQLite that commit
+ * runs on the main store's writer thread (a port to it arrives in `workerData`), in the same
+ * transaction as the ingest commits of its turn; on PostgreSQL on the thread's own pool.
  * What it needs of the rest of the gateway comes by message: new rows are due, an OEM changed,
  * the policies' send-time rules. Its logs and delivery metrics go back to the main thread.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Counter, Histogram } from '@opentelemetry/api';
 import type { Config } from '../config/schema.js';
-import { createStore, type Store } from '../store/index.js';
+import { createStore, type Store, type WriterLink } from '../store/index.js';
 import { createLogger } from '../log.js';
 import { sendTimeVerdict } from '../policy/consent.js';
 import { createTelemetry, disabledTelemetry, type Telemetry } from '../telemetry/index.js';
@@ -78,7 +79,13 @@ async function start(): Promise<void> {
     );
     const forwarded = forwardedMetrics(init.metricsEnabled);
     telemetry = { tracing: own.tracing, metrics: forwarded.metrics, close: () => own.close() };
-    store = await createStore(config.store, config.dataDir, config.keys);
+    // SQLite: commit through the main store's writer thread (one writer per file per process).
+    store = await createStore(
+      config.store,
+      config.dataDir,
+      config.keys,
+      init.writer ? { writer: writerLink(init.writer) } : {},
+    );
     const s = store;
     egress = await createEgress(config.egress, {
       store: s,
@@ -111,6 +118,8 @@ async function start(): Promise<void> {
         case 'rules':
           rules = m.rules;
           break;
+        case 'writer':
+          break; // the store's writer link takes it (writerLink)
         case 'signing':
           void e.signing
             .refresh()
@@ -144,6 +153,25 @@ async function start(): Promise<void> {
     post({ t: 'failed', error: errorOf(err) });
     port.close();
   }
+}
+
+/** The main store's writer thread; when it died and was replaced, the main thread sends a new port. */
+function writerLink(first: MessagePort): WriterLink {
+  const asked: { resolve: (p: MessagePort) => void; reject: (e: Error) => void }[] = [];
+  port.on('message', (m: ToThread) => {
+    if (m.t !== 'writer') return;
+    const a = asked.shift();
+    if (m.port) a?.resolve(m.port);
+    else a?.reject(new Error('the store writer is closed'));
+  });
+  return {
+    port: first,
+    reconnect: () =>
+      new Promise<MessagePort>((resolve, reject) => {
+        asked.push({ resolve, reject });
+        post({ t: 'writer' });
+      }),
+  };
 }
 
 function errorOf(err: unknown): { message: string; code?: string } {

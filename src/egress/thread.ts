@@ -5,7 +5,9 @@
  *
  *  - `startEgressThread`: in a worker thread of this process (thread-main.ts), with its own
  *    event loop and its own store connection: the OS schedules it beside the ingest thread, so
- *    egress gets its share of the CPU whatever ingest does;
+ *    egress gets its share of the CPU whatever ingest does. On SQLite its outcomes are committed
+ *    by the main store's writer thread (a port to it is passed at start), in the same
+ *    transactions as ingest's records;
  *  - `egressElsewhere`: not in this process at all (`shekara start --role ingest`), another
  *    process (`--role egress`) delivers from the same store.
  *
@@ -14,11 +16,11 @@
  * outcomes. The guarantees are the queue's (queue.ts), unchanged: an outcome is durable with its
  * egress-log entry before the row is let go, and every send carries the id stored in the row.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
-import type { Store } from '../store/index.js';
+import { writerPortOf, type Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import type { SendTimeRules } from '../policy/consent.js';
 import type { Telemetry } from '../telemetry/index.js';
@@ -37,6 +39,8 @@ export interface ThreadInit {
   readonly oems: readonly OemDestination[];
   readonly rules: SendRules;
   readonly metricsEnabled: boolean;
+  /** SQLite file store: a port to the main store's writer thread; the thread's store commits there. */
+  readonly writer?: MessagePort;
 }
 
 export type MetricEvent = [
@@ -50,6 +54,7 @@ export type ToThread =
   | { t: 'rules'; rules: SendRules }
   | { t: 'signing' }
   | { t: 'upsert'; id: number; oem: OemDestination }
+  | { t: 'writer'; port?: MessagePort }
   | { t: 'close' };
 
 export type FromThread =
@@ -59,6 +64,8 @@ export type FromThread =
   | { t: 'inFlight'; n: number }
   | { t: 'metrics'; events: MetricEvent[] }
   | { t: 'upserted'; id: number; error?: ThreadError }
+  /** The writer thread's port closed (it died and is started again): a new port, please. */
+  | { t: 'writer' }
   | { t: 'closed' };
 
 interface ThreadError {
@@ -200,13 +207,22 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
       // The thread logs at the main logger's level: its lines pass through that logger anyway, and
       // an embedder's logger (tests, `shekara start --log-level`) may differ from config.log.level.
       const logConfig = { ...config.log, level: deps.log.level as Config['log']['level'] };
+      // SQLite: the thread's settlements and marks go to this process's one writer thread, where
+      // they share the ingest commits' transactions (src/store/sqlite/ingest-writer.ts).
+      const writer = writerPortOf(deps.store);
       const init: ThreadInit = {
         config: { ...config, log: logConfig },
         oems: [...oems.values()],
         rules,
         metricsEnabled: metrics.enabled,
+        ...(writer ? { writer } : {}),
       };
-      const w = new Worker(entry.url, { workerData: init, eval: entry.eval, name: 'shekara-egress' });
+      const w = new Worker(entry.url, {
+        workerData: init,
+        transferList: writer ? [writer] : [],
+        eval: entry.eval,
+        name: 'shekara-egress',
+      });
       worker = w;
       const tid = w.threadId; // read now: an exited worker's id is not kept
       let started = false;
@@ -236,6 +252,11 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
             upserts.delete(m.id);
             if (m.error) u?.reject(toError(m.error));
             else u?.resolve();
+            break;
+          }
+          case 'writer': {
+            const port = closing ? undefined : writerPortOf(deps.store);
+            w.postMessage({ t: 'writer', port } satisfies ToThread, port ? [port] : []);
             break;
           }
           case 'closed':

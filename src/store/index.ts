@@ -1,7 +1,8 @@
 /** The store module's one door: `createStore(cfg)` opens the configured backend. */
 import path from 'node:path';
 import type { StoreConfig } from '../config/schema.js';
-import { openSqliteStore } from './sqlite/index.js';
+import { openSqliteStore, writerPortOf } from './sqlite/index.js';
+import type { WriterLink } from './sqlite/ingest-writer.js';
 import { openPostgresStore } from './pg/index.js';
 import { describePgUrl } from './pg/db.js';
 import type { Store } from './types.js';
@@ -10,14 +11,21 @@ import { sealStore } from './sealed.js';
 
 export type * from './types.js';
 export { startRetentionSweep, type RetentionSweep } from './retention/sweep.js';
+export { writerPortOf, type WriterLink };
 
 /**
  * `keys`: where the key file that seals the store's secrets lives (default `<dataDir>/keys`);
- * the store is returned with its secrets sealed (src/store/sealed.ts).
+ * the store is returned with its secrets sealed (src/store/sealed.ts). `opts.writer` (SQLite):
+ * commit through another thread's writer of the same file (`writerPortOf` that store).
  */
-export async function createStore(cfg: StoreConfig, dataDir: string, keys?: KeysConfig): Promise<Store> {
+export async function createStore(
+  cfg: StoreConfig,
+  dataDir: string,
+  keys?: KeysConfig,
+  opts: { writer?: WriterLink } = {},
+): Promise<Store> {
   const ring = openKeyRing(keys ?? { dir: path.resolve(dataDir, 'keys') });
-  const store = await openBackend(cfg, dataDir);
+  const store = await openBackend(cfg, dataDir, opts.writer);
   try {
     return await sealStore(store, ring);
   } catch (err) {
@@ -26,10 +34,10 @@ export async function createStore(cfg: StoreConfig, dataDir: string, keys?: Keys
   }
 }
 
-async function openBackend(cfg: StoreConfig, dataDir: string): Promise<Store> {
+async function openBackend(cfg: StoreConfig, dataDir: string, writer?: WriterLink): Promise<Store> {
   switch (cfg.kind) {
     case 'sqlite':
-      return openSqliteStore(cfg.file === ':memory:' ? ':memory:' : path.resolve(dataDir, cfg.file));
+      return openSqliteStore(cfg.file === ':memory:' ? ':memory:' : path.resolve(dataDir, cfg.file), { writer });
     case 'postgres':
       return openPostgresStore(cfg);
   }

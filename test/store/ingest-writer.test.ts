@@ -1,12 +1,19 @@
 /**
  * SQLite: ingest commits and egress settlements run on a writer thread with its own connection
  * (ingest-writer.ts), while erasure and every other write stay on the store's connection. A
- * gateway has two such stores on one file (the ingest thread's and the egress thread's): each
- * writes the same file, and none may fail because another committed in between.
+ * gateway has two stores on one file (the ingest thread's and the egress thread's) and ONE
+ * writer thread: the egress thread's store commits through the main store's, and a turn of that
+ * thread commits the records and the outcomes that reached it together, with one fsync.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { record, projection, item, sqliteBackend, entry, useBackend, T0 } from './backends.js';
-import type { EgressSettlement } from '../../src/store/types.js';
+import type { EgressSettlement, OutboxRow, Store } from '../../src/store/types.js';
+import { openSqliteStore, writerPortOf } from '../../src/store/sqlite/index.js';
+import { ingestWriterThread, writerClient } from '../../src/store/sqlite/ingest-writer.js';
+import { writeLock } from '../../src/store/sqlite/write-lock.js';
 
 describe('SQLite ingest writer thread', () => {
   const backend = sqliteBackend();
@@ -92,5 +99,129 @@ describe('SQLite ingest writer thread', () => {
     expect((await meanwhile).outboxPending).toBe(1);
     expect((await store.counts()).outboxPending).toBe(0);
     expect((await store.outboxStates([row!.id])).get(row!.id)?.status).toBe('published');
+  });
+});
+
+/**
+ * Transactions committed to the store file, as SQLite wrote them: the commit frames of the
+ * current WAL generation (https://sqlite.org/fileformat2.html#wal_file_format: a frame whose
+ * "size of the database after commit" is not 0 ends a transaction; frames of an older generation
+ * carry other salts). Each commit is one fsync at synchronous=FULL.
+ */
+function walCommits(file: string): { salt: string; commits: number } {
+  const wal = readFileSync(`${file}-wal`);
+  const pageSize = wal.readUInt32BE(8);
+  const salt = wal.subarray(16, 24);
+  let commits = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (!wal.subarray(at + 8, at + 16).equals(salt)) break;
+    if (wal.readUInt32BE(at + 4) !== 0) commits += 1;
+  }
+  return { salt: salt.toString('hex'), commits };
+}
+
+describe('SQLite: one writer thread per file for ingest and egress', () => {
+  const dirs: string[] = [];
+  const stores: Store[] = [];
+  afterAll(async () => {
+    for (const s of stores.reverse()) await s.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** The main thread's store, and the egress thread's on the same file, committing through the first one's writer. */
+  const open = async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shk-one-writer-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'shekara.db');
+    const main = openSqliteStore(file);
+    const port = writerPortOf(main)!;
+    const egress = openSqliteStore(file, {
+      writer: { port, reconnect: () => Promise.reject(new Error('the writer thread never dies in this test')) },
+    });
+    stores.push(main, egress);
+    // Rows to settle, one vehicle each so every one is a due head.
+    const seed = Array.from({ length: 20 }, () => record({ receivedAt: T0 }));
+    await main.commitIngest(seed.map((r, i) => item(r, [projection(r, { vehicle: `s${i}` })])));
+    const rows = await main.dueOutboxHeads(T0 + 1, 100);
+    expect(rows).toHaveLength(20);
+    return { file, main, egress, rows };
+  };
+  const delivered = (rows: OutboxRow[]): EgressSettlement[] =>
+    rows.map((row) => ({ kind: 'delivered', outboxId: row.id, entry: entry(row) }));
+  const burst = (n: number) =>
+    Array.from({ length: n }, () => record({ receivedAt: T0 + 10 })).map((r) =>
+      item(r, [projection(r, { vehicle: 'w' })]),
+    );
+
+  it('commits the records and the outcomes that reached it while it waited for the lock in ONE transaction', async () => {
+    const { file, main, egress, rows } = await open();
+    const before = walCommits(file);
+    // Another thread of the process holds the write lock while ingest and egress hand over their
+    // writes, as under load: the writer thread is waiting for its turn when they arrive.
+    let handed: Promise<void>[] = [];
+    writeLock(file, 5_000).hold(() => {
+      handed = [
+        main.commitIngest(burst(25)),
+        egress.settleOutbox(delivered(rows.slice(0, 10))),
+        main.commitIngest(burst(25)),
+        egress.settleOutbox(delivered(rows.slice(10))),
+      ];
+    });
+    await Promise.all(handed);
+    const after = walCommits(file);
+    expect(after.salt).toBe(before.salt); // the same WAL generation: no checkpoint restarted it
+    // One turn, one commit (one fsync) for both records and outcomes; not one per hand-over.
+    expect(after.commits - before.commits).toBe(1);
+    expect(await main.counts()).toMatchObject({ records: 70, egressLog: 20, outboxPending: 50 });
+    expect([...(await main.outboxStates(rows.map((r) => r.id))).values()].every((s) => s.status === 'delivered')).toBe(
+      true,
+    );
+  });
+
+  it('rolls back a request that fails on its own, and commits the rest of its turn', async () => {
+    const { file, main, egress, rows } = await open();
+    const again = burst(1); // stored once below; storing it again breaks the records' primary key
+    await main.commitIngest(again);
+    const before = walCommits(file);
+    let handed: Promise<unknown>[] = [];
+    writeLock(file, 5_000).hold(() => {
+      handed = [
+        main.commitIngest(burst(5)),
+        main.commitIngest([...burst(3), ...again]),
+        egress.settleOutbox(delivered(rows)),
+      ];
+    });
+    // The second commit fails alone; the one before it and the settlement after it commit.
+    expect((await Promise.allSettled(handed)).map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(walCommits(file).commits - before.commits).toBe(1);
+    // The failed request left nothing behind: not even its three good records.
+    expect(await main.counts()).toMatchObject({ records: 20 + 1 + 5, egressLog: 20 });
+  });
+
+  it('a client whose writer thread stopped gets a port to the next one and settles there', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shk-one-writer-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'shekara.db');
+    const main = openSqliteStore(file); // migrates the file
+    stores.push(main);
+    const seed = Array.from({ length: 2 }, () => record({ receivedAt: T0 }));
+    await main.commitIngest(seed.map((r, i) => item(r, [projection(r, { vehicle: `v${i}` })])));
+    const [first, second] = await main.dueOutboxHeads(T0 + 1, 10);
+    const writer = ingestWriterThread(file);
+    let reconnects = 0;
+    const client = writerClient({
+      port: writer.connect(),
+      reconnect: async () => {
+        reconnects += 1;
+        return writer.connect();
+      },
+    });
+    await client.settle(delivered([first!]));
+    await writer.close(); // the thread ends; the client's port closes with it
+    await client.settle(delivered([second!]));
+    expect(reconnects).toBe(1);
+    expect((await main.counts()).egressLog).toBe(2);
+    await client.close();
+    await writer.close();
   });
 });

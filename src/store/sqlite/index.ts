@@ -14,7 +14,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrate.js';
 import { ingestTransaction, openConnection } from './ingest-tx.js';
-import { ingestWriterThread } from './ingest-writer.js';
+import { ingestWriterThread, writerClient, type WriterLink } from './ingest-writer.js';
+import type { MessagePort } from 'node:worker_threads';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from '../vehicles/sqlite.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from '../records/sqlite.js';
@@ -89,22 +90,51 @@ const lift =
   async (...args: A): Promise<R> =>
     f(...args);
 
-export function openSqliteStore(file: string): Store {
+/** Where a file store's own writer thread is reached from another thread (`writerPortOf`). */
+const WRITER = Symbol('shekara.sqlite.writer');
+
+export interface SqliteStoreOptions {
+  /**
+   * Commit through this process's writer thread of the same file (another store's, in another
+   * thread: the egress thread's store uses the main store's) instead of starting one.
+   */
+  readonly writer?: WriterLink;
+}
+
+export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
   const store = liftStore(openSync(file));
   if (file === ':memory:') return store; // one connection only: no other thread can reach it
-  // A file store commits ingest, settles delivery outcomes and marks relayed rows on its writer thread
-  // (ingest-writer.ts); every other write, and every read, stays on this connection.
-  const writer = ingestWriterThread(file);
+  // A file store commits ingest, settles delivery outcomes and marks relayed rows on the writer
+  // thread (ingest-writer.ts); every other write, and every read, stays on this connection.
+  const own = opts.writer ? undefined : ingestWriterThread(file);
+  const writer = own ?? writerClient(opts.writer!);
   const close = store.close;
   return Object.assign(store, {
-    commitIngest: (items: readonly IngestItem[]) => (items.length > 0 ? writer.commit(items) : Promise.resolve()),
-    settleOutbox: (items: readonly EgressSettlement[]) => (items.length > 0 ? writer.settle(items) : Promise.resolve()),
-    markPublished: (ids: readonly number[]) => (ids.length > 0 ? writer.markPublished(ids) : Promise.resolve()),
+    commitIngest: async (items: readonly IngestItem[]) => {
+      if (items.length > 0) await writer.commit(items);
+    },
+    settleOutbox: async (items: readonly EgressSettlement[]) => {
+      if (items.length > 0) await writer.settle(items);
+    },
+    markPublished: async (ids: readonly number[]) => {
+      if (ids.length > 0) await writer.markPublished(ids);
+    },
+    ...(own ? { [WRITER]: () => own.connect() } : {}),
     close: async () => {
       await writer.close();
       await close();
     },
   });
+}
+
+/**
+ * A port to the writer thread of `store`, if it is a SQLite file store that runs its own: another
+ * thread of this process passes it to `openSqliteStore(file, { writer })`, so the process has
+ * ONE writer per file. Each call connects anew (a port is transferred once).
+ */
+export function writerPortOf(store: object): MessagePort | undefined {
+  const connect = (store as unknown as { [WRITER]?: () => MessagePort })[WRITER];
+  return connect?.();
 }
 
 /**

@@ -1,39 +1,68 @@
 /**
- * The writer thread: group commits run on a worker thread with its own connection to the store
- * file, so the inserts and the fsync that makes each commit durable never stall the calling
- * thread's event loop. `commit` (ingest) resolves only after the worker's transaction committed
- * (synchronous=FULL: on disk), which is what ingest/committer.ts promises the car; `settle`
- * (delivery outcomes with their egress-log rows and leaves) likewise, which is what
- * egress/settler.ts promises the queues; and the Kafka relay's `markPublished`. Settling there takes the egress-log writes and their
- * fsync off the delivering thread, which meanwhile reads Kafka, POSTs and signs the next batch.
+ * The writer thread: ONE thread per store file per process commits ingest and settles delivery
+ * outcomes, on its own connection, so the inserts and the fsync that makes each commit durable
+ * never stall a calling thread's event loop, and so one fsync backs both.
  *
- * The thread starts on the first commit (the schema is migrated by then) and is stopped by
- * `close`. A thread that dies fails what it held; the next commit starts a new one.
+ * Who talks to it: the store that started it (`ingestWriterThread`, the main thread's store),
+ * and any other store of this process on the same file through a port to it (`connect`, then
+ * `writerClient` in that thread: the egress thread's store). Each request is resolved with the
+ * number of the writer's transaction (its turn) that committed it.
+ *
+ * Contract:
+ * - `commit` (ingest), `settle` (outcomes with their egress-log rows and leaves) and
+ *   `markPublished` (the Kafka relay's mark) MUST resolve only after the transaction that holds
+ *   them committed (synchronous=FULL: on disk). That is what ingest/committer.ts promises the
+ *   car, and what egress/settler.ts promises the queues (a lease or offset let go only then).
+ * - A turn commits every request that reached the thread before it began (ingest-writer.worker.ts):
+ *   records and the outcomes that arrived meanwhile share one transaction and one fsync. A
+ *   request that fails on its own is rolled back alone (a savepoint) and rejected; the rest of
+ *   the turn commits.
+ *
+ * The thread starts on the first commit or connect (the schema is migrated by then) and is
+ * stopped by `close`. A thread that dies fails what it held; the next commit starts a new one,
+ * and a client whose port closed asks its link for a new one.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { EgressSettlement, IngestItem } from '../types.js';
 import type { Projection } from '../../record.js';
 import { releaseHeldBy } from './write-lock.js';
 
 export interface IngestWriter {
-  commit(items: readonly IngestItem[]): Promise<void>;
-  /** settleOutbox in the thread: one transaction, resolved once it committed. */
-  settle(items: readonly EgressSettlement[]): Promise<void>;
+  /** Resolves, once committed, with the writer's turn (transaction number) that held it. */
+  commit(items: readonly IngestItem[]): Promise<number>;
+  /** settleOutbox in the thread, likewise. */
+  settle(items: readonly EgressSettlement[]): Promise<number>;
   /** markPublished (the Kafka relay's mark) in the thread, likewise. */
-  markPublished(ids: readonly number[]): Promise<void>;
+  markPublished(ids: readonly number[]): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface SharedWriter extends IngestWriter {
+  /** A port to the thread (started if need be), for a store in another thread of this process. */
+  connect(): MessagePort;
+}
+
+/** How a store in another thread reaches the writer: a port, and where to get a new one. */
+export interface WriterLink {
+  readonly port: MessagePort;
+  /** The writer thread died (its port closed): a port to the one that replaces it. */
+  reconnect(): Promise<MessagePort>;
 }
 
 export interface WriterRequest {
   readonly seq: number;
   readonly items: readonly IngestItem[];
-  /** Outcomes to settle (then `items` is empty). */
+  /** Outcomes to settle. */
   readonly settle?: readonly EgressSettlement[];
-  /** Outbox rows to mark published (then `items` is empty). */
+  /** Outbox rows to mark published. */
   readonly published?: readonly number[];
 }
+/** To the thread on its parent port: a request, or a client's port. */
+export type WriterMessage = WriterRequest | { readonly connect: MessagePort };
 export interface WriterReply {
   readonly seq: number;
+  /** The turn that committed the request (absent when it failed). */
+  readonly turn?: number;
   readonly error?: string;
 }
 
@@ -58,67 +87,147 @@ const plain = (it: IngestItem): IngestItem =>
     ? { ...it, projections: it.projections.map(plainProjection) }
     : it;
 
-export function ingestWriterThread(file: string): IngestWriter {
-  let worker: Worker | undefined;
-  let seq = 0;
-  const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+interface Endpoint {
+  postMessage(m: WriterRequest): void;
+  ref(): void;
+  unref(): void;
+}
 
-  const failAll = (err: Error) => {
-    for (const w of waiting.values()) w.reject(err);
-    waiting.clear();
+/** Requests by sequence number over one endpoint at a time; replies resolve them. */
+function requests() {
+  let seq = 0;
+  const waiting = new Map<number, { resolve: (turn: number) => void; reject: (e: Error) => void }>();
+  const idle: (() => void)[] = [];
+  return {
+    get size() {
+      return waiting.size;
+    },
+    send(to: Endpoint, request: Omit<WriterRequest, 'seq'>): Promise<number> {
+      const n = ++seq;
+      return new Promise<number>((resolve, reject) => {
+        if (waiting.size === 0) to.ref(); // a request under way keeps the thread alive
+        waiting.set(n, { resolve, reject });
+        to.postMessage({ seq: n, ...request } satisfies WriterRequest);
+      });
+    },
+    reply(from: Endpoint, m: WriterReply): void {
+      const entry = waiting.get(m.seq);
+      if (!entry) return;
+      waiting.delete(m.seq);
+      if (waiting.size === 0) {
+        from.unref(); // an idle writer does not keep the process alive
+        idle.splice(0).forEach((f) => f());
+      }
+      if (m.error === undefined) entry.resolve(m.turn ?? 0);
+      else entry.reject(new Error(m.error));
+    },
+    failAll(err: Error): void {
+      for (const w of waiting.values()) w.reject(err);
+      waiting.clear();
+      idle.splice(0).forEach((f) => f());
+    },
+    /** Resolves once nothing is waiting. */
+    drained(): Promise<void> {
+      return waiting.size === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
+    },
   };
+}
+
+/** The writer thread of `file`, started and owned by this store. */
+export function ingestWriterThread(file: string): SharedWriter {
+  let worker: Worker | undefined;
+  const pending = requests();
+
   const ensure = (): Worker => {
     if (worker) return worker;
     const w = startWorker(file);
     const tid = w.threadId; // read now: an exited worker's id is not kept
-    w.on('message', (m: WriterReply) => {
-      const entry = waiting.get(m.seq);
-      if (!entry) return;
-      waiting.delete(m.seq);
-      if (waiting.size === 0) w.unref(); // an idle writer does not keep the process alive
-      if (m.error === undefined) entry.resolve();
-      else entry.reject(new Error(m.error));
-    });
+    w.on('message', (m: WriterReply) => pending.reply(w, m));
     w.on('error', (err) => {
       if (worker === w) worker = undefined;
-      failAll(err);
+      pending.failAll(err);
     });
     w.on('exit', (code) => {
       releaseHeldBy(tid); // terminated mid-transaction: the others must not wait for it
       if (worker === w) worker = undefined;
-      failAll(new Error(`the ingest writer thread exited (${code})`));
+      pending.failAll(new Error(`the ingest writer thread exited (${code})`));
     });
     w.unref();
     worker = w;
     return w;
   };
 
-  const send = (request: Omit<WriterRequest, 'seq'>) => {
-    const w = ensure();
-    const n = ++seq;
-    return new Promise<void>((resolve, reject) => {
-      if (waiting.size === 0) w.ref(); // a commit under way does
-      waiting.set(n, { resolve, reject });
-      w.postMessage({ seq: n, ...request } satisfies WriterRequest);
-    });
+  return {
+    commit: (items) => pending.send(ensure(), { items: items.map(plain) }),
+    settle: (items) => pending.send(ensure(), { items: [], settle: items }),
+    markPublished: (ids) => pending.send(ensure(), { items: [], published: ids }),
+    connect() {
+      const { port1, port2 } = new MessageChannel();
+      ensure().postMessage({ connect: port2 } satisfies WriterMessage, [port2]);
+      return port1;
+    },
+    async close() {
+      const w = worker;
+      worker = undefined;
+      if (!w) return;
+      // Commits already handed over finish first: the thread reads its messages in order.
+      await pending.send(w, { items: [] }).catch(() => undefined);
+      await w.terminate();
+    },
   };
+}
+
+/**
+ * A store's writer in another thread of this process, reached through `link` (egress thread):
+ * the same requests, committed in the same turns as the owner's.
+ */
+export function writerClient(link: WriterLink): IngestWriter {
+  const pending = requests();
+  let port: MessagePort | undefined;
+  let connecting: Promise<MessagePort> | undefined;
+  let closed = false;
+
+  const attach = (p: MessagePort): MessagePort => {
+    p.on('message', (m: WriterReply) => pending.reply(p, m));
+    // The writer thread exited (or was stopped): what it held is failed, the next request reconnects.
+    p.once('close', () => {
+      if (port === p) port = undefined;
+      pending.failAll(new Error('the store writer thread exited'));
+    });
+    p.unref();
+    port = p;
+    return p;
+  };
+  attach(link.port);
+
+  const current = async (): Promise<MessagePort> => {
+    if (closed) throw new Error('the store is closed');
+    if (port) return port;
+    connecting ??= link.reconnect().then(
+      (p) => {
+        connecting = undefined;
+        return attach(p);
+      },
+      (err: unknown) => {
+        connecting = undefined;
+        throw err;
+      },
+    );
+    return connecting;
+  };
+  // Posted at once when connected: a request made while the writer waits for the lock joins its turn.
+  const send = (request: Omit<WriterRequest, 'seq'>): Promise<number> =>
+    port && !closed ? pending.send(port, request) : current().then((p) => pending.send(p, request));
 
   return {
     commit: (items) => send({ items: items.map(plain) }),
     settle: (items) => send({ items: [], settle: items }),
     markPublished: (ids) => send({ items: [], published: ids }),
     async close() {
-      const w = worker;
-      worker = undefined;
-      if (!w) return;
-      // Commits already handed over finish first: the thread reads its messages in order.
-      await new Promise<void>((resolve) => {
-        const n = ++seq;
-        w.ref();
-        waiting.set(n, { resolve, reject: () => resolve() });
-        w.postMessage({ seq: n, items: [] } satisfies WriterRequest);
-      });
-      await w.terminate();
+      closed = true;
+      await pending.drained();
+      port?.close();
+      port = undefined;
     },
   };
 }
