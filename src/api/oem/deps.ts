@@ -3,7 +3,14 @@
  * request speaks for. Apart from index.ts and routes.ts so no route file imports its parent.
  */
 import type { FastifyRequest } from 'fastify';
-import type { OutboxRow, Store } from '../../store/index.js';
+import type {
+  ApiKeyStore,
+  AuditQueryStore,
+  AuditStore,
+  OemFeedStore,
+  OutboxRow,
+  PolicyHistoryStore,
+} from '../../store/index.js';
 import type { OemConfig } from '../../config/schema.js';
 import type { CompiledPolicy } from '../../policy/index.js';
 import type { Egress } from '../../egress/index.js';
@@ -15,8 +22,18 @@ export type OemSettings = Pick<
   'id' | 'delivery' | 'allowedCountries' | 'allowPrivateNetworks' | 'apiRateLimit'
 >;
 
+/**
+ * What the OEM surface may ask of the store: its pull feed, its deliveries in the egress log, its
+ * policy's activations, the 'access' leaves and the key check at its door.
+ */
+export type OemStore = OemFeedStore &
+  Pick<AuditQueryStore, 'searchEgress'> &
+  Pick<PolicyHistoryStore, 'listPolicyActivations'> &
+  Pick<AuditStore, 'appendAuditEvent'> &
+  Pick<ApiKeyStore, 'authenticateApiKey'>;
+
 export interface OemDeps {
-  readonly store: Store;
+  readonly store: OemStore;
   readonly now: () => number;
   /**
    * What the routes need to know of an OEM this gateway runs, config or API-registered alike,

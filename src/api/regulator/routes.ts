@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound, ShekaraError } from '../../errors.js';
 import { iso } from '../views/time.js';
 import { pageQuery } from '../paging.js';
-import type { EgressSearch, Store, StoredCheckpoint } from '../../store/index.js';
+import type { ApiKeyStore, AuditQueryStore, AuditStore, EgressSearch, StoredCheckpoint } from '../../store/index.js';
 import type { AuditLog } from '../../audit/index.js';
 import { proofSource } from '../../audit/index.js';
 import { canonicalJson } from '../../audit/leaf.js';
@@ -18,8 +18,14 @@ import * as S from './schemas.js';
 import { toApiEntry } from '../views/egress-entry.js';
 import type { WorkbenchDeps } from '../workbench/deps.js';
 
+/**
+ * What the regulator surface may ask of the store: the egress log, its tree and checkpoints (and
+ * the 'access' leaves it appends), and the key check at its door. Nothing else reaches it.
+ */
+export type RegulatorStore = AuditStore & AuditQueryStore & Pick<ApiKeyStore, 'authenticateApiKey'>;
+
 export interface RegulatorDeps {
-  readonly store: Store;
+  readonly store: RegulatorStore;
   readonly audit: AuditLog;
   readonly now: () => number;
   /** Reports, incidents and the access log (src/api/workbench); absent: those routes are not mounted. */
