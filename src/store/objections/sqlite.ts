@@ -71,7 +71,7 @@ export function sqliteObjections(
     const leafIndex = audit.appendAuditEvent('objection', o.receivedAt, openedLeaf(row, o, blockedPending));
     return { objection: row, leafIndex };
   });
-  const settle = db.transaction((r: Parameters<ObjectionStore['resolveObjection']>[0]) => {
+  const answer = db.transaction((r: Parameters<ObjectionStore['resolveObjection']>[0]) => {
     const before = get.get(r.id) as ObjectionDbRow | undefined;
     if (!before) return undefined;
     const after = resolve.get({
@@ -89,7 +89,7 @@ export function sqliteObjections(
 
   return {
     openObjection: (o) => open(o),
-    resolveObjection: (r) => settle(r),
+    resolveObjection: (r) => answer(r),
     getObjection(id) {
       const row = get.get(id) as ObjectionDbRow | undefined;
       return row ? toObjection(row) : undefined;

@@ -173,14 +173,14 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     },
     async counts() {
       await egressLog.catchUpEgressLog();
-      const [records_, quarantine, outboxPending, outboxDead, egressLog_] = await Promise.all([
+      const [recordCount, quarantine, outboxPending, outboxDead, egressLogCount] = await Promise.all([
         count(`SELECT count(*) AS n FROM records`),
         count(`SELECT count(*) AS n FROM quarantine`),
         count(`SELECT count(*) AS n FROM egress_outbox WHERE status = 'pending'`),
         count(`SELECT count(*) AS n FROM egress_outbox WHERE status = 'dead'`),
         count(`SELECT count(*) AS n FROM egress_log`),
       ]);
-      return { records: records_, quarantine, outboxPending, outboxDead, egressLog: egressLog_ };
+      return { records: recordCount, quarantine, outboxPending, outboxDead, egressLog: egressLogCount };
     },
     close: () => db.close(),
   };
