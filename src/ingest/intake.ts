@@ -14,7 +14,7 @@ import type { CanonicalRecord, ClockSkew, IngestChannel, Projection } from '../r
 import type { Committer, WaitForRoom } from './committer.js';
 import { decodeTelemetry, DecodeError } from '../decoder.js';
 import type { Logger } from '../log.js';
-import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import {
   ATTR,
   SPAN,
@@ -97,16 +97,25 @@ export function createIntake(deps: {
   const { tracing, metrics } = deps.telemetry ?? disabledTelemetry();
   const { tracer } = tracing;
   const counters: IngestCounters = { accepted: 0, quarantined: 0, rejected: {} };
+  // Tracing off (the default): no spans, no contexts, no traceparent — per payload, nothing to
+  // allocate for telemetry that nobody records. The no-op span is shared: it holds no state.
+  const traced = tracing.enabled;
 
   const startReceive = (channel: IngestChannel): Span =>
-    // HTTPS: the car called our server; MQTT: the broker handed us a message.
-    tracer.startSpan(SPAN.receive, {
-      kind: channel === 'https' ? SpanKind.SERVER : SpanKind.CONSUMER,
-      attributes: { [ATTR.channel]: channel },
-    });
+    traced
+      ? // HTTPS: the car called our server; MQTT: the broker handed us a message.
+        tracer.startSpan(SPAN.receive, {
+          kind: channel === 'https' ? SpanKind.SERVER : SpanKind.CONSUMER,
+          attributes: { [ATTR.channel]: channel },
+        })
+      : UNTRACED;
 
   /** The group commit, as a child span of the receive; the record's outbox rows carry its traceparent. */
   const commit = async (item: IngestItem, receive: Span, retry: PushbackRetry | undefined): Promise<void> => {
+    if (!traced) {
+      await deps.committer.submit(item, retry);
+      return;
+    }
     // A pushed-back item waits in the committer's line (its span covers the wait).
     const span = tracer.startSpan(SPAN.commit, undefined, contextOf(receive));
     try {
@@ -179,7 +188,7 @@ export function createIntake(deps: {
       unknownKeys: decoded.unknownKeys,
     };
     let projections: Projection[] = [];
-    const project = tracer.startSpan(SPAN.project, undefined, contextOf(span));
+    const project = traced ? tracer.startSpan(SPAN.project, undefined, contextOf(span)) : UNTRACED;
     try {
       projections = await deps.project(record);
     } catch (err) {
@@ -220,13 +229,16 @@ export function createIntake(deps: {
         if (outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
         throw err;
       } finally {
-        metrics.ingestMessages.add(1, { [ATTR.channel]: channel, [ATTR.outcome]: outcome });
+        if (metrics.enabled) metrics.ingestMessages.add(1, { [ATTR.channel]: channel, [ATTR.outcome]: outcome });
         span.setAttribute(ATTR.outcome, outcome);
         if (!opts.span) span.end();
       }
     },
   };
 }
+
+/** The span of every payload while tracing is off (what the no-op tracer would hand out each time). */
+const UNTRACED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * Whether a car's time is far from the time of receipt. Years outside 2000–2100 never get here
