@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { nonTextPath } from '../text.js';
 import { JsonStrictError, parseStrictJson } from '../json-strict.js';
 import { badRequest, isShekaraError, notFound, ShekaraError } from '../errors.js';
+import { sharedSchemaCompilers } from './schema-compilers.js';
 
 const tlsFiles = (cfg: HttpConfig) => ({ key: readFileSync(cfg.tls.keyFile!), cert: readFileSync(cfg.tls.certFile!) });
 
@@ -37,6 +38,7 @@ export function buildHttp(cfg: HttpConfig, log: Logger): FastifyInstance {
     // Deny by default for bodies too: an unknown field is refused by name, never dropped silently.
     // A command parameter is a number, string or boolean: a union type, allowed explicitly.
     ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
+    schemaController: { compilersFactory: sharedSchemaCompilers },
     schemaErrorFormatter: (errors, dataVar) => new Error(errors.map((e) => describeSchemaError(dataVar, e)).join('; ')),
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
