@@ -7,8 +7,10 @@
  * item; any other answer is every item's answer (retried, or dead-lettered, as a single
  * delivery's would be). An OEM MUST NOT answer 2xx for a batch it kept only part of.
  *
- * Per-vehicle order holds without anything here: both queues hand a vehicle's next row to the
- * worker only after its previous one is settled, so a batch never holds two rows of one vehicle.
+ * Per-vehicle order: a vehicle's rows come as one chain (`addChain`: consecutive rows of one
+ * vehicle, in outbox order) and go into ONE batch, contiguous and in that order, never split
+ * over two POSTs in flight at once. The worker (worker.ts `chain`) sends a vehicle's next chain
+ * only after this one was answered, so a failed batch holds back everything behind it.
  */
 import type { OutboxRow } from '../store/index.js';
 import type { CheckedAddress } from './destination.js';
@@ -93,34 +95,71 @@ export function createBatcher(cfg: BatchConfig, send: SendBatch) {
     void done.finally(() => inFlight.delete(done));
   };
 
+  /**
+   * Adds one vehicle's chain (in order; at most maxRecords rows, and at most maxBytes of
+   * bodies unless it is a single row): it goes whole into one batch, after the rows already there.
+   */
+  const addChain = (
+    endpoint: URL,
+    target: CheckedAddress,
+    rows: readonly OutboxRow[],
+    traceParent: string | null,
+  ): Promise<DeliveryResult> => {
+    const key = `${endpoint.href} ${target.address}`;
+    const bytes = rows.reduce((n, r) => n + Buffer.byteLength(r.body, 'utf8'), 0);
+    let p = open.get(key);
+    // A chain that would push the batch past maxRecords or maxBytes starts the next one.
+    if (p && (p.bytes + bytes > cfg.maxBytes || p.rows.length + rows.length > cfg.maxRecords)) {
+      flush(key, p);
+      p = undefined;
+    }
+    if (!p) {
+      // The first row's trace context (if the OEM opted in) stands for the batch.
+      p = { endpoint, target, traceParent, rows: [], bytes: 0, waiters: [] };
+      open.set(key, p);
+      const it = p;
+      p.timer =
+        cfg.maxWaitMs > 0 ? setTimeout(() => flush(key, it), cfg.maxWaitMs) : setImmediate(() => flush(key, it));
+    }
+    const result = new Promise<DeliveryResult>((resolve) => p.waiters.push(resolve));
+    p.rows.push(...rows);
+    p.bytes += bytes;
+    if (p.rows.length >= cfg.maxRecords || p.bytes >= cfg.maxBytes) flush(key, p);
+    return result;
+  };
+
   return {
-    add(endpoint: URL, target: CheckedAddress, row: OutboxRow, traceParent: string | null): Promise<DeliveryResult> {
-      const key = `${endpoint.href} ${target.address}`;
-      const bytes = Buffer.byteLength(row.body, 'utf8');
-      let p = open.get(key);
-      // A row that would push the batch past maxBytes starts the next one.
-      if (p && p.bytes + bytes > cfg.maxBytes) {
-        flush(key, p);
-        p = undefined;
-      }
-      if (!p) {
-        // The first row's trace context (if the OEM opted in) stands for the batch.
-        p = { endpoint, target, traceParent, rows: [], bytes: 0, waiters: [] };
-        open.set(key, p);
-        const it = p;
-        p.timer =
-          cfg.maxWaitMs > 0 ? setTimeout(() => flush(key, it), cfg.maxWaitMs) : setImmediate(() => flush(key, it));
-      }
-      const result = new Promise<DeliveryResult>((resolve) => p.waiters.push(resolve));
-      p.rows.push(row);
-      p.bytes += bytes;
-      if (p.rows.length >= cfg.maxRecords || p.bytes >= cfg.maxBytes) flush(key, p);
-      return result;
-    },
+    addChain,
+    add: (endpoint: URL, target: CheckedAddress, row: OutboxRow, traceParent: string | null) =>
+      addChain(endpoint, target, [row], traceParent),
     /** Sends what is collected now and waits for every batch on the wire. */
     async drain(): Promise<void> {
       for (const [key, p] of [...open]) flush(key, p);
       await Promise.all([...inFlight]);
     },
   };
+}
+
+/**
+ * One vehicle's rows (in outbox order) cut into consecutive groups that each fit one batch: at
+ * most maxRecords rows and maxBytes of bodies (a single larger body is a group of its own).
+ * Without batching (absent, or maxRecords 1) every row is its own group.
+ */
+export function splitChain<R extends Pick<OutboxRow, 'body'>>(rows: readonly R[], cfg: BatchConfig | undefined): R[][] {
+  if (!cfg || cfg.maxRecords <= 1) return rows.map((r) => [r]);
+  const groups: R[][] = [];
+  let group: R[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const b = Buffer.byteLength(r.body, 'utf8');
+    if (group.length > 0 && (group.length >= cfg.maxRecords || bytes + b > cfg.maxBytes)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(r);
+    bytes += b;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }

@@ -19,12 +19,26 @@ export type DeliveryResult =
  * Sends one row to one checked address. Injected in tests to prove no connection was attempted.
  * `traceParent`: sent as the W3C `traceparent` header when given (the OEM opted in).
  */
-export type Transport = (
+export type Transport = ((
   endpoint: URL,
   target: CheckedAddress,
   row: OutboxRow,
   traceParent?: string | null,
-) => Promise<DeliveryResult>;
+) => Promise<DeliveryResult>) & {
+  /**
+   * Batched push only: several consecutive rows of ONE vehicle, in order, in one POST (with the
+   * rows of other vehicles due at the same time); the answer is every row's. At most
+   * `batch.maxRecords` rows and `batch.maxBytes` of bodies (batch.ts `splitChain`).
+   */
+  readonly chain?: (
+    endpoint: URL,
+    target: CheckedAddress,
+    rows: readonly OutboxRow[],
+    traceParent: string | null,
+  ) => Promise<DeliveryResult>;
+  /** The OEM's batch limits, with `chain`. */
+  readonly batch?: BatchConfig;
+};
 
 export interface TransportOptions {
   readonly timeoutMs: number;
@@ -151,7 +165,11 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
         )
       : undefined;
   const send: Transport = batcher
-    ? (endpoint, target, row, traceParent) => batcher.add(endpoint, target, row, traceParent ?? null)
+    ? Object.assign(
+        (endpoint: URL, target: CheckedAddress, row: OutboxRow, traceParent?: string | null) =>
+          batcher.add(endpoint, target, row, traceParent ?? null),
+        { chain: batcher.addChain, batch: opts.batch },
+      )
     : single;
   return Object.assign(send, {
     close: async () => {

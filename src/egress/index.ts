@@ -147,6 +147,12 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
     telemetry,
   });
   const settler = createSettler(deps.store);
+  // A vehicle's rows taken at once by the local queue: as many as the largest batch carries.
+  const perVehicle = () => {
+    let n = 1;
+    for (const r of routes.values()) if (r.oem.batch && r.oem.batch.maxRecords > n) n = r.oem.batch.maxRecords;
+    return n;
+  };
 
   const queue: EgressQueue =
     cfg.queue.kind === 'kafka'
@@ -167,6 +173,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
           now,
           telemetry,
           sharedOutbox: deps.sharedStore === true,
+          perVehicle,
         });
 
   const sameDefinition = (a: OemDestination, b: OemDestination) =>

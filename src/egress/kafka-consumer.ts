@@ -2,10 +2,11 @@
  * The egress workers in Kafka mode: one consumer group per OEM, consuming fetched batches
  * (`eachBatch`). Each partition is consumed in order; a fetched batch is split by message key
  * (the vehicle pseudonym) into chains, the rows' states are read in ONE store query, and the
- * chains' heads go to the delivery worker together (up to `concurrency` at once), so an OEM
- * with batched push (`oems[].batch`, batch.ts) gets them in few POSTs. One vehicle's messages go
- * strictly one after another, so a POST never holds two rows of one vehicle. A failed delivery
- * is retried in place after a backoff, holding back the vehicle's later messages (order kept).
+ * chains go to the delivery worker (up to `concurrency` at once), each whole (worker.ts
+ * `chain`), so an OEM with batched push (`oems[].batch`, batch.ts) gets a backlogged vehicle's
+ * messages `maxRecords` at a time, in order, and several vehicles' in one POST. A failed
+ * delivery is retried in place after a backoff, holding back the vehicle's later messages
+ * (order kept), which go again with it.
  *
  * Contract: an offset MUST be committed only after the outcome of every message below it is
  * durable in the store (settler resolved). A message whose row the store has already settled
@@ -15,7 +16,8 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
-import type { DeliveryWorker } from './worker.js';
+import { chainOf, type ChainWorker, type DeliveryWorker } from './worker.js';
+import type { Span } from '@opentelemetry/api';
 import type { Settler } from './settler.js';
 import { HEADER_OUTBOX_ID, HEADER_TRACEPARENT, type QueuedRow } from './kafka-relay.js';
 import { ATTR, contextOf, disabledTelemetry, type Telemetry } from '../telemetry/index.js';
@@ -52,6 +54,7 @@ export async function startOemConsumer(
 ): Promise<OemConsumer> {
   const { log } = deps;
   const { tracing } = deps.telemetry ?? disabledTelemetry();
+  const run = chainOf(deps.worker);
   let closing = false;
   let inFlight = 0;
   const wakers = new Set<() => void>();
@@ -77,94 +80,131 @@ export async function startOemConsumer(
   await consumer.subscribe({ topic: cfg.topic, fromBeginning: true });
 
   /**
-   * Delivers one message (retrying in place). Returns false when abandoned; otherwise the
-   * promise of its outcome being durable. A delivered or blocked outcome is not awaited here:
-   * the vehicle's next message may go while the commit is under way (order of delivery is
-   * what the OEM sees), and eachBatch awaits every outcome before it resolves any offset.
+   * Delivers one vehicle's messages of a fetched batch (in offset order; retrying in place).
+   * They go to the worker together, as a chain (worker.ts `chain`: as few POSTs as the OEM's
+   * batch allows, in order); a message not delivered holds back the ones behind it, which are
+   * sent again with it after the backoff. `settledAt(m, durable)` is called once per message
+   * whose outcome is final, with the promise of that outcome being durable (a message already
+   * settled in the store: at once, resolved). Returns false when abandoned.
+   * A delivered or blocked outcome is not awaited here: the vehicle's next messages may go while
+   * the commit is under way (order of delivery is what the OEM sees), and eachBatch awaits every
+   * outcome before it resolves any offset.
    */
-  async function handle(
-    m: KafkaMessage,
+  async function handleChain(
+    msgs: readonly KafkaMessage[],
     partition: number,
     abandoned: () => boolean,
     states: Awaited<ReturnType<Store['outboxStates']>>,
-  ): Promise<{ durable: Promise<void> } | false> {
-    const id = idOf(m);
-    // Read when the batch was fetched: a row settled since by someone else is settled again
-    // harmlessly (the store logs a settled row's outcome once), only its POST is repeated. A
-    // second copy of a row in the same batch (published twice by a relay that crashed before
-    // marking it) is skipped: the first copy is this one.
-    const state = states.get(id);
-    states.delete(id);
-    if (!state || (state.status !== 'pending' && state.status !== 'published')) return { durable: Promise.resolve() };
-    const traceParent = m.headers?.[HEADER_TRACEPARENT]?.toString() ?? null;
-    let row: OutboxRow = {
-      ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow),
-      id,
-      attempts: state.attempts,
-      traceParent,
-    };
-    // The trace continues from the produce span whose context the relay put in the headers.
-    const span = startConsumeSpan(tracing, row, tracing.parentFrom(traceParent), {
-      [ATTR.messagingSystem]: 'kafka',
-      [ATTR.messagingOperation]: 'process',
-      [ATTR.messagingDestination]: cfg.topic,
-      [ATTR.messagingPartition]: String(partition),
-      [ATTR.queue]: 'kafka',
-    });
+    settledAt: (m: KafkaMessage, durable: Promise<void>) => void,
+  ): Promise<boolean> {
+    type Item = { readonly m: KafkaMessage; row: OutboxRow; readonly span: Span };
+    let pending: Item[] = [];
+    for (const m of msgs) {
+      const id = idOf(m);
+      // Read when the batch was fetched: a row settled since by someone else is settled again
+      // harmlessly (the store logs a settled row's outcome once), only its POST is repeated. A
+      // second copy of a row in the same batch (published twice by a relay that crashed before
+      // marking it) is skipped: the first copy is this one.
+      const state = states.get(id);
+      states.delete(id);
+      if (!state || (state.status !== 'pending' && state.status !== 'published')) {
+        settledAt(m, Promise.resolve());
+        continue;
+      }
+      const traceParent = m.headers?.[HEADER_TRACEPARENT]?.toString() ?? null;
+      const row: OutboxRow = {
+        ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow),
+        id,
+        attempts: state.attempts,
+        traceParent,
+      };
+      // The trace continues from the produce span whose context the relay put in the headers.
+      const span = startConsumeSpan(tracing, row, tracing.parentFrom(traceParent), {
+        [ATTR.messagingSystem]: 'kafka',
+        [ATTR.messagingOperation]: 'process',
+        [ATTR.messagingDestination]: cfg.topic,
+        [ATTR.messagingPartition]: String(partition),
+        [ATTR.queue]: 'kafka',
+      });
+      pending.push({ m, row, span });
+    }
     try {
-      for (;;) {
+      while (pending.length > 0) {
         if (abandoned()) {
-          span.end();
+          for (const p of pending) p.span.end();
           return false;
         }
         // In flight: the attempt itself. A message waiting out a backoff (or a disabled OEM) is not.
-        inFlight += 1;
-        let outcome: Awaited<ReturnType<DeliveryWorker>>;
+        inFlight += pending.length;
+        let outcomes: Awaited<ReturnType<ChainWorker>>;
         try {
-          outcome = await deps.worker(row, contextOf(span));
-        } finally {
-          inFlight -= 1;
-        }
-        if (outcome.kind === 'deferred') {
-          await pause(outcome.retryInMs ?? 100);
-          continue;
-        }
-        if (outcome.kind === 'dead') {
-          await deps.producer.send({
-            topic: cfg.dlqTopic,
-            acks: -1,
-            messages: [
-              {
-                key: m.key,
-                value: m.value,
-                headers: {
-                  ...m.headers,
-                  'shekara-error': outcome.entry.error ?? '',
-                  'shekara-attempts': String(outcome.entry.attempt),
-                },
-              },
-            ],
-          });
-        }
-        const durable = deps.settler.settle(outcome);
-        if (outcome.kind === 'delivered') {
-          void durable.then(
-            () => span.end(),
-            (err: unknown) => failSpan(span, err),
+          outcomes = await run(
+            pending.map((p) => p.row),
+            pending.map((p) => contextOf(p.span)),
           );
-          return { durable };
+        } finally {
+          inFlight -= pending.length;
         }
-        await durable;
-        logOutcome(log, row, outcome, span);
-        if (outcome.kind !== 'failed') {
-          span.end();
-          return { durable };
+        const again: Item[] = [];
+        let waitMs: number | undefined;
+        for (let i = 0; i < pending.length; i++) {
+          const p = pending[i]!;
+          const outcome = outcomes[i];
+          // Held back behind a message not delivered: sent again with it, in order.
+          if (!outcome) {
+            again.push(p);
+            continue;
+          }
+          if (outcome.kind === 'deferred') {
+            waitMs ??= outcome.retryInMs ?? 100;
+            again.push(p);
+            continue;
+          }
+          if (outcome.kind === 'dead') {
+            await deps.producer.send({
+              topic: cfg.dlqTopic,
+              acks: -1,
+              messages: [
+                {
+                  key: p.m.key,
+                  value: p.m.value,
+                  headers: {
+                    ...p.m.headers,
+                    'shekara-error': outcome.entry.error ?? '',
+                    'shekara-attempts': String(outcome.entry.attempt),
+                  },
+                },
+              ],
+            });
+          }
+          const durable = deps.settler.settle(outcome);
+          if (outcome.kind === 'delivered') {
+            void durable.then(
+              () => p.span.end(),
+              (err: unknown) => failSpan(p.span, err),
+            );
+            settledAt(p.m, durable);
+            continue;
+          }
+          if (outcome.kind === 'failed') {
+            await durable;
+            logOutcome(log, p.row, outcome, p.span);
+            waitMs ??= outcome.retryInMs ?? 100;
+            p.row = { ...p.row, attempts: p.row.attempts + 1 };
+            again.push(p);
+            continue;
+          }
+          settledAt(p.m, durable);
+          await durable;
+          logOutcome(log, p.row, outcome, p.span);
+          p.span.end();
         }
-        row = { ...row, attempts: row.attempts + 1 };
-        await pause(outcome.retryInMs ?? 100);
+        pending = again;
+        if (pending.length > 0) await pause(waitMs ?? 100);
       }
+      return true;
     } catch (err) {
-      failSpan(span, err);
+      for (const p of pending) failSpan(p.span, err);
       throw err;
     }
   }
@@ -197,15 +237,14 @@ export async function startOemConsumer(
       const queue = [...chains.values()];
       const lane = async () => {
         for (let chain = queue.shift(); chain; chain = queue.shift()) {
-          for (const m of chain) {
-            const outcome = await handle(m, batch.partition, abandoned, states);
-            if (outcome === false) return;
+          const ok = await handleChain(chain, batch.partition, abandoned, states, (m, d) =>
             durable.push(
-              outcome.durable.then(() => {
+              d.then(() => {
                 settled.add(m.offset);
               }),
-            );
-          }
+            ),
+          );
+          if (!ok) return;
         }
       };
       await Promise.all(Array.from({ length: Math.min(cfg.concurrency, queue.length) }, lane));

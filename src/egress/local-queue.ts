@@ -1,7 +1,9 @@
 /**
  * The local durable queue: the outbox table in the store IS the queue (embedded default).
- * Workers take due rows — only the head of each vehicle's queue, so order per vehicle holds
- * across retries — and settle each outcome in the store.
+ * Workers take due vehicles — each vehicle's head of queue and up to `perVehicle` - 1 rows
+ * behind it, as one chain, so order per vehicle holds across retries and a backlogged vehicle
+ * drains a batch at a time — and settle each outcome in the store. A slot (`concurrency`) is
+ * one vehicle's chain in flight; a vehicle never has two.
  *
  * On a store only this process uses (SQLite) leases are held in memory: a lease written to the
  * store would cost an fsync per delivery. A crash mid-delivery forgets the lease, so the row is
@@ -12,7 +14,7 @@
  */
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
-import type { DeliveryWorker } from './worker.js';
+import { chainOf, type DeliveryWorker } from './worker.js';
 import type { Settler } from './settler.js';
 import type { EgressQueue } from './queue.js';
 import { ATTR, contextOf, disabledTelemetry, logFields, type Telemetry } from '../telemetry/index.js';
@@ -35,6 +37,11 @@ export function startLocalQueue(
     telemetry?: Telemetry;
     /** Other instances share this outbox: lease rows in the store, not in memory. */
     sharedOutbox?: boolean;
+    /**
+     * Rows per vehicle taken at once (the largest `batch.maxRecords` of the OEMs; default 1: the
+     * head only). Asked at each read, so an OEM added with batching takes effect.
+     */
+    perVehicle?: () => number;
   },
 ): EgressQueue {
   const { log, now } = deps;
@@ -43,7 +50,13 @@ export function startLocalQueue(
   const refillAt = Math.max(1, Math.floor(cfg.concurrency / 4));
   const { tracing } = deps.telemetry ?? disabledTelemetry();
   const leased = new Set<number>();
+  /** The vehicles (OEM, pseudonym) with a chain in flight. */
+  const busy = new Set<string>();
+  const vehicleOf = (r: OutboxRow) => `${r.oem}\n${r.pseudonym}`;
+  const run = chainOf(deps.worker);
+  /** Rows in flight (what `inFlight` reports); a slot is a chain. */
   let inFlight = 0;
+  let slots = 0;
   let closing = false;
   let timer: NodeJS.Timeout | undefined;
   let wakePending = false;
@@ -77,35 +90,49 @@ export function startLocalQueue(
   }
 
   async function pumpOnce(): Promise<void> {
-    const free = cfg.concurrency - inFlight;
+    const free = cfg.concurrency - slots;
     if (free <= 0) return; // a finishing delivery pumps again
     // A read of the due heads costs about as much for 1 row as for 64 (it walks the due index
     // past the rows of vehicles whose head is in flight), and under load deliveries finish a few
     // at a time: reading each time made the read 35% of the egress thread. While most slots are
     // busy, wait until a quarter of them are free (a finishing delivery pumps again).
-    if (!deps.sharedOutbox && inFlight > 0 && free < refillAt) return;
+    if (!deps.sharedOutbox && slots > 0 && free < refillAt) return;
     const t = now();
-    // The rows in flight when the outbox is read: a delivery that finishes while the read is
-    // under way leaves the lease set, but the read may still show its row as due.
-    const skip = new Set(leased);
+    const perVehicle = Math.max(1, deps.perVehicle?.() ?? 1);
+    // The vehicles in flight when the outbox is read: a chain that finishes while the read is
+    // under way leaves the busy set, but the read may still show its rows as due.
+    const skip = new Set(busy);
     let rows: OutboxRow[];
     try {
       rows = deps.sharedOutbox
-        ? // Leased in the store: exactly as many as can run, none of them in flight anywhere.
-          await deps.store.leaseDueOutbox(t, cfg.concurrency - inFlight, leaseMs)
-        : // Rows in flight are still the heads of their vehicles' queues: ask for enough to skip them.
-          await deps.store.dueOutboxHeads(t, cfg.concurrency - inFlight + skip.size);
+        ? // Leased in the store: exactly as many vehicles as can run, none of them in flight anywhere.
+          await deps.store.leaseDueOutbox(t, free, leaseMs, perVehicle)
+        : // Vehicles in flight still have their heads due: ask for enough to skip them.
+          await deps.store.dueOutboxHeads(t, free + skip.size, perVehicle);
     } catch (err) {
       log.error({ err }, 'egress: could not read due outbox rows; retrying');
       return schedule(cfg.pollIntervalMs);
     }
     // Closing: rows leased in the store just now are due again when their lease ends.
     if (closing) return;
-    const open = cfg.concurrency - inFlight;
-    // The store's lease already excludes rows in flight anywhere.
-    if (!deps.sharedOutbox) rows = rows.filter((r) => !skip.has(r.id)).slice(0, open);
-    for (const row of rows) void run(row);
-    if (rows.length < open) {
+    const chains = new Map<string, OutboxRow[]>();
+    for (const r of rows) {
+      const v = vehicleOf(r);
+      // The store's lease already excludes rows in flight anywhere; in memory, a vehicle in
+      // flight is skipped whole (its chain's rows, and any row written behind them since).
+      if (!deps.sharedOutbox && (skip.has(v) || busy.has(v) || leased.has(r.id))) continue;
+      let c = chains.get(v);
+      if (!c) chains.set(v, (c = []));
+      c.push(r);
+    }
+    const open = cfg.concurrency - slots;
+    let started = 0;
+    for (const chain of chains.values()) {
+      if (started === open) break;
+      started += 1;
+      void runChain(chain);
+    }
+    if (started < open) {
       // Every due row is taken; a finishing delivery or new records wake the queue before then.
       let due: number | undefined;
       try {
@@ -117,26 +144,53 @@ export function startLocalQueue(
     }
   }
 
-  async function run(row: OutboxRow): Promise<void> {
-    inFlight += 1;
-    leased.add(row.id);
+  async function runChain(rows: OutboxRow[]): Promise<void> {
+    const vehicle = vehicleOf(rows[0]!);
+    slots += 1;
+    inFlight += rows.length;
+    busy.add(vehicle);
+    for (const r of rows) leased.add(r.id);
     // The trace continues from the commit that wrote the row (its traceparent is in the row).
-    const span = startConsumeSpan(tracing, row, tracing.parentFrom(row.traceParent), { [ATTR.queue]: 'local' });
+    const spans = rows.map((row) =>
+      startConsumeSpan(tracing, row, tracing.parentFrom(row.traceParent), { [ATTR.queue]: 'local' }),
+    );
     try {
-      const outcome = await deps.worker(row, contextOf(span));
-      // The row stays leased, so its vehicle's next row is not due, until settle resolved: the
-      // outcome and its egress-log entry MUST be durable (on SQLite, the writer's turn committed).
-      await deps.settler.settle(outcome);
-      logOutcome(log, row, outcome, span);
-      span.end();
+      const outcomes = await run(
+        rows,
+        spans.map((s) => contextOf(s)),
+      );
+      // The rows stay leased, so their vehicle's next rows are not due, until settle resolved:
+      // the outcomes and their egress-log entries MUST be durable (on SQLite, the writer's turn
+      // committed). One group commit for the chain (the settler batches what arrives together).
+      // A row held back behind one not delivered was not attempted: in memory it is simply let
+      // go (due again behind it); a lease in the store is given back, nothing logged or counted.
+      await Promise.all(
+        rows.map((row, i) => {
+          const o = outcomes[i];
+          if (o) return deps.settler.settle(o);
+          return deps.sharedOutbox
+            ? deps.settler.settle({ kind: 'deferred', outboxId: row.id, until: now() })
+            : undefined;
+        }),
+      );
+      rows.forEach((row, i) => {
+        const o = outcomes[i];
+        if (o) logOutcome(log, row, o, spans[i]!);
+        spans[i]!.end();
+      });
     } catch (err) {
-      // A store failure here leaves the row leased; it is retried when the lease ends.
-      log.error({ err, recordId: row.recordId, ...logFields(span) }, 'egress: could not record the delivery outcome');
-      failSpan(span, err);
+      // A store failure here leaves the rows leased; they are retried when the lease ends.
+      log.error(
+        { err, recordId: rows[0]!.recordId, rows: rows.length, ...logFields(spans[0]!) },
+        'egress: could not record the delivery outcome',
+      );
+      for (const span of spans) failSpan(span, err);
     } finally {
-      inFlight -= 1;
-      leased.delete(row.id);
-      if (inFlight === 0) idle.splice(0).forEach((f) => f());
+      slots -= 1;
+      inFlight -= rows.length;
+      busy.delete(vehicle);
+      for (const r of rows) leased.delete(r.id);
+      if (slots === 0) idle.splice(0).forEach((f) => f());
       // Coalesced: deliveries finishing in the same turn share one read of the outbox.
       queue.wake();
     }
@@ -157,7 +211,7 @@ export function startLocalQueue(
     async close() {
       closing = true;
       clearTimeout(timer);
-      if (inFlight === 0) return;
+      if (slots === 0) return;
       await Promise.race([
         new Promise<void>((resolve) => idle.push(resolve)),
         new Promise<void>((resolve) => setTimeout(resolve, cfg.requestTimeoutMs).unref()),

@@ -15,7 +15,7 @@ import {
 } from './destination.js';
 import type { DeliveryResult, Transport } from './deliver.js';
 import type { Breaker } from './breaker.js';
-import type { BatchConfig } from './batch.js';
+import { splitChain, type BatchConfig } from './batch.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { ATTR, SPAN, disabledTelemetry, traceIdOf, traceParentOf, type Telemetry } from '../telemetry/index.js';
 import { uuidv7Time } from '../ids.js';
@@ -71,8 +71,42 @@ export type AttemptOutcome = EgressSettlement & { readonly retryInMs?: number };
 /**
  * One attempt. `parent`: the queue's consume span, so the attempt's `shekara.egress.deliver`
  * span joins the record's trace; the entry it returns carries that trace's id.
+ * `chain` (optional: queues fall back to one row at a time, chainOf below) is one attempt of
+ * several rows of ONE vehicle and OEM, in outbox order.
  */
-export type DeliveryWorker = (row: OutboxRow, parent?: Context) => Promise<AttemptOutcome>;
+export type DeliveryWorker = ((row: OutboxRow, parent?: Context) => Promise<AttemptOutcome>) & {
+  readonly chain?: ChainWorker;
+};
+
+/**
+ * One attempt of a vehicle's consecutive rows (one OEM, one pseudonym, in outbox order), with a
+ * consume span's context per row. The outcome of each row, in order; `undefined`: not attempted
+ * (nothing sent, nothing logged, no attempt counted) because an earlier row of the chain was not
+ * delivered (failed, deferred) and the vehicle's order MUST hold: the queue releases such a row,
+ * due again behind the row that held it back. Rows sent go in as few POSTs as the OEM's batch
+ * limits allow (one per `splitChain` group), each POST only after the one before was answered 2xx.
+ */
+export type ChainWorker = (
+  rows: readonly OutboxRow[],
+  parents?: readonly (Context | undefined)[],
+) => Promise<(AttemptOutcome | undefined)[]>;
+
+/**
+ * The worker's `chain`, or, for a worker without one (tests inject plain functions), the rows one
+ * at a time, stopping at the first that is not settled for good (failed or deferred).
+ */
+export const chainOf =
+  (worker: DeliveryWorker): ChainWorker =>
+  async (rows, parents) => {
+    if (worker.chain) return worker.chain(rows, parents);
+    const out: (AttemptOutcome | undefined)[] = rows.map(() => undefined);
+    for (let i = 0; i < rows.length; i++) {
+      const o = await worker(rows[i]!, parents?.[i]);
+      out[i] = o;
+      if (o.kind === 'failed' || o.kind === 'deferred') break;
+    }
+    return out;
+  };
 
 /**
  * How long one resolution + classification of an OEM's host is reused. Safe against DNS
@@ -100,9 +134,8 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
   };
   const { tracing, metrics } = deps.telemetry ?? disabledTelemetry();
 
-  const deliver: DeliveryWorker = async (row, parent = ROOT_CONTEXT) => {
-    const route = deps.routes.get(row.oem);
-    const span = tracing.tracer.startSpan(
+  const startSpan = (row: OutboxRow, route: OemRoute | undefined, parent: Context = ROOT_CONTEXT): Span =>
+    tracing.tracer.startSpan(
       SPAN.deliver,
       {
         kind: SpanKind.CLIENT,
@@ -121,19 +154,33 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       },
       parent,
     );
+
+  const chain: ChainWorker = async (rows, parents) => {
+    if (rows.length === 0) return [];
+    const route = deps.routes.get(rows[0]!.oem);
+    const spans = rows.map((row, i) => startSpan(row, route, parents?.[i]));
     const started = performance.now();
-    let outcome: AttemptOutcome | undefined;
+    const out: (AttemptOutcome | undefined)[] = rows.map(() => undefined);
     try {
-      outcome = await attemptOnce(row, route, span);
-      return outcome;
+      await attemptChain(rows, route, spans, out);
+      return out;
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
       throw err;
     } finally {
-      if (outcome) observe(row, outcome, span, (performance.now() - started) / 1000);
-      span.end();
+      const seconds = (performance.now() - started) / 1000;
+      rows.forEach((row, i) => {
+        const o = out[i];
+        if (o) observe(row, o, spans[i]!, seconds);
+        else spans[i]!.setAttribute(ATTR.outcome, 'held');
+        spans[i]!.end();
+      });
     }
   };
+  const deliver: DeliveryWorker = Object.assign(
+    async (row: OutboxRow, parent?: Context): Promise<AttemptOutcome> => (await chain([row], [parent]))[0]!,
+    { chain },
+  );
 
   /** The attempt as telemetry sees it: span attributes, the delivery counter, the histograms. */
   const observe = (row: OutboxRow, outcome: AttemptOutcome, span: Span, seconds: number) => {
@@ -159,104 +206,204 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     }
   };
 
-  const attemptOnce = async (row: OutboxRow, route: OemRoute | undefined, span: Span): Promise<AttemptOutcome> => {
-    const attempt = row.attempts + 1;
-    const traceId = traceIdOf(span);
-    const entry = (
-      outcome: EgressLogEntry['outcome'],
-      target: CheckedAddress | null,
-      status: number | null,
-      error: string | null,
-    ): EgressLogEntry => ({
-      at: now(),
-      oem: row.oem,
-      destination: route?.endpoint.host ?? '(none)',
-      destinationIp: target?.address ?? null,
-      destinationCountry: target?.country ?? null,
-      recordId: row.recordId,
-      deliveryId: row.deliveryId,
-      pseudonym: row.pseudonym,
-      purpose: row.purpose,
-      policyHash: row.policyHash,
-      fieldsSent: row.fieldsSent,
-      fieldsDropped: row.fieldsDropped,
-      outcome,
-      attempt,
-      httpStatus: status,
-      error,
-      traceId,
-    });
-    if (!route) {
+  const entryOf = (
+    row: OutboxRow,
+    route: OemRoute | undefined,
+    span: Span,
+    outcome: EgressLogEntry['outcome'],
+    target: CheckedAddress | null,
+    status: number | null,
+    error: string | null,
+  ): EgressLogEntry => ({
+    at: now(),
+    oem: row.oem,
+    destination: route?.endpoint.host ?? '(none)',
+    destinationIp: target?.address ?? null,
+    destinationCountry: target?.country ?? null,
+    recordId: row.recordId,
+    deliveryId: row.deliveryId,
+    pseudonym: row.pseudonym,
+    purpose: row.purpose,
+    policyHash: row.policyHash,
+    fieldsSent: row.fieldsSent,
+    fieldsDropped: row.fieldsDropped,
+    outcome,
+    attempt: row.attempts + 1,
+    httpStatus: status,
+    error,
+    traceId: traceIdOf(span),
+  });
+
+  /** A send's (or a failed destination check's) answer as the row's outcome. */
+  const outcomeOf = (
+    row: OutboxRow,
+    route: OemRoute,
+    span: Span,
+    target: CheckedAddress | null,
+    result: DeliveryResult,
+  ): AttemptOutcome => {
+    if (result.ok)
+      return {
+        kind: 'delivered',
+        outboxId: row.id,
+        entry: entryOf(row, route, span, 'delivered', target, result.status, null),
+      };
+    if (!result.retriable || row.attempts + 1 >= cfg.maxAttempts) {
       return {
         kind: 'dead',
         outboxId: row.id,
-        entry: entry('dead-lettered', null, null, `no destination is configured for OEM "${row.oem}"`),
+        entry: entryOf(row, route, span, 'dead-lettered', target, result.status, result.error),
+      };
+    }
+    const delay = backoffDelay(row.attempts + 1, cfg);
+    return {
+      kind: 'failed',
+      outboxId: row.id,
+      entry: entryOf(row, route, span, 'failed', target, result.status, result.error),
+      nextAttemptAt: now() + delay,
+      retryInMs: delay,
+    };
+  };
+
+  /**
+   * The checks of one row before it may be sent, in this order: a destination, the OEM enabled,
+   * consent (once per purpose of the chain: `allowed`), push rather than pull, the breaker, the
+   * destination country. Either the row's outcome without a send, or the checked address to send to.
+   */
+  const check = async (
+    row: OutboxRow,
+    route: OemRoute | undefined,
+    span: Span,
+    allowed: (row: OutboxRow) => Promise<boolean | string>,
+  ): Promise<{ outcome: AttemptOutcome } | { route: OemRoute; target: CheckedAddress }> => {
+    if (!route) {
+      return {
+        outcome: {
+          kind: 'dead',
+          outboxId: row.id,
+          entry: entryOf(
+            row,
+            route,
+            span,
+            'dead-lettered',
+            null,
+            null,
+            `no destination is configured for OEM "${row.oem}"`,
+          ),
+        },
       };
     }
     if (route.oem.enabled === false) {
       // Disabled: not an attempt, not a block; the row waits for the OEM to be enabled again.
-      return { kind: 'deferred', outboxId: row.id, until: now() + DISABLED_RECHECK_MS, retryInMs: DISABLED_RECHECK_MS };
-    }
-    const allowed = await deps.isStillAllowed(row);
-    if (allowed !== true) {
       return {
-        kind: 'blocked',
-        outboxId: row.id,
-        entry: entry('blocked', null, null, typeof allowed === 'string' ? allowed : 'consent revoked'),
+        outcome: {
+          kind: 'deferred',
+          outboxId: row.id,
+          until: now() + DISABLED_RECHECK_MS,
+          retryInMs: DISABLED_RECHECK_MS,
+        },
+      };
+    }
+    const verdict = await allowed(row);
+    if (verdict !== true) {
+      return {
+        outcome: {
+          kind: 'blocked',
+          outboxId: row.id,
+          entry: entryOf(
+            row,
+            route,
+            span,
+            'blocked',
+            null,
+            null,
+            typeof verdict === 'string' ? verdict : 'consent revoked',
+          ),
+        },
       };
     }
     // An OEM that pulls is never pushed to: the row waits in its feed (GET /oem/v1/feed), where
     // consent and the requester's country are checked again when it is pulled.
-    if (route.oem.delivery === 'pull') return { kind: 'parked', outboxId: row.id };
+    if (route.oem.delivery === 'pull') return { outcome: { kind: 'parked', outboxId: row.id } };
     const until = route.breaker.blockedUntil(now());
     if (until !== undefined)
-      return { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) };
+      return { outcome: { kind: 'deferred', outboxId: row.id, until, retryInMs: Math.max(1, until - now()) } };
 
-    const verdict = await destinationOf(route);
-    let result: DeliveryResult;
-    let target: CheckedAddress | null = verdict.target;
-    if (!verdict.ok) {
-      if (verdict.error.code === 'SHK_EGRESS_DEST_COUNTRY') {
-        route.breaker.success(); // not the OEM's fault; the breaker measures its availability
-        return {
+    const dest = await destinationOf(route);
+    if (dest.ok) return { route, target: dest.target };
+    if (dest.error.code === 'SHK_EGRESS_DEST_COUNTRY') {
+      route.breaker.success(); // not the OEM's fault; the breaker measures its availability
+      return {
+        outcome: {
           kind: 'blocked',
           outboxId: row.id,
-          entry: entry('blocked', target, null, `${verdict.error.code}: ${verdict.error.message}`),
-        };
-      }
-      result = {
-        ok: false,
-        status: null,
-        error: `${verdict.error.code}: ${verdict.error.message}`,
-        retriable: verdict.error.retriable,
+          entry: entryOf(row, route, span, 'blocked', dest.target, null, `${dest.error.code}: ${dest.error.message}`),
+        },
       };
-      target = null;
-    } else {
-      // The OEM gets our trace context only if the operator opted in for it (metadata egress).
-      result = await route.transport(
-        route.endpoint,
-        verdict.target,
-        row,
-        route.oem.propagateTraceContext ? traceParentOf(span) : null,
-      );
     }
-
-    if (result.ok) {
-      route.breaker.success();
-      return { kind: 'delivered', outboxId: row.id, entry: entry('delivered', target, result.status, null) };
-    }
-    if (result.retriable) route.breaker.failure(now());
-    if (!result.retriable || attempt >= cfg.maxAttempts) {
-      return { kind: 'dead', outboxId: row.id, entry: entry('dead-lettered', target, result.status, result.error) };
-    }
-    const delay = backoffDelay(attempt, cfg);
-    return {
-      kind: 'failed',
-      outboxId: row.id,
-      entry: entry('failed', target, result.status, result.error),
-      nextAttemptAt: now() + delay,
-      retryInMs: delay,
+    const result: DeliveryResult = {
+      ok: false,
+      status: null,
+      error: `${dest.error.code}: ${dest.error.message}`,
+      retriable: dest.error.retriable,
     };
+    if (result.retriable) route.breaker.failure(now());
+    return { outcome: outcomeOf(row, route, span, null, result) };
+  };
+
+  const attemptChain = async (
+    rows: readonly OutboxRow[],
+    route: OemRoute | undefined,
+    spans: readonly Span[],
+    out: (AttemptOutcome | undefined)[],
+  ): Promise<void> => {
+    // Consent and objections re-checked once per purpose for the whole chain: one vehicle, one
+    // look-up of its VIN and flags per POST, not per row (a chain is one vehicle's rows, leased
+    // together a moment ago; a revocation committed after this look-up is as if it came after the send).
+    const verdicts = new Map<string, Promise<boolean | string>>();
+    const allowed = (row: OutboxRow) => {
+      let v = verdicts.get(row.purpose);
+      if (!v) verdicts.set(row.purpose, (v = deps.isStillAllowed(row)));
+      return v;
+    };
+    const ready: { row: OutboxRow; body: string; i: number; target: CheckedAddress; route: OemRoute }[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const c = await check(row, route, spans[i]!, allowed);
+      if ('outcome' in c) {
+        out[i] = c.outcome;
+        // Not delivered and still pending: nothing behind it may go before it (order per vehicle).
+        if (c.outcome.kind === 'failed' || c.outcome.kind === 'deferred') break;
+        continue;
+      }
+      ready.push({ row, body: row.body, i, target: c.target, route: c.route });
+    }
+    const transport = route?.transport;
+    for (const group of splitChain(ready, transport?.chain ? transport.batch : undefined)) {
+      const { route: r, target } = group[0]!;
+      // The OEM gets our trace context only if the operator opted in for it (metadata egress).
+      const traceParent = r.oem.propagateTraceContext ? traceParentOf(spans[group[0]!.i]!) : null;
+      const result =
+        group.length > 1 && r.transport.chain
+          ? await r.transport.chain(
+              r.endpoint,
+              target,
+              group.map((g) => g.row),
+              traceParent,
+            )
+          : await r.transport(r.endpoint, target, group[0]!.row, traceParent);
+      // One POST, one measure of the OEM's availability.
+      if (result.ok) r.breaker.success();
+      else if (result.retriable) r.breaker.failure(now());
+      for (const g of group) out[g.i] = outcomeOf(g.row, r, spans[g.i]!, target, result);
+      if (group.some((g) => out[g.i]!.kind === 'failed')) {
+        // The rows after a group to be sent again wait behind it (order per vehicle): not
+        // attempted. (A group dead-lettered is settled for good: the next one may go.)
+        const after = group[group.length - 1]!.i;
+        for (let j = after + 1; j < rows.length; j++) if (out[j]?.kind !== 'blocked') out[j] = undefined;
+        break;
+      }
+    }
   };
   return deliver;
 }

@@ -149,22 +149,29 @@ export interface TestSink {
   connections: number;
   /** HTTP requests answered 200 (a batch is one). */
   posts: number;
+  /** When set, the status for the n-th request (0-based; every request counts), overriding `status`. */
+  answer?: (n: number) => number;
+  /** The raw bodies of the requests answered other than 200, in order. */
+  refused: string[];
   close(): Promise<void>;
 }
 
 /** A real HTTP OEM endpoint on a loopback port that keeps the raw body and every header. */
 export async function startTestSink(): Promise<TestSink> {
   const hits: SinkHit[] = [];
-  const sink = { hits, status: 200, connections: 0, posts: 0 } as Omit<TestSink, 'url' | 'close'>;
+  const sink = { hits, status: 200, connections: 0, posts: 0, refused: [] } as Omit<TestSink, 'url' | 'close'>;
+  let requests = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (sink.status !== 200) {
-        res.writeHead(sink.status).end();
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const status = sink.answer?.(requests++) ?? sink.status;
+      if (status !== 200) {
+        sink.refused.push(raw);
+        res.writeHead(status).end();
         return;
       }
-      const raw = Buffer.concat(chunks).toString('utf8');
       sink.posts += 1;
       // A batched push is one hit per item, each with the item's own idempotency id; raw stays
       // the whole signed POST body, so every hit's signature can be checked.

@@ -221,6 +221,52 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await store.leaseDueOutbox(T0 + 1_000, 10, 1_000)).toHaveLength(3);
     });
 
+    it('hands out a vehicle’s head with the rows right behind it, in order, up to perVehicle', async () => {
+      const store = await fresh();
+      // va: 5 rows, vb: 2, committed interleaved; va's later rows are not due yet themselves.
+      const va: string[] = [];
+      const vb: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = record({ receivedAt: i === 0 ? T0 - 100 : T0 + 30_000 });
+        va.push(r.id);
+        const items = [item(r, [projection(r, { vehicle: 'va' })])];
+        if (i < 2) {
+          const s = record({ receivedAt: T0 - 50 });
+          vb.push(s.id);
+          items.push(item(s, [projection(s, { vehicle: 'vb' })]));
+        }
+        await store.commitIngest(items);
+      }
+      const ids = (rows: { recordId: string }[]) => rows.map((r) => r.recordId);
+      // Vehicle by vehicle (heads in lease order), each chain in outbox order, capped per vehicle.
+      expect(ids(await store.dueOutboxHeads(T0, 10, 3))).toEqual([...va.slice(0, 3), ...vb]);
+      expect(ids(await store.dueOutboxHeads(T0, 1, 10))).toEqual(va); // limit counts vehicles
+      expect(ids(await store.dueOutboxHeads(T0, 10))).toEqual([va[0], vb[0]]); // default: heads only
+
+      const other = await second();
+      const leased = await store.leaseDueOutbox(T0, 1, 60_000, 3);
+      expect(ids(leased)).toEqual(va.slice(0, 3));
+      // Another instance gets nothing of va (its head is leased; the rest are not heads), only vb.
+      expect(ids(await other.leaseDueOutbox(T0, 10, 60_000, 3))).toEqual(vb);
+      // Settled (delivered) chain: va's next rows are the head and its chain, for anyone.
+      await deliver(store, leased);
+      expect(ids(await other.leaseDueOutbox(T0 + 30_000, 10, 60_000, 3))).toEqual(va.slice(3));
+    });
+
+    it('ends a chain before a row still leased, so nothing behind it goes first', async () => {
+      const store = await fresh();
+      const recs = Array.from({ length: 4 }, () => record({ receivedAt: T0 - 10 }));
+      await store.commitIngest(recs.map((r) => item(r, [projection(r, { vehicle: 'va' })])));
+      // Rows 1 and 2 leased together; row 1 settled failed (due again at once), row 2's lease
+      // still running (its settlement lost in a crash): row 1 goes alone, not with rows 3 and 4.
+      const [r1, r2] = await store.leaseDueOutbox(T0, 10, 60_000, 2);
+      expect([r1!.recordId, r2!.recordId]).toEqual([recs[0]!.id, recs[1]!.id]);
+      await store.settleOutbox([
+        { kind: 'failed', outboxId: r1!.id, entry: entry(r1!, { outcome: 'failed' }), nextAttemptAt: T0 },
+      ]);
+      expect((await store.leaseDueOutbox(T0, 10, 60_000, 4)).map((r) => r.recordId)).toEqual([recs[0]!.id]);
+    });
+
     it('never leases one row to two instances leasing at once', async () => {
       const store = await fresh();
       const other = await second();

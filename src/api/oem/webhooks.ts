@@ -80,7 +80,9 @@ export const OEM_WEBHOOKS = {
                 items: {
                   type: 'array',
                   minItems: 2,
-                  description: 'At most one item per vehicle; a vehicle’s items arrive in order across batches.',
+                  description:
+                    'A vehicle’s items are contiguous and in its order; apply them in array order. A vehicle’s items ' +
+                    'arrive in order across batches: its next batch is sent only after this one was answered 2xx.',
                   items: {
                     type: 'object',
                     required: ['idempotencyKey', 'deliveryId', 'purpose', 'policyHash', 'body'],

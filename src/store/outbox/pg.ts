@@ -9,7 +9,7 @@ import type { PgMigration } from '../pg/migrate.js';
 import type { Db, Sql, Tx } from '../pg/db.js';
 import type { PgEgressSettler } from '../egress-log/pg.js';
 import type { Projection } from '../../record.js';
-import type { EgressQueueStore, EgressSettlement, OutboxStatus, OutboxStore } from './types.js';
+import type { EgressQueueStore, EgressSettlement, OutboxRow, OutboxStatus, OutboxStore } from './types.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
 
 export const OUTBOX_MIGRATIONS: PgMigration[] = [
@@ -110,6 +110,15 @@ export const LEASE_DUE = `WITH picked AS (
     SELECT o.id FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED),
   leased AS (UPDATE egress_outbox e SET lease_until = $3 FROM picked WHERE e.id = picked.id RETURNING ${prefixed('e')}, e.next_attempt_at)
   SELECT ${OUTBOX_COLUMNS} FROM leased ORDER BY next_attempt_at, id`;
+/**
+ * The rows behind each head ($1 head ids in lease order, $2 how many per head): the vehicle's
+ * next pending rows in id order, on egress_outbox_vehicle (oem, pseudonym, id), with their lease.
+ * Not locked: chainsBehind leases them (an UPDATE, which waits for a row's lock and re-checks it).
+ */
+const BEHIND = `SELECT h.ord, ${prefixed('f')}, f.lease_until FROM unnest($1::bigint[]) WITH ORDINALITY AS h(id, ord)
+  JOIN egress_outbox hh ON hh.id = h.id
+  CROSS JOIN LATERAL (SELECT p.* FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = hh.oem AND p.pseudonym = hh.pseudonym
+    AND p.id > hh.id ORDER BY p.id LIMIT $2) f`;
 /** The Kafka relay's lease ($1 now, $2 limit, $3 lease end), after DUE_PLAN: see leaseUnpublished. */
 export const LEASE_UNPUBLISHED = `WITH picked AS (
     SELECT o.id FROM egress_outbox o WHERE o.status = 'pending' AND o.lease_until <= $1 AND NOT EXISTS (${EARLIER} AND p.lease_until > $1)
@@ -190,6 +199,56 @@ export async function blockUndelivered(t: Sql, vin: string, only?: { oem: string
   return row!.n;
 }
 
+/**
+ * Each head followed by its vehicle's next pending rows (up to `perVehicle` in all), cut before
+ * the first row leased by someone else: nothing behind a leased row may go before it. With
+ * `leaseUntil`, the rows kept are leased in this transaction (the caller's, which holds the
+ * heads' leases: no other instance can take this vehicle's rows meanwhile, as none of them is a
+ * head). A row no longer pending by then (blocked meanwhile) is left out; it is never sent, so
+ * leaving it out keeps the order of what is.
+ */
+async function chainsBehind(
+  t: Sql,
+  heads: OutboxRow[],
+  now: number,
+  perVehicle: number,
+  leaseUntil?: number,
+): Promise<OutboxRow[]> {
+  if (perVehicle <= 1 || heads.length === 0) return heads;
+  const behind = await t.query<OutboxDbRow & { ord: number; lease_until: number }>(BEHIND, [
+    heads.map((h) => h.id),
+    perVehicle - 1,
+  ]);
+  // Per head (1-based ord), its rows in id order, up to the first leased one.
+  behind.sort((a, b) => Number(a.ord) - Number(b.ord) || Number(a.id) - Number(b.id));
+  const kept = new Map<number, OutboxRow[]>();
+  const cut = new Set<number>();
+  for (const r of behind) {
+    const ord = Number(r.ord);
+    if (cut.has(ord)) continue;
+    if (Number(r.lease_until) > now) {
+      cut.add(ord);
+      continue;
+    }
+    let k = kept.get(ord);
+    if (!k) kept.set(ord, (k = []));
+    k.push(toOutbox(r));
+  }
+  const ids = [...kept.values()].flat().map((r) => r.id);
+  let leased: ReadonlySet<number> | undefined;
+  if (leaseUntil !== undefined && ids.length > 0) {
+    leased = new Set(
+      (
+        await t.query<{ id: number }>(
+          `UPDATE egress_outbox SET lease_until = $2 WHERE id = ANY($1::bigint[]) AND status = 'pending' RETURNING id`,
+          [ids, leaseUntil],
+        )
+      ).map((r) => Number(r.id)),
+    );
+  }
+  return heads.flatMap((h, i) => [h, ...(kept.get(i + 1) ?? []).filter((r) => !leased || leased.has(Number(r.id)))]);
+}
+
 export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
   return {
     async insert(t, rows) {
@@ -255,20 +314,22 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
       }
       return applied;
     },
-    leaseDueOutbox: (now, limit, leaseMs) =>
+    leaseDueOutbox: (now, limit, leaseMs, perVehicle = 1) =>
       db.tx(async (t) => {
         await t.query(DUE_PLAN);
-        return (await t.query<OutboxDbRow>(LEASE_DUE, [now, limit, now + leaseMs])).map(toOutbox);
+        const heads = (await t.query<OutboxDbRow>(LEASE_DUE, [now, limit, now + leaseMs])).map(toOutbox);
+        return chainsBehind(t, heads, now, perVehicle, now + leaseMs);
       }),
-    dueOutboxHeads: (now, limit) =>
+    dueOutboxHeads: (now, limit, perVehicle = 1) =>
       db.tx(async (t) => {
         await t.query(DUE_PLAN);
-        return (
+        const heads = (
           await t.query<OutboxDbRow>(
             `SELECT ${prefixed('o')} FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2`,
             [now, limit],
           )
         ).map(toOutbox);
+        return chainsBehind(t, heads, now, perVehicle);
       }),
     nextDueAt: async () =>
       (

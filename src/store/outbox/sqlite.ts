@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
 import type { Projection } from '../../record.js';
-import type { EgressQueueStore, OutboxStatus, OutboxStore } from './types.js';
+import type { EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from './types.js';
 import type { Sync } from '../sqlite/sync.js';
 import type { EgressLogSettler } from '../egress-log/sqlite.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
@@ -134,6 +134,39 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   const nextDue = db
     .prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`)
     .pluck();
+  // The rows behind a vehicle's head, in order, on egress_outbox_vehicle (oem, pseudonym, id).
+  const behind = db.prepare(`SELECT ${OUTBOX_COLUMNS}, lease_until FROM egress_outbox
+    WHERE status = 'pending' AND oem = ? AND pseudonym = ? AND id > ? ORDER BY id LIMIT ?`);
+  const leaseOne = db.prepare(`UPDATE egress_outbox SET lease_until = ? WHERE id = ?`);
+  /** Each head followed by its vehicle's next pending rows, up to the first one leased. */
+  const withChains = (heads: OutboxRow[], now: number, perVehicle: number, leaseUntil?: number): OutboxRow[] => {
+    if (perVehicle <= 1) return heads;
+    const out: OutboxRow[] = [];
+    for (const h of heads) {
+      out.push(h);
+      for (const r of behind.all(h.oem, h.pseudonym, h.id, perVehicle - 1) as (OutboxDbRow & {
+        lease_until: number;
+      })[]) {
+        // A row leased by someone else ends the chain: nothing behind it may go before it.
+        if (r.lease_until > now) break;
+        if (leaseUntil !== undefined) leaseOne.run(leaseUntil, r.id);
+        out.push(toOutbox(r));
+      }
+    }
+    return out;
+  };
+  // One snapshot for the heads and their chains (and, leasing, one write transaction).
+  const dueChains = db.transaction((now: number, limit: number, perVehicle: number) =>
+    withChains((dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox), now, perVehicle),
+  );
+  const leaseChains = db.transaction((now: number, limit: number, leaseMs: number, perVehicle: number) =>
+    withChains(
+      (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
+      now,
+      perVehicle,
+      now + leaseMs,
+    ),
+  );
 
   return {
     insert(p, dueAt, traceParent) {
@@ -145,9 +178,14 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     markBlocked: (id) => void blocked.run(id),
     isSettled: (id) => settled.get(id) !== undefined,
     blockUndelivered: (vin, only) => (only ? blockOne.run(only.oem, only.purpose, vin) : blockAll.run(vin)).changes,
-    leaseDueOutbox: (now, limit, leaseMs) =>
-      (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
-    dueOutboxHeads: (now, limit) => (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
+    leaseDueOutbox: (now, limit, leaseMs, perVehicle = 1) =>
+      perVehicle > 1
+        ? leaseChains.immediate(now, limit, leaseMs, perVehicle)
+        : (leaseDue.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[]).map(toOutbox),
+    dueOutboxHeads: (now, limit, perVehicle = 1) =>
+      perVehicle > 1
+        ? dueChains(now, limit, perVehicle)
+        : (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
   };
 }

@@ -53,17 +53,21 @@ export type EgressSettlement =
 
 export interface OutboxStore {
   /**
-   * Leases up to `limit` outbox rows that are due, for `leaseMs`. A leased row is not handed
-   * out again until its lease expires, so a crash mid-delivery only delays it.
+   * Leases the due rows of up to `limit` vehicles, for `leaseMs`: each vehicle's (OEM, pseudonym)
+   * head of queue when it is due, and behind it up to `perVehicle` - 1 (default 0) of the
+   * vehicle's next pending rows, consecutive and in id order, whatever their own next attempt
+   * time (they cannot go before the head anyway), stopping before one already leased. Rows come
+   * vehicle by vehicle (heads in lease order, each chain in id order). A leased row is not
+   * handed out again until its lease expires, so a crash mid-delivery only delays it.
    */
-  leaseDueOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
+  leaseDueOutbox(now: number, limit: number, leaseMs: number, perVehicle?: number): Promise<OutboxRow[]>;
   /** Soonest time a pending row becomes due, or undefined when none is pending. */
   nextDueAt(): Promise<number | undefined>;
   /**
    * The rows `leaseDueOutbox` would lease, without leasing them: for a single-process queue that
    * holds its leases in memory. A crash forgets such leases, so the rows are due again at once.
    */
-  dueOutboxHeads(now: number, limit: number): Promise<OutboxRow[]>;
+  dueOutboxHeads(now: number, limit: number, perVehicle?: number): Promise<OutboxRow[]>;
 }
 
 export interface OutboxBacklog {
