@@ -15,10 +15,11 @@ export default tseslint.config(
       // A promise nobody awaits loses its rejection: an acknowledgement sent before a commit,
       // an unhandled rejection that ends the process.
       '@typescript-eslint/no-floating-promises': 'error',
-      // A new enum member or union case must be handled wherever that type is switched on.
+      // A new enum member or union case must be handled wherever that type is switched on: a
+      // `default` does not count as handling it (it would take the new case silently).
       '@typescript-eslint/switch-exhaustiveness-check': [
         'error',
-        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+        { considerDefaultExhaustiveForUnions: false, requireDefaultForNonUnion: false },
       ],
       // `_name` marks a value left out on purpose (a rest sibling, a callback's unused argument).
       '@typescript-eslint/no-unused-vars': [

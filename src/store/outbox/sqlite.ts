@@ -229,7 +229,10 @@ export function sqliteEgressQueue(
         case 'parked':
           park(it.outboxId);
           break;
-        default:
+        case 'delivered':
+        case 'failed':
+        case 'dead':
+        case 'blocked':
           log.settleLogged(it);
       }
     }
