@@ -3,7 +3,8 @@
  * QoS 2, packet id 0, every CONNECT refusal as a CONNACK with its code, a pipelined burst, and
  * the per-vehicle rate across reconnects.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IConnackPacket, IDisconnectPacket, IPubackPacket } from 'mqtt-packet';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -99,6 +100,31 @@ describe.each([4, 5] as Version[])('mqtt wire, protocol level %i', (version) => 
     for (let i = 0; i < n; i++) ids.push(((await c.next()) as IPubackPacket).messageId!);
     expect(ids).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(await records(gw)).toBe(before + n);
+    c.end();
+  });
+
+  it('writes the PUBACKs of PUBLISHes read together in one socket write, in order', async () => {
+    const car = gw.cars[2]!;
+    const c = await open();
+    expect(connackCode(await c.connect(car))).toBe(0);
+    const n = 20;
+    // The gateway's side of this car's connection: every write it makes, counted.
+    const ours = (s: Socket) => s.localPort === gw.app.mqttPort && s.remotePort === c.socket.localPort;
+    const writes: number[] = [];
+    const original = Socket.prototype.write;
+    const write = vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args) {
+      if (ours(this)) writes.push((args[0] as Buffer).length);
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    });
+    try {
+      c.send(...Array.from({ length: n }, (_, i) => c.publish(telemetryTopic(car.vin), reading(i), 1, 100 + i)));
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) ids.push(((await c.next()) as IPubackPacket).messageId!);
+      expect(ids).toEqual(Array.from({ length: n }, (_, i) => 100 + i));
+    } finally {
+      write.mockRestore();
+    }
+    expect(writes).toEqual([4 * n]);
     c.end();
   });
 

@@ -61,6 +61,8 @@ export class Connection implements SessionConnection {
   /** MQTT 5 Request Problem Information (§3.1.2.11.7): 0 → no reason strings on acks. */
   problemInfo = true;
   aliases: Map<number, string> | undefined;
+  /** The car's own telemetry and command-ack topics, spelled once per connection, not per PUBLISH. */
+  topics: { readonly telemetry: string; readonly ack: string } | undefined;
   /** The VIN the CONNECT claims (client id, when it has a VIN's shape): for the keyed reference in logs. */
   claimedVin: string | undefined;
   private readonly parser: Parser;

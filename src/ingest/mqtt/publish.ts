@@ -42,8 +42,9 @@ export function onPublish(c: Connection, p: IPublishPacket): void {
   }
   if (topic.length > limits.maxTopicLength)
     return refuse(c, p, 'topic-too-long', RC.topicNameInvalid, 'topic longer than the limit');
-  const isAck = topic === commandAckTopic(vin) && deps.onCommandAck !== undefined;
-  if (!isAck && topic !== telemetryTopic(vin))
+  const own = (c.topics ??= { telemetry: telemetryTopic(vin), ack: commandAckTopic(vin) });
+  const isAck = topic === own.ack && deps.onCommandAck !== undefined;
+  if (!isAck && topic !== own.telemetry)
     return refuse(c, p, 'publish-topic-denied', RC.notAuthorized, 'a car publishes only to its own telemetry topic');
 
   if (qos === 2) {
