@@ -127,4 +127,21 @@ describe('src imports', () => {
     );
     expect(intoStore).toEqual([]);
   });
+
+  it('an API surface imports nothing of another, but the workbench it mounts: what several answer alike is in api/views', () => {
+    const surfaces = ['admin', 'oem', 'owner', 'regulator', 'workbench'];
+    const mountable = new Set([path.join('api', 'workbench', 'index.ts'), path.join('api', 'workbench', 'deps.ts')]);
+    const sideways = surfaces.flatMap((own) =>
+      sourceFiles(path.join(SRC, 'api', own)).flatMap((f) =>
+        allImports(f)
+          .map((t) => t.replace(/\.js$/, '.ts'))
+          .filter((t) => {
+            const [top, surface] = t.split(path.sep);
+            return top === 'api' && surface !== own && surfaces.includes(surface!) && !mountable.has(t);
+          })
+          .map((t) => `${path.relative(SRC, f)} → ${t}`),
+      ),
+    );
+    expect(sideways).toEqual([]);
+  });
 });

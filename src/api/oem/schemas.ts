@@ -4,8 +4,7 @@
  * unknown parameters (guard.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { FilterProps } from '../regulator/schemas.js';
-import { Entry } from '../views/egress-entry.js';
+import { Entry, FilterProps } from '../views/egress-entry.js';
 
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) =>

@@ -3,38 +3,14 @@
  * them; openapi.ts publishes them. Query strings reject unknown parameters (auth.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Entry } from '../views/egress-entry.js';
+import { Entry, FilterProps } from '../views/egress-entry.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) =>
   Type.Union([t, Type.Null()]);
 const strict = { additionalProperties: false } as const;
 
-export const VIN = Type.String({
-  pattern: '^[A-HJ-NPR-Z0-9]{17}$',
-  description:
-    'resolved server-side to the pseudonyms its records crossed under; the re-identification is itself logged as a leaf',
-});
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const B64Hash = Type.String({ description: 'base64 SHA-256', pattern: '^[A-Za-z0-9+/]{43}=$' });
-const Outcome = Type.Union(['delivered', 'failed', 'dead-lettered', 'blocked'].map((o) => Type.Literal(o)));
-
-/** Filters shared by search, export and the summary. */
-export const FilterProps = {
-  oem: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
-  vin: Type.Optional(VIN),
-  from: Type.Optional(Type.String({ format: 'date-time', description: 'entries at or after (RFC 3339)' })),
-  to: Type.Optional(Type.String({ format: 'date-time', description: 'entries before (RFC 3339)' })),
-  field: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a VSS path among the fields sent' })),
-  country: Type.Optional(
-    Type.String({ pattern: '^[A-Z]{2}$', description: 'destination country, ISO 3166-1 alpha-2' }),
-  ),
-  outcome: Type.Optional(Outcome),
-  policyHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
-  recordId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  deliveryId: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 64, description: 'the id an OEM received (body deliveryId)' }),
-  ),
-};
 
 export const SearchQuery = Type.Object(
   {
