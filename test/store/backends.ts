@@ -1,8 +1,8 @@
 /**
  * The conformance harness shared by every store suite (test/store/conformance*.test.ts): each
- * backend (SQLite in a temp file; PostgreSQL on the machine's server, a fresh schema per store,
- * every schema of the run dropped afterwards) and builders for records, projections and
- * egress-log entries.
+ * backend (SQLite in a temp file; PostgreSQL on the machine's server, one migrated schema per
+ * file emptied between tests — see pgBackend —, every schema of the run dropped afterwards) and
+ * builders for records, projections and egress-log entries.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +40,8 @@ export interface Backend {
   open(): Promise<Opened>;
   /** Two stores opened at the same moment on one new, empty location (two instances starting at once). */
   openPair(): Promise<Store[]>;
+  /** Every store of the test just ended is closed: its location may be emptied and used again. */
+  recycle?(): void;
   cleanup(): Promise<void>;
 }
 
@@ -91,9 +93,95 @@ export const sqliteBackend = (): Backend => {
   };
 };
 
+/** What a migrated schema held right after its first open: its tables, migrations, rows and sequences. */
+interface Baseline {
+  schema: string;
+  tables: string;
+  migrations: string;
+  /** Tables with rows after the first open (a migration's seed, e.g. the auth decoy): their rows as JSON. */
+  seeds: { table: string; rows: string }[];
+  sequences: { name: string; last: string | null; called: boolean }[];
+}
+
+const q = (schema: string, name: string) => `"${schema}"."${name}"`;
+
+async function baselineOf(c: pg.Client, schema: string): Promise<Baseline> {
+  const tables = (
+    await c.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [schema])
+  ).rows.map((r) => r.t);
+  const seeds: Baseline['seeds'] = [];
+  for (const table of tables.filter((t) => t !== 'schema_migrations')) {
+    const rows = (await c.query<{ j: string | null }>(`SELECT json_agg(x)::text AS j FROM ${q(schema, table)} x`))
+      .rows[0]!.j;
+    if (rows !== null) seeds.push({ table, rows });
+  }
+  const sequences = (
+    await c.query<{ name: string; last: string | null }>(
+      `SELECT sequencename AS name, last_value::text AS last FROM pg_sequences WHERE schemaname = $1`,
+      [schema],
+    )
+  ).rows.map((r) => ({ ...r, called: r.last !== null }));
+  return {
+    schema,
+    tables: tables.join(','),
+    migrations: await migrationsOf(c, schema),
+    seeds,
+    sequences,
+  };
+}
+
+const migrationsOf = async (c: pg.Client, schema: string) =>
+  (await c.query<{ id: string }>(`SELECT id FROM ${q(schema, 'schema_migrations')} ORDER BY 1`)).rows
+    .map((r) => r.id)
+    .join(',');
+
+/**
+ * Empties a schema back to its baseline, in one transaction: every row deleted (triggers off, so
+ * the append-only tables let go too), the seed rows put back, the sequences set back. Tens of
+ * milliseconds, where creating and migrating a schema takes hundreds. False (and nothing
+ * changed) if a test changed the schema itself (a table dropped, a partition dropped or added, a
+ * migration record deleted): the caller makes a new one then.
+ */
+async function resetTo(c: pg.Client, b: Baseline): Promise<boolean> {
+  const tables = (
+    await c.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [b.schema])
+  ).rows.map((r) => r.t);
+  if (tables.join(',') !== b.tables || (await migrationsOf(c, b.schema)) !== b.migrations) return false;
+  await c.query('BEGIN');
+  try {
+    await c.query('SET LOCAL session_replication_role = replica');
+    for (const t of tables) if (t !== 'schema_migrations') await c.query(`DELETE FROM ${q(b.schema, t)}`);
+    for (const { table, rows } of b.seeds) {
+      await c.query(
+        `INSERT INTO ${q(b.schema, table)} OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_recordset(NULL::${q(b.schema, table)}, $1)`,
+        [rows],
+      );
+    }
+    for (const s of b.sequences) {
+      await c.query(
+        s.called ? `SELECT setval($1, $2::bigint, true)` : `ALTER SEQUENCE ${q(b.schema, s.name)} RESTART`,
+        s.called ? [q(b.schema, s.name), s.last] : [],
+      );
+    }
+    await c.query('COMMIT');
+    return true;
+  } catch (err) {
+    await c.query('ROLLBACK');
+    throw err;
+  }
+}
+
+/**
+ * PostgreSQL on the machine's server. A test's first store gets the schema the file's previous
+ * test used, emptied back to what its first open left (resetTo), once that test's stores are
+ * closed (recycle); any further store in the same test, and openPair (instances migrating at
+ * once), get a new schema, created and migrated as in production.
+ */
 export const pgBackend = (): Backend => {
   const run = `shk_conf_${process.pid}_${randomBytes(3).toString('hex')}`;
   const schemas: string[] = [];
+  let free: Baseline | undefined; // emptied at the next open
+  let inUse: Baseline | undefined; // this test's first store
   const admin = async <T>(f: (c: pg.Client) => Promise<T>): Promise<T> => {
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
@@ -103,14 +191,23 @@ export const pgBackend = (): Backend => {
       await c.end();
     }
   };
+  const newSchema = () => {
+    const schema = `${run}_${schemas.length}`;
+    schemas.push(schema);
+    return schema;
+  };
   return {
     name: 'PostgreSQL',
     async open() {
-      const schema = `${run}_${schemas.length}`;
-      schemas.push(schema);
+      const reuse = free;
+      free = undefined;
+      const fresh = reuse === undefined || !(await admin((c) => resetTo(c, reuse)));
+      const schema = fresh ? newSchema() : reuse!.schema;
       const cfg = { url: PG_URL, schema, poolSize: 4 };
+      const store = await openPostgresStore(cfg);
+      if (inUse === undefined) inUse = fresh ? await admin((c) => baselineOf(c, schema)) : reuse;
       return {
-        store: await openPostgresStore(cfg),
+        store,
         second: async () => openPostgresStore(cfg),
         decisionOf: (recordId) =>
           admin(
@@ -136,10 +233,12 @@ export const pgBackend = (): Backend => {
       };
     },
     async openPair() {
-      const schema = `${run}_${schemas.length}`;
-      schemas.push(schema);
-      const cfg = { url: PG_URL, schema, poolSize: 2 };
+      const cfg = { url: PG_URL, schema: newSchema(), poolSize: 2 };
       return Promise.all([openPostgresStore(cfg), openPostgresStore(cfg)]);
+    },
+    recycle() {
+      free = inUse;
+      inUse = undefined;
     },
     async cleanup() {
       await admin(async (c) => {
@@ -253,6 +352,7 @@ export function useBackend(backend: Backend) {
   let t: Opened | undefined;
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
+    backend.recycle?.();
   });
   afterAll(() => backend.cleanup());
   return {

@@ -1,6 +1,6 @@
 /**
  * One conformance suite for every Store backend: SQLite (a temp file) and PostgreSQL (the
- * machine's server, a fresh schema per test, every schema of the run dropped afterwards). A
+ * machine's server, an empty migrated schema per test, every schema of the run dropped afterwards). A
  * behaviour either backend shows, the other must show too.
  */
 import { describe, expect, it } from 'vitest';
