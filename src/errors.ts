@@ -9,8 +9,8 @@
  */
 const REGISTRY = {
   // config
-  SHK_CONFIG_INVALID: { status: null },
-  SHK_CONFIG_FILE: { status: null },
+  SHK_CONFIG_INVALID: { status: null, category: 'config' },
+  SHK_CONFIG_FILE: { status: null, category: 'config' },
   SHK_PORT_IN_USE: { status: null },
   SHK_UNSAFE_PERMISSIONS: { status: null },
   SHK_KEYS_MISMATCH: { status: null },
@@ -30,10 +30,10 @@ const REGISTRY = {
   SHK_STORE_NEWER: { status: null },
   SHK_BROKER_UNAVAILABLE: { status: null },
   // policy
-  SHK_POLICY_INVALID: { status: 400 },
-  SHK_POLICY_UNKNOWN_TRANSFORM: { status: 400 },
-  SHK_POLICY_UNSAFE: { status: 400 },
-  SHK_POLICY_INPUT: { status: null },
+  SHK_POLICY_INVALID: { status: 400, category: 'policy' },
+  SHK_POLICY_UNKNOWN_TRANSFORM: { status: 400, category: 'policy' },
+  SHK_POLICY_UNSAFE: { status: 400, category: 'policy' },
+  SHK_POLICY_INPUT: { status: null, category: 'policy' },
   // http
   SHK_NOT_FOUND: { status: 404 },
   SHK_BAD_REQUEST: { status: 400 },
@@ -62,14 +62,25 @@ const REGISTRY = {
   SHK_AUTH_FORBIDDEN: { status: 403 },
   // owner rights
   SHK_OBJECTION_RESOLVED: { status: 409 },
-} as const satisfies Record<string, { readonly status: number | null }>;
+} as const satisfies Record<string, { readonly status: number | null; readonly category?: ErrorCategory }>;
 
 export type ErrorCode = keyof typeof REGISTRY;
+
+/**
+ * Families a caller branches on as a whole, named in the registry rather than read off the code's
+ * spelling: a config that cannot be used, a policy that does not compile or check (the CLI exits 2
+ * on both; a policy upload answers every problem of one).
+ */
+export type ErrorCategory = 'config' | 'policy';
 
 /** Every code, as `ErrorCodes.SHK_X === 'SHK_X'`. */
 export const ErrorCodes = Object.freeze(
   Object.fromEntries(Object.keys(REGISTRY).map((c) => [c, c])) as { readonly [C in ErrorCode]: C },
 );
+
+/** The family a code belongs to, if any. */
+export const categoryOf = (code: ErrorCode): ErrorCategory | undefined =>
+  (REGISTRY[code] as { readonly category?: ErrorCategory }).category;
 
 /** The HTTP status a code is answered with, or null when it is never an HTTP answer. */
 export const statusOf = (code: ErrorCode): number | null => REGISTRY[code].status;

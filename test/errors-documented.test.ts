@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, statusOf, type ErrorCode } from '../src/errors.js';
+import { categoryOf, ErrorCodes, statusOf, type ErrorCode } from '../src/errors.js';
 
 const doc = readFileSync('docs/errors.md', 'utf8');
 /** `| \`SHK_X\` | 404 | …`: each table row's code and its HTTP status cell. */
@@ -34,5 +34,15 @@ describe('error codes', () => {
       return s !== null && (s < 400 || s > 599);
     });
     expect(odd).toEqual([]);
+  });
+
+  it('the config and policy categories hold every SHK_CONFIG_* and SHK_POLICY_* code, and only those', () => {
+    // Callers branch on the category (the CLI's exit 2, a policy upload's problems), not on the spelling.
+    const byCategory = codes.filter((c) => categoryOf(c as ErrorCode) !== undefined);
+    expect(byCategory.map((c) => [c, categoryOf(c as ErrorCode)])).toEqual(
+      codes
+        .filter((c) => /^SHK_(CONFIG|POLICY)_/.test(c))
+        .map((c) => [c, c.startsWith('SHK_CONFIG') ? 'config' : 'policy']),
+    );
   });
 });

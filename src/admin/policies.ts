@@ -10,7 +10,7 @@ import type { Catalog } from '../catalog/index.js';
 import { NO_COMMANDS } from '../policy/commands.js';
 import { parsePolicy, type CompiledPolicy } from '../policy/index.js';
 import { diffPolicies, type DiffLine } from '../policy/diff.js';
-import { isShekaraError, ShekaraError } from '../errors.js';
+import { categoryOf, isShekaraError, ShekaraError } from '../errors.js';
 import { iso, notFound, type Actor, type AdminContext } from './context.js';
 import type { OemAdmin } from './oems.js';
 
@@ -66,7 +66,7 @@ export function compileUpload(text: string, oem: string, source: string = UPLOAD
   try {
     policy = parsePolicy(text, source, catalog);
   } catch (err) {
-    if (!isShekaraError(err) || !err.code.startsWith('SHK_POLICY')) throw err;
+    if (!isShekaraError(err) || categoryOf(err.code) !== 'policy') throw err;
     const rewrite = (p: string) =>
       p
         .replace(new RegExp(`^${source}:(\\d+)(?::\\d+)? `), 'line $1 ')

@@ -14,7 +14,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { isShekaraError, ShekaraError } from '../errors.js';
+import { categoryOf, isShekaraError, ShekaraError } from '../errors.js';
 
 /** Commands that read no personal data, keys, policies or registry from the store. */
 const NOT_LOGGED = new Set([
@@ -95,7 +95,7 @@ export async function withAccessLeaf(cmd: Command, run: () => Promise<void>): Pr
   }
   const code = failure === undefined ? 'ok' : isShekaraError(failure) ? failure.code : 'error';
   // A config that cannot be read: the command opened no store, and neither can the leaf.
-  if (code.startsWith('SHK_CONFIG')) throw failure;
+  if (isShekaraError(failure) && categoryOf(failure.code) === 'config') throw failure;
   try {
     await appendLeaf((cmd.opts() as { config?: string }).config, {
       action: 'cli',

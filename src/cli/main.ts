@@ -3,7 +3,7 @@
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage, config or input.
  */
 import { Command, Option } from 'commander';
-import { isShekaraError } from '../errors.js';
+import { categoryOf, isShekaraError } from '../errors.js';
 import { withAccessLeaf } from './access-log.js';
 import { addIncidentCommands } from './incident-commands.js';
 import { addGbt32960Commands } from './gbt32960-commands.js';
@@ -365,7 +365,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (isShekaraError(err)) {
     console.error(`shekara: ${err.code}: ${err.message}`);
     process.exit(
-      USAGE_CODES.has(err.code) || err.code.startsWith('SHK_CONFIG') || err.code.startsWith('SHK_POLICY') ? 2 : 1,
+      USAGE_CODES.has(err.code) || categoryOf(err.code) === 'config' || categoryOf(err.code) === 'policy' ? 2 : 1,
     );
   }
   console.error(`shekara: ${(err as Error).stack ?? String(err)}`);
