@@ -52,7 +52,13 @@ const projects: TestProjectInlineConfiguration[] = [
   { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: [...SERIAL, ...UNIT_FILES] } },
   {
     extends: true,
-    test: { name: 'postgres', include: ON_POSTGRES, exclude: SERIAL, env: { SHEKARA_TEST_STORE: 'postgres' } },
+    // A `unit` file has no store to switch (test/api/ holds two): it runs once, in `unit`.
+    test: {
+      name: 'postgres',
+      include: ON_POSTGRES,
+      exclude: [...SERIAL, ...UNIT_FILES],
+      env: { SHEKARA_TEST_STORE: 'postgres' },
+    },
   },
   // After every file above has finished (groupOrder 1), one after another in one worker process
   // (singleFork: vitest 3.2 has no per-project worker count). No SERIAL file is ON_POSTGRES: one
