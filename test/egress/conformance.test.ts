@@ -124,7 +124,15 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
 
   it('re-checks consent just before sending: a revocation after enqueue blocks the delivery and logs it', async () => {
     const revoked = new Set<string>();
-    await start({}, {}, { isStillAllowed: async (row: OutboxRow) => !revoked.has(row.pseudonym) });
+    // The local queue reads the outbox only when woken (below): a poll could otherwise find the
+    // rows once committed (the store's writer thread) and check consent before the revocation.
+    await start(
+      kind === 'local' ? { pollIntervalMs: 60_000 } : {},
+      {},
+      {
+        isStillAllowed: async (row: OutboxRow) => !revoked.has(row.pseudonym),
+      },
+    );
     const rows = await commitRecords(ts.store, 2, 3);
     revoked.add(rows[0]!.vehicle); // after enqueue, before delivery
     egress!.wake();
