@@ -88,9 +88,11 @@ describe('SQLite write lock shared by the threads of one process', () => {
     const aTotal = main.prepare(`SELECT COUNT(*) FROM t WHERE who = 'A'`).pluck().get() as number;
     expect(aTotal).toBe(300);
     // Left to SQLite's busy handler (sleeps of 1…100 ms, no queue) B looked at the wrong moments
-    // and got in only after A's last commit. Taking turns, it goes in after the commit A had under
-    // way when it asked (a few more on a loaded machine, never the rest of A's 300).
-    expect(aBefore - bRow.n).toBeLessThanOrEqual(10);
+    // and got in only after A's last commit (279–280 of A's commits before B's, seen every run).
+    // Taking turns, it goes in after the commit A had under way when it asked. B counts A's rows,
+    // then asks: a thread descheduled between the two lets A commit on meanwhile (16 were seen
+    // under a full test run on two cores), so the bound only separates "next" from "all the rest".
+    expect(aBefore - bRow.n).toBeLessThanOrEqual(100);
     expect(aBefore).toBeLessThan(300);
   });
 
