@@ -9,7 +9,7 @@
  *
  * Per-vehicle order: a vehicle's rows come as one chain (`addChain`: consecutive rows of one
  * vehicle, in outbox order) and go into ONE batch, contiguous and in that order, never split
- * over two POSTs in flight at once. The worker (worker.ts `chain`) sends a vehicle's next chain
+ * over two POSTs in flight at once. The worker's chain (chain.ts) sends a vehicle's next chain
  * only after this one was answered, so a failed batch holds back everything behind it.
  */
 import type { OutboxRow } from '../store/index.js';

@@ -2,7 +2,7 @@
  * The egress workers in Kafka mode: one consumer group per OEM, consuming fetched batches
  * (`eachBatch`). Each partition is consumed in order; a fetched batch is split by message key
  * (the vehicle pseudonym) into chains, the rows' states are read in ONE store query, and the
- * chains go to the delivery worker (up to `concurrency` at once), each whole (worker.ts
+ * chains go to the delivery worker (up to `concurrency` at once), each whole (chain.ts
  * `chain`), so an OEM with batched push (`oems[].batch`, batch.ts) gets a backlogged vehicle's
  * messages `maxRecords` at a time, in order, and several vehicles' in one POST. A failed
  * delivery is retried in place after a backoff, holding back the vehicle's later messages
@@ -16,7 +16,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
-import { chainOf, type ChainWorker, type DeliveryWorker } from './worker.js';
+import { chainOf, type ChainWorker, type DeliveryWorker } from './chain.js';
 import type { Span } from '@opentelemetry/api';
 import type { Settler } from './settler.js';
 import { HEADER_OUTBOX_ID, HEADER_TRACEPARENT, type QueuedRow } from './kafka-relay.js';
@@ -81,7 +81,7 @@ export async function startOemConsumer(
 
   /**
    * Delivers one vehicle's messages of a fetched batch (in offset order; retrying in place).
-   * They go to the worker together, as a chain (worker.ts `chain`: as few POSTs as the OEM's
+   * They go to the worker together, as a chain (chain.ts: as few POSTs as the OEM's
    * batch allows, in order); a message not delivered holds back the ones behind it, which are
    * sent again with it after the backoff. `settledAt(m, durable)` is called once per message
    * whose outcome is final, with the promise of that outcome being durable (a message already

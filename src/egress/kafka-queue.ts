@@ -9,7 +9,7 @@ import type { Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { ShekaraError } from '../errors.js';
-import type { DeliveryWorker } from './worker.js';
+import type { DeliveryWorker } from './chain.js';
 import type { Settler } from './settler.js';
 import type { EgressQueue } from './queue.js';
 import { startRelay } from './kafka-relay.js';

@@ -14,7 +14,7 @@
  */
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
-import { chainOf, type DeliveryWorker } from './worker.js';
+import { chainOf, type DeliveryWorker } from './chain.js';
 import type { Settler } from './settler.js';
 import type { EgressQueue } from './queue.js';
 import { ATTR, contextOf, disabledTelemetry, logFields, type Telemetry } from '../telemetry/index.js';

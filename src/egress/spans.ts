@@ -7,7 +7,7 @@ import { SpanKind, SpanStatusCode, type Attributes, type Context, type Span } fr
 import type { OutboxRow } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { ATTR, SPAN, logFields, type Tracing } from '../telemetry/index.js';
-import type { AttemptOutcome } from './worker.js';
+import type { AttemptOutcome } from './chain.js';
 
 export function startConsumeSpan(
   tracing: Tracing,

@@ -1,10 +1,11 @@
 /**
  * One delivery attempt of one outbox row, whatever queue it came from: consent re-check,
  * circuit breaker, destination check, HTTP delivery — and the outcome, as a settlement the
- * queue makes durable (with its egress-log row) before it lets go of the message.
+ * queue makes durable (with its egress-log row) before it lets go of the message. Several rows of
+ * one vehicle go as a chain (chain.ts), with these same checks and outcomes per row.
  * Nothing is sent unless every check passed just before sending; nothing is dropped silently.
  */
-import type { EgressLogEntry, EgressSettlement, OutboxRow } from '../store/index.js';
+import type { EgressLogEntry, OutboxRow } from '../store/index.js';
 import { backoffDelay, type BackoffConfig } from './retry.js';
 import {
   checkDestination,
@@ -15,9 +16,10 @@ import {
 } from './destination.js';
 import type { DeliveryResult, Transport } from './deliver.js';
 import type { Breaker } from './breaker.js';
-import { splitChain, type BatchConfig } from './batch.js';
+import type { BatchConfig } from './batch.js';
+import { createChainWorker, type AttemptOutcome, type DeliveryWorker } from './chain.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
-import { ATTR, SPAN, disabledTelemetry, traceIdOf, traceParentOf, type Telemetry } from '../telemetry/index.js';
+import { ATTR, SPAN, disabledTelemetry, traceIdOf, type Telemetry } from '../telemetry/index.js';
 import { uuidv7Time } from '../ids.js';
 
 export interface WorkerConfig extends BackoffConfig {
@@ -65,49 +67,6 @@ export interface WorkerDeps {
   readonly telemetry?: Telemetry;
 }
 
-/** A settlement, plus when a failed row is due again (for queues that retry in place). */
-export type AttemptOutcome = EgressSettlement & { readonly retryInMs?: number };
-
-/**
- * One attempt. `parent`: the queue's consume span, so the attempt's `shekara.egress.deliver`
- * span joins the record's trace; the entry it returns carries that trace's id.
- * `chain` (optional: queues fall back to one row at a time, chainOf below) is one attempt of
- * several rows of ONE vehicle and OEM, in outbox order.
- */
-export type DeliveryWorker = ((row: OutboxRow, parent?: Context) => Promise<AttemptOutcome>) & {
-  readonly chain?: ChainWorker;
-};
-
-/**
- * One attempt of a vehicle's consecutive rows (one OEM, one pseudonym, in outbox order), with a
- * consume span's context per row. The outcome of each row, in order; `undefined`: not attempted
- * (nothing sent, nothing logged, no attempt counted) because an earlier row of the chain was not
- * delivered (failed, deferred) and the vehicle's order MUST hold: the queue releases such a row,
- * due again behind the row that held it back. Rows sent go in as few POSTs as the OEM's batch
- * limits allow (one per `splitChain` group), each POST only after the one before was answered 2xx.
- */
-export type ChainWorker = (
-  rows: readonly OutboxRow[],
-  parents?: readonly (Context | undefined)[],
-) => Promise<(AttemptOutcome | undefined)[]>;
-
-/**
- * The worker's `chain`, or, for a worker without one (tests inject plain functions), the rows one
- * at a time, stopping at the first that is not settled for good (failed or deferred).
- */
-export const chainOf =
-  (worker: DeliveryWorker): ChainWorker =>
-  async (rows, parents) => {
-    if (worker.chain) return worker.chain(rows, parents);
-    const out: (AttemptOutcome | undefined)[] = rows.map(() => undefined);
-    for (let i = 0; i < rows.length; i++) {
-      const o = await worker(rows[i]!, parents?.[i]);
-      out[i] = o;
-      if (o.kind === 'failed' || o.kind === 'deferred') break;
-    }
-    return out;
-  };
-
 /**
  * How long one resolution + classification of an OEM's host is reused. Safe against DNS
  * rebinding: the transport connects only to the address the verdict names, never re-resolving.
@@ -154,33 +113,6 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
       },
       parent,
     );
-
-  const chain: ChainWorker = async (rows, parents) => {
-    if (rows.length === 0) return [];
-    const route = deps.routes.get(rows[0]!.oem);
-    const spans = rows.map((row, i) => startSpan(row, route, parents?.[i]));
-    const started = performance.now();
-    const out: (AttemptOutcome | undefined)[] = rows.map(() => undefined);
-    try {
-      await attemptChain(rows, route, spans, out);
-      return out;
-    } catch (err) {
-      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      rows.forEach((row, i) => {
-        const o = out[i];
-        if (o) observe(row, o, spans[i]!, seconds);
-        else spans[i]!.setAttribute(ATTR.outcome, 'held');
-        spans[i]!.end();
-      });
-    }
-  };
-  const deliver: DeliveryWorker = Object.assign(
-    async (row: OutboxRow, parent?: Context): Promise<AttemptOutcome> => (await chain([row], [parent]))[0]!,
-    { chain },
-  );
 
   /** The attempt as telemetry sees it: span attributes, the delivery counter, the histograms. */
   const observe = (row: OutboxRow, outcome: AttemptOutcome, span: Span, seconds: number) => {
@@ -351,59 +283,17 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     return { outcome: outcomeOf(row, route, span, null, result) };
   };
 
-  const attemptChain = async (
-    rows: readonly OutboxRow[],
-    route: OemRoute | undefined,
-    spans: readonly Span[],
-    out: (AttemptOutcome | undefined)[],
-  ): Promise<void> => {
-    // Consent and objections re-checked once per purpose for the whole chain: one vehicle, one
-    // look-up of its VIN and flags per POST, not per row (a chain is one vehicle's rows, leased
-    // together a moment ago; a revocation committed after this look-up is as if it came after the send).
-    const verdicts = new Map<string, Promise<boolean | string>>();
-    const allowed = (row: OutboxRow) => {
-      let v = verdicts.get(row.purpose);
-      if (!v) verdicts.set(row.purpose, (v = deps.isStillAllowed(row)));
-      return v;
-    };
-    const ready: { row: OutboxRow; body: string; i: number; target: CheckedAddress; route: OemRoute }[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const c = await check(row, route, spans[i]!, allowed);
-      if ('outcome' in c) {
-        out[i] = c.outcome;
-        // Not delivered and still pending: nothing behind it may go before it (order per vehicle).
-        if (c.outcome.kind === 'failed' || c.outcome.kind === 'deferred') break;
-        continue;
-      }
-      ready.push({ row, body: row.body, i, target: c.target, route: c.route });
-    }
-    const transport = route?.transport;
-    for (const group of splitChain(ready, transport?.chain ? transport.batch : undefined)) {
-      const { route: r, target } = group[0]!;
-      // The OEM gets our trace context only if the operator opted in for it (metadata egress).
-      const traceParent = r.oem.propagateTraceContext ? traceParentOf(spans[group[0]!.i]!) : null;
-      const result =
-        group.length > 1 && r.transport.chain
-          ? await r.transport.chain(
-              r.endpoint,
-              target,
-              group.map((g) => g.row),
-              traceParent,
-            )
-          : await r.transport(r.endpoint, target, group[0]!.row, traceParent);
-      // One POST, one measure of the OEM's availability.
-      if (result.ok) r.breaker.success();
-      else if (result.retriable) r.breaker.failure(now());
-      for (const g of group) out[g.i] = outcomeOf(g.row, r, spans[g.i]!, target, result);
-      if (group.some((g) => out[g.i]!.kind === 'failed')) {
-        // The rows after a group to be sent again wait behind it (order per vehicle): not
-        // attempted. (A group dead-lettered is settled for good: the next one may go.)
-        const after = group[group.length - 1]!.i;
-        for (let j = after + 1; j < rows.length; j++) if (out[j]?.kind !== 'blocked') out[j] = undefined;
-        break;
-      }
-    }
-  };
-  return deliver;
+  const chain = createChainWorker({
+    routeOf: (oem) => deps.routes.get(oem),
+    isStillAllowed: deps.isStillAllowed,
+    startSpan,
+    observe,
+    check,
+    outcomeOf,
+    now,
+  });
+  return Object.assign(
+    async (row: OutboxRow, parent?: Context): Promise<AttemptOutcome> => (await chain([row], [parent]))[0]!,
+    { chain },
+  );
 }

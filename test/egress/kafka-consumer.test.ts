@@ -11,7 +11,7 @@ import type { OutboxRow, Store } from '../../src/store/types.js';
 import { toMessage } from '../../src/egress/kafka-relay.js';
 import { startOemConsumer, type OemConsumer } from '../../src/egress/kafka-consumer.js';
 import { createSettler } from '../../src/egress/settler.js';
-import type { DeliveryWorker } from '../../src/egress/worker.js';
+import type { DeliveryWorker } from '../../src/egress/chain.js';
 import { createLogger } from '../../src/log.js';
 import { entry, item, projection, record } from '../store/backends.js';
 import { eventually, kafkaFixture, tempStore, type TempStore } from './helpers.js';

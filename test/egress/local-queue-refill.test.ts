@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { startLocalQueue } from '../../src/egress/local-queue.js';
 import type { OutboxRow } from '../../src/store/index.js';
-import type { AttemptOutcome } from '../../src/egress/worker.js';
+import type { AttemptOutcome } from '../../src/egress/chain.js';
 import { createLogger } from '../../src/log.js';
 
 const VEHICLES = 40;
