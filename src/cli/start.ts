@@ -4,7 +4,19 @@ import { createLogger } from '../log.js';
 import { describeStore } from '../store/index.js';
 import type { Config } from '../config/schema.js';
 
+/** `shekara start`: commander calls it with the options (and the command, not wanted here). */
 export async function startCommand(opts: { config?: string; role?: Config['role'] }): Promise<void> {
+  await startGateway(opts, process.stdout);
+}
+
+/**
+ * Starts the gateway, installs its signal handlers, then prints the banner on `out`. Resolves to
+ * a handle for embedders (SIGTERM and SIGINT stop the process; tests close it themselves).
+ */
+export async function startGateway(
+  opts: { config?: string; role?: Config['role'] },
+  out: NodeJS.WritableStream,
+): Promise<{ close(): Promise<void> }> {
   const loaded = loadConfigFile(opts.config);
   // commander checked the value against the same three roles the config schema allows.
   const config: Readonly<Config> = opts.role ? { ...loaded, role: opts.role } : loaded;
@@ -68,7 +80,6 @@ export async function startCommand(opts: { config?: string; role?: Config['role'
     `  npx shekara simulate${opts.config ? ` -c ${opts.config}` : ''} --vehicles 10 --rate 20 --duration 30`,
     '',
   ];
-  process.stdout.write(lines.join('\n') + '\n');
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -142,6 +153,11 @@ export async function startCommand(opts: { config?: string; role?: Config['role'
       (err: unknown) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'),
     );
   });
+
+  // The banner last: whoever waits for it (an operator's script, a test) may signal the process
+  // at once, and a signal that came before its handler would kill the gateway outright.
+  out.write(lines.join('\n') + '\n');
+  return { close: () => app.close() };
 }
 
 /**
