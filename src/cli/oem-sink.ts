@@ -16,13 +16,14 @@ export async function oemSinkCommand(opts: {
       if (!opts.quiet) process.stdout.write(`${JSON.stringify(d.body)}\n`);
     },
   });
-  process.stderr.write(
-    `oem-sink: listening on http://${opts.host}:${sink.port}/ — every POST is printed as one JSON line${opts.out ? ` and appended to ${opts.out}` : ''}\n`,
-  );
   const stop = () => {
     process.stderr.write(`oem-sink: ${count} deliveries received\n`);
     void sink.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Announced once the handlers are in: a script that waits for this line may stop the sink at once.
+  process.stderr.write(
+    `oem-sink: listening on http://${opts.host}:${sink.port}/ — every POST is printed as one JSON line${opts.out ? ` and appended to ${opts.out}` : ''}\n`,
+  );
 }
