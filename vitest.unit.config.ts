@@ -26,6 +26,7 @@ export const UNIT_FILES = [
   'test/decoder.test.ts',
   'test/egress/destination.test.ts',
   'test/egress/local-queue-refill.test.ts',
+  'test/egress/record-facts.test.ts',
   'test/errors-documented.test.ts',
   'test/incidents/calendar.test.ts',
   'test/ingest/committer.test.ts',

@@ -21,6 +21,7 @@ import { createChainWorker, type AttemptOutcome, type DeliveryWorker } from './c
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { ATTR, SPAN, disabledTelemetry, traceIdOf, type Telemetry } from '../telemetry/index.js';
 import { uuidv7Time } from '../ids.js';
+import { recordFacts } from './record-facts.js';
 
 export interface WorkerConfig extends BackoffConfig {
   readonly maxAttempts: number;
@@ -152,13 +153,7 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     destination: route?.endpoint.host ?? '(none)',
     destinationIp: target?.address ?? null,
     destinationCountry: target?.country ?? null,
-    recordId: row.recordId,
-    deliveryId: row.deliveryId,
-    pseudonym: row.pseudonym,
-    purpose: row.purpose,
-    policyHash: row.policyHash,
-    fieldsSent: row.fieldsSent,
-    fieldsDropped: row.fieldsDropped,
+    ...recordFacts(row),
     outcome,
     attempt: row.attempts + 1,
     httpStatus: status,

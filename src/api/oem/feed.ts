@@ -17,6 +17,7 @@ import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EgressLogEntry, FeedItem } from '../../store/index.js';
 import { allows, classify } from '../../egress/destination.js';
+import { recordFacts } from '../../egress/record-facts.js';
 import { badRequest, notFound, ShekaraError } from '../../errors.js';
 import { oemOf, type OemDeps } from './deps.js';
 import * as S from './schemas.js';
@@ -123,13 +124,7 @@ function pulled(row: FeedItem, at: number, ip: string, country: string, verdict:
     destination: `pull:${ip}`,
     destinationIp: ip,
     destinationCountry: country,
-    recordId: row.recordId,
-    deliveryId: row.deliveryId,
-    pseudonym: row.pseudonym,
-    purpose: row.purpose,
-    policyHash: row.policyHash,
-    fieldsSent: row.fieldsSent,
-    fieldsDropped: row.fieldsDropped,
+    ...recordFacts(row),
     outcome: allowed ? 'delivered' : 'blocked',
     attempt: row.attempts + 1,
     httpStatus: allowed ? 200 : null,
