@@ -15,6 +15,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { openPostgresStore } from '../../src/store/pg/index.js';
 import type { CanonicalRecord, Projection } from '../../src/record.js';
 import type { EgressLogEntry, EgressSettlement, IngestItem, OutboxRow, Store } from '../../src/store/types.js';
+import { recordFacts } from '../../src/egress/record-facts.js';
 
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 export const DAY = 86_400_000;
@@ -316,13 +317,7 @@ export function entry(row: OutboxRow, o: Partial<EgressLogEntry> = {}): EgressLo
     destination: 'oem.example:443',
     destinationIp: '203.0.113.7',
     destinationCountry: 'DE',
-    recordId: row.recordId,
-    deliveryId: row.deliveryId,
-    pseudonym: row.pseudonym,
-    purpose: row.purpose,
-    policyHash: row.policyHash,
-    fieldsSent: row.fieldsSent,
-    fieldsDropped: row.fieldsDropped,
+    ...recordFacts(row),
     outcome: 'delivered',
     attempt: row.attempts + 1,
     httpStatus: 200,
