@@ -1,0 +1,53 @@
+/**
+ * What a commit hands to the SQLite writer thread (ingest-writer.ts): the payloads and nothing
+ * around them. A payload is a slice of the socket chunk it arrived in, and a structured clone of
+ * a slice copies its whole underlying buffer; so the bytes that cross MUST be the payloads' own.
+ */
+import { describe, expect, it } from 'vitest';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { record, projection } from './backends.js';
+import type { IngestItem } from '../../src/store/types.js';
+import { writerClient, type WriterReply, type WriterRequest } from '../../src/store/sqlite/ingest-writer.js';
+
+describe('SQLite writer thread › what a commit hands over', () => {
+  it('carries each payload in exactly its own bytes, not the socket chunk it was sliced from', async () => {
+    // One read from a socket: three payloads side by side in a 64 KB chunk.
+    const chunk = Buffer.alloc(64 * 1024, 0x2e);
+    const payloads = ['{"speed":54}', '{"speed":55,"lat":48.1}', 'not json'].map((text, i) => {
+      const at = 1_000 * (i + 1);
+      chunk.write(text, at);
+      return chunk.subarray(at, at + text.length);
+    });
+    const [a, b] = [record(), record()];
+    const items: IngestItem[] = [
+      { kind: 'record', record: a, raw: payloads[0]!, projections: [projection(a)] },
+      { kind: 'record', record: b, raw: payloads[1]!, projections: [projection(b)] },
+      {
+        kind: 'quarantine',
+        item: { id: 'q1', vin: b.vin, channel: 'mqtt', receivedAt: b.receivedAt, reason: 'bad', raw: payloads[2]! },
+      },
+    ];
+
+    const { port1, port2 } = new MessageChannel();
+    const client = writerClient({ port: port1, reconnect: () => Promise.reject(new Error('not in this test')) });
+    const committed = client.commit(items);
+    const got = receiveMessageOnPort(port2)?.message as WriterRequest;
+
+    const raws = got.items.map((it) => (it.kind === 'record' ? it.raw : it.item.raw));
+    expect(raws.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString())).toEqual(
+      payloads.map((p) => p.toString()),
+    );
+    // The buffers that crossed hold the payloads and nothing more.
+    const crossed = new Set(raws.map((r) => r.buffer));
+    const bytes = [...crossed].reduce((n, buf) => n + buf.byteLength, 0);
+    expect(bytes).toBe(payloads.reduce((n, p) => n + p.byteLength, 0));
+    // The caller's chunk is still its own (a copy crossed, not the chunk's memory).
+    expect(chunk.byteLength).toBe(64 * 1024);
+    expect(payloads[0]!.toString()).toBe('{"speed":54}');
+
+    port2.postMessage({ seq: got.seq, turn: 7 } satisfies WriterReply);
+    await expect(committed).resolves.toBe(7);
+    await client.close();
+    port2.close();
+  });
+});
