@@ -4,6 +4,15 @@
 import { Type } from '@sinclair/typebox';
 import { strict } from './common.js';
 
+/**
+ * POSTs to one OEM on the wire at once unless its `batch.maxInFlight` says otherwise (OEMs
+ * registered through the API have this one). Half of `egress.concurrency`'s default: a burst of
+ * 64 chains each POSTing at once over the keep-alive pool is what met sockets the OEM was closing
+ * (UND_ERR_SOCKET); with that default a POST waits for its slot at most about one request
+ * timeout, so wait and send stay within the outbox lease (3 × requestTimeoutMs).
+ */
+export const OEM_POSTS_IN_FLIGHT = 32;
+
 /** An OEM's /oem/v1 rate limit unless its config entry sets one (API-registered OEMs have this one). */
 export const OEM_API_RATE_LIMIT = { requestsPerSecond: 20, burst: 40 } as const;
 
@@ -42,12 +51,15 @@ export const OemSchema = Type.Object(
      * `maxBytes` of bodies, in one signed POST; the first waits up to `maxWaitMs` for company.
      * `maxRecords: 1` (default) keeps one POST per projection: the batch body is another format,
      * so an OEM opts in. The `delivery` key stays the push/pull switch, hence a key of its own.
+     * `maxInFlight`: POSTs to this OEM (batches or single records) on the wire at once; more
+     * wait for a slot (src/egress/slots.ts).
      */
     batch: Type.Object(
       {
         maxRecords: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
         maxBytes: Type.Integer({ minimum: 1_024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
         maxWaitMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
+        maxInFlight: Type.Integer({ minimum: 1, maximum: 1024, default: OEM_POSTS_IN_FLIGHT }),
       },
       { ...strict, default: {} },
     ),

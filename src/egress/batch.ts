@@ -26,6 +26,8 @@ export interface BatchConfig {
   readonly maxBytes: number;
   /** How long the first row of a batch waits for more; 0 = only rows due in the same event-loop turn. */
   readonly maxWaitMs: number;
+  /** POSTs to the OEM on the wire at once, batched or not (slots.ts); absent: OEM_POSTS_IN_FLIGHT. */
+  readonly maxInFlight?: number;
 }
 
 /**

@@ -10,6 +10,8 @@ import type { OutboxRow } from '../store/index.js';
 import type { CheckedAddress } from './destination.js';
 import { SIGNATURE_HEADER, signBody } from './sign.js';
 import { BATCH_CONTENT_TYPE, batchBody, createBatcher, idempotencyKeyOf, type BatchConfig } from './batch.js';
+import { createSlots, type SlotCounters } from './slots.js';
+import { OEM_POSTS_IN_FLIGHT } from '../config/oems.js';
 
 export type DeliveryResult =
   | { readonly ok: true; readonly status: number }
@@ -47,8 +49,10 @@ export interface TransportOptions {
   readonly mtls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
   readonly retriableStatus: (s: number) => boolean;
   readonly now?: () => number;
-  /** Batched delivery (batch.ts); absent or maxRecords 1: one POST per row. */
+  /** Batched delivery (batch.ts); absent or maxRecords 1: one POST per row. Its `maxInFlight` bounds every POST. */
   readonly batch?: BatchConfig;
+  /** The POSTs on the wire and waiting for a slot (slots.ts), for the metrics. */
+  readonly posts?: SlotCounters;
 }
 
 /**
@@ -91,8 +95,18 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
     return a;
   };
 
-  /** One signed POST; its answer as a delivery result (no redirect is ever followed). */
-  const post = async (
+  // One bound for every POST to this OEM, whatever address or batch it goes to.
+  const slots = createSlots(opts.batch?.maxInFlight ?? OEM_POSTS_IN_FLIGHT, opts.posts);
+
+  /** One signed POST, once a slot is free; its answer as a delivery result (no redirect is ever followed). */
+  const post = (
+    endpoint: URL,
+    target: CheckedAddress,
+    headers: Record<string, string>,
+    body: string,
+    traceParent: string | null | undefined,
+  ): Promise<DeliveryResult> => slots.run(() => postNow(endpoint, target, headers, body, traceParent));
+  const postNow = async (
     endpoint: URL,
     target: CheckedAddress,
     headers: Record<string, string>,

@@ -12,7 +12,7 @@
 import type { EgressConfig } from '../config/schema.js';
 import type { EgressSettlement, OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
-import type { Telemetry } from '../telemetry/index.js';
+import { ATTR, type Telemetry } from '../telemetry/index.js';
 import { backoffDelay, isRetriableStatus } from './retry.js';
 import { createTransport, type Transport } from './deliver.js';
 import { systemResolver, type Resolver } from './destination.js';
@@ -112,6 +112,16 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
   const routes = new Map<string, Route>();
   // The transport asks the keyring for the keys at each send, so a rotation needs no new transport.
   const signing = await createSigningKeyring(deps.oems, deps.store, { log });
+  const postCounters = (oem: string) => {
+    const metrics = deps.telemetry?.metrics;
+    const labels = { [ATTR.oem]: oem };
+    return (
+      metrics && {
+        inFlight: (d: number) => metrics.egressPostsInFlight.add(d, labels),
+        waiting: (d: number) => metrics.egressPostsWaiting.add(d, labels),
+      }
+    );
+  };
   const buildRoute = async (oem: OemDestination, old: Route | undefined): Promise<Route> => {
     const signingKey = await loadSigningKey(oem, deps.store);
     const sameTransport =
@@ -129,6 +139,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
         retriableStatus: isRetriableStatus,
         now,
         batch: oem.batch,
+        posts: postCounters(oem.id),
       });
       transport = t;
       close = t.close;

@@ -9,7 +9,7 @@
  * the policies' send-time rules. Its logs and delivery metrics go back to the main thread.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { Counter, Histogram } from '@opentelemetry/api';
+import type { Counter, Histogram, UpDownCounter } from '@opentelemetry/api';
 import type { Config } from '../config/schema.js';
 import { createStore, type Store, type WriterLink } from '../store/index.js';
 import { createLogger } from '../log.js';
@@ -49,6 +49,8 @@ function forwardedMetrics(enabled: boolean): { metrics: Telemetry['metrics']; fl
           egressDeliveries: counter('egressDeliveries'),
           egressDeliveryDuration: histogram('egressDeliveryDuration'),
           egressRecordAge: histogram('egressRecordAge'),
+          egressPostsInFlight: counter('egressPostsInFlight') as unknown as UpDownCounter,
+          egressPostsWaiting: counter('egressPostsWaiting') as unknown as UpDownCounter,
         }
       : base,
     flush() {

@@ -43,11 +43,9 @@ export interface ThreadInit {
   readonly writer?: MessagePort;
 }
 
-export type MetricEvent = [
-  'egressDeliveries' | 'egressDeliveryDuration' | 'egressRecordAge',
-  number,
-  Record<string, string>,
-];
+/** The thread's counters (`add`: a count, or a change of an up-down counter) and histograms (`record`). */
+export type AddedMetric = 'egressDeliveries' | 'egressPostsInFlight' | 'egressPostsWaiting';
+export type MetricEvent = [AddedMetric | 'egressDeliveryDuration' | 'egressRecordAge', number, Record<string, string>];
 
 export type ToThread =
   | { t: 'wake' }
@@ -189,6 +187,7 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
     }
   };
 
+  const upDown = upDownLevels(metrics);
   let worker: Worker | undefined;
   let inFlight = 0;
   let closing = false;
@@ -243,8 +242,12 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
             break;
           case 'metrics':
             for (const [name, v, a] of m.events) {
-              if (name === 'egressDeliveries') metrics.egressDeliveries.add(v, a);
-              else metrics[name].record(v, a);
+              if (name === 'egressDeliveryDuration' || name === 'egressRecordAge') metrics[name].record(v, a);
+              else {
+                metrics[name].add(v, a);
+                // Up-down counters: what a thread that died had added is taken back on its exit.
+                if (name !== 'egressDeliveries') upDown.add(name, v, a);
+              }
             }
             break;
           case 'upserted': {
@@ -270,6 +273,7 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
       });
       w.on('exit', (code) => {
         releaseHeldBy(tid); // SQLite store: terminated mid-transaction, the others must not wait for it
+        upDown.reset();
         inFlight = 0;
         for (const u of upserts.values()) u.reject(new Error('the egress thread stopped'));
         upserts.clear();
@@ -356,6 +360,23 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
       // is only for a thread that does not: stopping a thread while a native addon (better-sqlite3)
       // tears down is where terminate has been seen to hang or abort other processes.
       if (!(await within(exited, EXIT_GRACE_MS))) await w.terminate();
+    },
+  };
+}
+
+/** What the thread's up-down counters stand at, per series, so that `reset` can bring them back to 0. */
+function upDownLevels(metrics: Telemetry['metrics']) {
+  const at = new Map<string, { name: AddedMetric; v: number; a: Record<string, string> }>();
+  return {
+    add(name: AddedMetric, v: number, a: Record<string, string>) {
+      const key = `${name} ${JSON.stringify(a)}`;
+      const l = at.get(key) ?? { name, v: 0, a };
+      l.v += v;
+      at.set(key, l);
+    },
+    reset() {
+      for (const l of at.values()) if (l.v !== 0) metrics[l.name].add(-l.v, l.a);
+      at.clear();
     },
   };
 }

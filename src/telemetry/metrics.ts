@@ -4,7 +4,14 @@
  * the API's no-op and observable gauges are never called (so the store is never asked for a
  * backlog).
  */
-import { createNoopMeter, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import {
+  createNoopMeter,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type UpDownCounter,
+} from '@opentelemetry/api';
 import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { TelemetryConfig } from '../config/schema.js';
@@ -48,6 +55,10 @@ export interface Metrics {
   readonly egressDeliveries: Counter;
   readonly egressDeliveryDuration: Histogram;
   readonly egressRecordAge: Histogram;
+  /** attributes: oem. Changes of ±1 as POSTs start and end (egress/slots.ts). */
+  readonly egressPostsInFlight: UpDownCounter;
+  /** attributes: oem. Changes of ±1 as POSTs start and stop waiting for a slot. */
+  readonly egressPostsWaiting: UpDownCounter;
   readonly auditIntegrationDelay: Histogram;
   /** Registers the observable gauges; call once, when the sources exist. */
   observe(sources: GaugeSources): void;
@@ -122,6 +133,7 @@ function instruments(
   log: Logger | undefined,
 ): Metrics {
   const counter = (m: MetricName) => meter.createCounter(m.name, { unit: m.unit, description: m.description });
+  const upDown = (m: MetricName) => meter.createUpDownCounter(m.name, { unit: m.unit, description: m.description });
   const seconds = (m: MetricName) =>
     meter.createHistogram(m.name, {
       unit: m.unit,
@@ -141,6 +153,8 @@ function instruments(
     egressDeliveries: counter(METRIC.egressDeliveries),
     egressDeliveryDuration: seconds(METRIC.egressDeliveryDuration),
     egressRecordAge: seconds(METRIC.egressRecordAge),
+    egressPostsInFlight: upDown(METRIC.egressPostsInFlight),
+    egressPostsWaiting: upDown(METRIC.egressPostsWaiting),
     auditIntegrationDelay: seconds(METRIC.auditIntegrationDelay),
     observe(sources) {
       if (observed) throw new Error('telemetry: gauges are registered once');

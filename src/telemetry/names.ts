@@ -114,6 +114,16 @@ export const METRIC = {
     unit: '{delivery}',
     description: 'Deliveries in flight right now',
   },
+  egressPostsInFlight: {
+    name: 'shekara.egress.posts.in_flight',
+    unit: '{request}',
+    description: "Per OEM: delivery POSTs on the wire right now (at most the OEM's batch.maxInFlight)",
+  },
+  egressPostsWaiting: {
+    name: 'shekara.egress.posts.waiting',
+    unit: '{request}',
+    description: "Per OEM: delivery POSTs waiting for a slot under the OEM's batch.maxInFlight",
+  },
   egressDeliveries: {
     name: 'shekara.egress.deliveries',
     unit: '{attempt}',

@@ -133,6 +133,8 @@ describe('metrics › scraped from the Prometheus listener after traffic', () =>
     expect(value('shekara_egress_backlog')).toBe(0);
     expect(value('shekara_egress_lag')).toBe(0);
     expect(value('shekara_egress_in_flight')).toBe(0);
+    // Counted in the egress thread: its POSTs went up and came back down, per OEM.
+    expect(value('shekara_egress_posts_in_flight', { shekara_oem: 'demo-oem' })).toBe(0);
     expect(value('shekara_ingest_connections', { shekara_channel: 'mqtt' })).toBe(1);
   });
 
