@@ -16,7 +16,6 @@ const SERIAL = [
   'test/ingest/mqtt-connect-flood.test.ts',
   'test/audit/integrator.test.ts',
   'test/e2e/external-crash.test.ts',
-  'test/e2e/restart-state.test.ts',
   'test/e2e/scale-out.test.ts',
   'test/e2e/shutdown.test.ts',
   'test/egress/crash.test.ts',

@@ -5,6 +5,8 @@
  * first) on a SQLite file, real MQTT cars, a real HTTP server as the OEM. The process is killed
  * with SIGKILL (no shutdown, nothing flushed) and started again on the same store; what the OEM
  * receives afterwards is what is checked.
+ * Not in vitest.config.ts's SERIAL: every world has its own SQLite file, ports and OEM server, and
+ * no load is timed, so another file beside it costs it only time (hence each case's 60 s).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -177,7 +179,7 @@ describe('policy state across a kill -9 of the gateway process', () => {
     expect(w.received()).toEqual([{ 'Vehicle.Speed': 41 }, { 'Vehicle.Speed': 43 }]);
     // 42 never became a projection: nothing of it is queued to go later either.
     expect(w.projected()).toEqual([{ 'Vehicle.Speed': 41 }, { 'Vehicle.Speed': 43 }]);
-  });
+  }, 60_000);
 
   it('trips: a trip started at home before the kill still keeps positions near home after it', async () => {
     const w = await open(TRIPS);
@@ -206,7 +208,7 @@ describe('policy state across a kill -9 of the gateway process', () => {
     await back.stop('SIGTERM');
     expect(w.received().find((s) => s['Vehicle.Speed'] === 30)).toEqual({ 'Vehicle.Speed': 30 });
     expect(w.projected().filter((s) => s['Vehicle.Speed'] === 30)).toEqual([{ 'Vehicle.Speed': 30 }]);
-  });
+  }, 60_000);
 
   it('k-anonymity: a vehicle counted before the kill still counts after it', async () => {
     const w = await open(CROWD, 2);
@@ -228,5 +230,5 @@ describe('policy state across a kill -9 of the gateway process', () => {
     const [alone, second] = w.received();
     expect(alone).toEqual({ 'Vehicle.Speed': 61 });
     expect(second).toMatchObject({ 'Vehicle.Speed': 62, 'Vehicle.CurrentLocation.H3Cell': expect.any(String) });
-  });
+  }, 60_000);
 });
