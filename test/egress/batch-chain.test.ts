@@ -5,19 +5,11 @@
  * sent again with the same ids before anything behind it; the egress log holds exactly one
  * `delivered` entry per projection; consent is looked up once per vehicle and POST.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEgress, type Egress } from '../../src/egress/index.js';
-import { createLogger } from '../../src/log.js';
+import { describe, expect, it } from 'vitest';
+import type { Egress } from '../../src/egress/index.js';
 import type { OutboxRow, Store } from '../../src/store/index.js';
 import { backends, useBackend } from '../store/backends.js';
-import {
-  commitRecords,
-  egressTestConfig,
-  eventually,
-  startTestSink,
-  type QueueKind,
-  type TestSink,
-} from './helpers.js';
+import { commitRecords, eventually, useEgressRig, type QueueKind, type TestSink } from './helpers.js';
 
 type Item = { deliveryId: string; body: { vehicle: string; signals: Record<string, number> } };
 /** A POST's items: a batch's, or the one projection of a POST that carried one alone. */
@@ -29,23 +21,20 @@ const itemsOf = (raw: string): Item[] => {
 describe.each(backends())('per-vehicle batches ($name)', (backend) => {
   const b = useBackend(backend);
   describe.each<QueueKind>(['local', 'kafka'])('%s queue', (kind) => {
+    const rig = useEgressRig(kind);
     let sink: TestSink;
-    let egress: Egress | undefined;
-    afterEach(async () => {
-      await egress?.close();
-      egress = undefined;
-      await sink?.close();
-    });
+    let egress: Egress;
 
     const start = async (store: Store, batch: Record<string, unknown>, isStillAllowed = async () => true) => {
-      const config = egressTestConfig(kind, sink.url, { concurrency: 8, maxAttempts: 5 }, { batch });
-      egress = await createEgress(config.egress, {
+      ({ egress } = await rig.start({
         store,
-        oems: config.oems,
-        isStillAllowed: isStillAllowed as (row: OutboxRow) => Promise<boolean>,
-        log: createLogger('silent'),
-        sharedStore: backend.name === 'PostgreSQL',
-      });
+        egress: { concurrency: 8, maxAttempts: 5 },
+        oem: { batch },
+        deps: {
+          isStillAllowed: isStillAllowed as (row: OutboxRow) => Promise<boolean>,
+          sharedStore: backend.name === 'PostgreSQL',
+        },
+      }));
     };
 
     /** The accepted POSTs, each as its items (sink.hits are per item; raw is the whole POST). */
@@ -67,10 +56,10 @@ describe.each(backends())('per-vehicle batches ($name)', (backend) => {
 
     it('sends a backlogged vehicle’s records several to a POST, in order, one log entry each', async () => {
       const store = await b.fresh();
-      sink = await startTestSink();
+      sink = await rig.sink();
       const records = await commitRecords(store, 3, 10);
       await start(store, { maxRecords: 4, maxWaitMs: 20 });
-      egress!.wake();
+      egress.wake();
       await eventually(() => sink.hits.length >= records.length, 30_000, 'every record at the OEM');
       await deliveredOnce(store, records);
 
@@ -93,11 +82,11 @@ describe.each(backends())('per-vehicle batches ($name)', (backend) => {
 
     it('sends a POST refused mid-backlog again with the same ids, before the records behind it', async () => {
       const store = await b.fresh();
-      sink = await startTestSink();
+      sink = await rig.sink();
       sink.answer = (n) => (n === 1 ? 503 : 200); // the second POST is refused, the rest accepted
       const records = await commitRecords(store, 1, 10);
       await start(store, { maxRecords: 4, maxWaitMs: 20 });
-      egress!.wake();
+      egress.wake();
       await eventually(() => sink.hits.length >= records.length, 30_000, 'every record at the OEM');
       const log = await deliveredOnce(store, records);
 
@@ -120,14 +109,14 @@ describe.each(backends())('per-vehicle batches ($name)', (backend) => {
 
     it('looks consent up once per vehicle and POST, not once per record', async () => {
       const store = await b.fresh();
-      sink = await startTestSink();
+      sink = await rig.sink();
       const records = await commitRecords(store, 2, 8);
       let lookups = 0;
       await start(store, { maxRecords: 8, maxWaitMs: 20 }, async () => {
         lookups += 1;
         return true;
       });
-      egress!.wake();
+      egress.wake();
       await eventually(() => sink.hits.length >= records.length, 30_000, 'every record at the OEM');
       // At most one look-up per vehicle in each POST that carried its records.
       let chains = 0;

@@ -3,52 +3,30 @@
  * its own idempotency id; the OEM's answer counts for every item (all or nothing); the egress
  * log keeps one entry per projection with the digest of that projection's own body.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEgress, exportSigningKey, verifySignature, type Egress } from '../../src/egress/index.js';
+import { describe, expect, it } from 'vitest';
+import { exportSigningKey, verifySignature, type Egress } from '../../src/egress/index.js';
 import { batchBody } from '../../src/egress/batch.js';
-import { createLogger } from '../../src/log.js';
-import type { OutboxRow } from '../../src/store/index.js';
-import {
-  commitRecords,
-  egressTestConfig,
-  eventually,
-  startTestSink,
-  tempStore,
-  type TempStore,
-  type TestSink,
-} from './helpers.js';
+import type { OutboxRow, Store } from '../../src/store/index.js';
+import { commitRecords, eventually, useEgressRig, type TestSink } from './helpers.js';
 
 describe('batched push', () => {
-  let ts: TempStore;
+  const rig = useEgressRig();
+  let store: Store;
   let sink: TestSink;
-  let egress: Egress | undefined;
-  afterEach(async () => {
-    await egress?.close();
-    egress = undefined;
-    await sink?.close();
-    await ts?.dispose();
-  });
+  let egress: Egress;
 
   const start = async (batch: Record<string, unknown>, egressOverrides: Record<string, unknown> = {}) => {
-    ts = tempStore();
-    sink = await startTestSink();
-    const config = egressTestConfig('local', sink.url, egressOverrides, { batch });
-    egress = await createEgress(config.egress, {
-      store: ts.store,
-      oems: config.oems,
-      isStillAllowed: async () => true,
-      log: createLogger('silent'),
-    });
+    ({ store, sink, egress } = await rig.start({ egress: egressOverrides, oem: { batch } }));
   };
 
   it('carries many projections in one signed POST, each with its own idempotency id, one log entry each', async () => {
     await start({ maxRecords: 8, maxWaitMs: 1_000 });
-    const rows = await commitRecords(ts.store, 8, 3);
-    egress!.wake();
+    const rows = await commitRecords(store, 8, 3);
+    egress.wake();
     await eventually(() => sink.hits.length >= rows.length, 20_000, 'all deliveries');
     expect(sink.posts).toBeLessThan(sink.hits.length);
     expect(Math.max(...sink.hits.map((h) => h.batchSize ?? 1))).toBeGreaterThan(1);
-    const key = Buffer.from((await exportSigningKey(ts.store, 'demo-oem'))!, 'base64url');
+    const key = Buffer.from((await exportSigningKey(store, 'demo-oem'))!, 'base64url');
     for (const h of sink.hits) {
       expect(h.headers['content-type']).toBe('application/vnd.shekara.batch+json');
       expect(h.headers['idempotency-key']).toBe(h.body.deliveryId);
@@ -58,7 +36,7 @@ describe('batched push', () => {
     expect(new Set(sink.hits.map((h) => h.headers['idempotency-key'])).size).toBe(rows.length);
     const log = await eventually(
       async () => {
-        const l = await ts.store.listEgressLog();
+        const l = await store.listEgressLog();
         return l.length >= rows.length && l;
       },
       5_000,
@@ -75,8 +53,8 @@ describe('batched push', () => {
 
   it('keeps a POST within maxBytes of projection bodies', async () => {
     await start({ maxRecords: 100, maxBytes: 1_024, maxWaitMs: 1_000 }, { concurrency: 100 });
-    const rows = await commitRecords(ts.store, 40, 1);
-    egress!.wake();
+    const rows = await commitRecords(store, 40, 1);
+    egress.wake();
     await eventually(() => sink.hits.length >= rows.length, 20_000, 'all deliveries');
     const posts = new Map<string, number>();
     for (const h of sink.hits) posts.set(h.raw, h.batchSize ?? 1);
@@ -91,11 +69,11 @@ describe('batched push', () => {
   it('treats the answer as every item’s: a 503 retries the whole batch with the same ids, a 400 dead-letters each', async () => {
     await start({ maxRecords: 8, maxWaitMs: 50 }, { maxAttempts: 3 });
     sink.status = 503;
-    const rows = await commitRecords(ts.store, 4, 1);
-    egress!.wake();
+    const rows = await commitRecords(store, 4, 1);
+    egress.wake();
     await eventually(
       async () =>
-        new Set((await ts.store.listEgressLog()).filter((r) => r.outcome === 'failed').map((r) => r.recordId)).size ===
+        new Set((await store.listEgressLog()).filter((r) => r.outcome === 'failed').map((r) => r.recordId)).size ===
         rows.length,
       10_000,
       'a failed attempt per item',
@@ -103,14 +81,14 @@ describe('batched push', () => {
     sink.status = 400;
     const log = await eventually(
       async () => {
-        const l = await ts.store.listEgressLog({ limit: 1_000 });
+        const l = await store.listEgressLog({ limit: 1_000 });
         return l.filter((r) => r.outcome === 'dead-lettered').length === rows.length && l;
       },
       10_000,
       'a dead letter per item',
     );
     expect(log.some((r) => r.outcome === 'delivered')).toBe(false);
-    expect((await ts.store.counts()).outboxPending).toBe(0);
+    expect((await store.counts()).outboxPending).toBe(0);
   });
 
   it('writes each item’s body byte for byte as the single POST would, so the logged digest is the item’s', () => {

@@ -4,22 +4,11 @@
  * keep per-vehicle order across an OEM outage, re-check consent and the destination country
  * at send time, dead-letter after maxAttempts — and log every outcome.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEgress, verifySignature, exportSigningKey, dlqTopicOf, type Egress } from '../../src/egress/index.js';
-import { createLogger } from '../../src/log.js';
-import type { OutboxRow } from '../../src/store/index.js';
-import {
-  commitRecords,
-  egressTestConfig,
-  eventually,
-  KAFKA_BROKERS,
-  startTestSink,
-  tempStore,
-  type QueueKind,
-  type TempStore,
-  type TestSink,
-} from './helpers.js';
+import { verifySignature, exportSigningKey, dlqTopicOf, type Egress, type EgressDeps } from '../../src/egress/index.js';
+import type { OutboxRow, Store } from '../../src/store/index.js';
+import { commitRecords, eventually, KAFKA_BROKERS, useEgressRig, type QueueKind, type TestSink } from './helpers.js';
 
 // Each queue twice: one POST per projection, and batched push (oems[].batch, docs/oem-api.md).
 const VARIANTS: [QueueKind, string, Record<string, unknown>][] = [
@@ -30,40 +19,27 @@ const VARIANTS: [QueueKind, string, Record<string, unknown>][] = [
 ];
 
 describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDelivery) => {
-  let ts: TempStore;
+  const rig = useEgressRig(kind);
+  let store: Store;
   let sink: TestSink;
-  let egress: Egress | undefined;
-  afterEach(async () => {
-    await egress?.close();
-    egress = undefined;
-    await sink?.close();
-    await ts?.dispose();
-  });
+  let egress: Egress;
 
   const start = async (
     egressOverrides: Record<string, unknown> = {},
     oemOverrides: Record<string, unknown> = {},
-    extra: Partial<Parameters<typeof createEgress>[1]> = {},
+    extra: Partial<EgressDeps> = {},
   ) => {
-    ts = tempStore();
-    sink = await startTestSink();
-    const config = egressTestConfig(kind, sink.url, egressOverrides, { ...oemDelivery, ...oemOverrides });
-    egress = await createEgress(config.egress, {
-      store: ts.store,
-      oems: config.oems,
-      isStillAllowed: async () => true,
-      log: createLogger('silent'),
-      ...extra,
-    });
-    return config;
+    const started = await rig.start({ egress: egressOverrides, oem: { ...oemDelivery, ...oemOverrides }, deps: extra });
+    ({ store, sink, egress } = started);
+    return started.config;
   };
 
   it('delivers every row once, signed, with its stored delivery id as the idempotency key, and logs the address it used', async () => {
     await start();
-    const rows = await commitRecords(ts.store, 4, 5);
-    egress!.wake();
+    const rows = await commitRecords(store, 4, 5);
+    egress.wake();
     await eventually(() => sink.hits.length >= rows.length, 20_000, 'all deliveries');
-    const key = Buffer.from((await exportSigningKey(ts.store, 'demo-oem'))!, 'base64url');
+    const key = Buffer.from((await exportSigningKey(store, 'demo-oem'))!, 'base64url');
     expect(sink.hits.map((h) => h.body.deliveryId).sort()).toEqual(rows.map((r) => r.deliveryId).sort());
     for (const h of sink.hits) {
       expect(h.headers['idempotency-key']).toBe(h.body.deliveryId);
@@ -80,7 +56,7 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
     }
     const log = await eventually(
       async () => {
-        const l = await ts.store.listEgressLog();
+        const l = await store.listEgressLog();
         return l.length >= rows.length && l;
       },
       5_000,
@@ -91,16 +67,16 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
         (r) => r.outcome === 'delivered' && r.destinationIp === '127.0.0.1' && r.destinationCountry === 'private',
       ),
     ).toBe(true);
-    expect((await ts.store.counts()).outboxPending).toBe(0);
+    expect((await store.counts()).outboxPending).toBe(0);
   });
 
   it('when the OEM is down and comes back, drains the backlog with nothing lost and each vehicle in order', async () => {
     await start();
     sink.status = 503;
-    const rows = await commitRecords(ts.store, 5, 8);
-    egress!.wake();
+    const rows = await commitRecords(store, 5, 8);
+    egress.wake();
     await eventually(
-      async () => (await ts.store.listEgressLog()).filter((r) => r.outcome === 'failed').length >= 3,
+      async () => (await store.listEgressLog()).filter((r) => r.outcome === 'failed').length >= 3,
       10_000,
       'failed attempts',
     );
@@ -119,7 +95,7 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
       ]);
     expect(byVehicle.size).toBe(5);
     for (const seqs of byVehicle.values()) expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect((await ts.store.listEgressLog({ limit: 10_000 })).some((r) => r.outcome === 'dead-lettered')).toBe(false);
+    expect((await store.listEgressLog({ limit: 10_000 })).some((r) => r.outcome === 'dead-lettered')).toBe(false);
   });
 
   it('re-checks consent just before sending: a revocation after enqueue blocks the delivery and logs it', async () => {
@@ -133,12 +109,12 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
         isStillAllowed: async (row: OutboxRow) => !revoked.has(row.pseudonym),
       },
     );
-    const rows = await commitRecords(ts.store, 2, 3);
+    const rows = await commitRecords(store, 2, 3);
     revoked.add(rows[0]!.vehicle); // after enqueue, before delivery
-    egress!.wake();
+    egress.wake();
     const log = await eventually(
       async () => {
-        const l = await ts.store.listEgressLog();
+        const l = await store.listEgressLog();
         return l.length >= rows.length && l;
       },
       20_000,
@@ -155,18 +131,18 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
 
   it('never connects to an OEM that pulls: every row is parked in its feed, each vehicle in order, nothing logged', async () => {
     await start({}, { delivery: 'pull' });
-    const rows = await commitRecords(ts.store, 3, 4);
-    egress!.wake();
+    const rows = await commitRecords(store, 3, 4);
+    egress.wake();
     const resolved = await eventually(
       async () => {
-        const f = await ts.store.pullFeed('demo-oem', 0, 100);
+        const f = await store.pullFeed('demo-oem', 0, 100);
         return f.length === rows.length && f;
       },
       20_000,
       'every row parked',
     );
     expect(sink.connections).toBe(0);
-    expect(await ts.store.listEgressLog()).toEqual([]);
+    expect(await store.listEgressLog()).toEqual([]);
     expect(resolved.every((r) => r.status === 'pull')).toBe(true);
     const seqs = resolved.map((r) => r.feedSeq);
     expect(new Set(seqs).size).toBe(seqs.length);
@@ -191,11 +167,11 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
         },
       },
     );
-    const rows = await commitRecords(ts.store, 1, 2);
-    egress!.wake();
+    const rows = await commitRecords(store, 1, 2);
+    egress.wake();
     const log = await eventually(
       async () => {
-        const l = await ts.store.listEgressLog();
+        const l = await store.listEgressLog();
         return l.length >= rows.length && l;
       },
       20_000,
@@ -218,11 +194,11 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
   it('dead-letters after maxAttempts, logs every attempt, and never drops the row silently', async () => {
     const config = await start({ maxAttempts: 3, breaker: { failureThreshold: 100, openMs: 100 } });
     sink.status = 500;
-    await commitRecords(ts.store, 1, 1);
-    egress!.wake();
+    await commitRecords(store, 1, 1);
+    egress.wake();
     const log = await eventually(
       async () => {
-        const l = await ts.store.listEgressLog();
+        const l = await store.listEgressLog();
         return l.some((r) => r.outcome === 'dead-lettered') && l;
       },
       20_000,
@@ -233,7 +209,7 @@ describe.each(VARIANTS)('egress queue conformance (%s, %s)', (kind, _mode, oemDe
       ['failed', 2],
       ['dead-lettered', 3],
     ]);
-    expect((await ts.store.counts()).outboxDead).toBe(1);
+    expect((await store.counts()).outboxDead).toBe(1);
     if (kind === 'kafka') {
       const admin = new Kafka({ brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
       await admin.connect();

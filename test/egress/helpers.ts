@@ -12,6 +12,10 @@ import type { Store } from '../../src/store/index.js';
 import { uuidv7 } from '../../src/ids.js';
 import type { Projection } from '../../src/record.js';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterEach } from 'vitest';
+import { createEgress, type Egress, type EgressDeps } from '../../src/egress/index.js';
+import { createLogger } from '../../src/log.js';
+import { tempStore } from '../helpers/temp-store.js';
 
 // Re-exported so the egress tests keep one import line; the toolbox is test/helpers/.
 export { eventually } from '../helpers/wait.js';
@@ -203,4 +207,62 @@ export async function startTestSink(): Promise<TestSink> {
         server.close(() => r());
       }),
   });
+}
+
+/** Egress running against a store and a real HTTP OEM sink (demo-oem's endpoint). */
+export interface EgressRig {
+  readonly store: Store;
+  readonly sink: TestSink;
+  readonly egress: Egress;
+  readonly config: Readonly<Config>;
+}
+
+export interface EgressRigOptions {
+  /** Overrides of the egress config (egressTestConfig's defaults). */
+  readonly egress?: Record<string, unknown>;
+  /** Overrides of demo-oem's config (endpoint: the sink). */
+  readonly oem?: Record<string, unknown>;
+  /** Overrides of createEgress's deps: consent always yes, the config's OEMs (`oems: []`: none yet), silent log. */
+  readonly deps?: Partial<EgressDeps>;
+  /** The store to deliver from (the caller's to close); default: a fresh temp store. */
+  readonly store?: Store;
+}
+
+/**
+ * Per test of a describe block: `start` registers demo-oem at a real HTTP sink and starts egress
+ * (`kind` queue) on a store; `sink` starts the sink ahead, for a test that sets its answers before
+ * egress runs. After each test the egress is closed first (nothing in flight to a closed sink or
+ * store), then the sink, then the temp store if the rig made it.
+ */
+export function useEgressRig(kind: QueueKind = 'local'): {
+  sink(): Promise<TestSink>;
+  start(o?: EgressRigOptions): Promise<EgressRig>;
+} {
+  let open: { egress?: Egress; sink?: TestSink; dispose?: () => Promise<void> } = {};
+  afterEach(async () => {
+    const { egress, sink, dispose } = open;
+    open = {};
+    await egress?.close();
+    await sink?.close();
+    await dispose?.();
+  });
+  const sink = async () => (open.sink ??= await startTestSink());
+  return {
+    sink,
+    async start(o = {}) {
+      const ts = o.store ? undefined : tempStore();
+      const store = o.store ?? ts!.store;
+      open.dispose = ts?.dispose;
+      const config = egressTestConfig(kind, (await sink()).url, o.egress, o.oem);
+      const egress = await createEgress(config.egress, {
+        store,
+        oems: config.oems,
+        isStillAllowed: async () => true,
+        log: createLogger('silent'),
+        ...o.deps,
+      });
+      open.egress = egress;
+      return { store, sink: open.sink!, egress, config };
+    },
+  };
 }
