@@ -6,7 +6,7 @@
 import { createCatalog } from './catalog/index.js';
 import { randomBytes } from 'node:crypto';
 import { OEM_API_RATE_LIMIT, type Config } from './config/schema.js';
-import { createStore, startRetentionSweep, type RetentionSweep, type Store } from './store/index.js';
+import { createStore, startRetentionSweep, writerStatsOf, type RetentionSweep, type Store } from './store/index.js';
 import { loadVinRegistry } from './policy/vin-registry.js';
 import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress, type EgressDeps } from './egress/index.js';
@@ -307,6 +307,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
         return oldestStagedAt === null ? 0 : Math.max(0, (Date.now() - oldestStagedAt) / 1000);
       },
       auditSelfCheckFailed: () => (audit.alarm ? 1 : 0),
+      storeWriter: () => writerStatsOf(store),
       ...alertGauges,
     });
 

@@ -1,7 +1,7 @@
 /** The store module's one door: `createStore(cfg)` opens the configured backend. */
 import path from 'node:path';
 import type { StoreConfig } from '../config/schema.js';
-import { openSqliteStore, writerPortOf } from './sqlite/index.js';
+import { openSqliteStore, writerPortOf, writerStatsOf } from './sqlite/index.js';
 import type { WriterLink } from './sqlite/ingest-writer.js';
 import { openPostgresStore } from './pg/index.js';
 import { describePgUrl } from './pg/db.js';
@@ -11,7 +11,7 @@ import { sealStore } from './sealed.js';
 
 export type * from './types.js';
 export { startRetentionSweep, type RetentionSweep } from './retention/sweep.js';
-export { writerPortOf, type WriterLink };
+export { writerPortOf, writerStatsOf, type WriterLink };
 
 /**
  * `keys`: where the key file that seals the store's secrets lives (default `<dataDir>/keys`);

@@ -33,6 +33,8 @@ export interface GaugeSources {
   /** Several values, each with its attributes (src/reports/alerts.ts). */
   readonly ledgerThresholds?: () => Promise<readonly { value: number; attributes: Attributes }[]>;
   readonly incidentNoticeDue?: () => Promise<readonly { value: number; attributes: Attributes }[]>;
+  /** The SQLite writer thread's totals since start (none for other stores). */
+  readonly storeWriter?: () => { busySeconds: number; lockWaitSeconds: number; turns: number } | undefined;
   /** Per OEM: outbox rows not yet settled, and the age of the oldest (seconds). */
   readonly outboxByOem?: () =>
     | readonly { oem: string; depth: number; oldestAgeSeconds: number }[]
@@ -186,6 +188,26 @@ function instruments(
       gauge(METRIC.auditSelfCheckFailed, sources.auditSelfCheckFailed);
       gauges(METRIC.ledgerThresholdFraction, sources.ledgerThresholds);
       gauges(METRIC.incidentNoticeDue, sources.incidentNoticeDue);
+      const writer = sources.storeWriter;
+      if (writer) {
+        const total = (m: MetricName) =>
+          meter.createObservableCounter(m.name, { unit: m.unit, description: m.description });
+        const [busy, wait, turns] = [
+          total(METRIC.storeWriterBusy),
+          total(METRIC.storeWriterLockWait),
+          total(METRIC.storeWriterTurns),
+        ];
+        meter.addBatchObservableCallback(
+          (result) => {
+            const s = writer();
+            if (!s) return;
+            result.observe(busy, s.busySeconds);
+            result.observe(wait, s.lockWaitSeconds);
+            result.observe(turns, s.turns);
+          },
+          [busy, wait, turns],
+        );
+      }
       const byOem = sources.outboxByOem;
       if (byOem) {
         const depth = meter.createObservableGauge(METRIC.egressOutboxDepth.name, {

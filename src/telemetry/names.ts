@@ -174,6 +174,22 @@ export const METRIC = {
     description:
       'Seconds left until the notice of an incident is due (negative: overdue), per incident whose notice was not exported yet',
   },
+  storeWriterBusy: {
+    name: 'shekara.store.writer.busy',
+    unit: 's',
+    description:
+      'SQLite file store: time the one writer thread spent in its turns (statements and the fsync of each commit); its rate is the thread busy share, near 1 every write of the process waits for it',
+  },
+  storeWriterLockWait: {
+    name: 'shekara.store.writer.lock_wait',
+    unit: 's',
+    description: "SQLite file store: time the writer thread waited for the file's write lock (another thread writing)",
+  },
+  storeWriterTurns: {
+    name: 'shekara.store.writer.turns',
+    unit: '{transaction}',
+    description: 'SQLite file store: transactions of the writer thread (each one fsync), ingest and outcomes together',
+  },
   connections: {
     name: 'shekara.ingest.connections',
     unit: '{connection}',

@@ -138,6 +138,13 @@ describe('metrics › scraped from the Prometheus listener after traffic', () =>
     expect(value('shekara_ingest_connections', { shekara_channel: 'mqtt' })).toBe(1);
   });
 
+  it("counts the SQLite writer thread's transactions and the time it was busy", () => {
+    // The records and the outcomes above were committed by it: at least one turn each way.
+    expect(value('shekara_store_writer_turns_total')).toBeGreaterThanOrEqual(2);
+    expect(value('shekara_store_writer_busy_total')).toBeGreaterThan(0);
+    expect(value('shekara_store_writer_lock_wait_total')).toBeGreaterThanOrEqual(0);
+  });
+
   it('exposes no VIN, pseudonym or payload value in any label', () => {
     for (const car of gw.cars) expect(scrapeText).not.toContain(car.vin);
     const pseudonym = (gw.sink.deliveries[0]!.body as { vehicle: string }).vehicle;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrate.js';
 import { ingestTransaction, openConnection } from './ingest-tx.js';
-import { ingestWriterThread, writerClient, type WriterLink } from './ingest-writer.js';
+import { ingestWriterThread, writerClient, type WriterLink, type WriterStats } from './ingest-writer.js';
 import type { MessagePort } from 'node:worker_threads';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from '../vehicles/sqlite.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
@@ -92,6 +92,8 @@ const lift =
 
 /** Where a file store's own writer thread is reached from another thread (`writerPortOf`). */
 const WRITER = Symbol('shekara.sqlite.writer');
+/** How busy a file store's own writer thread is (`writerStatsOf`). */
+const WRITER_STATS = Symbol('shekara.sqlite.writer.stats');
 
 export interface SqliteStoreOptions {
   /**
@@ -119,7 +121,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     markPublished: async (ids: readonly number[]) => {
       if (ids.length > 0) await writer.markPublished(ids);
     },
-    ...(own ? { [WRITER]: () => own.connect() } : {}),
+    ...(own ? { [WRITER]: () => own.connect(), [WRITER_STATS]: () => own.stats() } : {}),
     close: async () => {
       await writer.close();
       await close();
@@ -135,6 +137,11 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
 export function writerPortOf(store: object): MessagePort | undefined {
   const connect = (store as unknown as { [WRITER]?: () => MessagePort })[WRITER];
   return connect?.();
+}
+
+/** The totals of `store`'s own writer thread (telemetry), if it is a SQLite file store that runs one. */
+export function writerStatsOf(store: object): WriterStats | undefined {
+  return (store as unknown as { [WRITER_STATS]?: () => WriterStats })[WRITER_STATS]?.();
 }
 
 /**

@@ -40,7 +40,39 @@ export interface IngestWriter {
 export interface SharedWriter extends IngestWriter {
   /** A port to the thread (started if need be), for a store in another thread of this process. */
   connect(): MessagePort;
+  /** How busy the thread has been since this writer was made (across restarts of the thread). */
+  stats(): WriterStats;
 }
+
+/**
+ * Totals since start: `busySeconds` inside turns (the statements and the commit's fsync), and
+ * `lockWaitSeconds` waiting for the file's write lock (another thread writing) before them. The
+ * rate of `busySeconds` is the thread's busy share: near 1, every write of the process waits for it.
+ */
+export interface WriterStats {
+  readonly turns: number;
+  readonly busySeconds: number;
+  readonly lockWaitSeconds: number;
+}
+
+export interface WriterOptions {
+  /**
+   * A turn takes every queued outcome but ingest commits only up to this many records (at least
+   * one commit): the bound on what an outcome waits for under full ingest (ingest-writer.worker.ts).
+   */
+  readonly ingestRecordsPerTurn?: number;
+}
+
+/** What the thread is started with. */
+export interface WriterThreadData {
+  readonly file: string;
+  readonly ingestRecordsPerTurn: number;
+  /** BigInt64Array cells: busy µs, lock-wait µs, turns. */
+  readonly stats: SharedArrayBuffer;
+}
+
+/** One ingest commit's worth (the committer's default `commitMaxBatch`). */
+const INGEST_RECORDS_PER_TURN = 256;
 
 /** How a store in another thread reaches the writer: a port, and where to get a new one. */
 export interface WriterLink {
@@ -66,15 +98,26 @@ export interface WriterReply {
   readonly error?: string;
 }
 
+/**
+ * The process's CPU-profiler flags, and only those: a process started with `--cpu-prof`
+ * (`npm run bench -- --profile`) profiles the writer thread too, into its own file. Nothing
+ * else of the parent's command line is taken (a loader such as tsx's is not wanted twice).
+ */
+const profilerArgs = (): string[] =>
+  process.execArgv.filter(
+    (a) => a === '--cpu-prof' || a.startsWith('--cpu-prof-dir=') || a.startsWith('--cpu-prof-interval='),
+  );
+
 /** Running from the TypeScript sources (tests, tsx): the worker loads them through tsx. */
-function startWorker(file: string): Worker {
+function startWorker(data: WriterThreadData): Worker {
   const self = import.meta.url;
+  const execArgv = profilerArgs();
   if (self.endsWith('.ts')) {
     const url = new URL('./ingest-writer.worker.ts', self).href;
     const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-    return new Worker(code, { eval: true, execArgv: [], workerData: { file } });
+    return new Worker(code, { eval: true, execArgv, workerData: data });
   }
-  return new Worker(new URL('./ingest-writer.worker.js', self), { execArgv: [], workerData: { file } });
+  return new Worker(new URL('./ingest-writer.worker.js', self), { execArgv, workerData: data });
 }
 
 /** Only plain data crosses to the thread: a decision object is sent as the JSON it stores. */
@@ -160,13 +203,19 @@ function requests() {
 }
 
 /** The writer thread of `file`, started and owned by this store. */
-export function ingestWriterThread(file: string): SharedWriter {
+export function ingestWriterThread(file: string, opts: WriterOptions = {}): SharedWriter {
   let worker: Worker | undefined;
   const pending = requests();
+  const data: WriterThreadData = {
+    file,
+    ingestRecordsPerTurn: opts.ingestRecordsPerTurn ?? INGEST_RECORDS_PER_TURN,
+    stats: new SharedArrayBuffer(3 * BigInt64Array.BYTES_PER_ELEMENT),
+  };
+  const cells = new BigInt64Array(data.stats);
 
   const ensure = (): Worker => {
     if (worker) return worker;
-    const w = startWorker(file);
+    const w = startWorker(data);
     const tid = w.threadId; // read now: an exited worker's id is not kept
     w.on('message', (m: WriterReply) => pending.reply(w, m));
     w.on('error', (err) => {
@@ -190,6 +239,11 @@ export function ingestWriterThread(file: string): SharedWriter {
     },
     settle: (items) => pending.send(ensure(), { items: [], settle: items }),
     markPublished: (ids) => pending.send(ensure(), { items: [], published: ids }),
+    stats: () => ({
+      busySeconds: Number(Atomics.load(cells, 0)) / 1e6,
+      lockWaitSeconds: Number(Atomics.load(cells, 1)) / 1e6,
+      turns: Number(Atomics.load(cells, 2)),
+    }),
     connect() {
       const { port1, port2 } = new MessageChannel();
       ensure().postMessage({ connect: port2 } satisfies WriterMessage, [port2]);

@@ -3,22 +3,31 @@
  *
  * Requests arrive on the parent port (the owning store: ingest commits, the pull feed's
  * settlements) and on the ports of other stores of this process (the egress thread's:
- * settlements, the Kafka relay's marks). A turn takes the write lock, then takes every request
+ * settlements, the Kafka relay's marks). A turn takes the write lock, then takes the requests
  * queued on any port by then (so what arrived while it waited for the lock joins it), applies
  * each in a savepoint of one transaction, commits once (one fsync) and answers each request on
  * its own port, in order. Nothing is answered before the commit returned.
+ *
+ * Fair share: a turn takes EVERY queued outcome (settlements, marks) but ingest commits only up
+ * to `ingestRecordsPerTurn` records (always at least one commit, whole commits, in arrival
+ * order); the ingest left over waits for the next turn, which again takes every outcome queued
+ * by then. Under full ingest a turn's length is what an outcome waits for, and the egress
+ * thread's deliveries wait for their outcomes: without the bound, a backlog of ingest commits
+ * made every outcome wait for all of it. Outcomes may overtake queued ingest: they settle rows
+ * committed earlier, never rows of a commit still queued.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { IngestItem } from '../types.js';
 import { ingestTransaction, openConnection } from './ingest-tx.js';
-import type { WriterMessage, WriterReply, WriterRequest } from './ingest-writer.js';
+import type { WriterMessage, WriterReply, WriterRequest, WriterThreadData } from './ingest-writer.js';
 import { sqliteOutbox, sqliteEgressQueue } from '../outbox/sqlite.js';
 import { sqliteAudit } from '../audit/sqlite.js';
 import { sqliteEgressLog } from '../egress-log/sqlite.js';
 import { parkStatement } from '../oem-feed/sqlite.js';
 
-const db = openConnection((workerData as { file: string }).file, Database);
+const config = workerData as WriterThreadData;
+const db = openConnection(config.file, Database);
 const ingest = ingestTransaction(db);
 // The same settle and mark transactions as the store's own connection runs (index.ts).
 const { settleLogged } = sqliteEgressLog(db, sqliteOutbox(db), sqliteAudit(db));
@@ -41,6 +50,8 @@ let inbox: Taken[] = [];
 let taking: Taken[] = [];
 let scheduled = false;
 let turns = 0;
+/** Shared with the thread's owner (WriterStats): busy µs, lock-wait µs, turns. */
+const stats = new BigInt64Array(config.stats);
 
 const accept = (port: MessagePort, m: WriterMessage): void => {
   if ('connect' in m) return listen(m.connect);
@@ -73,11 +84,33 @@ const apply = (m: WriterRequest): void => {
 
 const message = (err: unknown) => (err as Error)?.message ?? String(err);
 
+/** This turn's requests, out of the inbox: every outcome, and ingest up to the bound (fair share). */
+const pick = (): Taken[] => {
+  const picked: Taken[] = [];
+  const left: Taken[] = [];
+  let records = 0;
+  let full = false;
+  for (const t of inbox) {
+    const n = t.m.items.length;
+    if (n === 0) picked.push(t);
+    else if (!full && (records === 0 || records + n <= config.ingestRecordsPerTurn)) {
+      picked.push(t);
+      records += n;
+    } else {
+      full = true; // later commits wait too: ingest keeps its arrival order
+      left.push(t);
+    }
+  }
+  inbox = left;
+  return picked;
+};
+
+let began = 0;
 // BEGIN IMMEDIATE (openConnection): the write lock is taken first, then the requests.
 const turn = db.transaction(() => {
+  began = performance.now();
   takeQueued();
-  taking = inbox;
-  inbox = [];
+  taking = pick();
   for (const t of taking) {
     try {
       apply(t.m); // nested transactions: each request in its own savepoint
@@ -94,12 +127,19 @@ function runTurn(): void {
   if (inbox.length === 0) return;
   taking = [];
   let failed: string | undefined;
+  const asked = performance.now();
+  began = 0;
   try {
     turn();
     turns += 1;
   } catch (err) {
     failed = message(err);
   }
+  const ended = performance.now();
+  const waited = (began || ended) - asked;
+  Atomics.add(stats, 0, BigInt(Math.round((ended - asked - waited) * 1000)));
+  Atomics.add(stats, 1, BigInt(Math.round(waited * 1000)));
+  Atomics.add(stats, 2, 1n);
   // Failed before it took the queue (the lock or BEGIN): what waited in the inbox failed with it.
   const done = taking.length > 0 || inbox.length === 0 ? taking : inbox.splice(0);
   taking = [];
@@ -108,5 +148,10 @@ function runTurn(): void {
     t.port.postMessage(
       (error === undefined ? { seq: t.m.seq, turn: turns } : { seq: t.m.seq, error }) satisfies WriterReply,
     );
+  }
+  // Ingest left over for the next turn (fair share): it comes after this poll phase's outcomes.
+  if (inbox.length > 0 && !scheduled) {
+    scheduled = true;
+    setImmediate(runTurn);
   }
 }
