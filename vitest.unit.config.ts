@@ -25,6 +25,7 @@ export const UNIT_FILES = [
   'test/console/verify.test.ts',
   'test/decoder.test.ts',
   'test/egress/destination.test.ts',
+  'test/egress/lease.test.ts',
   'test/egress/local-queue-refill.test.ts',
   'test/egress/record-facts.test.ts',
   'test/errors-documented.test.ts',

@@ -56,6 +56,12 @@ export const EgressSchema = Type.Object(
     initialBackoffMs: Type.Integer({ minimum: 1, default: 500 }),
     maxBackoffMs: Type.Integer({ minimum: 1, default: 60_000 }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+    /**
+     * How long an instance holds the outbox rows it took (the local queue on a shared store, the
+     * Kafka relay): a crashed instance's rows are due again after this. Never less than
+     * 3 × requestTimeoutMs, so a live instance's delivery and its settle finish inside it.
+     */
+    leaseMs: Type.Integer({ minimum: 1_000, default: 30_000 }),
     /** Idle poll of the outbox; new records wake the worker at once. */
     pollIntervalMs: Type.Integer({ minimum: 10, default: 1_000 }),
     /** Outbox rows not yet handed on above which ingest is pushed back (PUBACK withheld, HTTP 503). */

@@ -173,6 +173,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
             concurrency: cfg.concurrency,
             pollIntervalMs: cfg.pollIntervalMs,
             requestTimeoutMs: cfg.requestTimeoutMs,
+            leaseMs: cfg.leaseMs,
           },
           { oems: deps.oems.map((o) => o.id), store: deps.store, worker, settler, log, now, telemetry },
         )

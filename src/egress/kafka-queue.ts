@@ -23,6 +23,7 @@ export interface KafkaQueueOptions {
   readonly concurrency: number;
   readonly pollIntervalMs: number;
   readonly requestTimeoutMs: number;
+  readonly leaseMs: number;
 }
 
 export async function startKafkaQueue(
@@ -135,6 +136,7 @@ export async function startKafkaQueue(
       relayLingerMs: k.relayLingerMs,
       pollIntervalMs: cfg.pollIntervalMs,
       requestTimeoutMs: cfg.requestTimeoutMs,
+      leaseMs: cfg.leaseMs,
     },
     {
       producer,

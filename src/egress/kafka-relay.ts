@@ -22,6 +22,7 @@ import { backoffDelay } from './retry.js';
 import { SpanKind, type Span } from '@opentelemetry/api';
 import { ATTR, SPAN, disabledTelemetry, traceParentOf, type Telemetry } from '../telemetry/index.js';
 import { failSpan } from './spans.js';
+import { outboxLeaseMs } from './queue.js';
 
 export const HEADER_RECORD_ID = 'shekara-record-id';
 
@@ -52,6 +53,7 @@ export interface RelayConfig {
   readonly relayLingerMs: number;
   readonly pollIntervalMs: number;
   readonly requestTimeoutMs: number;
+  readonly leaseMs: number;
 }
 
 export interface Relay {
@@ -72,7 +74,7 @@ export function startRelay(
 ): Relay {
   const { log, now } = deps;
   const { tracing } = deps.telemetry ?? disabledTelemetry();
-  const leaseMs = Math.max(30_000, cfg.requestTimeoutMs * 3);
+  const leaseMs = outboxLeaseMs(cfg);
   let closing = false;
   let woken: (() => void) | undefined;
   let wakeFlag = false;

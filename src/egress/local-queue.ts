@@ -16,7 +16,7 @@ import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { chainOf, type DeliveryWorker } from './chain.js';
 import type { Settler } from './settler.js';
-import type { EgressQueue } from './queue.js';
+import { outboxLeaseMs, type EgressQueue } from './queue.js';
 import { ATTR, contextOf, disabledTelemetry, logFields, type Telemetry } from '../telemetry/index.js';
 import { failSpan, logOutcome, startConsumeSpan } from './spans.js';
 
@@ -24,6 +24,7 @@ export interface LocalQueueConfig {
   readonly concurrency: number;
   readonly pollIntervalMs: number;
   readonly requestTimeoutMs: number;
+  readonly leaseMs: number;
 }
 
 export function startLocalQueue(
@@ -45,8 +46,7 @@ export function startLocalQueue(
   },
 ): EgressQueue {
   const { log, now } = deps;
-  // Longer than any delivery (bounded by the request timeout) plus its settle.
-  const leaseMs = Math.max(30_000, cfg.requestTimeoutMs * 3);
+  const leaseMs = outboxLeaseMs(cfg);
   const refillAt = Math.max(1, Math.floor(cfg.concurrency / 4));
   const { tracing } = deps.telemetry ?? disabledTelemetry();
   const leased = new Set<number>();

@@ -10,6 +10,13 @@
  *    outcome and egress-log row are durable in the store;
  *  - per (OEM, vehicle pseudonym), rows are delivered in outbox order, also across retries.
  */
+/**
+ * How long a lease of outbox rows lasts: longer than any delivery (bounded by the request timeout)
+ * plus its settle, so only a crashed instance's rows become due again.
+ */
+export const outboxLeaseMs = (cfg: { readonly leaseMs: number; readonly requestTimeoutMs: number }): number =>
+  Math.max(cfg.leaseMs, cfg.requestTimeoutMs * 3);
+
 export interface EgressQueue {
   readonly kind: 'local' | 'kafka';
   /** New outbox rows were committed: look now rather than at the next poll. */

@@ -70,7 +70,7 @@ describe('egress through Kafka › the outbox relay', () => {
     };
 
     relay = startRelay(
-      { relayBatchSize: 10, relayLingerMs: 0, pollIntervalMs: 50, requestTimeoutMs: 5_000 },
+      { relayBatchSize: 10, relayLingerMs: 0, pollIntervalMs: 50, requestTimeoutMs: 5_000, leaseMs: 30_000 },
       { producer: spy, store: gated, topicOf: () => topic, log: createLogger('silent'), now: Date.now },
     );
     relay.wake();

@@ -56,13 +56,16 @@ describe('local egress queue', () => {
         if (done.size === rows.length) allDone();
       },
     };
-    const queue = startLocalQueue({ concurrency: CONCURRENCY, pollIntervalMs: 50, requestTimeoutMs: 1_000 }, {
-      store,
-      worker,
-      settler,
-      log: createLogger('silent'),
-      now: Date.now,
-    } as unknown as Parameters<typeof startLocalQueue>[1]);
+    const queue = startLocalQueue(
+      { concurrency: CONCURRENCY, pollIntervalMs: 50, requestTimeoutMs: 1_000, leaseMs: 30_000 },
+      {
+        store,
+        worker,
+        settler,
+        log: createLogger('silent'),
+        now: Date.now,
+      } as unknown as Parameters<typeof startLocalQueue>[1],
+    );
     await finished;
     await queue.close();
 
