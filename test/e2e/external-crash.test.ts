@@ -72,7 +72,14 @@ describe('external broker › two gateway processes, one killed mid-stream', () 
         },
         http: { host: '127.0.0.1', port: ports.http },
         store: { kind: 'postgres', url: PG_URL, schema: SCHEMA, poolSize: 4 },
-        egress: { initialBackoffMs: 50, maxBackoffMs: 500, pollIntervalMs: 50, requestTimeoutMs: 2_000 },
+        // The rows the killed instance had leased are due again after leaseMs (30 s by default).
+        egress: {
+          initialBackoffMs: 50,
+          maxBackoffMs: 500,
+          pollIntervalMs: 50,
+          requestTimeoutMs: 2_000,
+          leaseMs: 8_000,
+        },
         oems: [
           {
             id: 'demo-oem',

@@ -36,6 +36,8 @@ export function writeGatewayConfig(dir: string, endpoint: string, egress: Record
         initialBackoffMs: 50,
         maxBackoffMs: 500,
         requestTimeoutMs: 2_000,
+        // After a kill -9 the relay's leased rows are due again after this (30 s by default).
+        leaseMs: 8_000,
         maxAttempts: 100,
         pollIntervalMs: 50,
         queue: {
