@@ -36,6 +36,16 @@ purposes:
       Vehicle.Speed: pass
 `;
 
+/** The demo OEM with one purpose only: one record makes exactly one projection, one crossing. */
+export const ONE_PURPOSE_POLICY = `
+oem: demo-oem
+purposes:
+  - id: speed-profile
+    description: Speed profile, no location.
+    fields:
+      Vehicle.Speed: pass
+`;
+
 export interface TestGateway {
   readonly app: App;
   readonly sink: OemSink;

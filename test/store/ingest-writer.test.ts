@@ -6,7 +6,7 @@
  * thread commits the records and the outcomes that reached it together, with one fsync.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { record, projection, item, sqliteBackend, entry, useBackend, T0 } from './backends.js';
@@ -14,6 +14,7 @@ import type { EgressSettlement, OutboxRow, Store } from '../../src/store/types.j
 import { openSqliteStore, writerPortOf } from '../../src/store/sqlite/index.js';
 import { ingestWriterThread, writerClient } from '../../src/store/sqlite/ingest-writer.js';
 import { writeLock } from '../../src/store/sqlite/write-lock.js';
+import { walCommits } from '../helpers/wal.js';
 
 describe('SQLite ingest writer thread', () => {
   const backend = sqliteBackend();
@@ -101,24 +102,6 @@ describe('SQLite ingest writer thread', () => {
     expect((await store.outboxStates([row!.id])).get(row!.id)?.status).toBe('published');
   });
 });
-
-/**
- * Transactions committed to the store file, as SQLite wrote them: the commit frames of the
- * current WAL generation (https://sqlite.org/fileformat2.html#wal_file_format: a frame whose
- * "size of the database after commit" is not 0 ends a transaction; frames of an older generation
- * carry other salts). Each commit is one fsync at synchronous=FULL.
- */
-function walCommits(file: string): { salt: string; commits: number } {
-  const wal = readFileSync(`${file}-wal`);
-  const pageSize = wal.readUInt32BE(8);
-  const salt = wal.subarray(16, 24);
-  let commits = 0;
-  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
-    if (!wal.subarray(at + 8, at + 16).equals(salt)) break;
-    if (wal.readUInt32BE(at + 4) !== 0) commits += 1;
-  }
-  return { salt: salt.toString('hex'), commits };
-}
 
 describe('SQLite: one writer thread per file for ingest and egress', () => {
   const dirs: string[] = [];

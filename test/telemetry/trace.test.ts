@@ -7,19 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { newCar, nextTelemetry } from '../../src/sim/telemetry.js';
 import { SPAN } from '../../src/telemetry/index.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import {
+  ONE_PURPOSE_POLICY as ONE_PURPOSE,
+  eventually,
+  startTestGateway,
+  type TestGateway,
+} from '../helpers/gateway.js';
 import { KAFKA_BROKERS, uniquePrefix } from '../egress/helpers.js';
 import { startCollector, type CollectedSpan, type Collector } from './collector.js';
-
-/** A policy with one purpose, so one record makes exactly one crossing. */
-const ONE_PURPOSE = `
-oem: demo-oem
-purposes:
-  - id: speed-profile
-    description: Speed profile, no location.
-    fields:
-      Vehicle.Speed: pass
-`;
 
 const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 
