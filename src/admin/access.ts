@@ -6,7 +6,8 @@
 import type { ApiKeyRow, ApiRole, OwnerBindingRow } from '../store/index.js';
 import { checkVin } from './vehicles.js';
 import { ShekaraError } from '../errors.js';
-import { badInput, iso, notFound, type Actor, type AdminContext } from './context.js';
+import { badInput, notFound, type Actor, type AdminContext } from './context.js';
+import { iso, isoOrNull } from '../time.js';
 import type { OemAdmin } from './oems.js';
 
 export const API_ROLES: readonly ApiRole[] = ['regulator', 'operator', 'oem', 'owner-app'];
@@ -33,15 +34,15 @@ const keyView = (k: ApiKeyRow): ApiKeyView => ({
   role: k.role,
   scope: k.scope,
   label: k.label,
-  createdAt: iso(k.createdAt)!,
-  revokedAt: iso(k.revokedAt),
+  createdAt: iso(k.createdAt),
+  revokedAt: isoOrNull(k.revokedAt),
 });
 const ownerView = (o: OwnerBindingRow): OwnerView => ({
   id: o.id,
   ownerRef: o.ownerRef,
   vins: [...o.vins],
-  createdAt: iso(o.createdAt)!,
-  revokedAt: iso(o.revokedAt),
+  createdAt: iso(o.createdAt),
+  revokedAt: isoOrNull(o.revokedAt),
 });
 
 export function createAccessAdmin(ctx: AdminContext, oems: OemAdmin) {
@@ -74,7 +75,7 @@ export function createAccessAdmin(ctx: AdminContext, oems: OemAdmin) {
         role: input.role as ApiRole,
         scope: input.oem ?? null,
         label,
-        createdAt: iso(now)!,
+        createdAt: iso(now),
         revokedAt: null,
         key,
       };
@@ -129,7 +130,7 @@ export function createAccessAdmin(ctx: AdminContext, oems: OemAdmin) {
         id,
         ownerRef: input.ownerRef,
         vins: [...input.vins].sort(),
-        createdAt: iso(now)!,
+        createdAt: iso(now),
         revokedAt: null,
         token,
       };

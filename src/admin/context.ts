@@ -81,7 +81,5 @@ export function badInput(field: string, reason: string): ShekaraError {
 
 export { notFound } from '../errors.js';
 
-export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 /** Who made a change, for the history and the log: `admin-api:<key id>` or `cli`. */
 export type Actor = string;

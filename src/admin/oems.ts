@@ -10,7 +10,8 @@ import type { OemDefinition, OemRow } from '../store/index.js';
 import type { OemDestination } from '../egress/index.js';
 import { signingSecretName } from '../egress/sign.js';
 import { ShekaraError } from '../errors.js';
-import { badInput, iso, notFound, type Actor, type AdminContext } from './context.js';
+import { badInput, notFound, type Actor, type AdminContext } from './context.js';
+import { iso, isoOrNull } from '../time.js';
 import { checkMtlsFiles } from './oem-files.js';
 
 export const OEM_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -103,9 +104,9 @@ export function createOemAdmin(ctx: AdminContext) {
       signingKey: r.signingKeyFile ? 'file' : 'local-secret',
       source: r.source,
       enabled: r.disabledAt === null && !ctx.problems.has(r.id),
-      disabledAt: iso(r.disabledAt),
+      disabledAt: isoOrNull(r.disabledAt),
       problem: ctx.problems.get(r.id) ?? null,
-      activePolicy: active ? { hash: active.policyHash, activatedAt: iso(active.activatedAt)! } : null,
+      activePolicy: active ? { hash: active.policyHash, activatedAt: iso(active.activatedAt) } : null,
       createdAt: r.createdAt ? iso(r.createdAt) : null,
       updatedAt: r.updatedAt ? iso(r.updatedAt) : null,
     };

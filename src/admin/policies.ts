@@ -11,7 +11,8 @@ import { NO_COMMANDS } from '../policy/commands.js';
 import { parsePolicy, type CompiledPolicy } from '../policy/index.js';
 import { diffPolicies, type DiffLine } from '../policy/diff.js';
 import { categoryOf, isShekaraError, ShekaraError } from '../errors.js';
-import { iso, notFound, type Actor, type AdminContext } from './context.js';
+import { notFound, type Actor, type AdminContext } from './context.js';
+import { iso } from '../time.js';
 import type { OemAdmin } from './oems.js';
 
 /** The name an uploaded text is parsed under; problems are reported as `line N path: reason`. */
@@ -169,17 +170,17 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
       return {
         oem,
         active: activations[0]
-          ? { hash: activations[0].policyHash, activatedAt: iso(activations[0].activatedAt)! }
+          ? { hash: activations[0].policyHash, activatedAt: iso(activations[0].activatedAt) }
           : null,
         versions: (await store.listPolicyVersions(oem)).map((v) => ({
           hash: v.policyHash,
-          uploadedAt: iso(v.uploadedAt)!,
+          uploadedAt: iso(v.uploadedAt),
           source: v.source,
           active: v.policyHash === activeHash,
         })),
         activations: activations.map((a) => ({
           hash: a.policyHash,
-          activatedAt: iso(a.activatedAt)!,
+          activatedAt: iso(a.activatedAt),
           source: a.source,
         })),
       };
@@ -193,7 +194,7 @@ export function createPolicyAdmin(ctx: AdminContext, oems: OemAdmin) {
         oem,
         hash: v.policyHash,
         text: v.content,
-        uploadedAt: iso(v.uploadedAt)!,
+        uploadedAt: iso(v.uploadedAt),
         source: v.source,
         active: latest?.policyHash === v.policyHash,
       };

@@ -6,7 +6,8 @@
  */
 import type { VehicleRow } from '../store/index.js';
 import { generateSecret, hashSecret, MIN_SECRET_LENGTH, VIN_RE } from '../ingest/credentials.js';
-import { badInput, iso, notFound, type Actor, type AdminContext } from './context.js';
+import { badInput, notFound, type Actor, type AdminContext } from './context.js';
+import { iso, isoOrNull } from '../time.js';
 import type { OemAdmin } from './oems.js';
 
 export interface VehicleView {
@@ -23,9 +24,9 @@ export const vehicleView = (v: VehicleRow): VehicleView => ({
   vin: v.vin,
   oem: v.oem,
   status: v.revokedAt === null ? 'active' : 'revoked',
-  createdAt: iso(v.createdAt)!,
-  secretSetAt: iso(v.secretSetAt)!,
-  revokedAt: iso(v.revokedAt),
+  createdAt: iso(v.createdAt),
+  secretSetAt: iso(v.secretSetAt),
+  revokedAt: isoOrNull(v.revokedAt),
 });
 
 /** Checked before anything is opened or written (the CLI calls it first too). */

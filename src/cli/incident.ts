@@ -17,6 +17,7 @@ import { ErrorCodes, ShekaraError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import { checkpointNow } from './report.js';
 import { json, out } from './admin-store.js';
+import { iso } from '../time.js';
 
 const ACTOR = { source: 'cli', apiKey: null } as const;
 
@@ -40,8 +41,6 @@ function time(name: string, v: string | undefined): number | undefined {
     throw new ShekaraError(ErrorCodes.SHK_BAD_REQUEST, `${name}: "${v}" is not an RFC 3339 date-time`);
   return ms;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function incidentListCommand(opts: { config?: string }): Promise<void> {
   const now = Date.now();

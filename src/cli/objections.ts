@@ -3,9 +3,9 @@ import { loadConfigFile } from '../config/load.js';
 import { createStore, type ObjectionStatus } from '../store/index.js';
 import { ShekaraError } from '../errors.js';
 import { isOverdue } from '../api/views/objection.js';
+import { iso } from '../time.js';
 
 const STATUSES: readonly ObjectionStatus[] = ['open', 'upheld', 'rejected'];
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function objectionsListCommand(opts: {
   config?: string;

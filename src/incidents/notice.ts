@@ -6,8 +6,10 @@
  */
 import type { ReportTable } from '../reports/types.js';
 import type { Incident, IncidentView } from './index.js';
+import { isoOrNull } from '../time.js';
 
-const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString());
+/** An instant in the notice; a dash where it has not happened yet. */
+const when = (ms: number | null): string => isoOrNull(ms) ?? '—';
 
 /**
  * The notice's tables. From the operator's incident they name the VINs and persons; from the
@@ -22,9 +24,9 @@ export function noticeTables(i: Incident | IncidentView): ReportTable[] {
       rows: [
         ['incident id', i.id],
         ['what happened', i.summary],
-        ['discovered', iso(i.discoveredAt)],
-        ['notice due (one business day)', iso(i.dueAt)],
-        ['suspected scope', `${iso(i.scopeFrom)} – ${iso(i.scopeTo)}`],
+        ['discovered', when(i.discoveredAt)],
+        ['notice due (one business day)', when(i.dueAt)],
+        ['suspected scope', `${when(i.scopeFrom)} – ${when(i.scopeTo)}`],
         ['responsible person (contact)', i.contact || 'not configured (incidents.contact)'],
         ['OEMs involved', i.oems.join(', ') || 'none'],
         ['destination countries', i.countries.join(', ') || 'none'],
@@ -57,7 +59,7 @@ export function noticeTables(i: Incident | IncidentView): ReportTable[] {
     {
       heading: 'Steps (leaves of the egress log)',
       columns: ['leaf', 'step', 'at'],
-      rows: i.steps.map((s) => [s.index, s.action, iso(s.at)]),
+      rows: i.steps.map((s) => [s.index, s.action, when(s.at)]),
     },
   ];
 }

@@ -9,7 +9,8 @@
  */
 import type { AuditEventRow } from '../store/index.js';
 import { ledgerReport, period } from './ledger.js';
-import { iso, type ReportDef } from './types.js';
+import { type ReportDef } from './types.js';
+import { iso } from '../time.js';
 
 export interface AccessKey {
   readonly id: string;

@@ -11,8 +11,8 @@ import { processingReport } from './processing.js';
 import { ledgerReport } from './ledger.js';
 import { accessReport } from './access.js';
 import { renderHtml } from './html.js';
+import { iso } from '../time.js';
 import {
-  iso,
   type CheckpointRef,
   type ReportDef,
   type ReportDeps,

@@ -6,7 +6,8 @@
  */
 import { describeStore } from '../store/index.js';
 import type { InventoryCounts } from '../store/index.js';
-import { iso, type ReportDef } from './types.js';
+import { type ReportDef } from './types.js';
+import { iso } from '../time.js';
 
 export interface Inventory {
   readonly store: { kind: string; location: string; schema: string | null };

@@ -11,7 +11,8 @@ import { ErrorCodes, ShekaraError } from '../errors.js';
 import type { ReportsConfig } from '../config/schema.js';
 import { categoriesOf, classifier, SENSITIVE, type DataCategory } from './categories.js';
 import { entriesUpTo, personResolver } from './scan.js';
-import { iso, type ReportDef, type ReportParams } from './types.js';
+import { type ReportDef, type ReportParams } from './types.js';
+import { iso } from '../time.js';
 
 export interface LedgerRow {
   readonly oem: string;

@@ -11,7 +11,8 @@ import { diffPolicies, type DiffLine } from '../policy/diff.js';
 import { classifier } from './categories.js';
 import { entriesUpTo } from './scan.js';
 import { period } from './ledger.js';
-import { iso, type ReportDef } from './types.js';
+import { type ReportDef } from './types.js';
+import { iso } from '../time.js';
 
 export interface ProcessingPurpose {
   readonly oem: string;

@@ -68,5 +68,3 @@ export interface ReportDef<D = unknown> {
   /** The data as printed tables (the HTML document). */
   tables(data: D): ReportTable[];
 }
-
-export const iso = (ms: number): string => new Date(ms).toISOString();

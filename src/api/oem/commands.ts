@@ -11,7 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CommandRow } from '../../store/index.js';
 import { notFound, ShekaraError } from '../../errors.js';
-import { iso, isoOrNull } from '../views/time.js';
+import { iso, isoOrNull } from '../../time.js';
 import { oemOf, type OemDeps } from './deps.js';
 import * as S from './schemas.js';
 

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { oemOf, type OemDeps, type OemSettings } from './deps.js';
 import { createRateLimiter, type RateLimiter } from '../../ingest/rate-limit.js';
 import { notFound, ShekaraError } from '../../errors.js';
-import { iso } from '../views/time.js';
+import { iso } from '../../time.js';
 import { pageQuery } from '../paging.js';
 import { toApiEntry } from '../views/egress-entry.js';
 import type { EgressEntry } from '../../store/index.js';

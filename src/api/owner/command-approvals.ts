@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CommandApprovalRow, Store } from '../../store/index.js';
 import type { PolicyEngine } from '../../policy/index.js';
 import { badRequest, notFound } from '../../errors.js';
-import { iso, isoOrNull } from '../views/time.js';
+import { iso, isoOrNull } from '../../time.js';
 import { isBuiltInRestricting, RESTRICTING_COMMANDS } from '../../policy/commands.js';
 
 export interface CommandApprovalDeps {

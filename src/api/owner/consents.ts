@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CompiledPurpose } from '../../policy/index.js';
 import type { ConsentRow } from '../../store/index.js';
 import { badRequest, notFound } from '../../errors.js';
-import { iso } from '../views/time.js';
+import { iso } from '../../time.js';
 import type { RightsContext } from './context.js';
 import * as S from './schemas.js';
 

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { erasureLeaf } from '../../audit/events.js';
-import { iso } from '../views/time.js';
+import { iso } from '../../time.js';
 import type { RightsContext } from './context.js';
 import * as S from './schemas.js';
 

@@ -12,7 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EgressTotalRow, VehicleRow } from '../../store/index.js';
 import { badRequest } from '../../errors.js';
-import { iso } from '../views/time.js';
+import { iso } from '../../time.js';
 import { pageQuery } from '../paging.js';
 import type { RightsContext } from './context.js';
 import * as S from './schemas.js';

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound, ShekaraError } from '../../errors.js';
-import { iso } from '../views/time.js';
+import { iso } from '../../time.js';
 import { pageQuery } from '../paging.js';
 import type { ApiKeyStore, AuditQueryStore, AuditStore, EgressSearch, StoredCheckpoint } from '../../store/index.js';
 import type { AuditLog } from '../../audit/index.js';

@@ -6,7 +6,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { ObjectionRow } from '../../store/index.js';
-import { iso, isoOrNull } from './time.js';
+import { iso, isoOrNull } from '../../time.js';
 
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
