@@ -14,6 +14,9 @@
  *    §4.4: unacknowledged PUBLISH packets are resent when the session resumes).
  *  - A message stored whose PUBACK was lost (a crash in between) is resent too, and stored
  *    once: each record is committed with the delivery that carried it (external-redelivery.ts).
+ *  - What a connection read before it dropped is still stored, but never acknowledged on the
+ *    next connection; the broker resends it there, and the resend, handled only after it,
+ *    is recognised as stored.
  *
  * The external broker authenticates the cars and enforces their ACL (deploy/brokers/);
  * Shekara still checks that the VIN in the topic is registered, and quarantines what it cannot
@@ -165,18 +168,29 @@ export async function startExternalIngest(cfg: MqttExternalConfig, deps: Externa
       // Nothing is read before the handler below is in place.
       manualConnect: true,
     });
+    // The message of this session in hand, whichever TCP connection carried it. MQTT.js hands
+    // over one message at a time per connection, but a dropped connection's message may still
+    // be committing when the next connection brings its resend: that resend waits for it, so
+    // its look-up sees the record (stored once, not twice).
+    let inHand: Promise<unknown> = Promise.resolve();
     client.handleMessage = (packet, done) => {
+      const via = client.stream;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const delivery = brokerDeliveryOf(clientId, { ...packet, payload });
-      route({ topic: packet.topic, payload, delivery, dup: packet.dup }).then(
-        () => done(),
+      const handled = inHand.then(() => route({ topic: packet.topic, payload, delivery, dup: packet.dup }));
+      inHand = handled.catch(() => undefined);
+      handled.then(
+        // MUST NOT acknowledge what a dropped connection carried: MQTT.js would send that PUBACK
+        // on the next connection, beside the broker's resend of the message there (DUP set,
+        // MQTT 5.0 §4.4), which is recognised as stored and acknowledged once.
+        () => done(via.destroyed ? new Error('connection dropped; the broker resends the message') : undefined),
         (err: unknown) => {
           // No PUBACK: drop the connection so the broker redelivers on the reconnect.
           log.error(
             { err, connection: i },
             'external broker: could not store a message; not acknowledged, reconnecting',
           );
-          client.stream.destroy();
+          via.destroy();
           done(err as Error);
         },
       );
