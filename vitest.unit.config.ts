@@ -15,7 +15,7 @@ import { defineConfig } from 'vitest/config';
 export const UNIT_FILES = [
   'test/api/error-handler.test.ts',
   'test/api/schema-compilers.test.ts',
-  'test/audit/checkpoint.test.ts',
+  'test/audit/checkpoint-format.test.ts',
   'test/audit/egress-tree.test.ts',
   'test/audit/merkle-vectors.test.ts',
   'test/bench/reid.test.ts',
