@@ -8,8 +8,8 @@
  *   npm run bench -- --profile         every Shekara run also writes a V8 CPU profile (diagnosis only)
  *   npm run bench -- --only latency --rate 500 --scratch   one latency point, report kept out of docs/
  *   npm run bench -- --keep            keep each run's store and broker log in the temp work dir
- *   npm run bench -- --only latency --baseline DIR --scratch   also the gateway built in checkout DIR
- *                                      (a previous build), in the same rounds, side by side
+ *   npm run bench -- --only throughput,latency --baseline DIR --scratch   also the gateway built in
+ *                                      checkout DIR (a previous build), in the same rounds, side by side
  *   npm run bench -- --only sustained --duration 600 --sustained-rate 3000   car → OEM for a long
  *                                      time; the maximum age of the oldest undelivered row
  *   npm run bench -- --json FILE       also the raw results in FILE (bench/egress.ts reads them)
@@ -138,7 +138,12 @@ async function main(): Promise<void> {
     gbt32960: [],
     errors: [],
   };
-  const extra = results as BenchResults & { latencyBaseline?: unknown[]; baseline?: string; sustained?: unknown };
+  const extra = results as BenchResults & {
+    latencyBaseline?: unknown[];
+    throughputBaseline?: unknown[];
+    baseline?: string;
+    sustained?: unknown;
+  };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -157,6 +162,19 @@ async function main(): Promise<void> {
         await attempt(`throughput ${target}`, async () => {
           results.throughput.push(await throughput(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp }));
         });
+        // The previous build, in the same round, right after this one: the same machine load.
+        if (baseline && target === 'shekara')
+          await attempt('throughput shekara baseline', async () => {
+            env.log(`  (baseline build in ${baseline})`);
+            (extra.throughputBaseline ??= []).push(
+              await throughput({ ...env, shekaraRepo: baseline, ...baseTemplate }, target, {
+                cars: PLAN.cars,
+                procs: PLAN.procs,
+                ...PLAN.tp,
+              }),
+            );
+            extra.baseline = baseline;
+          });
       }
     // The same load with MQTT 5 cars: one round of each.
     log(`throughput: the same with MQTT 5 cars`);
