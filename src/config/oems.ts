@@ -9,7 +9,7 @@ import { strict } from './common.js';
  * registered through the API have this one). Half of `egress.concurrency`'s default: a burst of
  * 64 chains each POSTing at once over the keep-alive pool is what met sockets the OEM was closing
  * (UND_ERR_SOCKET); with that default a POST waits for its slot at most about one request
- * timeout, so wait and send stay within the outbox lease (3 × requestTimeoutMs).
+ * timeout, so wait and send stay within the outbox lease (egress.leaseMs, at least 3 × requestTimeoutMs).
  */
 export const OEM_POSTS_IN_FLIGHT = 32;
 
