@@ -103,6 +103,27 @@ describe('SQLite ingest writer thread', () => {
   });
 });
 
+describe('SQLite: the Kafka relay leases on the writer thread', () => {
+  const backend = sqliteBackend();
+  const { fresh } = useBackend(backend);
+  afterAll(() => backend.cleanup());
+
+  it("leases unpublished rows there: the caller's connection has not written the lease when the call returns", async () => {
+    const store = await fresh();
+    const r = record({ receivedAt: T0 });
+    await store.commitIngest([item(r, [projection(r)])]);
+    const leased = store.leaseUnpublished(T0 + 1, 10, 60_000);
+    // Runs on the store's connection at once. Had the lease run there (under the write lock, on the
+    // relay's thread), the row would be leased already, and not due.
+    const meanwhile = store.dueOutboxHeads(T0 + 1, 10);
+    expect((await leased).map((row) => row.recordId)).toEqual([r.id]);
+    expect(await meanwhile).toHaveLength(1);
+    // Resolved: committed, and the caller's connection sees the lease.
+    expect(await store.dueOutboxHeads(T0 + 1, 10)).toHaveLength(0);
+    expect(await store.leaseUnpublished(T0 + 1, 10, 60_000)).toEqual([]);
+  });
+});
+
 describe('SQLite: one writer thread per file for ingest and egress', () => {
   const dirs: string[] = [];
   const stores: Store[] = [];

@@ -106,8 +106,8 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
   const store = liftStore(openSync(file));
   if (file === ':memory:') return store; // one connection only: no other thread can reach it
-  // A file store commits ingest, settles delivery outcomes and marks relayed rows on the writer
-  // thread (ingest-writer.ts); every other write, and every read, stays on this connection.
+  // A file store commits ingest, settles delivery outcomes, leases and marks relayed rows on the
+  // writer thread (ingest-writer.ts); every other write, and every read, stays on this connection.
   const own = opts.writer ? undefined : ingestWriterThread(file);
   const writer = own ?? writerClient(opts.writer!);
   const close = store.close;
@@ -121,6 +121,8 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     markPublished: async (ids: readonly number[]) => {
       if (ids.length > 0) await writer.markPublished(ids);
     },
+    // The Kafka relay's lease is a write too: on the writer, not on this connection under the lock.
+    leaseUnpublished: (now: number, limit: number, leaseMs: number) => writer.lease(now, limit, leaseMs),
     ...(own ? { [WRITER]: () => own.connect(), [WRITER_STATS]: () => own.stats() } : {}),
     close: async () => {
       await writer.close();

@@ -11,7 +11,8 @@
  * Contract:
  * - `commit` (ingest), `settle` (outcomes with their egress-log rows and leaves) and
  *   `markPublished` (the Kafka relay's mark) MUST resolve only after the transaction that holds
- *   them committed (synchronous=FULL: on disk). That is what ingest/committer.ts promises the
+ *   them committed (synchronous=FULL: on disk). So MUST `lease` (the Kafka relay's lease of
+ *   unpublished rows), which resolves with the rows it leased. That is what ingest/committer.ts promises the
  *   car, and what egress/settler.ts promises the queues (a lease or offset let go only then).
  * - A turn commits every request that reached the thread before it began (ingest-writer.worker.ts):
  *   records and the outcomes that arrived meanwhile share one transaction and one fsync. A
@@ -23,7 +24,7 @@
  * and a client whose port closed asks its link for a new one.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { EgressSettlement, IngestItem } from '../types.js';
+import type { EgressSettlement, IngestItem, OutboxRow } from '../types.js';
 import type { Projection } from '../../record.js';
 import { releaseHeldBy } from './write-lock.js';
 
@@ -34,6 +35,8 @@ export interface IngestWriter {
   settle(items: readonly EgressSettlement[]): Promise<number>;
   /** markPublished (the Kafka relay's mark) in the thread, likewise. */
   markPublished(ids: readonly number[]): Promise<number>;
+  /** leaseUnpublished (the Kafka relay's lease) in the thread: the rows it leased, once committed. */
+  lease(now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,8 @@ export interface WriterRequest {
   readonly settle?: readonly EgressSettlement[];
   /** Outbox rows to mark published. */
   readonly published?: readonly number[];
+  /** Unpublished rows to lease (answered with the rows). */
+  readonly lease?: { readonly now: number; readonly limit: number; readonly leaseMs: number };
 }
 /** To the thread on its parent port: a request, or a client's port. */
 export type WriterMessage = WriterRequest | { readonly connect: MessagePort };
@@ -96,6 +101,8 @@ export interface WriterReply {
   /** The turn that committed the request (absent when it failed). */
   readonly turn?: number;
   readonly error?: string;
+  /** The rows a `lease` request leased. */
+  readonly rows?: OutboxRow[];
 }
 
 /**
@@ -165,15 +172,15 @@ interface Endpoint {
 /** Requests by sequence number over one endpoint at a time; replies resolve them. */
 function requests() {
   let seq = 0;
-  const waiting = new Map<number, { resolve: (turn: number) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (reply: WriterReply) => void; reject: (e: Error) => void }>();
   const idle: (() => void)[] = [];
   return {
     get size() {
       return waiting.size;
     },
-    send(to: Endpoint, request: Omit<WriterRequest, 'seq'>, transfer?: readonly ArrayBuffer[]): Promise<number> {
+    send(to: Endpoint, request: Omit<WriterRequest, 'seq'>, transfer?: readonly ArrayBuffer[]): Promise<WriterReply> {
       const n = ++seq;
-      return new Promise<number>((resolve, reject) => {
+      return new Promise<WriterReply>((resolve, reject) => {
         if (waiting.size === 0) to.ref(); // a request under way keeps the thread alive
         waiting.set(n, { resolve, reject });
         to.postMessage({ seq: n, ...request } satisfies WriterRequest, transfer);
@@ -187,7 +194,7 @@ function requests() {
         from.unref(); // an idle writer does not keep the process alive
         idle.splice(0).forEach((f) => f());
       }
-      if (m.error === undefined) entry.resolve(m.turn ?? 0);
+      if (m.error === undefined) entry.resolve(m);
       else entry.reject(new Error(m.error));
     },
     failAll(err: Error): void {
@@ -201,6 +208,22 @@ function requests() {
     },
   };
 }
+
+type Send = (request: Omit<WriterRequest, 'seq'>, transfer?: readonly ArrayBuffer[]) => Promise<WriterReply>;
+
+/** The requests, whoever sends them (the owning store, or a client in another thread). */
+const writerRequests = (send: Send): Omit<IngestWriter, 'close'> => {
+  const turnOf = (r: WriterReply) => r.turn ?? 0;
+  return {
+    commit: (items) => {
+      const { items: crossing, transfer } = forThread(items);
+      return send({ items: crossing }, transfer).then(turnOf);
+    },
+    settle: (items) => send({ items: [], settle: items }).then(turnOf),
+    markPublished: (ids) => send({ items: [], published: ids }).then(turnOf),
+    lease: (now, limit, leaseMs) => send({ items: [], lease: { now, limit, leaseMs } }).then((r) => r.rows ?? []),
+  };
+};
 
 /** The writer thread of `file`, started and owned by this store. */
 export function ingestWriterThread(file: string, opts: WriterOptions = {}): SharedWriter {
@@ -233,12 +256,7 @@ export function ingestWriterThread(file: string, opts: WriterOptions = {}): Shar
   };
 
   return {
-    commit: (items) => {
-      const { items: crossing, transfer } = forThread(items);
-      return pending.send(ensure(), { items: crossing }, transfer);
-    },
-    settle: (items) => pending.send(ensure(), { items: [], settle: items }),
-    markPublished: (ids) => pending.send(ensure(), { items: [], published: ids }),
+    ...writerRequests((request, transfer) => pending.send(ensure(), request, transfer)),
     stats: () => ({
       busySeconds: Number(Atomics.load(cells, 0)) / 1e6,
       lockWaitSeconds: Number(Atomics.load(cells, 1)) / 1e6,
@@ -299,16 +317,11 @@ export function writerClient(link: WriterLink): IngestWriter {
     return connecting;
   };
   // Posted at once when connected: a request made while the writer waits for the lock joins its turn.
-  const send = (request: Omit<WriterRequest, 'seq'>, transfer?: readonly ArrayBuffer[]): Promise<number> =>
+  const send = (request: Omit<WriterRequest, 'seq'>, transfer?: readonly ArrayBuffer[]): Promise<WriterReply> =>
     port && !closed ? pending.send(port, request, transfer) : current().then((p) => pending.send(p, request, transfer));
 
   return {
-    commit: (items) => {
-      const { items: crossing, transfer } = forThread(items);
-      return send({ items: crossing }, transfer);
-    },
-    settle: (items) => send({ items: [], settle: items }),
-    markPublished: (ids) => send({ items: [], published: ids }),
+    ...writerRequests(send),
     async close() {
       closed = true;
       await pending.drained();

@@ -18,7 +18,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { IngestItem } from '../types.js';
+import type { IngestItem, OutboxRow } from '../types.js';
 import { ingestTransaction, openConnection } from './ingest-tx.js';
 import type { WriterMessage, WriterReply, WriterRequest, WriterThreadData } from './ingest-writer.js';
 import { sqliteOutbox, sqliteEgressQueue } from '../outbox/sqlite.js';
@@ -42,6 +42,7 @@ interface Taken {
   readonly port: MessagePort;
   readonly m: WriterRequest;
   error?: string;
+  rows?: OutboxRow[];
 }
 
 const parent = parentPort!;
@@ -76,10 +77,12 @@ const takeQueued = (): void => {
       accept(port, r.message as WriterMessage);
 };
 
-const apply = (m: WriterRequest): void => {
+/** Applies one request; a lease answers with the rows it leased. */
+const apply = (m: WriterRequest): OutboxRow[] | undefined => {
   if (m.items.length > 0) ingest(m.items.map(revive));
   if (m.settle && m.settle.length > 0) egress.settleOutbox(m.settle);
   if (m.published && m.published.length > 0) egress.markPublished(m.published);
+  return m.lease && egress.leaseUnpublished(m.lease.now, m.lease.limit, m.lease.leaseMs);
 };
 
 const message = (err: unknown) => (err as Error)?.message ?? String(err);
@@ -113,7 +116,7 @@ const turn = db.transaction(() => {
   taking = pick();
   for (const t of taking) {
     try {
-      apply(t.m); // nested transactions: each request in its own savepoint
+      t.rows = apply(t.m); // nested transactions: each request in its own savepoint
     } catch (err) {
       // SQLite rolled the whole transaction back (disk full, I/O error): every request fails.
       if (!db.inTransaction) throw err;
@@ -146,7 +149,9 @@ function runTurn(): void {
   for (const t of done) {
     const error = failed ?? t.error;
     t.port.postMessage(
-      (error === undefined ? { seq: t.m.seq, turn: turns } : { seq: t.m.seq, error }) satisfies WriterReply,
+      (error !== undefined
+        ? { seq: t.m.seq, error }
+        : { seq: t.m.seq, turn: turns, ...(t.rows ? { rows: t.rows } : {}) }) satisfies WriterReply,
     );
   }
   // Ingest left over for the next turn (fair share): it comes after this poll phase's outcomes.

@@ -1,8 +1,8 @@
 /**
  * One write lock for every thread of this process that writes the same SQLite file: the main
- * thread, the writer thread (ingest-writer.ts: ingest commits and delivery outcomes) and the
- * egress thread (egress/thread.ts: the Kafka relay's leases) each have their own connection, and
- * SQLite lets one of them write at a time.
+ * thread, the writer thread (ingest-writer.ts: ingest commits, delivery outcomes, the Kafka
+ * relay's leases and marks) and the egress thread (egress/thread.ts: its rare writes, signing
+ * keys) each have their own connection, and SQLite lets one of them write at a time.
  *
  * Why not leave it to SQLite: a connection that finds the file locked waits in SQLite's busy
  * handler, which sleeps 1, 2, 5, 10, … up to 100 ms between looks and never queues. Under full
