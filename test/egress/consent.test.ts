@@ -22,7 +22,7 @@ describe('egress › when the owner revokes consent between enqueue and delivery
     gw = await startTestGateway({
       cars: 1,
       policy: CONSENT_POLICY,
-      // Retries >= 500 ms apart: the revocation lands between two attempts, not during one.
+      // Retries >= 500 ms apart, so the wait for the block is short.
       config: {
         egress: {
           initialBackoffMs: 1_000,
@@ -47,13 +47,15 @@ describe('egress › when the owner revokes consent between enqueue and delivery
       5_000,
       'a failed attempt while consent holds',
     );
+    // The OEM stays down until the block is logged: an attempt checked just before the
+    // revocation may reach it just after (gbt32960/consent.test.ts says why).
     await gw.app.store.revokeConsent({ vin: car.vin, oem: 'demo-oem', purpose: 'speed', atMs: Date.now() });
-    gw.sink.setStatus(200);
     const blocked = await eventually(
       async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'blocked'),
       5_000,
       'the block',
     );
+    gw.sink.setStatus(200);
     expect(blocked).toMatchObject({
       recordId: failed.recordId,
       error: 'consent revoked',

@@ -30,7 +30,7 @@ describe('gbt32960 › when the owner revokes consent', () => {
     gw = await startTestGateway({
       cars: 1,
       policy: POLICY,
-      // Retries 1 s apart: the revocation lands between two attempts, not during one.
+      // Retries 1 s apart, so the wait for the block is short.
       config: {
         gbt32960: { enabled: true, tcp: { enabled: true, host: '127.0.0.1', port: 0, allowFrom: ['127.0.0.0/8'] } },
         egress: {
@@ -60,13 +60,17 @@ describe('gbt32960 › when the owner revokes consent', () => {
       10_000,
       'a failed attempt while consent holds',
     );
+    // The OEM stays down until the block is logged. An attempt whose consent check passed just
+    // before the revocation may reach the OEM just after it (nothing can call back a request under
+    // way): were the OEM up by then, that attempt would deliver, and no block would ever come.
+    // Down, it fails, and the next attempt is blocked.
     await gw.app.store.revokeConsent({ vin: car.vin, oem: 'demo-oem', purpose: 'speed', atMs: Date.now() });
-    gw.sink.setStatus(200);
     const blocked = await eventually(
       async () => (await gw.app.store.listEgressLog()).find((r) => r.outcome === 'blocked' && r.purpose === 'speed'),
       10_000,
       'the block',
     );
+    gw.sink.setStatus(200);
     expect(blocked).toMatchObject({ recordId: failed.recordId, error: 'consent revoked', httpStatus: null });
 
     // After the revocation: answered and stored; the contract purpose leaves, the revoked one does not.
