@@ -4,7 +4,7 @@
  * by hand and rendered with resvg, so no browser or canvas library is needed.
  */
 import { Resvg } from '@resvg/resvg-js';
-import type { Summary } from './report.js';
+import type { Summary } from './summary.js';
 
 const W = 1000;
 const H = 480;

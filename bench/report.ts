@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LatencyResult, MemoryResult, OverloadResult, ThroughputResult, Target } from './scenarios.js';
 import { renderChart } from './chart.js';
+import type { Summary } from './summary.js';
 import type { GbtRound } from './gbt32960.js';
 
 export interface Machine {
@@ -63,19 +64,6 @@ const fmt = (n: number | null | undefined, d = 0) =>
 const ms = (n: number | null) => (n === null ? 'not delivered in time' : `${fmt(n)} ms`);
 /** Worst of the rounds for latency (null, i.e. not delivered within the wait, is worst). */
 const worst = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : Math.max(...(xs as number[])));
-
-export interface Summary {
-  /** MQTT 3.1.1 cars (the published ratio). */
-  throughput: Record<Target, number>;
-  ratio: number;
-  /** The same scenario with MQTT 5 cars. */
-  throughput5: Record<Target, number>;
-  ratio5: number;
-  /** Broker CPU µs per acknowledged message, mean of the MQTT 3.1.1 throughput rounds. */
-  cpuPerMsg: Record<Target, number>;
-  latency: Record<Target, { p50: number | null; p99: number | null; p999: number | null }>;
-  ack: Record<Target, { p50: number | null; p99: number | null; p999: number | null }>;
-}
 
 export function summarise(r: BenchResults): Summary {
   const runs = (t: Target, protocol: 4 | 5) =>
