@@ -64,6 +64,23 @@ describe('SQLite writer thread › fair share of a turn', () => {
     await writer.close();
   });
 
+  it('commits every ingest commit handed over before close, however many turns they take', async () => {
+    const file = path.join(tempDir(), 'shekara.db');
+    const store = openSqliteStore(file);
+    stores.push(store);
+    await store.commitIngest(burst(1)); // migrated, and the store's own thread started
+    const writer = ingestWriterThread(file, { ingestRecordsPerTurn: 5 });
+    let handed: Promise<number>[] = [];
+    let closed: Promise<void> = Promise.resolve();
+    writeLock(file, 5_000).hold(() => {
+      handed = [writer.commit(burst(5)), writer.commit(burst(5)), writer.commit(burst(5))];
+      closed = writer.close(); // queued behind them, though they need three turns
+    });
+    expect((await Promise.allSettled(handed)).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    await closed;
+    expect((await store.counts()).records).toBe(1 + 15);
+  });
+
   it('profiles the writer thread into its own file when the process runs with --cpu-prof', () => {
     const dir = tempDir();
     const profiles = path.join(dir, 'profiles');

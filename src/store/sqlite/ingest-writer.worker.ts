@@ -95,7 +95,8 @@ const pick = (): Taken[] => {
   let full = false;
   for (const t of inbox) {
     const n = t.m.items.length;
-    if (n === 0) picked.push(t);
+    // Not an outcome: an empty request (close's "all before me done") keeps its place behind ingest.
+    if (n === 0 && (t.m.settle !== undefined || t.m.published !== undefined)) picked.push(t);
     else if (!full && (records === 0 || records + n <= config.ingestRecordsPerTurn)) {
       picked.push(t);
       records += n;
