@@ -8,8 +8,24 @@ import type { RightsActor } from '../../audit/events.js';
 import type { Store, VehicleRow } from '../../store/index.js';
 import type { CompiledPurpose, PolicyEngine } from '../../policy/index.js';
 
+/** The store queries and changes of the owner's rights (consent, report, objections, erasure). */
+export type RightsStore = Pick<
+  Store,
+  | 'getVehicle'
+  | 'listConsents'
+  | 'grantConsentLogged'
+  | 'revokeConsentLogged'
+  | 'listObjections'
+  | 'openObjection'
+  | 'eraseVehicle'
+  | 'egressTotals'
+  | 'pseudonymsOfVin'
+  | 'searchEgress'
+  | 'appendAuditEvent'
+>;
+
 export interface RightsDeps {
-  readonly store: Store;
+  readonly store: RightsStore;
   readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
   readonly now: () => number;
   /** The vehicle's queued commands are checked again now (owner/index.ts OwnerDeps). */

@@ -5,16 +5,25 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/index.js';
+import type { RightsStore } from './context.js';
 import { mountSurface } from '../surface.js';
 import { installOwnerBinding, OWNER_TOKEN_HEADER } from './binding.js';
-import { registerCommandApprovals } from './command-approvals.js';
+import { registerCommandApprovals, type CommandApprovalDeps } from './command-approvals.js';
 import { registerOwnerRights } from './rights.js';
 import type { PolicyEngine } from '../../policy/index.js';
 
 export const OWNER_PREFIX = '/owner/v1';
 
+/**
+ * What the owner API uses of the store: the owner's rights, the command approvals, the owner
+ * binding and the API surface's key check and access log. Nothing else of it is in reach.
+ */
+export type OwnerStore = RightsStore &
+  CommandApprovalDeps['store'] &
+  Pick<Store, 'authenticateOwner' | 'authenticateApiKey' | 'appendAuditEvent'>;
+
 export interface OwnerDeps {
-  readonly store: Store;
+  readonly store: OwnerStore;
   readonly now: () => number;
   /** The OEM policies (what each purpose sends) and the pseudonyms the leaves name. */
   readonly policy: Pick<PolicyEngine, 'policyOf' | 'pseudonymFor'>;
