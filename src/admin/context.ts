@@ -23,8 +23,37 @@ export interface AdminLive {
   brokerCredentials?(): BrokerCredentials | undefined;
 }
 
+/** What admin operations use of the store: vehicles, OEMs, policies, keys and owner tokens. */
+export type AdminStore = Pick<
+  Store,
+  | 'clearGbt32960IccidPin'
+  | 'createApiKey'
+  | 'createOwnerToken'
+  | 'getOem'
+  | 'getPolicyVersion'
+  | 'getVehicle'
+  | 'insertOem'
+  | 'listApiKeys'
+  | 'listOems'
+  | 'listPolicyActivations'
+  | 'listPolicyVersions'
+  | 'listVehicles'
+  | 'ownersOfVehicle'
+  | 'putPolicyVersion'
+  | 'putSecretIfAbsent'
+  | 'recordPolicyActivation'
+  | 'registerVehicle'
+  | 'revokeApiKey'
+  | 'revokeOwnerToken'
+  | 'revokeVehicleCredentials'
+  | 'rotateVehicleSecret'
+  | 'seedConfigOems'
+  | 'setOemDisabled'
+  | 'updateOem'
+>;
+
 export interface AdminContext {
-  readonly store: Store;
+  readonly store: AdminStore;
   /** Config-defined OEMs by id: read-only through the admin API and CLI. */
   readonly configOems: ReadonlyMap<string, OemConfig>;
   readonly live: AdminLive | undefined;
@@ -46,7 +75,7 @@ export interface AdminContext {
 }
 
 export function createContext(opts: {
-  store: Store;
+  store: AdminStore;
   configOems: readonly OemConfig[];
   live?: AdminLive;
   broker?: BrokerCredentials;

@@ -8,9 +8,8 @@
  */
 import type { Catalog } from '../catalog/index.js';
 import type { OemConfig } from '../config/schema.js';
-import type { Store } from '../store/index.js';
 import type { Logger } from '../log.js';
-import { createContext, type AdminLive } from './context.js';
+import { createContext, type AdminLive, type AdminStore } from './context.js';
 import { createOemAdmin, definitionOf } from './oems.js';
 import { createPolicyAdmin } from './policies.js';
 import { createVehicleAdmin } from './vehicles.js';
@@ -28,7 +27,7 @@ export { API_ROLES } from './access.js';
 export { checkVin } from './vehicles.js';
 
 export interface AdminOptions {
-  readonly store: Store;
+  readonly store: AdminStore;
   /** The config's OEMs: read-only through the admin operations, and they win over the store. */
   readonly configOems: readonly OemConfig[];
   readonly live?: AdminLive;
