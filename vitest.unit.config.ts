@@ -19,6 +19,7 @@ export const UNIT_FILES = [
   'test/audit/egress-tree.test.ts',
   'test/audit/merkle-vectors.test.ts',
   'test/bench/reid.test.ts',
+  'test/bench/report.test.ts',
   'test/cli/frictions.test.ts',
   'test/config/gbt32960-config.test.ts',
   'test/console/strings.test.ts',

@@ -33,6 +33,10 @@ export interface BenchResults {
   overload: OverloadResult | undefined;
   /** GB/T 32960 rounds, each beside the MQTT path in the same run (absent in older results). */
   gbt32960?: GbtRound[];
+  /** `--baseline DIR`: the previous build (its commit) and its rounds, each right after this build's. */
+  baseline?: string;
+  throughputBaseline?: ThroughputResult[];
+  latencyBaseline?: LatencyResult[];
   errors: string[];
 }
 
@@ -97,7 +101,7 @@ export function summarise(r: BenchResults): Summary {
   };
 }
 
-function markdown(r: BenchResults, s: Summary): string {
+export function markdown(r: BenchResults, s: Summary): string {
   const m = r.machine;
   const out: string[] = [];
   out.push(
@@ -156,14 +160,25 @@ function markdown(r: BenchResults, s: Summary): string {
     '| run | target | result | broker CPU | generator CPU | receiver CPU | notes |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- |',
   );
-  for (const x of r.throughput) {
+  // The previous build's round right after this build's (run.ts runs them in that order).
+  const previous = `previous build${r.baseline ? ` \`${r.baseline}\`` : ''}`;
+  const withPrevious = <T extends { target: Target }>(mine: T[], theirs: T[] = []): [T, string][] => {
+    const rows: [T, string][] = [];
+    let i = 0;
+    for (const x of mine) {
+      rows.push([x, x.target]);
+      if (x.target === 'shekara' && theirs[i]) rows.push([theirs[i++]!, previous]);
+    }
+    return rows;
+  };
+  for (const [x, target] of withPrevious(r.throughput, r.throughputBaseline)) {
     out.push(
-      `| throughput${x.protocol === 5 ? ' (MQTT 5)' : ''} | ${x.target} | ${fmt(x.msgsPerSec)} msgs/s | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | ${fmt(x.brokerCpuMicrosPerMsg)} µs broker CPU/msg; peak RSS ${fmt(x.peakRssKb / 1024)} MB; consumer got ${fmt(x.receiverGot)} of ${fmt(x.publishers.acked)} acked${x.storeCounts ? `; store: ${fmt(x.storeCounts.records)} records, ${fmt(x.storeCounts.outboxPending)} outbox pending at stop` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
+      `| throughput${x.protocol === 5 ? ' (MQTT 5)' : ''} | ${target} | ${fmt(x.msgsPerSec)} msgs/s | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | ${fmt(x.brokerCpuMicrosPerMsg)} µs broker CPU/msg; peak RSS ${fmt(x.peakRssKb / 1024)} MB; consumer got ${fmt(x.receiverGot)} of ${fmt(x.publishers.acked)} acked${x.storeCounts ? `; store: ${fmt(x.storeCounts.records)} records, ${fmt(x.storeCounts.outboxPending)} outbox pending at stop` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
     );
   }
-  for (const x of r.latency) {
+  for (const [x, target] of withPrevious(r.latency, r.latencyBaseline)) {
     out.push(
-      `| latency | ${x.target} | p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, p99.9 ${ms(x.p999)} | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | sent ${fmt(x.achievedRate)}/s, consumer got ${fmt(x.consumerPerSec)}/s; ${fmt(x.deliveredInWindow)} of ${fmt(x.sentInWindow)} measured messages delivered (waited ${fmt(x.drainWaitMs / 1000)} s more after the load stopped); max ${ms(x.max)}; PUBACK p50/p99 ${ms(x.ack.p50)}/${ms(x.ack.p99)}${x.storeCounts ? `; outbox pending at stop ${fmt(x.storeCounts.outboxPending)}` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
+      `| latency | ${target} | p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, p99.9 ${ms(x.p999)} | ${x.cpuPercent.broker}% | ${x.cpuPercent.generator}% | ${x.cpuPercent.receiver}% | sent ${fmt(x.achievedRate)}/s, consumer got ${fmt(x.consumerPerSec)}/s; ${fmt(x.deliveredInWindow)} of ${fmt(x.sentInWindow)} measured messages delivered (waited ${fmt(x.drainWaitMs / 1000)} s more after the load stopped); max ${ms(x.max)}; PUBACK p50/p99 ${ms(x.ack.p50)}/${ms(x.ack.p99)}${x.storeCounts ? `; outbox pending at stop ${fmt(x.storeCounts.outboxPending)}` : ''}; load avg ${x.loadAvg.join(' → ')} |`,
     );
   }
   for (const x of r.memory) {

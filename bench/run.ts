@@ -87,6 +87,14 @@ const PLAN = quick
 // report next to the work files instead of over the published numbers in docs/.
 if (argOf('--rate')) PLAN.lat.rate = Number(argOf('--rate'));
 const baseline = argOf('--baseline') ? path.resolve(argOf('--baseline')!) : undefined;
+/** The previous build as the report names it: its commit when DIR is a git checkout, else DIR. */
+const buildOf = (dir: string): string => {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return dir;
+  }
+};
 const SUSTAINED = {
   rate: Number(argOf('--sustained-rate') ?? 3_000),
   seconds: Number(argOf('--duration') ?? (quick ? 20 : 600)),
@@ -173,7 +181,7 @@ async function main(): Promise<void> {
                 ...PLAN.tp,
               }),
             );
-            extra.baseline = baseline;
+            extra.baseline = buildOf(baseline);
           });
       }
     // The same load with MQTT 5 cars: one round of each.
@@ -203,7 +211,7 @@ async function main(): Promise<void> {
                 ...PLAN.lat,
               }),
             );
-            extra.baseline = baseline;
+            extra.baseline = buildOf(baseline);
           });
       }
   }

@@ -1,0 +1,101 @@
+/**
+ * bench/report.ts: with `--baseline`, the previous build's rounds appear in the generated table, each
+ * right under the round of this build it was run beside — the side-by-side a reader compares.
+ */
+import { describe, expect, it } from 'vitest';
+import { markdown, summarise, type BenchResults } from '../../bench/report.js';
+import type { LatencyResult, Target, ThroughputResult } from '../../bench/scenarios.js';
+import type { PublisherStats } from '../../bench/publisher.js';
+
+const publishers: PublisherStats = {
+  connected: 1000,
+  connectErrors: 0,
+  sent: 1,
+  acked: 1,
+  errors: 0,
+  sentInWindow: 1,
+  ackedInWindow: 1,
+  throttled: 0,
+  disconnects: 0,
+};
+const cpu = { broker: 100, generator: 20, receiver: 5 };
+
+const round = (target: Target, msgsPerSec: number): ThroughputResult => ({
+  target,
+  msgsPerSec,
+  loadAvg: [1, 1],
+  cars: 1000,
+  window: 10,
+  measureSeconds: 10,
+  cpuPercent: cpu,
+  brokerCpuMicrosPerMsg: 400,
+  peakRssKb: 1024,
+  publishers,
+  receiverGot: 1,
+});
+const lat = (target: Target, deliveredInWindow: number): LatencyResult => ({
+  target,
+  rate: 5000,
+  achievedRate: 5000,
+  sentInWindow: 100_000,
+  deliveredInWindow,
+  p50: null,
+  p99: null,
+  p999: null,
+  max: null,
+  drainWaitMs: 0,
+  ack: { p50: 1, p99: 2, p999: 3 },
+  loadAvg: [1, 1],
+  consumerPerSec: 1,
+  cpuPercent: cpu,
+  publishers,
+});
+
+const results = (extra: Partial<BenchResults>): BenchResults => ({
+  startedAt: '2026-12-04T14:31:19.000Z',
+  finishedAt: '2026-12-04T14:39:43.000Z',
+  quick: false,
+  gateway: 'new1234',
+  machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 24, node: 'v20', mosquitto: '2.0.11', kernel: 'linux' },
+  plan: {},
+  throughput: [round('shekara', 2364), round('mosquitto', 19349), round('shekara', 2731)],
+  latency: [lat('mosquitto', 100_001), lat('shekara', 29_118)],
+  memory: [],
+  overload: undefined,
+  errors: [],
+  ...extra,
+});
+
+const rowsOf = (md: string, kind: string) =>
+  md
+    .split('\n')
+    .filter((l) => l.startsWith(`| ${kind} |`))
+    .map((l) => `${l.split(' | ')[1]} ${l.split(' | ')[2]}`);
+
+describe('bench report', () => {
+  it("puts each of the previous build's rounds right under this build's round it ran beside", () => {
+    const r = results({
+      baseline: 'b253faf',
+      throughputBaseline: [round('shekara', 2329), round('shekara', 2492)],
+      latencyBaseline: [lat('shekara', 28_985)],
+    });
+    const md = markdown(r, summarise(r));
+    expect(rowsOf(md, 'throughput')).toEqual([
+      'shekara 2,364 msgs/s',
+      'previous build `b253faf` 2,329 msgs/s',
+      'mosquitto 19,349 msgs/s',
+      'shekara 2,731 msgs/s',
+      'previous build `b253faf` 2,492 msgs/s',
+    ]);
+    expect(rowsOf(md, 'latency').map((l) => l.split(' p50')[0])).toEqual([
+      'mosquitto',
+      'shekara',
+      'previous build `b253faf`',
+    ]);
+  });
+
+  it('shows no previous build without --baseline', () => {
+    const r = results({});
+    expect(markdown(r, summarise(r))).not.toContain('previous build');
+  });
+});
