@@ -9,6 +9,7 @@ import type { EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from './t
 import type { Sync } from '../sqlite/sync.js';
 import type { EgressLogSettler } from '../egress-log/sqlite.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
+import { readSnapshot } from '../sqlite/read-snapshot.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [
   {
@@ -155,8 +156,9 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
     }
     return out;
   };
-  // One snapshot for the heads and their chains (and, leasing, one write transaction).
-  const dueChains = db.transaction((now: number, limit: number, perVehicle: number) =>
+  // One snapshot for the heads and their chains, read without the write lock (the writer thread
+  // goes on committing); leasing writes, so it is one write transaction.
+  const dueChains = readSnapshot(db, (now: number, limit: number, perVehicle: number) =>
     withChains((dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox), now, perVehicle),
   );
   const leaseChains = db.transaction((now: number, limit: number, leaseMs: number, perVehicle: number) =>
