@@ -146,12 +146,7 @@ async function main(): Promise<void> {
     gbt32960: [],
     errors: [],
   };
-  const extra = results as BenchResults & {
-    latencyBaseline?: unknown[];
-    throughputBaseline?: unknown[];
-    baseline?: string;
-    sustained?: unknown;
-  };
+  const extra = results as BenchResults & { sustained?: unknown };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -159,6 +154,20 @@ async function main(): Promise<void> {
       log(`  ${what} FAILED: ${(err as Error).message}`);
       results.errors.push(`${what}: ${(err as Error).message}`);
     }
+  };
+  /**
+   * `--baseline`: the previous build's round, run right after this build's in the same round (the
+   * same machine load); undefined without `--baseline` or when the round failed.
+   */
+  const previousBuild = async <T>(what: string, run: (e: Env) => Promise<T>): Promise<T | undefined> => {
+    if (!baseline) return undefined;
+    let out: T | undefined;
+    await attempt(`${what} shekara baseline`, async () => {
+      env.log(`  (baseline build in ${baseline})`);
+      out = await run({ ...env, shekaraRepo: baseline, ...baseTemplate });
+      results.baseline = buildOf(baseline);
+    });
+    return out;
   };
   // Alternate the targets so slow drifts in the shared machine's load hit both alike.
   const order = (round: number): Target[] => (round % 2 === 0 ? ['shekara', 'mosquitto'] : ['mosquitto', 'shekara']);
@@ -170,19 +179,12 @@ async function main(): Promise<void> {
         await attempt(`throughput ${target}`, async () => {
           results.throughput.push(await throughput(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp }));
         });
-        // The previous build, in the same round, right after this one: the same machine load.
-        if (baseline && target === 'shekara')
-          await attempt('throughput shekara baseline', async () => {
-            env.log(`  (baseline build in ${baseline})`);
-            (extra.throughputBaseline ??= []).push(
-              await throughput({ ...env, shekaraRepo: baseline, ...baseTemplate }, target, {
-                cars: PLAN.cars,
-                procs: PLAN.procs,
-                ...PLAN.tp,
-              }),
-            );
-            extra.baseline = buildOf(baseline);
-          });
+        if (target === 'shekara') {
+          const previous = await previousBuild('throughput', (e) =>
+            throughput(e, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.tp }),
+          );
+          if (previous) (results.throughputBaseline ??= []).push(previous);
+        }
       }
     // The same load with MQTT 5 cars: one round of each.
     log(`throughput: the same with MQTT 5 cars`);
@@ -200,19 +202,12 @@ async function main(): Promise<void> {
         await attempt(`latency ${target}`, async () => {
           results.latency.push(await latency(env, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.lat }));
         });
-        // The previous build, in the same round, right after this one: the same machine load.
-        if (baseline && target === 'shekara')
-          await attempt('latency shekara baseline', async () => {
-            env.log(`  (baseline build in ${baseline})`);
-            (extra.latencyBaseline ??= []).push(
-              await latency({ ...env, shekaraRepo: baseline, ...baseTemplate }, target, {
-                cars: PLAN.cars,
-                procs: PLAN.procs,
-                ...PLAN.lat,
-              }),
-            );
-            extra.baseline = buildOf(baseline);
-          });
+        if (target === 'shekara') {
+          const previous = await previousBuild('latency', (e) =>
+            latency(e, target, { cars: PLAN.cars, procs: PLAN.procs, ...PLAN.lat }),
+          );
+          if (previous) (results.latencyBaseline ??= []).push(previous);
+        }
       }
   }
   if (only.has('sustained')) {
