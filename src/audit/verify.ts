@@ -30,6 +30,7 @@ export interface VerifyInput {
   readonly verifierKey: string;
   /** egress_log seq of an entry whose inclusion to check. */
   readonly entrySeq?: number;
+  /** Called every 50,000 leaves while reading, never for the final count (the report carries it). */
   readonly onProgress?: (leaves: number) => void;
 }
 
@@ -123,7 +124,6 @@ export async function verifyExport(input: VerifyInput): Promise<VerifyReport> {
     checkRoots();
     if (input.onProgress && tree.size % 50_000 === 0) input.onProgress(tree.size);
   }
-  input.onProgress?.(tree.size);
   if (tree.size < maxSize) {
     throw exportError(
       'truncated',

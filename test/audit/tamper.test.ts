@@ -8,9 +8,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuditLog } from '../../src/audit/index.js';
 import { createLogger } from '../../src/log.js';
+import { verifyCommand } from '../../src/cli/verify.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { configFor, egressOnce, shekara } from './helpers.js';
 
@@ -82,6 +83,28 @@ describe('egress log › tamper evidence with `shekara verify`', () => {
   it('-q prints nothing on success: the exit status is the answer', async () => {
     const r = await verify(f('export.ndjson'));
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
+  });
+
+  it('prints no progress line for a short log, however slow the machine: stderr stays for failures', async () => {
+    // A loaded machine (a CI run) made `verify` of 1,868 leaves take over a second, and the final
+    // count came out on stderr as "verify: 1868 leaves checked…" just before the report said the
+    // same on stdout. A clock that jumps 2 s per reading stands in for the slow machine.
+    let t = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => (t += 2_000));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const written = { stderr: [] as string[], stdout: '' };
+    try {
+      await verifyCommand({ export: f('export.ndjson'), checkpoint: [f('cp.txt')], pubkey: f('key.txt') });
+    } finally {
+      written.stderr = err.mock.calls.map(([text]) => String(text));
+      written.stdout = out.mock.calls.map(([text]) => String(text)).join('');
+      clock.mockRestore();
+      err.mockRestore();
+      out.mockRestore();
+    }
+    expect(written.stderr).toEqual([]);
+    expect(written.stdout).toContain(`verified: ${N} leaves`);
   });
 
   it('fails naming the entry when one stored entry was altered in the store', async () => {
