@@ -28,7 +28,7 @@ import type { SecretStore } from './secrets/types.js';
 import type { OemRegistryStore } from './oems/types.js';
 import type { ApiKeyStore } from './api-keys/types.js';
 import type { IngestItem, RecordStore } from './records/types.js';
-import type { EgressQueueStore, OutboxStore } from './outbox/types.js';
+import type { EgressQueueStore, OutboxDecisionStore, OutboxStore } from './outbox/types.js';
 import type { EgressLogIntegrator, EgressLogStore } from './egress-log/types.js';
 import type { AuditQueryStore, AuditStore } from './audit/types.js';
 import type { RetentionStore } from './retention/types.js';
@@ -66,6 +66,7 @@ export interface Store
     RecordStore,
     MqttQos2Store,
     OutboxStore,
+    OutboxDecisionStore,
     EgressQueueStore,
     EgressLogStore,
     EgressLogIntegrator,

@@ -46,6 +46,10 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
+/** A row's decision as stored: in its shape (0140), or in the row itself (rows written before). */
+const DECISION_OF = `SELECT COALESCE(s.decision, o.decision) AS decision FROM egress_outbox o
+  LEFT JOIN egress_outbox_shapes s ON s.digest = o.shape WHERE o.record_id = ?`;
+
 export const sqliteBackend = (): Backend => {
   const dirs: string[] = [];
   return {
@@ -60,9 +64,7 @@ export const sqliteBackend = (): Backend => {
         async decisionOf(recordId) {
           const db = new Database(file, { readonly: true });
           try {
-            const row = db.prepare('SELECT decision FROM egress_outbox WHERE record_id = ?').get(recordId) as {
-              decision: string | null;
-            };
+            const row = db.prepare(DECISION_OF).get(recordId) as { decision: string | null };
             return row.decision === null ? null : JSON.parse(row.decision);
           } finally {
             db.close();
@@ -211,11 +213,10 @@ export const pgBackend = (): Backend => {
         store,
         second: async () => openPostgresStore(cfg),
         decisionOf: (recordId) =>
-          admin(
-            async (c) =>
-              (await c.query(`SELECT decision FROM "${schema}".egress_outbox WHERE record_id = $1`, [recordId])).rows[0]
-                .decision,
-          ),
+          admin(async (c) => {
+            await c.query(`SET search_path TO "${schema}"`);
+            return (await c.query(DECISION_OF.replace('?', '$1'), [recordId])).rows[0].decision;
+          }),
         partitions: () =>
           admin(async (c) =>
             (

@@ -8,9 +8,24 @@
 import type { PgMigration } from '../pg/migrate.js';
 import type { Db, Sql, Tx } from '../pg/db.js';
 import type { PgEgressSettler } from '../egress-log/pg.js';
-import type { Projection } from '../../record.js';
-import type { EgressQueueStore, EgressSettlement, OutboxRow, OutboxStatus, OutboxStore } from './types.js';
-import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
+import type { Projection, ProjectionDecision } from '../../record.js';
+import type {
+  EgressQueueStore,
+  EgressSettlement,
+  OutboxDecisionStore,
+  OutboxRow,
+  OutboxStatus,
+  OutboxStore,
+} from './types.js';
+import {
+  OUTBOX_COLUMNS,
+  OUTBOX_STORED_COLUMNS,
+  outboxColumns,
+  outboxValues,
+  toOutbox,
+  type OutboxDbRow,
+} from './rows.js';
+import { shapeCache, type Shape } from './shapes.js';
 
 export const OUTBOX_MIGRATIONS: PgMigration[] = [
   {
@@ -82,6 +97,25 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [
     sql: `DROP INDEX egress_outbox_undelivered;
   CREATE INDEX egress_outbox_published ON egress_outbox (oem, id) WHERE status = 'published';`,
   },
+  {
+    // A projection's decision and field lists stored once per distinct shape, not per row
+    // (./shapes.ts says why; SQLite's 0140 the same). New rows name their shape and leave
+    // fields_sent, fields_dropped and decision NULL; rows written before keep theirs and no
+    // shape, and read as before (rows.ts). No foreign key: every insert writes its shapes in the
+    // same statement (insert below), and a key check would take a KEY SHARE lock on one hot
+    // shape row in every ingest transaction of every instance.
+    id: '0140-outbox-shapes',
+    sql: `
+  CREATE TABLE egress_outbox_shapes (
+    digest          BYTEA PRIMARY KEY,
+    fields_sent     JSONB NOT NULL,
+    fields_dropped  JSONB NOT NULL,
+    decision        JSONB
+  );
+  ALTER TABLE egress_outbox ADD COLUMN shape BYTEA,
+    ALTER COLUMN fields_sent DROP NOT NULL,
+    ALTER COLUMN fields_dropped DROP NOT NULL;`,
+  },
 ];
 
 export interface PgOutboxWriter {
@@ -95,8 +129,9 @@ export interface PgOutboxWriter {
   applyOutcomes(t: Tx, items: readonly EgressSettlement[]): Promise<EgressSettlement[]>;
 }
 
+/** The row's own columns (shape included) of `alias`, for a RETURNING that a SELECT of outboxColumns() reads. */
 const prefixed = (alias: string) =>
-  OUTBOX_COLUMNS.split(', ')
+  OUTBOX_STORED_COLUMNS.split(', ')
     .map((c) => `${alias}.${c}`)
     .join(', ');
 /** A row of an earlier pending row of the same vehicle (per-vehicle order). */
@@ -115,7 +150,7 @@ export const LEASE_DUE = `WITH picked AS (
  * next pending rows in id order, on egress_outbox_vehicle (oem, pseudonym, id), with their lease.
  * Not locked: chainsBehind leases them (an UPDATE, which waits for a row's lock and re-checks it).
  */
-const BEHIND = `SELECT h.ord, ${prefixed('f')}, f.lease_until FROM unnest($1::bigint[]) WITH ORDINALITY AS h(id, ord)
+const BEHIND = `SELECT h.ord, ${outboxColumns('f')}, f.lease_until FROM unnest($1::bigint[]) WITH ORDINALITY AS h(id, ord)
   JOIN egress_outbox hh ON hh.id = h.id
   CROSS JOIN LATERAL (SELECT p.* FROM egress_outbox p WHERE p.status = 'pending' AND p.oem = hh.oem AND p.pseudonym = hh.pseudonym
     AND p.id > hh.id ORDER BY p.id LIMIT $2) f`;
@@ -249,23 +284,40 @@ async function chainsBehind(
   return heads.flatMap((h, i) => [h, ...(kept.get(i + 1) ?? []).filter((r) => !leased || leased.has(Number(r.id)))]);
 }
 
-export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
+export function pgOutbox(db: Db): OutboxStore & OutboxDecisionStore & PgOutboxWriter {
+  const shapes = shapeCache(); // texts to digests: hashed once per distinct shape
   return {
     async insert(t, rows) {
       if (rows.length === 0) return;
-      const cols: unknown[][] = Array.from({ length: 12 }, () => []);
+      const cols: unknown[][] = Array.from({ length: 10 }, () => []);
+      // The batch's distinct shapes go with it, each once (ON CONFLICT: stored by an earlier batch
+      // or by another instance). No cache of stored shapes here: the batch is one statement
+      // whatever it holds, and a shape a few hundred rows share costs its bytes once.
+      const batchShapes = new Map<string, Shape>();
       for (const { projection: p, dueAt, traceParent } of rows) {
-        outboxValues(p, traceParent, dueAt).forEach((v, i) => cols[i]!.push(v));
+        const { shape } = shapes.shapeOf(p);
+        batchShapes.set(shape.digest.toString('hex'), shape);
+        outboxValues(p, traceParent, dueAt, shape.digest).forEach((v, i) => cols[i]!.push(v));
       }
+      const s = [...batchShapes.values()];
       // A projection released late (trip hold-back) names an earlier record; if that record's own
       // commit failed it was never acknowledged and has nothing to carry, so the row is skipped.
+      // The shapes are written in the same statement, so a row never names a shape not stored.
       await t.query(
-        `INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
-        SELECT v.record_id, v.delivery_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.fields_sent, v.fields_dropped, v.body, v.decision, v.trace_parent, v.next_attempt_at
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::jsonb[], $11::text[], $12::bigint[])
-          WITH ORDINALITY AS v(record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at, ord)
+        `WITH shapes AS (INSERT INTO egress_outbox_shapes (digest, fields_sent, fields_dropped, decision)
+          SELECT * FROM unnest($11::bytea[], $12::jsonb[], $13::jsonb[], $14::jsonb[]) ON CONFLICT (digest) DO NOTHING)
+        INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape)
+        SELECT v.record_id, v.delivery_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.body, v.trace_parent, v.next_attempt_at, v.shape
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])
+          WITH ORDINALITY AS v(record_id, delivery_id, oem, purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape, ord)
         WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.ord`,
-        cols,
+        [
+          ...cols,
+          s.map((x) => x.digest),
+          s.map((x) => x.fieldsSent),
+          s.map((x) => x.fieldsDropped),
+          s.map((x) => x.decision),
+        ],
       );
     },
     async applyOutcomes(t, items) {
@@ -325,7 +377,7 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
         await t.query(DUE_PLAN);
         const heads = (
           await t.query<OutboxDbRow>(
-            `SELECT ${prefixed('o')} FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2`,
+            `SELECT ${outboxColumns('o')} FROM egress_outbox o WHERE ${DUE} ORDER BY o.next_attempt_at, o.id LIMIT $2`,
             [now, limit],
           )
         ).map(toOutbox);
@@ -337,6 +389,14 @@ export function pgOutbox(db: Db): OutboxStore & PgOutboxWriter {
           `SELECT MIN(GREATEST(next_attempt_at, lease_until)) AS at FROM egress_outbox WHERE status = 'pending'`,
         )
       )[0]?.at ?? undefined,
+    projectionDecision: async (recordId, oem, purpose) =>
+      (
+        await db.query<{ decision: ProjectionDecision | null }>(
+          `SELECT COALESCE(s.decision, o.decision) AS decision FROM egress_outbox o LEFT JOIN egress_outbox_shapes s ON s.digest = o.shape
+          WHERE o.record_id = $1 AND o.oem = $2 AND o.purpose = $3`,
+          [recordId, oem, purpose],
+        )
+      )[0]?.decision,
   };
 }
 

@@ -26,9 +26,26 @@ export function projectionBody(p: Projection): string {
   });
 }
 
-/** The columns of an outbox row as read (`toOutbox`'s input). */
-export const OUTBOX_COLUMNS =
-  'id, record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent';
+/** An outbox row's own columns, as stored (`shape` names its egress_outbox_shapes row, NULL before 0140). */
+export const OUTBOX_STORED_COLUMNS =
+  'id, record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, attempts, trace_parent, shape';
+
+/**
+ * The columns of an outbox row as read (`toOutbox`'s input), of the table or subquery `alias`
+ * (none: unqualified). A row written since 0140 keeps its field lists in its shape (./shapes.ts)
+ * and '' (SQLite) or NULL (PostgreSQL) in its own columns; a row written before keeps them in
+ * its own columns and no shape. Either way the lists come back as the text that was written.
+ * Subqueries, not a join, so the same list works in SELECT and in UPDATE ... RETURNING.
+ */
+export function outboxColumns(alias?: string): string {
+  const a = alias ? `${alias}.` : '';
+  const fromShape = (col: string) =>
+    `COALESCE((SELECT s.${col} FROM egress_outbox_shapes s WHERE s.digest = ${a}shape), ${a}${col}) AS ${col}`;
+  return `${a}id, ${a}record_id, ${a}delivery_id, ${a}oem, ${a}purpose, ${a}policy_hash, ${a}pseudonym, ${fromShape('fields_sent')}, ${fromShape('fields_dropped')}, ${a}body, ${a}attempts, ${a}trace_parent`;
+}
+
+/** outboxColumns() of an unqualified egress_outbox. */
+export const OUTBOX_COLUMNS = outboxColumns();
 
 /**
  * An outbox row as both drivers return it: `fields_sent` and `fields_dropped` arrive as their JSON
@@ -68,20 +85,18 @@ export function toOutbox(r: OutboxDbRow): OutboxRow {
 
 /**
  * A new row's values, in the order both inserts name their columns: record_id, delivery_id, oem,
- * purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent,
- * next_attempt_at.
+ * purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape. The field lists
+ * and the decision are in the shape (./shapes.ts), written apart and once.
  */
-export const outboxValues = (p: Projection, traceParent: string | null, dueAt: number): unknown[] => [
+export const outboxValues = (p: Projection, traceParent: string | null, dueAt: number, shape: Buffer): unknown[] => [
   p.recordId,
   p.deliveryId,
   p.oem,
   p.purpose,
   p.policyHash,
   p.vehicle,
-  JSON.stringify(p.fieldsSent),
-  JSON.stringify(p.fieldsDropped),
   projectionBody(p),
-  p.decision ? JSON.stringify(p.decision) : null,
   traceParent,
   dueAt,
+  shape,
 ];

@@ -5,10 +5,11 @@
 import type Database from 'better-sqlite3';
 import type { Migration } from '../sqlite/migrate.js';
 import type { Projection } from '../../record.js';
-import type { EgressQueueStore, OutboxRow, OutboxStatus, OutboxStore } from './types.js';
+import type { EgressQueueStore, OutboxDecisionStore, OutboxRow, OutboxStatus, OutboxStore } from './types.js';
 import type { Sync } from '../sqlite/sync.js';
 import type { EgressLogSettler } from '../egress-log/sqlite.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
+import { shapeCache, type Shape } from './shapes.js';
 import { readSnapshot } from '../sqlite/read-snapshot.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [
@@ -68,6 +69,24 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
     id: '0070-egress-outbox-undelivered',
     sql: `CREATE INDEX egress_outbox_undelivered ON egress_outbox (oem, id) WHERE status IN ('pending', 'published');`,
   },
+  {
+    // A projection's decision and field lists stored once per distinct shape, not per row
+    // (./shapes.ts says why). New rows name their shape and keep '' in fields_sent and
+    // fields_dropped (NOT NULL: SQLite would rebuild the whole table to relax it) and NULL in
+    // decision; rows written before keep theirs and no shape, and read as before (rows.ts).
+    // The foreign key is what lets the writer skip a shape it believes stored: if that belief
+    // is wrong (its transaction rolled back), the row's insert fails and is retried (insert below).
+    // Shapes are never deleted: they hold field paths and reasons, no vehicle data, and are few.
+    id: '0140-outbox-shapes',
+    sql: `
+  CREATE TABLE egress_outbox_shapes (
+    digest          BLOB PRIMARY KEY,
+    fields_sent     TEXT NOT NULL,
+    fields_dropped  TEXT NOT NULL,
+    decision        TEXT
+  ) STRICT, WITHOUT ROWID;
+  ALTER TABLE egress_outbox ADD COLUMN shape BLOB REFERENCES egress_outbox_shapes (digest);`,
+  },
 ];
 
 export interface OutboxWriter {
@@ -92,13 +111,18 @@ export interface OutboxWriter {
   blockUndelivered(vin: string, only?: { oem: string; purpose: string }): number;
 }
 
-export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxWriter {
+export function sqliteOutbox(db: Database.Database): Sync<OutboxStore & OutboxDecisionStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
   // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
   // rather than failing the record being committed now.
   const insert =
-    db.prepare(`INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, fields_sent, fields_dropped, body, decision, trace_parent, next_attempt_at)
-    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
+    db.prepare(`INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape, fields_sent, fields_dropped)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '' WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
+  const insertShape = db.prepare(
+    `INSERT OR IGNORE INTO egress_outbox_shapes (digest, fields_sent, fields_dropped, decision) VALUES (?, ?, ?, ?)`,
+  );
+  const shapes = shapeCache();
+  const writeShape = (s: Shape) => void insertShape.run(s.digest, s.fieldsSent, s.fieldsDropped, s.decision);
   // Only the head of each vehicle's queue is due: a row waiting on a retry (or leased) holds back
   // the rows behind it, so the OEM sees each vehicle's records in order even across an outage.
   const leaseDue = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
@@ -139,6 +163,12 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
   const behind = db.prepare(`SELECT ${OUTBOX_COLUMNS}, lease_until FROM egress_outbox
     WHERE status = 'pending' AND oem = ? AND pseudonym = ? AND id > ? ORDER BY id LIMIT ?`);
   const leaseOne = db.prepare(`UPDATE egress_outbox SET lease_until = ? WHERE id = ?`);
+  const decisionOf = db
+    .prepare(
+      `SELECT COALESCE(s.decision, o.decision) FROM egress_outbox o LEFT JOIN egress_outbox_shapes s ON s.digest = o.shape
+      WHERE o.record_id = ? AND o.oem = ? AND o.purpose = ?`,
+    )
+    .pluck();
   /** Each head followed by its vehicle's next pending rows, up to the first one leased. */
   const withChains = (heads: OutboxRow[], now: number, perVehicle: number, leaseUntil?: number): OutboxRow[] => {
     if (perVehicle <= 1) return heads;
@@ -172,7 +202,19 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
 
   return {
     insert(p, dueAt, traceParent) {
-      insert.run(...outboxValues(p, traceParent, dueAt), p.recordId);
+      const { shape, known } = shapes.shapeOf(p);
+      if (!known) writeShape(shape);
+      const values = outboxValues(p, traceParent, dueAt, shape.digest);
+      try {
+        insert.run(...values, p.recordId);
+      } catch (err) {
+        // The cache trusted a shape whose row is not stored: the transaction (or savepoint) that
+        // wrote it rolled back. Only this statement failed; trust nothing, write it, retry once.
+        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') throw err;
+        shapes.forget();
+        writeShape(shape);
+        insert.run(...values, p.recordId);
+      }
     },
     markDelivered: (id) => void delivered.run(id),
     markFailed: (id, next) => void failed.run(next, id),
@@ -189,6 +231,10 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore> & OutboxW
         ? dueChains(now, limit, perVehicle)
         : (dueHeads.all({ now, limit }) as OutboxDbRow[]).map(toOutbox),
     nextDueAt: () => (nextDue.get() as number | null) ?? undefined,
+    projectionDecision(recordId, oem, purpose) {
+      const d = decisionOf.get(recordId, oem, purpose) as string | null | undefined;
+      return typeof d === 'string' ? JSON.parse(d) : d;
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  * transaction that settles a batch of outcomes with their egress-log rows.
  */
 import type { EgressLogEntry } from '../egress-log/types.js';
+import type { ProjectionDecision } from '../../record.js';
 
 export interface OutboxRow {
   readonly id: number;
@@ -68,6 +69,16 @@ export interface OutboxStore {
    * holds its leases in memory. A crash forgets such leases, so the rows are due again at once.
    */
   dueOutboxHeads(now: number, limit: number, perVehicle?: number): Promise<OutboxRow[]>;
+}
+
+/** The operator's read of why a projection left as it did (the decision is kept, never sent). */
+export interface OutboxDecisionStore {
+  /**
+   * The policy decision stored with the outbox row of (record, OEM, purpose): from its shape, or
+   * from the row itself for rows written before shapes (migration 0140). null when the
+   * projection carried none; undefined when there is no such row.
+   */
+  projectionDecision(recordId: string, oem: string, purpose: string): Promise<ProjectionDecision | null | undefined>;
 }
 
 export interface OutboxBacklog {

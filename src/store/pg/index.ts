@@ -124,6 +124,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     leaseDueOutbox: outbox.leaseDueOutbox,
     nextDueAt: outbox.nextDueAt,
     dueOutboxHeads: outbox.dueOutboxHeads,
+    projectionDecision: outbox.projectionDecision,
     recordDelivery: egressLog.recordDelivery,
     recordFailedAttempt: egressLog.recordFailedAttempt,
     recordDeadLetter: egressLog.recordDeadLetter,

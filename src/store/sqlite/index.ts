@@ -221,6 +221,7 @@ function openSync(file: string): SyncStore {
     leaseDueOutbox: outbox.leaseDueOutbox,
     nextDueAt: outbox.nextDueAt,
     dueOutboxHeads: outbox.dueOutboxHeads,
+    projectionDecision: outbox.projectionDecision,
     ...egressLog,
     // One writer: each outcome is integrated (seq, leaf) in its own settle transaction, so
     // nothing is ever staged and the integration delay is 0.
