@@ -20,14 +20,21 @@ import { createBreaker } from './breaker.js';
 import { createDeliveryWorker, type OemDestination, type OemRoute } from './worker.js';
 import { createSettler } from './settler.js';
 import { startLocalQueue } from './local-queue.js';
-import { startKafkaQueue } from './kafka-queue.js';
+import type * as KafkaQueue from './kafka-queue.js';
 import { createSigningKeyring, loadSigningKey, type SigningKeyring } from './sign.js';
 import type { EgressQueue } from './queue.js';
 import { createBacklogGate } from './backlog.js';
 
+/**
+ * The Kafka queue, imported when a config asks for it: kafkajs is about 0.15 CPU-s of every
+ * start, paid in the main thread and again in the egress thread (test/cli/cli-imports.test.ts).
+ */
+const startKafkaQueue: typeof KafkaQueue.startKafkaQueue = async (...args) =>
+  (await import('./kafka-queue.js')).startKafkaQueue(...args);
+
 export { backoffDelay, isRetriableStatus };
 export { verifySignature, exportSigningKey, SIGNATURE_HEADER, type SigningKeyring } from './sign.js';
-export { topicOf, dlqTopicOf } from './kafka-queue.js';
+export { topicOf, dlqTopicOf } from './kafka-topics.js';
 export type { Resolver } from './destination.js';
 export type { Transport, DeliveryResult } from './deliver.js';
 export type { OemDestination } from './worker.js';

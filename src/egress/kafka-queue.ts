@@ -14,9 +14,7 @@ import type { Settler } from './settler.js';
 import type { EgressQueue } from './queue.js';
 import { startRelay } from './kafka-relay.js';
 import { startOemConsumer, type OemConsumer } from './kafka-consumer.js';
-
-export const topicOf = (prefix: string, oem: string): string => `${prefix}egress.${oem}`;
-export const dlqTopicOf = (prefix: string, oem: string): string => `${prefix}egress.${oem}.dlq`;
+import { topicOf, dlqTopicOf } from './kafka-topics.js';
 
 export interface KafkaQueueOptions {
   readonly kafka: KafkaQueueConfig;

@@ -11,8 +11,7 @@ import { createCommitter } from './committer.js';
 import { createIntake, type IngestCounters } from './intake.js';
 import { startMqttIngest } from './mqtt/server.js';
 import { startGbt32960Ingest, type Gbt32960Ingest } from './gbt32960/server.js';
-import { startExternalIngest } from './external.js';
-import { dynsecConfigOf, startDynsecSync, type BrokerCredentials } from './dynsec.js';
+import type { BrokerCredentials } from './dynsec.js';
 import { registerEmqxAuth } from './emqx-auth.js';
 import { registerHttpIngest } from './http.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -155,6 +154,12 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   const gbtPorts = { gbt32960Port: gbt?.port, gbt32960TlsPort: gbt?.tlsPort };
   if (cfg.mqtt.mode === 'external') {
     const ext = cfg.mqtt.external;
+    // Only an external broker needs the MQTT client (mqtt, about 0.3 CPU-s to load): the embedded
+    // broker parses packets itself (test/cli/cli-imports.test.ts).
+    const [{ startExternalIngest }, { dynsecConfigOf, startDynsecSync }] = await Promise.all([
+      import('./external.js'),
+      import('./dynsec.js'),
+    ]);
     // Credentials first: the broker's ACL is in place before Shekara subscribes.
     if (ext.credentialSync.kind === 'emqx-http')
       registerEmqxAuth(

@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { StoreConfig } from '../config/schema.js';
 import { openSqliteStore, writerPortOf, writerStatsOf } from './sqlite/index.js';
 import type { WriterLink } from './sqlite/ingest-writer.js';
-import { openPostgresStore } from './pg/index.js';
-import { describePgUrl } from './pg/db.js';
+import { describePgUrl } from './pg/url.js';
 import type { Store } from './types.js';
 import { openKeyRing, type KeysConfig } from '../keys/ring.js';
 import { sealStore } from './sealed.js';
@@ -38,8 +37,12 @@ async function openBackend(cfg: StoreConfig, dataDir: string, writer?: WriterLin
   switch (cfg.kind) {
     case 'sqlite':
       return openSqliteStore(cfg.file === ':memory:' ? ':memory:' : path.resolve(dataDir, cfg.file), { writer });
-    case 'postgres':
+    case 'postgres': {
+      // Loaded only for a PostgreSQL store: the driver and its modules are about 0.1 CPU-s of
+      // every CLI command and gateway start on SQLite (test/cli/cli-imports.test.ts).
+      const { openPostgresStore } = await import('./pg/index.js');
       return openPostgresStore(cfg);
+    }
   }
 }
 

@@ -4,23 +4,16 @@
  * through the OpenTelemetry NodeSDK (sdk.ts: the standard OTEL_* variables work as operators
  * expect), and resolves only when its listener is up. Every name is declared in names.ts.
  *
- * Off by default, and off costs nothing: no SDK is started, the tracer is the API's no-op
+ * Off by default, and off costs nothing: no SDK is loaded or started, the tracer is the API's no-op
  * (tracing.ts says why that is free) and the meter is the API's no-op.
  *
  * close() flushes what is buffered, so it runs last, after the modules that emit.
  */
 import type { TelemetryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { disabledTracing, enabledTracing, tracePipeline, type Tracing } from './tracing.js';
-import {
-  disabledMetrics,
-  enabledMetrics,
-  metricPipeline,
-  pushesMetricsFromEnv,
-  type MetricPipeline,
-  type Metrics,
-} from './metrics.js';
-import { startSdk } from './sdk.js';
+import { disabledTracing, type Tracing } from './tracing.js';
+import { disabledMetrics, enabledMetrics, pushesMetricsFromEnv, type Metrics } from './metrics.js';
+import type { MetricPipeline } from './metric-readers.js';
 import { otelEnv } from './otlp.js';
 
 export { SPAN, ATTR, METRIC, TRACER_NAME, METER_NAME } from './names.js';
@@ -46,6 +39,13 @@ export async function createTelemetry(cfg: TelemetryConfig, deps: { log: Logger 
     log.info('telemetry: OTEL_SDK_DISABLED=true, tracing and metrics stay off');
     return disabledTelemetry();
   }
+  // The SDK halves are imported only from here on: off, they are never loaded (about 0.3 CPU-s
+  // of every gateway start; test/cli/cli-imports.test.ts).
+  const [{ tracePipeline, enabledTracing }, { metricPipeline }, { startSdk }] = await Promise.all([
+    import('./tracing-sdk.js'),
+    import('./metric-readers.js'),
+    import('./sdk.js'),
+  ]);
   const traces = cfg.tracing.enabled ? await tracePipeline(cfg, log, env) : undefined;
   let meters: MetricPipeline;
   try {

@@ -1,6 +1,6 @@
 /**
- * Tracing: the SDK (NodeSDK, sdk.ts) when `telemetry.tracing.enabled`, the API's no-op tracer
- * otherwise.
+ * Tracing: the SDK (NodeSDK, sdk.ts; its span pipeline in tracing-sdk.ts) when
+ * `telemetry.tracing.enabled`, the API's no-op tracer otherwise. This half loads only the API.
  *
  * Why tracing off costs nothing: no TracerProvider, span processor, exporter, timer or socket
  * exists. Call sites get the API's no-op tracer, whose `startSpan` returns a NonRecordingSpan
@@ -23,18 +23,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { parseTraceParent } from '@opentelemetry/core';
-import {
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-} from '@opentelemetry/sdk-trace';
-import type { TelemetryConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
 import { TRACER_NAME } from './names.js';
-import { logExportFailures } from './export-log.js';
-import { otlpExporter, type OtelEnv } from './otlp.js';
 
 export interface Tracing {
   /** True when spans are recorded and exported. */
@@ -45,53 +34,6 @@ export interface Tracing {
   /** Exports every span ended so far (tests; close() does it too). */
   flush(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Spans queued for export at most; past it new spans are dropped rather than memory growing. */
-const MAX_QUEUE = 8_192;
-const EXPORT_BATCH = 1_024;
-const EXPORT_DELAY_MS = 1_000;
-const EXPORT_TIMEOUT_MS = 10_000;
-
-/** What the NodeSDK is handed for traces (sdk.ts): one bounded batch processor, and the sampler. */
-export interface TracePipeline {
-  readonly processor: BatchSpanProcessor;
-  /** Undefined: the SDK takes OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on). */
-  readonly sampler: Sampler | undefined;
-  /** Where spans go, for the start-up line ("from the environment" when the config names none). */
-  readonly target: string;
-}
-
-export async function tracePipeline(cfg: TelemetryConfig, log: Logger, env: OtelEnv): Promise<TracePipeline> {
-  const { exporter, target } = await otlpExporter('traces', cfg.tracing.otlpUrl, env);
-  const processor = new BatchSpanProcessor({
-    exporter: logExportFailures(exporter, 'trace', target, log),
-    maxQueueSize: MAX_QUEUE,
-    maxExportBatchSize: EXPORT_BATCH,
-    scheduledDelayMillis: EXPORT_DELAY_MS,
-    exportTimeoutMillis: EXPORT_TIMEOUT_MS,
-  });
-  const ratio = cfg.tracing.sampleRatio;
-  // A trace is sampled at its root (the car's message) and kept or dropped whole downstream.
-  const sampler =
-    ratio === undefined ? undefined : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
-  return { processor, sampler, target };
-}
-
-/** Tracing on: `tracer` comes from the SDK's provider; `processor` is the one the SDK exports through. */
-export function enabledTracing(tracer: Tracer, processor: BatchSpanProcessor): Tracing {
-  return {
-    enabled: true,
-    tracer,
-    parentFrom(traceParent) {
-      if (!traceParent) return ROOT_CONTEXT;
-      const sc = parseTraceParent(traceParent);
-      return sc ? trace.setSpanContext(ROOT_CONTEXT, { ...sc, isRemote: true }) : ROOT_CONTEXT;
-    },
-    flush: () => processor.forceFlush(),
-    // The SDK's shutdown (sdk.ts) shuts the processor down; nothing more to do here.
-    close: async () => {},
-  };
 }
 
 /** Tracing off: the API's no-op tracer and nothing else. */

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ShekaraError } from '../../errors.js';
 import { replaceNonText } from '../../text.js';
+import { describePgUrl } from './url.js';
 
 export type Row = Record<string, unknown>;
 
@@ -61,18 +62,6 @@ export const pgText = (s: string): string => replaceNonText(s);
 
 /** A SQL identifier, quoted. Schema names are validated by the config, this is belt and braces. */
 export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
-/** postgres://user@host:port/db — the URL as it may be logged: never its password. */
-export function describePgUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const host = u.hostname || new URLSearchParams(u.search).get('host') || 'localhost';
-    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
-    return `${u.protocol}//${user}${host}:${u.port || '5432'}${u.pathname}`;
-  } catch {
-    return '(unparseable PostgreSQL URL)';
-  }
-}
 
 /** host:port of the URL, for error messages. */
 export function pgHostPort(url: string): string {
