@@ -21,6 +21,8 @@
  * Run on their own, not by this command (each prints its own figure; see docs/benchmarks.md):
  *   node --import tsx bench/policy-eval.ts [seconds]   policy evaluation, records/s on one core
  *   node --import tsx bench/policy-eval.ts --smoke     the same on 1,000 records: proves it runs
+ *   node --import tsx bench/writer.ts [--baseline DIR]   the SQLite writer thread alone: its busy
+ *                                      and CPU µs per ingested record, beside the build in DIR
  *
  * Writes docs/benchmarks/results-<time>.json, docs/benchmarks/latest.json, the results
  * section of docs/benchmarks.md and docs/benchmarks/chart.png. Loopback only; every load

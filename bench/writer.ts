@@ -1,0 +1,208 @@
+/**
+ * The SQLite writer thread alone: how much of the one writer's time an ingested record costs.
+ *
+ *   npm run -s build && node --import tsx bench/writer.ts [--records 20000] [--prefill 40000]
+ *        [--rounds 3] [--batch 256] [--qos2] [--baseline DIR]
+ *
+ * Each round opens a fresh store file with the build's own `openSqliteStore` (its dist/), fills
+ * it with `--prefill` records (not measured: the indexes then have a realistic depth), then
+ * commits `--records` more in commits of `--batch` records, one after the other as the group
+ * committer does, and reads the writer thread's busy time (`writerStatsOf`: the statements,
+ * BEGIN/COMMIT and the fsync) before and after, and the CPU time of the busiest thread but the
+ * main one (the writer; /proc/self/task). Printed per build: writer-busy µs per record, the
+ * writer's CPU µs per record (without the disk waits a shared machine makes noisy) and
+ * records/s, each round and the median. With `--baseline DIR` the build in checkout DIR
+ * (built: DIR/dist) runs in the same rounds, alternating with this checkout's dist, so the two
+ * are compared in the same minutes on the same disk.
+ *
+ * The items look like the throughput bench's at max rate (docs/benchmarks.md "What limits
+ * Shekara"): a ~0.5 KB raw payload, ~20 signals with a position (so a route point), and two
+ * projections each with a policy decision of ~1.9 KB, ~0.5 KB of dropped fields and a small body.
+ * `--qos2` gives every record an MQTT QoS 2 packet id (a mqtt_qos2 row in the same commit).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { IngestItem, Store } from '../src/store/types.js';
+import type { WriterStats } from '../src/store/sqlite/ingest-writer.js';
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  const header = /\/\*\*([\s\S]*?)\*\//.exec(
+    (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8'),
+  )?.[1];
+  process.stdout.write((header ?? '').replace(/^ \* ?/gm, '').trim() + '\n');
+  process.exit(0);
+}
+const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const RECORDS = Number(flag('--records') ?? 20_000);
+const PREFILL = Number(flag('--prefill') ?? 40_000);
+const ROUNDS = Number(flag('--rounds') ?? 3);
+const BATCH = Number(flag('--batch') ?? 256);
+const QOS2 = argv.includes('--qos2');
+const baseline = flag('--baseline');
+const here = path.resolve(new URL('..', import.meta.url).pathname);
+
+interface Build {
+  readonly name: string;
+  readonly open: (file: string) => Store;
+  readonly stats: (store: object) => WriterStats | undefined;
+}
+
+async function load(name: string, dir: string): Promise<Build> {
+  const m = (await import(pathToFileURL(path.join(dir, 'dist/store/sqlite/index.js')).href)) as {
+    openSqliteStore: (file: string) => Store;
+    writerStatsOf: (store: object) => WriterStats | undefined;
+  };
+  return { name, open: (f) => m.openSqliteStore(f), stats: (s) => m.writerStatsOf(s) };
+}
+
+const T0 = Date.UTC(2026, 11, 4, 12);
+const CARS = 1_000;
+const SIGNALS = [
+  'Vehicle.Speed',
+  'Vehicle.TraveledDistance',
+  'Vehicle.Powertrain.TractionBattery.StateOfCharge.Current',
+  'Vehicle.Powertrain.TractionBattery.CurrentVoltage',
+  'Vehicle.Powertrain.TractionBattery.CurrentCurrent',
+  'Vehicle.Powertrain.TractionBattery.Temperature.Average',
+  'Vehicle.Cabin.HVAC.AmbientAirTemperature',
+  'Vehicle.Chassis.Axle.Row1.Wheel.Left.Tire.Pressure',
+  'Vehicle.Chassis.Axle.Row1.Wheel.Right.Tire.Pressure',
+  'Vehicle.Chassis.Axle.Row2.Wheel.Left.Tire.Pressure',
+  'Vehicle.Chassis.Axle.Row2.Wheel.Right.Tire.Pressure',
+  'Vehicle.Exterior.AirTemperature',
+  'Vehicle.Powertrain.Range',
+  'Vehicle.Body.Lights.IsLowBeamOn',
+];
+const DROPPED = [
+  'Vehicle.CurrentLocation.Latitude',
+  'Vehicle.CurrentLocation.Longitude',
+  'Vehicle.CurrentLocation.Heading',
+  ...SIGNALS.slice(4),
+];
+
+/** Record `i` of a run, committed at `t`: ids grow with i as UUIDv7s grow with time. */
+function item(i: number, run: number): IngestItem {
+  const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
+  const id = `019ae${hex(run, 3)}-${hex((i >>> 16) & 0xffff, 4)}-7${hex(i & 0xfff, 3)}-8000-${hex(i, 12)}`;
+  const vin = `LSHKZ${String(i % CARS).padStart(12, '0')}`;
+  const at = T0 + i * 10;
+  const signals: Record<string, number | boolean> = {
+    'Vehicle.CurrentLocation.Latitude': 43.2 + (i % 997) / 1e4,
+    'Vehicle.CurrentLocation.Longitude': 76.9 + (i % 991) / 1e4,
+    'Vehicle.CurrentLocation.Heading': i % 360,
+  };
+  SIGNALS.forEach((s, k) => (signals[s] = s.endsWith('On') ? i % 2 === 0 : Math.round((i % 1000) * (k + 1.37)) / 10));
+  const projection = (purpose: string, k: number) => {
+    const sent = SIGNALS.slice(0, 4 + k);
+    const fields: Record<string, { outcome: 'passed' | 'dropped'; reason: string }> = {};
+    for (const f of sent) fields[f] = { outcome: 'passed', reason: `listed for ${purpose}` };
+    for (const f of DROPPED) fields[f] = { outcome: 'dropped', reason: `not listed for ${purpose} (deny by default)` };
+    return {
+      recordId: id,
+      deliveryId: `d${k}_${hex(i * 2654435761, 12)}${hex(run, 4)}`,
+      oem: 'bench-oem',
+      purpose,
+      policyHash: `sha256:${'ab'.repeat(32)}`,
+      vehicle: `p_${hex((i % CARS) * 40503, 16)}`,
+      observedAt: at,
+      signals: Object.fromEntries(sent.map((f) => [f, signals[f]!])),
+      fieldsSent: sent,
+      fieldsDropped: DROPPED,
+      decision: { fields },
+    };
+  };
+  return {
+    kind: 'record',
+    raw: Buffer.from(JSON.stringify({ vin, ts: at, ...signals, pad: 'x'.repeat(40) })),
+    record: {
+      id,
+      vin,
+      oem: 'bench-oem',
+      channel: 'mqtt',
+      receivedAt: at,
+      observedAt: at,
+      signals,
+      account: {},
+      unknownKeys: [],
+    },
+    projections: [projection('battery-warranty', 0), projection('fleet-health', 2)],
+    ...(QOS2 ? { mqttQos2: (i % 65_535) + 1 } : {}),
+  };
+}
+
+async function commitAll(store: Store, from: number, to: number, run: number): Promise<void> {
+  for (let i = from; i < to; i += BATCH) {
+    const items: IngestItem[] = [];
+    for (let k = i; k < Math.min(to, i + BATCH); k++) items.push(item(k, run));
+    await store.commitIngest(items);
+  }
+}
+
+/**
+ * CPU seconds (user + system) of each thread of this process but the main one, by tid: the
+ * writer thread is the busiest of them. Its CPU time, unlike its busy time, leaves out waiting
+ * for the disk, which other processes on a shared machine make noisy.
+ */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    if (tid === String(process.pid)) continue;
+    try {
+      // Fields after the command (which may hold spaces): utime and stime are the 12th and 13th.
+      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+const busiest = (before: Map<string, number>, after: Map<string, number>): number =>
+  Math.max(0, ...[...after].map(([tid, s]) => s - (before.get(tid) ?? 0)));
+
+async function round(b: Build, run: number): Promise<{ busyUs: number; cpuUs: number; rate: number; mb: number }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-writer-bench-'));
+  const file = path.join(dir, 'store.db');
+  try {
+    const store = b.open(file);
+    await commitAll(store, 0, PREFILL, run);
+    const before = b.stats(store)!;
+    const cpu = threadCpu();
+    const t = performance.now();
+    await commitAll(store, PREFILL, PREFILL + RECORDS, run);
+    const secs = (performance.now() - t) / 1000;
+    const after = b.stats(store)!;
+    const cpuUs = (busiest(cpu, threadCpu()) * 1e6) / RECORDS;
+    await store.close();
+    const mb = (statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)) / 1e6;
+    return { busyUs: ((after.busySeconds - before.busySeconds) * 1e6) / RECORDS, cpuUs, rate: RECORDS / secs, mb };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const builds = [await load('this', here), ...(baseline ? [await load('baseline', path.resolve(baseline))] : [])];
+const results = new Map<string, { busyUs: number; cpuUs: number; rate: number; mb: number }[]>(
+  builds.map((b) => [b.name, []]),
+);
+console.log(
+  `writer bench: ${RECORDS} records (after ${PREFILL}) in commits of ${BATCH}, 2 projections each${QOS2 ? ', QoS 2' : ''}`,
+);
+for (let r = 0; r < ROUNDS; r++)
+  for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
+    const x = await round(b, r);
+    results.get(b.name)!.push(x);
+    console.log(
+      `  round ${r + 1} ${b.name.padEnd(8)} writer busy ${x.busyUs.toFixed(1)} µs/record (CPU ${x.cpuUs.toFixed(1)}), ${Math.round(x.rate)} records/s, file ${x.mb.toFixed(0)} MB`,
+    );
+  }
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const [name, xs] of results)
+  console.log(
+    `${name.padEnd(8)} median: writer busy ${median(xs.map((x) => x.busyUs)).toFixed(1)} µs/record ` +
+      `(CPU ${median(xs.map((x) => x.cpuUs)).toFixed(1)}), ` +
+      `${Math.round(median(xs.map((x) => x.rate)))} records/s`,
+  );
