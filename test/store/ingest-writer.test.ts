@@ -122,6 +122,31 @@ describe('SQLite: the Kafka relay leases on the writer thread', () => {
     expect(await store.dueOutboxHeads(T0 + 1, 10)).toHaveLength(0);
     expect(await store.leaseUnpublished(T0 + 1, 10, 60_000)).toEqual([]);
   });
+
+  it("answers the lease with ids only: the rows' contents are read on the relay's connection, not handed over by the writer", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shk-relay-lease-'));
+    const file = path.join(dir, 'shekara.db');
+    const store = openSqliteStore(file); // migrates the file
+    const writer = ingestWriterThread(file);
+    try {
+      const recs = [record({ receivedAt: T0 }), record({ receivedAt: T0 })];
+      await store.commitIngest(recs.map((r, i) => item(r, [projection(r, { vehicle: `v${i}` })])));
+      const due = await store.dueOutboxHeads(T0 + 1, 10);
+      // The writer thread's reply: the leased ids, in id order, and nothing of the rows.
+      expect(await writer.lease(T0 + 1, 10, 60_000)).toEqual(due.map((row) => row.id).sort((a, b) => a - b));
+      // Leased: neither the store nor the writer leases them again until the lease ends.
+      expect(await store.leaseUnpublished(T0 + 1, 10, 60_000)).toEqual([]);
+      expect(await writer.lease(T0 + 1, 10, 60_000)).toEqual([]);
+      // After it ended, the store's lease reads the rows whole on its own connection.
+      const again = await store.leaseUnpublished(T0 + 60_002, 10, 60_000);
+      expect(again.map((row) => row.recordId).sort()).toEqual(recs.map((r) => r.id).sort());
+      expect(again[0]).toMatchObject({ oem: due[0]!.oem, body: expect.any(String) });
+    } finally {
+      await writer.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('SQLite: one writer thread per file for ingest and egress', () => {

@@ -243,14 +243,39 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore & OutboxDe
  * transaction that settles a batch of delivery outcomes with their egress-log rows (one fsync
  * for many outcomes, as ingest's group commit does for records).
  */
+/**
+ * The Kafka relay's lease in two halves, so the write carries no row contents: `leaseIds` (the
+ * write: on a file store, in the writer thread's turn) sets the lease and answers with the ids
+ * only; `rowsOf` (a read, on the relay's own connection, after the lease committed) reads the
+ * rows to publish. The writer thread is the one writer of ingest too: every byte it reads and
+ * hands over for the relay is time its turns are not committing records. `rowsOf` returns only
+ * rows still pending (a row blocked since its lease is not published), in id order.
+ */
+export function sqliteRelayLease(db: Database.Database): {
+  leaseIds(now: number, limit: number, leaseMs: number): number[];
+  rowsOf(ids: readonly number[]): OutboxRow[];
+} {
+  const lease = db
+    .prepare(
+      `UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
+      SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
+    RETURNING id`,
+    )
+    .pluck();
+  const rows = db.prepare(`SELECT ${OUTBOX_COLUMNS} FROM egress_outbox
+    WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' ORDER BY id`);
+  return {
+    leaseIds: (now, limit, leaseMs) => lease.all({ now, limit, leaseUntil: now + leaseMs }) as number[],
+    rowsOf: (ids) => (ids.length === 0 ? [] : (rows.all(JSON.stringify(ids)) as OutboxDbRow[]).map(toOutbox)),
+  };
+}
+
 export function sqliteEgressQueue(
   db: Database.Database,
   log: EgressLogSettler,
   park: (outboxId: number) => void,
 ): Sync<EgressQueueStore> {
-  const leaseUnpublished = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
-      SELECT id FROM egress_outbox WHERE status = 'pending' AND lease_until <= @now ORDER BY id LIMIT @limit)
-    RETURNING ${OUTBOX_COLUMNS}`);
+  const relay = sqliteRelayLease(db);
   const published = db.prepare(
     `UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`,
   );
@@ -286,10 +311,10 @@ export function sqliteEgressQueue(
     }
   });
   return {
-    leaseUnpublished: (now, limit, leaseMs) =>
-      (leaseUnpublished.all({ now, limit, leaseUntil: now + leaseMs }) as OutboxDbRow[])
-        .map(toOutbox)
-        .sort((a, b) => a.id - b.id),
+    // One connection (an in-memory store): both halves here, in one transaction.
+    leaseUnpublished: db.transaction((now: number, limit: number, leaseMs: number) =>
+      relay.rowsOf(relay.leaseIds(now, limit, leaseMs)),
+    ),
     markPublished: (ids) => {
       if (ids.length > 0) markPublished(ids);
     },

@@ -20,7 +20,7 @@ import { sqliteVehicles, VEHICLE_MIGRATIONS } from '../vehicles/sqlite.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
 import { sqliteRecords, RECORD_MIGRATIONS } from '../records/sqlite.js';
 import { sqlitePolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/sqlite.js';
-import { sqliteOutbox, sqliteEgressQueue, OUTBOX_MIGRATIONS } from '../outbox/sqlite.js';
+import { sqliteOutbox, sqliteEgressQueue, sqliteRelayLease, OUTBOX_MIGRATIONS } from '../outbox/sqlite.js';
 import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from '../egress-log/sqlite.js';
 import { sqliteAudit, AUDIT_MIGRATIONS } from '../audit/sqlite.js';
 import { sqliteAuditQueries } from '../audit/sqlite-queries.js';
@@ -43,7 +43,7 @@ import { sqliteCommandApprovals, COMMAND_APPROVAL_MIGRATIONS } from '../command-
 import { sqliteOems, OEM_MIGRATIONS } from '../oems/sqlite.js';
 import { sqliteRetention, RETENTION_MIGRATIONS } from '../retention/sqlite.js';
 import { sqliteWorkbench, WORKBENCH_MIGRATIONS } from '../workbench/sqlite.js';
-import type { EgressSettlement, IngestItem, Store } from '../types.js';
+import type { EgressSettlement, IngestItem, OutboxRow, Store } from '../types.js';
 import type { RetentionStore } from '../retention/types.js';
 import { sqliteMqttQos2, MQTT_QOS2_MIGRATIONS } from '../mqtt-qos2/sqlite.js';
 import { sqliteGbt32960Terminals, GBT32960_TERMINAL_MIGRATIONS } from '../gbt32960-terminals/sqlite.js';
@@ -79,7 +79,11 @@ export const SQLITE_MIGRATIONS = [
  * The composed synchronous store, before it is lifted to the asynchronous interface. Retention
  * is asynchronous already: a sweep yields to the event loop between its batches.
  */
-type SyncStore = Sync<Omit<Store, keyof RetentionStore>> & RetentionStore;
+type SyncStore = Sync<Omit<Store, keyof RetentionStore>> &
+  RetentionStore & {
+    /** The Kafka relay's read of the rows it leased (a symbol: not lifted, not a Store method). */
+    readonly [RELAY_ROWS]: (ids: readonly number[]) => OutboxRow[];
+  };
 
 /**
  * A synchronous call as a promise. A throw becomes a rejection (an async function cannot throw
@@ -92,6 +96,8 @@ const lift =
 
 /** Where a file store's own writer thread is reached from another thread (`writerPortOf`). */
 const WRITER = Symbol('shekara.sqlite.writer');
+/** Where a file store reads the rows its writer thread leased for the Kafka relay. */
+const RELAY_ROWS = Symbol('shekara.sqlite.relay-rows');
 /** How busy a file store's own writer thread is (`writerStatsOf`). */
 const WRITER_STATS = Symbol('shekara.sqlite.writer.stats');
 
@@ -104,7 +110,8 @@ export interface SqliteStoreOptions {
 }
 
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
-  const store = liftStore(openSync(file));
+  const sync = openSync(file);
+  const store = liftStore(sync);
   if (file === ':memory:') return store; // one connection only: no other thread can reach it
   // A file store commits ingest, settles delivery outcomes, leases and marks relayed rows on the
   // writer thread (ingest-writer.ts); every other write, and every read, stays on this connection.
@@ -122,7 +129,10 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
       if (ids.length > 0) await writer.markPublished(ids);
     },
     // The Kafka relay's lease is a write too: on the writer, not on this connection under the lock.
-    leaseUnpublished: (now: number, limit: number, leaseMs: number) => writer.lease(now, limit, leaseMs),
+    // The writer answers with the ids; the rows are read here, after its turn committed, so the
+    // one writer of the file neither reads nor hands over their contents.
+    leaseUnpublished: async (now: number, limit: number, leaseMs: number) =>
+      sync[RELAY_ROWS](await writer.lease(now, limit, leaseMs)),
     ...(own ? { [WRITER]: () => own.connect(), [WRITER_STATS]: () => own.stats() } : {}),
     close: async () => {
       await writer.close();
@@ -229,6 +239,7 @@ function openSync(file: string): SyncStore {
     catchUpEgressLog: () => undefined,
     egressLogStaged: () => ({ staged: 0, oldestStagedAt: null }),
     ...sqliteEgressQueue(db, { settleLogged }, parkStatement(db)),
+    [RELAY_ROWS]: sqliteRelayLease(db).rowsOf,
     ...audit,
     ...sqliteAuditQueries(db),
     ...sqliteApiKeys(db),

@@ -12,7 +12,8 @@
  * - `commit` (ingest), `settle` (outcomes with their egress-log rows and leaves) and
  *   `markPublished` (the Kafka relay's mark) MUST resolve only after the transaction that holds
  *   them committed (synchronous=FULL: on disk). So MUST `lease` (the Kafka relay's lease of
- *   unpublished rows), which resolves with the rows it leased. That is what ingest/committer.ts promises the
+ *   unpublished rows), which resolves with the ids it leased: ids only, the rows' contents are
+ *   read by the relay on its own connection (outbox/sqlite.ts `sqliteRelayLease`), not here. That is what ingest/committer.ts promises the
  *   car, and what egress/settler.ts promises the queues (a lease or offset let go only then).
  * - A turn commits every request that reached the thread before it began (ingest-writer.worker.ts):
  *   records and the outcomes that arrived meanwhile share one transaction and one fsync. A
@@ -24,7 +25,7 @@
  * and a client whose port closed asks its link for a new one.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { EgressSettlement, IngestItem, OutboxRow } from '../types.js';
+import type { EgressSettlement, IngestItem } from '../types.js';
 import type { Projection } from '../../record.js';
 import { releaseHeldBy } from './write-lock.js';
 
@@ -35,8 +36,8 @@ export interface IngestWriter {
   settle(items: readonly EgressSettlement[]): Promise<number>;
   /** markPublished (the Kafka relay's mark) in the thread, likewise. */
   markPublished(ids: readonly number[]): Promise<number>;
-  /** leaseUnpublished (the Kafka relay's lease) in the thread: the rows it leased, once committed. */
-  lease(now: number, limit: number, leaseMs: number): Promise<OutboxRow[]>;
+  /** The Kafka relay's lease in the thread: the ids it leased, once committed. */
+  lease(now: number, limit: number, leaseMs: number): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -91,7 +92,7 @@ export interface WriterRequest {
   readonly settle?: readonly EgressSettlement[];
   /** Outbox rows to mark published. */
   readonly published?: readonly number[];
-  /** Unpublished rows to lease (answered with the rows). */
+  /** Unpublished rows to lease (answered with their ids). */
   readonly lease?: { readonly now: number; readonly limit: number; readonly leaseMs: number };
 }
 /** To the thread on its parent port: a request, or a client's port. */
@@ -101,8 +102,8 @@ export interface WriterReply {
   /** The turn that committed the request (absent when it failed). */
   readonly turn?: number;
   readonly error?: string;
-  /** The rows a `lease` request leased. */
-  readonly rows?: OutboxRow[];
+  /** The ids a `lease` request leased. */
+  readonly ids?: number[];
 }
 
 /**
@@ -221,7 +222,7 @@ const writerRequests = (send: Send): Omit<IngestWriter, 'close'> => {
     },
     settle: (items) => send({ items: [], settle: items }).then(turnOf),
     markPublished: (ids) => send({ items: [], published: ids }).then(turnOf),
-    lease: (now, limit, leaseMs) => send({ items: [], lease: { now, limit, leaseMs } }).then((r) => r.rows ?? []),
+    lease: (now, limit, leaseMs) => send({ items: [], lease: { now, limit, leaseMs } }).then((r) => r.ids ?? []),
   };
 };
 

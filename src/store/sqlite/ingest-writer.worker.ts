@@ -18,10 +18,10 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { IngestItem, OutboxRow } from '../types.js';
+import type { IngestItem } from '../types.js';
 import { ingestTransaction, openConnection } from './ingest-tx.js';
 import type { WriterMessage, WriterReply, WriterRequest, WriterThreadData } from './ingest-writer.js';
-import { sqliteOutbox, sqliteEgressQueue } from '../outbox/sqlite.js';
+import { sqliteOutbox, sqliteEgressQueue, sqliteRelayLease } from '../outbox/sqlite.js';
 import { sqliteAudit } from '../audit/sqlite.js';
 import { sqliteEgressLog } from '../egress-log/sqlite.js';
 import { parkStatement } from '../oem-feed/sqlite.js';
@@ -32,6 +32,7 @@ const ingest = ingestTransaction(db);
 // The same settle and mark transactions as the store's own connection runs (index.ts).
 const { settleLogged } = sqliteEgressLog(db, sqliteOutbox(db), sqliteAudit(db));
 const egress = sqliteEgressQueue(db, { settleLogged }, parkStatement(db));
+const relay = sqliteRelayLease(db);
 
 /** A Buffer crosses a thread as a Uint8Array; the store binds Buffers. */
 const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -42,7 +43,7 @@ interface Taken {
   readonly port: MessagePort;
   readonly m: WriterRequest;
   error?: string;
-  rows?: OutboxRow[];
+  ids?: number[];
 }
 
 const parent = parentPort!;
@@ -77,12 +78,12 @@ const takeQueued = (): void => {
       accept(port, r.message as WriterMessage);
 };
 
-/** Applies one request; a lease answers with the rows it leased. */
-const apply = (m: WriterRequest): OutboxRow[] | undefined => {
+/** Applies one request; a lease answers with the ids it leased (the relay reads the rows itself). */
+const apply = (m: WriterRequest): number[] | undefined => {
   if (m.items.length > 0) ingest(m.items.map(revive));
   if (m.settle && m.settle.length > 0) egress.settleOutbox(m.settle);
   if (m.published && m.published.length > 0) egress.markPublished(m.published);
-  return m.lease && egress.leaseUnpublished(m.lease.now, m.lease.limit, m.lease.leaseMs);
+  return m.lease && relay.leaseIds(m.lease.now, m.lease.limit, m.lease.leaseMs);
 };
 
 const message = (err: unknown) => (err as Error)?.message ?? String(err);
@@ -117,7 +118,7 @@ const turn = db.transaction(() => {
   taking = pick();
   for (const t of taking) {
     try {
-      t.rows = apply(t.m); // nested transactions: each request in its own savepoint
+      t.ids = apply(t.m); // nested transactions: each request in its own savepoint
     } catch (err) {
       // SQLite rolled the whole transaction back (disk full, I/O error): every request fails.
       if (!db.inTransaction) throw err;
@@ -152,7 +153,7 @@ function runTurn(): void {
     t.port.postMessage(
       (error !== undefined
         ? { seq: t.m.seq, error }
-        : { seq: t.m.seq, turn: turns, ...(t.rows ? { rows: t.rows } : {}) }) satisfies WriterReply,
+        : { seq: t.m.seq, turn: turns, ...(t.ids ? { ids: t.ids } : {}) }) satisfies WriterReply,
     );
   }
   // Ingest left over for the next turn (fair share): it comes after this poll phase's outcomes.
