@@ -5,7 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
+import type * as Undici from 'undici';
+
+/**
+ * undici, loaded at the first delivery: about 0.2 CPU-s of start-up that a process delivering
+ * nothing (the main thread beside the egress thread, `--role ingest`) need not pay
+ * (test/cli/cli-imports.test.ts). Awaiting the settled promise afterwards costs a microtask.
+ */
+let undici: Promise<typeof Undici> | undefined;
+const loadUndici = () => (undici ??= import('undici'));
 import type { OutboxRow } from '../store/index.js';
 import type { CheckedAddress } from './destination.js';
 import { SIGNATURE_HEADER, signBody } from './sign.js';
@@ -68,8 +76,8 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
         ...(opts.mtls.caFile ? { ca: readFileSync(opts.mtls.caFile) } : {}),
       }
     : {};
-  const agents = new Map<string, Agent>();
-  const agentFor = (t: CheckedAddress): Agent => {
+  const agents = new Map<string, Undici.Agent>();
+  const agentFor = (t: CheckedAddress, http: typeof Undici): Undici.Agent => {
     let a = agents.get(t.address);
     if (!a) {
       const pinned: LookupFunction = (_host, options, cb) => {
@@ -79,14 +87,14 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
           ]);
         else cb(null, t.address, t.family);
       };
-      a = new Agent({
+      a = new http.Agent({
         connect: { lookup: pinned, timeout: opts.timeoutMs, ...tls },
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
       });
       // Addresses come and go with DNS; a bounded pool of pools.
       if (agents.size >= 8) {
-        const [oldest, agent] = agents.entries().next().value as [string, Agent];
+        const [oldest, agent] = agents.entries().next().value as [string, Undici.Agent];
         agents.delete(oldest);
         void agent.close();
       }
@@ -115,9 +123,10 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
   ): Promise<DeliveryResult> => {
     let status: number;
     try {
-      const res = await request(endpoint, {
+      const http = await loadUndici();
+      const res = await http.request(endpoint, {
         method: 'POST',
-        dispatcher: agentFor(target),
+        dispatcher: agentFor(target, http),
         headers: {
           ...headers,
           [SIGNATURE_HEADER]: signBody(opts.signingKeys(now()), body, now()),

@@ -84,6 +84,7 @@ describe('shekara CLI imports', () => {
     }
   });
 
+  // undici too: this thread delivers nothing (the egress thread does, and loads it at its first POST).
   it('a gateway on SQLite, local queue, telemetry off, loads no Kafka, PostgreSQL, MQTT client or OTel SDK', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'shekara-cli-imports-'));
     const config = path.join(dir, 'shekara.yaml');
@@ -101,7 +102,7 @@ describe('shekara CLI imports', () => {
       );
       expect(loaded).toEqual(expect.arrayContaining(['fastify', 'better-sqlite3'])); // the gateway ran
       const heavy = (p: string) =>
-        ['kafkajs', 'pg', 'mqtt'].includes(p) ||
+        ['kafkajs', 'pg', 'mqtt', 'undici'].includes(p) ||
         (p.startsWith('@opentelemetry/') && !['@opentelemetry/api'].includes(p));
       expect(loaded.filter(heavy)).toEqual([]);
     } finally {
