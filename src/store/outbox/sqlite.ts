@@ -276,8 +276,11 @@ export function sqliteEgressQueue(
   park: (outboxId: number) => void,
 ): Sync<EgressQueueStore> {
   const relay = sqliteRelayLease(db);
+  // A batch's mark is ONE statement (the ids as a JSON array), not one per row: it runs in the
+  // writer thread's turn, between ingest's commits.
   const published = db.prepare(
-    `UPDATE egress_outbox SET status = 'published', lease_until = 0 WHERE id = ? AND status = 'pending'`,
+    `UPDATE egress_outbox SET status = 'published', lease_until = 0
+      WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending'`,
   );
   const defer = db.prepare(`UPDATE egress_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?`);
   const state = db.prepare(`SELECT status, attempts FROM egress_outbox WHERE id = ?`);
@@ -289,9 +292,6 @@ export function sqliteEgressQueue(
       SELECT oem, COUNT(*) AS depth, MIN(id) AS first FROM egress_outbox WHERE status IN ('pending', 'published') GROUP BY oem
     ) g JOIN egress_outbox o ON o.id = g.first ORDER BY g.oem`);
 
-  const markPublished = db.transaction((ids: readonly number[]) => {
-    for (const id of ids) published.run(id);
-  });
   // Nested transactions are savepoints in better-sqlite3: the egress-log writes below join this one.
   const settle = db.transaction((items: Parameters<EgressQueueStore['settleOutbox']>[0]) => {
     for (const it of items) {
@@ -316,7 +316,7 @@ export function sqliteEgressQueue(
       relay.rowsOf(relay.leaseIds(now, limit, leaseMs)),
     ),
     markPublished: (ids) => {
-      if (ids.length > 0) markPublished(ids);
+      if (ids.length > 0) published.run(JSON.stringify(ids));
     },
     outboxState: (id) => state.get(id) as { status: OutboxStatus; attempts: number } | undefined,
     outboxStates: (ids) =>
