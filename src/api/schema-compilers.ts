@@ -14,17 +14,43 @@ import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
 
 type Factories = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+type Compiled = (...args: unknown[]) => unknown;
 type Factory = (externalSchemas: unknown, options: unknown) => (route: { schema: unknown }) => unknown;
 
-function compiledOnce(factory: Factory): Factory {
-  const compiled = new Map<string, unknown>();
+/**
+ * Compiles on first use: fastify asks for every route's validator and serializer when the
+ * instance gets ready, and answering with the compiled functions cost a gateway start about
+ * 0.2-0.8 CPU-s (ajv and fast-json-stringify, a third of the main thread's start-up) for routes
+ * most processes never serve. The stand-in forwards calls and properties (an ajv validator's
+ * `errors` and `schemaEnv`, read by fastify around the call) to the function compiled the first
+ * time it is called or read; the compiler, an Ajv instance included, is built then too. A schema
+ * is code, not configuration: one that does not compile fails its route's first request (the
+ * API suites serve each route), where before it failed the start.
+ */
+function onFirstUse(compile: () => Compiled): Compiled {
+  let fn: Compiled | undefined;
+  const compiled = () => (fn ??= compile());
+  // An arrow function as the target: it has no own `prototype`, so forwarding every property read
+  // breaks no Proxy invariant.
+  return new Proxy((() => undefined) as Compiled, {
+    apply: (_t, self, args) => Reflect.apply(compiled(), self, args),
+    get: (_t, key) => Reflect.get(compiled(), key),
+    has: (_t, key) => Reflect.has(compiled(), key),
+    set: (_t, key, value) => Reflect.set(compiled(), key, value),
+  });
+}
+
+/** Exported for its test (test/api/schema-compilers.test.ts). */
+export function compiledOnce(factory: Factory): Factory {
+  const compiled = new Map<string, Compiled>();
   return (externalSchemas, options) => {
-    const compile = factory(externalSchemas, options);
+    let compile: ReturnType<Factory> | undefined;
     const scope = JSON.stringify([externalSchemas, options]);
     return (route) => {
       const key = scope + JSON.stringify(route.schema);
       let fn = compiled.get(key);
-      if (fn === undefined) compiled.set(key, (fn = compile(route)));
+      if (fn === undefined)
+        compiled.set(key, (fn = onFirstUse(() => (compile ??= factory(externalSchemas, options))(route) as Compiled)));
       return fn;
     };
   };

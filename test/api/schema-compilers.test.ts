@@ -1,11 +1,12 @@
 /**
- * Route schemas are compiled once per process (src/api/schema-compilers.ts): a second fastify
- * instance with an equal schema gets the same compiled validator and serializer, and each
- * instance still validates and serializes by its own routes' schemas. In-process (inject).
+ * Route schemas are compiled once per process (src/api/schema-compilers.ts), on first use: a
+ * second fastify instance with an equal schema gets the same compiled validator and serializer,
+ * and each instance still validates and serializes by its own routes' schemas. In-process (inject).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildHttp } from '../../src/api/http.js';
+import { compiledOnce } from '../../src/api/schema-compilers.js';
 import { createLogger } from '../../src/log.js';
 
 const compiled: { instance: number; validator: unknown; serializer: unknown }[] = [];
@@ -69,5 +70,42 @@ describe('route schemas compiled once per process', () => {
     const refusedToo = await post(apps[1]!, { label: 'x' });
     expect(refusedToo.statusCode).toBe(400);
     expect(refusedToo.json()).toMatchObject({ message: 'body.name: required' });
+  });
+});
+
+describe('route schemas compiled on first use', () => {
+  /** A compiler factory that counts what it builds: compilers, and schemas compiled. */
+  const counting = () => {
+    const built = { compilers: 0, schemas: 0 };
+    const factory = () => {
+      built.compilers++;
+      return (route: { schema: unknown }) => {
+        built.schemas++;
+        const required = (route.schema as { required: string[] }).required;
+        const validate = (data: Record<string, unknown>) => {
+          validate.errors = required.filter((k) => !(k in data));
+          return validate.errors.length === 0;
+        };
+        validate.errors = [] as string[];
+        return validate;
+      };
+    };
+    return { built, factory };
+  };
+
+  it('builds neither the compiler nor the function until the route first uses it, then once', () => {
+    const { built, factory } = counting();
+    const perProcess = compiledOnce(factory);
+    const schema = { required: ['name'] };
+    const first = perProcess({}, {})({ schema }) as ((d: unknown) => boolean) & { errors: string[] };
+    const second = perProcess({}, {})({ schema: { required: ['name'] } }) as typeof first;
+    expect(built).toEqual({ compilers: 0, schemas: 0 }); // what fastify does at ready() costs nothing
+    expect(second).toBe(first); // an equal schema in another instance: the same function
+
+    expect(first({ label: 'x' })).toBe(false);
+    expect(first.errors).toEqual(['name']); // what the validator says, read after the call
+    expect(second({ name: 'x' })).toBe(true);
+    expect(second.errors).toEqual([]);
+    expect(built).toEqual({ compilers: 1, schemas: 1 });
   });
 });
