@@ -14,6 +14,7 @@ import type { Settler } from './settler.js';
 import type { EgressQueue } from './queue.js';
 import { startRelay } from './kafka-relay.js';
 import { startOemConsumer, type OemConsumer } from './kafka-consumer.js';
+import { rememberingPartitioner } from './kafka-partitioner.js';
 import { topicOf, dlqTopicOf } from './kafka-topics.js';
 
 export interface KafkaQueueOptions {
@@ -64,6 +65,8 @@ export async function startKafkaQueue(
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: k.maxInFlightRequests,
+    // The default partitioner's answers, one hash per vehicle instead of one per message.
+    createPartitioner: rememberingPartitioner(),
     // An idempotent producer retries until the broker answers (kafkajs warns if limited).
     retry: { initialRetryTime: 200, maxRetryTime: 3_000, retries: Number.MAX_SAFE_INTEGER },
   });
