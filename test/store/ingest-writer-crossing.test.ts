@@ -8,6 +8,8 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { record, projection } from './backends.js';
 import type { IngestItem } from '../../src/store/types.js';
 import { writerClient, type WriterReply, type WriterRequest } from '../../src/store/sqlite/ingest-writer.js';
+import { FieldDecisions, decision } from '../../src/policy/decision.js';
+import type { DecisionAsText } from '../../src/store/outbox/shapes.js';
 
 describe('SQLite writer thread › what a commit hands over', () => {
   it('carries each payload in exactly its own bytes, not the socket chunk it was sliced from', async () => {
@@ -47,6 +49,40 @@ describe('SQLite writer thread › what a commit hands over', () => {
 
     port2.postMessage({ seq: got.seq, turn: 7 } satisfies WriterReply);
     await expect(committed).resolves.toBe(7);
+    await client.close();
+    port2.close();
+  });
+
+  it('carries each policy decision as the JSON text the store keeps, not an object to rebuild', async () => {
+    // The writer thread is the ingest pipe: it neither rebuilds a decision from a clone nor stringifies it.
+    const d = new FieldDecisions(
+      ['Vehicle.Speed', 'Vehicle.CurrentLocation.Latitude'],
+      [decision('passed', 'listed'), decision('dropped', 'not listed')],
+    );
+    const [a, b] = [record(), record()];
+    const items: IngestItem[] = [
+      { kind: 'record', record: a, raw: Buffer.from('{}'), projections: [projection(a, { decision: d })] },
+      { kind: 'record', record: b, raw: Buffer.from('{}'), projections: [projection(b)] },
+    ];
+    const { port1, port2 } = new MessageChannel();
+    const client = writerClient({ port: port1, reconnect: () => Promise.reject(new Error('not in this test')) });
+    const committed = client.commit(items);
+    const got = receiveMessageOnPort(port2)?.message as WriterRequest;
+    const crossed = got.items.map((it) => (it.kind === 'record' ? (it.projections[0] as DecisionAsText) : undefined));
+    expect(crossed[0]!.decision).toBeUndefined();
+    expect(crossed[0]!.decisionText).toBe(JSON.stringify(d));
+    expect(JSON.parse(crossed[0]!.decisionText!)).toEqual({
+      fields: {
+        'Vehicle.Speed': { outcome: 'passed', reason: 'listed' },
+        'Vehicle.CurrentLocation.Latitude': { outcome: 'dropped', reason: 'not listed' },
+      },
+    });
+    // A projection without a decision crosses as it is.
+    expect(crossed[1]!.decisionText).toBeUndefined();
+    expect(crossed[1]!.fieldsSent).toEqual(['Vehicle.Speed']);
+
+    port2.postMessage({ seq: got.seq, turn: 3 } satisfies WriterReply);
+    await expect(committed).resolves.toBe(3);
     await client.close();
     port2.close();
   });

@@ -38,6 +38,20 @@ export function digestOf(fieldsSent: string, fieldsDropped: string, decision: st
   return h.digest();
 }
 
+/**
+ * A projection whose decision crosses to the writer thread as its JSON text (`decisionText`,
+ * `decision` left out): made on the ingest side by `withDecisionText` (sqlite/ingest-writer.ts
+ * forThread), so the one writer thread, the ingest pipe, neither rebuilds the decision object
+ * from a structured clone nor stringifies it again. The text is the one JSON.stringify gives.
+ */
+export type DecisionAsText = Projection & { readonly decisionText?: string };
+
+export function withDecisionText(p: Projection): DecisionAsText {
+  if (p.decision === undefined) return p;
+  const { decision, ...rest } = p;
+  return { ...rest, decisionText: JSON.stringify(decision) };
+}
+
 /** Distinct shapes kept per cache before it starts again (a bounded map, as policy/decision.ts `interned`). */
 const CACHE_MAX = 2048;
 
@@ -50,10 +64,10 @@ const CACHE_MAX = 2048;
 export function shapeCache() {
   let byText = new Map<string, Shape>();
   return {
-    shapeOf(p: Projection): { shape: Shape; known: boolean } {
+    shapeOf(p: DecisionAsText): { shape: Shape; known: boolean } {
       const fieldsSent = JSON.stringify(p.fieldsSent);
       const fieldsDropped = JSON.stringify(p.fieldsDropped);
-      const decision = p.decision ? JSON.stringify(p.decision) : null;
+      const decision = p.decisionText ?? (p.decision ? JSON.stringify(p.decision) : null);
       // \0 cannot occur in JSON text unescaped: the three parts cannot run into each other.
       const text = `${fieldsSent}\0${fieldsDropped}\0${decision ?? ''}`;
       const hit = byText.get(text);

@@ -26,8 +26,8 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { EgressSettlement, IngestItem } from '../types.js';
-import type { Projection } from '../../record.js';
 import { releaseHeldBy } from './write-lock.js';
+import { withDecisionText } from '../outbox/shapes.js';
 
 export interface IngestWriter {
   /** Resolves, once committed, with the writer's turn (transaction number) that held it. */
@@ -128,11 +128,6 @@ function startWorker(data: WriterThreadData): Worker {
   return new Worker(new URL('./ingest-writer.worker.js', self), { execArgv, workerData: data });
 }
 
-/** Only plain data crosses to the thread: a decision object is sent as the JSON it stores. */
-const plainProjection = (p: Projection): Projection => {
-  const d = p.decision as (Projection['decision'] & { toJSON?: () => Projection['decision'] }) | undefined;
-  return d && typeof d.toJSON === 'function' ? { ...p, decision: d.toJSON() } : p;
-};
 const rawOf = (it: IngestItem): Buffer => (it.kind === 'record' ? it.raw : it.item.raw);
 
 /**
@@ -157,7 +152,7 @@ export function forThread(items: readonly IngestItem[]): { items: IngestItem[]; 
   const out = items.map((it): IngestItem => {
     if (it.kind === 'quarantine') return { ...it, item: { ...it.item, raw: copy(it.item.raw) } };
     const projections = it.projections.some((p) => p.decision !== undefined)
-      ? it.projections.map(plainProjection)
+      ? it.projections.map(withDecisionText) // the JSON text the thread stores (outbox/shapes.ts)
       : it.projections;
     return { ...it, raw: copy(it.raw), projections };
   });
