@@ -57,6 +57,7 @@ export const UNIT_FILES = [
   'test/policy/trip.test.ts',
   'test/reports/evidence.test.ts',
   'test/telemetry/config.test.ts',
+  'test/thread-entry.test.ts',
 ];
 
 export default defineConfig({

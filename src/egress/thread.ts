@@ -17,8 +17,6 @@
  * egress-log entry before the row is let go, and every send carries the id stored in the row.
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import { writerPortOf, type Store } from '../store/index.js';
 import type { Logger } from '../log.js';
@@ -30,6 +28,7 @@ import { createBacklogGate } from './backlog.js';
 import { createSettler } from './settler.js';
 import { createSigningKeyring } from './sign.js';
 import { releaseHeldBy } from '../store/sqlite/write-lock.js';
+import { threadEntry } from '../thread-entry.js';
 
 /** Each OEM's purposes as the send-time checks need them (consent and automated-decisions flags). */
 export type SendRules = Record<string, SendTimeRules['purposes']>;
@@ -127,20 +126,6 @@ const RESTART_MS = 1_000;
 /** Policies changed without a hook (belt and braces): compared and sent this often. */
 const RULES_CHECK_MS = 1_000;
 
-/**
- * The worker thread's entry: the compiled file next to this one, or (tests and benches running
- * the TypeScript sources) the source, loaded through tsx.
- */
-function threadEntry(): { url: URL | string; eval: boolean } {
-  const js = new URL('./thread-main.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { url: js, eval: false };
-  const ts = new URL('./thread-main.ts', import.meta.url).href;
-  return {
-    url: `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(ts)}); });`,
-    eval: true,
-  };
-}
-
 export async function startEgressThread(config: Readonly<Config>, deps: ThreadDeps): Promise<Egress> {
   const cfg = config.egress;
   const side = await mainSide(cfg, deps);
@@ -200,7 +185,7 @@ export async function startEgressThread(config: Readonly<Config>, deps: ThreadDe
 
   const spawn = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const entry = threadEntry();
+      const entry = threadEntry(import.meta.url, 'thread-main');
       const rules = rulesNow();
       lastRules = JSON.stringify(rules);
       // The thread logs at the main logger's level: its lines pass through that logger anyway, and

@@ -25,6 +25,7 @@
  * and a client whose port closed asks its link for a new one.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { threadEntry } from '../../thread-entry.js';
 import type { EgressSettlement, IngestItem } from '../types.js';
 import { releaseHeldBy } from './write-lock.js';
 import { withDecisionText } from '../outbox/shapes.js';
@@ -116,16 +117,9 @@ const profilerArgs = (): string[] =>
     (a) => a === '--cpu-prof' || a.startsWith('--cpu-prof-dir=') || a.startsWith('--cpu-prof-interval='),
   );
 
-/** Running from the TypeScript sources (tests, tsx): the worker loads them through tsx. */
 function startWorker(data: WriterThreadData): Worker {
-  const self = import.meta.url;
-  const execArgv = profilerArgs();
-  if (self.endsWith('.ts')) {
-    const url = new URL('./ingest-writer.worker.ts', self).href;
-    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-    return new Worker(code, { eval: true, execArgv, workerData: data });
-  }
-  return new Worker(new URL('./ingest-writer.worker.js', self), { execArgv, workerData: data });
+  const entry = threadEntry(import.meta.url, 'ingest-writer.worker');
+  return new Worker(entry.url, { eval: entry.eval, execArgv: profilerArgs(), workerData: data });
 }
 
 const rawOf = (it: IngestItem): Buffer => (it.kind === 'record' ? it.raw : it.item.raw);

@@ -1,0 +1,62 @@
+/**
+ * Where a worker thread's code comes from (the egress thread, the SQLite writer thread).
+ *
+ * Compiled (dist/): the .js file beside the module that starts the thread. From the TypeScript
+ * sources (the test suite, benches under tsx): the build of those same sources in dist/ while it
+ * is current — not older than any file under src/ — and otherwise the source itself, loaded
+ * through tsx. A thread started through tsx pays ~0.5 CPU-s before its first message (a loader
+ * thread, esbuild, every module transformed), against ~0.15 s for the build, and the suite starts
+ * hundreds of them; an edit not yet built is never run stale.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface ThreadEntry {
+  /** A file URL, or (eval) the code of an ES module to run. */
+  readonly url: URL | string;
+  readonly eval: boolean;
+}
+
+/** The sources and their build: this checkout's src/ and dist/ (another pair in tests). */
+export interface SourceTree {
+  readonly src: string;
+  readonly dist: string;
+}
+
+const SRC = fileURLToPath(new URL('./', import.meta.url));
+const CHECKOUT: SourceTree = { src: SRC, dist: path.join(SRC, '..', 'dist') };
+
+/** `name` (no extension) beside `moduleUrl`, the import.meta.url of the module that starts the thread. */
+export function threadEntry(moduleUrl: string, name: string, tree: SourceTree = CHECKOUT): ThreadEntry {
+  if (!moduleUrl.endsWith('.ts')) return { url: new URL(`./${name}.js`, moduleUrl), eval: false };
+  const source = fileURLToPath(new URL(`./${name}.ts`, moduleUrl));
+  const rel = path.relative(tree.src, source);
+  if (!rel.startsWith('..') && buildIsCurrent(tree))
+    return { url: pathToFileURL(path.join(tree.dist, rel.replace(/\.ts$/, '.js'))), eval: false };
+  const ts = pathToFileURL(source).href;
+  return {
+    url: `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); })`,
+    eval: true,
+  };
+}
+
+const checked = new Map<string, boolean>();
+
+/** Every file under src/ has its built twin in dist/ (a .ts its .js), written after it. Checked once a process. */
+function buildIsCurrent(tree: SourceTree): boolean {
+  let current = checked.get(tree.src);
+  if (current !== undefined) return current;
+  try {
+    current = readdirSync(tree.src, { recursive: true, encoding: 'utf8' }).every((rel) => {
+      const source = statSync(path.join(tree.src, rel));
+      if (!source.isFile() || rel.endsWith('.d.ts')) return true; // declarations build to nothing
+      const built = statSync(path.join(tree.dist, rel.replace(/\.ts$/, '.js')), { throwIfNoEntry: false });
+      return built !== undefined && built.mtimeMs >= source.mtimeMs;
+    });
+  } catch {
+    current = false;
+  }
+  checked.set(tree.src, current);
+  return current;
+}
