@@ -81,45 +81,50 @@ describe('real MQTT clients', () => {
     });
   });
 
-  describe.each([4, 5] as const)('Eclipse Paho Python, the Paho interoperability cases, protocol level %i', (v) => {
-    it('passes every case (as adapted for deny-by-default)', async () => {
-      const car = gw.cars[v]!;
-      const py = spawn(
-        PYTHON,
-        ['test/interop/paho_cases.py', String(gw.app.mqttPort), car.vin, car.secret, String(v)],
-        {
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
-      );
-      let stderr = '';
-      py.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const results: { case: string; ok: boolean; detail: unknown }[] = [];
-      for await (const line of createInterface({ input: py.stdout })) {
-        const msg = JSON.parse(line) as {
-          need?: string;
-          case?: string;
-          ok?: boolean;
-          detail?: unknown;
-          done?: boolean;
-        };
-        if (msg.need === 'command') {
-          // Online: sent at once; offline (persistent session): when the car is back, as the downlink does.
-          const send = async () => {
-            await eventually(
-              () => gw.app.ingest.isCommandSubscriber(car.vin),
-              10_000,
-              'the car back on its command topic',
-            );
-            await command(car.vin);
+  // The two protocol levels side by side: each run is mostly waiting (a keep-alive timeout of
+  // 7.5 s, a session expiry of 2.5 s), and each has a car of its own.
+  describe.concurrent.each([4, 5] as const)(
+    'Eclipse Paho Python, the Paho interoperability cases, protocol level %i',
+    (v) => {
+      it('passes every case (as adapted for deny-by-default)', async () => {
+        const car = gw.cars[v]!;
+        const py = spawn(
+          PYTHON,
+          ['test/interop/paho_cases.py', String(gw.app.mqttPort), car.vin, car.secret, String(v)],
+          {
+            stdio: ['pipe', 'pipe', 'pipe'],
+          },
+        );
+        let stderr = '';
+        py.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const results: { case: string; ok: boolean; detail: unknown }[] = [];
+        for await (const line of createInterface({ input: py.stdout })) {
+          const msg = JSON.parse(line) as {
+            need?: string;
+            case?: string;
+            ok?: boolean;
+            detail?: unknown;
+            done?: boolean;
           };
-          py.stdin.write('\n');
-          void send();
-        } else if (msg.case) results.push(msg as (typeof results)[number]);
-        if (msg.done) break;
-      }
-      const failed = results.filter((r) => !r.ok);
-      expect(failed, stderr).toEqual([]);
-      expect(results.length).toBe(v === 5 ? 16 : 11);
-    }, 90_000);
-  });
+          if (msg.need === 'command') {
+            // Online: sent at once; offline (persistent session): when the car is back, as the downlink does.
+            const send = async () => {
+              await eventually(
+                () => gw.app.ingest.isCommandSubscriber(car.vin),
+                10_000,
+                'the car back on its command topic',
+              );
+              await command(car.vin);
+            };
+            py.stdin.write('\n');
+            void send();
+          } else if (msg.case) results.push(msg as (typeof results)[number]);
+          if (msg.done) break;
+        }
+        const failed = results.filter((r) => !r.ok);
+        expect(failed, stderr).toEqual([]);
+        expect(results.length).toBe(v === 5 ? 16 : 11);
+      }, 90_000);
+    },
+  );
 });
