@@ -11,7 +11,9 @@
  * BEGIN/COMMIT and the fsync) before and after, and the CPU time of the busiest thread but the
  * main one (the writer; /proc/self/task). Printed per build: writer-busy µs per record, the
  * writer's CPU µs per record (without the disk waits a shared machine makes noisy) and
- * records/s, each round and the median. With `--baseline DIR` the build in checkout DIR
+ * records/s and the WAL bytes per record (the frames SQLite appended to the store's WAL during
+ * the measured commits, counted after each commit: what each record costs the disk before any
+ * checkpoint), each round and the median. With `--baseline DIR` the build in checkout DIR
  * (built: DIR/dist) runs in the same rounds, alternating with this checkout's dist, so the two
  * are compared in the same minutes on the same disk.
  *
@@ -133,12 +135,39 @@ function item(i: number, run: number): IngestItem {
   };
 }
 
-async function commitAll(store: Store, from: number, to: number, run: number): Promise<void> {
+/**
+ * Frames of the WAL's current generation (https://sqlite.org/fileformat2.html#wal_file_format):
+ * a restart after a checkpoint writes new salts, so frames left from an older generation carry
+ * other salts and end the count.
+ */
+function walFrames(file: string): { salt: string; frames: number; frameBytes: number } {
+  const wal = readFileSync(`${file}-wal`);
+  if (wal.length < 32) return { salt: '', frames: 0, frameBytes: 0 };
+  const frameBytes = 24 + wal.readUInt32BE(8);
+  const salt = wal.subarray(16, 24);
+  let frames = 0;
+  for (let at = 32; at + frameBytes <= wal.length && wal.subarray(at + 8, at + 16).equals(salt); at += frameBytes)
+    frames += 1;
+  return { salt: salt.toString('hex'), frames, frameBytes };
+}
+
+/** Commits records `from`..`to` in batches; with `file`, answers the WAL bytes they appended. */
+async function commitAll(store: Store, from: number, to: number, run: number, file?: string): Promise<number> {
+  let walBytes = 0;
+  let last = file ? walFrames(file) : undefined;
   for (let i = from; i < to; i += BATCH) {
     const items: IngestItem[] = [];
     for (let k = i; k < Math.min(to, i + BATCH); k++) items.push(item(k, run));
     await store.commitIngest(items);
+    if (file && last) {
+      // One commit at a time: a new generation began with this commit (the WAL restarts only
+      // when a transaction starts writing after a checkpoint), so all of its frames are new.
+      const now = walFrames(file);
+      walBytes += (now.salt === last.salt ? now.frames - last.frames : now.frames) * now.frameBytes;
+      last = now;
+    }
   }
+  return walBytes;
 }
 
 /**
@@ -163,7 +192,15 @@ function threadCpu(): Map<string, number> {
 const busiest = (before: Map<string, number>, after: Map<string, number>): number =>
   Math.max(0, ...[...after].map(([tid, s]) => s - (before.get(tid) ?? 0)));
 
-async function round(b: Build, run: number): Promise<{ busyUs: number; cpuUs: number; rate: number; mb: number }> {
+interface Result {
+  busyUs: number;
+  cpuUs: number;
+  rate: number;
+  mb: number;
+  walKb: number;
+}
+
+async function round(b: Build, run: number): Promise<Result> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-writer-bench-'));
   const file = path.join(dir, 'store.db');
   try {
@@ -172,22 +209,26 @@ async function round(b: Build, run: number): Promise<{ busyUs: number; cpuUs: nu
     const before = b.stats(store)!;
     const cpu = threadCpu();
     const t = performance.now();
-    await commitAll(store, PREFILL, PREFILL + RECORDS, run);
+    const walBytes = await commitAll(store, PREFILL, PREFILL + RECORDS, run, file);
     const secs = (performance.now() - t) / 1000;
     const after = b.stats(store)!;
     const cpuUs = (busiest(cpu, threadCpu()) * 1e6) / RECORDS;
     await store.close();
     const mb = (statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)) / 1e6;
-    return { busyUs: ((after.busySeconds - before.busySeconds) * 1e6) / RECORDS, cpuUs, rate: RECORDS / secs, mb };
+    return {
+      busyUs: ((after.busySeconds - before.busySeconds) * 1e6) / RECORDS,
+      cpuUs,
+      rate: RECORDS / secs,
+      mb,
+      walKb: walBytes / 1024 / RECORDS,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const builds = [await load('this', here), ...(baseline ? [await load('baseline', path.resolve(baseline))] : [])];
-const results = new Map<string, { busyUs: number; cpuUs: number; rate: number; mb: number }[]>(
-  builds.map((b) => [b.name, []]),
-);
+const results = new Map<string, Result[]>(builds.map((b) => [b.name, []]));
 console.log(
   `writer bench: ${RECORDS} records (after ${PREFILL}) in commits of ${BATCH}, 2 projections each${QOS2 ? ', QoS 2' : ''}`,
 );
@@ -196,7 +237,7 @@ for (let r = 0; r < ROUNDS; r++)
     const x = await round(b, r);
     results.get(b.name)!.push(x);
     console.log(
-      `  round ${r + 1} ${b.name.padEnd(8)} writer busy ${x.busyUs.toFixed(1)} µs/record (CPU ${x.cpuUs.toFixed(1)}), ${Math.round(x.rate)} records/s, file ${x.mb.toFixed(0)} MB`,
+      `  round ${r + 1} ${b.name.padEnd(8)} writer busy ${x.busyUs.toFixed(1)} µs/record (CPU ${x.cpuUs.toFixed(1)}), ${Math.round(x.rate)} records/s, WAL ${x.walKb.toFixed(1)} KB/record, file ${x.mb.toFixed(0)} MB, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
     );
   }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -204,5 +245,5 @@ for (const [name, xs] of results)
   console.log(
     `${name.padEnd(8)} median: writer busy ${median(xs.map((x) => x.busyUs)).toFixed(1)} µs/record ` +
       `(CPU ${median(xs.map((x) => x.cpuUs)).toFixed(1)}), ` +
-      `${Math.round(median(xs.map((x) => x.rate)))} records/s`,
+      `${Math.round(median(xs.map((x) => x.rate)))} records/s, WAL ${median(xs.map((x) => x.walKb)).toFixed(1)} KB/record`,
   );

@@ -9,7 +9,7 @@ import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/index.js';
 import { PG_MIGRATIONS } from '../../src/store/pg/index.js';
 import type { CanonicalRecord } from '../../src/record.js';
 import type { IngestItem, OutboxRow, Store } from '../../src/store/types.js';
-import { backends, useBackend, record, projection, item, entry, deliver, T0, VIN1, VIN2 } from './backends.js';
+import { backends, useBackend, record, projection, item, entry, deliver, T0, DAY, VIN1, VIN2 } from './backends.js';
 
 const actor = { source: 'owner-app', apiKey: 'k1', owner: 'o1' };
 /** One record with a projection per purpose, for the vehicle's default pseudonym (p-001 / p-002). */
@@ -466,6 +466,23 @@ describe.each(backends())('owner rights conformance: $name', (backend) => {
       expect((await again.dueOutboxHeads(T0 + 1_000_000, 10)).map((r) => r.recordId).sort()).toEqual(
         [a4.id, b1.id].sort(),
       );
+    });
+
+    it("removes the vehicle's route points kept past their records, and no other vehicle's", async () => {
+      const store = await fresh();
+      const now = T0 + 100 * DAY;
+      // Records expire at 30 days, their route points at 365: retention leaves a1's and b1's points.
+      const a1 = record({ lat: 43 });
+      const b1 = record({ vin: VIN2, lat: 44 });
+      const a2 = record({ receivedAt: now, lat: 45 });
+      await store.commitIngest([item(a1), item(b1), item(a2)]);
+      expect(
+        await store.applyRetention(now, { rawRecordsDays: 30, routePointsDays: 365, accountDataDays: 365 }),
+      ).toEqual({ records: 2, routePoints: 0, accountData: 0, quarantine: 0 });
+
+      expect(await store.eraseVehicle(VIN1)).toEqual({ records: 1, routePoints: 2, accountData: 0, quarantine: 0 });
+      expect(await store.eraseVehicle(VIN1)).toEqual({ records: 0, routePoints: 0, accountData: 0, quarantine: 0 });
+      expect(await store.eraseVehicle(VIN2)).toEqual({ records: 0, routePoints: 1, accountData: 0, quarantine: 0 });
     });
   });
 

@@ -55,6 +55,16 @@ export const ERASURE_MIGRATIONS: Migration[] = [
   },
 ];
 
+/**
+ * A vehicle's route points: through its records (records_vin_time), then those that outlived
+ * their record, the only ones indexed by VIN (0150-route-points-past-record). Each one indexed
+ * (test/store/sqlite-car-indexes.test.ts).
+ */
+export const ERASE_ROUTE_POINTS = {
+  ofRecords: `DELETE FROM route_points WHERE record_id IN (SELECT id FROM records WHERE vin = ?)`,
+  pastRecord: `DELETE FROM route_points WHERE vin = ? AND past_record IS NOT NULL`,
+} as const;
+
 export function sqliteErasure(
   db: Database.Database,
   outbox: Pick<OutboxWriter, 'blockUndelivered'>,
@@ -63,7 +73,8 @@ export function sqliteErasure(
 ): Sync<ErasureStore> {
   // Children first, each counted: the cascade from records would delete them without a count.
   const accountData = db.prepare(`DELETE FROM account_data WHERE vin = ?`);
-  const routePoints = db.prepare(`DELETE FROM route_points WHERE vin = ?`);
+  const routePointsOfRecords = db.prepare(ERASE_ROUTE_POINTS.ofRecords);
+  const routePointsPast = db.prepare(ERASE_ROUTE_POINTS.pastRecord);
   const records = db.prepare(`DELETE FROM records WHERE vin = ?`);
   const quarantine = db.prepare(`DELETE FROM quarantine WHERE vin = ?`);
   const erase = db.transaction((vin: string) => {
@@ -72,7 +83,7 @@ export function sqliteErasure(
     alsoErase(vin);
     return {
       accountData: accountData.run(vin).changes,
-      routePoints: routePoints.run(vin).changes,
+      routePoints: routePointsOfRecords.run(vin).changes + routePointsPast.run(vin).changes,
       records: records.run(vin).changes,
       quarantine: quarantine.run(vin).changes,
     };
