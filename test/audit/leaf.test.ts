@@ -62,6 +62,9 @@ describe('leaf format', () => {
 
   it('hashes as RFC 9162 leaf: SHA-256(0x00 ‖ canonical JSON)', () => {
     expect(entryLeafHash(sample).equals(leafHash(Buffer.from(canonicalJson(sample), 'utf8')))).toBe(true);
+    // A lone surrogate is printed escaped, so hashing the text and hashing its UTF-8 bytes agree.
+    const odd = { ...sample, error: 'lone \uD800 surrogate' };
+    expect(entryLeafHash(odd).equals(leafHash(Buffer.from(canonicalJson(odd), 'utf8')))).toBe(true);
   });
 
   it.runIf(hasPython)(

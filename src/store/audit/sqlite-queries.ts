@@ -5,7 +5,6 @@
  */
 import type Database from 'better-sqlite3';
 import { egressLeaf } from '../../audit/leaf.js';
-import { toLogRow, type LogDbRow } from '../egress-log/rows.js';
 import { toEgressEntry as toEntry, type EntryDbRow } from './rows.js';
 import type { AuditQueryStore, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
 import type { Sync } from '../sqlite/sync.js';
@@ -28,12 +27,19 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
       `SELECT DISTINCT e.pseudonym FROM records r JOIN egress_log e ON e.record_id = r.id WHERE r.vin = ? ORDER BY e.pseudonym`,
     )
     .pluck();
-  const exportPage =
-    db.prepare(`SELECT e.*, l.leaf_index AS l_index, l.kind AS l_kind, l.leaf_hash AS l_hash, ev.body AS event_body
+  // The self-check reads every new leaf (and a share of the old ones) through this before each
+  // signing: only the columns a leaf holds, as arrays (row objects cost more than the query).
+  const exportPage = db
+    .prepare(
+      `SELECT l.leaf_index, l.kind, l.leaf_hash, ev.body, e.seq, e.at, e.oem, e.destination, e.destination_ip,
+        e.destination_country, e.record_id, e.pseudonym, e.purpose, e.policy_hash, e.fields_sent, e.fields_dropped,
+        e.outcome, e.attempt, e.http_status, e.error, e.payload_sha256, e.payload_bytes
       FROM audit_leaves l
       LEFT JOIN egress_log e ON l.kind = 'egress' AND e.seq = l.ref
       LEFT JOIN audit_events ev ON l.kind <> 'egress' AND ev.id = l.ref
-      WHERE l.leaf_index > ? AND l.leaf_index < ? ORDER BY l.leaf_index LIMIT ?`);
+      WHERE l.leaf_index > ? AND l.leaf_index < ? ORDER BY l.leaf_index LIMIT ?`,
+    )
+    .raw();
 
   return {
     searchEgress(filter, afterSeq, limit) {
@@ -48,29 +54,45 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
     },
     pseudonymsOfVin: (vin) => pseudonyms.all(vin) as string[],
     exportLeaves(afterIndex, before, limit) {
-      return (
-        exportPage.all(afterIndex, before, limit) as (LogDbRow & {
-          l_index: number;
-          l_kind: string;
-          l_hash: Buffer;
-          event_body: string | null;
-        })[]
-      ).map((r): ExportedLeaf => ({
-        index: r.l_index,
-        leafHash: r.l_hash.toString('hex'),
-        // A leaf whose row is missing exports an empty entry: the verifier names it.
-        entry:
-          r.l_kind === 'egress'
-            ? r.seq === null
-              ? {}
-              : egressLeaf(
-                  { ...toLogRow(r), payloadSha256: r.payload_sha256, payloadBytes: r.payload_bytes },
-                  r.l_index,
-                )
-            : r.event_body === null
-              ? {}
-              : (JSON.parse(r.event_body) as Record<string, unknown>),
-      }));
+      return (exportPage.all(afterIndex, before, limit) as ExportRow[]).map((r): ExportedLeaf => {
+        const [index, kind, hash, body, seq] = r;
+        return {
+          index,
+          leafHash: hash.toString('hex'),
+          // A leaf whose row is missing exports an empty entry: the verifier names it.
+          entry:
+            kind === 'egress'
+              ? seq === null
+                ? {}
+                : egressLeaf(
+                    // Mapped here rather than through toLogRow: the row is an array (ExportRow's order).
+                    {
+                      seq,
+                      at: r[5],
+                      oem: r[6],
+                      destination: r[7],
+                      destinationIp: r[8],
+                      destinationCountry: r[9],
+                      recordId: r[10],
+                      pseudonym: r[11],
+                      purpose: r[12],
+                      policyHash: r[13],
+                      fieldsSent: JSON.parse(r[14]) as string[],
+                      fieldsDropped: JSON.parse(r[15]) as string[],
+                      outcome: r[16],
+                      attempt: r[17],
+                      httpStatus: r[18],
+                      error: r[19],
+                      payloadSha256: r[20],
+                      payloadBytes: r[21],
+                    },
+                    index,
+                  )
+              : body === null
+                ? {}
+                : (JSON.parse(body) as Record<string, unknown>),
+        };
+      });
     },
     egressSummary(filter) {
       const { where, args } = conditions(filter);
@@ -83,6 +105,32 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
     },
   };
 }
+
+/** One row of `exportPage`, in its column order (the egress_log columns are null for an event's leaf). */
+type ExportRow = [
+  index: number,
+  kind: string,
+  hash: Buffer,
+  body: string | null,
+  seq: number | null,
+  at: number,
+  oem: string,
+  destination: string,
+  destinationIp: string | null,
+  destinationCountry: string | null,
+  recordId: string,
+  pseudonym: string,
+  purpose: string,
+  policyHash: string,
+  fieldsSent: string,
+  fieldsDropped: string,
+  outcome: string,
+  attempt: number,
+  httpStatus: number | null,
+  error: string | null,
+  payloadSha256: string | null,
+  payloadBytes: number | null,
+];
 
 export function conditions(f: EgressSearch): { where: string[]; args: unknown[] } {
   const where: string[] = [];
