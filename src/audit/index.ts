@@ -125,7 +125,7 @@ export async function createAuditLog(
   const now = deps.now ?? Date.now;
   const { signer, verifierKey } = await loadOrCreateSigner(store, cfg.origin);
   let failed: ShekaraError | undefined;
-  const selfCheck = createSelfCheck(store);
+  const selfCheck = createSelfCheck(store, now);
 
   /**
    * One signing at a time, in call order: the interval, a route and close() may ask at once,

@@ -8,9 +8,12 @@
  * root the stored nodes give.
  *
  * At start every leaf is checked. After that each check reads only the leaves added since, plus
- * a slice of the old ones (a rolling re-check from leaf 0 against the root already checked), so
- * an entry or leaf hash edited in place after it was checked is found within
- * ⌈size / RECHECK_PER_CHECK⌉ checks.
+ * old ones (a rolling re-check from leaf 0 against the root already checked) paced by time:
+ * RECHECK_PER_SECOND for each second since the previous check, whatever the number of checks
+ * (an interval of 100 ms, a burst of signings asked for by the API), so a pass over a log of
+ * `size` leaves takes ⌈size / RECHECK_PER_SECOND⌉ s. An entry or leaf hash edited in place after
+ * it was checked is found by the end of the pass after the one under way: within
+ * 2 × ⌈size / RECHECK_PER_SECOND⌉ s plus two checkpoint intervals (a pass starts at a check).
  */
 import { ErrorCodes, ShekaraError } from '../errors.js';
 import type { Store, StoredCheckpoint } from '../store/index.js';
@@ -19,8 +22,8 @@ import { CompactRange } from './compact-range.js';
 
 /** Leaves read per store call. */
 const PAGE = 1_000;
-/** Old leaves re-checked per check, besides the new ones. */
-export const RECHECK_PER_CHECK = 5_000;
+/** Old leaves re-checked per second between checks, besides the new ones (5,000 per default 5 s interval). */
+export const RECHECK_PER_SECOND = 1_000;
 
 export type SelfCheckStore = Pick<Store, 'exportLeaves'>;
 
@@ -34,11 +37,14 @@ export interface SelfCheck {
   check(size: number, prev: StoredCheckpoint | undefined, storedRoot: Buffer): Promise<Buffer>;
 }
 
-export function createSelfCheck(store: SelfCheckStore): SelfCheck {
+export function createSelfCheck(store: SelfCheckStore, now: () => number = Date.now): SelfCheck {
   // Leaves [0, checked.size) were checked against their entries and the checkpoints up to there.
   let checked = CompactRange.empty();
   // The rolling re-check: leaves re-read from 0 until `target.size`, whose root must come out again.
   let rolling: { tree: CompactRange; target: { size: number; root: Buffer } } | undefined;
+  // When the re-check was last given its share of time, and the fraction of a leaf left over.
+  let pacedAt = now();
+  let credit = 0;
 
   /** Appends leaves [tree.size, to) to `tree` from the store, checking each entry; `atSize` sees each size reached. */
   async function extend(tree: CompactRange, to: number, atSize?: (size: number) => void): Promise<void> {
@@ -71,13 +77,26 @@ export function createSelfCheck(store: SelfCheckStore): SelfCheck {
     }
   }
 
+  /** The old leaves this check may re-read: RECHECK_PER_SECOND per second since the last one. */
+  function budget(): number {
+    const at = now();
+    // A clock that stepped back gives nothing, and is not owed later.
+    credit += (Math.max(0, at - pacedAt) / 1000) * RECHECK_PER_SECOND;
+    pacedAt = at;
+    const n = Math.floor(credit);
+    credit -= n;
+    return n;
+  }
+
   async function recheckOld(): Promise<void> {
+    // Taken whether or not it is used: what a finished pass leaves over is not saved up.
+    const n = budget();
     if (!rolling) {
-      if (checked.size === 0) return;
+      if (checked.size === 0 || n === 0) return;
       rolling = { tree: CompactRange.empty(), target: { size: checked.size, root: checked.root() } };
     }
     const { tree, target } = rolling;
-    await extend(tree, Math.min(target.size, tree.size + RECHECK_PER_CHECK));
+    await extend(tree, Math.min(target.size, tree.size + n));
     if (tree.size < target.size) return;
     rolling = undefined;
     if (!tree.root().equals(target.root))

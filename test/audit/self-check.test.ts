@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditLog, type AuditLog } from '../../src/audit/index.js';
+import { RECHECK_PER_SECOND } from '../../src/audit/self-check.js';
 import { entryLeafHash } from '../../src/audit/leaf.js';
 import { captureLog, type LogCapture } from '../helpers/log-capture.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -37,10 +38,29 @@ describe('egress log › the gateway checks its own log before signing', () => {
     await t?.dispose();
   });
 
+  // The re-check of old leaves is paced by this clock (RECHECK_PER_SECOND per second between checks).
+  let clock = T0;
+  const now = () => clock;
+  let leavesRead = 0;
+  /** The store, counting the leaves the self-check reads back. */
+  const counted = (store: TempStore['store']): TempStore['store'] =>
+    new Proxy(store, {
+      get(target, key) {
+        if (key === 'exportLeaves')
+          return async (...args: Parameters<TempStore['store']['exportLeaves']>) => {
+            const page = await target.exportLeaves(...args);
+            leavesRead += page.length;
+            return page;
+          };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+
   async function logWith(n: number): Promise<void> {
     t = tempStore();
     logs = captureLog();
-    audit = await createAuditLog(CFG, { store: t.store, log: logs.log });
+    audit = await createAuditLog(CFG, { store: counted(t.store), log: logs.log, now });
     for (let i = 0; i < n; i++)
       await egressOnce(t.store, { vin: `LTEST0000000000${String(i).padStart(2, '0')}`, at: T0 + i * 1000 });
     await audit.checkpointNow();
@@ -49,7 +69,7 @@ describe('egress log › the gateway checks its own log before signing', () => {
     await audit?.close();
     await t.reopen();
     logs = captureLog();
-    audit = await createAuditLog(CFG, { store: t.store, log: logs.log });
+    audit = await createAuditLog(CFG, { store: counted(t.store), log: logs.log, now });
   };
   const alarms = () => logs.lines().filter((l) => l.code === 'SHK_AUDIT_SELF_CHECK' || l.code === 'SHK_AUDIT_PROOF');
 
@@ -103,12 +123,44 @@ describe('egress log › the gateway checks its own log before signing', () => {
     expect(audit!.alarm).toMatchObject({ reason: 'leaf-mismatch' });
   });
 
-  it('while running, finds an already signed entry edited in place at the next signing (rolling re-check)', async () => {
+  it('while running, finds an already signed entry edited in place at the next signing a second later (rolling re-check)', async () => {
     await logWith(6);
     tamper(t.file, EDIT_ENTRY(2));
     await egressOnce(t.store, { vin: 'LTEST0000000000ZZ', at: T0 + 40_000 });
+    clock += 1_000;
     await expect(audit!.checkpointNow()).rejects.toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK' });
     expect(audit!.alarm!.message).toContain('leaf 1 (entry seq 2)');
+  });
+
+  it('re-reads old leaves at RECHECK_PER_SECOND, however often it signs', async () => {
+    await logWith(40);
+    leavesRead = 0;
+    // A burst of signings 1 ms apart (the API asks for one when a regulator looks up a fresh entry).
+    for (let i = 0; i < 10; i++) {
+      clock += 1;
+      await audit!.checkpointNow();
+    }
+    expect(leavesRead).toBe(10); // 10 ms at 1,000 a second, not the whole log at each signing
+    expect(RECHECK_PER_SECOND).toBe(1_000);
+    expect(audit!.alarm).toBeUndefined();
+  });
+
+  it('finds an edit to an old leaf within two passes: 2 × ⌈size / RECHECK_PER_SECOND⌉ s plus two intervals', async () => {
+    const size = 40;
+    await logWith(size);
+    tamper(t.file, EDIT_ENTRY(31));
+    const intervalMs = 5; // signings 5 ms apart: 5 old leaves each
+    const boundMs = 2 * Math.ceil((size / RECHECK_PER_SECOND) * 1000) + 2 * intervalMs;
+    let signings = 0;
+    while (!audit!.alarm && signings * intervalMs <= boundMs) {
+      clock += intervalMs;
+      signings += 1;
+      await audit!.checkpointNow().catch(() => undefined);
+    }
+    expect(audit!.alarm).toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK', reason: 'leaf-mismatch' });
+    expect(audit!.alarm!.message).toContain('leaf 30 (entry seq 31)');
+    expect(signings * intervalMs).toBeLessThanOrEqual(boundMs);
+    expect((await t.store.latestCheckpoint())!.size).toBe(size); // nothing signed since the edit grew the log
   });
 });
 
@@ -182,7 +234,7 @@ describe('egress log › a failed self-check as an operator sees it', () => {
     expect(posted.status).toBe(202);
   });
 
-  it('turns degraded while running, without a restart, at the first signing after the edit', async () => {
+  it('turns degraded while running, without a restart, at the first signing once the re-check reached the edit', async () => {
     gw = await startTestGateway({ cars: 0, config });
     for (let i = 0; i < 3; i++)
       await egressOnce(gw.app.store, { vin: `LTEST000000000T${i}`, at: T0 + i, oem: 'demo-oem' });
@@ -191,6 +243,8 @@ describe('egress log › a failed self-check as an operator sees it', () => {
     expect(await gauge(gw)).toBe('0');
     tamper(path.join(gw.dir, 'shekara.db'), EDIT_ENTRY(2));
     await egressOnce(gw.app.store, { vin: 'LTEST000000000T9', at: T0 + 9, oem: 'demo-oem' });
+    // The re-check of old leaves is paced by time (1,000 a second): 100 ms covers the three.
+    await new Promise((r) => setTimeout(r, 100));
     await expect(gw.app.audit.checkpointNow()).rejects.toMatchObject({ code: 'SHK_AUDIT_SELF_CHECK' });
     expect(await readyz(gw)).toMatchObject({
       status: 200,
