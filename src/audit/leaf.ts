@@ -39,8 +39,13 @@ export type CanonicalValue =
 /** Canonical JSON text of `value` (see the file comment). Throws on floats and undefined. */
 export function canonicalJson(value: unknown, path = '$'): string {
   // Fast path for the common leaf shape — one object of scalars and arrays of scalars: the
-  // engine's JSON.stringify with the sorted key list prints exactly the canonical form.
-  if (path === '$' && isFlatLeaf(value)) return JSON.stringify(value, sortedKeys(Object.keys(value)));
+  // engine's JSON.stringify with the sorted key list prints exactly the canonical form. A leaf
+  // built with its keys already in that order (egressLeaf) needs no key list: the engine prints
+  // own keys in Object.keys order, so plain JSON.stringify gives the same text, without a replacer.
+  if (path === '$' && isFlatLeaf(value)) {
+    const keys = Object.keys(value);
+    return inCodePointOrder(keys) ? JSON.stringify(value) : JSON.stringify(value, sortedKeys(keys));
+  }
   return canonicalSlow(value, path);
 }
 
@@ -62,6 +67,11 @@ function sortedKeys(keys: readonly string[]): string[] {
   if (sortedKeyLists.length >= MAX_KEY_LISTS) sortedKeyLists.length = 0;
   sortedKeyLists.push([keys, sorted]);
   return sorted;
+}
+
+function inCodePointOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (byCodePoint(keys[i - 1]!, keys[i]!) >= 0) return false;
+  return true;
 }
 
 function isFlatLeaf(value: unknown): value is Record<string, unknown> {
@@ -136,42 +146,52 @@ export interface EgressLeafSource {
   readonly error: string | null;
 }
 
-/** The leaf object of one delivery, failed attempt, dead letter or blocked attempt. */
+/**
+ * The leaf object of one delivery, failed attempt, dead letter or blocked attempt. Its keys are
+ * written in code-point order, so canonicalJson prints it as built (the fast path above).
+ */
 export function egressLeaf(r: EgressLeafSource, index: number): Record<string, CanonicalValue> {
   return {
-    v: LEAF_VERSION,
-    kind: 'egress',
-    index,
-    seq: r.seq,
     at: r.at,
-    oem: r.oem,
+    attempt: r.attempt,
     destination: r.destination,
-    destinationIp: r.destinationIp,
     destinationCountry: r.destinationCountry,
-    recordId: r.recordId,
+    destinationIp: r.destinationIp,
+    error: r.error,
+    fieldsDropped: [...r.fieldsDropped],
+    fieldsSent: [...r.fieldsSent],
+    httpStatus: r.httpStatus,
+    index,
+    kind: 'egress',
+    oem: r.oem,
+    outcome: r.outcome,
+    payloadBytes: r.payloadBytes,
+    payloadSha256: r.payloadSha256,
+    policyHash: r.policyHash,
     pseudonym: r.pseudonym,
     purpose: r.purpose,
-    policyHash: r.policyHash,
-    fieldsSent: [...r.fieldsSent],
-    fieldsDropped: [...r.fieldsDropped],
-    payloadSha256: r.payloadSha256,
-    payloadBytes: r.payloadBytes,
-    outcome: r.outcome,
-    attempt: r.attempt,
-    httpStatus: r.httpStatus,
-    error: r.error,
+    recordId: r.recordId,
+    seq: r.seq,
+    v: LEAF_VERSION,
   };
 }
 
-const SURROGATE = /[\uD800-\uDFFF]/;
+/**
+ * Code-point order (not UTF-16 unit order), so Python's sorted() agrees for any key. The two orders
+ * differ only where a surrogate meets a unit at U+D800 or above; below that (every key Shekara
+ * writes) the first differing unit decides, with no copies.
+ */
 const byCodePoint = (a: string, b: string): number => {
-  // Code-point order (not UTF-16 unit order), so Python's sorted() agrees for any key. Without
-  // surrogates (every key Shekara writes) the two orders are the same and the fast path applies.
-  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  const x = [...a].map((c) => c.codePointAt(0)!);
-  const y = [...b].map((c) => c.codePointAt(0)!);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) return a.length - b.length;
+  const [x, y] = [a.charCodeAt(i), b.charCodeAt(i)];
+  if (x < 0xd800 && y < 0xd800) return x - y;
+  const cx = [...a].map((c) => c.codePointAt(0)!);
+  const cy = [...b].map((c) => c.codePointAt(0)!);
+  for (let k = 0; k < Math.min(cx.length, cy.length); k++) if (cx[k] !== cy[k]) return cx[k]! - cy[k]!;
+  return cx.length - cy.length;
 };
 
 function leafError(message: string): ShekaraError {

@@ -54,6 +54,16 @@ describe('leaf format', () => {
     );
   });
 
+  it('builds an egress leaf in canonical key order, so its canonical text is the plain JSON of it', () => {
+    expect(JSON.stringify(sample)).toBe(canonicalJson(sample));
+  });
+
+  it('orders keys by code point where UTF-16 order differs (surrogates above U+E000)', () => {
+    // U+1F600 (a surrogate pair) sorts after U+FFFD by code point, before it by UTF-16 unit.
+    expect(canonicalJson({ '\u{1F600}': 1, '\uFFFD': 2, b: 3, a: 4 })).toBe('{"a":4,"b":3,"\uFFFD":2,"\u{1F600}":1}');
+    expect(canonicalJson({ ab: 1, a: 2, '': 3 })).toBe('{"":3,"a":2,"ab":1}');
+  });
+
   it('refuses numbers that languages print differently (fractions, huge integers)', () => {
     expect(() => canonicalJson({ x: 0.1 })).toThrow(/\$\.x: 0\.1 is not a safe integer/);
     expect(() => canonicalJson({ x: 2 ** 60 })).toThrow(/safe integer/);

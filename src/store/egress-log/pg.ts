@@ -19,7 +19,7 @@ import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../
 import { egressLeaf } from '../../audit/leaf.js';
 import type { EgressLogEntry, EgressLogIntegrator, EgressLogStore } from './types.js';
 import type { EgressSettlement } from '../outbox/types.js';
-import { payloadDigest, toLogRow, type LogDbRow } from './rows.js';
+import { ENTRY_COLUMNS, entryValues, payloadDigest, toLogRow, type LogDbRow } from './rows.js';
 
 export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [
   {
@@ -115,8 +115,7 @@ interface Staged {
   readonly payloadBytes: number | null;
 }
 
-const STAGED_COLUMNS = `at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash,
-  fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, trace_id, delivery_id`;
+const STAGED_COLUMNS = ENTRY_COLUMNS;
 const STAGED_TYPES = `$2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
   $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::text[], $20::text[]`;
 
@@ -124,27 +123,7 @@ const STAGED_TYPES = `$2::bigint[], $3::text[], $4::text[], $5::text[], $6::text
 const stagedColumns = (items: readonly Staged[]): unknown[][] => {
   const cols: unknown[][] = Array.from({ length: 19 }, () => []);
   for (const { entry: e, payloadSha256, payloadBytes } of items)
-    [
-      e.at,
-      e.oem,
-      e.destination,
-      e.destinationIp,
-      e.destinationCountry,
-      e.recordId,
-      e.pseudonym,
-      e.purpose,
-      e.policyHash,
-      JSON.stringify(e.fieldsSent),
-      JSON.stringify(e.fieldsDropped),
-      e.outcome,
-      e.attempt,
-      e.httpStatus,
-      e.error,
-      payloadSha256,
-      payloadBytes,
-      e.traceId ?? null,
-      e.deliveryId ?? null,
-    ].forEach((v, c) => cols[c]!.push(v));
+    entryValues(e, payloadSha256, payloadBytes).forEach((v, c) => cols[c]!.push(v));
   return cols;
 };
 

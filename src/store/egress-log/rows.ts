@@ -5,7 +5,7 @@
  * integrates it in batches; both are the hot path.
  */
 import { createHash } from 'node:crypto';
-import type { EgressLogRow } from './types.js';
+import type { EgressLogEntry, EgressLogRow } from './types.js';
 import { jsonColumn } from '../json-column.js';
 
 /**
@@ -66,3 +66,34 @@ export const payloadDigest = (body: string | undefined) =>
         payloadSha256: createHash('sha256').update(body, 'utf8').digest('hex'),
         payloadBytes: Buffer.byteLength(body, 'utf8'),
       };
+
+/** The columns an entry fills in both stores' inserts, in the order of {@link entryValues}. */
+export const ENTRY_COLUMNS = `at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash,
+  fields_sent, fields_dropped, outcome, attempt, http_status, error, payload_sha256, payload_bytes, trace_id, delivery_id`;
+
+/** An entry's values for {@link ENTRY_COLUMNS}: the field lists as JSON text, absent ids as NULL. */
+export const entryValues = (
+  e: EgressLogEntry,
+  payloadSha256: string | null,
+  payloadBytes: number | null,
+): unknown[] => [
+  e.at,
+  e.oem,
+  e.destination,
+  e.destinationIp,
+  e.destinationCountry,
+  e.recordId,
+  e.pseudonym,
+  e.purpose,
+  e.policyHash,
+  JSON.stringify(e.fieldsSent),
+  JSON.stringify(e.fieldsDropped),
+  e.outcome,
+  e.attempt,
+  e.httpStatus,
+  e.error,
+  payloadSha256,
+  payloadBytes,
+  e.traceId ?? null,
+  e.deliveryId ?? null,
+];
