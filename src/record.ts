@@ -61,6 +61,21 @@ export interface Projection {
    * regulator). MUST NOT be put in the body sent to the OEM.
    */
   readonly decision?: ProjectionDecision;
+  /**
+   * `fieldsSent`, `fieldsDropped` and `decision` as the outbox stores them, with their digest
+   * (src/store/outbox/shapes.ts): made by the policy once per distinct shape (src/policy/shape.ts)
+   * and shared. It MUST be the shape of those three; absent, the store makes it from them.
+   */
+  readonly shape?: ProjectionShape;
+}
+
+/** A projection's field lists and decision as JSON texts, and the SHA-256 (hex) that names them in the outbox. */
+export interface ProjectionShape {
+  readonly digest: string;
+  readonly fieldsSent: string;
+  readonly fieldsDropped: string;
+  /** null when the projection carries no decision. */
+  readonly decision: string | null;
 }
 
 /** What the policy did with one field of a record, and why. */

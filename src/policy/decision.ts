@@ -110,6 +110,37 @@ export class FieldDecisions implements ProjectionDecision {
     return copy;
   }
 
+  /**
+   * Appends to `out` what this decision's JSON text and dropped list follow from: each entry's
+   * path and decision (as `id` numbers them), in the order `fields` is built, then the notes.
+   * Two decisions that append the same numbers serialize alike (./shape.ts keys shapes by it).
+   * False when an entry's decision has no number (`id` gives -1): it is then not keyed at all.
+   */
+  encode(out: number[], id: { text(s: string): number; decision(d: FieldDecision): number }): boolean {
+    const at = out.length;
+    out.push(0);
+    let n = 0;
+    for (let i = 0; i < this.paths.length; i++) {
+      const d = this.base[i];
+      if (d === undefined) continue;
+      const k = id.decision(d);
+      if (k < 0) return false;
+      out.push(id.text(this.paths[i]!), k);
+      n++;
+    }
+    for (let i = 0; i < this.extraPaths.length; i++) {
+      const k = id.decision(this.extra[i]!);
+      if (k < 0) return false;
+      out.push(id.text(this.extraPaths[i]!), k);
+      n++;
+    }
+    out[at] = n;
+    // No notes and an empty list serialize differently (`"notes":[]`).
+    out.push(this.notes ? this.notes.length + 1 : 0);
+    if (this.notes) for (const note of this.notes) out.push(id.text(note));
+    return true;
+  }
+
   toJSON(): ProjectionDecision {
     return this.notes ? { fields: this.fields, notes: this.notes } : { fields: this.fields };
   }

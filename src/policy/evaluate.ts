@@ -40,6 +40,7 @@ import {
   UNKNOWN_KEY,
   interned,
 } from './decision.js';
+import { shapeMaker } from './shape.js';
 
 /** A purpose that produced nothing for a record, and why (dry runs print these). */
 export interface Withheld {
@@ -100,7 +101,9 @@ interface RecordView {
 
 /** `ids`: the gateway's delivery ids (keyed by its master key); ids under a throw-away key if absent. */
 export function createEvaluator(policy: CompiledPolicy, ids: DeliveryIds = ephemeralDeliveryIds()): Evaluator {
-  const purposes = policy.purposes.map((p) => purposeEvaluator(policy, p, ids(policy.oem, p.id)));
+  // One per policy version: the shapes of its projections (./shape.ts), shared by its purposes.
+  const shapeOf = shapeMaker();
+  const purposes = policy.purposes.map((p) => purposeEvaluator(policy, p, ids(policy.oem, p.id), shapeOf));
   // path → the rule of each purpose for it (null: not listed). One lookup per signal per
   // record, whatever the number of purposes. Cars may send any VSS path: bounded.
   const rulesByPath = new Map<string, readonly (CompiledRule | null)[]>();
@@ -154,7 +157,12 @@ export function createEvaluator(policy: CompiledPolicy, ids: DeliveryIds = ephem
   };
 }
 
-function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryIdOf: (recordId: string) => string) {
+function purposeEvaluator(
+  policy: CompiledPolicy,
+  p: CompiledPurpose,
+  deliveryIdOf: (recordId: string) => string,
+  shapeOf: ReturnType<typeof shapeMaker>,
+) {
   const tracker = p.trip ? new TripTracker<Projection>(p.trip) : undefined;
   const counter = p.kAnonymity ? new CellCounter(p.kAnonymity.windowMs) : undefined;
   const lastSent = new Map<string, number>();
@@ -206,11 +214,13 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
     if (tracker) {
       const obs = tracker.observeSignals(record.vin, record.observedAt, record.receivedAt, pos, record.signals);
       verdict = obs.verdict;
+      // A released projection's decision changed since it was held: so did its shape.
+      const shaped = (r: Projection): Projection => ({ ...r, shape: shapeOf(r) });
       for (const h of obs.released)
-        out.push(withNote(h, 'held back until the car left the trip radius, then released'));
+        out.push(shaped(withNote(h, 'held back until the car left the trip radius, then released')));
       for (const h of obs.tail) {
         const stripped = stripLocation(h, interned('suppressed', TRIP_REASONS['suppress-end']));
-        if (stripped) out.push(stripped);
+        if (stripped) out.push(shaped(stripped));
       }
     }
     // The time the per-vehicle limits go by: the car's own, unless it was flagged as far from the
@@ -346,6 +356,7 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
       // The pseudonym alone says nothing about the car: such a projection is not sent.
       return void withheldNote(withheld, record.id, 'nothing to send');
     }
+    const fieldsDropped = decision.dropped();
     const projection: Projection = {
       recordId: record.id,
       deliveryId: deliveryIdOf(record.id),
@@ -357,8 +368,9 @@ function purposeEvaluator(policy: CompiledPolicy, p: CompiledPurpose, deliveryId
         p.timeBucketMs > 0 ? Math.floor(record.observedAt / p.timeBucketMs) * p.timeBucketMs : record.observedAt,
       signals,
       fieldsSent: sent,
-      fieldsDropped: decision.dropped(),
+      fieldsDropped,
       decision,
+      shape: shapeOf({ fieldsSent: sent, fieldsDropped, decision }),
     };
     if (p.minIntervalMs > 0) lastSent.set(record.vin, at);
     if (verdict === 'hold' && locationSent && pos) {

@@ -92,8 +92,8 @@ function decisionsOf(p: Projection): FieldDecisions {
       );
 }
 
-/** A held projection sent after all, without its position (the tail of a trip). */
-export function stripLocation(p: Projection, d: FieldDecision): Projection | undefined {
+/** A held projection sent after all, without its position (the tail of a trip); without a shape (it changed). */
+export function stripLocation({ shape: _shape, ...p }: Projection, d: FieldDecision): Projection | undefined {
   const signals = { ...p.signals };
   const sent = [...p.fieldsSent];
   const decision = decisionsOf(p).with({ notes: ['held back near the end of a trip; sent without its position'] });
@@ -102,7 +102,8 @@ export function stripLocation(p: Projection, d: FieldDecision): Projection | und
   return { ...p, signals, fieldsSent: sent, fieldsDropped: decision.dropped(), decision };
 }
 
-export function withNote(p: Projection, note: string): Projection {
+/** `p` with one more note; without a shape (it changed). */
+export function withNote({ shape: _shape, ...p }: Projection, note: string): Projection {
   const decision = decisionsOf(p).with({ notes: [...(p.decision?.notes ?? []), note] });
   return { ...p, fieldsDropped: decision.dropped(), decision };
 }

@@ -9,7 +9,7 @@ import { record, projection } from './backends.js';
 import type { IngestItem } from '../../src/store/types.js';
 import { writerClient, type WriterReply, type WriterRequest } from '../../src/store/sqlite/ingest-writer.js';
 import { FieldDecisions, decision } from '../../src/policy/decision.js';
-import type { DecisionAsText } from '../../src/store/outbox/shapes.js';
+import { digestOf } from '../../src/store/outbox/shapes.js';
 
 describe('SQLite writer thread › what a commit hands over', () => {
   it('carries each payload in exactly its own bytes, not the socket chunk it was sliced from', async () => {
@@ -53,36 +53,73 @@ describe('SQLite writer thread › what a commit hands over', () => {
     port2.close();
   });
 
-  it('carries each policy decision as the JSON text the store keeps, not an object to rebuild', async () => {
-    // The writer thread is the ingest pipe: it neither rebuilds a decision from a clone nor stringifies it.
+  it('carries each shape by its digest, with its texts only until a commit that carried them committed', async () => {
+    // The writer thread is the ingest pipe: it neither serializes a decision or a field list nor hashes them.
     const d = new FieldDecisions(
       ['Vehicle.Speed', 'Vehicle.CurrentLocation.Latitude'],
       [decision('passed', 'listed'), decision('dropped', 'not listed')],
     );
-    const [a, b] = [record(), record()];
-    const items: IngestItem[] = [
-      { kind: 'record', record: a, raw: Buffer.from('{}'), projections: [projection(a, { decision: d })] },
-      { kind: 'record', record: b, raw: Buffer.from('{}'), projections: [projection(b)] },
-    ];
+    const texts = {
+      fieldsSent: '["Vehicle.Speed"]',
+      fieldsDropped: '["Vehicle.CurrentLocation.Latitude"]',
+      decision: JSON.stringify({
+        fields: {
+          'Vehicle.Speed': { outcome: 'passed', reason: 'listed' },
+          'Vehicle.CurrentLocation.Latitude': { outcome: 'dropped', reason: 'not listed' },
+        },
+      }),
+    };
+    const digest = digestOf(texts.fieldsSent, texts.fieldsDropped, texts.decision).toString('hex');
+    const plainDigest = digestOf(texts.fieldsSent, texts.fieldsDropped, null).toString('hex');
+    const items = (): IngestItem[] =>
+      [record(), record()].map((r, i) => ({
+        kind: 'record',
+        record: r,
+        raw: Buffer.from('{}'),
+        projections: [i === 0 ? projection(r, { decision: d }) : projection(r)],
+      }));
     const { port1, port2 } = new MessageChannel();
     const client = writerClient({ port: port1, reconnect: () => Promise.reject(new Error('not in this test')) });
-    const committed = client.commit(items);
-    const got = receiveMessageOnPort(port2)?.message as WriterRequest;
-    const crossed = got.items.map((it) => (it.kind === 'record' ? (it.projections[0] as DecisionAsText) : undefined));
-    expect(crossed[0]!.decision).toBeUndefined();
-    expect(crossed[0]!.decisionText).toBe(JSON.stringify(d));
-    expect(JSON.parse(crossed[0]!.decisionText!)).toEqual({
-      fields: {
-        'Vehicle.Speed': { outcome: 'passed', reason: 'listed' },
-        'Vehicle.CurrentLocation.Latitude': { outcome: 'dropped', reason: 'not listed' },
-      },
-    });
-    // A projection without a decision crosses as it is.
-    expect(crossed[1]!.decisionText).toBeUndefined();
-    expect(crossed[1]!.fieldsSent).toEqual(['Vehicle.Speed']);
+    const crossing = async (reply: Omit<WriterReply, 'seq'>) => {
+      const committed = client.commit(items());
+      const got = receiveMessageOnPort(port2)?.message as WriterRequest;
+      port2.postMessage({ seq: got.seq, ...reply } satisfies WriterReply);
+      await committed.catch(() => undefined);
+      return got.items.map((it) => (it.kind === 'record' ? it.projections[0]! : undefined)!);
+    };
 
-    port2.postMessage({ seq: got.seq, turn: 3 } satisfies WriterReply);
-    await expect(committed).resolves.toBe(3);
+    // First sight: the digest and the texts; no field list or decision of its own.
+    const first = await crossing({ error: 'disk I/O error' });
+    expect(first.map((p) => p.shape)).toEqual([digest, plainDigest]);
+    expect(first[0]!.shapeTexts).toEqual({ digest, ...texts });
+    expect(first[1]!.shapeTexts).toEqual({ digest: plainDigest, ...texts, decision: null });
+    for (const p of first) for (const k of ['decision', 'fieldsSent', 'fieldsDropped']) expect(p).not.toHaveProperty(k);
+    // That commit failed, its shape rows with it: the texts go again, until one commits.
+    const second = await crossing({ turn: 2 });
+    expect(second.map((p) => p.shapeTexts?.digest)).toEqual([digest, plainDigest]);
+    const third = await crossing({ turn: 3 });
+    expect(third.map((p) => [p.shape, p.shapeTexts])).toEqual([
+      [digest, undefined],
+      [plainDigest, undefined],
+    ]);
+
+    await client.close();
+    port2.close();
+  });
+
+  it('carries the shape the policy made as it is', async () => {
+    const r = record();
+    const shape = { digest: 'ab'.repeat(32), fieldsSent: '["x"]', fieldsDropped: '[]', decision: null };
+    const { port1, port2 } = new MessageChannel();
+    const client = writerClient({ port: port1, reconnect: () => Promise.reject(new Error('not in this test')) });
+    const committed = client.commit([
+      { kind: 'record', record: r, raw: Buffer.from('{}'), projections: [{ ...projection(r), shape }] },
+    ]);
+    const got = receiveMessageOnPort(port2)?.message as WriterRequest;
+    const [crossed] = got.items.flatMap((it) => (it.kind === 'record' ? it.projections : []));
+    expect([crossed!.shape, crossed!.shapeTexts]).toEqual([shape.digest, shape]);
+    port2.postMessage({ seq: got.seq, turn: 1 } satisfies WriterReply);
+    await expect(committed).resolves.toBe(1);
     await client.close();
     port2.close();
   });

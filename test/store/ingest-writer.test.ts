@@ -14,6 +14,8 @@ import type { EgressSettlement, OutboxRow, Store } from '../../src/store/types.j
 import { openSqliteStore, writerPortOf } from '../../src/store/sqlite/index.js';
 import { ingestWriterThread, writerClient } from '../../src/store/sqlite/ingest-writer.js';
 import { writeLock } from '../../src/store/sqlite/write-lock.js';
+import { ingestTransaction, openConnection } from '../../src/store/sqlite/ingest-tx.js';
+import Database from 'better-sqlite3';
 import { walCommits } from '../helpers/wal.js';
 
 describe('SQLite ingest writer thread', () => {
@@ -252,5 +254,54 @@ describe('SQLite: one writer thread per file for ingest and egress', () => {
     expect((await main.counts()).egressLog).toBe(2);
     await client.close();
     await writer.close();
+  });
+
+  describe('outbox shapes crossing by digest', () => {
+    const d = {
+      fields: {
+        'Vehicle.Speed': { outcome: 'passed', reason: 'listed' },
+        'Vehicle.CurrentLocation.Latitude': { outcome: 'dropped', reason: 'not listed' },
+      },
+    } as const;
+    const fresh = () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'shk-shapes-'));
+      dirs.push(dir);
+      const file = path.join(dir, 'shekara.db');
+      const main = openSqliteStore(file); // migrates the file
+      stores.push(main);
+      return { file, main };
+    };
+
+    it('a shape committed before the writer thread restarted is named by digest alone after it, and reads back', async () => {
+      const { file, main } = fresh();
+      const writer = ingestWriterThread(file);
+      const [a, b] = [record(), record()];
+      await writer.commit([item(a, [projection(a, { vehicle: 'va', decision: d })])]); // its texts cross, and commit
+      await writer.close(); // the thread ends; the next commit starts another, which never saw them
+      await writer.commit([item(b, [projection(b, { vehicle: 'vb', decision: d })])]);
+      await writer.close();
+      expect(await main.projectionDecision(b.id, 'acme', 'speed')).toEqual(d);
+      expect((await main.dueOutboxHeads(T0 + 1, 10)).map((x) => [x.recordId, x.fieldsSent, x.fieldsDropped])).toEqual(
+        [a, b].map((r) => [r.id, ['Vehicle.Speed'], ['Vehicle.CurrentLocation.Latitude']]),
+      );
+      const db = new Database(file, { readonly: true });
+      expect(db.prepare(`SELECT count(*) FROM egress_outbox_shapes`).pluck().get()).toBe(1);
+      db.close();
+    });
+
+    it('refuses a row that names by digest a shape not in the file, and its commit leaves nothing', async () => {
+      const { file, main } = fresh();
+      const r = record();
+      const { fieldsSent: _s, fieldsDropped: _d, decision: _x, ...rest } = projection(r);
+      const db = openConnection(file, Database);
+      const commit = ingestTransaction(db);
+      expect(() =>
+        commit([
+          { kind: 'record', record: r, raw: Buffer.from('{}'), projections: [{ ...rest, shape: 'cd'.repeat(32) }] },
+        ]),
+      ).toThrow(/FOREIGN KEY/);
+      db.close();
+      expect((await main.counts()).records).toBe(0);
+    });
   });
 });

@@ -19,7 +19,7 @@ export type DeliveryValues = readonly [
 ];
 
 /** The packet-id rows of one item: none, either or both (a broker may deliver with QoS 2). */
-export function packetIdRows(it: IngestItem): { qos2?: Qos2Values; delivery?: DeliveryValues } {
+export function packetIdRows(it: IngestItem<unknown>): { qos2?: Qos2Values; delivery?: DeliveryValues } {
   const [vin, id, at] =
     it.kind === 'record'
       ? [it.record.vin, it.record.id, it.record.receivedAt]

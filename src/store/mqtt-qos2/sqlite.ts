@@ -44,7 +44,7 @@ export const MQTT_QOS2_MIGRATIONS: Migration[] = [
 
 export interface Qos2Writer {
   /** Inside commitIngest's transaction: the item's packet id, when it came as MQTT QoS 2 or through an external broker. */
-  write(item: IngestItem): void;
+  write(item: IngestItem<unknown>): void;
   eraseVehicle(vin: string): void;
 }
 

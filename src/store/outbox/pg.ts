@@ -24,7 +24,7 @@ import {
   toOutbox,
   type OutboxDbRow,
 } from './rows.js';
-import { shapeCache, type Shape } from './shapes.js';
+import { shapeCache, type ProjectionShape } from './shapes.js';
 
 export interface PgOutboxWriter {
   /** Adds approved projections, each due at its `dueAt`, in order. Inside the caller's transaction. */
@@ -193,7 +193,7 @@ async function chainsBehind(
 }
 
 export function pgOutbox(db: Db): OutboxStore & OutboxDecisionStore & PgOutboxWriter {
-  const shapes = shapeCache(); // texts to digests: hashed once per distinct shape
+  const shapeOf = shapeCache(); // the projection's own, or made from its parts and hashed once per distinct shape
   return {
     async insert(t, rows) {
       if (rows.length === 0) return;
@@ -201,10 +201,10 @@ export function pgOutbox(db: Db): OutboxStore & OutboxDecisionStore & PgOutboxWr
       // The batch's distinct shapes go with it, each once (ON CONFLICT: stored by an earlier batch
       // or by another instance). No cache of stored shapes here: the batch is one statement
       // whatever it holds, and a shape a few hundred rows share costs its bytes once.
-      const batchShapes = new Map<string, Shape>();
+      const batchShapes = new Map<string, ProjectionShape>();
       for (const { projection: p, dueAt, traceParent } of rows) {
-        const { shape } = shapes.shapeOf(p);
-        batchShapes.set(shape.digest.toString('hex'), shape);
+        const shape = shapeOf(p);
+        batchShapes.set(shape.digest, shape);
         outboxValues(p, traceParent, dueAt, shape.digest).forEach((v, i) => cols[i]!.push(v));
       }
       const s = [...batchShapes.values()];
@@ -213,10 +213,11 @@ export function pgOutbox(db: Db): OutboxStore & OutboxDecisionStore & PgOutboxWr
       // The shapes are written in the same statement, so a row never names a shape not stored.
       await t.query(
         `WITH shapes AS (INSERT INTO egress_outbox_shapes (digest, fields_sent, fields_dropped, decision)
-          SELECT * FROM unnest($11::bytea[], $12::jsonb[], $13::jsonb[], $14::jsonb[]) ON CONFLICT (digest) DO NOTHING)
+          SELECT decode(d, 'hex'), fs, fd, x FROM unnest($11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[]) AS s(d, fs, fd, x)
+          ON CONFLICT (digest) DO NOTHING)
         INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape)
-        SELECT v.record_id, v.delivery_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.body, v.trace_parent, v.next_attempt_at, v.shape
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])
+        SELECT v.record_id, v.delivery_id, v.oem, v.purpose, v.policy_hash, v.pseudonym, v.body, v.trace_parent, v.next_attempt_at, decode(v.shape, 'hex')
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[])
           WITH ORDINALITY AS v(record_id, delivery_id, oem, purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape, ord)
         WHERE EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id) ORDER BY v.ord`,
         [

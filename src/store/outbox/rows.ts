@@ -15,7 +15,9 @@ import { jsonColumn } from '../json-column.js';
  * `vehicle` (the pseudonym) is in the body only when the purpose names the VIN: otherwise
  * nothing in a delivery identifies the vehicle.
  */
-export function projectionBody(p: Projection): string {
+export function projectionBody(
+  p: Pick<Projection, 'deliveryId' | 'purpose' | 'policyHash' | 'signals' | 'vehicle' | 'observedAt'>,
+): string {
   return JSON.stringify({
     deliveryId: p.deliveryId,
     purpose: p.purpose,
@@ -85,10 +87,16 @@ export function toOutbox(r: OutboxDbRow): OutboxRow {
 
 /**
  * A new row's values, in the order both inserts name their columns: record_id, delivery_id, oem,
- * purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape. The field lists
- * and the decision are in the shape (./shapes.ts), written apart and once.
+ * purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape (its digest in hex;
+ * both inserts store the bytes). The field lists and the decision are in the shape (./shapes.ts),
+ * written apart and once.
  */
-export const outboxValues = (p: Projection, traceParent: string | null, dueAt: number, shape: Buffer): unknown[] => [
+export const outboxValues = (
+  p: Omit<Projection, 'fieldsSent' | 'fieldsDropped' | 'decision' | 'shape'>,
+  traceParent: string | null,
+  dueAt: number,
+  shape: string,
+): unknown[] => [
   p.recordId,
   p.deliveryId,
   p.oem,

@@ -12,18 +12,15 @@
  *
  * The texts are the ones a row held inline before (JSON.stringify of each part), so what is
  * read back, and what the egress log and its Merkle leaves copy from it, is unchanged.
+ *
+ * Who makes it: the policy, once per distinct shape (src/policy/shape.ts), carried with the
+ * projection (`Projection.shape`); `shapeOf` makes it from the projection's own parts for one
+ * that comes without (built elsewhere, or by a caller of the store directly).
  */
 import { createHash } from 'node:crypto';
-import type { Projection } from '../../record.js';
+import type { Projection, ProjectionShape } from '../../record.js';
 
-export interface Shape {
-  /** SHA-256 of the three texts (digestOf); the row's reference. */
-  readonly digest: Buffer;
-  readonly fieldsSent: string;
-  readonly fieldsDropped: string;
-  /** NULL when the projection carried no decision. */
-  readonly decision: string | null;
-}
+export type { ProjectionShape } from '../../record.js';
 
 /**
  * The digest of a shape's texts. Each text is length-prefixed, so no two different triples
@@ -38,47 +35,78 @@ export function digestOf(fieldsSent: string, fieldsDropped: string, decision: st
   return h.digest();
 }
 
-/**
- * A projection whose decision crosses to the writer thread as its JSON text (`decisionText`,
- * `decision` left out): made on the ingest side by `withDecisionText` (sqlite/ingest-writer.ts
- * forThread), so the one writer thread, the ingest pipe, neither rebuilds the decision object
- * from a structured clone nor stringifies it again. The text is the one JSON.stringify gives.
- */
-export type DecisionAsText = Projection & { readonly decisionText?: string };
-
-export function withDecisionText(p: Projection): DecisionAsText {
-  if (p.decision === undefined) return p;
-  const { decision, ...rest } = p;
-  return { ...rest, decisionText: JSON.stringify(decision) };
-}
+/** The shape of three texts, its digest in hex (what crosses threads and keys the caches). */
+export const shapeOfTexts = (fieldsSent: string, fieldsDropped: string, decision: string | null): ProjectionShape => ({
+  digest: digestOf(fieldsSent, fieldsDropped, decision).toString('hex'),
+  fieldsSent,
+  fieldsDropped,
+  decision,
+});
 
 /** Distinct shapes kept per cache before it starts again (a bounded map, as policy/decision.ts `interned`). */
 const CACHE_MAX = 2048;
 
 /**
- * Shapes of projections by their texts: a shape seen before costs a map lookup (no hash, no
- * statement). `known` says whether this cache has already handed the shape out once, so the
- * caller writes the shape row only on first sight; `forget` empties it, for when a row the
- * cache trusted turned out not to be stored (its transaction rolled back).
+ * The shape of a projection: the one it carries, or else made from its parts (the texts
+ * JSON.stringify gives), cached by those texts so a repeated one is not hashed again.
  */
 export function shapeCache() {
-  let byText = new Map<string, Shape>();
-  return {
-    shapeOf(p: DecisionAsText): { shape: Shape; known: boolean } {
-      const fieldsSent = JSON.stringify(p.fieldsSent);
-      const fieldsDropped = JSON.stringify(p.fieldsDropped);
-      const decision = p.decisionText ?? (p.decision ? JSON.stringify(p.decision) : null);
-      // \0 cannot occur in JSON text unescaped: the three parts cannot run into each other.
-      const text = `${fieldsSent}\0${fieldsDropped}\0${decision ?? ''}`;
-      const hit = byText.get(text);
-      if (hit) return { shape: hit, known: true };
+  let byText = new Map<string, ProjectionShape>();
+  return (p: Projection): ProjectionShape => {
+    if (p.shape) return p.shape;
+    const fieldsSent = JSON.stringify(p.fieldsSent);
+    const fieldsDropped = JSON.stringify(p.fieldsDropped);
+    const decision = p.decision ? JSON.stringify(p.decision) : null;
+    // \0 cannot occur in JSON text unescaped: the three parts cannot run into each other.
+    const text = `${fieldsSent}\0${fieldsDropped}\0${decision ?? ''}`;
+    let shape = byText.get(text);
+    if (!shape) {
       if (byText.size >= CACHE_MAX) byText = new Map();
-      const shape = { digest: digestOf(fieldsSent, fieldsDropped, decision), fieldsSent, fieldsDropped, decision };
+      shape = shapeOfTexts(fieldsSent, fieldsDropped, decision);
       byText.set(text, shape);
-      return { shape, known: false };
+    }
+    return shape;
+  };
+}
+
+/**
+ * A projection as it crosses to the SQLite writer thread (sqlite/ingest-writer.ts `forThread`):
+ * its shape by digest (`shape`), with the texts (`shapeTexts`) only while the sender does not
+ * know the shape stored in the file. The thread, the ingest pipe, neither stringifies nor
+ * hashes anything of it, and a shape already stored crosses as 64 characters, not ~2.6 KB.
+ */
+export type ShapedProjection = Omit<Projection, 'fieldsSent' | 'fieldsDropped' | 'decision' | 'shape'> & {
+  readonly shape: string;
+  readonly shapeTexts?: ProjectionShape;
+};
+
+export const isShaped = (p: Projection | ShapedProjection): p is ShapedProjection => typeof p.shape === 'string';
+
+/**
+ * The shapes a sender knows to be stored in one store file, and so sends by digest only
+ * (`crossing`). A shape is known once a commit that carried its texts has committed: it is then
+ * in the file, and shapes are never deleted, whichever thread, restarted or not, writes next.
+ * Until then every commit carries the texts (a commit that fails takes its shape row with it).
+ * Bounded: past CACHE_MAX it starts again, which costs the texts of each shape once more.
+ */
+export function storedShapes() {
+  let stored = new Set<string>();
+  const shapes = shapeCache();
+  return {
+    /** `p` as it crosses; `carried` collects the digests whose texts went with it. */
+    crossing(p: Projection, carried: Set<string>): ShapedProjection {
+      const shape = shapes(p);
+      const { fieldsSent: _s, fieldsDropped: _d, decision: _x, shape: _h, ...rest } = p;
+      if (stored.has(shape.digest)) return { ...rest, shape: shape.digest };
+      carried.add(shape.digest);
+      return { ...rest, shape: shape.digest, shapeTexts: shape };
     },
-    forget(): void {
-      byText = new Map();
+    /** The texts of `digests` went with a commit that committed. */
+    committed(digests: Iterable<string>): void {
+      for (const d of digests) {
+        if (stored.size >= CACHE_MAX) stored = new Set();
+        stored.add(d);
+      }
     },
   };
 }

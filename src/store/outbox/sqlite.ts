@@ -9,7 +9,7 @@ import type { EgressQueueStore, OutboxDecisionStore, OutboxRow, OutboxStatus, Ou
 import type { Sync } from '../sqlite/sync.js';
 import type { EgressLogSettler } from '../egress-log/sqlite.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
-import { shapeCache, type Shape } from './shapes.js';
+import { isShaped, shapeCache, type ProjectionShape, type ShapedProjection } from './shapes.js';
 import { readSnapshot } from '../sqlite/read-snapshot.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [
@@ -90,8 +90,12 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
 ];
 
 export interface OutboxWriter {
-  /** Adds one approved projection, due at `dueAt`, with its record's traceparent. Inside the caller's transaction. */
-  insert(p: Projection, dueAt: number, traceParent: string | null): void;
+  /**
+   * Adds one approved projection, due at `dueAt`, with its record's traceparent. Inside the
+   * caller's transaction. A projection that names its shape by digest without the texts
+   * (ShapedProjection, from a sender that saw it committed) MUST name a stored shape.
+   */
+  insert(p: Projection | ShapedProjection, dueAt: number, traceParent: string | null): void;
   /** Status changes, inside the caller's transaction (with the egress-log row). */
   markDelivered(id: number): void;
   markFailed(id: number, nextAttemptAt: number): void;
@@ -114,15 +118,21 @@ export interface OutboxWriter {
 export function sqliteOutbox(db: Database.Database): Sync<OutboxStore & OutboxDecisionStore> & OutboxWriter {
   // A projection released late (trip hold-back) names an earlier record; if that record's own
   // commit failed it was never acknowledged and has nothing to carry, so the row is skipped
-  // rather than failing the record being committed now.
+  // rather than failing the record being committed now. A shape's digest is bound as its hex
+  // (what a projection carries) and stored as its 32 bytes, as before.
   const insert =
     db.prepare(`INSERT INTO egress_outbox (record_id, delivery_id, oem, purpose, policy_hash, pseudonym, body, trace_parent, next_attempt_at, shape, fields_sent, fields_dropped)
-    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '' WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), '', '' WHERE EXISTS (SELECT 1 FROM records WHERE id = ?)`);
   const insertShape = db.prepare(
-    `INSERT OR IGNORE INTO egress_outbox_shapes (digest, fields_sent, fields_dropped, decision) VALUES (?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO egress_outbox_shapes (digest, fields_sent, fields_dropped, decision) VALUES (unhex(?), ?, ?, ?)`,
   );
-  const shapes = shapeCache();
-  const writeShape = (s: Shape) => void insertShape.run(s.digest, s.fieldsSent, s.fieldsDropped, s.decision);
+  const shapeOf = shapeCache();
+  const writeShape = (s: ProjectionShape) => void insertShape.run(s.digest, s.fieldsSent, s.fieldsDropped, s.decision);
+  /**
+   * Shapes this connection wrote (a map lookup, no statement, for a shape seen before). Emptied
+   * when a row the set trusted turned out not to be stored (its transaction rolled back).
+   */
+  let written = new Set<string>();
   // Only the head of each vehicle's queue is due: a row waiting on a retry (or leased) holds back
   // the rows behind it, so the OEM sees each vehicle's records in order even across an outage.
   const leaseDue = db.prepare(`UPDATE egress_outbox SET lease_until = @leaseUntil WHERE id IN (
@@ -202,17 +212,28 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore & OutboxDe
 
   return {
     insert(p, dueAt, traceParent) {
-      const { shape, known } = shapes.shapeOf(p);
-      if (!known) writeShape(shape);
-      const values = outboxValues(p, traceParent, dueAt, shape.digest);
+      // By digest (from the writer thread's sender), with the texts unless known stored; or a
+      // projection with its parts, whose shape is the one it carries or is made here.
+      const shaped = isShaped(p);
+      const texts = shaped ? p.shapeTexts : shapeOf(p);
+      const digest = shaped ? p.shape : texts!.digest;
+      if (texts && !written.has(digest)) {
+        writeShape(texts);
+        if (written.size >= 4096) written = new Set();
+        written.add(digest);
+      }
+      const values = outboxValues(p, traceParent, dueAt, digest);
       try {
         insert.run(...values, p.recordId);
       } catch (err) {
-        // The cache trusted a shape whose row is not stored: the transaction (or savepoint) that
+        // The set trusted a shape whose row is not stored: the transaction (or savepoint) that
         // wrote it rolled back. Only this statement failed; trust nothing, write it, retry once.
-        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY') throw err;
-        shapes.forget();
-        writeShape(shape);
+        // Without the texts, the sender said the shape was committed: the key is what stops a
+        // row naming a shape that is not there, and the commit fails.
+        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_FOREIGNKEY' || !texts) throw err;
+        written = new Set();
+        writeShape(texts);
+        written.add(digest);
         insert.run(...values, p.recordId);
       }
     },

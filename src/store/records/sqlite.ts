@@ -70,7 +70,7 @@ export const RECORD_MIGRATIONS: Migration[] = [
 
 export interface RecordWriter {
   /** Writes one ingest item's record side (record, route point, account data, or quarantine row). Inside the caller's transaction. */
-  write(item: IngestItem): void;
+  write(item: IngestItem<unknown>): void;
 }
 
 export function sqliteRecords(db: Database.Database): Sync<RecordStore> & RecordWriter {

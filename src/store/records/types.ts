@@ -26,13 +26,16 @@ export interface BrokerDelivery {
   readonly digest: string;
 }
 
-/** One unit of ingest: a decoded record with its approved projections, or a quarantined payload. */
-export type IngestItem =
+/**
+ * One unit of ingest: a decoded record with its approved projections, or a quarantined payload.
+ * `P`: how a projection is carried (to the SQLite writer thread: src/store/outbox/shapes.ts `ShapedProjection`).
+ */
+export type IngestItem<P = Projection> =
   | {
       readonly kind: 'record';
       readonly record: CanonicalRecord;
       readonly raw: Buffer;
-      readonly projections: readonly Projection[];
+      readonly projections: readonly P[];
       /**
        * W3C traceparent of the commit that writes this record (tracing on; src/telemetry), kept
        * with each of its outbox rows so the delivery continues the record's trace. Never read

@@ -5,6 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { IngestItem } from '../types.js';
+import type { Projection } from '../../record.js';
+import type { ShapedProjection } from '../outbox/shapes.js';
 import { sqliteRecords } from '../records/sqlite.js';
 import { sqliteOutbox } from '../outbox/sqlite.js';
 import { sqliteMqttQos2 } from '../mqtt-qos2/sqlite.js';
@@ -79,8 +81,8 @@ export function ingestTransaction(
     outbox: Pick<ReturnType<typeof sqliteOutbox>, 'insert'>;
     qos2: Pick<ReturnType<typeof sqliteMqttQos2>, 'write'>;
   } = { records: sqliteRecords(db), outbox: sqliteOutbox(db), qos2: sqliteMqttQos2(db) },
-): Database.Transaction<(items: readonly IngestItem[]) => void> {
-  return db.transaction((items: readonly IngestItem[]) => {
+): Database.Transaction<(items: readonly IngestItem<Projection | ShapedProjection>[]) => void> {
+  return db.transaction((items: readonly IngestItem<Projection | ShapedProjection>[]) => {
     for (const it of items) {
       parts.records.write(it);
       parts.qos2.write(it);

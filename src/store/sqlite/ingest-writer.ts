@@ -28,7 +28,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { threadEntry } from '../../thread-entry.js';
 import type { EgressSettlement, IngestItem } from '../types.js';
 import { releaseHeldBy } from './write-lock.js';
-import { withDecisionText } from '../outbox/shapes.js';
+import { storedShapes, type ShapedProjection } from '../outbox/shapes.js';
 
 export interface IngestWriter {
   /** Resolves, once committed, with the writer's turn (transaction number) that held it. */
@@ -88,7 +88,7 @@ export interface WriterLink {
 
 export interface WriterRequest {
   readonly seq: number;
-  readonly items: readonly IngestItem[];
+  readonly items: readonly IngestItem<ShapedProjection>[];
   /** Outcomes to settle. */
   readonly settle?: readonly EgressSettlement[];
   /** Outbox rows to mark published. */
@@ -122,7 +122,7 @@ function startWorker(data: WriterThreadData): Worker {
   return new Worker(entry.url, { eval: entry.eval, execArgv: profilerArgs(), workerData: data });
 }
 
-const rawOf = (it: IngestItem): Buffer => (it.kind === 'record' ? it.raw : it.item.raw);
+const rawOf = (it: IngestItem<unknown>): Buffer => (it.kind === 'record' ? it.raw : it.item.raw);
 
 /**
  * What crosses to the thread for one commit: plain items whose payloads are views of ONE buffer
@@ -130,8 +130,16 @@ const rawOf = (it: IngestItem): Buffer => (it.kind === 'record' ? it.raw : it.it
  * it arrived in (or of Buffer's 8 KB pool), and a structured clone copies a view's whole
  * underlying ArrayBuffer: every record would cross with its 64 KB chunk (36 µs against 1.7 µs per
  * record, measured). Copied here, the caller's buffers stay its own.
+ *
+ * Each projection crosses with its shape by digest, and the shape's texts only while `shapes`
+ * does not know it stored (outbox/shapes.ts `storedShapes`): the digests whose texts went are
+ * added to `carried`, for the caller to report once the commit committed.
  */
-export function forThread(items: readonly IngestItem[]): { items: IngestItem[]; transfer: ArrayBuffer[] } {
+export function forThread(
+  items: readonly IngestItem[],
+  shapes: ReturnType<typeof storedShapes>,
+  carried: Set<string>,
+): { items: IngestItem<ShapedProjection>[]; transfer: ArrayBuffer[] } {
   let size = 0;
   for (const it of items) size += rawOf(it).byteLength;
   // Not from Buffer's pool: a pooled slice cannot be transferred, and its pool would cross whole.
@@ -143,11 +151,9 @@ export function forThread(items: readonly IngestItem[]): { items: IngestItem[]; 
     at += raw.byteLength;
     return view;
   };
-  const out = items.map((it): IngestItem => {
+  const out = items.map((it): IngestItem<ShapedProjection> => {
     if (it.kind === 'quarantine') return { ...it, item: { ...it.item, raw: copy(it.item.raw) } };
-    const projections = it.projections.some((p) => p.decision !== undefined)
-      ? it.projections.map(withDecisionText) // the JSON text the thread stores (outbox/shapes.ts)
-      : it.projections;
+    const projections = it.projections.map((p) => shapes.crossing(p, carried));
     return { ...it, raw: copy(it.raw), projections };
   });
   return { items: out, transfer: size > 0 ? [all.buffer as ArrayBuffer] : [] };
@@ -204,10 +210,16 @@ type Send = (request: Omit<WriterRequest, 'seq'>, transfer?: readonly ArrayBuffe
 /** The requests, whoever sends them (the owning store, or a client in another thread). */
 const writerRequests = (send: Send): Omit<IngestWriter, 'close'> => {
   const turnOf = (r: WriterReply) => r.turn ?? 0;
+  // Of the one store file, whichever thread (or restarted writer thread) commits.
+  const shapes = storedShapes();
   return {
     commit: (items) => {
-      const { items: crossing, transfer } = forThread(items);
-      return send({ items: crossing }, transfer).then(turnOf);
+      const carried = new Set<string>();
+      const { items: crossing, transfer } = forThread(items, shapes, carried);
+      return send({ items: crossing }, transfer).then((r) => {
+        if (carried.size > 0) shapes.committed(carried);
+        return turnOf(r);
+      });
     },
     settle: (items) => send({ items: [], settle: items }).then(turnOf),
     markPublished: (ids) => send({ items: [], published: ids }).then(turnOf),

@@ -36,7 +36,7 @@ const relay = sqliteRelayLease(db);
 
 /** A Buffer crosses a thread as a Uint8Array; the store binds Buffers. */
 const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-const revive = (it: IngestItem): IngestItem =>
+const revive = <P>(it: IngestItem<P>): IngestItem<P> =>
   it.kind === 'record' ? { ...it, raw: buf(it.raw) } : { ...it, item: { ...it.item, raw: buf(it.item.raw) } };
 
 interface Taken {
