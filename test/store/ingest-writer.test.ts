@@ -22,6 +22,21 @@ describe('SQLite ingest writer thread', () => {
   const backend = sqliteBackend();
   const { fresh, second } = useBackend(backend);
   afterAll(() => backend.cleanup());
+  const own: { dir: string; store: Store }[] = [];
+  afterAll(async () => {
+    for (const { dir, store } of own) {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  /** A file store and its file, whose write lock a test may hold in this thread. */
+  const ownFile = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shk-writer-'));
+    const file = path.join(dir, 'shekara.db');
+    const store = openSqliteStore(file);
+    own.push({ dir, store });
+    return { file, store };
+  };
 
   it("settles outcomes through one store while another store's writer thread commits, with no SQLITE_BUSY", async () => {
     const store = await fresh();
@@ -76,30 +91,40 @@ describe('SQLite ingest writer thread', () => {
   });
 
   it("settles outcomes on the writer thread: the caller's connection has not written them when the call returns", async () => {
-    const store = await fresh();
+    const { file, store } = ownFile();
     const r = record({ receivedAt: T0 });
     await store.commitIngest([item(r, [projection(r)])]);
     const [row] = await store.dueOutboxHeads(T0 + 1, 10);
-    const settled = store.settleOutbox([{ kind: 'delivered', outboxId: row!.id, entry: entry(row!) }]);
-    // Runs on the store's connection at once. Had the settle run there (and with it its fsync,
-    // on the delivering thread's event loop), its egress-log row would be counted already.
-    const meanwhile = store.counts();
+    // Had the settle run on the store's connection (and with it its fsync, on the delivering
+    // thread's event loop), its egress-log row would be counted at once. This thread holds the
+    // file's write lock meanwhile, so the writer thread cannot commit before that read either.
+    let settled: Promise<void> | undefined;
+    let meanwhile: ReturnType<Store['counts']> | undefined;
+    writeLock(file, 5_000).hold(() => {
+      settled = store.settleOutbox([{ kind: 'delivered', outboxId: row!.id, entry: entry(row!) }]);
+      meanwhile = store.counts();
+    });
     await settled;
-    expect((await meanwhile).egressLog).toBe(0);
+    expect((await meanwhile!).egressLog).toBe(0);
     // Resolved: durable and readable on the caller's connection.
     expect((await store.counts()).egressLog).toBe(1);
     expect((await store.outboxStates([row!.id])).get(row!.id)?.status).toBe('delivered');
   });
 
   it("marks relayed rows published on the writer thread: the caller's connection has not written them when the call returns", async () => {
-    const store = await fresh();
+    const { file, store } = ownFile();
     const r = record({ receivedAt: T0 });
     await store.commitIngest([item(r, [projection(r)])]);
     const [row] = await store.leaseUnpublished(T0 + 1, 10, 60_000);
-    const marked = store.markPublished([row!.id]);
-    const meanwhile = store.counts();
+    // As above: the write lock held here keeps the writer thread's commit after the read.
+    let marked: Promise<void> | undefined;
+    let meanwhile: ReturnType<Store['counts']> | undefined;
+    writeLock(file, 5_000).hold(() => {
+      marked = store.markPublished([row!.id]);
+      meanwhile = store.counts();
+    });
     await marked;
-    expect((await meanwhile).outboxPending).toBe(1);
+    expect((await meanwhile!).outboxPending).toBe(1);
     expect((await store.counts()).outboxPending).toBe(0);
     expect((await store.outboxStates([row!.id])).get(row!.id)?.status).toBe('published');
   });
