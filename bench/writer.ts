@@ -2,7 +2,7 @@
  * The SQLite writer thread alone: how much of the one writer's time an ingested record costs.
  *
  *   npm run -s build && node --import tsx bench/writer.ts [--records 20000] [--prefill 40000]
- *        [--rounds 3] [--batch 256] [--qos2] [--baseline DIR]
+ *        [--rounds 3] [--batch 256] [--qos2] [--account] [--baseline DIR]
  *
  * Each round opens a fresh store file with the build's own `openSqliteStore` (its dist/), fills
  * it with `--prefill` records (not measured: the indexes then have a realistic depth), then
@@ -20,7 +20,8 @@
  * The items look like the throughput bench's at max rate (docs/benchmarks.md "What limits
  * Shekara"): a ~0.5 KB raw payload, ~20 signals with a position (so a route point), and two
  * projections each with a policy decision of ~1.9 KB, ~0.5 KB of dropped fields and a small body.
- * `--qos2` gives every record an MQTT QoS 2 packet id (a mqtt_qos2 row in the same commit).
+ * `--qos2` gives every record an MQTT QoS 2 packet id (a mqtt_qos2 row in the same commit);
+ * `--account` gives every record account data (an account_data row: the owner's name).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ const PREFILL = Number(flag('--prefill') ?? 40_000);
 const ROUNDS = Number(flag('--rounds') ?? 3);
 const BATCH = Number(flag('--batch') ?? 256);
 const QOS2 = argv.includes('--qos2');
+const ACCOUNT = argv.includes('--account');
 const baseline = flag('--baseline');
 const here = path.resolve(new URL('..', import.meta.url).pathname);
 
@@ -127,7 +129,7 @@ function item(i: number, run: number): IngestItem {
       receivedAt: at,
       observedAt: at,
       signals,
-      account: {},
+      account: ACCOUNT ? { 'Account.Owner.Name': `Owner ${i % CARS}` } : {},
       unknownKeys: [],
     },
     projections: [projection('battery-warranty', 0), projection('fleet-health', 2)],
@@ -230,7 +232,7 @@ async function round(b: Build, run: number): Promise<Result> {
 const builds = [await load('this', here), ...(baseline ? [await load('baseline', path.resolve(baseline))] : [])];
 const results = new Map<string, Result[]>(builds.map((b) => [b.name, []]));
 console.log(
-  `writer bench: ${RECORDS} records (after ${PREFILL}) in commits of ${BATCH}, 2 projections each${QOS2 ? ', QoS 2' : ''}`,
+  `writer bench: ${RECORDS} records (after ${PREFILL}) in commits of ${BATCH}, 2 projections each${QOS2 ? ', QoS 2' : ''}${ACCOUNT ? ', account data' : ''}`,
 );
 for (let r = 0; r < ROUNDS; r++)
   for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {

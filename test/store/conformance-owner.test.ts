@@ -468,21 +468,21 @@ describe.each(backends())('owner rights conformance: $name', (backend) => {
       );
     });
 
-    it("removes the vehicle's route points kept past their records, and no other vehicle's", async () => {
+    it("removes the vehicle's route points and account data kept past their records, and no other vehicle's", async () => {
       const store = await fresh();
       const now = T0 + 100 * DAY;
-      // Records expire at 30 days, their route points at 365: retention leaves a1's and b1's points.
-      const a1 = record({ lat: 43 });
-      const b1 = record({ vin: VIN2, lat: 44 });
-      const a2 = record({ receivedAt: now, lat: 45 });
+      // Records expire at 30 days, route points and account data at 365: retention leaves a1's and b1's.
+      const a1 = record({ lat: 43, account: { 'Account.Owner.Name': 'A' } });
+      const b1 = record({ vin: VIN2, lat: 44, account: { 'Account.Owner.Name': 'B' } });
+      const a2 = record({ receivedAt: now, lat: 45, account: { 'Account.Owner.Name': 'A' } });
       await store.commitIngest([item(a1), item(b1), item(a2)]);
       expect(
         await store.applyRetention(now, { rawRecordsDays: 30, routePointsDays: 365, accountDataDays: 365 }),
       ).toEqual({ records: 2, routePoints: 0, accountData: 0, quarantine: 0 });
 
-      expect(await store.eraseVehicle(VIN1)).toEqual({ records: 1, routePoints: 2, accountData: 0, quarantine: 0 });
+      expect(await store.eraseVehicle(VIN1)).toEqual({ records: 1, routePoints: 2, accountData: 2, quarantine: 0 });
       expect(await store.eraseVehicle(VIN1)).toEqual({ records: 0, routePoints: 0, accountData: 0, quarantine: 0 });
-      expect(await store.eraseVehicle(VIN2)).toEqual({ records: 0, routePoints: 1, accountData: 0, quarantine: 0 });
+      expect(await store.eraseVehicle(VIN2)).toEqual({ records: 0, routePoints: 1, accountData: 1, quarantine: 0 });
     });
   });
 

@@ -55,15 +55,19 @@ export const ERASURE_MIGRATIONS: Migration[] = [
   },
 ];
 
+/** Tables of rows made with a record that may outlive it (each has a retention period of its own). */
+export type RecordChild = 'account_data' | 'route_points';
+
 /**
- * A vehicle's route points: through its records (records_vin_time), then those that outlived
- * their record, the only ones indexed by VIN (0150-route-points-past-record). Each one indexed
- * (test/store/sqlite-car-indexes.test.ts).
+ * A vehicle's rows of `table`: through its records (records_vin_time), then those that outlived
+ * their record, the only ones indexed by VIN (0150, 0151: an index over every row keyed by VIN
+ * cost the writer a page per car per commit). Each one indexed (test/store/sqlite-car-indexes.test.ts).
  */
-export const ERASE_ROUTE_POINTS = {
-  ofRecords: `DELETE FROM route_points WHERE record_id IN (SELECT id FROM records WHERE vin = ?)`,
-  pastRecord: `DELETE FROM route_points WHERE vin = ? AND past_record IS NOT NULL`,
-} as const;
+export const eraseChildStatements = (table: RecordChild) =>
+  ({
+    ofRecords: `DELETE FROM ${table} WHERE record_id IN (SELECT id FROM records WHERE vin = ?)`,
+    pastRecord: `DELETE FROM ${table} WHERE vin = ? AND past_record IS NOT NULL`,
+  }) as const;
 
 export function sqliteErasure(
   db: Database.Database,
@@ -72,9 +76,14 @@ export function sqliteErasure(
   alsoErase: (vin: string) => void = () => undefined,
 ): Sync<ErasureStore> {
   // Children first, each counted: the cascade from records would delete them without a count.
-  const accountData = db.prepare(`DELETE FROM account_data WHERE vin = ?`);
-  const routePointsOfRecords = db.prepare(ERASE_ROUTE_POINTS.ofRecords);
-  const routePointsPast = db.prepare(ERASE_ROUTE_POINTS.pastRecord);
+  const child = (table: RecordChild) => {
+    const st = eraseChildStatements(table);
+    const ofRecords = db.prepare(st.ofRecords);
+    const pastRecord = db.prepare(st.pastRecord);
+    return (vin: string) => ofRecords.run(vin).changes + pastRecord.run(vin).changes;
+  };
+  const accountData = child('account_data');
+  const routePoints = child('route_points');
   const records = db.prepare(`DELETE FROM records WHERE vin = ?`);
   const quarantine = db.prepare(`DELETE FROM quarantine WHERE vin = ?`);
   const erase = db.transaction((vin: string) => {
@@ -82,8 +91,8 @@ export function sqliteErasure(
     outbox.blockUndelivered(vin);
     alsoErase(vin);
     return {
-      accountData: accountData.run(vin).changes,
-      routePoints: routePointsOfRecords.run(vin).changes + routePointsPast.run(vin).changes,
+      accountData: accountData(vin),
+      routePoints: routePoints(vin),
       records: records.run(vin).changes,
       quarantine: quarantine.run(vin).changes,
     };

@@ -40,6 +40,11 @@ export const RETENTION_MIGRATIONS: PgMigration[] = [
     id: '0150-route-points-past-record',
     sql: `SELECT 1;`,
   },
+  {
+    // The same for account data on SQLite; PostgreSQL keeps account_data_vin.
+    id: '0151-account-data-past-record',
+    sql: `SELECT 1;`,
+  },
 ];
 
 const BATCH = 10_000;

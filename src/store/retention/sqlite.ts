@@ -9,6 +9,16 @@ import type { Migration } from '../sqlite/migrate.js';
 import type { RetentionStore } from './types.js';
 import { cutoffs, noneRemoved } from './rows.js';
 
+/** `table` (a record's child) loses its VIN index `dropped` to one over the rows past their record. */
+const pastRecord = (id: string, table: 'route_points' | 'account_data', dropped: string): Migration => ({
+  id,
+  sql: `
+  ALTER TABLE ${table} ADD COLUMN past_record INTEGER;
+  UPDATE ${table} SET past_record = 1 WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = ${table}.record_id);
+  CREATE INDEX ${table}_past_record_vin ON ${table} (vin) WHERE past_record IS NOT NULL;
+  DROP INDEX ${dropped};`,
+});
+
 export const RETENTION_MIGRATIONS: Migration[] = [
   {
     // Route points and account data each follow their own period and erasure, so they no longer
@@ -60,20 +70,15 @@ export const RETENTION_MIGRATIONS: Migration[] = [
   UPDATE route_points SET received_at = COALESCE((SELECT r.received_at FROM records r WHERE r.id = route_points.record_id), observed_at);
   CREATE INDEX route_points_received ON route_points (received_at);`,
   },
-  {
-    // Erasure finds a vehicle's route points through its records (records_vin_time), not through
-    // an index of its own: a VIN-keyed index over every point dirtied one page per car per
-    // commit (~4 KB of WAL per record on a store of 150,000 records). Only a point that outlives
-    // its record (routePointsDays > rawRecordsDays) needs the VIN: retention marks it when it
-    // deletes the record, and only marked points are indexed by VIN. Points from before whose
-    // record is already gone are marked here.
-    id: '0150-route-points-past-record',
-    sql: `
-  ALTER TABLE route_points ADD COLUMN past_record INTEGER;
-  UPDATE route_points SET past_record = 1 WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = route_points.record_id);
-  CREATE INDEX route_points_past_record_vin ON route_points (vin) WHERE past_record IS NOT NULL;
-  DROP INDEX route_points_vin_time;`,
-  },
+  // Erasure finds a vehicle's route points and account data through its records
+  // (records_vin_time), not through indexes of their own: a VIN-keyed index over every row
+  // dirtied one page per car per commit (~4 KB of WAL per record on a store of 150,000 records).
+  // Only a row that outlives its record (routePointsDays or accountDataDays > rawRecordsDays;
+  // account data is kept 365 days by default, records 90) needs the VIN: retention marks it when
+  // it deletes the record, and only marked rows are indexed by VIN. Rows from before whose record
+  // is already gone are marked here.
+  pastRecord('0150-route-points-past-record', 'route_points', 'route_points_vin_time'),
+  pastRecord('0151-account-data-past-record', 'account_data', 'account_data_vin'),
 ];
 
 const BATCH = 2_000;
@@ -98,14 +103,17 @@ export function sqliteRetention(db: Database.Database): RetentionStore {
     )
     .pluck();
   const deleteOutboxOf = db.prepare(`DELETE FROM egress_outbox WHERE record_id = ?`);
-  // A route point kept longer than its record is marked: erasure finds it by VIN from then on (0150).
-  const markPointPast = db.prepare(`UPDATE route_points SET past_record = 1 WHERE record_id = ?`);
+  // A route point or account data kept longer than its record is marked: erasure finds it by
+  // VIN from then on (0150, 0151).
+  const markPast = ['route_points', 'account_data'].map((t) =>
+    db.prepare(`UPDATE ${t} SET past_record = 1 WHERE record_id = ?`),
+  );
   const deleteRecord = db.prepare(`DELETE FROM records WHERE id = ?`);
   const deleteRecords = db.transaction((cutoff: number) => {
     const ids = expiredRecords.all(cutoff, BATCH) as string[];
     for (const id of ids) {
       deleteOutboxOf.run(id);
-      markPointPast.run(id);
+      for (const st of markPast) st.run(id);
       deleteRecord.run(id);
     }
     return ids.length;
@@ -128,7 +136,7 @@ export function sqliteRetention(db: Database.Database): RetentionStore {
       const removed = noneRemoved();
       removed.accountData = await drain(run(expiredAccount), cut.accountData);
       removed.quarantine = await drain(run(expiredQuarantine), cut.raw);
-      // Expired points first: a point deleted now need not be marked as outliving its record.
+      // Expired account data and points first: a row deleted now need not be marked as outliving its record.
       removed.routePoints = await drain(run(expiredPoints), cut.routePoints);
       removed.records = await drain(deleteRecords, cut.raw);
       return removed;
