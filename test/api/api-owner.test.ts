@@ -410,12 +410,13 @@ describe('owner API › consent with a validity period', () => {
   it('a grant past its validUntil is no longer in force: neither at ingest nor for what was queued before', async () => {
     const vin = o.gw.cars[1]!.vin;
     const token = o.tokens[1]!;
-    const until = Date.now() + 1_500;
-    const res = await o.owner<{ grant: Consent }>('POST', `/vehicles/${vin}/consents`, {
-      token,
-      body: { purpose: 'speed', validUntil: new Date(until).toISOString() },
-    });
-    expect(res.status).toBe(201);
+    const grant = (validUntil: number) =>
+      o.owner<{ grant: Consent }>('POST', `/vehicles/${vin}/consents`, {
+        token,
+        body: { purpose: 'speed', validUntil: new Date(validUntil).toISOString() },
+      });
+    // A day first: what is sent and queued while it holds must not race its end on a busy machine.
+    expect((await grant(Date.now() + DAY_MS)).status).toBe(201);
     await o.publish(1, 1);
     await drained(o.gw);
     expect(o.delivered(1, 'speed')).toHaveLength(1);
@@ -424,9 +425,12 @@ describe('owner API › consent with a validity period', () => {
     await o.publish(1, 1);
     await eventually(
       async () => (await o.gw.app.store.listEgressLog()).some((r) => r.outcome === 'failed' && r.purpose === 'speed'),
-      5_000,
+      10_000,
       'a failed attempt while the grant holds',
     );
+    // Then a renewal that ends 2 s from now (it supersedes the day), and its end passes.
+    const until = Date.now() + 2_000;
+    expect((await grant(until)).status).toBe(201);
     await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now() + 50)));
     o.gw.sink.setStatus(200);
     await o.publish(1, 1); // received after the lapse: no projection for speed at all
@@ -441,6 +445,7 @@ describe('owner API › consent with a validity period', () => {
     const view = await o.owner<Consents>('GET', `/vehicles/${vin}/consents`, { token });
     expect(view.body.purposes[0]!.consent).toBeNull();
     expect(view.body.history[0]).toMatchObject({ inForce: false, endedBy: null, revokedAt: null });
+    expect(view.body.history[1]).toMatchObject({ inForce: false, endedBy: 'superseded' });
   });
 
   it('a revocation closes the grant, is a consent leaf, and nothing more of the purpose leaves', async () => {
