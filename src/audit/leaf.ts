@@ -147,6 +147,20 @@ export interface EgressLeafSource {
 }
 
 /**
+ * An egress leaf's `payloadSha256` and `payloadBytes` of a body: SHA-256 (hex) of its UTF-8 bytes
+ * and how many there are. The one definition: the delivery worker computes it from the body it
+ * sends, the store from the stored body for outcomes that come without it; both MUST agree.
+ */
+export function payloadDigest(body: string): { payloadSha256: string; payloadBytes: number } {
+  return {
+    payloadSha256: oneShotHash
+      ? oneShotHash('sha256', body, 'hex')
+      : crypto.createHash('sha256').update(body, 'utf8').digest('hex'),
+    payloadBytes: Buffer.byteLength(body, 'utf8'),
+  };
+}
+
+/**
  * The leaf object of one delivery, failed attempt, dead letter or blocked attempt. Its keys are
  * written in code-point order, so canonicalJson prints it as built (the fast path above).
  */

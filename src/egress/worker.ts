@@ -22,6 +22,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from 
 import { ATTR, SPAN, disabledTelemetry, traceIdOf, type Telemetry } from '../telemetry/index.js';
 import { uuidv7Time } from '../ids.js';
 import { recordFacts } from './record-facts.js';
+import { payloadDigest } from '../audit/leaf.js';
 
 export interface WorkerConfig extends BackoffConfig {
   readonly maxAttempts: number;
@@ -159,6 +160,9 @@ export function createDeliveryWorker(cfg: WorkerConfig, deps: WorkerDeps): Deliv
     httpStatus: status,
     error,
     traceId: traceIdOf(span),
+    // Hashed here, where the body is in hand (the exact bytes POSTed, alone or as a batch item):
+    // the store then logs it without reading the row's body again.
+    payload: payloadDigest(row.body),
   });
 
   /** A send's (or a failed destination check's) answer as the row's outcome. */

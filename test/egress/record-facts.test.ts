@@ -71,6 +71,7 @@ describe('egress log › the record facts of an entry', () => {
       'httpStatus',
       'error',
       'traceId',
+      'payload',
     ]);
     expect(outcome.entry).toMatchObject({ ...recordFacts(row), destination: '127.0.0.1:9', httpStatus: 202 });
   });

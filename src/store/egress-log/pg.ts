@@ -19,7 +19,7 @@ import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../
 import { egressLeaf } from '../../audit/leaf.js';
 import type { EgressLogEntry, EgressLogIntegrator, EgressLogStore } from './types.js';
 import type { EgressSettlement } from '../outbox/types.js';
-import { ENTRY_COLUMNS, entryValues, payloadDigest, toLogRow, type LogDbRow } from './rows.js';
+import { ENTRY_COLUMNS, entryPayload, entryValues, toLogRow, type LogDbRow } from './rows.js';
 
 export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [
   {
@@ -137,17 +137,22 @@ export function pgEgressLog(
   const stage = async (t: Tx, items: readonly { outboxId: number; entry: EgressLogEntry }[]) => {
     if (items.length === 0) return;
     // The digest and length of the exact body POSTed (or that would have been): never the body.
+    // Bodies are read only for entries that came without their sender's digest.
+    const unsigned = items.filter((i) => !i.entry.payload).map((i) => i.outboxId);
     const bodies = new Map(
-      (
-        await t.query<{ id: number; body: string }>(`SELECT id, body FROM egress_outbox WHERE id = ANY($1::bigint[])`, [
-          items.map((i) => i.outboxId),
-        ])
-      ).map((r) => [r.id, r.body]),
+      unsigned.length === 0
+        ? []
+        : (
+            await t.query<{ id: number; body: string }>(
+              `SELECT id, body FROM egress_outbox WHERE id = ANY($1::bigint[])`,
+              [unsigned],
+            )
+          ).map((r) => [r.id, r.body]),
     );
     const staged: Staged[] = items.map(({ outboxId, entry }) => ({
       // PostgreSQL text cannot hold U+0000: the error is stored (and hashed) as stored.
       entry: { ...entry, error: entry.error === null ? null : pgText(entry.error) },
-      ...payloadDigest(bodies.get(outboxId)),
+      ...entryPayload(entry, () => bodies.get(outboxId)),
     }));
     await t.query(
       `INSERT INTO egress_log_staged (staged_at, ${STAGED_COLUMNS}) SELECT $1::bigint, * FROM unnest(${STAGED_TYPES})`,

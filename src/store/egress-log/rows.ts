@@ -4,8 +4,8 @@
  * appends each entry with its leaf in the settle transaction, PostgreSQL stages it there and
  * integrates it in batches; both are the hot path.
  */
-import { createHash } from 'node:crypto';
-import type { EgressLogEntry, EgressLogRow } from './types.js';
+import type { EgressLogEntry, EgressLogRow, PayloadDigest } from './types.js';
+import { payloadDigest } from '../../audit/leaf.js';
 import { jsonColumn } from '../json-column.js';
 
 /**
@@ -58,14 +58,15 @@ export function toLogRow(r: LogDbRow): EgressLogRow {
   };
 }
 
-/** The digest and length of the exact body POSTed (or that would have been): never the body. Null when the row is gone. */
-export const payloadDigest = (body: string | undefined) =>
-  body === undefined
-    ? { payloadSha256: null, payloadBytes: null }
-    : {
-        payloadSha256: createHash('sha256').update(body, 'utf8').digest('hex'),
-        payloadBytes: Buffer.byteLength(body, 'utf8'),
-      };
+/**
+ * An entry's payload digest: the one its sender made from the body that crossed, else the digest of
+ * the outbox row's body as stored (`storedBody`, read only then); null when the row is gone.
+ */
+export const entryPayload = (e: EgressLogEntry, storedBody: () => string | undefined): PayloadDigest => {
+  if (e.payload) return e.payload;
+  const body = storedBody();
+  return body === undefined ? { payloadSha256: null, payloadBytes: null } : payloadDigest(body);
+};
 
 /** The columns an entry fills in both stores' inserts, in the order of {@link entryValues}. */
 export const ENTRY_COLUMNS = `at, oem, destination, destination_ip, destination_country, record_id, pseudonym, purpose, policy_hash,

@@ -10,7 +10,7 @@ import type { OutboxWriter } from '../outbox/sqlite.js';
 import type { AuditTreeWriter } from '../audit/sqlite.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { Sync } from '../sqlite/sync.js';
-import { ENTRY_COLUMNS, entryValues, payloadDigest, toLogRow, type LogDbRow } from './rows.js';
+import { ENTRY_COLUMNS, entryPayload, entryValues, toLogRow, type LogDbRow } from './rows.js';
 
 export const EGRESS_LOG_MIGRATIONS: Migration[] = [
   {
@@ -86,9 +86,10 @@ export function sqliteEgressLog(
   const insert = db.prepare(
     `INSERT INTO egress_log (${ENTRY_COLUMNS}, leaf_index) VALUES (${Array(20).fill('?').join(', ')})`,
   );
-  const payloadOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
+  const bodyOf = db.prepare(`SELECT body FROM egress_outbox WHERE id = ?`).pluck();
   const append = (outboxId: number, e: EgressLogEntry) => {
-    const { payloadSha256, payloadBytes } = payloadDigest(payloadOf.get(outboxId) as string | undefined);
+    // The sender's digest when it came with one: then the ~1 KB body is not read again here.
+    const { payloadSha256, payloadBytes } = entryPayload(e, () => bodyOf.get(outboxId) as string | undefined);
     tree.appendLeaf('egress', (index) => {
       const seq = Number(insert.run(...entryValues(e, payloadSha256, payloadBytes), index).lastInsertRowid);
       return { ref: seq, entry: egressLeaf({ ...e, seq, payloadSha256, payloadBytes }, index) };

@@ -7,6 +7,12 @@
 /** 'blocked': a send-time check (consent, destination country) stopped the delivery; nothing was sent. */
 export type EgressOutcome = 'delivered' | 'failed' | 'dead-lettered' | 'blocked';
 
+/** The leaf's `payloadSha256` and `payloadBytes`: SHA-256 (hex) and UTF-8 length of a body; null when it is unknown. */
+export interface PayloadDigest {
+  readonly payloadSha256: string | null;
+  readonly payloadBytes: number | null;
+}
+
 export interface EgressLogEntry {
   readonly at: number;
   readonly oem: string;
@@ -37,6 +43,15 @@ export interface EgressLogEntry {
    * Merkle leaf (audit/leaf.ts): the leaf format is a contract with verifiers.
    */
   readonly traceId?: string | null;
+  /**
+   * The digest of the body this outcome covers, made by whoever held the body when it was sent
+   * (the delivery worker, from the row it POSTed). It MUST be of exactly the bytes that crossed
+   * (or would have: a blocked or dead-lettered row's stored body), as `payloadDigest` computes it.
+   * Given, the store logs it as is and MUST NOT read the outbox row's body again; absent (a caller
+   * without the body in hand), the store hashes the row's body as stored. Not a column of its
+   * own: it becomes the entry's `payload_sha256` and `payload_bytes` (and the leaf's).
+   */
+  readonly payload?: PayloadDigest;
 }
 
 export interface EgressLogRow extends EgressLogEntry {
