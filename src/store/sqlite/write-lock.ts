@@ -127,6 +127,14 @@ export function writeLock(file: string, timeoutMs: number): WriteLock {
   };
 }
 
+/**
+ * How many threads of this process are asleep waiting for `file`'s lock right now (0 for a file
+ * whose lock this thread has not used). A diagnostic: what the fairness rule above acts on.
+ */
+export function waitersFor(file: string): number {
+  return file === ':memory:' ? 0 : Atomics.load(sharedCells(file), WAITERS);
+}
+
 /** Frees every lock this thread knows that the thread `deadThreadId` (which has exited) still holds. */
 export function releaseHeldBy(deadThreadId: number): void {
   for (const cells of known.values())
