@@ -43,8 +43,11 @@ export function threadEntry(moduleUrl: string, name: string, tree: SourceTree = 
 
 const checked = new Map<string, boolean>();
 
-/** Every file under src/ has its built twin in dist/ (a .ts its .js), written after it. Checked once a process. */
-function buildIsCurrent(tree: SourceTree): boolean {
+/**
+ * Every file under src/ has its built twin in dist/ (a .ts its .js), written after it. Checked
+ * once a process. Tests use the same rule to run the built CLI instead of its sources.
+ */
+export function buildIsCurrent(tree: SourceTree = CHECKOUT): boolean {
   let current = checked.get(tree.src);
   if (current !== undefined) return current;
   try {

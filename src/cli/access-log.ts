@@ -15,6 +15,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { categoryOf, isShekaraError, ShekaraError } from '../errors.js';
+import { cliIo } from './io.js';
 
 /** Commands that read no personal data, keys, policies or registry from the store. */
 const NOT_LOGGED = new Set([
@@ -73,7 +74,7 @@ async function appendLeaf(configFile: string | undefined, body: Record<string, s
   // Loaded here: commands that are not logged never load the store.
   const { loadConfigFile } = await import('../config/load.js');
   const { createStore } = await import('../store/index.js');
-  const config = loadConfigFile(configFile);
+  const config = loadConfigFile(configFile, { env: cliIo().env });
   const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     await store.appendAuditEvent('access', Date.now(), body);
@@ -110,7 +111,7 @@ export async function withAccessLeaf(cmd: Command, run: () => Promise<void>): Pr
   } catch (cause) {
     const message = `"${command}" ran (${code}) but its access-log leaf could not be appended: ${(cause as Error).message}`;
     if (failure !== undefined) {
-      process.stderr.write(`shekara: ${message}\n`);
+      cliIo().stderr.write(`shekara: ${message}\n`);
       throw failure;
     }
     throw new ShekaraError('SHK_STORE_UNAVAILABLE', message, { cause });

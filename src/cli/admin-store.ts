@@ -16,6 +16,7 @@ import { createAdmin, type Admin } from '../admin/index.js';
 import type { BrokerCredentials } from '../ingest/dynsec.js';
 import { createLogger } from '../log.js';
 import { ShekaraError } from '../errors.js';
+import { cliIo, out } from './io.js';
 
 export const CLI_ACTOR = 'cli';
 export const APPLY_HINT =
@@ -31,7 +32,7 @@ export async function withAdmin<T>(
   fn: (admin: Admin, store: Store) => Promise<T>,
   opts: { broker?: 'required' | 'best-effort' } = {},
 ): Promise<T> {
-  const config = loadConfigFile(configFile);
+  const config = loadConfigFile(configFile, { env: cliIo().env });
   const store = await createStore(config.store, config.dataDir, config.keys);
   let broker: BrokerCredentials | undefined;
   try {
@@ -57,7 +58,7 @@ async function reachBroker(
   const { dynsecConfigOf, startDynsecSync } = await import('../ingest/dynsec.js');
   const dynsec = dynsecConfigOf(config.mqtt.external);
   if (!dynsec) return undefined;
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, cliIo().stdout);
   try {
     return await startDynsecSync(
       dynsec,
@@ -68,12 +69,10 @@ async function reachBroker(
     const why = `the external broker's credential sync at ${dynsec.url} could not be reached (${(err as Error).message})`;
     if (need === 'required')
       throw new ShekaraError('SHK_BROKER_UNAVAILABLE', `${why}: nothing changed; try again, or use the admin API`);
-    process.stderr.write(`warning: ${why}; the running gateway's reconcile applies it at the broker\n`);
+    cliIo().stderr.write(`warning: ${why}; the running gateway's reconcile applies it at the broker\n`);
     return undefined;
   }
 }
 
-export const out = (s = ''): void => {
-  process.stdout.write(`${s}\n`);
-};
+export { out };
 export const json = (v: unknown): void => out(JSON.stringify(v, null, 2));

@@ -9,9 +9,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfigFile } from '../config/load.js';
 import { ShekaraError } from '../errors.js';
+import { cliIo } from './io.js';
 
 export async function backupCommand(opts: { config?: string; to: string }): Promise<void> {
-  const config = loadConfigFile(opts.config);
+  const config = loadConfigFile(opts.config, { env: cliIo().env });
   if (config.store.kind !== 'sqlite') {
     throw new ShekaraError(
       'SHK_CONFIG_INVALID',
@@ -33,7 +34,7 @@ export async function backupCommand(opts: { config?: string; to: string }): Prom
       progress: ({ totalPages, remainingPages }) => {
         const pct = Math.floor(((totalPages - remainingPages) / Math.max(1, totalPages)) * 100);
         if (pct >= last + 10) {
-          process.stderr.write(`backup: ${pct}%\n`);
+          cliIo().stderr.write(`backup: ${pct}%\n`);
           last = pct;
         }
         return 1_000; // pages per step: lets the gateway's writers in between steps
@@ -42,7 +43,7 @@ export async function backupCommand(opts: { config?: string; to: string }): Prom
   } finally {
     db.close();
   }
-  process.stdout.write(
+  cliIo().stdout.write(
     `backup of ${file} written to ${opts.to}\n  it holds personal data (its keys are sealed: back up ${config.keys.dir} apart from it): store it encrypted, in the country.\n`,
   );
 }

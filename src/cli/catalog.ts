@@ -4,6 +4,7 @@
  */
 import { loadConfigFile } from '../config/load.js';
 import { createCatalog, defaultCatalog, type Catalog, type SignalSpec } from '../catalog/index.js';
+import { cliIo } from './io.js';
 
 interface Opts {
   config?: string;
@@ -11,7 +12,7 @@ interface Opts {
 }
 
 function catalogFor(opts: Opts): Catalog {
-  return opts.config ? createCatalog(loadConfigFile(opts.config).catalog) : defaultCatalog();
+  return opts.config ? createCatalog(loadConfigFile(opts.config, { env: cliIo().env }).catalog) : defaultCatalog();
 }
 
 function describe(s: SignalSpec): string {
@@ -26,24 +27,24 @@ function asJson(s: SignalSpec): Record<string, unknown> {
   return { ...s, pattern: s.pattern?.source };
 }
 
-export function catalogShowCommand(path: string, opts: Opts): void {
+/** Exit 2 when the path is not in the catalog. */
+export function catalogShowCommand(path: string, opts: Opts): number {
   const cat = catalogFor(opts);
   const s = cat.lookup(path);
   if (!s) {
     if (cat.isBranch(path)) {
       const under = cat.paths().filter((p) => p.startsWith(`${path}.`)).length;
-      process.stdout.write(
+      cliIo().stdout.write(
         `${path}: a branch (class ${cat.classOf(path)}), ${under} signal(s) below; try \`shekara catalog search ${path}\`\n`,
       );
-      return;
+      return 0;
     }
-    process.stderr.write(`${path}: not in the catalog (${cat.release}): a car's value for it stays in the country\n`);
-    process.exitCode = 2;
-    return;
+    cliIo().stderr.write(`${path}: not in the catalog (${cat.release}): a car's value for it stays in the country\n`);
+    return 2;
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(asJson(s), null, 2)}\n`);
+  if (opts.json) cliIo().stdout.write(`${JSON.stringify(asJson(s), null, 2)}\n`);
   else
-    process.stdout.write(
+    cliIo().stdout.write(
       [
         `path:     ${s.path}`,
         `class:    ${s.class}`,
@@ -58,15 +59,16 @@ export function catalogShowCommand(path: string, opts: Opts): void {
         '',
       ].join('\n'),
     );
+  return 0;
 }
 
 export function catalogSearchCommand(text: string, opts: Opts & { limit?: number }): void {
   const cat = catalogFor(opts);
   const hits = cat.search(text, opts.limit ?? 50);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(hits.map(asJson), null, 2)}\n`);
+    cliIo().stdout.write(`${JSON.stringify(hits.map(asJson), null, 2)}\n`);
     return;
   }
-  for (const s of hits) process.stdout.write(`${describe(s)}\n`);
-  process.stdout.write(`${hits.length} signal(s) (${cat.release})\n`);
+  for (const s of hits) cliIo().stdout.write(`${describe(s)}\n`);
+  cliIo().stdout.write(`${hits.length} signal(s) (${cat.release})\n`);
 }

@@ -7,15 +7,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ShekaraError } from '../errors.js';
 import { Framer } from '../ingest/gbt32960/framer.js';
 import { describeFrame } from '../ingest/gbt32960/message.js';
+import { cliIo } from './io.js';
 
-export function gbt32960DecodeCommand(input: string): void {
+/** Exit 1 when the input holds no frame that decodes. */
+export function gbt32960DecodeCommand(input: string): number {
   const bytes = readInput(input);
   const out: unknown[] = [];
   for (const e of new Framer().push(bytes)) {
     out.push(e.kind === 'frame' ? describeFrame(e.frame) : { refused: e.code, bytes: e.bytes });
   }
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  if (!out.some((x) => !(x as { refused?: string }).refused)) process.exitCode = 1;
+  cliIo().stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  return out.some((x) => !(x as { refused?: string }).refused) ? 0 : 1;
 }
 
 function readInput(input: string): Buffer {

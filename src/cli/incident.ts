@@ -18,6 +18,7 @@ import type { Config } from '../config/schema.js';
 import { checkpointNow } from './report.js';
 import { json, out } from './admin-store.js';
 import { iso } from '../time.js';
+import { cliIo } from './io.js';
 
 const ACTOR = { source: 'cli', apiKey: null } as const;
 
@@ -25,7 +26,7 @@ async function withIncidents<T>(
   configFile: string | undefined,
   fn: (incidents: ReturnType<typeof createIncidents>, store: Store, config: Readonly<Config>) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfigFile(configFile);
+  const config = loadConfigFile(configFile, { env: cliIo().env });
   const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     return await fn(createIncidents(config, { store, now: Date.now }), store, config);
@@ -81,7 +82,7 @@ export async function incidentOpenCommand(opts: {
       ACTOR,
     ),
   );
-  process.stderr.write(
+  cliIo().stderr.write(
     `opened incident ${i.id}: notice due ${iso(i.dueAt)}; ${i.vehicles.length} vehicles, ${i.persons.length} persons, ${i.crossings} crossings in scope\n`,
   );
   json(i);
@@ -105,8 +106,8 @@ export async function incidentNoticeCommand(
   });
   if (opts.out) {
     writeFileSync(opts.out, text, { mode: PRIVATE_FILE_MODE }); // it names VINs and persons
-    process.stderr.write(`incident notice ${id}: written to ${opts.out}\n`);
-  } else process.stdout.write(text);
+    cliIo().stderr.write(`incident notice ${id}: written to ${opts.out}\n`);
+  } else cliIo().stdout.write(text);
 }
 
 export async function incidentCloseCommand(id: string, opts: { config?: string; measure?: string[] }): Promise<void> {

@@ -4,6 +4,7 @@ import { createStore, type ObjectionStatus } from '../store/index.js';
 import { ShekaraError } from '../errors.js';
 import { isOverdue } from '../api/views/objection.js';
 import { iso } from '../time.js';
+import { cliIo } from './io.js';
 
 const STATUSES: readonly ObjectionStatus[] = ['open', 'upheld', 'rejected'];
 
@@ -15,7 +16,7 @@ export async function objectionsListCommand(opts: {
   if (opts.status !== undefined && !STATUSES.includes(opts.status as ObjectionStatus)) {
     throw new ShekaraError('SHK_CONFIG_INVALID', `--status ${opts.status}: one of ${STATUSES.join(', ')}`);
   }
-  const config = loadConfigFile(opts.config);
+  const config = loadConfigFile(opts.config, { env: cliIo().env });
   const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const now = Date.now();
@@ -27,7 +28,7 @@ export async function objectionsListCommand(opts: {
     for (const o of rows) {
       const state =
         o.status === 'open' ? (isOverdue(o, now) ? 'open OVERDUE' : 'open') : `${o.status} ${iso(o.resolvedAt!)}`;
-      process.stdout.write(
+      cliIo().stdout.write(
         `${o.id}\t${o.vin}\t${o.oem}\t${o.purpose}\treceived ${iso(o.receivedAt)}\tdue ${iso(o.dueAt)}\t${state}\t${JSON.stringify(o.reason)}\n`,
       );
     }
@@ -44,7 +45,7 @@ export async function objectionsResolveCommand(
     throw new ShekaraError('SHK_CONFIG_INVALID', `--status ${opts.status}: upheld or rejected`);
   if (opts.answer.trim() === '')
     throw new ShekaraError('SHK_CONFIG_INVALID', '--answer: the reply to the owner, in words');
-  const config = loadConfigFile(opts.config);
+  const config = loadConfigFile(opts.config, { env: cliIo().env });
   const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const r = await store.resolveObjection({
@@ -56,7 +57,7 @@ export async function objectionsResolveCommand(
     });
     if (!r) throw new ShekaraError('SHK_CONFIG_INVALID', `no objection ${id} (see \`shekara objections list\`)`);
     const late = r.objection.resolvedAt! > r.objection.dueAt ? ` (after its deadline ${iso(r.objection.dueAt)})` : '';
-    process.stdout.write(`objection ${id}: ${r.objection.status}${late}; logged as leaf ${r.leafIndex}\n`);
+    cliIo().stdout.write(`objection ${id}: ${r.objection.status}${late}; logged as leaf ${r.leafIndex}\n`);
   } finally {
     await store.close();
   }

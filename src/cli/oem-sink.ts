@@ -1,4 +1,5 @@
 import { startOemSink } from '../sim/oem-sink.js';
+import { cliIo } from './io.js';
 
 export async function oemSinkCommand(opts: {
   port: number;
@@ -13,17 +14,17 @@ export async function oemSinkCommand(opts: {
     out: opts.out,
     print: (d) => {
       count += 1;
-      if (!opts.quiet) process.stdout.write(`${JSON.stringify(d.body)}\n`);
+      if (!opts.quiet) cliIo().stdout.write(`${JSON.stringify(d.body)}\n`);
     },
   });
   const stop = () => {
-    process.stderr.write(`oem-sink: ${count} deliveries received\n`);
+    cliIo().stderr.write(`oem-sink: ${count} deliveries received\n`);
     void sink.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   // Announced once the handlers are in: a script that waits for this line may stop the sink at once.
-  process.stderr.write(
+  cliIo().stderr.write(
     `oem-sink: listening on http://${opts.host}:${sink.port}/ — every POST is printed as one JSON line${opts.out ? ` and appended to ${opts.out}` : ''}\n`,
   );
 }

@@ -6,6 +6,7 @@ import { currentSigningKey, SIGNATURE_HEADER } from '../egress/sign.js';
 import { destinationOf, type OemPatch, type OemView } from '../admin/index.js';
 import { ShekaraError } from '../errors.js';
 import { APPLY_HINT, CLI_ACTOR, json, out, withAdmin } from './admin-store.js';
+import { cliIo } from './io.js';
 
 interface OemOpts {
   config?: string;
@@ -120,7 +121,7 @@ export async function oemSigningKeyCommand(opts: { config?: string; oem: string 
     }
     // The newest key: after `POST /oem/v1/webhook-secret/rotate`, the rotated one.
     out((await currentSigningKey(destinationOf(row), store)).toString('base64url'));
-    process.stderr.write(
+    cliIo().stderr.write(
       `HMAC-SHA256 key for OEM ${row.id} (base64url; decode to bytes). Each delivery carries\n` +
         `  ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC(key, "<t>.<body>")>\n` +
         "  (during a rotation's overlap a second v1= is signed with the previous key)\n" +

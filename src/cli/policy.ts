@@ -8,8 +8,7 @@ import { dryRun } from '../policy/dry-run.js';
 import { diffPolicies } from '../policy/diff.js';
 import { policyJsonSchema } from '../policy/json-schema.js';
 import { ShekaraError } from '../errors.js';
-
-const out = (s = '') => process.stdout.write(`${s}\n`);
+import { cliIo, out } from './io.js';
 
 export async function policyCheckCommand(file: string): Promise<void> {
   const p = loadPolicyFile(file);
@@ -140,5 +139,5 @@ export async function policyDiffCommand(oldFile: string, newFile: string): Promi
 }
 
 export async function policySchemaCommand(): Promise<void> {
-  process.stdout.write(policyJsonSchema());
+  cliIo().stdout.write(policyJsonSchema());
 }

@@ -12,6 +12,7 @@ import { reportHtml, runReport } from '../reports/index.js';
 import type { Config } from '../config/schema.js';
 import { buildEvidencePack, verifyEvidencePack, type EvidencePack } from '../reports/evidence.js';
 import { ShekaraError } from '../errors.js';
+import { cliIo } from './io.js';
 
 /** Signs a checkpoint over the log as it is now (the CLI's own signer run; no timer left behind). */
 export async function checkpointNow(store: Store, config: Readonly<Config>) {
@@ -30,7 +31,7 @@ export async function reportCommand(
   name: string,
   opts: { config?: string; from?: string; to?: string; since?: string; format: 'json' | 'html'; out?: string },
 ): Promise<void> {
-  const config = loadConfigFile(opts.config);
+  const config = loadConfigFile(opts.config, { env: cliIo().env });
   const store = await createStore(config.store, config.dataDir, config.keys);
   try {
     const env = await runReport(
@@ -41,8 +42,8 @@ export async function reportCommand(
     const text = opts.format === 'html' ? reportHtml(env) : `${JSON.stringify(env, null, 2)}\n`;
     if (opts.out) {
       writeFileSync(opts.out, text);
-      process.stderr.write(`${env.title}: written to ${opts.out} (checkpoint ${env.checkpoint.size})\n`);
-    } else process.stdout.write(text);
+      cliIo().stderr.write(`${env.title}: written to ${opts.out} (checkpoint ${env.checkpoint.size})\n`);
+    } else cliIo().stdout.write(text);
   } finally {
     await store.close();
   }
@@ -55,7 +56,7 @@ export async function evidenceCommand(opts: {
   to?: string;
   out: string;
 }): Promise<void> {
-  const config = loadConfigFile(opts.config);
+  const config = loadConfigFile(opts.config, { env: cliIo().env });
   const store = await createStore(config.store, config.dataDir);
   try {
     const { checkpoint } = await checkpointNow(store, config);
@@ -64,7 +65,7 @@ export async function evidenceCommand(opts: {
       { from: opts.from, to: opts.to },
     );
     writeFileSync(opts.out, `${JSON.stringify(pack)}\n`);
-    process.stderr.write(
+    cliIo().stderr.write(
       `evidence pack: ${pack.log.length} leaves, ${pack.reports.length} reports, ${pack.policyVersions.length} policy versions, ${pack.incidents.length} incidents, checkpoint ${checkpoint.size} → ${opts.out}\n`,
     );
   } finally {
@@ -83,7 +84,7 @@ export async function verifyPackCommand(file: string, pubkey: string): Promise<v
     });
   }
   const r = await verifyEvidencePack(pack, pubkey);
-  process.stdout.write(
+  cliIo().stdout.write(
     `verified evidence pack: ${r.leaves} leaves of ${r.origin}; ${r.checkpoints.length} checkpoints (the pack's and ${r.reports} reports') signed and matching the log; ${r.policyVersions} policy texts match their hashes; ${r.incidents} incidents match their leaves\n`,
   );
 }

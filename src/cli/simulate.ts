@@ -2,6 +2,7 @@ import { loadConfigFile } from '../config/load.js';
 import { createStore } from '../store/index.js';
 import { registerSimCars, simulate } from '../sim/simulate.js';
 import { ShekaraError } from '../errors.js';
+import { cliIo } from './io.js';
 
 export async function simulateCommand(opts: {
   config?: string;
@@ -13,8 +14,8 @@ export async function simulateCommand(opts: {
   url?: string;
   protocol?: string;
   edition?: string;
-}): Promise<void> {
-  const config = loadConfigFile(opts.config);
+}): Promise<number> {
+  const config = loadConfigFile(opts.config, { env: cliIo().env });
   const oem = opts.oem ?? config.oems[0]?.id;
   if (!oem || !config.oems.some((o) => o.id === oem)) {
     throw new ShekaraError(
@@ -32,7 +33,7 @@ export async function simulateCommand(opts: {
         'simulate --protocol gbt32960 needs gbt32960.enabled and gbt32960.tcp',
       );
     const edition = opts.edition === '2025' ? 2025 : 2016;
-    process.stderr.write(
+    cliIo().stderr.write(
       `simulate: ${opts.vehicles} GB/T 32960 (${edition}) cars of ${oem} → tcp://127.0.0.1:${port}, ${opts.rate} reports/s for ${opts.duration} s\n`,
     );
     const { simulateGbt32960 } = await import('../sim/gbt32960-drive.js');
@@ -45,17 +46,16 @@ export async function simulateCommand(opts: {
         durationSeconds: opts.duration,
         edition,
         onProgress: (p) =>
-          process.stderr.write(
+          cliIo().stderr.write(
             `  ${p.elapsedSeconds}s  logged in ${p.connected}  sent ${p.sent}  answered ${p.acked}  errors ${p.errors}\n`,
           ),
       },
     );
-    process.stdout.write(`${JSON.stringify({ ...result, oem, protocol: 'gbt32960', port })}\n`);
-    if (result.errors > 0) process.exitCode = 1;
-    return;
+    cliIo().stdout.write(`${JSON.stringify({ ...result, oem, protocol: 'gbt32960', port })}\n`);
+    return result.errors > 0 ? 1 : 0;
   }
   const url = opts.url ?? `mqtt://127.0.0.1:${config.mqtt.port}`;
-  process.stderr.write(
+  cliIo().stderr.write(
     `simulate: ${opts.vehicles} cars of ${oem} → ${url}, ${opts.rate} msg/s for ${opts.duration} s (QoS ${opts.qos})\n`,
   );
   const result = await simulate(creds, {
@@ -66,10 +66,10 @@ export async function simulateCommand(opts: {
     oem,
     qos: opts.qos === '0' ? 0 : 1,
     onProgress: (p) =>
-      process.stderr.write(
+      cliIo().stderr.write(
         `  ${p.elapsedSeconds}s  connected ${p.connected}  sent ${p.sent}  acknowledged ${p.acked}  errors ${p.errors}\n`,
       ),
   });
-  process.stdout.write(`${JSON.stringify({ ...result, oem, url })}\n`);
-  if (result.errors > 0) process.exitCode = 1;
+  cliIo().stdout.write(`${JSON.stringify({ ...result, oem, url })}\n`);
+  return result.errors > 0 ? 1 : 0;
 }

@@ -3,10 +3,11 @@ import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { describeStore } from '../store/index.js';
 import type { Config } from '../config/schema.js';
+import { cliIo } from './io.js';
 
 /** `shekara start`: commander calls it with the options (and the command, not wanted here). */
 export async function startCommand(opts: { config?: string; role?: Config['role'] }): Promise<void> {
-  await startGateway(opts, process.stdout);
+  await startGateway(opts, cliIo().stdout);
 }
 
 /**
@@ -17,10 +18,10 @@ export async function startGateway(
   opts: { config?: string; role?: Config['role'] },
   out: NodeJS.WritableStream,
 ): Promise<{ close(): Promise<void> }> {
-  const loaded = loadConfigFile(opts.config);
+  const loaded = loadConfigFile(opts.config, { env: cliIo().env });
   // commander checked the value against the same three roles the config schema allows.
   const config: Readonly<Config> = opts.role ? { ...loaded, role: opts.role } : loaded;
-  const log = createLogger(config.log.level, process.stderr);
+  const log = createLogger(config.log.level, cliIo().stderr);
   const app = await buildApp(config, { log });
   const oems = await app.store.listOems();
   const oemLine = (o: (typeof oems)[number]) => {

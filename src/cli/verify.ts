@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { ShekaraError } from '../errors.js';
 import { verifyExport } from '../audit/verify.js';
 import { verifyPackCommand } from './report.js';
+import { cliIo } from './io.js';
 
 export interface VerifyOptions {
   export?: string;
@@ -56,7 +57,7 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
     onProgress: (n) => {
       if (!opts.quiet && Date.now() - lastShown > 1_000) {
         lastShown = Date.now();
-        process.stderr.write(`verify: ${n} leaves checked…\n`);
+        cliIo().stderr.write(`verify: ${n} leaves checked…\n`);
       }
     },
   });
@@ -94,5 +95,5 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
         ]
       : []),
   ];
-  process.stdout.write(`${out.join('\n')}\n`);
+  cliIo().stdout.write(`${out.join('\n')}\n`);
 }
