@@ -3,24 +3,17 @@
  * answered by the operator through the admin API and the CLI) and erasure, which leaves the
  * egress log verifiable with the regulator's own verifier.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportLines } from '../../src/audit/export.js';
 import { verifyExport } from '../../src/audit/verify.js';
 import { eventually } from '../helpers/gateway.js';
+import { shekara as cli } from '../helpers/cli.js';
 import { drained, startOwnerGateway, type OwnerGateway } from './owner-helpers.js';
 
-const run = promisify(execFile);
-const cli = (...args: string[]) =>
-  run('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, SHEKARA_CONFIG: '' } }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const HOUR_MS = 3_600_000;
 // Retries >= 500 ms apart: an objection or erasure lands between two attempts, not during one

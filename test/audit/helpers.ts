@@ -82,18 +82,10 @@ export async function egressOnce(
   return id;
 }
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 
-const run = promisify(execFile);
-
-/** The built `shekara` binary in a child process, as an operator or a regulator runs it. */
-export const shekara = (...args: string[]) =>
-  run('node', ['bin/shekara.js', ...args], { env: { ...process.env, SHEKARA_CONFIG: '' }, maxBuffer: 64 << 20 }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+/** `shekara ARGS…` as an operator or a regulator runs it (in this process: test/helpers/cli.ts). */
+export { shekara } from '../helpers/cli.js';
 
 /** A config file whose store is `dir`/shekara.db. */
 export function configFor(dir: string, origin = 'shekara.test/egress-log'): string {

@@ -1,11 +1,10 @@
 /** The signal catalog: COVESA VSS types and ranges, Shekara's classes, operator extensions. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { checkValue, createCatalog, defaultCatalog, VSS_RELEASE } from '../../src/catalog/index.js';
+import { shekara } from '../helpers/cli.js';
 
 const cat = defaultCatalog();
 const check = (p: string, v: unknown) => checkValue(cat.lookup(p)!, v);
@@ -82,13 +81,6 @@ describe('catalog › privacy classes', () => {
     ).toThrow(/always location/);
   });
 });
-
-const run = promisify(execFile);
-const shekara = (...args: string[]) =>
-  run('node', ['bin/shekara.js', ...args], { env: { ...process.env, SHEKARA_CONFIG: '' } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
 
 describe('shekara catalog', () => {
   it('show prints type, range, class and release; an unknown path exits 2', async () => {

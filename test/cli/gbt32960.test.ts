@@ -1,22 +1,16 @@
 /**
- * The GB/T 32960 commands as an operator meets them, in child processes of the built CLI:
+ * The GB/T 32960 commands as an operator meets them (runCli; the gateway a child process of the built CLI):
  * `shekara gbt32960 decode` on hex, on a capture file, on bad input; `shekara simulate
  * --protocol gbt32960` against a running `shekara start` (real TCP terminals, both editions).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/net.js';
+import { shekara } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const shekara = (...args: string[]) =>
-  run('node', ['bin/shekara.js', ...args], { env: { ...process.env, SHEKARA_CONFIG: '' } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
 const samples = (
   JSON.parse(readFileSync('test/fixtures/gbt32960/rtm_con-samples.json', 'utf8')) as {
     frames: Record<string, string>;

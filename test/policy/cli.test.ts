@@ -1,20 +1,11 @@
-/** `shekara policy …` as an operator runs it: a child process, exit codes and output. */
-import { execFile } from 'node:child_process';
+/** `shekara policy …` as an operator runs it: exit codes and output (runCli; test/cli spawns the binary). */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { shekara as cli } from '../helpers/cli.js';
 import { onePurpose, writePolicy } from './helpers.js';
 
-const run = promisify(execFile);
-// Through tsx, so the test needs no build; test/cli covers the built binary.
-const shekara = (...args: string[]) =>
-  run('node', ['--import', 'tsx', 'src/cli/main.ts', 'policy', ...args], {
-    env: { ...process.env, SHEKARA_CONFIG: '' },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+const shekara = (...args: string[]) => cli('policy', ...args);
 
 const GOOD = `oem: acme
 version: 2

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliProcessArgs } from '../helpers/cli.js';
 import { onePurpose } from './helpers.js';
 
 describe('shekara start, on SIGHUP', () => {
@@ -21,7 +22,7 @@ describe('shekara start, on SIGHUP', () => {
       'log: { level: info }',
     ].join('\n'),
   );
-  const gateway = spawn('node', ['--import', 'tsx', 'src/cli/main.ts', 'start', '-c', path.join(dir, 'shekara.yaml')]);
+  const gateway = spawn(process.execPath, [...cliProcessArgs(), 'start', '-c', path.join(dir, 'shekara.yaml')]);
   let logs = '';
   let stdout = '';
   gateway.stderr.on('data', (d: Buffer) => {

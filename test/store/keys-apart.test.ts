@@ -3,16 +3,15 @@
  * every store file is owner-only, a data directory open to others is refused, and a store
  * written by the old layout (secrets in clear) starts with the same pseudonyms.
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/store/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
+import { shekara } from '../helpers/cli.js';
 
 const mode = (f: string) => statSync(f).mode & 0o777;
 const PSEUDONYM_SECRET = 'pseudonym-master-key';
@@ -132,24 +131,23 @@ describe('keys apart from data', () => {
 });
 
 describe('backup and export files', () => {
-  const run = promisify(execFile);
   it('are written owner-only by the CLI', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'shekara-bk-'));
     writeFileSync(path.join(dir, 'c.yaml'), 'dataDir: .\noems: []\n');
     const s = await createStore({ kind: 'sqlite', file: 'shekara.db' }, dir);
     await s.close();
-    const env = { ...process.env, SHEKARA_CONFIG: '' };
-    await run('node', ['bin/shekara.js', 'backup', '-c', path.join(dir, 'c.yaml'), '--to', path.join(dir, 'b.db')], {
-      env,
-    });
+    const backup = await shekara('backup', '-c', path.join(dir, 'c.yaml'), '--to', path.join(dir, 'b.db'));
+    expect(backup.code).toBe(0);
     expect(mode(path.join(dir, 'b.db'))).toBe(0o600);
-    await run(
-      'node',
-      ['bin/shekara.js', 'audit', 'export', '-c', path.join(dir, 'c.yaml'), '--out', path.join(dir, 'e.ndjson')],
-      {
-        env,
-      },
+    const exported = await shekara(
+      'audit',
+      'export',
+      '-c',
+      path.join(dir, 'c.yaml'),
+      '--out',
+      path.join(dir, 'e.ndjson'),
     );
+    expect(exported.code).toBe(0);
     expect(mode(path.join(dir, 'e.ndjson'))).toBe(0o600);
   });
 });
