@@ -109,6 +109,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       store,
       log,
       integrationDelay: telemetry.metrics.auditIntegrationDelay,
+      selfCheckThread: true,
     });
     closers.push(() => audit.close());
 

@@ -41,6 +41,16 @@ export function threadEntry(moduleUrl: string, name: string, tree: SourceTree = 
   };
 }
 
+/**
+ * The process's CPU-profiler flags, and only those: a process started with `--cpu-prof`
+ * (`npm run bench -- --profile`) profiles the threads it starts too, each into its own file.
+ * Nothing else of the parent's command line is taken (a loader such as tsx's is not wanted twice).
+ */
+export const profilerArgs = (): string[] =>
+  process.execArgv.filter(
+    (a) => a === '--cpu-prof' || a.startsWith('--cpu-prof-dir=') || a.startsWith('--cpu-prof-interval='),
+  );
+
 const checked = new Map<string, boolean>();
 
 /**

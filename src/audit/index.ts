@@ -25,6 +25,8 @@ import {
 import type { Histogram } from '@opentelemetry/api';
 import { startIntegrator } from './integrator.js';
 import { createSelfCheck } from './self-check.js';
+import { selfCheckThread } from './self-check-thread.js';
+import { sqliteFileOf } from '../store/index.js';
 import { generateSigningKey, parseSignerKey, signCheckpoint, verifierKeyOf, type NoteSigner } from './checkpoint.js';
 
 export const AUDIT_SIGNER_SECRET = 'egress-log-signer-key';
@@ -53,6 +55,12 @@ export interface AuditDeps {
   readonly now?: () => number;
   /** Seconds from an outcome's settle to its integration into the tree (metrics). */
   readonly integrationDelay?: Histogram;
+  /**
+   * Run the self-check on a worker thread of its own (self-check-thread.ts) when the store is a
+   * SQLite file: the gateway does, so its event loop never waits for it. Elsewhere (PostgreSQL,
+   * `:memory:`, and without this flag: one-shot commands, tests) it runs on the calling thread.
+   */
+  readonly selfCheckThread?: boolean;
 }
 
 export interface AuditAlarm {
@@ -125,7 +133,10 @@ export async function createAuditLog(
   const now = deps.now ?? Date.now;
   const { signer, verifierKey } = await loadOrCreateSigner(store, cfg.origin);
   let failed: ShekaraError | undefined;
-  const selfCheck = createSelfCheck(store, now);
+  const file = deps.selfCheckThread ? sqliteFileOf(store) : undefined;
+  const selfCheck = file
+    ? selfCheckThread(file, { log, now })
+    : { ...createSelfCheck(store, now), close: async () => {} };
 
   /**
    * One signing at a time, in call order: the interval, a route and close() may ask at once,
@@ -188,8 +199,11 @@ export async function createAuditLog(
   );
   // A log that fails its check at start is an alarm, not a refusal to start: cars and OEMs are
   // still served, and the operator sees it in the log, the metric and /readyz.
-  await checkpointNow().catch((err: unknown) => {
-    if (!failed) throw err;
+  await checkpointNow().catch(async (err: unknown) => {
+    if (failed) return;
+    await integrator.close();
+    await selfCheck.close();
+    throw err;
   });
   const timer = setInterval(() => {
     checkpointNow().catch((err: unknown) => {
@@ -216,6 +230,7 @@ export async function createAuditLog(
       } catch {
         /* logged above */
       }
+      await selfCheck.close();
     },
   };
 }

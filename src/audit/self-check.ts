@@ -14,6 +14,9 @@
  * `size` leaves takes ⌈size / RECHECK_PER_SECOND⌉ s. An entry or leaf hash edited in place after
  * it was checked is found by the end of the pass after the one under way: within
  * 2 × ⌈size / RECHECK_PER_SECOND⌉ s plus two checkpoint intervals (a pass starts at a check).
+ *
+ * In the gateway on a SQLite file store this runs on a thread of its own (self-check-thread.ts),
+ * with `now` the time each request carries; elsewhere on the calling thread.
  */
 import { ErrorCodes, ShekaraError } from '../errors.js';
 import type { Store, StoredCheckpoint } from '../store/index.js';
@@ -34,7 +37,7 @@ export interface SelfCheck {
    * `prev` does not sign the root of its first `prev.size` leaves, or `storedRoot` (what the
    * stored nodes give) differs. Only a passing check moves the checked frontier to `size`.
    */
-  check(size: number, prev: StoredCheckpoint | undefined, storedRoot: Buffer): Promise<Buffer>;
+  check(size: number, prev: Pick<StoredCheckpoint, 'size' | 'root'> | undefined, storedRoot: Buffer): Promise<Buffer>;
 }
 
 export function createSelfCheck(store: SelfCheckStore, now: () => number = Date.now): SelfCheck {

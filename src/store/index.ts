@@ -1,7 +1,7 @@
 /** The store module's one door: `createStore(cfg)` opens the configured backend. */
 import path from 'node:path';
 import type { StoreConfig } from '../config/schema.js';
-import { openSqliteStore, writerPortOf, writerStatsOf } from './sqlite/index.js';
+import { openSqliteStore, sqliteFileOf, writerPortOf, writerStatsOf } from './sqlite/index.js';
 import type { WriterLink } from './sqlite/ingest-writer.js';
 import { describePgUrl } from './pg/url.js';
 import type { Store } from './types.js';
@@ -10,7 +10,7 @@ import { sealStore } from './sealed.js';
 
 export type * from './types.js';
 export { startRetentionSweep, type RetentionSweep } from './retention/sweep.js';
-export { writerPortOf, writerStatsOf, type WriterLink };
+export { sqliteFileOf, writerPortOf, writerStatsOf, type WriterLink };
 
 /**
  * `keys`: where the key file that seals the store's secrets lives (default `<dataDir>/keys`);

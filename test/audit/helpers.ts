@@ -1,5 +1,6 @@
 /** A real SQLite store in a temp dir, with egress outcomes written the way the egress workers write them. */
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { EgressLogEntry, Store } from '../../src/store/index.js';
 import { uuidv7 } from '../../src/ids.js';
 
@@ -93,3 +94,15 @@ export function configFor(dir: string, origin = 'shekara.test/egress-log'): stri
   writeFileSync(file, `dataDir: ${dir}\naudit:\n  origin: ${origin}\nlog:\n  level: silent\n`);
   return file;
 }
+
+/** Runs SQL on the store file through its own connection, as someone with write access to the file would. */
+export function tamper(file: string, sql: string): void {
+  const raw = new Database(file);
+  raw.exec(sql);
+  raw.close();
+}
+
+/** Entry `seq` of the egress log rewritten in place (its append-only trigger dropped, then put back). */
+export const EDIT_ENTRY = (seq: number) =>
+  `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET fields_sent = '["Vehicle.Speed","Vehicle.CurrentLocation.Latitude"]' WHERE seq = ${seq};
+   CREATE TRIGGER egress_log_no_update BEFORE UPDATE ON egress_log BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;`;

@@ -5,28 +5,16 @@
  * was not touched signs as before. Real SQLite files, edited through a second raw connection.
  */
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditLog, type AuditLog } from '../../src/audit/index.js';
 import { RECHECK_PER_SECOND } from '../../src/audit/self-check.js';
 import { entryLeafHash } from '../../src/audit/leaf.js';
 import { captureLog, type LogCapture } from '../helpers/log-capture.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { egressOnce, tempStore, type TempStore } from './helpers.js';
+import { EDIT_ENTRY, egressOnce, tamper, tempStore, type TempStore } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8);
 const CFG = { origin: 'shekara.test/egress-log', checkpointIntervalMs: 3_600_000, integrateIntervalMs: 100 };
-
-/** Runs SQL on the store file through its own connection, as someone with write access to the file would. */
-function tamper(file: string, sql: string): void {
-  const raw = new Database(file);
-  raw.exec(sql);
-  raw.close();
-}
-
-const EDIT_ENTRY = (seq: number) =>
-  `DROP TRIGGER egress_log_no_update; UPDATE egress_log SET fields_sent = '["Vehicle.Speed","Vehicle.CurrentLocation.Latitude"]' WHERE seq = ${seq};
-   CREATE TRIGGER egress_log_no_update BEFORE UPDATE ON egress_log BEGIN SELECT RAISE(ABORT, 'egress_log is append-only'); END;`;
 
 describe('egress log › the gateway checks its own log before signing', () => {
   let t: TempStore;

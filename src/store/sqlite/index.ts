@@ -100,6 +100,8 @@ const WRITER = Symbol('shekara.sqlite.writer');
 const RELAY_ROWS = Symbol('shekara.sqlite.relay-rows');
 /** How busy a file store's own writer thread is (`writerStatsOf`). */
 const WRITER_STATS = Symbol('shekara.sqlite.writer.stats');
+/** The file of a file store, for a thread that opens its own connection to it (`sqliteFileOf`). */
+const FILE = Symbol('shekara.sqlite.file');
 
 export interface SqliteStoreOptions {
   /**
@@ -134,6 +136,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     leaseUnpublished: async (now: number, limit: number, leaseMs: number) =>
       sync[RELAY_ROWS](await writer.lease(now, limit, leaseMs)),
     ...(own ? { [WRITER]: () => own.connect(), [WRITER_STATS]: () => own.stats() } : {}),
+    [FILE]: file,
     close: async () => {
       await writer.close();
       await close();
@@ -154,6 +157,11 @@ export function writerPortOf(store: object): MessagePort | undefined {
 /** The totals of `store`'s own writer thread (telemetry), if it is a SQLite file store that runs one. */
 export function writerStatsOf(store: object): WriterStats | undefined {
   return (store as unknown as { [WRITER_STATS]?: () => WriterStats })[WRITER_STATS]?.();
+}
+
+/** The file of `store`, if it is a SQLite file store (not `:memory:`, not PostgreSQL). */
+export function sqliteFileOf(store: object): string | undefined {
+  return (store as unknown as { [FILE]?: string })[FILE];
 }
 
 /**

@@ -25,7 +25,7 @@
  * and a client whose port closed asks its link for a new one.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { threadEntry } from '../../thread-entry.js';
+import { profilerArgs, threadEntry } from '../../thread-entry.js';
 import type { EgressSettlement, IngestItem } from '../types.js';
 import { releaseHeldBy } from './write-lock.js';
 import { storedShapes, type ShapedProjection } from '../outbox/shapes.js';
@@ -106,16 +106,6 @@ export interface WriterReply {
   /** The ids a `lease` request leased. */
   readonly ids?: number[];
 }
-
-/**
- * The process's CPU-profiler flags, and only those: a process started with `--cpu-prof`
- * (`npm run bench -- --profile`) profiles the writer thread too, into its own file. Nothing
- * else of the parent's command line is taken (a loader such as tsx's is not wanted twice).
- */
-const profilerArgs = (): string[] =>
-  process.execArgv.filter(
-    (a) => a === '--cpu-prof' || a.startsWith('--cpu-prof-dir=') || a.startsWith('--cpu-prof-interval='),
-  );
 
 function startWorker(data: WriterThreadData): Worker {
   const entry = threadEntry(import.meta.url, 'ingest-writer.worker');
