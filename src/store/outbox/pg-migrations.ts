@@ -93,4 +93,12 @@ export const OUTBOX_MIGRATIONS: PgMigration[] = [
     ALTER COLUMN fields_sent DROP NOT NULL,
     ALTER COLUMN fields_dropped DROP NOT NULL;`,
   },
+  {
+    // On SQLite the local queue finds heads of queue in id order and egress_outbox_vehicle goes.
+    // PostgreSQL keeps it: instances sharing the outbox lease heads in SQL (FOR UPDATE SKIP
+    // LOCKED), and the backlog per OEM reads it (0120). The migration exists so both backends
+    // record the same ids.
+    id: '0160-outbox-heads-in-id-order',
+    sql: `SELECT 1;`,
+  },
 ];

@@ -58,8 +58,13 @@ export interface OutboxStore {
    * head of queue when it is due, and behind it up to `perVehicle` - 1 (default 0) of the
    * vehicle's next pending rows, consecutive and in id order, whatever their own next attempt
    * time (they cannot go before the head anyway), stopping before one already leased. Rows come
-   * vehicle by vehicle (heads in lease order, each chain in id order). A leased row is not
-   * handed out again until its lease expires, so a crash mid-delivery only delays it.
+   * vehicle by vehicle (heads in lease order: soonest due first, then id; each chain in id order).
+   * A leased row is not handed out again until its lease expires, so a crash mid-delivery only
+   * delays it. When more than `limit` vehicles are due, which ones is the backend's choice
+   * (PostgreSQL: the soonest due; SQLite: those whose heads come first in id order, found with no
+   * index keyed by vehicle: ./heads.ts); neither MAY leave a due vehicle out because of rows
+   * that are not due (however many are pending before it). A chain MAY stop short of `perVehicle` rows (the
+   * rest come with the next call, behind it), never skip a row of its vehicle.
    */
   leaseDueOutbox(now: number, limit: number, leaseMs: number, perVehicle?: number): Promise<OutboxRow[]>;
   /** Soonest time a pending row becomes due, or undefined when none is pending. */
