@@ -2,7 +2,7 @@
  * The SQLite writer thread alone: how much of the one writer's time an ingested record costs.
  *
  *   npm run -s build && node --import tsx bench/writer.ts [--records 20000] [--prefill 40000]
- *        [--rounds 3] [--batch 256] [--qos2] [--account] [--baseline DIR]
+ *        [--rounds 3] [--batch 256] [--qos2] [--account] [--settle] [--baseline DIR]
  *
  * Each round opens a fresh store file with the build's own `openSqliteStore` (its dist/), fills
  * it with `--prefill` records (not measured: the indexes then have a realistic depth), then
@@ -22,12 +22,18 @@
  * projections each with a policy decision of ~1.9 KB, ~0.5 KB of dropped fields and a small body.
  * `--qos2` gives every record an MQTT QoS 2 packet id (a mqtt_qos2 row in the same commit);
  * `--account` gives every record account data (an account_data row: the owner's name).
+ * `--settle`: after each measured commit, as many outcomes as it made projections are settled
+ * (delivered, with their egress-log entries and leaves) on the same writer: the due heads of
+ * queue, read on the main connection as the local queue reads them, each entry carrying the
+ * digest its sender made of the row's body (a build that does not take it hashes the stored body).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { IngestItem, Store } from '../src/store/types.js';
+import { createHash } from 'node:crypto';
+import type { EgressSettlement, IngestItem, OutboxRow, Store } from '../src/store/types.js';
+import { recordFacts } from '../src/egress/record-facts.js';
 import type { WriterStats } from '../src/store/sqlite/ingest-writer.js';
 
 const argv = process.argv.slice(2);
@@ -45,6 +51,7 @@ const ROUNDS = Number(flag('--rounds') ?? 3);
 const BATCH = Number(flag('--batch') ?? 256);
 const QOS2 = argv.includes('--qos2');
 const ACCOUNT = argv.includes('--account');
+const SETTLE = argv.includes('--settle');
 const baseline = flag('--baseline');
 const here = path.resolve(new URL('..', import.meta.url).pathname);
 
@@ -153,6 +160,37 @@ function walFrames(file: string): { salt: string; frames: number; frameBytes: nu
   return { salt: salt.toString('hex'), frames, frameBytes };
 }
 
+/** A delivered outcome of `row` as the delivery worker makes it, with the digest of the body it sent. */
+const delivered = (row: OutboxRow, at: number): EgressSettlement => ({
+  kind: 'delivered',
+  outboxId: row.id,
+  entry: {
+    at,
+    oem: row.oem,
+    destination: 'oem.example:443',
+    destinationIp: '203.0.113.7',
+    destinationCountry: 'DE',
+    ...recordFacts(row),
+    outcome: 'delivered',
+    attempt: row.attempts + 1,
+    httpStatus: 200,
+    error: null,
+    payload: {
+      payloadSha256: createHash('sha256').update(row.body, 'utf8').digest('hex'),
+      payloadBytes: Buffer.byteLength(row.body, 'utf8'),
+    },
+  },
+});
+
+/** Settles up to `n` due heads of queue as delivered, in one settle (one writer turn). */
+async function settleDue(store: Store, n: number): Promise<void> {
+  const at = Date.now();
+  const rows = await store.dueOutboxHeads(at, n);
+  await store.settleOutbox(rows.map((r) => delivered(r, at)));
+  settled += rows.length;
+}
+let settled = 0;
+
 /** Commits records `from`..`to` in batches; with `file`, answers the WAL bytes they appended. */
 async function commitAll(store: Store, from: number, to: number, run: number, file?: string): Promise<number> {
   let walBytes = 0;
@@ -161,6 +199,7 @@ async function commitAll(store: Store, from: number, to: number, run: number, fi
     const items: IngestItem[] = [];
     for (let k = i; k < Math.min(to, i + BATCH); k++) items.push(item(k, run));
     await store.commitIngest(items);
+    if (SETTLE && file) await settleDue(store, items.length * 2);
     if (file && last) {
       // One commit at a time: a new generation began with this commit (the WAL restarts only
       // when a transaction starts writing after a checkpoint), so all of its frames are new.
@@ -200,6 +239,7 @@ interface Result {
   rate: number;
   mb: number;
   walKb: number;
+  settled: number;
 }
 
 async function round(b: Build, run: number): Promise<Result> {
@@ -211,6 +251,7 @@ async function round(b: Build, run: number): Promise<Result> {
     const before = b.stats(store)!;
     const cpu = threadCpu();
     const t = performance.now();
+    settled = 0;
     const walBytes = await commitAll(store, PREFILL, PREFILL + RECORDS, run, file);
     const secs = (performance.now() - t) / 1000;
     const after = b.stats(store)!;
@@ -223,6 +264,7 @@ async function round(b: Build, run: number): Promise<Result> {
       rate: RECORDS / secs,
       mb,
       walKb: walBytes / 1024 / RECORDS,
+      settled,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -232,14 +274,14 @@ async function round(b: Build, run: number): Promise<Result> {
 const builds = [await load('this', here), ...(baseline ? [await load('baseline', path.resolve(baseline))] : [])];
 const results = new Map<string, Result[]>(builds.map((b) => [b.name, []]));
 console.log(
-  `writer bench: ${RECORDS} records (after ${PREFILL}) in commits of ${BATCH}, 2 projections each${QOS2 ? ', QoS 2' : ''}${ACCOUNT ? ', account data' : ''}`,
+  `writer bench: ${RECORDS} records (after ${PREFILL}) in commits of ${BATCH}, 2 projections each${QOS2 ? ', QoS 2' : ''}${ACCOUNT ? ', account data' : ''}${SETTLE ? ', as many outcomes settled' : ''}`,
 );
 for (let r = 0; r < ROUNDS; r++)
   for (const b of r % 2 === 0 ? builds : [...builds].reverse()) {
     const x = await round(b, r);
     results.get(b.name)!.push(x);
     console.log(
-      `  round ${r + 1} ${b.name.padEnd(8)} writer busy ${x.busyUs.toFixed(1)} µs/record (CPU ${x.cpuUs.toFixed(1)}), ${Math.round(x.rate)} records/s, WAL ${x.walKb.toFixed(1)} KB/record, file ${x.mb.toFixed(0)} MB, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
+      `  round ${r + 1} ${b.name.padEnd(8)} writer busy ${x.busyUs.toFixed(1)} µs/record (CPU ${x.cpuUs.toFixed(1)}), ${Math.round(x.rate)} records/s, WAL ${x.walKb.toFixed(1)} KB/record, file ${x.mb.toFixed(0)} MB${SETTLE ? `, ${x.settled} settled` : ''}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
     );
   }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
