@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import { chainOf, type ChainWorker, type DeliveryWorker } from './chain.js';
 import type { Span } from '@opentelemetry/api';
 import type { Settler } from './settler.js';
-import { HEADER_OUTBOX_ID, HEADER_TRACEPARENT, type QueuedRow } from './kafka-relay.js';
+import { HEADER_OUTBOX_ID, HEADER_TRACEPARENT, fromMessage } from './kafka-relay.js';
 import { ATTR, contextOf, disabledTelemetry, type Telemetry } from '../telemetry/index.js';
 import { failSpan, logOutcome, startConsumeSpan } from './spans.js';
 
@@ -113,7 +113,7 @@ export async function startOemConsumer(
       }
       const traceParent = m.headers?.[HEADER_TRACEPARENT]?.toString() ?? null;
       const row: OutboxRow = {
-        ...(JSON.parse(m.value!.toString('utf8')) as QueuedRow),
+        ...fromMessage(m),
         id,
         attempts: state.attempts,
         traceParent,

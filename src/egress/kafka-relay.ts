@@ -15,7 +15,7 @@
  * A crash between the acknowledgement and the mark publishes it again: at-least-once, same
  * record id in the header, and the consumer skips a row the store already settled.
  */
-import type { Producer, Message } from 'kafkajs';
+import type { KafkaMessage, Producer, Message } from 'kafkajs';
 import type { OutboxRow, Store } from '../store/index.js';
 import type { Logger } from '../log.js';
 import { backoffDelay } from './retry.js';
@@ -32,20 +32,63 @@ export const HEADER_OUTBOX_ID = 'shekara-outbox-id';
 
 /** W3C Trace Context in Kafka headers, as OpenTelemetry's messaging conventions carry it. */
 export const HEADER_TRACEPARENT = 'traceparent';
+export const HEADER_PURPOSE = 'shekara-purpose';
 
-/** What travels in a Kafka message: the row as the worker needs it, minus its attempt count (and its traceparent, which is a header). */
-export type QueuedRow = Omit<OutboxRow, 'attempts' | 'traceParent'>;
+/** What a message carries of its row: all the worker needs but the attempt count and the traceparent (the store's, a header). */
+export type QueuedRow = Omit<OutboxRow, 'id' | 'attempts' | 'traceParent'>;
 
-/** `traceParent`: the produce span's, so the consumer continues the trace from it. */
+/** The row's facts that neither the key (pseudonym) nor a header (outbox id, record id, purpose) carries. */
+type MessageFacts = Pick<OutboxRow, 'oem' | 'deliveryId' | 'policyHash' | 'fieldsSent' | 'fieldsDropped'>;
+
+const LINE_BREAK = 0x0a;
+
+/**
+ * A row as a message: key the vehicle pseudonym; headers the outbox id, record id, purpose (and
+ * `traceParent`: the produce span's, so the consumer continues the trace from it); value the
+ * other facts as one line of JSON, a line break, then the body as stored, byte for byte (not a
+ * JSON string inside JSON: no escaping, no second parse). Nothing is carried twice.
+ */
 export function toMessage(row: OutboxRow, traceParent: string | null = null): Message {
-  const { attempts: _attempts, traceParent: _stored, ...rest } = row;
+  const facts: MessageFacts = {
+    oem: row.oem,
+    deliveryId: row.deliveryId,
+    policyHash: row.policyHash,
+    fieldsSent: row.fieldsSent,
+    fieldsDropped: row.fieldsDropped,
+  };
   const headers: Record<string, string> = {
     [HEADER_RECORD_ID]: row.recordId,
     [HEADER_OUTBOX_ID]: String(row.id),
-    'shekara-purpose': row.purpose,
+    [HEADER_PURPOSE]: row.purpose,
   };
   if (traceParent) headers[HEADER_TRACEPARENT] = traceParent;
-  return { key: row.pseudonym, value: JSON.stringify(rest), headers };
+  return { key: row.pseudonym, value: `${JSON.stringify(facts)}\n${row.body}`, headers };
+}
+
+/**
+ * The row a message carries, whichever build produced it. A consumer MUST read the messages
+ * already in a topic: a value without a line break is the previous builds' (the whole row as one
+ * JSON object, which JSON.stringify writes without one); with one, the facts line and the body.
+ */
+export function fromMessage(m: Pick<KafkaMessage, 'key' | 'value' | 'headers'>): QueuedRow {
+  const value = m.value!;
+  const cut = value.indexOf(LINE_BREAK);
+  if (cut < 0) {
+    const { id: _id, ...row } = JSON.parse(value.toString('utf8')) as QueuedRow & { id?: number };
+    return row;
+  }
+  const facts = JSON.parse(value.toString('utf8', 0, cut)) as MessageFacts;
+  return {
+    recordId: m.headers![HEADER_RECORD_ID]!.toString(),
+    deliveryId: facts.deliveryId,
+    oem: facts.oem,
+    purpose: m.headers![HEADER_PURPOSE]!.toString(),
+    policyHash: facts.policyHash,
+    pseudonym: m.key!.toString('utf8'),
+    fieldsSent: facts.fieldsSent,
+    fieldsDropped: facts.fieldsDropped,
+    body: value.toString('utf8', cut + 1),
+  };
 }
 
 export interface RelayConfig {

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import type { Message } from 'kafkajs';
 import type { OutboxRow, Store } from '../../src/store/types.js';
 import { toMessage } from '../../src/egress/kafka-relay.js';
 import { startOemConsumer, type OemConsumer } from '../../src/egress/kafka-consumer.js';
@@ -19,20 +20,25 @@ import { eventually, kafkaFixture, tempStore, type TempStore } from './helpers.j
 describe('egress through Kafka › the consumer of an OEM topic', () => {
   const prefix = `cons${randomBytes(3).toString('hex')}.`;
   const topic = `${prefix}egress.acme`;
+  const mixed = `${prefix}egress.mixed`;
   let tmp: TempStore;
   let store: Store;
   let fx: Awaited<ReturnType<typeof kafkaFixture>>;
   let consumer: OemConsumer | undefined;
+  let second: OemConsumer | undefined;
   beforeAll(async () => {
     tmp = tempStore();
     store = tmp.store;
     fx = await kafkaFixture('consumer-test', [
       { topic, numPartitions: 2 },
       { topic: `${topic}.dlq`, numPartitions: 1 },
+      { topic: mixed, numPartitions: 1 },
+      { topic: `${mixed}.dlq`, numPartitions: 1 },
     ]);
   });
   afterAll(async () => {
     await consumer?.close();
+    await second?.close();
     await fx?.close();
     await tmp?.dispose();
   });
@@ -119,6 +125,69 @@ describe('egress through Kafka › the consumer of an OEM topic', () => {
       );
     } finally {
       await admin.disconnect();
+    }
+  }, 90_000);
+
+  it('delivers the messages a previous build left in the topic, beside this build’s, as the same rows', async () => {
+    const vehicles = Array.from({ length: 12 }, (_, i) => `mix-${i % 3}`);
+    await store.commitIngest(
+      vehicles.map((vehicle) => {
+        const r = record();
+        return item(r, [projection(r, { vehicle })]);
+      }),
+    );
+    const rows = await store.leaseUnpublished(Date.now(), 100, 60_000);
+    expect(rows).toHaveLength(12);
+    // The previous builds' message: the whole row but its attempts and traceparent, as JSON.
+    const previousBuild = (r: OutboxRow): Message => {
+      const { attempts: _a, traceParent: _t, ...rest } = r;
+      return {
+        key: r.pseudonym,
+        value: JSON.stringify(rest),
+        headers: { 'shekara-record-id': r.recordId, 'shekara-outbox-id': String(r.id), 'shekara-purpose': r.purpose },
+      };
+    };
+    await fx.producer.sendBatch({
+      acks: -1,
+      topicMessages: [{ topic: mixed, messages: rows.map((r, i) => (i % 2 === 0 ? previousBuild(r) : toMessage(r))) }],
+    });
+    await store.markPublished(rows.map((r) => r.id));
+
+    const sent: OutboxRow[] = [];
+    const worker: DeliveryWorker = async (row) => {
+      sent.push(row);
+      return { kind: 'delivered', outboxId: row.id, entry: entry(row) };
+    };
+    second = await startOemConsumer(
+      {
+        groupId: `${prefix}egress.mixed`,
+        topic: mixed,
+        dlqTopic: `${mixed}.dlq`,
+        concurrency: 4,
+        partitions: 1,
+        maxWaitTimeMs: 100,
+        sessionTimeoutMs: 10_000,
+      },
+      {
+        kafka: fx.kafka,
+        producer: fx.producer,
+        store,
+        worker,
+        settler: createSettler(store),
+        log: createLogger('silent'),
+      },
+    );
+    await eventually(
+      async () =>
+        [...(await store.outboxStates(rows.map((r) => r.id))).values()].every((s) => s.status === 'delivered'),
+      30_000,
+      'every row delivered',
+    );
+    const byId = new Map(sent.map((r) => [r.id, r]));
+    for (const r of rows) {
+      const { traceParent: _t, ...got } = byId.get(r.id)!;
+      const { traceParent: _s, ...want } = r;
+      expect(got).toEqual({ ...want, attempts: 0 });
     }
   }, 90_000);
 });
