@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the prepare script).
-// runCli never ends the process: a failure ends it here at once, with its exit code; a command
-// that is done lets it end by itself, and one that stays up (start, oem-sink) keeps it alive.
+// runCli never ends the process: a failure ends it here at once, with its exit code (also a
+// gateway that did not stop in time); a command that is done lets it end by itself.
 import('../dist/cli/main.js').then(
   async ({ runCli }) => {
     const code = await runCli(process.argv.slice(2));

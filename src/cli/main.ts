@@ -409,7 +409,8 @@ const USAGE_CODES = new Set([
  * Runs one command line (`argv` without node and the script: `['vehicles', 'list', '-c', f]`)
  * and resolves to its exit code; it never ends the process. What the command prints goes to
  * `io` (default: the process's streams and environment). A command that stays up (`start`,
- * `oem-sink`) resolves once it is up; its signal handlers then end the process.
+ * `oem-sink`) resolves once SIGINT or SIGTERM has stopped it; with 1, the caller MUST end the
+ * process (a gateway that did not close in time may never let it end).
  */
 export async function runCli(argv: readonly string[], callerIo?: CliIo): Promise<number> {
   const io = callerIo ?? processIo();

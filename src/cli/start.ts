@@ -5,19 +5,32 @@ import { describeStore } from '../store/index.js';
 import type { Config } from '../config/schema.js';
 import { cliIo } from './io.js';
 
-/** `shekara start`: commander calls it with the options (and the command, not wanted here). */
-export async function startCommand(opts: { config?: string; role?: Config['role'] }): Promise<void> {
-  await startGateway(opts, cliIo().stdout);
+/**
+ * `shekara start`: commander calls it with the options (and the command, not wanted here). Runs
+ * until SIGINT or SIGTERM has stopped the gateway, then resolves to the exit code.
+ */
+export async function startCommand(opts: { config?: string; role?: Config['role'] }): Promise<number> {
+  return (await startGateway(opts, cliIo().stdout)).stopped;
+}
+
+export interface StartedGateway {
+  close(): Promise<void>;
+  /**
+   * Resolves once SIGINT or SIGTERM has stopped the gateway: 0 closed cleanly, 1 the close
+   * failed or outlasted shutdownTimeoutMs. After 1 the caller MUST end the process: what did not
+   * close may never let it end (bin/shekara.js exits with any code but 0).
+   */
+  readonly stopped: Promise<number>;
 }
 
 /**
  * Starts the gateway, installs its signal handlers, then prints the banner on `out`. Resolves to
- * a handle for embedders (SIGTERM and SIGINT stop the process; tests close it themselves).
+ * a handle for embedders (SIGTERM and SIGINT stop the gateway; tests close it themselves).
  */
 export async function startGateway(
   opts: { config?: string; role?: Config['role'] },
   out: NodeJS.WritableStream,
-): Promise<{ close(): Promise<void> }> {
+): Promise<StartedGateway> {
   const loaded = loadConfigFile(opts.config, { env: cliIo().env });
   // commander checked the value against the same three roles the config schema allows.
   const config: Readonly<Config> = opts.role ? { ...loaded, role: opts.role } : loaded;
@@ -83,6 +96,8 @@ export async function startGateway(
   ];
 
   let stopping = false;
+  let stoppedWith!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => (stoppedWith = resolve));
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -94,22 +109,22 @@ export async function startGateway(
     // The bound is for deliveries in flight to the OEM, which resume from the outbox on restart.
     setTimeout(() => {
       log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time; exiting');
-      process.exit(1);
+      stoppedWith(1);
     }, config.shutdownTimeoutMs).unref();
     app.close().then(
       () => {
         log.info('stopped cleanly');
-        process.exit(0);
+        stoppedWith(0);
       },
       (err) => {
         log.error({ err }, 'shutdown failed');
-        process.exit(1);
+        stoppedWith(1);
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => {
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  const onHup = () => {
     log.info('SIGHUP: reloading TLS certificates and keys');
     app.reloadTls();
     // Policies: all or nothing; an invalid file leaves every previous version in force.
@@ -153,12 +168,21 @@ export async function startGateway(
       },
       (err: unknown) => log.error({ err }, 'SIGHUP: applying the OEM registry failed'),
     );
+  };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
+  // Stopped: the handlers go with the gateway (a process that runs on must not keep them).
+  void stopped.then(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
   });
 
   // The banner last: whoever waits for it (an operator's script, a test) may signal the process
   // at once, and a signal that came before its handler would kill the gateway outright.
   out.write(lines.join('\n') + '\n');
-  return { close: () => app.close() };
+  return { close: () => app.close(), stopped };
 }
 
 /**

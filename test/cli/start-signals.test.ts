@@ -43,4 +43,12 @@ describe('shekara start', () => {
     await gateway.close();
     expect(atBanner).toEqual([{ SIGHUP: 1, SIGTERM: 1, SIGINT: 1 }]);
   });
+
+  it('on SIGTERM stops and resolves to exit code 0 without ending the process, then drops its handlers', async () => {
+    const others = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
+    const gateway = await startGateway({ config }, new Writable({ write: (_c, _e, done) => done() }));
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await gateway.stopped).toBe(0);
+    for (const s of SIGNALS) expect(process.listeners(s)).toEqual(others.get(s));
+  });
 });
