@@ -1,6 +1,7 @@
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { UNIT_FILES } from './vitest.unit.config.js';
+import { BUILT, builtSources } from './test/setup/built-sources.js';
 
 /**
  * Files that must have the machine to themselves: they run after every other file, one at a
@@ -96,7 +97,9 @@ const projects: TestProjectInlineConfiguration[] = [
 ];
 
 export default defineConfig({
+  plugins: [builtSources()],
   test: {
+    server: { deps: { external: [BUILT] } },
     // A real Kafka broker for the egress tests (deploy/kafka.sh): the root's setup runs once per
     // run, before any project's files; the projects add none of their own.
     globalSetup: ['test/setup/kafka.ts'],

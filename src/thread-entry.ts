@@ -24,8 +24,9 @@ export interface SourceTree {
   readonly dist: string;
 }
 
-const SRC = fileURLToPath(new URL('./', import.meta.url));
-const CHECKOUT: SourceTree = { src: SRC, dist: path.join(SRC, '..', 'dist') };
+/** This checkout's pair, whether this module runs from src/ or from its build in dist/. */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const CHECKOUT: SourceTree = { src: path.join(ROOT, 'src'), dist: path.join(ROOT, 'dist') };
 
 /** `name` (no extension) beside `moduleUrl`, the import.meta.url of the module that starts the thread. */
 export function threadEntry(moduleUrl: string, name: string, tree: SourceTree = CHECKOUT): ThreadEntry {
