@@ -5,7 +5,7 @@
  * writer thread: the egress thread's store commits through the main store's, and a turn of that
  * thread commits the records and the outcomes that reached it together, with one fsync.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -131,20 +131,27 @@ describe('SQLite ingest writer thread', () => {
 });
 
 describe('SQLite: the Kafka relay leases on the writer thread', () => {
-  const backend = sqliteBackend();
-  const { fresh } = useBackend(backend);
-  afterAll(() => backend.cleanup());
-
   it("leases unpublished rows there: the caller's connection has not written the lease when the call returns", async () => {
-    const store = await fresh();
+    const dir = mkdtempSync(path.join(tmpdir(), 'shk-relay-lease-'));
+    const file = path.join(dir, 'shekara.db');
+    const store = openSqliteStore(file);
+    onTestFinished(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
     const r = record({ receivedAt: T0 });
     await store.commitIngest([item(r, [projection(r)])]);
-    const leased = store.leaseUnpublished(T0 + 1, 10, 60_000);
-    // Runs on the store's connection at once. Had the lease run there (under the write lock, on the
-    // relay's thread), the row would be leased already, and not due.
-    const meanwhile = store.dueOutboxHeads(T0 + 1, 10);
-    expect((await leased).map((row) => row.recordId)).toEqual([r.id]);
-    expect(await meanwhile).toHaveLength(1);
+    // Had the lease run on the store's connection (under the write lock, on the relay's thread),
+    // the row would be leased already, and not due, at once. This thread holds the file's write
+    // lock meanwhile, so the writer thread cannot commit the lease before that read either.
+    let leased: Promise<OutboxRow[]> | undefined;
+    let meanwhile: Promise<OutboxRow[]> | undefined;
+    writeLock(file, 5_000).hold(() => {
+      leased = store.leaseUnpublished(T0 + 1, 10, 60_000);
+      meanwhile = store.dueOutboxHeads(T0 + 1, 10);
+    });
+    expect((await leased!).map((row) => row.recordId)).toEqual([r.id]);
+    expect(await meanwhile!).toHaveLength(1);
     // Resolved: committed, and the caller's connection sees the lease.
     expect(await store.dueOutboxHeads(T0 + 1, 10)).toHaveLength(0);
     expect(await store.leaseUnpublished(T0 + 1, 10, 60_000)).toEqual([]);
