@@ -55,8 +55,8 @@ const ON_POSTGRES = [
 ];
 
 /**
- * Three files at a time. Most of a file's time is waiting (on a gateway, a child process,
- * PostgreSQL, Kafka): a file uses about half a core, so three overlap well even on 2 cores. Any two files may run side by side:
+ * Two files at a time. Most of a file's time is waiting (on a gateway, a child process,
+ * PostgreSQL, Kafka), so two overlap well even on 2 cores. Any two files may run side by side:
  * each listens on port 0 or a freePort(), works in its own temp dir and PostgreSQL schema, and
  * uses its own Kafka topic prefix (uniquePrefix()). `npx vitest run --project sqlite FILE` runs
  * a file on the embedded store only.
@@ -106,7 +106,7 @@ export default defineConfig({
     env: TEST_TMPDIR,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    maxWorkers: 3,
+    maxWorkers: 2,
     minWorkers: 1,
     // Only the `unit` project runs in threads; every other project forks a fresh process a file.
     poolOptions: { threads: { isolate: false } },
