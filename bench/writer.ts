@@ -31,9 +31,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createHash } from 'node:crypto';
 import type { EgressSettlement, IngestItem, OutboxRow, Store } from '../src/store/types.js';
 import { recordFacts } from '../src/egress/record-facts.js';
+import { payloadDigest } from '../src/audit/leaf.js';
 import type { WriterStats } from '../src/store/sqlite/ingest-writer.js';
 
 const argv = process.argv.slice(2);
@@ -175,10 +175,7 @@ const delivered = (row: OutboxRow, at: number): EgressSettlement => ({
     attempt: row.attempts + 1,
     httpStatus: 200,
     error: null,
-    payload: {
-      payloadSha256: createHash('sha256').update(row.body, 'utf8').digest('hex'),
-      payloadBytes: Buffer.byteLength(row.body, 'utf8'),
-    },
+    payload: payloadDigest(row.body),
   },
 });
 
