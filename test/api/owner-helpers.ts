@@ -137,12 +137,16 @@ export async function startOwnerGateway(
     pseudonym: (i) => gw.app.policy.pseudonymFor('demo-oem', gw.cars[i]!.vin, Date.now())!,
     delivered(i, purpose) {
       const p = gw.app.policy.pseudonymFor('demo-oem', gw.cars[i]!.vin, Date.now());
+      // What the OEM holds: one per delivery id. Delivery is at least once: a POST that outlived the
+      // tests' 1 s request timeout under load is sent again with the same id, and the sink keeps both.
+      const seen = new Set<string>();
       return gw.sink.deliveries
         .map((d) => ({
           at: Date.parse(d.receivedAt),
           body: d.body as { vehicle: string; purpose: string; deliveryId: string; observedAt: string },
         }))
         .filter((d) => d.body.vehicle === p && d.body.purpose === purpose)
+        .filter((d) => !seen.has(d.body.deliveryId) && Boolean(seen.add(d.body.deliveryId)))
         .map((d) => ({ at: d.at, observedAt: Date.parse(d.body.observedAt), deliveryId: d.body.deliveryId }));
     },
     stop: () => gw.stop(),
