@@ -11,6 +11,7 @@ import { addGbt32960Commands } from './gbt32960-commands.js';
 import { addPolicyCommands } from './policy-commands.js';
 import { addAuditCommands } from './audit-commands.js';
 import { addOemCommands } from './oem-commands.js';
+import { addVehicleCommands } from './vehicle-commands.js';
 import { toInt, toNumber, type Lazy } from './command-kit.js';
 import { processIo, withCliIo, type CliIo } from './io.js';
 
@@ -38,11 +39,9 @@ const load = {
   check: () => import('./check.js'),
   objections: () => import('./objections.js'),
   oemSink: () => import('./oem-sink.js'),
-  owners: () => import('./owners.js'),
   report: () => import('./report.js'),
   simulate: () => import('./simulate.js'),
   start: () => import('./start.js'),
-  vehicles: () => import('./vehicles.js'),
   verify: () => import('./verify.js'),
 };
 
@@ -162,77 +161,7 @@ most one process may deliver.`,
     .option('-q, --quiet', 'do not print deliveries (count them only)')
     .action(lazy(load.oemSink, (m) => m.oemSinkCommand));
 
-  const vehicles = program
-    .command('vehicles')
-    .description(
-      'vehicles and their device credentials (acts on the store; add/rotate/revoke also on an external broker with credentialSync: docs/external-broker.md)',
-    );
-  vehicles
-    .command('add')
-    .description('register a vehicle; prints its secret once (only a hash is stored)')
-    .addOption(configOption())
-    .requiredOption('--vin <vin>', '17-character VIN; also the MQTT client id and username')
-    .requiredOption('--oem <id>', 'OEM the vehicle belongs to (must be in the OEM registry: `shekara oem list`)')
-    .option('--secret <secret>', `use this secret (at least 24 characters) instead of generating one`)
-    .option('--replace', 're-key a vehicle that is already registered')
-    .action(lazy(load.vehicles, (m) => m.vehiclesAddCommand));
-  vehicles
-    .command('list')
-    .description('list registered vehicles: VIN, OEM, status, registered, secret set, revoked')
-    .addOption(configOption())
-    .option('--oem <id>', "only this OEM's vehicles")
-    .action(lazy(load.vehicles, (m) => m.vehiclesListCommand));
-  vehicles
-    .command('show')
-    .argument('<vin>')
-    .description('one vehicle and its owners, as JSON (never its secret)')
-    .addOption(configOption())
-    .action(lazy(load.vehicles, (m) => m.vehiclesShowCommand));
-  vehicles
-    .command('rotate')
-    .argument('<vin>')
-    .description('issue a new secret (printed once); the old one stops authenticating at once; lifts a revocation')
-    .addOption(configOption())
-    .option('--secret <secret>', 'use this secret (at least 24 characters) instead of generating one')
-    .action(lazy(load.vehicles, (m) => m.vehiclesRotateCommand));
-  vehicles
-    .command('revoke')
-    .argument('<vin>')
-    .description("revoke the vehicle's credentials (secret and certificate alike): it is refused from now on")
-    .addOption(configOption())
-    .action(lazy(load.vehicles, (m) => m.vehiclesRevokeCommand));
-  vehicles
-    .command('whois')
-    .argument('<ref>', 'a vehicle reference from the gateway log (vr_ and 16 hex digits)')
-    .description('print the VIN behind a vehicle reference: log lines name cars only by these keyed references')
-    .addOption(configOption())
-    .action(lazy(load.vehicles, (m) => m.vehiclesWhoisCommand));
-
-  const owners = program
-    .command('owners')
-    .description("owner tokens: which vehicles an owner's app may act for in /owner/v1");
-  owners
-    .command('create')
-    .description('bind an owner to vehicles; prints the owner token once')
-    .addOption(configOption())
-    .requiredOption('--owner-ref <ref>', 'your own reference for the person (customer number…); never shown to OEMs')
-    .requiredOption('--vin <vin>', 'a vehicle of the owner (repeat for several)', (v: string, prev: string[] = []) => [
-      ...prev,
-      v,
-    ])
-    .action(lazy(load.owners, (m) => m.ownersCreateCommand));
-  owners
-    .command('list')
-    .description('the owner tokens bound to a vehicle (never the tokens)')
-    .addOption(configOption())
-    .requiredOption('--vin <vin>', 'the vehicle')
-    .action(lazy(load.owners, (m) => m.ownersListCommand));
-  owners
-    .command('revoke')
-    .argument('<id>', 'token id from `owners list`')
-    .description('revoke an owner token at once')
-    .addOption(configOption())
-    .action(lazy(load.owners, (m) => m.ownersRevokeCommand));
+  addVehicleCommands(program, lazy, configOption);
 
   program
     .command('backup')
