@@ -13,6 +13,9 @@
  *     (local queue, nothing delivered), the gateway stopped, then started in Kafka mode with the
  *     OEM up; records/s = delivered / (last delivery − first delivery): relay → Kafka → consumers →
  *     batched POSTs → outcomes settled, with no ingest competing. Ingest bounds (1); this does not.
+ *     Also the drain's CPU per record by process and by gateway thread (from /proc: the named
+ *     threads shk-egress, shk-writer, shk-selfcheck, the main thread, V8's and libuv's helpers),
+ *     the OEM sink, the Kafka broker's JVM (shared with whatever else uses it) and this process.
  * Env: TOTAL (40000), VEHICLES_T (100), WINDOW (20), RATE (2000), VEHICLES_L (1000), RUN_S (20),
  *      DRAIN (40000), BATCH (100: the OEM's `batch.maxRecords`; 1 = one POST per record),
  *      ONLY (throughput,drain,latency), GATEWAY (bin/shekara.js: the build under test, e.g. a copy
@@ -22,7 +25,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -55,6 +68,7 @@ const POLICY = `oem: demo-oem\npurposes:\n  - id: odometer\n    description: ben
 
 interface Sink {
   url: string;
+  pid: number;
   count: number;
   first: number;
   last: number;
@@ -93,14 +107,20 @@ async function startSink(dir: string, given?: number): Promise<Sink> {
     latencies: [] as number[],
     measureFrom: Infinity,
     url: `http://127.0.0.1:${port}/oem`,
+    pid: child.pid!,
   } as Sink;
   let offset = 0;
   let partial = '';
+  // Only the bytes written since the last poll: reading the whole file each time cost this
+  // process ~0.1 ms of CPU per delivered record by the end of a drain, on the gateway's cores.
+  const fd = openSync(out, 'r');
   const poll = setInterval(() => {
-    const buf = readFileSync(out);
-    if (buf.length <= offset) return;
-    const text = partial + buf.subarray(offset).toString('utf8');
-    offset = buf.length;
+    const size = fstatSync(fd).size;
+    if (size <= offset) return;
+    const buf = Buffer.alloc(size - offset);
+    readSync(fd, buf, 0, buf.length, offset);
+    const text = partial + buf.toString('utf8');
+    offset = size;
     const lines = text.split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
@@ -117,6 +137,7 @@ async function startSink(dir: string, given?: number): Promise<Sink> {
   await new Promise((r) => setTimeout(r, 500));
   s.close = () => {
     clearInterval(poll);
+    closeSync(fd);
     child.kill('SIGTERM');
   };
   return s;
@@ -212,11 +233,42 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 /** The gateway process's CPU time (user + system) from /proc: what a record costs it, whatever else loads the machine. */
-const cpuSeconds = (pid: number | undefined): number => {
+const cpuSeconds = (pid: number | string | undefined): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (CLK_TCK = 100 on Linux)
+};
+/**
+ * CPU seconds (user + system) of each thread of a process, by thread id, from /proc/PID/task,
+ * with the thread's name: the gateway names its worker threads (thread-entry.ts `nameThread`:
+ * shk-egress, shk-writer, shk-selfcheck); `node` are the main thread (tid = pid) and V8's and
+ * libuv's helpers (GC, compilers, the fs/crypto pool).
+ */
+const threadCpu = (pid: number): Map<number, { name: string; s: number }> => {
+  const m = new Map<number, { name: string; s: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const name = Number(tid) === pid ? 'main' : comm === 'node' ? 'V8/libuv helpers' : comm;
+      m.set(Number(tid), { name, s: cpuSeconds(`${pid}/task/${tid}`) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return m;
+};
+/** The Kafka broker's JVM (shared with whoever else uses it: its CPU is an upper bound for this run). */
+const brokerPid = (): number | undefined => {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(d);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
 };
 const waitFor = async (cond: () => boolean, ms: number) => {
   const end = Date.now() + ms;
@@ -302,14 +354,39 @@ async function drain(): Promise<string> {
   const gw2 = await startGateway(dir, url, VEHICLES_T, { queue: 'kafka', register: false });
   cpu.pid = gw2.child.pid!;
   cpu.at = cpuSeconds(cpu.pid);
+  const broker = brokerPid();
+  const before = {
+    threads: threadCpu(cpu.pid),
+    sink: cpuSeconds(sink.pid),
+    broker: broker ? cpuSeconds(broker) : NaN,
+    bench: process.cpuUsage(),
+  };
   const ok = await waitFor(() => sink.count >= acked, 300_000);
-  const cpuMs = ((cpuSeconds(cpu.pid) - cpu.at) * 1000) / Math.max(1, sink.count);
+  const n = Math.max(1, sink.count);
+  const cpuMs = ((cpuSeconds(cpu.pid) - cpu.at) * 1000) / n;
+  const usPer = (s: number) => ((s * 1e6) / n).toFixed(0);
+  // Per name: a thread that ended during the drain is missing (its CPU is in the process's total).
+  const byName = new Map<string, { s: number; n: number }>();
+  for (const [tid, t] of threadCpu(cpu.pid)) {
+    const a = byName.get(t.name) ?? { s: 0, n: 0 };
+    a.s += t.s - (before.threads.get(tid)?.s ?? 0);
+    a.n += 1;
+    byName.set(t.name, a);
+  }
+  const threads = [...byName].sort((a, b) => b[1].s - a[1].s);
+  const benchCpu = process.cpuUsage(before.bench);
+  const accounts = [
+    `  gateway (pid ${cpu.pid}) by thread, µs per record: ${threads.map(([name, t]) => `${name}${t.n > 1 ? ` (${t.n} threads)` : ''} ${usPer(t.s)}`).join(', ')}`,
+    `  OEM sink ${usPer(cpuSeconds(sink.pid) - before.sink)} µs/record; Kafka broker (JVM, shared) ${broker ? usPer(cpuSeconds(broker) - before.broker) : '?'} µs/record; ` +
+      `this bench ${usPer((benchCpu.user + benchCpu.system) / 1e6)} µs/record`,
+  ];
   const secs = (sink.last - sink.first) / 1000;
   await teardown([], gw2.child, sink, dir);
   return (
     `drain (Kafka leg, no ingest): ${acked} stored records, OEM batch.maxRecords ${BATCH}: ` +
     `${(sink.count / secs).toFixed(0)} records/s from first to last delivery (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}; ` +
-    `${((sink.last - t0) / 1000).toFixed(1)} s from gateway start); gateway CPU ${cpuMs.toFixed(2)} ms per record`
+    `${((sink.last - t0) / 1000).toFixed(1)} s from gateway start); gateway CPU ${cpuMs.toFixed(2)} ms per record\n` +
+    accounts.join('\n')
   );
 }
 

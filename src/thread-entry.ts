@@ -8,7 +8,7 @@
  * thread, esbuild, every module transformed), against ~0.15 s for the build, and the suite starts
  * hundreds of them; an edit not yet built is never run stale.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -40,6 +40,22 @@ export function threadEntry(moduleUrl: string, name: string, tree: SourceTree = 
     url: `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); })`,
     eval: true,
   };
+}
+
+/**
+ * Names the calling thread for the OS (Linux: `/proc/thread-self/comm`, at most 15 bytes), so
+ * `top -H`, `ps -L` and /proc/PID/task/TID/stat tell the gateway's threads apart: Node 20
+ * names every thread `node`, and a CPU account per thread (bench/kafka-e2e.ts) needs to know
+ * which one is the egress thread and which the writer. Called first thing by each thread's body;
+ * the main thread keeps its name (it is the process's, which `ps` and service managers show).
+ * Best effort: elsewhere than Linux, or without /proc, the thread stays unnamed.
+ */
+export function nameThread(name: string): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // not Linux, or /proc not mounted: a diagnostic only, nothing depends on it
+  }
 }
 
 /**

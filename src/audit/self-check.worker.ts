@@ -11,6 +11,9 @@ import { ShekaraError } from '../errors.js';
 import { sqliteAuditQueries } from '../store/audit/sqlite-queries.js';
 import { createSelfCheck } from './self-check.js';
 import type { FromSelfCheck, SelfCheckThreadData, ToSelfCheck } from './self-check-thread.js';
+import { nameThread } from '../thread-entry.js';
+
+nameThread('shk-selfcheck');
 
 /** As long as the store's own connections wait for SQLite's locks (store/sqlite/ingest-tx.ts). */
 const BUSY_TIMEOUT_MS = 5_000;

@@ -17,6 +17,9 @@ import { sendTimeVerdict } from '../policy/consent.js';
 import { createTelemetry, disabledTelemetry, type Telemetry } from '../telemetry/index.js';
 import { createEgress, type Egress } from './index.js';
 import type { FromThread, MetricEvent, SendRules, ThreadInit, ToThread } from './thread.js';
+import { nameThread } from '../thread-entry.js';
+
+nameThread('shk-egress');
 
 const port = parentPort!;
 const post = (m: FromThread) => port.postMessage(m);

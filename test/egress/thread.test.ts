@@ -3,6 +3,7 @@
  * thread with its own store connection; `--role ingest` delivers nothing and `--role egress`
  * delivers what another process ingested, from the same store. Real MQTT cars, a real HTTP OEM.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { telemetryTopic } from '../../src/ingest/index.js';
@@ -41,6 +42,25 @@ describe('egress apart from ingest', () => {
     expect(new Set(log.map((r) => r.recordId)).size).toBe(5);
     await eventually(() => gw.app.egress.inFlight === 0, 5_000, 'nothing in flight');
   }, 60_000);
+
+  // top -H, ps -L and a CPU account per thread (bench/kafka-e2e.ts) tell the threads apart by name.
+  it.runIf(process.platform === 'linux')(
+    'names its egress and writer threads for the OS',
+    async () => {
+      const gw = await startTestGateway({ store: 'sqlite' });
+      gateways.push(gw);
+      const names = readdirSync('/proc/self/task').map((tid) => {
+        try {
+          return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        } catch {
+          return ''; // ended meanwhile
+        }
+      });
+      expect(names).toContain('shk-egress');
+      expect(names).toContain('shk-writer');
+    },
+    60_000,
+  );
 
   it('--role ingest delivers nothing; --role egress on the same store delivers it all', async () => {
     const ingest = await startTestGateway({ config: { role: 'ingest' } });

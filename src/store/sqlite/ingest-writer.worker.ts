@@ -25,6 +25,9 @@ import { sqliteOutbox, sqliteEgressQueue, sqliteRelayLease } from '../outbox/sql
 import { sqliteAudit } from '../audit/sqlite.js';
 import { sqliteEgressLog } from '../egress-log/sqlite.js';
 import { parkStatement } from '../oem-feed/sqlite.js';
+import { nameThread } from '../../thread-entry.js';
+
+nameThread('shk-writer');
 
 const config = workerData as WriterThreadData;
 const db = openConnection(config.file, Database);
