@@ -9,8 +9,9 @@
  * the schema's JSON with the compiler's options and shared schemas, so an equal schema built
  * anew is found too; the key set is bounded by the routes the code declares.
  */
-import AjvCompiler from '@fastify/ajv-compiler';
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
+import { createRequire } from 'node:module';
+import type AjvCompiler from '@fastify/ajv-compiler';
+import type { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
 
 type Factories = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
@@ -78,7 +79,28 @@ export function compiledOnce(factory: Factory): Factory {
   };
 }
 
+/**
+ * The compiler packages themselves (ajv, ajv-formats, fast-json-stringify: ~110 modules, 50-90
+ * CPU-ms to load) come with the first schema compiled, not with the gateway: a gateway serving
+ * no validated route (one only taking cars' data, a test of ingest or egress) never loads them
+ * (test/cli/cli-imports.test.ts). Fastify asks for compilers synchronously, hence require.
+ */
+const requireCompiler = createRequire(import.meta.url);
+const onFirstCompile = (select: () => Factory): Factory => {
+  let factory: Factory | undefined;
+  return (externalSchemas, options) => (factory ??= select())(externalSchemas, options);
+};
+
 export const sharedSchemaCompilers: Factories = {
-  buildValidator: compiledOnce(AjvCompiler() as unknown as Factory) as unknown as Factories['buildValidator'],
-  buildSerializer: compiledOnce(SerializerSelector() as unknown as Factory) as unknown as Factories['buildSerializer'],
+  buildValidator: compiledOnce(
+    onFirstCompile(() => (requireCompiler('@fastify/ajv-compiler') as typeof AjvCompiler)() as unknown as Factory),
+  ) as unknown as Factories['buildValidator'],
+  buildSerializer: compiledOnce(
+    onFirstCompile(
+      () =>
+        (
+          requireCompiler('@fastify/fast-json-stringify-compiler') as { SerializerSelector: typeof SerializerSelector }
+        ).SerializerSelector() as unknown as Factory,
+    ),
+  ) as unknown as Factories['buildSerializer'],
 };

@@ -3,15 +3,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { strict } from './common.js';
-
-/**
- * POSTs to one OEM on the wire at once unless its `batch.maxInFlight` says otherwise (OEMs
- * registered through the API have this one). Half of `egress.concurrency`'s default: a burst of
- * 64 chains each POSTing at once over the keep-alive pool is what met sockets the OEM was closing
- * (UND_ERR_SOCKET); with that default a POST waits for its slot at most about one request
- * timeout, so wait and send stay within the outbox lease (egress.leaseMs, at least 3 × requestTimeoutMs).
- */
-export const OEM_POSTS_IN_FLIGHT = 32;
+import { OEM_POSTS_IN_FLIGHT } from '../egress/slots.js';
 
 /** An OEM's /oem/v1 rate limit unless its config entry sets one (API-registered OEMs have this one). */
 export const OEM_API_RATE_LIMIT = { requestsPerSecond: 20, burst: 40 } as const;

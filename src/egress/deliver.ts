@@ -18,8 +18,7 @@ import type { OutboxRow } from '../store/index.js';
 import type { CheckedAddress } from './destination.js';
 import { SIGNATURE_HEADER, signBody } from './sign.js';
 import { BATCH_CONTENT_TYPE, batchBody, createBatcher, idempotencyKeyOf, type BatchConfig } from './batch.js';
-import { createSlots, type SlotCounters } from './slots.js';
-import { OEM_POSTS_IN_FLIGHT } from '../config/oems.js';
+import { createSlots, OEM_POSTS_IN_FLIGHT, type SlotCounters } from './slots.js';
 
 export type DeliveryResult =
   | { readonly ok: true; readonly status: number }

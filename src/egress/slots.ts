@@ -7,6 +7,17 @@
  * it gets its slot, so waiting is never taken for the OEM's slowness (nor counted by the breaker).
  */
 
+/**
+ * POSTs to one OEM on the wire at once unless its `batch.maxInFlight` says otherwise (OEMs
+ * registered through the API have this one). Half of `egress.concurrency`'s default: a burst of
+ * 64 chains each POSTing at once over the keep-alive pool is what met sockets the OEM was closing
+ * (UND_ERR_SOCKET); with that default a POST waits for its slot at most about one request
+ * timeout, so wait and send stay within the outbox lease (egress.leaseMs, at least 3 × requestTimeoutMs).
+ * Here, not in the config schema that defaults to it: the egress thread delivers with it and
+ * must not load the schema's builder (@sinclair/typebox, 200 modules) to read one number.
+ */
+export const OEM_POSTS_IN_FLIGHT = 32;
+
 /** Where the two counts go (the `shekara.egress.posts.*` metrics), as changes of ±1. */
 export interface SlotCounters {
   inFlight(delta: number): void;

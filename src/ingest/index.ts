@@ -10,7 +10,7 @@ import type { Store } from '../store/index.js';
 import { createCommitter } from './committer.js';
 import { createIntake, type IngestCounters } from './intake.js';
 import { startMqttIngest } from './mqtt/server.js';
-import { startGbt32960Ingest, type Gbt32960Ingest } from './gbt32960/server.js';
+import type { Gbt32960Ingest } from './gbt32960/server.js';
 import type { BrokerCredentials } from './dynsec.js';
 import { registerEmqxAuth } from './emqx-auth.js';
 import { registerHttpIngest } from './http.js';
@@ -135,18 +135,18 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
   // One per-vehicle message budget for both channels, kept across reconnects.
   const rate = createRateLimiter(cfg.limits.messagesPerSecond, cfg.limits.messageBurst);
   registerHttpIngest(deps.http, cfg.limits, { lookupVehicle, intake, rate });
-  // The third channel, whichever MQTT mode: GB/T 32960 cars connect to Shekara itself.
-  const gbt: Gbt32960Ingest | undefined = cfg.gbt32960.enabled
-    ? await startGbt32960Ingest(cfg.gbt32960, {
-        lookupVehicle,
-        checkLogin: (l) => deps.store.checkGbt32960Login(l),
-        intake,
-        log,
-        rate,
-        onCommandAck: deps.onCommandAck,
-        onCommandSubscribed: deps.onCommandSubscribed,
-      })
-    : undefined;
+  // The third channel, whichever MQTT mode: GB/T 32960 cars connect to Shekara itself. Its
+  // decoder is loaded only when it is turned on (test/cli/cli-imports.test.ts).
+  const gbtServer = cfg.gbt32960.enabled ? await import('./gbt32960/server.js') : undefined;
+  const gbt: Gbt32960Ingest | undefined = await gbtServer?.startGbt32960Ingest(cfg.gbt32960, {
+    lookupVehicle,
+    checkLogin: (l) => deps.store.checkGbt32960Login(l),
+    intake,
+    log,
+    rate,
+    onCommandAck: deps.onCommandAck,
+    onCommandSubscribed: deps.onCommandSubscribed,
+  });
   /** Downlink: a car logged in over GB/T 32960 gets its commands as GB/T frames, any other over MQTT. */
   const viaGbt = (vin: string) => gbt?.isOnline(vin) === true;
   // MQTT carries any command type as JSON; only GB/T 32960 has commands it cannot say.

@@ -7,11 +7,20 @@
  * times by the suite) loads only what its config turns on: no Kafka client for the local queue.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+
+/** Probe code printing the npm packages of the probe's require cache (CommonJS), as JSON. */
+const PRINT_PACKAGES = `
+  const names = Object.keys(createRequire(import.meta.url).cache)
+    .filter((k) => k.includes('/node_modules/'))
+    .map((k) => k.split('/node_modules/').pop().split('/'))
+    .map(([a, b]) => (a.startsWith('@') ? a + '/' + b : a));
+  console.log(JSON.stringify([...new Set(names)].sort()));`;
 
 /**
  * The npm packages (CommonJS, as Node's require cache sees them) that importing `module` loads,
@@ -22,11 +31,7 @@ async function packagesLoadedBy(module: string, then = ''): Promise<string[]> {
     import { createRequire } from 'node:module';
     const m = await import(${JSON.stringify(new URL(`../../${module}`, import.meta.url).href)});
     ${then}
-    const names = Object.keys(createRequire(import.meta.url).cache)
-      .filter((k) => k.includes('/node_modules/'))
-      .map((k) => k.split('/node_modules/').pop().split('/'))
-      .map(([a, b]) => (a.startsWith('@') ? a + '/' + b : a));
-    console.log(JSON.stringify([...new Set(names)].sort()));`;
+    ${PRINT_PACKAGES}`;
   // A file, not `-e`: a worker thread the probe starts (the gateway's egress thread) inherits
   // process.execArgv, and `--input-type` is refused there.
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-probe-'));
@@ -34,6 +39,68 @@ async function packagesLoadedBy(module: string, then = ''): Promise<string[]> {
     writeFileSync(path.join(dir, 'probe.mjs'), probe);
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, 'probe.mjs')]);
     return JSON.parse(stdout) as string[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A loader hook that appends every module URL a thread resolves to `thread-<threadId>.txt` in $MODULE_LOG_DIR. */
+const MODULE_LOG = {
+  'register.mjs': `
+    import { register } from 'node:module';
+    import { threadId } from 'node:worker_threads';
+    register('./hooks.mjs', import.meta.url, { data: process.env.MODULE_LOG_DIR + '/thread-' + threadId + '.txt' });`,
+  'hooks.mjs': `
+    import { appendFileSync } from 'node:fs';
+    let out;
+    export function initialize(file) { out = file; }
+    export async function resolve(specifier, context, next) {
+      const r = await next(specifier, context);
+      appendFileSync(out, r.url + '\\n');
+      return r;
+    }`,
+};
+
+/**
+ * The ES modules each thread resolves while `dist/cli/start.js` runs the gateway on `configLines`
+ * (a SQLite store in a temp dir) to ready and closes it, and the CommonJS packages of the main
+ * thread's require cache. ES modules as their URLs: the gateway's own and ESM-only packages
+ * (@sinclair/typebox) never show in a require cache, and a worker thread has its own. The
+ * threads inherit the hook with the probe's command line (the egress thread does; the writer
+ * and self-check threads take only profiler flags and are not seen).
+ */
+async function modulesOfGateway(configLines: string[]): Promise<{ threads: string[][]; packages: string[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shekara-module-log-'));
+  try {
+    for (const [name, text] of Object.entries(MODULE_LOG)) writeFileSync(path.join(dir, name), text);
+    writeFileSync(
+      path.join(dir, 'shekara.yaml'),
+      [
+        'dataDir: ./data',
+        'mqtt: { host: 127.0.0.1, port: 0 }',
+        'http: { host: 127.0.0.1, port: 0 }',
+        ...configLines,
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'probe.mjs'),
+      `import { createRequire } from 'node:module';
+       const m = await import(${JSON.stringify(new URL('../../dist/cli/start.js', import.meta.url).href)});
+       let banner = '';
+       const gw = await m.startGateway({ config: ${JSON.stringify(path.join(dir, 'shekara.yaml'))} }, { write: (s) => (banner += s) });
+       await gw.close();
+       if (!banner.includes('Shekara gateway is up.')) throw new Error('no banner: ' + banner);
+       ${PRINT_PACKAGES}`,
+    );
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, path.join(dir, 'probe.mjs')],
+      { env: { ...process.env, MODULE_LOG_DIR: dir } },
+    );
+    const threads = readdirSync(dir)
+      .filter((f) => f.startsWith('thread-'))
+      .map((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
+    return { threads, packages: JSON.parse(stdout) as string[] };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -108,5 +175,41 @@ describe('shekara CLI imports', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+  describe('a gateway with the defaults loads what its config turns on and nothing else', () => {
+    // Each started once, by the first case that needs it.
+    const once = <T>(f: () => Promise<T>) => {
+      let p: Promise<T> | undefined;
+      return () => (p ??= f());
+    };
+    const defaults = once(() => modulesOfGateway([]));
+    const withGbt = once(() =>
+      modulesOfGateway([
+        'gbt32960: { enabled: true, tcp: { enabled: true, host: 127.0.0.1, port: 0, allowFrom: [127.0.0.0/8] } }',
+      ]),
+    );
+    const gbtServer = (urls: string[]) => urls.some((u) => u.endsWith('/dist/ingest/gbt32960/server.js'));
+
+    it('the egress thread does not load the config schema builder (@sinclair/typebox)', async () => {
+      const { threads } = await defaults();
+      const egress = threads.filter((urls) => urls.some((u) => u.endsWith('/dist/egress/thread-main.js')));
+      expect(egress).toHaveLength(1); // the hook saw the egress thread
+      expect(egress[0]!.filter((u) => u.includes('/node_modules/@sinclair/typebox/'))).toEqual([]);
+      expect(egress[0]!.some((u) => u.endsWith('/dist/egress/deliver.js'))).toBe(true);
+    });
+
+    it('GB/T 32960 ingest is loaded only when gbt32960.enabled', async () => {
+      expect((await defaults()).threads.filter(gbtServer)).toEqual([]);
+      expect((await withGbt()).threads.filter(gbtServer)).toHaveLength(1);
+    });
+
+    // Loaded with the first route schema compiled (src/api/schema-compilers.ts); the pre-generated
+    // config and policy validators need only ajv's small runtime helpers.
+    it('no route schema compiler (ajv, fast-json-stringify) before a validated request', async () => {
+      const { packages } = await defaults();
+      expect(packages).toEqual(expect.arrayContaining(['fastify', 'better-sqlite3'])); // the gateway ran
+      const compilers = ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'ajv-formats'];
+      expect(packages.filter((p) => compilers.includes(p))).toEqual([]);
+    });
   });
 });
