@@ -36,6 +36,19 @@ const BOUND_HELD_KB = 120_000;
 
 const rssKb = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+/**
+ * The gateway's RSS once start-up has stopped growing it: two reads 200 ms apart within 1 MB of
+ * each other (the bounds are 80 and 120 MB). Measured after "gateway is up": within 100 ms of it
+ * RSS was within 0.2 MB of where it stayed for the next 4 s, so a fixed 2 s wait bought nothing.
+ */
+async function rssSettled(pid: number): Promise<number> {
+  for (let last = rssKb(pid); ;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = rssKb(pid);
+    if (Math.abs(now - last) < 1_024) return now;
+    last = now;
+  }
+}
 const openFilesLimit = (): number =>
   Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
 
@@ -105,8 +118,7 @@ describe('unauthenticated sockets holding partial CONNECTs (real gateway process
       }),
     );
     gw = await spawnGateway('flood', file, { mqtt: port, http }, 120_000);
-    await new Promise((r) => setTimeout(r, 2_000)); // start-up garbage settles
-    baseline = rssKb(gw.pid);
+    baseline = await rssSettled(gw.pid);
     sampler = setInterval(() => {
       peak.kb = Math.max(peak.kb, rssKb(gw.pid));
     }, 50);
