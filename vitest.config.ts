@@ -8,21 +8,21 @@ import { BUILT, builtSources } from './test/setup/built-sources.js';
  * time (the `serial` projects below).
  * - kafka-restart stops and restarts the Kafka broker: no other file may be using it then.
  * - mqtt-connect-flood opens 10,000 sockets and bounds the gateway's memory per socket.
- * - the rest start gateway (or settler) processes, load them, kill one mid-stream and wait a
- *   bounded time for every acknowledged record. Beside another file, at load average 20-30,
- *   three of them ran out of those bounds; they are kept apart until that is shown to be load
- *   alone.
+ * - the rest start gateway processes, load them, kill one mid-stream and wait a bounded time for
+ *   every acknowledged record. Beside another of them, two busy CPU loops and a loaded machine
+ *   (load average 28-35), each ran out of such a bound at least once: scale-out's gateway
+ *   start (30 s), the egress crash test's redelivery (2,850 of 3,690 records 45 s after the
+ *   restart), external-crash's settling (180 s). Kept apart until those bounds follow the load.
+ * The other process-kill tests (shutdown, the GB/T 32960 crash test, kill-after-2xx, the
+ * integrator) run beside other files: each has its own temp dir, store or schema and ports, and
+ * under that same load their bounds held in every run.
  */
 const SERIAL = [
   'test/egress/kafka-restart.test.ts',
   'test/ingest/mqtt-connect-flood.test.ts',
-  'test/audit/integrator.test.ts',
   'test/e2e/external-crash.test.ts',
   'test/e2e/scale-out.test.ts',
-  'test/e2e/shutdown.test.ts',
   'test/egress/crash.test.ts',
-  'test/egress/kill-after-2xx.test.ts',
-  'test/ingest/gbt32960/crash.test.ts',
 ];
 
 /**
