@@ -8,6 +8,9 @@
 #                                              client-only install --dry-run); then validate the manifests
 #                                              and config-check each rendered shekara.yaml
 #   deploy/helm-check.sh render [-f VALUES]... helm template to stdout (Helm's error and exit 1 on failure)
+#   deploy/helm-check.sh renders --out DIR NAME=VALUES...
+#                                              helm template of each value set in one JVM: DIR/NAME.yaml, or
+#                                              DIR/NAME.error with Helm's message when Helm refuses the set
 #   deploy/helm-check.sh fetch | --help
 #
 # Env: SHEKARA_HELM_JAVA_HOME (cache, default ~/.cache/shekara/helm-java), SHEKARA_HELM_JAVA_VERSION
@@ -25,7 +28,7 @@ LIB="$CACHE/lib-$VERSION"
 
 say() { printf 'helm-check.sh: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 need() {
   command -v java >/dev/null || die "java not found (helm-java needs Java 17+; Debian: openjdk-17-jdk-headless)"
@@ -109,10 +112,25 @@ render() {
   helm_java template "$CHART" "$KUBE_VERSION" ${files[@]+"${files[@]}"}
 }
 
+renders() {
+  local out="" sets=() s
+  while (($#)); do
+    case "$1" in
+      --out) out="${2:?--out needs a directory}"; shift 2 ;;
+      *=*) s="$1"; sets+=("${s%%=*}=$(cd "$(dirname "${s#*=}")" && pwd)/$(basename "${s#*=}")"); shift ;;
+      *) usage >&2; exit 2 ;;
+    esac
+  done
+  [[ -n "$out" && ${#sets[@]} -gt 0 ]] || { usage >&2; exit 2; }
+  need; fetch; compile
+  helm_java renders "$CHART" "$out" "$KUBE_VERSION" "${sets[@]}"
+}
+
 case "${1:-check}" in
   check) shift || true; check "$@" ;;
   --out) check "$@" ;;
   render) shift; render "$@" ;;
+  renders) shift; renders "$@" ;;
   fetch) need; fetch; say "helm-java $VERSION ready in $LIB" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;

@@ -7,8 +7,12 @@
  *       writes <outDir>/<scenario>.yaml (helm template) and <scenario>.notes.txt (NOTES.txt, from a
  *       client-only `helm install --dry-run`, which never contacts a cluster)
  *   HelmCheck template <chart> <kubeVersion> [<values.yaml>]...      (manifests to stdout)
+ *   HelmCheck renders  <chart> <outDir> <kubeVersion> <name>=<values.yaml>[,<values.yaml>]...
+ *       helm template of each value set in this one JVM: <outDir>/<name>.yaml when it renders,
+ *       <outDir>/<name>.error (Helm's message) when Helm refuses it; a refusal is a result here
  *
- * Exit 0: all good; 1: lint failed or a render failed (Helm's message on stderr); 2: usage.
+ * Exit 0: all good (renders: every value set was tried); 1: lint failed or a render failed (Helm's
+ * message on stderr); 2: usage.
  */
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.InstallCommand;
@@ -30,11 +34,13 @@ public final class HelmCheck {
     try {
       if (args.length >= 4 && args[0].equals("check")) {
         System.exit(check(Path.of(args[1]), Path.of(args[2]), args[3], Arrays.asList(args).subList(4, args.length)));
+      } else if (args.length >= 4 && args[0].equals("renders")) {
+        System.exit(renders(Path.of(args[1]), Path.of(args[2]), args[3], Arrays.asList(args).subList(4, args.length)));
       } else if (args.length >= 3 && args[0].equals("template")) {
         System.out.print(render(Path.of(args[1]), args[2], Arrays.asList(args).subList(3, args.length)));
         System.exit(0);
       }
-      System.err.println("usage: HelmCheck check <chart> <outDir> <kubeVersion> <name>=<values>[,<values>]... | template <chart> <kubeVersion> [<values>]...");
+      System.err.println("usage: HelmCheck check|renders <chart> <outDir> <kubeVersion> <name>=<values>[,<values>]... | template <chart> <kubeVersion> [<values>]...");
       System.exit(2);
     } catch (RuntimeException e) {
       // helm-java surfaces Helm's error (a template's `fail`, a YAML error) as the message.
@@ -55,16 +61,52 @@ public final class HelmCheck {
     try {
       Files.createDirectories(outDir);
       for (String s : scenarios) {
-        int eq = s.indexOf('=');
-        if (eq <= 0) throw new IllegalArgumentException("scenario must be <name>=<values>[,<values>]: " + s);
-        String name = s.substring(0, eq);
-        List<String> files = s.length() > eq + 1 ? Arrays.asList(s.substring(eq + 1).split(",")) : List.of();
+        ValueSet v = valueSet(s);
+        String name = v.name();
+        List<String> files = v.files();
         String out = step("helm template (" + name + ")", () -> render(chart, kubeVersion, files));
         Path file = outDir.resolve(name + ".yaml");
         Files.writeString(file, out, StandardCharsets.UTF_8);
         System.out.println("helm template (" + name + "): " + out.length() + " bytes -> " + file);
         String notes = step("helm install --dry-run (" + name + ")", () -> notes(chart, kubeVersion, files));
         Files.writeString(outDir.resolve(name + ".notes.txt"), notes, StandardCharsets.UTF_8);
+      }
+    } catch (java.io.IOException e) {
+      throw new RuntimeException(e);
+    }
+    return 0;
+  }
+
+  /** A named set of values files, from `<name>=<values>[,<values>]` (no files: the chart's own values). */
+  record ValueSet(String name, List<String> files) {}
+
+  static ValueSet valueSet(String s) {
+    int eq = s.indexOf('=');
+    if (eq <= 0) throw new IllegalArgumentException("value set must be <name>=<values>[,<values>]: " + s);
+    List<String> files = s.length() > eq + 1 ? Arrays.asList(s.substring(eq + 1).split(",")) : List.of();
+    return new ValueSet(s.substring(0, eq), files);
+  }
+
+  /**
+   * Each value set rendered or refused, in one JVM: a JVM start and Helm's library load cost more
+   * than a render, and a test asks for several refusals at once.
+   */
+  static int renders(Path chart, Path outDir, String kubeVersion, List<String> sets) {
+    try {
+      Files.createDirectories(outDir);
+      for (String s : sets) {
+        ValueSet v = valueSet(s);
+        String name = v.name();
+        String out;
+        try {
+          out = render(chart, kubeVersion, v.files());
+        } catch (RuntimeException e) {
+          Files.writeString(outDir.resolve(name + ".error"), "helm: " + e.getMessage() + "\n", StandardCharsets.UTF_8);
+          System.out.println("helm template (" + name + "): refused");
+          continue;
+        }
+        Files.writeString(outDir.resolve(name + ".yaml"), out, StandardCharsets.UTF_8);
+        System.out.println("helm template (" + name + "): " + out.length() + " bytes");
       }
     } catch (java.io.IOException e) {
       throw new RuntimeException(e);
