@@ -5,8 +5,10 @@
  * was not touched signs as before. Real SQLite files, edited through a second raw connection.
  */
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditLog, type AuditLog } from '../../src/audit/index.js';
+import { parseConfig } from '../../src/config/load.js';
 import { RECHECK_PER_SECOND } from '../../src/audit/self-check.js';
 import { entryLeafHash } from '../../src/audit/leaf.js';
 import { captureLog, type LogCapture } from '../helpers/log-capture.js';
@@ -170,15 +172,28 @@ describe('egress log › a failed self-check as an operator sees it', () => {
       /^shekara_audit_self_check_failed(?:\{[^}]*\})? (\d+)$/m,
     )?.[1];
 
+  /**
+   * A store with three outcomes and a checkpoint over them, signed with the gateway's own audit
+   * config, as a stopped gateway leaves it: the gateway under test starts on it. Written without a
+   * gateway of its own (a start costs more than the rest of a case); that a fresh gateway is
+   * ready is the third case's first check.
+   */
+  async function signedLog(vinPrefix: string): Promise<TempStore> {
+    const dir = tempStore('shekara-test-');
+    const { audit: cfg } = parseConfig(stringify({ ...config, dataDir: dir.dir }), 'test-config.yaml', dir.dir, {
+      env: {},
+    });
+    const log = await createAuditLog(cfg, { store: dir.store, log: captureLog().log });
+    for (let i = 0; i < 3; i++) await egressOnce(dir.store, { vin: `${vinPrefix}${i}`, at: T0 + i, oem: 'demo-oem' });
+    await log.checkpointNow();
+    await log.close();
+    await dir.store.close();
+    return dir;
+  }
+
   it('/readyz answers degraded with the reason and the gauge reads 1; the gateway still starts', async () => {
-    const first = await startTestGateway({ cars: 1, config });
-    const ready = await fetch(`${first.httpUrl}/readyz`);
-    expect(await ready.json()).toEqual({ status: 'ready' });
-    for (let i = 0; i < 3; i++)
-      await egressOnce(first.app.store, { vin: `LTEST000000000R${i}`, at: T0 + i, oem: 'demo-oem' });
-    await first.app.audit.checkpointNow();
-    await first.stop({ keepDir: true });
-    tamper(path.join(first.dir, 'shekara.db'), EDIT_ENTRY(2));
+    const first = await signedLog('LTEST000000000R');
+    tamper(first.file, EDIT_ENTRY(2));
 
     gw = await startTestGateway({ cars: 0, config, dir: first.dir });
     const res = await fetch(`${gw.httpUrl}/readyz`);
@@ -194,23 +209,16 @@ describe('egress log › a failed self-check as an operator sees it', () => {
   // Degraded is 200, not 503 (docs/deployment.md "Health"): every instance on the store sees the
   // same edited log, so a 503 would take all of them out of service over an evidence problem.
   it('a log whose tail was deleted is degraded too (SHK_AUDIT_PROOF log-shrank), and cars are still served', async () => {
-    const first = await startTestGateway({ cars: 1, config });
-    for (let i = 0; i < 3; i++)
-      await egressOnce(first.app.store, { vin: `LTEST000000000S${i}`, at: T0 + i, oem: 'demo-oem' });
-    await first.app.audit.checkpointNow();
-    await first.stop({ keepDir: true });
-    tamper(
-      path.join(first.dir, 'shekara.db'),
-      'DROP TRIGGER audit_leaves_no_delete; DELETE FROM audit_leaves WHERE leaf_index >= 1;',
-    );
+    const first = await signedLog('LTEST000000000S');
+    tamper(first.file, 'DROP TRIGGER audit_leaves_no_delete; DELETE FROM audit_leaves WHERE leaf_index >= 1;');
 
-    gw = await startTestGateway({ cars: 0, config, dir: first.dir });
+    gw = await startTestGateway({ cars: 1, config, dir: first.dir });
     expect(await readyz(gw)).toMatchObject({
       status: 200,
       body: { status: 'degraded', problems: [{ code: 'SHK_AUDIT_PROOF', reason: 'log-shrank' }] },
     });
     expect(await gauge(gw)).toBe('1');
-    const car = first.cars[0]!;
+    const car = gw.cars[0]!;
     const posted = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
       method: 'POST',
       headers: {
