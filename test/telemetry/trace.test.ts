@@ -3,7 +3,7 @@
  * the real Kafka at 127.0.0.1:19092 (a topic prefix of its own) → the consumer group → a real
  * HTTP OEM sink; spans exported over OTLP/HTTP to a real collector this test runs.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { newCar, nextTelemetry } from '../../src/sim/telemetry.js';
 import { SPAN } from '../../src/telemetry/index.js';
@@ -196,25 +196,30 @@ describe('tracing › one trace per record, through Kafka', () => {
   });
 });
 
-describe('tracing › the local queue and an OEM that opted in to trace context', () => {
-  let gw: TestGateway | undefined;
-  let collector: Collector | undefined;
-  afterEach(async () => {
+// One gateway for both: the local queue with an OEM that opted in to trace context, and a car
+// that posts over HTTPS (each case follows its own record; a gateway start is most of a case).
+describe('tracing › the local queue, an OEM that opted in to trace context, and HTTPS ingest', () => {
+  let gw: TestGateway;
+  let collector: Collector;
+  beforeAll(async () => {
+    collector = await startCollector();
+    gw = await startTestGateway({
+      cars: 2,
+      policy: ONE_PURPOSE,
+      oem: { propagateTraceContext: true },
+      config: {
+        egress: egress({ kind: 'local' }),
+        telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl } },
+      },
+    });
+  });
+  afterAll(async () => {
     await gw?.stop();
     await collector?.close();
-    gw = undefined;
-    collector = undefined;
   });
 
   it('carries the trace across the outbox row, and sends the OEM the deliver span as traceparent', async () => {
-    collector = await startCollector();
     const c = collector;
-    gw = await startTestGateway({
-      cars: 1,
-      policy: ONE_PURPOSE,
-      oem: { propagateTraceContext: true },
-      config: { egress: egress({ kind: 'local' }), telemetry: { tracing: { enabled: true, otlpUrl: c.tracesUrl } } },
-    });
     const g = gw;
     const recordId = await sendOneRecord(g);
     await g.app.telemetry.tracing.flush();
@@ -239,62 +244,47 @@ describe('tracing › the local queue and an OEM that opted in to trace context'
     expect(byName[SPAN.consume]!.parentSpanId).toBe(byName[SPAN.commit]!.spanId);
     expect(byName[SPAN.consume]!.attributes['shekara.queue']).toBe('local');
     expect(deliver.parentSpanId).toBe(byName[SPAN.consume]!.spanId);
-    expect(g.sink.deliveries[0]!.headers.traceparent).toBe(`00-${deliver.traceId}-${deliver.spanId}-01`);
     const [row] = await g.app.store.listEgressLog({ recordId });
     expect(row!.traceId).toBe(deliver.traceId);
+    const sent = g.sink.deliveries.filter((d) => (d.body as { deliveryId: string }).deliveryId === row!.deliveryId);
+    expect(sent[0]!.headers.traceparent).toBe(`00-${deliver.traceId}-${deliver.spanId}-01`);
   });
-});
 
-describe('tracing › HTTPS ingest', () => {
   it('starts a new trace at the gateway as a SERVER span, ignoring a traceparent the car sent', async () => {
-    const collector = await startCollector();
-    const gw = await startTestGateway({
-      cars: 1,
-      policy: ONE_PURPOSE,
-      config: {
-        egress: egress({ kind: 'local' }),
-        telemetry: { tracing: { enabled: true, otlpUrl: collector.tracesUrl } },
+    const car = gw.cars[1]!;
+    const carsOwn = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
+      method: 'POST',
+      body: JSON.stringify(nextTelemetry(newCar(car.vin, 0), Date.now())),
+      headers: {
+        authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`,
+        'content-type': 'application/json',
+        traceparent: carsOwn,
       },
     });
-    try {
-      const car = gw.cars[0]!;
-      const carsOwn = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-      const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
-        method: 'POST',
-        body: JSON.stringify(nextTelemetry(newCar(car.vin, 0), Date.now())),
-        headers: {
-          authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`,
-          'content-type': 'application/json',
-          traceparent: carsOwn,
-        },
-      });
-      expect(res.status).toBe(202);
-      const { recordId } = (await res.json()) as { recordId: string };
-      await eventually(
-        async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1,
-        10_000,
-        'the egress-log row',
-      );
-      await gw.app.telemetry.tracing.flush();
-      const receive = await eventually(
-        () => collector.spans.find((s) => s.name === SPAN.receive),
-        10_000,
-        'the receive span',
-      );
-      expect(receive).toMatchObject({
-        kind: SPAN_KIND.server,
-        parentSpanId: undefined,
-        attributes: { 'shekara.channel': 'https', 'shekara.record_id': recordId, 'shekara.outcome': 'stored' },
-      });
-      expect(receive.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
-      const [row] = await gw.app.store.listEgressLog({ recordId });
-      expect(row!.traceId).toBe(receive.traceId);
-      // The URL path names the VIN: it is not recorded.
-      expect(JSON.stringify(collector.spans)).not.toContain(car.vin);
-    } finally {
-      await gw.stop();
-      await collector.close();
-    }
+    expect(res.status).toBe(202);
+    const { recordId } = (await res.json()) as { recordId: string };
+    await eventually(
+      async () => (await gw.app.store.listEgressLog({ recordId })).length >= 1,
+      10_000,
+      'the egress-log row',
+    );
+    await gw.app.telemetry.tracing.flush();
+    const receive = await eventually(
+      () => collector.spans.find((s) => s.name === SPAN.receive && s.attributes['shekara.record_id'] === recordId),
+      10_000,
+      'the receive span',
+    );
+    expect(receive).toMatchObject({
+      kind: SPAN_KIND.server,
+      parentSpanId: undefined,
+      attributes: { 'shekara.channel': 'https', 'shekara.record_id': recordId, 'shekara.outcome': 'stored' },
+    });
+    expect(receive.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
+    const [row] = await gw.app.store.listEgressLog({ recordId });
+    expect(row!.traceId).toBe(receive.traceId);
+    // The URL path names the VIN: it is not recorded.
+    expect(JSON.stringify(collector.spans)).not.toContain(car.vin);
   });
 });
 
