@@ -3,6 +3,7 @@
  *
  *   npm run -s build && node --import tsx bench/writer.ts [--records 20000] [--prefill 40000]
  *        [--rounds 3] [--batch 256] [--qos2] [--account] [--settle] [--baseline DIR]
+ *        [--by-tree] [--drop INDEX[,INDEX…]]
  *
  * Each round opens a fresh store file with the build's own `openSqliteStore` (its dist/), fills
  * it with `--prefill` records (not measured: the indexes then have a realistic depth), then
@@ -26,6 +27,10 @@
  * (delivered, with their egress-log entries and leaves) on the same writer: the due heads of
  * queue, read on the main connection as the local queue reads them, each entry carrying the
  * digest its sender made of the row's body (a build that does not take it hashes the stored body).
+ * `--by-tree`: also the WAL KB per record of each table and index (the B-tree that owns each
+ * page written, read from dbstat after the round), so every KB is accounted for.
+ * `--drop`: drops these indexes right after the store is opened (before the prefill), to
+ * measure what each costs; a scratch measure only, a store without them is not a valid store.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +40,7 @@ import type { EgressSettlement, IngestItem, OutboxRow, Store } from '../src/stor
 import { recordFacts } from '../src/egress/record-facts.js';
 import { payloadDigest } from '../src/audit/leaf.js';
 import type { WriterStats } from '../src/store/sqlite/ingest-writer.js';
+import Database from 'better-sqlite3';
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
@@ -52,6 +58,8 @@ const BATCH = Number(flag('--batch') ?? 256);
 const QOS2 = argv.includes('--qos2');
 const ACCOUNT = argv.includes('--account');
 const SETTLE = argv.includes('--settle');
+const BY_TREE = argv.includes('--by-tree');
+const DROP = (flag('--drop') ?? '').split(',').filter(Boolean);
 const baseline = flag('--baseline');
 const here = path.resolve(new URL('..', import.meta.url).pathname);
 
@@ -149,16 +157,19 @@ function item(i: number, run: number): IngestItem {
  * a restart after a checkpoint writes new salts, so frames left from an older generation carry
  * other salts and end the count.
  */
-function walFrames(file: string): { salt: string; frames: number; frameBytes: number } {
+function walFrames(file: string): { salt: string; frames: number; frameBytes: number; pages: number[] } {
   const wal = readFileSync(`${file}-wal`);
-  if (wal.length < 32) return { salt: '', frames: 0, frameBytes: 0 };
+  if (wal.length < 32) return { salt: '', frames: 0, frameBytes: 0, pages: [] };
   const frameBytes = 24 + wal.readUInt32BE(8);
   const salt = wal.subarray(16, 24);
-  let frames = 0;
+  const pages: number[] = [];
   for (let at = 32; at + frameBytes <= wal.length && wal.subarray(at + 8, at + 16).equals(salt); at += frameBytes)
-    frames += 1;
-  return { salt: salt.toString('hex'), frames, frameBytes };
+    pages.push(wal.readUInt32BE(at));
+  return { salt: salt.toString('hex'), frames: pages.length, frameBytes, pages };
 }
+
+/** Page numbers written to the WAL during the measured commits, one entry per frame. */
+let framePages: number[] = [];
 
 /** A delivered outcome of `row` as the delivery worker makes it, with the digest of the body it sent. */
 const delivered = (row: OutboxRow, at: number): EgressSettlement => ({
@@ -201,7 +212,9 @@ async function commitAll(store: Store, from: number, to: number, run: number, fi
       // One commit at a time: a new generation began with this commit (the WAL restarts only
       // when a transaction starts writing after a checkpoint), so all of its frames are new.
       const now = walFrames(file);
-      walBytes += (now.salt === last.salt ? now.frames - last.frames : now.frames) * now.frameBytes;
+      const fresh = now.salt === last.salt ? now.pages.slice(last.frames) : now.pages;
+      walBytes += fresh.length * now.frameBytes;
+      if (BY_TREE) for (const p of fresh) framePages.push(p);
       last = now;
     }
   }
@@ -237,6 +250,26 @@ interface Result {
   mb: number;
   walKb: number;
   settled: number;
+  /** WAL KB per record by table or index (`--by-tree`). */
+  trees: Map<string, number>;
+}
+
+/** WAL KB per record of each B-tree, by the owner of each page now (dbstat); header and freelist pages as such. */
+function byTree(file: string, pages: readonly number[], frameBytes: number): Map<string, number> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const owner = new Map<number, string>();
+    for (const r of db.prepare('SELECT name, pageno FROM dbstat').all() as { name: string; pageno: number }[])
+      owner.set(r.pageno, r.name);
+    const out = new Map<string, number>();
+    for (const p of pages) {
+      const name = p === 1 ? '(header, schema)' : (owner.get(p) ?? '(freelist)');
+      out.set(name, (out.get(name) ?? 0) + frameBytes / 1024 / RECORDS);
+    }
+    return out;
+  } finally {
+    db.close();
+  }
 }
 
 async function round(b: Build, run: number): Promise<Result> {
@@ -244,18 +277,26 @@ async function round(b: Build, run: number): Promise<Result> {
   const file = path.join(dir, 'store.db');
   try {
     const store = b.open(file);
+    if (DROP.length > 0) {
+      const db = new Database(file);
+      for (const name of DROP) db.exec(`DROP INDEX ${name}`);
+      db.close();
+    }
     await commitAll(store, 0, PREFILL, run);
     const before = b.stats(store)!;
     const cpu = threadCpu();
     const t = performance.now();
     settled = 0;
+    framePages = [];
     const walBytes = await commitAll(store, PREFILL, PREFILL + RECORDS, run, file);
     const secs = (performance.now() - t) / 1000;
     const after = b.stats(store)!;
     const cpuUs = (busiest(cpu, threadCpu()) * 1e6) / RECORDS;
     await store.close();
     const mb = (statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)) / 1e6;
+    const frameBytes = framePages.length > 0 ? walBytes / framePages.length : 0;
     return {
+      trees: BY_TREE ? byTree(file, framePages, frameBytes) : new Map(),
       busyUs: ((after.busySeconds - before.busySeconds) * 1e6) / RECORDS,
       cpuUs,
       rate: RECORDS / secs,
@@ -280,6 +321,8 @@ for (let r = 0; r < ROUNDS; r++)
     console.log(
       `  round ${r + 1} ${b.name.padEnd(8)} writer busy ${x.busyUs.toFixed(1)} µs/record (CPU ${x.cpuUs.toFixed(1)}), ${Math.round(x.rate)} records/s, WAL ${x.walKb.toFixed(1)} KB/record, file ${x.mb.toFixed(0)} MB${SETTLE ? `, ${x.settled} settled` : ''}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
     );
+    for (const [name, kb] of [...x.trees].sort((p, q) => q[1] - p[1]))
+      console.log(`      ${kb.toFixed(2).padStart(6)} KB/record  ${name}`);
   }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [name, xs] of results)
