@@ -35,4 +35,24 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // A synchronous child process blocks a test worker's event loop, and vitest's worker RPC
+    // times out after 60 s: one slow enough (a JVM under load) ends the whole run with "Timeout
+    // calling onTaskUpdate". Tests run processes with test/helpers/run.ts or spawn; a short
+    // synchronous one (openssl, a CLI call of a second or two) says why it is short where it
+    // is imported.
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:child_process', 'child_process'].map((name) => ({
+            name,
+            importNames: ['execSync', 'execFileSync', 'spawnSync'],
+            message: 'it blocks the test worker (vitest RPC timeout): use runProcess() from test/helpers/run.ts',
+          })),
+        },
+      ],
+    },
+  },
 );

@@ -1,3 +1,4 @@
+// eslint-disable-next-line no-restricted-imports -- python3 hashes a few bytes
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

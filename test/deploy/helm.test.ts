@@ -5,13 +5,13 @@
  * Needs Java 17+, Maven (first run fetches ~100 MB) and `npm run build`; a missing one fails
  * with the script's reason, never a skip.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseManifests, REQUIRED_KINDS } from '../../deploy/helm-check/validate.mjs';
+import { runProcess } from '../helpers/run.js';
 
 type Manifest = ReturnType<typeof parseManifests>[number];
 
@@ -19,10 +19,7 @@ const out = mkdtempSync(path.join(tmpdir(), 'shekara-helm-'));
 let check: { status: number | null; stdout: string; stderr: string };
 const renders = new Map<string, Manifest[]>();
 
-function helmCheck(...args: string[]) {
-  const r = spawnSync('deploy/helm-check.sh', args, { encoding: 'utf8', timeout: 900_000 });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
+const helmCheck = (...args: string[]) => runProcess('deploy/helm-check.sh', args, { timeout: 900_000 });
 
 /** Renders the chart with extra values; resolves to Helm's output or its error. */
 function renderWith(values: string) {
@@ -39,8 +36,8 @@ const one = (docs: Manifest[], kind: string, name?: string) => {
 const gatewayConfig = (docs: Manifest[]) => parse(one(docs, 'ConfigMap').data['shekara.yaml']) as Record<string, any>;
 const container = (docs: Manifest[]) => one(docs, 'Deployment').spec.template.spec.containers[0];
 
-beforeAll(() => {
-  check = helmCheck('check', '--out', out);
+beforeAll(async () => {
+  check = await helmCheck('check', '--out', out);
   if (check.status !== 0) {
     throw new Error(
       `deploy/helm-check.sh failed (exit ${check.status}):\n${check.stderr.trim().split('\n').slice(-15).join('\n')}`,
@@ -261,14 +258,14 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
     ],
   ];
   const refusals = new Map<string, { rendered: boolean; error: string | undefined }>();
-  beforeAll(() => {
+  beforeAll(async () => {
     const dir = path.join(out, 'refusals');
     const sets = refused.map(([, values], i) => {
       const file = path.join(out, `values-refused-${i}.yaml`);
       writeFileSync(file, values);
       return `r${i}=${file}`;
     });
-    const r = helmCheck('renders', '--out', dir, ...sets);
+    const r = await helmCheck('renders', '--out', dir, ...sets);
     if (r.status !== 0) throw new Error(`deploy/helm-check.sh renders failed (exit ${r.status}):\n${r.stderr}`);
     const has = new Set(readdirSync(dir));
     refused.forEach(([what], i) =>
@@ -283,8 +280,8 @@ describe('the Helm chart (deploy/helm/shekara), through the real Helm engine', (
     expect(refusals.get(what)).toEqual({ rendered: false, error: expect.stringContaining(reason) });
   });
 
-  it("render, one value set at a time, exits 1 with Helm's reason when the chart refuses it", () => {
-    const r = renderWith(refused.find(([what]) => what === 'a misspelt value')![1]);
+  it("render, one value set at a time, exits 1 with Helm's reason when the chart refuses it", async () => {
+    const r = await renderWith(refused.find(([what]) => what === 'a misspelt value')![1]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("additional properties 'replicaCont' not allowed");
     expect(r.stdout).toBe('');

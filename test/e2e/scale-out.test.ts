@@ -20,6 +20,7 @@
  * Needs the build (`npx tsc -p tsconfig.build.json`), PostgreSQL on 127.0.0.1:5432 and the Kafka
  * of vitest's global setup. Per-instance numbers are printed for the record.
  */
+// eslint-disable-next-line no-restricted-imports -- one short CLI command per call
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,6 +3,7 @@
  * config and a full log (`log_type all`), so a test can count what crossed the wire — e.g. the
  * PUBACKs a Shekara connection sent ("Received PUBACK from <client id>").
  */
+// eslint-disable-next-line no-restricted-imports -- init-dynsec.sh writes one small file
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,6 +4,7 @@
  * Mosquitto configuration from the CLI itself (only then is it in hand), and the running
  * gateway's reconcile backs up a revocation within `reconcileSeconds`. Needs the built CLI (dist/).
  */
+// eslint-disable-next-line no-restricted-imports -- one short CLI command per call
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -9,6 +9,7 @@
  * that stopped "its" broker at the end took the broker away from the other runs mid-test. It
  * only checks that the broker answers and fails with the reason if it does not.
  */
+// eslint-disable-next-line no-restricted-imports -- global setup, in the runner before any worker starts and after all end
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 

@@ -4,6 +4,7 @@
  * turn, not for the whole ingest backlog; and how busy the thread is, counted.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+// eslint-disable-next-line no-restricted-imports -- one store commit in a child process
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
