@@ -8,6 +8,7 @@ import { egressLeaf } from '../../audit/leaf.js';
 import { toEgressEntry as toEntry, type EntryDbRow } from './rows.js';
 import type { AuditQueryStore, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
 import type { Sync } from '../sqlite/sync.js';
+import { RECORD_IDS_OF_VIN } from '../records/sqlite.js';
 
 /** Rows from before 0007-egress-merkle have no leaf_index column value; their leaf is found by a (slow) scan. */
 const LEAF_INDEX = `COALESCE(e.leaf_index, (SELECT l.leaf_index FROM audit_leaves l WHERE l.kind = 'egress' AND l.ref = e.seq))`;
@@ -24,7 +25,7 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
   };
   const pseudonyms = db
     .prepare(
-      `SELECT DISTINCT e.pseudonym FROM records r JOIN egress_log e ON e.record_id = r.id WHERE r.vin = ? ORDER BY e.pseudonym`,
+      `SELECT DISTINCT e.pseudonym FROM egress_log e WHERE e.record_id IN (${RECORD_IDS_OF_VIN}) ORDER BY e.pseudonym`,
     )
     .pluck();
   // The self-check reads every new leaf (and a share of the old ones) through this before each

@@ -15,6 +15,7 @@ import type { Migration } from '../sqlite/migrate.js';
 import type { Sync } from '../sqlite/sync.js';
 import type { OutboxWriter } from '../outbox/sqlite.js';
 import type { ErasureStore } from './types.js';
+import { RECORD_IDS_OF_VIN } from '../records/sqlite.js';
 
 export const ERASURE_MIGRATIONS: Migration[] = [
   {
@@ -59,13 +60,13 @@ export const ERASURE_MIGRATIONS: Migration[] = [
 export type RecordChild = 'account_data' | 'route_points';
 
 /**
- * A vehicle's rows of `table`: through its records (records_vin_time), then those that outlived
+ * A vehicle's rows of `table`: through its records (records_of_vin, 0170), then those that outlived
  * their record, the only ones indexed by VIN (0150, 0151: an index over every row keyed by VIN
  * cost the writer a page per car per commit). Each one indexed (test/store/sqlite-car-indexes.test.ts).
  */
 export const eraseChildStatements = (table: RecordChild) =>
   ({
-    ofRecords: `DELETE FROM ${table} WHERE record_id IN (SELECT id FROM records WHERE vin = ?)`,
+    ofRecords: `DELETE FROM ${table} WHERE record_id IN (${RECORD_IDS_OF_VIN})`,
     pastRecord: `DELETE FROM ${table} WHERE vin = ? AND past_record IS NOT NULL`,
   }) as const;
 
@@ -84,7 +85,7 @@ export function sqliteErasure(
   };
   const accountData = child('account_data');
   const routePoints = child('route_points');
-  const records = db.prepare(`DELETE FROM records WHERE vin = ?`);
+  const records = db.prepare(`DELETE FROM records WHERE id IN (${RECORD_IDS_OF_VIN})`);
   const quarantine = db.prepare(`DELETE FROM quarantine WHERE vin = ?`);
   const erase = db.transaction((vin: string) => {
     // Blocked before the records go: the outbox finds a vehicle's rows through its records.

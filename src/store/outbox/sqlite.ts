@@ -11,6 +11,7 @@ import type { EgressLogSettler } from '../egress-log/sqlite.js';
 import { OUTBOX_COLUMNS, outboxValues, toOutbox, type OutboxDbRow } from './rows.js';
 import { isShaped, shapeCache, type ProjectionShape, type ShapedProjection } from './shapes.js';
 import { readSnapshot } from '../sqlite/read-snapshot.js';
+import { RECORD_IDS_OF_VIN } from '../records/sqlite.js';
 import { dueChains, type PendingKey } from './heads.js';
 
 export const OUTBOX_MIGRATIONS: Migration[] = [
@@ -183,11 +184,11 @@ export function sqliteOutbox(db: Database.Database): Sync<OutboxStore & OutboxDe
   const settled = db
     .prepare(`SELECT 1 FROM egress_outbox WHERE id = ? AND feed_seq IS NULL AND status IN ('delivered', 'dead')`)
     .pluck();
-  // The vehicle's rows through its records (record_id leads the UNIQUE index).
+  // The vehicle's rows through its records, indexed or not yet (record_id leads the UNIQUE index).
   const blockOne = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
-    WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
+    WHERE status IN ('pending', 'published') AND oem = ? AND purpose = ? AND record_id IN (${RECORD_IDS_OF_VIN})`);
   const blockAll = db.prepare(`UPDATE egress_outbox SET status = 'blocked', lease_until = 0
-    WHERE status IN ('pending', 'published') AND record_id IN (SELECT id FROM records WHERE vin = ?)`);
+    WHERE status IN ('pending', 'published') AND record_id IN (${RECORD_IDS_OF_VIN})`);
   const nextDue = db
     .prepare(`SELECT MIN(MAX(next_attempt_at, lease_until)) FROM egress_outbox WHERE status = 'pending'`)
     .pluck();

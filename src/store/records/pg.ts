@@ -74,6 +74,14 @@ export const RECORD_MIGRATIONS: PgMigration[] = [
     id: '0066-records-clock-skew',
     sql: `ALTER TABLE records ADD COLUMN clock_skew TEXT CHECK (clock_skew IN ('ahead', 'behind'));`,
   },
+  {
+    // On SQLite a vehicle's records are found through records_vin, indexed in batches, and
+    // records_vin_time goes (one random page per car per commit on the one writer). PostgreSQL
+    // keeps records_vin_time: instances share it and write concurrently. The migration exists
+    // so both backends record the same ids.
+    id: '0170-records-by-vin-in-batches',
+    sql: `SELECT 1;`,
+  },
 ];
 
 export interface PgRecordWriter {

@@ -71,7 +71,7 @@ export const RETENTION_MIGRATIONS: Migration[] = [
   CREATE INDEX route_points_received ON route_points (received_at);`,
   },
   // Erasure finds a vehicle's route points and account data through its records
-  // (records_vin_time), not through indexes of their own: a VIN-keyed index over every row
+  // (records_of_vin, 0170), not through indexes of their own: a VIN-keyed index over every row
   // dirtied one page per car per commit (~4 KB of WAL per record on a store of 150,000 records).
   // Only a row that outlives its record (routePointsDays or accountDataDays > rawRecordsDays;
   // account data is kept 365 days by default, records 90) needs the VIN: retention marks it when

@@ -77,7 +77,7 @@ function takeTurns(db: Database.Database, lock: WriteLock): void {
 export function ingestTransaction(
   db: Database.Database,
   parts: {
-    records: Pick<ReturnType<typeof sqliteRecords>, 'write'>;
+    records: Pick<ReturnType<typeof sqliteRecords>, 'write' | 'indexVinsIfDue'>;
     outbox: Pick<ReturnType<typeof sqliteOutbox>, 'insert'>;
     qos2: Pick<ReturnType<typeof sqliteMqttQos2>, 'write'>;
   } = { records: sqliteRecords(db), outbox: sqliteOutbox(db), qos2: sqliteMqttQos2(db) },
@@ -89,5 +89,6 @@ export function ingestTransaction(
       if (it.kind === 'record')
         for (const p of it.projections) parts.outbox.insert(p, it.record.receivedAt, it.traceParent ?? null);
     }
+    parts.records.indexVinsIfDue();
   });
 }
