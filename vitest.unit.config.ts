@@ -30,6 +30,7 @@ export const UNIT_FILES = [
   'test/egress/local-queue-refill.test.ts',
   'test/egress/record-facts.test.ts',
   'test/errors-documented.test.ts',
+  'test/helpers/wait.test.ts',
   'test/incidents/calendar.test.ts',
   'test/ingest/committer.test.ts',
   'test/ingest/credentials.test.ts',

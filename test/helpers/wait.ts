@@ -18,3 +18,31 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Polls until `check` returns (or resolves to) a value other than undefined/false, like
+ * `eventually`, but what it bounds is a stall, not the total: it fails once `progress()` (a count
+ * that moves while the work goes on: deliveries received, rows settled) has not changed for
+ * `stallMs`, or after `maxMs` in all. For waits on a backlog a gateway works through after a
+ * kill: how long that takes follows the machine's load, while a record that is lost for good
+ * stops the progress and fails the wait as before.
+ */
+export async function whileProgressing<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  progress: () => number | Promise<number>,
+  opts: { readonly stallMs: number; readonly maxMs: number; readonly what: string },
+): Promise<T> {
+  const until = Date.now() + opts.maxMs;
+  let seen = await progress();
+  let movedAt = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    const now = await progress();
+    if (now !== seen) [seen, movedAt] = [now, Date.now()];
+    if (Date.now() - movedAt > opts.stallMs)
+      throw new Error(`no progress for ${opts.stallMs} ms (at ${seen}) waiting for ${opts.what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${opts.maxMs} ms waiting for ${opts.what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
