@@ -12,6 +12,7 @@ import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually, startTestSink, type TestSink } from './helpers.js';
 import { account, kill9, Load, spawnGateway, writeGatewayConfig } from './process.js';
 import { killGateways } from '../helpers/gateway-process.js';
+import { whileProgressing } from '../helpers/wait.js';
 
 describe('egress through Kafka › when the gateway process is killed with SIGKILL mid-load', () => {
   let dir: string;
@@ -35,19 +36,24 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     const gw = await spawnGateway(config);
     const load = new Load();
     await load.start(gw.mqttPort, cars, 20); // 10 cars × 50 msg/s = 500 msg/s
-    await eventually(() => sink.hits.length > 200, 20_000, 'deliveries under load');
+    // A bound on progress, not a rate: beside other files on a loaded machine 20 s was not enough.
+    await eventually(() => sink.hits.length > 200, 60_000, 'deliveries under load');
     await kill9(gw); // mid-load: publishes in flight, relay and consumers mid-batch
     await load.stop();
     expect(load.sent.size).toBeGreaterThan(load.acked.size - 1);
 
     await spawnGateway(config); // killed in afterAll
-    const result = await eventually(
+    // Bounded by a stall, not by the total: the backlog left by the kill grows with the machine's
+    // load (3,690 acknowledged at load 30), while a record lost for good stops the deliveries.
+    // The restarted gateway delivers nothing until the old member's Kafka session (6 s) and its
+    // relay leases (8 s) have ended, hence a minute.
+    const result = await whileProgressing(
       () => {
         const r = account(load, sink.hits);
         return r.lost.length === 0 && r;
       },
-      45_000,
-      'every acknowledged record delivered after restart',
+      () => sink.hits.length,
+      { stallMs: 60_000, maxMs: 180_000, what: 'every acknowledged record delivered after restart' },
     ).catch(() => account(load, sink.hits));
     console.info(
       `kill -9: acked ${result.acked}, delivered ${result.delivered}, lost ${result.lost.length}, duplicated ${result.duplicated}, unexpected ${result.unexpected.length}`,
@@ -56,5 +62,5 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     expect(result.lost).toEqual([]);
     expect(result.unexpected).toEqual([]);
     expect(result.duplicatesWithOtherId).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
