@@ -8,21 +8,19 @@ import { BUILT, builtSources } from './test/setup/built-sources.js';
  * time (the `serial` projects below).
  * - kafka-restart stops and restarts the Kafka broker: no other file may be using it then.
  * - mqtt-connect-flood opens 10,000 sockets and bounds the gateway's memory per socket.
- * - the rest start gateway processes, load them, kill one mid-stream and wait a bounded time for
- *   every acknowledged record. Beside another of them, two busy CPU loops and a loaded machine
- *   (load average 28-35), each ran out of such a bound at least once: scale-out's gateway
- *   start (30 s), the egress crash test's redelivery (2,850 of 3,690 records 45 s after the
- *   restart), external-crash's settling (180 s). Kept apart until those bounds follow the load.
- * The other process-kill tests (shutdown, the GB/T 32960 crash test, kill-after-2xx, the
- * integrator) run beside other files: each has its own temp dir, store or schema and ports, and
- * under that same load their bounds held in every run.
+ * - scale-out starts two gateway processes, loads them, stops and kills one mid-stream, and
+ *   bounds each step in time (starts, consumer-group moves, settling). Beside another file, two
+ *   busy CPU loops and a loaded machine (load average 23-35) its gateway start ran out of its
+ *   30 s in 3 of 3 runs: kept apart until its bounds follow the load.
+ * The other process-kill tests (external-crash, shutdown, the egress and GB/T 32960 crash
+ * tests, kill-after-2xx, the integrator) run beside other files: each has its own temp dir,
+ * store or schema, topics and ports, their waits for a backlog are bounded by a stall, not by
+ * the total (whileProgressing), and under that same load they passed in every run.
  */
 const SERIAL = [
   'test/egress/kafka-restart.test.ts',
   'test/ingest/mqtt-connect-flood.test.ts',
-  'test/e2e/external-crash.test.ts',
   'test/e2e/scale-out.test.ts',
-  'test/egress/crash.test.ts',
 ];
 
 /**
