@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// `npm test`: the checks (lint, format, types), the build, then ONE `vitest run`.
+// `npm test`: the build, ONE `vitest run`, and the checks (lint, format, types) beside them.
 //
 // Each check is one single-threaded process: ESLint ~38 CPU-s (it builds a type-checked program
-// of its own), the type check ~25, Prettier ~20, the build ~18 on this project's 2-core machine.
-// One after another they took ~100 s before the first test; in two lanes, each filled to about
-// the same length, ~60 s. The tests import the build, so vitest starts after both lanes pass.
-// A lane's output is held until the lane ends and then printed whole, under its commands, so two
-// lanes never interleave their lines. Any failure stops here with exit code 1 and no test run,
-// as the `&&` chain this replaced did. Arguments after `npm test --` go to vitest.
+// of its own), the type check ~25, Prettier ~20; the build ~18 (this project's 2-core machine).
+// Before any test they took ~100 s one after another. But the suite leaves CPU idle (its files
+// mostly wait on gateways, children, PostgreSQL and Kafka, and its last files run one at a
+// time), so the checks run from the start at the lowest CPU priority (nice 19): they take what
+// the build and the tests leave and slow neither. The tests import the build, so vitest starts
+// when the build has passed. The checks' output is held and printed whole at the end, under
+// each command. Exit code: vitest's, or 1 when the build or a check failed (a failed build runs
+// no test). Arguments after `npm test --` go to vitest.
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,18 +21,25 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 /** A step: what it is called in the output, and the command line. */
 const step = (name, file, ...args) => ({ name, file, args });
 
-const LANES = [
-  [step('lint (ESLint)', bin('eslint'), '.'), step('format (Prettier)', bin('prettier'), '--check', '.')],
-  [
-    step('build', 'npm', 'run', '-s', 'build'),
-    step('type check (tsc, tests included)', bin('tsc'), '-p', 'tsconfig.json', '--noEmit'),
-  ],
+const CHECKS = [
+  step('lint (ESLint)', bin('eslint'), '.'),
+  step('format (Prettier)', bin('prettier'), '--check', '.'),
+  step('type check (tsc, tests included)', bin('tsc'), '-p', 'tsconfig.json', '--noEmit'),
 ];
+const BUILD = step('build', 'npm', 'run', '-s', 'build');
+const TESTS = step('tests', bin('vitest'), 'run', ...process.argv.slice(2));
 
-/** Runs one command with its output captured; resolves to its exit code and output. */
-function run({ file, args }, stdio) {
+/** Runs one command; resolves to its exit code and, unless inherited, its output. */
+function run({ file, args }, { inherit = false, nice = false } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: root, stdio });
+    const child = spawn(file, args, { cwd: root, stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    if (nice && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 19);
+      } catch {
+        // No priority to lower (a platform without it): the check runs at normal priority.
+      }
+    }
     const chunks = [];
     child.stdout?.on('data', (c) => chunks.push(c));
     child.stderr?.on('data', (c) => chunks.push(c));
@@ -40,31 +50,44 @@ function run({ file, args }, stdio) {
   });
 }
 
-/** Runs a lane's steps in order, stopping at the first failure; prints the lane when it ends. */
-async function lane(steps) {
+const seconds = (since) => ((Date.now() - since) / 1000).toFixed(1);
+const commandLine = (s) => [s.file.replace(`${root}/`, ''), ...s.args].join(' ');
+
+/** Runs steps in order, stopping at the first failure; resolves to the report and the verdict. */
+async function inOrder(steps, options) {
   const report = [];
-  let ok = true;
   for (const s of steps) {
     const started = Date.now();
-    const { code, output } = await run(s, ['ignore', 'pipe', 'pipe']);
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    report.push(`> ${s.name}: ${[s.file.replace(`${root}/`, ''), ...s.args].join(' ')}`, output.trimEnd());
-    report.push(code === 0 ? `  ok in ${seconds} s` : `  FAILED (exit code ${code}) after ${seconds} s`, '');
-    if (code !== 0) {
-      ok = false;
-      break;
-    }
+    const { code, output } = await run(s, options);
+    report.push(`> ${s.name}: ${commandLine(s)}`);
+    if (output.trim() !== '') report.push(output.trimEnd());
+    report.push(
+      code === 0 ? `  ok in ${seconds(started)} s` : `  FAILED (exit code ${code}) after ${seconds(started)} s`,
+    );
+    if (code !== 0) return { ok: false, report };
   }
-  process.stdout.write(`${report.filter((line) => line !== '').join('\n')}\n\n`);
-  return ok;
+  return { ok: true, report };
 }
 
 const started = Date.now();
-const results = await Promise.all(LANES.map(lane));
-if (results.includes(false)) {
-  process.stdout.write('npm test: a check failed (above); no tests were run.\n');
-  process.exit(1);
+const checks = inOrder(CHECKS, { nice: true });
+const build = await inOrder([BUILD]);
+process.stdout.write(`${build.report.join('\n')}\n\n`);
+let testsCode = 1;
+if (build.ok) {
+  process.stdout.write(`npm test: ${CHECKS.map((s) => s.name).join(', ')} run beside the tests at low priority\n\n`);
+  testsCode = (await run(TESTS, { inherit: true })).code;
 }
-process.stdout.write(`npm test: checks and build passed in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n`);
-const { code } = await run(step('tests', bin('vitest'), 'run', ...process.argv.slice(2)), 'inherit');
-process.exit(code);
+const checked = await checks;
+process.stdout.write(`\n${checked.report.join('\n')}\n\n`);
+const verdicts = [
+  build.ok ? null : 'the build failed, no tests were run',
+  checked.ok ? null : 'a check failed',
+  build.ok && testsCode !== 0 ? `the tests failed (exit code ${testsCode})` : null,
+].filter((v) => v !== null);
+process.stdout.write(
+  verdicts.length === 0
+    ? `npm test: checks, build and tests passed in ${seconds(started)} s\n`
+    : `npm test: FAILED: ${verdicts.join('; ')} (${seconds(started)} s)\n`,
+);
+process.exit(!build.ok || !checked.ok ? 1 : testsCode);

@@ -1,5 +1,5 @@
 /**
- * `npm test` (scripts/test.mjs) runs the checks and the build in two lanes, then one `vitest run`.
+ * `npm test` (scripts/test.mjs) builds, then runs one `vitest run` with the checks beside it at low priority.
  * Run here on a copy of the script beside stand-in tools (shell scripts named eslint, prettier,
  * tsc, vitest) that note that they ran: what is checked is the runner's order and its verdict.
  */
@@ -26,7 +26,7 @@ async function runWith(
   copyFileSync('scripts/test.mjs', join(dir, 'scripts', 'test.mjs'));
   const log = join(dir, 'ran.log');
   const tool = (name: keyof typeof failing) =>
-    `#!/bin/sh\necho "${name} $*" >> "${log}"\necho "${name} says hello"\nexit ${failing[name] ?? 0}\n`;
+    `#!/bin/sh\necho "${name} $* nice $(cut -d' ' -f19 /proc/$$/stat)" >> "${log}"\necho "${name} says hello"\nexit ${failing[name] ?? 0}\n`;
   for (const name of ['eslint', 'prettier', 'tsc', 'vitest'] as const) {
     const file = join(dir, 'node_modules', '.bin', name);
     writeFileSync(file, tool(name));
@@ -40,7 +40,7 @@ async function runWith(
         ? readFileSync(log, 'utf8')
             .trim()
             .split('\n')
-            .map((line) => line.trimEnd())
+            .map((line) => line.replace(/\s+/g, ' ').trim())
         : [];
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, ran });
     });
@@ -48,34 +48,38 @@ async function runWith(
 }
 
 describe('npm test (scripts/test.mjs)', () => {
-  it('runs lint, format check, build and type check, then vitest with the arguments given', async () => {
+  it('builds, then runs vitest with the arguments given; lint, format and type check run beside at nice 19', async () => {
     const { code, stdout, ran } = await runWith({}, ['--project', 'unit']);
     expect(code).toBe(0);
-    expect([...ran].sort()).toEqual(
+    expect(ran.map((line) => line.replace(/ ?nice -?\d+$/, '')).sort()).toEqual(
       ['build', 'eslint .', 'prettier --check .', 'tsc -p tsconfig.json --noEmit', 'vitest run --project unit'].sort(),
     );
-    // vitest only after every check: it is the last line the tools wrote.
-    expect(ran.at(-1)).toBe('vitest run --project unit');
-    expect(stdout).toMatch(/checks and build passed/);
+    expect(ran.indexOf('build nice 0')).toBeLessThan(ran.indexOf('vitest run --project unit nice 0'));
+    for (const check of ['eslint .', 'prettier --check .', 'tsc -p tsconfig.json --noEmit'])
+      expect(ran).toContain(`${check} nice 19`);
+    expect(stdout).toMatch(/checks, build and tests passed/);
   });
 
-  it('runs no test and exits 1 when a check fails, printing the failing tool whole', async () => {
+  it('exits 1 when a check fails, after the tests, printing the failing tool whole', async () => {
     const { code, stdout, ran } = await runWith({ prettier: 2 });
     expect(code).toBe(1);
-    expect(ran).not.toContain('vitest run');
-    expect(stdout).toMatch(/format \(Prettier\)[^\n]*\nprettier says hello\n {2}FAILED \(exit code 2\)/);
-    expect(stdout).toMatch(/no tests were run/);
-  });
-
-  it('stops a lane at its first failure: no type check on a failed build', async () => {
-    const { code, ran } = await runWith({ build: 1 });
-    expect(code).toBe(1);
+    expect(ran).toContain('vitest run nice 0');
     expect(ran.some((line) => line.startsWith('tsc'))).toBe(false);
-    expect(ran).toContain('eslint .');
+    expect(stdout).toMatch(/format \(Prettier\)[^\n]*\nprettier says hello\n {2}FAILED \(exit code 2\)/);
+    expect(stdout).toMatch(/FAILED: a check failed/);
   });
 
-  it("exits with vitest's code when the tests fail", async () => {
-    const { code } = await runWith({ vitest: 3 });
+  it('runs no test and exits 1 when the build fails', async () => {
+    const { code, stdout, ran } = await runWith({ build: 1 });
+    expect(code).toBe(1);
+    expect(ran.some((line) => line.startsWith('vitest'))).toBe(false);
+    expect(ran).toContain('eslint . nice 19');
+    expect(stdout).toMatch(/FAILED: the build failed, no tests were run/);
+  });
+
+  it("exits with vitest's code when only the tests fail", async () => {
+    const { code, stdout } = await runWith({ vitest: 3 });
     expect(code).toBe(3);
+    expect(stdout).toMatch(/FAILED: the tests failed \(exit code 3\)/);
   });
 });
