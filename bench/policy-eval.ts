@@ -121,9 +121,14 @@ export function record(i: number): CanonicalRecord {
   };
 }
 
-async function main(): Promise<void> {
-  const smoke = process.argv.includes('--smoke');
-  const seconds = smoke ? 0 : Number(process.argv[2] ?? 5);
+/**
+ * The measurement: `args` as the script's (`--smoke`, or the seconds to measure), each line of
+ * the result handed to `print`. Exported so the test runs the smoke mode in its own process,
+ * without a second node and tsx start.
+ */
+export async function policyEval(args: readonly string[], print: (line: string) => void): Promise<void> {
+  const smoke = args.includes('--smoke');
+  const seconds = smoke ? 0 : Number(args[0] ?? 5);
   typedFixture();
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-bench-'));
   writeFileSync(path.join(dir, 'p.yaml'), POLICY);
@@ -158,14 +163,15 @@ async function main(): Promise<void> {
   const used = process.cpuUsage(cpu0);
   const s = (used.user + used.system) / 1e6;
   const rate = Math.round(n / s);
-  console.log(`command: node --import tsx bench/policy-eval.ts ${smoke ? '--smoke' : seconds}`);
-  console.log(
+  print(`command: node --import tsx bench/policy-eval.ts ${smoke ? '--smoke' : seconds}`);
+  print(
     `record: ${nSignals} signals (${nAccount} of them account), ${first.unknownKeys.length} unknown keys, decoded by the gateway's decoder; policy: 3 purposes, pseudonymize + generalize (H3 res 7) + round, wildcards`,
   );
-  console.log(
+  print(
     `evaluated ${n.toLocaleString('en')} records in ${s.toFixed(2)} s of CPU (${wall.toFixed(2)} s wall), one thread → ${rate.toLocaleString('en')} records/s (${(projections / n).toFixed(2)} projections per record, ${(1e6 / rate).toFixed(2)} µs per record)${smoke ? ' — smoke run, not a figure' : ''}`,
   );
 }
 
 // Run only as a script: the test imports the fixture without starting a measurement.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
+  void policyEval(process.argv.slice(2), (line) => console.log(line));

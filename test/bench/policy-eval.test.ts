@@ -1,13 +1,13 @@
 /**
  * bench/policy-eval.ts must keep running as the catalog grows stricter: its fixture once sent
  * untyped values (`TractionBattery.Range: 16.85`, a uint32) and the bench died in the decoder.
- * This runs its smoke mode (no figure is asserted: speed is measured, never tested) and checks
+ * This runs its smoke mode in-process (no figure is asserted: speed is measured, never tested) and checks
  * that `npm run bench -- --help` points to it.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { record, typedFixture } from '../../bench/policy-eval.js';
+import { policyEval, record, typedFixture } from '../../bench/policy-eval.js';
 import { defaultCatalog } from '../../src/catalog/index.js';
 
 const run = promisify(execFile);
@@ -20,8 +20,11 @@ describe('bench › policy-eval', () => {
     expect(r.unknownKeys).toEqual(['hu_firmware', 'tbox_session']);
   });
 
+  // In this process: the script's entry line only hands process.argv and console.log to policyEval.
   it('runs to the end in smoke mode, every purpose projecting each record', async () => {
-    const { stdout } = await run('node', ['--import', 'tsx', 'bench/policy-eval.ts', '--smoke'], { timeout: 60_000 });
+    const lines: string[] = [];
+    await policyEval(['--smoke'], (line) => lines.push(line));
+    const stdout = lines.join('\n');
     expect(stdout).toMatch(/evaluated 1,000 records/);
     expect(stdout).toMatch(/\(3\.00 projections per record/);
     expect(stdout).toMatch(/smoke run, not a figure/);
