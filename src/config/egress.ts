@@ -33,6 +33,11 @@ export const KafkaQueueSchema = Type.Object(
      * The broker bounds it (group.min.session.timeout.ms, 6 s by default).
      */
     sessionTimeoutMs: Type.Integer({ minimum: 6_000, maximum: 300_000, default: 10_000 }),
+    /**
+     * How long start (or an OEM added at run time) waits for its topics' partitions to have
+     * leaders: a topic just created is not usable at once. Then SHK_EGRESS_KAFKA names them.
+     */
+    startTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
   },
   { ...strict, default: {} },
 );

@@ -16,6 +16,7 @@ import { startRelay } from './kafka-relay.js';
 import { startOemConsumer, type OemConsumer } from './kafka-consumer.js';
 import { rememberingPartitioner } from './kafka-partitioner.js';
 import { topicOf, dlqTopicOf } from './kafka-topics.js';
+import { awaitTopicLeaders } from './kafka-leaders.js';
 
 export interface KafkaQueueOptions {
   readonly kafka: KafkaQueueConfig;
@@ -71,14 +72,18 @@ export async function startKafkaQueue(
     retry: { initialRetryTime: 200, maxRetryTime: 3_000, retries: Number.MAX_SAFE_INTEGER },
   });
   const consumers = new Map<string, OemConsumer>();
-  /** Creates the OEM's topics if missing (waiting for their leaders), then joins its consumer group. */
+  /**
+   * Creates the OEM's topics if missing, then waits until every partition of them has a leader
+   * (kafka-leaders.ts): topics just created, here or by anyone else, are not usable at once.
+   */
   const ensureTopics = async (oems: readonly string[]) => {
     const topics = oems.flatMap((oem) => [topicOf(k.topicPrefix, oem), dlqTopicOf(k.topicPrefix, oem)]);
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // Its wait ends in UNKNOWN_TOPIC_OR_PARTITION on a busy broker; ours below does not.
+        waitForLeaders: false,
         topics: missing.map((topic) => ({
           topic,
           numPartitions: k.partitions,
@@ -86,6 +91,7 @@ export async function startKafkaQueue(
         })),
       });
     }
+    await awaitTopicLeaders(admin, topics, { timeoutMs: k.startTimeoutMs, log });
   };
   const startConsumer = async (oem: string) => {
     consumers.set(
@@ -113,10 +119,12 @@ export async function startKafkaQueue(
     );
   };
   const failure = (cause: unknown) =>
-    new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, {
-      cause,
-      retriable: true,
-    });
+    cause instanceof ShekaraError
+      ? cause
+      : new ShekaraError('SHK_EGRESS_KAFKA', `Kafka at ${k.brokers.join(', ')}: ${(cause as Error).message}`, {
+          cause,
+          retriable: true,
+        });
   try {
     await admin.connect();
     await ensureTopics(deps.oems);

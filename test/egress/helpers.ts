@@ -16,6 +16,7 @@ import { afterEach } from 'vitest';
 import { createEgress, type Egress, type EgressDeps } from '../../src/egress/index.js';
 import { createLogger } from '../../src/log.js';
 import { tempStore } from '../helpers/temp-store.js';
+import { awaitTopicLeaders } from '../../src/egress/kafka-leaders.js';
 
 // Re-exported so the egress tests keep one import line; the toolbox is test/helpers/.
 export { eventually } from '../helpers/wait.js';
@@ -128,7 +129,13 @@ export async function kafkaFixture(
   const kafka = new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [...topics] });
+  // kafkajs's own wait for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION on a busy broker.
+  await admin.createTopics({ waitForLeaders: false, topics: [...topics] });
+  await awaitTopicLeaders(
+    admin,
+    topics.map((t) => t.topic),
+    { timeoutMs: 30_000, log: createLogger('silent') },
+  );
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
