@@ -12,7 +12,17 @@ import { awaitTopicLeaders } from '../../src/egress/kafka-leaders.js';
 import { topicOf, dlqTopicOf } from '../../src/egress/kafka-topics.js';
 import { isShekaraError } from '../../src/errors.js';
 import { captureLog } from '../helpers/log-capture.js';
-import { commitRecords, eventually, KAFKA_BROKERS, uniquePrefix, useEgressRig } from './helpers.js';
+import { createEgress } from '../../src/egress/index.js';
+import { createLogger } from '../../src/log.js';
+import {
+  commitRecords,
+  egressTestConfig,
+  eventually,
+  KAFKA_BROKERS,
+  tempStore,
+  uniquePrefix,
+  useEgressRig,
+} from './helpers.js';
 
 // Enough partitions that the broker takes a moment to know them all: on this machine
 // kafkajs's createTopics({ waitForLeaders: true }) with 2 such topics failed 4 times in 5 with
@@ -56,6 +66,34 @@ describe('egress through Kafka › start on topics just created', () => {
       expect(new Set(sink.hits.map((h) => h.body.deliveryId))).toEqual(new Set(sent.map((s) => s.deliveryId)));
     },
   );
+
+  it('two instances starting at once on the same topics: both wait, neither fails', async () => {
+    await admin.deleteTopics({ topics: created.splice(0) });
+    const topicPrefix = uniquePrefix();
+    created.push(topicOf(topicPrefix, 'demo-oem'), dlqTopicOf(topicPrefix, 'demo-oem'));
+    const sink = await rig.sink();
+    const egress = {
+      queue: {
+        kind: 'kafka',
+        kafka: { brokers: KAFKA_BROKERS, topicPrefix, partitions: PARTITIONS, maxWaitTimeMs: 50 },
+      },
+    };
+    const config = egressTestConfig('kafka', sink.url, egress);
+    const ts = tempStore();
+    // The second one finds the topics being created by the first (kafkajs: TOPIC_ALREADY_EXISTS, no wait).
+    const [first, second] = await Promise.allSettled([
+      rig.start({ egress }),
+      createEgress(config.egress, {
+        store: ts.store,
+        oems: config.oems,
+        isStillAllowed: async () => true,
+        log: createLogger('silent'),
+      }),
+    ]);
+    if (second.status === 'fulfilled') await second.value.close();
+    await ts.dispose();
+    expect([first.status, second.status]).toEqual(['fulfilled', 'fulfilled']);
+  });
 
   it('a topic that never comes: SHK_EGRESS_KAFKA naming it once startTimeoutMs has passed, logged at info', async () => {
     const missing = `${uniquePrefix()}egress.never`;
