@@ -24,19 +24,7 @@
  *      stand-in in this process that reads and discards the spans: the cost of tracing on).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import {
-  closeSync,
-  fstatSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -46,6 +34,8 @@ import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { registerSimCars } from '../src/sim/simulate.js';
 import { telemetryTopic } from '../src/ingest/index.js';
 import { startCountingCollector } from './otlp-sink.js';
+import { cpuSecondsOf, findProcess, threadCpu, type ThreadCpu } from './proc-cpu.js';
+import { freePort, startSink, type Sink } from './oem-sink-process.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const TOTAL = env('TOTAL', 40_000),
@@ -65,83 +55,6 @@ const GATEWAY = process.env.GATEWAY ?? 'bin/shekara.js';
 /** With TRACING: an OTLP/HTTP collector stand-in that reads each export and counts what came. */
 const collector = TRACING ? await startCountingCollector() : undefined;
 const POLICY = `oem: demo-oem\npurposes:\n  - id: odometer\n    description: bench\n    fields:\n      Vehicle.TraveledDistance: pass\n      Vehicle.Speed: pass\n`;
-
-interface Sink {
-  url: string;
-  pid: number;
-  count: number;
-  first: number;
-  last: number;
-  latencies: number[];
-  measureFrom: number;
-  close(): void;
-}
-
-/**
- * The OEM sink runs as its own process (`shekara oem-sink --out FILE`), so the cars in this
- * process do not compete with it for the event loop; each delivery is a JSON line with the
- * time it arrived, read back here.
- */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-
-async function startSink(dir: string, given?: number): Promise<Sink> {
-  const port = given ?? (await freePort());
-  const out = path.join(dir, 'sink.jsonl');
-  writeFileSync(out, '');
-  const child = spawn(
-    process.execPath,
-    ['bin/shekara.js', 'oem-sink', '--port', String(port), '--quiet', '--out', out],
-    { stdio: 'ignore' },
-  );
-  const s = {
-    count: 0,
-    first: 0,
-    last: 0,
-    latencies: [] as number[],
-    measureFrom: Infinity,
-    url: `http://127.0.0.1:${port}/oem`,
-    pid: child.pid!,
-  } as Sink;
-  let offset = 0;
-  let partial = '';
-  // Only the bytes written since the last poll: reading the whole file each time cost this
-  // process ~0.1 ms of CPU per delivered record by the end of a drain, on the gateway's cores.
-  const fd = openSync(out, 'r');
-  const poll = setInterval(() => {
-    const size = fstatSync(fd).size;
-    if (size <= offset) return;
-    const buf = Buffer.alloc(size - offset);
-    readSync(fd, buf, 0, buf.length, offset);
-    const text = partial + buf.toString('utf8');
-    offset = size;
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line) continue;
-      const d = JSON.parse(line) as { receivedAt: string; body: { observedAt: string } };
-      const at = Date.parse(d.receivedAt);
-      const sentAt = Date.parse(d.body.observedAt);
-      s.count += 1;
-      if (!s.first) s.first = at;
-      s.last = Math.max(s.last, at);
-      if (sentAt >= s.measureFrom) s.latencies.push(at - sentAt);
-    }
-  }, 100);
-  await new Promise((r) => setTimeout(r, 500));
-  s.close = () => {
-    clearInterval(poll);
-    closeSync(fd);
-    child.kill('SIGTERM');
-  };
-  return s;
-}
 
 async function startGateway(
   dir: string,
@@ -232,44 +145,22 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
-/** The gateway process's CPU time (user + system) from /proc: what a record costs it, whatever else loads the machine. */
-const cpuSeconds = (pid: number | string | undefined): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (CLK_TCK = 100 on Linux)
-};
+/** The gateway process's CPU time (user + system): what a record costs it, whatever else loads the machine. */
+const cpuSeconds = (pid: number | undefined): number => cpuSecondsOf(pid!);
 /**
- * CPU seconds (user + system) of each thread of a process, by thread id, from /proc/PID/task,
- * with the thread's name: the gateway names its worker threads (thread-entry.ts `nameThread`:
- * shk-egress, shk-writer, shk-selfcheck); `node` are the main thread (tid = pid) and V8's and
- * libuv's helpers (GC, compilers, the fs/crypto pool).
+ * CPU seconds of each gateway thread by thread id, named for the report: the gateway names its
+ * worker threads (thread-entry.ts `nameThread`: shk-egress, shk-writer, shk-selfcheck); `node`
+ * are the main thread (tid = pid) and V8's and libuv's helpers (GC, compilers, the fs/crypto pool).
  */
-const threadCpu = (pid: number): Map<number, { name: string; s: number }> => {
-  const m = new Map<number, { name: string; s: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const name = Number(tid) === pid ? 'main' : comm === 'node' ? 'V8/libuv helpers' : comm;
-      m.set(Number(tid), { name, s: cpuSeconds(`${pid}/task/${tid}`) });
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return m;
-};
+const gatewayThreads = (pid: number): Map<number, ThreadCpu> =>
+  new Map(
+    [...threadCpu(pid)].map(([tid, t]) => [
+      tid,
+      { ...t, name: tid === pid ? 'main' : t.name === 'node' ? 'V8/libuv helpers' : t.name },
+    ]),
+  );
 /** The Kafka broker's JVM (shared with whoever else uses it: its CPU is an upper bound for this run). */
-const brokerPid = (): number | undefined => {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(d);
-    } catch {
-      // gone
-    }
-  }
-  return undefined;
-};
+const brokerPid = (): number | undefined => findProcess('kafka.Kafka');
 const waitFor = async (cond: () => boolean, ms: number) => {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
@@ -356,7 +247,7 @@ async function drain(): Promise<string> {
   cpu.at = cpuSeconds(cpu.pid);
   const broker = brokerPid();
   const before = {
-    threads: threadCpu(cpu.pid),
+    threads: gatewayThreads(cpu.pid),
     sink: cpuSeconds(sink.pid),
     broker: broker ? cpuSeconds(broker) : NaN,
     bench: process.cpuUsage(),
@@ -367,7 +258,7 @@ async function drain(): Promise<string> {
   const usPer = (s: number) => ((s * 1e6) / n).toFixed(0);
   // Per name: a thread that ended during the drain is missing (its CPU is in the process's total).
   const byName = new Map<string, { s: number; n: number }>();
-  for (const [tid, t] of threadCpu(cpu.pid)) {
+  for (const [tid, t] of gatewayThreads(cpu.pid)) {
     const a = byName.get(t.name) ?? { s: 0, n: 0 };
     a.s += t.s - (before.threads.get(tid)?.s ?? 0);
     a.n += 1;

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSecondsOf } from './proc-cpu.js';
 import type { PublisherDone, PublisherGo, PublisherJob, PublisherStats } from './publisher.js';
 import type { ReceiverJob, ReceiverReport } from './receiver.js';
 
@@ -19,7 +20,6 @@ export const PORTS = {
   sink: 18833,
   shekaraGbt: 18834,
 } as const;
-const CLK_TCK = 100; // USER_HZ on Linux: /proc/<pid>/stat reports CPU time in 1/100 s
 
 export interface Broker {
   readonly name: 'shekara' | 'mosquitto';
@@ -146,10 +146,8 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000
 export function sampleProc(pid: number): { rssKb: number; cpuSeconds: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // comm may hold spaces
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-    return { rssKb, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLK_TCK };
+    return { rssKb, cpuSeconds: cpuSecondsOf(pid) };
   } catch {
     return undefined; // the process has gone
   }

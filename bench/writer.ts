@@ -32,10 +32,11 @@
  * `--drop`: drops these indexes right after the store is opened (before the prefill), to
  * measure what each costs; a scratch measure only, a store without them is not a valid store.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { threadCpu } from './proc-cpu.js';
 import type { EgressSettlement, IngestItem, OutboxRow, Store } from '../src/store/types.js';
 import { recordFacts } from '../src/egress/record-facts.js';
 import { payloadDigest } from '../src/audit/leaf.js';
@@ -227,25 +228,14 @@ async function commitAll(store: Store, from: number, to: number, run: number, fi
 }
 
 /**
- * CPU seconds (user + system) of each thread of this process but the main one, by tid: the
- * writer thread is the busiest of them. Its CPU time, unlike its busy time, leaves out waiting
- * for the disk, which other processes on a shared machine make noisy.
+ * CPU seconds of each thread of this process but the main one, by tid: the writer thread is the
+ * busiest of them. Its CPU time, unlike its busy time, leaves out waiting for the disk, which
+ * other processes on a shared machine make noisy.
  */
-function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    if (tid === String(process.pid)) continue;
-    try {
-      // Fields after the command (which may hold spaces): utime and stime are the 12th and 13th.
-      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out.set(tid, (Number(f[11]) + Number(f[12])) / 100);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
+function workerCpu(): Map<number, number> {
+  return new Map([...threadCpu('self')].filter(([tid]) => tid !== process.pid).map(([tid, t]) => [tid, t.s]));
 }
-const busiest = (before: Map<string, number>, after: Map<string, number>): number =>
+const busiest = (before: Map<number, number>, after: Map<number, number>): number =>
   Math.max(0, ...[...after].map(([tid, s]) => s - (before.get(tid) ?? 0)));
 
 interface Result {
@@ -289,14 +279,14 @@ async function round(b: Build, run: number): Promise<Result> {
     }
     await commitAll(store, 0, PREFILL, run);
     const before = b.stats(store)!;
-    const cpu = threadCpu();
+    const cpu = workerCpu();
     const t = performance.now();
     settled = 0;
     framePages = [];
     const walBytes = await commitAll(store, PREFILL, PREFILL + RECORDS, run, file);
     const secs = (performance.now() - t) / 1000;
     const after = b.stats(store)!;
-    const cpuUs = (busiest(cpu, threadCpu()) * 1e6) / RECORDS;
+    const cpuUs = (busiest(cpu, workerCpu()) * 1e6) / RECORDS;
     await store.close();
     const mb = (statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)) / 1e6;
     const frameBytes = framePages.length > 0 ? walBytes / framePages.length : 0;
