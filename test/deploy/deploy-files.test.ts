@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { checkConfigFile } from '../../deploy/check-config.mjs';
 import { parseConfig } from '../../src/config/load.js';
+import { shekaraBinary } from '../helpers/cli.js';
 import { runProcess } from '../helpers/run.js';
 
 interface ComposeService {
@@ -172,7 +173,7 @@ describe('deploy/', () => {
   it('the unit starts the same command the README documents', async () => {
     const unit = readFileSync('deploy/systemd/shekara.service', 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/shekara\/bin\/shekara\.js start$/m);
-    const help = await runProcess(process.execPath, ['bin/shekara.js', 'start', '--help']);
+    const help = await shekaraBinary('start', '--help');
     expect(help.stdout).toContain('SHEKARA_CONFIG');
   });
 });

@@ -5,11 +5,10 @@
  * for what only a process shows (exit statuses as the shell sees them, signals, a gateway).
  * Both run with SHEKARA_CONFIG unset to '' so the caller's environment never picks a config.
  */
-import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { runCli } from '../../src/cli/main.js';
 import { buildIsCurrent } from '../../src/thread-entry.js';
+import { runProcess } from './run.js';
 
 export interface CliResult {
   code: number;
@@ -42,14 +41,12 @@ export async function shekara(...args: string[]): Promise<CliResult> {
 }
 
 /** `node bin/shekara.js ARGS…` in a child process (needs the build: `npm test` builds first). */
-export const shekaraBinary = (...args: string[]): Promise<CliResult> =>
-  promisify(execFile)(process.execPath, ['bin/shekara.js', ...args], {
+export const shekaraBinary = async (...args: string[]): Promise<CliResult> => {
+  const r = await runProcess(process.execPath, ['bin/shekara.js', ...args], {
     env: { ...process.env, SHEKARA_CONFIG: '' },
-    maxBuffer: 64 << 20,
-  }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+  });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+};
 
 /**
  * Node arguments that start the CLI as a process: the built binary while dist/ is current (the

@@ -14,7 +14,11 @@ export interface Finished {
   stderr: string;
 }
 
-export function runProcess(file: string, args: string[], options: { timeout?: number } = {}): Promise<Finished> {
+export function runProcess(
+  file: string,
+  args: string[],
+  options: { timeout?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Finished> {
   return new Promise((resolve) => {
     execFile(file, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options }, (err, stdout, stderr) => {
       const failure = err as (Error & { code?: unknown; killed?: boolean; signal?: string }) | null;
