@@ -9,7 +9,7 @@
  */
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { IngestItem } from '../../src/store/types.js';
-import { recordFacts } from '../../src/egress/record-facts.js';
+import { delivered } from './records-by-vin-delivered.js';
 
 const [file, countArg] = process.argv.slice(2) as [string, string];
 const count = Number(countArg);
@@ -61,23 +61,6 @@ for (let i = 0; i < count; i += 500) {
   await store.commitIngest(items);
 }
 const tail = (await store.dueOutboxHeads(T0 + count, 10)).filter((r) => r.pseudonym.startsWith('tail-'));
-await store.settleOutbox(
-  tail.map((row) => ({
-    kind: 'delivered' as const,
-    outboxId: row.id,
-    entry: {
-      at: T0 + count,
-      oem: row.oem,
-      destination: 'oem.example:443',
-      destinationIp: '203.0.113.7',
-      destinationCountry: 'DE',
-      ...recordFacts(row),
-      outcome: 'delivered' as const,
-      attempt: 1,
-      httpStatus: 200,
-      error: null,
-    },
-  })),
-);
+await store.settleOutbox(tail.map((row) => delivered(row, T0 + count)));
 process.stdout.write(`committed ${tail.length}\n`);
 setInterval(() => undefined, 60_000);

@@ -75,7 +75,7 @@ export const RECORD_MIGRATIONS: Migration[] = [
     // grows at its right edge), so a lookup never misses a record committed but not yet indexed,
     // after a crash too. Deleting a record deletes its entry, and lowers the mark to the largest
     // rowid left: SQLite gives a new row the largest rowid + 1, which must land in the tail.
-    // (VACUUM renumbers a rowid table's rowids: the store is never VACUUMed.)
+    // (Rowids renumbered by a VACUUM or a reload: 0180.)
     id: '0170-records-by-vin-in-batches',
     sql: `
   CREATE TABLE records_vin (
@@ -100,6 +100,44 @@ export const RECORD_MIGRATIONS: Migration[] = [
     SELECT vin, id FROM records WHERE rowid > (SELECT through FROM records_vin_mark WHERE id = 1);
   DROP INDEX records_vin_time;`,
   },
+  {
+    // The mark names its record (through_id) as well as its rowid, so that a renumbering of the
+    // rowids is seen: SQLite documents that VACUUM may renumber a table without an INTEGER
+    // PRIMARY KEY (the build in use keeps the rowids of a table that has an index, as records
+    // has: its primary key), and a dump reloaded into a new file (sqlite3 .dump) does
+    // renumber them, closing the gaps retention left. Renumbered, records of the tail could fall
+    // below the mark: an erasure would leave them behind. The mark holds while the rowid of
+    // through_id is through (0 with no record); when it does not, records_of_vin reads every
+    // record by rowid (complete, slower) until the store is opened or the writer commits, and
+    // either indexes every record again (markOfVins, below). The trigger moves the mark to the
+    // record before its own when that one is deleted, and only while the mark holds: a mark
+    // that no longer holds stays broken until repaired. Every record is indexed once here, so a
+    // store renumbered before this migration is whole again.
+    id: '0180-records-vin-mark-names-its-record',
+    sql: `
+  ALTER TABLE records_vin_mark ADD COLUMN through_id TEXT;
+  ALTER TABLE records_vin_mark ADD COLUMN repairs INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE records_vin_mark ADD COLUMN repaired_at INTEGER;
+  INSERT OR IGNORE INTO records_vin (vin, record_id) SELECT vin, id FROM records ORDER BY vin, id;
+  UPDATE records_vin_mark SET
+    through = COALESCE((SELECT MAX(rowid) FROM records), 0),
+    through_id = (SELECT id FROM records ORDER BY rowid DESC LIMIT 1);
+  DROP TRIGGER records_vin_forget;
+  CREATE TRIGGER records_vin_forget AFTER DELETE ON records BEGIN
+    DELETE FROM records_vin WHERE vin = old.vin AND record_id = old.id;
+    UPDATE records_vin_mark SET
+      through = COALESCE((SELECT MAX(rowid) FROM records WHERE rowid < old.rowid), 0),
+      through_id = (SELECT id FROM records WHERE rowid < old.rowid ORDER BY rowid DESC LIMIT 1)
+      WHERE through_id = old.id AND through = old.rowid;
+  END;
+  DROP VIEW records_of_vin;
+  CREATE VIEW records_of_vin (vin, id) AS
+    SELECT vin, record_id FROM records_vin
+    UNION ALL
+    SELECT vin, id FROM records WHERE rowid > (
+      SELECT CASE WHEN through = COALESCE((SELECT rowid FROM records r WHERE r.id = m.through_id), 0) THEN through ELSE 0 END
+      FROM records_vin_mark m WHERE id = 1);`,
+  },
 ];
 
 /**
@@ -116,7 +154,10 @@ export const RECORD_IDS_OF_VIN = `SELECT id FROM records_of_vin WHERE vin = ?`;
 export interface RecordWriter {
   /** Writes one ingest item's record side (record, route point, account data, or quarantine row). Inside the caller's transaction. */
   write(item: IngestItem<unknown>): void;
-  /** Indexes the tail's VINs if it holds VIN_INDEX_EVERY records or more (0170). Inside the caller's transaction. */
+  /**
+   * Indexes the tail's VINs if it holds VIN_INDEX_EVERY records or more (0170), every record if the rowids were
+   * renumbered under the mark (0180). Inside the caller's transaction.
+   */
   indexVinsIfDue(): void;
 }
 
@@ -136,10 +177,9 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
   );
   const recordVin = db.prepare(`SELECT vin FROM records WHERE id = ?`).pluck();
   const listQuarantine = db.prepare(`SELECT * FROM quarantine ORDER BY received_at DESC, id DESC LIMIT ?`);
-  const mark = db.prepare(`SELECT through FROM records_vin_mark`).pluck();
+  const vinMark = markOfVins(db);
   const indexTail = db.prepare(`INSERT OR IGNORE INTO records_vin (vin, record_id)
     SELECT vin, id FROM records WHERE rowid > (SELECT through FROM records_vin_mark WHERE id = 1) ORDER BY vin, id`);
-  const advance = db.prepare(`UPDATE records_vin_mark SET through = (SELECT COALESCE(MAX(rowid), 0) FROM records)`);
   /** The rowid of the last record this connection wrote. */
   let lastRowid = 0;
 
@@ -157,9 +197,11 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
       if (Object.keys(r.account).length > 0) insertAccount.run(r.id, r.vin, r.receivedAt, JSON.stringify(r.account));
     },
     indexVinsIfDue() {
-      if (lastRowid - (mark.get() as number) < VIN_INDEX_EVERY) return;
+      const through = vinMark.read();
+      if (through === undefined) return vinMark.repair();
+      if (lastRowid - through < VIN_INDEX_EVERY) return;
       indexTail.run();
-      advance.run();
+      vinMark.advance();
     },
     getRecord(id) {
       const row = getRecord.get(id) as RecordDbRow | undefined;
@@ -167,5 +209,41 @@ export function sqliteRecords(db: Database.Database): Sync<RecordStore> & Record
     },
     recordVin: (id) => recordVin.get(id) as string | undefined,
     listQuarantine: (limit = 100) => (listQuarantine.all(limit) as QuarantineDbRow[]).map(toQuarantineItem),
+  };
+}
+
+/**
+ * The VIN index's mark (0180): where the tail begins, checked against the record it names, and
+ * the repair when it no longer holds. Each call runs in the caller's transaction.
+ */
+export function markOfVins(db: Database.Database): {
+  /** The last rowid indexed, or undefined when the rowids were renumbered under the mark. One lookup by primary key. */
+  read(): number | undefined;
+  /** Moves the mark to the newest record: everything before it is indexed. */
+  advance(): void;
+  /** Indexes every record again, moves the mark to the newest, and counts the repair in the mark's row. */
+  repair(): void;
+} {
+  const read =
+    db.prepare(`SELECT through, through = COALESCE((SELECT rowid FROM records r WHERE r.id = m.through_id), 0) AS holds
+    FROM records_vin_mark m WHERE id = 1`);
+  const indexAll = db.prepare(
+    `INSERT OR IGNORE INTO records_vin (vin, record_id) SELECT vin, id FROM records ORDER BY vin, id`,
+  );
+  const advance = db.prepare(`UPDATE records_vin_mark SET
+    through = COALESCE((SELECT MAX(rowid) FROM records), 0),
+    through_id = (SELECT id FROM records ORDER BY rowid DESC LIMIT 1)`);
+  const repaired = db.prepare(`UPDATE records_vin_mark SET repairs = repairs + 1, repaired_at = ?`);
+  return {
+    read() {
+      const m = read.get() as { through: number; holds: number };
+      return m.holds ? m.through : undefined;
+    },
+    advance: () => void advance.run(),
+    repair() {
+      indexAll.run();
+      advance.run();
+      repaired.run(Date.now());
+    },
   };
 }

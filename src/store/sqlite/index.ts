@@ -18,7 +18,7 @@ import { ingestWriterThread, writerClient, type WriterLink, type WriterStats } f
 import type { MessagePort } from 'node:worker_threads';
 import { sqliteVehicles, VEHICLE_MIGRATIONS } from '../vehicles/sqlite.js';
 import { sqliteSecrets, SECRET_MIGRATIONS } from '../secrets/sqlite.js';
-import { sqliteRecords, RECORD_MIGRATIONS } from '../records/sqlite.js';
+import { markOfVins, sqliteRecords, RECORD_MIGRATIONS } from '../records/sqlite.js';
 import { sqlitePolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/sqlite.js';
 import { sqliteOutbox, sqliteEgressQueue, sqliteRelayLease, OUTBOX_MIGRATIONS } from '../outbox/sqlite.js';
 import { sqliteEgressLog, EGRESS_LOG_MIGRATIONS } from '../egress-log/sqlite.js';
@@ -192,6 +192,14 @@ function openSync(file: string): SyncStore {
     db.close();
     throw err;
   }
+
+  // Rowids renumbered under the VIN index's mark while no store was open (a VACUUM, a reload):
+  // every record is indexed again before the first lookup (records/sqlite.ts, 0180).
+  const vinMark = markOfVins(db);
+  if (vinMark.read() === undefined)
+    db.transaction(() => {
+      if (vinMark.read() === undefined) vinMark.repair();
+    })();
 
   const records = sqliteRecords(db);
   const outbox = sqliteOutbox(db);
