@@ -398,7 +398,14 @@ describe.each(backends())('store conformance: $name', (backend) => {
       ]);
       expect(log.map((l) => l.deliveryId)).toEqual(rows.map((r) => r.deliveryId));
       expect(await store.listEgressLog({ oem: 'other' })).toEqual([]);
+      expect(await store.listEgressLog({ oem: 'acme' })).toEqual(log);
       expect(await store.listEgressLog({ limit: 1 })).toHaveLength(1);
+      // Filters combine, and the limit counts what they select.
+      expect((await store.listEgressLog({ oem: 'acme', recordId: rows[1]!.recordId })).map((l) => l.seq)).toEqual([2]);
+      expect((await store.listEgressLog({ oem: 'other', recordId: rows[1]!.recordId })).map((l) => l.seq)).toEqual([]);
+      expect(
+        (await store.listEgressLog({ oem: 'acme', deliveryId: rows[0]!.deliveryId, limit: 1 })).map((l) => l.seq),
+      ).toEqual([1]);
       const e = await store.egressEntry(1);
       expect(e).toMatchObject({
         seq: 1,
@@ -565,6 +572,8 @@ describe.each(backends())('store conformance: $name', (backend) => {
       expect(await seqs({ outcome: 'failed' })).toEqual([3]);
       expect(await seqs({ policyHash: 'sha256:bb' })).toEqual([4]);
       expect(await seqs({ recordId: h[4]!.id })).toEqual([5]);
+      expect(await seqs({ deliveryId: `d_${h[3]!.id}/bolt/speed` })).toEqual([4]);
+      expect(await seqs({ deliveryId: 'd_none' })).toEqual([]);
       expect(await seqs({ oem: 'acme', field: 'Vehicle.Speed', from: T0 + 1 }, 2)).toEqual([3, 5]);
       const [first] = await store.searchEgress({ recordId: h[0]!.id }, 0, 1);
       expect(first).toMatchObject({
@@ -617,6 +626,64 @@ describe.each(backends())('store conformance: $name', (backend) => {
         { day: day1, oem: 'bolt', destinationCountry: 'KZ', field: 'Vehicle.Speed', records: 1, bytes: bytes(3) },
       ]);
       expect(await store.egressSummary({ oem: 'bolt', country: 'KZ' })).toHaveLength(1);
+    });
+
+    it("applies every search filter to the summary and the owner's totals as the search applies it", async () => {
+      const store = await fresh();
+      const h = await history(store);
+      // One filter per field, each selecting some crossings but not all, and the fields combined.
+      const filters: Parameters<Store['searchEgress']>[0][] = [
+        { oem: 'bolt' },
+        { pseudonyms: ['pa', 'pa2'] },
+        { pseudonyms: [] },
+        { from: T0 + 1_000 },
+        { to: T0 + DAY + 1 },
+        { field: 'Vehicle.TraveledDistance' },
+        { country: 'KZ' },
+        { outcome: 'failed' },
+        { policyHash: 'sha256:bb' },
+        { recordId: h[4]!.id },
+        { deliveryId: `d_${h[5]!.id}/bolt/speed` },
+        { oem: 'acme', pseudonyms: ['pa', 'pb'], field: 'Vehicle.Speed', from: T0 + 1, to: T0 + DAY + 2 },
+      ];
+      const all = await store.searchEgress({}, 0, 100);
+      const byKey = <T>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
+      for (const f of filters) {
+        const found = await store.searchEgress(f, 0, 100);
+        expect(found.length, JSON.stringify(f)).toBeLessThan(all.length);
+        const totals = new Map<string, { entries: number; records: Set<string>; bytes: number }>();
+        for (const e of found) {
+          const k = JSON.stringify([e.oem, e.purpose, e.outcome, e.pseudonym]);
+          const t = totals.get(k) ?? { entries: 0, records: new Set(), bytes: 0 };
+          totals.set(k, {
+            entries: t.entries + 1,
+            records: t.records.add(e.recordId),
+            bytes: t.bytes + e.payloadBytes!,
+          });
+        }
+        expect(byKey(await store.egressTotals(f)), JSON.stringify(f)).toEqual(
+          byKey(
+            [...totals].map(([k, t]) => {
+              const [oem, purpose, outcome, pseudonym] = JSON.parse(k) as string[];
+              return { oem, purpose, outcome, pseudonym, entries: t.entries, records: t.records.size, bytes: t.bytes };
+            }),
+          ),
+        );
+        // Each crossing here is of a record of its own: a field's records are its delivered crossings.
+        const summary = found
+          .filter((e) => e.outcome === 'delivered')
+          .flatMap((e) =>
+            e.fieldsSent.map((field) => ({
+              day: new Date(e.at).toISOString().slice(0, 10),
+              oem: e.oem,
+              destinationCountry: e.destinationCountry,
+              field,
+              records: 1,
+              bytes: e.payloadBytes,
+            })),
+          );
+        expect(byKey(await store.egressSummary(f)), JSON.stringify(f)).toEqual(byKey(summary));
+      }
     });
   });
 
