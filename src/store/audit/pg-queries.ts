@@ -6,23 +6,19 @@
 import type { Db } from '../pg/db.js';
 import { LOG_COLUMNS } from '../egress-log/pg.js';
 import { toLogRow, type LogDbRow } from '../egress-log/rows.js';
-import { toEgressEntry as toEntry, type EntryDbRow } from './rows.js';
+import { egressSearchFilter, toEgressEntry as toEntry, type EgressSearchDialect, type EntryDbRow } from './rows.js';
 import { egressLeaf } from '../../audit/leaf.js';
-import type { AuditQueryStore, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
+import type { AuditQueryStore, ExportedLeaf, SummaryRow } from './types.js';
+import { pgParams, whereAll } from '../sql-filter.js';
 
 export function pgAuditQueries(db: Db): AuditQueryStore {
   return {
     async searchEgress(filter, afterSeq, limit) {
-      const args: unknown[] = [afterSeq];
-      const where = conditions(filter, args);
-      args.push(limit);
-      return (
-        await db.query<EntryDbRow>(
-          `SELECT ${LOG_COLUMNS}, e.leaf_index FROM egress_log e
-        WHERE e.seq > $1 ${where.map((w) => `AND ${w}`).join(' ')} ORDER BY e.seq LIMIT $${args.length}`,
-          args,
-        )
-      ).map(toEntry);
+      const { args, param } = pgParams();
+      const sql = `SELECT ${LOG_COLUMNS}, e.leaf_index FROM egress_log e
+        ${whereAll([`e.seq > ${param(afterSeq)}`, ...egressSearchFilter(filter, param, PG_SEARCH)])}
+        ORDER BY e.seq LIMIT ${param(limit)}`;
+      return (await db.query<EntryDbRow>(sql, args)).map(toEntry);
     },
     egressEntry: async (seq) =>
       (await db.query<EntryDbRow>(`SELECT ${LOG_COLUMNS}, e.leaf_index FROM egress_log e WHERE e.seq = $1`, [seq])).map(
@@ -70,14 +66,13 @@ export function pgAuditQueries(db: Db): AuditQueryStore {
       }));
     },
     async egressSummary(filter) {
-      const args: unknown[] = [];
-      const where = conditions(filter, args);
+      const { args, param } = pgParams();
       return db.query<SummaryRow>(
         `SELECT to_char(to_timestamp(e.at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, e.oem AS oem,
           e.destination_country AS "destinationCountry", f.value AS field,
           count(DISTINCT e.record_id) AS records, sum(COALESCE(e.payload_bytes, 0))::bigint AS bytes
         FROM egress_log e CROSS JOIN LATERAL jsonb_array_elements_text(e.fields_sent) AS f(value)
-        WHERE e.outcome = 'delivered' ${where.map((w) => `AND ${w}`).join(' ')}
+        ${whereAll([`e.outcome = 'delivered'`, ...egressSearchFilter(filter, param, PG_SEARCH)])}
         GROUP BY 1, e.oem, e.destination_country, f.value
         ORDER BY 1, e.oem COLLATE "C", e.destination_country COLLATE "C" NULLS FIRST, f.value COLLATE "C"`,
         args,
@@ -86,22 +81,8 @@ export function pgAuditQueries(db: Db): AuditQueryStore {
   };
 }
 
-/** SQL conditions of a search; parameters are appended to `args` (numbered after what it holds). */
-export function conditions(f: EgressSearch, args: unknown[]): string[] {
-  const where: string[] = [];
-  const add = (sql: (p: string) => string, v: unknown) => {
-    args.push(v);
-    where.push(sql(`$${args.length}`));
-  };
-  if (f.oem !== undefined) add((p) => `e.oem = ${p}`, f.oem);
-  if (f.pseudonyms !== undefined) add((p) => `e.pseudonym = ANY(${p}::text[])`, f.pseudonyms);
-  if (f.from !== undefined) add((p) => `e.at >= ${p}`, f.from);
-  if (f.to !== undefined) add((p) => `e.at < ${p}`, f.to);
-  if (f.field !== undefined) add((p) => `e.fields_sent ? ${p}::text`, f.field);
-  if (f.country !== undefined) add((p) => `e.destination_country = ${p}`, f.country);
-  if (f.outcome !== undefined) add((p) => `e.outcome = ${p}`, f.outcome);
-  if (f.policyHash !== undefined) add((p) => `e.policy_hash = ${p}`, f.policyHash);
-  if (f.recordId !== undefined) add((p) => `e.record_id = ${p}`, f.recordId);
-  if (f.deliveryId !== undefined) add((p) => `e.delivery_id = ${p}`, f.deliveryId);
-  return where;
-}
+/** JSON membership in PostgreSQL: the pseudonyms bound as a text[], the field asked of the JSONB list with `?`. */
+export const PG_SEARCH: EgressSearchDialect = {
+  pseudonymIn: (pseudonyms, param) => `e.pseudonym = ANY(${param(pseudonyms)}::text[])`,
+  fieldSent: (field, param) => `e.fields_sent ? ${param(field)}::text`,
+};

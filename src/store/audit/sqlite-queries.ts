@@ -5,8 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import { egressLeaf } from '../../audit/leaf.js';
-import { toEgressEntry as toEntry, type EntryDbRow } from './rows.js';
-import type { AuditQueryStore, EgressSearch, ExportedLeaf, SummaryRow } from './types.js';
+import { egressSearchFilter, toEgressEntry as toEntry, type EgressSearchDialect, type EntryDbRow } from './rows.js';
+import type { AuditQueryStore, ExportedLeaf, SummaryRow } from './types.js';
+import { sqliteParams, whereAll } from '../sql-filter.js';
 import type { Sync } from '../sqlite/sync.js';
 import { RECORD_IDS_OF_VIN } from '../records/sqlite.js';
 
@@ -44,10 +45,11 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
 
   return {
     searchEgress(filter, afterSeq, limit) {
-      const { where, args } = conditions(filter);
+      const { args, param } = sqliteParams();
       const sql = `SELECT e.*, ${LEAF_INDEX} AS leaf_index FROM egress_log e
-        WHERE e.seq > ? ${where.map((w) => `AND ${w}`).join(' ')} ORDER BY e.seq LIMIT ?`;
-      return (prepared(sql).all(afterSeq, ...args, limit) as EntryDbRow[]).map(toEntry);
+        ${whereAll([`e.seq > ${param(afterSeq)}`, ...egressSearchFilter(filter, param, SQLITE_SEARCH)])}
+        ORDER BY e.seq LIMIT ${param(limit)}`;
+      return (prepared(sql).all(...args) as EntryDbRow[]).map(toEntry);
     },
     egressEntry(seq) {
       const row = prepared(`SELECT e.*, ${LEAF_INDEX} AS leaf_index FROM egress_log e WHERE e.seq = ?`).get(seq);
@@ -96,11 +98,11 @@ export function sqliteAuditQueries(db: Database.Database): Sync<AuditQueryStore>
       });
     },
     egressSummary(filter) {
-      const { where, args } = conditions(filter);
+      const { args, param } = sqliteParams();
       const sql = `SELECT strftime('%Y-%m-%d', e.at / 1000, 'unixepoch') AS day, e.oem AS oem, e.destination_country AS destinationCountry,
           f.value AS field, COUNT(DISTINCT e.record_id) AS records, SUM(COALESCE(e.payload_bytes, 0)) AS bytes
         FROM egress_log e, json_each(e.fields_sent) f
-        WHERE e.outcome = 'delivered' ${where.map((w) => `AND ${w}`).join(' ')}
+        ${whereAll([`e.outcome = 'delivered'`, ...egressSearchFilter(filter, param, SQLITE_SEARCH)])}
         GROUP BY day, e.oem, e.destination_country, f.value ORDER BY day, oem, destinationCountry, field`;
       return prepared(sql).all(...args) as SummaryRow[];
     },
@@ -133,22 +135,9 @@ type ExportRow = [
   payloadBytes: number | null,
 ];
 
-export function conditions(f: EgressSearch): { where: string[]; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (sql: string, v: unknown) => {
-    where.push(sql);
-    args.push(v);
-  };
-  if (f.oem !== undefined) add('e.oem = ?', f.oem);
-  if (f.pseudonyms !== undefined) add('e.pseudonym IN (SELECT value FROM json_each(?))', JSON.stringify(f.pseudonyms));
-  if (f.from !== undefined) add('e.at >= ?', f.from);
-  if (f.to !== undefined) add('e.at < ?', f.to);
-  if (f.field !== undefined) add('EXISTS (SELECT 1 FROM json_each(e.fields_sent) s WHERE s.value = ?)', f.field);
-  if (f.country !== undefined) add('e.destination_country = ?', f.country);
-  if (f.outcome !== undefined) add('e.outcome = ?', f.outcome);
-  if (f.policyHash !== undefined) add('e.policy_hash = ?', f.policyHash);
-  if (f.recordId !== undefined) add('e.record_id = ?', f.recordId);
-  if (f.deliveryId !== undefined) add('e.delivery_id = ?', f.deliveryId);
-  return { where, args };
-}
+/** JSON membership in SQLite: a list bound as JSON text, walked with json_each (`s`: the summary's own is `f`). */
+export const SQLITE_SEARCH: EgressSearchDialect = {
+  pseudonymIn: (pseudonyms, param) =>
+    `e.pseudonym IN (SELECT value FROM json_each(${param(JSON.stringify(pseudonyms))}))`,
+  fieldSent: (field, param) => `EXISTS (SELECT 1 FROM json_each(e.fields_sent) s WHERE s.value = ${param(field)})`,
+};

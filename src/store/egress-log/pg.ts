@@ -19,7 +19,8 @@ import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../
 import { egressLeaf } from '../../audit/leaf.js';
 import type { EgressLogEntry, EgressLogIntegrator, EgressLogStore } from './types.js';
 import type { EgressSettlement } from '../outbox/types.js';
-import { ENTRY_COLUMNS, entryPayload, entryValues, toLogRow, type LogDbRow } from './rows.js';
+import { ENTRY_COLUMNS, egressLogFilter, entryPayload, entryValues, toLogRow, type LogDbRow } from './rows.js';
+import { pgParams } from '../sql-filter.js';
 
 export const EGRESS_LOG_MIGRATIONS: PgMigration[] = [
   {
@@ -249,30 +250,12 @@ export function pgEgressLog(
     recordDelivery: (outboxId, entry) => one({ kind: 'delivered', outboxId, entry }),
     recordFailedAttempt: (outboxId, entry, nextAttemptAt) => one({ kind: 'failed', outboxId, entry, nextAttemptAt }),
     recordDeadLetter: (outboxId, entry) => one({ kind: 'dead', outboxId, entry }),
-    async listEgressLog(filter = {}) {
+    async listEgressLog(filter) {
       await catchUp();
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (filter.recordId) {
-        args.push(filter.recordId);
-        where.push(`e.record_id = $${args.length}`);
-      }
-      if (filter.deliveryId) {
-        args.push(filter.deliveryId);
-        where.push(`e.delivery_id = $${args.length}`);
-      }
-      if (filter.oem) {
-        args.push(filter.oem);
-        where.push(`e.oem = $${args.length}`);
-      }
-      args.push(filter.limit ?? 1000);
-      return (
-        await db.query<LogDbRow>(
-          `SELECT ${LOG_COLUMNS} FROM egress_log e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY e.seq LIMIT $${args.length}`,
-          args,
-        )
-      ).map(toLogRow);
+      const { args, param } = pgParams();
+      const { where, limit } = egressLogFilter(filter, param);
+      const sql = `SELECT ${LOG_COLUMNS} FROM egress_log e ${where} ORDER BY e.seq LIMIT ${limit}`;
+      return (await db.query<LogDbRow>(sql, args)).map(toLogRow);
     },
   };
 }

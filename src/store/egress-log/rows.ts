@@ -1,12 +1,13 @@
 /**
- * What both stores share about the egress log: a row as read and its mapping, and the digest of
- * the body an entry covers. The DDL and the statements stay per dialect (sqlite.ts, pg.ts): SQLite
+ * What both stores share about the egress log: a row as read and its mapping, the digest of
+ * the body an entry covers, and the filter of `listEgressLog`. The DDL and the statements stay per dialect (sqlite.ts, pg.ts): SQLite
  * appends each entry with its leaf in the settle transaction, PostgreSQL stages it there and
  * integrates it in batches; both are the hot path.
  */
-import type { EgressLogEntry, EgressLogRow, PayloadDigest } from './types.js';
+import type { EgressLogEntry, EgressLogRow, EgressLogStore, PayloadDigest } from './types.js';
 import { payloadDigest } from '../../audit/leaf.js';
 import { jsonColumn } from '../json-column.js';
+import { whereAll, type Param } from '../sql-filter.js';
 
 /**
  * An egress-log row as both drivers return it: `fields_sent` and `fields_dropped` arrive as their
@@ -98,3 +99,18 @@ export const entryValues = (
   e.traceId ?? null,
   e.deliveryId ?? null,
 ];
+
+/**
+ * The WHERE clause of `listEgressLog` over `egress_log e`, in either dialect; the limit is bound
+ * last. An empty id or OEM filters nothing, as an absent one.
+ */
+export function egressLogFilter(
+  f: Parameters<EgressLogStore['listEgressLog']>[0] = {},
+  param: Param,
+): { where: string; limit: string } {
+  const where: string[] = [];
+  if (f.recordId) where.push(`e.record_id = ${param(f.recordId)}`);
+  if (f.deliveryId) where.push(`e.delivery_id = ${param(f.deliveryId)}`);
+  if (f.oem) where.push(`e.oem = ${param(f.oem)}`);
+  return { where: whereAll(where), limit: param(f.limit ?? 1000) };
+}

@@ -10,7 +10,8 @@ import type { OutboxWriter } from '../outbox/sqlite.js';
 import type { AuditTreeWriter } from '../audit/sqlite.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { Sync } from '../sqlite/sync.js';
-import { ENTRY_COLUMNS, entryPayload, entryValues, toLogRow, type LogDbRow } from './rows.js';
+import { ENTRY_COLUMNS, egressLogFilter, entryPayload, entryValues, toLogRow, type LogDbRow } from './rows.js';
+import { sqliteParams } from '../sql-filter.js';
 
 export const EGRESS_LOG_MIGRATIONS: Migration[] = [
   {
@@ -131,23 +132,11 @@ export function sqliteEgressLog(
     recordFailedAttempt: (outboxId, entry, nextAttemptAt) =>
       settleOne({ kind: 'failed', outboxId, entry, nextAttemptAt }),
     recordDeadLetter: (outboxId, entry) => settleOne({ kind: 'dead', outboxId, entry }),
-    listEgressLog(filter = {}) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (filter.recordId) {
-        where.push('record_id = ?');
-        args.push(filter.recordId);
-      }
-      if (filter.deliveryId) {
-        where.push('delivery_id = ?');
-        args.push(filter.deliveryId);
-      }
-      if (filter.oem) {
-        where.push('oem = ?');
-        args.push(filter.oem);
-      }
-      const sql = `SELECT * FROM egress_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
-      return (db.prepare(sql).all(...args, filter.limit ?? 1000) as LogDbRow[]).map(toLogRow);
+    listEgressLog(filter) {
+      const { args, param } = sqliteParams();
+      const { where, limit } = egressLogFilter(filter, param);
+      const sql = `SELECT * FROM egress_log e ${where} ORDER BY e.seq LIMIT ${limit}`;
+      return (db.prepare(sql).all(...args) as LogDbRow[]).map(toLogRow);
     },
   };
 }

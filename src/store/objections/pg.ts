@@ -18,6 +18,7 @@ import {
   toObjection,
   type ObjectionDbRow,
 } from './rows.js';
+import { pgParams } from '../sql-filter.js';
 
 export const OBJECTION_MIGRATIONS: PgMigration[] = [
   {
@@ -85,8 +86,8 @@ export function pgObjections(db: Db, audit: Pick<PgTreeWriter, 'appendEventIn'>)
       return row ? toObjection(row) : undefined;
     },
     async listObjections(f) {
-      const args: unknown[] = [];
-      const { where, limit } = objectionFilter(f, (v) => `$${args.push(v)}`);
+      const { args, param } = pgParams();
+      const { where, limit } = objectionFilter(f, param);
       // Byte order, as SQLite sorts text (ids are UUIDv7: time order).
       const sql = `SELECT ${OBJECTION_COLUMNS} FROM objections ${where} ORDER BY received_at, id COLLATE "C" LIMIT ${limit}`;
       return (await db.query<ObjectionDbRow>(sql, args)).map(toObjection);

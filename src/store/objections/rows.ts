@@ -7,6 +7,7 @@
 import { objectionLeaf, type AuditEventBody } from '../../audit/events.js';
 import { ShekaraError } from '../../errors.js';
 import type { ObjectionRow, ObjectionStatus, ObjectionStore } from './types.js';
+import { whereAll, type Param } from '../sql-filter.js';
 
 export const OBJECTION_COLUMNS =
   'id, vin, oem, purpose, pseudonym, reason, received_at, due_at, status, answer, resolved_at, resolved_by';
@@ -96,11 +97,11 @@ export const alreadyResolved = (id: string, before: ObjectionDbRow): ShekaraErro
  */
 export function objectionFilter(
   f: Parameters<ObjectionStore['listObjections']>[0] = {},
-  param: (value: unknown) => string,
+  param: Param,
 ): { where: string; limit: string } {
   const where: string[] = [];
   if (f.vin !== undefined) where.push(`vin = ${param(f.vin)}`);
   if (f.status !== undefined) where.push(`status = ${param(f.status)}`);
   if (f.overdueAt !== undefined) where.push(`status = 'open' AND due_at < ${param(f.overdueAt)}`);
-  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', limit: param(f.limit ?? 1000) };
+  return { where: whereAll(where), limit: param(f.limit ?? 1000) };
 }

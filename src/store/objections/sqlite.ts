@@ -20,6 +20,7 @@ import {
   toObjection,
   type ObjectionDbRow,
 } from './rows.js';
+import { sqliteParams } from '../sql-filter.js';
 
 export const OBJECTION_MIGRATIONS: Migration[] = [
   {
@@ -95,8 +96,8 @@ export function sqliteObjections(
       return row ? toObjection(row) : undefined;
     },
     listObjections(f) {
-      const args: unknown[] = [];
-      const { where, limit } = objectionFilter(f, (v) => (args.push(v), '?'));
+      const { args, param } = sqliteParams();
+      const { where, limit } = objectionFilter(f, param);
       const sql = `SELECT ${OBJECTION_COLUMNS} FROM objections ${where} ORDER BY received_at, id LIMIT ${limit}`;
       return (db.prepare(sql).all(...args) as ObjectionDbRow[]).map(toObjection);
     },
