@@ -31,6 +31,10 @@
  * page written, read from dbstat after the round), so every KB is accounted for.
  * `--drop`: drops these indexes right after the store is opened (before the prefill), to
  * measure what each costs; a scratch measure only, a store without them is not a valid store.
+ * `--commit-times`: also each measured commit's time, as the committer waits for it (from the
+ * call to the writer's answer: what the PUBACKs of its records wait) and as the writer's busy
+ * time; the commits that wrote a batch of the VIN index (records_vin_mark moved, 0170) apart
+ * from the others, with their WAL KB.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +65,7 @@ const ACCOUNT = argv.includes('--account');
 const SETTLE = argv.includes('--settle');
 const BY_TREE = argv.includes('--by-tree');
 const DROP = (flag('--drop') ?? '').split(',').filter(Boolean);
+const COMMIT_TIMES = argv.includes('--commit-times');
 const baseline = flag('--baseline');
 const here = path.resolve(new URL('..', import.meta.url).pathname);
 
@@ -205,26 +210,83 @@ async function settleDue(store: Store, n: number): Promise<void> {
 }
 let settled = 0;
 
-/** Commits records `from`..`to` in batches; with `file`, answers the WAL bytes they appended. */
-async function commitAll(store: Store, from: number, to: number, run: number, file?: string): Promise<number> {
+/** One measured commit (`--commit-times`): waited for, writer-busy and writer-CPU ms, WAL KB, and whether it wrote a VIN batch. */
+interface CommitTime {
+  waitMs: number;
+  busyMs: number;
+  cpuMs: number;
+  walKb: number;
+  vinBatch: boolean;
+}
+let commitTimes: CommitTime[] = [];
+
+/**
+ * Commits records `from`..`to` in batches; with `file`, answers the WAL bytes they appended (and
+ * with `stats`, times each commit: `--commit-times`).
+ */
+async function commitAll(
+  store: Store,
+  from: number,
+  to: number,
+  run: number,
+  file?: string,
+  stats?: () => WriterStats,
+): Promise<number> {
   let walBytes = 0;
   let last = file ? walFrames(file) : undefined;
+  const marks = file && stats ? new Database(file, { readonly: true }) : undefined;
+  const markOf = marks?.prepare(`SELECT through FROM records_vin_mark`).pluck();
+  let mark = markOf?.get();
   for (let i = from; i < to; i += BATCH) {
     const items: IngestItem[] = [];
     for (let k = i; k < Math.min(to, i + BATCH); k++) items.push(item(k, run));
+    const busy = stats?.().busySeconds ?? 0;
+    const cpu = stats ? workerCpu() : undefined;
+    const t = performance.now();
     await store.commitIngest(items);
+    const waitMs = performance.now() - t;
+    const busyMs = ((stats?.().busySeconds ?? 0) - busy) * 1e3;
+    const cpuMs = cpu ? busiest(cpu, workerCpu()) * 1e3 : 0;
     if (SETTLE && file) await settleDue(store, items.length * 2);
+    let kb = 0;
     if (file && last) {
       // One commit at a time: a new generation began with this commit (the WAL restarts only
       // when a transaction starts writing after a checkpoint), so all of its frames are new.
       const now = walFrames(file);
       const fresh = now.salt === last.salt ? now.pages.slice(last.frames) : now.pages;
       walBytes += fresh.length * now.frameBytes;
+      kb = (fresh.length * now.frameBytes) / 1024;
       if (BY_TREE) for (const p of fresh) framePages.push(p);
       last = now;
     }
+    if (markOf) {
+      const moved = markOf.get();
+      commitTimes.push({ waitMs, busyMs, cpuMs, walKb: kb, vinBatch: moved !== mark });
+      mark = moved;
+    }
   }
+  marks?.close();
   return walBytes;
+}
+
+/** The measured commits' times (`--commit-times`): the others' median and p99, then each VIN batch's. */
+function printCommitTimes(): void {
+  const q = (xs: number[], p: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? 0;
+  const others = commitTimes.filter((c) => !c.vinBatch);
+  const f = (x: number) => x.toFixed(1);
+  const of = (key: keyof Omit<CommitTime, 'vinBatch'>, p = 0.5) => {
+    const xs = others.map((c) => c[key]);
+    return f(q(xs, p));
+  };
+  console.log(
+    `      ${others.length} commits without a VIN batch: waited median ${of('waitMs')} ms, p99 ${of('waitMs', 0.99)} ms; ` +
+      `writer busy median ${of('busyMs')} ms, CPU ${of('cpuMs')} ms; WAL median ${of('walKb')} KB`,
+  );
+  for (const c of commitTimes.filter((x) => x.vinBatch))
+    console.log(
+      `      commit with a VIN batch: waited ${f(c.waitMs)} ms, writer busy ${f(c.busyMs)} ms, CPU ${f(c.cpuMs)} ms, WAL ${f(c.walKb)} KB`,
+    );
 }
 
 /**
@@ -283,7 +345,15 @@ async function round(b: Build, run: number): Promise<Result> {
     const t = performance.now();
     settled = 0;
     framePages = [];
-    const walBytes = await commitAll(store, PREFILL, PREFILL + RECORDS, run, file);
+    commitTimes = [];
+    const walBytes = await commitAll(
+      store,
+      PREFILL,
+      PREFILL + RECORDS,
+      run,
+      file,
+      COMMIT_TIMES ? () => b.stats(store)! : undefined,
+    );
     const secs = (performance.now() - t) / 1000;
     const after = b.stats(store)!;
     const cpuUs = (busiest(cpu, workerCpu()) * 1e6) / RECORDS;
@@ -318,6 +388,7 @@ for (let r = 0; r < ROUNDS; r++)
     );
     for (const [name, kb] of [...x.trees].sort((p, q) => q[1] - p[1]))
       console.log(`      ${kb.toFixed(2).padStart(6)} KB/record  ${name}`);
+    if (COMMIT_TIMES) printCommitTimes();
   }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [name, xs] of results)
