@@ -4,6 +4,7 @@
  * PUBLISH, packet id 0, a pipelined burst) or would hide (the exact CONNACK code).
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import mqttPacket, { type IConnackPacket, type Packet } from 'mqtt-packet';
 
 export type Version = 4 | 5;
@@ -70,6 +71,16 @@ export class RawCar {
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new RawCar(socket, version);
+  }
+
+  /** The same car over TLS (the MQTTS listener): `tls` carries the CA, and a client certificate if any. */
+  static async openTls(port: number, version: Version, tls: ConnectionOptions): Promise<RawCar> {
+    const socket = tlsConnect({ port, host: '127.0.0.1', ...tls });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
       socket.once('error', reject);
     });
     return new RawCar(socket, version);

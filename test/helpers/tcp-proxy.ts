@@ -12,6 +12,9 @@ export interface TcpProxy {
   toClient(n: number): Buffer;
   /** Drops every open connection, both sides at once. New ones are still accepted. */
   cut(): void;
+  /** The server is gone: every open connection dropped, and each new one closed as soon as it opens, until up(). */
+  down(): void;
+  up(): void;
   close(): Promise<void>;
 }
 
@@ -24,7 +27,9 @@ export async function afterLoopbackRead(): Promise<void> {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   const received: Buffer[][] = [];
+  let isDown = false;
   const server = net.createServer((client) => {
+    if (isDown) return void client.destroy();
     const chunks: Buffer[] = [];
     received.push(chunks);
     const upstream = net.connect(target.port, target.host);
@@ -47,6 +52,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     toClient: (n) => Buffer.concat(received[n] ?? []),
     cut: () => open.forEach((s) => s.destroy()),
+    down: () => {
+      isDown = true;
+      open.forEach((s) => s.destroy());
+    },
+    up: () => {
+      isDown = false;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         open.forEach((s) => s.destroy());
