@@ -31,6 +31,7 @@ export const UNIT_FILES = [
   'test/egress/record-facts.test.ts',
   'test/errors-documented.test.ts',
   'test/helpers/wait.test.ts',
+  'test/house-rules.test.ts',
   'test/incidents/calendar.test.ts',
   'test/ingest/committer.test.ts',
   'test/ingest/credentials.test.ts',
