@@ -3,10 +3,12 @@
  * OTEL_RESOURCE_ATTRIBUTES, host and process; OTEL_NODE_RESOURCE_DETECTORS chooses), the sampler
  * from OTEL_TRACES_SAMPLER when the config sets no ratio, exporters from the OTEL_EXPORTER_OTLP_*
  * variables when the config names no endpoint (otlp.ts), and OTEL_SDK_DISABLED. What Shekara
- * keeps from before: it starts only when the config turns tracing or metrics on; the span queue is
- * bounded and export failures are logged (tracing.ts, export-log.ts); the Prometheus endpoint is
- * our own listener; no instrumentation library is loaded (nothing is traced that names.ts does
- * not declare, so no span can carry a payload or a VIN).
+ * keeps from before: it starts only when the config turns tracing or metrics on, or when
+ * OTEL_METRICS_EXPORTER names otlp (a metrics push) — the one variable that turns anything on
+ * (index.ts; OTEL_TRACES_EXPORTER alone does not: deny by default); the span queue is bounded and
+ * export failures are logged (tracing.ts, export-log.ts); the Prometheus endpoint is our own
+ * listener; no instrumentation library is loaded (nothing is traced that names.ts does not
+ * declare, so no span can carry a payload or a VIN).
  *
  * No context manager and no propagator are registered: the pipeline passes context explicitly
  * (tracing.ts). The SDK does register the global tracer and meter providers, so a process MUST run

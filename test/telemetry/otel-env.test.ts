@@ -139,8 +139,8 @@ describe('telemetry › the standard OTEL_* environment', () => {
     expect(collector.requests.map((r) => r.path)).toContain('/v1/metrics');
   });
 
-  it('with everything off in the config, ignores the environment entirely', async () => {
-    withEnv({ OTEL_SERVICE_NAME: 'x', OTEL_TRACES_EXPORTER: 'otlp' });
+  it('with everything off in the config, turns nothing on from the environment but OTEL_METRICS_EXPORTER=otlp', async () => {
+    withEnv({ OTEL_SERVICE_NAME: 'x', OTEL_TRACES_EXPORTER: 'otlp', OTEL_METRICS_EXPORTER: 'console,prometheus' });
     telemetry = await createTelemetry(
       { tracing: { enabled: false }, metrics: { prometheus: { enabled: false, host: '127.0.0.1', port: 0 } } },
       { log },
