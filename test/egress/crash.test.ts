@@ -10,7 +10,7 @@ import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually, startTestSink, type TestSink } from './helpers.js';
-import { account, kill9, Load, spawnGateway, writeGatewayConfig } from './process.js';
+import { account, kill9, Load, spawnEgressGateway, writeGatewayConfig } from './process.js';
 import { killGateways } from '../helpers/gateway-process.js';
 import { whileProgressing } from '../helpers/wait.js';
 
@@ -33,7 +33,7 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     const cars = await registerSimCars(store, 10, 'demo-oem', 'LCRSH');
     await store.close();
 
-    const gw = await spawnGateway(config);
+    const gw = await spawnEgressGateway(config);
     const load = new Load();
     await load.start(gw.mqttPort, cars, 20); // 10 cars × 50 msg/s = 500 msg/s
     // A bound on progress, not a rate: beside other files on a loaded machine 20 s was not enough.
@@ -42,7 +42,7 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     await load.stop();
     expect(load.sent.size).toBeGreaterThan(load.acked.size - 1);
 
-    await spawnGateway(config); // killed in afterAll
+    await spawnEgressGateway(config); // killed in afterAll
     // Bounded by a stall, not by the total: the backlog left by the kill grows with the machine's
     // load (3,690 acknowledged at load 30), while a record lost for good stops the deliveries.
     // The restarted gateway delivers nothing until the old member's Kafka session (6 s) and its

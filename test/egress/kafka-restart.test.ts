@@ -12,7 +12,7 @@ import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually, startTestSink, type TestSink } from './helpers.js';
-import { account, Load, spawnGateway, writeGatewayConfig } from './process.js';
+import { account, Load, spawnEgressGateway, writeGatewayConfig } from './process.js';
 import { killGateways } from '../helpers/gateway-process.js';
 
 const kafkaSh = (cmd: 'start' | 'stop') =>
@@ -42,7 +42,7 @@ describeOwnBroker('egress through Kafka › when the Kafka broker is stopped and
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
     const cars = await registerSimCars(store, 5, 'demo-oem', 'LKRST');
     await store.close();
-    const gw = await spawnGateway(config);
+    const gw = await spawnEgressGateway(config);
     const load = new Load();
     await load.start(gw.mqttPort, cars, 25); // 5 cars × 40 msg/s = 200 msg/s
     await eventually(() => sink.hits.length > 100, 20_000, 'deliveries before the outage');

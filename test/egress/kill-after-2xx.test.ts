@@ -22,7 +22,7 @@ import { registerSimCars } from '../../src/sim/simulate.js';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { BATCH_CONTENT_TYPE } from '../../src/egress/index.js';
 import { eventually } from './helpers.js';
-import { kill9, MARKER_POLICY, spawnGateway } from './process.js';
+import { kill9, MARKER_POLICY, spawnEgressGateway } from './process.js';
 import { killGateways } from '../helpers/gateway-process.js';
 
 interface Item {
@@ -119,7 +119,7 @@ describe('egress › kill -9 between the OEM 2xx and the durable outcome', () =>
     const cars = await registerSimCars(store, 10, 'demo-oem', 'LKXLL');
     await store.close();
 
-    const gw = await spawnGateway(configFile);
+    const gw = await spawnEgressGateway(configFile);
     // One message per car (one projection each): all acknowledged, so all durable.
     const clients = await Promise.all(
       cars.map((c) =>
@@ -165,7 +165,7 @@ describe('egress › kill -9 between the OEM 2xx and the durable outcome', () =>
 
     oem.release();
     const before = oem.received.length;
-    await spawnGateway(configFile); // killed in afterAll
+    await spawnEgressGateway(configFile); // killed in afterAll
     await eventually(
       () => {
         const again = new Set(

@@ -59,7 +59,7 @@ export function writeGatewayConfig(dir: string, endpoint: string, egress: Record
   return file;
 }
 
-export interface GatewayProcess {
+export interface EgressGatewayProcess {
   readonly child: ChildProcess;
   readonly mqttPort: number;
   readonly stderr: () => string;
@@ -70,7 +70,7 @@ export interface GatewayProcess {
  * process is tracked from the start (test/helpers/gateway-process.ts): afterAll(killGateways)
  * kills it even when the test timed out before this resolved.
  */
-export async function spawnGateway(configFile: string, timeoutMs = 60_000): Promise<GatewayProcess> {
+export async function spawnEgressGateway(configFile: string, timeoutMs = 60_000): Promise<EgressGatewayProcess> {
   const { child, match, stderr } = await startGatewayProcess(path.basename(path.dirname(configFile)), configFile, {
     ready: /MQTT ingest\s+mqtt:\/\/[^:\s]+:(\d+)/,
     readyMs: timeoutMs,
@@ -79,7 +79,7 @@ export async function spawnGateway(configFile: string, timeoutMs = 60_000): Prom
   return { child, mqttPort: Number(match[1]), stderr };
 }
 
-export function kill9(p: GatewayProcess): Promise<void> {
+export function kill9(p: EgressGatewayProcess): Promise<void> {
   return new Promise((resolve) => {
     if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
     p.child.once('exit', () => resolve());

@@ -34,7 +34,8 @@ const running = new Set<ChildProcess>();
  * Spawns `shekara start -c configFile` (the built CLI in dist/) and tracks the process until it
  * exits, so killGateways() reaches it from the moment it exists. Resolves once its stdout matches
  * `ready`, with the match; rejects (the process killed) if it exits first or is not ready in
- * `readyMs`. Tests build on spawnGateway below or test/egress/process.ts rather than call this.
+ * `readyMs`. Tests build on spawnGateway below or spawnEgressGateway (test/egress/process.ts) rather
+ * than call this.
  */
 export async function startGatewayProcess(
   name: string,

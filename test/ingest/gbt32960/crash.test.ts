@@ -27,7 +27,7 @@ import { SimTerminal, simReading } from '../../../src/sim/gbt32960.js';
 import { registerSimCars } from '../../../src/sim/simulate.js';
 import { openSqliteStore } from '../../../src/store/sqlite/index.js';
 import { eventually, startTestSink, type TestSink } from '../../egress/helpers.js';
-import { kill9, MARKER_POLICY, spawnGateway, type GatewayProcess } from '../../egress/process.js';
+import { kill9, MARKER_POLICY, spawnEgressGateway, type EgressGatewayProcess } from '../../egress/process.js';
 import { freePort } from '../../helpers/net.js';
 
 function writeConfig(dir: string, endpoint: string, gbtPort: number, signingKey: string): string {
@@ -143,9 +143,9 @@ describe('gbt32960 › when the gateway process is killed with SIGKILL mid-strea
   let sink: TestSink;
   let stream: Stream | undefined;
   /** Every gateway process started, so none outlives the test (not even one still starting when a step timed out). */
-  const gateways: Promise<GatewayProcess>[] = [];
+  const gateways: Promise<EgressGatewayProcess>[] = [];
   const start = (config: string) => {
-    const p = spawnGateway(config, 180_000);
+    const p = spawnEgressGateway(config, 180_000);
     gateways.push(p);
     return p;
   };
