@@ -98,8 +98,10 @@ export default defineConfig({
   plugins: [builtSources()],
   test: {
     server: { deps: { external: [BUILT] } },
-    // A real Kafka broker for the egress tests (deploy/kafka.sh): the root's setup runs once per
-    // run, before any project's files; the projects add none of their own.
+    // A real Kafka broker for the egress tests (deploy/kafka.sh), checked or started before any
+    // project's files. Every project inherits this list (vitest concatenates it into theirs), so
+    // the setup is called for the root and each project with files: it works on the first call
+    // only (test/setup/once-per-run.ts).
     globalSetup: ['test/setup/kafka.ts'],
     env: TEST_TMPDIR,
     testTimeout: 30_000,
@@ -108,6 +110,6 @@ export default defineConfig({
     minWorkers: 1,
     // Only the `unit` project runs in threads; every other project forks a fresh process a file.
     poolOptions: { threads: { isolate: false } },
-    projects: projects.map((p) => ({ ...p, test: { globalSetup: [], ...p.test } })),
+    projects,
   },
 });

@@ -12,10 +12,15 @@
 // eslint-disable-next-line no-restricted-imports -- global setup, in the runner before any worker starts and after all end
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { oncePerRun } from './once-per-run.js';
 
 const script = path.resolve(import.meta.dirname, '../../deploy/kafka.sh');
 
 export default function setup(): () => void {
+  return oncePerRun('kafka', checkOrStart);
+}
+
+function checkOrStart(): () => void {
   const running = spawnSync('bash', [script, 'status'], { stdio: 'ignore' }).status === 0;
   if (process.env['SHEKARA_KAFKA_EXTERNAL'] === '1') {
     if (!running)
