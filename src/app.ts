@@ -377,6 +377,7 @@ function noIngest(): Ingest {
     gbt32960TlsPort: undefined,
     reloadTls: () => undefined,
     counters: { accepted: 0, quarantined: 0, rejected: {} },
+    waiting: 0,
     connectedVehicles: 0,
     disconnectVehicle: () => 0,
     recheckCredentials: async () => 0,

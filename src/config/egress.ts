@@ -71,6 +71,17 @@ export const EgressSchema = Type.Object(
     pollIntervalMs: Type.Integer({ minimum: 10, default: 1_000 }),
     /** Outbox rows not yet handed on above which ingest is pushed back (PUBACK withheld, HTTP 503). */
     maxBacklog: Type.Integer({ minimum: 1, default: 100_000 }),
+    /**
+     * The age bound beside that count: ingest is pushed back too while, for any OEM, the oldest
+     * row not yet delivered arrived more than this many seconds ago (read every
+     * `backlog.checkEveryMs`). The count alone lets that age run to maxBacklog / delivery rate:
+     * ~100 s at 1,000 deliveries/s, ~40 min for a distant OEM at 40/s. 120 s is above what one
+     * row's own retries hold it with the default schedule (seven waits of at most 0.5…32 s,
+     * <= 63.5 s, plus the refused requests), so a single unlucky row does not slow every car;
+     * a queue that is behind does. 0 turns it off (the count bound alone), for a deployment that
+     * would rather store through a long OEM outage than slow its cars.
+     */
+    maxBacklogAgeSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 120 }),
     /** Per-OEM circuit breaker: opens after this many consecutive retriable failures, for openMs. */
     breaker: Type.Object(
       {

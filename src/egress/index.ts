@@ -51,6 +51,7 @@ export interface EgressDeps {
     | 'markPublished'
     | 'outboxStates'
     | 'outboxBacklog'
+    | 'outboxBacklogByOem'
     | 'settleOutbox'
     | 'getSecret'
     | 'putSecretIfAbsent'
@@ -88,8 +89,10 @@ export interface Egress {
   readonly inFlight: number;
   /**
    * True while more than `maxBacklog` outbox rows wait to be handed on (as of the latest count,
-   * taken at most every 100 ms). Ingest MUST then push back (PUBACK withheld, HTTP 503) rather
-   * than accept without bound. Synchronous and cheap: it is asked per submitted record.
+   * taken at most every 100 ms), or while some OEM's oldest undelivered row is older than
+   * `maxBacklogAgeSeconds` (read at most every `backlog.checkEveryMs`). Ingest MUST then push
+   * back (PUBACK withheld, HTTP 503) rather than accept without bound. Synchronous and cheap:
+   * it is asked per submitted record.
    */
   readonly saturated: boolean;
   /**
@@ -215,7 +218,7 @@ export async function createEgress(cfg: EgressConfig, deps: EgressDeps): Promise
       b.batch ?? null,
     ]);
 
-  const backlog = await createBacklogGate(deps.store, cfg.maxBacklog, { log, now });
+  const backlog = await createBacklogGate(deps.store, cfg, { log, now });
   return {
     queue: queue.kind,
     runsIn: 'main',

@@ -106,12 +106,12 @@ export async function egressElsewhere(cfg: Config['egress'], deps: ElsewhereDeps
 async function mainSide(cfg: Config['egress'], deps: ElsewhereDeps) {
   const log = deps.log.child({ module: 'egress' });
   const signing = await createSigningKeyring(deps.oems, deps.store, { log });
-  const backlog = await createBacklogGate(deps.store, cfg.maxBacklog, { log, now: deps.now ?? Date.now });
+  const backlog = await createBacklogGate(deps.store, cfg, { log, now: deps.now ?? Date.now });
   return { log, signing, backlog, settler: createSettler(deps.store) };
 }
 
 export interface ThreadDeps extends ElsewhereDeps {
-  readonly store: LocalStore & Pick<Store, 'outboxBacklog'>;
+  readonly store: LocalStore & Pick<Store, 'outboxBacklog' | 'outboxBacklogByOem'>;
   /** An OEM's active policy as the send-time checks need it (sent to the thread on every change). */
   readonly rulesOf: (oem: string) => SendTimeRules | undefined;
   readonly telemetry: Telemetry;

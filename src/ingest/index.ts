@@ -77,6 +77,8 @@ export interface Ingest {
   /** Re-reads MQTTS certificates, keys and the vehicle CRL. */
   reloadTls(): void;
   readonly counters: Readonly<IngestCounters>;
+  /** Records pushed back and waiting in line for room, their answer withheld (MQTT PUBACK). */
+  readonly waiting: number;
   readonly connectedVehicles: number;
   /** Closes the vehicle's MQTT connections (credentials rotated or revoked); returns how many. */
   disconnectVehicle(vin: string): number;
@@ -194,6 +196,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       ...gbtPorts,
       reloadTls: () => gbt?.reloadTls(),
       counters: intake.counters,
+      get waiting() {
+        return committer.waiting;
+      },
       get connectedVehicles() {
         return gbt?.connectedVehicles ?? 0;
       },
@@ -242,6 +247,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       gbt?.reloadTls();
     },
     counters: intake.counters,
+    get waiting() {
+      return committer.waiting;
+    },
     get connectedVehicles() {
       return mqtt.connectedVehicles + (gbt?.connectedVehicles ?? 0);
     },

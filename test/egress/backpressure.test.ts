@@ -1,12 +1,72 @@
 /**
  * Backpressure: when the egress queue is saturated (more than egress.maxBacklog rows not yet
- * handed on), ingest slows down instead of failing — MQTT withholds the PUBACK, HTTPS answers
- * 503 with Retry-After — and resumes by itself once the backlog drains. Nothing is lost.
+ * handed on, or an OEM's oldest undelivered row older than egress.maxBacklogAgeSeconds), ingest
+ * slows down instead of failing — MQTT withholds the PUBACK, HTTPS answers 503 with Retry-After —
+ * and resumes by itself once the backlog drains. Nothing is lost.
  */
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+type Car = TestGateway['cars'][number];
+
+/**
+ * With ingest pushed back: a QoS 1 PUBLISH of `speed` is held in line, its PUBACK withheld, and
+ * an HTTPS POST is answered 503 + Retry-After. Resolves once both are seen, with the PUBACK's
+ * promise (it resolves when the record is let in), in an object: a promise returned bare would be awaited.
+ */
+async function expectPushedBack(
+  gw: TestGateway,
+  client: MqttClient,
+  car: Car,
+  speed: number,
+): Promise<{ withheld: Promise<void> }> {
+  let acked = false;
+  const withheld = client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed }), { qos: 1 }).then(() => {
+    acked = true;
+  });
+  const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
+    method: 'POST',
+    body: JSON.stringify({ speed: speed - 1 }),
+    headers: {
+      authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+  });
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+  expect(((await res.json()) as { code: string }).code).toBe('SHK_INGEST_BACKPRESSURE');
+  // The gateway holds the record in line, its PUBACK withheld: the car's in-flight window holds
+  // it and the car slows down. (A PUBACK is sent only after the record leaves the line and commits.)
+  await eventually(() => gw.app.ingest.waiting === 1, 10_000, 'the record held in line');
+  expect(acked).toBe(false);
+  return { withheld };
+}
+
+/** The speeds the OEM accepted, in the order it got them, once there are `n`. */
+const deliveredSpeeds = (gw: TestGateway, n: number) =>
+  eventually(
+    () => {
+      const s = gw.sink.deliveries
+        .map((d) => (d.body as { signals: Record<string, number> }).signals['Vehicle.Speed'])
+        .filter((v) => v !== undefined);
+      return s.length >= n && s;
+    },
+    15_000,
+    'every acknowledged record delivered',
+  );
+
+/** Retries fast and never dead-letters: the rows wait for the OEM to come back. */
+const quickRetries = {
+  initialBackoffMs: 20,
+  maxBackoffMs: 50,
+  pollIntervalMs: 20,
+  requestTimeoutMs: 1_000,
+  maxAttempts: 100,
+  breaker: { failureThreshold: 3, openMs: 100 },
+};
 
 describe('egress backpressure › when the queue is saturated', () => {
   let gw: TestGateway;
@@ -16,12 +76,7 @@ describe('egress backpressure › when the queue is saturated', () => {
       config: {
         egress: {
           maxBacklog: 5,
-          initialBackoffMs: 20,
-          maxBackoffMs: 50,
-          pollIntervalMs: 20,
-          requestTimeoutMs: 1_000,
-          maxAttempts: 100,
-          breaker: { failureThreshold: 3, openMs: 100 },
+          ...quickRetries,
         },
       },
     });
@@ -35,41 +90,59 @@ describe('egress backpressure › when the queue is saturated', () => {
     for (let i = 0; i < 6; i++)
       await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: i }), { qos: 1 }); // at least 6 rows
     await eventually(() => gw.app.egress.saturated, 2_000, 'the queue to report saturation');
-
-    let acked = false;
-    const withheld = client
-      .publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 99 }), { qos: 1 })
-      .then(() => {
-        acked = true;
-      });
-    const res = await fetch(`${gw.httpUrl}/v1/vehicles/${car.vin}/telemetry`, {
-      method: 'POST',
-      body: JSON.stringify({ speed: 98 }),
-      headers: {
-        authorization: `Basic ${Buffer.from(`${car.vin}:${car.secret}`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-    });
-    expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(((await res.json()) as { code: string }).code).toBe('SHK_INGEST_BACKPRESSURE');
-    await new Promise((r) => setTimeout(r, 700));
-    expect(acked).toBe(false); // the car's in-flight window holds it; the car slows down
+    const { withheld } = await expectPushedBack(gw, client, car, 99);
     expect((await gw.app.store.counts()).records).toBe(6);
 
     gw.sink.setStatus(200); // the OEM is back: the backlog drains and ingest resumes by itself
     await withheld;
-    const speeds = await eventually(
-      () => {
-        const s = gw.sink.deliveries
-          .map((d) => (d.body as { signals: Record<string, number> }).signals['Vehicle.Speed'])
-          .filter((v) => v !== undefined);
-        return s.length >= 7 && s;
-      },
-      15_000,
-      'every record delivered',
-    );
+    const speeds = await deliveredSpeeds(gw, 7);
     expect(speeds).toEqual([0, 1, 2, 3, 4, 5, 99]);
+  });
+});
+
+describe('egress backpressure › when the oldest undelivered row is older than maxBacklogAgeSeconds', () => {
+  let gw: TestGateway;
+  const logs = captureLog('info');
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      cars: 1,
+      log: logs.log,
+      config: {
+        egress: {
+          maxBacklog: 100_000, // the count bound stays far away: one or two rows wait
+          maxBacklogAgeSeconds: 1,
+          backlog: { checkEveryMs: 100 },
+          ...quickRetries,
+        },
+      },
+    });
+  });
+  afterAll(async () => gw?.stop());
+
+  it('withholds the PUBACK and answers HTTPS with 503 while the count is far below maxBacklog, then resumes with nothing lost', async () => {
+    const car = gw.cars[0]!;
+    gw.sink.setStatus(503); // the OEM is down: its oldest row grows old, however few rows there are
+    const client = await gw.connect(car);
+    await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 0 }), { qos: 1 });
+    await eventually(() => gw.app.egress.saturated, 10_000, 'the age bound to push back');
+    const pushedBack = logs
+      .lines()
+      .find((l) => l.msg === 'egress: ingest pushed back: undelivered rows older than egress.maxBacklogAgeSeconds') as
+      { maxBacklogAgeSeconds: number; oems: { oem: string; depth: number }[] } | undefined;
+    expect(pushedBack?.maxBacklogAgeSeconds).toBe(1);
+    expect(pushedBack?.oems).toEqual([expect.objectContaining({ oem: 'demo-oem', depth: 1 })]);
+
+    const { withheld } = await expectPushedBack(gw, client, car, 99);
+    expect(await gw.app.store.outboxBacklog()).toBe(1); // the count: 1 of 100,000
+
+    gw.sink.setStatus(200); // the OEM is back: the row is delivered, the age falls, PUBACKs flow
+    await withheld;
+    await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 100 }), { qos: 1 });
+    const speeds = await deliveredSpeeds(gw, 3);
+    expect(speeds).toEqual([0, 99, 100]); // the 503-answered HTTPS one was never stored: the car sends it again
+    expect(
+      logs.lines().some((l) => l.msg === 'egress: ingest no longer pushed back by the age of undelivered rows'),
+    ).toBe(true);
   });
 });
 
