@@ -378,6 +378,7 @@ function noIngest(): Ingest {
     reloadTls: () => undefined,
     counters: { accepted: 0, quarantined: 0, rejected: {} },
     waiting: 0,
+    recordsWaiting: 0,
     connectedVehicles: 0,
     disconnectVehicle: () => 0,
     recheckCredentials: async () => 0,

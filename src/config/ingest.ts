@@ -172,6 +172,13 @@ export const LimitsSchema = Type.Object(
     connectsPerVehiclePerMinute: Type.Integer({ minimum: 1, default: 60 }),
     /** QoS 1 and 2 PUBLISHes a car may have unacknowledged (MQTT 5 Receive Maximum, advertised). */
     receiveMaximum: Type.Integer({ minimum: 1, maximum: 65_535, default: 100 }),
+    /**
+     * QoS 1 and 2 PUBLISHes unacknowledged across all cars together. Each holds its decoded record
+     * in memory until its commit (~8 KB), so this bounds the endpoint's memory under overload
+     * (receiveMaximum alone allows maxConnections × 100). At the cap the endpoint stops reading
+     * from the car whose PUBLISH met it: its PUBACK is withheld and what it sends waits in TCP.
+     */
+    maxUnacknowledgedTotal: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 20_000 }),
     /** MQTT 5 topic aliases a car may set on one connection (advertised Topic Alias Maximum). */
     topicAliasMaximum: Type.Integer({ minimum: 0, maximum: 65_535, default: 4 }),
     /** Longest a persistent session outlives its connection (3.1.1 clean session 0; MQTT 5 Session Expiry Interval is capped to it). */

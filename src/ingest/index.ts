@@ -79,6 +79,8 @@ export interface Ingest {
   readonly counters: Readonly<IngestCounters>;
   /** Records pushed back and waiting in line for room, their answer withheld (MQTT PUBACK). */
   readonly waiting: number;
+  /** Decoded records held in memory until the store takes them: queued for a commit or waiting in line for room. */
+  readonly recordsWaiting: number;
   readonly connectedVehicles: number;
   /** Closes the vehicle's MQTT connections (credentials rotated or revoked); returns how many. */
   disconnectVehicle(vin: string): number;
@@ -199,6 +201,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
       get waiting() {
         return committer.waiting;
       },
+      get recordsWaiting() {
+        return committer.pending + committer.waiting;
+      },
       get connectedVehicles() {
         return gbt?.connectedVehicles ?? 0;
       },
@@ -249,6 +254,9 @@ export async function createIngest(cfg: IngestModuleConfig, deps: IngestDeps): P
     counters: intake.counters,
     get waiting() {
       return committer.waiting;
+    },
+    get recordsWaiting() {
+      return committer.pending + committer.waiting;
     },
     get connectedVehicles() {
       return mqtt.connectedVehicles + (gbt?.connectedVehicles ?? 0);

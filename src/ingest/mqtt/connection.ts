@@ -7,6 +7,11 @@
  * Memory before authentication is bounded: the first packet is refused on its declared length
  * above limits.maxConnectBytes [MQTT-3.1.0-1: it must be the CONNECT], and reading stops while
  * the CONNECT is checked; what was pipelined behind it in the same read waits in `queued`.
+ *
+ * Memory after authentication is bounded too: a QoS 1/2 PUBLISH read while
+ * limits.maxUnacknowledgedTotal are unacknowledged across all cars is not decoded; it and what
+ * follows it in the read wait in `queued` as packets, reading stops, and the endpoint lets the
+ * connection go on when acknowledgements have left.
  */
 import type { Socket } from 'node:net';
 import mqttPacket, { type Packet, type Parser } from 'mqtt-packet';
@@ -14,7 +19,7 @@ import { PacketLengthScanner, PacketTooLargeError } from '../packet-guard.js';
 import type { PeerIdentity } from '../tls.js';
 import type { Vehicle } from '../intake.js';
 import { CONNECT_REFUSALS, RC, type ConnectRefusal } from './codes.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, HeldConnection } from './endpoint.js';
 import type { OutboundCommand, Session, SessionConnection } from './session.js';
 import { encode, UNSUPPORTED_VERSION_V5, type ProtocolVersion } from './wire.js';
 import { onConnect } from './connect.js';
@@ -46,7 +51,7 @@ interface AckSlot {
   readonly inflight: boolean;
 }
 
-export class Connection implements SessionConnection {
+export class Connection implements SessionConnection, HeldConnection {
   state: 'new' | 'authenticating' | 'open' | 'closed' = 'new';
   version: ProtocolVersion = 4;
   vehicle: Vehicle | undefined;
@@ -136,6 +141,14 @@ export class Connection implements SessionConnection {
       onConnect(this, p);
       return;
     }
+    if (p.cmd === 'publish' && p.qos > 0 && this.ep.unacknowledged >= this.ep.limits.maxUnacknowledgedTotal) {
+      // Decoded, it would hold ~8 KB until its commit; as a packet, its bytes. Its PUBACK is
+      // withheld until it is handled, in its turn, so nothing is refused and nothing lost.
+      this.queued = [p];
+      this.pause();
+      this.ep.holdForRoom(this);
+      return;
+    }
     const handler = HANDLERS[p.cmd];
     if (!handler) {
       // A second CONNECT [MQTT-3.1.0-2], or a packet only a server sends.
@@ -147,6 +160,12 @@ export class Connection implements SessionConnection {
   /** CONNECT accepted (CONNACK written): run what was pipelined behind it, then read on. */
   opened(): void {
     this.state = 'open';
+    this.release();
+  }
+
+  /** Handles, in order, what waited in `queued` (held again at once if the cap is met again), then reads on. */
+  release(): void {
+    if (this.state !== 'open') return;
     const queued = this.queued ?? [];
     this.queued = undefined;
     for (const p of queued) this.onPacket(p);
@@ -219,7 +238,10 @@ export class Connection implements SessionConnection {
   ackSlot(inflight: boolean): AckSlot {
     const slot: AckSlot = { buf: undefined, inflight };
     this.acks.push(slot);
-    if (inflight) this.inflight += 1;
+    if (inflight) {
+      this.inflight += 1;
+      this.ep.unacknowledged += 1;
+    }
     this.flow();
     return slot;
   }
@@ -243,14 +265,18 @@ export class Connection implements SessionConnection {
     while (n < this.acks.length && this.acks[n]!.buf !== undefined) n += 1;
     if (n === 0) return;
     const ready = this.acks.splice(0, n);
-    for (const s of ready) if (s.inflight) this.inflight -= 1;
+    let freed = 0;
+    for (const s of ready) if (s.inflight) freed += 1;
+    this.inflight -= freed;
+    this.ep.unacknowledged -= freed;
     this.write(n === 1 ? ready[0]!.buf! : Buffer.concat(ready.map((s) => s.buf!)));
     this.flow();
+    if (freed > 0) this.ep.roomFreed();
   }
 
-  /** Reads while the car is under its Receive Maximum and the CONNECT is not being checked. */
+  /** Reads while the car is under its Receive Maximum, the CONNECT is not being checked and nothing is held back. */
   private flow(): void {
-    const hold = this.state !== 'open' || this.inflight >= this.ep.limits.receiveMaximum;
+    const hold = this.state !== 'open' || this.inflight >= this.ep.limits.receiveMaximum || this.queued !== undefined;
     if (hold && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -288,7 +314,13 @@ export class Connection implements SessionConnection {
     this.wasClosed = true;
     this.queued = undefined;
     this.acks = [];
+    // What it had unacknowledged no longer counts against the cap (its records still commit, or
+    // are pushed back within a second: the car resends them).
+    this.ep.unacknowledged -= this.inflight;
+    const freed = this.inflight > 0;
+    this.inflight = 0;
     this.parser.removeAllListeners('packet');
     this.onClosed(this);
+    if (freed) this.ep.roomFreed();
   }
 }

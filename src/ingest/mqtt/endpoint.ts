@@ -51,6 +51,18 @@ export interface Endpoint {
   reject(reason: string, detail?: Record<string, unknown>): void;
   /** Connections bound to a session (authenticated). */
   authenticated: number;
+  /** QoS 1/2 PUBLISHes read from all cars and not yet acknowledged (limits.maxUnacknowledgedTotal). */
+  unacknowledged: number;
+  /** A connection stopped reading at the cap: it is let go on again, in turn, as acknowledgements leave. */
+  holdForRoom(c: HeldConnection): void;
+  /** Acknowledgements left or a connection closed: lets held connections read on while under the cap. */
+  roomFreed(): void;
+}
+
+/** What the endpoint needs of a connection it holds back at limits.maxUnacknowledgedTotal. */
+export interface HeldConnection {
+  /** Handles what it held back and reads on (or is held again at once when the cap is met again). */
+  release(): void;
 }
 
 /**

@@ -16,7 +16,7 @@ import { createRateLimiter } from '../rate-limit.js';
 import { listen } from '../../net.js';
 import { RC, type ConnectRefusal } from './codes.js';
 import { Connection } from './connection.js';
-import { commandTopic, createRefusalLog, type Endpoint, type MqttDeps } from './endpoint.js';
+import { commandTopic, createRefusalLog, type Endpoint, type HeldConnection, type MqttDeps } from './endpoint.js';
 import { createSessions } from './session.js';
 import { sendOrQueue } from './outbound.js';
 
@@ -59,6 +59,8 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
   const live = new Set<Connection>();
   let refusing = 0;
   const sessions = createSessions(() => undefined);
+  // Connections that met limits.maxUnacknowledgedTotal, in the order they met it (a Set keeps it).
+  const held = new Set<HeldConnection>();
   const ep: Endpoint = {
     limits,
     deps,
@@ -70,6 +72,16 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
       refusals.note(reason, detail);
     },
     authenticated: 0,
+    unacknowledged: 0,
+    holdForRoom: (c) => void held.add(c),
+    roomFreed() {
+      // First held, first let go; one that meets the cap again goes to the back of the line.
+      for (const c of held) {
+        if (ep.unacknowledged >= limits.maxUnacknowledgedTotal) return;
+        held.delete(c);
+        c.release();
+      }
+    },
   };
   const perAddress = createRateLimiter(limits.connectionsPerAddressPerSecond, limits.connectionBurstPerAddress);
 
@@ -86,6 +98,7 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
     const c = new Connection(ep, socket, peer, refusal, (closed) => {
       if (refusal) refusing -= 1;
       live.delete(closed);
+      held.delete(closed);
       if (closed.session) {
         ep.authenticated -= 1;
         sessions.detach(closed.session, closed);
