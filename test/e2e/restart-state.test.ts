@@ -1,7 +1,7 @@
 /**
  * The policy's stateful rules across a `kill -9` of the gateway PROCESS (black-box review D4: after
  * a restart two projections went out 20 s apart under `minInterval: PT30S`): minimum interval,
- * trip state, k-anonymity counts. Real parts: the built CLI (`shekara start`, run `npm run build`
+ * trip state, k-anonymity counts; and MQTT QoS 2 exactly-once, whose packet ids live in the store. Real parts: the built CLI (`shekara start`, run `npm run build`
  * first) on a SQLite file, real MQTT cars, a real HTTP server as the OEM. The process is killed
  * with SIGKILL (no shutdown, nothing flushed) and started again on the same store; what the OEM
  * receives afterwards is what is checked.
@@ -22,6 +22,7 @@ import { registerSimCars } from '../../src/sim/simulate.js';
 import { eventually } from '../helpers/gateway.js';
 import { freePort } from '../helpers/net.js';
 import { killGateways, spawnGateway, startAttributingOem, type GatewayProcess } from '../helpers/gateway-process.js';
+import { connackCode, RawCar, type Version } from '../helpers/raw-mqtt.js';
 
 const SPARSE = `oem: demo-oem
 purposes:
@@ -48,6 +49,13 @@ purposes:
     fields:
       Vehicle.Speed: pass
       Vehicle.CurrentLocation: { transform: generalize, method: h3, resolution: 7 }
+`;
+const SPEED = `oem: demo-oem
+purposes:
+  - id: speed
+    description: every speed reading
+    fields:
+      Vehicle.Speed: pass
 `;
 const HOME = { lat: 43.2389, lon: 76.8897 };
 /** A point `east` degrees of longitude east of home (0.01° is about 810 m here) and `north` degrees north. */
@@ -131,6 +139,16 @@ async function world(policy: string, cars: number) {
       db.close();
     }
   };
+  /** Records in the store, read beside the running gateway (or after it). */
+  const records = () => {
+    const config = storeConfig();
+    const db = new Database(describeStore(config.store, config.dataDir), { readonly: true });
+    try {
+      return db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM records`).get()!.n;
+    } finally {
+      db.close();
+    }
+  };
   return {
     cars: creds,
     boot,
@@ -138,6 +156,7 @@ async function world(policy: string, cars: number) {
     send,
     received,
     projected,
+    records,
     async close() {
       for (const g of started) await g.stop('SIGKILL');
       await oem.close();
@@ -230,5 +249,55 @@ describe('policy state across a kill -9 of the gateway process', () => {
     const [alone, second] = w.received();
     expect(alone).toEqual({ 'Vehicle.Speed': 61 });
     expect(second).toMatchObject({ 'Vehicle.Speed': 62, 'Vehicle.CurrentLocation.H3Cell': expect.any(String) });
+  }, 60_000);
+});
+
+describe('MQTT QoS 2 across a kill -9 of the gateway process', () => {
+  let w: Awaited<ReturnType<typeof world>> | undefined;
+  afterAll(async () => {
+    await w?.close();
+    await killGateways();
+  });
+
+  it('answers the DUP of a PUBLISH it PUBRECed before the kill with PUBREC, and stores it once', async () => {
+    w = await world(SPEED, 2);
+    const cars: [Car, Version][] = [
+      [w.cars[0]!, 4],
+      [w.cars[1]!, 5],
+    ];
+    // A persistent session: 3.1.1 Clean Session 0, MQTT 5 a Session Expiry Interval.
+    const persistent = (v: Version) =>
+      v === 5 ? { clean: false, properties: { sessionExpiryInterval: 600 } } : { clean: false };
+    const port = (g: GatewayProcess) => Number(new URL(g.mqttUrl).port);
+    const first = await w.boot();
+    for (const [car, v] of cars) {
+      const c = await RawCar.open(port(first), v);
+      expect(connackCode(await c.connect(car, persistent(v)))).toBe(0);
+      c.send(c.publish(telemetryTopic(car.vin), JSON.stringify({ speed: 90 + v }), 2, 9));
+      // PUBREC: the record and its packet id are committed together. The PUBREL never comes.
+      expect(await c.next()).toMatchObject({ cmd: 'pubrec', messageId: 9 });
+      c.end();
+    }
+    await first.stop('SIGKILL');
+    const stored = w.records();
+    expect(stored).toBe(2);
+
+    const back = await w.boot();
+    for (const [car, v] of cars) {
+      const c = await RawCar.open(port(back), v);
+      expect(connackCode(await c.connect(car, persistent(v)))).toBe(0);
+      // The car never saw its PUBREC: it sends the PUBLISH again, DUP set, same packet id.
+      c.send(c.publish(telemetryTopic(car.vin), JSON.stringify({ speed: 90 + v }), 2, 9, true));
+      expect(await c.next()).toMatchObject({ cmd: 'pubrec', messageId: 9 });
+      c.send({ cmd: 'pubrel', messageId: 9 });
+      expect(await c.next()).toMatchObject({ cmd: 'pubcomp', messageId: 9 });
+      c.end();
+    }
+    expect(w.records()).toBe(stored);
+    // What the OEM sees: each reading once (a second record would be a second delivery).
+    await eventually(() => w!.received().length === 2, 15_000, 'the two deliveries');
+    await back.stop('SIGTERM');
+    expect(w.received()).toEqual(expect.arrayContaining([{ 'Vehicle.Speed': 94 }, { 'Vehicle.Speed': 95 }]));
+    expect(w.projected()).toHaveLength(2);
   }, 60_000);
 });
