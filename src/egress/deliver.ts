@@ -75,6 +75,8 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
         ...(opts.mtls.caFile ? { ca: readFileSync(opts.mtls.caFile) } : {}),
       }
     : {};
+  // One bound for every POST to this OEM, whatever address or batch it goes to.
+  const inFlight = opts.batch?.maxInFlight ?? OEM_POSTS_IN_FLIGHT;
   const agents = new Map<string, Undici.Agent>();
   const agentFor = (t: CheckedAddress, http: typeof Undici): Undici.Agent => {
     let a = agents.get(t.address);
@@ -87,6 +89,10 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
         else cb(null, t.address, t.family);
       };
       a = new http.Agent({
+        // No more connections than POSTs in flight: a slot is freed when a response's body is
+        // read, a moment before undici counts its connection idle, and the next POST would
+        // otherwise open a connection of its own (7 for 4 in flight over 200 deliveries).
+        connections: inFlight,
         connect: { lookup: pinned, timeout: opts.timeoutMs, ...tls },
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
@@ -102,8 +108,7 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
     return a;
   };
 
-  // One bound for every POST to this OEM, whatever address or batch it goes to.
-  const slots = createSlots(opts.batch?.maxInFlight ?? OEM_POSTS_IN_FLIGHT, opts.posts);
+  const slots = createSlots(inFlight, opts.posts);
 
   /** One signed POST, once a slot is free; its answer as a delivery result (no redirect is ever followed). */
   const post = (
