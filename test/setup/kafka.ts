@@ -12,23 +12,28 @@
 // eslint-disable-next-line no-restricted-imports -- global setup, in the runner before any worker starts and after all end
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { kafkaUnanswered } from './kafka-answers.js';
 import { oncePerRun } from './once-per-run.js';
 
 const script = path.resolve(import.meta.dirname, '../../deploy/kafka.sh');
 
-export default function setup(): () => void {
+export default function setup(): Promise<() => void> {
   return oncePerRun('kafka', checkOrStart);
 }
 
-function checkOrStart(): () => void {
-  const running = spawnSync('bash', [script, 'status'], { stdio: 'ignore' }).status === 0;
+async function checkOrStart(): Promise<() => void> {
   if (process.env['SHEKARA_KAFKA_EXTERNAL'] === '1') {
-    if (!running)
+    // Someone else's broker: all this run needs to know is that it answers (kafka.sh status
+    // also checks its pid file, a JVM's worth of CPU to say what a metadata request says).
+    const broker = `127.0.0.1:${process.env['SHEKARA_KAFKA_PORT'] ?? '19092'}`;
+    const why = await kafkaUnanswered(broker);
+    if (why !== undefined)
       throw new Error(
-        'SHEKARA_KAFKA_EXTERNAL=1 but no Kafka answers on 127.0.0.1:19092: start it with `bash deploy/kafka.sh start` (this run never starts or stops a shared broker)',
+        `SHEKARA_KAFKA_EXTERNAL=1 but no Kafka answers on ${broker} (${why}): start it with \`bash deploy/kafka.sh start\` (this run never starts or stops a shared broker)`,
       );
     return () => {};
   }
+  const running = spawnSync('bash', [script, 'status'], { stdio: 'ignore' }).status === 0;
   let startedHere = false;
   if (!running) {
     // A broker that is up but slow to answer `status` makes `start` reuse it ("already

@@ -18,7 +18,7 @@ describe('a globalSetup called once per project', () => {
       vi.resetModules(); // a fresh instance, as each project's runner imports the setup file
       const { oncePerRun } = await import('./once-per-run.js');
       calls.push(
-        oncePerRun(NAME, () => {
+        await oncePerRun(NAME, () => {
           work();
           return teardown;
         }),

@@ -10,7 +10,7 @@
  */
 const marks = globalThis as { [key: symbol]: true | undefined };
 
-export function oncePerRun(name: string, setup: () => () => void): () => void {
+export async function oncePerRun(name: string, setup: () => (() => void) | Promise<() => void>): Promise<() => void> {
   const mark = Symbol.for(`shekara:globalSetup:${name}`);
   if (marks[mark]) return () => {};
   marks[mark] = true;
