@@ -1,7 +1,7 @@
 /**
  * Must show, against a real Kafka broker and a real gateway process: kill -9 in the middle of a
  * steady publish load, then restart. Every record acknowledged to a car reaches the OEM at least
- * once; a duplicate carries the same record id (and Idempotency-Key).
+ * once; a duplicate carries the same delivery id (and Idempotency-Key).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +27,7 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses nothing it acknowledged, and every duplicate carries the same record id', async () => {
+  it('loses nothing it acknowledged, and every duplicate carries the same delivery id', async () => {
     const config = writeGatewayConfig(dir, sink.url);
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
     const cars = await registerSimCars(store, 10, 'demo-oem', 'LCRSH');
