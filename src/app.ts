@@ -6,7 +6,14 @@
 import { createCatalog } from './catalog/index.js';
 import { randomBytes } from 'node:crypto';
 import { OEM_API_RATE_LIMIT, type Config } from './config/schema.js';
-import { createStore, startRetentionSweep, writerStatsOf, type RetentionSweep, type Store } from './store/index.js';
+import {
+  claimDeliveries,
+  createStore,
+  startRetentionSweep,
+  writerStatsOf,
+  type RetentionSweep,
+  type Store,
+} from './store/index.js';
 import { loadVinRegistry } from './policy/vin-registry.js';
 import { createPolicyEngine, sendTimeVerdict, type PolicyEngine } from './policy/index.js';
 import { createEgress, type Egress, type EgressDeps } from './egress/index.js';
@@ -76,6 +83,12 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
     closers.push(() => telemetry.close());
     const store = await createStore(config.store, config.dataDir, config.keys);
     closers.push(() => store.close());
+    // Before anything else is written: a second delivering process on one SQLite file would
+    // send the first one's rows again. Released after egress closed (closers run in reverse).
+    if (config.role !== 'ingest') {
+      const deliveries = claimDeliveries(config.store, config.dataDir);
+      closers.push(() => deliveries.release());
+    }
     // Closes before the store (closers run in reverse), after waiting for a sweep under way.
     const retention = startRetentionSweep(config.retention, { store, log });
     closers.push(() => retention.close());

@@ -50,6 +50,8 @@ const REGISTRY = {
   // Stored, but egress could not start the OEM's Kafka topics/consumer: retried at SIGHUP or restart.
   SHK_EGRESS_KAFKA: { status: 503 },
   SHK_EGRESS_SIGNING_KEY: { status: 409 },
+  // A second delivering process on one SQLite file: it would send the first one's rows again.
+  SHK_EGRESS_DELIVERING_ELSEWHERE: { status: null },
   // audit
   SHK_AUDIT_PROOF: { status: null },
   SHK_AUDIT_SIGNATURE: { status: null },

@@ -124,7 +124,8 @@ Telemetry (config \`telemetry\`, docs/observability.md), all off by default and 
 Roles (docs/egress.md "Egress gets its share"): with --role all, deliveries run in a worker thread
 of their own (egress.thread), apart from the ingest event loop. In production run --role ingest
 and --role egress processes on one PostgreSQL store (local outbox) or with Kafka; on SQLite at
-most one process may deliver.`,
+most one process may deliver (a second --role egress or all exits with
+SHK_EGRESS_DELIVERING_ELSEWHERE).`,
     )
     .action(lazy(load.start, (m) => m.startCommand));
 

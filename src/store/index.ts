@@ -7,6 +7,7 @@ import { describePgUrl } from './pg/url.js';
 import type { Store } from './types.js';
 import { openKeyRing, type KeysConfig } from '../keys/ring.js';
 import { sealStore } from './sealed.js';
+import { holdDeliveryLock, type DeliveryLock } from './sqlite/delivery-lock.js';
 
 export type * from './types.js';
 export { startRetentionSweep, type RetentionSweep } from './retention/sweep.js';
@@ -44,6 +45,17 @@ async function openBackend(cfg: StoreConfig, dataDir: string, writer?: WriterLin
       return openPostgresStore(cfg);
     }
   }
+}
+
+/**
+ * Claims the right to deliver from the store, for a process that delivers (`--role egress` or
+ * `all`); throws SHK_EGRESS_DELIVERING_ELSEWHERE when another process holds it. Only a SQLite
+ * file has one (src/store/sqlite/delivery-lock.ts): PostgreSQL leases outbox rows in the store,
+ * so any number of processes deliver from one schema; an in-memory store has no other process.
+ */
+export function claimDeliveries(cfg: StoreConfig, dataDir: string): DeliveryLock {
+  if (cfg.kind !== 'sqlite' || cfg.file === ':memory:') return { release: () => undefined };
+  return holdDeliveryLock(path.resolve(dataDir, cfg.file));
 }
 
 /** Where the store is, as it may be shown or logged: never a password. */

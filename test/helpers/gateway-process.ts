@@ -34,18 +34,22 @@ const running = new Set<ChildProcess>();
  * Spawns `shekara start -c configFile` (the built CLI in dist/) and tracks the process until it
  * exits, so killGateways() reaches it from the moment it exists. Resolves once its stdout matches
  * `ready`, with the match; rejects (the process killed) if it exits first or is not ready in
- * `readyMs`. Tests build on spawnGateway below or spawnEgressGateway (test/egress/process.ts) rather
- * than call this.
+ * `readyMs`. `args` follow `start -c configFile` (`--role egress`). Tests build on spawnGateway
+ * below or spawnEgressGateway (test/egress/process.ts) rather than call this.
  */
 export async function startGatewayProcess(
   name: string,
   configFile: string,
-  opts: { ready: RegExp; readyMs: number; env?: NodeJS.ProcessEnv },
+  opts: { ready: RegExp; readyMs: number; env?: NodeJS.ProcessEnv; args?: readonly string[] },
 ): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
-  const child = spawn(process.execPath, [path.resolve('bin/shekara.js'), 'start', '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...opts.env },
-  });
+  const child = spawn(
+    process.execPath,
+    [path.resolve('bin/shekara.js'), 'start', '-c', configFile, ...(opts.args ?? [])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    },
+  );
   running.add(child);
   child.once('exit', () => running.delete(child));
   let stderr = '';

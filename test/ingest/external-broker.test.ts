@@ -25,8 +25,9 @@ describe('external broker mode (Mosquitto, MQTT 5 shared subscriptions)', () => 
     });
     a = await startTestGateway({ cars: 6, config: external('shekara-a') });
     // Instance B shares A's store file here only so both see the same vehicle registry;
-    // what each stored is counted separately through its own ingest counters.
-    b = await startTestGateway({ cars: 0, config: { ...external('shekara-b'), dataDir: a.dir } });
+    // what each stored is counted separately through its own ingest counters. It only ingests:
+    // on one SQLite file at most one process delivers (docs/egress.md).
+    b = await startTestGateway({ cars: 0, config: { ...external('shekara-b'), dataDir: a.dir, role: 'ingest' } });
   });
   afterAll(async () => {
     await b?.stop();

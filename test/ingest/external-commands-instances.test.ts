@@ -28,7 +28,8 @@ describe('downlink commands through an external broker, two instances', () => {
     b = await startTestGateway({
       cars: 0,
       policy: POLICY,
-      config: { ...external('shk-two-b'), dataDir: a.dir },
+      // It only ingests: on one SQLite file at most one process delivers (docs/egress.md).
+      config: { ...external('shk-two-b'), dataDir: a.dir, role: 'ingest' },
     });
   }, 60_000);
   afterAll(async () => {
