@@ -64,6 +64,8 @@ const fmt = (n: number | null | undefined, d = 0) =>
   n === null || n === undefined || Number.isNaN(n)
     ? '—'
     : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+/** A change in KB as signed MB: +12 / −3. */
+const signedMb = (kb: number) => `${kb >= 0 ? '+' : '−'}${fmt(Math.abs(kb) / 1024)}`;
 /** null: the percentile falls on a message not delivered by the end of the wait. */
 const ms = (n: number | null) => (n === null ? 'not delivered in time' : `${fmt(n)} ms`);
 /** Worst of the rounds for latency (null, i.e. not delivered within the wait, is worst). */
@@ -138,9 +140,15 @@ export function markdown(r: BenchResults, s: Summary): string {
     `| RSS per idle connection at ${fmt(mem('shekara')?.connections ?? mem('mosquitto')?.connections)} connections | ${fmt(mem('shekara')?.kbPerConnection, 1)} KB | ${fmt(mem('mosquitto')?.kbPerConnection, 1)} KB | ≤ 10 KB |`,
   );
   const o = r.overload;
+  const flatWords = (x: OverloadResult) =>
+    x.rssFlat
+      ? x.rssFlat.bounded
+        ? `, bounded (RSS ${signedMb(x.rssFlat.growthKb)} MB over the last ${x.rssFlat.lastS} s)`
+        : `, **not shown bounded** (RSS ${signedMb(x.rssFlat.growthKb)} MB over the last ${x.rssFlat.lastS} s)`
+      : '';
   if (o)
     out.push(
-      `| overload ${fmt(o.offeredRate)} msgs/s offered for ${o.seconds} s | ${o.stayedUp ? 'stayed up' : '**died**'}, peak RSS ${fmt(o.rssKb.peak / 1024)} MB, ${fmt(o.ackedButMissing)} acknowledged-but-lost | not run | zero acknowledged loss |`,
+      `| overload ${fmt(o.offeredRate)} msgs/s offered for ${o.seconds} s | ${o.stayedUp ? 'stayed up' : '**died**'}, peak RSS ${fmt(o.rssKb.peak / 1024)} MB${flatWords(o)}, ${fmt(o.ackedButMissing)} acknowledged-but-lost | not run | memory bounded (RSS flat over the drain), zero acknowledged loss |`,
     );
   const gbt = r.gbt32960 ?? [];
   if (gbt.length > 0) {

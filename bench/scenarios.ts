@@ -366,9 +366,33 @@ export interface OverloadResult {
   stayedUp: boolean;
   healthz: number | null;
   rssKb: { first: number; peak: number; last: number; series: [number, number][] };
+  /** Whether RSS levelled off: its growth over the run's last `lastS` seconds (absent in older results). */
+  rssFlat?: RssFlat;
   stored: number;
   ackedButMissing: number;
   storeCounts?: Record<string, number>;
+}
+
+export interface RssFlat {
+  lastS: number;
+  growthKb: number;
+  /** Growth within FLAT_TOLERANCE of RSS at the window's start: memory bounded as the run showed it. */
+  bounded: boolean;
+}
+
+/** RSS may grow by this share over the last window and still count as flat (sampling noise, GC timing). */
+const FLAT_TOLERANCE = 0.05;
+
+/**
+ * "Bounded" as a run can show it: RSS over its last `lastMs` (the drain, when nothing new is
+ * offered) grew by no more than FLAT_TOLERANCE. A peak alone cannot tell a plateau from a climb
+ * cut short by the end of the run (the 2026-12-04 runs: RSS rose at every sample to 1.8 GB).
+ */
+export function rssFlat(series: [number, number][], lastMs: number): RssFlat {
+  const end = series.at(-1) ?? [0, 0];
+  const from = [...series].reverse().find(([t]) => t <= end[0] - lastMs) ?? series[0] ?? end;
+  const growthKb = end[1] - from[1];
+  return { lastS: Math.round((end[0] - from[0]) / 1000), growthKb, bounded: growthKb <= from[1] * FLAT_TOLERANCE };
 }
 
 /** Open loop far past capacity; afterwards every PUBACKed message must be in the store. */
@@ -417,12 +441,13 @@ export async function overload(
     stayedUp: r.stayedUp,
     healthz: r.healthz,
     rssKb: { first: kb[0] ?? 0, peak: Math.max(...kb), last: kb.at(-1) ?? 0, series: r.series },
+    rssFlat: rssFlat(r.series, o.drainS * 1000),
     stored,
     ackedButMissing: Math.max(0, r.stats.acked - stored),
     storeCounts: r.storeCounts,
   };
   env.log(
-    `  overload: offered ${o.rate}/s for ${o.seconds} s, sent ${out.sent}, acked ${out.acked}, stored ${stored}, acked-but-missing ${out.ackedButMissing}, RSS peak ${out.rssKb.peak} KB, up ${out.stayedUp}`,
+    `  overload: offered ${o.rate}/s for ${o.seconds} s, sent ${out.sent}, acked ${out.acked}, stored ${stored}, acked-but-missing ${out.ackedButMissing}, RSS peak ${out.rssKb.peak} KB, ${out.rssFlat!.growthKb} KB over the last ${out.rssFlat!.lastS} s (${out.rssFlat!.bounded ? 'bounded' : 'still rising'}), up ${out.stayedUp}`,
   );
   return out;
 }
