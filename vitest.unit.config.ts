@@ -25,6 +25,7 @@ export const UNIT_FILES = [
   'test/console/strings.test.ts',
   'test/console/verify.test.ts',
   'test/decoder.test.ts',
+  'test/egress/backlog-gate.test.ts',
   'test/egress/destination.test.ts',
   'test/egress/lease.test.ts',
   'test/egress/local-queue-refill.test.ts',
