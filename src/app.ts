@@ -179,7 +179,7 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
 
     // Closes after ingest (closers run in reverse): no acknowledgement arrives once it is closed.
     const downlink = await createDownlink(
-      { epochDays: config.pseudonymization.epochDays },
+      { epochDays: config.pseudonymization.epochDays, retryMinMs: config.mqtt.external.commandRetryMinMs },
       {
         store,
         log,

@@ -58,6 +58,11 @@ export const MqttExternalSchema = Type.Object(
      */
     presenceSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
     /**
+     * Downlink commands: after a publish the broker refused (no subscription of the car's), the
+     * pause before the car's next attempt; it doubles with each refusal up to 5 minutes.
+     */
+    commandRetryMinMs: Type.Integer({ minimum: 10, maximum: 300_000, default: 5_000 }),
+    /**
      * Keeps the broker's device credentials and ACL in line with Shekara's vehicle registry.
      * `mosquitto-dynsec`: Mosquitto 2's dynamic security plugin, driven over its control topic
      * with this admin account (deploy/brokers/mosquitto/). `emqx-http`: EMQX 5 asks Shekara

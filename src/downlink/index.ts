@@ -41,8 +41,7 @@ export const DEFAULT_TTL_SECONDS = 300;
 const SWEEP_MS = 1_000;
 /** Vehicles with waiting commands looked up per poll (external broker). */
 const POLL_LIMIT = 1_000;
-/** After a failed publish, the pause before the vehicle's next attempt: doubles up to the maximum. */
-const RETRY_MIN_MS = 5_000;
+/** After a failed publish, the pause before the vehicle's next attempt doubles from cfg.retryMinMs up to this. */
 const RETRY_MAX_MS = 300_000;
 /** The leaf's reason for a failed publish: fixed text, as an error message might name the car's topic. */
 const UNSENT_REASON = 'the publish failed: nothing reached the car; the command waits for it to come back';
@@ -50,6 +49,8 @@ const UNSENT_REASON = 'the publish failed: nothing reached the car; the command 
 export interface DownlinkConfig {
   /** pseudonymization.epochDays: pseudonyms of the current and the previous epoch name a car. */
   readonly epochDays: number;
+  /** mqtt.external.commandRetryMinMs: the first pause after a failed publish (a broker's "no subscribers"). */
+  readonly retryMinMs: number;
 }
 
 export interface DownlinkDeps {
@@ -233,7 +234,7 @@ export async function createDownlink(cfg: DownlinkConfig, deps: DownlinkDeps): P
             'downlink: publish failed; the command waits for the car to reconnect',
           );
           await store.requeueCommand(c.id, now(), leaf(c, 'unsent', 'queued', UNSENT_REASON));
-          const pauseMs = Math.min(RETRY_MAX_MS, (retry.get(vin)?.pauseMs ?? RETRY_MIN_MS / 2) * 2);
+          const pauseMs = Math.min(RETRY_MAX_MS, (retry.get(vin)?.pauseMs ?? cfg.retryMinMs / 2) * 2);
           retry.set(vin, { at: now() + pauseMs, pauseMs });
           return;
         }

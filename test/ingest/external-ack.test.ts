@@ -81,6 +81,7 @@ describe('external broker: ack only what is stored', () => {
         clientIdPrefix: 'shk-fail',
         sessionExpirySeconds: 600,
         presenceSeconds: 60,
+        commandRetryMinMs: 5_000,
         credentialSync: { kind: 'none', reconcileSeconds: 30 },
       },
       {

@@ -73,6 +73,7 @@ describe('external broker: a resent message is stored once', () => {
         clientIdPrefix: 'shk-redeliver',
         sessionExpirySeconds: 600,
         presenceSeconds: 60,
+        commandRetryMinMs: 5_000,
         credentialSync: { kind: 'none', reconcileSeconds: 30 },
       },
       {
