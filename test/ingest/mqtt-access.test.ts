@@ -162,9 +162,12 @@ describe('mqtt ingest access control', () => {
       ca.on('message', (t) => got.push(`a:${t}`));
       cb.on('message', (t) => got.push(`b:${t}`));
       await gw.app.ingest.publishCommand(a!.vin, Buffer.from('{"cmd":"ping"}'));
-      await eventually(() => got.length > 0, 2_000, 'command delivery');
-      await new Promise((r) => setTimeout(r, 100));
-      expect(got).toEqual([`a:${commandTopic(a!.vin)}`]);
+      // Then one for b, as a sentinel: b's connection carries what the gateway sends it in order,
+      // so a's command, had it gone to b too, would be there before b's own.
+      await gw.app.ingest.publishCommand(b!.vin, Buffer.from('{"cmd":"sentinel"}'));
+      const expected = [`a:${commandTopic(a!.vin)}`, `b:${commandTopic(b!.vin)}`];
+      await eventually(() => expected.every((m) => got.includes(m)), 2_000, 'both commands delivered');
+      expect(got.sort()).toEqual(expected);
       await ca.endAsync();
       await cb.endAsync();
     });
