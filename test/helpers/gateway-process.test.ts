@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killGateways, spawnGateway } from './gateway-process.js';
+import { killGateways, spawnGateway, startGatewayProcess } from './gateway-process.js';
 import { freePort } from './net.js';
 
 describe('test helpers › gateway processes', () => {
@@ -53,5 +53,25 @@ describe('test helpers › gateway processes', () => {
     expect(await killGateways()).toBe(1);
     expect((await starting)?.message).toMatch(/^gateway starting exited \(SIGKILL\) before it was up/);
     expect(await killGateways()).toBe(0); // nothing left running
+  });
+
+  it('fails a start that has stopped making progress after its stall bound, long before its total', async () => {
+    // Alive and idle: an import before the CLI's that never finishes uses no CPU and writes nothing.
+    const hang = path.join(dir, 'hang.mjs');
+    writeFileSync(hang, 'setInterval(() => undefined, 1e9);\nawait new Promise(() => undefined);\n');
+    const { file } = await config();
+    const t0 = Date.now();
+    const err = await startGatewayProcess('idle', file, {
+      ready: /Shekara gateway is up\./,
+      readyMs: 120_000,
+      stallMs: 2_000,
+      env: { NODE_OPTIONS: `--import=${hang}` },
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^gateway idle did not start: no progress for 2000 ms/);
+    expect(Date.now() - t0).toBeLessThan(60_000); // the stall ended it, not the 120 s total
+    expect(await killGateways()).toBe(0); // killed when it failed
   });
 });

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
+import { whileProgressing } from './wait.js';
 
 export interface GatewayProcess {
   readonly name: string;
@@ -34,13 +35,16 @@ const running = new Set<ChildProcess>();
  * Spawns `shekara start -c configFile` (the built CLI in dist/) and tracks the process until it
  * exits, so killGateways() reaches it from the moment it exists. Resolves once its stdout matches
  * `ready`, with the match; rejects (the process killed) if it exits first or is not ready in
- * `readyMs`. `args` follow `start -c configFile` (`--role egress`). Tests build on spawnGateway
- * below or spawnEgressGateway (test/egress/process.ts) rather than call this.
+ * `readyMs`. With `stallMs`, `readyMs` is only the outer bound: it also rejects once the process
+ * has made no progress (neither CPU time nor output) for `stallMs`. A start starved of CPU on a
+ * loaded machine keeps going, slowly; a hung one stops. `args` follow `start -c configFile`
+ * (`--role egress`). Tests build on spawnGateway below or spawnEgressGateway
+ * (test/egress/process.ts) rather than call this.
  */
 export async function startGatewayProcess(
   name: string,
   configFile: string,
-  opts: { ready: RegExp; readyMs: number; env?: NodeJS.ProcessEnv; args?: readonly string[] },
+  opts: { ready: RegExp; readyMs: number; stallMs?: number; env?: NodeJS.ProcessEnv; args?: readonly string[] },
 ): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
   const child = spawn(
     process.execPath,
@@ -54,28 +58,47 @@ export async function startGatewayProcess(
   child.once('exit', () => running.delete(child));
   let stderr = '';
   let stdout = '';
+  let match: RegExpExecArray | null = null;
+  let exited: string | undefined;
+  let output = 0; // bytes written to stdout and stderr: progress, as CPU time is
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
+    output += d.length;
   });
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`gateway ${name} did not start within ${opts.readyMs} ms:\n${stdout}\n${stderr}`));
-    }, opts.readyMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const m = opts.ready.exec(stdout);
-      if (m) {
-        clearTimeout(t);
-        resolve(m);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(t);
-      reject(new Error(`gateway ${name} exited (${code ?? signal}) before it was up:\n${stderr}`));
-    });
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    output += d.length;
+    match ??= opts.ready.exec(stdout);
   });
-  return { child, match, stderr: () => stderr };
+  child.once('exit', (code, signal) => (exited = String(code ?? signal)));
+  try {
+    const m = await whileProgressing(
+      () => {
+        if (match) return match;
+        if (exited !== undefined) throw new Error(`gateway ${name} exited (${exited}) before it was up:\n${stderr}`);
+        return undefined;
+      },
+      () => cpuTicks(child.pid) + output,
+      { stallMs: opts.stallMs ?? opts.readyMs, maxMs: opts.readyMs, what: `gateway ${name} to start` },
+    );
+    return { child, match: m, stderr: () => stderr };
+  } catch (err) {
+    if (exited !== undefined) throw err;
+    await new Promise((resolve) => child.once('exit', resolve).kill('SIGKILL'));
+    throw new Error(`gateway ${name} did not start: ${(err as Error).message}:\n${stdout}\n${stderr}`);
+  }
+}
+
+/** CPU time a process has used so far, in clock ticks (user + system, /proc/PID/stat); 0 once it is gone. */
+function cpuTicks(pid: number | undefined): number {
+  try {
+    // The fields after the command name (which may hold spaces), from field 3 on: utime and stime are fields 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -98,16 +121,22 @@ export async function killGateways(): Promise<number> {
   return children.length;
 }
 
-/** Spawns `shekara start -c configFile` and resolves once it printed its start banner. */
+/**
+ * Spawns `shekara start -c configFile` and resolves once it printed its start banner: within
+ * `readyMs` in all, and, with `stallMs`, failing sooner once the process stops making progress
+ * (startGatewayProcess).
+ */
 export async function spawnGateway(
   name: string,
   configFile: string,
   ports: { mqtt: number; http: number },
   readyMs = 30_000,
+  stallMs?: number,
 ): Promise<GatewayProcess> {
   const { child, stderr } = await startGatewayProcess(name, configFile, {
     ready: /Shekara gateway is up\./,
     readyMs,
+    ...(stallMs !== undefined ? { stallMs } : {}),
   });
   const exited = new Promise<number | null>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);

@@ -3,6 +3,7 @@
  * fixed number of milliseconds: a fixed sleep is either too short under load or too long
  * everywhere else.
  */
+import type pg from 'pg';
 
 /** Polls until `check` returns (or resolves to) a value other than undefined/false, or fails after `ms`. */
 export async function eventually<T>(
@@ -45,4 +46,28 @@ export async function whileProgressing<T>(
     if (Date.now() > until) throw new Error(`timed out after ${opts.maxMs} ms waiting for ${opts.what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Waits until the outbox of a PostgreSQL store (`table`, schema-qualified) has no row left to
+ * settle (pending, or published to Kafka and not yet delivered), with whileProgressing's bounds:
+ * the count of rows left must keep moving, or `alsoProgress` (deliveries arriving, say) must.
+ */
+export async function whileOutboxSettles(
+  db: pg.Client,
+  table: string,
+  opts: { readonly stallMs: number; readonly maxMs: number; readonly alsoProgress?: () => number },
+): Promise<void> {
+  let unsettled = -1;
+  await whileProgressing(
+    async () => {
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${table} WHERE status IN ('pending', 'published')`,
+      );
+      unsettled = Number(rows[0]!.n);
+      return unsettled === 0;
+    },
+    () => unsettled * 1_000_000 + (opts.alsoProgress?.() ?? 0),
+    { stallMs: opts.stallMs, maxMs: opts.maxMs, what: 'every outbox row settled' },
+  );
 }
