@@ -22,7 +22,13 @@ purposes:
       Vehicle.Speed: pass
 `;
 
-export function writeGatewayConfig(dir: string, endpoint: string, egress: Record<string, unknown> = {}): string {
+/** `egress` is merged into the egress section, `top` into the whole config (`store`). */
+export function writeGatewayConfig(
+  dir: string,
+  endpoint: string,
+  egress: Record<string, unknown> = {},
+  top: Record<string, unknown> = {},
+): string {
   writeFileSync(path.join(dir, 'policy.yaml'), MARKER_POLICY);
   const file = path.join(dir, 'shekara.yaml');
   writeFileSync(
@@ -54,6 +60,7 @@ export function writeGatewayConfig(dir: string, endpoint: string, egress: Record
       },
       oems: [{ id: 'demo-oem', endpoint, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
       log: { level: 'warn' },
+      ...top,
     }),
   );
   return file;
