@@ -7,10 +7,12 @@
  * `run` starts `vitest run ARGS…` with bench/cpu-probe.mjs loaded into every Node process
  * (NODE_OPTIONS), reads the machine's, the Kafka broker's and PostgreSQL's CPU before and after
  * (they serve the tests but are no child of theirs; other users of the machine count there too),
- * then prints the report. Set SHEKARA_KAFKA_EXTERNAL=1 as for any test run.
+ * then prints the report. As root on a machine with cgroup v1's cpuacct it also counts, in a
+ * cgroup of the run's own, every process the run started, those that left vitest's tree too.
+ * Set SHEKARA_KAFKA_EXTERNAL=1 as for any test run.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { attribute, readProbeDir, type Entry } from './cpu-attr-report.js';
@@ -57,6 +59,42 @@ function outside(): Outside {
   };
 }
 
+/**
+ * A cpuacct cgroup (v1) of the run's own, when this machine has one we may create: it counts
+ * every process the run starts, those that leave vitest's tree too (a child's child whose
+ * parent was killed is adopted by init and its CPU never reaches vitest's cutime). The runner
+ * joins it before starting vitest, so everything started after is in it.
+ */
+function joinCgroup(): { read(): { u: number; s: number } | undefined; leave(): void } | undefined {
+  const root = '/sys/fs/cgroup/cpuacct';
+  const dir = `${root}/cpu-attr-${process.pid}`;
+  try {
+    mkdirSync(dir);
+    writeFileSync(`${dir}/cgroup.procs`, String(process.pid));
+  } catch {
+    return undefined;
+  }
+  return {
+    read() {
+      const stat = Object.fromEntries(
+        readFileSync(`${dir}/cpuacct.stat`, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ')),
+      ) as Record<string, string>;
+      return { u: Number(stat['user']) / CLK_TCK, s: Number(stat['system']) / CLK_TCK };
+    },
+    leave() {
+      try {
+        writeFileSync(`${root}/cgroup.procs`, String(process.pid));
+        rmdirSync(dir);
+      } catch {
+        // a process the run left behind is still in it: the cgroup stays (rmdir it later)
+      }
+    },
+  };
+}
+
 const f1 = (x: number) => x.toFixed(1);
 const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * part) / whole)}%` : '-');
 
@@ -93,7 +131,16 @@ export function report(dir: string, topFiles = 15): string {
     );
   }
   try {
-    const m = JSON.parse(readFileSync(path.join(dir, 'outside.json'), 'utf8')) as { before: Outside; after: Outside };
+    const m = JSON.parse(readFileSync(path.join(dir, 'outside.json'), 'utf8')) as {
+      before: Outside;
+      after: Outside;
+      cgroup?: { u: number; s: number };
+    };
+    if (m.cgroup)
+      out.push(
+        `every process the run started (its cpuacct cgroup, runner included): ${f1(m.cgroup.u + m.cgroup.s)} CPU-s ` +
+          `(user ${f1(m.cgroup.u)}, sys ${f1(m.cgroup.s)})`,
+      );
     const d = (k: 'kafka' | 'postgres') => f1(m.after[k] - m.before[k]);
     const mu = m.after.machine.u - m.before.machine.u;
     const ms = m.after.machine.s - m.before.machine.s;
@@ -163,6 +210,7 @@ async function run(args: string[]): Promise<void> {
   );
   mkdirSync(dir, { recursive: true });
   const probe = pathToFileURL(path.join(BENCH, 'cpu-probe.mjs')).href;
+  const cgroup = joinCgroup();
   const before = outside();
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'run', ...vitestArgs], {
@@ -175,7 +223,9 @@ async function run(args: string[]): Promise<void> {
     });
     child.on('exit', (c) => resolve(c));
   });
-  writeFileSync(path.join(dir, 'outside.json'), JSON.stringify({ before, after: outside() }));
+  const all = cgroup?.read();
+  cgroup?.leave();
+  writeFileSync(path.join(dir, 'outside.json'), JSON.stringify({ before, after: outside(), cgroup: all }));
   const text = report(dir);
   writeFileSync(path.join(dir, 'report.txt'), `${text}\n`);
   console.log(`\nvitest exited ${code}; probe records in ${dir}\n\n${text}`);
