@@ -82,6 +82,12 @@ export const RECORD_MIGRATIONS: PgMigration[] = [
     id: '0170-records-by-vin-in-batches',
     sql: `SELECT 1;`,
   },
+  {
+    // SQLite's batched VIN index learns to see renumbered rowids; PostgreSQL has no batched
+    // index and no rowids to renumber. The migration exists so both backends record the same ids.
+    id: '0180-records-vin-mark-names-its-record',
+    sql: `SELECT 1;`,
+  },
 ];
 
 export interface PgRecordWriter {
