@@ -180,8 +180,9 @@ export const LimitsSchema = Type.Object(
     /**
      * QoS 1 and 2 PUBLISHes unacknowledged across all cars together. Each holds its decoded record
      * in memory until its commit (~8 KB), so this bounds the endpoint's memory under overload
-     * (receiveMaximum alone allows maxConnections × 100). At the cap the endpoint stops reading
-     * from the car whose PUBLISH met it: its PUBACK is withheld and what it sends waits in TCP.
+     * (receiveMaximum alone allows maxConnections × 100). At the cap the PUBLISH that met it is
+     * not decoded: its PUBACK is withheld and it and the car's later PUBLISHes wait as packets
+     * (up to maxPacketBytes of them, then in TCP); PINGREQs are still answered.
      */
     maxUnacknowledgedTotal: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 20_000 }),
     /** MQTT 5 topic aliases a car may set on one connection (advertised Topic Alias Maximum). */

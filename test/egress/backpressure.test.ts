@@ -8,7 +8,13 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { captureLog } from '../helpers/log-capture.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import {
+  deliveredSignal,
+  eventually,
+  QUICK_EGRESS_RETRIES,
+  startTestGateway,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 type Car = TestGateway['cars'][number];
 
@@ -46,27 +52,7 @@ async function expectPushedBack(
 }
 
 /** The speeds the OEM accepted, in the order it got them, once there are `n`. */
-const deliveredSpeeds = (gw: TestGateway, n: number) =>
-  eventually(
-    () => {
-      const s = gw.sink.deliveries
-        .map((d) => (d.body as { signals: Record<string, number> }).signals['Vehicle.Speed'])
-        .filter((v) => v !== undefined);
-      return s.length >= n && s;
-    },
-    15_000,
-    'every acknowledged record delivered',
-  );
-
-/** Retries fast and never dead-letters: the rows wait for the OEM to come back. */
-const quickRetries = {
-  initialBackoffMs: 20,
-  maxBackoffMs: 50,
-  pollIntervalMs: 20,
-  requestTimeoutMs: 1_000,
-  maxAttempts: 100,
-  breaker: { failureThreshold: 3, openMs: 100 },
-};
+const deliveredSpeeds = (gw: TestGateway, n: number) => deliveredSignal(gw, 'Vehicle.Speed', n);
 
 describe('egress backpressure › when the queue is saturated', () => {
   let gw: TestGateway;
@@ -76,7 +62,7 @@ describe('egress backpressure › when the queue is saturated', () => {
       config: {
         egress: {
           maxBacklog: 5,
-          ...quickRetries,
+          ...QUICK_EGRESS_RETRIES,
         },
       },
     });
@@ -112,7 +98,7 @@ describe('egress backpressure › when the oldest undelivered row is older than 
           maxBacklog: 100_000, // the count bound stays far away: one or two rows wait
           maxBacklogAgeSeconds: 1,
           backlog: { checkEveryMs: 100 },
-          ...quickRetries,
+          ...QUICK_EGRESS_RETRIES,
         },
       },
     });

@@ -17,9 +17,10 @@ import { parseConfig } from '../../src/config/load.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startOemSink, type OemSink } from '../../src/sim/oem-sink.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
+import { eventually } from './wait.js';
 
 /** Re-exported: most gateway tests wait with it (the toolbox is test/helpers/). */
-export { eventually } from './wait.js';
+export { eventually };
 
 export const DEMO_POLICY = `
 oem: demo-oem
@@ -184,3 +185,26 @@ export function closedByServer(client: MqttClient, ms = 3_000): Promise<void> {
     });
   });
 }
+
+/** The values of `signal` the OEM accepted, in the order it got them, once there are at least `n`. */
+export const deliveredSignal = (gw: TestGateway, signal: string, n: number) =>
+  eventually(
+    () => {
+      const s = gw.sink.deliveries
+        .map((d) => (d.body as { signals: Record<string, number> }).signals[signal])
+        .filter((v) => v !== undefined);
+      return s.length >= n && s;
+    },
+    15_000,
+    'every acknowledged record delivered',
+  );
+
+/** Egress that retries fast and never dead-letters: rows wait for the OEM to come back (pushback tests). */
+export const QUICK_EGRESS_RETRIES = {
+  initialBackoffMs: 20,
+  maxBackoffMs: 50,
+  pollIntervalMs: 20,
+  requestTimeoutMs: 1_000,
+  maxAttempts: 100,
+  breaker: { failureThreshold: 3, openMs: 100 },
+};

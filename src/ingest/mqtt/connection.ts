@@ -8,10 +8,16 @@
  * above limits.maxConnectBytes [MQTT-3.1.0-1: it must be the CONNECT], and reading stops while
  * the CONNECT is checked; what was pipelined behind it in the same read waits in `queued`.
  *
- * Memory after authentication is bounded too: a QoS 1/2 PUBLISH read while
- * limits.maxUnacknowledgedTotal are unacknowledged across all cars is not decoded; it and what
- * follows it in the read wait in `queued` as packets, reading stops, and the endpoint lets the
- * connection go on when acknowledgements have left.
+ * Memory after authentication is bounded too: a PUBLISH read while the car is at the Receive
+ * Maximum, or a QoS 1/2 one while limits.maxUnacknowledgedTotal are unacknowledged across all
+ * cars, is not decoded; it and the PUBLISHes after it wait in `queued` as packets, in order, and
+ * go on when acknowledgements have left. Reading goes on meanwhile, because PUBACKs may be
+ * withheld for minutes (ingest pushback) and a car that honours the Receive Maximum then sends
+ * only PINGREQs: those are answered at once (PINGRESP has no ordering tie to the acknowledgements
+ * of PUBLISHes, [MQTT-3.12.4-1], §4.6 orders only those), acknowledgements of commands are handled
+ * as usual, and the socket is paused only when what waits passes limits.maxPacketBytes — the
+ * size of one packet the parser may already hold — and then the keepalive does not count against
+ * the car (server.ts), which gets a fresh period when reading resumes.
  */
 import type { Socket } from 'node:net';
 import mqttPacket, { type Packet, type Parser } from 'mqtt-packet';
@@ -73,6 +79,10 @@ export class Connection implements SessionConnection, HeldConnection {
   private readonly parser: Parser;
   private readonly scanner: PacketLengthScanner;
   private queued: Packet[] | undefined;
+  /** The remaining lengths of what waits in `queued` once the connection is open. */
+  private queuedBytes = 0;
+  /** Waits in the endpoint's line for room under limits.maxUnacknowledgedTotal. */
+  private awaitingRoom = false;
   private acks: AckSlot[] = [];
   private inflight = 0;
   private flushScheduled = false;
@@ -125,10 +135,7 @@ export class Connection implements SessionConnection, HeldConnection {
 
   private onPacket(p: Packet): void {
     if (this.state === 'closed') return;
-    if (this.queued) {
-      this.queued.push(p);
-      return;
-    }
+    if (this.queued) return this.hold(p);
     if (this.state === 'new') {
       // [MQTT-3.1.0-1]: the first packet from the client MUST be a CONNECT.
       if (p.cmd !== 'connect') {
@@ -141,13 +148,20 @@ export class Connection implements SessionConnection, HeldConnection {
       onConnect(this, p);
       return;
     }
-    if (p.cmd === 'publish' && p.qos > 0 && this.ep.unacknowledged >= this.ep.limits.maxUnacknowledgedTotal) {
+    if (p.cmd === 'publish') {
       // Decoded, it would hold ~8 KB until its commit; as a packet, its bytes. Its PUBACK is
       // withheld until it is handled, in its turn, so nothing is refused and nothing lost.
-      this.queued = [p];
-      this.pause();
-      this.ep.holdForRoom(this);
-      return;
+      // (An MQTT 5 QoS 1/2 one past the Receive Maximum goes on to onPublish: DISCONNECT 0x93.)
+      if (this.inflight >= this.ep.limits.receiveMaximum && (this.version !== 5 || p.qos === 0)) {
+        this.queued = [];
+        return this.hold(p);
+      }
+      if (p.qos > 0 && this.ep.unacknowledged >= this.ep.limits.maxUnacknowledgedTotal) {
+        this.queued = [];
+        this.awaitingRoom = true;
+        this.ep.holdForRoom(this);
+        return this.hold(p);
+      }
     }
     const handler = HANDLERS[p.cmd];
     if (!handler) {
@@ -163,12 +177,39 @@ export class Connection implements SessionConnection, HeldConnection {
     this.release();
   }
 
-  /** Handles, in order, what waited in `queued` (held again at once if the cap is met again), then reads on. */
+  /** Room under limits.maxUnacknowledgedTotal (or the CONNECT accepted): handles what waited. */
   release(): void {
+    this.awaitingRoom = false;
+    this.drain();
+  }
+
+  /** Handles, in order, what waited in `queued` (held again at once if a limit is met again), then reads on. */
+  private drain(): void {
     if (this.state !== 'open') return;
     const queued = this.queued ?? [];
     this.queued = undefined;
+    this.queuedBytes = 0;
     for (const p of queued) this.onPacket(p);
+    this.flow();
+  }
+
+  /**
+   * A packet read while PUBLISHes wait. Before the CONNECT is accepted everything waits (the
+   * socket is paused). After it, PINGREQ and the acknowledgement packets are handled now: the car
+   * cannot have acknowledged what is still waiting, and none of them takes a place in the
+   * in-flight window. Anything else waits behind the PUBLISHes, in order.
+   */
+  private hold(p: Packet): void {
+    const queued = this.queued!;
+    if (this.state === 'open') {
+      const handler =
+        p.cmd === 'pingreq' || p.cmd === 'puback' || p.cmd === 'pubrel' || p.cmd === 'pubrec' || p.cmd === 'pubcomp'
+          ? HANDLERS[p.cmd]
+          : undefined;
+      if (handler) return handler(this, p as never);
+      this.queuedBytes += p.length ?? 0;
+    }
+    queued.push(p);
     this.flow();
   }
 
@@ -274,16 +315,30 @@ export class Connection implements SessionConnection, HeldConnection {
     if (freed > 0) this.ep.roomFreed();
   }
 
-  /** Reads while the car is under its Receive Maximum, the CONNECT is not being checked and nothing is held back. */
+  /**
+   * Lets what waits go on once the car is under the Receive Maximum (and not in the line for
+   * room); reads unless the CONNECT is being checked or what waits passes limits.maxPacketBytes.
+   */
   private flow(): void {
-    const hold = this.state !== 'open' || this.inflight >= this.ep.limits.receiveMaximum || this.queued !== undefined;
+    const { limits } = this.ep;
+    if (this.queued !== undefined) {
+      if (this.state === 'open' && !this.awaitingRoom && this.inflight < limits.receiveMaximum) return this.drain();
+    }
+    const hold = this.state !== 'open' || (this.queued !== undefined && this.queuedBytes > limits.maxPacketBytes);
     if (hold && !this.paused) {
       this.paused = true;
       this.socket.pause();
     } else if (!hold && this.paused) {
       this.paused = false;
+      // The car's packets were not read meanwhile, by the server's choice: a fresh keepalive period.
+      this.lastRx = Date.now();
       this.socket.resume();
     }
+  }
+
+  /** Not read by the server's choice (server.ts skips it in the keepalive sweep). */
+  get pausedByServer(): boolean {
+    return this.paused;
   }
 
   private pause(): void {
@@ -313,6 +368,7 @@ export class Connection implements SessionConnection, HeldConnection {
     if (this.wasClosed) return;
     this.wasClosed = true;
     this.queued = undefined;
+    this.queuedBytes = 0;
     this.acks = [];
     // What it had unacknowledged no longer counts against the cap (its records still commit, or
     // are pushed back within a second: the car resends them).

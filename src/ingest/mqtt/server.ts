@@ -117,7 +117,13 @@ export async function startMqttIngest(cfg: MqttConfig, limits: LimitsConfig, dep
           ep.reject('connect-timeout');
           c.destroy();
         }
-      } else if (c.state === 'open' && c.keepaliveMs > 0 && now - c.lastRx > c.keepaliveMs * 1.5) {
+      } else if (
+        c.state === 'open' &&
+        c.keepaliveMs > 0 &&
+        // A socket the server stopped reading: the car's PINGREQs may be waiting unread in it.
+        !c.pausedByServer &&
+        now - c.lastRx > c.keepaliveMs * 1.5
+      ) {
         ep.reject('keepalive-timeout');
         c.disconnect(RC.keepAliveTimeout, 'keepalive timeout');
       }
