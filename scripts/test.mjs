@@ -12,7 +12,6 @@
 // printed whole at the end, under each command. Exit code: vitest's, or 1 when the build or a
 // check failed (a failed build runs no test). Arguments after `npm test --` go to vitest.
 import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,14 +32,10 @@ const TESTS = step('tests', bin('vitest'), 'run', ...process.argv.slice(2));
 /** Runs one command; resolves to its exit code and, unless inherited, its output. */
 function run({ file, args }, { inherit = false, nice = false } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: root, stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
-    if (nice && child.pid !== undefined) {
-      try {
-        setPriority(child.pid, 19);
-      } catch {
-        // No priority to lower (a platform without it): the check runs at normal priority.
-      }
-    }
+    // POSIX nice(1) lowers the priority before the check's first instruction; setPriority() on the
+    // child's pid after spawn() came too late for a short check (it had already run, at nice 0).
+    const [cmd, argv] = nice ? ['nice', ['-n', '19', file, ...args]] : [file, args];
+    const child = spawn(cmd, argv, { cwd: root, stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
     const chunks = [];
     child.stdout?.on('data', (c) => chunks.push(c));
     child.stderr?.on('data', (c) => chunks.push(c));
