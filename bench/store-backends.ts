@@ -3,10 +3,13 @@
 // then PostgreSQL settlement by 1, 2, 4… instances at once, each a process of its own on one
 // schema, each running the egress log's integrator as a gateway does (docs/audit.md
 // "Sequencing"): outcomes/s until every outcome is settled AND integrated (leaf index given),
-// the ratio to one instance, and the longest integration delay a round saw.
+// the ratio to one instance, and the longest integration delay a round saw. Per instance it also
+// prints the wall time spent leasing and settling and the CPU since `go` of the process and of
+// its PostgreSQL backends (their application_name is shk-bench-<k>-<i>, for pg_stat_activity):
+// on a shared machine compare CPU per outcome and wait events, not rates alone.
 // Run: node --import tsx bench/store-backends.ts [records=20000] [postgres url] [--instances 1,2,4] [--json FILE]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -93,13 +96,21 @@ async function ingest(store: Store): Promise<number> {
   return N / ((performance.now() - t) / 1000);
 }
 
+/** Wall time spent leasing and settling (ms), so a slow instance shows which of the two it waits in. */
+const spent = { lease: 0, settle: 0, leases: 0 };
+
 /** Leases and settles until nothing is due; returns outcomes settled. */
 async function settleAll(store: Store): Promise<number> {
   let n = 0;
   for (;;) {
+    let t = performance.now();
     const rows = await store.leaseDueOutbox(T0 + 1, SETTLE_BATCH, 60_000);
+    spent.lease += performance.now() - t;
+    spent.leases += 1;
     if (rows.length === 0) return n;
+    t = performance.now();
     await store.settleOutbox(rows.map((r) => ({ kind: 'delivered' as const, outboxId: r.id, entry: entry(r) })));
+    spent.settle += performance.now() - t;
     n += rows.length;
   }
 }
@@ -145,17 +156,57 @@ async function instance(url: string, schema: string): Promise<void> {
   await new Promise((r) => rl.once('line', r));
   rl.close();
   process.stdin.destroy();
+  const cpu0 = process.cpuUsage();
+  const pgCpu0 = await backendCpuMs(url);
   const settled = await settleAll(store);
   const settledAt = Date.now();
   while ((await store.egressLogStaged()).staged > 0) await new Promise((r) => setTimeout(r, 10));
   await integrator.close();
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  const pgCpu1 = await backendCpuMs(url);
+  const pgCpuMs = pgCpu0 === null || pgCpu1 === null ? null : pgCpu1 - pgCpu0;
   await store.close();
-  process.stdout.write(`${JSON.stringify({ settled, settledAt, integratedAt: Date.now(), maxDelayMs })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ settled, settledAt, integratedAt: Date.now(), maxDelayMs, cpuMs, pgCpuMs, leaseMs: Math.round(spent.lease), settleMs: Math.round(spent.settle), leases: spent.leases })}\n`,
+  );
+}
+
+/**
+ * CPU time (ms) of the PostgreSQL backends serving this instance's connections (its
+ * application_name), read from /proc: the server runs on this machine in the bench. Null elsewhere.
+ */
+async function backendCpuMs(url: string): Promise<number | null> {
+  const name = new URL(url).searchParams.get('application_name');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const pids = (
+      await c.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+        [name],
+      )
+    ).rows.map((r) => r.pid);
+    let ticks = 0;
+    for (const pid of pids) {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    }
+    return ticks * 10; // 100 ticks per second
+  } catch {
+    return null;
+  } finally {
+    await c.end();
+  }
 }
 
 interface InstancesResult {
   instances: number;
   settled: number[];
+  /** Per instance: "lease ms/settle ms (leases)". */
+  spent: string[];
+  /** Per instance: "node CPU ms + its PostgreSQL backends' CPU ms". */
+  cpu: string[];
   /** Outcomes/s from `go` until the last instance finished settling; and until all were integrated. */
   settleRate: number;
   integratedRate: number;
@@ -163,15 +214,26 @@ interface InstancesResult {
   consecutive: boolean;
 }
 
+const withAppName = (url: string, name: string) => {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+};
+
 /** `k` instances, each a process, settle N outcomes staged on a fresh schema at once. */
 async function instances(k: number, schema: string): Promise<InstancesResult> {
   const seed = await openPostgresStore({ url: PG_URL, schema, poolSize: 4 });
   await ingest(seed);
   const self = new URL(import.meta.url).pathname;
-  const procs = Array.from({ length: k }, () =>
-    spawn(process.execPath, ['--import', 'tsx', self, '--instance', PG_URL, schema], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
+  // Each instance names its connections (application_name), so pg_stat_activity tells them apart.
+  const procs = Array.from({ length: k }, (_, i) =>
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', self, '--instance', withAppName(PG_URL, `shk-bench-${k}-${i + 1}`), schema],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    ),
   );
   const lines = procs.map((p) => {
     const out: string[] = [];
@@ -189,7 +251,17 @@ async function instances(k: number, schema: string): Promise<InstancesResult> {
   if (codes.some((c) => c !== 0)) throw new Error(`an instance exited ${codes.join(', ')}`);
   const done = lines.map(
     (l) =>
-      JSON.parse(l.out.at(-1)!) as { settled: number; settledAt: number; integratedAt: number; maxDelayMs: number },
+      JSON.parse(l.out.at(-1)!) as {
+        settled: number;
+        settledAt: number;
+        integratedAt: number;
+        maxDelayMs: number;
+        cpuMs: number;
+        pgCpuMs: number | null;
+        leaseMs: number;
+        settleMs: number;
+        leases: number;
+      },
   );
   const settledSecs = (Math.max(...done.map((d) => d.settledAt)) - go) / 1000;
   const integratedSecs = (Math.max(...done.map((d) => d.integratedAt)) - go) / 1000;
@@ -198,6 +270,8 @@ async function instances(k: number, schema: string): Promise<InstancesResult> {
   return {
     instances: k,
     settled: done.map((d) => d.settled),
+    spent: done.map((d) => `${d.leaseMs}/${d.settleMs} (${d.leases})`),
+    cpu: done.map((d) => `${d.cpuMs}+${d.pgCpuMs ?? '?'}`),
     settleRate: Math.round(N / settledSecs),
     integratedRate: Math.round(N / integratedSecs),
     maxIntegrationDelayMs: Math.max(...done.map((d) => d.maxDelayMs)),
@@ -222,7 +296,7 @@ async function main(): Promise<void> {
       console.log(
         `PostgreSQL, ${k} instance${k === 1 ? '' : 's'} (processes) settling ${N} at once: ${r.integratedRate} outcomes/s settled and integrated ` +
           `(× ${(r.integratedRate / base.integratedRate).toFixed(2)} of ${base.instances}); settled alone ${r.settleRate}/s; ` +
-          `shares ${r.settled.join(' + ')}; longest integration delay ${r.maxIntegrationDelayMs} ms; leaf indexes consecutive: ${r.consecutive}`,
+          `shares ${r.settled.join(' + ')}; lease/settle ms per instance ${r.spent.join(', ')}; CPU ms node+pg ${r.cpu.join(', ')}; longest integration delay ${r.maxIntegrationDelayMs} ms; leaf indexes consecutive: ${r.consecutive}`,
       );
     }
     const json = flag('--json');
