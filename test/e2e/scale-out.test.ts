@@ -50,10 +50,6 @@ import {
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const RUN = `${process.pid}_${randomBytes(3).toString('hex')}`;
-const SCHEMA = `shk_scale_${RUN}`;
-const TOPIC_PREFIX = `shk-scale-${RUN}.`;
-const GROUP = `${TOPIC_PREFIX}egress.demo-oem`;
-const TOPIC = `${TOPIC_PREFIX}egress.demo-oem`;
 const PARTITIONS = 6;
 // 12 cars keyed over 6 partitions: the chance that all of them hash into one member's half is 2^-11.
 const CARS = 12;
@@ -110,7 +106,19 @@ interface Car {
   readonly sim: SimCar;
 }
 
-describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', () => {
+/**
+ * Every case twice: one POST per projection, and batched push (oems[].batch), where the SIGKILL
+ * lands on a POST of several items. Each run on a schema and topics of its own.
+ */
+describe.each<[string, { batch?: { maxRecords: number; maxWaitMs: number } }]>([
+  ['one POST per projection', {}],
+  ['batched push', { batch: { maxRecords: 16, maxWaitMs: 5 } }],
+])('scale-out (%s) › two gateway processes on one PostgreSQL and one Kafka', (_, batching) => {
+  const run = `${RUN}_${batching.batch ? 'b' : 's'}`;
+  const SCHEMA = `shk_scale_${run}`;
+  const TOPIC_PREFIX = `shk-scale-${run}.`;
+  const GROUP = `${TOPIC_PREFIX}egress.demo-oem`;
+  const TOPIC = `${TOPIC_PREFIX}egress.demo-oem`;
   let dir: string;
   let oem: AttributingOem;
   let db: pg.Client;
@@ -164,6 +172,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
             endpoint: `http://127.0.0.1:${oem.port}/oem/telemetry`,
             policyFile: '../demo-oem.yaml',
             allowPrivateNetworks: true,
+            ...batching,
           },
         ],
         log: { level: 'warn' },
@@ -322,7 +331,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     // Both instances sign with the one key the operator handed to the OEM.
     expect(
       oem.deliveries
-        .filter((d) => !verifySignature(signingKey, d.body, d.signature, d.receivedAt))
+        .filter((d) => !verifySignature(signingKey, d.raw, d.signature, d.receivedAt))
         .map((d) => `${d.deliveryId} from ${d.sentBy}`),
     ).toEqual([]);
     return { records, projections };
@@ -674,7 +683,7 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     const repeatsBy: Record<string, number> = {};
     for (const copies of repeats) for (const d of copies.slice(1)) repeatsBy[d.sentBy] = (repeatsBy[d.sentBy] ?? 0) + 1;
     console.log(
-      `[scale-out] phase 3: SIGKILL to a on its delivery of ${withheldKey} (not answered) after the stream's PUBACKs a=${atKill.a} b=${atKill.b} and ${deliveredAtKill} deliveries; ` +
+      `[scale-out] phase 3: SIGKILL to a on its delivery of ${withheldKey} (not answered; a POST of ${withheld!.batchSize ?? 1} item(s)) after the stream's PUBACKs a=${atKill.a} b=${atKill.b} and ${deliveredAtKill} deliveries; ` +
         `at the kill ${leftPublished} row(s) on Kafka not yet settled (either instance's); at the takeover ${leftLeased} pending under a's relay lease; every row settled ${settledAfterMs} ms after the kill; ` +
         `${reconnected} car(s) reconnected to b; PUBACKs in the stream a=${ingest.a} b=${ingest.b}; ` +
         `totals ${records} records, ${projections} projections, ${await topicMessages()} Kafka messages, ${oem.deliveries.length} deliveries (a=${sent.a ?? 0} b=${sent.b ?? 0}${sent['?'] ? ` unattributed=${sent['?']}` : ''}); ` +
@@ -684,5 +693,8 @@ describe('scale-out › two gateway processes on one PostgreSQL and one Kafka', 
     );
     expect(reconnected).toBe(CARS / 2);
     expect(ingest.a).toBeGreaterThanOrEqual(100);
+    // The batched run sent batches, or it would only repeat the other.
+    const largestPost = Math.max(1, ...oem.deliveries.map((d) => d.batchSize ?? 1));
+    expect(largestPost > 1).toBe(batching.batch !== undefined);
   }, 900_000);
 });

@@ -1,7 +1,9 @@
 /**
  * Must show, against a real Kafka broker and a real gateway process: kill -9 in the middle of a
  * steady publish load, then restart. Every record acknowledged to a car reaches the OEM at least
- * once; a duplicate carries the same delivery id (and Idempotency-Key).
+ * once; a duplicate carries the same delivery id (and Idempotency-Key). Twice: one POST per
+ * record, and batched push (oems[].batch), where the kill also lands between a batch's POST and
+ * the outcomes of its items.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +16,10 @@ import { account, kill9, Load, spawnEgressGateway, writeGatewayConfig } from './
 import { killGateways } from '../helpers/gateway-process.js';
 import { whileProgressing } from '../helpers/wait.js';
 
-describe('egress through Kafka › when the gateway process is killed with SIGKILL mid-load', () => {
+describe.each<[string, { batch?: { maxRecords: number; maxWaitMs: number } }]>([
+  ['one POST per record', {}],
+  ['batched push', { batch: { maxRecords: 16, maxWaitMs: 5 } }],
+])('egress through Kafka (%s) › when the gateway process is killed with SIGKILL mid-load', (name, oem) => {
   let dir: string;
   let sink: TestSink;
   beforeAll(async () => {
@@ -28,7 +33,7 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
   });
 
   it('loses nothing it acknowledged, and every duplicate carries the same delivery id', async () => {
-    const config = writeGatewayConfig(dir, sink.url);
+    const config = writeGatewayConfig(dir, sink.url, {}, {}, oem);
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
     const cars = await registerSimCars(store, 10, 'demo-oem', 'LCRSH');
     await store.close();
@@ -60,9 +65,12 @@ describe('egress through Kafka › when the gateway process is killed with SIGKI
       () => sink.hits.length,
       { stallMs: 60_000, maxMs: 180_000, what: 'every acknowledged record delivered after restart' },
     ).catch(() => account(load, sink.hits));
+    const largestPost = Math.max(1, ...sink.hits.map((h) => h.batchSize ?? 1));
     console.info(
-      `kill -9: acked ${result.acked}, delivered ${result.delivered}, lost ${result.lost.length}, duplicated ${result.duplicated}, unexpected ${result.unexpected.length}`,
+      `kill -9 (${name}): acked ${result.acked}, delivered ${result.delivered}, lost ${result.lost.length}, duplicated ${result.duplicated}, unexpected ${result.unexpected.length}, largest POST ${largestPost} item(s)`,
     );
+    // The batched case did send batches, or it would only repeat the other.
+    expect(largestPost > 1).toBe(oem.batch !== undefined);
     expect(result.acked).toBeGreaterThan(200);
     expect(result.lost).toEqual([]);
     expect(result.unexpected).toEqual([]);

@@ -22,12 +22,16 @@ purposes:
       Vehicle.Speed: pass
 `;
 
-/** `egress` is merged into the egress section, `top` into the whole config (`store`). */
+/**
+ * `egress` is merged into the egress section, `top` into the whole config (`store`), `oem` into
+ * demo-oem's entry (`batch`: batched push, docs/oem-api.md#batched-push; absent, one POST per record).
+ */
 export function writeGatewayConfig(
   dir: string,
   endpoint: string,
   egress: Record<string, unknown> = {},
   top: Record<string, unknown> = {},
+  oem: Record<string, unknown> = {},
 ): string {
   writeFileSync(path.join(dir, 'policy.yaml'), MARKER_POLICY);
   const file = path.join(dir, 'shekara.yaml');
@@ -58,7 +62,7 @@ export function writeGatewayConfig(
         },
         ...egress,
       },
-      oems: [{ id: 'demo-oem', endpoint, policyFile: 'policy.yaml', allowPrivateNetworks: true }],
+      oems: [{ id: 'demo-oem', endpoint, policyFile: 'policy.yaml', allowPrivateNetworks: true, ...oem }],
       log: { level: 'warn' },
       ...top,
     }),

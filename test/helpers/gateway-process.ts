@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
+import { BATCH_CONTENT_TYPE } from '../../src/egress/batch.js';
 import { whileProgressing } from './wait.js';
 
 export interface GatewayProcess {
@@ -162,13 +163,20 @@ export interface AttributedDelivery {
   readonly purpose: string;
   /** Name of the gateway process that opened the connection the delivery came on ('?' if none known). */
   readonly sentBy: string;
-  /** The body exactly as received, its `shekara-signature` header and when it came (for the OEM's signature check). */
+  /** The projection's body: the POST's, or its item's in a batched push (what a repeat must match). */
   readonly body: string;
+  /** The POST body exactly as received, its `shekara-signature` header and when it came (for the OEM's signature check). */
+  readonly raw: string;
   readonly signature: string | undefined;
   readonly receivedAt: number;
-  /** The `Idempotency-Key` and `Shekara-Delivery-Id` headers: what the OEM drops a repeat by (docs/egress.md). */
+  /**
+   * The `Idempotency-Key` and `Shekara-Delivery-Id` headers, or the item's `idempotencyKey` and
+   * `deliveryId` in a batched push: what the OEM drops a repeat by (docs/egress.md).
+   */
   readonly idempotencyKey: string | undefined;
   readonly deliveryIdHeader: string | undefined;
+  /** Items in the POST that carried it (batched push only). */
+  readonly batchSize?: number;
 }
 
 export interface AttributingOem {
@@ -179,14 +187,15 @@ export interface AttributingOem {
   /**
    * Called with each delivery as it is recorded, before it is answered; returning false withholds
    * the answer (the request stays open until its sender goes away): a delivery the OEM has, of
-   * which the sender never learns.
+   * which the sender never learns. In a batched push, false for one item withholds the whole POST.
    */
   onDelivery: ((d: AttributedDelivery) => boolean | void) | undefined;
   close(): Promise<void>;
 }
 
 /**
- * An OEM endpoint that answers 200 to every JSON POST and records, per delivery, the delivery id,
+ * An OEM endpoint that answers 200 to every POST (one projection, or a batched push of several:
+ * one delivery per item) and records, per delivery, the delivery id,
  * the purpose, the body, its signature and idempotency headers, and which local process sent it. The sender is found as the kernel sees it: the
  * peer's port → its socket inode in /proc/net/tcp → the process holding that inode among its fds
  * (Linux; all processes run as the test's user).
@@ -199,25 +208,49 @@ export async function startAttributingOem(): Promise<AttributingOem> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const { deliveryId, purpose } = JSON.parse(body) as { deliveryId: string; purpose: string };
+      const raw = Buffer.concat(chunks).toString('utf8');
       const header = (name: string) => {
         const v = req.headers[name];
         return Array.isArray(v) ? v[0] : v;
       };
-      const delivery: AttributedDelivery = {
-        deliveryId,
-        purpose,
+      const common = {
         sentBy: owner.get(req.socket) ?? '?',
-        body,
+        raw,
         signature: header('shekara-signature'),
         receivedAt: Date.now(),
-        idempotencyKey: header('idempotency-key'),
-        deliveryIdHeader: header('shekara-delivery-id'),
       };
-      deliveries.push(delivery);
-      if (oem.onDelivery?.(delivery) === false) return;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      const received: AttributedDelivery[] = [];
+      if (req.headers['content-type'] === BATCH_CONTENT_TYPE) {
+        const { items } = JSON.parse(raw) as {
+          items: { idempotencyKey: string; deliveryId: string; purpose: string; body: unknown }[];
+        };
+        for (const it of items)
+          received.push({
+            ...common,
+            deliveryId: it.deliveryId,
+            purpose: it.purpose,
+            body: JSON.stringify(it.body),
+            idempotencyKey: it.idempotencyKey,
+            deliveryIdHeader: it.deliveryId,
+            batchSize: items.length,
+          });
+      } else {
+        const { deliveryId, purpose } = JSON.parse(raw) as { deliveryId: string; purpose: string };
+        received.push({
+          ...common,
+          deliveryId,
+          purpose,
+          body: raw,
+          idempotencyKey: header('idempotency-key'),
+          deliveryIdHeader: header('shekara-delivery-id'),
+        });
+      }
+      let answer = true;
+      for (const d of received) {
+        deliveries.push(d);
+        if (oem.onDelivery?.(d) === false) answer = false;
+      }
+      if (answer) res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
   server.on('connection', (socket: Socket) => {
