@@ -2,6 +2,7 @@ import { accessSync, constants, statfsSync } from 'node:fs';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { UNIT_FILES } from './vitest.unit.config.js';
 import { BUILT, builtSources } from './test/setup/built-sources.js';
+import { SHARED_FORK_FILES } from './test/setup/shared-fork-files.js';
 
 /**
  * Files that must have the machine to themselves: they run after every other file, one at a
@@ -65,7 +66,24 @@ const projects: TestProjectInlineConfiguration[] = [
     extends: true,
     test: { name: 'unit', include: UNIT_FILES, pool: 'threads', sequence: { groupOrder: -1 } },
   },
-  { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: [...SERIAL, ...UNIT_FILES] } },
+  {
+    extends: true,
+    test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: [...SERIAL, ...UNIT_FILES, ...SHARED_FORK_FILES] },
+  },
+  // Gateway and store files that may share one forked worker that keeps its modules (isolate:
+  // false): test/setup/shared-fork-files.ts says which may join, its guard checks them. One fork
+  // (singleFork), after the `sqlite` files: vitest 3.2 takes the forks pool's isolation from the
+  // root config only, for every project, so a project keeps modules across files only when all
+  // its files go to one worker in one batch.
+  {
+    extends: true,
+    test: {
+      name: 'sqlite-shared',
+      include: SHARED_FORK_FILES,
+      setupFiles: ['test/setup/shared-fork-guard.ts'],
+      poolOptions: { forks: { singleFork: true, isolate: false } },
+    },
+  },
   {
     extends: true,
     // A `unit` file has no store to switch (test/api/ holds two): it runs once, in `unit`.

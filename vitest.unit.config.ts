@@ -59,6 +59,7 @@ export const UNIT_FILES = [
   'test/policy/state.test.ts',
   'test/policy/trip.test.ts',
   'test/reports/evidence.test.ts',
+  'test/setup/shared-fork-files.test.ts',
   'test/telemetry/config.test.ts',
   'test/thread-entry.test.ts',
 ];
