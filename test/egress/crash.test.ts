@@ -1,7 +1,8 @@
 /**
  * Must show, against a real Kafka broker and a real gateway process: kill -9 in the middle of a
  * steady publish load, then restart. Every record acknowledged to a car reaches the OEM at least
- * once; a duplicate carries the same delivery id (and Idempotency-Key). Twice: one POST per
+ * once; a duplicate carries the same delivery id (and Idempotency-Key); the egress log has one
+ * `delivered` entry per projection the OEM got, however often it got it. Twice: one POST per
  * record, and batched push (oems[].batch), where the kill also lands between a batch's POST and
  * the outcomes of its items.
  */
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { startTestSink, type TestSink } from './helpers.js';
@@ -32,7 +34,7 @@ describe.each<[string, { batch?: { maxRecords: number; maxWaitMs: number } }]>([
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses nothing it acknowledged, and every duplicate carries the same delivery id', async () => {
+  it('loses nothing it acknowledged, a duplicate carries the same delivery id, the log has one entry each', async () => {
     const config = writeGatewayConfig(dir, sink.url, {}, {}, oem);
     const store = openSqliteStore(path.join(dir, 'shekara.db'));
     const cars = await registerSimCars(store, 10, 'demo-oem', 'LCRSH');
@@ -75,5 +77,32 @@ describe.each<[string, { batch?: { maxRecords: number; maxWaitMs: number } }]>([
     expect(result.lost).toEqual([]);
     expect(result.unexpected).toEqual([]);
     expect(result.duplicatesWithOtherId).toEqual([]);
+
+    // One durable `delivered` entry per projection, also for one the OEM got twice. Read once every
+    // outbox row is settled: a delivery the sink has may not have its outcome yet.
+    const read = new Database(path.join(dir, 'shekara.db'), { readonly: true });
+    try {
+      let unsettled = -1;
+      await whileProgressing(
+        () => {
+          unsettled = read
+            .prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status IN ('pending', 'published')`)
+            .pluck()
+            .get() as number;
+          return unsettled === 0;
+        },
+        () => unsettled,
+        { stallMs: 60_000, maxMs: 180_000, what: 'every outbox row settled' },
+      );
+      const entries = read
+        .prepare(
+          `SELECT delivery_id AS id, COUNT(*) AS n FROM egress_log WHERE outcome = 'delivered' GROUP BY delivery_id`,
+        )
+        .all() as { id: string; n: number }[];
+      expect(entries.filter((e) => e.n !== 1)).toEqual([]);
+      expect(entries.map((e) => e.id).sort()).toEqual([...new Set(sink.hits.map((h) => h.body.deliveryId))].sort());
+    } finally {
+      read.close();
+    }
   }, 300_000);
 });
