@@ -62,7 +62,8 @@ describe('egress › when the owner revokes consent between enqueue and delivery
       httpStatus: null,
       destinationIp: null,
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // Nothing is left to send: the blocked row is settled, so no later attempt can deliver it.
+    expect((await gw.app.store.counts()).outboxPending).toBe(0);
     expect(gw.sink.deliveries).toEqual([]);
     expect((await gw.app.store.listEgressLog()).map((r) => r.outcome)).not.toContain('delivered');
   });
