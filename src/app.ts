@@ -21,6 +21,7 @@ import { egressElsewhere, startEgressThread } from './egress/thread.js';
 import { watchBacklog } from './egress/backlog.js';
 import type { SendTimeRules } from './policy/index.js';
 import { createIngest, type Ingest } from './ingest/index.js';
+import { noIngest } from './ingest/none.js';
 import { buildHttp, reloadHttpTls } from './api/http.js';
 import { listen } from './net.js';
 import { createLogger, type Logger } from './log.js';
@@ -379,29 +380,4 @@ async function startEgress(
     return startEgressThread(config, { ...deps, telemetry: deps.telemetry! });
   // Other instances may share a PostgreSQL store: outbox leases then live in the store.
   return createEgress(config.egress, { ...deps, sharedStore: config.store.kind === 'postgres' });
-}
-
-/** The ingest of a process that takes no cars' data (`--role egress`). */
-function noIngest(): Ingest {
-  return {
-    mqttPort: undefined,
-    mqttsPort: undefined,
-    gbt32960Port: undefined,
-    gbt32960TlsPort: undefined,
-    reloadTls: () => undefined,
-    counters: { accepted: 0, quarantined: 0, rejected: {} },
-    waiting: 0,
-    recordsWaiting: 0,
-    connectedVehicles: 0,
-    disconnectVehicle: () => 0,
-    recheckCredentials: async () => 0,
-    publishCommand: async () => {
-      throw new Error('this process does not ingest (--role egress): it has no connection to any car');
-    },
-    isCommandSubscriber: () => false,
-    commandRefusal: () => undefined,
-    pollsCommands: false,
-    brokerCredentials: undefined,
-    close: async () => undefined,
-  };
 }
