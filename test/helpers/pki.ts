@@ -93,3 +93,20 @@ export function createTestPki(): TestPki {
     },
   };
 }
+
+/** The gateway's `mqtt` config with its MQTTS listener on this PKI (both ports 0: the test reads them back). */
+export function mqttsOn(pki: TestPki, tls: { crlFile?: string } = {}) {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    tls: {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      certFile: pki.serverCert,
+      keyFile: pki.serverKey,
+      clientCaFile: pki.caFile,
+      ...tls,
+    },
+  };
+}

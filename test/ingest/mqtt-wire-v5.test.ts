@@ -19,7 +19,7 @@ import mqttPacket, {
 import pg from 'pg';
 import { commandTopic, telemetryTopic } from '../../src/ingest/index.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { createTestPki, mqttsOn, type TestPki } from '../helpers/pki.js';
 import { connackCode, RawCar, type Version } from '../helpers/raw-mqtt.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -43,18 +43,7 @@ describe('mqtt 5 wire, after CONNECT', () => {
     gw = await startTestGateway({
       cars: 7,
       config: {
-        mqtt: {
-          host: '127.0.0.1',
-          port: 0,
-          tls: {
-            enabled: true,
-            host: '127.0.0.1',
-            port: 0,
-            certFile: pki.serverCert,
-            keyFile: pki.serverKey,
-            clientCaFile: pki.caFile,
-          },
-        },
+        mqtt: mqttsOn(pki),
         limits: { receiveMaximum: 3, maxPacketBytes: 2048, messagesPerSecond: 1000, messageBurst: 1000 },
       },
     });

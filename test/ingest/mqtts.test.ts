@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { createTestPki, mqttsOn, type TestPki } from '../helpers/pki.js';
 
 describe('mqtts ingest with vehicle certificates', () => {
   let gw: TestGateway;
@@ -17,19 +17,7 @@ describe('mqtts ingest with vehicle certificates', () => {
     gw = await startTestGateway({
       cars: 3,
       config: {
-        mqtt: {
-          host: '127.0.0.1',
-          port: 0,
-          tls: {
-            enabled: true,
-            host: '127.0.0.1',
-            port: 0,
-            certFile: pki.serverCert,
-            keyFile: pki.serverKey,
-            clientCaFile: pki.caFile,
-            crlFile: pki.crlFile,
-          },
-        },
+        mqtt: mqttsOn(pki, { crlFile: pki.crlFile }),
       },
     });
   });
