@@ -34,7 +34,7 @@ import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { registerSimCars } from '../src/sim/simulate.js';
 import { telemetryTopic } from '../src/ingest/index.js';
 import { startCountingCollector } from './otlp-sink.js';
-import { cpuSecondsOf, findProcess, threadCpu, type ThreadCpu } from './proc-cpu.js';
+import { cpuByRole, cpuSecondsOf, findProcess, threadRoles } from './proc-cpu.js';
 import { freePort, startSink, type Sink } from './oem-sink-process.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -147,18 +147,6 @@ const pct = (xs: number[], p: number) => {
 };
 /** The gateway process's CPU time (user + system): what a record costs it, whatever else loads the machine. */
 const cpuSeconds = (pid: number | undefined): number => cpuSecondsOf(pid!);
-/**
- * CPU seconds of each gateway thread by thread id, named for the report: the gateway names its
- * worker threads (thread-entry.ts `nameThread`: shk-egress, shk-writer, shk-selfcheck); `node`
- * are the main thread (tid = pid) and V8's and libuv's helpers (GC, compilers, the fs/crypto pool).
- */
-const gatewayThreads = (pid: number): Map<number, ThreadCpu> =>
-  new Map(
-    [...threadCpu(pid)].map(([tid, t]) => [
-      tid,
-      { ...t, name: tid === pid ? 'main' : t.name === 'node' ? 'V8/libuv helpers' : t.name },
-    ]),
-  );
 /** The Kafka broker's JVM (shared with whoever else uses it: its CPU is an upper bound for this run). */
 const brokerPid = (): number | undefined => findProcess('kafka.Kafka');
 const waitFor = async (cond: () => boolean, ms: number) => {
@@ -247,7 +235,7 @@ async function drain(): Promise<string> {
   cpu.at = cpuSeconds(cpu.pid);
   const broker = brokerPid();
   const before = {
-    threads: gatewayThreads(cpu.pid),
+    threads: threadRoles(cpu.pid),
     sink: cpuSeconds(sink.pid),
     broker: broker ? cpuSeconds(broker) : NaN,
     bench: process.cpuUsage(),
@@ -256,15 +244,7 @@ async function drain(): Promise<string> {
   const n = Math.max(1, sink.count);
   const cpuMs = ((cpuSeconds(cpu.pid) - cpu.at) * 1000) / n;
   const usPer = (s: number) => ((s * 1e6) / n).toFixed(0);
-  // Per name: a thread that ended during the drain is missing (its CPU is in the process's total).
-  const byName = new Map<string, { s: number; n: number }>();
-  for (const [tid, t] of gatewayThreads(cpu.pid)) {
-    const a = byName.get(t.name) ?? { s: 0, n: 0 };
-    a.s += t.s - (before.threads.get(tid)?.s ?? 0);
-    a.n += 1;
-    byName.set(t.name, a);
-  }
-  const threads = [...byName].sort((a, b) => b[1].s - a[1].s);
+  const threads = [...cpuByRole(before.threads, threadRoles(cpu.pid))];
   const benchCpu = process.cpuUsage(before.bench);
   const accounts = [
     `  gateway (pid ${cpu.pid}) by thread, µs per record: ${threads.map(([name, t]) => `${name}${t.n > 1 ? ` (${t.n} threads)` : ''} ${usPer(t.s)}`).join(', ')}`,

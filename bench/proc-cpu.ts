@@ -48,3 +48,36 @@ export function findProcess(needle: string): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * The threads of a Node process by role, for a CPU split: `main` (the event loop: the thread whose
+ * id is the pid), the threads Shekara names (thread-entry.ts `nameThread`: shk-writer, shk-egress,
+ * shk-selfcheck), and `helpers` for the rest (V8's GC and compiler threads, libuv's pool, the CPU
+ * profiler's). A process that names no thread (Mosquitto) is all `main` and `helpers`.
+ */
+export function threadRoles(pid: number): Map<number, ThreadCpu> {
+  return new Map(
+    [...threadCpu(pid)].map(([tid, t]) => [
+      tid,
+      { ...t, name: tid === pid ? 'main' : t.name.startsWith('shk-') ? t.name : 'helpers' },
+    ]),
+  );
+}
+
+/**
+ * CPU seconds by role between two readings of `threadRoles`, with how many threads each role
+ * had. A thread that ended in between is missing (its CPU is still in the process's total).
+ */
+export function cpuByRole(
+  before: Map<number, ThreadCpu>,
+  after: Map<number, ThreadCpu>,
+): Map<string, { s: number; n: number }> {
+  const byRole = new Map<string, { s: number; n: number }>();
+  for (const [tid, t] of after) {
+    const a = byRole.get(t.name) ?? { s: 0, n: 0 };
+    a.s += t.s - (before.get(tid)?.s ?? 0);
+    a.n += 1;
+    byRole.set(t.name, a);
+  }
+  return new Map([...byRole].sort((x, y) => y[1].s - x[1].s));
+}

@@ -23,6 +23,7 @@ import {
   type Receiver,
 } from './procs.js';
 import type { PublisherStats } from './publisher.js';
+import { cpuByRole, threadRoles } from './proc-cpu.js';
 
 export type Target = 'shekara' | 'mosquitto';
 
@@ -127,19 +128,80 @@ export function windows(warmupS: number, measureS: number, tailS = 0, drainS = 5
   return { startAt, measureFrom, measureTo, endAt: measureTo + tailS * 1000, drainMs: drainS * 1000 };
 }
 
-/** CPU seconds of each process group between two instants, sampled on the instants. */
-export function cpuMeter(groups: Record<string, number[]>, from: number, to: number): Promise<Record<string, number>> {
-  return new Promise((resolve) => {
-    const at = (t: number) =>
-      new Promise<Record<string, number>>((r) =>
-        setTimeout(() => r(Object.fromEntries(Object.entries(groups).map(([k, p]) => [k, cpuOf(p)]))), t - Date.now()),
-      );
-    void Promise.all([at(from), at(to)]).then(([a, b]) => {
-      const s = (to - from) / 1000;
-      resolve(Object.fromEntries(Object.keys(groups).map((k) => [k, Math.round(((b![k]! - a![k]!) / s) * 100)])));
-    });
-  });
+/** Calls `read` on each of two instants (bench time, ms) and resolves with both readings. */
+function atInstants<T>(read: () => T, from: number, to: number): Promise<[T, T]> {
+  const at = (t: number) => new Promise<T>((r) => setTimeout(() => r(read()), t - Date.now()));
+  return Promise.all([at(from), at(to)]);
 }
+
+const eachOf = <T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+
+/** CPU of each process group between two instants, in % of one core, sampled on the instants. */
+export async function cpuMeter(
+  groups: Record<string, number[]>,
+  from: number,
+  to: number,
+): Promise<Record<string, number>> {
+  const [a, b] = await atInstants(() => eachOf(groups, cpuOf), from, to);
+  const s = (to - from) / 1000;
+  return Object.fromEntries(Object.keys(groups).map((k) => [k, Math.round(((b[k]! - a[k]!) / s) * 100)]));
+}
+
+/**
+ * CPU µs per message over a measured window: the broker by thread role (bench/proc-cpu.ts
+ * `threadRoles`: `main` is the event loop that parses, authenticates, decodes, applies policy and
+ * writes PUBACKs; `shk-writer` the store's writer thread; `shk-egress` the delivering thread;
+ * `shk-selfcheck` the audit self-check; `helpers` V8's GC and compiler threads and libuv's pool),
+ * and each process group whole (`broker`, `generator`: the publishers, `receiver`).
+ */
+export interface CpuPerMsg {
+  threads: Record<string, number>;
+  groups: Record<string, number>;
+}
+
+/** The broker's threads by role; none once it has gone (a crash is reported by the run, not here). */
+const threadsOf = (pid: number): ReturnType<typeof threadRoles> => {
+  try {
+    return threadRoles(pid);
+  } catch {
+    return new Map();
+  }
+};
+
+/**
+ * The CPU a window cost: each group's share of a core (as `cpuMeter`) and, given how many
+ * messages the window carried, its cost per message by group and by the broker's thread.
+ */
+export async function windowCpu(
+  groups: Record<string, number[]>,
+  brokerPid: number,
+  from: number,
+  to: number,
+): Promise<{ percent: Record<string, number>; perMsg: (messages: number) => CpuPerMsg }> {
+  const read = () => ({ groups: eachOf(groups, cpuOf), threads: threadsOf(brokerPid) });
+  const [a, b] = await atInstants(read, from, to);
+  const seconds = Object.fromEntries(Object.keys(groups).map((k) => [k, b.groups[k]! - a.groups[k]!]));
+  const threads = cpuByRole(a.threads, b.threads);
+  const s = (to - from) / 1000;
+  const us = (cpuS: number, messages: number) => Math.round((cpuS * 1e6) / Math.max(1, messages));
+  return {
+    percent: eachOf(seconds, (v) => Math.round((v / s) * 100)),
+    perMsg: (messages) => ({
+      threads: Object.fromEntries([...threads].map(([role, t]) => [role, us(t.s, messages)])),
+      groups: eachOf(seconds, (v) => us(v, messages)),
+    }),
+  };
+}
+
+/** `main 80, shk-writer 60, … | generator 30, receiver 5 µs/msg`: a run's log line. */
+export const perMsgWords = (c: CpuPerMsg): string =>
+  `${Object.entries(c.threads)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')} | ${Object.entries(c.groups)
+    .filter(([k]) => k !== 'broker')
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')} µs/msg`;
 
 export interface ThroughputResult {
   target: Target;
@@ -152,6 +214,8 @@ export interface ThroughputResult {
   measureSeconds: number;
   cpuPercent: Record<string, number>;
   brokerCpuMicrosPerMsg: number;
+  /** CPU µs per acknowledged message in the window, by broker thread and by process (absent in older results). */
+  cpuPerMsg?: CpuPerMsg;
   peakRssKb: number;
   publishers: PublisherStats;
   receiverGot: number;
@@ -181,18 +245,21 @@ export async function throughput(
     const load0 = loadAvg();
     const w = windows(o.warmupS, o.measureS);
     const rss = rssSeries(broker.pid, 250);
-    const cpu = cpuMeter(
+    const cpu = windowCpu(
       { broker: [broker.pid], generator: pubs.pids, receiver: [receiver.pid] },
+      broker.pid,
       w.measureFrom,
       w.measureTo,
     );
     const { stats } = await pubs.go(w);
-    const cpuPercent = await cpu;
+    const { percent: cpuPercent, perMsg } = await cpu;
+    const cpuPerMsg = perMsg(stats.ackedInWindow);
     const peakRssKb = Math.max(...rss.stop().map(([, kb]) => kb));
     const msgsPerSec = Math.round(stats.ackedInWindow / o.measureS);
     const got = (await receiver.report(0, 0)).received;
     env.log(
-      `  throughput ${target} (MQTT ${protocol === 5 ? '5' : '3.1.1'}): ${msgsPerSec} msgs/s (cpu ${JSON.stringify(cpuPercent)}, consumer got ${got})`,
+      `  throughput ${target} (MQTT ${protocol === 5 ? '5' : '3.1.1'}): ${msgsPerSec} msgs/s (cpu ${JSON.stringify(cpuPercent)}, consumer got ${got})\n` +
+        `    CPU per message: ${perMsgWords(cpuPerMsg)}`,
     );
     return {
       target,
@@ -204,6 +271,7 @@ export async function throughput(
       measureSeconds: o.measureS,
       cpuPercent,
       brokerCpuMicrosPerMsg: Math.round(((cpuPercent.broker! / 100) * 1e6) / Math.max(1, msgsPerSec)),
+      cpuPerMsg,
       peakRssKb,
       publishers: stats,
       receiverGot: got,
@@ -228,6 +296,8 @@ export interface LatencyResult {
   /** Everything the consumer received, per second from the load's start to the end of the wait. */
   consumerPerSec: number;
   cpuPercent: Record<string, number>;
+  /** CPU µs per message sent in the window, by broker thread and by process (absent in older results). */
+  cpuPerMsg?: CpuPerMsg;
   publishers: PublisherStats;
   storeCounts?: Record<string, number>;
 }
@@ -252,13 +322,14 @@ export async function latency(
     });
     const load0 = loadAvg();
     const w = windows(o.warmupS, o.measureS, 1);
-    const cpu = cpuMeter(
+    const cpu = windowCpu(
       { broker: [broker.pid], generator: pubs.pids, receiver: [receiver.pid] },
+      broker.pid,
       w.measureFrom,
       w.measureTo,
     );
     const { stats, ackLatenciesMs } = await pubs.go(w);
-    const cpuPercent = await cpu;
+    const { percent: cpuPercent, perMsg } = await cpu;
     const { waitFrom, rep, lat, q } = await arrivals(receiver, w, stats.sentInWindow, o.drainS);
     const acks = ackLatenciesMs.sort((a, b) => a - b);
     const aq = (p: number) => acks[Math.max(0, Math.ceil(p * acks.length) - 1)] ?? null;
@@ -276,11 +347,13 @@ export async function latency(
       max: lat.at(-1) ?? null,
       drainWaitMs: Date.now() - waitFrom,
       cpuPercent,
+      cpuPerMsg: perMsg(stats.sentInWindow),
       publishers: stats,
       consumerPerSec: Math.round(rep.received / ((Date.now() - w.startAt) / 1000)),
     };
     env.log(
-      `  latency ${target}: p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms, PUBACK p50 ${r.ack.p50} p99 ${r.ack.p99} (${r.deliveredInWindow}/${r.sentInWindow} delivered, sent ${r.achievedRate}/s, cpu ${JSON.stringify(cpuPercent)})`,
+      `  latency ${target}: p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms, PUBACK p50 ${r.ack.p50} p99 ${r.ack.p99} (${r.deliveredInWindow}/${r.sentInWindow} delivered, sent ${r.achievedRate}/s, cpu ${JSON.stringify(cpuPercent)})\n` +
+        `    CPU per message: ${perMsgWords(r.cpuPerMsg!)}`,
     );
     return r;
   });

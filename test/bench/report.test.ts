@@ -94,6 +94,30 @@ describe('bench report', () => {
     ]);
   });
 
+  it('lists CPU per message by gateway thread, load generator and receiver for the runs that recorded it', () => {
+    const perMsg = {
+      threads: { main: 90, 'shk-writer': 60, 'shk-egress': 25, 'shk-selfcheck': 2, helpers: 8 },
+      groups: { broker: 185, generator: 30, receiver: 6 },
+    };
+    const r = results({
+      throughput: [{ ...round('shekara', 7800), cpuPerMsg: perMsg }, round('mosquitto', 25000)],
+      baseline: 'b253faf',
+      throughputBaseline: [{ ...round('shekara', 7300), cpuPerMsg: { ...perMsg, threads: { main: 99 } } }],
+    });
+    const md = markdown(r, summarise(r));
+    expect(md).toContain(
+      '| run | target | main (event loop) | writer thread | egress thread | self-check | V8/libuv helpers | broker total | load generator | receiver | load avg |',
+    );
+    expect(md).toContain('| throughput, 7,800 msgs/s | shekara | 90 | 60 | 25 | 2 | 8 | 185 | 30 | 6 | 1 → 1 |');
+    expect(md).toContain('| throughput, 7,300 msgs/s | previous build `b253faf` | 99 | — | — | — | — | 185 | 30 | 6 |');
+    expect(md).not.toContain('| throughput, 25,000 msgs/s |'); // recorded nothing: no row
+  });
+
+  it('shows no per-thread table for results from before it was recorded', () => {
+    const r = results({});
+    expect(markdown(r, summarise(r))).not.toContain('main (event loop)');
+  });
+
   it('shows no previous build without --baseline', () => {
     const r = results({});
     expect(markdown(r, summarise(r))).not.toContain('previous build');
