@@ -4,7 +4,7 @@
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSecondsOf } from './proc-cpu.js';
@@ -19,7 +19,46 @@ export const PORTS = {
   shekaraHttp: 18832,
   sink: 18833,
   shekaraGbt: 18834,
+  /** Held by a bench run from start to end (`benchLock`): one run at a time on this machine. */
+  lock: 18839,
 } as const;
+
+/**
+ * Fails when something already listens on `port`. The bench's ports are fixed, and a broker
+ * that cannot bind one exits while another process's listener answers `waitForPort`: the run
+ * would then measure (or flood) whatever else listens there, e.g. another checkout's bench.
+ */
+export function assertFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', (err) =>
+      reject(new Error(`127.0.0.1:${port} is already in use (another bench run?): ${(err as Error).message}`)),
+    );
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
+  });
+}
+
+/**
+ * One bench run at a time on this machine, whichever checkout it runs from: the run listens on
+ * `port` until it exits (the kernel frees it even after a crash); a second run waits for it,
+ * saying so every `everyMs`, instead of sharing the brokers' fixed ports with the first.
+ */
+export async function benchLock(port: number, log: (line: string) => void, everyMs = 5_000): Promise<Server> {
+  for (let waited = false; ; waited = true) {
+    const s = createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (held) {
+      s.unref(); // holds the port, never the process
+      if (waited) log(`127.0.0.1:${port} free: this run goes on`);
+      return s;
+    }
+    log(`another bench run holds 127.0.0.1:${port}; waiting for it to end`);
+    await sleep(everyMs);
+  }
+}
 
 export interface Broker {
   readonly name: 'shekara' | 'mosquitto';
@@ -76,6 +115,7 @@ function watch(child: ChildProcess, name: Broker['name'], url: string): Broker {
 }
 
 export async function startMosquitto(logFile: string): Promise<Broker> {
+  await assertFree(PORTS.mosquitto);
   const child = spawnWithFdLimit('mosquitto', ['-c', path.join(BENCH_DIR, 'mosquitto.conf')], logFile);
   await waitForPort(PORTS.mosquitto, child);
   return watch(child, 'mosquitto', `mqtt://127.0.0.1:${PORTS.mosquitto}`);
@@ -115,6 +155,7 @@ export async function startShekara(
   nodeArgs: string[] = [],
   repo = REPO,
 ): Promise<Broker> {
+  for (const port of [PORTS.shekaraMqtt, PORTS.shekaraHttp, PORTS.shekaraGbt]) await assertFree(port);
   const child = spawnWithFdLimit(
     process.execPath,
     [...nodeArgs, path.join(repo, 'bin/shekara.js'), 'start', '-c', configFile],

@@ -34,7 +34,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfigFile } from '../src/config/load.js';
-import { REPO, writeShekaraConfig } from './procs.js';
+import { PORTS, REPO, benchLock, writeShekaraConfig } from './procs.js';
 import { latency, memory, overload, throughput, type Env, type Target } from './scenarios.js';
 import { gbt32960 } from './gbt32960.js';
 import { sustained } from './sustained.js';
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'shekara-benchrun-'));
   const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   log(`bench ${quick ? '(quick) ' : ''}in ${workDir}; scenarios: ${[...only].join(', ')}`);
+  await benchLock(PORTS.lock, log);
 
   // Vehicles are registered once in a template store; each Shekara run starts from a copy.
   const vehicles = Math.max(PLAN.cars, only.has('memory') ? PLAN.mem.connections : 0);
@@ -238,7 +239,9 @@ async function main(): Promise<void> {
     });
   }
   if (profile)
-    log(`CPU profiles in ${profDir}; summarise one with: node --import tsx bench/profile-summary.ts FILE.cpuprofile`);
+    log(
+      `CPU profiles in ${profDir}; summarise them (each process's threads together) with: node --import tsx bench/profile-summary.ts ${profDir}`,
+    );
   results.finishedAt = new Date().toISOString();
   // A quick smoke run writes next to its work files, never over the published numbers.
   const written = await writeReport(results, scratch ? path.join(workDir, 'docs') : path.join(REPO, 'docs'));
