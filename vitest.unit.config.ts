@@ -18,6 +18,7 @@ export const UNIT_FILES = [
   'test/audit/checkpoint-format.test.ts',
   'test/audit/egress-tree.test.ts',
   'test/audit/merkle-vectors.test.ts',
+  'test/bench/profile-summary.test.ts',
   'test/bench/reid.test.ts',
   'test/bench/report.test.ts',
   'test/cli/frictions.test.ts',
