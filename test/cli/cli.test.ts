@@ -1,17 +1,14 @@
-/** The command line as an operator meets it: the built `shekara` binary in a child process. */
-import { execFile } from 'node:child_process';
+/**
+ * The command line as an operator meets it: exit codes, stdout and stderr of `shekara`, run in
+ * this process through `runCli`, the function bin/shekara.js calls (test/helpers/cli.ts).
+ * test/cli/run-cli.test.ts spawns the built binary for each of these command families and
+ * checks that the process gives exactly what `runCli` gives.
+ */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const shekara = (...args: string[]) =>
-  run('node', ['bin/shekara.js', ...args], { env: { ...process.env, SHEKARA_CONFIG: '' } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+import { shekara } from '../helpers/cli.js';
 
 describe('shekara command line', () => {
   it('--help lists the subcommands and an example of each', async () => {

@@ -2,14 +2,14 @@
  * The README's "Command line" block names every command `shekara --help` lists, so a reader of
  * the README learns that each exists (its --help says the rest).
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { shekara } from '../helpers/cli.js';
 
 describe('README › Command line', () => {
   it('names every command of `shekara --help`', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/shekara.js', '--help']);
+    // In this process: test/cli/run-cli.test.ts checks the binary prints the same help.
+    const { stdout } = await shekara('--help');
     const commands = [
       ...stdout
         .split('\nCommands:\n')[1]!

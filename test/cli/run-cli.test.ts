@@ -27,7 +27,8 @@ const badPolicy = write(
 
 describe('runCli beside the binary', () => {
   // One command line per command family and exit path: help and usage (commander), success,
-  // exit 2 (config, policy, input, a command's own code), exit 1 (a command's own code), the store.
+  // exit 2 (config, policy, input, a command's own code), exit 1 (a command's own code), the store
+  // (a backup refusing to overwrite).
   it.each([
     [['--help']],
     [['--version']],
@@ -44,6 +45,7 @@ describe('runCli beside the binary', () => {
     [['oem', 'list', '-c', config]],
     [['audit', 'pubkey', '-c', config]],
     [['verify', '--pubkey', 'nope']],
+    [['backup', '-c', config, '--to', badConfig]],
   ])('shekara %j: same exit code, stdout and stderr', async (args) => {
     // One after the other: the first run on a fresh store creates its signing key.
     const spawned = await shekaraBinary(...args);
