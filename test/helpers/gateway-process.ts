@@ -125,7 +125,7 @@ export async function killGateways(): Promise<number> {
 /**
  * Spawns `shekara start -c configFile` and resolves once it printed its start banner: within
  * `readyMs` in all, and, with `stallMs`, failing sooner once the process stops making progress
- * (startGatewayProcess).
+ * (startGatewayProcess). `env` is added to this process's environment for the child.
  */
 export async function spawnGateway(
   name: string,
@@ -133,11 +133,13 @@ export async function spawnGateway(
   ports: { mqtt: number; http: number },
   readyMs = 30_000,
   stallMs?: number,
+  env?: NodeJS.ProcessEnv,
 ): Promise<GatewayProcess> {
   const { child, stderr } = await startGatewayProcess(name, configFile, {
     ready: /Shekara gateway is up\./,
     readyMs,
     ...(stallMs !== undefined ? { stallMs } : {}),
+    ...(env !== undefined ? { env } : {}),
   });
   const exited = new Promise<number | null>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
