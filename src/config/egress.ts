@@ -100,11 +100,13 @@ export const EgressSchema = Type.Object(
     /**
      * Backlog per OEM (metrics shekara.egress.outbox.depth / .oldest_age), read every
      * `checkEveryMs`; one warning per reading names the OEMs whose oldest row waits longer than
-     * `warnAgeSeconds`.
+     * `warnAgeSeconds`. The warning comes before the pushback it announces: with the age bound
+     * on, warnAgeSeconds must be below maxBacklogAgeSeconds (checked at load). 90 s is above
+     * one row's own retries (<= 63.5 s) and leaves the default bound's 120 s six readings later.
      */
     backlog: Type.Object(
       {
-        warnAgeSeconds: Type.Integer({ minimum: 1, default: 300 }),
+        warnAgeSeconds: Type.Integer({ minimum: 1, default: 90 }),
         checkEveryMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
       },
       { ...strict, default: {} },

@@ -185,6 +185,15 @@ export const LimitsSchema = Type.Object(
      * (up to maxPacketBytes of them, then in TCP); PINGREQs are still answered.
      */
     maxUnacknowledgedTotal: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 20_000 }),
+    /**
+     * While ingest is pushed back (egress.maxBacklog, egress.maxBacklogAgeSeconds), how long a
+     * car's QoS 1/2 PUBLISH may wait for the store, PUBACK withheld, before the car is
+     * disconnected to send it again. 0 (the default): as long as the car stays connected. A held
+     * car is still read and its PINGREQs answered, and maxUnacknowledgedTotal bounds what waits,
+     * so through a long OEM outage cars stay connected instead of reconnecting and resending
+     * their window every few seconds. QoS 0 (nothing to withhold) waits at most 30 s.
+     */
+    pushbackMaxWaitSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 0 }),
     /** MQTT 5 topic aliases a car may set on one connection (advertised Topic Alias Maximum). */
     topicAliasMaximum: Type.Integer({ minimum: 0, maximum: 65_535, default: 4 }),
     /** Longest a persistent session outlives its connection (3.1.1 clean session 0; MQTT 5 Session Expiry Interval is capped to it). */

@@ -146,6 +146,12 @@ function checkCrossFields(cfg: Config, source: string): void {
   if (cfg.egress.initialBackoffMs > cfg.egress.maxBackoffMs) {
     problems.push('egress.initialBackoffMs: must not exceed egress.maxBackoffMs');
   }
+  const { maxBacklogAgeSeconds: pushbackAge, backlog } = cfg.egress;
+  if (pushbackAge > 0 && backlog.warnAgeSeconds >= pushbackAge) {
+    problems.push(
+      `egress.backlog.warnAgeSeconds: ${backlog.warnAgeSeconds} must be below egress.maxBacklogAgeSeconds (${pushbackAge}): the warning comes before ingest is pushed back`,
+    );
+  }
   const seen = new Set<string>();
   cfg.oems.forEach((oem, i) => {
     if (oem.mtls && !oem.endpoint.startsWith('https://'))

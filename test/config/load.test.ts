@@ -158,4 +158,30 @@ describe('config', () => {
       'shekara.yaml:1 retention.routePointsDays: must be >= 1',
     ]);
   });
+
+  describe('egress backlog warning and ingest pushback', () => {
+    it('warns of an old backlog before the age bound pushes ingest back, by default', () => {
+      const { egress } = parse('');
+      expect(egress.backlog.warnAgeSeconds).toBeLessThan(egress.maxBacklogAgeSeconds);
+    });
+
+    it('refuses a warning age at or above the pushback age, and takes any with the age bound off', () => {
+      expect(problems('egress: { maxBacklogAgeSeconds: 120, backlog: { warnAgeSeconds: 300 } }')).toEqual([
+        'egress.backlog.warnAgeSeconds: 300 must be below egress.maxBacklogAgeSeconds (120): the warning comes before ingest is pushed back',
+      ]);
+      expect(problems('egress: { maxBacklogAgeSeconds: 60, backlog: { warnAgeSeconds: 60 } }')).toHaveLength(1);
+      expect(problems('egress: { maxBacklogAgeSeconds: 60 }')[0]).toMatch(/warnAgeSeconds: 90 must be below/);
+      expect(parse('egress: { maxBacklogAgeSeconds: 0, backlog: { warnAgeSeconds: 300 } }').egress.backlog).toEqual(
+        expect.objectContaining({ warnAgeSeconds: 300 }),
+      );
+    });
+
+    it('keeps a held car connected while ingest is pushed back, unless told a bound', () => {
+      expect(parse('').limits.pushbackMaxWaitSeconds).toBe(0);
+      expect(parse('limits: { pushbackMaxWaitSeconds: 600 }').limits.pushbackMaxWaitSeconds).toBe(600);
+      expect(problems('limits: { pushbackMaxWaitSeconds: -1 }')).toEqual([
+        'shekara.yaml:1 limits.pushbackMaxWaitSeconds: must be >= 0',
+      ]);
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { captureLog } from '../helpers/log-capture.js';
 import {
+  closedByServer,
   deliveredSignal,
   eventually,
   QUICK_EGRESS_RETRIES,
@@ -96,8 +97,8 @@ describe('egress backpressure › when the oldest undelivered row is older than 
       config: {
         egress: {
           maxBacklog: 100_000, // the count bound stays far away: one or two rows wait
-          maxBacklogAgeSeconds: 1,
-          backlog: { checkEveryMs: 100 },
+          maxBacklogAgeSeconds: 2,
+          backlog: { checkEveryMs: 100, warnAgeSeconds: 1 }, // the warning comes before the pushback
           ...QUICK_EGRESS_RETRIES,
         },
       },
@@ -115,7 +116,7 @@ describe('egress backpressure › when the oldest undelivered row is older than 
       .lines()
       .find((l) => l.msg === 'egress: ingest pushed back: undelivered rows older than egress.maxBacklogAgeSeconds') as
       { maxBacklogAgeSeconds: number; oems: { oem: string; depth: number }[] } | undefined;
-    expect(pushedBack?.maxBacklogAgeSeconds).toBe(1);
+    expect(pushedBack?.maxBacklogAgeSeconds).toBe(2);
     expect(pushedBack?.oems).toEqual([expect.objectContaining({ oem: 'demo-oem', depth: 1 })]);
 
     const { withheld } = await expectPushedBack(gw, client, car, 99);
@@ -129,6 +130,36 @@ describe('egress backpressure › when the oldest undelivered row is older than 
     expect(
       logs.lines().some((l) => l.msg === 'egress: ingest no longer pushed back by the age of undelivered rows'),
     ).toBe(true);
+  });
+});
+
+describe('egress backpressure › a car whose message waited limits.pushbackMaxWaitSeconds', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      cars: 1,
+      config: { egress: { maxBacklog: 1, ...QUICK_EGRESS_RETRIES }, limits: { pushbackMaxWaitSeconds: 1 } },
+    });
+  });
+  afterAll(async () => gw?.stop());
+
+  it('is disconnected with that message unacknowledged and not stored (by default it stays connected)', async () => {
+    const car = gw.cars[0]!;
+    gw.sink.setStatus(503); // the OEM is down: two rows are more than the backlog takes
+    const client = await gw.connect(car);
+    for (const speed of [0, 1])
+      await client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed }), { qos: 1 });
+    await eventually(() => gw.app.egress.saturated, 5_000, 'the queue to report saturation');
+    let acked = false;
+    void client.publishAsync(telemetryTopic(car.vin), JSON.stringify({ speed: 2 }), { qos: 1 }).then(
+      () => (acked = true),
+      () => undefined,
+    );
+    await eventually(() => gw.app.ingest.waiting === 1, 10_000, 'the record held in line');
+    await closedByServer(client, 15_000);
+    expect(acked).toBe(false);
+    expect(gw.app.ingest.waiting).toBe(0);
+    expect((await gw.app.store.counts()).records).toBe(2);
   });
 });
 

@@ -18,7 +18,7 @@ import { RC } from './codes.js';
 import type { Connection } from './connection.js';
 import { commandAckTopic, telemetryTopic } from './endpoint.js';
 import { ack, ackWithReason } from './wire.js';
-import { pushbackRetry } from '../pushback.js';
+import { BACKPRESSURE_MAX_WAIT_MS, pushbackRetry } from '../pushback.js';
 
 export function onPublish(c: Connection, p: IPublishPacket): void {
   const { limits, deps } = c.ep;
@@ -90,7 +90,7 @@ export function onPublish(c: Connection, p: IPublishPacket): void {
       return c.disconnect(RC.payloadFormatInvalid, parsed.invalid);
     }
     done = deps.onCommandAck!(vin, parsed);
-  } else done = store(c, payload, qos === 2 ? id : undefined);
+  } else done = store(c, payload, qos, id);
   if (qos === 2) session.qos2.set(id, done);
   done.then(
     () => {
@@ -111,12 +111,17 @@ export function onPublish(c: Connection, p: IPublishPacket): void {
 
 /**
  * Decode, policy, durable commit. While the store pushes back, the intake submits the same
- * decoded record again for as long as the car is connected (src/ingest/pushback.ts).
+ * decoded record again while the car is connected (src/ingest/pushback.ts): a QoS 1/2 one for
+ * limits.pushbackMaxWaitSeconds (0: no bound; its PUBACK is withheld and
+ * maxUnacknowledgedTotal bounds how many wait), a QoS 0 one, which nothing holds back, for
+ * BACKPRESSURE_MAX_WAIT_MS.
  */
-function store(c: Connection, payload: Buffer, qos2PacketId: number | undefined): Promise<void> {
-  const retry = pushbackRetry(() => c.state === 'open');
+function store(c: Connection, payload: Buffer, qos: number, id: number): Promise<void> {
+  const maxWaitS = c.ep.limits.pushbackMaxWaitSeconds;
+  const maxWaitMs = qos === 0 ? BACKPRESSURE_MAX_WAIT_MS : maxWaitS === 0 ? Infinity : maxWaitS * 1_000;
+  const retry = pushbackRetry(() => c.state === 'open', maxWaitMs);
   return c.ep.deps.intake
-    .accept(c.session!.vehicle, 'mqtt', payload, { mqttQos2: qos2PacketId, retry })
+    .accept(c.session!.vehicle, 'mqtt', payload, { mqttQos2: qos === 2 ? id : undefined, retry })
     .then(() => undefined);
 }
 
