@@ -126,8 +126,20 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
     traceParent: string | null | undefined,
   ): Promise<DeliveryResult> => {
     let status: number;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     try {
       const http = await loadUndici();
+      // The whole exchange (connect, request, answer, body) within timeoutMs, counted once undici
+      // is loaded. A timer of our own, cleared once the answer is read: AbortSignal.timeout's
+      // cannot be cleared, so every answered POST left one behind that fired timeoutMs later (a
+      // DOMException and an abort event each, ~5 % of the egress thread's busy time).
+      const abort = new AbortController();
+      timer = setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, opts.timeoutMs);
+      timer.unref(); // as AbortSignal.timeout's: the exchange on the wire keeps the process up, not its bound
       const res = await http.request(endpoint, {
         method: 'POST',
         dispatcher: agentFor(target, http),
@@ -137,17 +149,19 @@ export function createTransport(opts: TransportOptions): Transport & { close(): 
           ...(traceParent ? { traceparent: traceParent } : {}),
         },
         body,
-        signal: AbortSignal.timeout(opts.timeoutMs),
+        signal: abort.signal,
       });
       status = res.statusCode;
       await res.body.dump().catch(() => undefined);
     } catch (err) {
       const e = err as Error & { code?: string; cause?: { code?: string } };
       const reason =
-        e.name === 'TimeoutError' || e.name === 'AbortError'
+        timedOut || e.name === 'TimeoutError' || e.name === 'AbortError'
           ? `no answer within ${opts.timeoutMs} ms`
           : (e.code ?? e.cause?.code ?? e.message);
       return { ok: false, status: null, error: `network: ${reason}`, retriable: true };
+    } finally {
+      clearTimeout(timer);
     }
     if (status >= 200 && status < 300) return { ok: true, status };
     // undici's request() never follows redirects; one would send the data to a destination no one approved.

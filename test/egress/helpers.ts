@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { Store } from '../../src/store/index.js';
+import type { OutboxRow, Store } from '../../src/store/index.js';
 import { uuidv7 } from '../../src/ids.js';
 import type { Projection } from '../../src/record.js';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -26,6 +26,21 @@ export const KAFKA_BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19
 export type QueueKind = 'local' | 'kafka';
 
 export const uniquePrefix = (): string => `t${randomBytes(4).toString('hex')}.`;
+
+/** An outbox row as a queue hands it to the delivery worker: OEM `acme`, one vehicle, attempt 1. */
+export const outboxRow = (id: number, body: string): OutboxRow => ({
+  id,
+  recordId: `0190b6c4-0000-7000-8000-${String(id).padStart(12, '0')}`,
+  deliveryId: `d-${id}`,
+  oem: 'acme',
+  purpose: 'warranty',
+  policyHash: 'sha256:abc',
+  pseudonym: 'p-1',
+  fieldsSent: ['Vehicle.Speed'],
+  fieldsDropped: [],
+  body,
+  attempts: 0,
+});
 
 /** A validated config (defaults filled) with one OEM at `endpoint`. */
 export function egressTestConfig(

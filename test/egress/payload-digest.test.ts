@@ -11,26 +11,11 @@ import { createBreaker } from '../../src/egress/breaker.js';
 import { createTransport } from '../../src/egress/deliver.js';
 import type { BatchConfig } from '../../src/egress/batch.js';
 import type { AttemptOutcome } from '../../src/egress/chain.js';
-import type { OutboxRow } from '../../src/store/index.js';
-import { startTestSink, type TestSink } from './helpers.js';
+import { outboxRow, startTestSink, type TestSink } from './helpers.js';
 
 const digestOf = (bytes: string) => ({
   payloadSha256: createHash('sha256').update(bytes, 'utf8').digest('hex'),
   payloadBytes: Buffer.byteLength(bytes, 'utf8'),
-});
-
-const row = (id: number, body: string): OutboxRow => ({
-  id,
-  recordId: `0190b6c4-0000-7000-8000-00000000000${id}`,
-  deliveryId: `d-${id}`,
-  oem: 'acme',
-  purpose: 'warranty',
-  policyHash: 'sha256:abc',
-  pseudonym: 'p-1',
-  fieldsSent: ['Vehicle.Speed'],
-  fieldsDropped: [],
-  body,
-  attempts: 0,
 });
 
 const payloadOf = (o: AttemptOutcome | undefined) => (o && 'entry' in o ? o.entry.payload : undefined);
@@ -69,7 +54,7 @@ describe('egress › the payload digest an outcome carries', () => {
 
   it('of a single POST is the digest of exactly the bytes the OEM received', async () => {
     const worker = await workerTo();
-    const outcome = await worker(row(1, '{"deliveryId":"d-1","signals":{"Vehicle.Speed":1},"note":"Ünïcödé ✓"}'));
+    const outcome = await worker(outboxRow(1, '{"deliveryId":"d-1","signals":{"Vehicle.Speed":1},"note":"Ünïcödé ✓"}'));
     expect(outcome.kind).toBe('delivered');
     expect(sink!.hits).toHaveLength(1);
     expect(payloadOf(outcome)).toEqual(digestOf(sink!.hits[0]!.raw));
@@ -77,7 +62,7 @@ describe('egress › the payload digest an outcome carries', () => {
 
   it('of a batched POST is, per item, the digest of that item’s body as it stands in the POST', async () => {
     const worker = await workerTo({ batch: { maxRecords: 10, maxBytes: 1_000_000, maxWaitMs: 0 } });
-    const rows = [row(1, '{"deliveryId":"d-1","n":1}'), row(2, '{"deliveryId":"d-2","n":"zwei, ä"}')];
+    const rows = [outboxRow(1, '{"deliveryId":"d-1","n":1}'), outboxRow(2, '{"deliveryId":"d-2","n":"zwei, ä"}')];
     const outcomes = await worker.chain!(rows);
     expect(sink!.posts).toBe(1);
     const raw = sink!.hits[0]!.raw;
@@ -89,7 +74,7 @@ describe('egress › the payload digest an outcome carries', () => {
 
   it('of an outcome that sent nothing (blocked) is the digest of the body that would have been sent', async () => {
     const worker = await workerTo({ allowed: false });
-    const r = row(3, '{"deliveryId":"d-3","n":3}');
+    const r = outboxRow(3, '{"deliveryId":"d-3","n":3}');
     const outcome = await worker(r);
     expect(outcome.kind).toBe('blocked');
     expect(sink!.hits).toHaveLength(0);
