@@ -16,8 +16,11 @@
  *     Also the drain's CPU per record by process and by gateway thread (from /proc: the named
  *     threads shk-egress, shk-writer, shk-selfcheck, the main thread, V8's and libuv's helpers),
  *     the OEM sink, the Kafka broker's JVM (shared with whatever else uses it) and this process.
+ *     DRAIN_QUEUE=local: the embedded default's leg instead (local queue, egress worker thread,
+ *     settlements through the writer thread): the records are stored by `--role ingest` (nothing
+ *     delivered, every row due at once), then the gateway starts as `--role all` with the OEM up.
  * Env: TOTAL (40000), VEHICLES_T (100), WINDOW (20), RATE (2000), VEHICLES_L (1000), RUN_S (20),
- *      DRAIN (40000), BATCH (100: the OEM's `batch.maxRecords`; 1 = one POST per record),
+ *      DRAIN (40000), DRAIN_QUEUE (kafka | local), BATCH (100: the OEM's `batch.maxRecords`; 1 = one POST per record),
  *      ONLY (throughput,drain,latency), GATEWAY (bin/shekara.js: the build under test, e.g. a copy
  *      of an older build's bin/ + dist/; the sink always runs from this checkout), LABEL,
  *      TRACING (0; 1 = telemetry.tracing on, sampleRatio 1, exporting OTLP/HTTP to a collector
@@ -49,6 +52,7 @@ const BROKERS = [`127.0.0.1:${process.env.SHEKARA_KAFKA_PORT ?? '19092'}`];
 const TRACING = process.env.TRACING === '1';
 const DRAIN = env('DRAIN', 40_000);
 const BATCH = env('BATCH', 100);
+const DRAIN_LOCAL = process.env.DRAIN_QUEUE === 'local';
 const ONLY = new Set((process.env.ONLY ?? 'throughput,drain,latency').split(','));
 const GATEWAY = process.env.GATEWAY ?? 'bin/shekara.js';
 
@@ -60,7 +64,7 @@ async function startGateway(
   dir: string,
   sinkUrl: string,
   cars: number,
-  opts: { queue?: 'kafka' | 'local'; register?: boolean } = {},
+  opts: { queue?: 'kafka' | 'local'; register?: boolean; role?: 'ingest' } = {},
 ): Promise<{ child: ChildProcess; port: number; creds: { vin: string; secret: string }[] }> {
   writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
   const cfg = path.join(dir, 'shekara.yaml');
@@ -111,7 +115,14 @@ async function startGateway(
   }
   const child = spawn(
     process.execPath,
-    [...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), GATEWAY, 'start', '-c', cfg],
+    [
+      ...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      GATEWAY,
+      'start',
+      '-c',
+      cfg,
+      ...(opts.role ? ['--role', opts.role] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
   );
   const port = await new Promise<number>((resolve, reject) => {
@@ -215,8 +226,9 @@ async function drain(): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shekara-bench-'));
   const sinkPort = await freePort();
   const url = `http://127.0.0.1:${sinkPort}/oem`;
-  // Phase 1: the records are stored while the OEM is unreachable (nothing listens on its port).
-  const gw1 = await startGateway(dir, url, VEHICLES_T, { queue: 'local' });
+  // Phase 1: the records are stored while the OEM is unreachable (nothing listens on its port);
+  // for the local leg by an ingest-only gateway, so no row waits out a retry's backoff after.
+  const gw1 = await startGateway(dir, url, VEHICLES_T, { queue: 'local', ...(DRAIN_LOCAL ? { role: 'ingest' } : {}) });
   const clients = await connectAll(gw1.port, gw1.creds);
   const acked = await publishAll(
     clients,
@@ -226,14 +238,14 @@ async function drain(): Promise<string> {
   await Promise.all(clients.map((c) => c.endAsync(true)));
   gw1.child.kill('SIGTERM');
   await new Promise((r) => gw1.child.once('exit', r));
-  // Phase 2: the OEM is up; the gateway starts in Kafka mode with every record still pending.
+  // Phase 2: the OEM is up; the gateway starts in Kafka mode (or local) with every record still pending.
   const sink = await startSink(dir, sinkPort);
   const t0 = Date.now();
   const cpu = { pid: 0, at: 0 };
-  const gw2 = await startGateway(dir, url, VEHICLES_T, { queue: 'kafka', register: false });
+  const gw2 = await startGateway(dir, url, VEHICLES_T, { queue: DRAIN_LOCAL ? 'local' : 'kafka', register: false });
   cpu.pid = gw2.child.pid!;
   cpu.at = cpuSeconds(cpu.pid);
-  const broker = brokerPid();
+  const broker = DRAIN_LOCAL ? undefined : brokerPid();
   const before = {
     threads: threadRoles(cpu.pid),
     sink: cpuSeconds(sink.pid),
@@ -248,13 +260,16 @@ async function drain(): Promise<string> {
   const benchCpu = process.cpuUsage(before.bench);
   const accounts = [
     `  gateway (pid ${cpu.pid}) by thread, µs per record: ${threads.map(([name, t]) => `${name}${t.n > 1 ? ` (${t.n} threads)` : ''} ${usPer(t.s)}`).join(', ')}`,
-    `  OEM sink ${usPer(cpuSeconds(sink.pid) - before.sink)} µs/record; Kafka broker (JVM, shared) ${broker ? usPer(cpuSeconds(broker) - before.broker) : '?'} µs/record; ` +
+    `  OEM sink ${usPer(cpuSeconds(sink.pid) - before.sink)} µs/record; ` +
+      (DRAIN_LOCAL
+        ? ''
+        : `Kafka broker (JVM, shared) ${broker ? usPer(cpuSeconds(broker) - before.broker) : '?'} µs/record; `) +
       `this bench ${usPer((benchCpu.user + benchCpu.system) / 1e6)} µs/record`,
   ];
   const secs = (sink.last - sink.first) / 1000;
   await teardown([], gw2.child, sink, dir);
   return (
-    `drain (Kafka leg, no ingest): ${acked} stored records, OEM batch.maxRecords ${BATCH}: ` +
+    `drain (${DRAIN_LOCAL ? 'local queue' : 'Kafka leg'}, no ingest): ${acked} stored records, OEM batch.maxRecords ${BATCH}: ` +
     `${(sink.count / secs).toFixed(0)} records/s from first to last delivery (${sink.count} delivered in ${secs.toFixed(1)} s${ok ? '' : ', INCOMPLETE'}; ` +
     `${((sink.last - t0) / 1000).toFixed(1)} s from gateway start); gateway CPU ${cpuMs.toFixed(2)} ms per record\n` +
     accounts.join('\n')
@@ -307,7 +322,7 @@ lines.push(
     : 'tracing: off',
 );
 lines.push(
-  `command: ${TRACING ? 'TRACING=1 ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; ` +
+  `command: ${TRACING ? 'TRACING=1 ' : ''}${DRAIN_LOCAL ? 'DRAIN_QUEUE=local ' : ''}node --import tsx bench/kafka-e2e.ts   (Kafka from deploy/kafka.sh on ${BROKERS.join(',')}; ` +
     `gateway ${GATEWAY}${process.env.LABEL ? ` = ${process.env.LABEL}` : ''}; OEM batch.maxRecords ${BATCH}; load average after ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')})`,

@@ -4,16 +4,20 @@
  * hot path, by area (package or gateway module) and by function, so "what limits throughput" is
  * answered with numbers.
  *
- *   node --import tsx bench/profile-summary.ts [--window S | --all] [--top N] FILE.cpuprofile|DIR ...
+ *   node --import tsx bench/profile-summary.ts [--window S | --all] [--top N] [--stages egress] FILE.cpuprofile|DIR ...
  *
  * A directory stands for its .cpuprofile files. Each file is read over its busiest S seconds
  * (default 10: the most non-idle samples; `--all`: the whole profile, start-up and connects
  * included). Files of one process (the pid in the name node gives them) are printed together, the
  * stage table with a column per thread: main (the event loop), writer, egress, self-check.
+ * `--stages egress`: the egress side's stages instead of ingest's (bench/profile-egress.ts: HTTP
+ * client, signing, outbox reads and settles, egress-log staging, Merkle hashing, BEGIN/COMMIT, …),
+ * for the egress and writer threads and for bench/audit-append.ts.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { EGRESS_STAGES, egressStageOf } from './profile-egress.js';
 
 export interface CallFrame {
   functionName: string;
@@ -100,6 +104,16 @@ export function stageOfFrame(f: CallFrame): Stage | undefined {
   return undefined;
 }
 
+/** A way to charge samples: its stages in table order, and the stage of one frame (`own`: the sample's own). */
+export interface StageScheme {
+  readonly stages: readonly string[];
+  stageOf(f: CallFrame, own: boolean): string | undefined;
+}
+/** The hot path of ingest (the default). */
+export const INGEST_STAGES: StageScheme = { stages: STAGES, stageOf: (f) => stageOfFrame(f) };
+/** The egress side (`--stages egress`). */
+export const EGRESS: StageScheme = { stages: EGRESS_STAGES, stageOf: egressStageOf };
+
 /** The thread a profile is of, from what ran in it. */
 export function threadOf(p: Profile): string {
   const urls = p.nodes.map((n) => n.callFrame.url);
@@ -116,11 +130,11 @@ export interface Summary {
   busyUs: number;
   /** The whole profile's length (µs). */
   spanUs: number;
-  byStage: Map<Stage, number>;
+  byStage: Map<string, number>;
   byArea: Map<string, number>;
   byFunction: Map<string, number>;
   /** What each stage holds, by function: so a reader can check the charging, and see what `other` is. */
-  byStageFunction: Map<Stage, Map<string, number>>;
+  byStageFunction: Map<string, Map<string, number>>;
 }
 
 const add = <K>(m: Map<K, number>, k: K, v: number) => m.set(k, (m.get(k) ?? 0) + v);
@@ -193,15 +207,15 @@ export function busiestWindow(p: Profile, windowS: number): [number, number] {
  * (a `Buffer.concat` under the MQTT parser is parse; a socket write under `flushAcks` is PUBACK
  * write); a sample with none on its stack is `other`. Idle samples count in the window only.
  */
-export function summarise(p: Profile, window?: [number, number]): Summary {
+export function summarise(p: Profile, window?: [number, number], scheme: StageScheme = INGEST_STAGES): Summary {
   const { byId, parent, t, idle } = index(p);
-  const stageCache = new Map<number, Stage>();
-  const stageOf = (id: number): Stage => {
+  const stageCache = new Map<number, string>();
+  const stageOf = (id: number): string => {
     const hit = stageCache.get(id);
     if (hit) return hit;
-    let s: Stage | undefined;
+    let s: string | undefined;
     for (let at: number | undefined = id; at !== undefined && !s; at = parent.get(at))
-      s = stageOfFrame(byId.get(at)!.callFrame);
+      s = scheme.stageOf(byId.get(at)!.callFrame, at === id);
     stageCache.set(id, s ?? 'other');
     return s ?? 'other';
   };
@@ -211,7 +225,7 @@ export function summarise(p: Profile, window?: [number, number]): Summary {
     windowUs: 0,
     busyUs: 0,
     spanUs: p.endTime - p.startTime,
-    byStage: new Map(STAGES.map((s) => [s, 0])),
+    byStage: new Map(scheme.stages.map((s) => [s, 0])),
     byArea: new Map(),
     byFunction: new Map(),
     byStageFunction: new Map(),
@@ -238,10 +252,10 @@ const top = <K>(m: Map<K, number>, n: number) => [...m].sort((a, b) => b[1] - a[
 const pct = (us: number, of: number) => `${((us / Math.max(1, of)) * 100).toFixed(1)} %`;
 
 /** The stage table of one process's threads, in markdown: share of each thread's busy time, and its CPU ms. */
-export function stageTable(threads: Summary[]): string {
+export function stageTable(threads: Summary[], stages: readonly string[] = STAGES): string {
   const head = `| stage | ${threads.map((s) => `${s.thread} thread`).join(' | ')} |`;
   const rows = [head, `| --- | ${threads.map(() => '---:').join(' | ')} |`];
-  for (const stage of STAGES) {
+  for (const stage of stages) {
     if (threads.every((s) => (s.byStage.get(stage) ?? 0) === 0)) continue;
     rows.push(
       `| ${stage} | ${threads.map((s) => `${pct(s.byStage.get(stage) ?? 0, s.busyUs)} (${((s.byStage.get(stage) ?? 0) / 1000).toFixed(0)} ms)`).join(' | ')} |`,
@@ -259,8 +273,12 @@ function main(): void {
   const all = args.includes('--all') ? (args.splice(args.indexOf('--all'), 1), true) : false;
   const windowS = all ? undefined : Number(opt('--window') ?? 10);
   const n = Number(opt('--top') ?? 15);
-  if (args.length === 0) {
-    process.stderr.write('usage: profile-summary.ts [--window S | --all] [--top N] FILE.cpuprofile|DIR ...\n');
+  const stages = opt('--stages') ?? 'ingest';
+  const scheme = stages === 'egress' ? EGRESS : stages === 'ingest' ? INGEST_STAGES : undefined;
+  if (args.length === 0 || !scheme) {
+    process.stderr.write(
+      'usage: profile-summary.ts [--window S | --all] [--top N] [--stages ingest|egress] FILE.cpuprofile|DIR ...\n',
+    );
     process.exit(2);
   }
   const files = args.flatMap((a) =>
@@ -284,13 +302,18 @@ function main(): void {
     // One window for every thread of the process, chosen on the first (the main thread when it is
     // there): the profiles of one process share its clock.
     const window = windowS === undefined ? undefined : busiestWindow(profiles[0]!.p, windowS);
-    const sums = profiles.map(({ f, p }) => ({ f, s: summarise(p, window) }));
+    const sums = profiles.map(({ f, p }) => ({ f, s: summarise(p, window, scheme) }));
     const w =
       windowS === undefined
         ? 'whole profile'
         : `the ${windowS} s of the ${sums[0]!.s.thread} thread with the most PUBLISH handling, every thread`;
     process.stdout.write(`\n## process ${pid} (${w})\n\nself time by stage, share of each thread's busy time:\n\n`);
-    process.stdout.write(`${stageTable(sums.map((x) => x.s))}\n`);
+    process.stdout.write(
+      `${stageTable(
+        sums.map((x) => x.s),
+        scheme.stages,
+      )}\n`,
+    );
     for (const { f, s } of sums) {
       process.stdout.write(
         `\n### ${s.thread} thread: ${path.basename(f)}, ${(s.spanUs / 1e6).toFixed(1)} s profiled\n\nby area:\n`,
@@ -299,7 +322,7 @@ function main(): void {
       process.stdout.write('by function (self time):\n');
       for (const [k, us] of top(s.byFunction, n)) process.stdout.write(`  ${pct(us, s.busyUs).padStart(7)}  ${k}\n`);
       process.stdout.write('by stage, its largest functions:\n');
-      for (const stage of STAGES) {
+      for (const stage of scheme.stages) {
         const fns = s.byStageFunction.get(stage);
         if (!fns) continue;
         process.stdout.write(`  ${stage} ${pct(s.byStage.get(stage)!, s.busyUs)}:\n`);

@@ -5,7 +5,14 @@
  * stacks and times checks both (no figure of a real run is asserted).
  */
 import { describe, expect, it } from 'vitest';
-import { busiestWindow, stageOfFrame, summarise, type CallFrame, type Profile } from '../../bench/profile-summary.js';
+import {
+  busiestWindow,
+  EGRESS,
+  stageOfFrame,
+  summarise,
+  type CallFrame,
+  type Profile,
+} from '../../bench/profile-summary.js';
 
 const D = 'file:///repo/dist/';
 const frame = (functionName: string, url = ''): CallFrame => ({ functionName, url, lineNumber: 0 });
@@ -118,5 +125,54 @@ describe('bench › profile-summary', () => {
     const s = summarise(p, [from, to]);
     expect(s.byStage.get('auth')).toBe(0); // no connect in the window read
     expect(s.byStage.get('decode')).toBeGreaterThan(0);
+  });
+});
+
+describe('bench › profile-summary › the egress stages (--stages egress)', () => {
+  const used = (p: Profile) =>
+    Object.fromEntries([...summarise(p, undefined, EGRESS).byStage].filter(([, us]) => us > 0));
+  const digest = frame('digest', 'node:internal/crypto/hash');
+  const tx = frame('sqliteTransaction', 'file:///repo/node_modules/better-sqlite3/lib/methods/transaction.js');
+  const held = frame('', `${D}store/sqlite/ingest-tx.js`); // the statement wrapper: passed over
+
+  it('charges a hash to the code that called it: signing under the signer, hashing under the leaf hash', () => {
+    const post = frame('postNow', `${D}egress/deliver.js`);
+    const sign = frame('signBody', `${D}egress/sign.js`);
+    const leaf = frame('entryLeafHash', `${D}audit/leaf.js`);
+    const undici = frame('request', 'file:///repo/node_modules/undici/lib/api/api-request.js');
+    const p = profile(
+      [[post, sign, digest], [leaf, digest], [post, undici], [gc]],
+      [
+        [0, 3_000],
+        [1, 2_000],
+        [2, 1_000],
+        [3, 500],
+      ],
+    );
+    expect(used(p)).toEqual({
+      'signing (HMAC of each POST)': 3_000,
+      'Merkle hashing (leaf, nodes)': 2_000,
+      'HTTP client (undici, sockets)': 1_000,
+      GC: 500,
+    });
+  });
+
+  it('passes over the statement wrappers, and counts BEGIN/COMMIT only as the transaction’s own time', () => {
+    const append = frame('append', `${D}store/egress-log/sqlite.js`);
+    const markDelivered = frame('markDelivered', `${D}store/outbox/sqlite.js`);
+    const p = profile(
+      [[tx, append, held], [tx, markDelivered, held], [tx], [idle]],
+      [
+        [0, 4_000],
+        [1, 2_000],
+        [2, 5_000],
+        [3, 7_000],
+      ],
+    );
+    expect(used(p)).toEqual({
+      'egress-log staging (entry row, leaf row, tree nodes)': 4_000,
+      'outbox settles (status, settled check)': 2_000,
+      'SQLite BEGIN/COMMIT (fsync)': 5_000,
+    });
   });
 });
