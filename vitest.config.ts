@@ -2,13 +2,19 @@ import { accessSync, constants, statfsSync } from 'node:fs';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { UNIT_FILES } from './vitest.unit.config.js';
 import { BUILT, builtSources } from './test/setup/built-sources.js';
+import { LongFirstSequencer } from './test/setup/long-first.js';
 import { SHARED_FORK_FILES } from './test/setup/shared-fork-files.js';
 
 /**
  * Files that must have the machine to themselves: they run after every other file, one at a
  * time (the `serial` projects below).
  * - kafka-restart stops and restarts the Kafka broker: no other file may be using it then.
- * - mqtt-connect-flood opens 10,000 sockets and bounds the gateway's memory per socket.
+ * mqtt-connect-flood (10,000 sockets, the gateway's memory per socket) runs beside other files:
+ * its bounds are on the RSS of a gateway process of its own, which no neighbour shares, and its
+ * sockets and open-file limit are its own process's. Its connect()s take even local ports (Linux
+ * gives connect() the even ones and bind(0), hence freePort(), the odd ones: 3,000 of 3,000 and
+ * 300 of 300 here), so a neighbour's freePort() is not taken from under it. Beside five
+ * gateway-spawning files at load average 30-34 it stayed at +18 of 80 MB and +67 of 120 MB.
  * The process-kill tests (scale-out, external-crash, shutdown, the egress and GB/T 32960 crash
  * tests, kill-after-2xx, the integrator) run beside other files: each has its own temp dir,
  * store or schema, topics and ports; their waits for a backlog are bounded by a stall, not by
@@ -18,7 +24,7 @@ import { SHARED_FORK_FILES } from './test/setup/shared-fork-files.js';
  * output) and passed 4 of 4 beside two busy loops and external-crash (load 9-21)
  * (test/e2e/scale-out.test.ts says which bounds and why).
  */
-const SERIAL = ['test/egress/kafka-restart.test.ts', 'test/ingest/mqtt-connect-flood.test.ts'];
+const SERIAL = ['test/egress/kafka-restart.test.ts'];
 
 /**
  * Where the tests' temp dirs go (TMPDIR, for the test processes and every child they spawn): a
@@ -50,8 +56,9 @@ const ON_POSTGRES = [
 ];
 
 /**
- * Two files at a time. Most of a file's time is waiting (on a gateway, a child process,
- * PostgreSQL, Kafka), so two overlap well even on 2 cores. Any two files may run side by side:
+ * Two forked files at a time, and beside them, while its files last, the `sqlite-shared` thread.
+ * Most of a file's time is waiting (on a gateway, a child process, PostgreSQL, Kafka), so two
+ * overlap well even on 2 cores. Any two files may run side by side:
  * each listens on port 0 or a freePort(), works in its own temp dir and PostgreSQL schema, and
  * uses its own Kafka topic prefix (uniquePrefix()). `npx vitest run --project sqlite FILE` runs
  * a file on the embedded store only.
@@ -70,18 +77,23 @@ const projects: TestProjectInlineConfiguration[] = [
     extends: true,
     test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: [...SERIAL, ...UNIT_FILES, ...SHARED_FORK_FILES] },
   },
-  // Gateway and store files that may share one forked worker that keeps its modules (isolate:
-  // false): test/setup/shared-fork-files.ts says which may join, its guard checks them. One fork
-  // (singleFork), after the `sqlite` files: vitest 3.2 takes the forks pool's isolation from the
-  // root config only, for every project, so a project keeps modules across files only when all
-  // its files go to one worker in one batch.
+  // Gateway and store files that may share one worker that keeps its modules (isolate: false):
+  // test/setup/shared-fork-files.ts says which may join, its guard checks them. One worker
+  // THREAD (singleThread) running them one after another, BESIDE the forked `sqlite` and
+  // `postgres` files: vitest 3.2 runs the files of one group pool by pool, all pools at once, and
+  // in one pool the single-worker files only after the others (as a forks project here they
+  // were ~40 s on one core at the end of the run while the other idled). A thread keeps modules
+  // as a fork does (the threads pool is isolate: false below) and the gateway, stores and
+  // sockets are the same code; what a thread does not allow (process.chdir, signal handlers,
+  // child processes) these files must not do anyway.
   {
     extends: true,
     test: {
       name: 'sqlite-shared',
       include: SHARED_FORK_FILES,
       setupFiles: ['test/setup/shared-fork-guard.ts'],
-      poolOptions: { forks: { singleFork: true, isolate: false } },
+      pool: 'threads',
+      poolOptions: { threads: { singleThread: true, isolate: false } },
     },
   },
   {
@@ -122,8 +134,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     maxWorkers: 2,
     minWorkers: 1,
-    // Only the `unit` project runs in threads; every other project forks a fresh process a file.
+    // `unit` and `sqlite-shared` run in threads that keep their modules; every other project
+    // forks a fresh process a file.
     poolOptions: { threads: { isolate: false } },
+    // Files that wait long for their size start first (test/setup/long-first.ts says why).
+    sequence: { sequencer: LongFirstSequencer },
     projects,
   },
 });

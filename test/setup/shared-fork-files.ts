@@ -1,7 +1,8 @@
 /**
- * The `sqlite-shared` project (vitest.config.ts): files that run one after another in one forked
- * worker that keeps its imported modules (isolate: false). A fresh fork a file costs ~0.15 CPU-s
- * to start and ~0.4 to import src/app.js again; these files pay it once.
+ * The `sqlite-shared` project (vitest.config.ts): files that run one after another in one worker
+ * thread that keeps its imported modules (isolate: false), beside the forked files of the other
+ * projects. A fresh fork a file costs ~0.15 CPU-s to start and ~0.4 to import src/app.js again;
+ * these files pay it once.
  *
  * A listed file MUST: start no child process (test/setup/shared-fork-guard.ts refuses one); leave
  * process.env and globals as it found them (the guard fails the file otherwise); close every

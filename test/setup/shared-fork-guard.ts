@@ -29,7 +29,7 @@ beforeAll(() => {
 afterAll(async () => {
   const now = JSON.stringify(Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : 1)));
   if (now !== env)
-    throw new Error('this file changed process.env and did not restore it: the next file in the fork would see it');
+    throw new Error('this file changed process.env and did not restore it: the next file in the worker would see it');
   // A server's close() frees its handle a turn or so after the test's await: wait while it goes.
   await eventually(
     () => listening() <= servers,
