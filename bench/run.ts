@@ -5,7 +5,9 @@
  *   npm run bench -- --quick           a smoke run with small numbers (~2 minutes)
  *   npm run bench -- --only throughput,latency   some scenarios only
  *   npm run bench -- --only gbt32960  GB/T 32960 terminals beside the MQTT path (frames stored/s, per core)
- *   npm run bench -- --profile         every Shekara run also writes a V8 CPU profile (diagnosis only)
+ *   npm run bench -- --profile         every Shekara run also writes a V8 CPU profile per thread
+ *                                      (diagnosis only); node --import tsx bench/profile-summary.ts DIR
+ *                                      gives self time by stage of the hot path and by thread
  *   npm run bench -- --only latency --rate 500 --scratch   one latency point, report kept out of docs/
  *   npm run bench -- --keep            keep each run's store and broker log in the temp work dir
  *   npm run bench -- --only throughput,latency --baseline DIR --scratch   also the gateway built in
@@ -17,6 +19,8 @@
  *                                      (up to 256 records per POST, maxWaitMs 5) instead of one
  *                                      POST per record (the default, and what the published runs use)
  *   npm run bench -- --help            this text
+ *
+ * One run at a time on a machine: a run holds 127.0.0.1:18839 and a second one waits for it.
  *
  * Run on their own, not by this command (each prints its own figure; see docs/benchmarks.md):
  *   node --import tsx bench/policy-eval.ts [seconds]   policy evaluation, records/s on one core
