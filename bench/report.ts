@@ -242,7 +242,7 @@ function perThreadTable(r: BenchResults): string[] {
   if (rows.length === 0) return [];
   const out = [
     '',
-    "CPU per message by thread, µs (CPU time from /proc over the measured window ÷ messages acknowledged in it at max rate, sent in it at a fixed rate; the machine's load average beside each run):",
+    "CPU per message by thread, µs (CPU time from /proc over the measured window ÷ messages acknowledged in it, at max rate and at a fixed rate alike: what the broker got through, not what was offered; the machine's load average beside each run):",
     '',
     `| run | target | ${THREADS.map(([, h]) => h).join(' | ')} | broker total | load generator | receiver | load avg |`,
     `| --- | --- | ${THREADS.map(() => '---:').join(' | ')} | ---: | ---: | ---: | --- |`,

@@ -184,7 +184,8 @@ export async function windowCpu(
   const seconds = Object.fromEntries(Object.keys(groups).map((k) => [k, b.groups[k]! - a.groups[k]!]));
   const threads = cpuByRole(a.threads, b.threads);
   const s = (to - from) / 1000;
-  const us = (cpuS: number, messages: number) => Math.round((cpuS * 1e6) / Math.max(1, messages));
+  // No message through in the window: no cost per message (NaN: "—" in the table, null in the JSON).
+  const us = (cpuS: number, messages: number) => (messages > 0 ? Math.round((cpuS * 1e6) / messages) : NaN);
   return {
     percent: eachOf(seconds, (v) => Math.round((v / s) * 100)),
     perMsg: (messages) => ({
@@ -296,7 +297,10 @@ export interface LatencyResult {
   /** Everything the consumer received, per second from the load's start to the end of the wait. */
   consumerPerSec: number;
   cpuPercent: Record<string, number>;
-  /** CPU µs per message sent in the window, by broker thread and by process (absent in older results). */
+  /**
+   * CPU µs per message acknowledged in the window (not sent: a broker that falls behind did not
+   * handle what it was offered), by broker thread and by process (absent in older results).
+   */
   cpuPerMsg?: CpuPerMsg;
   publishers: PublisherStats;
   storeCounts?: Record<string, number>;
@@ -347,7 +351,7 @@ export async function latency(
       max: lat.at(-1) ?? null,
       drainWaitMs: Date.now() - waitFrom,
       cpuPercent,
-      cpuPerMsg: perMsg(stats.sentInWindow),
+      cpuPerMsg: perMsg(stats.ackedInWindow),
       publishers: stats,
       consumerPerSec: Math.round(rep.received / ((Date.now() - w.startAt) / 1000)),
     };
