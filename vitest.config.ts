@@ -5,10 +5,10 @@ import { BUILT, builtSources } from './test/setup/built-sources.js';
 import { LongFirstSequencer } from './test/setup/long-first.js';
 import { SHARED_FORK_FILES } from './test/setup/shared-fork-files.js';
 
-/**
- * Files that must have the machine to themselves: they run after every other file, one at a
- * time (the `serial` projects below).
- * - kafka-restart stops and restarts the Kafka broker: no other file may be using it then.
+/*
+ * No file needs the machine to itself any more; there is no serial phase.
+ * kafka-restart stops and restarts a broker of its own (own ports and data dir,
+ * test/helpers/kafka-broker.ts), never the shared one the other files use.
  * mqtt-connect-flood (10,000 sockets, the gateway's memory per socket) runs beside other files:
  * its bounds are on the RSS of a gateway process of its own, which no neighbour shares, and its
  * sockets and open-file limit are its own process's. Its connect()s take even local ports (Linux
@@ -24,7 +24,6 @@ import { SHARED_FORK_FILES } from './test/setup/shared-fork-files.js';
  * output) and passed 4 of 4 beside two busy loops and external-crash (load 9-21)
  * (test/e2e/scale-out.test.ts says which bounds and why).
  */
-const SERIAL = ['test/egress/kafka-restart.test.ts'];
 
 /**
  * Where the tests' temp dirs go (TMPDIR, for the test processes and every child they spawn): a
@@ -75,7 +74,7 @@ const projects: TestProjectInlineConfiguration[] = [
   },
   {
     extends: true,
-    test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: [...SERIAL, ...UNIT_FILES, ...SHARED_FORK_FILES] },
+    test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: [...UNIT_FILES, ...SHARED_FORK_FILES] },
   },
   // Gateway and store files that may share one worker that keeps its modules (isolate: false):
   // test/setup/shared-fork-files.ts says which may join, its guard checks them. One worker
@@ -102,20 +101,8 @@ const projects: TestProjectInlineConfiguration[] = [
     test: {
       name: 'postgres',
       include: ON_POSTGRES,
-      exclude: [...SERIAL, ...UNIT_FILES],
+      exclude: UNIT_FILES,
       env: { ...TEST_TMPDIR, SHEKARA_TEST_STORE: 'postgres' },
-    },
-  },
-  // After every file above has finished (groupOrder 1), one after another in one worker process
-  // (singleFork: vitest 3.2 has no per-project worker count). No SERIAL file is ON_POSTGRES: one
-  // that becomes so needs a serial project with the postgres env of its own.
-  {
-    extends: true,
-    test: {
-      name: 'serial',
-      include: SERIAL,
-      poolOptions: { forks: { singleFork: true } },
-      sequence: { groupOrder: 1 },
     },
   },
 ];

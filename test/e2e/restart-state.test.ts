@@ -5,7 +5,7 @@
  * first) on a SQLite file, real MQTT cars, a real HTTP server as the OEM. The process is killed
  * with SIGKILL (no shutdown, nothing flushed) and started again on the same store; what the OEM
  * receives afterwards is what is checked.
- * Not in vitest.config.ts's SERIAL: every world has its own SQLite file, ports and OEM server, and
+ * It runs beside other files: every world has its own SQLite file, ports and OEM server, and
  * no load is timed, so another file beside it costs it only time (hence each case's 60 s).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

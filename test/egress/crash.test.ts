@@ -10,11 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { registerSimCars } from '../../src/sim/simulate.js';
 import { startTestSink, type TestSink } from './helpers.js';
-import { account, kill9, Load, spawnEgressGateway, writeGatewayConfig } from './process.js';
+import {
+  account,
+  expectOneDeliveredEntryEach,
+  kill9,
+  Load,
+  spawnEgressGateway,
+  writeGatewayConfig,
+} from './process.js';
 import { killGateways } from '../helpers/gateway-process.js';
 import { whileProgressing } from '../helpers/wait.js';
 
@@ -78,31 +84,7 @@ describe.each<[string, { batch?: { maxRecords: number; maxWaitMs: number } }]>([
     expect(result.unexpected).toEqual([]);
     expect(result.duplicatesWithOtherId).toEqual([]);
 
-    // One durable `delivered` entry per projection, also for one the OEM got twice. Read once every
-    // outbox row is settled: a delivery the sink has may not have its outcome yet.
-    const read = new Database(path.join(dir, 'shekara.db'), { readonly: true });
-    try {
-      let unsettled = -1;
-      await whileProgressing(
-        () => {
-          unsettled = read
-            .prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status IN ('pending', 'published')`)
-            .pluck()
-            .get() as number;
-          return unsettled === 0;
-        },
-        () => unsettled,
-        { stallMs: 60_000, maxMs: 180_000, what: 'every outbox row settled' },
-      );
-      const entries = read
-        .prepare(
-          `SELECT delivery_id AS id, COUNT(*) AS n FROM egress_log WHERE outcome = 'delivered' GROUP BY delivery_id`,
-        )
-        .all() as { id: string; n: number }[];
-      expect(entries.filter((e) => e.n !== 1)).toEqual([]);
-      expect(entries.map((e) => e.id).sort()).toEqual([...new Set(sink.hits.map((h) => h.body.deliveryId))].sort());
-    } finally {
-      read.close();
-    }
+    // One durable `delivered` entry per projection, also for one the OEM got twice.
+    await expectOneDeliveredEntryEach(path.join(dir, 'shekara.db'), sink.hits);
   }, 300_000);
 });

@@ -6,11 +6,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
+import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import { telemetryTopic } from '../../src/ingest/index.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
-import { KAFKA_BROKERS, uniquePrefix } from './helpers.js';
+import { whileProgressing } from '../helpers/wait.js';
+import { KAFKA_BROKERS, uniquePrefix, type SinkHit } from './helpers.js';
 
 export const MARKER_POLICY = `
 oem: demo-oem
@@ -22,8 +25,14 @@ purposes:
       Vehicle.Speed: pass
 `;
 
+/** The Kafka queue the tests' gateways use: 3 partitions, fresh topics (a prefix of their own). */
+export const kafkaQueue = (brokers: string[]) => ({
+  kind: 'kafka',
+  kafka: { brokers, topicPrefix: uniquePrefix(), partitions: 3, maxWaitTimeMs: 100, sessionTimeoutMs: 6_000 },
+});
+
 /**
- * `egress` is merged into the egress section, `top` into the whole config (`store`), `oem` into
+ * `egress` is merged into the egress section (`queue: kafkaQueue(...)` for another broker), `top` into the whole config (`store`), `oem` into
  * demo-oem's entry (`batch`: batched push, docs/oem-api.md#batched-push; absent, one POST per record).
  */
 export function writeGatewayConfig(
@@ -50,16 +59,7 @@ export function writeGatewayConfig(
         leaseMs: 8_000,
         maxAttempts: 100,
         pollIntervalMs: 50,
-        queue: {
-          kind: 'kafka',
-          kafka: {
-            brokers: KAFKA_BROKERS,
-            topicPrefix: uniquePrefix(),
-            partitions: 3,
-            maxWaitTimeMs: 100,
-            sessionTimeoutMs: 6_000,
-          },
-        },
+        queue: kafkaQueue(KAFKA_BROKERS),
         ...egress,
       },
       oems: [{ id: 'demo-oem', endpoint, policyFile: 'policy.yaml', allowPrivateNetworks: true, ...oem }],
@@ -169,4 +169,36 @@ export function account(
     duplicated: duplicated.length,
     duplicatesWithOtherId,
   };
+}
+
+/**
+ * One durable `delivered` entry in the egress log of the SQLite store `dbFile` per projection the
+ * OEM got, also for one it got twice. Read once every outbox row is settled: a delivery the sink
+ * has may not have its outcome yet (bounded by a stall, not a total).
+ */
+export async function expectOneDeliveredEntryEach(dbFile: string, hits: readonly SinkHit[]): Promise<void> {
+  const read = new Database(dbFile, { readonly: true });
+  try {
+    let unsettled = -1;
+    await whileProgressing(
+      () => {
+        unsettled = read
+          .prepare(`SELECT COUNT(*) FROM egress_outbox WHERE status IN ('pending', 'published')`)
+          .pluck()
+          .get() as number;
+        return unsettled === 0;
+      },
+      () => unsettled,
+      { stallMs: 60_000, maxMs: 180_000, what: 'every outbox row settled' },
+    );
+    const entries = read
+      .prepare(
+        `SELECT delivery_id AS id, COUNT(*) AS n FROM egress_log WHERE outcome = 'delivered' GROUP BY delivery_id`,
+      )
+      .all() as { id: string; n: number }[];
+    expect(entries.filter((e) => e.n !== 1)).toEqual([]);
+    expect(entries.map((e) => e.id).sort()).toEqual([...new Set(hits.map((h) => h.body.deliveryId))].sort());
+  } finally {
+    read.close();
+  }
 }
