@@ -14,7 +14,7 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import { pgText, type Db, type Tx } from '../pg/db.js';
-import type { PgOutboxWriter } from '../outbox/pg.js';
+import { SETTLE_ROWS, outcomeParams, settlesInOneStatement, type PgOutboxWriter } from '../outbox/pg.js';
 import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../audit/pg.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { EgressLogEntry, EgressLogIntegrator, EgressLogStore } from './types.js';
@@ -104,6 +104,12 @@ export const LOG_COLUMNS = `e.seq, e.at, e.oem, e.destination, e.destination_ip,
 export interface PgEgressSettler {
   /** Status changes and staged egress-log entries of a batch of outcomes, inside the caller's transaction. */
   settle(t: Tx, items: readonly EgressSettlement[]): Promise<void>;
+  /**
+   * The same in a transaction of its own, durable when it resolves: ONE statement (one round
+   * trip, no transaction held open between statements) when the batch allows it
+   * (`settlesInOneStatement`), else `settle` in `db.tx`.
+   */
+  settleAlone(items: readonly EgressSettlement[]): Promise<void>;
 }
 
 /** Staged entries one integration round moves into the log at most. */
@@ -119,6 +125,26 @@ interface Staged {
 const STAGED_COLUMNS = ENTRY_COLUMNS;
 const STAGED_TYPES = `$2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
   $11::jsonb[], $12::jsonb[], $13::text[], $14::int[], $15::int[], $16::text[], $17::text[], $18::int[], $19::text[], $20::text[]`;
+
+/**
+ * A batch's whole settlement as ONE statement (../outbox/pg.ts SETTLE_ROWS, then the staging):
+ * $1-$3 the outcomes, $4 staged_at, $5 the ordinal (from 1) of each item that has an entry, $6
+ * whether it came with its sender's digest, $7-$25 those entries (STAGED_COLUMNS). Only the
+ * entries of applied items are staged, in item order (the BIGSERIAL follows the ORDER BY). An
+ * entry without its sender's digest gets the digest of its row's body as stored, hashed here (the
+ * UTF-8 bytes of the text, as `payloadDigest` hashes them), NULL when the row is gone: what
+ * `stage` does in two statements.
+ */
+const SETTLE_ONE_STATEMENT = `WITH ${SETTLE_ROWS},
+  staged AS (INSERT INTO egress_log_staged (staged_at, ${STAGED_COLUMNS})
+    SELECT $4::bigint, s.at, s.oem, s.destination, s.destination_ip, s.destination_country, s.record_id, s.pseudonym, s.purpose,
+      s.policy_hash, s.fields_sent, s.fields_dropped, s.outcome, s.attempt, s.http_status, s.error,
+      CASE WHEN s.own THEN s.payload_sha256 ELSE encode(sha256(convert_to(a.body, 'UTF8')), 'hex') END,
+      CASE WHEN s.own THEN s.payload_bytes ELSE octet_length(convert_to(a.body, 'UTF8')) END, s.trace_id, s.delivery_id
+    FROM unnest($5::bigint[], $6::boolean[], ${STAGED_TYPES.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 5}`)})
+      AS s(item, own, ${STAGED_COLUMNS})
+    JOIN applied a ON a.ord = s.item ORDER BY s.item RETURNING 1)
+  SELECT (SELECT count(*) FROM changed)::int AS changed, (SELECT count(*) FROM staged)::int AS staged`;
 
 /** Column arrays (unnest's input) for the staged columns, in STAGED_COLUMNS order. */
 const stagedColumns = (items: readonly Staged[]): unknown[][] => {
@@ -235,10 +261,34 @@ export function pgEgressLog(
       ),
     );
   };
-  const one = (it: EgressSettlement) => db.tx((t) => settle(t, [it]));
+  const settleAlone: PgEgressSettler['settleAlone'] = async (items) => {
+    if (items.length === 0) return;
+    if (!settlesInOneStatement(items)) return db.tx((t) => settle(t, items));
+    // The items that log an entry ('deferred' has none), with their ordinals in the batch.
+    const logged = items.flatMap((it, i) => ('entry' in it ? [{ entry: it.entry, ord: i + 1 }] : []));
+    const staged = logged.map(({ entry }) => {
+      return {
+        entry: { ...entry, error: entry.error === null ? null : pgText(entry.error) },
+        own: entry.payload !== undefined,
+        payloadSha256: entry.payload?.payloadSha256 ?? null,
+        payloadBytes: entry.payload?.payloadBytes ?? null,
+      };
+    });
+    // On the pool, outside any transaction: the statement is its own transaction, committed
+    // (synchronous_commit=on, src/store/pg/db.ts) before the server answers it.
+    await db.query(SETTLE_ONE_STATEMENT, [
+      ...outcomeParams(items),
+      now(),
+      logged.map((l) => l.ord),
+      staged.map((x) => x.own),
+      ...stagedColumns(staged),
+    ]);
+  };
+  const one = (it: EgressSettlement) => settleAlone([it]);
 
   return {
     settle,
+    settleAlone,
     integrateEgressLog: integrate,
     catchUpEgressLog: catchUp,
     async egressLogStaged() {

@@ -5,7 +5,7 @@
  * A lease is written with synchronous_commit off: losing it in a server crash only makes the row
  * due again, which is what a lease expiring does anyway (at-least-once, same record id).
  */
-import type { Db, Sql, Tx } from '../pg/db.js';
+import { inlineIntegers, type Db, type Sql, type Tx } from '../pg/db.js';
 import type { PgEgressSettler } from '../egress-log/pg.js';
 import type { Projection, ProjectionDecision } from '../../record.js';
 import type {
@@ -87,19 +87,21 @@ export const DUE_PLAN = `SELECT set_config('enable_sort', 'off', true), set_conf
 // push queue (status 'pull', no attempt counted) and takes the next feed positions, numbered in
 // batch order, only if it is still pending or published (locked, then numbered: no position is
 // spent on a row that is not parked). The caller holds the 'oem-feed' lock (applyOutcomes).
+/** An outcome's change to its row `o`, from `v` (kind, next): shared by OUTCOMES and SETTLE_ROWS. */
+const OUTCOME_SET = `status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' WHEN 'blocked' THEN 'blocked' WHEN 'parked' THEN 'pull' ELSE o.status END,
+    attempts = o.attempts + CASE WHEN v.kind IN ('deferred', 'parked') THEN 0 ELSE 1 END,
+    next_attempt_at = CASE WHEN v.kind IN ('failed', 'deferred') THEN v.next ELSE o.next_attempt_at END,
+    lease_until = 0`;
+/** The rows an outcome other than 'parked' changes: on their way (push), or on the feed until acknowledged. */
+const ON_ITS_WAY = `(o.status IN ('pending', 'published') OR (o.status IN ('pull', 'delivered') AND o.feed_seq IS NOT NULL))`;
 const OUTCOMES = `WITH v AS (SELECT id, kind, next, ord FROM unnest($1::bigint[], $2::text[], $3::bigint[]) WITH ORDINALITY AS v(id, kind, next, ord)),
   parkable AS (SELECT v.id, v.ord FROM v JOIN egress_outbox p ON p.id = v.id
     WHERE v.kind = 'parked' AND p.status IN ('pending', 'published') FOR UPDATE OF p),
   feed AS (SELECT id, (SELECT COALESCE(MAX(feed_seq), 0) FROM egress_outbox) + row_number() OVER (ORDER BY ord) AS seq FROM parkable)
-  UPDATE egress_outbox o SET
-    status = CASE v.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' WHEN 'blocked' THEN 'blocked' WHEN 'parked' THEN 'pull' ELSE o.status END,
-    attempts = o.attempts + CASE WHEN v.kind IN ('deferred', 'parked') THEN 0 ELSE 1 END,
-    next_attempt_at = CASE WHEN v.kind IN ('failed', 'deferred') THEN v.next ELSE o.next_attempt_at END,
-    lease_until = 0,
+  UPDATE egress_outbox o SET ${OUTCOME_SET},
     feed_seq = COALESCE(f.seq, o.feed_seq)
   FROM v LEFT JOIN feed f ON f.id = v.id
-  WHERE o.id = v.id AND CASE WHEN v.kind = 'parked' THEN f.seq IS NOT NULL
-    ELSE o.status IN ('pending', 'published') OR (o.status IN ('pull', 'delivered') AND o.feed_seq IS NOT NULL) END`;
+  WHERE o.id = v.id AND CASE WHEN v.kind = 'parked' THEN f.seq IS NOT NULL ELSE ${ON_ITS_WAY} END`;
 
 // Locks the rows of a settlement (all of them, in id order) and names the push rows among them
 // already settled: delivered or dead, by this batch's earlier items or by another consumer's
@@ -115,6 +117,40 @@ const SETTLED = `SELECT id, (feed_seq IS NULL AND status IN ('delivered', 'dead'
   WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`;
 /** The kinds that log an egress-log entry (and so are dropped for a settled row). */
 const LOGGED: ReadonlySet<EgressSettlement['kind']> = new Set(['delivered', 'failed', 'dead', 'blocked']);
+
+/**
+ * applyOutcomes in ONE statement, for a batch with no 'parked' item and no row named twice (the
+ * caller checks: {@link settlesInOneStatement}): SETTLED, then OUTCOMES, as CTEs ($1 ids, $2
+ * kinds, $3 next attempts). `applied` is the items kept, each with its item ordinal (`ord`, from
+ * 1) and its row's stored body (NULL when the row is gone); the caller's next CTE stages their
+ * entries from it. Why this is the same as the two statements:
+ * - `locked` locks every row of the batch in id order (LockRows above the sort) before any row is
+ *   changed, as SETTLED does: `applied` reads it whole, and the UPDATE changes only rows in it,
+ *   which are ours by then, so the statement waits for nothing else (no deadlock, as above).
+ * - a row another settle changed and committed while `locked` waited for it is returned as that
+ *   settle committed it (READ COMMITTED re-reads a row it waited for, and `settled` is computed
+ *   from that version); the UPDATE, whose scan sees the statement's snapshot, re-checks its WHERE
+ *   on that version too before it changes the row. So the second of two settles sees 'delivered'.
+ * - one statement is one transaction: the row changes and the staged entries commit together, or
+ *   neither does.
+ */
+export const SETTLE_ROWS = `v AS MATERIALIZED (SELECT id, kind, next, ord FROM unnest($1::bigint[], $2::text[], $3::bigint[]) WITH ORDINALITY AS v(id, kind, next, ord)),
+  locked AS MATERIALIZED (SELECT id, (feed_seq IS NULL AND status IN ('delivered', 'dead')) AS settled, body FROM egress_outbox
+    WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE),
+  applied AS MATERIALIZED (SELECT v.id, v.kind, v.next, v.ord, l.body FROM v LEFT JOIN locked l ON l.id = v.id
+    WHERE NOT (v.kind IN ('delivered', 'failed', 'dead', 'blocked') AND COALESCE(l.settled, false))),
+  changed AS (UPDATE egress_outbox o SET ${OUTCOME_SET} FROM applied v WHERE o.id = v.id AND ${ON_ITS_WAY} RETURNING o.id)`;
+
+/** Whether a batch of outcomes settles in one statement (SETTLE_ROWS): no row named twice, none parked. */
+export const settlesInOneStatement = (items: readonly EgressSettlement[]): boolean =>
+  !items.some((i) => i.kind === 'parked') && new Set(items.map((i) => i.outboxId)).size === items.length;
+
+/** SETTLE_ROWS' and OUTCOMES' first three parameters: ids, kinds, next attempt times. */
+export const outcomeParams = (batch: readonly EgressSettlement[]): unknown[] => [
+  batch.map((i) => i.outboxId),
+  batch.map((i) => i.kind),
+  batch.map((i) => (i.kind === 'failed' ? i.nextAttemptAt : i.kind === 'deferred' ? i.until : null)),
+];
 
 /**
  * Marks a vehicle's rows not yet delivered (pending, or published to Kafka and not yet settled)
@@ -252,12 +288,7 @@ export function pgOutbox(db: Db): OutboxStore & OutboxDecisionStore & PgOutboxWr
         );
       const live = (settled: ReadonlySet<number>) => (it: EgressSettlement) =>
         !(LOGGED.has(it.kind) && settled.has(it.outboxId));
-      const run = (batch: readonly EgressSettlement[]) =>
-        t.query(OUTCOMES, [
-          batch.map((i) => i.outboxId),
-          batch.map((i) => i.kind),
-          batch.map((i) => (i.kind === 'failed' ? i.nextAttemptAt : i.kind === 'deferred' ? i.until : null)),
-        ]);
+      const run = (batch: readonly EgressSettlement[]) => t.query(OUTCOMES, outcomeParams(batch));
       const ids = [...new Set(items.map((i) => i.outboxId))];
       const settled = await settledOf(ids); // every row of the batch locked here, in id order
       // One statement for the batch, unless a row appears twice: then one each, in order, each
@@ -275,12 +306,17 @@ export function pgOutbox(db: Db): OutboxStore & OutboxDecisionStore & PgOutboxWr
       }
       return applied;
     },
-    leaseDueOutbox: (now, limit, leaseMs, perVehicle = 1) =>
-      db.tx(async (t) => {
-        await t.query(DUE_PLAN);
-        const heads = (await t.query<OutboxDbRow>(LEASE_DUE, [now, limit, now + leaseMs])).map(toOutbox);
+    // DUE_PLAN and the lease in one message (Sql.script): one round trip, and for heads alone
+    // (perVehicle 1) no transaction held open between statements. Its settings must precede the
+    // lease's planning, which a parameter of the same statement could not do.
+    leaseDueOutbox: async (now, limit, leaseMs, perVehicle = 1) => {
+      const lease = `${DUE_PLAN}; ${inlineIntegers(LEASE_DUE, [now, limit, now + leaseMs])}`;
+      if (perVehicle <= 1) return (await db.script<OutboxDbRow>(lease)).map(toOutbox);
+      return db.tx(async (t) => {
+        const heads = (await t.script<OutboxDbRow>(lease)).map(toOutbox);
         return chainsBehind(t, heads, now, perVehicle, now + leaseMs);
-      }),
+      });
+    },
     dueOutboxHeads: (now, limit, perVehicle = 1) =>
       db.tx(async (t) => {
         await t.query(DUE_PLAN);
@@ -362,7 +398,7 @@ export function pgEgressQueue(db: Db, log: PgEgressSettler): EgressQueueStore {
         )
       ).map((r) => ({ oem: r.oem, depth: Number(r.depth), oldestRecordId: r.oldest })),
     async settleOutbox(items) {
-      if (items.length > 0) await db.tx((t) => log.settle(t, items));
+      if (items.length > 0) await log.settleAlone(items);
     },
   };
 }

@@ -15,6 +15,28 @@ export type Row = Record<string, unknown>;
 /** Something SQL runs on: the pool (each statement its own transaction) or one transaction. */
 export interface Sql {
   query<R = Row>(text: string, values?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Several statements in ONE message (the simple protocol: one round trip), run in order, each
+   * planned after the one before it ran (so a `set_config(…, true)` before a statement governs
+   * its plan); the rows of the last one. On the pool they are one transaction of their own, committed
+   * before this resolves; in a `tx`, part of it. No parameters: values MUST be inlined with
+   * {@link inlineIntegers}, never text.
+   */
+  script<R = Row>(text: string): Promise<R[]>;
+}
+
+/**
+ * `text` with each `$n` replaced by `values[n - 1]`, which MUST be a safe integer (anything else
+ * throws): for {@link Sql.script}, which takes no parameters. An integer printed by JavaScript is
+ * a literal that cannot carry SQL.
+ */
+export function inlineIntegers(text: string, values: readonly number[]): string {
+  for (const v of values) if (!Number.isSafeInteger(v)) throw new TypeError(`not an integer: ${String(v)}`);
+  return text.replace(/\$(\d+)\b/g, (m, n: string) => {
+    const v = values[Number(n) - 1];
+    if (v === undefined) throw new TypeError(`no value for ${m}`);
+    return String(v);
+  });
 }
 
 /** Transaction-level advisory locks, one per purpose, keyed by schema (see `lockKeys`). */
@@ -94,6 +116,10 @@ function runner(client: pg.Pool | pg.PoolClient): Sql {
       const cfg = values.length === 0 ? { text } : { name: statementName(text), text, values: values as unknown[] };
       return (await client.query(cfg)).rows as R[];
     },
+    async script<R>(text: string) {
+      const out = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+      return (Array.isArray(out) ? out.at(-1)! : out).rows as R[];
+    },
   };
 }
 
@@ -128,6 +154,7 @@ export async function connectPg(opts: PgConnectOptions): Promise<Db> {
   return {
     schema: opts.schema,
     query: sql.query,
+    script: sql.script,
     async tx(fn) {
       const client = await pool.connect();
       const rollbacks: (() => void)[] = [];
