@@ -156,6 +156,16 @@ export async function buildApp(config: Readonly<Config>, opts: { log?: Logger } 
       rulesOf: (o) => policy.policyOf(o),
     });
     closers.push(() => egress.close());
+    // `--role egress` hears of rows other processes commit at once (PostgreSQL: LISTEN/NOTIFY);
+    // the idle poll stays the fallback. Closes before egress (closers run in reverse).
+    if (config.role === 'egress' && store.watchOutbox) {
+      const watch = await store.watchOutbox(
+        () => egress.wake(),
+        (err, retryInMs) =>
+          log.warn({ err, retryInMs }, 'egress: not listening for new outbox rows; polling until it is again'),
+      );
+      closers.push(() => watch.close());
+    }
     // A policy activated, reloaded or changed by the registry: deliveries in another thread get its send-time rules.
     const policyChanged =
       <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>

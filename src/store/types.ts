@@ -98,6 +98,16 @@ export interface Store
    * (PUBACK, HTTP 2xx) only after it resolves. If it rejects, nothing of the batch was written.
    */
   commitIngest(items: readonly IngestItem[]): Promise<void>;
+  /**
+   * PostgreSQL only: calls `onRows` whenever any process (this one included) committed outbox
+   * rows to this schema (LISTEN/NOTIFY: src/store/pg/outbox-signal.ts), so a process that
+   * delivers and does not ingest hears of them at once. A hint that MAY be lost: the caller MUST
+   * keep polling.
+   */
+  watchOutbox?(
+    onRows: () => void,
+    onError?: (err: unknown, retryInMs: number) => void,
+  ): Promise<{ close(): Promise<void> }>;
   counts(): Promise<{
     records: number;
     quarantine: number;

@@ -18,6 +18,7 @@ import { pgOwnerBindings, OWNER_BINDING_MIGRATIONS } from '../owner-bindings/pg.
 import { pgSecrets, SECRET_MIGRATIONS } from '../secrets/pg.js';
 import { pgRecords, RECORD_MIGRATIONS } from '../records/pg.js';
 import { pgOutbox, pgEgressQueue } from '../outbox/pg.js';
+import { pgOutboxSignal } from './outbox-signal.js';
 import { OUTBOX_MIGRATIONS } from '../outbox/pg-migrations.js';
 import { pgPolicyState, POLICY_STATE_MIGRATIONS } from '../policy-state/pg.js';
 import { pgOemFeed, OEM_FEED_MIGRATIONS } from '../oem-feed/pg.js';
@@ -81,6 +82,7 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     throw err;
   }
 
+  const signal = pgOutboxSignal(db, cfg.url);
   const records = pgRecords(db);
   const outbox = pgOutbox(db);
   const audit = pgAudit(db);
@@ -156,23 +158,24 @@ export async function openPostgresStore(cfg: PgConnectOptions): Promise<Store> {
     ...qos2,
     async commitIngest(items) {
       if (items.length === 0) return;
+      const rows = items.flatMap((it) =>
+        it.kind === 'record'
+          ? it.projections.map((projection) => ({
+              projection,
+              dueAt: it.record.receivedAt,
+              traceParent: it.traceParent ?? null,
+            }))
+          : [],
+      );
       await db.tx(async (t) => {
         await records.write(t, items);
         await writeQos2(t, items);
-        await outbox.insert(
-          t,
-          items.flatMap((it) =>
-            it.kind === 'record'
-              ? it.projections.map((projection) => ({
-                  projection,
-                  dueAt: it.record.receivedAt,
-                  traceParent: it.traceParent ?? null,
-                }))
-              : [],
-          ),
-        );
+        await outbox.insert(t, rows);
       });
+      // After the commit, never inside it (./outbox-signal.ts): delivering processes read at once.
+      if (rows.length > 0) signal.added();
     },
+    watchOutbox: signal.watch,
     async counts() {
       await egressLog.catchUpEgressLog();
       const [recordCount, quarantine, outboxPending, outboxDead, egressLogCount] = await Promise.all([
