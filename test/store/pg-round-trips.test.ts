@@ -86,6 +86,13 @@ describe('store › PostgreSQL round trips', () => {
     expect(await store.counts()).toMatchObject({ outboxPending: 0, egressLog: 64 });
   });
 
+  it('a lease of unpublished rows for the Kafka relay, its lock included, is one round trip', async () => {
+    await rows(16, T0 + 5);
+    const [leased, trips] = await tripsOf(() => store.leaseUnpublished(T0 + 6, 100, 60_000));
+    expect(leased.map((r) => r.recordId)).toHaveLength(16);
+    expect(trips).toBe(1);
+  });
+
   it('a settle that waited for a row another transaction delivered meanwhile changes and logs nothing', async () => {
     await rows(1, T0 + 10);
     const [row] = await store.leaseDueOutbox(T0 + 11, 1, 60_000);

@@ -353,12 +353,15 @@ export function pgEgressQueue(db: Db, log: PgEgressSettler): EgressQueueStore {
   return {
     // Relays of several instances may lease at once; a row whose vehicle has an earlier row
     // leased (being published by another relay) waits, so Kafka sees each vehicle in order.
-    leaseUnpublished: (now, limit, leaseMs) =>
-      db.tx(async (t) => {
-        await t.lock('relay');
-        await t.query(DUE_PLAN); // a walk in id order over egress_outbox_unpublished, as the lease's
-        return (await t.query<OutboxDbRow>(LEASE_UNPUBLISHED, [now, limit, now + leaseMs])).map(toOutbox);
-      }),
+    // The lock, DUE_PLAN (a walk in id order over egress_outbox_unpublished, as the lease's) and
+    // the lease in one message (Sql.script): the 'relay' lock, which every instance's relay
+    // waits for, is held for one round trip, not four.
+    leaseUnpublished: async (now, limit, leaseMs) =>
+      (
+        await db.script<OutboxDbRow>(
+          `${db.lockStatement('relay')}; ${DUE_PLAN}; ${inlineIntegers(LEASE_UNPUBLISHED, [now, limit, now + leaseMs])}`,
+        )
+      ).map(toOutbox),
     async markPublished(ids) {
       if (ids.length === 0) return;
       await db.query(

@@ -62,6 +62,8 @@ export interface Tx extends Sql {
 
 export interface Db extends Sql {
   readonly schema: string;
+  /** The statement `Tx.lock(area)` runs, its numbers inlined: the first statement of a {@link Sql.script}. */
+  lockStatement(area: LockArea): string;
   /**
    * Runs `fn` in one transaction on one connection. Resolves only after COMMIT returned, i.e.
    * once the transaction is durable; if it rejects, nothing `fn` wrote is kept.
@@ -153,6 +155,7 @@ export async function connectPg(opts: PgConnectOptions): Promise<Db> {
   const sql = runner(pool);
   return {
     schema: opts.schema,
+    lockStatement: (area) => inlineIntegers('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_AREAS[area], lockKey]),
     query: sql.query,
     script: sql.script,
     async tx(fn) {
