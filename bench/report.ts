@@ -31,6 +31,8 @@ export interface BenchResults {
   latency: LatencyResult[];
   memory: MemoryResult[];
   overload: OverloadResult | undefined;
+  /** The same overload run with the gateway's heap capped as the Helm chart caps it (absent in older results). */
+  overloadCapped?: OverloadResult;
   /** GB/T 32960 rounds, each beside the MQTT path in the same run (absent in older results). */
   gbt32960?: GbtRound[];
   /** `--baseline DIR`: the previous build (its commit) and its rounds, each right after this build's. */
@@ -146,10 +148,15 @@ export function markdown(r: BenchResults, s: Summary): string {
         ? `, bounded (RSS ${signedMb(x.rssFlat.growthKb)} MB over the last ${x.rssFlat.lastS} s)`
         : `, **not shown bounded** (RSS ${signedMb(x.rssFlat.growthKb)} MB over the last ${x.rssFlat.lastS} s)`
       : '';
-  if (o)
-    out.push(
-      `| overload ${fmt(o.offeredRate)} msgs/s offered for ${o.seconds} s | ${o.stayedUp ? 'stayed up' : '**died**'}, peak RSS ${fmt(o.rssKb.peak / 1024)} MB${flatWords(o)}, ${fmt(o.ackedButMissing)} acknowledged-but-lost | not run | memory bounded (RSS flat over the drain), zero acknowledged loss |`,
-    );
+  const capWords = (x: OverloadResult) =>
+    x.heapCapMb
+      ? `, gateway heap capped at ${fmt(x.heapCapMb)} MB (\`--max-old-space-size\`, as the Helm chart sets it)`
+      : '';
+  for (const x of [o, r.overloadCapped])
+    if (x)
+      out.push(
+        `| overload ${fmt(x.offeredRate)} msgs/s offered for ${x.seconds} s${capWords(x)} | ${x.stayedUp ? 'stayed up' : '**died**'}, peak RSS ${fmt(x.rssKb.peak / 1024)} MB${flatWords(x)}, ${fmt(x.ackedButMissing)} acknowledged-but-lost | not run | memory bounded (RSS flat over the drain), zero acknowledged loss |`,
+      );
   const gbt = r.gbt32960 ?? [];
   if (gbt.length > 0) {
     const m = (xs: number[]) => fmt(mean(xs));
@@ -190,11 +197,11 @@ export function markdown(r: BenchResults, s: Summary): string {
       `| GB/T 32960 | shekara | ${fmt(x.gbt.framesPerSec)} frames/s (${fmt(x.gbt.framesPerCoreSec)} per core) | ${x.gbt.cpuPercent.broker}% | ${x.gbt.cpuPercent.generator}% | ${x.gbt.cpuPercent.receiver}% | same round, MQTT 3.1.1: ${fmt(x.mqtt.msgsPerSec)} msgs/s (${fmt(x.mqtt.msgsPerCoreSec)} per core, broker ${x.mqtt.cpuPercent.broker}%); OEM got ${fmt(x.gbt.receiverGot)} of ${fmt(x.gbt.publishers.acked)} answered${x.gbt.storeCounts ? `; store: ${fmt(x.gbt.storeCounts.records)} records` : ''}; load avg ${x.gbt.loadAvg.join(' → ')} |`,
     );
   }
-  if (o) {
-    out.push(
-      `| overload | shekara | ${fmt(o.acked)} acked, ${fmt(o.stored)} stored | | | | sent ${fmt(o.sent)}, not sent (car's 100-message window full) ${fmt(o.throttled)}, errors ${fmt(o.errors)}, disconnects ${fmt(o.disconnects)}; RSS first/peak/last ${fmt(o.rssKb.first / 1024)}/${fmt(o.rssKb.peak / 1024)}/${fmt(o.rssKb.last / 1024)} MB; /healthz ${o.healthz ?? 'no answer'} |`,
-    );
-  }
+  for (const x of [o, r.overloadCapped])
+    if (x)
+      out.push(
+        `| overload${x.heapCapMb ? ` (heap cap ${fmt(x.heapCapMb)} MB)` : ''} | shekara | ${fmt(x.acked)} acked, ${fmt(x.stored)} stored | | | | sent ${fmt(x.sent)}, not sent (car's 100-message window full) ${fmt(x.throttled)}, errors ${fmt(x.errors)}, disconnects ${fmt(x.disconnects)}; RSS first/peak/last ${fmt(x.rssKb.first / 1024)}/${fmt(x.rssKb.peak / 1024)}/${fmt(x.rssKb.last / 1024)} MB; /healthz ${x.healthz ?? 'no answer'} |`,
+      );
   out.push('', '</details>');
   if (r.errors.length) out.push('', '**Failed runs:**', '', ...r.errors.map((e) => `- ${e}`));
   return out.join('\n');

@@ -435,6 +435,8 @@ export interface OverloadResult {
   target: Target;
   offeredRate: number;
   seconds: number;
+  /** The gateway's V8 heap limit (`--max-old-space-size`, MB) in this run; absent: Node's default. */
+  heapCapMb?: number;
   sent: number;
   acked: number;
   throttled: number;
@@ -475,10 +477,14 @@ export function rssFlat(series: [number, number][], lastMs: number): RssFlat {
 /** Open loop far past capacity; afterwards every PUBACKed message must be in the store. */
 export async function overload(
   env: Env,
-  o: { cars: number; procs: number; rate: number; seconds: number; window: number; drainS: number },
+  o: { cars: number; procs: number; rate: number; seconds: number; window: number; drainS: number; heapCapMb?: number },
 ): Promise<OverloadResult> {
+  // With a heap cap the gateway runs as the Helm chart runs it (NODE_OPTIONS=--max-old-space-size).
+  const capped = o.heapCapMb
+    ? { ...env, shekaraNodeArgs: [...env.shekaraNodeArgs, `--max-old-space-size=${o.heapCapMb}`] }
+    : env;
   const r = await withTarget(
-    env,
+    capped,
     'shekara',
     async ({ broker }) => {
       const pubs = await startPublishers(o.procs, o.cars, {
@@ -510,6 +516,7 @@ export async function overload(
     target: 'shekara',
     offeredRate: o.rate,
     seconds: o.seconds,
+    ...(o.heapCapMb ? { heapCapMb: o.heapCapMb } : {}),
     sent: r.stats.sent,
     acked: r.stats.acked,
     throttled: r.stats.throttled,
@@ -524,7 +531,7 @@ export async function overload(
     storeCounts: r.storeCounts,
   };
   env.log(
-    `  overload: offered ${o.rate}/s for ${o.seconds} s, sent ${out.sent}, acked ${out.acked}, stored ${stored}, acked-but-missing ${out.ackedButMissing}, RSS peak ${out.rssKb.peak} KB, ${out.rssFlat!.growthKb} KB over the last ${out.rssFlat!.lastS} s (${out.rssFlat!.bounded ? 'bounded' : 'still rising'}), up ${out.stayedUp}`,
+    `  overload${o.heapCapMb ? ` (heap cap ${o.heapCapMb} MB)` : ''}: offered ${o.rate}/s for ${o.seconds} s, sent ${out.sent}, acked ${out.acked}, stored ${stored}, acked-but-missing ${out.ackedButMissing}, RSS peak ${out.rssKb.peak} KB, ${out.rssFlat!.growthKb} KB over the last ${out.rssFlat!.lastS} s (${out.rssFlat!.bounded ? 'bounded' : 'still rising'}), up ${out.stayedUp}`,
   );
   return out;
 }

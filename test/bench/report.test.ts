@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { markdown, summarise, type BenchResults } from '../../bench/report.js';
-import type { LatencyResult, Target, ThroughputResult } from '../../bench/scenarios.js';
+import type { LatencyResult, OverloadResult, Target, ThroughputResult } from '../../bench/scenarios.js';
 import type { PublisherStats } from '../../bench/publisher.js';
 
 const publishers: PublisherStats = {
@@ -111,6 +111,34 @@ describe('bench report', () => {
     expect(md).toContain('| throughput, 7,800 msgs/s | shekara | 90 | 60 | 25 | 2 | 8 | 185 | 30 | 6 | 1 → 1 |');
     expect(md).toContain('| throughput, 7,300 msgs/s | previous build `b253faf` | 99 | — | — | — | — | 185 | 30 | 6 |');
     expect(md).not.toContain('| throughput, 25,000 msgs/s |'); // recorded nothing: no row
+  });
+
+  it('shows the overload run with and without the heap cap, each with its own verdict', () => {
+    const ov = (peakMb: number, growthKb: number, heapCapMb?: number): OverloadResult => ({
+      target: 'shekara',
+      offeredRate: 40_000,
+      seconds: 30,
+      ...(heapCapMb ? { heapCapMb } : {}),
+      sent: 10,
+      acked: 8,
+      throttled: 0,
+      errors: 0,
+      disconnects: 0,
+      stayedUp: true,
+      healthz: 200,
+      rssKb: { first: 100_000, peak: peakMb * 1024, last: peakMb * 1024, series: [] },
+      rssFlat: { lastS: 10, growthKb, bounded: growthKb <= 5_000 },
+      stored: 8,
+      ackedButMissing: 0,
+    });
+    const r = results({ overload: ov(900, 160_000), overloadCapped: ov(700, 1_000, 1536) });
+    const md = markdown(r, summarise(r));
+    const rows = md.split('\n').filter((l) => l.startsWith('| overload 40,000 msgs/s'));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('peak RSS 900 MB, **not shown bounded**');
+    expect(rows[1]).toContain('gateway heap capped at 1,536 MB');
+    expect(rows[1]).toContain('peak RSS 700 MB, bounded');
+    expect(md).toContain('| overload (heap cap 1,536 MB) | shekara |');
   });
 
   it('shows no per-thread table for results from before it was recorded', () => {
