@@ -14,7 +14,9 @@ import { SHARED_FORK_FILES } from './test/setup/shared-fork-files.js';
  * sockets and open-file limit are its own process's. Its connect()s take even local ports (Linux
  * gives connect() the even ones and bind(0), hence freePort(), the odd ones: 3,000 of 3,000 and
  * 300 of 300 here), so a neighbour's freePort() is not taken from under it. Beside five
- * gateway-spawning files at load average 30-34 it stayed at +18 of 80 MB and +67 of 120 MB.
+ * gateway-spawning files at load average 30-34 its two-wave version stayed at +18 of 80 MB and
+ * +67 of 120 MB; the checks added since (kept and given back) read its own gateway after a
+ * forced full collection.
  * The process-kill tests (scale-out, external-crash, shutdown, the egress and GB/T 32960 crash
  * tests, kill-after-2xx, the integrator) run beside other files: each has its own temp dir,
  * store or schema, topics and ports; their waits for a backlog are bounded by a stall, not by
