@@ -117,7 +117,7 @@ function watch(child: ChildProcess, name: Broker['name'], url: string): Broker {
 export async function startMosquitto(logFile: string): Promise<Broker> {
   await assertFree(PORTS.mosquitto);
   const child = spawnWithFdLimit('mosquitto', ['-c', path.join(BENCH_DIR, 'mosquitto.conf')], logFile);
-  await waitForPort(PORTS.mosquitto, child);
+  await listeningOrKilled(PORTS.mosquitto, child);
   return watch(child, 'mosquitto', `mqtt://127.0.0.1:${PORTS.mosquitto}`);
 }
 
@@ -161,11 +161,29 @@ export async function startShekara(
     [...nodeArgs, path.join(repo, 'bin/shekara.js'), 'start', '-c', configFile],
     logFile,
   );
-  await waitForPort(PORTS.shekaraHttp, child); // HTTP listens last: the gateway is fully up
+  await listeningOrKilled(PORTS.shekaraHttp, child); // HTTP listens last: the gateway is fully up
   return watch(child, 'shekara', `mqtt://127.0.0.1:${PORTS.shekaraMqtt}`);
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until `child` listens on `port`. A broker that does not (too slow to start, stuck) is
+ * killed before the error goes up: the bench catches a part's error and goes on, and a broker
+ * left running would hold the bench ports and fail every later start with "already in use".
+ */
+export async function listeningOrKilled(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
+  try {
+    await waitForPort(port, child, timeoutMs);
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    throw err;
+  }
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (child.exitCode !== null)

@@ -4,9 +4,10 @@
  * listeners. A taken port now fails at once, and a run waits for the one holding the lock.
  * Checked on ports the system picks, never the bench's own (a real run may hold them).
  */
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { assertFree, benchLock } from '../../bench/procs.js';
+import { assertFree, benchLock, listeningOrKilled } from '../../bench/procs.js';
 
 const listen = (port = 0) =>
   new Promise<Server>((resolve) => {
@@ -46,5 +47,16 @@ describe('bench › ports', () => {
     await waiting;
     expect(lines.at(-1)).toMatch(/^second: .* free: this run goes on$/);
     await close(second!);
+  });
+
+  it('kills a broker that never listens, so it cannot hold the ports of the parts after it', async () => {
+    const probe = await listen();
+    const port = portOf(probe);
+    await close(probe);
+    const stuck = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    await expect(listeningOrKilled(port, stuck, 300)).rejects.toThrow(
+      /nothing listens on 127\.0\.0\.1:\d+ after 300 ms/,
+    );
+    expect(stuck.signalCode).toBe('SIGKILL');
   });
 });
