@@ -54,9 +54,13 @@ describe('bench › ports', () => {
     const port = portOf(probe);
     await close(probe);
     const stuck = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    await expect(listeningOrKilled(port, stuck, 300)).rejects.toThrow(
-      /nothing listens on 127\.0\.0\.1:\d+ after 300 ms/,
-    );
-    expect(stuck.signalCode).toBe('SIGKILL');
+    try {
+      await expect(listeningOrKilled(port, stuck, 300)).rejects.toThrow(
+        /nothing listens on 127\.0\.0\.1:\d+ after 300 ms/,
+      );
+      expect(stuck.signalCode).toBe('SIGKILL');
+    } finally {
+      stuck.kill('SIGKILL'); // on a failure too: never leave it running
+    }
   });
 });
