@@ -125,18 +125,22 @@ export function markdown(r: BenchResults, s: Summary): string {
     out.push(
       `| broker CPU per message, QoS 1 ingest (mean of rounds) | ${fmt(s.cpuPerMsg.shekara)} µs | ${fmt(s.cpuPerMsg.mosquitto)} µs | ≤ 2 × Mosquitto's |`,
     );
-  for (const [k, label] of [
-    ['p50', 'p50'],
-    ['p99', 'p99'],
-    ['p999', 'p99.9'],
-  ] as const) {
+  // A run without the latency scenario (`--only throughput,…`) has no latency rows: the worst of
+  // no rounds is not a figure.
+  if (r.latency.length > 0) {
+    for (const [k, label] of [
+      ['p50', 'p50'],
+      ['p99', 'p99'],
+      ['p999', 'p99.9'],
+    ] as const) {
+      out.push(
+        `| end-to-end latency ${label}, ${fmt(r.latency[0]?.rate)} msgs/s (worst round) | ${ms(s.latency.shekara[k])} | ${ms(s.latency.mosquitto[k])} | ${k === 'p99' ? 'p99 ≤ 50 ms' : ''} |`,
+      );
+    }
     out.push(
-      `| end-to-end latency ${label}, ${fmt(r.latency[0]?.rate)} msgs/s (worst round) | ${ms(s.latency.shekara[k])} | ${ms(s.latency.mosquitto[k])} | ${k === 'p99' ? 'p99 ≤ 50 ms' : ''} |`,
+      `| publish → PUBACK p50 / p99 / p99.9, same runs (worst round) | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.shekara[k as 'p50'])).join(' / ')} | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.mosquitto[k as 'p50'])).join(' / ')} | |`,
     );
   }
-  out.push(
-    `| publish → PUBACK p50 / p99 / p99.9, same runs (worst round) | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.shekara[k as 'p50'])).join(' / ')} | ${['p50', 'p99', 'p999'].map((k) => ms(s.ack.mosquitto[k as 'p50'])).join(' / ')} | |`,
-  );
   const mem = (t: Target) => r.memory.find((x) => x.target === t);
   out.push(
     `| RSS per idle connection at ${fmt(mem('shekara')?.connections ?? mem('mosquitto')?.connections)} connections | ${fmt(mem('shekara')?.kbPerConnection, 1)} KB | ${fmt(mem('mosquitto')?.kbPerConnection, 1)} KB | ≤ 10 KB |`,

@@ -94,6 +94,15 @@ describe('bench report', () => {
     ]);
   });
 
+  it('has no latency rows when the run measured no latency (`--only throughput`)', () => {
+    const r = results({ latency: [] });
+    const md = markdown(r, summarise(r));
+    expect(md).toContain('| QoS 1 ingest, 1,000 cars, max rate (mean of rounds) |');
+    expect(md).not.toContain('end-to-end latency');
+    expect(md).not.toContain('publish → PUBACK');
+    expect(md).not.toContain('∞');
+  });
+
   it('lists CPU per message by gateway thread, load generator and receiver for the runs that recorded it', () => {
     const perMsg = {
       threads: { main: 90, 'shk-writer': 60, 'shk-egress': 25, 'shk-selfcheck': 2, helpers: 8 },
