@@ -14,7 +14,8 @@
  */
 import type { PgMigration } from '../pg/migrate.js';
 import { pgText, type Db, type Tx } from '../pg/db.js';
-import { SETTLE_ROWS, outcomeParams, settlesInOneStatement, type PgOutboxWriter } from '../outbox/pg.js';
+import type { PgOutboxWriter } from '../outbox/pg.js';
+import { SETTLE_ROWS, outcomeParams, settlesInOneStatement } from '../outbox/pg-settle-sql.js';
 import { APPEND_ONLY_FUNCTION, appendOnlyTriggers, type PgTreeWriter } from '../audit/pg.js';
 import { egressLeaf } from '../../audit/leaf.js';
 import type { EgressLogEntry, EgressLogIntegrator, EgressLogStore } from './types.js';
